@@ -1,0 +1,63 @@
+"""Lazy, quiet access to TensorFlow and tf_keras (Keras 2).
+
+Always import TensorFlow through :func:`tf` and Keras through :func:`keras` so
+that ``TF_USE_LEGACY_KERAS=1`` is in force and log spam is silenced.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import warnings
+from functools import lru_cache
+from types import ModuleType
+
+import tfcompress  # noqa: F401  (sets the environment variables)
+
+
+@lru_cache(maxsize=None)
+def tf() -> ModuleType:
+    """Return the ``tensorflow`` module, imported once with logging quieted."""
+    os.environ["TF_USE_LEGACY_KERAS"] = "1"
+    warnings.filterwarnings("ignore", category=DeprecationWarning)
+    warnings.filterwarnings("ignore", category=UserWarning, module="tensorflow")
+    import tensorflow as _tf
+
+    _tf.get_logger().setLevel(logging.ERROR)
+    try:
+        import absl.logging
+
+        absl.logging.set_verbosity(absl.logging.ERROR)
+    except ImportError:  # pragma: no cover - absl ships with TF
+        pass
+    return _tf
+
+
+@lru_cache(maxsize=None)
+def keras() -> ModuleType:
+    """Return ``tf_keras`` (Keras 2), the Keras that tfmot works with."""
+    tf()
+    import tf_keras
+
+    return tf_keras
+
+
+@lru_cache(maxsize=None)
+def tfmot() -> ModuleType:
+    """Return ``tensorflow_model_optimization`` on top of tf_keras."""
+    keras()
+    import tensorflow_model_optimization as _tfmot
+
+    return _tfmot
+
+
+def set_seed(seed: int) -> None:
+    """Seed Python, NumPy and TensorFlow for reproducible runs."""
+    import random
+
+    import numpy as np
+
+    random.seed(seed)
+    np.random.seed(seed)
+    tf().random.set_seed(seed)
+    keras().utils.set_random_seed(seed)
