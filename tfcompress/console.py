@@ -77,10 +77,10 @@ def format_table(rows: Sequence[dict[str, Any]], columns: Sequence[str] | None =
 
     body = [[cell(r.get(c)) for c in cols] for r in rows]
     widths = [max(len(c), *(len(b[i]) for b in body)) for i, c in enumerate(cols)]
-    line = "  ".join(c.ljust(w) for c, w in zip(cols, widths))
+    line = "  ".join(c.ljust(w) for c, w in zip(cols, widths, strict=True))
     sep = "  ".join("-" * w for w in widths)
     out = [line, sep]
-    out += ["  ".join(v.ljust(w) for v, w in zip(b, widths)) for b in body]
+    out += ["  ".join(v.ljust(w) for v, w in zip(b, widths, strict=True)) for b in body]
     return "\n".join(out)
 
 
@@ -100,7 +100,7 @@ class Stopwatch:
         self.label = label
         self.elapsed = 0.0
 
-    def __enter__(self) -> "Stopwatch":
+    def __enter__(self) -> Stopwatch:
         self._t0 = time.perf_counter()
         log(f"▶ {self.label}")
         return self

@@ -9,13 +9,13 @@ from __future__ import annotations
 import logging
 import os
 import warnings
-from functools import lru_cache
+from functools import cache
 from types import ModuleType
 
 import tfcompress  # noqa: F401  (sets the environment variables)
 
 
-@lru_cache(maxsize=None)
+@cache
 def tf() -> ModuleType:
     """Return the ``tensorflow`` module, imported once with logging quieted."""
     os.environ["TF_USE_LEGACY_KERAS"] = "1"
@@ -33,7 +33,7 @@ def tf() -> ModuleType:
     return _tf
 
 
-@lru_cache(maxsize=None)
+@cache
 def keras() -> ModuleType:
     """Return ``tf_keras`` (Keras 2), the Keras that tfmot works with."""
     tf()
@@ -42,7 +42,7 @@ def keras() -> ModuleType:
     return tf_keras
 
 
-@lru_cache(maxsize=None)
+@cache
 def tfmot() -> ModuleType:
     """Return ``tensorflow_model_optimization`` on top of tf_keras."""
     keras()

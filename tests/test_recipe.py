@@ -1,0 +1,83 @@
+"""Recipe parsing and validation."""
+
+from __future__ import annotations
+
+import tomllib
+
+import pytest
+from click.testing import CliRunner
+
+from tfcompress.cli import main
+from tfcompress.errors import TfcError
+from tfcompress.recipe import TEMPLATES, load_recipe, parse_recipe, template_text
+
+
+def _base() -> dict:
+    return tomllib.loads(template_text("digits"))
+
+
+@pytest.mark.parametrize("name", [*TEMPLATES, "default"])
+def test_builtin_templates_parse(name: str) -> None:
+    recipe = load_recipe(name)
+    assert recipe.name
+    assert recipe.dataset.source
+    assert recipe.convert.modes
+
+
+def test_stage_chain_and_params() -> None:
+    recipe = load_recipe("digits")
+    names = [s.name for s in recipe.compress]
+    assert names == ["pruned", "clustered", "pcqat"]
+    assert recipe.compress[1].source == "pruned"
+    assert recipe.compress[0].params["target_sparsity"] == 0.75
+
+
+@pytest.mark.parametrize(
+    "mutate, fragment",
+    [
+        (lambda d: d.update(bogus=1), "unknown recipe key 'bogus'"),
+        (lambda d: d["train"].update(epoch=3), "unknown recipe key 'train.epoch'"),
+        (lambda d: d["train"].update(epochs="many"), "'train.epochs' must be int"),
+        (lambda d: d["train"].update(epochs=0), "'train.epochs' must be > 0"),
+        (lambda d: d.pop("model"), "missing 'model'"),
+        (lambda d: d["compress"][0].update(method="shrink"), "'compress[0].method' has invalid value 'shrink'"),
+        (lambda d: d["compress"][0].update(schedule="cubic"), "choose one of: constant, polynomial"),
+        (lambda d: d["compress"][1].update({"from": "nowhere"}), "unknown stage 'nowhere'"),
+        (lambda d: d["compress"][0].update(clusters=4), "unknown recipe key 'compress[0].clusters'"),
+        (lambda d: d["convert"].update(modes=["int4"]), "unknown mode 'int4'"),
+        (lambda d: d["board"].update(kernels="fast"), "'board.kernels' has invalid value"),
+    ],
+)
+def test_validation_errors_name_the_key(mutate, fragment: str) -> None:
+    data = _base()
+    mutate(data)
+    with pytest.raises(TfcError) as info:
+        parse_recipe(data)
+    assert fragment in info.value.line()
+
+
+def test_missing_recipe_file_is_clear() -> None:
+    with pytest.raises(TfcError, match="not found"):
+        load_recipe("no/such/recipe.toml")
+
+
+def test_invalid_toml(tmp_path) -> None:
+    bad = tmp_path / "r.toml"
+    bad.write_text("name = \n")
+    with pytest.raises(TfcError, match="not valid TOML"):
+        load_recipe(bad)
+
+
+def test_init_writes_and_refuses_overwrite(tmp_path) -> None:
+    runner = CliRunner()
+    out = tmp_path / "r.toml"
+    result = runner.invoke(main, ["init", "--template", "eye-gaze", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert load_recipe(out).dataset.source == "synthetic-eyes"
+    result = runner.invoke(main, ["init", "--template", "digits", "--out", str(out)])
+    assert result.exit_code == 2
+    assert "already exists" in result.output and "--force" in result.output
+    assert load_recipe(out).dataset.source == "synthetic-eyes"
+    result = runner.invoke(main, ["init", "--template", "digits", "--out", str(out), "--force"])
+    assert result.exit_code == 0
+    assert load_recipe(out).dataset.source == "digits"

@@ -1,0 +1,325 @@
+"""Recipe files (TOML) → typed, validated configuration.
+
+A recipe names the dataset, the model, training and distillation, the compression
+stages, the conversion modes and the board. Every key is checked: an unknown key, a
+wrong type or a value outside its allowed set is a :class:`TfcError` that names the
+key (as a dotted path) and what is allowed.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import asdict, dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from tfcompress.errors import TfcError, unknown
+
+#: Built-in recipe templates shipped in ``tfcompress/recipes/``; "default" is an alias.
+TEMPLATES = ("eye-gaze", "gaze-zones", "digits")
+DEFAULT_TEMPLATE = "eye-gaze"
+
+CONVERT_MODES = ("float32", "dynamic", "float16", "int8", "int16x8", "qat-int8")
+COMPRESS_METHODS = ("prune", "channels", "cluster", "qat")
+
+#: Per compression method: allowed keys → expected Python type(s) (besides name/method/from).
+COMPRESS_KEYS: dict[str, dict[str, tuple[type, ...]]] = {
+    "prune": {
+        "target_sparsity": (float, int),
+        "initial_sparsity": (float, int),
+        "schedule": (str,),
+        "begin_step": (int,),
+        "end_step": (int,),
+        "frequency": (int,),
+        "epochs": (int,),
+        "skip_first": (bool,),
+        "skip_last": (bool,),
+        "structured": (str,),
+        "sweep": (str,),
+    },
+    "channels": {"fraction": (float, int), "epochs": (int,)},
+    "cluster": {
+        "clusters": (int, str),
+        "init": (str,),
+        "preserve_sparsity": (bool,),
+        "epochs": (int,),
+        "method": (str,),
+    },
+    "qat": {"scheme": (str,), "epochs": (int,)},
+}
+COMPRESS_CHOICES: dict[str, dict[str, tuple[str, ...]]] = {
+    "prune": {"schedule": ("constant", "polynomial")},
+    "cluster": {"init": ("kmeans++", "linear", "density", "random")},
+    "qat": {"scheme": ("qat", "pqat", "cqat", "pcqat")},
+}
+
+
+@dataclass(frozen=True)
+class DatasetConfig:
+    source: str
+    params: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ModelConfig:
+    name: str
+    width: float = 1.0
+    drop_blocks: int = 0
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    epochs: int = 20
+    batch_size: int = 64
+    learning_rate: float = 1e-3
+    patience: int = 5
+
+
+@dataclass(frozen=True)
+class DistillConfig:
+    """Train ``teacher`` first, then distil into a student derived from it."""
+
+    teacher: ModelConfig
+    student: str = "width"  # width | cut | both
+    width_factor: float = 0.5
+    drop_blocks: int = 1
+    alpha: float = 0.1
+    beta: float = 0.9
+    temperature: float = 4.0
+    kd_factor: float = 0.5
+    teacher_epochs: int | None = None
+
+
+@dataclass(frozen=True)
+class StageConfig:
+    """One compression stage; ``source`` is "baseline" or an earlier stage's name."""
+
+    name: str
+    method: str
+    source: str = "baseline"
+    params: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ConvertConfig:
+    modes: tuple[str, ...] = CONVERT_MODES
+    representative_samples: int = 200
+
+
+@dataclass(frozen=True)
+class BoardConfig:
+    name: str = "mps2-an500"
+    kernels: str = "optimized"
+    eval_samples: int = 200
+
+
+@dataclass(frozen=True)
+class Recipe:
+    name: str
+    seed: int
+    dataset: DatasetConfig
+    model: ModelConfig
+    train: TrainConfig
+    distill: DistillConfig | None
+    compress: tuple[StageConfig, ...]
+    convert: ConvertConfig
+    board: BoardConfig
+    source_path: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-able dict (used for manifests and fingerprints)."""
+        d = asdict(self)
+        d.pop("source_path", None)
+        return d
+
+    def section_dict(self, *names: str) -> dict[str, Any]:
+        """The given top-level sections only (for per-stage fingerprints)."""
+        full = self.to_dict()
+        return {n: full[n] for n in names}
+
+
+# --------------------------------------------------------------------------- validation
+
+
+class _Section:
+    """Reads keys of one TOML table, tracking which were used, with typed getters."""
+
+    def __init__(self, data: Any, path: str) -> None:
+        if not isinstance(data, dict):
+            raise TfcError(f"recipe key '{path}' must be a table", f"write it as [{path}]")
+        self.data = data
+        self.path = path
+
+    def _key(self, key: str) -> str:
+        return f"{self.path}.{key}" if self.path else key
+
+    def get(self, key: str, types: tuple[type, ...], default: Any = ..., choices: tuple[Any, ...] = ()) -> Any:
+        if key not in self.data:
+            if default is ...:
+                raise TfcError(f"recipe is missing '{self._key(key)}'", f"add {self._key(key)} = ... to the recipe")
+            return default
+        value = self.data[key]
+        if float in types and isinstance(value, int) and not isinstance(value, bool):
+            value = float(value)
+        if bool not in types and isinstance(value, bool) or not isinstance(value, types):
+            names = " or ".join(t.__name__ for t in types)
+            raise TfcError(f"recipe key '{self._key(key)}' must be {names}, got {value!r}", "fix its value")
+        if choices and value not in choices:
+            raise TfcError(
+                f"recipe key '{self._key(key)}' has invalid value {value!r}",
+                f"choose one of: {', '.join(map(str, choices))}",
+            )
+        return value
+
+    def check_unknown(self, allowed: tuple[str, ...] | list[str]) -> None:
+        for key in self.data:
+            if key not in allowed:
+                raise TfcError(
+                    f"unknown recipe key '{self._key(key)}'",
+                    f"allowed keys{' in [' + self.path + ']' if self.path else ''}: {', '.join(allowed)}",
+                )
+
+
+def _positive(value: float, key: str) -> None:
+    if value <= 0:
+        raise TfcError(f"recipe key '{key}' must be > 0, got {value}", "fix its value")
+
+
+def _model(sec: _Section) -> ModelConfig:
+    sec.check_unknown(["name", "width", "drop_blocks"])
+    cfg = ModelConfig(
+        name=sec.get("name", (str,)),
+        width=sec.get("width", (float,), 1.0),
+        drop_blocks=sec.get("drop_blocks", (int,), 0),
+    )
+    _positive(cfg.width, sec._key("width"))
+    return cfg
+
+
+def _stage(raw: Any, index: int, earlier: list[str]) -> StageConfig:
+    sec = _Section(raw, f"compress[{index}]")
+    method = sec.get("method", (str,), choices=COMPRESS_METHODS)
+    keys = COMPRESS_KEYS[method]
+    sec.check_unknown(["name", "method", "from", *keys])
+    name = sec.get("name", (str,), method)
+    if name in earlier or name == "baseline":
+        raise TfcError(f"recipe stage name '{name}' is used twice", "give each [[compress]] stage a unique name")
+    source = sec.get("from", (str,), "baseline")
+    if source != "baseline" and source not in earlier:
+        raise TfcError(
+            f"recipe key '{sec._key('from')}' names unknown stage '{source}'",
+            f"use 'baseline' or an earlier stage: {', '.join(earlier) or '(none yet)'}",
+        )
+    params = {}
+    for key, types in keys.items():
+        if key in sec.data:
+            params[key] = sec.get(key, types, choices=COMPRESS_CHOICES.get(method, {}).get(key, ()))
+    return StageConfig(name=name, method=method, source=source, params=params)
+
+
+def parse_recipe(data: dict[str, Any], source_path: str | None = None) -> Recipe:
+    """Validate a recipe dict (as read from TOML) into a :class:`Recipe`."""
+    top = _Section(data, "")
+    top.check_unknown(["name", "seed", "dataset", "model", "train", "distill", "compress", "convert", "board"])
+
+    ds = _Section(top.get("dataset", (dict,)), "dataset")
+    ds.check_unknown(["source", "params"])
+    dataset = DatasetConfig(source=ds.get("source", (str,)), params=dict(ds.get("params", (dict,), {})))
+
+    model = _model(_Section(top.get("model", (dict,)), "model"))
+
+    tr = _Section(top.get("train", (dict,), {}), "train")
+    tr.check_unknown(["epochs", "batch_size", "learning_rate", "patience"])
+    train = TrainConfig(
+        epochs=tr.get("epochs", (int,), TrainConfig.epochs),
+        batch_size=tr.get("batch_size", (int,), TrainConfig.batch_size),
+        learning_rate=tr.get("learning_rate", (float,), TrainConfig.learning_rate),
+        patience=tr.get("patience", (int,), TrainConfig.patience),
+    )
+    for key in ("epochs", "batch_size", "learning_rate"):
+        _positive(getattr(train, key), f"train.{key}")
+
+    distill = None
+    if "distill" in data:
+        dsec = _Section(data["distill"], "distill")
+        dsec.check_unknown(
+            ["teacher", "student", "width_factor", "drop_blocks", "alpha", "beta", "temperature", "kd_factor", "teacher_epochs"]
+        )
+        distill = DistillConfig(
+            teacher=_model(_Section(dsec.get("teacher", (dict,)), "distill.teacher")),
+            student=dsec.get("student", (str,), "width", choices=("width", "cut", "both")),
+            width_factor=dsec.get("width_factor", (float,), 0.5),
+            drop_blocks=dsec.get("drop_blocks", (int,), 1),
+            alpha=dsec.get("alpha", (float,), 0.1),
+            beta=dsec.get("beta", (float,), 0.9),
+            temperature=dsec.get("temperature", (float,), 4.0),
+            kd_factor=dsec.get("kd_factor", (float,), 0.5),
+            teacher_epochs=dsec.get("teacher_epochs", (int,), None),
+        )
+        _positive(distill.temperature, "distill.temperature")
+        if not 0.0 <= distill.kd_factor <= 1.0:
+            raise TfcError("recipe key 'distill.kd_factor' must be in [0, 1]", "fix its value")
+
+    raw_stages = top.get("compress", (list,), [])
+    stages: list[StageConfig] = []
+    for i, raw in enumerate(raw_stages):
+        stages.append(_stage(raw, i, [s.name for s in stages]))
+
+    cv = _Section(top.get("convert", (dict,), {}), "convert")
+    cv.check_unknown(["modes", "representative_samples"])
+    modes = tuple(cv.get("modes", (list,), list(CONVERT_MODES)))
+    for mode in modes:
+        if mode not in CONVERT_MODES:
+            raise TfcError(f"recipe key 'convert.modes' has unknown mode {mode!r}", f"choose from: {', '.join(CONVERT_MODES)}")
+    convert = ConvertConfig(modes=modes, representative_samples=cv.get("representative_samples", (int,), 200))
+
+    bd = _Section(top.get("board", (dict,), {}), "board")
+    bd.check_unknown(["name", "kernels", "eval_samples"])
+    board = BoardConfig(
+        name=bd.get("name", (str,), BoardConfig.name),
+        kernels=bd.get("kernels", (str,), BoardConfig.kernels, choices=("reference", "optimized")),
+        eval_samples=bd.get("eval_samples", (int,), BoardConfig.eval_samples),
+    )
+
+    return Recipe(
+        name=top.get("name", (str,)),
+        seed=top.get("seed", (int,), 0),
+        dataset=dataset,
+        model=model,
+        train=train,
+        distill=distill,
+        compress=tuple(stages),
+        convert=convert,
+        board=board,
+        source_path=source_path,
+    )
+
+
+def template_text(name: str) -> str:
+    """The TOML text of a built-in recipe template."""
+    if name == "default":
+        name = DEFAULT_TEMPLATE
+    if name not in TEMPLATES:
+        raise unknown("recipe template", name, TEMPLATES, "or 'default'")
+    return resources.files("tfcompress.recipes").joinpath(f"{name}.toml").read_text()
+
+
+def load_recipe(spec: str | Path) -> Recipe:
+    """Load a recipe from a TOML file path, or a built-in template name ('default', 'digits', ...)."""
+    path = Path(spec)
+    if path.is_file():
+        text, origin = path.read_text(), str(path)
+    elif str(spec) in (*TEMPLATES, "default"):
+        text, origin = template_text(str(spec)), f"<built-in {spec}>"
+    else:
+        raise TfcError(
+            f"recipe file '{spec}' not found",
+            f"give a path to a .toml file, a built-in name ({', '.join(('default', *TEMPLATES))}), "
+            "or create one with `tfcompress init --template eye-gaze`",
+        )
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as err:
+        raise TfcError(f"recipe '{origin}' is not valid TOML: {err}", "fix the syntax at that line") from None
+    return parse_recipe(data, origin)
