@@ -1,0 +1,78 @@
+"""Compile, fine-tune and score models for the compression stages."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from tfcompress.tfenv import keras, set_seed
+
+
+def compute_metric(dataset: Any, y_true: np.ndarray, y_pred: np.ndarray) -> float:
+    """The dataset's metric, via :mod:`tfcompress.metrics` when it is available."""
+    try:
+        from tfcompress.metrics import compute_metric as _compute
+    except ImportError:
+        _compute = None
+    if _compute is not None:
+        return float(_compute(dataset.metric, y_true, y_pred, getattr(dataset, "target_scale", 1.0)))
+    if dataset.metric == "accuracy":
+        return float(np.mean(np.argmax(y_pred, axis=-1) == np.asarray(y_true).reshape(-1)))
+    diff = (np.asarray(y_pred) - np.asarray(y_true)) * getattr(dataset, "target_scale", 1.0)
+    return float(np.mean(np.linalg.norm(diff, axis=-1)))
+
+
+def higher_is_better(metric: str) -> bool:
+    """True when a larger value of ``metric`` is better."""
+    try:
+        from tfcompress.metrics import higher_is_better as _hib
+    except ImportError:
+        return metric == "accuracy"
+    return bool(_hib(metric))
+
+
+def compile_for(model: Any, dataset: Any, learning_rate: float = 1e-3) -> None:
+    """Compile ``model`` with the loss that matches the dataset's task."""
+    loss = "sparse_categorical_crossentropy" if dataset.task == "classification" else "mse"
+    model.compile(optimizer=keras().optimizers.Adam(learning_rate), loss=loss)
+
+
+def fit(
+    model: Any,
+    dataset: Any,
+    *,
+    epochs: int,
+    batch_size: int = 64,
+    learning_rate: float = 1e-3,
+    callbacks: list[Any] | None = None,
+    seed: int = 0,
+) -> None:
+    """Fine-tune ``model`` on the training split (validation on the val split)."""
+    if epochs <= 0:
+        return
+    set_seed(seed)
+    compile_for(model, dataset, learning_rate)
+    model.fit(
+        dataset.x_train,
+        dataset.y_train,
+        validation_data=(dataset.x_val, dataset.y_val),
+        epochs=epochs,
+        batch_size=batch_size,
+        callbacks=list(callbacks or []),
+        verbose=0,
+        shuffle=True,
+    )
+
+
+def evaluate(model: Any, dataset: Any, split: str = "test") -> float:
+    """Score ``model`` on a split with the dataset's metric."""
+    x = getattr(dataset, f"x_{split}")
+    y = getattr(dataset, f"y_{split}")
+    pred = model.predict(x, batch_size=256, verbose=0)
+    return compute_metric(dataset, y, pred)
+
+
+def steps_per_epoch(dataset: Any, batch_size: int) -> int:
+    """Optimizer steps in one epoch over the training split."""
+    return max(1, int(np.ceil(len(dataset.x_train) / batch_size)))
