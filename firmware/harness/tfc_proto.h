@@ -1,0 +1,63 @@
+/* tfcompress serial harness protocol (device side, hardware independent).
+ *
+ * Frame = COBS(type u8, flags u8, seq u16le, payload..., crc32le) followed by 0x00.
+ * CRC-32 is the IEEE 802.3 polynomial (reflected 0xEDB88320), as zlib.crc32.
+ * This file compiles for the target and for the host (fuzzing under ASan).
+ */
+#ifndef TFC_PROTO_H
+#define TFC_PROTO_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define TFC_PROTO_VERSION 1u
+
+/* Largest LOAD/READ data chunk; every buffer below is sized from it. */
+#ifndef TFC_CHUNK_MAX
+#define TFC_CHUNK_MAX 256u
+#endif
+#define TFC_HEADER_BYTES 4u
+#define TFC_CRC_BYTES 4u
+#define TFC_RAW_MAX (TFC_HEADER_BYTES + 40u + TFC_CHUNK_MAX + TFC_CRC_BYTES)
+#define TFC_ENCODED_MAX (TFC_RAW_MAX + TFC_RAW_MAX / 254u + 2u)
+
+enum {
+    TFC_MSG_HELLO = 0x01,
+    TFC_MSG_LOAD = 0x02,
+    TFC_MSG_RUN = 0x03,
+    TFC_MSG_READ = 0x04,
+    TFC_REPLY = 0x80,       /* reply type = request type | TFC_REPLY */
+    TFC_MSG_FAULT = 0xFE,   /* unsolicited: the firmware hit a fault handler */
+    TFC_MSG_ERROR = 0xFF
+};
+
+enum {
+    TFC_ERR_CRC = 1,        /* frame failed its CRC: resend */
+    TFC_ERR_TYPE = 2,       /* unknown request type */
+    TFC_ERR_LENGTH = 3,     /* payload length wrong for the request */
+    TFC_ERR_RANGE = 4,      /* offset/length outside the model tensor */
+    TFC_ERR_INPUT_CRC = 5,  /* loaded input does not match the host's CRC: reload */
+    TFC_ERR_MODEL = 6,      /* tfc_model_run returned non-zero */
+    TFC_ERR_OVERFLOW = 7    /* frame longer than the receive buffer */
+};
+
+typedef struct {
+    void (*write)(const uint8_t *data, size_t len); /* send bytes to the host */
+    uint32_t (*counter)(void);                      /* free-running up-counter */
+    const char *board;
+    uint32_t clock_hz;
+    uint8_t counter_unit; /* 0 = cycles, 1 = instructions (emulated) */
+} tfc_proto_io;
+
+void tfc_proto_init(const tfc_proto_io *io);
+/* Feed one received byte; a complete frame is handled (and answered) at once. */
+void tfc_proto_feed(uint8_t byte);
+/* Report a fault (pc, lr, cfsr, hfsr, mmfar, bfar) in a FAULT frame. */
+void tfc_proto_send_fault(const uint32_t regs[6]);
+
+uint32_t tfc_crc32(uint32_t crc, const uint8_t *data, size_t len);
+/* COBS helpers; return the output length, or 0 on malformed input / no room. */
+size_t tfc_cobs_encode(const uint8_t *in, size_t len, uint8_t *out, size_t cap);
+size_t tfc_cobs_decode(const uint8_t *in, size_t len, uint8_t *out, size_t cap);
+
+#endif
