@@ -1,0 +1,1 @@
+"""TFLite conversion of stage models into variants, host evaluation and the variant table."""
