@@ -74,9 +74,9 @@ def test_same_seed_same_weights() -> None:
     a = build_model("resnet8", (8, 8, 1), 3, "classification", seed=3)
     b = build_model("resnet8", (8, 8, 1), 3, "classification", seed=3)
     c = build_model("resnet8", (8, 8, 1), 3, "classification", seed=4)
-    for wa, wb in zip(a.get_weights(), b.get_weights()):
+    for wa, wb in zip(a.get_weights(), b.get_weights(), strict=True):
         np.testing.assert_array_equal(wa, wb)
-    assert any(not np.array_equal(wa, wc) for wa, wc in zip(a.get_weights(), c.get_weights()))
+    assert any(not np.array_equal(wa, wc) for wa, wc in zip(a.get_weights(), c.get_weights(), strict=True))
 
 
 def test_int8_weight_bytes_counts_kernels_and_int32_biases() -> None:
