@@ -1,0 +1,56 @@
+"""Byte transports: a pyserial URL (real port or socket://host:port) and helpers."""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from tfcompress.errors import TfcError
+
+
+class Transport(Protocol):
+    """What the client needs from a link: write bytes, read with a timeout."""
+
+    name: str
+
+    def write(self, data: bytes) -> None: ...
+
+    def read(self, size: int, timeout: float) -> bytes: ...
+
+    def close(self) -> None: ...
+
+
+class SerialTransport:
+    """A pyserial link opened with ``serial_for_url`` (``/dev/ttyACM0``, ``socket://127.0.0.1:P``)."""
+
+    def __init__(self, url: str, baud: int = 115200) -> None:
+        import serial
+
+        self.name = url
+        try:
+            self._port = serial.serial_for_url(url, baudrate=baud, timeout=0.05, write_timeout=10)
+        except (serial.SerialException, OSError, ValueError) as err:
+            raise TfcError(f"cannot open serial port {url} ({err})",
+                           "check the board is connected and --port names it") from err
+
+    def write(self, data: bytes) -> None:
+        import serial
+
+        try:
+            self._port.write(data)
+            self._port.flush()
+        except (serial.SerialException, OSError) as err:
+            raise TfcError(f"serial port {self.name} failed while writing ({err})",
+                           "check the connection and rerun to resume") from err
+
+    def read(self, size: int, timeout: float) -> bytes:
+        import serial
+
+        self._port.timeout = timeout
+        try:
+            return self._port.read(size)
+        except (serial.SerialException, OSError) as err:
+            raise TfcError(f"serial port {self.name} failed while reading ({err})",
+                           "check the connection and rerun to resume") from err
+
+    def close(self) -> None:
+        self._port.close()
