@@ -1,0 +1,50 @@
+/* ADD and MUL, int8, with broadcasting over up to five dimensions. */
+#include "tfc_fixedpoint.h"
+#include "tfc_kernels.h"
+
+static int32_t add_one(const tfc_binary_params *p, int32_t a, int32_t b) {
+    const int32_t x1 = (int32_t)((uint32_t)(a + p->in1_offset) << p->left_shift);
+    const int32_t x2 = (int32_t)((uint32_t)(b + p->in2_offset) << p->left_shift);
+    const int32_t s = tfc_mbqm(x1, p->in1_mult, p->in1_shift) + tfc_mbqm(x2, p->in2_mult, p->in2_shift);
+    return tfc_clamp_i32(tfc_mbqm(s, p->out_mult, p->out_shift) + p->out_zp, p->act_min, p->act_max);
+}
+
+static int32_t mul_one(const tfc_binary_params *p, int32_t a, int32_t b) {
+    const int32_t prod = (a + p->in1_offset) * (b + p->in2_offset);
+    return tfc_clamp_i32(tfc_mbqm(prod, p->out_mult, p->out_shift) + p->out_zp, p->act_min, p->act_max);
+}
+
+typedef int32_t (*tfc_binary_fn)(const tfc_binary_params *, int32_t, int32_t);
+
+static void binary_loop(const tfc_binary_params *p, const int8_t *in1, const int8_t *in2, int8_t *out,
+                        tfc_binary_fn fn) {
+    int32_t idx[TFC_MAX_DIMS] = {0, 0, 0, 0, 0};
+    int32_t o1 = 0, o2 = 0, d;
+    int32_t total = 1;
+    int32_t n;
+    for (d = 0; d < p->ndim; ++d) {
+        total *= p->shape[d];
+    }
+    for (n = 0; n < total; ++n) {
+        out[n] = (int8_t)fn(p, in1[o1], in2[o2]);
+        for (d = p->ndim - 1; d >= 0; --d) {
+            idx[d]++;
+            o1 += p->stride1[d];
+            o2 += p->stride2[d];
+            if (idx[d] < p->shape[d]) {
+                break;
+            }
+            o1 -= p->stride1[d] * idx[d];
+            o2 -= p->stride2[d] * idx[d];
+            idx[d] = 0;
+        }
+    }
+}
+
+void tfc_add_s8(const tfc_binary_params *p, const int8_t *in1, const int8_t *in2, int8_t *out) {
+    binary_loop(p, in1, in2, out, add_one);
+}
+
+void tfc_mul_s8(const tfc_binary_params *p, const int8_t *in1, const int8_t *in2, int8_t *out) {
+    binary_loop(p, in1, in2, out, mul_one);
+}

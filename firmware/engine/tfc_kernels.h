@@ -1,0 +1,77 @@
+/* tfc_kernels.h — parameter blocks and entry points of the tfcompress kernels.
+ *
+ * Every kernel takes a const parameter block (emitted into flash by the generator, with
+ * all quantisation arithmetic precomputed on the host) and raw tensor pointers.
+ * Optimised variants are drop-in replacements with the same signatures.
+ */
+#ifndef TFC_KERNELS_H
+#define TFC_KERNELS_H
+
+#include <stdint.h>
+
+/* CONV_2D and DEPTHWISE_CONV_2D (NHWC input, OHWI / 1HWO weights). */
+typedef struct {
+    int32_t batches, in_h, in_w, in_c, out_h, out_w, out_c;
+    int32_t k_h, k_w, stride_h, stride_w, dil_h, dil_w, pad_top, pad_left;
+    int32_t depth_mult;  /* depthwise only */
+    int32_t pad_value;   /* input zero point: padded taps read this value */
+    int32_t out_zp, act_min, act_max;
+    const int8_t *weights;
+    const int32_t *bias;   /* bias with -zp_in * sum(weights) folded in (never NULL) */
+    const int32_t *mult;   /* per output channel, Q31 */
+    const int32_t *shift;  /* per output channel, > 0 is a left shift */
+} tfc_conv_params;
+
+void tfc_conv2d_s8(const tfc_conv_params *p, const int8_t *in, int8_t *out);
+void tfc_depthwise_conv2d_s8(const tfc_conv_params *p, const int8_t *in, int8_t *out);
+
+/* FULLY_CONNECTED: out[b][o] = requant(sum_i w[o][i] * in[b][i] + bias[o]). */
+typedef struct {
+    int32_t batches, in_depth, out_depth;
+    int32_t per_channel;   /* 1: mult/shift indexed by output, 0: one pair */
+    int32_t out_zp, act_min, act_max;
+    const int8_t *weights;
+    const int32_t *bias;   /* folded with -zp_in * sum(weights) */
+    const int32_t *mult;
+    const int32_t *shift;
+} tfc_fc_params;
+
+void tfc_fully_connected_s8(const tfc_fc_params *p, const int8_t *in, int8_t *out);
+
+/* AVERAGE_POOL_2D / MAX_POOL_2D (same quantisation in and out). */
+typedef struct {
+    int32_t batches, in_h, in_w, channels, out_h, out_w;
+    int32_t k_h, k_w, stride_h, stride_w, pad_top, pad_left;
+    int32_t act_min, act_max;
+} tfc_pool_params;
+
+void tfc_avg_pool2d_s8(const tfc_pool_params *p, const int8_t *in, int8_t *out);
+void tfc_max_pool2d_s8(const tfc_pool_params *p, const int8_t *in, int8_t *out);
+
+/* Element-wise binary ops with up to 5-D broadcasting (strides 0 on broadcast dims). */
+#define TFC_MAX_DIMS 5
+typedef struct {
+    int32_t ndim;
+    int32_t shape[TFC_MAX_DIMS];        /* output shape */
+    int32_t stride1[TFC_MAX_DIMS];      /* element strides of input 1 (0 = broadcast) */
+    int32_t stride2[TFC_MAX_DIMS];
+    int32_t in1_offset, in2_offset, left_shift;
+    int32_t in1_mult, in1_shift, in2_mult, in2_shift;
+    int32_t out_mult, out_shift, out_zp, act_min, act_max;
+} tfc_binary_params;
+
+void tfc_add_s8(const tfc_binary_params *p, const int8_t *in1, const int8_t *in2, int8_t *out);
+void tfc_mul_s8(const tfc_binary_params *p, const int8_t *in1, const int8_t *in2, int8_t *out);
+
+/* SOFTMAX int8 -> int8 (output scale 1/256, zero point -128). */
+typedef struct {
+    int32_t outer, depth;
+    int32_t input_mult, input_left_shift, diff_min;
+} tfc_softmax_params;
+
+void tfc_softmax_s8(const tfc_softmax_params *p, const int8_t *in, int8_t *out);
+
+/* Copy for RESHAPE when the planner could not alias input and output. */
+void tfc_copy_bytes(const void *in, void *out, int32_t nbytes);
+
+#endif /* TFC_KERNELS_H */

@@ -1,0 +1,141 @@
+"""compile_tflite: .tflite -> lowered ops + arena plan -> CompiledModel (model.c, model.h, kernels)."""
+
+from __future__ import annotations
+
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from tfcompress.engine import optable
+from tfcompress.engine.emit import render
+from tfcompress.engine.ir import DTYPES, Graph
+from tfcompress.engine.lowered import LoweredOp
+from tfcompress.engine.planner import Plan, plan_arena
+from tfcompress.engine.reader import load_bytes, read_graph
+from tfcompress.engine.resources import firmware_dir
+from tfcompress.errors import TfcError
+
+#: bytes of RAM the generated code uses besides the arena (no runtime state, no scratch)
+RUNTIME_STATE_BYTES = 0
+SCRATCH_BYTES = 0
+
+
+@dataclass
+class CompiledModel:
+    """A model compiled ahead of time to C."""
+
+    graph: Graph
+    lowered: list[LoweredOp]
+    plan: Plan
+    kernels: str
+    model_bytes: bytes
+    source_name: str
+
+    @property
+    def ram_bytes(self) -> int:
+        """Peak RAM: arena (activations incl. input/output) + scratch + runtime state."""
+        return self.plan.arena_bytes + SCRATCH_BYTES + RUNTIME_STATE_BYTES
+
+    @property
+    def weights_bytes(self) -> int:
+        """Constant data in flash: weights, folded biases, multipliers/shifts."""
+        return sum(a.nbytes for lo in self.lowered for a in lo.arrays)
+
+    @property
+    def input(self) -> Any:
+        return self.graph.t(self.graph.inputs[0])
+
+    @property
+    def output(self) -> Any:
+        return self.graph.t(self.graph.outputs[0])
+
+    def kernel_sources(self) -> list[str]:
+        """C kernel files this model needs (plus the common headers)."""
+        return optable.kernel_sources(self.kernels, {lo.kernel for lo in self.lowered} | {"tfc_copy_bytes"})
+
+    def sources(self) -> tuple[str, str]:
+        """(model.c, model.h) text."""
+        return render(self.graph, self.lowered, self.plan, self.source_name)
+
+    def write(self, out_dir: str | Path) -> list[Path]:
+        """Write model.c, model.h and engine/<kernels> into ``out_dir``; returns the paths."""
+        out = Path(out_dir)
+        (out / "engine").mkdir(parents=True, exist_ok=True)
+        model_c, model_h = self.sources()
+        paths = [out / "model.c", out / "model.h"]
+        paths[0].write_text(model_c)
+        paths[1].write_text(model_h)
+        src = firmware_dir()
+        for name in list(optable.COMMON_HEADERS) + self.kernel_sources():
+            dst = out / "engine" / name
+            shutil.copyfile(src / name, dst)
+            paths.append(dst)
+        return paths
+
+    def info(self) -> dict[str, Any]:
+        """Everything `tfcompress inspect` shows, as a JSON-friendly dict."""
+        g, plan = self.graph, self.plan
+        ops = []
+        for lo in self.lowered:
+            ops.append(dict(index=lo.op.index, op=lo.op.name, kernel=lo.kernel,
+                            inputs=[_tinfo(g, t) for t in lo.op.inputs if t >= 0],
+                            outputs=[_tinfo(g, t) for t in lo.op.outputs],
+                            options=lo.op.options))
+        tensors = []
+        for t in g.tensors:
+            row = dict(index=t.index, name=t.name, shape=list(t.shape), dtype=t.dtype, bytes=t.nbytes,
+                       const=t.is_const, **t.quant_dict())
+            if t.index in plan.offsets:
+                b = plan.buffers[plan.buffer_of[t.index]]
+                row.update(offset=plan.offsets[t.index], first_step=b.start, last_step=b.end)
+            tensors.append(row)
+        return dict(model_hash=g.model_hash, source=self.source_name, kernels=self.kernels,
+                    input=_tinfo(g, g.inputs[0]), output=_tinfo(g, g.outputs[0]), ops=ops,
+                    tensors=tensors, ram_bytes=self.ram_bytes, arena_bytes=plan.arena_bytes,
+                    greedy_arena_bytes=plan.greedy_bytes, scratch_bytes=SCRATCH_BYTES,
+                    runtime_state_bytes=RUNTIME_STATE_BYTES, weights_bytes=self.weights_bytes,
+                    overlaps=len(plan.overlaps), unsupported_ops=[])
+
+
+def _tinfo(g: Graph, index: int) -> dict[str, Any]:
+    t = g.t(index)
+    return dict(index=index, name=t.name, shape=list(t.shape), dtype=t.dtype, **t.quant_dict())
+
+
+def unsupported_ops(path_or_bytes: str | Path | bytes) -> list[dict[str, Any]]:
+    """Ops of a model the engine cannot compile (for inspect), each with the reason."""
+    g = read_graph(path_or_bytes)
+    bad = []
+    for op in g.ops:
+        try:
+            optable.op_spec(g, op).lower(g, op)
+        except TfcError as err:
+            bad.append(dict(index=op.index, op=op.name, error=err.line()))
+    return bad
+
+
+def _check_io(g: Graph) -> None:
+    if len(g.inputs) != 1 or len(g.outputs) != 1:
+        raise TfcError(f"the model has {len(g.inputs)} inputs and {len(g.outputs)} outputs; the engine "
+                       "supports exactly one of each", "export a single-input, single-output model")
+    for t in (g.t(g.inputs[0]), g.t(g.outputs[0])):
+        if t.dtype not in DTYPES or not DTYPES[t.dtype][2]:
+            raise TfcError(f"model input/output '{t.name}' is {t.dtype}", "convert with int8 input/output")
+
+
+def compile_tflite(path_or_bytes: str | Path | bytes | bytearray, *, kernels: str = "reference",
+                   overlap: bool = True) -> CompiledModel:
+    """Compile a fully-quantised .tflite to C. Raises TfcError for anything unsupported."""
+    if kernels not in optable.KERNEL_SOURCES:
+        from tfcompress.errors import unknown
+
+        raise unknown("kernel set", kernels, optable.KERNEL_SOURCES)
+    data = load_bytes(path_or_bytes)
+    source_name = Path(path_or_bytes).name if isinstance(path_or_bytes, (str, Path)) else "<bytes>"
+    g = read_graph(data)
+    optable.check_float_model(g)
+    _check_io(g)
+    lowered = [optable.op_spec(g, op).lower(g, op) for op in g.ops]
+    plan = plan_arena(g, lowered, use_overlap=overlap)
+    return CompiledModel(g, lowered, plan, kernels, data, source_name)

@@ -1,0 +1,83 @@
+"""Render model.c / model.h from the lowered ops and the arena plan (Jinja2 templates)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from tfcompress import __version__
+from tfcompress.engine.ir import DTYPES, Graph, Tensor
+from tfcompress.engine.lowered import ConstArray, LoweredOp
+from tfcompress.engine.planner import Plan
+from tfcompress.engine.resources import templates_dir
+
+
+def _env() -> Any:
+    import jinja2
+
+    return jinja2.Environment(loader=jinja2.FileSystemLoader(str(templates_dir())), trim_blocks=True,
+                              lstrip_blocks=True, keep_trailing_newline=True,
+                              undefined=jinja2.StrictUndefined)
+
+
+
+def _c_float(x: float) -> str:
+    s = f"{float(np.float32(x)):.9g}"
+    if "e" not in s and "." not in s:
+        s += ".0"
+    return s + "f"
+
+
+def _array_body(data: np.ndarray, per_line: int = 24) -> str:
+    flat = [str(int(v)) for v in data.reshape(-1)]
+    return "\n".join("    " + ", ".join(flat[i:i + per_line]) + "," for i in range(0, len(flat), per_line))
+
+
+def _value(v: Any) -> str:
+    if isinstance(v, ConstArray):
+        return v.name
+    if isinstance(v, (list, tuple)):
+        return "{" + ", ".join(str(int(x)) for x in v) + "}"
+    return str(int(v))
+
+
+def _io(t: Tensor) -> dict[str, Any]:
+    return dict(nbytes=t.nbytes, elements=t.elements, dtype_macro=DTYPES[t.dtype][2] or 0,
+                ndim=len(t.shape), shape=", ".join(str(d) for d in t.shape) or "1",
+                scale=_c_float(t.scale), zero_point=t.zero_point)
+
+
+def _call(g: Graph, lo: LoweredOp, plan: Plan) -> str:
+    args = [f"&{lo.param_name}"] if lo.struct else []
+    for i, t in enumerate(lo.inputs):
+        ct = lo.in_ctypes[min(i, len(lo.in_ctypes) - 1)]
+        args.append(f"(const {ct} *)(a + {plan.offsets[t]})")
+    for t in lo.outputs:
+        args.append(f"({lo.out_ctype} *)(a + {plan.offsets[t]})")
+    args += list(lo.extra_args)
+    if lo.alias and all(plan.offsets[t] == plan.offsets[lo.inputs[0]] for t in lo.outputs):
+        return f"/* {lo.op.name}: output aliases its input, nothing to do */"
+    return f"{lo.kernel}({', '.join(args)});"
+
+
+def render(g: Graph, lowered: list[LoweredOp], plan: Plan, source_name: str) -> tuple[str, str]:
+    """Return (model.c, model.h) source text."""
+    arrays = [dict(ctype=a.ctype, name=a.name, length=a.data.size, body=_array_body(a.data))
+              for lo in lowered for a in lo.arrays]
+    params, calls = [], []
+    for lo in lowered:
+        out = g.t(lo.outputs[0])
+        desc = f"#{lo.op.index} {lo.op.name} -> '{out.name}' {list(out.shape)}"
+        if lo.struct:
+            body = "\n".join(f"    .{k} = {_value(v)}," for k, v in lo.fields.items())
+            params.append(dict(struct=lo.struct, name=lo.param_name, body=body, comment=desc))
+        calls.append(dict(code=_call(g, lo, plan), comment=desc))
+    x, y = g.t(g.inputs[0]), g.t(g.outputs[0])
+    ctx = dict(version=__version__, source_name=source_name, model_hash=g.model_hash,
+               n_ops=len(lowered), arena_bytes=plan.arena_bytes, arena_alloc=max(plan.arena_bytes, 4),
+               weights_bytes=sum(a.nbytes for lo in lowered for a in lo.arrays),
+               input=_io(x), output=_io(y), input_offset=plan.offsets[x.index],
+               output_offset=plan.offsets[y.index], arrays=arrays, params=params, calls=calls)
+    env = _env()
+    return env.get_template("model.c.j2").render(**ctx), env.get_template("model.h.j2").render(**ctx)

@@ -1,0 +1,104 @@
+"""Build the generated C with the host ``cc`` and run ``tfc_model_run`` from Python (ctypes).
+
+Shared libraries are cached by content hash under ``$TFC_CACHE_DIR`` (default
+``~/.cache/tfcompress/engine``), so a model is compiled once.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import hashlib
+import os
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+from tfcompress.engine.compiler import CompiledModel
+from tfcompress.engine.ir import DTYPES
+from tfcompress.engine.resources import firmware_dir, templates_dir
+from tfcompress.errors import TfcError
+
+CFLAGS = ["-O2", "-std=c99", "-Wall", "-Wextra", "-Werror", "-fPIC"]
+
+
+def cache_dir() -> Path:
+    """Where built host libraries are kept."""
+    base = os.environ.get("TFC_CACHE_DIR") or Path.home() / ".cache" / "tfcompress" / "engine"
+    return Path(base)
+
+
+def _cc() -> str:
+    cc = os.environ.get("CC") or shutil.which("cc") or shutil.which("gcc")
+    if not cc:
+        raise TfcError("no host C compiler found", "install gcc (apt-get install build-essential)")
+    return cc
+
+
+def _compile(cmd: list[str], cwd: Path) -> None:
+    proc = subprocess.run(cmd, cwd=cwd, capture_output=True, text=True)
+    if proc.returncode != 0:
+        raise TfcError(f"host build failed: {proc.stderr.strip()[:2000]}",
+                       "this is an engine bug; please report it with the model")
+
+
+def _digest(model: CompiledModel, flags: list[str], extra: str = "") -> tuple[str, str, str]:
+    model_c, model_h = model.sources()
+    h = hashlib.sha256()
+    for part in (model_c, model_h, " ".join(flags), extra):
+        h.update(part.encode())
+    for name in model.kernel_sources() + ["tfc_fixedpoint.h", "tfc_kernels.h"]:
+        h.update((firmware_dir() / name).read_bytes())
+    return h.hexdigest()[:24], model_c, model_h
+
+
+def build_shared(model: CompiledModel, extra_flags: list[str] | None = None) -> Path:
+    """Build (or reuse) ``libtfcmodel.so`` for ``model``; returns its path."""
+    flags = CFLAGS + list(extra_flags or [])
+    key, _, _ = _digest(model, flags)
+    target = cache_dir() / key / "libtfcmodel.so"
+    if target.is_file():
+        return target
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=target.parent) as tmp:
+        work = Path(tmp)
+        model.write(work)
+        sources = ["model.c"] + [f"engine/{s}" for s in model.kernel_sources()]
+        _compile([_cc(), *flags, "-shared", "-o", "lib.so", *sources], work)
+        os.replace(work / "lib.so", target)
+    return target
+
+
+def build_executable(model: CompiledModel, out_dir: str | Path, extra_flags: list[str] | None = None) -> Path:
+    """Build a standalone test driver (input file -> output file), e.g. with sanitizer flags."""
+    out = Path(out_dir)
+    model.write(out)
+    shutil.copyfile(templates_dir() / "host_main.c", out / "host_main.c")
+    sources = ["host_main.c", "model.c"] + [f"engine/{s}" for s in model.kernel_sources()]
+    flags = [f for f in CFLAGS if f != "-fPIC"] + list(extra_flags or [])
+    _compile([_cc(), *flags, "-o", "model_test", *sources], out)
+    return out / "model_test"
+
+
+class HostModel:
+    """A compiled model loaded into this process; ``run(x)`` returns the output array."""
+
+    def __init__(self, model: CompiledModel) -> None:
+        self.model = model
+        self.lib = ctypes.CDLL(str(build_shared(model)))
+        self.lib.tfc_model_run.argtypes = [ctypes.c_void_p, ctypes.c_void_p]
+        self.lib.tfc_model_run.restype = ctypes.c_int
+        x, y = model.input, model.output
+        self.in_dtype, self.in_shape = DTYPES[x.dtype][0], tuple(x.shape)
+        self.out_dtype, self.out_shape = DTYPES[y.dtype][0], tuple(y.shape)
+
+    def run(self, x: np.ndarray) -> np.ndarray:
+        """One inference on ``x`` (cast to the input dtype, reshaped to the input shape)."""
+        inp = np.ascontiguousarray(np.asarray(x).astype(self.in_dtype, copy=False).reshape(self.in_shape))
+        out = np.zeros(self.out_shape, dtype=self.out_dtype)
+        rc = self.lib.tfc_model_run(inp.ctypes.data, out.ctypes.data)
+        if rc != 0:
+            raise TfcError(f"tfc_model_run returned {rc}", "this is an engine bug; please report it")
+        return out

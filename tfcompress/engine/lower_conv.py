@@ -1,0 +1,125 @@
+"""Lowering of CONV_2D, DEPTHWISE_CONV_2D and FULLY_CONNECTED (int8, per-channel weights)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from tfcompress.engine.ir import Graph, Op, Tensor
+from tfcompress.engine.lowered import ConstArray, LoweredOp
+from tfcompress.engine.overlap import window_overlap
+from tfcompress.engine.quant import activation_range, quantize_multiplier, same_padding, wrap_i32
+from tfcompress.errors import TfcError
+
+
+def _const(g: Graph, op: Op, pos: int, what: str) -> Tensor | None:
+    if pos >= len(op.inputs) or op.inputs[pos] < 0:
+        return None
+    t = g.t(op.inputs[pos])
+    if not t.is_const:
+        raise TfcError(f"{op.name} '{g.t(op.outputs[0]).name}': the {what} '{t.name}' is not a constant",
+                       "freeze the weights before converting (no runtime weights)")
+    return t
+
+
+def _check_int8(g: Graph, op: Op, weights: Tensor) -> None:
+    x, y = g.t(op.inputs[0]), g.t(op.outputs[0])
+    for t in (x, y, weights):
+        if t.dtype != "int8":
+            raise TfcError(f"{op.name} '{y.name}': tensor '{t.name}' is {t.dtype}, the reference kernel "
+                           "needs int8", "convert with --mode int8 (full integer quantisation)")
+    if any(z != 0 for z in weights.zero_points):
+        raise TfcError(f"{op.name} '{y.name}': weights '{weights.name}' have a non-zero zero point",
+                       "use symmetric int8 weights (the TFLite converter's default)")
+
+
+def _multipliers(x: Tensor, w: Tensor, y: Tensor, channels: int) -> tuple[np.ndarray, np.ndarray]:
+    scales = w.scales if len(w.scales) > 1 else [w.scale] * channels
+    mult, shift = zip(*(quantize_multiplier(float(x.scale) * float(s) / float(y.scale)) for s in scales), strict=True)
+    return np.array(mult, dtype=np.int32), np.array(shift, dtype=np.int32)
+
+
+def _folded_bias(bias: Tensor | None, w2d: np.ndarray, in_zp: int) -> np.ndarray:
+    b = np.zeros(w2d.shape[0], np.int64) if bias is None else bias.data.astype(np.int64).reshape(-1)
+    return wrap_i32(b - in_zp * w2d.astype(np.int64).sum(axis=1))
+
+
+def _conv_common(g: Graph, op: Op, depthwise: bool) -> LoweredOp:
+    x, y = g.t(op.inputs[0]), g.t(op.outputs[0])
+    w = _const(g, op, 1, "filter")
+    bias = _const(g, op, 2, "bias")
+    _check_int8(g, op, w)
+    if len(x.shape) != 4 or len(y.shape) != 4 or len(w.shape) != 4:
+        raise TfcError(f"{op.name} '{y.name}' needs 4-D NHWC tensors", "re-export the model")
+    o = op.options
+    n, ih, iw, ic = x.shape
+    _, oh, ow, oc = y.shape
+    if depthwise:
+        kh, kw = w.shape[1], w.shape[2]
+        if w.shape[3] != oc or oc % ic:
+            raise TfcError(f"DEPTHWISE_CONV_2D '{y.name}': filter {list(w.shape)} does not match", "re-export")
+        w2d = w.data.reshape(kh * kw, oc).T
+        weights = w.data.reshape(-1)
+    else:
+        kh, kw = w.shape[1], w.shape[2]
+        if w.shape[0] != oc or w.shape[3] != ic:
+            raise TfcError(f"CONV_2D '{y.name}': grouped convolution (filter {list(w.shape)}, input "
+                           f"{ic} channels) is not supported", "use a depthwise or a full convolution")
+        w2d = w.data.reshape(oc, -1)
+        weights = w.data.reshape(-1)
+    sh, sw = int(o.get("stride_h", 1)), int(o.get("stride_w", 1))
+    dh, dw = int(o.get("dilation_h_factor", 1) or 1), int(o.get("dilation_w_factor", 1) or 1)
+    pt = same_padding(ih, oh, sh, kh, dh)
+    pl = same_padding(iw, ow, sw, kw, dw)
+    mult, shift = _multipliers(x, w, y, oc)
+    amin, amax = activation_range(int(o.get("fused_activation_function", 0)), y.scale, y.zero_point)
+    k = f"op{op.index}"
+    arrays = [ConstArray(f"{k}_w", weights.astype(np.int8)),
+              ConstArray(f"{k}_bias", _folded_bias(bias, w2d, x.zero_point)),
+              ConstArray(f"{k}_mult", mult), ConstArray(f"{k}_shift", shift)]
+    fields = dict(batches=n, in_h=ih, in_w=iw, in_c=ic, out_h=oh, out_w=ow, out_c=oc, k_h=kh, k_w=kw,
+                  stride_h=sh, stride_w=sw, dil_h=dh, dil_w=dw, pad_top=pt, pad_left=pl,
+                  depth_mult=oc // ic if depthwise else 1, pad_value=x.zero_point, out_zp=y.zero_point,
+                  act_min=amin, act_max=amax, weights=arrays[0], bias=arrays[1], mult=arrays[2],
+                  shift=arrays[3])
+    overlap = {}
+    if n == 1:
+        delta = window_overlap((ih, iw), ic, (oh, ow), oc, (kh, kw), (sh, sw), (dh, dw), (pt, pl))
+        overlap[x.index] = min(delta, x.nbytes)
+    kernel = "tfc_depthwise_conv2d_s8" if depthwise else "tfc_conv2d_s8"
+    return LoweredOp(op, kernel, "tfc_conv_params", fields, [x.index], [y.index], arrays, overlap)
+
+
+def lower_conv2d(g: Graph, op: Op) -> LoweredOp:
+    """CONV_2D: OHWI weights, SAME/VALID padding, stride, dilation, fused activation."""
+    return _conv_common(g, op, depthwise=False)
+
+
+def lower_depthwise(g: Graph, op: Op) -> LoweredOp:
+    """DEPTHWISE_CONV_2D: 1HWO weights, any depth multiplier and dilation."""
+    return _conv_common(g, op, depthwise=True)
+
+
+def lower_fully_connected(g: Graph, op: Op) -> LoweredOp:
+    """FULLY_CONNECTED with [out, in] weights, per-tensor or per-channel."""
+    x, y = g.t(op.inputs[0]), g.t(op.outputs[0])
+    w = _const(g, op, 1, "weights")
+    bias = _const(g, op, 2, "bias")
+    _check_int8(g, op, w)
+    if len(w.shape) != 2 or x.elements % w.shape[1]:
+        raise TfcError(f"FULLY_CONNECTED '{y.name}': weights {list(w.shape)} do not match input "
+                       f"{list(x.shape)}", "re-export the model")
+    out_depth, in_depth = w.shape
+    mult, shift = _multipliers(x, w, y, out_depth)
+    per_channel = 1 if len(w.scales) > 1 else 0
+    if not per_channel:
+        mult, shift = mult[:1], shift[:1]
+    amin, amax = activation_range(int(op.options.get("fused_activation_function", 0)), y.scale,
+                                  y.zero_point)
+    k = f"op{op.index}"
+    arrays = [ConstArray(f"{k}_w", w.data.astype(np.int8).reshape(-1)),
+              ConstArray(f"{k}_bias", _folded_bias(bias, w.data, x.zero_point)),
+              ConstArray(f"{k}_mult", mult), ConstArray(f"{k}_shift", shift)]
+    fields = dict(batches=x.elements // in_depth, in_depth=in_depth, out_depth=out_depth,
+                  per_channel=per_channel, out_zp=y.zero_point, act_min=amin, act_max=amax,
+                  weights=arrays[0], bias=arrays[1], mult=arrays[2], shift=arrays[3])
+    return LoweredOp(op, "tfc_fully_connected_s8", "tfc_fc_params", fields, [x.index], [y.index], arrays)

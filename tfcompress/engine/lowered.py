@@ -1,0 +1,60 @@
+"""The result of lowering one op: a kernel call with host-precomputed constants."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from tfcompress.engine.ir import Op
+
+#: numpy dtype -> C element type of const arrays
+CTYPES = {np.dtype(np.int8): "int8_t", np.dtype(np.int16): "int16_t", np.dtype(np.int32): "int32_t",
+          np.dtype(np.uint8): "uint8_t", np.dtype(np.int64): "int64_t"}
+
+
+@dataclass
+class ConstArray:
+    """A constant array emitted into flash (weights, folded bias, multipliers, LUTs)."""
+
+    name: str
+    data: np.ndarray
+
+    @property
+    def ctype(self) -> str:
+        return CTYPES[self.data.dtype]
+
+    @property
+    def nbytes(self) -> int:
+        return int(self.data.nbytes)
+
+
+@dataclass
+class LoweredOp:
+    """A kernel call: ``kernel(&params, inputs..., outputs...)`` (params omitted when struct is None).
+
+    ``fields`` values are ints, lists of ints, or ``ConstArray`` references. ``overlap`` maps an
+    input tensor index to the largest legal (output offset - input offset) in bytes when the op
+    streams its input (the planner may then overlap the two buffers); ``alias`` marks ops whose
+    output is the input reinterpreted (RESHAPE).
+    """
+
+    op: Op
+    kernel: str
+    struct: str | None
+    fields: dict[str, Any]
+    inputs: list[int]
+    outputs: list[int]
+    arrays: list[ConstArray] = field(default_factory=list)
+    overlap: dict[int, int] = field(default_factory=dict)
+    alias: bool = False
+    sources: tuple[str, ...] = ()
+    in_ctypes: tuple[str, ...] = ("int8_t",)
+    out_ctype: str = "int8_t"
+    extra_args: tuple[str, ...] = ()
+
+    @property
+    def param_name(self) -> str:
+        """C name of this op's const parameter block."""
+        return f"op{self.op.index}_p"

@@ -1,0 +1,102 @@
+"""The op table: builtin op -> lowering function and kernel sources, per kernel set (data, not branches).
+
+To add an op: write ``lower_<op>`` returning a :class:`LoweredOp`, a C kernel in
+``firmware/engine/``, and one row below. An optimised kernel set lists replacement sources for
+kernels with the same C signature; kernels it does not list fall back to the reference ones.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from tfcompress.engine import lower_conv, lower_misc
+from tfcompress.engine.ir import Graph, Op
+from tfcompress.engine.lowered import LoweredOp
+from tfcompress.errors import TfcError, unknown
+
+
+@dataclass(frozen=True)
+class OpSpec:
+    """How one builtin op is compiled."""
+
+    lower: Callable[[Graph, Op], LoweredOp]
+    summary: str
+
+
+OPS: dict[str, OpSpec] = {
+    "CONV_2D": OpSpec(lower_conv.lower_conv2d, "int8, per-channel, stride/dilation/padding"),
+    "DEPTHWISE_CONV_2D": OpSpec(lower_conv.lower_depthwise, "int8, per-channel, depth multiplier, dilation"),
+    "FULLY_CONNECTED": OpSpec(lower_conv.lower_fully_connected, "int8, per-tensor or per-channel"),
+    "AVERAGE_POOL_2D": OpSpec(lower_misc.lower_avg_pool, "int8"),
+    "MAX_POOL_2D": OpSpec(lower_misc.lower_max_pool, "int8"),
+    "ADD": OpSpec(lower_misc.lower_add, "int8, broadcasting"),
+    "MUL": OpSpec(lower_misc.lower_mul, "int8, broadcasting"),
+    "SOFTMAX": OpSpec(lower_misc.lower_softmax, "int8 -> int8"),
+    "RESHAPE": OpSpec(lower_misc.lower_reshape, "aliased (no copy)"),
+    "SQUEEZE": OpSpec(lower_misc.lower_reshape, "aliased (no copy)"),
+    "EXPAND_DIMS": OpSpec(lower_misc.lower_reshape, "aliased (no copy)"),
+}
+
+#: C kernel function -> source file, per kernel set. "optimized" overrides "reference".
+KERNEL_SOURCES: dict[str, dict[str, str]] = {
+    "reference": {
+        "tfc_conv2d_s8": "conv2d_s8.c",
+        "tfc_depthwise_conv2d_s8": "depthwise_conv2d_s8.c",
+        "tfc_fully_connected_s8": "fully_connected_s8.c",
+        "tfc_avg_pool2d_s8": "pool2d_s8.c",
+        "tfc_max_pool2d_s8": "pool2d_s8.c",
+        "tfc_add_s8": "binary_s8.c",
+        "tfc_mul_s8": "binary_s8.c",
+        "tfc_softmax_s8": "softmax_s8.c",
+        "tfc_copy_bytes": "copy.c",
+    },
+    "optimized": {},
+}
+
+#: headers every generated model ships with
+COMMON_HEADERS = ("tfc_fixedpoint.h", "tfc_kernels.h")
+
+#: what to suggest instead of an unsupported op
+ALTERNATIVES: dict[str, str] = {
+    "CONCATENATION": "avoid Concatenate layers or add a CONCATENATION kernel",
+    "PAD": "use padding='same' in the conv layer instead of ZeroPadding2D",
+    "MEAN": "use AveragePooling2D over the full spatial size instead of GlobalAveragePooling2D",
+    "QUANTIZE": "convert with int8 input/output (inference_input_type=int8)",
+    "DEQUANTIZE": "convert with int8 input/output (inference_output_type=int8)",
+    "LOGISTIC": "use ReLU/ReLU6 activations",
+    "TANH": "use ReLU/ReLU6 activations",
+    "HARD_SWISH": "use ReLU6",
+}
+
+
+def op_spec(g: Graph, op: Op) -> OpSpec:
+    """The spec of ``op`` or a TfcError naming the op, its output tensor and alternatives."""
+    spec = OPS.get(op.name)
+    if spec is None:
+        out = g.t(op.outputs[0]).name if op.outputs else "?"
+        alt = ALTERNATIVES.get(op.name, "replace the layer with one built from: " + ", ".join(sorted(OPS)))
+        raise TfcError(f"op {op.name} (#{op.index}, output '{out}') is not supported by the engine", alt)
+    return spec
+
+
+def kernel_sources(kernels: str, names: set[str]) -> list[str]:
+    """The C source files implementing ``names`` in kernel set ``kernels`` (sorted, unique)."""
+    if kernels not in KERNEL_SOURCES:
+        raise unknown("kernel set", kernels, KERNEL_SOURCES)
+    table = KERNEL_SOURCES["reference"] | KERNEL_SOURCES[kernels]
+    missing = sorted(n for n in names if n not in table)
+    if missing:
+        raise TfcError(f"no kernel source for {', '.join(missing)}", "add it to KERNEL_SOURCES")
+    return sorted({table[n] for n in names})
+
+
+def check_float_model(g: Graph) -> None:
+    """A float (unquantised) model gets one clear error before anything else."""
+    float_ops = [op for op in g.ops if op.name not in ("QUANTIZE", "DEQUANTIZE")
+                 and any(i >= 0 and g.t(i).dtype == "float32" for i in op.inputs + op.outputs)]
+    if float_ops:
+        op = float_ops[0]
+        raise TfcError(f"the model is float (op {op.name} '{g.t(op.outputs[0]).name}' computes in "
+                       "float32); the engine compiles integer models",
+                       "convert with --mode int8 (full integer quantisation with a representative dataset)")

@@ -1,0 +1,179 @@
+"""Static arena planning: lifetimes, aliasing, overlapping streamed buffers, greedy placement.
+
+Buffers (tensors, with RESHAPE outputs aliased onto their input) get a lifetime in op steps.
+A streaming op whose input dies there may write its output over the input at a fixed relative
+offset (``LoweredOp.overlap``): such buffers form a rigid *block*. Blocks are placed greedily by
+size at the lowest offset that does not collide with any buffer alive at the same time (like
+TFLM's greedy planner). Which overlaps to use is chosen by trying each and keeping it when the
+arena does not grow.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from tfcompress.engine.ir import Graph
+from tfcompress.engine.lowered import LoweredOp
+
+ALIGN = 4
+
+
+@dataclass
+class Buffer:
+    """Storage shared by one or more tensors (aliases)."""
+
+    id: int
+    tensors: list[int]
+    size: int
+    start: int
+    end: int
+
+
+@dataclass
+class Plan:
+    """Byte offset of every activation tensor in the arena, and the arena size."""
+
+    offsets: dict[int, int]
+    arena_bytes: int
+    buffers: list[Buffer]
+    buffer_of: dict[int, int]
+    overlaps: list[tuple[int, int, int]] = field(default_factory=list)  # (in buf, out buf, delta)
+    greedy_bytes: int = 0  # arena without any overlap (plain greedy-by-size, aliases only)
+
+
+def _align(n: int) -> int:
+    return (n + ALIGN - 1) // ALIGN * ALIGN
+
+
+def _buffers(g: Graph, lowered: list[LoweredOp]) -> tuple[list[Buffer], dict[int, int]]:
+    parent: dict[int, int] = {}
+
+    def find(t: int) -> int:
+        while parent.get(t, t) != t:
+            t = parent[t]
+        return t
+
+    for lo in lowered:
+        if lo.alias:
+            parent[find(lo.outputs[0])] = find(lo.inputs[0])
+    n_steps = len(lowered)
+    start: dict[int, int] = {}
+    end: dict[int, int] = {}
+    members: dict[int, list[int]] = {}
+    size: dict[int, int] = {}
+
+    def touch(t: int, when: int) -> None:
+        root = find(t)
+        members.setdefault(root, [])
+        if t not in members[root]:
+            members[root].append(t)
+        size[root] = max(size.get(root, 0), g.t(t).nbytes)
+        start[root] = min(start.get(root, when), when)
+        end[root] = max(end.get(root, when), when)
+
+    for t in g.inputs:
+        touch(t, 0)
+    for k, lo in enumerate(lowered, start=1):
+        for t in lo.inputs + lo.outputs:
+            touch(t, k)
+    for t in g.outputs:
+        touch(t, n_steps + 1)
+    buffers, buffer_of = [], {}
+    for i, root in enumerate(sorted(members)):
+        buffers.append(Buffer(i, members[root], _align(size[root]), start[root], end[root]))
+        for t in members[root]:
+            buffer_of[t] = i
+    return buffers, buffer_of
+
+
+def _relations(g: Graph, lowered: list[LoweredOp], buffers: list[Buffer],
+               buffer_of: dict[int, int]) -> list[tuple[int, int, int]]:
+    outs = {buffer_of[t] for t in g.outputs}
+    rels = []
+    for k, lo in enumerate(lowered, start=1):
+        if lo.alias:
+            continue
+        bo = buffer_of[lo.outputs[0]]
+        for t, delta in lo.overlap.items():
+            bi = buffer_of[t]
+            if bi == bo or bi in outs or buffers[bi].end != k or lo.inputs.count(t) > 1:
+                continue
+            if sum(buffer_of[i] == bi for i in lo.inputs) > 1:
+                continue
+            rels.append((bi, bo, delta // ALIGN * ALIGN))
+    return rels
+
+
+def _blocks(buffers: list[Buffer], rels: list[tuple[int, int, int]]) -> list[dict[int, int]] | None:
+    """Group buffers linked by relations into blocks of {buffer: relative offset}; None if inconsistent."""
+    block_of = {b.id: {b.id: 0} for b in buffers}
+    for bi, bo, delta in rels:
+        a, b = block_of[bi], block_of[bo]
+        if a is b:
+            return None
+        shift = a[bi] + delta - b[bo]
+        for m, r in b.items():
+            a[m] = r + shift
+            block_of[m] = a
+    pairs = {(bi, bo) for bi, bo, _ in rels} | {(bo, bi) for bi, bo, _ in rels}
+    unique = list({id(b): b for b in block_of.values()}.values())
+    for blk in unique:
+        ms = list(blk)
+        for i, x in enumerate(ms):
+            for y in ms[i + 1:]:
+                if (x, y) in pairs:
+                    continue
+                if _collide(buffers[x], blk[x], buffers[y], blk[y]):
+                    return None
+    return unique
+
+
+def _collide(a: Buffer, oa: int, b: Buffer, ob: int) -> bool:
+    return a.start <= b.end and b.start <= a.end and oa < ob + b.size and ob < oa + a.size
+
+
+def _place(buffers: list[Buffer], blocks: list[dict[int, int]]) -> tuple[dict[int, int], int]:
+    order = sorted(blocks, key=lambda blk: (-max(buffers[m].size for m in blk),
+                                            min(buffers[m].start for m in blk)))
+    placed: list[tuple[Buffer, int]] = []
+    offsets: dict[int, int] = {}
+    for blk in order:
+        low = -min(blk.values())
+        cands = {low} | {o + p.size - r for p, o in placed for r in blk.values()}
+        for base in sorted(c for c in cands if c >= low):
+            if not any(_collide(buffers[m], base + r, p, o) for m, r in blk.items() for p, o in placed):
+                break
+        for m, r in blk.items():
+            offsets[m] = base + r
+            placed.append((buffers[m], base + r))
+    arena = max((offsets[b.id] + b.size for b in buffers), default=0)
+    return offsets, arena
+
+
+def plan_arena(g: Graph, lowered: list[LoweredOp], use_overlap: bool = True) -> Plan:
+    """Plan the arena; with ``use_overlap`` keep every streamed overlap that does not grow it."""
+    buffers, buffer_of = _buffers(g, lowered)
+    base_blocks = _blocks(buffers, [])
+    offsets, arena = _place(buffers, base_blocks)
+    greedy = arena
+    chosen: list[tuple[int, int, int]] = []
+    if use_overlap:
+        rels = _relations(g, lowered, buffers, buffer_of)
+        for start_all in (False, True):
+            trial = list(rels) if start_all else []
+            blocks = _blocks(buffers, trial)
+            if blocks is None:
+                continue
+            best_off, best = _place(buffers, blocks)
+            for rel in rels:
+                cand = [r for r in trial if r != rel] if rel in trial else trial + [rel]
+                blocks = _blocks(buffers, cand)
+                if blocks is None:
+                    continue
+                off, size = _place(buffers, blocks)
+                if size < best or (size == best and rel not in trial):
+                    trial, best, best_off = cand, size, off
+            if best < arena:
+                offsets, arena, chosen = best_off, best, trial
+    tensor_offsets = {t: offsets[buffer_of[t]] for t in buffer_of}
+    return Plan(tensor_offsets, _align(arena), buffers, buffer_of, chosen, greedy)
