@@ -1,0 +1,64 @@
+"""`tfcompress inspect MODEL.tflite`: ops, tensors, quantisation, memory plan, RAM and weights."""
+
+from __future__ import annotations
+
+import click
+
+from tfcompress.commands.options import json_option
+from tfcompress.console import emit_json, format_table
+
+
+def _shape(s: list[int]) -> str:
+    return "x".join(str(d) for d in s) or "scalar"
+
+
+def _quant(t: dict) -> str:
+    if "scales" in t:
+        return f"per-channel[{len(t['scales'])}] dim {t['quantized_dimension']}"
+    return f"s={t['scale']:.6g} zp={t['zero_point']}" if t.get("scale") else "-"
+
+
+@click.command("inspect")
+@click.argument("model", type=click.Path(dir_okay=False))
+@click.option("--kernels", default="reference", show_default=True, help="Kernel set (reference|optimized).")
+@json_option
+def inspect_cmd(model: str, kernels: str, as_json: bool) -> None:
+    """Show a .tflite model's ops, tensors, quantisation and the engine's memory plan."""
+    from tfcompress.engine.compiler import compile_tflite, unsupported_ops
+    from tfcompress.errors import TfcError
+
+    try:
+        info = compile_tflite(model, kernels=kernels).info()
+    except TfcError as err:
+        bad = unsupported_ops(model)
+        if not bad:
+            raise
+        if as_json:
+            emit_json({"model": model, "compilable": False, "error": err.line(), "unsupported_ops": bad})
+            raise SystemExit(1) from None
+        click.echo(format_table(bad, ["index", "op", "error"]))
+        raise
+    info["compilable"] = True
+    if as_json:
+        emit_json(info)
+        return
+    click.echo(f"model {model}  sha256 {info['model_hash']}  kernels {info['kernels']}")
+    click.echo(f"input  {info['input']['name']} {_shape(info['input']['shape'])} {info['input']['dtype']} "
+               f"{_quant(info['input'])}")
+    click.echo(f"output {info['output']['name']} {_shape(info['output']['shape'])} {info['output']['dtype']} "
+               f"{_quant(info['output'])}\n")
+    rows = [dict(op=o["index"], type=o["op"], kernel=o["kernel"],
+                 inputs=", ".join(_shape(t["shape"]) for t in o["inputs"]),
+                 output=", ".join(_shape(t["shape"]) for t in o["outputs"])) for o in info["ops"]]
+    click.echo(format_table(rows))
+    click.echo("")
+    rows = [dict(t=t["index"], name=t["name"][:48], shape=_shape(t["shape"]), dtype=t["dtype"],
+                 bytes=t["bytes"], quant=_quant(t), offset=t.get("offset"),
+                 live=f"{t['first_step']}..{t['last_step']}" if "offset" in t else "const")
+            for t in info["tensors"]]
+    click.echo(format_table(rows))
+    click.echo("")
+    click.echo(f"peak RAM {info['ram_bytes']} B = arena {info['arena_bytes']} + scratch "
+               f"{info['scratch_bytes']} + runtime state {info['runtime_state_bytes']} "
+               f"(plain greedy plan: {info['greedy_arena_bytes']} B, {info['overlaps']} streamed overlaps)")
+    click.echo(f"weights (flash) {info['weights_bytes']} B; unsupported ops: none")

@@ -1,0 +1,42 @@
+"""`tfcompress validate MODEL.tflite --board host`: engine vs TFLite Micro, element by element."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from tfcompress.commands.options import json_option
+from tfcompress.console import emit_json, format_table, progress
+
+
+@click.command("validate")
+@click.argument("model", type=click.Path(dir_okay=False))
+@click.option("--board", default="host", show_default=True, help="Where to run the engine (host, or a "
+              "board with a runner).")
+@click.option("--samples", default=20, show_default=True, type=click.IntRange(1), help="Number of inputs.")
+@click.option("--data", type=click.Path(dir_okay=False), help=".npz with inputs (else random inputs).")
+@click.option("--seed", default=0, show_default=True, help="Seed of the random inputs.")
+@click.option("--kernels", default="reference", show_default=True, help="Kernel set (reference|optimized).")
+@json_option
+def validate_cmd(model: str, board: str, samples: int, data: str | None, seed: int, kernels: str,
+                 as_json: bool) -> None:
+    """Check the C engine is bit-exact with TFLite Micro (exit 1 when any element differs)."""
+    from tfcompress.engine.validate import validate_model
+
+    res = validate_model(model, board=board, samples=samples, seed=seed, data=data, kernels=kernels,
+                         progress=None if as_json else progress)
+    if as_json:
+        emit_json(res.as_dict())
+    else:
+        rows = [dict(output=o["name"], shape="x".join(map(str, o["shape"])), elements=o["elements"],
+                     differing=o["mismatched_elements"]) for o in res.per_output]
+        click.echo(format_table(rows))
+        click.echo(f"samples {res.samples} on {res.board}: {res.mismatched_elements} differing elements "
+                   f"in {res.mismatched_samples} samples (max |diff| {res.max_abs_diff})")
+        click.echo(f"RAM {res.ram_bytes} B vs TFLM arena {res.tflm_arena_bytes} B "
+                   f"({res.ram_bytes / res.tflm_arena_bytes:.2f}x; TFLM head {res.tflm_arena_head_bytes} B); "
+                   f"weights {res.weights_bytes} B")
+        click.echo("bit-exact" if res.ok else "MISMATCH")
+    if not res.ok:
+        sys.exit(1)

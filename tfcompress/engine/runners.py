@@ -1,0 +1,77 @@
+"""Where `validate` runs the compiled model: a registry of runners keyed by board name.
+
+A runner factory takes a :class:`CompiledModel` and returns an object with
+``run(x: np.ndarray) -> np.ndarray`` and ``close()``. ``host`` builds the C with the host
+compiler; emulated/real boards register their own factory with :func:`register_runner`
+(e.g. the firmware package registers ``mps2-an500`` / ``netduinoplus2``).
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable
+from typing import Any, Protocol
+
+import numpy as np
+
+from tfcompress.engine.compiler import CompiledModel
+from tfcompress.errors import TfcError, unknown
+
+
+class Runner(Protocol):
+    """Runs one inference on a target."""
+
+    def run(self, x: np.ndarray) -> np.ndarray: ...
+
+    def close(self) -> None: ...
+
+
+class _HostRunner:
+    def __init__(self, model: CompiledModel) -> None:
+        from tfcompress.engine.host import HostModel
+
+        self._m = HostModel(model)
+
+    def run(self, x: np.ndarray) -> np.ndarray:
+        return self._m.run(x)
+
+    def close(self) -> None:
+        pass
+
+
+RUNNERS: dict[str, Callable[[CompiledModel], Any]] = {"host": _HostRunner}
+
+#: modules that register further runners when imported (optional, added by other packages)
+RUNNER_PLUGINS: list[str] = ["tfcompress.harness.engine_runner"]
+
+
+def register_runner(name: str, factory: Callable[[CompiledModel], Any]) -> None:
+    """Make ``--board name`` available to `validate`."""
+    RUNNERS[name] = factory
+
+
+def _load_plugins() -> None:
+    for module in RUNNER_PLUGINS:
+        try:
+            importlib.import_module(module)
+        except ImportError:
+            continue
+
+
+def make_runner(board: str, model: CompiledModel) -> Runner:
+    """Instantiate the runner for ``board`` or raise the standard unknown-board error."""
+    if board not in RUNNERS:
+        _load_plugins()
+    if board not in RUNNERS:
+        known_boards: list[str] = []
+        try:
+            from tfcompress.boards import list_boards
+
+            known_boards = [b if isinstance(b, str) else getattr(b, "name", str(b)) for b in list_boards()]
+        except Exception:  # boards package optional here
+            known_boards = []
+        if board in known_boards:
+            raise TfcError(f"board '{board}' has no validate runner yet",
+                           "choose one of: " + ", ".join(sorted(RUNNERS)))
+        raise unknown("board", board, RUNNERS)
+    return RUNNERS[board](model)
