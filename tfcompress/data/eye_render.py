@@ -81,10 +81,20 @@ def _scene(gaze: np.ndarray, cfg: EyeConfig, rng: np.random.Generator) -> dict[s
     lower = rng.random(n) < 0.3  # share of occlusions made by the lower lid
     cover = u(0.08, 1.0) * cfg.max_occlusion  # covered fraction of the pupil height
     # upper lid edge at the pupil column: clear of the pupil, or covering `cover` of it
-    up_clear = p["py"] - half_h - u(0.5, 0.5 + 0.12 * s)
+    up_margin, lo_margin = u(1.0, 1.0 + 0.12 * s), u(1.0, 1.0 + 0.07 * s)
+    up_clear = p["py"] - half_h - up_margin
     up_occl = p["py"] - half_h + cover * 2 * half_h
-    lo_clear = p["py"] + half_h + u(0.5, 0.5 + 0.07 * s)
+    lo_clear = p["py"] + half_h + lo_margin
     lo_occl = p["py"] + half_h - cover * 2 * half_h
+    # a clear lid must stay clear over the pupil's whole width: add the lid's drop
+    # (slope and curvature of the parabola) across the pupil's horizontal half-width
+    half_x = np.sqrt((a * np.sin(p["theta"])) ** 2 + (b * np.cos(p["theta"])) ** 2)
+    t = np.abs(p["px"] - p["ex"]) / p["half_w"]
+    for _ in range(3):
+        h_up, h_lo = (p["ey"] - up_clear) / frac, (lo_clear - p["ey"]) / frac
+        drop = (2 * t * half_x + half_x**2 / p["half_w"]) / p["half_w"]
+        up_clear = p["py"] - half_h - up_margin - h_up * drop
+        lo_clear = p["py"] + half_h + lo_margin + h_lo * drop
     up_at = np.where(occl & ~lower, up_occl, up_clear)
     lo_at = np.where(occl & lower, lo_occl, lo_clear)
     p["lid_up"] = (p["ey"] - up_at) / frac  # upper lid peak height above ey
