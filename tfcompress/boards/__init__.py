@@ -6,8 +6,8 @@ regions, UART, cycle counter, clock gates, flasher, emulator) is read from the f
 
 from __future__ import annotations
 
-from tfcompress.boards.model import Board, CounterSpec, MemoryRegion, PinSpec, RegisterBit, UartSpec
 from tfcompress.boards.loader import list_boards, load_board
+from tfcompress.boards.model import Board, CounterSpec, MemoryRegion, PinSpec, RegisterBit, UartSpec
 
 __all__ = [
     "Board",

@@ -71,7 +71,7 @@ def board_from_dict(d: dict[str, Any]) -> Board:
     )
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def load_board(name: str) -> Board:
     """Load the board called ``name``; unknown names raise a TfcError listing valid ones."""
     files = _board_files()

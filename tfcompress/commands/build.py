@@ -1,0 +1,64 @@
+"""``tfcompress build``: generate and compile firmware for a board."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import click
+
+from tfcompress.commands.options import force_option, json_option
+from tfcompress.console import emit_json, format_table, log
+from tfcompress.errors import TfcError
+
+
+def _table(result: dict[str, Any]) -> str:
+    rows = [{"region": k, "used": v["used"], "size": v["size"], "used_%": round(100 * v["used"] / v["size"], 2)}
+            for k, v in result["regions"].items()]
+    return format_table(rows)
+
+
+@click.command("build")
+@click.option("--board", required=True, help="Board name (see `tfcompress boards`).")
+@click.option("--model", type=click.Path(exists=True, dir_okay=False, path_type=Path), help="A .tflite model.")
+@click.option("--run", "run_dir", type=click.Path(exists=True, file_okay=False, path_type=Path),
+              help="A run directory: build every MCU-deployable variant.")
+@click.option("--out", type=click.Path(path_type=Path), help="Project directory (with --model).")
+@click.option("--opt", default="-O2", show_default=True, type=click.Choice(["-O2", "-Os", "-O3"]))
+@force_option
+@json_option
+def build_cmd(board: str, model: Path | None, run_dir: Path | None, out: Path | None, opt: str,
+              force: bool, as_json: bool) -> None:
+    """Generate and compile firmware; prints flash/RAM use per memory region."""
+    from tfcompress.boards import load_board
+    from tfcompress.project.firmware import build_firmware, check_not_other_project, compile_model
+
+    if (model is None) == (run_dir is None):
+        raise TfcError("pass exactly one of --model or --run", "e.g. tfcompress build --board mps2-an500 --model m.tflite")
+    b = load_board(board)
+    results: dict[str, Any] = {}
+    skipped: dict[str, str] = {}
+    if model is not None:
+        compiled = compile_model(model)
+        target = out or model.with_suffix("").parent / f"{model.stem}-{b.name}-firmware"
+        check_not_other_project(target, b, compiled.graph.model_hash, force)
+        results[model.stem] = build_firmware(compiled, b, target, force=force, opt=opt).to_dict()
+    else:
+        from tfcompress.commands._firmware_args import deployable, run_variants
+
+        for variant, path in run_variants(run_dir).items():
+            compiled, why = deployable(path)
+            if compiled is None:
+                skipped[variant] = why or "not deployable"
+                log(f"skip {variant}: {why}")
+                continue
+            target = run_dir / "firmware" / b.name / variant
+            check_not_other_project(target, b, compiled.graph.model_hash, force)
+            log(f"building {variant} for {b.name}")
+            results[variant] = build_firmware(compiled, b, target, force=force, opt=opt).to_dict()
+    if as_json:
+        emit_json({"board": b.name, "builds": results, "skipped": skipped})
+        return
+    for name, r in results.items():
+        click.echo(f"{name}: {r['elf']}  flash {r['flash_bytes']} B, RAM {r['ram_bytes']} B")
+        click.echo(_table(r))

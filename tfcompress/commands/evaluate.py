@@ -1,0 +1,86 @@
+"""``tfcompress evaluate``: run the test split on a (possibly emulated) board."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import click
+
+from tfcompress.commands.options import force_option, json_option
+from tfcompress.console import emit_json, format_table, log
+from tfcompress.errors import TfcError
+
+DATASET = Path("data") / "dataset.npz"
+
+
+def _row(name: str, r: dict[str, Any]) -> dict[str, Any]:
+    lat = r["latency"]
+    return {
+        "variant": name, "samples": r["samples"], "metric": r.get("metric"), "value": r.get("metric_value"),
+        "agreement_%": None if r["agreement"] is None else round(100 * r["agreement"], 2),
+        "latency": lat.get("median"), "unit": lat["unit"], "flash_B": r["flash_bytes"], "ram_B": r["ram_bytes"],
+    }
+
+
+@click.command("evaluate")
+@click.option("--board", required=True, help="Board name (see `tfcompress boards`).")
+@click.option("--port", help="Serial port or URL (/dev/ttyACM0, socket://host:port). Emulated boards: omit.")
+@click.option("--model", type=click.Path(exists=True, dir_okay=False, path_type=Path), help="A .tflite model.")
+@click.option("--data", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="An .npz with x_test (and y_test), or a dataset saved by tfcompress.")
+@click.option("--run", "run_dir", type=click.Path(exists=True, file_okay=False, path_type=Path),
+              help="A run directory: evaluate its deployable variants on its test split.")
+@click.option("--variant", help="Only this variant (with --run).")
+@click.option("--limit", type=int, help="Evaluate only the first N test samples.")
+@click.option("--repeat", default=1, show_default=True, help="Timed runs per sample (latency = minimum).")
+@click.option("--warmup", default=0, show_default=True, help="Untimed runs per sample before timing.")
+@force_option
+@json_option
+def evaluate_cmd(board: str, port: str | None, model: Path | None, data: Path | None, run_dir: Path | None,
+                 variant: str | None, limit: int | None, repeat: int, warmup: int, force: bool,
+                 as_json: bool) -> None:
+    """Stream the test split to the board; report metric, agreement with TFLM, latency, flash and RAM.
+
+    An interrupted evaluation resumes where it stopped when rerun (--force starts over).
+    """
+    from tfcompress.boards import load_board
+    from tfcompress.console import progress
+    from tfcompress.harness.evaluate import evaluate_on_board, load_eval_data
+
+    b = load_board(board)
+    jobs: list[tuple[str, Path, Path, Path | None]] = []  # name, model, data, firmware dir
+    if run_dir is not None:
+        if model is not None:
+            raise TfcError("pass either --run or --model, not both", "see tfcompress evaluate --help")
+        from tfcompress.commands._firmware_args import deployable, run_variants
+
+        ds = data or run_dir / DATASET
+        for name, path in run_variants(run_dir, variant).items():
+            _, why = deployable(path)
+            if why:
+                log(f"skip {name}: {why}")
+                continue
+            jobs.append((name, path, ds, run_dir / "firmware" / b.name / name))
+    else:
+        if model is None or data is None:
+            raise TfcError("pass --model M.tflite with --data FILE.npz, or --run RUN_DIR",
+                           "e.g. tfcompress evaluate --board mps2-an500 --model m.tflite --data test.npz")
+        jobs.append((model.stem, model, data, None))
+    reports: dict[str, Any] = {}
+    for name, path, ds, fw_dir in jobs:
+        d = load_eval_data(ds, limit)
+        log(f"evaluating {name} on {b.name}: {len(d.x)} samples")
+        bar = iter(progress(range(len(d.x)), f"{name} on {b.name}", total=len(d.x)))
+        r = evaluate_on_board(b, path, d, port=port, firmware_dir=fw_dir, force=force, warmup=warmup,
+                              repeat=repeat, on_sample=lambda _i, bar=bar: next(bar, None))
+        for _ in bar:
+            pass
+        reports[name] = r
+        if fw_dir is not None:
+            (fw_dir / "device_metrics.json").write_text(json.dumps(r, indent=2) + "\n")
+    if as_json:
+        emit_json({"board": b.name, "results": reports})
+        return
+    click.echo(format_table([_row(n, r) for n, r in reports.items()]))

@@ -1,0 +1,37 @@
+"""``tfcompress generate``: write a self-contained firmware project for a board."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from tfcompress.commands.options import force_option, json_option
+from tfcompress.console import emit_json, log
+
+
+@click.command("generate")
+@click.argument("model", type=click.Path(exists=True, path_type=Path))
+@click.option("--board", required=True, help="Board name (see `tfcompress boards`).")
+@click.option("--out", required=True, type=click.Path(path_type=Path), help="Project directory to create.")
+@click.option("--opt", default="-O2", show_default=True, type=click.Choice(["-O2", "-Os", "-O3"]),
+              help="Optimisation level in the generated Makefile.")
+@force_option
+@json_option
+def generate_cmd(model: Path, board: str, out: Path, opt: str, force: bool, as_json: bool) -> None:
+    """Generate the firmware project for MODEL (.tflite, or a directory with model.c/model.h/engine/)."""
+    from tfcompress.boards import load_board
+    from tfcompress.project import generate_project
+
+    b = load_board(board)
+    src = model
+    if model.is_file():
+        from tfcompress.project.firmware import compile_model
+
+        src = compile_model(model)
+    info = generate_project(src, b, out, force=force, opt=opt)
+    if as_json:
+        emit_json(info.to_dict())
+        return
+    log(f"generated {b.name} project for model {info.model_hash} in {out}")
+    click.echo(f"{out}  (build: make -C {out})")

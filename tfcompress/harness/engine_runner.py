@@ -1,0 +1,65 @@
+"""`tfcompress validate --board <emulated board>`: run the compiled model in firmware under QEMU.
+
+Imported by :mod:`tfcompress.engine.runners` as a plugin; registers one runner per emulated
+board (found from the board data, not by name).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from tfcompress.boards import Board, list_boards, load_board
+from tfcompress.engine.runners import register_runner
+
+
+class EmulatedRunner:
+    """Builds the firmware for a compiled model and runs inferences on it under QEMU."""
+
+    def __init__(self, board: Board, model: Any) -> None:
+        from tfcompress.engine.ir import DTYPES
+        from tfcompress.harness.client import HarnessClient
+        from tfcompress.harness.qemu import QemuSession
+        from tfcompress.project.firmware import build_firmware
+
+        self.board = board
+        self.firmware = build_firmware(model, board)
+        self._session = QemuSession(board, self.firmware.elf).__enter__()
+        assert self._session.transport is not None
+        self.client = HarnessClient(self._session.transport)
+        self.client.hello()
+        self._in = (DTYPES[model.input.dtype][0], tuple(model.input.shape))
+        self._out = (DTYPES[model.output.dtype][0], tuple(model.output.shape))
+        self.counts: list[int] = []
+
+    def run(self, x: np.ndarray) -> np.ndarray:
+        data = np.ascontiguousarray(np.asarray(x).astype(self._in[0], copy=False).reshape(self._in[1]))
+        r = self.client.infer(data.tobytes())
+        self.counts.append(r.count_min)
+        return np.frombuffer(r.output, self._out[0]).reshape(self._out[1]).copy()
+
+    def stats(self) -> dict[str, Any]:
+        """Extra figures for validate's JSON: instructions per inference, code and flash bytes."""
+        per = [c / self.board.counter.ticks_per_unit for c in self.counts]
+        sections = self.firmware.build.sections
+        return {
+            "instructions": int(round(float(np.median(per)))) if per else None,
+            "instructions_unit": self.board.latency_unit,
+            "code_bytes": sections.get(".text", 0),
+            "flash_bytes": self.firmware.build.flash_bytes,
+            "ram_bytes_firmware": self.firmware.build.ram_bytes,
+        }
+
+    def close(self) -> None:
+        self._session.close()
+
+
+def _factory(board: Board):
+    return lambda model: EmulatedRunner(board, model)
+
+
+for _name in list_boards():
+    _board = load_board(_name)
+    if _board.emulated:
+        register_runner(_name, _factory(_board))
