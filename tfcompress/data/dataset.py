@@ -142,8 +142,9 @@ def split_indices(
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Deterministic (train, val, test) index arrays; stratified when ``labels`` given.
 
-    ``fractions`` = (val_frac, test_frac). Each class contributes its own rounded
-    share so class proportions are kept in every split.
+    ``fractions`` = (val_frac, test_frac); split sizes are ``round(n * frac)``. With
+    labels, samples are ordered so that every prefix holds each class in proportion
+    (position within its shuffled class / class size), then cut into test, val, train.
     """
     val_frac, test_frac = fractions
     if val_frac < 0 or test_frac < 0 or val_frac + test_frac >= 1:
@@ -152,17 +153,17 @@ def split_indices(
             "use fractions ≥ 0 whose sum is below 1",
         )
     rng = np.random.default_rng(seed)
-    groups = [np.arange(n)] if labels is None else [np.flatnonzero(labels == c) for c in np.unique(labels)]
-    parts: list[list[np.ndarray]] = [[], [], []]
-    for g in groups:
-        g = rng.permutation(g)
-        n_test = int(round(len(g) * test_frac))
-        n_val = int(round(len(g) * val_frac))
-        parts[2].append(g[:n_test])
-        parts[1].append(g[n_test : n_test + n_val])
-        parts[0].append(g[n_test + n_val :])
-    out = tuple(np.sort(np.concatenate(p)).astype(np.int64) for p in parts)
-    return out  # type: ignore[return-value]
+    if labels is None:
+        order = rng.permutation(n)
+    else:
+        rank = np.empty(n, np.float64)
+        for c in np.unique(labels):
+            members = rng.permutation(np.flatnonzero(labels == c))
+            rank[members] = (np.arange(len(members)) + rng.uniform(0, 1, len(members))) / len(members)
+        order = np.argsort(rank, kind="stable")
+    n_test, n_val = int(round(n * test_frac)), int(round(n * val_frac))
+    test, val, train = order[:n_test], order[n_test : n_test + n_val], order[n_test + n_val :]
+    return tuple(np.sort(p).astype(np.int64) for p in (train, val, test))  # type: ignore[return-value]
 
 
 def to_images(x: np.ndarray, what: str) -> np.ndarray:
