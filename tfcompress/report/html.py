@@ -1,0 +1,189 @@
+"""The self-contained HTML report: one file, plots inlined as base64 PNG data URIs,
+inline CSS, no scripts and no external references."""
+
+from __future__ import annotations
+
+import base64
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from tfcompress import __version__
+from tfcompress.errors import TfcError
+from tfcompress.report.plots import make_plots
+from tfcompress.report.schema import load_results
+from tfcompress.report.table import (
+    best_variant,
+    cost_points,
+    format_metric,
+    headline_metric,
+    pareto_front,
+    table_rows,
+    write_csv,
+)
+
+REPORT_FILE = "report.html"
+PLOTS_DIR = "plots"
+#: marker in every report we write; a file without it is never overwritten without force
+GENERATOR = f"tfcompress report {__version__}"
+_MARKER = 'name="generator" content="tfcompress report'
+
+_CAPTIONS = {
+    "metric_vs_flash": "Metric against firmware flash (weights + code) of each deployable variant. "
+                       "Orange points are Pareto-optimal: no other variant is both smaller and better; "
+                       "★ is the best metric.",
+    "metric_vs_latency": "Metric against mean latency per inference on the board. Orange points are "
+                         "Pareto-optimal.",
+    "sweep": "Metric of the pruned model at each target sparsity and schedule; ★ is the point chosen.",
+    "samples": "Test samples with the true (green) and predicted (red) pupil centre; "
+               "titles give the error in pixels.",
+}
+
+
+@dataclass
+class Report:
+    """What :func:`build_report` wrote."""
+
+    path: Path
+    plots: list[Path] = field(default_factory=list)
+    csv: Path | None = None
+
+
+def is_tfcompress_report(path: Path) -> bool:
+    """Whether ``path`` is a report this tool wrote (so it may be replaced)."""
+    try:
+        with open(path, encoding="utf-8", errors="replace") as fh:
+            head = fh.read(4096)
+    except OSError:
+        return False
+    return _MARKER in head
+
+
+def _data_uri(png: Path) -> str:
+    return "data:image/png;base64," + base64.b64encode(png.read_bytes()).decode("ascii")
+
+
+def _fmt_seconds(s: float) -> str:
+    if s >= 3600:
+        return f"{s / 3600:.1f} h"
+    if s >= 60:
+        return f"{int(s // 60)} min {s % 60:.0f} s"
+    return f"{s:.1f} s"
+
+
+def _context(results: dict[str, Any], run_dir: Path, plots: dict[str, Path], csv_name: str | None
+             ) -> dict[str, Any]:
+    metric = results["metric"]
+    cols, rows = table_rows(results)
+    best = best_variant(results)
+    higher = bool(results["higher_is_better"])
+    front_flash = set(pareto_front(cost_points(results, "flash"), higher))
+    table = []
+    first_dev, last_dev = cols.index("device"), cols.index("ratio")
+    for v, row in zip(results["variants"], rows, strict=True):
+        classes = []
+        if v["variant"] == best:
+            classes.append("best")
+        cells = [{"text": row[c], "cls": "", "span": 1} for c in cols]
+        cells[-1]["cls"] = "note"
+        if not v["deployable"]:
+            classes.append("undeployable")
+            # the reason takes the place of the device-only columns
+            reason = {"text": "not deployable: " + (v["reason"] or "no reason given"), "cls": "reason",
+                      "span": last_dev - first_dev}
+            cells = cells[:first_dev] + [reason] + cells[last_dev:]
+            cells[-1]["text"] = ""
+        table.append({"cells": cells, "classes": " ".join(classes), "pareto": v["variant"] in front_flash})
+    figures = []
+    for key, png in plots.items():
+        if key.startswith("stage:"):
+            continue
+        figures.append({"key": key, "src": _data_uri(png), "caption": _CAPTIONS.get(key, "")})
+    stages = []
+    for st in results["stages"]:
+        png = plots.get(f"stage:{st['name']}")
+        total = sum(layer["params"] for layer in st["layers"])
+        zeros = sum(layer["params"] * layer["sparsity"] for layer in st["layers"])
+        stages.append({
+            "name": st["name"], "method": st["method"], "source": st["source"],
+            "metric": format_metric(metric, st["metric"]),
+            "src": _data_uri(png) if png else None,
+            "params": f"{total:,}", "sparsity": f"{100 * zeros / total:.1f}%" if total else "-",
+            "layers": [{"name": layer["name"], "params": f"{layer['params']:,}",
+                        "sparsity": f"{100 * layer['sparsity']:.1f}%", "unique": f"{layer['unique']:,}"}
+                       for layer in st["layers"]],
+        })
+    timings = [(k, _fmt_seconds(float(v))) for k, v in results["timings"].items()]
+    total_s = sum(float(v) for v in results["timings"].values())
+    board = results["board"]
+    best_v = next((v for v in results["variants"] if v["variant"] == best), None)
+    summary = [
+        ("recipe", results["recipe"]), ("task", results["task"]), ("dataset", results["dataset"]),
+        ("model", results["model"]),
+        ("metric", f"{metric} ({'higher' if higher else 'lower'} is better)"),
+        ("board", board["name"] + (" (emulated in QEMU)" if board["emulated"] else "")),
+        ("latency unit", board["latency_unit"]),
+        ("created", results["created"]),
+    ]
+    return {
+        "title": f"tfcompress report — {results['recipe']}",
+        "generator": GENERATOR,
+        "generated": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        "run_dir": str(run_dir),
+        "summary": summary,
+        "best": best,
+        "best_metric": format_metric(metric, None if best_v is None else headline_metric(best_v)),
+        "n_variants": len(results["variants"]),
+        "n_deployable": sum(1 for v in results["variants"] if v["deployable"]),
+        "columns": cols,
+        "rows": table,
+        "figures": figures,
+        "stages": stages,
+        "timings": timings,
+        "total_time": _fmt_seconds(total_s),
+        "csv": csv_name,
+        "emulated": board["emulated"],
+    }
+
+
+def render_html(results: dict[str, Any], run_dir: Path, plots: dict[str, Path],
+                csv_name: str | None = None) -> str:
+    """Render the report template to an HTML string."""
+    import jinja2
+
+    env = jinja2.Environment(
+        loader=jinja2.PackageLoader("tfcompress.report", "templates"),
+        autoescape=True, undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True,
+    )
+    return env.get_template("report.html.j2").render(**_context(results, run_dir, plots, csv_name))
+
+
+def build_report(run_dir: Path | str, out: Path | str | None = None, *, force: bool = False) -> Report:
+    """Write the report of ``run_dir`` (plots under ``RUN_DIR/plots/``, ``results.csv``
+    beside ``results.json``) and return what was written.
+
+    ``out`` defaults to ``RUN_DIR/report.html``. A file at ``out`` that is not a previous
+    tfcompress report is only replaced with ``force``.
+    """
+    run_dir = Path(run_dir)
+    results = load_results(run_dir)
+    path = Path(out) if out is not None else run_dir / REPORT_FILE
+    if path.is_dir():
+        raise TfcError(f"'{path}' is a directory", "pass a file name to --out")
+    if path.exists() and not force and not is_tfcompress_report(path):
+        raise TfcError(f"'{path}' exists and is not a tfcompress report",
+                       "pass --force to overwrite it, or choose another --out")
+    plots = make_plots(results, run_dir, run_dir / PLOTS_DIR)
+    csv_path = write_csv(results, run_dir / "results.csv")
+    text = render_html(results, run_dir, plots, csv_path.name)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(text, encoding="utf-8")
+    tmp.replace(path)
+    return Report(path=path, plots=list(plots.values()), csv=csv_path)
+
+
+def write_report(run_dir: Path | str, out: Path | str | None = None, *, force: bool = False) -> Path:
+    """Write the self-contained HTML report of ``run_dir``; returns its path."""
+    return build_report(run_dir, out, force=force).path

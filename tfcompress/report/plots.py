@@ -1,0 +1,228 @@
+"""Report plots (matplotlib, Agg backend, PNG).
+
+Each ``plot_*`` function draws one figure into ``out_dir`` and returns the PNG's
+path, or None when the results hold nothing to draw. :func:`make_plots` draws all
+of them.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from tfcompress.errors import TfcError
+from tfcompress.report.table import (
+    best_variant,
+    cost_points,
+    format_count,
+    pareto_front,
+)
+
+_DPI = 110
+_PNG_META = {"Software": "tfcompress"}
+_FRONT = "#d9480f"
+_POINT = "#1c7ed6"
+
+
+def _plt():
+    import matplotlib
+
+    matplotlib.use("Agg", force=True)
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def _save(fig, path: Path) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=_DPI, metadata=_PNG_META)
+    _plt().close(fig)
+    return path
+
+
+def _metric_label(results: dict[str, Any]) -> str:
+    better = "higher" if results["higher_is_better"] else "lower"
+    metric = results["metric"]
+    unit = " (%)" if metric == "accuracy" else ""
+    return f"{metric}{unit} — {better} is better"
+
+
+def _metric_scale(results: dict[str, Any]) -> float:
+    return 100.0 if results["metric"] == "accuracy" else 1.0
+
+
+def plot_tradeoff(results: dict[str, Any], cost: str, out_dir: Path) -> Path | None:
+    """Metric vs flash (KB) or latency, deployable variants, Pareto front marked."""
+    pts = cost_points(results, cost)
+    if not pts:
+        return None
+    plt = _plt()
+    higher = bool(results["higher_is_better"])
+    front = set(pareto_front(pts, higher))
+    best = best_variant(results)
+    scale = _metric_scale(results)
+    if cost == "flash":
+        div, xlabel = 1024.0, "flash (KB, weights + code)"
+    else:
+        unit = results["board"]["latency_unit"]
+        big = max(p[1] for p in pts)
+        div, prefix = (1e6, "M ") if big >= 1e6 else (1e3, "k ") if big >= 1e3 else (1.0, "")
+        xlabel = f"latency per inference ({prefix}{unit})"
+    xs = np.array([p[1] / div for p in pts])
+    ys = np.array([p[2] * scale for p in pts])
+    fig, ax = plt.subplots(figsize=(5.6, 3.9), layout="constrained")
+    on = np.array([p[0] in front for p in pts])
+    ax.scatter(xs[~on], ys[~on], s=46, color=_POINT, alpha=0.75, label="variant", zorder=3)
+    ax.scatter(xs[on], ys[on], s=70, color=_FRONT, edgecolor="black", linewidth=0.6,
+               label="Pareto front", zorder=4)
+    order = np.argsort(xs[on])
+    fx, fy = xs[on][order], ys[on][order]
+    if len(fx) > 1:
+        ax.step(fx, fy, where="post", color=_FRONT, linewidth=1.4, alpha=0.8, zorder=2)
+    # spread labels of points that sit on top of each other
+    seen: dict[tuple[float, float], int] = {}
+    span_y = (ys.max() - ys.min()) or 1.0
+    for (name, _, _), x, y in zip(pts, xs, ys, strict=True):
+        k = (round(float(x), 1), round(float(y) / span_y, 1))
+        n = seen.get(k, 0)
+        seen[k] = n + 1
+        text = f"{name} ★" if name == best else name
+        ax.annotate(text, (x, y), textcoords="offset points", xytext=(7, 5 - 12 * n), fontsize=8.5,
+                    fontweight="bold" if name == best else "normal")
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(_metric_label(results))
+    ax.grid(True, alpha=0.3)
+    ax.margins(x=0.25, y=0.2)
+    skipped = [v["variant"] for v in results["variants"] if not v["deployable"]]
+    title = "metric vs flash" if cost == "flash" else "metric vs latency"
+    ax.set_title(title, fontsize=11)
+    if skipped:
+        ax.text(0.99, 0.01, "not deployable: " + ", ".join(skipped), transform=ax.transAxes,
+                ha="right", va="bottom", fontsize=7.5, color="#666")
+    ax.legend(fontsize=8, loc="best")
+    return _save(fig, out_dir / f"metric_vs_{cost}.png")
+
+
+def plot_sweep(results: dict[str, Any], out_dir: Path) -> Path | None:
+    """Metric vs target sparsity, one line per pruning schedule, best point starred."""
+    sweep = results.get("sweep") or []
+    if not sweep:
+        return None
+    plt = _plt()
+    scale = _metric_scale(results)
+    fig, ax = plt.subplots(figsize=(5.6, 3.9), layout="constrained")
+    for sched in dict.fromkeys(p["schedule"] for p in sweep):
+        pts = sorted((p for p in sweep if p["schedule"] == sched), key=lambda p: p["sparsity"])
+        ax.plot([100 * p["sparsity"] for p in pts], [p["metric"] * scale for p in pts], marker="o",
+                markersize=4, label=sched)
+    best = [p for p in sweep if p.get("best")]
+    if best:
+        ax.scatter([100 * p["sparsity"] for p in best], [p["metric"] * scale for p in best], marker="*",
+                   s=220, color="gold", edgecolor="black", zorder=5, label="chosen")
+    ax.set_xlabel("target sparsity (%)")
+    ax.set_ylabel(_metric_label(results))
+    ax.set_title("pruning sweep", fontsize=11)
+    ax.grid(True, alpha=0.3)
+    ax.legend(fontsize=8)
+    return _save(fig, out_dir / "sweep.png")
+
+
+def plot_stage_layers(results: dict[str, Any], stage: dict[str, Any], out_dir: Path) -> Path | None:
+    """Per-layer sparsity and distinct weight values of one compression stage."""
+    layers = stage["layers"]
+    if not layers:
+        return None
+    plt = _plt()
+    names = [layer["name"] for layer in layers]
+    y = np.arange(len(names))
+    height = max(2.2, 0.32 * len(names) + 1.1)
+    fig, (a1, a2) = plt.subplots(1, 2, figsize=(8.4, height), sharey=True, layout="constrained")
+    sp = [100 * layer["sparsity"] for layer in layers]
+    a1.barh(y, sp, color="#4c6ef5")
+    a1.set_xlim(0, 100)
+    a1.set_xlabel("sparsity (% zero weights)")
+    a1.set_yticks(y, names, fontsize=8)
+    a1.invert_yaxis()
+    for yi, v in zip(y, sp, strict=True):
+        a1.text(min(v + 1.5, 88), yi, f"{v:.0f}%", va="center", fontsize=7.5)
+    uq = [max(1, layer["unique"]) for layer in layers]
+    a2.barh(y, uq, color="#12b886")
+    a2.set_xscale("log")
+    a2.set_xlabel("distinct weight values (log)")
+    a2.set_xlim(1, max(uq) * 4)
+    for yi, v in zip(y, uq, strict=True):
+        a2.text(v * 1.12, yi, format_count(v), va="center", fontsize=7.5)
+    for ax in (a1, a2):
+        ax.grid(True, axis="x", alpha=0.3)
+    fig.suptitle(f"stage '{stage['name']}' ({stage['method']} of {stage['source']})", fontsize=11)
+    safe = "".join(c if c.isalnum() or c in "-_" else "_" for c in stage["name"])
+    return _save(fig, out_dir / f"stage_{safe}.png")
+
+
+def load_samples(results: dict[str, Any], run_dir: Path) -> dict[str, np.ndarray] | None:
+    """The regression samples (x, y_true, y_pred) named by ``results['samples']``, or None."""
+    name = results.get("samples")
+    if not name or results["task"] != "regression":
+        return None
+    path = Path(run_dir) / name
+    if not path.is_file():
+        return None
+    try:
+        with np.load(path) as z:
+            data = {k: np.asarray(z[k]) for k in ("x", "y_true", "y_pred")}
+    except (KeyError, ValueError, OSError) as err:
+        raise TfcError(f"{path} is not a samples file with x, y_true, y_pred ({err})",
+                       "run `tfcompress pipeline` again to rewrite it") from err
+    n = len(data["x"])
+    if data["x"].ndim != 4 or data["y_true"].shape[:1] != (n,) or data["y_pred"].shape[:1] != (n,):
+        raise TfcError(f"{path}: expected x (N, H, W, C), y_true (N, 2), y_pred (N, 2); got "
+                       f"{data['x'].shape}, {data['y_true'].shape}, {data['y_pred'].shape}",
+                       "run `tfcompress pipeline` again to rewrite it")
+    return data
+
+
+def plot_samples(results: dict[str, Any], run_dir: Path, out_dir: Path, max_images: int = 12) -> Path | None:
+    """Grid of sample eye images with true (green) and predicted (red) pupil centres."""
+    data = load_samples(results, run_dir)
+    if data is None or not len(data["x"]):
+        return None
+    plt = _plt()
+    n = min(max_images, len(data["x"]))
+    cols = min(6, n)
+    rows = -(-n // cols)
+    fig, axes = plt.subplots(rows, cols, figsize=(1.55 * cols, 1.75 * rows + 0.5), squeeze=False,
+                             layout="constrained")
+    for i, ax in enumerate(axes.flat):
+        ax.axis("off")
+        if i >= n:
+            continue
+        img = data["x"][i][..., 0]
+        t, p = data["y_true"][i], data["y_pred"][i]
+        ax.imshow(img, cmap="gray", vmin=0, vmax=1, interpolation="nearest")
+        # pixel (x, y) measured from the image's top-left corner -> imshow's pixel-centre coordinates
+        ax.plot(t[0] - 0.5, t[1] - 0.5, "o", color="#2fdd2f", markersize=6, markeredgecolor="black",
+                markeredgewidth=0.5)
+        ax.plot(p[0] - 0.5, p[1] - 0.5, "x", color="#ff2020", markersize=7, markeredgewidth=2)
+        err = float(np.hypot(*(p[:2] - t[:2])))
+        ax.set_title(f"{err:.1f} px", fontsize=8)
+    fig.suptitle("samples: true (green ●) vs predicted (red ✕) pupil centre", fontsize=10)
+    return _save(fig, out_dir / "samples.png")
+
+
+def make_plots(results: dict[str, Any], run_dir: Path, out_dir: Path) -> dict[str, Path]:
+    """Draw every plot the results support; returns ``{key: png path}`` in report order."""
+    out: dict[str, Path | None] = {
+        "metric_vs_flash": plot_tradeoff(results, "flash", out_dir),
+        "metric_vs_latency": plot_tradeoff(results, "latency", out_dir),
+        "sweep": plot_sweep(results, out_dir),
+        "samples": plot_samples(results, run_dir, out_dir),
+    }
+    for stage in results["stages"]:
+        out[f"stage:{stage['name']}"] = plot_stage_layers(results, stage, out_dir)
+    return {k: v for k, v in out.items() if v is not None}
+
+
+__all__ = ["make_plots", "plot_samples", "plot_stage_layers", "plot_sweep",
+           "plot_tradeoff", "load_samples"]
