@@ -1,0 +1,93 @@
+/* Instruction-count benchmark firmware: one warm-up inference, then BENCH_RUNS timed ones.
+ * The input is a fixed pseudo-random pattern (the host reproduces it); the result goes out
+ * through semihosting as one line: "TFC_BENCH ticks=<n> runs=<n> out=<hex bytes>".
+ * With -DBENCH_LAYERS, model.c's TFC_LAYER_BEGIN/END hooks (bench_hooks.h) time each layer. */
+#include <stdint.h>
+
+#include "model.h"
+#include "tfc_board.h"
+
+#ifndef BENCH_RUNS
+#define BENCH_RUNS 1
+#endif
+
+static uint8_t bench_in[TFC_INPUT_BYTES] __attribute__((aligned(8)));
+static uint8_t bench_out[TFC_OUTPUT_BYTES] __attribute__((aligned(8)));
+
+#ifdef BENCH_LAYERS
+uint32_t bench_layer_ticks[BENCH_LAYERS];
+uint32_t bench_layer_t0;
+#endif
+
+static char *put_dec(char *p, uint32_t v) {
+    char tmp[10];
+    int n = 0;
+    do {
+        tmp[n++] = (char)('0' + v % 10u);
+        v /= 10u;
+    } while (v);
+    while (n) {
+        *p++ = tmp[--n];
+    }
+    return p;
+}
+
+static char *put_str(char *p, const char *s) {
+    while (*s) {
+        *p++ = *s++;
+    }
+    return p;
+}
+
+static char line[64 + 2 * TFC_OUTPUT_BYTES];
+
+int main(void) {
+    uint32_t x = 12345u, t0, t1, i;
+    char *p;
+    for (i = 0; i < TFC_INPUT_BYTES; ++i) { /* LCG, top byte */
+        x = x * 1103515245u + 12345u;
+        bench_in[i] = (uint8_t)(x >> 24);
+    }
+    tfc_board_init();
+    tfc_counter_init();
+    if (tfc_model_run(bench_in, bench_out) != 0) { /* warm-up */
+        return 1;
+    }
+#ifdef BENCH_LAYERS
+    for (i = 0; i < BENCH_LAYERS; ++i) {
+        bench_layer_ticks[i] = 0;
+    }
+#endif
+    t0 = tfc_counter_read();
+    for (i = 0; i < BENCH_RUNS; ++i) {
+        tfc_model_run(bench_in, bench_out);
+    }
+    t1 = tfc_counter_read();
+    p = put_str(line, "TFC_BENCH ticks=");
+    p = put_dec(p, t1 - t0);
+    p = put_str(p, " runs=");
+    p = put_dec(p, BENCH_RUNS);
+    p = put_str(p, " out=");
+    for (i = 0; i < TFC_OUTPUT_BYTES; ++i) {
+        *p++ = "0123456789abcdef"[bench_out[i] >> 4];
+        *p++ = "0123456789abcdef"[bench_out[i] & 15u];
+    }
+    *p++ = '\n';
+    *p = 0;
+    tfc_debug_puts(line);
+#ifdef BENCH_LAYERS
+    for (i = 0; i < BENCH_LAYERS; ++i) {
+        p = put_str(line, "TFC_LAYER ");
+        p = put_dec(p, i);
+        *p++ = ' ';
+        p = put_dec(p, bench_layer_ticks[i]);
+        *p++ = '\n';
+        *p = 0;
+        tfc_debug_puts(line);
+    }
+#endif
+    return 0;
+}
+
+/* The board's fault handler reports through the harness protocol; the benchmark has none. */
+void tfc_proto_send_fault(const uint32_t regs[6]) { (void)regs; }
