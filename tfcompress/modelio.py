@@ -10,6 +10,7 @@ Plain models round-trip through both the tf_keras ``.keras`` format and HDF5
 from __future__ import annotations
 
 import contextlib
+import warnings
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -53,7 +54,9 @@ def save_model(model: Any, path: str | Path) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     with tfmot_scope():
         if path.suffix == ".h5":
-            model.save(str(path), include_optimizer=False)
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", UserWarning)
+                model.save(str(path), include_optimizer=False)
         else:
             model.save(str(path))
     return path

@@ -36,6 +36,10 @@ class TfliteModel:
     def dtype(self, index: int) -> str:
         return self._types[self.graph.tensors[index].type].lower()
 
+    def shape(self, index: int) -> tuple[int, ...]:
+        shp = self.graph.tensors[index].shape
+        return tuple(int(v) for v in shp) if shp is not None else ()
+
     def tensor_name(self, index: int) -> str:
         name = self.graph.tensors[index].name
         return name.decode() if isinstance(name, bytes) else str(name)
@@ -94,6 +98,17 @@ def tflite_layer_report(data: bytes) -> list[LayerRecord]:
             unique_values=int(np.unique(w).size),
         ))
     return records
+
+
+def weight_arrays(data: bytes) -> dict[str, np.ndarray]:
+    """Weight arrays of weighted ops in TFLite layout (output channels first), keyed like the report."""
+    m = TfliteModel(data)
+    out = {}
+    for op, idx in m.weight_tensors():
+        w = m.constant(idx)
+        if w is not None and w.size:
+            out[f"{op.lower()}:{m.tensor_name(idx)}"] = w.reshape(m.shape(idx))
+    return out
 
 
 def weight_dtypes(data: bytes) -> set[str]:
