@@ -138,10 +138,14 @@ def plot_stage_layers(results: dict[str, Any], stage: dict[str, Any], out_dir: P
     names = [layer["name"] for layer in layers]
     y = np.arange(len(names))
     height = max(2.2, 0.32 * len(names) + 1.1)
-    fig, (a1, a2) = plt.subplots(1, 2, figsize=(8.4, height), sharey=True, layout="constrained")
+    fig, (a1, a2) = plt.subplots(1, 2, figsize=(8.4, height), sharey=True)
+    longest = max(len(n) for n in names)
+    fig.subplots_adjust(left=min(0.35, 0.035 + 0.0095 * longest), right=0.97, wspace=0.12,
+                        top=1 - 0.45 / height, bottom=0.62 / height)
     sp = [100 * layer["sparsity"] for layer in layers]
     a1.barh(y, sp, color="#4c6ef5")
     a1.set_xlim(0, 100)
+    a1.set_xticks([0, 25, 50, 75, 100])
     a1.set_xlabel("sparsity (% zero weights)")
     a1.set_yticks(y, names, fontsize=8)
     a1.invert_yaxis()
@@ -192,22 +196,34 @@ def plot_samples(results: dict[str, Any], run_dir: Path, out_dir: Path, max_imag
     n = min(max_images, len(data["x"]))
     cols = min(6, n)
     rows = -(-n // cols)
-    fig, axes = plt.subplots(rows, cols, figsize=(1.55 * cols, 1.75 * rows + 0.5), squeeze=False,
-                             layout="constrained")
-    for i, ax in enumerate(axes.flat):
-        ax.axis("off")
-        if i >= n:
-            continue
-        img = data["x"][i][..., 0]
+    h, w = data["x"].shape[1:3]
+    gap = max(2, w // 8)
+    head = max(4, h // 4)  # room above each tile for its error label
+    # one mosaic image and one axes: much faster than a grid of subplots
+    mosaic = np.ones((rows * (h + head + gap), cols * (w + gap) - gap), np.float32)
+    tx, ty, px, py, labels = [], [], [], [], []
+    for i in range(n):
+        r, c = divmod(i, cols)
+        x0, y0 = c * (w + gap), r * (h + head + gap) + head
+        mosaic[y0:y0 + h, x0:x0 + w] = np.clip(data["x"][i][..., 0], 0, 1)
         t, p = data["y_true"][i], data["y_pred"][i]
-        ax.imshow(img, cmap="gray", vmin=0, vmax=1, interpolation="nearest")
-        # pixel (x, y) measured from the image's top-left corner -> imshow's pixel-centre coordinates
-        ax.plot(t[0] - 0.5, t[1] - 0.5, "o", color="#2fdd2f", markersize=6, markeredgecolor="black",
-                markeredgewidth=0.5)
-        ax.plot(p[0] - 0.5, p[1] - 0.5, "x", color="#ff2020", markersize=7, markeredgewidth=2)
-        err = float(np.hypot(*(p[:2] - t[:2])))
-        ax.set_title(f"{err:.1f} px", fontsize=8)
-    fig.suptitle("samples: true (green ●) vs predicted (red ✕) pupil centre", fontsize=10)
+        # (x, y) in pixels from the tile's top-left corner -> imshow pixel-centre coordinates
+        tx.append(x0 + t[0] - 0.5)
+        ty.append(y0 + t[1] - 0.5)
+        px.append(x0 + p[0] - 0.5)
+        py.append(y0 + p[1] - 0.5)
+        labels.append((x0 + w / 2, y0 - head / 2, f"{float(np.hypot(*(p[:2] - t[:2]))):.1f} px"))
+    fig = plt.figure(figsize=(1.55 * cols, 1.7 * rows + 0.3))
+    ax = fig.add_axes((0.01, 0.01, 0.98, 0.98 - 0.3 / (1.7 * rows + 0.3)))
+    ax.imshow(mosaic, cmap="gray", vmin=0, vmax=1, interpolation="nearest")
+    ax.scatter(tx, ty, s=36, color="#2fdd2f", edgecolor="black", linewidth=0.5, zorder=3)
+    ax.scatter(px, py, s=44, color="#ff2020", marker="x", linewidth=2, zorder=4)
+    for x, y, text in labels:
+        ax.text(x, y, text, ha="center", va="center", fontsize=8)
+    ax.set_xlim(-0.5, mosaic.shape[1] - 0.5)
+    ax.set_ylim(mosaic.shape[0] - gap - 0.5, -0.5)
+    ax.axis("off")
+    fig.suptitle("samples: true (green ●) vs predicted (red ✕) pupil centre", fontsize=10, y=0.99)
     return _save(fig, out_dir / "samples.png")
 
 
