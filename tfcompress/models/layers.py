@@ -84,3 +84,40 @@ def head(x: Any, num_outputs: int, task: str, init: Any = None, *, dropout: floa
     if dropout:
         x = L.Dropout(dropout, name="head_dropout")(x)
     return L.Dense(num_outputs, kernel_initializer=init or "glorot_uniform", name="regression")(x)
+
+
+def coordinate_grid(height: int, width: int) -> Any:
+    """(H*W, 2) centres (x, y) of the cells of an HxW map, in units of the image size."""
+    import numpy as np
+
+    gx, gy = np.meshgrid((np.arange(width) + 0.5) / width, (np.arange(height) + 0.5) / height)
+    return np.stack([gx.ravel(), gy.ravel()], axis=1).astype(np.float32)
+
+
+def softargmax_head(x: Any, num_outputs: int) -> Any:
+    """Regression of (x, y) points as the expectation of a softmax heatmap per point.
+
+    Per point: 1x1 conv -> Flatten -> Softmax over the map; then one linear Dense
+    "regression" whose frozen kernel holds the cell coordinates (block-diagonal for
+    several points), so output k is sum_cells p(cell) * coordinate(cell). Targets are
+    (x, y) in [0, 1] of the image, pairs in order.
+    """
+    import numpy as np
+
+    k = keras()
+    L = k.layers
+    points = num_outputs // 2
+    h, w = spatial(x)
+    grid = coordinate_grid(h, w)
+    maps = []
+    for p in range(1, points + 1):
+        m = L.Conv2D(1, 1, name=f"heatmap{p}_conv")(x)
+        m = L.Flatten(name=f"heatmap{p}_flatten")(m)
+        maps.append(L.Softmax(name=f"heatmap{p}_softmax")(m))
+    y = maps[0] if points == 1 else L.Concatenate(name="heatmaps")(maps)
+    kernel = np.zeros((points * h * w, num_outputs), np.float32)
+    for p in range(points):
+        kernel[p * h * w : (p + 1) * h * w, 2 * p : 2 * p + 2] = grid
+    dense = L.Dense(num_outputs, use_bias=False, trainable=False, name="regression",
+                    kernel_initializer=k.initializers.Constant(kernel))
+    return dense(y)

@@ -21,6 +21,7 @@ class ZooEntry:
     description: str
     num_blocks: int
     head_dropout: float = 0.0
+    regression_head: str = "dense"  # "dense" (pool + flatten + Dense) or "softargmax" (heatmaps)
 
     def to_dict(self) -> dict[str, Any]:
         return {"name": self.name, "description": self.description, "blocks": self.num_blocks}
@@ -31,6 +32,9 @@ ZOO: dict[str, ZooEntry] = {
     for e in (
         ZooEntry("tiny-cnn", "tiny_cnn",
                  "Tiny CNN: strided 3x3 stem + 3 conv/max-pool blocks (8-32 ch); a few KB int8", 4),
+        ZooEntry("heatmap-cnn", "heatmap_cnn",
+                 "Localiser: 4 conv blocks to 1/4 resolution + soft-argmax heatmap head for (x, y) "
+                 "regression (pupil centre); ~6 KB int8", 4, regression_head="softargmax"),
         ZooEntry("mobilenet-v1", "mobilenet_v1",
                  "MobileNetV1, width = alpha (0.25 is MLPerf Tiny VWW); 13 depthwise-separable blocks", 13),
         ZooEntry("mobilenet-v2", "mobilenet_v2",
@@ -90,12 +94,15 @@ def build_model(name: str, input_shape: Sequence[int], num_outputs: int, task: s
     from tfcompress.tfenv import keras
 
     entry = _check(name, input_shape, num_outputs, task, width, drop_blocks)
-    from tfcompress.models.layers import head
+    from tfcompress.models.layers import head, softargmax_head
 
     k = keras()
     k.utils.set_random_seed(int(seed))
     arch = importlib.import_module(f"tfcompress.models.{entry.module}")
     inputs = k.Input(shape=tuple(int(d) for d in input_shape), name="input")
     x = arch.body(inputs, width=float(width), keep=entry.num_blocks - drop_blocks)
-    outputs = head(x, int(num_outputs), task, dropout=entry.head_dropout)
+    if task == "regression" and entry.regression_head == "softargmax" and int(num_outputs) % 2 == 0:
+        outputs = softargmax_head(x, int(num_outputs))
+    else:
+        outputs = head(x, int(num_outputs), task, dropout=entry.head_dropout)
     return k.Model(inputs, outputs, name=name.replace("-", "_"))
