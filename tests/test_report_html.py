@@ -52,7 +52,7 @@ def test_report_is_one_self_contained_file(built):
     assert srcs and all(s.startswith("data:image/png;base64,") for s in srcs)
     for s in srcs:  # every embedded image decodes to a PNG
         assert base64.b64decode(s.split(",", 1)[1]).startswith(PNG_MAGIC)
-    assert len(srcs) == len(rep.plots) == 6
+    assert len(srcs) == len(rep.plots) == 7
     assert is_tfcompress_report(rep.path)
 
 
@@ -76,7 +76,7 @@ def test_report_contents(built):
 def test_plots_are_written_under_the_run_dir(built):
     run, rep, _ = built
     names = sorted(p.name for p in rep.plots)
-    assert names == sorted(["metric_vs_flash.png", "metric_vs_latency.png", "sweep.png", "samples.png",
+    assert names == sorted(["metric_vs_flash.png", "metric_vs_latency.png", "sizes.png", "sweep.png", "samples.png",
                             "stage_pruned.png", "stage_clustered.png"])
     for p in rep.plots:
         assert p.parent == run / "plots" and p.read_bytes().startswith(PNG_MAGIC)
@@ -93,9 +93,26 @@ def test_classification_without_optional_parts(tmp_path):
     (run / "results.json").write_text(json.dumps(res))
     rep = build_report(run, tmp_path / "out" / "r.html")
     html = rep.path.read_text()
-    assert sorted(p.name for p in rep.plots) == ["metric_vs_flash.png", "metric_vs_latency.png"]
+    assert sorted(p.name for p in rep.plots) == ["metric_vs_flash.png", "metric_vs_latency.png", "sizes.png"]
     assert "93.00%" in html and "higher is better" in html
     assert re.search(r'<tr class="best">\s*<td>qat-int8', html)
+
+
+def test_nothing_deployable_and_missing_samples(tmp_path):
+    run = _copy_fixture(tmp_path / "run")
+    res = json.loads((run / "results.json").read_text())
+    for v in res["variants"]:
+        v.update(deployable=False, reason=v["reason"] or "arena 300 KB > 192 KB RAM", metric_device=None,
+                 flash_bytes=None, latency=None)
+    res.update(stages=[{"name": "empty", "method": "prune", "source": "baseline", "metric": 1.7, "layers": []}],
+               sweep=[], timings={}, samples="gone.npz")
+    (run / "results.json").write_text(json.dumps(res))
+    rep = build_report(run)
+    html = rep.path.read_text()
+    assert [p.name for p in rep.plots] == ["sizes.png"]
+    assert "none deployable" in html and html.count('class="undeployable"') == 6
+    assert 'class="best"' not in html
+    assert "arena 300 KB &gt; 192 KB RAM" in html  # escaped
 
 
 def test_refuses_to_overwrite_a_foreign_file(tmp_path):
@@ -121,7 +138,7 @@ def test_cli_report_prints_path_and_json(tmp_path):
     assert res.exit_code == 0, res.output
     data = json.loads(res.stdout)
     assert data["report"] == str(out) and out.is_file()
-    assert len(data["plots"]) == 6 and all(Path(p).is_file() for p in data["plots"])
+    assert len(data["plots"]) == 7 and all(Path(p).is_file() for p in data["plots"])
 
 
 def test_cli_report_errors(tmp_path):

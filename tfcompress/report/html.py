@@ -35,6 +35,8 @@ _CAPTIONS = {
                        "★ is the best metric.",
     "metric_vs_latency": "Metric against mean latency per inference on the board. Orange points are "
                          "Pareto-optimal.",
+    "sizes": "Bytes of each variant: the .tflite file, gzip'd, and the firmware's flash split into "
+             "weights and code (deployable variants only).",
     "sweep": "Metric of the pruned model at each target sparsity and schedule; ★ is the point chosen.",
     "samples": "Test samples with the true (green) and predicted (red) pupil centre; "
                "titles give the error in pixels.",

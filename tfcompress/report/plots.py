@@ -12,10 +12,12 @@ from typing import Any
 
 import numpy as np
 
+from tfcompress.console import log
 from tfcompress.errors import TfcError
 from tfcompress.report.table import (
     best_variant,
     cost_points,
+    flash_bytes,
     format_count,
     pareto_front,
 )
@@ -129,6 +131,40 @@ def plot_sweep(results: dict[str, Any], out_dir: Path) -> Path | None:
     return _save(fig, out_dir / "sweep.png")
 
 
+def plot_sizes(results: dict[str, Any], out_dir: Path) -> Path | None:
+    """Bytes per variant: .tflite, gzip'd .tflite and firmware flash (weights + code)."""
+    variants = results["variants"]
+    if not variants:
+        return None
+    plt = _plt()
+    names = [v["variant"] for v in variants]
+    y = np.arange(len(names))
+    kb = 1024.0
+    tfl = np.array([v["tflite_bytes"] / kb for v in variants])
+    gz = np.array([v["gzip_bytes"] / kb for v in variants])
+    w = np.array([(v.get("weights_bytes") or 0) / kb for v in variants])
+    c = np.array([(v.get("code_bytes") or 0) / kb for v in variants])
+    fl = np.array([(flash_bytes(v) or 0) / kb for v in variants])
+    other = np.where((w + c) > 0, 0.0, fl)  # flash known without its split
+    fig, ax = plt.subplots(figsize=(5.6, 3.9), layout="constrained")
+    h = 0.26
+    ax.barh(y - h, tfl, h, color="#adb5bd", label=".tflite")
+    ax.barh(y, gz, h, color="#ced4da", hatch="//", edgecolor="#868e96", label=".tflite gzip")
+    ax.barh(y + h, w, h, color="#4c6ef5", label="flash: weights")
+    ax.barh(y + h, c, h, left=w, color="#f59f00", label="flash: code")
+    ax.barh(y + h, other, h, color="#4c6ef5", alpha=0.5)
+    for yi, v in zip(y, variants, strict=True):
+        if not v["deployable"]:
+            ax.text(0.5, yi + h, "not deployable", va="center", fontsize=7.5, color="#868e96")
+    ax.set_yticks(y, names, fontsize=8.5)
+    ax.invert_yaxis()
+    ax.set_xlabel("KB")
+    ax.set_title("size per variant", fontsize=11)
+    ax.grid(True, axis="x", alpha=0.3)
+    ax.legend(fontsize=7.5, loc="lower right")
+    return _save(fig, out_dir / "sizes.png")
+
+
 def plot_stage_layers(results: dict[str, Any], stage: dict[str, Any], out_dir: Path) -> Path | None:
     """Per-layer sparsity and distinct weight values of one compression stage."""
     layers = stage["layers"]
@@ -172,6 +208,7 @@ def load_samples(results: dict[str, Any], run_dir: Path) -> dict[str, np.ndarray
         return None
     path = Path(run_dir) / name
     if not path.is_file():
+        log(f"warning: {path} (results.json 'samples') not found — the report has no sample images")
         return None
     try:
         with np.load(path) as z:
@@ -232,6 +269,7 @@ def make_plots(results: dict[str, Any], run_dir: Path, out_dir: Path) -> dict[st
     out: dict[str, Path | None] = {
         "metric_vs_flash": plot_tradeoff(results, "flash", out_dir),
         "metric_vs_latency": plot_tradeoff(results, "latency", out_dir),
+        "sizes": plot_sizes(results, out_dir),
         "sweep": plot_sweep(results, out_dir),
         "samples": plot_samples(results, run_dir, out_dir),
     }
@@ -240,5 +278,5 @@ def make_plots(results: dict[str, Any], run_dir: Path, out_dir: Path) -> dict[st
     return {k: v for k, v in out.items() if v is not None}
 
 
-__all__ = ["make_plots", "plot_samples", "plot_stage_layers", "plot_sweep",
+__all__ = ["make_plots", "plot_samples", "plot_sizes", "plot_stage_layers", "plot_sweep",
            "plot_tradeoff", "load_samples"]
