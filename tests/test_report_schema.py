@@ -42,16 +42,19 @@ def test_missing_keys_are_named_with_their_path(results):
 def test_nullable_fields_accept_null_and_others_do_not(results):
     ok = copy.deepcopy(results)
     ok["variants"][0]["latency"] = None
+    ok["variants"][3]["tflite_bytes"] = None  # a failed conversion
+    ok["stages"][0]["metric"] = None
+    ok["variants"][0]["extra_key"] = 1  # extra keys are ignored
     validate_results(ok)
     bad = copy.deepcopy(results)
-    bad["variants"][0]["tflite_bytes"] = None
+    bad["variants"][0]["ram_bytes"] = 1.5
     bad["variants"][1]["deployable"] = "yes"
     bad["variants"][1]["agreement"] = True
     bad["task"] = "segmentation"
     with pytest.raises(TfcError) as info:
         validate_results(bad)
     msg = info.value.line()
-    assert "variants[0].tflite_bytes" in msg
+    assert "variants[0].ram_bytes" in msg
     assert "variants[1].deployable" in msg
     assert "variants[1].agreement" in msg
     assert "segmentation" in msg

@@ -140,8 +140,8 @@ def plot_sizes(results: dict[str, Any], out_dir: Path) -> Path | None:
     names = [v["variant"] for v in variants]
     y = np.arange(len(names))
     kb = 1024.0
-    tfl = np.array([v["tflite_bytes"] / kb for v in variants])
-    gz = np.array([v["gzip_bytes"] / kb for v in variants])
+    tfl = np.array([(v["tflite_bytes"] or 0) / kb for v in variants])
+    gz = np.array([(v["gzip_bytes"] or 0) / kb for v in variants])
     w = np.array([(v.get("weights_bytes") or 0) / kb for v in variants])
     c = np.array([(v.get("code_bytes") or 0) / kb for v in variants])
     fl = np.array([(flash_bytes(v) or 0) / kb for v in variants])

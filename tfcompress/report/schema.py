@@ -2,6 +2,7 @@
 
 ``RUN_DIR/results.json`` is one JSON object. Keys marked *optional* may be absent;
 every other key must be present (values documented as ``|null`` may be ``null``).
+Extra keys are allowed and ignored by the report.
 
 Top level
     ``recipe`` (str)            name of the recipe, e.g. ``"eye-gaze"``
@@ -28,7 +29,7 @@ Variant
                                 ``"qat-int8"``, ``"pcqat-int8"``
     ``source`` (str)            the model it was converted from (``"baseline"`` or a stage name)
     ``mode`` (str)              the TFLite conversion mode
-    ``tflite_bytes``, ``gzip_bytes`` (int)
+    ``tflite_bytes``, ``gzip_bytes`` (int|null: null when the conversion failed)
     ``metric_host`` (float|null)    metric of the Keras model / TFLite interpreter on the host
     ``metric_tflm`` (float|null)    metric of the TFLite Micro host interpreter
     ``deployable`` (bool)       whether the variant can run on the device
@@ -44,7 +45,7 @@ Variant
 
 Stage
     ``name`` (str), ``method`` (str: ``"prune"``, ``"cluster"``, ``"qat"``, ...),
-    ``source`` (str), ``metric`` (float), ``layers`` (list of ``name`` (str), ``params`` (int),
+    ``source`` (str), ``metric`` (float|null), ``layers`` (list of ``name`` (str), ``params`` (int),
     ``sparsity`` (float in [0, 1]), ``unique`` (int: distinct weight values))
 """
 
@@ -80,8 +81,8 @@ _VARIANT: dict[str, tuple[tuple[type, ...], bool]] = {
     "variant": ((str,), False),
     "source": ((str,), False),
     "mode": ((str,), False),
-    "tflite_bytes": ((int,), False),
-    "gzip_bytes": ((int,), False),
+    "tflite_bytes": ((int,), True),
+    "gzip_bytes": ((int,), True),
     "metric_host": (_NUM, True),
     "metric_tflm": (_NUM, True),
     "deployable": ((bool,), False),
@@ -98,6 +99,7 @@ _VARIANT: dict[str, tuple[tuple[type, ...], bool]] = {
 _STAGE: dict[str, tuple[type, ...]] = {
     "name": (str,), "method": (str,), "source": (str,), "metric": _NUM, "layers": (list,),
 }
+_STAGE_NULLABLE = frozenset({"metric"})
 _LAYER: dict[str, tuple[type, ...]] = {"name": (str,), "params": (int,), "sparsity": _NUM, "unique": (int,)}
 _SWEEP: dict[str, tuple[type, ...]] = {"schedule": (str,), "sparsity": _NUM, "metric": _NUM, "best": (bool,)}
 TASKS = ("regression", "classification")
@@ -152,7 +154,7 @@ def validate_results(results: dict[str, Any]) -> dict[str, Any]:
     for i, v in enumerate(results.get("variants") or []):
         _check(v, vspec, f"variants[{i}]", missing, bad, vnull)
     for i, s in enumerate(results.get("stages") or []):
-        _check(s, _STAGE, f"stages[{i}]", missing, bad)
+        _check(s, _STAGE, f"stages[{i}]", missing, bad, _STAGE_NULLABLE)
         if isinstance(s, dict) and isinstance(s.get("layers"), list):
             for j, layer in enumerate(s["layers"]):
                 _check(layer, _LAYER, f"stages[{i}].layers[{j}]", missing, bad)
