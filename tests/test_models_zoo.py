@@ -16,7 +16,7 @@ TASKS = [("classification", 10), ("regression", 2)]
 
 
 def test_zoo_has_the_promised_models() -> None:
-    assert set(NAMES) == {"tiny-cnn", "mobilenet-v1", "mobilenet-v2", "squeezenet", "resnet8", "ds-cnn"}
+    assert set(NAMES) == {"tiny-cnn", "heatmap-cnn", "mobilenet-v1", "mobilenet-v2", "squeezenet", "resnet8", "ds-cnn"}
     assert all(e.description and e.num_blocks >= 3 for e in list_models())
 
 

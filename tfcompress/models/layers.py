@@ -63,14 +63,16 @@ def activation(x: Any, act: str | None, prefix: str) -> Any:
     raise ValueError(f"unsupported activation {act!r}")
 
 
-def head(x: Any, num_outputs: int, task: str, init: Any = None, *, dropout: float = 0.0) -> Any:
+def head(x: Any, num_outputs: int, task: str, init: Any = None, *, dropout: float = 0.0,
+         keep_position: bool = False) -> Any:
     """Classification: GAP -> Dense logits -> Softmax "probs".
 
-    Regression: average-pool down to at most 4x4 (keeps where things are), flatten,
-    linear Dense "regression".
+    Regression (and classification with ``keep_position``, e.g. gaze zones):
+    average-pool down to at most 4x4 (keeps where things are), flatten, then a
+    linear Dense "regression" (or Dense "logits" + Softmax "probs").
     """
     L = keras().layers
-    if task == "classification":
+    if task == "classification" and not keep_position:
         x = L.GlobalAveragePooling2D(name="head_pool")(x)
         if dropout:
             x = L.Dropout(dropout, name="head_dropout")(x)
@@ -83,6 +85,9 @@ def head(x: Any, num_outputs: int, task: str, init: Any = None, *, dropout: floa
     x = L.Flatten(name="head_flatten")(x)
     if dropout:
         x = L.Dropout(dropout, name="head_dropout")(x)
+    if task == "classification":
+        x = L.Dense(num_outputs, kernel_initializer=init or "glorot_uniform", name="logits")(x)
+        return L.Softmax(name="probs")(x)
     return L.Dense(num_outputs, kernel_initializer=init or "glorot_uniform", name="regression")(x)
 
 

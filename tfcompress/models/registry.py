@@ -22,6 +22,7 @@ class ZooEntry:
     num_blocks: int
     head_dropout: float = 0.0
     regression_head: str = "dense"  # "dense" (pool + flatten + Dense) or "softargmax" (heatmaps)
+    positional_classifier: bool = False  # classify from a pooled <= 4x4 map instead of GAP
 
     def to_dict(self) -> dict[str, Any]:
         return {"name": self.name, "description": self.description, "blocks": self.num_blocks}
@@ -34,7 +35,8 @@ ZOO: dict[str, ZooEntry] = {
                  "Tiny CNN: strided 3x3 stem + 3 conv/max-pool blocks (8-32 ch); a few KB int8", 4),
         ZooEntry("heatmap-cnn", "heatmap_cnn",
                  "Localiser: 4 conv blocks to 1/4 resolution + soft-argmax heatmap head for (x, y) "
-                 "regression (pupil centre); ~6 KB int8", 4, regression_head="softargmax"),
+                 "regression (pupil centre), position-keeping classifier head (gaze zones); ~6 KB int8", 4,
+                 regression_head="softargmax", positional_classifier=True),
         ZooEntry("mobilenet-v1", "mobilenet_v1",
                  "MobileNetV1, width = alpha (0.25 is MLPerf Tiny VWW); 13 depthwise-separable blocks", 13),
         ZooEntry("mobilenet-v2", "mobilenet_v2",
@@ -104,5 +106,6 @@ def build_model(name: str, input_shape: Sequence[int], num_outputs: int, task: s
     if task == "regression" and entry.regression_head == "softargmax" and int(num_outputs) % 2 == 0:
         outputs = softargmax_head(x, int(num_outputs))
     else:
-        outputs = head(x, int(num_outputs), task, dropout=entry.head_dropout)
+        outputs = head(x, int(num_outputs), task, dropout=entry.head_dropout,
+                       keep_position=entry.positional_classifier)
     return k.Model(inputs, outputs, name=name.replace("-", "_"))

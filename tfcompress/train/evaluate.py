@@ -22,9 +22,10 @@ def higher_is_better(metric: str) -> bool:
 
 
 def predict(model: Any, x: np.ndarray, batch_size: int = 256) -> np.ndarray:
-    """Model outputs for ``x`` in inference mode, as NumPy, batch by batch."""
-    outs = [np.asarray(model(x[i : i + batch_size], training=False)) for i in range(0, len(x), batch_size)]
-    return np.concatenate(outs) if outs else np.zeros((0,) + tuple(model.output_shape[1:]), np.float32)
+    """Model outputs for ``x`` in inference mode, as NumPy (Keras' compiled predict loop)."""
+    if len(x) == 0:
+        return np.zeros((0,) + tuple(model.output_shape[1:]), np.float32)
+    return np.asarray(model.predict(x, batch_size=batch_size, verbose=0))
 
 
 def score(model: Any, dataset: Any, x: np.ndarray, y: np.ndarray) -> float:
