@@ -19,7 +19,14 @@ from tfcompress.console import emit_json, log
 @json_option
 @force_option
 def report_cmd(run_dir: Path, out: Path | None, open_: bool, as_json: bool, force: bool) -> None:
-    """Write one self-contained HTML report (table, plots, per-layer stats, timings) of RUN_DIR."""
+    """Write one self-contained HTML report (table, plots, per-layer stats, timings) of RUN_DIR.
+
+    Reads RUN_DIR/results.json (written by `tfcompress pipeline`), prints the results
+    table on stderr, writes the plots to RUN_DIR/plots/, the raw table to
+    RUN_DIR/results.csv and the report (plots embedded) to RUN_DIR/report.html or --out,
+    then prints the report's path. A file that is not a previous report is only
+    replaced with --force.
+    """
     from tfcompress.report import build_report, load_results, results_table
 
     log(results_table(load_results(run_dir)))
