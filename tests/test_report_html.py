@@ -128,7 +128,7 @@ def test_refuses_to_overwrite_a_foreign_file(tmp_path):
 
 
 def test_cli_report_prints_path_and_json(tmp_path):
-    run = _copy_fixture(tmp_path / "run")
+    run = _minimal_run(tmp_path / "run")
     runner = CliRunner()
     res = runner.invoke(main, ["report", str(run)])
     assert res.exit_code == 0, res.output
@@ -138,7 +138,8 @@ def test_cli_report_prints_path_and_json(tmp_path):
     assert res.exit_code == 0, res.output
     data = json.loads(res.stdout)
     assert data["report"] == str(out) and out.is_file()
-    assert len(data["plots"]) == 7 and all(Path(p).is_file() for p in data["plots"])
+    assert len(data["plots"]) == 3 and all(Path(p).is_file() for p in data["plots"])
+    assert data["csv"] == str(run / "results.csv")
 
 
 def test_cli_report_errors(tmp_path):
