@@ -73,7 +73,7 @@ class TrainConfig:
     epochs: int = 20
     batch_size: int = 64
     learning_rate: float = 1e-3
-    patience: int = 5
+    patience: int = 0
 
 
 @dataclass(frozen=True)

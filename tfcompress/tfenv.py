@@ -6,13 +6,35 @@ that ``TF_USE_LEGACY_KERAS=1`` is in force and log spam is silenced.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
+import sys
 import warnings
+from collections.abc import Iterator
 from functools import cache
 from types import ModuleType
 
 import tfcompress  # noqa: F401  (sets the environment variables)
+
+
+@contextlib.contextmanager
+def _stderr_silenced() -> Iterator[None]:
+    """Silence C++ start-up lines (written before absl logging is configured) on fd 2."""
+    try:
+        saved = os.dup(2)
+    except OSError:  # no usable stderr: nothing to silence
+        yield
+        return
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        sys.stderr.flush()
+        os.dup2(devnull, 2)
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+        os.close(devnull)
 
 
 @cache
@@ -21,7 +43,8 @@ def tf() -> ModuleType:
     os.environ["TF_USE_LEGACY_KERAS"] = "1"
     warnings.filterwarnings("ignore", category=DeprecationWarning)
     warnings.filterwarnings("ignore", category=UserWarning, module="tensorflow")
-    import tensorflow as _tf
+    with _stderr_silenced():
+        import tensorflow as _tf
 
     _tf.get_logger().setLevel(logging.ERROR)
     try:

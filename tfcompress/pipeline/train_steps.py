@@ -82,8 +82,8 @@ def _finish_model_stage(stage: Stage, result: Any, ds: Any, cfg: dict[str, Any])
     save_model(result.model, stage.dir / MODEL_FILE)
     metrics = {
         "metric": ds.metric,
-        "value": float(result.value),
-        "val_value": float(result.val_value) if result.val_value is not None else None,
+        "value": float(result.test_metric),
+        "val_value": float(result.val_metric) if result.val_metric is not None else None,
         "epochs_run": int(result.epochs_run),
         "seconds": float(result.seconds),
         "params": int(result.model.count_params()),

@@ -1,0 +1,109 @@
+"""Assemble ``results.json`` (schema in :mod:`tfcompress.report.schema`) from the stage artifacts."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+from typing import Any
+
+from tfcompress.recipe import Recipe
+from tfcompress.rundir import RunDir, Stage
+
+RESULTS_FILE = "results.json"
+
+
+def _read(path: Path) -> dict[str, Any]:
+    try:
+        return json.loads(path.read_text())
+    except (FileNotFoundError, json.JSONDecodeError):
+        return {}
+
+
+def variant_row(
+    variant: str, source: str, mode: str, host: dict[str, Any], device: dict[str, Any], float_bytes: int | None
+) -> dict[str, Any]:
+    """One row of the results table from the host record and the on-device record."""
+    metric_host = host.get("tflm_metric") if host.get("tflm_metric") is not None else host.get("tflite_metric")
+    flash = device.get("flash_bytes")
+    size_for_ratio = device.get("weights_bytes") or host.get("size_bytes")
+    return {
+        "variant": variant,
+        "source": source,
+        "mode": mode,
+        "tflite_bytes": host.get("size_bytes"),
+        "gzip_bytes": host.get("gzip_bytes"),
+        "metric_host": host.get("tflite_metric"),
+        "metric_tflm": host.get("tflm_metric"),
+        "metric_best_host": metric_host,
+        "deployable": bool(device.get("deployable", host.get("deployable", False))),
+        "reason": device.get("reason") or host.get("deployable_reason") or host.get("error") or "",
+        "metric_device": device.get("metric_device"),
+        "agreement": device.get("agreement"),
+        "flash_bytes": flash,
+        "weights_bytes": device.get("weights_bytes"),
+        "code_bytes": device.get("code_bytes"),
+        "ram_bytes": device.get("ram_bytes"),
+        "latency": device.get("latency"),
+        "compression_ratio": (float_bytes / size_for_ratio) if float_bytes and size_for_ratio else None,
+        "tflm_arena_bytes": host.get("tflm_arena_bytes"),
+        "sparsity": host.get("sparsity"),
+        "max_unique_values": host.get("max_unique_values"),
+    }
+
+
+def assemble(
+    run: RunDir,
+    recipe: Recipe,
+    data: Stage,
+    stages: dict[str, Stage],
+    variants: list[tuple[str, str, str, Stage]],
+    device: dict[str, dict[str, Any]],
+    board: dict[str, Any],
+    timings: dict[str, float],
+) -> dict[str, Any]:
+    """Build the results dict and write ``results.json`` in the run directory."""
+    summary = data.metrics().get("summary", {})
+    hosts = {name: _read(st.dir / "metrics.json") for name, _, _, st in variants}
+    float_bytes = hosts.get("float32", {}).get("size_bytes")
+    rows = [variant_row(n, src, mode, hosts[n], device.get(n, {}), float_bytes) for n, src, mode, _ in variants]
+    stage_rows = []
+    sweep: list[dict[str, Any]] = []
+    for name, st in stages.items():
+        if name in ("data", "teacher", "baseline"):
+            continue
+        m = _read(st.dir / "metrics.json")
+        stage_rows.append(
+            {
+                "name": name,
+                "method": m.get("method"),
+                "source": m.get("source"),
+                "metric": m.get("metrics", {}).get("value"),
+                "layers": [
+                    {"name": r["name"], "params": r["params"], "sparsity": r["sparsity"], "unique": r["unique_values"]}
+                    for r in m.get("layers", [])
+                ],
+            }
+        )
+        sweep += m.get("metrics", {}).get("sweep", [])
+    from tfcompress.metrics import higher_is_better
+
+    results = {
+        "recipe": recipe.name,
+        "task": summary.get("task"),
+        "metric": summary.get("metric"),
+        "higher_is_better": higher_is_better(summary.get("metric", "accuracy")),
+        "dataset": recipe.dataset.source,
+        "model": stages["baseline"].metrics().get("model", {}).get("name", recipe.model.name),
+        "baseline_metric": stages["baseline"].metrics().get("value"),
+        "board": board,
+        "variants": rows,
+        "stages": stage_rows,
+        "sweep": sweep,
+        "timings": timings,
+        "created": time.strftime("%Y-%m-%dT%H:%M:%S"),
+    }
+    if (run.root / "samples.npz").is_file():
+        results["samples"] = "samples.npz"
+    (run.root / RESULTS_FILE).write_text(json.dumps(results, indent=2, default=float))
+    return results
