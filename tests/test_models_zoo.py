@@ -141,3 +141,36 @@ def test_models_command_lists_the_zoo() -> None:
     assert result.exit_code == 0 and "int8_kb" in result.output
     result = CliRunner().invoke(main, ["models", "--input-shape", "8x8"])
     assert result.exit_code == 2
+
+
+def test_softargmax_head_is_an_expectation_over_cell_centres() -> None:
+    from tfcompress.models.layers import coordinate_grid
+
+    model = build_model("heatmap-cnn", (64, 64, 1), 4, "regression")
+    dense = model.get_layer("regression")
+    assert not dense.trainable and not dense.use_bias
+    kernel = dense.get_weights()[0]
+    grid = coordinate_grid(16, 16)
+    np.testing.assert_array_equal(kernel[:256, :2], grid)
+    np.testing.assert_array_equal(kernel[256:, 2:], grid)
+    assert not kernel[:256, 2:].any() and not kernel[256:, :2].any()
+    assert grid[17].tolist() == [1.5 / 16, 1.5 / 16]
+    out = model(np.random.default_rng(0).random((3, 64, 64, 1), np.float32)).numpy()
+    assert ((out > 0) & (out < 1)).all()
+    # odd target counts fall back to the dense head
+    assert build_model("heatmap-cnn", (64, 64, 1), 3, "regression").get_layer("regression").trainable
+
+
+def test_defaults_name_real_models_and_datasets() -> None:
+    from tfcompress.data import list_sources
+    from tfcompress.train.defaults import DEFAULTS, get_defaults
+
+    sources = {s["name"] for s in list_sources()}
+    assert set(DEFAULTS) == {"eye-gaze", "gaze-zones", "digits"}
+    for use_case, cfg in DEFAULTS.items():
+        assert cfg["dataset"] in sources, use_case
+        get_entry(cfg["model"])
+        assert cfg["epochs"] > 0 and cfg["batch_size"] > 0 and cfg["learning_rate"] > 0
+    assert get_defaults("digits") is not DEFAULTS["digits"]
+    with pytest.raises(TfcError, match="unknown use case"):
+        get_defaults("faces")

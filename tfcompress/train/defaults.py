@@ -16,7 +16,7 @@ DEFAULTS: dict[str, dict[str, Any]] = {
         "model": "heatmap-cnn",
         "width": 1.0,
         "drop_blocks": 0,
-        "epochs": 10,
+        "epochs": 8,
         "batch_size": 64,
         "learning_rate": 3e-3,
         "patience": 0,
