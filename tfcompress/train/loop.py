@@ -189,21 +189,23 @@ def train_model(
 
     if not state.finished:
         manager = _manager(student=model, dataset=dataset, state=state, out_dir=out, optimizer=optimizer,
-                                epochs=epochs, patience=patience, schedule=schedule, verbose=verbose)
+                           epochs=epochs, patience=patience, schedule=schedule, verbose=verbose)
         board = ScalarLogger(out / st.TB_DIR)
         manager.board = board
         rng = np.random.default_rng(seed)
         orders = [rng.permutation(len(dataset.x_train)) for _ in range(epochs)]
-        for epoch in range(state.epoch, epochs):
-            order = orders[epoch]  # the same shuffle whether or not the run was interrupted
-            trainer.fit(dataset.x_train[order], dataset.y_train[order], batch_size=batch_size,
-                        epochs=epoch + 1, initial_epoch=epoch, shuffle=False, verbose=0,
-                        callbacks=[manager, *callbacks])
-            if manager.stop:
-                if verbose:
-                    log(f"  early stop: no improvement for {patience} epochs")
-                break
-        board.close()
+        try:
+            for epoch in range(state.epoch, epochs):
+                order = orders[epoch]  # the same shuffle whether or not the run was interrupted
+                trainer.fit(dataset.x_train[order], dataset.y_train[order], batch_size=batch_size,
+                            epochs=epoch + 1, initial_epoch=epoch, shuffle=False, verbose=0,
+                            callbacks=[manager, *callbacks])
+                if manager.stop:
+                    if verbose:
+                        log(f"  early stop: no improvement for {patience} epochs")
+                    break
+        finally:
+            board.close()
 
     st.load_best(out, model)
     test = evaluate_model(model, dataset, "test")
