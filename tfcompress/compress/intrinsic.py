@@ -2,8 +2,9 @@
 
 ``twonn`` is the Two-Nearest-Neighbours estimator (Facco et al., 2017): for each point
 the ratio mu = r2 / r1 of its second and first neighbour distances follows a Pareto
-law with exponent d, so d = (N - discarded) / sum(log mu) (maximum likelihood, after
-discarding the top 10% of ratios, which are the noisiest). ``pca`` counts the principal
+law with exponent d, so -log(1 - F(mu)) = d log(mu); d is the slope of a
+least-squares line through the origin over the empirical CDF, discarding the top 10%
+of ratios (the noisiest). ``pca`` counts the principal
 components that explain 95% of the variance.
 """
 
@@ -27,10 +28,12 @@ def twonn(points: np.ndarray, discard: float = 0.1) -> float:
     r1, r2 = two[:, 0], two[:, 1]
     ok = r1 > 0
     mu = np.sort(r2[ok] / r1[ok])
-    keep = max(2, int(len(mu) * (1.0 - discard)))
-    logs = np.log(mu[:keep])
-    total = float(np.sum(logs))
-    return float(keep / total) if total > 0 else 1.0
+    n = len(mu)
+    keep = max(2, int(n * (1.0 - discard)))
+    x = np.log(mu[:keep])
+    y = -np.log(1.0 - np.arange(keep) / n)
+    denom = float(np.sum(x * x))
+    return float(np.sum(x * y) / denom) if denom > 0 else 1.0
 
 
 def pca_dimension(points: np.ndarray, variance: float = 0.95) -> float:

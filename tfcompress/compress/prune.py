@@ -128,7 +128,8 @@ def prune(model: Any, dataset: Any, params: PruneParams | None = None, *, seed: 
     stripped = tfmot().sparsity.keras.strip_pruning(wrapped)
     layers = layer_report(stripped)
     metric = finetune.evaluate(stripped, dataset)
-    pruned_names = {layer.layer.name for layer in wrapped.layers if hasattr(layer, "pruning_schedule")}
+    pruned_names = {layer.layer.name for layer in wrapped.layers
+                    if hasattr(layer, "pruning_schedule") and getattr(layer, "prunable_weights", None)}
     pruned_layers = [r for r in layers if r.name in pruned_names]
     return StageResult(
         stage="prune",

@@ -28,7 +28,7 @@ MODES: dict[str, dict[str, Any]] = {
         "io": "int16", "weights": "int8", "qat": False,
     },
     "qat-int8": {
-        "optimize": True, "ops": "TFLITE_BUILTINS_INT8", "io": "int8", "weights": "int8", "qat": True,
+        "optimize": True, "representative": True, "ops": "TFLITE_BUILTINS_INT8", "io": "int8", "weights": "int8", "qat": True,
     },
 }
 #: Modes produced for plain models and for QAT models when none are asked for.
