@@ -65,7 +65,7 @@ def build_firmware(model, board, work: Path, *, opt: str = "-O2", runs: int = 1,
     generate_project(model, board, work, force=True, opt=opt)
     shutil.copyfile(BENCH_FW / "bench_main.c", work / "main.c")
     shutil.copyfile(BENCH_FW / "bench_hooks.h", work / "bench_hooks.h")
-    srcs = ["main.c", "model.c", *sorted(f"engine/{p.name}" for p in (work / "engine").glob("*.c")),
+    srcs = ["main.c", "model.c", *sorted(str(p.relative_to(work)) for p in (work / "engine").rglob("*.c")),
             *BOARD_SOURCES, f"board/counter_{board.counter.kind}.c"]
     extra = f"-DBENCH_RUNS={runs}"
     if layers:

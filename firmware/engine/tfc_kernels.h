@@ -20,6 +20,7 @@ typedef struct {
     const int32_t *bias;   /* bias with -zp_in * sum(weights) folded in (never NULL) */
     const int32_t *mult;   /* per output channel, Q31 */
     const int32_t *shift;  /* per output channel, > 0 is a left shift */
+    const int32_t *rq;     /* optimised kernels only: requantisation table (kernels_opt.py); NULL otherwise */
 } tfc_conv_params;
 
 void tfc_conv2d_s8(const tfc_conv_params *p, const int8_t *in, int8_t *out);
@@ -34,6 +35,7 @@ typedef struct {
     const int32_t *bias;   /* folded with -zp_in * sum(weights) */
     const int32_t *mult;
     const int32_t *shift;
+    const int32_t *rq;     /* optimised kernels only: requantisation table (kernels_opt.py); NULL otherwise */
 } tfc_fc_params;
 
 void tfc_fully_connected_s8(const tfc_fc_params *p, const int8_t *in, int8_t *out);
@@ -70,6 +72,28 @@ typedef struct {
 } tfc_softmax_params;
 
 void tfc_softmax_s8(const tfc_softmax_params *p, const int8_t *in, int8_t *out);
+
+/* Element-wise int8 op through a 256-entry table indexed by in + 128 (in place allowed). */
+void tfc_lut_s8(const int8_t *lut, const int8_t *in, int8_t *out, int32_t n);
+
+/* PAD (constant) for up to 5-D tensors of 1-byte elements. */
+typedef struct {
+    int32_t ndim;
+    int32_t in_shape[5];
+    int32_t before[5];
+    int32_t after[5];
+    int32_t pad_value;
+} tfc_pad_params;
+
+void tfc_pad_s8(const tfc_pad_params *p, const int8_t *in, int8_t *out);
+
+/* CONCATENATION: outer x (sum of inputs' axis*inner bytes), no requantisation (as TFLM). */
+typedef struct {
+    int32_t n_inputs, outer, out_chunk;
+    const int32_t *chunks;  /* bytes per outer index, per input */
+} tfc_concat_params;
+
+void tfc_concat(const tfc_concat_params *p, const int8_t *const *inputs, int8_t *out);
 
 /* Copy for RESHAPE when the planner could not alias input and output. */
 void tfc_copy_bytes(const void *in, void *out, int32_t nbytes);

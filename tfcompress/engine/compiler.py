@@ -67,8 +67,9 @@ class CompiledModel:
         paths[0].write_text(model_c)
         paths[1].write_text(model_h)
         src = firmware_dir()
-        for name in list(optable.COMMON_HEADERS) + self.kernel_sources():
+        for name in list(optable.COMMON_HEADERS) + list(optable.KERNEL_HEADERS[self.kernels]) + self.kernel_sources():
             dst = out / "engine" / name
+            dst.parent.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(src / name, dst)
             paths.append(dst)
         return paths
@@ -137,5 +138,9 @@ def compile_tflite(path_or_bytes: str | Path | bytes | bytearray, *, kernels: st
     optable.check_float_model(g)
     _check_io(g)
     lowered = [optable.op_spec(g, op).lower(g, op) for op in g.ops]
+    if kernels == "optimized":
+        from tfcompress.engine.kernels_opt import specialize
+
+        lowered = specialize(g, lowered)
     plan = plan_arena(g, lowered, use_overlap=overlap)
     return CompiledModel(g, lowered, plan, kernels, data, source_name)

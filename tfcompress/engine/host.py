@@ -49,7 +49,9 @@ def _digest(model: CompiledModel, flags: list[str], extra: str = "") -> tuple[st
     h = hashlib.sha256()
     for part in (model_c, model_h, " ".join(flags), extra):
         h.update(part.encode())
-    for name in model.kernel_sources() + ["tfc_fixedpoint.h", "tfc_kernels.h"]:
+    from tfcompress.engine.optable import KERNEL_HEADERS
+
+    for name in model.kernel_sources() + ["tfc_fixedpoint.h", "tfc_kernels.h", *KERNEL_HEADERS[model.kernels]]:
         h.update((firmware_dir() / name).read_bytes())
     return h.hexdigest()[:24], model_c, model_h
 

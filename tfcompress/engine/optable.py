@@ -51,8 +51,17 @@ KERNEL_SOURCES: dict[str, dict[str, str]] = {
         "tfc_softmax_s8": "softmax_s8.c",
         "tfc_copy_bytes": "copy.c",
     },
-    "optimized": {},
+    "optimized": {  # Cortex-M4/M7 DSP (portable C fallback elsewhere); data prepared by kernels_opt.py
+        "tfc_conv2d_s8": "optimized/conv2d_s8_opt.c",
+        "tfc_depthwise_conv2d_s8": "optimized/depthwise_conv2d_s8_opt.c",
+        "tfc_fully_connected_s8": "optimized/fully_connected_s8_opt.c",
+        "tfc_add_s8": "optimized/binary_s8_opt.c",
+        "tfc_mul_s8": "optimized/binary_s8_opt.c",
+    },
 }
+
+#: headers a kernel set's sources include besides COMMON_HEADERS
+KERNEL_HEADERS: dict[str, tuple[str, ...]] = {"reference": (), "optimized": ("optimized/tfc_dsp.h",)}
 
 #: headers every generated model ships with
 COMMON_HEADERS = ("tfc_fixedpoint.h", "tfc_kernels.h")

@@ -1,0 +1,171 @@
+"""Host-side preparation for the optimised (Cortex-M4/M7 DSP) kernels in ``firmware/engine/optimized/``.
+
+The optimised kernels have the same C entry points and parameter blocks as the reference ones;
+what differs is the constant data the generator emits for them (done here, after lowering):
+
+* CONV_2D: weights re-laid out for two output channels at a time, interleaved per group of four
+  window positions (``[oc/2][K/4][2][4]``, K = kh*kw*in_c zero-padded to a multiple of four),
+  output channels padded to an even count (zero weights, zero bias).
+* FULLY_CONNECTED: weights in blocks of four rows interleaved per group of four inputs
+  (``[out/4][in/4][4][4]``), zero-padded; bias padded likewise.
+* CONV_2D / DEPTHWISE_CONV_2D / FULLY_CONNECTED: a per-channel requantisation table ``rq``
+  (see ``tfc_dsp.h``): header ``[flags, 0, 0, 0]`` then ``[multiplier, left shift + 1,
+  right shift, 1 << (right shift - 1)]`` per channel. ``TFC_RQ_FAST`` is set only when it is
+  proven on the host that SMMULR reproduces TFLM's rounding for every possible accumulator
+  (bound from the weights and bias); otherwise the kernels use the reference arithmetic.
+
+Bit-exactness with the reference kernels is the contract; tests/test_perf_kernels.py checks it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+import numpy as np
+
+from tfcompress.engine.ir import Graph
+from tfcompress.engine.lowered import ConstArray, LoweredOp
+
+#: rq flag: the SMMULR requantisation is exact for every channel of the layer
+RQ_FAST = 1
+RQ_HEADER = 4
+#: the conv kernel's scratch holds two windows of at most this many (padded) positions
+CONV_MAX_K = 640
+#: cores with the DSP extension (SXTB16, SMLAD, SMMULR): the optimised kernels run there
+DSP_CORES = frozenset({"cortex-m4", "cortex-m7", "cortex-m33", "cortex-m35p", "cortex-m55"})
+
+
+def kernel_set_for_core(core: str, requested: str = "optimized") -> str:
+    """The kernel set to generate for a core: optimised kernels only where the DSP extension exists."""
+    if requested == "optimized" and core.lower() not in DSP_CORES:
+        return "reference"
+    return requested
+
+
+def _rq_table(mult: np.ndarray, shift: np.ndarray, bound: np.ndarray, channels: int) -> np.ndarray:
+    """Header + per-channel [m, ls + 1, rs, rnd] for ``channels`` (padded entries are zero)."""
+    mult = np.broadcast_to(np.asarray(mult, np.int64), (len(bound),))
+    shift = np.broadcast_to(np.asarray(shift, np.int64), (len(bound),))
+    ls = np.maximum(shift, 0)
+    rs = np.maximum(-shift, 0)
+    # exact when |acc << (ls + 1)| < 2^31 for every reachable accumulator, and there is a right shift
+    fast = bool(np.all(rs >= 1) and np.all(bound.astype(np.float64) * 2.0 ** (ls + 1) < 2.0**31))
+    table = np.zeros((channels, 4), np.int64)
+    n = len(bound)
+    table[:n, 0] = mult
+    table[:n, 1] = ls + 1
+    table[:n, 2] = rs
+    table[:n, 3] = np.where(rs >= 1, np.left_shift(1, np.maximum(rs - 1, 0)), 0)
+    header = np.array([RQ_FAST if fast else 0, 0, 0, 0], np.int64)
+    return np.concatenate([header, table.reshape(-1)]).astype(np.int32)
+
+
+def _acc_bound(w2d: np.ndarray, bias: np.ndarray) -> np.ndarray:
+    """Largest |accumulator| per output channel: |bias| + 128 * sum |w| (inputs and pad in [-128, 127])."""
+    return np.abs(bias.astype(np.int64)) + 128 * np.abs(w2d.astype(np.int64)).sum(axis=1)
+
+
+def _pad_to(a: np.ndarray, n: int, axis: int = 0) -> np.ndarray:
+    pad = [(0, 0)] * a.ndim
+    pad[axis] = (0, n - a.shape[axis])
+    return np.pad(a, pad)
+
+
+def _array(lo: LoweredOp, field: str) -> ConstArray:
+    arr = lo.fields[field]
+    assert isinstance(arr, ConstArray)
+    return arr
+
+
+def _replace(lo: LoweredOp, field: str, data: np.ndarray) -> ConstArray:
+    old = _array(lo, field)
+    new = ConstArray(old.name, data)
+    lo.arrays = [new if a is old else a for a in lo.arrays]
+    lo.fields[field] = new
+    return new
+
+
+def _add_rq(lo: LoweredOp, table: np.ndarray) -> None:
+    rq = ConstArray(f"op{lo.op.index}_rq", table)
+    lo.arrays.append(rq)
+    lo.fields["rq"] = rq
+
+
+def _conv(lo: LoweredOp) -> LoweredOp:
+    f = lo.fields
+    oc, k = f["out_c"], f["k_h"] * f["k_w"] * f["in_c"]
+    w = _array(lo, "weights").data.reshape(oc, k)
+    bias = _array(lo, "bias").data
+    bound = _acc_bound(w, bias)
+    kp, ocp = (k + 3) // 4 * 4, (oc + 1) // 2 * 2
+    wl = _pad_to(_pad_to(w, kp, 1), ocp, 0).reshape(ocp // 2, 2, kp // 4, 4).transpose(0, 2, 1, 3)
+    _replace(lo, "weights", np.ascontiguousarray(wl).reshape(-1).astype(np.int8))
+    _replace(lo, "bias", _pad_to(bias, ocp).astype(np.int32))
+    _add_rq(lo, _rq_table(_array(lo, "mult").data, _array(lo, "shift").data, bound, ocp))
+    return lo
+
+
+def _depthwise(lo: LoweredOp) -> LoweredOp:
+    f = lo.fields
+    oc, taps = f["out_c"], f["k_h"] * f["k_w"]
+    w = _array(lo, "weights").data.reshape(taps, oc).T
+    bound = _acc_bound(w, _array(lo, "bias").data)
+    _add_rq(lo, _rq_table(_array(lo, "mult").data, _array(lo, "shift").data, bound, oc))
+    return lo
+
+
+def _fully_connected(lo: LoweredOp) -> LoweredOp:
+    f = lo.fields
+    n_out, n_in = f["out_depth"], f["in_depth"]
+    w = _array(lo, "weights").data.reshape(n_out, n_in)
+    bias = _array(lo, "bias").data
+    bound = _acc_bound(w, bias)
+    ip, op = (n_in + 3) // 4 * 4, (n_out + 3) // 4 * 4
+    wl = _pad_to(_pad_to(w, ip, 1), op, 0).reshape(op // 4, 4, ip // 4, 4).transpose(0, 2, 1, 3)
+    _replace(lo, "weights", np.ascontiguousarray(wl).reshape(-1).astype(np.int8))
+    _replace(lo, "bias", _pad_to(bias, op).astype(np.int32))
+    mult, shift = _array(lo, "mult").data, _array(lo, "shift").data
+    if not f["per_channel"]:
+        mult, shift = np.repeat(mult[:1], n_out), np.repeat(shift[:1], n_out)
+    _add_rq(lo, _rq_table(mult, shift, bound, op))
+    return lo
+
+
+#: kernel -> preparation of its LoweredOp for the optimised kernel set
+PREPARE = {
+    "tfc_conv2d_s8": _conv,
+    "tfc_depthwise_conv2d_s8": _depthwise,
+    "tfc_fully_connected_s8": _fully_connected,
+}
+
+
+def specialize(g: Graph, lowered: list[LoweredOp]) -> list[LoweredOp]:
+    """Copies of ``lowered`` with the constant data the optimised kernels expect."""
+    out = []
+    for lo in lowered:
+        prep = PREPARE.get(lo.kernel)
+        if prep is None:
+            out.append(lo)
+            continue
+        copy = dataclasses.replace(lo, fields=dict(lo.fields), arrays=list(lo.arrays))
+        out.append(prep(copy))
+    return out
+
+
+def op_scratch_bytes(lo: LoweredOp) -> int:
+    """Stack scratch the optimised kernel of ``lo`` uses (bytes)."""
+    f: dict[str, Any] = lo.fields
+    if lo.kernel == "tfc_conv2d_s8" and lo.struct:
+        kp = (f["k_h"] * f["k_w"] * f["in_c"] + 3) // 4 * 4
+        return 2 * 2 * kp if kp <= CONV_MAX_K else 0
+    if lo.kernel == "tfc_add_s8":
+        return 2 * 256 * 4
+    return 0
+
+
+def model_scratch_bytes(model: Any) -> int:
+    """Peak kernel scratch of a compiled model (0 for the reference kernels)."""
+    if model.kernels != "optimized":
+        return 0
+    return max((op_scratch_bytes(lo) for lo in model.lowered), default=0)
