@@ -50,15 +50,24 @@ def _io(t: Tensor) -> dict[str, Any]:
 
 def _call(g: Graph, lo: LoweredOp, plan: Plan) -> str:
     args = [f"&{lo.param_name}"] if lo.struct else []
+    args += list(lo.pre_args)
+    ins = []
     for i, t in enumerate(lo.inputs):
         ct = lo.in_ctypes[min(i, len(lo.in_ctypes) - 1)]
-        args.append(f"(const {ct} *)(a + {plan.offsets[t]})")
+        ins.append(f"(const {ct} *)(a + {plan.offsets[t]})")
+    if lo.inputs_as_array:
+        ct = lo.in_ctypes[0]
+        prefix = f"{{ const {ct} *const ins[{len(ins)}] = {{{', '.join(ins)}}}; "
+        args.append("ins")
+    else:
+        prefix = ""
+        args += ins
     for t in lo.outputs:
         args.append(f"({lo.out_ctype} *)(a + {plan.offsets[t]})")
     args += list(lo.extra_args)
     if lo.alias and all(plan.offsets[t] == plan.offsets[lo.inputs[0]] for t in lo.outputs):
         return f"/* {lo.op.name}: output aliases its input, nothing to do */"
-    return f"{lo.kernel}({', '.join(args)});"
+    return f"{prefix}{lo.kernel}({', '.join(args)});" + (" }" if prefix else "")
 
 
 def render(g: Graph, lowered: list[LoweredOp], plan: Plan, source_name: str) -> tuple[str, str]:

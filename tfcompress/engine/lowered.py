@@ -53,6 +53,8 @@ class LoweredOp:
     in_ctypes: tuple[str, ...] = ("int8_t",)
     out_ctype: str = "int8_t"
     extra_args: tuple[str, ...] = ()
+    pre_args: tuple[str, ...] = ()
+    inputs_as_array: bool = False
 
     @property
     def param_name(self) -> str:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from tfcompress.engine import lower_conv, lower_misc
+from tfcompress.engine import lower_conv, lower_lut, lower_misc, lower_shape
 from tfcompress.engine.ir import Graph, Op
 from tfcompress.engine.lowered import LoweredOp
 from tfcompress.errors import TfcError, unknown
@@ -33,6 +33,15 @@ OPS: dict[str, OpSpec] = {
     "ADD": OpSpec(lower_misc.lower_add, "int8, broadcasting"),
     "MUL": OpSpec(lower_misc.lower_mul, "int8, broadcasting"),
     "SOFTMAX": OpSpec(lower_misc.lower_softmax, "int8 -> int8"),
+    "RELU": OpSpec(lower_lut.lower_relu, "int8, 256-entry table"),
+    "RELU6": OpSpec(lower_lut.lower_relu6, "int8, 256-entry table"),
+    "LEAKY_RELU": OpSpec(lower_lut.lower_leaky_relu, "int8, 256-entry table"),
+    "LOGISTIC": OpSpec(lower_lut.lower_logistic, "int8, 256-entry table"),
+    "TANH": OpSpec(lower_lut.lower_tanh, "int8, 256-entry table"),
+    "QUANTIZE": OpSpec(lower_lut.lower_requantize, "int8 -> int8 requantisation, 256-entry table"),
+    "PAD": OpSpec(lower_shape.lower_pad, "constant, up to 5-D"),
+    "PADV2": OpSpec(lower_shape.lower_pad, "constant, up to 5-D"),
+    "CONCATENATION": OpSpec(lower_shape.lower_concatenation, "any axis"),
     "RESHAPE": OpSpec(lower_misc.lower_reshape, "aliased (no copy)"),
     "SQUEEZE": OpSpec(lower_misc.lower_reshape, "aliased (no copy)"),
     "EXPAND_DIMS": OpSpec(lower_misc.lower_reshape, "aliased (no copy)"),
@@ -50,6 +59,9 @@ KERNEL_SOURCES: dict[str, dict[str, str]] = {
         "tfc_mul_s8": "binary_s8.c",
         "tfc_softmax_s8": "softmax_s8.c",
         "tfc_copy_bytes": "copy.c",
+        "tfc_lut_s8": "lut_s8.c",
+        "tfc_pad_s8": "pad_s8.c",
+        "tfc_concat": "concat.c",
     },
     "optimized": {  # Cortex-M4/M7 DSP (portable C fallback elsewhere); data prepared by kernels_opt.py
         "tfc_conv2d_s8": "optimized/conv2d_s8_opt.c",
@@ -68,13 +80,11 @@ COMMON_HEADERS = ("tfc_fixedpoint.h", "tfc_kernels.h")
 
 #: what to suggest instead of an unsupported op
 ALTERNATIVES: dict[str, str] = {
-    "CONCATENATION": "avoid Concatenate layers or add a CONCATENATION kernel",
-    "PAD": "use padding='same' in the conv layer instead of ZeroPadding2D",
     "MEAN": "use AveragePooling2D over the full spatial size instead of GlobalAveragePooling2D",
     "QUANTIZE": "convert with int8 input/output (inference_input_type=int8)",
     "DEQUANTIZE": "convert with int8 input/output (inference_output_type=int8)",
-    "LOGISTIC": "use ReLU/ReLU6 activations",
-    "TANH": "use ReLU/ReLU6 activations",
+    "SPACE_TO_BATCH_ND": "dilated convolutions: convert so the converter fuses them into CONV_2D",
+    "BATCH_TO_SPACE_ND": "dilated convolutions: convert so the converter fuses them into CONV_2D",
     "HARD_SWISH": "use ReLU6",
 }
 

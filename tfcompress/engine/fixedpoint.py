@@ -1,0 +1,129 @@
+"""Python twin of firmware/engine/tfc_fixedpoint.h, used to precompute 256-entry LUTs on the host.
+
+Integers follow C int32 semantics (wrap-around where the C code casts through uint32).
+"""
+
+from __future__ import annotations
+
+import math
+
+I32_MIN, I32_MAX = -(2**31), 2**31 - 1
+
+
+def wrap32(x: int) -> int:
+    """Two's-complement wrap to int32."""
+    x &= 0xFFFFFFFF
+    return x - (1 << 32) if x >= (1 << 31) else x
+
+
+def srdhm(a: int, b: int) -> int:
+    """Saturating rounding doubling high multiply."""
+    if a == I32_MIN and b == I32_MIN:
+        return I32_MAX
+    ab = a * b
+    nudge = (1 << 30) if ab >= 0 else 1 - (1 << 30)
+    return _tdiv(ab + nudge, 1 << 31)
+
+
+def _tdiv(a: int, b: int) -> int:
+    q = abs(a) // abs(b)
+    return q if (a >= 0) == (b >= 0) else -q
+
+
+def rdbpot(x: int, exponent: int) -> int:
+    """Rounding divide by 2^exponent (ties away from zero)."""
+    mask = (1 << exponent) - 1
+    remainder = x & mask
+    threshold = (mask >> 1) + (1 if x < 0 else 0)
+    return (x >> exponent) + (1 if remainder > threshold else 0)
+
+
+def mbqm(x: int, multiplier: int, shift: int) -> int:
+    """MultiplyByQuantizedMultiplier (double rounding)."""
+    left = shift if shift > 0 else 0
+    right = 0 if shift > 0 else -shift
+    return rdbpot(srdhm(wrap32(x << left), multiplier), right)
+
+
+def sat_shl(x: int, exponent: int) -> int:
+    """Saturating x * 2^exponent (exponent > 0)."""
+    threshold = (1 << (31 - exponent)) - 1
+    if x > threshold:
+        return I32_MAX
+    if x < -threshold:
+        return I32_MIN
+    return wrap32(x << exponent)
+
+
+def _exp_quarter(a: int) -> int:
+    c_term, c_third = 1895147668, 715827883
+    x = a + (1 << 28)
+    x2 = srdhm(x, x)
+    x3 = srdhm(x2, x)
+    x4 = srdhm(x2, x2)
+    poly = rdbpot(srdhm(rdbpot(x4, 2) + x3, c_third) + x2, 1)
+    return c_term + srdhm(c_term, x + poly)
+
+
+_EXP_MULT = {-2: 1672461947, -1: 1302514674, 0: 790015084, 1: 290630308, 2: 39332535, 3: 720401, 4: 242}
+
+
+def exp_on_negative(a: int, int_bits: int) -> int:
+    """exp(a) for a <= 0 given in Q(int_bits).(31-int_bits); result Q0.31."""
+    frac = 31 - int_bits
+    quarter = 1 << (frac - 2)
+    a_mod = (a & (quarter - 1)) - quarter
+    result = _exp_quarter(sat_shl(a_mod, int_bits) if int_bits else a_mod)
+    remainder = a_mod - a
+    for e, m in _EXP_MULT.items():
+        if int_bits > e and remainder & (1 << (frac + e)):
+            result = srdhm(result, m)
+    if int_bits > 5:
+        clamp = -(1 << (36 - int_bits))
+        if a < clamp:
+            result = 0
+    return I32_MAX if a == 0 else result
+
+
+def _newton_reciprocal_half(a: int) -> tuple[int, int]:
+    s = a + I32_MAX
+    half_den = int((s + (1 if s >= 0 else -1)) / 2)
+    x = 1515870810 + srdhm(half_den, -1010580540)
+    for _ in range(3):
+        x = x + sat_shl(srdhm(x, (1 << 29) - srdhm(half_den, x)), 2)
+    return x, half_den
+
+
+def one_over_one_plus_x(a: int) -> int:
+    """1/(1+a), a in [0, 1) Q0.31."""
+    x, _ = _newton_reciprocal_half(a)
+    return sat_shl(x, 1)
+
+
+def one_minus_x_over_one_plus_x(a: int) -> int:
+    """(1-a)/(1+a), a in [0, 1) Q0.31."""
+    x, _ = _newton_reciprocal_half(a)
+    return sat_shl(x - (1 << 29), 2)
+
+
+def logistic_q4(a: int) -> int:
+    """gemmlowp logistic of a Q4.27 value, result Q0.31."""
+    if a == 0:
+        return 1 << 30
+    pos = one_over_one_plus_x(exp_on_negative(-abs(a), 4))
+    return pos if a > 0 else I32_MAX - pos
+
+
+def tanh_q4(a: int) -> int:
+    """gemmlowp tanh of a Q4.27 value, result Q0.31."""
+    if a == 0:
+        return 0
+    n = a if a < 0 else -a
+    t = one_minus_x_over_one_plus_x(exp_on_negative(n, 5))
+    return -t if a < 0 else t
+
+
+def frexp_multiplier(m: float) -> tuple[int, int]:
+    """(round(q * 2^31), exponent) from frexp, without the 2^31 correction (TFLM logistic/tanh)."""
+    q, e = math.frexp(m)
+    return wrap32(int(math.floor(abs(q) * (1 << 31) + 0.5)) * (1 if q >= 0 else -1)), e
