@@ -44,13 +44,13 @@ COMPRESS_KEYS: dict[str, dict[str, tuple[type, ...]]] = {
         "init": (str,),
         "preserve_sparsity": (bool,),
         "epochs": (int,),
-        "method": (str,),
+        "id_method": (str,),
     },
     "qat": {"scheme": (str,), "epochs": (int,)},
 }
 COMPRESS_CHOICES: dict[str, dict[str, tuple[str, ...]]] = {
     "prune": {"schedule": ("constant", "polynomial")},
-    "cluster": {"init": ("kmeans++", "linear", "density", "random")},
+    "cluster": {"init": ("kmeans++", "linear", "density", "random"), "id_method": ("twonn", "pca")},
     "qat": {"scheme": ("qat", "pqat", "cqat", "pcqat")},
 }
 

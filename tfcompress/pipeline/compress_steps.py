@@ -19,7 +19,6 @@ METRICS_FILE = "metrics.json"
 #: recipe key -> library parameter name, where they differ (per method).
 _RENAMES: dict[str, dict[str, str]] = {
     "prune": {"target_sparsity": "sparsity"},
-    "cluster": {"method": "id_method"},
 }
 #: (module, function, params class) per compression method.
 _METHODS: dict[str, tuple[str, str, str]] = {

@@ -1,0 +1,92 @@
+"""Pipeline steps: firmware for each MCU-deployable variant, run on the (emulated) board."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from tfcompress.console import log, to_json
+from tfcompress.errors import TfcError
+from tfcompress.pipeline.compress_steps import TFLITE_FILE
+from tfcompress.pipeline.train_steps import load_cached_dataset
+from tfcompress.recipe import Recipe
+from tfcompress.rundir import RunDir, Stage
+
+DEVICE_FILE = "device.json"
+
+
+def device_step(run: RunDir, recipe: Recipe, board: Any, variant: str, vstage: Stage, data: Stage,
+                *, port: str | None = None) -> Stage | None:
+    """Compile, build and evaluate one variant on ``board``; ``None`` if it has no .tflite."""
+    from tfcompress.harness.evaluate import EvalData, evaluate_on_board
+    from tfcompress.project.firmware import compile_model
+
+    tflite = vstage.dir / TFLITE_FILE
+    if not tflite.is_file():
+        return None
+    n = recipe.board.eval_samples
+    params = {"board": board.name, "samples": n, "kernels": recipe.board.kernels, "port": bool(port)}
+    stage = run.stage(f"device {variant}", f"firmware/{board.name}/{variant}-eval", params,
+                      {"variant": vstage.output_hash(), "data": data.output_hash()})
+    if stage.done:
+        log(f"  {variant} on {board.name}: cached")
+        return stage
+    stage.begin()
+    record: dict[str, Any] = {"variant": variant, "board": board.name}
+    try:
+        compiled = compile_model(tflite)
+    except TfcError as err:
+        record.update(deployable=False, reason=f"engine: {err.what}")
+        log(f"  {variant}: not deployable — {err.what}")
+    else:
+        ds = load_cached_dataset(data)
+        eval_data = EvalData(ds.x_test[:n], ds.y_test[:n], ds.metric, ds.target_scale)
+        fw_dir = run.root / "firmware" / board.name / variant
+        report = evaluate_on_board(board, tflite, eval_data, port=port, firmware_dir=fw_dir,
+                                   journal_path=stage.dir / "journal.jsonl", force=False)
+        weights = int(compiled.weights_bytes)
+        lat = report["latency"]
+        record.update(
+            deployable=True,
+            reason="",
+            metric_device=report.get("metric_value"),
+            agreement=report["agreement"],
+            mismatched_elements=report["mismatched_elements"],
+            samples=report["samples"],
+            flash_bytes=report["flash_bytes"],
+            weights_bytes=weights,
+            code_bytes=max(0, int(report["flash_bytes"]) - weights),
+            ram_bytes=report["ram_bytes"],
+            engine_ram_bytes=int(compiled.ram_bytes),
+            latency=lat.get("mean"),
+            latency_unit=lat.get("unit"),
+            latency_stats=lat,
+            link=report.get("link"),
+        )
+        log(f"  {variant} on {board.name}: {ds.metric} {record['metric_device']}, "
+            f"agreement {100 * (record['agreement'] or 0):.1f}%, {record['latency']:.0f} {record['latency_unit']}")
+    (stage.dir / DEVICE_FILE).write_text(to_json(record))
+    stage.complete({"agreement": record.get("agreement")}, [DEVICE_FILE])
+    return stage
+
+
+def device_record(stage: Stage | None) -> dict[str, Any]:
+    if stage is None:
+        return {}
+    return json.loads((stage.dir / DEVICE_FILE).read_text())
+
+
+def write_samples(run: RunDir, data: Stage, tflite: Path, n: int = 16) -> None:
+    """For regression runs: sample images with true and predicted (pixel) targets, for the report."""
+    from tfcompress.convert.evaluate import tflite_predict
+
+    ds = load_cached_dataset(data)
+    if ds.task != "regression" or not tflite.is_file():
+        return
+    x = ds.x_test[:n]
+    pred, _ = tflite_predict(tflite.read_bytes(), x)
+    np.savez(run.root / "samples.npz", x=x, y_true=ds.y_test[:n] * ds.target_scale,
+             y_pred=np.asarray(pred).reshape(len(x), -1) * ds.target_scale)

@@ -1,0 +1,107 @@
+"""Run a whole recipe: every step in order, skipping finished ones, then results and the report."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any
+
+from tfcompress.console import format_table, log
+from tfcompress.errors import TfcError
+from tfcompress.pipeline import open_run
+from tfcompress.pipeline.compress_steps import compress_step, convert_step, stages_of, variant_plan
+from tfcompress.pipeline.device_steps import device_record, device_step, write_samples
+from tfcompress.pipeline.results import assemble
+from tfcompress.pipeline.train_steps import baseline_step, data_step, teacher_step
+from tfcompress.recipe import Recipe
+from tfcompress.rundir import Stage
+
+#: the steps, in order; ``until`` stops after the named one.
+STEPS = ("train", "compress", "convert", "device", "report")
+
+
+class _Timer:
+    """Records wall time per step name and logs one line per step."""
+
+    def __init__(self) -> None:
+        self.timings: dict[str, float] = {}
+
+    def __call__(self, name: str):  # type: ignore[no-untyped-def]
+        timer = self
+
+        class _Ctx:
+            def __enter__(self) -> None:
+                self.t0 = time.perf_counter()
+                log(f"▶ {name}")
+
+            def __exit__(self, *exc: object) -> None:
+                dt = time.perf_counter() - self.t0
+                timer.timings[name] = round(dt, 2)
+                log(f"  {name}: {'failed' if exc[0] else 'done'} in {dt:.1f}s")
+
+        return _Ctx()
+
+
+def run_pipeline(
+    recipe: Recipe,
+    *,
+    out: Path | None = None,
+    board_name: str | None = None,
+    port: str | None = None,
+    force: bool = False,
+    until: str = "report",
+) -> dict[str, Any]:
+    """Run ``recipe`` end to end (or up to ``until``); returns the results dict."""
+    if until not in STEPS:
+        raise TfcError(f"unknown step '{until}'", f"choose one of: {', '.join(STEPS)}")
+    from tfcompress.boards import load_board
+
+    board = load_board(board_name or recipe.board.name)  # fail early on a bad board name
+    run = open_run(recipe, out, force=force)
+    timer = _Timer()
+    t_start = time.perf_counter()
+    log(f"run directory: {run.root}")
+
+    with timer("train"):
+        data = data_step(run, recipe)
+        teacher = teacher_step(run, recipe, data)
+        stages: dict[str, Stage] = {"baseline": baseline_step(run, recipe, data, teacher)}
+    if until == "train":
+        return {"run_dir": str(run.root), "baseline": stages["baseline"].metrics()}
+
+    with timer("compress"):
+        for cfg in stages_of(recipe):
+            stages[cfg.name] = compress_step(run, recipe, cfg, data, stages[cfg.source])
+    variants: list[tuple[str, str, str, Stage]] = []
+    with timer("convert"):
+        for name, source, mode in variant_plan(recipe):
+            variants.append((name, source, mode, convert_step(run, recipe, name, stages[source], mode, data)))
+
+    device: dict[str, dict[str, Any]] = {}
+    if STEPS.index(until) >= STEPS.index("device"):
+        with timer(f"device ({board.name})"):
+            for name, _, _, vstage in variants:
+                device[name] = device_record(device_step(run, recipe, board, name, vstage, data, port=port))
+        by_name = {n: st for n, _, _, st in variants}
+        best_int8 = by_name.get("int8") or next(iter(by_name.values()))
+        write_samples(run, data, best_int8.dir / "model.tflite")
+
+    timer.timings["total"] = round(time.perf_counter() - t_start, 2)
+    board_info = {"name": board.name, "emulated": bool(board.emulated), "latency_unit": board.latency_unit}
+    results = assemble(run, recipe, data, stages, variants, device, board_info, timer.timings)
+    if until == "report":
+        from tfcompress.report import write_report
+
+        results["report"] = str(write_report(run.root))
+    results["run_dir"] = str(run.root)
+    return results
+
+
+def summary_table(results: dict[str, Any]) -> str:
+    """The terminal results table (the report's, or a plain one as a fallback)."""
+    try:
+        from tfcompress.report import results_table
+
+        return results_table(results)
+    except ImportError:  # pragma: no cover - report package always ships
+        return format_table(results["variants"])
