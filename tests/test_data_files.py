@@ -116,6 +116,10 @@ def test_folder_errors(tmp_path: Path) -> None:
         load_dataset(f"folder:{tmp_path / 'mixed'}")
     assert "different sizes" in err.value.what and "size" in err.value.fix
     assert load_dataset(f"folder:{tmp_path / 'mixed'}", size=8).input_shape == (8, 8, 1)
+    (tmp_path / "mixed" / "dog" / "broken.png").write_bytes(b"not an image")
+    with pytest.raises(TfcError) as err:
+        load_dataset(f"folder:{tmp_path / 'mixed'}", size=8)
+    assert "broken.png" in err.value.what and "remove" in err.value.fix
 
 
 # --- IDX -------------------------------------------------------------------------------------

@@ -106,17 +106,18 @@ def _scene(gaze: np.ndarray, cfg: EyeConfig, rng: np.random.Generator) -> dict[s
     p["iris"] = u(0.24, 0.42)
     p["pupil"] = u(0.02, 0.1)
     p["glint_level"] = u(0.92, 1.0)
-    p["glint_sigma"] = u(0.45, 0.9)
+    px_scale = s / 64.0  # sizes given in pixels at 64x64 scale with the image
+    p["glint_sigma"] = u(0.45, 0.9) * px_scale
     n_glints = rng.integers(1, max(cfg.glints, 1) + 1, size=n) if cfg.glints > 0 else np.zeros(n, int)
     p["n_glints"] = n_glints.astype(np.float64)
     # glints: reflections of two LEDs on the cornea, moving at ~45% of the pupil motion
     base_x = p["ex"] + 0.45 * (p["px"] - p["ex"])
     base_y = p["ey"] + 0.45 * (p["py"] - p["ey"])
     spread = p["iris_r"] * u(0.25, 0.45)
-    p["g1x"] = base_x - spread + u(-1, 1)
+    p["g1x"] = base_x - spread + u(-1, 1) * px_scale
     p["g1y"] = base_y + p["iris_r"] * u(-0.1, 0.35)
-    p["g2x"] = base_x + spread + u(-1, 1)
-    p["g2y"] = p["g1y"] + u(-1, 1)
+    p["g2x"] = base_x + spread + u(-1, 1) * px_scale
+    p["g2y"] = p["g1y"] + u(-1, 1) * px_scale
     # illumination: gain, linear gradient, vignetting
     k = cfg.illumination
     p["gain"] = 1.0 + k * u(-0.3, 0.15)
@@ -125,10 +126,10 @@ def _scene(gaze: np.ndarray, cfg: EyeConfig, rng: np.random.Generator) -> dict[s
     p["grad_y"] = np.sin(ang) * k * u(0, 0.35) / s
     p["vignette"] = k * u(0.0, 0.35)
     # optics: base PSF for all, defocus (isotropic) or motion (anisotropic) for some
-    base = u(0.25, 0.5)
+    base = u(0.25, 0.5) * px_scale
     blurred = rng.random(n) < cfg.blur
     motion = rng.random(n) < 0.5
-    strength = u(0.5, 1.3)
+    strength = u(0.5, 1.3) * px_scale
     p["blur_x"] = np.where(blurred, np.where(motion, strength * u(1.0, 1.6), strength), base)
     p["blur_y"] = np.where(blurred, np.where(motion, strength * u(0.3, 0.7), strength), base)
     swap = rng.random(n) < 0.5

@@ -48,8 +48,8 @@ _ZONE_NAMES = {
     4: ["up-left", "up-right", "down-left", "down-right"],
     9: ["up-left", "up", "up-right", "left", "center", "right", "down-left", "down", "down-right"],
 }
-_ZONE_MARGIN = 0.12  # gaze is drawn from the central part of each zone cell (no ambiguous borders)
-_ZONE_EYE_JITTER = 0.015  # small camera slippage: the zone is read from the pupil position
+_ZONE_MARGIN = 0.2  # gaze is drawn from the central part of each zone cell (no ambiguous borders)
+_ZONE_EYE_JITTER = 0.01  # small camera slippage: the zone is read from the pupil position
 _SPLITS = ("train", "val", "test")
 
 

@@ -55,10 +55,18 @@ def _read_image(path: Path, size: int, mode: str) -> np.ndarray:
         raise TfcError(f"cannot read image '{path}' ({err})", "remove or replace the file") from err
 
 
+def _mode(path: Path) -> str:
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        with Image.open(path) as img:
+            return str(img.mode)
+    except (UnidentifiedImageError, OSError) as err:
+        raise TfcError(f"cannot read image '{path}' ({err})", "remove or replace the file") from err
+
+
 def load_folder(arg: str | None, seed: int, params: dict[str, Any]) -> Dataset:
     """Images in ``DIR/<class>/*.png``; class ids follow the sorted sub-folder names."""
-    from PIL import Image
-
     root = _existing(str(arg), "image folder", is_dir=True)
     classes = sorted(d.name for d in root.iterdir() if d.is_dir() and not d.name.startswith("."))
     files = {c: sorted(f for f in (root / c).iterdir() if f.suffix.lower() in _IMAGE_SUFFIXES) for c in classes}
@@ -69,7 +77,7 @@ def load_folder(arg: str | None, seed: int, params: dict[str, Any]) -> Dataset:
     classes = sorted(files)
     channels = int(params["channels"])
     if channels == 0:
-        gray = all(Image.open(f).mode in ("1", "L", "I;16", "I", "F") for c in classes for f in files[c])
+        gray = all(_mode(f) in ("1", "L", "I;16", "I", "F") for c in classes for f in files[c])
         channels = 1 if gray else 3
     mode = "L" if channels == 1 else "RGB"
     size = int(params["size"])
