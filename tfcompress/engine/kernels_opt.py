@@ -9,10 +9,10 @@ what differs is the constant data the generator emits for them (done here, after
 * FULLY_CONNECTED: weights in blocks of four rows interleaved per group of four inputs
   (``[out/4][in/4][4][4]``), zero-padded; bias padded likewise.
 * CONV_2D / DEPTHWISE_CONV_2D / FULLY_CONNECTED: a per-channel requantisation table ``rq``
-  (see ``tfc_dsp.h``): header ``[flags, 0, 0, 0]`` then ``[multiplier, left shift + 1,
-  right shift, 1 << (right shift - 1)]`` per channel. ``TFC_RQ_FAST`` is set only when it is
-  proven on the host that SMMULR reproduces TFLM's rounding for every possible accumulator
-  (bound from the weights and bias); otherwise the kernels use the reference arithmetic.
+  (see ``tfc_dsp.h``): header ``[flags, 0, 0, 0]`` then ``[multiplier, right shift,
+  1 << (right shift - 1), 0]`` per channel. ``TFC_RQ_FAST`` is set only when it is proven on
+  the host that SMMULR reproduces TFLM's rounding for every possible accumulator (bound from
+  the weights and bias); otherwise the kernels use the reference arithmetic.
 
 Bit-exactness with the reference kernels is the contract; tests/test_perf_kernels.py checks it.
 """
@@ -43,20 +43,42 @@ def kernel_set_for_core(core: str, requested: str = "optimized") -> str:
     return requested
 
 
-def _rq_table(mult: np.ndarray, shift: np.ndarray, bound: np.ndarray, channels: int) -> np.ndarray:
-    """Header + per-channel [m, ls + 1, rs, rnd] for ``channels`` (padded entries are zero)."""
-    mult = np.broadcast_to(np.asarray(mult, np.int64), (len(bound),))
-    shift = np.broadcast_to(np.asarray(shift, np.int64), (len(bound),))
-    ls = np.maximum(shift, 0)
-    rs = np.maximum(-shift, 0)
-    # exact when |acc << (ls + 1)| < 2^31 for every reachable accumulator, and there is a right shift
-    fast = bool(np.all(rs >= 1) and np.all(bound.astype(np.float64) * 2.0 ** (ls + 1) < 2.0**31))
-    table = np.zeros((channels, 4), np.int64)
+def mbqm(x: int, m: int, shift: int) -> int:
+    """TFLM's MultiplyByQuantizedMultiplier on Python ints (the reference kernels' arithmetic)."""
+    left, right = max(shift, 0), max(-shift, 0)
+    a = ((x << left) + 2**31) % 2**32 - 2**31
+    if a == m == -(2**31):
+        r = 2**31 - 1
+    else:
+        r = (a * m + (1 << 30)) >> 31  # == the nudged truncating division, for every sign
+    mask = (1 << right) - 1
+    threshold = (mask >> 1) + (1 if r < 0 else 0)
+    return (r >> right) + (1 if (r & mask) > threshold else 0)
+
+
+def _rq_table(mult: np.ndarray, shift: np.ndarray, bound: np.ndarray, bias: np.ndarray, zero: np.ndarray,
+              channels: int) -> np.ndarray:
+    """Header + per-channel [m, rs, rnd, 0] for ``channels`` (padded entries are zero).
+
+    The fast requantisation is ``(r + (r >> 31) + rnd) >> rs`` with ``r = SMMULR(acc << 1, m)``;
+    it equals TFLM's arithmetic when ``|2 * acc| < 2^31`` and ``rs >= 1``. A channel whose weights
+    are all zero has the constant accumulator ``bias``: its output is precomputed (m = 0, rs = 1,
+    rnd = 2 * output) so dead channels (bias +-2^30 after pruning) keep the layer on the fast path.
+    """
     n = len(bound)
-    table[:n, 0] = mult
-    table[:n, 1] = ls + 1
-    table[:n, 2] = rs
-    table[:n, 3] = np.where(rs >= 1, np.left_shift(1, np.maximum(rs - 1, 0)), 0)
+    mult = np.broadcast_to(np.asarray(mult, np.int64), (n,))
+    shift = np.broadcast_to(np.asarray(shift, np.int64), (n,))
+    table = np.zeros((channels, 4), np.int64)
+    fast = True
+    for c in range(n):
+        if zero[c]:
+            v = mbqm(int(bias[c]), int(mult[c]), int(shift[c]))
+            fast = fast and abs(2 * v) < 2**31
+            table[c] = (0, 1, 2 * v if abs(2 * v) < 2**31 else 0, 0)
+            continue
+        rs = -int(shift[c])
+        fast = fast and rs >= 1 and 2 * int(bound[c]) < 2**31
+        table[c] = (mult[c], max(rs, 0), (1 << (rs - 1)) if rs >= 1 else 0, 0)
     header = np.array([RQ_FAST if fast else 0, 0, 0, 0], np.int64)
     return np.concatenate([header, table.reshape(-1)]).astype(np.int32)
 
@@ -102,7 +124,7 @@ def _conv(lo: LoweredOp) -> LoweredOp:
     wl = _pad_to(_pad_to(w, kp, 1), ocp, 0).reshape(ocp // 2, 2, kp // 4, 4).transpose(0, 2, 1, 3)
     _replace(lo, "weights", np.ascontiguousarray(wl).reshape(-1).astype(np.int8))
     _replace(lo, "bias", _pad_to(bias, ocp).astype(np.int32))
-    _add_rq(lo, _rq_table(_array(lo, "mult").data, _array(lo, "shift").data, bound, ocp))
+    _add_rq(lo, _rq_table(_array(lo, "mult").data, _array(lo, "shift").data, bound, bias, ~w.any(axis=1), ocp))
     return lo
 
 
@@ -110,8 +132,9 @@ def _depthwise(lo: LoweredOp) -> LoweredOp:
     f = lo.fields
     oc, taps = f["out_c"], f["k_h"] * f["k_w"]
     w = _array(lo, "weights").data.reshape(taps, oc).T
-    bound = _acc_bound(w, _array(lo, "bias").data)
-    _add_rq(lo, _rq_table(_array(lo, "mult").data, _array(lo, "shift").data, bound, oc))
+    bias = _array(lo, "bias").data
+    bound = _acc_bound(w, bias)
+    _add_rq(lo, _rq_table(_array(lo, "mult").data, _array(lo, "shift").data, bound, bias, ~w.any(axis=1), oc))
     return lo
 
 
@@ -128,7 +151,7 @@ def _fully_connected(lo: LoweredOp) -> LoweredOp:
     mult, shift = _array(lo, "mult").data, _array(lo, "shift").data
     if not f["per_channel"]:
         mult, shift = np.repeat(mult[:1], n_out), np.repeat(shift[:1], n_out)
-    _add_rq(lo, _rq_table(mult, shift, bound, op))
+    _add_rq(lo, _rq_table(mult, shift, bound, bias, ~w.any(axis=1), op))
     return lo
 
 

@@ -89,20 +89,110 @@ static void load_window(const tfc_conv_params *p, const int8_t *in_b, int32_t oy
 }
 
 static inline int8_t requant(int32_t acc, const tfc_conv_params *p, const int32_t *q, int32_t oc, int fast) {
-    int32_t r;
-    if (fast) {
-        r = tfc_rq_fast(acc, q);
-    } else {
-        r = tfc_mbqm(acc, p->mult[oc], p->shift[oc]);
+    const tfc_out_stage os = tfc_out_stage_of(p->out_zp, p->act_min, p->act_max);
+    const int32_t r = fast ? tfc_rq_fast(acc, q[0], q[1], q[2]) : tfc_mbqm(acc, p->mult[oc], p->shift[oc]);
+    return tfc_out8(r, &os);
+}
+
+/* Dot products of two windows (interleaved in col, kp positions) with two channels' weights
+ * (w, interleaved per group of four): a[0..3] += {px0.ch0, px1.ch0, px0.ch1, px1.ch1}. */
+static inline void dot_2x2(const int16_t *col, const int8_t *w, int32_t kp, int32_t a[4]) {
+    const int32_t *x = (const int32_t *)col;
+    const int32_t *const x_end = x + kp;
+    const int32_t *wp = (const int32_t *)w;
+    int32_t a00 = a[0], a10 = a[1], a01 = a[2], a11 = a[3];
+#if TFC_DSP
+    int32_t wa, wb, x0, x1, x2, x3, t;
+    __asm volatile(
+        "1:\n\t"
+        "ldrd %[wa], %[wb], [%[wp]], #8\n\t"
+        "ldrd %[x0], %[x1], [%[x]], #8\n\t"
+        "ldrd %[x2], %[x3], [%[x]], #8\n\t"
+        "sxtb16 %[t], %[wa]\n\t"
+        "sxtb16 %[wa], %[wa], ror #8\n\t"
+        "smlad %[a00], %[x0], %[t], %[a00]\n\t"
+        "smlad %[a10], %[x2], %[t], %[a10]\n\t"
+        "smlad %[a00], %[x1], %[wa], %[a00]\n\t"
+        "smlad %[a10], %[x3], %[wa], %[a10]\n\t"
+        "sxtb16 %[t], %[wb]\n\t"
+        "sxtb16 %[wb], %[wb], ror #8\n\t"
+        "smlad %[a01], %[x0], %[t], %[a01]\n\t"
+        "smlad %[a11], %[x2], %[t], %[a11]\n\t"
+        "smlad %[a01], %[x1], %[wb], %[a01]\n\t"
+        "smlad %[a11], %[x3], %[wb], %[a11]\n\t"
+        "cmp %[x], %[end]\n\t"
+        "bne 1b\n\t"
+        : [a00] "+r"(a00), [a10] "+r"(a10), [a01] "+r"(a01), [a11] "+r"(a11), [wp] "+r"(wp), [x] "+r"(x),
+          [wa] "=&r"(wa), [wb] "=&r"(wb), [x0] "=&r"(x0), [x1] "=&r"(x1), [x2] "=&r"(x2), [x3] "=&r"(x3),
+          [t] "=&r"(t)
+        : [end] "r"(x_end)
+        : "cc", "memory");
+#else
+    do {
+        const int32_t x0 = x[0], x1 = x[1], x2 = x[2], x3 = x[3];
+        int32_t wl = tfc_sxtb16((uint32_t)wp[0]), wh = tfc_sxtb16_ror8((uint32_t)wp[0]);
+        a00 = tfc_smlad(x0, wl, a00);
+        a10 = tfc_smlad(x2, wl, a10);
+        a00 = tfc_smlad(x1, wh, a00);
+        a10 = tfc_smlad(x3, wh, a10);
+        wl = tfc_sxtb16((uint32_t)wp[1]);
+        wh = tfc_sxtb16_ror8((uint32_t)wp[1]);
+        a01 = tfc_smlad(x0, wl, a01);
+        a11 = tfc_smlad(x2, wl, a11);
+        a01 = tfc_smlad(x1, wh, a01);
+        a11 = tfc_smlad(x3, wh, a11);
+        wp += 2;
+        x += 4;
+    } while (x < x_end);
+#endif
+    a[0] = a00;
+    a[1] = a10;
+    a[2] = a01;
+    a[3] = a11;
+}
+
+/* All output channels of one pixel pair (o1 == NULL: only the first pixel is real). */
+static void __attribute__((noinline)) pair_all_channels(const tfc_conv_params *p, const int16_t *col, int32_t kp,
+                                                        int8_t *o0, int8_t *o1) {
+    const tfc_out_stage os = tfc_out_stage_of(p->out_zp, p->act_min, p->act_max);
+    const int fast = p->rq[0] & TFC_RQ_FAST;
+    const int32_t oc_n = p->out_c;
+    const int8_t *w = p->weights;
+    const int32_t *q = p->rq + TFC_RQ_HEADER;
+    const int32_t *bias = p->bias;
+    int32_t oc;
+    for (oc = 0; oc < oc_n; oc += 2) {
+        int32_t a[4];
+        a[0] = a[1] = bias[oc];
+        a[2] = a[3] = bias[oc + 1];
+        dot_2x2(col, w, kp, a);
+        w += 2 * kp;
+        if (fast) {
+            const int32_t m0 = q[0], s0 = q[1], r0 = q[2], m1 = q[4], s1 = q[5], r1 = q[6];
+            o0[oc] = tfc_out8(tfc_rq_fast(a[0], m0, s0, r0), &os);
+            if (o1) {
+                o1[oc] = tfc_out8(tfc_rq_fast(a[1], m0, s0, r0), &os);
+            }
+            if (oc + 1 < oc_n) {
+                o0[oc + 1] = tfc_out8(tfc_rq_fast(a[2], m1, s1, r1), &os);
+                if (o1) {
+                    o1[oc + 1] = tfc_out8(tfc_rq_fast(a[3], m1, s1, r1), &os);
+                }
+            }
+        } else {
+            o0[oc] = tfc_out8(tfc_mbqm(a[0], p->mult[oc], p->shift[oc]), &os);
+            if (o1) {
+                o1[oc] = tfc_out8(tfc_mbqm(a[1], p->mult[oc], p->shift[oc]), &os);
+            }
+            if (oc + 1 < oc_n) {
+                o0[oc + 1] = tfc_out8(tfc_mbqm(a[2], p->mult[oc + 1], p->shift[oc + 1]), &os);
+                if (o1) {
+                    o1[oc + 1] = tfc_out8(tfc_mbqm(a[3], p->mult[oc + 1], p->shift[oc + 1]), &os);
+                }
+            }
+        }
+        q += 8;
     }
-    r = tfc_ssat8(r + p->out_zp);
-    if (r < p->act_min) {
-        r = p->act_min;
-    }
-    if (r > p->act_max) {
-        r = p->act_max;
-    }
-    return (int8_t)r;
 }
 
 /* Any window size: one output at a time, reading the re-laid-out weights. */
@@ -139,10 +229,9 @@ void tfc_conv2d_s8(const tfc_conv_params *p, const int8_t *in, int8_t *out) {
     const int32_t kp = (k_n + 3) & ~3;
     const int32_t oc_n = p->out_c;
     const int32_t npix = p->out_h * p->out_w;
-    const int fast = p->rq[0] & TFC_RQ_FAST;
     int32_t b, pix;
     if (kp > TFC_CONV_MAX_K) {
-        conv_plain(p, in, out, kp, fast);
+        conv_plain(p, in, out, kp, p->rq[0] & TFC_RQ_FAST);
         return;
     }
     {
@@ -153,11 +242,7 @@ void tfc_conv2d_s8(const tfc_conv_params *p, const int8_t *in, int8_t *out) {
         int8_t *out_b = out + b * npix * oc_n;
         for (pix = 0; pix < npix; pix += 2) {
             const int two = pix + 1 < npix;
-            const int32_t *w = (const int32_t *)p->weights;
-            const int32_t *q = p->rq + TFC_RQ_HEADER;
             int8_t *o0 = out_b + pix * oc_n;
-            int8_t *o1 = o0 + oc_n;
-            int32_t oc;
             load_window(p, in_b, pix / p->out_w, pix % p->out_w, col, kp);
             if (two) {
                 load_window(p, in_b, (pix + 1) / p->out_w, (pix + 1) % p->out_w, col + 4, kp);
@@ -167,39 +252,7 @@ void tfc_conv2d_s8(const tfc_conv_params *p, const int8_t *in, int8_t *out) {
                     col[2 * i + 4] = col[2 * i + 5] = col[2 * i + 6] = col[2 * i + 7] = 0;
                 }
             }
-            for (oc = 0; oc < oc_n; oc += 2) {
-                const int32_t *x = (const int32_t *)col;
-                const int32_t *const x_end = x + 4 * (kp >> 2);
-                int32_t a00 = p->bias[oc], a01 = p->bias[oc + 1];
-                int32_t a10 = a00, a11 = a01;
-                do {
-                    const int32_t x0a = x[0], x0b = x[1], x1a = x[2], x1b = x[3];
-                    int32_t wl = tfc_sxtb16((uint32_t)w[0]), wh = tfc_sxtb16_ror8((uint32_t)w[0]);
-                    a00 = tfc_smlad(x0a, wl, a00);
-                    a00 = tfc_smlad(x0b, wh, a00);
-                    a10 = tfc_smlad(x1a, wl, a10);
-                    a10 = tfc_smlad(x1b, wh, a10);
-                    wl = tfc_sxtb16((uint32_t)w[1]);
-                    wh = tfc_sxtb16_ror8((uint32_t)w[1]);
-                    a01 = tfc_smlad(x0a, wl, a01);
-                    a01 = tfc_smlad(x0b, wh, a01);
-                    a11 = tfc_smlad(x1a, wl, a11);
-                    a11 = tfc_smlad(x1b, wh, a11);
-                    w += 2;
-                    x += 4;
-                } while (x < x_end);
-                o0[oc] = requant(a00, p, q, oc, fast);
-                if (two) {
-                    o1[oc] = requant(a10, p, q, oc, fast);
-                }
-                if (oc + 1 < oc_n) {
-                    o0[oc + 1] = requant(a01, p, q + 4, oc + 1, fast);
-                    if (two) {
-                        o1[oc + 1] = requant(a11, p, q + 4, oc + 1, fast);
-                    }
-                }
-                q += 8;
-            }
+            pair_all_channels(p, col, kp, o0, two ? o0 + oc_n : (int8_t *)0);
         }
     }
     }

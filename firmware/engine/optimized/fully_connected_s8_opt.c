@@ -9,22 +9,16 @@
 #include "tfc_dsp.h"
 #include "../tfc_kernels.h"
 
-static inline int8_t requant(int32_t acc, const tfc_fc_params *p, const int32_t *q, int32_t o, int fast) {
+static inline int8_t requant(int32_t acc, const tfc_fc_params *p, const int32_t *q, int32_t o, int fast,
+                             const tfc_out_stage *os) {
     int32_t r;
     if (fast) {
-        r = tfc_rq_fast(acc, q);
+        r = tfc_rq_fast(acc, q[0], q[1], q[2]);
     } else {
         const int32_t k = o * p->per_channel;
         r = tfc_mbqm(acc, p->mult[k], p->shift[k]);
     }
-    r = tfc_ssat8(r + p->out_zp);
-    if (r < p->act_min) {
-        r = p->act_min;
-    }
-    if (r > p->act_max) {
-        r = p->act_max;
-    }
-    return (int8_t)r;
+    return tfc_out8(r, os);
 }
 
 void tfc_fully_connected_s8(const tfc_fc_params *p, const int8_t *in, int8_t *out) {
@@ -33,12 +27,14 @@ void tfc_fully_connected_s8(const tfc_fc_params *p, const int8_t *in, int8_t *ou
     const int32_t tail = n_in & 3;
     const int32_t stride = (groups + (tail ? 1 : 0)) * 4; /* words per block of four rows */
     const int fast = p->rq[0] & TFC_RQ_FAST;
+    const tfc_out_stage os = tfc_out_stage_of(p->out_zp, p->act_min, p->act_max);
+    const int32_t n_out = p->out_depth;
     int32_t b, o;
     for (b = 0; b < p->batches; ++b) {
         const int8_t *xb = in + b * n_in;
         const int32_t *w = (const int32_t *)p->weights;
         const int32_t *q = p->rq + TFC_RQ_HEADER;
-        for (o = 0; o < p->out_depth; o += 4) {
+        for (o = 0; o < n_out; o += 4) {
             int32_t a0 = p->bias[o], a1 = p->bias[o + 1], a2 = p->bias[o + 2], a3 = p->bias[o + 3];
             const int8_t *x = xb;
             const int32_t *wg = w;
@@ -70,19 +66,19 @@ void tfc_fully_connected_s8(const tfc_fc_params *p, const int8_t *in, int8_t *ou
                     a3 += xi * wt[12 + i];
                 }
             }
-            out[o] = requant(a0, p, q, o, fast);
-            if (o + 1 < p->out_depth) {
-                out[o + 1] = requant(a1, p, q + 4, o + 1, fast);
+            out[o] = requant(a0, p, q, o, fast, &os);
+            if (o + 1 < n_out) {
+                out[o + 1] = requant(a1, p, q + 4, o + 1, fast, &os);
             }
-            if (o + 2 < p->out_depth) {
-                out[o + 2] = requant(a2, p, q + 8, o + 2, fast);
+            if (o + 2 < n_out) {
+                out[o + 2] = requant(a2, p, q + 8, o + 2, fast, &os);
             }
-            if (o + 3 < p->out_depth) {
-                out[o + 3] = requant(a3, p, q + 12, o + 3, fast);
+            if (o + 3 < n_out) {
+                out[o + 3] = requant(a3, p, q + 12, o + 3, fast, &os);
             }
             w += stride;
             q += 16;
         }
-        out += p->out_depth;
+        out += n_out;
     }
 }

@@ -84,16 +84,38 @@ static inline uint32_t tfc_ld32(const void *p) {
 
 /* Per-channel requantisation table of the optimised kernels (built on the host by
  * tfcompress.engine.kernels_opt): rq[0] = flags, rq[1..3] = 0, then per channel
- * {multiplier, left shift + 1, right shift (>= 1), 1 << (right shift - 1)}. */
-#define TFC_RQ_FAST 1 /* every channel: |acc << (lshift + 1)| < 2^31 and right shift >= 1 */
+ * {multiplier, right shift (>= 1), 1 << (right shift - 1), 0}. */
+#define TFC_RQ_FAST 1 /* every channel: |2 * acc| < 2^31, no left shift, right shift >= 1 */
 #define TFC_RQ_HEADER 4
 
-/* MultiplyByQuantizedMultiplier for the TFC_RQ_FAST case: SMMULR(acc << (ls + 1), m) equals the
- * saturating rounding doubling high multiply of (acc << ls) and m when the doubled value fits,
- * and (r + (r < 0 ? -1 : 0) + 2^(rs-1)) >> rs is the rounding (half away from zero) right shift. */
-static inline int32_t tfc_rq_fast(int32_t acc, const int32_t *q) {
-    const int32_t r = tfc_smmulr((int32_t)((uint32_t)acc << q[1]), q[0]);
-    return (r + (r >> 31) + q[3]) >> q[2];
+/* MultiplyByQuantizedMultiplier for the TFC_RQ_FAST case: SMMULR(2 * acc, m) equals the
+ * saturating rounding doubling high multiply of acc and m when 2 * acc fits, and
+ * (r + (r < 0 ? -1 : 0) + 2^(rs-1)) >> rs is the rounding (half away from zero) right shift. */
+static inline int32_t tfc_rq_fast(int32_t acc, int32_t m, int32_t rs, int32_t rnd) {
+    const int32_t r = tfc_smmulr((int32_t)((uint32_t)acc << 1), m);
+    return (r + (r >> 31) + rnd) >> rs;
+}
+
+/* Output stage shared by the kernels: zero point, int8 saturation, fused activation. */
+typedef struct {
+    int32_t zp, act_min, act_max, clamp; /* clamp: the activation range is narrower than int8 */
+} tfc_out_stage;
+
+static inline int8_t tfc_out8(int32_t r, const tfc_out_stage *o) {
+    r = tfc_ssat8(r + o->zp);
+    if (o->clamp) {
+        r = r < o->act_min ? o->act_min : (r > o->act_max ? o->act_max : r);
+    }
+    return (int8_t)r;
+}
+
+static inline tfc_out_stage tfc_out_stage_of(int32_t zp, int32_t act_min, int32_t act_max) {
+    tfc_out_stage o;
+    o.zp = zp;
+    o.act_min = act_min;
+    o.act_max = act_max;
+    o.clamp = act_min > -128 || act_max < 127;
+    return o;
 }
 
 #endif /* TFC_DSP_H */
