@@ -125,6 +125,18 @@ def _check_io(g: Graph) -> None:
             raise TfcError(f"model input/output '{t.name}' is {t.dtype}", "convert with int8 input/output")
 
 
+def _lower(g: Graph, op: Any) -> LoweredOp:
+    spec = optable.op_spec(g, op)
+    try:
+        return spec.lower(g, op)
+    except TfcError:
+        raise
+    except (IndexError, KeyError, ValueError, TypeError, ZeroDivisionError, OverflowError) as exc:
+        out = g.t(op.outputs[0]).name if op.outputs else "?"
+        raise TfcError(f"op {op.name} (#{op.index}, output '{out}') has malformed tensors or options "
+                       f"({type(exc).__name__})", "re-export the model; the .tflite looks corrupt") from None
+
+
 def compile_tflite(path_or_bytes: str | Path | bytes | bytearray, *, kernels: str = "reference",
                    overlap: bool = True) -> CompiledModel:
     """Compile a fully-quantised .tflite to C. Raises TfcError for anything unsupported."""

@@ -32,6 +32,8 @@ RQ_FAST = 1
 RQ_HEADER = 4
 #: the conv kernel's scratch holds two windows of at most this many (padded) positions
 CONV_MAX_K = 640
+#: the depthwise kernel's border window buffer holds at most this many bytes (kh * kw * channels)
+DW_MAX_WINDOW = 2304
 #: cores with the DSP extension (SXTB16, SMLAD, SMMULR): the optimised kernels run there
 DSP_CORES = frozenset({"cortex-m4", "cortex-m7", "cortex-m33", "cortex-m35p", "cortex-m55"})
 
@@ -132,6 +134,9 @@ def _depthwise(lo: LoweredOp) -> LoweredOp:
     f = lo.fields
     oc, taps = f["out_c"], f["k_h"] * f["k_w"]
     w = _array(lo, "weights").data.reshape(taps, oc).T
+    if dw_fast_path(f):  # [c/4][taps][4]: four channels per tap, one group after the other
+        wl = w.reshape(oc // 4, 4, taps).transpose(0, 2, 1)
+        _replace(lo, "weights", np.ascontiguousarray(wl).reshape(-1).astype(np.int8))
     bias = _array(lo, "bias").data
     bound = _acc_bound(w, bias)
     _add_rq(lo, _rq_table(_array(lo, "mult").data, _array(lo, "shift").data, bound, bias, ~w.any(axis=1), oc))
@@ -153,6 +158,12 @@ def _fully_connected(lo: LoweredOp) -> LoweredOp:
         mult, shift = np.repeat(mult[:1], n_out), np.repeat(shift[:1], n_out)
     _add_rq(lo, _rq_table(mult, shift, bound, bias, ~w.any(axis=1), op))
     return lo
+
+
+def dw_fast_path(f: dict[str, Any]) -> bool:
+    """Whether the optimised depthwise kernel takes its SIMD path (else the plain loop)."""
+    return (f["depth_mult"] == 1 and f["in_c"] % 4 == 0
+            and f["k_h"] * f["k_w"] * f["in_c"] <= DW_MAX_WINDOW)
 
 
 #: kernel -> preparation of its LoweredOp for the optimised kernel set
@@ -182,6 +193,8 @@ def op_scratch_bytes(lo: LoweredOp) -> int:
     if lo.kernel == "tfc_conv2d_s8" and lo.struct:
         kp = (f["k_h"] * f["k_w"] * f["in_c"] + 3) // 4 * 4
         return 2 * 2 * kp if kp <= CONV_MAX_K else 0
+    if lo.kernel == "tfc_depthwise_conv2d_s8" and dw_fast_path(f):
+        return f["k_h"] * f["k_w"] * f["in_c"]
     if lo.kernel == "tfc_add_s8":
         return 2 * 256 * 4
     return 0
