@@ -167,17 +167,22 @@ static void __attribute__((noinline)) pair_all_channels(const tfc_conv_params *p
         a[2] = a[3] = bias[oc + 1];
         dot_2x2(col, w, kp, a);
         w += 2 * kp;
-        if (fast) {
-            const int32_t m0 = q[0], s0 = q[1], r0 = q[2], m1 = q[4], s1 = q[5], r1 = q[6];
-            o0[oc] = tfc_out8(tfc_rq_fast(a[0], m0, s0, r0), &os);
+        if (fast && oc + 1 < oc_n) {
+            /* bytes {px0.oc, px0.oc+1, px1.oc, px1.oc+1}, clamped together, two halfword stores */
+            const int32_t m0 = q[0], s0 = q[1], r0 = q[2], m1 = q[4], s1 = q[5], r1 = q[6], zp = os.zp;
+            const uint32_t v = tfc_clamp4(tfc_pack4(tfc_rq_fast8(a[0], m0, s0, r0, zp), tfc_rq_fast8(a[2], m1, s1, r1, zp),
+                                                    tfc_rq_fast8(a[1], m0, s0, r0, zp),
+                                                    tfc_rq_fast8(a[3], m1, s1, r1, zp)),
+                                          os.lo4, os.hi4);
+            const uint16_t h0 = (uint16_t)v, h1 = (uint16_t)(v >> 16);
+            __builtin_memcpy(o0 + oc, &h0, 2);
             if (o1) {
-                o1[oc] = tfc_out8(tfc_rq_fast(a[1], m0, s0, r0), &os);
+                __builtin_memcpy(o1 + oc, &h1, 2);
             }
-            if (oc + 1 < oc_n) {
-                o0[oc + 1] = tfc_out8(tfc_rq_fast(a[2], m1, s1, r1), &os);
-                if (o1) {
-                    o1[oc + 1] = tfc_out8(tfc_rq_fast(a[3], m1, s1, r1), &os);
-                }
+        } else if (fast) { /* last channel of an odd count */
+            o0[oc] = tfc_out8(tfc_rq_fast(a[0], q[0], q[1], q[2]), &os);
+            if (o1) {
+                o1[oc] = tfc_out8(tfc_rq_fast(a[1], q[0], q[1], q[2]), &os);
             }
         } else {
             o0[oc] = tfc_out8(tfc_mbqm(a[0], p->mult[oc], p->shift[oc]), &os);

@@ -1,14 +1,19 @@
 /* DEPTHWISE_CONV_2D, int8, optimised for Cortex-M4/M7 (DSP): drop-in for depthwise_conv2d_s8.c.
  *
  * Depth multiplier 1 and a channel count divisible by four (every MobileNet / DS-CNN layer):
- * four channels per word, SXTB16 splits them into (c0, c2) and (c1, c3) halfword pairs and
- * SMLABB / SMLATT accumulate each channel separately, with the weights in their natural 1HWO
- * order (four neighbouring channels per tap are one word). Padding taps read the input zero
- * point, as in the reference, so the host-folded bias stays exact. Other shapes take a plain
- * loop with the same requantisation.
+ * four channels per word; SXTB16 splits a word into (c0, c2) and (c1, c3) halfword pairs and
+ * SMLABB / SMLATT accumulate each channel separately. The host re-lays the weights out per group
+ * of four channels ([c/4][kh*kw][4]) so they stream from one pointer. Interior pixels read the
+ * input in place; border pixels first copy their window into a small stack buffer with the
+ * input zero point in the padding taps (what the reference reads there, so the host-folded
+ * bias stays exact). Other shapes take a plain loop with the same arithmetic.
  */
 #include "tfc_dsp.h"
 #include "../tfc_kernels.h"
+
+/* Largest kh * kw * channels the border window buffer holds; larger layers use the plain loop.
+ * Keep in sync with kernels_opt.DW_MAX_WINDOW. */
+#define TFC_DW_MAX_WINDOW 2304
 
 static inline int8_t requant(int32_t acc, const tfc_conv_params *p, const int32_t *q, int32_t oc, int fast) {
     const tfc_out_stage os = tfc_out_stage_of(p->out_zp, p->act_min, p->act_max);
@@ -16,35 +21,7 @@ static inline int8_t requant(int32_t acc, const tfc_conv_params *p, const int32_
     return tfc_out8(r, &os);
 }
 
-/* One tap for four channels: x and w words split into (c0, c2) / (c1, c3) halfword pairs. */
-#define TFC_DW_TAP(xv, wv)                                        \
-    do {                                                          \
-        const int32_t xl_ = tfc_sxtb16(xv), xh_ = tfc_sxtb16_ror8(xv); \
-        const int32_t wl_ = tfc_sxtb16(wv), wh_ = tfc_sxtb16_ror8(wv); \
-        a0 = tfc_smlabb(xl_, wl_, a0);                            \
-        a2 = tfc_smlatt(xl_, wl_, a2);                            \
-        a1 = tfc_smlabb(xh_, wh_, a1);                            \
-        a3 = tfc_smlatt(xh_, wh_, a3);                            \
-    } while (0)
-
-/* Interior 3x3 window, four channels: s = top-left input, w = first tap's weights. */
-static inline void dw3x3(const int8_t *s, const int8_t *w, int32_t tap_x, int32_t tap_y, int32_t cn,
-                         int32_t acc[4]) {
-    int32_t a0 = acc[0], a1 = acc[1], a2 = acc[2], a3 = acc[3];
-    int32_t ky;
-    for (ky = 0; ky < 3; ++ky) {
-        TFC_DW_TAP(tfc_ld32(s), tfc_ld32(w));
-        TFC_DW_TAP(tfc_ld32(s + tap_x), tfc_ld32(w + cn));
-        TFC_DW_TAP(tfc_ld32(s + 2 * tap_x), tfc_ld32(w + 2 * cn));
-        s += tap_y;
-        w += 3 * cn;
-    }
-    acc[0] = a0;
-    acc[1] = a1;
-    acc[2] = a2;
-    acc[3] = a3;
-}
-
+/* Original 1HWO weights: depth multiplier != 1 or channels not a multiple of four. */
 static void depthwise_generic(const tfc_conv_params *p, const int8_t *in, int8_t *out, int fast) {
     const int32_t ic_n = p->in_c;
     const int32_t oc_n = p->out_c;
@@ -78,71 +55,140 @@ static void depthwise_generic(const tfc_conv_params *p, const int8_t *in, int8_t
     }
 }
 
+/* One tap for four channels: x and w words split into (c0, c2) / (c1, c3) halfword pairs. */
+#define TFC_DW_TAP(xv, wv)                                             \
+    do {                                                               \
+        const uint32_t x_ = (xv), w_ = (wv);                           \
+        int32_t xs_ = tfc_sxtb16(x_), ws_ = tfc_sxtb16(w_);            \
+        a0 = tfc_smlabb(xs_, ws_, a0);                                 \
+        a2 = tfc_smlatt(xs_, ws_, a2);                                 \
+        xs_ = tfc_sxtb16_ror8(x_);                                     \
+        ws_ = tfc_sxtb16_ror8(w_);                                     \
+        a1 = tfc_smlabb(xs_, ws_, a1);                                 \
+        a3 = tfc_smlatt(xs_, ws_, a3);                                 \
+    } while (0)
+
+typedef struct {
+    const int8_t *weights; /* [c/4][taps][4] */
+    const int32_t *bias, *rq, *mult, *shift;
+    int32_t groups, k_h, k_w, fast;
+    tfc_out_stage os;
+} dw_layer;
+
+/* All channels of one output pixel; s = top-left tap of channel 0, tx / ty = tap strides. */
+static void __attribute__((noinline)) dw_pixel(const dw_layer *L, const int8_t *s, int32_t tx, int32_t ty,
+                                               int8_t *out) {
+    const int32_t *bias = L->bias;
+    const int32_t *q = L->rq + TFC_RQ_HEADER;
+    const uint32_t *w = (const uint32_t *)L->weights;
+    const tfc_out_stage os = L->os;
+    const int32_t groups = L->groups;
+    const int32_t k_h = L->k_h, k_w = L->k_w;
+    int32_t g;
+    for (g = 0; g < groups; ++g) {
+        int32_t a0 = bias[0], a1 = bias[1], a2 = bias[2], a3 = bias[3];
+        if (k_h == 3 && k_w == 3) {
+            const int8_t *r = s;
+            TFC_DW_TAP(tfc_ld32(r), w[0]);
+            TFC_DW_TAP(tfc_ld32(r + tx), w[1]);
+            TFC_DW_TAP(tfc_ld32(r + 2 * tx), w[2]);
+            r += ty;
+            TFC_DW_TAP(tfc_ld32(r), w[3]);
+            TFC_DW_TAP(tfc_ld32(r + tx), w[4]);
+            TFC_DW_TAP(tfc_ld32(r + 2 * tx), w[5]);
+            r += ty;
+            TFC_DW_TAP(tfc_ld32(r), w[6]);
+            TFC_DW_TAP(tfc_ld32(r + tx), w[7]);
+            TFC_DW_TAP(tfc_ld32(r + 2 * tx), w[8]);
+            w += 9;
+        } else {
+            int32_t ky, kx;
+            for (ky = 0; ky < k_h; ++ky) {
+                const int8_t *r = s + ky * ty;
+                for (kx = 0; kx < k_w; ++kx) {
+                    TFC_DW_TAP(tfc_ld32(r), *w++);
+                    r += tx;
+                }
+            }
+        }
+        if (L->fast) {
+            const int32_t zp = os.zp;
+            const uint32_t v = tfc_pack4(tfc_rq_fast8(a0, q[0], q[1], q[2], zp), tfc_rq_fast8(a1, q[4], q[5], q[6], zp),
+                                         tfc_rq_fast8(a2, q[8], q[9], q[10], zp),
+                                         tfc_rq_fast8(a3, q[12], q[13], q[14], zp));
+            const uint32_t c = tfc_clamp4(v, os.lo4, os.hi4);
+            __builtin_memcpy(out, &c, 4);
+        } else {
+            const int32_t c = 4 * g;
+            out[0] = tfc_out8(tfc_mbqm(a0, L->mult[c], L->shift[c]), &os);
+            out[1] = tfc_out8(tfc_mbqm(a1, L->mult[c + 1], L->shift[c + 1]), &os);
+            out[2] = tfc_out8(tfc_mbqm(a2, L->mult[c + 2], L->shift[c + 2]), &os);
+            out[3] = tfc_out8(tfc_mbqm(a3, L->mult[c + 3], L->shift[c + 3]), &os);
+        }
+        out += 4;
+        q += 16;
+        bias += 4;
+        s += 4;
+    }
+}
+
 void tfc_depthwise_conv2d_s8(const tfc_conv_params *p, const int8_t *in, int8_t *out) {
     const int32_t c_n = p->in_c;
     const int fast = p->rq[0] & TFC_RQ_FAST;
-    const tfc_out_stage os = tfc_out_stage_of(p->out_zp, p->act_min, p->act_max);
-    const uint32_t pad4 = (uint32_t)(uint8_t)p->pad_value * 0x01010101u;
     const int32_t in_h = p->in_h, in_w = p->in_w, k_h = p->k_h, k_w = p->k_w;
     const int32_t dil_h = p->dil_h, dil_w = p->dil_w;
     const int32_t row = in_w * c_n;
-    const int32_t tap_x = dil_w * c_n;
-    const int32_t tap_y = dil_h * row;
-    const int is3x3 = k_h == 3 && k_w == 3;
-    int32_t b, oy, ox, c, ky, kx;
-    if (p->depth_mult != 1 || (c_n & 3) != 0) {
+    const int32_t win_n = k_h * k_w * c_n;
+    int32_t b, oy, ox;
+    dw_layer L;
+    if (p->depth_mult != 1 || (c_n & 3) != 0 || win_n > TFC_DW_MAX_WINDOW) {
         depthwise_generic(p, in, out, fast);
         return;
     }
-    for (b = 0; b < p->batches; ++b) {
-        const int8_t *in_b = in + b * in_h * row;
-        for (oy = 0; oy < p->out_h; ++oy) {
-            const int32_t y0 = oy * p->stride_h - p->pad_top;
-            const int y_in = y0 >= 0 && y0 + (k_h - 1) * dil_h < in_h;
-            for (ox = 0; ox < p->out_w; ++ox) {
-                const int32_t x0 = ox * p->stride_w - p->pad_left;
-                const int inside = y_in && x0 >= 0 && x0 + (k_w - 1) * dil_w < in_w;
-                const int32_t *q = p->rq + TFC_RQ_HEADER;
-                const int32_t *bias = p->bias;
-                for (c = 0; c < c_n; c += 4) {
-                    int32_t acc[4];
-                    const int8_t *w = p->weights + c;
-                    acc[0] = bias[c];
-                    acc[1] = bias[c + 1];
-                    acc[2] = bias[c + 2];
-                    acc[3] = bias[c + 3];
-                    if (inside && is3x3) {
-                        dw3x3(in_b + y0 * row + x0 * c_n + c, w, tap_x, tap_y, c_n, acc);
+    L.weights = p->weights;
+    L.bias = p->bias;
+    L.rq = p->rq;
+    L.mult = p->mult;
+    L.shift = p->shift;
+    L.groups = c_n >> 2;
+    L.k_h = k_h;
+    L.k_w = k_w;
+    L.fast = fast;
+    L.os = tfc_out_stage_of(p->out_zp, p->act_min, p->act_max);
+    {
+        uint32_t win[win_n >> 2]; /* border window: [kh][kw][c], padding taps = zero point */
+        const uint32_t pad4 = (uint32_t)(uint8_t)p->pad_value * 0x01010101u;
+        for (b = 0; b < p->batches; ++b) {
+            const int8_t *in_b = in + b * in_h * row;
+            for (oy = 0; oy < p->out_h; ++oy) {
+                const int32_t y0 = oy * p->stride_h - p->pad_top;
+                const int y_in = y0 >= 0 && y0 + (k_h - 1) * dil_h < in_h;
+                for (ox = 0; ox < p->out_w; ++ox) {
+                    const int32_t x0 = ox * p->stride_w - p->pad_left;
+                    if (y_in && x0 >= 0 && x0 + (k_w - 1) * dil_w < in_w) {
+                        dw_pixel(&L, in_b + y0 * row + x0 * c_n, dil_w * c_n, dil_h * row, out);
                     } else {
-                        int32_t a0 = acc[0], a1 = acc[1], a2 = acc[2], a3 = acc[3];
+                        uint32_t *d = win;
+                        int32_t ky, kx, i;
                         for (ky = 0; ky < k_h; ++ky) {
                             const int32_t y = y0 + ky * dil_h;
                             for (kx = 0; kx < k_w; ++kx) {
                                 const int32_t x = x0 + kx * dil_w;
-                                const int ok = y >= 0 && y < in_h && x >= 0 && x < in_w;
-                                const uint32_t xv = ok ? tfc_ld32(in_b + y * row + x * c_n + c) : pad4;
-                                TFC_DW_TAP(xv, tfc_ld32(w));
-                                w += c_n;
+                                if (y >= 0 && y < in_h && x >= 0 && x < in_w) {
+                                    const int8_t *src = in_b + y * row + x * c_n;
+                                    for (i = 0; i < c_n; i += 4) {
+                                        *d++ = tfc_ld32(src + i);
+                                    }
+                                } else {
+                                    for (i = 0; i < c_n; i += 4) {
+                                        *d++ = pad4;
+                                    }
+                                }
                             }
                         }
-                        acc[0] = a0;
-                        acc[1] = a1;
-                        acc[2] = a2;
-                        acc[3] = a3;
+                        dw_pixel(&L, (const int8_t *)win, c_n, k_w * c_n, out);
                     }
-                    if (fast) {
-                        out[0] = tfc_out8(tfc_rq_fast(acc[0], q[0], q[1], q[2]), &os);
-                        out[1] = tfc_out8(tfc_rq_fast(acc[1], q[4], q[5], q[6]), &os);
-                        out[2] = tfc_out8(tfc_rq_fast(acc[2], q[8], q[9], q[10]), &os);
-                        out[3] = tfc_out8(tfc_rq_fast(acc[3], q[12], q[13], q[14]), &os);
-                    } else {
-                        out[0] = requant(acc[0], p, q, c, 0);
-                        out[1] = requant(acc[1], p, q + 4, c + 1, 0);
-                        out[2] = requant(acc[2], p, q + 8, c + 2, 0);
-                        out[3] = requant(acc[3], p, q + 12, c + 3, 0);
-                    }
-                    out += 4;
-                    q += 16;
+                    out += c_n;
                 }
             }
         }

@@ -42,6 +42,19 @@ static inline int32_t tfc_smmulr(int32_t a, int32_t b) {
 
 static inline int32_t tfc_ssat8(int32_t x) { return __ssat(x, 8); }
 
+/* per byte: signed max(v, lo) then min(., hi) (SSUB8 sets GE per byte, SEL picks) */
+static inline uint32_t tfc_clamp4(uint32_t v, uint32_t lo4, uint32_t hi4) {
+    uint32_t t;
+    __asm("ssub8 %[t], %[v], %[lo]\n\t"
+          "sel %[v], %[v], %[lo]\n\t"
+          "ssub8 %[t], %[v], %[hi]\n\t"
+          "sel %[v], %[hi], %[v]"
+          : [v] "+r"(v), [t] "=&r"(t)
+          : [lo] "r"(lo4), [hi] "r"(hi4)
+          : "cc");
+    return v;
+}
+
 #else /* portable fallbacks: the same arithmetic in C */
 #define TFC_DSP 0
 
@@ -73,7 +86,27 @@ static inline int32_t tfc_smmulr(int32_t a, int32_t b) {
 }
 
 static inline int32_t tfc_ssat8(int32_t x) { return x < -128 ? -128 : (x > 127 ? 127 : x); }
+
+static inline uint32_t tfc_clamp4(uint32_t v, uint32_t lo4, uint32_t hi4) {
+    uint32_t r = 0;
+    int i;
+    for (i = 0; i < 32; i += 8) {
+        int32_t x = (int8_t)(v >> i);
+        const int32_t lo = (int8_t)(lo4 >> i), hi = (int8_t)(hi4 >> i);
+        x = x < lo ? lo : x;
+        x = x >= hi ? hi : x;
+        r |= (uint32_t)(uint8_t)x << i;
+    }
+    return r;
+}
 #endif
+
+/* Four int32 values already in [-128, 127] as the bytes {a, b, c, d} of a word. */
+static inline uint32_t tfc_pack4(int32_t a, int32_t b, int32_t c, int32_t d) {
+    const uint32_t ac = ((uint32_t)a & 0xFFu) | ((uint32_t)c << 16);
+    const uint32_t bd = ((uint32_t)b & 0xFFu) | ((uint32_t)d << 16);
+    return (ac & 0x00FF00FFu) | ((bd & 0x00FF00FFu) << 8);
+}
 
 /* Unaligned-safe 32-bit load/store (a single LDR/STR on Cortex-M4/M7). */
 static inline uint32_t tfc_ld32(const void *p) {
@@ -96,9 +129,15 @@ static inline int32_t tfc_rq_fast(int32_t acc, int32_t m, int32_t rs, int32_t rn
     return (r + (r >> 31) + rnd) >> rs;
 }
 
+/* Requantised, zero-pointed and int8-saturated (activation clamp not applied). */
+static inline int32_t tfc_rq_fast8(int32_t acc, int32_t m, int32_t rs, int32_t rnd, int32_t zp) {
+    return tfc_ssat8(tfc_rq_fast(acc, m, rs, rnd) + zp);
+}
+
 /* Output stage shared by the kernels: zero point, int8 saturation, fused activation. */
 typedef struct {
     int32_t zp, act_min, act_max, clamp; /* clamp: the activation range is narrower than int8 */
+    uint32_t lo4, hi4;                   /* act_min / act_max in every byte (tfc_clamp4) */
 } tfc_out_stage;
 
 static inline int8_t tfc_out8(int32_t r, const tfc_out_stage *o) {
@@ -115,6 +154,8 @@ static inline tfc_out_stage tfc_out_stage_of(int32_t zp, int32_t act_min, int32_
     o.act_min = act_min;
     o.act_max = act_max;
     o.clamp = act_min > -128 || act_max < 127;
+    o.lo4 = (uint32_t)(uint8_t)act_min * 0x01010101u;
+    o.hi4 = (uint32_t)(uint8_t)act_max * 0x01010101u;
     return o;
 }
 
