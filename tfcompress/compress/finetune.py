@@ -47,22 +47,47 @@ def fit(
     learning_rate: float = 1e-3,
     callbacks: list[Any] | None = None,
     seed: int = 0,
+    bn_momentum: float | None = 0.9,
 ) -> None:
-    """Fine-tune ``model`` on the training split (validation on the val split)."""
+    """Fine-tune ``model`` on the training split (validation on the val split).
+
+    Fine-tuning runs are short, so BatchNormalization momentum is lowered to
+    ``bn_momentum`` while they run (and restored after): otherwise the moving
+    statistics still describe the weights from before pruning/clustering.
+    """
     if epochs <= 0:
         return
     set_seed(seed)
+    bns = _batchnorms(model) if bn_momentum is not None else []
+    saved = [bn.momentum for bn in bns]
+    for bn in bns:
+        bn.momentum = min(bn.momentum, bn_momentum)
     compile_for(model, dataset, learning_rate)
-    model.fit(
-        dataset.x_train,
-        dataset.y_train,
-        validation_data=(dataset.x_val, dataset.y_val),
-        epochs=epochs,
-        batch_size=batch_size,
-        callbacks=list(callbacks or []),
-        verbose=0,
-        shuffle=True,
-    )
+    try:
+        model.fit(
+            dataset.x_train,
+            dataset.y_train,
+            validation_data=(dataset.x_val, dataset.y_val),
+            epochs=epochs,
+            batch_size=batch_size,
+            callbacks=list(callbacks or []),
+            verbose=0,
+            shuffle=True,
+        )
+    finally:
+        for bn, m in zip(bns, saved, strict=True):
+            bn.momentum = m
+
+
+def _batchnorms(model: Any) -> list[Any]:
+    """BatchNormalization layers of ``model``, looking inside tfmot wrappers."""
+    bn_cls = keras().layers.BatchNormalization
+    found = []
+    for layer in model.layers:
+        inner = getattr(layer, "layer", layer)
+        if isinstance(inner, bn_cls):
+            found.append(inner)
+    return found
 
 
 def evaluate(model: Any, dataset: Any, split: str = "test") -> float:
