@@ -187,7 +187,7 @@ def _upsample_matrix(size: int, grid: int) -> np.ndarray:
 
 def _smooth_noise(rng: np.random.Generator, n: int, size: int, grid: int) -> np.ndarray:
     """Low-frequency noise fields in roughly [-1, 1], (n, S, S)."""
-    g = rng.standard_normal((n, grid, grid)).astype(np.float32)
+    g = rng.standard_normal((n, grid, grid), dtype=np.float32)
     m = _upsample_matrix(size, grid)
     return m[None] @ g @ m.T[None]
 
@@ -248,7 +248,7 @@ def _render_chunk(p: dict[str, np.ndarray], cfg: EyeConfig, rng: np.random.Gener
     img = _blur_matrix(s, p["blur_y"]) @ img.astype(np.float32) @ _blur_matrix(s, p["blur_x"]).transpose(0, 2, 1)
     if cfg.noise > 0:
         sigma = c["noise"] * np.sqrt(0.3 + np.clip(img, 0, 1))  # shot + read noise
-        img = img + sigma * rng.standard_normal(img.shape).astype(np.float32)
+        img = img + sigma * rng.standard_normal(img.shape, dtype=np.float32)
         img = np.round(np.clip(img, 0, 1) * 255) / 255
     return np.clip(img, 0.0, 1.0).astype(np.float32), visible.astype(np.float32)
 
