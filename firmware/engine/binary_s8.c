@@ -1,12 +1,10 @@
 /* ADD and MUL, int8, with broadcasting over up to five dimensions. */
+#include "tfc_add.h"
 #include "tfc_fixedpoint.h"
 #include "tfc_kernels.h"
 
 static int32_t add_one(const tfc_binary_params *p, int32_t a, int32_t b) {
-    const int32_t x1 = (int32_t)((uint32_t)(a + p->in1_offset) << p->left_shift);
-    const int32_t x2 = (int32_t)((uint32_t)(b + p->in2_offset) << p->left_shift);
-    const int32_t s = tfc_mbqm(x1, p->in1_mult, p->in1_shift) + tfc_mbqm(x2, p->in2_mult, p->in2_shift);
-    return tfc_clamp_i32(tfc_mbqm(s, p->out_mult, p->out_shift) + p->out_zp, p->act_min, p->act_max);
+    return tfc_add_elem(p, a, b);
 }
 
 static int32_t mul_one(const tfc_binary_params *p, int32_t a, int32_t b) {

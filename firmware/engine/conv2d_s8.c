@@ -1,41 +1,6 @@
 /* CONV_2D, int8 activations, int8 per-channel weights, int32 bias. */
-#include "tfc_fixedpoint.h"
-#include "tfc_kernels.h"
+#include "tfc_conv_core.h"
 
 void tfc_conv2d_s8(const tfc_conv_params *p, const int8_t *in, int8_t *out) {
-    const int32_t ic_n = p->in_c;
-    int32_t b, oy, ox, oc, ky, kx, ic;
-    for (b = 0; b < p->batches; ++b) {
-        const int8_t *in_b = in + (int32_t)b * p->in_h * p->in_w * ic_n;
-        for (oy = 0; oy < p->out_h; ++oy) {
-            const int32_t y0 = oy * p->stride_h - p->pad_top;
-            for (ox = 0; ox < p->out_w; ++ox) {
-                const int32_t x0 = ox * p->stride_w - p->pad_left;
-                for (oc = 0; oc < p->out_c; ++oc) {
-                    const int8_t *w = p->weights + oc * p->k_h * p->k_w * ic_n;
-                    int32_t acc = p->bias[oc];
-                    for (ky = 0; ky < p->k_h; ++ky) {
-                        const int32_t y = y0 + ky * p->dil_h;
-                        const int y_in = y >= 0 && y < p->in_h;
-                        for (kx = 0; kx < p->k_w; ++kx) {
-                            const int32_t x = x0 + kx * p->dil_w;
-                            const int8_t *wk = w + (ky * p->k_w + kx) * ic_n;
-                            if (y_in && x >= 0 && x < p->in_w) {
-                                const int8_t *px = in_b + (y * p->in_w + x) * ic_n;
-                                for (ic = 0; ic < ic_n; ++ic) {
-                                    acc += (int32_t)wk[ic] * (int32_t)px[ic];
-                                }
-                            } else {
-                                for (ic = 0; ic < ic_n; ++ic) {
-                                    acc += (int32_t)wk[ic] * p->pad_value;
-                                }
-                            }
-                        }
-                    }
-                    acc = tfc_mbqm(acc, p->mult[oc], p->shift[oc]) + p->out_zp;
-                    *out++ = (int8_t)tfc_clamp_i32(acc, p->act_min, p->act_max);
-                }
-            }
-        }
-    }
+    tfc_conv_core(p, 0, in, 0, out);
 }

@@ -50,6 +50,11 @@ typedef struct {
 void tfc_avg_pool2d_s8(const tfc_pool_params *p, const int8_t *in, int8_t *out);
 void tfc_max_pool2d_s8(const tfc_pool_params *p, const int8_t *in, int8_t *out);
 
+/* Planner contract: every kernel writes its output in order (batch, row, column, channel) and,
+ * when it writes output element n, has finished reading all inputs it needs for elements < n'
+ * pixels (windowed ops) or for element n (element-wise ops). The planner overlaps buffers
+ * relying on this; optimised kernels must keep it (or declare no overlap in the lowering). */
+
 /* Element-wise binary ops with up to 5-D broadcasting (strides 0 on broadcast dims). */
 #define TFC_MAX_DIMS 5
 typedef struct {
@@ -61,6 +66,11 @@ typedef struct {
     int32_t in1_mult, in1_shift, in2_mult, in2_shift;
     int32_t out_mult, out_shift, out_zp, act_min, act_max;
 } tfc_binary_params;
+
+/* CONV_2D whose int8 result feeds an ADD directly: out[i] = add(conv[i], residual[i]) with the
+ * conv result as ADD input 1; out may equal residual (in place). */
+void tfc_conv2d_add_s8(const tfc_conv_params *p, const tfc_binary_params *add, const int8_t *in,
+                       const int8_t *residual, int8_t *out);
 
 void tfc_add_s8(const tfc_binary_params *p, const int8_t *in1, const int8_t *in2, int8_t *out);
 void tfc_mul_s8(const tfc_binary_params *p, const int8_t *in1, const int8_t *in2, int8_t *out);

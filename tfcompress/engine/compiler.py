@@ -9,6 +9,7 @@ from typing import Any
 
 from tfcompress.engine import optable
 from tfcompress.engine.emit import render
+from tfcompress.engine.fusion import fuse_conv_add
 from tfcompress.engine.ir import DTYPES, Graph
 from tfcompress.engine.lowered import LoweredOp
 from tfcompress.engine.planner import Plan, plan_arena
@@ -79,7 +80,8 @@ class CompiledModel:
         g, plan = self.graph, self.plan
         ops = []
         for lo in self.lowered:
-            ops.append(dict(index=lo.op.index, op=lo.op.name, kernel=lo.kernel,
+            ops.append(dict(index=lo.op.index, op="+".join([lo.op.name] + [f.name for f in lo.fused]),
+                            kernel=lo.kernel,
                             inputs=[_tinfo(g, t) for t in lo.op.inputs if t >= 0],
                             outputs=[_tinfo(g, t) for t in lo.op.outputs],
                             options=lo.op.options))
@@ -138,8 +140,10 @@ def _lower(g: Graph, op: Any) -> LoweredOp:
 
 
 def compile_tflite(path_or_bytes: str | Path | bytes | bytearray, *, kernels: str = "reference",
-                   overlap: bool = True) -> CompiledModel:
-    """Compile a fully-quantised .tflite to C. Raises TfcError for anything unsupported."""
+                   overlap: bool = True, fuse: bool = True) -> CompiledModel:
+    """Compile a fully-quantised .tflite to C. Raises TfcError for anything unsupported.
+
+    ``overlap`` lets the planner overlap streamed buffers, ``fuse`` fuses CONV_2D+ADD pairs."""
     if kernels not in optable.KERNEL_SOURCES:
         from tfcompress.errors import unknown
 
@@ -149,7 +153,9 @@ def compile_tflite(path_or_bytes: str | Path | bytes | bytearray, *, kernels: st
     g = read_graph(data)
     optable.check_float_model(g)
     _check_io(g)
-    lowered = [optable.op_spec(g, op).lower(g, op) for op in g.ops]
+    lowered = [_lower(g, op) for op in g.ops]
+    if fuse and optable.can_fuse_conv_add(kernels):
+        lowered = fuse_conv_add(g, lowered)
     if kernels == "optimized":
         from tfcompress.engine.kernels_opt import specialize
 

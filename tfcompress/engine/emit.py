@@ -78,9 +78,12 @@ def render(g: Graph, lowered: list[LoweredOp], plan: Plan, source_name: str) -> 
     for lo in lowered:
         out = g.t(lo.outputs[0])
         desc = f"#{lo.op.index} {lo.op.name} -> '{out.name}' {list(out.shape)}"
-        if lo.struct:
-            body = "\n".join(f"    .{k} = {_value(v)}," for k, v in lo.fields.items())
-            params.append(dict(struct=lo.struct, name=lo.param_name, body=body, comment=desc))
+        if lo.fused:
+            desc += " (fused with " + ", ".join(f"#{f.index} {f.name}" for f in lo.fused) + ")"
+        structs = ([(lo.struct, lo.param_name, lo.fields)] if lo.struct else []) + lo.extra_structs
+        for struct, name, fields in structs:
+            body = "\n".join(f"    .{k} = {_value(v)}," for k, v in fields.items())
+            params.append(dict(struct=struct, name=name, body=body, comment=desc))
         calls.append(dict(code=_call(g, lo, plan), comment=desc))
     x, y = g.t(g.inputs[0]), g.t(g.outputs[0])
     ctx = dict(version=__version__, source_name=source_name, model_hash=g.model_hash,

@@ -55,6 +55,8 @@ class LoweredOp:
     extra_args: tuple[str, ...] = ()
     pre_args: tuple[str, ...] = ()
     inputs_as_array: bool = False
+    extra_structs: list[tuple[str, str, dict[str, Any]]] = field(default_factory=list)
+    fused: list[Op] = field(default_factory=list)
 
     @property
     def param_name(self) -> str:

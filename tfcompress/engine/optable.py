@@ -51,6 +51,7 @@ OPS: dict[str, OpSpec] = {
 KERNEL_SOURCES: dict[str, dict[str, str]] = {
     "reference": {
         "tfc_conv2d_s8": "conv2d_s8.c",
+        "tfc_conv2d_add_s8": "conv2d_add_s8.c",
         "tfc_depthwise_conv2d_s8": "depthwise_conv2d_s8.c",
         "tfc_fully_connected_s8": "fully_connected_s8.c",
         "tfc_avg_pool2d_s8": "pool2d_s8.c",
@@ -76,7 +77,14 @@ KERNEL_SOURCES: dict[str, dict[str, str]] = {
 KERNEL_HEADERS: dict[str, tuple[str, ...]] = {"reference": (), "optimized": ("optimized/tfc_dsp.h",)}
 
 #: headers every generated model ships with
-COMMON_HEADERS = ("tfc_fixedpoint.h", "tfc_kernels.h")
+COMMON_HEADERS = ("tfc_fixedpoint.h", "tfc_kernels.h", "tfc_add.h", "tfc_conv_core.h")
+
+
+def can_fuse_conv_add(kernels: str) -> bool:
+    """Fuse CONV_2D+ADD only where the kernel set's conv and fused conv come from the same family
+    (a set that replaces the conv but not the fused kernel keeps them separate, so it stays fast)."""
+    table = KERNEL_SOURCES.get(kernels, {})
+    return "tfc_conv2d_s8" not in table or "tfc_conv2d_add_s8" in table
 
 #: what to suggest instead of an unsupported op
 ALTERNATIVES: dict[str, str] = {

@@ -165,14 +165,21 @@ def plan_arena(g: Graph, lowered: list[LoweredOp], use_overlap: bool = True) -> 
             if blocks is None:
                 continue
             best_off, best = _place(buffers, blocks)
-            for rel in rels:
-                cand = [r for r in trial if r != rel] if rel in trial else trial + [rel]
-                blocks = _blocks(buffers, cand)
-                if blocks is None:
-                    continue
-                off, size = _place(buffers, blocks)
-                if size < best or (size == best and rel not in trial):
-                    trial, best, best_off = cand, size, off
+            for _ in range(3):  # local search: toggle / swap in each overlap until nothing improves
+                before = (best, len(trial))
+                for rel in rels:
+                    if rel in trial:
+                        cand = [r for r in trial if r != rel]
+                    else:  # an output (or input) takes part in one overlap: swap out competitors
+                        cand = [r for r in trial if r[1] != rel[1] and r[0] != rel[0]] + [rel]
+                    blocks = _blocks(buffers, cand)
+                    if blocks is None:
+                        continue
+                    off, size = _place(buffers, blocks)
+                    if size < best or (size == best and len(cand) > len(trial)):
+                        trial, best, best_off = cand, size, off
+                if (best, len(trial)) == before:
+                    break
             if best < arena:
                 offsets, arena, chosen = best_off, best, trial
     tensor_offsets = {t: offsets[buffer_of[t]] for t in buffer_of}

@@ -1,0 +1,17 @@
+/* tfc_add.h — one element of the int8 ADD (shared by ADD and CONV_2D+ADD fusion). */
+#ifndef TFC_ADD_H
+#define TFC_ADD_H
+
+#include "tfc_fixedpoint.h"
+#include "tfc_kernels.h"
+
+/* Both inputs offset, shifted left by p->left_shift, rescaled to a shared scale, summed,
+ * rescaled to the output, offset and clamped (the TFLM reference ADD arithmetic). */
+static inline int32_t tfc_add_elem(const tfc_binary_params *p, int32_t a, int32_t b) {
+    const int32_t x1 = (int32_t)((uint32_t)(a + p->in1_offset) << p->left_shift);
+    const int32_t x2 = (int32_t)((uint32_t)(b + p->in2_offset) << p->left_shift);
+    const int32_t s = tfc_mbqm(x1, p->in1_mult, p->in1_shift) + tfc_mbqm(x2, p->in2_mult, p->in2_shift);
+    return tfc_clamp_i32(tfc_mbqm(s, p->out_mult, p->out_shift) + p->out_zp, p->act_min, p->act_max);
+}
+
+#endif /* TFC_ADD_H */

@@ -1,0 +1,53 @@
+/* tfc_conv_core.h — the reference CONV_2D loop, with an optional fused ADD epilogue. */
+#ifndef TFC_CONV_CORE_H
+#define TFC_CONV_CORE_H
+
+#include "tfc_add.h"
+#include "tfc_fixedpoint.h"
+#include "tfc_kernels.h"
+
+static inline void tfc_conv_core(const tfc_conv_params *p, const tfc_binary_params *add, const int8_t *in,
+                             const int8_t *residual, int8_t *out) {
+    const int32_t ic_n = p->in_c;
+    int32_t b, oy, ox, oc, ky, kx, ic;
+    int32_t n = 0;
+    for (b = 0; b < p->batches; ++b) {
+        const int8_t *in_b = in + (int32_t)b * p->in_h * p->in_w * ic_n;
+        for (oy = 0; oy < p->out_h; ++oy) {
+            const int32_t y0 = oy * p->stride_h - p->pad_top;
+            for (ox = 0; ox < p->out_w; ++ox) {
+                const int32_t x0 = ox * p->stride_w - p->pad_left;
+                for (oc = 0; oc < p->out_c; ++oc) {
+                    const int8_t *w = p->weights + oc * p->k_h * p->k_w * ic_n;
+                    int32_t acc = p->bias[oc];
+                    for (ky = 0; ky < p->k_h; ++ky) {
+                        const int32_t y = y0 + ky * p->dil_h;
+                        const int y_in = y >= 0 && y < p->in_h;
+                        for (kx = 0; kx < p->k_w; ++kx) {
+                            const int32_t x = x0 + kx * p->dil_w;
+                            const int8_t *wk = w + (ky * p->k_w + kx) * ic_n;
+                            if (y_in && x >= 0 && x < p->in_w) {
+                                const int8_t *px = in_b + (y * p->in_w + x) * ic_n;
+                                for (ic = 0; ic < ic_n; ++ic) {
+                                    acc += (int32_t)wk[ic] * (int32_t)px[ic];
+                                }
+                            } else {
+                                for (ic = 0; ic < ic_n; ++ic) {
+                                    acc += (int32_t)wk[ic] * p->pad_value;
+                                }
+                            }
+                        }
+                    }
+                    acc = tfc_mbqm(acc, p->mult[oc], p->shift[oc]) + p->out_zp;
+                    acc = tfc_clamp_i32(acc, p->act_min, p->act_max);
+                    if (add != 0) {
+                        acc = tfc_add_elem(add, acc, residual[n]);
+                    }
+                    out[n++] = (int8_t)acc;
+                }
+            }
+        }
+    }
+}
+
+#endif /* TFC_CONV_CORE_H */
