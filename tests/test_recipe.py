@@ -81,3 +81,21 @@ def test_init_writes_and_refuses_overwrite(tmp_path) -> None:
     result = runner.invoke(main, ["init", "--template", "digits", "--out", str(out), "--force"])
     assert result.exit_code == 0
     assert load_recipe(out).dataset.source == "digits"
+
+
+def test_cli_rejects_unknown_names_before_any_work(tmp_path) -> None:
+    runner = CliRunner()
+    text = template_text("digits")
+    cases = {
+        "source = \"digits\"": ("source = \"digitz\"", "unknown dataset source 'digitz'"),
+        "name = \"tiny-cnn\"": ("name = \"tiny-cnnn\"", "unknown model 'tiny-cnnn'"),
+        "name = \"mps2-an500\"": ("name = \"mps2\"", "unknown board 'mps2'"),
+    }
+    for old, (new, message) in cases.items():
+        path = tmp_path / "bad.toml"
+        path.write_text(text.replace(old, new))
+        out = tmp_path / "run"
+        result = runner.invoke(main, ["pipeline", "--recipe", str(path), "--out", str(out)])
+        assert result.exit_code == 2, result.output
+        assert message in result.output and "Traceback" not in result.output
+        assert not out.exists()

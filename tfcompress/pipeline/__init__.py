@@ -14,8 +14,24 @@ from tfcompress.rundir import RunDir
 DEFAULT_RUNS_ROOT = Path("runs")
 
 
-def open_run(recipe: Recipe, out: Path | None, *, force: bool = False) -> RunDir:
-    """Open (or create) the run directory of ``recipe`` (default ``runs/<name>``)."""
+def preflight(recipe: Recipe, board_name: str | None = None) -> None:
+    """Check names the recipe refers to (dataset source, models, board) before any work starts."""
+    from tfcompress.data.registry import get_source
+    from tfcompress.models.registry import get_entry
+
+    get_source(recipe.dataset.source)
+    get_entry(recipe.model.name)
+    if recipe.distill is not None:
+        get_entry(recipe.distill.teacher.name)
+    if board_name is not None:
+        from tfcompress.boards import load_board
+
+        load_board(board_name)
+
+
+def open_run(recipe: Recipe, out: Path | None, *, force: bool = False, board_name: str | None = None) -> RunDir:
+    """Check the recipe's names, then open (or create) its run directory (default ``runs/<name>``)."""
+    preflight(recipe, board_name)
     root = out or DEFAULT_RUNS_ROOT / recipe.name
     text = Path(recipe.source_path).read_text() if recipe.source_path and Path(recipe.source_path).is_file() else ""
     if not text:

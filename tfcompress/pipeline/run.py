@@ -56,8 +56,8 @@ def run_pipeline(
         raise TfcError(f"unknown step '{until}'", f"choose one of: {', '.join(STEPS)}")
     from tfcompress.boards import load_board
 
-    board = load_board(board_name or recipe.board.name)  # fail early on a bad board name
-    run = open_run(recipe, out, force=force)
+    run = open_run(recipe, out, force=force, board_name=board_name or recipe.board.name)
+    board = load_board(board_name or recipe.board.name)
     timer = _Timer()
     t_start = time.perf_counter()
     log(f"run directory: {run.root}")
