@@ -1,0 +1,137 @@
+"""Optimised (Cortex-M4/M7 DSP) kernels: bit-exact with the reference kernels and TFLM.
+
+On the host the optimised C compiles with its portable fallbacks (same algorithm, same data
+layout); the emulated test runs the DSP build on QEMU through the benchmark firmware.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from conftest import require_tool
+
+from tfcompress.engine import compile_tflite
+from tfcompress.engine.host import HostModel
+from tfcompress.engine.kernels_opt import kernel_set_for_core, mbqm, model_scratch_bytes
+from tfcompress.engine.tflm import TflmModel
+
+
+def _same_everywhere(tflite: bytes | str, samples: int = 4, seed: int = 0) -> None:
+    ref, opt = compile_tflite(tflite), compile_tflite(tflite, kernels="optimized")
+    hr, ho, oracle = HostModel(ref), HostModel(opt), TflmModel(ref.model_bytes)
+    rng = np.random.default_rng(seed)
+    for _ in range(samples):
+        x = rng.integers(-128, 128, size=ref.input.shape, dtype=np.int8)
+        a, b, c = hr.run(x), ho.run(x), oracle.run(x).reshape(ref.output.shape)
+        assert np.array_equal(a, b), f"optimised vs reference: {int((a != b).sum())} elements differ"
+        assert np.array_equal(b, c), f"optimised vs TFLM: {int((b != c).sum())} elements differ"
+
+
+@pytest.mark.parametrize("name", ["ad_autoencoder", "kws_dscnn", "ic_resnet8", "vww_mobilenet"])
+def test_mlperf_models_bit_exact(mlperf_models, name: str) -> None:
+    _same_everywhere(str(mlperf_models / f"{name}_int8.tflite"), samples=3)
+
+
+def _keras_tflite(build, shape: tuple, seed: int) -> bytes:
+    from tfcompress.tfenv import keras, tf
+
+    K, tfm = keras(), tf()
+    K.utils.set_random_seed(seed)
+    inp = K.Input(shape)
+    model = K.Model(inp, build(K.layers, inp))
+    rng = np.random.default_rng(seed)
+
+    def rep():
+        for _ in range(16):
+            yield [rng.uniform(-1, 1, size=(1, *shape)).astype(np.float32)]
+
+    conv = tfm.lite.TFLiteConverter.from_keras_model(model)
+    conv.optimizations = [tfm.lite.Optimize.DEFAULT]
+    conv.representative_dataset = rep
+    conv.target_spec.supported_ops = [tfm.lite.OpsSet.TFLITE_BUILTINS_INT8]
+    conv.inference_input_type = tfm.int8
+    conv.inference_output_type = tfm.int8
+    return bytes(conv.convert())
+
+
+def _model_odd(L, x):
+    """Odd channel counts, 5x5/stride-2/valid conv, ReLU6 clamps, per-channel depthwise (generic path)."""
+    x = L.Conv2D(7, 3, padding="same", activation="relu6")(x)                 # ic 3 -> byte window path
+    x = L.DepthwiseConv2D(3, padding="same", activation="relu")(x)            # 7 channels: plain loop
+    x = L.Conv2D(9, 5, strides=2, padding="valid", activation="relu")(x)      # odd out channels
+    x = L.DepthwiseConv2D(3, depth_multiplier=2, padding="same")(x)           # depth multiplier 2
+    x = L.Flatten()(x)
+    return L.Dense(13, activation="relu")(x)                                  # FC tail rows and inputs
+
+
+def _model_simd(L, x):
+    """Channels multiple of 4: word window path, depthwise SIMD path (borders), 1x1, ADD, FC."""
+    x = L.Conv2D(8, 3, strides=2, padding="same", activation="relu6")(x)
+    y = L.DepthwiseConv2D(3, padding="same", activation="relu6")(x)
+    y = L.Conv2D(8, 1, activation="relu")(y)
+    x = L.Add()([x, y])
+    x = L.DepthwiseConv2D(3, strides=2, padding="valid")(x)
+    x = L.Conv2D(12, 3, padding="same")(x)
+    x = L.AveragePooling2D(x.shape[1])(x)
+    x = L.Flatten()(x)
+    return L.Dense(6)(x)
+
+
+@pytest.mark.parametrize("build,shape", [(_model_odd, (11, 9, 3)), (_model_simd, (12, 10, 4))])
+def test_keras_models_bit_exact(build, shape) -> None:
+    _same_everywhere(_keras_tflite(build, shape, seed=3), samples=6, seed=1)
+
+
+def test_host_mbqm_matches_reference_rounding() -> None:
+    """kernels_opt.mbqm (used to fold dead channels) is TFLM's MultiplyByQuantizedMultiplier."""
+    def ref(x: int, m: int, s: int) -> int:  # the nudged truncating division, as in tfc_fixedpoint.h
+        left, right = max(s, 0), max(-s, 0)
+        a = ((x << left) + 2**31) % 2**32 - 2**31
+        ab = a * m
+        nudge = (1 << 30) if ab >= 0 else 1 - (1 << 30)
+        q = abs(ab + nudge) // 2**31  # C's truncating division
+        r = q if ab + nudge >= 0 else -q
+        mask = (1 << right) - 1
+        return (r >> right) + (1 if (r & mask) > (mask >> 1) + (r < 0) else 0)
+
+    rng = np.random.default_rng(0)
+    for _ in range(3000):
+        x = int(rng.integers(-(2**31), 2**31))
+        m = int(rng.integers(2**30, 2**31))
+        s = int(rng.integers(-31, 4))
+        if s > 0:
+            x >>= s + 1
+        assert mbqm(x, m, s) == ref(x, m, s)
+
+
+def test_selection_and_scratch(mlperf_models) -> None:
+    assert kernel_set_for_core("cortex-m7") == "optimized"
+    assert kernel_set_for_core("cortex-m4") == "optimized"
+    assert kernel_set_for_core("cortex-m0plus") == "reference"
+    assert kernel_set_for_core("cortex-m7", "reference") == "reference"
+    m = compile_tflite(mlperf_models / "kws_dscnn_int8.tflite", kernels="optimized")
+    assert 0 < model_scratch_bytes(m) <= 2048
+    assert model_scratch_bytes(compile_tflite(mlperf_models / "kws_dscnn_int8.tflite")) == 0
+
+
+@pytest.mark.emulated
+def test_optimised_on_qemu_matches_tflm(mlperf_models) -> None:
+    """The DSP build on QEMU mps2-an500 (Cortex-M7): outputs identical to TFLM, fewer instructions."""
+    require_tool("arm-none-eabi-gcc", "gcc-arm-none-eabi")
+    require_tool("qemu-system-arm", "qemu-system-arm")
+    import importlib.util
+    from pathlib import Path
+
+    spec = importlib.util.spec_from_file_location(
+        "bench_instructions", Path(__file__).resolve().parents[1] / "benchmarks" / "instructions.py")
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    from tfcompress.boards import load_board
+
+    board = load_board("mps2-an500")
+    counts = {}
+    for kernels in ("reference", "optimized"):
+        r = bench.measure("kws", kernels, board, opt="-O2", runs=1, layers=False, keep=None)
+        assert r["mismatches"] == 0
+        counts[kernels] = r["instructions"]
+    assert counts["optimized"] < 0.25 * counts["reference"]
