@@ -141,7 +141,7 @@ def build_keras(spec: dict):
     return K.Model(inp, x)
 
 
-def to_int8_tflite(model, seed: int = 0, n: int = 16) -> bytes:
+def to_int8_tflite(model, seed: int = 0, n: int = 16, int8_io: bool = True) -> bytes:
     """Full-integer int8 conversion with a random representative dataset."""
     from tfcompress.tfenv import tf
 
@@ -157,8 +157,9 @@ def to_int8_tflite(model, seed: int = 0, n: int = 16) -> bytes:
     conv.optimizations = [tfm.lite.Optimize.DEFAULT]
     conv.representative_dataset = rep
     conv.target_spec.supported_ops = [tfm.lite.OpsSet.TFLITE_BUILTINS_INT8]
-    conv.inference_input_type = tfm.int8
-    conv.inference_output_type = tfm.int8
+    if int8_io:
+        conv.inference_input_type = tfm.int8
+        conv.inference_output_type = tfm.int8
     return bytes(conv.convert())
 
 
@@ -191,3 +192,20 @@ def test_random_keras_models_bit_exact(spec: dict) -> None:
 @given(model_specs())
 def test_random_keras_models_bit_exact_many(spec: dict) -> None:
     _check(spec)
+
+
+def test_float_io_quantize_dequantize_bit_exact() -> None:
+    """A float-in/float-out model (QUANTIZE ... DEQUANTIZE around the int8 graph)."""
+    from tfcompress.engine.validate import random_inputs
+
+    spec = dict(shape=(6, 5, 3), body=[dict(kind="conv", filters=4, k=(3, 3), stride=1, dilation=1,
+                                            padding="same", act="relu", depth_multiplier=1, pool=2)],
+                head="dense_softmax", units=5, seed=7)
+    tflite = to_int8_tflite(build_keras(spec), int8_io=False)
+    m = compile_tflite(tflite)
+    assert m.input.dtype == "float32" and m.output.dtype == "float32"
+    assert "#define TFC_INPUT_DTYPE 3" in m.sources()[1]
+    ours, ref = HostModel(m), TflmModel(tflite)
+    for x in random_inputs(m, 10, seed=1):
+        a, b = ours.run(x), ref.run(x)
+        assert np.array_equal(a, b.reshape(a.shape))

@@ -86,6 +86,15 @@ void tfc_softmax_s8(const tfc_softmax_params *p, const int8_t *in, int8_t *out);
 /* Element-wise int8 op through a 256-entry table indexed by in + 128 (in place allowed). */
 void tfc_lut_s8(const int8_t *lut, const int8_t *in, int8_t *out, int32_t n);
 
+/* QUANTIZE float32 -> int8 and DEQUANTIZE int8 -> float32 (table indexed by in + 128). */
+typedef struct {
+    int32_t n, zero_point;
+    float scale;
+} tfc_quantize_params;
+
+void tfc_quantize_f32_s8(const tfc_quantize_params *p, const float *in, int8_t *out);
+void tfc_dequantize_s8_f32(const float *lut, const int8_t *in, float *out, int32_t n);
+
 /* PAD (constant) for up to 5-D tensors of 1-byte elements. */
 typedef struct {
     int32_t ndim;

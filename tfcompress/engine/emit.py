@@ -30,7 +30,10 @@ def _c_float(x: float) -> str:
 
 
 def _array_body(data: np.ndarray, per_line: int = 24) -> str:
-    flat = [str(int(v)) for v in data.reshape(-1)]
+    if data.dtype == np.float32:
+        flat = [_c_float(float(v)) for v in data.reshape(-1)]
+    else:
+        flat = [str(int(v)) for v in data.reshape(-1)]
     return "\n".join("    " + ", ".join(flat[i:i + per_line]) + "," for i in range(0, len(flat), per_line))
 
 
@@ -39,6 +42,8 @@ def _value(v: Any) -> str:
         return v.name
     if isinstance(v, (list, tuple)):
         return "{" + ", ".join(str(int(x)) for x in v) + "}"
+    if isinstance(v, float):
+        return _c_float(v)
     return str(int(v))
 
 

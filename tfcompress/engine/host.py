@@ -68,7 +68,7 @@ def build_shared(model: CompiledModel, extra_flags: list[str] | None = None) -> 
         work = Path(tmp)
         model.write(work)
         sources = ["model.c"] + [f"engine/{s}" for s in model.kernel_sources()]
-        _compile([_cc(), *flags, "-shared", "-o", "lib.so", *sources], work)
+        _compile([_cc(), *flags, "-shared", "-o", "lib.so", *sources, "-lm"], work)
         os.replace(work / "lib.so", target)
     return target
 
@@ -80,7 +80,7 @@ def build_executable(model: CompiledModel, out_dir: str | Path, extra_flags: lis
     shutil.copyfile(templates_dir() / "host_main.c", out / "host_main.c")
     sources = ["host_main.c", "model.c"] + [f"engine/{s}" for s in model.kernel_sources()]
     flags = [f for f in CFLAGS if f != "-fPIC"] + list(extra_flags or [])
-    _compile([_cc(), *flags, "-o", "model_test", *sources], out)
+    _compile([_cc(), *flags, "-o", "model_test", *sources, "-lm"], out)
     return out / "model_test"
 
 

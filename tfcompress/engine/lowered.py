@@ -11,7 +11,7 @@ from tfcompress.engine.ir import Op
 
 #: numpy dtype -> C element type of const arrays
 CTYPES = {np.dtype(np.int8): "int8_t", np.dtype(np.int16): "int16_t", np.dtype(np.int32): "int32_t",
-          np.dtype(np.uint8): "uint8_t", np.dtype(np.int64): "int64_t"}
+          np.dtype(np.uint8): "uint8_t", np.dtype(np.int64): "int64_t", np.dtype(np.float32): "float"}
 
 
 @dataclass

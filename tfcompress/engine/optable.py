@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from tfcompress.engine import lower_conv, lower_lut, lower_misc, lower_shape
+from tfcompress.engine import lower_conv, lower_io, lower_lut, lower_misc, lower_shape
 from tfcompress.engine.ir import Graph, Op
 from tfcompress.engine.lowered import LoweredOp
 from tfcompress.errors import TfcError, unknown
@@ -38,7 +38,8 @@ OPS: dict[str, OpSpec] = {
     "LEAKY_RELU": OpSpec(lower_lut.lower_leaky_relu, "int8, 256-entry table"),
     "LOGISTIC": OpSpec(lower_lut.lower_logistic, "int8, 256-entry table"),
     "TANH": OpSpec(lower_lut.lower_tanh, "int8, 256-entry table"),
-    "QUANTIZE": OpSpec(lower_lut.lower_requantize, "int8 -> int8 requantisation, 256-entry table"),
+    "QUANTIZE": OpSpec(lower_io.lower_quantize, "float32 -> int8, or int8 -> int8 via a 256-entry table"),
+    "DEQUANTIZE": OpSpec(lower_io.lower_dequantize, "int8 -> float32, 256-entry table"),
     "PAD": OpSpec(lower_shape.lower_pad, "constant, up to 5-D"),
     "PADV2": OpSpec(lower_shape.lower_pad, "constant, up to 5-D"),
     "CONCATENATION": OpSpec(lower_shape.lower_concatenation, "any axis"),
@@ -63,6 +64,8 @@ KERNEL_SOURCES: dict[str, dict[str, str]] = {
         "tfc_lut_s8": "lut_s8.c",
         "tfc_pad_s8": "pad_s8.c",
         "tfc_concat": "concat.c",
+        "tfc_quantize_f32_s8": "quantize_f32.c",
+        "tfc_dequantize_s8_f32": "quantize_f32.c",
     },
     "optimized": {  # Cortex-M4/M7 DSP (portable C fallback elsewhere); data prepared by kernels_opt.py
         "tfc_conv2d_s8": "optimized/conv2d_s8_opt.c",
@@ -89,8 +92,6 @@ def can_fuse_conv_add(kernels: str) -> bool:
 #: what to suggest instead of an unsupported op
 ALTERNATIVES: dict[str, str] = {
     "MEAN": "use AveragePooling2D over the full spatial size instead of GlobalAveragePooling2D",
-    "QUANTIZE": "convert with int8 input/output (inference_input_type=int8)",
-    "DEQUANTIZE": "convert with int8 input/output (inference_output_type=int8)",
     "SPACE_TO_BATCH_ND": "dilated convolutions: convert so the converter fuses them into CONV_2D",
     "BATCH_TO_SPACE_ND": "dilated convolutions: convert so the converter fuses them into CONV_2D",
     "HARD_SWISH": "use ReLU6",

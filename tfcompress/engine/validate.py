@@ -50,7 +50,20 @@ def random_inputs(model: CompiledModel, n: int, seed: int) -> np.ndarray:
     if np.issubdtype(dtype, np.integer):
         info = np.iinfo(dtype)
         return rng.integers(info.min, info.max + 1, size=(n, *x.shape), dtype=dtype)
-    return rng.uniform(-1, 1, size=(n, *x.shape)).astype(dtype)
+    lo, hi = float_input_range(model)
+    return rng.uniform(lo, hi, size=(n, *x.shape)).astype(dtype)
+
+
+def float_input_range(model: CompiledModel) -> tuple[float, float]:
+    """Real range of a float input: what the QUANTIZE that consumes it can represent (+ margin)."""
+    g = model.graph
+    for op in g.ops:
+        if op.name == "QUANTIZE" and op.inputs[0] == g.inputs[0]:
+            q = g.t(op.outputs[0])
+            lo, hi = (-128 - q.zero_point) * q.scale, (127 - q.zero_point) * q.scale
+            margin = 0.1 * (hi - lo)
+            return lo - margin, hi + margin
+    return -1.0, 1.0
 
 
 def load_inputs(model: CompiledModel, path: str | Path, n: int | None) -> np.ndarray:
