@@ -38,7 +38,7 @@ def model_specs(draw: st.DrawFn, layers: list[str] = LAYERS) -> dict:
             depth_multiplier=draw(st.integers(1, 2)),
             pool=draw(st.integers(2, 3)),
         ))
-    head = draw(st.sampled_from(["dense_softmax", "dense", "none", "gap_dense"]))
+    head = draw(st.sampled_from(["dense_softmax", "dense", "none", "gap_dense", "gmean", "gmean_keep"]))
     return dict(shape=(h, w, c), body=body, head=head, units=draw(st.integers(1, 10)),
                 seed=draw(st.integers(0, 2**16)))
 
@@ -134,6 +134,8 @@ def build_keras(spec: dict):
         x = L.Dense(spec["units"], kernel_initializer=init, bias_initializer=binit)(x)
         if spec["head"] == "dense_softmax":
             x = L.Softmax()(x)
+    elif spec["head"] in ("gmean", "gmean_keep"):
+        x = L.GlobalAveragePooling2D(keepdims=spec["head"] == "gmean_keep")(x)
     elif spec["head"] == "gap_dense":
         x = L.AveragePooling2D((x.shape[1], x.shape[2]))(x)
         x = L.Flatten()(x)

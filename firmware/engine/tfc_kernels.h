@@ -75,6 +75,16 @@ void tfc_conv2d_add_s8(const tfc_conv_params *p, const tfc_binary_params *add, c
 void tfc_add_s8(const tfc_binary_params *p, const int8_t *in1, const int8_t *in2, int8_t *out);
 void tfc_mul_s8(const tfc_binary_params *p, const int8_t *in1, const int8_t *in2, int8_t *out);
 
+/* MEAN: kept dims (k_*) index outputs in order, reduced dims (r_*) are summed; strides in
+ * input elements. requantize = 0: sum / count (same quantisation in and out, as TFLM). */
+typedef struct {
+    int32_t k_ndim, k_shape[TFC_MAX_DIMS], k_stride[TFC_MAX_DIMS];
+    int32_t r_ndim, r_shape[TFC_MAX_DIMS], r_stride[TFC_MAX_DIMS];
+    int32_t count, requantize, in_zp, mult, shift, out_zp;
+} tfc_mean_params;
+
+void tfc_mean_s8(const tfc_mean_params *p, const int8_t *in, int8_t *out);
+
 /* SOFTMAX int8 -> int8 (output scale 1/256, zero point -128). */
 typedef struct {
     int32_t outer, depth;

@@ -43,6 +43,7 @@ OPS: dict[str, OpSpec] = {
     "PAD": OpSpec(lower_shape.lower_pad, "constant, up to 5-D"),
     "PADV2": OpSpec(lower_shape.lower_pad, "constant, up to 5-D"),
     "CONCATENATION": OpSpec(lower_shape.lower_concatenation, "any axis"),
+    "MEAN": OpSpec(lower_misc.lower_mean, "int8, any constant axes"),
     "RESHAPE": OpSpec(lower_misc.lower_reshape, "aliased (no copy)"),
     "SQUEEZE": OpSpec(lower_misc.lower_reshape, "aliased (no copy)"),
     "EXPAND_DIMS": OpSpec(lower_misc.lower_reshape, "aliased (no copy)"),
@@ -64,6 +65,7 @@ KERNEL_SOURCES: dict[str, dict[str, str]] = {
         "tfc_lut_s8": "lut_s8.c",
         "tfc_pad_s8": "pad_s8.c",
         "tfc_concat": "concat.c",
+        "tfc_mean_s8": "mean_s8.c",
         "tfc_quantize_f32_s8": "quantize_f32.c",
         "tfc_dequantize_s8_f32": "quantize_f32.c",
     },
@@ -91,7 +93,6 @@ def can_fuse_conv_add(kernels: str) -> bool:
 
 #: what to suggest instead of an unsupported op
 ALTERNATIVES: dict[str, str] = {
-    "MEAN": "use AveragePooling2D over the full spatial size instead of GlobalAveragePooling2D",
     "SPACE_TO_BATCH_ND": "dilated convolutions: convert so the converter fuses them into CONV_2D",
     "BATCH_TO_SPACE_ND": "dilated convolutions: convert so the converter fuses them into CONV_2D",
     "HARD_SWISH": "use ReLU6",
