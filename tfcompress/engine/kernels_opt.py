@@ -192,7 +192,10 @@ def op_scratch_bytes(lo: LoweredOp) -> int:
     f: dict[str, Any] = lo.fields
     if lo.kernel == "tfc_conv2d_s8" and lo.struct:
         kp = (f["k_h"] * f["k_w"] * f["in_c"] + 3) // 4 * 4
-        return 2 * 2 * kp if kp <= CONV_MAX_K else 0
+        if kp > CONV_MAX_K:
+            return 0
+        bytewise = f["in_c"] % 4 != 0 or f["dil_w"] != 1
+        return 2 * 2 * kp + (kp if bytewise else 0)  # two int16 windows (+ the gathered byte window)
     if lo.kernel == "tfc_depthwise_conv2d_s8" and dw_fast_path(f):
         return f["k_h"] * f["k_w"] * f["in_c"]
     if lo.kernel == "tfc_add_s8":

@@ -23,7 +23,7 @@
 
 /* Window of output pixel (oy, ox) into the scratch at col (pixel slot already applied). */
 static void load_window(const tfc_conv_params *p, const int8_t *in_b, int32_t oy, int32_t ox,
-                        int16_t *col, int32_t kp) {
+                        int16_t *col, int32_t kp, int8_t *tmp) {
     const int32_t ic_n = p->in_c;
     const int32_t y0 = oy * p->stride_h - p->pad_top;
     const int32_t x0 = ox * p->stride_w - p->pad_left;
@@ -66,24 +66,36 @@ static void load_window(const tfc_conv_params *p, const int8_t *in_b, int32_t oy
             }
             k += seg;
         }
-    } else { /* any channel count / dilation: element by element, permuted within groups */
-        int32_t kx, c;
+    } else { /* any channel count / dilation: gather the window bytes, then convert by words */
+        int8_t *t = tmp;
+        int32_t kx, c, i;
         for (ky = 0; ky < p->k_h; ++ky) {
             const int32_t y = y0 + ky * p->dil_h;
             for (kx = 0; kx < p->k_w; ++kx) {
                 const int32_t x = x0 + kx * p->dil_w;
-                const int ok = y >= 0 && y < p->in_h && x >= 0 && x < p->in_w;
-                const int8_t *src = in_b + (y * p->in_w + x) * ic_n;
-                for (c = 0; c < ic_n; ++c, ++k) {
-                    /* position of k: group k/4 (8 int16 per group), slot {0, 2, 1, 3}[k % 4] */
-                    const int32_t slot = ((k & 1) << 1) | ((k >> 1) & 1);
-                    col[(k >> 2) * 8 + slot] = (int16_t)(ok ? src[c] : p->pad_value);
+                if (y >= 0 && y < p->in_h && x >= 0 && x < p->in_w) {
+                    const int8_t *src = in_b + (y * p->in_w + x) * ic_n;
+                    for (c = 0; c < ic_n; ++c) {
+                        *t++ = src[c];
+                    }
+                } else {
+                    for (c = 0; c < ic_n; ++c) {
+                        *t++ = (int8_t)p->pad_value;
+                    }
                 }
             }
         }
-        for (; k < kp; ++k) { /* zero padding up to a multiple of 4 (weights are zero there) */
-            const int32_t slot = ((k & 1) << 1) | ((k >> 1) & 1);
-            col[(k >> 2) * 8 + slot] = 0;
+        for (k = kp - 1; k >= p->k_h * p->k_w * ic_n; --k) { /* zero tail (weights are zero there) */
+            tmp[k] = 0;
+        }
+        {
+            int32_t *dst = (int32_t *)col;
+            for (i = 0; i < kp; i += 4) {
+                const uint32_t w = tfc_ld32(tmp + i);
+                dst[0] = tfc_sxtb16(w);
+                dst[1] = tfc_sxtb16_ror8(w);
+                dst += 4;
+            }
         }
     }
 }
@@ -240,17 +252,19 @@ void tfc_conv2d_s8(const tfc_conv_params *p, const int8_t *in, int8_t *out) {
         return;
     }
     {
-    int32_t colw[kp]; /* two int16 windows: 4 * kp bytes */
+    /* two int16 windows (4 * kp bytes) + a byte window (kp) when the window is gathered bytewise */
+    int32_t colw[kp + (((p->in_c & 3) != 0 || p->dil_w != 1) ? kp >> 2 : 0)];
     int16_t *const col = (int16_t *)colw;
+    int8_t *const tmp = (int8_t *)(colw + kp);
     for (b = 0; b < p->batches; ++b) {
         const int8_t *in_b = in + b * p->in_h * p->in_w * p->in_c;
         int8_t *out_b = out + b * npix * oc_n;
         for (pix = 0; pix < npix; pix += 2) {
             const int two = pix + 1 < npix;
             int8_t *o0 = out_b + pix * oc_n;
-            load_window(p, in_b, pix / p->out_w, pix % p->out_w, col, kp);
+            load_window(p, in_b, pix / p->out_w, pix % p->out_w, col, kp, tmp);
             if (two) {
-                load_window(p, in_b, (pix + 1) / p->out_w, (pix + 1) % p->out_w, col + 4, kp);
+                load_window(p, in_b, (pix + 1) / p->out_w, (pix + 1) % p->out_w, col + 4, kp, tmp);
             } else {
                 int32_t i;
                 for (i = 0; i < kp; i += 4) { /* defined values in the unused slot */
