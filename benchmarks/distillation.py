@@ -1,6 +1,7 @@
 """Distillation benchmark: a width-0.5 student trained alone vs distilled from a teacher.
 
-Trains the teacher once per seed, then the student (``derive_student(mode="width")``)
+Trains the teacher once per seed, then the student (``derive_student(mode="width")``, or
+``--student ARCH`` at the same width)
 twice with the same epochs, seed and initial weights: alone, and with the
 distillation loss. Prints both test metrics per seed and their mean.
 
@@ -37,7 +38,11 @@ def run_seed(args: argparse.Namespace, seed: int, work: Path) -> dict[str, Any]:
                            "teacher_int8_bytes": int8_weight_bytes(teacher.model),
                            "teacher_seconds": round(t_teacher, 1)}
     for label, kw in (("alone", {}), ("distilled", {"teacher": teacher.model, "distill": cfg})):
-        student = derive_student(spec, "width", width_factor=args.width_factor, seed=seed + 1)
+        if args.student:  # another architecture at the student width
+            student = spec.replace(name=args.student, width=args.teacher_width * args.width_factor,
+                                   seed=seed + 1).build()
+        else:
+            student = derive_student(spec, "width", width_factor=args.width_factor, seed=seed + 1)
         t0 = time.perf_counter()
         res = train_model(student, ds, epochs=args.epochs, out_dir=work / f"{label}-{seed}", **common, **kw)
         out[label] = round(res.test_metric, 4)
@@ -53,6 +58,7 @@ def main() -> None:
     ap.add_argument("--param", action="append", default=[], help="dataset parameter KEY=VALUE (repeatable)")
     ap.add_argument("--teacher", default="resnet8")
     ap.add_argument("--teacher-width", type=float, default=1.0)
+    ap.add_argument("--student", help="student architecture (default: the teacher's, via derive_student)")
     ap.add_argument("--width-factor", type=float, default=0.5)
     ap.add_argument("--teacher-epochs", type=int, default=30)
     ap.add_argument("--epochs", type=int, default=15)
@@ -77,6 +83,7 @@ def main() -> None:
     higher = metric == "accuracy"
     summary = {
         "dataset": args.dataset, "metric": metric, "teacher": f"{args.teacher} x{args.teacher_width}",
+        "student": f"{args.student or args.teacher} x{args.teacher_width * args.width_factor}",
         "student_width": args.teacher_width * args.width_factor, "epochs": args.epochs,
         "teacher_epochs": args.teacher_epochs,
         "distill": {"alpha": args.alpha, "beta": args.beta, "temperature": args.temperature,

@@ -1,8 +1,9 @@
 """Default model + training settings per use case, as data (the recipe templates use these).
 
 Each entry was measured with ``benchmarks/train_defaults.py <use-case>`` on 2 CPU
-cores shared with other jobs; ``measured`` records that run (metric on the test split,
-wall seconds of training, int8 weight bytes).
+cores shared with other jobs (``load_average`` at the time); ``measured`` records that run:
+the test metric of the float model (eye-gaze also after int8 post-training quantization
+with 200 calibration images), wall seconds of the ``train_model`` call, int8 weight bytes.
 """
 
 from __future__ import annotations
@@ -22,7 +23,8 @@ DEFAULTS: dict[str, dict[str, Any]] = {
         "patience": 0,
         "schedule": "cosine",
         "regression_loss": "mse",
-        "measured": {},
+        "measured": {"test_pupil_error_px": 0.502, "int8_ptq_pupil_error_px": 0.777, "train_seconds": 57.6,
+                     "int8_weight_bytes": 6596, "load_average": 8},
     },
     "gaze-zones": {
         "dataset": "gaze-zones",
@@ -35,7 +37,7 @@ DEFAULTS: dict[str, dict[str, Any]] = {
         "learning_rate": 3e-3,
         "patience": 0,
         "schedule": "cosine",
-        "measured": {},
+        "measured": {"test_accuracy": 0.970, "train_seconds": 73.3, "int8_weight_bytes": 8396, "load_average": 9},
     },
     "digits": {
         "dataset": "digits",
@@ -48,7 +50,7 @@ DEFAULTS: dict[str, dict[str, Any]] = {
         "learning_rate": 3e-3,
         "patience": 0,
         "schedule": "cosine",
-        "measured": {},
+        "measured": {"test_accuracy": 0.978, "train_seconds": 21.1, "int8_weight_bytes": 15760, "load_average": 5},
     },
 }
 
