@@ -14,7 +14,7 @@ from tfcompress.engine.tflm import TflmModel
 #: no shrinking: each example converts a model (seconds); the failing spec is printed as is
 PHASES = [Phase.explicit, Phase.reuse, Phase.generate]
 LAYERS = ["conv", "dwconv", "maxpool", "avgpool", "add", "mul_branch", "relu", "relu6", "leaky", "sigmoid",
-          "tanh", "pad", "concat"]
+          "tanh", "pad", "concat", "hswish"]
 
 
 @st.composite
@@ -119,6 +119,8 @@ def build_keras(spec: dict):
             x = L.LeakyReLU(0.1 + 0.05 * layer["pool"])(x)
         elif kind == "sigmoid":
             x = L.Activation("sigmoid")(x)
+        elif kind == "hswish":  # the converter fuses x * relu6(x + 3) / 6 into HARD_SWISH
+            x = L.Activation(lambda v: v * T.nn.relu6(v + 3.0) * (1.0 / 6.0))(x)
         elif kind == "tanh":
             x = L.Activation("tanh")(x)
         elif kind == "pad":

@@ -113,3 +113,56 @@ def lower_tanh(g: Graph, op: Op) -> LoweredOp:
         return fp.rdbpot(fp.tanh_q4(fp.mbqm(d, mult, shift)), 31 - 7)
 
     return _lut_op(g, op, fn)
+
+
+def _srdhm16(a: int, b: int) -> int:
+    if a == b == -32768:
+        return 32767
+    ab = a * b
+    nudge = (1 << 14) if ab >= 0 else 1 - (1 << 14)
+    return fp._tdiv(ab + nudge, 1 << 15)
+
+
+def _sdhm16(a: int, b: int) -> int:
+    if a == b == -32768:
+        return 32767
+    return fp._tdiv(a * b, 1 << 15)
+
+
+def _sat_shl16(v: int, amount: int) -> int:
+    return max(-32768, min(32767, v * (1 << amount)))
+
+
+def _downscale16(m: int) -> int:
+    if m >= fp.I32_MAX - (1 << 15):
+        return 32767
+    return (m + (1 << 15)) >> 16
+
+
+def lower_hard_swish(g: Graph, op: Op) -> LoweredOp:
+    """HARD_SWISH int8 with TFLM's int16 fixed-point 'reluish' arithmetic (float32 scales)."""
+    x, y = g.t(op.inputs[0]), g.t(op.outputs[0])
+    f = np.float32
+    hires = f(1.0 / 128.0) * f(x.scale)
+    out_m, out_e = quantize_multiplier(float(hires / f(y.scale)))
+    rel_m, rel_e = quantize_multiplier(float(hires / f(3.0 / 32768.0)))
+    if out_e > 0:
+        raise TfcError(f"HARD_SWISH '{y.name}': output scale too small for the input scale", "re-convert")
+    out16, rel16 = _downscale16(out_m), _downscale16(rel_m)
+
+    def fn(v: int) -> int:
+        hi = (v - x.zero_point) * 128
+        pre = _srdhm16(hi, out16)
+        r = hi
+        if rel_e > 0:
+            r = _sat_shl16(r, rel_e - 1)
+        r = _srdhm16(r, rel16)
+        if rel_e > 0:
+            r = _sat_shl16(r, 1)
+        if rel_e < 0:
+            r = fp.rdbpot(r, -rel_e)
+        r = (r + (1 << 15)) >> 1
+        out = fp.rdbpot(_sdhm16(r, pre), -out_e) + y.zero_point
+        return out
+
+    return _lut_op(g, op, fn)

@@ -38,6 +38,7 @@ OPS: dict[str, OpSpec] = {
     "LEAKY_RELU": OpSpec(lower_lut.lower_leaky_relu, "int8, 256-entry table"),
     "LOGISTIC": OpSpec(lower_lut.lower_logistic, "int8, 256-entry table"),
     "TANH": OpSpec(lower_lut.lower_tanh, "int8, 256-entry table"),
+    "HARD_SWISH": OpSpec(lower_lut.lower_hard_swish, "int8, 256-entry table"),
     "QUANTIZE": OpSpec(lower_io.lower_quantize, "float32 -> int8, or int8 -> int8 via a 256-entry table"),
     "DEQUANTIZE": OpSpec(lower_io.lower_dequantize, "int8 -> float32, 256-entry table"),
     "PAD": OpSpec(lower_shape.lower_pad, "constant, up to 5-D"),
@@ -95,7 +96,6 @@ def can_fuse_conv_add(kernels: str) -> bool:
 ALTERNATIVES: dict[str, str] = {
     "SPACE_TO_BATCH_ND": "dilated convolutions: convert so the converter fuses them into CONV_2D",
     "BATCH_TO_SPACE_ND": "dilated convolutions: convert so the converter fuses them into CONV_2D",
-    "HARD_SWISH": "use ReLU6",
 }
 
 
