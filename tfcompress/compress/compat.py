@@ -43,9 +43,7 @@ def _supported(layer: Any, stage: str) -> bool:
 
 def check_layers(model: Any, stage: str) -> None:
     """Raise TfcError naming the first layer tfmot cannot ``stage`` (prune/cluster/quantize)."""
-    if not isinstance(model, keras().Model) or isinstance(model, keras().Sequential) is False and not hasattr(
-        model, "layers"
-    ):
+    if not isinstance(model, keras().Model):
         raise TfcError("the model is not a tf_keras model", "build and save it with tf_keras (Keras 2)")
     for layer in model.layers:
         if isinstance(layer, keras().Model):

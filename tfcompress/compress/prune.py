@@ -29,7 +29,7 @@ class PruneParams:
     frequency: int | None = None  # default: min(100, half an epoch)
     epochs: int = 6
     batch_size: int = 64
-    learning_rate: float = 1e-3
+    learning_rate: float = 2e-3
     skip_first: bool = False
     skip_last: bool = False
     skip_batchnorm: bool = True

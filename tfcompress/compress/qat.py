@@ -13,7 +13,7 @@ from typing import Any
 from tfcompress.compress import finetune
 from tfcompress.compress.compat import check_layers
 from tfcompress.compress.prune import copy_model
-from tfcompress.compress.result import StageResult
+from tfcompress.compress.result import StageResult, overall_sparsity
 from tfcompress.errors import TfcError, unknown
 from tfcompress.tfenv import tfmot
 
@@ -81,6 +81,9 @@ def qat(model: Any, dataset: Any, params: QatParams | None = None, *, seed: int 
             "baseline": baseline,
             "value": finetune.evaluate(qmodel, dataset),
             "params": int(model.count_params()),
+            "sparsity": overall_sparsity(layers),
+            "max_unique_values": max((r.unique_values for r in layers), default=0),
+            "weights_from": "qat-int8 tflite (per-tensor unique int8 values)",
         },
         layers=layers,
         params=asdict(params),
