@@ -10,7 +10,7 @@ what differs is the constant data the generator emits for them (done here, after
   (``[out/4][in/4][4][4]``), zero-padded; bias padded likewise.
 * CONV_2D / DEPTHWISE_CONV_2D / FULLY_CONNECTED: a per-channel requantisation table ``rq``
   (see ``tfc_dsp.h``): header ``[flags, 0, 0, 0]`` then ``[multiplier, right shift,
-  1 << (right shift - 1), 0]`` per channel. ``TFC_RQ_FAST`` is set only when it is proven on
+  1 << (right shift - 1), folded bias]`` per channel. ``TFC_RQ_FAST`` is set only when it is proven on
   the host that SMMULR reproduces TFLM's rounding for every possible accumulator (bound from
   the weights and bias); otherwise the kernels use the reference arithmetic.
 
@@ -60,7 +60,7 @@ def mbqm(x: int, m: int, shift: int) -> int:
 
 def _rq_table(mult: np.ndarray, shift: np.ndarray, bound: np.ndarray, bias: np.ndarray, zero: np.ndarray,
               channels: int) -> np.ndarray:
-    """Header + per-channel [m, rs, rnd, 0] for ``channels`` (padded entries are zero).
+    """Header + per-channel [m, rs, rnd, bias] for ``channels`` (padded entries are zero).
 
     The fast requantisation is ``(r + (r >> 31) + rnd) >> rs`` with ``r = SMMULR(acc << 1, m)``;
     it equals TFLM's arithmetic when ``|2 * acc| < 2^31`` and ``rs >= 1``. A channel whose weights
@@ -76,11 +76,11 @@ def _rq_table(mult: np.ndarray, shift: np.ndarray, bound: np.ndarray, bias: np.n
         if zero[c]:
             v = mbqm(int(bias[c]), int(mult[c]), int(shift[c]))
             fast = fast and abs(2 * v) < 2**31
-            table[c] = (0, 1, 2 * v if abs(2 * v) < 2**31 else 0, 0)
+            table[c] = (0, 1, 2 * v if abs(2 * v) < 2**31 else 0, bias[c])
             continue
         rs = -int(shift[c])
         fast = fast and rs >= 1 and 2 * int(bound[c]) < 2**31
-        table[c] = (mult[c], max(rs, 0), (1 << (rs - 1)) if rs >= 1 else 0, 0)
+        table[c] = (mult[c], max(rs, 0), (1 << (rs - 1)) if rs >= 1 else 0, bias[c])
     header = np.array([RQ_FAST if fast else 0, 0, 0, 0], np.int64)
     return np.concatenate([header, table.reshape(-1)]).astype(np.int32)
 

@@ -163,6 +163,35 @@ static inline void dot_2x2(const int16_t *col, const int8_t *w, int32_t kp, int3
     a[3] = a11;
 }
 
+/* TFC_RQ_FAST layers: `pairs` channel pairs of one pixel pair; o1_off = 0 when only the first
+ * pixel is real (else the second pixel's outputs are at o0 + o1_off). Bias comes from q[3]. */
+static void __attribute__((noinline)) pairs_fast(const int16_t *col, int32_t kp, const int8_t *w, const int32_t *q,
+                                                 int32_t pairs, int8_t *o0, int32_t o1_off, const tfc_out_stage *osp) {
+    const int32_t zp = osp->zp;
+    const uint32_t lo4 = osp->lo4, hi4 = osp->hi4;
+    for (; pairs > 0; --pairs) {
+        int32_t a[4];
+        uint32_t v;
+        a[0] = a[1] = q[3];
+        a[2] = a[3] = q[7];
+        dot_2x2(col, w, kp, a);
+        w += 2 * kp;
+        /* bytes {px0.oc, px0.oc+1, px1.oc, px1.oc+1}, clamped together, two halfword stores */
+        v = tfc_clamp4(tfc_pack4(tfc_rq_fast8(a[0], q[0], q[1], q[2], zp), tfc_rq_fast8(a[2], q[4], q[5], q[6], zp),
+                                 tfc_rq_fast8(a[1], q[0], q[1], q[2], zp), tfc_rq_fast8(a[3], q[4], q[5], q[6], zp)),
+                       lo4, hi4);
+        {
+            const uint16_t h0 = (uint16_t)v, h1 = (uint16_t)(v >> 16);
+            __builtin_memcpy(o0, &h0, 2);
+            if (o1_off) {
+                __builtin_memcpy(o0 + o1_off, &h1, 2);
+            }
+        }
+        o0 += 2;
+        q += 8;
+    }
+}
+
 /* All output channels of one pixel pair (o1 == NULL: only the first pixel is real). */
 static void __attribute__((noinline)) pair_all_channels(const tfc_conv_params *p, const int16_t *col, int32_t kp,
                                                         int8_t *o0, int8_t *o1) {
@@ -173,7 +202,19 @@ static void __attribute__((noinline)) pair_all_channels(const tfc_conv_params *p
     const int32_t *q = p->rq + TFC_RQ_HEADER;
     const int32_t *bias = p->bias;
     int32_t oc;
-    for (oc = 0; oc < oc_n; oc += 2) {
+    if (fast) {
+        const int32_t pairs = oc_n >> 1;
+        pairs_fast(col, kp, w, q, pairs, o0, o1 ? (int32_t)(o1 - o0) : 0, &os);
+        if ((oc_n & 1) == 0) {
+            return;
+        }
+        oc = 2 * pairs; /* the last channel of an odd count (paired with zero weights) */
+        w += oc * kp;
+        q += 4 * oc;
+    } else {
+        oc = 0;
+    }
+    for (; oc < oc_n; oc += 2) {
         int32_t a[4];
         a[0] = a[1] = bias[oc];
         a[2] = a[3] = bias[oc + 1];
