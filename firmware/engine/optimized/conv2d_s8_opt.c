@@ -115,8 +115,28 @@ static inline void dot_2x2(const int16_t *col, const int8_t *w, int32_t kp, int3
     int32_t a00 = a[0], a10 = a[1], a01 = a[2], a11 = a[3];
 #if TFC_DSP
     int32_t wa, wb, x0, x1, x2, x3, t;
+    /* two groups of four positions per iteration; an odd group count enters at the second half */
     __asm volatile(
+        "sub %[t], %[end], %[x]\n\t"
+        "tst %[t], #16\n\t" /* 16 bytes of window per group */
+        "bne 2f\n\t"
         "1:\n\t"
+        "ldrd %[wa], %[wb], [%[wp]], #8\n\t"
+        "ldrd %[x0], %[x1], [%[x]], #8\n\t"
+        "ldrd %[x2], %[x3], [%[x]], #8\n\t"
+        "sxtb16 %[t], %[wa]\n\t"
+        "sxtb16 %[wa], %[wa], ror #8\n\t"
+        "smlad %[a00], %[x0], %[t], %[a00]\n\t"
+        "smlad %[a10], %[x2], %[t], %[a10]\n\t"
+        "smlad %[a00], %[x1], %[wa], %[a00]\n\t"
+        "smlad %[a10], %[x3], %[wa], %[a10]\n\t"
+        "sxtb16 %[t], %[wb]\n\t"
+        "sxtb16 %[wb], %[wb], ror #8\n\t"
+        "smlad %[a01], %[x0], %[t], %[a01]\n\t"
+        "smlad %[a11], %[x2], %[t], %[a11]\n\t"
+        "smlad %[a01], %[x1], %[wb], %[a01]\n\t"
+        "smlad %[a11], %[x3], %[wb], %[a11]\n\t"
+        "2:\n\t"
         "ldrd %[wa], %[wb], [%[wp]], #8\n\t"
         "ldrd %[x0], %[x1], [%[x]], #8\n\t"
         "ldrd %[x2], %[x3], [%[x]], #8\n\t"
