@@ -213,3 +213,56 @@ def test_float_io_quantize_dequantize_bit_exact() -> None:
     for x in random_inputs(m, 10, seed=1):
         a, b = ours.run(x), ref.run(x)
         assert np.array_equal(a, b.reshape(a.shape))
+
+
+def to_int16x8_tflite(model, seed: int = 0, n: int = 16) -> bytes:
+    """int16 activations x int8 weights conversion (int16 input/output)."""
+    from tfcompress.tfenv import tf
+
+    tfm = tf()
+    rng = np.random.default_rng(seed)
+    shape = tuple(model.input.shape[1:])
+
+    def rep():
+        for _ in range(n):
+            yield [rng.uniform(0, 1, size=(1, *shape)).astype(np.float32)]
+
+    conv = tfm.lite.TFLiteConverter.from_keras_model(model)
+    conv.optimizations = [tfm.lite.Optimize.DEFAULT]
+    conv.representative_dataset = rep
+    conv.target_spec.supported_ops = [tfm.lite.OpsSet.EXPERIMENTAL_TFLITE_BUILTINS_ACTIVATIONS_INT16_WEIGHTS_INT8]
+    conv.inference_input_type = tfm.int16
+    conv.inference_output_type = tfm.int16
+    return bytes(conv.convert())
+
+
+def assert_bit_exact_16(tflite: bytes, samples: int = 8, seed: int = 0) -> None:
+    """Engine == TFLM on random int16 inputs."""
+    m = compile_tflite(tflite)
+    assert m.input.dtype == "int16"
+    ours, ref = HostModel(m), TflmModel(tflite)
+    rng = np.random.default_rng(seed)
+    for _ in range(samples):
+        x = rng.integers(-32768, 32768, size=m.input.shape, dtype=np.int16)
+        a, b = ours.run(x), ref.run(x)
+        assert np.array_equal(a, b.reshape(a.shape)), f"{int((a != b.reshape(a.shape)).sum())} elements differ"
+
+
+@settings(max_examples=4, derandomize=True, deadline=None, database=None,
+          suppress_health_check=list(HealthCheck), phases=PHASES)
+@given(model_specs(layers=["conv", "add"]))
+def test_random_int16x8_models_bit_exact(spec: dict) -> None:
+    spec = dict(spec, head="dense" if spec["head"] != "none" else "none")
+    _check16(spec)
+
+
+def _check16(spec: dict) -> None:
+    assert_bit_exact_16(to_int16x8_tflite(build_keras(spec), seed=spec["seed"]), seed=spec["seed"])
+
+
+@pytest.mark.slow
+@settings(max_examples=40, derandomize=True, deadline=None, database=None,
+          suppress_health_check=list(HealthCheck), phases=PHASES)
+@given(model_specs(layers=["conv", "add"]))
+def test_random_int16x8_models_bit_exact_many(spec: dict) -> None:
+    _check16(dict(spec, head="dense" if spec["head"] != "none" else "none"))

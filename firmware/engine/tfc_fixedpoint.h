@@ -47,6 +47,15 @@ static inline int32_t tfc_mbqm(int32_t x, int32_t multiplier, int32_t shift) {
     return tfc_rdbpot(tfc_srdhm((int32_t)((uint32_t)x << left), multiplier), right);
 }
 
+/* 64-bit accumulator variant (int16x8 kernels): the multiplier reduced to 16 bits, one
+ * rounding shift. */
+static inline int32_t tfc_mbqm64(int64_t x, int32_t multiplier, int32_t shift) {
+    const int64_t reduced = multiplier < 0x7FFF0000 ? ((multiplier + (1 << 15)) >> 16) : 0x7FFF;
+    const int total_shift = 15 - shift;
+    const int64_t round = (int64_t)1 << (total_shift - 1);
+    return (int32_t)((x * reduced + round) >> total_shift);
+}
+
 /* Saturating x * 2^exponent for exponent > 0. */
 static inline int32_t tfc_sat_shl(int32_t x, int exponent) {
     const int32_t threshold = (int32_t)(((int64_t)1 << (31 - exponent)) - 1);

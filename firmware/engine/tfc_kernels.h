@@ -24,6 +24,14 @@ typedef struct {
 } tfc_conv_params;
 
 void tfc_conv2d_s8(const tfc_conv_params *p, const int8_t *in, int8_t *out);
+
+/* int16 activations x int8 weights with int64 bias (bias pointer cast from bias64). */
+typedef struct {
+    tfc_conv_params c;      /* bias unused; pad_value/out_zp are 0 */
+    const int64_t *bias64;  /* may be NULL */
+} tfc_conv16_params;
+
+void tfc_conv2d_s16(const tfc_conv16_params *p, const int16_t *in, int16_t *out);
 void tfc_depthwise_conv2d_s8(const tfc_conv_params *p, const int8_t *in, int8_t *out);
 
 /* FULLY_CONNECTED: out[b][o] = requant(sum_i w[o][i] * in[b][i] + bias[o]). */
@@ -39,6 +47,13 @@ typedef struct {
 } tfc_fc_params;
 
 void tfc_fully_connected_s8(const tfc_fc_params *p, const int8_t *in, int8_t *out);
+
+typedef struct {
+    tfc_fc_params f;        /* bias unused */
+    const int64_t *bias64;  /* may be NULL */
+} tfc_fc16_params;
+
+void tfc_fully_connected_s16(const tfc_fc16_params *p, const int16_t *in, int16_t *out);
 
 /* AVERAGE_POOL_2D / MAX_POOL_2D (same quantisation in and out). */
 typedef struct {
@@ -73,6 +88,7 @@ void tfc_conv2d_add_s8(const tfc_conv_params *p, const tfc_binary_params *add, c
                        const int8_t *residual, int8_t *out);
 
 void tfc_add_s8(const tfc_binary_params *p, const int8_t *in1, const int8_t *in2, int8_t *out);
+void tfc_add_s16(const tfc_binary_params *p, const int16_t *in1, const int16_t *in2, int16_t *out);
 void tfc_mul_s8(const tfc_binary_params *p, const int8_t *in1, const int8_t *in2, int8_t *out);
 
 /* MEAN: kept dims (k_*) index outputs in order, reduced dims (r_*) are summed; strides in

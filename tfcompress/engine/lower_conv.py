@@ -23,13 +23,42 @@ def _const(g: Graph, op: Op, pos: int, what: str) -> Tensor | None:
 
 def _check_int8(g: Graph, op: Op, weights: Tensor) -> None:
     x, y = g.t(op.inputs[0]), g.t(op.outputs[0])
-    for t in (x, y, weights):
+    int16x8 = x.dtype == "int16" and y.dtype == "int16" and op.name in INT16X8_OPS
+    for t in ((weights,) if int16x8 else (x, y, weights)):
         if t.dtype != "int8":
             raise TfcError(f"{op.name} '{y.name}': tensor '{t.name}' is {t.dtype}, the reference kernel "
                            "needs int8", "convert with --mode int8 (full integer quantisation)")
     if any(z != 0 for z in weights.zero_points):
         raise TfcError(f"{op.name} '{y.name}': weights '{weights.name}' have a non-zero zero point",
                        "use symmetric int8 weights (the TFLite converter's default)")
+
+
+#: ops with an int16-activation x int8-weight kernel
+INT16X8_OPS = ("CONV_2D", "FULLY_CONNECTED")
+
+
+def _to16(lo: LoweredOp, g: Graph, bias: Tensor | None, prefix: str, kernel: str, struct: str) -> LoweredOp:
+    """Turn an int8 lowering into its int16x8 variant: int64 bias, no folded offsets."""
+    x, y = g.t(lo.inputs[0]), g.t(lo.outputs[0])
+    if x.zero_point or y.zero_point:
+        raise TfcError(f"{lo.op.name} '{y.name}': int16 activations need zero point 0", "re-convert 16x8")
+    if bias is not None and bias.dtype != "int64":
+        raise TfcError(f"{lo.op.name} '{y.name}': int16x8 needs an int64 bias (got {bias.dtype})",
+                       "convert with the default 16x8 settings")
+    amin, amax = activation_range(int(lo.op.options.get("fused_activation_function", 0)), y.scale, 0,
+                                  -32768, 32767)
+    lo.arrays = [a for a in lo.arrays if not a.name.endswith("_bias")]
+    fields = {f"{prefix}.{k}": v for k, v in lo.fields.items() if k != "bias"}
+    fields.update({f"{prefix}.act_min": amin, f"{prefix}.act_max": amax})
+    if bias is not None:
+        b64 = ConstArray(f"op{lo.op.index}_bias64", bias.data.astype(np.int64).reshape(-1))
+        lo.arrays.append(b64)
+        fields["bias64"] = b64
+    else:
+        fields["bias64"] = 0
+    lo.fields, lo.kernel, lo.struct = fields, kernel, struct
+    lo.in_ctypes, lo.out_ctype = ("int16_t",), "int16_t"
+    return lo
 
 
 def _multipliers(x: Tensor, w: Tensor, y: Tensor, channels: int) -> tuple[np.ndarray, np.ndarray]:
@@ -85,6 +114,13 @@ def _conv_common(g: Graph, op: Op, depthwise: bool) -> LoweredOp:
     if n == 1:
         delta = window_overlap((ih, iw), ic, (oh, ow), oc, (kh, kw), (sh, sw), (dh, dw), (pt, pl))
         overlap[x.index] = min(delta, x.nbytes)
+    if x.dtype == "int16":
+        overlap = {}
+        if n == 1:
+            d = window_overlap((ih, iw), ic, (oh, ow), oc, (kh, kw), (sh, sw), (dh, dw), (pt, pl), 2)
+            overlap[x.index] = min(d, x.nbytes)
+        lo = LoweredOp(op, "tfc_conv2d_s8", "tfc_conv_params", fields, [x.index], [y.index], arrays, overlap)
+        return _to16(lo, g, bias, "c", "tfc_conv2d_s16", "tfc_conv16_params")
     kernel = "tfc_depthwise_conv2d_s8" if depthwise else "tfc_conv2d_s8"
     return LoweredOp(op, kernel, "tfc_conv_params", fields, [x.index], [y.index], arrays, overlap)
 
@@ -122,4 +158,7 @@ def lower_fully_connected(g: Graph, op: Op) -> LoweredOp:
     fields = dict(batches=x.elements // in_depth, in_depth=in_depth, out_depth=out_depth,
                   per_channel=per_channel, out_zp=y.zero_point, act_min=amin, act_max=amax,
                   weights=arrays[0], bias=arrays[1], mult=arrays[2], shift=arrays[3])
-    return LoweredOp(op, "tfc_fully_connected_s8", "tfc_fc_params", fields, [x.index], [y.index], arrays)
+    lo = LoweredOp(op, "tfc_fully_connected_s8", "tfc_fc_params", fields, [x.index], [y.index], arrays)
+    if x.dtype == "int16":
+        return _to16(lo, g, bias, "f", "tfc_fully_connected_s16", "tfc_fc16_params")
+    return lo

@@ -82,9 +82,10 @@ def _broadcast(g: Graph, op: Op, a: Tensor, b: Tensor, y: Tensor) -> dict:
     return dict(ndim=len(out), shape=out + [1] * pad, stride1=s1 + [0] * pad, stride2=s2 + [0] * pad)
 
 
-def _binary_inputs(g: Graph, op: Op) -> tuple[Tensor, Tensor, Tensor]:
+def _binary_inputs(g: Graph, op: Op, int16_ok: bool = False) -> tuple[Tensor, Tensor, Tensor]:
     a, b, y = g.t(op.inputs[0]), g.t(op.inputs[1]), g.t(op.outputs[0])
-    require_int8(g, op, [a, b, y])
+    if not (int16_ok and a.dtype == b.dtype == y.dtype == "int16"):
+        require_int8(g, op, [a, b, y])
     for t in (a, b):
         if t.is_const:
             raise TfcError(f"{op.name} '{y.name}': constant operand '{t.name}' is not supported yet",
@@ -98,17 +99,22 @@ def _elementwise_overlap(a: Tensor, b: Tensor, y: Tensor) -> dict[int, int]:
 
 def lower_add(g: Graph, op: Op) -> LoweredOp:
     """ADD: both inputs rescaled to a shared 2*max(scale) with a 20-bit left shift, then summed."""
-    a, b, y = _binary_inputs(g, op)
-    left_shift = 20
+    a, b, y = _binary_inputs(g, op, int16_ok=True)
+    is16 = y.dtype == "int16"
+    left_shift = 15 if is16 else 20
     twice_max = 2.0 * max(a.scale, b.scale)
     m1, s1 = quantize_multiplier(a.scale / twice_max)
     m2, s2 = quantize_multiplier(b.scale / twice_max)
     mo, so = quantize_multiplier(twice_max / ((1 << left_shift) * y.scale))
-    amin, amax = activation_range(int(op.options.get("fused_activation_function", 0)), y.scale, y.zero_point)
+    amin, amax = activation_range(int(op.options.get("fused_activation_function", 0)), y.scale, y.zero_point,
+                                  *((-32768, 32767) if is16 else (-128, 127)))
     fields = _broadcast(g, op, a, b, y) | dict(
         in1_offset=-a.zero_point, in2_offset=-b.zero_point, left_shift=left_shift, in1_mult=m1,
         in1_shift=s1, in2_mult=m2, in2_shift=s2, out_mult=mo, out_shift=so, out_zp=y.zero_point,
         act_min=amin, act_max=amax)
+    if is16:
+        return LoweredOp(op, "tfc_add_s16", "tfc_binary_params", fields, [a.index, b.index], [y.index],
+                         overlap=_elementwise_overlap(a, b, y), in_ctypes=("int16_t",), out_ctype="int16_t")
     return LoweredOp(op, "tfc_add_s8", "tfc_binary_params", fields, [a.index, b.index], [y.index],
                      overlap=_elementwise_overlap(a, b, y))
 
