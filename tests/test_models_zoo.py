@@ -174,3 +174,14 @@ def test_defaults_name_real_models_and_datasets() -> None:
     assert get_defaults("digits") is not DEFAULTS["digits"]
     with pytest.raises(TfcError, match="unknown use case"):
         get_defaults("faces")
+
+
+@pytest.mark.parametrize("suffix", [".keras", ".h5"])
+def test_heatmap_model_round_trips_through_modelio(tmp_path, suffix: str) -> None:
+    from tfcompress.modelio import load_model, save_model
+
+    model = build_model("heatmap-cnn", (32, 32, 1), 2, "regression", width=0.5)
+    x = np.random.default_rng(1).random((2, 32, 32, 1), np.float32)
+    loaded = load_model(save_model(model, tmp_path / f"m{suffix}"))
+    assert not loaded.get_layer("regression").trainable
+    np.testing.assert_allclose(loaded(x).numpy(), model(x).numpy(), rtol=1e-6)

@@ -124,5 +124,5 @@ def softargmax_head(x: Any, num_outputs: int) -> Any:
     for p in range(points):
         kernel[p * h * w : (p + 1) * h * w, 2 * p : 2 * p + 2] = grid
     dense = L.Dense(num_outputs, use_bias=False, trainable=False, name="regression",
-                    kernel_initializer=k.initializers.Constant(kernel))
+                    kernel_initializer=k.initializers.Constant(kernel.tolist()))
     return dense(y)
