@@ -39,6 +39,67 @@ void tfc_fully_connected_s8(const tfc_fc_params *p, const int8_t *in, int8_t *ou
             const int8_t *x = xb;
             const int32_t *wg = w;
             int32_t g;
+#if TFC_DSP
+            if (groups > 0) { /* two groups per iteration; an odd count enters at the second half */
+                const int8_t *const x_end = x + 4 * groups;
+                uint32_t xv, xl, w0, w1, t;
+                __asm volatile(
+                    "sub %[t], %[end], %[x]\n\t"
+                    "tst %[t], #4\n\t"
+                    "bne 2f\n\t"
+                    "1:\n\t"
+                    "ldr %[xv], [%[x]], #4\n\t"
+                    "sxtb16 %[xl], %[xv]\n\t"
+                    "sxtb16 %[xv], %[xv], ror #8\n\t"
+                    "ldrd %[w0], %[w1], [%[wp]], #8\n\t"
+                    "sxtb16 %[t], %[w0]\n\t"
+                    "sxtb16 %[w0], %[w0], ror #8\n\t"
+                    "smlad %[a0], %[xl], %[t], %[a0]\n\t"
+                    "smlad %[a0], %[xv], %[w0], %[a0]\n\t"
+                    "sxtb16 %[t], %[w1]\n\t"
+                    "sxtb16 %[w1], %[w1], ror #8\n\t"
+                    "smlad %[a1], %[xl], %[t], %[a1]\n\t"
+                    "smlad %[a1], %[xv], %[w1], %[a1]\n\t"
+                    "ldrd %[w0], %[w1], [%[wp]], #8\n\t"
+                    "sxtb16 %[t], %[w0]\n\t"
+                    "sxtb16 %[w0], %[w0], ror #8\n\t"
+                    "smlad %[a2], %[xl], %[t], %[a2]\n\t"
+                    "smlad %[a2], %[xv], %[w0], %[a2]\n\t"
+                    "sxtb16 %[t], %[w1]\n\t"
+                    "sxtb16 %[w1], %[w1], ror #8\n\t"
+                    "smlad %[a3], %[xl], %[t], %[a3]\n\t"
+                    "smlad %[a3], %[xv], %[w1], %[a3]\n\t"
+                    "2:\n\t"
+                    "ldr %[xv], [%[x]], #4\n\t"
+                    "sxtb16 %[xl], %[xv]\n\t"
+                    "sxtb16 %[xv], %[xv], ror #8\n\t"
+                    "ldrd %[w0], %[w1], [%[wp]], #8\n\t"
+                    "sxtb16 %[t], %[w0]\n\t"
+                    "sxtb16 %[w0], %[w0], ror #8\n\t"
+                    "smlad %[a0], %[xl], %[t], %[a0]\n\t"
+                    "smlad %[a0], %[xv], %[w0], %[a0]\n\t"
+                    "sxtb16 %[t], %[w1]\n\t"
+                    "sxtb16 %[w1], %[w1], ror #8\n\t"
+                    "smlad %[a1], %[xl], %[t], %[a1]\n\t"
+                    "smlad %[a1], %[xv], %[w1], %[a1]\n\t"
+                    "ldrd %[w0], %[w1], [%[wp]], #8\n\t"
+                    "sxtb16 %[t], %[w0]\n\t"
+                    "sxtb16 %[w0], %[w0], ror #8\n\t"
+                    "smlad %[a2], %[xl], %[t], %[a2]\n\t"
+                    "smlad %[a2], %[xv], %[w0], %[a2]\n\t"
+                    "sxtb16 %[t], %[w1]\n\t"
+                    "sxtb16 %[w1], %[w1], ror #8\n\t"
+                    "smlad %[a3], %[xl], %[t], %[a3]\n\t"
+                    "smlad %[a3], %[xv], %[w1], %[a3]\n\t"
+                    "cmp %[x], %[end]\n\t"
+                    "bne 1b\n\t"
+                    : [a0] "+r"(a0), [a1] "+r"(a1), [a2] "+r"(a2), [a3] "+r"(a3), [x] "+r"(x), [wp] "+r"(wg),
+                      [xv] "=&r"(xv), [xl] "=&r"(xl), [w0] "=&r"(w0), [w1] "=&r"(w1), [t] "=&r"(t)
+                    : [end] "r"(x_end)
+                    : "cc", "memory");
+            }
+            (void)g;
+#else
             for (g = 0; g < groups; ++g) {
                 const uint32_t xv = tfc_ld32(x);
                 const int32_t xl = tfc_sxtb16(xv), xh = tfc_sxtb16_ror8(xv);
@@ -55,6 +116,7 @@ void tfc_fully_connected_s8(const tfc_fc_params *p, const int8_t *in, int8_t *ou
                 x += 4;
                 wg += 4;
             }
+#endif
             if (tail) {
                 const int8_t *wt = (const int8_t *)wg;
                 int32_t i;
@@ -65,6 +127,17 @@ void tfc_fully_connected_s8(const tfc_fc_params *p, const int8_t *in, int8_t *ou
                     a2 += xi * wt[8 + i];
                     a3 += xi * wt[12 + i];
                 }
+            }
+            if (fast && o + 4 <= n_out) {
+                const int32_t zp = os.zp;
+                const uint32_t v = tfc_pack4(tfc_rq_fast8(a0, q[0], q[1], q[2], zp), tfc_rq_fast8(a1, q[4], q[5], q[6], zp),
+                                             tfc_rq_fast8(a2, q[8], q[9], q[10], zp),
+                                             tfc_rq_fast8(a3, q[12], q[13], q[14], zp));
+                const uint32_t c = tfc_clamp4(v, os.lo4, os.hi4);
+                __builtin_memcpy(out + o, &c, 4);
+                w += stride;
+                q += 16;
+                continue;
             }
             out[o] = requant(a0, p, q, o, fast, &os);
             if (o + 1 < n_out) {
