@@ -69,8 +69,21 @@ static void load_window(const tfc_conv_params *p, const int8_t *in_b, int32_t oy
     } else { /* any channel count / dilation: gather the window bytes, then convert by words */
         int8_t *t = tmp;
         int32_t kx, c, i;
+        const int x_in = p->dil_w == 1 && x0 >= 0 && x0 + p->k_w <= p->in_w;
         for (ky = 0; ky < p->k_h; ++ky) {
             const int32_t y = y0 + ky * p->dil_h;
+            if (x_in && y >= 0 && y < p->in_h) { /* the whole row segment is contiguous input */
+                const int8_t *src = in_b + (y * p->in_w + x0) * ic_n;
+                for (i = 0; i + 4 <= seg; i += 4) {
+                    const uint32_t v = tfc_ld32(src + i);
+                    __builtin_memcpy(t + i, &v, 4);
+                }
+                for (; i < seg; ++i) {
+                    t[i] = src[i];
+                }
+                t += seg;
+                continue;
+            }
             for (kx = 0; kx < p->k_w; ++kx) {
                 const int32_t x = x0 + kx * p->dil_w;
                 if (y >= 0 && y < p->in_h && x >= 0 && x < p->in_w) {

@@ -112,7 +112,7 @@ static void __attribute__((noinline)) dw_pixel(const dw_layer *L, const int8_t *
             "sxtb16 %[t2], %[wv], ror #8\n\t"
             "smlabb %[a1], %[t1], %[t2], %[a1]\n\t"
             "smlatt %[a3], %[t1], %[t2], %[a3]\n\t"
-            "ldr %[x], [%[r], %[tx2]]\n\t"
+            "ldr %[x], [%[r], %[tx], lsl #1]\n\t"
             "ldr %[wv], [%[w]], #4\n\t"
             "sxtb16 %[t1], %[x]\n\t"
             "sxtb16 %[t2], %[wv]\n\t"
@@ -143,7 +143,7 @@ static void __attribute__((noinline)) dw_pixel(const dw_layer *L, const int8_t *
             "sxtb16 %[t2], %[wv], ror #8\n\t"
             "smlabb %[a1], %[t1], %[t2], %[a1]\n\t"
             "smlatt %[a3], %[t1], %[t2], %[a3]\n\t"
-            "ldr %[x], [%[r], %[tx2]]\n\t"
+            "ldr %[x], [%[r], %[tx], lsl #1]\n\t"
             "ldr %[wv], [%[w]], #4\n\t"
             "sxtb16 %[t1], %[x]\n\t"
             "sxtb16 %[t2], %[wv]\n\t"
@@ -174,7 +174,7 @@ static void __attribute__((noinline)) dw_pixel(const dw_layer *L, const int8_t *
             "sxtb16 %[t2], %[wv], ror #8\n\t"
             "smlabb %[a1], %[t1], %[t2], %[a1]\n\t"
             "smlatt %[a3], %[t1], %[t2], %[a3]\n\t"
-            "ldr %[x], [%[r], %[tx2]]\n\t"
+            "ldr %[x], [%[r], %[tx], lsl #1]\n\t"
             "ldr %[wv], [%[w]], #4\n\t"
             "sxtb16 %[t1], %[x]\n\t"
             "sxtb16 %[t2], %[wv]\n\t"
@@ -186,7 +186,7 @@ static void __attribute__((noinline)) dw_pixel(const dw_layer *L, const int8_t *
             "smlatt %[a3], %[t1], %[t2], %[a3]\n\t"
             : [a0] "+r"(a0), [a1] "+r"(a1), [a2] "+r"(a2), [a3] "+r"(a3), [r] "+r"(r), [w] "+r"(w),
               [x] "=&r"(x), [wv] "=&r"(wv), [t1] "=&r"(t1), [t2] "=&r"(t2)
-            : [tx] "r"(tx), [tx2] "r"(2 * tx), [ty] "r"(ty)
+            : [tx] "r"(tx), [ty] "r"(ty)
             : "memory");
         } else
 #endif
