@@ -1,9 +1,10 @@
 """Distillation benchmark: a width-0.5 student trained alone vs distilled from a teacher.
 
-Trains the teacher once per seed, then the student (``derive_student(mode="width")``, or
-``--student ARCH`` at the same width)
-twice with the same epochs, seed and initial weights: alone, and with the
-distillation loss. Prints both test metrics per seed and their mean.
+Trains the teacher (default ResNet-8) once per seed, then the student (default
+``tiny-cnn`` at half the teacher's width; ``--student same`` derives it from the
+teacher with ``derive_student(mode="width")``) twice with the same epochs, seed and
+initial weights: alone, and with the distillation loss. Prints both test metrics per
+seed and their means.
 
     .venv/bin/python benchmarks/distillation.py [--dataset digits] [--teacher resnet8] [--seeds 3] [--json]
 """
@@ -38,7 +39,7 @@ def run_seed(args: argparse.Namespace, seed: int, work: Path) -> dict[str, Any]:
                            "teacher_int8_bytes": int8_weight_bytes(teacher.model),
                            "teacher_seconds": round(t_teacher, 1)}
     for label, kw in (("alone", {}), ("distilled", {"teacher": teacher.model, "distill": cfg})):
-        if args.student:  # another architecture at the student width
+        if args.student != "same":  # another architecture at the student width
             student = spec.replace(name=args.student, width=args.teacher_width * args.width_factor,
                                    seed=seed + 1).build()
         else:
@@ -58,7 +59,8 @@ def main() -> None:
     ap.add_argument("--param", action="append", default=[], help="dataset parameter KEY=VALUE (repeatable)")
     ap.add_argument("--teacher", default="resnet8")
     ap.add_argument("--teacher-width", type=float, default=1.0)
-    ap.add_argument("--student", help="student architecture (default: the teacher's, via derive_student)")
+    ap.add_argument("--student", default="tiny-cnn",
+                    help="student architecture at the student width (\"same\": the teacher's, via derive_student)")
     ap.add_argument("--width-factor", type=float, default=0.5)
     ap.add_argument("--teacher-epochs", type=int, default=30)
     ap.add_argument("--epochs", type=int, default=15)
@@ -83,7 +85,7 @@ def main() -> None:
     higher = metric == "accuracy"
     summary = {
         "dataset": args.dataset, "metric": metric, "teacher": f"{args.teacher} x{args.teacher_width}",
-        "student": f"{args.student or args.teacher} x{args.teacher_width * args.width_factor}",
+        "student": f"{args.teacher if args.student == 'same' else args.student} x{args.teacher_width * args.width_factor}",
         "student_width": args.teacher_width * args.width_factor, "epochs": args.epochs,
         "teacher_epochs": args.teacher_epochs,
         "distill": {"alpha": args.alpha, "beta": args.beta, "temperature": args.temperature,
