@@ -10,6 +10,10 @@ void tfc_counter_init(void)
     TFC_REG32(TFC_DWT_CTRL) |= 1u;
 }
 
+void tfc_counter_restart(void)
+{
+}
+
 uint32_t tfc_counter_read(void)
 {
     return TFC_REG32(TFC_DWT_CYCCNT);

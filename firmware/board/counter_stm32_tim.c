@@ -15,6 +15,10 @@ void tfc_counter_init(void)
     TIM(TFC_TIM_CR1) = 1u << TFC_TIM_CR1_CEN;
 }
 
+void tfc_counter_restart(void)
+{
+}
+
 uint32_t tfc_counter_read(void)
 {
     return TIM(TFC_TIM_CNT);

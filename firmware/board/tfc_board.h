@@ -11,6 +11,7 @@ void tfc_uart_putc(uint8_t c);
 int tfc_uart_getc(void);             /* blocking; returns 0..255 */
 void tfc_counter_init(void);         /* counter_<kind>.c */
 uint32_t tfc_counter_read(void);     /* free-running up-counter */
+void tfc_counter_restart(void);      /* align the counter's phase before a measurement */
 void tfc_exit(int code);             /* semihosting exit on emulators, else park */
 void tfc_debug_puts(const char *s);  /* semihosting console on emulators, else no-op */
 

@@ -15,6 +15,7 @@ static const tfc_proto_io io = {
     .board = TFC_BOARD_NAME,
     .clock_hz = TFC_CLOCK_HZ,
     .counter_unit = TFC_COUNTER_UNIT,
+    .counter_restart = tfc_counter_restart,
 };
 
 void tfc_harness_loop(void)

@@ -204,6 +204,8 @@ static void do_run(uint32_t seq, const uint8_t *pl, size_t n)
     uint32_t cmin = 0xFFFFFFFFu, cmax = 0;
     uint64_t total = 0;
     for (uint32_t i = 0; i < repeat && status == 0; i++) {
+        if (g_io->counter_restart)
+            g_io->counter_restart();
         uint32_t t0 = g_io->counter();
         status = tfc_model_run(tfc_input, tfc_output);
         uint32_t dt = g_io->counter() - t0;

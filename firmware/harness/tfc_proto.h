@@ -47,6 +47,7 @@ typedef struct {
     const char *board;
     uint32_t clock_hz;
     uint8_t counter_unit; /* 0 = cycles, 1 = instructions (emulated) */
+    void (*counter_restart)(void); /* optional: re-phase the counter before each timed run */
 } tfc_proto_io;
 
 void tfc_proto_init(const tfc_proto_io *io);

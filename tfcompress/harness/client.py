@@ -100,6 +100,7 @@ class HarnessClient:
         self._buf = bytearray()
         self.stats = LinkStats()
         self.info: DeviceInfo | None = None
+        self._run_wait: float | None = None  # learnt from the first RUN: lost replies cost little
 
     # -- framing -----------------------------------------------------------------
     def _next_frame(self, deadline: float) -> p.Frame | None:
@@ -161,7 +162,8 @@ class HarnessClient:
     # -- commands ----------------------------------------------------------------
     def hello(self) -> DeviceInfo:
         """Ask the firmware what model and board it has."""
-        self.info = DeviceInfo.parse(self.request(p.HELLO))
+        # Short first timeouts: bytes sent while the firmware is still booting are dropped.
+        self.info = DeviceInfo.parse(self.request(p.HELLO, timeout=min(self.timeout, 0.5)))
         if self.info.version != p.VERSION:
             raise TfcError(f"firmware speaks harness protocol v{self.info.version}, host v{p.VERSION}",
                            "regenerate and reflash the firmware with this tfcompress")
@@ -196,11 +198,17 @@ class HarnessClient:
         want = p.crc32(data)
         for _ in range(self.retries + 1):
             self.load(data)
+            t0 = time.monotonic()
+            wait = self.run_timeout if self._run_wait is None else self._run_wait * (warmup + repeat)
             try:
-                reply = self.request(p.RUN, struct.pack("<III", warmup, repeat, want), timeout=self.run_timeout)
+                reply = self.request(p.RUN, struct.pack("<III", warmup, repeat, want),
+                                     timeout=min(wait, self.run_timeout))
             except InputMismatch:
                 self.stats.events.append("input CRC mismatch; reloading")
                 continue
+            if self._run_wait is None:
+                per_run = (time.monotonic() - t0) / (warmup + repeat)
+                self._run_wait = max(self.timeout, 4 * per_run)
             rep, cmin, cmax, lo, hi, out_crc = struct.unpack_from("<6I", reply)
             output = self._read_output(reply[24:], info.output_bytes)
             if p.crc32(output) != out_crc:

@@ -9,7 +9,12 @@ from tfcompress.harness.transport import Transport
 
 
 class FaultyTransport:
-    """Wrap a transport and damage the byte stream at the given per-write/per-read rates."""
+    """Wrap a transport and damage whole frames at the given rates, in both directions.
+
+    Host-to-device damage applies per write (one frame); device-to-host bytes are
+    regrouped into frames (up to each 0x00 delimiter) and each frame is damaged with the
+    same probabilities, so the rates mean the same thing both ways.
+    """
 
     def __init__(
         self,
@@ -30,6 +35,7 @@ class FaultyTransport:
         self.max_delay = max_delay
         self.fail_after_writes = fail_after_writes
         self.writes = 0
+        self._rx = bytearray()
         self.injected = {"drop": 0, "duplicate": 0, "corrupt": 0, "delay": 0}
 
     def _damage(self, data: bytes) -> bytes:
@@ -58,7 +64,12 @@ class FaultyTransport:
         self.inner.write(self._damage(data))
 
     def read(self, size: int, timeout: float) -> bytes:
-        return self._damage(self.inner.read(size, timeout))
+        self._rx += self.inner.read(size, timeout)
+        cut = self._rx.rfind(b"\x00")
+        if cut < 0:
+            return b""
+        frames, self._rx = bytes(self._rx[: cut + 1]), self._rx[cut + 1 :]
+        return b"".join(self._damage(f + b"\x00") for f in frames[:-1].split(b"\x00"))
 
     def close(self) -> None:
         self.inner.close()

@@ -43,14 +43,26 @@ class SerialTransport:
                            "check the connection and rerun to resume") from err
 
     def read(self, size: int, timeout: float) -> bytes:
+        """Up to ``size`` bytes: wait ``timeout`` for the first, then take what is already there.
+
+        Reading in two steps keeps bytes that arrived just before the other end closed
+        (a firmware reporting a fault, then QEMU exiting) instead of losing them.
+        """
         import serial
 
-        self._port.timeout = timeout
         try:
-            return self._port.read(size)
+            self._port.timeout = timeout
+            first = self._port.read(1)
         except (serial.SerialException, OSError) as err:
             raise TfcError(f"serial port {self.name} failed while reading ({err})",
                            "check the connection and rerun to resume") from err
+        if not first or size <= 1:
+            return first
+        try:
+            self._port.timeout = 0
+            return first + self._port.read(size - 1)
+        except (serial.SerialException, OSError):
+            return first  # the error repeats on the next read
 
     def close(self) -> None:
         self._port.close()
