@@ -34,9 +34,18 @@ class CompiledModel:
     source_name: str
 
     @property
+    def scratch_bytes(self) -> int:
+        """Peak kernel scratch (stack) of the selected kernel set (0 for the reference kernels)."""
+        if self.kernels == "optimized":
+            from tfcompress.engine.kernels_opt import model_scratch_bytes
+
+            return int(model_scratch_bytes(self))
+        return SCRATCH_BYTES
+
+    @property
     def ram_bytes(self) -> int:
-        """Peak RAM: arena (activations incl. input/output) + scratch + runtime state."""
-        return self.plan.arena_bytes + SCRATCH_BYTES + RUNTIME_STATE_BYTES
+        """Peak RAM: arena (activations incl. input/output) + kernel scratch + runtime state."""
+        return self.plan.arena_bytes + self.scratch_bytes + RUNTIME_STATE_BYTES
 
     @property
     def weights_bytes(self) -> int:
@@ -96,7 +105,7 @@ class CompiledModel:
         return dict(model_hash=g.model_hash, source=self.source_name, kernels=self.kernels,
                     input=_tinfo(g, g.inputs[0]), output=_tinfo(g, g.outputs[0]), ops=ops,
                     tensors=tensors, ram_bytes=self.ram_bytes, arena_bytes=plan.arena_bytes,
-                    greedy_arena_bytes=plan.greedy_bytes, scratch_bytes=SCRATCH_BYTES,
+                    greedy_arena_bytes=plan.greedy_bytes, scratch_bytes=self.scratch_bytes,
                     runtime_state_bytes=RUNTIME_STATE_BYTES, weights_bytes=self.weights_bytes,
                     overlaps=len(plan.overlaps), unsupported_ops=[])
 
