@@ -9,13 +9,13 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-
 from conftest import require_tool
+
 from tfcompress.boards import list_boards, load_board
 from tfcompress.cli import main
 from tfcompress.errors import TfcError
-from tfcompress.project import build_project, generate_project
 from tfcompress.project import build as build_mod
+from tfcompress.project import build_project, generate_project
 
 FIXTURE = Path(__file__).parent / "fixtures" / "firmware" / "model"
 pytestmark = pytest.mark.toolchain

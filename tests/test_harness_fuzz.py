@@ -9,8 +9,8 @@ import zlib
 from pathlib import Path
 
 import pytest
-
 from conftest import require_tool
+
 from tfcompress.harness import protocol as p
 from tfcompress.project.paths import firmware_dir
 

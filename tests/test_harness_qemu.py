@@ -8,8 +8,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-
 from conftest import require_tool
+
 from tfcompress.boards import load_board
 from tfcompress.errors import TfcError
 from tfcompress.harness.client import DeviceError, HarnessClient
