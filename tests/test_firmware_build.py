@@ -121,3 +121,21 @@ def test_generate_cli_json_from_model_directory(tmp_path):
     assert "0x40011000u" in config and "#define TFC_CACHES 1" in config
     linker = (tmp_path / "p" / "linker.ld").read_text()
     assert "} > AXI_SRAM" in linker and "} > DTCM" in linker and "ORIGIN = 0x24000000" in linker
+
+
+def test_build_cli_with_tflite(mlperf_models, tmp_path, monkeypatch):
+    require_tool("arm-none-eabi-gcc", "gcc-arm-none-eabi")
+    model = mlperf_models / "kws_dscnn_int8.tflite"
+    r = CliRunner().invoke(main, ["build", "--board", "stm32h747i-disco", "--model", str(model),
+                                  "--out", str(tmp_path / "kws"), "--json"])
+    assert r.exit_code == 0, r.output
+    b = json.loads(r.stdout)["builds"]["kws_dscnn_int8"]
+    assert b["regions"]["FLASH"]["used"] > 28_000 and b["regions"]["AXI_SRAM"]["used"] > 10_000
+    assert Path(b["elf"]).is_file()
+    # same model again: reuses the project; a different one needs --force
+    again = CliRunner().invoke(main, ["build", "--board", "stm32h747i-disco", "--model", str(model),
+                                      "--out", str(tmp_path / "kws")])
+    assert again.exit_code == 0, again.output
+    other = CliRunner().invoke(main, ["build", "--board", "stm32h747i-disco", "--model",
+                                      str(mlperf_models / "ad_autoencoder_int8.tflite"), "--out", str(tmp_path / "kws")])
+    assert other.exit_code == 2 and "--force" in other.output

@@ -57,3 +57,17 @@ def test_successful_flash_returns_command(monkeypatch, tmp_path):
     elf = tmp_path / "firmware.elf"
     elf.write_bytes(b"\x7fELF")
     assert flash(load_board("nucleo-h743zi"), elf, "pyocd")[:2] == ["pyocd", "flash"]
+
+
+def test_flash_cli_dry_run_and_unknown_board(monkeypatch, tmp_path):
+    from click.testing import CliRunner
+
+    from tfcompress.cli import main
+
+    _fake_tool(tmp_path / "bin", "st-flash", "ok", 0)
+    monkeypatch.setenv("PATH", str(tmp_path / "bin") + os.pathsep + "/usr/bin:/bin")
+    r = CliRunner().invoke(main, ["flash", "--board", "nucleo-f446re", "--elf", "fw.elf", "--dry-run"])
+    assert r.exit_code == 0, r.output
+    assert r.stdout.strip() == "st-flash --reset write fw.bin 0x8000000"
+    r = CliRunner().invoke(main, ["flash", "--board", "nope", "--dry-run"])
+    assert r.exit_code == 2 and "unknown board 'nope'" in r.output and "stm32h747i-disco" in r.output
