@@ -12,7 +12,7 @@ from pathlib import Path
 
 from tfcompress.console import emit_json, format_table
 from tfcompress.engine import compile_tflite
-from tfcompress.engine.tflm import tflm_arena_bytes
+from tfcompress.engine.tflm import tflm_arena_breakdown
 
 DEFAULT_DIR = Path(__file__).resolve().parents[1].parent / "shared" / "models" / "mlperf-tiny"
 
@@ -23,7 +23,7 @@ def measure(model_dir: Path) -> list[dict]:
     for path in sorted(model_dir.glob("*.tflite")):
         data = path.read_bytes()
         m = compile_tflite(data)
-        tflm = tflm_arena_bytes(data)
+        tflm = tflm_arena_breakdown(data)
         rows.append(dict(model=path.stem, ram_bytes=m.ram_bytes, greedy_bytes=m.plan.greedy_bytes,
                          tflm_arena_bytes=tflm["total"], tflm_head_bytes=tflm["head"],
                          ratio=round(m.ram_bytes / tflm["total"], 3), weights_bytes=m.weights_bytes,

@@ -7,5 +7,6 @@
 from __future__ import annotations
 
 from tfcompress.engine.compiler import CompiledModel, compile_tflite
+from tfcompress.engine.tflm import tflm_arena_breakdown, tflm_arena_bytes
 
-__all__ = ["CompiledModel", "compile_tflite"]
+__all__ = ["CompiledModel", "compile_tflite", "tflm_arena_breakdown", "tflm_arena_bytes"]

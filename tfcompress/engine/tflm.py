@@ -47,8 +47,14 @@ def _capture_stderr(fn: Any) -> str:
         return f.read().decode("utf-8", "replace")
 
 
-def tflm_arena_bytes(model_bytes: bytes) -> dict[str, int]:
-    """TFLM's recording allocator totals: {'total', 'head', 'tail'} in bytes."""
+def tflm_arena_bytes(model_bytes: bytes) -> int:
+    """Total arena bytes TFLM's recording allocator reports for the model (what TFLM needs)."""
+    return tflm_arena_breakdown(model_bytes)["total"]
+
+
+def tflm_arena_breakdown(model_bytes: bytes) -> dict[str, int]:
+    """TFLM's recording allocator figures: {'total', 'head', 'tail'} in bytes (head = planned
+    activations, tail = persistent interpreter data)."""
     model = TflmModel(model_bytes)
     text = _capture_stderr(model.interp.print_allocations)
     out = {}

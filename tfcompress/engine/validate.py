@@ -11,7 +11,7 @@ import numpy as np
 from tfcompress.engine.compiler import CompiledModel, compile_tflite
 from tfcompress.engine.ir import DTYPES
 from tfcompress.engine.runners import make_runner
-from tfcompress.engine.tflm import TflmModel, tflm_arena_bytes
+from tfcompress.engine.tflm import TflmModel, tflm_arena_breakdown
 from tfcompress.errors import TfcError
 
 
@@ -111,7 +111,7 @@ def validate_model(path_or_bytes: str | Path | bytes, *, board: str = "host", sa
             max_diff = max(max_diff, int(diff.max(initial=0)))
     finally:
         runner.close()
-    arena = tflm_arena_bytes(model.model_bytes)
+    arena = tflm_arena_breakdown(model.model_bytes)
     out = model.output
     per_output = [dict(name=out.name, shape=list(out.shape), elements=out.elements * len(xs),
                        mismatched_elements=bad)]
