@@ -82,6 +82,15 @@ def test_keras_models_bit_exact(build, shape) -> None:
     _same_everywhere(_keras_tflite(build, shape, seed=3), samples=6, seed=1)
 
 
+def test_reference_requantisation_path(mlperf_models, monkeypatch) -> None:
+    """Layers where SMMULR is not provably exact use TFLM's arithmetic: force that path everywhere."""
+    from tfcompress.engine import kernels_opt
+
+    monkeypatch.setattr(kernels_opt, "RQ_FAST", 0)
+    _same_everywhere(str(mlperf_models / "kws_dscnn_int8.tflite"), samples=2)
+    _same_everywhere(_keras_tflite(_model_odd, (11, 9, 3), seed=3), samples=3, seed=2)
+
+
 def test_host_mbqm_matches_reference_rounding() -> None:
     """kernels_opt.mbqm (used to fold dead channels) is TFLM's MultiplyByQuantizedMultiplier."""
     def ref(x: int, m: int, s: int) -> int:  # the nudged truncating division, as in tfc_fixedpoint.h

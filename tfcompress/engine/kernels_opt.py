@@ -29,6 +29,8 @@ from tfcompress.engine.lowered import ConstArray, LoweredOp
 
 #: rq flag: the SMMULR requantisation is exact for every channel of the layer
 RQ_FAST = 1
+#: rq flag: one shared entry for every output (per-tensor FULLY_CONNECTED)
+RQ_SHARED = 2
 RQ_HEADER = 4
 #: the conv kernel's scratch holds two windows of at most this many (padded) positions
 CONV_MAX_K = 640
@@ -85,6 +87,30 @@ def _rq_table(mult: np.ndarray, shift: np.ndarray, bound: np.ndarray, bias: np.n
     return np.concatenate([header, table.reshape(-1)]).astype(np.int32)
 
 
+def _rq_shared(mult: int, shift: int, bound: np.ndarray) -> np.ndarray:
+    """Header + one [m, rs, rnd, 0] entry shared by every output (per-tensor quantisation)."""
+    rs = -int(shift)
+    fast = rs >= 1 and bool(np.all(2 * bound.astype(np.int64) < 2**31))
+    entry = [int(mult), max(rs, 0), (1 << (rs - 1)) if rs >= 1 else 0, 0]
+    return np.array([RQ_SHARED | (RQ_FAST if fast else 0), 0, 0, 0, *entry], np.int64).astype(np.int32)
+
+
+def _drop(lo: LoweredOp, field: str) -> None:
+    """Leave a constant array out of the optimised build (the field becomes NULL)."""
+    old = _array(lo, field)
+    lo.arrays = [a for a in lo.arrays if a is not old]
+    lo.fields[field] = 0
+
+
+def _trim(lo: LoweredOp, keep_bias: bool = False) -> None:
+    """The bias lives in the rq table; multipliers/shifts are only read when the layer is not fast."""
+    if not keep_bias:
+        _drop(lo, "bias")
+    if int(lo.fields["rq"].data[0]) & RQ_FAST:
+        _drop(lo, "mult")
+        _drop(lo, "shift")
+
+
 def _acc_bound(w2d: np.ndarray, bias: np.ndarray) -> np.ndarray:
     """Largest |accumulator| per output channel: |bias| + 128 * sum |w| (inputs and pad in [-128, 127])."""
     return np.abs(bias.astype(np.int64)) + 128 * np.abs(w2d.astype(np.int64)).sum(axis=1)
@@ -125,8 +151,8 @@ def _conv(lo: LoweredOp) -> LoweredOp:
     kp, ocp = (k + 3) // 4 * 4, (oc + 1) // 2 * 2
     wl = _pad_to(_pad_to(w, kp, 1), ocp, 0).reshape(ocp // 2, 2, kp // 4, 4).transpose(0, 2, 1, 3)
     _replace(lo, "weights", np.ascontiguousarray(wl).reshape(-1).astype(np.int8))
-    _replace(lo, "bias", _pad_to(bias, ocp).astype(np.int32))
     _add_rq(lo, _rq_table(_array(lo, "mult").data, _array(lo, "shift").data, bound, bias, ~w.any(axis=1), ocp))
+    _trim(lo)
     return lo
 
 
@@ -140,6 +166,7 @@ def _depthwise(lo: LoweredOp) -> LoweredOp:
     bias = _array(lo, "bias").data
     bound = _acc_bound(w, bias)
     _add_rq(lo, _rq_table(_array(lo, "mult").data, _array(lo, "shift").data, bound, bias, ~w.any(axis=1), oc))
+    _trim(lo)
     return lo
 
 
@@ -154,9 +181,11 @@ def _fully_connected(lo: LoweredOp) -> LoweredOp:
     _replace(lo, "weights", np.ascontiguousarray(wl).reshape(-1).astype(np.int8))
     _replace(lo, "bias", _pad_to(bias, op).astype(np.int32))
     mult, shift = _array(lo, "mult").data, _array(lo, "shift").data
-    if not f["per_channel"]:
-        mult, shift = np.repeat(mult[:1], n_out), np.repeat(shift[:1], n_out)
-    _add_rq(lo, _rq_table(mult, shift, bound, bias, ~w.any(axis=1), op))
+    if f["per_channel"]:
+        _add_rq(lo, _rq_table(mult, shift, bound, bias, ~w.any(axis=1), op))
+    else:
+        _add_rq(lo, _rq_shared(int(mult[0]), int(shift[0]), bound))
+    _trim(lo, keep_bias=True)
     return lo
 
 

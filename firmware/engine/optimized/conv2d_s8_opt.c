@@ -233,7 +233,6 @@ static void __attribute__((noinline)) pair_all_channels(const tfc_conv_params *p
     const int32_t oc_n = p->out_c;
     const int8_t *w = p->weights;
     const int32_t *q = p->rq + TFC_RQ_HEADER;
-    const int32_t *bias = p->bias;
     int32_t oc;
     if (fast) {
         const int32_t pairs = oc_n >> 1;
@@ -249,8 +248,8 @@ static void __attribute__((noinline)) pair_all_channels(const tfc_conv_params *p
     }
     for (; oc < oc_n; oc += 2) {
         int32_t a[4];
-        a[0] = a[1] = bias[oc];
-        a[2] = a[3] = bias[oc + 1];
+        a[0] = a[1] = q[3]; /* folded bias */
+        a[2] = a[3] = q[7];
         dot_2x2(col, w, kp, a);
         w += 2 * kp;
         if (fast && oc + 1 < oc_n) {
@@ -296,7 +295,7 @@ static void conv_plain(const tfc_conv_params *p, const int8_t *in, int8_t *out, 
             for (ox = 0; ox < p->out_w; ++ox) {
                 for (oc = 0; oc < p->out_c; ++oc) {
                     const int8_t *w = p->weights + (oc >> 1) * kp * 2 + (oc & 1) * 4;
-                    int32_t acc = p->bias[oc], k = 0;
+                    int32_t acc = p->rq[TFC_RQ_HEADER + 4 * oc + 3], k = 0;
                     for (ky = 0; ky < p->k_h; ++ky) {
                         const int32_t y = oy * p->stride_h - p->pad_top + ky * p->dil_h;
                         for (kx = 0; kx < p->k_w; ++kx) {

@@ -35,7 +35,7 @@ static void depthwise_generic(const tfc_conv_params *p, const int8_t *in, int8_t
                 for (ic = 0; ic < ic_n; ++ic) {
                     for (m = 0; m < p->depth_mult; ++m) {
                         const int32_t oc = ic * p->depth_mult + m;
-                        int32_t acc = p->bias[oc];
+                        int32_t acc = p->rq[TFC_RQ_HEADER + 4 * oc + 3]; /* folded bias */
                         for (ky = 0; ky < p->k_h; ++ky) {
                             const int32_t y = y0 + ky * p->dil_h;
                             for (kx = 0; kx < p->k_w; ++kx) {
@@ -70,7 +70,7 @@ static void depthwise_generic(const tfc_conv_params *p, const int8_t *in, int8_t
 
 typedef struct {
     const int8_t *weights; /* [c/4][taps][4] */
-    const int32_t *bias, *rq, *mult, *shift;
+    const int32_t *rq, *mult, *shift;
     int32_t groups, k_h, k_w, fast;
     tfc_out_stage os;
 } dw_layer;
@@ -78,7 +78,6 @@ typedef struct {
 /* All channels of one output pixel; s = top-left tap of channel 0, tx / ty = tap strides. */
 static void __attribute__((noinline)) dw_pixel(const dw_layer *L, const int8_t *s, int32_t tx, int32_t ty,
                                                int8_t *out) {
-    const int32_t *bias = L->bias;
     const int32_t *q = L->rq + TFC_RQ_HEADER;
     const uint32_t *w = (const uint32_t *)L->weights;
     const tfc_out_stage os = L->os;
@@ -86,7 +85,7 @@ static void __attribute__((noinline)) dw_pixel(const dw_layer *L, const int8_t *
     const int32_t k_h = L->k_h, k_w = L->k_w;
     int32_t g;
     for (g = 0; g < groups; ++g) {
-        int32_t a0 = bias[0], a1 = bias[1], a2 = bias[2], a3 = bias[3];
+        int32_t a0 = q[3], a1 = q[7], a2 = q[11], a3 = q[15]; /* folded biases */
 #if TFC_DSP
         if (k_h == 3 && k_w == 3) {
             const int8_t *r = s;
@@ -230,7 +229,6 @@ static void __attribute__((noinline)) dw_pixel(const dw_layer *L, const int8_t *
         }
         out += 4;
         q += 16;
-        bias += 4;
         s += 4;
     }
 }
@@ -249,7 +247,6 @@ void tfc_depthwise_conv2d_s8(const tfc_conv_params *p, const int8_t *in, int8_t 
         return;
     }
     L.weights = p->weights;
-    L.bias = p->bias;
     L.rq = p->rq;
     L.mult = p->mult;
     L.shift = p->shift;

@@ -27,6 +27,7 @@ void tfc_fully_connected_s8(const tfc_fc_params *p, const int8_t *in, int8_t *ou
     const int32_t tail = n_in & 3;
     const int32_t stride = (groups + (tail ? 1 : 0)) * 4; /* words per block of four rows */
     const int fast = p->rq[0] & TFC_RQ_FAST;
+    const int32_t qs = (p->rq[0] & TFC_RQ_SHARED) ? 0 : 4; /* one shared entry for per-tensor layers */
     const tfc_out_stage os = tfc_out_stage_of(p->out_zp, p->act_min, p->act_max);
     const int32_t n_out = p->out_depth;
     int32_t b, o;
@@ -130,27 +131,28 @@ void tfc_fully_connected_s8(const tfc_fc_params *p, const int8_t *in, int8_t *ou
             }
             if (fast && o + 4 <= n_out) {
                 const int32_t zp = os.zp;
-                const uint32_t v = tfc_pack4(tfc_rq_fast8(a0, q[0], q[1], q[2], zp), tfc_rq_fast8(a1, q[4], q[5], q[6], zp),
-                                             tfc_rq_fast8(a2, q[8], q[9], q[10], zp),
-                                             tfc_rq_fast8(a3, q[12], q[13], q[14], zp));
+                const int32_t *q1 = q + qs, *q2 = q1 + qs, *q3 = q2 + qs;
+                const uint32_t v = tfc_pack4(tfc_rq_fast8(a0, q[0], q[1], q[2], zp), tfc_rq_fast8(a1, q1[0], q1[1], q1[2], zp),
+                                             tfc_rq_fast8(a2, q2[0], q2[1], q2[2], zp),
+                                             tfc_rq_fast8(a3, q3[0], q3[1], q3[2], zp));
                 const uint32_t c = tfc_clamp4(v, os.lo4, os.hi4);
                 __builtin_memcpy(out + o, &c, 4);
                 w += stride;
-                q += 16;
+                q += 4 * qs;
                 continue;
             }
             out[o] = requant(a0, p, q, o, fast, &os);
             if (o + 1 < n_out) {
-                out[o + 1] = requant(a1, p, q + 4, o + 1, fast, &os);
+                out[o + 1] = requant(a1, p, q + qs, o + 1, fast, &os);
             }
             if (o + 2 < n_out) {
-                out[o + 2] = requant(a2, p, q + 8, o + 2, fast, &os);
+                out[o + 2] = requant(a2, p, q + 2 * qs, o + 2, fast, &os);
             }
             if (o + 3 < n_out) {
-                out[o + 3] = requant(a3, p, q + 12, o + 3, fast, &os);
+                out[o + 3] = requant(a3, p, q + 3 * qs, o + 3, fast, &os);
             }
             w += stride;
-            q += 16;
+            q += 4 * qs;
         }
         out += n_out;
     }

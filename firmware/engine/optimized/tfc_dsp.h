@@ -119,6 +119,7 @@ static inline uint32_t tfc_ld32(const void *p) {
  * tfcompress.engine.kernels_opt): rq[0] = flags, rq[1..3] = 0, then per channel
  * {multiplier, right shift (>= 1), 1 << (right shift - 1), folded bias}. */
 #define TFC_RQ_FAST 1 /* every channel: |2 * acc| < 2^31, no left shift, right shift >= 1 */
+#define TFC_RQ_SHARED 2 /* one entry for every channel (per-tensor quantisation, FULLY_CONNECTED) */
 #define TFC_RQ_HEADER 4
 
 /* MultiplyByQuantizedMultiplier for the TFC_RQ_FAST case: SMMULR(2 * acc, m) equals the
