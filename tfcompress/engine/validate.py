@@ -30,6 +30,7 @@ class ValidationResult:
     tflm_arena_head_bytes: int
     board: str
     per_output: list[dict[str, Any]] = field(default_factory=list)
+    runner_stats: dict[str, Any] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
@@ -39,6 +40,7 @@ class ValidationResult:
         d = dict(vars(self))
         d["ok"] = self.ok
         d["ram_vs_tflm"] = round(self.ram_bytes / self.tflm_arena_bytes, 4) if self.tflm_arena_bytes else None
+        d.update(d.pop("runner_stats"))
         return d
 
 
@@ -109,6 +111,7 @@ def validate_model(path_or_bytes: str | Path | bytes, *, board: str = "host", sa
             bad += n_bad
             bad_samples += int(n_bad > 0)
             max_diff = max(max_diff, int(diff.max(initial=0)))
+        stats = dict(runner.stats()) if hasattr(runner, "stats") else {}
     finally:
         runner.close()
     arena = tflm_arena_breakdown(model.model_bytes)
@@ -116,4 +119,5 @@ def validate_model(path_or_bytes: str | Path | bytes, *, board: str = "host", sa
     per_output = [dict(name=out.name, shape=list(out.shape), elements=out.elements * len(xs),
                        mismatched_elements=bad)]
     return ValidationResult(len(xs), out.elements * len(xs), bad, bad_samples, max_diff, model.ram_bytes,
-                            model.weights_bytes, arena["total"], arena.get("head", 0), board, per_output)
+                            model.weights_bytes, arena["total"], arena.get("head", 0), board, per_output,
+                            stats)
