@@ -54,7 +54,7 @@ def hash_tree(paths: Iterable[Path]) -> str:
     for root in sorted(Path(p) for p in paths):
         files = [root] if root.is_file() else sorted(f for f in root.rglob("*") if f.is_file())
         for f in files:
-            if f.name == MANIFEST:
+            if f.name == MANIFEST or f.suffix == ".pyc" or "__pycache__" in f.parts:
                 continue
             rel = f.name if f == root else str(f.relative_to(root))
             h.update(rel.encode())

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -13,9 +14,23 @@ from tfcompress.errors import TfcError
 from tfcompress.pipeline.compress_steps import TFLITE_FILE
 from tfcompress.pipeline.train_steps import load_cached_dataset
 from tfcompress.recipe import Recipe
-from tfcompress.rundir import RunDir, Stage
+from tfcompress.rundir import RunDir, Stage, hash_tree
 
 DEVICE_FILE = "device.json"
+
+
+@cache
+def firmware_sources_hash() -> str:
+    """Content hash of everything that shapes the firmware: engine, kernels, templates, board support."""
+    import tfcompress.boards
+    import tfcompress.engine
+    import tfcompress.harness
+    import tfcompress.project
+    from tfcompress.project.paths import firmware_dir, templates_dir
+
+    packages = [Path(m.__file__).parent for m in (tfcompress.engine, tfcompress.boards, tfcompress.harness,
+                                                   tfcompress.project)]
+    return hash_tree([firmware_dir(), templates_dir(), *packages])
 
 
 def device_step(run: RunDir, recipe: Recipe, board: Any, variant: str, vstage: Stage, data: Stage,
@@ -30,7 +45,8 @@ def device_step(run: RunDir, recipe: Recipe, board: Any, variant: str, vstage: S
     n = recipe.board.eval_samples
     params = {"board": board.name, "samples": n, "kernels": recipe.board.kernels, "port": bool(port)}
     stage = run.stage(f"device {variant}", f"firmware/{board.name}/{variant}-eval", params,
-                      {"variant": vstage.output_hash(), "data": data.output_hash()})
+                      {"variant": vstage.output_hash(), "data": data.output_hash(),
+                       "firmware": firmware_sources_hash()})
     if stage.done:
         log(f"  {variant} on {board.name}: cached")
         return stage
