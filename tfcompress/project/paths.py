@@ -10,7 +10,7 @@ _PKG = Path(__file__).resolve().parents[1]
 
 
 def _find(name: str) -> Path:
-    for candidate in (_PKG.parent / name, _PKG / "_data" / name):
+    for candidate in (_PKG / "_data" / name, _PKG.parent / name):  # wheel first, then checkout
         if candidate.is_dir():
             return candidate
     raise TfcError(f"tfcompress data directory '{name}' not found", "reinstall tfcompress")
