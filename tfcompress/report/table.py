@@ -21,6 +21,10 @@ CSV_COLUMNS = (
 )
 
 
+#: the terminal table's note column is cut to this many characters
+NOTE_WIDTH = 100
+
+
 def headline_metric(variant: dict[str, Any]) -> float | None:
     """Device metric, else TFLM host metric, else host metric (None when none known)."""
     for key in ("metric_device", "metric_tflm", "metric_host"):
@@ -153,6 +157,8 @@ def table_rows(results: dict[str, Any]) -> tuple[list[str], list[dict[str, str]]
         note = v["reason"] if not v["deployable"] else ("best" if v["variant"] == best else "")
         if not v["deployable"] and not note:
             note = "not deployable"
+        if len(note) > NOTE_WIDTH:  # the full reason stays in results.json/CSV and the HTML report
+            note = note[: NOTE_WIDTH - 1] + "…"
         rows.append(dict(zip(cols, [
             v["variant"],
             format_metric(metric, v.get("metric_host")),
