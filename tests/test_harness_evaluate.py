@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import shutil
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -65,3 +66,42 @@ def test_cli_evaluate_run_dir_with_labels(mlperf_models, tmp_path):
     b = json.loads(built.stdout)
     assert set(b["builds"]) == {"int8"} and "broken" in b["skipped"]
     assert b["builds"]["int8"]["regions"]["FLASH"]["size"] == 512 * 1024
+
+
+def _start_qemu(board_name: str, elf):
+    import subprocess
+
+    from tfcompress.harness.qemu import _free_port, qemu_command
+
+    port = _free_port()
+    proc = subprocess.Popen(qemu_command(load_board(board_name), elf, port), stdin=subprocess.DEVNULL,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    assert "waiting for connection" in proc.stderr.readline()  # listening now
+    return proc, f"socket://127.0.0.1:{port}"
+
+
+def test_evaluate_over_a_port_and_wrong_firmware(mlperf_models, tmp_path):
+    """--port drives an already running board; firmware for another model is refused clearly."""
+    from tfcompress.errors import TfcError
+    from tfcompress.project import build_project, generate_project
+    from tfcompress.project.firmware import build_firmware, compile_model
+
+    board = load_board("netduinoplus2")
+    x = np.random.default_rng(2).normal(0, 8, size=(1, 640)).astype(np.float32)
+    fw = build_firmware(compile_model(mlperf_models / AD), board, tmp_path / "ad")
+    fixture = generate_project(Path(__file__).parent / "fixtures" / "firmware" / "model", board, tmp_path / "fx")
+    other = build_project(fixture.path)
+    for elf, ok in ((fw.elf, True), (other.elf, False)):
+        proc, url = _start_qemu(board.name, elf)
+        try:
+            if ok:
+                r = evaluate_on_board(board, mlperf_models / AD, EvalData(x), port=url, firmware_dir=tmp_path / "ad")
+                assert r["agreement"] == 1.0
+            else:
+                with pytest.raises(TfcError) as e:
+                    evaluate_on_board(board, mlperf_models / AD, EvalData(x), port=url,
+                                      firmware_dir=tmp_path / "ad", resume=False)
+                assert "runs model f1f2f3f4a5a6a7a8" in e.value.what and "flash" in e.value.fix
+        finally:
+            proc.terminate()
+            proc.wait(timeout=10)
