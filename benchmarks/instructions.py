@@ -130,7 +130,7 @@ def measure(key: str, kernels: str, board, *, opt: str, runs: int, layers: bool,
         res = dict(model=key, kernels=kernels, board=board.name, opt=opt, runs=n,
                    instructions=ticks / board.counter.ticks_per_unit / n,
                    mismatches=int((device != want).sum()) if device.size == want.size else -1,
-                   ram=model.ram_bytes + scratch_bytes(model), arena=model.plan.arena_bytes, **sizes)
+                   ram=model.ram_bytes, arena=model.plan.arena_bytes, scratch=scratch_bytes(model), **sizes)
         if layers:
             per = {int(a): int(b) / board.counter.ticks_per_unit / n for a, b in _LAYER.findall(out)}
             res["layers"] = [dict(index=i, op=lo.op.name, kernel=lo.kernel, instructions=per.get(i, 0.0),
@@ -146,11 +146,9 @@ def measure(key: str, kernels: str, board, *, opt: str, runs: int, layers: bool,
 
 
 def scratch_bytes(model) -> int:
-    """Stack scratch of the kernels (optimised kernels only), as they report it."""
-    try:
-        from tfcompress.engine.kernels_opt import model_scratch_bytes
-    except ImportError:
-        return 0
+    """Stack scratch of the kernels (optimised kernels only; already part of ``model.ram_bytes``)."""
+    from tfcompress.engine.kernels_opt import model_scratch_bytes
+
     return model_scratch_bytes(model)
 
 
@@ -211,7 +209,7 @@ def _print_row(r: dict) -> None:
     print(f"{r['model']:4s} {r['kernels']:9s} {r['board']} {r['opt']}: {r['instructions'] / 1e6:8.3f} M instr "
           f"({r['instr_per_mac']:.2f}/MAC)  TFLM ref {r['tflm_ref'] / 1e6:.2f} M, +CMSIS-NN "
           f"{r['tflm_cmsis'] / 1e6:.2f} M -> x{r['vs_cmsis']:.3f} (goal <= {r['goal'] / 1e6:.2f} M "
-          f"{'MET' if r['meets_goal'] else 'missed'})  mismatches {r['mismatches']}  RAM {r['ram']} B  "
+          f"{'MET' if r['meets_goal'] else 'missed'})  mismatches {r['mismatches']}  RAM {r['ram']} B (scratch {r['scratch']})  "
           f"code {r['code']} B (O2), {so.get('code', '-')} B ({so.get('opt', '-')})  weights {r['weights']} B",
           flush=True)
     for layer in r.get("layers", []):
