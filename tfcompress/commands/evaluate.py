@@ -20,7 +20,7 @@ def _row(name: str, r: dict[str, Any]) -> dict[str, Any]:
     return {
         "variant": name, "samples": r["samples"], "metric": r.get("metric"), "value": r.get("metric_value"),
         "agreement_%": None if r["agreement"] is None else round(100 * r["agreement"], 2),
-        "latency": lat.get("median"), "unit": lat["unit"], "flash_B": r["flash_bytes"], "ram_B": r["ram_bytes"],
+        "latency": None if lat.get("median") is None else round(lat["median"]), "unit": lat["unit"], "flash_B": r["flash_bytes"], "ram_B": r["ram_bytes"],
     }
 
 
