@@ -10,7 +10,7 @@ what differs is the constant data the generator emits for them (done here, after
   (``[out/4][in/4][4][4]``), zero-padded; bias padded likewise.
 * CONV_2D / DEPTHWISE_CONV_2D / FULLY_CONNECTED: a per-channel requantisation table ``rq``
   (see ``tfc_dsp.h``): header ``[flags, 0, 0, 0]`` then ``[multiplier, right shift,
-  1 << (right shift - 1), folded bias]`` per channel. ``TFC_RQ_FAST`` is set only when it is proven on
+  (1 << (right shift - 1)) + (output zero point << right shift), folded bias]`` per channel. ``TFC_RQ_FAST`` is set only when it is proven on
   the host that SMMULR reproduces TFLM's rounding for every possible accumulator (bound from
   the weights and bias); otherwise the kernels use the reference arithmetic.
 
@@ -60,9 +60,15 @@ def mbqm(x: int, m: int, shift: int) -> int:
     return (r >> right) + (1 if (r & mask) > threshold else 0)
 
 
+def _rnd_zp(rs: int, zp: int) -> tuple[int, bool]:
+    """Rounding constant with the zero point folded in, and whether the sum stays in int32."""
+    rnd = (1 << (rs - 1)) + (zp << rs)
+    return rnd, abs(zp) * 2**rs + 2 ** (rs - 1) < 2**30  # |r| < 2^30 on the fast path
+
+
 def _rq_table(mult: np.ndarray, shift: np.ndarray, bound: np.ndarray, bias: np.ndarray, zero: np.ndarray,
-              channels: int) -> np.ndarray:
-    """Header + per-channel [m, rs, rnd, bias] for ``channels`` (padded entries are zero).
+              channels: int, zp: int) -> np.ndarray:
+    """Header + per-channel [m, rs, rnd + (zp << rs), bias] for ``channels`` (padded entries are zero).
 
     The fast requantisation is ``(r + (r >> 31) + rnd) >> rs`` with ``r = SMMULR(acc << 1, m)``;
     it equals TFLM's arithmetic when ``|2 * acc| < 2^31`` and ``rs >= 1``. A channel whose weights
@@ -75,23 +81,25 @@ def _rq_table(mult: np.ndarray, shift: np.ndarray, bound: np.ndarray, bias: np.n
     table = np.zeros((channels, 4), np.int64)
     fast = True
     for c in range(n):
-        if zero[c]:
-            v = mbqm(int(bias[c]), int(mult[c]), int(shift[c]))
-            fast = fast and abs(2 * v) < 2**31
-            table[c] = (0, 1, 2 * v if abs(2 * v) < 2**31 else 0, bias[c])
+        if zero[c]:  # constant output v + zp: (0 + 0 + 2 (v + zp)) >> 1
+            v = mbqm(int(bias[c]), int(mult[c]), int(shift[c])) + zp
+            fast = fast and abs(2 * v) < 2**30
+            table[c] = (0, 1, 2 * v if abs(2 * v) < 2**30 else 0, bias[c])
             continue
         rs = -int(shift[c])
-        fast = fast and rs >= 1 and 2 * int(bound[c]) < 2**31
-        table[c] = (mult[c], max(rs, 0), (1 << (rs - 1)) if rs >= 1 else 0, bias[c])
+        rnd, ok = _rnd_zp(rs, zp) if rs >= 1 else (0, False)
+        fast = fast and ok and 2 * int(bound[c]) < 2**31
+        table[c] = (mult[c], max(rs, 0), rnd if ok else 0, bias[c])
     header = np.array([RQ_FAST if fast else 0, 0, 0, 0], np.int64)
     return np.concatenate([header, table.reshape(-1)]).astype(np.int32)
 
 
-def _rq_shared(mult: int, shift: int, bound: np.ndarray) -> np.ndarray:
+def _rq_shared(mult: int, shift: int, bound: np.ndarray, zp: int) -> np.ndarray:
     """Header + one [m, rs, rnd, 0] entry shared by every output (per-tensor quantisation)."""
     rs = -int(shift)
-    fast = rs >= 1 and bool(np.all(2 * bound.astype(np.int64) < 2**31))
-    entry = [int(mult), max(rs, 0), (1 << (rs - 1)) if rs >= 1 else 0, 0]
+    rnd, ok = _rnd_zp(rs, zp) if rs >= 1 else (0, False)
+    fast = ok and bool(np.all(2 * bound.astype(np.int64) < 2**31))
+    entry = [int(mult), max(rs, 0), rnd if ok else 0, 0]
     return np.array([RQ_SHARED | (RQ_FAST if fast else 0), 0, 0, 0, *entry], np.int64).astype(np.int32)
 
 
@@ -151,7 +159,7 @@ def _conv(lo: LoweredOp) -> LoweredOp:
     kp, ocp = (k + 3) // 4 * 4, (oc + 1) // 2 * 2
     wl = _pad_to(_pad_to(w, kp, 1), ocp, 0).reshape(ocp // 2, 2, kp // 4, 4).transpose(0, 2, 1, 3)
     _replace(lo, "weights", np.ascontiguousarray(wl).reshape(-1).astype(np.int8))
-    _add_rq(lo, _rq_table(_array(lo, "mult").data, _array(lo, "shift").data, bound, bias, ~w.any(axis=1), ocp))
+    _add_rq(lo, _rq_table(_array(lo, "mult").data, _array(lo, "shift").data, bound, bias, ~w.any(axis=1), ocp, f["out_zp"]))
     _trim(lo)
     return lo
 
@@ -165,7 +173,7 @@ def _depthwise(lo: LoweredOp) -> LoweredOp:
         _replace(lo, "weights", np.ascontiguousarray(wl).reshape(-1).astype(np.int8))
     bias = _array(lo, "bias").data
     bound = _acc_bound(w, bias)
-    _add_rq(lo, _rq_table(_array(lo, "mult").data, _array(lo, "shift").data, bound, bias, ~w.any(axis=1), oc))
+    _add_rq(lo, _rq_table(_array(lo, "mult").data, _array(lo, "shift").data, bound, bias, ~w.any(axis=1), oc, f["out_zp"]))
     _trim(lo)
     return lo
 
@@ -182,9 +190,9 @@ def _fully_connected(lo: LoweredOp) -> LoweredOp:
     _replace(lo, "bias", _pad_to(bias, op).astype(np.int32))
     mult, shift = _array(lo, "mult").data, _array(lo, "shift").data
     if f["per_channel"]:
-        _add_rq(lo, _rq_table(mult, shift, bound, bias, ~w.any(axis=1), op))
+        _add_rq(lo, _rq_table(mult, shift, bound, bias, ~w.any(axis=1), op, f["out_zp"]))
     else:
-        _add_rq(lo, _rq_shared(int(mult[0]), int(shift[0]), bound))
+        _add_rq(lo, _rq_shared(int(mult[0]), int(shift[0]), bound, f["out_zp"]))
     _trim(lo, keep_bias=True)
     return lo
 

@@ -115,8 +115,7 @@ static void load_window(const tfc_conv_params *p, const int8_t *in_b, int32_t oy
 
 static inline int8_t requant(int32_t acc, const tfc_conv_params *p, const int32_t *q, int32_t oc, int fast) {
     const tfc_out_stage os = tfc_out_stage_of(p->out_zp, p->act_min, p->act_max);
-    const int32_t r = fast ? tfc_rq_fast(acc, q[0], q[1], q[2]) : tfc_mbqm(acc, p->mult[oc], p->shift[oc]);
-    return tfc_out8(r, &os);
+    return fast ? tfc_clamp8(tfc_rq_fast(acc, q[0], q[1], q[2]), &os) : tfc_out8(tfc_mbqm(acc, p->mult[oc], p->shift[oc]), &os);
 }
 
 /* Dot products of two windows (interleaved in col, kp positions) with two channels' weights
@@ -200,7 +199,7 @@ static inline void dot_2x2(const int16_t *col, const int8_t *w, int32_t kp, int3
  * pixel is real (else the second pixel's outputs are at o0 + o1_off). Bias comes from q[3]. */
 static void __attribute__((noinline)) pairs_fast(const int16_t *col, int32_t kp, const int8_t *w, const int32_t *q,
                                                  int32_t pairs, int8_t *o0, int32_t o1_off, const tfc_out_stage *osp) {
-    const int32_t zp = osp->zp;
+    const int32_t zp = 0; /* carried by the rounding constant */
     const uint32_t lo4 = osp->lo4, hi4 = osp->hi4;
     for (; pairs > 0; --pairs) {
         int32_t a[4];
@@ -254,7 +253,7 @@ static void __attribute__((noinline)) pair_all_channels(const tfc_conv_params *p
         w += 2 * kp;
         if (fast && oc + 1 < oc_n) {
             /* bytes {px0.oc, px0.oc+1, px1.oc, px1.oc+1}, clamped together, two halfword stores */
-            const int32_t m0 = q[0], s0 = q[1], r0 = q[2], m1 = q[4], s1 = q[5], r1 = q[6], zp = os.zp;
+            const int32_t m0 = q[0], s0 = q[1], r0 = q[2], m1 = q[4], s1 = q[5], r1 = q[6], zp = 0;
             const uint32_t v = tfc_clamp4(tfc_pack4(tfc_rq_fast8(a[0], m0, s0, r0, zp), tfc_rq_fast8(a[2], m1, s1, r1, zp),
                                                     tfc_rq_fast8(a[1], m0, s0, r0, zp),
                                                     tfc_rq_fast8(a[3], m1, s1, r1, zp)),
@@ -265,9 +264,9 @@ static void __attribute__((noinline)) pair_all_channels(const tfc_conv_params *p
                 __builtin_memcpy(o1 + oc, &h1, 2);
             }
         } else if (fast) { /* last channel of an odd count */
-            o0[oc] = tfc_out8(tfc_rq_fast(a[0], q[0], q[1], q[2]), &os);
+            o0[oc] = tfc_clamp8(tfc_rq_fast(a[0], q[0], q[1], q[2]), &os);
             if (o1) {
-                o1[oc] = tfc_out8(tfc_rq_fast(a[1], q[0], q[1], q[2]), &os);
+                o1[oc] = tfc_clamp8(tfc_rq_fast(a[1], q[0], q[1], q[2]), &os);
             }
         } else {
             o0[oc] = tfc_out8(tfc_mbqm(a[0], p->mult[oc], p->shift[oc]), &os);

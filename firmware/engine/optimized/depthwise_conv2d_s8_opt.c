@@ -17,8 +17,7 @@
 
 static inline int8_t requant(int32_t acc, const tfc_conv_params *p, const int32_t *q, int32_t oc, int fast) {
     const tfc_out_stage os = tfc_out_stage_of(p->out_zp, p->act_min, p->act_max);
-    const int32_t r = fast ? tfc_rq_fast(acc, q[0], q[1], q[2]) : tfc_mbqm(acc, p->mult[oc], p->shift[oc]);
-    return tfc_out8(r, &os);
+    return fast ? tfc_clamp8(tfc_rq_fast(acc, q[0], q[1], q[2]), &os) : tfc_out8(tfc_mbqm(acc, p->mult[oc], p->shift[oc]), &os);
 }
 
 /* Original 1HWO weights: depth multiplier != 1 or channels not a multiple of four. */
@@ -214,7 +213,7 @@ static void __attribute__((noinline)) dw_pixel(const dw_layer *L, const int8_t *
             }
         }
         if (L->fast) {
-            const int32_t zp = os.zp;
+            const int32_t zp = 0; /* carried by the rounding constant */
             const uint32_t v = tfc_pack4(tfc_rq_fast8(a0, q[0], q[1], q[2], zp), tfc_rq_fast8(a1, q[4], q[5], q[6], zp),
                                          tfc_rq_fast8(a2, q[8], q[9], q[10], zp),
                                          tfc_rq_fast8(a3, q[12], q[13], q[14], zp));

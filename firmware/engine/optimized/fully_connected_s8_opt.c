@@ -11,14 +11,10 @@
 
 static inline int8_t requant(int32_t acc, const tfc_fc_params *p, const int32_t *q, int32_t o, int fast,
                              const tfc_out_stage *os) {
-    int32_t r;
     if (fast) {
-        r = tfc_rq_fast(acc, q[0], q[1], q[2]);
-    } else {
-        const int32_t k = o * p->per_channel;
-        r = tfc_mbqm(acc, p->mult[k], p->shift[k]);
+        return tfc_clamp8(tfc_rq_fast(acc, q[0], q[1], q[2]), os); /* q[2] carries the zero point */
     }
-    return tfc_out8(r, os);
+    return tfc_out8(tfc_mbqm(acc, p->mult[o * p->per_channel], p->shift[o * p->per_channel]), os);
 }
 
 void tfc_fully_connected_s8(const tfc_fc_params *p, const int8_t *in, int8_t *out) {
@@ -130,7 +126,7 @@ void tfc_fully_connected_s8(const tfc_fc_params *p, const int8_t *in, int8_t *ou
                 }
             }
             if (fast && o + 4 <= n_out) {
-                const int32_t zp = os.zp;
+                const int32_t zp = 0; /* carried by the rounding constant */
                 const int32_t *q1 = q + qs, *q2 = q1 + qs, *q3 = q2 + qs;
                 const uint32_t v = tfc_pack4(tfc_rq_fast8(a0, q[0], q[1], q[2], zp), tfc_rq_fast8(a1, q1[0], q1[1], q1[2], zp),
                                              tfc_rq_fast8(a2, q2[0], q2[1], q2[2], zp),

@@ -117,7 +117,8 @@ static inline uint32_t tfc_ld32(const void *p) {
 
 /* Per-channel requantisation table of the optimised kernels (built on the host by
  * tfcompress.engine.kernels_opt): rq[0] = flags, rq[1..3] = 0, then per channel
- * {multiplier, right shift (>= 1), 1 << (right shift - 1), folded bias}. */
+ * {multiplier, right shift (>= 1), (1 << (right shift - 1)) + (output zero point << right shift),
+ * folded bias}: the rounding constant carries the zero point, so the fast result includes it. */
 #define TFC_RQ_FAST 1 /* every channel: |2 * acc| < 2^31, no left shift, right shift >= 1 */
 #define TFC_RQ_SHARED 2 /* one entry for every channel (per-tensor quantisation, FULLY_CONNECTED) */
 #define TFC_RQ_HEADER 4
@@ -140,6 +141,15 @@ typedef struct {
     int32_t zp, act_min, act_max, clamp; /* clamp: the activation range is narrower than int8 */
     uint32_t lo4, hi4;                   /* act_min / act_max in every byte (tfc_clamp4) */
 } tfc_out_stage;
+
+/* int8 saturation and fused activation of a value that already includes the zero point */
+static inline int8_t tfc_clamp8(int32_t r, const tfc_out_stage *o) {
+    r = tfc_ssat8(r);
+    if (o->clamp) {
+        r = r < o->act_min ? o->act_min : (r > o->act_max ? o->act_max : r);
+    }
+    return (int8_t)r;
+}
 
 static inline int8_t tfc_out8(int32_t r, const tfc_out_stage *o) {
     r = tfc_ssat8(r + o->zp);
