@@ -99,3 +99,19 @@ def test_cli_rejects_unknown_names_before_any_work(tmp_path) -> None:
         assert result.exit_code == 2, result.output
         assert message in result.output and "Traceback" not in result.output
         assert not out.exists()
+
+
+@pytest.mark.parametrize("name", TEMPLATES)
+def test_templates_use_the_measured_training_defaults(name: str) -> None:
+    from tfcompress.train.defaults import DEFAULTS
+
+    recipe, want = load_recipe(name), DEFAULTS[name]
+    assert recipe.dataset.source == want["dataset"]
+    assert recipe.train.epochs == want["epochs"]
+    assert recipe.train.batch_size == want["batch_size"]
+    assert recipe.train.learning_rate == pytest.approx(want["learning_rate"])
+    assert recipe.train.patience == want["patience"]
+    if recipe.distill is None:
+        assert (recipe.model.name, recipe.model.width) == (want["model"], want["width"])
+    else:  # the distilled student is derived from the teacher
+        assert recipe.distill.teacher.name == want["model"]
