@@ -125,7 +125,7 @@ static inline void dot_2x2(const int16_t *col, const int8_t *w, int32_t kp, int3
     const int32_t *const x_end = x + kp;
     const int32_t *wp = (const int32_t *)w;
     int32_t a00 = a[0], a10 = a[1], a01 = a[2], a11 = a[3];
-#if TFC_DSP
+#if TFC_DSP_ASM
     int32_t wa, wb, x0, x1, x2, x3, t;
     /* two groups of four positions per iteration; an odd group count enters at the second half */
     __asm volatile(

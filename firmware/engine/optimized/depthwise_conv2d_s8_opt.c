@@ -67,6 +67,187 @@ static void depthwise_generic(const tfc_conv_params *p, const int8_t *in, int8_t
         a3 = tfc_smlatt(xs_, ws_, a3);                                 \
     } while (0)
 
+#if TFC_DSP_ASM
+/* TFC_RQ_FAST 3x3 layers: every channel group of one output pixel in one assembly routine
+ * (taps, requantisation with the zero point in the rounding constant, packed clamp, one word
+ * store per group). Same arithmetic as the C path below. */
+typedef struct {
+    const int8_t *s;    /* 0: top-left tap of channel 0 */
+    int32_t tx, ty;     /* 4, 8: tap strides */
+    const uint32_t *w;  /* 12: [groups][9][4] weights */
+    const int32_t *q;   /* 16: rq entries of channel 0 */
+    int8_t *out;        /* 20 */
+    int32_t groups;     /* 24: >= 1 */
+    uint32_t lo4, hi4;  /* 28, 32: activation range in every byte */
+} dw3x3_args;
+
+static void __attribute__((naked, noinline)) dw3x3_fast(const dw3x3_args *a __attribute__((unused))) {
+    __asm volatile(
+        "push {r4-r11, lr}\n"
+        "ldr r10, [r0, #0]\n"
+        "ldr r11, [r0, #4]\n"
+        "ldr r12, [r0, #8]\n"
+        "ldr r9, [r0, #12]\n"
+        "ldr lr, [r0, #16]\n"
+        "ldr r1, [r0, #20]\n"
+        "ldr r2, [r0, #24]\n"
+        "ldrd r3, r4, [r0, #28]\n"
+        "push {r1, r2, r3, r4}\n"
+        "1:\n"
+        "ldr r0, [lr, #12]\n"
+        "ldr r1, [lr, #28]\n"
+        "ldr r2, [lr, #44]\n"
+        "ldr r3, [lr, #60]\n"
+        "ldr r4, [r10]\n"
+        "ldr r5, [r9], #4\n"
+        "sxtb16 r6, r4\n"
+        "sxtb16 r7, r5\n"
+        "smlabb r0, r6, r7, r0\n"
+        "smlatt r2, r6, r7, r2\n"
+        "sxtb16 r6, r4, ror #8\n"
+        "sxtb16 r7, r5, ror #8\n"
+        "smlabb r1, r6, r7, r1\n"
+        "smlatt r3, r6, r7, r3\n"
+        "ldr r4, [r10, r11]\n"
+        "ldr r5, [r9], #4\n"
+        "sxtb16 r6, r4\n"
+        "sxtb16 r7, r5\n"
+        "smlabb r0, r6, r7, r0\n"
+        "smlatt r2, r6, r7, r2\n"
+        "sxtb16 r6, r4, ror #8\n"
+        "sxtb16 r7, r5, ror #8\n"
+        "smlabb r1, r6, r7, r1\n"
+        "smlatt r3, r6, r7, r3\n"
+        "ldr r4, [r10, r11, lsl #1]\n"
+        "ldr r5, [r9], #4\n"
+        "sxtb16 r6, r4\n"
+        "sxtb16 r7, r5\n"
+        "smlabb r0, r6, r7, r0\n"
+        "smlatt r2, r6, r7, r2\n"
+        "sxtb16 r6, r4, ror #8\n"
+        "sxtb16 r7, r5, ror #8\n"
+        "smlabb r1, r6, r7, r1\n"
+        "smlatt r3, r6, r7, r3\n"
+        "add r10, r10, r12\n"
+        "ldr r4, [r10]\n"
+        "ldr r5, [r9], #4\n"
+        "sxtb16 r6, r4\n"
+        "sxtb16 r7, r5\n"
+        "smlabb r0, r6, r7, r0\n"
+        "smlatt r2, r6, r7, r2\n"
+        "sxtb16 r6, r4, ror #8\n"
+        "sxtb16 r7, r5, ror #8\n"
+        "smlabb r1, r6, r7, r1\n"
+        "smlatt r3, r6, r7, r3\n"
+        "ldr r4, [r10, r11]\n"
+        "ldr r5, [r9], #4\n"
+        "sxtb16 r6, r4\n"
+        "sxtb16 r7, r5\n"
+        "smlabb r0, r6, r7, r0\n"
+        "smlatt r2, r6, r7, r2\n"
+        "sxtb16 r6, r4, ror #8\n"
+        "sxtb16 r7, r5, ror #8\n"
+        "smlabb r1, r6, r7, r1\n"
+        "smlatt r3, r6, r7, r3\n"
+        "ldr r4, [r10, r11, lsl #1]\n"
+        "ldr r5, [r9], #4\n"
+        "sxtb16 r6, r4\n"
+        "sxtb16 r7, r5\n"
+        "smlabb r0, r6, r7, r0\n"
+        "smlatt r2, r6, r7, r2\n"
+        "sxtb16 r6, r4, ror #8\n"
+        "sxtb16 r7, r5, ror #8\n"
+        "smlabb r1, r6, r7, r1\n"
+        "smlatt r3, r6, r7, r3\n"
+        "add r10, r10, r12\n"
+        "ldr r4, [r10]\n"
+        "ldr r5, [r9], #4\n"
+        "sxtb16 r6, r4\n"
+        "sxtb16 r7, r5\n"
+        "smlabb r0, r6, r7, r0\n"
+        "smlatt r2, r6, r7, r2\n"
+        "sxtb16 r6, r4, ror #8\n"
+        "sxtb16 r7, r5, ror #8\n"
+        "smlabb r1, r6, r7, r1\n"
+        "smlatt r3, r6, r7, r3\n"
+        "ldr r4, [r10, r11]\n"
+        "ldr r5, [r9], #4\n"
+        "sxtb16 r6, r4\n"
+        "sxtb16 r7, r5\n"
+        "smlabb r0, r6, r7, r0\n"
+        "smlatt r2, r6, r7, r2\n"
+        "sxtb16 r6, r4, ror #8\n"
+        "sxtb16 r7, r5, ror #8\n"
+        "smlabb r1, r6, r7, r1\n"
+        "smlatt r3, r6, r7, r3\n"
+        "ldr r4, [r10, r11, lsl #1]\n"
+        "ldr r5, [r9], #4\n"
+        "sxtb16 r6, r4\n"
+        "sxtb16 r7, r5\n"
+        "smlabb r0, r6, r7, r0\n"
+        "smlatt r2, r6, r7, r2\n"
+        "sxtb16 r6, r4, ror #8\n"
+        "sxtb16 r7, r5, ror #8\n"
+        "smlabb r1, r6, r7, r1\n"
+        "smlatt r3, r6, r7, r3\n"
+        "ldrd r4, r5, [lr, #0]\n"
+        "ldr r6, [lr, #8]\n"
+        "lsl r0, r0, #1\n"
+        "smmulr r0, r0, r4\n"
+        "add r0, r0, r0, asr #31\n"
+        "add r0, r0, r6\n"
+        "asr r0, r0, r5\n"
+        "ssat r0, #8, r0\n"
+        "ldrd r4, r5, [lr, #16]\n"
+        "ldr r6, [lr, #24]\n"
+        "lsl r1, r1, #1\n"
+        "smmulr r1, r1, r4\n"
+        "add r1, r1, r1, asr #31\n"
+        "add r1, r1, r6\n"
+        "asr r1, r1, r5\n"
+        "ssat r1, #8, r1\n"
+        "ldrd r4, r5, [lr, #32]\n"
+        "ldr r6, [lr, #40]\n"
+        "lsl r2, r2, #1\n"
+        "smmulr r2, r2, r4\n"
+        "add r2, r2, r2, asr #31\n"
+        "add r2, r2, r6\n"
+        "asr r2, r2, r5\n"
+        "ssat r2, #8, r2\n"
+        "ldrd r4, r5, [lr, #48]\n"
+        "ldr r6, [lr, #56]\n"
+        "lsl r3, r3, #1\n"
+        "smmulr r3, r3, r4\n"
+        "add r3, r3, r3, asr #31\n"
+        "add r3, r3, r6\n"
+        "asr r3, r3, r5\n"
+        "ssat r3, #8, r3\n"
+        "add lr, lr, #64\n"
+        "pkhbt r0, r0, r2, lsl #16\n"
+        "uxtb16 r0, r0\n"
+        "pkhbt r1, r1, r3, lsl #16\n"
+        "uxtb16 r1, r1\n"
+        "orr r0, r0, r1, lsl #8\n"
+        "ldrd r4, r5, [sp, #8]\n"
+        "ssub8 r6, r0, r4\n"
+        "sel r0, r0, r4\n"
+        "ssub8 r6, r0, r5\n"
+        "sel r0, r5, r0\n"
+        "ldr r4, [sp, #0]\n"
+        "str r0, [r4], #4\n"
+        "str r4, [sp, #0]\n"
+        "sub r10, r10, r12, lsl #1\n"
+        "add r10, r10, #4\n"
+        "ldr r4, [sp, #4]\n"
+        "subs r4, r4, #1\n"
+        "str r4, [sp, #4]\n"
+        "bne 1b\n"
+        "add sp, sp, #16\n"
+        "pop {r4-r11, pc}\n"
+    );
+}
+#endif
+
 typedef struct {
     const int8_t *weights; /* [c/4][taps][4] */
     const int32_t *rq, *mult, *shift;
@@ -83,9 +264,25 @@ static void __attribute__((noinline)) dw_pixel(const dw_layer *L, const int8_t *
     const int32_t groups = L->groups;
     const int32_t k_h = L->k_h, k_w = L->k_w;
     int32_t g;
+#if TFC_DSP_ASM
+    if (k_h == 3 && k_w == 3 && L->fast && groups > 0) {
+        dw3x3_args a;
+        a.s = s;
+        a.tx = tx;
+        a.ty = ty;
+        a.w = w;
+        a.q = q;
+        a.out = out;
+        a.groups = groups;
+        a.lo4 = os.lo4;
+        a.hi4 = os.hi4;
+        dw3x3_fast(&a);
+        return;
+    }
+#endif
     for (g = 0; g < groups; ++g) {
         int32_t a0 = q[3], a1 = q[7], a2 = q[11], a3 = q[15]; /* folded biases */
-#if TFC_DSP
+#if TFC_DSP_ASM
         if (k_h == 3 && k_w == 3) {
             const int8_t *r = s;
             uint32_t x, wv, t1, t2;

@@ -36,7 +36,7 @@ void tfc_fully_connected_s8(const tfc_fc_params *p, const int8_t *in, int8_t *ou
             const int8_t *x = xb;
             const int32_t *wg = w;
             int32_t g;
-#if TFC_DSP
+#if TFC_DSP_ASM
             if (groups > 0) { /* two groups per iteration; an odd count enters at the second half */
                 const int8_t *const x_end = x + 4 * groups;
                 uint32_t xv, xl, w0, w1, t;

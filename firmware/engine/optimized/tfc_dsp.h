@@ -108,6 +108,14 @@ static inline uint32_t tfc_pack4(int32_t a, int32_t b, int32_t c, int32_t d) {
     return (ac & 0x00FF00FFu) | ((bd & 0x00FF00FFu) << 8);
 }
 
+/* Inline-assembly inner loops need the registers an optimising build frees (no frame pointer);
+ * -O0 builds take the C versions of the same loops. */
+#if TFC_DSP && defined(__OPTIMIZE__)
+#define TFC_DSP_ASM 1
+#else
+#define TFC_DSP_ASM 0
+#endif
+
 /* Unaligned-safe 32-bit load/store (a single LDR/STR on Cortex-M4/M7). */
 static inline uint32_t tfc_ld32(const void *p) {
     uint32_t v;
