@@ -195,12 +195,154 @@ static inline void dot_2x2(const int16_t *col, const int8_t *w, int32_t kp, int3
     a[3] = a11;
 }
 
+#if TFC_DSP_ASM
+/* pairs_fast in one assembly routine: per channel pair the 2x2 SMLAD loop, requantisation
+ * (zero point in the rounding constant), packed clamp and two halfword stores. */
+typedef struct {
+    const int32_t *col; /* 0: interleaved windows */
+    const int32_t *end; /* 4: col + kp words */
+    const int8_t *w;    /* 8 */
+    const int32_t *q;   /* 12: updated */
+    int8_t *o0;         /* 16: updated */
+    int32_t o1_off;     /* 20: 0 = one pixel */
+    int32_t pairs;      /* 24: >= 1, updated */
+    uint32_t lo4, hi4;  /* 28, 32 */
+} conv_pairs_args;
+
+static void __attribute__((naked, noinline)) pairs_fast_asm(conv_pairs_args *a __attribute__((unused))) {
+    __asm volatile(
+        "push {r4-r11, lr}\n"
+        "push {r0}\n"
+        "ldr r9, [r0, #8]\n"
+        "1:\n"
+        "ldr r0, [sp]\n"
+        "ldr r12, [r0, #12]\n"
+        "ldr r10, [r0, #0]\n"
+        "ldr r11, [r0, #4]\n"
+        "ldr r1, [r12, #12]\n"
+        "ldr r3, [r12, #28]\n"
+        "mov r2, r1\n"
+        "mov r4, r3\n"
+        "sub lr, r11, r10\n"
+        "tst lr, #16\n"
+        "bne 3f\n"
+        "2:\n"
+        "ldrd r5, r6, [r9], #8\n"
+        "ldrd r7, r8, [r10], #8\n"
+        "ldrd r12, r0, [r10], #8\n"
+        "sxtb16 lr, r5\n"
+        "sxtb16 r5, r5, ror #8\n"
+        "smlad r1, r7, lr, r1\n"
+        "smlad r2, r12, lr, r2\n"
+        "smlad r1, r8, r5, r1\n"
+        "smlad r2, r0, r5, r2\n"
+        "sxtb16 lr, r6\n"
+        "sxtb16 r6, r6, ror #8\n"
+        "smlad r3, r7, lr, r3\n"
+        "smlad r4, r12, lr, r4\n"
+        "smlad r3, r8, r6, r3\n"
+        "smlad r4, r0, r6, r4\n"
+        "3:\n"
+        "ldrd r5, r6, [r9], #8\n"
+        "ldrd r7, r8, [r10], #8\n"
+        "ldrd r12, r0, [r10], #8\n"
+        "sxtb16 lr, r5\n"
+        "sxtb16 r5, r5, ror #8\n"
+        "smlad r1, r7, lr, r1\n"
+        "smlad r2, r12, lr, r2\n"
+        "smlad r1, r8, r5, r1\n"
+        "smlad r2, r0, r5, r2\n"
+        "sxtb16 lr, r6\n"
+        "sxtb16 r6, r6, ror #8\n"
+        "smlad r3, r7, lr, r3\n"
+        "smlad r4, r12, lr, r4\n"
+        "smlad r3, r8, r6, r3\n"
+        "smlad r4, r0, r6, r4\n"
+        "cmp r10, r11\n"
+        "bne 2b\n"
+        "ldr r0, [sp]\n"
+        "ldr r12, [r0, #12]\n"
+        "ldrd r5, r6, [r12]\n"
+        "ldr r7, [r12, #8]\n"
+        "lsl r1, r1, #1\n"
+        "smmulr r1, r1, r5\n"
+        "add r1, r1, r1, asr #31\n"
+        "add r1, r1, r7\n"
+        "asr r1, r1, r6\n"
+        "ssat r1, #8, r1\n"
+        "lsl r2, r2, #1\n"
+        "smmulr r2, r2, r5\n"
+        "add r2, r2, r2, asr #31\n"
+        "add r2, r2, r7\n"
+        "asr r2, r2, r6\n"
+        "ssat r2, #8, r2\n"
+        "ldrd r5, r6, [r12, #16]\n"
+        "ldr r7, [r12, #24]\n"
+        "lsl r3, r3, #1\n"
+        "smmulr r3, r3, r5\n"
+        "add r3, r3, r3, asr #31\n"
+        "add r3, r3, r7\n"
+        "asr r3, r3, r6\n"
+        "ssat r3, #8, r3\n"
+        "lsl r4, r4, #1\n"
+        "smmulr r4, r4, r5\n"
+        "add r4, r4, r4, asr #31\n"
+        "add r4, r4, r7\n"
+        "asr r4, r4, r6\n"
+        "ssat r4, #8, r4\n"
+        "add r12, r12, #32\n"
+        "str r12, [r0, #12]\n"
+        "pkhbt r1, r1, r2, lsl #16\n"
+        "uxtb16 r1, r1\n"
+        "pkhbt r3, r3, r4, lsl #16\n"
+        "uxtb16 r3, r3\n"
+        "orr r1, r1, r3, lsl #8\n"
+        "ldrd r5, r6, [r0, #28]\n"
+        "ssub8 r7, r1, r5\n"
+        "sel r1, r1, r5\n"
+        "ssub8 r7, r1, r6\n"
+        "sel r1, r6, r1\n"
+        "ldr r2, [r0, #16]\n"
+        "ldr r3, [r0, #20]\n"
+        "strh r1, [r2]\n"
+        "cbz r3, 4f\n"
+        "lsr r1, r1, #16\n"
+        "strh r1, [r2, r3]\n"
+        "4:\n"
+        "add r2, r2, #2\n"
+        "str r2, [r0, #16]\n"
+        "ldr r3, [r0, #24]\n"
+        "subs r3, r3, #1\n"
+        "str r3, [r0, #24]\n"
+        "bne 1b\n"
+        "add sp, sp, #4\n"
+        "pop {r4-r11, pc}\n"
+    );
+}
+#endif
+
 /* TFC_RQ_FAST layers: `pairs` channel pairs of one pixel pair; o1_off = 0 when only the first
  * pixel is real (else the second pixel's outputs are at o0 + o1_off). Bias comes from q[3]. */
 static void __attribute__((noinline)) pairs_fast(const int16_t *col, int32_t kp, const int8_t *w, const int32_t *q,
                                                  int32_t pairs, int8_t *o0, int32_t o1_off, const tfc_out_stage *osp) {
     const int32_t zp = 0; /* carried by the rounding constant */
     const uint32_t lo4 = osp->lo4, hi4 = osp->hi4;
+#if TFC_DSP_ASM
+    if (pairs > 0) {
+        conv_pairs_args a;
+        a.col = (const int32_t *)col;
+        a.end = (const int32_t *)col + kp;
+        a.w = w;
+        a.q = q;
+        a.o0 = o0;
+        a.o1_off = o1_off;
+        a.pairs = pairs;
+        a.lo4 = lo4;
+        a.hi4 = hi4;
+        pairs_fast_asm(&a);
+        return;
+    }
+#endif
     for (; pairs > 0; --pairs) {
         int32_t a[4];
         uint32_t v;
