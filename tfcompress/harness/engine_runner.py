@@ -24,6 +24,7 @@ class EmulatedRunner:
         from tfcompress.project.firmware import build_firmware
 
         self.board = board
+        self.weights_bytes = int(model.weights_bytes)
         self.firmware = build_firmware(model, board)
         self._session = QemuSession(board, self.firmware.elf).__enter__()
         assert self._session.transport is not None
@@ -46,7 +47,9 @@ class EmulatedRunner:
         return {
             "instructions": int(round(float(np.median(per)))) if per else None,
             "instructions_unit": self.board.latency_unit,
-            "code_bytes": sections.get(".text", 0),
+            # flash besides the model's constant data (engine, kernels, harness, startup, libc)
+            "code_bytes": max(0, self.firmware.build.flash_bytes - self.weights_bytes),
+            "text_bytes": sections.get(".text", 0),
             "flash_bytes": self.firmware.build.flash_bytes,
             "ram_bytes_firmware": self.firmware.build.ram_bytes,
         }
