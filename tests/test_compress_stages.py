@@ -150,6 +150,27 @@ def test_pcqat_keeps_sparsity_and_clusters_into_tflite(ds, pruned):
         assert max(per_channel) <= 8, (name, per_channel)
 
 
+def test_frozen_layers_are_left_alone(ds):
+    """A frozen layer (like heatmap-cnn's soft-argmax coordinate grid) is neither pruned nor clustered."""
+    from tfcompress.compress.cluster import ClusterParams, cluster
+    from tfcompress.compress.prune import PruneParams, prune
+    from tfcompress.tfenv import keras
+
+    K = keras()
+    inp = K.Input(ds.input_shape)
+    x = K.layers.Flatten()(inp)
+    x = K.layers.Dense(16, activation="relu", name="hidden")(x)
+    frozen = K.layers.Dense(ds.num_outputs, trainable=False, name="frozen")
+    model = K.Model(inp, K.layers.Softmax()(frozen(x)))
+    grid = frozen.get_weights()[0].copy()
+    pruned = prune(model, ds, PruneParams(0.5, epochs=1))
+    clustered = cluster(model, ds, ClusterParams(4, epochs=1))
+    for result in (pruned, clustered):
+        np.testing.assert_array_equal(result.model.get_layer("frozen").get_weights()[0], grid)
+    assert abs(np.mean(pruned.model.get_layer("hidden").get_weights()[0] == 0) - 0.5) <= 0.01
+    assert np.unique(clustered.model.get_layer("hidden").get_weights()[0]).size <= 4
+
+
 def test_lambda_layer_is_named_with_a_way_out(ds):
     from tfcompress.compress.cluster import cluster
     from tfcompress.compress.prune import prune

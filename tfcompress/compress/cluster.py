@@ -59,8 +59,8 @@ def _clusterable(layer: Any) -> bool:
         ClusteringRegistry,
     )
 
-    if not layer.weights or not ClusteringRegistry.supports(layer):
-        return False
+    if not layer.weights or not layer.trainable or not ClusteringRegistry.supports(layer):
+        return False  # frozen layers (e.g. a soft-argmax coordinate grid) are fixed by design
     if isinstance(layer, tfmot().clustering.keras.ClusterableLayer):
         return True
     return bool(ClusteringRegistry._weight_names(layer))  # noqa: SLF001 - registry has no public accessor

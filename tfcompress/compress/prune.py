@@ -90,7 +90,7 @@ def wrap_for_pruning(model: Any, params: PruneParams, schedule: Any) -> Any:
         skip.add(weighted[-1])
 
     def clone(layer: Any) -> Any:
-        if layer.name in skip or not layer.weights:
+        if layer.name in skip or not layer.weights or not layer.trainable:  # frozen = fixed by design
             return layer
         if isinstance(layer, L.BatchNormalization) and params.skip_batchnorm:
             return layer
