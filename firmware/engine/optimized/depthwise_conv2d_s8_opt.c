@@ -68,7 +68,7 @@ static void depthwise_generic(const tfc_conv_params *p, const int8_t *in, int8_t
     } while (0)
 
 #if TFC_DSP_ASM
-/* TFC_RQ_FAST 3x3 layers: every channel group of one output pixel in one assembly routine
+/* TFC_RQ_FAST 3x3 layers: every channel group of a run of output pixels in one assembly routine
  * (taps, requantisation with the zero point in the rounding constant, packed clamp, one word
  * store per group). Same arithmetic as the C path below. */
 typedef struct {
@@ -79,20 +79,25 @@ typedef struct {
     int8_t *out;        /* 20 */
     int32_t groups;     /* 24: >= 1 */
     uint32_t lo4, hi4;  /* 28, 32: activation range in every byte */
+    int32_t npix;       /* 36: >= 1 output pixels in a row (s advances by sx, out by groups * 4) */
+    int32_t sx;         /* 40 */
 } dw3x3_args;
 
 static void __attribute__((naked, noinline)) dw3x3_fast(const dw3x3_args *a __attribute__((unused))) {
     __asm volatile(
         "push {r4-r11, lr}\n"
-        "ldr r10, [r0, #0]\n"
         "ldr r11, [r0, #4]\n"
         "ldr r12, [r0, #8]\n"
+        "ldr r1, [r0, #20]\n"
+        "ldrd r3, r4, [r0, #28]\n"
+        "push {r0, r1, r2, r3, r4}\n"
+        "5:\n"
+        "ldr r0, [sp]\n"
+        "ldr r10, [r0, #0]\n"
         "ldr r9, [r0, #12]\n"
         "ldr lr, [r0, #16]\n"
-        "ldr r1, [r0, #20]\n"
-        "ldr r2, [r0, #24]\n"
-        "ldrd r3, r4, [r0, #28]\n"
-        "push {r1, r2, r3, r4}\n"
+        "ldr r1, [r0, #24]\n"
+        "str r1, [sp, #8]\n"
         "1:\n"
         "ldr r0, [lr, #12]\n"
         "ldr r1, [lr, #28]\n"
@@ -228,21 +233,30 @@ static void __attribute__((naked, noinline)) dw3x3_fast(const dw3x3_args *a __at
         "pkhbt r1, r1, r3, lsl #16\n"
         "uxtb16 r1, r1\n"
         "orr r0, r0, r1, lsl #8\n"
-        "ldrd r4, r5, [sp, #8]\n"
+        "ldrd r4, r5, [sp, #12]\n"
         "ssub8 r6, r0, r4\n"
         "sel r0, r0, r4\n"
         "ssub8 r6, r0, r5\n"
         "sel r0, r5, r0\n"
-        "ldr r4, [sp, #0]\n"
+        "ldr r4, [sp, #4]\n"
         "str r0, [r4], #4\n"
-        "str r4, [sp, #0]\n"
+        "str r4, [sp, #4]\n"
         "sub r10, r10, r12, lsl #1\n"
         "add r10, r10, #4\n"
-        "ldr r4, [sp, #4]\n"
+        "ldr r4, [sp, #8]\n"
         "subs r4, r4, #1\n"
-        "str r4, [sp, #4]\n"
+        "str r4, [sp, #8]\n"
         "bne 1b\n"
-        "add sp, sp, #16\n"
+        "ldr r0, [sp]\n"
+        "ldr r1, [r0, #0]\n"
+        "ldr r2, [r0, #40]\n"
+        "add r1, r1, r2\n"
+        "str r1, [r0, #0]\n"
+        "ldr r2, [r0, #36]\n"
+        "subs r2, r2, #1\n"
+        "str r2, [r0, #36]\n"
+        "bne 5b\n"
+        "add sp, sp, #20\n"
         "pop {r4-r11, pc}\n"
     );
 }
@@ -276,6 +290,8 @@ static void __attribute__((noinline)) dw_pixel(const dw_layer *L, const int8_t *
         a.groups = groups;
         a.lo4 = os.lo4;
         a.hi4 = os.hi4;
+        a.npix = 1;
+        a.sx = 0;
         dw3x3_fast(&a);
         return;
     }
@@ -454,6 +470,9 @@ void tfc_depthwise_conv2d_s8(const tfc_conv_params *p, const int8_t *in, int8_t 
     {
         uint32_t win[win_n >> 2]; /* border window: [kh][kw][c], padding taps = zero point */
         const uint32_t pad4 = (uint32_t)(uint8_t)p->pad_value * 0x01010101u;
+#if TFC_DSP_ASM
+        const int run_ok = fast && k_h == 3 && k_w == 3;
+#endif
         for (b = 0; b < p->batches; ++b) {
             const int8_t *in_b = in + b * in_h * row;
             for (oy = 0; oy < p->out_h; ++oy) {
@@ -461,6 +480,30 @@ void tfc_depthwise_conv2d_s8(const tfc_conv_params *p, const int8_t *in, int8_t 
                 const int y_in = y0 >= 0 && y0 + (k_h - 1) * dil_h < in_h;
                 for (ox = 0; ox < p->out_w; ++ox) {
                     const int32_t x0 = ox * p->stride_w - p->pad_left;
+#if TFC_DSP_ASM
+                    if (run_ok && y_in && x0 >= 0 && x0 + (k_w - 1) * dil_w < in_w) {
+                        int32_t n = 1; /* interior run: one assembly call for the whole run */
+                        dw3x3_args a;
+                        while (ox + n < p->out_w && (ox + n) * p->stride_w - p->pad_left + (k_w - 1) * dil_w < in_w) {
+                            ++n;
+                        }
+                        a.s = in_b + y0 * row + x0 * c_n;
+                        a.tx = dil_w * c_n;
+                        a.ty = dil_h * row;
+                        a.w = (const uint32_t *)L.weights;
+                        a.q = L.rq + TFC_RQ_HEADER;
+                        a.out = out;
+                        a.groups = L.groups;
+                        a.lo4 = L.os.lo4;
+                        a.hi4 = L.os.hi4;
+                        a.npix = n;
+                        a.sx = p->stride_w * c_n;
+                        dw3x3_fast(&a);
+                        out += n * c_n;
+                        ox += n - 1;
+                        continue;
+                    }
+#endif
                     if (y_in && x0 >= 0 && x0 + (k_w - 1) * dil_w < in_w) {
                         dw_pixel(&L, in_b + y0 * row + x0 * c_n, dil_w * c_n, dil_h * row, out);
                     } else {
