@@ -470,21 +470,59 @@ void tfc_conv2d_s8(const tfc_conv_params *p, const int8_t *in, int8_t *out) {
     int32_t colw[kp + (((p->in_c & 3) != 0 || p->dil_w != 1) ? kp >> 2 : 0)];
     int16_t *const col = (int16_t *)colw;
     int8_t *const tmp = (int8_t *)(colw + kp);
+    /* 1x1, stride 1, no padding, channels in whole words: the window of pixel n is input pixel n */
+    const int pointwise = p->k_h == 1 && p->k_w == 1 && p->stride_h == 1 && p->stride_w == 1 &&
+                          p->pad_top == 0 && p->pad_left == 0 && (p->in_c & 3) == 0;
+#if TFC_DSP_ASM
+    const int direct = (p->rq[0] & TFC_RQ_FAST) && (oc_n & 1) == 0; /* channel pairs straight to assembly */
+    const tfc_out_stage os = tfc_out_stage_of(p->out_zp, p->act_min, p->act_max);
+#endif
     for (b = 0; b < p->batches; ++b) {
         const int8_t *in_b = in + b * p->in_h * p->in_w * p->in_c;
         int8_t *out_b = out + b * npix * oc_n;
         for (pix = 0; pix < npix; pix += 2) {
             const int two = pix + 1 < npix;
             int8_t *o0 = out_b + pix * oc_n;
-            load_window(p, in_b, pix / p->out_w, pix % p->out_w, col, kp, tmp);
-            if (two) {
-                load_window(p, in_b, (pix + 1) / p->out_w, (pix + 1) % p->out_w, col + 4, kp, tmp);
-            } else {
+            if (pointwise) {
+                const int8_t *s0 = in_b + pix * kp;
+                int32_t *dst = colw;
                 int32_t i;
-                for (i = 0; i < kp; i += 4) { /* defined values in the unused slot */
-                    col[2 * i + 4] = col[2 * i + 5] = col[2 * i + 6] = col[2 * i + 7] = 0;
+                for (i = 0; i < kp; i += 4) {
+                    const uint32_t w0 = tfc_ld32(s0 + i);
+                    const uint32_t w1 = two ? tfc_ld32(s0 + kp + i) : 0u;
+                    dst[0] = tfc_sxtb16(w0);
+                    dst[1] = tfc_sxtb16_ror8(w0);
+                    dst[2] = tfc_sxtb16(w1);
+                    dst[3] = tfc_sxtb16_ror8(w1);
+                    dst += 4;
+                }
+            } else {
+                load_window(p, in_b, pix / p->out_w, pix % p->out_w, col, kp, tmp);
+                if (two) {
+                    load_window(p, in_b, (pix + 1) / p->out_w, (pix + 1) % p->out_w, col + 4, kp, tmp);
+                } else {
+                    int32_t i;
+                    for (i = 0; i < kp; i += 4) { /* defined values in the unused slot */
+                        col[2 * i + 4] = col[2 * i + 5] = col[2 * i + 6] = col[2 * i + 7] = 0;
+                    }
                 }
             }
+#if TFC_DSP_ASM
+            if (direct) {
+                conv_pairs_args a;
+                a.col = colw;
+                a.end = colw + kp;
+                a.w = p->weights;
+                a.q = p->rq + TFC_RQ_HEADER;
+                a.o0 = o0;
+                a.o1_off = two ? oc_n : 0;
+                a.pairs = oc_n >> 1;
+                a.lo4 = os.lo4;
+                a.hi4 = os.hi4;
+                pairs_fast_asm(&a);
+                continue;
+            }
+#endif
             pair_all_channels(p, col, kp, o0, two ? o0 + oc_n : (int8_t *)0);
         }
     }
