@@ -82,8 +82,10 @@ def device_step(run: RunDir, recipe: Recipe, board: Any, variant: str, vstage: S
             latency_stats=lat,
             link=report.get("link"),
         )
-        log(f"  {variant} on {board.name}: {ds.metric} {record['metric_device']}, "
-            f"agreement {100 * (record['agreement'] or 0):.1f}%, {record['latency']:.0f} {record['latency_unit']}")
+        shown = record["metric_device"]
+        metric = f"{ds.metric} {shown:.4g}, " if shown is not None else ""
+        log(f"  {variant} on {board.name}: {metric}agreement {100 * (record['agreement'] or 0):.1f}%, "
+            f"{record['latency']:.0f} {record['latency_unit']}")
     (stage.dir / DEVICE_FILE).write_text(to_json(record))
     stage.complete({"agreement": record.get("agreement")}, [DEVICE_FILE])
     return stage
