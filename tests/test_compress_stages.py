@@ -136,7 +136,7 @@ def test_channel_pruning_really_removes_filters(ds, base):
 def test_pcqat_keeps_sparsity_and_clusters_into_tflite(ds, pruned):
     from tfcompress.compress.cluster import ClusterParams, cluster
     from tfcompress.compress.qat import QatParams, qat
-    from tfcompress.convert.inspect import weight_arrays
+    from tfcompress.convert.inspect import tflite_layer_report, weight_arrays
     from tfcompress.convert.modes import convert_model
 
     clustered = cluster(pruned.model, ds, ClusterParams(clusters=8, preserve_sparsity=True, epochs=1))
@@ -148,6 +148,7 @@ def test_pcqat_keeps_sparsity_and_clusters_into_tflite(ds, pruned):
         assert np.mean(w == 0) >= 0.59, name
         per_channel = [np.unique(w[c]).size for c in range(w.shape[0])]
         assert max(per_channel) <= 8, (name, per_channel)
+    assert all(r.unique_per_channel <= 8 for r in tflite_layer_report(data) if "depthwise" not in r.name)
 
 
 def test_frozen_layers_are_left_alone(ds):

@@ -16,6 +16,9 @@ class LayerRecord:
     params: int
     sparsity: float
     unique_values: int
+    #: max distinct values within one output channel (set for .tflite weights, where
+    #: per-channel int8 scales spread one cluster set over many int8 codes).
+    unique_per_channel: int | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -91,11 +91,15 @@ def tflite_layer_report(data: bytes) -> list[LayerRecord]:
         w = m.constant(idx)
         if w is None or w.size == 0:
             continue
+        shape = m.shape(idx)
+        axis = 3 if op == "DEPTHWISE_CONV_2D" and len(shape) == 4 else 0  # output-channel axis
+        per_ch = np.moveaxis(w.reshape(shape), axis, 0).reshape(shape[axis], -1) if shape else w[None]
         records.append(LayerRecord(
             name=f"{op.lower()}:{m.tensor_name(idx)}",
             params=int(w.size),
             sparsity=float(np.mean(w == 0)),
             unique_values=int(np.unique(w).size),
+            unique_per_channel=int(max(np.unique(row).size for row in per_ch)),
         ))
     return records
 
