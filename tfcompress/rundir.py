@@ -15,6 +15,7 @@ import shutil
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import cache
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -60,6 +61,14 @@ def hash_tree(paths: Iterable[Path]) -> str:
             h.update(rel.encode())
             h.update(hash_file(f).encode())
     return h.hexdigest()
+
+
+@cache
+def code_hash(*packages: str) -> str:
+    """Content hash of the source of tfcompress sub-packages (e.g. ``"compress"``): a stage made by
+    changed code is redone."""
+    root = Path(__file__).resolve().parent
+    return hash_tree([root / p if (root / p).is_dir() else root / f"{p}.py" for p in packages])
 
 
 def fingerprint(params: dict[str, Any], inputs: dict[str, str]) -> str:

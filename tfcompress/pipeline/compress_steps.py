@@ -11,7 +11,7 @@ from tfcompress.console import log, to_json
 from tfcompress.errors import TfcError
 from tfcompress.pipeline.train_steps import MODEL_FILE, load_cached_dataset
 from tfcompress.recipe import Recipe, StageConfig
-from tfcompress.rundir import RunDir, Stage
+from tfcompress.rundir import RunDir, Stage, code_hash
 
 TFLITE_FILE = "model.tflite"
 METRICS_FILE = "metrics.json"
@@ -63,7 +63,7 @@ def compress_step(run: RunDir, recipe: Recipe, stage_cfg: StageConfig, data: Sta
     from tfcompress.modelio import STAGE_MODEL_NAME, load_model, save_model
 
     params = {"stage": asdict(stage_cfg), "seed": recipe.seed, "batch_size": recipe.train.batch_size}
-    inputs = {"data": data.output_hash(), "model": upstream.output_hash()}
+    inputs = {"data": data.output_hash(), "model": upstream.output_hash(), "code": code_hash("compress", "modelio")}
     stage = run.stage(stage_cfg.name, f"stages/{stage_cfg.name}", params, inputs)
     if stage.done:
         log(f"  {stage_cfg.name}: cached")
@@ -118,7 +118,7 @@ def convert_step(run: RunDir, recipe: Recipe, variant: str, source: Stage, mode:
     from tfcompress.modelio import load_model
 
     params = {"mode": mode, "representative_samples": recipe.convert.representative_samples, "seed": recipe.seed}
-    inputs = {"data": data.output_hash(), "model": source.output_hash()}
+    inputs = {"data": data.output_hash(), "model": source.output_hash(), "code": code_hash("convert", "modelio")}
     stage = run.stage(f"variant {variant}", f"variants/{variant}", params, inputs)
     if stage.done:
         log(f"  {variant}: cached")

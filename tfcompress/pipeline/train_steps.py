@@ -10,7 +10,11 @@ from typing import Any
 from tfcompress.console import log
 from tfcompress.errors import TfcError
 from tfcompress.recipe import ModelConfig, Recipe
-from tfcompress.rundir import RunDir, Stage
+from tfcompress.rundir import RunDir, Stage, code_hash
+
+#: the packages whose code shapes each kind of stage
+DATA_CODE = ("data",)
+TRAIN_CODE = ("models", "train", "modelio")
 
 DATASET_FILE = "dataset.npz"
 MODEL_FILE = "model.keras"
@@ -21,7 +25,7 @@ def data_step(run: RunDir, recipe: Recipe) -> Stage:
     from tfcompress.data import load_dataset, save_dataset
 
     params = {"dataset": asdict(recipe.dataset), "seed": recipe.seed}
-    stage = run.stage("data", "data", params)
+    stage = run.stage("data", "data", params, {"code": code_hash(*DATA_CODE)})
     if stage.done:
         log("  data: cached")
         return stage
@@ -100,7 +104,7 @@ def teacher_step(run: RunDir, recipe: Recipe, data_stage: Stage) -> Stage | None
     cfg = recipe.distill.teacher
     epochs = recipe.distill.teacher_epochs or recipe.train.epochs
     params = {"teacher": asdict(cfg), "train": asdict(recipe.train), "epochs": epochs, "seed": recipe.seed}
-    stage = run.stage("teacher", "baseline/teacher", params, {"data": data_stage.output_hash()})
+    stage = run.stage("teacher", "baseline/teacher", params, {"data": data_stage.output_hash(), "code": code_hash(*TRAIN_CODE)})
     if stage.done:
         log("  teacher: cached")
         return stage
@@ -124,7 +128,7 @@ def baseline_step(run: RunDir, recipe: Recipe, data_stage: Stage, teacher: Stage
     """Train the baseline float model (distilled from the teacher when configured)."""
     cfg = student_config(recipe) if recipe.distill else recipe.model
     params: dict[str, Any] = {"model": asdict(cfg), "train": asdict(recipe.train), "seed": recipe.seed}
-    inputs = {"data": data_stage.output_hash()}
+    inputs = {"data": data_stage.output_hash(), "code": code_hash(*TRAIN_CODE)}
     if teacher is not None:
         params["distill"] = asdict(recipe.distill)
         inputs["teacher"] = teacher.output_hash()
