@@ -60,6 +60,7 @@ def _model_odd(L, x):
     x = L.DepthwiseConv2D(3, padding="same", activation="relu")(x)            # 7 channels: plain loop
     x = L.Conv2D(9, 5, strides=2, padding="valid", activation="relu")(x)      # odd out channels
     x = L.DepthwiseConv2D(3, depth_multiplier=2, padding="same")(x)           # depth multiplier 2
+    x = L.MaxPooling2D(2, padding="same")(x)                                   # max pool, partial windows
     x = L.Flatten()(x)
     return L.Dense(13, activation="relu")(x)                                  # FC tail rows and inputs
 
@@ -70,6 +71,7 @@ def _model_simd(L, x):
     y = L.DepthwiseConv2D(3, padding="same", activation="relu6")(x)
     y = L.Conv2D(8, 1, activation="relu")(y)
     x = L.Add()([x, y])
+    x = L.AveragePooling2D(3, strides=1, padding="same")(x)                   # SIMD sums, border counts
     x = L.DepthwiseConv2D(3, strides=2, padding="valid")(x)
     x = L.Conv2D(12, 3, padding="same")(x)
     x = L.AveragePooling2D(x.shape[1])(x)

@@ -79,6 +79,8 @@ KERNEL_SOURCES: dict[str, dict[str, str]] = {
         "tfc_fully_connected_s8": "optimized/fully_connected_s8_opt.c",
         "tfc_add_s8": "optimized/binary_s8_opt.c",
         "tfc_mul_s8": "optimized/binary_s8_opt.c",
+        "tfc_avg_pool2d_s8": "optimized/pool2d_s8_opt.c",
+        "tfc_max_pool2d_s8": "optimized/pool2d_s8_opt.c",
     },
 }
 

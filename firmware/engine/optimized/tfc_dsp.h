@@ -42,6 +42,8 @@ static inline int32_t tfc_smmulr(int32_t a, int32_t b) {
 
 static inline int32_t tfc_ssat8(int32_t x) { return __ssat(x, 8); }
 
+static inline int32_t tfc_sadd16(int32_t a, int32_t b) { return (int32_t)__sadd16((int16x2_t)a, (int16x2_t)b); }
+
 /* per byte: signed max(v, lo) then min(., hi) (SSUB8 sets GE per byte, SEL picks) */
 static inline uint32_t tfc_clamp4(uint32_t v, uint32_t lo4, uint32_t hi4) {
     uint32_t t;
@@ -86,6 +88,11 @@ static inline int32_t tfc_smmulr(int32_t a, int32_t b) {
 }
 
 static inline int32_t tfc_ssat8(int32_t x) { return x < -128 ? -128 : (x > 127 ? 127 : x); }
+
+static inline int32_t tfc_sadd16(int32_t a, int32_t b) {
+    return (int32_t)(((uint32_t)(uint16_t)(tfc_lo16(a) + tfc_lo16(b))) |
+                     ((uint32_t)(uint16_t)(tfc_hi16(a) + tfc_hi16(b)) << 16));
+}
 
 static inline uint32_t tfc_clamp4(uint32_t v, uint32_t lo4, uint32_t hi4) {
     uint32_t r = 0;
