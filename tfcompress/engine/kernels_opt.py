@@ -8,6 +8,9 @@ what differs is the constant data the generator emits for them (done here, after
   output channels padded to an even count (zero weights, zero bias).
 * FULLY_CONNECTED: weights in blocks of four rows interleaved per group of four inputs
   (``[out/4][in/4][4][4]``), zero-padded; bias padded likewise.
+* DEPTHWISE_CONV_2D 3x3 (fast layers): weights widened to int16 and doubled, per group of four
+  channels and tap ``(2w0, 2w2), (2w1, 2w3)`` (the pairs SMLABB/SMLATT meet after SXTB16 of the
+  input), biases doubled: the kernel loads instead of unpacking and skips the shift before SMMULR.
 * CONV_2D / DEPTHWISE_CONV_2D / FULLY_CONNECTED: a per-channel requantisation table ``rq``
   (see ``tfc_dsp.h``): header ``[flags, 0, 0, 0]`` then ``[multiplier, right shift,
   (1 << (right shift - 1)) + (output zero point << right shift), folded bias]`` per channel. ``TFC_RQ_FAST`` is set only when it is proven on
@@ -26,11 +29,14 @@ import numpy as np
 
 from tfcompress.engine.ir import Graph
 from tfcompress.engine.lowered import ConstArray, LoweredOp
+from tfcompress.engine.quant import wrap_i32
 
 #: rq flag: the SMMULR requantisation is exact for every channel of the layer
 RQ_FAST = 1
 #: rq flag: one shared entry for every output (per-tensor FULLY_CONNECTED)
 RQ_SHARED = 2
+#: rq flag (DEPTHWISE 3x3 fast layers): int16 doubled weights, doubled biases, no shift before SMMULR
+RQ_WIDE = 8
 RQ_HEADER = 4
 #: the conv kernel's scratch holds two windows of at most this many (padded) positions
 CONV_MAX_K = 640
@@ -173,7 +179,17 @@ def _depthwise(lo: LoweredOp) -> LoweredOp:
         _replace(lo, "weights", np.ascontiguousarray(wl).reshape(-1).astype(np.int8))
     bias = _array(lo, "bias").data
     bound = _acc_bound(w, bias)
-    _add_rq(lo, _rq_table(_array(lo, "mult").data, _array(lo, "shift").data, bound, bias, ~w.any(axis=1), oc, f["out_zp"]))
+    rq = _rq_table(_array(lo, "mult").data, _array(lo, "shift").data, bound, bias, ~w.any(axis=1), oc, f["out_zp"])
+    if rq[0] & RQ_FAST and dw_fast_path(f) and taps == 9 and f["k_h"] == 3:
+        # per group of four channels and tap: int16 (2 w[c0], 2 w[c2]), (2 w[c1], 2 w[c3]) -- the
+        # halfword pairs SMLABB/SMLATT meet after SXTB16 of the input word; accumulators doubled
+        wide = (2 * w.astype(np.int16)).reshape(oc // 4, 4, taps)[:, [0, 2, 1, 3], :].transpose(0, 2, 1)
+        _replace(lo, "weights", np.ascontiguousarray(wide).astype("<i2").reshape(-1).view(np.int8))
+        entries = rq[RQ_HEADER:].reshape(-1, 4).astype(np.int64)
+        entries[:, 3] = wrap_i32(2 * entries[:, 3])  # wraps only for all-zero channels, whose m is 0
+        rq = np.concatenate([rq[:RQ_HEADER], entries.reshape(-1)]).astype(np.int32)
+        rq[0] |= RQ_WIDE
+    _add_rq(lo, rq)
     _trim(lo)
     return lo
 

@@ -68,13 +68,14 @@ static void depthwise_generic(const tfc_conv_params *p, const int8_t *in, int8_t
     } while (0)
 
 #if TFC_DSP_ASM
-/* TFC_RQ_FAST 3x3 layers: every channel group of a run of output pixels in one assembly routine
- * (taps, requantisation with the zero point in the rounding constant, packed clamp, one word
- * store per group). Same arithmetic as the C path below. */
+/* TFC_RQ_WIDE 3x3 layers: every channel group of a run of output pixels in one assembly routine
+ * (taps with the host-widened, doubled weights: no weight unpacking and no shift before SMMULR;
+ * requantisation with the zero point in the rounding constant, packed clamp, one word store per
+ * group). Same arithmetic as the C path in dw_pixel. */
 typedef struct {
     const int8_t *s;    /* 0: top-left tap of channel 0 */
     int32_t tx, ty;     /* 4, 8: tap strides */
-    const uint32_t *w;  /* 12: [groups][9][4] weights */
+    const uint32_t *w;  /* 12: [groups][9] x {(2w0, 2w2), (2w1, 2w3)} int16 weight pairs */
     const int32_t *q;   /* 16: rq entries of channel 0 */
     int8_t *out;        /* 20 */
     int32_t groups;     /* 24: >= 1 */
@@ -104,100 +105,81 @@ static void __attribute__((naked, noinline)) dw3x3_fast(const dw3x3_args *a __at
         "ldr r2, [lr, #44]\n"
         "ldr r3, [lr, #60]\n"
         "ldr r4, [r10]\n"
-        "ldr r5, [r9], #4\n"
+        "ldrd r5, r7, [r9], #8\n"
         "sxtb16 r6, r4\n"
-        "sxtb16 r7, r5\n"
-        "smlabb r0, r6, r7, r0\n"
-        "smlatt r2, r6, r7, r2\n"
+        "smlabb r0, r6, r5, r0\n"
+        "smlatt r2, r6, r5, r2\n"
         "sxtb16 r6, r4, ror #8\n"
-        "sxtb16 r7, r5, ror #8\n"
         "smlabb r1, r6, r7, r1\n"
         "smlatt r3, r6, r7, r3\n"
         "ldr r4, [r10, r11]\n"
-        "ldr r5, [r9], #4\n"
+        "ldrd r5, r7, [r9], #8\n"
         "sxtb16 r6, r4\n"
-        "sxtb16 r7, r5\n"
-        "smlabb r0, r6, r7, r0\n"
-        "smlatt r2, r6, r7, r2\n"
+        "smlabb r0, r6, r5, r0\n"
+        "smlatt r2, r6, r5, r2\n"
         "sxtb16 r6, r4, ror #8\n"
-        "sxtb16 r7, r5, ror #8\n"
         "smlabb r1, r6, r7, r1\n"
         "smlatt r3, r6, r7, r3\n"
         "ldr r4, [r10, r11, lsl #1]\n"
-        "ldr r5, [r9], #4\n"
+        "ldrd r5, r7, [r9], #8\n"
         "sxtb16 r6, r4\n"
-        "sxtb16 r7, r5\n"
-        "smlabb r0, r6, r7, r0\n"
-        "smlatt r2, r6, r7, r2\n"
+        "smlabb r0, r6, r5, r0\n"
+        "smlatt r2, r6, r5, r2\n"
         "sxtb16 r6, r4, ror #8\n"
-        "sxtb16 r7, r5, ror #8\n"
         "smlabb r1, r6, r7, r1\n"
         "smlatt r3, r6, r7, r3\n"
         "add r10, r10, r12\n"
         "ldr r4, [r10]\n"
-        "ldr r5, [r9], #4\n"
+        "ldrd r5, r7, [r9], #8\n"
         "sxtb16 r6, r4\n"
-        "sxtb16 r7, r5\n"
-        "smlabb r0, r6, r7, r0\n"
-        "smlatt r2, r6, r7, r2\n"
+        "smlabb r0, r6, r5, r0\n"
+        "smlatt r2, r6, r5, r2\n"
         "sxtb16 r6, r4, ror #8\n"
-        "sxtb16 r7, r5, ror #8\n"
         "smlabb r1, r6, r7, r1\n"
         "smlatt r3, r6, r7, r3\n"
         "ldr r4, [r10, r11]\n"
-        "ldr r5, [r9], #4\n"
+        "ldrd r5, r7, [r9], #8\n"
         "sxtb16 r6, r4\n"
-        "sxtb16 r7, r5\n"
-        "smlabb r0, r6, r7, r0\n"
-        "smlatt r2, r6, r7, r2\n"
+        "smlabb r0, r6, r5, r0\n"
+        "smlatt r2, r6, r5, r2\n"
         "sxtb16 r6, r4, ror #8\n"
-        "sxtb16 r7, r5, ror #8\n"
         "smlabb r1, r6, r7, r1\n"
         "smlatt r3, r6, r7, r3\n"
         "ldr r4, [r10, r11, lsl #1]\n"
-        "ldr r5, [r9], #4\n"
+        "ldrd r5, r7, [r9], #8\n"
         "sxtb16 r6, r4\n"
-        "sxtb16 r7, r5\n"
-        "smlabb r0, r6, r7, r0\n"
-        "smlatt r2, r6, r7, r2\n"
+        "smlabb r0, r6, r5, r0\n"
+        "smlatt r2, r6, r5, r2\n"
         "sxtb16 r6, r4, ror #8\n"
-        "sxtb16 r7, r5, ror #8\n"
         "smlabb r1, r6, r7, r1\n"
         "smlatt r3, r6, r7, r3\n"
         "add r10, r10, r12\n"
         "ldr r4, [r10]\n"
-        "ldr r5, [r9], #4\n"
+        "ldrd r5, r7, [r9], #8\n"
         "sxtb16 r6, r4\n"
-        "sxtb16 r7, r5\n"
-        "smlabb r0, r6, r7, r0\n"
-        "smlatt r2, r6, r7, r2\n"
+        "smlabb r0, r6, r5, r0\n"
+        "smlatt r2, r6, r5, r2\n"
         "sxtb16 r6, r4, ror #8\n"
-        "sxtb16 r7, r5, ror #8\n"
         "smlabb r1, r6, r7, r1\n"
         "smlatt r3, r6, r7, r3\n"
         "ldr r4, [r10, r11]\n"
-        "ldr r5, [r9], #4\n"
+        "ldrd r5, r7, [r9], #8\n"
         "sxtb16 r6, r4\n"
-        "sxtb16 r7, r5\n"
-        "smlabb r0, r6, r7, r0\n"
-        "smlatt r2, r6, r7, r2\n"
+        "smlabb r0, r6, r5, r0\n"
+        "smlatt r2, r6, r5, r2\n"
         "sxtb16 r6, r4, ror #8\n"
-        "sxtb16 r7, r5, ror #8\n"
         "smlabb r1, r6, r7, r1\n"
         "smlatt r3, r6, r7, r3\n"
         "ldr r4, [r10, r11, lsl #1]\n"
-        "ldr r5, [r9], #4\n"
+        "ldrd r5, r7, [r9], #8\n"
         "sxtb16 r6, r4\n"
-        "sxtb16 r7, r5\n"
-        "smlabb r0, r6, r7, r0\n"
-        "smlatt r2, r6, r7, r2\n"
+        "smlabb r0, r6, r5, r0\n"
+        "smlatt r2, r6, r5, r2\n"
         "sxtb16 r6, r4, ror #8\n"
-        "sxtb16 r7, r5, ror #8\n"
         "smlabb r1, r6, r7, r1\n"
         "smlatt r3, r6, r7, r3\n"
         "ldrd r4, r5, [lr, #0]\n"
         "ldr r6, [lr, #8]\n"
-        "lsl r0, r0, #1\n"
         "smmulr r0, r0, r4\n"
         "add r0, r0, r0, asr #31\n"
         "add r0, r0, r6\n"
@@ -205,7 +187,6 @@ static void __attribute__((naked, noinline)) dw3x3_fast(const dw3x3_args *a __at
         "ssat r0, #8, r0\n"
         "ldrd r4, r5, [lr, #16]\n"
         "ldr r6, [lr, #24]\n"
-        "lsl r1, r1, #1\n"
         "smmulr r1, r1, r4\n"
         "add r1, r1, r1, asr #31\n"
         "add r1, r1, r6\n"
@@ -213,7 +194,6 @@ static void __attribute__((naked, noinline)) dw3x3_fast(const dw3x3_args *a __at
         "ssat r1, #8, r1\n"
         "ldrd r4, r5, [lr, #32]\n"
         "ldr r6, [lr, #40]\n"
-        "lsl r2, r2, #1\n"
         "smmulr r2, r2, r4\n"
         "add r2, r2, r2, asr #31\n"
         "add r2, r2, r6\n"
@@ -221,7 +201,6 @@ static void __attribute__((naked, noinline)) dw3x3_fast(const dw3x3_args *a __at
         "ssat r2, #8, r2\n"
         "ldrd r4, r5, [lr, #48]\n"
         "ldr r6, [lr, #56]\n"
-        "lsl r3, r3, #1\n"
         "smmulr r3, r3, r4\n"
         "add r3, r3, r3, asr #31\n"
         "add r3, r3, r6\n"
@@ -265,7 +244,7 @@ static void __attribute__((naked, noinline)) dw3x3_fast(const dw3x3_args *a __at
 typedef struct {
     const int8_t *weights; /* [c/4][taps][4] */
     const int32_t *rq, *mult, *shift;
-    int32_t groups, k_h, k_w, fast;
+    int32_t groups, k_h, k_w, fast, wide; /* wide: TFC_RQ_WIDE (3x3, int16 doubled weights) */
     tfc_out_stage os;
 } dw_layer;
 
@@ -279,7 +258,7 @@ static void __attribute__((noinline)) dw_pixel(const dw_layer *L, const int8_t *
     const int32_t k_h = L->k_h, k_w = L->k_w;
     int32_t g;
 #if TFC_DSP_ASM
-    if (k_h == 3 && k_w == 3 && L->fast && groups > 0) {
+    if (L->wide && groups > 0) {
         dw3x3_args a;
         a.s = s;
         a.tx = tx;
@@ -296,6 +275,33 @@ static void __attribute__((noinline)) dw_pixel(const dw_layer *L, const int8_t *
         return;
     }
 #endif
+    if (L->wide) { /* the assembly routine's arithmetic in C */
+        const int32_t *w2 = (const int32_t *)L->weights;
+        for (g = 0; g < groups; ++g) {
+            int32_t a0 = q[3], a1 = q[7], a2 = q[11], a3 = q[15]; /* doubled folded biases */
+            int32_t ky, kx;
+            uint32_t v;
+            for (ky = 0; ky < 3; ++ky) {
+                for (kx = 0; kx < 3; ++kx) {
+                    const uint32_t x = tfc_ld32(s + ky * ty + kx * tx);
+                    const int32_t xs = tfc_sxtb16(x), xr = tfc_sxtb16_ror8(x);
+                    a0 = tfc_smlabb(xs, w2[0], a0);
+                    a2 = tfc_smlatt(xs, w2[0], a2);
+                    a1 = tfc_smlabb(xr, w2[1], a1);
+                    a3 = tfc_smlatt(xr, w2[1], a3);
+                    w2 += 2;
+                }
+            }
+            v = tfc_pack4(tfc_ssat8(tfc_rq_x2(a0, q[0], q[1], q[2])), tfc_ssat8(tfc_rq_x2(a1, q[4], q[5], q[6])),
+                          tfc_ssat8(tfc_rq_x2(a2, q[8], q[9], q[10])), tfc_ssat8(tfc_rq_x2(a3, q[12], q[13], q[14])));
+            v = tfc_clamp4(v, os.lo4, os.hi4);
+            __builtin_memcpy(out, &v, 4);
+            out += 4;
+            q += 16;
+            s += 4;
+        }
+        return;
+    }
     for (g = 0; g < groups; ++g) {
         int32_t a0 = q[3], a1 = q[7], a2 = q[11], a3 = q[15]; /* folded biases */
 #if TFC_DSP_ASM
@@ -466,12 +472,13 @@ void tfc_depthwise_conv2d_s8(const tfc_conv_params *p, const int8_t *in, int8_t 
     L.k_h = k_h;
     L.k_w = k_w;
     L.fast = fast;
+    L.wide = (p->rq[0] & TFC_RQ_WIDE) != 0;
     L.os = tfc_out_stage_of(p->out_zp, p->act_min, p->act_max);
     {
         uint32_t win[win_n >> 2]; /* border window: [kh][kw][c], padding taps = zero point */
         const uint32_t pad4 = (uint32_t)(uint8_t)p->pad_value * 0x01010101u;
 #if TFC_DSP_ASM
-        const int run_ok = fast && k_h == 3 && k_w == 3;
+        const int run_ok = L.wide;
 #endif
         for (b = 0; b < p->batches; ++b) {
             const int8_t *in_b = in + b * in_h * row;

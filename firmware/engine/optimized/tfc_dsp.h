@@ -136,6 +136,7 @@ static inline uint32_t tfc_ld32(const void *p) {
  * folded bias}: the rounding constant carries the zero point, so the fast result includes it. */
 #define TFC_RQ_FAST 1 /* every channel: |2 * acc| < 2^31, no left shift, right shift >= 1 */
 #define TFC_RQ_SHARED 2 /* one entry for every channel (per-tensor quantisation, FULLY_CONNECTED) */
+#define TFC_RQ_WIDE 8   /* DEPTHWISE 3x3: int16 doubled weights and doubled biases (no shift before SMMULR) */
 #define TFC_RQ_HEADER 4
 
 /* MultiplyByQuantizedMultiplier for the TFC_RQ_FAST case: SMMULR(2 * acc, m) equals the
@@ -143,6 +144,12 @@ static inline uint32_t tfc_ld32(const void *p) {
  * (r + (r < 0 ? -1 : 0) + 2^(rs-1)) >> rs is the rounding (half away from zero) right shift. */
 static inline int32_t tfc_rq_fast(int32_t acc, int32_t m, int32_t rs, int32_t rnd) {
     const int32_t r = tfc_smmulr((int32_t)((uint32_t)acc << 1), m);
+    return (r + (r >> 31) + rnd) >> rs;
+}
+
+/* tfc_rq_fast for an accumulator that is already doubled: no shift before SMMULR. */
+static inline int32_t tfc_rq_x2(int32_t acc2, int32_t m, int32_t rs, int32_t rnd) {
+    const int32_t r = tfc_smmulr(acc2, m);
     return (r + (r >> 31) + rnd) >> rs;
 }
 
