@@ -108,12 +108,14 @@ def code_and_weights(elf: Path, model) -> dict[str, int]:
     return dict(flash=text, weights=weights, code=text - weights)
 
 
-def measure(key: str, kernels: str, board, *, opt: str, runs: int, layers: bool, keep: Path | None) -> dict:
-    """Build and run one model with one kernel set; check the output against TFLM."""
+def measure(key: str, kernels: str, board, *, opt: str, runs: int, layers: bool, keep: Path | None,
+            path: Path | None = None) -> dict:
+    """Build and run one model (MLPerf ``key``, or any .tflite ``path``) with one kernel set; check
+    the output against TFLM."""
     from tfcompress.engine import compile_tflite
     from tfcompress.engine.tflm import TflmModel
 
-    path = MODELS_DIR / TFLM[key]["file"]
+    path = path or MODELS_DIR / TFLM[key]["file"]
     model = compile_tflite(path, kernels=kernels)
     work = Path(tempfile.mkdtemp(prefix=f"tfcbench-{key}-{kernels}-"))
     try:

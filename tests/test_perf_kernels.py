@@ -126,8 +126,9 @@ def test_selection_and_scratch(mlperf_models) -> None:
 
 
 @pytest.mark.emulated
-def test_optimised_on_qemu_matches_tflm(mlperf_models) -> None:
-    """The DSP build on QEMU mps2-an500 (Cortex-M7): outputs identical to TFLM, fewer instructions."""
+def test_optimised_on_qemu_matches_tflm(mlperf_models, tmp_path) -> None:
+    """The DSP build (assembly paths) on QEMU mps2-an500 (Cortex-M7): outputs identical to TFLM on
+    KWS and on the odd/clamped test models, and far fewer instructions than the reference."""
     require_tool("arm-none-eabi-gcc", "gcc-arm-none-eabi")
     require_tool("qemu-system-arm", "qemu-system-arm")
     import importlib.util
@@ -140,6 +141,11 @@ def test_optimised_on_qemu_matches_tflm(mlperf_models) -> None:
     from tfcompress.boards import load_board
 
     board = load_board("mps2-an500")
+    for name, (build, shape) in {"odd": (_model_odd, (11, 9, 3)), "simd": (_model_simd, (12, 10, 4))}.items():
+        path = tmp_path / f"{name}.tflite"
+        path.write_bytes(_keras_tflite(build, shape, seed=3))
+        r = bench.measure(name, "optimized", board, opt="-O2", runs=1, layers=False, keep=None, path=path)
+        assert r["mismatches"] == 0, name
     counts = {}
     for kernels in ("reference", "optimized"):
         r = bench.measure("kws", kernels, board, opt="-O2", runs=1, layers=False, keep=None)
