@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -61,6 +62,7 @@ def device_step(run: RunDir, recipe: Recipe, board: Any, variant: str, vstage: S
         ds = load_cached_dataset(data)
         eval_data = EvalData(ds.x_test[:n], ds.y_test[:n], ds.metric, ds.target_scale)
         fw_dir = run.root / "firmware" / board.name / variant
+        _drop_stale_project(fw_dir, board.name, compiled.graph.model_hash)
         report = evaluate_on_board(board, tflite, eval_data, port=port, firmware_dir=fw_dir,
                                    journal_path=stage.dir / "journal.jsonl", force=False)
         weights = int(compiled.weights_bytes)
@@ -89,6 +91,17 @@ def device_step(run: RunDir, recipe: Recipe, board: Any, variant: str, vstage: S
     (stage.dir / DEVICE_FILE).write_text(to_json(record))
     stage.complete({"agreement": record.get("agreement")}, [DEVICE_FILE])
     return stage
+
+
+def _drop_stale_project(fw_dir: Path, board: str, model_hash: str) -> None:
+    """The run owns its firmware folders: a project generated for an older model of this variant goes."""
+    try:
+        meta = json.loads((fw_dir / "tfcompress.json").read_text())
+    except (OSError, ValueError):
+        return
+    if meta.get("board") != board or meta.get("model_hash") != model_hash:
+        log(f"  {fw_dir.name}: replacing firmware generated for an earlier model")
+        shutil.rmtree(fw_dir)
 
 
 def device_record(stage: Stage | None) -> dict[str, Any]:
