@@ -1,4 +1,5 @@
-/* tfc_conv_core.h — the reference CONV_2D loop, with an optional fused ADD epilogue. */
+/* tfc_conv_core.h — the reference CONV_2D loop, with an optional fused ADD epilogue and optional
+ * 4-bit weights (w4: a compile-time constant at every call site, so each variant is a plain loop). */
 #ifndef TFC_CONV_CORE_H
 #define TFC_CONV_CORE_H
 
@@ -7,7 +8,7 @@
 #include "tfc_kernels.h"
 
 static inline void tfc_conv_core(const tfc_conv_params *p, const tfc_binary_params *add, const int8_t *in,
-                             const int8_t *residual, int8_t *out) {
+                             const int8_t *residual, int8_t *out, const int w4) {
     const int32_t ic_n = p->in_c;
     int32_t b, oy, ox, oc, ky, kx, ic;
     int32_t n = 0;
@@ -19,6 +20,8 @@ static inline void tfc_conv_core(const tfc_conv_params *p, const tfc_binary_para
                 const int32_t x0 = ox * p->stride_w - p->pad_left;
                 for (oc = 0; oc < p->out_c; ++oc) {
                     const int8_t *w = p->weights + oc * p->k_h * p->k_w * ic_n;
+                    const int8_t *cb = w4 ? TFC_W4_CODEBOOK(p, oc) : 0;
+                    const int32_t e0 = w4 ? oc * p->k_h * p->k_w * ic_n : 0;
                     int32_t acc = p->bias[oc];
                     for (ky = 0; ky < p->k_h; ++ky) {
                         const int32_t y = y0 + ky * p->dil_h;
@@ -26,14 +29,17 @@ static inline void tfc_conv_core(const tfc_conv_params *p, const tfc_binary_para
                         for (kx = 0; kx < p->k_w; ++kx) {
                             const int32_t x = x0 + kx * p->dil_w;
                             const int8_t *wk = w + (ky * p->k_w + kx) * ic_n;
+                            const int32_t ek = w4 ? e0 + (ky * p->k_w + kx) * ic_n : 0;
                             if (y_in && x >= 0 && x < p->in_w) {
                                 const int8_t *px = in_b + (y * p->in_w + x) * ic_n;
                                 for (ic = 0; ic < ic_n; ++ic) {
-                                    acc += (int32_t)wk[ic] * (int32_t)px[ic];
+                                    const int32_t wv = w4 ? tfc_w4(p->weights, cb, ek + ic) : (int32_t)wk[ic];
+                                    acc += wv * (int32_t)px[ic];
                                 }
                             } else {
                                 for (ic = 0; ic < ic_n; ++ic) {
-                                    acc += (int32_t)wk[ic] * p->pad_value;
+                                    const int32_t wv = w4 ? tfc_w4(p->weights, cb, ek + ic) : (int32_t)wk[ic];
+                                    acc += wv * p->pad_value;
                                 }
                             }
                         }

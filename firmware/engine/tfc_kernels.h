@@ -21,6 +21,9 @@ typedef struct {
     const int32_t *mult;   /* per output channel, Q31 */
     const int32_t *shift;  /* per output channel, > 0 is a left shift */
     const int32_t *rq;     /* optimised kernels only: requantisation table (kernels_opt.py); NULL otherwise */
+    const int8_t *codebook; /* _w4 kernels only (weights4.py): weights holds packed 4-bit indices; */
+    const uint8_t *cb_index; /* channel oc uses codebook + 16 * cb_index[oc], or with cb_index NULL */
+    int32_t cb_step;         /* codebook + oc * cb_step (16: one codebook per channel, 0: shared) */
 } tfc_conv_params;
 
 void tfc_conv2d_s8(const tfc_conv_params *p, const int8_t *in, int8_t *out);
@@ -44,6 +47,9 @@ typedef struct {
     const int32_t *mult;
     const int32_t *shift;
     const int32_t *rq;     /* optimised kernels only: requantisation table (kernels_opt.py); NULL otherwise */
+    const int8_t *codebook; /* _w4 kernel only: as in tfc_conv_params */
+    const uint8_t *cb_index;
+    int32_t cb_step;
 } tfc_fc_params;
 
 void tfc_fully_connected_s8(const tfc_fc_params *p, const int8_t *in, int8_t *out);
@@ -86,6 +92,23 @@ typedef struct {
  * conv result as ADD input 1; out may equal residual (in place). */
 void tfc_conv2d_add_s8(const tfc_conv_params *p, const tfc_binary_params *add, const int8_t *in,
                        const int8_t *residual, int8_t *out);
+
+/* 4-bit weights (packed indices, two per byte, low nibble first, into int8 codebooks): same
+ * results as the plain kernels on the decoded weights. */
+void tfc_conv2d_s8_w4(const tfc_conv_params *p, const int8_t *in, int8_t *out);
+void tfc_conv2d_add_s8_w4(const tfc_conv_params *p, const tfc_binary_params *add, const int8_t *in,
+                          const int8_t *residual, int8_t *out);
+void tfc_depthwise_conv2d_s8_w4(const tfc_conv_params *p, const int8_t *in, int8_t *out);
+void tfc_fully_connected_s8_w4(const tfc_fc_params *p, const int8_t *in, int8_t *out);
+
+/* The codebook of output channel oc of a 4-bit layer. */
+#define TFC_W4_CODEBOOK(p, oc) \
+    ((p)->codebook + ((p)->cb_index ? 16 * (int32_t)(p)->cb_index[oc] : (oc) * (p)->cb_step))
+
+/* Weight e of a 4-bit layer through codebook cb (already offset to the channel's codebook). */
+static inline int32_t tfc_w4(const int8_t *packed, const int8_t *cb, int32_t e) {
+    return cb[(((const uint8_t *)packed)[e >> 1] >> ((e & 1) << 2)) & 15];
+}
 
 void tfc_add_s8(const tfc_binary_params *p, const int8_t *in1, const int8_t *in2, int8_t *out);
 void tfc_add_s16(const tfc_binary_params *p, const int16_t *in1, const int16_t *in2, int16_t *out);

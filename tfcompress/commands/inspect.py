@@ -21,14 +21,16 @@ def _quant(t: dict) -> str:
 @click.command("inspect")
 @click.argument("model", type=click.Path(dir_okay=False))
 @click.option("--kernels", default="reference", show_default=True, help="Kernel set (reference|optimized).")
+@click.option("--compress-weights", is_flag=True, help="4-bit weights + codebooks for layers with <= 16 "
+              "values per output channel (clustered models).")
 @json_option
-def inspect_cmd(model: str, kernels: str, as_json: bool) -> None:
+def inspect_cmd(model: str, kernels: str, compress_weights: bool, as_json: bool) -> None:
     """Show a .tflite model's ops, tensors, quantisation and the engine's memory plan."""
     from tfcompress.engine.compiler import compile_tflite, unsupported_ops
     from tfcompress.errors import TfcError
 
     try:
-        info = compile_tflite(model, kernels=kernels).info()
+        info = compile_tflite(model, kernels=kernels, compress_weights=compress_weights).info()
     except TfcError as err:
         bad = unsupported_ops(model)
         if not bad:

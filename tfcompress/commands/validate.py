@@ -18,14 +18,16 @@ from tfcompress.console import emit_json, format_table, progress
 @click.option("--data", type=click.Path(dir_okay=False), help=".npz with inputs (else random inputs).")
 @click.option("--seed", default=0, show_default=True, help="Seed of the random inputs.")
 @click.option("--kernels", default="reference", show_default=True, help="Kernel set (reference|optimized).")
+@click.option("--compress-weights", is_flag=True, help="4-bit weights + codebooks for layers with <= 16 "
+              "values per output channel (clustered models).")
 @json_option
 def validate_cmd(model: str, board: str, samples: int, data: str | None, seed: int, kernels: str,
-                 as_json: bool) -> None:
+                 compress_weights: bool, as_json: bool) -> None:
     """Check the C engine is bit-exact with TFLite Micro (exit 1 when any element differs)."""
     from tfcompress.engine.validate import validate_model
 
     res = validate_model(model, board=board, samples=samples, seed=seed, data=data, kernels=kernels,
-                         progress=None if as_json else progress)
+                         compress_weights=compress_weights, progress=None if as_json else progress)
     if as_json:
         emit_json(res.as_dict())
     else:

@@ -32,6 +32,7 @@ class CompiledModel:
     kernels: str
     model_bytes: bytes
     source_name: str
+    compress_weights: bool = False
 
     @property
     def scratch_bytes(self) -> int:
@@ -107,7 +108,8 @@ class CompiledModel:
                     tensors=tensors, ram_bytes=self.ram_bytes, arena_bytes=plan.arena_bytes,
                     greedy_arena_bytes=plan.greedy_bytes, scratch_bytes=self.scratch_bytes,
                     runtime_state_bytes=RUNTIME_STATE_BYTES, weights_bytes=self.weights_bytes,
-                    overlaps=len(plan.overlaps), unsupported_ops=[])
+                    overlaps=len(plan.overlaps), unsupported_ops=[],
+                    compressed_layers=sum(lo.kernel.endswith("_w4") for lo in self.lowered))
 
 
 def _tinfo(g: Graph, index: int) -> dict[str, Any]:
@@ -149,10 +151,12 @@ def _lower(g: Graph, op: Any) -> LoweredOp:
 
 
 def compile_tflite(path_or_bytes: str | Path | bytes | bytearray, *, kernels: str = "reference",
-                   overlap: bool = True, fuse: bool = True) -> CompiledModel:
+                   overlap: bool = True, fuse: bool = True, compress_weights: bool = False) -> CompiledModel:
     """Compile a fully-quantised .tflite to C. Raises TfcError for anything unsupported.
 
-    ``overlap`` lets the planner overlap streamed buffers, ``fuse`` fuses CONV_2D+ADD pairs."""
+    ``overlap`` lets the planner overlap streamed buffers, ``fuse`` fuses CONV_2D+ADD pairs,
+    ``compress_weights`` stores layers with <= 16 distinct weights per output channel (clustered
+    models) as 4-bit indices + int8 codebooks where that saves flash (see weights4.py)."""
     if kernels not in optable.KERNEL_SOURCES:
         from tfcompress.errors import unknown
 
@@ -165,9 +169,13 @@ def compile_tflite(path_or_bytes: str | Path | bytes | bytearray, *, kernels: st
     lowered = [_lower(g, op) for op in g.ops]
     if fuse and optable.can_fuse_conv_add(kernels):
         lowered = fuse_conv_add(g, lowered)
+    if compress_weights:
+        from tfcompress.engine.weights4 import compress_ops
+
+        lowered = compress_ops(lowered)
     if kernels == "optimized":
         from tfcompress.engine.kernels_opt import specialize
 
         lowered = specialize(g, lowered)
     plan = plan_arena(g, lowered, use_overlap=overlap)
-    return CompiledModel(g, lowered, plan, kernels, data, source_name)
+    return CompiledModel(g, lowered, plan, kernels, data, source_name, compress_weights)

@@ -49,9 +49,9 @@ def _digest(model: CompiledModel, flags: list[str], extra: str = "") -> tuple[st
     h = hashlib.sha256()
     for part in (model_c, model_h, " ".join(flags), extra):
         h.update(part.encode())
-    from tfcompress.engine.optable import KERNEL_HEADERS
+    from tfcompress.engine.optable import COMMON_HEADERS, KERNEL_HEADERS
 
-    for name in model.kernel_sources() + ["tfc_fixedpoint.h", "tfc_kernels.h", *KERNEL_HEADERS[model.kernels]]:
+    for name in model.kernel_sources() + [*COMMON_HEADERS, *KERNEL_HEADERS[model.kernels]]:
         h.update((firmware_dir() / name).read_bytes())
     return h.hexdigest()[:24], model_c, model_h
 

@@ -72,6 +72,10 @@ KERNEL_SOURCES: dict[str, dict[str, str]] = {
         "tfc_mean_s8": "mean_s8.c",
         "tfc_quantize_f32_s8": "quantize_f32.c",
         "tfc_dequantize_s8_f32": "quantize_f32.c",
+        "tfc_conv2d_s8_w4": "conv2d_s8_w4.c",  # 4-bit weights (weights4.py), every kernel set
+        "tfc_conv2d_add_s8_w4": "conv2d_add_s8_w4.c",
+        "tfc_depthwise_conv2d_s8_w4": "depthwise_conv2d_s8_w4.c",
+        "tfc_fully_connected_s8_w4": "fully_connected_s8_w4.c",
     },
     "optimized": {  # Cortex-M4/M7 DSP (portable C fallback elsewhere); data prepared by kernels_opt.py
         "tfc_conv2d_s8": "optimized/conv2d_s8_opt.c",

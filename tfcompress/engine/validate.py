@@ -95,9 +95,9 @@ def load_inputs(model: CompiledModel, path: str | Path, n: int | None) -> np.nda
 
 def validate_model(path_or_bytes: str | Path | bytes, *, board: str = "host", samples: int = 20,
                    seed: int = 0, data: str | Path | None = None, kernels: str = "reference",
-                   progress: Any = None) -> ValidationResult:
+                   progress: Any = None, compress_weights: bool = False) -> ValidationResult:
     """Run engine and TFLM on the same inputs and count differing output elements."""
-    model = compile_tflite(path_or_bytes, kernels=kernels)
+    model = compile_tflite(path_or_bytes, kernels=kernels, compress_weights=compress_weights)
     xs = load_inputs(model, data, samples) if data else random_inputs(model, samples, seed)
     runner = make_runner(board, model)
     oracle = TflmModel(model.model_bytes)

@@ -1,0 +1,105 @@
+"""4-bit weights for clustered layers (compile_tflite(..., compress_weights=True)): smaller, bit-exact."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from test_engine_keras import to_int8_tflite
+
+from tfcompress.engine import compile_tflite, weights4
+from tfcompress.engine.host import HostModel
+from tfcompress.engine.tflm import TflmModel
+
+
+@pytest.fixture(scope="module")
+def clustered_tflite() -> bytes:
+    """conv + residual conv/ADD + depthwise + dense, 16 clusters (tfmot, stripped), int8."""
+    from tfcompress.tfenv import keras, tfmot
+
+    K = keras()
+    L = K.layers
+    init = K.initializers.RandomNormal(stddev=0.3, seed=3)
+    binit = K.initializers.RandomUniform(-0.5, 0.5, seed=4)
+    inp = K.Input((12, 12, 3))
+    x = L.Conv2D(16, 3, padding="same", activation="relu", kernel_initializer=init, bias_initializer=binit)(inp)
+    y = L.Conv2D(16, 3, padding="same", kernel_initializer=init, bias_initializer=binit)(x)
+    x = L.Add()([x, y])
+    x = L.DepthwiseConv2D(3, strides=2, padding="same", activation="relu", depthwise_initializer=init,
+                          bias_initializer=binit)(x)
+    x = L.Conv2D(24, 3, padding="same", activation="relu", kernel_initializer=init, bias_initializer=binit)(x)
+    x = L.Flatten()(x)
+    x = L.Dense(32, activation="relu", kernel_initializer=init, bias_initializer=binit)(x)
+    x = L.Dense(10, kernel_initializer=init, bias_initializer=binit)(x)
+    cl = tfmot().clustering.keras
+    wrapped = cl.cluster_weights(K.Model(inp, x), number_of_clusters=16,
+                                 cluster_centroids_init=cl.CentroidInitialization.KMEANS_PLUS_PLUS)
+    return to_int8_tflite(cl.strip_clustering(wrapped), seed=5)
+
+
+def _assert_matches_tflm(model, tflite: bytes, samples: int = 6) -> None:
+    ours, ref = HostModel(model), TflmModel(tflite)
+    rng = np.random.default_rng(7)
+    for _ in range(samples):
+        x = rng.integers(-128, 128, size=model.input.shape, dtype=np.int8)
+        a, b = ours.run(x), ref.run(x)
+        assert np.array_equal(a, b.reshape(a.shape)), f"{int((a != b.reshape(a.shape)).sum())} elements differ"
+
+
+@pytest.mark.parametrize("kernels", ["reference", "optimized"])
+def test_clustered_weights_compressed_and_bit_exact(clustered_tflite: bytes, kernels: str) -> None:
+    plain = compile_tflite(clustered_tflite, kernels=kernels)
+    packed = compile_tflite(clustered_tflite, kernels=kernels, compress_weights=True)
+    kinds = {lo.kernel for lo in packed.lowered}
+    assert {"tfc_fully_connected_s8_w4"} <= kinds
+    assert "tfc_conv2d_s8_w4" in kinds or "tfc_conv2d_add_s8_w4" in kinds
+    assert packed.weights_bytes <= 0.55 * plain.weights_bytes, (packed.weights_bytes, plain.weights_bytes)
+    assert packed.info()["compressed_layers"] >= 3
+    assert plain.plan.offsets == packed.plan.offsets  # activations untouched
+    _assert_matches_tflm(packed, clustered_tflite)
+
+
+@pytest.mark.parametrize("layout", ["merged", "per_channel"])
+def test_every_eligible_layer_forced_bit_exact(clustered_tflite: bytes, layout: str,
+                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    """Forcing 4-bit storage on every layer with <= 16 values per channel (depthwise 3x3 included,
+    where it does not pay) exercises each _w4 kernel, the fused CONV_2D+ADD one too, with merged
+    codebooks (shared / indexed) or one codebook per channel."""
+    if layout == "per_channel":
+        monkeypatch.setattr(weights4, "_books", lambda sets: (sets, np.arange(len(sets))))
+    model = compile_tflite(clustered_tflite)
+    model.lowered = weights4.compress_ops(model.lowered, force=True)
+    packed = [lo for lo in model.lowered if lo.kernel.endswith("_w4")]
+    assert {"tfc_conv2d_s8_w4", "tfc_conv2d_add_s8_w4", "tfc_depthwise_conv2d_s8_w4",
+            "tfc_fully_connected_s8_w4"} <= {lo.kernel for lo in packed}
+    steps = {(lo.fields["cb_step"], lo.fields["cb_index"] != 0) for lo in packed}
+    assert steps == ({(0, True), (0, False)} if layout == "merged" else {(16, False)})
+    _assert_matches_tflm(model, clustered_tflite)
+
+
+def test_unclustered_layers_stay_int8() -> None:
+    """A layer with more than 16 values in a channel is never compressed."""
+    from test_engine_keras import build_keras
+
+    spec = dict(shape=(6, 6, 4), body=[dict(kind="conv", filters=8, k=(3, 3), stride=1, dilation=1,
+                                            padding="same", act=None, depth_multiplier=1, pool=2)],
+                head="dense", units=5, seed=11)
+    tflite = to_int8_tflite(build_keras(spec), seed=11)
+    model = compile_tflite(tflite, compress_weights=True)
+    assert not any(lo.kernel.endswith("_w4") for lo in model.lowered)
+
+
+def test_cli_compress_weights(clustered_tflite: bytes, tmp_path) -> None:
+    import json
+
+    from click.testing import CliRunner
+
+    from tfcompress.cli import main
+
+    path = tmp_path / "clustered.tflite"
+    path.write_bytes(clustered_tflite)
+    res = CliRunner().invoke(main, ["inspect", str(path), "--compress-weights", "--json"])
+    assert res.exit_code == 0, res.output
+    assert json.loads(res.stdout)["compressed_layers"] >= 3
+    res = CliRunner().invoke(main, ["validate", str(path), "--compress-weights", "--samples", "3", "--json"])
+    assert res.exit_code == 0, res.output
+    assert json.loads(res.stdout)["mismatched_elements"] == 0

@@ -1,0 +1,128 @@
+"""Compressed weights: packed 4-bit indices into int8 codebooks, for layers with <= 16 values.
+
+A clustered model (16 float centroids per layer) quantised per output channel has at most 16
+distinct int8 weights in each output channel. Such CONV_2D, DEPTHWISE_CONV_2D and
+FULLY_CONNECTED layers can store, instead of one int8 per weight:
+
+* ``weights``: the 4-bit codebook index of every weight, two per byte (element ``e`` of the
+  original flat weight array in byte ``e >> 1``, low nibble first), and
+* ``codebook``: codebooks of 16 int8 values. Channels whose values fit together in 16 share one
+  (greedy merge); the smallest of three layouts is kept: one codebook for every channel, one per
+  channel in channel order (``cb_step`` = 16), or a ``cb_index`` byte per channel naming its
+  codebook.
+
+The ``_w4`` kernels decode ``TFC_W4_CODEBOOK(p, oc)[index]`` in their inner loop; the decoded
+weights are the original int8 weights, so results are identical. A layer is compressed only when
+it saves flash (:func:`compress_ops`); biases, multipliers and shifts are unchanged.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+
+from tfcompress.engine.lowered import ConstArray, LoweredOp
+
+#: plain kernel -> its variant reading 4-bit indices and a codebook
+W4_KERNELS = {
+    "tfc_conv2d_s8": "tfc_conv2d_s8_w4",
+    "tfc_conv2d_add_s8": "tfc_conv2d_add_s8_w4",
+    "tfc_depthwise_conv2d_s8": "tfc_depthwise_conv2d_s8_w4",
+    "tfc_fully_connected_s8": "tfc_fully_connected_s8_w4",
+}
+CODEBOOK = 16
+
+
+def _channels(lo: LoweredOp) -> np.ndarray:
+    """Output channel of every element of the flat weight array."""
+    f = lo.fields
+    n = int(lo.fields["weights"].data.size)
+    if lo.kernel == "tfc_depthwise_conv2d_s8":  # 1HWO: channel is the fastest dimension
+        return np.arange(n) % int(f["out_c"])
+    out = int(f["out_c"] if "out_c" in f else f["out_depth"])
+    return np.arange(n) // (n // out)
+
+
+def _books(sets: list[np.ndarray]) -> tuple[list[np.ndarray], np.ndarray]:
+    """Merge the channels' value sets into few codebooks of <= 16 values (greedy, largest sets first)."""
+    books: list[set[int]] = []
+    book_of = np.zeros(len(sets), np.int64)
+    for c in sorted(range(len(sets)), key=lambda c: (-sets[c].size, c)):
+        vals = set(sets[c].tolist())
+        for b, book in enumerate(books):
+            if len(book | vals) <= CODEBOOK:
+                book |= vals
+                book_of[c] = b
+                break
+        else:
+            book_of[c] = len(books)
+            books.append(vals)
+    return [np.array(sorted(b), np.int8) for b in books], book_of
+
+
+@dataclasses.dataclass
+class Encoded:
+    """A layer's weights as packed 4-bit indices + codebooks (see the module docstring)."""
+
+    packed: np.ndarray      # int8 view of the index bytes
+    codebook: np.ndarray    # int8, 16 per codebook
+    cb_index: np.ndarray | None  # uint8 codebook of each output channel, or None
+    cb_step: int
+
+    @property
+    def nbytes(self) -> int:
+        return self.packed.nbytes + self.codebook.nbytes + (0 if self.cb_index is None else self.cb_index.nbytes)
+
+
+def encode(lo: LoweredOp) -> Encoded | None:
+    """``lo``'s weights encoded in the smallest layout, or None if a channel has > 16 values."""
+    w = lo.fields["weights"].data.reshape(-1).astype(np.int8)
+    ch = _channels(lo)
+    n_ch = int(ch.max()) + 1 if w.size else 0
+    sets = [np.unique(w[ch == c]) for c in range(n_ch)]
+    if not sets or any(v.size > CODEBOOK for v in sets):
+        return None
+    books, book_of = _books(sets)
+    if len(books) == 1:  # one codebook shared by every channel
+        cb_index, step = None, 0
+    elif n_ch + CODEBOOK * len(books) < CODEBOOK * n_ch and len(books) <= 256:
+        cb_index, step = book_of.astype(np.uint8), 0
+    else:  # one codebook per channel, in channel order
+        books, book_of, cb_index, step = sets, np.arange(n_ch), None, CODEBOOK
+    codebook = np.zeros((len(books), CODEBOOK), np.int8)
+    for b, vals in enumerate(books):
+        codebook[b, :vals.size] = vals
+    idx = np.zeros(w.size, np.uint8)
+    elem_book = book_of[ch]
+    for b, vals in enumerate(books):
+        sel = elem_book == b
+        idx[sel] = np.searchsorted(vals, w[sel]).astype(np.uint8)
+    if idx.size % 2:
+        idx = np.append(idx, np.uint8(0))
+    packed = (idx[0::2] | (idx[1::2] << 4)).astype(np.uint8).view(np.int8)  # int8: the field's C type
+    return Encoded(packed, codebook.reshape(-1), cb_index, step)
+
+
+def compress_op(lo: LoweredOp, force: bool = False) -> LoweredOp:
+    """``lo`` with 4-bit weights when eligible and smaller (``force``: whenever eligible)."""
+    if (lo.kernel not in W4_KERNELS or lo.struct is None or "rq" in lo.fields
+            or not isinstance(lo.fields.get("weights"), ConstArray)):
+        return lo  # not a weight layer, or already re-laid out for the optimised kernels
+    old = lo.fields["weights"]
+    enc = encode(lo)
+    if enc is None or (not force and enc.nbytes >= old.nbytes):
+        return lo
+    w4 = ConstArray(old.name + "4", enc.packed)
+    cb = ConstArray(f"op{lo.op.index}_cb", enc.codebook)
+    fields = dict(lo.fields, weights=w4, codebook=cb, cb_index=0, cb_step=enc.cb_step)
+    arrays = [w4 if a is old else a for a in lo.arrays] + [cb]
+    if enc.cb_index is not None:
+        fields["cb_index"] = ConstArray(f"op{lo.op.index}_cbi", enc.cb_index)
+        arrays.append(fields["cb_index"])
+    return dataclasses.replace(lo, kernel=W4_KERNELS[lo.kernel], fields=fields, arrays=arrays)
+
+
+def compress_ops(lowered: list[LoweredOp], force: bool = False) -> list[LoweredOp]:
+    """Every op of ``lowered``, eligible weight layers stored as 4-bit indices + codebooks."""
+    return [compress_op(lo, force) for lo in lowered]
