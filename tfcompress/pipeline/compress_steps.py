@@ -15,6 +15,8 @@ from tfcompress.rundir import RunDir, Stage, code_hash
 
 TFLITE_FILE = "model.tflite"
 METRICS_FILE = "metrics.json"
+#: a QAT stage's model, converted with the qat-int8 mode when the stage ran
+QAT_TFLITE_FILE = "qat-int8.tflite"
 
 #: recipe key -> library parameter name, where they differ (per method).
 _RENAMES: dict[str, dict[str, str]] = {
@@ -63,7 +65,7 @@ def compress_step(run: RunDir, recipe: Recipe, stage_cfg: StageConfig, data: Sta
     from tfcompress.modelio import STAGE_MODEL_NAME, load_model, save_model
 
     params = {"stage": asdict(stage_cfg), "seed": recipe.seed, "batch_size": recipe.train.batch_size}
-    inputs = {"data": data.output_hash(), "model": upstream.output_hash(), "code": code_hash("compress", "modelio")}
+    inputs = {"data": data.output_hash(), "model": upstream.output_hash(), "code": code_hash("compress", "modelio", "pipeline/compress_steps")}
     stage = run.stage(stage_cfg.name, f"stages/{stage_cfg.name}", params, inputs)
     if stage.done:
         log(f"  {stage_cfg.name}: cached")
@@ -77,6 +79,16 @@ def compress_step(run: RunDir, recipe: Recipe, stage_cfg: StageConfig, data: Sta
     log(f"  {stage_cfg.name}: {stage_cfg.method} {stage_cfg.params} from {stage_cfg.source}")
     result = fn(model, ds, _params(stage_cfg, recipe.train.batch_size), seed=recipe.seed)
     save_model(result.model, stage.dir / STAGE_MODEL_NAME)
+    outputs = [STAGE_MODEL_NAME, METRICS_FILE]
+    if stage_cfg.method == "qat":
+        # tfmot cannot rebuild cluster-preserving QAT wrappers from a saved file, so the
+        # quantization-aware model is converted now, while it is in memory.
+        from tfcompress.convert.modes import convert_model
+
+        tflite = convert_model(result.model, "qat-int8", ds, representative_n=recipe.convert.representative_samples,
+                               seed=recipe.seed)
+        (stage.dir / QAT_TFLITE_FILE).write_bytes(tflite)
+        outputs.append(QAT_TFLITE_FILE)
     summary = result.to_dict()
     summary["method"] = stage_cfg.method
     summary["source"] = stage_cfg.source
@@ -84,7 +96,7 @@ def compress_step(run: RunDir, recipe: Recipe, stage_cfg: StageConfig, data: Sta
     (stage.dir / METRICS_FILE).write_text(to_json(summary))
     value = summary["metrics"].get("value")
     log(f"  {stage_cfg.name}: {ds.metric} = {value:.4g}" if isinstance(value, float) else f"  {stage_cfg.name}: done")
-    stage.complete(summary["metrics"], [STAGE_MODEL_NAME, METRICS_FILE])
+    stage.complete(summary["metrics"], outputs)
     return stage
 
 
@@ -118,7 +130,7 @@ def convert_step(run: RunDir, recipe: Recipe, variant: str, source: Stage, mode:
     from tfcompress.modelio import load_model
 
     params = {"mode": mode, "representative_samples": recipe.convert.representative_samples, "seed": recipe.seed}
-    inputs = {"data": data.output_hash(), "model": source.output_hash(), "code": code_hash("convert", "modelio")}
+    inputs = {"data": data.output_hash(), "model": source.output_hash(), "code": code_hash("convert", "modelio", "pipeline/compress_steps")}
     stage = run.stage(f"variant {variant}", f"variants/{variant}", params, inputs)
     if stage.done:
         log(f"  {variant}: cached")
@@ -127,8 +139,13 @@ def convert_step(run: RunDir, recipe: Recipe, variant: str, source: Stage, mode:
     ds = load_cached_dataset(data)
     record: dict[str, Any] = {"variant": variant, "source": source.name, "mode": mode}
     try:
-        model = load_model(_model_file(source))
-        tflite = convert_model(model, mode, ds, representative_n=recipe.convert.representative_samples, seed=recipe.seed)
+        exported = source.dir / QAT_TFLITE_FILE
+        if mode == "qat-int8" and exported.is_file():
+            tflite = exported.read_bytes()
+        else:
+            model = load_model(_model_file(source))
+            tflite = convert_model(model, mode, ds, representative_n=recipe.convert.representative_samples,
+                                   seed=recipe.seed)
         (stage.dir / TFLITE_FILE).write_bytes(tflite)
         record.update(evaluate_variant(tflite, ds, mode))
         record["error"] = None

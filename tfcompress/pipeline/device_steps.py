@@ -31,7 +31,7 @@ def firmware_sources_hash() -> str:
 
     packages = [Path(m.__file__).parent for m in (tfcompress.engine, tfcompress.boards, tfcompress.harness,
                                                    tfcompress.project)]
-    return hash_tree([firmware_dir(), templates_dir(), *packages])
+    return hash_tree([firmware_dir(), templates_dir(), *packages, Path(__file__)])
 
 
 def device_step(run: RunDir, recipe: Recipe, board: Any, variant: str, vstage: Stage, data: Stage,

@@ -14,7 +14,7 @@ from tfcompress.rundir import RunDir, Stage, code_hash
 
 #: the packages whose code shapes each kind of stage
 DATA_CODE = ("data",)
-TRAIN_CODE = ("models", "train", "modelio")
+TRAIN_CODE = ("models", "train", "modelio", "pipeline/train_steps")
 
 DATASET_FILE = "dataset.npz"
 MODEL_FILE = "model.keras"
