@@ -8,7 +8,7 @@ from typing import Any
 
 import click
 
-from tfcompress.commands.options import force_option, json_option
+from tfcompress.commands.options import force_option, json_option, kernels_option
 from tfcompress.console import emit_json, format_table, log
 from tfcompress.errors import TfcError
 
@@ -36,10 +36,11 @@ def _row(name: str, r: dict[str, Any]) -> dict[str, Any]:
 @click.option("--limit", type=int, help="Evaluate only the first N test samples.")
 @click.option("--repeat", default=1, show_default=True, help="Timed runs per sample (latency = minimum).")
 @click.option("--warmup", default=0, show_default=True, help="Untimed runs per sample before timing.")
+@kernels_option
 @force_option
 @json_option
 def evaluate_cmd(board: str, port: str | None, model: Path | None, data: Path | None, run_dir: Path | None,
-                 variant: str | None, limit: int | None, repeat: int, warmup: int, force: bool,
+                 variant: str | None, limit: int | None, repeat: int, warmup: int, kernels: str, force: bool,
                  as_json: bool) -> None:
     """Stream the test split to the board; report metric, agreement with TFLM, latency, flash and RAM.
 
@@ -58,7 +59,7 @@ def evaluate_cmd(board: str, port: str | None, model: Path | None, data: Path | 
 
         ds = data or run_dir / DATASET
         for name, path in run_variants(run_dir, variant).items():
-            _, why = deployable(path)
+            _, why = deployable(path, kernels, b.core)
             if why:
                 log(f"skip {name}: {why}")
                 continue
@@ -74,7 +75,7 @@ def evaluate_cmd(board: str, port: str | None, model: Path | None, data: Path | 
         log(f"evaluating {name} on {b.name}: {len(d.x)} samples")
         bar = iter(progress(range(len(d.x)), f"{name} on {b.name}", total=len(d.x)))
         r = evaluate_on_board(b, path, d, port=port, firmware_dir=fw_dir, force=force, warmup=warmup,
-                              repeat=repeat, on_sample=lambda _i, bar=bar: next(bar, None))
+                              repeat=repeat, on_sample=lambda _i, bar=bar: next(bar, None), kernels=kernels)
         for _ in bar:
             pass
         reports[name] = r

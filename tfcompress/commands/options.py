@@ -7,4 +7,12 @@ import click
 json_option = click.option(
     "--json", "as_json", is_flag=True, help="Print one JSON object on stdout (logs go to stderr)."
 )
+kernels_option = click.option(
+    "--kernels",
+    type=click.Choice(["optimized", "reference"]),
+    default="optimized",
+    show_default=True,
+    help="Kernel set: optimized = Cortex-M4/M7 DSP kernels where the board's core has them "
+    "(reference elsewhere); reference = portable C mirroring TFLite Micro.",
+)
 force_option = click.option("--force", is_flag=True, help="Overwrite existing outputs.")

@@ -17,7 +17,8 @@ from tfcompress.console import emit_json, format_table, progress
 @click.option("--samples", default=20, show_default=True, type=click.IntRange(1), help="Number of inputs.")
 @click.option("--data", type=click.Path(dir_okay=False), help=".npz with inputs (else random inputs).")
 @click.option("--seed", default=0, show_default=True, help="Seed of the random inputs.")
-@click.option("--kernels", default="reference", show_default=True, help="Kernel set (reference|optimized).")
+@click.option("--kernels", type=click.Choice(["optimized", "reference"]), default="optimized", show_default=True,
+              help="Kernel set: optimized (Cortex-M4/M7 DSP kernels; their portable C on the host) or reference.")
 @click.option("--compress-weights", is_flag=True, help="4-bit weights + codebooks for layers with <= 16 "
               "values per output channel (clustered models).")
 @json_option

@@ -105,12 +105,13 @@ def evaluate_on_board(
     warmup: int = 0,
     repeat: int = 1,
     on_sample: Callable[[int], None] | None = None,
+    kernels: str = "optimized",
 ) -> dict[str, Any]:
     """Build (if needed), run every input on the board, compare with TFLM, return the report."""
     from tfcompress.engine.tflm import TflmModel
     from tfcompress.project.firmware import build_firmware, compile_model
 
-    compiled = compile_model(model_path)
+    compiled = compile_model(model_path, kernels, core=board.core)
     fw = build_firmware(compiled, board, firmware_dir, force=force)
     xq = quantize_inputs(data.x, compiled.input)
     ref = TflmModel(compiled.model_bytes)
@@ -150,6 +151,7 @@ def evaluate_on_board(
     report: dict[str, Any] = {
         "board": board.name,
         "model": str(model_path),
+        "kernels": compiled.kernels,
         "model_hash": model_hash,
         "samples": len(results),
         "agreement": float(same.all(axis=1).mean()) if len(results) else None,

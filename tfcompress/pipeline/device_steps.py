@@ -10,7 +10,7 @@ from typing import Any
 
 import numpy as np
 
-from tfcompress.console import log, to_json
+from tfcompress.console import log, progress, to_json
 from tfcompress.errors import TfcError
 from tfcompress.pipeline.compress_steps import TFLITE_FILE
 from tfcompress.pipeline.train_steps import load_cached_dataset
@@ -54,7 +54,7 @@ def device_step(run: RunDir, recipe: Recipe, board: Any, variant: str, vstage: S
     stage.begin()
     record: dict[str, Any] = {"variant": variant, "board": board.name}
     try:
-        compiled = compile_model(tflite)
+        compiled = compile_model(tflite, recipe.board.kernels, core=board.core)
     except TfcError as err:
         record.update(deployable=False, reason=f"engine: {err.what}")
         log(f"  {variant}: not deployable — {err.what}")
@@ -63,8 +63,12 @@ def device_step(run: RunDir, recipe: Recipe, board: Any, variant: str, vstage: S
         eval_data = EvalData(ds.x_test[:n], ds.y_test[:n], ds.metric, ds.target_scale)
         fw_dir = run.root / "firmware" / board.name / variant
         _drop_stale_project(fw_dir, board.name, compiled.graph.model_hash)
+        bar = iter(progress(range(len(eval_data.x)), f"  {variant} on {board.name}", total=len(eval_data.x)))
         report = evaluate_on_board(board, tflite, eval_data, port=port, firmware_dir=fw_dir,
-                                   journal_path=stage.dir / "journal.jsonl", force=False)
+                                   journal_path=stage.dir / "journal.jsonl", force=False,
+                                   kernels=recipe.board.kernels, on_sample=lambda _i: next(bar, None))
+        for _ in bar:  # close the bar (samples resumed from the journal do not report)
+            pass
         weights = int(compiled.weights_bytes)
         lat = report["latency"]
         record.update(
@@ -79,6 +83,7 @@ def device_step(run: RunDir, recipe: Recipe, board: Any, variant: str, vstage: S
             code_bytes=max(0, int(report["flash_bytes"]) - weights),
             ram_bytes=report["ram_bytes"],
             engine_ram_bytes=int(compiled.ram_bytes),
+            kernels=compiled.kernels,
             latency=lat.get("mean"),
             latency_unit=lat.get("unit"),
             latency_stats=lat,

@@ -44,10 +44,14 @@ def _same_project(out: Path, board: Board, model_hash: str) -> bool:
     return meta.get("board") == board.name and meta.get("model_hash") == model_hash
 
 
-def compile_model(model_path: Path | str | bytes, kernels: str = "reference") -> Any:
-    """Compile a .tflite with the engine."""
+def compile_model(model_path: Path | str | bytes, kernels: str = "optimized", core: str | None = None) -> Any:
+    """Compile a .tflite with the engine; with ``core``, optimised kernels only where that core has DSP."""
     from tfcompress.engine import compile_tflite
 
+    if core is not None:
+        from tfcompress.engine.kernels_opt import kernel_set_for_core
+
+        kernels = kernel_set_for_core(core, kernels)
     return compile_tflite(model_path, kernels=kernels)
 
 
