@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
 from functools import cache
 from pathlib import Path
@@ -56,7 +57,7 @@ def device_step(run: RunDir, recipe: Recipe, board: Any, variant: str, vstage: S
     try:
         compiled = compile_model(tflite, recipe.board.kernels, core=board.core)
     except TfcError as err:
-        record.update(deployable=False, reason=f"engine: {err.what}")
+        record.update(deployable=False, reason=f"engine: {short_names(err.what)}", error=err.line())
         log(f"  {variant}: not deployable — {err.what}")
     else:
         ds = load_cached_dataset(data)
@@ -96,6 +97,11 @@ def device_step(run: RunDir, recipe: Recipe, board: Any, variant: str, vstage: S
     (stage.dir / DEVICE_FILE).write_text(to_json(record))
     stage.complete({"agreement": record.get("agreement")}, [DEVICE_FILE])
     return stage
+
+
+def short_names(text: str) -> str:
+    """Shorten long quoted TFLite tensor names ('model/a/Relu;model/b/Conv2D') to the last layer/op."""
+    return re.sub(r"'([^']{32,})'", lambda m: "'…/" + "/".join(m.group(1).split(";")[-1].split("/")[-2:]) + "'", text)
 
 
 def _drop_stale_project(fw_dir: Path, board: str, model_hash: str) -> None:
