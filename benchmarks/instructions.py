@@ -148,10 +148,8 @@ def measure(key: str, kernels: str, board, *, opt: str, runs: int, layers: bool,
 
 
 def scratch_bytes(model) -> int:
-    """Stack scratch of the kernels (optimised kernels only; already part of ``model.ram_bytes``)."""
-    from tfcompress.engine.kernels_opt import model_scratch_bytes
-
-    return model_scratch_bytes(model)
+    """Stack scratch of the kernels (0 when the planner put it in the arena; part of ``model.ram_bytes``)."""
+    return model.scratch_bytes
 
 
 def layer_macs(lo) -> int:

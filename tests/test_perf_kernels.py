@@ -79,7 +79,30 @@ def _model_simd(L, x):
     return L.Dense(6)(x)
 
 
-@pytest.mark.parametrize("build,shape", [(_model_odd, (11, 9, 3)), (_model_simd, (12, 10, 4))])
+def _model_residual(L, x):
+    """CONV_2D+ADD fusions: byte-window and odd-channel convs, the conv result as either ADD
+    operand, a clamped conv, the assembly pair path with 3x3 windows, a window above the scratch
+    limit (plain loop, reference ADD arithmetic)."""
+    x = L.Conv2D(5, 3, padding="same", activation="relu")(x)                  # ic 3 -> byte window path
+    y = L.Conv2D(5, 3, padding="same")(x)                                     # odd out channels
+    x = L.Add()([x, y])
+    y = L.Conv2D(5, 3, padding="same", activation="relu6")(x)
+    x = L.Add()([y, x])                                                       # conv result first
+    x = L.Conv2D(8, 1, activation="relu")(x)
+    y = L.Conv2D(8, 3, strides=1, padding="same")(x)                          # channel pairs, 3x3 windows
+    x = L.Add()([x, y])
+    x = L.Conv2D(80, 1, strides=2, activation="relu")(x)
+    y = L.Conv2D(80, 3, padding="same")(x)                                    # K = 720 > CONV_MAX_K
+    x = L.Add()([x, y])
+    x = L.Flatten()(x)
+    return L.Dense(7)(x)
+
+
+MODELS = {"odd": (_model_odd, (11, 9, 3)), "simd": (_model_simd, (12, 10, 4)),
+          "residual": (_model_residual, (9, 7, 3))}
+
+
+@pytest.mark.parametrize("build,shape", list(MODELS.values()), ids=list(MODELS))
 def test_keras_models_bit_exact(build, shape) -> None:
     _same_everywhere(_keras_tflite(build, shape, seed=3), samples=6, seed=1)
 
@@ -125,6 +148,55 @@ def test_selection_and_scratch(mlperf_models) -> None:
     assert model_scratch_bytes(compile_tflite(mlperf_models / "kws_dscnn_int8.tflite")) == 0
 
 
+@pytest.mark.parametrize("name", ["ic_resnet8", "kws_dscnn", "vww_mobilenet"])
+def test_scratch_in_arena_and_fusion(mlperf_models, name: str) -> None:
+    """Optimised builds place kernel scratch in the arena (no stack scratch), where it collides
+    with no tensor live at its op; IC keeps the CONV_2D+ADD fusion and meets its RAM goal."""
+    opt = compile_tflite(mlperf_models / f"{name}_int8.tflite", kernels="optimized")
+    plan = opt.plan
+    assert opt.scratch_bytes == 0 and plan.scratch_offsets
+    assert opt.ram_bytes == plan.arena_bytes
+    for k, off in plan.scratch_offsets.items():
+        size = opt.lowered[k].scratch
+        assert size > 0 and off % 4 == 0 and off + size <= plan.arena_bytes
+        for b in plan.buffers:
+            if b.tensors and b.start <= k + 1 <= b.end:
+                o = plan.offsets[b.tensors[0]]
+                assert not (o < off + size and off < o + b.size), (k, b)
+    if name == "ic_resnet8":
+        assert any(lo.kernel == "tfc_conv2d_add_s8" for lo in opt.lowered)
+        assert opt.ram_bytes <= 33_792  # DESIGN.md section 6: <= 33.0 KB
+    if name == "kws_dscnn":
+        assert opt.ram_bytes <= compile_tflite(mlperf_models / f"{name}_int8.tflite").ram_bytes
+
+
+def test_stack_scratch_and_runtime_tables_bit_exact() -> None:
+    """The kernels' fallbacks: scratch on the stack (no arena scratch) and, for CONV_2D+ADD, the
+    ADD tables computed at run time instead of read from flash."""
+    import dataclasses
+
+    from tfcompress.engine.planner import plan_arena
+
+    tflite = _keras_tflite(_model_residual, (9, 7, 3), seed=3)
+    opt = compile_tflite(tflite, kernels="optimized")
+    opt.plan = plan_arena(opt.graph, opt.lowered)
+    assert not opt.plan.scratch_offsets and opt.scratch_bytes > 0
+    lowered = []
+    for lo in opt.lowered:
+        if lo.kernel == "tfc_conv2d_add_s8":
+            struct, name, fields = lo.extra_structs[0]
+            lo = dataclasses.replace(lo, extra_structs=[(struct, name, dict(fields, tables=0, tables_fast=0))],
+                                     arrays=[a for a in lo.arrays if a is not fields["tables"]])
+        lowered.append(lo)
+    opt.lowered = lowered
+    ours, oracle = HostModel(opt), TflmModel(tflite)
+    rng = np.random.default_rng(5)
+    for _ in range(4):
+        x = rng.integers(-128, 128, size=opt.input.shape, dtype=np.int8)
+        a, b = ours.run(x), oracle.run(x).reshape(opt.output.shape)
+        assert np.array_equal(a, b), f"{int((a != b).sum())} elements differ"
+
+
 @pytest.mark.emulated
 def test_optimised_on_qemu_matches_tflm(mlperf_models, tmp_path) -> None:
     """The DSP build (assembly paths) on QEMU mps2-an500 (Cortex-M7): outputs identical to TFLM on
@@ -141,7 +213,7 @@ def test_optimised_on_qemu_matches_tflm(mlperf_models, tmp_path) -> None:
     from tfcompress.boards import load_board
 
     board = load_board("mps2-an500")
-    for name, (build, shape) in {"odd": (_model_odd, (11, 9, 3)), "simd": (_model_simd, (12, 10, 4))}.items():
+    for name, (build, shape) in MODELS.items():
         path = tmp_path / f"{name}.tflite"
         path.write_bytes(_keras_tflite(build, shape, seed=3))
         r = bench.measure(name, "optimized", board, opt="-O2", runs=1, layers=False, keep=None, path=path)

@@ -24,6 +24,7 @@ typedef struct {
     const int8_t *codebook; /* _w4 kernels only (weights4.py): weights holds packed 4-bit indices; */
     const uint8_t *cb_index; /* channel oc uses codebook + 16 * cb_index[oc], or with cb_index NULL */
     int32_t cb_step;         /* codebook + oc * cb_step (16: one codebook per channel, 0: shared) */
+    void *scratch;           /* optimised kernels: working memory in the arena (NULL: on the stack) */
 } tfc_conv_params;
 
 void tfc_conv2d_s8(const tfc_conv_params *p, const int8_t *in, int8_t *out);
@@ -86,6 +87,9 @@ typedef struct {
     int32_t in1_offset, in2_offset, left_shift;
     int32_t in1_mult, in1_shift, in2_mult, in2_shift;
     int32_t out_mult, out_shift, out_zp, act_min, act_max;
+    void *scratch;         /* optimised ADD: its two 256-entry tables in the arena (NULL: on the stack) */
+    const int32_t *tables; /* optimised CONV_2D+ADD: the two tables precomputed (tfc_add_opt.h), or NULL */
+    int32_t tables_fast;   /* ... and whether the SMMULR output requantisation applies to them */
 } tfc_binary_params;
 
 /* CONV_2D whose int8 result feeds an ADD directly: out[i] = add(conv[i], residual[i]) with the

@@ -36,8 +36,9 @@ class CompiledModel:
 
     @property
     def scratch_bytes(self) -> int:
-        """Peak kernel scratch (stack) of the selected kernel set (0 for the reference kernels)."""
-        if self.kernels == "optimized":
+        """Peak kernel scratch on the stack (0 for the reference kernels, and when the planner
+        placed the scratch in the arena)."""
+        if self.kernels == "optimized" and not self.plan.scratch_offsets:
             from tfcompress.engine.kernels_opt import model_scratch_bytes
 
             return int(model_scratch_bytes(self))
@@ -178,4 +179,9 @@ def compile_tflite(path_or_bytes: str | Path | bytes | bytearray, *, kernels: st
 
         lowered = specialize(g, lowered)
     plan = plan_arena(g, lowered, use_overlap=overlap)
+    stack = max((lo.scratch for lo in lowered), default=0)
+    if stack:  # kernel scratch in the arena when that beats arena + scratch on the stack
+        in_arena = plan_arena(g, lowered, use_overlap=overlap, scratch=True)
+        if in_arena.arena_bytes <= plan.arena_bytes + stack:
+            plan = in_arena
     return CompiledModel(g, lowered, plan, kernels, data, source_name, compress_weights)

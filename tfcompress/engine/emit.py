@@ -38,6 +38,8 @@ def _array_body(data: np.ndarray, per_line: int = 24) -> str:
 
 
 def _value(v: Any) -> str:
+    if isinstance(v, str):  # a C expression (kernel scratch address)
+        return v
     if isinstance(v, ConstArray):
         return v.name
     if isinstance(v, (list, tuple)):
@@ -80,12 +82,15 @@ def render(g: Graph, lowered: list[LoweredOp], plan: Plan, source_name: str) -> 
     arrays = [dict(ctype=a.ctype, name=a.name, length=a.data.size, body=_array_body(a.data))
               for lo in lowered for a in lo.arrays]
     params, calls = [], []
-    for lo in lowered:
+    for k, lo in enumerate(lowered):
         out = g.t(lo.outputs[0])
         desc = f"#{lo.op.index} {lo.op.name} -> '{out.name}' {list(out.shape)}"
         if lo.fused:
             desc += " (fused with " + ", ".join(f"#{f.index} {f.name}" for f in lo.fused) + ")"
-        structs = ([(lo.struct, lo.param_name, lo.fields)] if lo.struct else []) + lo.extra_structs
+        fields = dict(lo.fields)
+        if k in plan.scratch_offsets and lo.struct:
+            fields["scratch"] = f"(void *)(tfc_arena + {plan.scratch_offsets[k]})"
+        structs = ([(lo.struct, lo.param_name, fields)] if lo.struct else []) + lo.extra_structs
         for struct, name, fields in structs:
             body = "\n".join(f"    .{k} = {_value(v)}," for k, v in fields.items())
             params.append(dict(struct=struct, name=name, body=body, comment=desc))

@@ -17,6 +17,13 @@ what differs is the constant data the generator emits for them (done here, after
   the host that SMMULR reproduces TFLM's rounding for every possible accumulator (bound from
   the weights and bias); otherwise the kernels use the reference arithmetic.
 
+* CONV_2D+ADD (fused): the conv's data as for CONV_2D, plus the ADD's two 256-entry tables
+  (``add_tables``) in flash, so the fused kernel needs no table scratch.
+
+Kernel scratch (``op_scratch_bytes``) is recorded in ``LoweredOp.scratch``; the compiler lets the
+planner place it in the arena (live during its op only) when that does not cost more RAM than
+the stack.
+
 Bit-exactness with the reference kernels is the contract; tests/test_perf_kernels.py checks it.
 """
 
@@ -42,6 +49,8 @@ RQ_HEADER = 4
 CONV_MAX_K = 640
 #: the depthwise kernel's border window buffer holds at most this many bytes (kh * kw * channels)
 DW_MAX_WINDOW = 2304
+#: the ADD kernels' two 256-entry int32 tables (tfc_add_opt.h)
+ADD_TABLES_BYTES = 2 * 256 * 4
 #: cores with the DSP extension (SXTB16, SMLAD, SMMULR): the optimised kernels run there
 DSP_CORES = frozenset({"cortex-m4", "cortex-m7", "cortex-m33", "cortex-m35p", "cortex-m55"})
 
@@ -170,6 +179,30 @@ def _conv(lo: LoweredOp) -> LoweredOp:
     return lo
 
 
+def add_tables(f: dict[str, Any]) -> tuple[np.ndarray, bool]:
+    """The optimised ADD's two 256-entry tables (input byte as unsigned -> rescaled input, TFLM
+    arithmetic) and whether the SMMULR output requantisation is exact for every sum of them."""
+    tables = np.zeros((2, 256), np.int64)
+    for v in range(-128, 128):
+        for i, (off, m, sh) in enumerate(((f["in1_offset"], f["in1_mult"], f["in1_shift"]),
+                                          (f["in2_offset"], f["in2_mult"], f["in2_shift"]))):
+            x = int(wrap_i32(np.int64((v + off) << f["left_shift"])))
+            tables[i, v & 0xFF] = mbqm(x, int(m), int(sh))
+    fast = int(f["out_shift"]) <= -1 and int(np.abs(tables).max()) < 2**29
+    return tables.reshape(-1).astype(np.int32), fast
+
+
+def _conv_add(lo: LoweredOp) -> LoweredOp:
+    """CONV_2D+ADD: the conv's data as for CONV_2D, the ADD's tables precomputed into flash."""
+    _conv(lo)
+    struct, name, fields = lo.extra_structs[0]
+    tables, fast = add_tables(fields)
+    arr = ConstArray(f"{name}_tables", tables)
+    lo.arrays.append(arr)
+    lo.extra_structs = [(struct, name, dict(fields, tables=arr, tables_fast=int(fast)))] + lo.extra_structs[1:]
+    return lo
+
+
 def _depthwise(lo: LoweredOp) -> LoweredOp:
     f = lo.fields
     oc, taps = f["out_c"], f["k_h"] * f["k_w"]
@@ -222,6 +255,7 @@ def dw_fast_path(f: dict[str, Any]) -> bool:
 #: kernel -> preparation of its LoweredOp for the optimised kernel set
 PREPARE = {
     "tfc_conv2d_s8": _conv,
+    "tfc_conv2d_add_s8": _conv_add,
     "tfc_depthwise_conv2d_s8": _depthwise,
     "tfc_fully_connected_s8": _fully_connected,
 }
@@ -232,27 +266,32 @@ def specialize(g: Graph, lowered: list[LoweredOp]) -> list[LoweredOp]:
     out = []
     for lo in lowered:
         prep = PREPARE.get(lo.kernel)
-        if prep is None:
+        scratch = op_scratch_bytes(lo)
+        if prep is None and not scratch:
             out.append(lo)
             continue
-        copy = dataclasses.replace(lo, fields=dict(lo.fields), arrays=list(lo.arrays))
-        out.append(prep(copy))
+        copy = dataclasses.replace(lo, fields=dict(lo.fields), arrays=list(lo.arrays), scratch=scratch)
+        out.append(prep(copy) if prep else copy)
     return out
 
 
 def op_scratch_bytes(lo: LoweredOp) -> int:
-    """Stack scratch the optimised kernel of ``lo`` uses (bytes)."""
+    """Scratch the optimised kernel of ``lo`` uses (bytes): in the arena when the planner places it
+    there (``LoweredOp.scratch``, the parameter block's ``scratch``), else on the stack."""
     f: dict[str, Any] = lo.fields
-    if lo.kernel == "tfc_conv2d_s8" and lo.struct:
+    if lo.kernel in ("tfc_conv2d_s8", "tfc_conv2d_add_s8") and lo.struct:
         kp = (f["k_h"] * f["k_w"] * f["in_c"] + 3) // 4 * 4
         if kp > CONV_MAX_K:
             return 0
         bytewise = f["in_c"] % 4 != 0 or f["dil_w"] != 1
-        return 2 * 2 * kp + (kp if bytewise else 0)  # two int16 windows (+ the gathered byte window)
+        col = 2 * 2 * kp + (kp if bytewise else 0)  # two int16 windows (+ the gathered byte window)
+        if lo.kernel == "tfc_conv2d_add_s8":  # + a pixel pair's conv results (tables are in flash)
+            col += (2 * f["out_c"] + 3) // 4 * 4
+        return col
     if lo.kernel == "tfc_depthwise_conv2d_s8" and dw_fast_path(f):
         return f["k_h"] * f["k_w"] * f["in_c"]
     if lo.kernel == "tfc_add_s8":
-        return 2 * 256 * 4
+        return ADD_TABLES_BYTES
     return 0
 
 

@@ -37,7 +37,9 @@ class LoweredOp:
     ``fields`` values are ints, lists of ints, or ``ConstArray`` references. ``overlap`` maps an
     input tensor index to the largest legal (output offset - input offset) in bytes when the op
     streams its input (the planner may then overlap the two buffers); ``alias`` marks ops whose
-    output is the input reinterpreted (RESHAPE).
+    output is the input reinterpreted (RESHAPE). ``scratch`` is the working memory (bytes) the
+    kernel needs during the call; the planner places it in the arena (live at this op only) and
+    the generator passes it in the parameter block's ``scratch`` field.
     """
 
     op: Op
@@ -57,6 +59,7 @@ class LoweredOp:
     inputs_as_array: bool = False
     extra_structs: list[tuple[str, str, dict[str, Any]]] = field(default_factory=list)
     fused: list[Op] = field(default_factory=list)
+    scratch: int = 0
 
     @property
     def param_name(self) -> str:

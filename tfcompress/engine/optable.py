@@ -79,6 +79,7 @@ KERNEL_SOURCES: dict[str, dict[str, str]] = {
     },
     "optimized": {  # Cortex-M4/M7 DSP (portable C fallback elsewhere); data prepared by kernels_opt.py
         "tfc_conv2d_s8": "optimized/conv2d_s8_opt.c",
+        "tfc_conv2d_add_s8": "optimized/conv2d_s8_opt.c",
         "tfc_depthwise_conv2d_s8": "optimized/depthwise_conv2d_s8_opt.c",
         "tfc_fully_connected_s8": "optimized/fully_connected_s8_opt.c",
         "tfc_add_s8": "optimized/binary_s8_opt.c",
@@ -89,7 +90,8 @@ KERNEL_SOURCES: dict[str, dict[str, str]] = {
 }
 
 #: headers a kernel set's sources include besides COMMON_HEADERS
-KERNEL_HEADERS: dict[str, tuple[str, ...]] = {"reference": (), "optimized": ("optimized/tfc_dsp.h",)}
+KERNEL_HEADERS: dict[str, tuple[str, ...]] = {"reference": (),
+                                              "optimized": ("optimized/tfc_dsp.h", "optimized/tfc_add_opt.h")}
 
 #: headers every generated model ships with
 COMMON_HEADERS = ("tfc_fixedpoint.h", "tfc_kernels.h", "tfc_add.h", "tfc_conv_core.h")

@@ -5,7 +5,8 @@ A streaming op whose input dies there may write its output over the input at a f
 offset (``LoweredOp.overlap``): such buffers form a rigid *block*. Blocks are placed greedily by
 size at the lowest offset that does not collide with any buffer alive at the same time (like
 TFLM's greedy planner). Which overlaps to use is chosen by trying each and keeping it when the
-arena does not grow.
+arena does not grow. With ``scratch``, an op's kernel scratch (``LoweredOp.scratch``) is one more
+buffer, live during that op only, so it lands in a gap of the arena instead of on the stack.
 """
 
 from __future__ import annotations
@@ -39,6 +40,7 @@ class Plan:
     buffer_of: dict[int, int]
     overlaps: list[tuple[int, int, int]] = field(default_factory=list)  # (in buf, out buf, delta)
     greedy_bytes: int = 0  # arena without any overlap (plain greedy-by-size, aliases only)
+    scratch_offsets: dict[int, int] = field(default_factory=dict)  # op position -> kernel scratch offset
 
 
 def _align(n: int) -> int:
@@ -150,9 +152,16 @@ def _place(buffers: list[Buffer], blocks: list[dict[int, int]]) -> tuple[dict[in
     return offsets, arena
 
 
-def plan_arena(g: Graph, lowered: list[LoweredOp], use_overlap: bool = True) -> Plan:
-    """Plan the arena; with ``use_overlap`` keep every streamed overlap that does not grow it."""
+def plan_arena(g: Graph, lowered: list[LoweredOp], use_overlap: bool = True, scratch: bool = False) -> Plan:
+    """Plan the arena; with ``use_overlap`` keep every streamed overlap that does not grow it, with
+    ``scratch`` place every op's kernel scratch in the arena too (live at its op only)."""
     buffers, buffer_of = _buffers(g, lowered)
+    scratch_buf: dict[int, int] = {}
+    if scratch:
+        for k, lo in enumerate(lowered):
+            if lo.scratch > 0:
+                scratch_buf[k] = len(buffers)
+                buffers.append(Buffer(len(buffers), [], _align(lo.scratch), k + 1, k + 1))
     base_blocks = _blocks(buffers, [])
     offsets, arena = _place(buffers, base_blocks)
     greedy = arena
@@ -183,4 +192,5 @@ def plan_arena(g: Graph, lowered: list[LoweredOp], use_overlap: bool = True) -> 
             if best < arena:
                 offsets, arena, chosen = best_off, best, trial
     tensor_offsets = {t: offsets[buffer_of[t]] for t in buffer_of}
-    return Plan(tensor_offsets, _align(arena), buffers, buffer_of, chosen, greedy)
+    return Plan(tensor_offsets, _align(arena), buffers, buffer_of, chosen, greedy,
+                {k: offsets[b] for k, b in scratch_buf.items()})

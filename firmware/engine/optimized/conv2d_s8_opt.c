@@ -14,8 +14,8 @@
  * so SMLAD(word0, SXTB16(w)) + SMLAD(word1, SXTB16(w ror 8)) is the dot product with the
  * weight word w = {w[4g], w[4g+1], w[4g+2], w[4g+3]} in natural order.
  */
-#include "tfc_dsp.h"
-#include "../tfc_kernels.h"
+#include "tfc_add_opt.h"
+#include "../tfc_add.h"
 
 /* Largest padded window (kh * kw * in_c rounded up to 4) the stack scratch may hold (2 windows,
  * int16: 4 * K bytes); larger layers take the plain loop. Keep in sync with kernels_opt.CONV_MAX_K. */
@@ -463,10 +463,12 @@ static void __attribute__((noinline)) pair_all_channels(const tfc_conv_params *p
     }
 }
 
-/* Any window size: one output at a time, reading the re-laid-out weights. */
-static void conv_plain(const tfc_conv_params *p, const int8_t *in, int8_t *out, int32_t kp, int fast) {
+/* Any window size: one output at a time, reading the re-laid-out weights (add: the fused ADD,
+ * reference arithmetic, with the residual). */
+static inline __attribute__((always_inline)) void conv_plain(const tfc_conv_params *p, const tfc_binary_params *add, const int8_t *in,
+                       const int8_t *residual, int8_t *out, int32_t kp, int fast) {
     const int32_t ic_n = p->in_c;
-    int32_t b, oy, ox, oc, ky, kx, ic;
+    int32_t b, oy, ox, oc, ky, kx, ic, n = 0;
     for (b = 0; b < p->batches; ++b) {
         const int8_t *in_b = in + b * p->in_h * p->in_w * ic_n;
         for (oy = 0; oy < p->out_h; ++oy) {
@@ -485,28 +487,47 @@ static void conv_plain(const tfc_conv_params *p, const int8_t *in, int8_t *out, 
                             }
                         }
                     }
-                    *out++ = requant(acc, p, p->rq + TFC_RQ_HEADER + 4 * oc, oc, fast);
+                    acc = requant(acc, p, p->rq + TFC_RQ_HEADER + 4 * oc, oc, fast);
+                    out[n] = (int8_t)(add ? tfc_add_elem(add, acc, residual[n]) : acc);
+                    ++n;
                 }
             }
         }
     }
 }
 
-void tfc_conv2d_s8(const tfc_conv_params *p, const int8_t *in, int8_t *out) {
+/* CONV_2D, or CONV_2D+ADD when add is not NULL: the results of a pixel pair go to a small buffer,
+ * then through the tabulated ADD with the residual into out (in place on the residual is fine:
+ * each element of it is read before the same element of out is written). Inlined into both entry
+ * points, so the plain conv carries none of the ADD code (add is a constant NULL there). */
+static inline __attribute__((always_inline)) void conv_run(const tfc_conv_params *p, const tfc_binary_params *add, const int8_t *in,
+                     const int8_t *residual, int8_t *out) {
     const int32_t k_n = p->k_h * p->k_w * p->in_c;
     const int32_t kp = (k_n + 3) & ~3;
     const int32_t oc_n = p->out_c;
     const int32_t npix = p->out_h * p->out_w;
     int32_t b, pix;
     if (kp > TFC_CONV_MAX_K) {
-        conv_plain(p, in, out, kp, p->rq[0] & TFC_RQ_FAST);
+        conv_plain(p, add, in, residual, out, kp, p->rq[0] & TFC_RQ_FAST);
         return;
     }
     {
-    /* two int16 windows (4 * kp bytes) + a byte window (kp) when the window is gathered bytewise */
-    int32_t colw[kp + (((p->in_c & 3) != 0 || p->dil_w != 1) ? kp >> 2 : 0)];
+    /* scratch (kernels_opt.op_scratch_bytes): two int16 windows (4 * kp bytes) + a byte window
+     * (kp) when the window is gathered bytewise; with a fused ADD also the pair's conv results
+     * (2 * out_c bytes, word-rounded), and the ADD tables (2 x 256 words) unless the generator
+     * precomputed them (add->tables, in flash). In the arena when the planner placed it there
+     * (p->scratch), else on the stack. */
+    const int32_t col_words = kp + (((p->in_c & 3) != 0 || p->dil_w != 1) ? kp >> 2 : 0);
+    const int32_t pair_words = add ? (2 * oc_n + 3) >> 2 : 0;
+    const int32_t lut_words = add && !add->tables ? 512 : 0;
+    int32_t colw_stack[p->scratch ? 1 : col_words + pair_words + lut_words];
+    int32_t *const colw = p->scratch ? (int32_t *)p->scratch : colw_stack;
     int16_t *const col = (int16_t *)colw;
     int8_t *const tmp = (int8_t *)(colw + kp);
+    int8_t *const pair_out = (int8_t *)(colw + col_words);
+    int32_t *const lut_mem = colw + col_words + pair_words;
+    const int32_t *const lut1 = add && add->tables ? add->tables : lut_mem;
+    const int add_fast = !add ? 0 : add->tables ? add->tables_fast : tfc_add_tables(add, lut_mem, lut_mem + 256);
     /* 1x1, stride 1, no padding, channels in whole words: the window of pixel n is input pixel n */
     const int pointwise = p->k_h == 1 && p->k_w == 1 && p->stride_h == 1 && p->stride_w == 1 &&
                           p->pad_top == 0 && p->pad_left == 0 && (p->in_c & 3) == 0;
@@ -519,7 +540,7 @@ void tfc_conv2d_s8(const tfc_conv_params *p, const int8_t *in, int8_t *out) {
         int8_t *out_b = out + b * npix * oc_n;
         for (pix = 0; pix < npix; pix += 2) {
             const int two = pix + 1 < npix;
-            int8_t *o0 = out_b + pix * oc_n;
+            int8_t *o0 = add ? pair_out : out_b + pix * oc_n;
             if (pointwise) {
                 const int8_t *s0 = in_b + pix * kp;
                 int32_t *dst = colw;
@@ -557,11 +578,25 @@ void tfc_conv2d_s8(const tfc_conv_params *p, const int8_t *in, int8_t *out) {
                 a.lo4 = os.lo4;
                 a.hi4 = os.hi4;
                 pairs_fast_asm(&a);
-                continue;
-            }
+            } else
 #endif
-            pair_all_channels(p, col, kp, o0, two ? o0 + oc_n : (int8_t *)0);
+            {
+                pair_all_channels(p, col, kp, o0, two ? o0 + oc_n : (int8_t *)0);
+            }
+            if (add) {
+                const int32_t at = (b * npix + pix) * oc_n;
+                tfc_add_dense(add, pair_out, residual + at, out + at, (two ? 2 : 1) * oc_n, lut1, lut1 + 256, add_fast);
+            }
         }
     }
     }
+}
+
+void tfc_conv2d_s8(const tfc_conv_params *p, const int8_t *in, int8_t *out) {
+    conv_run(p, 0, in, 0, out);
+}
+
+void tfc_conv2d_add_s8(const tfc_conv_params *p, const tfc_binary_params *add, const int8_t *in,
+                       const int8_t *residual, int8_t *out) {
+    conv_run(p, add, in, residual, out);
 }

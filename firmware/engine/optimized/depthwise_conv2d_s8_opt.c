@@ -475,7 +475,9 @@ void tfc_depthwise_conv2d_s8(const tfc_conv_params *p, const int8_t *in, int8_t 
     L.wide = (p->rq[0] & TFC_RQ_WIDE) != 0;
     L.os = tfc_out_stage_of(p->out_zp, p->act_min, p->act_max);
     {
-        uint32_t win[win_n >> 2]; /* border window: [kh][kw][c], padding taps = zero point */
+        /* border window: [kh][kw][c], padding taps = zero point (in the arena when p->scratch) */
+        uint32_t win_stack[p->scratch ? 1 : win_n >> 2];
+        uint32_t *const win = p->scratch ? (uint32_t *)p->scratch : win_stack;
         const uint32_t pad4 = (uint32_t)(uint8_t)p->pad_value * 0x01010101u;
 #if TFC_DSP_ASM
         const int run_ok = L.wide;
