@@ -109,14 +109,14 @@ def code_and_weights(elf: Path, model) -> dict[str, int]:
 
 
 def measure(key: str, kernels: str, board, *, opt: str, runs: int, layers: bool, keep: Path | None,
-            path: Path | None = None) -> dict:
+            path: Path | None = None, compress_weights: bool = False) -> dict:
     """Build and run one model (MLPerf ``key``, or any .tflite ``path``) with one kernel set; check
-    the output against TFLM."""
+    the output against TFLM. ``compress_weights``: 4-bit weights for clustered layers."""
     from tfcompress.engine import compile_tflite
     from tfcompress.engine.tflm import TflmModel
 
     path = path or MODELS_DIR / TFLM[key]["file"]
-    model = compile_tflite(path, kernels=kernels)
+    model = compile_tflite(path, kernels=kernels, compress_weights=compress_weights)
     work = Path(tempfile.mkdtemp(prefix=f"tfcbench-{key}-{kernels}-"))
     try:
         elf = build_firmware(model, board, work, opt=opt, runs=runs, layers=layers)

@@ -103,3 +103,27 @@ def test_cli_compress_weights(clustered_tflite: bytes, tmp_path) -> None:
     res = CliRunner().invoke(main, ["validate", str(path), "--compress-weights", "--samples", "3", "--json"])
     assert res.exit_code == 0, res.output
     assert json.loads(res.stdout)["mismatched_elements"] == 0
+
+
+@pytest.mark.emulated
+def test_compressed_weights_on_qemu(clustered_tflite: bytes, tmp_path) -> None:
+    """The _w4 kernels built for Cortex-M7 (mps2-an500, both kernel sets): identical to TFLM."""
+    import importlib.util
+    from pathlib import Path
+
+    from conftest import require_tool
+
+    require_tool("arm-none-eabi-gcc", "gcc-arm-none-eabi")
+    require_tool("qemu-system-arm", "qemu-system-arm")
+    spec = importlib.util.spec_from_file_location(
+        "bench_instructions", Path(__file__).resolve().parents[1] / "benchmarks" / "instructions.py")
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    from tfcompress.boards import load_board
+
+    path = tmp_path / "clustered.tflite"
+    path.write_bytes(clustered_tflite)
+    for kernels in ("reference", "optimized"):
+        r = bench.measure("clustered", kernels, load_board("mps2-an500"), opt="-O2", runs=1, layers=False,
+                          keep=None, path=path, compress_weights=True)
+        assert r["mismatches"] == 0, kernels
