@@ -71,9 +71,40 @@ def test_every_eligible_layer_forced_bit_exact(clustered_tflite: bytes, layout: 
     packed = [lo for lo in model.lowered if lo.kernel.endswith("_w4")]
     assert {"tfc_conv2d_s8_w4", "tfc_conv2d_add_s8_w4", "tfc_depthwise_conv2d_s8_w4",
             "tfc_fully_connected_s8_w4"} <= {lo.kernel for lo in packed}
+    assert {lo.fields.get("q_step") for lo in packed} >= {1}  # per-channel requantisation kept
     steps = {(lo.fields["cb_step"], lo.fields["cb_index"] != 0) for lo in packed}
     assert steps == ({(0, True), (0, False)} if layout == "merged" else {(16, False)})
     _assert_matches_tflm(model, clustered_tflite)
+
+
+def test_shared_requantisation_bit_exact() -> None:
+    """Layers whose channels all get the same scale keep one multiplier/shift pair (q_step 0):
+    weights drawn from five values with +-1 in every channel, forced to 4 bits, vs TFLM."""
+    from tfcompress.tfenv import keras
+
+    K = keras()
+    L = K.layers
+    rng = np.random.default_rng(2)
+
+    def init(shape, dtype=None):
+        w = rng.choice([-1.0, -0.5, 0.25, 0.5, 1.0], size=shape)
+        w[0] = 1.0  # every output channel (any layout) holds the largest magnitude
+        return K.backend.constant(w, dtype=dtype)
+
+    inp = K.Input((8, 8, 2))
+    x = L.Conv2D(4, 3, padding="same", activation="relu", kernel_initializer=init)(inp)
+    y = L.Conv2D(4, 3, padding="same", kernel_initializer=init)(x)
+    x = L.Add()([x, y])
+    x = L.DepthwiseConv2D(3, strides=2, depthwise_initializer=init)(x)
+    x = L.Flatten()(x)
+    x = L.Dense(5, kernel_initializer=init)(x)
+    tflite = to_int8_tflite(K.Model(inp, x), seed=3)
+    model = compile_tflite(tflite)
+    model.lowered = weights4.compress_ops(model.lowered, force=True)
+    shared = {lo.kernel for lo in model.lowered
+              if lo.kernel.endswith("_w4") and (lo.fields.get("q_step") == 0 or lo.fields.get("per_channel") == 0)}
+    assert {"tfc_conv2d_s8_w4", "tfc_conv2d_add_s8_w4", "tfc_depthwise_conv2d_s8_w4"} <= shared
+    _assert_matches_tflm(model, tflite)
 
 
 def test_unclustered_layers_stay_int8() -> None:

@@ -29,7 +29,7 @@ void tfc_depthwise_conv2d_s8_w4(const tfc_conv_params *p, const int8_t *in, int8
                                 acc += w * v;
                             }
                         }
-                        acc = tfc_mbqm(acc, p->mult[oc], p->shift[oc]) + p->out_zp;
+                        acc = tfc_mbqm(acc, p->mult[oc * p->q_step], p->shift[oc * p->q_step]) + p->out_zp;
                         *out++ = (int8_t)tfc_clamp_i32(acc, p->act_min, p->act_max);
                     }
                 }

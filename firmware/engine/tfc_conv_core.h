@@ -44,7 +44,7 @@ static inline void tfc_conv_core(const tfc_conv_params *p, const tfc_binary_para
                             }
                         }
                     }
-                    acc = tfc_mbqm(acc, p->mult[oc], p->shift[oc]) + p->out_zp;
+                    acc = tfc_mbqm(acc, p->mult[w4 ? oc * p->q_step : oc], p->shift[w4 ? oc * p->q_step : oc]) + p->out_zp;
                     acc = tfc_clamp_i32(acc, p->act_min, p->act_max);
                     if (add != 0) {
                         acc = tfc_add_elem(add, acc, residual[n]);

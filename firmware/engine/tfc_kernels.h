@@ -24,6 +24,7 @@ typedef struct {
     const int8_t *codebook; /* _w4 kernels only (weights4.py): weights holds packed 4-bit indices; */
     const uint8_t *cb_index; /* channel oc uses codebook + 16 * cb_index[oc], or with cb_index NULL */
     int32_t cb_step;         /* codebook + oc * cb_step (16: one codebook per channel, 0: shared) */
+    int32_t q_step;          /* _w4 kernels: mult/shift of channel oc at [oc * q_step] (0: one shared) */
     void *scratch;           /* optimised kernels: working memory in the arena (NULL: on the stack) */
 } tfc_conv_params;
 

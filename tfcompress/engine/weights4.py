@@ -12,7 +12,8 @@ FULLY_CONNECTED layers can store, instead of one int8 per weight:
   codebook.
 
 The ``_w4`` kernels decode ``TFC_W4_CODEBOOK(p, oc)[index]`` in their inner loop; the decoded
-weights are the original int8 weights, so results are identical. A layer is compressed only when
+weights are the original int8 weights, so results are identical. When every channel has the same
+multiplier and shift, one pair is stored (``q_step`` = 0, FULLY_CONNECTED: ``per_channel`` = 0). A layer is compressed only when
 it saves flash (:func:`compress_ops`); biases, multipliers and shifts are unchanged.
 """
 
@@ -120,7 +121,29 @@ def compress_op(lo: LoweredOp, force: bool = False) -> LoweredOp:
     if enc.cb_index is not None:
         fields["cb_index"] = ConstArray(f"op{lo.op.index}_cbi", enc.cb_index)
         arrays.append(fields["cb_index"])
+    _share_requant(fields, arrays)
     return dataclasses.replace(lo, kernel=W4_KERNELS[lo.kernel], fields=fields, arrays=arrays)
+
+
+def _share_requant(fields: dict, arrays: list[ConstArray]) -> None:
+    """One multiplier/shift pair for the layer when every channel has the same (clustered layers
+    often do: every channel holds the largest centroid, so the per-channel scales are equal)."""
+    mult, shift = fields["mult"], fields["shift"]
+    conv = "per_channel" not in fields
+    if conv:
+        fields["q_step"] = 1
+    if not (isinstance(mult, ConstArray) and isinstance(shift, ConstArray)) or mult.data.size < 2:
+        return
+    if np.any(mult.data != mult.data[0]) or np.any(shift.data != shift.data[0]):
+        return
+    for key, old in (("mult", mult), ("shift", shift)):
+        new = ConstArray(old.name, old.data[:1].copy())
+        arrays[arrays.index(old)] = new
+        fields[key] = new
+    if conv:
+        fields["q_step"] = 0
+    else:
+        fields["per_channel"] = 0
 
 
 def compress_ops(lowered: list[LoweredOp], force: bool = False) -> list[LoweredOp]:
