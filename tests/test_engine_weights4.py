@@ -54,7 +54,8 @@ def test_clustered_weights_compressed_and_bit_exact(clustered_tflite: bytes, ker
     assert "tfc_conv2d_s8_w4" in kinds or "tfc_conv2d_add_s8_w4" in kinds
     assert packed.weights_bytes <= 0.55 * plain.weights_bytes, (packed.weights_bytes, plain.weights_bytes)
     assert packed.info()["compressed_layers"] >= 3
-    assert plain.plan.offsets == packed.plan.offsets  # activations untouched
+    if kernels == "reference":  # activations untouched (optimised 4-bit convs need more scratch)
+        assert plain.plan.offsets == packed.plan.offsets
     _assert_matches_tflm(packed, clustered_tflite)
 
 
@@ -77,6 +78,18 @@ def test_every_eligible_layer_forced_bit_exact(clustered_tflite: bytes, layout: 
     _assert_matches_tflm(model, clustered_tflite)
 
 
+def _five_values_init(K, seed: int):
+    """Kernel initialiser drawing from five values, +-1 in every output channel (equal scales)."""
+    rng = np.random.default_rng(seed)
+
+    def init(shape, dtype=None):
+        w = rng.choice([-1.0, -0.5, 0.25, 0.5, 1.0], size=shape)
+        w[0] = 1.0  # every output channel (any layout) holds the largest magnitude
+        return K.backend.constant(w, dtype=dtype)
+
+    return init
+
+
 def test_shared_requantisation_bit_exact() -> None:
     """Layers whose channels all get the same scale keep one multiplier/shift pair (q_step 0):
     weights drawn from five values with +-1 in every channel, forced to 4 bits, vs TFLM."""
@@ -84,12 +97,7 @@ def test_shared_requantisation_bit_exact() -> None:
 
     K = keras()
     L = K.layers
-    rng = np.random.default_rng(2)
-
-    def init(shape, dtype=None):
-        w = rng.choice([-1.0, -0.5, 0.25, 0.5, 1.0], size=shape)
-        w[0] = 1.0  # every output channel (any layout) holds the largest magnitude
-        return K.backend.constant(w, dtype=dtype)
+    init = _five_values_init(K, 2)
 
     inp = K.Input((8, 8, 2))
     x = L.Conv2D(4, 3, padding="same", activation="relu", kernel_initializer=init)(inp)
@@ -105,6 +113,44 @@ def test_shared_requantisation_bit_exact() -> None:
               if lo.kernel.endswith("_w4") and (lo.fields.get("q_step") == 0 or lo.fields.get("per_channel") == 0)}
     assert {"tfc_conv2d_s8_w4", "tfc_conv2d_add_s8_w4", "tfc_depthwise_conv2d_s8_w4"} <= shared
     _assert_matches_tflm(model, tflite)
+
+
+@pytest.fixture(scope="module")
+def five_values_tflite() -> bytes:
+    """CONV_2D (+ADD) shapes of every optimised conv path, weights from five values."""
+    from tfcompress.tfenv import keras
+
+    K = keras()
+    L = K.layers
+    init = _five_values_init(K, 4)
+    inp = K.Input((9, 7, 2))
+    x = L.Conv2D(5, 3, padding="same", activation="relu", kernel_initializer=init)(inp)  # byte window
+    y = L.Conv2D(5, 3, padding="same", kernel_initializer=init)(x)                      # odd channels
+    x = L.Add()([x, y])
+    x = L.Conv2D(8, 1, activation="relu", kernel_initializer=init)(x)                   # pointwise
+    y = L.Conv2D(8, 3, padding="same", kernel_initializer=init)(x)                      # word window
+    x = L.Add()([y, x])
+    x = L.Conv2D(80, 1, strides=2, activation="relu6", kernel_initializer=init)(x)
+    y = L.Conv2D(80, 3, padding="same", kernel_initializer=init)(x)                     # K 720: plain loop
+    x = L.Add()([x, y])
+    x = L.Flatten()(x)
+    x = L.Dense(6, kernel_initializer=init)(x)
+    return to_int8_tflite(K.Model(inp, x), seed=4)
+
+
+def _forcing(monkeypatch: pytest.MonkeyPatch) -> None:
+    """compile_tflite(..., compress_weights=True) stores every eligible layer in 4 bits."""
+    orig = weights4.compress_ops
+    monkeypatch.setattr(weights4, "compress_ops", lambda lowered, force=False: orig(lowered, force=True))
+
+
+def test_optimised_4bit_convs_bit_exact(five_values_tflite: bytes, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The optimised kernels' 4-bit CONV_2D / CONV_2D+ADD (decoded per channel pair) vs TFLM."""
+    _forcing(monkeypatch)
+    model = compile_tflite(five_values_tflite, kernels="optimized", compress_weights=True)
+    kinds = [lo.kernel for lo in model.lowered]
+    assert kinds.count("tfc_conv2d_add_s8_w4") == 3 and kinds.count("tfc_conv2d_s8_w4") == 3
+    _assert_matches_tflm(model, five_values_tflite)
 
 
 def test_unclustered_layers_stay_int8() -> None:
@@ -137,8 +183,10 @@ def test_cli_compress_weights(clustered_tflite: bytes, tmp_path) -> None:
 
 
 @pytest.mark.emulated
-def test_compressed_weights_on_qemu(clustered_tflite: bytes, tmp_path) -> None:
-    """The _w4 kernels built for Cortex-M7 (mps2-an500, both kernel sets): identical to TFLM."""
+def test_compressed_weights_on_qemu(clustered_tflite: bytes, five_values_tflite: bytes, tmp_path,
+                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    """The _w4 kernels built for Cortex-M7 (mps2-an500, both kernel sets, the optimised 4-bit
+    convs' assembly path too): identical to TFLM."""
     import importlib.util
     from pathlib import Path
 
@@ -158,3 +206,9 @@ def test_compressed_weights_on_qemu(clustered_tflite: bytes, tmp_path) -> None:
         r = bench.measure("clustered", kernels, load_board("mps2-an500"), opt="-O2", runs=1, layers=False,
                           keep=None, path=path, compress_weights=True)
         assert r["mismatches"] == 0, kernels
+    path = tmp_path / "five_values.tflite"
+    path.write_bytes(five_values_tflite)
+    _forcing(monkeypatch)
+    r = bench.measure("five", "optimized", load_board("mps2-an500"), opt="-O2", runs=1, layers=False, keep=None,
+                      path=path, compress_weights=True)
+    assert r["mismatches"] == 0

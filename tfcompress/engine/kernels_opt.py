@@ -179,6 +179,37 @@ def _conv(lo: LoweredOp) -> LoweredOp:
     return lo
 
 
+def _conv_w4(lo: LoweredOp) -> LoweredOp:
+    """4-bit CONV_2D (weights4.py): the indices re-laid out like the int8 weights of ``_conv`` (two
+    per byte, in that order), per-channel multipliers/shifts restored, the rq table from the
+    decoded weights. The kernel decodes one channel pair at a time into its scratch."""
+    from tfcompress.engine.weights4 import codebooks, indices
+
+    f = lo.fields
+    oc, k = f["out_c"], f["k_h"] * f["k_w"] * f["in_c"]
+    idx = indices(lo)[:oc * k].reshape(oc, k)
+    w = np.take_along_axis(codebooks(lo, oc), idx.astype(np.int64), axis=1)
+    bias = _array(lo, "bias").data
+    bound = _acc_bound(w, bias)
+    kp, ocp = (k + 3) // 4 * 4, (oc + 1) // 2 * 2
+    il = _pad_to(_pad_to(idx, kp, 1), ocp, 0).reshape(ocp // 2, 2, kp // 4, 4).transpose(0, 2, 1, 3).reshape(-1)
+    _replace(lo, "weights", (il[0::2] | (il[1::2] << 4)).astype(np.uint8).view(np.int8))
+    for name in ("mult", "shift"):  # weights4 may have kept one shared pair
+        arr = _array(lo, name).data
+        if arr.size != oc:
+            _replace(lo, name, np.repeat(arr[:1], oc).astype(np.int32))
+    lo.fields["q_step"] = 1
+    _add_rq(lo, _rq_table(_array(lo, "mult").data, _array(lo, "shift").data, bound, bias, ~w.any(axis=1), ocp,
+                          f["out_zp"]))
+    _trim(lo)
+    return lo
+
+
+def _conv_add_w4(lo: LoweredOp) -> LoweredOp:
+    _conv_w4(lo)
+    return _add_tables_to(lo)
+
+
 def add_tables(f: dict[str, Any]) -> tuple[np.ndarray, bool]:
     """The optimised ADD's two 256-entry tables (input byte as unsigned -> rescaled input, TFLM
     arithmetic) and whether the SMMULR output requantisation is exact for every sum of them."""
@@ -195,6 +226,10 @@ def add_tables(f: dict[str, Any]) -> tuple[np.ndarray, bool]:
 def _conv_add(lo: LoweredOp) -> LoweredOp:
     """CONV_2D+ADD: the conv's data as for CONV_2D, the ADD's tables precomputed into flash."""
     _conv(lo)
+    return _add_tables_to(lo)
+
+
+def _add_tables_to(lo: LoweredOp) -> LoweredOp:
     struct, name, fields = lo.extra_structs[0]
     tables, fast = add_tables(fields)
     arr = ConstArray(f"{name}_tables", tables)
@@ -256,6 +291,8 @@ def dw_fast_path(f: dict[str, Any]) -> bool:
 PREPARE = {
     "tfc_conv2d_s8": _conv,
     "tfc_conv2d_add_s8": _conv_add,
+    "tfc_conv2d_s8_w4": _conv_w4,
+    "tfc_conv2d_add_s8_w4": _conv_add_w4,
     "tfc_depthwise_conv2d_s8": _depthwise,
     "tfc_fully_connected_s8": _fully_connected,
 }
@@ -279,14 +316,16 @@ def op_scratch_bytes(lo: LoweredOp) -> int:
     """Scratch the optimised kernel of ``lo`` uses (bytes): in the arena when the planner places it
     there (``LoweredOp.scratch``, the parameter block's ``scratch``), else on the stack."""
     f: dict[str, Any] = lo.fields
-    if lo.kernel in ("tfc_conv2d_s8", "tfc_conv2d_add_s8") and lo.struct:
+    if lo.kernel in ("tfc_conv2d_s8", "tfc_conv2d_add_s8", "tfc_conv2d_s8_w4", "tfc_conv2d_add_s8_w4") and lo.struct:
         kp = (f["k_h"] * f["k_w"] * f["in_c"] + 3) // 4 * 4
         if kp > CONV_MAX_K:
             return 0
         bytewise = f["in_c"] % 4 != 0 or f["dil_w"] != 1
         col = 2 * 2 * kp + (kp if bytewise else 0)  # two int16 windows (+ the gathered byte window)
-        if lo.kernel == "tfc_conv2d_add_s8":  # + a pixel pair's conv results (tables are in flash)
+        if lo.kernel.startswith("tfc_conv2d_add_s8"):  # + a pixel pair's conv results (tables in flash)
             col += (2 * f["out_c"] + 3) // 4 * 4
+        if lo.kernel.endswith("_w4"):  # + one channel pair's decoded weights
+            col += 2 * kp
         return col
     if lo.kernel == "tfc_depthwise_conv2d_s8" and dw_fast_path(f):
         return f["k_h"] * f["k_w"] * f["in_c"]

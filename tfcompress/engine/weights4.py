@@ -105,6 +105,23 @@ def encode(lo: LoweredOp) -> Encoded | None:
     return Encoded(packed, codebook.reshape(-1), cb_index, step)
 
 
+def indices(lo: LoweredOp) -> np.ndarray:
+    """The 4-bit index of every weight of a compressed op, in the original flat weight order."""
+    packed = lo.fields["weights"].data.view(np.uint8)
+    idx = np.empty(packed.size * 2, np.uint8)
+    idx[0::2], idx[1::2] = packed & 15, packed >> 4
+    return idx
+
+
+def codebooks(lo: LoweredOp, n_ch: int) -> np.ndarray:
+    """(n_ch, 16) int8: the codebook each output channel of a compressed op reads."""
+    f = lo.fields
+    books = f["codebook"].data.reshape(-1, CODEBOOK)
+    if isinstance(f.get("cb_index"), ConstArray):
+        return books[f["cb_index"].data.astype(np.int64)]
+    return books[np.arange(n_ch) if f["cb_step"] else np.zeros(n_ch, np.int64)]
+
+
 def compress_op(lo: LoweredOp, force: bool = False) -> LoweredOp:
     """``lo`` with 4-bit weights when eligible and smaller (``force``: whenever eligible)."""
     if (lo.kernel not in W4_KERNELS or lo.struct is None or "rq" in lo.fields

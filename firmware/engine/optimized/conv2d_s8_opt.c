@@ -463,10 +463,49 @@ static void __attribute__((noinline)) pair_all_channels(const tfc_conv_params *p
     }
 }
 
+/* All output channels of one pixel pair of a 4-bit layer: each channel pair's 2 * kp weights are
+ * decoded (codebook lookups, four per word) into wbuf and run through pair_all_channels with a
+ * parameter block for just that pair. */
+static void __attribute__((noinline)) pair_all_channels_w4(const tfc_conv_params *p, const int16_t *col, int32_t kp,
+                                                           int8_t *o0, int8_t *o1, int8_t *wbuf) {
+    const int32_t oc_n = p->out_c;
+    const uint8_t *ix = (const uint8_t *)p->weights;
+    int32_t rq[TFC_RQ_HEADER + 8];
+    tfc_conv_params lp = *p;
+    int32_t oc, i;
+    rq[0] = p->rq[0];
+    rq[1] = rq[2] = rq[3] = 0;
+    lp.weights = wbuf;
+    lp.rq = rq;
+    for (oc = 0; oc < oc_n; oc += 2) {
+        const int8_t *cb0 = TFC_W4_CODEBOOK(p, oc);
+        const int8_t *cb1 = oc + 1 < oc_n ? TFC_W4_CODEBOOK(p, oc + 1) : cb0;
+        uint32_t *dst = (uint32_t *)wbuf;
+        for (i = 0; i < kp; i += 4) { /* per group of four positions: c0's indices, then c1's */
+            const uint32_t x = tfc_ld32(ix);
+            dst[0] = (uint32_t)(uint8_t)cb0[x & 15u] | (uint32_t)(uint8_t)cb0[(x >> 4) & 15u] << 8 |
+                     (uint32_t)(uint8_t)cb0[(x >> 8) & 15u] << 16 | (uint32_t)(uint8_t)cb0[(x >> 12) & 15u] << 24;
+            dst[1] = (uint32_t)(uint8_t)cb1[(x >> 16) & 15u] | (uint32_t)(uint8_t)cb1[(x >> 20) & 15u] << 8 |
+                     (uint32_t)(uint8_t)cb1[(x >> 24) & 15u] << 16 | (uint32_t)(uint8_t)cb1[x >> 28] << 24;
+            ix += 4;
+            dst += 2;
+        }
+        for (i = 0; i < 8; ++i) { /* the rq table is padded to an even channel count */
+            rq[TFC_RQ_HEADER + i] = p->rq[TFC_RQ_HEADER + 4 * oc + i];
+        }
+        lp.out_c = oc + 1 < oc_n ? 2 : 1;
+        if (p->mult) {
+            lp.mult = p->mult + oc;
+            lp.shift = p->shift + oc;
+        }
+        pair_all_channels(&lp, col, kp, o0 + oc, o1 ? o1 + oc : (int8_t *)0);
+    }
+}
+
 /* Any window size: one output at a time, reading the re-laid-out weights (add: the fused ADD,
  * reference arithmetic, with the residual). */
 static inline __attribute__((always_inline)) void conv_plain(const tfc_conv_params *p, const tfc_binary_params *add, const int8_t *in,
-                       const int8_t *residual, int8_t *out, int32_t kp, int fast) {
+                       const int8_t *residual, int8_t *out, int32_t kp, int fast, const int w4) {
     const int32_t ic_n = p->in_c;
     int32_t b, oy, ox, oc, ky, kx, ic, n = 0;
     for (b = 0; b < p->batches; ++b) {
@@ -474,7 +513,8 @@ static inline __attribute__((always_inline)) void conv_plain(const tfc_conv_para
         for (oy = 0; oy < p->out_h; ++oy) {
             for (ox = 0; ox < p->out_w; ++ox) {
                 for (oc = 0; oc < p->out_c; ++oc) {
-                    const int8_t *w = p->weights + (oc >> 1) * kp * 2 + (oc & 1) * 4;
+                    const int32_t e0 = (oc >> 1) * kp * 2 + (oc & 1) * 4;
+                    const int8_t *cb = w4 ? TFC_W4_CODEBOOK(p, oc) : 0;
                     int32_t acc = p->rq[TFC_RQ_HEADER + 4 * oc + 3], k = 0;
                     for (ky = 0; ky < p->k_h; ++ky) {
                         const int32_t y = oy * p->stride_h - p->pad_top + ky * p->dil_h;
@@ -483,7 +523,8 @@ static inline __attribute__((always_inline)) void conv_plain(const tfc_conv_para
                             const int ok = y >= 0 && y < p->in_h && x >= 0 && x < p->in_w;
                             for (ic = 0; ic < ic_n; ++ic, ++k) {
                                 const int32_t v = ok ? in_b[(y * p->in_w + x) * ic_n + ic] : p->pad_value;
-                                acc += v * w[(k >> 2) * 8 + (k & 3)];
+                                const int32_t e = e0 + (k >> 2) * 8 + (k & 3);
+                                acc += v * (w4 ? tfc_w4(p->weights, cb, e) : p->weights[e]);
                             }
                         }
                     }
@@ -501,14 +542,14 @@ static inline __attribute__((always_inline)) void conv_plain(const tfc_conv_para
  * each element of it is read before the same element of out is written). Inlined into both entry
  * points, so the plain conv carries none of the ADD code (add is a constant NULL there). */
 static inline __attribute__((always_inline)) void conv_run(const tfc_conv_params *p, const tfc_binary_params *add, const int8_t *in,
-                     const int8_t *residual, int8_t *out) {
+                     const int8_t *residual, int8_t *out, const int w4) {
     const int32_t k_n = p->k_h * p->k_w * p->in_c;
     const int32_t kp = (k_n + 3) & ~3;
     const int32_t oc_n = p->out_c;
     const int32_t npix = p->out_h * p->out_w;
     int32_t b, pix;
     if (kp > TFC_CONV_MAX_K) {
-        conv_plain(p, add, in, residual, out, kp, p->rq[0] & TFC_RQ_FAST);
+        conv_plain(p, add, in, residual, out, kp, p->rq[0] & TFC_RQ_FAST, w4);
         return;
     }
     {
@@ -520,19 +561,21 @@ static inline __attribute__((always_inline)) void conv_run(const tfc_conv_params
     const int32_t col_words = kp + (((p->in_c & 3) != 0 || p->dil_w != 1) ? kp >> 2 : 0);
     const int32_t pair_words = add ? (2 * oc_n + 3) >> 2 : 0;
     const int32_t lut_words = add && !add->tables ? 512 : 0;
-    int32_t colw_stack[p->scratch ? 1 : col_words + pair_words + lut_words];
+    const int32_t w4_words = w4 ? kp >> 1 : 0; /* 4-bit layers: one channel pair's decoded weights */
+    int32_t colw_stack[p->scratch ? 1 : col_words + pair_words + lut_words + w4_words];
     int32_t *const colw = p->scratch ? (int32_t *)p->scratch : colw_stack;
     int16_t *const col = (int16_t *)colw;
     int8_t *const tmp = (int8_t *)(colw + kp);
     int8_t *const pair_out = (int8_t *)(colw + col_words);
     int32_t *const lut_mem = colw + col_words + pair_words;
+    int8_t *const wbuf = (int8_t *)(lut_mem + lut_words);
     const int32_t *const lut1 = add && add->tables ? add->tables : lut_mem;
     const int add_fast = !add ? 0 : add->tables ? add->tables_fast : tfc_add_tables(add, lut_mem, lut_mem + 256);
     /* 1x1, stride 1, no padding, channels in whole words: the window of pixel n is input pixel n */
     const int pointwise = p->k_h == 1 && p->k_w == 1 && p->stride_h == 1 && p->stride_w == 1 &&
                           p->pad_top == 0 && p->pad_left == 0 && (p->in_c & 3) == 0;
 #if TFC_DSP_ASM
-    const int direct = (p->rq[0] & TFC_RQ_FAST) && (oc_n & 1) == 0; /* channel pairs straight to assembly */
+    const int direct = !w4 && (p->rq[0] & TFC_RQ_FAST) && (oc_n & 1) == 0; /* channel pairs straight to assembly */
     const tfc_out_stage os = tfc_out_stage_of(p->out_zp, p->act_min, p->act_max);
 #endif
     for (b = 0; b < p->batches; ++b) {
@@ -581,7 +624,11 @@ static inline __attribute__((always_inline)) void conv_run(const tfc_conv_params
             } else
 #endif
             {
-                pair_all_channels(p, col, kp, o0, two ? o0 + oc_n : (int8_t *)0);
+                if (w4) {
+                    pair_all_channels_w4(p, col, kp, o0, two ? o0 + oc_n : (int8_t *)0, wbuf);
+                } else {
+                    pair_all_channels(p, col, kp, o0, two ? o0 + oc_n : (int8_t *)0);
+                }
             }
             if (add) {
                 const int32_t at = (b * npix + pix) * oc_n;
@@ -593,10 +640,21 @@ static inline __attribute__((always_inline)) void conv_run(const tfc_conv_params
 }
 
 void tfc_conv2d_s8(const tfc_conv_params *p, const int8_t *in, int8_t *out) {
-    conv_run(p, 0, in, 0, out);
+    conv_run(p, 0, in, 0, out, 0);
 }
 
 void tfc_conv2d_add_s8(const tfc_conv_params *p, const tfc_binary_params *add, const int8_t *in,
                        const int8_t *residual, int8_t *out) {
-    conv_run(p, add, in, residual, out);
+    conv_run(p, add, in, residual, out, 0);
+}
+
+/* 4-bit weights (weights4.py), indices laid out like the int8 weights ([oc/2][K/4][2][4], two per
+ * byte): per pixel pair, each channel pair's weights are decoded into wbuf, then the int8 path. */
+void tfc_conv2d_s8_w4(const tfc_conv_params *p, const int8_t *in, int8_t *out) {
+    conv_run(p, 0, in, 0, out, 1);
+}
+
+void tfc_conv2d_add_s8_w4(const tfc_conv_params *p, const tfc_binary_params *add, const int8_t *in,
+                          const int8_t *residual, int8_t *out) {
+    conv_run(p, add, in, residual, out, 1);
 }
