@@ -248,6 +248,18 @@ typedef struct {
     tfc_out_stage os;
 } dw_layer;
 
+/* One tap for four channels: sign-extend the input word x and weight word wv into int16 pairs
+ * and accumulate channels 0/2 (even bytes) and 1/3 (odd bytes) into a0..a3. */
+#define TFC_DW_TAP4                                   \
+    "sxtb16 %[t1], %[x]\n\t"                         \
+    "sxtb16 %[t2], %[wv]\n\t"                        \
+    "smlabb %[a0], %[t1], %[t2], %[a0]\n\t"          \
+    "smlatt %[a2], %[t1], %[t2], %[a2]\n\t"          \
+    "sxtb16 %[t1], %[x], ror #8\n\t"                 \
+    "sxtb16 %[t2], %[wv], ror #8\n\t"                \
+    "smlabb %[a1], %[t1], %[t2], %[a1]\n\t"          \
+    "smlatt %[a3], %[t1], %[t2], %[a3]\n\t"
+
 /* All channels of one output pixel; s = top-left tap of channel 0, tx / ty = tap strides. */
 static void __attribute__((noinline)) dw_pixel(const dw_layer *L, const int8_t *s, int32_t tx, int32_t ty,
                                                int8_t *out) {
@@ -311,96 +323,33 @@ static void __attribute__((noinline)) dw_pixel(const dw_layer *L, const int8_t *
             __asm volatile(
             "ldr %[x], [%[r]]\n\t"
             "ldr %[wv], [%[w]], #4\n\t"
-            "sxtb16 %[t1], %[x]\n\t"
-            "sxtb16 %[t2], %[wv]\n\t"
-            "smlabb %[a0], %[t1], %[t2], %[a0]\n\t"
-            "smlatt %[a2], %[t1], %[t2], %[a2]\n\t"
-            "sxtb16 %[t1], %[x], ror #8\n\t"
-            "sxtb16 %[t2], %[wv], ror #8\n\t"
-            "smlabb %[a1], %[t1], %[t2], %[a1]\n\t"
-            "smlatt %[a3], %[t1], %[t2], %[a3]\n\t"
+            TFC_DW_TAP4
             "ldr %[x], [%[r], %[tx]]\n\t"
             "ldr %[wv], [%[w]], #4\n\t"
-            "sxtb16 %[t1], %[x]\n\t"
-            "sxtb16 %[t2], %[wv]\n\t"
-            "smlabb %[a0], %[t1], %[t2], %[a0]\n\t"
-            "smlatt %[a2], %[t1], %[t2], %[a2]\n\t"
-            "sxtb16 %[t1], %[x], ror #8\n\t"
-            "sxtb16 %[t2], %[wv], ror #8\n\t"
-            "smlabb %[a1], %[t1], %[t2], %[a1]\n\t"
-            "smlatt %[a3], %[t1], %[t2], %[a3]\n\t"
+            TFC_DW_TAP4
             "ldr %[x], [%[r], %[tx], lsl #1]\n\t"
             "ldr %[wv], [%[w]], #4\n\t"
-            "sxtb16 %[t1], %[x]\n\t"
-            "sxtb16 %[t2], %[wv]\n\t"
-            "smlabb %[a0], %[t1], %[t2], %[a0]\n\t"
-            "smlatt %[a2], %[t1], %[t2], %[a2]\n\t"
-            "sxtb16 %[t1], %[x], ror #8\n\t"
-            "sxtb16 %[t2], %[wv], ror #8\n\t"
-            "smlabb %[a1], %[t1], %[t2], %[a1]\n\t"
-            "smlatt %[a3], %[t1], %[t2], %[a3]\n\t"
+            TFC_DW_TAP4
             "add %[r], %[r], %[ty]\n\t"
             "ldr %[x], [%[r]]\n\t"
             "ldr %[wv], [%[w]], #4\n\t"
-            "sxtb16 %[t1], %[x]\n\t"
-            "sxtb16 %[t2], %[wv]\n\t"
-            "smlabb %[a0], %[t1], %[t2], %[a0]\n\t"
-            "smlatt %[a2], %[t1], %[t2], %[a2]\n\t"
-            "sxtb16 %[t1], %[x], ror #8\n\t"
-            "sxtb16 %[t2], %[wv], ror #8\n\t"
-            "smlabb %[a1], %[t1], %[t2], %[a1]\n\t"
-            "smlatt %[a3], %[t1], %[t2], %[a3]\n\t"
+            TFC_DW_TAP4
             "ldr %[x], [%[r], %[tx]]\n\t"
             "ldr %[wv], [%[w]], #4\n\t"
-            "sxtb16 %[t1], %[x]\n\t"
-            "sxtb16 %[t2], %[wv]\n\t"
-            "smlabb %[a0], %[t1], %[t2], %[a0]\n\t"
-            "smlatt %[a2], %[t1], %[t2], %[a2]\n\t"
-            "sxtb16 %[t1], %[x], ror #8\n\t"
-            "sxtb16 %[t2], %[wv], ror #8\n\t"
-            "smlabb %[a1], %[t1], %[t2], %[a1]\n\t"
-            "smlatt %[a3], %[t1], %[t2], %[a3]\n\t"
+            TFC_DW_TAP4
             "ldr %[x], [%[r], %[tx], lsl #1]\n\t"
             "ldr %[wv], [%[w]], #4\n\t"
-            "sxtb16 %[t1], %[x]\n\t"
-            "sxtb16 %[t2], %[wv]\n\t"
-            "smlabb %[a0], %[t1], %[t2], %[a0]\n\t"
-            "smlatt %[a2], %[t1], %[t2], %[a2]\n\t"
-            "sxtb16 %[t1], %[x], ror #8\n\t"
-            "sxtb16 %[t2], %[wv], ror #8\n\t"
-            "smlabb %[a1], %[t1], %[t2], %[a1]\n\t"
-            "smlatt %[a3], %[t1], %[t2], %[a3]\n\t"
+            TFC_DW_TAP4
             "add %[r], %[r], %[ty]\n\t"
             "ldr %[x], [%[r]]\n\t"
             "ldr %[wv], [%[w]], #4\n\t"
-            "sxtb16 %[t1], %[x]\n\t"
-            "sxtb16 %[t2], %[wv]\n\t"
-            "smlabb %[a0], %[t1], %[t2], %[a0]\n\t"
-            "smlatt %[a2], %[t1], %[t2], %[a2]\n\t"
-            "sxtb16 %[t1], %[x], ror #8\n\t"
-            "sxtb16 %[t2], %[wv], ror #8\n\t"
-            "smlabb %[a1], %[t1], %[t2], %[a1]\n\t"
-            "smlatt %[a3], %[t1], %[t2], %[a3]\n\t"
+            TFC_DW_TAP4
             "ldr %[x], [%[r], %[tx]]\n\t"
             "ldr %[wv], [%[w]], #4\n\t"
-            "sxtb16 %[t1], %[x]\n\t"
-            "sxtb16 %[t2], %[wv]\n\t"
-            "smlabb %[a0], %[t1], %[t2], %[a0]\n\t"
-            "smlatt %[a2], %[t1], %[t2], %[a2]\n\t"
-            "sxtb16 %[t1], %[x], ror #8\n\t"
-            "sxtb16 %[t2], %[wv], ror #8\n\t"
-            "smlabb %[a1], %[t1], %[t2], %[a1]\n\t"
-            "smlatt %[a3], %[t1], %[t2], %[a3]\n\t"
+            TFC_DW_TAP4
             "ldr %[x], [%[r], %[tx], lsl #1]\n\t"
             "ldr %[wv], [%[w]], #4\n\t"
-            "sxtb16 %[t1], %[x]\n\t"
-            "sxtb16 %[t2], %[wv]\n\t"
-            "smlabb %[a0], %[t1], %[t2], %[a0]\n\t"
-            "smlatt %[a2], %[t1], %[t2], %[a2]\n\t"
-            "sxtb16 %[t1], %[x], ror #8\n\t"
-            "sxtb16 %[t2], %[wv], ror #8\n\t"
-            "smlabb %[a1], %[t1], %[t2], %[a1]\n\t"
-            "smlatt %[a3], %[t1], %[t2], %[a3]\n\t"
+            TFC_DW_TAP4
             : [a0] "+r"(a0), [a1] "+r"(a1), [a2] "+r"(a2), [a3] "+r"(a3), [r] "+r"(r), [w] "+r"(w),
               [x] "=&r"(x), [wv] "=&r"(wv), [t1] "=&r"(t1), [t2] "=&r"(t2)
             : [tx] "r"(tx), [ty] "r"(ty)
