@@ -96,8 +96,9 @@ def progress(items: Iterable[T], label: str, total: int | None = None) -> Iterat
 class Stopwatch:
     """Context manager that logs ``label ... done in Xs``."""
 
-    def __init__(self, label: str) -> None:
+    def __init__(self, label: str, record: dict[str, float] | None = None) -> None:
         self.label = label
+        self.record = record  # when given, receives {label: elapsed seconds}
         self.elapsed = 0.0
 
     def __enter__(self) -> Stopwatch:
@@ -107,5 +108,7 @@ class Stopwatch:
 
     def __exit__(self, *exc: object) -> None:
         self.elapsed = time.perf_counter() - self._t0
+        if self.record is not None:
+            self.record[self.label] = round(self.elapsed, 2)
         status = "failed" if exc[0] else "done"
         log(f"  {self.label}: {status} in {self.elapsed:.1f}s")

@@ -126,11 +126,13 @@ class Recipe:
     convert: ConvertConfig
     board: BoardConfig
     source_path: str | None = None
+    source_text: str = ""  # the TOML as read (saved in the run directory)
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-able dict (used for manifests and fingerprints)."""
         d = asdict(self)
         d.pop("source_path", None)
+        d.pop("source_text", None)
         return d
 
     def section_dict(self, *names: str) -> dict[str, Any]:
@@ -218,7 +220,7 @@ def _stage(raw: Any, index: int, earlier: list[str]) -> StageConfig:
     return StageConfig(name=name, method=method, source=source, params=params)
 
 
-def parse_recipe(data: dict[str, Any], source_path: str | None = None) -> Recipe:
+def parse_recipe(data: dict[str, Any], source_path: str | None = None, source_text: str = "") -> Recipe:
     """Validate a recipe dict (as read from TOML) into a :class:`Recipe`."""
     top = _Section(data, "")
     top.check_unknown(["name", "seed", "dataset", "model", "train", "distill", "compress", "convert", "board"])
@@ -293,6 +295,7 @@ def parse_recipe(data: dict[str, Any], source_path: str | None = None) -> Recipe
         convert=convert,
         board=board,
         source_path=source_path,
+        source_text=source_text,
     )
 
 
@@ -322,4 +325,4 @@ def load_recipe(spec: str | Path) -> Recipe:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as err:
         raise TfcError(f"recipe '{origin}' is not valid TOML: {err}", "fix the syntax at that line") from None
-    return parse_recipe(data, origin)
+    return parse_recipe(data, origin, text)

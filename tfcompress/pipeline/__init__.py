@@ -33,9 +33,4 @@ def open_run(recipe: Recipe, out: Path | None, *, force: bool = False, board_nam
     """Check the recipe's names, then open (or create) its run directory (default ``runs/<name>``)."""
     preflight(recipe, board_name)
     root = out or DEFAULT_RUNS_ROOT / recipe.name
-    text = Path(recipe.source_path).read_text() if recipe.source_path and Path(recipe.source_path).is_file() else ""
-    if not text:
-        from tfcompress.recipe import template_text
-
-        text = template_text(recipe.name) if recipe.name in ("eye-gaze", "gaze-zones", "digits") else ""
-    return RunDir.open(root, recipe.name, text, force=force)
+    return RunDir.open(root, recipe.name, recipe.source_text, force=force)

@@ -16,7 +16,7 @@ from tfcompress.errors import TfcError
 from tfcompress.pipeline.compress_steps import TFLITE_FILE
 from tfcompress.pipeline.train_steps import load_cached_dataset
 from tfcompress.recipe import Recipe
-from tfcompress.rundir import RunDir, Stage, hash_tree
+from tfcompress.rundir import RunDir, Stage, code_hash, hash_tree
 
 DEVICE_FILE = "device.json"
 
@@ -24,15 +24,10 @@ DEVICE_FILE = "device.json"
 @cache
 def firmware_sources_hash() -> str:
     """Content hash of everything that shapes the firmware: engine, kernels, templates, board support."""
-    import tfcompress.boards
-    import tfcompress.engine
-    import tfcompress.harness
-    import tfcompress.project
     from tfcompress.project.paths import firmware_dir, templates_dir
 
-    packages = [Path(m.__file__).parent for m in (tfcompress.engine, tfcompress.boards, tfcompress.harness,
-                                                   tfcompress.project)]
-    return hash_tree([firmware_dir(), templates_dir(), *packages, Path(__file__)])
+    code = code_hash("engine", "boards", "harness", "project", "pipeline/device_steps")
+    return code + hash_tree([firmware_dir(), templates_dir().parent])
 
 
 def device_step(run: RunDir, recipe: Recipe, board: Any, variant: str, vstage: Stage, data: Stage,

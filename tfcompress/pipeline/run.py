@@ -6,7 +6,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from tfcompress.console import format_table, log
+from tfcompress.console import Stopwatch, log
 from tfcompress.errors import TfcError
 from tfcompress.pipeline import open_run
 from tfcompress.pipeline.compress_steps import compress_step, convert_step, stages_of, variant_plan
@@ -18,28 +18,6 @@ from tfcompress.rundir import Stage
 
 #: the steps, in order; ``until`` stops after the named one.
 STEPS = ("train", "compress", "convert", "device", "report")
-
-
-class _Timer:
-    """Records wall time per step name and logs one line per step."""
-
-    def __init__(self) -> None:
-        self.timings: dict[str, float] = {}
-
-    def __call__(self, name: str):  # type: ignore[no-untyped-def]
-        timer = self
-
-        class _Ctx:
-            def __enter__(self) -> None:
-                self.t0 = time.perf_counter()
-                log(f"▶ {name}")
-
-            def __exit__(self, *exc: object) -> None:
-                dt = time.perf_counter() - self.t0
-                timer.timings[name] = round(dt, 2)
-                log(f"  {name}: {'failed' if exc[0] else 'done'} in {dt:.1f}s")
-
-        return _Ctx()
 
 
 def run_pipeline(
@@ -58,7 +36,11 @@ def run_pipeline(
 
     run = open_run(recipe, out, force=force, board_name=board_name or recipe.board.name)
     board = load_board(board_name or recipe.board.name)
-    timer = _Timer()
+    timings: dict[str, float] = {}
+
+    def timer(name: str) -> Stopwatch:
+        return Stopwatch(name, record=timings)
+
     t_start = time.perf_counter()
     log(f"run directory: {run.root}")
 
@@ -86,9 +68,9 @@ def run_pipeline(
         best_int8 = by_name.get("int8") or next(iter(by_name.values()))
         write_samples(run, data, best_int8.dir / "model.tflite")
 
-    timer.timings["total"] = round(time.perf_counter() - t_start, 2)
+    timings["total"] = round(time.perf_counter() - t_start, 2)
     board_info = {"name": board.name, "emulated": bool(board.emulated), "latency_unit": board.latency_unit}
-    results = assemble(run, recipe, data, stages, variants, device, board_info, timer.timings)
+    results = assemble(run, recipe, data, stages, variants, device, board_info, timings)
     if until == "report":
         from tfcompress.report import write_report
 
@@ -98,10 +80,7 @@ def run_pipeline(
 
 
 def summary_table(results: dict[str, Any]) -> str:
-    """The terminal results table (the report's, or a plain one as a fallback)."""
-    try:
-        from tfcompress.report import results_table
+    """The terminal results table (one row per variant)."""
+    from tfcompress.report import results_table
 
-        return results_table(results)
-    except ImportError:  # pragma: no cover - report package always ships
-        return format_table(results["variants"])
+    return results_table(results)
