@@ -17,25 +17,11 @@ typedef int32_t (*tfc_binary_fn)(const tfc_binary_params *, int32_t, int32_t);
 static void binary_loop(const tfc_binary_params *p, const int8_t *in1, const int8_t *in2, int8_t *out,
                         tfc_binary_fn fn) {
     int32_t idx[TFC_MAX_DIMS] = {0, 0, 0, 0, 0};
-    int32_t o1 = 0, o2 = 0, d;
-    int32_t total = 1;
-    int32_t n;
-    for (d = 0; d < p->ndim; ++d) {
-        total *= p->shape[d];
-    }
+    int32_t o1 = 0, o2 = 0, n;
+    const int32_t total = tfc_bcast_total(p);
     for (n = 0; n < total; ++n) {
         out[n] = (int8_t)fn(p, in1[o1], in2[o2]);
-        for (d = p->ndim - 1; d >= 0; --d) {
-            idx[d]++;
-            o1 += p->stride1[d];
-            o2 += p->stride2[d];
-            if (idx[d] < p->shape[d]) {
-                break;
-            }
-            o1 -= p->stride1[d] * idx[d];
-            o2 -= p->stride2[d] * idx[d];
-            idx[d] = 0;
-        }
+        tfc_bcast_step(p, idx, &o1, &o2);
     }
 }
 

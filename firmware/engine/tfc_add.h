@@ -14,4 +14,31 @@ static inline int32_t tfc_add_elem(const tfc_binary_params *p, int32_t a, int32_
     return tfc_clamp_i32(tfc_mbqm(s, p->out_mult, p->out_shift) + p->out_zp, p->act_min, p->act_max);
 }
 
+/* Broadcasting walk of element-wise binary ops: the number of output elements, ... */
+static inline int32_t tfc_bcast_total(const tfc_binary_params *p) {
+    int32_t d, total = 1;
+    for (d = 0; d < p->ndim; ++d) {
+        total *= p->shape[d];
+    }
+    return total;
+}
+
+/* ... and the step to the next output element: advances the index and both input offsets
+ * (strides are 0 on broadcast dimensions). */
+static inline void tfc_bcast_step(const tfc_binary_params *p, int32_t idx[TFC_MAX_DIMS], int32_t *o1,
+                                  int32_t *o2) {
+    int32_t d;
+    for (d = p->ndim - 1; d >= 0; --d) {
+        idx[d]++;
+        *o1 += p->stride1[d];
+        *o2 += p->stride2[d];
+        if (idx[d] < p->shape[d]) {
+            return;
+        }
+        *o1 -= p->stride1[d] * idx[d];
+        *o2 -= p->stride2[d] * idx[d];
+        idx[d] = 0;
+    }
+}
+
 #endif /* TFC_ADD_H */

@@ -7,6 +7,7 @@
  * MUL: the reference arithmetic. Both broadcast like the reference (strides 0), with a flat
  * loop when neither input broadcasts.
  */
+#include "../tfc_add.h"
 #include "tfc_add_opt.h"
 
 static int dense(const tfc_binary_params *p) {
@@ -20,37 +21,13 @@ static int dense(const tfc_binary_params *p) {
     return 1;
 }
 
-static int32_t total(const tfc_binary_params *p) {
-    int32_t d, n = 1;
-    for (d = 0; d < p->ndim; ++d) {
-        n *= p->shape[d];
-    }
-    return n;
-}
-
-/* Offsets of element n's inputs for the broadcasting walk (state in idx/o1/o2). */
-static void step(const tfc_binary_params *p, int32_t *idx, int32_t *o1, int32_t *o2) {
-    int32_t d;
-    for (d = p->ndim - 1; d >= 0; --d) {
-        idx[d]++;
-        *o1 += p->stride1[d];
-        *o2 += p->stride2[d];
-        if (idx[d] < p->shape[d]) {
-            return;
-        }
-        *o1 -= p->stride1[d] * idx[d];
-        *o2 -= p->stride2[d] * idx[d];
-        idx[d] = 0;
-    }
-}
-
 void tfc_add_s8(const tfc_binary_params *p, const int8_t *in1, const int8_t *in2, int8_t *out) {
     /* two tables indexed by the input byte as unsigned: in the arena when p->scratch, else stack */
     int32_t lut_stack[p->scratch ? 1 : 512];
     int32_t *const lut1 = p->scratch ? (int32_t *)p->scratch : lut_stack;
     int32_t *const lut2 = lut1 + 256;
     int32_t n;
-    const int32_t count = total(p);
+    const int32_t count = tfc_bcast_total(p);
     const int fast = tfc_add_tables(p, lut1, lut2);
     if (dense(p)) {
         tfc_add_dense(p, in1, in2, out, count, lut1, lut2, fast);
@@ -61,7 +38,7 @@ void tfc_add_s8(const tfc_binary_params *p, const int8_t *in1, const int8_t *in2
         for (n = 0; n < count; ++n) {
             const int32_t s = lut1[(uint8_t)in1[o1]] + lut2[(uint8_t)in2[o2]];
             out[n] = tfc_out8(tfc_mbqm(s, p->out_mult, p->out_shift), &os);
-            step(p, idx, &o1, &o2);
+            tfc_bcast_step(p, idx, &o1, &o2);
         }
     }
 }
@@ -69,7 +46,7 @@ void tfc_add_s8(const tfc_binary_params *p, const int8_t *in1, const int8_t *in2
 void tfc_mul_s8(const tfc_binary_params *p, const int8_t *in1, const int8_t *in2, int8_t *out) {
     int32_t idx[TFC_MAX_DIMS] = {0, 0, 0, 0, 0};
     int32_t o1 = 0, o2 = 0, n;
-    const int32_t count = total(p);
+    const int32_t count = tfc_bcast_total(p);
     const int flat = dense(p);
     for (n = 0; n < count; ++n) {
         const int32_t a = flat ? in1[n] : in1[o1];
@@ -78,7 +55,7 @@ void tfc_mul_s8(const tfc_binary_params *p, const int8_t *in1, const int8_t *in2
         out[n] = (int8_t)tfc_clamp_i32(tfc_mbqm(prod, p->out_mult, p->out_shift) + p->out_zp, p->act_min,
                                       p->act_max);
         if (!flat) {
-            step(p, idx, &o1, &o2);
+            tfc_bcast_step(p, idx, &o1, &o2);
         }
     }
 }
