@@ -98,8 +98,18 @@ def _model_residual(L, x):
     return L.Dense(7)(x)
 
 
+def _model_dense(L, x):
+    """FULLY_CONNECTED stack with rows and inputs multiples of four (pair-code fast path), an odd
+    group count, a clamped layer and a tail layer (6 outputs, 30 inputs)."""
+    x = L.Flatten()(x)                                                         # 4 * 4 * 5 = 80 inputs
+    x = L.Dense(28, activation="relu")(x)                                     # 20 groups, 7 blocks
+    x = L.Dense(12, activation="relu6")(x)                                    # 7 groups (odd)
+    x = L.Dense(30)(x)
+    return L.Dense(6)(x)                                                      # tail rows and inputs
+
+
 MODELS = {"odd": (_model_odd, (11, 9, 3)), "simd": (_model_simd, (12, 10, 4)),
-          "residual": (_model_residual, (9, 7, 3))}
+          "residual": (_model_residual, (9, 7, 3)), "dense": (_model_dense, (4, 4, 5))}
 
 
 @pytest.mark.parametrize("build,shape", list(MODELS.values()), ids=list(MODELS))
@@ -114,6 +124,39 @@ def test_reference_requantisation_path(mlperf_models, monkeypatch) -> None:
     monkeypatch.setattr(kernels_opt, "RQ_FAST", 0)
     _same_everywhere(str(mlperf_models / "kws_dscnn_int8.tflite"), samples=2)
     _same_everywhere(_keras_tflite(_model_odd, (11, 9, 3), seed=3), samples=3, seed=2)
+
+
+def test_fully_connected_plain_layout(mlperf_models, monkeypatch) -> None:
+    """FULLY_CONNECTED layers whose weights do not allow pair codes use the plain byte layout."""
+    from tfcompress.engine import kernels_opt
+
+    monkeypatch.setattr(kernels_opt, "fc_pairs_ok", lambda w: False)
+    _same_everywhere(str(mlperf_models / "ad_autoencoder_int8.tflite"), samples=2)
+    _same_everywhere(_keras_tflite(_model_dense, (4, 4, 5), seed=4), samples=3, seed=2)
+
+
+def test_fully_connected_pair_codes() -> None:
+    """Pair codes h = 256 a + b: SMLAD of the raw word gives 256 dot(a) + dot(b), SXTB16 of it the
+    b bytes, so dot(a) = (S - L) >> 8; fc_pairs_ok refuses the weights where that is not exact."""
+    from tfcompress.engine.kernels_opt import _fc_pair_words, fc_pairs_ok
+
+    rng = np.random.default_rng(1)
+    w = rng.integers(-127, 128, size=(8, 12)).astype(np.int8)
+    x = rng.integers(-128, 128, size=12).astype(np.int64)
+    words = _fc_pair_words(w).reshape(2, 3, 2, 2, 2).astype(np.int64)  # [blk][g][pair][xl/xh][lo/hi]
+    xg = x.reshape(3, 4)[:, [[0, 2], [1, 3]]]                            # [g][xl/xh][lo/hi]
+    low = ((words & 0xFF) ^ 0x80) - 0x80                                  # SXTB16: the b bytes
+    s = np.einsum("bgpkh,gkh->bp", words, xg)
+    lo = np.einsum("bgpkh,gkh->bp", low, xg)
+    dots = w.astype(np.int64) @ x
+    assert np.array_equal(lo.reshape(-1), dots[1::2])
+    assert np.array_equal((s - lo).reshape(-1) >> 8, dots[0::2])
+    assert fc_pairs_ok(w)
+    bad = w.copy()
+    bad[0, 0], bad[1, 0] = -128, -1                                       # 256 * -128 - 1 < -32768
+    assert not fc_pairs_ok(bad)
+    assert fc_pairs_ok(np.full((4, 512), 127, np.int8))                  # 128 * 65024 < 2^23
+    assert not fc_pairs_ok(np.full((4, 520), 127, np.int8))              # |dot(a)| may reach 2^23
 
 
 def test_host_mbqm_matches_reference_rounding() -> None:
@@ -200,7 +243,7 @@ def test_stack_scratch_and_runtime_tables_bit_exact() -> None:
 @pytest.mark.emulated
 def test_optimised_on_qemu_matches_tflm(mlperf_models, tmp_path) -> None:
     """The DSP build (assembly paths) on QEMU mps2-an500 (Cortex-M7): outputs identical to TFLM on
-    KWS and on the odd/clamped test models, and far fewer instructions than the reference."""
+    KWS, AD and on the odd/clamped/dense test models, and far fewer instructions than the reference."""
     require_tool("arm-none-eabi-gcc", "gcc-arm-none-eabi")
     require_tool("qemu-system-arm", "qemu-system-arm")
     import importlib.util
@@ -224,3 +267,5 @@ def test_optimised_on_qemu_matches_tflm(mlperf_models, tmp_path) -> None:
         assert r["mismatches"] == 0
         counts[kernels] = r["instructions"]
     assert counts["optimized"] < 0.25 * counts["reference"]
+    r = bench.measure("ad", "optimized", board, opt="-O2", runs=1, layers=False, keep=None)  # shared rq
+    assert r["mismatches"] == 0

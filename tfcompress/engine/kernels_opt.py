@@ -6,8 +6,9 @@ what differs is the constant data the generator emits for them (done here, after
 * CONV_2D: weights re-laid out for two output channels at a time, interleaved per group of four
   window positions (``[oc/2][K/4][2][4]``, K = kh*kw*in_c zero-padded to a multiple of four),
   output channels padded to an even count (zero weights, zero bias).
-* FULLY_CONNECTED: weights in blocks of four rows interleaved per group of four inputs
-  (``[out/4][in/4][4][4]``), zero-padded; bias padded likewise.
+* FULLY_CONNECTED: weights in blocks of four rows per group of four inputs, zero-padded; bias
+  padded likewise. Pair codes (``RQ_PAIR``) when exact: rows (0, 1) and (2, 3) of a block share
+  each int16 half as ``256 * a + b`` (``_fc_pair_words``); otherwise ``[out/4][in/4][4][4]`` bytes.
 * DEPTHWISE_CONV_2D 3x3 (fast layers): weights widened to int16 and doubled, per group of four
   channels and tap ``(2w0, 2w2), (2w1, 2w3)`` (the pairs SMLABB/SMLATT meet after SXTB16 of the
   input), biases doubled: the kernel loads instead of unpacking and skips the shift before SMMULR.
@@ -44,6 +45,8 @@ RQ_FAST = 1
 RQ_SHARED = 2
 #: rq flag (DEPTHWISE 3x3 fast layers): int16 doubled weights, doubled biases, no shift before SMMULR
 RQ_WIDE = 8
+#: rq flag (FULLY_CONNECTED): pair-code weights (two rows per halfword, see fully_connected_s8_opt.c)
+RQ_PAIR = 16
 RQ_HEADER = 4
 #: the conv kernel's scratch holds two windows of at most this many (padded) positions
 CONV_MAX_K = 640
@@ -269,16 +272,40 @@ def _fully_connected(lo: LoweredOp) -> LoweredOp:
     bias = _array(lo, "bias").data
     bound = _acc_bound(w, bias)
     ip, op = (n_in + 3) // 4 * 4, (n_out + 3) // 4 * 4
-    wl = _pad_to(_pad_to(w, ip, 1), op, 0).reshape(op // 4, 4, ip // 4, 4).transpose(0, 2, 1, 3)
-    _replace(lo, "weights", np.ascontiguousarray(wl).reshape(-1).astype(np.int8))
+    wp = _pad_to(_pad_to(w, ip, 1), op, 0)
+    pair = fc_pairs_ok(wp)
+    layout = _fc_pair_words(wp) if pair else wp.reshape(op // 4, 4, ip // 4, 4).transpose(0, 2, 1, 3).astype(np.int8)
+    _replace(lo, "weights", np.ascontiguousarray(layout).reshape(-1).view(np.int8))
     _replace(lo, "bias", _pad_to(bias, op).astype(np.int32))
     mult, shift = _array(lo, "mult").data, _array(lo, "shift").data
     if f["per_channel"]:
-        _add_rq(lo, _rq_table(mult, shift, bound, bias, ~w.any(axis=1), op, f["out_zp"]))
+        rq = _rq_table(mult, shift, bound, bias, ~w.any(axis=1), op, f["out_zp"])
     else:
-        _add_rq(lo, _rq_shared(int(mult[0]), int(shift[0]), bound, f["out_zp"]))
+        rq = _rq_shared(int(mult[0]), int(shift[0]), bound, f["out_zp"])
+    rq[0] |= RQ_PAIR if pair else 0
+    _add_rq(lo, rq)
     _trim(lo, keep_bias=True)
     return lo
+
+
+def fc_pairs_ok(w: np.ndarray) -> bool:
+    """Whether the pair-code FULLY_CONNECTED layout is exact for ``w`` ([rows, inputs], rows a
+    multiple of four): rows 0 and 2 of each block (the ``a`` rows) need ``256 * a + b`` to fit int16
+    (``a > -128`` where ``b < 0``) and ``|dot(a, x)| < 2^23`` for every int8 input."""
+    w = w.astype(np.int64)
+    a, b = w[0::2], w[1::2]
+    return bool(np.all((a > -128) | (b >= 0)) and np.all(128 * np.abs(a).sum(axis=1) < 2**23))
+
+
+def _fc_pair_words(w: np.ndarray) -> np.ndarray:
+    """[rows/4][inputs/4][4] int16x2 words: per block and group of inputs (i0..i3), for the row
+    pairs (0, 1) and (2, 3): ``(h(i0), h(i2)), (h(i1), h(i3))`` with ``h = 256 * a + b`` (the halves
+    SMLAD meets after SXTB16 splits the input word into (x0, x2) and (x1, x3))."""
+    rows, n = w.shape
+    h = (256 * w[0::2].astype(np.int64) + w[1::2]).reshape(rows // 4, 2, n // 4, 4)  # [blk][pair][g][i]
+    halves = h[..., [0, 2, 1, 3]].reshape(rows // 4, 2, n // 4, 2, 2)             # [blk][pair][g][xl/xh][lo/hi]
+    words = halves.transpose(0, 2, 1, 3, 4)                                          # [blk][g][pair][xl/xh][lo/hi]
+    return np.ascontiguousarray(words).astype("<i2")
 
 
 def dw_fast_path(f: dict[str, Any]) -> bool:
