@@ -1,5 +1,6 @@
 /* tfc_conv_core.h — the reference CONV_2D loop, with an optional fused ADD epilogue and optional
- * 4-bit weights (w4: a compile-time constant at every call site, so each variant is a plain loop). */
+ * compressed weights (w4: TFC_W_4BIT packed 4-bit indices, TFC_W_SPARSE bitmap + non-zero values;
+ * a compile-time constant at every call site, so each variant is a plain loop). */
 #ifndef TFC_CONV_CORE_H
 #define TFC_CONV_CORE_H
 
@@ -7,9 +8,14 @@
 #include "tfc_fixedpoint.h"
 #include "tfc_kernels.h"
 
+#define TFC_W_4BIT 1
+#define TFC_W_SPARSE 2
+
 static inline void tfc_conv_core(const tfc_conv_params *p, const tfc_binary_params *add, const int8_t *in,
-                             const int8_t *residual, int8_t *out, const int w4) {
+                             const int8_t *residual, int8_t *out, const int wmode) {
+    const int w4 = wmode == TFC_W_4BIT, sp = wmode == TFC_W_SPARSE;
     const int32_t ic_n = p->in_c;
+    const int32_t row_bytes = (p->k_h * p->k_w * ic_n + 7) >> 3; /* sparse bitmap bytes per channel */
     int32_t b, oy, ox, oc, ky, kx, ic;
     int32_t n = 0;
     for (b = 0; b < p->batches; ++b) {
@@ -18,11 +24,16 @@ static inline void tfc_conv_core(const tfc_conv_params *p, const tfc_binary_para
             const int32_t y0 = oy * p->stride_h - p->pad_top;
             for (ox = 0; ox < p->out_w; ++ox) {
                 const int32_t x0 = ox * p->stride_w - p->pad_left;
+                tfc_sp_cursor cur = {0, p->weights, 0};
                 for (oc = 0; oc < p->out_c; ++oc) {
                     const int8_t *w = p->weights + oc * p->k_h * p->k_w * ic_n;
                     const int8_t *cb = w4 ? TFC_W4_CODEBOOK(p, oc) : 0;
                     const int32_t e0 = w4 ? oc * p->k_h * p->k_w * ic_n : 0;
                     int32_t acc = p->bias[oc];
+                    if (sp) {
+                        cur.bm = p->sp_bitmap + oc * row_bytes;
+                        cur.e = 0;
+                    }
                     for (ky = 0; ky < p->k_h; ++ky) {
                         const int32_t y = y0 + ky * p->dil_h;
                         const int y_in = y >= 0 && y < p->in_h;
@@ -33,18 +44,18 @@ static inline void tfc_conv_core(const tfc_conv_params *p, const tfc_binary_para
                             if (y_in && x >= 0 && x < p->in_w) {
                                 const int8_t *px = in_b + (y * p->in_w + x) * ic_n;
                                 for (ic = 0; ic < ic_n; ++ic) {
-                                    const int32_t wv = w4 ? tfc_w4(p->weights, cb, ek + ic) : (int32_t)wk[ic];
+                                    const int32_t wv = w4 ? tfc_w4(p->weights, cb, ek + ic) : sp ? tfc_sp_next(&cur) : (int32_t)wk[ic];
                                     acc += wv * (int32_t)px[ic];
                                 }
                             } else {
                                 for (ic = 0; ic < ic_n; ++ic) {
-                                    const int32_t wv = w4 ? tfc_w4(p->weights, cb, ek + ic) : (int32_t)wk[ic];
+                                    const int32_t wv = w4 ? tfc_w4(p->weights, cb, ek + ic) : sp ? tfc_sp_next(&cur) : (int32_t)wk[ic];
                                     acc += wv * p->pad_value;
                                 }
                             }
                         }
                     }
-                    acc = tfc_mbqm(acc, p->mult[w4 ? oc * p->q_step : oc], p->shift[w4 ? oc * p->q_step : oc]) + p->out_zp;
+                    acc = tfc_mbqm(acc, p->mult[wmode ? oc * p->q_step : oc], p->shift[wmode ? oc * p->q_step : oc]) + p->out_zp;
                     acc = tfc_clamp_i32(acc, p->act_min, p->act_max);
                     if (add != 0) {
                         acc = tfc_add_elem(add, acc, residual[n]);

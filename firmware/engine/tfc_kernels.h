@@ -26,6 +26,7 @@ typedef struct {
     int32_t cb_step;         /* codebook + oc * cb_step (16: one codebook per channel, 0: shared) */
     int32_t q_step;          /* _w4 kernels: mult/shift of channel oc at [oc * q_step] (0: one shared) */
     void *scratch;           /* optimised kernels: working memory in the arena (NULL: on the stack) */
+    const uint8_t *sp_bitmap; /* _sp kernels only (weights_sparse.py): weights holds the non-zero values */
 } tfc_conv_params;
 
 void tfc_conv2d_s8(const tfc_conv_params *p, const int8_t *in, int8_t *out);
@@ -52,6 +53,7 @@ typedef struct {
     const int8_t *codebook; /* _w4 kernel only: as in tfc_conv_params */
     const uint8_t *cb_index;
     int32_t cb_step;
+    const uint8_t *sp_bitmap; /* _sp kernel only: as in tfc_conv_params */
 } tfc_fc_params;
 
 void tfc_fully_connected_s8(const tfc_fc_params *p, const int8_t *in, int8_t *out);
@@ -105,6 +107,28 @@ void tfc_conv2d_add_s8_w4(const tfc_conv_params *p, const tfc_binary_params *add
                           const int8_t *residual, int8_t *out);
 void tfc_depthwise_conv2d_s8_w4(const tfc_conv_params *p, const int8_t *in, int8_t *out);
 void tfc_fully_connected_s8_w4(const tfc_fc_params *p, const int8_t *in, int8_t *out);
+
+/* Sparse weights (pruned layers): per output channel a bitmap of ceil(K / 8) bytes (bit j of
+ * byte i: element 8 i + j of the channel's row is non-zero; depthwise rows are the channel's
+ * taps) and, in weights, the non-zero values channel after channel. Same results as the plain
+ * kernels; the kernels walk rows in channel order, so one value cursor serves a whole pixel. */
+void tfc_conv2d_s8_sp(const tfc_conv_params *p, const int8_t *in, int8_t *out);
+void tfc_conv2d_add_s8_sp(const tfc_conv_params *p, const tfc_binary_params *add, const int8_t *in,
+                          const int8_t *residual, int8_t *out);
+void tfc_depthwise_conv2d_s8_sp(const tfc_conv_params *p, const int8_t *in, int8_t *out);
+void tfc_fully_connected_s8_sp(const tfc_fc_params *p, const int8_t *in, int8_t *out);
+
+/* Sequential reader of one channel's sparse row. */
+typedef struct {
+    const uint8_t *bm; /* the channel's bitmap */
+    const int8_t *v;   /* next non-zero value */
+    int32_t e;         /* next element of the row */
+} tfc_sp_cursor;
+
+static inline int32_t tfc_sp_next(tfc_sp_cursor *c) {
+    const int32_t e = c->e++;
+    return (c->bm[e >> 3] >> (e & 7)) & 1 ? (int32_t)*c->v++ : 0;
+}
 
 /* The codebook of output channel oc of a 4-bit layer. */
 #define TFC_W4_CODEBOOK(p, oc) \

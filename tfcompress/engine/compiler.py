@@ -110,7 +110,7 @@ class CompiledModel:
                     greedy_arena_bytes=plan.greedy_bytes, scratch_bytes=self.scratch_bytes,
                     runtime_state_bytes=RUNTIME_STATE_BYTES, weights_bytes=self.weights_bytes,
                     overlaps=len(plan.overlaps), unsupported_ops=[],
-                    compressed_layers=sum(lo.kernel.endswith("_w4") for lo in self.lowered))
+                    compressed_layers=sum(lo.kernel.endswith(("_w4", "_sp")) for lo in self.lowered))
 
 
 def _tinfo(g: Graph, index: int) -> dict[str, Any]:

@@ -76,6 +76,10 @@ KERNEL_SOURCES: dict[str, dict[str, str]] = {
         "tfc_conv2d_add_s8_w4": "conv2d_add_s8_w4.c",
         "tfc_depthwise_conv2d_s8_w4": "depthwise_conv2d_s8_w4.c",
         "tfc_fully_connected_s8_w4": "fully_connected_s8_w4.c",
+        "tfc_conv2d_s8_sp": "conv2d_s8_sp.c",  # sparse weights (weights_sparse.py), every kernel set
+        "tfc_conv2d_add_s8_sp": "conv2d_add_s8_sp.c",
+        "tfc_depthwise_conv2d_s8_sp": "depthwise_conv2d_s8_sp.c",
+        "tfc_fully_connected_s8_sp": "fully_connected_s8_sp.c",
     },
     "optimized": {  # Cortex-M4/M7 DSP (portable C fallback elsewhere); data prepared by kernels_opt.py
         "tfc_conv2d_s8": "optimized/conv2d_s8_opt.c",

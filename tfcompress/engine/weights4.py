@@ -11,7 +11,8 @@ FULLY_CONNECTED layers can store, instead of one int8 per weight:
   channel in channel order (``cb_step`` = 16), or a ``cb_index`` byte per channel naming its
   codebook.
 
-The ``_w4`` kernels decode ``TFC_W4_CODEBOOK(p, oc)[index]`` in their inner loop; the decoded
+Pruned layers may be smaller still as a bitmap + non-zero values (weights_sparse.py);
+:func:`compress_op` keeps the smallest encoding. The ``_w4`` kernels decode ``TFC_W4_CODEBOOK(p, oc)[index]`` in their inner loop; the decoded
 weights are the original int8 weights, so results are identical. When every channel has the same
 multiplier and shift, one pair is stored (``q_step`` = 0, FULLY_CONNECTED: ``per_channel`` = 0). A layer is compressed only when
 it saves flash (:func:`compress_ops`); biases, multipliers and shifts are unchanged.
@@ -123,12 +124,18 @@ def codebooks(lo: LoweredOp, n_ch: int) -> np.ndarray:
 
 
 def compress_op(lo: LoweredOp, force: bool = False) -> LoweredOp:
-    """``lo`` with 4-bit weights when eligible and smaller (``force``: whenever eligible)."""
+    """``lo`` with its weights in the smallest of int8, 4-bit indices + codebooks and sparse
+    bitmap + non-zero values (weights_sparse.py); ``force``: 4-bit whenever eligible."""
+    from tfcompress.engine import weights_sparse
+
     if (lo.kernel not in W4_KERNELS or lo.struct is None or "rq" in lo.fields
             or not isinstance(lo.fields.get("weights"), ConstArray)):
         return lo  # not a weight layer, or already re-laid out for the optimised kernels
     old = lo.fields["weights"]
     enc = encode(lo)
+    sparse = weights_sparse.encode(lo)
+    if not force and sparse.nbytes < min(old.nbytes, enc.nbytes if enc is not None else old.nbytes):
+        return weights_sparse.sparse_op(lo, sparse)
     if enc is None or (not force and enc.nbytes >= old.nbytes):
         return lo
     w4 = ConstArray(old.name + "4", enc.packed)
@@ -164,5 +171,6 @@ def _share_requant(fields: dict, arrays: list[ConstArray]) -> None:
 
 
 def compress_ops(lowered: list[LoweredOp], force: bool = False) -> list[LoweredOp]:
-    """Every op of ``lowered``, eligible weight layers stored as 4-bit indices + codebooks."""
+    """Every op of ``lowered``, weight layers stored compressed where that saves flash (4-bit
+    indices + codebooks for clustered layers, bitmap + non-zero values for pruned ones)."""
     return [compress_op(lo, force) for lo in lowered]

@@ -1,0 +1,90 @@
+"""Sparse weights for pruned layers (compile_tflite(..., compress_weights=True)): bitmap + non-zero
+values, smaller than int8, bit-exact with TFLM in both kernel sets."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from test_engine_keras import to_int8_tflite
+
+from tfcompress.engine import compile_tflite, weights_sparse
+from tfcompress.engine.host import HostModel
+from tfcompress.engine.tflm import TflmModel
+
+
+@pytest.fixture(scope="module")
+def pruned_tflite() -> bytes:
+    """conv, residual conv/ADD, depthwise (multiplier 2), dense layers; 75% of every kernel zeroed
+    by magnitude (what pruning leaves), K not a multiple of 8 anywhere."""
+    from tfcompress.tfenv import keras
+
+    K = keras()
+    L = K.layers
+    K.utils.set_random_seed(11)
+    inp = K.Input((10, 10, 3))
+    x = L.Conv2D(12, 3, padding="same", activation="relu")(inp)                 # K = 27
+    y = L.Conv2D(12, 3, padding="same")(x)                                      # fused with the ADD
+    x = L.Add()([x, y])
+    x = L.DepthwiseConv2D(3, strides=2, depth_multiplier=2, padding="same", activation="relu6")(x)
+    x = L.Conv2D(20, 1, activation="relu")(x)
+    x = L.Flatten()(x)
+    x = L.Dense(21, activation="relu")(x)
+    x = L.Dense(5)(x)
+    model = K.Model(inp, x)
+    for layer in model.layers:
+        if layer.get_weights():
+            w, b = layer.get_weights()
+            cut = np.quantile(np.abs(w), 0.75)
+            layer.set_weights([np.where(np.abs(w) > cut, w, 0.0).astype(np.float32), b + 0.1])
+    return to_int8_tflite(model, seed=12)
+
+
+def _assert_matches_tflm(model, tflite: bytes, samples: int = 5) -> None:
+    ours, ref = HostModel(model), TflmModel(tflite)
+    rng = np.random.default_rng(3)
+    for _ in range(samples):
+        x = rng.integers(-128, 128, size=model.input.shape, dtype=np.int8)
+        a, b = ours.run(x), ref.run(x)
+        assert np.array_equal(a, b.reshape(a.shape)), f"{int((a != b.reshape(a.shape)).sum())} elements differ"
+
+
+@pytest.mark.parametrize("kernels", ["reference", "optimized"])
+def test_pruned_weights_stored_sparse_and_bit_exact(pruned_tflite: bytes, kernels: str) -> None:
+    plain = compile_tflite(pruned_tflite, kernels=kernels)
+    sparse = compile_tflite(pruned_tflite, kernels=kernels, compress_weights=True)
+    kinds = {lo.kernel for lo in sparse.lowered}
+    assert {"tfc_conv2d_s8_sp", "tfc_conv2d_add_s8_sp", "tfc_depthwise_conv2d_s8_sp",
+            "tfc_fully_connected_s8_sp"} <= kinds, kinds
+    assert sparse.info()["compressed_layers"] >= 5
+    w_plain = sum(lo.fields["weights"].data.nbytes for lo in plain.lowered if "weights" in lo.fields
+                  and lo.kernel.startswith(("tfc_conv", "tfc_depthwise", "tfc_fully")))
+    w_sparse = sum(lo.fields["weights"].data.nbytes + lo.fields["sp_bitmap"].data.nbytes
+                   for lo in sparse.lowered if lo.kernel.endswith("_sp"))
+    assert w_sparse <= 0.45 * w_plain, (w_sparse, w_plain)  # 1/8 + 1/4 of int8, plus rounding
+    assert sparse.weights_bytes < plain.weights_bytes
+    _assert_matches_tflm(sparse, pruned_tflite)
+
+
+def test_sparse_encoding_round_trip(pruned_tflite: bytes) -> None:
+    model = compile_tflite(pruned_tflite)
+    for lo in model.lowered:
+        if lo.kernel not in weights_sparse.SP_KERNELS:
+            continue
+        rows = weights_sparse.rows(lo)
+        enc = weights_sparse.encode(lo)
+        assert enc.bitmap.size == rows.shape[0] * ((rows.shape[1] + 7) // 8)
+        assert np.array_equal(weights_sparse.decode(weights_sparse.sparse_op(lo, enc)), rows)
+
+
+def test_dense_layers_stay_int8() -> None:
+    """A layer without zeros keeps its int8 weights (sparse storage only where it is smaller)."""
+    from tfcompress.tfenv import keras
+
+    K = keras()
+    K.utils.set_random_seed(2)
+    inp = K.Input((6, 6, 2))
+    x = K.layers.Conv2D(4, 3)(inp)
+    model = K.Model(inp, K.layers.Dense(3)(K.layers.Flatten()(x)))
+    tflite = to_int8_tflite(model, seed=1)
+    m = compile_tflite(tflite, compress_weights=True)
+    assert not any(lo.kernel.endswith("_sp") for lo in m.lowered)
