@@ -46,6 +46,8 @@ def test_stage_chain_and_params() -> None:
         (lambda d: d["compress"][0].update(clusters=4), "unknown recipe key 'compress[0].clusters'"),
         (lambda d: d["convert"].update(modes=["int4"]), "unknown mode 'int4'"),
         (lambda d: d["board"].update(kernels="fast"), "'board.kernels' has invalid value"),
+        (lambda d: d["board"].update(compress_weights="yes"), "'board.compress_weights' must be bool or list"),
+        (lambda d: d["board"].update(compress_weights=[1]), "list of variant names"),
     ],
 )
 def test_validation_errors_name_the_key(mutate, fragment: str) -> None:
@@ -54,6 +56,16 @@ def test_validation_errors_name_the_key(mutate, fragment: str) -> None:
     with pytest.raises(TfcError) as info:
         parse_recipe(data)
     assert fragment in info.value.line()
+
+
+def test_compress_weights_per_variant() -> None:
+    data = _base()
+    assert not parse_recipe(data).board.compresses("int8")
+    data["board"]["compress_weights"] = ["pruned-int8"]
+    board = parse_recipe(data).board
+    assert board.compresses("pruned-int8") and not board.compresses("int8")
+    data["board"]["compress_weights"] = True
+    assert parse_recipe(data).board.compresses("int8")
 
 
 def test_missing_recipe_file_is_clear() -> None:

@@ -112,6 +112,12 @@ class BoardConfig:
     name: str = "mps2-an500"
     kernels: str = "optimized"
     eval_samples: int = 200
+    #: variants whose weights the device build stores compressed (4-bit / sparse where smaller); "*": all
+    compress_weights: tuple[str, ...] = ()
+
+    def compresses(self, variant: str) -> bool:
+        """Whether ``variant``'s firmware stores compressed weights."""
+        return "*" in self.compress_weights or variant in self.compress_weights
 
 
 @dataclass(frozen=True)
@@ -277,11 +283,16 @@ def parse_recipe(data: dict[str, Any], source_path: str | None = None, source_te
     convert = ConvertConfig(modes=modes, representative_samples=cv.get("representative_samples", (int,), 200))
 
     bd = _Section(top.get("board", (dict,), {}), "board")
-    bd.check_unknown(["name", "kernels", "eval_samples"])
+    bd.check_unknown(["name", "kernels", "eval_samples", "compress_weights"])
+    cw = bd.get("compress_weights", (bool, list), False)
+    if isinstance(cw, list) and not all(isinstance(v, str) for v in cw):
+        raise TfcError("recipe key 'board.compress_weights' must be true/false or a list of variant names",
+                       'e.g. compress_weights = ["pruned-int8", "clustered-int8"]')
     board = BoardConfig(
         name=bd.get("name", (str,), BoardConfig.name),
         kernels=bd.get("kernels", (str,), BoardConfig.kernels, choices=("reference", "optimized")),
         eval_samples=bd.get("eval_samples", (int,), BoardConfig.eval_samples),
+        compress_weights=("*",) if cw is True else tuple(cw or ()),
     )
 
     return Recipe(

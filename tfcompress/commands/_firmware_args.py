@@ -26,11 +26,12 @@ def run_variants(run_dir: Path, only: str | None = None) -> dict[str, Path]:
     return found
 
 
-def deployable(path: Path, kernels: str = "optimized", core: str | None = None) -> tuple[object | None, str | None]:
+def deployable(path: Path, kernels: str = "optimized", core: str | None = None,
+               compress_weights: bool = False) -> tuple[object | None, str | None]:
     """(compiled model, None) when the engine can compile it for an MCU, else (None, reason)."""
     from tfcompress.project.firmware import compile_model
 
     try:
-        return compile_model(path, kernels, core=core), None
+        return compile_model(path, kernels, core=core, compress_weights=compress_weights), None
     except TfcError as err:
         return None, err.what

@@ -7,7 +7,7 @@ from typing import Any
 
 import click
 
-from tfcompress.commands.options import force_option, json_option, kernels_option
+from tfcompress.commands.options import compress_weights_option, force_option, json_option, kernels_option
 from tfcompress.console import emit_json, format_table, log
 from tfcompress.errors import TfcError
 
@@ -26,10 +26,11 @@ def _table(result: dict[str, Any]) -> str:
 @click.option("--out", type=click.Path(path_type=Path), help="Project directory (with --model).")
 @click.option("--opt", default="-O2", show_default=True, type=click.Choice(["-O2", "-Os", "-O3"]))
 @kernels_option
+@compress_weights_option
 @force_option
 @json_option
 def build_cmd(board: str, model: Path | None, run_dir: Path | None, out: Path | None, opt: str,
-              kernels: str, force: bool, as_json: bool) -> None:
+              kernels: str, compress_weights: bool, force: bool, as_json: bool) -> None:
     """Generate and compile firmware; prints flash/RAM use per memory region."""
     from tfcompress.boards import load_board
     from tfcompress.project.firmware import build_firmware, check_not_other_project, compile_model
@@ -40,7 +41,7 @@ def build_cmd(board: str, model: Path | None, run_dir: Path | None, out: Path | 
     results: dict[str, Any] = {}
     skipped: dict[str, str] = {}
     if model is not None:
-        compiled = compile_model(model, kernels, core=b.core)
+        compiled = compile_model(model, kernels, core=b.core, compress_weights=compress_weights)
         target = out or model.with_suffix("").parent / f"{model.stem}-{b.name}-firmware"
         check_not_other_project(target, b, compiled.graph.model_hash, force)
         results[model.stem] = build_firmware(compiled, b, target, force=force, opt=opt).to_dict()
@@ -48,7 +49,7 @@ def build_cmd(board: str, model: Path | None, run_dir: Path | None, out: Path | 
         from tfcompress.commands._firmware_args import deployable, run_variants
 
         for variant, path in run_variants(run_dir).items():
-            compiled, why = deployable(path, kernels, b.core)
+            compiled, why = deployable(path, kernels, b.core, compress_weights)
             if compiled is None:
                 skipped[variant] = why or "not deployable"
                 log(f"skip {variant}: {why}")

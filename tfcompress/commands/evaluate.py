@@ -8,7 +8,7 @@ from typing import Any
 
 import click
 
-from tfcompress.commands.options import force_option, json_option, kernels_option
+from tfcompress.commands.options import compress_weights_option, force_option, json_option, kernels_option
 from tfcompress.console import emit_json, format_table, log
 from tfcompress.errors import TfcError
 
@@ -37,11 +37,12 @@ def _row(name: str, r: dict[str, Any]) -> dict[str, Any]:
 @click.option("--repeat", default=1, show_default=True, help="Timed runs per sample (latency = minimum).")
 @click.option("--warmup", default=0, show_default=True, help="Untimed runs per sample before timing.")
 @kernels_option
+@compress_weights_option
 @force_option
 @json_option
 def evaluate_cmd(board: str, port: str | None, model: Path | None, data: Path | None, run_dir: Path | None,
-                 variant: str | None, limit: int | None, repeat: int, warmup: int, kernels: str, force: bool,
-                 as_json: bool) -> None:
+                 variant: str | None, limit: int | None, repeat: int, warmup: int, kernels: str,
+                 compress_weights: bool, force: bool, as_json: bool) -> None:
     """Stream the test split to the board; report metric, agreement with TFLM, latency, flash and RAM.
 
     An interrupted evaluation resumes where it stopped when rerun (--force starts over).
@@ -59,7 +60,7 @@ def evaluate_cmd(board: str, port: str | None, model: Path | None, data: Path | 
 
         ds = data or run_dir / DATASET
         for name, path in run_variants(run_dir, variant).items():
-            _, why = deployable(path, kernels, b.core)
+            _, why = deployable(path, kernels, b.core, compress_weights)
             if why:
                 log(f"skip {name}: {why}")
                 continue
@@ -75,7 +76,8 @@ def evaluate_cmd(board: str, port: str | None, model: Path | None, data: Path | 
         log(f"evaluating {name} on {b.name}: {len(d.x)} samples")
         bar = iter(progress(range(len(d.x)), f"{name} on {b.name}", total=len(d.x)))
         r = evaluate_on_board(b, path, d, port=port, firmware_dir=fw_dir, force=force, warmup=warmup,
-                              repeat=repeat, on_sample=lambda _i, bar=bar: next(bar, None), kernels=kernels)
+                              repeat=repeat, on_sample=lambda _i, bar=bar: next(bar, None), kernels=kernels,
+                              compress_weights=compress_weights)
         for _ in bar:
             pass
         reports[name] = r

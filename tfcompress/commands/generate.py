@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from tfcompress.commands.options import force_option, json_option, kernels_option
+from tfcompress.commands.options import compress_weights_option, force_option, json_option, kernels_option
 from tfcompress.console import emit_json, log
 
 
@@ -17,9 +17,11 @@ from tfcompress.console import emit_json, log
 @click.option("--opt", default="-O2", show_default=True, type=click.Choice(["-O2", "-Os", "-O3"]),
               help="Optimisation level in the generated Makefile.")
 @kernels_option
+@compress_weights_option
 @force_option
 @json_option
-def generate_cmd(model: Path, board: str, out: Path, opt: str, kernels: str, force: bool, as_json: bool) -> None:
+def generate_cmd(model: Path, board: str, out: Path, opt: str, kernels: str, compress_weights: bool, force: bool,
+                 as_json: bool) -> None:
     """Generate the firmware project for MODEL (.tflite, or a directory with model.c/model.h/engine/)."""
     from tfcompress.boards import load_board
     from tfcompress.project import generate_project
@@ -29,7 +31,7 @@ def generate_cmd(model: Path, board: str, out: Path, opt: str, kernels: str, for
     if model.is_file():
         from tfcompress.project.firmware import compile_model
 
-        src = compile_model(model, kernels, core=b.core)
+        src = compile_model(model, kernels, core=b.core, compress_weights=compress_weights)
     info = generate_project(src, b, out, force=force, opt=opt)
     if as_json:
         emit_json(info.to_dict())

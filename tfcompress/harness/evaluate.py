@@ -106,12 +106,13 @@ def evaluate_on_board(
     repeat: int = 1,
     on_sample: Callable[[int], None] | None = None,
     kernels: str = "optimized",
+    compress_weights: bool = False,
 ) -> dict[str, Any]:
     """Build (if needed), run every input on the board, compare with TFLM, return the report."""
     from tfcompress.engine.tflm import TflmModel
     from tfcompress.project.firmware import build_firmware, compile_model
 
-    compiled = compile_model(model_path, kernels, core=board.core)
+    compiled = compile_model(model_path, kernels, core=board.core, compress_weights=compress_weights)
     fw = build_firmware(compiled, board, firmware_dir, force=force)
     xq = quantize_inputs(data.x, compiled.input)
     ref = TflmModel(compiled.model_bytes)

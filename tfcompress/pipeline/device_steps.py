@@ -35,12 +35,15 @@ def device_step(run: RunDir, recipe: Recipe, board: Any, variant: str, vstage: S
     """Compile, build and evaluate one variant on ``board``; ``None`` if it has no .tflite."""
     from tfcompress.harness.evaluate import EvalData, evaluate_on_board
     from tfcompress.project.firmware import compile_model
+    from tfcompress.project.generate import engine_key
 
     tflite = vstage.dir / TFLITE_FILE
     if not tflite.is_file():
         return None
     n = recipe.board.eval_samples
-    params = {"board": board.name, "samples": n, "kernels": recipe.board.kernels, "port": bool(port)}
+    compress = recipe.board.compresses(variant)
+    params = {"board": board.name, "samples": n, "kernels": recipe.board.kernels, "port": bool(port),
+              "compress_weights": compress}
     stage = run.stage(f"device {variant}", f"firmware/{board.name}/{variant}-eval", params,
                       {"variant": vstage.output_hash(), "data": data.output_hash(),
                        "firmware": firmware_sources_hash()})
@@ -50,7 +53,7 @@ def device_step(run: RunDir, recipe: Recipe, board: Any, variant: str, vstage: S
     stage.begin()
     record: dict[str, Any] = {"variant": variant, "board": board.name}
     try:
-        compiled = compile_model(tflite, recipe.board.kernels, core=board.core)
+        compiled = compile_model(tflite, recipe.board.kernels, core=board.core, compress_weights=compress)
     except TfcError as err:
         record.update(deployable=False, reason=f"engine: {short_names(err.what)}", error=err.line())
         log(f"  {variant}: not deployable — {err.what}")
@@ -58,11 +61,12 @@ def device_step(run: RunDir, recipe: Recipe, board: Any, variant: str, vstage: S
         ds = load_cached_dataset(data)
         eval_data = EvalData(ds.x_test[:n], ds.y_test[:n], ds.metric, ds.target_scale)
         fw_dir = run.root / "firmware" / board.name / variant
-        _drop_stale_project(fw_dir, board.name, compiled.graph.model_hash)
+        _drop_stale_project(fw_dir, board.name, compiled.graph.model_hash, engine_key(compiled))
         bar = iter(progress(range(len(eval_data.x)), f"  {variant} on {board.name}", total=len(eval_data.x)))
         report = evaluate_on_board(board, tflite, eval_data, port=port, firmware_dir=fw_dir,
                                    journal_path=stage.dir / "journal.jsonl", force=False,
-                                   kernels=recipe.board.kernels, on_sample=lambda _i: next(bar, None))
+                                   kernels=recipe.board.kernels, compress_weights=compress,
+                                   on_sample=lambda _i: next(bar, None))
         for _ in bar:  # close the bar (samples resumed from the journal do not report)
             pass
         weights = int(compiled.weights_bytes)
@@ -99,14 +103,15 @@ def short_names(text: str) -> str:
     return re.sub(r"'([^']{32,})'", lambda m: "'…/" + "/".join(m.group(1).split(";")[-1].split("/")[-2:]) + "'", text)
 
 
-def _drop_stale_project(fw_dir: Path, board: str, model_hash: str) -> None:
-    """The run owns its firmware folders: a project generated for an older model of this variant goes."""
+def _drop_stale_project(fw_dir: Path, board: str, model_hash: str, engine: str) -> None:
+    """The run owns its firmware folders: a project generated for an older model of this variant,
+    or by other engine settings (kernel set, weight storage), goes."""
     try:
         meta = json.loads((fw_dir / "tfcompress.json").read_text())
     except (OSError, ValueError):
         return
-    if meta.get("board") != board or meta.get("model_hash") != model_hash:
-        log(f"  {fw_dir.name}: replacing firmware generated for an earlier model")
+    if meta.get("board") != board or meta.get("model_hash") != model_hash or meta.get("engine") != engine:
+        log(f"  {fw_dir.name}: replacing firmware generated for an earlier model or engine setting")
         shutil.rmtree(fw_dir)
 
 

@@ -11,7 +11,7 @@ from typing import Any
 from tfcompress.boards import Board
 from tfcompress.errors import TfcError
 from tfcompress.project.build import BuildResult, build_project, require_toolchain
-from tfcompress.project.generate import ProjectInfo, generate_project
+from tfcompress.project.generate import ProjectInfo, engine_key, generate_project
 
 
 def firmware_cache_dir() -> Path:
@@ -36,23 +36,28 @@ class Firmware:
         return {**self.project.to_dict(), **self.build.to_dict()}
 
 
-def _same_project(out: Path, board: Board, model_hash: str) -> bool:
+def _same_project(out: Path, board: Board, model_hash: str, engine: str | None = None) -> bool:
+    """Whether ``out`` holds the project of this model for this board (and, given ``engine``, the
+    same kernel set and weight storage: see generate.engine_key)."""
     try:
         meta = json.loads((out / "tfcompress.json").read_text())
     except (OSError, ValueError):
         return False
-    return meta.get("board") == board.name and meta.get("model_hash") == model_hash
+    return (meta.get("board") == board.name and meta.get("model_hash") == model_hash
+            and (engine is None or meta.get("engine") == engine))
 
 
-def compile_model(model_path: Path | str | bytes, kernels: str = "optimized", core: str | None = None) -> Any:
-    """Compile a .tflite with the engine; with ``core``, optimised kernels only where that core has DSP."""
+def compile_model(model_path: Path | str | bytes, kernels: str = "optimized", core: str | None = None,
+                  compress_weights: bool = False) -> Any:
+    """Compile a .tflite with the engine; with ``core``, optimised kernels only where that core has DSP;
+    ``compress_weights``: 4-bit / sparse weight storage where smaller (clustered / pruned layers)."""
     from tfcompress.engine import compile_tflite
 
     if core is not None:
         from tfcompress.engine.kernels_opt import kernel_set_for_core
 
         kernels = kernel_set_for_core(core, kernels)
-    return compile_tflite(model_path, kernels=kernels)
+    return compile_tflite(model_path, kernels=kernels, compress_weights=compress_weights)
 
 
 def build_firmware(compiled: Any, board: Board, out: Path | None = None, *, force: bool = False,
@@ -61,9 +66,9 @@ def build_firmware(compiled: Any, board: Board, out: Path | None = None, *, forc
     require_toolchain()
     model_hash = compiled.graph.model_hash
     if out is None:
-        out = firmware_cache_dir() / board.name / f"{model_hash}-{compiled.kernels}{opt.replace('-', '_')}"
+        out = firmware_cache_dir() / board.name / f"{model_hash}-{engine_key(compiled)}{opt.replace('-', '_')}"
     out = Path(out)
-    if _same_project(out, board, model_hash) and not force:
+    if _same_project(out, board, model_hash, engine_key(compiled)) and not force:
         meta = json.loads((out / "tfcompress.json").read_text())
         info = ProjectInfo(out, board.name, model_hash, meta.get("estimate", {}))
     else:

@@ -73,6 +73,12 @@ def _copy_model(model: WritableModel | Path, out: Path) -> int | None:
     return getattr(model, "weights_bytes", None)
 
 
+def engine_key(model: Any) -> str:
+    """How the engine compiled ``model`` (kernel set, compressed weights): part of a project's identity."""
+    kernels = getattr(model, "kernels", "?")
+    return f"{kernels}+compressed" if getattr(model, "compress_weights", False) else str(kernels)
+
+
 def generate_project(
     model: WritableModel | Path,
     board: Board,
@@ -125,5 +131,6 @@ def generate_project(
     for template, name in outputs.items():
         (out / name).write_text(env.get_template(template).render(**ctx), encoding="utf-8")
     info = ProjectInfo(path=out, board=board.name, model_hash=model_hash, estimate=estimate)
-    (out / "tfcompress.json").write_text(json.dumps(info.to_dict(), indent=2) + "\n", encoding="utf-8")
+    meta = dict(info.to_dict(), engine=engine_key(model))
+    (out / "tfcompress.json").write_text(json.dumps(meta, indent=2) + "\n", encoding="utf-8")
     return info
