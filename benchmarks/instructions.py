@@ -39,7 +39,8 @@ TFLM = {
     "kws": dict(file="kws_dscnn_int8.tflite", macs=2_656_768, ref=44.2e6, cmsis=7.64e6, arena=22_820),
     "ad": dict(file="ad_autoencoder_int8.tflite", macs=264_192, ref=1.96e6, cmsis=0.58e6, arena=2_580),
 }
-GOAL_RATIO = 0.6  # of TFLM + CMSIS-NN
+GOAL_RATIO = 0.6  # of TFLM + CMSIS-NN instructions, and of the TFLM arena
+CODE_GOAL = 16_000  # bytes of flash besides the weights at -Os (engine, kernels, runner, startup, libc)
 
 BOARD_SOURCES = ("board/startup.c", "board/board_init.c", "board/exit_semihosting.c")
 _BENCH = re.compile(r"TFC_BENCH ticks=(\d+) runs=(\d+) out=([0-9a-f]*)")
@@ -172,7 +173,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--runs", type=int, default=1, help="timed inferences after the warm-up")
     ap.add_argument("--layers", action="store_true", help="per-layer instruction counts (separate build)")
     ap.add_argument("--keep", type=Path, help="keep the generated projects under this directory")
-    ap.add_argument("--json", action="store_true")
+    ap.add_argument("--json", action="store_true", help="one JSON object on stdout instead of the lines and table")
     args = ap.parse_args(argv)
 
     from tfcompress.boards import load_board
@@ -194,14 +195,40 @@ def main(argv: list[str] | None = None) -> int:
             t = TFLM[key]
             r.update(macs=t["macs"], instr_per_mac=r["instructions"] / t["macs"], tflm_ref=t["ref"],
                      tflm_cmsis=t["cmsis"], vs_cmsis=r["instructions"] / t["cmsis"],
-                     goal=GOAL_RATIO * t["cmsis"], meets_goal=r["instructions"] <= GOAL_RATIO * t["cmsis"])
+                     goal=GOAL_RATIO * t["cmsis"], meets_goal=r["instructions"] <= GOAL_RATIO * t["cmsis"],
+                     tflm_arena=t["arena"], ram_vs_arena=r["ram"] / t["arena"],
+                     meets_ram=r["ram"] <= GOAL_RATIO * t["arena"])
+            if "size_opt" in r:
+                r["meets_code"] = r["size_opt"]["code"] <= CODE_GOAL
             rows.append(r)
             if not args.json:
                 _print_row(r)
     if args.json:
         print(json.dumps(dict(board=board.name, results=rows), indent=2))
+    else:
+        print(_summary(rows))
     return 0 if all(r["mismatches"] == 0 and r.get("size_opt", {}).get("mismatches", 0) == 0
                     for r in rows) else 1
+
+
+def _summary(rows: list[dict]) -> str:
+    """One table of every measured model and kernel set, with the goals (x TFLM figures)."""
+    from tfcompress.console import format_table
+
+    def mark(ok: bool | None) -> str:
+        return "-" if ok is None else ("ok" if ok else "MISSED")
+
+    table = []
+    for r in rows:
+        so = r.get("size_opt", {})
+        table.append({
+            "model": r["model"], "kernels": r["kernels"], "instr (M)": round(r["instructions"] / 1e6, 3),
+            "instr/MAC": round(r["instr_per_mac"], 2), "x TFLM+CMSIS": round(r["vs_cmsis"], 3),
+            "<=0.6x": mark(r["meets_goal"]), "RAM (B)": r["ram"], "x TFLM arena": round(r["ram_vs_arena"], 3),
+            "RAM <=0.6x": mark(r["meets_ram"]), f"code {so.get('opt', '')} (B)": so.get("code", "-"),
+            "code <=16 KB": mark(r.get("meets_code")), "weights (B)": r["weights"], "mismatches": r["mismatches"],
+        })
+    return format_table(table)
 
 
 def _print_row(r: dict) -> None:
