@@ -210,3 +210,23 @@ def test_wrapped_models_round_trip(tmp_path, ds, base, kind):
     again = load_model(path)
     x = ds.x_test[:8]
     np.testing.assert_allclose(again.predict(x, verbose=0), model.predict(x, verbose=0), atol=1e-5)
+
+
+def test_qat_starts_from_calibrated_activation_ranges(ds, base):
+    """Every activation range of the QAT model starts at the float model's min/max on the
+    calibration data (tfmot would start at [-6, 6] and barely move in a short fine-tune)."""
+    from tfcompress.compress.qat import quantize
+    from tfcompress.compress.qat_ranges import _output_in, activation_range_vars, calibrate_activation_ranges
+    from tfcompress.tfenv import keras
+
+    q = quantize(base, "qat")
+    targets = activation_range_vars(q)
+    assert "" in targets and len(targets) >= 3  # the input and the fused activations
+    x = ds.x_train[:300]
+    assert calibrate_activation_ranges(q, base, x, batch_size=128) == len(targets)
+    for name, (lo, hi) in targets.items():
+        t = base.inputs[0] if name == "" else _output_in(base, name)
+        out = np.asarray(keras().Model(base.inputs, t)(x, training=False))
+        assert float(lo.numpy()) == pytest.approx(min(float(out.min()), 0.0), rel=1e-5, abs=1e-6), name
+        assert float(hi.numpy()) == pytest.approx(max(float(out.max()), 0.0), rel=1e-5, abs=1e-6), name
+        assert (float(lo.numpy()), float(hi.numpy())) != (-6.0, 6.0)

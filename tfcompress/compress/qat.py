@@ -1,7 +1,8 @@
 """Quantization-aware training, plain or collaborative (PQAT, CQAT, PCQAT).
 
 The collaborative schemes keep the sparsity (PQAT), the cluster centroids (CQAT) or
-both (PCQAT) that earlier stages produced while the model learns int8 ranges. The
+both (PCQAT) that earlier stages produced while the model learns int8 ranges, starting from
+ranges calibrated on the float model (qat_ranges.py). The
 returned model is the quantize-wrapped model; ``qat-int8`` conversion needs it.
 """
 
@@ -13,11 +14,14 @@ from typing import Any
 from tfcompress.compress import finetune
 from tfcompress.compress.compat import check_layers
 from tfcompress.compress.prune import copy_model
+from tfcompress.compress.qat_ranges import calibrate_activation_ranges
 from tfcompress.compress.result import StageResult, overall_sparsity
 from tfcompress.errors import TfcError, unknown
 from tfcompress.tfenv import tfmot
 
 SCHEMES = ("qat", "pqat", "cqat", "pcqat")
+#: training samples whose float activations set the initial QAT ranges (see qat_ranges.py)
+CALIBRATION_SAMPLES = 1000
 
 
 @dataclass
@@ -65,6 +69,7 @@ def qat(model: Any, dataset: Any, params: QatParams | None = None, *, seed: int 
     params.validate()
     baseline = finetune.evaluate(model, dataset)
     qmodel = quantize(model, params.scheme)
+    calibrate_activation_ranges(qmodel, model, dataset.x_train[:CALIBRATION_SAMPLES])
     finetune.fit(
         qmodel, dataset, epochs=params.epochs, batch_size=params.batch_size,
         learning_rate=params.learning_rate, seed=seed,
