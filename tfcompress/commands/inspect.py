@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from tfcompress.commands.options import json_option
+from tfcompress.commands.options import compress_weights_option, json_option
 from tfcompress.console import emit_json, format_table
 
 
@@ -21,8 +21,7 @@ def _quant(t: dict) -> str:
 @click.command("inspect")
 @click.argument("model", type=click.Path(dir_okay=False))
 @click.option("--kernels", default="reference", show_default=True, help="Kernel set (reference|optimized).")
-@click.option("--compress-weights", is_flag=True, help="4-bit weights + codebooks for layers with <= 16 "
-              "values per output channel (clustered models).")
+@compress_weights_option
 @json_option
 def inspect_cmd(model: str, kernels: str, compress_weights: bool, as_json: bool) -> None:
     """Show a .tflite model's ops, tensors, quantisation and the engine's memory plan."""

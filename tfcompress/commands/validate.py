@@ -6,7 +6,7 @@ import sys
 
 import click
 
-from tfcompress.commands.options import json_option
+from tfcompress.commands.options import compress_weights_option, json_option
 from tfcompress.console import emit_json, format_table, progress
 
 
@@ -19,8 +19,7 @@ from tfcompress.console import emit_json, format_table, progress
 @click.option("--seed", default=0, show_default=True, help="Seed of the random inputs.")
 @click.option("--kernels", type=click.Choice(["optimized", "reference"]), default="optimized", show_default=True,
               help="Kernel set: optimized (Cortex-M4/M7 DSP kernels; their portable C on the host) or reference.")
-@click.option("--compress-weights", is_flag=True, help="4-bit weights + codebooks for layers with <= 16 "
-              "values per output channel (clustered models).")
+@compress_weights_option
 @json_option
 def validate_cmd(model: str, board: str, samples: int, data: str | None, seed: int, kernels: str,
                  compress_weights: bool, as_json: bool) -> None:
