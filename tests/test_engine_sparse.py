@@ -113,3 +113,31 @@ def test_sparse_firmware_smaller_and_bit_exact_on_qemu(pruned_tflite: bytes, tmp
     assert runs[True]["mismatched_elements"] == 0
     assert runs[True]["weights_bytes"] < 0.6 * runs[False]["weights_bytes"]
     assert runs[True]["flash_bytes"] < runs[False]["flash_bytes"]
+
+
+@pytest.mark.parametrize("kernels", ["reference", "optimized"])
+def test_sparse_kernels_clean_under_asan_ubsan(pruned_tflite: bytes, tmp_path, kernels: str) -> None:
+    """The _sp kernels (window scratch on the stack and in the arena) under ASan + UBSan."""
+    import subprocess
+
+    from test_engine_sanitize import SAN_FLAGS
+
+    from tfcompress.engine.host import build_executable
+    from tfcompress.engine.planner import plan_arena
+
+    require_tool("cc", "build-essential")
+    model = compile_tflite(pruned_tflite, kernels=kernels, compress_weights=True)
+    if kernels == "reference":  # window scratch on the stack
+        model.plan = plan_arena(model.graph, model.lowered)
+    else:  # window scratch in the arena
+        model.plan = plan_arena(model.graph, model.lowered, scratch=True)
+    sparse_convs = {k for k, lo in enumerate(model.lowered) if lo.kernel.startswith("tfc_conv2d") and lo.scratch}
+    assert sparse_convs and (sparse_convs <= set(model.plan.scratch_offsets)) == (kernels == "optimized")
+    exe = build_executable(model, tmp_path / "build", SAN_FLAGS)
+    x = np.random.default_rng(4).integers(-128, 128, size=model.input.shape, dtype=np.int8)
+    (tmp_path / "in.bin").write_bytes(x.tobytes())
+    proc = subprocess.run([str(exe), str(tmp_path / "in.bin"), str(tmp_path / "out.bin")],
+                          capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0 and "runtime error" not in proc.stderr, proc.stderr[-3000:]
+    out = np.frombuffer((tmp_path / "out.bin").read_bytes(), dtype=np.int8)
+    assert np.array_equal(out, TflmModel(pruned_tflite).run(x).reshape(-1))

@@ -4,18 +4,13 @@
 
 void tfc_fully_connected_s8_sp(const tfc_fc_params *p, const int8_t *in, int8_t *out) {
     const int32_t row_bytes = (p->in_depth + 7) >> 3;
-    int32_t b, o, i;
+    int32_t b, o;
     for (b = 0; b < p->batches; ++b) {
         const int8_t *x = in + b * p->in_depth;
-        tfc_sp_cursor cur = {0, p->weights, 0};
+        const int8_t *v = p->weights;
         for (o = 0; o < p->out_depth; ++o) {
             const int32_t q = o * p->per_channel;
-            int32_t acc = p->bias[o];
-            cur.bm = p->sp_bitmap + o * row_bytes;
-            cur.e = 0;
-            for (i = 0; i < p->in_depth; ++i) {
-                acc += tfc_sp_next(&cur) * (int32_t)x[i];
-            }
+            int32_t acc = p->bias[o] + tfc_sp_dot8(p->sp_bitmap + o * row_bytes, &v, x, p->in_depth);
             acc = tfc_mbqm(acc, p->mult[q], p->shift[q]) + p->out_zp;
             *out++ = (int8_t)tfc_clamp_i32(acc, p->act_min, p->act_max);
         }

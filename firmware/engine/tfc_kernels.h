@@ -111,14 +111,35 @@ void tfc_fully_connected_s8_w4(const tfc_fc_params *p, const int8_t *in, int8_t 
 /* Sparse weights (pruned layers): per output channel a bitmap of ceil(K / 8) bytes (bit j of
  * byte i: element 8 i + j of the channel's row is non-zero; depthwise rows are the channel's
  * taps) and, in weights, the non-zero values channel after channel. Same results as the plain
- * kernels; the kernels walk rows in channel order, so one value cursor serves a whole pixel. */
+ * kernels; the kernels walk rows in channel order, so one value cursor serves a whole pixel.
+ * CONV_2D gathers each pixel's window (int16, k_h * k_w * in_c) into scratch (the arena when the
+ * planner placed it there, else the stack). */
 void tfc_conv2d_s8_sp(const tfc_conv_params *p, const int8_t *in, int8_t *out);
 void tfc_conv2d_add_s8_sp(const tfc_conv_params *p, const tfc_binary_params *add, const int8_t *in,
                           const int8_t *residual, int8_t *out);
 void tfc_depthwise_conv2d_s8_sp(const tfc_conv_params *p, const int8_t *in, int8_t *out);
 void tfc_fully_connected_s8_sp(const tfc_fc_params *p, const int8_t *in, int8_t *out);
 
-/* Sequential reader of one channel's sparse row. */
+/* Sum of a sparse row's non-zero weights times x (the row's k inputs): bitmap bits found by
+ * count-trailing-zeros, values consumed from *vp (advanced past the row). */
+#define TFC_SP_DOT(name, xtype)                                                                    \
+    static inline int32_t name(const uint8_t *bm, const int8_t **vp, const xtype *x, int32_t k) { \
+        const int8_t *v = *vp;                                                                     \
+        int32_t acc = 0, base;                                                                     \
+        for (base = 0; base < k; base += 8) {                                                      \
+            uint32_t bits = *bm++;                                                                 \
+            while (bits) {                                                                         \
+                acc += (int32_t)*v++ * (int32_t)x[base + __builtin_ctz(bits)];                     \
+                bits &= bits - 1;                                                                  \
+            }                                                                                      \
+        }                                                                                          \
+        *vp = v;                                                                                   \
+        return acc;                                                                                \
+    }
+TFC_SP_DOT(tfc_sp_dot16, int16_t)
+TFC_SP_DOT(tfc_sp_dot8, int8_t)
+
+/* Sequential reader of one channel's sparse row (depthwise taps). */
 typedef struct {
     const uint8_t *bm; /* the channel's bitmap */
     const int8_t *v;   /* next non-zero value */

@@ -10,7 +10,9 @@ weight:
 
 At sparsity ``s`` that is ``K / 8 + (1 - s) K`` bytes per channel: smaller than int8 from
 ``s > 1/8``, 37.5% of it at ``s = 0.75``. The ``_sp`` kernels read rows in channel order with one
-cursor (``tfc_sp_next`` in ``tfc_kernels.h``), so the results are those of the plain kernels.
+value cursor and visit only the non-zero weights (count-trailing-zeros over the bitmap, on a
+gathered int16 window for CONV_2D: ``LoweredOp.scratch``), so the results are those of the
+plain kernels.
 """
 
 from __future__ import annotations
@@ -85,4 +87,13 @@ def sparse_op(lo: LoweredOp, enc: Encoded) -> LoweredOp:
     fields = dict(lo.fields, weights=values, sp_bitmap=bitmap)
     arrays = [values if a is old else a for a in lo.arrays] + [bitmap]
     _share_requant(fields, arrays)
-    return dataclasses.replace(lo, kernel=SP_KERNELS[lo.kernel], fields=fields, arrays=arrays)
+    return dataclasses.replace(lo, kernel=SP_KERNELS[lo.kernel], fields=fields, arrays=arrays,
+                               scratch=max(lo.scratch, window_scratch_bytes(lo)))
+
+
+def window_scratch_bytes(lo: LoweredOp) -> int:
+    """The sparse CONV_2D kernels' scratch: one int16 window (k_h * k_w * in_c), word-aligned."""
+    if lo.kernel not in ("tfc_conv2d_s8", "tfc_conv2d_add_s8"):
+        return 0
+    f = lo.fields
+    return (2 * int(f["k_h"]) * int(f["k_w"]) * int(f["in_c"]) + 3) // 4 * 4
