@@ -100,7 +100,7 @@ KERNEL_HEADERS: dict[str, tuple[str, ...]] = {"reference": (),
                                               "optimized": ("optimized/tfc_dsp.h", "optimized/tfc_add_opt.h")}
 
 #: headers every generated model ships with
-COMMON_HEADERS = ("tfc_fixedpoint.h", "tfc_kernels.h", "tfc_add.h", "tfc_conv_core.h")
+COMMON_HEADERS = ("tfc_fixedpoint.h", "tfc_kernels.h", "tfc_add.h", "tfc_conv_core.h", "tfc_depthwise_core.h")
 
 
 def can_fuse_conv_add(kernels: str) -> bool:
