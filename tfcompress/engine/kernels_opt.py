@@ -202,9 +202,9 @@ def _conv_direct_scratch(f: dict[str, Any], fused_add: bool) -> int:
     return n
 
 
-def conv_direct(lo: LoweredOp) -> LoweredOp | None:
+def conv_direct(lo: LoweredOp, force: bool = False) -> LoweredOp | None:
     """The direct-window variant of a specialised (``_conv`` / ``_conv_add``) CONV_2D, or None when
-    the op cannot take it or it would not need less scratch.
+    the op cannot take it or (unless ``force``) it would not need less scratch.
 
     Instead of copying each pixel pair's windows into an int16 scratch (``4 * kp`` bytes), the
     kernel reads them straight from the input, kernel row by kernel row, widening four input bytes
@@ -222,7 +222,7 @@ def conv_direct(lo: LoweredOp) -> LoweredOp | None:
         return None
     fused = lo.kernel == "tfc_conv2d_add_s8"
     scratch = _conv_direct_scratch(f, fused)
-    if scratch >= lo.scratch:
+    if scratch >= lo.scratch and not force:
         return None
     new = dataclasses.replace(lo, kernel=lo.kernel + "_direct", fields=dict(f), arrays=list(lo.arrays),
                               overlap=dict(lo.overlap), scratch=scratch)

@@ -692,18 +692,14 @@ static void __attribute__((noinline)) direct_channels(const tfc_conv_params *p, 
     }
 #endif
     for (; oc < oc_n; oc += 2) { /* the last channel of an odd count is paired with zero weights */
-        int32_t a[4];
+        int32_t a[4], i;
         a[0] = a[1] = q[3];
         a[2] = a[3] = q[7];
         direct_dot(x0, x1, seg, adv, p->k_h, w, a);
-        o0[oc] = requant(a[0], p, q, oc, fast);
-        if (o1_off) {
-            o0[o1_off + oc] = requant(a[1], p, q, oc, fast);
-        }
-        if (oc + 1 < oc_n) {
-            o0[oc + 1] = requant(a[2], p, q + 4, oc + 1, fast);
-            if (o1_off) {
-                o0[o1_off + oc + 1] = requant(a[3], p, q + 4, oc + 1, fast);
+        for (i = 0; i < 4; ++i) { /* {px0.c, px1.c, px0.c+1, px1.c+1} */
+            const int32_t c = oc + (i >> 1);
+            if (c < oc_n && (o1_off || !(i & 1))) {
+                o0[(i & 1) * o1_off + c] = requant(a[i], p, q + 4 * (i >> 1), c, fast);
             }
         }
         w += kb;
@@ -728,66 +724,68 @@ static void direct_fill(const tfc_conv_params *p, const int8_t *in_b, int32_t y,
     }
 }
 
-/* Whether the window at (y, x) lies inside the input. */
-static inline int direct_inside(const tfc_conv_params *p, int32_t y, int32_t x) {
-    return y >= 0 && x >= 0 && y + p->k_h <= p->in_h && x + p->k_w <= p->in_w;
-}
-
-static void __attribute__((noinline)) conv_direct(const tfc_conv_params *p, const tfc_binary_params *add,
-                                                  const int8_t *in, const int8_t *residual, int8_t *out) {
+/* The pixel pairs of the direct-window kernels: two pixels of one output row in one pass (from
+ * the input, or from one padded copy of both windows when either leaves it), a pair across two
+ * rows (odd out_w) or a last single pixel one window at a time. mem: the border buffer
+ * (buf_words), a pair's conv results (fused ADD), then the ADD tables when not in flash. */
+static void __attribute__((noinline)) conv_direct_run(const tfc_conv_params *p, const tfc_binary_params *add,
+                                                      const int8_t *in, const int8_t *residual, int8_t *out,
+                                                      int32_t *mem, int32_t buf_words) {
     const int32_t ic_n = p->in_c, oc_n = p->out_c, ow = p->out_w, npix = p->out_h * ow;
-    const int32_t seg = p->k_w * ic_n, row = p->in_w * ic_n, bcols = p->k_w + p->stride_w;
-    /* scratch (kernels_opt._conv_direct_scratch): the border buffer when some window leaves the
-     * input, with a fused ADD a pair's conv results (and the ADD tables when not in flash) */
-    const int border = p->pad_top > 0 || p->pad_left > 0 || (p->out_h - 1) * p->stride_h - p->pad_top + p->k_h > p->in_h ||
-                       (ow - 1) * p->stride_w - p->pad_left + p->k_w > p->in_w;
-    const int32_t buf_words = border ? (p->k_h * bcols * ic_n) >> 2 : 0;
-    const int32_t pair_words = add ? (2 * oc_n + 3) >> 2 : 0;
-    const int32_t lut_words = add && !add->tables ? 512 : 0;
-    int32_t stack[p->scratch ? 1 : 1 + buf_words + pair_words + lut_words];
-    int32_t *const mem = p->scratch ? (int32_t *)p->scratch : stack;
+    const int32_t seg = p->k_w * ic_n, row = p->in_w * ic_n;
     int8_t *const buf = (int8_t *)mem;
     int8_t *const pair_out = (int8_t *)(mem + buf_words);
-    int32_t *const lut_mem = mem + buf_words + pair_words;
+    int32_t *const lut_mem = mem + buf_words + (add ? (2 * oc_n + 3) >> 2 : 0);
     const int32_t *const lut1 = add && add->tables ? add->tables : lut_mem;
     const int add_fast = !add ? 0 : add->tables ? add->tables_fast : tfc_add_tables(add, lut_mem, lut_mem + 256);
     int32_t b, pix, j;
     for (b = 0; b < p->batches; ++b) {
         const int8_t *in_b = in + b * p->in_h * row;
-        int8_t *out_b = out + b * npix * oc_n;
+        int32_t oy = 0, ox = 0; /* of pixel pix */
         for (pix = 0; pix < npix; pix += 2) {
-            const int two = pix + 1 < npix;
-            const int32_t oy0 = pix / ow, ox0 = pix - oy0 * ow;
-            const int32_t oy1 = (pix + 1) / ow, ox1 = pix + 1 - oy1 * ow;
-            const int32_t y0 = oy0 * p->stride_h - p->pad_top, x0 = ox0 * p->stride_w - p->pad_left;
-            const int32_t y1 = oy1 * p->stride_h - p->pad_top, x1 = ox1 * p->stride_w - p->pad_left;
-            int8_t *o0 = add ? pair_out : out_b + pix * oc_n;
-            const int in0 = direct_inside(p, y0, x0);
-            if (in0 && (!two || direct_inside(p, y1, x1))) {
-                const int8_t *s0 = in_b + (y0 * p->in_w + x0) * ic_n;
-                direct_channels(p, s0, two ? in_b + (y1 * p->in_w + x1) * ic_n : s0, row - seg, o0, two ? oc_n : 0);
-            } else if (two && oy1 == oy0) { /* both windows in one padded copy */
-                direct_fill(p, in_b, y0, x0, bcols, buf);
-                direct_channels(p, buf, buf + p->stride_w * ic_n, (bcols - p->k_w) * ic_n, o0, oc_n);
-            } else { /* a single pixel, or a pair across two output rows: one window at a time */
-                for (j = 0; j <= two; ++j) {
-                    const int32_t y = j ? y1 : y0, x = j ? x1 : x0;
-                    const int8_t *s = buf;
-                    int32_t adv = 0;
-                    if (direct_inside(p, y, x)) {
-                        s = in_b + (y * p->in_w + x) * ic_n;
-                        adv = row - seg;
-                    } else {
-                        direct_fill(p, in_b, y, x, p->k_w, buf);
-                    }
-                    direct_channels(p, s, s, adv, o0 + j * oc_n, 0);
+            const int32_t n = pix + 1 < npix ? 2 : 1;
+            const int32_t per = n == 2 && ox + 1 < ow ? 2 : 1;     /* pixels per pass */
+            const int32_t cols = p->k_w + (per - 1) * p->stride_w; /* the pass's windows span */
+            const int32_t at = (b * npix + pix) * oc_n;
+            int8_t *const o = add ? pair_out : out + at;
+            for (j = 0; j < n; j += per) {
+                const int32_t y = oy * p->stride_h - p->pad_top, x = ox * p->stride_w - p->pad_left;
+                const int8_t *s = buf;
+                int32_t adv = (cols - p->k_w) * ic_n;
+                if (y >= 0 && x >= 0 && y + p->k_h <= p->in_h && x + cols <= p->in_w) {
+                    s = in_b + (y * p->in_w + x) * ic_n;
+                    adv = row - seg;
+                } else {
+                    direct_fill(p, in_b, y, x, cols, buf);
+                }
+                direct_channels(p, s, s + (per - 1) * p->stride_w * ic_n, adv, o + j * oc_n, (per - 1) * oc_n);
+                ox += per;
+                if (ox >= ow) {
+                    ox = 0;
+                    ++oy;
                 }
             }
             if (add) {
-                const int32_t at = (b * npix + pix) * oc_n;
-                tfc_add_dense(add, pair_out, residual + at, out + at, (two ? 2 : 1) * oc_n, lut1, lut1 + 256, add_fast);
+                tfc_add_dense(add, pair_out, residual + at, out + at, n * oc_n, lut1, lut1 + 256, add_fast);
             }
         }
+    }
+}
+
+/* Scratch (kernels_opt._conv_direct_scratch): the border buffer (k_h rows of k_w + stride_w
+ * pixels) when some window leaves the input, with a fused ADD a pair's conv results (and the ADD
+ * tables when they are not in flash); in the arena (p->scratch) or on the stack. */
+static void __attribute__((noinline)) conv_direct(const tfc_conv_params *p, const tfc_binary_params *add,
+                                                  const int8_t *in, const int8_t *residual, int8_t *out) {
+    const int border = p->pad_top > 0 || p->pad_left > 0 ||
+                       (p->out_h - 1) * p->stride_h - p->pad_top + p->k_h > p->in_h ||
+                       (p->out_w - 1) * p->stride_w - p->pad_left + p->k_w > p->in_w;
+    const int32_t buf_words = border ? (p->k_h * (p->k_w + p->stride_w) * p->in_c) >> 2 : 0;
+    if (p->scratch) {
+        conv_direct_run(p, add, in, residual, out, (int32_t *)p->scratch, buf_words);
+    } else {
+        int32_t stack[1 + buf_words + (add ? (2 * p->out_c + 3) >> 2 : 0) + (add && !add->tables ? 512 : 0)];
+        conv_direct_run(p, add, in, residual, out, stack, buf_words);
     }
 }
 
