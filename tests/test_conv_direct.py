@@ -9,8 +9,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from conftest import require_tool
-from hypothesis import given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from test_engine_keras import PHASES, build_keras, to_int8_tflite
 from test_perf_kernels import MODELS, _keras_tflite
 
 from tfcompress.engine import compile_tflite, compiler, kernels_opt
@@ -162,6 +163,52 @@ def test_forced_direct_stack_scratch(monkeypatch) -> None:
         assert np.array_equal(a, b), f"{int((a != b).sum())} elements differ"
 
 
+@st.composite
+def direct_specs(draw: st.DrawFn) -> dict:
+    """Random conv stacks (test_engine_keras.build_keras) whose convs mostly take whole-word
+    channels: kernels up to 4x4, strides 1/2, same/valid, odd sizes, odd channel counts, residual
+    ADDs (fused conv+ADD)."""
+    body = []
+    for _ in range(draw(st.integers(1, 3))):
+        stride = draw(st.integers(1, 2))
+        body.append(dict(kind=draw(st.sampled_from(["conv", "conv", "add"])),
+                         filters=draw(st.sampled_from([4, 8, 12, 16, 5])),
+                         k=(draw(st.integers(1, 4)), draw(st.integers(1, 4))), stride=stride, dilation=1,
+                         padding=draw(st.sampled_from(["same", "valid"])),
+                         act=draw(st.sampled_from([None, "relu", "relu6"])), depth_multiplier=1, pool=2))
+    return dict(shape=(draw(st.integers(2, 11)), draw(st.integers(2, 11)), draw(st.sampled_from([4, 8, 12]))),
+                body=body, head=draw(st.sampled_from(["dense", "none"])), units=draw(st.integers(1, 7)),
+                seed=draw(st.integers(0, 2**16)))
+
+
+def _check_random(spec: dict) -> None:
+    tflite = to_int8_tflite(build_keras(spec), seed=spec["seed"])
+    opt = compile_tflite(tflite, kernels="optimized")
+    ours, oracle = HostModel(opt), TflmModel(tflite)
+    rng = np.random.default_rng(spec["seed"])
+    for _ in range(3):
+        x = rng.integers(-128, 128, size=opt.input.shape, dtype=np.int8)
+        a, b = ours.run(x), oracle.run(x).reshape(opt.output.shape)
+        assert np.array_equal(a, b), f"{int((a != b).sum())} elements differ"
+
+
+@settings(max_examples=10, derandomize=True, deadline=None, database=None, phases=PHASES,
+          suppress_health_check=list(HealthCheck))
+@given(direct_specs())
+def test_random_forced_direct_bit_exact(monkeypatch, spec: dict) -> None:
+    _force_direct(monkeypatch)
+    _check_random(spec)
+
+
+@pytest.mark.slow
+@settings(max_examples=80, derandomize=True, deadline=None, database=None, phases=PHASES,
+          suppress_health_check=list(HealthCheck))
+@given(direct_specs())
+def test_random_forced_direct_bit_exact_many(monkeypatch, spec: dict) -> None:
+    _force_direct(monkeypatch)
+    _check_random(spec)
+
+
 def _simulate_pairs(ih, iw, c, oc, k, s, pad, delta) -> bool:
     """The direct plain conv's access order: per pixel pair (raster order), outputs written while
     both windows are still read. False if a read hits a clobbered byte."""
@@ -230,3 +277,29 @@ def test_forced_direct_on_qemu(monkeypatch, tmp_path) -> None:
             assert r["mismatches"] == 0, (name, opt)
             if opt == "-O2":
                 assert any(row["kernel"] in DIRECT and row["instructions"] > 0 for row in r["layers"])
+
+
+@pytest.mark.slow
+@pytest.mark.emulated
+@settings(max_examples=12, derandomize=True, deadline=None, database=None, phases=PHASES,
+          suppress_health_check=list(HealthCheck))
+@given(direct_specs())
+def test_random_forced_direct_on_qemu(monkeypatch, tmp_path_factory, spec: dict) -> None:
+    """Random geometries through the assembly path (DSP build on QEMU mps2-an500)."""
+    require_tool("arm-none-eabi-gcc", "gcc-arm-none-eabi")
+    require_tool("qemu-system-arm", "qemu-system-arm")
+    import importlib.util
+    from pathlib import Path
+
+    from tfcompress.boards import load_board
+
+    spec_b = importlib.util.spec_from_file_location(
+        "bench_instructions", Path(__file__).resolve().parents[1] / "benchmarks" / "instructions.py")
+    bench = importlib.util.module_from_spec(spec_b)
+    spec_b.loader.exec_module(bench)
+    _force_direct(monkeypatch)
+    path = tmp_path_factory.mktemp("direct") / "m.tflite"
+    path.write_bytes(to_int8_tflite(build_keras(spec), seed=spec["seed"]))
+    r = bench.measure("random", "optimized", load_board("mps2-an500"), opt="-O2", runs=1, layers=False,
+                      keep=None, path=path)
+    assert r["mismatches"] == 0

@@ -22,7 +22,9 @@ what differs is the constant data the generator emits for them (done here, after
 
 Kernel scratch (``op_scratch_bytes``) is recorded in ``LoweredOp.scratch``; the compiler lets the
 planner place it in the arena (live during its op only) when that does not cost more RAM than
-the stack.
+the stack. Where a CONV_2D's scratch (two int16 windows) still raises the peak RAM, the compiler
+switches that layer to the direct-window kernels (``conv_direct``: windows read straight from
+the input, int16 weights, a small border buffer).
 
 Bit-exactness with the reference kernels is the contract; tests/test_perf_kernels.py checks it.
 """
