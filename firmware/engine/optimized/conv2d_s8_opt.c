@@ -582,16 +582,17 @@ static void direct_dot(const int8_t *x0, const int8_t *x1, int32_t seg, int32_t 
     a[3] = a11;
 }
 
-#if TFC_DSP_ASM
-/* Same layout as conv_pairs_args from w on (CONV_RQ_STORE_NEXT). */
+/* One pass of the direct kernels: all channel pairs of one or two pixels. The per-op fields are
+ * set once; the assembly routine reads this layout (the same as conv_pairs_args from w on, for
+ * CONV_RQ_STORE_NEXT) and updates q, o0, pairs and rows_left. */
 typedef struct {
     const int8_t *x0;  /* 0: first row of pixel 0's window */
     const int8_t *x1;  /* 4: of pixel 1's (= x0 for one pixel) */
     const int8_t *w;   /* 8: widened weights */
-    const int32_t *q;  /* 12: updated */
-    int8_t *o0;        /* 16: updated */
+    const int32_t *q;  /* 12 */
+    int8_t *o0;        /* 16 */
     int32_t o1_off;    /* 20: 0 = one pixel */
-    int32_t pairs;     /* 24: >= 1, updated */
+    int32_t pairs;     /* 24 */
     uint32_t lo4, hi4; /* 28, 32 */
     int32_t seg;       /* 36: bytes per kernel row, a multiple of 4 */
     int32_t adv;       /* 40: from the end of one row to the start of the next */
@@ -599,8 +600,11 @@ typedef struct {
     int32_t rows_left; /* 48: working */
 } conv_direct_args;
 
-/* Per channel pair: accumulators from the folded biases, per kernel row two groups of four
- * positions per iteration (an odd count enters at the second), then CONV_RQ_STORE_NEXT. */
+#if TFC_DSP_ASM
+/* One group of four window positions of both pixels (x: ldr + two SXTB16 each) against one
+ * channel pair's widened weights (two LDRD): 16 MACs in 16 instructions. direct_pairs_asm, per
+ * channel pair: accumulators from the folded biases, per kernel row four groups per iteration
+ * (entered part-way for the remainder), then CONV_RQ_STORE_NEXT. */
 #define CONV_DIRECT_GROUP \
     "ldr r5, [r10], #4\n" \
     "ldr r7, [r11], #4\n" \
@@ -619,7 +623,7 @@ typedef struct {
     "smlad r4, r7, r12, r4\n" \
     "smlad r4, r8, r0, r4\n"
 
-static void __attribute__((naked, noinline)) direct_pairs_asm(conv_direct_args *a __attribute__((unused))) {
+static void __attribute__((naked, noinline)) direct_pairs_asm(conv_direct_args *d __attribute__((unused))) {
     __asm volatile(
         "push {r4-r11, lr}\n"
         "push {r0}\n"
@@ -634,18 +638,25 @@ static void __attribute__((naked, noinline)) direct_pairs_asm(conv_direct_args *
         "mov r4, r3\n"
         "ldr r5, [r0, #44]\n"
         "str r5, [r0, #48]\n"
-        "5:\n"
-        "ldr r0, [sp]\n"
+        "5:\n" /* r0: args */
         "ldr r5, [r0, #36]\n"
         "add lr, r10, r5\n"
-        "tst r5, #4\n"
-        "bne 7f\n"
+        "ubfx r5, r5, #2, #2\n" /* groups of four positions mod 4: where to enter */
+        "cmp r5, #2\n"
+        "beq 7f\n"
+        "bhi 6f\n"
+        "cmp r5, #1\n"
+        "beq 8f\n"
+        "2:\n"
+        CONV_DIRECT_GROUP
         "6:\n"
         CONV_DIRECT_GROUP
         "7:\n"
         CONV_DIRECT_GROUP
+        "8:\n"
+        CONV_DIRECT_GROUP
         "cmp r10, lr\n"
-        "bne 6b\n"
+        "bne 2b\n"
         "ldr r0, [sp]\n"
         "ldr r5, [r0, #40]\n"
         "add r10, r10, r5\n"
@@ -661,31 +672,19 @@ static void __attribute__((naked, noinline)) direct_pairs_asm(conv_direct_args *
 }
 #endif
 
-/* All output channels of a pixel pair from its two windows (x1 = x0, o1_off = 0: one pixel). */
-static void __attribute__((noinline)) direct_channels(const tfc_conv_params *p, const int8_t *x0, const int8_t *x1,
-                                                      int32_t adv, int8_t *o0, int32_t o1_off) {
+/* All output channels of a pass (d: x0, x1, adv, o0, o1_off set; w, lo4, hi4, seg, rows per op). */
+static void __attribute__((noinline)) direct_channels(const tfc_conv_params *p, conv_direct_args *d) {
     const int fast = p->rq[0] & TFC_RQ_FAST;
-    const int32_t oc_n = p->out_c, seg = p->k_w * p->in_c, kb = 4 * p->k_h * seg; /* bytes per channel pair */
-    const int8_t *w = p->weights;
+    const int32_t oc_n = p->out_c, kb = 4 * d->rows * d->seg; /* weight bytes per channel pair */
+    const int8_t *w = d->w;
     const int32_t *q = p->rq + TFC_RQ_HEADER;
+    int8_t *const o0 = d->o0;
     int32_t oc = 0;
 #if TFC_DSP_ASM
     if (fast && oc_n >= 2) {
-        const tfc_out_stage os = tfc_out_stage_of(p->out_zp, p->act_min, p->act_max);
-        conv_direct_args a;
-        a.x0 = x0;
-        a.x1 = x1;
-        a.w = w;
-        a.q = q;
-        a.o0 = o0;
-        a.o1_off = o1_off;
-        a.pairs = oc_n >> 1;
-        a.lo4 = os.lo4;
-        a.hi4 = os.hi4;
-        a.seg = seg;
-        a.adv = adv;
-        a.rows = p->k_h;
-        direct_pairs_asm(&a);
+        d->q = q;
+        d->pairs = oc_n >> 1;
+        direct_pairs_asm(d);
         oc = oc_n & ~1;
         w += (oc >> 1) * kb;
         q += 4 * oc;
@@ -695,11 +694,11 @@ static void __attribute__((noinline)) direct_channels(const tfc_conv_params *p, 
         int32_t a[4], i;
         a[0] = a[1] = q[3];
         a[2] = a[3] = q[7];
-        direct_dot(x0, x1, seg, adv, p->k_h, w, a);
+        direct_dot(d->x0, d->x1, d->seg, d->adv, d->rows, w, a);
         for (i = 0; i < 4; ++i) { /* {px0.c, px1.c, px0.c+1, px1.c+1} */
             const int32_t c = oc + (i >> 1);
-            if (c < oc_n && (o1_off || !(i & 1))) {
-                o0[(i & 1) * o1_off + c] = requant(a[i], p, q + 4 * (i >> 1), c, fast);
+            if (c < oc_n && (d->o1_off || !(i & 1))) {
+                o0[(i & 1) * d->o1_off + c] = requant(a[i], p, q + 4 * (i >> 1), c, fast);
             }
         }
         w += kb;
@@ -738,7 +737,14 @@ static void __attribute__((noinline)) conv_direct_run(const tfc_conv_params *p, 
     int32_t *const lut_mem = mem + buf_words + (add ? (2 * oc_n + 3) >> 2 : 0);
     const int32_t *const lut1 = add && add->tables ? add->tables : lut_mem;
     const int add_fast = !add ? 0 : add->tables ? add->tables_fast : tfc_add_tables(add, lut_mem, lut_mem + 256);
+    const tfc_out_stage os = tfc_out_stage_of(p->out_zp, p->act_min, p->act_max);
+    conv_direct_args d;
     int32_t b, pix, j;
+    d.w = p->weights;
+    d.lo4 = os.lo4;
+    d.hi4 = os.hi4;
+    d.seg = seg;
+    d.rows = p->k_h;
     for (b = 0; b < p->batches; ++b) {
         const int8_t *in_b = in + b * p->in_h * row;
         int32_t oy = 0, ox = 0; /* of pixel pix */
@@ -751,14 +757,18 @@ static void __attribute__((noinline)) conv_direct_run(const tfc_conv_params *p, 
             for (j = 0; j < n; j += per) {
                 const int32_t y = oy * p->stride_h - p->pad_top, x = ox * p->stride_w - p->pad_left;
                 const int8_t *s = buf;
-                int32_t adv = (cols - p->k_w) * ic_n;
+                d.adv = (cols - p->k_w) * ic_n;
                 if (y >= 0 && x >= 0 && y + p->k_h <= p->in_h && x + cols <= p->in_w) {
                     s = in_b + (y * p->in_w + x) * ic_n;
-                    adv = row - seg;
+                    d.adv = row - seg;
                 } else {
                     direct_fill(p, in_b, y, x, cols, buf);
                 }
-                direct_channels(p, s, s + (per - 1) * p->stride_w * ic_n, adv, o + j * oc_n, (per - 1) * oc_n);
+                d.x0 = s;
+                d.x1 = s + (per - 1) * p->stride_w * ic_n;
+                d.o0 = o + j * oc_n;
+                d.o1_off = (per - 1) * oc_n;
+                direct_channels(p, &d);
                 ox += per;
                 if (ox >= ow) {
                     ox = 0;
