@@ -584,7 +584,7 @@ static void direct_dot(const int8_t *x0, const int8_t *x1, int32_t seg, int32_t 
 
 /* One pass of the direct kernels: all channel pairs of one or two pixels. The per-op fields are
  * set once; the assembly routine reads this layout (the same as conv_pairs_args from w on, for
- * CONV_RQ_STORE_NEXT) and updates q, o0, pairs and rows_left. */
+ * CONV_RQ_STORE_NEXT) and updates q, o0, pairs and w_end. */
 typedef struct {
     const int8_t *x0;  /* 0: first row of pixel 0's window */
     const int8_t *x1;  /* 4: of pixel 1's (= x0 for one pixel) */
@@ -596,8 +596,9 @@ typedef struct {
     uint32_t lo4, hi4; /* 28, 32 */
     int32_t seg;       /* 36: bytes per kernel row, a multiple of 4 */
     int32_t adv;       /* 40: from the end of one row to the start of the next */
-    int32_t rows;      /* 44: >= 1 */
-    int32_t rows_left; /* 48: working */
+    int32_t kb;        /* 44: weight bytes per channel pair (4 * rows * seg) */
+    const int8_t *w_end; /* 48: working: end of the channel pair's weights */
+    int32_t rows;      /* 52: kernel rows */
 } conv_direct_args;
 
 #if TFC_DSP_ASM
@@ -637,16 +638,17 @@ static void __attribute__((naked, noinline)) direct_pairs_asm(conv_direct_args *
         "mov r2, r1\n"
         "mov r4, r3\n"
         "ldr r5, [r0, #44]\n"
+        "add r5, r9, r5\n"
         "str r5, [r0, #48]\n"
         "5:\n" /* r0: args */
         "ldr r5, [r0, #36]\n"
         "add lr, r10, r5\n"
-        "ubfx r5, r5, #2, #2\n" /* groups of four positions mod 4: where to enter */
-        "cmp r5, #2\n"
+        "ands r5, r5, #12\n" /* 4 x (groups of four positions mod 4): where to enter */
+        "beq 2f\n"
+        "cmp r5, #8\n"
         "beq 7f\n"
         "bhi 6f\n"
-        "cmp r5, #1\n"
-        "beq 8f\n"
+        "b 8f\n"
         "2:\n"
         CONV_DIRECT_GROUP
         "6:\n"
@@ -662,8 +664,7 @@ static void __attribute__((naked, noinline)) direct_pairs_asm(conv_direct_args *
         "add r10, r10, r5\n"
         "add r11, r11, r5\n"
         "ldr r5, [r0, #48]\n"
-        "subs r5, r5, #1\n"
-        "str r5, [r0, #48]\n"
+        "cmp r9, r5\n"
         "bne 5b\n"
         CONV_RQ_STORE_NEXT
         "add sp, sp, #4\n"
@@ -675,7 +676,7 @@ static void __attribute__((naked, noinline)) direct_pairs_asm(conv_direct_args *
 /* All output channels of a pass (d: x0, x1, adv, o0, o1_off set; w, lo4, hi4, seg, rows per op). */
 static void __attribute__((noinline)) direct_channels(const tfc_conv_params *p, conv_direct_args *d) {
     const int fast = p->rq[0] & TFC_RQ_FAST;
-    const int32_t oc_n = p->out_c, kb = 4 * d->rows * d->seg; /* weight bytes per channel pair */
+    const int32_t oc_n = p->out_c, kb = d->kb;
     const int8_t *w = d->w;
     const int32_t *q = p->rq + TFC_RQ_HEADER;
     int8_t *const o0 = d->o0;
@@ -745,6 +746,7 @@ static void __attribute__((noinline)) conv_direct_run(const tfc_conv_params *p, 
     d.hi4 = os.hi4;
     d.seg = seg;
     d.rows = p->k_h;
+    d.kb = 4 * p->k_h * seg;
     for (b = 0; b < p->batches; ++b) {
         const int8_t *in_b = in + b * p->in_h * row;
         int32_t oy = 0, ox = 0; /* of pixel pix */
