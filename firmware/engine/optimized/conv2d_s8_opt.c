@@ -673,37 +673,42 @@ static void __attribute__((naked, noinline)) direct_pairs_asm(conv_direct_args *
 }
 #endif
 
-/* All output channels of a pass (d: x0, x1, adv, o0, o1_off set; w, lo4, hi4, seg, rows per op). */
-static void __attribute__((noinline)) direct_channels(const tfc_conv_params *p, conv_direct_args *d) {
+/* Output channels oc.. of a pass in C: layers without TFC_RQ_FAST, the last channel of an odd
+ * count (paired with zero weights), builds without the assembly. */
+static void __attribute__((noinline)) direct_channels_c(const tfc_conv_params *p, const conv_direct_args *d, int32_t oc) {
     const int fast = p->rq[0] & TFC_RQ_FAST;
-    const int32_t oc_n = p->out_c, kb = d->kb;
-    const int8_t *w = d->w;
-    const int32_t *q = p->rq + TFC_RQ_HEADER;
-    int8_t *const o0 = d->o0;
-    int32_t oc = 0;
-#if TFC_DSP_ASM
-    if (fast && oc_n >= 2) {
-        d->q = q;
-        d->pairs = oc_n >> 1;
-        direct_pairs_asm(d);
-        oc = oc_n & ~1;
-        w += (oc >> 1) * kb;
-        q += 4 * oc;
-    }
-#endif
-    for (; oc < oc_n; oc += 2) { /* the last channel of an odd count is paired with zero weights */
+    const int8_t *w = d->w + (oc >> 1) * d->kb;
+    const int32_t *q = p->rq + TFC_RQ_HEADER + 4 * oc;
+    for (; oc < p->out_c; oc += 2) {
         int32_t a[4], i;
         a[0] = a[1] = q[3];
         a[2] = a[3] = q[7];
         direct_dot(d->x0, d->x1, d->seg, d->adv, d->rows, w, a);
         for (i = 0; i < 4; ++i) { /* {px0.c, px1.c, px0.c+1, px1.c+1} */
             const int32_t c = oc + (i >> 1);
-            if (c < oc_n && (d->o1_off || !(i & 1))) {
-                o0[(i & 1) * d->o1_off + c] = requant(a[i], p, q + 4 * (i >> 1), c, fast);
+            if (c < p->out_c && (d->o1_off || !(i & 1))) {
+                d->o0[(i & 1) * d->o1_off + c] = requant(a[i], p, q + 4 * (i >> 1), c, fast);
             }
         }
-        w += kb;
+        w += d->kb;
         q += 8;
+    }
+}
+
+/* All output channels of a pass (d: x0, x1, adv, o0, o1_off set; w, lo4, hi4, seg, kb, rows per op). */
+static inline void direct_channels(const tfc_conv_params *p, conv_direct_args *d) {
+    int32_t oc = 0;
+#if TFC_DSP_ASM
+    if ((p->rq[0] & TFC_RQ_FAST) && p->out_c >= 2) { /* channel pairs in assembly */
+        d->q = p->rq + TFC_RQ_HEADER;
+        d->pairs = p->out_c >> 1;
+        direct_pairs_asm(d);
+        oc = p->out_c & ~1;
+        d->o0 -= oc; /* advanced by the routine */
+    }
+#endif
+    if (oc < p->out_c) {
+        direct_channels_c(p, d, oc);
     }
 }
 
