@@ -222,8 +222,10 @@ def _direct_windows(g: Graph, lowered: list[LoweredOp], plan: Plan,
         for k, lo in new.items():
             cur[k] = lo
         switched |= set(new)
+    if not switched:
+        return lowered, plan
     trial = _plan(g, cur, overlap)
-    if not switched or _ram(trial, cur) >= best:
+    if _ram(trial, cur) >= best:
         return lowered, plan
     for k in sorted(switched):  # keep only the switches the peak needs
         back = list(cur)
