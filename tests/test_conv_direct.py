@@ -62,9 +62,9 @@ def test_other_mlperf_models_keep_im2col(mlperf_models, name: str) -> None:
 
 def _force_direct(monkeypatch) -> None:
     """Compile every eligible optimised CONV_2D (+ADD) with the direct kernels."""
-    def force(g, lowered, plan, overlap):
+    def force(g, lowered, plan, bare, in_arena, overlap):
         cur = [kernels_opt.conv_direct(lo, force=True) or lo for lo in lowered]
-        return cur, compiler._plan(g, cur, overlap)
+        return cur, compiler._plans(g, cur, overlap)[0]
 
     monkeypatch.setattr(compiler, "_direct_windows", force)
 
