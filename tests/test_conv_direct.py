@@ -209,6 +209,22 @@ def test_random_forced_direct_bit_exact_many(monkeypatch, spec: dict) -> None:
     _check_random(spec)
 
 
+@settings(max_examples=8, derandomize=True, deadline=None, database=None, phases=PHASES,
+          suppress_health_check=list(HealthCheck))
+@given(direct_specs())
+def test_selection_never_costs_ram(monkeypatch, spec: dict) -> None:
+    """The compiler's own choice: never more RAM than without direct windows, and bit-exact."""
+    tflite = to_int8_tflite(build_keras(spec), seed=spec["seed"])
+    chosen = compile_tflite(tflite, kernels="optimized")
+    monkeypatch.setattr(compiler, "_direct_windows", lambda g, lowered, plan, *_: (lowered, plan))
+    plain = compile_tflite(tflite, kernels="optimized")
+    assert chosen.ram_bytes <= plain.ram_bytes
+    if any(lo.kernel in DIRECT for lo in chosen.lowered):
+        assert chosen.ram_bytes < plain.ram_bytes
+        monkeypatch.undo()
+        _check_random(spec)
+
+
 def _simulate_pairs(ih, iw, c, oc, k, s, pad, delta) -> bool:
     """The direct plain conv's access order: per pixel pair (raster order), outputs written while
     both windows are still read. False if a read hits a clobbered byte."""

@@ -216,6 +216,8 @@ def _direct_windows(g: Graph, lowered: list[LoweredOp], plan: Plan, bare: Plan, 
         new = {k: conv_direct(cur[k]) for k, off in placed.scratch_offsets.items()
                if k not in switched and off + cur[k].scratch > bare.arena_bytes}
         new = {k: lo for k, lo in new.items() if lo is not None}
+        if not new and not switched:  # the scratch pushed tensors up instead: try every layer
+            new = {k: lo for k, lo in ((k, conv_direct(lo)) for k, lo in enumerate(cur)) if lo is not None}
         if not new:
             break
         for k, lo in new.items():
