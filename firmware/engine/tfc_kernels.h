@@ -100,6 +100,13 @@ typedef struct {
 void tfc_conv2d_add_s8(const tfc_conv_params *p, const tfc_binary_params *add, const int8_t *in,
                        const int8_t *residual, int8_t *out);
 
+/* Optimised kernels only: CONV_2D (+ADD) reading its windows straight from the input, with
+ * widened int16 weights and a small scratch (kernels_opt.conv_direct), for the layers whose
+ * im2col scratch would raise the model's peak RAM. */
+void tfc_conv2d_s8_direct(const tfc_conv_params *p, const int8_t *in, int8_t *out);
+void tfc_conv2d_add_s8_direct(const tfc_conv_params *p, const tfc_binary_params *add, const int8_t *in,
+                              const int8_t *residual, int8_t *out);
+
 /* 4-bit weights (packed indices, two per byte, low nibble first, into int8 codebooks): same
  * results as the plain kernels on the decoded weights. */
 void tfc_conv2d_s8_w4(const tfc_conv_params *p, const int8_t *in, int8_t *out);

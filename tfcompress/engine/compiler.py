@@ -178,10 +178,61 @@ def compile_tflite(path_or_bytes: str | Path | bytes | bytearray, *, kernels: st
         from tfcompress.engine.kernels_opt import specialize
 
         lowered = specialize(g, lowered)
-    plan = plan_arena(g, lowered, use_overlap=overlap)
-    stack = max((lo.scratch for lo in lowered), default=0)
-    if stack:  # kernel scratch in the arena when that beats arena + scratch on the stack
-        in_arena = plan_arena(g, lowered, use_overlap=overlap, scratch=True)
-        if in_arena.arena_bytes <= plan.arena_bytes + stack:
-            plan = in_arena
+    plan, bare, in_arena = _plans(g, lowered, overlap)
+    if kernels == "optimized":
+        lowered, plan = _direct_windows(g, lowered, plan, bare, in_arena, overlap)
     return CompiledModel(g, lowered, plan, kernels, data, source_name, compress_weights)
+
+
+def _plans(g: Graph, lowered: list[LoweredOp], overlap: bool) -> tuple[Plan, Plan, Plan | None]:
+    """The arena plan (kernel scratch in the arena when that beats arena + scratch on the stack),
+    the plan of the tensors alone, and the one with the scratch in the arena (None: no scratch)."""
+    bare = plan_arena(g, lowered, use_overlap=overlap)
+    stack = max((lo.scratch for lo in lowered), default=0)
+    in_arena = plan_arena(g, lowered, use_overlap=overlap, scratch=True) if stack else None
+    if in_arena is not None and in_arena.arena_bytes <= bare.arena_bytes + stack:
+        return in_arena, bare, in_arena
+    return bare, bare, in_arena
+
+
+def _ram(plan: Plan, lowered: list[LoweredOp]) -> int:
+    """Arena + stack scratch of a plan (as CompiledModel.ram_bytes)."""
+    return plan.arena_bytes + (0 if plan.scratch_offsets else max((lo.scratch for lo in lowered), default=0))
+
+
+def _direct_windows(g: Graph, lowered: list[LoweredOp], plan: Plan, bare: Plan, in_arena: Plan | None,
+                    overlap: bool) -> tuple[list[LoweredOp], Plan]:
+    """Optimised kernels: CONV_2D layers whose im2col scratch lies above the tensors' peak (the
+    ``bare`` plan) read their windows straight from the input instead (kernels_opt.conv_direct:
+    small scratch, wider weights in flash), when that lowers the peak RAM; switches that do not
+    matter are undone."""
+    from tfcompress.engine.kernels_opt import conv_direct
+
+    best = _ram(plan, lowered)
+    if best <= bare.arena_bytes or in_arena is None:
+        return lowered, plan
+    cur, switched, placed = list(lowered), set(), in_arena
+    for _ in range(len(lowered)):  # switch the layers whose scratch sits above the tensors, re-plan
+        new = {k: conv_direct(cur[k]) for k, off in placed.scratch_offsets.items()
+               if k not in switched and off + cur[k].scratch > bare.arena_bytes}
+        new = {k: lo for k, lo in new.items() if lo is not None}
+        if not new and not switched:  # the scratch pushed tensors up instead: try every layer
+            new = {k: lo for k, lo in ((k, conv_direct(lo)) for k, lo in enumerate(cur)) if lo is not None}
+        if not new:
+            break
+        for k, lo in new.items():
+            cur[k] = lo
+        switched |= set(new)
+        placed = plan_arena(g, cur, use_overlap=overlap, scratch=True)
+    if not switched:
+        return lowered, plan
+    trial = _plans(g, cur, overlap)[0]
+    if _ram(trial, cur) >= best:
+        return lowered, plan
+    for k in sorted(switched):  # keep only the switches the peak needs
+        back = list(cur)
+        back[k] = lowered[k]
+        p = _plans(g, back, overlap)[0]
+        if _ram(p, back) <= _ram(trial, cur):
+            cur, trial = back, p
+    return cur, trial

@@ -23,7 +23,9 @@ what differs is the constant data the generator emits for them (done here, after
 
 Kernel scratch (``op_scratch_bytes``) is recorded in ``LoweredOp.scratch``; the compiler lets the
 planner place it in the arena (live during its op only) when that does not cost more RAM than
-the stack.
+the stack. Where a CONV_2D's scratch (two int16 windows) still raises the peak RAM, the compiler
+switches that layer to the direct-window kernels (``conv_direct``: windows read straight from
+the input, int16 weights, a small border buffer).
 
 Bit-exactness with the reference kernels is the contract; tests/test_perf_kernels.py checks it.
 """
@@ -180,6 +182,66 @@ def _conv(lo: LoweredOp) -> LoweredOp:
     _add_rq(lo, _rq_table(_array(lo, "mult").data, _array(lo, "shift").data, bound, bias, ~w.any(axis=1), ocp, f["out_zp"]))
     _trim(lo)
     return lo
+
+
+def conv_direct_ok(f: dict[str, Any]) -> bool:
+    """Whether a CONV_2D can read its windows straight from the input (``conv_direct``): every
+    kernel row is one contiguous run of ``k_w * in_c`` bytes, in whole words."""
+    return f["in_c"] % 4 == 0 and f["dil_h"] == 1 and f["dil_w"] == 1
+
+
+def _conv_border(f: dict[str, Any]) -> bool:
+    """Whether some window of the conv reaches outside the input (padding); as in conv2d_s8_opt.c."""
+    return bool(f["pad_top"] > 0 or f["pad_left"] > 0
+                or (f["out_h"] - 1) * f["stride_h"] - f["pad_top"] + f["k_h"] > f["in_h"]
+                or (f["out_w"] - 1) * f["stride_w"] - f["pad_left"] + f["k_w"] > f["in_w"])
+
+
+def _conv_direct_scratch(f: dict[str, Any], fused_add: bool) -> int:
+    """Scratch of the direct path: the border buffer (a same-row pixel pair's two padded windows,
+    ``k_h`` rows of ``k_w + stride_w`` pixels) when some window leaves the input, and with a fused
+    ADD a pixel pair's conv results."""
+    n = f["k_h"] * (f["k_w"] + f["stride_w"]) * f["in_c"] if _conv_border(f) else 0
+    if fused_add:
+        n += (2 * f["out_c"] + 3) // 4 * 4
+    return n
+
+
+def conv_direct(lo: LoweredOp, force: bool = False) -> LoweredOp | None:
+    """The direct-window variant of a specialised (``_conv`` / ``_conv_add``) CONV_2D, or None when
+    the op cannot take it or (unless ``force``) it would not need less scratch.
+
+    Instead of copying each pixel pair's windows into an int16 scratch (``4 * kp`` bytes), the
+    kernel reads them straight from the input, kernel row by kernel row, widening four input bytes
+    with two SXTB16; to keep the inner loop as short, the weights are stored widened: int16,
+    per channel pair and group of four positions ``(w0, w2), (w1, w3)`` of channel c, then of
+    c + 1 (twice the flash of the int8 layout). Windows that leave the input are first copied,
+    padded with the input zero point, into a small border buffer. The compiler picks this only
+    for layers whose im2col scratch raises the model's peak RAM (kernels ``tfc_conv2d_s8_direct``,
+    ``tfc_conv2d_add_s8_direct``, linked only into models that use them).
+    The plain conv writes a pixel pair's outputs while it still reads both windows, so its
+    overlap with the input is computed per pair of pixels.
+    """
+    f = lo.fields
+    if lo.kernel not in ("tfc_conv2d_s8", "tfc_conv2d_add_s8") or not conv_direct_ok(f):
+        return None
+    fused = lo.kernel == "tfc_conv2d_add_s8"
+    scratch = _conv_direct_scratch(f, fused)
+    if scratch >= lo.scratch and not force:
+        return None
+    new = dataclasses.replace(lo, kernel=lo.kernel + "_direct", fields=dict(f), arrays=list(lo.arrays),
+                              overlap=dict(lo.overlap), scratch=scratch)
+    w = _array(new, "weights").data.reshape(-1, 2, 4)[:, :, [0, 2, 1, 3]]  # [oc/2][K/4][2][4] int8
+    _replace(new, "weights", np.ascontiguousarray(w).astype("<i2").reshape(-1).view(np.int8))
+    x = lo.inputs[0]
+    if not fused and x in new.overlap:
+        from tfcompress.engine.overlap import window_overlap
+
+        d = window_overlap((f["in_h"], f["in_w"]), f["in_c"], (f["out_h"], f["out_w"]), f["out_c"],
+                           (f["k_h"], f["k_w"]), (f["stride_h"], f["stride_w"]), (1, 1),
+                           (f["pad_top"], f["pad_left"]), group=2)
+        new.overlap[x] = min(d, new.overlap[x])
+    return new
 
 
 def _conv_w4(lo: LoweredOp) -> LoweredOp:
@@ -343,6 +405,8 @@ def op_scratch_bytes(lo: LoweredOp) -> int:
     """Scratch the optimised kernel of ``lo`` uses (bytes): in the arena when the planner places it
     there (``LoweredOp.scratch``, the parameter block's ``scratch``), else on the stack."""
     f: dict[str, Any] = lo.fields
+    if lo.kernel in ("tfc_conv2d_s8_direct", "tfc_conv2d_add_s8_direct"):  # windows straight from the input
+        return _conv_direct_scratch(f, lo.kernel == "tfc_conv2d_add_s8_direct")
     if lo.kernel in ("tfc_conv2d_s8", "tfc_conv2d_add_s8", "tfc_conv2d_s8_w4", "tfc_conv2d_add_s8_w4") and lo.struct:
         kp = (f["k_h"] * f["k_w"] * f["in_c"] + 3) // 4 * 4
         if kp > CONV_MAX_K:

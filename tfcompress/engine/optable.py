@@ -86,6 +86,8 @@ KERNEL_SOURCES: dict[str, dict[str, str]] = {
         "tfc_conv2d_add_s8": "optimized/conv2d_s8_opt.c",
         "tfc_conv2d_s8_w4": "optimized/conv2d_s8_opt.c",
         "tfc_conv2d_add_s8_w4": "optimized/conv2d_s8_opt.c",
+        "tfc_conv2d_s8_direct": "optimized/conv2d_s8_opt.c",  # kernels_opt.conv_direct
+        "tfc_conv2d_add_s8_direct": "optimized/conv2d_s8_opt.c",
         "tfc_depthwise_conv2d_s8": "optimized/depthwise_conv2d_s8_opt.c",
         "tfc_fully_connected_s8": "optimized/fully_connected_s8_opt.c",
         "tfc_add_s8": "optimized/binary_s8_opt.c",

@@ -7,11 +7,14 @@ import numpy as np
 
 def window_overlap(in_hw: tuple[int, int], in_c: int, out_hw: tuple[int, int], out_c: int,
                    kernel: tuple[int, int], stride: tuple[int, int], dilation: tuple[int, int],
-                   pad: tuple[int, int], elem_bytes: int = 1) -> int:
+                   pad: tuple[int, int], elem_bytes: int = 1, group: int = 1) -> int:
     """Largest (output offset - input offset) in bytes such that no write clobbers a later read.
 
     Output pixel P is written while its window is read; every byte read at or after P must lie
-    above the end of P's output pixel. Computed at pixel granularity.
+    above the end of P's output pixel. Computed at pixel granularity, or with ``group`` > 1 for a
+    kernel that writes the outputs of ``group`` consecutive pixels (raster order) while it still
+    reads all their windows: every byte read at or after the group must lie above the end of
+    the group's last output pixel.
     """
     (ih, iw), (oh, ow), (kh, kw) = in_hw, out_hw, kernel
     big = np.iinfo(np.int64).max // 4
@@ -26,6 +29,9 @@ def window_overlap(in_hw: tuple[int, int], in_c: int, out_hw: tuple[int, int], o
     rx = lowest(ow, iw, stride[1], dilation[1], pad[1], kw)
     low = (ry[:, None] * iw + rx[None, :]) * in_c * elem_bytes
     low = np.where((ry[:, None] < 0) | (rx[None, :] < 0), big, low).reshape(-1)
+    n = low.size
+    if group > 1:  # per group: its lowest read, and the end of its last output pixel
+        low = np.pad(low, (0, -n % group), constant_values=big).reshape(-1, group).min(axis=1)
     suffix = np.minimum.accumulate(low[::-1])[::-1]
-    ends = (np.arange(low.size) + 1) * out_c * elem_bytes
+    ends = np.minimum((np.arange(low.size) + 1) * group, n) * out_c * elem_bytes
     return int((suffix - ends).min())
