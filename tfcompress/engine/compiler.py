@@ -180,7 +180,10 @@ def compile_tflite(path_or_bytes: str | Path | bytes | bytearray, *, kernels: st
         lowered = specialize(g, lowered)
     plan, bare, in_arena = _plans(g, lowered, overlap)
     if kernels == "optimized":
+        from tfcompress.engine.kernels_opt import conv_pair_codes
+
         lowered, plan = _direct_windows(g, lowered, plan, bare, in_arena, overlap)
+        lowered = [conv_pair_codes(lo) for lo in lowered]  # same data sizes: the plan stands
     return CompiledModel(g, lowered, plan, kernels, data, source_name, compress_weights)
 
 

@@ -195,6 +195,23 @@ static inline void dot_2x2(const int16_t *col, const int8_t *w, int32_t kp, int3
     a[3] = a11;
 }
 
+/* dot_2x2 for pair-code weights (TFC_RQ_PAIR, see CONV_GROUP_PC): a[0..3] += {S px0, S px1,
+ * L px0, L px1}; channel c is (S - L) >> 8, channel c + 1 is L. */
+static inline void dot_2x2_pc(const int16_t *col, const int8_t *w, int32_t kp, int32_t a[4]) {
+    const int32_t *x = (const int32_t *)col;
+    const int32_t *const x_end = x + kp;
+    const int32_t *wp = (const int32_t *)w;
+    do {
+        const int32_t wa = wp[0], wb = wp[1], la = tfc_sxtb16((uint32_t)wa), lb = tfc_sxtb16((uint32_t)wb);
+        a[0] = tfc_smlad(x[0], wa, tfc_smlad(x[1], wb, a[0]));
+        a[1] = tfc_smlad(x[2], wa, tfc_smlad(x[3], wb, a[1]));
+        a[2] = tfc_smlad(x[0], la, tfc_smlad(x[1], lb, a[2]));
+        a[3] = tfc_smlad(x[2], la, tfc_smlad(x[3], lb, a[3]));
+        wp += 2;
+        x += 4;
+    } while (x < x_end);
+}
+
 #if TFC_DSP_ASM
 /* pairs_fast in one assembly routine: per channel pair the 2x2 SMLAD loop (four groups of four
  * positions per iteration, entered part-way for the remainder), requantisation
@@ -271,104 +288,104 @@ typedef struct {
     "str r3, [r0, #24]\n" \
     "bne 1b\n"
 
+/* One group of four window positions for a channel pair and a pixel pair (r9: weights, r10: the
+ * interleaved windows, r1..r4 accumulators). Plain int8 weights: the words of channels c and c + 1
+ * split by SXTB16, eight SMLAD (16 MACs in 15 instructions). */
+#define CONV_GROUP_PLAIN \
+    "ldrd r5, r6, [r9], #8\n" \
+    "ldrd r7, r8, [r10], #8\n" \
+    "ldrd r12, r0, [r10], #8\n" \
+    "sxtb16 lr, r5\n" \
+    "sxtb16 r5, r5, ror #8\n" \
+    "smlad r1, r7, lr, r1\n" \
+    "smlad r2, r12, lr, r2\n" \
+    "smlad r1, r8, r5, r1\n" \
+    "smlad r2, r0, r5, r2\n" \
+    "sxtb16 lr, r6\n" \
+    "sxtb16 r6, r6, ror #8\n" \
+    "smlad r3, r7, lr, r3\n" \
+    "smlad r4, r12, lr, r4\n" \
+    "smlad r3, r8, r6, r3\n" \
+    "smlad r4, r0, r6, r4\n"
+
+/* Pair codes (TFC_RQ_PAIR): each halfword of the two weight words is h = 256 * w[c] + w[c + 1]
+ * for positions (4g, 4g + 2) and (4g + 1, 4g + 3); SMLAD of the raw word accumulates
+ * S = 256 * dot(c) + dot(c + 1) (r1, r2), SMLAD of its SXTB16 L = dot(c + 1) (r3, r4):
+ * 16 MACs in 13 instructions. */
+#define CONV_GROUP_PC \
+    "ldrd r5, r6, [r9], #8\n" \
+    "ldrd r7, r8, [r10], #8\n" \
+    "ldrd r12, r0, [r10], #8\n" \
+    "smlad r1, r7, r5, r1\n" \
+    "smlad r2, r12, r5, r2\n" \
+    "sxtb16 r5, r5\n" \
+    "smlad r3, r7, r5, r3\n" \
+    "smlad r4, r12, r5, r4\n" \
+    "smlad r1, r8, r6, r1\n" \
+    "smlad r2, r0, r6, r2\n" \
+    "sxtb16 r6, r6\n" \
+    "smlad r3, r8, r6, r3\n" \
+    "smlad r4, r0, r6, r4\n"
+
+/* The body of the channel-pair routines: per pair, accumulators from the rq table's bias (INIT),
+ * four GROUPs per iteration entered part-way for the remainder, then FINISH and the shared
+ * requantisation / store tail. */
+#define CONV_PAIRS_BODY(INIT, GROUP, FINISH) \
+    "push {r4-r11, lr}\n" \
+    "push {r0}\n" \
+    "ldr r9, [r0, #8]\n" \
+    "1:\n" \
+    "ldr r0, [sp]\n" \
+    "ldr r12, [r0, #12]\n" \
+    "ldr r10, [r0, #0]\n" \
+    "ldr r11, [r0, #4]\n" \
+    INIT \
+    "sub lr, r11, r10\n" \
+    "ands lr, lr, #48\n" /* 16 x (groups mod 4): a whole number of iterations first */ \
+    "beq 2f\n" \
+    "cmp lr, #32\n" \
+    "beq 7f\n" \
+    "bhi 6f\n" \
+    "b 8f\n" \
+    "2:\n" GROUP "6:\n" GROUP "7:\n" GROUP "8:\n" GROUP \
+    "cmp r10, r11\n" \
+    "bne 2b\n" \
+    FINISH \
+    CONV_RQ_STORE_NEXT \
+    "add sp, sp, #4\n" \
+    "pop {r4-r11, pc}\n"
+
 static void __attribute__((naked, noinline)) pairs_fast_asm(conv_pairs_args *a __attribute__((unused))) {
-    __asm volatile(
-        "push {r4-r11, lr}\n"
-        "push {r0}\n"
-        "ldr r9, [r0, #8]\n"
-        "1:\n"
-        "ldr r0, [sp]\n"
-        "ldr r12, [r0, #12]\n"
-        "ldr r10, [r0, #0]\n"
-        "ldr r11, [r0, #4]\n"
-        "ldr r1, [r12, #12]\n"
-        "ldr r3, [r12, #28]\n"
-        "mov r2, r1\n"
-        "mov r4, r3\n"
-        "sub lr, r11, r10\n"
-        "ands lr, lr, #48\n" /* 16 x (groups mod 4): a whole number of iterations first */
-        "beq 2f\n"
-        "cmp lr, #32\n"
-        "beq 7f\n"
-        "bhi 6f\n"
-        "b 8f\n"
-        "2:\n"
-        "ldrd r5, r6, [r9], #8\n"
-        "ldrd r7, r8, [r10], #8\n"
-        "ldrd r12, r0, [r10], #8\n"
-        "sxtb16 lr, r5\n"
-        "sxtb16 r5, r5, ror #8\n"
-        "smlad r1, r7, lr, r1\n"
-        "smlad r2, r12, lr, r2\n"
-        "smlad r1, r8, r5, r1\n"
-        "smlad r2, r0, r5, r2\n"
-        "sxtb16 lr, r6\n"
-        "sxtb16 r6, r6, ror #8\n"
-        "smlad r3, r7, lr, r3\n"
-        "smlad r4, r12, lr, r4\n"
-        "smlad r3, r8, r6, r3\n"
-        "smlad r4, r0, r6, r4\n"
-        "6:\n"
-        "ldrd r5, r6, [r9], #8\n"
-        "ldrd r7, r8, [r10], #8\n"
-        "ldrd r12, r0, [r10], #8\n"
-        "sxtb16 lr, r5\n"
-        "sxtb16 r5, r5, ror #8\n"
-        "smlad r1, r7, lr, r1\n"
-        "smlad r2, r12, lr, r2\n"
-        "smlad r1, r8, r5, r1\n"
-        "smlad r2, r0, r5, r2\n"
-        "sxtb16 lr, r6\n"
-        "sxtb16 r6, r6, ror #8\n"
-        "smlad r3, r7, lr, r3\n"
-        "smlad r4, r12, lr, r4\n"
-        "smlad r3, r8, r6, r3\n"
-        "smlad r4, r0, r6, r4\n"
-        "7:\n"
-        "ldrd r5, r6, [r9], #8\n"
-        "ldrd r7, r8, [r10], #8\n"
-        "ldrd r12, r0, [r10], #8\n"
-        "sxtb16 lr, r5\n"
-        "sxtb16 r5, r5, ror #8\n"
-        "smlad r1, r7, lr, r1\n"
-        "smlad r2, r12, lr, r2\n"
-        "smlad r1, r8, r5, r1\n"
-        "smlad r2, r0, r5, r2\n"
-        "sxtb16 lr, r6\n"
-        "sxtb16 r6, r6, ror #8\n"
-        "smlad r3, r7, lr, r3\n"
-        "smlad r4, r12, lr, r4\n"
-        "smlad r3, r8, r6, r3\n"
-        "smlad r4, r0, r6, r4\n"
-        "8:\n"
-        "ldrd r5, r6, [r9], #8\n"
-        "ldrd r7, r8, [r10], #8\n"
-        "ldrd r12, r0, [r10], #8\n"
-        "sxtb16 lr, r5\n"
-        "sxtb16 r5, r5, ror #8\n"
-        "smlad r1, r7, lr, r1\n"
-        "smlad r2, r12, lr, r2\n"
-        "smlad r1, r8, r5, r1\n"
-        "smlad r2, r0, r5, r2\n"
-        "sxtb16 lr, r6\n"
-        "sxtb16 r6, r6, ror #8\n"
-        "smlad r3, r7, lr, r3\n"
-        "smlad r4, r12, lr, r4\n"
-        "smlad r3, r8, r6, r3\n"
-        "smlad r4, r0, r6, r4\n"
-        "cmp r10, r11\n"
-        "bne 2b\n"
-        CONV_RQ_STORE_NEXT
-        "add sp, sp, #4\n"
-        "pop {r4-r11, pc}\n"
-    );
+    __asm volatile(CONV_PAIRS_BODY("ldr r1, [r12, #12]\n"
+                                   "ldr r3, [r12, #28]\n"
+                                   "mov r2, r1\n"
+                                   "mov r4, r3\n",
+                                   CONV_GROUP_PLAIN, ""));
+}
+
+/* Pair codes: every accumulator starts at bias(c + 1), so r3/r4 end as dot(c + 1) + bias(c + 1)
+ * and S - L = 256 * dot(c): channel c's accumulator is ((S - L) >> 8) + bias(c). */
+static void __attribute__((naked, noinline)) pairs_pc_asm(conv_pairs_args *a __attribute__((unused))) {
+    __asm volatile(CONV_PAIRS_BODY("ldr r3, [r12, #28]\n"
+                                   "mov r1, r3\n"
+                                   "mov r2, r3\n"
+                                   "mov r4, r3\n",
+                                   CONV_GROUP_PC,
+                                   "ldr r0, [sp]\n"
+                                   "ldr r12, [r0, #12]\n"
+                                   "ldr r5, [r12, #12]\n"
+                                   "sub r1, r1, r3\n"
+                                   "add r1, r5, r1, asr #8\n"
+                                   "sub r2, r2, r4\n"
+                                   "add r2, r5, r2, asr #8\n"));
 }
 #endif
 
 /* TFC_RQ_FAST layers: `pairs` channel pairs of one pixel pair; o1_off = 0 when only the first
  * pixel is real (else the second pixel's outputs are at o0 + o1_off). Bias comes from q[3]. */
 static void __attribute__((noinline)) pairs_fast(const int16_t *col, int32_t kp, const int8_t *w, const int32_t *q,
-                                                 int32_t pairs, int8_t *o0, int32_t o1_off, const tfc_out_stage *osp) {
+                                                 int32_t pairs, int8_t *o0, int32_t o1_off, const tfc_out_stage *osp,
+                                                 int pc) {
     const int32_t zp = 0; /* carried by the rounding constant */
     const uint32_t lo4 = osp->lo4, hi4 = osp->hi4;
 #if TFC_DSP_ASM
@@ -383,16 +400,27 @@ static void __attribute__((noinline)) pairs_fast(const int16_t *col, int32_t kp,
         a.pairs = pairs;
         a.lo4 = lo4;
         a.hi4 = hi4;
-        pairs_fast_asm(&a);
+        if (pc) {
+            pairs_pc_asm(&a);
+        } else {
+            pairs_fast_asm(&a);
+        }
         return;
     }
 #endif
     for (; pairs > 0; --pairs) {
         int32_t a[4];
         uint32_t v;
-        a[0] = a[1] = q[3];
-        a[2] = a[3] = q[7];
-        dot_2x2(col, w, kp, a);
+        if (pc) {
+            a[0] = a[1] = a[2] = a[3] = q[7];
+            dot_2x2_pc(col, w, kp, a);
+            a[0] = (int32_t)((uint32_t)a[0] - (uint32_t)a[2]) / 256 + q[3]; /* exact: a multiple of 256 */
+            a[1] = (int32_t)((uint32_t)a[1] - (uint32_t)a[3]) / 256 + q[3];
+        } else {
+            a[0] = a[1] = q[3];
+            a[2] = a[3] = q[7];
+            dot_2x2(col, w, kp, a);
+        }
         w += 2 * kp;
         /* bytes {px0.oc, px0.oc+1, px1.oc, px1.oc+1}, clamped together, two halfword stores */
         v = tfc_clamp4(tfc_pack4(tfc_rq_fast8(a[0], q[0], q[1], q[2], zp), tfc_rq_fast8(a[2], q[4], q[5], q[6], zp),
@@ -421,7 +449,7 @@ static void __attribute__((noinline)) pair_all_channels(const tfc_conv_params *p
     int32_t oc;
     if (fast) {
         const int32_t pairs = oc_n >> 1;
-        pairs_fast(col, kp, w, q, pairs, o0, o1 ? (int32_t)(o1 - o0) : 0, &os);
+        pairs_fast(col, kp, w, q, pairs, o0, o1 ? (int32_t)(o1 - o0) : 0, &os, p->rq[0] & TFC_RQ_PAIR);
         if ((oc_n & 1) == 0) {
             return;
         }
@@ -889,7 +917,11 @@ static inline __attribute__((always_inline)) void conv_run(const tfc_conv_params
                 a.pairs = oc_n >> 1;
                 a.lo4 = os.lo4;
                 a.hi4 = os.hi4;
-                pairs_fast_asm(&a);
+                if (p->rq[0] & TFC_RQ_PAIR) {
+                    pairs_pc_asm(&a);
+                } else {
+                    pairs_fast_asm(&a);
+                }
             } else
 #endif
             {

@@ -16,8 +16,6 @@
 #include "tfc_dsp.h"
 #include "../tfc_kernels.h"
 
-#define TFC_RQ_PAIR 16 /* keep in sync with kernels_opt.RQ_PAIR */
-
 static inline int8_t requant(int32_t acc, const tfc_fc_params *p, const int32_t *q, int32_t o, int fast,
                              const tfc_out_stage *os) {
     if (fast) {

@@ -137,6 +137,7 @@ static inline uint32_t tfc_ld32(const void *p) {
 #define TFC_RQ_FAST 1 /* every channel: |2 * acc| < 2^31, no left shift, right shift >= 1 */
 #define TFC_RQ_SHARED 2 /* one entry for every channel (per-tensor quantisation, FULLY_CONNECTED) */
 #define TFC_RQ_WIDE 8   /* DEPTHWISE 3x3: int16 doubled weights and doubled biases (no shift before SMMULR) */
+#define TFC_RQ_PAIR 16  /* CONV_2D / FULLY_CONNECTED: pair-code weights, two channels per halfword (h = 256 a + b) */
 #define TFC_RQ_HEADER 4
 
 /* MultiplyByQuantizedMultiplier for the TFC_RQ_FAST case: SMMULR(2 * acc, m) equals the
