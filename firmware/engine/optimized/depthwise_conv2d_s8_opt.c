@@ -400,6 +400,611 @@ static void __attribute__((noinline)) dw_pixel(const dw_layer *L, const int8_t *
     }
 }
 
+/* ---- Channel-planar path (host flag TFC_RQ_PLANAR: 3x3, stride 1 or 2, no dilation) ----
+ *
+ * For four channels at a time, a band of input rows is copied into the scratch as int16 rows,
+ * one per channel ([4][rows][wb]), with the input zero point in the padding columns and rows
+ * (what the reference reads there, so the host-folded bias stays exact). A word of such a row
+ * holds two horizontally adjacent pixels of one channel, so SMLAD multiplies two taps at once
+ * with the host's int16 weight pairs; each channel then runs over the band two outputs at a
+ * time: stride 1, words (x0, x1), (x2, x3) and weights (w0, w1), (w1, w2):
+ *   o0 = SMLAD((x0, x1), (w0, w1)) + SMLABT((x2, x3), (w1, w2))
+ *   o1 = SMLATB((x0, x1), (w0, w1)) + SMLAD((x2, x3), (w1, w2))
+ * stride 2, words (x0, x1), (x2, x3), (x4, x5):
+ *   o0 = SMLAD((x0, x1), (w0, w1)) + SMLABT((x2, x3), (w1, w2))
+ *   o1 = SMLAD((x2, x3), (w0, w1)) + SMLABT((x4, x5), (w1, w2))
+ * Weights per channel: {(w0, w1), (w1, w2)} for each kernel row (doubled when TFC_RQ_FAST, with
+ * doubled biases: no shift before SMMLAR). Keep the geometry in sync with
+ * kernels_opt.dw_planar_geometry. */
+#define TFC_RQ_PLANAR 16
+/* band buffer bytes: small layers stay within what the planner finds free next to their
+ * tensors, large ones get up to a quarter of their input (fewer refilled rows) */
+#define TFC_DW_PLANAR_BUDGET 1024
+#define TFC_DW_PLANAR_BUDGET_MAX 8192
+
+typedef struct {
+    int32_t wb, rows_cap;
+} dwp_geom;
+
+static dwp_geom dwp_geometry(const tfc_conv_params *p) {
+    dwp_geom g;
+    const int32_t s = p->stride_w;
+    const int32_t rows_full = (p->out_h - 1) * p->stride_h + 3;
+    int32_t cap;
+    g.wb = s * ((p->out_w + 1) & ~1) + 2;
+    int32_t budget = p->in_h * p->in_w * p->in_c / 4;
+    budget = budget < TFC_DW_PLANAR_BUDGET * 3 ? TFC_DW_PLANAR_BUDGET
+                                               : (budget > TFC_DW_PLANAR_BUDGET_MAX ? TFC_DW_PLANAR_BUDGET_MAX : budget);
+    cap = budget / (8 * g.wb);
+    cap = cap < 3 ? 3 : cap;
+    g.rows_cap = cap < rows_full ? cap : rows_full;
+    return g;
+}
+
+/* Band fill of the data rows: n_rows input rows of four channels into the four int16 planes;
+ * per row an optional leading pair (padding, pixel 0), n_pairs pairs of pixels, an optional
+ * trailing pair (last pixel, padding). Columns that are padding on both sides hold the padding
+ * from dwp_pad_all and are not touched. */
+typedef struct {
+    const int8_t *src;  /* 0: first pixel read in the first row, channel c0 */
+    int32_t c_n;        /* 4: pixel stride */
+    uint32_t *d0;       /* 8: plane 0 word of the first pair written in the first row */
+    int32_t plane;      /* 12: plane bytes */
+    int32_t n_pairs;    /* 16 */
+    int32_t n_rows;     /* 20: >= 1 */
+    int32_t src_adv;    /* 24: input row bytes */
+    int32_t d_adv;      /* 28: buffer row bytes */
+    int32_t left, right; /* 32, 36 */
+    uint32_t pad4;      /* 40: the padding byte in every byte */
+} dwp_fill_args;
+
+#if TFC_DSP_ASM
+/* pixel words r6, r7 -> plane words (pairs of int16 per channel) stored at r2, r4, r5, r3 */
+#define DWP_PAIR                                                                \
+    "sxtb16 r8, r6\n"                                                           \
+    "sxtb16 r9, r7\n"                                                           \
+    "sxtb16 r6, r6, ror #8\n"                                                   \
+    "sxtb16 r7, r7, ror #8\n"                                                   \
+    "pkhbt r10, r8, r9, lsl #16\n"                                              \
+    "pkhtb r11, r9, r8, asr #16\n"                                              \
+    "str r10, [r2], #4\n"                                                       \
+    "str r11, [r5], #4\n"                                                       \
+    "pkhbt r10, r6, r7, lsl #16\n"                                              \
+    "pkhtb r11, r7, r6, asr #16\n"                                              \
+    "str r10, [r4], #4\n"                                                       \
+    "str r11, [r3], #4\n"
+
+static void __attribute__((naked, noinline)) dwp_fill_rows(const dwp_fill_args *a __attribute__((unused))) {
+    __asm volatile(
+        "push {r4-r11, lr}\n"
+        "mov lr, r0\n"
+        "2:\n"
+        "ldm lr, {r0, r1, r2, r3, r12}\n"
+        "add r4, r2, r3\n"
+        "add r5, r4, r3\n"
+        "add r3, r5, r3\n"
+        "ldr r6, [lr, #32]\n"
+        "cmp r6, #0\n"
+        "beq 3f\n"
+        "ldr r6, [lr, #40]\n"
+        "ldr r7, [r0]\n"
+        "add r0, r0, r1\n"
+        DWP_PAIR
+        "3:\n"
+        "cmp r12, #0\n"
+        "beq 4f\n"
+        "1:\n"
+        "ldr r6, [r0]\n"
+        "ldr r7, [r0, r1]\n"
+        "add r0, r0, r1, lsl #1\n"
+        DWP_PAIR
+        "subs r12, r12, #1\n"
+        "bne 1b\n"
+        "4:\n"
+        "ldr r6, [lr, #36]\n"
+        "cmp r6, #0\n"
+        "beq 6f\n"
+        "ldr r6, [r0]\n"
+        "ldr r7, [lr, #40]\n"
+        DWP_PAIR
+        "6:\n"
+        "ldrd r0, r1, [lr, #20]\n"
+        "ldr r2, [lr, #28]\n"
+        "ldr r3, [lr, #0]\n"
+        "ldr r4, [lr, #8]\n"
+        "add r3, r3, r1\n"
+        "add r4, r4, r2\n"
+        "str r3, [lr, #0]\n"
+        "str r4, [lr, #8]\n"
+        "subs r0, r0, #1\n"
+        "str r0, [lr, #20]\n"
+        "bne 2b\n"
+        "pop {r4-r11, pc}\n"
+    );
+}
+#else
+static inline void dwp_pair(uint32_t a, uint32_t b, uint32_t *d0, int32_t plane_w) {
+    const uint32_t e0 = (uint32_t)tfc_sxtb16(a), e1 = (uint32_t)tfc_sxtb16(b);
+    const uint32_t o0 = (uint32_t)tfc_sxtb16_ror8(a), o1 = (uint32_t)tfc_sxtb16_ror8(b);
+    d0[0] = tfc_pkhbt16(e0, e1);
+    d0[plane_w] = tfc_pkhbt16(o0, o1);
+    d0[2 * plane_w] = tfc_pkhtb16(e1, e0);
+    d0[3 * plane_w] = tfc_pkhtb16(o1, o0);
+}
+
+static void dwp_fill_rows(const dwp_fill_args *a) {
+    const int32_t plane_w = a->plane / 4;
+    int32_t r, i;
+    for (r = 0; r < a->n_rows; ++r) {
+        const int8_t *src = a->src + r * a->src_adv;
+        uint32_t *d = (uint32_t *)((int8_t *)a->d0 + r * a->d_adv);
+        if (a->left) {
+            dwp_pair(a->pad4, tfc_ld32(src), d++, plane_w);
+            src += a->c_n;
+        }
+        for (i = 0; i < a->n_pairs; ++i) {
+            dwp_pair(tfc_ld32(src), tfc_ld32(src + a->c_n), d++, plane_w);
+            src += 2 * a->c_n;
+        }
+        if (a->right) {
+            dwp_pair(tfc_ld32(src), a->pad4, d, plane_w);
+        }
+    }
+}
+#endif
+
+/* every word of the band buffer = the padding (columns and rows outside the input keep it) */
+static void dwp_pad_all(const tfc_conv_params *p, const dwp_geom *g, int16_t *buf) {
+    const uint32_t pad16 = ((uint32_t)(uint16_t)(int16_t)p->pad_value) * 0x00010001u;
+    uint32_t *d = (uint32_t *)buf;
+    const int32_t n = 2 * g->rows_cap * g->wb;
+    int32_t i;
+    for (i = 0; i < n; ++i) {
+        d[i] = pad16;
+    }
+}
+
+/* Input rows y0 .. y0 + n - 1 of channels c0 .. c0 + 3 into buf ([4][rows_cap][wb] int16). */
+static void dwp_fill(const tfc_conv_params *p, const dwp_geom *g, const int8_t *in_b, int32_t c0, int32_t y0,
+                     int32_t n, int16_t *buf) {
+    const int32_t c_n = p->in_c, wb = g->wb, plane = g->rows_cap * wb;
+    const uint32_t pad16 = ((uint32_t)(uint16_t)(int16_t)p->pad_value) * 0x00010001u;
+    const int32_t pl = p->pad_left, in_w = p->in_w;
+    const int32_t ya = y0 < 0 ? 0 : y0, yb = y0 + n < p->in_h ? y0 + n : p->in_h; /* data rows */
+    int32_t r, i;
+    for (r = 0; r < n; ++r) { /* rows outside the input */
+        const int32_t y = y0 + r;
+        if (y < 0 || y >= p->in_h) {
+            uint32_t *d0 = (uint32_t *)(buf + r * wb);
+            for (i = 0; i < wb / 2; ++i) {
+                d0[i] = d0[i + plane / 2] = d0[i + plane] = d0[i + 3 * plane / 2] = pad16;
+            }
+        }
+    }
+    if (ya < yb) {
+        dwp_fill_args a;
+        int32_t col = pl & 1 ? pl - 1 : pl; /* buffer column of the first pair written */
+        int32_t x = 0;                      /* first pixel read */
+        a.left = (pl & 1) && col + 1 < wb;
+        if (!a.left && col >= wb) {
+            return; /* no input column inside the buffer (cannot happen for a valid layer) */
+        }
+        x = a.left ? 1 : 0;
+        a.src = in_b + (ya * in_w) * c_n + c0;
+        a.d0 = (uint32_t *)(buf + (ya - y0) * wb + col);
+        col += a.left ? 2 : 0;
+        a.n_pairs = (in_w - x) / 2 < (wb - col) / 2 ? (in_w - x) / 2 : (wb - col) / 2;
+        a.n_pairs = a.n_pairs < 0 ? 0 : a.n_pairs;
+        x += 2 * a.n_pairs;
+        col += 2 * a.n_pairs;
+        a.right = x == in_w - 1 && col + 1 < wb;
+        a.c_n = c_n;
+        a.plane = plane * 2;
+        a.n_rows = yb - ya;
+        a.src_adv = in_w * c_n;
+        a.d_adv = wb * 2;
+        a.pad4 = (uint32_t)(uint8_t)p->pad_value * 0x01010101u;
+        if (a.left || a.n_pairs || a.right) {
+            dwp_fill_rows(&a);
+        }
+    }
+}
+
+typedef struct {
+    int32_t m, rs, rnd, bias;
+} dwp_rq;
+
+/* fast requantisation of a doubled accumulator (m >= 0, see kernels_opt): SMMLAR adds the
+ * rounding constant, the sign of the accumulator stands for the sign of the product */
+static inline int32_t dwp_rq_fast(int32_t acc2, const dwp_rq *q) {
+    return (tfc_smmlar(acc2, q->m, q->rnd) + (acc2 >> 31)) >> q->rs;
+}
+
+static inline __attribute__((always_inline)) void dwp_row(const uint32_t *r0, int32_t wb2, const uint32_t *w,
+                                                          const dwp_rq *q, int32_t stride, int32_t n_out,
+                                                          int8_t *o, int32_t c_n, int32_t clamp, int32_t lo,
+                                                          int32_t hi) {
+    const uint32_t w0 = w[0], w1 = w[1], w2 = w[2], w3 = w[3], w4 = w[4], w5 = w[5];
+    const uint32_t *r1 = r0 + wb2, *r2 = r1 + wb2;
+    int32_t j;
+    for (j = 0; j + 2 <= n_out; j += 2) {
+        int32_t a0, a1, v0, v1;
+        if (stride == 1) {
+            uint32_t x0 = r0[0], x1 = r0[1];
+            a0 = tfc_smlad((int32_t)x0, (int32_t)w0, q->bias);
+            a1 = tfc_smlatb((int32_t)x0, (int32_t)w0, q->bias);
+            a0 = tfc_smlabt((int32_t)x1, (int32_t)w1, a0);
+            a1 = tfc_smlad((int32_t)x1, (int32_t)w1, a1);
+            x0 = r1[0];
+            x1 = r1[1];
+            a0 = tfc_smlad((int32_t)x0, (int32_t)w2, a0);
+            a1 = tfc_smlatb((int32_t)x0, (int32_t)w2, a1);
+            a0 = tfc_smlabt((int32_t)x1, (int32_t)w3, a0);
+            a1 = tfc_smlad((int32_t)x1, (int32_t)w3, a1);
+            x0 = r2[0];
+            x1 = r2[1];
+            a0 = tfc_smlad((int32_t)x0, (int32_t)w4, a0);
+            a1 = tfc_smlatb((int32_t)x0, (int32_t)w4, a1);
+            a0 = tfc_smlabt((int32_t)x1, (int32_t)w5, a0);
+            a1 = tfc_smlad((int32_t)x1, (int32_t)w5, a1);
+            r0 += 1;
+            r1 += 1;
+            r2 += 1;
+        } else {
+            uint32_t x0 = r0[0], x1 = r0[1], x2 = r0[2];
+            a0 = tfc_smlad((int32_t)x0, (int32_t)w0, q->bias);
+            a1 = tfc_smlad((int32_t)x1, (int32_t)w0, q->bias);
+            a0 = tfc_smlabt((int32_t)x1, (int32_t)w1, a0);
+            a1 = tfc_smlabt((int32_t)x2, (int32_t)w1, a1);
+            x0 = r1[0];
+            x1 = r1[1];
+            x2 = r1[2];
+            a0 = tfc_smlad((int32_t)x0, (int32_t)w2, a0);
+            a1 = tfc_smlad((int32_t)x1, (int32_t)w2, a1);
+            a0 = tfc_smlabt((int32_t)x1, (int32_t)w3, a0);
+            a1 = tfc_smlabt((int32_t)x2, (int32_t)w3, a1);
+            x0 = r2[0];
+            x1 = r2[1];
+            x2 = r2[2];
+            a0 = tfc_smlad((int32_t)x0, (int32_t)w4, a0);
+            a1 = tfc_smlad((int32_t)x1, (int32_t)w4, a1);
+            a0 = tfc_smlabt((int32_t)x1, (int32_t)w5, a0);
+            a1 = tfc_smlabt((int32_t)x2, (int32_t)w5, a1);
+            r0 += 2;
+            r1 += 2;
+            r2 += 2;
+        }
+        v0 = tfc_ssat8(dwp_rq_fast(a0, q));
+        v1 = tfc_ssat8(dwp_rq_fast(a1, q));
+        if (clamp) {
+            v0 = v0 < lo ? lo : (v0 > hi ? hi : v0);
+            v1 = v1 < lo ? lo : (v1 > hi ? hi : v1);
+        }
+        o[0] = (int8_t)v0;
+        o[c_n] = (int8_t)v1;
+        o += 2 * c_n;
+    }
+    if (j < n_out) { /* odd width: the last output alone */
+        int32_t a0 = tfc_smlad((int32_t)r0[0], (int32_t)w0, q->bias), v0;
+        a0 = tfc_smlabt((int32_t)r0[1], (int32_t)w1, a0);
+        a0 = tfc_smlad((int32_t)r1[0], (int32_t)w2, a0);
+        a0 = tfc_smlabt((int32_t)r1[1], (int32_t)w3, a0);
+        a0 = tfc_smlad((int32_t)r2[0], (int32_t)w4, a0);
+        a0 = tfc_smlabt((int32_t)r2[1], (int32_t)w5, a0);
+        v0 = tfc_ssat8(dwp_rq_fast(a0, q));
+        if (clamp) {
+            v0 = v0 < lo ? lo : (v0 > hi ? hi : v0);
+        }
+        o[0] = (int8_t)v0;
+    }
+}
+
+static void __attribute__((noinline)) dwp_row_s1(const uint32_t *r0, int32_t wb2, const uint32_t *w, const dwp_rq *q,
+                                                 int32_t n_out, int8_t *o, int32_t c_n) {
+    dwp_row(r0, wb2, w, q, 1, n_out, o, c_n, 0, 0, 0);
+}
+
+static void __attribute__((noinline)) dwp_row_s2(const uint32_t *r0, int32_t wb2, const uint32_t *w, const dwp_rq *q,
+                                                 int32_t n_out, int8_t *o, int32_t c_n) {
+    dwp_row(r0, wb2, w, q, 2, n_out, o, c_n, 0, 0, 0);
+}
+
+static void __attribute__((noinline)) dwp_row_clamp(const uint32_t *r0, int32_t wb2, const uint32_t *w,
+                                                    const dwp_rq *q, int32_t stride, int32_t n_out, int8_t *o,
+                                                    int32_t c_n, int32_t lo, int32_t hi) {
+    if (stride == 1) {
+        dwp_row(r0, wb2, w, q, 1, n_out, o, c_n, 1, lo, hi);
+    } else {
+        dwp_row(r0, wb2, w, q, 2, n_out, o, c_n, 1, lo, hi);
+    }
+}
+
+#if TFC_DSP_ASM
+/* Assembly form of dwp_row (no activation clamp) for every output row of one channel in a band.
+ * The argument block is copied to the stack frame (offsets below) so that constants are one
+ * SP-relative load away; r0-r2 row pointers, r3 output, r4/r5 weights of a kernel row (then m,
+ * rnd), r6/r7 input words (then rs, c_n), r8-r11 accumulators, r12 bias / result, lr strips. */
+typedef struct {
+    uint32_t w[6];        /* 0: {(w0, w1), (w1, w2)} per kernel row */
+    int32_t bias, m, rnd, rs; /* 24, 28, 32, 36 */
+    int32_t c_n;          /* 40: output pixel stride */
+    int32_t n_full;       /* 44: strips of four outputs per row */
+    int32_t tail;         /* 48: outputs left (0..3) */
+    int32_t rb;           /* 52: buffer row bytes */
+    int32_t in_adv;       /* 56: buffer bytes per output row */
+    int32_t out_adv;      /* 60: output bytes per output row */
+    int32_t n_rows;       /* 64: >= 1 */
+    const uint32_t *row;  /* 68: first buffer row of the first output row */
+    int8_t *out;          /* 72 */
+} dwp_args;
+
+#define DWP_ENTER                                                               \
+    "push {r4-r11, lr}\n"                                                       \
+    "sub sp, sp, #76\n"                                                         \
+    "ldm r0!, {r1-r12}\n"                                                       \
+    "stm sp, {r1-r12}\n"                                                        \
+    "ldm r0, {r1-r7}\n"                                                         \
+    "add r8, sp, #48\n"                                                         \
+    "stm r8, {r1-r7}\n"                                                         \
+    "5:\n"                                                                      \
+    "ldrd r0, r3, [sp, #68]\n"                                                  \
+    "ldr r12, [sp, #52]\n"                                                      \
+    "add r1, r0, r12\n"                                                         \
+    "add r2, r1, r12\n"                                                         \
+    "ldr lr, [sp, #44]\n"                                                       \
+    "cmp lr, #0\n"                                                              \
+    "beq 2f\n"
+
+/* requantise accumulator A (r4 = m, r5 = rnd, r6 = rs) and store it at [ADDR] */
+#define DWP_RQ(A, ADDR)                                                         \
+    "smmlar r12, " A ", r4, r5\n"                                               \
+    "add r12, r12, " A ", asr #31\n"                                            \
+    "asr r12, r12, r6\n"                                                        \
+    "ssat r12, #8, r12\n"                                                       \
+    "strb r12, " ADDR "\n"
+
+#define DWP_RQ4                                                                 \
+    "ldrd r4, r5, [sp, #28]\n"                                                  \
+    "ldrd r6, r7, [sp, #36]\n"                                                  \
+    DWP_RQ("r8", "[r3]")                                                        \
+    DWP_RQ("r9", "[r3, r7]")                                                    \
+    "add r3, r3, r7, lsl #1\n"                                                  \
+    DWP_RQ("r10", "[r3]")                                                       \
+    DWP_RQ("r11", "[r3, r7]")                                                   \
+    "add r3, r3, r7, lsl #1\n"
+
+#define DWP_RQ2                                                                 \
+    "ldrd r4, r5, [sp, #28]\n"                                                  \
+    "ldrd r6, r7, [sp, #36]\n"                                                  \
+    DWP_RQ("r8", "[r3]")                                                        \
+    DWP_RQ("r9", "[r3, r7]")                                                    \
+    "add r3, r3, r7, lsl #1\n"
+
+/* one output from words (x0, x1), (x2, x3) of each row (tail of both strides), then the next
+ * row or the end */
+#define DWP_TAIL1_AND_NEXT                                                      \
+    "1:\n"                                                                      \
+    "ldr r12, [sp, #48]\n"                                                      \
+    "tst r12, #1\n"                                                             \
+    "beq 4f\n"                                                                  \
+    "ldr r8, [sp, #24]\n"                                                       \
+    "ldrd r4, r5, [sp, #0]\n"                                                   \
+    "ldrd r6, r7, [r0]\n"                                                       \
+    "smlad r8, r6, r4, r8\n"                                                    \
+    "smlabt r8, r7, r5, r8\n"                                                   \
+    "ldrd r4, r5, [sp, #8]\n"                                                   \
+    "ldrd r6, r7, [r1]\n"                                                       \
+    "smlad r8, r6, r4, r8\n"                                                    \
+    "smlabt r8, r7, r5, r8\n"                                                   \
+    "ldrd r4, r5, [sp, #16]\n"                                                  \
+    "ldrd r6, r7, [r2]\n"                                                       \
+    "smlad r8, r6, r4, r8\n"                                                    \
+    "smlabt r8, r7, r5, r8\n"                                                   \
+    "ldrd r4, r5, [sp, #28]\n"                                                  \
+    "ldr r6, [sp, #36]\n"                                                       \
+    DWP_RQ("r8", "[r3]")                                                        \
+    "4:\n"                                                                      \
+    "ldrd r0, r3, [sp, #68]\n"                                                  \
+    "ldrd r4, r5, [sp, #56]\n"                                                  \
+    "add r0, r0, r4\n"                                                          \
+    "add r3, r3, r5\n"                                                          \
+    "strd r0, r3, [sp, #68]\n"                                                  \
+    "ldr r4, [sp, #64]\n"                                                       \
+    "subs r4, r4, #1\n"                                                         \
+    "str r4, [sp, #64]\n"                                                       \
+    "bne 5b\n"                                                                  \
+    "add sp, sp, #76\n"                                                         \
+    "pop {r4-r11, pc}\n"
+
+/* stride 1, four outputs: one kernel row from pointer P (weights at [sp, #WOFF]); FIRST: the
+ * accumulators start from the bias in r12 */
+#define DWP_S1_ROW4(P, WOFF, R0, R1, R2, R3)                                    \
+    "ldrd r4, r5, [sp, #" WOFF "]\n"                                            \
+    "ldrd r6, r7, [" P "], #8\n"                                                \
+    "smlad r8, r6, r4, " R0 "\n"                                                \
+    "smlatb r9, r6, r4, " R1 "\n"                                               \
+    "smlabt r8, r7, r5, r8\n"                                                   \
+    "smlad r9, r7, r5, r9\n"                                                    \
+    "smlad r10, r7, r4, " R2 "\n"                                               \
+    "smlatb r11, r7, r4, " R3 "\n"                                              \
+    "ldr r6, [" P "]\n"                                                         \
+    "smlabt r10, r6, r5, r10\n"                                                 \
+    "smlad r11, r6, r5, r11\n"
+
+#define DWP_S1_ROW2(P, WOFF, R0, R1)                                            \
+    "ldrd r4, r5, [sp, #" WOFF "]\n"                                            \
+    "ldrd r6, r7, [" P "], #4\n"                                                \
+    "smlad r8, r6, r4, " R0 "\n"                                                \
+    "smlatb r9, r6, r4, " R1 "\n"                                               \
+    "smlabt r8, r7, r5, r8\n"                                                   \
+    "smlad r9, r7, r5, r9\n"
+
+static void __attribute__((naked, noinline)) dwp_asm_s1(const dwp_args *a __attribute__((unused))) {
+    __asm volatile(
+        DWP_ENTER
+        "3:\n"
+        "ldr r12, [sp, #24]\n"
+        DWP_S1_ROW4("r0", "0", "r12", "r12", "r12", "r12")
+        DWP_S1_ROW4("r1", "8", "r8", "r9", "r10", "r11")
+        DWP_S1_ROW4("r2", "16", "r8", "r9", "r10", "r11")
+        DWP_RQ4
+        "subs lr, lr, #1\n"
+        "bne 3b\n"
+        "2:\n"
+        "ldr r12, [sp, #48]\n"
+        "tst r12, #2\n"
+        "beq 1f\n"
+        "ldr r12, [sp, #24]\n"
+        DWP_S1_ROW2("r0", "0", "r12", "r12")
+        DWP_S1_ROW2("r1", "8", "r8", "r9")
+        DWP_S1_ROW2("r2", "16", "r8", "r9")
+        DWP_RQ2
+        DWP_TAIL1_AND_NEXT
+    );
+}
+
+/* stride 2, four outputs: words (x0, x1) .. (x8, x9) of one kernel row */
+#define DWP_S2_ROW4(P, WOFF, R0, R1, R2, R3)                                    \
+    "ldrd r4, r5, [sp, #" WOFF "]\n"                                            \
+    "ldrd r6, r7, [" P "], #16\n"                                               \
+    "smlad r8, r6, r4, " R0 "\n"                                                \
+    "smlabt r8, r7, r5, r8\n"                                                   \
+    "smlad r9, r7, r4, " R1 "\n"                                                \
+    "ldrd r6, r7, [" P ", #-8]\n"                                               \
+    "smlabt r9, r6, r5, r9\n"                                                   \
+    "smlad r10, r6, r4, " R2 "\n"                                               \
+    "smlabt r10, r7, r5, r10\n"                                                 \
+    "smlad r11, r7, r4, " R3 "\n"                                               \
+    "ldr r6, [" P "]\n"                                                         \
+    "smlabt r11, r6, r5, r11\n"
+
+#define DWP_S2_ROW2(P, WOFF, R0, R1)                                            \
+    "ldrd r4, r5, [sp, #" WOFF "]\n"                                            \
+    "ldrd r6, r7, [" P "], #8\n"                                                \
+    "smlad r8, r6, r4, " R0 "\n"                                                \
+    "smlabt r8, r7, r5, r8\n"                                                   \
+    "smlad r9, r7, r4, " R1 "\n"                                                \
+    "ldr r6, [" P "]\n"                                                         \
+    "smlabt r9, r6, r5, r9\n"
+
+static void __attribute__((naked, noinline)) dwp_asm_s2(const dwp_args *a __attribute__((unused))) {
+    __asm volatile(
+        DWP_ENTER
+        "3:\n"
+        "ldr r12, [sp, #24]\n"
+        DWP_S2_ROW4("r0", "0", "r12", "r12", "r12", "r12")
+        DWP_S2_ROW4("r1", "8", "r8", "r9", "r10", "r11")
+        DWP_S2_ROW4("r2", "16", "r8", "r9", "r10", "r11")
+        DWP_RQ4
+        "subs lr, lr, #1\n"
+        "bne 3b\n"
+        "2:\n"
+        "ldr r12, [sp, #48]\n"
+        "tst r12, #2\n"
+        "beq 1f\n"
+        "ldr r12, [sp, #24]\n"
+        DWP_S2_ROW2("r0", "0", "r12", "r12")
+        DWP_S2_ROW2("r1", "8", "r8", "r9")
+        DWP_S2_ROW2("r2", "16", "r8", "r9")
+        DWP_RQ2
+        DWP_TAIL1_AND_NEXT
+    );
+}
+#endif
+
+/* Reference requantisation (layers where SMMULR is not proven exact): plain weights and bias. */
+static void dwp_row_slow(const tfc_conv_params *p, const uint32_t *r0, int32_t wb2, const uint32_t *w, int32_t c,
+                         int8_t *o) {
+    const tfc_out_stage os = tfc_out_stage_of(p->out_zp, p->act_min, p->act_max);
+    const int32_t s = p->stride_w;
+    int32_t ox;
+    for (ox = 0; ox < p->out_w; ++ox) {
+        int32_t acc = p->rq[TFC_RQ_HEADER + 4 * c + 3], ky;
+        for (ky = 0; ky < 3; ++ky) {
+            const int16_t *row = (const int16_t *)(r0 + ky * wb2) + ox * s;
+            const int16_t *wk = (const int16_t *)(w + 2 * ky); /* w0, w1, w1, w2 */
+            acc += wk[0] * row[0] + wk[1] * row[1] + wk[3] * row[2];
+        }
+        *o = tfc_out8(tfc_mbqm(acc, p->mult[c], p->shift[c]), &os);
+        o += p->in_c;
+    }
+}
+
+static void depthwise_planar(const tfc_conv_params *p, const int8_t *in, int8_t *out, int16_t *buf,
+                             const dwp_geom *g) {
+    const int32_t c_n = p->in_c, s = p->stride_h, wb2 = g->wb / 2;
+    const int fast = p->rq[0] & TFC_RQ_FAST;
+    const int clamp = p->act_min > -128 || p->act_max < 127;
+    const int32_t band = (g->rows_cap - 3) / s + 1; /* output rows per band */
+    int32_t b, c0, oy0;
+    dwp_pad_all(p, g, buf);
+    for (b = 0; b < p->batches; ++b) {
+        const int8_t *in_b = in + b * p->in_h * p->in_w * c_n;
+        int8_t *out_b = out + b * p->out_h * p->out_w * c_n;
+        for (oy0 = 0; oy0 < p->out_h; oy0 += band) {
+            const int32_t n_oy = p->out_h - oy0 < band ? p->out_h - oy0 : band;
+            const int32_t y0 = oy0 * s - p->pad_top;
+            for (c0 = 0; c0 < c_n; c0 += 4) {
+                int32_t k;
+                dwp_fill(p, g, in_b, c0, y0, (n_oy - 1) * s + 3, buf);
+                for (k = 0; k < 4; ++k) {
+                    const int32_t c = c0 + k;
+                    const uint32_t *w = (const uint32_t *)p->weights + 6 * c;
+                    const int32_t *e = p->rq + TFC_RQ_HEADER + 4 * c;
+                    const uint32_t *plane = (const uint32_t *)(buf + k * g->rows_cap * g->wb);
+                    dwp_rq q;
+                    int32_t oy;
+                    q.m = e[0];
+                    q.rs = e[1];
+                    q.rnd = e[2];
+                    q.bias = e[3];
+#if TFC_DSP_ASM
+                    if (fast && !clamp) {
+                        dwp_args a;
+                        int32_t i;
+                        for (i = 0; i < 6; ++i) {
+                            a.w[i] = w[i];
+                        }
+                        a.bias = q.bias;
+                        a.m = q.m;
+                        a.rnd = q.rnd;
+                        a.rs = q.rs;
+                        a.c_n = c_n;
+                        a.n_full = p->out_w >> 2;
+                        a.tail = p->out_w & 3;
+                        a.rb = 2 * g->wb;
+                        a.in_adv = 2 * s * g->wb;
+                        a.out_adv = p->out_w * c_n;
+                        a.n_rows = n_oy;
+                        a.row = plane;
+                        a.out = out_b + oy0 * p->out_w * c_n + c;
+                        if (s == 1) {
+                            dwp_asm_s1(&a);
+                        } else {
+                            dwp_asm_s2(&a);
+                        }
+                        continue;
+                    }
+#endif
+                    for (oy = 0; oy < n_oy; ++oy) {
+                        const uint32_t *r0 = plane + oy * s * wb2;
+                        int8_t *o = out_b + (oy0 + oy) * p->out_w * c_n + c;
+                        if (!fast) {
+                            dwp_row_slow(p, r0, wb2, w, c, o);
+                        } else if (clamp) {
+                            dwp_row_clamp(r0, wb2, w, &q, s, p->out_w, o, c_n, p->act_min, p->act_max);
+                        } else if (s == 1) {
+                            dwp_row_s1(r0, wb2, w, &q, p->out_w, o, c_n);
+                        } else {
+                            dwp_row_s2(r0, wb2, w, &q, p->out_w, o, c_n);
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
 void tfc_depthwise_conv2d_s8(const tfc_conv_params *p, const int8_t *in, int8_t *out) {
     const int32_t c_n = p->in_c;
     const int fast = p->rq[0] & TFC_RQ_FAST;
@@ -409,6 +1014,12 @@ void tfc_depthwise_conv2d_s8(const tfc_conv_params *p, const int8_t *in, int8_t 
     const int32_t win_n = k_h * k_w * c_n;
     int32_t b, oy, ox;
     dw_layer L;
+    if (p->rq[0] & TFC_RQ_PLANAR) {
+        const dwp_geom g = dwp_geometry(p);
+        uint32_t buf_stack[p->scratch ? 1 : 2 * g.rows_cap * g.wb];
+        depthwise_planar(p, in, out, p->scratch ? (int16_t *)p->scratch : (int16_t *)buf_stack, &g);
+        return;
+    }
     if (p->depth_mult != 1 || (c_n & 3) != 0 || win_n > TFC_DW_MAX_WINDOW) {
         depthwise_generic(p, in, out, fast);
         return;
