@@ -731,8 +731,8 @@ typedef struct {
     int32_t n_full;       /* 44: strips of four outputs per row */
     int32_t tail;         /* 48: outputs left (0..3) */
     int32_t rb;           /* 52: buffer row bytes */
-    int32_t in_adv;       /* 56: buffer bytes per output row */
-    int32_t out_adv;      /* 60: output bytes per output row */
+    int32_t in_fix;       /* 56: buffer bytes from the end of a row's reads to the next row */
+    int32_t out_fix;      /* 60: output bytes from the end of a row's writes to the next row */
     int32_t n_rows;       /* 64: >= 1 */
     const uint32_t *row;  /* 68: first buffer row of the first output row */
     int8_t *out;          /* 72 */
@@ -746,14 +746,21 @@ typedef struct {
     "ldm r0, {r1-r7}\n"                                                         \
     "add r8, sp, #48\n"                                                         \
     "stm r8, {r1-r7}\n"                                                         \
-    "5:\n"                                                                      \
     "ldrd r0, r3, [sp, #68]\n"                                                  \
     "ldr r12, [sp, #52]\n"                                                      \
     "add r1, r0, r12\n"                                                         \
     "add r2, r1, r12\n"                                                         \
+    "5:\n"                                                                      \
     "ldr lr, [sp, #44]\n"                                                       \
     "cmp lr, #0\n"                                                              \
     "beq 2f\n"
+
+/* after the strips: flags C = bit 1 (two more outputs), N = bit 0 (one more) of the tail */
+#define DWP_TAIL_FLAGS                                                          \
+    "2:\n"                                                                      \
+    "ldr r12, [sp, #48]\n"                                                      \
+    "lsls r12, r12, #31\n"                                                      \
+    "bcc 1f\n"
 
 /* requantise accumulator A (r4 = m, r5 = rnd, r6 = rs) and store it at [ADDR] */
 #define DWP_RQ(A, ADDR)                                                         \
@@ -784,9 +791,7 @@ typedef struct {
  * row or the end */
 #define DWP_TAIL1_AND_NEXT                                                      \
     "1:\n"                                                                      \
-    "ldr r12, [sp, #48]\n"                                                      \
-    "tst r12, #1\n"                                                             \
-    "beq 4f\n"                                                                  \
+    "bpl 4f\n"                                                                  \
     "ldr r8, [sp, #24]\n"                                                       \
     "ldrd r4, r5, [sp, #0]\n"                                                   \
     "ldrd r6, r7, [r0]\n"                                                       \
@@ -804,11 +809,11 @@ typedef struct {
     "ldr r6, [sp, #36]\n"                                                       \
     DWP_RQ("r8", "[r3]")                                                        \
     "4:\n"                                                                      \
-    "ldrd r0, r3, [sp, #68]\n"                                                  \
     "ldrd r4, r5, [sp, #56]\n"                                                  \
     "add r0, r0, r4\n"                                                          \
+    "add r1, r1, r4\n"                                                          \
+    "add r2, r2, r4\n"                                                          \
     "add r3, r3, r5\n"                                                          \
-    "strd r0, r3, [sp, #68]\n"                                                  \
     "ldr r4, [sp, #64]\n"                                                       \
     "subs r4, r4, #1\n"                                                         \
     "str r4, [sp, #64]\n"                                                       \
@@ -850,10 +855,7 @@ static void __attribute__((naked, noinline)) dwp_asm_s1(const dwp_args *a __attr
         DWP_RQ4
         "subs lr, lr, #1\n"
         "bne 3b\n"
-        "2:\n"
-        "ldr r12, [sp, #48]\n"
-        "tst r12, #2\n"
-        "beq 1f\n"
+        DWP_TAIL_FLAGS
         "ldr r12, [sp, #24]\n"
         DWP_S1_ROW2("r0", "0", "r12", "r12")
         DWP_S1_ROW2("r1", "8", "r8", "r9")
@@ -898,10 +900,7 @@ static void __attribute__((naked, noinline)) dwp_asm_s2(const dwp_args *a __attr
         DWP_RQ4
         "subs lr, lr, #1\n"
         "bne 3b\n"
-        "2:\n"
-        "ldr r12, [sp, #48]\n"
-        "tst r12, #2\n"
-        "beq 1f\n"
+        DWP_TAIL_FLAGS
         "ldr r12, [sp, #24]\n"
         DWP_S2_ROW2("r0", "0", "r12", "r12")
         DWP_S2_ROW2("r1", "8", "r8", "r9")
@@ -973,8 +972,9 @@ static void depthwise_planar(const tfc_conv_params *p, const int8_t *in, int8_t 
                         a.n_full = p->out_w >> 2;
                         a.tail = p->out_w & 3;
                         a.rb = 2 * g->wb;
-                        a.in_adv = 2 * s * g->wb;
-                        a.out_adv = p->out_w * c_n;
+                        /* strips advance the row pointers by 8 s bytes per 4 outputs, 4 s per 2 */
+                        a.in_fix = 2 * s * g->wb - s * (8 * a.n_full + 4 * (a.tail >> 1));
+                        a.out_fix = (a.tail & 1) * c_n;
                         a.n_rows = n_oy;
                         a.row = plane;
                         a.out = out_b + oy0 * p->out_w * c_n + c;
