@@ -725,28 +725,51 @@ static void __attribute__((noinline)) dwp_row_clamp(const uint32_t *r0, int32_t 
  * SP-relative load away; r0-r2 row pointers, r3 output, r4/r5 weights of a kernel row (then m,
  * rnd), r6/r7 input words (then rs, c_n), r8-r11 accumulators, r12 bias / result, lr strips. */
 typedef struct {
-    uint32_t w[6];        /* 0: {(w0, w1), (w1, w2)} per kernel row */
-    int32_t bias, m, rnd, rs; /* 24, 28, 32, 36 */
+    uint32_t w[6];        /* 0: {(w0, w1), (w1, w2)} per kernel row (copied per channel) */
+    int32_t bias, m, rnd, rs; /* 24, 28, 32, 36 (copied per channel) */
     int32_t c_n;          /* 40: output pixel stride */
     int32_t n_full;       /* 44: strips of four outputs per row */
     int32_t tail;         /* 48: outputs left (0..3) */
     int32_t rb;           /* 52: buffer row bytes */
     int32_t in_fix;       /* 56: buffer bytes from the end of a row's reads to the next row */
     int32_t out_fix;      /* 60: output bytes from the end of a row's writes to the next row */
-    int32_t n_rows;       /* 64: >= 1 */
-    const uint32_t *row;  /* 68: first buffer row of the first output row */
-    int8_t *out;          /* 72 */
+    int32_t n_rows;       /* 64: rows left (per channel) */
+    const uint32_t *row;  /* 68: first buffer row of the first output row, channel plane */
+    int8_t *out;          /* 72: first output of the channel */
+    const uint32_t *wp;   /* 76: host weights of the channel (6 words) */
+    const int32_t *qp;    /* 80: rq entry of the channel {m, rs, rnd, bias} */
+    int32_t n_rows_init;  /* 84: >= 1 output rows */
+    int32_t plane;        /* 88: plane bytes */
+    int32_t n_ch;         /* 92: >= 1 channels (consecutive) */
 } dwp_args;
 
+/* frame = the argument block; per channel: weights and rq entry into the frame, pointers
+ * r0-r2 (kernel rows), r3 (output) */
 #define DWP_ENTER                                                               \
     "push {r4-r11, lr}\n"                                                       \
-    "sub sp, sp, #76\n"                                                         \
+    "sub sp, sp, #96\n"                                                         \
     "ldm r0!, {r1-r12}\n"                                                       \
     "stm sp, {r1-r12}\n"                                                        \
-    "ldm r0, {r1-r7}\n"                                                         \
-    "add r8, sp, #48\n"                                                         \
-    "stm r8, {r1-r7}\n"                                                         \
+    "ldm r0, {r1-r12}\n"                                                        \
+    "add lr, sp, #48\n"                                                         \
+    "stm lr, {r1-r12}\n"                                                        \
+    "6:\n"                                                                      \
+    "ldr r12, [sp, #76]\n"                                                      \
+    "ldm r12!, {r4-r9}\n"                                                       \
+    "str r12, [sp, #76]\n"                                                      \
+    "stm sp, {r4-r9}\n"                                                         \
+    "ldr r12, [sp, #80]\n"                                                      \
+    "ldm r12!, {r4-r7}\n"                                                       \
+    "str r12, [sp, #80]\n"                                                      \
+    "str r7, [sp, #24]\n"                                                       \
+    "strd r4, r6, [sp, #28]\n"                                                  \
+    "str r5, [sp, #36]\n"                                                       \
     "ldrd r0, r3, [sp, #68]\n"                                                  \
+    "ldrd r4, r5, [sp, #84]\n"                                                  \
+    "str r4, [sp, #64]\n"                                                       \
+    "add r6, r0, r5\n"                                                          \
+    "add r7, r3, #1\n"                                                          \
+    "strd r6, r7, [sp, #68]\n"                                                  \
     "ldr r12, [sp, #52]\n"                                                      \
     "add r1, r0, r12\n"                                                         \
     "add r2, r1, r12\n"                                                         \
@@ -818,7 +841,11 @@ typedef struct {
     "subs r4, r4, #1\n"                                                         \
     "str r4, [sp, #64]\n"                                                       \
     "bne 5b\n"                                                                  \
-    "add sp, sp, #76\n"                                                         \
+    "ldr r4, [sp, #92]\n"                                                       \
+    "subs r4, r4, #1\n"                                                         \
+    "str r4, [sp, #92]\n"                                                       \
+    "bne 6b\n"                                                                  \
+    "add sp, sp, #96\n"                                                         \
     "pop {r4-r11, pc}\n"
 
 /* stride 1, four outputs: one kernel row from pointer P (weights at [sp, #WOFF]); FIRST: the
@@ -946,6 +973,31 @@ static void depthwise_planar(const tfc_conv_params *p, const int8_t *in, int8_t 
             for (c0 = 0; c0 < c_n; c0 += 4) {
                 int32_t k;
                 dwp_fill(p, g, in_b, c0, y0, (n_oy - 1) * s + 3, buf);
+#if TFC_DSP_ASM
+                if (fast && !clamp) { /* the group's four channels in one assembly call */
+                    dwp_args a;
+                    a.c_n = c_n;
+                    a.n_full = p->out_w >> 2;
+                    a.tail = p->out_w & 3;
+                    a.rb = 2 * g->wb;
+                    /* strips advance the row pointers by 8 s bytes per 4 outputs, 4 s per 2 */
+                    a.in_fix = 2 * s * g->wb - s * (8 * a.n_full + 4 * (a.tail >> 1));
+                    a.out_fix = (a.tail & 1) * c_n;
+                    a.row = (const uint32_t *)buf;
+                    a.out = out_b + oy0 * p->out_w * c_n + c0;
+                    a.wp = (const uint32_t *)p->weights + 6 * c0;
+                    a.qp = p->rq + TFC_RQ_HEADER + 4 * c0;
+                    a.n_rows_init = n_oy;
+                    a.plane = 2 * g->rows_cap * g->wb;
+                    a.n_ch = 4;
+                    if (s == 1) {
+                        dwp_asm_s1(&a);
+                    } else {
+                        dwp_asm_s2(&a);
+                    }
+                    continue;
+                }
+#endif
                 for (k = 0; k < 4; ++k) {
                     const int32_t c = c0 + k;
                     const uint32_t *w = (const uint32_t *)p->weights + 6 * c;
@@ -957,35 +1009,6 @@ static void depthwise_planar(const tfc_conv_params *p, const int8_t *in, int8_t 
                     q.rs = e[1];
                     q.rnd = e[2];
                     q.bias = e[3];
-#if TFC_DSP_ASM
-                    if (fast && !clamp) {
-                        dwp_args a;
-                        int32_t i;
-                        for (i = 0; i < 6; ++i) {
-                            a.w[i] = w[i];
-                        }
-                        a.bias = q.bias;
-                        a.m = q.m;
-                        a.rnd = q.rnd;
-                        a.rs = q.rs;
-                        a.c_n = c_n;
-                        a.n_full = p->out_w >> 2;
-                        a.tail = p->out_w & 3;
-                        a.rb = 2 * g->wb;
-                        /* strips advance the row pointers by 8 s bytes per 4 outputs, 4 s per 2 */
-                        a.in_fix = 2 * s * g->wb - s * (8 * a.n_full + 4 * (a.tail >> 1));
-                        a.out_fix = (a.tail & 1) * c_n;
-                        a.n_rows = n_oy;
-                        a.row = plane;
-                        a.out = out_b + oy0 * p->out_w * c_n + c;
-                        if (s == 1) {
-                            dwp_asm_s1(&a);
-                        } else {
-                            dwp_asm_s2(&a);
-                        }
-                        continue;
-                    }
-#endif
                     for (oy = 0; oy < n_oy; ++oy) {
                         const uint32_t *r0 = plane + oy * s * wb2;
                         int8_t *o = out_b + (oy0 + oy) * p->out_w * c_n + c;
