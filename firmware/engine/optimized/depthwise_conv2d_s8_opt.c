@@ -728,17 +728,17 @@ typedef struct {
     uint32_t w[6];        /* 0: {(w0, w1), (w1, w2)} per kernel row (copied per channel) */
     int32_t bias, m, rnd, rs; /* 24, 28, 32, 36 (copied per channel) */
     int32_t c_n;          /* 40: output pixel stride */
-    int32_t n_full;       /* 44: strips of four outputs per row */
+    int32_t n_full;       /* 44: strips of four outputs per row (>= 1) */
     int32_t tail;         /* 48: outputs left (0..3) */
     int32_t rb;           /* 52: buffer row bytes */
     int32_t in_fix;       /* 56: buffer bytes from the end of a row's reads to the next row */
     int32_t out_fix;      /* 60: output bytes from the end of a row's writes to the next row */
-    int32_t n_rows;       /* 64: rows left (per channel) */
+    int32_t out_end;      /* 64: end of the channel's output rows (set per channel) */
     const uint32_t *row;  /* 68: first buffer row of the first output row, channel plane */
     int8_t *out;          /* 72: first output of the channel */
     const uint32_t *wp;   /* 76: host weights of the channel (6 words) */
     const int32_t *qp;    /* 80: rq entry of the channel {m, rs, rnd, bias} */
-    int32_t n_rows_init;  /* 84: >= 1 output rows */
+    int32_t out_span;     /* 84: output bytes of the band's rows */
     int32_t plane;        /* 88: plane bytes */
     int32_t n_ch;         /* 92: >= 1 channels (consecutive) */
 } dwp_args;
@@ -766,6 +766,7 @@ typedef struct {
     "str r5, [sp, #36]\n"                                                       \
     "ldrd r0, r3, [sp, #68]\n"                                                  \
     "ldrd r4, r5, [sp, #84]\n"                                                  \
+    "add r4, r3, r4\n"                                                          \
     "str r4, [sp, #64]\n"                                                       \
     "add r6, r0, r5\n"                                                          \
     "add r7, r3, #1\n"                                                          \
@@ -774,13 +775,10 @@ typedef struct {
     "add r1, r0, r12\n"                                                         \
     "add r2, r1, r12\n"                                                         \
     "5:\n"                                                                      \
-    "ldr lr, [sp, #44]\n"                                                       \
-    "cmp lr, #0\n"                                                              \
-    "beq 2f\n"
+    "ldr lr, [sp, #44]\n"
 
 /* after the strips: flags C = bit 1 (two more outputs), N = bit 0 (one more) of the tail */
 #define DWP_TAIL_FLAGS                                                          \
-    "2:\n"                                                                      \
     "ldr r12, [sp, #48]\n"                                                      \
     "lsls r12, r12, #31\n"                                                      \
     "bcc 1f\n"
@@ -803,33 +801,28 @@ typedef struct {
     DWP_RQ("r11", "[r3, r7]")                                                   \
     "add r3, r3, r7, lsl #1\n"
 
+/* the tails: r4-r7 still hold m, rnd, rs, c_n from the row's strips; accumulators r8, r9
+ * (r8 = bias first), weights r10, r11, input words r12, lr */
 #define DWP_RQ2                                                                 \
-    "ldrd r4, r5, [sp, #28]\n"                                                  \
-    "ldrd r6, r7, [sp, #36]\n"                                                  \
     DWP_RQ("r8", "[r3]")                                                        \
     DWP_RQ("r9", "[r3, r7]")                                                    \
     "add r3, r3, r7, lsl #1\n"
 
 /* one output from words (x0, x1), (x2, x3) of each row (tail of both strides), then the next
- * row or the end */
+ * row, channel or the end */
+#define DWP_TAIL1_ROW(P, WOFF)                                                  \
+    "ldrd r10, r11, [sp, #" WOFF "]\n"                                          \
+    "ldrd r12, lr, [" P "]\n"                                                   \
+    "smlad r8, r12, r10, r8\n"                                                  \
+    "smlabt r8, lr, r11, r8\n"
+
 #define DWP_TAIL1_AND_NEXT                                                      \
     "1:\n"                                                                      \
     "bpl 4f\n"                                                                  \
     "ldr r8, [sp, #24]\n"                                                       \
-    "ldrd r4, r5, [sp, #0]\n"                                                   \
-    "ldrd r6, r7, [r0]\n"                                                       \
-    "smlad r8, r6, r4, r8\n"                                                    \
-    "smlabt r8, r7, r5, r8\n"                                                   \
-    "ldrd r4, r5, [sp, #8]\n"                                                   \
-    "ldrd r6, r7, [r1]\n"                                                       \
-    "smlad r8, r6, r4, r8\n"                                                    \
-    "smlabt r8, r7, r5, r8\n"                                                   \
-    "ldrd r4, r5, [sp, #16]\n"                                                  \
-    "ldrd r6, r7, [r2]\n"                                                       \
-    "smlad r8, r6, r4, r8\n"                                                    \
-    "smlabt r8, r7, r5, r8\n"                                                   \
-    "ldrd r4, r5, [sp, #28]\n"                                                  \
-    "ldr r6, [sp, #36]\n"                                                       \
+    DWP_TAIL1_ROW("r0", "0")                                                    \
+    DWP_TAIL1_ROW("r1", "8")                                                    \
+    DWP_TAIL1_ROW("r2", "16")                                                   \
     DWP_RQ("r8", "[r3]")                                                        \
     "4:\n"                                                                      \
     "ldrd r4, r5, [sp, #56]\n"                                                  \
@@ -838,8 +831,7 @@ typedef struct {
     "add r2, r2, r4\n"                                                          \
     "add r3, r3, r5\n"                                                          \
     "ldr r4, [sp, #64]\n"                                                       \
-    "subs r4, r4, #1\n"                                                         \
-    "str r4, [sp, #64]\n"                                                       \
+    "cmp r3, r4\n"                                                              \
     "bne 5b\n"                                                                  \
     "ldr r4, [sp, #92]\n"                                                       \
     "subs r4, r4, #1\n"                                                         \
@@ -863,13 +855,14 @@ typedef struct {
     "smlabt r10, r6, r5, r10\n"                                                 \
     "smlad r11, r6, r5, r11\n"
 
-#define DWP_S1_ROW2(P, WOFF, R0, R1)                                            \
-    "ldrd r4, r5, [sp, #" WOFF "]\n"                                            \
-    "ldrd r6, r7, [" P "], #4\n"                                                \
-    "smlad r8, r6, r4, " R0 "\n"                                                \
-    "smlatb r9, r6, r4, " R1 "\n"                                               \
-    "smlabt r8, r7, r5, r8\n"                                                   \
-    "smlad r9, r7, r5, r9\n"
+/* stride 1, two outputs (tail); FIRST: r8 holds the bias */
+#define DWP_S1_ROW2(P, WOFF, FIRST)                                             \
+    "ldrd r10, r11, [sp, #" WOFF "]\n"                                          \
+    "ldrd r12, lr, [" P "], #4\n"                                               \
+    "smlatb r9, r12, r10, " FIRST "\n"                                          \
+    "smlad r8, r12, r10, r8\n"                                                  \
+    "smlabt r8, lr, r11, r8\n"                                                  \
+    "smlad r9, lr, r11, r9\n"
 
 static void __attribute__((naked, noinline)) dwp_asm_s1(const dwp_args *a __attribute__((unused))) {
     __asm volatile(
@@ -883,10 +876,10 @@ static void __attribute__((naked, noinline)) dwp_asm_s1(const dwp_args *a __attr
         "subs lr, lr, #1\n"
         "bne 3b\n"
         DWP_TAIL_FLAGS
-        "ldr r12, [sp, #24]\n"
-        DWP_S1_ROW2("r0", "0", "r12", "r12")
-        DWP_S1_ROW2("r1", "8", "r8", "r9")
-        DWP_S1_ROW2("r2", "16", "r8", "r9")
+        "ldr r8, [sp, #24]\n"
+        DWP_S1_ROW2("r0", "0", "r8")
+        DWP_S1_ROW2("r1", "8", "r9")
+        DWP_S1_ROW2("r2", "16", "r9")
         DWP_RQ2
         DWP_TAIL1_AND_NEXT
     );
@@ -907,14 +900,15 @@ static void __attribute__((naked, noinline)) dwp_asm_s1(const dwp_args *a __attr
     "ldr r6, [" P "]\n"                                                         \
     "smlabt r11, r6, r5, r11\n"
 
-#define DWP_S2_ROW2(P, WOFF, R0, R1)                                            \
-    "ldrd r4, r5, [sp, #" WOFF "]\n"                                            \
-    "ldrd r6, r7, [" P "], #8\n"                                                \
-    "smlad r8, r6, r4, " R0 "\n"                                                \
-    "smlabt r8, r7, r5, r8\n"                                                   \
-    "smlad r9, r7, r4, " R1 "\n"                                                \
-    "ldr r6, [" P "]\n"                                                         \
-    "smlabt r9, r6, r5, r9\n"
+/* stride 2, two outputs (tail); FIRST: r8 holds the bias */
+#define DWP_S2_ROW2(P, WOFF, FIRST)                                             \
+    "ldrd r10, r11, [sp, #" WOFF "]\n"                                          \
+    "ldrd r12, lr, [" P "], #8\n"                                               \
+    "smlad r9, lr, r10, " FIRST "\n"                                            \
+    "smlad r8, r12, r10, r8\n"                                                  \
+    "smlabt r8, lr, r11, r8\n"                                                  \
+    "ldr r12, [" P "]\n"                                                        \
+    "smlabt r9, r12, r11, r9\n"
 
 static void __attribute__((naked, noinline)) dwp_asm_s2(const dwp_args *a __attribute__((unused))) {
     __asm volatile(
@@ -928,10 +922,10 @@ static void __attribute__((naked, noinline)) dwp_asm_s2(const dwp_args *a __attr
         "subs lr, lr, #1\n"
         "bne 3b\n"
         DWP_TAIL_FLAGS
-        "ldr r12, [sp, #24]\n"
-        DWP_S2_ROW2("r0", "0", "r12", "r12")
-        DWP_S2_ROW2("r1", "8", "r8", "r9")
-        DWP_S2_ROW2("r2", "16", "r8", "r9")
+        "ldr r8, [sp, #24]\n"
+        DWP_S2_ROW2("r0", "0", "r8")
+        DWP_S2_ROW2("r1", "8", "r9")
+        DWP_S2_ROW2("r2", "16", "r9")
         DWP_RQ2
         DWP_TAIL1_AND_NEXT
     );
@@ -974,7 +968,7 @@ static void depthwise_planar(const tfc_conv_params *p, const int8_t *in, int8_t 
                 int32_t k;
                 dwp_fill(p, g, in_b, c0, y0, (n_oy - 1) * s + 3, buf);
 #if TFC_DSP_ASM
-                if (fast && !clamp) { /* the group's four channels in one assembly call */
+                if (fast && !clamp && p->out_w >= 4) { /* four channels in one assembly call */
                     dwp_args a;
                     a.c_n = c_n;
                     a.n_full = p->out_w >> 2;
@@ -987,7 +981,7 @@ static void depthwise_planar(const tfc_conv_params *p, const int8_t *in, int8_t 
                     a.out = out_b + oy0 * p->out_w * c_n + c0;
                     a.wp = (const uint32_t *)p->weights + 6 * c0;
                     a.qp = p->rq + TFC_RQ_HEADER + 4 * c0;
-                    a.n_rows_init = n_oy;
+                    a.out_span = n_oy * p->out_w * c_n;
                     a.plane = 2 * g->rows_cap * g->wb;
                     a.n_ch = 4;
                     if (s == 1) {
