@@ -452,8 +452,8 @@ typedef struct {
     int32_t plane;      /* 12: plane bytes */
     int32_t n_pairs;    /* 16 */
     int32_t n_rows;     /* 20: >= 1 */
-    int32_t src_adv;    /* 24: input row bytes */
-    int32_t d_adv;      /* 28: buffer row bytes */
+    int32_t src_fix;    /* 24: input bytes from the last pixel read (+ its step) to the next row */
+    int32_t d_fix;      /* 28: buffer bytes from the last pair written (+ 4) to the next row */
     int32_t left, right; /* 32, 36 */
     uint32_t pad4;      /* 40: the padding byte in every byte */
 } dwp_fill_args;
@@ -478,21 +478,19 @@ static void __attribute__((naked, noinline)) dwp_fill_rows(const dwp_fill_args *
     __asm volatile(
         "push {r4-r11, lr}\n"
         "mov lr, r0\n"
-        "2:\n"
-        "ldm lr, {r0, r1, r2, r3, r12}\n"
+        "ldm lr, {r0, r1, r2, r3}\n"
         "add r4, r2, r3\n"
         "add r5, r4, r3\n"
         "add r3, r5, r3\n"
+        "2:\n"
         "ldr r6, [lr, #32]\n"
-        "cmp r6, #0\n"
-        "beq 3f\n"
+        "cbz r6, 3f\n"
         "ldr r6, [lr, #40]\n"
         "ldr r7, [r0]\n"
         "add r0, r0, r1\n"
         DWP_PAIR
         "3:\n"
-        "cmp r12, #0\n"
-        "beq 4f\n"
+        "ldr r12, [lr, #16]\n"
         "1:\n"
         "ldr r6, [r0]\n"
         "ldr r7, [r0, r1]\n"
@@ -500,29 +498,27 @@ static void __attribute__((naked, noinline)) dwp_fill_rows(const dwp_fill_args *
         DWP_PAIR
         "subs r12, r12, #1\n"
         "bne 1b\n"
-        "4:\n"
         "ldr r6, [lr, #36]\n"
-        "cmp r6, #0\n"
-        "beq 6f\n"
+        "cbz r6, 4f\n"
         "ldr r6, [r0]\n"
         "ldr r7, [lr, #40]\n"
         DWP_PAIR
-        "6:\n"
-        "ldrd r0, r1, [lr, #20]\n"
-        "ldr r2, [lr, #28]\n"
-        "ldr r3, [lr, #0]\n"
-        "ldr r4, [lr, #8]\n"
-        "add r3, r3, r1\n"
-        "add r4, r4, r2\n"
-        "str r3, [lr, #0]\n"
-        "str r4, [lr, #8]\n"
-        "subs r0, r0, #1\n"
-        "str r0, [lr, #20]\n"
+        "4:\n"
+        "ldrd r6, r7, [lr, #24]\n"
+        "add r0, r0, r6\n"
+        "add r2, r2, r7\n"
+        "add r4, r4, r7\n"
+        "add r5, r5, r7\n"
+        "add r3, r3, r7\n"
+        "ldr r6, [lr, #20]\n"
+        "subs r6, r6, #1\n"
+        "str r6, [lr, #20]\n"
         "bne 2b\n"
         "pop {r4-r11, pc}\n"
     );
 }
-#else
+#endif
+
 static inline void dwp_pair(uint32_t a, uint32_t b, uint32_t *d0, int32_t plane_w) {
     const uint32_t e0 = (uint32_t)tfc_sxtb16(a), e1 = (uint32_t)tfc_sxtb16(b);
     const uint32_t o0 = (uint32_t)tfc_sxtb16_ror8(a), o1 = (uint32_t)tfc_sxtb16_ror8(b);
@@ -532,12 +528,13 @@ static inline void dwp_pair(uint32_t a, uint32_t b, uint32_t *d0, int32_t plane_
     d0[3 * plane_w] = tfc_pkhtb16(o1, o0);
 }
 
-static void dwp_fill_rows(const dwp_fill_args *a) {
+/* C form of dwp_fill_rows (host builds, and rows without an interior pair) */
+static void dwp_fill_rows_c(const dwp_fill_args *a) {
     const int32_t plane_w = a->plane / 4;
+    const int8_t *src = a->src;
+    uint32_t *d = a->d0;
     int32_t r, i;
     for (r = 0; r < a->n_rows; ++r) {
-        const int8_t *src = a->src + r * a->src_adv;
-        uint32_t *d = (uint32_t *)((int8_t *)a->d0 + r * a->d_adv);
         if (a->left) {
             dwp_pair(a->pad4, tfc_ld32(src), d++, plane_w);
             src += a->c_n;
@@ -547,11 +544,13 @@ static void dwp_fill_rows(const dwp_fill_args *a) {
             src += 2 * a->c_n;
         }
         if (a->right) {
-            dwp_pair(tfc_ld32(src), a->pad4, d, plane_w);
+            dwp_pair(tfc_ld32(src), a->pad4, d++, plane_w);
         }
+        src += a->src_fix;
+        d = (uint32_t *)((int8_t *)d + a->d_fix);
     }
 }
-#endif
+
 
 /* every word of the band buffer = the padding (columns and rows outside the input keep it) */
 static void dwp_pad_all(const tfc_conv_params *p, const dwp_geom *g, int16_t *buf) {
@@ -601,12 +600,16 @@ static void dwp_fill(const tfc_conv_params *p, const dwp_geom *g, const int8_t *
         a.c_n = c_n;
         a.plane = plane * 2;
         a.n_rows = yb - ya;
-        a.src_adv = in_w * c_n;
-        a.d_adv = wb * 2;
+        a.src_fix = in_w * c_n - (a.left + 2 * a.n_pairs) * c_n;
+        a.d_fix = wb * 2 - 4 * (a.left + a.n_pairs + a.right);
         a.pad4 = (uint32_t)(uint8_t)p->pad_value * 0x01010101u;
-        if (a.left || a.n_pairs || a.right) {
+#if TFC_DSP_ASM
+        if (a.n_pairs > 0) {
             dwp_fill_rows(&a);
+            return;
         }
+#endif
+        dwp_fill_rows_c(&a);
     }
 }
 
