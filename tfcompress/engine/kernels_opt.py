@@ -8,9 +8,11 @@ what differs is the constant data the generator emits for them (done here, after
   output channels padded to an even count (zero weights, zero bias).
 * FULLY_CONNECTED: weights in blocks of four rows interleaved per group of four inputs
   (``[out/4][in/4][4][4]``), zero-padded; bias padded likewise.
-* DEPTHWISE_CONV_2D 3x3 (fast layers): weights widened to int16 and doubled, per group of four
-  channels and tap ``(2w0, 2w2), (2w1, 2w3)`` (the pairs SMLABB/SMLATT meet after SXTB16 of the
-  input), biases doubled: the kernel loads instead of unpacking and skips the shift before SMMULR.
+* DEPTHWISE_CONV_2D 3x3 stride 1/2 (``dw_planar``): per channel and kernel row the int16 weight
+  pairs ``(w0, w1), (w1, w2)`` for the channel-planar path (SMLAD over two adjacent pixels of one
+  channel), doubled with doubled biases when the fast requantisation holds (flag ``RQ_PLANAR``);
+  the band buffer's size is ``dw_planar_geometry``. Other depthwise layers with channels in
+  multiples of four: weights per group of four channels and tap (``[c/4][taps][4]``).
 * CONV_2D / DEPTHWISE_CONV_2D / FULLY_CONNECTED: a per-channel requantisation table ``rq``
   (see ``tfc_dsp.h``): header ``[flags, 0, 0, 0]`` then ``[multiplier, right shift,
   (1 << (right shift - 1)) + (output zero point << right shift), folded bias]`` per channel. ``TFC_RQ_FAST`` is set only when it is proven on
@@ -42,8 +44,6 @@ from tfcompress.engine.quant import wrap_i32
 RQ_FAST = 1
 #: rq flag: one shared entry for every output (per-tensor FULLY_CONNECTED)
 RQ_SHARED = 2
-#: rq flag (DEPTHWISE 3x3 fast layers): int16 doubled weights, doubled biases, no shift before SMMULR
-RQ_WIDE = 8
 #: rq flag (DEPTHWISE 3x3, stride 1/2): channel-planar path, int16 weight pairs (w0, w1), (w1, w2)
 RQ_PLANAR = 16
 RQ_HEADER = 4
@@ -257,15 +257,6 @@ def _depthwise(lo: LoweredOp) -> LoweredOp:
     if dw_fast_path(f):  # [c/4][taps][4]: four channels per tap, one group after the other
         wl = w.reshape(oc // 4, 4, taps).transpose(0, 2, 1)
         _replace(lo, "weights", np.ascontiguousarray(wl).reshape(-1).astype(np.int8))
-    if rq[0] & RQ_FAST and dw_fast_path(f) and taps == 9 and f["k_h"] == 3:
-        # per group of four channels and tap: int16 (2 w[c0], 2 w[c2]), (2 w[c1], 2 w[c3]) -- the
-        # halfword pairs SMLABB/SMLATT meet after SXTB16 of the input word; accumulators doubled
-        wide = (2 * w.astype(np.int16)).reshape(oc // 4, 4, taps)[:, [0, 2, 1, 3], :].transpose(0, 2, 1)
-        _replace(lo, "weights", np.ascontiguousarray(wide).astype("<i2").reshape(-1).view(np.int8))
-        entries = rq[RQ_HEADER:].reshape(-1, 4).astype(np.int64)
-        entries[:, 3] = wrap_i32(2 * entries[:, 3])  # wraps only for all-zero channels, whose m is 0
-        rq = np.concatenate([rq[:RQ_HEADER], entries.reshape(-1)]).astype(np.int32)
-        rq[0] |= RQ_WIDE
     _add_rq(lo, rq)
     _trim(lo)
     return lo
@@ -295,11 +286,10 @@ def _depthwise_planar(lo: LoweredOp, w: np.ndarray, rq: np.ndarray) -> LoweredOp
 
 
 def dw_planar(f: dict[str, Any]) -> bool:
-    """Whether the optimised depthwise kernel takes its channel-planar path (3x3, stride 1 or 2,
-    rows of at least four outputs per stride: narrower layers are cheaper pixel by pixel)."""
+    """Whether the optimised depthwise kernel takes its channel-planar path (3x3, stride 1 or 2)."""
     return (f["depth_mult"] == 1 and f["in_c"] % 4 == 0 and f["k_h"] == 3 and f["k_w"] == 3
             and f["dil_h"] == 1 and f["dil_w"] == 1 and f["stride_h"] == f["stride_w"]
-            and f["stride_w"] in (1, 2) and f["out_w"] >= 4 * f["stride_w"])
+            and f["stride_w"] in (1, 2))
 
 
 def dw_planar_geometry(f: dict[str, Any]) -> tuple[int, int]:

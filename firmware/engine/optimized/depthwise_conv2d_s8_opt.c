@@ -67,198 +67,13 @@ static void depthwise_generic(const tfc_conv_params *p, const int8_t *in, int8_t
         a3 = tfc_smlatt(xs_, ws_, a3);                                 \
     } while (0)
 
-#if TFC_DSP_ASM
-/* TFC_RQ_WIDE 3x3 layers: every channel group of a run of output pixels in one assembly routine
- * (taps with the host-widened, doubled weights: no weight unpacking and no shift before SMMULR;
- * requantisation with the zero point in the rounding constant, packed clamp, one word store per
- * group). Same arithmetic as the C path in dw_pixel. */
-typedef struct {
-    const int8_t *s;    /* 0: top-left tap of channel 0 */
-    int32_t tx, ty;     /* 4, 8: tap strides */
-    const uint32_t *w;  /* 12: [groups][9] x {(2w0, 2w2), (2w1, 2w3)} int16 weight pairs */
-    const int32_t *q;   /* 16: rq entries of channel 0 */
-    int8_t *out;        /* 20 */
-    int32_t groups;     /* 24: >= 1 */
-    uint32_t lo4, hi4;  /* 28, 32: activation range in every byte */
-    int32_t npix;       /* 36: >= 1 output pixels in a row (s advances by sx, out by groups * 4) */
-    int32_t sx;         /* 40 */
-} dw3x3_args;
-
-static void __attribute__((naked, noinline)) dw3x3_fast(const dw3x3_args *a __attribute__((unused))) {
-    __asm volatile(
-        "push {r4-r11, lr}\n"
-        "ldr r11, [r0, #4]\n"
-        "ldr r12, [r0, #8]\n"
-        "ldr r1, [r0, #20]\n"
-        "ldrd r3, r4, [r0, #28]\n"
-        "push {r0, r1, r2, r3, r4}\n"
-        "5:\n"
-        "ldr r0, [sp]\n"
-        "ldr r10, [r0, #0]\n"
-        "ldr r9, [r0, #12]\n"
-        "ldr lr, [r0, #16]\n"
-        "ldr r1, [r0, #24]\n"
-        "str r1, [sp, #8]\n"
-        "1:\n"
-        "ldr r0, [lr, #12]\n"
-        "ldr r1, [lr, #28]\n"
-        "ldr r2, [lr, #44]\n"
-        "ldr r3, [lr, #60]\n"
-        "ldr r4, [r10]\n"
-        "ldrd r5, r7, [r9], #8\n"
-        "sxtb16 r6, r4\n"
-        "smlabb r0, r6, r5, r0\n"
-        "smlatt r2, r6, r5, r2\n"
-        "sxtb16 r6, r4, ror #8\n"
-        "smlabb r1, r6, r7, r1\n"
-        "smlatt r3, r6, r7, r3\n"
-        "ldr r4, [r10, r11]\n"
-        "ldrd r5, r7, [r9], #8\n"
-        "sxtb16 r6, r4\n"
-        "smlabb r0, r6, r5, r0\n"
-        "smlatt r2, r6, r5, r2\n"
-        "sxtb16 r6, r4, ror #8\n"
-        "smlabb r1, r6, r7, r1\n"
-        "smlatt r3, r6, r7, r3\n"
-        "ldr r4, [r10, r11, lsl #1]\n"
-        "ldrd r5, r7, [r9], #8\n"
-        "sxtb16 r6, r4\n"
-        "smlabb r0, r6, r5, r0\n"
-        "smlatt r2, r6, r5, r2\n"
-        "sxtb16 r6, r4, ror #8\n"
-        "smlabb r1, r6, r7, r1\n"
-        "smlatt r3, r6, r7, r3\n"
-        "add r10, r10, r12\n"
-        "ldr r4, [r10]\n"
-        "ldrd r5, r7, [r9], #8\n"
-        "sxtb16 r6, r4\n"
-        "smlabb r0, r6, r5, r0\n"
-        "smlatt r2, r6, r5, r2\n"
-        "sxtb16 r6, r4, ror #8\n"
-        "smlabb r1, r6, r7, r1\n"
-        "smlatt r3, r6, r7, r3\n"
-        "ldr r4, [r10, r11]\n"
-        "ldrd r5, r7, [r9], #8\n"
-        "sxtb16 r6, r4\n"
-        "smlabb r0, r6, r5, r0\n"
-        "smlatt r2, r6, r5, r2\n"
-        "sxtb16 r6, r4, ror #8\n"
-        "smlabb r1, r6, r7, r1\n"
-        "smlatt r3, r6, r7, r3\n"
-        "ldr r4, [r10, r11, lsl #1]\n"
-        "ldrd r5, r7, [r9], #8\n"
-        "sxtb16 r6, r4\n"
-        "smlabb r0, r6, r5, r0\n"
-        "smlatt r2, r6, r5, r2\n"
-        "sxtb16 r6, r4, ror #8\n"
-        "smlabb r1, r6, r7, r1\n"
-        "smlatt r3, r6, r7, r3\n"
-        "add r10, r10, r12\n"
-        "ldr r4, [r10]\n"
-        "ldrd r5, r7, [r9], #8\n"
-        "sxtb16 r6, r4\n"
-        "smlabb r0, r6, r5, r0\n"
-        "smlatt r2, r6, r5, r2\n"
-        "sxtb16 r6, r4, ror #8\n"
-        "smlabb r1, r6, r7, r1\n"
-        "smlatt r3, r6, r7, r3\n"
-        "ldr r4, [r10, r11]\n"
-        "ldrd r5, r7, [r9], #8\n"
-        "sxtb16 r6, r4\n"
-        "smlabb r0, r6, r5, r0\n"
-        "smlatt r2, r6, r5, r2\n"
-        "sxtb16 r6, r4, ror #8\n"
-        "smlabb r1, r6, r7, r1\n"
-        "smlatt r3, r6, r7, r3\n"
-        "ldr r4, [r10, r11, lsl #1]\n"
-        "ldrd r5, r7, [r9], #8\n"
-        "sxtb16 r6, r4\n"
-        "smlabb r0, r6, r5, r0\n"
-        "smlatt r2, r6, r5, r2\n"
-        "sxtb16 r6, r4, ror #8\n"
-        "smlabb r1, r6, r7, r1\n"
-        "smlatt r3, r6, r7, r3\n"
-        "ldrd r4, r5, [lr, #0]\n"
-        "ldr r6, [lr, #8]\n"
-        "smmulr r0, r0, r4\n"
-        "add r0, r0, r0, asr #31\n"
-        "add r0, r0, r6\n"
-        "asr r0, r0, r5\n"
-        "ssat r0, #8, r0\n"
-        "ldrd r4, r5, [lr, #16]\n"
-        "ldr r6, [lr, #24]\n"
-        "smmulr r1, r1, r4\n"
-        "add r1, r1, r1, asr #31\n"
-        "add r1, r1, r6\n"
-        "asr r1, r1, r5\n"
-        "ssat r1, #8, r1\n"
-        "ldrd r4, r5, [lr, #32]\n"
-        "ldr r6, [lr, #40]\n"
-        "smmulr r2, r2, r4\n"
-        "add r2, r2, r2, asr #31\n"
-        "add r2, r2, r6\n"
-        "asr r2, r2, r5\n"
-        "ssat r2, #8, r2\n"
-        "ldrd r4, r5, [lr, #48]\n"
-        "ldr r6, [lr, #56]\n"
-        "smmulr r3, r3, r4\n"
-        "add r3, r3, r3, asr #31\n"
-        "add r3, r3, r6\n"
-        "asr r3, r3, r5\n"
-        "ssat r3, #8, r3\n"
-        "add lr, lr, #64\n"
-        "pkhbt r0, r0, r2, lsl #16\n"
-        "uxtb16 r0, r0\n"
-        "pkhbt r1, r1, r3, lsl #16\n"
-        "uxtb16 r1, r1\n"
-        "orr r0, r0, r1, lsl #8\n"
-        "ldrd r4, r5, [sp, #12]\n"
-        "ssub8 r6, r0, r4\n"
-        "sel r0, r0, r4\n"
-        "ssub8 r6, r0, r5\n"
-        "sel r0, r5, r0\n"
-        "ldr r4, [sp, #4]\n"
-        "str r0, [r4], #4\n"
-        "str r4, [sp, #4]\n"
-        "sub r10, r10, r12, lsl #1\n"
-        "add r10, r10, #4\n"
-        "ldr r4, [sp, #8]\n"
-        "subs r4, r4, #1\n"
-        "str r4, [sp, #8]\n"
-        "bne 1b\n"
-        "ldr r0, [sp]\n"
-        "ldr r1, [r0, #0]\n"
-        "ldr r2, [r0, #40]\n"
-        "add r1, r1, r2\n"
-        "str r1, [r0, #0]\n"
-        "ldr r2, [r0, #36]\n"
-        "subs r2, r2, #1\n"
-        "str r2, [r0, #36]\n"
-        "bne 5b\n"
-        "add sp, sp, #20\n"
-        "pop {r4-r11, pc}\n"
-    );
-}
-#endif
 
 typedef struct {
     const int8_t *weights; /* [c/4][taps][4] */
     const int32_t *rq, *mult, *shift;
-    int32_t groups, k_h, k_w, fast, wide; /* wide: TFC_RQ_WIDE (3x3, int16 doubled weights) */
+    int32_t groups, k_h, k_w, fast;
     tfc_out_stage os;
 } dw_layer;
-
-/* One tap for four channels: sign-extend the input word x and weight word wv into int16 pairs
- * and accumulate channels 0/2 (even bytes) and 1/3 (odd bytes) into a0..a3. */
-#define TFC_DW_TAP4                                   \
-    "sxtb16 %[t1], %[x]\n\t"                         \
-    "sxtb16 %[t2], %[wv]\n\t"                        \
-    "smlabb %[a0], %[t1], %[t2], %[a0]\n\t"          \
-    "smlatt %[a2], %[t1], %[t2], %[a2]\n\t"          \
-    "sxtb16 %[t1], %[x], ror #8\n\t"                 \
-    "sxtb16 %[t2], %[wv], ror #8\n\t"                \
-    "smlabb %[a1], %[t1], %[t2], %[a1]\n\t"          \
-    "smlatt %[a3], %[t1], %[t2], %[a3]\n\t"
 
 /* All channels of one output pixel; s = top-left tap of channel 0, tx / ty = tap strides. */
 static void __attribute__((noinline)) dw_pixel(const dw_layer *L, const int8_t *s, int32_t tx, int32_t ty,
@@ -269,108 +84,9 @@ static void __attribute__((noinline)) dw_pixel(const dw_layer *L, const int8_t *
     const int32_t groups = L->groups;
     const int32_t k_h = L->k_h, k_w = L->k_w;
     int32_t g;
-#if TFC_DSP_ASM
-    if (L->wide && groups > 0) {
-        dw3x3_args a;
-        a.s = s;
-        a.tx = tx;
-        a.ty = ty;
-        a.w = w;
-        a.q = q;
-        a.out = out;
-        a.groups = groups;
-        a.lo4 = os.lo4;
-        a.hi4 = os.hi4;
-        a.npix = 1;
-        a.sx = 0;
-        dw3x3_fast(&a);
-        return;
-    }
-#endif
-    if (L->wide) { /* the assembly routine's arithmetic in C */
-        const int32_t *w2 = (const int32_t *)L->weights;
-        for (g = 0; g < groups; ++g) {
-            int32_t a0 = q[3], a1 = q[7], a2 = q[11], a3 = q[15]; /* doubled folded biases */
-            int32_t ky, kx;
-            uint32_t v;
-            for (ky = 0; ky < 3; ++ky) {
-                for (kx = 0; kx < 3; ++kx) {
-                    const uint32_t x = tfc_ld32(s + ky * ty + kx * tx);
-                    const int32_t xs = tfc_sxtb16(x), xr = tfc_sxtb16_ror8(x);
-                    a0 = tfc_smlabb(xs, w2[0], a0);
-                    a2 = tfc_smlatt(xs, w2[0], a2);
-                    a1 = tfc_smlabb(xr, w2[1], a1);
-                    a3 = tfc_smlatt(xr, w2[1], a3);
-                    w2 += 2;
-                }
-            }
-            v = tfc_pack4(tfc_ssat8(tfc_rq_x2(a0, q[0], q[1], q[2])), tfc_ssat8(tfc_rq_x2(a1, q[4], q[5], q[6])),
-                          tfc_ssat8(tfc_rq_x2(a2, q[8], q[9], q[10])), tfc_ssat8(tfc_rq_x2(a3, q[12], q[13], q[14])));
-            v = tfc_clamp4(v, os.lo4, os.hi4);
-            __builtin_memcpy(out, &v, 4);
-            out += 4;
-            q += 16;
-            s += 4;
-        }
-        return;
-    }
     for (g = 0; g < groups; ++g) {
         int32_t a0 = q[3], a1 = q[7], a2 = q[11], a3 = q[15]; /* folded biases */
-#if TFC_DSP_ASM
-        if (k_h == 3 && k_w == 3) {
-            const int8_t *r = s;
-            uint32_t x, wv, t1, t2;
-            __asm volatile(
-            "ldr %[x], [%[r]]\n\t"
-            "ldr %[wv], [%[w]], #4\n\t"
-            TFC_DW_TAP4
-            "ldr %[x], [%[r], %[tx]]\n\t"
-            "ldr %[wv], [%[w]], #4\n\t"
-            TFC_DW_TAP4
-            "ldr %[x], [%[r], %[tx], lsl #1]\n\t"
-            "ldr %[wv], [%[w]], #4\n\t"
-            TFC_DW_TAP4
-            "add %[r], %[r], %[ty]\n\t"
-            "ldr %[x], [%[r]]\n\t"
-            "ldr %[wv], [%[w]], #4\n\t"
-            TFC_DW_TAP4
-            "ldr %[x], [%[r], %[tx]]\n\t"
-            "ldr %[wv], [%[w]], #4\n\t"
-            TFC_DW_TAP4
-            "ldr %[x], [%[r], %[tx], lsl #1]\n\t"
-            "ldr %[wv], [%[w]], #4\n\t"
-            TFC_DW_TAP4
-            "add %[r], %[r], %[ty]\n\t"
-            "ldr %[x], [%[r]]\n\t"
-            "ldr %[wv], [%[w]], #4\n\t"
-            TFC_DW_TAP4
-            "ldr %[x], [%[r], %[tx]]\n\t"
-            "ldr %[wv], [%[w]], #4\n\t"
-            TFC_DW_TAP4
-            "ldr %[x], [%[r], %[tx], lsl #1]\n\t"
-            "ldr %[wv], [%[w]], #4\n\t"
-            TFC_DW_TAP4
-            : [a0] "+r"(a0), [a1] "+r"(a1), [a2] "+r"(a2), [a3] "+r"(a3), [r] "+r"(r), [w] "+r"(w),
-              [x] "=&r"(x), [wv] "=&r"(wv), [t1] "=&r"(t1), [t2] "=&r"(t2)
-            : [tx] "r"(tx), [ty] "r"(ty)
-            : "memory");
-        } else
-#endif
-        if (k_h == 3 && k_w == 3) {
-            const int8_t *r = s;
-            TFC_DW_TAP(tfc_ld32(r), w[0]);
-            TFC_DW_TAP(tfc_ld32(r + tx), w[1]);
-            TFC_DW_TAP(tfc_ld32(r + 2 * tx), w[2]);
-            r += ty;
-            TFC_DW_TAP(tfc_ld32(r), w[3]);
-            TFC_DW_TAP(tfc_ld32(r + tx), w[4]);
-            TFC_DW_TAP(tfc_ld32(r + 2 * tx), w[5]);
-            r += ty;
-            TFC_DW_TAP(tfc_ld32(r), w[6]);
-            TFC_DW_TAP(tfc_ld32(r + tx), w[7]);
-            TFC_DW_TAP(tfc_ld32(r + 2 * tx), w[8]);
-            w += 9;
-        } else {
+        {
             int32_t ky, kx;
             for (ky = 0; ky < k_h; ++ky) {
                 const int8_t *r = s + ky * ty;
@@ -613,115 +329,6 @@ static void dwp_fill(const tfc_conv_params *p, const dwp_geom *g, const int8_t *
     }
 }
 
-typedef struct {
-    int32_t m, rs, rnd, bias;
-} dwp_rq;
-
-/* fast requantisation of a doubled accumulator (m >= 0, see kernels_opt): SMMLAR adds the
- * rounding constant, the sign of the accumulator stands for the sign of the product */
-static inline int32_t dwp_rq_fast(int32_t acc2, const dwp_rq *q) {
-    return (tfc_smmlar(acc2, q->m, q->rnd) + (acc2 >> 31)) >> q->rs;
-}
-
-static inline __attribute__((always_inline)) void dwp_row(const uint32_t *r0, int32_t wb2, const uint32_t *w,
-                                                          const dwp_rq *q, int32_t stride, int32_t n_out,
-                                                          int8_t *o, int32_t c_n, int32_t clamp, int32_t lo,
-                                                          int32_t hi) {
-    const uint32_t w0 = w[0], w1 = w[1], w2 = w[2], w3 = w[3], w4 = w[4], w5 = w[5];
-    const uint32_t *r1 = r0 + wb2, *r2 = r1 + wb2;
-    int32_t j;
-    for (j = 0; j + 2 <= n_out; j += 2) {
-        int32_t a0, a1, v0, v1;
-        if (stride == 1) {
-            uint32_t x0 = r0[0], x1 = r0[1];
-            a0 = tfc_smlad((int32_t)x0, (int32_t)w0, q->bias);
-            a1 = tfc_smlatb((int32_t)x0, (int32_t)w0, q->bias);
-            a0 = tfc_smlabt((int32_t)x1, (int32_t)w1, a0);
-            a1 = tfc_smlad((int32_t)x1, (int32_t)w1, a1);
-            x0 = r1[0];
-            x1 = r1[1];
-            a0 = tfc_smlad((int32_t)x0, (int32_t)w2, a0);
-            a1 = tfc_smlatb((int32_t)x0, (int32_t)w2, a1);
-            a0 = tfc_smlabt((int32_t)x1, (int32_t)w3, a0);
-            a1 = tfc_smlad((int32_t)x1, (int32_t)w3, a1);
-            x0 = r2[0];
-            x1 = r2[1];
-            a0 = tfc_smlad((int32_t)x0, (int32_t)w4, a0);
-            a1 = tfc_smlatb((int32_t)x0, (int32_t)w4, a1);
-            a0 = tfc_smlabt((int32_t)x1, (int32_t)w5, a0);
-            a1 = tfc_smlad((int32_t)x1, (int32_t)w5, a1);
-            r0 += 1;
-            r1 += 1;
-            r2 += 1;
-        } else {
-            uint32_t x0 = r0[0], x1 = r0[1], x2 = r0[2];
-            a0 = tfc_smlad((int32_t)x0, (int32_t)w0, q->bias);
-            a1 = tfc_smlad((int32_t)x1, (int32_t)w0, q->bias);
-            a0 = tfc_smlabt((int32_t)x1, (int32_t)w1, a0);
-            a1 = tfc_smlabt((int32_t)x2, (int32_t)w1, a1);
-            x0 = r1[0];
-            x1 = r1[1];
-            x2 = r1[2];
-            a0 = tfc_smlad((int32_t)x0, (int32_t)w2, a0);
-            a1 = tfc_smlad((int32_t)x1, (int32_t)w2, a1);
-            a0 = tfc_smlabt((int32_t)x1, (int32_t)w3, a0);
-            a1 = tfc_smlabt((int32_t)x2, (int32_t)w3, a1);
-            x0 = r2[0];
-            x1 = r2[1];
-            x2 = r2[2];
-            a0 = tfc_smlad((int32_t)x0, (int32_t)w4, a0);
-            a1 = tfc_smlad((int32_t)x1, (int32_t)w4, a1);
-            a0 = tfc_smlabt((int32_t)x1, (int32_t)w5, a0);
-            a1 = tfc_smlabt((int32_t)x2, (int32_t)w5, a1);
-            r0 += 2;
-            r1 += 2;
-            r2 += 2;
-        }
-        v0 = tfc_ssat8(dwp_rq_fast(a0, q));
-        v1 = tfc_ssat8(dwp_rq_fast(a1, q));
-        if (clamp) {
-            v0 = v0 < lo ? lo : (v0 > hi ? hi : v0);
-            v1 = v1 < lo ? lo : (v1 > hi ? hi : v1);
-        }
-        o[0] = (int8_t)v0;
-        o[c_n] = (int8_t)v1;
-        o += 2 * c_n;
-    }
-    if (j < n_out) { /* odd width: the last output alone */
-        int32_t a0 = tfc_smlad((int32_t)r0[0], (int32_t)w0, q->bias), v0;
-        a0 = tfc_smlabt((int32_t)r0[1], (int32_t)w1, a0);
-        a0 = tfc_smlad((int32_t)r1[0], (int32_t)w2, a0);
-        a0 = tfc_smlabt((int32_t)r1[1], (int32_t)w3, a0);
-        a0 = tfc_smlad((int32_t)r2[0], (int32_t)w4, a0);
-        a0 = tfc_smlabt((int32_t)r2[1], (int32_t)w5, a0);
-        v0 = tfc_ssat8(dwp_rq_fast(a0, q));
-        if (clamp) {
-            v0 = v0 < lo ? lo : (v0 > hi ? hi : v0);
-        }
-        o[0] = (int8_t)v0;
-    }
-}
-
-static void __attribute__((noinline)) dwp_row_s1(const uint32_t *r0, int32_t wb2, const uint32_t *w, const dwp_rq *q,
-                                                 int32_t n_out, int8_t *o, int32_t c_n) {
-    dwp_row(r0, wb2, w, q, 1, n_out, o, c_n, 0, 0, 0);
-}
-
-static void __attribute__((noinline)) dwp_row_s2(const uint32_t *r0, int32_t wb2, const uint32_t *w, const dwp_rq *q,
-                                                 int32_t n_out, int8_t *o, int32_t c_n) {
-    dwp_row(r0, wb2, w, q, 2, n_out, o, c_n, 0, 0, 0);
-}
-
-static void __attribute__((noinline)) dwp_row_clamp(const uint32_t *r0, int32_t wb2, const uint32_t *w,
-                                                    const dwp_rq *q, int32_t stride, int32_t n_out, int8_t *o,
-                                                    int32_t c_n, int32_t lo, int32_t hi) {
-    if (stride == 1) {
-        dwp_row(r0, wb2, w, q, 1, n_out, o, c_n, 1, lo, hi);
-    } else {
-        dwp_row(r0, wb2, w, q, 2, n_out, o, c_n, 1, lo, hi);
-    }
-}
-
 #if TFC_DSP_ASM
 /* Assembly form of dwp_row (no activation clamp) for every output row of one channel in a band.
  * The argument block is copied to the stack frame (offsets below) so that constants are one
@@ -731,7 +338,7 @@ typedef struct {
     uint32_t w[6];        /* 0: {(w0, w1), (w1, w2)} per kernel row (copied per channel) */
     int32_t bias, m, rnd, rs; /* 24, 28, 32, 36 (copied per channel) */
     int32_t c_n;          /* 40: output pixel stride */
-    int32_t n_full;       /* 44: strips of four outputs per row (>= 1) */
+    int32_t n_full;       /* 44: strips of four outputs per row */
     int32_t tail;         /* 48: outputs left (0..3) */
     int32_t rb;           /* 52: buffer row bytes */
     int32_t in_fix;       /* 56: buffer bytes from the end of a row's reads to the next row */
@@ -744,18 +351,34 @@ typedef struct {
     int32_t out_span;     /* 84: output bytes of the band's rows */
     int32_t plane;        /* 88: plane bytes */
     int32_t n_ch;         /* 92: >= 1 channels (consecutive) */
+    int32_t stride;       /* 96: 1 or 2 (then the strip loop's address) */
 } dwp_args;
 
 /* frame = the argument block; per channel: weights and rq entry into the frame, pointers
  * r0-r2 (kernel rows), r3 (output) */
 #define DWP_ENTER                                                               \
     "push {r4-r11, lr}\n"                                                       \
-    "sub sp, sp, #96\n"                                                         \
+    "sub sp, sp, #100\n"                                                        \
     "ldm r0!, {r1-r12}\n"                                                       \
     "stm sp, {r1-r12}\n"                                                        \
-    "ldm r0, {r1-r12}\n"                                                        \
+    "ldm r0!, {r1-r12}\n"                                                       \
     "add lr, sp, #48\n"                                                         \
     "stm lr, {r1-r12}\n"                                                        \
+    "ldr r1, [r0]\n"                                                            \
+    "ldr r2, [sp, #44]\n"                                                       \
+    "cmp r1, #1\n"                                                              \
+    "bne 8f\n"                                                                  \
+    "adr r1, 31f\n"                                                             \
+    "cbnz r2, 7f\n"                                                             \
+    "adr r1, 33f\n"                                                             \
+    "b 7f\n"                                                                    \
+    "8:\n"                                                                      \
+    "adr r1, 32f\n"                                                             \
+    "cbnz r2, 7f\n"                                                             \
+    "adr r1, 34f\n"                                                             \
+    "7:\n"                                                                      \
+    "orr r1, r1, #1\n"                                                          \
+    "str r1, [sp, #96]\n"                                                       \
     "6:\n"                                                                      \
     "ldr r12, [sp, #76]\n"                                                      \
     "ldm r12!, {r4-r9}\n"                                                       \
@@ -778,13 +401,13 @@ typedef struct {
     "add r1, r0, r12\n"                                                         \
     "add r2, r1, r12\n"                                                         \
     "5:\n"                                                                      \
-    "ldr lr, [sp, #44]\n"
+    "ldr lr, [sp, #44]\n"                                                       \
+    "ldr pc, [sp, #96]\n"
 
 /* after the strips: flags C = bit 1 (two more outputs), N = bit 0 (one more) of the tail */
 #define DWP_TAIL_FLAGS                                                          \
     "ldr r12, [sp, #48]\n"                                                      \
-    "lsls r12, r12, #31\n"                                                      \
-    "bcc 1f\n"
+    "lsls r12, r12, #31\n"
 
 /* requantise accumulator A (r4 = m, r5 = rnd, r6 = rs) and store it at [ADDR] */
 #define DWP_RQ(A, ADDR)                                                         \
@@ -840,7 +463,7 @@ typedef struct {
     "subs r4, r4, #1\n"                                                         \
     "str r4, [sp, #92]\n"                                                       \
     "bne 6b\n"                                                                  \
-    "add sp, sp, #96\n"                                                         \
+    "add sp, sp, #100\n"                                                        \
     "pop {r4-r11, pc}\n"
 
 /* stride 1, four outputs: one kernel row from pointer P (weights at [sp, #WOFF]); FIRST: the
@@ -867,27 +490,6 @@ typedef struct {
     "smlabt r8, lr, r11, r8\n"                                                  \
     "smlad r9, lr, r11, r9\n"
 
-static void __attribute__((naked, noinline)) dwp_asm_s1(const dwp_args *a __attribute__((unused))) {
-    __asm volatile(
-        DWP_ENTER
-        "3:\n"
-        "ldr r12, [sp, #24]\n"
-        DWP_S1_ROW4("r0", "0", "r12", "r12", "r12", "r12")
-        DWP_S1_ROW4("r1", "8", "r8", "r9", "r10", "r11")
-        DWP_S1_ROW4("r2", "16", "r8", "r9", "r10", "r11")
-        DWP_RQ4
-        "subs lr, lr, #1\n"
-        "bne 3b\n"
-        DWP_TAIL_FLAGS
-        "ldr r8, [sp, #24]\n"
-        DWP_S1_ROW2("r0", "0", "r8")
-        DWP_S1_ROW2("r1", "8", "r9")
-        DWP_S1_ROW2("r2", "16", "r9")
-        DWP_RQ2
-        DWP_TAIL1_AND_NEXT
-    );
-}
-
 /* stride 2, four outputs: words (x0, x1) .. (x8, x9) of one kernel row */
 #define DWP_S2_ROW4(P, WOFF, R0, R1, R2, R3)                                    \
     "ldrd r4, r5, [sp, #" WOFF "]\n"                                            \
@@ -913,42 +515,78 @@ static void __attribute__((naked, noinline)) dwp_asm_s1(const dwp_args *a __attr
     "ldr r12, [" P "]\n"                                                        \
     "smlabt r9, r12, r11, r9\n"
 
-static void __attribute__((naked, noinline)) dwp_asm_s2(const dwp_args *a __attribute__((unused))) {
+/* both strides in one routine (the row start jumps to the strip loop chosen on entry) */
+static void __attribute__((naked, noinline)) dwp_asm(const dwp_args *a __attribute__((unused))) {
     __asm volatile(
         DWP_ENTER
-        "3:\n"
+        "31:\n" /* stride 1 */
+        "ldr r12, [sp, #24]\n"
+        DWP_S1_ROW4("r0", "0", "r12", "r12", "r12", "r12")
+        DWP_S1_ROW4("r1", "8", "r8", "r9", "r10", "r11")
+        DWP_S1_ROW4("r2", "16", "r8", "r9", "r10", "r11")
+        DWP_RQ4
+        "subs lr, lr, #1\n"
+        "bne 31b\n"
+        "35:\n"
+        DWP_TAIL_FLAGS
+        "bcc 1f\n"
+        "ldr r8, [sp, #24]\n"
+        DWP_S1_ROW2("r0", "0", "r8")
+        DWP_S1_ROW2("r1", "8", "r9")
+        DWP_S1_ROW2("r2", "16", "r9")
+        DWP_RQ2
+        DWP_TAIL1_AND_NEXT
+        ".balign 4\n"
+        "32:\n" /* stride 2 */
         "ldr r12, [sp, #24]\n"
         DWP_S2_ROW4("r0", "0", "r12", "r12", "r12", "r12")
         DWP_S2_ROW4("r1", "8", "r8", "r9", "r10", "r11")
         DWP_S2_ROW4("r2", "16", "r8", "r9", "r10", "r11")
         DWP_RQ4
         "subs lr, lr, #1\n"
-        "bne 3b\n"
+        "bne 32b\n"
+        "36:\n"
         DWP_TAIL_FLAGS
+        "bcc 1b\n"
         "ldr r8, [sp, #24]\n"
         DWP_S2_ROW2("r0", "0", "r8")
         DWP_S2_ROW2("r1", "8", "r9")
         DWP_S2_ROW2("r2", "16", "r9")
         DWP_RQ2
-        DWP_TAIL1_AND_NEXT
+        "b 1b\n"
+        /* rows of fewer than four outputs: the tails' constants, then the tails */
+        "33:\n"
+        "ldrd r4, r5, [sp, #28]\n"
+        "ldrd r6, r7, [sp, #36]\n"
+        "b 35b\n"
+        "34:\n"
+        "ldrd r4, r5, [sp, #28]\n"
+        "ldrd r6, r7, [sp, #36]\n"
+        "b 36b\n"
     );
 }
 #endif
 
-/* Reference requantisation (layers where SMMULR is not proven exact): plain weights and bias. */
-static void dwp_row_slow(const tfc_conv_params *p, const uint32_t *r0, int32_t wb2, const uint32_t *w, int32_t c,
-                         int8_t *o) {
+/* One output row of one channel in C (host builds; activation clamps and layers without the
+ * proven fast requantisation on the target): the assembly's arithmetic, output by output. */
+static void __attribute__((noinline)) dwp_row_c(const tfc_conv_params *p, const uint32_t *r0, int32_t wb2,
+                                                const uint32_t *w, int32_t c, int8_t *o, int fast) {
     const tfc_out_stage os = tfc_out_stage_of(p->out_zp, p->act_min, p->act_max);
+    const int32_t *q = p->rq + TFC_RQ_HEADER + 4 * c;
     const int32_t s = p->stride_w;
     int32_t ox;
     for (ox = 0; ox < p->out_w; ++ox) {
-        int32_t acc = p->rq[TFC_RQ_HEADER + 4 * c + 3], ky;
+        int32_t acc = q[3], ky;
         for (ky = 0; ky < 3; ++ky) {
             const int16_t *row = (const int16_t *)(r0 + ky * wb2) + ox * s;
             const int16_t *wk = (const int16_t *)(w + 2 * ky); /* w0, w1, w1, w2 */
             acc += wk[0] * row[0] + wk[1] * row[1] + wk[3] * row[2];
         }
-        *o = tfc_out8(tfc_mbqm(acc, p->mult[c], p->shift[c]), &os);
+        if (fast) {
+            *o = tfc_clamp8((tfc_smmlar(acc, q[0], q[2]) + (acc >> 31)) >> q[1], &os);
+        } else {
+            *o = tfc_out8(tfc_mbqm(acc, p->mult[c], p->shift[c]), &os);
+        }
         o += p->in_c;
     }
 }
@@ -960,6 +598,7 @@ static void depthwise_planar(const tfc_conv_params *p, const int8_t *in, int8_t 
     const int clamp = p->act_min > -128 || p->act_max < 127;
     const int32_t band = (g->rows_cap - 3) / s + 1; /* output rows per band */
     int32_t b, c0, oy0;
+    (void)clamp;
     dwp_pad_all(p, g, buf);
     for (b = 0; b < p->batches; ++b) {
         const int8_t *in_b = in + b * p->in_h * p->in_w * c_n;
@@ -971,7 +610,7 @@ static void depthwise_planar(const tfc_conv_params *p, const int8_t *in, int8_t 
                 int32_t k;
                 dwp_fill(p, g, in_b, c0, y0, (n_oy - 1) * s + 3, buf);
 #if TFC_DSP_ASM
-                if (fast && !clamp && p->out_w >= 4) { /* four channels in one assembly call */
+                if (fast && !clamp) { /* the group's four channels in one assembly call */
                     dwp_args a;
                     a.c_n = c_n;
                     a.n_full = p->out_w >> 2;
@@ -987,37 +626,18 @@ static void depthwise_planar(const tfc_conv_params *p, const int8_t *in, int8_t 
                     a.out_span = n_oy * p->out_w * c_n;
                     a.plane = 2 * g->rows_cap * g->wb;
                     a.n_ch = 4;
-                    if (s == 1) {
-                        dwp_asm_s1(&a);
-                    } else {
-                        dwp_asm_s2(&a);
-                    }
+                    a.stride = s;
+                    dwp_asm(&a);
                     continue;
                 }
 #endif
                 for (k = 0; k < 4; ++k) {
                     const int32_t c = c0 + k;
                     const uint32_t *w = (const uint32_t *)p->weights + 6 * c;
-                    const int32_t *e = p->rq + TFC_RQ_HEADER + 4 * c;
                     const uint32_t *plane = (const uint32_t *)(buf + k * g->rows_cap * g->wb);
-                    dwp_rq q;
                     int32_t oy;
-                    q.m = e[0];
-                    q.rs = e[1];
-                    q.rnd = e[2];
-                    q.bias = e[3];
                     for (oy = 0; oy < n_oy; ++oy) {
-                        const uint32_t *r0 = plane + oy * s * wb2;
-                        int8_t *o = out_b + (oy0 + oy) * p->out_w * c_n + c;
-                        if (!fast) {
-                            dwp_row_slow(p, r0, wb2, w, c, o);
-                        } else if (clamp) {
-                            dwp_row_clamp(r0, wb2, w, &q, s, p->out_w, o, c_n, p->act_min, p->act_max);
-                        } else if (s == 1) {
-                            dwp_row_s1(r0, wb2, w, &q, p->out_w, o, c_n);
-                        } else {
-                            dwp_row_s2(r0, wb2, w, &q, p->out_w, o, c_n);
-                        }
+                        dwp_row_c(p, plane + oy * s * wb2, wb2, w, c, out_b + (oy0 + oy) * p->out_w * c_n + c, fast);
                     }
                 }
             }
@@ -1052,16 +672,12 @@ void tfc_depthwise_conv2d_s8(const tfc_conv_params *p, const int8_t *in, int8_t 
     L.k_h = k_h;
     L.k_w = k_w;
     L.fast = fast;
-    L.wide = (p->rq[0] & TFC_RQ_WIDE) != 0;
     L.os = tfc_out_stage_of(p->out_zp, p->act_min, p->act_max);
     {
         /* border window: [kh][kw][c], padding taps = zero point (in the arena when p->scratch) */
         uint32_t win_stack[p->scratch ? 1 : win_n >> 2];
         uint32_t *const win = p->scratch ? (uint32_t *)p->scratch : win_stack;
         const uint32_t pad4 = (uint32_t)(uint8_t)p->pad_value * 0x01010101u;
-#if TFC_DSP_ASM
-        const int run_ok = L.wide;
-#endif
         for (b = 0; b < p->batches; ++b) {
             const int8_t *in_b = in + b * in_h * row;
             for (oy = 0; oy < p->out_h; ++oy) {
@@ -1069,30 +685,6 @@ void tfc_depthwise_conv2d_s8(const tfc_conv_params *p, const int8_t *in, int8_t 
                 const int y_in = y0 >= 0 && y0 + (k_h - 1) * dil_h < in_h;
                 for (ox = 0; ox < p->out_w; ++ox) {
                     const int32_t x0 = ox * p->stride_w - p->pad_left;
-#if TFC_DSP_ASM
-                    if (run_ok && y_in && x0 >= 0 && x0 + (k_w - 1) * dil_w < in_w) {
-                        int32_t n = 1; /* interior run: one assembly call for the whole run */
-                        dw3x3_args a;
-                        while (ox + n < p->out_w && (ox + n) * p->stride_w - p->pad_left + (k_w - 1) * dil_w < in_w) {
-                            ++n;
-                        }
-                        a.s = in_b + y0 * row + x0 * c_n;
-                        a.tx = dil_w * c_n;
-                        a.ty = dil_h * row;
-                        a.w = (const uint32_t *)L.weights;
-                        a.q = L.rq + TFC_RQ_HEADER;
-                        a.out = out;
-                        a.groups = L.groups;
-                        a.lo4 = L.os.lo4;
-                        a.hi4 = L.os.hi4;
-                        a.npix = n;
-                        a.sx = p->stride_w * c_n;
-                        dw3x3_fast(&a);
-                        out += n * c_n;
-                        ox += n - 1;
-                        continue;
-                    }
-#endif
                     if (y_in && x0 >= 0 && x0 + (k_w - 1) * dil_w < in_w) {
                         dw_pixel(&L, in_b + y0 * row + x0 * c_n, dil_w * c_n, dil_h * row, out);
                     } else {
