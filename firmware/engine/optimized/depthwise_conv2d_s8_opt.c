@@ -279,14 +279,16 @@ static void dwp_pad_all(const tfc_conv_params *p, const dwp_geom *g, int16_t *bu
     }
 }
 
-/* Input rows y0 .. y0 + n - 1 of channels c0 .. c0 + 3 into buf ([4][rows_cap][wb] int16). */
-static void dwp_fill(const tfc_conv_params *p, const dwp_geom *g, const int8_t *in_b, int32_t c0, int32_t y0,
-                     int32_t n, int16_t *buf) {
+/* A band's input rows y0 .. y0 + n - 1: the rows outside the input get the padding (in every
+ * plane, once per band: the four channels of every group share them); *a = the fill of the data
+ * rows for channel 0 (the caller offsets src per group); returns 0 when there are none. */
+static int dwp_band(const tfc_conv_params *p, const dwp_geom *g, const int8_t *in_b, int32_t y0, int32_t n,
+                    int16_t *buf, dwp_fill_args *a) {
     const int32_t c_n = p->in_c, wb = g->wb, plane = g->rows_cap * wb;
     const uint32_t pad16 = ((uint32_t)(uint16_t)(int16_t)p->pad_value) * 0x00010001u;
     const int32_t pl = p->pad_left, in_w = p->in_w;
     const int32_t ya = y0 < 0 ? 0 : y0, yb = y0 + n < p->in_h ? y0 + n : p->in_h; /* data rows */
-    int32_t r, i;
+    int32_t r, i, col, x;
     for (r = 0; r < n; ++r) { /* rows outside the input */
         const int32_t y = y0 + r;
         if (y < 0 || y >= p->in_h) {
@@ -296,37 +298,40 @@ static void dwp_fill(const tfc_conv_params *p, const dwp_geom *g, const int8_t *
             }
         }
     }
-    if (ya < yb) {
-        dwp_fill_args a;
-        int32_t col = pl & 1 ? pl - 1 : pl; /* buffer column of the first pair written */
-        int32_t x = 0;                      /* first pixel read */
-        a.left = (pl & 1) && col + 1 < wb;
-        if (!a.left && col >= wb) {
-            return; /* no input column inside the buffer (cannot happen for a valid layer) */
-        }
-        x = a.left ? 1 : 0;
-        a.src = in_b + (ya * in_w) * c_n + c0;
-        a.d0 = (uint32_t *)(buf + (ya - y0) * wb + col);
-        col += a.left ? 2 : 0;
-        a.n_pairs = (in_w - x) / 2 < (wb - col) / 2 ? (in_w - x) / 2 : (wb - col) / 2;
-        a.n_pairs = a.n_pairs < 0 ? 0 : a.n_pairs;
-        x += 2 * a.n_pairs;
-        col += 2 * a.n_pairs;
-        a.right = x == in_w - 1 && col + 1 < wb;
-        a.c_n = c_n;
-        a.plane = plane * 2;
-        a.n_rows = yb - ya;
-        a.src_fix = in_w * c_n - (a.left + 2 * a.n_pairs) * c_n;
-        a.d_fix = wb * 2 - 4 * (a.left + a.n_pairs + a.right);
-        a.pad4 = (uint32_t)(uint8_t)p->pad_value * 0x01010101u;
-#if TFC_DSP_ASM
-        if (a.n_pairs > 0) {
-            dwp_fill_rows(&a);
-            return;
-        }
-#endif
-        dwp_fill_rows_c(&a);
+    col = pl & 1 ? pl - 1 : pl; /* buffer column of the first pair written */
+    a->left = (pl & 1) && col + 1 < wb;
+    if (ya >= yb || (!a->left && col >= wb)) {
+        return 0; /* no data row, or no input column inside the buffer */
     }
+    x = a->left ? 1 : 0; /* first pixel of the pairs */
+    a->src = in_b + (ya * in_w) * c_n;
+    a->d0 = (uint32_t *)(buf + (ya - y0) * wb + col);
+    col += a->left ? 2 : 0;
+    a->n_pairs = (in_w - x) / 2 < (wb - col) / 2 ? (in_w - x) / 2 : (wb - col) / 2;
+    a->n_pairs = a->n_pairs < 0 ? 0 : a->n_pairs;
+    x += 2 * a->n_pairs;
+    col += 2 * a->n_pairs;
+    a->right = x == in_w - 1 && col + 1 < wb;
+    a->c_n = c_n;
+    a->plane = plane * 2;
+    a->n_rows = yb - ya;
+    a->src_fix = in_w * c_n - (a->left + 2 * a->n_pairs) * c_n;
+    a->d_fix = wb * 2 - 4 * (a->left + a->n_pairs + a->right);
+    a->pad4 = (uint32_t)(uint8_t)p->pad_value * 0x01010101u;
+    return 1;
+}
+
+/* the band's data rows of channels c0 .. c0 + 3 (the assembly fill modifies its block) */
+static void dwp_fill(const dwp_fill_args *band, int32_t c0) {
+    dwp_fill_args a = *band;
+    a.src += c0;
+#if TFC_DSP_ASM
+    if (a.n_pairs > 0) {
+        dwp_fill_rows(&a);
+        return;
+    }
+#endif
+    dwp_fill_rows_c(&a);
 }
 
 #if TFC_DSP_ASM
@@ -515,8 +520,9 @@ typedef struct {
     "ldr r12, [" P "]\n"                                                        \
     "smlabt r9, r12, r11, r9\n"
 
-/* both strides in one routine (the row start jumps to the strip loop chosen on entry) */
-static void __attribute__((naked, noinline)) dwp_asm(const dwp_args *a __attribute__((unused))) {
+/* both strides in one routine (the row start jumps to the strip loop chosen on entry; ADR needs
+ * the routine word-aligned: -Os aligns functions to halfwords only) */
+static void __attribute__((naked, noinline, aligned(4))) dwp_asm(const dwp_args *a __attribute__((unused))) {
     __asm volatile(
         DWP_ENTER
         "31:\n" /* stride 1 */
@@ -536,7 +542,6 @@ static void __attribute__((naked, noinline)) dwp_asm(const dwp_args *a __attribu
         DWP_S1_ROW2("r2", "16", "r9")
         DWP_RQ2
         DWP_TAIL1_AND_NEXT
-        ".balign 4\n"
         "32:\n" /* stride 2 */
         "ldr r12, [sp, #24]\n"
         DWP_S2_ROW4("r0", "0", "r12", "r12", "r12", "r12")
@@ -571,7 +576,6 @@ static void __attribute__((naked, noinline)) dwp_asm(const dwp_args *a __attribu
  * proven fast requantisation on the target): the assembly's arithmetic, output by output. */
 static void __attribute__((noinline)) dwp_row_c(const tfc_conv_params *p, const uint32_t *r0, int32_t wb2,
                                                 const uint32_t *w, int32_t c, int8_t *o, int fast) {
-    const tfc_out_stage os = tfc_out_stage_of(p->out_zp, p->act_min, p->act_max);
     const int32_t *q = p->rq + TFC_RQ_HEADER + 4 * c;
     const int32_t s = p->stride_w;
     int32_t ox;
@@ -582,11 +586,10 @@ static void __attribute__((noinline)) dwp_row_c(const tfc_conv_params *p, const 
             const int16_t *wk = (const int16_t *)(w + 2 * ky); /* w0, w1, w1, w2 */
             acc += wk[0] * row[0] + wk[1] * row[1] + wk[3] * row[2];
         }
-        if (fast) {
-            *o = tfc_clamp8((tfc_smmlar(acc, q[0], q[2]) + (acc >> 31)) >> q[1], &os);
-        } else {
-            *o = tfc_out8(tfc_mbqm(acc, p->mult[c], p->shift[c]), &os);
-        }
+        /* fast: the zero point is in the rounding constant; the activation range lies in int8 */
+        acc = fast ? (tfc_smmlar(acc, q[0], q[2]) + (acc >> 31)) >> q[1]
+                   : tfc_mbqm(acc, p->mult[c], p->shift[c]) + p->out_zp;
+        *o = (int8_t)tfc_clamp_i32(acc, p->act_min, p->act_max);
         o += p->in_c;
     }
 }
@@ -606,27 +609,35 @@ static void depthwise_planar(const tfc_conv_params *p, const int8_t *in, int8_t 
         for (oy0 = 0; oy0 < p->out_h; oy0 += band) {
             const int32_t n_oy = p->out_h - oy0 < band ? p->out_h - oy0 : band;
             const int32_t y0 = oy0 * s - p->pad_top;
+            dwp_fill_args fill;
+            const int data = dwp_band(p, g, in_b, y0, (n_oy - 1) * s + 3, buf, &fill);
+#if TFC_DSP_ASM
+            dwp_args a;
+            if (fast && !clamp) {
+                a.c_n = c_n;
+                a.n_full = p->out_w >> 2;
+                a.tail = p->out_w & 3;
+                a.rb = 2 * g->wb;
+                /* strips advance the row pointers by 8 s bytes per 4 outputs, 4 s per 2 */
+                a.in_fix = 2 * s * g->wb - s * (8 * a.n_full + 4 * (a.tail >> 1));
+                a.out_fix = (a.tail & 1) * c_n;
+                a.row = (const uint32_t *)buf;
+                a.out_span = n_oy * p->out_w * c_n;
+                a.plane = 2 * g->rows_cap * g->wb;
+                a.n_ch = 4;
+                a.stride = s;
+            }
+#endif
             for (c0 = 0; c0 < c_n; c0 += 4) {
                 int32_t k;
-                dwp_fill(p, g, in_b, c0, y0, (n_oy - 1) * s + 3, buf);
+                if (data) {
+                    dwp_fill(&fill, c0);
+                }
 #if TFC_DSP_ASM
                 if (fast && !clamp) { /* the group's four channels in one assembly call */
-                    dwp_args a;
-                    a.c_n = c_n;
-                    a.n_full = p->out_w >> 2;
-                    a.tail = p->out_w & 3;
-                    a.rb = 2 * g->wb;
-                    /* strips advance the row pointers by 8 s bytes per 4 outputs, 4 s per 2 */
-                    a.in_fix = 2 * s * g->wb - s * (8 * a.n_full + 4 * (a.tail >> 1));
-                    a.out_fix = (a.tail & 1) * c_n;
-                    a.row = (const uint32_t *)buf;
                     a.out = out_b + oy0 * p->out_w * c_n + c0;
                     a.wp = (const uint32_t *)p->weights + 6 * c0;
                     a.qp = p->rq + TFC_RQ_HEADER + 4 * c0;
-                    a.out_span = n_oy * p->out_w * c_n;
-                    a.plane = 2 * g->rows_cap * g->wb;
-                    a.n_ch = 4;
-                    a.stride = s;
                     dwp_asm(&a);
                     continue;
                 }
