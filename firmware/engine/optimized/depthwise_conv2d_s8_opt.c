@@ -340,9 +340,10 @@ static void dwp_fill(const dwp_fill_args *band, int32_t c0) {
  * SP-relative load away; r0-r2 row pointers, r3 output, r4/r5 weights of a kernel row (then m,
  * rnd), r6/r7 input words (then rs, c_n), r8-r11 accumulators, r12 bias / result, lr strips. */
 typedef struct {
-    uint32_t w[6];        /* 0: {(w0, w1), (w1, w2)} per kernel row (copied per channel) */
-    int32_t bias, m, rnd, rs; /* 24, 28, 32, 36 (copied per channel) */
-    int32_t c_n;          /* 40: output pixel stride */
+    int32_t m, rnd, rs;   /* 0, 4, 8 (copied per channel; one LDM with c_n for the requantisation) */
+    int32_t c_n;          /* 12: output pixel stride */
+    uint32_t w[6];        /* 16: {(w0, w1), (w1, w2)} per kernel row (copied per channel) */
+    int32_t bias;         /* 40 (copied per channel) */
     int32_t n_full;       /* 44: strips of four outputs per row */
     int32_t tail;         /* 48: outputs left (0..3) */
     int32_t rb;           /* 52: buffer row bytes */
@@ -388,13 +389,14 @@ typedef struct {
     "ldr r12, [sp, #76]\n"                                                      \
     "ldm r12!, {r4-r9}\n"                                                       \
     "str r12, [sp, #76]\n"                                                      \
-    "stm sp, {r4-r9}\n"                                                         \
+    "add r10, sp, #16\n"                                                        \
+    "stm r10, {r4-r9}\n"                                                        \
     "ldr r12, [sp, #80]\n"                                                      \
     "ldm r12!, {r4-r7}\n"                                                       \
     "str r12, [sp, #80]\n"                                                      \
-    "str r7, [sp, #24]\n"                                                       \
-    "strd r4, r6, [sp, #28]\n"                                                  \
-    "str r5, [sp, #36]\n"                                                       \
+    "str r7, [sp, #40]\n"                                                       \
+    "strd r4, r6, [sp, #0]\n"                                                   \
+    "str r5, [sp, #8]\n"                                                        \
     "ldrd r0, r3, [sp, #68]\n"                                                  \
     "ldrd r4, r5, [sp, #84]\n"                                                  \
     "add r4, r3, r4\n"                                                          \
@@ -423,8 +425,7 @@ typedef struct {
     "strb r12, " ADDR "\n"
 
 #define DWP_RQ4                                                                 \
-    "ldrd r4, r5, [sp, #28]\n"                                                  \
-    "ldrd r6, r7, [sp, #36]\n"                                                  \
+    "ldm sp, {r4-r7}\n"                                                         \
     DWP_RQ("r8", "[r3]")                                                        \
     DWP_RQ("r9", "[r3, r7]")                                                    \
     "add r3, r3, r7, lsl #1\n"                                                  \
@@ -450,10 +451,10 @@ typedef struct {
 #define DWP_TAIL1_AND_NEXT                                                      \
     "1:\n"                                                                      \
     "bpl 4f\n"                                                                  \
-    "ldr r8, [sp, #24]\n"                                                       \
-    DWP_TAIL1_ROW("r0", "0")                                                    \
-    DWP_TAIL1_ROW("r1", "8")                                                    \
-    DWP_TAIL1_ROW("r2", "16")                                                   \
+    "ldr r8, [sp, #40]\n"                                                       \
+    DWP_TAIL1_ROW("r0", "16")                                                   \
+    DWP_TAIL1_ROW("r1", "24")                                                   \
+    DWP_TAIL1_ROW("r2", "32")                                                   \
     DWP_RQ("r8", "[r3]")                                                        \
     "4:\n"                                                                      \
     "ldrd r4, r5, [sp, #56]\n"                                                  \
@@ -526,47 +527,45 @@ static void __attribute__((naked, noinline, aligned(4))) dwp_asm(const dwp_args 
     __asm volatile(
         DWP_ENTER
         "31:\n" /* stride 1 */
-        "ldr r12, [sp, #24]\n"
-        DWP_S1_ROW4("r0", "0", "r12", "r12", "r12", "r12")
-        DWP_S1_ROW4("r1", "8", "r8", "r9", "r10", "r11")
-        DWP_S1_ROW4("r2", "16", "r8", "r9", "r10", "r11")
+        "ldr r12, [sp, #40]\n"
+        DWP_S1_ROW4("r0", "16", "r12", "r12", "r12", "r12")
+        DWP_S1_ROW4("r1", "24", "r8", "r9", "r10", "r11")
+        DWP_S1_ROW4("r2", "32", "r8", "r9", "r10", "r11")
         DWP_RQ4
         "subs lr, lr, #1\n"
         "bne 31b\n"
         "35:\n"
         DWP_TAIL_FLAGS
         "bcc 1f\n"
-        "ldr r8, [sp, #24]\n"
-        DWP_S1_ROW2("r0", "0", "r8")
-        DWP_S1_ROW2("r1", "8", "r9")
-        DWP_S1_ROW2("r2", "16", "r9")
+        "ldr r8, [sp, #40]\n"
+        DWP_S1_ROW2("r0", "16", "r8")
+        DWP_S1_ROW2("r1", "24", "r9")
+        DWP_S1_ROW2("r2", "32", "r9")
         DWP_RQ2
         DWP_TAIL1_AND_NEXT
         "32:\n" /* stride 2 */
-        "ldr r12, [sp, #24]\n"
-        DWP_S2_ROW4("r0", "0", "r12", "r12", "r12", "r12")
-        DWP_S2_ROW4("r1", "8", "r8", "r9", "r10", "r11")
-        DWP_S2_ROW4("r2", "16", "r8", "r9", "r10", "r11")
+        "ldr r12, [sp, #40]\n"
+        DWP_S2_ROW4("r0", "16", "r12", "r12", "r12", "r12")
+        DWP_S2_ROW4("r1", "24", "r8", "r9", "r10", "r11")
+        DWP_S2_ROW4("r2", "32", "r8", "r9", "r10", "r11")
         DWP_RQ4
         "subs lr, lr, #1\n"
         "bne 32b\n"
         "36:\n"
         DWP_TAIL_FLAGS
         "bcc 1b\n"
-        "ldr r8, [sp, #24]\n"
-        DWP_S2_ROW2("r0", "0", "r8")
-        DWP_S2_ROW2("r1", "8", "r9")
-        DWP_S2_ROW2("r2", "16", "r9")
+        "ldr r8, [sp, #40]\n"
+        DWP_S2_ROW2("r0", "16", "r8")
+        DWP_S2_ROW2("r1", "24", "r9")
+        DWP_S2_ROW2("r2", "32", "r9")
         DWP_RQ2
         "b 1b\n"
         /* rows of fewer than four outputs: the tails' constants, then the tails */
         "33:\n"
-        "ldrd r4, r5, [sp, #28]\n"
-        "ldrd r6, r7, [sp, #36]\n"
+        "ldm sp, {r4-r7}\n"
         "b 35b\n"
         "34:\n"
-        "ldrd r4, r5, [sp, #28]\n"
-        "ldrd r6, r7, [sp, #36]\n"
+        "ldm sp, {r4-r7}\n"
         "b 36b\n"
     );
 }
