@@ -1,12 +1,15 @@
 /* DEPTHWISE_CONV_2D, int8, optimised for Cortex-M4/M7 (DSP): drop-in for depthwise_conv2d_s8.c.
  *
- * Depth multiplier 1 and a channel count divisible by four (every MobileNet / DS-CNN layer):
- * four channels per word; SXTB16 splits a word into (c0, c2) and (c1, c3) halfword pairs and
- * SMLABB / SMLATT accumulate each channel separately. The host re-lays the weights out per group
- * of four channels ([c/4][kh*kw][4]) so they stream from one pointer. Interior pixels read the
- * input in place; border pixels first copy their window into a small stack buffer with the
- * input zero point in the padding taps (what the reference reads there, so the host-folded
- * bias stays exact). Other shapes take a plain loop with the same arithmetic.
+ * 3x3, stride 1 or 2, depth multiplier 1, channels in multiples of four (every MobileNet /
+ * DS-CNN layer; host flag TFC_RQ_PLANAR): the channel-planar path below (band of input rows as
+ * int16 planes in the scratch, SMLAD over pairs of taps, four outputs per strip in assembly).
+ * Other shapes with channels in multiples of four: four channels per word; SXTB16 splits a word
+ * into (c0, c2) and (c1, c3) halfword pairs and SMLABB / SMLATT accumulate each channel
+ * separately. The host re-lays the weights out per group of four channels ([c/4][kh*kw][4]) so
+ * they stream from one pointer. Interior pixels read the input in place; border pixels first
+ * copy their window into a small buffer with the input zero point in the padding taps (what the
+ * reference reads there, so the host-folded bias stays exact). Anything else takes a plain loop
+ * with the same arithmetic.
  */
 #include "tfc_dsp.h"
 #include "../tfc_kernels.h"
@@ -129,9 +132,17 @@ static void __attribute__((noinline)) dw_pixel(const dw_layer *L, const int8_t *
  * stride 2, words (x0, x1), (x2, x3), (x4, x5):
  *   o0 = SMLAD((x0, x1), (w0, w1)) + SMLABT((x2, x3), (w1, w2))
  *   o1 = SMLAD((x2, x3), (w0, w1)) + SMLABT((x4, x5), (w1, w2))
+ * (the assembly takes two such pairs per strip: four outputs, three input words per kernel row).
  * Weights per channel: {(w0, w1), (w1, w2)} for each kernel row (doubled when TFC_RQ_FAST, with
- * doubled biases: no shift before SMMLAR). Keep the geometry in sync with
- * kernels_opt.dw_planar_geometry. */
+ * doubled biases: no shift before SMMLAR). Requantisation (SMMLAR(acc2, m, rnd) + (acc2 >> 31))
+ * >> rs: the accumulator's sign stands for the product's, which the host guarantees (every
+ * m >= 0, all-zero channels with bias 0 and their output in the rounding constant).
+ * Order of work: per band of output rows, per group of four channels: fill, then every output
+ * of the group in the band. The planner may overlap output and input (streamed raster order, at
+ * an offset that is a multiple of the channel count): a group's outputs then only land on that
+ * group's input bytes, already in the buffer, and a band's last output ends below the first
+ * input byte the next band reads (the raster offset guarantees that for pixel (next band, 0)).
+ * Keep the geometry in sync with kernels_opt.dw_planar_geometry. */
 #define TFC_RQ_PLANAR 16
 /* band buffer bytes: small layers stay within what the planner finds free next to their
  * tensors, large ones get up to a quarter of their input (fewer refilled rows) */
