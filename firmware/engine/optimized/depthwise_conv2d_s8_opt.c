@@ -183,6 +183,7 @@ typedef struct {
     int32_t d_fix;      /* 28: buffer bytes from the last pair written (+ 4) to the next row */
     int32_t left, right; /* 32, 36 */
     uint32_t pad4;      /* 40: the padding byte in every byte */
+    uint32_t pad16;     /* 44: the padding in both halfwords (sign-extended) */
 } dwp_fill_args;
 
 #if TFC_DSP_ASM
@@ -212,10 +213,19 @@ static void __attribute__((naked, noinline)) dwp_fill_rows(const dwp_fill_args *
         "2:\n"
         "ldr r6, [lr, #32]\n"
         "cbz r6, 3f\n"
-        "ldr r6, [lr, #40]\n"
+        "ldr r6, [lr, #44]\n" /* (padding, pixel 0) */
         "ldr r7, [r0]\n"
         "add r0, r0, r1\n"
-        DWP_PAIR
+        "sxtb16 r9, r7\n"
+        "sxtb16 r7, r7, ror #8\n"
+        "pkhbt r10, r6, r9, lsl #16\n"
+        "pkhtb r11, r9, r6, asr #16\n"
+        "str r10, [r2], #4\n"
+        "str r11, [r5], #4\n"
+        "pkhbt r10, r6, r7, lsl #16\n"
+        "pkhtb r11, r7, r6, asr #16\n"
+        "str r10, [r4], #4\n"
+        "str r11, [r3], #4\n"
         "3:\n"
         "ldr r12, [lr, #16]\n"
         "1:\n"
@@ -227,9 +237,18 @@ static void __attribute__((naked, noinline)) dwp_fill_rows(const dwp_fill_args *
         "bne 1b\n"
         "ldr r6, [lr, #36]\n"
         "cbz r6, 4f\n"
-        "ldr r6, [r0]\n"
-        "ldr r7, [lr, #40]\n"
-        DWP_PAIR
+        "ldr r6, [r0]\n" /* (last pixel, padding) */
+        "ldr r7, [lr, #44]\n"
+        "sxtb16 r8, r6\n"
+        "sxtb16 r6, r6, ror #8\n"
+        "pkhbt r10, r8, r7, lsl #16\n"
+        "pkhtb r11, r7, r8, asr #16\n"
+        "str r10, [r2], #4\n"
+        "str r11, [r5], #4\n"
+        "pkhbt r10, r6, r7, lsl #16\n"
+        "pkhtb r11, r7, r6, asr #16\n"
+        "str r10, [r4], #4\n"
+        "str r11, [r3], #4\n"
         "4:\n"
         "ldrd r6, r7, [lr, #24]\n"
         "add r0, r0, r6\n"
@@ -329,6 +348,7 @@ static int dwp_band(const tfc_conv_params *p, const dwp_geom *g, const int8_t *i
     a->src_fix = in_w * c_n - (a->left + 2 * a->n_pairs) * c_n;
     a->d_fix = wb * 2 - 4 * (a->left + a->n_pairs + a->right);
     a->pad4 = (uint32_t)(uint8_t)p->pad_value * 0x01010101u;
+    a->pad16 = pad16;
     return 1;
 }
 
