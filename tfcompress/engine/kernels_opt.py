@@ -52,7 +52,7 @@ CONV_MAX_K = 640
 #: the depthwise kernel's border window buffer holds at most this many bytes (kh * kw * channels)
 DW_MAX_WINDOW = 2304
 #: the depthwise planar path's band buffer (four int16 channel planes) holds at most this many
-#: bytes unless three rows need more; layers whose input quarter exceeds 3 * DW_PLANAR_BUDGET
+#: bytes unless three rows need more; layers whose input quarter reaches 2 * DW_PLANAR_BUDGET
 #: get that quarter, up to DW_PLANAR_BUDGET_MAX
 DW_PLANAR_BUDGET = 1024
 DW_PLANAR_BUDGET_MAX = 8192
@@ -298,7 +298,7 @@ def dw_planar_geometry(f: dict[str, Any]) -> tuple[int, int]:
     wb = s * ((f["out_w"] + 1) & ~1) + 2
     rows_full = (f["out_h"] - 1) * f["stride_h"] + 3
     budget = f["in_h"] * f["in_w"] * f["in_c"] // 4
-    budget = DW_PLANAR_BUDGET if budget < 3 * DW_PLANAR_BUDGET else min(budget, DW_PLANAR_BUDGET_MAX)
+    budget = DW_PLANAR_BUDGET if budget < 2 * DW_PLANAR_BUDGET else min(budget, DW_PLANAR_BUDGET_MAX)
     return wb, min(rows_full, max(3, budget // (8 * wb)))
 
 

@@ -160,7 +160,7 @@ static dwp_geom dwp_geometry(const tfc_conv_params *p) {
     int32_t cap;
     g.wb = s * ((p->out_w + 1) & ~1) + 2;
     int32_t budget = p->in_h * p->in_w * p->in_c / 4;
-    budget = budget < TFC_DW_PLANAR_BUDGET * 3 ? TFC_DW_PLANAR_BUDGET
+    budget = budget < TFC_DW_PLANAR_BUDGET * 2 ? TFC_DW_PLANAR_BUDGET
                                                : (budget > TFC_DW_PLANAR_BUDGET_MAX ? TFC_DW_PLANAR_BUDGET_MAX : budget);
     cap = budget / (8 * g.wb);
     cap = cap < 3 ? 3 : cap;
