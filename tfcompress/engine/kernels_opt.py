@@ -6,12 +6,16 @@ what differs is the constant data the generator emits for them (done here, after
 * CONV_2D: weights re-laid out for two output channels at a time, interleaved per group of four
   window positions (``[oc/2][K/4][2][4]``, K = kh*kw*in_c zero-padded to a multiple of four),
   output channels padded to an even count (zero weights, zero bias).
+* CONV_2D pair codes (``conv_pair_codes``, fast layers with K >= ``PAIR_MIN_K``): per channel pair
+  and group of four positions two int16x2 words of ``h = 256 w[c] + w[c + 1]`` (``RQ_PAIR``).
 * FULLY_CONNECTED: weights in blocks of four rows per group of four inputs, zero-padded; bias
   padded likewise. Pair codes (``RQ_PAIR``) when exact: rows (0, 1) and (2, 3) of a block share
   each int16 half as ``256 * a + b`` (``_fc_pair_words``); otherwise ``[out/4][in/4][4][4]`` bytes.
-* DEPTHWISE_CONV_2D 3x3 (fast layers): weights widened to int16 and doubled, per group of four
-  channels and tap ``(2w0, 2w2), (2w1, 2w3)`` (the pairs SMLABB/SMLATT meet after SXTB16 of the
-  input), biases doubled: the kernel loads instead of unpacking and skips the shift before SMMULR.
+* DEPTHWISE_CONV_2D 3x3 stride 1/2 (``dw_planar``): per channel and kernel row the int16 weight
+  pairs ``(w0, w1), (w1, w2)`` for the channel-planar path (SMLAD over two adjacent pixels of one
+  channel), doubled with doubled biases when the fast requantisation holds (flag ``RQ_PLANAR``);
+  the band buffer's size is ``dw_planar_geometry``. Other depthwise layers with channels in
+  multiples of four: weights per group of four channels and tap (``[c/4][taps][4]``).
 * CONV_2D / DEPTHWISE_CONV_2D / FULLY_CONNECTED: a per-channel requantisation table ``rq``
   (see ``tfc_dsp.h``): header ``[flags, 0, 0, 0]`` then ``[multiplier, right shift,
   (1 << (right shift - 1)) + (output zero point << right shift), folded bias]`` per channel. ``TFC_RQ_FAST`` is set only when it is proven on
@@ -45,15 +49,20 @@ from tfcompress.engine.quant import wrap_i32
 RQ_FAST = 1
 #: rq flag: one shared entry for every output (per-tensor FULLY_CONNECTED)
 RQ_SHARED = 2
-#: rq flag (DEPTHWISE 3x3 fast layers): int16 doubled weights, doubled biases, no shift before SMMULR
-RQ_WIDE = 8
-#: rq flag (FULLY_CONNECTED): pair-code weights (two rows per halfword, see fully_connected_s8_opt.c)
-RQ_PAIR = 16
+#: rq flag (DEPTHWISE 3x3, stride 1/2): channel-planar path, int16 weight pairs (w0, w1), (w1, w2)
+RQ_PLANAR = 16
+#: rq flag (CONV_2D, FULLY_CONNECTED): pair-code weights, two channels per halfword (h = 256 a + b)
+RQ_PAIR = 32
 RQ_HEADER = 4
 #: the conv kernel's scratch holds two windows of at most this many (padded) positions
 CONV_MAX_K = 640
 #: the depthwise kernel's border window buffer holds at most this many bytes (kh * kw * channels)
 DW_MAX_WINDOW = 2304
+#: the depthwise planar path's band buffer (four int16 channel planes) holds at most this many
+#: bytes unless three rows need more; layers whose input quarter reaches 2 * DW_PLANAR_BUDGET
+#: get that quarter, up to DW_PLANAR_BUDGET_MAX
+DW_PLANAR_BUDGET = 1024
+DW_PLANAR_BUDGET_MAX = 8192
 #: the ADD kernels' two 256-entry int32 tables (tfc_add_opt.h)
 ADD_TABLES_BYTES = 2 * 256 * 4
 #: cores with the DSP extension (SXTB16, SMLAD, SMMULR): the optimised kernels run there
@@ -341,24 +350,57 @@ def _depthwise(lo: LoweredOp) -> LoweredOp:
     f = lo.fields
     oc, taps = f["out_c"], f["k_h"] * f["k_w"]
     w = _array(lo, "weights").data.reshape(taps, oc).T
-    if dw_fast_path(f):  # [c/4][taps][4]: four channels per tap, one group after the other
-        wl = w.reshape(oc // 4, 4, taps).transpose(0, 2, 1)
-        _replace(lo, "weights", np.ascontiguousarray(wl).reshape(-1).astype(np.int8))
     bias = _array(lo, "bias").data
     bound = _acc_bound(w, bias)
     rq = _rq_table(_array(lo, "mult").data, _array(lo, "shift").data, bound, bias, ~w.any(axis=1), oc, f["out_zp"])
-    if rq[0] & RQ_FAST and dw_fast_path(f) and taps == 9 and f["k_h"] == 3:
-        # per group of four channels and tap: int16 (2 w[c0], 2 w[c2]), (2 w[c1], 2 w[c3]) -- the
-        # halfword pairs SMLABB/SMLATT meet after SXTB16 of the input word; accumulators doubled
-        wide = (2 * w.astype(np.int16)).reshape(oc // 4, 4, taps)[:, [0, 2, 1, 3], :].transpose(0, 2, 1)
-        _replace(lo, "weights", np.ascontiguousarray(wide).astype("<i2").reshape(-1).view(np.int8))
-        entries = rq[RQ_HEADER:].reshape(-1, 4).astype(np.int64)
-        entries[:, 3] = wrap_i32(2 * entries[:, 3])  # wraps only for all-zero channels, whose m is 0
-        rq = np.concatenate([rq[:RQ_HEADER], entries.reshape(-1)]).astype(np.int32)
-        rq[0] |= RQ_WIDE
+    if dw_planar(f):
+        return _depthwise_planar(lo, w, rq)
+    if dw_fast_path(f):  # [c/4][taps][4]: four channels per tap, one group after the other
+        wl = w.reshape(oc // 4, 4, taps).transpose(0, 2, 1)
+        _replace(lo, "weights", np.ascontiguousarray(wl).reshape(-1).astype(np.int8))
     _add_rq(lo, rq)
     _trim(lo)
     return lo
+
+
+def _depthwise_planar(lo: LoweredOp, w: np.ndarray, rq: np.ndarray) -> LoweredOp:
+    """Channel-planar 3x3 layers: per channel and kernel row the int16 pairs (w0, w1), (w1, w2)
+    (SMLAD / SMLABT / SMLATB operands against two adjacent pixels of one channel), doubled with
+    doubled biases when the fast requantisation holds. The kernel's fast path adds the sign of the
+    accumulator for that of the SMMULR product, so it needs every multiplier >= 0 and the bias of
+    an all-zero channel (constant output in the rounding constant) set to 0."""
+    entries = rq[RQ_HEADER:].reshape(-1, 4).astype(np.int64)
+    flags = int(rq[0])
+    if np.any(entries[:, 0] < 0):
+        flags &= ~RQ_FAST
+    fast = bool(flags & RQ_FAST)
+    k = w.astype(np.int64).reshape(-1, 3, 3) * (2 if fast else 1)
+    pairs = np.stack([k[:, :, 0], k[:, :, 1], k[:, :, 1], k[:, :, 2]], axis=-1)  # [c][ky][4] int16
+    _replace(lo, "weights", np.ascontiguousarray(pairs).astype("<i2").reshape(-1).view(np.int8))
+    if fast:
+        entries[:, 3] = np.where(entries[:, 0] == 0, 0, 2 * entries[:, 3])
+    table = np.concatenate([[flags | RQ_PLANAR, 0, 0, 0], entries.reshape(-1)]).astype(np.int64)
+    assert np.all(np.abs(table) < 2**31)
+    _add_rq(lo, table.astype(np.int32))
+    _trim(lo)
+    return lo
+
+
+def dw_planar(f: dict[str, Any]) -> bool:
+    """Whether the optimised depthwise kernel takes its channel-planar path (3x3, stride 1 or 2)."""
+    return (f["depth_mult"] == 1 and f["in_c"] % 4 == 0 and f["k_h"] == 3 and f["k_w"] == 3
+            and f["dil_h"] == 1 and f["dil_w"] == 1 and f["stride_h"] == f["stride_w"]
+            and f["stride_w"] in (1, 2))
+
+
+def dw_planar_geometry(f: dict[str, Any]) -> tuple[int, int]:
+    """(row width in int16, rows held) of the planar path's band buffer (the kernel's dwp_geometry)."""
+    s = f["stride_w"]
+    wb = s * ((f["out_w"] + 1) & ~1) + 2
+    rows_full = (f["out_h"] - 1) * f["stride_h"] + 3
+    budget = f["in_h"] * f["in_w"] * f["in_c"] // 4
+    budget = DW_PLANAR_BUDGET if budget < 2 * DW_PLANAR_BUDGET else min(budget, DW_PLANAR_BUDGET_MAX)
+    return wb, min(rows_full, max(3, budget // (8 * wb)))
 
 
 def _fully_connected(lo: LoweredOp) -> LoweredOp:
@@ -452,6 +494,9 @@ def op_scratch_bytes(lo: LoweredOp) -> int:
         if lo.kernel.endswith("_w4"):  # + one channel pair's decoded weights
             col += 2 * kp
         return col
+    if lo.kernel == "tfc_depthwise_conv2d_s8" and dw_planar(f):
+        wb, rows = dw_planar_geometry(f)
+        return 4 * rows * wb * 2
     if lo.kernel == "tfc_depthwise_conv2d_s8" and dw_fast_path(f):
         return f["k_h"] * f["k_w"] * f["in_c"]
     if lo.kernel == "tfc_add_s8":

@@ -1,12 +1,15 @@
 /* DEPTHWISE_CONV_2D, int8, optimised for Cortex-M4/M7 (DSP): drop-in for depthwise_conv2d_s8.c.
  *
- * Depth multiplier 1 and a channel count divisible by four (every MobileNet / DS-CNN layer):
- * four channels per word; SXTB16 splits a word into (c0, c2) and (c1, c3) halfword pairs and
- * SMLABB / SMLATT accumulate each channel separately. The host re-lays the weights out per group
- * of four channels ([c/4][kh*kw][4]) so they stream from one pointer. Interior pixels read the
- * input in place; border pixels first copy their window into a small stack buffer with the
- * input zero point in the padding taps (what the reference reads there, so the host-folded
- * bias stays exact). Other shapes take a plain loop with the same arithmetic.
+ * 3x3, stride 1 or 2, depth multiplier 1, channels in multiples of four (every MobileNet /
+ * DS-CNN layer; host flag TFC_RQ_PLANAR): the channel-planar path below (band of input rows as
+ * int16 planes in the scratch, SMLAD over pairs of taps, four outputs per strip in assembly).
+ * Other shapes with channels in multiples of four: four channels per word; SXTB16 splits a word
+ * into (c0, c2) and (c1, c3) halfword pairs and SMLABB / SMLATT accumulate each channel
+ * separately. The host re-lays the weights out per group of four channels ([c/4][kh*kw][4]) so
+ * they stream from one pointer. Interior pixels read the input in place; border pixels first
+ * copy their window into a small buffer with the input zero point in the padding taps (what the
+ * reference reads there, so the host-folded bias stays exact). Anything else takes a plain loop
+ * with the same arithmetic.
  */
 #include "tfc_dsp.h"
 #include "../tfc_kernels.h"
@@ -67,198 +70,13 @@ static void depthwise_generic(const tfc_conv_params *p, const int8_t *in, int8_t
         a3 = tfc_smlatt(xs_, ws_, a3);                                 \
     } while (0)
 
-#if TFC_DSP_ASM
-/* TFC_RQ_WIDE 3x3 layers: every channel group of a run of output pixels in one assembly routine
- * (taps with the host-widened, doubled weights: no weight unpacking and no shift before SMMULR;
- * requantisation with the zero point in the rounding constant, packed clamp, one word store per
- * group). Same arithmetic as the C path in dw_pixel. */
-typedef struct {
-    const int8_t *s;    /* 0: top-left tap of channel 0 */
-    int32_t tx, ty;     /* 4, 8: tap strides */
-    const uint32_t *w;  /* 12: [groups][9] x {(2w0, 2w2), (2w1, 2w3)} int16 weight pairs */
-    const int32_t *q;   /* 16: rq entries of channel 0 */
-    int8_t *out;        /* 20 */
-    int32_t groups;     /* 24: >= 1 */
-    uint32_t lo4, hi4;  /* 28, 32: activation range in every byte */
-    int32_t npix;       /* 36: >= 1 output pixels in a row (s advances by sx, out by groups * 4) */
-    int32_t sx;         /* 40 */
-} dw3x3_args;
-
-static void __attribute__((naked, noinline)) dw3x3_fast(const dw3x3_args *a __attribute__((unused))) {
-    __asm volatile(
-        "push {r4-r11, lr}\n"
-        "ldr r11, [r0, #4]\n"
-        "ldr r12, [r0, #8]\n"
-        "ldr r1, [r0, #20]\n"
-        "ldrd r3, r4, [r0, #28]\n"
-        "push {r0, r1, r2, r3, r4}\n"
-        "5:\n"
-        "ldr r0, [sp]\n"
-        "ldr r10, [r0, #0]\n"
-        "ldr r9, [r0, #12]\n"
-        "ldr lr, [r0, #16]\n"
-        "ldr r1, [r0, #24]\n"
-        "str r1, [sp, #8]\n"
-        "1:\n"
-        "ldr r0, [lr, #12]\n"
-        "ldr r1, [lr, #28]\n"
-        "ldr r2, [lr, #44]\n"
-        "ldr r3, [lr, #60]\n"
-        "ldr r4, [r10]\n"
-        "ldrd r5, r7, [r9], #8\n"
-        "sxtb16 r6, r4\n"
-        "smlabb r0, r6, r5, r0\n"
-        "smlatt r2, r6, r5, r2\n"
-        "sxtb16 r6, r4, ror #8\n"
-        "smlabb r1, r6, r7, r1\n"
-        "smlatt r3, r6, r7, r3\n"
-        "ldr r4, [r10, r11]\n"
-        "ldrd r5, r7, [r9], #8\n"
-        "sxtb16 r6, r4\n"
-        "smlabb r0, r6, r5, r0\n"
-        "smlatt r2, r6, r5, r2\n"
-        "sxtb16 r6, r4, ror #8\n"
-        "smlabb r1, r6, r7, r1\n"
-        "smlatt r3, r6, r7, r3\n"
-        "ldr r4, [r10, r11, lsl #1]\n"
-        "ldrd r5, r7, [r9], #8\n"
-        "sxtb16 r6, r4\n"
-        "smlabb r0, r6, r5, r0\n"
-        "smlatt r2, r6, r5, r2\n"
-        "sxtb16 r6, r4, ror #8\n"
-        "smlabb r1, r6, r7, r1\n"
-        "smlatt r3, r6, r7, r3\n"
-        "add r10, r10, r12\n"
-        "ldr r4, [r10]\n"
-        "ldrd r5, r7, [r9], #8\n"
-        "sxtb16 r6, r4\n"
-        "smlabb r0, r6, r5, r0\n"
-        "smlatt r2, r6, r5, r2\n"
-        "sxtb16 r6, r4, ror #8\n"
-        "smlabb r1, r6, r7, r1\n"
-        "smlatt r3, r6, r7, r3\n"
-        "ldr r4, [r10, r11]\n"
-        "ldrd r5, r7, [r9], #8\n"
-        "sxtb16 r6, r4\n"
-        "smlabb r0, r6, r5, r0\n"
-        "smlatt r2, r6, r5, r2\n"
-        "sxtb16 r6, r4, ror #8\n"
-        "smlabb r1, r6, r7, r1\n"
-        "smlatt r3, r6, r7, r3\n"
-        "ldr r4, [r10, r11, lsl #1]\n"
-        "ldrd r5, r7, [r9], #8\n"
-        "sxtb16 r6, r4\n"
-        "smlabb r0, r6, r5, r0\n"
-        "smlatt r2, r6, r5, r2\n"
-        "sxtb16 r6, r4, ror #8\n"
-        "smlabb r1, r6, r7, r1\n"
-        "smlatt r3, r6, r7, r3\n"
-        "add r10, r10, r12\n"
-        "ldr r4, [r10]\n"
-        "ldrd r5, r7, [r9], #8\n"
-        "sxtb16 r6, r4\n"
-        "smlabb r0, r6, r5, r0\n"
-        "smlatt r2, r6, r5, r2\n"
-        "sxtb16 r6, r4, ror #8\n"
-        "smlabb r1, r6, r7, r1\n"
-        "smlatt r3, r6, r7, r3\n"
-        "ldr r4, [r10, r11]\n"
-        "ldrd r5, r7, [r9], #8\n"
-        "sxtb16 r6, r4\n"
-        "smlabb r0, r6, r5, r0\n"
-        "smlatt r2, r6, r5, r2\n"
-        "sxtb16 r6, r4, ror #8\n"
-        "smlabb r1, r6, r7, r1\n"
-        "smlatt r3, r6, r7, r3\n"
-        "ldr r4, [r10, r11, lsl #1]\n"
-        "ldrd r5, r7, [r9], #8\n"
-        "sxtb16 r6, r4\n"
-        "smlabb r0, r6, r5, r0\n"
-        "smlatt r2, r6, r5, r2\n"
-        "sxtb16 r6, r4, ror #8\n"
-        "smlabb r1, r6, r7, r1\n"
-        "smlatt r3, r6, r7, r3\n"
-        "ldrd r4, r5, [lr, #0]\n"
-        "ldr r6, [lr, #8]\n"
-        "smmulr r0, r0, r4\n"
-        "add r0, r0, r0, asr #31\n"
-        "add r0, r0, r6\n"
-        "asr r0, r0, r5\n"
-        "ssat r0, #8, r0\n"
-        "ldrd r4, r5, [lr, #16]\n"
-        "ldr r6, [lr, #24]\n"
-        "smmulr r1, r1, r4\n"
-        "add r1, r1, r1, asr #31\n"
-        "add r1, r1, r6\n"
-        "asr r1, r1, r5\n"
-        "ssat r1, #8, r1\n"
-        "ldrd r4, r5, [lr, #32]\n"
-        "ldr r6, [lr, #40]\n"
-        "smmulr r2, r2, r4\n"
-        "add r2, r2, r2, asr #31\n"
-        "add r2, r2, r6\n"
-        "asr r2, r2, r5\n"
-        "ssat r2, #8, r2\n"
-        "ldrd r4, r5, [lr, #48]\n"
-        "ldr r6, [lr, #56]\n"
-        "smmulr r3, r3, r4\n"
-        "add r3, r3, r3, asr #31\n"
-        "add r3, r3, r6\n"
-        "asr r3, r3, r5\n"
-        "ssat r3, #8, r3\n"
-        "add lr, lr, #64\n"
-        "pkhbt r0, r0, r2, lsl #16\n"
-        "uxtb16 r0, r0\n"
-        "pkhbt r1, r1, r3, lsl #16\n"
-        "uxtb16 r1, r1\n"
-        "orr r0, r0, r1, lsl #8\n"
-        "ldrd r4, r5, [sp, #12]\n"
-        "ssub8 r6, r0, r4\n"
-        "sel r0, r0, r4\n"
-        "ssub8 r6, r0, r5\n"
-        "sel r0, r5, r0\n"
-        "ldr r4, [sp, #4]\n"
-        "str r0, [r4], #4\n"
-        "str r4, [sp, #4]\n"
-        "sub r10, r10, r12, lsl #1\n"
-        "add r10, r10, #4\n"
-        "ldr r4, [sp, #8]\n"
-        "subs r4, r4, #1\n"
-        "str r4, [sp, #8]\n"
-        "bne 1b\n"
-        "ldr r0, [sp]\n"
-        "ldr r1, [r0, #0]\n"
-        "ldr r2, [r0, #40]\n"
-        "add r1, r1, r2\n"
-        "str r1, [r0, #0]\n"
-        "ldr r2, [r0, #36]\n"
-        "subs r2, r2, #1\n"
-        "str r2, [r0, #36]\n"
-        "bne 5b\n"
-        "add sp, sp, #20\n"
-        "pop {r4-r11, pc}\n"
-    );
-}
-#endif
 
 typedef struct {
     const int8_t *weights; /* [c/4][taps][4] */
     const int32_t *rq, *mult, *shift;
-    int32_t groups, k_h, k_w, fast, wide; /* wide: TFC_RQ_WIDE (3x3, int16 doubled weights) */
+    int32_t groups, k_h, k_w, fast;
     tfc_out_stage os;
 } dw_layer;
-
-/* One tap for four channels: sign-extend the input word x and weight word wv into int16 pairs
- * and accumulate channels 0/2 (even bytes) and 1/3 (odd bytes) into a0..a3. */
-#define TFC_DW_TAP4                                   \
-    "sxtb16 %[t1], %[x]\n\t"                         \
-    "sxtb16 %[t2], %[wv]\n\t"                        \
-    "smlabb %[a0], %[t1], %[t2], %[a0]\n\t"          \
-    "smlatt %[a2], %[t1], %[t2], %[a2]\n\t"          \
-    "sxtb16 %[t1], %[x], ror #8\n\t"                 \
-    "sxtb16 %[t2], %[wv], ror #8\n\t"                \
-    "smlabb %[a1], %[t1], %[t2], %[a1]\n\t"          \
-    "smlatt %[a3], %[t1], %[t2], %[a3]\n\t"
 
 /* All channels of one output pixel; s = top-left tap of channel 0, tx / ty = tap strides. */
 static void __attribute__((noinline)) dw_pixel(const dw_layer *L, const int8_t *s, int32_t tx, int32_t ty,
@@ -269,108 +87,9 @@ static void __attribute__((noinline)) dw_pixel(const dw_layer *L, const int8_t *
     const int32_t groups = L->groups;
     const int32_t k_h = L->k_h, k_w = L->k_w;
     int32_t g;
-#if TFC_DSP_ASM
-    if (L->wide && groups > 0) {
-        dw3x3_args a;
-        a.s = s;
-        a.tx = tx;
-        a.ty = ty;
-        a.w = w;
-        a.q = q;
-        a.out = out;
-        a.groups = groups;
-        a.lo4 = os.lo4;
-        a.hi4 = os.hi4;
-        a.npix = 1;
-        a.sx = 0;
-        dw3x3_fast(&a);
-        return;
-    }
-#endif
-    if (L->wide) { /* the assembly routine's arithmetic in C */
-        const int32_t *w2 = (const int32_t *)L->weights;
-        for (g = 0; g < groups; ++g) {
-            int32_t a0 = q[3], a1 = q[7], a2 = q[11], a3 = q[15]; /* doubled folded biases */
-            int32_t ky, kx;
-            uint32_t v;
-            for (ky = 0; ky < 3; ++ky) {
-                for (kx = 0; kx < 3; ++kx) {
-                    const uint32_t x = tfc_ld32(s + ky * ty + kx * tx);
-                    const int32_t xs = tfc_sxtb16(x), xr = tfc_sxtb16_ror8(x);
-                    a0 = tfc_smlabb(xs, w2[0], a0);
-                    a2 = tfc_smlatt(xs, w2[0], a2);
-                    a1 = tfc_smlabb(xr, w2[1], a1);
-                    a3 = tfc_smlatt(xr, w2[1], a3);
-                    w2 += 2;
-                }
-            }
-            v = tfc_pack4(tfc_ssat8(tfc_rq_x2(a0, q[0], q[1], q[2])), tfc_ssat8(tfc_rq_x2(a1, q[4], q[5], q[6])),
-                          tfc_ssat8(tfc_rq_x2(a2, q[8], q[9], q[10])), tfc_ssat8(tfc_rq_x2(a3, q[12], q[13], q[14])));
-            v = tfc_clamp4(v, os.lo4, os.hi4);
-            __builtin_memcpy(out, &v, 4);
-            out += 4;
-            q += 16;
-            s += 4;
-        }
-        return;
-    }
     for (g = 0; g < groups; ++g) {
         int32_t a0 = q[3], a1 = q[7], a2 = q[11], a3 = q[15]; /* folded biases */
-#if TFC_DSP_ASM
-        if (k_h == 3 && k_w == 3) {
-            const int8_t *r = s;
-            uint32_t x, wv, t1, t2;
-            __asm volatile(
-            "ldr %[x], [%[r]]\n\t"
-            "ldr %[wv], [%[w]], #4\n\t"
-            TFC_DW_TAP4
-            "ldr %[x], [%[r], %[tx]]\n\t"
-            "ldr %[wv], [%[w]], #4\n\t"
-            TFC_DW_TAP4
-            "ldr %[x], [%[r], %[tx], lsl #1]\n\t"
-            "ldr %[wv], [%[w]], #4\n\t"
-            TFC_DW_TAP4
-            "add %[r], %[r], %[ty]\n\t"
-            "ldr %[x], [%[r]]\n\t"
-            "ldr %[wv], [%[w]], #4\n\t"
-            TFC_DW_TAP4
-            "ldr %[x], [%[r], %[tx]]\n\t"
-            "ldr %[wv], [%[w]], #4\n\t"
-            TFC_DW_TAP4
-            "ldr %[x], [%[r], %[tx], lsl #1]\n\t"
-            "ldr %[wv], [%[w]], #4\n\t"
-            TFC_DW_TAP4
-            "add %[r], %[r], %[ty]\n\t"
-            "ldr %[x], [%[r]]\n\t"
-            "ldr %[wv], [%[w]], #4\n\t"
-            TFC_DW_TAP4
-            "ldr %[x], [%[r], %[tx]]\n\t"
-            "ldr %[wv], [%[w]], #4\n\t"
-            TFC_DW_TAP4
-            "ldr %[x], [%[r], %[tx], lsl #1]\n\t"
-            "ldr %[wv], [%[w]], #4\n\t"
-            TFC_DW_TAP4
-            : [a0] "+r"(a0), [a1] "+r"(a1), [a2] "+r"(a2), [a3] "+r"(a3), [r] "+r"(r), [w] "+r"(w),
-              [x] "=&r"(x), [wv] "=&r"(wv), [t1] "=&r"(t1), [t2] "=&r"(t2)
-            : [tx] "r"(tx), [ty] "r"(ty)
-            : "memory");
-        } else
-#endif
-        if (k_h == 3 && k_w == 3) {
-            const int8_t *r = s;
-            TFC_DW_TAP(tfc_ld32(r), w[0]);
-            TFC_DW_TAP(tfc_ld32(r + tx), w[1]);
-            TFC_DW_TAP(tfc_ld32(r + 2 * tx), w[2]);
-            r += ty;
-            TFC_DW_TAP(tfc_ld32(r), w[3]);
-            TFC_DW_TAP(tfc_ld32(r + tx), w[4]);
-            TFC_DW_TAP(tfc_ld32(r + 2 * tx), w[5]);
-            r += ty;
-            TFC_DW_TAP(tfc_ld32(r), w[6]);
-            TFC_DW_TAP(tfc_ld32(r + tx), w[7]);
-            TFC_DW_TAP(tfc_ld32(r + 2 * tx), w[8]);
-            w += 9;
-        } else {
+        {
             int32_t ky, kx;
             for (ky = 0; ky < k_h; ++ky) {
                 const int8_t *r = s + ky * ty;
@@ -400,6 +119,573 @@ static void __attribute__((noinline)) dw_pixel(const dw_layer *L, const int8_t *
     }
 }
 
+/* ---- Channel-planar path (host flag TFC_RQ_PLANAR: 3x3, stride 1 or 2, no dilation) ----
+ *
+ * For four channels at a time, a band of input rows is copied into the scratch as int16 rows,
+ * one per channel ([4][rows][wb]), with the input zero point in the padding columns and rows
+ * (what the reference reads there, so the host-folded bias stays exact). A word of such a row
+ * holds two horizontally adjacent pixels of one channel, so SMLAD multiplies two taps at once
+ * with the host's int16 weight pairs; each channel then runs over the band two outputs at a
+ * time: stride 1, words (x0, x1), (x2, x3) and weights (w0, w1), (w1, w2):
+ *   o0 = SMLAD((x0, x1), (w0, w1)) + SMLABT((x2, x3), (w1, w2))
+ *   o1 = SMLATB((x0, x1), (w0, w1)) + SMLAD((x2, x3), (w1, w2))
+ * stride 2, words (x0, x1), (x2, x3), (x4, x5):
+ *   o0 = SMLAD((x0, x1), (w0, w1)) + SMLABT((x2, x3), (w1, w2))
+ *   o1 = SMLAD((x2, x3), (w0, w1)) + SMLABT((x4, x5), (w1, w2))
+ * (the assembly takes two such pairs per strip: four outputs, three input words per kernel row).
+ * Weights per channel: {(w0, w1), (w1, w2)} for each kernel row (doubled when TFC_RQ_FAST, with
+ * doubled biases: no shift before SMMLAR). Requantisation (SMMLAR(acc2, m, rnd) + (acc2 >> 31))
+ * >> rs: the accumulator's sign stands for the product's, which the host guarantees (every
+ * m >= 0, all-zero channels with bias 0 and their output in the rounding constant).
+ * Order of work: per band of output rows, per group of four channels: fill, then every output
+ * of the group in the band. The planner may overlap output and input (streamed raster order, at
+ * an offset that is a multiple of the channel count): a group's outputs then only land on that
+ * group's input bytes, already in the buffer, and a band's last output ends below the first
+ * input byte the next band reads (the raster offset guarantees that for pixel (next band, 0)).
+ * Keep the geometry in sync with kernels_opt.dw_planar_geometry. */
+#define TFC_RQ_PLANAR 16
+/* band buffer bytes: small layers stay within what the planner finds free next to their
+ * tensors, large ones get up to a quarter of their input (fewer refilled rows) */
+#define TFC_DW_PLANAR_BUDGET 1024
+#define TFC_DW_PLANAR_BUDGET_MAX 8192
+
+typedef struct {
+    int32_t wb, rows_cap;
+} dwp_geom;
+
+static dwp_geom dwp_geometry(const tfc_conv_params *p) {
+    dwp_geom g;
+    const int32_t s = p->stride_w;
+    const int32_t rows_full = (p->out_h - 1) * p->stride_h + 3;
+    int32_t cap;
+    g.wb = s * ((p->out_w + 1) & ~1) + 2;
+    int32_t budget = p->in_h * p->in_w * p->in_c / 4;
+    budget = budget < TFC_DW_PLANAR_BUDGET * 2 ? TFC_DW_PLANAR_BUDGET
+                                               : (budget > TFC_DW_PLANAR_BUDGET_MAX ? TFC_DW_PLANAR_BUDGET_MAX : budget);
+    cap = budget / (8 * g.wb);
+    cap = cap < 3 ? 3 : cap;
+    g.rows_cap = cap < rows_full ? cap : rows_full;
+    return g;
+}
+
+/* Band fill of the data rows: n_rows input rows of four channels into the four int16 planes;
+ * per row an optional leading pair (padding, pixel 0), n_pairs pairs of pixels, an optional
+ * trailing pair (last pixel, padding). Columns that are padding on both sides hold the padding
+ * from dwp_pad_all and are not touched. */
+typedef struct {
+    const int8_t *src;  /* 0: first pixel read in the first row, channel c0 */
+    int32_t c_n;        /* 4: pixel stride */
+    uint32_t *d0;       /* 8: plane 0 word of the first pair written in the first row */
+    int32_t plane;      /* 12: plane bytes */
+    int32_t n_pairs;    /* 16 */
+    int32_t n_rows;     /* 20: >= 1 */
+    int32_t src_fix;    /* 24: input bytes from the last pixel read (+ its step) to the next row */
+    int32_t d_fix;      /* 28: buffer bytes from the last pair written (+ 4) to the next row */
+    int32_t left, right; /* 32, 36 */
+    uint32_t pad4;      /* 40: the padding byte in every byte */
+    uint32_t pad16;     /* 44: the padding in both halfwords (sign-extended) */
+} dwp_fill_args;
+
+#if TFC_DSP_ASM
+/* pixel words r6, r7 -> plane words (pairs of int16 per channel) stored at r2, r4, r5, r3 */
+#define DWP_PAIR                                                                \
+    "sxtb16 r8, r6\n"                                                           \
+    "sxtb16 r9, r7\n"                                                           \
+    "sxtb16 r6, r6, ror #8\n"                                                   \
+    "sxtb16 r7, r7, ror #8\n"                                                   \
+    "pkhbt r10, r8, r9, lsl #16\n"                                              \
+    "pkhtb r11, r9, r8, asr #16\n"                                              \
+    "str r10, [r2], #4\n"                                                       \
+    "str r11, [r5], #4\n"                                                       \
+    "pkhbt r10, r6, r7, lsl #16\n"                                              \
+    "pkhtb r11, r7, r6, asr #16\n"                                              \
+    "str r10, [r4], #4\n"                                                       \
+    "str r11, [r3], #4\n"
+
+static void __attribute__((naked, noinline)) dwp_fill_rows(const dwp_fill_args *a __attribute__((unused))) {
+    __asm volatile(
+        "push {r4-r11, lr}\n"
+        "mov lr, r0\n"
+        "ldm lr, {r0, r1, r2, r3}\n"
+        "add r4, r2, r3\n"
+        "add r5, r4, r3\n"
+        "add r3, r5, r3\n"
+        "2:\n"
+        "ldr r6, [lr, #32]\n"
+        "cbz r6, 3f\n"
+        "ldr r6, [lr, #44]\n" /* (padding, pixel 0) */
+        "ldr r7, [r0]\n"
+        "add r0, r0, r1\n"
+        "sxtb16 r9, r7\n"
+        "sxtb16 r7, r7, ror #8\n"
+        "pkhbt r10, r6, r9, lsl #16\n"
+        "pkhtb r11, r9, r6, asr #16\n"
+        "str r10, [r2], #4\n"
+        "str r11, [r5], #4\n"
+        "pkhbt r10, r6, r7, lsl #16\n"
+        "pkhtb r11, r7, r6, asr #16\n"
+        "str r10, [r4], #4\n"
+        "str r11, [r3], #4\n"
+        "3:\n"
+        "ldr r12, [lr, #16]\n"
+        "1:\n"
+        "ldr r6, [r0]\n"
+        "ldr r7, [r0, r1]\n"
+        "add r0, r0, r1, lsl #1\n"
+        DWP_PAIR
+        "subs r12, r12, #1\n"
+        "bne 1b\n"
+        "ldr r6, [lr, #36]\n"
+        "cbz r6, 4f\n"
+        "ldr r6, [r0]\n" /* (last pixel, padding) */
+        "ldr r7, [lr, #44]\n"
+        "sxtb16 r8, r6\n"
+        "sxtb16 r6, r6, ror #8\n"
+        "pkhbt r10, r8, r7, lsl #16\n"
+        "pkhtb r11, r7, r8, asr #16\n"
+        "str r10, [r2], #4\n"
+        "str r11, [r5], #4\n"
+        "pkhbt r10, r6, r7, lsl #16\n"
+        "pkhtb r11, r7, r6, asr #16\n"
+        "str r10, [r4], #4\n"
+        "str r11, [r3], #4\n"
+        "4:\n"
+        "ldrd r6, r7, [lr, #24]\n"
+        "add r0, r0, r6\n"
+        "add r2, r2, r7\n"
+        "add r4, r4, r7\n"
+        "add r5, r5, r7\n"
+        "add r3, r3, r7\n"
+        "ldr r6, [lr, #20]\n"
+        "subs r6, r6, #1\n"
+        "str r6, [lr, #20]\n"
+        "bne 2b\n"
+        "pop {r4-r11, pc}\n"
+    );
+}
+#endif
+
+static inline void dwp_pair(uint32_t a, uint32_t b, uint32_t *d0, int32_t plane_w) {
+    const uint32_t e0 = (uint32_t)tfc_sxtb16(a), e1 = (uint32_t)tfc_sxtb16(b);
+    const uint32_t o0 = (uint32_t)tfc_sxtb16_ror8(a), o1 = (uint32_t)tfc_sxtb16_ror8(b);
+    d0[0] = tfc_pkhbt16(e0, e1);
+    d0[plane_w] = tfc_pkhbt16(o0, o1);
+    d0[2 * plane_w] = tfc_pkhtb16(e1, e0);
+    d0[3 * plane_w] = tfc_pkhtb16(o1, o0);
+}
+
+/* C form of dwp_fill_rows (host builds, and rows without an interior pair) */
+static void dwp_fill_rows_c(const dwp_fill_args *a) {
+    const int32_t plane_w = a->plane / 4;
+    const int8_t *src = a->src;
+    uint32_t *d = a->d0;
+    int32_t r, i;
+    for (r = 0; r < a->n_rows; ++r) {
+        if (a->left) {
+            dwp_pair(a->pad4, tfc_ld32(src), d++, plane_w);
+            src += a->c_n;
+        }
+        for (i = 0; i < a->n_pairs; ++i) {
+            dwp_pair(tfc_ld32(src), tfc_ld32(src + a->c_n), d++, plane_w);
+            src += 2 * a->c_n;
+        }
+        if (a->right) {
+            dwp_pair(tfc_ld32(src), a->pad4, d++, plane_w);
+        }
+        src += a->src_fix;
+        d = (uint32_t *)((int8_t *)d + a->d_fix);
+    }
+}
+
+
+/* every word of the band buffer = the padding (columns and rows outside the input keep it) */
+static void dwp_pad_all(const tfc_conv_params *p, const dwp_geom *g, int16_t *buf) {
+    const uint32_t pad16 = ((uint32_t)(uint16_t)(int16_t)p->pad_value) * 0x00010001u;
+    uint32_t *d = (uint32_t *)buf;
+    const int32_t n = 2 * g->rows_cap * g->wb;
+    int32_t i;
+    for (i = 0; i < n; ++i) {
+        d[i] = pad16;
+    }
+}
+
+/* A band's input rows y0 .. y0 + n - 1: the rows outside the input get the padding (in every
+ * plane, once per band: the four channels of every group share them); *a = the fill of the data
+ * rows for channel 0 (the caller offsets src per group); returns 0 when there are none. */
+static int dwp_band(const tfc_conv_params *p, const dwp_geom *g, const int8_t *in_b, int32_t y0, int32_t n,
+                    int16_t *buf, dwp_fill_args *a) {
+    const int32_t c_n = p->in_c, wb = g->wb, plane = g->rows_cap * wb;
+    const uint32_t pad16 = ((uint32_t)(uint16_t)(int16_t)p->pad_value) * 0x00010001u;
+    const int32_t pl = p->pad_left, in_w = p->in_w;
+    const int32_t ya = y0 < 0 ? 0 : y0, yb = y0 + n < p->in_h ? y0 + n : p->in_h; /* data rows */
+    int32_t r, i, col, x;
+    for (r = 0; r < n; ++r) { /* rows outside the input */
+        const int32_t y = y0 + r;
+        if (y < 0 || y >= p->in_h) {
+            uint32_t *d0 = (uint32_t *)(buf + r * wb);
+            for (i = 0; i < wb / 2; ++i) {
+                d0[i] = d0[i + plane / 2] = d0[i + plane] = d0[i + 3 * plane / 2] = pad16;
+            }
+        }
+    }
+    col = pl & 1 ? pl - 1 : pl; /* buffer column of the first pair written */
+    a->left = (pl & 1) && col + 1 < wb;
+    if (ya >= yb || (!a->left && col >= wb)) {
+        return 0; /* no data row, or no input column inside the buffer */
+    }
+    x = a->left ? 1 : 0; /* first pixel of the pairs */
+    a->src = in_b + (ya * in_w) * c_n;
+    a->d0 = (uint32_t *)(buf + (ya - y0) * wb + col);
+    col += a->left ? 2 : 0;
+    a->n_pairs = (in_w - x) / 2 < (wb - col) / 2 ? (in_w - x) / 2 : (wb - col) / 2;
+    a->n_pairs = a->n_pairs < 0 ? 0 : a->n_pairs;
+    x += 2 * a->n_pairs;
+    col += 2 * a->n_pairs;
+    a->right = x == in_w - 1 && col + 1 < wb;
+    a->c_n = c_n;
+    a->plane = plane * 2;
+    a->n_rows = yb - ya;
+    a->src_fix = in_w * c_n - (a->left + 2 * a->n_pairs) * c_n;
+    a->d_fix = wb * 2 - 4 * (a->left + a->n_pairs + a->right);
+    a->pad4 = (uint32_t)(uint8_t)p->pad_value * 0x01010101u;
+    a->pad16 = pad16;
+    return 1;
+}
+
+/* the band's data rows of channels c0 .. c0 + 3 (the assembly fill modifies its block) */
+static void dwp_fill(const dwp_fill_args *band, int32_t c0) {
+    dwp_fill_args a = *band;
+    a.src += c0;
+#if TFC_DSP_ASM
+    if (a.n_pairs > 0) {
+        dwp_fill_rows(&a);
+        return;
+    }
+#endif
+    dwp_fill_rows_c(&a);
+}
+
+#if TFC_DSP_ASM
+/* Assembly form of dwp_row (no activation clamp) for every output row of one channel in a band.
+ * The argument block is copied to the stack frame (offsets below) so that constants are one
+ * SP-relative load away; r0-r2 row pointers, r3 output, r4/r5 weights of a kernel row (then m,
+ * rnd), r6/r7 input words (then rs, c_n), r8-r11 accumulators, r12 bias / result, lr strips. */
+typedef struct {
+    int32_t m, rnd, rs;   /* 0, 4, 8 (copied per channel; one LDM with c_n for the requantisation) */
+    int32_t c_n;          /* 12: output pixel stride */
+    uint32_t w[6];        /* 16: {(w0, w1), (w1, w2)} per kernel row (copied per channel) */
+    int32_t bias;         /* 40 (copied per channel) */
+    int32_t n_full;       /* 44: strips of four outputs per row */
+    int32_t tail;         /* 48: outputs left (0..3) */
+    int32_t rb;           /* 52: buffer row bytes */
+    int32_t in_fix;       /* 56: buffer bytes from the end of a row's reads to the next row */
+    int32_t out_fix;      /* 60: output bytes from the end of a row's writes to the next row */
+    int32_t out_end;      /* 64: end of the channel's output rows (set per channel) */
+    const uint32_t *row;  /* 68: first buffer row of the first output row, channel plane */
+    int8_t *out;          /* 72: first output of the channel */
+    const uint32_t *wp;   /* 76: host weights of the channel (6 words) */
+    const int32_t *qp;    /* 80: rq entry of the channel {m, rs, rnd, bias} */
+    int32_t out_span;     /* 84: output bytes of the band's rows */
+    int32_t plane;        /* 88: plane bytes */
+    int32_t n_ch;         /* 92: >= 1 channels (consecutive) */
+    int32_t stride;       /* 96: 1 or 2 (then the strip loop's address) */
+} dwp_args;
+
+/* frame = the argument block; per channel: weights and rq entry into the frame, pointers
+ * r0-r2 (kernel rows), r3 (output) */
+#define DWP_ENTER                                                               \
+    "push {r4-r11, lr}\n"                                                       \
+    "sub sp, sp, #100\n"                                                        \
+    "ldm r0!, {r1-r12}\n"                                                       \
+    "stm sp, {r1-r12}\n"                                                        \
+    "ldm r0!, {r1-r12}\n"                                                       \
+    "add lr, sp, #48\n"                                                         \
+    "stm lr, {r1-r12}\n"                                                        \
+    "ldr r1, [r0]\n"                                                            \
+    "ldr r2, [sp, #44]\n"                                                       \
+    "cmp r1, #1\n"                                                              \
+    "bne 8f\n"                                                                  \
+    "adr r1, 31f\n"                                                             \
+    "cbnz r2, 7f\n"                                                             \
+    "adr r1, 33f\n"                                                             \
+    "b 7f\n"                                                                    \
+    "8:\n"                                                                      \
+    "adr r1, 32f\n"                                                             \
+    "cbnz r2, 7f\n"                                                             \
+    "adr r1, 34f\n"                                                             \
+    "7:\n"                                                                      \
+    "orr r1, r1, #1\n"                                                          \
+    "str r1, [sp, #96]\n"                                                       \
+    "6:\n"                                                                      \
+    "ldr r12, [sp, #76]\n"                                                      \
+    "ldm r12!, {r4-r9}\n"                                                       \
+    "str r12, [sp, #76]\n"                                                      \
+    "add r10, sp, #16\n"                                                        \
+    "stm r10, {r4-r9}\n"                                                        \
+    "ldr r12, [sp, #80]\n"                                                      \
+    "ldm r12!, {r4-r7}\n"                                                       \
+    "str r12, [sp, #80]\n"                                                      \
+    "str r7, [sp, #40]\n"                                                       \
+    "strd r4, r6, [sp, #0]\n"                                                   \
+    "str r5, [sp, #8]\n"                                                        \
+    "ldrd r0, r3, [sp, #68]\n"                                                  \
+    "ldrd r4, r5, [sp, #84]\n"                                                  \
+    "add r4, r3, r4\n"                                                          \
+    "str r4, [sp, #64]\n"                                                       \
+    "add r6, r0, r5\n"                                                          \
+    "add r7, r3, #1\n"                                                          \
+    "strd r6, r7, [sp, #68]\n"                                                  \
+    "ldr r12, [sp, #52]\n"                                                      \
+    "add r1, r0, r12\n"                                                         \
+    "add r2, r1, r12\n"                                                         \
+    "5:\n"                                                                      \
+    "ldr lr, [sp, #44]\n"                                                       \
+    "ldr pc, [sp, #96]\n"
+
+/* after the strips: flags C = bit 1 (two more outputs), N = bit 0 (one more) of the tail */
+#define DWP_TAIL_FLAGS                                                          \
+    "ldr r12, [sp, #48]\n"                                                      \
+    "lsls r12, r12, #31\n"
+
+/* requantise accumulator A (r4 = m, r5 = rnd, r6 = rs) and store it at [ADDR] */
+#define DWP_RQ(A, ADDR)                                                         \
+    "smmlar r12, " A ", r4, r5\n"                                               \
+    "add r12, r12, " A ", asr #31\n"                                            \
+    "asr r12, r12, r6\n"                                                        \
+    "ssat r12, #8, r12\n"                                                       \
+    "strb r12, " ADDR "\n"
+
+#define DWP_RQ4                                                                 \
+    "ldm sp, {r4-r7}\n"                                                         \
+    DWP_RQ("r8", "[r3]")                                                        \
+    DWP_RQ("r9", "[r3, r7]")                                                    \
+    "add r3, r3, r7, lsl #1\n"                                                  \
+    DWP_RQ("r10", "[r3]")                                                       \
+    DWP_RQ("r11", "[r3, r7]")                                                   \
+    "add r3, r3, r7, lsl #1\n"
+
+/* the tails: r4-r7 still hold m, rnd, rs, c_n from the row's strips; accumulators r8, r9
+ * (r8 = bias first), weights r10, r11, input words r12, lr */
+#define DWP_RQ2                                                                 \
+    DWP_RQ("r8", "[r3]")                                                        \
+    DWP_RQ("r9", "[r3, r7]")                                                    \
+    "add r3, r3, r7, lsl #1\n"
+
+/* one output from words (x0, x1), (x2, x3) of each row (tail of both strides), then the next
+ * row, channel or the end */
+#define DWP_TAIL1_ROW(P, WOFF)                                                  \
+    "ldrd r10, r11, [sp, #" WOFF "]\n"                                          \
+    "ldrd r12, lr, [" P "]\n"                                                   \
+    "smlad r8, r12, r10, r8\n"                                                  \
+    "smlabt r8, lr, r11, r8\n"
+
+#define DWP_TAIL1_AND_NEXT                                                      \
+    "1:\n"                                                                      \
+    "bpl 4f\n"                                                                  \
+    "ldr r8, [sp, #40]\n"                                                       \
+    DWP_TAIL1_ROW("r0", "16")                                                   \
+    DWP_TAIL1_ROW("r1", "24")                                                   \
+    DWP_TAIL1_ROW("r2", "32")                                                   \
+    DWP_RQ("r8", "[r3]")                                                        \
+    "4:\n"                                                                      \
+    "ldrd r4, r5, [sp, #56]\n"                                                  \
+    "add r0, r0, r4\n"                                                          \
+    "add r1, r1, r4\n"                                                          \
+    "add r2, r2, r4\n"                                                          \
+    "add r3, r3, r5\n"                                                          \
+    "ldr r4, [sp, #64]\n"                                                       \
+    "cmp r3, r4\n"                                                              \
+    "bne 5b\n"                                                                  \
+    "ldr r4, [sp, #92]\n"                                                       \
+    "subs r4, r4, #1\n"                                                         \
+    "str r4, [sp, #92]\n"                                                       \
+    "bne 6b\n"                                                                  \
+    "add sp, sp, #100\n"                                                        \
+    "pop {r4-r11, pc}\n"
+
+/* stride 1, four outputs: one kernel row from pointer P (weights at [sp, #WOFF]); FIRST: the
+ * accumulators start from the bias in r12 */
+#define DWP_S1_ROW4(P, WOFF, R0, R1, R2, R3)                                    \
+    "ldrd r4, r5, [sp, #" WOFF "]\n"                                            \
+    "ldrd r6, r7, [" P "], #8\n"                                                \
+    "smlad r8, r6, r4, " R0 "\n"                                                \
+    "smlatb r9, r6, r4, " R1 "\n"                                               \
+    "smlabt r8, r7, r5, r8\n"                                                   \
+    "smlad r9, r7, r5, r9\n"                                                    \
+    "smlad r10, r7, r4, " R2 "\n"                                               \
+    "smlatb r11, r7, r4, " R3 "\n"                                              \
+    "ldr r6, [" P "]\n"                                                         \
+    "smlabt r10, r6, r5, r10\n"                                                 \
+    "smlad r11, r6, r5, r11\n"
+
+/* stride 1, two outputs (tail); FIRST: r8 holds the bias */
+#define DWP_S1_ROW2(P, WOFF, FIRST)                                             \
+    "ldrd r10, r11, [sp, #" WOFF "]\n"                                          \
+    "ldrd r12, lr, [" P "], #4\n"                                               \
+    "smlatb r9, r12, r10, " FIRST "\n"                                          \
+    "smlad r8, r12, r10, r8\n"                                                  \
+    "smlabt r8, lr, r11, r8\n"                                                  \
+    "smlad r9, lr, r11, r9\n"
+
+/* stride 2, four outputs: words (x0, x1) .. (x8, x9) of one kernel row */
+#define DWP_S2_ROW4(P, WOFF, R0, R1, R2, R3)                                    \
+    "ldrd r4, r5, [sp, #" WOFF "]\n"                                            \
+    "ldrd r6, r7, [" P "], #16\n"                                               \
+    "smlad r8, r6, r4, " R0 "\n"                                                \
+    "smlabt r8, r7, r5, r8\n"                                                   \
+    "smlad r9, r7, r4, " R1 "\n"                                                \
+    "ldrd r6, r7, [" P ", #-8]\n"                                               \
+    "smlabt r9, r6, r5, r9\n"                                                   \
+    "smlad r10, r6, r4, " R2 "\n"                                               \
+    "smlabt r10, r7, r5, r10\n"                                                 \
+    "smlad r11, r7, r4, " R3 "\n"                                               \
+    "ldr r6, [" P "]\n"                                                         \
+    "smlabt r11, r6, r5, r11\n"
+
+/* stride 2, two outputs (tail); FIRST: r8 holds the bias */
+#define DWP_S2_ROW2(P, WOFF, FIRST)                                             \
+    "ldrd r10, r11, [sp, #" WOFF "]\n"                                          \
+    "ldrd r12, lr, [" P "], #8\n"                                               \
+    "smlad r9, lr, r10, " FIRST "\n"                                            \
+    "smlad r8, r12, r10, r8\n"                                                  \
+    "smlabt r8, lr, r11, r8\n"                                                  \
+    "ldr r12, [" P "]\n"                                                        \
+    "smlabt r9, r12, r11, r9\n"
+
+/* both strides in one routine (the row start jumps to the strip loop chosen on entry; ADR needs
+ * the routine word-aligned: -Os aligns functions to halfwords only) */
+static void __attribute__((naked, noinline, aligned(4))) dwp_asm(const dwp_args *a __attribute__((unused))) {
+    __asm volatile(
+        DWP_ENTER
+        "31:\n" /* stride 1 */
+        "ldr r12, [sp, #40]\n"
+        DWP_S1_ROW4("r0", "16", "r12", "r12", "r12", "r12")
+        DWP_S1_ROW4("r1", "24", "r8", "r9", "r10", "r11")
+        DWP_S1_ROW4("r2", "32", "r8", "r9", "r10", "r11")
+        DWP_RQ4
+        "subs lr, lr, #1\n"
+        "bne 31b\n"
+        "35:\n"
+        DWP_TAIL_FLAGS
+        "bcc 1f\n"
+        "ldr r8, [sp, #40]\n"
+        DWP_S1_ROW2("r0", "16", "r8")
+        DWP_S1_ROW2("r1", "24", "r9")
+        DWP_S1_ROW2("r2", "32", "r9")
+        DWP_RQ2
+        DWP_TAIL1_AND_NEXT
+        "32:\n" /* stride 2 */
+        "ldr r12, [sp, #40]\n"
+        DWP_S2_ROW4("r0", "16", "r12", "r12", "r12", "r12")
+        DWP_S2_ROW4("r1", "24", "r8", "r9", "r10", "r11")
+        DWP_S2_ROW4("r2", "32", "r8", "r9", "r10", "r11")
+        DWP_RQ4
+        "subs lr, lr, #1\n"
+        "bne 32b\n"
+        "36:\n"
+        DWP_TAIL_FLAGS
+        "bcc 1b\n"
+        "ldr r8, [sp, #40]\n"
+        DWP_S2_ROW2("r0", "16", "r8")
+        DWP_S2_ROW2("r1", "24", "r9")
+        DWP_S2_ROW2("r2", "32", "r9")
+        DWP_RQ2
+        "b 1b\n"
+        /* rows of fewer than four outputs: the tails' constants, then the tails */
+        "33:\n"
+        "ldm sp, {r4-r7}\n"
+        "b 35b\n"
+        "34:\n"
+        "ldm sp, {r4-r7}\n"
+        "b 36b\n"
+    );
+}
+#endif
+
+/* One output row of one channel in C (host builds; activation clamps and layers without the
+ * proven fast requantisation on the target): the assembly's arithmetic, output by output. */
+static void __attribute__((noinline)) dwp_row_c(const tfc_conv_params *p, const uint32_t *r0, int32_t wb2,
+                                                const uint32_t *w, int32_t c, int8_t *o, int fast) {
+    const int32_t *q = p->rq + TFC_RQ_HEADER + 4 * c;
+    const int32_t s = p->stride_w;
+    int32_t ox;
+    for (ox = 0; ox < p->out_w; ++ox) {
+        int32_t acc = q[3], ky;
+        for (ky = 0; ky < 3; ++ky) {
+            const int16_t *row = (const int16_t *)(r0 + ky * wb2) + ox * s;
+            const int16_t *wk = (const int16_t *)(w + 2 * ky); /* w0, w1, w1, w2 */
+            acc += wk[0] * row[0] + wk[1] * row[1] + wk[3] * row[2];
+        }
+        /* fast: the zero point is in the rounding constant; the activation range lies in int8 */
+        acc = fast ? (tfc_smmlar(acc, q[0], q[2]) + (acc >> 31)) >> q[1]
+                   : tfc_mbqm(acc, p->mult[c], p->shift[c]) + p->out_zp;
+        *o = (int8_t)tfc_clamp_i32(acc, p->act_min, p->act_max);
+        o += p->in_c;
+    }
+}
+
+static void depthwise_planar(const tfc_conv_params *p, const int8_t *in, int8_t *out, int16_t *buf,
+                             const dwp_geom *g) {
+    const int32_t c_n = p->in_c, s = p->stride_h, wb2 = g->wb / 2;
+    const int fast = p->rq[0] & TFC_RQ_FAST;
+    const int clamp = p->act_min > -128 || p->act_max < 127;
+    const int32_t band = (g->rows_cap - 3) / s + 1; /* output rows per band */
+    int32_t b, c0, oy0;
+    (void)clamp;
+    dwp_pad_all(p, g, buf);
+    for (b = 0; b < p->batches; ++b) {
+        const int8_t *in_b = in + b * p->in_h * p->in_w * c_n;
+        int8_t *out_b = out + b * p->out_h * p->out_w * c_n;
+        for (oy0 = 0; oy0 < p->out_h; oy0 += band) {
+            const int32_t n_oy = p->out_h - oy0 < band ? p->out_h - oy0 : band;
+            const int32_t y0 = oy0 * s - p->pad_top;
+            dwp_fill_args fill;
+            const int data = dwp_band(p, g, in_b, y0, (n_oy - 1) * s + 3, buf, &fill);
+#if TFC_DSP_ASM
+            dwp_args a;
+            if (fast && !clamp) {
+                a.c_n = c_n;
+                a.n_full = p->out_w >> 2;
+                a.tail = p->out_w & 3;
+                a.rb = 2 * g->wb;
+                /* strips advance the row pointers by 8 s bytes per 4 outputs, 4 s per 2 */
+                a.in_fix = 2 * s * g->wb - s * (8 * a.n_full + 4 * (a.tail >> 1));
+                a.out_fix = (a.tail & 1) * c_n;
+                a.row = (const uint32_t *)buf;
+                a.out_span = n_oy * p->out_w * c_n;
+                a.plane = 2 * g->rows_cap * g->wb;
+                a.n_ch = 4;
+                a.stride = s;
+            }
+#endif
+            for (c0 = 0; c0 < c_n; c0 += 4) {
+                int32_t k;
+                if (data) {
+                    dwp_fill(&fill, c0);
+                }
+#if TFC_DSP_ASM
+                if (fast && !clamp) { /* the group's four channels in one assembly call */
+                    a.out = out_b + oy0 * p->out_w * c_n + c0;
+                    a.wp = (const uint32_t *)p->weights + 6 * c0;
+                    a.qp = p->rq + TFC_RQ_HEADER + 4 * c0;
+                    dwp_asm(&a);
+                    continue;
+                }
+#endif
+                for (k = 0; k < 4; ++k) {
+                    const int32_t c = c0 + k;
+                    const uint32_t *w = (const uint32_t *)p->weights + 6 * c;
+                    const uint32_t *plane = (const uint32_t *)(buf + k * g->rows_cap * g->wb);
+                    int32_t oy;
+                    for (oy = 0; oy < n_oy; ++oy) {
+                        dwp_row_c(p, plane + oy * s * wb2, wb2, w, c, out_b + (oy0 + oy) * p->out_w * c_n + c, fast);
+                    }
+                }
+            }
+        }
+    }
+}
+
 void tfc_depthwise_conv2d_s8(const tfc_conv_params *p, const int8_t *in, int8_t *out) {
     const int32_t c_n = p->in_c;
     const int fast = p->rq[0] & TFC_RQ_FAST;
@@ -409,6 +695,12 @@ void tfc_depthwise_conv2d_s8(const tfc_conv_params *p, const int8_t *in, int8_t 
     const int32_t win_n = k_h * k_w * c_n;
     int32_t b, oy, ox;
     dw_layer L;
+    if (p->rq[0] & TFC_RQ_PLANAR) {
+        const dwp_geom g = dwp_geometry(p);
+        uint32_t buf_stack[p->scratch ? 1 : 2 * g.rows_cap * g.wb];
+        depthwise_planar(p, in, out, p->scratch ? (int16_t *)p->scratch : (int16_t *)buf_stack, &g);
+        return;
+    }
     if (p->depth_mult != 1 || (c_n & 3) != 0 || win_n > TFC_DW_MAX_WINDOW) {
         depthwise_generic(p, in, out, fast);
         return;
@@ -421,16 +713,12 @@ void tfc_depthwise_conv2d_s8(const tfc_conv_params *p, const int8_t *in, int8_t 
     L.k_h = k_h;
     L.k_w = k_w;
     L.fast = fast;
-    L.wide = (p->rq[0] & TFC_RQ_WIDE) != 0;
     L.os = tfc_out_stage_of(p->out_zp, p->act_min, p->act_max);
     {
         /* border window: [kh][kw][c], padding taps = zero point (in the arena when p->scratch) */
         uint32_t win_stack[p->scratch ? 1 : win_n >> 2];
         uint32_t *const win = p->scratch ? (uint32_t *)p->scratch : win_stack;
         const uint32_t pad4 = (uint32_t)(uint8_t)p->pad_value * 0x01010101u;
-#if TFC_DSP_ASM
-        const int run_ok = L.wide;
-#endif
         for (b = 0; b < p->batches; ++b) {
             const int8_t *in_b = in + b * in_h * row;
             for (oy = 0; oy < p->out_h; ++oy) {
@@ -438,30 +726,6 @@ void tfc_depthwise_conv2d_s8(const tfc_conv_params *p, const int8_t *in, int8_t 
                 const int y_in = y0 >= 0 && y0 + (k_h - 1) * dil_h < in_h;
                 for (ox = 0; ox < p->out_w; ++ox) {
                     const int32_t x0 = ox * p->stride_w - p->pad_left;
-#if TFC_DSP_ASM
-                    if (run_ok && y_in && x0 >= 0 && x0 + (k_w - 1) * dil_w < in_w) {
-                        int32_t n = 1; /* interior run: one assembly call for the whole run */
-                        dw3x3_args a;
-                        while (ox + n < p->out_w && (ox + n) * p->stride_w - p->pad_left + (k_w - 1) * dil_w < in_w) {
-                            ++n;
-                        }
-                        a.s = in_b + y0 * row + x0 * c_n;
-                        a.tx = dil_w * c_n;
-                        a.ty = dil_h * row;
-                        a.w = (const uint32_t *)L.weights;
-                        a.q = L.rq + TFC_RQ_HEADER;
-                        a.out = out;
-                        a.groups = L.groups;
-                        a.lo4 = L.os.lo4;
-                        a.hi4 = L.os.hi4;
-                        a.npix = n;
-                        a.sx = p->stride_w * c_n;
-                        dw3x3_fast(&a);
-                        out += n * c_n;
-                        ox += n - 1;
-                        continue;
-                    }
-#endif
                     if (y_in && x0 >= 0 && x0 + (k_w - 1) * dil_w < in_w) {
                         dw_pixel(&L, in_b + y0 * row + x0 * c_n, dil_w * c_n, dil_h * row, out);
                     } else {

@@ -108,6 +108,32 @@ static inline uint32_t tfc_clamp4(uint32_t v, uint32_t lo4, uint32_t hi4) {
 }
 #endif
 
+/* Helpers of the channel-planar depthwise path (added; portable forms below the DSP ones). */
+#if TFC_DSP
+static inline int32_t tfc_smlabt(int32_t a, int32_t b, int32_t acc) { return __smlabt(a, b, acc); }
+static inline int32_t tfc_smlatb(int32_t a, int32_t b, int32_t acc) { return __smlatb(a, b, acc); }
+/* acc + ((a * b + 2^31) >> 32) */
+static inline int32_t tfc_smmlar(int32_t a, int32_t b, int32_t acc) {
+    int32_t r;
+    __asm("smmlar %0, %1, %2, %3" : "=r"(r) : "r"(a), "r"(b), "r"(acc));
+    return r;
+}
+#else
+static inline int32_t tfc_smlabt(int32_t a, int32_t b, int32_t acc) {
+    return (int32_t)((uint32_t)acc + (uint32_t)(tfc_lo16(a) * tfc_hi16(b)));
+}
+static inline int32_t tfc_smlatb(int32_t a, int32_t b, int32_t acc) {
+    return (int32_t)((uint32_t)acc + (uint32_t)(tfc_hi16(a) * tfc_lo16(b)));
+}
+static inline int32_t tfc_smmlar(int32_t a, int32_t b, int32_t acc) {
+    return (int32_t)((uint32_t)acc + (uint32_t)tfc_smmulr(a, b));
+}
+#endif
+
+/* PKHBT (low half of a, low half of b in the top) and PKHTB (low half from the top of b, top of a) */
+static inline uint32_t tfc_pkhbt16(uint32_t a, uint32_t b) { return (a & 0xFFFFu) | (b << 16); }
+static inline uint32_t tfc_pkhtb16(uint32_t a, uint32_t b) { return (a & 0xFFFF0000u) | (b >> 16); }
+
 /* Four int32 values already in [-128, 127] as the bytes {a, b, c, d} of a word. */
 static inline uint32_t tfc_pack4(int32_t a, int32_t b, int32_t c, int32_t d) {
     const uint32_t ac = ((uint32_t)a & 0xFFu) | ((uint32_t)c << 16);
@@ -136,8 +162,7 @@ static inline uint32_t tfc_ld32(const void *p) {
  * folded bias}: the rounding constant carries the zero point, so the fast result includes it. */
 #define TFC_RQ_FAST 1 /* every channel: |2 * acc| < 2^31, no left shift, right shift >= 1 */
 #define TFC_RQ_SHARED 2 /* one entry for every channel (per-tensor quantisation, FULLY_CONNECTED) */
-#define TFC_RQ_WIDE 8   /* DEPTHWISE 3x3: int16 doubled weights and doubled biases (no shift before SMMULR) */
-#define TFC_RQ_PAIR 16  /* CONV_2D / FULLY_CONNECTED: pair-code weights, two channels per halfword (h = 256 a + b) */
+#define TFC_RQ_PAIR 32  /* CONV_2D / FULLY_CONNECTED: pair-code weights, two channels per halfword (h = 256 a + b) */
 #define TFC_RQ_HEADER 4
 
 /* MultiplyByQuantizedMultiplier for the TFC_RQ_FAST case: SMMULR(2 * acc, m) equals the

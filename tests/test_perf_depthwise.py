@@ -1,0 +1,150 @@
+"""Optimised DEPTHWISE_CONV_2D: the channel-planar path (3x3, stride 1/2) and the pixel paths,
+bit-exact with the reference kernels and TFLM on small random Keras models.
+
+Widths 1..7 (narrow rows take the pixel path), wider rows for the planar strips and their tails
+(1, 2, 3 outputs), strides 1/2, padding same/valid, 4/8/12 channels, ReLU6, a dead channel,
+tall inputs whose band buffer is refilled several times; plus the reference requantisation
+path, scratch on the stack and a forced activation clamp.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pytest
+from test_perf_kernels import _keras_tflite, _same_everywhere
+
+from tfcompress.engine import compile_tflite
+from tfcompress.engine.host import HostModel
+from tfcompress.engine.kernels_opt import RQ_PLANAR, dw_planar
+from tfcompress.engine.tflm import TflmModel
+
+#: (input h, w, c), [(stride, padding, activation)] of two chained 3x3 depthwise layers
+CASES = {
+    "w1": ((9, 1, 4), [(1, "same", "relu6"), (2, "same", None)]),
+    "w2": ((9, 2, 8), [(1, "same", None), (2, "same", "relu6")]),
+    "w3": ((8, 3, 12), [(1, "valid", "relu6"), (1, "same", None)]),
+    "w4": ((7, 4, 4), [(1, "same", None), (2, "same", "relu6")]),
+    "w5": ((9, 5, 8), [(1, "same", "relu6"), (1, "valid", None)]),
+    "w6": ((6, 6, 12), [(2, "valid", None), (1, "same", "relu6")]),
+    "w7": ((9, 7, 4), [(1, "same", None), (2, "valid", "relu6")]),
+    "w9": ((9, 9, 8), [(1, "same", None), (1, "same", "relu6")]),
+    "w17": ((11, 17, 4), [(2, "same", "relu6"), (1, "same", None)]),
+    "w22": ((10, 22, 8), [(2, "valid", None), (1, "valid", "relu6")]),
+    "w30": ((9, 30, 12), [(2, "same", None), (1, "same", "relu6")]),
+    "w19": ((7, 19, 4), [(1, "valid", "relu6"), (2, "same", None)]),
+    "bands1": ((40, 23, 4), [(1, "same", "relu6"), (1, "same", None)]),
+    "bands2": ((40, 33, 8), [(2, "same", None), (1, "valid", "relu6")]),
+}
+
+
+def _dead_channel_init(seed: int):
+    """Random depthwise kernel with channel 1 all zero (constant output, folded into the rq table)."""
+    def init(shape, dtype=None):
+        w = np.random.default_rng(seed).normal(0, 0.5, size=shape).astype(np.float32)
+        w[..., 1, :] = 0
+        return w
+    return init
+
+
+def _builder(layers: list, seed: int):
+    def build(L, x):
+        for i, (stride, padding, act) in enumerate(layers):
+            x = L.DepthwiseConv2D(3, strides=stride, padding=padding, activation=act,
+                                  depthwise_initializer=_dead_channel_init(seed + i),
+                                  bias_initializer="random_normal")(x)
+        return x
+    return build
+
+
+def _tflite(name: str, seed: int = 7) -> bytes:
+    shape, layers = CASES[name]
+    return _keras_tflite(_builder(layers, seed), shape, seed=seed)
+
+
+def _planar_ops(model) -> int:
+    return sum(1 for lo in model.lowered if lo.kernel == "tfc_depthwise_conv2d_s8"
+               and int(lo.fields["rq"].data[0]) & RQ_PLANAR)
+
+
+@pytest.mark.parametrize("name", list(CASES))
+def test_depthwise_models_bit_exact(name: str) -> None:
+    tflite = _tflite(name)
+    _same_everywhere(tflite, samples=4, seed=2)
+    opt = compile_tflite(tflite, kernels="optimized")
+    expected = sum(1 for lo in compile_tflite(tflite).lowered
+                   if lo.kernel == "tfc_depthwise_conv2d_s8" and dw_planar(lo.fields))
+    assert _planar_ops(opt) == expected
+    if name.startswith(("w17", "w22", "w30", "w19", "bands")):
+        assert expected > 0
+
+
+def test_planar_reference_requantisation(monkeypatch) -> None:
+    """Layers without the proven SMMULR requantisation: plain int16 weights, TFLM's arithmetic."""
+    from tfcompress.engine import kernels_opt
+
+    monkeypatch.setattr(kernels_opt, "RQ_FAST", 0)
+    tflite = _tflite("w30")
+    assert _planar_ops(compile_tflite(tflite, kernels="optimized")) == 2
+    _same_everywhere(tflite, samples=3, seed=3)
+
+
+def test_planar_scratch_on_the_stack() -> None:
+    from tfcompress.engine.planner import plan_arena
+
+    tflite = _tflite("bands2")
+    opt = compile_tflite(tflite, kernels="optimized")
+    opt.plan = plan_arena(opt.graph, opt.lowered)
+    assert not opt.plan.scratch_offsets and opt.scratch_bytes > 0
+    ours, oracle = HostModel(opt), TflmModel(tflite)
+    rng = np.random.default_rng(4)
+    for _ in range(3):
+        x = rng.integers(-128, 128, size=opt.input.shape, dtype=np.int8)
+        assert np.array_equal(ours.run(x), oracle.run(x).reshape(opt.output.shape))
+
+
+@pytest.mark.parametrize("name", ["w30", "w5"])
+def test_forced_activation_clamp_matches_reference(name: str) -> None:
+    """A fused activation narrower than int8 (the clamped planar rows and pixel path): the
+    optimised kernels against the reference kernels with the same patched range."""
+    tflite = _tflite(name)
+    models = [compile_tflite(tflite), compile_tflite(tflite, kernels="optimized")]
+    for m in models:
+        m.lowered = [dataclasses.replace(lo, fields=dict(lo.fields, act_min=-90, act_max=40))
+                     if lo.kernel == "tfc_depthwise_conv2d_s8" else lo for lo in m.lowered]
+    ref, opt = (HostModel(m) for m in models)
+    rng = np.random.default_rng(6)
+    clamped = 0
+    for _ in range(4):
+        x = rng.integers(-128, 128, size=models[0].input.shape, dtype=np.int8)
+        a, b = ref.run(x), opt.run(x)
+        assert np.array_equal(a, b), f"{int((a != b).sum())} elements differ"
+        clamped += int(np.sum(a == 40) + np.sum(a == -90))
+    assert clamped > 0
+
+
+@pytest.mark.emulated
+def test_depthwise_models_on_qemu_match_tflm(tmp_path) -> None:
+    """The DSP build (assembly strips and band fill) on QEMU mps2-an500: every case identical to
+    TFLM on the benchmark input."""
+    from conftest import require_tool
+
+    require_tool("arm-none-eabi-gcc", "gcc-arm-none-eabi")
+    require_tool("qemu-system-arm", "qemu-system-arm")
+    import importlib.util
+    from pathlib import Path
+
+    spec = importlib.util.spec_from_file_location(
+        "bench_instructions", Path(__file__).resolve().parents[1] / "benchmarks" / "instructions.py")
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    from tfcompress.boards import load_board
+
+    board = load_board("mps2-an500")
+    for name in CASES:
+        path = tmp_path / f"{name}.tflite"
+        path.write_bytes(_tflite(name))
+        for opt in ("-O2", "-Os") if name in ("w30", "bands1") else ("-O2",):  # -Os: other alignment
+            r = bench.measure(name, "optimized", board, opt=opt, runs=1, layers=False, keep=None, path=path)
+            assert r["mismatches"] == 0, (name, opt)
