@@ -330,6 +330,20 @@ typedef struct {
 /* The body of the channel-pair routines: per pair, accumulators from the rq table's bias (INIT),
  * four GROUPs per iteration entered part-way for the remainder, then FINISH and the shared
  * requantisation / store tail. */
+#if defined(__OPTIMIZE_SIZE__) /* -Os: one group per iteration */
+#define CONV_PAIRS_GROUPS(GROUP) "2:\n" GROUP
+#else
+#define CONV_PAIRS_GROUPS(GROUP) \
+    "sub lr, r11, r10\n" \
+    "ands lr, lr, #48\n" /* 16 x (groups mod 4): a whole number of iterations first */ \
+    "beq 2f\n" \
+    "cmp lr, #32\n" \
+    "beq 7f\n" \
+    "bhi 6f\n" \
+    "b 8f\n" \
+    "2:\n" GROUP "6:\n" GROUP "7:\n" GROUP "8:\n" GROUP
+#endif
+
 #define CONV_PAIRS_BODY(INIT, GROUP, FINISH) \
     "push {r4-r11, lr}\n" \
     "push {r0}\n" \
@@ -340,14 +354,7 @@ typedef struct {
     "ldr r10, [r0, #0]\n" \
     "ldr r11, [r0, #4]\n" \
     INIT \
-    "sub lr, r11, r10\n" \
-    "ands lr, lr, #48\n" /* 16 x (groups mod 4): a whole number of iterations first */ \
-    "beq 2f\n" \
-    "cmp lr, #32\n" \
-    "beq 7f\n" \
-    "bhi 6f\n" \
-    "b 8f\n" \
-    "2:\n" GROUP "6:\n" GROUP "7:\n" GROUP "8:\n" GROUP \
+    CONV_PAIRS_GROUPS(GROUP) \
     "cmp r10, r11\n" \
     "bne 2b\n" \
     FINISH \

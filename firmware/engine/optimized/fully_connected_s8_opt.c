@@ -80,6 +80,19 @@ static inline uint32_t tail_word(const int8_t *x, int32_t n) {
     : [s0] "+r"(s0), [l0] "+r"(l0), [s1] "+r"(s1), [l1] "+r"(l1), [x] "+r"(x), [wp] "+r"(w),      \
       [xv] "=&r"(xv), [xl] "=&r"(xl), [w0] "=&r"(w0), [w1] "=&r"(w1), [w2] "=&r"(w2), [w3] "=&r"(w3)
 
+#if defined(__OPTIMIZE_SIZE__)
+/* groups (>= 1) pair-code groups, one per iteration (-Os: the compact form). */
+#define TFC_FC_PAIR_LOOP(odd)                                                                    \
+    do {                                                                                         \
+        register uint32_t w0 __asm("r8"), w1 __asm("r9"), w2 __asm("r10"), w3 __asm("r11");      \
+        uint32_t xv, xl;                                                                         \
+        (void)(odd);                                                                             \
+        __asm volatile("1:\n\t" TFC_FC_PAIR_GROUP "cmp %[x], %[end]\n\t"                        \
+                       "bne 1b\n\t" TFC_FC_PAIR_OPERANDS                                         \
+                       : [end] "r"(x_end)                                                        \
+                       : "cc", "memory");                                                        \
+    } while (0)
+#else
 /* groups (>= 1) pair-code groups: an odd one first, then two per iteration. */
 #define TFC_FC_PAIR_LOOP(odd)                                                                    \
     do {                                                                                         \
@@ -95,6 +108,7 @@ static inline uint32_t tail_word(const int8_t *x, int32_t n) {
                            : "cc", "memory");                                                    \
         }                                                                                        \
     } while (0)
+#endif
 #endif
 
 /* The hot case: pair codes, exact fast requantisation, rows and inputs multiples of four. Each
@@ -145,9 +159,18 @@ static inline __attribute__((always_inline)) void fc_pair_fast(const tfc_fc_para
     }
 }
 
-/* Out of line, one copy per requantisation layout (the shared one keeps its entry in registers). */
+/* Out of line, one copy per requantisation layout (the shared one keeps its entry in registers);
+ * -Os builds keep one copy that reads the entry stride at run time. */
+#if defined(__OPTIMIZE_SIZE__)
+static void __attribute__((noinline)) fc_pair_fast_any(const tfc_fc_params *p, const int8_t *xb, int8_t *out) {
+    fc_pair_fast(p, xb, out, (p->rq[0] & TFC_RQ_SHARED) != 0);
+}
+#define fc_pair_fast_shared fc_pair_fast_any
+#define fc_pair_fast_channel fc_pair_fast_any
+#else
 static void fc_pair_fast_shared(const tfc_fc_params *p, const int8_t *xb, int8_t *out) { fc_pair_fast(p, xb, out, 1); }
 static void fc_pair_fast_channel(const tfc_fc_params *p, const int8_t *xb, int8_t *out) { fc_pair_fast(p, xb, out, 0); }
+#endif
 
 void tfc_fully_connected_s8(const tfc_fc_params *p, const int8_t *in, int8_t *out) {
     const int32_t n_in = p->in_depth;
@@ -170,46 +193,25 @@ void tfc_fully_connected_s8(const tfc_fc_params *p, const int8_t *in, int8_t *ou
             out += n_out;
             continue;
         }
+        /* everything else (tails, reference requantisation): one group at a time, per-output stores */
         const uint32_t *w = (const uint32_t *)p->weights;
         const int32_t *q = p->rq + TFC_RQ_HEADER;
         for (o = 0; o < n_out; o += 4) {
-            int32_t acc[4] = {0, 0, 0, 0};
-            const int8_t *x = xb;
-            int32_t g = 0;
-            if (pair) {
-                for (; g < groups; ++g, x += 4, w += 4) {
-                    group_pair(tfc_ld32(x), w, acc);
-                }
-                if (tail) {
-                    group_pair(tail_word(x, tail), w, acc);
-                    w += 4;
-                }
-                acc[0] = (int32_t)((uint32_t)acc[0] - (uint32_t)acc[1]) >> 8; /* dot(A) = (S - L) >> 8 */
-                acc[2] = (int32_t)((uint32_t)acc[2] - (uint32_t)acc[3]) >> 8;
-            } else {
-                for (; g < groups; ++g, x += 4, w += 4) {
-                    group_plain(tfc_ld32(x), w, acc);
-                }
-                if (tail) {
-                    group_plain(tail_word(x, tail), w, acc);
-                    w += 4;
+            int32_t acc[4] = {0, 0, 0, 0}, g, r;
+            for (g = 0; g < groups + (tail ? 1 : 0); ++g, w += 4) {
+                const uint32_t xv = g < groups ? tfc_ld32(xb + 4 * g) : tail_word(xb + 4 * g, tail);
+                if (pair) {
+                    group_pair(xv, w, acc);
+                } else {
+                    group_plain(xv, w, acc);
                 }
             }
-            acc[0] += p->bias[o], acc[1] += p->bias[o + 1], acc[2] += p->bias[o + 2], acc[3] += p->bias[o + 3];
-            if (fast && o + 4 <= n_out) {
-                const int32_t zp = 0; /* carried by the rounding constant */
-                const int32_t *q1 = q + qs, *q2 = q1 + qs, *q3 = q2 + qs;
-                const uint32_t v = tfc_pack4(tfc_rq_fast8(acc[0], q[0], q[1], q[2], zp),
-                                             tfc_rq_fast8(acc[1], q1[0], q1[1], q1[2], zp),
-                                             tfc_rq_fast8(acc[2], q2[0], q2[1], q2[2], zp),
-                                             tfc_rq_fast8(acc[3], q3[0], q3[1], q3[2], zp));
-                const uint32_t c = tfc_clamp4(v, os.lo4, os.hi4);
-                __builtin_memcpy(out + o, &c, 4);
-            } else {
-                int32_t r;
-                for (r = 0; r < 4 && o + r < n_out; ++r) {
-                    out[o + r] = requant(acc[r], p, q + r * qs, o + r, fast, &os);
-                }
+            if (pair) {
+                acc[0] = (int32_t)((uint32_t)acc[0] - (uint32_t)acc[1]) >> 8; /* dot(A) = (S - L) >> 8 */
+                acc[2] = (int32_t)((uint32_t)acc[2] - (uint32_t)acc[3]) >> 8;
+            }
+            for (r = 0; r < 4 && o + r < n_out; ++r) {
+                out[o + r] = requant(acc[r] + p->bias[o + r], p, q + r * qs, o + r, fast, &os);
             }
             q += 4 * qs;
         }
