@@ -139,3 +139,30 @@ def test_build_cli_with_tflite(mlperf_models, tmp_path, monkeypatch):
     other = CliRunner().invoke(main, ["build", "--board", "stm32h747i-disco", "--model",
                                       str(mlperf_models / "ad_autoencoder_int8.tflite"), "--out", str(tmp_path / "kws")])
     assert other.exit_code == 2 and "--force" in other.output
+
+
+def test_firmware_cache_regenerates_stale_projects(tmp_path, monkeypatch):
+    """The firmware cache is ours: a project there from another engine setting (or an older
+    tfcompress, whose tfcompress.json names no engine) is regenerated, not refused."""
+    require_tool("arm-none-eabi-gcc", "gcc-arm-none-eabi")
+    from test_engine_keras import to_int8_tflite
+
+    from tfcompress.engine import compile_tflite
+    from tfcompress.project.firmware import build_firmware
+    from tfcompress.tfenv import keras
+
+    monkeypatch.setenv("TFC_CACHE_DIR", str(tmp_path / "cache"))
+    K = keras()
+    inp = K.Input((4, 4, 1))
+    tflite = to_int8_tflite(K.Model(inp, K.layers.Dense(3)(K.layers.Flatten()(inp))))
+    board = load_board("mps2-an500")
+    compiled = compile_tflite(tflite)
+    first = build_firmware(compiled, board)
+    meta_path = first.project.path / "tfcompress.json"
+    meta = json.loads(meta_path.read_text())
+    assert meta["engine"] == "reference"
+    del meta["engine"]  # as written before engine keys existed
+    meta_path.write_text(json.dumps(meta))
+    again = build_firmware(compiled, board)
+    assert again.project.path == first.project.path
+    assert json.loads(meta_path.read_text())["engine"] == "reference"

@@ -65,6 +65,7 @@ def build_firmware(compiled: Any, board: Board, out: Path | None = None, *, forc
     """Generate (unless ``out`` already holds this model's project for this board) and build."""
     require_toolchain()
     model_hash = compiled.graph.model_hash
+    cached = out is None  # our own cache: a stale project there is simply regenerated
     if out is None:
         out = firmware_cache_dir() / board.name / f"{model_hash}-{engine_key(compiled)}{opt.replace('-', '_')}"
     out = Path(out)
@@ -72,7 +73,7 @@ def build_firmware(compiled: Any, board: Board, out: Path | None = None, *, forc
         meta = json.loads((out / "tfcompress.json").read_text())
         info = ProjectInfo(out, board.name, model_hash, meta.get("estimate", {}))
     else:
-        info = generate_project(compiled, board, out, force=force, opt=opt)
+        info = generate_project(compiled, board, out, force=force or cached, opt=opt)
     return Firmware(info, build_project(out))
 
 
