@@ -194,7 +194,7 @@ def _conv(lo: LoweredOp) -> LoweredOp:
 
 
 #: pair-code convolutions need this many window positions (fewer: the longer tail costs more)
-PAIR_MIN_K = 32
+PAIR_MIN_K = 20
 
 
 def conv_pair_codes(lo: LoweredOp) -> LoweredOp:
