@@ -193,8 +193,8 @@ def _conv(lo: LoweredOp) -> LoweredOp:
     return lo
 
 
-#: pair-code convolutions need this many window positions (fewer: the longer tail costs more)
-PAIR_MIN_K = 20
+#: pair-code convolutions need this many window positions (the pair tail costs 5 instructions, a group saves 2)
+PAIR_MIN_K = 12
 
 
 def conv_pair_codes(lo: LoweredOp) -> LoweredOp:

@@ -234,6 +234,11 @@ typedef struct {
 #define CONV_RQ_STORE_NEXT \
     "ldr r0, [sp]\n" \
     "ldr r12, [r0, #12]\n" \
+    CONV_RQ_STORE_REST
+
+/* CONV_RQ_STORE_NEXT with r0 = args and r12 = q already loaded; on the branch back both still
+ * hold them (r12 advanced to the next pair's q), as does r11. */
+#define CONV_RQ_STORE_REST \
     "ldrd r5, r6, [r12]\n" \
     "ldr r7, [r12, #8]\n" \
     "lsl r1, r1, #1\n" \
@@ -348,17 +353,18 @@ typedef struct {
     "push {r4-r11, lr}\n" \
     "push {r0}\n" \
     "ldr r9, [r0, #8]\n" \
-    "1:\n" \
-    "ldr r0, [sp]\n" \
     "ldr r12, [r0, #12]\n" \
-    "ldr r10, [r0, #0]\n" \
     "ldr r11, [r0, #4]\n" \
+    "1:\n" /* r0 = args, r12 = q, r11 = window end */ \
+    "ldr r10, [r0, #0]\n" \
     INIT \
     CONV_PAIRS_GROUPS(GROUP) \
     "cmp r10, r11\n" \
     "bne 2b\n" \
+    "ldr r0, [sp]\n" \
+    "ldr r12, [r0, #12]\n" \
     FINISH \
-    CONV_RQ_STORE_NEXT \
+    CONV_RQ_STORE_REST \
     "add sp, sp, #4\n" \
     "pop {r4-r11, pc}\n"
 
@@ -378,8 +384,6 @@ static void __attribute__((naked, noinline)) pairs_pc_asm(conv_pairs_args *a __a
                                    "mov r2, r3\n"
                                    "mov r4, r3\n",
                                    CONV_GROUP_PC,
-                                   "ldr r0, [sp]\n"
-                                   "ldr r12, [r0, #12]\n"
                                    "ldr r5, [r12, #12]\n"
                                    "sub r1, r1, r3\n"
                                    "add r1, r5, r1, asr #8\n"
