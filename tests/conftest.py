@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shutil
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -37,3 +38,17 @@ def require_tool(name: str, package: str) -> str:
     if path is None:
         pytest.skip(f"{name} not installed (apt-get install {package})")
     return path
+
+
+def instructions_benchmark() -> Any:
+    """benchmarks/instructions.py as a module (its QEMU measure() runs the DSP build), or skip
+    when the ARM toolchain or QEMU is missing."""
+    import importlib.util
+
+    require_tool("arm-none-eabi-gcc", "gcc-arm-none-eabi")
+    require_tool("qemu-system-arm", "qemu-system-arm")
+    spec = importlib.util.spec_from_file_location(
+        "bench_instructions", Path(__file__).resolve().parents[1] / "benchmarks" / "instructions.py")
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    return bench

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from conftest import require_tool
+from conftest import instructions_benchmark, require_tool
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from test_engine_keras import PHASES, build_keras, to_int8_tflite
@@ -273,15 +273,10 @@ def test_forced_direct_on_qemu(monkeypatch, tmp_path) -> None:
     TFLM's outputs."""
     require_tool("arm-none-eabi-gcc", "gcc-arm-none-eabi")
     require_tool("qemu-system-arm", "qemu-system-arm")
-    import importlib.util
-    from pathlib import Path
 
     from tfcompress.boards import load_board
 
-    spec = importlib.util.spec_from_file_location(
-        "bench_instructions", Path(__file__).resolve().parents[1] / "benchmarks" / "instructions.py")
-    bench = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(bench)
+    bench = instructions_benchmark()
     _force_direct(monkeypatch)
     board = load_board("mps2-an500")
     for name in ("direct", "direct_add", "direct_add_even", "residual"):
@@ -304,15 +299,10 @@ def test_random_forced_direct_on_qemu(monkeypatch, tmp_path_factory, spec: dict)
     """Random geometries through the assembly path (DSP build on QEMU mps2-an500)."""
     require_tool("arm-none-eabi-gcc", "gcc-arm-none-eabi")
     require_tool("qemu-system-arm", "qemu-system-arm")
-    import importlib.util
-    from pathlib import Path
 
     from tfcompress.boards import load_board
 
-    spec_b = importlib.util.spec_from_file_location(
-        "bench_instructions", Path(__file__).resolve().parents[1] / "benchmarks" / "instructions.py")
-    bench = importlib.util.module_from_spec(spec_b)
-    spec_b.loader.exec_module(bench)
+    bench = instructions_benchmark()
     _force_direct(monkeypatch)
     path = tmp_path_factory.mktemp("direct") / "m.tflite"
     path.write_bytes(to_int8_tflite(build_keras(spec), seed=spec["seed"]))

@@ -187,17 +187,12 @@ def test_compressed_weights_on_qemu(clustered_tflite: bytes, five_values_tflite:
                                     monkeypatch: pytest.MonkeyPatch) -> None:
     """The _w4 kernels built for Cortex-M7 (mps2-an500, both kernel sets, the optimised 4-bit
     convs' assembly path too): identical to TFLM."""
-    import importlib.util
-    from pathlib import Path
 
-    from conftest import require_tool
+    from conftest import instructions_benchmark, require_tool
 
     require_tool("arm-none-eabi-gcc", "gcc-arm-none-eabi")
     require_tool("qemu-system-arm", "qemu-system-arm")
-    spec = importlib.util.spec_from_file_location(
-        "bench_instructions", Path(__file__).resolve().parents[1] / "benchmarks" / "instructions.py")
-    bench = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(bench)
+    bench = instructions_benchmark()
     from tfcompress.boards import load_board
 
     path = tmp_path / "clustered.tflite"

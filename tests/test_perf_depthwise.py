@@ -128,17 +128,12 @@ def test_forced_activation_clamp_matches_reference(name: str) -> None:
 def test_depthwise_models_on_qemu_match_tflm(tmp_path) -> None:
     """The DSP build (assembly strips and band fill) on QEMU mps2-an500: every case identical to
     TFLM on the benchmark input."""
-    from conftest import require_tool
+    from conftest import instructions_benchmark, require_tool
 
     require_tool("arm-none-eabi-gcc", "gcc-arm-none-eabi")
     require_tool("qemu-system-arm", "qemu-system-arm")
-    import importlib.util
-    from pathlib import Path
 
-    spec = importlib.util.spec_from_file_location(
-        "bench_instructions", Path(__file__).resolve().parents[1] / "benchmarks" / "instructions.py")
-    bench = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(bench)
+    bench = instructions_benchmark()
     from tfcompress.boards import load_board
 
     board = load_board("mps2-an500")

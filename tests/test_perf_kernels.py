@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from conftest import require_tool
+from conftest import instructions_benchmark, require_tool
 
 from tfcompress.engine import compile_tflite
 from tfcompress.engine.host import HostModel
@@ -246,13 +246,8 @@ def test_optimised_on_qemu_matches_tflm(mlperf_models, tmp_path) -> None:
     KWS, AD and on the odd/clamped/dense test models, and far fewer instructions than the reference."""
     require_tool("arm-none-eabi-gcc", "gcc-arm-none-eabi")
     require_tool("qemu-system-arm", "qemu-system-arm")
-    import importlib.util
-    from pathlib import Path
 
-    spec = importlib.util.spec_from_file_location(
-        "bench_instructions", Path(__file__).resolve().parents[1] / "benchmarks" / "instructions.py")
-    bench = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(bench)
+    bench = instructions_benchmark()
     from tfcompress.boards import load_board
 
     board = load_board("mps2-an500")
