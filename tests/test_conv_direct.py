@@ -138,29 +138,11 @@ def test_forced_direct_reference_requantisation(monkeypatch) -> None:
 
 def test_forced_direct_stack_scratch(monkeypatch) -> None:
     """Scratch on the stack (no arena scratch) and the ADD tables computed at run time."""
-    import dataclasses
-
-    from tfcompress.engine.planner import plan_arena
+    from test_perf_kernels import assert_stack_scratch_and_runtime_tables_bit_exact
 
     _force_direct(monkeypatch)
     tflite = _keras_tflite(_model_direct_add, (7, 9, 4), seed=4)
-    opt = compile_tflite(tflite, kernels="optimized")
-    opt.plan = plan_arena(opt.graph, opt.lowered)
-    assert not opt.plan.scratch_offsets and opt.scratch_bytes > 0
-    lowered = []
-    for lo in opt.lowered:
-        if lo.kernel == "tfc_conv2d_add_s8_direct":
-            struct, name, fields = lo.extra_structs[0]
-            lo = dataclasses.replace(lo, extra_structs=[(struct, name, dict(fields, tables=0, tables_fast=0))],
-                                     arrays=[a for a in lo.arrays if a is not fields["tables"]])
-        lowered.append(lo)
-    opt.lowered = lowered
-    ours, oracle = HostModel(opt), TflmModel(tflite)
-    rng = np.random.default_rng(6)
-    for _ in range(3):
-        x = rng.integers(-128, 128, size=opt.input.shape, dtype=np.int8)
-        a, b = ours.run(x), oracle.run(x).reshape(opt.output.shape)
-        assert np.array_equal(a, b), f"{int((a != b).sum())} elements differ"
+    assert_stack_scratch_and_runtime_tables_bit_exact(tflite, "tfc_conv2d_add_s8_direct", samples=3, seed=6)
 
 
 @st.composite

@@ -9,9 +9,9 @@ import numpy as np
 import pytest
 from conftest import require_tool
 from test_engine_keras import to_int8_tflite
+from test_engine_weights4 import _assert_matches_tflm
 
 from tfcompress.engine import compile_tflite, weights_sparse
-from tfcompress.engine.host import HostModel
 from tfcompress.engine.tflm import TflmModel
 
 
@@ -40,15 +40,6 @@ def pruned_tflite() -> bytes:
             cut = np.quantile(np.abs(w), 0.75)
             layer.set_weights([np.where(np.abs(w) > cut, w, 0.0).astype(np.float32), b + 0.1])
     return to_int8_tflite(model, seed=12)
-
-
-def _assert_matches_tflm(model, tflite: bytes, samples: int = 5) -> None:
-    ours, ref = HostModel(model), TflmModel(tflite)
-    rng = np.random.default_rng(3)
-    for _ in range(samples):
-        x = rng.integers(-128, 128, size=model.input.shape, dtype=np.int8)
-        a, b = ours.run(x), ref.run(x)
-        assert np.array_equal(a, b.reshape(a.shape)), f"{int((a != b.reshape(a.shape)).sum())} elements differ"
 
 
 @pytest.mark.parametrize("kernels", ["reference", "optimized"])

@@ -213,31 +213,38 @@ def test_scratch_in_arena_and_fusion(mlperf_models, name: str) -> None:
         assert opt.ram_bytes <= compile_tflite(mlperf_models / f"{name}_int8.tflite").ram_bytes
 
 
-def test_stack_scratch_and_runtime_tables_bit_exact() -> None:
-    """The kernels' fallbacks: scratch on the stack (no arena scratch) and, for CONV_2D+ADD, the
-    ADD tables computed at run time instead of read from flash."""
+def assert_stack_scratch_and_runtime_tables_bit_exact(tflite: bytes, fused_kernel: str, samples: int,
+                                                      seed: int) -> None:
+    """Plan without arena scratch (kernels fall back to the stack), drop the precomputed ADD tables
+    of ``fused_kernel`` ops (computed at run time), and compare with TFLM."""
     import dataclasses
 
     from tfcompress.engine.planner import plan_arena
 
-    tflite = _keras_tflite(_model_residual, (9, 7, 3), seed=3)
     opt = compile_tflite(tflite, kernels="optimized")
     opt.plan = plan_arena(opt.graph, opt.lowered)
     assert not opt.plan.scratch_offsets and opt.scratch_bytes > 0
     lowered = []
     for lo in opt.lowered:
-        if lo.kernel == "tfc_conv2d_add_s8":
+        if lo.kernel == fused_kernel:
             struct, name, fields = lo.extra_structs[0]
             lo = dataclasses.replace(lo, extra_structs=[(struct, name, dict(fields, tables=0, tables_fast=0))],
                                      arrays=[a for a in lo.arrays if a is not fields["tables"]])
         lowered.append(lo)
     opt.lowered = lowered
     ours, oracle = HostModel(opt), TflmModel(tflite)
-    rng = np.random.default_rng(5)
-    for _ in range(4):
+    rng = np.random.default_rng(seed)
+    for _ in range(samples):
         x = rng.integers(-128, 128, size=opt.input.shape, dtype=np.int8)
         a, b = ours.run(x), oracle.run(x).reshape(opt.output.shape)
         assert np.array_equal(a, b), f"{int((a != b).sum())} elements differ"
+
+
+def test_stack_scratch_and_runtime_tables_bit_exact() -> None:
+    """The kernels' fallbacks: scratch on the stack (no arena scratch) and, for CONV_2D+ADD, the
+    ADD tables computed at run time instead of read from flash."""
+    tflite = _keras_tflite(_model_residual, (9, 7, 3), seed=3)
+    assert_stack_scratch_and_runtime_tables_bit_exact(tflite, "tfc_conv2d_add_s8", samples=4, seed=5)
 
 
 @pytest.mark.emulated
