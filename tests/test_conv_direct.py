@@ -12,7 +12,7 @@ from conftest import instructions_benchmark, require_tool
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from test_engine_keras import PHASES, build_keras, to_int8_tflite
-from test_perf_kernels import MODELS, _keras_tflite
+from test_perf_kernels import MODELS, _keras_tflite, _same_everywhere
 
 from tfcompress.engine import compile_tflite, compiler, kernels_opt
 from tfcompress.engine.host import HostModel
@@ -108,17 +108,13 @@ FORCED = {"direct": (_model_direct, (9, 7, 4)), "direct_add": (_model_direct_add
           **{k: MODELS[k] for k in ("simd", "residual")}}  # ("odd" has no layer with channels in words)
 
 
-def _bit_exact(tflite: bytes, samples: int, seed: int) -> None:
-    ref, opt = compile_tflite(tflite), compile_tflite(tflite, kernels="optimized")
+def _check_direct(opt) -> None:
     assert any(lo.kernel in DIRECT for lo in opt.lowered)
     _check_scratch_placement(opt)
-    hr, ho, oracle = HostModel(ref), HostModel(opt), TflmModel(tflite)
-    rng = np.random.default_rng(seed)
-    for _ in range(samples):
-        x = rng.integers(-128, 128, size=ref.input.shape, dtype=np.int8)
-        a, b, c = hr.run(x), ho.run(x), oracle.run(x).reshape(ref.output.shape)
-        assert np.array_equal(b, c), f"direct vs TFLM: {int((b != c).sum())} elements differ"
-        assert np.array_equal(a, b), f"direct vs reference: {int((a != b).sum())} elements differ"
+
+
+def _bit_exact(tflite: bytes, samples: int, seed: int) -> None:
+    _same_everywhere(tflite, samples, seed, check_opt=_check_direct)
 
 
 @pytest.mark.parametrize("name", list(FORCED))

@@ -16,8 +16,12 @@ from tfcompress.engine.kernels_opt import kernel_set_for_core, mbqm, model_scrat
 from tfcompress.engine.tflm import TflmModel
 
 
-def _same_everywhere(tflite: bytes | str, samples: int = 4, seed: int = 0) -> None:
+def _same_everywhere(tflite: bytes | str, samples: int = 4, seed: int = 0, check_opt=None) -> None:
+    """Reference and optimised builds agree with each other and with TFLM on random inputs
+    (``check_opt``: called with the optimised model first)."""
     ref, opt = compile_tflite(tflite), compile_tflite(tflite, kernels="optimized")
+    if check_opt is not None:
+        check_opt(opt)
     hr, ho, oracle = HostModel(ref), HostModel(opt), TflmModel(ref.model_bytes)
     rng = np.random.default_rng(seed)
     for _ in range(samples):
