@@ -58,8 +58,11 @@ class _Broken:
     def __init__(self, model) -> None:
         self.shape = model.output.shape
 
-    def run(self, x):
-        return np.full(self.shape, 7, dtype=np.int8)
+    def invoke(self, inputs):
+        return [np.full(self.shape, 7, dtype=np.int8)]
+
+    def reset(self) -> None:
+        pass
 
     def close(self) -> None:
         pass

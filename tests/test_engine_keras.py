@@ -208,9 +208,9 @@ def test_float_io_quantize_dequantize_bit_exact() -> None:
     tflite = to_int8_tflite(build_keras(spec), int8_io=False)
     m = compile_tflite(tflite)
     assert m.input.dtype == "float32" and m.output.dtype == "float32"
-    assert "#define TFC_INPUT_DTYPE 3" in m.sources()[1]
+    assert "#define TFC_INPUT0_DTYPE 3" in m.sources()[1]
     ours, ref = HostModel(m), TflmModel(tflite)
-    for x in random_inputs(m, 10, seed=1):
+    for (x,) in random_inputs(m, 10, seed=1):
         a, b = ours.run(x), ref.run(x)
         assert np.array_equal(a, b.reshape(a.shape))
 

@@ -74,7 +74,9 @@ def test_written_project_layout(mlperf_models: Path, tmp_path: Path) -> None:
                   "TFC_INPUT_ZERO_POINT", "TFC_OUTPUT_SCALE", "TFC_OUTPUT_ZERO_POINT", "TFC_ARENA_BYTES"):
         assert f"#define {macro} " in header
     assert f'#define TFC_MODEL_HASH "{model.graph.model_hash}"' in header
-    assert "int tfc_model_run(const void *input, void *output);" in header
+    assert "int tfc_model_run(const void *const inputs[], void *const outputs[]);" in header
+    assert "void tfc_model_reset(void);" in header
+    assert "#define TFC_NUM_INPUTS 1" in header and "#define TFC_NUM_OUTPUTS 1" in header
     assert f"#define TFC_ARENA_BYTES {model.ram_bytes}" in header
     assert (tmp_path / "engine" / "tfc_fixedpoint.h").is_file()
     assert (tmp_path / "engine" / "depthwise_conv2d_s8.c").is_file()

@@ -97,12 +97,32 @@ def test_truncated() -> None:
             compile_tflite(data[:cut])
 
 
-def test_several_subgraphs() -> None:
+def test_unused_extra_subgraph_is_ignored_like_tflm() -> None:
+    """TFLM runs subgraph 0 and only enters others through CALL_ONCE / WHILE / IF: so do we."""
     import copy
 
+    from tfcompress.engine.host import HostModel
+    from tfcompress.engine.tflm import TflmModel
+
     data = _mutate(_small_model(), lambda m, fb: m.subgraphs.append(copy.deepcopy(m.subgraphs[0])))
-    with pytest.raises(TfcError, match="2 subgraphs"):
-        read_graph(data)
+    g = read_graph(data)
+    assert len(g.subgraphs) == 2 and g.subgraphs[0] is g
+    x = np.array([[5, -7, 100, -128]], dtype=np.int8)
+    assert np.array_equal(HostModel(compile_tflite(data)).run(x), TflmModel(data).run(x))
+
+
+def test_per_tensor_quantized_dimension_out_of_range_is_tolerated() -> None:
+    """A per-tensor bias whose quantized_dimension exceeds its rank (one of TFLM's own example
+    models has it): TFLM ignores the field, so the model must compile, not be called corrupt."""
+    from tfcompress.engine.host import HostModel
+    from tfcompress.engine.tflm import TflmModel
+
+    def bad_qdim(m, fb):
+        m.subgraphs[0].tensors[2].quantization.quantizedDimension = 3
+
+    data = _mutate(_small_model(), bad_qdim)
+    x = np.array([[5, -7, 100, -128]], dtype=np.int8)
+    assert np.array_equal(HostModel(compile_tflite(data)).run(x), TflmModel(data).run(x))
 
 
 def test_float_model_says_convert_int8() -> None:

@@ -30,10 +30,11 @@ def _variant(tmp_path: Path, name: str, *, arena: int | None = None, flash_array
         h.write_text(re.sub(r"#define TFC_ARENA_BYTES \d+", f"#define TFC_ARENA_BYTES {arena}", h.read_text()))
     if flash_array is not None:
         c = d / "model.c"
-        c.write_text(c.read_text().replace(
-            "int tfc_model_run(const void *input, void *output)\n{",
-            f"static const volatile unsigned char big[{flash_array}] = {{1}};\n"
-            "int tfc_model_run(const void *input, void *output)\n{\n    (void)big[0];"))
+        head = "int tfc_model_run(const void *const inputs[], void *const outputs[])\n{"
+        text = c.read_text()
+        assert head in text
+        c.write_text(text.replace(head, f"static const volatile unsigned char big[{flash_array}] = {{1}};\n"
+                                        + head + "\n    (void)big[0];"))
     return d
 
 

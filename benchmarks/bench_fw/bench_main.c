@@ -13,6 +13,8 @@
 
 static uint8_t bench_in[TFC_INPUT_BYTES] __attribute__((aligned(8)));
 static uint8_t bench_out[TFC_OUTPUT_BYTES] __attribute__((aligned(8)));
+static const void *const bench_ins[1] = {bench_in};
+static void *const bench_outs[1] = {bench_out};
 
 #ifdef BENCH_LAYERS
 uint32_t bench_layer_ticks[BENCH_LAYERS];
@@ -50,7 +52,7 @@ int main(void) {
     }
     tfc_board_init();
     tfc_counter_init();
-    if (tfc_model_run(bench_in, bench_out) != 0) { /* warm-up */
+    if (tfc_model_run(bench_ins, bench_outs) != 0) { /* warm-up */
         return 1;
     }
 #ifdef BENCH_LAYERS
@@ -60,7 +62,7 @@ int main(void) {
 #endif
     t0 = tfc_counter_read();
     for (i = 0; i < BENCH_RUNS; ++i) {
-        tfc_model_run(bench_in, bench_out);
+        tfc_model_run(bench_ins, bench_outs);
     }
     t1 = tfc_counter_read();
     p = put_str(line, "TFC_BENCH ticks=");

@@ -22,6 +22,8 @@ static uint8_t tfc_input[TFC_INPUT_BYTES] __attribute__((aligned(16)));
 static uint8_t tfc_output[TFC_OUTPUT_BYTES] __attribute__((aligned(16)));
 static const uint32_t in_shape[] = TFC_INPUT_SHAPE;
 static const uint32_t out_shape[] = TFC_OUTPUT_SHAPE;
+static const void *const run_in[1] = {tfc_input};
+static void *const run_out[1] = {tfc_output};
 
 static const tfc_proto_io *g_io;
 static uint8_t rx[TFC_ENCODED_MAX];
@@ -200,14 +202,14 @@ static void do_run(uint32_t seq, const uint8_t *pl, size_t n)
     }
     int status = 0;
     for (uint32_t i = 0; i < warmup && status == 0; i++)
-        status = tfc_model_run(tfc_input, tfc_output);
+        status = tfc_model_run(run_in, run_out);
     uint32_t cmin = 0xFFFFFFFFu, cmax = 0;
     uint64_t total = 0;
     for (uint32_t i = 0; i < repeat && status == 0; i++) {
         if (g_io->counter_restart)
             g_io->counter_restart();
         uint32_t t0 = g_io->counter();
-        status = tfc_model_run(tfc_input, tfc_output);
+        status = tfc_model_run(run_in, run_out);
         uint32_t dt = g_io->counter() - t0;
         cmin = dt < cmin ? dt : cmin;
         cmax = dt > cmax ? dt : cmax;

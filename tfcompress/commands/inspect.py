@@ -40,14 +40,15 @@ def inspect_cmd(model: str, kernels: str, compress_weights: bool, as_json: bool)
         click.echo(format_table(bad, ["index", "op", "error"]))
         raise
     info["compilable"] = True
+    info["unsupported_ops"] = []  # the whole model compiled: every op has a kernel
     if as_json:
         emit_json(info)
         return
     click.echo(f"model {model}  sha256 {info['model_hash']}  kernels {info['kernels']}")
-    click.echo(f"input  {info['input']['name']} {_shape(info['input']['shape'])} {info['input']['dtype']} "
-               f"{_quant(info['input'])}")
-    click.echo(f"output {info['output']['name']} {_shape(info['output']['shape'])} {info['output']['dtype']} "
-               f"{_quant(info['output'])}\n")
+    for kind in ("inputs", "outputs"):
+        for k, t in enumerate(info[kind]):
+            click.echo(f"{kind[:-1]:6} {k} {t['name']} {_shape(t['shape'])} {t['dtype']} {_quant(t)}")
+    click.echo("")
     rows = [dict(op=o["index"], type=o["op"], kernel=o["kernel"],
                  inputs=", ".join(_shape(t["shape"]) for t in o["inputs"]),
                  output=", ".join(_shape(t["shape"]) for t in o["outputs"])) for o in info["ops"]]
@@ -60,6 +61,6 @@ def inspect_cmd(model: str, kernels: str, compress_weights: bool, as_json: bool)
     click.echo(format_table(rows))
     click.echo("")
     click.echo(f"peak RAM {info['ram_bytes']} B = arena {info['arena_bytes']} + scratch "
-               f"{info['scratch_bytes']} + runtime state {info['runtime_state_bytes']} "
+               f"{info['scratch_bytes']} + persistent state {info['state_bytes']} "
                f"(plain greedy plan: {info['greedy_arena_bytes']} B, {info['overlaps']} streamed overlaps)")
     click.echo(f"weights (flash) {info['weights_bytes']} B; unsupported ops: none")

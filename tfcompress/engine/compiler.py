@@ -7,11 +7,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from tfcompress.engine import optable
-from tfcompress.engine.emit import render
+from tfcompress.engine.emit import IO_MAX_DIMS, Layout, render
 from tfcompress.engine.fusion import fuse_conv_add
 from tfcompress.engine.ir import DTYPES, Graph
-from tfcompress.engine.lowered import LoweredOp
+from tfcompress.engine.lowered import ConstArray, LoweredOp
 from tfcompress.engine.planner import Plan, plan_arena
 from tfcompress.engine.reader import load_bytes, read_graph
 from tfcompress.engine.resources import firmware_dir
@@ -33,6 +35,11 @@ class CompiledModel:
     model_bytes: bytes
     source_name: str
     compress_weights: bool = False
+    layout: Layout | None = None
+
+    def __post_init__(self) -> None:
+        if self.layout is None:
+            self.layout = make_layout(self.graph, self.lowered, self.plan)
 
     @property
     def scratch_bytes(self) -> int:
@@ -45,22 +52,45 @@ class CompiledModel:
         return SCRATCH_BYTES
 
     @property
+    def state_bytes(self) -> int:
+        """Persistent state (variable tensors, resource variables) besides the arena."""
+        return self.layout.state_bytes if self.layout else 0
+
+    @property
     def ram_bytes(self) -> int:
-        """Peak RAM: arena (activations incl. input/output) + kernel scratch + runtime state."""
-        return self.plan.arena_bytes + self.scratch_bytes + RUNTIME_STATE_BYTES
+        """Peak RAM: arena (activations incl. inputs/outputs) + kernel scratch + persistent state."""
+        return self.plan.arena_bytes + self.scratch_bytes + self.state_bytes + RUNTIME_STATE_BYTES
 
     @property
     def weights_bytes(self) -> int:
-        """Constant data in flash: weights, folded biases, multipliers/shifts."""
-        return sum(a.nbytes for lo in self.lowered for a in lo.arrays)
+        """Constant data in flash: weights, folded biases, multipliers/shifts, constant operands."""
+        consts = self.layout.consts.values() if self.layout else ()
+        return sum(a.nbytes for lo in self.lowered for a in lo.arrays) + sum(a.nbytes for a in consts)
+
+    @property
+    def inputs(self) -> list[Any]:
+        """The model's input tensors, in order."""
+        return [self.graph.t(i) for i in self.graph.inputs]
+
+    @property
+    def outputs(self) -> list[Any]:
+        """The model's output tensors, in order."""
+        return [self.graph.t(i) for i in self.graph.outputs]
 
     @property
     def input(self) -> Any:
+        """Input 0 (for single-input models)."""
         return self.graph.t(self.graph.inputs[0])
 
     @property
     def output(self) -> Any:
+        """Output 0 (for single-output models)."""
         return self.graph.t(self.graph.outputs[0])
+
+    @property
+    def stateful(self) -> bool:
+        """Whether outputs depend on earlier runs (variable tensors / resource variables)."""
+        return bool(self.layout and (self.layout.state_bytes or self.layout.reset))
 
     def kernel_sources(self) -> list[str]:
         """C kernel files this model needs (plus the common headers)."""
@@ -68,7 +98,8 @@ class CompiledModel:
 
     def sources(self) -> tuple[str, str]:
         """(model.c, model.h) text."""
-        return render(self.graph, self.lowered, self.plan, self.source_name)
+        self.layout = make_layout(self.graph, self.lowered, self.plan)
+        return render(self.graph, self.lowered, self.layout, self.source_name)
 
     def write(self, out_dir: str | Path) -> list[Path]:
         """Write model.c, model.h and engine/<kernels> into ``out_dir``; returns the paths."""
@@ -105,11 +136,12 @@ class CompiledModel:
                 row.update(offset=plan.offsets[t.index], first_step=b.start, last_step=b.end)
             tensors.append(row)
         return dict(model_hash=g.model_hash, source=self.source_name, kernels=self.kernels,
-                    input=_tinfo(g, g.inputs[0]), output=_tinfo(g, g.outputs[0]), ops=ops,
-                    tensors=tensors, ram_bytes=self.ram_bytes, arena_bytes=plan.arena_bytes,
+                    inputs=[_tinfo(g, t) for t in g.inputs], outputs=[_tinfo(g, t) for t in g.outputs],
+                    ops=ops, tensors=tensors, ram_bytes=self.ram_bytes, arena_bytes=plan.arena_bytes,
                     greedy_arena_bytes=plan.greedy_bytes, scratch_bytes=self.scratch_bytes,
+                    state_bytes=self.state_bytes, stateful=self.stateful,
                     runtime_state_bytes=RUNTIME_STATE_BYTES, weights_bytes=self.weights_bytes,
-                    overlaps=len(plan.overlaps), unsupported_ops=[],
+                    overlaps=len(plan.overlaps),
                     compressed_layers=sum(lo.kernel.endswith(("_w4", "_sp")) for lo in self.lowered))
 
 
@@ -131,12 +163,28 @@ def unsupported_ops(path_or_bytes: str | Path | bytes) -> list[dict[str, Any]]:
 
 
 def _check_io(g: Graph) -> None:
-    if len(g.inputs) != 1 or len(g.outputs) != 1:
-        raise TfcError(f"the model has {len(g.inputs)} inputs and {len(g.outputs)} outputs; the engine "
-                       "supports exactly one of each", "export a single-input, single-output model")
-    for t in (g.t(g.inputs[0]), g.t(g.outputs[0])):
-        if t.dtype not in DTYPES or not DTYPES[t.dtype][2]:
-            raise TfcError(f"model input/output '{t.name}' is {t.dtype}", "convert with int8 input/output")
+    for kind, tensors in (("input", g.inputs), ("output", g.outputs)):
+        for k, i in enumerate(tensors):
+            t = g.t(i)
+            if t.dtype not in DTYPES or not DTYPES[t.dtype][2]:
+                allowed = ", ".join(n for n, (_, _, code) in DTYPES.items() if code)
+                raise TfcError(f"model {kind} {k} '{t.name}' is {t.dtype}; model inputs and outputs can be "
+                               f"{allowed}", "convert with int8 (or uint8 / int16 / float32) inputs and outputs")
+            if len(t.shape) > IO_MAX_DIMS:
+                raise TfcError(f"model {kind} {k} '{t.name}' has {len(t.shape)} dimensions (max {IO_MAX_DIMS})",
+                               "reshape it to fewer dimensions before exporting")
+
+
+def make_layout(g: Graph, lowered: list[LoweredOp], plan: Plan) -> Layout:
+    """Where every tensor the generated code touches lives: the arena (``plan``), flash (constant
+    operands read by an op or returned as a model output), or the state area."""
+    used = [t for lo in lowered for t in lo.inputs + lo.outputs if t >= 0] + list(g.outputs)
+    consts: dict[int, ConstArray] = {}
+    for t in dict.fromkeys(used):
+        tensor = g.t(t)
+        if tensor.is_const:
+            consts[t] = ConstArray(f"tensor{t}", np.ascontiguousarray(tensor.data).reshape(-1))
+    return Layout(plan, consts=consts)
 
 
 def _lower(g: Graph, op: Any) -> LoweredOp:

@@ -1,16 +1,47 @@
-"""Render model.c / model.h from the lowered ops and the arena plan (Jinja2 templates)."""
+"""Render model.c / model.h from the lowered ops and the memory layout (Jinja2 templates).
+
+Every tensor an op reads or writes lives in one of three places (:class:`Layout`): the static
+activation arena, the persistent state area (variable tensors, resource variables) or flash
+(a constant operand, emitted once as a ``const`` array). ``ref()`` turns a tensor into the C
+expression of its address.
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
 from tfcompress import __version__
 from tfcompress.engine.ir import DTYPES, Graph, Tensor
-from tfcompress.engine.lowered import ConstArray, LoweredOp
+from tfcompress.engine.lowered import CTYPES, ConstArray, LoweredOp
 from tfcompress.engine.planner import Plan
 from tfcompress.engine.resources import templates_dir
+
+#: largest rank of a model input/output in the generated tensor table
+IO_MAX_DIMS = 6
+
+
+@dataclass
+class Layout:
+    """Where each tensor lives: ``plan`` (arena offsets), ``state`` (offsets in the state area),
+    ``consts`` (flash arrays of constant operands); ``reset`` is the C code that puts the state
+    area into its initial value (TFLM's ``Reset()``)."""
+
+    plan: Plan
+    state: dict[int, int] = field(default_factory=dict)
+    state_bytes: int = 0
+    consts: dict[int, ConstArray] = field(default_factory=dict)
+    reset: list[str] = field(default_factory=list)
+
+    def ref(self, index: int) -> str:
+        """C expression (``int8_t *`` or const array name) of tensor ``index``'s storage."""
+        if index in self.consts:
+            return self.consts[index].name
+        if index in self.state:
+            return f"(s + {self.state[index]})"
+        return f"(a + {self.plan.offsets[index]})"
 
 
 def _env() -> Any:
@@ -21,47 +52,62 @@ def _env() -> Any:
                               undefined=jinja2.StrictUndefined)
 
 
-
-def _c_float(x: float) -> str:
-    s = f"{float(np.float32(x)):.9g}"
+def c_float(x: float) -> str:
+    """A float32 C literal that reproduces ``x`` exactly."""
+    v = float(np.float32(x))
+    if not np.isfinite(v):
+        return "(1.0f / 0.0f)" if v > 0 else ("(-1.0f / 0.0f)" if v < 0 else "(0.0f / 0.0f)")
+    s = f"{v:.9g}"
     if "e" not in s and "." not in s:
         s += ".0"
     return s + "f"
 
 
+def _literal(v: Any, dtype: np.dtype) -> str:
+    if dtype == np.float32:
+        return c_float(float(v))
+    if dtype == np.bool_:
+        return "1" if v else "0"
+    iv = int(v)
+    if dtype == np.int64 and not -(2**31) <= iv < 2**31:
+        return f"{iv}LL" if iv != -(2**63) else "(-9223372036854775807LL - 1)"
+    if dtype == np.int32 and iv == -(2**31):
+        return "(-2147483647 - 1)"
+    return str(iv)
+
+
 def _array_body(data: np.ndarray, per_line: int = 24) -> str:
-    if data.dtype == np.float32:
-        flat = [_c_float(float(v)) for v in data.reshape(-1)]
-    else:
-        flat = [str(int(v)) for v in data.reshape(-1)]
+    flat = [_literal(v, data.dtype) for v in data.reshape(-1)]
     return "\n".join("    " + ", ".join(flat[i:i + per_line]) + "," for i in range(0, len(flat), per_line))
 
 
 def _value(v: Any) -> str:
-    if isinstance(v, str):  # a C expression (kernel scratch address)
+    if isinstance(v, str):  # a C expression (kernel scratch address, tensor address)
         return v
     if isinstance(v, ConstArray):
         return v.name
     if isinstance(v, (list, tuple)):
-        return "{" + ", ".join(str(int(x)) for x in v) + "}"
+        return "{" + ", ".join(_value(x) if isinstance(x, (str, float)) else str(int(x)) for x in v) + "}"
     if isinstance(v, float):
-        return _c_float(v)
+        return c_float(v)
     return str(int(v))
 
 
-def _io(t: Tensor) -> dict[str, Any]:
-    return dict(nbytes=t.nbytes, elements=t.elements, dtype_macro=DTYPES[t.dtype][2] or 0,
-                ndim=len(t.shape), shape=", ".join(str(d) for d in t.shape) or "1",
-                scale=_c_float(t.scale), zero_point=t.zero_point)
+def _io(t: Tensor, offset_expr: str) -> dict[str, Any]:
+    shape = list(t.shape) or [1]
+    return dict(nbytes=t.nbytes, elements=t.elements, dtype_code=DTYPES[t.dtype][2], dtype=t.dtype,
+                ndim=len(t.shape), shape=", ".join(str(d) for d in shape),
+                shape_padded=", ".join(str(d) for d in (shape + [0] * IO_MAX_DIMS)[:IO_MAX_DIMS]),
+                scale=c_float(t.scale), zero_point=t.zero_point, ref=offset_expr, name=t.name)
 
 
-def _call(g: Graph, lo: LoweredOp, plan: Plan) -> str:
+def _call(g: Graph, lo: LoweredOp, layout: Layout) -> str:
     args = [f"&{lo.param_name}"] if lo.struct else []
     args += list(lo.pre_args)
     ins = []
     for i, t in enumerate(lo.inputs):
         ct = lo.in_ctypes[min(i, len(lo.in_ctypes) - 1)]
-        ins.append(f"(const {ct} *)(a + {plan.offsets[t]})")
+        ins.append("0" if t < 0 else f"(const {ct} *){layout.ref(t)}")
     if lo.inputs_as_array:
         ct = lo.in_ctypes[0]
         prefix = f"{{ const {ct} *const ins[{len(ins)}] = {{{', '.join(ins)}}}; "
@@ -69,37 +115,69 @@ def _call(g: Graph, lo: LoweredOp, plan: Plan) -> str:
     else:
         prefix = ""
         args += ins
-    for t in lo.outputs:
-        args.append(f"({lo.out_ctype} *)(a + {plan.offsets[t]})")
+    outs = [f"({lo.out_ctype} *){layout.ref(t)}" for t in lo.outputs]
+    if lo.outputs_as_array:
+        arr = f"{lo.out_ctype} *const outs[{len(outs)}] = {{{', '.join(outs)}}}; "
+        prefix = (prefix or "{ ") + arr
+        args.append("outs")
+    else:
+        args += outs
     args += list(lo.extra_args)
-    if lo.alias and all(plan.offsets[t] == plan.offsets[lo.inputs[0]] for t in lo.outputs):
+    if lo.alias and all(layout.ref(t) == layout.ref(lo.inputs[0]) for t in lo.outputs):
         return f"/* {lo.op.name}: output aliases its input, nothing to do */"
     return f"{prefix}{lo.kernel}({', '.join(args)});" + (" }" if prefix else "")
 
 
-def render(g: Graph, lowered: list[LoweredOp], plan: Plan, source_name: str) -> tuple[str, str]:
+def _describe(g: Graph, lo: LoweredOp) -> str:
+    out = g.t(lo.outputs[0]) if lo.outputs else None
+    desc = f"#{lo.op.index} {lo.op.name}"
+    if out is not None:
+        desc += f" -> '{out.name}' {list(out.shape)}"
+    if lo.fused:
+        desc += " (fused with " + ", ".join(f"#{f.index} {f.name}" for f in lo.fused) + ")"
+    return desc
+
+
+def _io_copy(layout: Layout, t: Tensor, external: str, to_model: bool) -> str:
+    here = layout.ref(t.index)
+    if to_model:
+        return f"tfc_copy_bytes({external}, {here}, {t.nbytes});"
+    return f"tfc_copy_bytes({here}, {external}, {t.nbytes});"
+
+
+def render(g: Graph, lowered: list[LoweredOp], layout: Layout, source_name: str) -> tuple[str, str]:
     """Return (model.c, model.h) source text."""
-    arrays = [dict(ctype=a.ctype, name=a.name, length=a.data.size, body=_array_body(a.data))
-              for lo in lowered for a in lo.arrays]
+    plan = layout.plan
+    const_operands = list(layout.consts.values())
+    all_arrays = const_operands + [a for lo in lowered for a in lo.arrays]
+    arrays = [dict(ctype=a.ctype, name=a.name, length=max(a.data.size, 1),
+                   body=_array_body(a.data if a.data.size else np.zeros(1, a.data.dtype)))
+              for a in all_arrays]
     params, calls = [], []
     for k, lo in enumerate(lowered):
-        out = g.t(lo.outputs[0])
-        desc = f"#{lo.op.index} {lo.op.name} -> '{out.name}' {list(out.shape)}"
-        if lo.fused:
-            desc += " (fused with " + ", ".join(f"#{f.index} {f.name}" for f in lo.fused) + ")"
+        desc = _describe(g, lo)
         fields = dict(lo.fields)
         if k in plan.scratch_offsets and lo.struct:
             fields["scratch"] = f"(void *)(tfc_arena + {plan.scratch_offsets[k]})"
         structs = ([(lo.struct, lo.param_name, fields)] if lo.struct else []) + lo.extra_structs
         for struct, name, fields in structs:
-            body = "\n".join(f"    .{k} = {_value(v)}," for k, v in fields.items())
+            body = "\n".join(f"    .{key} = {_value(v)}," for key, v in fields.items())
             params.append(dict(struct=struct, name=name, body=body, comment=desc))
-        calls.append(dict(code=_call(g, lo, plan), comment=desc))
-    x, y = g.t(g.inputs[0]), g.t(g.outputs[0])
+        calls.append(dict(code=_call(g, lo, layout), comment=desc))
+    inputs = [_io(g.t(i), layout.ref(i)) for i in g.inputs]
+    outputs = [_io(g.t(i), layout.ref(i)) for i in g.outputs]
+    copy_in = [_io_copy(layout, g.t(i), f"inputs[{k}]", True) for k, i in enumerate(g.inputs)]
+    copy_out = [_io_copy(layout, g.t(i), f"outputs[{k}]", False) for k, i in enumerate(g.outputs)]
     ctx = dict(version=__version__, source_name=source_name, model_hash=g.model_hash,
                n_ops=len(lowered), arena_bytes=plan.arena_bytes, arena_alloc=max(plan.arena_bytes, 4),
-               weights_bytes=sum(a.nbytes for lo in lowered for a in lo.arrays),
-               input=_io(x), output=_io(y), input_offset=plan.offsets[x.index],
-               output_offset=plan.offsets[y.index], arrays=arrays, params=params, calls=calls)
+               state_bytes=layout.state_bytes, state_alloc=max(layout.state_bytes, 4),
+               stateful=bool(layout.state_bytes or layout.reset), reset=layout.reset,
+               weights_bytes=sum(a.nbytes for a in all_arrays), inputs=inputs, outputs=outputs,
+               copy_in=copy_in, copy_out=copy_out, io_max_dims=IO_MAX_DIMS,
+               inputs_bytes=sum(t["nbytes"] for t in inputs), outputs_bytes=sum(t["nbytes"] for t in outputs),
+               arrays=arrays, params=params, calls=calls)
     env = _env()
     return env.get_template("model.c.j2").render(**ctx), env.get_template("model.h.j2").render(**ctx)
+
+
+__all__ = ["CTYPES", "IO_MAX_DIMS", "Layout", "c_float", "render"]

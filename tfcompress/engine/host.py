@@ -85,22 +85,41 @@ def build_executable(model: CompiledModel, out_dir: str | Path, extra_flags: lis
 
 
 class HostModel:
-    """A compiled model loaded into this process; ``run(x)`` returns the output array."""
+    """A compiled model loaded into this process.
+
+    ``invoke([x0, x1, ...])`` returns the list of outputs; ``run(x)`` is the single-input,
+    single-output shorthand. State (stateful models) carries over between calls until ``reset()``.
+    """
 
     def __init__(self, model: CompiledModel) -> None:
         self.model = model
         self.lib = ctypes.CDLL(str(build_shared(model)))
         self.lib.tfc_model_run.argtypes = [ctypes.c_void_p, ctypes.c_void_p]
         self.lib.tfc_model_run.restype = ctypes.c_int
-        x, y = model.input, model.output
-        self.in_dtype, self.in_shape = DTYPES[x.dtype][0], tuple(x.shape)
-        self.out_dtype, self.out_shape = DTYPES[y.dtype][0], tuple(y.shape)
+        self.lib.tfc_model_reset.argtypes = []
+        self.lib.tfc_model_reset.restype = None
+        self._in = [(DTYPES[t.dtype][0], tuple(t.shape)) for t in model.inputs]
+        self._out = [(DTYPES[t.dtype][0], tuple(t.shape)) for t in model.outputs]
 
-    def run(self, x: np.ndarray) -> np.ndarray:
-        """One inference on ``x`` (cast to the input dtype, reshaped to the input shape)."""
-        inp = np.ascontiguousarray(np.asarray(x).astype(self.in_dtype, copy=False).reshape(self.in_shape))
-        out = np.zeros(self.out_shape, dtype=self.out_dtype)
-        rc = self.lib.tfc_model_run(inp.ctypes.data, out.ctypes.data)
+    def invoke(self, inputs: list[np.ndarray] | tuple[np.ndarray, ...]) -> list[np.ndarray]:
+        """One inference; ``inputs`` in the model's input order (cast and reshaped to each input)."""
+        if len(inputs) != len(self._in):
+            raise TfcError(f"the model takes {len(self._in)} inputs, got {len(inputs)}",
+                           "pass one array per model input")
+        arrays = [np.ascontiguousarray(np.asarray(x).astype(dt, copy=False).reshape(shape))
+                  for x, (dt, shape) in zip(inputs, self._in, strict=True)]
+        outs = [np.zeros(shape, dtype=dt) for dt, shape in self._out]
+        in_ptrs = (ctypes.c_void_p * max(len(arrays), 1))(*[a.ctypes.data for a in arrays])
+        out_ptrs = (ctypes.c_void_p * len(outs))(*[o.ctypes.data for o in outs])
+        rc = self.lib.tfc_model_run(in_ptrs, out_ptrs)
         if rc != 0:
             raise TfcError(f"tfc_model_run returned {rc}", "this is an engine bug; please report it")
-        return out
+        return outs
+
+    def run(self, x: np.ndarray) -> np.ndarray:
+        """One inference of a single-input model; returns output 0."""
+        return self.invoke([x])[0]
+
+    def reset(self) -> None:
+        """Put the model's state back to its initial value (tfc_model_reset)."""
+        self.lib.tfc_model_reset()

@@ -11,7 +11,9 @@ from tfcompress.engine.ir import Op
 
 #: numpy dtype -> C element type of const arrays
 CTYPES = {np.dtype(np.int8): "int8_t", np.dtype(np.int16): "int16_t", np.dtype(np.int32): "int32_t",
-          np.dtype(np.uint8): "uint8_t", np.dtype(np.int64): "int64_t", np.dtype(np.float32): "float"}
+          np.dtype(np.uint8): "uint8_t", np.dtype(np.int64): "int64_t", np.dtype(np.float32): "float",
+          np.dtype(np.bool_): "uint8_t", np.dtype(np.uint16): "uint16_t", np.dtype(np.uint32): "uint32_t",
+          np.dtype(np.float16): "uint16_t"}
 
 
 @dataclass
@@ -39,7 +41,9 @@ class LoweredOp:
     streams its input (the planner may then overlap the two buffers); ``alias`` marks ops whose
     output is the input reinterpreted (RESHAPE). ``scratch`` is the working memory (bytes) the
     kernel needs during the call; the planner places it in the arena (live at this op only) and
-    the generator passes it in the parameter block's ``scratch`` field.
+    the generator passes it in the parameter block's ``scratch`` field. Inputs may be constants
+    (passed as flash arrays) or state tensors; ``-1`` is an absent optional input (NULL).
+    ``inputs_as_array`` / ``outputs_as_array`` pass the tensors as one array of pointers.
     """
 
     op: Op
@@ -57,6 +61,7 @@ class LoweredOp:
     extra_args: tuple[str, ...] = ()
     pre_args: tuple[str, ...] = ()
     inputs_as_array: bool = False
+    outputs_as_array: bool = False
     extra_structs: list[tuple[str, str, dict[str, Any]]] = field(default_factory=list)
     fused: list[Op] = field(default_factory=list)
     scratch: int = 0

@@ -56,7 +56,7 @@ def _buffers(g: Graph, lowered: list[LoweredOp]) -> tuple[list[Buffer], dict[int
         return t
 
     for lo in lowered:
-        if lo.alias:
+        if lo.alias and g.t(lo.inputs[0]).in_arena:
             parent[find(lo.outputs[0])] = find(lo.inputs[0])
     n_steps = len(lowered)
     start: dict[int, int] = {}
@@ -65,6 +65,8 @@ def _buffers(g: Graph, lowered: list[LoweredOp]) -> tuple[list[Buffer], dict[int
     size: dict[int, int] = {}
 
     def touch(t: int, when: int) -> None:
+        if t < 0 or not g.t(t).in_arena:
+            return
         root = find(t)
         members.setdefault(root, [])
         if t not in members[root]:
@@ -90,17 +92,21 @@ def _buffers(g: Graph, lowered: list[LoweredOp]) -> tuple[list[Buffer], dict[int
 
 def _relations(g: Graph, lowered: list[LoweredOp], buffers: list[Buffer],
                buffer_of: dict[int, int]) -> list[tuple[int, int, int]]:
-    outs = {buffer_of[t] for t in g.outputs}
+    outs = {buffer_of[t] for t in g.outputs if t in buffer_of}
     rels = []
     for k, lo in enumerate(lowered, start=1):
         if lo.alias:
             continue
+        if lo.outputs[0] not in buffer_of:
+            continue
         bo = buffer_of[lo.outputs[0]]
         for t, delta in lo.overlap.items():
+            if t not in buffer_of:
+                continue
             bi = buffer_of[t]
             if bi == bo or bi in outs or buffers[bi].end != k or lo.inputs.count(t) > 1:
                 continue
-            if sum(buffer_of[i] == bi for i in lo.inputs) > 1:
+            if sum(buffer_of.get(i) == bi for i in lo.inputs) > 1:
                 continue
             rels.append((bi, bo, delta // ALIGN * ALIGN))
     return rels

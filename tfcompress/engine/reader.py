@@ -16,8 +16,10 @@ from tfcompress.errors import TfcError
 _CORRUPT_FIX = "re-export the model with tfcompress convert (the file is truncated or not a .tflite flatbuffer)"
 
 _TYPE_NAMES = {
-    "FLOAT32": "float32", "INT8": "int8", "INT16": "int16", "INT32": "int32",
-    "INT64": "int64", "UINT8": "uint8",
+    "FLOAT32": "float32", "INT8": "int8", "INT16": "int16", "INT32": "int32", "INT64": "int64",
+    "UINT8": "uint8", "BOOL": "bool", "FLOAT16": "float16", "UINT16": "uint16", "UINT32": "uint32",
+    "FLOAT64": "float64", "RESOURCE": "resource",
+    "INT4": "int8",  # packed two per byte in the file; unpacked to int8 on reading (as TFLM does)
 }
 
 
@@ -50,6 +52,8 @@ def _options(op_t: Any) -> dict[str, Any]:
             out[_snake(key)] = value
         elif isinstance(value, (list, np.ndarray)):
             out[_snake(key)] = [int(v) for v in value]
+        elif isinstance(value, bytes):
+            out[_snake(key)] = value.decode("utf-8", "replace")
     return out
 
 
@@ -68,8 +72,16 @@ def _parse(data: bytes) -> Any:
         raise TfcError(f"corrupt .tflite flatbuffer ({type(exc).__name__})", _CORRUPT_FIX) from None
 
 
+def _unpack_int4(raw: bytes, count: int) -> np.ndarray:
+    """INT4 constants: two per byte, low nibble first, sign-extended to int8."""
+    b = np.frombuffer(raw, np.uint8)
+    nib = np.empty(b.size * 2, np.int16)
+    nib[0::2], nib[1::2] = b & 15, b >> 4
+    return np.where(nib >= 8, nib - 16, nib).astype(np.int8)[:count]
+
+
 def _buffer_data(model: Any, data: bytes, index: int, dtype: str, shape: tuple[int, ...],
-                 tname: str) -> np.ndarray | None:
+                 tname: str, packed4: bool = False) -> np.ndarray | None:
     if index <= 0 or model.buffers is None or index >= len(model.buffers):
         return None
     buf = model.buffers[index]
@@ -88,6 +100,11 @@ def _buffer_data(model: Any, data: bytes, index: int, dtype: str, shape: tuple[i
                        "convert with --mode int8 (int8 weights, int32 bias)")
     np_dtype, size, _ = DTYPES[dtype]
     count = int(np.prod(shape)) if shape else 1
+    if packed4:
+        if len(raw) != (count + 1) // 2:
+            raise TfcError(f"constant int4 tensor '{tname}' holds {len(raw)} bytes, expected "
+                           f"{(count + 1) // 2}", _CORRUPT_FIX)
+        return _unpack_int4(raw, count).reshape(shape)
     if len(raw) != count * size:
         raise TfcError(f"constant tensor '{tname}' holds {len(raw)} bytes, expected {count * size}",
                        _CORRUPT_FIX)
@@ -103,6 +120,9 @@ def _tensor(model: Any, data: bytes, index: int, t: Any) -> Tensor:
     if any(d < 0 for d in shape) or any(d > 1 << 24 for d in shape):
         raise TfcError(f"tensor '{tname}' has an invalid shape {list(shape)}",
                        "convert with a fixed batch size of 1")
+    if dtype == "string" or type_name.startswith(("COMPLEX", "VARIANT", "FLOAT8", "BFLOAT", "INT2", "UINT4")):
+        raise TfcError(f"tensor '{tname}' is of type {type_name}, which the engine does not handle",
+                       "convert the model to int8 / int16x8 (full integer quantisation)")
     scales: list[float] = []
     zps: list[int] = []
     qdim = 0
@@ -113,15 +133,17 @@ def _tensor(model: Any, data: bytes, index: int, t: Any) -> Tensor:
         if len(zps) != len(scales):
             zps = (zps + [0] * len(scales))[: len(scales)]
         qdim = int(q.quantizedDimension)
-        if qdim < 0 or (shape and qdim >= len(shape)):
+        if len(scales) > 1 and (qdim < 0 or (shape and qdim >= len(shape))):
             raise TfcError(f"tensor '{tname}' has an invalid quantized dimension {qdim}", _CORRUPT_FIX)
-    tensor = Tensor(index, tname, shape, dtype, scales, zps, qdim)
-    tensor.data = _buffer_data(model, data, int(t.buffer), dtype, shape, tname)
+        if len(scales) == 1:  # per-tensor: TFLM ignores the field, so do we (some models have it out of range)
+            qdim = 0
+    tensor = Tensor(index, tname, shape, dtype, scales, zps, qdim, is_variable=bool(t.isVariable))
+    tensor.data = _buffer_data(model, data, int(t.buffer), dtype, shape, tname, packed4=type_name == "INT4")
     return tensor
 
 
 def _topological(ops: list[Op], tensors: list[Tensor], inputs: list[int]) -> list[Op]:
-    ready = {i for i in inputs} | {t.index for t in tensors if t.is_const}
+    ready = set(inputs) | {t.index for t in tensors if t.is_const or t.is_variable}
     pending = list(ops)
     ordered: list[Op] = []
     while pending:
@@ -133,47 +155,62 @@ def _topological(ops: list[Op], tensors: list[Tensor], inputs: list[int]) -> lis
                 break
         else:
             op = pending[0]
-            raise TfcError(f"op {op.name} (#{op.index}) reads a tensor no op produces",
+            missing = [i for i in op.inputs if i >= 0 and i not in ready]
+            name = tensors[missing[0]].name if missing else "?"
+            raise TfcError(f"op {op.name} (#{op.index}) reads tensor '{name}', which no op produces and "
+                           "which is neither a constant, a model input nor a variable",
                            "the graph is malformed; re-export it")
     return ordered
 
 
+def _subgraph(model: Any, data: bytes, sg: Any, model_hash_: str) -> Graph:
+    tensors = [_tensor(model, data, i, t) for i, t in enumerate(sg.tensors or [])]
+    op_names = enum_names("BuiltinOperator")
+    codes = model.operatorCodes or []
+    ops: list[Op] = []
+    n = len(tensors)
+    for k, op_t in enumerate(sg.operators or []):
+        if op_t.opcodeIndex >= len(codes):
+            raise TfcError(f"operator #{k} uses an undefined opcode", _CORRUPT_FIX)
+        code = codes[op_t.opcodeIndex]
+        builtin = max(int(code.builtinCode), int(code.deprecatedBuiltinCode))
+        name = op_names.get(builtin, f"BUILTIN_{builtin}")
+        options = _options(op_t)
+        if name == "CUSTOM":
+            cc = code.customCode
+            name = "CUSTOM:" + (cc.decode("utf-8", "replace") if isinstance(cc, bytes) else str(cc))
+            if op_t.customOptions is not None:
+                options["custom_options"] = bytes(np.asarray(op_t.customOptions, dtype=np.uint8))
+        ins = [int(i) for i in (op_t.inputs if op_t.inputs is not None else [])]
+        outs = [int(i) for i in (op_t.outputs if op_t.outputs is not None else [])]
+        inter = [int(i) for i in (op_t.intermediates if op_t.intermediates is not None else [])]
+        if any(i >= n or i < -1 for i in ins + outs + inter) or any(i < 0 for i in outs):
+            raise TfcError(f"operator #{k} ({name}) refers to a missing tensor", _CORRUPT_FIX)
+        ops.append(Op(k, name, options, ins, outs, inter))
+    g_in = [int(i) for i in (sg.inputs if sg.inputs is not None else [])]
+    g_out = [int(i) for i in (sg.outputs if sg.outputs is not None else [])]
+    if any(i < 0 or i >= len(tensors) for i in g_in + g_out):
+        raise TfcError("the model's inputs/outputs refer to missing tensors", _CORRUPT_FIX)
+    return Graph(tensors, _topological(ops, tensors, g_in), g_in, g_out, model_hash_)
+
+
 def read_graph(path_or_bytes: str | Path | bytes | bytearray) -> Graph:
-    """Parse a .tflite model into a :class:`Graph`; every problem is a :class:`TfcError`."""
+    """Parse a .tflite model into a :class:`Graph` of its main subgraph (every subgraph in
+    ``Graph.subgraphs``); every problem is a :class:`TfcError`."""
     data = load_bytes(path_or_bytes)
     model = _parse(data)
-    subgraphs = model.subgraphs or []
-    if len(subgraphs) != 1:
-        raise TfcError(f"the model has {len(subgraphs)} subgraphs; the engine compiles exactly one",
-                       "export a single-function model without control flow (no WHILE/IF)")
-    sg = subgraphs[0]
+    if not model.subgraphs:
+        raise TfcError("the model has no subgraph", _CORRUPT_FIX)
+    digest = model_hash(data)
     try:
-        tensors = [_tensor(model, data, i, t) for i, t in enumerate(sg.tensors or [])]
-        op_names = enum_names("BuiltinOperator")
-        codes = model.operatorCodes or []
-        ops: list[Op] = []
-        n = len(tensors)
-        for k, op_t in enumerate(sg.operators or []):
-            if op_t.opcodeIndex >= len(codes):
-                raise TfcError(f"operator #{k} uses an undefined opcode", _CORRUPT_FIX)
-            code = codes[op_t.opcodeIndex]
-            builtin = max(int(code.builtinCode), int(code.deprecatedBuiltinCode))
-            name = op_names.get(builtin, f"BUILTIN_{builtin}")
-            if name == "CUSTOM":
-                cc = code.customCode
-                name = "CUSTOM:" + (cc.decode("utf-8", "replace") if isinstance(cc, bytes) else str(cc))
-            ins = [int(i) for i in (op_t.inputs if op_t.inputs is not None else [])]
-            outs = [int(i) for i in (op_t.outputs if op_t.outputs is not None else [])]
-            if any(i >= n or i < -1 for i in ins + outs) or any(i < 0 for i in outs):
-                raise TfcError(f"operator #{k} ({name}) refers to a missing tensor", _CORRUPT_FIX)
-            ops.append(Op(k, name, _options(op_t), ins, outs))
-        g_in = [int(i) for i in (sg.inputs if sg.inputs is not None else [])]
-        g_out = [int(i) for i in (sg.outputs if sg.outputs is not None else [])]
+        graphs = [_subgraph(model, data, sg, digest) for sg in model.subgraphs]
     except TfcError:
         raise
     except Exception as exc:
         raise TfcError(f"corrupt .tflite flatbuffer ({type(exc).__name__})", _CORRUPT_FIX) from None
-    if any(i < 0 or i >= len(tensors) for i in g_in + g_out) or not g_in or not g_out:
-        raise TfcError("the model's inputs/outputs refer to missing tensors", _CORRUPT_FIX)
-    ops = _topological(ops, tensors, g_in)
-    return Graph(tensors, ops, g_in, g_out, model_hash(data))
+    main = graphs[0]
+    if not main.outputs:
+        raise TfcError("the model has no outputs", _CORRUPT_FIX)
+    for g in graphs:
+        g.subgraphs = graphs
+    return main

@@ -1,7 +1,7 @@
 """Where `validate` runs the compiled model: a registry of runners keyed by board name.
 
-A runner factory takes a :class:`CompiledModel` and returns an object with
-``run(x: np.ndarray) -> np.ndarray`` and ``close()``. ``host`` builds the C with the host
+A runner factory takes a :class:`CompiledModel` and returns a :class:`Runner`
+(``invoke(inputs) -> outputs``, ``reset()``, ``close()``). ``host`` builds the C with the host
 compiler; emulated/real boards register their own factory with :func:`register_runner`
 (e.g. the firmware package registers ``mps2-an500`` / ``netduinoplus2``).
 """
@@ -19,9 +19,11 @@ from tfcompress.errors import TfcError, unknown
 
 
 class Runner(Protocol):
-    """Runs one inference on a target."""
+    """Runs inferences on a target: one array per model input in, one per output out."""
 
-    def run(self, x: np.ndarray) -> np.ndarray: ...
+    def invoke(self, inputs: list[np.ndarray]) -> list[np.ndarray]: ...
+
+    def reset(self) -> None: ...
 
     def close(self) -> None: ...
 
@@ -32,8 +34,11 @@ class _HostRunner:
 
         self._m = HostModel(model)
 
-    def run(self, x: np.ndarray) -> np.ndarray:
-        return self._m.run(x)
+    def invoke(self, inputs: list[np.ndarray]) -> list[np.ndarray]:
+        return self._m.invoke(inputs)
+
+    def reset(self) -> None:
+        self._m.reset()
 
     def close(self) -> None:
         pass

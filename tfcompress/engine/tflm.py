@@ -1,15 +1,69 @@
-"""The oracle: TFLite Micro's host interpreter (tflite-micro package) and its arena size."""
+"""The oracles: TFLite Micro's host interpreter (tflite-micro package) and, where TFLM cannot run
+a model, TFLite's reference kernels (``OpResolverType.BUILTIN_REF``); TFLM's arena size.
+
+Both wrappers have the same interface: ``invoke([x0, x1, ...]) -> [y0, y1, ...]``, ``run(x)``
+(single input, output 0), ``reset()`` (state back to its initial value) and ``name``.
+"""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
+import sys
 import tempfile
+from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
 
 from tfcompress.errors import TfcError
+
+
+class OracleError(TfcError):
+    """The reference interpreter cannot load, prepare or run the model."""
+
+
+@contextlib.contextmanager
+def captured_fds() -> Iterator[list[str]]:
+    """Capture C-level stdout and stderr (TFLM prints through them) into the yielded list."""
+    out: list[str] = []
+    sys.stdout.flush()
+    sys.stderr.flush()
+    with tempfile.TemporaryFile(mode="w+b") as tmp:
+        saved = [os.dup(1), os.dup(2)]
+        os.dup2(tmp.fileno(), 1)
+        os.dup2(tmp.fileno(), 2)
+        try:
+            yield out
+        finally:
+            sys.stdout.flush()
+            sys.stderr.flush()
+            os.dup2(saved[0], 1)
+            os.dup2(saved[1], 2)
+            for fd in saved:
+                os.close(fd)
+            tmp.seek(0)
+            out.append(tmp.read().decode(errors="replace"))
+
+
+#: TFLM log fragment -> plain reason a model cannot be run.
+_REASONS = {
+    "Hybrid models are not supported": "dynamic-range (hybrid) model: TFLM has no hybrid kernels "
+    "(float activations with int8 weights)",
+    "dequantize_common": "float16 weights: TFLM cannot DEQUANTIZE float16 tensors",
+    "Didn't find op for builtin opcode": "uses an op TFLM does not implement",
+}
+
+
+def explain(log_text: str) -> str:
+    """A plain-language reason for a TFLM failure from what it printed."""
+    for key, reason in _REASONS.items():
+        if key in log_text:
+            line = next((ln.strip() for ln in log_text.splitlines() if key in ln), "")
+            return f"{reason} ({line})" if line and line != key else reason
+    lines = [ln.strip() for ln in log_text.strip().splitlines() if ln.strip()]
+    return "; ".join(lines[:2]) if lines else "TFLM failed to allocate tensors"
 
 
 def _runtime() -> Any:
@@ -21,30 +75,131 @@ def _runtime() -> Any:
 
 
 class TflmModel:
-    """A TFLM interpreter for one model; ``run(x)`` returns output 0."""
+    """A TFLM host interpreter for one model (state persists across invocations until reset)."""
 
-    def __init__(self, model_bytes: bytes, arena_size: int | None = None) -> None:
+    name = "tflm"
+
+    def __init__(self, model_bytes: bytes, arena_size: int | None = None, preserve_all: bool = False) -> None:
         rt = _runtime()
         size = arena_size or max(len(model_bytes) * 10, 1 << 20)
-        self.interp = rt.Interpreter.from_bytes(bytes(model_bytes), arena_size=size)
+        config = rt.InterpreterConfig.kPreserveAllTensors if preserve_all else rt.InterpreterConfig.kAllocationRecording
+        with captured_fds() as log:
+            try:
+                self.interp = rt.Interpreter.from_bytes(bytes(model_bytes), arena_size=size,
+                                                        intrepreter_config=config)
+                err: Exception | None = None
+            except (RuntimeError, ValueError) as exc:
+                err = exc
+        if err is not None:
+            raise OracleError(f"TFLite Micro cannot load the model: {explain(log[0] or str(err))}",
+                              "check the model runs in TFLite Micro") from None
+        self.n_inputs, self.n_outputs = _io_counts(model_bytes)
+
+    def invoke(self, inputs: list[np.ndarray] | tuple[np.ndarray, ...]) -> list[np.ndarray]:
+        """One inference; returns every output."""
+        with captured_fds() as log:
+            try:
+                for i, x in enumerate(inputs):
+                    self.interp.set_input(np.ascontiguousarray(x), i)
+                self.interp.invoke()
+                err: Exception | None = None
+            except (RuntimeError, ValueError) as exc:
+                err = exc
+        if err is not None:
+            raise OracleError(f"TFLite Micro cannot run the model: {explain(log[0] or str(err))}",
+                              "check the model runs in TFLite Micro")
+        return [np.array(self.interp.get_output(i)) for i in range(self.n_outputs)]
 
     def run(self, x: np.ndarray) -> np.ndarray:
-        self.interp.set_input(np.ascontiguousarray(x), 0)
-        self.interp.invoke()
-        return np.array(self.interp.get_output(0))
+        """One inference of a single-input model; returns output 0."""
+        return self.invoke([x])[0]
+
+    def reset(self) -> None:
+        """Variable tensors and resource variables back to their initial values."""
+        self.interp.reset()
+
+    def tensor(self, index: int, subgraph: int = 0) -> np.ndarray:
+        """Tensor ``index`` after the last invoke (needs ``preserve_all``)."""
+        return np.array(self.interp.GetTensor(index, subgraph))
+
+    def output_details(self, index: int) -> dict[str, Any]:
+        return self.interp.get_output_details(index)
+
+    def input_details(self, index: int) -> dict[str, Any]:
+        return self.interp.get_input_details(index)
 
 
-def _capture_stderr(fn: Any) -> str:
-    fd = os.dup(2)
-    with tempfile.TemporaryFile() as f:
-        os.dup2(f.fileno(), 2)
+def _io_counts(model_bytes: bytes) -> tuple[int, int]:
+    """Number of inputs and outputs of the model's main subgraph (read from the flatbuffer)."""
+    from tfcompress.engine.schema import schema
+
+    sg = schema().Model.GetRootAsModel(bytes(model_bytes), 0).Subgraphs(0)
+    return sg.InputsLength(), sg.OutputsLength()
+
+
+class TfliteRefModel:
+    """TFLite's interpreter with its reference kernels: the oracle where TFLM has no kernel."""
+
+    name = "tflite-reference"
+
+    def __init__(self, model_bytes: bytes) -> None:
+        from tfcompress.tfenv import tf
+
+        lite = tf().lite
+        with captured_fds() as log:
+            try:
+                self.interp = lite.Interpreter(
+                    model_content=bytes(model_bytes),
+                    experimental_op_resolver_type=lite.experimental.OpResolverType.BUILTIN_REF,
+                    experimental_preserve_all_tensors=True)
+                self.interp.allocate_tensors()
+                err: Exception | None = None
+            except (RuntimeError, ValueError) as exc:
+                err = exc
+        if err is not None:
+            raise OracleError(f"TFLite's reference interpreter cannot load the model: {err} {log[0][:300]}",
+                              "check the model runs in TensorFlow Lite")
+        self._in = [d["index"] for d in self.interp.get_input_details()]
+        self._out = [d["index"] for d in self.interp.get_output_details()]
+
+    def invoke(self, inputs: list[np.ndarray] | tuple[np.ndarray, ...]) -> list[np.ndarray]:
         try:
-            fn()
-        finally:
-            os.dup2(fd, 2)
-            os.close(fd)
-        f.seek(0)
-        return f.read().decode("utf-8", "replace")
+            for i, x in zip(self._in, inputs, strict=True):
+                self.interp.set_tensor(i, np.ascontiguousarray(x))
+            self.interp.invoke()
+        except (RuntimeError, ValueError) as exc:
+            raise OracleError(f"TFLite's reference interpreter cannot run the model: {exc}",
+                              "check the model runs in TensorFlow Lite") from None
+        return [np.array(self.interp.get_tensor(i)) for i in self._out]
+
+    def run(self, x: np.ndarray) -> np.ndarray:
+        return self.invoke([x])[0]
+
+    def reset(self) -> None:
+        self.interp.reset_all_variables()
+
+    def tensor(self, index: int, subgraph: int = 0) -> np.ndarray:
+        return np.array(self.interp.get_tensor(index, subgraph))
+
+
+def make_oracle(model_bytes: bytes, probe: list[np.ndarray] | None = None) -> TflmModel | TfliteRefModel:
+    """TFLM's host interpreter, or TFLite's reference kernels when TFLM cannot load (or, given a
+    ``probe`` input list, run) the model. Raises OracleError when neither can."""
+    try:
+        model: TflmModel | TfliteRefModel = TflmModel(model_bytes)
+        if probe is not None:
+            model.invoke(probe)
+            model.reset()
+        return model
+    except OracleError as tflm_err:
+        try:
+            model = TfliteRefModel(model_bytes)
+            if probe is not None:
+                model.invoke(probe)
+                model.reset()
+            return model
+        except OracleError as ref_err:
+            raise OracleError(f"{tflm_err.what}; {ref_err.what}", tflm_err.fix) from None
 
 
 def tflm_arena_bytes(model_bytes: bytes) -> int:
@@ -56,10 +211,11 @@ def tflm_arena_breakdown(model_bytes: bytes) -> dict[str, int]:
     """TFLM's recording allocator figures: {'total', 'head', 'tail'} in bytes (head = planned
     activations, tail = persistent interpreter data)."""
     model = TflmModel(model_bytes)
-    text = _capture_stderr(model.interp.print_allocations)
+    with captured_fds() as log:
+        model.interp.print_allocations()
     out = {}
     for key in ("total", "head", "tail"):
-        m = re.search(rf"Arena allocation {key} (\d+) bytes", text)
+        m = re.search(rf"Arena allocation {key} (\d+) bytes", log[0])
         if m:
             out[key] = int(m.group(1))
     if "total" not in out:

@@ -1,4 +1,10 @@
-"""Bit-exactness check: the compiled engine vs TFLite Micro's host interpreter on the same inputs."""
+"""Bit-exactness check: the compiled engine vs TFLite Micro's host interpreter on the same inputs.
+
+Every output of every sample is compared element by element. Stateful models run their samples
+as one sequence in both (state carries over), then both are reset and the first sample is run
+again, so a wrong reset shows up too. Where TFLM cannot run a model, TFLite's reference kernels
+are the oracle (reported as ``oracle``).
+"""
 
 from __future__ import annotations
 
@@ -9,9 +15,9 @@ from typing import Any
 import numpy as np
 
 from tfcompress.engine.compiler import CompiledModel, compile_tflite
-from tfcompress.engine.ir import DTYPES
+from tfcompress.engine.ir import DTYPES, Graph, Tensor
 from tfcompress.engine.runners import make_runner
-from tfcompress.engine.tflm import TflmModel, tflm_arena_breakdown
+from tfcompress.engine.tflm import OracleError, make_oracle, tflm_arena_breakdown
 from tfcompress.errors import TfcError
 
 
@@ -23,7 +29,7 @@ class ValidationResult:
     output_elements: int
     mismatched_elements: int
     mismatched_samples: int
-    max_abs_diff: int
+    max_abs_diff: float
     ram_bytes: int
     weights_bytes: int
     tflm_arena_bytes: int
@@ -31,6 +37,8 @@ class ValidationResult:
     board: str
     per_output: list[dict[str, Any]] = field(default_factory=list)
     runner_stats: dict[str, Any] = field(default_factory=dict)
+    oracle: str = "tflm"
+    stateful: bool = False
 
     @property
     def ok(self) -> bool:
@@ -44,53 +52,94 @@ class ValidationResult:
         return d
 
 
-def random_inputs(model: CompiledModel, n: int, seed: int) -> np.ndarray:
-    """``n`` inputs uniformly random over the input dtype's full quantised range."""
-    x = model.input
-    dtype = DTYPES[x.dtype][0]
-    rng = np.random.default_rng(seed)
-    if np.issubdtype(dtype, np.integer):
-        info = np.iinfo(dtype)
-        return rng.integers(info.min, info.max + 1, size=(n, *x.shape), dtype=dtype)
-    lo, hi = float_input_range(model)
-    return rng.uniform(lo, hi, size=(n, *x.shape)).astype(dtype)
-
-
-def float_input_range(model: CompiledModel) -> tuple[float, float]:
+def _value_range(g: Graph, t: Tensor) -> tuple[float, float]:
     """Real range of a float input: what the QUANTIZE that consumes it can represent (+ margin)."""
-    g = model.graph
     for op in g.ops:
-        if op.name == "QUANTIZE" and op.inputs[0] == g.inputs[0]:
+        if op.name == "QUANTIZE" and op.inputs[0] == t.index:
             q = g.t(op.outputs[0])
-            lo, hi = (-128 - q.zero_point) * q.scale, (127 - q.zero_point) * q.scale
+            info = np.iinfo(DTYPES[q.dtype][0])
+            lo, hi = (info.min - q.zero_point) * q.scale, (info.max - q.zero_point) * q.scale
             margin = 0.1 * (hi - lo)
             return lo - margin, hi + margin
     return -1.0, 1.0
 
 
-def load_inputs(model: CompiledModel, path: str | Path, n: int | None) -> np.ndarray:
-    """Inputs from an .npz (first array, or 'x'/'x_test'): already quantised, or floats quantised
-    with the model's input scale/zero point."""
+def random_input(g: Graph, t: Tensor, rng: np.random.Generator) -> np.ndarray:
+    """One random value of input ``t``: integers over the dtype's full range (int32/int64: a
+    small range around zero), booleans, floats over what the consuming QUANTIZE represents."""
+    dtype = DTYPES[t.dtype][0]
+    if dtype == np.bool_:
+        return rng.integers(0, 2, size=t.shape).astype(np.bool_)
+    if np.issubdtype(dtype, np.integer):
+        info = np.iinfo(dtype)
+        lo, hi = (info.min, info.max) if info.bits <= 16 else (-1000, 1000)
+        return rng.integers(lo, hi + 1, size=t.shape, dtype=np.int64).astype(dtype)
+    lo, hi = _value_range(g, t)
+    return rng.uniform(lo, hi, size=t.shape).astype(dtype)
+
+
+def random_inputs(model: CompiledModel, n: int, seed: int) -> list[list[np.ndarray]]:
+    """``n`` samples, each one random array per model input."""
+    rng = np.random.default_rng(seed)
+    return [[random_input(model.graph, t, rng) for t in model.inputs] for _ in range(n)]
+
+
+def float_input_range(model: CompiledModel) -> tuple[float, float]:
+    """Real range of input 0 when it is float (see :func:`random_input`)."""
+    return _value_range(model.graph, model.input)
+
+
+def load_inputs(model: CompiledModel, path: str | Path, n: int | None) -> list[list[np.ndarray]]:
+    """Samples from an .npz: one array per model input, named ``x`` / ``x_test`` / ``inputs`` for a
+    single input, or ``x0``, ``x1``, ... (or the inputs' tensor names) for several. Floats are
+    quantised with each input's scale/zero point."""
     try:
         data = np.load(path)
     except (OSError, ValueError) as exc:
         raise TfcError(f"cannot read {path}: {exc}", "pass an .npz file with an array of inputs") from None
-    keys = [k for k in ("x", "x_test", "inputs") if k in data] or list(data.keys())
+    tensors = model.inputs
+    if len(tensors) == 1:
+        keys = [k for k in ("x", "x_test", "inputs", "x0", tensors[0].name) if k in data] or list(data.keys())[:1]
+    else:
+        keys = []
+        for i, t in enumerate(tensors):
+            key = next((k for k in (f"x{i}", t.name) if k in data), None)
+            if key is None:
+                raise TfcError(f"{path} has no array for input {i} ('{t.name}')",
+                               "save one array per input: np.savez(path, x0=..., x1=..., ...)")
+            keys.append(key)
     if not keys:
         raise TfcError(f"{path} holds no arrays", "save inputs with np.savez(path, x=...)")
-    arr = np.asarray(data[keys[0]])
-    t = model.input
-    dtype = DTYPES[t.dtype][0]
-    if np.issubdtype(arr.dtype, np.floating) and np.issubdtype(dtype, np.integer):
-        info = np.iinfo(dtype)
-        arr = np.clip(np.round(arr / t.scale) + t.zero_point, info.min, info.max).astype(dtype)
-    arr = arr.astype(dtype)
-    per = t.elements
-    if arr.size % per:
-        raise TfcError(f"{path}: array {keys[0]} of shape {arr.shape} does not split into inputs of "
-                       f"shape {list(t.shape)}", "save one input per row")
-    arr = arr.reshape(-1, *t.shape)
-    return arr[:n] if n else arr
+    per_input = []
+    for key, t in zip(keys, tensors, strict=False):
+        arr = np.asarray(data[key])
+        dtype = DTYPES[t.dtype][0]
+        if np.issubdtype(arr.dtype, np.floating) and np.issubdtype(dtype, np.integer):
+            info = np.iinfo(dtype)
+            arr = np.clip(np.round(arr / t.scale) + t.zero_point, info.min, info.max)
+        arr = arr.astype(dtype)
+        if arr.size % t.elements:
+            raise TfcError(f"{path}: array {key} of shape {arr.shape} does not split into inputs of "
+                           f"shape {list(t.shape)}", "save one input per row")
+        per_input.append(arr.reshape(-1, *t.shape))
+    count = min(len(a) for a in per_input)
+    samples = [[a[k] for a in per_input] for k in range(count)]
+    return samples[:n] if n else samples
+
+
+def _compare(ours: list[np.ndarray], ref: list[np.ndarray]) -> list[tuple[int, float]]:
+    """(differing elements, max |difference|) per output."""
+    out = []
+    for a, b in zip(ours, ref, strict=True):
+        b = np.asarray(b).reshape(a.shape)
+        if a.dtype.kind == "f":
+            same = (a == b) | (np.isnan(a) & np.isnan(b))
+            diff = np.where(same, 0.0, np.abs(a.astype(np.float64) - b.astype(np.float64)))
+        else:
+            same = a == b
+            diff = np.abs(a.astype(np.int64) - b.astype(np.int64))
+        out.append((int((~same).sum()), float(diff.max(initial=0))))
+    return out
 
 
 def validate_model(path_or_bytes: str | Path | bytes, *, board: str = "host", samples: int = 20,
@@ -99,25 +148,38 @@ def validate_model(path_or_bytes: str | Path | bytes, *, board: str = "host", sa
     """Run engine and TFLM on the same inputs and count differing output elements."""
     model = compile_tflite(path_or_bytes, kernels=kernels, compress_weights=compress_weights)
     xs = load_inputs(model, data, samples) if data else random_inputs(model, samples, seed)
+    oracle = make_oracle(model.model_bytes, probe=xs[0] if xs else None)
     runner = make_runner(board, model)
-    oracle = TflmModel(model.model_bytes)
-    bad = bad_samples = max_diff = 0
+    n_out = len(model.outputs)
+    bad = [0] * n_out
+    bad_samples, max_diff = 0, 0.0
+    sequence = list(xs) + ([xs[0]] if model.stateful and xs else [])
     try:
-        items = progress(xs, "validate") if progress else xs
-        for x in items:
-            ours, ref = runner.run(x), oracle.run(x)
-            diff = np.abs(ours.astype(np.int64) - ref.astype(np.int64).reshape(ours.shape))
-            n_bad = int((diff != 0).sum())
-            bad += n_bad
+        items = progress(sequence, "validate") if progress else sequence
+        for k, x in enumerate(items):
+            if model.stateful and k == len(xs):  # after the sequence: reset both, run sample 0 again
+                runner.reset()
+                oracle.reset()
+            ours = runner.invoke(x)
+            ref = oracle.invoke(x)
+            cmp = _compare(ours, ref)
+            n_bad = sum(c[0] for c in cmp)
+            for i, (nb, _) in enumerate(cmp):
+                bad[i] += nb
             bad_samples += int(n_bad > 0)
-            max_diff = max(max_diff, int(diff.max(initial=0)))
+            max_diff = max([max_diff] + [c[1] for c in cmp])
         stats = dict(runner.stats()) if hasattr(runner, "stats") else {}
     finally:
         runner.close()
-    arena = tflm_arena_breakdown(model.model_bytes)
-    out = model.output
-    per_output = [dict(name=out.name, shape=list(out.shape), elements=out.elements * len(xs),
-                       mismatched_elements=bad)]
-    return ValidationResult(len(xs), out.elements * len(xs), bad, bad_samples, max_diff, model.ram_bytes,
+    try:
+        arena = tflm_arena_breakdown(model.model_bytes)
+    except OracleError:
+        arena = {"total": 0, "head": 0}
+    per_output = [dict(name=t.name, shape=list(t.shape), dtype=t.dtype, elements=t.elements * len(sequence),
+                       mismatched_elements=bad[i]) for i, t in enumerate(model.outputs)]
+    total = sum(t.elements for t in model.outputs) * len(sequence)
+    if not any(t.dtype.startswith("float") for t in model.outputs):
+        max_diff = int(max_diff)
+    return ValidationResult(len(sequence), total, sum(bad), bad_samples, max_diff, model.ram_bytes,
                             model.weights_bytes, arena["total"], arena.get("head", 0), board, per_output,
-                            stats)
+                            stats, oracle.name, model.stateful)

@@ -34,11 +34,18 @@ class EmulatedRunner:
         self._out = (DTYPES[model.output.dtype][0], tuple(model.output.shape))
         self.counts: list[int] = []
 
-    def run(self, x: np.ndarray) -> np.ndarray:
+    def invoke(self, inputs: list[np.ndarray]) -> list[np.ndarray]:
+        (x,) = inputs
         data = np.ascontiguousarray(np.asarray(x).astype(self._in[0], copy=False).reshape(self._in[1]))
         r = self.client.infer(data.tobytes())
         self.counts.append(r.count_min)
-        return np.frombuffer(r.output, self._out[0]).reshape(self._out[1]).copy()
+        return [np.frombuffer(r.output, self._out[0]).reshape(self._out[1]).copy()]
+
+    def run(self, x: np.ndarray) -> np.ndarray:
+        return self.invoke([x])[0]
+
+    def reset(self) -> None:
+        raise NotImplementedError("reset over the harness")
 
     def stats(self) -> dict[str, Any]:
         """Extra figures for validate's JSON: instructions per inference, code and flash bytes."""

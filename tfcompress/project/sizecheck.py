@@ -34,8 +34,9 @@ def check_fits(board: Board, model_dir: Path, *, weights_bytes: int | None = Non
         weights_bytes = sum(p.stat().st_size for p in model_dir.glob("*.c")) // 5
     ram = (
         _int(macros, "TFC_ARENA_BYTES")
-        + _int(macros, "TFC_INPUT_BYTES")
-        + _int(macros, "TFC_OUTPUT_BYTES")
+        + _int(macros, "TFC_STATE_BYTES")
+        + _int(macros, "TFC_INPUTS_BYTES")
+        + _int(macros, "TFC_OUTPUTS_BYTES")
         + HARNESS_RAM_BYTES
     )
     need = {board.text_region: weights_bytes + HARNESS_FLASH_BYTES}
