@@ -14,8 +14,8 @@ from tfcompress.engine.ir import DTYPES, Graph
 from tfcompress.engine.lowered import LoweredOp
 from tfcompress.engine.planner import Plan, plan_arena
 from tfcompress.engine.reader import load_bytes, read_graph
-from tfcompress.engine.resources import firmware_dir
 from tfcompress.errors import TfcError
+from tfcompress.resources import engine_kernels_dir
 
 #: bytes of RAM the generated code uses besides the arena (no runtime state, no scratch)
 RUNTIME_STATE_BYTES = 0
@@ -78,7 +78,7 @@ class CompiledModel:
         paths = [out / "model.c", out / "model.h"]
         paths[0].write_text(model_c)
         paths[1].write_text(model_h)
-        src = firmware_dir()
+        src = engine_kernels_dir()
         for name in list(optable.COMMON_HEADERS) + list(optable.KERNEL_HEADERS[self.kernels]) + self.kernel_sources():
             dst = out / "engine" / name
             dst.parent.mkdir(parents=True, exist_ok=True)

@@ -10,16 +10,7 @@ from tfcompress import __version__
 from tfcompress.engine.ir import DTYPES, Graph, Tensor
 from tfcompress.engine.lowered import ConstArray, LoweredOp
 from tfcompress.engine.planner import Plan
-from tfcompress.engine.resources import templates_dir
-
-
-def _env() -> Any:
-    import jinja2
-
-    return jinja2.Environment(loader=jinja2.FileSystemLoader(str(templates_dir())), trim_blocks=True,
-                              lstrip_blocks=True, keep_trailing_newline=True,
-                              undefined=jinja2.StrictUndefined)
-
+from tfcompress.resources import template_env
 
 
 def _c_float(x: float) -> str:
@@ -101,5 +92,5 @@ def render(g: Graph, lowered: list[LoweredOp], plan: Plan, source_name: str) -> 
                weights_bytes=sum(a.nbytes for lo in lowered for a in lo.arrays),
                input=_io(x), output=_io(y), input_offset=plan.offsets[x.index],
                output_offset=plan.offsets[y.index], arrays=arrays, params=params, calls=calls)
-    env = _env()
-    return env.get_template("model.c.j2").render(**ctx), env.get_template("model.h.j2").render(**ctx)
+    env = template_env()
+    return env.get_template("engine/model.c.j2").render(**ctx), env.get_template("engine/model.h.j2").render(**ctx)

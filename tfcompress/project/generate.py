@@ -8,12 +8,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
-import jinja2
-
 from tfcompress.boards import Board
 from tfcompress.errors import TfcError
-from tfcompress.project.paths import firmware_dir, templates_dir
 from tfcompress.project.sizecheck import check_fits, parse_model_header
+from tfcompress.resources import firmware_root, template_env
 
 HARNESS_FILES = ("tfc_proto.c", "tfc_proto.h", "harness_main.c")
 COMMON_BOARD_FILES = ("startup.c", "board_init.c", "tfc_board.h", "cortexm.h", "stm32_regs.h", "cmsdk_regs.h")
@@ -97,7 +95,7 @@ def generate_project(
     except BaseException:
         shutil.rmtree(out, ignore_errors=True)
         raise
-    fw = firmware_dir()
+    fw = firmware_root()
     (out / "harness").mkdir()
     for name in HARNESS_FILES:
         shutil.copy2(fw / "harness" / name, out / "harness" / name)
@@ -107,11 +105,7 @@ def generate_project(
         shutil.copy2(fw / "board" / name, out / "board" / name)
 
     model_hash = parse_model_header(out / "model.h").get("TFC_MODEL_HASH", '"?"').strip('"')
-    env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(str(templates_dir())),
-        undefined=jinja2.StrictUndefined,
-        keep_trailing_newline=True,
-    )
+    env = template_env()
     ctx = {
         "board": board,
         "model_hash": model_hash,
@@ -129,7 +123,7 @@ def generate_project(
     if board.renode:
         outputs["renode.resc.j2"] = f"{board.name}.resc"
     for template, name in outputs.items():
-        (out / name).write_text(env.get_template(template).render(**ctx), encoding="utf-8")
+        (out / name).write_text(env.get_template(f"project/{template}").render(**ctx), encoding="utf-8")
     info = ProjectInfo(path=out, board=board.name, model_hash=model_hash, estimate=estimate)
     meta = dict(info.to_dict(), engine=engine_key(model))
     (out / "tfcompress.json").write_text(json.dumps(meta, indent=2) + "\n", encoding="utf-8")
