@@ -57,6 +57,8 @@ FILTERS = {
     "make_comment": textsafe.make_comment,
     "make_word": textsafe.make_word,
     "script_comment": textsafe.script_comment,
+    "script_word": textsafe.script_word,
+    "integer": textsafe.integer,
     "md_text": textsafe.md_text,
     "md_code": textsafe.md_code,
 }

@@ -13,7 +13,8 @@ C string literal      :func:`c_string` (returns the literal, quotes included)
 linker script         :func:`ld_comment` (``/* ... */``), :func:`ld_name` (a MEMORY region name)
 Makefile              :func:`make_comment` (``# ...``), :func:`make_word` (a flag or value that
                       also reaches the shell, e.g. ``-mcpu=...``)
-shell/Renode script   :func:`script_comment` (``# ...``)
+shell/Renode script   :func:`script_comment` (``# ...``), :func:`script_word` (one word)
+any of the above      :func:`integer` (a number from a data file: an int, nothing else)
 Markdown              :func:`md_text` (inline text, table cells), :func:`md_code` (inside a
                       single-backtick code span)
 JSON                  ``json.dumps`` (already safe: quotes, backslashes and control characters
@@ -31,6 +32,7 @@ names) cannot be escaped without changing their meaning, so they are checked ins
 
 from __future__ import annotations
 
+import numbers
 import re
 from typing import Any
 
@@ -138,6 +140,18 @@ def make_word(value: Any) -> str:
     (compiler flags, machine names, numbers), else a TfcError."""
     return _check(value, _MAKE_WORD, "the Makefile (it reaches make and the shell as a word)",
                   "letters, digits and '.', '_', '+', '=', '/', '-'")
+
+
+script_word = make_word
+
+
+def integer(value: Any) -> str:
+    """``value`` as a decimal literal if it is an integer (not a bool), else a TfcError: numbers from
+    board files are written as they are, so a string in their place must not get through."""
+    if isinstance(value, numbers.Integral) and not isinstance(value, bool):
+        return str(int(value))
+    raise TfcError(f"{show(value)} was written where a generated file needs an integer",
+                   "give the number without quotes in the board file")
 
 
 def md_text(value: Any) -> str:

@@ -76,8 +76,8 @@ class CompiledModel:
         (out / "engine").mkdir(parents=True, exist_ok=True)
         model_c, model_h = self.sources()
         paths = [out / "model.c", out / "model.h"]
-        paths[0].write_text(model_c)
-        paths[1].write_text(model_h)
+        paths[0].write_text(model_c, encoding="utf-8")
+        paths[1].write_text(model_h, encoding="utf-8")
         src = engine_kernels_dir()
         for name in list(optable.COMMON_HEADERS) + list(optable.KERNEL_HEADERS[self.kernels]) + self.kernel_sources():
             dst = out / "engine" / name

@@ -11,6 +11,10 @@ from tfcompress.engine.ir import DTYPES, Graph, Tensor
 from tfcompress.engine.lowered import ConstArray, LoweredOp
 from tfcompress.engine.planner import Plan
 from tfcompress.resources import template_env
+from tfcompress.textsafe import c_comment
+
+#: longest tensor name kept in a comment of model.c (the op and shape follow it)
+NAME_LIMIT = 160
 
 
 def _c_float(x: float) -> str:
@@ -64,7 +68,7 @@ def _call(g: Graph, lo: LoweredOp, plan: Plan) -> str:
         args.append(f"({lo.out_ctype} *)(a + {plan.offsets[t]})")
     args += list(lo.extra_args)
     if lo.alias and all(plan.offsets[t] == plan.offsets[lo.inputs[0]] for t in lo.outputs):
-        return f"/* {lo.op.name}: output aliases its input, nothing to do */"
+        return f"/* {c_comment(lo.op.name)}: output aliases its input, nothing to do */"
     return f"{prefix}{lo.kernel}({', '.join(args)});" + (" }" if prefix else "")
 
 
@@ -75,9 +79,10 @@ def render(g: Graph, lowered: list[LoweredOp], plan: Plan, source_name: str) -> 
     params, calls = [], []
     for k, lo in enumerate(lowered):
         out = g.t(lo.outputs[0])
-        desc = f"#{lo.op.index} {lo.op.name} -> '{out.name}' {list(out.shape)}"
+        # names come from the .tflite: comment text only (the template escapes the whole line again)
+        desc = f"#{lo.op.index} {c_comment(lo.op.name)} -> '{c_comment(out.name, NAME_LIMIT)}' {list(out.shape)}"
         if lo.fused:
-            desc += " (fused with " + ", ".join(f"#{f.index} {f.name}" for f in lo.fused) + ")"
+            desc += " (fused with " + ", ".join(f"#{f.index} {c_comment(f.name)}" for f in lo.fused) + ")"
         fields = dict(lo.fields)
         if k in plan.scratch_offsets and lo.struct:
             fields["scratch"] = f"(void *)(tfc_arena + {plan.scratch_offsets[k]})"

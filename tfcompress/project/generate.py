@@ -12,6 +12,7 @@ from tfcompress.boards import Board
 from tfcompress.errors import TfcError
 from tfcompress.project.sizecheck import check_fits, parse_model_header
 from tfcompress.resources import firmware_root, template_env
+from tfcompress.textsafe import PATH_COMPONENT_RULE, is_path_component, show
 
 HARNESS_FILES = ("tfc_proto.c", "tfc_proto.h", "harness_main.c")
 COMMON_BOARD_FILES = ("startup.c", "board_init.c", "tfc_board.h", "cortexm.h", "stm32_regs.h", "cmsdk_regs.h")
@@ -85,16 +86,25 @@ def generate_project(
     force: bool = False,
     opt: str = "-O2",
 ) -> ProjectInfo:
-    """Write the project for ``board`` into ``out`` (never over an existing one without ``force``)."""
+    """Write the project for ``board`` into ``out`` (never over an existing one without ``force``);
+    a project that fails half-way is removed."""
     out = Path(out)
+    for name in (board.name, *board_sources(board)):  # they become file names
+        if not is_path_component(name):
+            raise TfcError(f"board {show(board.name)} gives the file name {show(name)}",
+                           f"board names, uart.driver and counter.kind may use {PATH_COMPONENT_RULE}")
     _prepare_out(out, force)
     try:
-        weights = _copy_model(model, out)
-        (out / "engine").mkdir(exist_ok=True)
-        estimate = check_fits(board, out, weights_bytes=weights)
+        return _write_project(model, board, out, opt)
     except BaseException:
         shutil.rmtree(out, ignore_errors=True)
         raise
+
+
+def _write_project(model: WritableModel | Path, board: Board, out: Path, opt: str) -> ProjectInfo:
+    weights = _copy_model(model, out)
+    (out / "engine").mkdir(exist_ok=True)
+    estimate = check_fits(board, out, weights_bytes=weights)
     fw = firmware_root()
     (out / "harness").mkdir()
     for name in HARNESS_FILES:
@@ -104,6 +114,7 @@ def generate_project(
     for name in srcs:
         shutil.copy2(fw / "board" / name, out / "board" / name)
 
+    # a model directory given by the user may hold any model.h: the hash is escaped where it is written
     model_hash = parse_model_header(out / "model.h").get("TFC_MODEL_HASH", '"?"').strip('"')
     env = template_env()
     ctx = {
