@@ -114,7 +114,7 @@ def test_tokens_are_checked_not_rewritten() -> None:
         with pytest.raises(TfcError, match="letters, digits"):
             textsafe.ld_name(bad)
     for bad in ("cortex-m7 $(shell id)", "a;b", "", "x\ny", "a#b", "`id`"):
-        with pytest.raises(TfcError, match="Makefile"):
+        with pytest.raises(TfcError, match="Makefile as one word"):
             textsafe.make_word(bad)
     err = pytest.raises(TfcError, textsafe.make_word, "\x1b[2J" + "z" * 200).value
     assert "\x1b" not in err.line() and len(err.line()) < 300  # no terminal escapes, no flood

@@ -52,6 +52,7 @@ _MD_SPECIAL = frozenset("\\`*_[]<>|&~#!")
 
 _LD_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _MAKE_WORD = re.compile(r"[A-Za-z0-9_.+=/-]+")
+_WORD_CHARS = "letters, digits and '.', '_', '+', '=', '/', '-'"
 _PATH_COMPONENT = re.compile(r"[A-Za-z0-9_][A-Za-z0-9._-]*")
 
 #: How :func:`is_path_component` names the allowed characters in error messages.
@@ -122,10 +123,9 @@ def c_string(value: Any) -> str:
 
 
 def _check(value: Any, pattern: re.Pattern[str], what: str, allowed: str) -> str:
-    text = str(value)
-    if not pattern.fullmatch(text):
-        raise TfcError(f"{show(text)} cannot be written into {what}", f"use only {allowed}")
-    return text
+    if not isinstance(value, str) or not pattern.fullmatch(value):
+        raise TfcError(f"{show(value)} cannot be written into {what}", f"use only {allowed}")
+    return value
 
 
 def ld_name(value: Any) -> str:
@@ -138,11 +138,13 @@ def ld_name(value: Any) -> str:
 def make_word(value: Any) -> str:
     """``value`` unchanged if it is safe as one word of a Makefile that the shell also reads
     (compiler flags, machine names, numbers), else a TfcError."""
-    return _check(value, _MAKE_WORD, "the Makefile (it reaches make and the shell as a word)",
-                  "letters, digits and '.', '_', '+', '=', '/', '-'")
+    return _check(value, _MAKE_WORD, "the Makefile as one word (make and the shell read it)", _WORD_CHARS)
 
 
-script_word = make_word
+def script_word(value: Any) -> str:
+    """``value`` unchanged if it is safe as one word of a generated script (Renode's ``.resc``: a
+    machine name, a platform path, a peripheral), else a TfcError."""
+    return _check(value, _MAKE_WORD, "a generated script as one word", _WORD_CHARS)
 
 
 def integer(value: Any) -> str:
