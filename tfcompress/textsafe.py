@@ -82,7 +82,7 @@ def c_comment(value: Any, limit: int = COMMENT_LIMIT) -> str:
     between this text and the comment's delimiters. Applying it twice changes nothing."""
     pieces: list[str] = []
     prev = ""
-    for ch in str(value):
+    for ch in str(value)[:limit + 1]:  # each character gives at least one: the rest is cut anyway
         piece = ch if ch in _COMMENT_CHARS else _codepoint(ch)
         if prev + piece[0] in _COMMENT_PAIRS:
             piece = " " + piece
