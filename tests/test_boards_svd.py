@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from tfcompress.boards import list_boards, load_board
-from tfcompress.project.paths import firmware_dir
+from tfcompress.resources import firmware_root
 
 pytestmark = pytest.mark.shared
 
@@ -63,7 +63,7 @@ def _svd(path: str) -> Svd:
 
 def _annotations(tag: str) -> list[tuple[str, int, str]]:
     """(macro, value, "ROLE.REG[.FIELD]") for every '/* <tag>: ... */' line in stm32_regs.h."""
-    text = (firmware_dir() / "board" / "stm32_regs.h").read_text()
+    text = (firmware_root() / "board" / "stm32_regs.h").read_text()
     pat = re.compile(r"#define\s+(\w+)\s+(0x[0-9A-Fa-f]+|\d+)u\s+/\*\s*" + re.escape(tag) + r":\s*([\w.]+)\s*\*/")
     return [(m.group(1), int(m.group(2), 0), m.group(3)) for m in pat.finditer(text)]
 

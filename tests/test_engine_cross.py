@@ -9,7 +9,7 @@ import pytest
 from conftest import require_tool
 
 from tfcompress.engine import compile_tflite
-from tfcompress.engine.resources import firmware_dir
+from tfcompress.resources import engine_kernels_dir
 
 pytestmark = pytest.mark.toolchain
 
@@ -24,8 +24,8 @@ def _cc(gcc: str, src: Path, out: Path, cwd: Path) -> None:
 
 def test_all_reference_kernels_compile_for_cortex_m4(tmp_path: Path) -> None:
     gcc = require_tool("arm-none-eabi-gcc", "gcc-arm-none-eabi")
-    for src in sorted(firmware_dir().glob("*.c")):
-        _cc(gcc, src, tmp_path / (src.stem + ".o"), firmware_dir())
+    for src in sorted(engine_kernels_dir().glob("*.c")):
+        _cc(gcc, src, tmp_path / (src.stem + ".o"), engine_kernels_dir())
 
 
 def test_generated_model_compiles_for_cortex_m4(mlperf_models: Path, tmp_path: Path) -> None:

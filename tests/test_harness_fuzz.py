@@ -12,7 +12,7 @@ import pytest
 from conftest import require_tool
 
 from tfcompress.harness import protocol as p
-from tfcompress.project.paths import firmware_dir
+from tfcompress.resources import firmware_root
 
 FIXTURES = Path(__file__).parent / "fixtures" / "firmware"
 INPUT_BYTES, OUTPUT_BYTES = 64, 10
@@ -25,8 +25,8 @@ def fuzz_binary(tmp_path_factory) -> Path:
     model = FIXTURES / "model"
     cmd = [cc, "-std=gnu11", "-O1", "-g", "-Wall", "-Wextra", "-Werror",
            "-fsanitize=address,undefined", "-fno-sanitize-recover=all", "-fno-omit-frame-pointer",
-           f"-I{firmware_dir() / 'harness'}", f"-I{model}", f"-I{model / 'engine'}",
-           str(FIXTURES / "fuzz_proto.c"), str(firmware_dir() / "harness" / "tfc_proto.c"),
+           f"-I{firmware_root() / 'harness'}", f"-I{model}", f"-I{model / 'engine'}",
+           str(FIXTURES / "fuzz_proto.c"), str(firmware_root() / "harness" / "tfc_proto.c"),
            str(model / "model.c"), str(model / "engine" / "fixture_kernel.c"), "-o", str(out)]
     proc = subprocess.run(cmd, capture_output=True, text=True)
     if proc.returncode != 0 and "sanitize" in proc.stderr and "cannot find" in proc.stderr:

@@ -113,6 +113,45 @@ def test_cli_rejects_unknown_names_before_any_work(tmp_path) -> None:
         assert not out.exists()
 
 
+@pytest.mark.parametrize("bad", ["../../escape", "/tmp/abs", "a/b", "a\\b", ".hidden", "..", "", "x\ny", "-rf",
+                                 "sp ace", "caf\u00e9", "x" * 65])
+@pytest.mark.parametrize("key", ["name", "compress[0].name", "compress[1].name"])
+def test_names_that_become_folders_are_checked(key: str, bad: str) -> None:
+    """The recipe name is runs/<name>, stage names are stages/<name>, variants/<name>-int8 and firmware
+    folders: a separator, '..' or a hidden name would put a run's files (or its --force clean-up)
+    somewhere else."""
+    data = _base()
+    target = data if key == "name" else data["compress"][int(key[9])]
+    target["name"] = bad
+    with pytest.raises(TfcError) as info:
+        parse_recipe(data)
+    line = info.value.line()
+    assert f"recipe key '{key}'" in line and "cannot be used as a folder name" in line
+    assert "letters, digits, '-', '_' and '.'" in line and "\n" not in line
+
+
+def test_folder_names_that_are_fine() -> None:
+    data = _base()
+    data["name"] = "digits_v2.1-final"
+    data["compress"][0]["name"] = "pruned.75"
+    data["compress"][1]["from"] = "pruned.75"
+    recipe = parse_recipe(data)
+    assert recipe.name == "digits_v2.1-final" and recipe.compress[0].name == "pruned.75"
+
+
+def test_escaping_recipe_name_creates_nothing(tmp_path, monkeypatch) -> None:
+    """The reported case: name = "../../escape" wrote its run two levels above runs/."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "a" / "b").mkdir(parents=True)
+    path = tmp_path / "a" / "b" / "evil.toml"
+    path.write_text(template_text("digits").replace('name = "digits"', 'name = "../../escape"', 1))
+    monkeypatch.chdir(tmp_path / "a" / "b")
+    result = CliRunner().invoke(main, ["pipeline", "--recipe", str(path), "--until", "train"])
+    assert result.exit_code == 2, result.output
+    assert "recipe key 'name'" in result.output and "folder name" in result.output
+    assert not any(p.name == "escape" for p in tmp_path.rglob("*")) and not (tmp_path / "a" / "b" / "runs").exists()
+
+
 @pytest.mark.parametrize("name", TEMPLATES)
 def test_templates_use_the_measured_training_defaults(name: str) -> None:
     from tfcompress.train.defaults import DEFAULTS

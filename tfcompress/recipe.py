@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from tfcompress.errors import TfcError, unknown
+from tfcompress.textsafe import PATH_COMPONENT_RULE, is_path_component, show
 
 #: Built-in recipe templates shipped in ``tfcompress/recipes/``; "default" is an alias.
 TEMPLATES = ("eye-gaze", "gaze-zones", "digits")
@@ -189,6 +190,15 @@ class _Section:
                 )
 
 
+def _folder_name(value: str, key: str) -> str:
+    """``value``, a name that becomes a folder of the run directory (``runs/<name>``,
+    ``stages/<stage>``, ``variants/<stage>-int8``, ``firmware/<board>/<stage>-int8``)."""
+    if not is_path_component(value):
+        raise TfcError(f"recipe key '{key}' = {show(value)} cannot be used as a folder name",
+                       f"use {PATH_COMPONENT_RULE}")
+    return value
+
+
 def _positive(value: float, key: str) -> None:
     if value <= 0:
         raise TfcError(f"recipe key '{key}' must be > 0, got {value}", "fix its value")
@@ -210,7 +220,7 @@ def _stage(raw: Any, index: int, earlier: list[str]) -> StageConfig:
     method = sec.get("method", (str,), choices=COMPRESS_METHODS)
     keys = COMPRESS_KEYS[method]
     sec.check_unknown(["name", "method", "from", *keys])
-    name = sec.get("name", (str,), method)
+    name = _folder_name(sec.get("name", (str,), method), sec._key("name"))
     if name in earlier or name == "baseline":
         raise TfcError(f"recipe stage name '{name}' is used twice", "give each [[compress]] stage a unique name")
     source = sec.get("from", (str,), "baseline")
@@ -296,7 +306,7 @@ def parse_recipe(data: dict[str, Any], source_path: str | None = None, source_te
     )
 
     return Recipe(
-        name=top.get("name", (str,)),
+        name=_folder_name(top.get("name", (str,)), "name"),
         seed=top.get("seed", (int,), 0),
         dataset=dataset,
         model=model,

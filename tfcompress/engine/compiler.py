@@ -16,8 +16,8 @@ from tfcompress.engine.ir import DTYPES, Graph
 from tfcompress.engine.lowered import ConstArray, LoweredOp
 from tfcompress.engine.planner import Plan, plan_arena
 from tfcompress.engine.reader import load_bytes, read_graph
-from tfcompress.engine.resources import firmware_dir
 from tfcompress.errors import TfcError
+from tfcompress.resources import engine_kernels_dir
 
 #: bytes of RAM the generated code uses besides the arena (no runtime state, no scratch)
 RUNTIME_STATE_BYTES = 0
@@ -107,9 +107,9 @@ class CompiledModel:
         (out / "engine").mkdir(parents=True, exist_ok=True)
         model_c, model_h = self.sources()
         paths = [out / "model.c", out / "model.h"]
-        paths[0].write_text(model_c)
-        paths[1].write_text(model_h)
-        src = firmware_dir()
+        paths[0].write_text(model_c, encoding="utf-8")
+        paths[1].write_text(model_h, encoding="utf-8")
+        src = engine_kernels_dir()
         for name in list(optable.COMMON_HEADERS) + list(optable.KERNEL_HEADERS[self.kernels]) + self.kernel_sources():
             dst = out / "engine" / name
             dst.parent.mkdir(parents=True, exist_ok=True)

@@ -17,10 +17,13 @@ from tfcompress import __version__
 from tfcompress.engine.ir import DTYPES, Graph, Tensor
 from tfcompress.engine.lowered import CTYPES, ConstArray, LoweredOp
 from tfcompress.engine.planner import Plan
-from tfcompress.engine.resources import templates_dir
+from tfcompress.resources import template_env
+from tfcompress.textsafe import c_comment
 
 #: largest rank of a model input/output in the generated tensor table
 IO_MAX_DIMS = 6
+#: longest tensor name kept in a comment of model.c (the op and shape follow it)
+NAME_LIMIT = 160
 
 
 @dataclass
@@ -42,14 +45,6 @@ class Layout:
         if index in self.state:
             return f"(s + {self.state[index]})"
         return f"(a + {self.plan.offsets[index]})"
-
-
-def _env() -> Any:
-    import jinja2
-
-    return jinja2.Environment(loader=jinja2.FileSystemLoader(str(templates_dir())), trim_blocks=True,
-                              lstrip_blocks=True, keep_trailing_newline=True,
-                              undefined=jinja2.StrictUndefined)
 
 
 def c_float(x: float) -> str:
@@ -98,7 +93,7 @@ def _io(t: Tensor, offset_expr: str) -> dict[str, Any]:
     return dict(nbytes=t.nbytes, elements=t.elements, dtype_code=DTYPES[t.dtype][2], dtype=t.dtype,
                 ndim=len(t.shape), shape=", ".join(str(d) for d in shape),
                 shape_padded=", ".join(str(d) for d in (shape + [0] * IO_MAX_DIMS)[:IO_MAX_DIMS]),
-                scale=c_float(t.scale), zero_point=t.zero_point, ref=offset_expr, name=t.name)
+                scale=c_float(t.scale), zero_point=t.zero_point, ref=offset_expr)
 
 
 def _call(g: Graph, lo: LoweredOp, layout: Layout) -> str:
@@ -124,17 +119,19 @@ def _call(g: Graph, lo: LoweredOp, layout: Layout) -> str:
         args += outs
     args += list(lo.extra_args)
     if lo.alias and all(layout.ref(t) == layout.ref(lo.inputs[0]) for t in lo.outputs):
-        return f"/* {lo.op.name}: output aliases its input, nothing to do */"
+        return f"/* {c_comment(lo.op.name)}: output aliases its input, nothing to do */"
     return f"{prefix}{lo.kernel}({', '.join(args)});" + (" }" if prefix else "")
 
 
 def _describe(g: Graph, lo: LoweredOp) -> str:
+    """The op's comment line in model.c; names come from the .tflite, so they are comment text only
+    (the template escapes the whole line again)."""
     out = g.t(lo.outputs[0]) if lo.outputs else None
-    desc = f"#{lo.op.index} {lo.op.name}"
+    desc = f"#{lo.op.index} {c_comment(lo.op.name)}"
     if out is not None:
-        desc += f" -> '{out.name}' {list(out.shape)}"
+        desc += f" -> '{c_comment(out.name, NAME_LIMIT)}' {list(out.shape)}"
     if lo.fused:
-        desc += " (fused with " + ", ".join(f"#{f.index} {f.name}" for f in lo.fused) + ")"
+        desc += " (fused with " + ", ".join(f"#{f.index} {c_comment(f.name)}" for f in lo.fused) + ")"
     return desc
 
 
@@ -176,8 +173,8 @@ def render(g: Graph, lowered: list[LoweredOp], layout: Layout, source_name: str)
                copy_in=copy_in, copy_out=copy_out, io_max_dims=IO_MAX_DIMS,
                inputs_bytes=sum(t["nbytes"] for t in inputs), outputs_bytes=sum(t["nbytes"] for t in outputs),
                arrays=arrays, params=params, calls=calls)
-    env = _env()
-    return env.get_template("model.c.j2").render(**ctx), env.get_template("model.h.j2").render(**ctx)
+    env = template_env()
+    return env.get_template("engine/model.c.j2").render(**ctx), env.get_template("engine/model.h.j2").render(**ctx)
 
 
 __all__ = ["CTYPES", "IO_MAX_DIMS", "Layout", "c_float", "render"]

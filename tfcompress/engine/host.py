@@ -18,8 +18,8 @@ import numpy as np
 
 from tfcompress.engine.compiler import CompiledModel
 from tfcompress.engine.ir import DTYPES
-from tfcompress.engine.resources import firmware_dir, templates_dir
 from tfcompress.errors import TfcError
+from tfcompress.resources import engine_kernels_dir, templates_root
 
 CFLAGS = ["-O2", "-std=c99", "-Wall", "-Wextra", "-Werror", "-fPIC"]
 
@@ -52,7 +52,7 @@ def _digest(model: CompiledModel, flags: list[str], extra: str = "") -> tuple[st
     from tfcompress.engine.optable import COMMON_HEADERS, KERNEL_HEADERS
 
     for name in model.kernel_sources() + [*COMMON_HEADERS, *KERNEL_HEADERS[model.kernels]]:
-        h.update((firmware_dir() / name).read_bytes())
+        h.update((engine_kernels_dir() / name).read_bytes())
     return h.hexdigest()[:24], model_c, model_h
 
 
@@ -77,7 +77,7 @@ def build_executable(model: CompiledModel, out_dir: str | Path, extra_flags: lis
     """Build a standalone test driver (input file -> output file), e.g. with sanitizer flags."""
     out = Path(out_dir)
     model.write(out)
-    shutil.copyfile(templates_dir() / "host_main.c", out / "host_main.c")
+    shutil.copyfile(templates_root() / "engine" / "host_main.c", out / "host_main.c")
     sources = ["host_main.c", "model.c"] + [f"engine/{s}" for s in model.kernel_sources()]
     flags = [f for f in CFLAGS if f != "-fPIC"] + list(extra_flags or [])
     _compile([_cc(), *flags, "-o", "model_test", *sources, "-lm"], out)

@@ -24,10 +24,10 @@ DEVICE_FILE = "device.json"
 @cache
 def firmware_sources_hash() -> str:
     """Content hash of everything that shapes the firmware: engine, kernels, templates, board support."""
-    from tfcompress.project.paths import firmware_dir, templates_dir
+    from tfcompress.resources import firmware_root, templates_root
 
-    code = code_hash("engine", "boards", "harness", "project", "pipeline/device_steps")
-    return code + hash_tree([firmware_dir(), templates_dir().parent])
+    code = code_hash("engine", "boards", "harness", "project", "pipeline/device_steps", "resources", "textsafe")
+    return code + hash_tree([firmware_root(), templates_root()])
 
 
 def device_step(run: RunDir, recipe: Recipe, board: Any, variant: str, vstage: Stage, data: Stage,

@@ -8,12 +8,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
-import jinja2
-
 from tfcompress.boards import Board
 from tfcompress.errors import TfcError
-from tfcompress.project.paths import firmware_dir, templates_dir
 from tfcompress.project.sizecheck import check_fits, parse_model_header
+from tfcompress.resources import firmware_root, template_env
+from tfcompress.textsafe import PATH_COMPONENT_RULE, is_path_component, show
 
 HARNESS_FILES = ("tfc_proto.c", "tfc_proto.h", "harness_main.c")
 COMMON_BOARD_FILES = ("startup.c", "board_init.c", "tfc_board.h", "cortexm.h", "stm32_regs.h", "cmsdk_regs.h")
@@ -87,17 +86,26 @@ def generate_project(
     force: bool = False,
     opt: str = "-O2",
 ) -> ProjectInfo:
-    """Write the project for ``board`` into ``out`` (never over an existing one without ``force``)."""
+    """Write the project for ``board`` into ``out`` (never over an existing one without ``force``);
+    a project that fails half-way is removed."""
     out = Path(out)
+    for name in (board.name, *board_sources(board)):  # they become file names
+        if not is_path_component(name):
+            raise TfcError(f"board {show(board.name)} gives the file name {show(name)}",
+                           f"board names, uart.driver and counter.kind may use {PATH_COMPONENT_RULE}")
     _prepare_out(out, force)
     try:
-        weights = _copy_model(model, out)
-        (out / "engine").mkdir(exist_ok=True)
-        estimate = check_fits(board, out, weights_bytes=weights)
+        return _write_project(model, board, out, opt)
     except BaseException:
         shutil.rmtree(out, ignore_errors=True)
         raise
-    fw = firmware_dir()
+
+
+def _write_project(model: WritableModel | Path, board: Board, out: Path, opt: str) -> ProjectInfo:
+    weights = _copy_model(model, out)
+    (out / "engine").mkdir(exist_ok=True)
+    estimate = check_fits(board, out, weights_bytes=weights)
+    fw = firmware_root()
     (out / "harness").mkdir()
     for name in HARNESS_FILES:
         shutil.copy2(fw / "harness" / name, out / "harness" / name)
@@ -106,12 +114,9 @@ def generate_project(
     for name in srcs:
         shutil.copy2(fw / "board" / name, out / "board" / name)
 
+    # a model directory given by the user may hold any model.h: the hash is escaped where it is written
     model_hash = parse_model_header(out / "model.h").get("TFC_MODEL_HASH", '"?"').strip('"')
-    env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(str(templates_dir())),
-        undefined=jinja2.StrictUndefined,
-        keep_trailing_newline=True,
-    )
+    env = template_env()
     ctx = {
         "board": board,
         "model_hash": model_hash,
@@ -129,7 +134,7 @@ def generate_project(
     if board.renode:
         outputs["renode.resc.j2"] = f"{board.name}.resc"
     for template, name in outputs.items():
-        (out / name).write_text(env.get_template(template).render(**ctx), encoding="utf-8")
+        (out / name).write_text(env.get_template(f"project/{template}").render(**ctx), encoding="utf-8")
     info = ProjectInfo(path=out, board=board.name, model_hash=model_hash, estimate=estimate)
     meta = dict(info.to_dict(), engine=engine_key(model))
     (out / "tfcompress.json").write_text(json.dumps(meta, indent=2) + "\n", encoding="utf-8")
