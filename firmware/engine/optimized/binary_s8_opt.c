@@ -23,7 +23,7 @@ static int dense(const tfc_binary_params *p) {
 
 void tfc_add_s8(const tfc_binary_params *p, const int8_t *in1, const int8_t *in2, int8_t *out) {
     /* two tables indexed by the input byte as unsigned: in the arena when p->scratch, else stack */
-    int32_t lut_stack[p->scratch ? 1 : 512];
+    int32_t lut_stack[p->scratch ? 1 : TFC_ADD_TABLES_BYTES / 4];
     int32_t *const lut1 = p->scratch ? (int32_t *)p->scratch : lut_stack;
     int32_t *const lut2 = lut1 + 256;
     int32_t n;

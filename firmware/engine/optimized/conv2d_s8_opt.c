@@ -17,10 +17,6 @@
 #include "tfc_add_opt.h"
 #include "../tfc_add.h"
 
-/* Largest padded window (kh * kw * in_c rounded up to 4) the stack scratch may hold (2 windows,
- * int16: 4 * K bytes); larger layers take the plain loop. Keep in sync with kernels_opt.CONV_MAX_K. */
-#define TFC_CONV_MAX_K 640
-
 /* Window of output pixel (oy, ox) into the scratch at col (pixel slot already applied). */
 static void load_window(const tfc_conv_params *p, const int8_t *in_b, int32_t oy, int32_t ox,
                         int16_t *col, int32_t kp, int8_t *tmp) {
@@ -111,11 +107,6 @@ static void load_window(const tfc_conv_params *p, const int8_t *in_b, int32_t oy
             }
         }
     }
-}
-
-static inline int8_t requant(int32_t acc, const tfc_conv_params *p, const int32_t *q, int32_t oc, int fast) {
-    const tfc_out_stage os = tfc_out_stage_of(p->out_zp, p->act_min, p->act_max);
-    return fast ? tfc_clamp8(tfc_rq_fast(acc, q[0], q[1], q[2]), &os) : tfc_out8(tfc_mbqm(acc, p->mult[oc], p->shift[oc]), &os);
 }
 
 /* Dot products of two windows (interleaved in col, kp positions) with two channels' weights
@@ -574,7 +565,7 @@ static inline __attribute__((always_inline)) void conv_plain(const tfc_conv_para
                             }
                         }
                     }
-                    acc = requant(acc, p, p->rq + TFC_RQ_HEADER + 4 * oc, oc, fast);
+                    acc = tfc_conv_requant(acc, p, p->rq + TFC_RQ_HEADER + 4 * oc, oc, fast);
                     out[n] = (int8_t)(add ? tfc_add_elem(add, acc, residual[n]) : acc);
                     ++n;
                 }
@@ -726,7 +717,7 @@ static void __attribute__((noinline)) direct_channels_c(const tfc_conv_params *p
         for (i = 0; i < 4; ++i) { /* {px0.c, px1.c, px0.c+1, px1.c+1} */
             const int32_t c = oc + (i >> 1);
             if (c < p->out_c && (d->o1_off || !(i & 1))) {
-                d->o0[(i & 1) * d->o1_off + c] = requant(a[i], p, q + 4 * (i >> 1), c, fast);
+                d->o0[(i & 1) * d->o1_off + c] = tfc_conv_requant(a[i], p, q + 4 * (i >> 1), c, fast);
             }
         }
         w += d->kb;
@@ -840,7 +831,7 @@ static void __attribute__((noinline)) conv_direct(const tfc_conv_params *p, cons
     if (p->scratch) {
         conv_direct_run(p, add, in, residual, out, (int32_t *)p->scratch, buf_words);
     } else {
-        int32_t stack[1 + buf_words + (add ? (2 * p->out_c + 3) >> 2 : 0) + (add && !add->tables ? 512 : 0)];
+        int32_t stack[1 + buf_words + (add ? (2 * p->out_c + 3) >> 2 : 0) + (add && !add->tables ? TFC_ADD_TABLES_BYTES / 4 : 0)];
         conv_direct_run(p, add, in, residual, out, stack, buf_words);
     }
 }
@@ -868,7 +859,7 @@ static inline __attribute__((always_inline)) void conv_run(const tfc_conv_params
      * (p->scratch), else on the stack. */
     const int32_t col_words = kp + (((p->in_c & 3) != 0 || p->dil_w != 1) ? kp >> 2 : 0);
     const int32_t pair_words = add ? (2 * oc_n + 3) >> 2 : 0;
-    const int32_t lut_words = add && !add->tables ? 512 : 0;
+    const int32_t lut_words = add && !add->tables ? TFC_ADD_TABLES_BYTES / 4 : 0;
     const int32_t w4_words = w4 ? kp >> 1 : 0; /* 4-bit layers: one channel pair's decoded weights */
     int32_t colw_stack[p->scratch ? 1 : col_words + pair_words + lut_words + w4_words];
     int32_t *const colw = p->scratch ? (int32_t *)p->scratch : colw_stack;

@@ -14,15 +14,6 @@
 #include "tfc_dsp.h"
 #include "../tfc_kernels.h"
 
-/* Largest kh * kw * channels the border window buffer holds; larger layers use the plain loop.
- * Keep in sync with kernels_opt.DW_MAX_WINDOW. */
-#define TFC_DW_MAX_WINDOW 2304
-
-static inline int8_t requant(int32_t acc, const tfc_conv_params *p, const int32_t *q, int32_t oc, int fast) {
-    const tfc_out_stage os = tfc_out_stage_of(p->out_zp, p->act_min, p->act_max);
-    return fast ? tfc_clamp8(tfc_rq_fast(acc, q[0], q[1], q[2]), &os) : tfc_out8(tfc_mbqm(acc, p->mult[oc], p->shift[oc]), &os);
-}
-
 /* Original 1HWO weights: depth multiplier != 1 or channels not a multiple of four. */
 static void depthwise_generic(const tfc_conv_params *p, const int8_t *in, int8_t *out, int fast) {
     const int32_t ic_n = p->in_c;
@@ -49,7 +40,7 @@ static void depthwise_generic(const tfc_conv_params *p, const int8_t *in, int8_t
                                 acc += p->weights[(ky * p->k_w + kx) * oc_n + oc] * v;
                             }
                         }
-                        *out++ = requant(acc, p, p->rq + TFC_RQ_HEADER + 4 * oc, oc, fast);
+                        *out++ = tfc_conv_requant(acc, p, p->rq + TFC_RQ_HEADER + 4 * oc, oc, fast);
                     }
                 }
             }
@@ -142,12 +133,10 @@ static void __attribute__((noinline)) dw_pixel(const dw_layer *L, const int8_t *
  * an offset that is a multiple of the channel count): a group's outputs then only land on that
  * group's input bytes, already in the buffer, and a band's last output ends below the first
  * input byte the next band reads (the raster offset guarantees that for pixel (next band, 0)).
- * Keep the geometry in sync with kernels_opt.dw_planar_geometry. */
-#define TFC_RQ_PLANAR 16
-/* band buffer bytes: small layers stay within what the planner finds free next to their
- * tensors, large ones get up to a quarter of their input (fewer refilled rows) */
-#define TFC_DW_PLANAR_BUDGET 1024
-#define TFC_DW_PLANAR_BUDGET_MAX 8192
+ * The band geometry (dwp_geometry) is kernels_opt.dw_planar_geometry, with the budgets of
+ * tfc_limits.h (TFC_DW_PLANAR_BUDGET, TFC_DW_PLANAR_BUDGET_MAX): small layers stay within what
+ * the planner finds free next to their tensors, large ones get up to a quarter of their input
+ * (fewer refilled rows). */
 
 typedef struct {
     int32_t wb, rows_cap;

@@ -37,7 +37,7 @@ static int __attribute__((noinline, unused)) tfc_add_tables(const tfc_binary_par
         lut2[(uint8_t)v] = s2;
         big = tfc_max_i32(big, tfc_max_i32(s1 < 0 ? -s1 : s1, s2 < 0 ? -s2 : s2));
     }
-    return p->out_shift <= -1 && big < (1 << 29);
+    return p->out_shift <= -1 && big < TFC_ADD_FAST_BOUND;
 }
 
 /* Dense fast path: four elements per iteration (word loads, packed clamp, one word store).

@@ -11,6 +11,8 @@
 #include <stdint.h>
 
 #include "../tfc_fixedpoint.h"
+#include "../tfc_kernels.h"
+#include "tfc_limits.h" /* generated from tfcompress/engine/kernel_limits.py: TFC_RQ_*, buffer limits */
 
 #if defined(__ARM_FEATURE_DSP) && __ARM_FEATURE_DSP
 #include <arm_acle.h>
@@ -157,13 +159,10 @@ static inline uint32_t tfc_ld32(const void *p) {
 }
 
 /* Per-channel requantisation table of the optimised kernels (built on the host by
- * tfcompress.engine.kernels_opt): rq[0] = flags, rq[1..3] = 0, then per channel
+ * tfcompress.engine.kernels_opt): rq[0] = flags (TFC_RQ_FAST, TFC_RQ_SHARED, TFC_RQ_PLANAR,
+ * TFC_RQ_PAIR in tfc_limits.h), rq[1 .. TFC_RQ_HEADER - 1] = 0, then per channel
  * {multiplier, right shift (>= 1), (1 << (right shift - 1)) + (output zero point << right shift),
  * folded bias}: the rounding constant carries the zero point, so the fast result includes it. */
-#define TFC_RQ_FAST 1 /* every channel: |2 * acc| < 2^31, no left shift, right shift >= 1 */
-#define TFC_RQ_SHARED 2 /* one entry for every channel (per-tensor quantisation, FULLY_CONNECTED) */
-#define TFC_RQ_PAIR 32  /* CONV_2D / FULLY_CONNECTED: pair-code weights, two channels per halfword (h = 256 a + b) */
-#define TFC_RQ_HEADER 4
 
 /* MultiplyByQuantizedMultiplier for the TFC_RQ_FAST case: SMMULR(2 * acc, m) equals the
  * saturating rounding doubling high multiply of acc and m when 2 * acc fits, and
@@ -216,6 +215,13 @@ static inline tfc_out_stage tfc_out_stage_of(int32_t zp, int32_t act_min, int32_
     o.lo4 = (uint32_t)(uint8_t)act_min * 0x01010101u;
     o.hi4 = (uint32_t)(uint8_t)act_max * 0x01010101u;
     return o;
+}
+
+/* One output of a CONV_2D / DEPTHWISE_CONV_2D channel oc (q: its rq entry): the fast
+ * requantisation when the layer has TFC_RQ_FAST, else TFLM's arithmetic on mult / shift. */
+static inline int8_t tfc_conv_requant(int32_t acc, const tfc_conv_params *p, const int32_t *q, int32_t oc, int fast) {
+    const tfc_out_stage os = tfc_out_stage_of(p->out_zp, p->act_min, p->act_max);
+    return fast ? tfc_clamp8(tfc_rq_fast(acc, q[0], q[1], q[2]), &os) : tfc_out8(tfc_mbqm(acc, p->mult[oc], p->shift[oc]), &os);
 }
 
 #endif /* TFC_DSP_H */
