@@ -60,6 +60,23 @@ def test_other_mlperf_models_keep_im2col(mlperf_models, name: str) -> None:
     assert not any(lo.kernel in DIRECT for lo in opt.lowered)
 
 
+def test_direct_file_ships_only_with_direct_layers(mlperf_models, tmp_path) -> None:
+    """The direct kernels have their own source: IC (direct layers) gets it beside the im2col
+    kernels, KWS (none) does not; every header a shipped source includes is shipped too."""
+    import re
+
+    for name, direct in (("ic_resnet8", True), ("kws_dscnn", False)):
+        m = compile_tflite(mlperf_models / f"{name}_int8.tflite", kernels="optimized")
+        assert ("optimized/conv2d_s8_direct_opt.c" in m.kernel_sources()) == direct
+        assert "optimized/conv2d_s8_opt.c" in m.kernel_sources()
+        engine = tmp_path / name / "engine"
+        m.write(tmp_path / name)
+        assert (engine / "optimized" / "conv2d_s8_direct_opt.c").exists() == direct
+        for src in engine.rglob("*.[ch]"):
+            for inc in re.findall(r'^#include "([^"]+)"', src.read_text(), re.M):
+                assert (src.parent / inc).is_file() or (engine / inc).is_file(), (src.name, inc)
+
+
 def _force_direct(monkeypatch) -> None:
     """Compile every eligible optimised CONV_2D (+ADD) with the direct kernels."""
     def force(g, lowered, plan, bare, in_arena, overlap):

@@ -227,7 +227,7 @@ def conv_direct_ok(f: dict[str, Any]) -> bool:
 
 
 def _conv_border(f: dict[str, Any]) -> bool:
-    """Whether some window of the conv reaches outside the input (padding); as in conv2d_s8_opt.c."""
+    """Whether some window of the conv reaches outside the input (padding); as in conv2d_s8_direct_opt.c."""
     return bool(f["pad_top"] > 0 or f["pad_left"] > 0
                 or (f["out_h"] - 1) * f["stride_h"] - f["pad_top"] + f["k_h"] > f["in_h"]
                 or (f["out_w"] - 1) * f["stride_w"] - f["pad_left"] + f["k_w"] > f["in_w"])
