@@ -205,7 +205,7 @@ static void direct_fill(const tfc_conv_params *p, const int8_t *in_b, int32_t y,
 /* The pixel pairs of the direct-window kernels: two pixels of one output row in one pass (from
  * the input, or from one padded copy of both windows when either leaves it), a pair across two
  * rows (odd out_w) or a last single pixel one window at a time. mem: the border buffer
- * (buf_words), a pair's conv results (fused ADD), then the ADD tables when not in flash. */
+ * (buf_words), then a pair's conv results (fused ADD; its tables are in flash, add->tables). */
 static void __attribute__((noinline)) conv_direct_run(const tfc_conv_params *p, const tfc_binary_params *add,
                                                       const int8_t *in, const int8_t *residual, int8_t *out,
                                                       int32_t *mem, int32_t buf_words) {
@@ -213,9 +213,8 @@ static void __attribute__((noinline)) conv_direct_run(const tfc_conv_params *p, 
     const int32_t seg = p->k_w * ic_n, row = p->in_w * ic_n;
     int8_t *const buf = (int8_t *)mem;
     int8_t *const pair_out = (int8_t *)(mem + buf_words);
-    int32_t *const lut_mem = mem + buf_words + (add ? (2 * oc_n + 3) >> 2 : 0);
-    const int32_t *const lut1 = add && add->tables ? add->tables : lut_mem;
-    const int add_fast = !add ? 0 : add->tables ? add->tables_fast : tfc_add_tables(add, lut_mem, lut_mem + 256);
+    const int32_t *const lut1 = add ? add->tables : 0;
+    const int add_fast = add ? add->tables_fast : 0;
     const tfc_out_stage os = tfc_out_stage_of(p->out_zp, p->act_min, p->act_max);
     conv_direct_args d;
     int32_t b, pix, j;
@@ -263,8 +262,8 @@ static void __attribute__((noinline)) conv_direct_run(const tfc_conv_params *p, 
 }
 
 /* Scratch (kernels_opt._conv_direct_scratch): the border buffer (k_h rows of k_w + stride_w
- * pixels) when some window leaves the input, with a fused ADD a pair's conv results (and the ADD
- * tables when they are not in flash); in the arena (p->scratch) or on the stack. */
+ * pixels) when some window leaves the input, with a fused ADD a pair's conv results; in the
+ * arena when the planner placed it there (p->scratch), else on the stack. */
 static void __attribute__((noinline)) conv_direct(const tfc_conv_params *p, const tfc_binary_params *add,
                                                   const int8_t *in, const int8_t *residual, int8_t *out) {
     const int border = p->pad_top > 0 || p->pad_left > 0 ||
@@ -274,7 +273,7 @@ static void __attribute__((noinline)) conv_direct(const tfc_conv_params *p, cons
     if (p->scratch) {
         conv_direct_run(p, add, in, residual, out, (int32_t *)p->scratch, buf_words);
     } else {
-        int32_t stack[1 + buf_words + (add ? (2 * p->out_c + 3) >> 2 : 0) + (add && !add->tables ? TFC_ADD_TABLES_BYTES / 4 : 0)];
+        int32_t stack[1 + buf_words + (add ? (2 * p->out_c + 3) >> 2 : 0)];
         conv_direct_run(p, add, in, residual, out, stack, buf_words);
     }
 }

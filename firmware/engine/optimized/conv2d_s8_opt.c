@@ -1,7 +1,11 @@
-/* CONV_2D, int8, optimised for Cortex-M4/M7 (DSP): drop-in for conv2d_s8.c.
+/* CONV_2D (+ADD), int8, optimised for Cortex-M4/M7 (DSP): drop-in for conv2d_s8.c and
+ * conv2d_add_s8.c, and the 4-bit variants (conv2d_s8_w4.c, conv2d_add_s8_w4.c). Layers whose
+ * im2col scratch would raise the peak RAM use the direct-window kernels instead
+ * (conv2d_s8_direct_opt.c).
  *
  * Two output pixels at a time: their receptive windows are copied once into a small int16
- * scratch on the stack (padding taps get the input zero point, so the folded bias stays exact),
+ * scratch (kernel scratch: in the arena when the planner placed it there, p->scratch, else on
+ * the stack; padding taps get the input zero point, so the folded bias stays exact),
  * interleaved per group of four so one pointer walks both. Then every pair of output channels
  * is a pure int8 x int8 dot product with SMLAD: per four window positions, two weight words
  * (host-interleaved: channel c, channel c + 1) give 16 MACs in 15 instructions. The 1x1
@@ -303,7 +307,9 @@ static void __attribute__((naked, noinline)) pairs_pc_asm(conv_pairs_args *a __a
 #endif
 
 /* TFC_RQ_FAST layers: `pairs` channel pairs of one pixel pair; o1_off = 0 when only the first
- * pixel is real (else the second pixel's outputs are at o0 + o1_off). Bias comes from q[3]. */
+ * pixel is real (else the second pixel's outputs are at o0 + o1_off). Bias comes from q[3].
+ * pc: pair-code weights (TFC_RQ_PAIR), which only C builds bring here (in assembly builds every
+ * pair-code layer has an even channel count and goes from conv_run to pairs_pc_asm). */
 static void __attribute__((noinline)) pairs_fast(const int16_t *col, int32_t kp, const int8_t *w, const int32_t *q,
                                                  int32_t pairs, int8_t *o0, int32_t o1_off, const tfc_out_stage *osp,
                                                  int pc) {
@@ -321,11 +327,7 @@ static void __attribute__((noinline)) pairs_fast(const int16_t *col, int32_t kp,
         a.pairs = pairs;
         a.lo4 = lo4;
         a.hi4 = hi4;
-        if (pc) {
-            pairs_pc_asm(&a);
-        } else {
-            pairs_fast_asm(&a);
-        }
+        pairs_fast_asm(&a); /* pair codes never get here: conv_run sends them to pairs_pc_asm */
         return;
     }
 #endif
@@ -386,19 +388,7 @@ static void __attribute__((noinline)) pair_all_channels(const tfc_conv_params *p
         a[2] = a[3] = q[7];
         dot_2x2(col, w, kp, a);
         w += 2 * kp;
-        if (fast && oc + 1 < oc_n) {
-            /* bytes {px0.oc, px0.oc+1, px1.oc, px1.oc+1}, clamped together, two halfword stores */
-            const int32_t m0 = q[0], s0 = q[1], r0 = q[2], m1 = q[4], s1 = q[5], r1 = q[6], zp = 0;
-            const uint32_t v = tfc_clamp4(tfc_pack4(tfc_rq_fast8(a[0], m0, s0, r0, zp), tfc_rq_fast8(a[2], m1, s1, r1, zp),
-                                                    tfc_rq_fast8(a[1], m0, s0, r0, zp),
-                                                    tfc_rq_fast8(a[3], m1, s1, r1, zp)),
-                                          os.lo4, os.hi4);
-            const uint16_t h0 = (uint16_t)v, h1 = (uint16_t)(v >> 16);
-            __builtin_memcpy(o0 + oc, &h0, 2);
-            if (o1) {
-                __builtin_memcpy(o1 + oc, &h1, 2);
-            }
-        } else if (fast) { /* last channel of an odd count */
+        if (fast) { /* the last channel of an odd count (pairs_fast did the others) */
             o0[oc] = tfc_clamp8(tfc_rq_fast(a[0], q[0], q[1], q[2]), &os);
             if (o1) {
                 o1[oc] = tfc_clamp8(tfc_rq_fast(a[1], q[0], q[1], q[2]), &os);
@@ -511,22 +501,21 @@ static inline __attribute__((always_inline)) void conv_run(const tfc_conv_params
     {
     /* scratch (kernels_opt.op_scratch_bytes): two int16 windows (4 * kp bytes) + a byte window
      * (kp) when the window is gathered bytewise; with a fused ADD also the pair's conv results
-     * (2 * out_c bytes, word-rounded), and the ADD tables (2 x 256 words) unless the generator
-     * precomputed them (add->tables, in flash). In the arena when the planner placed it there
-     * (p->scratch), else on the stack. */
+     * (2 * out_c bytes, word-rounded); 4-bit layers also one channel pair's decoded weights
+     * (2 * kp bytes). In the arena when the planner placed it there (p->scratch), else on the
+     * stack. The fused ADD's two tables are always precomputed by the generator, in flash
+     * (kernels_opt.add_tables: add->tables, add->tables_fast). */
     const int32_t col_words = kp + (((p->in_c & 3) != 0 || p->dil_w != 1) ? kp >> 2 : 0);
     const int32_t pair_words = add ? (2 * oc_n + 3) >> 2 : 0;
-    const int32_t lut_words = add && !add->tables ? TFC_ADD_TABLES_BYTES / 4 : 0;
-    const int32_t w4_words = w4 ? kp >> 1 : 0; /* 4-bit layers: one channel pair's decoded weights */
-    int32_t colw_stack[p->scratch ? 1 : col_words + pair_words + lut_words + w4_words];
+    const int32_t w4_words = w4 ? kp >> 1 : 0;
+    int32_t colw_stack[p->scratch ? 1 : col_words + pair_words + w4_words];
     int32_t *const colw = p->scratch ? (int32_t *)p->scratch : colw_stack;
     int16_t *const col = (int16_t *)colw;
     int8_t *const tmp = (int8_t *)(colw + kp);
     int8_t *const pair_out = (int8_t *)(colw + col_words);
-    int32_t *const lut_mem = colw + col_words + pair_words;
-    int8_t *const wbuf = (int8_t *)(lut_mem + lut_words);
-    const int32_t *const lut1 = add && add->tables ? add->tables : lut_mem;
-    const int add_fast = !add ? 0 : add->tables ? add->tables_fast : tfc_add_tables(add, lut_mem, lut_mem + 256);
+    int8_t *const wbuf = (int8_t *)(colw + col_words + pair_words);
+    const int32_t *const lut1 = add ? add->tables : 0;
+    const int add_fast = add ? add->tables_fast : 0;
     /* 1x1, stride 1, no padding, channels in whole words: the window of pixel n is input pixel n */
     const int pointwise = p->k_h == 1 && p->k_w == 1 && p->stride_h == 1 && p->stride_w == 1 &&
                           p->pad_top == 0 && p->pad_left == 0 && (p->in_c & 3) == 0;
