@@ -34,11 +34,20 @@ static inline int32_t tfc_smlad(int32_t a, int32_t b, int32_t acc) {
 
 static inline int32_t tfc_smlabb(int32_t a, int32_t b, int32_t acc) { return __smlabb(a, b, acc); }
 static inline int32_t tfc_smlatt(int32_t a, int32_t b, int32_t acc) { return __smlatt(a, b, acc); }
+static inline int32_t tfc_smlabt(int32_t a, int32_t b, int32_t acc) { return __smlabt(a, b, acc); }
+static inline int32_t tfc_smlatb(int32_t a, int32_t b, int32_t acc) { return __smlatb(a, b, acc); }
 
 /* (a * b + 2^31) >> 32 */
 static inline int32_t tfc_smmulr(int32_t a, int32_t b) {
     int32_t r;
     __asm("smmulr %0, %1, %2" : "=r"(r) : "r"(a), "r"(b));
+    return r;
+}
+
+/* acc + ((a * b + 2^31) >> 32) */
+static inline int32_t tfc_smmlar(int32_t a, int32_t b, int32_t acc) {
+    int32_t r;
+    __asm("smmlar %0, %1, %2, %3" : "=r"(r) : "r"(a), "r"(b), "r"(acc));
     return r;
 }
 
@@ -85,8 +94,20 @@ static inline int32_t tfc_smlatt(int32_t a, int32_t b, int32_t acc) {
     return (int32_t)((uint32_t)acc + (uint32_t)(tfc_hi16(a) * tfc_hi16(b)));
 }
 
+static inline int32_t tfc_smlabt(int32_t a, int32_t b, int32_t acc) {
+    return (int32_t)((uint32_t)acc + (uint32_t)(tfc_lo16(a) * tfc_hi16(b)));
+}
+
+static inline int32_t tfc_smlatb(int32_t a, int32_t b, int32_t acc) {
+    return (int32_t)((uint32_t)acc + (uint32_t)(tfc_hi16(a) * tfc_lo16(b)));
+}
+
 static inline int32_t tfc_smmulr(int32_t a, int32_t b) {
     return (int32_t)(((int64_t)a * (int64_t)b + ((int64_t)1 << 31)) >> 32);
+}
+
+static inline int32_t tfc_smmlar(int32_t a, int32_t b, int32_t acc) {
+    return (int32_t)((uint32_t)acc + (uint32_t)tfc_smmulr(a, b));
 }
 
 static inline int32_t tfc_ssat8(int32_t x) { return x < -128 ? -128 : (x > 127 ? 127 : x); }
@@ -107,28 +128,6 @@ static inline uint32_t tfc_clamp4(uint32_t v, uint32_t lo4, uint32_t hi4) {
         r |= (uint32_t)(uint8_t)x << i;
     }
     return r;
-}
-#endif
-
-/* Helpers of the channel-planar depthwise path (added; portable forms below the DSP ones). */
-#if TFC_DSP
-static inline int32_t tfc_smlabt(int32_t a, int32_t b, int32_t acc) { return __smlabt(a, b, acc); }
-static inline int32_t tfc_smlatb(int32_t a, int32_t b, int32_t acc) { return __smlatb(a, b, acc); }
-/* acc + ((a * b + 2^31) >> 32) */
-static inline int32_t tfc_smmlar(int32_t a, int32_t b, int32_t acc) {
-    int32_t r;
-    __asm("smmlar %0, %1, %2, %3" : "=r"(r) : "r"(a), "r"(b), "r"(acc));
-    return r;
-}
-#else
-static inline int32_t tfc_smlabt(int32_t a, int32_t b, int32_t acc) {
-    return (int32_t)((uint32_t)acc + (uint32_t)(tfc_lo16(a) * tfc_hi16(b)));
-}
-static inline int32_t tfc_smlatb(int32_t a, int32_t b, int32_t acc) {
-    return (int32_t)((uint32_t)acc + (uint32_t)(tfc_hi16(a) * tfc_lo16(b)));
-}
-static inline int32_t tfc_smmlar(int32_t a, int32_t b, int32_t acc) {
-    return (int32_t)((uint32_t)acc + (uint32_t)tfc_smmulr(a, b));
 }
 #endif
 
@@ -164,18 +163,18 @@ static inline uint32_t tfc_ld32(const void *p) {
  * {multiplier, right shift (>= 1), (1 << (right shift - 1)) + (output zero point << right shift),
  * folded bias}: the rounding constant carries the zero point, so the fast result includes it. */
 
-/* MultiplyByQuantizedMultiplier for the TFC_RQ_FAST case: SMMULR(2 * acc, m) equals the
- * saturating rounding doubling high multiply of acc and m when 2 * acc fits, and
- * (r + (r < 0 ? -1 : 0) + 2^(rs-1)) >> rs is the rounding (half away from zero) right shift. */
-static inline int32_t tfc_rq_fast(int32_t acc, int32_t m, int32_t rs, int32_t rnd) {
-    const int32_t r = tfc_smmulr((int32_t)((uint32_t)acc << 1), m);
-    return (r + (r >> 31) + rnd) >> rs;
-}
-
-/* tfc_rq_fast for an accumulator that is already doubled: no shift before SMMULR. */
+/* MultiplyByQuantizedMultiplier for the TFC_RQ_FAST case, of an accumulator that is already
+ * doubled: SMMULR(acc2, m) equals the saturating rounding doubling high multiply of acc and m
+ * when acc2 = 2 * acc fits, and (r + (r < 0 ? -1 : 0) + 2^(rs-1)) >> rs is the rounding (half
+ * away from zero) right shift (rnd = 2^(rs-1), plus the zero point << rs where it is folded in). */
 static inline int32_t tfc_rq_x2(int32_t acc2, int32_t m, int32_t rs, int32_t rnd) {
     const int32_t r = tfc_smmulr(acc2, m);
     return (r + (r >> 31) + rnd) >> rs;
+}
+
+/* The same for the accumulator itself. */
+static inline int32_t tfc_rq_fast(int32_t acc, int32_t m, int32_t rs, int32_t rnd) {
+    return tfc_rq_x2((int32_t)((uint32_t)acc << 1), m, rs, rnd);
 }
 
 /* Requantised, zero-pointed and int8-saturated (activation clamp not applied). */
@@ -198,6 +197,7 @@ static inline int8_t tfc_clamp8(int32_t r, const tfc_out_stage *o) {
     return (int8_t)r;
 }
 
+/* ... and of a value without it (spelled out: as a call of tfc_clamp8, -Os inlines differently) */
 static inline int8_t tfc_out8(int32_t r, const tfc_out_stage *o) {
     r = tfc_ssat8(r + o->zp);
     if (o->clamp) {
