@@ -72,9 +72,7 @@ typedef char conv_direct_args_layout_check[(offsetof(conv_direct_args, w) == off
                                             offsetof(conv_direct_args, lo4) == offsetof(conv_pairs_args, lo4) &&
                                             offsetof(conv_direct_args, hi4) == offsetof(conv_pairs_args, hi4))
                                                ? 1 : -1];
-#endif
 
-#if TFC_DSP_ASM
 /* One group of four window positions of both pixels (x: ldr + two SXTB16 each) against one
  * channel pair's widened weights (two LDRD): 16 MACs in 16 instructions. direct_pairs_asm, per
  * channel pair: accumulators from the folded biases, per kernel row four groups per iteration
