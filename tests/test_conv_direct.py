@@ -60,6 +60,23 @@ def test_other_mlperf_models_keep_im2col(mlperf_models, name: str) -> None:
     assert not any(lo.kernel in DIRECT for lo in opt.lowered)
 
 
+def test_direct_file_ships_only_with_direct_layers(mlperf_models, tmp_path) -> None:
+    """The direct kernels have their own source: IC (direct layers) gets it beside the im2col
+    kernels, KWS (none) does not; every header a shipped source includes is shipped too."""
+    import re
+
+    for name, direct in (("ic_resnet8", True), ("kws_dscnn", False)):
+        m = compile_tflite(mlperf_models / f"{name}_int8.tflite", kernels="optimized")
+        assert ("optimized/conv2d_s8_direct_opt.c" in m.kernel_sources()) == direct
+        assert "optimized/conv2d_s8_opt.c" in m.kernel_sources()
+        engine = tmp_path / name / "engine"
+        m.write(tmp_path / name)
+        assert (engine / "optimized" / "conv2d_s8_direct_opt.c").exists() == direct
+        for src in engine.rglob("*.[ch]"):
+            for inc in re.findall(r'^#include "([^"]+)"', src.read_text(), re.M):
+                assert (src.parent / inc).is_file() or (engine / inc).is_file(), (src.name, inc)
+
+
 def _force_direct(monkeypatch) -> None:
     """Compile every eligible optimised CONV_2D (+ADD) with the direct kernels."""
     def force(g, lowered, plan, bare, in_arena, overlap):
@@ -133,12 +150,12 @@ def test_forced_direct_reference_requantisation(monkeypatch) -> None:
 
 
 def test_forced_direct_stack_scratch(monkeypatch) -> None:
-    """Scratch on the stack (no arena scratch) and the ADD tables computed at run time."""
-    from test_perf_kernels import assert_stack_scratch_and_runtime_tables_bit_exact
+    """Scratch on the stack (no arena scratch); the fused ADD's tables in flash."""
+    from test_perf_kernels import assert_stack_scratch_bit_exact
 
     _force_direct(monkeypatch)
     tflite = _keras_tflite(_model_direct_add, (7, 9, 4), seed=4)
-    assert_stack_scratch_and_runtime_tables_bit_exact(tflite, "tfc_conv2d_add_s8_direct", samples=3, seed=6)
+    assert_stack_scratch_bit_exact(tflite, "tfc_conv2d_add_s8_direct", samples=3, seed=6)
 
 
 @st.composite

@@ -91,7 +91,7 @@ typedef struct {
     int32_t in1_mult, in1_shift, in2_mult, in2_shift;
     int32_t out_mult, out_shift, out_zp, act_min, act_max;
     void *scratch;         /* optimised ADD: its two 256-entry tables in the arena (NULL: on the stack) */
-    const int32_t *tables; /* optimised CONV_2D+ADD: the two tables precomputed (tfc_add_opt.h), or NULL */
+    const int32_t *tables; /* optimised CONV_2D+ADD: the two tables, precomputed in flash (tfc_add_opt.h) */
     int32_t tables_fast;   /* ... and whether the SMMULR output requantisation applies to them */
 } tfc_binary_params;
 

@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 
-from tfcompress.engine import optable
+from tfcompress.engine import kernel_limits, optable
 from tfcompress.engine.emit import IO_MAX_DIMS, Layout, render
 from tfcompress.engine.fusion import fuse_conv_add
 from tfcompress.engine.ir import DTYPES, Graph
@@ -102,7 +102,8 @@ class CompiledModel:
         return render(self.graph, self.lowered, self.layout, self.source_name)
 
     def write(self, out_dir: str | Path) -> list[Path]:
-        """Write model.c, model.h and engine/<kernels> into ``out_dir``; returns the paths."""
+        """Write model.c, model.h and engine/<kernels> (the kernel set's sources and headers, and
+        the headers generated from Python constants) into ``out_dir``; returns the paths."""
         out = Path(out_dir)
         (out / "engine").mkdir(parents=True, exist_ok=True)
         model_c, model_h = self.sources()
@@ -115,7 +116,7 @@ class CompiledModel:
             dst.parent.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(src / name, dst)
             paths.append(dst)
-        return paths
+        return paths + kernel_limits.write_headers(self.kernels, out / "engine")
 
     def info(self) -> dict[str, Any]:
         """Everything `tfcompress inspect` shows, as a JSON-friendly dict."""

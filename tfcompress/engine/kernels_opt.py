@@ -42,29 +42,22 @@ from typing import Any
 import numpy as np
 
 from tfcompress.engine.ir import Graph
+from tfcompress.engine.kernel_limits import (
+    ADD_FAST_BOUND,
+    ADD_TABLES_BYTES,
+    CONV_MAX_K,
+    DW_MAX_WINDOW,
+    DW_PLANAR_BUDGET,
+    DW_PLANAR_BUDGET_MAX,
+    RQ_FAST,
+    RQ_HEADER,
+    RQ_PAIR,
+    RQ_PLANAR,
+    RQ_SHARED,
+)
 from tfcompress.engine.lowered import ConstArray, LoweredOp
 from tfcompress.engine.quant import wrap_i32
 
-#: rq flag: the SMMULR requantisation is exact for every channel of the layer
-RQ_FAST = 1
-#: rq flag: one shared entry for every output (per-tensor FULLY_CONNECTED)
-RQ_SHARED = 2
-#: rq flag (DEPTHWISE 3x3, stride 1/2): channel-planar path, int16 weight pairs (w0, w1), (w1, w2)
-RQ_PLANAR = 16
-#: rq flag (CONV_2D, FULLY_CONNECTED): pair-code weights, two channels per halfword (h = 256 a + b)
-RQ_PAIR = 32
-RQ_HEADER = 4
-#: the conv kernel's scratch holds two windows of at most this many (padded) positions
-CONV_MAX_K = 640
-#: the depthwise kernel's border window buffer holds at most this many bytes (kh * kw * channels)
-DW_MAX_WINDOW = 2304
-#: the depthwise planar path's band buffer (four int16 channel planes) holds at most this many
-#: bytes unless three rows need more; layers whose input quarter reaches 2 * DW_PLANAR_BUDGET
-#: get that quarter, up to DW_PLANAR_BUDGET_MAX
-DW_PLANAR_BUDGET = 1024
-DW_PLANAR_BUDGET_MAX = 8192
-#: the ADD kernels' two 256-entry int32 tables (tfc_add_opt.h)
-ADD_TABLES_BYTES = 2 * 256 * 4
 #: cores with the DSP extension (SXTB16, SMLAD, SMMULR): the optimised kernels run there
 DSP_CORES = frozenset({"cortex-m4", "cortex-m7", "cortex-m33", "cortex-m35p", "cortex-m55"})
 
@@ -234,7 +227,7 @@ def conv_direct_ok(f: dict[str, Any]) -> bool:
 
 
 def _conv_border(f: dict[str, Any]) -> bool:
-    """Whether some window of the conv reaches outside the input (padding); as in conv2d_s8_opt.c."""
+    """Whether some window of the conv reaches outside the input (padding); as in conv2d_s8_direct_opt.c."""
     return bool(f["pad_top"] > 0 or f["pad_left"] > 0
                 or (f["out_h"] - 1) * f["stride_h"] - f["pad_top"] + f["k_h"] > f["in_h"]
                 or (f["out_w"] - 1) * f["stride_w"] - f["pad_left"] + f["k_w"] > f["in_w"])
@@ -327,7 +320,7 @@ def add_tables(f: dict[str, Any]) -> tuple[np.ndarray, bool]:
                                           (f["in2_offset"], f["in2_mult"], f["in2_shift"]))):
             x = int(wrap_i32(np.int64((v + off) << f["left_shift"])))
             tables[i, v & 0xFF] = mbqm(x, int(m), int(sh))
-    fast = int(f["out_shift"]) <= -1 and int(np.abs(tables).max()) < 2**29
+    fast = int(f["out_shift"]) <= -1 and int(np.abs(tables).max()) < ADD_FAST_BOUND
     return tables.reshape(-1).astype(np.int32), fast
 
 

@@ -86,8 +86,8 @@ KERNEL_SOURCES: dict[str, dict[str, str]] = {
         "tfc_conv2d_add_s8": "optimized/conv2d_s8_opt.c",
         "tfc_conv2d_s8_w4": "optimized/conv2d_s8_opt.c",
         "tfc_conv2d_add_s8_w4": "optimized/conv2d_s8_opt.c",
-        "tfc_conv2d_s8_direct": "optimized/conv2d_s8_opt.c",  # kernels_opt.conv_direct
-        "tfc_conv2d_add_s8_direct": "optimized/conv2d_s8_opt.c",
+        "tfc_conv2d_s8_direct": "optimized/conv2d_s8_direct_opt.c",  # kernels_opt.conv_direct
+        "tfc_conv2d_add_s8_direct": "optimized/conv2d_s8_direct_opt.c",
         "tfc_depthwise_conv2d_s8": "optimized/depthwise_conv2d_s8_opt.c",
         "tfc_fully_connected_s8": "optimized/fully_connected_s8_opt.c",
         "tfc_add_s8": "optimized/binary_s8_opt.c",
@@ -97,9 +97,11 @@ KERNEL_SOURCES: dict[str, dict[str, str]] = {
     },
 }
 
-#: headers a kernel set's sources include besides COMMON_HEADERS
+#: headers a kernel set's sources include besides COMMON_HEADERS (and the generated ones,
+#: kernel_limits.generated_headers)
 KERNEL_HEADERS: dict[str, tuple[str, ...]] = {"reference": (),
-                                              "optimized": ("optimized/tfc_dsp.h", "optimized/tfc_add_opt.h")}
+                                              "optimized": ("optimized/tfc_dsp.h", "optimized/tfc_add_opt.h",
+                                                            "optimized/tfc_conv_opt.h")}
 
 #: headers every generated model ships with
 COMMON_HEADERS = ("tfc_fixedpoint.h", "tfc_kernels.h", "tfc_add.h", "tfc_conv_core.h", "tfc_depthwise_core.h")

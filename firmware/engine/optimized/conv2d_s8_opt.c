@@ -1,7 +1,11 @@
-/* CONV_2D, int8, optimised for Cortex-M4/M7 (DSP): drop-in for conv2d_s8.c.
+/* CONV_2D (+ADD), int8, optimised for Cortex-M4/M7 (DSP): drop-in for conv2d_s8.c and
+ * conv2d_add_s8.c, and the 4-bit variants (conv2d_s8_w4.c, conv2d_add_s8_w4.c). Layers whose
+ * im2col scratch would raise the peak RAM use the direct-window kernels instead
+ * (conv2d_s8_direct_opt.c).
  *
  * Two output pixels at a time: their receptive windows are copied once into a small int16
- * scratch on the stack (padding taps get the input zero point, so the folded bias stays exact),
+ * scratch (kernel scratch: in the arena when the planner placed it there, p->scratch, else on
+ * the stack; padding taps get the input zero point, so the folded bias stays exact),
  * interleaved per group of four so one pointer walks both. Then every pair of output channels
  * is a pure int8 x int8 dot product with SMLAD: per four window positions, two weight words
  * (host-interleaved: channel c, channel c + 1) give 16 MACs in 15 instructions. The 1x1
@@ -14,12 +18,7 @@
  * so SMLAD(word0, SXTB16(w)) + SMLAD(word1, SXTB16(w ror 8)) is the dot product with the
  * weight word w = {w[4g], w[4g+1], w[4g+2], w[4g+3]} in natural order.
  */
-#include "tfc_add_opt.h"
-#include "../tfc_add.h"
-
-/* Largest padded window (kh * kw * in_c rounded up to 4) the stack scratch may hold (2 windows,
- * int16: 4 * K bytes); larger layers take the plain loop. Keep in sync with kernels_opt.CONV_MAX_K. */
-#define TFC_CONV_MAX_K 640
+#include "tfc_conv_opt.h"
 
 /* Window of output pixel (oy, ox) into the scratch at col (pixel slot already applied). */
 static void load_window(const tfc_conv_params *p, const int8_t *in_b, int32_t oy, int32_t ox,
@@ -111,11 +110,6 @@ static void load_window(const tfc_conv_params *p, const int8_t *in_b, int32_t oy
             }
         }
     }
-}
-
-static inline int8_t requant(int32_t acc, const tfc_conv_params *p, const int32_t *q, int32_t oc, int fast) {
-    const tfc_out_stage os = tfc_out_stage_of(p->out_zp, p->act_min, p->act_max);
-    return fast ? tfc_clamp8(tfc_rq_fast(acc, q[0], q[1], q[2]), &os) : tfc_out8(tfc_mbqm(acc, p->mult[oc], p->shift[oc]), &os);
 }
 
 /* Dot products of two windows (interleaved in col, kp positions) with two channels' weights
@@ -213,86 +207,6 @@ static inline void dot_2x2_pc(const int16_t *col, const int8_t *w, int32_t kp, i
 }
 
 #if TFC_DSP_ASM
-/* pairs_fast in one assembly routine: per channel pair the 2x2 SMLAD loop (four groups of four
- * positions per iteration, entered part-way for the remainder), requantisation
- * (zero point in the rounding constant), packed clamp and two halfword stores. */
-typedef struct {
-    const int32_t *col; /* 0: interleaved windows */
-    const int32_t *end; /* 4: col + kp words */
-    const int8_t *w;    /* 8 */
-    const int32_t *q;   /* 12: updated */
-    int8_t *o0;         /* 16: updated */
-    int32_t o1_off;     /* 20: 0 = one pixel */
-    int32_t pairs;      /* 24: >= 1, updated */
-    uint32_t lo4, hi4;  /* 28, 32 */
-} conv_pairs_args;
-
-/* Tail of the per-channel-pair loop of the assembly routines (args pointer at [sp], r1..r4 =
- * {px0.c, px1.c, px0.c+1, px1.c+1}, the args layout of conv_pairs_args from q on): requantise
- * (zero point in the rounding constant), packed clamp, two halfword stores, advance q and o0,
- * count the pairs down and branch back to 1. */
-#define CONV_RQ_STORE_NEXT \
-    "ldr r0, [sp]\n" \
-    "ldr r12, [r0, #12]\n" \
-    CONV_RQ_STORE_REST
-
-/* CONV_RQ_STORE_NEXT with r0 = args and r12 = q already loaded; on the branch back both still
- * hold them (r12 advanced to the next pair's q), as does r11. */
-#define CONV_RQ_STORE_REST \
-    "ldrd r5, r6, [r12]\n" \
-    "ldr r7, [r12, #8]\n" \
-    "lsl r1, r1, #1\n" \
-    "smmulr r1, r1, r5\n" \
-    "add r1, r1, r1, asr #31\n" \
-    "add r1, r1, r7\n" \
-    "asr r1, r1, r6\n" \
-    "ssat r1, #8, r1\n" \
-    "lsl r2, r2, #1\n" \
-    "smmulr r2, r2, r5\n" \
-    "add r2, r2, r2, asr #31\n" \
-    "add r2, r2, r7\n" \
-    "asr r2, r2, r6\n" \
-    "ssat r2, #8, r2\n" \
-    "ldrd r5, r6, [r12, #16]\n" \
-    "ldr r7, [r12, #24]\n" \
-    "lsl r3, r3, #1\n" \
-    "smmulr r3, r3, r5\n" \
-    "add r3, r3, r3, asr #31\n" \
-    "add r3, r3, r7\n" \
-    "asr r3, r3, r6\n" \
-    "ssat r3, #8, r3\n" \
-    "lsl r4, r4, #1\n" \
-    "smmulr r4, r4, r5\n" \
-    "add r4, r4, r4, asr #31\n" \
-    "add r4, r4, r7\n" \
-    "asr r4, r4, r6\n" \
-    "ssat r4, #8, r4\n" \
-    "add r12, r12, #32\n" \
-    "str r12, [r0, #12]\n" \
-    "pkhbt r1, r1, r2, lsl #16\n" \
-    "uxtb16 r1, r1\n" \
-    "pkhbt r3, r3, r4, lsl #16\n" \
-    "uxtb16 r3, r3\n" \
-    "orr r1, r1, r3, lsl #8\n" \
-    "ldrd r5, r6, [r0, #28]\n" \
-    "ssub8 r7, r1, r5\n" \
-    "sel r1, r1, r5\n" \
-    "ssub8 r7, r1, r6\n" \
-    "sel r1, r6, r1\n" \
-    "ldr r2, [r0, #16]\n" \
-    "ldr r3, [r0, #20]\n" \
-    "strh r1, [r2]\n" \
-    "cbz r3, 4f\n" \
-    "lsr r1, r1, #16\n" \
-    "strh r1, [r2, r3]\n" \
-    "4:\n" \
-    "add r2, r2, #2\n" \
-    "str r2, [r0, #16]\n" \
-    "ldr r3, [r0, #24]\n" \
-    "subs r3, r3, #1\n" \
-    "str r3, [r0, #24]\n" \
-    "bne 1b\n"
-
 /* One group of four window positions for a channel pair and a pixel pair (r9: weights, r10: the
  * interleaved windows, r1..r4 accumulators). Plain int8 weights: the words of channels c and c + 1
  * split by SXTB16, eight SMLAD (16 MACs in 15 instructions). */
@@ -393,7 +307,9 @@ static void __attribute__((naked, noinline)) pairs_pc_asm(conv_pairs_args *a __a
 #endif
 
 /* TFC_RQ_FAST layers: `pairs` channel pairs of one pixel pair; o1_off = 0 when only the first
- * pixel is real (else the second pixel's outputs are at o0 + o1_off). Bias comes from q[3]. */
+ * pixel is real (else the second pixel's outputs are at o0 + o1_off). Bias comes from q[3].
+ * pc: pair-code weights (TFC_RQ_PAIR), which only C builds bring here (in assembly builds every
+ * pair-code layer has an even channel count and goes from conv_run to pairs_pc_asm). */
 static void __attribute__((noinline)) pairs_fast(const int16_t *col, int32_t kp, const int8_t *w, const int32_t *q,
                                                  int32_t pairs, int8_t *o0, int32_t o1_off, const tfc_out_stage *osp,
                                                  int pc) {
@@ -411,11 +327,7 @@ static void __attribute__((noinline)) pairs_fast(const int16_t *col, int32_t kp,
         a.pairs = pairs;
         a.lo4 = lo4;
         a.hi4 = hi4;
-        if (pc) {
-            pairs_pc_asm(&a);
-        } else {
-            pairs_fast_asm(&a);
-        }
+        pairs_fast_asm(&a); /* pair codes never get here: conv_run sends them to pairs_pc_asm */
         return;
     }
 #endif
@@ -476,19 +388,7 @@ static void __attribute__((noinline)) pair_all_channels(const tfc_conv_params *p
         a[2] = a[3] = q[7];
         dot_2x2(col, w, kp, a);
         w += 2 * kp;
-        if (fast && oc + 1 < oc_n) {
-            /* bytes {px0.oc, px0.oc+1, px1.oc, px1.oc+1}, clamped together, two halfword stores */
-            const int32_t m0 = q[0], s0 = q[1], r0 = q[2], m1 = q[4], s1 = q[5], r1 = q[6], zp = 0;
-            const uint32_t v = tfc_clamp4(tfc_pack4(tfc_rq_fast8(a[0], m0, s0, r0, zp), tfc_rq_fast8(a[2], m1, s1, r1, zp),
-                                                    tfc_rq_fast8(a[1], m0, s0, r0, zp),
-                                                    tfc_rq_fast8(a[3], m1, s1, r1, zp)),
-                                          os.lo4, os.hi4);
-            const uint16_t h0 = (uint16_t)v, h1 = (uint16_t)(v >> 16);
-            __builtin_memcpy(o0 + oc, &h0, 2);
-            if (o1) {
-                __builtin_memcpy(o1 + oc, &h1, 2);
-            }
-        } else if (fast) { /* last channel of an odd count */
+        if (fast) { /* the last channel of an odd count (pairs_fast did the others) */
             o0[oc] = tfc_clamp8(tfc_rq_fast(a[0], q[0], q[1], q[2]), &os);
             if (o1) {
                 o1[oc] = tfc_clamp8(tfc_rq_fast(a[1], q[0], q[1], q[2]), &os);
@@ -574,274 +474,12 @@ static inline __attribute__((always_inline)) void conv_plain(const tfc_conv_para
                             }
                         }
                     }
-                    acc = requant(acc, p, p->rq + TFC_RQ_HEADER + 4 * oc, oc, fast);
+                    acc = tfc_conv_requant(acc, p, p->rq + TFC_RQ_HEADER + 4 * oc, oc, fast);
                     out[n] = (int8_t)(add ? tfc_add_elem(add, acc, residual[n]) : acc);
                     ++n;
                 }
             }
         }
-    }
-}
-
-/* ---- Direct windows (tfc_conv2d_s8_direct, tfc_conv2d_add_s8_direct; kernels_opt.conv_direct) ----
- * For layers where the im2col scratch would raise the model's peak RAM: channels in whole words,
- * no dilation, so each kernel row of a window is one contiguous run of k_w * in_c input bytes.
- * Per channel pair, the dot products walk the two windows of a pixel pair row by row straight
- * from the input, widening four bytes with two SXTB16 (x0 x2 / x1 x3); the weights are stored
- * widened (int16, per group of four positions (w0, w2), (w1, w3) of channel c, then of c + 1), so
- * one SMLAD per pair of products and nothing else to unpack. Windows that leave the input are
- * first copied, padded with the input zero point, into a small buffer: a same-row pair's two
- * windows (k_h rows of k_w + stride_w pixels), or one window. */
-
-/* Dot products of two windows with one channel pair's widened weights: rows of seg bytes, the
- * next row adv bytes after the end of one; a[0..3] += {px0.c, px1.c, px0.c+1, px1.c+1}. */
-static void direct_dot(const int8_t *x0, const int8_t *x1, int32_t seg, int32_t adv, int32_t rows,
-                       const int8_t *w, int32_t a[4]) {
-    int32_t a00 = a[0], a10 = a[1], a01 = a[2], a11 = a[3], r, i;
-    for (r = 0; r < rows; ++r) {
-        for (i = 0; i < seg; i += 4) {
-            const uint32_t v0 = tfc_ld32(x0 + i), v1 = tfc_ld32(x1 + i);
-            const int32_t x0a = tfc_sxtb16(v0), x0b = tfc_sxtb16_ror8(v0);
-            const int32_t x1a = tfc_sxtb16(v1), x1b = tfc_sxtb16_ror8(v1);
-            int32_t wa = (int32_t)tfc_ld32(w), wb = (int32_t)tfc_ld32(w + 4);
-            a00 = tfc_smlad(x0b, wb, tfc_smlad(x0a, wa, a00));
-            a10 = tfc_smlad(x1b, wb, tfc_smlad(x1a, wa, a10));
-            wa = (int32_t)tfc_ld32(w + 8);
-            wb = (int32_t)tfc_ld32(w + 12);
-            a01 = tfc_smlad(x0b, wb, tfc_smlad(x0a, wa, a01));
-            a11 = tfc_smlad(x1b, wb, tfc_smlad(x1a, wa, a11));
-            w += 16;
-        }
-        x0 += seg + adv;
-        x1 += seg + adv;
-    }
-    a[0] = a00;
-    a[1] = a10;
-    a[2] = a01;
-    a[3] = a11;
-}
-
-/* One pass of the direct kernels: all channel pairs of one or two pixels. The per-op fields are
- * set once; the assembly routine reads this layout (the same as conv_pairs_args from w on, for
- * CONV_RQ_STORE_NEXT) and updates q, o0, pairs and w_end. */
-typedef struct {
-    const int8_t *x0;  /* 0: first row of pixel 0's window */
-    const int8_t *x1;  /* 4: of pixel 1's (= x0 for one pixel) */
-    const int8_t *w;   /* 8: widened weights */
-    const int32_t *q;  /* 12 */
-    int8_t *o0;        /* 16 */
-    int32_t o1_off;    /* 20: 0 = one pixel */
-    int32_t pairs;     /* 24 */
-    uint32_t lo4, hi4; /* 28, 32 */
-    int32_t seg;       /* 36: bytes per kernel row, a multiple of 4 */
-    int32_t adv;       /* 40: from the end of one row to the start of the next */
-    int32_t kb;        /* 44: weight bytes per channel pair (4 * rows * seg) */
-    const int8_t *w_end; /* 48: working: end of the channel pair's weights */
-    int32_t rows;      /* 52: kernel rows */
-} conv_direct_args;
-
-#if TFC_DSP_ASM
-/* One group of four window positions of both pixels (x: ldr + two SXTB16 each) against one
- * channel pair's widened weights (two LDRD): 16 MACs in 16 instructions. direct_pairs_asm, per
- * channel pair: accumulators from the folded biases, per kernel row four groups per iteration
- * (entered part-way for the remainder), then CONV_RQ_STORE_NEXT. */
-#define CONV_DIRECT_GROUP \
-    "ldr r5, [r10], #4\n" \
-    "ldr r7, [r11], #4\n" \
-    "sxtb16 r6, r5, ror #8\n" \
-    "sxtb16 r5, r5\n" \
-    "sxtb16 r8, r7, ror #8\n" \
-    "sxtb16 r7, r7\n" \
-    "ldrd r12, r0, [r9], #8\n" \
-    "smlad r1, r5, r12, r1\n" \
-    "smlad r1, r6, r0, r1\n" \
-    "smlad r2, r7, r12, r2\n" \
-    "smlad r2, r8, r0, r2\n" \
-    "ldrd r12, r0, [r9], #8\n" \
-    "smlad r3, r5, r12, r3\n" \
-    "smlad r3, r6, r0, r3\n" \
-    "smlad r4, r7, r12, r4\n" \
-    "smlad r4, r8, r0, r4\n"
-
-static void __attribute__((naked, noinline)) direct_pairs_asm(conv_direct_args *d __attribute__((unused))) {
-    __asm volatile(
-        "push {r4-r11, lr}\n"
-        "push {r0}\n"
-        "ldr r9, [r0, #8]\n"
-        "1:\n"
-        "ldr r0, [sp]\n"
-        "ldr r12, [r0, #12]\n"
-        "ldrd r10, r11, [r0]\n"
-        "ldr r1, [r12, #12]\n"
-        "ldr r3, [r12, #28]\n"
-        "mov r2, r1\n"
-        "mov r4, r3\n"
-        "ldr r5, [r0, #44]\n"
-        "add r5, r9, r5\n"
-        "str r5, [r0, #48]\n"
-        "5:\n" /* r0: args */
-        "ldr r5, [r0, #36]\n"
-        "add lr, r10, r5\n"
-        "ands r5, r5, #12\n" /* 4 x (groups of four positions mod 4): where to enter */
-        "beq 2f\n"
-        "cmp r5, #8\n"
-        "beq 7f\n"
-        "bhi 6f\n"
-        "b 8f\n"
-        "2:\n"
-        CONV_DIRECT_GROUP
-        "6:\n"
-        CONV_DIRECT_GROUP
-        "7:\n"
-        CONV_DIRECT_GROUP
-        "8:\n"
-        CONV_DIRECT_GROUP
-        "cmp r10, lr\n"
-        "bne 2b\n"
-        "ldr r0, [sp]\n"
-        "ldr r5, [r0, #40]\n"
-        "add r10, r10, r5\n"
-        "add r11, r11, r5\n"
-        "ldr r5, [r0, #48]\n"
-        "cmp r9, r5\n"
-        "bne 5b\n"
-        CONV_RQ_STORE_NEXT
-        "add sp, sp, #4\n"
-        "pop {r4-r11, pc}\n"
-    );
-}
-#endif
-
-/* Output channels oc.. of a pass in C: layers without TFC_RQ_FAST, the last channel of an odd
- * count (paired with zero weights), builds without the assembly. */
-static void __attribute__((noinline)) direct_channels_c(const tfc_conv_params *p, const conv_direct_args *d, int32_t oc) {
-    const int fast = p->rq[0] & TFC_RQ_FAST;
-    const int8_t *w = d->w + (oc >> 1) * d->kb;
-    const int32_t *q = p->rq + TFC_RQ_HEADER + 4 * oc;
-    for (; oc < p->out_c; oc += 2) {
-        int32_t a[4], i;
-        a[0] = a[1] = q[3];
-        a[2] = a[3] = q[7];
-        direct_dot(d->x0, d->x1, d->seg, d->adv, d->rows, w, a);
-        for (i = 0; i < 4; ++i) { /* {px0.c, px1.c, px0.c+1, px1.c+1} */
-            const int32_t c = oc + (i >> 1);
-            if (c < p->out_c && (d->o1_off || !(i & 1))) {
-                d->o0[(i & 1) * d->o1_off + c] = requant(a[i], p, q + 4 * (i >> 1), c, fast);
-            }
-        }
-        w += d->kb;
-        q += 8;
-    }
-}
-
-/* All output channels of a pass (d: x0, x1, adv, o0, o1_off set; w, lo4, hi4, seg, kb, rows per op). */
-static inline void direct_channels(const tfc_conv_params *p, conv_direct_args *d) {
-    int32_t oc = 0;
-#if TFC_DSP_ASM
-    if ((p->rq[0] & TFC_RQ_FAST) && p->out_c >= 2) { /* channel pairs in assembly */
-        d->q = p->rq + TFC_RQ_HEADER;
-        d->pairs = p->out_c >> 1;
-        direct_pairs_asm(d);
-        oc = p->out_c & ~1;
-        d->o0 -= oc; /* advanced by the routine */
-    }
-#endif
-    if (oc < p->out_c) {
-        direct_channels_c(p, d, oc);
-    }
-}
-
-/* Copy the window rows y .. y + k_h - 1, columns x .. x + cols - 1 into buf, padded. */
-static void direct_fill(const tfc_conv_params *p, const int8_t *in_b, int32_t y, int32_t x, int32_t cols, int8_t *buf) {
-    const int32_t ic_n = p->in_c;
-    const uint32_t pad4 = (uint32_t)(uint8_t)p->pad_value * 0x01010101u;
-    uint32_t *dst = (uint32_t *)buf;
-    int32_t r, c, i;
-    for (r = y; r < y + p->k_h; ++r) {
-        for (c = x; c < x + cols; ++c) {
-            const int ok = r >= 0 && r < p->in_h && c >= 0 && c < p->in_w;
-            const int8_t *src = in_b + (r * p->in_w + c) * ic_n;
-            for (i = 0; i < ic_n; i += 4) {
-                *dst++ = ok ? tfc_ld32(src + i) : pad4;
-            }
-        }
-    }
-}
-
-/* The pixel pairs of the direct-window kernels: two pixels of one output row in one pass (from
- * the input, or from one padded copy of both windows when either leaves it), a pair across two
- * rows (odd out_w) or a last single pixel one window at a time. mem: the border buffer
- * (buf_words), a pair's conv results (fused ADD), then the ADD tables when not in flash. */
-static void __attribute__((noinline)) conv_direct_run(const tfc_conv_params *p, const tfc_binary_params *add,
-                                                      const int8_t *in, const int8_t *residual, int8_t *out,
-                                                      int32_t *mem, int32_t buf_words) {
-    const int32_t ic_n = p->in_c, oc_n = p->out_c, ow = p->out_w, npix = p->out_h * ow;
-    const int32_t seg = p->k_w * ic_n, row = p->in_w * ic_n;
-    int8_t *const buf = (int8_t *)mem;
-    int8_t *const pair_out = (int8_t *)(mem + buf_words);
-    int32_t *const lut_mem = mem + buf_words + (add ? (2 * oc_n + 3) >> 2 : 0);
-    const int32_t *const lut1 = add && add->tables ? add->tables : lut_mem;
-    const int add_fast = !add ? 0 : add->tables ? add->tables_fast : tfc_add_tables(add, lut_mem, lut_mem + 256);
-    const tfc_out_stage os = tfc_out_stage_of(p->out_zp, p->act_min, p->act_max);
-    conv_direct_args d;
-    int32_t b, pix, j;
-    d.w = p->weights;
-    d.lo4 = os.lo4;
-    d.hi4 = os.hi4;
-    d.seg = seg;
-    d.rows = p->k_h;
-    d.kb = 4 * p->k_h * seg;
-    for (b = 0; b < p->batches; ++b) {
-        const int8_t *in_b = in + b * p->in_h * row;
-        int32_t oy = 0, ox = 0; /* of pixel pix */
-        for (pix = 0; pix < npix; pix += 2) {
-            const int32_t n = pix + 1 < npix ? 2 : 1;
-            const int32_t per = n == 2 && ox + 1 < ow ? 2 : 1;     /* pixels per pass */
-            const int32_t cols = p->k_w + (per - 1) * p->stride_w; /* the pass's windows span */
-            const int32_t at = (b * npix + pix) * oc_n;
-            int8_t *const o = add ? pair_out : out + at;
-            for (j = 0; j < n; j += per) {
-                const int32_t y = oy * p->stride_h - p->pad_top, x = ox * p->stride_w - p->pad_left;
-                const int8_t *s = buf;
-                d.adv = (cols - p->k_w) * ic_n;
-                if (y >= 0 && x >= 0 && y + p->k_h <= p->in_h && x + cols <= p->in_w) {
-                    s = in_b + (y * p->in_w + x) * ic_n;
-                    d.adv = row - seg;
-                } else {
-                    direct_fill(p, in_b, y, x, cols, buf);
-                }
-                d.x0 = s;
-                d.x1 = s + (per - 1) * p->stride_w * ic_n;
-                d.o0 = o + j * oc_n;
-                d.o1_off = (per - 1) * oc_n;
-                direct_channels(p, &d);
-                ox += per;
-                if (ox >= ow) {
-                    ox = 0;
-                    ++oy;
-                }
-            }
-            if (add) {
-                tfc_add_dense(add, pair_out, residual + at, out + at, n * oc_n, lut1, lut1 + 256, add_fast);
-            }
-        }
-    }
-}
-
-/* Scratch (kernels_opt._conv_direct_scratch): the border buffer (k_h rows of k_w + stride_w
- * pixels) when some window leaves the input, with a fused ADD a pair's conv results (and the ADD
- * tables when they are not in flash); in the arena (p->scratch) or on the stack. */
-static void __attribute__((noinline)) conv_direct(const tfc_conv_params *p, const tfc_binary_params *add,
-                                                  const int8_t *in, const int8_t *residual, int8_t *out) {
-    const int border = p->pad_top > 0 || p->pad_left > 0 ||
-                       (p->out_h - 1) * p->stride_h - p->pad_top + p->k_h > p->in_h ||
-                       (p->out_w - 1) * p->stride_w - p->pad_left + p->k_w > p->in_w;
-    const int32_t buf_words = border ? (p->k_h * (p->k_w + p->stride_w) * p->in_c) >> 2 : 0;
-    if (p->scratch) {
-        conv_direct_run(p, add, in, residual, out, (int32_t *)p->scratch, buf_words);
-    } else {
-        int32_t stack[1 + buf_words + (add ? (2 * p->out_c + 3) >> 2 : 0) + (add && !add->tables ? 512 : 0)];
-        conv_direct_run(p, add, in, residual, out, stack, buf_words);
     }
 }
 
@@ -863,22 +501,21 @@ static inline __attribute__((always_inline)) void conv_run(const tfc_conv_params
     {
     /* scratch (kernels_opt.op_scratch_bytes): two int16 windows (4 * kp bytes) + a byte window
      * (kp) when the window is gathered bytewise; with a fused ADD also the pair's conv results
-     * (2 * out_c bytes, word-rounded), and the ADD tables (2 x 256 words) unless the generator
-     * precomputed them (add->tables, in flash). In the arena when the planner placed it there
-     * (p->scratch), else on the stack. */
+     * (2 * out_c bytes, word-rounded); 4-bit layers also one channel pair's decoded weights
+     * (2 * kp bytes). In the arena when the planner placed it there (p->scratch), else on the
+     * stack. The fused ADD's two tables are always precomputed by the generator, in flash
+     * (kernels_opt.add_tables: add->tables, add->tables_fast). */
     const int32_t col_words = kp + (((p->in_c & 3) != 0 || p->dil_w != 1) ? kp >> 2 : 0);
     const int32_t pair_words = add ? (2 * oc_n + 3) >> 2 : 0;
-    const int32_t lut_words = add && !add->tables ? 512 : 0;
-    const int32_t w4_words = w4 ? kp >> 1 : 0; /* 4-bit layers: one channel pair's decoded weights */
-    int32_t colw_stack[p->scratch ? 1 : col_words + pair_words + lut_words + w4_words];
+    const int32_t w4_words = w4 ? kp >> 1 : 0;
+    int32_t colw_stack[p->scratch ? 1 : col_words + pair_words + w4_words];
     int32_t *const colw = p->scratch ? (int32_t *)p->scratch : colw_stack;
     int16_t *const col = (int16_t *)colw;
     int8_t *const tmp = (int8_t *)(colw + kp);
     int8_t *const pair_out = (int8_t *)(colw + col_words);
-    int32_t *const lut_mem = colw + col_words + pair_words;
-    int8_t *const wbuf = (int8_t *)(lut_mem + lut_words);
-    const int32_t *const lut1 = add && add->tables ? add->tables : lut_mem;
-    const int add_fast = !add ? 0 : add->tables ? add->tables_fast : tfc_add_tables(add, lut_mem, lut_mem + 256);
+    int8_t *const wbuf = (int8_t *)(colw + col_words + pair_words);
+    const int32_t *const lut1 = add ? add->tables : 0;
+    const int add_fast = add ? add->tables_fast : 0;
     /* 1x1, stride 1, no padding, channels in whole words: the window of pixel n is input pixel n */
     const int pointwise = p->k_h == 1 && p->k_w == 1 && p->stride_h == 1 && p->stride_w == 1 &&
                           p->pad_top == 0 && p->pad_left == 0 && (p->in_c & 3) == 0;
@@ -969,14 +606,4 @@ void tfc_conv2d_s8_w4(const tfc_conv_params *p, const int8_t *in, int8_t *out) {
 void tfc_conv2d_add_s8_w4(const tfc_conv_params *p, const tfc_binary_params *add, const int8_t *in,
                           const int8_t *residual, int8_t *out) {
     conv_run(p, add, in, residual, out, 1);
-}
-
-/* Direct windows (kernels_opt.conv_direct): only linked into models that have such layers. */
-void tfc_conv2d_s8_direct(const tfc_conv_params *p, const int8_t *in, int8_t *out) {
-    conv_direct(p, 0, in, 0, out);
-}
-
-void tfc_conv2d_add_s8_direct(const tfc_conv_params *p, const tfc_binary_params *add, const int8_t *in,
-                              const int8_t *residual, int8_t *out) {
-    conv_direct(p, add, in, residual, out);
 }

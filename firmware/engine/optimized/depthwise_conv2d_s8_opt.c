@@ -3,27 +3,21 @@
  * 3x3, stride 1 or 2, depth multiplier 1, channels in multiples of four (every MobileNet /
  * DS-CNN layer; host flag TFC_RQ_PLANAR): the channel-planar path below (band of input rows as
  * int16 planes in the scratch, SMLAD over pairs of taps, four outputs per strip in assembly).
- * Other shapes with channels in multiples of four: four channels per word; SXTB16 splits a word
- * into (c0, c2) and (c1, c3) halfword pairs and SMLABB / SMLATT accumulate each channel
+ * Other shapes with depth multiplier 1, channels in multiples of four and a window of at most
+ * TFC_DW_MAX_WINDOW bytes (kernels_opt.dw_fast_path): four channels per word; SXTB16 splits a
+ * word into (c0, c2) and (c1, c3) halfword pairs and SMLABB / SMLATT accumulate each channel
  * separately. The host re-lays the weights out per group of four channels ([c/4][kh*kw][4]) so
  * they stream from one pointer. Interior pixels read the input in place; border pixels first
- * copy their window into a small buffer with the input zero point in the padding taps (what the
+ * copy their window into the scratch with the input zero point in the padding taps (what the
  * reference reads there, so the host-folded bias stays exact). Anything else takes a plain loop
- * with the same arithmetic.
+ * with the same arithmetic on the original weights. Scratch (kernels_opt.op_scratch_bytes): in
+ * the arena when the planner placed it there (p->scratch), else on the stack.
  */
 #include "tfc_dsp.h"
 #include "../tfc_kernels.h"
 
-/* Largest kh * kw * channels the border window buffer holds; larger layers use the plain loop.
- * Keep in sync with kernels_opt.DW_MAX_WINDOW. */
-#define TFC_DW_MAX_WINDOW 2304
-
-static inline int8_t requant(int32_t acc, const tfc_conv_params *p, const int32_t *q, int32_t oc, int fast) {
-    const tfc_out_stage os = tfc_out_stage_of(p->out_zp, p->act_min, p->act_max);
-    return fast ? tfc_clamp8(tfc_rq_fast(acc, q[0], q[1], q[2]), &os) : tfc_out8(tfc_mbqm(acc, p->mult[oc], p->shift[oc]), &os);
-}
-
-/* Original 1HWO weights: depth multiplier != 1 or channels not a multiple of four. */
+/* Original 1HWO weights: depth multiplier != 1, channels not a multiple of four, or a window
+ * above TFC_DW_MAX_WINDOW bytes. */
 static void depthwise_generic(const tfc_conv_params *p, const int8_t *in, int8_t *out, int fast) {
     const int32_t ic_n = p->in_c;
     const int32_t oc_n = p->out_c;
@@ -49,7 +43,7 @@ static void depthwise_generic(const tfc_conv_params *p, const int8_t *in, int8_t
                                 acc += p->weights[(ky * p->k_w + kx) * oc_n + oc] * v;
                             }
                         }
-                        *out++ = requant(acc, p, p->rq + TFC_RQ_HEADER + 4 * oc, oc, fast);
+                        *out++ = tfc_conv_requant(acc, p, p->rq + TFC_RQ_HEADER + 4 * oc, oc, fast);
                     }
                 }
             }
@@ -142,12 +136,10 @@ static void __attribute__((noinline)) dw_pixel(const dw_layer *L, const int8_t *
  * an offset that is a multiple of the channel count): a group's outputs then only land on that
  * group's input bytes, already in the buffer, and a band's last output ends below the first
  * input byte the next band reads (the raster offset guarantees that for pixel (next band, 0)).
- * Keep the geometry in sync with kernels_opt.dw_planar_geometry. */
-#define TFC_RQ_PLANAR 16
-/* band buffer bytes: small layers stay within what the planner finds free next to their
- * tensors, large ones get up to a quarter of their input (fewer refilled rows) */
-#define TFC_DW_PLANAR_BUDGET 1024
-#define TFC_DW_PLANAR_BUDGET_MAX 8192
+ * The band geometry (dwp_geometry) is kernels_opt.dw_planar_geometry, with the budgets of
+ * tfc_limits.h (TFC_DW_PLANAR_BUDGET, TFC_DW_PLANAR_BUDGET_MAX): small layers stay within what
+ * the planner finds free next to their tensors, large ones get up to a quarter of their input
+ * (fewer refilled rows). */
 
 typedef struct {
     int32_t wb, rows_cap;
@@ -628,10 +620,11 @@ static void depthwise_planar(const tfc_conv_params *p, const int8_t *in, int8_t 
                              const dwp_geom *g) {
     const int32_t c_n = p->in_c, s = p->stride_h, wb2 = g->wb / 2;
     const int fast = p->rq[0] & TFC_RQ_FAST;
-    const int clamp = p->act_min > -128 || p->act_max < 127;
+#if TFC_DSP_ASM
+    const int clamp = p->act_min > -128 || p->act_max < 127; /* the assembly has no activation clamp */
+#endif
     const int32_t band = (g->rows_cap - 3) / s + 1; /* output rows per band */
     int32_t b, c0, oy0;
-    (void)clamp;
     dwp_pad_all(p, g, buf);
     for (b = 0; b < p->batches; ++b) {
         const int8_t *in_b = in + b * p->in_h * p->in_w * c_n;

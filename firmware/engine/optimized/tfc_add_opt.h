@@ -1,44 +1,16 @@
 /* tfc_add_opt.h — the optimised int8 ADD arithmetic, shared by ADD (binary_s8_opt.c) and the
- * fused CONV_2D+ADD (conv2d_s8_opt.c).
+ * fused CONV_2D+ADD (conv2d_s8_opt.c, conv2d_s8_direct_opt.c).
  *
- * Each input's rescaling only depends on its int8 value, so it is tabulated once per call
- * (2 x 256 entries, computed with the reference arithmetic); per element there is one sum and
- * one output requantisation, done with SMMULR when the sum provably fits.
+ * Each input's rescaling only depends on its int8 value, so it is tabulated (2 x 256 entries,
+ * the reference arithmetic): by ADD once per call (tfc_add_tables in binary_s8_opt.c), for the
+ * fused op on the host (kernels_opt.add_tables, in flash). Per element there is one sum and one
+ * output requantisation, done with SMMULR when the sum provably fits (TFC_ADD_FAST_BOUND).
  */
 #ifndef TFC_ADD_OPT_H
 #define TFC_ADD_OPT_H
 
 #include "tfc_dsp.h"
 #include "../tfc_kernels.h"
-
-/* tfc_mbqm(x, m, shift) for |x| < 2^30 and shift <= 0 (SMMULR form, same result). */
-static inline int32_t tfc_mbqm_small(int32_t x, int32_t m, int32_t shift) {
-    const int32_t r = tfc_smmulr((int32_t)((uint32_t)x << 1), m);
-    if (shift == 0) {
-        return r;
-    }
-    return (r + (r >> 31) + (1 << (-shift - 1))) >> -shift;
-}
-
-/* lut1 / lut2 (256 entries each, indexed by the input byte as unsigned) := each input's rescaled
- * value. Returns 1 when the output requantisation of every sum may use SMMULR (tfc_add_dense_fast):
- * 2 * |sum| < 2^31 and no left shift. */
-static int __attribute__((noinline, unused)) tfc_add_tables(const tfc_binary_params *p, int32_t *lut1, int32_t *lut2) {
-    int32_t v, big = 0;
-    /* |(v + offset) << left_shift| <= 255 << left_shift < 2^30 when left_shift <= 21 */
-    const int small1 = p->left_shift <= 21 && p->in1_shift <= 0 && p->in1_offset >= -128 && p->in1_offset <= 128;
-    const int small2 = p->left_shift <= 21 && p->in2_shift <= 0 && p->in2_offset >= -128 && p->in2_offset <= 128;
-    for (v = -128; v < 128; ++v) {
-        const int32_t x1 = (int32_t)((uint32_t)(v + p->in1_offset) << p->left_shift);
-        const int32_t x2 = (int32_t)((uint32_t)(v + p->in2_offset) << p->left_shift);
-        const int32_t s1 = small1 ? tfc_mbqm_small(x1, p->in1_mult, p->in1_shift) : tfc_mbqm(x1, p->in1_mult, p->in1_shift);
-        const int32_t s2 = small2 ? tfc_mbqm_small(x2, p->in2_mult, p->in2_shift) : tfc_mbqm(x2, p->in2_mult, p->in2_shift);
-        lut1[(uint8_t)v] = s1;
-        lut2[(uint8_t)v] = s2;
-        big = tfc_max_i32(big, tfc_max_i32(s1 < 0 ? -s1 : s1, s2 < 0 ? -s2 : s2));
-    }
-    return p->out_shift <= -1 && big < (1 << 29);
-}
 
 /* Dense fast path: four elements per iteration (word loads, packed clamp, one word store).
  * l1 / l2 are indexed by the input byte as unsigned. Safe in place (out == in1 or in2). */

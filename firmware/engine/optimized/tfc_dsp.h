@@ -11,6 +11,8 @@
 #include <stdint.h>
 
 #include "../tfc_fixedpoint.h"
+#include "../tfc_kernels.h"
+#include "tfc_limits.h" /* generated from tfcompress/engine/kernel_limits.py: TFC_RQ_*, buffer limits */
 
 #if defined(__ARM_FEATURE_DSP) && __ARM_FEATURE_DSP
 #include <arm_acle.h>
@@ -32,11 +34,20 @@ static inline int32_t tfc_smlad(int32_t a, int32_t b, int32_t acc) {
 
 static inline int32_t tfc_smlabb(int32_t a, int32_t b, int32_t acc) { return __smlabb(a, b, acc); }
 static inline int32_t tfc_smlatt(int32_t a, int32_t b, int32_t acc) { return __smlatt(a, b, acc); }
+static inline int32_t tfc_smlabt(int32_t a, int32_t b, int32_t acc) { return __smlabt(a, b, acc); }
+static inline int32_t tfc_smlatb(int32_t a, int32_t b, int32_t acc) { return __smlatb(a, b, acc); }
 
 /* (a * b + 2^31) >> 32 */
 static inline int32_t tfc_smmulr(int32_t a, int32_t b) {
     int32_t r;
     __asm("smmulr %0, %1, %2" : "=r"(r) : "r"(a), "r"(b));
+    return r;
+}
+
+/* acc + ((a * b + 2^31) >> 32) */
+static inline int32_t tfc_smmlar(int32_t a, int32_t b, int32_t acc) {
+    int32_t r;
+    __asm("smmlar %0, %1, %2, %3" : "=r"(r) : "r"(a), "r"(b), "r"(acc));
     return r;
 }
 
@@ -83,8 +94,20 @@ static inline int32_t tfc_smlatt(int32_t a, int32_t b, int32_t acc) {
     return (int32_t)((uint32_t)acc + (uint32_t)(tfc_hi16(a) * tfc_hi16(b)));
 }
 
+static inline int32_t tfc_smlabt(int32_t a, int32_t b, int32_t acc) {
+    return (int32_t)((uint32_t)acc + (uint32_t)(tfc_lo16(a) * tfc_hi16(b)));
+}
+
+static inline int32_t tfc_smlatb(int32_t a, int32_t b, int32_t acc) {
+    return (int32_t)((uint32_t)acc + (uint32_t)(tfc_hi16(a) * tfc_lo16(b)));
+}
+
 static inline int32_t tfc_smmulr(int32_t a, int32_t b) {
     return (int32_t)(((int64_t)a * (int64_t)b + ((int64_t)1 << 31)) >> 32);
+}
+
+static inline int32_t tfc_smmlar(int32_t a, int32_t b, int32_t acc) {
+    return (int32_t)((uint32_t)acc + (uint32_t)tfc_smmulr(a, b));
 }
 
 static inline int32_t tfc_ssat8(int32_t x) { return x < -128 ? -128 : (x > 127 ? 127 : x); }
@@ -105,28 +128,6 @@ static inline uint32_t tfc_clamp4(uint32_t v, uint32_t lo4, uint32_t hi4) {
         r |= (uint32_t)(uint8_t)x << i;
     }
     return r;
-}
-#endif
-
-/* Helpers of the channel-planar depthwise path (added; portable forms below the DSP ones). */
-#if TFC_DSP
-static inline int32_t tfc_smlabt(int32_t a, int32_t b, int32_t acc) { return __smlabt(a, b, acc); }
-static inline int32_t tfc_smlatb(int32_t a, int32_t b, int32_t acc) { return __smlatb(a, b, acc); }
-/* acc + ((a * b + 2^31) >> 32) */
-static inline int32_t tfc_smmlar(int32_t a, int32_t b, int32_t acc) {
-    int32_t r;
-    __asm("smmlar %0, %1, %2, %3" : "=r"(r) : "r"(a), "r"(b), "r"(acc));
-    return r;
-}
-#else
-static inline int32_t tfc_smlabt(int32_t a, int32_t b, int32_t acc) {
-    return (int32_t)((uint32_t)acc + (uint32_t)(tfc_lo16(a) * tfc_hi16(b)));
-}
-static inline int32_t tfc_smlatb(int32_t a, int32_t b, int32_t acc) {
-    return (int32_t)((uint32_t)acc + (uint32_t)(tfc_hi16(a) * tfc_lo16(b)));
-}
-static inline int32_t tfc_smmlar(int32_t a, int32_t b, int32_t acc) {
-    return (int32_t)((uint32_t)acc + (uint32_t)tfc_smmulr(a, b));
 }
 #endif
 
@@ -157,26 +158,23 @@ static inline uint32_t tfc_ld32(const void *p) {
 }
 
 /* Per-channel requantisation table of the optimised kernels (built on the host by
- * tfcompress.engine.kernels_opt): rq[0] = flags, rq[1..3] = 0, then per channel
+ * tfcompress.engine.kernels_opt): rq[0] = flags (TFC_RQ_FAST, TFC_RQ_SHARED, TFC_RQ_PLANAR,
+ * TFC_RQ_PAIR in tfc_limits.h), rq[1 .. TFC_RQ_HEADER - 1] = 0, then per channel
  * {multiplier, right shift (>= 1), (1 << (right shift - 1)) + (output zero point << right shift),
  * folded bias}: the rounding constant carries the zero point, so the fast result includes it. */
-#define TFC_RQ_FAST 1 /* every channel: |2 * acc| < 2^31, no left shift, right shift >= 1 */
-#define TFC_RQ_SHARED 2 /* one entry for every channel (per-tensor quantisation, FULLY_CONNECTED) */
-#define TFC_RQ_PAIR 32  /* CONV_2D / FULLY_CONNECTED: pair-code weights, two channels per halfword (h = 256 a + b) */
-#define TFC_RQ_HEADER 4
 
-/* MultiplyByQuantizedMultiplier for the TFC_RQ_FAST case: SMMULR(2 * acc, m) equals the
- * saturating rounding doubling high multiply of acc and m when 2 * acc fits, and
- * (r + (r < 0 ? -1 : 0) + 2^(rs-1)) >> rs is the rounding (half away from zero) right shift. */
-static inline int32_t tfc_rq_fast(int32_t acc, int32_t m, int32_t rs, int32_t rnd) {
-    const int32_t r = tfc_smmulr((int32_t)((uint32_t)acc << 1), m);
-    return (r + (r >> 31) + rnd) >> rs;
-}
-
-/* tfc_rq_fast for an accumulator that is already doubled: no shift before SMMULR. */
+/* MultiplyByQuantizedMultiplier for the TFC_RQ_FAST case, of an accumulator that is already
+ * doubled: SMMULR(acc2, m) equals the saturating rounding doubling high multiply of acc and m
+ * when acc2 = 2 * acc fits, and (r + (r < 0 ? -1 : 0) + 2^(rs-1)) >> rs is the rounding (half
+ * away from zero) right shift (rnd = 2^(rs-1), plus the zero point << rs where it is folded in). */
 static inline int32_t tfc_rq_x2(int32_t acc2, int32_t m, int32_t rs, int32_t rnd) {
     const int32_t r = tfc_smmulr(acc2, m);
     return (r + (r >> 31) + rnd) >> rs;
+}
+
+/* The same for the accumulator itself. */
+static inline int32_t tfc_rq_fast(int32_t acc, int32_t m, int32_t rs, int32_t rnd) {
+    return tfc_rq_x2((int32_t)((uint32_t)acc << 1), m, rs, rnd);
 }
 
 /* Requantised, zero-pointed and int8-saturated (activation clamp not applied). */
@@ -199,6 +197,7 @@ static inline int8_t tfc_clamp8(int32_t r, const tfc_out_stage *o) {
     return (int8_t)r;
 }
 
+/* ... and of a value without it (spelled out: as a call of tfc_clamp8, -Os inlines differently) */
 static inline int8_t tfc_out8(int32_t r, const tfc_out_stage *o) {
     r = tfc_ssat8(r + o->zp);
     if (o->clamp) {
@@ -216,6 +215,13 @@ static inline tfc_out_stage tfc_out_stage_of(int32_t zp, int32_t act_min, int32_
     o.lo4 = (uint32_t)(uint8_t)act_min * 0x01010101u;
     o.hi4 = (uint32_t)(uint8_t)act_max * 0x01010101u;
     return o;
+}
+
+/* One output of a CONV_2D / DEPTHWISE_CONV_2D channel oc (q: its rq entry): the fast
+ * requantisation when the layer has TFC_RQ_FAST, else TFLM's arithmetic on mult / shift. */
+static inline int8_t tfc_conv_requant(int32_t acc, const tfc_conv_params *p, const int32_t *q, int32_t oc, int fast) {
+    const tfc_out_stage os = tfc_out_stage_of(p->out_zp, p->act_min, p->act_max);
+    return fast ? tfc_clamp8(tfc_rq_fast(acc, q[0], q[1], q[2]), &os) : tfc_out8(tfc_mbqm(acc, p->mult[oc], p->shift[oc]), &os);
 }
 
 #endif /* TFC_DSP_H */
