@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from tfcompress.errors import TfcError, unknown
-from tfcompress.models.spec import TASKS
+from tfcompress.tasks import TASKS
 
 
 @dataclass(frozen=True)
