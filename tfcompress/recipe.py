@@ -141,11 +141,6 @@ class Recipe:
         d.pop("source_text", None)
         return d
 
-    def section_dict(self, *names: str) -> dict[str, Any]:
-        """The given top-level sections only (for per-stage fingerprints)."""
-        full = self.to_dict()
-        return {n: full[n] for n in names}
-
 
 # --------------------------------------------------------------------------- validation
 

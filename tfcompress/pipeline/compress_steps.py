@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import time
 from dataclasses import asdict
 from typing import Any
@@ -160,8 +159,3 @@ def convert_step(run: RunDir, recipe: Recipe, variant: str, source: Stage, mode:
     outputs = [METRICS_FILE] + ([TFLITE_FILE] if (stage.dir / TFLITE_FILE).exists() else [])
     stage.complete({"error": record["error"]}, outputs)
     return stage
-
-
-def variant_record(stage: Stage) -> dict[str, Any]:
-    """The metrics.json of a variant stage."""
-    return json.loads((stage.dir / METRICS_FILE).read_text())
