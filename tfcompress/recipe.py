@@ -8,6 +8,7 @@ key (as a dotted path) and what is allowed.
 
 from __future__ import annotations
 
+import re
 import tomllib
 from dataclasses import asdict, dataclass, field
 from importlib import resources
@@ -184,6 +185,17 @@ class _Section:
                 )
 
 
+def parse_m_by_n(text: str) -> tuple[int, int]:
+    """``"M:N"`` structured sparsity (M zeros in every N consecutive weights, 0 < M < N) -> (M, N).
+
+    Raises ``ValueError`` when ``text`` is not of that form.
+    """
+    match = re.fullmatch(r"(\d+):(\d+)", text, re.ASCII)
+    if not match or not 0 < int(match[1]) < int(match[2]):
+        raise ValueError(f"{text!r} is not M:N with 0 < M < N")
+    return int(match[1]), int(match[2])
+
+
 def _positive(value: float, key: str) -> None:
     if value <= 0:
         raise TfcError(f"recipe key '{key}' must be > 0, got {value}", "fix its value")
@@ -218,6 +230,12 @@ def _stage(raw: Any, index: int, earlier: list[str]) -> StageConfig:
     for key, types in keys.items():
         if key in sec.data:
             params[key] = sec.get(key, types, choices=COMPRESS_CHOICES.get(method, {}).get(key, ()))
+    if "structured" in params:
+        try:
+            parse_m_by_n(params["structured"])
+        except ValueError:
+            raise TfcError(f"recipe key '{sec._key('structured')}' must be M:N (M zeros in every N weights, "
+                           f"0 < M < N), got {params['structured']!r}", 'e.g. structured = "2:4"') from None
     return StageConfig(name=name, method=method, source=source, params=params)
 
 
