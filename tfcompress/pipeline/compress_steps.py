@@ -17,18 +17,6 @@ METRICS_FILE = "metrics.json"
 #: a QAT stage's model, converted with the qat-int8 mode when the stage ran
 QAT_TFLITE_FILE = "qat-int8.tflite"
 
-#: recipe key -> library parameter name, where they differ (per method).
-_RENAMES: dict[str, dict[str, str]] = {
-    "prune": {"target_sparsity": "sparsity"},
-}
-#: (module, function, params class) per compression method.
-_METHODS: dict[str, tuple[str, str, str]] = {
-    "prune": ("tfcompress.compress.prune", "prune", "PruneParams"),
-    "channels": ("tfcompress.compress.channels", "channel_prune", "ChannelParams"),
-    "cluster": ("tfcompress.compress.cluster", "cluster", "ClusterParams"),
-    "qat": ("tfcompress.compress.qat", "qat", "QatParams"),
-}
-
 
 def stages_of(recipe: Recipe) -> list[StageConfig]:
     """The recipe's stages, plus an implicit plain-QAT stage when ``qat-int8`` is asked for."""
@@ -39,28 +27,9 @@ def stages_of(recipe: Recipe) -> list[StageConfig]:
     return stages
 
 
-def _params(stage: StageConfig, batch_size: int) -> Any:
-    import importlib
-
-    module, _, cls_name = _METHODS[stage.method]
-    cls = getattr(importlib.import_module(module), cls_name)
-    renames = _RENAMES.get(stage.method, {})
-    kw = {renames.get(k, k): v for k, v in stage.params.items() if k != "sweep"}
-    if stage.method == "prune" and isinstance(kw.get("structured"), str):
-        m, _, n = kw.pop("structured").partition(":")
-        kw["m_by_n"] = (int(m), int(n))
-    if "batch_size" in cls.__dataclass_fields__:
-        kw.setdefault("batch_size", batch_size)
-    try:
-        return cls(**kw)
-    except TypeError as err:
-        raise TfcError(f"stage '{stage.name}': {err}", "check the stage's keys in the recipe") from err
-
-
 def compress_step(run: RunDir, recipe: Recipe, stage_cfg: StageConfig, data: Stage, upstream: Stage) -> Stage:
     """Run one compression stage on the model of ``upstream`` (the baseline or an earlier stage)."""
-    import importlib
-
+    from tfcompress.compress.methods import get_method
     from tfcompress.modelio import STAGE_MODEL_NAME, load_model, save_model
 
     params = {"stage": asdict(stage_cfg), "seed": recipe.seed, "batch_size": recipe.train.batch_size}
@@ -72,11 +41,13 @@ def compress_step(run: RunDir, recipe: Recipe, stage_cfg: StageConfig, data: Sta
     stage.begin()
     ds = load_cached_dataset(data)
     model = load_model(_model_file(upstream))
-    module, func, _ = _METHODS[stage_cfg.method]
-    fn = getattr(importlib.import_module(module), func)
+    method = get_method(stage_cfg.method)
+    # the recipe's prune `sweep` key is not a stage parameter
+    values = {k: v for k, v in stage_cfg.params.items() if k != "sweep"}
+    stage_params = method.params_from(values, batch_size=recipe.train.batch_size)
     t0 = time.perf_counter()
     log(f"  {stage_cfg.name}: {stage_cfg.method} {stage_cfg.params} from {stage_cfg.source}")
-    result = fn(model, ds, _params(stage_cfg, recipe.train.batch_size), seed=recipe.seed)
+    result = method.run(model, ds, stage_params, seed=recipe.seed)
     save_model(result.model, stage.dir / STAGE_MODEL_NAME)
     outputs = [STAGE_MODEL_NAME, METRICS_FILE]
     if stage_cfg.method == "qat":
