@@ -78,7 +78,9 @@ def test_relative_and_submodule_imports(tmp_path):
     assert g.imports["pkg.x"] == {"pkg.x.m"}  # `from . import m`: the submodule
     assert g.imports["pkg.x.m"] == {"pkg.x.n", "pkg.z"}
     assert g.imports["pkg.x.n"] == {"pkg.x"}  # `from pkg.x import VALUE`: the package __init__
-    assert g.imports["pkg.y"] == {"pkg.x.n", "pkg.x"}  # importing pkg.x.n runs pkg/x/__init__ first
+    assert g.imports["pkg.y"] == {"pkg.x.n"}
+    assert g.edges()["pkg.y"] == {"pkg.x.n", "pkg.x"}  # importing pkg.x.n runs pkg/x/__init__ first
+    assert g.edges()["pkg.x.m"] == {"pkg.x.n", "pkg.z"}  # its own package is no edge
     assert g.cycles() == [["pkg.x", "pkg.x.m", "pkg.x.n", "pkg.x"]]
 
 
@@ -117,3 +119,17 @@ def test_a_tangle_is_listed_as_one_walk_through_all_its_modules(tmp_path):
     })
     assert g.cycles() == [["pkg.a", "pkg.b", "pkg.c", "pkg.b", "pkg.a"]]
     assert g.cycle_edges() == {("pkg.a", "pkg.b"), ("pkg.b", "pkg.a"), ("pkg.b", "pkg.c"), ("pkg.c", "pkg.b")}
+
+
+def test_reachable_runs_a_package_init_on_the_way_at_module_level_only(tmp_path):
+    g = _package(tmp_path, {
+        "__init__.py": "",
+        "step.py": "def go():\n    from pkg.lib.core import f\n    return f\n",
+        "lib/__init__.py": "from pkg.lib.table import T\n\ndef helper():\n    from pkg.heavy import h\n",
+        "lib/core.py": "def f():\n    pass\n",
+        "lib/table.py": 'T = {"x": "pkg.plugin"}\n',
+        "heavy.py": "",
+        "plugin.py": "",
+    })
+    assert g.reachable(["pkg.step"]) == {"pkg", "pkg.step", "pkg.lib", "pkg.lib.core", "pkg.lib.table"}
+    assert g.reachable(["pkg.lib"]) == {"pkg", "pkg.lib", "pkg.lib.table", "pkg.heavy", "pkg.plugin"}

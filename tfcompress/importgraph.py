@@ -1,29 +1,27 @@
 """The import graph of the ``tfcompress`` package, read from its source with :mod:`ast`.
 
 Nothing is imported: every module file is parsed and every ``import`` statement in it
-(at module level or inside functions, relative ones resolved) becomes an edge to the
-package module it names. ``from pkg import name`` is an edge to the submodule
-``pkg.name`` when there is one, else to ``pkg`` itself (its ``__init__``). Importing
-``a.b.c`` also runs ``a/__init__`` and ``a/b/__init__`` first, so those are edges too,
-except for the importer's own packages (they are initialised, or initialising, before
-it): a cycle through a package ``__init__`` is a cycle.
+(at module level or inside functions, relative ones resolved) names the package module
+it imports. ``from pkg import name`` names the submodule ``pkg.name`` when there is one,
+else ``pkg`` itself (its ``__init__``).
 
-Two kinds of edges:
-
-- *import edges*: ``import``/``from ... import`` statements. Cycles among them are
-  errors (``tests/test_import_cycles.py``).
-- *plugin edges*: a string constant that names a package module (``"tfcompress.data.eyes"``
+- *import edges* (:meth:`ImportGraph.edges`): the modules a module names, plus the
+  packages importing them runs first: ``import a.b.c`` runs ``a/__init__`` and
+  ``a/b/__init__`` before ``a.b.c`` (except the importer's own packages, initialised, or
+  initialising, before it), so a cycle through a package ``__init__`` is a cycle. Cycles
+  are errors (``tests/test_import_cycles.py``).
+- *plugins*: a string constant that names a package module (``"tfcompress.data.eyes"``
   or ``"tfcompress.data.eyes:load_synthetic_eyes"``), the way tables of plugins name
   what ``importlib.import_module`` loads on demand. They are not cycles, but the code
   can reach them, so :meth:`ImportGraph.reachable` follows them.
 
-:func:`tfcompress.rundir.code_hash` hashes the modules a stage can reach.
+:func:`tfcompress.rundir.code_hash` hashes the modules a pipeline step can reach.
 """
 
 from __future__ import annotations
 
 import ast
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -60,7 +58,11 @@ class ImportGraph:
     """Modules of one package and the edges between them."""
 
     files: dict[str, Path]
+    #: module -> modules it imports by name (anywhere in it)
     imports: dict[str, set[str]] = field(default_factory=dict)
+    #: module -> modules it imports by name at module level (when it is imported, not when called)
+    toplevel: dict[str, set[str]] = field(default_factory=dict)
+    #: module -> modules it names in strings (loaded on demand by importlib)
     plugins: dict[str, set[str]] = field(default_factory=dict)
 
     @classmethod
@@ -68,7 +70,9 @@ class ImportGraph:
         graph = cls(module_files(root, package))
         for name, path in graph.files.items():
             tree = ast.parse(path.read_text(), filename=str(path))
-            graph.imports[name] = graph._import_edges(name, path, tree) - {name}
+            nodes = list(_import_nodes(tree))
+            graph.imports[name] = graph._imported(name, path, [n for n, _ in nodes]) - {name}
+            graph.toplevel[name] = graph._imported(name, path, [n for n, d in nodes if not d]) - {name}
             graph.plugins[name] = graph._plugin_edges(tree) - {name}
         return graph
 
@@ -83,9 +87,9 @@ class ImportGraph:
                 return candidate
         return None
 
-    def _import_edges(self, name: str, path: Path, tree: ast.AST) -> set[str]:
+    def _imported(self, name: str, path: Path, nodes: list[ast.Import | ast.ImportFrom]) -> set[str]:
         targets: set[str] = set()
-        for node in ast.walk(tree):
+        for node in nodes:
             if isinstance(node, ast.Import):
                 targets.update(alias.name for alias in node.names)
             elif isinstance(node, ast.ImportFrom):
@@ -93,17 +97,7 @@ class ImportGraph:
                 for alias in node.names:
                     sub = f"{base}.{alias.name}"
                     targets.add(sub if alias.name != "*" and sub in self.files else base)
-        edges: set[str] = set()
-        own = {name, *_ancestors(name)}
-        for target in targets:
-            known = self._known(target)
-            if known is None:
-                continue
-            edges.add(known)
-            # importing a.b.c runs a/__init__ and a/b/__init__ first, unless the importer is
-            # inside them already (its own packages are initialised, or initialising, before it)
-            edges.update(a for a in _ancestors(known) if a in self.files and a not in own)
-        return edges
+        return {known for t in targets if (known := self._known(t)) is not None}
 
     @staticmethod
     def _resolve(name: str, path: Path, node: ast.ImportFrom) -> str:
@@ -124,22 +118,43 @@ class ImportGraph:
 
     # ------------------------------------------------------------------ queries
 
+    def source(self, module: str) -> bytes:
+        """The source of ``module`` as it is on disk."""
+        return self.files[module].read_bytes()
+
     def reachable(self, roots: Iterable[str]) -> set[str]:
-        """Every module importing ``roots`` can execute: imports and plugins, transitively,
-        with the ``__init__`` of every package on the way."""
-        todo = list(roots)
-        for r in todo:
+        """Every module the code of ``roots`` can execute, transitively.
+
+        A module imported by name may have any of its functions called: everything it
+        imports (functions included) and the plugins it names are reached, by name too.
+        Importing ``a.b.c`` also runs the module level of ``a`` and ``a.b``; a module that
+        is only run that way (no one imports it by name) reaches its module-level imports,
+        the same way, and nothing else: its functions are not called.
+        """
+        roots = list(roots)
+        for r in roots:
             if r not in self.files:
                 raise KeyError(f"{r} is not a module of {PACKAGE}")
-        seen: set[str] = set()
+        named: set[str] = set()  # imported by name: anything in it may run
+        passed: set[str] = set()  # run on the way to a submodule: its module level runs
+        todo = [(r, True) for r in roots]
         while todo:
-            m = todo.pop()
-            if m in seen:
+            m, by_name = todo.pop()
+            if m in named or (not by_name and m in passed):
                 continue
-            seen.add(m)
-            todo.extend(self.imports[m] | self.plugins[m])
-            todo.extend(a for a in _ancestors(m) if a in self.files)
-        return seen
+            (named if by_name else passed).add(m)
+            edges = self.imports[m] | self.plugins[m] if by_name else self.toplevel[m]
+            todo.extend((n, by_name) for n in edges)
+            todo.extend((a, False) for a in _ancestors(m) if a in self.files)
+        return named | passed
+
+    def edges(self) -> dict[str, set[str]]:
+        """The import edges: what each module imports, with the packages that runs first."""
+        out = {}
+        for name, targets in self.imports.items():
+            own = {name, *_ancestors(name)}
+            out[name] = targets | {a for t in targets for a in _ancestors(t) if a in self.files and a not in own}
+        return out
 
     def cycles(self) -> list[list[str]]:
         """The import cycles, one per strongly connected component of the import edges.
@@ -147,17 +162,24 @@ class ImportGraph:
         Each is reported as one closed path through the component (first module repeated
         at the end); a component holding several cycles lists all its modules on the way.
         """
-        out = []
-        for comp in _components(self.imports):
-            out.append(_closed_walk(sorted(comp), self.imports))
-        return sorted(out)
+        edges = self.edges()
+        return sorted(_closed_walk(sorted(comp), edges) for comp in _components(edges))
 
     def cycle_edges(self) -> set[tuple[str, str]]:
         """The import edges that lie on a cycle (both ends in one strongly connected component)."""
-        edges = set()
-        for comp in _components(self.imports):
-            edges |= {(a, b) for a in comp for b in self.imports[a] if b in comp}
-        return edges
+        edges = self.edges()
+        return {(a, b) for comp in _components(edges) for a in comp for b in edges[a] if b in comp}
+
+
+def _import_nodes(tree: ast.AST) -> Iterator[tuple[ast.Import | ast.ImportFrom, bool]]:
+    """Every import statement of a module, and whether it runs only when a function is called."""
+    todo: list[tuple[ast.AST, bool]] = [(tree, False)]
+    while todo:
+        node, deferred = todo.pop()
+        if isinstance(node, ast.Import | ast.ImportFrom):
+            yield node, deferred
+        inner = deferred or isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda)
+        todo.extend((child, inner) for child in ast.iter_child_nodes(node))
 
 
 def _components(edges: dict[str, set[str]]) -> list[set[str]]:
