@@ -6,6 +6,7 @@ own rules are pinned down on a small synthetic package below.
 
 from __future__ import annotations
 
+import ast
 from pathlib import Path
 
 from tfcompress.importgraph import ImportGraph, package_graph
@@ -36,6 +37,19 @@ def test_pending_engine_cycles_still_exist():
     assert not gone, "no longer cycles, remove from ENGINE_CYCLES_PENDING:\n" + "\n".join(
         "  " + " -> ".join(c) for c in gone)
     assert all(m.startswith("tfcompress.engine.") for c in ENGINE_CYCLES_PENDING for m in c)
+
+
+def test_no_test_module_imports_another():
+    """Shared test code lives in tests/helpers/ (a test module's helpers are its own)."""
+    tests = Path(__file__).parent
+    bad = []
+    for path in sorted(tests.glob("test_*.py")):
+        for node in ast.walk(ast.parse(path.read_text())):
+            names = [a.name for a in node.names] if isinstance(node, ast.Import) else \
+                [node.module or ""] if isinstance(node, ast.ImportFrom) else []
+            bad += [f"{path.name}:{node.lineno} imports {n}" for n in names
+                    if n.split(".")[0].startswith("test_") or n.startswith("tests.")]
+    assert not bad, "\n".join(bad)
 
 
 def test_graph_sees_every_module():
