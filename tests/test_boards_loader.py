@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+from importlib import resources
 
 import pytest
 from click.testing import CliRunner
 
 from tfcompress.boards import list_boards, load_board
+from tfcompress.boards.loader import ALLOWED_KEYS, parse_board
 from tfcompress.cli import main
 from tfcompress.errors import TfcError
 
@@ -25,6 +27,7 @@ def test_required_boards_and_build_only_extras():
 def test_board_is_consistent(name):
     b = load_board(name)
     assert b.core in ("cortex-m4", "cortex-m7")
+    assert b.dsp is True  # every Cortex-M4/M7 has the DSP extension
     regions = {r.name for r in b.regions}
     assert {b.text_region, b.data_region, b.stack_region} <= regions
     assert b.region(b.text_region).kind == "flash"
@@ -76,3 +79,34 @@ def test_boards_command_json_and_table():
     assert {"core", "fpu", "flash_kb", "ram_kb", "clock_mhz", "emulated"} <= set(rows["netduinoplus2"])
     r = CliRunner().invoke(main, ["boards"])
     assert r.exit_code == 0 and "netduinoplus2" in r.stdout
+
+
+def _board_text(name: str = "stm32h747i-disco") -> str:
+    return resources.files("tfcompress.boards").joinpath(f"{name}.toml").read_text()
+
+
+@pytest.mark.parametrize("edit, dotted, table", [
+    (lambda t: t.replace('core = "cortex-m7"', 'core = "cortex-m7"\ncore_mhz = 480'), "core_mhz", ""),
+    (lambda t: t.replace("stack_bytes = 16384", "stack_bytes = 16384\nheap_bytes = 0"), "memory.heap_bytes", "memory"),
+    (lambda t: t.replace('kind = "ram", note = "128 KB', 'kind = "ram", nate = "128 KB'), "memory.regions[1].nate",
+     "memory.regions"),
+    (lambda t: t.replace('number = 10, af = 7', 'number = 10, alt = 7'), "uart.pins[1].alt", "uart.pins"),
+    (lambda t: t.replace('field = "USART1EN"', 'feild = "USART1EN"'), "init[1].feild", "init"),
+    (lambda t: t.replace('pyocd_target =', 'pyocd_targets ='), "flasher.pyocd_targets", "flasher"),
+    (lambda t: t.replace("ticks_per_unit = 1.0", "ticks_per_unit = 1.0\nscale = 2"), "counter.scale", "counter"),
+])
+def test_unknown_keys_are_refused_with_their_path(edit, dotted, table):
+    with pytest.raises(TfcError) as e:
+        parse_board(edit(_board_text()), "boards/custom.toml")
+    assert e.value.what == f"unknown key '{dotted}' in board file boards/custom.toml"
+    assert e.value.fix == (f"allowed keys in [{table}]: " if table else "allowed keys: ") + ", ".join(ALLOWED_KEYS[table])
+
+
+def test_dsp_is_required_data():
+    text = _board_text().replace("dsp = true", "")
+    with pytest.raises(TfcError, match="malformed.*'dsp'"):
+        parse_board(text, "x.toml")
+    with pytest.raises(TfcError, match="'dsp' must be true or false"):
+        parse_board(_board_text().replace("dsp = true", 'dsp = "yes"'), "x.toml")
+    board = parse_board(_board_text().replace("dsp = true", "dsp = false"), "x.toml")
+    assert board.dsp is False and load_board("stm32h747i-disco").dsp is True

@@ -9,10 +9,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from conftest import instructions_benchmark, require_tool
+from helpers.engine_checks import assert_stack_scratch_bit_exact, same_everywhere
+from helpers.keras_models import MODELS, PHASES, build_keras, keras_tflite, to_int8_tflite
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from test_engine_keras import PHASES, build_keras, to_int8_tflite
-from test_perf_kernels import MODELS, _keras_tflite, _same_everywhere
 
 from tfcompress.engine import compile_tflite, compiler, kernels_opt
 from tfcompress.engine.host import HostModel
@@ -131,7 +131,7 @@ def _check_direct(opt) -> None:
 
 
 def _bit_exact(tflite: bytes, samples: int, seed: int) -> None:
-    _same_everywhere(tflite, samples, seed, check_opt=_check_direct)
+    same_everywhere(tflite, samples, seed, check_opt=_check_direct)
 
 
 @pytest.mark.parametrize("name", list(FORCED))
@@ -139,28 +139,26 @@ def test_forced_direct_bit_exact(monkeypatch, name: str) -> None:
     """Host build (portable C of the same algorithm and data layout), the direct path forced."""
     _force_direct(monkeypatch)
     build, shape = FORCED[name]
-    _bit_exact(_keras_tflite(build, shape, seed=4), samples=4, seed=2)
+    _bit_exact(keras_tflite(build, shape, seed=4), samples=4, seed=2)
 
 
 def test_forced_direct_reference_requantisation(monkeypatch) -> None:
     """Direct layers where SMMULR is not provably exact use TFLM's arithmetic."""
     _force_direct(monkeypatch)
     monkeypatch.setattr(kernels_opt, "RQ_FAST", 0)
-    _bit_exact(_keras_tflite(_model_direct_add, (7, 9, 4), seed=5), samples=2, seed=3)
+    _bit_exact(keras_tflite(_model_direct_add, (7, 9, 4), seed=5), samples=2, seed=3)
 
 
 def test_forced_direct_stack_scratch(monkeypatch) -> None:
     """Scratch on the stack (no arena scratch); the fused ADD's tables in flash."""
-    from test_perf_kernels import assert_stack_scratch_bit_exact
-
     _force_direct(monkeypatch)
-    tflite = _keras_tflite(_model_direct_add, (7, 9, 4), seed=4)
+    tflite = keras_tflite(_model_direct_add, (7, 9, 4), seed=4)
     assert_stack_scratch_bit_exact(tflite, "tfc_conv2d_add_s8_direct", samples=3, seed=6)
 
 
 @st.composite
 def direct_specs(draw: st.DrawFn) -> dict:
-    """Random conv stacks (test_engine_keras.build_keras) whose convs mostly take whole-word
+    """Random conv stacks (helpers.keras_models.build_keras) whose convs mostly take whole-word
     channels: kernels up to 4x4, strides 1/2, same/valid, odd sizes, odd channel counts, residual
     ADDs (fused conv+ADD)."""
     body = []
@@ -277,7 +275,7 @@ def test_forced_direct_on_qemu(monkeypatch, tmp_path) -> None:
     for name in ("direct", "direct_add", "direct_add_even", "residual"):
         build, shape = FORCED[name]
         path = tmp_path / f"{name}.tflite"
-        path.write_bytes(_keras_tflite(build, shape, seed=4))
+        path.write_bytes(keras_tflite(build, shape, seed=4))
         for opt in ("-O2", "-Os"):
             r = bench.measure(name, "optimized", board, opt=opt, runs=1, layers=opt == "-O2", keep=None, path=path)
             assert r["mismatches"] == 0, (name, opt)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from test_engine_keras import to_int8_tflite, to_int16x8_tflite
+from helpers.keras_models import to_int8_tflite, to_int16x8_tflite
 
 from tfcompress.engine import compile_tflite
 from tfcompress.engine.host import HostModel

@@ -8,12 +8,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 from conftest import require_tool
+from helpers.engine_checks import SAN_FLAGS
 
 from tfcompress.engine import compile_tflite
 from tfcompress.engine.host import HostModel, build_executable
-
-SAN_FLAGS = ["-g", "-O1", "-fsanitize=address,undefined", "-fno-sanitize-recover=all",
-             "-fno-omit-frame-pointer"]
 
 
 @pytest.mark.parametrize("name", ["ic_resnet8_int8.tflite", "kws_dscnn_int8.tflite"])

@@ -8,8 +8,8 @@ import json
 import numpy as np
 import pytest
 from conftest import require_tool
-from test_engine_keras import to_int8_tflite
-from test_engine_weights4 import _assert_matches_tflm
+from helpers.engine_checks import SAN_FLAGS, assert_matches_tflm
+from helpers.keras_models import to_int8_tflite
 
 from tfcompress.engine import compile_tflite, weights_sparse
 from tfcompress.engine.tflm import TflmModel
@@ -56,7 +56,7 @@ def test_pruned_weights_stored_sparse_and_bit_exact(pruned_tflite: bytes, kernel
                    for lo in sparse.lowered if lo.kernel.endswith("_sp"))
     assert w_sparse <= 0.45 * w_plain, (w_sparse, w_plain)  # 1/8 + 1/4 of int8, plus rounding
     assert sparse.weights_bytes < plain.weights_bytes
-    _assert_matches_tflm(sparse, pruned_tflite)
+    assert_matches_tflm(sparse, pruned_tflite)
 
 
 def test_sparse_encoding_round_trip(pruned_tflite: bytes) -> None:
@@ -110,8 +110,6 @@ def test_sparse_firmware_smaller_and_bit_exact_on_qemu(pruned_tflite: bytes, tmp
 def test_sparse_kernels_clean_under_asan_ubsan(pruned_tflite: bytes, tmp_path, kernels: str) -> None:
     """The _sp kernels (window scratch on the stack and in the arena) under ASan + UBSan."""
     import subprocess
-
-    from test_engine_sanitize import SAN_FLAGS
 
     from tfcompress.engine.host import build_executable
     from tfcompress.engine.planner import plan_arena

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from test_engine_keras import to_int8_tflite
+from helpers.engine_checks import assert_matches_tflm
+from helpers.keras_models import build_keras, to_int8_tflite
 
 from tfcompress.engine import compile_tflite, weights4
-from tfcompress.engine.host import HostModel
-from tfcompress.engine.tflm import TflmModel
 
 
 @pytest.fixture(scope="module")
@@ -36,15 +35,6 @@ def clustered_tflite() -> bytes:
     return to_int8_tflite(cl.strip_clustering(wrapped), seed=5)
 
 
-def _assert_matches_tflm(model, tflite: bytes, samples: int = 6) -> None:
-    ours, ref = HostModel(model), TflmModel(tflite)
-    rng = np.random.default_rng(7)
-    for _ in range(samples):
-        x = rng.integers(-128, 128, size=model.input.shape, dtype=np.int8)
-        a, b = ours.run(x), ref.run(x)
-        assert np.array_equal(a, b.reshape(a.shape)), f"{int((a != b.reshape(a.shape)).sum())} elements differ"
-
-
 @pytest.mark.parametrize("kernels", ["reference", "optimized"])
 def test_clustered_weights_compressed_and_bit_exact(clustered_tflite: bytes, kernels: str) -> None:
     plain = compile_tflite(clustered_tflite, kernels=kernels)
@@ -56,7 +46,7 @@ def test_clustered_weights_compressed_and_bit_exact(clustered_tflite: bytes, ker
     assert packed.info()["compressed_layers"] >= 3
     if kernels == "reference":  # activations untouched (optimised 4-bit convs need more scratch)
         assert plain.plan.offsets == packed.plan.offsets
-    _assert_matches_tflm(packed, clustered_tflite)
+    assert_matches_tflm(packed, clustered_tflite)
 
 
 @pytest.mark.parametrize("layout", ["merged", "per_channel"])
@@ -75,7 +65,7 @@ def test_every_eligible_layer_forced_bit_exact(clustered_tflite: bytes, layout: 
     assert {lo.fields.get("q_step") for lo in packed} >= {1}  # per-channel requantisation kept
     steps = {(lo.fields["cb_step"], lo.fields["cb_index"] != 0) for lo in packed}
     assert steps == ({(0, True), (0, False)} if layout == "merged" else {(16, False)})
-    _assert_matches_tflm(model, clustered_tflite)
+    assert_matches_tflm(model, clustered_tflite)
 
 
 def _five_values_init(K, seed: int):
@@ -112,7 +102,7 @@ def test_shared_requantisation_bit_exact() -> None:
     shared = {lo.kernel for lo in model.lowered
               if lo.kernel.endswith("_w4") and (lo.fields.get("q_step") == 0 or lo.fields.get("per_channel") == 0)}
     assert {"tfc_conv2d_s8_w4", "tfc_conv2d_add_s8_w4", "tfc_depthwise_conv2d_s8_w4"} <= shared
-    _assert_matches_tflm(model, tflite)
+    assert_matches_tflm(model, tflite)
 
 
 @pytest.fixture(scope="module")
@@ -150,12 +140,11 @@ def test_optimised_4bit_convs_bit_exact(five_values_tflite: bytes, monkeypatch: 
     model = compile_tflite(five_values_tflite, kernels="optimized", compress_weights=True)
     kinds = [lo.kernel for lo in model.lowered]
     assert kinds.count("tfc_conv2d_add_s8_w4") == 3 and kinds.count("tfc_conv2d_s8_w4") == 3
-    _assert_matches_tflm(model, five_values_tflite)
+    assert_matches_tflm(model, five_values_tflite)
 
 
 def test_unclustered_layers_stay_int8() -> None:
     """A layer with more than 16 values in a channel is never compressed."""
-    from test_engine_keras import build_keras
 
     spec = dict(shape=(6, 6, 4), body=[dict(kind="conv", filters=8, k=(3, 3), stride=1, dilation=1,
                                             padding="same", act=None, depth_multiplier=1, pool=2)],

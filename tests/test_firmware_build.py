@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 from conftest import require_tool
+from helpers.keras_models import to_int8_tflite
 
 from tfcompress.boards import list_boards, load_board
 from tfcompress.cli import main
@@ -146,7 +147,6 @@ def test_firmware_cache_regenerates_stale_projects(tmp_path, monkeypatch):
     """The firmware cache is ours: a project there from another engine setting (or an older
     tfcompress, whose tfcompress.json names no engine) is regenerated, not refused."""
     require_tool("arm-none-eabi-gcc", "gcc-arm-none-eabi")
-    from test_engine_keras import to_int8_tflite
 
     from tfcompress.engine import compile_tflite
     from tfcompress.project.firmware import build_firmware

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import json
 
 import numpy as np
@@ -18,6 +19,11 @@ TASKS = [("classification", 10), ("regression", 2)]
 def test_zoo_has_the_promised_models() -> None:
     assert set(NAMES) == {"tiny-cnn", "heatmap-cnn", "mobilenet-v1", "mobilenet-v2", "squeezenet", "resnet8", "ds-cnn"}
     assert all(e.description and e.num_blocks >= 3 for e in list_models())
+
+
+def test_zoo_block_counts_are_the_architectures() -> None:
+    for entry in list_models():
+        assert importlib.import_module(entry.module).NUM_BLOCKS == entry.num_blocks, entry.name
 
 
 @pytest.mark.parametrize("name", NAMES)

@@ -13,7 +13,8 @@ import dataclasses
 
 import numpy as np
 import pytest
-from test_perf_kernels import _keras_tflite, _same_everywhere
+from helpers.engine_checks import same_everywhere
+from helpers.keras_models import keras_tflite
 
 from tfcompress.engine import compile_tflite
 from tfcompress.engine.host import HostModel
@@ -60,7 +61,7 @@ def _builder(layers: list, seed: int):
 
 def _tflite(name: str, seed: int = 7) -> bytes:
     shape, layers = CASES[name]
-    return _keras_tflite(_builder(layers, seed), shape, seed=seed)
+    return keras_tflite(_builder(layers, seed), shape, seed=seed)
 
 
 def _planar_ops(model) -> int:
@@ -71,7 +72,7 @@ def _planar_ops(model) -> int:
 @pytest.mark.parametrize("name", list(CASES))
 def test_depthwise_models_bit_exact(name: str) -> None:
     tflite = _tflite(name)
-    _same_everywhere(tflite, samples=4, seed=2)
+    same_everywhere(tflite, samples=4, seed=2)
     opt = compile_tflite(tflite, kernels="optimized")
     expected = sum(1 for lo in compile_tflite(tflite).lowered
                    if lo.kernel == "tfc_depthwise_conv2d_s8" and dw_planar(lo.fields))
@@ -87,7 +88,7 @@ def test_planar_reference_requantisation(monkeypatch) -> None:
     monkeypatch.setattr(kernels_opt, "RQ_FAST", 0)
     tflite = _tflite("w30")
     assert _planar_ops(compile_tflite(tflite, kernels="optimized")) == 2
-    _same_everywhere(tflite, samples=3, seed=3)
+    same_everywhere(tflite, samples=3, seed=3)
 
 
 def test_planar_scratch_on_the_stack() -> None:

@@ -9,116 +9,21 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from conftest import instructions_benchmark, require_tool
+from helpers.engine_checks import assert_stack_scratch_bit_exact, same_everywhere
+from helpers.keras_models import MODELS, keras_tflite, model_dense, model_odd, model_residual
 
 from tfcompress.engine import compile_tflite
-from tfcompress.engine.host import HostModel
 from tfcompress.engine.kernels_opt import kernel_set_for_core, mbqm, model_scratch_bytes
-from tfcompress.engine.tflm import TflmModel
-
-
-def _same_everywhere(tflite: bytes | str, samples: int = 4, seed: int = 0, check_opt=None) -> None:
-    """Reference and optimised builds agree with each other and with TFLM on random inputs
-    (``check_opt``: called with the optimised model first)."""
-    ref, opt = compile_tflite(tflite), compile_tflite(tflite, kernels="optimized")
-    if check_opt is not None:
-        check_opt(opt)
-    hr, ho, oracle = HostModel(ref), HostModel(opt), TflmModel(ref.model_bytes)
-    rng = np.random.default_rng(seed)
-    for _ in range(samples):
-        x = rng.integers(-128, 128, size=ref.input.shape, dtype=np.int8)
-        a, b, c = hr.run(x), ho.run(x), oracle.run(x).reshape(ref.output.shape)
-        assert np.array_equal(a, b), f"optimised vs reference: {int((a != b).sum())} elements differ"
-        assert np.array_equal(b, c), f"optimised vs TFLM: {int((b != c).sum())} elements differ"
 
 
 @pytest.mark.parametrize("name", ["ad_autoencoder", "kws_dscnn", "ic_resnet8", "vww_mobilenet"])
 def test_mlperf_models_bit_exact(mlperf_models, name: str) -> None:
-    _same_everywhere(str(mlperf_models / f"{name}_int8.tflite"), samples=3)
-
-
-def _keras_tflite(build, shape: tuple, seed: int) -> bytes:
-    from tfcompress.tfenv import keras, tf
-
-    K, tfm = keras(), tf()
-    K.utils.set_random_seed(seed)
-    inp = K.Input(shape)
-    model = K.Model(inp, build(K.layers, inp))
-    rng = np.random.default_rng(seed)
-
-    def rep():
-        for _ in range(16):
-            yield [rng.uniform(-1, 1, size=(1, *shape)).astype(np.float32)]
-
-    conv = tfm.lite.TFLiteConverter.from_keras_model(model)
-    conv.optimizations = [tfm.lite.Optimize.DEFAULT]
-    conv.representative_dataset = rep
-    conv.target_spec.supported_ops = [tfm.lite.OpsSet.TFLITE_BUILTINS_INT8]
-    conv.inference_input_type = tfm.int8
-    conv.inference_output_type = tfm.int8
-    return bytes(conv.convert())
-
-
-def _model_odd(L, x):
-    """Odd channel counts, 5x5/stride-2/valid conv, ReLU6 clamps, per-channel depthwise (generic path)."""
-    x = L.Conv2D(7, 3, padding="same", activation="relu6")(x)                 # ic 3 -> byte window path
-    x = L.DepthwiseConv2D(3, padding="same", activation="relu")(x)            # 7 channels: plain loop
-    x = L.Conv2D(9, 5, strides=2, padding="valid", activation="relu")(x)      # odd out channels
-    x = L.DepthwiseConv2D(3, depth_multiplier=2, padding="same")(x)           # depth multiplier 2
-    x = L.MaxPooling2D(2, padding="same")(x)                                   # max pool, partial windows
-    x = L.Flatten()(x)
-    return L.Dense(13, activation="relu")(x)                                  # FC tail rows and inputs
-
-
-def _model_simd(L, x):
-    """Channels multiple of 4: word window path, depthwise SIMD path (borders), 1x1, ADD, FC."""
-    x = L.Conv2D(8, 3, strides=2, padding="same", activation="relu6")(x)
-    y = L.DepthwiseConv2D(3, padding="same", activation="relu6")(x)
-    y = L.Conv2D(8, 1, activation="relu")(y)
-    x = L.Add()([x, y])
-    x = L.AveragePooling2D(3, strides=1, padding="same")(x)                   # SIMD sums, border counts
-    x = L.DepthwiseConv2D(3, strides=2, padding="valid")(x)
-    x = L.Conv2D(12, 3, padding="same")(x)
-    x = L.AveragePooling2D(x.shape[1])(x)
-    x = L.Flatten()(x)
-    return L.Dense(6)(x)
-
-
-def _model_residual(L, x):
-    """CONV_2D+ADD fusions: byte-window and odd-channel convs, the conv result as either ADD
-    operand, a clamped conv, the assembly pair path with 3x3 windows, a window above the scratch
-    limit (plain loop, reference ADD arithmetic)."""
-    x = L.Conv2D(5, 3, padding="same", activation="relu")(x)                  # ic 3 -> byte window path
-    y = L.Conv2D(5, 3, padding="same")(x)                                     # odd out channels
-    x = L.Add()([x, y])
-    y = L.Conv2D(5, 3, padding="same", activation="relu6")(x)
-    x = L.Add()([y, x])                                                       # conv result first
-    x = L.Conv2D(8, 1, activation="relu")(x)
-    y = L.Conv2D(8, 3, strides=1, padding="same")(x)                          # channel pairs, 3x3 windows
-    x = L.Add()([x, y])
-    x = L.Conv2D(80, 1, strides=2, activation="relu")(x)
-    y = L.Conv2D(80, 3, padding="same")(x)                                    # K = 720 > CONV_MAX_K
-    x = L.Add()([x, y])
-    x = L.Flatten()(x)
-    return L.Dense(7)(x)
-
-
-def _model_dense(L, x):
-    """FULLY_CONNECTED stack with rows and inputs multiples of four (pair-code fast path), an odd
-    group count, a clamped layer and a tail layer (6 outputs, 30 inputs)."""
-    x = L.Flatten()(x)                                                         # 4 * 4 * 5 = 80 inputs
-    x = L.Dense(28, activation="relu")(x)                                     # 20 groups, 7 blocks
-    x = L.Dense(12, activation="relu6")(x)                                    # 7 groups (odd)
-    x = L.Dense(30)(x)
-    return L.Dense(6)(x)                                                      # tail rows and inputs
-
-
-MODELS = {"odd": (_model_odd, (11, 9, 3)), "simd": (_model_simd, (12, 10, 4)),
-          "residual": (_model_residual, (9, 7, 3)), "dense": (_model_dense, (4, 4, 5))}
+    same_everywhere(str(mlperf_models / f"{name}_int8.tflite"), samples=3)
 
 
 @pytest.mark.parametrize("build,shape", list(MODELS.values()), ids=list(MODELS))
 def test_keras_models_bit_exact(build, shape) -> None:
-    _same_everywhere(_keras_tflite(build, shape, seed=3), samples=6, seed=1)
+    same_everywhere(keras_tflite(build, shape, seed=3), samples=6, seed=1)
 
 
 def test_reference_requantisation_path(mlperf_models, monkeypatch) -> None:
@@ -126,8 +31,8 @@ def test_reference_requantisation_path(mlperf_models, monkeypatch) -> None:
     from tfcompress.engine import kernels_opt
 
     monkeypatch.setattr(kernels_opt, "RQ_FAST", 0)
-    _same_everywhere(str(mlperf_models / "kws_dscnn_int8.tflite"), samples=2)
-    _same_everywhere(_keras_tflite(_model_odd, (11, 9, 3), seed=3), samples=3, seed=2)
+    same_everywhere(str(mlperf_models / "kws_dscnn_int8.tflite"), samples=2)
+    same_everywhere(keras_tflite(model_odd, (11, 9, 3), seed=3), samples=3, seed=2)
 
 
 def test_fully_connected_plain_layout(mlperf_models, monkeypatch) -> None:
@@ -135,8 +40,8 @@ def test_fully_connected_plain_layout(mlperf_models, monkeypatch) -> None:
     from tfcompress.engine import kernels_opt
 
     monkeypatch.setattr(kernels_opt, "fc_pairs_ok", lambda w: False)
-    _same_everywhere(str(mlperf_models / "ad_autoencoder_int8.tflite"), samples=2)
-    _same_everywhere(_keras_tflite(_model_dense, (4, 4, 5), seed=4), samples=3, seed=2)
+    same_everywhere(str(mlperf_models / "ad_autoencoder_int8.tflite"), samples=2)
+    same_everywhere(keras_tflite(model_dense, (4, 4, 5), seed=4), samples=3, seed=2)
 
 
 def test_fully_connected_pair_codes() -> None:
@@ -218,43 +123,9 @@ def test_scratch_in_arena_and_fusion(mlperf_models, name: str) -> None:
         assert opt.ram_bytes <= compile_tflite(mlperf_models / f"{name}_int8.tflite").ram_bytes
 
 
-def assert_fused_add_tables_in_flash(model) -> None:
-    """Every fused CONV_2D+ADD of an optimised build carries its ADD's two tables in flash (the
-    optimised fused kernels read add->tables and have no run-time fallback)."""
-    from tfcompress.engine.kernels_opt import add_tables
-    from tfcompress.engine.lowered import ConstArray
-
-    fused = [lo for lo in model.lowered if lo.kernel.startswith("tfc_conv2d_add_s8")]
-    assert fused
-    for lo in fused:
-        _, _, fields = lo.extra_structs[0]
-        tables = fields["tables"]
-        assert isinstance(tables, ConstArray) and any(a is tables for a in lo.arrays)
-        want, fast = add_tables(fields)
-        assert np.array_equal(tables.data, want) and fields["tables_fast"] == int(fast)
-
-
-def assert_stack_scratch_bit_exact(tflite: bytes, fused_kernel: str, samples: int, seed: int) -> None:
-    """Plan without arena scratch (the kernels fall back to the stack) and compare with TFLM;
-    ``fused_kernel`` ops are present and read their ADD tables from flash."""
-    from tfcompress.engine.planner import plan_arena
-
-    opt = compile_tflite(tflite, kernels="optimized")
-    assert any(lo.kernel == fused_kernel for lo in opt.lowered)
-    assert_fused_add_tables_in_flash(opt)
-    opt.plan = plan_arena(opt.graph, opt.lowered)
-    assert not opt.plan.scratch_offsets and opt.scratch_bytes > 0
-    ours, oracle = HostModel(opt), TflmModel(tflite)
-    rng = np.random.default_rng(seed)
-    for _ in range(samples):
-        x = rng.integers(-128, 128, size=opt.input.shape, dtype=np.int8)
-        a, b = ours.run(x), oracle.run(x).reshape(opt.output.shape)
-        assert np.array_equal(a, b), f"{int((a != b).sum())} elements differ"
-
-
 def test_stack_scratch_bit_exact() -> None:
     """The kernels' fallback: scratch on the stack (no arena scratch), CONV_2D+ADD included."""
-    tflite = _keras_tflite(_model_residual, (9, 7, 3), seed=3)
+    tflite = keras_tflite(model_residual, (9, 7, 3), seed=3)
     assert_stack_scratch_bit_exact(tflite, "tfc_conv2d_add_s8", samples=4, seed=5)
 
 
@@ -271,7 +142,7 @@ def test_optimised_on_qemu_matches_tflm(mlperf_models, tmp_path) -> None:
     board = load_board("mps2-an500")
     for name, (build, shape) in MODELS.items():
         path = tmp_path / f"{name}.tflite"
-        path.write_bytes(_keras_tflite(build, shape, seed=3))
+        path.write_bytes(keras_tflite(build, shape, seed=3))
         r = bench.measure(name, "optimized", board, opt="-O2", runs=1, layers=False, keep=None, path=path)
         assert r["mismatches"] == 0, name
     counts = {}

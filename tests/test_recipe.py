@@ -9,7 +9,7 @@ from click.testing import CliRunner
 
 from tfcompress.cli import main
 from tfcompress.errors import TfcError
-from tfcompress.recipe import TEMPLATES, load_recipe, parse_recipe, template_text
+from tfcompress.recipe import TEMPLATES, load_recipe, parse_m_by_n, parse_recipe, template_text
 
 
 def _base() -> dict:
@@ -32,6 +32,13 @@ def test_stage_chain_and_params() -> None:
     assert recipe.compress[0].params["target_sparsity"] == 0.75
 
 
+def test_structured_sparsity_is_checked_in_the_recipe() -> None:
+    data = _base()
+    data["compress"][0]["structured"] = "2:4"
+    assert parse_recipe(data).compress[0].params["structured"] == "2:4"
+    assert parse_m_by_n("2:4") == (2, 4) and parse_m_by_n("1:16") == (1, 16)
+
+
 @pytest.mark.parametrize(
     "mutate, fragment",
     [
@@ -44,6 +51,11 @@ def test_stage_chain_and_params() -> None:
         (lambda d: d["compress"][0].update(schedule="cubic"), "choose one of: constant, polynomial"),
         (lambda d: d["compress"][1].update({"from": "nowhere"}), "unknown stage 'nowhere'"),
         (lambda d: d["compress"][0].update(clusters=4), "unknown recipe key 'compress[0].clusters'"),
+        (lambda d: d["compress"][0].update(structured="2x4"), "'compress[0].structured' must be M:N"),
+        (lambda d: d["compress"][0].update(structured="4:2"), "'compress[0].structured' must be M:N"),
+        (lambda d: d["compress"][0].update(structured="0:4"), "'compress[0].structured' must be M:N"),
+        (lambda d: d["compress"][0].update(structured="2:4:8"), "'compress[0].structured' must be M:N"),
+        (lambda d: d["compress"][0].update(structured="\u0662:4"), "'compress[0].structured' must be M:N"),
         (lambda d: d["convert"].update(modes=["int4"]), "unknown mode 'int4'"),
         (lambda d: d["board"].update(kernels="fast"), "'board.kernels' has invalid value"),
         (lambda d: d["board"].update(compress_weights="yes"), "'board.compress_weights' must be bool or list"),

@@ -8,6 +8,7 @@ key (as a dotted path) and what is allowed.
 
 from __future__ import annotations
 
+import re
 import tomllib
 from dataclasses import asdict, dataclass, field
 from importlib import resources
@@ -142,11 +143,6 @@ class Recipe:
         d.pop("source_text", None)
         return d
 
-    def section_dict(self, *names: str) -> dict[str, Any]:
-        """The given top-level sections only (for per-stage fingerprints)."""
-        full = self.to_dict()
-        return {n: full[n] for n in names}
-
 
 # --------------------------------------------------------------------------- validation
 
@@ -199,6 +195,17 @@ def _folder_name(value: str, key: str) -> str:
     return value
 
 
+def parse_m_by_n(text: str) -> tuple[int, int]:
+    """``"M:N"`` structured sparsity (M zeros in every N consecutive weights, 0 < M < N) -> (M, N).
+
+    Raises ``ValueError`` when ``text`` is not of that form.
+    """
+    match = re.fullmatch(r"(\d+):(\d+)", text, re.ASCII)
+    if not match or not 0 < int(match[1]) < int(match[2]):
+        raise ValueError(f"{text!r} is not M:N with 0 < M < N")
+    return int(match[1]), int(match[2])
+
+
 def _positive(value: float, key: str) -> None:
     if value <= 0:
         raise TfcError(f"recipe key '{key}' must be > 0, got {value}", "fix its value")
@@ -233,6 +240,12 @@ def _stage(raw: Any, index: int, earlier: list[str]) -> StageConfig:
     for key, types in keys.items():
         if key in sec.data:
             params[key] = sec.get(key, types, choices=COMPRESS_CHOICES.get(method, {}).get(key, ()))
+    if "structured" in params:
+        try:
+            parse_m_by_n(params["structured"])
+        except ValueError:
+            raise TfcError(f"recipe key '{sec._key('structured')}' must be M:N (M zeros in every N weights, "
+                           f"0 < M < N), got {params['structured']!r}", 'e.g. structured = "2:4"') from None
     return StageConfig(name=name, method=method, source=source, params=params)
 
 

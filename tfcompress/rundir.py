@@ -23,6 +23,7 @@ from typing import Any
 from tfcompress import __version__
 from tfcompress.console import log, to_json
 from tfcompress.errors import TfcError
+from tfcompress.importgraph import package_graph
 
 MANIFEST = "manifest.json"
 RUN_MARKER = "run.json"
@@ -64,11 +65,16 @@ def hash_tree(paths: Iterable[Path]) -> str:
 
 
 @cache
-def code_hash(*packages: str) -> str:
-    """Content hash of the source of tfcompress sub-packages (e.g. ``"compress"``): a stage made by
-    changed code is redone."""
-    root = Path(__file__).resolve().parent
-    return hash_tree([root / p if (root / p).is_dir() else root / f"{p}.py" for p in packages])
+def code_hash(*modules: str) -> str:
+    """Content hash of the source of every tfcompress module that ``modules`` can reach (what
+    they import, transitively; see :meth:`tfcompress.importgraph.ImportGraph.reachable`): a stage
+    made by changed code is redone. A pipeline step passes its own ``__name__``."""
+    graph = package_graph()
+    h = hashlib.sha256()
+    for name in sorted(graph.reachable(modules)):
+        h.update(name.encode())
+        h.update(hashlib.sha256(graph.source(name)).hexdigest().encode())
+    return h.hexdigest()
 
 
 def fingerprint(params: dict[str, Any], inputs: dict[str, str]) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+from dataclasses import fields
 from importlib import resources
 from typing import Any
 
@@ -15,6 +16,51 @@ try:
     import tomllib
 except ModuleNotFoundError:  # pragma: no cover - Python 3.10
     import tomli as tomllib  # type: ignore[no-redef]
+
+
+def _fields(cls: type) -> tuple[str, ...]:
+    return tuple(f.name for f in fields(cls))
+
+
+#: The keys a board file may have, per table ("memory.regions" and the like are arrays of
+#: tables); any other key is refused, as recipes do, so a typo is not silently ignored.
+ALLOWED_KEYS: dict[str, tuple[str, ...]] = {
+    "": ("name", "description", "mcu", "core", "dsp", "fpu", "float_abi", "svd", "clock_hz", "clock_setup",
+         "caches", "emulated", "memory", "init", "uart", "counter", "flasher", "emulator", "renode"),
+    "memory": ("text", "data", "stack", "stack_bytes", "regions"),
+    "memory.regions": _fields(MemoryRegion),
+    "init": _fields(RegisterBit),
+    "uart": ("driver", "peripheral", "base", "baud", "kernel_clock_hz", "divisor", "divisor_scale", "note", "pins"),
+    "uart.pins": _fields(PinSpec),
+    "counter": _fields(CounterSpec),
+    "flasher": ("openocd_config", "st_flash_address", "pyocd_target"),
+    "emulator": ("machine", "icount_shift"),
+    "renode": ("platform",),
+}
+
+
+def check_keys(data: dict[str, Any], file: str) -> None:
+    """Raise a TfcError naming the first key of a parsed board file that is not in ALLOWED_KEYS."""
+
+    def walk(table: dict[str, Any], path: str, schema: str) -> None:
+        allowed = ALLOWED_KEYS[schema]
+        for key, value in table.items():
+            dotted = f"{path}.{key}" if path else key
+            if key not in allowed:
+                where = f" in [{schema}]" if schema else ""
+                raise TfcError(f"unknown key '{dotted}' in board file {file}",
+                               f"allowed keys{where}: {', '.join(allowed)}")
+            inner = f"{schema}.{key}" if schema else key
+            if inner not in ALLOWED_KEYS:
+                continue
+            if isinstance(value, dict):
+                walk(value, dotted, inner)
+            elif isinstance(value, list):
+                for i, item in enumerate(value):
+                    if isinstance(item, dict):
+                        walk(item, f"{dotted}[{i}]", inner)
+
+    walk(data, "", "")
 
 
 def _board_files() -> dict[str, Any]:
@@ -57,6 +103,12 @@ def _uart(d: dict[str, Any]) -> UartSpec:
     )
 
 
+def _bool(d: dict[str, Any], key: str) -> bool:
+    if not isinstance(d[key], bool):
+        raise TypeError(f"'{key}' must be true or false, got {d[key]!r}")
+    return d[key]
+
+
 def board_from_dict(d: dict[str, Any]) -> Board:
     """Build a :class:`Board` from parsed TOML (raises KeyError on a missing field, TfcError on a
     number that is not an integer); :func:`check_board` checks the rest."""
@@ -66,6 +118,7 @@ def board_from_dict(d: dict[str, Any]) -> Board:
         description=d["description"],
         mcu=d["mcu"],
         core=d["core"],
+        dsp=_bool(d, "dsp"),
         fpu=d["fpu"],
         float_abi=d["float_abi"],
         clock_hz=_int(d, "clock_hz"),
@@ -155,19 +208,30 @@ def check_board(board: Board) -> Board:
     return board
 
 
+def parse_board(text: str, file: str) -> Board:
+    """The board described by the TOML ``text`` of board file ``file`` (named in errors)."""
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as err:
+        raise TfcError(f"board file {file} is not valid TOML: {err}", "fix the syntax at that line") from None
+    check_keys(data, file)
+    try:
+        board = board_from_dict(data)
+    except (KeyError, TypeError, ValueError) as err:
+        raise TfcError(f"board file {file} is malformed ({err})", "fix the TOML file") from err
+    try:
+        return check_board(board)
+    except TfcError as err:
+        raise TfcError(f"board file {file}: {err.what}", err.fix) from None
+
+
 @functools.cache
 def load_board(name: str) -> Board:
     """Load the board called ``name``; unknown names raise a TfcError listing valid ones."""
     files = _board_files()
     if name not in files:
         raise unknown("board", name, files, hint="see `tfcompress boards`")
-    data = tomllib.loads(files[name].read_text(encoding="utf-8"))
-    try:
-        board = check_board(board_from_dict(data))
-    except (KeyError, TypeError, ValueError) as err:
-        raise TfcError(f"board file {name}.toml is malformed ({err})", "fix the TOML file") from err
-    except TfcError as err:
-        raise TfcError(f"board file {name}.toml: {err.what}", err.fix) from None
+    board = parse_board(files[name].read_text(encoding="utf-8"), str(files[name]))
     if board.name != name:
         raise TfcError(f"board file {name}.toml declares name '{board.name}'", "make them match")
     return board

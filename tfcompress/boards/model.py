@@ -72,6 +72,8 @@ class Board:
     description: str
     mcu: str
     core: str
+    #: the core has the DSP extension (SXTB16, SMLAD, SMMULR, ...) the optimised kernels use
+    dsp: bool
     fpu: str
     float_abi: str
     clock_hz: int
@@ -119,6 +121,7 @@ class Board:
             "name": self.name,
             "mcu": self.mcu,
             "core": self.core,
+            "dsp": self.dsp,
             "fpu": self.fpu,
             "flash_kb": self.flash_bytes // 1024,
             "ram_kb": self.ram_bytes // 1024,

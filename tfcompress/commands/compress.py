@@ -54,6 +54,7 @@ def compress_cmd(model: Path, dataset: str, prune: float | None, schedule: str, 
                  id_method: str, qat: str | None, epochs: int | None, seed: int, out: Path, force: bool,
                  as_json: bool) -> None:
     """Compress MODEL (.keras/.h5) and write OUT/model.h5 + metrics.json."""
+    from tfcompress.compress.methods import METHODS
     from tfcompress.compress.outputs import METRICS_FILE, guard_out_dir, load_named_dataset, write_stage
     from tfcompress.errors import TfcError
     from tfcompress.modelio import STAGE_MODEL_NAME, load_model
@@ -61,59 +62,39 @@ def compress_cmd(model: Path, dataset: str, prune: float | None, schedule: str, 
     technique = _technique(prune, sweep, channels, cluster, qat)
     if schedule == "both" and technique != "sweep":
         raise TfcError("--schedule both only applies to --sweep", "choose constant or polynomial")
+    method = METHODS["prune" if technique == "sweep" else technique]
+    # the options of each method, as its parameters (only the chosen method's are read)
+    options = {
+        "prune": lambda: {"sparsity": prune or 0.5, "schedule": "constant" if schedule == "both" else schedule,
+                          "skip_first": skip_first, "skip_last": skip_last, "m_by_n": _m_by_n(structured)},
+        "channels": lambda: {"fraction": channels},
+        "cluster": lambda: {"clusters": "auto" if cluster == "auto" else _int(cluster), "init": init,
+                            "preserve_sparsity": preserve_sparsity, "id_method": id_method},
+        "qat": lambda: {"scheme": qat},
+    }
+    params = method.params(**options[method.name](), **({"epochs": epochs} if epochs is not None else {}))
     extra = ["sweep.csv", "sweep.json", "sweep.png"] if technique == "sweep" else []
     guard_out_dir(out, [STAGE_MODEL_NAME, METRICS_FILE, *extra], force)
     ds = load_named_dataset(dataset, seed)
     keras_model = load_model(model)
-    ep = {"epochs": epochs} if epochs is not None else {}
     summary: dict = {}
     with Stopwatch(f"compress {model} ({technique}) → {out}"):
-        if technique in ("prune", "sweep"):
-            from tfcompress.compress.prune import PruneParams
+        if technique == "sweep":
+            from tfcompress.compress.sweep import parse_sweep, save_sweep
+            from tfcompress.compress.sweep import sweep as run_sweep
 
-            m_by_n = None
-            if structured:
-                try:
-                    a, b = (int(v) for v in structured.split(":"))
-                except ValueError as err:
-                    raise TfcError(f"bad --structured '{structured}'", "write M:N, e.g. 2:4") from err
-                m_by_n = (a, b)
-            params = PruneParams(sparsity=prune or 0.5, schedule="constant" if schedule == "both" else schedule,
-                                 skip_first=skip_first, skip_last=skip_last, m_by_n=m_by_n, **ep)
-            if technique == "prune":
-                from tfcompress.compress.prune import prune as run_prune
-
-                result = run_prune(keras_model, ds, params, seed=seed)
-            else:
-                from tfcompress.compress.sweep import parse_sweep, save_sweep
-                from tfcompress.compress.sweep import sweep as run_sweep
-
-                schedules = ("constant", "polynomial") if schedule == "both" else (schedule,)
-                sw = run_sweep(keras_model, ds, parse_sweep(sweep or ""), schedules=schedules, base=params,
-                               tolerance=tolerance, seed=seed)
-                paths = save_sweep(sw, out)
-                result = sw.best_result
-                summary["sweep"] = {**sw.to_dict(), "files": {k: str(v) for k, v in paths.items()}}
-                if not as_json:
-                    click.echo(format_table(sw.rows))
-                    best = sw.rows[sw.best]
-                    click.echo(f"best: {best['schedule']} {best['target']:.2f} — {sw.best_reason}")
-        elif technique == "channels":
-            from tfcompress.compress.channels import ChannelParams, channel_prune
-
-            result = channel_prune(keras_model, ds, ChannelParams(fraction=channels, **ep), seed=seed)
-        elif technique == "cluster":
-            from tfcompress.compress.cluster import ClusterParams
-            from tfcompress.compress.cluster import cluster as run_cluster
-
-            n: int | str = "auto" if cluster == "auto" else _int(cluster)
-            result = run_cluster(keras_model, ds, ClusterParams(clusters=n, init=init,
-                                 preserve_sparsity=preserve_sparsity, id_method=id_method, **ep), seed=seed)
+            schedules = ("constant", "polynomial") if schedule == "both" else (schedule,)
+            sw = run_sweep(keras_model, ds, parse_sweep(sweep or ""), schedules=schedules, base=params,
+                           tolerance=tolerance, seed=seed)
+            paths = save_sweep(sw, out)
+            result = sw.best_result
+            summary["sweep"] = {**sw.to_dict(), "files": {k: str(v) for k, v in paths.items()}}
+            if not as_json:
+                click.echo(format_table(sw.rows))
+                best = sw.rows[sw.best]
+                click.echo(f"best: {best['schedule']} {best['target']:.2f} — {sw.best_reason}")
         else:
-            from tfcompress.compress.qat import QatParams
-            from tfcompress.compress.qat import qat as run_qat
-
-            result = run_qat(keras_model, ds, QatParams(scheme=qat, **ep), seed=seed)
+            result = method.run(keras_model, ds, params, seed=seed)
         files = write_stage(result, out)
     summary = {**result.to_dict(), **summary, "files": {k: str(v) for k, v in files.items()}}
     if as_json:
@@ -125,6 +106,16 @@ def compress_cmd(model: Path, dataset: str, prune: float | None, schedule: str, 
                + (f", sparsity {m['sparsity']:.3f}" if "sparsity" in m else "")
                + f", params {m['params']}")
     log(f"model saved to {files['model']}")
+
+
+def _m_by_n(text: str | None) -> tuple[int, int] | None:
+    from tfcompress.errors import TfcError
+    from tfcompress.recipe import parse_m_by_n
+
+    try:
+        return parse_m_by_n(text) if text else None
+    except ValueError as err:
+        raise TfcError(f"bad --structured '{text}'", "write M:N with 0 < M < N, e.g. 2:4") from err
 
 
 def _int(text: str | None) -> int:

@@ -21,7 +21,8 @@ def train_cmd(recipe_spec: str, out: Path | None, force: bool, as_json: bool) ->
     Reruns skip finished work; an interrupted run resumes from its last epoch.
     """
     from tfcompress.pipeline import open_run
-    from tfcompress.pipeline.train_steps import baseline_step, data_step, teacher_step
+    from tfcompress.pipeline.data_steps import data_step
+    from tfcompress.pipeline.train_steps import baseline_step, teacher_step
     from tfcompress.recipe import load_recipe
 
     recipe = load_recipe(recipe_spec)

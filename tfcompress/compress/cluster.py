@@ -11,8 +11,6 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Any
 
-import numpy as np
-
 from tfcompress.compress import finetune, intrinsic
 from tfcompress.compress.compat import check_layers
 from tfcompress.compress.prune import copy_model
@@ -138,8 +136,3 @@ def cluster(model: Any, dataset: Any, params: ClusterParams | None = None, *, se
         layers=layers,
         params={**asdict(params), "auto": auto},
     )
-
-
-def unique_kernel_values(model: Any) -> dict[str, int]:
-    """Number of distinct kernel values per layer (a quick check after stripping)."""
-    return {r.name: r.unique_values for r in layer_report(model) if np.isfinite(r.unique_values)}

@@ -10,8 +10,8 @@ from typing import Any
 import numpy as np
 
 from tfcompress.errors import TfcError
+from tfcompress.tasks import TASKS
 
-TASKS = ("classification", "regression")
 SPLITS = ("train", "val", "test")
 _ARRAYS = ("x_train", "y_train", "x_val", "y_val", "x_test", "y_test")
 _FORMAT = 1

@@ -2,7 +2,7 @@
 
 from tfcompress.models.registry import ZOO, ZooEntry, build_model, get_entry, list_models
 from tfcompress.models.size import int8_weight_bytes
-from tfcompress.models.spec import TASKS, ModelSpec
+from tfcompress.models.spec import ModelSpec
 
-__all__ = ["ZOO", "TASKS", "ModelSpec", "ZooEntry", "build_model", "get_entry", "int8_weight_bytes",
+__all__ = ["ZOO", "ModelSpec", "ZooEntry", "build_model", "get_entry", "int8_weight_bytes",
            "list_models"]

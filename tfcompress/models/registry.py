@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from tfcompress.errors import TfcError, unknown
-from tfcompress.models.spec import TASKS
+from tfcompress.tasks import TASKS
 
 
 @dataclass(frozen=True)
@@ -17,7 +17,7 @@ class ZooEntry:
     """One architecture of the zoo."""
 
     name: str
-    module: str
+    module: str  # the module of its body(), e.g. "tfcompress.models.tiny_cnn"
     description: str
     num_blocks: int
     head_dropout: float = 0.0
@@ -31,21 +31,21 @@ class ZooEntry:
 ZOO: dict[str, ZooEntry] = {
     e.name: e
     for e in (
-        ZooEntry("tiny-cnn", "tiny_cnn",
+        ZooEntry("tiny-cnn", "tfcompress.models.tiny_cnn",
                  "Tiny CNN: strided 3x3 stem + 3 conv/max-pool blocks (8-32 ch); a few KB int8", 4),
-        ZooEntry("heatmap-cnn", "heatmap_cnn",
+        ZooEntry("heatmap-cnn", "tfcompress.models.heatmap_cnn",
                  "Localiser: 4 conv blocks to 1/4 resolution + soft-argmax heatmap head for (x, y) "
                  "regression (pupil centre), position-keeping classifier head (gaze zones); ~6 KB int8", 4,
                  regression_head="softargmax", positional_classifier=True),
-        ZooEntry("mobilenet-v1", "mobilenet_v1",
+        ZooEntry("mobilenet-v1", "tfcompress.models.mobilenet_v1",
                  "MobileNetV1, width = alpha (0.25 is MLPerf Tiny VWW); 13 depthwise-separable blocks", 13),
-        ZooEntry("mobilenet-v2", "mobilenet_v2",
+        ZooEntry("mobilenet-v2", "tfcompress.models.mobilenet_v2",
                  "MobileNetV2, width = alpha; 17 inverted residual blocks + 1x1 top conv", 17),
-        ZooEntry("squeezenet", "squeezenet",
+        ZooEntry("squeezenet", "tfcompress.models.squeezenet",
                  "SqueezeNet-style: stem + 8 fire modules (squeeze 1x1, expand 1x1/3x3 concat)", 8),
-        ZooEntry("resnet8", "resnet8",
+        ZooEntry("resnet8", "tfcompress.models.resnet8",
                  "ResNet-8 as MLPerf Tiny image classification: stem + 3 residual stacks (16/32/64)", 3),
-        ZooEntry("ds-cnn", "ds_cnn",
+        ZooEntry("ds-cnn", "tfcompress.models.ds_cnn",
                  "DS-CNN as MLPerf Tiny keyword spotting: 10x4 stem + 4 depthwise-separable blocks", 4,
                  head_dropout=0.4),
     )
@@ -100,7 +100,7 @@ def build_model(name: str, input_shape: Sequence[int], num_outputs: int, task: s
 
     k = keras()
     k.utils.set_random_seed(int(seed))
-    arch = importlib.import_module(f"tfcompress.models.{entry.module}")
+    arch = importlib.import_module(entry.module)
     inputs = k.Input(shape=tuple(int(d) for d in input_shape), name="input")
     x = arch.body(inputs, width=float(width), keep=entry.num_blocks - drop_blocks)
     if task == "regression" and entry.regression_head == "softargmax" and int(num_outputs) % 2 == 0:

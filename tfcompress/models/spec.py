@@ -8,8 +8,6 @@ from typing import Any
 
 from tfcompress.errors import TfcError
 
-TASKS = ("classification", "regression")
-
 
 @dataclass(frozen=True)
 class ModelSpec:

@@ -6,15 +6,13 @@ import json
 import re
 import shutil
 from functools import cache
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from tfcompress.console import log, progress, to_json
 from tfcompress.errors import TfcError
-from tfcompress.pipeline.compress_steps import TFLITE_FILE
-from tfcompress.pipeline.train_steps import load_cached_dataset
+from tfcompress.pipeline.layout import TFLITE_FILE, load_cached_dataset
 from tfcompress.recipe import Recipe
 from tfcompress.rundir import RunDir, Stage, code_hash, hash_tree
 
@@ -23,11 +21,12 @@ DEVICE_FILE = "device.json"
 
 @cache
 def firmware_sources_hash() -> str:
-    """Content hash of everything that shapes the firmware: engine, kernels, templates, board support."""
+    """Content hash of everything that shapes the firmware: the code this step reaches (engine,
+    project generator, harness, boards), C sources, templates and board files."""
     from tfcompress.resources import firmware_root, templates_root
 
-    code = code_hash("engine", "boards", "harness", "project", "pipeline/device_steps", "resources", "textsafe")
-    return code + hash_tree([firmware_root(), templates_root()])
+    boards = Path(str(resources.files("tfcompress.boards")))
+    return code_hash(__name__) + hash_tree([firmware_root(), templates_root(), *sorted(boards.glob("*.toml"))])
 
 
 def device_step(run: RunDir, recipe: Recipe, board: Any, variant: str, vstage: Stage, data: Stage,
@@ -119,16 +118,3 @@ def device_record(stage: Stage | None) -> dict[str, Any]:
     if stage is None:
         return {}
     return json.loads((stage.dir / DEVICE_FILE).read_text())
-
-
-def write_samples(run: RunDir, data: Stage, tflite: Path, n: int = 16) -> None:
-    """For regression runs: sample images with true and predicted (pixel) targets, for the report."""
-    from tfcompress.convert.evaluate import tflite_predict
-
-    ds = load_cached_dataset(data)
-    if ds.task != "regression" or not tflite.is_file():
-        return
-    x = ds.x_test[:n]
-    pred, _ = tflite_predict(tflite.read_bytes(), x)
-    np.savez(run.root / "samples.npz", x=x, y_true=ds.y_test[:n] * ds.target_scale,
-             y_pred=np.asarray(pred).reshape(len(x), -1) * ds.target_scale)

@@ -7,6 +7,9 @@ import time
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
+from tfcompress.pipeline.layout import METRICS_FILE, load_cached_dataset
 from tfcompress.recipe import Recipe
 from tfcompress.rundir import RunDir, Stage
 
@@ -64,7 +67,7 @@ def assemble(
 ) -> dict[str, Any]:
     """Build the results dict and write ``results.json`` in the run directory."""
     summary = data.metrics().get("summary", {})
-    hosts = {name: _read(st.dir / "metrics.json") for name, _, _, st in variants}
+    hosts = {name: _read(st.dir / METRICS_FILE) for name, _, _, st in variants}
     float_bytes = hosts.get("float32", {}).get("size_bytes")
     rows = [variant_row(n, src, mode, hosts[n], device.get(n, {}), float_bytes) for n, src, mode, _ in variants]
     stage_rows = []
@@ -72,7 +75,7 @@ def assemble(
     for name, st in stages.items():
         if name in ("data", "teacher", "baseline"):
             continue
-        m = _read(st.dir / "metrics.json")
+        m = _read(st.dir / METRICS_FILE)
         stage_rows.append(
             {
                 "name": name,
@@ -107,3 +110,16 @@ def assemble(
         results["samples"] = "samples.npz"
     (run.root / RESULTS_FILE).write_text(json.dumps(results, indent=2, default=float))
     return results
+
+
+def write_samples(run: RunDir, data: Stage, tflite: Path, n: int = 16) -> None:
+    """For regression runs: sample images with true and predicted (pixel) targets, for the report."""
+    from tfcompress.convert.evaluate import tflite_predict
+
+    ds = load_cached_dataset(data)
+    if ds.task != "regression" or not tflite.is_file():
+        return
+    x = ds.x_test[:n]
+    pred, _ = tflite_predict(tflite.read_bytes(), x)
+    np.savez(run.root / "samples.npz", x=x, y_true=ds.y_test[:n] * ds.target_scale,
+             y_pred=np.asarray(pred).reshape(len(x), -1) * ds.target_scale)

@@ -9,10 +9,13 @@ from typing import Any
 from tfcompress.console import Stopwatch, log
 from tfcompress.errors import TfcError
 from tfcompress.pipeline import open_run
-from tfcompress.pipeline.compress_steps import compress_step, convert_step, stages_of, variant_plan
-from tfcompress.pipeline.device_steps import device_record, device_step, write_samples
-from tfcompress.pipeline.results import assemble
-from tfcompress.pipeline.train_steps import baseline_step, data_step, teacher_step
+from tfcompress.pipeline.compress_steps import compress_step
+from tfcompress.pipeline.convert_steps import convert_step
+from tfcompress.pipeline.data_steps import data_step
+from tfcompress.pipeline.device_steps import device_record, device_step
+from tfcompress.pipeline.layout import TFLITE_FILE, stages_of, variant_plan
+from tfcompress.pipeline.results import assemble, write_samples
+from tfcompress.pipeline.train_steps import baseline_step, teacher_step
 from tfcompress.recipe import Recipe
 from tfcompress.rundir import Stage
 
@@ -66,7 +69,7 @@ def run_pipeline(
                 device[name] = device_record(device_step(run, recipe, board, name, vstage, data, port=port))
         by_name = {n: st for n, _, _, st in variants}
         best_int8 = by_name.get("int8") or next(iter(by_name.values()))
-        write_samples(run, data, best_int8.dir / "model.tflite")
+        write_samples(run, data, best_int8.dir / TFLITE_FILE)
 
     timings["total"] = round(time.perf_counter() - t_start, 2)
     board_info = {"name": board.name, "emulated": bool(board.emulated), "latency_unit": board.latency_unit}

@@ -1,49 +1,16 @@
-"""Pipeline steps: the cached dataset, the (teacher and) baseline model."""
+"""Pipeline steps: the (teacher and) baseline model."""
 
 from __future__ import annotations
 
-import time
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
 from tfcompress.console import log
 from tfcompress.errors import TfcError
+from tfcompress.pipeline.layout import MODEL_FILE, load_cached_dataset
 from tfcompress.recipe import ModelConfig, Recipe
 from tfcompress.rundir import RunDir, Stage, code_hash
-
-#: the packages whose code shapes each kind of stage
-DATA_CODE = ("data",)
-TRAIN_CODE = ("models", "train", "modelio", "pipeline/train_steps")
-
-DATASET_FILE = "dataset.npz"
-MODEL_FILE = "model.keras"
-
-
-def data_step(run: RunDir, recipe: Recipe) -> Stage:
-    """Generate or load the dataset once and cache its splits in ``data/``."""
-    from tfcompress.data import load_dataset, save_dataset
-
-    params = {"dataset": asdict(recipe.dataset), "seed": recipe.seed}
-    stage = run.stage("data", "data", params, {"code": code_hash(*DATA_CODE)})
-    if stage.done:
-        log("  data: cached")
-        return stage
-    stage.begin()
-    t0 = time.perf_counter()
-    ds = load_dataset(recipe.dataset.source, seed=recipe.seed, **recipe.dataset.params)
-    save_dataset(ds, stage.dir / DATASET_FILE)
-    summary = ds.summary()
-    log(f"  data: {ds.name} {summary['sizes']} input {summary['input_shape']} ({time.perf_counter() - t0:.1f}s)")
-    stage.complete({"summary": summary}, [DATASET_FILE])
-    return stage
-
-
-def load_cached_dataset(data_stage: Stage) -> Any:
-    """The dataset saved by :func:`data_step`."""
-    from tfcompress.data import load_saved_dataset
-
-    return load_saved_dataset(data_stage.dir / DATASET_FILE)
 
 
 def _build(cfg: ModelConfig, ds: Any, seed: int) -> Any:
@@ -104,7 +71,7 @@ def teacher_step(run: RunDir, recipe: Recipe, data_stage: Stage) -> Stage | None
     cfg = recipe.distill.teacher
     epochs = recipe.distill.teacher_epochs or recipe.train.epochs
     params = {"teacher": asdict(cfg), "train": asdict(recipe.train), "epochs": epochs, "seed": recipe.seed}
-    stage = run.stage("teacher", "baseline/teacher", params, {"data": data_stage.output_hash(), "code": code_hash(*TRAIN_CODE)})
+    stage = run.stage("teacher", "baseline/teacher", params, {"data": data_stage.output_hash(), "code": code_hash(__name__)})
     if stage.done:
         log("  teacher: cached")
         return stage
@@ -128,7 +95,7 @@ def baseline_step(run: RunDir, recipe: Recipe, data_stage: Stage, teacher: Stage
     """Train the baseline float model (distilled from the teacher when configured)."""
     cfg = student_config(recipe) if recipe.distill else recipe.model
     params: dict[str, Any] = {"model": asdict(cfg), "train": asdict(recipe.train), "seed": recipe.seed}
-    inputs = {"data": data_stage.output_hash(), "code": code_hash(*TRAIN_CODE)}
+    inputs = {"data": data_stage.output_hash(), "code": code_hash(__name__)}
     if teacher is not None:
         params["distill"] = asdict(recipe.distill)
         inputs["teacher"] = teacher.output_hash()

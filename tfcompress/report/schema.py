@@ -56,6 +56,7 @@ from pathlib import Path
 from typing import Any
 
 from tfcompress.errors import TfcError
+from tfcompress.tasks import TASKS
 
 RESULTS_FILE = "results.json"
 _FIX = "run `tfcompress pipeline` first"
@@ -102,7 +103,6 @@ _STAGE: dict[str, tuple[type, ...]] = {
 _STAGE_NULLABLE = frozenset({"metric"})
 _LAYER: dict[str, tuple[type, ...]] = {"name": (str,), "params": (int,), "sparsity": _NUM, "unique": (int,)}
 _SWEEP: dict[str, tuple[type, ...]] = {"schedule": (str,), "sparsity": _NUM, "metric": _NUM, "best": (bool,)}
-TASKS = ("regression", "classification")
 
 
 def _type_ok(value: Any, types: tuple[type, ...]) -> bool:
