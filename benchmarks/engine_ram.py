@@ -13,8 +13,8 @@ import sys
 from pathlib import Path
 
 from tfcompress.console import emit_json, format_table
-from tfcompress.engine import compile_tflite
-from tfcompress.engine.tflm import tflm_arena_breakdown
+from tfcompress.engine.compiler import compile_tflite
+from tfcompress.tflm import tflm_arena_breakdown
 
 DEFAULT_DIR = Path(__file__).resolve().parents[1].parent / "shared" / "models" / "mlperf-tiny"
 

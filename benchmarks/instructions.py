@@ -113,8 +113,8 @@ def measure(key: str, kernels: str, board, *, opt: str, runs: int, layers: bool,
             path: Path | None = None, compress_weights: bool = False) -> dict:
     """Build and run one model (MLPerf ``key``, or any .tflite ``path``) with one kernel set; check
     the output against TFLM. ``compress_weights``: 4-bit weights for clustered layers."""
-    from tfcompress.engine import compile_tflite
-    from tfcompress.engine.tflm import TflmModel
+    from tfcompress.engine.compiler import compile_tflite
+    from tfcompress.tflm import TflmModel
 
     path = path or MODELS_DIR / TFLM[key]["file"]
     model = compile_tflite(path, kernels=kernels, compress_weights=compress_weights)

@@ -106,7 +106,7 @@ def test_dsp_is_required_data():
     text = _board_text().replace("dsp = true", "")
     with pytest.raises(TfcError, match="malformed.*'dsp'"):
         parse_board(text, "x.toml")
-    with pytest.raises(TfcError, match="'dsp' must be true or false"):
+    with pytest.raises(TfcError, match="board key 'dsp' = .* must be true or false"):
         parse_board(_board_text().replace("dsp = true", 'dsp = "yes"'), "x.toml")
     board = parse_board(_board_text().replace("dsp = true", "dsp = false"), "x.toml")
     assert board.dsp is False and load_board("stm32h747i-disco").dsp is True

@@ -1,4 +1,4 @@
-"""Direct-window CONV_2D kernels (kernels_opt.conv_direct): the compiler switches the optimised
+"""Direct-window CONV_2D kernels (engine/optimized/conv.py direct): the compiler switches the optimised
 convs whose im2col scratch raises the peak RAM to kernels that read their windows straight from
 the input (small border buffer, int16 weights). Pins the IC RAM goal and checks the kernels
 bit-exact on small random models with the path forced on every eligible layer (borders, odd
@@ -14,11 +14,15 @@ from helpers.keras_models import MODELS, PHASES, build_keras, keras_tflite, to_i
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tfcompress.engine import compile_tflite, compiler, kernels_opt
+from tfcompress.engine import optimized
+from tfcompress.engine.compiler import compile_tflite
 from tfcompress.engine.host import HostModel
+from tfcompress.engine.optimized import conv as opt_conv
+from tfcompress.engine.optimized import requant
 from tfcompress.engine.overlap import window_overlap
+from tfcompress.engine.planner import best_plan
 from tfcompress.engine.quant import same_padding
-from tfcompress.engine.tflm import TflmModel
+from tfcompress.tflm import TflmModel
 
 DIRECT = ("tfc_conv2d_s8_direct", "tfc_conv2d_add_s8_direct")
 #: benchmarks/instructions.py: TFLM's arena for the IC model; the goal is 0.6 of it
@@ -50,7 +54,7 @@ def test_ic_optimised_ram_within_goal(mlperf_models) -> None:
     _check_scratch_placement(opt)
     for lo in opt.lowered:
         if lo.kernel in DIRECT:
-            assert lo.scratch == kernels_opt.op_scratch_bytes(lo) <= 32_997 - 32_768
+            assert lo.scratch == optimized.KERNEL_SET.scratch_bytes(lo) <= 32_997 - 32_768
 
 
 @pytest.mark.parametrize("name", ["vww_mobilenet", "kws_dscnn", "ad_autoencoder"])
@@ -80,10 +84,10 @@ def test_direct_file_ships_only_with_direct_layers(mlperf_models, tmp_path) -> N
 def _force_direct(monkeypatch) -> None:
     """Compile every eligible optimised CONV_2D (+ADD) with the direct kernels."""
     def force(g, lowered, plan, bare, in_arena, overlap):
-        cur = [kernels_opt.conv_direct(lo, force=True) or lo for lo in lowered]
-        return cur, compiler._plans(g, cur, overlap)[0]
+        cur = [opt_conv.direct(lo, force=True) or lo for lo in lowered]
+        return cur, best_plan(g, cur, overlap)[0]
 
-    monkeypatch.setattr(compiler, "_direct_windows", force)
+    monkeypatch.setattr(optimized, "direct_windows", force)
 
 
 def _model_direct(L, x):
@@ -145,7 +149,7 @@ def test_forced_direct_bit_exact(monkeypatch, name: str) -> None:
 def test_forced_direct_reference_requantisation(monkeypatch) -> None:
     """Direct layers where SMMULR is not provably exact use TFLM's arithmetic."""
     _force_direct(monkeypatch)
-    monkeypatch.setattr(kernels_opt, "RQ_FAST", 0)
+    monkeypatch.setattr(requant, "RQ_FAST", 0)
     _bit_exact(keras_tflite(_model_direct_add, (7, 9, 4), seed=5), samples=2, seed=3)
 
 
@@ -209,7 +213,7 @@ def test_selection_never_costs_ram(monkeypatch, spec: dict) -> None:
     """The compiler's own choice: never more RAM than without direct windows, and bit-exact."""
     tflite = to_int8_tflite(build_keras(spec), seed=spec["seed"])
     chosen = compile_tflite(tflite, kernels="optimized")
-    monkeypatch.setattr(compiler, "_direct_windows", lambda g, lowered, plan, *_: (lowered, plan))
+    monkeypatch.setattr(optimized, "direct_windows", lambda g, lowered, plan, *_: (lowered, plan))
     plain = compile_tflite(tflite, kernels="optimized")
     assert chosen.ram_bytes <= plain.ram_bytes
     if any(lo.kernel in DIRECT for lo in chosen.lowered):

@@ -6,10 +6,10 @@ import numpy as np
 import pytest
 from helpers.keras_models import to_int8_tflite, to_int16x8_tflite
 
-from tfcompress.engine import compile_tflite
+from tfcompress.engine.compiler import compile_tflite
 from tfcompress.engine.host import HostModel
-from tfcompress.engine.tflm import TflmModel
 from tfcompress.tfenv import keras, set_seed
+from tfcompress.tflm import TflmModel
 
 
 def _broadcast_model(with_mul: bool):

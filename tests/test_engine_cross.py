@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from conftest import require_tool
 
-from tfcompress.engine import compile_tflite
+from tfcompress.engine.compiler import compile_tflite
 from tfcompress.resources import engine_kernels_dir
 
 pytestmark = pytest.mark.toolchain

@@ -8,9 +8,9 @@ from helpers.keras_models import PHASES, build_keras, to_int8_tflite, to_int16x8
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tfcompress.engine import compile_tflite
+from tfcompress.engine.compiler import compile_tflite
 from tfcompress.engine.host import HostModel
-from tfcompress.engine.tflm import TflmModel
+from tfcompress.tflm import TflmModel
 
 LAYERS = ["conv", "dwconv", "maxpool", "avgpool", "add", "mul_branch", "relu", "relu6", "leaky", "sigmoid",
           "tanh", "pad", "concat", "hswish"]

@@ -7,9 +7,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from tfcompress.engine import compile_tflite
+from tfcompress.engine.compiler import compile_tflite
 from tfcompress.engine.host import HostModel
-from tfcompress.engine.tflm import TflmModel, tflm_arena_breakdown, tflm_arena_bytes
+from tfcompress.tflm import TflmModel, tflm_arena_breakdown, tflm_arena_bytes
 
 pytestmark = pytest.mark.shared
 

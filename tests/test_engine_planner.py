@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tfcompress.engine import compile_tflite
+from tfcompress.engine.compiler import compile_tflite
 from tfcompress.engine.overlap import window_overlap
 from tfcompress.engine.quant import same_padding
 

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tfcompress.engine import compile_tflite
+from tfcompress.engine.compiler import compile_tflite
 from tfcompress.engine.reader import read_graph
 from tfcompress.engine.schema import schema
 from tfcompress.errors import TfcError
@@ -71,7 +71,7 @@ def _mutate(data: bytes, fn) -> bytes:
 
 def test_small_model_compiles_and_is_bit_exact() -> None:
     from tfcompress.engine.host import HostModel
-    from tfcompress.engine.tflm import TflmModel
+    from tfcompress.tflm import TflmModel
 
     data = _small_model()
     m = compile_tflite(data)
@@ -102,7 +102,7 @@ def test_unused_extra_subgraph_is_ignored_like_tflm() -> None:
     import copy
 
     from tfcompress.engine.host import HostModel
-    from tfcompress.engine.tflm import TflmModel
+    from tfcompress.tflm import TflmModel
 
     data = _mutate(_small_model(), lambda m, fb: m.subgraphs.append(copy.deepcopy(m.subgraphs[0])))
     g = read_graph(data)
@@ -115,7 +115,7 @@ def test_per_tensor_quantized_dimension_out_of_range_is_tolerated() -> None:
     """A per-tensor bias whose quantized_dimension exceeds its rank (one of TFLM's own example
     models has it): TFLM ignores the field, so the model must compile, not be called corrupt."""
     from tfcompress.engine.host import HostModel
-    from tfcompress.engine.tflm import TflmModel
+    from tfcompress.tflm import TflmModel
 
     def bad_qdim(m, fb):
         m.subgraphs[0].tensors[2].quantization.quantizedDimension = 3

@@ -10,7 +10,7 @@ import pytest
 from conftest import require_tool
 from helpers.engine_checks import SAN_FLAGS
 
-from tfcompress.engine import compile_tflite
+from tfcompress.engine.compiler import compile_tflite
 from tfcompress.engine.host import HostModel, build_executable
 
 

@@ -11,8 +11,9 @@ from conftest import require_tool
 from helpers.engine_checks import SAN_FLAGS, assert_matches_tflm
 from helpers.keras_models import to_int8_tflite
 
-from tfcompress.engine import compile_tflite, weights_sparse
-from tfcompress.engine.tflm import TflmModel
+from tfcompress.engine import weights_sparse
+from tfcompress.engine.compiler import compile_tflite
+from tfcompress.tflm import TflmModel
 
 
 @pytest.fixture(scope="module")

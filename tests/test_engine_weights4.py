@@ -7,7 +7,8 @@ import pytest
 from helpers.engine_checks import assert_matches_tflm
 from helpers.keras_models import build_keras, to_int8_tflite
 
-from tfcompress.engine import compile_tflite, weights4
+from tfcompress.engine import compressed_weights, weights4
+from tfcompress.engine.compiler import compile_tflite
 
 
 @pytest.fixture(scope="module")
@@ -58,7 +59,7 @@ def test_every_eligible_layer_forced_bit_exact(clustered_tflite: bytes, layout: 
     if layout == "per_channel":
         monkeypatch.setattr(weights4, "_books", lambda sets: (sets, np.arange(len(sets))))
     model = compile_tflite(clustered_tflite)
-    model.lowered = weights4.compress_ops(model.lowered, force=True)
+    model.lowered = compressed_weights.compress_ops(model.lowered, force=True)
     packed = [lo for lo in model.lowered if lo.kernel.endswith("_w4")]
     assert {"tfc_conv2d_s8_w4", "tfc_conv2d_add_s8_w4", "tfc_depthwise_conv2d_s8_w4",
             "tfc_fully_connected_s8_w4"} <= {lo.kernel for lo in packed}
@@ -98,7 +99,7 @@ def test_shared_requantisation_bit_exact() -> None:
     x = L.Dense(5, kernel_initializer=init)(x)
     tflite = to_int8_tflite(K.Model(inp, x), seed=3)
     model = compile_tflite(tflite)
-    model.lowered = weights4.compress_ops(model.lowered, force=True)
+    model.lowered = compressed_weights.compress_ops(model.lowered, force=True)
     shared = {lo.kernel for lo in model.lowered
               if lo.kernel.endswith("_w4") and (lo.fields.get("q_step") == 0 or lo.fields.get("per_channel") == 0)}
     assert {"tfc_conv2d_s8_w4", "tfc_conv2d_add_s8_w4", "tfc_depthwise_conv2d_s8_w4"} <= shared
@@ -130,8 +131,8 @@ def five_values_tflite() -> bytes:
 
 def _forcing(monkeypatch: pytest.MonkeyPatch) -> None:
     """compile_tflite(..., compress_weights=True) stores every eligible layer in 4 bits."""
-    orig = weights4.compress_ops
-    monkeypatch.setattr(weights4, "compress_ops", lambda lowered, force=False: orig(lowered, force=True))
+    orig = compressed_weights.compress_ops
+    monkeypatch.setattr(compressed_weights, "compress_ops", lambda lowered, force=False: orig(lowered, force=True))
 
 
 def test_optimised_4bit_convs_bit_exact(five_values_tflite: bytes, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -148,7 +148,7 @@ def test_firmware_cache_regenerates_stale_projects(tmp_path, monkeypatch):
     tfcompress, whose tfcompress.json names no engine) is regenerated, not refused."""
     require_tool("arm-none-eabi-gcc", "gcc-arm-none-eabi")
 
-    from tfcompress.engine import compile_tflite
+    from tfcompress.engine.compiler import compile_tflite
     from tfcompress.project.firmware import build_firmware
     from tfcompress.tfenv import keras
 

@@ -83,7 +83,7 @@ def _rename(tflite: bytes, names: list[bytes]) -> bytes:
 @pytest.fixture(scope="module")
 def tiny_tflite() -> bytes:
     """A small int8 model with every tensor kind: input, conv weights/bias, activations, dense, softmax."""
-    from test_engine_keras import to_int8_tflite
+    from helpers.keras_models import to_int8_tflite
 
     from tfcompress.tfenv import keras
 
@@ -121,9 +121,9 @@ def _nm(nm: str, obj: Path) -> str:
 
 
 def test_hostile_tensor_and_file_names(tiny_tflite, tmp_path):
-    from tfcompress.engine import compile_tflite
+    from tfcompress.engine.compiler import compile_tflite
     from tfcompress.engine.host import HostModel
-    from tfcompress.engine.tflm import TflmModel
+    from tfcompress.tflm import TflmModel
 
     cc = require_tool("cc", "build-essential")
     marker = tmp_path / MARKER

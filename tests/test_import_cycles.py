@@ -11,32 +11,11 @@ from pathlib import Path
 
 from tfcompress.importgraph import ImportGraph, package_graph
 
-#: Cycles inside tfcompress/engine/, being removed by the engine restructuring. Each is a
-#: closed path; any other cycle (or a new edge on one of these) fails the test.
-ENGINE_CYCLES_PENDING: list[tuple[str, ...]] = [
-    ("tfcompress.engine.weights4", "tfcompress.engine.weights_sparse", "tfcompress.engine.weights4"),
-]
 
-
-def _edges(walk: tuple[str, ...] | list[str]) -> set[tuple[str, str]]:
-    return set(zip(walk, walk[1:], strict=False))
-
-
-def test_no_new_import_cycles():
+def test_no_import_cycles():
     graph = package_graph()
-    allowed = set().union(*(_edges(c) for c in ENGINE_CYCLES_PENDING))
-    new = graph.cycle_edges() - allowed
-    bad = [c for c in graph.cycles() if _edges(c) & new]
-    assert not bad, "import cycles:\n" + "\n".join("  " + " -> ".join(c) for c in bad)
-
-
-def test_pending_engine_cycles_still_exist():
-    """When the engine restructuring removes a cycle, drop it from ENGINE_CYCLES_PENDING."""
-    found = package_graph().cycle_edges()
-    gone = [c for c in ENGINE_CYCLES_PENDING if not _edges(c) <= found]
-    assert not gone, "no longer cycles, remove from ENGINE_CYCLES_PENDING:\n" + "\n".join(
-        "  " + " -> ".join(c) for c in gone)
-    assert all(m.startswith("tfcompress.engine.") for c in ENGINE_CYCLES_PENDING for m in c)
+    cycles = graph.cycles()
+    assert not cycles, "import cycles:\n" + "\n".join("  " + " -> ".join(c) for c in cycles)
 
 
 def test_no_test_module_imports_another():

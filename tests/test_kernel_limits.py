@@ -11,9 +11,10 @@ from pathlib import Path
 import pytest
 from conftest import require_tool
 
-from tfcompress.engine import compile_tflite, kernel_limits
-from tfcompress.engine.kernels_opt import dw_planar_geometry
-from tfcompress.engine.resources import firmware_dir
+from tfcompress.engine import kernel_limits
+from tfcompress.engine.compiler import compile_tflite
+from tfcompress.engine.optimized.depthwise import planar_geometry as dw_planar_geometry
+from tfcompress.resources import engine_kernels_dir as firmware_dir
 
 _DEFINE = re.compile(r"^[ \t]*#[ \t]*define[ \t]+(TFC_\w+)[ \t]+(\S+)", re.M)
 
@@ -59,7 +60,7 @@ def test_host_cache_key_covers_the_constants(mlperf_models, monkeypatch) -> None
 
 
 def test_depthwise_planar_geometry_matches_the_kernel(tmp_path: Path) -> None:
-    """kernels_opt.dw_planar_geometry (the scratch the planner reserves) is the kernel's own
+    """optimized.depthwise.planar_geometry (the scratch the planner reserves) is the kernel's own
     dwp_geometry for both budget regimes, strides 1 and 2, odd and even widths."""
     cc = require_tool("cc", "build-essential")
     engine = tmp_path / "engine"

@@ -16,10 +16,11 @@ import pytest
 from helpers.engine_checks import same_everywhere
 from helpers.keras_models import keras_tflite
 
-from tfcompress.engine import compile_tflite
+from tfcompress.engine.compiler import compile_tflite
 from tfcompress.engine.host import HostModel
-from tfcompress.engine.kernels_opt import RQ_PLANAR, dw_planar
-from tfcompress.engine.tflm import TflmModel
+from tfcompress.engine.kernel_limits import RQ_PLANAR
+from tfcompress.engine.optimized.depthwise import planar as dw_planar
+from tfcompress.tflm import TflmModel
 
 #: (input h, w, c), [(stride, padding, activation)] of two chained 3x3 depthwise layers
 CASES = {
@@ -83,9 +84,9 @@ def test_depthwise_models_bit_exact(name: str) -> None:
 
 def test_planar_reference_requantisation(monkeypatch) -> None:
     """Layers without the proven SMMULR requantisation: plain int16 weights, TFLM's arithmetic."""
-    from tfcompress.engine import kernels_opt
+    from tfcompress.engine.optimized import requant
 
-    monkeypatch.setattr(kernels_opt, "RQ_FAST", 0)
+    monkeypatch.setattr(requant, "RQ_FAST", 0)
     tflite = _tflite("w30")
     assert _planar_ops(compile_tflite(tflite, kernels="optimized")) == 2
     same_everywhere(tflite, samples=3, seed=3)

@@ -9,11 +9,16 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from conftest import instructions_benchmark, require_tool
-from helpers.engine_checks import assert_stack_scratch_bit_exact, same_everywhere
+from helpers.engine_checks import (
+    assert_fused_add_tables_in_flash,
+    assert_stack_scratch_bit_exact,
+    same_everywhere,
+)
 from helpers.keras_models import MODELS, keras_tflite, model_dense, model_odd, model_residual
 
-from tfcompress.engine import compile_tflite
-from tfcompress.engine.kernels_opt import kernel_set_for_core, mbqm, model_scratch_bytes
+from tfcompress.engine.compiler import compile_tflite
+from tfcompress.engine.fixedpoint import mbqm
+from tfcompress.engine.kernelsets import for_core
 
 
 @pytest.mark.parametrize("name", ["ad_autoencoder", "kws_dscnn", "ic_resnet8", "vww_mobilenet"])
@@ -28,18 +33,18 @@ def test_keras_models_bit_exact(build, shape) -> None:
 
 def test_reference_requantisation_path(mlperf_models, monkeypatch) -> None:
     """Layers where SMMULR is not provably exact use TFLM's arithmetic: force that path everywhere."""
-    from tfcompress.engine import kernels_opt
+    from tfcompress.engine.optimized import requant
 
-    monkeypatch.setattr(kernels_opt, "RQ_FAST", 0)
+    monkeypatch.setattr(requant, "RQ_FAST", 0)
     same_everywhere(str(mlperf_models / "kws_dscnn_int8.tflite"), samples=2)
     same_everywhere(keras_tflite(model_odd, (11, 9, 3), seed=3), samples=3, seed=2)
 
 
 def test_fully_connected_plain_layout(mlperf_models, monkeypatch) -> None:
     """FULLY_CONNECTED layers whose weights do not allow pair codes use the plain byte layout."""
-    from tfcompress.engine import kernels_opt
+    from tfcompress.engine.optimized import fully_connected
 
-    monkeypatch.setattr(kernels_opt, "fc_pairs_ok", lambda w: False)
+    monkeypatch.setattr(fully_connected, "pairs_ok", lambda w: False)
     same_everywhere(str(mlperf_models / "ad_autoencoder_int8.tflite"), samples=2)
     same_everywhere(keras_tflite(model_dense, (4, 4, 5), seed=4), samples=3, seed=2)
 
@@ -47,7 +52,8 @@ def test_fully_connected_plain_layout(mlperf_models, monkeypatch) -> None:
 def test_fully_connected_pair_codes() -> None:
     """Pair codes h = 256 a + b: SMLAD of the raw word gives 256 dot(a) + dot(b), SXTB16 of it the
     b bytes, so dot(a) = (S - L) >> 8; fc_pairs_ok refuses the weights where that is not exact."""
-    from tfcompress.engine.kernels_opt import _fc_pair_words, fc_pairs_ok
+    from tfcompress.engine.optimized.fully_connected import pair_words as _fc_pair_words
+    from tfcompress.engine.optimized.fully_connected import pairs_ok as fc_pairs_ok
 
     rng = np.random.default_rng(1)
     w = rng.integers(-127, 128, size=(8, 12)).astype(np.int8)
@@ -69,7 +75,7 @@ def test_fully_connected_pair_codes() -> None:
 
 
 def test_host_mbqm_matches_reference_rounding() -> None:
-    """kernels_opt.mbqm (used to fold dead channels) is TFLM's MultiplyByQuantizedMultiplier."""
+    """fixedpoint.mbqm (used to fold dead channels into the rq table) is TFLM's MultiplyByQuantizedMultiplier."""
     def ref(x: int, m: int, s: int) -> int:  # the nudged truncating division, as in tfc_fixedpoint.h
         left, right = max(s, 0), max(-s, 0)
         a = ((x << left) + 2**31) % 2**32 - 2**31
@@ -91,13 +97,19 @@ def test_host_mbqm_matches_reference_rounding() -> None:
 
 
 def test_selection_and_scratch(mlperf_models) -> None:
-    assert kernel_set_for_core("cortex-m7") == "optimized"
-    assert kernel_set_for_core("cortex-m4") == "optimized"
-    assert kernel_set_for_core("cortex-m0plus") == "reference"
-    assert kernel_set_for_core("cortex-m7", "reference") == "reference"
+    from tfcompress.boards import list_boards, load_board
+    from tfcompress.engine import compiler, kernelsets
+
+    assert set(compiler.KERNEL_SET_IMPLEMENTATIONS) == set(kernelsets.names())  # every name has kernels
+    assert for_core("optimized", dsp=True) == "optimized"
+    assert for_core("optimized", dsp=False) == "reference"
+    assert for_core("reference", dsp=True) == "reference"
+    for name in list_boards():  # the board data decides, not the core's name
+        board = load_board(name)
+        assert for_core("optimized", board.dsp) == ("optimized" if board.dsp else "reference")
     m = compile_tflite(mlperf_models / "kws_dscnn_int8.tflite", kernels="optimized")
-    assert 0 < model_scratch_bytes(m) <= 2048
-    assert model_scratch_bytes(compile_tflite(mlperf_models / "kws_dscnn_int8.tflite")) == 0
+    assert 0 < max(lo.scratch for lo in m.lowered) <= 2048
+    assert max(lo.scratch for lo in compile_tflite(mlperf_models / "kws_dscnn_int8.tflite").lowered) == 0
 
 
 @pytest.mark.parametrize("name", ["ic_resnet8", "kws_dscnn", "vww_mobilenet"])

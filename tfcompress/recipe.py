@@ -15,6 +15,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from tfcompress.engine import kernelsets
 from tfcompress.errors import TfcError, unknown
 from tfcompress.textsafe import PATH_COMPONENT_RULE, is_path_component, show
 
@@ -112,7 +113,7 @@ class ConvertConfig:
 @dataclass(frozen=True)
 class BoardConfig:
     name: str = "mps2-an500"
-    kernels: str = "optimized"
+    kernels: str = kernelsets.DEFAULT
     eval_samples: int = 200
     #: variants whose weights the device build stores compressed (4-bit / sparse where smaller); "*": all
     compress_weights: tuple[str, ...] = ()
@@ -313,7 +314,7 @@ def parse_recipe(data: dict[str, Any], source_path: str | None = None, source_te
                        'e.g. compress_weights = ["pruned-int8", "clustered-int8"]')
     board = BoardConfig(
         name=bd.get("name", (str,), BoardConfig.name),
-        kernels=bd.get("kernels", (str,), BoardConfig.kernels, choices=("reference", "optimized")),
+        kernels=bd.get("kernels", (str,), BoardConfig.kernels, choices=tuple(kernelsets.names())),
         eval_samples=bd.get("eval_samples", (int,), BoardConfig.eval_samples),
         compress_weights=("*",) if cw is True else tuple(cw or ()),
     )

@@ -1,4 +1,5 @@
-/* Byte copy (RESHAPE when input and output could not share memory). */
+/* Byte copy (RESHAPE when input and output could not share memory, model inputs/outputs, variable
+ * reads and assignments) and byte fill (resetting state). */
 #include "tfc_kernels.h"
 
 void tfc_copy_bytes(const void *in, void *out, int32_t nbytes) {
@@ -16,5 +17,13 @@ void tfc_copy_bytes(const void *in, void *out, int32_t nbytes) {
         for (i = nbytes - 1; i >= 0; --i) {
             d[i] = s[i];
         }
+    }
+}
+
+void tfc_fill_bytes(void *out, int32_t value, int32_t nbytes) {
+    uint8_t *d = (uint8_t *)out;
+    int32_t i;
+    for (i = 0; i < nbytes; ++i) {
+        d[i] = (uint8_t)value;
     }
 }

@@ -20,7 +20,7 @@ typedef struct {
     const int32_t *bias;   /* bias with -zp_in * sum(weights) folded in (never NULL) */
     const int32_t *mult;   /* per output channel, Q31 */
     const int32_t *shift;  /* per output channel, > 0 is a left shift */
-    const int32_t *rq;     /* optimised kernels only: requantisation table (kernels_opt.py); NULL otherwise */
+    const int32_t *rq;     /* optimised kernels only: requantisation table (engine/optimized/requant.py); NULL otherwise */
     const int8_t *codebook; /* _w4 kernels only (weights4.py): weights holds packed 4-bit indices; */
     const uint8_t *cb_index; /* channel oc uses codebook + 16 * cb_index[oc], or with cb_index NULL */
     int32_t cb_step;         /* codebook + oc * cb_step (16: one codebook per channel, 0: shared) */
@@ -49,7 +49,7 @@ typedef struct {
     const int32_t *bias;   /* folded with -zp_in * sum(weights) */
     const int32_t *mult;
     const int32_t *shift;
-    const int32_t *rq;     /* optimised kernels only: requantisation table (kernels_opt.py); NULL otherwise */
+    const int32_t *rq;     /* optimised kernels only: requantisation table (engine/optimized/requant.py); NULL otherwise */
     const int8_t *codebook; /* _w4 kernel only: as in tfc_conv_params */
     const uint8_t *cb_index;
     int32_t cb_step;
@@ -101,7 +101,7 @@ void tfc_conv2d_add_s8(const tfc_conv_params *p, const tfc_binary_params *add, c
                        const int8_t *residual, int8_t *out);
 
 /* Optimised kernels only: CONV_2D (+ADD) reading its windows straight from the input, with
- * widened int16 weights and a small scratch (kernels_opt.conv_direct), for the layers whose
+ * widened int16 weights and a small scratch (engine/optimized/conv.py direct), for the layers whose
  * im2col scratch would raise the model's peak RAM. */
 void tfc_conv2d_s8_direct(const tfc_conv_params *p, const int8_t *in, int8_t *out);
 void tfc_conv2d_add_s8_direct(const tfc_conv_params *p, const tfc_binary_params *add, const int8_t *in,
@@ -220,7 +220,9 @@ typedef struct {
 
 void tfc_concat(const tfc_concat_params *p, const int8_t *const *inputs, int8_t *out);
 
-/* Copy for RESHAPE when the planner could not alias input and output. */
+/* Copy for RESHAPE when the planner could not alias input and output, model inputs/outputs and
+ * resource variables; fill for resetting state. */
 void tfc_copy_bytes(const void *in, void *out, int32_t nbytes);
+void tfc_fill_bytes(void *out, int32_t value, int32_t nbytes);
 
 #endif /* TFC_KERNELS_H */

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from tfcompress.engine import compile_tflite
+from tfcompress.engine.compiler import compile_tflite
 from tfcompress.engine.host import HostModel
-from tfcompress.engine.tflm import TflmModel
+from tfcompress.tflm import TflmModel
 
 #: compiler flags of the AddressSanitizer + UBSan host builds
 SAN_FLAGS = ["-g", "-O1", "-fsanitize=address,undefined", "-fno-sanitize-recover=all",

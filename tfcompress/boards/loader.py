@@ -104,8 +104,9 @@ def _uart(d: dict[str, Any]) -> UartSpec:
 
 
 def _bool(d: dict[str, Any], key: str) -> bool:
+    """``d[key]``, which must be true or false (TfcError naming the key otherwise)."""
     if not isinstance(d[key], bool):
-        raise TypeError(f"'{key}' must be true or false, got {d[key]!r}")
+        raise _bad(key, d[key], "must be true or false")
     return d[key]
 
 

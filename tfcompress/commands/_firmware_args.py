@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from tfcompress.errors import TfcError
 
@@ -26,12 +27,12 @@ def run_variants(run_dir: Path, only: str | None = None) -> dict[str, Path]:
     return found
 
 
-def deployable(path: Path, kernels: str = "optimized", core: str | None = None,
+def deployable(path: Path, kernels: str = "optimized", board: Any = None,
                compress_weights: bool = False) -> tuple[object | None, str | None]:
     """(compiled model, None) when the engine can compile it for an MCU, else (None, reason)."""
     from tfcompress.project.firmware import compile_model
 
     try:
-        return compile_model(path, kernels, core=core, compress_weights=compress_weights), None
+        return compile_model(path, kernels, board=board, compress_weights=compress_weights), None
     except TfcError as err:
         return None, err.what

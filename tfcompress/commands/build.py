@@ -41,7 +41,7 @@ def build_cmd(board: str, model: Path | None, run_dir: Path | None, out: Path | 
     results: dict[str, Any] = {}
     skipped: dict[str, str] = {}
     if model is not None:
-        compiled = compile_model(model, kernels, core=b.core, compress_weights=compress_weights)
+        compiled = compile_model(model, kernels, board=b, compress_weights=compress_weights)
         target = out or model.with_suffix("").parent / f"{model.stem}-{b.name}-firmware"
         check_not_other_project(target, b, compiled.graph.model_hash, force)
         results[model.stem] = build_firmware(compiled, b, target, force=force, opt=opt).to_dict()
@@ -49,7 +49,7 @@ def build_cmd(board: str, model: Path | None, run_dir: Path | None, out: Path | 
         from tfcompress.commands._firmware_args import deployable, run_variants
 
         for variant, path in run_variants(run_dir).items():
-            compiled, why = deployable(path, kernels, b.core, compress_weights)
+            compiled, why = deployable(path, kernels, b, compress_weights)
             if compiled is None:
                 skipped[variant] = why or "not deployable"
                 log(f"skip {variant}: {why}")

@@ -60,7 +60,7 @@ def evaluate_cmd(board: str, port: str | None, model: Path | None, data: Path | 
 
         ds = data or run_dir / DATASET
         for name, path in run_variants(run_dir, variant).items():
-            _, why = deployable(path, kernels, b.core, compress_weights)
+            _, why = deployable(path, kernels, b, compress_weights)
             if why:
                 log(f"skip {name}: {why}")
                 continue

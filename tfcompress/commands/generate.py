@@ -31,7 +31,7 @@ def generate_cmd(model: Path, board: str, out: Path, opt: str, kernels: str, com
     if model.is_file():
         from tfcompress.project.firmware import compile_model
 
-        src = compile_model(model, kernels, core=b.core, compress_weights=compress_weights)
+        src = compile_model(model, kernels, board=b, compress_weights=compress_weights)
     info = generate_project(src, b, out, force=force, opt=opt)
     if as_json:
         emit_json(info.to_dict())

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from tfcompress.commands.options import compress_weights_option, json_option
+from tfcompress.commands.options import compress_weights_option, json_option, kernels_option
 from tfcompress.console import emit_json, format_table
 
 
@@ -20,24 +20,25 @@ def _quant(t: dict) -> str:
 
 @click.command("inspect")
 @click.argument("model", type=click.Path(dir_okay=False))
-@click.option("--kernels", default="reference", show_default=True, help="Kernel set (reference|optimized).")
+@kernels_option
 @compress_weights_option
 @json_option
 def inspect_cmd(model: str, kernels: str, compress_weights: bool, as_json: bool) -> None:
     """Show a .tflite model's ops, tensors, quantisation and the engine's memory plan."""
-    from tfcompress.engine.compiler import compile_tflite, unsupported_ops
+    from tfcompress.engine.compiler import compile_tflite, op_support
     from tfcompress.errors import TfcError
 
     try:
         info = compile_tflite(model, kernels=kernels, compress_weights=compress_weights).info()
     except TfcError as err:
-        bad = unsupported_ops(model)
+        bad = [row for row in op_support(model) if not row["supported"]]
         if not bad:
             raise
         if as_json:
-            emit_json({"model": model, "compilable": False, "error": err.line(), "unsupported_ops": bad})
+            emit_json({"model": model, "compilable": False, "error": err.line(), "unsupported_ops": bad,
+                       "ops": op_support(model)})
             raise SystemExit(1) from None
-        click.echo(format_table(bad, ["index", "op", "error"]))
+        click.echo(format_table(bad, ["index", "op", "note"]))
         raise
     info["compilable"] = True
     info["unsupported_ops"] = []  # the whole model compiled: every op has a kernel

@@ -4,17 +4,23 @@ from __future__ import annotations
 
 import click
 
+from tfcompress.engine.kernelsets import DEFAULT, KERNEL_SETS
+
 json_option = click.option(
     "--json", "as_json", is_flag=True, help="Print one JSON object on stdout (logs go to stderr)."
 )
-kernels_option = click.option(
-    "--kernels",
-    type=click.Choice(["optimized", "reference"]),
-    default="optimized",
-    show_default=True,
-    help="Kernel set: optimized = Cortex-M4/M7 DSP kernels where the board's core has them "
-    "(reference elsewhere); reference = portable C mirroring TFLite Micro.",
-)
+
+
+def _kernels_help() -> str:
+    sets = "; ".join(f"{name} = {ks.description}"
+                     + (" (where the board's core has the DSP extension, reference elsewhere)" if ks.needs_dsp else "")
+                     for name, ks in KERNEL_SETS.items())
+    return f"Kernel set: {sets}."
+
+
+#: --kernels, from the kernel-set registry (engine/kernelsets.py), the same default everywhere
+kernels_option = click.option("--kernels", type=click.Choice(list(KERNEL_SETS)), default=DEFAULT,
+                              show_default=True, help=_kernels_help())
 compress_weights_option = click.option(
     "--compress-weights",
     is_flag=True,

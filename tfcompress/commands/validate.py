@@ -6,7 +6,7 @@ import sys
 
 import click
 
-from tfcompress.commands.options import compress_weights_option, json_option
+from tfcompress.commands.options import compress_weights_option, json_option, kernels_option
 from tfcompress.console import emit_json, format_table, progress
 
 
@@ -17,8 +17,7 @@ from tfcompress.console import emit_json, format_table, progress
 @click.option("--samples", default=20, show_default=True, type=click.IntRange(1), help="Number of inputs.")
 @click.option("--data", type=click.Path(dir_okay=False), help=".npz with inputs (else random inputs).")
 @click.option("--seed", default=0, show_default=True, help="Seed of the random inputs.")
-@click.option("--kernels", type=click.Choice(["optimized", "reference"]), default="optimized", show_default=True,
-              help="Kernel set: optimized (Cortex-M4/M7 DSP kernels; their portable C on the host) or reference.")
+@kernels_option
 @compress_weights_option
 @json_option
 def validate_cmd(model: str, board: str, samples: int, data: str | None, seed: int, kernels: str,

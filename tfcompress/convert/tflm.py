@@ -1,5 +1,5 @@
 """Host evaluation in TFLite Micro: float data in, quantised through the model's input, outputs
-dequantised (the interpreter itself is :class:`tfcompress.engine.tflm.TflmModel`)."""
+dequantised (the interpreter itself is :class:`tfcompress.tflm.TflmModel`)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from tfcompress.engine.tflm import OracleError, TflmModel, captured_fds
+from tfcompress.tflm import OracleError, TflmModel, captured_fds
 
 
 class TflmRunner:

@@ -1,12 +1,7 @@
 """The inference engine: .tflite -> ahead-of-time C, bit-exact with TFLite Micro.
 
-``compile_tflite(path_or_bytes, kernels="reference") -> CompiledModel``; see
-:mod:`tfcompress.engine.compiler`. ``tfcompress.engine.host`` builds and runs the C on the host.
+``tfcompress.engine.compiler.compile_tflite(path_or_bytes, kernels="reference") -> CompiledModel``;
+``tfcompress.engine.host`` builds and runs the C on the host, ``tfcompress.engine.validate``
+compares it with TFLite Micro. This package module imports nothing, so code that only needs a
+light part of the engine (the kernel-set names, the op table) does not load (or depend on) the rest.
 """
-
-from __future__ import annotations
-
-from tfcompress.engine.compiler import CompiledModel, compile_tflite
-from tfcompress.engine.tflm import tflm_arena_breakdown, tflm_arena_bytes
-
-__all__ = ["CompiledModel", "compile_tflite", "tflm_arena_breakdown", "tflm_arena_bytes"]

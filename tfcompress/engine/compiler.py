@@ -3,25 +3,36 @@
 from __future__ import annotations
 
 import shutil
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from tfcompress.engine import kernel_limits, optable
+from tfcompress.engine import compressed_weights, kernel_limits, kernelsets, optable, optimized
 from tfcompress.engine.emit import IO_MAX_DIMS, Layout, render
+from tfcompress.engine.fold import fold_constants
 from tfcompress.engine.fusion import fuse_conv_add
-from tfcompress.engine.ir import DTYPES, Graph
+from tfcompress.engine.ir import DTYPES, Graph, Op
+from tfcompress.engine.kernel_set import KernelSet
 from tfcompress.engine.lowered import ConstArray, LoweredOp
-from tfcompress.engine.planner import Plan, plan_arena
+from tfcompress.engine.planner import Plan, best_plan, stack_scratch
 from tfcompress.engine.reader import load_bytes, read_graph
+from tfcompress.engine.state import StateLayout, plan_state
 from tfcompress.errors import TfcError
 from tfcompress.resources import engine_kernels_dir
 
-#: bytes of RAM the generated code uses besides the arena (no runtime state, no scratch)
+#: bytes of RAM the generated code uses besides the arena and the state area
 RUNTIME_STATE_BYTES = 0
-SCRATCH_BYTES = 0
+
+#: kernel set name (engine/kernelsets.py) -> its kernels
+KERNEL_SET_IMPLEMENTATIONS: dict[str, KernelSet] = {"reference": KernelSet("reference"),
+                                                     "optimized": optimized.KERNEL_SET}
+
+
+def kernel_set(name: str) -> KernelSet:
+    """The kernels of the kernel set called ``name`` (the standard error for an unknown name)."""
+    return KERNEL_SET_IMPLEMENTATIONS[kernelsets.spec(name).name]
 
 
 @dataclass
@@ -35,21 +46,18 @@ class CompiledModel:
     model_bytes: bytes
     source_name: str
     compress_weights: bool = False
+    state: StateLayout = field(default_factory=StateLayout)
+    folded: list[Op] = field(default_factory=list)
     layout: Layout | None = None
 
     def __post_init__(self) -> None:
         if self.layout is None:
-            self.layout = make_layout(self.graph, self.lowered, self.plan)
+            self.layout = make_layout(self.graph, self.lowered, self.plan, self.state)
 
     @property
     def scratch_bytes(self) -> int:
-        """Peak kernel scratch on the stack (0 for the reference kernels, and when the planner
-        placed the scratch in the arena)."""
-        if self.kernels == "optimized" and not self.plan.scratch_offsets:
-            from tfcompress.engine.kernels_opt import model_scratch_bytes
-
-            return int(model_scratch_bytes(self))
-        return SCRATCH_BYTES
+        """Peak kernel scratch on the stack (0 when the planner placed the scratch in the arena)."""
+        return stack_scratch(self.plan, self.lowered)
 
     @property
     def state_bytes(self) -> int:
@@ -93,12 +101,17 @@ class CompiledModel:
         return bool(self.layout and (self.layout.state_bytes or self.layout.reset))
 
     def kernel_sources(self) -> list[str]:
-        """C kernel files this model needs (plus the common headers)."""
-        return optable.kernel_sources(self.kernels, {lo.kernel for lo in self.lowered} | {"tfc_copy_bytes"})
+        """C kernel files this model needs."""
+        functions = {lo.kernel for lo in self.lowered} | set(optable.SUPPORT_KERNELS)
+        return kernel_set(self.kernels).sources(functions)
+
+    def kernel_headers(self) -> list[str]:
+        """Headers the kernel sources include (the common ones and the kernel set's)."""
+        return [*optable.COMMON_HEADERS, *kernel_set(self.kernels).headers]
 
     def sources(self) -> tuple[str, str]:
         """(model.c, model.h) text."""
-        self.layout = make_layout(self.graph, self.lowered, self.plan)
+        self.layout = make_layout(self.graph, self.lowered, self.plan, self.state)
         return render(self.graph, self.lowered, self.layout, self.source_name)
 
     def write(self, out_dir: str | Path) -> list[Path]:
@@ -111,7 +124,7 @@ class CompiledModel:
         paths[0].write_text(model_c, encoding="utf-8")
         paths[1].write_text(model_h, encoding="utf-8")
         src = engine_kernels_dir()
-        for name in list(optable.COMMON_HEADERS) + list(optable.KERNEL_HEADERS[self.kernels]) + self.kernel_sources():
+        for name in self.kernel_headers() + self.kernel_sources():
             dst = out / "engine" / name
             dst.parent.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(src / name, dst)
@@ -151,16 +164,31 @@ def _tinfo(g: Graph, index: int) -> dict[str, Any]:
     return dict(index=index, name=t.name, shape=list(t.shape), dtype=t.dtype, **t.quant_dict())
 
 
-def unsupported_ops(path_or_bytes: str | Path | bytes) -> list[dict[str, Any]]:
-    """Ops of a model the engine cannot compile (for inspect), each with the reason."""
-    g = read_graph(path_or_bytes)
-    bad = []
-    for op in g.ops:
+def op_support(path_or_bytes: str | Path | bytes) -> list[dict[str, Any]]:
+    """Every op of a model with whether the engine compiles it and why not (for ``inspect``),
+    decided without building anything: ops folded at compile time are marked so."""
+    data = load_bytes(path_or_bytes)
+    g = read_graph(data)
+    rows = []
+    try:
+        folded = {op.index for op in fold_constants(g, data)}
+    except TfcError as err:
+        folded, fold_error = set(), err.line()
+    else:
+        fold_error = ""
+    for op in read_graph(data).ops:
+        if op.index in folded:
+            rows.append(dict(index=op.index, op=op.name, supported=True, note="folded at compile time"))
+            continue
+        live = next(o for o in g.ops if o.index == op.index)
         try:
-            optable.op_spec(g, op).lower(g, op)
+            _lower(g, live)
+            rows.append(dict(index=op.index, op=op.name, supported=True, note=""))
         except TfcError as err:
-            bad.append(dict(index=op.index, op=op.name, error=err.line()))
-    return bad
+            rows.append(dict(index=op.index, op=op.name, supported=False, note=err.line()))
+    if fold_error:
+        rows.append(dict(index=-1, op="(constant folding)", supported=False, note=fold_error))
+    return rows
 
 
 def _check_io(g: Graph) -> None:
@@ -176,19 +204,21 @@ def _check_io(g: Graph) -> None:
                                "reshape it to fewer dimensions before exporting")
 
 
-def make_layout(g: Graph, lowered: list[LoweredOp], plan: Plan) -> Layout:
+def make_layout(g: Graph, lowered: list[LoweredOp], plan: Plan, state: StateLayout | None = None) -> Layout:
     """Where every tensor the generated code touches lives: the arena (``plan``), flash (constant
-    operands read by an op or returned as a model output), or the state area."""
+    operands read by an op or returned as a model output), or the state area (``state``)."""
+    state = state or StateLayout()
     used = [t for lo in lowered for t in lo.inputs + lo.outputs if t >= 0] + list(g.outputs)
     consts: dict[int, ConstArray] = {}
     for t in dict.fromkeys(used):
         tensor = g.t(t)
         if tensor.is_const:
             consts[t] = ConstArray(f"tensor{t}", np.ascontiguousarray(tensor.data).reshape(-1))
-    return Layout(plan, consts=consts)
+    return Layout(plan, state=dict(state.offsets), state_bytes=state.bytes, consts=consts,
+                  reset=list(state.reset), init=list(state.init), arrays=list(state.arrays))
 
 
-def _lower(g: Graph, op: Any) -> LoweredOp:
+def _lower(g: Graph, op: Any) -> LoweredOp | None:
     spec = optable.op_spec(g, op)
     try:
         return spec.lower(g, op)
@@ -204,87 +234,25 @@ def compile_tflite(path_or_bytes: str | Path | bytes | bytearray, *, kernels: st
                    overlap: bool = True, fuse: bool = True, compress_weights: bool = False) -> CompiledModel:
     """Compile a fully-quantised .tflite to C. Raises TfcError for anything unsupported.
 
-    ``overlap`` lets the planner overlap streamed buffers, ``fuse`` fuses CONV_2D+ADD pairs,
-    ``compress_weights`` stores layers with <= 16 distinct weights per output channel (clustered
-    models) as 4-bit indices + int8 codebooks where that saves flash (see weights4.py)."""
-    if kernels not in optable.KERNEL_SOURCES:
-        from tfcompress.errors import unknown
-
-        raise unknown("kernel set", kernels, optable.KERNEL_SOURCES)
+    ``kernels`` names a kernel set (:mod:`tfcompress.engine.kernelsets`), ``overlap`` lets the
+    planner overlap streamed buffers, ``fuse`` fuses CONV_2D+ADD pairs, ``compress_weights`` stores
+    weight layers in the smallest exact encoding: 4-bit indices + codebooks for clustered layers,
+    bitmap + non-zero values for pruned ones (see compressed_weights.py)."""
+    kset = kernel_set(kernels)
     data = load_bytes(path_or_bytes)
     source_name = Path(path_or_bytes).name if isinstance(path_or_bytes, (str, Path)) else "<bytes>"
     g = read_graph(data)
+    folded = fold_constants(g, data)
     optable.check_float_model(g)
     _check_io(g)
-    lowered = [_lower(g, op) for op in g.ops]
-    if fuse and optable.can_fuse_conv_add(kernels):
+    state = plan_state(g, data)
+    lowered = [lo for lo in (_lower(g, op) for op in g.ops) if lo is not None]
+    if fuse and kset.fuses_conv_add():
         lowered = fuse_conv_add(g, lowered)
     if compress_weights:
-        from tfcompress.engine.weights4 import compress_ops
-
-        lowered = compress_ops(lowered)
-    if kernels == "optimized":
-        from tfcompress.engine.kernels_opt import specialize
-
-        lowered = specialize(g, lowered)
-    plan, bare, in_arena = _plans(g, lowered, overlap)
-    if kernels == "optimized":
-        from tfcompress.engine.kernels_opt import conv_pair_codes
-
-        lowered, plan = _direct_windows(g, lowered, plan, bare, in_arena, overlap)
-        lowered = [conv_pair_codes(lo) for lo in lowered]  # same data sizes: the plan stands
-    return CompiledModel(g, lowered, plan, kernels, data, source_name, compress_weights)
-
-
-def _plans(g: Graph, lowered: list[LoweredOp], overlap: bool) -> tuple[Plan, Plan, Plan | None]:
-    """The arena plan (kernel scratch in the arena when that beats arena + scratch on the stack),
-    the plan of the tensors alone, and the one with the scratch in the arena (None: no scratch)."""
-    bare = plan_arena(g, lowered, use_overlap=overlap)
-    stack = max((lo.scratch for lo in lowered), default=0)
-    in_arena = plan_arena(g, lowered, use_overlap=overlap, scratch=True) if stack else None
-    if in_arena is not None and in_arena.arena_bytes <= bare.arena_bytes + stack:
-        return in_arena, bare, in_arena
-    return bare, bare, in_arena
-
-
-def _ram(plan: Plan, lowered: list[LoweredOp]) -> int:
-    """Arena + stack scratch of a plan (as CompiledModel.ram_bytes)."""
-    return plan.arena_bytes + (0 if plan.scratch_offsets else max((lo.scratch for lo in lowered), default=0))
-
-
-def _direct_windows(g: Graph, lowered: list[LoweredOp], plan: Plan, bare: Plan, in_arena: Plan | None,
-                    overlap: bool) -> tuple[list[LoweredOp], Plan]:
-    """Optimised kernels: CONV_2D layers whose im2col scratch lies above the tensors' peak (the
-    ``bare`` plan) read their windows straight from the input instead (kernels_opt.conv_direct:
-    small scratch, wider weights in flash), when that lowers the peak RAM; switches that do not
-    matter are undone."""
-    from tfcompress.engine.kernels_opt import conv_direct
-
-    best = _ram(plan, lowered)
-    if best <= bare.arena_bytes or in_arena is None:
-        return lowered, plan
-    cur, switched, placed = list(lowered), set(), in_arena
-    for _ in range(len(lowered)):  # switch the layers whose scratch sits above the tensors, re-plan
-        new = {k: conv_direct(cur[k]) for k, off in placed.scratch_offsets.items()
-               if k not in switched and off + cur[k].scratch > bare.arena_bytes}
-        new = {k: lo for k, lo in new.items() if lo is not None}
-        if not new and not switched:  # the scratch pushed tensors up instead: try every layer
-            new = {k: lo for k, lo in ((k, conv_direct(lo)) for k, lo in enumerate(cur)) if lo is not None}
-        if not new:
-            break
-        for k, lo in new.items():
-            cur[k] = lo
-        switched |= set(new)
-        placed = plan_arena(g, cur, use_overlap=overlap, scratch=True)
-    if not switched:
-        return lowered, plan
-    trial = _plans(g, cur, overlap)[0]
-    if _ram(trial, cur) >= best:
-        return lowered, plan
-    for k in sorted(switched):  # keep only the switches the peak needs
-        back = list(cur)
-        back[k] = lowered[k]
-        p = _plans(g, back, overlap)[0]
-        if _ram(p, back) <= _ram(trial, cur):
-            cur, trial = back, p
-    return cur, trial
+        lowered = compressed_weights.compress_ops(lowered)
+    lowered = kset.specialize(lowered)
+    plan, bare, in_arena = best_plan(g, lowered, overlap)
+    if kset.after_plan is not None:
+        lowered, plan = kset.after_plan(g, lowered, plan, bare, in_arena, overlap)
+    return CompiledModel(g, lowered, plan, kernels, data, source_name, compress_weights, state, folded)

@@ -30,13 +30,16 @@ NAME_LIMIT = 160
 class Layout:
     """Where each tensor lives: ``plan`` (arena offsets), ``state`` (offsets in the state area),
     ``consts`` (flash arrays of constant operands); ``reset`` is the C code that puts the state
-    area into its initial value (TFLM's ``Reset()``)."""
+    area into its reset value (TFLM's ``Reset()``), ``init`` what runs after it before the first
+    inference (CALL_ONCE), both reading ``arrays``."""
 
     plan: Plan
     state: dict[int, int] = field(default_factory=dict)
     state_bytes: int = 0
     consts: dict[int, ConstArray] = field(default_factory=dict)
     reset: list[str] = field(default_factory=list)
+    init: list[str] = field(default_factory=list)
+    arrays: list[ConstArray] = field(default_factory=list)  # flash data of the reset / init code
 
     def ref(self, index: int) -> str:
         """C expression (``int8_t *`` or const array name) of tensor ``index``'s storage."""
@@ -145,8 +148,7 @@ def _io_copy(layout: Layout, t: Tensor, external: str, to_model: bool) -> str:
 def render(g: Graph, lowered: list[LoweredOp], layout: Layout, source_name: str) -> tuple[str, str]:
     """Return (model.c, model.h) source text."""
     plan = layout.plan
-    const_operands = list(layout.consts.values())
-    all_arrays = const_operands + [a for lo in lowered for a in lo.arrays]
+    all_arrays = list(layout.consts.values()) + layout.arrays + [a for lo in lowered for a in lo.arrays]
     arrays = [dict(ctype=a.ctype, name=a.name, length=max(a.data.size, 1),
                    body=_array_body(a.data if a.data.size else np.zeros(1, a.data.dtype)))
               for a in all_arrays]
@@ -168,7 +170,7 @@ def render(g: Graph, lowered: list[LoweredOp], layout: Layout, source_name: str)
     ctx = dict(version=__version__, source_name=source_name, model_hash=g.model_hash,
                n_ops=len(lowered), arena_bytes=plan.arena_bytes, arena_alloc=max(plan.arena_bytes, 4),
                state_bytes=layout.state_bytes, state_alloc=max(layout.state_bytes, 4),
-               stateful=bool(layout.state_bytes or layout.reset), reset=layout.reset,
+               stateful=bool(layout.state_bytes or layout.reset), reset=layout.reset, init=layout.init,
                weights_bytes=sum(a.nbytes for a in all_arrays), inputs=inputs, outputs=outputs,
                copy_in=copy_in, copy_out=copy_out, io_max_dims=IO_MAX_DIMS,
                inputs_bytes=sum(t["nbytes"] for t in inputs), outputs_bytes=sum(t["nbytes"] for t in outputs),

@@ -50,9 +50,7 @@ def _digest(model: CompiledModel, flags: list[str], extra: str = "") -> tuple[st
     for part in (model_c, model_h, " ".join(flags), extra):
         h.update(part.encode())
     from tfcompress.engine.kernel_limits import generated_headers
-    from tfcompress.engine.optable import COMMON_HEADERS, KERNEL_HEADERS
-
-    for name in model.kernel_sources() + [*COMMON_HEADERS, *KERNEL_HEADERS[model.kernels]]:
+    for name in model.kernel_sources() + model.kernel_headers():
         h.update((engine_kernels_dir() / name).read_bytes())
     for name, text in sorted(generated_headers(model.kernels).items()):
         h.update(f"{name}\n{text}".encode())
@@ -96,7 +94,17 @@ class HostModel:
 
     def __init__(self, model: CompiledModel) -> None:
         self.model = model
-        self.lib = ctypes.CDLL(str(build_shared(model)))
+        path = build_shared(model)
+        self._private: Path | None = None
+        if model.stateful:  # the library's static state is per load: give each instance its own copy
+            fd, name = tempfile.mkstemp(suffix=".so", dir=path.parent)
+            os.close(fd)
+            shutil.copyfile(path, name)
+            self._private = Path(name)
+            path = self._private
+        self.lib = ctypes.CDLL(str(path))
+        if self._private is not None:
+            self._private.unlink()  # stays mapped; nothing left behind
         self.lib.tfc_model_run.argtypes = [ctypes.c_void_p, ctypes.c_void_p]
         self.lib.tfc_model_run.restype = ctypes.c_int
         self.lib.tfc_model_reset.argtypes = []

@@ -1,7 +1,7 @@
 """The constants the optimised kernels (``firmware/engine/optimized/``) share with the host, and the
 C header they are rendered into.
 
-Python is the single source: the host code (``kernels_opt.py``) imports these names, and the C
+Python is the single source: the host code (``engine/optimized/``) imports these names, and the C
 sources include ``tfc_limits.h``, which :func:`render_header` generates from them (``TFC_`` +
 the Python name). The header is not in the repository: ``CompiledModel.write()`` writes it next to
 the optimised sources of a generated project (:func:`write_headers`), and the host build's cache

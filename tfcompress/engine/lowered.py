@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -70,3 +71,36 @@ class LoweredOp:
     def param_name(self) -> str:
         """C name of this op's const parameter block."""
         return f"op{self.op.index}_p"
+
+    def copy(self) -> LoweredOp:
+        """A copy whose fields, arrays and overlaps can be changed without touching this op."""
+        return dataclasses.replace(self, fields=dict(self.fields), arrays=list(self.arrays),
+                                   overlap=dict(self.overlap), extra_structs=list(self.extra_structs))
+
+    def array(self, key: str) -> ConstArray:
+        """The constant array in parameter field ``key``."""
+        arr = self.fields[key]
+        if not isinstance(arr, ConstArray):
+            raise TypeError(f"field {key} of op {self.op.index} is not a constant array")
+        return arr
+
+    def replace_array(self, key: str, data: np.ndarray, name: str | None = None) -> ConstArray:
+        """Put ``data`` in place of the constant array in field ``key`` (same C name unless given)."""
+        old = self.array(key)
+        new = ConstArray(name or old.name, data)
+        self.arrays = [new if a is old else a for a in self.arrays]
+        self.fields[key] = new
+        return new
+
+    def drop_array(self, key: str) -> None:
+        """Leave the constant array in field ``key`` out of the build (the field becomes NULL)."""
+        old = self.array(key)
+        self.arrays = [a for a in self.arrays if a is not old]
+        self.fields[key] = 0
+
+    def add_array(self, key: str, name: str, data: np.ndarray) -> ConstArray:
+        """A new constant array ``name`` in field ``key``."""
+        arr = ConstArray(name, data)
+        self.arrays.append(arr)
+        self.fields[key] = arr
+        return arr

@@ -200,3 +200,24 @@ def plan_arena(g: Graph, lowered: list[LoweredOp], use_overlap: bool = True, scr
     tensor_offsets = {t: offsets[buffer_of[t]] for t in buffer_of}
     return Plan(tensor_offsets, _align(arena), buffers, buffer_of, chosen, greedy,
                 {k: offsets[b] for k, b in scratch_buf.items()})
+
+
+def best_plan(g: Graph, lowered: list[LoweredOp], overlap: bool = True) -> tuple[Plan, Plan, Plan | None]:
+    """The arena plan (kernel scratch in the arena when that beats arena + scratch on the stack),
+    the plan of the tensors alone, and the one with the scratch in the arena (None: no scratch)."""
+    bare = plan_arena(g, lowered, use_overlap=overlap)
+    stack = max((lo.scratch for lo in lowered), default=0)
+    in_arena = plan_arena(g, lowered, use_overlap=overlap, scratch=True) if stack else None
+    if in_arena is not None and in_arena.arena_bytes <= bare.arena_bytes + stack:
+        return in_arena, bare, in_arena
+    return bare, bare, in_arena
+
+
+def stack_scratch(plan: Plan, lowered: list[LoweredOp]) -> int:
+    """Kernel scratch left on the stack by ``plan`` (0 when the plan placed it in the arena)."""
+    return 0 if plan.scratch_offsets else max((lo.scratch for lo in lowered), default=0)
+
+
+def ram_with_stack(plan: Plan, lowered: list[LoweredOp]) -> int:
+    """Arena + the stack scratch of a plan."""
+    return plan.arena_bytes + stack_scratch(plan, lowered)

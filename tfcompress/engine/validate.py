@@ -17,8 +17,8 @@ import numpy as np
 from tfcompress.engine.compiler import CompiledModel, compile_tflite
 from tfcompress.engine.ir import DTYPES, Graph, Tensor
 from tfcompress.engine.runners import make_runner
-from tfcompress.engine.tflm import OracleError, make_oracle, tflm_arena_breakdown
 from tfcompress.errors import TfcError
+from tfcompress.tflm import OracleError, make_oracle, tflm_arena_breakdown
 
 
 @dataclass

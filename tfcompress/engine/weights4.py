@@ -12,7 +12,7 @@ FULLY_CONNECTED layers can store, instead of one int8 per weight:
   codebook.
 
 Pruned layers may be smaller still as a bitmap + non-zero values (weights_sparse.py);
-:func:`compress_op` keeps the smallest encoding. The ``_w4`` kernels decode ``TFC_W4_CODEBOOK(p, oc)[index]`` in their inner loop; the decoded
+:func:`tfcompress.engine.compressed_weights.compress_op` keeps the smallest encoding. The ``_w4`` kernels decode ``TFC_W4_CODEBOOK(p, oc)[index]`` in their inner loop; the decoded
 weights are the original int8 weights, so results are identical. When every channel has the same
 multiplier and shift, one pair is stored (``q_step`` = 0, FULLY_CONNECTED: ``per_channel`` = 0). A layer is compressed only when
 it saves flash (:func:`compress_ops`); biases, multipliers and shifts are unchanged.
@@ -25,6 +25,7 @@ import dataclasses
 import numpy as np
 
 from tfcompress.engine.lowered import ConstArray, LoweredOp
+from tfcompress.engine.weights import flatten_rows, rows, share_requant
 
 #: plain kernel -> its variant reading 4-bit indices and a codebook
 W4_KERNELS = {
@@ -34,16 +35,6 @@ W4_KERNELS = {
     "tfc_fully_connected_s8": "tfc_fully_connected_s8_w4",
 }
 CODEBOOK = 16
-
-
-def _channels(lo: LoweredOp) -> np.ndarray:
-    """Output channel of every element of the flat weight array."""
-    f = lo.fields
-    n = int(lo.fields["weights"].data.size)
-    if lo.kernel == "tfc_depthwise_conv2d_s8":  # 1HWO: channel is the fastest dimension
-        return np.arange(n) % int(f["out_c"])
-    out = int(f["out_c"] if "out_c" in f else f["out_depth"])
-    return np.arange(n) // (n // out)
 
 
 def _books(sets: list[np.ndarray]) -> tuple[list[np.ndarray], np.ndarray]:
@@ -79,10 +70,9 @@ class Encoded:
 
 def encode(lo: LoweredOp) -> Encoded | None:
     """``lo``'s weights encoded in the smallest layout, or None if a channel has > 16 values."""
-    w = lo.fields["weights"].data.reshape(-1).astype(np.int8)
-    ch = _channels(lo)
-    n_ch = int(ch.max()) + 1 if w.size else 0
-    sets = [np.unique(w[ch == c]) for c in range(n_ch)]
+    r = rows(lo)
+    n_ch = r.shape[0] if r.size else 0
+    sets = [np.unique(r[c]) for c in range(n_ch)]
     if not sets or any(v.size > CODEBOOK for v in sets):
         return None
     books, book_of = _books(sets)
@@ -95,11 +85,10 @@ def encode(lo: LoweredOp) -> Encoded | None:
     codebook = np.zeros((len(books), CODEBOOK), np.int8)
     for b, vals in enumerate(books):
         codebook[b, :vals.size] = vals
-    idx = np.zeros(w.size, np.uint8)
-    elem_book = book_of[ch]
-    for b, vals in enumerate(books):
-        sel = elem_book == b
-        idx[sel] = np.searchsorted(vals, w[sel]).astype(np.uint8)
+    idx_rows = np.zeros(r.shape, np.uint8)
+    for c in range(n_ch):
+        idx_rows[c] = np.searchsorted(books[book_of[c]], r[c])
+    idx = flatten_rows(lo, idx_rows)
     if idx.size % 2:
         idx = np.append(idx, np.uint8(0))
     packed = (idx[0::2] | (idx[1::2] << 4)).astype(np.uint8).view(np.int8)  # int8: the field's C type
@@ -123,21 +112,9 @@ def codebooks(lo: LoweredOp, n_ch: int) -> np.ndarray:
     return books[np.arange(n_ch) if f["cb_step"] else np.zeros(n_ch, np.int64)]
 
 
-def compress_op(lo: LoweredOp, force: bool = False) -> LoweredOp:
-    """``lo`` with its weights in the smallest of int8, 4-bit indices + codebooks and sparse
-    bitmap + non-zero values (weights_sparse.py); ``force``: 4-bit whenever eligible."""
-    from tfcompress.engine import weights_sparse
-
-    if (lo.kernel not in W4_KERNELS or lo.struct is None or "rq" in lo.fields
-            or not isinstance(lo.fields.get("weights"), ConstArray)):
-        return lo  # not a weight layer, or already re-laid out for the optimised kernels
+def w4_op(lo: LoweredOp, enc: Encoded) -> LoweredOp:
+    """``lo`` switched to its ``_w4`` kernel with the encoded weights."""
     old = lo.fields["weights"]
-    enc = encode(lo)
-    sparse = weights_sparse.encode(lo)
-    if not force and sparse.nbytes < min(old.nbytes, enc.nbytes if enc is not None else old.nbytes):
-        return weights_sparse.sparse_op(lo, sparse)
-    if enc is None or (not force and enc.nbytes >= old.nbytes):
-        return lo
     w4 = ConstArray(old.name + "4", enc.packed)
     cb = ConstArray(f"op{lo.op.index}_cb", enc.codebook)
     fields = dict(lo.fields, weights=w4, codebook=cb, cb_index=0, cb_step=enc.cb_step)
@@ -145,32 +122,5 @@ def compress_op(lo: LoweredOp, force: bool = False) -> LoweredOp:
     if enc.cb_index is not None:
         fields["cb_index"] = ConstArray(f"op{lo.op.index}_cbi", enc.cb_index)
         arrays.append(fields["cb_index"])
-    _share_requant(fields, arrays)
+    share_requant(fields, arrays)
     return dataclasses.replace(lo, kernel=W4_KERNELS[lo.kernel], fields=fields, arrays=arrays)
-
-
-def _share_requant(fields: dict, arrays: list[ConstArray]) -> None:
-    """One multiplier/shift pair for the layer when every channel has the same (clustered layers
-    often do: every channel holds the largest centroid, so the per-channel scales are equal)."""
-    mult, shift = fields["mult"], fields["shift"]
-    conv = "per_channel" not in fields
-    if conv:
-        fields["q_step"] = 1
-    if not (isinstance(mult, ConstArray) and isinstance(shift, ConstArray)) or mult.data.size < 2:
-        return
-    if np.any(mult.data != mult.data[0]) or np.any(shift.data != shift.data[0]):
-        return
-    for key, old in (("mult", mult), ("shift", shift)):
-        new = ConstArray(old.name, old.data[:1].copy())
-        arrays[arrays.index(old)] = new
-        fields[key] = new
-    if conv:
-        fields["q_step"] = 0
-    else:
-        fields["per_channel"] = 0
-
-
-def compress_ops(lowered: list[LoweredOp], force: bool = False) -> list[LoweredOp]:
-    """Every op of ``lowered``, weight layers stored compressed where that saves flash (4-bit
-    indices + codebooks for clustered layers, bitmap + non-zero values for pruned ones)."""
-    return [compress_op(lo, force) for lo in lowered]

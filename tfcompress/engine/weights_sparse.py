@@ -22,6 +22,7 @@ import dataclasses
 import numpy as np
 
 from tfcompress.engine.lowered import ConstArray, LoweredOp
+from tfcompress.engine.weights import rows, share_requant
 
 #: plain kernel -> its variant reading a bitmap and the non-zero values
 SP_KERNELS = {
@@ -42,16 +43,6 @@ class Encoded:
     @property
     def nbytes(self) -> int:
         return self.values.nbytes + self.bitmap.nbytes
-
-
-def rows(lo: LoweredOp) -> np.ndarray:
-    """(channels, K) int8: each output channel's weights in the order its kernel reads them."""
-    f = lo.fields
-    w = f["weights"].data.reshape(-1).astype(np.int8)
-    if lo.kernel == "tfc_depthwise_conv2d_s8":  # 1HWO: channel is the fastest dimension
-        return w.reshape(-1, int(f["out_c"])).T
-    out = int(f["out_c"] if "out_c" in f else f["out_depth"])
-    return w.reshape(out, -1)
 
 
 def encode(lo: LoweredOp) -> Encoded:
@@ -79,14 +70,12 @@ def decode(lo: LoweredOp) -> np.ndarray:
 
 def sparse_op(lo: LoweredOp, enc: Encoded) -> LoweredOp:
     """``lo`` switched to its ``_sp`` kernel with the encoded weights."""
-    from tfcompress.engine.weights4 import _share_requant
-
     old = lo.fields["weights"]
     values = ConstArray(old.name + "sp", enc.values if enc.values.size else np.zeros(1, np.int8))
     bitmap = ConstArray(f"op{lo.op.index}_bitmap", enc.bitmap)
     fields = dict(lo.fields, weights=values, sp_bitmap=bitmap)
     arrays = [values if a is old else a for a in lo.arrays] + [bitmap]
-    _share_requant(fields, arrays)
+    share_requant(fields, arrays)
     return dataclasses.replace(lo, kernel=SP_KERNELS[lo.kernel], fields=fields, arrays=arrays,
                                scratch=max(lo.scratch, window_scratch_bytes(lo)))
 

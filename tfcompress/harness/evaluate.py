@@ -109,10 +109,10 @@ def evaluate_on_board(
     compress_weights: bool = False,
 ) -> dict[str, Any]:
     """Build (if needed), run every input on the board, compare with TFLM, return the report."""
-    from tfcompress.engine.tflm import TflmModel
     from tfcompress.project.firmware import build_firmware, compile_model
+    from tfcompress.tflm import TflmModel
 
-    compiled = compile_model(model_path, kernels, core=board.core, compress_weights=compress_weights)
+    compiled = compile_model(model_path, kernels, board=board, compress_weights=compress_weights)
     fw = build_firmware(compiled, board, firmware_dir, force=force)
     xq = quantize_inputs(data.x, compiled.input)
     ref = TflmModel(compiled.model_bytes)

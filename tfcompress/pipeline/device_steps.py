@@ -52,7 +52,7 @@ def device_step(run: RunDir, recipe: Recipe, board: Any, variant: str, vstage: S
     stage.begin()
     record: dict[str, Any] = {"variant": variant, "board": board.name}
     try:
-        compiled = compile_model(tflite, recipe.board.kernels, core=board.core, compress_weights=compress)
+        compiled = compile_model(tflite, recipe.board.kernels, board=board, compress_weights=compress)
     except TfcError as err:
         record.update(deployable=False, reason=f"engine: {short_names(err.what)}", error=err.line())
         log(f"  {variant}: not deployable — {err.what}")

@@ -47,16 +47,16 @@ def _same_project(out: Path, board: Board, model_hash: str, engine: str | None =
             and (engine is None or meta.get("engine") == engine))
 
 
-def compile_model(model_path: Path | str | bytes, kernels: str = "optimized", core: str | None = None,
+def compile_model(model_path: Path | str | bytes, kernels: str = "optimized", board: Board | None = None,
                   compress_weights: bool = False) -> Any:
-    """Compile a .tflite with the engine; with ``core``, optimised kernels only where that core has DSP;
-    ``compress_weights``: 4-bit / sparse weight storage where smaller (clustered / pruned layers)."""
-    from tfcompress.engine import compile_tflite
+    """Compile a .tflite with the engine; for a ``board``, a kernel set that needs the DSP extension
+    only where its core has it (the board's ``dsp`` field); ``compress_weights``: 4-bit / sparse weight
+    storage where smaller (clustered / pruned layers)."""
+    from tfcompress.engine.compiler import compile_tflite
+    from tfcompress.engine.kernelsets import for_core
 
-    if core is not None:
-        from tfcompress.engine.kernels_opt import kernel_set_for_core
-
-        kernels = kernel_set_for_core(core, kernels)
+    if board is not None:
+        kernels = for_core(kernels, board.dsp)
     return compile_tflite(model_path, kernels=kernels, compress_weights=compress_weights)
 
 

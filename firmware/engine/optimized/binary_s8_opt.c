@@ -20,7 +20,7 @@ static inline int32_t tfc_mbqm_small(int32_t x, int32_t m, int32_t shift) {
 }
 
 /* lut1 / lut2 (256 entries each, indexed by the input byte as unsigned) := each input's rescaled
- * value (as the host's kernels_opt.add_tables). Returns 1 when the output requantisation of
+ * value (as the host's engine/optimized/add.py add_tables). Returns 1 when the output requantisation of
  * every sum may use SMMULR (tfc_add_dense_fast): 2 * |sum| < 2^31 and no left shift. */
 static int __attribute__((noinline)) tfc_add_tables(const tfc_binary_params *p, int32_t *lut1, int32_t *lut2) {
     int32_t v, big = 0;

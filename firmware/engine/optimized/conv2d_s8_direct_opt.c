@@ -1,5 +1,5 @@
 /* CONV_2D (+ADD) with direct windows, int8, optimised for Cortex-M4/M7 (DSP):
- * tfc_conv2d_s8_direct and tfc_conv2d_add_s8_direct (kernels_opt.conv_direct), linked only into
+ * tfc_conv2d_s8_direct and tfc_conv2d_add_s8_direct (engine/optimized/conv.py direct), linked only into
  * models that have such layers.
  *
  * For layers where the im2col scratch would raise the model's peak RAM: channels in whole words,
@@ -259,7 +259,7 @@ static void __attribute__((noinline)) conv_direct_run(const tfc_conv_params *p, 
     }
 }
 
-/* Scratch (kernels_opt._conv_direct_scratch): the border buffer (k_h rows of k_w + stride_w
+/* Scratch (engine/optimized/conv.py direct_scratch): the border buffer (k_h rows of k_w + stride_w
  * pixels) when some window leaves the input, with a fused ADD a pair's conv results; in the
  * arena when the planner placed it there (p->scratch), else on the stack. */
 static void __attribute__((noinline)) conv_direct(const tfc_conv_params *p, const tfc_binary_params *add,

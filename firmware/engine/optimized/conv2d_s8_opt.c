@@ -499,12 +499,12 @@ static inline __attribute__((always_inline)) void conv_run(const tfc_conv_params
         return;
     }
     {
-    /* scratch (kernels_opt.op_scratch_bytes): two int16 windows (4 * kp bytes) + a byte window
+    /* scratch (engine/optimized: conv.im2col_scratch, depthwise.scratch): two int16 windows (4 * kp bytes) + a byte window
      * (kp) when the window is gathered bytewise; with a fused ADD also the pair's conv results
      * (2 * out_c bytes, word-rounded); 4-bit layers also one channel pair's decoded weights
      * (2 * kp bytes). In the arena when the planner placed it there (p->scratch), else on the
      * stack. The fused ADD's two tables are always precomputed by the generator, in flash
-     * (kernels_opt.add_tables: add->tables, add->tables_fast). */
+     * (engine/optimized/add.py add_tables: add->tables, add->tables_fast). */
     const int32_t col_words = kp + (((p->in_c & 3) != 0 || p->dil_w != 1) ? kp >> 2 : 0);
     const int32_t pair_words = add ? (2 * oc_n + 3) >> 2 : 0;
     const int32_t w4_words = w4 ? kp >> 1 : 0;

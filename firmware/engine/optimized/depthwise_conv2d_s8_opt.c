@@ -4,13 +4,13 @@
  * DS-CNN layer; host flag TFC_RQ_PLANAR): the channel-planar path below (band of input rows as
  * int16 planes in the scratch, SMLAD over pairs of taps, four outputs per strip in assembly).
  * Other shapes with depth multiplier 1, channels in multiples of four and a window of at most
- * TFC_DW_MAX_WINDOW bytes (kernels_opt.dw_fast_path): four channels per word; SXTB16 splits a
+ * TFC_DW_MAX_WINDOW bytes (engine/optimized/depthwise.py word_path): four channels per word; SXTB16 splits a
  * word into (c0, c2) and (c1, c3) halfword pairs and SMLABB / SMLATT accumulate each channel
  * separately. The host re-lays the weights out per group of four channels ([c/4][kh*kw][4]) so
  * they stream from one pointer. Interior pixels read the input in place; border pixels first
  * copy their window into the scratch with the input zero point in the padding taps (what the
  * reference reads there, so the host-folded bias stays exact). Anything else takes a plain loop
- * with the same arithmetic on the original weights. Scratch (kernels_opt.op_scratch_bytes): in
+ * with the same arithmetic on the original weights. Scratch (engine/optimized: conv.im2col_scratch, depthwise.scratch): in
  * the arena when the planner placed it there (p->scratch), else on the stack.
  */
 #include "tfc_dsp.h"
@@ -136,7 +136,7 @@ static void __attribute__((noinline)) dw_pixel(const dw_layer *L, const int8_t *
  * an offset that is a multiple of the channel count): a group's outputs then only land on that
  * group's input bytes, already in the buffer, and a band's last output ends below the first
  * input byte the next band reads (the raster offset guarantees that for pixel (next band, 0)).
- * The band geometry (dwp_geometry) is kernels_opt.dw_planar_geometry, with the budgets of
+ * The band geometry (dwp_geometry) is engine/optimized/depthwise.py planar_geometry, with the budgets of
  * tfc_limits.h (TFC_DW_PLANAR_BUDGET, TFC_DW_PLANAR_BUDGET_MAX): small layers stay within what
  * the planner finds free next to their tensors, large ones get up to a quarter of their input
  * (fewer refilled rows). */

@@ -3,7 +3,7 @@
  *
  * Each input's rescaling only depends on its int8 value, so it is tabulated (2 x 256 entries,
  * the reference arithmetic): by ADD once per call (tfc_add_tables in binary_s8_opt.c), for the
- * fused op on the host (kernels_opt.add_tables, in flash). Per element there is one sum and one
+ * fused op on the host (engine/optimized/add.py add_tables, in flash). Per element there is one sum and one
  * output requantisation, done with SMMULR when the sum provably fits (TFC_ADD_FAST_BOUND).
  */
 #ifndef TFC_ADD_OPT_H

@@ -158,7 +158,7 @@ static inline uint32_t tfc_ld32(const void *p) {
 }
 
 /* Per-channel requantisation table of the optimised kernels (built on the host by
- * tfcompress.engine.kernels_opt): rq[0] = flags (TFC_RQ_FAST, TFC_RQ_SHARED, TFC_RQ_PLANAR,
+ * tfcompress/engine/optimized/requant.py): rq[0] = flags (TFC_RQ_FAST, TFC_RQ_SHARED, TFC_RQ_PLANAR,
  * TFC_RQ_PAIR in tfc_limits.h), rq[1 .. TFC_RQ_HEADER - 1] = 0, then per channel
  * {multiplier, right shift (>= 1), (1 << (right shift - 1)) + (output zero point << right shift),
  * folded bias}: the rounding constant carries the zero point, so the fast result includes it. */

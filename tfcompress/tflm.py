@@ -1,4 +1,4 @@
-"""The oracles: TFLite Micro's host interpreter (tflite-micro package) and, where TFLM cannot run
+"""The oracles (one wrapper for every package): TFLite Micro's host interpreter (tflite-micro package) and, where TFLM cannot run
 a model, TFLite's reference kernels (``OpResolverType.BUILTIN_REF``); TFLM's arena size.
 
 Both wrappers have the same interface: ``invoke([x0, x1, ...]) -> [y0, y1, ...]``, ``run(x)``
@@ -120,7 +120,10 @@ class TflmModel:
 
     def tensor(self, index: int, subgraph: int = 0) -> np.ndarray:
         """Tensor ``index`` after the last invoke (needs ``preserve_all``)."""
-        return np.array(self.interp.GetTensor(index, subgraph))
+        got = self.interp.GetTensor(index, subgraph)
+        if isinstance(got, dict):
+            return np.asarray(got["tensor_data"]).reshape(tuple(int(d) for d in got["shape"]))
+        return np.array(got)
 
     def output_details(self, index: int) -> dict[str, Any]:
         return self.interp.get_output_details(index)
@@ -131,9 +134,9 @@ class TflmModel:
 
 def _io_counts(model_bytes: bytes) -> tuple[int, int]:
     """Number of inputs and outputs of the model's main subgraph (read from the flatbuffer)."""
-    from tfcompress.engine.schema import schema
+    from tflite_micro.tensorflow.lite.micro.python import schema_py_generated as schema
 
-    sg = schema().Model.GetRootAsModel(bytes(model_bytes), 0).Subgraphs(0)
+    sg = schema.Model.GetRootAsModel(bytes(model_bytes), 0).Subgraphs(0)
     return sg.InputsLength(), sg.OutputsLength()
 
 
@@ -183,23 +186,18 @@ class TfliteRefModel:
 
 
 def make_oracle(model_bytes: bytes, probe: list[np.ndarray] | None = None) -> TflmModel | TfliteRefModel:
-    """TFLM's host interpreter, or TFLite's reference kernels when TFLM cannot load (or, given a
-    ``probe`` input list, run) the model. Raises OracleError when neither can."""
-    try:
-        model: TflmModel | TfliteRefModel = TflmModel(model_bytes)
-        if probe is not None:
-            model.invoke(probe)
-            model.reset()
-        return model
-    except OracleError as tflm_err:
+    """A fresh TFLM host interpreter, or TFLite's reference kernels when TFLM cannot load (or, given
+    a ``probe`` input list, run) the model. The probe runs on a throwaway instance, so the returned
+    one starts from the model's initial state. Raises OracleError when neither can."""
+    errors: list[OracleError] = []
+    for cls in (TflmModel, TfliteRefModel):
         try:
-            model = TfliteRefModel(model_bytes)
             if probe is not None:
-                model.invoke(probe)
-                model.reset()
-            return model
-        except OracleError as ref_err:
-            raise OracleError(f"{tflm_err.what}; {ref_err.what}", tflm_err.fix) from None
+                cls(model_bytes).invoke(probe)
+            return cls(model_bytes)
+        except OracleError as err:
+            errors.append(err)
+    raise OracleError("; ".join(e.what for e in errors), errors[0].fix)
 
 
 def tflm_arena_bytes(model_bytes: bytes) -> int:

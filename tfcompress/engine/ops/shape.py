@@ -1,12 +1,12 @@
-"""Lowering of data-movement ops: PAD/PADV2 and CONCATENATION (1-byte elements)."""
+"""Lowering of data-movement ops: PAD/PADV2, CONCATENATION, RESHAPE/SQUEEZE/EXPAND_DIMS."""
 
 from __future__ import annotations
 
 import numpy as np
 
 from tfcompress.engine.ir import Graph, Op
-from tfcompress.engine.lower_misc import require_int8
 from tfcompress.engine.lowered import ConstArray, LoweredOp
+from tfcompress.engine.ops.common import require_int8
 from tfcompress.errors import TfcError
 
 
@@ -53,3 +53,14 @@ def lower_concatenation(g: Graph, op: Op) -> LoweredOp:
     fields = dict(n_inputs=len(xs), outer=outer, out_chunk=int(chunks.sum()), chunks=arr)
     return LoweredOp(op, "tfc_concat", "tfc_concat_params", fields, [t.index for t in xs], [y.index],
                      [arr], inputs_as_array=True)
+
+
+def lower_reshape(g: Graph, op: Op) -> LoweredOp:
+    """RESHAPE/SQUEEZE/EXPAND_DIMS: the output aliases the input (a copy only if the plan needs it)."""
+    x, y = g.t(op.inputs[0]), g.t(op.outputs[0])
+    if x.is_const:
+        raise TfcError(f"{op.name} '{y.name}' reshapes a constant", "fold constants before converting")
+    if x.nbytes != y.nbytes:
+        raise TfcError(f"{op.name} '{y.name}': {x.nbytes} bytes in, {y.nbytes} out", "re-export the model")
+    return LoweredOp(op, "tfc_copy_bytes", None, {}, [x.index], [y.index], alias=True,
+                     in_ctypes=("void",), out_ctype="void", extra_args=(str(x.nbytes),))

@@ -1,4 +1,4 @@
-"""Element-wise int8 -> int8 ops lowered to a 256-entry table computed on the host.
+"""Activations: element-wise int8 -> int8 ops lowered to a 256-entry table computed on the host.
 
 Each table entry is computed with the exact integer arithmetic of the TFLM reference kernel
 (:mod:`tfcompress.engine.fixedpoint`), so the device only does ``out[i] = lut[in[i] + 128]``.
@@ -12,8 +12,8 @@ import numpy as np
 
 from tfcompress.engine import fixedpoint as fp
 from tfcompress.engine.ir import Graph, Op, Tensor
-from tfcompress.engine.lower_misc import require_int8
 from tfcompress.engine.lowered import ConstArray, LoweredOp
+from tfcompress.engine.ops.common import require_int8
 from tfcompress.engine.quant import quantize_multiplier, round_away
 from tfcompress.errors import TfcError
 

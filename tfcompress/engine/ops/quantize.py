@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 
 from tfcompress.engine.ir import Graph, Op
-from tfcompress.engine.lower_lut import lower_requantize
 from tfcompress.engine.lowered import ConstArray, LoweredOp
+from tfcompress.engine.ops.activations import lower_requantize
 from tfcompress.errors import TfcError
 
 

@@ -1,0 +1,100 @@
+"""DEPTHWISE_CONV_2D for the optimised kernels.
+
+* 3x3 stride 1/2 (:func:`planar`): per channel and kernel row the int16 weight pairs
+  ``(w0, w1), (w1, w2)`` for the channel-planar path (SMLAD over two adjacent pixels of one
+  channel), doubled with doubled biases when the fast requantisation holds (flag ``RQ_PLANAR``);
+  the band buffer's size is :func:`planar_geometry`.
+* Other layers with channels in multiples of four: weights per group of four channels and tap
+  (``[c/4][taps][4]``).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from tfcompress.engine.kernel_limits import (
+    DW_MAX_WINDOW,
+    DW_PLANAR_BUDGET,
+    DW_PLANAR_BUDGET_MAX,
+    RQ_FAST,
+    RQ_HEADER,
+    RQ_PLANAR,
+)
+from tfcompress.engine.lowered import LoweredOp
+from tfcompress.engine.optimized.requant import acc_bound, add_rq, rq_table, trim
+
+
+def prepare(lo: LoweredOp) -> LoweredOp:
+    f = lo.fields
+    oc, taps = f["out_c"], f["k_h"] * f["k_w"]
+    w = lo.array("weights").data.reshape(taps, oc).T
+    bias = lo.array("bias").data
+    rq = rq_table(lo.array("mult").data, lo.array("shift").data, acc_bound(w, bias), bias, ~w.any(axis=1),
+                  oc, f["out_zp"])
+    if planar(f):
+        return _prepare_planar(lo, w, rq)
+    if word_path(f):  # [c/4][taps][4]: four channels per tap, one group after the other
+        wl = w.reshape(oc // 4, 4, taps).transpose(0, 2, 1)
+        lo.replace_array("weights", np.ascontiguousarray(wl).reshape(-1).astype(np.int8))
+    add_rq(lo, rq)
+    trim(lo)
+    return lo
+
+
+def _prepare_planar(lo: LoweredOp, w: np.ndarray, rq: np.ndarray) -> LoweredOp:
+    """Channel-planar 3x3 layers: per channel and kernel row the int16 pairs (w0, w1), (w1, w2)
+    (SMLAD / SMLABT / SMLATB operands against two adjacent pixels of one channel), doubled with
+    doubled biases when the fast requantisation holds. The kernel's fast path adds the sign of the
+    accumulator for that of the SMMULR product, so it needs every multiplier >= 0 and the bias of
+    an all-zero channel (constant output in the rounding constant) set to 0."""
+    entries = rq[RQ_HEADER:].reshape(-1, 4).astype(np.int64)
+    flags = int(rq[0])
+    if np.any(entries[:, 0] < 0):
+        flags &= ~RQ_FAST
+    fast = bool(flags & RQ_FAST)
+    k = w.astype(np.int64).reshape(-1, 3, 3) * (2 if fast else 1)
+    pairs = np.stack([k[:, :, 0], k[:, :, 1], k[:, :, 1], k[:, :, 2]], axis=-1)  # [c][ky][4] int16
+    lo.replace_array("weights", np.ascontiguousarray(pairs).astype("<i2").reshape(-1).view(np.int8))
+    if fast:
+        entries[:, 3] = np.where(entries[:, 0] == 0, 0, 2 * entries[:, 3])
+    table = np.concatenate([[flags | RQ_PLANAR, 0, 0, 0], entries.reshape(-1)]).astype(np.int64)
+    assert np.all(np.abs(table) < 2**31)
+    add_rq(lo, table.astype(np.int32))
+    trim(lo)
+    return lo
+
+
+def planar(f: dict[str, Any]) -> bool:
+    """Whether the optimised depthwise kernel takes its channel-planar path (3x3, stride 1 or 2)."""
+    return (f["depth_mult"] == 1 and f["in_c"] % 4 == 0 and f["k_h"] == 3 and f["k_w"] == 3
+            and f["dil_h"] == 1 and f["dil_w"] == 1 and f["stride_h"] == f["stride_w"]
+            and f["stride_w"] in (1, 2))
+
+
+def planar_geometry(f: dict[str, Any]) -> tuple[int, int]:
+    """(row width in int16, rows held) of the planar path's band buffer (the kernel's dwp_geometry)."""
+    s = f["stride_w"]
+    wb = s * ((f["out_w"] + 1) & ~1) + 2
+    rows_full = (f["out_h"] - 1) * f["stride_h"] + 3
+    budget = f["in_h"] * f["in_w"] * f["in_c"] // 4
+    budget = DW_PLANAR_BUDGET if budget < 2 * DW_PLANAR_BUDGET else min(budget, DW_PLANAR_BUDGET_MAX)
+    return wb, min(rows_full, max(3, budget // (8 * wb)))
+
+
+def word_path(f: dict[str, Any]) -> bool:
+    """Whether the optimised depthwise kernel takes its SIMD word path (else the plain loop)."""
+    return (f["depth_mult"] == 1 and f["in_c"] % 4 == 0
+            and f["k_h"] * f["k_w"] * f["in_c"] <= DW_MAX_WINDOW)
+
+
+def scratch(lo: LoweredOp) -> int:
+    """The planar path's band buffer (four int16 channel planes), or the word path's border window."""
+    f = lo.fields
+    if planar(f):
+        wb, rows = planar_geometry(f)
+        return 4 * rows * wb * 2
+    if word_path(f):
+        return f["k_h"] * f["k_w"] * f["in_c"]
+    return 0

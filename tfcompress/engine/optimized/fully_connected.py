@@ -1,0 +1,54 @@
+"""FULLY_CONNECTED for the optimised kernels: weights in blocks of four rows per group of four
+inputs, zero-padded (bias likewise); pair codes (``RQ_PAIR``) when exact: rows (0, 1) and (2, 3)
+of a block share each int16 half as ``256 * a + b``; otherwise ``[out/4][in/4][4][4]`` bytes."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from tfcompress.engine.kernel_limits import RQ_PAIR
+from tfcompress.engine.lowered import LoweredOp
+from tfcompress.engine.optimized.requant import acc_bound, add_rq, pad_to, rq_shared, rq_table, trim
+
+
+def prepare(lo: LoweredOp) -> LoweredOp:
+    f = lo.fields
+    n_out, n_in = f["out_depth"], f["in_depth"]
+    w = lo.array("weights").data.reshape(n_out, n_in)
+    bias = lo.array("bias").data
+    bound = acc_bound(w, bias)
+    ip, op = (n_in + 3) // 4 * 4, (n_out + 3) // 4 * 4
+    wp = pad_to(pad_to(w, ip, 1), op, 0)
+    pair = pairs_ok(wp)
+    layout = pair_words(wp) if pair else wp.reshape(op // 4, 4, ip // 4, 4).transpose(0, 2, 1, 3).astype(np.int8)
+    lo.replace_array("weights", np.ascontiguousarray(layout).reshape(-1).view(np.int8))
+    lo.replace_array("bias", pad_to(bias, op).astype(np.int32))
+    mult, shift = lo.array("mult").data, lo.array("shift").data
+    if f["per_channel"]:
+        rq = rq_table(mult, shift, bound, bias, ~w.any(axis=1), op, f["out_zp"])
+    else:
+        rq = rq_shared(int(mult[0]), int(shift[0]), bound, f["out_zp"])
+    rq[0] |= RQ_PAIR if pair else 0
+    add_rq(lo, rq)
+    trim(lo, keep_bias=True)
+    return lo
+
+
+def pairs_ok(w: np.ndarray) -> bool:
+    """Whether the pair-code layout is exact for ``w`` ([rows, inputs], rows a multiple of four):
+    rows 0 and 2 of each block (the ``a`` rows) need ``256 * a + b`` to fit int16 (``a > -128``
+    where ``b < 0``) and ``|dot(a, x)| < 2^23`` for every int8 input."""
+    w = w.astype(np.int64)
+    a, b = w[0::2], w[1::2]
+    return bool(np.all((a > -128) | (b >= 0)) and np.all(128 * np.abs(a).sum(axis=1) < 2**23))
+
+
+def pair_words(w: np.ndarray) -> np.ndarray:
+    """[rows/4][inputs/4][4] int16x2 words: per block and group of inputs (i0..i3), for the row
+    pairs (0, 1) and (2, 3): ``(h(i0), h(i2)), (h(i1), h(i3))`` with ``h = 256 * a + b`` (the halves
+    SMLAD meets after SXTB16 splits the input word into (x0, x2) and (x1, x3))."""
+    rows, n = w.shape
+    h = (256 * w[0::2].astype(np.int64) + w[1::2]).reshape(rows // 4, 2, n // 4, 4)  # [blk][pair][g][i]
+    halves = h[..., [0, 2, 1, 3]].reshape(rows // 4, 2, n // 4, 2, 2)             # [blk][pair][g][xl/xh][lo/hi]
+    words = halves.transpose(0, 2, 1, 3, 4)                                          # [blk][g][pair][xl/xh][lo/hi]
+    return np.ascontiguousarray(words).astype("<i2")
