@@ -105,13 +105,16 @@ def short_names(text: str) -> str:
 
 def _drop_stale_project(fw_dir: Path, board: str, model_hash: str, engine: str) -> None:
     """The run owns its firmware folders: a project generated for an older model of this variant,
-    or by other engine settings (kernel set, weight storage), goes."""
+    by other engine settings (kernel set, weight storage) or from other harness/board sources, goes."""
     try:
         meta = json.loads((fw_dir / "tfcompress.json").read_text())
     except (OSError, ValueError):
         return
-    if meta.get("board") != board or meta.get("model_hash") != model_hash or meta.get("engine") != engine:
-        log(f"  {fw_dir.name}: replacing firmware generated for an earlier model or engine setting")
+    from tfcompress.project.generate import firmware_sources_key
+
+    if (meta.get("board") != board or meta.get("model_hash") != model_hash or meta.get("engine") != engine
+            or meta.get("sources") != firmware_sources_key()):
+        log(f"  {fw_dir.name}: replacing firmware generated for an earlier model, engine setting or harness")
         shutil.rmtree(fw_dir)
 
 
