@@ -100,3 +100,19 @@ def test_journal_records_every_output_and_refuses_old_journals(tmp_path):
         Journal(old, header)
     assert "older tfcompress (format 1" in e.value.what and "--force" in e.value.fix
 
+
+def test_evaluate_refuses_repeats_on_a_stateful_model(monkeypatch, tmp_path):
+    """Warm-up and timed repeats would advance the state between samples: refused before any build."""
+    from types import SimpleNamespace
+
+    import tfcompress.project.firmware as fw
+    from tfcompress.boards import load_board
+    from tfcompress.harness.evaluate import EvalData, evaluate_on_board
+
+    t = SimpleNamespace(name="y", dtype="int8", shape=(1, 4), elements=4, scale=0.1, zero_point=0)
+    fake = SimpleNamespace(inputs=[t], outputs=[t], stateful=True)
+    monkeypatch.setattr(fw, "compile_model", lambda *a, **k: fake)
+    monkeypatch.setattr(fw, "build_firmware", lambda *a, **k: pytest.fail("built"))
+    with pytest.raises(TfcError) as e:
+        evaluate_on_board(load_board("mps2-an500"), tmp_path / "m.tflite", EvalData(np.zeros((2, 4))), repeat=3)
+    assert "stateful" in e.value.what and "--warmup 0 --repeat 1" in e.value.fix

@@ -33,7 +33,7 @@ def firmware_sources_hash() -> str:
 def device_step(run: RunDir, recipe: Recipe, board: Any, variant: str, vstage: Stage, data: Stage,
                 *, port: str | None = None) -> Stage | None:
     """Compile, build and evaluate one variant on ``board``; ``None`` if it has no .tflite."""
-    from tfcompress.harness.evaluate import EvalData, evaluate_on_board
+    from tfcompress.harness.evaluate import EvalData, evaluate_on_board, output_index
     from tfcompress.project.firmware import compile_model
     from tfcompress.project.generate import engine_key
 
@@ -43,7 +43,7 @@ def device_step(run: RunDir, recipe: Recipe, board: Any, variant: str, vstage: S
     n = recipe.board.eval_samples
     compress = recipe.board.compresses(variant)
     params = {"board": board.name, "samples": n, "kernels": recipe.board.kernels, "port": bool(port),
-              "compress_weights": compress}
+              "compress_weights": compress, "output": recipe.board.output}
     stage = run.stage(f"device {variant}", f"firmware/{board.name}/{variant}-eval", params,
                       {"variant": vstage.output_hash(), "data": data.output_hash(),
                        "firmware": firmware_sources_hash()})
@@ -62,11 +62,15 @@ def device_step(run: RunDir, recipe: Recipe, board: Any, variant: str, vstage: S
         eval_data = EvalData(ds.x_test[:n], ds.y_test[:n], ds.metric, ds.target_scale)
         fw_dir = run.root / "firmware" / board.name / variant
         _drop_stale_project(fw_dir, board.name, compiled.graph.model_hash, engine_key(compiled))
-        bar = iter(progress(range(len(eval_data.x)), f"  {variant} on {board.name}", total=len(eval_data.x)))
+        try:
+            output_index(list(compiled.outputs), recipe.board.output)
+        except TfcError as err:
+            raise TfcError(f"recipe key 'board.output': {err.what}", err.fix) from None
+        bar = iter(progress(range(eval_data.n), f"  {variant} on {board.name}", total=eval_data.n))
         report = evaluate_on_board(board, tflite, eval_data, port=port, firmware_dir=fw_dir,
                                    journal_path=stage.dir / "journal.jsonl", force=False,
                                    kernels=recipe.board.kernels, compress_weights=compress,
-                                   on_sample=lambda _i: next(bar, None))
+                                   on_sample=lambda _i: next(bar, None), output=recipe.board.output)
         for _ in bar:  # close the bar (samples resumed from the journal do not report)
             pass
         weights = int(compiled.weights_bytes)
@@ -77,6 +81,8 @@ def device_step(run: RunDir, recipe: Recipe, board: Any, variant: str, vstage: S
             metric_device=report.get("metric_value"),
             agreement=report["agreement"],
             mismatched_elements=report["mismatched_elements"],
+            per_output=report["per_output"],
+            metric_output=report.get("metric_output"),
             samples=report["samples"],
             flash_bytes=report["flash_bytes"],
             weights_bytes=weights,
