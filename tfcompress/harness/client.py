@@ -103,7 +103,8 @@ class DeviceInfo:
         blen = b[p.HELLO_FIXED]
         board = b[p.HELLO_FIXED + 1 : p.HELLO_FIXED + 1 + blen].decode("ascii", "replace")
         return cls(version, "instructions" if unit else "cycles", nin, nout, ib, ob, arena, state,
-                   bool(flags & p.FLAG_STATEFUL), clock, chunk, model_hash.decode("ascii", "replace"), board)
+                   bool(flags & p.FLAG_STATEFUL), clock, chunk,
+                   model_hash.rstrip(b"\x00").decode("ascii", "replace"), board)
 
 
 @dataclass
