@@ -150,6 +150,7 @@ def test_firmware_cache_regenerates_stale_projects(tmp_path, monkeypatch):
 
     from tfcompress.engine.compiler import compile_tflite
     from tfcompress.project.firmware import build_firmware
+    from tfcompress.project.generate import firmware_sources_key
     from tfcompress.tfenv import keras
 
     monkeypatch.setenv("TFC_CACHE_DIR", str(tmp_path / "cache"))
@@ -167,3 +168,18 @@ def test_firmware_cache_regenerates_stale_projects(tmp_path, monkeypatch):
     again = build_firmware(compiled, board)
     assert again.project.path == first.project.path
     assert json.loads(meta_path.read_text())["engine"] == "reference"
+    # firmware generated from other harness/board sources (another protocol version) is never reused:
+    # regenerated in the cache, refused in the user's folder unless forced
+    meta = json.loads(meta_path.read_text())
+    meta["sources"] = "0123456789ab"
+    meta_path.write_text(json.dumps(meta))
+    again = build_firmware(compiled, board)
+    assert again.project.path == first.project.path
+    assert json.loads(meta_path.read_text())["sources"] == firmware_sources_key()
+    mine = build_firmware(compiled, board, tmp_path / "mine")
+    meta = json.loads((mine.project.path / "tfcompress.json").read_text())
+    (mine.project.path / "tfcompress.json").write_text(json.dumps({**meta, "sources": "0123456789ab"}))
+    with pytest.raises(TfcError) as e:
+        build_firmware(compiled, board, tmp_path / "mine")
+    assert "another version" in e.value.what and "--force" in e.value.fix
+    assert build_firmware(compiled, board, tmp_path / "mine", force=True).elf.is_file()

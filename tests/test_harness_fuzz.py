@@ -1,4 +1,5 @@
-"""The firmware frame parser, compiled for the host under ASan/UBSan, survives random and mutated frames."""
+"""The firmware frame parser, compiled for the host under ASan/UBSan, survives random and mutated
+frames, and answers a scripted protocol-v2 session as PROTOCOL.md says."""
 
 from __future__ import annotations
 
@@ -10,54 +11,61 @@ from pathlib import Path
 
 import pytest
 from conftest import require_tool
+from harness_fixture import (
+    INPUT_BYTES,
+    MODEL_HASH,
+    OUTPUT_BYTES,
+    FixtureModel,
+    build_host_firmware,
+    samples,
+    v1_host_hello,
+)
 
 from tfcompress.harness import protocol as p
-from tfcompress.resources import firmware_root
-
-FIXTURES = Path(__file__).parent / "fixtures" / "firmware"
-INPUT_BYTES, OUTPUT_BYTES = 64, 10
+from tfcompress.harness.client import DeviceInfo, TensorInfo
 
 
 @pytest.fixture(scope="module")
 def fuzz_binary(tmp_path_factory) -> Path:
-    cc = require_tool("gcc", "gcc")
-    out = tmp_path_factory.mktemp("fuzz") / "fuzz_proto"
-    model = FIXTURES / "model"
-    cmd = [cc, "-std=gnu11", "-O1", "-g", "-Wall", "-Wextra", "-Werror",
-           "-fsanitize=address,undefined", "-fno-sanitize-recover=all", "-fno-omit-frame-pointer",
-           f"-I{firmware_root() / 'harness'}", f"-I{model}", f"-I{model / 'engine'}",
-           str(FIXTURES / "fuzz_proto.c"), str(firmware_root() / "harness" / "tfc_proto.c"),
-           str(model / "model.c"), str(model / "engine" / "fixture_kernel.c"), "-o", str(out)]
-    proc = subprocess.run(cmd, capture_output=True, text=True)
-    if proc.returncode != 0 and "sanitize" in proc.stderr and "cannot find" in proc.stderr:
-        pytest.skip("the host compiler has no ASan runtime")
-    assert proc.returncode == 0, proc.stderr
-    return out
+    return build_host_firmware(tmp_path_factory.mktemp("fuzz") / "fuzz_proto", require_tool("gcc", "gcc"))
 
 
 def _valid_session(rng: random.Random) -> bytes:
-    x = bytes(rng.randrange(256) for _ in range(INPUT_BYTES))
+    xs = [bytes(rng.randrange(256) for _ in range(n)) for n in INPUT_BYTES]
     out = p.encode_frame(p.HELLO, 1)
-    for off in range(0, INPUT_BYTES, 24):
-        out += p.encode_frame(p.LOAD, 2, struct.pack("<I", off) + x[off : off + 24])
-    out += p.encode_frame(p.RUN, 3, struct.pack("<III", rng.randrange(3), 1 + rng.randrange(3), zlib.crc32(x)))
-    out += p.encode_frame(p.READ, 4, struct.pack("<II", rng.randrange(OUTPUT_BYTES), rng.randrange(OUTPUT_BYTES)))
+    for kind, count in ((p.KIND_INPUT, 2), (p.KIND_OUTPUT, 2)):
+        for i in range(count):
+            out += p.encode_frame(p.TENSOR, 2, bytes([kind, i]))
+    for i, x in enumerate(xs):
+        for off in range(0, len(x), 24):
+            out += p.encode_frame(p.LOAD, 3, struct.pack("<BI", i, off) + x[off : off + 24])
+    run = p.encode_frame(p.RUN, 4, struct.pack("<III", rng.randrange(3), 1 + rng.randrange(3), zlib.crc32(b"".join(xs))))
+    out += run + run  # the second is a resend: answered without running
+    i = rng.randrange(2)
+    out += p.encode_frame(p.READ, 5, struct.pack("<BII", i, rng.randrange(OUTPUT_BYTES[i]), rng.randrange(OUTPUT_BYTES[i])))
+    out += p.encode_frame(p.RESET, 6)
     return out
 
 
 def _hostile_frame(rng: random.Random) -> bytes:
-    """A frame with a valid CRC but adversarial content (lengths, offsets, types)."""
-    big = [0, 1, INPUT_BYTES - 1, INPUT_BYTES, INPUT_BYTES + 1, 2**31, 2**32 - 1, 2**32 - INPUT_BYTES]
-    kind = rng.choice([p.HELLO, p.LOAD, p.RUN, p.READ, 0, 0x7F, 0x80, 0xFE, 0xFF, rng.randrange(256)])
-    choice = rng.randrange(5)
+    """A frame with a valid CRC but adversarial content (indices, lengths, offsets, types)."""
+    big = [0, 1, 5, 6, 7, 8, 62, 63, 64, 2**31, 2**32 - 1, 2**32 - 63]
+    index = rng.choice([0, 1, 2, 3, 127, 128, 255])
+    kind = rng.choice([p.HELLO, p.LOAD, p.RUN, p.READ, p.TENSOR, p.RESET, 0, 0x7F, 0x80, 0xFE, 0xFF,
+                       rng.randrange(256)])
+    choice = rng.randrange(7)
     if choice == 0:
-        payload = struct.pack("<I", rng.choice(big)) + bytes(rng.randrange(256) for _ in range(rng.randrange(300)))
+        payload = struct.pack("<BI", index, rng.choice(big)) + bytes(rng.randrange(256) for _ in range(rng.randrange(300)))
     elif choice == 1:
-        payload = struct.pack("<II", rng.choice(big), rng.choice(big))
+        payload = struct.pack("<BII", index, rng.choice(big), rng.choice(big))
     elif choice == 2:
         payload = struct.pack("<III", rng.choice(big), rng.choice(big), rng.randrange(2**32))
     elif choice == 3:
         payload = bytes(rng.randrange(256) for _ in range(rng.randrange(600)))
+    elif choice == 4:
+        payload = bytes([rng.choice([0, 1, 2, 255]), index])
+    elif choice == 5:
+        payload = struct.pack("<II", rng.choice(big), rng.choice(big))
     else:
         payload = b""
     return p.encode_frame(kind, rng.randrange(65536), payload)
@@ -110,10 +118,112 @@ def test_parser_survives_fuzzing(fuzz_binary, seed):
 
 
 def test_valid_session_replies_match_host_protocol(fuzz_binary):
-    """Sanity: the host-compiled parser answers a clean session with the expected output."""
+    """Sanity: the host-compiled parser answers every request of a clean session, none with an error."""
     rng = random.Random(9)
     data = _valid_session(rng)
     proc = subprocess.run([str(fuzz_binary)], input=data, capture_output=True, timeout=60)
     assert proc.returncode == 0
     fed, frames, errors = map(int, proc.stdout.split())
-    assert errors == 0 and frames == 1 + 3 + 1 + 1
+    loads = sum(-(-n // 24) for n in INPUT_BYTES)
+    assert errors == 0 and frames == 1 + 4 + loads + 2 + 1 + 1
+
+
+class _Script:
+    """Requests to feed the host-compiled firmware, then its replies by sequence number."""
+
+    def __init__(self) -> None:
+        self.wire = b""
+        self.seq = 0
+
+    def __call__(self, kind: int, payload: bytes = b"", *, seq: int | None = None) -> int:
+        if seq is None:
+            self.seq += 1
+            seq = self.seq
+        self.wire += b"\x00" + p.encode_frame(kind, seq, payload)
+        return seq
+
+    def run(self, binary: Path, tmp_path: Path) -> list[p.Frame]:
+        dump = tmp_path / "replies.bin"
+        proc = subprocess.run([str(binary), str(dump)], input=self.wire, capture_output=True, timeout=60)
+        assert proc.returncode == 0, proc.stderr.decode(errors="replace")[-3000:]
+        frames = [p.decode_frame(f) for f in dump.read_bytes().split(b"\x00") if f]
+        assert all(f is not None for f in frames)
+        return frames  # type: ignore[return-value]
+
+
+def test_scripted_session(fuzz_binary, tmp_path):
+    """HELLO/TENSOR describe the model, outputs follow the fixture model, a resent RUN does not
+    advance the state, RESET does, and every bad index/offset/length is refused."""
+    s = _Script()
+    model = FixtureModel()
+    a, b = samples(2, seed=4)
+    hello = s(p.HELLO)
+    tensors = [s(p.TENSOR, bytes([k, i])) for k in (0, 1) for i in (0, 1)]
+
+    def load(sample: list[bytes]) -> None:
+        for i, x in enumerate(sample):
+            s(p.LOAD, struct.pack("<BI", i, 0) + x)
+
+    def run(sample: list[bytes], seq: int | None = None) -> int:
+        return s(p.RUN, struct.pack("<III", 0, 1, zlib.crc32(b"".join(sample))), seq=seq)
+
+    load(a)
+    run_a = run(a)
+    resent = run(a, seq=run_a)  # its reply was lost: same seq, same payload
+    run_a2 = run(a)  # a new RUN: the state advances
+    read_z = s(p.READ, struct.pack("<BII", 1, 4, 4))
+    reset = s(p.RESET)
+    load(b)
+    run_b = run(b)
+    bad = {
+        "tensor_kind": s(p.TENSOR, bytes([2, 0])),
+        "tensor_index": s(p.TENSOR, bytes([1, 2])),
+        "load_index": s(p.LOAD, struct.pack("<BI", 2, 0) + b"x"),
+        "load_range": s(p.LOAD, struct.pack("<BI", 0, 60) + b"1234"),
+        "load_offset": s(p.LOAD, struct.pack("<BI", 1, 2**32 - 1) + b"1"),
+        "read_range": s(p.READ, struct.pack("<BII", 1, 8, 1)),
+        "read_index": s(p.READ, struct.pack("<BII", 255, 0, 1)),
+        "read_length": s(p.READ, struct.pack("<BI", 0, 0)),
+        "run_crc": s(p.RUN, struct.pack("<III", 0, 1, 12345)),
+        "reset_length": s(p.RESET, b"\x00"),
+    }
+    frames = s.run(fuzz_binary, tmp_path)
+    replies = {f.seq: f for f in frames}
+    run_a_replies = [f for f in frames if f.seq == run_a]
+    assert len(run_a_replies) == 2 and run_a_replies[0] == run_a_replies[1] and resent == run_a
+
+    h = replies[hello].payload
+    assert h[0] == p.VERSION == 2
+    info = DeviceInfo.parse(h)
+    assert (info.num_inputs, info.num_outputs, info.inputs_bytes, info.outputs_bytes) == (2, 2, 69, 18)
+    assert info.stateful and info.state_bytes == 4 and info.model_hash == MODEL_HASH and info.board == "host-fuzz"
+    assert struct.unpack_from("<BBBxII", h, 28) == (1, 8, 6, 70, 24)  # flags, align, dims; areas used
+    assert v1_host_hello(h).startswith("firmware speaks harness protocol v2, host v1")
+
+    t = [TensorInfo.parse(replies[q].payload) for q in tensors]
+    assert [(x.kind, x.index, x.dtype, x.shape, x.bytes, x.offset) for x in t] == [
+        ("input", 0, "int8", (1, 9, 7, 1), 63, 0), ("input", 1, "int16", (1, 3), 6, 64),
+        ("output", 0, "int8", (1, 10), 10, 0), ("output", 1, "int32", (1, 2), 8, 16)]
+    assert t[0].zero_point == -128 and t[2].scale == 0.0625 and t[3].scale == 0.0
+
+    def outputs(seq: int) -> list[bytes]:
+        r = replies[seq]
+        assert r.kind == p.RUN | p.REPLY, r
+        rep, *_, crc = struct.unpack_from("<6I", r.payload)
+        inline = r.payload[24:]
+        assert rep == 1 and len(inline) == 18 and zlib.crc32(inline) == crc
+        return [inline[:10], inline[10:]]
+
+    assert outputs(run_a_replies[0].seq) == model.run(a)
+    assert outputs(run_a2) == (want := model.run(a))
+    assert replies[read_z].payload == struct.pack("<BI", 1, 4) + want[1][4:]
+    assert replies[reset].kind == p.RESET | p.REPLY and replies[reset].payload == b""
+    model.reset()
+    assert outputs(run_b) == model.run(b)
+    codes = {name: (replies[q].kind, replies[q].payload[0]) for name, q in bad.items()}
+    assert codes == {
+        "tensor_kind": (p.ERROR, p.ERR_INDEX), "tensor_index": (p.ERROR, p.ERR_INDEX),
+        "load_index": (p.ERROR, p.ERR_INDEX), "load_range": (p.ERROR, p.ERR_RANGE),
+        "load_offset": (p.ERROR, p.ERR_RANGE), "read_range": (p.ERROR, p.ERR_RANGE),
+        "read_index": (p.ERROR, p.ERR_INDEX), "read_length": (p.ERROR, p.ERR_LENGTH),
+        "run_crc": (p.ERROR, p.ERR_INPUT_CRC), "reset_length": (p.ERROR, p.ERR_LENGTH)}

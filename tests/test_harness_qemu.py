@@ -1,4 +1,5 @@
-"""The harness firmware under QEMU on both emulated boards: HELLO, LOAD, RUN, faults, flaky links, resume."""
+"""The harness firmware under QEMU on both emulated boards: HELLO/TENSOR, LOAD/RUN/READ by tensor
+index with the two-input, two-output stateful fixture model, RESET, faults, flaky links, resume."""
 
 from __future__ import annotations
 
@@ -6,12 +7,13 @@ import socket
 import threading
 from pathlib import Path
 
-import numpy as np
 import pytest
 from conftest import require_tool
+from harness_fixture import FIXTURE, MODEL_HASH, FixtureModel, samples, v1_host_hello
 
 from tfcompress.boards import load_board
 from tfcompress.errors import TfcError
+from tfcompress.harness import protocol as p
 from tfcompress.harness.client import DeviceError, HarnessClient
 from tfcompress.harness.faults import FaultyTransport
 from tfcompress.harness.qemu import EXIT_HARDFAULT, QemuSession
@@ -19,22 +21,8 @@ from tfcompress.harness.session import Journal, run_samples
 from tfcompress.harness.transport import SerialTransport
 from tfcompress.project import build_project, generate_project
 
-FIXTURE = Path(__file__).parent / "fixtures" / "firmware" / "model"
 EMULATED = ["mps2-an500", "netduinoplus2"]
 pytestmark = pytest.mark.emulated
-
-
-def expected_output(x: np.ndarray) -> np.ndarray:
-    """The fixture model in Python (see tests/fixtures/firmware/model/model.h)."""
-    acc = np.zeros(10, np.int64)
-    for k, v in enumerate(x.astype(np.int64)):
-        acc[k % 10] += v
-    return np.clip(((np.arange(10) + 1) * acc) >> 3, -128, 127).astype(np.int8)
-
-
-def inputs(n: int, seed: int = 0) -> list[bytes]:
-    rng = np.random.default_rng(seed)
-    return [rng.integers(-128, 128, 64, dtype=np.int8).tobytes() for _ in range(n)]
 
 
 @pytest.fixture(scope="module")
@@ -50,24 +38,35 @@ def firmware(tmp_path_factory) -> dict[str, Path]:
 
 
 @pytest.mark.parametrize("name", EMULATED)
-def test_hello_load_run_and_deterministic_counts(firmware, name):
+def test_hello_load_run_read_reset_and_deterministic_counts(firmware, name):
+    """Two inputs (int8, and int16 at a padded offset), two outputs (int8, int32), state."""
     board = load_board(name)
-    xs = inputs(3, seed=1)
+    xs = samples(3, seed=1)
     counts = []
     for _launch in range(2):
+        model = FixtureModel()
         with QemuSession(board, firmware[name]) as q:
             client = HarnessClient(q.transport)
             info = client.hello()
-            assert (info.board, info.model_hash, info.counter_unit) == (name, "f1f2f3f4a5a6a7a8", "instructions")
-            assert (info.input_bytes, info.output_bytes, info.input_shape, info.output_shape) == \
-                (64, 10, (1, 8, 8, 1), (1, 10))
-            assert info.input_zero_point == -128 and info.output_scale == 0.0625
+            assert (info.board, info.model_hash, info.counter_unit, info.stateful) == \
+                (name, MODEL_HASH, "instructions", True)
+            assert [(t.dtype, t.shape, t.offset) for t in info.inputs] == \
+                [("int8", (1, 9, 7, 1), 0), ("int16", (1, 3), 64)]
+            assert [(t.dtype, t.shape, t.offset) for t in info.outputs] == [("int8", (1, 10), 0), ("int32", (1, 2), 16)]
+            assert info.inputs[0].zero_point == -128 and info.outputs[0].scale == 0.0625
             launch = []
             for x in xs:
-                r = client.infer(x, warmup=1, repeat=2)
-                assert np.array_equal(np.frombuffer(r.output, np.int8), expected_output(np.frombuffer(x, np.int8)))
+                r = client.infer(x, warmup=1, repeat=2)  # three runs: the state advances three times
+                want = [model.run(x) for _ in range(3)][-1]
+                assert r.outputs == want
                 assert r.repeat == 2 and 0 < r.count_min <= r.count_max
                 launch.append(r.count_min)
+            assert client._read(1, b"", 8) == want[1]  # READ by output index
+            client.reset()
+            model.reset()
+            assert client.infer(xs[0]).outputs == model.run(xs[0])
+            # a protocol-v1 host parses this firmware's HELLO as far as its version check
+            assert v1_host_hello(client.request(p.HELLO)).startswith("firmware speaks harness protocol v2, host v1")
             counts.append(launch)
     assert counts[0] == counts[1]  # -icount makes the instruction count exactly repeatable
 
@@ -77,38 +76,41 @@ def test_hard_fault_is_reported_not_hung(firmware, name):
     with QemuSession(load_board(name), firmware[name]) as q:
         client = HarnessClient(q.transport, timeout=5)
         client.hello()
-        bad = bytes([127, 128, 127, 128]) + bytes(60)  # the fixture model executes UDF on this input
+        bad = [bytes([127, 128, 127, 128]) + bytes(59), bytes(6)]  # the fixture model executes UDF on this input
         with pytest.raises(DeviceError) as e:
             client.infer(bad)
         assert "hard fault" in e.value.what and "pc=0x" in e.value.what
         assert q.proc.wait(timeout=10) == EXIT_HARDFAULT
 
 
-def _run(elf: Path, board_name: str, xs: list[bytes], **faults) -> tuple[list, dict]:
+def _run(elf: Path, board_name: str, xs: list[list[bytes]], **faults) -> tuple[list, dict]:
     with QemuSession(load_board(board_name), elf) as q:
         t = FaultyTransport(q.transport, **faults) if faults else q.transport
         client = HarnessClient(t, timeout=0.5, run_timeout=2.0, retries=30)
         res = run_samples(client, xs)
-        return [(r.output, r.count) for r in res], getattr(t, "injected", {})
+        return [(r.outputs, r.count) for r in res], getattr(t, "injected", {})
 
 
 def test_faulty_link_gives_identical_results(firmware):
-    xs = inputs(6, seed=2)
+    """Identical outputs, the stateful one included: a resent RUN never runs the model twice."""
+    xs = samples(6, seed=2)
     clean, _ = _run(firmware["netduinoplus2"], "netduinoplus2", xs)
     noisy, injected = _run(firmware["netduinoplus2"], "netduinoplus2", xs, seed=5, drop=0.08,
                            duplicate=0.08, corrupt=0.08, delay=0.1, max_delay=0.02)
     assert noisy == clean
+    model = FixtureModel()
+    assert [o for o, _ in clean] == [model.run(x) for x in xs]
     assert sum(injected.values()) >= 4, injected
 
 
 def test_interrupted_run_resumes(firmware, tmp_path):
     elf, name = firmware["mps2-an500"], "mps2-an500"
-    xs = inputs(6, seed=3)
+    xs = samples(6, seed=3)
     clean, _ = _run(elf, name, xs)
-    header = {"model_hash": "f1f2f3f4a5a6a7a8", "board": name, "n": len(xs)}
+    header = {"model_hash": MODEL_HASH, "board": name, "n": len(xs)}
     journal = Journal(tmp_path / "j.jsonl", header)
     with QemuSession(load_board(name), elf) as q:
-        client = HarnessClient(FaultyTransport(q.transport, fail_after_writes=9), timeout=0.5)
+        client = HarnessClient(FaultyTransport(q.transport, fail_after_writes=12), timeout=0.5)
         with pytest.raises(ConnectionError):
             run_samples(client, xs, journal=journal)
     done_before = len(Journal(tmp_path / "j.jsonl", header).done)
@@ -121,7 +123,10 @@ def test_interrupted_run_resumes(firmware, tmp_path):
         client.infer = lambda data, **kw: calls.append(1) or original(data, **kw)  # type: ignore[method-assign]
         res = run_samples(client, xs, journal=resumed)
     assert len(calls) == len(xs) - done_before
-    assert [(r.output, r.count) for r in res] == clean
+    # output 1 carries the model's state, which the fresh firmware restarted (evaluate starts a
+    # stateful model over instead of resuming it); output 0 and the counts are the clean run's
+    assert [(r.outputs[0], r.count) for r in res] == [(o[0], c) for o, c in clean]
+    assert [r.outputs for r in res[:done_before]] == [o for o, _ in clean[:done_before]]
     with pytest.raises(TfcError):
         Journal(tmp_path / "j.jsonl", {**header, "model_hash": "0000000000000000"})
 

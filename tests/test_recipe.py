@@ -178,3 +178,18 @@ def test_templates_use_the_measured_training_defaults(name: str) -> None:
         assert (recipe.model.name, recipe.model.width) == (want["model"], want["width"])
     else:  # the distilled student is derived from the teacher
         assert recipe.distill.teacher.name == want["model"]
+
+
+def test_board_output_names_the_metric_output() -> None:
+    for value in ("probs", "StatefulPartitionedCall:1", 0, 2):
+        data = _base()
+        data.setdefault("board", {})["output"] = value
+        assert parse_recipe(data).board.output == value
+    assert parse_recipe(_base()).board.output == 0
+    for bad, words in ((-1, "must be an output index"), ("", "must be an output index"), (True, "must be str or int"),
+                       (1.5, "must be str or int"), (["a"], "must be str or int")):
+        data = _base()
+        data.setdefault("board", {})["output"] = bad
+        with pytest.raises(TfcError) as info:
+            parse_recipe(data)
+        assert "recipe key 'board.output'" in info.value.what and words in info.value.what, info.value.line()

@@ -117,6 +117,8 @@ class BoardConfig:
     eval_samples: int = 200
     #: variants whose weights the device build stores compressed (4-bit / sparse where smaller); "*": all
     compress_weights: tuple[str, ...] = ()
+    #: the model output the device metric is computed from: its index or tensor name
+    output: str | int = 0
 
     def compresses(self, variant: str) -> bool:
         """Whether ``variant``'s firmware stores compressed weights."""
@@ -307,16 +309,21 @@ def parse_recipe(data: dict[str, Any], source_path: str | None = None, source_te
     convert = ConvertConfig(modes=modes, representative_samples=cv.get("representative_samples", (int,), 200))
 
     bd = _Section(top.get("board", (dict,), {}), "board")
-    bd.check_unknown(["name", "kernels", "eval_samples", "compress_weights"])
+    bd.check_unknown(["name", "kernels", "eval_samples", "compress_weights", "output"])
     cw = bd.get("compress_weights", (bool, list), False)
     if isinstance(cw, list) and not all(isinstance(v, str) for v in cw):
         raise TfcError("recipe key 'board.compress_weights' must be true/false or a list of variant names",
                        'e.g. compress_weights = ["pruned-int8", "clustered-int8"]')
+    output = bd.get("output", (str, int), BoardConfig.output)
+    if output == "" or isinstance(output, int) and output < 0:
+        raise TfcError(f"recipe key 'board.output' must be an output index (0, 1, ...) or a tensor name, "
+                       f"got {output!r}", 'e.g. output = "probs" or output = 1')
     board = BoardConfig(
         name=bd.get("name", (str,), BoardConfig.name),
         kernels=bd.get("kernels", (str,), BoardConfig.kernels, choices=tuple(kernelsets.names())),
         eval_samples=bd.get("eval_samples", (int,), BoardConfig.eval_samples),
         compress_weights=("*",) if cw is True else tuple(cw or ()),
+        output=output,
     )
 
     return Recipe(

@@ -1,29 +1,48 @@
-/* tfcompress serial harness protocol: framing, checks and command dispatch.
- * Every length is checked against the buffer it indexes before any copy. */
+/* tfcompress serial harness protocol v2: framing, checks and command dispatch.
+ * Every index, offset and length is checked against the buffer it indexes before any copy. */
 #include "tfc_proto.h"
 
 #include <string.h>
 
 #include "model.h"
 
-#ifndef TFC_INPUT_SCALE
-#define TFC_INPUT_SCALE 0.0f
-#define TFC_INPUT_ZERO_POINT 0
-#endif
-#ifndef TFC_OUTPUT_SCALE
-#define TFC_OUTPUT_SCALE 0.0f
-#define TFC_OUTPUT_ZERO_POINT 0
-#endif
 #ifndef TFC_ARENA_BYTES
 #define TFC_ARENA_BYTES 0
 #endif
+#ifndef TFC_STATE_BYTES
+#define TFC_STATE_BYTES 0
+#endif
+#ifndef TFC_STATEFUL
+#define TFC_STATEFUL 0
+#endif
+#if TFC_NUM_INPUTS > 255 || TFC_NUM_OUTPUTS > 255
+#error "the harness protocol numbers inputs and outputs with one byte"
+#endif
 
-static uint8_t tfc_input[TFC_INPUT_BYTES] __attribute__((aligned(16)));
-static uint8_t tfc_output[TFC_OUTPUT_BYTES] __attribute__((aligned(16)));
-static const uint32_t in_shape[] = TFC_INPUT_SHAPE;
-static const uint32_t out_shape[] = TFC_OUTPUT_SHAPE;
-static const void *const run_in[1] = {tfc_input};
-static void *const run_out[1] = {tfc_output};
+/* One area for all inputs and one for all outputs, each tensor at an offset rounded up to
+ * TFC_TENSOR_ALIGN (slack for that rounding; never 0 bytes). */
+#define TFC_IN_AREA_BYTES (TFC_INPUTS_BYTES + TFC_TENSOR_ALIGN * (TFC_NUM_INPUTS + 1u))
+#define TFC_OUT_AREA_BYTES (TFC_OUTPUTS_BYTES + TFC_TENSOR_ALIGN * (TFC_NUM_OUTPUTS + 1u))
+#define TFC_NIN_ALLOC (TFC_NUM_INPUTS > 0 ? TFC_NUM_INPUTS : 1)
+
+static uint8_t in_area[TFC_IN_AREA_BYTES] __attribute__((aligned(16)));
+static uint8_t out_area[TFC_OUT_AREA_BYTES] __attribute__((aligned(16)));
+static uint32_t in_off[TFC_NIN_ALLOC], out_off[TFC_NUM_OUTPUTS];
+static const void *run_in[TFC_NIN_ALLOC];
+static void *run_out[TFC_NUM_OUTPUTS];
+static uint32_t in_used, out_used; /* bytes of each area the layout uses */
+static int layout_ok;              /* the model's tensor tables fit the areas */
+/* as variables, so a model without inputs compiles without "comparison always false" warnings */
+static const uint32_t num_inputs = TFC_NUM_INPUTS, num_outputs = TFC_NUM_OUTPUTS;
+
+/* The last RUN, so a resent RUN (its reply was lost) is answered again without running the
+ * model a second time: a stateful model must advance exactly once per request. */
+static struct {
+    int valid;
+    uint32_t seq;
+    uint8_t request[12];
+    uint32_t stats[6]; /* repeat, min, max, total lo, total hi, output CRC */
+} last_run;
 
 static const tfc_proto_io *g_io;
 static uint8_t rx[TFC_ENCODED_MAX];
@@ -136,53 +155,145 @@ static void put_f32(uint8_t *p, float f)
     put_u32(p, v);
 }
 
+/* Offsets of n tensors in an area of cap bytes; 0 when they do not fit. */
+static int lay_out(const tfc_tensor_info *info, uint32_t n, uint32_t cap, uint32_t *off, uint32_t *used)
+{
+    uint32_t at = 0;
+    for (uint32_t i = 0; i < n; i++) {
+        uint32_t aligned = (at + (TFC_TENSOR_ALIGN - 1u)) & ~(TFC_TENSOR_ALIGN - 1u);
+        if (aligned < at || aligned > cap || info[i].bytes > cap - aligned)
+            return 0;
+        off[i] = aligned;
+        at = aligned + info[i].bytes;
+    }
+    *used = at;
+    return 1;
+}
+
+/* CRC-32 of n tensors as one concatenated byte string (what the host computes). */
+static uint32_t crc_tensors(const tfc_tensor_info *info, uint32_t n, const uint8_t *area, const uint32_t *off)
+{
+    uint32_t crc = 0;
+    for (uint32_t i = 0; i < n; i++)
+        crc = tfc_crc32(crc, area + off[i], info[i].bytes);
+    return crc;
+}
+
 static void do_hello(uint32_t seq)
 {
+    static const char hash[] = TFC_MODEL_HASH;
     uint8_t *p = reply + TFC_HEADER_BYTES;
-    size_t nin = sizeof in_shape / sizeof in_shape[0], nout = sizeof out_shape / sizeof out_shape[0];
-    size_t board_len = strlen(g_io->board);
-    if (nin > 8) nin = 8;
-    if (nout > 8) nout = 8;
-    if (board_len > 32) board_len = 32;
-    *p++ = TFC_PROTO_VERSION;
-    *p++ = g_io->counter_unit;
-    *p++ = (uint8_t)TFC_INPUT_DTYPE;
-    *p++ = (uint8_t)TFC_OUTPUT_DTYPE;
-    put_u32(p, TFC_INPUT_BYTES); p += 4;
-    put_u32(p, TFC_OUTPUT_BYTES); p += 4;
-    put_u32(p, TFC_ARENA_BYTES); p += 4;
-    put_u32(p, g_io->clock_hz); p += 4;
-    put_u16(p, TFC_CHUNK_MAX); p += 2;
-    *p++ = (uint8_t)nin;
-    *p++ = (uint8_t)nout;
-    for (size_t i = 0; i < nin; i++, p += 4) put_u32(p, in_shape[i]);
-    for (size_t i = 0; i < nout; i++, p += 4) put_u32(p, out_shape[i]);
-    put_f32(p, (float)TFC_INPUT_SCALE); p += 4;
-    put_u32(p, (uint32_t)(int32_t)TFC_INPUT_ZERO_POINT); p += 4;
-    put_f32(p, (float)TFC_OUTPUT_SCALE); p += 4;
-    put_u32(p, (uint32_t)(int32_t)TFC_OUTPUT_ZERO_POINT); p += 4;
-    memcpy(p, TFC_MODEL_HASH, 16); p += 16;
-    *p++ = (uint8_t)board_len;
-    memcpy(p, g_io->board, board_len); p += board_len;
-    send(TFC_MSG_HELLO | TFC_REPLY, seq, (size_t)(p - (reply + TFC_HEADER_BYTES)));
+    size_t board_len = g_io->board ? strlen(g_io->board) : 0;
+    size_t hash_len = sizeof hash - 1 < 16 ? sizeof hash - 1 : 16;
+    if (board_len > 32)
+        board_len = 32;
+    last_run.valid = 0; /* a new host session: its sequence numbers start over */
+    memset(p, 0, 56);
+    p[0] = TFC_PROTO_VERSION;
+    p[1] = g_io->counter_unit;
+    p[2] = (uint8_t)TFC_NUM_INPUTS;
+    p[3] = (uint8_t)TFC_NUM_OUTPUTS;
+    put_u32(p + 4, TFC_INPUTS_BYTES);
+    put_u32(p + 8, TFC_OUTPUTS_BYTES);
+    put_u32(p + 12, TFC_ARENA_BYTES);
+    put_u32(p + 16, g_io->clock_hz);
+    put_u16(p + 20, TFC_CHUNK_MAX);
+    /* p[22..23] stay 0: v1 read its shape ranks there, so a v1 host parses this reply as far
+     * as its version check and reports the mismatch */
+    put_u32(p + 24, TFC_STATE_BYTES);
+    p[28] = TFC_STATEFUL ? TFC_FLAG_STATEFUL : 0;
+    p[29] = (uint8_t)TFC_TENSOR_ALIGN;
+    p[30] = (uint8_t)TFC_IO_MAX_DIMS;
+    put_u32(p + 32, in_used);
+    put_u32(p + 36, out_used);
+    memcpy(p + 40, hash, hash_len);
+    p[56] = (uint8_t)board_len;
+    if (board_len)
+        memcpy(p + 57, g_io->board, board_len);
+    send(TFC_MSG_HELLO | TFC_REPLY, seq, 57 + board_len);
+}
+
+static void do_tensor(uint32_t seq, const uint8_t *pl, size_t n)
+{
+    if (n != 2) {
+        send_error(seq, TFC_ERR_LENGTH, TFC_MSG_TENSOR);
+        return;
+    }
+    uint8_t kind = pl[0], index = pl[1];
+    const tfc_tensor_info *t;
+    uint32_t off;
+    if (kind == TFC_KIND_INPUT && index < num_inputs) {
+        t = &tfc_input_info[index];
+        off = layout_ok ? in_off[index] : 0;
+    } else if (kind == TFC_KIND_OUTPUT && index < num_outputs) {
+        t = &tfc_output_info[index];
+        off = layout_ok ? out_off[index] : 0;
+    } else {
+        send_error(seq, TFC_ERR_INDEX, TFC_MSG_TENSOR);
+        return;
+    }
+    uint8_t *p = reply + TFC_HEADER_BYTES;
+    uint8_t ndim = t->ndim <= TFC_IO_MAX_DIMS ? t->ndim : (uint8_t)TFC_IO_MAX_DIMS;
+    p[0] = kind;
+    p[1] = index;
+    p[2] = t->dtype;
+    p[3] = ndim;
+    put_u32(p + 4, t->bytes);
+    put_u32(p + 8, t->elements);
+    put_f32(p + 12, t->scale);
+    put_u32(p + 16, (uint32_t)t->zero_point);
+    put_u32(p + 20, off);
+    for (uint8_t d = 0; d < ndim; d++)
+        put_u32(p + 24 + 4u * d, (uint32_t)t->shape[d]);
+    send(TFC_MSG_TENSOR | TFC_REPLY, seq, 24 + 4u * ndim);
 }
 
 static void do_load(uint32_t seq, const uint8_t *pl, size_t n)
 {
-    if (n < 4) {
+    if (n < 5) {
         send_error(seq, TFC_ERR_LENGTH, TFC_MSG_LOAD);
         return;
     }
-    uint32_t off = get_u32(pl);
-    size_t len = n - 4;
-    if (len > TFC_CHUNK_MAX || off > TFC_INPUT_BYTES || len > TFC_INPUT_BYTES - off) {
+    uint8_t index = pl[0];
+    uint32_t off = get_u32(pl + 1);
+    size_t len = n - 5;
+    if (!layout_ok) {
+        send_error(seq, TFC_ERR_MODEL, TFC_MSG_LOAD);
+        return;
+    }
+    if (index >= num_inputs) {
+        send_error(seq, TFC_ERR_INDEX, TFC_MSG_LOAD);
+        return;
+    }
+    uint32_t bytes = tfc_input_info[index].bytes;
+    if (len > TFC_CHUNK_MAX || off > bytes || len > bytes - off) {
         send_error(seq, TFC_ERR_RANGE, TFC_MSG_LOAD);
         return;
     }
-    memcpy(tfc_input + off, pl + 4, len);
-    put_u32(reply + TFC_HEADER_BYTES, off);
-    put_u32(reply + TFC_HEADER_BYTES + 4, (uint32_t)len);
-    send(TFC_MSG_LOAD | TFC_REPLY, seq, 8);
+    memcpy(in_area + in_off[index] + off, pl + 5, len);
+    last_run.valid = 0;
+    uint8_t *p = reply + TFC_HEADER_BYTES;
+    p[0] = index;
+    put_u32(p + 1, off);
+    put_u32(p + 5, (uint32_t)len);
+    send(TFC_MSG_LOAD | TFC_REPLY, seq, 9);
+}
+
+/* RUN reply: counter statistics, CRC of all outputs, then the first outputs bytes inline. */
+static void send_run_reply(uint32_t seq)
+{
+    uint8_t *p = reply + TFC_HEADER_BYTES;
+    size_t k = 0;
+    for (int i = 0; i < 6; i++)
+        put_u32(p + 4 * i, last_run.stats[i]);
+    for (uint32_t i = 0; i < num_outputs && k < TFC_CHUNK_MAX; i++) {
+        size_t take = tfc_output_info[i].bytes;
+        if (take > TFC_CHUNK_MAX - k)
+            take = TFC_CHUNK_MAX - k;
+        memcpy(p + 24 + k, out_area + out_off[i], take);
+        k += take;
+    }
+    send(TFC_MSG_RUN | TFC_REPLY, seq, 24 + k);
 }
 
 static void do_run(uint32_t seq, const uint8_t *pl, size_t n)
@@ -191,15 +302,24 @@ static void do_run(uint32_t seq, const uint8_t *pl, size_t n)
         send_error(seq, TFC_ERR_LENGTH, TFC_MSG_RUN);
         return;
     }
+    if (!layout_ok) {
+        send_error(seq, TFC_ERR_MODEL, TFC_MSG_RUN);
+        return;
+    }
+    if (last_run.valid && last_run.seq == seq && memcmp(last_run.request, pl, 12) == 0) {
+        send_run_reply(seq); /* the same request again: its reply was lost */
+        return;
+    }
     uint32_t warmup = get_u32(pl), repeat = get_u32(pl + 4), want = get_u32(pl + 8);
     if (repeat == 0 || repeat > 1000u || warmup > 1000u) {
         send_error(seq, TFC_ERR_RANGE, TFC_MSG_RUN);
         return;
     }
-    if (tfc_crc32(0, tfc_input, TFC_INPUT_BYTES) != want) {
+    if (crc_tensors(tfc_input_info, num_inputs, in_area, in_off) != want) {
         send_error(seq, TFC_ERR_INPUT_CRC, TFC_MSG_RUN);
         return;
     }
+    last_run.valid = 0;
     int status = 0;
     for (uint32_t i = 0; i < warmup && status == 0; i++)
         status = tfc_model_run(run_in, run_out);
@@ -219,32 +339,55 @@ static void do_run(uint32_t seq, const uint8_t *pl, size_t n)
         send_error(seq, TFC_ERR_MODEL, TFC_MSG_RUN);
         return;
     }
-    uint8_t *p = reply + TFC_HEADER_BYTES;
-    size_t inline_bytes = TFC_OUTPUT_BYTES < TFC_CHUNK_MAX ? TFC_OUTPUT_BYTES : TFC_CHUNK_MAX;
-    put_u32(p, repeat);
-    put_u32(p + 4, cmin);
-    put_u32(p + 8, cmax);
-    put_u32(p + 12, (uint32_t)total);
-    put_u32(p + 16, (uint32_t)(total >> 32));
-    put_u32(p + 20, tfc_crc32(0, tfc_output, TFC_OUTPUT_BYTES));
-    memcpy(p + 24, tfc_output, inline_bytes);
-    send(TFC_MSG_RUN | TFC_REPLY, seq, 24 + inline_bytes);
+    last_run.stats[0] = repeat;
+    last_run.stats[1] = cmin;
+    last_run.stats[2] = cmax;
+    last_run.stats[3] = (uint32_t)total;
+    last_run.stats[4] = (uint32_t)(total >> 32);
+    last_run.stats[5] = crc_tensors(tfc_output_info, num_outputs, out_area, out_off);
+    last_run.seq = seq;
+    memcpy(last_run.request, pl, 12);
+    last_run.valid = 1;
+    send_run_reply(seq);
 }
 
 static void do_read(uint32_t seq, const uint8_t *pl, size_t n)
 {
-    if (n != 8) {
+    if (n != 9) {
         send_error(seq, TFC_ERR_LENGTH, TFC_MSG_READ);
         return;
     }
-    uint32_t off = get_u32(pl), len = get_u32(pl + 4);
-    if (len > TFC_CHUNK_MAX || off > TFC_OUTPUT_BYTES || len > TFC_OUTPUT_BYTES - off) {
+    uint8_t index = pl[0];
+    uint32_t off = get_u32(pl + 1), len = get_u32(pl + 5);
+    if (!layout_ok) {
+        send_error(seq, TFC_ERR_MODEL, TFC_MSG_READ);
+        return;
+    }
+    if (index >= num_outputs) {
+        send_error(seq, TFC_ERR_INDEX, TFC_MSG_READ);
+        return;
+    }
+    uint32_t bytes = tfc_output_info[index].bytes;
+    if (len > TFC_CHUNK_MAX || off > bytes || len > bytes - off) {
         send_error(seq, TFC_ERR_RANGE, TFC_MSG_READ);
         return;
     }
-    put_u32(reply + TFC_HEADER_BYTES, off);
-    memcpy(reply + TFC_HEADER_BYTES + 4, tfc_output + off, len);
-    send(TFC_MSG_READ | TFC_REPLY, seq, 4 + len);
+    uint8_t *p = reply + TFC_HEADER_BYTES;
+    p[0] = index;
+    put_u32(p + 1, off);
+    memcpy(p + 5, out_area + out_off[index] + off, len);
+    send(TFC_MSG_READ | TFC_REPLY, seq, 5 + len);
+}
+
+static void do_reset(uint32_t seq, size_t n)
+{
+    if (n != 0) {
+        send_error(seq, TFC_ERR_LENGTH, TFC_MSG_RESET);
+        return;
+    }
+    tfc_model_reset();
+    last_run.valid = 0;
+    send(TFC_MSG_RESET | TFC_REPLY, seq, 0);
 }
 
 static void handle_frame(void)
@@ -268,6 +411,8 @@ static void handle_frame(void)
     case TFC_MSG_LOAD: do_load(seq, pl, pn); break;
     case TFC_MSG_RUN: do_run(seq, pl, pn); break;
     case TFC_MSG_READ: do_read(seq, pl, pn); break;
+    case TFC_MSG_TENSOR: do_tensor(seq, pl, pn); break;
+    case TFC_MSG_RESET: do_reset(seq, pn); break;
     default: send_error(seq, TFC_ERR_TYPE, frame[0]); break;
     }
 }
@@ -277,6 +422,13 @@ void tfc_proto_init(const tfc_proto_io *io)
     g_io = io;
     rx_len = 0;
     rx_overflow = 0;
+    last_run.valid = 0;
+    layout_ok = lay_out(tfc_input_info, num_inputs, sizeof in_area, in_off, &in_used)
+                && lay_out(tfc_output_info, num_outputs, sizeof out_area, out_off, &out_used);
+    for (uint32_t i = 0; i < num_inputs; i++)
+        run_in[i] = layout_ok ? in_area + in_off[i] : in_area;
+    for (uint32_t i = 0; i < num_outputs; i++)
+        run_out[i] = layout_ok ? out_area + out_off[i] : out_area;
 }
 
 void tfc_proto_feed(uint8_t byte)

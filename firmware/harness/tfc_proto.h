@@ -10,7 +10,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define TFC_PROTO_VERSION 1u
+#define TFC_PROTO_VERSION 2u
+
+/* Inputs and outputs sit in the device's buffers at offsets rounded up to this. */
+#define TFC_TENSOR_ALIGN 8u
 
 /* Largest LOAD/READ data chunk; every buffer below is sized from it. */
 #ifndef TFC_CHUNK_MAX
@@ -26,6 +29,8 @@ enum {
     TFC_MSG_LOAD = 0x02,
     TFC_MSG_RUN = 0x03,
     TFC_MSG_READ = 0x04,
+    TFC_MSG_TENSOR = 0x05,  /* one input's or output's description, by (kind, index) */
+    TFC_MSG_RESET = 0x06,   /* tfc_model_reset(): a stateful model's state back to its start */
     TFC_REPLY = 0x80,       /* reply type = request type | TFC_REPLY */
     TFC_MSG_FAULT = 0xFE,   /* unsolicited: the firmware hit a fault handler */
     TFC_MSG_ERROR = 0xFF
@@ -35,11 +40,15 @@ enum {
     TFC_ERR_CRC = 1,        /* frame failed its CRC: resend */
     TFC_ERR_TYPE = 2,       /* unknown request type */
     TFC_ERR_LENGTH = 3,     /* payload length wrong for the request */
-    TFC_ERR_RANGE = 4,      /* offset/length outside the model tensor */
+    TFC_ERR_RANGE = 4,      /* offset/length outside the tensor, or warm-up/repeat too large */
     TFC_ERR_INPUT_CRC = 5,  /* loaded input does not match the host's CRC: reload */
     TFC_ERR_MODEL = 6,      /* tfc_model_run returned non-zero */
-    TFC_ERR_OVERFLOW = 7    /* frame longer than the receive buffer */
+    TFC_ERR_OVERFLOW = 7,   /* frame longer than the receive buffer */
+    TFC_ERR_INDEX = 8       /* no such input/output (tensor kind or index) */
 };
+
+enum { TFC_KIND_INPUT = 0, TFC_KIND_OUTPUT = 1 };
+enum { TFC_FLAG_STATEFUL = 1 };
 
 typedef struct {
     void (*write)(const uint8_t *data, size_t len); /* send bytes to the host */

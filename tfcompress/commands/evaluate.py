@@ -36,12 +36,15 @@ def _row(name: str, r: dict[str, Any]) -> dict[str, Any]:
 @click.option("--limit", type=int, help="Evaluate only the first N test samples.")
 @click.option("--repeat", default=1, show_default=True, help="Timed runs per sample (latency = minimum).")
 @click.option("--warmup", default=0, show_default=True, help="Untimed runs per sample before timing.")
+@click.option("--output", "output", metavar="NAME|INDEX",
+              help="The model output the metric is computed from (tensor name or index; default 0). "
+                   "Agreement with TFLM always counts every output.")
 @kernels_option
 @compress_weights_option
 @force_option
 @json_option
 def evaluate_cmd(board: str, port: str | None, model: Path | None, data: Path | None, run_dir: Path | None,
-                 variant: str | None, limit: int | None, repeat: int, warmup: int, kernels: str,
+                 variant: str | None, limit: int | None, repeat: int, warmup: int, output: str | None, kernels: str,
                  compress_weights: bool, force: bool, as_json: bool) -> None:
     """Stream the test split to the board; report metric, agreement with TFLM, latency, flash and RAM.
 
@@ -73,11 +76,11 @@ def evaluate_cmd(board: str, port: str | None, model: Path | None, data: Path | 
     reports: dict[str, Any] = {}
     for name, path, ds, fw_dir in jobs:
         d = load_eval_data(ds, limit)
-        log(f"evaluating {name} on {b.name}: {len(d.x)} samples")
-        bar = iter(progress(range(len(d.x)), f"{name} on {b.name}", total=len(d.x)))
+        log(f"evaluating {name} on {b.name}: {d.n} samples")
+        bar = iter(progress(range(d.n), f"{name} on {b.name}", total=d.n))
         r = evaluate_on_board(b, path, d, port=port, firmware_dir=fw_dir, force=force, warmup=warmup,
                               repeat=repeat, on_sample=lambda _i, bar=bar: next(bar, None), kernels=kernels,
-                              compress_weights=compress_weights)
+                              compress_weights=compress_weights, output=output)
         for _ in bar:
             pass
         reports[name] = r

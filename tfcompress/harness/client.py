@@ -1,16 +1,19 @@
-"""Host side of the serial harness: HELLO, chunked LOAD, RUN, READ with retries.
+"""Host side of the serial harness (protocol v2): HELLO, TENSOR, chunked LOAD, RUN, READ, RESET.
 
-Every request is idempotent (LOAD writes at an offset, RUN re-runs on the same input,
-READ re-reads), so a lost or garbled frame is simply resent; replies are matched by
-sequence number and CRC-checked, and RUN carries the CRC of the input the host meant
-to load, so a lost chunk can never produce a result for the wrong input.
+Requests are safe to resend: LOAD writes at an offset of one input, READ re-reads, RESET resets
+again, and the firmware answers a resent RUN (same sequence number and payload) from the result
+it kept instead of running again, so a stateful model advances exactly once per RUN. Replies are
+matched by sequence number and CRC-checked; RUN carries the CRC of the inputs the host meant to
+load, so a lost chunk can never produce a result for the wrong inputs, and its reply carries the
+CRC of all outputs, which the host checks after reading them.
 """
 
 from __future__ import annotations
 
 import struct
 import time
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
 
 from tfcompress.errors import TfcError
 from tfcompress.harness import protocol as p
@@ -21,60 +24,103 @@ class DeviceError(TfcError):
     """The firmware answered with an error or reported a fault."""
 
 
+class VersionMismatch(TfcError):
+    """The firmware speaks another version of the harness protocol."""
+
+
 class InputMismatch(Exception):
-    """RUN refused: the device's input buffer differs from what the host sent."""
+    """RUN refused: the device's input buffers differ from what the host sent."""
+
+
+def check_version(hello: bytes, port: str) -> None:
+    """Raise :class:`VersionMismatch` unless a HELLO reply is from a protocol-v2 firmware.
+
+    The version is the first byte of HELLO's reply in every protocol version."""
+    if not hello:
+        raise DeviceError(f"empty HELLO reply from {port}", "reset the board and retry")
+    version = hello[0]
+    if version == p.VERSION:
+        return
+    if version < p.VERSION:
+        raise VersionMismatch(
+            f"the firmware on {port} speaks harness protocol v{version}, this tfcompress speaks v{p.VERSION}",
+            "regenerate and reflash the firmware with this tfcompress (tfcompress build / flash)")
+    raise VersionMismatch(
+        f"the firmware on {port} speaks harness protocol v{version}, newer than this tfcompress (v{p.VERSION})",
+        "upgrade tfcompress, or regenerate and reflash the firmware with this one (tfcompress build / flash)")
+
+
+@dataclass(frozen=True)
+class TensorInfo:
+    """One input or output as the firmware describes it (TENSOR reply)."""
+
+    kind: str  # "input" | "output"
+    index: int
+    dtype: str
+    bytes: int
+    elements: int
+    shape: tuple[int, ...]
+    scale: float
+    zero_point: int
+    offset: int  # where the firmware keeps it in its input or output area
+
+    @classmethod
+    def parse(cls, b: bytes) -> TensorInfo:
+        kind, index, dtype, ndim, nbytes, elements, scale, zp, offset = struct.unpack_from("<BBBBIIfiI", b)
+        shape = struct.unpack_from(f"<{ndim}i", b, 24)
+        return cls("output" if kind == p.KIND_OUTPUT else "input", index, p.DTYPES.get(dtype, f"?{dtype}"),
+                   nbytes, elements, tuple(shape), scale, zp, offset)
 
 
 @dataclass(frozen=True)
 class DeviceInfo:
-    """What HELLO reports."""
+    """What HELLO reports, with every input's and output's description (TENSOR replies)."""
 
     version: int
     counter_unit: str  # "cycles" | "instructions"
-    input_dtype: str
-    output_dtype: str
-    input_bytes: int
-    output_bytes: int
+    num_inputs: int
+    num_outputs: int
+    inputs_bytes: int  # all inputs together
+    outputs_bytes: int  # all outputs together
     arena_bytes: int
+    state_bytes: int
+    stateful: bool
     clock_hz: int
     chunk_max: int
-    input_shape: tuple[int, ...]
-    output_shape: tuple[int, ...]
-    input_scale: float
-    input_zero_point: int
-    output_scale: float
-    output_zero_point: int
     model_hash: str
     board: str
+    inputs: tuple[TensorInfo, ...] = ()
+    outputs: tuple[TensorInfo, ...] = ()
 
     @classmethod
     def parse(cls, b: bytes) -> DeviceInfo:
-        version, unit, idt, odt, ib, ob, arena, clock, chunk, nin, nout = struct.unpack_from("<BBBBIIIIHBB", b)
-        off = 24
-        ishape = struct.unpack_from(f"<{nin}I", b, off)
-        off += 4 * nin
-        oshape = struct.unpack_from(f"<{nout}I", b, off)
-        off += 4 * nout
-        isc, izp, osc, ozp = struct.unpack_from("<fifi", b, off)
-        off += 16
-        model_hash = b[off : off + 16].decode("ascii", "replace")
-        off += 16
-        blen = b[off]
-        board = b[off + 1 : off + 1 + blen].decode("ascii", "replace")
-        return cls(version, "instructions" if unit else "cycles", p.DTYPES.get(idt, "?"), p.DTYPES.get(odt, "?"),
-                   ib, ob, arena, clock, chunk, tuple(ishape), tuple(oshape), isc, izp, osc, ozp,
-                   model_hash, board)
+        """A v2 HELLO reply (check the version first: :func:`check_version`)."""
+        if len(b) < p.HELLO_FIXED + 1:
+            raise DeviceError(f"HELLO reply is {len(b)} bytes, protocol v{p.VERSION} sends at least "
+                              f"{p.HELLO_FIXED + 1}", "regenerate and reflash the firmware with this tfcompress")
+        (version, unit, nin, nout, ib, ob, arena, clock, chunk, _zero, state, flags, _align, _dims, _pad,
+         _in_area, _out_area, model_hash) = struct.unpack_from(p.HELLO_FORMAT, b)
+        blen = b[p.HELLO_FIXED]
+        board = b[p.HELLO_FIXED + 1 : p.HELLO_FIXED + 1 + blen].decode("ascii", "replace")
+        return cls(version, "instructions" if unit else "cycles", nin, nout, ib, ob, arena, state,
+                   bool(flags & p.FLAG_STATEFUL), clock, chunk,
+                   model_hash.rstrip(b"\x00").decode("ascii", "replace"), board)
 
 
 @dataclass
 class RunResult:
-    """One input's output and its counter readings over the timed repeats."""
+    """One inference's outputs and its counter readings over the timed repeats."""
 
-    output: bytes
+    outputs: list[bytes]
     repeat: int
     count_min: int
     count_max: int
     count_total: int
+
+    @property
+    def output(self) -> bytes:
+        """Output 0 (single-output models)."""
+        return self.outputs[0]
 
 
 @dataclass
@@ -161,43 +207,76 @@ class HarnessClient:
 
     # -- commands ----------------------------------------------------------------
     def hello(self) -> DeviceInfo:
-        """Ask the firmware what model and board it has."""
+        """Ask the firmware what model and board it has, and describe every input and output."""
         # Short first timeouts: bytes sent while the firmware is still booting are dropped.
-        self.info = DeviceInfo.parse(self.request(p.HELLO, timeout=min(self.timeout, 0.5)))
-        if self.info.version != p.VERSION:
-            raise TfcError(f"firmware speaks harness protocol v{self.info.version}, host v{p.VERSION}",
-                           "regenerate and reflash the firmware with this tfcompress")
+        reply = self.request(p.HELLO, timeout=min(self.timeout, 0.5))
+        check_version(reply, self.t.name)
+        info = DeviceInfo.parse(reply)
+        ins = tuple(self.tensor(p.KIND_INPUT, i) for i in range(info.num_inputs))
+        outs = tuple(self.tensor(p.KIND_OUTPUT, i) for i in range(info.num_outputs))
+        if sum(t.bytes for t in ins) != info.inputs_bytes or sum(t.bytes for t in outs) != info.outputs_bytes:
+            raise DeviceError(f"the firmware on {self.t.name} describes its tensors inconsistently",
+                              "regenerate and reflash the firmware with this tfcompress")
+        self.info = replace(info, inputs=ins, outputs=outs)
         return self.info
 
-    def load(self, data: bytes) -> None:
-        """Send the input tensor in chunks."""
+    def tensor(self, kind: int, index: int) -> TensorInfo:
+        """One input's (``kind`` 0) or output's (1) description."""
+        return TensorInfo.parse(self.request(p.TENSOR, struct.pack("<BB", kind, index)))
+
+    def reset(self) -> None:
+        """Put the model's state back to its start (``tfc_model_reset``; no-op for stateless models)."""
+        self.info or self.hello()
+        self.request(p.RESET)
+
+    def load(self, inputs: Sequence[bytes]) -> None:
+        """Send every input, in chunks."""
         info = self.info or self.hello()
-        if len(data) != info.input_bytes:
-            raise TfcError(f"input is {len(data)} bytes, the firmware's model takes {info.input_bytes}",
+        if len(inputs) != info.num_inputs:
+            raise TfcError(f"{len(inputs)} inputs given, the firmware's model takes {info.num_inputs}",
                            "check the model matches the firmware")
         step = min(info.chunk_max, p.CHUNK_MAX)
-        for off in range(0, len(data), step):
-            chunk = data[off : off + step]
-            ack = self.request(p.LOAD, struct.pack("<I", off) + chunk)
-            if struct.unpack("<II", ack[:8]) != (off, len(chunk)):
-                raise TfcError("device acknowledged the wrong input chunk", "rerun; the link is unreliable")
+        for i, (data, t) in enumerate(zip(inputs, info.inputs, strict=True)):
+            if len(data) != t.bytes:
+                raise TfcError(f"input {i} is {len(data)} bytes, the firmware's model takes {t.bytes}",
+                               "check the model matches the firmware")
+            for off in range(0, len(data), step):
+                chunk = data[off : off + step]
+                ack = self.request(p.LOAD, struct.pack("<BI", i, off) + chunk)
+                if len(ack) < 9 or struct.unpack_from("<BII", ack) != (i, off, len(chunk)):
+                    raise TfcError("device acknowledged the wrong input chunk", "rerun; the link is unreliable")
 
-    def _read_output(self, first: bytes, total: int) -> bytes:
-        out = bytearray(first)
+    def _read(self, index: int, have: bytes, total: int) -> bytes:
+        out = bytearray(have)
         while len(out) < total:
             n = min(p.CHUNK_MAX, total - len(out))
-            reply = self.request(p.READ, struct.pack("<II", len(out), n))
-            if struct.unpack_from("<I", reply)[0] != len(out) or len(reply) - 4 != n:
+            reply = self.request(p.READ, struct.pack("<BII", index, len(out), n))
+            if len(reply) - 5 != n or struct.unpack_from("<BI", reply) != (index, len(out)):
                 continue
-            out += reply[4:]
+            out += reply[5:]
         return bytes(out)
 
-    def infer(self, data: bytes, *, warmup: int = 0, repeat: int = 1) -> RunResult:
-        """Load ``data``, run the model and return the output and counter readings."""
-        info = self.info or self.hello()
-        want = p.crc32(data)
+    def _read_outputs(self, inline: bytes) -> list[bytes]:
+        """Every output: the part the RUN reply carried, the rest by READ."""
+        assert self.info is not None
+        outs, at = [], 0
+        for t in self.info.outputs:
+            have = inline[at : at + t.bytes]
+            at += len(have)
+            outs.append(self._read(t.index, have, t.bytes))
+        return outs
+
+    def infer(self, inputs: Sequence[bytes] | bytes, *, warmup: int = 0, repeat: int = 1) -> RunResult:
+        """Load the inputs (one ``bytes`` per model input, or one ``bytes`` for a single-input
+        model), run the model and return every output and the counter readings.
+
+        On a stateful model every warm-up and timed run advances the state."""
+        if isinstance(inputs, (bytes, bytearray, memoryview)):
+            inputs = [bytes(inputs)]
+        self.info or self.hello()
+        want = p.crc32(b"".join(inputs))
         for _ in range(self.retries + 1):
-            self.load(data)
+            self.load(inputs)
             t0 = time.monotonic()
             wait = self.run_timeout if self._run_wait is None else self._run_wait * (warmup + repeat)
             try:
@@ -210,9 +289,11 @@ class HarnessClient:
                 per_run = (time.monotonic() - t0) / (warmup + repeat)
                 self._run_wait = max(self.timeout, 4 * per_run)
             rep, cmin, cmax, lo, hi, out_crc = struct.unpack_from("<6I", reply)
-            output = self._read_output(reply[24:], info.output_bytes)
-            if p.crc32(output) != out_crc:
-                self.stats.events.append("output CRC mismatch; rerunning")
-                continue
-            return RunResult(output, rep, cmin, cmax, lo | (hi << 32))
+            for attempt in range(3):  # READ is safe to repeat; running again would advance a stateful model
+                if attempt:
+                    self.stats.events.append("output CRC mismatch; reading again")
+                outputs = self._read_outputs(b"" if attempt else reply[24:])
+                if p.crc32(b"".join(outputs)) == out_crc:
+                    return RunResult(outputs, rep, cmin, cmax, lo | (hi << 32))
+            break
         raise TfcError(f"could not get a consistent result from {self.t.name}", "check the serial link")

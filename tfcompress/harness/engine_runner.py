@@ -15,10 +15,12 @@ from tfcompress.engine.runners import register_runner
 
 
 class EmulatedRunner:
-    """Builds the firmware for a compiled model and runs inferences on it under QEMU."""
+    """Builds the firmware for a compiled model and runs inferences on it under QEMU (any number
+    of inputs and outputs, any I/O dtype of the generated API; ``reset`` over the harness)."""
 
     def __init__(self, board: Board, model: Any) -> None:
         from tfcompress.engine.ir import DTYPES
+        from tfcompress.errors import TfcError
         from tfcompress.harness.client import HarnessClient
         from tfcompress.harness.qemu import QemuSession
         from tfcompress.project.firmware import build_firmware
@@ -26,26 +28,38 @@ class EmulatedRunner:
         self.board = board
         self.weights_bytes = int(model.weights_bytes)
         self.firmware = build_firmware(model, board)
-        self._session = QemuSession(board, self.firmware.elf).__enter__()
-        assert self._session.transport is not None
-        self.client = HarnessClient(self._session.transport)
-        self.client.hello()
-        self._in = (DTYPES[model.input.dtype][0], tuple(model.input.shape))
-        self._out = (DTYPES[model.output.dtype][0], tuple(model.output.shape))
+        self._in = [(DTYPES[t.dtype][0], tuple(t.shape)) for t in model.inputs]
+        self._out = [(DTYPES[t.dtype][0], tuple(t.shape)) for t in model.outputs]
         self.counts: list[int] = []
+        self._session = QemuSession(board, self.firmware.elf).__enter__()
+        try:
+            assert self._session.transport is not None
+            self.client = HarnessClient(self._session.transport)
+            info = self.client.hello()
+            got = [(t.dtype, t.shape) for t in info.inputs + info.outputs]
+            want = [(t.dtype, tuple(t.shape)) for t in list(model.inputs) + list(model.outputs)]
+            if info.model_hash != model.graph.model_hash or got != want:
+                raise TfcError(f"the firmware built in {self.firmware.project.path} runs model "
+                               f"{info.model_hash} with tensors {got}, not {model.graph.model_hash} with {want}",
+                               "delete that folder and rerun")
+        except BaseException:
+            self._session.close()
+            raise
 
     def invoke(self, inputs: list[np.ndarray]) -> list[np.ndarray]:
-        (x,) = inputs
-        data = np.ascontiguousarray(np.asarray(x).astype(self._in[0], copy=False).reshape(self._in[1]))
-        r = self.client.infer(data.tobytes())
+        if len(inputs) != len(self._in):
+            raise ValueError(f"{len(inputs)} inputs given, the model takes {len(self._in)}")
+        data = [np.ascontiguousarray(np.asarray(x).astype(dt, copy=False).reshape(shape)).tobytes()
+                for x, (dt, shape) in zip(inputs, self._in, strict=True)]
+        r = self.client.infer(data)
         self.counts.append(r.count_min)
-        return [np.frombuffer(r.output, self._out[0]).reshape(self._out[1]).copy()]
+        return [np.frombuffer(b, dt).reshape(shape).copy() for b, (dt, shape) in zip(r.outputs, self._out, strict=True)]
 
     def run(self, x: np.ndarray) -> np.ndarray:
         return self.invoke([x])[0]
 
     def reset(self) -> None:
-        raise NotImplementedError("reset over the harness")
+        self.client.reset()
 
     def stats(self) -> dict[str, Any]:
         """Extra figures for validate's JSON: instructions per inference, code and flash bytes."""

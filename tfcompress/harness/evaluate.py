@@ -18,40 +18,67 @@ from tfcompress.harness.client import HarnessClient
 from tfcompress.harness.qemu import QemuSession
 from tfcompress.harness.session import Journal, run_samples
 from tfcompress.harness.transport import SerialTransport
+from tfcompress.textsafe import show
 
 
 @dataclass
 class EvalData:
-    """Inputs (float, in the model's input range, or already quantised) and optional labels."""
+    """Inputs (float, in the model's input range, or already quantised) and optional labels.
 
-    x: np.ndarray
+    ``x``: one array of samples for a single-input model, or a list with one array per model
+    input (the same number of samples in each)."""
+
+    x: np.ndarray | list[np.ndarray]
     y: np.ndarray | None = None
     metric: str | None = None
     target_scale: float = 1.0
 
+    @property
+    def inputs(self) -> list[np.ndarray]:
+        """One array of samples per model input."""
+        return list(self.x) if isinstance(self.x, (list, tuple)) else [self.x]
+
+    @property
+    def n(self) -> int:
+        """Number of samples."""
+        return min((len(a) for a in self.inputs), default=0)
+
+    def head(self, limit: int) -> EvalData:
+        """The first ``limit`` samples."""
+        x = [a[:limit] for a in self.x] if isinstance(self.x, (list, tuple)) else self.x[:limit]
+        return EvalData(x, None if self.y is None else self.y[:limit], self.metric, self.target_scale)
+
 
 def load_eval_data(path: Path, limit: int | None = None) -> EvalData:
-    """Test inputs from a dataset saved by tfcompress or any .npz with x_test/y_test or x/y."""
+    """Test inputs from a dataset saved by tfcompress or any .npz with x_test/y_test or x/y; a
+    model with several inputs takes ``x0``, ``x1``, ... (one array per input)."""
     path = Path(path)
     if not path.is_file():
         raise TfcError(f"data file {path} not found", "pass an .npz with x_test (and y_test) arrays")
     with np.load(path, allow_pickle=False) as z:
         keys = set(z.files)
+        yk = next((k for k in ("y_test", "y", "labels") if k in keys), None)
         if "__meta__" in keys:
             from tfcompress.data.dataset import load_saved_dataset
 
             ds = load_saved_dataset(path)
             data = EvalData(ds.x_test, ds.y_test, ds.metric, ds.target_scale)
+        elif "x0" in keys:
+            n = 0
+            while f"x{n}" in keys:
+                n += 1
+            data = EvalData([z[f"x{i}"] for i in range(n)], z[yk] if yk else None)
+            if len({len(a) for a in data.inputs}) > 1:
+                raise TfcError(f"{path}: arrays x0..x{n - 1} hold different numbers of samples "
+                               f"({', '.join(str(len(a)) for a in data.inputs)})", "give every input one row per sample")
         else:
             xk = next((k for k in ("x_test", "x", "inputs") if k in keys), None)
             if xk is None:
-                raise TfcError(f"{path} has no x_test/x array", "save inputs with numpy.savez(path, x_test=..., y_test=...)")
-            yk = next((k for k in ("y_test", "y", "labels") if k in keys), None)
+                raise TfcError(f"{path} has no x_test/x array",
+                               "save inputs with numpy.savez(path, x_test=..., y_test=...), or x0=..., x1=... "
+                               "for a model with several inputs")
             data = EvalData(z[xk], z[yk] if yk else None)
-    if limit:
-        data.x = data.x[:limit]
-        data.y = None if data.y is None else data.y[:limit]
-    return data
+    return data.head(limit) if limit else data
 
 
 def quantize_inputs(x: np.ndarray, tensor: Any) -> np.ndarray:
@@ -64,6 +91,22 @@ def quantize_inputs(x: np.ndarray, tensor: Any) -> np.ndarray:
         info = np.iinfo(dtype)
         x = np.clip(np.round(x / tensor.scale) + tensor.zero_point, info.min, info.max)
     return x.astype(dtype).reshape(-1, *tensor.shape)
+
+
+def output_index(outputs: list[Any], spec: str | int | None) -> int:
+    """The index of the output named by ``spec``: its index (int or digits) or its tensor name;
+    None: output 0."""
+    if spec is None or spec == "":
+        return 0
+    names = [t.name for t in outputs]
+    if isinstance(spec, int) or str(spec).isdigit():
+        i = int(spec)
+        if 0 <= i < len(outputs):
+            return i
+    elif spec in names:
+        return names.index(spec)
+    valid = ", ".join(f"{i} ({show(n)})" for i, n in enumerate(names))
+    raise TfcError(f"the model has no output {show(str(spec))}", f"choose an index or a name: {valid}")
 
 
 @contextlib.contextmanager
@@ -92,6 +135,14 @@ def latency_stats(counts: list[int], board: Board) -> dict[str, Any]:
             "min": int(round(units.min())), "max": int(round(units.max()))}
 
 
+def _same(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Element-wise equality (NaN equals NaN)."""
+    same = a == b
+    if a.dtype.kind == "f":
+        same |= np.isnan(a) & np.isnan(b)
+    return same
+
+
 def evaluate_on_board(
     board: Board,
     model_path: Path,
@@ -107,29 +158,50 @@ def evaluate_on_board(
     on_sample: Callable[[int], None] | None = None,
     kernels: str = "optimized",
     compress_weights: bool = False,
+    output: str | int | None = None,
 ) -> dict[str, Any]:
-    """Build (if needed), run every input on the board, compare with TFLM, return the report."""
+    """Build (if needed), run every sample on the board, compare every output with TFLM, return
+    the report. The metric (with labels) comes from ``output`` (index or name; default 0)."""
+    from tfcompress.engine.ir import DTYPES
     from tfcompress.project.firmware import build_firmware, compile_model
-    from tfcompress.tflm import TflmModel
+    from tfcompress.tflm import make_oracle
 
     compiled = compile_model(model_path, kernels, board=board, compress_weights=compress_weights)
+    out_tensors = list(compiled.outputs)
+    metric_out = output_index(out_tensors, output)
+    if len(data.inputs) != len(compiled.inputs):
+        raise TfcError(f"the model takes {len(compiled.inputs)} inputs, the data has {len(data.inputs)} "
+                       "array(s) of samples", "save one array per input: numpy.savez(path, x0=..., x1=..., y_test=...)")
+    if compiled.stateful and (warmup, repeat) != (0, 1):
+        raise TfcError("the model is stateful: every warm-up and timed run advances its state, so the outputs "
+                       "would no longer follow TFLM's", "evaluate it with --warmup 0 --repeat 1")
     fw = build_firmware(compiled, board, firmware_dir, force=force)
-    xq = quantize_inputs(data.x, compiled.input)
-    ref = TflmModel(compiled.model_bytes)
-    expected = [np.asarray(ref.run(x)) for x in xq]
+    xq = [quantize_inputs(x, t) for x, t in zip(data.inputs, compiled.inputs, strict=True)]
+    n = min(len(a) for a in xq)
+    samples = [[a[k] for a in xq] for k in range(n)]
+    oracle = make_oracle(compiled.model_bytes, probe=samples[0] if samples else None)
+    expected = [oracle.invoke(s) for s in samples]  # in order: a stateful model's state carries over
     model_hash = compiled.graph.model_hash
-    digest = hashlib.sha256(xq.tobytes()).hexdigest()[:16]
+    h = hashlib.sha256()
+    for a in xq:
+        h.update(a[:n].tobytes())
+    digest = h.hexdigest()[:16]
     journal = None
     if resume:
         journal_path = Path(journal_path or fw.project.path / f"evaluate-{digest}-r{warmup}x{repeat}.jsonl")
         if force and journal_path.exists():
             journal_path.unlink()
-        header = {"model_hash": model_hash, "board": board.name, "n": len(xq), "inputs": digest,
+        header = {"model_hash": model_hash, "board": board.name, "n": n, "inputs": digest,
                   "warmup": warmup, "repeat": repeat}
         journal = Journal(journal_path, header)
-        if journal.done:
-            log(f"resuming: {len(journal.done)} of {len(xq)} samples already measured ({journal_path})")
-    inputs = [x.tobytes() for x in xq]
+        if journal.done and len(journal.done) < n and compiled.stateful:
+            log(f"the model is stateful and its state cannot be restored: evaluating from the first sample again "
+                f"({journal_path})")
+            journal_path.unlink()
+            journal = Journal(journal_path, header)
+        elif journal.done:
+            log(f"resuming: {len(journal.done)} of {n} samples already measured ({journal_path})")
+    inputs = [[x.tobytes() for x in s] for s in samples]
     if journal is not None and len(journal.done) == len(inputs):  # finished earlier: no device needed
         results = run_samples(None, inputs, journal=journal)  # type: ignore[arg-type]
         link = {"requests": 0, "retries": 0, "bad_frames": 0}
@@ -139,24 +211,36 @@ def evaluate_on_board(
             if info.model_hash != model_hash:
                 raise TfcError(f"the board runs model {info.model_hash}, not {model_hash} ({Path(model_path).name})",
                                f"flash the new firmware: tfcompress flash --board {board.name} --elf {fw.elf}")
+            client.reset()  # a board reached over --port may have run before
             results = run_samples(client, inputs, journal=journal, warmup=warmup, repeat=repeat,
                                   on_sample=on_sample)
             link = vars(client.stats).copy()
-    out_t = compiled.output
-    from tfcompress.engine.ir import DTYPES
-
-    out_dtype = DTYPES[out_t.dtype][0]
-    outputs = np.stack([np.frombuffer(r.output, out_dtype).reshape(out_t.shape) for r in results])
-    want = np.stack([e.reshape(out_t.shape) for e in expected])
-    same = (outputs == want).reshape(len(outputs), -1)
+    per_output: list[dict[str, Any]] = []
+    all_same = np.ones(len(results), dtype=bool)
+    got_all: list[np.ndarray] = []
+    for i, t in enumerate(out_tensors):
+        dtype = DTYPES[t.dtype][0]
+        shape = tuple(t.shape)
+        got = np.stack([np.frombuffer(r.outputs[i], dtype).reshape(shape) for r in results]) if results \
+            else np.zeros((0, *shape), dtype)
+        want = np.stack([np.asarray(e[i]).reshape(shape) for e in expected]) if expected \
+            else np.zeros((0, *shape), dtype)
+        same = _same(got, want).reshape(len(got), -1)
+        all_same &= same.all(axis=1)
+        got_all.append(got)
+        per_output.append({"index": i, "name": t.name, "dtype": t.dtype, "shape": list(shape),
+                           "elements": int(same.size), "mismatched_elements": int((~same).sum())})
     report: dict[str, Any] = {
         "board": board.name,
         "model": str(model_path),
         "kernels": compiled.kernels,
         "model_hash": model_hash,
         "samples": len(results),
-        "agreement": float(same.all(axis=1).mean()) if len(results) else None,
-        "mismatched_elements": int((~same).sum()),
+        "agreement": float(all_same.mean()) if len(results) else None,
+        "mismatched_elements": sum(o["mismatched_elements"] for o in per_output),
+        "per_output": per_output,
+        "oracle": oracle.name,
+        "stateful": bool(compiled.stateful),
         "latency": latency_stats([r.count for r in results], board),
         "flash_bytes": fw.build.flash_bytes,
         "ram_bytes": fw.build.ram_bytes,
@@ -166,8 +250,9 @@ def evaluate_on_board(
         "link": {k: link[k] for k in ("requests", "retries", "bad_frames")},
     }
     if data.y is not None and len(results):
-        deq = outputs.astype(np.float32)
-        if np.issubdtype(out_dtype, np.integer):
+        out_t = out_tensors[metric_out]
+        deq = got_all[metric_out].astype(np.float32)
+        if np.issubdtype(DTYPES[out_t.dtype][0], np.integer) and out_t.scale:
             deq = (deq - out_t.zero_point) * out_t.scale
         deq = deq.reshape(len(deq), -1)
         metric = data.metric or ("accuracy" if np.asarray(data.y).ndim == 1 else None)
@@ -175,5 +260,6 @@ def evaluate_on_board(
             from tfcompress.metrics import compute_metric
 
             report["metric"] = metric
-            report["metric_value"] = compute_metric(metric, np.asarray(data.y), deq, data.target_scale)
+            report["metric_output"] = {"index": metric_out, "name": out_t.name}
+            report["metric_value"] = compute_metric(metric, np.asarray(data.y)[: len(results)], deq, data.target_scale)
     return report

@@ -9,24 +9,37 @@ import struct
 import zlib
 from dataclasses import dataclass
 
-VERSION = 1
+VERSION = 2
 CHUNK_MAX = 256
+#: inputs and outputs sit in the device's buffers at offsets rounded up to this
+TENSOR_ALIGN = 8
 
-HELLO, LOAD, RUN, READ = 0x01, 0x02, 0x03, 0x04
+HELLO, LOAD, RUN, READ, TENSOR, RESET = 0x01, 0x02, 0x03, 0x04, 0x05, 0x06
 REPLY = 0x80
 FAULT, ERROR = 0xFE, 0xFF
+KIND_INPUT, KIND_OUTPUT = 0, 1
+FLAG_STATEFUL = 1
 
-ERR_CRC, ERR_TYPE, ERR_LENGTH, ERR_RANGE, ERR_INPUT_CRC, ERR_MODEL, ERR_OVERFLOW = range(1, 8)
+ERR_CRC, ERR_TYPE, ERR_LENGTH, ERR_RANGE, ERR_INPUT_CRC, ERR_MODEL, ERR_OVERFLOW, ERR_INDEX = range(1, 9)
 ERROR_NAMES = {
     ERR_CRC: "frame CRC mismatch",
     ERR_TYPE: "unknown request",
     ERR_LENGTH: "bad payload length",
     ERR_RANGE: "offset/length out of range",
-    ERR_INPUT_CRC: "loaded input does not match",
+    ERR_INPUT_CRC: "loaded inputs do not match",
     ERR_MODEL: "model run failed",
     ERR_OVERFLOW: "frame too long",
+    ERR_INDEX: "no such input/output",
 }
-DTYPES = {1: "int8", 2: "int16", 3: "float32"}
+#: TFC_DTYPE_* codes of the generated model.h (the same table as tfcompress.engine.ir.DTYPE_CODES,
+#: kept here so the harness does not import the engine)
+DTYPES = {1: "int8", 2: "int16", 3: "float32", 4: "uint8", 5: "int32", 6: "int64", 7: "bool"}
+
+#: HELLO reply: the fixed part (the board name follows as length u8 + characters). Bytes 22..23
+#: are zero: protocol v1 had its shape ranks there, so a v1 host parses a v2 HELLO as far as its
+#: version check (and reports the mismatch) instead of failing on the layout.
+HELLO_FORMAT = "<BBBBIIIIHHIBBBBII16s"
+HELLO_FIXED = 56
 
 
 def crc32(data: bytes) -> int:

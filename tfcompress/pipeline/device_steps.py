@@ -32,7 +32,7 @@ def firmware_sources_hash() -> str:
 def device_step(run: RunDir, recipe: Recipe, board: Any, variant: str, vstage: Stage, data: Stage,
                 *, port: str | None = None) -> Stage | None:
     """Compile, build and evaluate one variant on ``board``; ``None`` if it has no .tflite."""
-    from tfcompress.harness.evaluate import EvalData, evaluate_on_board
+    from tfcompress.harness.evaluate import EvalData, evaluate_on_board, output_index
     from tfcompress.project.firmware import compile_model
     from tfcompress.project.generate import engine_key
 
@@ -42,7 +42,7 @@ def device_step(run: RunDir, recipe: Recipe, board: Any, variant: str, vstage: S
     n = recipe.board.eval_samples
     compress = recipe.board.compresses(variant)
     params = {"board": board.name, "samples": n, "kernels": recipe.board.kernels, "port": bool(port),
-              "compress_weights": compress}
+              "compress_weights": compress, "output": recipe.board.output}
     stage = run.stage(f"device {variant}", f"firmware/{board.name}/{variant}-eval", params,
                       {"variant": vstage.output_hash(), "data": data.output_hash(),
                        "firmware": firmware_sources_hash()})
@@ -61,11 +61,15 @@ def device_step(run: RunDir, recipe: Recipe, board: Any, variant: str, vstage: S
         eval_data = EvalData(ds.x_test[:n], ds.y_test[:n], ds.metric, ds.target_scale)
         fw_dir = run.root / "firmware" / board.name / variant
         _drop_stale_project(fw_dir, board.name, compiled.graph.model_hash, engine_key(compiled))
-        bar = iter(progress(range(len(eval_data.x)), f"  {variant} on {board.name}", total=len(eval_data.x)))
+        try:
+            output_index(list(compiled.outputs), recipe.board.output)
+        except TfcError as err:
+            raise TfcError(f"recipe key 'board.output': {err.what}", err.fix) from None
+        bar = iter(progress(range(eval_data.n), f"  {variant} on {board.name}", total=eval_data.n))
         report = evaluate_on_board(board, tflite, eval_data, port=port, firmware_dir=fw_dir,
                                    journal_path=stage.dir / "journal.jsonl", force=False,
                                    kernels=recipe.board.kernels, compress_weights=compress,
-                                   on_sample=lambda _i: next(bar, None))
+                                   on_sample=lambda _i: next(bar, None), output=recipe.board.output)
         for _ in bar:  # close the bar (samples resumed from the journal do not report)
             pass
         weights = int(compiled.weights_bytes)
@@ -76,6 +80,8 @@ def device_step(run: RunDir, recipe: Recipe, board: Any, variant: str, vstage: S
             metric_device=report.get("metric_value"),
             agreement=report["agreement"],
             mismatched_elements=report["mismatched_elements"],
+            per_output=report["per_output"],
+            metric_output=report.get("metric_output"),
             samples=report["samples"],
             flash_bytes=report["flash_bytes"],
             weights_bytes=weights,
@@ -104,13 +110,16 @@ def short_names(text: str) -> str:
 
 def _drop_stale_project(fw_dir: Path, board: str, model_hash: str, engine: str) -> None:
     """The run owns its firmware folders: a project generated for an older model of this variant,
-    or by other engine settings (kernel set, weight storage), goes."""
+    by other engine settings (kernel set, weight storage) or from other harness/board sources, goes."""
     try:
         meta = json.loads((fw_dir / "tfcompress.json").read_text())
     except (OSError, ValueError):
         return
-    if meta.get("board") != board or meta.get("model_hash") != model_hash or meta.get("engine") != engine:
-        log(f"  {fw_dir.name}: replacing firmware generated for an earlier model or engine setting")
+    from tfcompress.project.generate import firmware_sources_key
+
+    if (meta.get("board") != board or meta.get("model_hash") != model_hash or meta.get("engine") != engine
+            or meta.get("sources") != firmware_sources_key()):
+        log(f"  {fw_dir.name}: replacing firmware generated for an earlier model, engine setting or harness")
         shutil.rmtree(fw_dir)
 
 

@@ -37,6 +37,8 @@ def check_fits(board: Board, model_dir: Path, *, weights_bytes: int | None = Non
         + _int(macros, "TFC_STATE_BYTES")
         + _int(macros, "TFC_INPUTS_BYTES")
         + _int(macros, "TFC_OUTPUTS_BYTES")
+        # the harness keeps each input and output at an 8-byte aligned offset (tfc_proto.c)
+        + 8 * (_int(macros, "TFC_NUM_INPUTS", 1) + _int(macros, "TFC_NUM_OUTPUTS", 1) + 2)
         + HARNESS_RAM_BYTES
     )
     need = {board.text_region: weights_bytes + HARNESS_FLASH_BYTES}
