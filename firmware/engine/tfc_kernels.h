@@ -225,4 +225,14 @@ void tfc_concat(const tfc_concat_params *p, const int8_t *const *inputs, int8_t 
 void tfc_copy_bytes(const void *in, void *out, int32_t nbytes);
 void tfc_fill_bytes(void *out, int32_t value, int32_t nbytes);
 
+/* ---- data movement (slicing, transposes, gathers, splits, padding of any element size) ---- */
+
+/* ---- element-wise binary ops, comparisons, logical ops ---- */
+
+/* ---- activations, quantisation, softmax family, normalisation ---- */
+
+/* ---- pooling, resizing, reductions ---- */
+
+/* ---- convolution, matrix multiplication and sequence ops ---- */
+
 #endif /* TFC_KERNELS_H */

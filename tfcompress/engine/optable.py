@@ -57,6 +57,7 @@ _CONV_KERNELS = {
 }
 
 OPS: dict[str, OpSpec] = {
+    # ---- convolution, matrix multiplication and sequence ops
     "CONV_2D": OpSpec(conv.lower_conv2d, ("int8", "int16x8"), _CONV_KERNELS,
                       "per-channel weights, stride, dilation, SAME/VALID, fused activation"),
     "DEPTHWISE_CONV_2D": OpSpec(conv.lower_depthwise, ("int8",), {
@@ -70,12 +71,18 @@ OPS: dict[str, OpSpec] = {
         "tfc_fully_connected_s8_w4": "fully_connected_s8_w4.c",
         "tfc_fully_connected_s8_sp": "fully_connected_s8_sp.c"},
         "per-tensor or per-channel weights"),
+
+    # ---- pooling, resizing, reductions
     "AVERAGE_POOL_2D": OpSpec(pooling.lower_avg_pool, ("int8",), {"tfc_avg_pool2d_s8": "pool2d_s8.c"}),
     "MAX_POOL_2D": OpSpec(pooling.lower_max_pool, ("int8",), {"tfc_max_pool2d_s8": "pool2d_s8.c"}),
     "MEAN": OpSpec(reduce.lower_mean, ("int8",), {"tfc_mean_s8": "mean_s8.c"}, "any constant axes"),
+
+    # ---- element-wise binary ops, comparisons, logical ops
     "ADD": OpSpec(elementwise.lower_add, ("int8", "int16"),
                   {"tfc_add_s8": "binary_s8.c", "tfc_add_s16": "add_s16.c"}, "broadcasting up to 5-D"),
     "MUL": OpSpec(elementwise.lower_mul, ("int8",), {"tfc_mul_s8": "binary_s8.c"}, "broadcasting up to 5-D"),
+
+    # ---- activations, quantisation, softmax family, normalisation
     "SOFTMAX": OpSpec(softmax.lower_softmax, ("int8",), {"tfc_softmax_s8": "softmax_s8.c"}),
     "RELU": OpSpec(activations.lower_relu, ("int8",), {"tfc_lut_s8": "lut_s8.c"}, "256-entry table"),
     "RELU6": OpSpec(activations.lower_relu6, ("int8",), {"tfc_lut_s8": "lut_s8.c"}, "256-entry table"),
@@ -87,12 +94,16 @@ OPS: dict[str, OpSpec] = {
                        {"tfc_quantize_f32_s8": "quantize_f32.c", "tfc_lut_s8": "lut_s8.c"}),
     "DEQUANTIZE": OpSpec(quantize.lower_dequantize, ("int8->float32",),
                          {"tfc_dequantize_s8_f32": "quantize_f32.c"}, "256-entry table"),
+
+    # ---- data movement
     "PAD": OpSpec(shape.lower_pad, ("int8",), {"tfc_pad_s8": "pad_s8.c"}, "constant, up to 5-D"),
     "PADV2": OpSpec(shape.lower_pad, ("int8",), {"tfc_pad_s8": "pad_s8.c"}, "constant, up to 5-D"),
     "CONCATENATION": OpSpec(shape.lower_concatenation, ("int8",), {"tfc_concat": "concat.c"}, "any axis"),
     "RESHAPE": OpSpec(shape.lower_reshape, ("any",), {"tfc_copy_bytes": "copy.c"}, "aliased (no copy)"),
     "SQUEEZE": OpSpec(shape.lower_reshape, ("any",), {"tfc_copy_bytes": "copy.c"}, "aliased (no copy)"),
     "EXPAND_DIMS": OpSpec(shape.lower_reshape, ("any",), {"tfc_copy_bytes": "copy.c"}, "aliased (no copy)"),
+
+    # ---- state (engine/state.py)
     "VAR_HANDLE": OpSpec(state.lower_nothing, ("resource",), {}, "resource variable in the state area"),
     "CALL_ONCE": OpSpec(state.lower_nothing, ("-",), {}, "initialisation evaluated on the host, run by reset"),
     "READ_VARIABLE": OpSpec(state.lower_read_variable, ("any",), {"tfc_copy_bytes": "copy.c"}),
