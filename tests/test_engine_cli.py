@@ -77,3 +77,23 @@ def test_validate_exits_1_on_mismatch(mlperf_models: Path) -> None:
         runners.RUNNERS.pop("broken-test-board")
     assert res.exit_code == 1
     assert json.loads(res.stdout)["mismatched_elements"] > 0
+
+
+def test_ops_command_lists_the_op_table() -> None:
+    from tfcompress.engine.optable import OPS
+
+    res = CliRunner().invoke(main, ["ops", "--json"])
+    assert res.exit_code == 0, res.output
+    out = json.loads(res.stdout)
+    assert out["count"] == len(OPS) and {r["op"] for r in out["ops"]} == set(OPS)
+    conv = next(r for r in out["ops"] if r["op"] == "CONV_2D")
+    assert "int8" in conv["types"] and "tfc_conv2d_s8" in conv["kernels"]
+
+
+def test_readme_ops_table_is_generated_from_the_op_table() -> None:
+    """README.md embeds `tfcompress ops --markdown` verbatim (regenerate it when the op table changes)."""
+    from tfcompress.engine.optable_doc import BEGIN, END, markdown
+
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    embedded = readme[readme.index(BEGIN):readme.index(END) + len(END)]
+    assert embedded == markdown(), "README's op table is stale: paste the output of `tfcompress ops --markdown`"

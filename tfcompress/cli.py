@@ -25,6 +25,7 @@ COMMANDS: dict[str, str] = {
     "compress": "tfcompress.commands.compress:compress_cmd",
     "convert": "tfcompress.commands.convert:convert_cmd",
     "inspect": "tfcompress.commands.inspect:inspect_cmd",
+    "ops": "tfcompress.commands.ops:ops_cmd",
     "validate": "tfcompress.commands.validate:validate_cmd",
     "boards": "tfcompress.commands.boards:boards_cmd",
     "generate": "tfcompress.commands.generate:generate_cmd",
