@@ -1,0 +1,115 @@
+"""Models the TFLite converter cannot produce from a TensorFlow graph, written straight into a
+flatbuffer with the schema's object API: SVDF (the keyword-spotting state-space layer, with its
+activation state as a variable tensor)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from tfcompress.engine.schema import schema
+
+from ..registry import add
+
+_TYPES = {"float32": 0, "int32": 2, "uint8": 3, "int64": 4, "bool": 6, "int16": 7, "int8": 9}
+
+
+class FlatModel:
+    """A one-subgraph model being written: tensors, constant buffers, operators."""
+
+    def __init__(self) -> None:
+        self.fb = schema()
+        self.buffers: list[Any] = [self.fb.BufferT()]  # buffer 0: the empty sentinel
+        self.tensors: list[Any] = []
+        self.ops: list[Any] = []
+        self.codes: list[int] = []
+
+    def tensor(self, name: str, shape: list[int], dtype: str, *, scale: float | list[float] | None = None,
+               zero_point: int | list[int] = 0, data: np.ndarray | None = None, variable: bool = False) -> int:
+        fb = self.fb
+        t = fb.TensorT()
+        t.name, t.shape, t.type, t.isVariable = name.encode(), list(shape), _TYPES[dtype], variable
+        if scale is not None:
+            q = fb.QuantizationParametersT()
+            q.scale = list(np.atleast_1d(np.asarray(scale, np.float32)).tolist())
+            q.zeroPoint = list(np.atleast_1d(np.asarray(zero_point, np.int64)).tolist())
+            t.quantization = q
+        t.buffer = 0
+        if data is not None:
+            b = fb.BufferT()
+            b.data = np.frombuffer(np.ascontiguousarray(data).tobytes(), np.uint8).tolist()
+            self.buffers.append(b)
+            t.buffer = len(self.buffers) - 1
+        self.tensors.append(t)
+        return len(self.tensors) - 1
+
+    def op(self, name: str, inputs: list[int], outputs: list[int], options: Any, options_type: str) -> None:
+        fb = self.fb
+        code = getattr(fb.BuiltinOperator, name)
+        if code not in self.codes:
+            self.codes.append(code)
+        o = fb.OperatorT()
+        o.opcodeIndex, o.inputs, o.outputs = self.codes.index(code), inputs, outputs
+        o.builtinOptionsType = getattr(fb.BuiltinOptions, options_type)
+        o.builtinOptions = options
+        self.ops.append(o)
+
+    def finish(self, inputs: list[int], outputs: list[int]) -> bytes:
+        import flatbuffers
+
+        fb = self.fb
+        sg = fb.SubGraphT()
+        sg.tensors, sg.operators, sg.inputs, sg.outputs = self.tensors, self.ops, inputs, outputs
+        sg.name = b"main"
+        m = fb.ModelT()
+        m.version, m.subgraphs, m.buffers = 3, [sg], self.buffers
+        m.description = b"tfcompress corpus (hand-written flatbuffer)"
+        codes = []
+        for c in self.codes:
+            oc = fb.OperatorCodeT()
+            oc.builtinCode, oc.deprecatedBuiltinCode, oc.version = c, min(c, 127), 1
+            codes.append(oc)
+        m.operatorCodes = codes
+        b = flatbuffers.Builder(4096)
+        b.Finish(m.Pack(b), file_identifier=b"TFL3")
+        return bytes(b.Output())
+
+
+def svdf(*, input_size: int, units: int, rank: int, memory: int, state_dtype: str, time_dtype: str,
+         relu: bool, seed: int) -> bytes:
+    """A one-op int8 SVDF: input [1, input_size] -> output [1, units], state [1, memory * filters]."""
+    rng = np.random.default_rng(seed)
+    filters = units * rank
+    m = FlatModel()
+    fb = m.fb
+    s_in, s_wf, s_state, s_out = 0.02, 0.008, 0.01 if state_dtype == "int16" else 0.04, 0.05
+    tinfo = np.iinfo(np.int16 if time_dtype == "int16" else np.int8)
+    s_wt = 1.0 / (tinfo.max + 1) * 0.8
+    wf = rng.integers(-127, 128, (filters, input_size)).astype(np.int8)
+    wt = rng.integers(tinfo.min + 1, tinfo.max + 1, (filters, memory)).astype(tinfo.dtype)
+    bias = rng.integers(-2000, 2000, (units,)).astype(np.int32)
+    x = m.tensor("input", [1, input_size], "int8", scale=s_in, zero_point=-3)
+    w1 = m.tensor("weights_feature", [filters, input_size], "int8", scale=s_wf, data=wf)
+    w2 = m.tensor("weights_time", [filters, memory], time_dtype, scale=s_wt, data=wt)
+    b = m.tensor("bias", [units], "int32", scale=s_state * s_wt, data=bias)
+    st = m.tensor("activation_state", [1, memory * filters], state_dtype, scale=s_state,
+                  zero_point=0 if state_dtype == "int16" else 2, variable=True)
+    y = m.tensor("output", [1, units], "int8", scale=s_out, zero_point=5)
+    opts = fb.SVDFOptionsT()
+    opts.rank = rank
+    opts.fusedActivationFunction = fb.ActivationFunctionType.RELU if relu else fb.ActivationFunctionType.NONE
+    m.op("SVDF", [x, w1, w2, b, st], [y], opts, "SVDFOptions")
+    return m.finish([x], [y])
+
+
+_SVDF = {
+    "op_svdf_int16_state": dict(input_size=24, units=8, rank=2, memory=6, state_dtype="int16",
+                                time_dtype="int16", relu=True, seed=1),
+    "op_svdf_int8_state": dict(input_size=16, units=6, rank=1, memory=5, state_dtype="int8",
+                               time_dtype="int8", relu=False, seed=2),
+}
+for _name, _kw in _SVDF.items():
+    add(f"{_name}_int8", ("int8", "stateful"), lambda kw=_kw: svdf(**kw), invocations=8, expect_ops=("SVDF",),
+        note="SVDF written directly into a flatbuffer (the converter has no TF pattern that makes it); "
+             "the activation state is a variable tensor carried across invocations")
