@@ -54,21 +54,30 @@ def randomize(model: Any, seed: int = 0) -> Any:
 
 def _specs(source: Any) -> list[tuple[tuple[int, ...], str]]:
     if hasattr(source, "inputs") and isinstance(source, keras().Model):
-        return [(tuple(int(d) for d in t.shape), t.dtype.name if hasattr(t.dtype, "name") else str(t.dtype))
-                for t in source.inputs]
+        return [(tuple(1 if d is None else int(d) for d in t.shape),
+                 t.dtype.name if hasattr(t.dtype, "name") else str(t.dtype)) for t in source.inputs]
     # a dynamic (None) dimension is traced with size 1 for the representative data
     return [(tuple(1 if d is None else int(d) for d in s.shape), s.dtype.name) for s in source.input_signature]
 
 
+def _named_inputs(source: Any) -> bool:
+    """True when the inputs are called in0, in1, ... (the probes name them so)."""
+    if isinstance(source, keras().Model):
+        names = [t.name.split(":")[0] for t in source.inputs]
+    else:
+        names = [s.name for s in source.input_signature]
+    return names == [f"in{k}" for k in range(len(names))]
+
+
 def representative(specs: Sequence[tuple[tuple[int, ...], str]], ranges: Sequence[Any] | None,
-                   n: int, seed: int) -> Callable[[], Iterator[list[np.ndarray]]]:
+                   n: int, seed: int, names: bool = False) -> Callable[[], Iterator[Any]]:
     """Seeded representative dataset: float inputs uniform over their range (default [-1, 1]),
     integer inputs over [low, high) (default [0, 4)), bools 50/50."""
 
-    def gen() -> Iterator[list[np.ndarray]]:
+    def gen() -> Iterator[dict[str, np.ndarray]]:
         rng = np.random.default_rng(seed + 1)
         for _ in range(n):
-            row = []
+            row: list[np.ndarray] = []
             for i, (shape, dtype) in enumerate(specs):
                 r = ranges[i] if ranges is not None and i < len(ranges) else None
                 if dtype == "bool":
@@ -79,7 +88,9 @@ def representative(specs: Sequence[tuple[tuple[int, ...], str]], ranges: Sequenc
                 else:
                     lo, hi = r if r is not None else (0, 4)
                     row.append(rng.integers(lo, hi, shape).astype(dtype))
-            yield row
+            # keyed by input name (in0, in1, ...): a list would be matched to the converted model's
+            # inputs by position, and the converter may order them differently
+            yield {f"in{k}": a for k, a in enumerate(row)} if names else row
     return gen
 
 
@@ -103,7 +114,8 @@ def convert(source: Any, mode: str = "int8", *, io: str | tuple[str | None, str 
         conv.experimental_enable_resource_variables = True
     if mode != "float":
         conv.optimizations = [t.lite.Optimize.DEFAULT]
-        conv.representative_dataset = representative(specs, ranges, n_rep, seed)
+        named = len(specs) > 1 and _named_inputs(source)
+        conv.representative_dataset = representative(specs, ranges, n_rep, seed, names=named)
         conv.target_spec.supported_ops = [getattr(t.lite.OpsSet, _OPS[mode])]
         if io is None:
             io = (_IO[mode], _IO[mode])

@@ -39,6 +39,8 @@ def build_entry(name: str) -> dict[str, Any]:
         data = e.build()
     except ConversionError as err:
         return dict(error=str(err))
+    except Exception as err:  # noqa: BLE001 - a builder bug must not stop the other entries
+        return dict(error=f"builder error: {type(err).__name__}: {err}")
     record: dict[str, Any] = dict(features=list(e.features), invocations=e.invocations,
                                   input_ranges=list(e.input_ranges) if e.input_ranges is not None else None,
                                   note=e.note, expect_ops=list(e.expect_ops))

@@ -62,8 +62,9 @@ def _kws_lstm(x):
     return L.Softmax()(L.Dense(12)(L.LSTM(24)(x)))
 
 
-probe("arch_kws_lstm", (25, 10), _kws_lstm, modes=("int8",), features=["architecture"],
-      note="keyword spotter: 25 MFCC frames x 10 -> LSTM(24) -> 12 classes")
+probe("arch_kws_lstm", (25, 10), _kws_lstm, modes=("int8",), features=["architecture", "stateful"],
+      invocations=3, note="keyword spotter: 25 MFCC frames x 10 -> LSTM(24) -> 12 classes (the LSTM "
+      "state is a variable tensor TFLM keeps across invocations)")
 
 
 def _kws_gru(x):

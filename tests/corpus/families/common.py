@@ -22,7 +22,9 @@ def keras_model(shapes: Sequence[tuple[int, ...]] | tuple[int, ...], body: Calla
     if shapes and isinstance(shapes[0], int):
         shapes = [shapes]  # type: ignore[list-item]
     dtypes = dtypes or ["float32"] * len(shapes)
-    ins = [K.Input(tuple(s), batch_size=1, dtype=d) for s, d in zip(shapes, dtypes, strict=True)]
+    # named in0, in1, ...: the converter orders the inputs by name, the representative data by position
+    ins = [K.Input(tuple(s), batch_size=1, dtype=d, name=f"in{k}")
+           for k, (s, d) in enumerate(zip(shapes, dtypes, strict=True))]
     out = body(*ins)
     model = K.Model(ins, out)
     return randomize(model, seed)

@@ -94,8 +94,8 @@ def _keras_dynamic(mode: str) -> bytes:
 for _mode in ("int8", "int16x8"):
     from ..registry import add
 
-    add(f"shape_keras_dynamic_batch_{_mode}", (_mode, "folded-shape"),
-        lambda m=_mode: _keras_dynamic(m), note="Keras model with batch None (Flatten -> RESHAPE)")
+    add(f"shape_keras_dynamic_batch_{_mode}", (_mode,), lambda m=_mode: _keras_dynamic(m),
+        note="Keras model with batch None: shape signature -1, the converter folds Flatten to a constant RESHAPE")
 
 
 # ---- state ----

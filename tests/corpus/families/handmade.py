@@ -1,6 +1,7 @@
 """Models the TFLite converter cannot produce from a TensorFlow graph, written straight into a
 flatbuffer with the schema's object API: SVDF (the keyword-spotting state-space layer, with its
-activation state as a variable tensor)."""
+activation state as a variable tensor), an integer ADD_N and DYNAMIC_UPDATE_SLICE (the converter
+leaves ADD_N in float and has no TF op that lowers to DYNAMIC_UPDATE_SLICE in a plain graph)."""
 
 from __future__ import annotations
 
@@ -113,3 +114,39 @@ for _name, _kw in _SVDF.items():
     add(f"{_name}_int8", ("int8", "stateful"), lambda kw=_kw: svdf(**kw), invocations=8, expect_ops=("SVDF",),
         note="SVDF written directly into a flatbuffer (the converter has no TF pattern that makes it); "
              "the activation state is a variable tensor carried across invocations")
+
+
+def add_n(seed: int = 3) -> bytes:
+    """int8 ADD_N of the model input and two constants (TFLM wants one scale/zero point for all inputs)."""
+    rng = np.random.default_rng(seed)
+    m = FlatModel()
+    shape = [1, 4, 6]
+    x = m.tensor("input", shape, "int8", scale=0.05, zero_point=4)
+    c1 = m.tensor("c1", shape, "int8", scale=0.05, zero_point=4, data=rng.integers(-128, 128, shape).astype(np.int8))
+    c2 = m.tensor("c2", shape, "int8", scale=0.05, zero_point=4, data=rng.integers(-128, 128, shape).astype(np.int8))
+    y = m.tensor("output", shape, "int8", scale=0.12, zero_point=-7)
+    m.op("ADD_N", [x, c1, c2], [y], m.fb.AddNOptionsT(), "AddNOptions")
+    return m.finish([x], [y])
+
+
+def dynamic_update_slice(dtype: str, seed: int = 4) -> bytes:
+    """Write a constant patch into the model input at constant start indices."""
+    rng = np.random.default_rng(seed)
+    info = np.iinfo(np.int8 if dtype == "int8" else np.int16)
+    m = FlatModel()
+    zp = 3 if dtype == "int8" else 0
+    x = m.tensor("input", [1, 6, 8], dtype, scale=0.02, zero_point=zp)
+    u = m.tensor("update", [1, 2, 3], dtype, scale=0.02, zero_point=zp,
+                 data=rng.integers(info.min, info.max + 1, (1, 2, 3)).astype(info.dtype))
+    i = m.tensor("start", [3], "int32", data=np.array([0, 3, 4], np.int32))
+    y = m.tensor("output", [1, 6, 8], dtype, scale=0.02, zero_point=zp)
+    m.op("DYNAMIC_UPDATE_SLICE", [x, u, i], [y], m.fb.DynamicUpdateSliceOptionsT(), "DynamicUpdateSliceOptions")
+    return m.finish([x], [y])
+
+
+_NOTE = "written directly into a flatbuffer (the converter does not emit this op with integer types)"
+add("op_add_n_handmade_int8", ("int8",), add_n, expect_ops=("ADD_N",), note=_NOTE)
+add("op_dynamic_update_slice_int8", ("int8",), lambda: dynamic_update_slice("int8"),
+    expect_ops=("DYNAMIC_UPDATE_SLICE",), note=_NOTE)
+add("op_dynamic_update_slice_int16x8", ("int16x8",), lambda: dynamic_update_slice("int16"),
+    expect_ops=("DYNAMIC_UPDATE_SLICE",), note=_NOTE)

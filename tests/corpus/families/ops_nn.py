@@ -47,10 +47,12 @@ probe("op_batch_matmul", (6, 8),
       lambda x: T.matmul(L.Dense(8)(x), L.Dense(8)(x), transpose_b=True), expect=["BATCH_MATMUL"])
 probe("op_batch_matmul_attention", (8, 16),
       lambda x: L.MultiHeadAttention(num_heads=2, key_dim=8)(x, x), expect=["BATCH_MATMUL", "SOFTMAX"])
-probe("op_lstm", (10, 8), lambda x: L.Dense(4)(L.LSTM(12)(x)),
-      expect=["UNIDIRECTIONAL_SEQUENCE_LSTM"], note="tf_keras LSTM -> UNIDIRECTIONAL_SEQUENCE_LSTM")
+_LSTM_NOTE = ("tf_keras LSTM -> UNIDIRECTIONAL_SEQUENCE_LSTM; its hidden and cell states are variable "
+              "tensors, so TFLM carries them from one invocation to the next until reset()")
+probe("op_lstm", (10, 8), lambda x: L.Dense(4)(L.LSTM(12)(x)), expect=["UNIDIRECTIONAL_SEQUENCE_LSTM"],
+      features=["stateful"], invocations=3, note=_LSTM_NOTE)
 probe("op_lstm_sequences", (8, 6), lambda x: L.LSTM(8, return_sequences=True)(x),
-      expect=["UNIDIRECTIONAL_SEQUENCE_LSTM"])
+      expect=["UNIDIRECTIONAL_SEQUENCE_LSTM"], features=["stateful"], invocations=3, note=_LSTM_NOTE)
 probe("op_gru_unrolled", (6, 8), lambda x: L.Dense(4)(L.GRU(8, unroll=True)(x)),
       note="GRU unroll=True: FULLY_CONNECTED/LOGISTIC/TANH/MUL/ADD/SUB per step")
 probe("op_gru", (6, 8), lambda x: L.Dense(4)(L.GRU(8)(x)),
