@@ -2,7 +2,7 @@
 entries to the cache, each with a manifest.json.
 
     python -m tests.corpus.build                      # committed fixtures (about 6 min on 2 cores)
-    python -m tests.corpus.build --only op_conv       # rebuild matching entries, keep the rest
+    python -m tests.corpus.build --only op_conv,svdf  # rebuild matching entries, keep the rest
     python -m tests.corpus.build --zoo                # large models -> ~/.cache/tfcompress/corpus
     python -m tests.corpus.build --list               # names and features, no conversion
 
@@ -36,7 +36,8 @@ def build(out: Path, *, zoo: bool, only: str | None = None, names: list[str] | N
     """Build the committed (or zoo) entries whose name contains ``only`` (or exactly ``names``) into
     ``out``; a partial build merges into the existing manifest."""
     partial = bool(only or names)
-    names = names or [e.name for e in entries(zoo=zoo) if not only or only in e.name]
+    pats = [p for p in (only or "").split(",") if p]
+    names = names or [e.name for e in entries(zoo=zoo) if not pats or any(p in e.name for p in pats)]
     manifest_path = out / "manifest.json"
     old = load_manifest(manifest_path) if manifest_path.is_file() and partial else None
     result = build_many(names, out, log=log)
@@ -46,6 +47,8 @@ def build(out: Path, *, zoo: bool, only: str | None = None, names: list[str] | N
             merged.update(result[key])
             result[key] = merged
     known = {e.name for e in entries()}
+    for key in ("models", "not_produced"):  # entries removed from the registry
+        result[key] = {k: v for k, v in result[key].items() if k in known}
     for stale in out.glob("*.tflite"):  # files of entries that no longer exist or failed now
         if stale.stem not in result["models"] and (stale.stem not in known or stale.stem in names):
             stale.unlink()
@@ -74,7 +77,7 @@ def summarize(manifest: dict) -> str:
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m tests.corpus.build", description=__doc__.splitlines()[0])
     ap.add_argument("--zoo", action="store_true", help="build the large entries into the cache instead")
-    ap.add_argument("--only", help="only entries whose name contains this text")
+    ap.add_argument("--only", help="only entries whose name contains one of these comma-separated texts")
     ap.add_argument("--out", type=Path, help="output folder (default: tests/fixtures/corpus, or the cache)")
     ap.add_argument("--list", action="store_true", help="list entries and exit")
     ap.add_argument("--summary", action="store_true", help="summarise the manifest (no conversion) and exit")

@@ -60,7 +60,7 @@ def build_many(names: list[str], out_dir: Path, *, log: Any = print, timeout: fl
             try:
                 res = w.call(build_entry, name, timeout=timeout)
             except WorkerCrash as err:
-                res = dict(error=f"converter crashed: {err}")
+                res = dict(error=f"the build process crashed (converter or interpreter): {err}")
             if "error" in res:
                 failed[name] = res["error"]
                 log(f"[{k}/{len(names)}] {name}: not produced — {res['error']}")

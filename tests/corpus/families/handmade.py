@@ -150,3 +150,71 @@ add("op_dynamic_update_slice_int8", ("int8",), lambda: dynamic_update_slice("int
     expect_ops=("DYNAMIC_UPDATE_SLICE",), note=_NOTE)
 add("op_dynamic_update_slice_int16x8", ("int16x8",), lambda: dynamic_update_slice("int16"),
     expect_ops=("DYNAMIC_UPDATE_SLICE",), note=_NOTE)
+
+
+def unary(op: str, in_shape: list[int], out_shape: list[int], dtype: str, *, const: np.ndarray | None = None,
+          options: tuple[str, dict[str, Any]] | None = None, out_dtype: str | None = None,
+          in_q: tuple[float, int] | None = (0.03, 2), out_q: tuple[float, int] | None = (0.03, 2)) -> bytes:
+    """One op on the model input (plus an optional constant second operand)."""
+    m = FlatModel()
+    fb = m.fb
+    x = m.tensor("input", in_shape, dtype, scale=in_q[0] if in_q else None, zero_point=in_q[1] if in_q else 0)
+    ins = [x]
+    if const is not None:
+        ins.append(m.tensor("operand", list(const.shape), "int32", data=const))
+    od = out_dtype or dtype
+    y = m.tensor("output", out_shape, od, scale=out_q[0] if out_q else None, zero_point=out_q[1] if out_q else 0)
+    opt_obj, opt_type = None, "NONE"
+    if options is not None:
+        opt_type, fields = options
+        opt_obj = getattr(fb, opt_type + "T")()
+        for k, v in fields.items():
+            setattr(opt_obj, k, v)
+    m.op(op, ins, [y], opt_obj, opt_type)
+    return m.finish([x], [y])
+
+
+def embedding_lookup(out_dtype: str, seed: int = 5) -> bytes:
+    """int8 embedding table (a constant) looked up by int32 ids from the model input."""
+    rng = np.random.default_rng(seed)
+    m = FlatModel()
+    ids = m.tensor("ids", [5], "int32")
+    table = m.tensor("table", [12, 6], "int8", scale=0.02, zero_point=0,
+                     data=rng.integers(-127, 128, (12, 6)).astype(np.int8))
+    q = dict(scale=0.02, zero_point=0) if out_dtype == "int8" else {}
+    y = m.tensor("output", [5, 6], out_dtype, **q)
+    m.op("EMBEDDING_LOOKUP", [ids, table], [y], None, "NONE")
+    return m.finish([ids], [y])
+
+
+_SHAPES = {"int8": "int8", "int16x8": "int16"}
+for _mode, _dt in _SHAPES.items():
+    _zp = 2 if _dt == "int8" else 0
+    add(f"op_expand_dims_handmade_{_mode}", (_mode,),
+        lambda dt=_dt, zp=_zp: unary("EXPAND_DIMS", [1, 6, 8], [1, 6, 1, 8], dt, const=np.array([2], np.int32),
+                                     options=("ExpandDimsOptions", {}), in_q=(0.03, zp), out_q=(0.03, zp)),
+        expect_ops=("EXPAND_DIMS",), note=_NOTE)
+    add(f"op_squeeze_handmade_{_mode}", (_mode,),
+        lambda dt=_dt, zp=_zp: unary("SQUEEZE", [1, 6, 1, 8], [1, 6, 8], dt,
+                                     options=("SqueezeOptions", {"squeezeDims": [2]}),
+                                     in_q=(0.03, zp), out_q=(0.03, zp)),
+        expect_ops=("SQUEEZE",), note=_NOTE)
+add("op_embedding_lookup_int8_table_int8", ("int8", "int-input"), lambda: embedding_lookup("int8"),
+    expect_ops=("EMBEDDING_LOOKUP",), input_ranges=((0, 12),), note=_NOTE)
+add("op_embedding_lookup_int8_table_float_out", ("int8", "int-input", "float-io"),
+    lambda: embedding_lookup("float32"), expect_ops=("EMBEDDING_LOOKUP",), input_ranges=((0, 12),),
+    note="hybrid: int8 table, float32 output; " + _NOTE)
+# type conversions the converter only makes at model edges: int8 <-> int16 (mixed precision), int8 -> int32,
+# uint8/int16 -> float
+_CONV = {
+    "op_quantize_int8_to_int16": ("QUANTIZE", "int8", "int16", (0.05, -3), (0.0004, 0), "int8"),
+    "op_quantize_int16_to_int8": ("QUANTIZE", "int16", "int8", (0.0004, 0), (0.05, 4), "int16x8"),
+    "op_quantize_int8_to_int32": ("QUANTIZE", "int8", "int32", (0.05, -3), (0.001, 0), "int8"),
+    "op_dequantize_uint8_to_float": ("DEQUANTIZE", "uint8", "float32", (0.05, 128), None, "int8"),
+    "op_dequantize_int16_to_float": ("DEQUANTIZE", "int16", "float32", (0.0004, 0), None, "int16x8"),
+}
+for _name, (_op, _a, _b, _qa, _qb, _mode) in _CONV.items():
+    _feat = (_mode, "uint8-io") if "uint8" in (_a, _b) else (_mode, "float-io") if _b == "float32" else (_mode,)
+    add(f"{_name}", _feat, lambda op=_op, a=_a, b=_b, qa=_qa, qb=_qb: unary(op, [1, 4, 6], [1, 4, 6], a,
+                                                                          out_dtype=b, in_q=qa, out_q=qb),
+        expect_ops=(_op,), note=_NOTE)

@@ -51,3 +51,15 @@ probe("op_add_n", S, lambda x: T.add_n([x, L.Conv2D(4, 1)(x), L.Conv2D(4, 3, pad
 probe("op_embedding_lookup", (6,), lambda i: L.Dense(4)(L.Flatten()(L.Embedding(20, 8)(i))),
       dtypes=["int32"], ranges=[(0, 20)], features=["int-input"], io=(None, None))
 probe("op_requantize", S, lambda x: T.concat([x * 3.0, L.Conv2D(4, 1)(x)], axis=-1), expect=["CONCATENATION"])
+fn_probe("op_logical_not_bool_io", [((1, 8), "float32"), ((1, 8), "bool")],
+         lambda x, flag: [T.where(flag, x, 0.25), T.logical_not(T.logical_or(flag, x > 0.5))], modes=("int8",),
+         expect=["LOGICAL_NOT"], io="float", features=["multi-input", "multi-output", "int-input"],
+         note="bool model input and output (a NOT feeding a select is folded away by the converter)")
+probe("op_reduce_all", S, lambda x: T.where(T.reduce_all(x > -0.5, axis=-1, keepdims=True), x, 0.0),
+      modes=("int8",), expect=["REDUCE_ALL"])
+fn_probe("op_if_cond", [((1, 8), "float32")],
+         lambda x: T.cond(T.reduce_mean(x) > 0.0, lambda: x * 2.0, lambda: x * 0.5 - 0.1), modes=("int8",),
+         expect=["IF"], note="tf.cond -> IF with two branch subgraphs")
+fn_probe("op_while_loop", [((1, 8), "float32")],
+         lambda x: T.while_loop(lambda i, y: i < 3, lambda i, y: (i + 1, T.tanh(y * 1.5)), (T.constant(0), x))[1],
+         modes=("int8",), expect=["WHILE"], note="tf.while_loop with three iterations -> WHILE")
