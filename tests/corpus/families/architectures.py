@@ -193,3 +193,65 @@ def _mbv2_block(x):
 
 probe("arch_inverted_residual_se", (24, 24, 3), _mbv2_block, modes=("int8",), features=["architecture"],
       note="MobileNetV2/V3 style: inverted residual, hard-swish, squeeze-excite")
+
+
+def _ds_block(y, filters, stride):
+    y = L.ReLU(6.0)(L.BatchNormalization()(L.DepthwiseConv2D(3, strides=stride, padding="same", use_bias=False)(y)))
+    return L.ReLU(6.0)(L.BatchNormalization()(L.Conv2D(filters, 1, use_bias=False)(y)))
+
+
+def _yamnet_like(x):
+    y = L.ReLU(6.0)(L.BatchNormalization()(L.Conv2D(8, 3, strides=2, padding="same", use_bias=False)(x)))
+    for f, s in ((16, 1), (16, 2), (24, 1), (32, 2)):
+        y = _ds_block(y, f, s)
+    return L.Softmax()(L.Dense(8)(L.GlobalAveragePooling2D()(y)))
+
+
+probe("arch_yamnet_like", (32, 32, 1), _yamnet_like, features=["architecture"],
+      note="YAMNet-style depthwise-separable stack on a 32x32 log-mel patch")
+
+
+def _fd_mobilenet(x):
+    y = L.ReLU()(L.Conv2D(8, 3, strides=2, padding="same")(x))
+    for f in (16, 24, 32):  # fast down-sampling: every block strides
+        y = _ds_block(y, f, 2)
+    y = _ds_block(y, 32, 1)
+    return L.Softmax()(L.Dense(6)(L.GlobalAveragePooling2D()(y)))
+
+
+probe("arch_fd_mobilenet_tiny", (48, 48, 3), _fd_mobilenet, features=["architecture"],
+      note="FD-MobileNet-style: stride 2 in every early depthwise block")
+
+
+def _res_block(y, f, stride):
+    r = L.ReLU()(L.BatchNormalization()(L.Conv2D(f, 3, strides=stride, padding="same")(y)))
+    r = L.BatchNormalization()(L.Conv2D(f, 3, padding="same")(r))
+    if stride != 1 or y.shape[-1] != f:
+        y = L.Conv2D(f, 1, strides=stride)(y)
+    return L.ReLU()(L.Add()([y, r]))
+
+
+def _miniresnet(x):
+    y = L.MaxPooling2D(2)(L.ReLU()(L.Conv2D(8, 3, padding="same")(x)))
+    y = _res_block(_res_block(y, 8, 1), 16, 2)
+    return L.Softmax()(L.Dense(10)(L.GlobalAveragePooling2D()(y)))
+
+
+probe("arch_miniresnet_audio", (32, 24, 1), _miniresnet, features=["architecture"],
+      note="MiniResNet-style audio classifier (residual blocks with a 1x1 projection shortcut)")
+
+
+def _ssd_multiscale(x):
+    a = L.Conv2D(8, 3, strides=2, padding="same", activation="relu6")(x)
+    a = _ds_block(a, 16, 2)  # 8x8
+    b = _ds_block(a, 24, 2)  # 4x4
+    boxes, scores = [], []
+    for fm, anchors in ((a, 2), (b, 3)):
+        boxes.append(L.Reshape((-1, 4))(L.Conv2D(anchors * 4, 3, padding="same")(fm)))
+        scores.append(L.Reshape((-1, 3))(L.Conv2D(anchors * 3, 3, padding="same")(fm)))
+    return [L.Concatenate(axis=1, name="boxes")(boxes),
+            L.Softmax(name="scores")(L.Concatenate(axis=1)(scores))]
+
+
+probe("arch_ssd_multiscale", (32, 32, 3), _ssd_multiscale, features=["architecture", "multi-output"],
+      note="SSD-MobileNet-style heads on two feature maps, boxes and class scores concatenated over anchors")
