@@ -83,7 +83,12 @@ def write_manifest(path: Path, result: dict[str, Any]) -> None:
                               tflite_micro=version("tflite-micro")),
                models=dict(sorted(result["models"].items())),
                not_produced=dict(sorted(result["not_produced"].items())))
-    path.write_text(json.dumps(doc, indent=1, sort_keys=False) + "\n")
+    # one line per model: small, and a rebuild's diff shows which models changed
+    parts = [f' "generator": {json.dumps(doc["generator"])}']
+    for key in ("models", "not_produced"):
+        rows = [f"  {json.dumps(k)}: {json.dumps(v)}" for k, v in doc[key].items()]
+        parts.append(f' "{key}": {{\n' + ",\n".join(rows) + "\n }")
+    path.write_text("{\n" + ",\n".join(parts) + "\n}\n")
 
 
 def load_manifest(path: Path) -> dict[str, Any]:
