@@ -64,7 +64,7 @@ def _ensure_zoo(log: Any) -> Path:
 def _short(reason: str) -> str:
     """A failure reason with names and numbers blanked, to count alike failures together."""
     r = re.sub(r"'[^']*'", "'…'", reason)
-    r = re.sub(r"(?<![A-Za-z_])\d+", "N", r)  # "#3", "2 inputs"; not "int8" or "CONV_2D"
+    r = re.sub(r"(?<![A-Za-z_\d])\d+", "N", r)  # "#3", "2 inputs"; not "int8" or "CONV_2D"
     return r.split(" — ")[0][:110]
 
 
@@ -82,8 +82,8 @@ def run(models: list[dict[str, Any]], *, kernels: str, samples: int, timeout: fl
             first = first_failure(row)
             row["reason"] = first
             rows.append(row)
-            log(f"[{k}/{len(models)}] {m['model']}: TFLM {'ok' if row.get('tflm_runs') else 'fails'}, "
-                f"engine {'bit-exact' if row.get('bit_exact') else (first or '?')[:100]}")
+            log(f"[{k}/{len(models)}] {m['model']}: TFLM {'ok' if row.get('tflm_runs') else 'fails'}; "
+                f"{'engine bit-exact' if row.get('bit_exact') else (first or '?')[:100]}")
     return rows
 
 
@@ -93,15 +93,29 @@ def first_failure(row: dict[str, Any]) -> str:
     return row.get("engine", "")
 
 
+def blocker(reason: str) -> str:
+    """What stops the engine, as one word: the op it names, else the model-level feature."""
+    m = re.search(r"\bop ([A-Z][A-Z0-9_]+) \(#", reason) or re.search(r"rejects: ([A-Z][A-Z0-9_]+) '", reason)
+    if m:
+        return m.group(1)
+    for key, word in (("inputs and", "multi-I/O"), ("subgraphs", "subgraphs"), ("is float", "float model"),
+                      ("input/output", "I/O type"), ("differ", "mismatch"), ("crash", "crash")):
+        if key in reason:
+            return word
+    return "other"
+
+
 def summary(rows: list[dict[str, Any]]) -> dict[str, Any]:
     tflm_rows = [r for r in rows if r.get("tflm_runs")]
     reasons = Counter(_short(r["engine"]) for r in tflm_rows if not r.get("bit_exact") and r.get("engine"))
+    blockers = Counter(blocker(r["engine"]) for r in tflm_rows if not r.get("bit_exact") and r.get("engine"))
     return dict(models=len(rows), tflm_runs=len(tflm_rows),
                 engine_compiles=sum(bool(r.get("engine_compiles")) for r in rows),
                 bit_exact=sum(bool(r.get("bit_exact")) for r in rows),
                 bit_exact_of_tflm_runs=sum(bool(r.get("bit_exact")) for r in tflm_rows),
                 crashes=sum("crash" in (r.get("engine") or "") for r in rows),
-                top_reasons=[dict(reason=k, models=v) for k, v in reasons.most_common(15)])
+                top_reasons=[dict(reason=k, models=v) for k, v in reasons.most_common(15)],
+                blockers=dict(blockers.most_common()))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -148,6 +162,8 @@ def main(argv: list[str] | None = None) -> int:
     print("top reasons among models TFLM runs but the engine does not match:")
     for item in summ["top_reasons"]:
         print(f"  {item['models']:4d}  {item['reason']}")
+    print("what blocks the engine (models TFLM runs): "
+          + ", ".join(f"{k} {v}" for k, v in summ["blockers"].items()))
     print(f"\nmodels {summ['models']}, TFLM runs {summ['tflm_runs']}, engine compiles {summ['engine_compiles']}, "
           f"bit-exact {summ['bit_exact']} ({summ['bit_exact_of_tflm_runs']} of the TFLM-runnable), "
           f"crashes {summ['crashes']}; kernels {args.kernels}, {summ['seconds']} s")
