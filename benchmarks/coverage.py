@@ -7,7 +7,8 @@ Usage (from the repository root, PYTHONPATH=. or an editable install):
     .venv/bin/python benchmarks/coverage.py DIR [DIR ...]       # + every .tflite under these folders
     .venv/bin/python benchmarks/coverage.py --no-corpus ../shared/models/mlperf-tiny
 Options: --kernels reference|optimized, --samples N (engine vs TFLM inputs), --only TEXT, --json,
---timeout S (per model). Each model runs in a worker process, so a crash in native code costs one
+--timeout S (per model). Where TFLM fails, TFLite's reference kernels (BUILTIN_REF) are tried as the
+second oracle ("fails, ref runs"). Each model runs in a worker process, so a crash in native code costs one
 row ("crash: ..."), never the run. A TfcError from the engine is "engine rejects: <its line>"; any
 other exception is reported as a crash (an engine bug), never hidden.
 """
@@ -110,6 +111,7 @@ def summary(rows: list[dict[str, Any]]) -> dict[str, Any]:
     reasons = Counter(_short(r["engine"]) for r in tflm_rows if not r.get("bit_exact") and r.get("engine"))
     blockers = Counter(blocker(r["engine"]) for r in tflm_rows if not r.get("bit_exact") and r.get("engine"))
     return dict(models=len(rows), tflm_runs=len(tflm_rows),
+                tflite_ref_runs_where_tflm_fails=sum(bool(r.get("ref_runs")) for r in rows),
                 engine_compiles=sum(bool(r.get("engine_compiles")) for r in rows),
                 bit_exact=sum(bool(r.get("bit_exact")) for r in rows),
                 bit_exact_of_tflm_runs=sum(bool(r.get("bit_exact")) for r in tflm_rows),
@@ -153,7 +155,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.json:
         emit_json(dict(summary=summ, models=rows))
         return 0
-    table = [dict(model=r["model"], tflm="runs" if r.get("tflm_runs") else "fails",
+    table = [dict(model=r["model"], tflm="runs" if r.get("tflm_runs") else
+                  ("fails, ref runs" if r.get("ref_runs") else "fails"),
                   compiles="yes" if r.get("engine_compiles") else "no",
                   bit_exact="yes" if r.get("bit_exact") else "no",
                   first_failing_reason=(r.get("reason") or "")[:120]) for r in rows]
@@ -164,7 +167,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"  {item['models']:4d}  {item['reason']}")
     print("what blocks the engine (models TFLM runs): "
           + ", ".join(f"{k} {v}" for k, v in summ["blockers"].items()))
-    print(f"\nmodels {summ['models']}, TFLM runs {summ['tflm_runs']}, engine compiles {summ['engine_compiles']}, "
+    print(f"\nmodels {summ['models']}, TFLM runs {summ['tflm_runs']} "
+          f"(+{summ['tflite_ref_runs_where_tflm_fails']} only TFLite's reference kernels run), engine compiles {summ['engine_compiles']}, "
           f"bit-exact {summ['bit_exact']} ({summ['bit_exact_of_tflm_runs']} of the TFLM-runnable), "
           f"crashes {summ['crashes']}; kernels {args.kernels}, {summ['seconds']} s")
     return 0

@@ -156,4 +156,5 @@ def test_rebuild_matches_manifest(tmp_path):
         for key in ("ops", "op_types", "features", "variable_tensors", "subgraphs"):
             assert rec[key] == old[key], (name, key)
         for side in ("inputs", "outputs"):
-            assert [(t["dtype"], t["shape"]) for t in rec[side]] == [(t["dtype"], t["shape"]) for t in old[side]]
+            assert [(t["dtype"], t["shape"]) for t in rec[side]] == [(t["dtype"], t["shape"]) for t in old[side]], \
+                (name, side)

@@ -23,7 +23,10 @@ class ConversionError(RuntimeError):
 
 
 def seed_all(seed: int) -> None:
-    """Seed Python, NumPy and TensorFlow (layer initialisers) for a deterministic build."""
+    """A fresh Keras session (layer names, and so the converted model's tensor names and output
+    order, do not depend on what was built before in the process) and seeded Python, NumPy and
+    TensorFlow (layer initialisers): a deterministic build."""
+    keras().backend.clear_session()
     keras().utils.set_random_seed(seed)
 
 

@@ -15,7 +15,7 @@ from .tflite_info import model_info
 from .worker import Worker, WorkerCrash
 
 #: bump when entries change in a way that makes cached zoo models stale
-GENERATOR_VERSION = 1
+GENERATOR_VERSION = 2
 
 
 def describe(data: bytes, *, invocations: int = 1, input_ranges: Any = None, seed: int = 0) -> dict[str, Any]:

@@ -218,3 +218,49 @@ for _name, (_op, _a, _b, _qa, _qb, _mode) in _CONV.items():
     add(f"{_name}", _feat, lambda op=_op, a=_a, b=_b, qa=_qa, qb=_qb: unary(op, [1, 4, 6], [1, 4, 6], a,
                                                                           out_dtype=b, in_q=qa, out_q=qb),
         expect_ops=(_op,), note=_NOTE)
+
+
+def int_kernel_only(kind: str, seed: int = 6) -> bytes:
+    """Integer versions of ops the converter only emits in float (ELU, CUMSUM, ZEROS_LIKE in int8) or
+    not at all for int16 (a comparison feeding SELECT_V2)."""
+    rng = np.random.default_rng(seed)
+    m = FlatModel()
+    fb = m.fb
+    shape = [1, 4, 6]
+    if kind == "elu":
+        x = m.tensor("input", shape, "int8", scale=0.03, zero_point=10)
+        y = m.tensor("output", shape, "int8", scale=0.02, zero_point=-78)
+        m.op("ELU", [x], [y], None, "NONE")
+    elif kind == "cumsum":
+        x = m.tensor("input", shape, "int8", scale=0.03, zero_point=-5)
+        axis = m.tensor("axis", [], "int32", data=np.array(2, np.int32))
+        y = m.tensor("output", shape, "int8", scale=0.15, zero_point=-20)
+        opts = fb.CumsumOptionsT()
+        opts.exclusive, opts.reverse = False, True
+        m.op("CUMSUM", [x, axis], [y], opts, "CumsumOptions")
+    elif kind == "zeros_like":
+        x = m.tensor("input", shape, "int8", scale=0.03, zero_point=-5)
+        z = m.tensor("zeros", shape, "int8", scale=0.03, zero_point=-5)
+        y = m.tensor("output", [1, 4, 12], "int8", scale=0.03, zero_point=-5)
+        m.op("ZEROS_LIKE", [x], [z], fb.ZerosLikeOptionsT(), "ZerosLikeOptions")
+        opts = fb.ConcatenationOptionsT()
+        opts.axis = 2
+        m.op("CONCATENATION", [x, z], [y], opts, "ConcatenationOptions")
+    elif kind == "greater_select_int16":
+        x = m.tensor("input", shape, "int16", scale=0.0005, zero_point=0)
+        c = m.tensor("threshold", [6], "int16", scale=0.0005, zero_point=0,
+                     data=rng.integers(-20000, 20000, (6,)).astype(np.int16))
+        cond = m.tensor("cond", shape, "bool")
+        y = m.tensor("output", shape, "int16", scale=0.0005, zero_point=0)
+        m.op("GREATER", [x, c], [cond], fb.GreaterOptionsT(), "GreaterOptions")
+        m.op("SELECT_V2", [cond, x, c], [y], fb.SelectV2OptionsT(), "SelectV2Options")
+    else:
+        raise ValueError(kind)
+    return m.finish([0], [len(m.tensors) - 1])
+
+
+for _kind, _mode, _ops in (("elu", "int8", ("ELU",)), ("cumsum", "int8", ("CUMSUM",)),
+                           ("zeros_like", "int8", ("ZEROS_LIKE",)),
+                           ("greater_select_int16", "int16x8", ("GREATER", "SELECT_V2"))):
+    add(f"op_{_kind.replace('_int16', '')}_handmade_{_mode}", (_mode,), lambda k=_kind: int_kernel_only(k),
+        expect_ops=_ops, note=_NOTE)
