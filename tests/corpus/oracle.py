@@ -89,7 +89,7 @@ def run_tflm(data: bytes, inputs: list[list[np.ndarray]], *, arena_size: int | N
     invocations; the interpreter is fresh, so the sequence starts from the initial state)."""
     from tflite_micro.python.tflite_micro import runtime
 
-    size = arena_size or max(1 << 20, 24 * len(data))
+    size = arena_size or max(1 << 20, 4 * len(data))  # grown below when TFLM says it is short
     with captured_fds() as log:
         try:
             interp = runtime.Interpreter.from_bytes(bytes(data), arena_size=size)
@@ -98,8 +98,9 @@ def run_tflm(data: bytes, inputs: list[list[np.ndarray]], *, arena_size: int | N
             err = e
     if err is not None:
         res = _classify_alloc(log[0], err)
-        if re.search(r"arena|Failed to allocate memory|resize", res.message, re.I) and arena_size is None:
-            return run_tflm(data, inputs, arena_size=16 * size)
+        short = re.search(r"Failed to (resize buffer|allocate).*missing: (\d+)", log[0])
+        if short and size < (1 << 31):
+            return run_tflm(data, inputs, arena_size=2 * size + 2 * int(short.group(2)))
         return res
     n_out = len(model_info(data)["outputs"])
     outs: list[list[np.ndarray]] = []
