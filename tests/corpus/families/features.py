@@ -77,6 +77,36 @@ fn_probe("shape_split_heads_dynamic", [((None, 6, 8), "float32")],
          expect=["SHAPE", "RESHAPE", "TRANSPOSE"], features=["folded-shape"])
 
 
+fn_probe("shape_flatten_explicit_dynamic_batch", [((None, 4, 4, 3), "float32")],
+         lambda x: T.reshape(x, [T.shape(x)[0], 48]) * 2.0 + 0.25,
+         expect=["SHAPE", "STRIDED_SLICE", "PACK", "RESHAPE"], features=["folded-shape"],
+         note="the new shape is computed at run time from SHAPE, but the output shape is static")
+fn_probe("shape_concat_dynamic_batch", [((None, 6, 4), "float32")],
+         lambda x: T.reshape(x, T.concat([T.shape(x)[:1], [3, 8]], axis=0)) * 1.5,
+         expect=["SHAPE", "STRIDED_SLICE", "CONCATENATION", "RESHAPE"], features=["folded-shape"])
+
+
+def _keras_head(mode: str) -> bytes:
+    """MobileNet v1's classifier head with a free batch dimension: GAP -> Reshape((1, 1, C)) becomes
+    SHAPE -> STRIDED_SLICE -> PACK -> RESHAPE in the converted graph."""
+    from ..convert import convert, randomize, seed_all
+
+    K = keras()
+    seed_all(0)
+    inp = K.Input(S)
+    y = L.Conv2D(8, 3, strides=2, activation="relu")(inp)
+    y = L.Reshape((1, 1, 8))(L.GlobalAveragePooling2D()(y))
+    y = L.Reshape((5,))(L.Conv2D(5, 1)(y))
+    return convert(randomize(K.Model(inp, L.Softmax()(y)), 0), mode, expect_ops=["SHAPE", "PACK", "RESHAPE"])
+
+
+for _mode in ("int8", "int16x8"):
+    from ..registry import add
+
+    add(f"shape_keras_reshape_head_{_mode}", (_mode, "folded-shape"), lambda m=_mode: _keras_head(m),
+        expect_ops=("SHAPE", "PACK", "RESHAPE"), note="MobileNet v1 style head, batch None")
+
+
 def _dyn_keras(x):
     return L.Dense(4)(L.Flatten()(L.Conv2D(4, 3)(x)))
 
