@@ -4,6 +4,7 @@ ops, op x activation-type pairs, model I/O, variable tensors."""
 from __future__ import annotations
 
 import hashlib
+import json
 from typing import Any
 
 import numpy as np
@@ -70,7 +71,7 @@ def model_info(data: bytes) -> dict[str, Any]:
                 op_types.add(name)
     sg = subgraphs[0]
     tensors = sg.tensors or []
-    return dict(
+    return dict(content_sha256=content_digest(model),
         ops=sorted(ops), op_types=sorted(op_types),
         inputs=[_tensor_info(tensors[i], types) for i in (sg.inputs if sg.inputs is not None else [])],
         outputs=[_tensor_info(tensors[i], types) for i in (sg.outputs if sg.outputs is not None else [])],
@@ -97,3 +98,35 @@ def float_input_range(data: bytes, index: int) -> tuple[float, float] | None:
             s, z = float(q.scale[0]), int(q.zeroPoint[0])
             return (info.min - z) * s, (info.max - z) * s
     return None
+
+
+def content_digest(model: Any) -> str:
+    """sha256 of what a model computes, names left out: per subgraph the operators (op, operands,
+    options), tensors (type, shape, quantisation, variable flag) and constant data. TensorFlow puts
+    per-process function counters into tensor and subgraph names, so the same conversion can differ in
+    bytes but not in this digest."""
+    op_names = enum_names("BuiltinOperator")
+    codes = model.operatorCodes or []
+    h = hashlib.sha256()
+    for sg in model.subgraphs or []:
+        for t in sg.tensors or []:
+            q = t.quantization
+            quant = ([float(v) for v in q.scale], [int(v) for v in q.zeroPoint], int(q.quantizedDimension)) \
+                if q is not None and q.scale is not None else None
+            b = int(t.buffer)
+            buf = model.buffers[b] if 0 < b < len(model.buffers or []) else None
+            data = bytes(np.asarray(buf.data, np.uint8)) if buf is not None and buf.data is not None else b""
+            h.update(json.dumps([int(t.type), [int(d) for d in (t.shape if t.shape is not None else [])],
+                                 quant, bool(t.isVariable), hashlib.sha256(data).hexdigest()]).encode())
+        for op in sg.operators or []:
+            code = codes[op.opcodeIndex]
+            opts = op.builtinOptions
+            fields = {k: (v.tolist() if isinstance(v, np.ndarray) else v) for k, v in sorted(vars(opts).items())} \
+                if opts is not None else {}
+            h.update(json.dumps([op_names.get(max(int(code.builtinCode), int(code.deprecatedBuiltinCode))),
+                                 [int(i) for i in (op.inputs if op.inputs is not None else [])],
+                                 [int(i) for i in (op.outputs if op.outputs is not None else [])],
+                                 fields], default=str).encode())
+        h.update(json.dumps([[int(i) for i in (sg.inputs if sg.inputs is not None else [])],
+                             [int(i) for i in (sg.outputs if sg.outputs is not None else [])]]).encode())
+    return h.hexdigest()
