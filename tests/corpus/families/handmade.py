@@ -1,0 +1,266 @@
+"""Models the TFLite converter cannot produce from a TensorFlow graph, written straight into a
+flatbuffer with the schema's object API: SVDF (the keyword-spotting state-space layer, with its
+activation state as a variable tensor), an integer ADD_N and DYNAMIC_UPDATE_SLICE (the converter
+leaves ADD_N in float and has no TF op that lowers to DYNAMIC_UPDATE_SLICE in a plain graph)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from tfcompress.engine.schema import schema
+
+from ..registry import add
+
+_TYPES = {"float32": 0, "int32": 2, "uint8": 3, "int64": 4, "bool": 6, "int16": 7, "int8": 9}
+
+
+class FlatModel:
+    """A one-subgraph model being written: tensors, constant buffers, operators."""
+
+    def __init__(self) -> None:
+        self.fb = schema()
+        self.buffers: list[Any] = [self.fb.BufferT()]  # buffer 0: the empty sentinel
+        self.tensors: list[Any] = []
+        self.ops: list[Any] = []
+        self.codes: list[int] = []
+
+    def tensor(self, name: str, shape: list[int], dtype: str, *, scale: float | list[float] | None = None,
+               zero_point: int | list[int] = 0, data: np.ndarray | None = None, variable: bool = False) -> int:
+        fb = self.fb
+        t = fb.TensorT()
+        t.name, t.shape, t.type, t.isVariable = name.encode(), list(shape), _TYPES[dtype], variable
+        if scale is not None:
+            q = fb.QuantizationParametersT()
+            q.scale = list(np.atleast_1d(np.asarray(scale, np.float32)).tolist())
+            q.zeroPoint = list(np.atleast_1d(np.asarray(zero_point, np.int64)).tolist())
+            t.quantization = q
+        t.buffer = 0
+        if data is not None:
+            b = fb.BufferT()
+            b.data = np.frombuffer(np.ascontiguousarray(data).tobytes(), np.uint8).tolist()
+            self.buffers.append(b)
+            t.buffer = len(self.buffers) - 1
+        self.tensors.append(t)
+        return len(self.tensors) - 1
+
+    def op(self, name: str, inputs: list[int], outputs: list[int], options: Any, options_type: str) -> None:
+        fb = self.fb
+        code = getattr(fb.BuiltinOperator, name)
+        if code not in self.codes:
+            self.codes.append(code)
+        o = fb.OperatorT()
+        o.opcodeIndex, o.inputs, o.outputs = self.codes.index(code), inputs, outputs
+        o.builtinOptionsType = getattr(fb.BuiltinOptions, options_type)
+        o.builtinOptions = options
+        self.ops.append(o)
+
+    def finish(self, inputs: list[int], outputs: list[int]) -> bytes:
+        import flatbuffers
+
+        fb = self.fb
+        sg = fb.SubGraphT()
+        sg.tensors, sg.operators, sg.inputs, sg.outputs = self.tensors, self.ops, inputs, outputs
+        sg.name = b"main"
+        m = fb.ModelT()
+        m.version, m.subgraphs, m.buffers = 3, [sg], self.buffers
+        m.description = b"tfcompress corpus (hand-written flatbuffer)"
+        codes = []
+        for c in self.codes:
+            oc = fb.OperatorCodeT()
+            oc.builtinCode, oc.deprecatedBuiltinCode, oc.version = c, min(c, 127), 1
+            codes.append(oc)
+        m.operatorCodes = codes
+        b = flatbuffers.Builder(4096)
+        b.Finish(m.Pack(b), file_identifier=b"TFL3")
+        return bytes(b.Output())
+
+
+def svdf(*, input_size: int, units: int, rank: int, memory: int, state_dtype: str, time_dtype: str,
+         relu: bool, seed: int) -> bytes:
+    """A one-op int8 SVDF: input [1, input_size] -> output [1, units], state [1, memory * filters]."""
+    rng = np.random.default_rng(seed)
+    filters = units * rank
+    m = FlatModel()
+    fb = m.fb
+    s_in, s_wf, s_state, s_out = 0.02, 0.008, 0.01 if state_dtype == "int16" else 0.04, 0.05
+    tinfo = np.iinfo(np.int16 if time_dtype == "int16" else np.int8)
+    s_wt = 1.0 / (tinfo.max + 1) * 0.8
+    wf = rng.integers(-127, 128, (filters, input_size)).astype(np.int8)
+    wt = rng.integers(tinfo.min + 1, tinfo.max + 1, (filters, memory)).astype(tinfo.dtype)
+    bias = rng.integers(-2000, 2000, (units,)).astype(np.int32)
+    x = m.tensor("input", [1, input_size], "int8", scale=s_in, zero_point=-3)
+    w1 = m.tensor("weights_feature", [filters, input_size], "int8", scale=s_wf, data=wf)
+    w2 = m.tensor("weights_time", [filters, memory], time_dtype, scale=s_wt, data=wt)
+    b = m.tensor("bias", [units], "int32", scale=s_state * s_wt, data=bias)
+    st = m.tensor("activation_state", [1, memory * filters], state_dtype, scale=s_state,
+                  zero_point=0 if state_dtype == "int16" else 2, variable=True)
+    y = m.tensor("output", [1, units], "int8", scale=s_out, zero_point=5)
+    opts = fb.SVDFOptionsT()
+    opts.rank = rank
+    opts.fusedActivationFunction = fb.ActivationFunctionType.RELU if relu else fb.ActivationFunctionType.NONE
+    m.op("SVDF", [x, w1, w2, b, st], [y], opts, "SVDFOptions")
+    return m.finish([x], [y])
+
+
+_SVDF = {
+    "op_svdf_int16_state": dict(input_size=24, units=8, rank=2, memory=6, state_dtype="int16",
+                                time_dtype="int16", relu=True, seed=1),
+    "op_svdf_int8_state": dict(input_size=16, units=6, rank=1, memory=5, state_dtype="int8",
+                               time_dtype="int8", relu=False, seed=2),
+}
+for _name, _kw in _SVDF.items():
+    add(f"{_name}_int8", ("int8", "stateful"), lambda kw=_kw: svdf(**kw), invocations=8, expect_ops=("SVDF",),
+        note="SVDF written directly into a flatbuffer (the converter has no TF pattern that makes it); "
+             "the activation state is a variable tensor carried across invocations")
+
+
+def add_n(seed: int = 3) -> bytes:
+    """int8 ADD_N of the model input and two constants (TFLM wants one scale/zero point for all inputs)."""
+    rng = np.random.default_rng(seed)
+    m = FlatModel()
+    shape = [1, 4, 6]
+    x = m.tensor("input", shape, "int8", scale=0.05, zero_point=4)
+    c1 = m.tensor("c1", shape, "int8", scale=0.05, zero_point=4, data=rng.integers(-128, 128, shape).astype(np.int8))
+    c2 = m.tensor("c2", shape, "int8", scale=0.05, zero_point=4, data=rng.integers(-128, 128, shape).astype(np.int8))
+    y = m.tensor("output", shape, "int8", scale=0.12, zero_point=-7)
+    m.op("ADD_N", [x, c1, c2], [y], m.fb.AddNOptionsT(), "AddNOptions")
+    return m.finish([x], [y])
+
+
+def dynamic_update_slice(dtype: str, seed: int = 4) -> bytes:
+    """Write a constant patch into the model input at constant start indices."""
+    rng = np.random.default_rng(seed)
+    info = np.iinfo(np.int8 if dtype == "int8" else np.int16)
+    m = FlatModel()
+    zp = 3 if dtype == "int8" else 0
+    x = m.tensor("input", [1, 6, 8], dtype, scale=0.02, zero_point=zp)
+    u = m.tensor("update", [1, 2, 3], dtype, scale=0.02, zero_point=zp,
+                 data=rng.integers(info.min, info.max + 1, (1, 2, 3)).astype(info.dtype))
+    i = m.tensor("start", [3], "int32", data=np.array([0, 3, 4], np.int32))
+    y = m.tensor("output", [1, 6, 8], dtype, scale=0.02, zero_point=zp)
+    m.op("DYNAMIC_UPDATE_SLICE", [x, u, i], [y], m.fb.DynamicUpdateSliceOptionsT(), "DynamicUpdateSliceOptions")
+    return m.finish([x], [y])
+
+
+_NOTE = "written directly into a flatbuffer (the converter does not emit this op with integer types)"
+add("op_add_n_handmade_int8", ("int8",), add_n, expect_ops=("ADD_N",), note=_NOTE)
+add("op_dynamic_update_slice_int8", ("int8",), lambda: dynamic_update_slice("int8"),
+    expect_ops=("DYNAMIC_UPDATE_SLICE",), note=_NOTE)
+add("op_dynamic_update_slice_int16x8", ("int16x8",), lambda: dynamic_update_slice("int16"),
+    expect_ops=("DYNAMIC_UPDATE_SLICE",), note=_NOTE)
+
+
+def unary(op: str, in_shape: list[int], out_shape: list[int], dtype: str, *, const: np.ndarray | None = None,
+          options: tuple[str, dict[str, Any]] | None = None, out_dtype: str | None = None,
+          in_q: tuple[float, int] | None = (0.03, 2), out_q: tuple[float, int] | None = (0.03, 2)) -> bytes:
+    """One op on the model input (plus an optional constant second operand)."""
+    m = FlatModel()
+    fb = m.fb
+    x = m.tensor("input", in_shape, dtype, scale=in_q[0] if in_q else None, zero_point=in_q[1] if in_q else 0)
+    ins = [x]
+    if const is not None:
+        ins.append(m.tensor("operand", list(const.shape), "int32", data=const))
+    od = out_dtype or dtype
+    y = m.tensor("output", out_shape, od, scale=out_q[0] if out_q else None, zero_point=out_q[1] if out_q else 0)
+    opt_obj, opt_type = None, "NONE"
+    if options is not None:
+        opt_type, fields = options
+        opt_obj = getattr(fb, opt_type + "T")()
+        for k, v in fields.items():
+            setattr(opt_obj, k, v)
+    m.op(op, ins, [y], opt_obj, opt_type)
+    return m.finish([x], [y])
+
+
+def embedding_lookup(out_dtype: str, seed: int = 5) -> bytes:
+    """int8 embedding table (a constant) looked up by int32 ids from the model input."""
+    rng = np.random.default_rng(seed)
+    m = FlatModel()
+    ids = m.tensor("ids", [5], "int32")
+    table = m.tensor("table", [12, 6], "int8", scale=0.02, zero_point=0,
+                     data=rng.integers(-127, 128, (12, 6)).astype(np.int8))
+    q = dict(scale=0.02, zero_point=0) if out_dtype == "int8" else {}
+    y = m.tensor("output", [5, 6], out_dtype, **q)
+    m.op("EMBEDDING_LOOKUP", [ids, table], [y], None, "NONE")
+    return m.finish([ids], [y])
+
+
+_SHAPES = {"int8": "int8", "int16x8": "int16"}
+for _mode, _dt in _SHAPES.items():
+    _zp = 2 if _dt == "int8" else 0
+    add(f"op_expand_dims_handmade_{_mode}", (_mode,),
+        lambda dt=_dt, zp=_zp: unary("EXPAND_DIMS", [1, 6, 8], [1, 6, 1, 8], dt, const=np.array([2], np.int32),
+                                     options=("ExpandDimsOptions", {}), in_q=(0.03, zp), out_q=(0.03, zp)),
+        expect_ops=("EXPAND_DIMS",), note=_NOTE)
+    add(f"op_squeeze_handmade_{_mode}", (_mode,),
+        lambda dt=_dt, zp=_zp: unary("SQUEEZE", [1, 6, 1, 8], [1, 6, 8], dt,
+                                     options=("SqueezeOptions", {"squeezeDims": [2]}),
+                                     in_q=(0.03, zp), out_q=(0.03, zp)),
+        expect_ops=("SQUEEZE",), note=_NOTE)
+add("op_embedding_lookup_int8_table_int8", ("int8", "int-input"), lambda: embedding_lookup("int8"),
+    expect_ops=("EMBEDDING_LOOKUP",), input_ranges=((0, 12),), note=_NOTE)
+add("op_embedding_lookup_int8_table_float_out", ("int8", "int-input", "float-io"),
+    lambda: embedding_lookup("float32"), expect_ops=("EMBEDDING_LOOKUP",), input_ranges=((0, 12),),
+    note="hybrid: int8 table, float32 output; " + _NOTE)
+# type conversions the converter only makes at model edges: int8 <-> int16 (mixed precision), int8 -> int32,
+# uint8/int16 -> float
+_CONV = {
+    "op_quantize_int8_to_int16": ("QUANTIZE", "int8", "int16", (0.05, -3), (0.0004, 0), "int8"),
+    "op_quantize_int16_to_int8": ("QUANTIZE", "int16", "int8", (0.0004, 0), (0.05, 4), "int16x8"),
+    "op_quantize_int8_to_int32": ("QUANTIZE", "int8", "int32", (0.05, -3), (0.001, 0), "int8"),
+    "op_dequantize_uint8_to_float": ("DEQUANTIZE", "uint8", "float32", (0.05, 128), None, "int8"),
+    "op_dequantize_int16_to_float": ("DEQUANTIZE", "int16", "float32", (0.0004, 0), None, "int16x8"),
+}
+for _name, (_op, _a, _b, _qa, _qb, _mode) in _CONV.items():
+    _feat = (_mode, "uint8-io") if "uint8" in (_a, _b) else (_mode, "float-io") if _b == "float32" else (_mode,)
+    add(f"{_name}", _feat, lambda op=_op, a=_a, b=_b, qa=_qa, qb=_qb: unary(op, [1, 4, 6], [1, 4, 6], a,
+                                                                          out_dtype=b, in_q=qa, out_q=qb),
+        expect_ops=(_op,), note=_NOTE)
+
+
+def int_kernel_only(kind: str, seed: int = 6) -> bytes:
+    """Integer versions of ops the converter only emits in float (ELU, CUMSUM, ZEROS_LIKE in int8) or
+    not at all for int16 (a comparison feeding SELECT_V2)."""
+    rng = np.random.default_rng(seed)
+    m = FlatModel()
+    fb = m.fb
+    shape = [1, 4, 6]
+    if kind == "elu":
+        x = m.tensor("input", shape, "int8", scale=0.03, zero_point=10)
+        y = m.tensor("output", shape, "int8", scale=0.02, zero_point=-78)
+        m.op("ELU", [x], [y], None, "NONE")
+    elif kind == "cumsum":
+        x = m.tensor("input", shape, "int8", scale=0.03, zero_point=-5)
+        axis = m.tensor("axis", [], "int32", data=np.array(2, np.int32))
+        y = m.tensor("output", shape, "int8", scale=0.15, zero_point=-20)
+        opts = fb.CumsumOptionsT()
+        opts.exclusive, opts.reverse = False, True
+        m.op("CUMSUM", [x, axis], [y], opts, "CumsumOptions")
+    elif kind == "zeros_like":
+        x = m.tensor("input", shape, "int8", scale=0.03, zero_point=-5)
+        z = m.tensor("zeros", shape, "int8", scale=0.03, zero_point=-5)
+        y = m.tensor("output", [1, 4, 12], "int8", scale=0.03, zero_point=-5)
+        m.op("ZEROS_LIKE", [x], [z], fb.ZerosLikeOptionsT(), "ZerosLikeOptions")
+        opts = fb.ConcatenationOptionsT()
+        opts.axis = 2
+        m.op("CONCATENATION", [x, z], [y], opts, "ConcatenationOptions")
+    elif kind == "greater_select_int16":
+        x = m.tensor("input", shape, "int16", scale=0.0005, zero_point=0)
+        c = m.tensor("threshold", [6], "int16", scale=0.0005, zero_point=0,
+                     data=rng.integers(-20000, 20000, (6,)).astype(np.int16))
+        cond = m.tensor("cond", shape, "bool")
+        y = m.tensor("output", shape, "int16", scale=0.0005, zero_point=0)
+        m.op("GREATER", [x, c], [cond], fb.GreaterOptionsT(), "GreaterOptions")
+        m.op("SELECT_V2", [cond, x, c], [y], fb.SelectV2OptionsT(), "SelectV2Options")
+    else:
+        raise ValueError(kind)
+    return m.finish([0], [len(m.tensors) - 1])
+
+
+for _kind, _mode, _ops in (("elu", "int8", ("ELU",)), ("cumsum", "int8", ("CUMSUM",)),
+                           ("zeros_like", "int8", ("ZEROS_LIKE",)),
+                           ("greater_select_int16", "int16x8", ("GREATER", "SELECT_V2"))):
+    add(f"op_{_kind.replace('_int16', '')}_handmade_{_mode}", (_mode,), lambda k=_kind: int_kernel_only(k),
+        expect_ops=_ops, note=_NOTE)
