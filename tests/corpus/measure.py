@@ -14,7 +14,7 @@ def _engine(data: bytes, kernels: str, samples: int) -> dict[str, Any]:
 
     row: dict[str, Any] = dict(engine_compiles=False, bit_exact=False, mismatched_elements=None, engine="")
     try:
-        from tfcompress.engine import compile_tflite
+        from tfcompress.engine.compiler import compile_tflite
 
         compile_tflite(data, kernels=kernels)
     except TfcError as err:
