@@ -244,7 +244,7 @@ PENDING: dict[str, str] = {
     "op_upsampling2d_bilinear_int8": "RESIZE_BILINEAR",
     "op_upsampling2d_nearest_int16x8": "RESIZE_NEAREST_NEIGHBOR",
     "op_upsampling2d_nearest_int8": "RESIZE_NEAREST_NEIGHBOR",
-    "op_while_loop_int8": "computes in float32",
+    "op_while_loop_int8": "LESS",
     "op_zero_padding2d_int16x8": "PAD",
     "op_zeros_like_dynamic_int8": "computes in float32",
     "op_zeros_like_handmade_int8": "ZEROS_LIKE",

@@ -213,9 +213,10 @@ def _from_oracle(g: Graph, model_bytes: bytes, wanted: list[int]) -> dict[int, n
                    + "; ".join(errors)[:400], "check that the model runs in TFLite Micro")
 
 
-def fold_constants(g: Graph, model_bytes: bytes) -> list[Op]:
+def fold_constants(g: Graph, model_bytes: bytes, use_oracle: bool = True) -> list[Op]:
     """Fold every foldable op of ``g``: its outputs get their constant values (``Tensor.data``) and
-    the op leaves ``g.ops``. Returns the folded ops."""
+    the op leaves ``g.ops``. Returns the folded ops. Without ``use_oracle`` (subgraphs reached
+    through control flow, whose tensors the oracle does not keep) only what numpy evaluates folds."""
     known = {t.index for t in g.tensors if t.is_const}
     folded: list[Op] = []
     for op in g.ops:
@@ -226,22 +227,27 @@ def fold_constants(g: Graph, model_bytes: bytes) -> list[Op]:
         return []
     values: dict[int, np.ndarray] = {}
     need_oracle = False
+    kept: list[Op] = []
     for op in folded:
         xs = [values[i] if i in values else g.t(i).data for i in op.inputs if i >= 0]
         fn = NUMPY.get(op.name)
         out = None
-        if fn is not None and not need_oracle and all(x is not None for x in xs):
+        if fn is not None and all(x is not None for x in xs):
             try:
                 out = fn(g, op, xs)
             except (ValueError, IndexError, ZeroDivisionError, OverflowError):
                 out = None
         if out is None or len(out) != len(op.outputs):
-            need_oracle = True
-            break
+            if use_oracle:
+                need_oracle = True
+                break
+            continue  # not folded; ops reading its outputs find no value and stay too
         values.update(zip(op.outputs, out, strict=True))
+        kept.append(op)
     if need_oracle:
         values = _from_oracle(g, model_bytes, [o for op in folded for o in op.outputs])
-    for op in folded:
+        kept = folded
+    for op in kept:
         for o in op.outputs:
             t = g.t(o)
             v = np.asarray(values[o]).astype(DTYPES[t.dtype][0], copy=False)
@@ -250,6 +256,6 @@ def fold_constants(g: Graph, model_bytes: bytes) -> list[Op]:
             else:
                 t.shape = tuple(v.shape)
             t.data = np.ascontiguousarray(v)
-    ids = {id(op) for op in folded}
+    ids = {id(op) for op in kept}
     g.ops = [op for op in g.ops if id(op) not in ids]
-    return folded
+    return kept

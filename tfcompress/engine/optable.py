@@ -20,6 +20,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from tfcompress.engine import control
 from tfcompress.engine.ir import Graph, Op
 from tfcompress.engine.lowered import LoweredOp
 from tfcompress.engine.ops import (
@@ -103,6 +104,10 @@ OPS: dict[str, OpSpec] = {
     "SQUEEZE": OpSpec(shape.lower_reshape, ("any",), {"tfc_copy_bytes": "copy.c"}, "aliased (no copy)"),
     "EXPAND_DIMS": OpSpec(shape.lower_reshape, ("any",), {"tfc_copy_bytes": "copy.c"}, "aliased (no copy)"),
 
+    # ---- control flow (engine/control.py)
+    "IF": OpSpec(control.lower_if, ("-",), {}, "then/else subgraphs compiled inline"),
+    "WHILE": OpSpec(control.lower_while, ("-",), {}, "cond/body subgraphs compiled inline"),
+
     # ---- state (engine/state.py)
     "VAR_HANDLE": OpSpec(state.lower_nothing, ("resource",), {}, "resource variable in the state area"),
     "CALL_ONCE": OpSpec(state.lower_nothing, ("-",), {}, "initialisation evaluated on the host, run by reset"),
@@ -141,7 +146,8 @@ def op_spec(g: Graph, op: Op) -> OpSpec:
 
 def check_float_model(g: Graph) -> None:
     """A float (unquantised) model gets one clear error before anything else."""
-    compute = [op for op in g.ops if op.name not in ("QUANTIZE", "DEQUANTIZE")]
+    routing = {"QUANTIZE", "DEQUANTIZE", "IF", "WHILE", "CALL_ONCE", "VAR_HANDLE", "READ_VARIABLE", "ASSIGN_VARIABLE"}
+    compute = [op for op in g.ops if op.name not in routing]
     float_ops = [op for op in compute
                  if any(i >= 0 and g.t(i).dtype == "float32" for i in op.inputs + op.outputs)]
     if compute and len(float_ops) == len(compute):
