@@ -397,3 +397,17 @@ def test_tflm_has_no_int16_bilinear_reduce_max_or_prod() -> None:
         with pytest.raises(TfcError):
             TflmModel(tfl).invoke(x)
         TfliteRefModel(tfl).invoke(x)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("op", ["RESIZE_NEAREST_NEIGHBOR", "RESIZE_BILINEAR"])
+def test_resize_size_sweep(op: str) -> None:
+    """Every input side 1..9 to every output side 1..20 in every mode (one model per input size)."""
+    opts = "ResizeBilinearOptions" if op == "RESIZE_BILINEAR" else "ResizeNearestNeighborOptions"
+    for side in range(1, 10):
+        m = OneInput([1, side, side + 1, 1], "int8", (0.1, -3))
+        for out in range(1, 21):
+            for ac, hp in _MODES:
+                m.op(op, [1, out, 21 - out, 1], "int8", (0.1, -3), consts=(np.array([out, 21 - out], np.int32),),
+                     options=(opts, dict(alignCorners=ac, halfPixelCenters=hp)))
+        check(m.finish(), oracle="tflm", samples=2, seed=side, kernels=("reference",))

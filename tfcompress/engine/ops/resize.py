@@ -8,6 +8,8 @@ for bilinear — into two small tables in flash; the device only gathers and int
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from tfcompress.engine.ir import Graph, Op, Tensor, element_size
@@ -51,11 +53,11 @@ def nearest_indices(in_size: int, out_size: int, align_corners: bool, half_pixel
     offset = f32(0.5) if half_pixel else f32(0.0)
     out = np.empty(out_size, np.int16)
     for i in range(out_size):
-        v = (f32(i) + offset) * scale
-        if align_corners:
-            r = int(np.floor(np.abs(v) + f32(0.5))) * (1 if v >= 0 else -1)  # TfLiteRound: half away from zero
+        v = float((f32(i) + offset) * scale)  # float32 arithmetic; the value is exact as a double
+        if align_corners:  # TfLiteRound: half away from zero (exact in double, unlike v + 0.5f)
+            r = int(math.floor(abs(v) + 0.5)) * (1 if v >= 0 else -1)
         else:
-            r = int(np.floor(v))
+            r = math.floor(v)
         r = min(r, in_size - 1)
         if half_pixel:
             r = max(0, r)
