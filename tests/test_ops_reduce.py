@@ -382,6 +382,53 @@ def test_resize_bilinear_refuses_both_alignments() -> None:
         compile_tflite(m.finish())
 
 
+# ---------------------------------------------------------------- sanitizers
+
+def _family_model(dtype: str) -> bytes:
+    """One of every kernel of the family on a [2, 5, 6, 4] input (odd sizes, padding, both resizes)."""
+    q = (0.05, -3) if dtype == "int8" else (0.0005, 0)
+    m = OneInput([2, 5, 6, 4], dtype, q)
+    pool = dict(padding=0, strideH=2, strideW=2, filterHeight=3, filterWidth=3)
+    m.op("AVERAGE_POOL_2D", [2, 3, 3, 4], dtype, q, options=("Pool2DOptions", pool))
+    m.op("MAX_POOL_2D", [2, 3, 3, 4], dtype, q, options=("Pool2DOptions", pool))
+    for op, out_q in (("MEAN", (q[0] * 0.5, q[1])), ("SUM", (q[0] * 20, q[1])), ("REDUCE_MAX", q), ("REDUCE_MIN", q),
+                      ("REDUCE_PROD", (q[0] * 3, q[1]))):
+        m.op(op, [2, 1, 1, 4], dtype, out_q, consts=(np.array([1, 2], np.int32),),
+             options=("ReducerOptions", dict(keepDims=True)))
+    for op, opts in (("RESIZE_NEAREST_NEIGHBOR", "ResizeNearestNeighborOptions"), ("RESIZE_BILINEAR", "ResizeBilinearOptions")):
+        for ac, hp in _MODES:
+            m.op(op, [2, 9, 4, 4], dtype, q, consts=(np.array([9, 4], np.int32),),
+                 options=(opts, dict(alignCorners=ac, halfPixelCenters=hp)))
+    if dtype == "int8":
+        m.op("ARG_MAX", [2, 5, 6], "int64", None, consts=(np.array([3], np.int32),),
+             options=("ArgMaxOptions", dict(outputType=_INT64_TYPE)))
+        for exclusive in (False, True):
+            m.op("CUMSUM", [2, 5, 6, 4], "int8", (0.3, 5), consts=(np.array(2, np.int32),),
+                 options=("CumsumOptions", dict(exclusive=exclusive, reverse=not exclusive)))
+    return m.finish()
+
+
+@pytest.mark.parametrize("dtype", ["int8", "int16"])
+def test_family_kernels_clean_under_asan_ubsan(tmp_path, dtype: str) -> None:
+    import subprocess
+
+    from conftest import require_tool
+    from helpers.engine_checks import SAN_FLAGS
+
+    from tfcompress.engine.host import build_executable
+
+    require_tool("cc", "build-essential")
+    model = compile_tflite(_family_model(dtype))
+    exe = build_executable(model, tmp_path / "build", SAN_FLAGS)
+    x = _random(list(model.input.shape), dtype, np.random.default_rng(5))
+    (tmp_path / "in.bin").write_bytes(x.tobytes())
+    proc = subprocess.run([str(exe), str(tmp_path / "in.bin"), str(tmp_path / "out.bin")], capture_output=True,
+                          text=True, timeout=300)
+    assert proc.returncode == 0 and "runtime error" not in proc.stderr, proc.stderr[-3000:]
+    want = b"".join(y.tobytes() for y in HostModel(model).invoke([x]))
+    assert (tmp_path / "out.bin").read_bytes() == want
+
+
 # ---------------------------------------------------------------- the oracles' own limits (documented)
 
 def test_tflm_has_no_int16_bilinear_reduce_max_or_prod() -> None:
