@@ -149,6 +149,23 @@ def test_pool_int16_padding_strides_activations(act: str) -> None:
     check(m.finish(), oracle="tflm")
 
 
+@pytest.mark.parametrize("op", ["AVERAGE_POOL_2D", "MAX_POOL_2D"])
+@pytest.mark.parametrize("cfg", [(3, 3, 1, 1, True), (3, 3, 2, 2, True), (2, 3, 1, 2, False), (5, 5, 3, 3, True)])
+def test_pool_int16_alone_output_overlapping_input(op: str, cfg: tuple) -> None:
+    """One pool per model: the planner places the output over the input (int16: twice the bytes)."""
+    kh, kw, sh, sw, same = cfg
+    h, w, c = 9, 8, 5
+    m = OneInput([1, h, w, c], "int16", (0.0004, 0))
+    m.op(op, [1, _pool_out(h, kh, sh, same), _pool_out(w, kw, sw, same), c], "int16", (0.0004, 0),
+         options=("Pool2DOptions", dict(padding=0 if same else 1, strideH=sh, strideW=sw, filterHeight=kh,
+                                        filterWidth=kw)))
+    tfl = m.finish()
+    model = compile_tflite(tfl)
+    lo = model.lowered[0]
+    assert model.plan.offsets[lo.outputs[0]] < model.plan.offsets[lo.inputs[0]] + model.graph.t(lo.inputs[0]).nbytes
+    check(tfl, oracle="tflm")
+
+
 def test_pool_int16_batches() -> None:
     m = OneInput([3, 5, 6, 2], "int16", (0.001, 0))
     for op in ("AVERAGE_POOL_2D", "MAX_POOL_2D"):
