@@ -171,12 +171,13 @@ void tfc_add_s8(const tfc_binary_params *p, const int8_t *in1, const int8_t *in2
 void tfc_add_s16(const tfc_binary_params *p, const int16_t *in1, const int16_t *in2, int16_t *out);
 void tfc_mul_s8(const tfc_binary_params *p, const int8_t *in1, const int8_t *in2, int8_t *out);
 
-/* MEAN: kept dims (k_*) index outputs in order, reduced dims (r_*) are summed; strides in
- * input elements. requantize = 0: sum / count (same quantisation in and out, as TFLM). */
+/* Reductions over constant axes (MEAN, SUM, REDUCE_MAX/MIN/PROD): kept dims (k_*) index outputs in
+ * order, reduced dims (r_*) are walked for each output; strides in input elements. MEAN and SUM
+ * requantise (sum - in_zp * count) with mult/shift (MEAN's pre-divided by the count), as TFLM. */
 typedef struct {
     int32_t k_ndim, k_shape[TFC_MAX_DIMS], k_stride[TFC_MAX_DIMS];
     int32_t r_ndim, r_shape[TFC_MAX_DIMS], r_stride[TFC_MAX_DIMS];
-    int32_t count, requantize, in_zp, mult, shift, out_zp;
+    int32_t count, in_zp, mult, shift, out_zp;
 } tfc_mean_params;
 
 void tfc_mean_s8(const tfc_mean_params *p, const int8_t *in, int8_t *out);
@@ -232,6 +233,68 @@ void tfc_fill_bytes(void *out, int32_t value, int32_t nbytes);
 /* ---- activations, quantisation, softmax family, normalisation ---- */
 
 /* ---- pooling, resizing, reductions ---- */
+
+/* The step of an N-D walk (ndim <= TFC_MAX_DIMS): advances idx and returns the next element offset. */
+static inline int32_t tfc_nd_next(int32_t ndim, const int32_t *shape, const int32_t *stride, int32_t *idx,
+                                  int32_t offset) {
+    int32_t d;
+    for (d = ndim - 1; d >= 0; --d) {
+        idx[d]++;
+        offset += stride[d];
+        if (idx[d] < shape[d]) {
+            return offset;
+        }
+        offset -= stride[d] * idx[d];
+        idx[d] = 0;
+    }
+    return offset;
+}
+
+/* int16 pooling (tfc_pool_params, same arithmetic as int8). */
+void tfc_avg_pool2d_s16(const tfc_pool_params *p, const int16_t *in, int16_t *out);
+void tfc_max_pool2d_s16(const tfc_pool_params *p, const int16_t *in, int16_t *out);
+
+/* MEAN / SUM int16; REDUCE_MAX / REDUCE_MIN (same quantisation in and out); REDUCE_PROD (TFLite's
+ * QuantizedReduceProd: every product step and the result rescaled by mult/shift, 64-bit variant). */
+void tfc_mean_s16(const tfc_mean_params *p, const int16_t *in, int16_t *out);
+void tfc_reduce_max_s8(const tfc_mean_params *p, const int8_t *in, int8_t *out);
+void tfc_reduce_min_s8(const tfc_mean_params *p, const int8_t *in, int8_t *out);
+void tfc_reduce_max_s16(const tfc_mean_params *p, const int16_t *in, int16_t *out);
+void tfc_reduce_min_s16(const tfc_mean_params *p, const int16_t *in, int16_t *out);
+void tfc_reduce_prod_s8(const tfc_mean_params *p, const int8_t *in, int8_t *out);
+void tfc_reduce_prod_s16(const tfc_mean_params *p, const int16_t *in, int16_t *out);
+
+/* ARG_MAX / ARG_MIN along one axis (outer x axis_size x inner): the first index of the extreme
+ * value; out is int32 or (out64) int64. */
+typedef struct {
+    int32_t outer, axis_size, inner, is_max, out64;
+} tfc_arg_params;
+
+void tfc_arg_min_max_s8(const tfc_arg_params *p, const void *in, void *out);
+void tfc_arg_min_max_u8(const tfc_arg_params *p, const void *in, void *out);
+void tfc_arg_min_max_s32(const tfc_arg_params *p, const void *in, void *out);
+void tfc_arg_min_max_f32(const tfc_arg_params *p, const void *in, void *out);
+
+/* CUMSUM int8 along one axis (outer x depth x inner), TFLM's quantised arithmetic. */
+typedef struct {
+    int32_t outer, depth, inner, exclusive, reverse;
+    int32_t in_offset, in_mult, in_shift, out_mult, out_shift, out_zp;
+} tfc_cumsum_params;
+
+void tfc_cumsum_s8(const tfc_cumsum_params *p, const int8_t *in, int8_t *out);
+
+/* RESIZE_NEAREST_NEIGHBOR (channels counted in bytes: any element type) and RESIZE_BILINEAR
+ * int8 / int16. rows / cols: per output row / column the source index (nearest) or the triple
+ * (lower index, upper index, 10-bit weight of the upper one) (bilinear), computed on the host. */
+typedef struct {
+    int32_t batches, in_h, in_w, channels, out_h, out_w;
+    const int16_t *rows;
+    const int16_t *cols;
+} tfc_resize_params;
+
+void tfc_resize_nearest(const tfc_resize_params *p, const uint8_t *in, uint8_t *out);
+void tfc_resize_bilinear_s8(const tfc_resize_params *p, const int8_t *in, int8_t *out);
+void tfc_resize_bilinear_s16(const tfc_resize_params *p, const int16_t *in, int16_t *out);
 
 /* ---- convolution, matrix multiplication and sequence ops ---- */
 

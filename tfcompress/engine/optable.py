@@ -30,6 +30,7 @@ from tfcompress.engine.ops import (
     pooling,
     quantize,
     reduce,
+    resize,
     shape,
     softmax,
     state,
@@ -57,6 +58,10 @@ _CONV_KERNELS = {
     "tfc_conv2d_add_s8_sp": "conv2d_add_s8_sp.c",
 }
 
+_MEAN_KERNELS = {"tfc_mean_s8": "mean_s8.c", "tfc_mean_s16": "mean_s16.c"}
+_ARG_TYPES = ("int8", "uint8", "int32", "float32")
+_ARG_KERNELS = {f"tfc_arg_min_max_{s}": "arg_min_max.c" for s in ("s8", "u8", "s32", "f32")}
+
 OPS: dict[str, OpSpec] = {
     # ---- convolution, matrix multiplication and sequence ops
     "CONV_2D": OpSpec(conv.lower_conv2d, ("int8", "int16x8"), _CONV_KERNELS,
@@ -74,9 +79,27 @@ OPS: dict[str, OpSpec] = {
         "per-tensor or per-channel weights"),
 
     # ---- pooling, resizing, reductions
-    "AVERAGE_POOL_2D": OpSpec(pooling.lower_avg_pool, ("int8",), {"tfc_avg_pool2d_s8": "pool2d_s8.c"}),
-    "MAX_POOL_2D": OpSpec(pooling.lower_max_pool, ("int8",), {"tfc_max_pool2d_s8": "pool2d_s8.c"}),
-    "MEAN": OpSpec(reduce.lower_mean, ("int8",), {"tfc_mean_s8": "mean_s8.c"}, "any constant axes"),
+    "AVERAGE_POOL_2D": OpSpec(pooling.lower_avg_pool, ("int8", "int16"),
+                              {"tfc_avg_pool2d_s8": "pool2d_s8.c", "tfc_avg_pool2d_s16": "pool2d_s16.c"}),
+    "MAX_POOL_2D": OpSpec(pooling.lower_max_pool, ("int8", "int16"),
+                          {"tfc_max_pool2d_s8": "pool2d_s8.c", "tfc_max_pool2d_s16": "pool2d_s16.c"}),
+    "MEAN": OpSpec(reduce.lower_mean, ("int8", "int16"), _MEAN_KERNELS, "any constant axes"),
+    "SUM": OpSpec(reduce.lower_sum, ("int8", "int16"), _MEAN_KERNELS, "any constant axes"),
+    "REDUCE_MAX": OpSpec(reduce.lower_reduce_max, ("int8", "int16"), {
+        "tfc_reduce_max_s8": "reduce_minmax.c", "tfc_reduce_max_s16": "reduce_minmax.c"}, "any constant axes"),
+    "REDUCE_MIN": OpSpec(reduce.lower_reduce_min, ("int8", "int16"), {
+        "tfc_reduce_min_s8": "reduce_minmax.c", "tfc_reduce_min_s16": "reduce_minmax.c"}, "any constant axes"),
+    "REDUCE_PROD": OpSpec(reduce.lower_reduce_prod, ("int8", "int16"), {
+        "tfc_reduce_prod_s8": "reduce_prod.c", "tfc_reduce_prod_s16": "reduce_prod.c"},
+        "TFLite reference arithmetic (TFLM has no kernel)"),
+    "ARG_MAX": OpSpec(reduce.lower_arg_max, _ARG_TYPES, _ARG_KERNELS, "int32 or int64 output, first index on ties"),
+    "ARG_MIN": OpSpec(reduce.lower_arg_min, _ARG_TYPES, _ARG_KERNELS, "int32 or int64 output, first index on ties"),
+    "CUMSUM": OpSpec(reduce.lower_cumsum, ("int8",), {"tfc_cumsum_s8": "cumsum_s8.c"}, "exclusive, reverse"),
+    "RESIZE_NEAREST_NEIGHBOR": OpSpec(resize.lower_resize_nearest, ("int8", "int16", "uint8", "float32"),
+                                      {"tfc_resize_nearest": "resize.c"}, "align_corners, half_pixel_centers"),
+    "RESIZE_BILINEAR": OpSpec(resize.lower_resize_bilinear, ("int8", "int16"), {
+        "tfc_resize_bilinear_s8": "resize.c", "tfc_resize_bilinear_s16": "resize.c"},
+        "align_corners, half_pixel_centers"),
 
     # ---- element-wise binary ops, comparisons, logical ops
     "ADD": OpSpec(elementwise.lower_add, ("int8", "int16"),

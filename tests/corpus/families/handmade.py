@@ -238,6 +238,13 @@ def int_kernel_only(kind: str, seed: int = 6) -> bytes:
         opts = fb.CumsumOptionsT()
         opts.exclusive, opts.reverse = False, True
         m.op("CUMSUM", [x, axis], [y], opts, "CumsumOptions")
+    elif kind == "cumsum_exclusive":
+        x = m.tensor("input", [2, 5, 3], "int8", scale=0.04, zero_point=7)
+        axis = m.tensor("axis", [], "int32", data=np.array(-2, np.int32))
+        y = m.tensor("output", [2, 5, 3], "int8", scale=0.1, zero_point=-3)
+        opts = fb.CumsumOptionsT()
+        opts.exclusive, opts.reverse = True, False
+        m.op("CUMSUM", [x, axis], [y], opts, "CumsumOptions")
     elif kind == "zeros_like":
         x = m.tensor("input", shape, "int8", scale=0.03, zero_point=-5)
         z = m.tensor("zeros", shape, "int8", scale=0.03, zero_point=-5)
@@ -260,6 +267,7 @@ def int_kernel_only(kind: str, seed: int = 6) -> bytes:
 
 
 for _kind, _mode, _ops in (("elu", "int8", ("ELU",)), ("cumsum", "int8", ("CUMSUM",)),
+                           ("cumsum_exclusive", "int8", ("CUMSUM",)),
                            ("zeros_like", "int8", ("ZEROS_LIKE",)),
                            ("greater_select_int16", "int16x8", ("GREATER", "SELECT_V2"))):
     add(f"op_{_kind.replace('_int16', '')}_handmade_{_mode}", (_mode,), lambda k=_kind: int_kernel_only(k),
