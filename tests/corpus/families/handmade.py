@@ -264,3 +264,43 @@ for _kind, _mode, _ops in (("elu", "int8", ("ELU",)), ("cumsum", "int8", ("CUMSU
                            ("greater_select_int16", "int16x8", ("GREATER", "SELECT_V2"))):
     add(f"op_{_kind.replace('_int16', '')}_handmade_{_mode}", (_mode,), lambda k=_kind: int_kernel_only(k),
         expect_ops=_ops, note=_NOTE)
+
+
+def movement(kind: str, dtype: str, seed: int = 7) -> bytes:
+    """Data movement the converter does not emit as such: STRIDED_SLICE with negative strides and
+    begin/end/shrink masks, GATHER with batch_dims, a CAST of int8 to int32."""
+    rng = np.random.default_rng(seed)
+    m = FlatModel()
+    fb = m.fb
+    q = dict(scale=0.03, zero_point=-4) if dtype == "int8" else dict(scale=0.0005, zero_point=0)
+    if kind == "strided_slice_negative":
+        x = m.tensor("input", [1, 6, 8, 4], dtype, **q)
+        ins = [x] + [m.tensor(n, [4], "int32", data=np.array(v, np.int32))
+                     for n, v in (("begin", [0, -1, 1, 3]), ("end", [1, 0, 7, 0]), ("strides", [1, -2, 3, -1]))]
+        y = m.tensor("output", [3, 2, 4], dtype, **q)
+        opts = fb.StridedSliceOptionsT()
+        opts.beginMask, opts.endMask, opts.shrinkAxisMask = 2, 8, 1
+        m.op("STRIDED_SLICE", ins, [y], opts, "StridedSliceOptions")
+    elif kind == "gather_batch_dims":
+        x = m.tensor("input", [2, 5, 6], dtype, **q)
+        idx = m.tensor("indices", [2, 3], "int32", data=rng.integers(0, 5, (2, 3)).astype(np.int32))
+        y = m.tensor("output", [2, 3, 6], dtype, **q)
+        opts = fb.GatherOptionsT()
+        opts.axis, opts.batchDims = 1, 1
+        m.op("GATHER", [x, idx], [y], opts, "GatherOptions")
+    elif kind == "cast_to_int32":
+        x = m.tensor("input", [1, 4, 6], dtype, **q)
+        y = m.tensor("output", [1, 4, 6], "int32")
+        m.op("CAST", [x], [y], fb.CastOptionsT(), "CastOptions")
+    else:
+        raise ValueError(kind)
+    return m.finish([0], [len(m.tensors) - 1])
+
+
+for _mode, _dt in _SHAPES.items():
+    add(f"op_strided_slice_negative_handmade_{_mode}", (_mode,), lambda dt=_dt: movement("strided_slice_negative", dt),
+        expect_ops=("STRIDED_SLICE",), note="negative strides, begin/end/shrink masks; " + _NOTE)
+    add(f"op_gather_batch_dims_handmade_{_mode}", (_mode,), lambda dt=_dt: movement("gather_batch_dims", dt),
+        expect_ops=("GATHER",), note="batch_dims 1; " + _NOTE)
+add("op_cast_int8_to_int32_handmade_int8", ("int8",), lambda: movement("cast_to_int32", "int8"),
+    expect_ops=("CAST",), note=_NOTE)
