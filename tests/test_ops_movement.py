@@ -313,3 +313,14 @@ def test_concatenation_with_different_scales_is_refused() -> None:
     m.op("CONCATENATION", [a, b], [y], opt, "ConcatenationOptions")
     with pytest.raises(TfcError, match="quantised differently"):
         compile_tflite(m.finish([a, b], [y]))
+
+
+def test_walker_constants_match_the_c_header() -> None:
+    import re
+
+    from tfcompress.resources import engine_kernels_dir
+
+    header = (engine_kernels_dir() / "tfc_kernels.h").read_text(encoding="utf-8")
+    assert int(re.search(r"#define TFC_MOVE_DIMS (\d+)", header).group(1)) == mv.MOVE_DIMS
+    assert re.search(r"#define TFC_MOVE_PAD \(-\(1 << (\d+)\)\)", header).group(1) == "28"
+    assert mv.MOVE_PAD == -(1 << 28)
