@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from helpers.flatmodel import FlatModel
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tests.corpus.families.handmade import FlatModel
 from tfcompress.engine.compiler import compile_tflite
 from tfcompress.engine.ops import movement as mv
 from tfcompress.engine.validate import validate_model
@@ -213,7 +213,8 @@ CASES = {
         "MIRROR_PAD", [([3, 4], "float32", None), ([2, 2], "int32", np.array([[2, 1], [0, 3]], np.int32))],
         ([6, 7], "float32"), dict(mode=0), "MirrorPadOptions"),
     "concatenation_int32": lambda: _model(
-        "CONCATENATION", [([2, 3], "int32", None), ([2, 1], "int32", None), ([2, 2], "int32", _i32(1, 2, 3, 4).reshape(2, 2))],
+        "CONCATENATION", [([2, 3], "int32", None), ([2, 1], "int32", None),
+                          ([2, 2], "int32", _i32(1, 2, 3, 4).reshape(2, 2))],
         ([2, 6], "int32"), dict(axis=-1), "ConcatenationOptions"),
     "concatenation_bool": lambda: _model(
         "CONCATENATION", [([2, 3], "bool", None), ([1, 3], "bool", None)], ([3, 3], "bool"), dict(axis=0),

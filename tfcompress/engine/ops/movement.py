@@ -230,7 +230,8 @@ def reverse_walk(in_shape: list[int], axes: list[int]) -> Walk:
 
 def slice_walk(in_shape: list[int], begin: list[int], size: list[int]) -> Walk:
     st = _strides(in_shape)
-    shape = [int(in_shape[d]) - int(b) if int(s) == -1 else int(s) for d, (b, s) in enumerate(zip(begin, size, strict=True))]
+    shape = [int(in_shape[d]) - int(b) if int(s) == -1 else int(s)
+             for d, (b, s) in enumerate(zip(begin, size, strict=True))]
     return Walk(shape, st, offset=sum(int(b) * s for b, s in zip(begin, st, strict=True)))
 
 
