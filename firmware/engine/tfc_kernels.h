@@ -202,24 +202,15 @@ typedef struct {
 void tfc_quantize_f32_s8(const tfc_quantize_params *p, const float *in, int8_t *out);
 void tfc_dequantize_s8_f32(const float *lut, const int8_t *in, float *out, int32_t n);
 
-/* PAD (constant) for up to 5-D tensors of 1-byte elements. */
-typedef struct {
-    int32_t ndim;
-    int32_t in_shape[5];
-    int32_t before[5];
-    int32_t after[5];
-    int32_t pad_value;
-} tfc_pad_params;
-
-void tfc_pad_s8(const tfc_pad_params *p, const int8_t *in, int8_t *out);
-
-/* CONCATENATION: outer x (sum of inputs' axis*inner bytes), no requantisation (as TFLM). */
+/* CONCATENATION / PACK: outer x (sum of the inputs' chunks) bytes, no requantisation (as TFLM).
+ * SPLIT / SPLIT_V / UNPACK: the inverse (each output takes its chunk of every outer block). */
 typedef struct {
     int32_t n_inputs, outer, out_chunk;
-    const int32_t *chunks;  /* bytes per outer index, per input */
+    const int32_t *chunks;  /* bytes per outer index, per input (per output for tfc_split) */
 } tfc_concat_params;
 
 void tfc_concat(const tfc_concat_params *p, const int8_t *const *inputs, int8_t *out);
+void tfc_split(const tfc_concat_params *p, const int8_t *in, int8_t *const *outputs);
 
 /* Copy for RESHAPE when the planner could not alias input and output, model inputs/outputs and
  * resource variables; fill for resetting state. */
@@ -227,6 +218,68 @@ void tfc_copy_bytes(const void *in, void *out, int32_t nbytes);
 void tfc_fill_bytes(void *out, int32_t value, int32_t nbytes);
 
 /* ---- data movement (slicing, transposes, gathers, splits, padding of any element size) ---- */
+
+/* One strided N-D copy (STRIDED_SLICE, SLICE, TRANSPOSE, SPACE_TO_DEPTH, DEPTH_TO_SPACE,
+ * BATCH_TO_SPACE_ND, BROADCAST_TO, REVERSE_V2, TILE, MIRROR_PAD, PAD/PADV2, FILL): output element
+ * (i0, ..., i_{n-1}) in order is read from input byte offset offset + sum_d part_d(i_d), where
+ * part_d(i) = i * stride[d] (table[d] < 0; stride may be 0 or negative) or tables[table[d] + i].
+ * A table entry of TFC_MOVE_PAD marks a padded coordinate: the element is the pattern pad[k & 7]
+ * (byte k of the element). The host merges contiguous dims, so an "element" is esize bytes. */
+#define TFC_MOVE_DIMS 6
+#define TFC_MOVE_PAD (-(1 << 28))
+typedef struct {
+    int32_t ndim, esize, offset;
+    int32_t shape[TFC_MOVE_DIMS];
+    int32_t stride[TFC_MOVE_DIMS];
+    int32_t table[TFC_MOVE_DIMS];
+    const int32_t *tables;
+    uint8_t pad[8];
+} tfc_move_params;
+
+void tfc_move(const tfc_move_params *p, const void *in, void *out);
+
+/* SPACE_TO_BATCH_ND (NHWC; 3-D inputs have in_w = 1): output batch (sh * block_w + sw) * in_b + b
+ * reads input pixel (oh * block_h + sh - pad_top, ow * block_w + sw - pad_left) of batch b, or the
+ * pad pattern outside the input. depth: bytes per pixel. */
+typedef struct {
+    int32_t in_b, in_h, in_w, depth, block_h, block_w, pad_top, pad_left, out_b, out_h, out_w;
+    uint8_t pad[8];
+} tfc_space_to_batch_params;
+
+void tfc_space_to_batch(const tfc_space_to_batch_params *p, const void *in, void *out);
+
+/* GATHER / GATHER_ND / EMBEDDING_LOOKUP with indices at run time (or constant, in flash):
+ * for block b < batches * outer, coordinate c < coords: the slice (slice bytes) at input byte
+ * offset b * block + sum_j index_j * step[j], index_j = indices[((b / outer) * coords + c) * nd + j]
+ * (int32 or int64: idx_size 4 / 8). An index outside [0, limit[j]) (TFLM: undefined or an error)
+ * gives zeros. dequant: int8 slice -> float32 (q * scale, EMBEDDING_LOOKUP's hybrid output). */
+typedef struct {
+    int32_t batches, outer, coords, nd, idx_size, block, slice, dequant;
+    int32_t limit[TFC_MAX_DIMS];
+    int32_t step[TFC_MAX_DIMS];
+    float scale;
+} tfc_gather_params;
+
+void tfc_gather(const tfc_gather_params *p, const void *in, const void *indices, void *out);
+
+/* DYNAMIC_UPDATE_SLICE: out = operand with update written at the start indices (int32 / int64),
+ * each clamped to [0, shape - update shape]; an update as large as the operand replaces it. */
+typedef struct {
+    int32_t ndim, esize, idx_size;
+    int32_t shape[TFC_MOVE_DIMS];
+    int32_t update[TFC_MOVE_DIMS];
+} tfc_update_slice_params;
+
+void tfc_dynamic_update_slice(const tfc_update_slice_params *p, const void *operand, const void *update,
+                              const void *start, void *out);
+
+/* CAST between int8, uint8, int16, int32, uint32, int64, bool and float32 (C conversions, as
+ * TFLM's static_cast). Type codes: TFC_DTYPE_* of model.h (uint32: 8). */
+typedef struct {
+    int32_t n, in_type, out_type;
+} tfc_cast_params;
+
+void tfc_cast(const tfc_cast_params *p, const void *in, void *out);
 
 /* ---- element-wise binary ops, comparisons, logical ops ---- */
 

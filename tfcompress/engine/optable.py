@@ -27,6 +27,7 @@ from tfcompress.engine.ops import (
     activations,
     conv,
     elementwise,
+    movement,
     pooling,
     quantize,
     reduce,
@@ -47,6 +48,12 @@ class OpSpec:
     kernels: dict[str, str] = field(default_factory=dict)
     summary: str = ""
 
+
+#: data movement (ops/movement.py): any element type; the rows list the types tests cover
+_MOVE = {"tfc_move": "move.c"}
+_CONCAT = {"tfc_concat": "concat.c"}
+_SPLIT = {"tfc_split": "concat.c"}
+_GATHER = {"tfc_gather": "gather.c"}
 
 _CONV_KERNELS = {
     "tfc_conv2d_s8": "conv2d_s8.c",
@@ -120,9 +127,40 @@ OPS: dict[str, OpSpec] = {
                          {"tfc_dequantize_s8_f32": "quantize_f32.c"}, "256-entry table"),
 
     # ---- data movement
-    "PAD": OpSpec(shape.lower_pad, ("int8",), {"tfc_pad_s8": "pad_s8.c"}, "constant, up to 5-D"),
-    "PADV2": OpSpec(shape.lower_pad, ("int8",), {"tfc_pad_s8": "pad_s8.c"}, "constant, up to 5-D"),
-    "CONCATENATION": OpSpec(shape.lower_concatenation, ("int8",), {"tfc_concat": "concat.c"}, "any axis"),
+    "PAD": OpSpec(movement.lower_pad, ("int8", "int16", "int32"), _MOVE,
+                  "constant, zero point or 0, up to 6-D after merging"),
+    "PADV2": OpSpec(movement.lower_pad, ("int8", "float32"), _MOVE, "constant value, up to 6-D after merging"),
+    "MIRROR_PAD": OpSpec(movement.lower_mirror_pad, ("int8", "int16", "float32"), _MOVE, "REFLECT and SYMMETRIC"),
+    "CONCATENATION": OpSpec(movement.lower_concatenation, ("int8", "int16", "int32", "float32", "bool"), _CONCAT,
+                            "any axis, equal quantisation"),
+    "PACK": OpSpec(movement.lower_pack, ("int8", "int64"), _CONCAT, "any axis"),
+    "UNPACK": OpSpec(movement.lower_unpack, ("int8", "int16", "float32"), _SPLIT, "any axis"),
+    "SPLIT": OpSpec(movement.lower_split, ("int8", "int16", "int32"), _SPLIT, "any axis"),
+    "SPLIT_V": OpSpec(movement.lower_split_v, ("int8", "int16", "float32"), _SPLIT, "any axis"),
+    "STRIDED_SLICE": OpSpec(movement.lower_strided_slice, ("int8", "int16", "int32", "float32", "bool"), _MOVE,
+                            "TFLM's masks (begin/end/shrink), negative strides"),
+    "SLICE": OpSpec(movement.lower_slice, ("int8", "int16", "int32"), _MOVE, "constant begin/size"),
+    "TRANSPOSE": OpSpec(movement.lower_transpose, ("int8", "int16", "float32"), _MOVE, "any permutation"),
+    "REVERSE_V2": OpSpec(movement.lower_reverse, ("int8", "int16", "int32"), _MOVE, "any axes"),
+    "BROADCAST_TO": OpSpec(movement.lower_broadcast_to, ("int8", "int16", "int32"), _MOVE),
+    "TILE": OpSpec(movement.lower_tile, ("int8", "int16"), _MOVE, "constant multiples"),
+    "SPACE_TO_DEPTH": OpSpec(movement.lower_space_to_depth, ("int8", "float32"), _MOVE),
+    "DEPTH_TO_SPACE": OpSpec(movement.lower_depth_to_space, ("int8", "float32"), _MOVE),
+    "BATCH_TO_SPACE_ND": OpSpec(movement.lower_batch_to_space, ("int8", "int16"), _MOVE, "3-D / 4-D, crops"),
+    "SPACE_TO_BATCH_ND": OpSpec(movement.lower_space_to_batch, ("int8", "int16"),
+                                {"tfc_space_to_batch": "space_to_batch.c"}, "3-D / 4-D, padding"),
+    "GATHER": OpSpec(movement.lower_gather, ("int8", "int16", "float32"), _GATHER,
+                     "run-time or constant indices, batch_dims"),
+    "GATHER_ND": OpSpec(movement.lower_gather_nd, ("int8", "int16", "int32"), _GATHER, "run-time or constant indices"),
+    "EMBEDDING_LOOKUP": OpSpec(movement.lower_embedding_lookup, ("int8", "int8->float32"), _GATHER,
+                               "int8 table to float32 as TFLM"),
+    "DYNAMIC_UPDATE_SLICE": OpSpec(movement.lower_dynamic_update_slice, ("int8", "int16", "float32"),
+                                   {"tfc_dynamic_update_slice": "dynamic_update_slice.c"}, "run-time start"),
+    "FILL": OpSpec(movement.lower_fill, ("int32", "float32"), _MOVE, "run-time value, constant dims"),
+    "ZEROS_LIKE": OpSpec(movement.lower_zeros_like, ("int8", "int32", "float32"), {"tfc_fill_bytes": "copy.c"}),
+    "CAST": OpSpec(movement.lower_cast, ("int8->int32", "int16->float32", "int32->int8", "int32->float32",
+                                         "float32->int32", "bool->int32"),
+                   {"tfc_cast": "cast.c", "tfc_copy_bytes": "copy.c"}, "integer, bool and float32 types"),
     "RESHAPE": OpSpec(shape.lower_reshape, ("any",), {"tfc_copy_bytes": "copy.c"}, "aliased (no copy)"),
     "SQUEEZE": OpSpec(shape.lower_reshape, ("any",), {"tfc_copy_bytes": "copy.c"}, "aliased (no copy)"),
     "EXPAND_DIMS": OpSpec(shape.lower_reshape, ("any",), {"tfc_copy_bytes": "copy.c"}, "aliased (no copy)"),
@@ -137,6 +175,14 @@ OPS: dict[str, OpSpec] = {
     "READ_VARIABLE": OpSpec(state.lower_read_variable, ("any",), {"tfc_copy_bytes": "copy.c"}),
     "ASSIGN_VARIABLE": OpSpec(state.lower_assign_variable, ("any",), {"tfc_copy_bytes": "copy.c"}),
 }
+
+#: ops that move or convert values bit-exactly whatever their element type (float32 included):
+#: they do not make a model "float"
+ANY_TYPE_OPS = frozenset({
+    "PAD", "PADV2", "MIRROR_PAD", "CONCATENATION", "PACK", "UNPACK", "SPLIT", "SPLIT_V", "STRIDED_SLICE",
+    "SLICE", "TRANSPOSE", "REVERSE_V2", "BROADCAST_TO", "TILE", "SPACE_TO_DEPTH", "DEPTH_TO_SPACE",
+    "BATCH_TO_SPACE_ND", "SPACE_TO_BATCH_ND", "GATHER", "GATHER_ND", "EMBEDDING_LOOKUP", "DYNAMIC_UPDATE_SLICE",
+    "FILL", "ZEROS_LIKE", "CAST", "RESHAPE", "SQUEEZE", "EXPAND_DIMS"})
 
 #: kernels the generated code calls besides the ops' (model input/output copies, state reset)
 SUPPORT_KERNELS: dict[str, str] = {"tfc_copy_bytes": "copy.c", "tfc_fill_bytes": "copy.c"}
@@ -170,7 +216,7 @@ def op_spec(g: Graph, op: Op) -> OpSpec:
 def check_float_model(g: Graph) -> None:
     """A float (unquantised) model gets one clear error before anything else."""
     routing = {"QUANTIZE", "DEQUANTIZE", "IF", "WHILE", "CALL_ONCE", "VAR_HANDLE", "READ_VARIABLE", "ASSIGN_VARIABLE"}
-    compute = [op for op in g.ops if op.name not in routing]
+    compute = [op for op in g.ops if op.name not in routing and op.name not in ANY_TYPE_OPS]
     float_ops = [op for op in compute
                  if any(i >= 0 and g.t(i).dtype == "float32" for i in op.inputs + op.outputs)]
     if compute and len(float_ops) == len(compute):

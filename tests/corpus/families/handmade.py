@@ -9,72 +9,9 @@ from typing import Any
 
 import numpy as np
 
-from tfcompress.engine.schema import schema
+from tests.helpers.flatmodel import FlatModel
 
 from ..registry import add
-
-_TYPES = {"float32": 0, "int32": 2, "uint8": 3, "int64": 4, "bool": 6, "int16": 7, "int8": 9}
-
-
-class FlatModel:
-    """A one-subgraph model being written: tensors, constant buffers, operators."""
-
-    def __init__(self) -> None:
-        self.fb = schema()
-        self.buffers: list[Any] = [self.fb.BufferT()]  # buffer 0: the empty sentinel
-        self.tensors: list[Any] = []
-        self.ops: list[Any] = []
-        self.codes: list[int] = []
-
-    def tensor(self, name: str, shape: list[int], dtype: str, *, scale: float | list[float] | None = None,
-               zero_point: int | list[int] = 0, data: np.ndarray | None = None, variable: bool = False) -> int:
-        fb = self.fb
-        t = fb.TensorT()
-        t.name, t.shape, t.type, t.isVariable = name.encode(), list(shape), _TYPES[dtype], variable
-        if scale is not None:
-            q = fb.QuantizationParametersT()
-            q.scale = list(np.atleast_1d(np.asarray(scale, np.float32)).tolist())
-            q.zeroPoint = list(np.atleast_1d(np.asarray(zero_point, np.int64)).tolist())
-            t.quantization = q
-        t.buffer = 0
-        if data is not None:
-            b = fb.BufferT()
-            b.data = np.frombuffer(np.ascontiguousarray(data).tobytes(), np.uint8).tolist()
-            self.buffers.append(b)
-            t.buffer = len(self.buffers) - 1
-        self.tensors.append(t)
-        return len(self.tensors) - 1
-
-    def op(self, name: str, inputs: list[int], outputs: list[int], options: Any, options_type: str) -> None:
-        fb = self.fb
-        code = getattr(fb.BuiltinOperator, name)
-        if code not in self.codes:
-            self.codes.append(code)
-        o = fb.OperatorT()
-        o.opcodeIndex, o.inputs, o.outputs = self.codes.index(code), inputs, outputs
-        o.builtinOptionsType = getattr(fb.BuiltinOptions, options_type)
-        o.builtinOptions = options
-        self.ops.append(o)
-
-    def finish(self, inputs: list[int], outputs: list[int]) -> bytes:
-        import flatbuffers
-
-        fb = self.fb
-        sg = fb.SubGraphT()
-        sg.tensors, sg.operators, sg.inputs, sg.outputs = self.tensors, self.ops, inputs, outputs
-        sg.name = b"main"
-        m = fb.ModelT()
-        m.version, m.subgraphs, m.buffers = 3, [sg], self.buffers
-        m.description = b"tfcompress corpus (hand-written flatbuffer)"
-        codes = []
-        for c in self.codes:
-            oc = fb.OperatorCodeT()
-            oc.builtinCode, oc.deprecatedBuiltinCode, oc.version = c, min(c, 127), 1
-            codes.append(oc)
-        m.operatorCodes = codes
-        b = flatbuffers.Builder(4096)
-        b.Finish(m.Pack(b), file_identifier=b"TFL3")
-        return bytes(b.Output())
 
 
 def svdf(*, input_size: int, units: int, rank: int, memory: int, state_dtype: str, time_dtype: str,
@@ -272,3 +209,43 @@ for _kind, _mode, _ops in (("elu", "int8", ("ELU",)), ("cumsum", "int8", ("CUMSU
                            ("greater_select_int16", "int16x8", ("GREATER", "SELECT_V2"))):
     add(f"op_{_kind.replace('_int16', '')}_handmade_{_mode}", (_mode,), lambda k=_kind: int_kernel_only(k),
         expect_ops=_ops, note=_NOTE)
+
+
+def movement(kind: str, dtype: str, seed: int = 7) -> bytes:
+    """Data movement the converter does not emit as such: STRIDED_SLICE with negative strides and
+    begin/end/shrink masks, GATHER with batch_dims, a CAST of int8 to int32."""
+    rng = np.random.default_rng(seed)
+    m = FlatModel()
+    fb = m.fb
+    q = dict(scale=0.03, zero_point=-4) if dtype == "int8" else dict(scale=0.0005, zero_point=0)
+    if kind == "strided_slice_negative":
+        x = m.tensor("input", [1, 6, 8, 4], dtype, **q)
+        ins = [x] + [m.tensor(n, [4], "int32", data=np.array(v, np.int32))
+                     for n, v in (("begin", [0, -1, 1, 3]), ("end", [1, 0, 7, 0]), ("strides", [1, -2, 3, -1]))]
+        y = m.tensor("output", [3, 2, 4], dtype, **q)
+        opts = fb.StridedSliceOptionsT()
+        opts.beginMask, opts.endMask, opts.shrinkAxisMask = 2, 8, 1
+        m.op("STRIDED_SLICE", ins, [y], opts, "StridedSliceOptions")
+    elif kind == "gather_batch_dims":
+        x = m.tensor("input", [2, 5, 6], dtype, **q)
+        idx = m.tensor("indices", [2, 3], "int32", data=rng.integers(0, 5, (2, 3)).astype(np.int32))
+        y = m.tensor("output", [2, 3, 6], dtype, **q)
+        opts = fb.GatherOptionsT()
+        opts.axis, opts.batchDims = 1, 1
+        m.op("GATHER", [x, idx], [y], opts, "GatherOptions")
+    elif kind == "cast_to_int32":
+        x = m.tensor("input", [1, 4, 6], dtype, **q)
+        y = m.tensor("output", [1, 4, 6], "int32")
+        m.op("CAST", [x], [y], fb.CastOptionsT(), "CastOptions")
+    else:
+        raise ValueError(kind)
+    return m.finish([0], [len(m.tensors) - 1])
+
+
+for _mode, _dt in _SHAPES.items():
+    add(f"op_strided_slice_negative_handmade_{_mode}", (_mode,), lambda dt=_dt: movement("strided_slice_negative", dt),
+        expect_ops=("STRIDED_SLICE",), note="negative strides, begin/end/shrink masks; " + _NOTE)
+    add(f"op_gather_batch_dims_handmade_{_mode}", (_mode,), lambda dt=_dt: movement("gather_batch_dims", dt),
+        expect_ops=("GATHER",), note="batch_dims 1; " + _NOTE)
+add("op_cast_int8_to_int32_handmade_int8", ("int8",), lambda: movement("cast_to_int32", "int8"),
+    expect_ops=("CAST",), note=_NOTE)
