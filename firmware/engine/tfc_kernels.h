@@ -235,4 +235,7 @@ void tfc_fill_bytes(void *out, int32_t value, int32_t nbytes);
 
 /* ---- convolution, matrix multiplication and sequence ops ---- */
 
+/* DEPTHWISE_CONV_2D int16x8 (same parameter block as tfc_conv2d_s16). */
+void tfc_depthwise_conv2d_s16(const tfc_conv16_params *p, const int16_t *in, int16_t *out);
+
 #endif /* TFC_KERNELS_H */

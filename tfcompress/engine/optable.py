@@ -60,8 +60,9 @@ OPS: dict[str, OpSpec] = {
     # ---- convolution, matrix multiplication and sequence ops
     "CONV_2D": OpSpec(conv.lower_conv2d, ("int8", "int16x8"), _CONV_KERNELS,
                       "per-channel weights, stride, dilation, SAME/VALID, fused activation"),
-    "DEPTHWISE_CONV_2D": OpSpec(conv.lower_depthwise, ("int8",), {
+    "DEPTHWISE_CONV_2D": OpSpec(conv.lower_depthwise, ("int8", "int16x8"), {
         "tfc_depthwise_conv2d_s8": "depthwise_conv2d_s8.c",
+        "tfc_depthwise_conv2d_s16": "depthwise_conv2d_s16.c",
         "tfc_depthwise_conv2d_s8_w4": "depthwise_conv2d_s8_w4.c",
         "tfc_depthwise_conv2d_s8_sp": "depthwise_conv2d_s8_sp.c"},
         "per-channel weights, depth multiplier, dilation"),

@@ -34,7 +34,7 @@ def _check_int8(g: Graph, op: Op, weights: Tensor) -> None:
 
 
 #: ops with an int16-activation x int8-weight kernel
-INT16X8_OPS = ("CONV_2D", "FULLY_CONNECTED")
+INT16X8_OPS = ("CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED", "TRANSPOSE_CONV")
 
 
 def _to16(lo: LoweredOp, g: Graph, bias: Tensor | None, prefix: str, kernel: str, struct: str) -> LoweredOp:
@@ -120,7 +120,8 @@ def _conv_common(g: Graph, op: Op, depthwise: bool) -> LoweredOp:
             d = window_overlap((ih, iw), ic, (oh, ow), oc, (kh, kw), (sh, sw), (dh, dw), (pt, pl), 2)
             overlap[x.index] = min(d, x.nbytes)
         lo = LoweredOp(op, "tfc_conv2d_s8", "tfc_conv_params", fields, [x.index], [y.index], arrays, overlap)
-        return _to16(lo, g, bias, "c", "tfc_conv2d_s16", "tfc_conv16_params")
+        kernel16 = "tfc_depthwise_conv2d_s16" if depthwise else "tfc_conv2d_s16"
+        return _to16(lo, g, bias, "c", kernel16, "tfc_conv16_params")
     kernel = "tfc_depthwise_conv2d_s8" if depthwise else "tfc_conv2d_s8"
     return LoweredOp(op, kernel, "tfc_conv_params", fields, [x.index], [y.index], arrays, overlap)
 
