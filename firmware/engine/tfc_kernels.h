@@ -238,4 +238,11 @@ void tfc_fill_bytes(void *out, int32_t value, int32_t nbytes);
 /* DEPTHWISE_CONV_2D int16x8 (same parameter block as tfc_conv2d_s16). */
 void tfc_depthwise_conv2d_s16(const tfc_conv16_params *p, const int16_t *in, int16_t *out);
 
+/* TRANSPOSE_CONV (OHWI weights; in/out/k fields as for CONV_2D with the roles of the input and
+ * output image swapped, pad_* as TFLM computes them from the output size; dil_* unused).
+ * int8: bias is the plain int32 bias (zeros when absent, not folded), pad_value the input zero
+ * point subtracted from every input; int16x8: bias64 (NULL when absent). */
+void tfc_transpose_conv_s8(const tfc_conv_params *p, const int8_t *in, int8_t *out);
+void tfc_transpose_conv_s16(const tfc_conv16_params *p, const int16_t *in, int16_t *out);
+
 #endif /* TFC_KERNELS_H */

@@ -72,6 +72,9 @@ OPS: dict[str, OpSpec] = {
         "tfc_fully_connected_s8_w4": "fully_connected_s8_w4.c",
         "tfc_fully_connected_s8_sp": "fully_connected_s8_sp.c"},
         "per-tensor or per-channel weights"),
+    "TRANSPOSE_CONV": OpSpec(conv.lower_transpose_conv, ("int8", "int16x8"), {
+        "tfc_transpose_conv_s8": "transpose_conv.c", "tfc_transpose_conv_s16": "transpose_conv.c"},
+        "per-channel weights, optional bias, SAME/VALID, fused activation"),
 
     # ---- pooling, resizing, reductions
     "AVERAGE_POOL_2D": OpSpec(pooling.lower_avg_pool, ("int8",), {"tfc_avg_pool2d_s8": "pool2d_s8.c"}),

@@ -1,6 +1,9 @@
-"""Lowering of CONV_2D, DEPTHWISE_CONV_2D and FULLY_CONNECTED (int8, per-channel weights)."""
+"""Lowering of CONV_2D, DEPTHWISE_CONV_2D, FULLY_CONNECTED and TRANSPOSE_CONV (int8 and int16x8,
+per-channel weights)."""
 
 from __future__ import annotations
+
+import dataclasses
 
 import numpy as np
 
@@ -21,8 +24,8 @@ def _const(g: Graph, op: Op, pos: int, what: str) -> Tensor | None:
     return t
 
 
-def _check_int8(g: Graph, op: Op, weights: Tensor) -> None:
-    x, y = g.t(op.inputs[0]), g.t(op.outputs[0])
+def _check_int8(g: Graph, op: Op, weights: Tensor, x: Tensor | None = None) -> None:
+    x, y = x or g.t(op.inputs[0]), g.t(op.outputs[0])
     int16x8 = x.dtype == "int16" and y.dtype == "int16" and op.name in INT16X8_OPS
     for t in ((weights,) if int16x8 else (x, y, weights)):
         if t.dtype != "int8":
@@ -162,4 +165,67 @@ def lower_fully_connected(g: Graph, op: Op) -> LoweredOp:
     lo = LoweredOp(op, "tfc_fully_connected_s8", "tfc_fc_params", fields, [x.index], [y.index], arrays)
     if x.dtype == "int16":
         return _to16(lo, g, bias, "f", "tfc_fully_connected_s16", "tfc_fc16_params")
+    return lo
+
+
+def tflm_padding(padding: int, stride: int, in_size: int, filt: int, dilation: int = 1) -> int | None:
+    """Leading padding as TFLM's ComputePaddingHeightWidth computes it along one axis (SAME=0,
+    VALID=1): the windowed output size of ``in_size`` first, then the padding that reaches it;
+    None where TFLM's checked computation fails (it then uses 0 for both axes)."""
+    eff = (filt - 1) * dilation + 1
+    if padding not in (0, 1) or in_size < 0 or filt <= 0 or stride <= 0 or dilation <= 0:
+        return None
+    num = in_size + stride - (1 if padding == 0 else eff)
+    out = abs(num) // stride * (1 if num >= 0 else -1)  # C++ division truncates toward zero
+    if out < 0:
+        return None
+    total = max((out - 1) * stride + eff - in_size, 0)
+    return total // 2
+
+
+def lower_transpose_conv(g: Graph, op: Op) -> LoweredOp:
+    """TRANSPOSE_CONV: output shape from a constant (the output tensor's static shape), OHWI
+    per-channel weights, optional bias, SAME/VALID padding as TFLM computes it from the output size."""
+    y = g.t(op.outputs[0])
+    if len(op.inputs) < 3:
+        raise TfcError(f"TRANSPOSE_CONV '{y.name}' has {len(op.inputs)} inputs (needs 3 or 4)",
+                       "re-export the model; the .tflite looks corrupt")
+    x = g.t(op.inputs[2])
+    w = _const(g, op, 1, "filter")
+    bias = _const(g, op, 3, "bias")
+    _check_int8(g, op, w, x)
+    if len(x.shape) != 4 or len(y.shape) != 4 or len(w.shape) != 4:
+        raise TfcError(f"TRANSPOSE_CONV '{y.name}' needs 4-D NHWC tensors", "re-export the model")
+    n, ih, iw, ic = x.shape
+    on, oh, ow, oc = y.shape
+    if w.shape[0] != oc or w.shape[3] != ic or on != n:
+        raise TfcError(f"TRANSPOSE_CONV '{y.name}': filter {list(w.shape)} does not match input {list(x.shape)} "
+                       f"and output {list(y.shape)}", "re-export the model")
+    o = op.options
+    kh, kw = w.shape[1], w.shape[2]
+    sh, sw = int(o.get("stride_h", 1)), int(o.get("stride_w", 1))
+    pad = int(o.get("padding", 0))
+    pt, pl = tflm_padding(pad, sh, oh, kh), tflm_padding(pad, sw, ow, kw)
+    if pt is None or pl is None:
+        pt = pl = 0
+    mult, shift = _multipliers(x, w, y, oc)
+    amin, amax = activation_range(int(o.get("fused_activation_function", 0)), y.scale, y.zero_point)
+    k = f"op{op.index}"
+    b32 = np.zeros(oc, np.int32) if bias is None or x.dtype == "int16" else bias.data.astype(np.int32).reshape(-1)
+    arrays = [ConstArray(f"{k}_w", w.data.astype(np.int8).reshape(-1)), ConstArray(f"{k}_bias", b32),
+              ConstArray(f"{k}_mult", mult), ConstArray(f"{k}_shift", shift)]
+    fields = dict(batches=n, in_h=ih, in_w=iw, in_c=ic, out_h=oh, out_w=ow, out_c=oc, k_h=kh, k_w=kw,
+                  stride_h=sh, stride_w=sw, dil_h=1, dil_w=1, pad_top=pt, pad_left=pl, depth_mult=1,
+                  pad_value=x.zero_point, out_zp=y.zero_point, act_min=amin, act_max=amax,
+                  weights=arrays[0], bias=arrays[1], mult=arrays[2], shift=arrays[3])
+    lo = LoweredOp(op, "tfc_transpose_conv_s8", "tfc_conv_params", fields, [x.index], [y.index], arrays)
+    if x.dtype == "int16":
+        if bias is not None and bias.dtype not in ("int16", "int64"):
+            raise TfcError(f"TRANSPOSE_CONV '{y.name}': int16x8 needs an int64 (or int16) bias, got {bias.dtype}",
+                           "convert with the default 16x8 settings")
+        b64 = None if bias is None else dataclasses.replace(bias, dtype="int64")
+        return _to16(lo, g, b64, "c", "tfc_transpose_conv_s16", "tfc_conv16_params")
+    if bias is not None and bias.dtype != "int32":
+        raise TfcError(f"TRANSPOSE_CONV '{y.name}': int8 needs an int32 bias, got {bias.dtype}",
+                       "convert with --mode int8 (full integer quantisation)")
     return lo
