@@ -62,8 +62,6 @@ PENDING: dict[str, str] = {
     "op_average_pool2d_same_s1_int16x8": "AVERAGE_POOL_2D",
     "op_batch_matmul_attention_int16x8": "TRANSPOSE",
     "op_batch_matmul_attention_int8": "TRANSPOSE",
-    "op_batch_matmul_int16x8": "BATCH_MATMUL",
-    "op_batch_matmul_int8": "BATCH_MATMUL",
     "op_batch_to_space_nd_int16x8": "BATCH_TO_SPACE_ND",
     "op_batch_to_space_nd_int8": "BATCH_TO_SPACE_ND",
     "op_batchnorm_after_pool_int16x8": "MAX_POOL_2D",

@@ -245,4 +245,19 @@ void tfc_depthwise_conv2d_s16(const tfc_conv16_params *p, const int16_t *in, int
 void tfc_transpose_conv_s8(const tfc_conv_params *p, const int8_t *in, int8_t *out);
 void tfc_transpose_conv_s16(const tfc_conv16_params *p, const int16_t *in, int16_t *out);
 
+/* BATCH_MATMUL: out[b0][b1][b2][r][c] = requant(sum_k (a[r * a_row + k * a_depth] - a_zp) *
+ * (b[k * b_depth + c * b_col] - b_zp)), a and b offset by sum_i b_i * {a,b}_batch[i] (element
+ * strides, 0 for a broadcast dimension). int16: zero points 0, 64-bit sums. */
+typedef struct {
+    int32_t batch[3];            /* output batch dimensions (leading ones are 1) */
+    int32_t a_batch[3], b_batch[3];
+    int32_t rows, cols, depth;
+    int32_t a_row, a_depth, b_depth, b_col;
+    int32_t a_zp, b_zp;
+    int32_t mult, shift, out_zp, act_min, act_max;
+} tfc_batch_matmul_params;
+
+void tfc_batch_matmul_s8(const tfc_batch_matmul_params *p, const int8_t *a, const int8_t *b, int8_t *out);
+void tfc_batch_matmul_s16(const tfc_batch_matmul_params *p, const int16_t *a, const int16_t *b, int16_t *out);
+
 #endif /* TFC_KERNELS_H */

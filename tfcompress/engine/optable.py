@@ -26,6 +26,7 @@ from tfcompress.engine.ops import (
     activations,
     conv,
     elementwise,
+    matmul,
     pooling,
     quantize,
     reduce,
@@ -75,6 +76,9 @@ OPS: dict[str, OpSpec] = {
     "TRANSPOSE_CONV": OpSpec(conv.lower_transpose_conv, ("int8", "int16x8"), {
         "tfc_transpose_conv_s8": "transpose_conv.c", "tfc_transpose_conv_s16": "transpose_conv.c"},
         "per-channel weights, optional bias, SAME/VALID, fused activation"),
+    "BATCH_MATMUL": OpSpec(matmul.lower_batch_matmul, ("int8", "int16"), {
+        "tfc_batch_matmul_s8": "batch_matmul.c", "tfc_batch_matmul_s16": "batch_matmul.c"},
+        "adj_x/adj_y, broadcast batch dimensions, constant or activation operands"),
 
     # ---- pooling, resizing, reductions
     "AVERAGE_POOL_2D": OpSpec(pooling.lower_avg_pool, ("int8",), {"tfc_avg_pool2d_s8": "pool2d_s8.c"}),

@@ -1,0 +1,65 @@
+"""Convolution, matrix multiplication and sequence ops against TFLite Micro, on small hand-written
+models (tests/corpus/families/handmade.py's FlatModel) that reach the cases the converted corpus
+models do not: BATCH_MATMUL adj_x/adj_y, broadcasting and constant operands; TRANSPOSE_CONV paddings,
+activations and biases; SVDF and LSTM options."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from tests.corpus.families.handmade import FlatModel
+from tfcompress.engine.validate import validate_model
+
+INFO = {"int8": np.iinfo(np.int8), "int16": np.iinfo(np.int16)}
+
+
+def _exact(model: bytes, samples: int = 3, kernels: tuple[str, ...] = ("reference",)) -> None:
+    for k in kernels:
+        res = validate_model(model, samples=samples, kernels=k)
+        assert res.oracle == "tflm"
+        assert res.mismatched_elements == 0, f"{k}: {res.mismatched_elements} of {res.output_elements} differ"
+
+
+def batch_matmul(a_shape: list[int], b_shape: list[int], out_shape: list[int], dtype: str, *, adj_x: bool = False,
+                 adj_y: bool = False, const: str = "", seed: int = 0) -> bytes:
+    """One BATCH_MATMUL; ``const`` names the operands ("a", "b") that are constants."""
+    rng = np.random.default_rng(seed)
+    info = INFO[dtype]
+    zp = (lambda: int(rng.integers(-20, 20))) if dtype == "int8" else (lambda: 0)
+    m = FlatModel()
+    ins, tensors = [], []
+    for name, shape, scale in (("a", a_shape, 0.02), ("b", b_shape, 0.03)):
+        data = rng.integers(info.min, info.max + 1, shape).astype(info.dtype) if name in const else None
+        t = m.tensor(name, shape, dtype, scale=scale if dtype == "int8" else scale / 256, zero_point=zp(), data=data)
+        tensors.append(t)
+        if data is None:
+            ins.append(t)
+    depth = a_shape[-2] if adj_x else a_shape[-1]
+    real_std = (0.02 * 74) * (0.03 * 74) * depth ** 0.5  # uniform random operands
+    y = m.tensor("y", out_shape, dtype, scale=3 * real_std / (info.max + 1), zero_point=zp())
+    opts = m.fb.BatchMatMulOptionsT()
+    opts.adjX, opts.adjY = adj_x, adj_y
+    m.op("BATCH_MATMUL", tensors, [y], opts, "BatchMatMulOptions")
+    return m.finish(ins, [y])
+
+
+BMM_CASES = {
+    "plain_4d": ([2, 3, 4, 5], [2, 3, 5, 6], [2, 3, 4, 6], {}),
+    "adj_x": ([2, 5, 4], [2, 5, 6], [2, 4, 6], dict(adj_x=True)),
+    "adj_y": ([3, 4, 5], [3, 6, 5], [3, 4, 6], dict(adj_y=True)),
+    "adj_xy": ([1, 2, 5, 4], [1, 2, 6, 5], [1, 2, 4, 6], dict(adj_x=True, adj_y=True)),
+    "broadcast": ([1, 3, 4, 5], [2, 1, 5, 6], [2, 3, 4, 6], {}),
+    "rank_2_lhs": ([4, 5], [2, 3, 5, 6], [2, 3, 4, 6], {}),
+    "rank_2_rhs": ([2, 3, 4, 5], [5, 6], [2, 3, 4, 6], {}),
+    "rank_5": ([2, 1, 2, 3, 4], [1, 2, 1, 4, 3], [2, 2, 2, 3, 3], dict(adj_y=False)),
+    "const_rhs": ([1, 4, 5], [1, 5, 6], [1, 4, 6], dict(const="b")),
+    "const_lhs_adj": ([2, 5, 4], [2, 5, 6], [2, 4, 6], dict(const="a", adj_x=True)),
+}
+
+
+@pytest.mark.parametrize("dtype", ["int8", "int16"])
+@pytest.mark.parametrize("case", sorted(BMM_CASES))
+def test_batch_matmul(case: str, dtype: str) -> None:
+    a, b, y, kw = BMM_CASES[case]
+    _exact(batch_matmul(a, b, y, dtype, **kw))
