@@ -220,8 +220,6 @@ PENDING: dict[str, str] = {
     "op_sum_int8": "SUM",
     "op_sum_last_keepdims_int16x8": "SUM",
     "op_sum_last_keepdims_int8": "SUM",
-    "op_svdf_int16_state_int8": "SVDF",
-    "op_svdf_int8_state_int8": "SVDF",
     "op_tanh_int16x8": "TANH",
     "op_transpose_5d_int16x8": "TRANSPOSE",
     "op_transpose_5d_int8": "TRANSPOSE",

@@ -63,3 +63,33 @@ BMM_CASES = {
 def test_batch_matmul(case: str, dtype: str) -> None:
     a, b, y, kw = BMM_CASES[case]
     _exact(batch_matmul(a, b, y, dtype, **kw))
+
+
+def svdf(batches: int, input_size: int, units: int, rank: int, memory: int, state: str, seed: int = 0) -> bytes:
+    """One int8 SVDF with ``state`` (int8/int16) time weights and activation state."""
+    rng = np.random.default_rng(seed)
+    info = INFO[state]
+    filters = units * rank
+    m = FlatModel()
+    s_state = 0.01 if state == "int16" else 0.05
+    s_wt = 0.8 / (info.max + 1)
+    x = m.tensor("x", [batches, input_size], "int8", scale=0.02, zero_point=-5)
+    wf = m.tensor("wf", [filters, input_size], "int8", scale=0.01,
+                  data=rng.integers(-127, 128, (filters, input_size)).astype(np.int8))
+    wt = m.tensor("wt", [filters, memory], state, scale=s_wt,
+                  data=rng.integers(info.min + 1, info.max + 1, (filters, memory)).astype(info.dtype))
+    b = m.tensor("bias", [units], "int32", scale=s_state * s_wt,
+                 data=rng.integers(-3000, 3000, (units,)).astype(np.int32))
+    st = m.tensor("state", [batches, filters * memory], state, scale=s_state,
+                  zero_point=0 if state == "int16" else -7, variable=True)
+    y = m.tensor("y", [batches, units], "int8", scale=0.04, zero_point=3)
+    opts = m.fb.SVDFOptionsT()
+    opts.rank = rank
+    m.op("SVDF", [x, wf, wt, b, st], [y], opts, "SVDFOptions")
+    return m.finish([x], [y])
+
+
+@pytest.mark.parametrize("state", ["int8", "int16"])
+@pytest.mark.parametrize("shape", [(1, 10, 4, 1, 3), (2, 6, 3, 2, 5), (3, 5, 2, 3, 1)])
+def test_svdf_sequence_and_reset(shape: tuple[int, ...], state: str) -> None:
+    _exact(svdf(*shape, state=state), samples=6)

@@ -260,4 +260,18 @@ typedef struct {
 void tfc_batch_matmul_s8(const tfc_batch_matmul_params *p, const int8_t *a, const int8_t *b, int8_t *out);
 void tfc_batch_matmul_s16(const tfc_batch_matmul_params *p, const int16_t *a, const int16_t *b, int16_t *out);
 
+/* SVDF int8 -> int8 with int8 (_s8) or int16 (_s16) time weights and activation state. The state
+ * [batches][filters * memory] is a variable tensor the kernel updates in place (passed as an input). */
+typedef struct {
+    int32_t batches, input_size, filters, rank, memory, units;
+    int32_t in_zp, state_zp, out_zp, state_min, state_max;
+    int32_t mult1, shift1;  /* input x feature weights -> state */
+    int32_t mult2, shift2;  /* state x time weights -> output */
+} tfc_svdf_params;
+
+void tfc_svdf_s8_s8(const tfc_svdf_params *p, const int8_t *in, const int8_t *wf, const int8_t *wt,
+                    const int32_t *bias, const int8_t *state, int8_t *out);
+void tfc_svdf_s8_s16(const tfc_svdf_params *p, const int8_t *in, const int8_t *wf, const int16_t *wt,
+                     const int32_t *bias, const int16_t *state, int8_t *out);
+
 #endif /* TFC_KERNELS_H */

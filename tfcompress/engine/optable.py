@@ -30,6 +30,7 @@ from tfcompress.engine.ops import (
     pooling,
     quantize,
     reduce,
+    sequence,
     shape,
     softmax,
     state,
@@ -79,6 +80,8 @@ OPS: dict[str, OpSpec] = {
     "BATCH_MATMUL": OpSpec(matmul.lower_batch_matmul, ("int8", "int16"), {
         "tfc_batch_matmul_s8": "batch_matmul.c", "tfc_batch_matmul_s16": "batch_matmul.c"},
         "adj_x/adj_y, broadcast batch dimensions, constant or activation operands"),
+    "SVDF": OpSpec(sequence.lower_svdf, ("int8",), {"tfc_svdf_s8_s8": "svdf.c", "tfc_svdf_s8_s16": "svdf.c"},
+                   "int8 or int16 state (a variable tensor)"),
 
     # ---- pooling, resizing, reductions
     "AVERAGE_POOL_2D": OpSpec(pooling.lower_avg_pool, ("int8",), {"tfc_avg_pool2d_s8": "pool2d_s8.c"}),
