@@ -274,4 +274,30 @@ void tfc_svdf_s8_s8(const tfc_svdf_params *p, const int8_t *in, const int8_t *wf
 void tfc_svdf_s8_s16(const tfc_svdf_params *p, const int8_t *in, const int8_t *wf, const int16_t *wt,
                      const int32_t *bias, const int16_t *state, int8_t *out);
 
+/* UNIDIRECTIONAL_SEQUENCE_LSTM (TFLM's integer LSTM): gate g in {0 input, 1 forget, 2 cell, 3 output}
+ * = act(sat16(requant(w_in[g] x + bias[g])) + sat16(requant(w_rec[g] h + rec_bias[g]))) in Q0.15
+ * (act: tanh for the cell gate, sigmoid for the others),
+ * zero points folded into both biases; cell = sat16(f * c + i * g) (clipped to +-cell_clip when
+ * >= 0), h = requant(tanh(cell) * o) + h_zp. h (activation type) and c (int16) are the variable
+ * state tensors, updated in place (passed as inputs). int8: 32-bit sums and bias; int16: 64-bit
+ * sums, bias64 / rec_bias64. */
+typedef struct {
+    int32_t batches, steps, n_input, n_cell, time_major;
+    int32_t in_mult[4], in_shift[4], rec_mult[4], rec_shift[4];
+    const int8_t *w_in;           /* [4][n_cell][n_input] */
+    const int8_t *w_rec;          /* [4][n_cell][n_cell] */
+    const int32_t *bias, *rec_bias;        /* [4][n_cell] (int8 activations) */
+    const int64_t *bias64, *rec_bias64;    /* [4][n_cell] (int16 activations) */
+    int32_t fc_mult, fc_shift;    /* forget gate x cell -> cell */
+    int32_t ic_mult, ic_shift;    /* input gate x cell gate -> cell */
+    int32_t h_mult, h_shift, h_zp, h_min, h_max;  /* tanh(cell) x output gate -> hidden */
+    int32_t cell_clip;
+    int32_t tanh_mult, tanh_round, tanh_shift;    /* cell -> tanh input: (c * mult + round) >> shift */
+    const uint16_t *table;        /* fixedpoint.SIGMOID_TABLE_U16 */
+} tfc_lstm_params;
+
+void tfc_lstm_s8(const tfc_lstm_params *p, const int8_t *in, const int8_t *h, const int16_t *c, int8_t *out);
+void tfc_lstm_s16(const tfc_lstm_params *p, const int16_t *in, const int16_t *h, const int16_t *c,
+                  int16_t *out);
+
 #endif /* TFC_KERNELS_H */

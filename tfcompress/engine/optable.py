@@ -82,6 +82,9 @@ OPS: dict[str, OpSpec] = {
         "adj_x/adj_y, broadcast batch dimensions, constant or activation operands"),
     "SVDF": OpSpec(sequence.lower_svdf, ("int8",), {"tfc_svdf_s8_s8": "svdf.c", "tfc_svdf_s8_s16": "svdf.c"},
                    "int8 or int16 state (a variable tensor)"),
+    "UNIDIRECTIONAL_SEQUENCE_LSTM": OpSpec(sequence.lower_lstm, ("int8",), {
+        "tfc_lstm_s8": "lstm.c", "tfc_lstm_s16": "lstm.c"},
+        "TFLM's integer LSTM: int16 cell state, hidden/cell state as variable tensors, time-major or not"),
 
     # ---- pooling, resizing, reductions
     "AVERAGE_POOL_2D": OpSpec(pooling.lower_avg_pool, ("int8",), {"tfc_avg_pool2d_s8": "pool2d_s8.c"}),
