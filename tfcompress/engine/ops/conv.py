@@ -92,12 +92,25 @@ def _conv_common(g: Graph, op: Op, depthwise: bool) -> LoweredOp:
         w2d = w.data.reshape(kh * kw, oc).T
         weights = w.data.reshape(-1)
     else:
-        kh, kw = w.shape[1], w.shape[2]
-        if w.shape[0] != oc or w.shape[3] != ic:
-            raise TfcError(f"CONV_2D '{y.name}': grouped convolution (filter {list(w.shape)}, input "
-                           f"{ic} channels) is not supported", "use a depthwise or a full convolution")
-        w2d = w.data.reshape(oc, -1)
-        weights = w.data.reshape(-1)
+        kh, kw, fic = w.shape[1], w.shape[2], w.shape[3]
+        if w.shape[0] != oc or fic <= 0 or ic % fic or oc % (ic // fic):
+            raise TfcError(f"CONV_2D '{y.name}': filter {list(w.shape)} does not match input {ic} channels and "
+                           f"output {oc} channels", "re-export the model")
+        wdata = w.data
+        if fic == 1 and ic > 1:  # one input channel per group: exactly a depthwise convolution
+            depthwise = True
+            wdata = np.ascontiguousarray(w.data.reshape(oc, kh, kw).transpose(1, 2, 0))
+            w2d = wdata.reshape(kh * kw, oc).T
+        else:
+            if fic != ic:  # grouped: zero weights outside each filter's group (the sums are unchanged)
+                per_group = oc // (ic // fic)
+                full = np.zeros((oc, kh, kw, ic), np.int8)
+                for c in range(oc):
+                    g0 = c // per_group * fic
+                    full[c, :, :, g0:g0 + fic] = w.data[c]
+                wdata = full
+            w2d = wdata.reshape(oc, -1)
+        weights = wdata.reshape(-1)
     sh, sw = int(o.get("stride_h", 1)), int(o.get("stride_w", 1))
     dh, dw = int(o.get("dilation_h_factor", 1) or 1), int(o.get("dilation_w_factor", 1) or 1)
     pt = same_padding(ih, oh, sh, kh, dh)
@@ -130,7 +143,11 @@ def _conv_common(g: Graph, op: Op, depthwise: bool) -> LoweredOp:
 
 
 def lower_conv2d(g: Graph, op: Op) -> LoweredOp:
-    """CONV_2D: OHWI weights, SAME/VALID padding, stride, dilation, fused activation."""
+    """CONV_2D: OHWI weights, SAME/VALID padding, stride, dilation, fused activation. Grouped
+    convolutions (filter input channels dividing the input channels, as TFLM's reference kernel
+    allows) run on the depthwise kernel when each group has one input channel, else on the full
+    kernel with the weights outside a filter's group zero (flash and MACs grow by the group count;
+    ``compress_weights`` stores those zeros sparsely)."""
     return _conv_common(g, op, depthwise=False)
 
 
