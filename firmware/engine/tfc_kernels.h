@@ -260,6 +260,18 @@ typedef struct {
 void tfc_batch_matmul_s8(const tfc_batch_matmul_params *p, const int8_t *a, const int8_t *b, int8_t *out);
 void tfc_batch_matmul_s16(const tfc_batch_matmul_params *p, const int16_t *a, const int16_t *b, int16_t *out);
 
+/* FULLY_CONNECTED with run-time int8 weights w [out_depth][in_depth] (zero points subtracted in the
+ * loop; bias / bias64 plain, NULL when absent). */
+typedef struct {
+    int32_t batches, in_depth, out_depth;
+    int32_t in_zp, w_zp, out_zp, act_min, act_max, mult, shift;
+    const int32_t *bias;    /* int8 activations */
+    const int64_t *bias64;  /* int16 activations */
+} tfc_fc_rw_params;
+
+void tfc_fully_connected_rw_s8(const tfc_fc_rw_params *p, const int8_t *in, const int8_t *w, int8_t *out);
+void tfc_fully_connected_rw_s16(const tfc_fc_rw_params *p, const int16_t *in, const int8_t *w, int16_t *out);
+
 /* SVDF int8 -> int8 with int8 (_s8) or int16 (_s16) time weights and activation state. The state
  * [batches][filters * memory] is a variable tensor the kernel updates in place (passed as an input). */
 typedef struct {

@@ -72,8 +72,10 @@ OPS: dict[str, OpSpec] = {
         "tfc_fully_connected_s8": "fully_connected_s8.c",
         "tfc_fully_connected_s16": "fully_connected_s16.c",
         "tfc_fully_connected_s8_w4": "fully_connected_s8_w4.c",
-        "tfc_fully_connected_s8_sp": "fully_connected_s8_sp.c"},
-        "per-tensor or per-channel weights"),
+        "tfc_fully_connected_s8_sp": "fully_connected_s8_sp.c",
+        "tfc_fully_connected_rw_s8": "fully_connected_rw.c",
+        "tfc_fully_connected_rw_s16": "fully_connected_rw.c"},
+        "per-tensor or per-channel weights, int4 weights, run-time (non-constant) weights, keep_num_dims"),
     "TRANSPOSE_CONV": OpSpec(conv.lower_transpose_conv, ("int8", "int16x8"), {
         "tfc_transpose_conv_s8": "transpose_conv.c", "tfc_transpose_conv_s16": "transpose_conv.c"},
         "per-channel weights, optional bias, SAME/VALID, fused activation"),
@@ -82,7 +84,7 @@ OPS: dict[str, OpSpec] = {
         "adj_x/adj_y, broadcast batch dimensions, constant or activation operands"),
     "SVDF": OpSpec(sequence.lower_svdf, ("int8",), {"tfc_svdf_s8_s8": "svdf.c", "tfc_svdf_s8_s16": "svdf.c"},
                    "int8 or int16 state (a variable tensor)"),
-    "UNIDIRECTIONAL_SEQUENCE_LSTM": OpSpec(sequence.lower_lstm, ("int8",), {
+    "UNIDIRECTIONAL_SEQUENCE_LSTM": OpSpec(sequence.lower_lstm, ("int8", "int16x8"), {
         "tfc_lstm_s8": "lstm.c", "tfc_lstm_s16": "lstm.c"},
         "TFLM's integer LSTM: int16 cell state, hidden/cell state as variable tensors, time-major or not"),
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from tfcompress.tfenv import keras, tf
 
+from . import handmade_nn  # noqa: F401  (hand-written models of this family register on import)
 from .common import probe
 
 L = keras().layers

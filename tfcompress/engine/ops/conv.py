@@ -157,8 +157,10 @@ def lower_depthwise(g: Graph, op: Op) -> LoweredOp:
 
 
 def lower_fully_connected(g: Graph, op: Op) -> LoweredOp:
-    """FULLY_CONNECTED with [out, in] weights, per-tensor or per-channel."""
+    """FULLY_CONNECTED with [out, in] weights, per-tensor or per-channel, constant or run-time."""
     x, y = g.t(op.inputs[0]), g.t(op.outputs[0])
+    if not g.t(op.inputs[1]).is_const:
+        return _fully_connected_runtime_weights(g, op)
     w = _const(g, op, 1, "weights")
     bias = _const(g, op, 2, "bias")
     _check_int8(g, op, w)
@@ -246,3 +248,36 @@ def lower_transpose_conv(g: Graph, op: Op) -> LoweredOp:
         raise TfcError(f"TRANSPOSE_CONV '{y.name}': int8 needs an int32 bias, got {bias.dtype}",
                        "convert with --mode int8 (full integer quantisation)")
     return lo
+
+
+def _fully_connected_runtime_weights(g: Graph, op: Op) -> LoweredOp:
+    """FULLY_CONNECTED whose weights are computed at run time (TFLM reads any int8 tensor)."""
+    x, w, y = g.t(op.inputs[0]), g.t(op.inputs[1]), g.t(op.outputs[0])
+    bias = _const(g, op, 2, "bias")
+    if w.dtype != "int8" or x.dtype not in ("int8", "int16") or y.dtype != x.dtype:
+        raise TfcError(f"FULLY_CONNECTED '{y.name}': {x.dtype} input, {w.dtype} run-time weights, {y.dtype} output; "
+                       "TFLM multiplies int8 or int16 inputs by int8 weights", "convert with --mode int8")
+    if w.per_channel or len(w.shape) != 2 or x.elements % w.shape[1]:
+        raise TfcError(f"FULLY_CONNECTED '{y.name}': run-time weights {list(w.shape)} must be a per-tensor "
+                       f"2-D int8 tensor matching input {list(x.shape)}", "re-export the model")
+    out_depth, in_depth = w.shape
+    mult, shift = quantize_multiplier(float(x.scale) * float(w.scale) / float(y.scale))
+    wide = x.dtype == "int16"
+    qmin, qmax = (-32768, 32767) if wide else (-128, 127)
+    amin, amax = activation_range(int(op.options.get("fused_activation_function", 0)), y.scale, y.zero_point,
+                                  qmin, qmax)
+    k = f"op{op.index}"
+    arrays = []
+    fields = dict(batches=x.elements // in_depth, in_depth=in_depth, out_depth=out_depth, in_zp=x.zero_point,
+                  w_zp=w.zero_point, out_zp=y.zero_point, act_min=amin, act_max=amax, mult=mult, shift=shift,
+                  bias=0, bias64=0)
+    if bias is not None:
+        want = "int64" if wide else "int32"
+        if bias.dtype != want:
+            raise TfcError(f"FULLY_CONNECTED '{y.name}': bias is {bias.dtype}, expected {want}", "re-export the model")
+        arrays.append(ConstArray(f"{k}_bias", bias.data.astype(np.int64 if wide else np.int32).reshape(-1)))
+        fields["bias64" if wide else "bias"] = arrays[0]
+    ct = "int16_t" if wide else "int8_t"
+    kernel = "tfc_fully_connected_rw_s16" if wide else "tfc_fully_connected_rw_s8"
+    return LoweredOp(op, kernel, "tfc_fc_rw_params", fields, [x.index, w.index], [y.index], arrays,
+                     in_ctypes=(ct, "int8_t"), out_ctype=ct)
