@@ -5,8 +5,13 @@ weights; TRANSPOSE_CONV paddings, activations and biases; SVDF and LSTM shapes a
 
 from __future__ import annotations
 
+import subprocess
+from pathlib import Path
+
 import numpy as np
 import pytest
+from conftest import require_tool
+from helpers.engine_checks import SAN_FLAGS
 
 from tests.corpus.families.handmade import FlatModel
 from tests.corpus.families.handmade_nn import (
@@ -17,6 +22,8 @@ from tests.corpus.families.handmade_nn import (
     svdf,
     transpose_conv,
 )
+from tfcompress.engine.compiler import compile_tflite
+from tfcompress.engine.host import HostModel, build_executable
 from tfcompress.engine.validate import validate_model
 
 
@@ -132,3 +139,36 @@ TCONV_CASES = {
 def test_transpose_conv(case: str) -> None:
     dtype, kw = TCONV_CASES[case]
     _exact(transpose_conv(dtype, **kw), kernels=("reference", "optimized"))
+
+
+CORPUS = Path(__file__).parent / "fixtures" / "corpus"
+SANITIZED = {
+    "lstm_int8": lambda: lstm(2, 3, 4, 5, "int8", time_major=True, cell_clip=0.3),
+    "lstm_int16": lambda: lstm(2, 3, 4, 5, "int16"),
+    "svdf_int8": lambda: svdf(2, 6, 3, 2, 4, "int8"),
+    "fc_runtime_int16": lambda: fully_connected_runtime_weights("int16", w_zp=3),
+    "bmm_broadcast_int16": lambda: batch_matmul([1, 3, 4, 5], [2, 1, 5, 6], [2, 3, 4, 6], "int16", adj_y=False),
+    "tconv_int8": lambda: (CORPUS / "op_transpose_conv_even_same_int8.tflite").read_bytes(),
+    "tconv_int16": lambda: (CORPUS / "op_transpose_conv_output_padding_int16x8.tflite").read_bytes(),
+    "depthwise_int16": lambda: (CORPUS / "op_depthwise_conv2d_mult2_s2_int16x8.tflite").read_bytes(),
+    "grouped_int8": lambda: (CORPUS / "op_conv2d_grouped_int8.tflite").read_bytes(),
+}
+
+
+@pytest.mark.parametrize("name", sorted(SANITIZED))
+def test_clean_under_asan_ubsan(name: str, tmp_path: Path) -> None:
+    """The kernels under AddressSanitizer + UBSan, a three-run sequence (state carried), same outputs
+    as the plain host build."""
+    require_tool("cc", "build-essential")
+    model = compile_tflite(SANITIZED[name]())
+    exe = build_executable(model, tmp_path / "build", SAN_FLAGS)
+    rng = np.random.default_rng(5)
+    xs = [rng.integers(np.iinfo(t.np_dtype).min, np.iinfo(t.np_dtype).max + 1, t.shape).astype(t.np_dtype)
+          for t in model.inputs]
+    (tmp_path / "in.bin").write_bytes(b"".join(x.tobytes() for x in xs))
+    proc = subprocess.run([str(exe), str(tmp_path / "in.bin"), str(tmp_path / "out.bin"), "3"],
+                          capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0 and "runtime error" not in proc.stderr, proc.stderr[-3000:]
+    host = HostModel(model)
+    want = b"".join(y.tobytes() for _ in range(3) for y in host.invoke(xs))
+    assert (tmp_path / "out.bin").read_bytes() == want
