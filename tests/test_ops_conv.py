@@ -18,6 +18,7 @@ from tests.corpus.families.handmade_nn import (
     batch_matmul,
     fully_connected_runtime_weights,
     int4_weights,
+    int16_int32_bias,
     lstm,
     svdf,
     transpose_conv,
@@ -120,6 +121,14 @@ def test_int4_weights(op: str) -> None:
     _exact(model, kernels=("reference", "optimized"))
     for k in ("reference", "optimized"):
         assert validate_model(model, samples=2, kernels=k, compress_weights=True).mismatched_elements == 0
+
+
+@pytest.mark.parametrize("op", ["CONV_2D", "FULLY_CONNECTED"])
+@pytest.mark.parametrize("kw", [dict(), dict(bias=False), dict(per_channel=False)], ids=str)
+def test_int16_with_int32_bias(op: str, kw: dict) -> None:
+    """TFLM's 16x8 CONV_2D / FULLY_CONNECTED with an int32 bias (or quantized_bias_type INT32) sum in 32
+    bits and requantise with the 32-bit multiplier, unlike the int64-bias path."""
+    _exact(int16_int32_bias(op, **kw), kernels=("reference", "optimized"))
 
 
 TCONV_CASES = {

@@ -33,8 +33,10 @@ void tfc_conv2d_s8(const tfc_conv_params *p, const int8_t *in, int8_t *out);
 
 /* int16 activations x int8 weights with int64 bias (bias pointer cast from bias64). */
 typedef struct {
-    tfc_conv_params c;      /* bias unused; pad_value/out_zp are 0 */
+    tfc_conv_params c;      /* bias unused unless acc32; pad_value/out_zp are 0 */
     const int64_t *bias64;  /* may be NULL */
+    int32_t acc32;          /* 1: TFLM's int32-bias variant (CONV_2D, FULLY_CONNECTED): 32-bit sums
+                               plus c.bias (may be NULL), 32-bit requantisation */
 } tfc_conv16_params;
 
 void tfc_conv2d_s16(const tfc_conv16_params *p, const int16_t *in, int16_t *out);
@@ -59,8 +61,9 @@ typedef struct {
 void tfc_fully_connected_s8(const tfc_fc_params *p, const int8_t *in, int8_t *out);
 
 typedef struct {
-    tfc_fc_params f;        /* bias unused */
+    tfc_fc_params f;        /* bias unused unless acc32 */
     const int64_t *bias64;  /* may be NULL */
+    int32_t acc32;          /* as in tfc_conv16_params (f.bias may be NULL) */
 } tfc_fc16_params;
 
 void tfc_fully_connected_s16(const tfc_fc16_params *p, const int16_t *in, int16_t *out);

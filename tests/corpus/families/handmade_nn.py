@@ -202,6 +202,42 @@ def transpose_conv(dtype: str, *, x_shape: list[int], out_shape: list[int], kern
     return m.finish([x], [y])
 
 
+def int16_int32_bias(op: str, *, bias: bool = True, per_channel: bool = True, seed: int = 0) -> bytes:
+    """CONV_2D or FULLY_CONNECTED 16x8 with an int32 bias (or none and quantized_bias_type INT32):
+    TFLM then accumulates in 32 bits and requantises with the 32-bit multiplier."""
+    rng = np.random.default_rng(seed)
+    m = FlatModel()
+    fb = m.fb
+    if op == "CONV_2D":
+        xs, ws, ys, oc = [1, 5, 5, 6], [4, 3, 3, 6], [1, 5, 5, 4], 4
+    else:
+        xs, ws, ys, oc = [2, 24], [5, 24], [2, 5], 5
+    scales = list(rng.uniform(0.004, 0.01, oc)) if per_channel else 0.007
+    zps = [0] * oc if per_channel else 0
+    x = m.tensor("x", xs, "int16", scale=0.02 / 256)
+    w = m.tensor("w", ws, "int8", scale=scales, zero_point=zps, data=rng.integers(-127, 128, ws).astype(np.int8))
+    ins = [x, w]
+    if bias:
+        bs = [0.02 / 256 * v for v in scales] if per_channel else 0.02 / 256 * scales
+        ins.append(m.tensor("b", [oc], "int32", scale=bs, zero_point=zps,
+                            data=rng.integers(-400000, 400000, oc).astype(np.int32)))
+    else:
+        ins.append(-1)
+    depth = int(np.prod(ws[1:]))
+    y = m.tensor("y", ys, "int16", scale=3 * 0.02 * 74 * 0.007 * 74 * depth ** 0.5 / 32768)
+    if op == "CONV_2D":
+        opts = fb.Conv2DOptionsT()
+        opts.padding, opts.strideW, opts.strideH = fb.Padding.SAME, 1, 1
+        opts.dilationWFactor = opts.dilationHFactor = 1
+        opts.quantizedBiasType = fb.TensorType.INT32
+        m.op(op, ins, [y], opts, "Conv2DOptions")
+    else:
+        opts = fb.FullyConnectedOptionsT()
+        opts.quantizedBiasType = fb.TensorType.INT32
+        m.op(op, ins, [y], opts, "FullyConnectedOptions")
+    return m.finish([x], [y])
+
+
 _NOTE = "written directly into a flatbuffer (the converter does not produce this case)"
 _STATE = "the hidden and cell states are variable tensors carried across invocations"
 for _mode, _dt in (("int8", "int8"), ("int16x8", "int16")):
@@ -221,3 +257,7 @@ add("op_lstm_time_major_clip_handmade_int8", ("int8", "stateful"),
 for _op in ("FULLY_CONNECTED", "CONV_2D", "DEPTHWISE_CONV_2D"):
     add(f"op_{_op.lower()}_int4_weights_handmade_int8".replace("conv_2d", "conv2d"), ("int8",),
         lambda op=_op: int4_weights(op, seed=7), expect_ops=(_op,), note="INT4 weights; " + _NOTE)
+for _op in ("CONV_2D", "FULLY_CONNECTED"):
+    add(f"op_{_op.lower()}_int32_bias_handmade_int16x8".replace("conv_2d", "conv2d"), ("int16x8",),
+        lambda op=_op: int16_int32_bias(op, seed=8), expect_ops=(_op,),
+        note="16x8 with an int32 bias: TFLM's 32-bit accumulator variant; " + _NOTE)

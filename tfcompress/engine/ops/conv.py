@@ -40,25 +40,41 @@ def _check_int8(g: Graph, op: Op, weights: Tensor, x: Tensor | None = None) -> N
 INT16X8_OPS = ("CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED", "TRANSPOSE_CONV")
 
 
+#: TFLite's TensorType INT32 (the ``quantized_bias_type`` option of a bias-less 16x8 op)
+_INT32_BIAS_TYPE = 2
+
+
 def _to16(lo: LoweredOp, g: Graph, bias: Tensor | None, prefix: str, kernel: str, struct: str) -> LoweredOp:
-    """Turn an int8 lowering into its int16x8 variant: int64 bias, no folded offsets."""
+    """Turn an int8 lowering into its int16x8 variant: int64 bias, no folded offsets. CONV_2D and
+    FULLY_CONNECTED with an int32 bias (or none and ``quantized_bias_type`` INT32) take TFLM's
+    32-bit accumulator variant."""
     x, y = g.t(lo.inputs[0]), g.t(lo.outputs[0])
     if x.zero_point or y.zero_point:
         raise TfcError(f"{lo.op.name} '{y.name}': int16 activations need zero point 0", "re-convert 16x8")
-    if bias is not None and bias.dtype != "int64":
-        raise TfcError(f"{lo.op.name} '{y.name}': int16x8 needs an int64 bias (got {bias.dtype})",
+    has_acc32 = lo.op.name in ("CONV_2D", "FULLY_CONNECTED")
+    acc32 = (bias.dtype == "int32") if bias is not None else \
+        has_acc32 and int(lo.op.options.get("quantized_bias_type", 0) or 0) == _INT32_BIAS_TYPE
+    if acc32 and not has_acc32:
+        raise TfcError(f"{lo.op.name} '{y.name}': int16x8 with an int32 bias is not run by TFLite Micro",
+                       "convert with the default 16x8 settings (int64 bias)")
+    if bias is not None and not acc32 and bias.dtype != "int64":
+        raise TfcError(f"{lo.op.name} '{y.name}': int16x8 needs an int64 (or int32) bias (got {bias.dtype})",
                        "convert with the default 16x8 settings")
     amin, amax = activation_range(int(lo.op.options.get("fused_activation_function", 0)), y.scale, 0,
                                   -32768, 32767)
     lo.arrays = [a for a in lo.arrays if not a.name.endswith("_bias")]
     fields = {f"{prefix}.{k}": v for k, v in lo.fields.items() if k != "bias"}
     fields.update({f"{prefix}.act_min": amin, f"{prefix}.act_max": amax})
-    if bias is not None:
+    fields["bias64"] = 0
+    if bias is not None and acc32:
+        b32 = ConstArray(f"op{lo.op.index}_bias", bias.data.astype(np.int32).reshape(-1))
+        lo.arrays.append(b32)
+        fields[f"{prefix}.bias"] = b32
+    elif bias is not None:
         b64 = ConstArray(f"op{lo.op.index}_bias64", bias.data.astype(np.int64).reshape(-1))
         lo.arrays.append(b64)
         fields["bias64"] = b64
-    else:
-        fields["bias64"] = 0
+    fields["acc32"] = int(acc32)
     lo.fields, lo.kernel, lo.struct = fields, kernel, struct
     lo.in_ctypes, lo.out_ctype = ("int16_t",), "int16_t"
     return lo
