@@ -44,6 +44,8 @@ BMM_CASES = {
     "rank_2_lhs": ([4, 5], [2, 3, 5, 6], [2, 3, 4, 6], {}),
     "rank_2_rhs": ([2, 3, 4, 5], [5, 6], [2, 3, 4, 6], {}),
     "rank_5": ([2, 1, 2, 3, 4], [1, 2, 1, 4, 3], [2, 2, 2, 3, 3], dict(adj_y=False)),
+    "rhs_batch_one": ([2, 3, 4, 5], [2, 1, 5, 6], [2, 3, 4, 6], {}),  # TFLM flattens the batch here
+    "rhs_batch_one_adj": ([2, 3, 5, 4], [2, 1, 6, 5], [2, 3, 4, 6], dict(adj_x=True, adj_y=True)),
     "const_rhs": ([1, 4, 5], [1, 5, 6], [1, 4, 6], dict(const="b")),
     "const_lhs_adj": ([2, 5, 4], [2, 5, 6], [2, 4, 6], dict(const="a", adj_x=True)),
 }
