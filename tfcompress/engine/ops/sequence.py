@@ -9,7 +9,7 @@ import numpy as np
 from tfcompress.engine.ir import Graph, Op, Tensor
 from tfcompress.engine.lowered import LoweredOp
 from tfcompress.engine.ops.common import out_name
-from tfcompress.engine.quant import quantize_multiplier
+from tfcompress.engine.quant import quantize_multiplier, wrap_i32
 from tfcompress.errors import TfcError
 
 _CTYPES = {"int8": "int8_t", "int16": "int16_t", "int32": "int32_t", "int64": "int64_t"}
@@ -85,12 +85,8 @@ def _log2_rounded(x: float) -> int:
     return int(np.sign(v) * np.floor(np.abs(v) + np.float32(0.5)))
 
 
-def lower_lstm(g: Graph, op: Op) -> LoweredOp:
-    """UNIDIRECTIONAL_SEQUENCE_LSTM: int8 (or int16) activations, int8 per-tensor weights, int16 cell
-    state, tanh cell gate, cell clipping, time-major or batch-major."""
-    from tfcompress.engine.fixedpoint import SIGMOID_TABLE_U16
-    from tfcompress.engine.lowered import ConstArray
-
+def _lstm_tensors(g: Graph, op: Op) -> tuple[Tensor, Tensor, Tensor, Tensor, dict[int, Tensor]]:
+    """Input, hidden state, cell state, output and the weight/bias tensors of an LSTM TFLM can run."""
     if len(op.inputs) != 24:
         raise _fail(g, op, f"has {len(op.inputs)} inputs; TFLM's LSTM takes 24")
     for positions, what in _UNSUPPORTED.items():
@@ -118,9 +114,20 @@ def lower_lstm(g: Graph, op: Op) -> LoweredOp:
             raise _fail(g, op, f"tensor '{t.name}' is {t.dtype}{' per-channel' if t.per_channel else ''}; "
                         f"TFLM's LSTM needs per-tensor symmetric int8 weights and {bias_type} biases",
                         "convert with the default LSTM quantisation")
-    time_major = bool(op.options.get("time_major"))
     if len(x.shape) != 3 or len(y.shape) != 3:
         raise _fail(g, op, "input and output must be 3-D")
+    return x, h, c, y, tensors  # type: ignore[return-value]
+
+
+def lower_lstm(g: Graph, op: Op) -> LoweredOp:
+    """UNIDIRECTIONAL_SEQUENCE_LSTM: int8 (or int16) activations, int8 per-tensor weights, int16 cell
+    state, tanh cell gate, cell clipping, time-major or batch-major."""
+    from tfcompress.engine.fixedpoint import SIGMOID_TABLE_U16
+    from tfcompress.engine.lowered import ConstArray
+
+    x, h, c, y, tensors = _lstm_tensors(g, op)
+    act = x.dtype
+    time_major = bool(op.options.get("time_major"))
     steps, batches = (x.shape[0], x.shape[1]) if time_major else (x.shape[1], x.shape[0])
     n_in, n_cell = x.shape[2], tensors[_W_IN[0]].shape[0]
     for k in _W_IN + _W_REC + _BIAS:
@@ -145,9 +152,8 @@ def lower_lstm(g: Graph, op: Op) -> LoweredOp:
         in_q.append(quantize_multiplier(float(x.scale) * float(tensors[k_in].scale) / _GATE_IN_SCALE))
         rec_q.append(quantize_multiplier(float(h.scale) * float(tensors[k_rec].scale) / _GATE_IN_SCALE))
     b_all, rb_all = np.concatenate(bias), np.concatenate(rec_bias)
-    if act == "int8":
-        b_all, rb_all = (b_all & 0xFFFFFFFF).astype(np.uint32).view(np.int32), \
-            (rb_all & 0xFFFFFFFF).astype(np.uint32).view(np.int32)
+    if act == "int8":  # TFLM sums in int32: the folded terms wrap like its accumulator
+        b_all, rb_all = wrap_i32(b_all), wrap_i32(rb_all)
     cell_scale = float(c.scale)
     fc = quantize_multiplier(_GATE_OUT_SCALE * cell_scale / cell_scale)
     ic = quantize_multiplier(_GATE_OUT_SCALE * _GATE_OUT_SCALE / cell_scale)
