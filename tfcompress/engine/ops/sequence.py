@@ -6,8 +6,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from tfcompress.engine.fixedpoint import SIGMOID_TABLE_U16
 from tfcompress.engine.ir import Graph, Op, Tensor
-from tfcompress.engine.lowered import LoweredOp
+from tfcompress.engine.lowered import ConstArray, LoweredOp
 from tfcompress.engine.ops.common import out_name
 from tfcompress.engine.quant import quantize_multiplier, wrap_i32
 from tfcompress.errors import TfcError
@@ -122,9 +123,6 @@ def _lstm_tensors(g: Graph, op: Op) -> tuple[Tensor, Tensor, Tensor, Tensor, dic
 def lower_lstm(g: Graph, op: Op) -> LoweredOp:
     """UNIDIRECTIONAL_SEQUENCE_LSTM: int8 (or int16) activations, int8 per-tensor weights, int16 cell
     state, tanh cell gate, cell clipping, time-major or batch-major."""
-    from tfcompress.engine.fixedpoint import SIGMOID_TABLE_U16
-    from tfcompress.engine.lowered import ConstArray
-
     x, h, c, y, tensors = _lstm_tensors(g, op)
     act = x.dtype
     time_major = bool(op.options.get("time_major"))
