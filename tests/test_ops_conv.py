@@ -1,5 +1,5 @@
 """Convolution, matrix multiplication and sequence ops against TFLite Micro, on small hand-written
-models (tests/corpus/families/handmade_nn.py) that reach the cases the converted corpus models do not:
+models (tests/helpers/nn_models.py) that reach the cases the converted corpus models do not:
 BATCH_MATMUL adj_x/adj_y, broadcasting and constant operands; FULLY_CONNECTED with run-time or int4
 weights; TRANSPOSE_CONV paddings, activations and biases; SVDF and LSTM shapes and options."""
 
@@ -12,9 +12,8 @@ import numpy as np
 import pytest
 from conftest import require_tool
 from helpers.engine_checks import SAN_FLAGS
-
-from tests.corpus.families.handmade import FlatModel
-from tests.corpus.families.handmade_nn import (
+from helpers.nn_models import (
+    FlatModel,
     batch_matmul,
     fully_connected_runtime_weights,
     int4_weights,
@@ -23,6 +22,7 @@ from tests.corpus.families.handmade_nn import (
     svdf,
     transpose_conv,
 )
+
 from tfcompress.engine.compiler import compile_tflite
 from tfcompress.engine.host import HostModel, build_executable
 from tfcompress.engine.validate import validate_model
