@@ -132,6 +132,13 @@ def test_int16_with_int32_bias(op: str, kw: dict) -> None:
     _exact(int16_int32_bias(op, **kw), kernels=("reference", "optimized"))
 
 
+@pytest.mark.parametrize("groups", [2, 6])
+def test_grouped_int16_with_int32_bias(groups: int) -> None:
+    """Grouped 16x8 CONV_2D with an int32 bias, on the full kernel (2 groups) and on the depthwise
+    kernel (one input channel per group)."""
+    _exact(int16_int32_bias("CONV_2D", groups=groups), kernels=("reference", "optimized"))
+
+
 TCONV_CASES = {
     "int8_no_bias_valid": ("int8", dict(x_shape=[1, 3, 4, 5], out_shape=[1, 7, 9, 3], kernel=3, stride=2,
                                         padding="VALID")),

@@ -32,10 +32,15 @@ void tfc_depthwise_conv2d_s16(const tfc_conv16_params *q, const int16_t *in, int
                                              (int32_t)in_b[(y * p->in_w + x) * ic_n + ic]);
                         }
                     }
-                    if (q->bias64 != 0) {
-                        acc += q->bias64[oc];
+                    if (q->acc32) { /* a grouped CONV_2D with an int32 bias (TFLM's 32-bit variant) */
+                        uint32_t a = (uint32_t)(uint64_t)acc + (p->bias != 0 ? (uint32_t)p->bias[oc] : 0u);
+                        v = tfc_mbqm((int32_t)a, p->mult[oc], p->shift[oc]);
+                    } else {
+                        if (q->bias64 != 0) {
+                            acc += q->bias64[oc];
+                        }
+                        v = tfc_mbqm64(acc, p->mult[oc], p->shift[oc]);
                     }
-                    v = tfc_mbqm64(acc, p->mult[oc], p->shift[oc]);
                     *out++ = (int16_t)tfc_clamp_i32(v, p->act_min, p->act_max);
                 }
             }

@@ -202,13 +202,17 @@ def transpose_conv(dtype: str, *, x_shape: list[int], out_shape: list[int], kern
     return m.finish([x], [y])
 
 
-def int16_int32_bias(op: str, *, bias: bool = True, per_channel: bool = True, seed: int = 0) -> bytes:
-    """CONV_2D or FULLY_CONNECTED 16x8 with an int32 bias (or none and quantized_bias_type INT32):
-    TFLM then accumulates in 32 bits and requantises with the 32-bit multiplier."""
+def int16_int32_bias(op: str, *, bias: bool = True, per_channel: bool = True, groups: int = 1,
+                     seed: int = 0) -> bytes:
+    """CONV_2D (``groups`` of the 6 input channels) or FULLY_CONNECTED 16x8 with an int32 bias (or none
+    and quantized_bias_type INT32): TFLM then accumulates in 32 bits and requantises with the 32-bit
+    multiplier."""
     rng = np.random.default_rng(seed)
     m = FlatModel()
     fb = m.fb
-    if op == "CONV_2D":
+    if op == "CONV_2D" and groups > 1:
+        xs, ws, ys, oc = [1, 5, 5, 6], [12, 3, 3, 6 // groups], [1, 5, 5, 12], 12
+    elif op == "CONV_2D":
         xs, ws, ys, oc = [1, 5, 5, 6], [4, 3, 3, 6], [1, 5, 5, 4], 4
     else:
         xs, ws, ys, oc = [2, 24], [5, 24], [2, 5], 5
