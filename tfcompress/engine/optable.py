@@ -61,13 +61,13 @@ _CONV_KERNELS = {
 OPS: dict[str, OpSpec] = {
     # ---- convolution, matrix multiplication and sequence ops
     "CONV_2D": OpSpec(conv.lower_conv2d, ("int8", "int16x8"), _CONV_KERNELS,
-                      "per-channel weights, stride, dilation, SAME/VALID, fused activation"),
+                      "per-channel weights, stride, dilation, SAME/VALID, fused activation, groups, int4 weights"),
     "DEPTHWISE_CONV_2D": OpSpec(conv.lower_depthwise, ("int8", "int16x8"), {
         "tfc_depthwise_conv2d_s8": "depthwise_conv2d_s8.c",
         "tfc_depthwise_conv2d_s16": "depthwise_conv2d_s16.c",
         "tfc_depthwise_conv2d_s8_w4": "depthwise_conv2d_s8_w4.c",
         "tfc_depthwise_conv2d_s8_sp": "depthwise_conv2d_s8_sp.c"},
-        "per-channel weights, depth multiplier, dilation"),
+        "per-channel weights, depth multiplier, dilation, int4 weights"),
     "FULLY_CONNECTED": OpSpec(conv.lower_fully_connected, ("int8", "int16x8"), {
         "tfc_fully_connected_s8": "fully_connected_s8.c",
         "tfc_fully_connected_s16": "fully_connected_s16.c",
