@@ -33,8 +33,10 @@ void tfc_conv2d_s8(const tfc_conv_params *p, const int8_t *in, int8_t *out);
 
 /* int16 activations x int8 weights with int64 bias (bias pointer cast from bias64). */
 typedef struct {
-    tfc_conv_params c;      /* bias unused; pad_value/out_zp are 0 */
+    tfc_conv_params c;      /* bias unused unless acc32; pad_value/out_zp are 0 */
     const int64_t *bias64;  /* may be NULL */
+    int32_t acc32;          /* 1: TFLM's int32-bias variant (CONV_2D, FULLY_CONNECTED): 32-bit sums
+                               plus c.bias (may be NULL), 32-bit requantisation */
 } tfc_conv16_params;
 
 void tfc_conv2d_s16(const tfc_conv16_params *p, const int16_t *in, int16_t *out);
@@ -59,8 +61,9 @@ typedef struct {
 void tfc_fully_connected_s8(const tfc_fc_params *p, const int8_t *in, int8_t *out);
 
 typedef struct {
-    tfc_fc_params f;        /* bias unused */
+    tfc_fc_params f;        /* bias unused unless acc32 */
     const int64_t *bias64;  /* may be NULL */
+    int32_t acc32;          /* as in tfc_conv16_params (f.bias may be NULL) */
 } tfc_fc16_params;
 
 void tfc_fully_connected_s16(const tfc_fc16_params *p, const int16_t *in, int16_t *out);
@@ -350,5 +353,82 @@ void tfc_resize_bilinear_s8(const tfc_resize_params *p, const int8_t *in, int8_t
 void tfc_resize_bilinear_s16(const tfc_resize_params *p, const int16_t *in, int16_t *out);
 
 /* ---- convolution, matrix multiplication and sequence ops ---- */
+
+/* DEPTHWISE_CONV_2D int16x8 (same parameter block as tfc_conv2d_s16). */
+void tfc_depthwise_conv2d_s16(const tfc_conv16_params *p, const int16_t *in, int16_t *out);
+
+/* TRANSPOSE_CONV (OHWI weights; in/out/k fields as for CONV_2D with the roles of the input and
+ * output image swapped, pad_* as TFLM computes them from the output size; dil_* unused).
+ * int8: bias is the plain int32 bias (zeros when absent, not folded), pad_value the input zero
+ * point subtracted from every input; int16x8: bias64 (NULL when absent). */
+void tfc_transpose_conv_s8(const tfc_conv_params *p, const int8_t *in, int8_t *out);
+void tfc_transpose_conv_s16(const tfc_conv16_params *p, const int16_t *in, int16_t *out);
+
+/* BATCH_MATMUL: out[b0][b1][b2][r][c] = requant(sum_k (a[r * a_row + k * a_depth] - a_zp) *
+ * (b[k * b_depth + c * b_col] - b_zp)), a and b offset by sum_i b_i * {a,b}_batch[i] (element
+ * strides, 0 for a broadcast dimension). int16: zero points 0, 64-bit sums. */
+typedef struct {
+    int32_t batch[3];            /* output batch dimensions (leading ones are 1) */
+    int32_t a_batch[3], b_batch[3];
+    int32_t rows, cols, depth;
+    int32_t a_row, a_depth, b_depth, b_col;
+    int32_t a_zp, b_zp;
+    int32_t mult, shift, out_zp, act_min, act_max;
+} tfc_batch_matmul_params;
+
+void tfc_batch_matmul_s8(const tfc_batch_matmul_params *p, const int8_t *a, const int8_t *b, int8_t *out);
+void tfc_batch_matmul_s16(const tfc_batch_matmul_params *p, const int16_t *a, const int16_t *b, int16_t *out);
+
+/* FULLY_CONNECTED with run-time int8 weights w [out_depth][in_depth] (zero points subtracted in the
+ * loop; bias / bias64 plain, NULL when absent). */
+typedef struct {
+    int32_t batches, in_depth, out_depth;
+    int32_t in_zp, w_zp, out_zp, act_min, act_max, mult, shift;
+    const int32_t *bias;    /* int8 activations */
+    const int64_t *bias64;  /* int16 activations */
+} tfc_fc_rw_params;
+
+void tfc_fully_connected_rw_s8(const tfc_fc_rw_params *p, const int8_t *in, const int8_t *w, int8_t *out);
+void tfc_fully_connected_rw_s16(const tfc_fc_rw_params *p, const int16_t *in, const int8_t *w, int16_t *out);
+
+/* SVDF int8 -> int8 with int8 (_s8) or int16 (_s16) time weights and activation state. The state
+ * [batches][filters * memory] is a variable tensor the kernel updates in place (passed as an input). */
+typedef struct {
+    int32_t batches, input_size, filters, rank, memory, units;
+    int32_t in_zp, state_zp, out_zp, state_min, state_max;
+    int32_t mult1, shift1;  /* input x feature weights -> state */
+    int32_t mult2, shift2;  /* state x time weights -> output */
+} tfc_svdf_params;
+
+void tfc_svdf_s8_s8(const tfc_svdf_params *p, const int8_t *in, const int8_t *wf, const int8_t *wt,
+                    const int32_t *bias, const int8_t *state, int8_t *out);
+void tfc_svdf_s8_s16(const tfc_svdf_params *p, const int8_t *in, const int8_t *wf, const int16_t *wt,
+                     const int32_t *bias, const int16_t *state, int8_t *out);
+
+/* UNIDIRECTIONAL_SEQUENCE_LSTM (TFLM's integer LSTM): gate g in {0 input, 1 forget, 2 cell, 3 output}
+ * = act(sat16(requant(w_in[g] x + bias[g])) + sat16(requant(w_rec[g] h + rec_bias[g]))) in Q0.15
+ * (act: tanh for the cell gate, sigmoid for the others),
+ * zero points folded into both biases; cell = sat16(f * c + i * g) (clipped to +-cell_clip when
+ * >= 0), h = requant(tanh(cell) * o) + h_zp. h (activation type) and c (int16) are the variable
+ * state tensors, updated in place (passed as inputs). int8: 32-bit sums and bias; int16: 64-bit
+ * sums, bias64 / rec_bias64. */
+typedef struct {
+    int32_t batches, steps, n_input, n_cell, time_major;
+    int32_t in_mult[4], in_shift[4], rec_mult[4], rec_shift[4];
+    const int8_t *w_in;           /* [4][n_cell][n_input] */
+    const int8_t *w_rec;          /* [4][n_cell][n_cell] */
+    const int32_t *bias, *rec_bias;        /* [4][n_cell] (int8 activations) */
+    const int64_t *bias64, *rec_bias64;    /* [4][n_cell] (int16 activations) */
+    int32_t fc_mult, fc_shift;    /* forget gate x cell -> cell */
+    int32_t ic_mult, ic_shift;    /* input gate x cell gate -> cell */
+    int32_t h_mult, h_shift, h_zp, h_min, h_max;  /* tanh(cell) x output gate -> hidden */
+    int32_t cell_clip;
+    int32_t tanh_mult, tanh_round, tanh_shift;    /* cell -> tanh input: (c * mult + round) >> shift */
+    const uint16_t *table;        /* fixedpoint.SIGMOID_TABLE_U16 */
+} tfc_lstm_params;
+
+void tfc_lstm_s8(const tfc_lstm_params *p, const int8_t *in, const int8_t *h, const int16_t *c, int8_t *out);
+void tfc_lstm_s16(const tfc_lstm_params *p, const int16_t *in, const int16_t *h, const int16_t *c,
+                  int16_t *out);
 
 #endif /* TFC_KERNELS_H */

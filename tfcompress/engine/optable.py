@@ -27,11 +27,13 @@ from tfcompress.engine.ops import (
     activations,
     conv,
     elementwise,
+    matmul,
     movement,
     pooling,
     quantize,
     reduce,
     resize,
+    sequence,
     shape,
     softmax,
     state,
@@ -72,18 +74,32 @@ _ARG_KERNELS = {f"tfc_arg_min_max_{s}": "arg_min_max.c" for s in ("s8", "u8", "s
 OPS: dict[str, OpSpec] = {
     # ---- convolution, matrix multiplication and sequence ops
     "CONV_2D": OpSpec(conv.lower_conv2d, ("int8", "int16x8"), _CONV_KERNELS,
-                      "per-channel weights, stride, dilation, SAME/VALID, fused activation"),
-    "DEPTHWISE_CONV_2D": OpSpec(conv.lower_depthwise, ("int8",), {
+                      "per-channel weights, stride, dilation, SAME/VALID, fused activation, groups, int4 weights"),
+    "DEPTHWISE_CONV_2D": OpSpec(conv.lower_depthwise, ("int8", "int16x8"), {
         "tfc_depthwise_conv2d_s8": "depthwise_conv2d_s8.c",
+        "tfc_depthwise_conv2d_s16": "depthwise_conv2d_s16.c",
         "tfc_depthwise_conv2d_s8_w4": "depthwise_conv2d_s8_w4.c",
         "tfc_depthwise_conv2d_s8_sp": "depthwise_conv2d_s8_sp.c"},
-        "per-channel weights, depth multiplier, dilation"),
+        "per-channel weights, depth multiplier, dilation, int4 weights"),
     "FULLY_CONNECTED": OpSpec(conv.lower_fully_connected, ("int8", "int16x8"), {
         "tfc_fully_connected_s8": "fully_connected_s8.c",
         "tfc_fully_connected_s16": "fully_connected_s16.c",
         "tfc_fully_connected_s8_w4": "fully_connected_s8_w4.c",
-        "tfc_fully_connected_s8_sp": "fully_connected_s8_sp.c"},
-        "per-tensor or per-channel weights"),
+        "tfc_fully_connected_s8_sp": "fully_connected_s8_sp.c",
+        "tfc_fully_connected_rw_s8": "fully_connected_rw.c",
+        "tfc_fully_connected_rw_s16": "fully_connected_rw.c"},
+        "per-tensor or per-channel weights, int4 weights, run-time (non-constant) weights, keep_num_dims"),
+    "TRANSPOSE_CONV": OpSpec(conv.lower_transpose_conv, ("int8", "int16x8"), {
+        "tfc_transpose_conv_s8": "transpose_conv.c", "tfc_transpose_conv_s16": "transpose_conv.c"},
+        "per-channel weights, optional bias, SAME/VALID, fused activation"),
+    "BATCH_MATMUL": OpSpec(matmul.lower_batch_matmul, ("int8", "int16"), {
+        "tfc_batch_matmul_s8": "batch_matmul.c", "tfc_batch_matmul_s16": "batch_matmul.c"},
+        "adj_x/adj_y, broadcast batch dimensions, constant or activation operands"),
+    "SVDF": OpSpec(sequence.lower_svdf, ("int8",), {"tfc_svdf_s8_s8": "svdf.c", "tfc_svdf_s8_s16": "svdf.c"},
+                   "int8 or int16 state (a variable tensor)"),
+    "UNIDIRECTIONAL_SEQUENCE_LSTM": OpSpec(sequence.lower_lstm, ("int8", "int16x8"), {
+        "tfc_lstm_s8": "lstm.c", "tfc_lstm_s16": "lstm.c"},
+        "TFLM's integer LSTM: int16 cell state, hidden/cell state as variable tensors, time-major or not"),
 
     # ---- pooling, resizing, reductions
     "AVERAGE_POOL_2D": OpSpec(pooling.lower_avg_pool, ("int8", "int16"),
