@@ -26,7 +26,7 @@
     } while (0)
 
 void tfc_select(const tfc_select_params *p, const uint8_t *cond, const void *x, const void *y, void *out) {
-    int32_t idx[TFC_MAX_DIMS] = {0, 0, 0, 0, 0};
+    int32_t idx[TFC_BCAST_DIMS] = {0};
     int32_t oc = 0, ox = 0, oy = 0, n, d, total = 1;
     for (d = 0; d < p->ndim; ++d) {
         total *= p->shape[d];

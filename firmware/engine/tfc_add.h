@@ -26,7 +26,7 @@ static inline int32_t tfc_bcast_total(const tfc_binary_params *p) {
 
 /* ... and the step to the next output element: advances the index and both input offsets
  * (strides are 0 on broadcast dimensions). */
-static inline void tfc_bcast_step(const tfc_binary_params *p, int32_t idx[TFC_MAX_DIMS], int32_t *o1,
+static inline void tfc_bcast_step(const tfc_binary_params *p, int32_t idx[TFC_BCAST_DIMS], int32_t *o1,
                                   int32_t *o2) {
     int32_t d;
     for (d = p->ndim - 1; d >= 0; --d) {
@@ -46,7 +46,7 @@ static inline void tfc_bcast_step(const tfc_binary_params *p, int32_t idx[TFC_MA
  * element n (in output order), with o1 / o2 the element offsets of input 1 / input 2. */
 #define TFC_BCAST_LOOP(p, ...)                                     \
     do {                                                           \
-        int32_t tfc_idx_[TFC_MAX_DIMS] = {0, 0, 0, 0, 0};          \
+        int32_t tfc_idx_[TFC_BCAST_DIMS] = {0};                    \
         int32_t o1 = 0, o2 = 0, n;                                 \
         const int32_t tfc_total_ = tfc_bcast_total(p);             \
         for (n = 0; n < tfc_total_; ++n) {                         \

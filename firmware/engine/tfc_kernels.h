@@ -80,13 +80,15 @@ void tfc_max_pool2d_s8(const tfc_pool_params *p, const int8_t *in, int8_t *out);
  * pixels (windowed ops) or for element n (element-wise ops). The planner overlaps buffers
  * relying on this; optimised kernels must keep it (or declare no overlap in the lowering). */
 
-/* Element-wise binary ops with up to 5-D broadcasting (strides 0 on broadcast dims). */
+/* Element-wise binary ops with broadcasting (strides 0 on broadcast dims): the host merges the
+ * dimensions that walk alike, so TFLM's largest rank (6) always fits TFC_BCAST_DIMS levels. */
 #define TFC_MAX_DIMS 5
+#define TFC_BCAST_DIMS 6
 typedef struct {
     int32_t ndim;
-    int32_t shape[TFC_MAX_DIMS];        /* output shape */
-    int32_t stride1[TFC_MAX_DIMS];      /* element strides of input 1 (0 = broadcast) */
-    int32_t stride2[TFC_MAX_DIMS];
+    int32_t shape[TFC_BCAST_DIMS];      /* output shape */
+    int32_t stride1[TFC_BCAST_DIMS];    /* element strides of input 1 (0 = broadcast) */
+    int32_t stride2[TFC_BCAST_DIMS];
     int32_t in1_offset, in2_offset, left_shift;
     int32_t in1_mult, in1_shift, in2_mult, in2_shift;
     int32_t out_mult, out_shift, out_zp, act_min, act_max;
@@ -232,7 +234,7 @@ void tfc_fill_bytes(void *out, int32_t value, int32_t nbytes);
 /* ---- element-wise binary ops, comparisons, logical ops ---- */
 
 /* Every kernel below takes a tfc_binary_params (shape and strides from the host's broadcast of any
- * shape pair TFLM accepts, dimensions merged where they walk alike: at most TFC_MAX_DIMS after
+ * shape pair TFLM accepts, dimensions merged where they walk alike: at most TFC_BCAST_DIMS after
  * merging) and uses only the quantisation fields its comment names; the others are 0.
  * _s8 / _s16 / _s32 / _f32 / _b: int8, int16, int32, float, bool (one byte, 0 or 1) elements. */
 
@@ -294,10 +296,10 @@ void tfc_logical_not(const uint8_t *in, uint8_t *out, int32_t n);
  * copied as elem_size (1, 2 or 4) bytes. */
 typedef struct {
     int32_t ndim;
-    int32_t shape[TFC_MAX_DIMS];
-    int32_t stride_c[TFC_MAX_DIMS];  /* element strides of the condition, x and y (0 = broadcast) */
-    int32_t stride_x[TFC_MAX_DIMS];
-    int32_t stride_y[TFC_MAX_DIMS];
+    int32_t shape[TFC_BCAST_DIMS];
+    int32_t stride_c[TFC_BCAST_DIMS];  /* element strides of the condition, x and y (0 = broadcast) */
+    int32_t stride_x[TFC_BCAST_DIMS];
+    int32_t stride_y[TFC_BCAST_DIMS];
     int32_t elem_size;
 } tfc_select_params;
 

@@ -5,7 +5,7 @@ same float or double precision) and broadcasting of any shape pair TFLM accepts.
 Broadcasting (:func:`broadcast`) is resolved on the host: dimensions of size 1 in the output are
 dropped and neighbouring dimensions that every input walks alike (all contiguous, or broadcast)
 are merged, so a rank-8 broadcast usually needs two or three loop levels; the kernels walk at
-most ``MAX_DIMS`` (``tfc_bcast_step`` in ``tfc_add.h``, one walker for every binary kernel).
+most ``BCAST_DIMS`` (``tfc_bcast_step`` in ``tfc_add.h``, one walker for every binary kernel).
 Either operand, or both, may be a constant (a flash array).
 """
 
@@ -17,7 +17,7 @@ import numpy as np
 
 from tfcompress.engine.ir import Graph, Op, Tensor, element_size
 from tfcompress.engine.lowered import LoweredOp
-from tfcompress.engine.ops.common import MAX_DIMS, out_name
+from tfcompress.engine.ops.common import out_name
 from tfcompress.engine.quant import activation_range, quantize_multiplier
 from tfcompress.errors import TfcError
 
@@ -25,13 +25,15 @@ from tfcompress.errors import TfcError
 CTYPE = {"int8": "int8_t", "int16": "int16_t", "int32": "int32_t", "float32": "float", "bool": "uint8_t"}
 SUFFIX = {"int8": "s8", "int16": "s16", "int32": "s32", "float32": "f32", "bool": "b"}
 INT32_MIN, INT32_MAX = -(2**31), 2**31 - 1
+#: loop levels of the broadcasting walker (TFC_BCAST_DIMS): TFLM's largest rank, so any broadcast fits
+BCAST_DIMS = 6
 _RANGE = {"int8": (-128, 127), "int16": (-32768, 32767)}
 
 
 # ---- broadcasting ---------------------------------------------------------------------------
 
 def broadcast(g: Graph, op: Op, inputs: list[Tensor], y: Tensor) -> tuple[list[int], list[list[int]]]:
-    """The loop shape (at most MAX_DIMS levels) and each input's element strides (0 where it is
+    """The loop shape (at most BCAST_DIMS levels) and each input's element strides (0 where it is
     broadcast) that walk ``y`` in order, for any input shapes TFLM broadcasts to ``y``'s shape."""
     rank = max([len(y.shape)] + [len(t.shape) for t in inputs])
     out = [1] * (rank - len(y.shape)) + list(y.shape)
@@ -53,9 +55,10 @@ def broadcast(g: Graph, op: Op, inputs: list[Tensor], y: Tensor) -> tuple[list[i
             groups.append([out[d], walks])
     if not groups:
         groups = [[1, tuple(True for _ in inputs)]]
-    if len(groups) > MAX_DIMS:
+    if len(groups) > BCAST_DIMS:
         raise TfcError(f"{op.name} '{y.name}': broadcasting {[list(t.shape) for t in inputs]} needs "
-                       f"{len(groups)} loop levels (the kernels walk at most {MAX_DIMS})",
+                       f"{len(groups)} loop levels (the kernels walk at most {BCAST_DIMS}; TFLM's tensors "
+                       "have at most 6 dimensions)",
                        "reshape the operands so that fewer dimensions alternate between broadcast and full")
     strides = []
     for i in range(len(inputs)):
@@ -68,9 +71,9 @@ def broadcast(g: Graph, op: Op, inputs: list[Tensor], y: Tensor) -> tuple[list[i
 
 
 def broadcast_fields(g: Graph, op: Op, a: Tensor, b: Tensor, y: Tensor) -> dict[str, Any]:
-    """ndim, shape, stride1, stride2 of a tfc_binary_params (padded to MAX_DIMS)."""
+    """ndim, shape, stride1, stride2 of a tfc_binary_params (padded to BCAST_DIMS)."""
     shape, (s1, s2) = broadcast(g, op, [a, b], y)
-    pad = MAX_DIMS - len(shape)
+    pad = BCAST_DIMS - len(shape)
     return dict(ndim=len(shape), shape=shape + [1] * pad, stride1=s1 + [0] * pad, stride2=s2 + [0] * pad)
 
 
@@ -171,7 +174,7 @@ def lower_add(g: Graph, op: Op) -> LoweredOp:
     dt = common_dtype(g, op, [a, b, y], ("int8", "int16", "int32"))
     if dt == "int32":
         return _binary(op, "tfc_add_s32", broadcast_fields(g, op, a, b, y), a, b, y)
-    return _binary(op, f"tfc_add_{SUFFIX[dt]}", _add_sub_fields(g, op, a, b, y, "double"), a, b, y)
+    return _binary(op, f"tfc_add_{SUFFIX[dt]}", _add_sub_fields(g, op, a, b, y, "float"), a, b, y)
 
 
 def lower_sub(g: Graph, op: Op) -> LoweredOp:

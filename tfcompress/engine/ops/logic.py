@@ -5,18 +5,20 @@ logical ops (LOGICAL_AND, LOGICAL_OR, LOGICAL_NOT) and SELECT / SELECT_V2, with 
 Quantised comparisons reproduce TFLM's Prepare exactly: int8 inputs are compared after
 ``(v - zero_point) << 8`` times the input's scale (as a Q31 multiplier below one), which is not
 always numpy's order of the real values. TFLM's GREATER also takes int16, but its Prepare fills
-the rescaling parameters for int8 only: int16 operands are rescaled with zero parameters, so every
-int16 GREATER is false in TFLM, and so it is here (the oracle is TFLM). The other int16
-comparisons (TFLM has none; TFLite's reference kernels, the oracle then, compare the raw values)
-compare raw values.
+the rescaling parameters for int8 only: int16 operands are rescaled with the parameters' initial
+memory, zero in a fresh arena (a device's static arena, the oracle's zeroed one), so every int16
+GREATER is false in TFLM, and so it is here. TFLM has no other int16 comparison; TFLite's
+reference kernels (the oracle then) rescale int16 EQUAL / NOT_EQUAL like int8 and compare the raw
+values of the others.
 """
 
 from __future__ import annotations
 
 from tfcompress.engine.ir import Graph, Op, Tensor, element_size
 from tfcompress.engine.lowered import LoweredOp
-from tfcompress.engine.ops.common import MAX_DIMS, out_name
+from tfcompress.engine.ops.common import out_name
 from tfcompress.engine.ops.elementwise import (
+    BCAST_DIMS,
     CTYPE,
     SUFFIX,
     broadcast,
@@ -43,7 +45,7 @@ def lower_comparison(g: Graph, op: Op) -> LoweredOp:
     dt = common_dtype(g, op, [a, b], allowed)
     common_dtype(g, op, [y], ("bool",))
     fields = broadcast_fields(g, op, a, b, y) | dict(op=ORDER_BITS[op.name])
-    if dt == "int8":
+    if dt == "int8" or (dt == "int16" and op.name in ("EQUAL", "NOT_EQUAL")):
         m1, s1 = multiplier_below_one(g, op, a.scale)
         m2, s2 = multiplier_below_one(g, op, b.scale)
         fields |= dict(in1_offset=-a.zero_point, in2_offset=-b.zero_point, left_shift=8, in1_mult=m1,
@@ -90,7 +92,7 @@ def lower_select(g: Graph, op: Op) -> LoweredOp:
     common_dtype(g, op, [c], ("bool",))
     common_dtype(g, op, [x, yv, out], ("int8", "int16", "int32", "float32", "bool", "uint8"))
     shape, (sc, sx, sy) = broadcast(g, op, [_select_condition(g, op, c, x), x, yv], out)
-    pad = MAX_DIMS - len(shape)
+    pad = BCAST_DIMS - len(shape)
     fields = dict(ndim=len(shape), shape=shape + [1] * pad, stride_c=sc + [0] * pad, stride_x=sx + [0] * pad,
                   stride_y=sy + [0] * pad, elem_size=element_size(out.dtype))
     return LoweredOp(op, "tfc_select", "tfc_select_params", fields, [c.index, x.index, yv.index], [out.index],
