@@ -25,7 +25,8 @@ OPTIONS = {"ADD": "AddOptions", "SUB": "SubOptions", "MUL": "MulOptions", "DIV":
            "LESS": "LessOptions", "LESS_EQUAL": "LessEqualOptions", "GREATER": "GreaterOptions",
            "GREATER_EQUAL": "GreaterEqualOptions", "LOGICAL_AND": "LogicalAndOptions",
            "LOGICAL_OR": "LogicalOrOptions", "LOGICAL_NOT": "LogicalNotOptions", "SELECT": "SelectOptions",
-           "SELECT_V2": "SelectV2Options", "ADD_N": "AddNOptions", "PRELU": None}
+           "SELECT_V2": "SelectV2Options", "ADD_N": "AddNOptions", "PRELU": None,
+           "FLOOR_DIV": "FloorDivOptions", "FLOOR_MOD": "FloorModOptions"}
 COMPARISONS = ("EQUAL", "NOT_EQUAL", "LESS", "LESS_EQUAL", "GREATER", "GREATER_EQUAL")
 NP = {"int8": np.int8, "int16": np.int16, "int32": np.int32, "float32": np.float32, "bool": np.bool_,
       "uint8": np.uint8}
@@ -381,6 +382,26 @@ def test_float_maximum_minimum() -> None:
         net.op("MAXIMUM" if k % 2 else "MINIMUM", [a, b], sy, "float32")
     net.integer_anchor()
     check(net, oracle="tflm")
+
+
+@pytest.mark.parametrize("dtype,oracle", [("float32", "tflm"), ("int32", "tflite-reference")])
+def test_floor_div_floor_mod(dtype: str, oracle: str) -> None:
+    """float32 (TFLM) and int32 (TFLite's reference kernels) with every sign combination; constant
+    divisors without zeros (a zero divisor is an error in TFLM and traps in TFLite)."""
+    rng = np.random.default_rng(16)
+    net = Net()
+    for k, (sa, sb, sy) in enumerate(SHAPES[:4]):
+        a = net.input(sa, dtype, value_range=(-50, 50) if dtype == "int32" else (-30.0, 30.0))
+        d = rng.integers(1, 9, sb) * rng.choice([-1, 1], sb) if dtype == "int32" else \
+            rng.uniform(0.3, 4.0, sb) * rng.choice([-1, 1], sb)
+        if k == 3 and dtype == "float32":
+            d = d.reshape(-1)
+            d[:2] = [1e-30, 3e30]  # extreme quotients
+        b = net.const(np.asarray(d).reshape(sb), dtype)
+        net.op("FLOOR_DIV", [a, b], sy, dtype)
+        net.op("FLOOR_MOD", [a, b], sy, dtype)
+    net.integer_anchor()
+    check(net, samples=4, oracle=oracle)
 
 
 @pytest.mark.parametrize("dtype,oracle", [("int8", "tflm"), ("float32", "tflm"), ("int32", "tflite-reference")])

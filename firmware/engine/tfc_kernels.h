@@ -263,6 +263,13 @@ void tfc_squared_difference_s32(const tfc_binary_params *p, const int32_t *in1, 
 void tfc_div_s8(const tfc_binary_params *p, const int8_t *in1, const int8_t *in2, int8_t *out);
 void tfc_div_s32(const tfc_binary_params *p, const int32_t *in1, const int32_t *in2, int32_t *out);
 
+/* FLOOR_DIV: floor of the double quotient; FLOOR_MOD: the remainder with the divisor's sign
+ * (exact, no libm). float (TFLM) and int32 (TFLite's reference kernels; b == 0 gives 0). */
+void tfc_floor_div_f32(const tfc_binary_params *p, const float *in1, const float *in2, float *out);
+void tfc_floor_div_s32(const tfc_binary_params *p, const int32_t *in1, const int32_t *in2, int32_t *out);
+void tfc_floor_mod_f32(const tfc_binary_params *p, const float *in1, const float *in2, float *out);
+void tfc_floor_mod_s32(const tfc_binary_params *p, const int32_t *in1, const int32_t *in2, int32_t *out);
+
 /* MAXIMUM / MINIMUM of the raw values (no rescaling, as TFLM). */
 void tfc_maximum_s8(const tfc_binary_params *p, const int8_t *in1, const int8_t *in2, int8_t *out);
 void tfc_maximum_s16(const tfc_binary_params *p, const int16_t *in1, const int16_t *in2, int16_t *out);

@@ -90,6 +90,10 @@ OPS: dict[str, OpSpec] = {
         "tfc_squared_difference_s32": "squared_difference.c"}, "broadcasting"),
     "DIV": OpSpec(elementwise.lower_div, ("int8", "int32"), {"tfc_div_s8": "div.c", "tfc_div_s32": "div.c"},
                   "broadcasting; int8 division by the zero point as TFLM"),
+    "FLOOR_DIV": OpSpec(elementwise.lower_floor_div, ("float32", "int32"), {
+        "tfc_floor_div_f32": "floor_div.c", "tfc_floor_div_s32": "floor_div.c"}, "broadcasting"),
+    "FLOOR_MOD": OpSpec(elementwise.lower_floor_mod, ("float32", "int32"), {
+        "tfc_floor_mod_f32": "floor_div.c", "tfc_floor_mod_s32": "floor_div.c"}, "broadcasting"),
     "MAXIMUM": OpSpec(elementwise.lower_maximum, ("int8", "int16", "int32", "float32"), {
         f"tfc_maximum_{s}": "minmax.c" for s in ("s8", "s16", "s32", "f32")}, "broadcasting"),
     "MINIMUM": OpSpec(elementwise.lower_minimum, ("int8", "int16", "int32", "float32"), {

@@ -1,5 +1,5 @@
-"""Lowering of the element-wise binary ops — ADD, SUB, MUL, SQUARED_DIFFERENCE, DIV, MAXIMUM,
-MINIMUM, PRELU, ADD_N — with TFLM's arithmetic (multipliers computed as its Prepare does, in the
+"""Lowering of the element-wise binary ops — ADD, SUB, MUL, SQUARED_DIFFERENCE, DIV, FLOOR_DIV,
+FLOOR_MOD, MAXIMUM, MINIMUM, PRELU, ADD_N — with TFLM's arithmetic (multipliers computed as its Prepare does, in the
 same float or double precision) and broadcasting of any shape pair TFLM accepts.
 
 Broadcasting (:func:`broadcast`) is resolved on the host: dimensions of size 1 in the output are
@@ -276,6 +276,24 @@ def lower_prelu(g: Graph, op: Op) -> LoweredOp:
         in1_offset=-x.zero_point, in2_offset=-alpha.zero_point, in1_mult=m1, in1_shift=s1, in2_mult=m2,
         in2_shift=s2, out_zp=y.zero_point, act_min=lo, act_max=hi)
     return _binary(op, f"tfc_prelu_{SUFFIX[dt]}", fields, x, alpha, y)
+
+
+# ---- FLOOR_DIV, FLOOR_MOD -------------------------------------------------------------------
+
+def _floor(g: Graph, op: Op, which: str) -> LoweredOp:
+    a, b, y = _operands(g, op)
+    dt = common_dtype(g, op, [a, b, y], ("float32", "int32"))
+    return _binary(op, f"tfc_{which}_{SUFFIX[dt]}", broadcast_fields(g, op, a, b, y), a, b, y)
+
+
+def lower_floor_div(g: Graph, op: Op) -> LoweredOp:
+    """FLOOR_DIV: floor of the double quotient (float32, TFLM's type; int32, TFLite's)."""
+    return _floor(g, op, "floor_div")
+
+
+def lower_floor_mod(g: Graph, op: Op) -> LoweredOp:
+    """FLOOR_MOD: the remainder with the divisor's sign (float32, TFLM's type; int32, TFLite's)."""
+    return _floor(g, op, "floor_mod")
 
 
 # ---- ADD_N ----------------------------------------------------------------------------------
