@@ -1,5 +1,5 @@
-/* ADD_N: the element-wise sum of n_inputs same-shape tensors (int8 with TFLM's rescaling, int32,
- * float). */
+/* ADD_N: the element-wise sum of n_inputs same-shape tensors (int8 with TFLM's rescaling, int32;
+ * float32: the float kernels). */
 #include "tfc_add.h"
 #include "tfc_kernels.h"
 
@@ -24,16 +24,5 @@ void tfc_add_n_s32(const tfc_add_n_params *p, const int32_t *const *inputs, int3
             s += (uint32_t)inputs[j][i];
         }
         out[i] = (int32_t)s;
-    }
-}
-
-void tfc_add_n_f32(const tfc_add_n_params *p, const float *const *inputs, float *out) {
-    int32_t i, j;
-    for (i = 0; i < p->count; ++i) {
-        float s = 0.0f;
-        for (j = 0; j < p->n_inputs; ++j) {
-            s += inputs[j][i];
-        }
-        out[i] = s;
     }
 }

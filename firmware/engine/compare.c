@@ -1,6 +1,6 @@
 /* EQUAL, NOT_EQUAL, LESS, LESS_EQUAL, GREATER, GREATER_EQUAL -> bool. The host encodes the
  * operation as its result for each ordering of a and b (p->op: bit 0 a < b, bit 1 a == b,
- * bit 2 a > b, bit 3 unordered floats), so one kernel per input type serves all six. */
+ * bit 2 a > b), so one kernel per input type serves all six (float32: the float kernels). */
 #include "tfc_add.h"
 #include "tfc_kernels.h"
 
@@ -29,13 +29,4 @@ void tfc_compare_s32(const tfc_binary_params *p, const int32_t *in1, const int32
 
 void tfc_compare_b(const tfc_binary_params *p, const uint8_t *in1, const uint8_t *in2, uint8_t *out) {
     TFC_BCAST_LOOP(p, out[n] = cmp_bit(p->op, in1[o1] != 0, in2[o2] != 0));
-}
-
-void tfc_compare_f32(const tfc_binary_params *p, const float *in1, const float *in2, uint8_t *out) {
-    TFC_BCAST_LOOP(p, {
-        const float a = in1[o1];
-        const float b = in2[o2];
-        const int32_t order = a < b ? 0 : a == b ? 1 : a > b ? 2 : 3;
-        out[n] = (uint8_t)((p->op >> order) & 1);
-    });
 }

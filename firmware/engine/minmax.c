@@ -1,5 +1,5 @@
 /* MAXIMUM / MINIMUM of the raw values (TFLM does not rescale: both inputs share the output's
- * quantisation), int8 / int16 / int32 / float. */
+ * quantisation), int8 / int16 / int32 (float32: the float kernels, binary_f32.c). */
 #include "tfc_add.h"
 #include "tfc_kernels.h"
 
@@ -15,8 +15,6 @@
 TFC_MINMAX(tfc_maximum_s8, int8_t, >)
 TFC_MINMAX(tfc_maximum_s16, int16_t, >)
 TFC_MINMAX(tfc_maximum_s32, int32_t, >)
-TFC_MINMAX(tfc_maximum_f32, float, >)
 TFC_MINMAX(tfc_minimum_s8, int8_t, <)
 TFC_MINMAX(tfc_minimum_s16, int16_t, <)
 TFC_MINMAX(tfc_minimum_s32, int32_t, <)
-TFC_MINMAX(tfc_minimum_f32, float, <)

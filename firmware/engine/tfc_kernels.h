@@ -95,8 +95,7 @@ typedef struct {
     void *scratch;         /* optimised ADD: its two 256-entry tables in the arena (NULL: on the stack) */
     const int32_t *tables; /* optimised CONV_2D+ADD: the two tables, precomputed in flash (tfc_add_opt.h) */
     int32_t tables_fast;   /* ... and whether the SMMULR output requantisation applies to them */
-    int32_t op;            /* comparisons: the result for a < b (bit 0), a == b (bit 1), a > b (bit 2),
-                            * unordered floats (bit 3) */
+    int32_t op;            /* comparisons: the result for a < b (bit 0), a == b (bit 1), a > b (bit 2) */
 } tfc_binary_params;
 
 /* CONV_2D whose int8 result feeds an ADD directly: out[i] = add(conv[i], residual[i]) with the
@@ -236,7 +235,8 @@ void tfc_fill_bytes(void *out, int32_t value, int32_t nbytes);
 /* Every kernel below takes a tfc_binary_params (shape and strides from the host's broadcast of any
  * shape pair TFLM accepts, dimensions merged where they walk alike: at most TFC_BCAST_DIMS after
  * merging) and uses only the quantisation fields its comment names; the others are 0.
- * _s8 / _s16 / _s32 / _f32 / _b: int8, int16, int32, float, bool (one byte, 0 or 1) elements. */
+ * _s8 / _s16 / _s32 / _b: int8, int16, int32, bool (one byte, 0 or 1) elements; float32 ops are the
+ * float kernels' (SELECT copies any element type). */
 
 /* SUB: ADD's fields, difference of the rescaled inputs (TFLM's arithmetic; int32: wrapping a - b,
  * clamped to act_min..act_max). ADD int32: wrapping a + b (TFLM applies no activation). */
@@ -263,22 +263,18 @@ void tfc_squared_difference_s32(const tfc_binary_params *p, const int32_t *in1, 
 void tfc_div_s8(const tfc_binary_params *p, const int8_t *in1, const int8_t *in2, int8_t *out);
 void tfc_div_s32(const tfc_binary_params *p, const int32_t *in1, const int32_t *in2, int32_t *out);
 
-/* FLOOR_DIV: floor of the double quotient; FLOOR_MOD: the remainder with the divisor's sign
- * (exact, no libm). float (TFLM) and int32 (TFLite's reference kernels; b == 0 gives 0). */
-void tfc_floor_div_f32(const tfc_binary_params *p, const float *in1, const float *in2, float *out);
+/* FLOOR_DIV: floor(a / b); FLOOR_MOD: the remainder with the divisor's sign. int32 (TFLite's
+ * reference kernels; b == 0 gives 0). */
 void tfc_floor_div_s32(const tfc_binary_params *p, const int32_t *in1, const int32_t *in2, int32_t *out);
-void tfc_floor_mod_f32(const tfc_binary_params *p, const float *in1, const float *in2, float *out);
 void tfc_floor_mod_s32(const tfc_binary_params *p, const int32_t *in1, const int32_t *in2, int32_t *out);
 
 /* MAXIMUM / MINIMUM of the raw values (no rescaling, as TFLM). */
 void tfc_maximum_s8(const tfc_binary_params *p, const int8_t *in1, const int8_t *in2, int8_t *out);
 void tfc_maximum_s16(const tfc_binary_params *p, const int16_t *in1, const int16_t *in2, int16_t *out);
 void tfc_maximum_s32(const tfc_binary_params *p, const int32_t *in1, const int32_t *in2, int32_t *out);
-void tfc_maximum_f32(const tfc_binary_params *p, const float *in1, const float *in2, float *out);
 void tfc_minimum_s8(const tfc_binary_params *p, const int8_t *in1, const int8_t *in2, int8_t *out);
 void tfc_minimum_s16(const tfc_binary_params *p, const int16_t *in1, const int16_t *in2, int16_t *out);
 void tfc_minimum_s32(const tfc_binary_params *p, const int32_t *in1, const int32_t *in2, int32_t *out);
-void tfc_minimum_f32(const tfc_binary_params *p, const float *in1, const float *in2, float *out);
 
 /* PRELU (alpha int8 for both): input + in1_offset >= 0 ? requantised by in1_mult/in1_shift :
  * (input + in1_offset) * (alpha + in2_offset) requantised by in2_mult/in2_shift; + out_zp, clamped. */
@@ -287,11 +283,10 @@ void tfc_prelu_s16(const tfc_binary_params *p, const int16_t *in, const int8_t *
 
 /* EQUAL, NOT_EQUAL, LESS, LESS_EQUAL, GREATER, GREATER_EQUAL -> bool, the operation in p->op.
  * _s8 / _s16 compare TFLM's rescaled values ((v + offset) << left_shift times the input's
- * multiplier); _s32, _f32 and _b the raw values. */
+ * multiplier); _s32 and _b the raw values. */
 void tfc_compare_s8(const tfc_binary_params *p, const int8_t *in1, const int8_t *in2, uint8_t *out);
 void tfc_compare_s16(const tfc_binary_params *p, const int16_t *in1, const int16_t *in2, uint8_t *out);
 void tfc_compare_s32(const tfc_binary_params *p, const int32_t *in1, const int32_t *in2, uint8_t *out);
-void tfc_compare_f32(const tfc_binary_params *p, const float *in1, const float *in2, uint8_t *out);
 void tfc_compare_b(const tfc_binary_params *p, const uint8_t *in1, const uint8_t *in2, uint8_t *out);
 
 /* LOGICAL_AND / LOGICAL_OR (broadcasting) and LOGICAL_NOT of n elements, bool. */
@@ -314,8 +309,7 @@ void tfc_select(const tfc_select_params *p, const uint8_t *cond, const void *x, 
 
 /* ADD_N of n_inputs same-shape tensors, count elements each. int8: every input rescaled by
  * in_mult/in_shift after (v + in_offset) << left_shift and summed, starting, as TFLM does, from
- * the rescaled in_offset; the sum requantised by out_mult/out_shift. int32: wrapping sum; float:
- * sum in input order from 0. */
+ * the rescaled in_offset; the sum requantised by out_mult/out_shift. int32: wrapping sum. */
 typedef struct {
     int32_t n_inputs, count;
     int32_t in_offset, left_shift, in_mult, in_shift;
@@ -324,7 +318,6 @@ typedef struct {
 
 void tfc_add_n_s8(const tfc_add_n_params *p, const int8_t *const *inputs, int8_t *out);
 void tfc_add_n_s32(const tfc_add_n_params *p, const int32_t *const *inputs, int32_t *out);
-void tfc_add_n_f32(const tfc_add_n_params *p, const float *const *inputs, float *out);
 
 /* ---- activations, quantisation, softmax family, normalisation ---- */
 

@@ -90,21 +90,18 @@ OPS: dict[str, OpSpec] = {
         "tfc_squared_difference_s32": "squared_difference.c"}, "broadcasting"),
     "DIV": OpSpec(elementwise.lower_div, ("int8", "int32"), {"tfc_div_s8": "div.c", "tfc_div_s32": "div.c"},
                   "broadcasting; int8 division by the zero point as TFLM"),
-    "FLOOR_DIV": OpSpec(elementwise.lower_floor_div, ("float32", "int32"), {
-        "tfc_floor_div_f32": "floor_div.c", "tfc_floor_div_s32": "floor_div.c"}, "broadcasting"),
-    "FLOOR_MOD": OpSpec(elementwise.lower_floor_mod, ("float32", "int32"), {
-        "tfc_floor_mod_f32": "floor_div.c", "tfc_floor_mod_s32": "floor_div.c"}, "broadcasting"),
-    "MAXIMUM": OpSpec(elementwise.lower_maximum, ("int8", "int16", "int32", "float32"), {
-        f"tfc_maximum_{s}": "minmax.c" for s in ("s8", "s16", "s32", "f32")}, "broadcasting"),
-    "MINIMUM": OpSpec(elementwise.lower_minimum, ("int8", "int16", "int32", "float32"), {
-        f"tfc_minimum_{s}": "minmax.c" for s in ("s8", "s16", "s32", "f32")}, "broadcasting"),
+    "FLOOR_DIV": OpSpec(elementwise.lower_floor_div, ("int32",), {"tfc_floor_div_s32": "floor_div.c"}, "broadcasting"),
+    "FLOOR_MOD": OpSpec(elementwise.lower_floor_mod, ("int32",), {"tfc_floor_mod_s32": "floor_div.c"}, "broadcasting"),
+    "MAXIMUM": OpSpec(elementwise.lower_maximum, ("int8", "int16", "int32"), {
+        f"tfc_maximum_{s}": "minmax.c" for s in ("s8", "s16", "s32")}, "broadcasting"),
+    "MINIMUM": OpSpec(elementwise.lower_minimum, ("int8", "int16", "int32"), {
+        f"tfc_minimum_{s}": "minmax.c" for s in ("s8", "s16", "s32")}, "broadcasting"),
     "PRELU": OpSpec(elementwise.lower_prelu, ("int8", "int16"), {"tfc_prelu_s8": "prelu.c", "tfc_prelu_s16": "prelu.c"},
                     "int8 alpha, broadcast"),
-    "ADD_N": OpSpec(elementwise.lower_add_n, ("int8", "int32", "float32"), {
-        "tfc_add_n_s8": "add_n.c", "tfc_add_n_s32": "add_n.c", "tfc_add_n_f32": "add_n.c"}),
-    **{name: OpSpec(logic.lower_comparison, ("int8", "int16", "int32", "float32")
+    "ADD_N": OpSpec(elementwise.lower_add_n, ("int8", "int32"), {"tfc_add_n_s8": "add_n.c", "tfc_add_n_s32": "add_n.c"}),
+    **{name: OpSpec(logic.lower_comparison, ("int8", "int16", "int32")
                     + (("bool",) if name in ("EQUAL", "NOT_EQUAL") else ()),
-                    {f"tfc_compare_{s}": "compare.c" for s in ("s8", "s16", "s32", "f32", "b")},
+                    {f"tfc_compare_{s}": "compare.c" for s in ("s8", "s16", "s32", "b")},
                     "-> bool, broadcasting; int8 compared after TFLM's rescaling"
                     + ("; int16 as TFLM (always false)" if name == "GREATER" else ""))
        for name in ("EQUAL", "NOT_EQUAL", "LESS", "LESS_EQUAL", "GREATER", "GREATER_EQUAL")},

@@ -300,24 +300,6 @@ def _binary_model(kind: str, seed: int = 7) -> bytes:
         op("DIV", [x, d], [1, 4, 6], "int32", act=2)
         for name in ("LESS", "GREATER_EQUAL", "EQUAL"):
             op(name, [v, x], [1, 4, 6], "bool")
-    elif kind == "float":  # float comparisons, selects, MAXIMUM/MINIMUM, FLOOR_DIV/FLOOR_MOD between
-        x = m.tensor("x", [1, 4, 6], "int8", scale=0.05, zero_point=-3)  # int8 edges
-        ins = [x]
-        f = m.tensor("xf", [1, 4, 6], "float32")
-        m.op("DEQUANTIZE", [x], [f], None, "NONE")
-        c = m.tensor("c", [6], "float32", data=np.round(rng.uniform(-4, 4, 6), 1).astype(np.float32))
-        dv = m.tensor("dv", [4, 1], "float32", data=np.array([[0.7], [-1.5], [2.0], [-0.3]], np.float32))
-        gt = op("GREATER", [f, c], [1, 4, 6], "bool")
-        for name in ("NOT_EQUAL", "LESS_EQUAL"):
-            op(name, [c, f], [1, 4, 6], "bool")
-        mx = op("MAXIMUM", [f, c], [1, 4, 6], "float32")
-        op("MINIMUM", [c, f], [1, 4, 6], "float32")
-        op("FLOOR_DIV", [f, dv], [1, 4, 6], "float32")
-        op("FLOOR_MOD", [f, dv], [1, 4, 6], "float32")
-        sel = op("SELECT_V2", [gt, mx, c], [1, 4, 6], "float32")
-        q = m.tensor("q", [1, 4, 6], "int8", scale=0.05, zero_point=-3)
-        m.op("QUANTIZE", [sel], [q], None, "NONE")
-        op("SUB", [q, x], [1, 4, 6], "int8", (0.1, 0))  # an integer op: the model is not float-only
     elif kind == "broadcast6d":  # TFLM's largest rank, broadcast on alternating dimensions (TFLite's
         # reference comparisons stop at 4-D, its SQUARED_DIFFERENCE at 5-D: only ops both oracles run)
         a = m.tensor("a", [2, 1, 3, 1, 2, 1], "int8", scale=0.04, zero_point=5)
@@ -372,8 +354,6 @@ _BINARY_NOTE = ("several independent element-wise ops, " + _NOTE)
 for _kind, _name, _feat, _ops in (
         ("int32", "op_binary_int32_handmade_int8", ("int8", "int-input", "multi-input", "multi-output"),
          ("ADD", "SUB", "MUL", "DIV", "SQUARED_DIFFERENCE", "MAXIMUM", "MINIMUM", "LESS", "EQUAL")),
-        ("float", "op_float_compare_select_handmade_int8", ("int8", "float-io", "multi-output", "const-operand"),
-         ("GREATER", "NOT_EQUAL", "MAXIMUM", "FLOOR_DIV", "FLOOR_MOD", "SELECT_V2")),
         ("broadcast6d", "op_binary_broadcast6d_handmade_int8", ("int8", "multi-input", "multi-output"),
          ("SUB", "MUL", "ADD")),
         ("prelu_int16", "op_prelu_handmade_int16x8", ("int16x8", "const-operand", "multi-output"), ("PRELU",)),

@@ -23,7 +23,7 @@ from tfcompress.errors import TfcError
 
 #: element type -> C type of its pointer, and the kernel-name suffix
 CTYPE = {"int8": "int8_t", "int16": "int16_t", "int32": "int32_t", "float32": "float", "bool": "uint8_t"}
-SUFFIX = {"int8": "s8", "int16": "s16", "int32": "s32", "float32": "f32", "bool": "b"}
+SUFFIX = {"int8": "s8", "int16": "s16", "int32": "s32", "bool": "b"}
 INT32_MIN, INT32_MAX = -(2**31), 2**31 - 1
 #: loop levels of the broadcasting walker (TFC_BCAST_DIMS): TFLM's largest rank, so any broadcast fits
 BCAST_DIMS = 6
@@ -249,7 +249,7 @@ def lower_div(g: Graph, op: Op) -> LoweredOp:
 
 def _minmax(g: Graph, op: Op, which: str) -> LoweredOp:
     a, b, y = _operands(g, op)
-    dt = common_dtype(g, op, [a, b, y], ("int8", "int16", "int32", "float32"))
+    dt = common_dtype(g, op, [a, b, y], ("int8", "int16", "int32"))
     return _binary(op, f"tfc_{which}_{SUFFIX[dt]}", broadcast_fields(g, op, a, b, y), a, b, y)
 
 
@@ -282,28 +282,28 @@ def lower_prelu(g: Graph, op: Op) -> LoweredOp:
 
 def _floor(g: Graph, op: Op, which: str) -> LoweredOp:
     a, b, y = _operands(g, op)
-    dt = common_dtype(g, op, [a, b, y], ("float32", "int32"))
-    return _binary(op, f"tfc_{which}_{SUFFIX[dt]}", broadcast_fields(g, op, a, b, y), a, b, y)
+    common_dtype(g, op, [a, b, y], ("int32",))
+    return _binary(op, f"tfc_{which}_s32", broadcast_fields(g, op, a, b, y), a, b, y)
 
 
 def lower_floor_div(g: Graph, op: Op) -> LoweredOp:
-    """FLOOR_DIV: floor of the double quotient (float32, TFLM's type; int32, TFLite's)."""
+    """FLOOR_DIV int32 (TFLite's reference kernels; TFLM's float32 is the float kernels')."""
     return _floor(g, op, "floor_div")
 
 
 def lower_floor_mod(g: Graph, op: Op) -> LoweredOp:
-    """FLOOR_MOD: the remainder with the divisor's sign (float32, TFLM's type; int32, TFLite's)."""
+    """FLOOR_MOD int32 (TFLite's reference kernels; TFLM's float32 is the float kernels')."""
     return _floor(g, op, "floor_mod")
 
 
 # ---- ADD_N ----------------------------------------------------------------------------------
 
 def lower_add_n(g: Graph, op: Op) -> LoweredOp:
-    """ADD_N of same-shape inputs: int8 (TFLM's: one shared input scale, 20-bit left shift),
-    int32 and float32 sums."""
+    """ADD_N of same-shape inputs: int8 (TFLM's: one shared input scale, 20-bit left shift) and
+    int32 sums (float32: the float kernels)."""
     xs = [g.t(i) for i in op.inputs]
     y = g.t(op.outputs[0])
-    dt = common_dtype(g, op, xs + [y], ("int8", "int32", "float32"))
+    dt = common_dtype(g, op, xs + [y], ("int8", "int32"))
     if any(x.shape != y.shape for x in xs):
         raise TfcError(f"ADD_N '{y.name}': inputs of different shapes {[list(x.shape) for x in xs]}",
                        "re-export the model (ADD_N does not broadcast)")

@@ -29,19 +29,19 @@ from tfcompress.engine.ops.elementwise import (
 )
 from tfcompress.errors import TfcError
 
-#: each comparison's result when a < b (bit 0), a == b (bit 1), a > b (bit 2), unordered (bit 3)
-ORDER_BITS = {"LESS": 0b0001, "EQUAL": 0b0010, "LESS_EQUAL": 0b0011, "GREATER": 0b0100,
-              "NOT_EQUAL": 0b1101, "GREATER_EQUAL": 0b0110}
+#: each comparison's result when a < b (bit 0), a == b (bit 1), a > b (bit 2)
+ORDER_BITS = {"LESS": 0b001, "EQUAL": 0b010, "LESS_EQUAL": 0b011, "GREATER": 0b100, "NOT_EQUAL": 0b101,
+              "GREATER_EQUAL": 0b110}
 
 #: the identity rescaling: ((v << 0) * 2^30) * 2^1 / 2^31 == v exactly for |v| < 2^30
 _IDENTITY = dict(left_shift=0, in1_mult=1 << 30, in1_shift=1, in2_mult=1 << 30, in2_shift=1)
 
 
 def lower_comparison(g: Graph, op: Op) -> LoweredOp:
-    """One comparison -> bool: int8 (TFLM's rescaling), int16, int32, float32, bool (EQUAL and
-    NOT_EQUAL)."""
+    """One comparison -> bool: int8 (TFLM's rescaling), int16, int32, bool (EQUAL and NOT_EQUAL);
+    float32 comparisons are the float kernels' (ops/float32.py)."""
     a, b, y = g.t(op.inputs[0]), g.t(op.inputs[1]), g.t(op.outputs[0])
-    allowed = ("int8", "int16", "int32", "float32") + (("bool",) if op.name in ("EQUAL", "NOT_EQUAL") else ())
+    allowed = ("int8", "int16", "int32") + (("bool",) if op.name in ("EQUAL", "NOT_EQUAL") else ())
     dt = common_dtype(g, op, [a, b], allowed)
     common_dtype(g, op, [y], ("bool",))
     fields = broadcast_fields(g, op, a, b, y) | dict(op=ORDER_BITS[op.name])
@@ -90,7 +90,7 @@ def lower_select(g: Graph, op: Op) -> LoweredOp:
     output share one quantisation), any element type of 1, 2 or 4 bytes."""
     c, x, yv, out = (g.t(i) for i in (*op.inputs[:3], op.outputs[0]))
     common_dtype(g, op, [c], ("bool",))
-    common_dtype(g, op, [x, yv, out], ("int8", "int16", "int32", "float32", "bool", "uint8"))
+    common_dtype(g, op, [x, yv, out], ("int8", "int16", "int32", "float32", "bool"))
     shape, (sc, sx, sy) = broadcast(g, op, [_select_condition(g, op, c, x), x, yv], out)
     pad = BCAST_DIMS - len(shape)
     fields = dict(ndim=len(shape), shape=shape + [1] * pad, stride_c=sc + [0] * pad, stride_x=sx + [0] * pad,
