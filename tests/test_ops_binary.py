@@ -6,14 +6,19 @@ activations. Several independent ops share one model, so one C build checks many
 
 from __future__ import annotations
 
+import subprocess
+from pathlib import Path
+
 import numpy as np
 import pytest
+from conftest import require_tool
+from helpers.engine_checks import SAN_FLAGS
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tests.corpus.families.handmade import FlatModel
 from tfcompress.engine.compiler import compile_tflite
-from tfcompress.engine.host import HostModel
+from tfcompress.engine.host import HostModel, build_executable
 from tfcompress.engine.ir import Graph, Op, Tensor
 from tfcompress.engine.ops.elementwise import BCAST_DIMS, broadcast
 from tfcompress.errors import TfcError
@@ -438,6 +443,61 @@ def test_int8_add_mul_keep_their_kernels() -> None:
     net.op("ADD", [a, b], (4, 4), "int8", (0.2, 0))
     net.op("MUL", [a, b], (4, 4), "int8", (0.2, 0))
     assert _kernels_of(net.bytes()) == {"tfc_add_s8", "tfc_mul_s8"}
+
+
+def _every_kernel_net() -> Net:
+    """One model calling every kernel of the family, with int32 operands at their limits."""
+    rng = np.random.default_rng(17)
+    net = Net()
+    for dtype in ("int8", "int16"):
+        q = [_q(rng, dtype) for _ in range(3)]
+        a, b = net.input((3, 4), dtype, q[0]), net.input((4,), dtype, q[1])
+        for name in ("ADD", "SUB", "MUL", "SQUARED_DIFFERENCE", "EQUAL", "GREATER", "LESS_EQUAL"):
+            comparison = name in COMPARISONS
+            net.op(name, [a, b], (3, 4), "bool" if comparison else dtype, None if comparison else q[2])
+        same = net.input((4,), dtype, q[0])
+        net.op("MAXIMUM", [a, same], (3, 4), dtype, q[0])
+        net.op("MINIMUM", [same, a], (3, 4), dtype, q[0])
+        alpha = net.const(rng.integers(-128, 128, (4,)).astype(np.int8), "int8", _q(rng, "int8"))
+        net.op("PRELU", [a, alpha], (3, 4), dtype, q[2])
+        cond = net.input((3, 1), "bool")
+        net.op("SELECT_V2", [cond, a, same], (3, 4), dtype, q[0])
+    a8, b8 = net.input((3, 4), "int8", (0.05, 3)), net.input((3, 4), "int8", (0.02, -7))
+    net.op("DIV", [a8, b8], (3, 4), "int8", (0.1, 0))
+    net.op("ADD_N", [a8, a8, a8], (3, 4), "int8", (0.2, 1))
+    limits = np.array([-2**31, -2**31 + 1, -1, 0, 1, 2**31 - 1], np.int64)
+    x = net.input((2, 6), "int32", values=np.concatenate([limits, limits[::-1]]))
+    y = net.input((6,), "int32", values=np.array([-1, 0, 2**31 - 1, -2**31, 1, -1], np.int64))
+    for name in ("ADD", "SUB", "MUL", "DIV", "SQUARED_DIFFERENCE", "FLOOR_DIV", "FLOOR_MOD", "MAXIMUM",
+                 "MINIMUM", "LESS", "NOT_EQUAL"):
+        net.op(name, [x, y], (2, 6), "bool" if name in COMPARISONS else "int32")
+    net.op("ADD_N", [x, x], (2, 6), "int32")
+    c1, c2 = net.input((2, 6), "bool"), net.input((6,), "bool")
+    for name in ("LOGICAL_AND", "LOGICAL_OR", "EQUAL"):
+        net.op(name, [c1, c2], (2, 6), "bool")
+    net.op("LOGICAL_NOT", [c1], (2, 6), "bool")
+    net.op("SELECT", [net.input((2,), "bool"), x, x], (2, 6), "int32")
+    return net
+
+
+def test_kernels_clean_under_asan_ubsan(tmp_path: Path) -> None:
+    """Every kernel of the family (wrapping int32 arithmetic, zero and -1 divisors, INT32_MIN) under
+    AddressSanitizer + UBSan: no undefined behaviour, the same outputs as the plain build."""
+    require_tool("cc", "build-essential")
+    net = _every_kernel_net()
+    model = compile_tflite(net.bytes())
+    exe = build_executable(model, tmp_path / "build", SAN_FLAGS)
+    rng = np.random.default_rng(18)
+    specs = [(model.graph.t(i).dtype, tuple(net.m.tensors[i].shape)) for i in net.inputs]
+    host = HostModel(model)
+    for k in range(3):
+        xs = [_random(dt, shape, rng, r) for (dt, shape), r in zip(specs, net.ranges, strict=True)]
+        (tmp_path / "in.bin").write_bytes(b"".join(np.ascontiguousarray(x).tobytes() for x in xs))
+        proc = subprocess.run([str(exe), str(tmp_path / "in.bin"), str(tmp_path / "out.bin")],
+                              capture_output=True, text=True, timeout=300)
+        assert proc.returncode == 0 and "runtime error" not in proc.stderr, proc.stderr[-3000:]
+        want = b"".join(np.ascontiguousarray(y).tobytes() for y in host.invoke(xs))
+        assert (tmp_path / "out.bin").read_bytes() == want, f"sample {k}"
 
 
 @pytest.mark.slow
