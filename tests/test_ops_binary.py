@@ -204,6 +204,19 @@ def test_quantised_binary_ops_random_quantisation(op: str, dtype: str) -> None:
         check(_arith_net(op, dtype, seed, const=seed == 1), seed=seed, oracle="tflm")
 
 
+def test_int16_many_pairs() -> None:
+    """32768 random int16 pairs (a row against a column) per op, two random quantisations each:
+    the rare rounding boundaries where Q31 multipliers one step apart give different results."""
+    rng = np.random.default_rng(19)
+    net = Net()
+    for name in ("ADD", "SUB", "MUL", "SQUARED_DIFFERENCE") * 2:
+        qa, qb, qy = (_q(rng, "int16") for _ in range(3))
+        a = net.input((1, 256), "int16", qa)
+        b = net.input((128, 1), "int16", qb)
+        net.op(name, [a, b], (128, 256), "int16", qy)
+    check(net, samples=2, oracle="tflm")
+
+
 def test_div_int8_random_quantisation_and_zero_divisors() -> None:
     """TFLM's int8 DIV, including divisors equal to their zero point (a zero denominator) and
     dividends near zero (the final rounding shift above 31)."""
@@ -231,6 +244,16 @@ def test_prelu_alpha_broadcast() -> None:
             alpha = net.const(rng.integers(-128, 128, alpha_shape).astype(np.int8), "int8", qa)
             net.op("PRELU", [x, alpha], (3, 4, 5), dtype, qy)
         check(net, oracle="tflm")
+
+
+def test_sub_multipliers_in_double_precision() -> None:
+    """The TFLM package computes SUB's multipliers in double, as ADD's (an older tree's float
+    arithmetic gives Q31 multipliers one step apart, and here -4727 instead of -4726)."""
+    net = Net()
+    a = net.const(np.array([-16399], np.int16), "int16", (0.00317170936614275, 0))
+    b = net.input((1,), "int16", (0.02077758125960827, 0), values=np.array([5311]))
+    net.op("SUB", [a, b], (1,), "int16", (0.03435155004262924, 0))
+    check(net, samples=1, oracle="tflm")
 
 
 def test_every_int8_pair() -> None:

@@ -103,7 +103,7 @@ OPS: dict[str, OpSpec] = {
                     + (("bool",) if name in ("EQUAL", "NOT_EQUAL") else ()),
                     {f"tfc_compare_{s}": "compare.c" for s in ("s8", "s16", "s32", "b")},
                     "-> bool, broadcasting; int8 compared after TFLM's rescaling"
-                    + ("; int16 as TFLM (always false)" if name == "GREATER" else ""))
+                    + ("; int16 as TFLM: its unset rescaling makes it always false" if name == "GREATER" else ""))
        for name in ("EQUAL", "NOT_EQUAL", "LESS", "LESS_EQUAL", "GREATER", "GREATER_EQUAL")},
     "LOGICAL_AND": OpSpec(logic.lower_logical_binary, ("bool",), {"tfc_logical_and": "logical.c"}, "broadcasting"),
     "LOGICAL_OR": OpSpec(logic.lower_logical_binary, ("bool",), {"tfc_logical_or": "logical.c"}, "broadcasting"),

@@ -142,22 +142,15 @@ def _operands(g: Graph, op: Op) -> tuple[Tensor, Tensor, Tensor]:
     return g.t(op.inputs[0]), g.t(op.inputs[1]), g.t(op.outputs[0])
 
 
-def _add_sub_fields(g: Graph, op: Op, a: Tensor, b: Tensor, y: Tensor, precision: str) -> dict[str, Any]:
+def _add_sub_fields(g: Graph, op: Op, a: Tensor, b: Tensor, y: Tensor) -> dict[str, Any]:
     """TFLM's ADD/SUB Prepare: both inputs onto 2 * max(scale) with a 20-bit (int16: 15-bit) left
-    shift. ADD computes the real multipliers in double precision, SUB in float."""
+    shift; the real multipliers in double precision (the TFLM package's SUB too: the float
+    arithmetic of older trees rounds some int16 results differently)."""
     left_shift = 15 if y.dtype == "int16" else 20
-    if precision == "double":
-        twice_max = 2.0 * max(a.scale, b.scale)
-        r1, r2 = a.scale / twice_max, b.scale / twice_max
-        ro = twice_max / ((1 << left_shift) * y.scale)
-    else:
-        twice_max = _f32(2) * max(_f32(a.scale), _f32(b.scale))
-        r1, r2 = float(_f32(a.scale) / twice_max), float(_f32(b.scale) / twice_max)
-        ro = float(twice_max / (_f32(1 << left_shift) * _f32(y.scale)))
-        twice_max = float(twice_max)
-    m1, s1 = quantize_multiplier(r1)
-    m2, s2 = quantize_multiplier(r2)
-    mo, so = quantize_multiplier(ro)
+    twice_max = 2.0 * max(a.scale, b.scale)
+    m1, s1 = quantize_multiplier(a.scale / twice_max)
+    m2, s2 = quantize_multiplier(b.scale / twice_max)
+    mo, so = quantize_multiplier(twice_max / ((1 << left_shift) * y.scale))
     amin, amax = quant_range(op, y)
     return broadcast_fields(g, op, a, b, y) | dict(
         in1_offset=-a.zero_point, in2_offset=-b.zero_point, left_shift=left_shift, in1_mult=m1,
@@ -174,18 +167,17 @@ def lower_add(g: Graph, op: Op) -> LoweredOp:
     dt = common_dtype(g, op, [a, b, y], ("int8", "int16", "int32"))
     if dt == "int32":
         return _binary(op, "tfc_add_s32", broadcast_fields(g, op, a, b, y), a, b, y)
-    return _binary(op, f"tfc_add_{SUFFIX[dt]}", _add_sub_fields(g, op, a, b, y, "float"), a, b, y)
+    return _binary(op, f"tfc_add_{SUFFIX[dt]}", _add_sub_fields(g, op, a, b, y), a, b, y)
 
 
 def lower_sub(g: Graph, op: Op) -> LoweredOp:
-    """SUB: ADD's rescaling (multipliers computed in float, as TFLM's SUB Prepare), difference;
-    int32 wrapping with the fused activation's clamp."""
+    """SUB: ADD's rescaling, difference; int32 wrapping with the fused activation's clamp."""
     a, b, y = _operands(g, op)
     dt = common_dtype(g, op, [a, b, y], ("int8", "int16", "int32"))
     if dt == "int32":
         lo, hi = int32_range(g, op)
         return _binary(op, "tfc_sub_s32", broadcast_fields(g, op, a, b, y) | dict(act_min=lo, act_max=hi), a, b, y)
-    return _binary(op, f"tfc_sub_{SUFFIX[dt]}", _add_sub_fields(g, op, a, b, y, "float"), a, b, y)
+    return _binary(op, f"tfc_sub_{SUFFIX[dt]}", _add_sub_fields(g, op, a, b, y), a, b, y)
 
 
 def lower_mul(g: Graph, op: Op) -> LoweredOp:
