@@ -214,6 +214,10 @@ def test_int16_many_pairs() -> None:
         a = net.input((1, 256), "int16", qa)
         b = net.input((128, 1), "int16", qb)
         net.op(name, [a, b], (128, 256), "int16", qy)
+    for _ in range(2):  # PRELU: int16 input against every int8 alpha
+        qx, qa, qy = _q(rng, "int16"), _q(rng, "int8"), _q(rng, "int16")
+        alpha = net.const(np.arange(-128, 128, dtype=np.int8).reshape(1, 256), "int8", qa)
+        net.op("PRELU", [net.input((128, 1), "int16", qx), alpha], (128, 256), "int16", qy)
     check(net, samples=2, oracle="tflm")
 
 
