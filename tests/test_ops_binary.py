@@ -13,116 +13,18 @@ import numpy as np
 import pytest
 from conftest import require_tool
 from helpers.engine_checks import SAN_FLAGS
+from helpers.op_models import Net, check, random_values
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tests.corpus.families.handmade import FlatModel
 from tfcompress.engine.compiler import compile_tflite
 from tfcompress.engine.host import HostModel, build_executable
 from tfcompress.engine.ir import Graph, Op, Tensor
 from tfcompress.engine.ops.elementwise import BCAST_DIMS, broadcast
 from tfcompress.errors import TfcError
-from tfcompress.tflm import make_oracle
 
-OPTIONS = {"ADD": "AddOptions", "SUB": "SubOptions", "MUL": "MulOptions", "DIV": "DivOptions",
-           "SQUARED_DIFFERENCE": "SquaredDifferenceOptions", "MAXIMUM": "MaximumMinimumOptions",
-           "MINIMUM": "MaximumMinimumOptions", "EQUAL": "EqualOptions", "NOT_EQUAL": "NotEqualOptions",
-           "LESS": "LessOptions", "LESS_EQUAL": "LessEqualOptions", "GREATER": "GreaterOptions",
-           "GREATER_EQUAL": "GreaterEqualOptions", "LOGICAL_AND": "LogicalAndOptions",
-           "LOGICAL_OR": "LogicalOrOptions", "LOGICAL_NOT": "LogicalNotOptions", "SELECT": "SelectOptions",
-           "SELECT_V2": "SelectV2Options", "ADD_N": "AddNOptions", "PRELU": None,
-           "FLOOR_DIV": "FloorDivOptions", "FLOOR_MOD": "FloorModOptions"}
 COMPARISONS = ("EQUAL", "NOT_EQUAL", "LESS", "LESS_EQUAL", "GREATER", "GREATER_EQUAL")
-NP = {"int8": np.int8, "int16": np.int16, "int32": np.int32, "float32": np.float32, "bool": np.bool_,
-      "uint8": np.uint8}
 QUANTISED = ("int8", "int16")
-
-
-class Net:
-    """A model of independent ops (each output is a model output), written as a flatbuffer."""
-
-    def __init__(self) -> None:
-        self.m = FlatModel()
-        self.inputs: list[int] = []
-        self.outputs: list[int] = []
-        self.ranges: list[tuple[float, float] | None] = []
-
-    def _t(self, shape, dtype: str, q, data=None) -> int:
-        scale, zp = q if q is not None else (None, 0)
-        return self.m.tensor(f"t{len(self.m.tensors)}", list(shape), dtype, scale=scale, zero_point=zp, data=data)
-
-    def input(self, shape, dtype: str, q=None, value_range: tuple[float, float] | None = None,
-              values: np.ndarray | None = None) -> int:
-        """A model input: random values (in ``value_range``), or always ``values``."""
-        t = self._t(shape, dtype, q)
-        self.inputs.append(t)
-        self.ranges.append(values if values is not None else value_range)
-        return t
-
-    def const(self, data: np.ndarray, dtype: str, q=None) -> int:
-        return self._t(data.shape, dtype, q, np.ascontiguousarray(data, NP[dtype]))
-
-    def operand(self, shape, dtype: str, q, rng: np.random.Generator, const: bool, value_range=None) -> int:
-        """A model input, or a random constant (always for a scalar: the oracle wrapper passes
-        model inputs as arrays of rank >= 1)."""
-        if const or not shape:
-            return self.const(_random(dtype, shape, rng, value_range), dtype, q)
-        return self.input(shape, dtype, q, value_range)
-
-    def op(self, name: str, inputs: list[int], shape, dtype: str, q=None, act: int = 0) -> int:
-        y = self._t(shape, dtype, q)
-        otype = OPTIONS[name]
-        opts = getattr(self.m.fb, otype + "T")() if otype else None
-        if act:
-            opts.fusedActivationFunction = act
-        self.m.op(name, inputs, [y], opts, otype or "NONE")
-        self.outputs.append(y)
-        return y
-
-    def integer_anchor(self) -> None:
-        """One int8 op besides float ones (the engine refuses models that compute only in float)."""
-        a = self.input((4,), "int8", (0.1, 0))
-        self.op("MAXIMUM", [a, a], (4,), "int8", (0.1, 0))
-
-    def bytes(self) -> bytes:
-        return self.m.finish(self.inputs, self.outputs)
-
-
-def _random(dtype: str, shape, rng: np.random.Generator, value_range=None) -> np.ndarray:
-    if isinstance(value_range, np.ndarray):  # fixed values
-        return value_range.reshape(shape).astype(NP[dtype])
-    if dtype == "bool":
-        return rng.integers(0, 2, size=shape).astype(np.bool_)
-    if dtype == "float32":
-        lo, hi = value_range or (-2.0, 2.0)
-        x = rng.uniform(lo, hi, size=shape).astype(np.float32)
-        x.reshape(-1)[::5] = np.round(x.reshape(-1)[::5])  # some ties for the comparisons
-        return x
-    info = np.iinfo(NP[dtype])
-    lo, hi = value_range or ((info.min, info.max) if info.bits <= 16 else (-1000, 1000))
-    return rng.integers(int(lo), int(hi) + 1, size=shape, dtype=np.int64).astype(NP[dtype])
-
-
-def check(net: Net, samples: int = 4, seed: int = 0, oracle: str | None = None) -> None:
-    """Both kernel sets == the oracle on every output for ``samples`` random input sets."""
-    data = net.bytes()
-    models = [compile_tflite(data, kernels=k) for k in ("reference", "optimized")]
-    rng = np.random.default_rng(seed)
-    specs = [(models[0].graph.t(i).dtype, tuple(net.m.tensors[i].shape)) for i in net.inputs]
-    xs = [[_random(dt, shape, rng, r) for (dt, shape), r in zip(specs, net.ranges, strict=True)]
-          for _ in range(samples)]
-    ref = make_oracle(data, probe=xs[0])
-    if oracle is not None:
-        assert ref.name == oracle
-    want = [ref.invoke(x) for x in xs]
-    for model in models:
-        host = HostModel(model)
-        for x, w in zip(xs, want, strict=True):
-            for k, (a, b) in enumerate(zip(host.invoke(x), w, strict=True)):
-                b = np.asarray(b).reshape(a.shape)
-                same = (a == b) | (np.isnan(a) & np.isnan(b)) if a.dtype.kind == "f" else a == b
-                assert same.all(), (f"{model.kernels}: output {k} ({model.outputs[k].name}) differs from "
-                                    f"{ref.name} in {int((~same).sum())} of {a.size} elements")
 
 
 def _q(rng: np.random.Generator, dtype: str) -> tuple[float, int]:
@@ -413,7 +315,7 @@ def test_add_n(dtype: str, oracle: str) -> None:
     net = Net()
     for n in (2, 3, 5):
         q = _q(rng, "int8") if dtype == "int8" else None
-        ins = [net.input((3, 4), dtype, q) for _ in range(n - 1)] + [net.const(_random(dtype, (3, 4), rng), dtype, q)]
+        ins = [net.input((3, 4), dtype, q) for _ in range(n - 1)] + [net.const(random_values(dtype, (3, 4), rng), dtype, q)]
         net.op("ADD_N", ins, (3, 4), dtype, _q(rng, "int8") if dtype == "int8" else None)
     check(net, oracle=oracle)
 
@@ -443,8 +345,8 @@ def test_both_operands_constant() -> None:
     rng = np.random.default_rng(12)
     net = Net()
     x = net.input((2, 3), "int8", (0.05, 0))
-    c1 = net.const(_random("int8", (2, 3), rng), "int8", (0.05, 0))
-    c2 = net.const(_random("int8", (3,), rng), "int8", (0.03, 2))
+    c1 = net.const(random_values("int8", (2, 3), rng), "int8", (0.05, 0))
+    c2 = net.const(random_values("int8", (3,), rng), "int8", (0.03, 2))
     d = net.op("SUB", [c1, c2], (2, 3), "int8", (0.06, -1))
     net.outputs.pop()
     net.op("MAXIMUM", [x, d], (2, 3), "int8", (0.05, 0))
@@ -518,7 +420,7 @@ def test_kernels_clean_under_asan_ubsan(tmp_path: Path) -> None:
     specs = [(model.graph.t(i).dtype, tuple(net.m.tensors[i].shape)) for i in net.inputs]
     host = HostModel(model)
     for k in range(3):
-        xs = [_random(dt, shape, rng, r) for (dt, shape), r in zip(specs, net.ranges, strict=True)]
+        xs = [random_values(dt, shape, rng, r) for (dt, shape), r in zip(specs, net.ranges, strict=True)]
         (tmp_path / "in.bin").write_bytes(b"".join(np.ascontiguousarray(x).tobytes() for x in xs))
         proc = subprocess.run([str(exe), str(tmp_path / "in.bin"), str(tmp_path / "out.bin")],
                               capture_output=True, text=True, timeout=300)
