@@ -83,19 +83,22 @@ void tfc_max_pool2d_s8(const tfc_pool_params *p, const int8_t *in, int8_t *out);
  * pixels (windowed ops) or for element n (element-wise ops). The planner overlaps buffers
  * relying on this; optimised kernels must keep it (or declare no overlap in the lowering). */
 
-/* Element-wise binary ops with up to 5-D broadcasting (strides 0 on broadcast dims). */
+/* Element-wise binary ops with broadcasting (strides 0 on broadcast dims): the host merges the
+ * dimensions that walk alike, so TFLM's largest rank (6) always fits TFC_BCAST_DIMS levels. */
 #define TFC_MAX_DIMS 5
+#define TFC_BCAST_DIMS 6
 typedef struct {
     int32_t ndim;
-    int32_t shape[TFC_MAX_DIMS];        /* output shape */
-    int32_t stride1[TFC_MAX_DIMS];      /* element strides of input 1 (0 = broadcast) */
-    int32_t stride2[TFC_MAX_DIMS];
+    int32_t shape[TFC_BCAST_DIMS];      /* output shape */
+    int32_t stride1[TFC_BCAST_DIMS];    /* element strides of input 1 (0 = broadcast) */
+    int32_t stride2[TFC_BCAST_DIMS];
     int32_t in1_offset, in2_offset, left_shift;
     int32_t in1_mult, in1_shift, in2_mult, in2_shift;
     int32_t out_mult, out_shift, out_zp, act_min, act_max;
     void *scratch;         /* optimised ADD: its two 256-entry tables in the arena (NULL: on the stack) */
     const int32_t *tables; /* optimised CONV_2D+ADD: the two tables, precomputed in flash (tfc_add_opt.h) */
     int32_t tables_fast;   /* ... and whether the SMMULR output requantisation applies to them */
+    int32_t op;            /* comparisons: the result for a < b (bit 0), a == b (bit 1), a > b (bit 2) */
 } tfc_binary_params;
 
 /* CONV_2D whose int8 result feeds an ADD directly: out[i] = add(conv[i], residual[i]) with the
@@ -285,6 +288,93 @@ typedef struct {
 void tfc_cast(const tfc_cast_params *p, const void *in, void *out);
 
 /* ---- element-wise binary ops, comparisons, logical ops ---- */
+
+/* Every kernel below takes a tfc_binary_params (shape and strides from the host's broadcast of any
+ * shape pair TFLM accepts, dimensions merged where they walk alike: at most TFC_BCAST_DIMS after
+ * merging) and uses only the quantisation fields its comment names; the others are 0.
+ * _s8 / _s16 / _s32 / _b: int8, int16, int32, bool (one byte, 0 or 1) elements; float32 ops are the
+ * float kernels' (SELECT copies any element type). */
+
+/* SUB: ADD's fields, difference of the rescaled inputs (TFLM's arithmetic; int32: wrapping a - b,
+ * clamped to act_min..act_max). ADD int32: wrapping a + b (TFLM applies no activation). */
+void tfc_sub_s8(const tfc_binary_params *p, const int8_t *in1, const int8_t *in2, int8_t *out);
+void tfc_sub_s16(const tfc_binary_params *p, const int16_t *in1, const int16_t *in2, int16_t *out);
+void tfc_sub_s32(const tfc_binary_params *p, const int32_t *in1, const int32_t *in2, int32_t *out);
+void tfc_add_s32(const tfc_binary_params *p, const int32_t *in1, const int32_t *in2, int32_t *out);
+
+/* MUL int16: (a + in1_offset) * (b + in2_offset) requantised by out_mult/out_shift, + out_zp, clamped;
+ * int32: wrapping a * b clamped to act_min..act_max. */
+void tfc_mul_s16(const tfc_binary_params *p, const int16_t *in1, const int16_t *in2, int16_t *out);
+void tfc_mul_s32(const tfc_binary_params *p, const int32_t *in1, const int32_t *in2, int32_t *out);
+
+/* SQUARED_DIFFERENCE: inputs rescaled as SUB's (left_shift 7 for int8, 0 for int16), the difference
+ * squared and requantised by out_mult/out_shift; int32: wrapping (a - b)^2. */
+void tfc_squared_difference_s8(const tfc_binary_params *p, const int8_t *in1, const int8_t *in2, int8_t *out);
+void tfc_squared_difference_s16(const tfc_binary_params *p, const int16_t *in1, const int16_t *in2,
+                                int16_t *out);
+void tfc_squared_difference_s32(const tfc_binary_params *p, const int32_t *in1, const int32_t *in2,
+                                int32_t *out);
+
+/* DIV int8: TFLM's reciprocal-based quotient (offsets, out_mult/out_shift, out_zp, act range);
+ * int32: truncating a / b clamped to act_min..act_max (b == 0 gives 0, as Cortex-M's SDIV). */
+void tfc_div_s8(const tfc_binary_params *p, const int8_t *in1, const int8_t *in2, int8_t *out);
+void tfc_div_s32(const tfc_binary_params *p, const int32_t *in1, const int32_t *in2, int32_t *out);
+
+/* FLOOR_DIV: floor(a / b); FLOOR_MOD: the remainder with the divisor's sign. int32 (TFLite's
+ * reference kernels; b == 0 gives 0). */
+void tfc_floor_div_s32(const tfc_binary_params *p, const int32_t *in1, const int32_t *in2, int32_t *out);
+void tfc_floor_mod_s32(const tfc_binary_params *p, const int32_t *in1, const int32_t *in2, int32_t *out);
+
+/* MAXIMUM / MINIMUM of the raw values (no rescaling, as TFLM). */
+void tfc_maximum_s8(const tfc_binary_params *p, const int8_t *in1, const int8_t *in2, int8_t *out);
+void tfc_maximum_s16(const tfc_binary_params *p, const int16_t *in1, const int16_t *in2, int16_t *out);
+void tfc_maximum_s32(const tfc_binary_params *p, const int32_t *in1, const int32_t *in2, int32_t *out);
+void tfc_minimum_s8(const tfc_binary_params *p, const int8_t *in1, const int8_t *in2, int8_t *out);
+void tfc_minimum_s16(const tfc_binary_params *p, const int16_t *in1, const int16_t *in2, int16_t *out);
+void tfc_minimum_s32(const tfc_binary_params *p, const int32_t *in1, const int32_t *in2, int32_t *out);
+
+/* PRELU (alpha int8 for both): input + in1_offset >= 0 ? requantised by in1_mult/in1_shift :
+ * (input + in1_offset) * (alpha + in2_offset) requantised by in2_mult/in2_shift; + out_zp, clamped. */
+void tfc_prelu_s8(const tfc_binary_params *p, const int8_t *in, const int8_t *alpha, int8_t *out);
+void tfc_prelu_s16(const tfc_binary_params *p, const int16_t *in, const int8_t *alpha, int16_t *out);
+
+/* EQUAL, NOT_EQUAL, LESS, LESS_EQUAL, GREATER, GREATER_EQUAL -> bool, the operation in p->op.
+ * _s8 / _s16 compare TFLM's rescaled values ((v + offset) << left_shift times the input's
+ * multiplier); _s32 and _b the raw values. */
+void tfc_compare_s8(const tfc_binary_params *p, const int8_t *in1, const int8_t *in2, uint8_t *out);
+void tfc_compare_s16(const tfc_binary_params *p, const int16_t *in1, const int16_t *in2, uint8_t *out);
+void tfc_compare_s32(const tfc_binary_params *p, const int32_t *in1, const int32_t *in2, uint8_t *out);
+void tfc_compare_b(const tfc_binary_params *p, const uint8_t *in1, const uint8_t *in2, uint8_t *out);
+
+/* LOGICAL_AND / LOGICAL_OR (broadcasting) and LOGICAL_NOT of n elements, bool. */
+void tfc_logical_and(const tfc_binary_params *p, const uint8_t *in1, const uint8_t *in2, uint8_t *out);
+void tfc_logical_or(const tfc_binary_params *p, const uint8_t *in1, const uint8_t *in2, uint8_t *out);
+void tfc_logical_not(const uint8_t *in, uint8_t *out, int32_t n);
+
+/* SELECT / SELECT_V2: out = cond ? x : y with three-way broadcasting; elements of any type are
+ * copied as elem_size (1, 2 or 4) bytes. */
+typedef struct {
+    int32_t ndim;
+    int32_t shape[TFC_BCAST_DIMS];
+    int32_t stride_c[TFC_BCAST_DIMS];  /* element strides of the condition, x and y (0 = broadcast) */
+    int32_t stride_x[TFC_BCAST_DIMS];
+    int32_t stride_y[TFC_BCAST_DIMS];
+    int32_t elem_size;
+} tfc_select_params;
+
+void tfc_select(const tfc_select_params *p, const uint8_t *cond, const void *x, const void *y, void *out);
+
+/* ADD_N of n_inputs same-shape tensors, count elements each. int8: every input rescaled by
+ * in_mult/in_shift after (v + in_offset) << left_shift and summed, starting, as TFLM does, from
+ * the rescaled in_offset; the sum requantised by out_mult/out_shift. int32: wrapping sum. */
+typedef struct {
+    int32_t n_inputs, count;
+    int32_t in_offset, left_shift, in_mult, in_shift;
+    int32_t out_mult, out_shift, out_zp, act_min, act_max;
+} tfc_add_n_params;
+
+void tfc_add_n_s8(const tfc_add_n_params *p, const int8_t *const *inputs, int8_t *out);
+void tfc_add_n_s32(const tfc_add_n_params *p, const int32_t *const *inputs, int32_t *out);
 
 /* ---- activations, quantisation, softmax family, normalisation ---- */
 

@@ -27,6 +27,7 @@ from tfcompress.engine.ops import (
     activations,
     conv,
     elementwise,
+    logic,
     matmul,
     movement,
     pooling,
@@ -124,10 +125,40 @@ OPS: dict[str, OpSpec] = {
         "tfc_resize_bilinear_s8": "resize.c", "tfc_resize_bilinear_s16": "resize.c"},
         "align_corners, half_pixel_centers"),
 
-    # ---- element-wise binary ops, comparisons, logical ops
-    "ADD": OpSpec(elementwise.lower_add, ("int8", "int16"),
-                  {"tfc_add_s8": "binary_s8.c", "tfc_add_s16": "add_s16.c"}, "broadcasting up to 5-D"),
-    "MUL": OpSpec(elementwise.lower_mul, ("int8",), {"tfc_mul_s8": "binary_s8.c"}, "broadcasting up to 5-D"),
+    # ---- element-wise binary ops, comparisons, logical ops (any broadcast TFLM accepts, constant operands)
+    "ADD": OpSpec(elementwise.lower_add, ("int8", "int16", "int32"),
+                  {"tfc_add_s8": "binary_s8.c", "tfc_add_s16": "add_s16.c", "tfc_add_s32": "sub.c"}, "broadcasting"),
+    "SUB": OpSpec(elementwise.lower_sub, ("int8", "int16", "int32"),
+                  {"tfc_sub_s8": "sub.c", "tfc_sub_s16": "sub.c", "tfc_sub_s32": "sub.c"}, "broadcasting"),
+    "MUL": OpSpec(elementwise.lower_mul, ("int8", "int16", "int32"),
+                  {"tfc_mul_s8": "binary_s8.c", "tfc_mul_s16": "mul.c", "tfc_mul_s32": "mul.c"}, "broadcasting"),
+    "SQUARED_DIFFERENCE": OpSpec(elementwise.lower_squared_difference, ("int8", "int16", "int32"), {
+        "tfc_squared_difference_s8": "squared_difference.c", "tfc_squared_difference_s16": "squared_difference.c",
+        "tfc_squared_difference_s32": "squared_difference.c"}, "broadcasting"),
+    "DIV": OpSpec(elementwise.lower_div, ("int8", "int32"), {"tfc_div_s8": "div.c", "tfc_div_s32": "div.c"},
+                  "broadcasting; int8 division by the zero point as TFLM"),
+    "FLOOR_DIV": OpSpec(elementwise.lower_floor_div, ("int32",), {"tfc_floor_div_s32": "floor_div.c"}, "broadcasting"),
+    "FLOOR_MOD": OpSpec(elementwise.lower_floor_mod, ("int32",), {"tfc_floor_mod_s32": "floor_div.c"}, "broadcasting"),
+    "MAXIMUM": OpSpec(elementwise.lower_maximum, ("int8", "int16", "int32"), {
+        f"tfc_maximum_{s}": "minmax.c" for s in ("s8", "s16", "s32")}, "broadcasting"),
+    "MINIMUM": OpSpec(elementwise.lower_minimum, ("int8", "int16", "int32"), {
+        f"tfc_minimum_{s}": "minmax.c" for s in ("s8", "s16", "s32")}, "broadcasting"),
+    "PRELU": OpSpec(elementwise.lower_prelu, ("int8", "int16"), {"tfc_prelu_s8": "prelu.c", "tfc_prelu_s16": "prelu.c"},
+                    "int8 alpha, broadcast"),
+    "ADD_N": OpSpec(elementwise.lower_add_n, ("int8", "int32"), {"tfc_add_n_s8": "add_n.c", "tfc_add_n_s32": "add_n.c"}),
+    **{name: OpSpec(logic.lower_comparison, ("int8", "int16", "int32")
+                    + (("bool",) if name in ("EQUAL", "NOT_EQUAL") else ()),
+                    {f"tfc_compare_{s}": "compare.c" for s in ("s8", "s16", "s32", "b")},
+                    "-> bool, broadcasting; int8 compared after TFLM's rescaling"
+                    + ("; int16 as TFLM: its unset rescaling makes it always false" if name == "GREATER" else ""))
+       for name in ("EQUAL", "NOT_EQUAL", "LESS", "LESS_EQUAL", "GREATER", "GREATER_EQUAL")},
+    "LOGICAL_AND": OpSpec(logic.lower_logical_binary, ("bool",), {"tfc_logical_and": "logical.c"}, "broadcasting"),
+    "LOGICAL_OR": OpSpec(logic.lower_logical_binary, ("bool",), {"tfc_logical_or": "logical.c"}, "broadcasting"),
+    "LOGICAL_NOT": OpSpec(logic.lower_logical_not, ("bool",), {"tfc_logical_not": "logical.c"}),
+    "SELECT_V2": OpSpec(logic.lower_select, ("int8", "int16", "int32", "float32", "bool"), {"tfc_select": "select.c"},
+                        "three-way broadcasting"),
+    "SELECT": OpSpec(logic.lower_select, ("int8", "int16", "int32", "float32", "bool"), {"tfc_select": "select.c"},
+                     "scalar or rank-1 condition"),
 
     # ---- activations, quantisation, softmax family, normalisation
     "SOFTMAX": OpSpec(softmax.lower_softmax, ("int8",), {"tfc_softmax_s8": "softmax_s8.c"}),
