@@ -69,7 +69,6 @@ PENDING: dict[str, str] = {
     "op_broadcast_to_int16x8": "BROADCAST_TO",
     "op_broadcast_to_int8": "BROADCAST_TO",
     "op_cast_bool_to_float_int8": "GREATER",
-    "op_cast_int_input_int8": "CAST",
     "op_concatenation_axis1_int16x8": "MAX_POOL_2D",
     "op_concatenation_int16x8": "QUANTIZE",
     "op_conv1d_same_s2_dilated_int16x8": "PAD",

@@ -247,6 +247,58 @@ def test_softmax_bit_exact(op: str, beta: float) -> None:
     check(one_op(op, [[40, 17]], [40, 17], options=opts), [x])
 
 
+# ---- CAST with a float32 side
+
+_INT_RANGES = {"int8": np.int8, "int16": np.int16, "int32": np.int32, "uint32": np.uint32}
+
+
+def _tensor(m: FlatModel, name: str, shape: list[int], dtype: str) -> int:
+    if dtype != "uint32":
+        return m.tensor(name, shape, dtype)
+    k = m.tensor(name, shape, "int32")
+    m.tensors[k].type = m.fb.TensorType.UINT32
+    return k
+
+
+def _casts(chain: list[str], x: np.ndarray) -> None:
+    """x (chain[0]) -> CAST -> chain[1] -> CAST -> ... -> output."""
+    m = FlatModel()
+    ts = [_tensor(m, f"t{k}", [x.size], d) for k, d in enumerate(chain)]
+    for a, b in zip(ts[:-1], ts[1:], strict=True):
+        m.op("CAST", [a], [b], m.fb.CastOptionsT(), "CastOptions")
+    check(m.finish([ts[0]], [ts[-1]]), [x])
+
+
+@pytest.mark.parametrize("src", ["int8", "int16", "int32", "bool"])
+def test_cast_to_float(src: str) -> None:
+    rng = np.random.default_rng(len(src))
+    if src == "bool":
+        x = rng.integers(0, 2, 500).astype(np.bool_)
+    else:
+        info = np.iinfo(_INT_RANGES[src])
+        x = np.concatenate([[info.min, info.max, 0, 1, -1],
+                            rng.integers(info.min, info.max, 500, dtype=np.int64, endpoint=True)])
+        if src == "int32":
+            x = np.concatenate([x, [16777217, -16777217, 2**31 - 65, 2**31 - 64, 123456789]])
+        x = x.astype(_INT_RANGES[src])
+    _casts([src, "float32"], x)
+
+
+@pytest.mark.parametrize("dst", ["int8", "int16", "int32", "uint32"])
+def test_cast_from_float(dst: str) -> None:
+    """Truncation toward zero, saturating outside the type (NaN -> 0) like TFLM's host build;
+    uint32 goes back to float32 (uint32 is no model output type)."""
+    edges = np.array([127.9, 128.0, -128.9, -129.0, 255.0, 256.0, 32767.5, 32768.0, -32768.9, -32769.0,
+                      2147483520.0, 2147483648.0, -2147483648.0, -2147483904.0, 4294967040.0, 4294967296.0,
+                      -0.99, -1.0, 3e9, 1e10, -1e10], F32)
+    v = np.concatenate([values(3000, seed=len(dst)), edges])
+    _casts(["float32", dst, "float32"] if dst == "uint32" else ["float32", dst], v)
+
+
+def test_cast_float_to_float_copies() -> None:
+    _casts(["float32", "float32"], values(500, seed=3))
+
+
 # ---- which models are float, and how unsupported float ops are named
 
 

@@ -335,4 +335,16 @@ typedef struct {
 void tfc_embedding_lookup_s8_f32(const tfc_embedding_f32_params *p, const int32_t *ids, const int8_t *table,
                                  float *out);
 
+/* CAST with a float32 side (cast_f32.c): to float, the nearest float (bool is 0/1 bytes); from
+ * float, truncation toward zero saturating at the type's limits, NaN -> 0 (as TFLM). */
+void tfc_cast_s8_f32(const int8_t *in, float *out, int32_t n);
+void tfc_cast_s16_f32(const int16_t *in, float *out, int32_t n);
+void tfc_cast_s32_f32(const int32_t *in, float *out, int32_t n);
+void tfc_cast_u32_f32(const uint32_t *in, float *out, int32_t n);
+void tfc_cast_b_f32(const uint8_t *in, float *out, int32_t n);
+void tfc_cast_f32_s8(const float *in, int8_t *out, int32_t n);
+void tfc_cast_f32_s16(const float *in, int16_t *out, int32_t n);
+void tfc_cast_f32_s32(const float *in, int32_t *out, int32_t n);
+void tfc_cast_f32_u32(const float *in, uint32_t *out, int32_t n);
+
 #endif /* TFC_KERNELS_H */

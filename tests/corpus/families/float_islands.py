@@ -216,3 +216,29 @@ _reg("softmax_beta", lambda: unary("SOFTMAX", (0.2, -7), opt=("SoftmaxOptions", 
      ("SOFTMAX",))
 _reg("log_softmax", lambda: unary("LOG_SOFTMAX", (0.1, 3), opt=("LogSoftmaxOptions", {}), shape=[3, 4, 12]),
      ("LOG_SOFTMAX",))
+
+
+# ---- CAST with a float side: saturating float -> int16 (TFLM clamps out-of-range values), and a
+# comparison's bool cast back to float
+def cast_chain(kind: str) -> bytes:
+    m = FlatModel()
+    shape = [4, 32]
+    x, f = _live(m, 0, shape, (0.5, 0))
+    c = m.tensor("c", [32], "float32", data=np.linspace(-900.5, 1300.25, 32).astype(np.float32))
+    if kind == "saturating":
+        p = m.tensor("scaled", shape, "float32")
+        m.op("MUL", [f, c], [p], m.fb.MulOptionsT(), "MulOptions")
+        y = m.tensor("y", shape, "int16")
+        m.op("CAST", [p], [y], m.fb.CastOptionsT(), "CastOptions")
+    else:
+        b = m.tensor("greater", shape, "bool")
+        m.op("GREATER", [f, m.tensor("t", [32], "float32", data=np.linspace(-40, 40, 32).astype(np.float32))], [b],
+             m.fb.GreaterOptionsT(), "GreaterOptions")
+        y = m.tensor("y", shape, "float32")
+        m.op("CAST", [b], [y], m.fb.CastOptionsT(), "CastOptions")
+    return m.finish([x], [y])
+
+
+_reg("cast_saturating", lambda: cast_chain("saturating"), ("CAST", "MUL"),
+     "float x constant -> CAST int16: products beyond int16 saturate as in TFLM")
+_reg("cast_bool_to_float", lambda: cast_chain("bool"), ("CAST", "GREATER"))

@@ -247,3 +247,35 @@ def lower_embedding_lookup(g: Graph, op: Op) -> LoweredOp:
     fields = dict(n_ids=ids.elements, rows=rows, cols=cols, scale=float(np.float32(table.scale)))
     return LoweredOp(op, "tfc_embedding_lookup_s8_f32", "tfc_embedding_f32_params", fields,
                      [ids.index, table.index], [y.index], in_ctypes=("int32_t", "int8_t"), out_ctype="float")
+
+
+# ---- CAST with a float32 side
+
+_CAST_CODES = {"int8": ("s8", "int8_t"), "int16": ("s16", "int16_t"), "int32": ("s32", "int32_t"),
+               "uint32": ("u32", "uint32_t"), "bool": ("b", "uint8_t"), "float32": ("f32", "float")}
+#: (from, to) -> C kernel (all in cast_f32.c): TFLM's CAST takes int8/int16/int32/uint32/bool/float32
+#: and writes int8/int16/int32/uint32/float32
+CAST_KERNELS: dict[tuple[str, str], str] = {
+    **{(t, "float32"): f"tfc_cast_{_CAST_CODES[t][0]}_f32" for t in ("int8", "int16", "int32", "uint32", "bool")},
+    **{("float32", t): f"tfc_cast_f32_{_CAST_CODES[t][0]}" for t in ("int8", "int16", "int32", "uint32")},
+}
+
+
+def lower_cast(g: Graph, op: Op) -> LoweredOp:
+    """CAST to or from float32 (float -> integer truncates and saturates, NaN -> 0, as TFLM's host
+    interpreter does; float32 -> float32 is a copy)."""
+    x, y = g.t(op.inputs[0]), g.t(op.outputs[0])
+    if x.elements != y.elements:
+        raise TfcError(f"CAST '{y.name}': input {list(x.shape)} and output {list(y.shape)} differ in size",
+                       "re-export the model")
+    if x.dtype == y.dtype == F32:
+        return LoweredOp(op, "tfc_copy_bytes", None, {}, [x.index], [y.index], overlap={x.index: 0},
+                         in_ctypes=("void",), out_ctype="void", extra_args=(str(x.nbytes),))
+    kernel = CAST_KERNELS.get((x.dtype, y.dtype))
+    if kernel is None:
+        raise TfcError(f"CAST '{y.name}' from {x.dtype} to {y.dtype} is not supported (TFLM casts int8, int16, "
+                       "int32, uint32 and bool to float32, float32 to int8, int16, int32 and uint32)", _FIX)
+    same_size = x.nbytes == y.nbytes
+    return LoweredOp(op, kernel, None, {}, [x.index], [y.index], overlap={x.index: 0} if same_size else {},
+                     in_ctypes=(_CAST_CODES[x.dtype][1],), out_ctype=_CAST_CODES[y.dtype][1],
+                     extra_args=(str(x.elements),))
