@@ -357,3 +357,63 @@ def test_float_island_firmware_links_libm(tmp_path) -> None:
     compile_tflite(m.finish([q], [y])).write(tmp_path / "model")
     info = generate_project(tmp_path / "model", load_board("netduinoplus2"), tmp_path / "fw")
     assert build_project(info.path).elf.is_file()
+
+
+def test_every_float_kernel_is_clean_under_asan_ubsan(tmp_path) -> None:
+    """One model that calls every float kernel file, built with AddressSanitizer + UBSan."""
+    import subprocess
+
+    from conftest import require_tool
+    from helpers.engine_checks import SAN_FLAGS
+
+    from tfcompress.engine.host import build_executable
+
+    require_tool("cc", "build-essential")
+    m = FlatModel()
+    fb = m.fb
+    shape = [2, 3, 8]
+    q = m.tensor("q", shape, "int8", scale=0.07, zero_point=3)
+    ids = m.tensor("ids", [4], "int32")
+    f = m.tensor("f", shape, "float32")
+    m.op("DEQUANTIZE", [q], [f], None, "NONE")
+    c8 = m.tensor("c8", [8], "float32", data=np.linspace(-2, 2, 8).astype(F32))
+    outs = []
+
+    def out(name: str, op: str, ins: list[int], opts=None, opt_type="NONE", shp=None, dtype="float32") -> None:
+        y = m.tensor(name, shp or shape, dtype)
+        m.op(op, ins, [y], opts, opt_type)
+        outs.append(y)
+
+    add_opts = fb.AddOptionsT()
+    add_opts.fusedActivationFunction = 3
+    red = fb.ReducerOptionsT()
+    cs = fb.CumsumOptionsT()
+    cs.exclusive, cs.reverse = True, True
+    sm = fb.SoftmaxOptionsT()
+    sm.beta = 0.8
+    out("sin", "SIN", [f])
+    out("add", "ADD", [f, c8], add_opts, "AddOptions")
+    out("mean", "MEAN", [f, m.tensor("ax", [1], "int32", data=np.array([1], np.int32))], red, "ReducerOptions",
+        [2, 8])
+    out("cumsum", "CUMSUM", [f, m.tensor("axis", [], "int32", data=np.array(2, np.int32))], cs, "CumsumOptions")
+    out("softmax", "SOFTMAX", [f], sm, "SoftmaxOptions")
+    out("log_softmax", "LOG_SOFTMAX", [f], fb.LogSoftmaxOptionsT(), "LogSoftmaxOptions")
+    out("add_n", "ADD_N", [f, f, f], fb.AddNOptionsT(), "AddNOptions")
+    out("cast", "CAST", [f], fb.CastOptionsT(), "CastOptions", dtype="int16")
+    out("less", "LESS", [f, c8], fb.LessOptionsT(), "LessOptions", dtype="bool")
+    table = m.tensor("table", [6, 5], "int8", scale=0.5, zero_point=0,
+                     data=np.arange(30, dtype=np.int8).reshape(6, 5) - 15)
+    out("lookup", "EMBEDDING_LOOKUP", [ids, table], shp=[4, 5])
+    model = compile_tflite(m.finish([q, ids], outs))
+    exe = build_executable(model, tmp_path / "build", SAN_FLAGS)
+    rng = np.random.default_rng(0)
+    x = [rng.integers(-128, 128, shape).astype(np.int8), np.array([5, 0, 3, 1], np.int32)]
+    (tmp_path / "in.bin").write_bytes(b"".join(a.tobytes() for a in x))
+    proc = subprocess.run([str(exe), str(tmp_path / "in.bin"), str(tmp_path / "out.bin")], capture_output=True,
+                          text=True, timeout=300)
+    assert proc.returncode == 0 and "runtime error" not in proc.stderr, proc.stderr[-3000:]
+    got, at = (tmp_path / "out.bin").read_bytes(), 0
+    for t, want in zip(model.outputs, TflmModel(model.model_bytes).invoke(x), strict=True):
+        a = np.frombuffer(got[at:at + t.nbytes], dtype=t.np_dtype)
+        at += t.nbytes
+        assert same_bits(a, np.asarray(want).reshape(-1)).all(), t.name
