@@ -51,14 +51,15 @@ def same_bits(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 
 
 def check(model: bytes, inputs: list[np.ndarray]) -> None:
-    ours, ref = HostModel(compile_tflite(model)), TflmModel(model)
+    compiled = compile_tflite(model)
+    ours, ref = HostModel(compiled), TflmModel(model)
     got, want = ours.invoke(inputs), ref.invoke(inputs)
-    for k, (a, b) in enumerate(zip(got, want, strict=True)):
+    for t, a, b in zip(compiled.outputs, got, want, strict=True):
         ok = same_bits(a, b)
         if not ok.all():
             i = int(np.flatnonzero(~ok.reshape(-1))[0])
             xs = [x.reshape(-1)[i % x.size] for x in inputs]
-            raise AssertionError(f"output {k}: {int((~ok).sum())} of {ok.size} elements differ; first at {i}: "
+            raise AssertionError(f"output '{t.name}': {int((~ok).sum())} of {ok.size} elements differ; first at {i}: "
                                  f"inputs {xs} -> {a.reshape(-1)[i]!r}, TFLM {np.asarray(b).reshape(-1)[i]!r}")
 
 
@@ -89,20 +90,43 @@ def one_op(op: str, in_shapes: list[list[int]], out_shape: list[int], *, options
     return m.finish(live, [y])
 
 
+def many_ops(in_shapes: list[list[int]], ops: list[tuple], out_dtype: str = "float32") -> bytes:
+    """A float32 model: inputs -> several ops, each reading them (plus its constants) into its own
+    output. ``ops``: (output name, op, options tuple, {position: constant}, output shape)."""
+    m = FlatModel()
+    xs = [m.tensor(f"x{k}", s, "float32") for k, s in enumerate(in_shapes)]
+    outs = []
+    for name, op, opts, consts, shape in ops:
+        ins, live = [], iter(xs)
+        for k in range(len(xs) + len(consts)):
+            if k in consts:
+                c = consts[k]
+                ins.append(m.tensor(f"{name}_c{k}", list(c.shape), "int32" if c.dtype == np.int32 else "float32",
+                                    data=c))
+            else:
+                ins.append(next(live))
+        outs.append(m.tensor(name, shape, out_dtype))
+        opt_name, *fields = opts
+        m.op(op, ins, [outs[-1]], *_options(m, opt_name, **(fields[0] if fields else {})))
+    return m.finish(xs, outs)
+
+
 # ---- element-wise unary ops
 
 
-@pytest.mark.parametrize("op", sorted(UNARY_KERNELS))
-def test_unary_op_bit_exact(op: str) -> None:
-    x = values(3000, seed=sum(map(ord, op)))
-    opts = ("LeakyReluOptions", {"alpha": 0.3}) if op == "LEAKY_RELU" else (None,)
-    check(one_op(op, [[x.size]], [x.size], options=opts), [x])
+def test_unary_ops_bit_exact() -> None:
+    """Every unary op (one model, one output per op) on the same values."""
+    x = values(3000, seed=1)
+    ops = [(op.lower(), op, ("LeakyReluOptions", {"alpha": 0.3}) if op == "LEAKY_RELU" else (None,), {}, [x.size])
+           for op in sorted(UNARY_KERNELS)]
+    check(many_ops([[x.size]], ops), [x])
 
 
-@pytest.mark.parametrize("alpha", [-1.7, 0.0, 1.0, 2.5, 1e-3])
-def test_leaky_relu_alphas(alpha: float) -> None:
+def test_leaky_relu_alphas() -> None:
     x = values(300, seed=1)
-    check(one_op("LEAKY_RELU", [[x.size]], [x.size], options=("LeakyReluOptions", {"alpha": alpha})), [x])
+    ops = [(f"alpha{k}", "LEAKY_RELU", ("LeakyReluOptions", {"alpha": a}), {}, [x.size])
+           for k, a in enumerate([-1.7, 0.0, 1.0, 2.5, 1e-3])]
+    check(many_ops([[x.size]], ops), [x])
 
 
 # ---- binary ops
@@ -126,20 +150,28 @@ def _pairs(n: int, seed: int, *, nonzero_b: bool = False) -> tuple[np.ndarray, n
     return a.astype(F32), b.astype(F32)
 
 
-@pytest.mark.parametrize("op", [*_ARITH, *_OTHER, *_CMP])
-def test_binary_op_bit_exact(op: str) -> None:
-    a, b = _pairs(3000, seed=sum(map(ord, op)), nonzero_b=op == "FLOOR_DIV")
-    opts = {**_ARITH, **_OTHER, **_CMP}[op]
-    check(one_op(op, [[a.size], [b.size]], [a.size], options=(opts,),
-                 out_dtype="bool" if op in _CMP else "float32"), [a, b])
+@pytest.mark.parametrize("kind", ["arithmetic", "comparison"])
+def test_binary_ops_bit_exact(kind: str) -> None:
+    """Every special value against every special value, then random pairs; FLOOR_DIV's
+    denominators avoid zero (TFLM fails on a zero denominator)."""
+    a, b = _pairs(3000, seed=len(kind), nonzero_b=True)
+    table = {**_ARITH, **_OTHER} if kind == "arithmetic" else _CMP
+    ops = [(op.lower(), op, (opts,), {}, [a.size]) for op, opts in table.items()]
+    check(many_ops([[a.size], [b.size]], ops, out_dtype="float32" if kind == "arithmetic" else "bool"), [a, b])
 
 
-@pytest.mark.parametrize("op", list(_ARITH))
-@pytest.mark.parametrize("act", [1, 2, 3, 4])
-def test_fused_activations(op: str, act: int) -> None:
-    """RELU, RELU_N1_TO_1, RELU6 clamp; TANH is not applied by TFLite's float kernels."""
-    a, b = _pairs(600, seed=act)
-    check(one_op(op, [[a.size], [b.size]], [a.size], options=(_ARITH[op], {"fusedActivationFunction": act})), [a, b])
+def test_binary_ops_with_zero_denominators() -> None:
+    a, b = _pairs(600, seed=5)
+    ops = [(op.lower(), op, (opts,), {}, [a.size]) for op, opts in {**_ARITH, **_OTHER}.items() if op != "FLOOR_DIV"]
+    check(many_ops([[a.size], [b.size]], ops), [a, b])
+
+
+def test_fused_activations() -> None:
+    """RELU, RELU_N1_TO_1, RELU6 clamp; TANH (4) is not applied by TFLite's float kernels."""
+    a, b = _pairs(600, seed=7)
+    ops = [(f"{op.lower()}_{act}", op, (opts, {"fusedActivationFunction": act}), {}, [a.size])
+           for op, opts in _ARITH.items() for act in (1, 2, 3, 4)]
+    check(many_ops([[a.size], [b.size]], ops), [a, b])
 
 
 def _shapes(draw, ndim_max: int = 5) -> tuple[list[int], list[int], list[int]]:
@@ -228,23 +260,22 @@ def test_mean_spatial_4d_and_specials() -> None:
     check(model, [x])
 
 
-@pytest.mark.parametrize("exclusive", [False, True])
-@pytest.mark.parametrize("reverse", [False, True])
-@pytest.mark.parametrize("axis", [0, 1, -1])
-def test_cumsum_bit_exact(exclusive: bool, reverse: bool, axis: int) -> None:
-    x = values(400, axis + 5)[:3 * 7 * 19].reshape(3, 7, 19)
-    model = one_op("CUMSUM", [[3, 7, 19], []], [3, 7, 19], consts={1: np.array(axis, np.int32)},
-                   options=("CumsumOptions", {"exclusive": exclusive, "reverse": reverse}))
-    check(model, [x])
+def test_cumsum_bit_exact() -> None:
+    x = values(400, 5)[:3 * 7 * 19].reshape(3, 7, 19)
+    ops = [(f"cumsum_{axis}_{int(e)}{int(r)}", "CUMSUM", ("CumsumOptions", {"exclusive": e, "reverse": r}),
+            {1: np.array(axis, np.int32)}, [3, 7, 19])
+           for axis in (0, 1, -1) for e in (False, True) for r in (False, True)]
+    check(many_ops([[3, 7, 19]], ops), [x])
 
 
-@pytest.mark.parametrize("op,beta", [("SOFTMAX", 1.0), ("SOFTMAX", 0.3), ("SOFTMAX", 2.7), ("LOG_SOFTMAX", 1.0)])
-def test_softmax_bit_exact(op: str, beta: float) -> None:
-    rng = np.random.default_rng(int(beta * 10))
+def test_softmax_bit_exact() -> None:
+    rng = np.random.default_rng(4)
     x = (rng.standard_normal((40, 17)) * 10.0 ** rng.uniform(-2, 1.5, (40, 1))).astype(F32)
     x[0, 3], x[1, :] = np.inf, 7.0  # an infinite logit; a constant row
-    opts = ("SoftmaxOptions", {"beta": beta}) if op == "SOFTMAX" else ("LogSoftmaxOptions",)
-    check(one_op(op, [[40, 17]], [40, 17], options=opts), [x])
+    ops = [(f"softmax_{k}", "SOFTMAX", ("SoftmaxOptions", {"beta": beta}), {}, [40, 17])
+           for k, beta in enumerate([1.0, 0.3, 2.7])]
+    ops.append(("log_softmax", "LOG_SOFTMAX", ("LogSoftmaxOptions",), {}, [40, 17]))
+    check(many_ops([[40, 17]], ops), [x])
 
 
 # ---- CAST with a float32 side
