@@ -4,7 +4,6 @@
 void tfc_gather(const tfc_gather_params *p, const void *in, const void *indices, void *out) {
     const uint8_t *src = (const uint8_t *)in;
     uint8_t *dst = (uint8_t *)out;
-    const int32_t out_slice = p->dequant ? 4 * p->slice : p->slice;
     int32_t b, c, j, k;
     for (b = 0; b < p->batches * p->outer; ++b) {
         for (c = 0; c < p->coords; ++c) {
@@ -19,22 +18,10 @@ void tfc_gather(const tfc_gather_params *p, const void *in, const void *indices,
                 }
                 pos += (int32_t)v * p->step[j];
             }
-            if (!ok) {
-                for (k = 0; k < out_slice; ++k) {
-                    dst[k] = 0;
-                }
-            } else if (p->dequant) {
-                const int8_t *s = (const int8_t *)(src + pos);
-                float *f = (float *)dst;
-                for (k = 0; k < p->slice; ++k) {
-                    f[k] = (float)s[k] * p->scale;
-                }
-            } else {
-                for (k = 0; k < p->slice; ++k) {
-                    dst[k] = src[pos + k];
-                }
+            for (k = 0; k < p->slice; ++k) {
+                dst[k] = ok ? src[pos + k] : 0;
             }
-            dst += out_slice;
+            dst += p->slice;
         }
     }
 }

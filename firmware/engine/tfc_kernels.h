@@ -258,12 +258,11 @@ void tfc_space_to_batch(const tfc_space_to_batch_params *p, const void *in, void
  * for block b < batches * outer, coordinate c < coords: the slice (slice bytes) at input byte
  * offset b * block + sum_j index_j * step[j], index_j = indices[((b / outer) * coords + c) * nd + j]
  * (int32 or int64: idx_size 4 / 8). An index outside [0, limit[j]) (TFLM: undefined or an error)
- * gives zeros. dequant: int8 slice -> float32 (q * scale, EMBEDDING_LOOKUP's hybrid output). */
+ * gives zeros (EMBEDDING_LOOKUP's hybrid int8 -> float32 form: embedding_lookup_f32.c). */
 typedef struct {
-    int32_t batches, outer, coords, nd, idx_size, block, slice, dequant;
+    int32_t batches, outer, coords, nd, idx_size, block, slice;
     int32_t limit[TFC_MAX_DIMS];
     int32_t step[TFC_MAX_DIMS];
-    float scale;
 } tfc_gather_params;
 
 void tfc_gather(const tfc_gather_params *p, const void *in, const void *indices, void *out);

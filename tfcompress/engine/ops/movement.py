@@ -569,8 +569,7 @@ def lower_split_v(g: Graph, op: Op) -> LoweredOp:
 
 
 def _gather_op(g: Graph, op: Op, params: Tensor, idx: Tensor, y: Tensor, *, batches: int, outer: int,
-               coords: int, limits: list[int], steps: list[int], block: int, slice_elems: int,
-               dequant: bool = False, scale: float = 0.0) -> LoweredOp:
+               coords: int, limits: list[int], steps: list[int], block: int, slice_elems: int) -> LoweredOp:
     if idx.dtype not in ("int32", "int64"):
         raise _fail(g, op, f"indices are {idx.dtype}", "use int32 or int64 indices")
     if len(limits) > MAX_DIMS:
@@ -578,8 +577,7 @@ def _gather_op(g: Graph, op: Op, params: Tensor, idx: Tensor, y: Tensor, *, batc
     es = element_size(params.dtype)
     fill = [0] * (MAX_DIMS - len(limits))
     fields = dict(batches=batches, outer=outer, coords=coords, nd=len(limits), idx_size=element_size(idx.dtype),
-                  block=block * es, slice=slice_elems * es, dequant=int(dequant), limit=limits + fill,
-                  step=[s * es for s in steps] + fill, scale=float(np.float32(scale)))
+                  block=block * es, slice=slice_elems * es, limit=limits + fill, step=[s * es for s in steps] + fill)
     return LoweredOp(op, "tfc_gather", "tfc_gather_params", fields, [params.index, idx.index], [y.index],
                      in_ctypes=("void",), out_ctype="void")
 
@@ -615,20 +613,15 @@ def lower_gather_nd(g: Graph, op: Op) -> LoweredOp:
 
 
 def lower_embedding_lookup(g: Graph, op: Op) -> LoweredOp:
-    """EMBEDDING_LOOKUP: rows of the table (input 1) by the ids (input 0); an int8 table with a
-    float32 output is dequantised as TFLM does ((q - 0) * scale in float)."""
+    """EMBEDDING_LOOKUP: rows of the table (input 1) by the ids (input 0), same type in and out (the
+    hybrid int8 table -> float32 output is a float op: ops/float32.py)."""
     ids, table, y = g.t(op.inputs[0]), g.t(op.inputs[1]), g.t(op.outputs[0])
     if len(ids.shape) != 1 or len(table.shape) < 2:
         raise _fail(g, op, f"ids {list(ids.shape)} and table {list(table.shape)}", "re-export the model")
     row = math.prod(table.shape[1:])
-    dequant = table.dtype == "int8" and y.dtype == "float32"
-    if dequant:
-        if table.per_channel or table.zero_point != 0:
-            raise _fail(g, op, "the int8 table needs one scale and zero point 0", "re-export the model")
-    else:
-        _same_type(g, op, [table, y])
+    _same_type(g, op, [table, y])
     return _gather_op(g, op, table, ids, y, batches=1, outer=1, coords=ids.elements, limits=[int(table.shape[0])],
-                      steps=[row], block=0, slice_elems=row, dequant=dequant, scale=table.scale)
+                      steps=[row], block=0, slice_elems=row)
 
 
 def lower_dynamic_update_slice(g: Graph, op: Op) -> LoweredOp:
@@ -659,8 +652,9 @@ def lower_zeros_like(g: Graph, op: Op) -> LoweredOp:
 
 
 def lower_cast(g: Graph, op: Op) -> LoweredOp:
+    """CAST between integer types and bool (a CAST from or to float32 is a float op: ops/float32.py)."""
     x, y = g.t(op.inputs[0]), g.t(op.outputs[0])
-    if x.dtype not in CAST_CODES or y.dtype not in CAST_CODES:
+    if x.dtype not in CAST_CODES or y.dtype not in CAST_CODES or "float32" in (x.dtype, y.dtype):
         raise _fail(g, op, f"casts {x.dtype} to {y.dtype}", f"use one of {', '.join(CAST_CODES)}")
     if x.dtype == y.dtype:
         return LoweredOp(op, "tfc_copy_bytes", None, {}, [x.index], [y.index], in_ctypes=("void",),
