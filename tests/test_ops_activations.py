@@ -10,7 +10,10 @@ sources (the int16 sigmoid table against TFLM itself).
 
 from __future__ import annotations
 
+import os
 import re
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -29,8 +32,10 @@ from tfcompress.errors import TfcError
 from tfcompress.resources import engine_kernels_dir
 from tfcompress.tflm import TfliteRefModel, TflmModel
 
-SETTINGS = settings(max_examples=6, deadline=None, derandomize=True, phases=[Phase.explicit, Phase.generate],
-                    suppress_health_check=[HealthCheck.too_slow])
+#: examples per property (the slow sweep below reruns the module with more)
+EXAMPLES = int(os.environ.get("TFC_OPS_EXAMPLES", "4"))
+SETTINGS = settings(max_examples=EXAMPLES, deadline=None, derandomize=EXAMPLES <= 4,
+                    phases=[Phase.explicit, Phase.generate], suppress_health_check=[HealthCheck.too_slow])
 F32 = np.float32
 RANGE = {"int8": (-128, 127), "uint8": (0, 255), "int16": (-32768, 32767), "int32": (-(2**31), 2**31 - 1)}
 Q = tuple[float, int] | None
@@ -320,3 +325,47 @@ def test_rsqrt_int16x8_corpus_model_on_positive_inputs(tmp_path: Path) -> None:
     np.savez(tmp_path / "x.npz", x=x)
     res = validate_model(data, data=tmp_path / "x.npz", samples=8)
     assert res.oracle == "tflm" and res.samples == 8 and res.mismatched_elements == 0
+
+
+# ---- ops only TFLite's reference kernels run (TFLM has no integer kernel) -----------------------
+
+@pytest.mark.parametrize("op", ["EXP", "LOG"])
+@pytest.mark.parametrize("dtype", ["int8", "int16"])
+@SETTINGS
+@given(data=st.data())
+def test_exp_log_against_tflite_reference(op: str, dtype: str, data: st.DataObject) -> None:
+    sx = data.draw(scale_st(1e-4, 1e-2) if dtype == "int16" else scale_st(1e-2, 0.1))
+    zx = data.draw(zp_st(dtype))
+    outs = [(dtype, (data.draw(scale_st(1e-4, 1e-2) if dtype == "int16" else scale_st(1e-2, 0.5)),
+                     data.draw(zp_st(dtype))), None) for _ in range(3)]
+    check(bank(op, dtype, (sx, zx), [RANGE[dtype][1] - RANGE[dtype][0] + 1], outs), [every(dtype)], "ref")
+
+
+@SETTINGS
+@given(data=st.data())
+def test_sqrt_int8_against_tflite_reference(data: st.DataObject) -> None:
+    sx, zx = data.draw(scale_st(1e-3, 0.5)), data.draw(zp_st("int8"))
+    outs = [("int8", (data.draw(scale_st(1e-3, 0.5)), data.draw(zp_st("int8"))), None) for _ in range(3)]
+    x = np.arange(zx, 128).astype(np.int8)  # TFLite stops on negative inputs
+    check(bank("SQRT", "int8", (sx, zx), [x.size], outs), [x], "ref")
+
+
+def test_neg_int8_against_tflite_reference() -> None:
+    check(bank("NEG", "int8", (0.03, 5), [256], [("int8", (0.05, -3), None)]), [every("int8")], "ref")
+
+
+@SETTINGS
+@given(data=st.data())
+def test_hard_swish_int8(data: st.DataObject) -> None:
+    sx, zx = data.draw(scale_st(1e-3, 0.2)), data.draw(zp_st("int8"))
+    outs = [("int8", (data.draw(scale_st(sx / 2, sx * 2)), data.draw(zp_st("int8"))), None) for _ in range(3)]
+    check(bank("HARD_SWISH", "int8", (sx, zx), [256], outs), [every("int8")])
+
+
+@pytest.mark.slow
+def test_sweep_with_many_examples() -> None:
+    """Every property above with 40 random draws each (not derandomised)."""
+    env = dict(os.environ, TFC_OPS_EXAMPLES="40")
+    proc = subprocess.run([sys.executable, "-m", "pytest", "-q", "-x", "-m", "not slow", "-p", "no:cacheprovider",
+                           __file__], env=env, capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stdout[-4000:]

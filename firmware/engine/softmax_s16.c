@@ -86,15 +86,6 @@ static const int16_t one_over_one_plus_x_lut[513] = {
     16513, 16497, 16480, 16464, 16448, 16432, 16416, 16400, 16384
 };
 
-/* int16 -> int16 table lookup: 9 bits index, 7 bits interpolate. */
-static int16_t lut_lookup(int16_t v, const int16_t *lut) {
-    const int32_t index = 256 + (v >> 7);
-    const int32_t offset = v & 0x7F;
-    const int16_t base = lut[index];
-    const int16_t slope = (int16_t)(lut[index + 1] - lut[index]);
-    return (int16_t)(base + ((slope * offset + 64) >> 7));
-}
-
 void tfc_softmax_s16(const tfc_softmax_params *p, const int16_t *in, int16_t *out) {
     int32_t i, c;
     for (i = 0; i < p->outer; ++i) {
@@ -108,12 +99,12 @@ void tfc_softmax_s16(const tfc_softmax_params *p, const int16_t *in, int16_t *ou
         }
         for (c = 0; c < p->depth; ++c) {
             const int32_t scaled = tfc_mbqm((int32_t)x[c] - max_v, p->input_mult, p->input_left_shift);
-            y[c] = lut_lookup((int16_t)tfc_clamp_i32(scaled + 32767, -32768, 32767), exp_lut);
+            y[c] = tfc_lut_interp_s16((int16_t)tfc_clamp_i32(scaled + 32767, -32768, 32767), exp_lut);
             sum += y[c];
         }
         headroom_plus_one = tfc_clz32((uint32_t)sum);
         shifted = (int32_t)((((int64_t)sum << (headroom_plus_one - 1)) + (1 << 13)) >> 14);
-        recip = lut_lookup((int16_t)tfc_clamp_i32(shifted - ((1 << 15) + (1 << 16)), -32768, 32767),
+        recip = tfc_lut_interp_s16((int16_t)tfc_clamp_i32(shifted - ((1 << 15) + (1 << 16)), -32768, 32767),
                            one_over_one_plus_x_lut);
         right_shift = 31 - headroom_plus_one;
         for (c = 0; c < p->depth; ++c) {

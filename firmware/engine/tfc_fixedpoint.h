@@ -180,4 +180,14 @@ static inline int32_t tfc_inv_sqrt(int32_t x, int *shift) {
     return y;
 }
 
+/* int16 -> int16 through a 513-entry table with linear interpolation (TFLite's LUTLookup): the
+ * top 9 bits of the input pick an entry, the low 7 interpolate towards the next one. */
+static inline int16_t tfc_lut_interp_s16(int16_t v, const int16_t *lut) {
+    const int32_t index = 256 + (v >> 7);
+    const int32_t offset = v & 0x7F;
+    const int16_t base = lut[index];
+    const int16_t slope = (int16_t)(lut[index + 1] - lut[index]);
+    return (int16_t)(base + ((slope * offset + 64) >> 7));
+}
+
 #endif /* TFC_FIXEDPOINT_H */

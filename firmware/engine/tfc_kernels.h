@@ -300,6 +300,10 @@ typedef struct {
 
 void tfc_l2norm_s8(const tfc_l2norm_params *p, const int8_t *in, int8_t *out);
 
+/* Element-wise int16 op through a 513-entry interpolated table computed on the host (in place
+ * allowed). */
+void tfc_lut_s16(const int16_t *lut, const int16_t *in, int16_t *out, int32_t n);
+
 /* ---- pooling, resizing, reductions ---- */
 
 /* ---- convolution, matrix multiplication and sequence ops ---- */

@@ -16,9 +16,9 @@ import numpy as np
 
 from tfcompress.engine.ir import Graph, Op
 from tfcompress.engine.lowered import LoweredOp
-from tfcompress.engine.ops.activations import libm_f32
+from tfcompress.engine.ops.activations import libm_f32, lut_populate_int16
 from tfcompress.engine.ops.common import MAX_DIMS, out_name
-from tfcompress.engine.quant import quantize_multiplier, quantize_multiplier_gt_one, round_away
+from tfcompress.engine.quant import quantize_multiplier, quantize_multiplier_gt_one
 from tfcompress.errors import TfcError
 
 _SCALED_DIFF_INT_BITS = 5
@@ -113,32 +113,6 @@ def lower_l2_normalization(g: Graph, op: Op) -> LoweredOp:
 
 
 # ---- the int16 softmax tables ------------------------------------------------------------------
-
-def lut_populate_int16(input_scale: np.float32, input_zp: int, output_scale: np.float32, output_zp: int,
-                       transform) -> np.ndarray:
-    """TFLite's LUTPopulate<int16_t> (float32): 512 samples of ``transform`` over the input
-    range, each biased by half the interpolation error at the step's midpoint, plus the end."""
-    f = np.float32
-    imin, imax = f(input_scale * f(-32768 - input_zp)), f(input_scale * f(32767 - input_zp))
-    omin, omax = f(output_scale * f(-32768 - output_zp)), f(output_scale * f(32767 - output_zp))
-    step = f((imax - imin) / f(512))
-    half = f(step / f(2))
-    inv = f(f(65536) / f(omax - omin))
-
-    def rnd(v: np.float32) -> np.float32:
-        return f(round_away(float(v)))
-
-    lut = np.zeros(513, np.int16)
-    for i in range(512):
-        at = f(imin + f(f(i) * step))
-        val, mid, nxt = transform(at), transform(f(at + half)), transform(f(imin + f(f(i + 1) * step)))
-        sample = rnd(f(val * inv))
-        interp = rnd(f(f(f(nxt * inv) + rnd(f(val * inv))) / f(2)))
-        bias = rnd(f(f(interp - rnd(f(mid * inv))) / f(2)))
-        lut[i] = int(min(max(f(sample - bias), f(-32768)), f(32767)))
-    lut[512] = int(min(max(rnd(f(transform(imax) * inv)), f(-32768)), f(32767)))
-    return lut
-
 
 def softmax16_luts() -> tuple[np.ndarray, np.ndarray]:
     """TFLM's int16 softmax tables: exp(x) on [-10, 0] and 1 / (1 + x) on [0, 1], both to [-1, 1]
