@@ -356,6 +356,15 @@ def test_neg_int8_against_tflite_reference() -> None:
 
 @SETTINGS
 @given(data=st.data())
+def test_gelu_int8_against_tflite_reference(data: st.DataObject) -> None:
+    sx, zx = data.draw(scale_st(1e-2, 0.5)), data.draw(zp_st("int8"))
+    outs = [("int8", (data.draw(scale_st(sx / 4, sx * 2)), data.draw(zp_st("int8"))), ("GeluOptions", {"approximate": a}))
+            for a in (False, True, False, True)]
+    check(bank("GELU", "int8", (sx, zx), [256], outs), [every("int8")], "ref")
+
+
+@SETTINGS
+@given(data=st.data())
 def test_hard_swish_int8(data: st.DataObject) -> None:
     sx, zx = data.draw(scale_st(1e-3, 0.2)), data.draw(zp_st("int8"))
     outs = [("int8", (data.draw(scale_st(sx / 2, sx * 2)), data.draw(zp_st("int8"))), None) for _ in range(3)]

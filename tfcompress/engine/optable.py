@@ -119,6 +119,8 @@ OPS: dict[str, OpSpec] = {
                    "256-entry table (TFLite's reference kernel: TFLM has no integer SQRT)"),
     "NEG": OpSpec(activations.lower_neg, ("int8",), {"tfc_lut_s8": "lut_s8.c"},
                   "integer negation, as TFLite's reference kernel (TFLM has no integer NEG)"),
+    "GELU": OpSpec(activations.lower_gelu, ("int8",), {"tfc_lut_s8": "lut_s8.c"},
+                   "256-entry table, exact or approximate (TFLite's reference kernel: TFLM has no GELU)"),
     "QUANTIZE": OpSpec(quantize.lower_quantize, (
         "float32->int8", "float32->uint8", "float32->int16", "int8->int8", "int8->uint8", "uint8->int8",
         "uint8->uint8", "int8->int16", "int8->int32", "int16->int8", "int16->int16", "int16->int32",

@@ -379,7 +379,7 @@ def _libm() -> ctypes.CDLL | None:
         lib = ctypes.CDLL(name)
     except OSError:
         return None
-    for fn in ("expf", "logf", "sqrtf"):
+    for fn in ("expf", "logf", "sqrtf", "erfcf", "tanhf"):
         getattr(lib, fn).restype = ctypes.c_float
         getattr(lib, fn).argtypes = [ctypes.c_float]
     return lib
@@ -389,11 +389,11 @@ _LIBM = _libm()
 
 
 def libm_f32(name: str, v: float) -> np.float32:
-    """The C library's float function (``expf``, ``logf``, ``sqrtf``) — what TFLM's
+    """The C library's float function (``expf``, ``logf``, ``sqrtf``, ``erfcf``, ``tanhf``) — what TFLM's
     ``std::exp(float)`` calls; numpy's float32 ufuncs round differently on some inputs."""
     if _LIBM is not None:
         return np.float32(getattr(_LIBM, name)(float(v)))
-    return np.float32(getattr(math, name[:-1])(float(v)))
+    return np.float32(getattr(math, name[:-1])(float(v)))  # pragma: no cover (no C library found)
 
 
 def f32_round(v: np.float32) -> np.float32:
@@ -402,11 +402,12 @@ def f32_round(v: np.float32) -> np.float32:
 
 
 def f32_to_i32(v: np.float32) -> int:
-    """``static_cast<int32_t>`` of a float as x86 executes it (the oracle's host): truncation, and
-    INT32_MIN for NaN and out-of-range values."""
-    if not np.isfinite(v) or not -(2.0 ** 31) <= float(v) < 2.0 ** 31:
+    """A float converted to int32 as TFLite's table generation does (checked against its
+    reference kernels): truncation, saturating out-of-range values and infinities (NaN: INT32_MIN,
+    what x86 gives)."""
+    if np.isnan(v):
         return fp.I32_MIN
-    return int(float(v))
+    return int(min(max(float(v), float(fp.I32_MIN)), float(fp.I32_MAX)))
 
 
 def float_lut(x: Tensor, y: Tensor, transform: Callable[[np.float32], np.float32]) -> Callable[[int], int]:
@@ -523,3 +524,21 @@ def lower_neg(g: Graph, op: Op) -> LoweredOp:
     the quantisation (as TFLite does)."""
     x, _ = _same_type(g, op, ("int8",))
     return lut_op(g, op, lambda v: (-v + 128) % 256 - 128)
+
+
+def lower_gelu(g: Graph, op: Op) -> LoweredOp:
+    """GELU int8 (TFLite's reference kernel; TFLM has none): TFLite's float32 table of
+    0.5 x erfc(-x / sqrt 2), or with ``approximate`` 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3)))."""
+    x, y = _same_type(g, op, ("int8",))
+    f = np.float32
+    if op.options.get("approximate", False):
+        k = f(2.0 / math.sqrt(math.pi) * math.sqrt(0.5))
+
+        def transform(v: np.float32) -> np.float32:
+            inner = f(k * f(v + f(f(f(f(0.044715) * v) * v) * v)))
+            return f(f(f(0.5) * v) * f(f(1.0) + libm_f32("tanhf", inner)))
+    else:
+        def transform(v: np.float32) -> np.float32:
+            return f(f(f(0.5) * v) * libm_f32("erfcf", f(v * f(-math.sqrt(0.5)))))
+
+    return lut_op(g, op, float_lut(x, y, transform))
