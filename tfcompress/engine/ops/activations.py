@@ -1,11 +1,15 @@
-"""Activations: element-wise unary ops.
+"""Activations and other element-wise unary ops.
 
-8-bit ops become a 256-entry table computed on the host with the exact arithmetic of the TFLM
-reference kernel (:mod:`tfcompress.engine.fixedpoint`), so the device only does
-``out[i] = lut[in[i] + 128]`` (uint8 inputs index the same table through their int8 bit pattern).
-int16 ops run real integer kernels: ``tfc_rescale`` (RELU, RELU6, LEAKY_RELU, ABS: a rescale
-with a multiplier per sign, clamped), ``tfc_logistic_s16`` / ``tfc_tanh_s16`` (TFLM's
-interpolated sigmoid table) and ``tfc_rsqrt_s16`` (integer Newton-Raphson).
+8-bit ops become a 256-entry table computed on the host with the exact arithmetic of the
+reference kernel (TFLM's integer arithmetic through :mod:`tfcompress.engine.fixedpoint`, or
+TFLite's float32 LUTPopulate for float-defined ops such as ELU, EXP, LOG, GELU), so the device only
+does ``out[i] = lut[in[i] + 128]`` (uint8 tensors use the same table through their int8 bit
+pattern). int16 ops run integer kernels: ``tfc_rescale`` (RELU, RELU6, LEAKY_RELU, ABS and
+QUANTIZE between integer types: a rescale with a multiplier per sign, clamped),
+``tfc_logistic_s16`` / ``tfc_tanh_s16`` (TFLM's interpolated sigmoid table), ``tfc_rsqrt_s16``
+(integer Newton-Raphson) and ``tfc_lut_s16`` (a host-computed 513-entry interpolated table:
+EXP, LOG). Scale ratios are computed in double like the TFLM build the oracle runs (older TFLM
+sources divide some of them in float32; the tests pin the behaviour down).
 """
 
 from __future__ import annotations
@@ -33,12 +37,8 @@ NEG_PLAIN, NEG_NEGATE_OUT, NEG_NEGATE_IN = 0, 1, 2
 IDENTITY = (1 << 30, 1)
 
 
-def _clamp8(v: int) -> int:
-    return max(-128, min(127, v))
-
-
 def f32_div(a: float, b: float) -> float:
-    """``a / b`` in float32 (TFLM divides float scales before widening to double)."""
+    """``a / b`` in float32 (TFLM's ``value / scale`` on float operands, e.g. activation bounds)."""
     return float(np.float32(a) / np.float32(b))
 
 
@@ -374,14 +374,13 @@ def lower_rsqrt(g: Graph, op: Op) -> LoweredOp:
 # ---- float-defined 8-bit tables (ELU, and TFLite's EXP / LOG / SQRT) ---------------------------
 
 def _libm() -> ctypes.CDLL | None:
-    name = ctypes.util.find_library("m")
     try:
-        lib = ctypes.CDLL(name)
-    except OSError:
+        lib = ctypes.CDLL(ctypes.util.find_library("m"))
+        for fn in ("expf", "logf", "sqrtf", "erfcf", "tanhf"):
+            getattr(lib, fn).restype = ctypes.c_float
+            getattr(lib, fn).argtypes = [ctypes.c_float]
+    except (OSError, AttributeError):  # pragma: no cover (no C math library: Python's double math)
         return None
-    for fn in ("expf", "logf", "sqrtf", "erfcf", "tanhf"):
-        getattr(lib, fn).restype = ctypes.c_float
-        getattr(lib, fn).argtypes = [ctypes.c_float]
     return lib
 
 
@@ -393,7 +392,7 @@ def libm_f32(name: str, v: float) -> np.float32:
     ``std::exp(float)`` calls; numpy's float32 ufuncs round differently on some inputs."""
     if _LIBM is not None:
         return np.float32(getattr(_LIBM, name)(float(v)))
-    return np.float32(getattr(math, name[:-1])(float(v)))  # pragma: no cover (no C library found)
+    return np.float32(getattr(math, name[:-1])(float(v)))  # pragma: no cover
 
 
 def f32_round(v: np.float32) -> np.float32:
