@@ -378,3 +378,36 @@ def test_sweep_with_many_examples() -> None:
     proc = subprocess.run([sys.executable, "-m", "pytest", "-q", "-x", "-m", "not slow", "-p", "no:cacheprovider",
                            __file__], env=env, capture_output=True, text=True)
     assert proc.returncode == 0, proc.stdout[-4000:]
+
+
+def test_chain_runs_in_place_where_the_planner_overlaps_buffers() -> None:
+    """A chain of element-wise ops, each the only reader of its input, so the planner may place
+    outputs over inputs (including the widening int8 -> int16 / int16 -> float32 steps): still
+    bit-exact, and some overlaps are taken."""
+    m = FlatModel()
+    fb = m.fb
+    shape = [4, 64]
+    x = m.tensor("x", shape, "int8", scale=0.05, zero_point=-3)
+    chain = [("QUANTIZE", "int16", (0.0005, 0), None), ("LOGISTIC", "int16", (2.0 ** -15, 0), None),
+             ("LEAKY_RELU", "int16", (0.0004, 0), ("LeakyReluOptions", {"alpha": -0.3})),
+             ("TANH", "int16", (2.0 ** -15, 0), None), ("ABS", "int16", (2.0 ** -15, 0), None),
+             ("QUANTIZE", "int8", (1 / 128, -128), None),
+             ("SOFTMAX", "int16", (1 / 65536, -32768), ("SoftmaxOptions", {"beta": 1.0})),
+             ("QUANTIZE", "int16", (1 / 32768, 0), None),
+             ("SOFTMAX", "int16", (1 / 32768, 0), ("SoftmaxOptions", {"beta": 0.7})),
+             ("DEQUANTIZE", "float32", None, None)]
+    prev = x
+    for k, (op, dtype, q, options) in enumerate(chain):
+        y = m.tensor(f"t{k}", shape, dtype, **({} if q is None else dict(scale=q[0], zero_point=q[1])))
+        opt_obj, opt_type = None, "NONE"
+        if options is not None:
+            opt_type, fields = options
+            opt_obj = getattr(fb, opt_type + "T")()
+            for key, v in fields.items():
+                setattr(opt_obj, key, v)
+        m.op(op, [prev], [y], opt_obj, opt_type)
+        prev = y
+    model = m.finish([x], [prev])
+    assert compile_tflite(model).plan.overlaps
+    rng = np.random.default_rng(3)
+    check(model, [rng.integers(-128, 128, shape).astype(np.int8) for _ in range(3)])
