@@ -96,4 +96,4 @@ def test_readme_ops_table_is_generated_from_the_op_table() -> None:
 
     readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
     embedded = readme[readme.index(BEGIN):readme.index(END) + len(END)]
-    assert embedded == markdown(), "README's op table is stale: paste the output of `tfcompress ops --markdown`"
+    assert embedded == markdown(), "README's op table is stale: run python -m tfcompress.engine.optable_doc README.md"

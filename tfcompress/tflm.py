@@ -66,6 +66,34 @@ def explain(log_text: str) -> str:
     return "; ".join(lines[:2]) if lines else "TFLM failed to allocate tensors"
 
 
+def _libc() -> Any:
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL("libc.so.6")
+        return libc if hasattr(libc, "mallopt") else None
+    except OSError:  # not glibc
+        return None
+
+
+@contextlib.contextmanager
+def zeroed_allocations() -> Iterator[None]:
+    """Heap memory handed out inside the block starts zeroed (glibc's M_PERTURB). TFLM's arena is
+    allocated when the interpreter is made: zeroed, it starts as a device's static arena in .bss
+    does, so a kernel that reads persistent data its Prepare never wrote (int16 GREATER's rescaling
+    parameters) gives the same result in every process instead of what an earlier interpreter left
+    in recycled heap memory."""
+    libc = _libc()
+    if libc is None:
+        yield
+        return
+    libc.mallopt(-6, 0xFF)  # M_PERTURB: allocations filled with 0xFF ^ 0xFF = 0
+    try:
+        yield
+    finally:
+        libc.mallopt(-6, 0)
+
+
 def _runtime() -> Any:
     try:
         from tflite_micro.python.tflite_micro import runtime
@@ -83,7 +111,7 @@ class TflmModel:
         rt = _runtime()
         size = arena_size or max(len(model_bytes) * 10, 1 << 20)
         config = rt.InterpreterConfig.kPreserveAllTensors if preserve_all else rt.InterpreterConfig.kAllocationRecording
-        with captured_fds() as log:
+        with captured_fds() as log, zeroed_allocations():
             try:
                 self.interp = rt.Interpreter.from_bytes(bytes(model_bytes), arena_size=size,
                                                         intrepreter_config=config)

@@ -3,7 +3,7 @@
 #include "tfc_kernels.h"
 
 void tfc_add_s16(const tfc_binary_params *p, const int16_t *in1, const int16_t *in2, int16_t *out) {
-    int32_t idx[TFC_MAX_DIMS] = {0, 0, 0, 0, 0};
+    int32_t idx[TFC_BCAST_DIMS] = {0};
     int32_t o1 = 0, o2 = 0, n;
     const int32_t total = tfc_bcast_total(p);
     for (n = 0; n < total; ++n) {

@@ -16,7 +16,7 @@ typedef int32_t (*tfc_binary_fn)(const tfc_binary_params *, int32_t, int32_t);
 
 static void binary_loop(const tfc_binary_params *p, const int8_t *in1, const int8_t *in2, int8_t *out,
                         tfc_binary_fn fn) {
-    int32_t idx[TFC_MAX_DIMS] = {0, 0, 0, 0, 0};
+    int32_t idx[TFC_BCAST_DIMS] = {0};
     int32_t o1 = 0, o2 = 0, n;
     const int32_t total = tfc_bcast_total(p);
     for (n = 0; n < total; ++n) {

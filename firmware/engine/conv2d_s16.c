@@ -1,4 +1,5 @@
-/* CONV_2D int16x8: int16 activations (zero point 0), int8 per-channel weights, int64 bias. */
+/* CONV_2D int16x8: int16 activations (zero point 0), int8 per-channel weights, int64 bias (or, as
+ * TFLM does for an int32 bias, 32-bit sums and requantisation). */
 #include "tfc_fixedpoint.h"
 #include "tfc_kernels.h"
 
@@ -34,10 +35,15 @@ void tfc_conv2d_s16(const tfc_conv16_params *q, const int16_t *in, int16_t *out)
                             }
                         }
                     }
-                    if (q->bias64 != 0) {
-                        acc += q->bias64[oc];
+                    if (q->acc32) { /* TFLM's int32-bias variant: the same sum in 32 bits (wrapping) */
+                        uint32_t a = (uint32_t)(uint64_t)acc + (p->bias != 0 ? (uint32_t)p->bias[oc] : 0u);
+                        v = tfc_mbqm((int32_t)a, p->mult[oc], p->shift[oc]);
+                    } else {
+                        if (q->bias64 != 0) {
+                            acc += q->bias64[oc];
+                        }
+                        v = tfc_mbqm64(acc, p->mult[oc], p->shift[oc]);
                     }
-                    v = tfc_mbqm64(acc, p->mult[oc], p->shift[oc]);
                     *out++ = (int16_t)tfc_clamp_i32(v, p->act_min, p->act_max);
                 }
             }

@@ -1,71 +1,15 @@
 /* LOGISTIC and TANH int16 (zero points 0, output scale 1/32768): TFLM's reference arithmetic,
- * an input rescaled to 1/(3*4096) per unit, then linear interpolation in a 256-entry table of
- * sigmoid(k/24) in Q0.16 (tanh(x) = 2 sigmoid(2x) - 1 reads the same table at twice the rate).
- * The table is TFLite's; tests/test_ops_activations.py checks it against the TFLM oracle. */
+ * the input rescaled to 1/(3*4096) per unit, then linear interpolation in the 256-entry sigmoid
+ * table (fixedpoint.SIGMOID_TABLE_U16, in flash; tanh(x) = 2 sigmoid(2x) - 1 reads it at twice the
+ * rate) by tfc_logistic_s16 / tfc_tanh_s16 of tfc_fixedpoint.h. */
+#include "tfc_fixedpoint.h"
 #include "tfc_kernels.h"
 
-static const uint16_t sigmoid_q16[256] = {
-    32768, 33451, 34133, 34813, 35493, 36169, 36843, 37513, 38180, 38841, 39498, 40149,
-    40794, 41432, 42064, 42688, 43304, 43912, 44511, 45102, 45683, 46255, 46817, 47369,
-    47911, 48443, 48964, 49475, 49975, 50464, 50942, 51409, 51865, 52311, 52745, 53169,
-    53581, 53983, 54374, 54755, 55125, 55485, 55834, 56174, 56503, 56823, 57133, 57433,
-    57724, 58007, 58280, 58544, 58800, 59048, 59288, 59519, 59743, 59959, 60168, 60370,
-    60565, 60753, 60935, 61110, 61279, 61441, 61599, 61750, 61896, 62036, 62172, 62302,
-    62428, 62549, 62666, 62778, 62886, 62990, 63090, 63186, 63279, 63368, 63454, 63536,
-    63615, 63691, 63765, 63835, 63903, 63968, 64030, 64090, 64148, 64204, 64257, 64308,
-    64357, 64405, 64450, 64494, 64536, 64576, 64614, 64652, 64687, 64721, 64754, 64786,
-    64816, 64845, 64873, 64900, 64926, 64950, 64974, 64997, 65019, 65039, 65060, 65079,
-    65097, 65115, 65132, 65149, 65164, 65179, 65194, 65208, 65221, 65234, 65246, 65258,
-    65269, 65280, 65291, 65301, 65310, 65319, 65328, 65337, 65345, 65352, 65360, 65367,
-    65374, 65381, 65387, 65393, 65399, 65404, 65410, 65415, 65420, 65425, 65429, 65433,
-    65438, 65442, 65445, 65449, 65453, 65456, 65459, 65462, 65465, 65468, 65471, 65474,
-    65476, 65479, 65481, 65483, 65485, 65488, 65489, 65491, 65493, 65495, 65497, 65498,
-    65500, 65501, 65503, 65504, 65505, 65507, 65508, 65509, 65510, 65511, 65512, 65513,
-    65514, 65515, 65516, 65517, 65517, 65518, 65519, 65520, 65520, 65521, 65522, 65522,
-    65523, 65523, 65524, 65524, 65525, 65525, 65526, 65526, 65526, 65527, 65527, 65528,
-    65528, 65528, 65529, 65529, 65529, 65529, 65530, 65530, 65530, 65530, 65531, 65531,
-    65531, 65531, 65531, 65532, 65532, 65532, 65532, 65532, 65532, 65533, 65533, 65533,
-    65533, 65533, 65533, 65533, 65533, 65534, 65534, 65534, 65534, 65534, 65534, 65534,
-    65534, 65534, 65534, 65535
-};
-
-static int32_t scaled_input(const tfc_sigmoid16_params *p, int16_t v) {
+void tfc_sigmoid_s16(const tfc_sigmoid16_params *p, const int16_t *in, int16_t *out) {
     const int32_t round = p->shift > 0 ? (int32_t)1 << (p->shift - 1) : 0;
-    return ((int32_t)v * p->mult + round) >> p->shift;
-}
-
-void tfc_logistic_s16(const tfc_sigmoid16_params *p, const int16_t *in, int16_t *out) {
     int32_t i;
     for (i = 0; i < p->n; ++i) {
-        const int32_t x = scaled_input(p, in[i]);
-        const uint32_t ax = (uint32_t)(x < 0 ? -x : x);
-        const uint32_t uh = ax >> 9;
-        uint32_t r;
-        if (uh >= 255) {
-            r = (uint32_t)0x7FFF << 10;
-        } else {
-            const uint32_t ua = sigmoid_q16[uh], ub = sigmoid_q16[uh + 1];
-            r = (ua << 9) + (ax & 0x1FF) * (ub - ua);
-        }
-        r = x >= 0 ? r + (1u << 9) : (1u << 25) - r + (1u << 9) - 1;
-        out[i] = (int16_t)(r >> 10);
-    }
-}
-
-void tfc_tanh_s16(const tfc_sigmoid16_params *p, const int16_t *in, int16_t *out) {
-    int32_t i;
-    for (i = 0; i < p->n; ++i) {
-        const int32_t x = scaled_input(p, in[i]);
-        const uint32_t ax = (uint32_t)(x < 0 ? -x : x);
-        const uint32_t uh = ax >> 8;
-        int32_t r;
-        if (uh >= 255) {
-            r = 0xFFFF << 8;
-        } else {
-            const uint32_t ua = sigmoid_q16[uh], ub = sigmoid_q16[uh + 1];
-            r = (int32_t)((ua << 8) + (ax & 0xFF) * (ub - ua));
-        }
-        r = x >= 0 ? r - (1 << 23) + (1 << 7) : -r + (1 << 23) + (1 << 7) - 1;
-        out[i] = (int16_t)(r >> 8);
+        const int32_t x = ((int32_t)in[i] * p->mult + round) >> p->shift;
+        out[i] = p->tanh ? tfc_tanh_s16(x, p->table) : tfc_logistic_s16(x, p->table);
     }
 }

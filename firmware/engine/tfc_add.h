@@ -1,4 +1,5 @@
-/* tfc_add.h — one element of the int8 ADD (shared by ADD and CONV_2D+ADD fusion). */
+/* tfc_add.h — one element of the int8 ADD (shared by ADD and CONV_2D+ADD fusion) and the
+ * broadcasting walk every element-wise binary kernel uses. */
 #ifndef TFC_ADD_H
 #define TFC_ADD_H
 
@@ -25,7 +26,7 @@ static inline int32_t tfc_bcast_total(const tfc_binary_params *p) {
 
 /* ... and the step to the next output element: advances the index and both input offsets
  * (strides are 0 on broadcast dimensions). */
-static inline void tfc_bcast_step(const tfc_binary_params *p, int32_t idx[TFC_MAX_DIMS], int32_t *o1,
+static inline void tfc_bcast_step(const tfc_binary_params *p, int32_t idx[TFC_BCAST_DIMS], int32_t *o1,
                                   int32_t *o2) {
     int32_t d;
     for (d = p->ndim - 1; d >= 0; --d) {
@@ -39,6 +40,25 @@ static inline void tfc_bcast_step(const tfc_binary_params *p, int32_t idx[TFC_MA
         *o2 -= p->stride2[d] * idx[d];
         idx[d] = 0;
     }
+}
+
+/* The loop of every broadcasting binary kernel: runs the statement given after p once per output
+ * element n (in output order), with o1 / o2 the element offsets of input 1 / input 2. */
+#define TFC_BCAST_LOOP(p, ...)                                     \
+    do {                                                           \
+        int32_t tfc_idx_[TFC_BCAST_DIMS] = {0};                    \
+        int32_t o1 = 0, o2 = 0, n;                                 \
+        const int32_t tfc_total_ = tfc_bcast_total(p);             \
+        for (n = 0; n < tfc_total_; ++n) {                         \
+            __VA_ARGS__;                                           \
+            tfc_bcast_step((p), tfc_idx_, &o1, &o2);               \
+        }                                                          \
+    } while (0)
+
+/* One element of the quantised SUB / SQUARED_DIFFERENCE / comparison input stage: (v + offset)
+ * shifted left, times a multiplier below one (TFLM's MultiplyByQuantizedMultiplierSmallerThanOneExp). */
+static inline int32_t tfc_rescale_in(int32_t v, int32_t offset, int32_t left_shift, int32_t mult, int32_t shift) {
+    return tfc_mbqm((int32_t)((uint32_t)(v + offset) << left_shift), mult, shift);
 }
 
 #endif /* TFC_ADD_H */

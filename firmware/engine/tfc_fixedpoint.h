@@ -190,4 +190,33 @@ static inline int16_t tfc_lut_interp_s16(int16_t v, const int16_t *lut) {
     return (int16_t)(base + ((slope * offset + 64) >> 7));
 }
 
+/* TFLM's int16 logistic and tanh of an input already scaled to the table's range (x * 3 for a
+ * Q3.12 x; tfcompress/engine/fixedpoint.py logistic_s16 / tanh_s16), by linear interpolation in the
+ * 256-entry sigmoid table (Q0.16, fixedpoint.SIGMOID_TABLE_U16, passed from flash). Q0.15 out. */
+static inline int16_t tfc_logistic_s16(int32_t v, const uint16_t *table) {
+    const uint32_t a = (uint32_t)(v < 0 ? -v : v);
+    const uint32_t uh = a >> 9;
+    uint32_t r;
+    if (uh >= 255) {
+        r = (uint32_t)0x7FFF << 10;
+    } else {
+        r = ((uint32_t)table[uh] << 9) + (a & 0x1FF) * (uint32_t)(table[uh + 1] - table[uh]);
+    }
+    r = v >= 0 ? r + (1u << 9) : (1u << 25) - r + (1u << 9) - 1;
+    return (int16_t)(r >> 10);
+}
+
+static inline int16_t tfc_tanh_s16(int32_t v, const uint16_t *table) {
+    const uint32_t a = (uint32_t)(v < 0 ? -v : v);
+    const uint32_t uh = a >> 8;
+    int32_t r;
+    if (uh >= 255) {
+        r = 0xFFFF << 8;
+    } else {
+        r = (int32_t)(((uint32_t)table[uh] << 8) + (a & 0xFF) * (uint32_t)(table[uh + 1] - table[uh]));
+    }
+    r = v >= 0 ? r - (1 << 23) + (1 << 7) : -r + (1 << 23) + (1 << 7) - 1;
+    return (int16_t)(r >> 8);
+}
+
 #endif /* TFC_FIXEDPOINT_H */

@@ -33,8 +33,10 @@ void tfc_conv2d_s8(const tfc_conv_params *p, const int8_t *in, int8_t *out);
 
 /* int16 activations x int8 weights with int64 bias (bias pointer cast from bias64). */
 typedef struct {
-    tfc_conv_params c;      /* bias unused; pad_value/out_zp are 0 */
+    tfc_conv_params c;      /* bias unused unless acc32; pad_value/out_zp are 0 */
     const int64_t *bias64;  /* may be NULL */
+    int32_t acc32;          /* 1: TFLM's int32-bias variant (CONV_2D, FULLY_CONNECTED): 32-bit sums
+                               plus c.bias (may be NULL), 32-bit requantisation */
 } tfc_conv16_params;
 
 void tfc_conv2d_s16(const tfc_conv16_params *p, const int16_t *in, int16_t *out);
@@ -59,8 +61,9 @@ typedef struct {
 void tfc_fully_connected_s8(const tfc_fc_params *p, const int8_t *in, int8_t *out);
 
 typedef struct {
-    tfc_fc_params f;        /* bias unused */
+    tfc_fc_params f;        /* bias unused unless acc32 */
     const int64_t *bias64;  /* may be NULL */
+    int32_t acc32;          /* as in tfc_conv16_params (f.bias may be NULL) */
 } tfc_fc16_params;
 
 void tfc_fully_connected_s16(const tfc_fc16_params *p, const int16_t *in, int16_t *out);
@@ -80,19 +83,22 @@ void tfc_max_pool2d_s8(const tfc_pool_params *p, const int8_t *in, int8_t *out);
  * pixels (windowed ops) or for element n (element-wise ops). The planner overlaps buffers
  * relying on this; optimised kernels must keep it (or declare no overlap in the lowering). */
 
-/* Element-wise binary ops with up to 5-D broadcasting (strides 0 on broadcast dims). */
+/* Element-wise binary ops with broadcasting (strides 0 on broadcast dims): the host merges the
+ * dimensions that walk alike, so TFLM's largest rank (6) always fits TFC_BCAST_DIMS levels. */
 #define TFC_MAX_DIMS 5
+#define TFC_BCAST_DIMS 6
 typedef struct {
     int32_t ndim;
-    int32_t shape[TFC_MAX_DIMS];        /* output shape */
-    int32_t stride1[TFC_MAX_DIMS];      /* element strides of input 1 (0 = broadcast) */
-    int32_t stride2[TFC_MAX_DIMS];
+    int32_t shape[TFC_BCAST_DIMS];      /* output shape */
+    int32_t stride1[TFC_BCAST_DIMS];    /* element strides of input 1 (0 = broadcast) */
+    int32_t stride2[TFC_BCAST_DIMS];
     int32_t in1_offset, in2_offset, left_shift;
     int32_t in1_mult, in1_shift, in2_mult, in2_shift;
     int32_t out_mult, out_shift, out_zp, act_min, act_max;
     void *scratch;         /* optimised ADD: its two 256-entry tables in the arena (NULL: on the stack) */
     const int32_t *tables; /* optimised CONV_2D+ADD: the two tables, precomputed in flash (tfc_add_opt.h) */
     int32_t tables_fast;   /* ... and whether the SMMULR output requantisation applies to them */
+    int32_t op;            /* comparisons: the result for a < b (bit 0), a == b (bit 1), a > b (bit 2) */
 } tfc_binary_params;
 
 /* CONV_2D whose int8 result feeds an ADD directly: out[i] = add(conv[i], residual[i]) with the
@@ -171,12 +177,13 @@ void tfc_add_s8(const tfc_binary_params *p, const int8_t *in1, const int8_t *in2
 void tfc_add_s16(const tfc_binary_params *p, const int16_t *in1, const int16_t *in2, int16_t *out);
 void tfc_mul_s8(const tfc_binary_params *p, const int8_t *in1, const int8_t *in2, int8_t *out);
 
-/* MEAN: kept dims (k_*) index outputs in order, reduced dims (r_*) are summed; strides in
- * input elements. requantize = 0: sum / count (same quantisation in and out, as TFLM). */
+/* Reductions over constant axes (MEAN, SUM, REDUCE_MAX/MIN/PROD): kept dims (k_*) index outputs in
+ * order, reduced dims (r_*) are walked for each output; strides in input elements. MEAN and SUM
+ * requantise (sum - in_zp * count) with mult/shift (MEAN's pre-divided by the count), as TFLM. */
 typedef struct {
     int32_t k_ndim, k_shape[TFC_MAX_DIMS], k_stride[TFC_MAX_DIMS];
     int32_t r_ndim, r_shape[TFC_MAX_DIMS], r_stride[TFC_MAX_DIMS];
-    int32_t count, requantize, in_zp, mult, shift, out_zp;
+    int32_t count, in_zp, mult, shift, out_zp;
 } tfc_mean_params;
 
 void tfc_mean_s8(const tfc_mean_params *p, const int8_t *in, int8_t *out);
@@ -207,24 +214,15 @@ void tfc_quantize_f32_s16(const tfc_quantize_params *p, const float *in, int16_t
 void tfc_dequantize_s8_f32(const float *lut, const int8_t *in, float *out, int32_t n);
 void tfc_dequantize_s16_f32(const tfc_quantize_params *p, const int16_t *in, float *out);
 
-/* PAD (constant) for up to 5-D tensors of 1-byte elements. */
-typedef struct {
-    int32_t ndim;
-    int32_t in_shape[5];
-    int32_t before[5];
-    int32_t after[5];
-    int32_t pad_value;
-} tfc_pad_params;
-
-void tfc_pad_s8(const tfc_pad_params *p, const int8_t *in, int8_t *out);
-
-/* CONCATENATION: outer x (sum of inputs' axis*inner bytes), no requantisation (as TFLM). */
+/* CONCATENATION / PACK: outer x (sum of the inputs' chunks) bytes, no requantisation (as TFLM).
+ * SPLIT / SPLIT_V / UNPACK: the inverse (each output takes its chunk of every outer block). */
 typedef struct {
     int32_t n_inputs, outer, out_chunk;
-    const int32_t *chunks;  /* bytes per outer index, per input */
+    const int32_t *chunks;  /* bytes per outer index, per input (per output for tfc_split) */
 } tfc_concat_params;
 
 void tfc_concat(const tfc_concat_params *p, const int8_t *const *inputs, int8_t *out);
+void tfc_split(const tfc_concat_params *p, const int8_t *in, int8_t *const *outputs);
 
 /* Copy for RESHAPE when the planner could not alias input and output, model inputs/outputs and
  * resource variables; fill for resetting state. */
@@ -233,7 +231,156 @@ void tfc_fill_bytes(void *out, int32_t value, int32_t nbytes);
 
 /* ---- data movement (slicing, transposes, gathers, splits, padding of any element size) ---- */
 
+/* One strided N-D copy (STRIDED_SLICE, SLICE, TRANSPOSE, SPACE_TO_DEPTH, DEPTH_TO_SPACE,
+ * BATCH_TO_SPACE_ND, BROADCAST_TO, REVERSE_V2, TILE, MIRROR_PAD, PAD/PADV2, FILL): output element
+ * (i0, ..., i_{n-1}) in order is read from input byte offset offset + sum_d part_d(i_d), where
+ * part_d(i) = i * stride[d] (table[d] < 0; stride may be 0 or negative) or tables[table[d] + i].
+ * A table entry of TFC_MOVE_PAD marks a padded coordinate: the element is the pattern pad[k & 7]
+ * (byte k of the element). The host merges contiguous dims, so an "element" is esize bytes. */
+#define TFC_MOVE_DIMS 6
+#define TFC_MOVE_PAD (-(1 << 28))
+typedef struct {
+    int32_t ndim, esize, offset;
+    int32_t shape[TFC_MOVE_DIMS];
+    int32_t stride[TFC_MOVE_DIMS];
+    int32_t table[TFC_MOVE_DIMS];
+    const int32_t *tables;
+    uint8_t pad[8];
+} tfc_move_params;
+
+void tfc_move(const tfc_move_params *p, const void *in, void *out);
+
+/* SPACE_TO_BATCH_ND (NHWC; 3-D inputs have in_w = 1): output batch (sh * block_w + sw) * in_b + b
+ * reads input pixel (oh * block_h + sh - pad_top, ow * block_w + sw - pad_left) of batch b, or the
+ * pad pattern outside the input. depth: bytes per pixel. */
+typedef struct {
+    int32_t in_b, in_h, in_w, depth, block_h, block_w, pad_top, pad_left, out_b, out_h, out_w;
+    uint8_t pad[8];
+} tfc_space_to_batch_params;
+
+void tfc_space_to_batch(const tfc_space_to_batch_params *p, const void *in, void *out);
+
+/* GATHER / GATHER_ND / EMBEDDING_LOOKUP with indices at run time (or constant, in flash):
+ * for block b < batches * outer, coordinate c < coords: the slice (slice bytes) at input byte
+ * offset b * block + sum_j index_j * step[j], index_j = indices[((b / outer) * coords + c) * nd + j]
+ * (int32 or int64: idx_size 4 / 8). An index outside [0, limit[j]) (TFLM: undefined or an error)
+ * gives zeros. dequant: int8 slice -> float32 (q * scale, EMBEDDING_LOOKUP's hybrid output). */
+typedef struct {
+    int32_t batches, outer, coords, nd, idx_size, block, slice, dequant;
+    int32_t limit[TFC_MAX_DIMS];
+    int32_t step[TFC_MAX_DIMS];
+    float scale;
+} tfc_gather_params;
+
+void tfc_gather(const tfc_gather_params *p, const void *in, const void *indices, void *out);
+
+/* DYNAMIC_UPDATE_SLICE: out = operand with update written at the start indices (int32 / int64),
+ * each clamped to [0, shape - update shape]; an update as large as the operand replaces it. */
+typedef struct {
+    int32_t ndim, esize, idx_size;
+    int32_t shape[TFC_MOVE_DIMS];
+    int32_t update[TFC_MOVE_DIMS];
+} tfc_update_slice_params;
+
+void tfc_dynamic_update_slice(const tfc_update_slice_params *p, const void *operand, const void *update,
+                              const void *start, void *out);
+
+/* CAST between int8, uint8, int16, int32, uint32, int64, bool and float32 (C conversions, as
+ * TFLM's static_cast). Type codes: TFC_DTYPE_* of model.h (uint32: 8). */
+typedef struct {
+    int32_t n, in_type, out_type;
+} tfc_cast_params;
+
+void tfc_cast(const tfc_cast_params *p, const void *in, void *out);
+
 /* ---- element-wise binary ops, comparisons, logical ops ---- */
+
+/* Every kernel below takes a tfc_binary_params (shape and strides from the host's broadcast of any
+ * shape pair TFLM accepts, dimensions merged where they walk alike: at most TFC_BCAST_DIMS after
+ * merging) and uses only the quantisation fields its comment names; the others are 0.
+ * _s8 / _s16 / _s32 / _b: int8, int16, int32, bool (one byte, 0 or 1) elements; float32 ops are the
+ * float kernels' (SELECT copies any element type). */
+
+/* SUB: ADD's fields, difference of the rescaled inputs (TFLM's arithmetic; int32: wrapping a - b,
+ * clamped to act_min..act_max). ADD int32: wrapping a + b (TFLM applies no activation). */
+void tfc_sub_s8(const tfc_binary_params *p, const int8_t *in1, const int8_t *in2, int8_t *out);
+void tfc_sub_s16(const tfc_binary_params *p, const int16_t *in1, const int16_t *in2, int16_t *out);
+void tfc_sub_s32(const tfc_binary_params *p, const int32_t *in1, const int32_t *in2, int32_t *out);
+void tfc_add_s32(const tfc_binary_params *p, const int32_t *in1, const int32_t *in2, int32_t *out);
+
+/* MUL int16: (a + in1_offset) * (b + in2_offset) requantised by out_mult/out_shift, + out_zp, clamped;
+ * int32: wrapping a * b clamped to act_min..act_max. */
+void tfc_mul_s16(const tfc_binary_params *p, const int16_t *in1, const int16_t *in2, int16_t *out);
+void tfc_mul_s32(const tfc_binary_params *p, const int32_t *in1, const int32_t *in2, int32_t *out);
+
+/* SQUARED_DIFFERENCE: inputs rescaled as SUB's (left_shift 7 for int8, 0 for int16), the difference
+ * squared and requantised by out_mult/out_shift; int32: wrapping (a - b)^2. */
+void tfc_squared_difference_s8(const tfc_binary_params *p, const int8_t *in1, const int8_t *in2, int8_t *out);
+void tfc_squared_difference_s16(const tfc_binary_params *p, const int16_t *in1, const int16_t *in2,
+                                int16_t *out);
+void tfc_squared_difference_s32(const tfc_binary_params *p, const int32_t *in1, const int32_t *in2,
+                                int32_t *out);
+
+/* DIV int8: TFLM's reciprocal-based quotient (offsets, out_mult/out_shift, out_zp, act range);
+ * int32: truncating a / b clamped to act_min..act_max (b == 0 gives 0, as Cortex-M's SDIV). */
+void tfc_div_s8(const tfc_binary_params *p, const int8_t *in1, const int8_t *in2, int8_t *out);
+void tfc_div_s32(const tfc_binary_params *p, const int32_t *in1, const int32_t *in2, int32_t *out);
+
+/* FLOOR_DIV: floor(a / b); FLOOR_MOD: the remainder with the divisor's sign. int32 (TFLite's
+ * reference kernels; b == 0 gives 0). */
+void tfc_floor_div_s32(const tfc_binary_params *p, const int32_t *in1, const int32_t *in2, int32_t *out);
+void tfc_floor_mod_s32(const tfc_binary_params *p, const int32_t *in1, const int32_t *in2, int32_t *out);
+
+/* MAXIMUM / MINIMUM of the raw values (no rescaling, as TFLM). */
+void tfc_maximum_s8(const tfc_binary_params *p, const int8_t *in1, const int8_t *in2, int8_t *out);
+void tfc_maximum_s16(const tfc_binary_params *p, const int16_t *in1, const int16_t *in2, int16_t *out);
+void tfc_maximum_s32(const tfc_binary_params *p, const int32_t *in1, const int32_t *in2, int32_t *out);
+void tfc_minimum_s8(const tfc_binary_params *p, const int8_t *in1, const int8_t *in2, int8_t *out);
+void tfc_minimum_s16(const tfc_binary_params *p, const int16_t *in1, const int16_t *in2, int16_t *out);
+void tfc_minimum_s32(const tfc_binary_params *p, const int32_t *in1, const int32_t *in2, int32_t *out);
+
+/* PRELU (alpha int8 for both): input + in1_offset >= 0 ? requantised by in1_mult/in1_shift :
+ * (input + in1_offset) * (alpha + in2_offset) requantised by in2_mult/in2_shift; + out_zp, clamped. */
+void tfc_prelu_s8(const tfc_binary_params *p, const int8_t *in, const int8_t *alpha, int8_t *out);
+void tfc_prelu_s16(const tfc_binary_params *p, const int16_t *in, const int8_t *alpha, int16_t *out);
+
+/* EQUAL, NOT_EQUAL, LESS, LESS_EQUAL, GREATER, GREATER_EQUAL -> bool, the operation in p->op.
+ * _s8 / _s16 compare TFLM's rescaled values ((v + offset) << left_shift times the input's
+ * multiplier); _s32 and _b the raw values. */
+void tfc_compare_s8(const tfc_binary_params *p, const int8_t *in1, const int8_t *in2, uint8_t *out);
+void tfc_compare_s16(const tfc_binary_params *p, const int16_t *in1, const int16_t *in2, uint8_t *out);
+void tfc_compare_s32(const tfc_binary_params *p, const int32_t *in1, const int32_t *in2, uint8_t *out);
+void tfc_compare_b(const tfc_binary_params *p, const uint8_t *in1, const uint8_t *in2, uint8_t *out);
+
+/* LOGICAL_AND / LOGICAL_OR (broadcasting) and LOGICAL_NOT of n elements, bool. */
+void tfc_logical_and(const tfc_binary_params *p, const uint8_t *in1, const uint8_t *in2, uint8_t *out);
+void tfc_logical_or(const tfc_binary_params *p, const uint8_t *in1, const uint8_t *in2, uint8_t *out);
+void tfc_logical_not(const uint8_t *in, uint8_t *out, int32_t n);
+
+/* SELECT / SELECT_V2: out = cond ? x : y with three-way broadcasting; elements of any type are
+ * copied as elem_size (1, 2 or 4) bytes. */
+typedef struct {
+    int32_t ndim;
+    int32_t shape[TFC_BCAST_DIMS];
+    int32_t stride_c[TFC_BCAST_DIMS];  /* element strides of the condition, x and y (0 = broadcast) */
+    int32_t stride_x[TFC_BCAST_DIMS];
+    int32_t stride_y[TFC_BCAST_DIMS];
+    int32_t elem_size;
+} tfc_select_params;
+
+void tfc_select(const tfc_select_params *p, const uint8_t *cond, const void *x, const void *y, void *out);
+
+/* ADD_N of n_inputs same-shape tensors, count elements each. int8: every input rescaled by
+ * in_mult/in_shift after (v + in_offset) << left_shift and summed, starting, as TFLM does, from
+ * the rescaled in_offset; the sum requantised by out_mult/out_shift. int32: wrapping sum. */
+typedef struct {
+    int32_t n_inputs, count;
+    int32_t in_offset, left_shift, in_mult, in_shift;
+    int32_t out_mult, out_shift, out_zp, act_min, act_max;
+} tfc_add_n_params;
+
+void tfc_add_n_s8(const tfc_add_n_params *p, const int8_t *const *inputs, int8_t *out);
+void tfc_add_n_s32(const tfc_add_n_params *p, const int32_t *const *inputs, int32_t *out);
 
 /* ---- activations, quantisation, softmax family, normalisation ---- */
 
@@ -262,14 +409,15 @@ typedef struct {
 
 void tfc_rescale(const tfc_rescale_params *p, const void *in, void *out);
 
-/* LOGISTIC / TANH int16 (zero points 0, output scale 1/32768): the input times mult, rounded
- * right by shift, to 1/(3*4096) per unit, then TFLM's interpolated sigmoid table. */
+/* LOGISTIC (tanh = 0) / TANH (tanh = 1) int16 (zero points 0, output scale 1/32768): the input
+ * times mult, rounded right by shift, to 1/(3*4096) per unit, then TFLM's interpolated sigmoid
+ * table (fixedpoint.SIGMOID_TABLE_U16). */
 typedef struct {
-    int32_t n, mult, shift;
+    int32_t n, mult, shift, tanh;
+    const uint16_t *table;
 } tfc_sigmoid16_params;
 
-void tfc_logistic_s16(const tfc_sigmoid16_params *p, const int16_t *in, int16_t *out);
-void tfc_tanh_s16(const tfc_sigmoid16_params *p, const int16_t *in, int16_t *out);
+void tfc_sigmoid_s16(const tfc_sigmoid16_params *p, const int16_t *in, int16_t *out);
 
 /* RSQRT int16: out = out_zp + mbqm(mbqm(1, invsqrt(in - in_zp) << 20), mult, shift - 20). */
 typedef struct {
@@ -306,6 +454,145 @@ void tfc_lut_s16(const int16_t *lut, const int16_t *in, int16_t *out, int32_t n)
 
 /* ---- pooling, resizing, reductions ---- */
 
+/* The step of an N-D walk (ndim <= TFC_MAX_DIMS): advances idx and returns the next element offset. */
+static inline int32_t tfc_nd_next(int32_t ndim, const int32_t *shape, const int32_t *stride, int32_t *idx,
+                                  int32_t offset) {
+    int32_t d;
+    for (d = ndim - 1; d >= 0; --d) {
+        idx[d]++;
+        offset += stride[d];
+        if (idx[d] < shape[d]) {
+            return offset;
+        }
+        offset -= stride[d] * idx[d];
+        idx[d] = 0;
+    }
+    return offset;
+}
+
+/* int16 pooling (tfc_pool_params, same arithmetic as int8). */
+void tfc_avg_pool2d_s16(const tfc_pool_params *p, const int16_t *in, int16_t *out);
+void tfc_max_pool2d_s16(const tfc_pool_params *p, const int16_t *in, int16_t *out);
+
+/* MEAN / SUM int16; REDUCE_MAX / REDUCE_MIN (same quantisation in and out); REDUCE_PROD (TFLite's
+ * QuantizedReduceProd: every product step and the result rescaled by mult/shift, 64-bit variant). */
+void tfc_mean_s16(const tfc_mean_params *p, const int16_t *in, int16_t *out);
+void tfc_reduce_max_s8(const tfc_mean_params *p, const int8_t *in, int8_t *out);
+void tfc_reduce_min_s8(const tfc_mean_params *p, const int8_t *in, int8_t *out);
+void tfc_reduce_max_s16(const tfc_mean_params *p, const int16_t *in, int16_t *out);
+void tfc_reduce_min_s16(const tfc_mean_params *p, const int16_t *in, int16_t *out);
+void tfc_reduce_prod_s8(const tfc_mean_params *p, const int8_t *in, int8_t *out);
+void tfc_reduce_prod_s16(const tfc_mean_params *p, const int16_t *in, int16_t *out);
+
+/* ARG_MAX / ARG_MIN along one axis (outer x axis_size x inner): the first index of the extreme
+ * value; out is int32 or (out64) int64. */
+typedef struct {
+    int32_t outer, axis_size, inner, is_max, out64;
+} tfc_arg_params;
+
+void tfc_arg_min_max_s8(const tfc_arg_params *p, const void *in, void *out);
+void tfc_arg_min_max_u8(const tfc_arg_params *p, const void *in, void *out);
+void tfc_arg_min_max_s32(const tfc_arg_params *p, const void *in, void *out);
+void tfc_arg_min_max_f32(const tfc_arg_params *p, const void *in, void *out);
+
+/* CUMSUM int8 along one axis (outer x depth x inner), TFLM's quantised arithmetic. */
+typedef struct {
+    int32_t outer, depth, inner, exclusive, reverse;
+    int32_t in_offset, in_mult, in_shift, out_mult, out_shift, out_zp;
+} tfc_cumsum_params;
+
+void tfc_cumsum_s8(const tfc_cumsum_params *p, const int8_t *in, int8_t *out);
+
+/* RESIZE_NEAREST_NEIGHBOR (channels counted in bytes: any element type) and RESIZE_BILINEAR
+ * int8 / int16. rows / cols: per output row / column the source index (nearest) or the triple
+ * (lower index, upper index, 10-bit weight of the upper one) (bilinear), computed on the host. */
+typedef struct {
+    int32_t batches, in_h, in_w, channels, out_h, out_w;
+    const int16_t *rows;
+    const int16_t *cols;
+} tfc_resize_params;
+
+void tfc_resize_nearest(const tfc_resize_params *p, const uint8_t *in, uint8_t *out);
+void tfc_resize_bilinear_s8(const tfc_resize_params *p, const int8_t *in, int8_t *out);
+void tfc_resize_bilinear_s16(const tfc_resize_params *p, const int16_t *in, int16_t *out);
+
 /* ---- convolution, matrix multiplication and sequence ops ---- */
+
+/* DEPTHWISE_CONV_2D int16x8 (same parameter block as tfc_conv2d_s16). */
+void tfc_depthwise_conv2d_s16(const tfc_conv16_params *p, const int16_t *in, int16_t *out);
+
+/* TRANSPOSE_CONV (OHWI weights; in/out/k fields as for CONV_2D with the roles of the input and
+ * output image swapped, pad_* as TFLM computes them from the output size; dil_* unused).
+ * int8: bias is the plain int32 bias (zeros when absent, not folded), pad_value the input zero
+ * point subtracted from every input; int16x8: bias64 (NULL when absent). */
+void tfc_transpose_conv_s8(const tfc_conv_params *p, const int8_t *in, int8_t *out);
+void tfc_transpose_conv_s16(const tfc_conv16_params *p, const int16_t *in, int16_t *out);
+
+/* BATCH_MATMUL: out[b0][b1][b2][r][c] = requant(sum_k (a[r * a_row + k * a_depth] - a_zp) *
+ * (b[k * b_depth + c * b_col] - b_zp)), a and b offset by sum_i b_i * {a,b}_batch[i] (element
+ * strides, 0 for a broadcast dimension). int16: zero points 0, 64-bit sums. */
+typedef struct {
+    int32_t batch[3];            /* output batch dimensions (leading ones are 1) */
+    int32_t a_batch[3], b_batch[3];
+    int32_t rows, cols, depth;
+    int32_t a_row, a_depth, b_depth, b_col;
+    int32_t a_zp, b_zp;
+    int32_t mult, shift, out_zp, act_min, act_max;
+} tfc_batch_matmul_params;
+
+void tfc_batch_matmul_s8(const tfc_batch_matmul_params *p, const int8_t *a, const int8_t *b, int8_t *out);
+void tfc_batch_matmul_s16(const tfc_batch_matmul_params *p, const int16_t *a, const int16_t *b, int16_t *out);
+
+/* FULLY_CONNECTED with run-time int8 weights w [out_depth][in_depth] (zero points subtracted in the
+ * loop; bias / bias64 plain, NULL when absent). */
+typedef struct {
+    int32_t batches, in_depth, out_depth;
+    int32_t in_zp, w_zp, out_zp, act_min, act_max, mult, shift;
+    const int32_t *bias;    /* int8 activations */
+    const int64_t *bias64;  /* int16 activations */
+} tfc_fc_rw_params;
+
+void tfc_fully_connected_rw_s8(const tfc_fc_rw_params *p, const int8_t *in, const int8_t *w, int8_t *out);
+void tfc_fully_connected_rw_s16(const tfc_fc_rw_params *p, const int16_t *in, const int8_t *w, int16_t *out);
+
+/* SVDF int8 -> int8 with int8 (_s8) or int16 (_s16) time weights and activation state. The state
+ * [batches][filters * memory] is a variable tensor the kernel updates in place (passed as an input). */
+typedef struct {
+    int32_t batches, input_size, filters, rank, memory, units;
+    int32_t in_zp, state_zp, out_zp, state_min, state_max;
+    int32_t mult1, shift1;  /* input x feature weights -> state */
+    int32_t mult2, shift2;  /* state x time weights -> output */
+} tfc_svdf_params;
+
+void tfc_svdf_s8_s8(const tfc_svdf_params *p, const int8_t *in, const int8_t *wf, const int8_t *wt,
+                    const int32_t *bias, const int8_t *state, int8_t *out);
+void tfc_svdf_s8_s16(const tfc_svdf_params *p, const int8_t *in, const int8_t *wf, const int16_t *wt,
+                     const int32_t *bias, const int16_t *state, int8_t *out);
+
+/* UNIDIRECTIONAL_SEQUENCE_LSTM (TFLM's integer LSTM): gate g in {0 input, 1 forget, 2 cell, 3 output}
+ * = act(sat16(requant(w_in[g] x + bias[g])) + sat16(requant(w_rec[g] h + rec_bias[g]))) in Q0.15
+ * (act: tanh for the cell gate, sigmoid for the others),
+ * zero points folded into both biases; cell = sat16(f * c + i * g) (clipped to +-cell_clip when
+ * >= 0), h = requant(tanh(cell) * o) + h_zp. h (activation type) and c (int16) are the variable
+ * state tensors, updated in place (passed as inputs). int8: 32-bit sums and bias; int16: 64-bit
+ * sums, bias64 / rec_bias64. */
+typedef struct {
+    int32_t batches, steps, n_input, n_cell, time_major;
+    int32_t in_mult[4], in_shift[4], rec_mult[4], rec_shift[4];
+    const int8_t *w_in;           /* [4][n_cell][n_input] */
+    const int8_t *w_rec;          /* [4][n_cell][n_cell] */
+    const int32_t *bias, *rec_bias;        /* [4][n_cell] (int8 activations) */
+    const int64_t *bias64, *rec_bias64;    /* [4][n_cell] (int16 activations) */
+    int32_t fc_mult, fc_shift;    /* forget gate x cell -> cell */
+    int32_t ic_mult, ic_shift;    /* input gate x cell gate -> cell */
+    int32_t h_mult, h_shift, h_zp, h_min, h_max;  /* tanh(cell) x output gate -> hidden */
+    int32_t cell_clip;
+    int32_t tanh_mult, tanh_round, tanh_shift;    /* cell -> tanh input: (c * mult + round) >> shift */
+    const uint16_t *table;        /* fixedpoint.SIGMOID_TABLE_U16 */
+} tfc_lstm_params;
+
+void tfc_lstm_s8(const tfc_lstm_params *p, const int8_t *in, const int8_t *h, const int16_t *c, int8_t *out);
+void tfc_lstm_s16(const tfc_lstm_params *p, const int16_t *in, const int16_t *h, const int16_t *c,
+                  int16_t *out);
 
 #endif /* TFC_KERNELS_H */

@@ -22,7 +22,10 @@ from tfcompress.console import emit_json, format_table, progress
 @json_option
 def validate_cmd(model: str, board: str, samples: int, data: str | None, seed: int, kernels: str,
                  compress_weights: bool, as_json: bool) -> None:
-    """Check the C engine is bit-exact with TFLite Micro (exit 1 when any element differs)."""
+    """Check the C engine is bit-exact with TFLite Micro (exit 1 when any element differs).
+
+    Every output of every sample is compared; where TFLite Micro cannot run the model, TFLite's
+    reference kernels are the oracle (the JSON's ``oracle`` says which)."""
     from tfcompress.engine.validate import validate_model
 
     res = validate_model(model, board=board, samples=samples, seed=seed, data=data, kernels=kernels,
@@ -38,6 +41,9 @@ def validate_cmd(model: str, board: str, samples: int, data: str | None, seed: i
         click.echo(f"RAM {res.ram_bytes} B vs TFLM arena {res.tflm_arena_bytes} B "
                    f"({res.ram_bytes / res.tflm_arena_bytes:.2f}x; TFLM head {res.tflm_arena_head_bytes} B); "
                    f"weights {res.weights_bytes} B")
-        click.echo("bit-exact" if res.ok else "MISMATCH")
+        oracle = "TFLite Micro's host interpreter" if res.oracle == "tflm" else \
+            "TFLite's reference kernels (TFLite Micro cannot run this model)"
+        click.echo(("bit-exact" if res.ok else "MISMATCH") + f" against {oracle}"
+                   + (f"; stateful: {res.samples - 1} runs in sequence, then reset" if res.stateful else ""))
     if not res.ok:
         sys.exit(1)

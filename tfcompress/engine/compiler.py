@@ -9,13 +9,13 @@ from typing import Any
 
 import numpy as np
 
-from tfcompress.engine import compressed_weights, kernel_limits, kernelsets, optable, optimized
+from tfcompress.engine import compressed_weights, control, kernel_limits, kernelsets, optable, optimized
 from tfcompress.engine.emit import IO_MAX_DIMS, Layout, render
 from tfcompress.engine.fold import fold_constants
 from tfcompress.engine.fusion import fuse_conv_add
 from tfcompress.engine.ir import DTYPES, Graph, Op
 from tfcompress.engine.kernel_set import KernelSet
-from tfcompress.engine.lowered import ConstArray, LoweredOp
+from tfcompress.engine.lowered import ConstArray, LoweredOp, walk
 from tfcompress.engine.planner import Plan, best_plan, stack_scratch
 from tfcompress.engine.reader import load_bytes, read_graph
 from tfcompress.engine.state import StateLayout, plan_state
@@ -48,11 +48,12 @@ class CompiledModel:
     compress_weights: bool = False
     state: StateLayout = field(default_factory=StateLayout)
     folded: list[Op] = field(default_factory=list)
+    views: dict[int, Graph] = field(default_factory=dict)  # subgraphs run by control flow (flattened)
     layout: Layout | None = None
 
     def __post_init__(self) -> None:
         if self.layout is None:
-            self.layout = make_layout(self.graph, self.lowered, self.plan, self.state)
+            self.layout = make_layout(self.graph, self.lowered, self.plan, self.state, self.views)
 
     @property
     def scratch_bytes(self) -> int:
@@ -102,7 +103,7 @@ class CompiledModel:
 
     def kernel_sources(self) -> list[str]:
         """C kernel files this model needs."""
-        functions = {lo.kernel for lo in self.lowered} | set(optable.SUPPORT_KERNELS)
+        functions = {lo.kernel for lo in walk(self.lowered) if not lo.bodies} | set(optable.SUPPORT_KERNELS)
         return kernel_set(self.kernels).sources(functions)
 
     def kernel_headers(self) -> list[str]:
@@ -111,7 +112,7 @@ class CompiledModel:
 
     def sources(self) -> tuple[str, str]:
         """(model.c, model.h) text."""
-        self.layout = make_layout(self.graph, self.lowered, self.plan, self.state)
+        self.layout = make_layout(self.graph, self.lowered, self.plan, self.state, self.views)
         return render(self.graph, self.lowered, self.layout, self.source_name)
 
     def write(self, out_dir: str | Path) -> list[Path]:
@@ -204,18 +205,25 @@ def _check_io(g: Graph) -> None:
                                "reshape it to fewer dimensions before exporting")
 
 
-def make_layout(g: Graph, lowered: list[LoweredOp], plan: Plan, state: StateLayout | None = None) -> Layout:
+def make_layout(g: Graph, lowered: list[LoweredOp], plan: Plan, state: StateLayout | None = None,
+                views: dict[int, Graph] | None = None) -> Layout:
     """Where every tensor the generated code touches lives: the arena (``plan``), flash (constant
     operands read by an op or returned as a model output), or the state area (``state``)."""
     state = state or StateLayout()
-    used = [t for lo in lowered for t in lo.inputs + lo.outputs if t >= 0] + list(g.outputs)
+    views = views or {}
+    used = [t for lo in walk(lowered) for t in lo.inputs + lo.outputs if t >= 0] + list(g.outputs)
+    for lo in walk(lowered):  # what control flow copies in and out of its subgraphs
+        for index in lo.subgraphs.values():
+            used += views[index].inputs + views[index].outputs
     consts: dict[int, ConstArray] = {}
     for t in dict.fromkeys(used):
         tensor = g.t(t)
         if tensor.is_const:
             consts[t] = ConstArray(f"tensor{t}", np.ascontiguousarray(tensor.data).reshape(-1))
+    control = {lo.op.index: {role: views[index] for role, index in lo.subgraphs.items()}
+               for lo in walk(lowered) if lo.subgraphs}
     return Layout(plan, state=dict(state.offsets), state_bytes=state.bytes, consts=consts,
-                  reset=list(state.reset), init=list(state.init), arrays=list(state.arrays))
+                  reset=list(state.reset), init=list(state.init), arrays=list(state.arrays), views=control)
 
 
 def _lower(g: Graph, op: Any) -> LoweredOp | None:
@@ -228,6 +236,17 @@ def _lower(g: Graph, op: Any) -> LoweredOp | None:
         out = g.t(op.outputs[0]).name if op.outputs else "?"
         raise TfcError(f"op {op.name} (#{op.index}, output '{out}') has malformed tensors or options "
                        f"({type(exc).__name__})", "re-export the model; the .tflite looks corrupt") from None
+
+
+def _lower_all(g: Graph, views: dict[int, Graph]) -> list[LoweredOp]:
+    """The ops of ``g`` lowered, control-flow ops with their subgraphs' ops in their bodies."""
+    lowered = [lo for lo in (_lower(g, op) for op in g.ops) if lo is not None]
+    for lo in lowered:
+        if lo.subgraphs:
+            control.check(g, lo, views)
+            lo.bodies = {role: _lower_all(views[index], views) for role, index in lo.subgraphs.items()}
+            lo.touches = [t for index in lo.subgraphs.values() for t in views[index].inputs + views[index].outputs]
+    return lowered
 
 
 def compile_tflite(path_or_bytes: str | Path | bytes | bytearray, *, kernels: str = "reference",
@@ -243,10 +262,13 @@ def compile_tflite(path_or_bytes: str | Path | bytes | bytearray, *, kernels: st
     source_name = Path(path_or_bytes).name if isinstance(path_or_bytes, (str, Path)) else "<bytes>"
     g = read_graph(data)
     folded = fold_constants(g, data)
+    views = control.flatten(g)
+    for view in views.values():
+        folded += fold_constants(view, data, use_oracle=False)
     optable.check_float_model(g)
     _check_io(g)
     state = plan_state(g, data)
-    lowered = [lo for lo in (_lower(g, op) for op in g.ops) if lo is not None]
+    lowered = _lower_all(g, views)
     if fuse and kset.fuses_conv_add():
         lowered = fuse_conv_add(g, lowered)
     if compress_weights:
@@ -255,4 +277,4 @@ def compile_tflite(path_or_bytes: str | Path | bytes | bytearray, *, kernels: st
     plan, bare, in_arena = best_plan(g, lowered, overlap)
     if kset.after_plan is not None:
         lowered, plan = kset.after_plan(g, lowered, plan, bare, in_arena, overlap)
-    return CompiledModel(g, lowered, plan, kernels, data, source_name, compress_weights, state, folded)
+    return CompiledModel(g, lowered, plan, kernels, data, source_name, compress_weights, state, folded, views)

@@ -15,7 +15,7 @@ import numpy as np
 
 from tfcompress import __version__
 from tfcompress.engine.ir import DTYPES, Graph, Tensor
-from tfcompress.engine.lowered import CTYPES, ConstArray, LoweredOp
+from tfcompress.engine.lowered import CTYPES, ConstArray, LoweredOp, walk
 from tfcompress.engine.planner import Plan
 from tfcompress.resources import template_env
 from tfcompress.textsafe import c_comment
@@ -40,6 +40,7 @@ class Layout:
     reset: list[str] = field(default_factory=list)
     init: list[str] = field(default_factory=list)
     arrays: list[ConstArray] = field(default_factory=list)  # flash data of the reset / init code
+    views: dict[int, dict[str, Any]] = field(default_factory=dict)  # control op -> its subgraph views
 
     def ref(self, index: int) -> str:
         """C expression (``int8_t *`` or const array name) of tensor ``index``'s storage."""
@@ -99,7 +100,51 @@ def _io(t: Tensor, offset_expr: str) -> dict[str, Any]:
                 scale=c_float(t.scale), zero_point=t.zero_point, ref=offset_expr)
 
 
+def _copies(g: Graph, layout: Layout, src: list[int], dst: list[int]) -> list[str]:
+    """Byte copies tensor by tensor (TFLM's CopyOpInputsToSubgraphInputs and friends)."""
+    return [f"tfc_copy_bytes({layout.ref(a)}, {layout.ref(b)}, {g.t(b).nbytes});"
+            for a, b in zip(src, dst, strict=True) if layout.ref(a) != layout.ref(b)]
+
+
+def _body(g: Graph, ops: list[LoweredOp], layout: Layout) -> list[str]:
+    lines = []
+    for lo in ops:
+        lines.append(f"/* {c_comment(_describe(g, lo))} */")
+        lines += _call(g, lo, layout).split("\n")
+    return lines
+
+
+def _indent(lines: list[str]) -> list[str]:
+    return ["    " + line for line in lines]
+
+
+def _control(g: Graph, lo: LoweredOp, layout: Layout, views: dict[str, Any]) -> str:
+    """The C control structure of IF / WHILE around its subgraphs' calls (engine/control.py)."""
+    if lo.kernel == "if":
+        cond, args = lo.inputs[0], lo.inputs[1:]
+        lines = [f"if (*(const uint8_t *){layout.ref(cond)}) {{"]
+        for role, head in (("then", None), ("else", "} else {")):
+            if head:
+                lines.append(head)
+            sub = views[role]
+            lines += _indent(_copies(g, layout, args, sub.inputs) + _body(g, lo.bodies[role], layout)
+                             + _copies(g, layout, sub.outputs, lo.outputs))
+        return "\n".join(lines + ["}"])
+    cond, body = views["cond"], views["body"]
+    flag = f"*(const uint8_t *){layout.ref(cond.outputs[0])}"
+    run_cond = _body(g, lo.bodies["cond"], layout)
+    lines = ["{"] + _indent(_copies(g, layout, lo.inputs, cond.inputs) + _copies(g, layout, lo.inputs, lo.outputs)
+                            + run_cond + [f"while ({flag}) {{"]
+                            + _indent(_copies(g, layout, lo.outputs, body.inputs) + _body(g, lo.bodies["body"], layout)
+                                      + _copies(g, layout, body.outputs, lo.outputs)
+                                      + _copies(g, layout, lo.outputs, cond.inputs) + run_cond)
+                            + ["}"]) + ["}"]
+    return "\n".join(lines)
+
+
 def _call(g: Graph, lo: LoweredOp, layout: Layout) -> str:
+    if lo.bodies:
+        return _control(g, lo, layout, layout.views[lo.op.index])
     args = [f"&{lo.param_name}"] if lo.struct else []
     args += list(lo.pre_args)
     ins = []
@@ -148,21 +193,25 @@ def _io_copy(layout: Layout, t: Tensor, external: str, to_model: bool) -> str:
 def render(g: Graph, lowered: list[LoweredOp], layout: Layout, source_name: str) -> tuple[str, str]:
     """Return (model.c, model.h) source text."""
     plan = layout.plan
-    all_arrays = list(layout.consts.values()) + layout.arrays + [a for lo in lowered for a in lo.arrays]
+    all_arrays = list(layout.consts.values()) + layout.arrays + [a for lo in walk(lowered) for a in lo.arrays]
     arrays = [dict(ctype=a.ctype, name=a.name, length=max(a.data.size, 1),
                    body=_array_body(a.data if a.data.size else np.zeros(1, a.data.dtype)))
               for a in all_arrays]
     params, calls = [], []
-    for k, lo in enumerate(lowered):
+    position = {id(lo): k for k, lo in enumerate(lowered)}
+    for lo in walk(lowered):
         desc = _describe(g, lo)
         fields = dict(lo.fields)
+        k = position.get(id(lo))
         if k in plan.scratch_offsets and lo.struct:
             fields["scratch"] = f"(void *)(tfc_arena + {plan.scratch_offsets[k]})"
         structs = ([(lo.struct, lo.param_name, fields)] if lo.struct else []) + lo.extra_structs
         for struct, name, fields in structs:
             body = "\n".join(f"    .{key} = {_value(v)}," for key, v in fields.items())
             params.append(dict(struct=struct, name=name, body=body, comment=desc))
-        calls.append(dict(code=_call(g, lo, layout), comment=desc))
+    for lo in lowered:
+        code = _call(g, lo, layout).replace("\n", "\n    ")
+        calls.append(dict(code=code, comment=_describe(g, lo)))
     inputs = [_io(g.t(i), layout.ref(i)) for i in g.inputs]
     outputs = [_io(g.t(i), layout.ref(i)) for i in g.outputs]
     copy_in = [_io_copy(layout, g.t(i), f"inputs[{k}]", True) for k, i in enumerate(g.inputs)]

@@ -184,3 +184,60 @@ def inv_sqrt_multiplier(x: int, reverse_shift: int = -1) -> tuple[int, int]:
         y = wrap32(y << -shift)
         shift = 0
     return y, shift * reverse_shift
+
+
+def sigmoid_table_q16() -> tuple[int, ...]:
+    """The 256-point table TFLite's int16 LOGISTIC and TANH (and TFLM's integer LSTM gates)
+    interpolate linearly: sigmoid(i / 24) in Q0.16 for i = 0..255, each point raised by half the
+    error linear interpolation makes at the midpoint to the next one (so the interpolated curve
+    straddles the true one), rounded; the last point saturates at 65535. Checked against TFLM's
+    int16 LOGISTIC / TANH on every input (tests/test_ops_conv.py)."""
+    def sig(x: float) -> float:
+        return 65536.0 / (1.0 + math.exp(-x / 24.0))
+
+    table = []
+    for i in range(256):
+        mid_error = sig(i + 0.5) - (sig(i) + sig(i + 1)) / 2.0
+        table.append(min(65535, round(sig(i) + mid_error / 2.0)))
+    table[-1] = 65535
+    return tuple(table)
+
+
+#: the table, computed once
+SIGMOID_TABLE_U16: tuple[int, ...] = sigmoid_table_q16()
+
+
+def _scaled_s16(x: int, multiplier: int, shift: int) -> int:
+    """An int16 input scaled as TFLM's int16 LOGISTIC/TANH do: multiplier 0 means 3 << shift."""
+    if multiplier == 0:
+        multiplier, shift = 3 << shift, 0
+    rnd = (1 << (shift - 1)) if shift > 0 else 0
+    return (x * multiplier + rnd) >> shift
+
+
+def logistic_s16(x: int, multiplier: int = 0, shift: int = 0) -> int:
+    """TFLM's int16 logistic (Q3.12 in when multiplier is 0 and shift 0, Q0.15 out)."""
+    v = _scaled_s16(x, multiplier, shift)
+    a = abs(v)
+    uh = a >> 9
+    if uh >= 255:
+        r = 0x7FFF << 10
+    else:
+        ua, ub = SIGMOID_TABLE_U16[uh], SIGMOID_TABLE_U16[uh + 1]
+        r = (ua << 9) + (a & 0x1FF) * (ub - ua)
+    r = r + (1 << 9) if v >= 0 else (1 << 25) - r + (1 << 9) - 1
+    return r >> 10  # r >= 0 on both branches (the C code computes it in uint32)
+
+
+def tanh_s16(x: int, multiplier: int = 0, shift: int = 0) -> int:
+    """TFLM's int16 tanh (Q3.12 in when multiplier is 0 and shift 0, Q0.15 out)."""
+    v = _scaled_s16(x, multiplier, shift)
+    a = abs(v)
+    uh = a >> 8
+    if uh >= 255:
+        r = 0xFFFF << 8
+    else:
+        ua, ub = SIGMOID_TABLE_U16[uh], SIGMOID_TABLE_U16[uh + 1]
+        r = (ua << 8) + (a & 0xFF) * (ub - ua)
+    r = r - (1 << 23) + (1 << 7) if v >= 0 else -r + (1 << 23) + (1 << 7) - 1
+    return wrap32(r) >> 8

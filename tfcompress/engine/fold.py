@@ -163,6 +163,32 @@ def _range(g: Graph, op: Op, xs: list[np.ndarray]) -> list[np.ndarray] | None:
     return [np.arange(start, limit, delta, dtype=xs[0].dtype)]
 
 
+def _strided_slice(g: Graph, op: Op, xs: list[np.ndarray]) -> np.ndarray | None:
+    """TFLM's STRIDED_SLICE (the geometry the engine's kernel uses, ops/movement.py); ellipsis,
+    new-axis and offset are left to the oracle."""
+    from tfcompress.engine.ops.movement import strided_slice_walk
+
+    if _opt(op, "ellipsis_mask") or _opt(op, "new_axis_mask") or _opt(op, "offset", False):
+        return None
+    x, begin, end, strides = xs[0], *(v.reshape(-1).astype(np.int64).tolist() for v in xs[1:4])
+    if not len(begin) == len(end) == len(strides) == x.ndim or 0 in strides:
+        return None
+    shrink = int(_opt(op, "shrink_axis_mask"))
+    walk = strided_slice_walk(list(x.shape), begin, end, strides, int(_opt(op, "begin_mask")),
+                              int(_opt(op, "end_mask")), shrink)
+    return walk.apply(x).reshape([n for a, n in enumerate(walk.shape) if not shrink >> a & 1])
+
+
+def _slice(g: Graph, op: Op, xs: list[np.ndarray]) -> np.ndarray | None:
+    x, begin, size = xs[0], xs[1].reshape(-1).astype(np.int64), xs[2].reshape(-1).astype(np.int64)
+    if len(begin) != x.ndim or len(size) != x.ndim or np.any(begin < 0) or np.any(size < -1):
+        return None
+    if np.any((size >= 0) & (begin + size > np.array(x.shape))):
+        return None
+    return x[tuple(slice(int(b), x.shape[d] if s == -1 else int(b + s)) for d, (b, s) in enumerate(zip(begin, size,
+                                                                                                     strict=True)))]
+
+
 def _zeros_like(g: Graph, op: Op, xs: list[np.ndarray]) -> list[np.ndarray] | None:
     return [np.zeros_like(xs[0])]
 
@@ -177,6 +203,8 @@ NUMPY: dict[str, Callable[[Graph, Op, list[np.ndarray]], list[np.ndarray] | None
     "TRANSPOSE": _movement(lambda g, op, xs: np.transpose(xs[0], [int(p) for p in xs[1].reshape(-1)])),
     "TILE": _movement(lambda g, op, xs: np.tile(xs[0], [int(m) for m in xs[1].reshape(-1)])),
     "BROADCAST_TO": _movement(lambda g, op, xs: np.broadcast_to(xs[0], [int(d) for d in xs[1].reshape(-1)]).copy()),
+    "STRIDED_SLICE": _movement(_strided_slice),
+    "SLICE": _movement(_slice),
     "CONCATENATION": _concat,
     "PACK": _pack,
     "UNPACK": _unpack,
@@ -213,9 +241,10 @@ def _from_oracle(g: Graph, model_bytes: bytes, wanted: list[int]) -> dict[int, n
                    + "; ".join(errors)[:400], "check that the model runs in TFLite Micro")
 
 
-def fold_constants(g: Graph, model_bytes: bytes) -> list[Op]:
+def fold_constants(g: Graph, model_bytes: bytes, use_oracle: bool = True) -> list[Op]:
     """Fold every foldable op of ``g``: its outputs get their constant values (``Tensor.data``) and
-    the op leaves ``g.ops``. Returns the folded ops."""
+    the op leaves ``g.ops``. Returns the folded ops. Without ``use_oracle`` (subgraphs reached
+    through control flow, whose tensors the oracle does not keep) only what numpy evaluates folds."""
     known = {t.index for t in g.tensors if t.is_const}
     folded: list[Op] = []
     for op in g.ops:
@@ -226,22 +255,27 @@ def fold_constants(g: Graph, model_bytes: bytes) -> list[Op]:
         return []
     values: dict[int, np.ndarray] = {}
     need_oracle = False
+    kept: list[Op] = []
     for op in folded:
         xs = [values[i] if i in values else g.t(i).data for i in op.inputs if i >= 0]
         fn = NUMPY.get(op.name)
         out = None
-        if fn is not None and not need_oracle and all(x is not None for x in xs):
+        if fn is not None and (op.name in SHAPE_ONLY or all(x is not None for x in xs)):
             try:
                 out = fn(g, op, xs)
             except (ValueError, IndexError, ZeroDivisionError, OverflowError):
                 out = None
         if out is None or len(out) != len(op.outputs):
-            need_oracle = True
-            break
+            if use_oracle:
+                need_oracle = True
+                break
+            continue  # not folded; ops reading its outputs find no value and stay too
         values.update(zip(op.outputs, out, strict=True))
+        kept.append(op)
     if need_oracle:
         values = _from_oracle(g, model_bytes, [o for op in folded for o in op.outputs])
-    for op in folded:
+        kept = folded
+    for op in kept:
         for o in op.outputs:
             t = g.t(o)
             v = np.asarray(values[o]).astype(DTYPES[t.dtype][0], copy=False)
@@ -250,6 +284,6 @@ def fold_constants(g: Graph, model_bytes: bytes) -> list[Op]:
             else:
                 t.shape = tuple(v.shape)
             t.data = np.ascontiguousarray(v)
-    ids = {id(op) for op in folded}
+    ids = {id(op) for op in kept}
     g.ops = [op for op in g.ops if id(op) not in ids]
-    return folded
+    return kept

@@ -54,6 +54,9 @@ class KernelSet:
         kernel expects (ops it does not replace are returned as they are)."""
         out = []
         for lo in lowered:
+            if lo.bodies:  # control flow: its bodies' ops
+                lo = lo.copy()
+                lo.bodies = {role: self.specialize(body) for role, body in lo.bodies.items()}
             variant = self.variants.get(lo.kernel)
             if variant is None or (variant.prepare is None and variant.scratch is None):
                 out.append(lo)

@@ -45,6 +45,8 @@ class LoweredOp:
     the generator passes it in the parameter block's ``scratch`` field. Inputs may be constants
     (passed as flash arrays) or state tensors; ``-1`` is an absent optional input (NULL).
     ``inputs_as_array`` / ``outputs_as_array`` pass the tensors as one array of pointers.
+    Control flow (IF, WHILE): ``subgraphs`` names the subgraphs the op runs (role -> index); the
+    compiler lowers them into ``bodies`` (role -> ops), and ``kernel`` names the control construct.
     """
 
     op: Op
@@ -66,16 +68,28 @@ class LoweredOp:
     extra_structs: list[tuple[str, str, dict[str, Any]]] = field(default_factory=list)
     fused: list[Op] = field(default_factory=list)
     scratch: int = 0
+    subgraphs: dict[str, int] = field(default_factory=dict)
+    bodies: dict[str, list[LoweredOp]] = field(default_factory=dict)
+    touches: list[int] = field(default_factory=list)  # further tensors live during this op (subgraph I/O)
 
     @property
     def param_name(self) -> str:
         """C name of this op's const parameter block."""
         return f"op{self.op.index}_p"
 
+    def walk(self) -> list[LoweredOp]:
+        """This op and every op nested in its bodies (control flow), depth first."""
+        out = [self]
+        for body in self.bodies.values():
+            for lo in body:
+                out += lo.walk()
+        return out
+
     def copy(self) -> LoweredOp:
         """A copy whose fields, arrays and overlaps can be changed without touching this op."""
         return dataclasses.replace(self, fields=dict(self.fields), arrays=list(self.arrays),
-                                   overlap=dict(self.overlap), extra_structs=list(self.extra_structs))
+                                   overlap=dict(self.overlap), extra_structs=list(self.extra_structs),
+                                   bodies={k: list(v) for k, v in self.bodies.items()})
 
     def array(self, key: str) -> ConstArray:
         """The constant array in parameter field ``key``."""
@@ -104,3 +118,8 @@ class LoweredOp:
         self.arrays.append(arr)
         self.fields[key] = arr
         return arr
+
+
+def walk(lowered: list[LoweredOp]) -> list[LoweredOp]:
+    """Every op of ``lowered`` and of the bodies nested in them (control flow)."""
+    return [x for lo in lowered for x in lo.walk()]

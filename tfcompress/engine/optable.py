@@ -20,15 +20,21 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from tfcompress.engine import control
 from tfcompress.engine.ir import Graph, Op
 from tfcompress.engine.lowered import LoweredOp
 from tfcompress.engine.ops import (
     activations,
     conv,
     elementwise,
+    logic,
+    matmul,
+    movement,
     pooling,
     quantize,
     reduce,
+    resize,
+    sequence,
     shape,
     softmax,
     state,
@@ -46,6 +52,12 @@ class OpSpec:
     summary: str = ""
 
 
+#: data movement (ops/movement.py): any element type; the rows list the types tests cover
+_MOVE = {"tfc_move": "move.c"}
+_CONCAT = {"tfc_concat": "concat.c"}
+_SPLIT = {"tfc_split": "concat.c"}
+_GATHER = {"tfc_gather": "gather.c"}
+
 _CONV_KERNELS = {
     "tfc_conv2d_s8": "conv2d_s8.c",
     "tfc_conv2d_add_s8": "conv2d_add_s8.c",  # CONV_2D fused with the ADD that consumes it (fusion.py)
@@ -56,31 +68,97 @@ _CONV_KERNELS = {
     "tfc_conv2d_add_s8_sp": "conv2d_add_s8_sp.c",
 }
 
+_MEAN_KERNELS = {"tfc_mean_s8": "mean_s8.c", "tfc_mean_s16": "mean_s16.c"}
+_ARG_TYPES = ("int8", "uint8", "int32", "float32")
+_ARG_KERNELS = {f"tfc_arg_min_max_{s}": "arg_min_max.c" for s in ("s8", "u8", "s32", "f32")}
+
 OPS: dict[str, OpSpec] = {
     # ---- convolution, matrix multiplication and sequence ops
     "CONV_2D": OpSpec(conv.lower_conv2d, ("int8", "int16x8"), _CONV_KERNELS,
-                      "per-channel weights, stride, dilation, SAME/VALID, fused activation"),
-    "DEPTHWISE_CONV_2D": OpSpec(conv.lower_depthwise, ("int8",), {
+                      "per-channel weights, stride, dilation, SAME/VALID, fused activation, groups, int4 weights"),
+    "DEPTHWISE_CONV_2D": OpSpec(conv.lower_depthwise, ("int8", "int16x8"), {
         "tfc_depthwise_conv2d_s8": "depthwise_conv2d_s8.c",
+        "tfc_depthwise_conv2d_s16": "depthwise_conv2d_s16.c",
         "tfc_depthwise_conv2d_s8_w4": "depthwise_conv2d_s8_w4.c",
         "tfc_depthwise_conv2d_s8_sp": "depthwise_conv2d_s8_sp.c"},
-        "per-channel weights, depth multiplier, dilation"),
+        "per-channel weights, depth multiplier, dilation, int4 weights"),
     "FULLY_CONNECTED": OpSpec(conv.lower_fully_connected, ("int8", "int16x8"), {
         "tfc_fully_connected_s8": "fully_connected_s8.c",
         "tfc_fully_connected_s16": "fully_connected_s16.c",
         "tfc_fully_connected_s8_w4": "fully_connected_s8_w4.c",
-        "tfc_fully_connected_s8_sp": "fully_connected_s8_sp.c"},
-        "per-tensor or per-channel weights"),
+        "tfc_fully_connected_s8_sp": "fully_connected_s8_sp.c",
+        "tfc_fully_connected_rw_s8": "fully_connected_rw.c",
+        "tfc_fully_connected_rw_s16": "fully_connected_rw.c"},
+        "per-tensor or per-channel weights, int4 weights, run-time (non-constant) weights, keep_num_dims"),
+    "TRANSPOSE_CONV": OpSpec(conv.lower_transpose_conv, ("int8", "int16x8"), {
+        "tfc_transpose_conv_s8": "transpose_conv.c", "tfc_transpose_conv_s16": "transpose_conv.c"},
+        "per-channel weights, optional bias, SAME/VALID, fused activation"),
+    "BATCH_MATMUL": OpSpec(matmul.lower_batch_matmul, ("int8", "int16"), {
+        "tfc_batch_matmul_s8": "batch_matmul.c", "tfc_batch_matmul_s16": "batch_matmul.c"},
+        "adj_x/adj_y, broadcast batch dimensions, constant or activation operands"),
+    "SVDF": OpSpec(sequence.lower_svdf, ("int8",), {"tfc_svdf_s8_s8": "svdf.c", "tfc_svdf_s8_s16": "svdf.c"},
+                   "int8 or int16 state (a variable tensor)"),
+    "UNIDIRECTIONAL_SEQUENCE_LSTM": OpSpec(sequence.lower_lstm, ("int8", "int16x8"), {
+        "tfc_lstm_s8": "lstm.c", "tfc_lstm_s16": "lstm.c"},
+        "TFLM's integer LSTM: int16 cell state, hidden/cell state as variable tensors, time-major or not"),
 
     # ---- pooling, resizing, reductions
-    "AVERAGE_POOL_2D": OpSpec(pooling.lower_avg_pool, ("int8",), {"tfc_avg_pool2d_s8": "pool2d_s8.c"}),
-    "MAX_POOL_2D": OpSpec(pooling.lower_max_pool, ("int8",), {"tfc_max_pool2d_s8": "pool2d_s8.c"}),
-    "MEAN": OpSpec(reduce.lower_mean, ("int8",), {"tfc_mean_s8": "mean_s8.c"}, "any constant axes"),
+    "AVERAGE_POOL_2D": OpSpec(pooling.lower_avg_pool, ("int8", "int16"),
+                              {"tfc_avg_pool2d_s8": "pool2d_s8.c", "tfc_avg_pool2d_s16": "pool2d_s16.c"}),
+    "MAX_POOL_2D": OpSpec(pooling.lower_max_pool, ("int8", "int16"),
+                          {"tfc_max_pool2d_s8": "pool2d_s8.c", "tfc_max_pool2d_s16": "pool2d_s16.c"}),
+    "MEAN": OpSpec(reduce.lower_mean, ("int8", "int16"), _MEAN_KERNELS, "any constant axes"),
+    "SUM": OpSpec(reduce.lower_sum, ("int8", "int16"), _MEAN_KERNELS, "any constant axes"),
+    "REDUCE_MAX": OpSpec(reduce.lower_reduce_max, ("int8", "int16"), {
+        "tfc_reduce_max_s8": "reduce_minmax.c", "tfc_reduce_max_s16": "reduce_minmax.c"}, "any constant axes"),
+    "REDUCE_MIN": OpSpec(reduce.lower_reduce_min, ("int8", "int16"), {
+        "tfc_reduce_min_s8": "reduce_minmax.c", "tfc_reduce_min_s16": "reduce_minmax.c"}, "any constant axes"),
+    "REDUCE_PROD": OpSpec(reduce.lower_reduce_prod, ("int8", "int16"), {
+        "tfc_reduce_prod_s8": "reduce_prod.c", "tfc_reduce_prod_s16": "reduce_prod.c"},
+        "TFLite reference arithmetic (TFLM has no kernel)"),
+    "ARG_MAX": OpSpec(reduce.lower_arg_max, _ARG_TYPES, _ARG_KERNELS, "int32 or int64 output, first index on ties"),
+    "ARG_MIN": OpSpec(reduce.lower_arg_min, _ARG_TYPES, _ARG_KERNELS, "int32 or int64 output, first index on ties"),
+    "CUMSUM": OpSpec(reduce.lower_cumsum, ("int8",), {"tfc_cumsum_s8": "cumsum_s8.c"}, "exclusive, reverse"),
+    "RESIZE_NEAREST_NEIGHBOR": OpSpec(resize.lower_resize_nearest, ("int8", "int16", "uint8", "float32"),
+                                      {"tfc_resize_nearest": "resize.c"}, "align_corners, half_pixel_centers"),
+    "RESIZE_BILINEAR": OpSpec(resize.lower_resize_bilinear, ("int8", "int16"), {
+        "tfc_resize_bilinear_s8": "resize.c", "tfc_resize_bilinear_s16": "resize.c"},
+        "align_corners, half_pixel_centers"),
 
-    # ---- element-wise binary ops, comparisons, logical ops
-    "ADD": OpSpec(elementwise.lower_add, ("int8", "int16"),
-                  {"tfc_add_s8": "binary_s8.c", "tfc_add_s16": "add_s16.c"}, "broadcasting up to 5-D"),
-    "MUL": OpSpec(elementwise.lower_mul, ("int8",), {"tfc_mul_s8": "binary_s8.c"}, "broadcasting up to 5-D"),
+    # ---- element-wise binary ops, comparisons, logical ops (any broadcast TFLM accepts, constant operands)
+    "ADD": OpSpec(elementwise.lower_add, ("int8", "int16", "int32"),
+                  {"tfc_add_s8": "binary_s8.c", "tfc_add_s16": "add_s16.c", "tfc_add_s32": "sub.c"}, "broadcasting"),
+    "SUB": OpSpec(elementwise.lower_sub, ("int8", "int16", "int32"),
+                  {"tfc_sub_s8": "sub.c", "tfc_sub_s16": "sub.c", "tfc_sub_s32": "sub.c"}, "broadcasting"),
+    "MUL": OpSpec(elementwise.lower_mul, ("int8", "int16", "int32"),
+                  {"tfc_mul_s8": "binary_s8.c", "tfc_mul_s16": "mul.c", "tfc_mul_s32": "mul.c"}, "broadcasting"),
+    "SQUARED_DIFFERENCE": OpSpec(elementwise.lower_squared_difference, ("int8", "int16", "int32"), {
+        "tfc_squared_difference_s8": "squared_difference.c", "tfc_squared_difference_s16": "squared_difference.c",
+        "tfc_squared_difference_s32": "squared_difference.c"}, "broadcasting"),
+    "DIV": OpSpec(elementwise.lower_div, ("int8", "int32"), {"tfc_div_s8": "div.c", "tfc_div_s32": "div.c"},
+                  "broadcasting; int8 division by the zero point as TFLM"),
+    "FLOOR_DIV": OpSpec(elementwise.lower_floor_div, ("int32",), {"tfc_floor_div_s32": "floor_div.c"}, "broadcasting"),
+    "FLOOR_MOD": OpSpec(elementwise.lower_floor_mod, ("int32",), {"tfc_floor_mod_s32": "floor_div.c"}, "broadcasting"),
+    "MAXIMUM": OpSpec(elementwise.lower_maximum, ("int8", "int16", "int32"), {
+        f"tfc_maximum_{s}": "minmax.c" for s in ("s8", "s16", "s32")}, "broadcasting"),
+    "MINIMUM": OpSpec(elementwise.lower_minimum, ("int8", "int16", "int32"), {
+        f"tfc_minimum_{s}": "minmax.c" for s in ("s8", "s16", "s32")}, "broadcasting"),
+    "PRELU": OpSpec(elementwise.lower_prelu, ("int8", "int16"), {"tfc_prelu_s8": "prelu.c", "tfc_prelu_s16": "prelu.c"},
+                    "int8 alpha, broadcast"),
+    "ADD_N": OpSpec(elementwise.lower_add_n, ("int8", "int32"), {"tfc_add_n_s8": "add_n.c", "tfc_add_n_s32": "add_n.c"}),
+    **{name: OpSpec(logic.lower_comparison, ("int8", "int16", "int32")
+                    + (("bool",) if name in ("EQUAL", "NOT_EQUAL") else ()),
+                    {f"tfc_compare_{s}": "compare.c" for s in ("s8", "s16", "s32", "b")},
+                    "-> bool, broadcasting; int8 compared after TFLM's rescaling"
+                    + ("; int16 as TFLM: its unset rescaling makes it always false" if name == "GREATER" else ""))
+       for name in ("EQUAL", "NOT_EQUAL", "LESS", "LESS_EQUAL", "GREATER", "GREATER_EQUAL")},
+    "LOGICAL_AND": OpSpec(logic.lower_logical_binary, ("bool",), {"tfc_logical_and": "logical.c"}, "broadcasting"),
+    "LOGICAL_OR": OpSpec(logic.lower_logical_binary, ("bool",), {"tfc_logical_or": "logical.c"}, "broadcasting"),
+    "LOGICAL_NOT": OpSpec(logic.lower_logical_not, ("bool",), {"tfc_logical_not": "logical.c"}),
+    "SELECT_V2": OpSpec(logic.lower_select, ("int8", "int16", "int32", "float32", "bool"), {"tfc_select": "select.c"},
+                        "three-way broadcasting"),
+    "SELECT": OpSpec(logic.lower_select, ("int8", "int16", "int32", "float32", "bool"), {"tfc_select": "select.c"},
+                     "scalar or rank-1 condition"),
 
     # ---- activations, quantisation, softmax family, normalisation
     "SOFTMAX": OpSpec(softmax.lower_softmax, ("int8", "int8->int16", "int16"),
@@ -102,10 +180,10 @@ OPS: dict[str, OpSpec] = {
     "ABS": OpSpec(activations.lower_abs, ("int8", "int16"),
                   {"tfc_lut_s8": "lut_s8.c", "tfc_rescale": "rescale.c"}, "int8: 256-entry table"),
     "LOGISTIC": OpSpec(activations.lower_logistic, ("int8", "int16"),
-                       {"tfc_lut_s8": "lut_s8.c", "tfc_logistic_s16": "sigmoid_s16.c"},
+                       {"tfc_lut_s8": "lut_s8.c", "tfc_sigmoid_s16": "sigmoid_s16.c"},
                        "int8: 256-entry table; int16: TFLM's interpolated sigmoid table"),
     "TANH": OpSpec(activations.lower_tanh, ("int8", "int16"),
-                   {"tfc_lut_s8": "lut_s8.c", "tfc_tanh_s16": "sigmoid_s16.c"},
+                   {"tfc_lut_s8": "lut_s8.c", "tfc_sigmoid_s16": "sigmoid_s16.c"},
                    "int8: 256-entry table; int16: TFLM's interpolated sigmoid table"),
     "HARD_SWISH": OpSpec(activations.lower_hard_swish, ("int8",), {"tfc_lut_s8": "lut_s8.c"}, "256-entry table"),
     "ELU": OpSpec(activations.lower_elu, ("int8",), {"tfc_lut_s8": "lut_s8.c"}, "256-entry table"),
@@ -133,12 +211,47 @@ OPS: dict[str, OpSpec] = {
                          "8-bit: 256-entry table"),
 
     # ---- data movement
-    "PAD": OpSpec(shape.lower_pad, ("int8",), {"tfc_pad_s8": "pad_s8.c"}, "constant, up to 5-D"),
-    "PADV2": OpSpec(shape.lower_pad, ("int8",), {"tfc_pad_s8": "pad_s8.c"}, "constant, up to 5-D"),
-    "CONCATENATION": OpSpec(shape.lower_concatenation, ("int8",), {"tfc_concat": "concat.c"}, "any axis"),
+    "PAD": OpSpec(movement.lower_pad, ("int8", "int16", "int32"), _MOVE,
+                  "constant, zero point or 0, up to 6-D after merging"),
+    "PADV2": OpSpec(movement.lower_pad, ("int8", "float32"), _MOVE, "constant value, up to 6-D after merging"),
+    "MIRROR_PAD": OpSpec(movement.lower_mirror_pad, ("int8", "int16", "float32"), _MOVE, "REFLECT and SYMMETRIC"),
+    "CONCATENATION": OpSpec(movement.lower_concatenation, ("int8", "int16", "int32", "float32", "bool"), _CONCAT,
+                            "any axis, equal quantisation"),
+    "PACK": OpSpec(movement.lower_pack, ("int8", "int64"), _CONCAT, "any axis"),
+    "UNPACK": OpSpec(movement.lower_unpack, ("int8", "int16", "float32"), _SPLIT, "any axis"),
+    "SPLIT": OpSpec(movement.lower_split, ("int8", "int16", "int32"), _SPLIT, "any axis"),
+    "SPLIT_V": OpSpec(movement.lower_split_v, ("int8", "int16", "float32"), _SPLIT, "any axis"),
+    "STRIDED_SLICE": OpSpec(movement.lower_strided_slice, ("int8", "int16", "int32", "float32", "bool"), _MOVE,
+                            "TFLM's masks (begin/end/shrink), negative strides"),
+    "SLICE": OpSpec(movement.lower_slice, ("int8", "int16", "int32"), _MOVE, "constant begin/size"),
+    "TRANSPOSE": OpSpec(movement.lower_transpose, ("int8", "int16", "float32"), _MOVE, "any permutation"),
+    "REVERSE_V2": OpSpec(movement.lower_reverse, ("int8", "int16", "int32"), _MOVE, "any axes"),
+    "BROADCAST_TO": OpSpec(movement.lower_broadcast_to, ("int8", "int16", "int32"), _MOVE),
+    "TILE": OpSpec(movement.lower_tile, ("int8", "int16"), _MOVE, "constant multiples"),
+    "SPACE_TO_DEPTH": OpSpec(movement.lower_space_to_depth, ("int8", "float32"), _MOVE),
+    "DEPTH_TO_SPACE": OpSpec(movement.lower_depth_to_space, ("int8", "float32"), _MOVE),
+    "BATCH_TO_SPACE_ND": OpSpec(movement.lower_batch_to_space, ("int8", "int16"), _MOVE, "3-D / 4-D, crops"),
+    "SPACE_TO_BATCH_ND": OpSpec(movement.lower_space_to_batch, ("int8", "int16"),
+                                {"tfc_space_to_batch": "space_to_batch.c"}, "3-D / 4-D, padding"),
+    "GATHER": OpSpec(movement.lower_gather, ("int8", "int16", "float32"), _GATHER,
+                     "run-time or constant indices, batch_dims"),
+    "GATHER_ND": OpSpec(movement.lower_gather_nd, ("int8", "int16", "int32"), _GATHER, "run-time or constant indices"),
+    "EMBEDDING_LOOKUP": OpSpec(movement.lower_embedding_lookup, ("int8", "int8->float32"), _GATHER,
+                               "int8 table to float32 as TFLM"),
+    "DYNAMIC_UPDATE_SLICE": OpSpec(movement.lower_dynamic_update_slice, ("int8", "int16", "float32"),
+                                   {"tfc_dynamic_update_slice": "dynamic_update_slice.c"}, "run-time start"),
+    "FILL": OpSpec(movement.lower_fill, ("int32", "float32"), _MOVE, "run-time value, constant dims"),
+    "ZEROS_LIKE": OpSpec(movement.lower_zeros_like, ("int8", "int32", "float32"), {"tfc_fill_bytes": "copy.c"}),
+    "CAST": OpSpec(movement.lower_cast, ("int8->int32", "int16->float32", "int32->int8", "int32->float32",
+                                         "float32->int32", "bool->int32"),
+                   {"tfc_cast": "cast.c", "tfc_copy_bytes": "copy.c"}, "integer, bool and float32 types"),
     "RESHAPE": OpSpec(shape.lower_reshape, ("any",), {"tfc_copy_bytes": "copy.c"}, "aliased (no copy)"),
     "SQUEEZE": OpSpec(shape.lower_reshape, ("any",), {"tfc_copy_bytes": "copy.c"}, "aliased (no copy)"),
     "EXPAND_DIMS": OpSpec(shape.lower_reshape, ("any",), {"tfc_copy_bytes": "copy.c"}, "aliased (no copy)"),
+
+    # ---- control flow (engine/control.py)
+    "IF": OpSpec(control.lower_if, ("-",), {}, "then/else subgraphs compiled inline"),
+    "WHILE": OpSpec(control.lower_while, ("-",), {}, "cond/body subgraphs compiled inline"),
 
     # ---- state (engine/state.py)
     "VAR_HANDLE": OpSpec(state.lower_nothing, ("resource",), {}, "resource variable in the state area"),
@@ -146,6 +259,14 @@ OPS: dict[str, OpSpec] = {
     "READ_VARIABLE": OpSpec(state.lower_read_variable, ("any",), {"tfc_copy_bytes": "copy.c"}),
     "ASSIGN_VARIABLE": OpSpec(state.lower_assign_variable, ("any",), {"tfc_copy_bytes": "copy.c"}),
 }
+
+#: ops that move or convert values bit-exactly whatever their element type (float32 included):
+#: they do not make a model "float"
+ANY_TYPE_OPS = frozenset({
+    "PAD", "PADV2", "MIRROR_PAD", "CONCATENATION", "PACK", "UNPACK", "SPLIT", "SPLIT_V", "STRIDED_SLICE",
+    "SLICE", "TRANSPOSE", "REVERSE_V2", "BROADCAST_TO", "TILE", "SPACE_TO_DEPTH", "DEPTH_TO_SPACE",
+    "BATCH_TO_SPACE_ND", "SPACE_TO_BATCH_ND", "GATHER", "GATHER_ND", "EMBEDDING_LOOKUP", "DYNAMIC_UPDATE_SLICE",
+    "FILL", "ZEROS_LIKE", "CAST", "RESHAPE", "SQUEEZE", "EXPAND_DIMS"})
 
 #: kernels the generated code calls besides the ops' (model input/output copies, state reset)
 SUPPORT_KERNELS: dict[str, str] = {"tfc_copy_bytes": "copy.c", "tfc_fill_bytes": "copy.c"}
@@ -178,7 +299,8 @@ def op_spec(g: Graph, op: Op) -> OpSpec:
 
 def check_float_model(g: Graph) -> None:
     """A float (unquantised) model gets one clear error before anything else."""
-    compute = [op for op in g.ops if op.name not in ("QUANTIZE", "DEQUANTIZE")]
+    routing = {"QUANTIZE", "DEQUANTIZE", "IF", "WHILE", "CALL_ONCE", "VAR_HANDLE", "READ_VARIABLE", "ASSIGN_VARIABLE"}
+    compute = [op for op in g.ops if op.name not in routing and op.name not in ANY_TYPE_OPS]
     float_ops = [op for op in compute
                  if any(i >= 0 and g.t(i).dtype == "float32" for i in op.inputs + op.outputs)]
     if compute and len(float_ops) == len(compute):

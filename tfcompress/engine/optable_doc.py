@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from tfcompress.engine.optable import OPS
@@ -24,3 +25,21 @@ def markdown() -> str:
         lines.append(f"| {row['op']} | {', '.join(row['types'])} | {row['notes']} |")
     lines += ["", f"{len(OPS)} ops.", END]
     return "\n".join(lines)
+
+
+def update_readme(path: str | Path) -> bool:
+    """Replace the table between the markers of ``path`` with :func:`markdown`; True if it changed."""
+    path = Path(path)
+    text = path.read_text(encoding="utf-8")
+    start, end = text.index(BEGIN), text.index(END) + len(END)
+    new = text[:start] + markdown() + text[end:]
+    if new != text:
+        path.write_text(new, encoding="utf-8")
+    return new != text
+
+
+if __name__ == "__main__":  # python -m tfcompress.engine.optable_doc README.md
+    import sys
+
+    for name in sys.argv[1:] or ["README.md"]:
+        print(f"{name}: {'updated' if update_readme(name) else 'up to date'}")

@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from tfcompress.engine.ir import Graph
-from tfcompress.engine.lowered import LoweredOp
+from tfcompress.engine.lowered import LoweredOp, walk
 
 ALIGN = 4
 
@@ -55,7 +55,7 @@ def _buffers(g: Graph, lowered: list[LoweredOp]) -> tuple[list[Buffer], dict[int
             t = parent[t]
         return t
 
-    for lo in lowered:
+    for lo in walk(lowered):
         if lo.alias and g.t(lo.inputs[0]).in_arena:
             parent[find(lo.outputs[0])] = find(lo.inputs[0])
     n_steps = len(lowered)
@@ -78,8 +78,9 @@ def _buffers(g: Graph, lowered: list[LoweredOp]) -> tuple[list[Buffer], dict[int
     for t in g.inputs:
         touch(t, 0)
     for k, lo in enumerate(lowered, start=1):
-        for t in lo.inputs + lo.outputs:
-            touch(t, k)
+        for sub in lo.walk():  # the ops of control-flow bodies run within their op's step
+            for t in sub.inputs + sub.outputs + sub.touches:
+                touch(t, k)
     for t in g.outputs:
         touch(t, n_steps + 1)
     buffers, buffer_of = [], {}
@@ -214,8 +215,11 @@ def best_plan(g: Graph, lowered: list[LoweredOp], overlap: bool = True) -> tuple
 
 
 def stack_scratch(plan: Plan, lowered: list[LoweredOp]) -> int:
-    """Kernel scratch left on the stack by ``plan`` (0 when the plan placed it in the arena)."""
-    return 0 if plan.scratch_offsets else max((lo.scratch for lo in lowered), default=0)
+    """Kernel scratch left on the stack by ``plan``: every op's whose scratch the plan did not place
+    in the arena (ops inside control-flow bodies always use the stack)."""
+    top = 0 if plan.scratch_offsets else max((lo.scratch for lo in lowered), default=0)
+    nested = max((sub.scratch for lo in lowered for sub in lo.walk()[1:]), default=0)
+    return max(top, nested)
 
 
 def ram_with_stack(plan: Plan, lowered: list[LoweredOp]) -> int:

@@ -39,23 +39,21 @@ def flatten_rows(lo: LoweredOp, per_row: np.ndarray) -> np.ndarray:
     return np.ascontiguousarray(per_row.T if _depthwise(lo) else per_row).reshape(-1)
 
 
-def share_requant(fields: dict, arrays: list[ConstArray]) -> None:
+def share_requant(lo: LoweredOp) -> None:
     """One multiplier/shift pair for the layer when every channel has the same (clustered layers
     often do: every channel holds the largest centroid, so the per-channel scales are equal):
     conv kernels get ``q_step`` 0, FULLY_CONNECTED ``per_channel`` 0."""
-    mult, shift = fields["mult"], fields["shift"]
-    conv = "per_channel" not in fields
+    conv = "per_channel" not in lo.fields
     if conv:
-        fields["q_step"] = 1
+        lo.fields["q_step"] = 1
+    mult, shift = lo.fields["mult"], lo.fields["shift"]
     if not (isinstance(mult, ConstArray) and isinstance(shift, ConstArray)) or mult.data.size < 2:
         return
     if np.any(mult.data != mult.data[0]) or np.any(shift.data != shift.data[0]):
         return
-    for key, old in (("mult", mult), ("shift", shift)):
-        new = ConstArray(old.name, old.data[:1].copy())
-        arrays[arrays.index(old)] = new
-        fields[key] = new
+    for key in ("mult", "shift"):
+        lo.replace_array(key, lo.array(key).data[:1].copy())
     if conv:
-        fields["q_step"] = 0
+        lo.fields["q_step"] = 0
     else:
-        fields["per_channel"] = 0
+        lo.fields["per_channel"] = 0

@@ -114,13 +114,12 @@ def codebooks(lo: LoweredOp, n_ch: int) -> np.ndarray:
 
 def w4_op(lo: LoweredOp, enc: Encoded) -> LoweredOp:
     """``lo`` switched to its ``_w4`` kernel with the encoded weights."""
-    old = lo.fields["weights"]
-    w4 = ConstArray(old.name + "4", enc.packed)
-    cb = ConstArray(f"op{lo.op.index}_cb", enc.codebook)
-    fields = dict(lo.fields, weights=w4, codebook=cb, cb_index=0, cb_step=enc.cb_step)
-    arrays = [w4 if a is old else a for a in lo.arrays] + [cb]
+    new = lo.copy()
+    new.kernel = W4_KERNELS[lo.kernel]
+    new.replace_array("weights", enc.packed, name=lo.array("weights").name + "4")
+    new.add_array("codebook", f"op{lo.op.index}_cb", enc.codebook)
+    new.fields.update(cb_index=0, cb_step=enc.cb_step)
     if enc.cb_index is not None:
-        fields["cb_index"] = ConstArray(f"op{lo.op.index}_cbi", enc.cb_index)
-        arrays.append(fields["cb_index"])
-    share_requant(fields, arrays)
-    return dataclasses.replace(lo, kernel=W4_KERNELS[lo.kernel], fields=fields, arrays=arrays)
+        new.add_array("cb_index", f"op{lo.op.index}_cbi", enc.cb_index)
+    share_requant(new)
+    return new

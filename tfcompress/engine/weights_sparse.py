@@ -21,7 +21,7 @@ import dataclasses
 
 import numpy as np
 
-from tfcompress.engine.lowered import ConstArray, LoweredOp
+from tfcompress.engine.lowered import LoweredOp
 from tfcompress.engine.weights import rows, share_requant
 
 #: plain kernel -> its variant reading a bitmap and the non-zero values
@@ -70,14 +70,14 @@ def decode(lo: LoweredOp) -> np.ndarray:
 
 def sparse_op(lo: LoweredOp, enc: Encoded) -> LoweredOp:
     """``lo`` switched to its ``_sp`` kernel with the encoded weights."""
-    old = lo.fields["weights"]
-    values = ConstArray(old.name + "sp", enc.values if enc.values.size else np.zeros(1, np.int8))
-    bitmap = ConstArray(f"op{lo.op.index}_bitmap", enc.bitmap)
-    fields = dict(lo.fields, weights=values, sp_bitmap=bitmap)
-    arrays = [values if a is old else a for a in lo.arrays] + [bitmap]
-    share_requant(fields, arrays)
-    return dataclasses.replace(lo, kernel=SP_KERNELS[lo.kernel], fields=fields, arrays=arrays,
-                               scratch=max(lo.scratch, window_scratch_bytes(lo)))
+    new = lo.copy()
+    new.kernel = SP_KERNELS[lo.kernel]
+    new.scratch = max(lo.scratch, window_scratch_bytes(lo))
+    new.replace_array("weights", enc.values if enc.values.size else np.zeros(1, np.int8),
+                      name=lo.array("weights").name + "sp")
+    new.add_array("sp_bitmap", f"op{lo.op.index}_bitmap", enc.bitmap)
+    share_requant(new)
+    return new
 
 
 def window_scratch_bytes(lo: LoweredOp) -> int:

@@ -62,7 +62,7 @@ void tfc_add_s8(const tfc_binary_params *p, const int8_t *in1, const int8_t *in2
         tfc_add_dense(p, in1, in2, out, count, lut1, lut2, fast);
     } else {
         const tfc_out_stage os = tfc_out_stage_of(p->out_zp, p->act_min, p->act_max);
-        int32_t idx[TFC_MAX_DIMS] = {0, 0, 0, 0, 0};
+        int32_t idx[TFC_BCAST_DIMS] = {0};
         int32_t o1 = 0, o2 = 0;
         for (n = 0; n < count; ++n) {
             const int32_t s = lut1[(uint8_t)in1[o1]] + lut2[(uint8_t)in2[o2]];
@@ -73,7 +73,7 @@ void tfc_add_s8(const tfc_binary_params *p, const int8_t *in1, const int8_t *in2
 }
 
 void tfc_mul_s8(const tfc_binary_params *p, const int8_t *in1, const int8_t *in2, int8_t *out) {
-    int32_t idx[TFC_MAX_DIMS] = {0, 0, 0, 0, 0};
+    int32_t idx[TFC_BCAST_DIMS] = {0};
     int32_t o1 = 0, o2 = 0, n;
     const int32_t count = tfc_bcast_total(p);
     const int flat = dense(p);

@@ -9,72 +9,9 @@ from typing import Any
 
 import numpy as np
 
-from tfcompress.engine.schema import schema
+from tests.helpers.flatmodel import FlatModel
 
 from ..registry import add
-
-_TYPES = {"float32": 0, "int32": 2, "uint8": 3, "int64": 4, "bool": 6, "int16": 7, "int8": 9}
-
-
-class FlatModel:
-    """A one-subgraph model being written: tensors, constant buffers, operators."""
-
-    def __init__(self) -> None:
-        self.fb = schema()
-        self.buffers: list[Any] = [self.fb.BufferT()]  # buffer 0: the empty sentinel
-        self.tensors: list[Any] = []
-        self.ops: list[Any] = []
-        self.codes: list[int] = []
-
-    def tensor(self, name: str, shape: list[int], dtype: str, *, scale: float | list[float] | None = None,
-               zero_point: int | list[int] = 0, data: np.ndarray | None = None, variable: bool = False) -> int:
-        fb = self.fb
-        t = fb.TensorT()
-        t.name, t.shape, t.type, t.isVariable = name.encode(), list(shape), _TYPES[dtype], variable
-        if scale is not None:
-            q = fb.QuantizationParametersT()
-            q.scale = list(np.atleast_1d(np.asarray(scale, np.float32)).tolist())
-            q.zeroPoint = list(np.atleast_1d(np.asarray(zero_point, np.int64)).tolist())
-            t.quantization = q
-        t.buffer = 0
-        if data is not None:
-            b = fb.BufferT()
-            b.data = np.frombuffer(np.ascontiguousarray(data).tobytes(), np.uint8).tolist()
-            self.buffers.append(b)
-            t.buffer = len(self.buffers) - 1
-        self.tensors.append(t)
-        return len(self.tensors) - 1
-
-    def op(self, name: str, inputs: list[int], outputs: list[int], options: Any, options_type: str) -> None:
-        fb = self.fb
-        code = getattr(fb.BuiltinOperator, name)
-        if code not in self.codes:
-            self.codes.append(code)
-        o = fb.OperatorT()
-        o.opcodeIndex, o.inputs, o.outputs = self.codes.index(code), inputs, outputs
-        o.builtinOptionsType = getattr(fb.BuiltinOptions, options_type)
-        o.builtinOptions = options
-        self.ops.append(o)
-
-    def finish(self, inputs: list[int], outputs: list[int]) -> bytes:
-        import flatbuffers
-
-        fb = self.fb
-        sg = fb.SubGraphT()
-        sg.tensors, sg.operators, sg.inputs, sg.outputs = self.tensors, self.ops, inputs, outputs
-        sg.name = b"main"
-        m = fb.ModelT()
-        m.version, m.subgraphs, m.buffers = 3, [sg], self.buffers
-        m.description = b"tfcompress corpus (hand-written flatbuffer)"
-        codes = []
-        for c in self.codes:
-            oc = fb.OperatorCodeT()
-            oc.builtinCode, oc.deprecatedBuiltinCode, oc.version = c, min(c, 127), 1
-            codes.append(oc)
-        m.operatorCodes = codes
-        b = flatbuffers.Builder(4096)
-        b.Finish(m.Pack(b), file_identifier=b"TFL3")
-        return bytes(b.Output())
 
 
 def svdf(*, input_size: int, units: int, rank: int, memory: int, state_dtype: str, time_dtype: str,
@@ -244,6 +181,13 @@ def int_kernel_only(kind: str, seed: int = 6) -> bytes:
         opts = fb.CumsumOptionsT()
         opts.exclusive, opts.reverse = False, True
         m.op("CUMSUM", [x, axis], [y], opts, "CumsumOptions")
+    elif kind == "cumsum_exclusive":
+        x = m.tensor("input", [2, 5, 3], "int8", scale=0.04, zero_point=7)
+        axis = m.tensor("axis", [], "int32", data=np.array(-2, np.int32))
+        y = m.tensor("output", [2, 5, 3], "int8", scale=0.1, zero_point=-3)
+        opts = fb.CumsumOptionsT()
+        opts.exclusive, opts.reverse = True, False
+        m.op("CUMSUM", [x, axis], [y], opts, "CumsumOptions")
     elif kind == "zeros_like":
         x = m.tensor("input", shape, "int8", scale=0.03, zero_point=-5)
         z = m.tensor("zeros", shape, "int8", scale=0.03, zero_point=-5)
@@ -266,10 +210,147 @@ def int_kernel_only(kind: str, seed: int = 6) -> bytes:
 
 
 for _kind, _mode, _ops in (("elu", "int8", ("ELU",)), ("cumsum", "int8", ("CUMSUM",)),
+                           ("cumsum_exclusive", "int8", ("CUMSUM",)),
                            ("zeros_like", "int8", ("ZEROS_LIKE",)),
                            ("greater_select_int16", "int16x8", ("GREATER", "SELECT_V2"))):
     add(f"op_{_kind.replace('_int16', '')}_handmade_{_mode}", (_mode,), lambda k=_kind: int_kernel_only(k),
         expect_ops=_ops, note=_NOTE)
+
+
+def movement(kind: str, dtype: str, seed: int = 7) -> bytes:
+    """Data movement the converter does not emit as such: STRIDED_SLICE with negative strides and
+    begin/end/shrink masks, GATHER with batch_dims, a CAST of int8 to int32."""
+    rng = np.random.default_rng(seed)
+    m = FlatModel()
+    fb = m.fb
+    q = dict(scale=0.03, zero_point=-4) if dtype == "int8" else dict(scale=0.0005, zero_point=0)
+    if kind == "strided_slice_negative":
+        x = m.tensor("input", [1, 6, 8, 4], dtype, **q)
+        ins = [x] + [m.tensor(n, [4], "int32", data=np.array(v, np.int32))
+                     for n, v in (("begin", [0, -1, 1, 3]), ("end", [1, 0, 7, 0]), ("strides", [1, -2, 3, -1]))]
+        y = m.tensor("output", [3, 2, 4], dtype, **q)
+        opts = fb.StridedSliceOptionsT()
+        opts.beginMask, opts.endMask, opts.shrinkAxisMask = 2, 8, 1
+        m.op("STRIDED_SLICE", ins, [y], opts, "StridedSliceOptions")
+    elif kind == "gather_batch_dims":
+        x = m.tensor("input", [2, 5, 6], dtype, **q)
+        idx = m.tensor("indices", [2, 3], "int32", data=rng.integers(0, 5, (2, 3)).astype(np.int32))
+        y = m.tensor("output", [2, 3, 6], dtype, **q)
+        opts = fb.GatherOptionsT()
+        opts.axis, opts.batchDims = 1, 1
+        m.op("GATHER", [x, idx], [y], opts, "GatherOptions")
+    elif kind == "cast_to_int32":
+        x = m.tensor("input", [1, 4, 6], dtype, **q)
+        y = m.tensor("output", [1, 4, 6], "int32")
+        m.op("CAST", [x], [y], fb.CastOptionsT(), "CastOptions")
+    else:
+        raise ValueError(kind)
+    return m.finish([0], [len(m.tensors) - 1])
+
+
+for _mode, _dt in _SHAPES.items():
+    add(f"op_strided_slice_negative_handmade_{_mode}", (_mode,), lambda dt=_dt: movement("strided_slice_negative", dt),
+        expect_ops=("STRIDED_SLICE",), note="negative strides, begin/end/shrink masks; " + _NOTE)
+    add(f"op_gather_batch_dims_handmade_{_mode}", (_mode,), lambda dt=_dt: movement("gather_batch_dims", dt),
+        expect_ops=("GATHER",), note="batch_dims 1; " + _NOTE)
+add("op_cast_int8_to_int32_handmade_int8", ("int8",), lambda: movement("cast_to_int32", "int8"),
+    expect_ops=("CAST",), note=_NOTE)
+# ---- element-wise binary ops, comparisons, logical ops and selects in the types the converter
+# does not produce: several independent ops per model, each output a model output
+
+def _binary_model(kind: str, seed: int = 7) -> bytes:
+    rng = np.random.default_rng(seed)
+    m = FlatModel()
+    fb = m.fb
+    outs: list[int] = []
+
+    def op(name: str, ins: list[int], shape: list[int], dtype: str, q: tuple[float, int] | None = None,
+           act: int = 0) -> int:
+        y = m.tensor(f"{name.lower()}_{len(outs)}", shape, dtype, scale=q[0] if q else None,
+                     zero_point=q[1] if q else 0)
+        otype = {"MAXIMUM": "MaximumMinimumOptions", "MINIMUM": "MaximumMinimumOptions", "PRELU": None,
+                 "SELECT_V2": "SelectV2Options", "ADD_N": "AddNOptions"}.get(
+            name, "".join(w.capitalize() for w in name.split("_")) + "Options")
+        opts = getattr(fb, otype + "T")() if otype else None
+        if act:
+            opts.fusedActivationFunction = act
+        m.op(name, ins, [y], opts, otype or "NONE")
+        outs.append(y)
+        return y
+
+    if kind == "int32":  # TFLM's int32 arithmetic (ADD ignores the activation, the others clamp)
+        x = m.tensor("x", [1, 4, 6], "int32")
+        v = m.tensor("v", [6], "int32")
+        d = m.tensor("divisor", [4, 1], "int32", data=np.array([[3], [-7], [1], [-2]], np.int32))
+        ins = [x, v]
+        for name, act in (("ADD", 1), ("SUB", 1), ("MUL", 3), ("SQUARED_DIFFERENCE", 0), ("MAXIMUM", 0),
+                          ("MINIMUM", 0)):
+            op(name, [x, v], [1, 4, 6], "int32", act=act)
+        op("DIV", [x, d], [1, 4, 6], "int32", act=2)
+        for name in ("LESS", "GREATER_EQUAL", "EQUAL"):
+            op(name, [v, x], [1, 4, 6], "bool")
+    elif kind == "broadcast6d":  # TFLM's largest rank, broadcast on alternating dimensions (TFLite's
+        # reference comparisons stop at 4-D, its SQUARED_DIFFERENCE at 5-D: only ops both oracles run)
+        a = m.tensor("a", [2, 1, 3, 1, 2, 1], "int8", scale=0.04, zero_point=5)
+        b = m.tensor("b", [1, 2, 1, 2, 1, 3], "int8", scale=0.03, zero_point=-9)
+        ins = [a, b]
+        shape = [2, 2, 3, 2, 2, 3]
+        op("SUB", [a, b], shape, "int8", (0.06, 2))
+        op("MUL", [b, a], shape, "int8", (0.01, -4), act=1)
+        op("ADD", [a, b], shape, "int8", (0.05, 7))
+    elif kind == "prelu_int16":  # int16 input, int8 alpha (per channel and full shape)
+        x = m.tensor("x", [1, 4, 6], "int16", scale=0.0004, zero_point=0)
+        ins = [x]
+        a1 = m.tensor("alpha_c", [6], "int8", scale=0.004, zero_point=3,
+                      data=rng.integers(-128, 128, 6).astype(np.int8))
+        a2 = m.tensor("alpha_full", [1, 4, 6], "int8", scale=0.01, zero_point=-2,
+                      data=rng.integers(-128, 128, (1, 4, 6)).astype(np.int8))
+        op("PRELU", [x, a1], [1, 4, 6], "int16", (0.0005, 0))
+        op("PRELU", [x, a2], [1, 4, 6], "int16", (0.0003, 0))
+    elif kind == "compare_int16":  # TFLM has only GREATER for int16: TFLite's reference kernels run these
+        x = m.tensor("x", [1, 4, 6], "int16", scale=0.0005, zero_point=0)
+        ins = [x]
+        c = m.tensor("c", [4, 1], "int16", scale=0.0007, zero_point=0,
+                     data=rng.integers(-30000, 30000, (4, 1)).astype(np.int16))
+        for name in ("EQUAL", "NOT_EQUAL", "LESS", "LESS_EQUAL", "GREATER_EQUAL"):
+            op(name, [x, c], [1, 4, 6], "bool")
+    elif kind == "ref_types":  # types only TFLite's reference kernels run: SELECT (v1), int32/bool SELECT_V2,
+        # int32 ADD_N and FLOOR_DIV/FLOOR_MOD, bool EQUAL, broadcasting logical ops
+        cond = m.tensor("cond", [4], "bool")
+        x = m.tensor("x", [4, 6], "int32")
+        t8 = m.tensor("t8", [4, 6], "int8", scale=0.02, zero_point=1)
+        ins = [cond, x, t8]
+        k = m.tensor("k", [6], "int32", data=rng.integers(-9, 10, 6).astype(np.int32))
+        d = m.tensor("d", [6], "int32", data=np.array([3, -3, 7, -1, 2, -5], np.int32))
+        z8 = m.tensor("z8", [4, 6], "int8", scale=0.02, zero_point=1, data=np.full((4, 6), 1, np.int8))
+        op("SELECT", [cond, t8, z8], [4, 6], "int8", (0.02, 1))
+        gt = op("GREATER", [x, k], [4, 6], "bool")
+        op("SELECT_V2", [gt, x, k], [4, 6], "int32")
+        flags = m.tensor("flags", [6], "bool", data=np.array([1, 0, 1, 1, 0, 0], np.bool_))
+        op("SELECT_V2", [gt, flags, gt], [4, 6], "bool")
+        k2 = m.tensor("k2", [4, 6], "int32", data=rng.integers(-500, 500, (4, 6)).astype(np.int32))
+        op("ADD_N", [x, k2, x], [4, 6], "int32")
+        op("FLOOR_DIV", [x, d], [4, 6], "int32")
+        op("FLOOR_MOD", [x, d], [4, 6], "int32")
+        op("EQUAL", [gt, flags], [4, 6], "bool")
+        op("LOGICAL_AND", [gt, flags], [4, 6], "bool")
+    else:
+        raise ValueError(kind)
+    return m.finish(ins, outs)
+
+
+_BINARY_NOTE = ("several independent element-wise ops, " + _NOTE)
+for _kind, _name, _feat, _ops in (
+        ("int32", "op_binary_int32_handmade_int8", ("int8", "int-input", "multi-input", "multi-output"),
+         ("ADD", "SUB", "MUL", "DIV", "SQUARED_DIFFERENCE", "MAXIMUM", "MINIMUM", "LESS", "EQUAL")),
+        ("broadcast6d", "op_binary_broadcast6d_handmade_int8", ("int8", "multi-input", "multi-output"),
+         ("SUB", "MUL", "ADD")),
+        ("prelu_int16", "op_prelu_handmade_int16x8", ("int16x8", "const-operand", "multi-output"), ("PRELU",)),
+        ("compare_int16", "op_compare_handmade_int16x8", ("int16x8", "const-operand", "multi-output"),
+         ("EQUAL", "NOT_EQUAL", "LESS", "LESS_EQUAL", "GREATER_EQUAL")),
+        ("ref_types", "op_select_add_n_floor_handmade_int8", ("int8", "int-input", "multi-input", "multi-output"),
+         ("SELECT", "SELECT_V2", "ADD_N", "FLOOR_DIV", "FLOOR_MOD", "EQUAL", "LOGICAL_AND"))):
+    add(_name, _feat, lambda k=_kind: _binary_model(k), expect_ops=_ops, note=_BINARY_NOTE)
 
 
 # integer activations the converter does not emit (or not with these types): TFLM runs the int8 -> int16

@@ -18,6 +18,8 @@ probe("op_l2_normalization", S, lambda x: T.math.l2_normalize(x, axis=-1), expec
 probe("op_mean_spatial", S, lambda x: T.reduce_mean(x, axis=[1, 2]), expect=["MEAN"])
 probe("op_mean_keepdims_axis2", S, lambda x: T.reduce_mean(x, axis=2, keepdims=True), expect=["MEAN"])
 probe("op_global_average_pool", S, lambda x: L.GlobalAveragePooling2D()(x), expect=["MEAN"])
+probe("op_mean_spatial_keepdims", S, lambda x: T.reduce_mean(x, axis=[1, 2], keepdims=True), expect=["MEAN"],
+      note="the 4-D mean over H, W with keep_dims that TFLM once special-cased")
 probe("op_sum", S, lambda x: T.reduce_sum(x, axis=[1]), expect=["SUM"])
 probe("op_sum_last_keepdims", S, lambda x: T.reduce_sum(x, axis=-1, keepdims=True), expect=["SUM"])
 probe("op_reduce_max", S, lambda x: T.reduce_max(x, axis=[1, 2]), expect=["REDUCE_MAX"])
@@ -26,6 +28,8 @@ probe("op_reduce_prod", (4, 6), lambda x: T.reduce_prod(x, axis=1), expect=["RED
 probe("op_global_max_pool", S, lambda x: L.GlobalMaxPooling2D()(x), expect=["REDUCE_MAX"])
 probe("op_arg_max", S, lambda x: T.argmax(x, axis=-1, output_type=T.int32), expect=["ARG_MAX"])
 probe("op_arg_min", (10, 6), lambda x: T.argmin(x, axis=1, output_type=T.int32), expect=["ARG_MIN"])
+probe("op_arg_max_int64_out", S, lambda x: T.argmax(x, axis=1), modes=("int8",), expect=["ARG_MAX"],
+      note="tf.argmax's default int64 output (TFLM has int32 only: TFLite's reference kernels are the oracle)")
 _CMP = {"equal": ("EQUAL", T.equal), "not_equal": ("NOT_EQUAL", T.not_equal), "greater": ("GREATER", T.greater),
         "greater_equal": ("GREATER_EQUAL", T.greater_equal), "less": ("LESS", T.less),
         "less_equal": ("LESS_EQUAL", T.less_equal)}

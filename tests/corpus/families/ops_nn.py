@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from tfcompress.tfenv import keras, tf
 
+from . import handmade_nn  # noqa: F401  (hand-written models of this family register on import)
 from .common import probe
 
 L = keras().layers
@@ -34,6 +35,21 @@ probe("op_transpose_conv_s2", (6, 6, 8),
 probe("op_transpose_conv_valid", (5, 5, 4),
       lambda x: L.Conv2DTranspose(3, 2, strides=2, padding="valid", use_bias=False)(x),
       expect=["TRANSPOSE_CONV"])
+probe("op_transpose_conv_even_same", (5, 5, 6),
+      lambda x: L.Conv2DTranspose(5, 4, strides=2, padding="same")(x), expect=["TRANSPOSE_CONV"],
+      note="even kernel with SAME padding: TFLM's padding from the output size is asymmetric")
+probe("op_transpose_conv_s1_relu", (6, 7, 4),
+      lambda x: L.Conv2DTranspose(6, 3, strides=1, padding="same", activation="relu")(x),
+      expect=["TRANSPOSE_CONV"])
+probe("op_transpose_conv_output_padding", (4, 4, 3),
+      lambda x: L.Conv2DTranspose(4, 3, strides=2, padding="valid", output_padding=1)(x),
+      expect=["TRANSPOSE_CONV"])
+probe("op_conv2d_grouped", (8, 8, 8),
+      lambda x: L.Conv2D(12, 3, groups=4, padding="same", activation="relu")(x), expect=["CONV_2D"],
+      note="grouped convolution: the filter holds in_channels / groups input channels")
+probe("op_conv2d_grouped_per_channel_group", (7, 7, 6),
+      lambda x: L.Conv2D(12, 3, strides=2, groups=6)(x), expect=["CONV_2D"],
+      note="one input channel per group (a depthwise convolution written as a grouped CONV_2D)")
 probe("op_average_pool2d", (10, 10, 8), lambda x: L.AveragePooling2D(2)(x), expect=["AVERAGE_POOL_2D"])
 probe("op_average_pool2d_same_s1", (9, 9, 4),
       lambda x: L.AveragePooling2D(3, strides=1, padding="same")(x), expect=["AVERAGE_POOL_2D"])

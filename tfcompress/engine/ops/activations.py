@@ -6,7 +6,7 @@ TFLite's float32 LUTPopulate for float-defined ops such as ELU, EXP, LOG, GELU),
 does ``out[i] = lut[in[i] + 128]`` (uint8 tensors use the same table through their int8 bit
 pattern). int16 ops run integer kernels: ``tfc_rescale`` (RELU, RELU6, LEAKY_RELU, ABS and
 QUANTIZE between integer types: a rescale with a multiplier per sign, clamped),
-``tfc_logistic_s16`` / ``tfc_tanh_s16`` (TFLM's interpolated sigmoid table), ``tfc_rsqrt_s16``
+``tfc_sigmoid_s16`` (LOGISTIC / TANH on TFLM's interpolated sigmoid table), ``tfc_rsqrt_s16``
 (integer Newton-Raphson) and ``tfc_lut_s16`` (a host-computed 513-entry interpolated table:
 EXP, LOG). Scale ratios are computed in double like the TFLM build the oracle runs (older TFLM
 sources divide some of them in float32; the tests pin the behaviour down).
@@ -231,14 +231,16 @@ def _s16_sigmoid_params(g: Graph, op: Op, x: Tensor, y: Tensor, pot_shifts: tupl
     return int(mult), shift
 
 
-def _s16_sigmoid_op(g: Graph, op: Op, kernel: str, pot_shifts: tuple[int, ...]) -> LoweredOp:
+def _s16_sigmoid_op(g: Graph, op: Op, tanh: bool, pot_shifts: tuple[int, ...]) -> LoweredOp:
     x, y = g.t(op.inputs[0]), g.t(op.outputs[0])
     ok, out_lg = checked_log2(y.scale)
     if not ok or out_lg != -15:
         raise TfcError(f"{op.name} '{y.name}': int16 output scale must be 1/32768", "re-convert with int16x8")
     mult, shift = _s16_sigmoid_params(g, op, x, y, pot_shifts)
-    return LoweredOp(op, kernel, "tfc_sigmoid16_params", dict(n=x.elements, mult=mult, shift=shift),
-                     [x.index], [y.index], overlap={x.index: 0}, in_ctypes=("int16_t",), out_ctype="int16_t")
+    table = ConstArray(f"op{op.index}_sigmoid", np.array(fp.SIGMOID_TABLE_U16, np.uint16))
+    fields = dict(n=x.elements, mult=mult, shift=shift, tanh=int(tanh), table=table)
+    return LoweredOp(op, "tfc_sigmoid_s16", "tfc_sigmoid16_params", fields, [x.index], [y.index], [table],
+                     overlap={x.index: 0}, in_ctypes=("int16_t",), out_ctype="int16_t")
 
 
 def lower_logistic(g: Graph, op: Op) -> LoweredOp:
@@ -246,7 +248,7 @@ def lower_logistic(g: Graph, op: Op) -> LoweredOp:
     fixed-point logistic; int16 with TFLM's interpolated sigmoid table."""
     x, y = _same_type(g, op, ("int8", "int16"))
     if x.dtype == "int16":
-        return _s16_sigmoid_op(g, op, "tfc_logistic_s16", (0,))
+        return _s16_sigmoid_op(g, op, False, (0,))
     if y.zero_point != -128:
         raise TfcError(f"LOGISTIC '{y.name}': output zero point must be -128", "re-convert the model")
     mult, shift, radius = _q4_params(x)
@@ -267,7 +269,7 @@ def lower_tanh(g: Graph, op: Op) -> LoweredOp:
     int16 with TFLM's interpolated sigmoid table."""
     x, y = _same_type(g, op, ("int8", "int16"))
     if x.dtype == "int16":
-        return _s16_sigmoid_op(g, op, "tfc_tanh_s16", (0, 1))
+        return _s16_sigmoid_op(g, op, True, (0, 1))
     if y.zero_point != 0:
         raise TfcError(f"TANH '{y.name}': output zero point must be 0", "re-convert the model")
     mult, shift, radius = _q4_params(x)
