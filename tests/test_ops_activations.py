@@ -19,6 +19,7 @@ from typing import Any
 
 import numpy as np
 import pytest
+from helpers.flatmodel import FlatModel
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
@@ -26,7 +27,6 @@ from tfcompress.engine import fixedpoint as fp
 from tfcompress.engine.compiler import compile_tflite
 from tfcompress.engine.host import HostModel
 from tfcompress.engine.ops.softmax import softmax16_luts
-from tfcompress.engine.schema import schema
 from tfcompress.engine.validate import validate_model
 from tfcompress.errors import TfcError
 from tfcompress.resources import engine_kernels_dir
@@ -41,68 +41,30 @@ RANGE = {"int8": (-128, 127), "uint8": (0, 255), "int16": (-32768, 32767), "int3
 Q = tuple[float, int] | None
 
 
-class Writer:
-    """A one-subgraph .tflite written with the schema's object API: tensors (activations only,
-    no constant buffers), builtin ops with options, inputs and outputs."""
+class Writer(FlatModel):
+    """tests/helpers' FlatModel with quantisation given as (scale, zero point) or None and ops
+    given one input, one output and (options type, {field: value}) or None."""
 
-    TYPES = {"float32": 0, "int32": 2, "uint8": 3, "int16": 7, "int8": 9}
+    def qtensor(self, name: str, shape: list[int], dtype: str, q: Q) -> int:
+        return self.tensor(name, shape, dtype, **({} if q is None else dict(scale=q[0], zero_point=q[1])))
 
-    def __init__(self) -> None:
-        self.fb = schema()
-        self.tensors: list[Any] = []
-        self.ops: list[Any] = []
-        self.codes: list[int] = []
-
-    def tensor(self, name: str, shape: list[int], dtype: str, q: Q) -> int:
-        t = self.fb.TensorT()
-        t.name, t.shape, t.type, t.buffer = name.encode(), list(shape), self.TYPES[dtype], 0
-        if q is not None:
-            t.quantization = self.fb.QuantizationParametersT()
-            t.quantization.scale, t.quantization.zeroPoint = [float(F32(q[0]))], [int(q[1])]
-        self.tensors.append(t)
-        return len(self.tensors) - 1
-
-    def op(self, name: str, x: int, y: int, options: Any = None) -> None:
-        code = getattr(self.fb.BuiltinOperator, name)
-        if code not in self.codes:
-            self.codes.append(code)
-        o = self.fb.OperatorT()
-        o.opcodeIndex, o.inputs, o.outputs = self.codes.index(code), [x], [y]
-        o.builtinOptionsType = 0
+    def unary_op(self, name: str, x: int, y: int, options: Any = None) -> None:
+        opt_obj, opt_type = None, "NONE"
         if options is not None:
-            kind, fields = options
-            o.builtinOptionsType = getattr(self.fb.BuiltinOptions, kind)
-            o.builtinOptions = getattr(self.fb, kind + "T")()
+            opt_type, fields = options
+            opt_obj = getattr(self.fb, opt_type + "T")()
             for key, v in fields.items():
-                setattr(o.builtinOptions, key, v)
-        self.ops.append(o)
-
-    def finish(self, inputs: list[int], outputs: list[int]) -> bytes:
-        import flatbuffers
-
-        fb = self.fb
-        sg = fb.SubGraphT()
-        sg.tensors, sg.operators, sg.inputs, sg.outputs, sg.name = self.tensors, self.ops, inputs, outputs, b"main"
-        m = fb.ModelT()
-        m.version, m.subgraphs, m.buffers = 3, [sg], [fb.BufferT()]
-        codes = []
-        for c in self.codes:
-            oc = fb.OperatorCodeT()
-            oc.builtinCode, oc.deprecatedBuiltinCode, oc.version = c, min(c, 127), 1
-            codes.append(oc)
-        m.operatorCodes = codes
-        b = flatbuffers.Builder(1024)
-        b.Finish(m.Pack(b), file_identifier=b"TFL3")
-        return bytes(b.Output())
+                setattr(opt_obj, key, v)
+        self.op(name, [x], [y], opt_obj, opt_type)
 
 
 def unary(op: str, shape: list[int], dtype: str, in_q: Q, out_q: Q, out_dtype: str | None = None,
           options: Any = None) -> bytes:
     """One ``op`` from the model input to the model output."""
     w = Writer()
-    x = w.tensor("x", shape, dtype, in_q)
-    y = w.tensor("y", shape, out_dtype or dtype, out_q)
-    w.op(op, x, y, options)
+    x = w.qtensor("x", shape, dtype, in_q)
+    y = w.qtensor("y", shape, out_dtype or dtype, out_q)
+    w.unary_op(op, x, y, options)
     return w.finish([x], [y])
 
 
@@ -110,11 +72,11 @@ def bank(op: str, x_dtype: str, x_q: Q, shape: list[int], outs: list[tuple[str, 
     """One input feeding one ``op`` per entry of ``outs`` (output dtype, quantisation, options as
     (options type, {field: value}) or None)."""
     w = Writer()
-    x = w.tensor("x", shape, x_dtype, x_q)
+    x = w.qtensor("x", shape, x_dtype, x_q)
     ys = []
     for k, (dtype, q, options) in enumerate(outs):
-        ys.append(w.tensor(f"y{k}", shape, dtype, q))
-        w.op(op, x, ys[-1], options)
+        ys.append(w.qtensor(f"y{k}", shape, dtype, q))
+        w.unary_op(op, x, ys[-1], options)
     return w.finish([x], ys)
 
 
@@ -440,7 +402,7 @@ def test_chain_runs_in_place_where_the_planner_overlaps_buffers() -> None:
     bit-exact, and some overlaps are taken."""
     w = Writer()
     shape = [4, 64]
-    x = w.tensor("x", shape, "int8", (0.05, -3))
+    x = w.qtensor("x", shape, "int8", (0.05, -3))
     chain = [("QUANTIZE", "int16", (0.0005, 0), None), ("LOGISTIC", "int16", (2.0 ** -15, 0), None),
              ("LEAKY_RELU", "int16", (0.0004, 0), ("LeakyReluOptions", {"alpha": -0.3})),
              ("TANH", "int16", (2.0 ** -15, 0), None), ("ABS", "int16", (2.0 ** -15, 0), None),
@@ -451,8 +413,8 @@ def test_chain_runs_in_place_where_the_planner_overlaps_buffers() -> None:
              ("DEQUANTIZE", "float32", None, None)]
     prev = x
     for k, (op, dtype, q, options) in enumerate(chain):
-        y = w.tensor(f"t{k}", shape, dtype, q)
-        w.op(op, prev, y, options)
+        y = w.qtensor(f"t{k}", shape, dtype, q)
+        w.unary_op(op, prev, y, options)
         prev = y
     model = w.finish([x], [prev])
     assert compile_tflite(model).plan.overlaps
