@@ -80,12 +80,14 @@ def test_validate_exits_1_on_mismatch(mlperf_models: Path) -> None:
 
 
 def test_ops_command_lists_the_op_table() -> None:
-    from tfcompress.engine.optable import OPS
+    from tfcompress.engine.optable import FLOAT_OPS, OPS
 
     res = CliRunner().invoke(main, ["ops", "--json"])
     assert res.exit_code == 0, res.output
     out = json.loads(res.stdout)
-    assert out["count"] == len(OPS) and {r["op"] for r in out["ops"]} == set(OPS)
+    assert out["count"] == len(set(OPS) | set(FLOAT_OPS)) and {r["op"] for r in out["ops"]} == set(OPS) | set(FLOAT_OPS)
+    add = next(r for r in out["ops"] if r["op"] == "ADD")  # an integer row and a float32 row: one line
+    assert "int8" in add["types"] and "float32" in add["types"] and "tfc_add_f32" in add["kernels"]
     conv = next(r for r in out["ops"] if r["op"] == "CONV_2D")
     assert "int8" in conv["types"] and "tfc_conv2d_s8" in conv["kernels"]
 

@@ -21,22 +21,10 @@ MANIFEST = json.loads((CORPUS / "manifest.json").read_text(encoding="utf-8"))["m
 
 #: models the engine does not compile yet -> text its error must contain (the op or feature)
 PENDING: dict[str, str] = {
-    "op_add_n_int8": "ADD_N",
-    "op_ceil_int8": "computes in float32",
-    "op_cos_int8": "computes in float32",
-    "op_cumsum_exclusive_reverse_int8": "computes in float32",
-    "op_cumsum_int8": "computes in float32",
-    "op_elu_int8": "computes in float32",
-    "op_floor_int8": "computes in float32",
-    "op_neg_int8": "computes in float32",
-    "op_not_equal_select_int8": "NOT_EQUAL",
     "op_reduce_all_int8": "REDUCE_ALL",
-    "op_round_int8": "computes in float32",
     # compiles; the corpus test's full-range random inputs include negatives, which TFLM rejects
     # (checked on positive inputs in tests/test_ops_activations.py)
     "op_rsqrt_int16x8": "Rsqrt is only defined for positive values",
-    "op_sin_int8": "computes in float32",
-    "op_square_int8": "computes in float32",
     "shape_flatten_dynamic_batch_int16x8": "RESHAPE",
     "shape_flatten_dynamic_batch_int8": "RESHAPE",
 }

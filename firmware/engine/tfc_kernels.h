@@ -595,4 +595,116 @@ void tfc_lstm_s8(const tfc_lstm_params *p, const int8_t *in, const int8_t *h, co
 void tfc_lstm_s16(const tfc_lstm_params *p, const int16_t *in, const int16_t *h, const int16_t *c,
                   int16_t *out);
 
+/* ---- float32 ops inside integer models (float islands; tfcompress/engine/ops/float32.py) ----
+ * The same float32 operations in the same order as TFLM's reference kernels and the same libm
+ * calls, so host builds match TFLM's host interpreter bit for bit (x86-64 SSE, no contraction
+ * under -std=c99; no kernel here feeds a product into a sum, so -ffp-contract cannot fuse anything
+ * on the device either). On Cortex-M, newlib's libm may round expf/sinf/cosf/logf/tanhf/expm1f
+ * differently in the last bit (seen: expf on Cortex-M4, whose single-precision FPU makes newlib
+ * use its float-only routines): device results can then differ from the host in the last bits
+ * (the device float tolerance covers it). */
+
+/* Element-wise unary ops (unary_f32.c): out[i] = f(in[i]); in place allowed. */
+void tfc_abs_f32(const float *in, float *out, int32_t n);
+void tfc_neg_f32(const float *in, float *out, int32_t n);
+void tfc_ceil_f32(const float *in, float *out, int32_t n);
+void tfc_floor_f32(const float *in, float *out, int32_t n);
+void tfc_round_f32(const float *in, float *out, int32_t n);   /* half to even */
+void tfc_sqrt_f32(const float *in, float *out, int32_t n);
+void tfc_rsqrt_f32(const float *in, float *out, int32_t n);
+void tfc_square_f32(const float *in, float *out, int32_t n);
+void tfc_sin_f32(const float *in, float *out, int32_t n);
+void tfc_cos_f32(const float *in, float *out, int32_t n);
+void tfc_exp_f32(const float *in, float *out, int32_t n);
+void tfc_log_f32(const float *in, float *out, int32_t n);
+void tfc_logistic_f32(const float *in, float *out, int32_t n);
+void tfc_tanh_f32(const float *in, float *out, int32_t n);
+void tfc_relu_f32(const float *in, float *out, int32_t n);
+void tfc_relu6_f32(const float *in, float *out, int32_t n);
+void tfc_elu_f32(const float *in, float *out, int32_t n);
+void tfc_hard_swish_f32(const float *in, float *out, int32_t n);
+void tfc_leaky_relu_f32(const float *in, float *out, int32_t n, float alpha);
+
+/* Binary ops with up to 5-D broadcasting (binary_f32.c): element strides 0 on broadcast dims;
+ * ADD/SUB/MUL/DIV clamp to [act_min, act_max] as TFLM's ActivationFunctionWithMinMax
+ * (lowest/max without an activation); comparisons write bool (0/1 bytes). */
+typedef struct {
+    int32_t ndim;
+    int32_t shape[TFC_MAX_DIMS];
+    int32_t stride1[TFC_MAX_DIMS];
+    int32_t stride2[TFC_MAX_DIMS];
+    float act_min, act_max;
+} tfc_binary_f32_params;
+
+void tfc_add_f32(const tfc_binary_f32_params *p, const float *in1, const float *in2, float *out);
+void tfc_sub_f32(const tfc_binary_f32_params *p, const float *in1, const float *in2, float *out);
+void tfc_mul_f32(const tfc_binary_f32_params *p, const float *in1, const float *in2, float *out);
+void tfc_div_f32(const tfc_binary_f32_params *p, const float *in1, const float *in2, float *out);
+void tfc_maximum_f32(const tfc_binary_f32_params *p, const float *in1, const float *in2, float *out);
+void tfc_minimum_f32(const tfc_binary_f32_params *p, const float *in1, const float *in2, float *out);
+void tfc_squared_difference_f32(const tfc_binary_f32_params *p, const float *in1, const float *in2, float *out);
+void tfc_floor_div_f32(const tfc_binary_f32_params *p, const float *in1, const float *in2, float *out);
+void tfc_floor_mod_f32(const tfc_binary_f32_params *p, const float *in1, const float *in2, float *out);
+void tfc_equal_f32(const tfc_binary_f32_params *p, const float *in1, const float *in2, uint8_t *out);
+void tfc_not_equal_f32(const tfc_binary_f32_params *p, const float *in1, const float *in2, uint8_t *out);
+void tfc_greater_f32(const tfc_binary_f32_params *p, const float *in1, const float *in2, uint8_t *out);
+void tfc_greater_equal_f32(const tfc_binary_f32_params *p, const float *in1, const float *in2, uint8_t *out);
+void tfc_less_f32(const tfc_binary_f32_params *p, const float *in1, const float *in2, uint8_t *out);
+void tfc_less_equal_f32(const tfc_binary_f32_params *p, const float *in1, const float *in2, uint8_t *out);
+
+/* ADD_N (add_n_f32.c): out[i] = 0 + ins[0][i] + ins[1][i] + ... in input order. */
+void tfc_add_n_f32(const float *const *ins, float *out, int32_t n_inputs, int32_t n);
+
+/* SUM / MEAN / REDUCE_MAX / REDUCE_MIN (reduce_f32.c): kept dims (k_*) index the outputs in
+ * order, reduced dims (r_*) are visited in row-major order; strides in input elements; MEAN
+ * divides the sum by count. */
+typedef struct {
+    int32_t k_ndim, k_shape[TFC_MAX_DIMS], k_stride[TFC_MAX_DIMS];
+    int32_t r_ndim, r_shape[TFC_MAX_DIMS], r_stride[TFC_MAX_DIMS];
+    float count;
+} tfc_reduce_f32_params;
+
+void tfc_sum_f32(const tfc_reduce_f32_params *p, const float *in, float *out);
+void tfc_mean_f32(const tfc_reduce_f32_params *p, const float *in, float *out);
+void tfc_reduce_max_f32(const tfc_reduce_f32_params *p, const float *in, float *out);
+void tfc_reduce_min_f32(const tfc_reduce_f32_params *p, const float *in, float *out);
+
+/* CUMSUM (cumsum_f32.c) along the middle dim of [outer, depth, inner]. */
+typedef struct {
+    int32_t outer, depth, inner, exclusive, reverse;
+} tfc_cumsum_f32_params;
+
+void tfc_cumsum_f32(const tfc_cumsum_f32_params *p, const float *in, float *out);
+
+/* SOFTMAX / LOG_SOFTMAX over the last dim (softmax_f32.c). */
+typedef struct {
+    int32_t outer, depth;
+    float beta;   /* SOFTMAX only */
+} tfc_softmax_f32_params;
+
+void tfc_softmax_f32(const tfc_softmax_f32_params *p, const float *in, float *out);
+void tfc_log_softmax_f32(const tfc_softmax_f32_params *p, const float *in, float *out);
+
+/* Hybrid EMBEDDING_LOOKUP (embedding_lookup_f32.c): rows of an int8 table (zero point 0)
+ * dequantised as (float)q * scale; an id outside [0, rows) gives a row of zeros (TFLM fails). */
+typedef struct {
+    int32_t n_ids, rows, cols;
+    float scale;
+} tfc_embedding_f32_params;
+
+void tfc_embedding_lookup_s8_f32(const tfc_embedding_f32_params *p, const int32_t *ids, const int8_t *table,
+                                 float *out);
+
+/* CAST with a float32 side (cast_f32.c): to float, the nearest float (bool is 0/1 bytes); from
+ * float, truncation toward zero saturating at the type's limits, NaN -> 0 (as TFLM). */
+void tfc_cast_s8_f32(const int8_t *in, float *out, int32_t n);
+void tfc_cast_s16_f32(const int16_t *in, float *out, int32_t n);
+void tfc_cast_s32_f32(const int32_t *in, float *out, int32_t n);
+void tfc_cast_u32_f32(const uint32_t *in, float *out, int32_t n);
+void tfc_cast_b_f32(const uint8_t *in, float *out, int32_t n);
+void tfc_cast_f32_s8(const float *in, int8_t *out, int32_t n);
+void tfc_cast_f32_s16(const float *in, int16_t *out, int32_t n);
+void tfc_cast_f32_s32(const float *in, int32_t *out, int32_t n);
+void tfc_cast_f32_u32(const float *in, uint32_t *out, int32_t n);
+
 #endif /* TFC_KERNELS_H */

@@ -24,7 +24,8 @@ FEATURES = {
     "zoo": "too large for the committed fixtures: generated on demand into the cache",
 }
 
-FAMILIES = ("ops_nn", "ops_elementwise", "ops_shape", "ops_misc", "features", "architectures", "handmade")
+FAMILIES = ("ops_nn", "ops_elementwise", "ops_shape", "ops_misc", "features", "architectures", "handmade",
+            "float_islands")
 
 
 @dataclass(frozen=True)

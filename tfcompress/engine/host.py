@@ -21,7 +21,10 @@ from tfcompress.engine.ir import DTYPES
 from tfcompress.errors import TfcError
 from tfcompress.resources import engine_kernels_dir, templates_root
 
-CFLAGS = ["-O2", "-std=c99", "-Wall", "-Wextra", "-Werror", "-fPIC"]
+#: -ffp-contract=off: the float kernels (float islands) must not fuse a multiply and an add into
+#: one FMA where TFLM's float reference computes two roundings (GCC already keeps them apart under
+#: -std=c99; clang, or a host with FMA in its baseline such as aarch64, might not)
+CFLAGS = ["-O2", "-std=c99", "-ffp-contract=off", "-Wall", "-Wextra", "-Werror", "-fPIC"]
 
 
 def cache_dir() -> Path:

@@ -27,6 +27,7 @@ from tfcompress.engine.ops import (
     activations,
     conv,
     elementwise,
+    float32,
     logic,
     matmul,
     movement,
@@ -268,6 +269,47 @@ ANY_TYPE_OPS = frozenset({
     "BATCH_TO_SPACE_ND", "SPACE_TO_BATCH_ND", "GATHER", "GATHER_ND", "EMBEDDING_LOOKUP", "DYNAMIC_UPDATE_SLICE",
     "FILL", "ZEROS_LIKE", "CAST", "RESHAPE", "SQUEEZE", "EXPAND_DIMS"})
 
+# ---- float32 ops inside integer models ("float islands", engine/ops/float32.py): the row used when
+# float32.computes_in_float(op); the op's row in OPS (if any) serves its integer types.
+_F32_UNARY = {k: "unary_f32.c" for k in float32.UNARY_KERNELS.values()}
+_F32_BINARY = {k: "binary_f32.c" for k in float32.BINARY_KERNELS.values()}
+
+
+def _f32_unary(op: str, note: str = "") -> OpSpec:
+    kernel = float32.UNARY_KERNELS[op]
+    return OpSpec(float32.lower_unary, ("float32",), {kernel: _F32_UNARY[kernel]}, note)
+
+
+def _f32_binary(op: str, note: str) -> OpSpec:
+    kernel = float32.BINARY_KERNELS[op]
+    return OpSpec(float32.lower_binary, ("float32",), {kernel: _F32_BINARY[kernel]}, note)
+
+
+FLOAT_OPS: dict[str, OpSpec] = {
+    **{op: _f32_unary(op) for op in ("ABS", "NEG", "CEIL", "FLOOR", "SQRT", "RSQRT", "SQUARE", "SIN", "COS",
+                                      "EXP", "LOG", "TANH", "RELU", "RELU6", "ELU", "HARD_SWISH", "LEAKY_RELU")},
+    "ROUND": _f32_unary("ROUND", "half to even (as TFLM)"),
+    "LOGISTIC": _f32_unary("LOGISTIC", "TFLM's cut-offs (1 above 16.62, exp(x) below -9)"),
+    **{op: _f32_binary(op, "broadcasting up to 5-D, fused activation") for op in ("ADD", "SUB", "MUL", "DIV")},
+    **{op: _f32_binary(op, "broadcasting up to 5-D")
+       for op in ("MAXIMUM", "MINIMUM", "SQUARED_DIFFERENCE", "FLOOR_DIV", "FLOOR_MOD")},
+    **{op: _f32_binary(op, "bool output, broadcasting up to 5-D")
+       for op in ("EQUAL", "NOT_EQUAL", "GREATER", "GREATER_EQUAL", "LESS", "LESS_EQUAL")},
+    "ADD_N": OpSpec(float32.lower_add_n, ("float32",), {"tfc_add_n_f32": "add_n_f32.c"}, "any number of inputs"),
+    **{op: OpSpec(float32.lower_reduce, ("float32",), {float32.REDUCE_KERNELS[op]: "reduce_f32.c"},
+                  "any constant axes") for op in ("SUM", "MEAN", "REDUCE_MAX", "REDUCE_MIN")},
+    "CUMSUM": OpSpec(float32.lower_cumsum, ("float32",), {"tfc_cumsum_f32": "cumsum_f32.c"},
+                     "constant axis, exclusive, reverse"),
+    "SOFTMAX": OpSpec(float32.lower_softmax, ("float32",), {"tfc_softmax_f32": "softmax_f32.c"}),
+    "LOG_SOFTMAX": OpSpec(float32.lower_softmax, ("float32",), {"tfc_log_softmax_f32": "softmax_f32.c"}),
+    "CAST": OpSpec(float32.lower_cast, (*(f"{a}->{b}" for a, b in float32.CAST_KERNELS), "float32->float32"),
+                   {**{k: "cast_f32.c" for k in float32.CAST_KERNELS.values()}, "tfc_copy_bytes": "copy.c"},
+                   "float to integer truncates and saturates (NaN: 0), as TFLM"),
+    "EMBEDDING_LOOKUP": OpSpec(float32.lower_embedding_lookup, ("int8->float32",),
+                               {"tfc_embedding_lookup_s8_f32": "embedding_lookup_f32.c"},
+                               "hybrid: int8 table dequantised into float32"),
+}
+
 #: kernels the generated code calls besides the ops' (model input/output copies, state reset)
 SUPPORT_KERNELS: dict[str, str] = {"tfc_copy_bytes": "copy.c", "tfc_fill_bytes": "copy.c"}
 
@@ -281,30 +323,48 @@ ALTERNATIVES: dict[str, str] = {}
 def reference_kernels() -> dict[str, str]:
     """Every reference kernel function -> its source file (from the op rows)."""
     table = dict(SUPPORT_KERNELS)
-    for spec in OPS.values():
+    for spec in [*OPS.values(), *FLOAT_OPS.values()]:
         table.update(spec.kernels)
     return table
 
 
 def op_spec(g: Graph, op: Op) -> OpSpec:
-    """The spec of ``op`` or a TfcError naming the op, its output tensor and what to do."""
+    """The spec of ``op`` (its float32 row when it computes in float) or a TfcError naming the op,
+    its output tensor and what to do."""
+    if op.name in FLOAT_OPS and float32.computes_in_float(g, op):
+        return FLOAT_OPS[op.name]
     spec = OPS.get(op.name)
     if spec is None:
         out = g.t(op.outputs[0]).name if op.outputs else "?"
         alt = ALTERNATIVES.get(op.name, "replace the layer with one built from the ops `tfcompress ops` lists, "
                                "or deploy this model with the TFLite Micro runtime")
-        raise TfcError(f"op {op.name} (#{op.index}, output '{out}') is not supported by the engine", alt)
+        raise TfcError(f"op {op.name} (#{op.index}, output '{out}', {op_types(g, op)}) is not supported by "
+                       "the engine", alt)
     return spec
 
 
+def op_types(g: Graph, op: Op) -> str:
+    """The op's element types as ``tfcompress ops`` lists them: ``int8``, ``int32->float32``."""
+    first = next((g.t(i).dtype for i in op.inputs if i >= 0), "")
+    out = g.t(op.outputs[0]).dtype if op.outputs else ""
+    return first or out if not (first and out) or first == out else f"{first}->{out}"
+
+
 def check_float_model(g: Graph) -> None:
-    """A float (unquantised) model gets one clear error before anything else."""
+    """A float (unquantised) model gets one clear error before anything else, naming its first
+    op without a float32 kernel. Not float: a model with quantised integer activations (an int8
+    model whose converter left a few ops in float32, DEQUANTIZE -> CEIL -> QUANTIZE: those compile
+    as float islands), and a model whose every op has a float32 kernel (FLOAT_OPS). Ops that only
+    route or move values (control flow, state, data movement) do not count."""
     routing = {"QUANTIZE", "DEQUANTIZE", "IF", "WHILE", "CALL_ONCE", "VAR_HANDLE", "READ_VARIABLE", "ASSIGN_VARIABLE"}
     compute = [op for op in g.ops if op.name not in routing and op.name not in ANY_TYPE_OPS]
     float_ops = [op for op in compute
                  if any(i >= 0 and g.t(i).dtype == "float32" for i in op.inputs + op.outputs)]
-    if compute and len(float_ops) == len(compute):
-        op = float_ops[0]
+    quantized = any(g.t(i).dtype in ("int8", "int16", "uint8") and g.t(i).scales and not g.t(i).is_const
+                    for op in g.ops for i in op.inputs + op.outputs if i >= 0)
+    no_kernel = [op for op in float_ops if not (op.name in FLOAT_OPS and float32.computes_in_float(g, op))]
+    if compute and len(float_ops) == len(compute) and not quantized and no_kernel:
+        op = no_kernel[0]
         raise TfcError(f"the model is float (op {op.name} '{g.t(op.outputs[0]).name}' computes in "
                        "float32); the engine compiles integer models",
                        "convert with --mode int8 (full integer quantisation with a representative dataset)")

@@ -64,15 +64,32 @@ def _value_range(g: Graph, t: Tensor) -> tuple[float, float]:
     return -1.0, 1.0
 
 
+def _index_range(g: Graph, t: Tensor) -> tuple[int, int] | None:
+    """[0, rows - 1] when int input ``t`` is the ids of an EMBEDDING_LOOKUP or the indices of a
+    GATHER (an id out of range makes TFLM fail, so random ids stay inside the table)."""
+    bounds = []
+    for op in g.ops:
+        if op.name == "EMBEDDING_LOOKUP" and op.inputs[0] == t.index and len(op.inputs) > 1:
+            bounds.append(g.t(op.inputs[1]).shape[0] if g.t(op.inputs[1]).shape else 0)
+        elif op.name == "GATHER" and len(op.inputs) > 1 and op.inputs[1] == t.index:
+            params = g.t(op.inputs[0]).shape
+            axis = int(op.options.get("axis", 0))
+            bounds.append(params[axis % len(params)] if params else 0)
+        elif t.index in op.inputs:
+            return None
+    return (0, min(bounds) - 1) if bounds and min(bounds) > 0 else None
+
+
 def random_input(g: Graph, t: Tensor, rng: np.random.Generator) -> np.ndarray:
     """One random value of input ``t``: integers over the dtype's full range (int32/int64: a
-    small range around zero), booleans, floats over what the consuming QUANTIZE represents."""
+    small range around zero, or the valid rows when they are EMBEDDING_LOOKUP / GATHER indices),
+    booleans, floats over what the consuming QUANTIZE represents."""
     dtype = DTYPES[t.dtype][0]
     if dtype == np.bool_:
         return rng.integers(0, 2, size=t.shape).astype(np.bool_)
     if np.issubdtype(dtype, np.integer):
         info = np.iinfo(dtype)
-        lo, hi = (info.min, info.max) if info.bits <= 16 else (-1000, 1000)
+        lo, hi = (info.min, info.max) if info.bits <= 16 else (_index_range(g, t) or (-1000, 1000))
         return rng.integers(lo, hi + 1, size=t.shape, dtype=np.int64).astype(dtype)
     lo, hi = _value_range(g, t)
     return rng.uniform(lo, hi, size=t.shape).astype(dtype)
@@ -134,7 +151,8 @@ def _compare(ours: list[np.ndarray], ref: list[np.ndarray]) -> list[tuple[int, f
         b = np.asarray(b).reshape(a.shape)
         if a.dtype.kind == "f":
             same = (a == b) | (np.isnan(a) & np.isnan(b))
-            diff = np.where(same, 0.0, np.abs(a.astype(np.float64) - b.astype(np.float64)))
+            with np.errstate(invalid="ignore"):  # inf - inf where both are inf: masked by `same`
+                diff = np.where(same, 0.0, np.abs(a.astype(np.float64) - b.astype(np.float64)))
         else:
             same = a == b
             diff = np.abs(a.astype(np.int64) - b.astype(np.int64))
