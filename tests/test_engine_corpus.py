@@ -21,72 +21,12 @@ MANIFEST = json.loads((CORPUS / "manifest.json").read_text(encoding="utf-8"))["m
 
 #: models the engine does not compile yet -> text its error must contain (the op or feature)
 PENDING: dict[str, str] = {
-    "arch_fd_mobilenet_tiny_int16x8": "SOFTMAX",
-    "arch_har_conv1d_int16x8": "SOFTMAX",
-    "arch_kws_dscnn_int16x8": "SOFTMAX",
-    "arch_kws_gru_unrolled_int16x8": "LOGISTIC",
-    "arch_miniresnet_audio_int16x8": "SOFTMAX",
-    "arch_multi_input_int16x8": "QUANTIZE",
-    "arch_preact_resnet_int16x8": "SOFTMAX",
-    "arch_resize_crop_permute_split_int16x8": "QUANTIZE",
-    "arch_squeezenet_tiny_int16x8": "QUANTIZE",
-    "arch_ssd_multiscale_int16x8": "QUANTIZE",
-    "arch_transformer_tiny_int8": "RSQRT",
-    "arch_two_head_detector_int16x8": "LOGISTIC",
-    "arch_unet_tiny_int16x8": "QUANTIZE",
-    "arch_yamnet_like_int16x8": "SOFTMAX",
-    "io_float_in_int16_out_int16x8": "QUANTIZE",
-    "io_float_int16x8": "QUANTIZE",
-    "io_float_softmax_int16x8": "QUANTIZE",
-    "io_int8_in_uint8_out_int8": "QUANTIZE",
-    "io_uint8_in_int8_out_int8": "QUANTIZE",
-    "io_uint8_int8": "QUANTIZE",
-    "io_uint8_softmax_int8": "QUANTIZE",
-    "multi_input_image_vector_int16x8": "QUANTIZE",
-    "multi_input_three_int16x8": "QUANTIZE",
-    "multi_io_two_by_two_int16x8": "QUANTIZE",
-    "multi_output_class_regress_int16x8": "SOFTMAX",
-    "multi_output_uint8_int8": "QUANTIZE",
-    "op_abs_int16x8": "ABS",
-    "op_abs_int8": "ABS",
-    "op_batch_matmul_attention_int16x8": "SOFTMAX",
-    "op_concatenation_int16x8": "QUANTIZE",
-    "op_dequantize_int16_to_float": "DEQUANTIZE",
-    "op_dequantize_uint8_to_float": "DEQUANTIZE",
-    "op_elu_handmade_int8": "ELU",
-    "op_embedding_lookup_int16x8": "DEQUANTIZE",
-    "op_exp_int16x8": "EXP",
-    "op_exp_int8": "EXP",
-    "op_gru_unrolled_int16x8": "LOGISTIC",
-    "op_l2_normalization_int8": "L2_NORMALIZATION",
-    "op_leaky_relu_int16x8": "LEAKY_RELU",
-    "op_log_int16x8": "LOG",
-    "op_log_int8": "LOG",
-    "op_log_softmax_int8": "LOG_SOFTMAX",
-    "op_logistic_int16x8": "LOGISTIC",
-    "op_maximum_const_int16x8": "QUANTIZE",
-    "op_maximum_int16x8": "QUANTIZE",
-    "op_minimum_int16x8": "QUANTIZE",
-    "op_pack_int16x8": "QUANTIZE",
-    "op_quantize_int16_to_int8": "QUANTIZE",
-    "op_quantize_int8_to_int16": "QUANTIZE",
-    "op_quantize_int8_to_int32": "QUANTIZE",
     "op_reduce_all_int8": "REDUCE_ALL",
-    "op_relu6_int16x8": "RELU6",
-    "op_relu_int16x8": "RELU",
-    "op_relu_n1_to_1_int8": "RELU_N1_TO_1",
-    "op_requantize_int16x8": "QUANTIZE",
-    "op_rsqrt_int16x8": "RSQRT",
-    "op_rsqrt_int8": "RSQRT",
-    "op_simple_rnn_unrolled_int16x8": "TANH",
-    "op_softmax_4d_int16x8": "SOFTMAX",
-    "op_softmax_beta_int16x8": "SOFTMAX",
-    "op_softmax_int16x8": "SOFTMAX",
-    "op_sqrt_int8": "SQRT",
-    "op_tanh_int16x8": "TANH",
+    # compiles; the corpus test's full-range random inputs include negatives, which TFLM rejects
+    # (checked on positive inputs in tests/test_ops_activations.py)
+    "op_rsqrt_int16x8": "Rsqrt is only defined for positive values",
     "shape_flatten_dynamic_batch_int16x8": "RESHAPE",
     "shape_flatten_dynamic_batch_int8": "RESHAPE",
-    "shape_keras_reshape_head_int16x8": "SOFTMAX",
 }
 
 
@@ -95,6 +35,15 @@ PENDING: dict[str, str] = {
 #: kernels are their oracle
 TFLM_UNDEFINED: dict[str, str] = {
     "op_space_batch_roundtrip_int8": "SPACE_TO_BATCH_ND pads with an uninitialised value in TFLM",
+}
+
+
+#: models only TFLite's reference kernels run (TFLM lacks a kernel for one of their ops) in which another
+#: op follows TFLM's arithmetic, which TFLite's reference kernel rounds differently by one step:
+#: name -> (largest difference allowed: one step of the integer tensor behind the output, why)
+REF_ONE_STEP: dict[str, tuple[float, str]] = {
+    "op_embedding_lookup_int16x8": (2.0588e-05, "int16 FULLY_CONNECTED (TFLM's rounding) differs by one step from "
+                                                "TFLite's; TFLM has no int16 GATHER to be the oracle"),
 }
 
 
@@ -157,6 +106,10 @@ def test_corpus_model_bit_exact_or_pending(name: str, tmp_path: Path) -> None:
             assert PENDING[name] in err.line(), f"{name}: the error no longer names {PENDING[name]}: {err.line()}"
             return
         assert name not in PENDING, f"{name} now compiles: remove it from PENDING"
+        if name in REF_ONE_STEP:
+            assert res.oracle == "tflite-reference", f"{name}: TFLM runs it now: remove it from REF_ONE_STEP"
+            assert res.max_abs_diff <= REF_ONE_STEP[name][0], f"{name} ({kernels}): differs by {res.max_abs_diff}"
+            continue
         assert res.mismatched_elements == 0, f"{name} ({kernels}): {res.mismatched_elements} elements differ"
 
 

@@ -138,6 +138,58 @@ static inline int32_t tfc_reciprocal(int32_t x, int int_bits, int *bits_over_uni
     return tfc_one_over_one_plus_x_q31(shifted_minus_one);
 }
 
+/* Saturating rounding x * 2^exponent of gemmlowp: exponent > 0 saturating left shift, < 0 a
+ * rounding right shift. */
+static inline int32_t tfc_rescale_pot(int32_t x, int exponent) {
+    if (exponent > 0) {
+        return tfc_sat_shl(x, exponent);
+    }
+    return exponent < 0 ? tfc_rdbpot(x, -exponent) : x;
+}
+
+/* 1 / sqrt(x) for an int32 x >= 0 as a Q31 multiplier and a left shift (TFLite's
+ * GetInvSqrtQuantizedMultiplierExp with reverse_shift -1: Newton-Raphson in Q3.28, five
+ * iterations from 1; 0 and 1 give (INT32_MAX, 0)). Used by RSQRT and L2_NORMALIZATION. */
+static inline int32_t tfc_inv_sqrt(int32_t x, int *shift) {
+    const int32_t half_three = (1 << 28) + (1 << 27);
+    int32_t half_x, y;
+    int s = 11, pairs, i;
+    if (x <= 1) {
+        *shift = 0;
+        return TFC_INT32_MAX;
+    }
+    while (x >= (1 << 29)) {
+        x /= 4;
+        ++s;
+    }
+    pairs = (tfc_clz32((uint32_t)x) - 1) / 2 - 1;
+    s -= pairs;
+    x = (int32_t)((uint32_t)x << (2 * pairs));
+    half_x = tfc_rdbpot(x >> 1, 1);
+    y = 1 << 28;
+    for (i = 0; i < 5; ++i) {
+        const int32_t y3 = tfc_sat_shl(tfc_srdhm(tfc_srdhm(y, y), y), 6);
+        y = tfc_sat_shl((int32_t)((uint32_t)tfc_srdhm(half_three, y) - (uint32_t)tfc_srdhm(half_x, y3)), 3);
+    }
+    y = tfc_srdhm(y, 1518500250); /* sqrt(2) / 2 in Q0.31 */
+    if (s < 0) {
+        y = (int32_t)((uint32_t)y << -s);
+        s = 0;
+    }
+    *shift = -s;
+    return y;
+}
+
+/* int16 -> int16 through a 513-entry table with linear interpolation (TFLite's LUTLookup): the
+ * top 9 bits of the input pick an entry, the low 7 interpolate towards the next one. */
+static inline int16_t tfc_lut_interp_s16(int16_t v, const int16_t *lut) {
+    const int32_t index = 256 + (v >> 7);
+    const int32_t offset = v & 0x7F;
+    const int16_t base = lut[index];
+    const int16_t slope = (int16_t)(lut[index + 1] - lut[index]);
+    return (int16_t)(base + ((slope * offset + 64) >> 7));
+}
+
 /* TFLM's int16 logistic and tanh of an input already scaled to the table's range (x * 3 for a
  * Q3.12 x; tfcompress/engine/fixedpoint.py logistic_s16 / tanh_s16), by linear interpolation in the
  * 256-entry sigmoid table (Q0.16, fixedpoint.SIGMOID_TABLE_U16, passed from flash). Q0.15 out. */

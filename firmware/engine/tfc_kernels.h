@@ -199,14 +199,20 @@ void tfc_softmax_s8(const tfc_softmax_params *p, const int8_t *in, int8_t *out);
 /* Element-wise int8 op through a 256-entry table indexed by in + 128 (in place allowed). */
 void tfc_lut_s8(const int8_t *lut, const int8_t *in, int8_t *out, int32_t n);
 
-/* QUANTIZE float32 -> int8 and DEQUANTIZE int8 -> float32 (table indexed by in + 128). */
+/* QUANTIZE float32 -> int8 / uint8 / int16 (roundf(x / scale) + zero_point clamped to
+ * [qmin, qmax]); DEQUANTIZE int8 / uint8 -> float32 (table indexed by the byte read as int8,
+ * + 128) and int16 -> float32 ((float)(q - zero_point) * scale). */
 typedef struct {
     int32_t n, zero_point;
     float scale;
+    int32_t qmin, qmax;
 } tfc_quantize_params;
 
 void tfc_quantize_f32_s8(const tfc_quantize_params *p, const float *in, int8_t *out);
+void tfc_quantize_f32_u8(const tfc_quantize_params *p, const float *in, uint8_t *out);
+void tfc_quantize_f32_s16(const tfc_quantize_params *p, const float *in, int16_t *out);
 void tfc_dequantize_s8_f32(const float *lut, const int8_t *in, float *out, int32_t n);
+void tfc_dequantize_s16_f32(const tfc_quantize_params *p, const int16_t *in, float *out);
 
 /* CONCATENATION / PACK: outer x (sum of the inputs' chunks) bytes, no requantisation (as TFLM).
  * SPLIT / SPLIT_V / UNPACK: the inverse (each output takes its chunk of every outer block). */
@@ -376,6 +382,74 @@ void tfc_add_n_s8(const tfc_add_n_params *p, const int8_t *const *inputs, int8_t
 void tfc_add_n_s32(const tfc_add_n_params *p, const int32_t *const *inputs, int32_t *out);
 
 /* ---- activations, quantisation, softmax family, normalisation ---- */
+
+/* Element types of tfc_rescale (the TFC_DTYPE_* codes of model.h). */
+#define TFC_T_S8 1
+#define TFC_T_S16 2
+#define TFC_T_U8 4
+#define TFC_T_S32 5
+
+/* Element-wise integer rescale between any of int8 / uint8 / int16 / int32 (QUANTIZE between
+ * integer types; RELU, RELU6, LEAKY_RELU, ABS of int16): d = in - in_zp, then
+ * out = clamp(out_zp + mbqm(d, pos_mult, pos_shift), act_min, act_max) for d >= 0 and for d < 0
+ * out_zp + mbqm(d, neg) (neg_mode TFC_NEG_PLAIN), - mbqm(d, neg) (TFC_NEG_NEGATE_OUT: negative
+ * LEAKY_RELU alpha) or mbqm(-d, neg) (TFC_NEG_NEGATE_IN: ABS), clamped alike. Reads element i
+ * before writing element i (in place when the element sizes are equal). */
+#define TFC_NEG_PLAIN 0
+#define TFC_NEG_NEGATE_OUT 1
+#define TFC_NEG_NEGATE_IN 2
+typedef struct {
+    int32_t n, in_type, out_type;
+    int32_t in_zp, out_zp;
+    int32_t pos_mult, pos_shift;
+    int32_t neg_mult, neg_shift, neg_mode;
+    int32_t act_min, act_max;
+} tfc_rescale_params;
+
+void tfc_rescale(const tfc_rescale_params *p, const void *in, void *out);
+
+/* LOGISTIC (tanh = 0) / TANH (tanh = 1) int16 (zero points 0, output scale 1/32768): the input
+ * times mult, rounded right by shift, to 1/(3*4096) per unit, then TFLM's interpolated sigmoid
+ * table (fixedpoint.SIGMOID_TABLE_U16). */
+typedef struct {
+    int32_t n, mult, shift, tanh;
+    const uint16_t *table;
+} tfc_sigmoid16_params;
+
+void tfc_sigmoid_s16(const tfc_sigmoid16_params *p, const int16_t *in, int16_t *out);
+
+/* RSQRT int16: out = out_zp + mbqm(mbqm(1, invsqrt(in - in_zp) << 20), mult, shift - 20). */
+typedef struct {
+    int32_t n, in_zp, out_zp, mult, shift;
+} tfc_rsqrt16_params;
+
+void tfc_rsqrt_s16(const tfc_rsqrt16_params *p, const int16_t *in, int16_t *out);
+
+/* SOFTMAX int8 -> int16 (tfc_softmax_params as for int8 -> int8) and int16 -> int16
+ * (input_mult / input_left_shift: TFLM's rescale of the difference to [-10, 0] over 65535
+ * steps; diff_min unused). */
+void tfc_softmax_s8_s16(const tfc_softmax_params *p, const int8_t *in, int16_t *out);
+void tfc_softmax_s16(const tfc_softmax_params *p, const int16_t *in, int16_t *out);
+
+/* LOG_SOFTMAX int8 -> int8 (output scale 16/256, zero point 127) along the last axis. */
+typedef struct {
+    int32_t outer, depth;
+    int32_t input_mult, input_left_shift, diff_min;
+    int32_t reverse_mult, reverse_shift; /* TFLite's reverse scaling divisor (shift <= 0) */
+} tfc_log_softmax_params;
+
+void tfc_log_softmax_s8(const tfc_log_softmax_params *p, const int8_t *in, int8_t *out);
+
+/* L2_NORMALIZATION int8 along the last axis (output in 1/128 units, zero point 0). */
+typedef struct {
+    int32_t outer, depth, in_zp;
+} tfc_l2norm_params;
+
+void tfc_l2norm_s8(const tfc_l2norm_params *p, const int8_t *in, int8_t *out);
+
+/* Element-wise int16 op through a 513-entry interpolated table computed on the host (in place
+ * allowed). */
+void tfc_lut_s16(const int16_t *lut, const int16_t *in, int16_t *out, int32_t n);
 
 /* ---- pooling, resizing, reductions ---- */
 

@@ -129,6 +129,63 @@ def frexp_multiplier(m: float) -> tuple[int, int]:
     return wrap32(int(math.floor(abs(q) * (1 << 31) + 0.5)) * (1 if q >= 0 else -1)), e
 
 
+def rounding_half_sum(a: int, b: int) -> int:
+    """gemmlowp RoundingHalfSum of two int32 values: (a + b) / 2 rounded half away from zero."""
+    s = a + b
+    return _tdiv(s + (1 if s >= 0 else -1), 2)
+
+
+def sat_add(a: int, b: int) -> int:
+    """int32 addition saturated to [I32_MIN, I32_MAX]."""
+    return max(I32_MIN, min(I32_MAX, a + b))
+
+
+def sat_sub(a: int, b: int) -> int:
+    """int32 subtraction saturated to [I32_MIN, I32_MAX]."""
+    return max(I32_MIN, min(I32_MAX, a - b))
+
+
+def clz32(x: int) -> int:
+    """Leading zero bits of x as uint32 (32 for 0)."""
+    return 32 - (x & 0xFFFFFFFF).bit_length()
+
+
+def rescale_pot(x: int, exponent: int) -> int:
+    """gemmlowp SaturatingRoundingMultiplyByPOT: saturating x * 2^exponent (exponent > 0) or a
+    rounding x / 2^-exponent (exponent < 0)."""
+    if exponent > 0:
+        return sat_shl(x, exponent)
+    if exponent < 0:
+        return rdbpot(x, -exponent)
+    return x
+
+
+def inv_sqrt_multiplier(x: int, reverse_shift: int = -1) -> tuple[int, int]:
+    """TFLite's GetInvSqrtQuantizedMultiplierExp: (Q31 multiplier, shift) with
+    multiplier * 2^shift ~ 1/sqrt(x) for an int32 x >= 0 (0 and 1 give (I32_MAX, 0)).
+    Newton-Raphson in Q3.28, five iterations from 1; ``reverse_shift`` -1 returns a left shift."""
+    if x <= 1:
+        return I32_MAX, 0
+    shift = 11
+    while x >= (1 << 29):
+        x = x // 4
+        shift += 1
+    pairs = (clz32(x) - 1) // 2 - 1
+    shift -= pairs
+    x <<= 2 * pairs
+    half_x = rdbpot(x >> 1, 1)  # Q3.28 input, halved
+    half_three = (1 << 28) + (1 << 27)  # 1.5 in Q3.28
+    y = 1 << 28  # 1.0 in Q3.28
+    for _ in range(5):
+        y3 = sat_shl(srdhm(srdhm(y, y), y), 6)  # Q9 -> Q3
+        y = sat_shl(wrap32(srdhm(half_three, y) - srdhm(half_x, y3)), 3)  # Q6 -> Q3
+    y = srdhm(y, 1518500250)  # * sqrt(2)/2 in Q0.31
+    if shift < 0:
+        y = wrap32(y << -shift)
+        shift = 0
+    return y, shift * reverse_shift
+
+
 def sigmoid_table_q16() -> tuple[int, ...]:
     """The 256-point table TFLite's int16 LOGISTIC and TANH (and TFLM's integer LSTM gates)
     interpolate linearly: sigmoid(i / 24) in Q0.16 for i = 0..255, each point raised by half the

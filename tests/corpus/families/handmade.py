@@ -149,9 +149,15 @@ _CONV = {
     "op_quantize_int8_to_int32": ("QUANTIZE", "int8", "int32", (0.05, -3), (0.001, 0), "int8"),
     "op_dequantize_uint8_to_float": ("DEQUANTIZE", "uint8", "float32", (0.05, 128), None, "int8"),
     "op_dequantize_int16_to_float": ("DEQUANTIZE", "int16", "float32", (0.0004, 0), None, "int16x8"),
+    "op_quantize_int16_to_int32": ("QUANTIZE", "int16", "int32", (0.0004, 0), (0.00003, 0), "int16x8"),
+    "op_quantize_int32_to_int8": ("QUANTIZE", "int32", "int8", (0.001, 0), (0.05, 4), "int8"),
+    "op_quantize_int32_to_int16": ("QUANTIZE", "int32", "int16", (0.001, 0), (0.0004, 0), "int16x8"),
+    "op_quantize_float_to_uint8": ("QUANTIZE", "float32", "uint8", None, (0.02, 120), "int8"),
+    "op_quantize_uint8_to_uint8": ("QUANTIZE", "uint8", "uint8", (0.05, 128), (0.03, 100), "int8"),
 }
 for _name, (_op, _a, _b, _qa, _qb, _mode) in _CONV.items():
     _feat = (_mode, "uint8-io") if "uint8" in (_a, _b) else (_mode, "float-io") if _b == "float32" else (_mode,)
+    _feat += ("float-io",) if _a == "float32" else ()
     add(f"{_name}", _feat, lambda op=_op, a=_a, b=_b, qa=_qa, qb=_qb: unary(op, [1, 4, 6], [1, 4, 6], a,
                                                                           out_dtype=b, in_q=qa, out_q=qb),
         expect_ops=(_op,), note=_NOTE)
@@ -345,3 +351,20 @@ for _kind, _name, _feat, _ops in (
         ("ref_types", "op_select_add_n_floor_handmade_int8", ("int8", "int-input", "multi-input", "multi-output"),
          ("SELECT", "SELECT_V2", "ADD_N", "FLOOR_DIV", "FLOOR_MOD", "EQUAL", "LOGICAL_AND"))):
     add(_name, _feat, lambda k=_kind: _binary_model(k), expect_ops=_ops, note=_BINARY_NOTE)
+
+
+# integer activations the converter does not emit (or not with these types): TFLM runs the int8 -> int16
+# SOFTMAX; only TFLite's reference kernels run RELU_0_TO_1, integer NEG and GELU
+_ACTS = {
+    "op_softmax_int8_to_int16": ("SOFTMAX", "int8", "int16", (0.1, -5), (1 / 65536, -32768),
+                                 ("SoftmaxOptions", {"beta": 1.0}), "int8"),
+    "op_relu_0_to_1_int8": ("RELU_0_TO_1", "int8", "int8", (0.01, -20), (0.005, -128), None, "int8"),
+    "op_neg_handmade_int8": ("NEG", "int8", "int8", (0.03, 5), (0.03, 5), None, "int8"),
+    "op_gelu_int8": ("GELU", "int8", "int8", (0.05, -10), (0.04, -100), ("GeluOptions", {"approximate": False}),
+                     "int8"),
+    "op_gelu_approximate_int8": ("GELU", "int8", "int8", (0.05, -10), (0.04, -100),
+                                 ("GeluOptions", {"approximate": True}), "int8"),
+}
+for _name, (_op, _a, _b, _qa, _qb, _opts, _mode) in _ACTS.items():
+    add(_name, (_mode,), lambda op=_op, a=_a, b=_b, qa=_qa, qb=_qb, o=_opts: unary(
+        op, [1, 4, 6], [1, 4, 6], a, out_dtype=b, in_q=qa, out_q=qb, options=o), expect_ops=(_op,), note=_NOTE)
