@@ -12,7 +12,8 @@ APT_PACKAGES := gcc-arm-none-eabi libnewlib-arm-none-eabi libstdc++-arm-none-eab
 PYTEST_ARGS ?=
 # TensorFlow Lite Micro beside the engine in `make demo` when a TFLM tree (create_tflm_tree.py) is at hand
 TFLM_DIR ?= $(wildcard ../shared/tflm/cmsis-nn)
-DEMO_RUNTIME := $(if $(TFLM_DIR),--runtime engine,tflm --tflm-dir $(TFLM_DIR))
+comma := ,
+DEMO_RUNTIME := $(if $(TFLM_DIR),--runtime engine$(comma)tflm --tflm-dir $(TFLM_DIR))
 
 .PHONY: setup system-packages demo test test-all lint clean
 
