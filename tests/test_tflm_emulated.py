@@ -135,3 +135,27 @@ def test_reference_tree_on_mps2_an500(mlperf_models):
     second = _validate_cli(mlperf_models / "kws_dscnn_int8.tflite", "mps2-an500", tree, samples=2)
     assert first["mismatched_elements"] == 0 and first["instructions"] == second["instructions"]
     assert abs(first["instructions"] / 44.2e6 - 1) < 0.03  # DESIGN.md section 6: TFLM reference 44.2 M
+
+
+def test_benchmark_measures_tflm_and_the_engine_in_one_run(mlperf_models, capsys):
+    """benchmarks/instructions.py on the AD autoencoder: TFLM + CMSIS-NN and our optimised kernels in
+    the same run, RAM measured the same way (static data + painted stack), ratios from this run and
+    DESIGN.md section 6 only as a cross-check."""
+    from conftest import instructions_benchmark
+
+    tree = tflm_tree("cmsis-nn")
+    bench = instructions_benchmark()
+    code = bench.main(["--models", "ad", "--kernels", "optimized", "--tflm-kernels", "cmsis-nn",
+                       "--tflm-dir", f"cmsis-nn={tree}", "--size-opt", "", "--json"])
+    assert code == 0
+    rows = {r["kernels"]: r for r in json.loads(capsys.readouterr().out)["results"]}
+    tflm, ours = rows["tflm-cmsis-nn"], rows["optimized"]
+    assert tflm["runtime"] == "tflm" and ours["runtime"] == "engine"
+    assert tflm["mismatches"] == ours["mismatches"] == 0
+    assert abs(tflm["design"]["vs_measured"] - 1) < 0.05  # DESIGN.md section 6: 0.58 M
+    assert ours["vs_tflm"]["kernels"] == "tflm-cmsis-nn" and ours["tflm_source"] == "this run"
+    assert ours["vs_tflm"]["instructions"] == pytest.approx(ours["instructions"] / tflm["instructions"])
+    for r in (tflm, ours):
+        assert r["stack"] > 0 and r["ram_measured"] == r["static"] + r["stack"] and r["code"] > 0
+    assert ours["ram_measured"] >= ours["ram"]  # measured >= planned (call frames come on top)
+    assert tflm["ram"] == tflm["arena"] < tflm["ram_measured"]  # TFLM: arena_used_bytes() + the rest
