@@ -67,8 +67,9 @@ def device_step(run: RunDir, recipe: Recipe, board: Any, variant: str, vstage: S
             compiled = compile_model(tflite, recipe.board.kernels, board=board, compress_weights=compress)
     except TfcError as err:
         who = "TFLM" if tflm else "engine"
-        record.update(deployable=False, reason=f"{who}: {short_names(err.what)}", error=err.line())
-        log(f"  {label}: not deployable — {err.what}")
+        why = err.what.removeprefix("TensorFlow Lite Micro cannot run this model: ")
+        record.update(deployable=False, reason=f"{who}: {short_names(why)}", error=err.line())
+        log(f"  {label}: not deployable with {who if tflm else 'the engine'} — {err.what}")
     else:
         ds = load_cached_dataset(data)
         eval_data = EvalData(ds.x_test[:n], ds.y_test[:n], ds.metric, ds.target_scale)

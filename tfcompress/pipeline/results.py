@@ -40,7 +40,8 @@ def variant_row(
         "metric_tflm": host.get("tflm_metric"),
         "metric_best_host": metric_host,
         "deployable": bool(device.get("deployable", host.get("deployable", False))),
-        "reason": device.get("reason") or host.get("deployable_reason") or host.get("error") or "",
+        "reason": "" if device.get("deployable") else (device.get("reason") or host.get("deployable_reason")
+                                                       or host.get("error") or ""),
         "metric_device": device.get("metric_device"),
         "agreement": device.get("agreement"),
         "flash_bytes": flash,
