@@ -18,7 +18,12 @@ endif
 
 # cmsis-nn when the tree has TFLM's CMSIS-NN kernels (create_tflm_tree.py OPTIMIZED_KERNEL_DIR=cmsis_nn)
 TFLM_KERNELS := $(if $(wildcard $(TFLM_DIR)/tensorflow/lite/micro/kernels/cmsis_nn/conv.cc),cmsis-nn,reference)
-TFLM_DEFS := -DTF_LITE_STATIC_MEMORY -DTF_LITE_MCU_DEBUG_LOG $(if $(filter cmsis-nn,$(TFLM_KERNELS)),-DCMSIS_NN)
+# TFLM's own build types: release_with_logs (-DNDEBUG: no DCHECKs, error messages kept; what TFLM
+# recommends for benchmarking, and what tfcompress measures), default (DCHECKs on: TFLM's reference
+# kernels check every tensor index, several times slower), release (also strips error strings)
+TFLM_BUILD_TYPE ?= release_with_logs
+TFLM_BUILD_DEFS := $(if $(filter release_with_logs,$(TFLM_BUILD_TYPE)),-DNDEBUG,$(if $(filter release,$(TFLM_BUILD_TYPE)),-DNDEBUG -DTF_LITE_STRIP_ERROR_STRINGS))
+TFLM_DEFS := -DTF_LITE_STATIC_MEMORY -DTF_LITE_MCU_DEBUG_LOG $(TFLM_BUILD_DEFS) $(if $(filter cmsis-nn,$(TFLM_KERNELS)),-DCMSIS_NN)
 TFLM_INC_DIRS := . third_party/gemmlowp third_party/flatbuffers/include third_party/ruy third_party/kissfft \
                  third_party/cmsis_nn third_party/cmsis_nn/Include third_party/cmsis/CMSIS/Core/Include
 TFLM_COMMON := $(ARCH) $(OPT) -ffunction-sections -fdata-sections $(TFLM_DEFS) $(addprefix -I,$(TFLM_INC_DIRS))
