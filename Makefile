@@ -1,5 +1,6 @@
 # tfcompress — set-up, demo, tests.
 #   make demo   set up (apt + virtualenv) and run the default recipe end to end on the emulated board
+#               (engine and TensorFlow Lite Micro side by side when TFLM_DIR or ../shared/tflm/cmsis-nn exists)
 #   make test   set up and run the test suite
 SHELL := /bin/bash
 VENV ?= .venv
@@ -9,6 +10,10 @@ PYTHON ?= python3
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 APT_PACKAGES := gcc-arm-none-eabi libnewlib-arm-none-eabi libstdc++-arm-none-eabi-newlib qemu-system-arm
 PYTEST_ARGS ?=
+# TensorFlow Lite Micro beside the engine in `make demo` when a TFLM tree (create_tflm_tree.py) is at hand
+TFLM_DIR ?= $(wildcard ../shared/tflm/cmsis-nn)
+comma := ,
+DEMO_RUNTIME := $(if $(TFLM_DIR),--runtime engine$(comma)tflm --tflm-dir $(TFLM_DIR))
 
 .PHONY: setup system-packages demo test test-all lint clean
 
@@ -30,7 +35,7 @@ $(VENV)/.installed: pyproject.toml
 	touch $@
 
 demo: setup
-	$(BIN)/tfcompress pipeline --recipe default --board mps2-an500
+	$(BIN)/tfcompress pipeline --recipe default --board mps2-an500 $(DEMO_RUNTIME)
 
 test: setup
 	$(BIN)/pytest $(PYTEST_ARGS)

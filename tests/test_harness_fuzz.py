@@ -227,3 +227,68 @@ def test_scripted_session(fuzz_binary, tmp_path):
         "load_offset": (p.ERROR, p.ERR_RANGE), "read_range": (p.ERROR, p.ERR_RANGE),
         "read_index": (p.ERROR, p.ERR_INDEX), "read_length": (p.ERROR, p.ERR_LENGTH),
         "run_crc": (p.ERROR, p.ERR_INPUT_CRC), "reset_length": (p.ERROR, p.ERR_LENGTH)}
+
+
+@pytest.fixture(scope="module")
+def tflm_fuzz_binary(tmp_path_factory) -> Path:
+    """The parser with the fixture model built as a TFLM project's model.cc behaves (runtime byte,
+    arena hook, LOG frames)."""
+    return build_host_firmware(tmp_path_factory.mktemp("fuzz-tflm") / "fuzz_proto", require_tool("gcc", "gcc"),
+                               tflm=True)
+
+
+def test_tflm_style_parser_survives_fuzzing(tflm_fuzz_binary):
+    """Random sessions reach the LOG paths (x[0] == 1 or 2 in about 1 sample in 128) and HELLO's arena
+    hook; every frame, LOG frames included, stays well formed."""
+    data = _stream(4, 1500)
+    proc = subprocess.run([str(tflm_fuzz_binary)], input=data, capture_output=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr.decode(errors="replace")[-3000:]
+    fed, frames, errors = map(int, proc.stdout.split())
+    assert fed == len(data) and frames > 500 and errors > 100
+
+
+def test_tflm_style_session_reports_runtime_arena_and_logs(tflm_fuzz_binary, tmp_path):
+    """HELLO of a TFLM firmware: runtime byte 1 and the arena it reports using (a v1 host and this
+    host still parse it); its log lines arrive as unsolicited LOG frames (seq 0xFFFF), cut at
+    TFC_LOG_MAX; a failed run is an ERROR MODEL after the log line that explains it."""
+    s = _Script()
+    model = FixtureModel()
+    a, = samples(1, seed=5)
+    long_x = bytes([1]) + a[0][1:]
+    bad_x = bytes([2]) + a[0][1:]
+    hello = s(p.HELLO)
+
+    def run(x: bytes) -> int:
+        s(p.LOAD, struct.pack("<BI", 0, 0) + x)
+        s(p.LOAD, struct.pack("<BI", 1, 0) + a[1])
+        return s(p.RUN, struct.pack("<III", 0, 1, zlib.crc32(x + a[1])))
+
+    run_long = run(long_x)
+    run_bad = run(bad_x)
+    frames = s.run(tflm_fuzz_binary, tmp_path)
+    logs = [f for f in frames if f.kind == p.LOG]
+    assert all(f.seq == 0xFFFF for f in logs)
+    texts = [f.payload.decode() for f in logs]
+    assert texts[0] == "fixture: AllocateTensors done"
+    assert texts[1].startswith("fixture: a long line") and len(texts[1]) == 120  # TFC_LOG_MAX
+    assert texts[2].startswith("fixture: Arena size is too small")
+    order = [(f.kind, f.seq) for f in frames if f.kind in (p.LOG, p.HELLO | p.REPLY, p.RUN | p.REPLY, p.ERROR)]
+    assert order == [(p.LOG, 0xFFFF), (p.HELLO | p.REPLY, hello), (p.LOG, 0xFFFF), (p.RUN | p.REPLY, run_long),
+                     (p.LOG, 0xFFFF), (p.ERROR, run_bad)]
+    replies = {f.seq: f for f in frames if f.seq != 0xFFFF}
+    h = replies[hello].payload
+    info = DeviceInfo.parse(h)
+    assert (info.runtime, info.arena_bytes) == ("tflm", 22820) and h[31] == 1
+    assert v1_host_hello(h).startswith("firmware speaks harness protocol v2, host v1")
+    assert replies[run_long].payload[24:] == b"".join(model.run([long_x, a[1]]))
+    assert tuple(replies[run_bad].payload[:2]) == (p.ERR_MODEL, p.RUN)
+
+
+def test_engine_firmware_hello_says_engine(fuzz_binary, tmp_path):
+    """HELLO byte 31 of an engine firmware is 0 (as in firmware that predates it) and its arena is
+    TFC_ARENA_BYTES."""
+    s = _Script()
+    hello = s(p.HELLO)
+    frames = s.run(fuzz_binary, tmp_path)
+    h = next(f.payload for f in frames if f.seq == hello)
+    assert h[31] == 0 and DeviceInfo.parse(h).runtime == "engine" and DeviceInfo.parse(h).arena_bytes == 40

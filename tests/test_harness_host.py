@@ -116,3 +116,27 @@ def test_evaluate_refuses_repeats_on_a_stateful_model(monkeypatch, tmp_path):
     with pytest.raises(TfcError) as e:
         evaluate_on_board(load_board("mps2-an500"), tmp_path / "m.tflite", EvalData(np.zeros((2, 4))), repeat=3)
     assert "stateful" in e.value.what and "--warmup 0 --repeat 1" in e.value.fix
+
+
+def test_client_keeps_firmware_logs_and_shows_them_with_a_failed_run(tmp_path):
+    """Against the TFLM-style fixture: HELLO says tflm and its arena; LOG frames never disturb a
+    request, and the lines that explain a failed run are part of the error."""
+    from tfcompress.harness.client import DeviceError
+
+    binary = build_host_firmware(tmp_path / "tflm_fw", require_tool("gcc", "gcc"), tflm=True)
+    model = FixtureModel()
+    x, = samples(1, seed=6)
+    t = ProcessTransport(binary)
+    try:
+        client = HarnessClient(t)
+        info = client.hello()
+        assert (info.runtime, info.arena_bytes) == ("tflm", 22820)
+        assert client.stats.logs == ["fixture: AllocateTensors done"]
+        noisy = [bytes([1]) + x[0][1:], x[1]]
+        assert client.infer(noisy).outputs == model.run(noisy)
+        assert client.stats.logs[-1].startswith("fixture: a long line") and client.stats.retries == 0
+        with pytest.raises(DeviceError) as e:
+            client.infer([bytes([2]) + x[0][1:], x[1]])
+        assert "model run failed" in e.value.what and "Arena size is too small" in e.value.what
+    finally:
+        t.close()

@@ -41,7 +41,7 @@ def test_terminal_table_has_one_row_per_variant(results):
     lines = text.splitlines()
     assert "lower is better" in lines[0] and "mps2-an500" in lines[0]
     header = lines[1]
-    for col in ("variant", "host", "device", "agreement", "flash KB (weights + code)", "RAM KB",
+    for col in ("variant", "runtime", "host", "device", "agreement", "flash KB (weights + code)", "RAM KB",
                 "latency instr (emu)", "ratio"):
         assert col in header
     body = lines[3:]
@@ -51,7 +51,7 @@ def test_terminal_table_has_one_row_per_variant(results):
     assert "2.48 M" in int8 and "2.65×" in int8 and "9.2" in int8
     float16 = body[2]
     assert "TFLM has no float16 weight support" in float16
-    assert float16.split()[3] == "-"  # "1.55 px" then no TFLM metric for a non-deployable variant
+    assert float16.split()[4] == "-"  # runtime "-", "1.55 px", then no TFLM metric for a non-deployable variant
     assert "hybrid" in body[3]
 
 
@@ -59,7 +59,8 @@ def test_missing_values_show_a_dash(results):
     results["variants"][0].update(latency=None, ram_bytes=None, agreement=None, compression_ratio=None)
     cols, rows = table_rows(results)
     row = rows[0]
-    assert row["agreement"] == row["RAM KB"] == row["ratio"] == row[cols[7]] == "-"
+    assert row["agreement"] == row["RAM KB"] == row["ratio"] == row["latency instr (emu)"] == "-"
+    assert cols[cols.index("RAM KB") + 1] == "latency instr (emu)"
 
 
 def test_flash_falls_back_to_weights_plus_code(results):

@@ -119,6 +119,19 @@ class BoardConfig:
     compress_weights: tuple[str, ...] = ()
     #: the model output the device metric is computed from: its index or tensor name
     output: str | int = 0
+    #: on-device runtimes each deployable variant is measured with, in order: "engine" (tfcompress's
+    #: AOT C) and/or "tflm" (TensorFlow Lite Micro, which also runs what the engine cannot compile)
+    runtime: tuple[str, ...] = ("engine",)
+    #: the TFLM tree (create_tflm_tree.py) for "tflm"; relative to the recipe file; None: $TFLM_DIR
+    tflm_dir: str | None = None
+    #: the variants "tflm" measures ("*": all)
+    tflm_variants: tuple[str, ...] = ("*",)
+
+    def runtimes_for(self, variant: str, runtimes: tuple[str, ...] | None = None) -> tuple[str, ...]:
+        """The runtimes ``variant`` is measured with (``runtimes``: an override of ``runtime``)."""
+        chosen = runtimes or self.runtime
+        wanted = "*" in self.tflm_variants or variant in self.tflm_variants
+        return tuple(rt for rt in chosen if rt != "tflm" or wanted)
 
     def compresses(self, variant: str) -> bool:
         """Whether ``variant``'s firmware stores compressed weights."""
@@ -309,7 +322,8 @@ def parse_recipe(data: dict[str, Any], source_path: str | None = None, source_te
     convert = ConvertConfig(modes=modes, representative_samples=cv.get("representative_samples", (int,), 200))
 
     bd = _Section(top.get("board", (dict,), {}), "board")
-    bd.check_unknown(["name", "kernels", "eval_samples", "compress_weights", "output"])
+    bd.check_unknown(["name", "kernels", "eval_samples", "compress_weights", "output", "runtime", "tflm_dir",
+                      "tflm_variants"])
     cw = bd.get("compress_weights", (bool, list), False)
     if isinstance(cw, list) and not all(isinstance(v, str) for v in cw):
         raise TfcError("recipe key 'board.compress_weights' must be true/false or a list of variant names",
@@ -318,12 +332,28 @@ def parse_recipe(data: dict[str, Any], source_path: str | None = None, source_te
     if output == "" or isinstance(output, int) and output < 0:
         raise TfcError(f"recipe key 'board.output' must be an output index (0, 1, ...) or a tensor name, "
                        f"got {output!r}", 'e.g. output = "probs" or output = 1')
+    from tfcompress.runtimes import parse_runtimes
+
+    raw_runtime = bd.get("runtime", (str, list), "engine")
+    if isinstance(raw_runtime, list) and not all(isinstance(v, str) for v in raw_runtime):
+        raise TfcError("recipe key 'board.runtime' must be \"engine\", \"tflm\" or a list of them",
+                       'e.g. runtime = ["engine", "tflm"]')
+    runtimes = parse_runtimes(raw_runtime if isinstance(raw_runtime, list) else [raw_runtime],
+                              where="recipe key 'board.runtime'")
+    tflm_dir = bd.get("tflm_dir", (str,), None)
+    tflm_variants = bd.get("tflm_variants", (list,), ["*"])
+    if not all(isinstance(v, str) for v in tflm_variants):
+        raise TfcError("recipe key 'board.tflm_variants' must be a list of variant names",
+                       'e.g. tflm_variants = ["int8", "float32"]')
     board = BoardConfig(
         name=bd.get("name", (str,), BoardConfig.name),
         kernels=bd.get("kernels", (str,), BoardConfig.kernels, choices=tuple(kernelsets.names())),
         eval_samples=bd.get("eval_samples", (int,), BoardConfig.eval_samples),
         compress_weights=("*",) if cw is True else tuple(cw or ()),
         output=output,
+        runtime=runtimes,
+        tflm_dir=tflm_dir,
+        tflm_variants=tuple(tflm_variants),
     )
 
     return Recipe(

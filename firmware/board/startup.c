@@ -9,6 +9,9 @@
 
 extern uint32_t _sidata, _sdata, _edata, _sbss, _ebss, _estack;
 extern int main(void);
+/* C++ static constructors (linker.ld; empty in a C firmware) */
+typedef void (*tfc_init_fn)(void);
+extern tfc_init_fn __preinit_array_start[], __preinit_array_end[], __init_array_start[], __init_array_end[];
 
 void Reset_Handler(void);
 void tfc_fault_entry(void);
@@ -45,6 +48,10 @@ __attribute__((noreturn)) void Reset_Handler(void)
         *dst++ = *src++;
     for (dst = &_sbss; dst < &_ebss;)
         *dst++ = 0;
+    for (tfc_init_fn *f = __preinit_array_start; f < __preinit_array_end; f++)
+        (*f)();
+    for (tfc_init_fn *f = __init_array_start; f < __init_array_end; f++)
+        (*f)();
 
     tfc_exit(main());
     for (;;) { }

@@ -5,6 +5,10 @@
 
 #include <stdint.h>
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 void tfc_board_init(void);           /* clock gates, pins, caches (board_init.c) */
 void tfc_uart_init(void);            /* uart_<driver>.c */
 void tfc_uart_putc(uint8_t c);
@@ -16,5 +20,9 @@ void tfc_exit(int code);             /* semihosting exit on emulators, else park
 void tfc_debug_puts(const char *s);  /* semihosting console on emulators, else no-op */
 
 #define TFC_EXIT_HARDFAULT 3
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

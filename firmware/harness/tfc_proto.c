@@ -15,6 +15,15 @@
 #ifndef TFC_STATEFUL
 #define TFC_STATEFUL 0
 #endif
+/* A runtime that sizes its arena at start-up (TFLM) reports the bytes it really uses through
+ * TFC_ARENA_USED_BYTES() and names itself with TFC_RUNTIME (model.h); the engine's arena is
+ * TFC_ARENA_BYTES, known when the model was compiled. */
+#ifndef TFC_RUNTIME
+#define TFC_RUNTIME TFC_RUNTIME_ENGINE
+#endif
+#ifndef TFC_ARENA_USED_BYTES
+#define TFC_ARENA_USED_BYTES() ((uint32_t)TFC_ARENA_BYTES)
+#endif
 #if TFC_NUM_INPUTS > 255 || TFC_NUM_OUTPUTS > 255
 #error "the harness protocol numbers inputs and outputs with one byte"
 #endif
@@ -51,6 +60,7 @@ static int rx_overflow;
 static uint8_t frame[TFC_RAW_MAX];
 static uint8_t reply[TFC_RAW_MAX];
 static uint8_t tx[TFC_ENCODED_MAX + 1];
+static uint8_t log_raw[TFC_HEADER_BYTES + TFC_LOG_MAX + TFC_CRC_BYTES];
 
 uint32_t tfc_crc32(uint32_t crc, const uint8_t *data, size_t len)
 {
@@ -124,21 +134,27 @@ static uint32_t get_u32(const uint8_t *p)
     return (uint32_t)p[0] | ((uint32_t)p[1] << 8) | ((uint32_t)p[2] << 16) | ((uint32_t)p[3] << 24);
 }
 
-/* Send reply[0 .. TFC_HEADER_BYTES + n) after filling the header and CRC. */
-static void send(uint8_t type, uint32_t seq, size_t n)
+/* Send buf[0 .. TFC_HEADER_BYTES + n) (buf holds cap bytes) after filling the header and CRC. */
+static void send_frame(uint8_t *buf, size_t cap, uint8_t type, uint32_t seq, size_t n)
 {
     size_t raw = TFC_HEADER_BYTES + n;
-    if (raw + TFC_CRC_BYTES > sizeof reply)
+    if (raw + TFC_CRC_BYTES > cap)
         return;
-    reply[0] = type;
-    reply[1] = 0;
-    put_u16(reply + 2, seq);
-    put_u32(reply + raw, tfc_crc32(0, reply, raw));
-    size_t enc = tfc_cobs_encode(reply, raw + TFC_CRC_BYTES, tx, sizeof tx - 1);
+    buf[0] = type;
+    buf[1] = 0;
+    put_u16(buf + 2, seq);
+    put_u32(buf + raw, tfc_crc32(0, buf, raw));
+    size_t enc = tfc_cobs_encode(buf, raw + TFC_CRC_BYTES, tx, sizeof tx - 1);
     if (enc == 0)
         return;
     tx[enc++] = 0;
     g_io->write(tx, enc);
+}
+
+/* Send reply[0 .. TFC_HEADER_BYTES + n). */
+static void send(uint8_t type, uint32_t seq, size_t n)
+{
+    send_frame(reply, sizeof reply, type, seq, n);
 }
 
 static void send_error(uint32_t seq, uint8_t code, uint8_t request)
@@ -182,6 +198,8 @@ static uint32_t crc_tensors(const tfc_tensor_info *info, uint32_t n, const uint8
 static void do_hello(uint32_t seq)
 {
     static const char hash[] = TFC_MODEL_HASH;
+    /* first: a runtime that sets itself up here may send LOG frames */
+    uint32_t arena = TFC_ARENA_USED_BYTES();
     uint8_t *p = reply + TFC_HEADER_BYTES;
     size_t board_len = g_io->board ? strlen(g_io->board) : 0;
     size_t hash_len = sizeof hash - 1 < 16 ? sizeof hash - 1 : 16;
@@ -195,7 +213,7 @@ static void do_hello(uint32_t seq)
     p[3] = (uint8_t)TFC_NUM_OUTPUTS;
     put_u32(p + 4, TFC_INPUTS_BYTES);
     put_u32(p + 8, TFC_OUTPUTS_BYTES);
-    put_u32(p + 12, TFC_ARENA_BYTES);
+    put_u32(p + 12, arena);
     put_u32(p + 16, g_io->clock_hz);
     put_u16(p + 20, TFC_CHUNK_MAX);
     /* p[22..23] stay 0: v1 read its shape ranks there, so a v1 host parses this reply as far
@@ -204,6 +222,7 @@ static void do_hello(uint32_t seq)
     p[28] = TFC_STATEFUL ? TFC_FLAG_STATEFUL : 0;
     p[29] = (uint8_t)TFC_TENSOR_ALIGN;
     p[30] = (uint8_t)TFC_IO_MAX_DIMS;
+    p[31] = (uint8_t)TFC_RUNTIME;
     put_u32(p + 32, in_used);
     put_u32(p + 36, out_used);
     memcpy(p + 40, hash, hash_len);
@@ -446,6 +465,18 @@ void tfc_proto_feed(uint8_t byte)
         rx[rx_len++] = byte;
     else
         rx_overflow = 1;
+}
+
+void tfc_proto_send_log(const char *text)
+{
+    size_t n = 0;
+    if (g_io == 0 || text == 0)
+        return;
+    while (n < TFC_LOG_MAX && text[n] != 0) {
+        log_raw[TFC_HEADER_BYTES + n] = (uint8_t)text[n];
+        n++;
+    }
+    send_frame(log_raw, sizeof log_raw, TFC_MSG_LOG, 0xFFFFu, n);
 }
 
 void tfc_proto_send_fault(const uint32_t regs[6])

@@ -10,6 +10,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 #define TFC_PROTO_VERSION 2u
 
 /* Inputs and outputs sit in the device's buffers at offsets rounded up to this. */
@@ -32,6 +36,7 @@ enum {
     TFC_MSG_TENSOR = 0x05,  /* one input's or output's description, by (kind, index) */
     TFC_MSG_RESET = 0x06,   /* tfc_model_reset(): a stateful model's state back to its start */
     TFC_REPLY = 0x80,       /* reply type = request type | TFC_REPLY */
+    TFC_MSG_LOG = 0xFD,     /* unsolicited: one line of text from the runtime (TFLM's DebugLog) */
     TFC_MSG_FAULT = 0xFE,   /* unsolicited: the firmware hit a fault handler */
     TFC_MSG_ERROR = 0xFF
 };
@@ -49,6 +54,11 @@ enum {
 
 enum { TFC_KIND_INPUT = 0, TFC_KIND_OUTPUT = 1 };
 enum { TFC_FLAG_STATEFUL = 1 };
+/* HELLO byte 31: which runtime runs the model (model.h's TFC_RUNTIME; absent: the engine). */
+enum { TFC_RUNTIME_ENGINE = 0, TFC_RUNTIME_TFLM = 1 };
+
+/* Longest LOG text (longer lines are cut). */
+#define TFC_LOG_MAX 120u
 
 typedef struct {
     void (*write)(const uint8_t *data, size_t len); /* send bytes to the host */
@@ -64,10 +74,17 @@ void tfc_proto_init(const tfc_proto_io *io);
 void tfc_proto_feed(uint8_t byte);
 /* Report a fault (pc, lr, cfsr, hfsr, mmfar, bfar) in a FAULT frame. */
 void tfc_proto_send_fault(const uint32_t regs[6]);
+/* Send one line of text (at most TFC_LOG_MAX characters are sent) in a LOG frame; dropped
+ * before tfc_proto_init. Never called while a reply is being built. */
+void tfc_proto_send_log(const char *text);
 
 uint32_t tfc_crc32(uint32_t crc, const uint8_t *data, size_t len);
 /* COBS helpers; return the output length, or 0 on malformed input / no room. */
 size_t tfc_cobs_encode(const uint8_t *in, size_t len, uint8_t *out, size_t cap);
 size_t tfc_cobs_decode(const uint8_t *in, size_t len, uint8_t *out, size_t cap);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

@@ -28,11 +28,22 @@ def run_variants(run_dir: Path, only: str | None = None) -> dict[str, Path]:
 
 
 def deployable(path: Path, kernels: str = "optimized", board: Any = None,
-               compress_weights: bool = False) -> tuple[object | None, str | None]:
-    """(compiled model, None) when the engine can compile it for an MCU, else (None, reason)."""
-    from tfcompress.project.firmware import compile_model
+               compress_weights: bool = False, *, runtime: str = "engine",
+               tflm_dir: Path | None = None) -> tuple[object | None, str | None]:
+    """(compiled model, None) when the engine (or, ``runtime="tflm"``, TensorFlow Lite Micro) can
+    run it on an MCU, else (None, reason)."""
+    from tfcompress.project.firmware import prepare_model
+    from tfcompress.project.tflm import TreeError
 
     try:
-        return compile_model(path, kernels, board=board, compress_weights=compress_weights), None
+        return prepare_model(path, runtime, kernels=kernels, board=board, compress_weights=compress_weights,
+                             tflm_dir=tflm_dir), None
+    except TreeError:
+        raise  # a missing or wrong TFLM tree is the user's to fix, whatever the variant
     except TfcError as err:
         return None, err.what
+
+
+def firmware_folder(variant: str, runtime: str = "engine") -> str:
+    """The folder of a variant's firmware under RUN_DIR/firmware/<board>/ (TFLM: ``<variant>-tflm``)."""
+    return f"{variant}-tflm" if runtime == "tflm" else variant

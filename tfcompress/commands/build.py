@@ -7,7 +7,14 @@ from typing import Any
 
 import click
 
-from tfcompress.commands.options import compress_weights_option, force_option, json_option, kernels_option
+from tfcompress.commands.options import (
+    compress_weights_option,
+    force_option,
+    json_option,
+    kernels_option,
+    runtime_option,
+    tflm_dir_option,
+)
 from tfcompress.console import emit_json, format_table, log
 from tfcompress.errors import TfcError
 
@@ -27,13 +34,16 @@ def _table(result: dict[str, Any]) -> str:
 @click.option("--opt", default="-O2", show_default=True, type=click.Choice(["-O2", "-Os", "-O3"]))
 @kernels_option
 @compress_weights_option
+@runtime_option
+@tflm_dir_option
 @force_option
 @json_option
 def build_cmd(board: str, model: Path | None, run_dir: Path | None, out: Path | None, opt: str,
-              kernels: str, compress_weights: bool, force: bool, as_json: bool) -> None:
+              kernels: str, compress_weights: bool, runtime: str, tflm_dir: Path | None, force: bool,
+              as_json: bool) -> None:
     """Generate and compile firmware; prints flash/RAM use per memory region."""
     from tfcompress.boards import load_board
-    from tfcompress.project.firmware import build_firmware, check_not_other_project, compile_model
+    from tfcompress.project.firmware import build_firmware, check_not_other_project, prepare_model
 
     if (model is None) == (run_dir is None):
         raise TfcError("pass exactly one of --model or --run", "e.g. tfcompress build --board mps2-an500 --model m.tflite")
@@ -41,20 +51,22 @@ def build_cmd(board: str, model: Path | None, run_dir: Path | None, out: Path | 
     results: dict[str, Any] = {}
     skipped: dict[str, str] = {}
     if model is not None:
-        compiled = compile_model(model, kernels, board=b, compress_weights=compress_weights)
-        target = out or model.with_suffix("").parent / f"{model.stem}-{b.name}-firmware"
+        compiled = prepare_model(model, runtime, kernels=kernels, board=b, compress_weights=compress_weights,
+                                 tflm_dir=tflm_dir)
+        suffix = "-tflm" if runtime == "tflm" else ""
+        target = out or model.with_suffix("").parent / f"{model.stem}-{b.name}{suffix}-firmware"
         check_not_other_project(target, b, compiled.graph.model_hash, force)
         results[model.stem] = build_firmware(compiled, b, target, force=force, opt=opt).to_dict()
     else:
-        from tfcompress.commands._firmware_args import deployable, run_variants
+        from tfcompress.commands._firmware_args import deployable, firmware_folder, run_variants
 
         for variant, path in run_variants(run_dir).items():
-            compiled, why = deployable(path, kernels, b, compress_weights)
+            compiled, why = deployable(path, kernels, b, compress_weights, runtime=runtime, tflm_dir=tflm_dir)
             if compiled is None:
                 skipped[variant] = why or "not deployable"
                 log(f"skip {variant}: {why}")
                 continue
-            target = run_dir / "firmware" / b.name / variant
+            target = run_dir / "firmware" / b.name / firmware_folder(variant, runtime)
             check_not_other_project(target, b, compiled.graph.model_hash, force)
             log(f"building {variant} for {b.name}")
             results[variant] = build_firmware(compiled, b, target, force=force, opt=opt).to_dict()

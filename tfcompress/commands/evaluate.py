@@ -8,7 +8,14 @@ from typing import Any
 
 import click
 
-from tfcompress.commands.options import compress_weights_option, force_option, json_option, kernels_option
+from tfcompress.commands.options import (
+    compress_weights_option,
+    force_option,
+    json_option,
+    kernels_option,
+    runtime_option,
+    tflm_dir_option,
+)
 from tfcompress.console import emit_json, format_table, log
 from tfcompress.errors import TfcError
 
@@ -18,7 +25,8 @@ DATASET = Path("data") / "dataset.npz"
 def _row(name: str, r: dict[str, Any]) -> dict[str, Any]:
     lat = r["latency"]
     return {
-        "variant": name, "samples": r["samples"], "metric": r.get("metric"), "value": r.get("metric_value"),
+        "variant": name, "runtime": r.get("runtime", "engine"), "samples": r["samples"], "metric": r.get("metric"),
+        "value": r.get("metric_value"),
         "agreement_%": None if r["agreement"] is None else round(100 * r["agreement"], 2),
         "latency": None if lat.get("median") is None else round(lat["median"]), "unit": lat["unit"], "flash_B": r["flash_bytes"], "ram_B": r["ram_bytes"],
     }
@@ -41,11 +49,13 @@ def _row(name: str, r: dict[str, Any]) -> dict[str, Any]:
                    "Agreement with TFLM always counts every output.")
 @kernels_option
 @compress_weights_option
+@runtime_option
+@tflm_dir_option
 @force_option
 @json_option
 def evaluate_cmd(board: str, port: str | None, model: Path | None, data: Path | None, run_dir: Path | None,
                  variant: str | None, limit: int | None, repeat: int, warmup: int, output: str | None, kernels: str,
-                 compress_weights: bool, force: bool, as_json: bool) -> None:
+                 compress_weights: bool, runtime: str, tflm_dir: Path | None, force: bool, as_json: bool) -> None:
     """Stream the test split to the board; report metric, agreement with TFLM, latency, flash and RAM.
 
     An interrupted evaluation resumes where it stopped when rerun (--force starts over).
@@ -59,15 +69,15 @@ def evaluate_cmd(board: str, port: str | None, model: Path | None, data: Path | 
     if run_dir is not None:
         if model is not None:
             raise TfcError("pass either --run or --model, not both", "see tfcompress evaluate --help")
-        from tfcompress.commands._firmware_args import deployable, run_variants
+        from tfcompress.commands._firmware_args import deployable, firmware_folder, run_variants
 
         ds = data or run_dir / DATASET
         for name, path in run_variants(run_dir, variant).items():
-            _, why = deployable(path, kernels, b, compress_weights)
+            _, why = deployable(path, kernels, b, compress_weights, runtime=runtime, tflm_dir=tflm_dir)
             if why:
                 log(f"skip {name}: {why}")
                 continue
-            jobs.append((name, path, ds, run_dir / "firmware" / b.name / name))
+            jobs.append((name, path, ds, run_dir / "firmware" / b.name / firmware_folder(name, runtime)))
     else:
         if model is None or data is None:
             raise TfcError("pass --model M.tflite with --data FILE.npz, or --run RUN_DIR",
@@ -80,7 +90,7 @@ def evaluate_cmd(board: str, port: str | None, model: Path | None, data: Path | 
         bar = iter(progress(range(d.n), f"{name} on {b.name}", total=d.n))
         r = evaluate_on_board(b, path, d, port=port, firmware_dir=fw_dir, force=force, warmup=warmup,
                               repeat=repeat, on_sample=lambda _i, bar=bar: next(bar, None), kernels=kernels,
-                              compress_weights=compress_weights, output=output)
+                              compress_weights=compress_weights, output=output, runtime=runtime, tflm_dir=tflm_dir)
         for _ in bar:
             pass
         reports[name] = r

@@ -6,7 +6,14 @@ from pathlib import Path
 
 import click
 
-from tfcompress.commands.options import compress_weights_option, force_option, json_option, kernels_option
+from tfcompress.commands.options import (
+    compress_weights_option,
+    force_option,
+    json_option,
+    kernels_option,
+    runtime_option,
+    tflm_dir_option,
+)
 from tfcompress.console import emit_json, log
 
 
@@ -18,23 +25,32 @@ from tfcompress.console import emit_json, log
               help="Optimisation level in the generated Makefile.")
 @kernels_option
 @compress_weights_option
+@runtime_option
+@tflm_dir_option
 @force_option
 @json_option
-def generate_cmd(model: Path, board: str, out: Path, opt: str, kernels: str, compress_weights: bool, force: bool,
-                 as_json: bool) -> None:
-    """Generate the firmware project for MODEL (.tflite, or a directory with model.c/model.h/engine/)."""
+def generate_cmd(model: Path, board: str, out: Path, opt: str, kernels: str, compress_weights: bool, runtime: str,
+                 tflm_dir: Path | None, force: bool, as_json: bool) -> None:
+    """Generate the firmware project for MODEL (.tflite, or a directory with model.c/model.h/engine/).
+
+    With --runtime tflm the project runs MODEL (a .tflite) with TensorFlow Lite Micro built from
+    the tree --tflm-dir, behind the same serial harness as the engine."""
     from tfcompress.boards import load_board
+    from tfcompress.errors import TfcError
     from tfcompress.project import generate_project
 
     b = load_board(board)
     src = model
+    if runtime == "tflm" and not model.is_file():
+        raise TfcError(f"{model} is not a .tflite file", "--runtime tflm generates a project from a .tflite model")
     if model.is_file():
-        from tfcompress.project.firmware import compile_model
+        from tfcompress.project.firmware import prepare_model
 
-        src = compile_model(model, kernels, board=b, compress_weights=compress_weights)
+        src = prepare_model(model, runtime, kernels=kernels, board=b, compress_weights=compress_weights,
+                            tflm_dir=tflm_dir)
     info = generate_project(src, b, out, force=force, opt=opt)
     if as_json:
         emit_json(info.to_dict())
         return
-    log(f"generated {b.name} project for model {info.model_hash} in {out}")
+    log(f"generated {b.name} project ({info.runtime}) for model {info.model_hash} in {out}")
     click.echo(f"{out}  (build: make -C {out})")

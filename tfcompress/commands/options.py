@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import click
 
 from tfcompress.engine.kernelsets import DEFAULT, KERNEL_SETS
@@ -28,3 +30,13 @@ compress_weights_option = click.option(
     "(<= 16 values per channel), bitmap + non-zero values for pruned layers. Bit-exact; those layers run slower.",
 )
 force_option = click.option("--force", is_flag=True, help="Overwrite existing outputs.")
+
+#: --runtime / --tflm-dir: which runtime runs the model on the device (tfcompress/runtimes.py)
+runtime_option = click.option(
+    "--runtime", type=click.Choice(["engine", "tflm"]), default="engine", show_default=True,
+    help="On-device runtime: engine = tfcompress's ahead-of-time C; tflm = TensorFlow Lite Micro's "
+    "interpreter built from a TFLM tree (--tflm-dir), behind the same serial harness.")
+tflm_dir_option = click.option(
+    "--tflm-dir", type=click.Path(path_type=Path), default=None,
+    help="TensorFlow Lite Micro tree made by TFLM's create_tflm_tree.py (cmsis-nn or reference kernels) "
+    "for --runtime tflm [default: $TFLM_DIR].")

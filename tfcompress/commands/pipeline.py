@@ -18,10 +18,16 @@ from tfcompress.console import emit_json, log
 @click.option("--out", type=click.Path(path_type=Path), default=None, help="Run directory [default: runs/<recipe name>].")
 @click.option("--until", type=click.Choice(["train", "compress", "convert", "device", "report"]), default="report",
               show_default=True, help="Stop after this step.")
+@click.option("--runtime", "runtime", default=None, metavar="engine|tflm|engine,tflm",
+              help="Override the recipe's board.runtime: measure each variant with tfcompress's engine, "
+                   "TensorFlow Lite Micro, or both side by side (TFLM also runs what the engine cannot compile).")
+@click.option("--tflm-dir", type=click.Path(path_type=Path), default=None,
+              help="TensorFlow Lite Micro tree made by create_tflm_tree.py [default: the recipe's board.tflm_dir, "
+                   "else $TFLM_DIR].")
 @force_option
 @json_option
 def pipeline_cmd(recipe_spec: str, board: str | None, port: str | None, out: Path | None, until: str,
-                 force: bool, as_json: bool) -> None:
+                 runtime: str | None, tflm_dir: Path | None, force: bool, as_json: bool) -> None:
     """Train → compress → convert → generate + build firmware → run on the board → results.
 
     Finished stages are skipped (by content fingerprint), interrupted ones resume,
@@ -29,9 +35,12 @@ def pipeline_cmd(recipe_spec: str, board: str | None, port: str | None, out: Pat
     """
     from tfcompress.pipeline.run import run_pipeline, summary_table
     from tfcompress.recipe import load_recipe
+    from tfcompress.runtimes import parse_runtimes
 
     recipe = load_recipe(recipe_spec)
-    results = run_pipeline(recipe, out=out, board_name=board, port=port, force=force, until=until)
+    runtimes = parse_runtimes(runtime) if runtime else None
+    results = run_pipeline(recipe, out=out, board_name=board, port=port, force=force, until=until,
+                           runtimes=runtimes, tflm_dir=tflm_dir)
     if as_json:
         emit_json(results)
         return

@@ -6,7 +6,13 @@ import sys
 
 import click
 
-from tfcompress.commands.options import compress_weights_option, json_option, kernels_option
+from tfcompress.commands.options import (
+    compress_weights_option,
+    json_option,
+    kernels_option,
+    runtime_option,
+    tflm_dir_option,
+)
 from tfcompress.console import emit_json, format_table, progress
 
 
@@ -19,31 +25,43 @@ from tfcompress.console import emit_json, format_table, progress
 @click.option("--seed", default=0, show_default=True, help="Seed of the random inputs.")
 @kernels_option
 @compress_weights_option
+@runtime_option
+@tflm_dir_option
 @json_option
 def validate_cmd(model: str, board: str, samples: int, data: str | None, seed: int, kernels: str,
-                 compress_weights: bool, as_json: bool) -> None:
+                 compress_weights: bool, runtime: str, tflm_dir: str | None, as_json: bool) -> None:
     """Check the C engine is bit-exact with TFLite Micro (exit 1 when any element differs).
 
     Every output of every sample is compared; where TFLite Micro cannot run the model, TFLite's
-    reference kernels are the oracle (the JSON's ``oracle`` says which)."""
+    reference kernels are the oracle (the JSON's ``oracle`` says which). With --runtime tflm,
+    TensorFlow Lite Micro itself runs in the firmware on the board and is compared with TFLM's host
+    interpreter (float outputs within a stated tolerance)."""
+    from tfcompress.compare import describe
     from tfcompress.engine.validate import validate_model
 
     res = validate_model(model, board=board, samples=samples, seed=seed, data=data, kernels=kernels,
-                         compress_weights=compress_weights, progress=None if as_json else progress)
+                         compress_weights=compress_weights, progress=None if as_json else progress,
+                         runtime=runtime, tflm_dir=tflm_dir)
     if as_json:
         emit_json(res.as_dict())
     else:
         rows = [dict(output=o["name"], shape="x".join(map(str, o["shape"])), elements=o["elements"],
                      differing=o["mismatched_elements"]) for o in res.per_output]
         click.echo(format_table(rows))
-        click.echo(f"samples {res.samples} on {res.board}: {res.mismatched_elements} differing elements "
-                   f"in {res.mismatched_samples} samples (max |diff| {res.max_abs_diff})")
-        click.echo(f"RAM {res.ram_bytes} B vs TFLM arena {res.tflm_arena_bytes} B "
-                   f"({res.ram_bytes / res.tflm_arena_bytes:.2f}x; TFLM head {res.tflm_arena_head_bytes} B); "
-                   f"weights {res.weights_bytes} B")
+        click.echo(f"samples {res.samples} on {res.board} ({res.runtime}): {res.mismatched_elements} differing "
+                   f"elements in {res.mismatched_samples} samples (max |diff| {res.max_abs_diff}; "
+                   f"{describe(res.float_tolerance)})")
+        what = "TFLM arena used on the device" if res.runtime == "tflm" else "RAM"
+        ratio = f"{res.ram_bytes / res.tflm_arena_bytes:.2f}x; " if res.tflm_arena_bytes else ""
+        click.echo(f"{what} {res.ram_bytes} B vs TFLM arena on the host {res.tflm_arena_bytes} B "
+                   f"({ratio}TFLM head {res.tflm_arena_head_bytes} B); weights {res.weights_bytes} B")
+        if res.runner_stats.get("instructions") is not None:
+            click.echo(f"{res.runner_stats['instructions']} {res.runner_stats['instructions_unit']} per inference, "
+                       f"flash {res.runner_stats['flash_bytes']} B")
         oracle = "TFLite Micro's host interpreter" if res.oracle == "tflm" else \
             "TFLite's reference kernels (TFLite Micro cannot run this model)"
-        click.echo(("bit-exact" if res.ok else "MISMATCH") + f" against {oracle}"
+        exact = "bit-exact" if res.float_tolerance is None else "within tolerance"
+        click.echo((exact if res.ok else "MISMATCH") + f" against {oracle}"
                    + (f"; stateful: {res.samples - 1} runs in sequence, then reset" if res.stateful else ""))
     if not res.ok:
         sys.exit(1)

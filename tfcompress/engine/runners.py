@@ -45,14 +45,17 @@ class _HostRunner:
 
 
 RUNNERS: dict[str, Callable[[CompiledModel], Any]] = {"host": _HostRunner}
+#: runners of the TensorFlow Lite Micro runtime (``validate --runtime tflm``), by board; they take
+#: a :class:`tfcompress.project.tflm.TflmProgram` instead of a compiled model
+TFLM_RUNNERS: dict[str, Callable[[Any], Any]] = {}
 
 #: modules that register further runners when imported (optional, added by other packages)
 RUNNER_PLUGINS: list[str] = ["tfcompress.harness.engine_runner"]
 
 
-def register_runner(name: str, factory: Callable[[CompiledModel], Any]) -> None:
-    """Make ``--board name`` available to `validate`."""
-    RUNNERS[name] = factory
+def register_runner(name: str, factory: Callable[[Any], Any], runtime: str = "engine") -> None:
+    """Make ``--board name`` (with ``--runtime runtime``) available to `validate`."""
+    (TFLM_RUNNERS if runtime == "tflm" else RUNNERS)[name] = factory
 
 
 def _load_plugins() -> None:
@@ -63,10 +66,14 @@ def _load_plugins() -> None:
             continue
 
 
-def make_runner(board: str, model: CompiledModel) -> Runner:
-    """Instantiate the runner for ``board`` or raise the standard unknown-board error."""
-    if board not in RUNNERS:
+def make_runner(board: str, model: Any, runtime: str = "engine") -> Runner:
+    """Instantiate the runner for ``board`` (and ``runtime``) or raise the standard unknown-board error."""
+    registry = TFLM_RUNNERS if runtime == "tflm" else RUNNERS
+    if board not in registry:
         _load_plugins()
+    if runtime == "tflm" and board not in registry:
+        raise TfcError(f"no TensorFlow Lite Micro runner for board '{board}' (TFLM runs in firmware on a board)",
+                       "choose one of: " + ", ".join(sorted(registry)))
     if board not in RUNNERS:
         known_boards: list[str] = []
         try:
@@ -79,4 +86,4 @@ def make_runner(board: str, model: CompiledModel) -> Runner:
             raise TfcError(f"board '{board}' has no validate runner yet",
                            "choose one of: " + ", ".join(sorted(RUNNERS)))
         raise unknown("board", board, RUNNERS)
-    return RUNNERS[board](model)
+    return registry[board](model)

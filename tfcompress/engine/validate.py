@@ -39,6 +39,8 @@ class ValidationResult:
     runner_stats: dict[str, Any] = field(default_factory=dict)
     oracle: str = "tflm"
     stateful: bool = False
+    runtime: str = "engine"  # on the device: "engine" or "tflm" (TensorFlow Lite Micro)
+    float_tolerance: dict[str, float] | None = None  # None: exact (see tfcompress.compare)
 
     @property
     def ok(self) -> bool:
@@ -144,30 +146,36 @@ def load_inputs(model: CompiledModel, path: str | Path, n: int | None) -> list[l
     return samples[:n] if n else samples
 
 
-def _compare(ours: list[np.ndarray], ref: list[np.ndarray]) -> list[tuple[int, float]]:
-    """(differing elements, max |difference|) per output."""
+def _compare(ours: list[np.ndarray], ref: list[np.ndarray],
+             tolerance: dict[str, float] | None = None) -> list[tuple[int, float]]:
+    """(differing elements, max |difference|) per output (floats within ``tolerance`` when given)."""
+    from tfcompress.compare import max_abs_diff, same_elements
+
     out = []
     for a, b in zip(ours, ref, strict=True):
         b = np.asarray(b).reshape(a.shape)
-        if a.dtype.kind == "f":
-            same = (a == b) | (np.isnan(a) & np.isnan(b))
-            with np.errstate(invalid="ignore"):  # inf - inf where both are inf: masked by `same`
-                diff = np.where(same, 0.0, np.abs(a.astype(np.float64) - b.astype(np.float64)))
-        else:
-            same = a == b
-            diff = np.abs(a.astype(np.int64) - b.astype(np.int64))
-        out.append((int((~same).sum()), float(diff.max(initial=0))))
+        out.append((int((~same_elements(a, b, tolerance)).sum()), max_abs_diff(a, b)))
     return out
 
 
 def validate_model(path_or_bytes: str | Path | bytes, *, board: str = "host", samples: int = 20,
                    seed: int = 0, data: str | Path | None = None, kernels: str = "reference",
-                   progress: Any = None, compress_weights: bool = False) -> ValidationResult:
-    """Run engine and TFLM on the same inputs and count differing output elements."""
-    model = compile_tflite(path_or_bytes, kernels=kernels, compress_weights=compress_weights)
+                   progress: Any = None, compress_weights: bool = False, runtime: str = "engine",
+                   tflm_dir: str | Path | None = None) -> ValidationResult:
+    """Run engine (or, ``runtime="tflm"``, TensorFlow Lite Micro built from ``tflm_dir`` in
+    firmware) and TFLM's host interpreter on the same inputs and count differing output elements."""
+    from tfcompress.compare import tolerance_for
+
+    if runtime == "tflm":
+        from tfcompress.project.tflm import prepare_tflm, resolve_tree
+
+        model: Any = prepare_tflm(path_or_bytes, resolve_tree(tflm_dir))
+    else:
+        model = compile_tflite(path_or_bytes, kernels=kernels, compress_weights=compress_weights)
+    tolerance = tolerance_for(runtime)
     xs = load_inputs(model, data, samples) if data else random_inputs(model, samples, seed)
     oracle = make_oracle(model.model_bytes, probe=xs[0] if xs else None)
-    runner = make_runner(board, model)
+    runner = make_runner(board, model, runtime)
     n_out = len(model.outputs)
     bad = [0] * n_out
     bad_samples, max_diff = 0, 0.0
@@ -180,7 +188,7 @@ def validate_model(path_or_bytes: str | Path | bytes, *, board: str = "host", sa
                 oracle.reset()
             ours = runner.invoke(x)
             ref = oracle.invoke(x)
-            cmp = _compare(ours, ref)
+            cmp = _compare(ours, ref, tolerance)
             n_bad = sum(c[0] for c in cmp)
             for i, (nb, _) in enumerate(cmp):
                 bad[i] += nb
@@ -198,6 +206,9 @@ def validate_model(path_or_bytes: str | Path | bytes, *, board: str = "host", sa
     total = sum(t.elements for t in model.outputs) * len(sequence)
     if not any(t.dtype.startswith("float") for t in model.outputs):
         max_diff = int(max_diff)
-    return ValidationResult(len(sequence), total, sum(bad), bad_samples, max_diff, model.ram_bytes,
+    # TFLM: the RAM figure is the arena the firmware reports it uses (arena_used_bytes())
+    ram = int(stats.get("arena_used_bytes") or model.ram_bytes) if runtime == "tflm" else model.ram_bytes
+    return ValidationResult(len(sequence), total, sum(bad), bad_samples, max_diff, ram,
                             model.weights_bytes, arena["total"], arena.get("head", 0), board, per_output,
-                            stats, oracle.name, model.stateful)
+                            stats, oracle.name, model.stateful, runtime,
+                            tolerance if any(t.dtype.startswith("float") for t in model.outputs) else None)

@@ -91,6 +91,7 @@ class DeviceInfo:
     board: str
     inputs: tuple[TensorInfo, ...] = ()
     outputs: tuple[TensorInfo, ...] = ()
+    runtime: str = "engine"  # "engine" | "tflm" (HELLO byte 31)
 
     @classmethod
     def parse(cls, b: bytes) -> DeviceInfo:
@@ -98,13 +99,14 @@ class DeviceInfo:
         if len(b) < p.HELLO_FIXED + 1:
             raise DeviceError(f"HELLO reply is {len(b)} bytes, protocol v{p.VERSION} sends at least "
                               f"{p.HELLO_FIXED + 1}", "regenerate and reflash the firmware with this tfcompress")
-        (version, unit, nin, nout, ib, ob, arena, clock, chunk, _zero, state, flags, _align, _dims, _pad,
+        (version, unit, nin, nout, ib, ob, arena, clock, chunk, _zero, state, flags, _align, _dims, runtime,
          _in_area, _out_area, model_hash) = struct.unpack_from(p.HELLO_FORMAT, b)
         blen = b[p.HELLO_FIXED]
         board = b[p.HELLO_FIXED + 1 : p.HELLO_FIXED + 1 + blen].decode("ascii", "replace")
         return cls(version, "instructions" if unit else "cycles", nin, nout, ib, ob, arena, state,
                    bool(flags & p.FLAG_STATEFUL), clock, chunk,
-                   model_hash.rstrip(b"\x00").decode("ascii", "replace"), board)
+                   model_hash.rstrip(b"\x00").decode("ascii", "replace"), board,
+                   runtime=p.RUNTIMES.get(runtime, f"?{runtime}"))
 
 
 @dataclass
@@ -131,6 +133,12 @@ class LinkStats:
     retries: int = 0
     bad_frames: int = 0
     events: list[str] = field(default_factory=list)
+    #: LOG lines the firmware sent (TFLM's DebugLog), the latest LOG_KEEP
+    logs: list[str] = field(default_factory=list)
+
+
+#: LOG lines kept (LinkStats.logs)
+LOG_KEEP = 50
 
 
 class HarnessClient:
@@ -179,6 +187,10 @@ class HarnessClient:
             self.t.write(frame)
             deadline = time.monotonic() + wait
             while (reply := self._next_frame(deadline)) is not None:
+                if reply.kind == p.LOG:
+                    self.stats.logs.append(reply.payload.decode("ascii", "replace"))
+                    del self.stats.logs[:-LOG_KEEP]
+                    continue
                 if reply.kind == p.FAULT:
                     pc, lr, cfsr, hfsr, mmfar, bfar = struct.unpack_from("<6I", reply.payload)
                     raise DeviceError(
@@ -196,8 +208,12 @@ class HarnessClient:
                         continue
                     if code == p.ERR_INPUT_CRC:
                         raise InputMismatch()
-                    raise DeviceError(f"device rejected request 0x{kind:02x}: {p.ERROR_NAMES.get(code, code)}",
-                                      "the firmware and host disagree about the model; regenerate and reflash")
+                    said = f" (the firmware said: {' / '.join(self.stats.logs[-3:])})" if self.stats.logs else ""
+                    fix = "the firmware and host disagree about the model; regenerate and reflash"
+                    if said:
+                        fix = "act on the firmware's message; " + fix
+                    raise DeviceError(f"device rejected request 0x{kind:02x}: {p.ERROR_NAMES.get(code, code)}{said}",
+                                      fix)
                 if reply.seq == self.seq and reply.kind == kind | p.REPLY:
                     return reply.payload
         raise TfcError(

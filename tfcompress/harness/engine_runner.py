@@ -1,7 +1,9 @@
 """`tfcompress validate --board <emulated board>`: run the compiled model in firmware under QEMU.
 
 Imported by :mod:`tfcompress.engine.runners` as a plugin; registers one runner per emulated
-board (found from the board data, not by name).
+board (found from the board data, not by name) and runtime: the engine's compiled model, or a
+:class:`~tfcompress.project.tflm.TflmProgram` run by TensorFlow Lite Micro (``--runtime tflm``),
+both through the same firmware harness.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ class EmulatedRunner:
         from tfcompress.project.firmware import build_firmware
 
         self.board = board
+        self.runtime = getattr(model, "runtime", "engine")
         self.weights_bytes = int(model.weights_bytes)
         self.firmware = build_firmware(model, board)
         self._in = [(DTYPES[t.dtype][0], tuple(t.shape)) for t in model.inputs]
@@ -36,11 +39,13 @@ class EmulatedRunner:
             assert self._session.transport is not None
             self.client = HarnessClient(self._session.transport)
             info = self.client.hello()
+            self.info = info
             got = [(t.dtype, t.shape) for t in info.inputs + info.outputs]
             want = [(t.dtype, tuple(t.shape)) for t in list(model.inputs) + list(model.outputs)]
-            if info.model_hash != model.graph.model_hash or got != want:
+            if info.model_hash != model.graph.model_hash or got != want or info.runtime != self.runtime:
                 raise TfcError(f"the firmware built in {self.firmware.project.path} runs model "
-                               f"{info.model_hash} with tensors {got}, not {model.graph.model_hash} with {want}",
+                               f"{info.model_hash} ({info.runtime}) with tensors {got}, not "
+                               f"{model.graph.model_hash} ({self.runtime}) with {want}",
                                "delete that folder and rerun")
         except BaseException:
             self._session.close()
@@ -66,13 +71,17 @@ class EmulatedRunner:
         per = [c / self.board.counter.ticks_per_unit for c in self.counts]
         sections = self.firmware.build.sections
         return {
+            "runtime": self.runtime,
+            # the arena the firmware reports (HELLO): TFLM's arena_used_bytes() on this device
+            "arena_used_bytes": self.info.arena_bytes,
             "instructions": int(round(float(np.median(per)))) if per else None,
             "instructions_unit": self.board.latency_unit,
-            # flash besides the model's constant data (engine, kernels, harness, startup, libc)
+            # flash besides the model's constant data (engine or TFLM, kernels, harness, startup, libc)
             "code_bytes": max(0, self.firmware.build.flash_bytes - self.weights_bytes),
             "text_bytes": sections.get(".text", 0),
             "flash_bytes": self.firmware.build.flash_bytes,
             "ram_bytes_firmware": self.firmware.build.ram_bytes,
+            **({"tflm_library": self.firmware.build.tflm_library} if self.firmware.build.tflm_library else {}),
         }
 
     def close(self) -> None:
@@ -87,3 +96,4 @@ for _name in list_boards():
     _board = load_board(_name)
     if _board.emulated:
         register_runner(_name, _factory(_board))
+        register_runner(_name, _factory(_board), runtime="tflm")

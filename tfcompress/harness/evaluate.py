@@ -135,14 +135,6 @@ def latency_stats(counts: list[int], board: Board) -> dict[str, Any]:
             "min": int(round(units.min())), "max": int(round(units.max()))}
 
 
-def _same(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """Element-wise equality (NaN equals NaN)."""
-    same = a == b
-    if a.dtype.kind == "f":
-        same |= np.isnan(a) & np.isnan(b)
-    return same
-
-
 def evaluate_on_board(
     board: Board,
     model_path: Path,
@@ -159,14 +151,25 @@ def evaluate_on_board(
     kernels: str = "optimized",
     compress_weights: bool = False,
     output: str | int | None = None,
+    runtime: str = "engine",
+    tflm_dir: Path | str | None = None,
+    prepared: Any = None,
 ) -> dict[str, Any]:
     """Build (if needed), run every sample on the board, compare every output with TFLM, return
-    the report. The metric (with labels) comes from ``output`` (index or name; default 0)."""
+    the report. The metric (with labels) comes from ``output`` (index or name; default 0).
+
+    ``runtime="tflm"``: the firmware runs TensorFlow Lite Micro built from ``tflm_dir``; float
+    outputs then agree within :data:`tfcompress.compare.FLOAT_TOLERANCE` (integer ones exactly), and
+    the RAM figure is the arena TFLM reports it uses on the device. ``prepared``: the model already
+    compiled / prepared for that runtime (:func:`tfcompress.project.firmware.prepare_model`)."""
+    from tfcompress.compare import max_abs_diff, same_elements, tolerance_for
     from tfcompress.engine.ir import DTYPES
-    from tfcompress.project.firmware import build_firmware, compile_model
+    from tfcompress.project.firmware import build_firmware, prepare_model
     from tfcompress.tflm import make_oracle
 
-    compiled = compile_model(model_path, kernels, board=board, compress_weights=compress_weights)
+    compiled = prepared or prepare_model(model_path, runtime, kernels=kernels, board=board,
+                                         compress_weights=compress_weights, tflm_dir=tflm_dir)
+    tolerance = tolerance_for(runtime)
     out_tensors = list(compiled.outputs)
     metric_out = output_index(out_tensors, output)
     if len(data.inputs) != len(compiled.inputs):
@@ -193,6 +196,8 @@ def evaluate_on_board(
             journal_path.unlink()
         header = {"model_hash": model_hash, "board": board.name, "n": n, "inputs": digest,
                   "warmup": warmup, "repeat": repeat}
+        if runtime != "engine":  # journals of engine runs keep their old header
+            header["runtime"] = runtime
         journal = Journal(journal_path, header)
         if journal.done and len(journal.done) < n and compiled.stateful:
             log(f"the model is stateful and its state cannot be restored: evaluating from the first sample again "
@@ -202,15 +207,21 @@ def evaluate_on_board(
         elif journal.done:
             log(f"resuming: {len(journal.done)} of {n} samples already measured ({journal_path})")
     inputs = [[x.tobytes() for x in s] for s in samples]
+    device_arena: int | None = None
     if journal is not None and len(journal.done) == len(inputs):  # finished earlier: no device needed
         results = run_samples(None, inputs, journal=journal)  # type: ignore[arg-type]
         link = {"requests": 0, "retries": 0, "bad_frames": 0}
+        device_arena = journal.header.get("arena_used_bytes")
     else:
         with open_device(board, fw.elf, port) as client:
             info = client.hello()
-            if info.model_hash != model_hash:
-                raise TfcError(f"the board runs model {info.model_hash}, not {model_hash} ({Path(model_path).name})",
+            if info.model_hash != model_hash or info.runtime != runtime:
+                raise TfcError(f"the board runs model {info.model_hash} ({info.runtime}), not {model_hash} "
+                               f"({runtime}, {Path(model_path).name})",
                                f"flash the new firmware: tfcompress flash --board {board.name} --elf {fw.elf}")
+            device_arena = info.arena_bytes
+            if journal is not None and runtime == "tflm":
+                journal.note("arena_used_bytes", device_arena)
             client.reset()  # a board reached over --port may have run before
             results = run_samples(client, inputs, journal=journal, warmup=warmup, repeat=repeat,
                                   on_sample=on_sample)
@@ -225,25 +236,35 @@ def evaluate_on_board(
             else np.zeros((0, *shape), dtype)
         want = np.stack([np.asarray(e[i]).reshape(shape) for e in expected]) if expected \
             else np.zeros((0, *shape), dtype)
-        same = _same(got, want).reshape(len(got), -1)
+        same = same_elements(got, want, tolerance).reshape(len(got), -1)
         all_same &= same.all(axis=1)
         got_all.append(got)
         per_output.append({"index": i, "name": t.name, "dtype": t.dtype, "shape": list(shape),
-                           "elements": int(same.size), "mismatched_elements": int((~same).sum())})
+                           "elements": int(same.size), "mismatched_elements": int((~same).sum()),
+                           "max_abs_diff": max_abs_diff(got, want)})
+    floats = any(t.dtype.startswith("float") for t in out_tensors)
     report: dict[str, Any] = {
         "board": board.name,
         "model": str(model_path),
+        "runtime": runtime,
         "kernels": compiled.kernels,
         "model_hash": model_hash,
         "samples": len(results),
         "agreement": float(all_same.mean()) if len(results) else None,
         "mismatched_elements": sum(o["mismatched_elements"] for o in per_output),
+        "max_abs_diff": max((o["max_abs_diff"] for o in per_output), default=0.0),
+        "float_tolerance": tolerance if floats else None,
         "per_output": per_output,
         "oracle": oracle.name,
         "stateful": bool(compiled.stateful),
         "latency": latency_stats([r.count for r in results], board),
         "flash_bytes": fw.build.flash_bytes,
         "ram_bytes": fw.build.ram_bytes,
+        # what the model's runtime needs: the engine's arena + scratch + state (planned), TFLM's
+        # arena_used_bytes() as the firmware reports it
+        "runtime_ram_bytes": (int(device_arena) if runtime == "tflm" and device_arena
+                              else int(compiled.ram_bytes)),
+        "weights_bytes": int(compiled.weights_bytes),
         "regions": fw.build.regions,
         "elf": str(fw.elf),
         "journal": str(journal.path) if journal else None,

@@ -16,9 +16,11 @@ TENSOR_ALIGN = 8
 
 HELLO, LOAD, RUN, READ, TENSOR, RESET = 0x01, 0x02, 0x03, 0x04, 0x05, 0x06
 REPLY = 0x80
-FAULT, ERROR = 0xFE, 0xFF
+LOG, FAULT, ERROR = 0xFD, 0xFE, 0xFF
 KIND_INPUT, KIND_OUTPUT = 0, 1
 FLAG_STATEFUL = 1
+#: HELLO byte 31 (zero in firmware that predates it: the engine)
+RUNTIMES = {0: "engine", 1: "tflm"}
 
 ERR_CRC, ERR_TYPE, ERR_LENGTH, ERR_RANGE, ERR_INPUT_CRC, ERR_MODEL, ERR_OVERFLOW, ERR_INDEX = range(1, 9)
 ERROR_NAMES = {
@@ -37,7 +39,8 @@ DTYPES = {1: "int8", 2: "int16", 3: "float32", 4: "uint8", 5: "int32", 6: "int64
 
 #: HELLO reply: the fixed part (the board name follows as length u8 + characters). Bytes 22..23
 #: are zero: protocol v1 had its shape ranks there, so a v1 host parses a v2 HELLO as far as its
-#: version check (and reports the mismatch) instead of failing on the layout.
+#: version check (and reports the mismatch) instead of failing on the layout. Byte 31 names the
+#: runtime (RUNTIMES); byte 12's arena is what the runtime uses (TFLM: ``arena_used_bytes()``).
 HELLO_FORMAT = "<BBBBIIIIHHIBBBBII16s"
 HELLO_FIXED = 56
 

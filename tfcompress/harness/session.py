@@ -6,12 +6,15 @@ import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from tfcompress.errors import TfcError
 from tfcompress.harness.client import HarnessClient, RunResult
 
 #: journal format: 2 records every output of a sample (1: one output, as one hex string)
 JOURNAL_FORMAT = 2
+#: header keys that record facts about the device (Journal.note), not what was evaluated
+NOTES = frozenset({"arena_used_bytes"})
 
 
 @dataclass
@@ -48,11 +51,13 @@ class Journal:
                         f"this one writes {JOURNAL_FORMAT})",
                         "delete it or pass --force to start over",
                     )
-                if old != self.header:
+                noted = {k: v for k, v in old.items() if k in NOTES}
+                if {k: v for k, v in old.items() if k not in NOTES} != self.header:
                     raise TfcError(
                         f"{self.path} records an evaluation of a different model/data/board",
                         "delete it or pass --force to start over",
                     )
+                self.header.update(noted)
                 for line in lines[1:]:
                     try:
                         rec = json.loads(line)
@@ -63,6 +68,16 @@ class Journal:
         else:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             self.path.write_text(json.dumps(self.header) + "\n", encoding="utf-8")
+
+    def note(self, key: str, value: Any) -> None:
+        """Keep a fact about the device (e.g. TFLM's arena use) in the journal's first line, so a
+        finished evaluation reports it without the device."""
+        if self.header.get(key) == value:
+            return
+        self.header[key] = value
+        lines = self.path.read_text(encoding="utf-8").splitlines()
+        lines[0] = json.dumps(self.header)
+        self.path.write_text("\n".join(lines) + "\n", encoding="utf-8")
 
     def add(self, r: SampleResult) -> None:
         self.done[r.index] = r

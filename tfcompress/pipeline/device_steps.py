@@ -30,8 +30,9 @@ def firmware_sources_hash() -> str:
 
 
 def device_step(run: RunDir, recipe: Recipe, board: Any, variant: str, vstage: Stage, data: Stage,
-                *, port: str | None = None) -> Stage | None:
-    """Compile, build and evaluate one variant on ``board``; ``None`` if it has no .tflite."""
+                *, port: str | None = None, runtime: str = "engine", tflm_tree: Any = None) -> Stage | None:
+    """Compile (or, ``runtime="tflm"``, prepare for TensorFlow Lite Micro from ``tflm_tree``),
+    build and evaluate one variant on ``board``; ``None`` if it has no .tflite."""
     from tfcompress.harness.evaluate import EvalData, evaluate_on_board, output_index
     from tfcompress.project.firmware import compile_model
     from tfcompress.project.generate import engine_key
@@ -40,36 +41,50 @@ def device_step(run: RunDir, recipe: Recipe, board: Any, variant: str, vstage: S
     if not tflite.is_file():
         return None
     n = recipe.board.eval_samples
-    compress = recipe.board.compresses(variant)
+    tflm = runtime == "tflm"
+    compress = recipe.board.compresses(variant) and not tflm
     params = {"board": board.name, "samples": n, "kernels": recipe.board.kernels, "port": bool(port),
               "compress_weights": compress, "output": recipe.board.output}
-    stage = run.stage(f"device {variant}", f"firmware/{board.name}/{variant}-eval", params,
+    if tflm:  # engine stages keep their earlier fingerprint
+        params.update(runtime="tflm", tflm_dir=str(tflm_tree.path), kernels=tflm_tree.kernels)
+    suffix = "-tflm" if tflm else ""
+    label = f"{variant} ({runtime})" if tflm else variant
+    stage = run.stage(f"device {variant}" + (" tflm" if tflm else ""),
+                      f"firmware/{board.name}/{variant}{suffix}-eval", params,
                       {"variant": vstage.output_hash(), "data": data.output_hash(),
                        "firmware": firmware_sources_hash()})
     if stage.done:
-        log(f"  {variant} on {board.name}: cached")
+        log(f"  {label} on {board.name}: cached")
         return stage
     stage.begin()
-    record: dict[str, Any] = {"variant": variant, "board": board.name}
+    record: dict[str, Any] = {"variant": variant, "board": board.name, "runtime": runtime}
     try:
-        compiled = compile_model(tflite, recipe.board.kernels, board=board, compress_weights=compress)
+        if tflm:
+            from tfcompress.project.tflm import prepare_tflm
+
+            compiled = prepare_tflm(tflite, tflm_tree)
+        else:
+            compiled = compile_model(tflite, recipe.board.kernels, board=board, compress_weights=compress)
     except TfcError as err:
-        record.update(deployable=False, reason=f"engine: {short_names(err.what)}", error=err.line())
-        log(f"  {variant}: not deployable — {err.what}")
+        who = "TFLM" if tflm else "engine"
+        why = err.what.removeprefix("TensorFlow Lite Micro cannot run this model: ")
+        record.update(deployable=False, reason=f"{who}: {short_names(why)}", error=err.line())
+        log(f"  {label}: not deployable with {who if tflm else 'the engine'} — {err.what}")
     else:
         ds = load_cached_dataset(data)
         eval_data = EvalData(ds.x_test[:n], ds.y_test[:n], ds.metric, ds.target_scale)
-        fw_dir = run.root / "firmware" / board.name / variant
+        fw_dir = run.root / "firmware" / board.name / f"{variant}{suffix}"
         _drop_stale_project(fw_dir, board.name, compiled.graph.model_hash, engine_key(compiled))
         try:
             output_index(list(compiled.outputs), recipe.board.output)
         except TfcError as err:
             raise TfcError(f"recipe key 'board.output': {err.what}", err.fix) from None
-        bar = iter(progress(range(eval_data.n), f"  {variant} on {board.name}", total=eval_data.n))
+        bar = iter(progress(range(eval_data.n), f"  {label} on {board.name}", total=eval_data.n))
         report = evaluate_on_board(board, tflite, eval_data, port=port, firmware_dir=fw_dir,
                                    journal_path=stage.dir / "journal.jsonl", force=False,
                                    kernels=recipe.board.kernels, compress_weights=compress,
-                                   on_sample=lambda _i: next(bar, None), output=recipe.board.output)
+                                   on_sample=lambda _i: next(bar, None), output=recipe.board.output,
+                                   runtime=runtime, prepared=compiled)
         for _ in bar:  # close the bar (samples resumed from the journal do not report)
             pass
         weights = int(compiled.weights_bytes)
@@ -86,9 +101,13 @@ def device_step(run: RunDir, recipe: Recipe, board: Any, variant: str, vstage: S
             flash_bytes=report["flash_bytes"],
             weights_bytes=weights,
             code_bytes=max(0, int(report["flash_bytes"]) - weights),
-            ram_bytes=report["ram_bytes"],
-            engine_ram_bytes=int(compiled.ram_bytes),
+            # the runtime's RAM: the engine's planned arena + scratch + state, TFLM's arena_used_bytes()
+            ram_bytes=report["runtime_ram_bytes"],
+            firmware_ram_bytes=report["ram_bytes"],
+            engine_ram_bytes=int(compiled.ram_bytes) if not tflm else None,
             kernels=compiled.kernels,
+            max_abs_diff=report["max_abs_diff"],
+            float_tolerance=report["float_tolerance"],
             latency=lat.get("mean"),
             latency_unit=lat.get("unit"),
             latency_stats=lat,
@@ -96,7 +115,7 @@ def device_step(run: RunDir, recipe: Recipe, board: Any, variant: str, vstage: S
         )
         shown = record["metric_device"]
         metric = f"{ds.metric} {shown:.4g}, " if shown is not None else ""
-        log(f"  {variant} on {board.name}: {metric}agreement {100 * (record['agreement'] or 0):.1f}%, "
+        log(f"  {label} on {board.name}: {metric}agreement {100 * (record['agreement'] or 0):.1f}%, "
             f"{record['latency']:.0f} {record['latency_unit']}")
     (stage.dir / DEVICE_FILE).write_text(to_json(record))
     stage.complete({"agreement": record.get("agreement")}, [DEVICE_FILE])
@@ -127,3 +146,25 @@ def device_record(stage: Stage | None) -> dict[str, Any]:
     if stage is None:
         return {}
     return json.loads((stage.dir / DEVICE_FILE).read_text())
+
+
+def merge_runtimes(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """One variant's device records (one per runtime, in the recipe's order) -> its result rows:
+    every deployable runtime gets a row (engine and TFLM side by side); a variant the engine cannot
+    compile but TFLM runs keeps only the TFLM row, with the engine's reason as ``engine_reason``;
+    a variant no runtime runs keeps one row whose reason is the last runtime's (TFLM's own reason
+    when it was tried)."""
+    records = [r for r in records if r]
+    if not records:
+        return [{}]
+    ok = [r for r in records if r.get("deployable")]
+    engine_reason = next((r.get("reason", "").removeprefix("engine: ") for r in records
+                          if r.get("runtime", "engine") == "engine" and not r.get("deployable")), "")
+    if not ok:
+        return [dict(records[-1], engine_reason=engine_reason) if len(records) > 1 else records[0]]
+    rows = []
+    for r in records:
+        if r.get("deployable") or r.get("runtime", "engine") != "engine":
+            rows.append(dict(r, engine_reason=engine_reason) if r.get("runtime") == "tflm" and engine_reason
+                        else r)
+    return rows

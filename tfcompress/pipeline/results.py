@@ -40,7 +40,8 @@ def variant_row(
         "metric_tflm": host.get("tflm_metric"),
         "metric_best_host": metric_host,
         "deployable": bool(device.get("deployable", host.get("deployable", False))),
-        "reason": device.get("reason") or host.get("deployable_reason") or host.get("error") or "",
+        "reason": "" if device.get("deployable") else (device.get("reason") or host.get("deployable_reason")
+                                                       or host.get("error") or ""),
         "metric_device": device.get("metric_device"),
         "agreement": device.get("agreement"),
         "flash_bytes": flash,
@@ -49,6 +50,11 @@ def variant_row(
         "ram_bytes": device.get("ram_bytes"),
         "latency": device.get("latency"),
         "compression_ratio": (float_bytes / size_for_ratio) if float_bytes and size_for_ratio else None,
+        "runtime": device.get("runtime") if device.get("deployable") or device.get("runtime") == "tflm" else None,
+        "engine_reason": device.get("engine_reason") or None,
+        "max_abs_diff": device.get("max_abs_diff"),
+        "float_tolerance": device.get("float_tolerance"),
+        "firmware_ram_bytes": device.get("firmware_ram_bytes"),
         "tflm_arena_bytes": host.get("tflm_arena_bytes"),
         "sparsity": host.get("sparsity"),
         "max_unique_values": host.get("max_unique_values"),
@@ -61,7 +67,7 @@ def assemble(
     data: Stage,
     stages: dict[str, Stage],
     variants: list[tuple[str, str, str, Stage]],
-    device: dict[str, dict[str, Any]],
+    device: dict[str, list[dict[str, Any]]],
     board: dict[str, Any],
     timings: dict[str, float],
 ) -> dict[str, Any]:
@@ -69,7 +75,8 @@ def assemble(
     summary = data.metrics().get("summary", {})
     hosts = {name: _read(st.dir / METRICS_FILE) for name, _, _, st in variants}
     float_bytes = hosts.get("float32", {}).get("size_bytes")
-    rows = [variant_row(n, src, mode, hosts[n], device.get(n, {}), float_bytes) for n, src, mode, _ in variants]
+    rows = [variant_row(n, src, mode, hosts[n], dev, float_bytes)
+            for n, src, mode, _ in variants for dev in (device.get(n) or [{}])]
     stage_rows = []
     sweep: list[dict[str, Any]] = []
     for name, st in stages.items():

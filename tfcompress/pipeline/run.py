@@ -12,7 +12,7 @@ from tfcompress.pipeline import open_run
 from tfcompress.pipeline.compress_steps import compress_step
 from tfcompress.pipeline.convert_steps import convert_step
 from tfcompress.pipeline.data_steps import data_step
-from tfcompress.pipeline.device_steps import device_record, device_step
+from tfcompress.pipeline.device_steps import device_record, device_step, merge_runtimes
 from tfcompress.pipeline.layout import TFLITE_FILE, stages_of, variant_plan
 from tfcompress.pipeline.results import assemble, write_samples
 from tfcompress.pipeline.train_steps import baseline_step, teacher_step
@@ -31,12 +31,24 @@ def run_pipeline(
     port: str | None = None,
     force: bool = False,
     until: str = "report",
+    runtimes: tuple[str, ...] | None = None,
+    tflm_dir: Path | str | None = None,
 ) -> dict[str, Any]:
-    """Run ``recipe`` end to end (or up to ``until``); returns the results dict."""
+    """Run ``recipe`` end to end (or up to ``until``); returns the results dict. ``runtimes`` and
+    ``tflm_dir`` override the recipe's ``board.runtime`` / ``board.tflm_dir``."""
     if until not in STEPS:
         raise TfcError(f"unknown step '{until}'", f"choose one of: {', '.join(STEPS)}")
     from tfcompress.boards import load_board
 
+    runtimes = tuple(runtimes or recipe.board.runtime)
+    tree = None
+    if "tflm" in runtimes and STEPS.index(until) >= STEPS.index("device"):  # a wrong tree fails first
+        from tfcompress.project.tflm import resolve_tree
+
+        given = tflm_dir or recipe.board.tflm_dir
+        if given and not tflm_dir and recipe.source_path and Path(recipe.source_path).is_file():
+            given = Path(recipe.source_path).resolve().parent / Path(given).expanduser()
+        tree = resolve_tree(given)
     run = open_run(recipe, out, force=force, board_name=board_name or recipe.board.name)
     board = load_board(board_name or recipe.board.name)
     timings: dict[str, float] = {}
@@ -62,17 +74,25 @@ def run_pipeline(
         for name, source, mode in variant_plan(recipe):
             variants.append((name, source, mode, convert_step(run, recipe, name, stages[source], mode, data)))
 
-    device: dict[str, dict[str, Any]] = {}
+    device: dict[str, list[dict[str, Any]]] = {}
     if STEPS.index(until) >= STEPS.index("device"):
         with timer(f"device ({board.name})"):
             for name, _, _, vstage in variants:
-                device[name] = device_record(device_step(run, recipe, board, name, vstage, data, port=port))
+                device[name] = merge_runtimes([
+                    device_record(device_step(run, recipe, board, name, vstage, data, port=port, runtime=rt,
+                                              tflm_tree=tree))
+                    for rt in recipe.board.runtimes_for(name, runtimes)])
         by_name = {n: st for n, _, _, st in variants}
         best_int8 = by_name.get("int8") or next(iter(by_name.values()))
         write_samples(run, data, best_int8.dir / TFLITE_FILE)
 
     timings["total"] = round(time.perf_counter() - t_start, 2)
-    board_info = {"name": board.name, "emulated": bool(board.emulated), "latency_unit": board.latency_unit}
+    board_info: dict[str, Any] = {"name": board.name, "emulated": bool(board.emulated),
+                                  "latency_unit": board.latency_unit}
+    if runtimes != ("engine",):
+        board_info["runtimes"] = list(runtimes)
+    if tree is not None:
+        board_info["tflm"] = tree.to_dict()
     results = assemble(run, recipe, data, stages, variants, device, board_info, timings)
     if until == "report":
         from tfcompress.report import write_report

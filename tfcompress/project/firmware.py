@@ -63,6 +63,19 @@ def compile_model(model_path: Path | str | bytes, kernels: str = "optimized", bo
     return compile_tflite(model_path, kernels=kernels, compress_weights=compress_weights)
 
 
+def prepare_model(model_path: Path | str | bytes, runtime: str = "engine", *, kernels: str = "optimized",
+                  board: Board | None = None, compress_weights: bool = False,
+                  tflm_dir: Path | str | None = None) -> Any:
+    """What a firmware project is generated from: the engine's compiled model, or for
+    ``runtime="tflm"`` the model prepared for TensorFlow Lite Micro from the tree ``tflm_dir``
+    (default ``$TFLM_DIR``; see :mod:`tfcompress.project.tflm`)."""
+    if runtime == "tflm":
+        from tfcompress.project.tflm import prepare_tflm, resolve_tree
+
+        return prepare_tflm(model_path, resolve_tree(tflm_dir))
+    return compile_model(model_path, kernels, board=board, compress_weights=compress_weights)
+
+
 def build_firmware(compiled: Any, board: Board, out: Path | None = None, *, force: bool = False,
                    opt: str = "-O2") -> Firmware:
     """Generate (unless ``out`` already holds this model's project for this board) and build."""
@@ -80,7 +93,7 @@ def build_firmware(compiled: Any, board: Board, out: Path | None = None, *, forc
                        "harness or board support", "pass --force to regenerate it")
     if _same_project(out, board, model_hash, engine_key(compiled), sources) and not force:
         meta = json.loads((out / "tfcompress.json").read_text())
-        info = ProjectInfo(out, board.name, model_hash, meta.get("estimate", {}))
+        info = ProjectInfo(out, board.name, model_hash, meta.get("estimate", {}), meta.get("runtime", "engine"))
     else:
         info = generate_project(compiled, board, out, force=force or cached, opt=opt)
     return Firmware(info, build_project(out))

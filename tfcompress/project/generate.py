@@ -33,10 +33,11 @@ class ProjectInfo:
     board: str
     model_hash: str
     estimate: dict[str, int]
+    runtime: str = "engine"  # "engine" | "tflm"
 
     def to_dict(self) -> dict[str, Any]:
         return {"path": str(self.path), "board": self.board, "model_hash": self.model_hash,
-                "estimate": self.estimate}
+                "estimate": self.estimate, "runtime": self.runtime}
 
 
 def board_sources(board: Board) -> list[str]:
@@ -85,7 +86,10 @@ def firmware_sources_key() -> str:
 
 
 def engine_key(model: Any) -> str:
-    """How the engine compiled ``model`` (kernel set, compressed weights): part of a project's identity."""
+    """How the engine compiled ``model`` (kernel set, compressed weights), or, for the TFLM runtime,
+    which tree and arena it is built with: part of a project's identity."""
+    if getattr(model, "runtime", "engine") == "tflm":
+        return str(model.engine_key)
     kernels = getattr(model, "kernels", "?")
     return f"{kernels}+compressed" if getattr(model, "compress_weights", False) else str(kernels)
 
@@ -114,9 +118,19 @@ def generate_project(
 
 
 def _write_project(model: WritableModel | Path, board: Board, out: Path, opt: str) -> ProjectInfo:
-    weights = _copy_model(model, out)
-    (out / "engine").mkdir(exist_ok=True)
-    estimate = check_fits(board, out, weights_bytes=weights)
+    tflm = getattr(model, "runtime", "engine") == "tflm"
+    if tflm:
+        from tfcompress.project import tflm as tflm_project
+
+        model.write(out)  # type: ignore[union-attr]
+        tflm_project.copy_firmware(out)
+        estimate = check_fits(board, out, weights_bytes=model.weights_bytes  # type: ignore[union-attr]
+                              + tflm_project.TFLM_CODE_BYTES[model.kernels],  # type: ignore[union-attr]
+                              extra_ram=tflm_project.TFLM_STATIC_RAM)
+    else:
+        weights = _copy_model(model, out)
+        (out / "engine").mkdir(exist_ok=True)
+        estimate = check_fits(board, out, weights_bytes=weights)
     fw = firmware_root()
     (out / "harness").mkdir()
     for name in HARNESS_FILES:
@@ -135,19 +149,23 @@ def _write_project(model: WritableModel | Path, board: Board, out: Path, opt: st
         "opt": opt,
         "harness_sources": [f"harness/{n}" for n in HARNESS_FILES if n.endswith(".c")],
         "board_sources": [f"board/{n}" for n in srcs if n.endswith(".c")],
+        "runtime": "tflm" if tflm else "engine",
+        "tflm": model.info() if tflm else None,  # type: ignore[union-attr]
+        "tflm_dir": str(model.tree.path) if tflm else "",  # type: ignore[union-attr]
     }
     outputs = {
         "main.c.j2": "main.c",
         "board_config.h.j2": "board_config.h",
         "linker.ld.j2": "linker.ld",
-        "Makefile.j2": "Makefile",
+        ("tflm/Makefile.j2" if tflm else "Makefile.j2"): "Makefile",
         "README.md.j2": "README.md",
     }
     if board.renode:
         outputs["renode.resc.j2"] = f"{board.name}.resc"
     for template, name in outputs.items():
         (out / name).write_text(env.get_template(f"project/{template}").render(**ctx), encoding="utf-8")
-    info = ProjectInfo(path=out, board=board.name, model_hash=model_hash, estimate=estimate)
+    info = ProjectInfo(path=out, board=board.name, model_hash=model_hash, estimate=estimate,
+                       runtime=ctx["runtime"])
     meta = dict(info.to_dict(), engine=engine_key(model), sources=firmware_sources_key())
     (out / "tfcompress.json").write_text(json.dumps(meta, indent=2) + "\n", encoding="utf-8")
     return info

@@ -27,8 +27,10 @@ def _int(macros: dict[str, str], key: str, default: int = 0) -> int:
     return int(text.strip("()").rstrip("uUlL"), 0)
 
 
-def check_fits(board: Board, model_dir: Path, *, weights_bytes: int | None = None) -> dict[str, int]:
-    """Estimate the firmware's flash and RAM and raise a TfcError naming the region that overflows."""
+def check_fits(board: Board, model_dir: Path, *, weights_bytes: int | None = None,
+               extra_ram: int = 0) -> dict[str, int]:
+    """Estimate the firmware's flash and RAM and raise a TfcError naming the region that overflows
+    (``extra_ram``: a runtime's own static data besides the arena, e.g. TFLM's interpreter)."""
     macros = parse_model_header(model_dir / "model.h")
     if weights_bytes is None:  # no engine numbers: the C source size bounds the constant data
         weights_bytes = sum(p.stat().st_size for p in model_dir.glob("*.c")) // 5
@@ -40,6 +42,7 @@ def check_fits(board: Board, model_dir: Path, *, weights_bytes: int | None = Non
         # the harness keeps each input and output at an 8-byte aligned offset (tfc_proto.c)
         + 8 * (_int(macros, "TFC_NUM_INPUTS", 1) + _int(macros, "TFC_NUM_OUTPUTS", 1) + 2)
         + HARNESS_RAM_BYTES
+        + extra_ram
     )
     need = {board.text_region: weights_bytes + HARNESS_FLASH_BYTES}
     need[board.data_region] = need.get(board.data_region, 0) + ram

@@ -19,6 +19,8 @@ from tfcompress.report.table import (
     format_metric,
     headline_metric,
     pareto_front,
+    row_name,
+    runtime_of,
     table_rows,
     write_csv,
 )
@@ -85,7 +87,7 @@ def _context(results: dict[str, Any], run_dir: Path, plots: dict[str, Path], csv
     first_dev, last_dev = cols.index("device"), cols.index("ratio")
     for v, row in zip(results["variants"], rows, strict=True):
         classes = []
-        if v["variant"] == best:
+        if row_name(v) == best:
             classes.append("best")
         cells = [{"text": row[c], "cls": "", "span": 1} for c in cols]
         cells[-1]["cls"] = "note"
@@ -96,7 +98,9 @@ def _context(results: dict[str, Any], run_dir: Path, plots: dict[str, Path], csv
                       "span": last_dev - first_dev}
             cells = cells[:first_dev] + [reason] + cells[last_dev:]
             cells[-1]["text"] = ""
-        table.append({"cells": cells, "classes": " ".join(classes), "pareto": v["variant"] in front_flash})
+        if runtime_of(v) == "tflm":
+            classes.append("tflm")
+        table.append({"cells": cells, "classes": " ".join(classes), "pareto": row_name(v) in front_flash})
     figures = []
     for key, png in plots.items():
         if key.startswith("stage:"):
@@ -119,7 +123,7 @@ def _context(results: dict[str, Any], run_dir: Path, plots: dict[str, Path], csv
     timings = [(k, _fmt_seconds(float(v))) for k, v in results["timings"].items()]
     total_s = sum(float(v) for v in results["timings"].values())
     board = results["board"]
-    best_v = next((v for v in results["variants"] if v["variant"] == best), None)
+    best_v = next((v for v in results["variants"] if row_name(v) == best), None)
     summary = [
         ("recipe", results["recipe"]), ("task", results["task"]), ("dataset", results["dataset"]),
         ("model", results["model"]),
@@ -136,8 +140,9 @@ def _context(results: dict[str, Any], run_dir: Path, plots: dict[str, Path], csv
         "summary": summary,
         "best": best,
         "best_metric": format_metric(metric, None if best_v is None else headline_metric(best_v)),
-        "n_variants": len(results["variants"]),
-        "n_deployable": sum(1 for v in results["variants"] if v["deployable"]),
+        "n_variants": len({v["variant"] for v in results["variants"]}),
+        "n_deployable": len({v["variant"] for v in results["variants"] if v["deployable"]}),
+        "runtimes": sorted({runtime_of(v) for v in results["variants"] if v["deployable"]}),
         "columns": cols,
         "rows": table,
         "figures": figures,

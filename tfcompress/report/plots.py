@@ -20,6 +20,7 @@ from tfcompress.report.table import (
     flash_bytes,
     format_count,
     pareto_front,
+    row_name,
 )
 
 _DPI = 110
@@ -97,7 +98,7 @@ def plot_tradeoff(results: dict[str, Any], cost: str, out_dir: Path) -> Path | N
     ax.set_ylabel(_metric_label(results))
     ax.grid(True, alpha=0.3)
     ax.margins(x=0.25, y=0.2)
-    skipped = [v["variant"] for v in results["variants"] if not v["deployable"]]
+    skipped = [row_name(v) for v in results["variants"] if not v["deployable"]]
     title = "metric vs flash" if cost == "flash" else "metric vs latency"
     ax.set_title(title, fontsize=11)
     if skipped:
@@ -137,7 +138,7 @@ def plot_sizes(results: dict[str, Any], out_dir: Path) -> Path | None:
     if not variants:
         return None
     plt = _plt()
-    names = [v["variant"] for v in variants]
+    names = [row_name(v) for v in variants]
     y = np.arange(len(names))
     kb = 1024.0
     tfl = np.array([(v["tflite_bytes"] or 0) / kb for v in variants])

@@ -42,6 +42,14 @@ Variant
     ``latency`` (float|null)    mean per inference, in ``board.latency_unit``
     ``compression_ratio`` (float|null)  float32 ``.tflite`` bytes / this variant's flash bytes
                                 (or ``.tflite`` bytes when there is no firmware)
+    ``runtime`` (str|null, optional)  the on-device runtime of this row: ``"engine"`` (absent or
+                                null means the engine) or ``"tflm"`` (TensorFlow Lite Micro). A
+                                variant measured with both has one row per runtime; ``ram_bytes`` is
+                                then the runtime's RAM (engine: arena + scratch + state as planned;
+                                TFLM: ``arena_used_bytes()`` reported by the device)
+    ``max_abs_diff`` (float|null, optional), ``float_tolerance`` (object|null, optional)
+                                largest |device - host TFLM| difference; the tolerance float
+                                outputs were compared with (null: exactly)
 
 Stage
     ``name`` (str), ``method`` (str: ``"prune"``, ``"cluster"``, ``"qat"``, ...),
@@ -97,6 +105,9 @@ _VARIANT: dict[str, tuple[tuple[type, ...], bool]] = {
     "latency": (_NUM, True),
     "compression_ratio": (_NUM, True),
 }
+#: optional variant keys: key -> types (null always allowed)
+_VARIANT_OPTIONAL: dict[str, tuple[type, ...]] = {"runtime": (str,), "max_abs_diff": _NUM,
+                                                  "float_tolerance": (dict,)}
 _STAGE: dict[str, tuple[type, ...]] = {
     "name": (str,), "method": (str,), "source": (str,), "metric": _NUM, "layers": (list,),
 }
@@ -153,6 +164,11 @@ def validate_results(results: dict[str, Any]) -> dict[str, Any]:
     vnull = frozenset(k for k, (_, n) in _VARIANT.items() if n)
     for i, v in enumerate(results.get("variants") or []):
         _check(v, vspec, f"variants[{i}]", missing, bad, vnull)
+        for key, types in _VARIANT_OPTIONAL.items():
+            if isinstance(v, dict) and v.get(key) is not None and not _type_ok(v[key], types):
+                bad.append(f"variants[{i}].{key} (expected {_tname(types)}|null)")
+        if isinstance(v, dict) and v.get("runtime") not in (None, "engine", "tflm"):
+            bad.append(f"variants[{i}].runtime (expected engine, tflm or null, got {v.get('runtime')!r})")
     for i, s in enumerate(results.get("stages") or []):
         _check(s, _STAGE, f"stages[{i}]", missing, bad, _STAGE_NULLABLE)
         if isinstance(s, dict) and isinstance(s.get("layers"), list):

@@ -15,14 +15,25 @@ from tfcompress.console import format_table
 #: long latency units -> short column labels
 _UNIT_SHORT = {"instructions (emulated)": "instr (emu)", "instructions": "instr", "cycles": "cycles"}
 CSV_COLUMNS = (
-    "variant", "source", "mode", "deployable", "reason", "metric_host", "metric_tflm", "metric_device",
+    "variant", "runtime", "source", "mode", "deployable", "reason", "metric_host", "metric_tflm", "metric_device",
     "agreement", "tflite_bytes", "gzip_bytes", "flash_bytes", "weights_bytes", "code_bytes", "ram_bytes",
-    "latency", "latency_unit", "compression_ratio", "pareto_flash", "pareto_latency", "best",
+    "latency", "latency_unit", "compression_ratio", "max_abs_diff", "firmware_ram_bytes", "pareto_flash",
+    "pareto_latency", "best",
 )
 
 
 #: the terminal table's note column is cut to this many characters
 NOTE_WIDTH = 100
+
+
+def runtime_of(variant: dict[str, Any]) -> str:
+    """The row's on-device runtime (``engine`` when the results predate runtimes)."""
+    return variant.get("runtime") or "engine"
+
+
+def row_name(variant: dict[str, Any]) -> str:
+    """A row's label, unique in the results: the variant, ``[tflm]`` added for TensorFlow Lite Micro."""
+    return variant["variant"] if runtime_of(variant) == "engine" else f"{variant['variant']} [tflm]"
 
 
 def headline_metric(variant: dict[str, Any]) -> float | None:
@@ -82,12 +93,13 @@ def cost_points(results: dict[str, Any], cost: str) -> list[tuple[str, float, fl
         m = headline_metric(v)
         c = flash_bytes(v) if cost == "flash" else v.get("latency")
         if v["deployable"] and m is not None and c is not None:
-            out.append((v["variant"], float(c), m))
+            out.append((row_name(v), float(c), m))
     return out
 
 
 def best_variant(results: dict[str, Any]) -> str | None:
-    """The deployable variant with the best headline metric (ties: smaller flash)."""
+    """The deployable row (its :func:`row_name`) with the best headline metric (ties: smaller flash,
+    then the engine)."""
     higher = bool(results["higher_is_better"])
     cands = [(v, headline_metric(v)) for v in results["variants"] if v["deployable"]]
     cands = [(v, m) for v, m in cands if m is not None]
@@ -95,11 +107,11 @@ def best_variant(results: dict[str, Any]) -> str | None:
         return None
     big = float("inf")
 
-    def key(item: tuple[dict[str, Any], float]) -> tuple[float, float]:
+    def key(item: tuple[dict[str, Any], float]) -> tuple[float, float, int]:
         v, m = item
-        return (-m if higher else m, flash_bytes(v) or big)
+        return (-m if higher else m, flash_bytes(v) or big, runtime_of(v) != "engine")
 
-    return min(cands, key=key)[0]["variant"]
+    return row_name(min(cands, key=key)[0])
 
 
 def format_metric(metric: str, value: float | None) -> str:
@@ -140,13 +152,14 @@ def _flash_cell(v: dict[str, Any]) -> str:
 def table_rows(results: dict[str, Any]) -> tuple[list[str], list[dict[str, str]]]:
     """Column headers and one row of display strings per variant.
 
-    ``host`` / ``TFLM`` / ``device`` are the metric on the host, on the TFLite Micro host
-    interpreter and on the board; ``note`` is the reason a variant is not deployable or
-    ``best`` for :func:`best_variant`.
+    ``runtime`` is the on-device runtime of the row (engine or tflm: a variant measured with both
+    has two rows, side by side); ``host`` / ``TFLM`` / ``device`` are the metric on the host, on
+    the TFLite Micro host interpreter and on the board; ``note`` is the reason a variant is not
+    deployable, ``best`` for :func:`best_variant`, or why the engine did not run a TFLM row.
     """
     metric = results["metric"]
     cols = [
-        "variant", "host", "TFLM", "device", "agreement",
+        "variant", "runtime", "host", "TFLM", "device", "agreement",
         "flash KB (weights + code)", "RAM KB", f"latency {latency_label(results)}", "ratio", "note",
     ]
     best = best_variant(results)
@@ -154,13 +167,16 @@ def table_rows(results: dict[str, Any]) -> tuple[list[str], list[dict[str, str]]
     for v in results["variants"]:
         agree = v.get("agreement")
         ratio = v.get("compression_ratio")
-        note = v["reason"] if not v["deployable"] else ("best" if v["variant"] == best else "")
+        note = v["reason"] if not v["deployable"] else ("best" if row_name(v) == best else "")
+        if v["deployable"] and v.get("engine_reason"):
+            note = "; ".join(filter(None, [note, f"engine: {v['engine_reason']}"]))
         if not v["deployable"] and not note:
             note = "not deployable"
         if len(note) > NOTE_WIDTH:  # the full reason stays in results.json/CSV and the HTML report
             note = note[: NOTE_WIDTH - 1] + "…"
         rows.append(dict(zip(cols, [
             v["variant"],
+            runtime_of(v) if v["deployable"] or v.get("runtime") else "-",
             format_metric(metric, v.get("metric_host")),
             format_metric(metric, v.get("metric_tflm")),
             format_metric(metric, v.get("metric_device")),
@@ -195,10 +211,11 @@ def write_csv(results: dict[str, Any], path: Path | str) -> Path:
         w.writeheader()
         for v in results["variants"]:
             row = {k: ("" if v.get(k) is None else v.get(k)) for k in CSV_COLUMNS}
+            row["runtime"] = runtime_of(v)
             row["latency_unit"] = results["board"]["latency_unit"]
             row["flash_bytes"] = "" if flash_bytes(v) is None else flash_bytes(v)
-            row["pareto_flash"] = v["variant"] in pf
-            row["pareto_latency"] = v["variant"] in pl
-            row["best"] = v["variant"] == best
+            row["pareto_flash"] = row_name(v) in pf
+            row["pareto_latency"] = row_name(v) in pl
+            row["best"] = row_name(v) == best
             w.writerow(row)
     return path
