@@ -330,10 +330,14 @@ def reference_kernels() -> dict[str, str]:
 def op_spec(g: Graph, op: Op) -> OpSpec:
     """The spec of ``op`` (its float32 row when it computes in float) or a TfcError naming the op,
     its output tensor and what to do."""
-    if op.name in FLOAT_OPS and float32.computes_in_float(g, op):
+    in_float = float32.computes_in_float(g, op)
+    if op.name in FLOAT_OPS and in_float:
         return FLOAT_OPS[op.name]
     spec = OPS.get(op.name)
-    if spec is None:
+    # an op computing in float32 whose row has only integer kernels is as unsupported as a missing op
+    no_float_kernel = (spec is not None and in_float and op.name not in ANY_TYPE_OPS
+                       and not any("float32" in t for t in spec.types))
+    if spec is None or no_float_kernel:
         out = g.t(op.outputs[0]).name if op.outputs else "?"
         alt = ALTERNATIVES.get(op.name, "replace the layer with one built from the ops `tfcompress ops` lists, "
                                "or deploy this model with the TFLite Micro runtime")
