@@ -42,7 +42,8 @@ def max_abs_diff(a: np.ndarray, b: np.ndarray) -> float:
     if a.dtype.kind == "f" or b.dtype.kind == "f":
         a64, b64 = a.astype(np.float64), b.astype(np.float64)
         both_nan = np.isnan(a64) & np.isnan(b64)
-        diff = np.where(both_nan | (a64 == b64), 0.0, np.abs(a64 - b64))
+        with np.errstate(invalid="ignore"):  # inf - inf where both are inf: masked by the equality
+            diff = np.where(both_nan | (a64 == b64), 0.0, np.abs(a64 - b64))
         return float(np.nan_to_num(diff, nan=np.inf).max(initial=0.0))
     return float(np.abs(a.astype(np.int64) - b.astype(np.int64)).max(initial=0))
 

@@ -335,8 +335,9 @@ def op_spec(g: Graph, op: Op) -> OpSpec:
         return FLOAT_OPS[op.name]
     spec = OPS.get(op.name)
     # an op computing in float32 whose row has only integer kernels is as unsupported as a missing op
+    # (routing rows, typed "any" or "-", carry float32 values too)
     no_float_kernel = (spec is not None and in_float and op.name not in ANY_TYPE_OPS
-                       and not any("float32" in t for t in spec.types))
+                       and not any("float32" in t or t in ("any", "-") for t in spec.types))
     if spec is None or no_float_kernel:
         out = g.t(op.outputs[0]).name if op.outputs else "?"
         alt = ALTERNATIVES.get(op.name, "replace the layer with one built from the ops `tfcompress ops` lists, "
