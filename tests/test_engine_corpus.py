@@ -21,7 +21,6 @@ MANIFEST = json.loads((CORPUS / "manifest.json").read_text(encoding="utf-8"))["m
 
 #: models the engine does not compile yet -> text its error must contain (the op or feature)
 PENDING: dict[str, str] = {
-    "op_reduce_all_int8": "REDUCE_ALL",
     "shape_flatten_dynamic_batch_int16x8": "RESHAPE",
     "shape_flatten_dynamic_batch_int8": "RESHAPE",
 }

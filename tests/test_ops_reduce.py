@@ -1,5 +1,5 @@
 """Pooling, resizing and reductions (AVERAGE/MAX_POOL_2D, RESIZE_NEAREST_NEIGHBOR, RESIZE_BILINEAR,
-MEAN, SUM, REDUCE_MAX/MIN/PROD, ARG_MAX/MIN, CUMSUM) bit-exact with TFLite Micro — or with TFLite's
+MEAN, SUM, REDUCE_MAX/MIN/PROD, REDUCE_ALL/ANY, ARG_MAX/MIN, CUMSUM) bit-exact with TFLite Micro — or with TFLite's
 reference kernels where TFLM has no kernel for the type — on hand-written one-subgraph models: every
 option (align_corners, half_pixel_centers, keep_dims, negative and repeated axes, exclusive, reverse,
 fused activations), odd sizes, up- and down-sampling, random scales and zero points, ties.
@@ -29,7 +29,7 @@ _ACT = {"none": 0, "relu": 1, "relu_n1_to_1": 2, "relu6": 3}
 SETTINGS = dict(deadline=None, derandomize=True, suppress_health_check=list(HealthCheck))
 
 
-_TYPES = {"float32": 0, "int32": 2, "uint8": 3, "int64": 4, "int16": 7, "int8": 9}
+_TYPES = {"float32": 0, "int32": 2, "uint8": 3, "int64": 4, "bool": 6, "int16": 7, "int8": 9}
 
 
 class FlatModel:
@@ -134,6 +134,8 @@ class OneInput:
 def _random(shape: list[int], dtype: str, rng: np.random.Generator, span: tuple[int, int] | None = None) -> np.ndarray:
     if dtype == "float32":
         return rng.uniform(-4.0, 4.0, size=shape).astype(np.float32)
+    if dtype == "bool":  # mostly true, so that all-true rows occur
+        return rng.random(size=shape) < 0.85
     info = np.iinfo(dtype)
     lo, hi = span if span else ((info.min, info.max) if info.bits <= 16 else (-100000, 100000))
     return rng.integers(lo, hi + 1, size=shape, dtype=np.int64).astype(dtype)
@@ -309,6 +311,17 @@ def test_reduce_prod_matches_tflite_reference(dtype: str) -> None:
         m.op("REDUCE_PROD", _reduced_shape(shape, axes, keep), dtype, (out_scale * q[0], 0 if dtype == "int16" else -3),
              consts=(np.array(axes, np.int32),), options=("ReducerOptions", dict(keepDims=keep)))
     check(m.finish(), oracle="tflite-reference", span=(-12, 12) if dtype == "int8" else (-900, 900))
+
+
+@pytest.mark.parametrize("op,oracle", [("REDUCE_ALL", "tflm"), ("REDUCE_ANY", "tflite-reference")])
+def test_reduce_all_any_bool(op: str, oracle: str) -> None:
+    """REDUCE_ALL (TFLM has it) and REDUCE_ANY (TFLite only) of bool over every axes/keep_dims case."""
+    shape = [2, 3, 4, 2]
+    m = OneInput(shape, "bool", None)
+    for axes, keep in [*_AXES, ([3, 1, 2], True)]:
+        m.op(op, _reduced_shape(shape, axes, keep), "bool", None, consts=(np.array(axes, np.int32),),
+             options=("ReducerOptions", dict(keepDims=keep)))
+    check(m.finish(), oracle=oracle, samples=6)
 
 
 def test_reduce_max_needs_equal_quantisation() -> None:

@@ -1,5 +1,6 @@
 /* REDUCE_MAX and REDUCE_MIN over any set of axes, int8 and int16 (input and output share their
- * quantisation, so the extreme raw value is the result, as TFLM's ReduceGeneric). */
+ * quantisation, so the extreme raw value is the result, as TFLM's ReduceGeneric); REDUCE_ALL and
+ * REDUCE_ANY of bool tensors (bytes 0/1) are the minimum and the maximum. */
 #include "tfc_fixedpoint.h"
 #include "tfc_kernels.h"
 
@@ -29,3 +30,5 @@ TFC_REDUCE_EXTREME(tfc_reduce_max_s8, int8_t, >)
 TFC_REDUCE_EXTREME(tfc_reduce_min_s8, int8_t, <)
 TFC_REDUCE_EXTREME(tfc_reduce_max_s16, int16_t, >)
 TFC_REDUCE_EXTREME(tfc_reduce_min_s16, int16_t, <)
+TFC_REDUCE_EXTREME(tfc_reduce_all_b, uint8_t, <)
+TFC_REDUCE_EXTREME(tfc_reduce_any_b, uint8_t, >)

@@ -480,6 +480,8 @@ void tfc_reduce_max_s8(const tfc_mean_params *p, const int8_t *in, int8_t *out);
 void tfc_reduce_min_s8(const tfc_mean_params *p, const int8_t *in, int8_t *out);
 void tfc_reduce_max_s16(const tfc_mean_params *p, const int16_t *in, int16_t *out);
 void tfc_reduce_min_s16(const tfc_mean_params *p, const int16_t *in, int16_t *out);
+void tfc_reduce_all_b(const tfc_mean_params *p, const uint8_t *in, uint8_t *out);
+void tfc_reduce_any_b(const tfc_mean_params *p, const uint8_t *in, uint8_t *out);
 void tfc_reduce_prod_s8(const tfc_mean_params *p, const int8_t *in, int8_t *out);
 void tfc_reduce_prod_s16(const tfc_mean_params *p, const int16_t *in, int16_t *out);
 

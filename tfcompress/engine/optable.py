@@ -114,6 +114,10 @@ OPS: dict[str, OpSpec] = {
         "tfc_reduce_max_s8": "reduce_minmax.c", "tfc_reduce_max_s16": "reduce_minmax.c"}, "any constant axes"),
     "REDUCE_MIN": OpSpec(reduce.lower_reduce_min, ("int8", "int16"), {
         "tfc_reduce_min_s8": "reduce_minmax.c", "tfc_reduce_min_s16": "reduce_minmax.c"}, "any constant axes"),
+    "REDUCE_ALL": OpSpec(reduce.lower_reduce_all_any, ("bool",), {"tfc_reduce_all_b": "reduce_minmax.c"},
+                         "any constant axes"),
+    "REDUCE_ANY": OpSpec(reduce.lower_reduce_all_any, ("bool",), {"tfc_reduce_any_b": "reduce_minmax.c"},
+                         "any constant axes"),
     "REDUCE_PROD": OpSpec(reduce.lower_reduce_prod, ("int8", "int16"), {
         "tfc_reduce_prod_s8": "reduce_prod.c", "tfc_reduce_prod_s16": "reduce_prod.c"},
         "TFLite reference arithmetic (TFLM has no kernel)"),

@@ -1,5 +1,5 @@
 """Lowering of reductions over constant axes (MEAN, SUM, REDUCE_MAX, REDUCE_MIN, REDUCE_PROD; int8 and
-int16), ARG_MAX / ARG_MIN and CUMSUM.
+int16; REDUCE_ALL / REDUCE_ANY of bool), ARG_MAX / ARG_MIN and CUMSUM.
 
 The reductions share one N-D walk (``tfc_mean_params``): the host merges adjacent dimensions that are
 both kept or both reduced and drops dimensions of size 1, so the common shapes (a spatial mean, a sum
@@ -142,6 +142,22 @@ def lower_reduce_max(g: Graph, op: Op) -> LoweredOp:
 def lower_reduce_min(g: Graph, op: Op) -> LoweredOp:
     """REDUCE_MIN over constant axes (int8; int16 with TFLite's reference kernels as oracle)."""
     return _min_max(g, op, "min")
+
+
+def lower_reduce_all_any(g: Graph, op: Op) -> LoweredOp:
+    """REDUCE_ALL / REDUCE_ANY of bool tensors over constant axes: the minimum / maximum of the 0/1
+    bytes on the reductions' walk."""
+    x, y = g.t(op.inputs[0]), g.t(op.outputs[0])
+    if x.dtype != "bool" or y.dtype != "bool":
+        raise TfcError(f"{op.name} '{y.name}': {x.dtype} -> {y.dtype} is not supported (bool only, as TFLite)",
+                       "re-export the model")
+    if len(op.inputs) < 2 or op.inputs[1] < 0:
+        raise TfcError(f"{op.name} '{y.name}' has no axis tensor", "re-export the model")
+    fields = walk_fields(g, op, x, _axes(g, op, len(x.shape)))
+    fields.update(in_zp=0, mult=0, shift=0, out_zp=0)
+    kernel = "tfc_reduce_all_b" if op.name == "REDUCE_ALL" else "tfc_reduce_any_b"
+    return LoweredOp(op, kernel, "tfc_mean_params", fields, [x.index], [y.index],
+                     in_ctypes=("uint8_t",), out_ctype="uint8_t")
 
 
 def lower_reduce_prod(g: Graph, op: Op) -> LoweredOp:
