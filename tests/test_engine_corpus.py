@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 from tfcompress.engine.compiler import compile_tflite
-from tfcompress.engine.validate import random_input, validate_model
+from tfcompress.engine.validate import validate_model
 from tfcompress.errors import TfcError
 
 CORPUS = Path(__file__).resolve().parent / "fixtures" / "corpus"
@@ -48,41 +48,16 @@ def _runnable() -> list[str]:
                   if rec["tflm"]["runs"] or rec.get("tflite_ref", {}).get("runs"))
 
 
-#: models whose op is defined on part of the input range only (TFLM stops on the rest): their quantised
-#: inputs are drawn from the manifest's real-valued ``input_ranges``, the others' from the full range
-DOMAIN_LIMITED: dict[str, str] = {
-    "op_rsqrt_int16x8": "TFLM's int16 RSQRT stops on non-positive inputs ('Rsqrt is only defined for "
-                        "positive values'); checked over every positive value in tests/test_ops_activations.py",
-}
+def _ranged_inputs(data: bytes, rec: dict, samples: int, path: Path) -> Path | None:
+    """Inputs for a model whose manifest gives ``input_ranges`` (indices of int32/int64 inputs, an
+    op's domain such as RSQRT's positive values), drawn as the corpus generator draws them: an .npz
+    for validate_model, or None when the default full-range random inputs do."""
+    from tests.corpus.oracle import random_inputs
 
-
-def _ranged_inputs(name: str, data: bytes, rec: dict, samples: int, path: Path) -> Path | None:
-    """Inputs from the manifest's ``input_ranges`` for int32/int64 index inputs (high exclusive) and,
-    for DOMAIN_LIMITED models, quantised inputs (real values): an .npz for validate_model, or None
-    when the default full-range random inputs do."""
-    ranges = rec.get("input_ranges") or []
-    if not ranges or ("int-input" not in rec.get("features", []) and name not in DOMAIN_LIMITED):
+    if not rec.get("input_ranges"):
         return None
-    try:
-        model = compile_tflite(data)
-    except TfcError:
-        return None  # the test reports the compile error itself
-    rng = np.random.default_rng(0)
-    arrays: dict[str, list[np.ndarray]] = {}
-    for _ in range(samples):
-        for k, t in enumerate(model.inputs):
-            r = ranges[k] if k < len(ranges) else None
-            if r is not None and t.dtype in ("int32", "int64"):
-                x = rng.integers(int(r[0]), int(r[1]), size=t.shape).astype(t.np_dtype)
-            elif r is not None and name in DOMAIN_LIMITED and t.scale:
-                info = np.iinfo(t.np_dtype)
-                lo = max(info.min, int(np.ceil(r[0] / t.scale)) + t.zero_point)
-                hi = min(info.max, int(np.floor(r[1] / t.scale)) + t.zero_point)
-                x = rng.integers(lo, hi + 1, size=t.shape).astype(t.np_dtype)
-            else:
-                x = random_input(model.graph, t, rng)
-            arrays.setdefault(f"x{k}", []).append(x)
-    np.savez(path, **{k: np.stack(v) for k, v in arrays.items()})
+    xs = random_inputs(data, seed=0, invocations=samples, ranges=rec["input_ranges"])
+    np.savez(path, **{f"x{k}": np.stack([x[k] for x in xs]) for k in range(len(xs[0]))})
     return path
 
 
@@ -104,7 +79,7 @@ def test_corpus_model_bit_exact_or_pending(name: str, tmp_path: Path) -> None:
     rec = MANIFEST[name]
     data = (CORPUS / rec["file"]).read_bytes()
     samples = max(3, int(rec.get("invocations", 1)))
-    inputs = _ranged_inputs(name, data, rec, samples, tmp_path / "inputs.npz")
+    inputs = _ranged_inputs(data, rec, samples, tmp_path / "inputs.npz")
     if name in TFLM_UNDEFINED:
         _check_against_tflite_reference(name, data, samples)
         return
@@ -124,4 +99,4 @@ def test_corpus_model_bit_exact_or_pending(name: str, tmp_path: Path) -> None:
 
 
 def test_pending_entries_are_corpus_models() -> None:
-    assert set(PENDING) <= set(_runnable()) and set(DOMAIN_LIMITED) <= set(_runnable())
+    assert set(PENDING) <= set(_runnable())

@@ -38,7 +38,8 @@ def random_inputs(data: bytes, *, seed: int = 0, invocations: int = 1,
                   ranges: tuple[Any, ...] | list[Any] | None = None) -> list[list[np.ndarray]]:
     """Random inputs for every model input, ``invocations`` times: int8/uint8/int16 over the full
     range, float over what the consuming QUANTIZE represents (+10%), int32 in [0, 4), bool 50/50;
-    ``ranges[i] = (low, high)`` overrides input i (integers: high exclusive)."""
+    ``ranges[i] = (low, high)`` overrides input i: real values for float and quantised inputs (the
+    quantised ones draw the integers that represent them), else integers with ``high`` exclusive."""
     info = model_info(data)
     rng = np.random.default_rng(seed)
     out = []
@@ -58,8 +59,12 @@ def random_inputs(data: bytes, *, seed: int = 0, invocations: int = 1,
                 row.append(rng.uniform(lo - margin, hi + margin, size=shape).astype(dtype))
             else:
                 ii = np.iinfo(dtype)
-                lo, hi = r if r is not None else ((ii.min, ii.max + 1) if dtype in (np.int8, np.uint8, np.int16)
-                                                  else (0, 4))
+                if r is not None and t.get("scale"):  # a quantised input: the range is in real values
+                    lo = max(ii.min, int(np.ceil(r[0] / t["scale"])) + int(t.get("zero_point", 0)))
+                    hi = min(ii.max, int(np.floor(r[1] / t["scale"])) + int(t.get("zero_point", 0))) + 1
+                else:
+                    lo, hi = r if r is not None else ((ii.min, ii.max + 1) if dtype in (np.int8, np.uint8, np.int16)
+                                                      else (0, 4))
                 row.append(rng.integers(int(lo), int(hi), size=shape, dtype=np.int64).astype(dtype))
         out.append(row)
     return out
