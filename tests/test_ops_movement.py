@@ -1,4 +1,4 @@
-"""Data-movement ops (engine/ops/movement.py): the host geometry against numpy's own semantics
+"""Data-movement ops (engine/ops/walk.py, movement.py, pieces.py): the host geometry against numpy's own semantics
 (property tests), and single-op models of element types the converter does not produce (int32,
 float32, bool, int64, uint8; negative strides, masks, batch_dims, run-time indices) compiled and
 compared with TFLite Micro (or TFLite's reference kernels where TFLM has no kernel) element for
@@ -13,7 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tfcompress.engine.compiler import compile_tflite
-from tfcompress.engine.ops import movement as mv
+from tfcompress.engine.ops import walk as mv
 from tfcompress.engine.validate import validate_model
 from tfcompress.errors import TfcError
 

@@ -164,9 +164,9 @@ def _range(g: Graph, op: Op, xs: list[np.ndarray]) -> list[np.ndarray] | None:
 
 
 def _strided_slice(g: Graph, op: Op, xs: list[np.ndarray]) -> np.ndarray | None:
-    """TFLM's STRIDED_SLICE (the geometry the engine's kernel uses, ops/movement.py); ellipsis,
+    """TFLM's STRIDED_SLICE (the geometry the engine's kernel uses, ops/walk.py); ellipsis,
     new-axis and offset are left to the oracle."""
-    from tfcompress.engine.ops.movement import strided_slice_walk
+    from tfcompress.engine.ops.walk import strided_slice_walk
 
     if _opt(op, "ellipsis_mask") or _opt(op, "new_axis_mask") or _opt(op, "offset", False):
         return None

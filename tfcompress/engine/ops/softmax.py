@@ -16,8 +16,8 @@ import numpy as np
 
 from tfcompress.engine.ir import Graph, Op
 from tfcompress.engine.lowered import LoweredOp
-from tfcompress.engine.ops.activations import libm_f32, lut_populate_int16
 from tfcompress.engine.ops.common import MAX_DIMS, out_name
+from tfcompress.engine.ops.float_tables import libm_f32, lut_populate_int16
 from tfcompress.engine.quant import quantize_multiplier, quantize_multiplier_gt_one
 from tfcompress.errors import TfcError
 
