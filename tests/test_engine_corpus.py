@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from tests.corpus.measure import ranged_inputs
 from tfcompress.engine.compiler import compile_tflite
 from tfcompress.engine.validate import validate_model
 from tfcompress.errors import TfcError
@@ -48,19 +49,6 @@ def _runnable() -> list[str]:
                   if rec["tflm"]["runs"] or rec.get("tflite_ref", {}).get("runs"))
 
 
-def _ranged_inputs(data: bytes, rec: dict, samples: int, path: Path) -> Path | None:
-    """Inputs for a model whose manifest gives ``input_ranges`` (indices of int32/int64 inputs, an
-    op's domain such as RSQRT's positive values), drawn as the corpus generator draws them: an .npz
-    for validate_model, or None when the default full-range random inputs do."""
-    from tests.corpus.oracle import random_inputs
-
-    if not rec.get("input_ranges"):
-        return None
-    xs = random_inputs(data, seed=0, invocations=samples, ranges=rec["input_ranges"])
-    np.savez(path, **{f"x{k}": np.stack([x[k] for x in xs]) for k in range(len(xs[0]))})
-    return path
-
-
 def _check_against_tflite_reference(name: str, data: bytes, samples: int) -> None:
     from tfcompress.engine.host import HostModel
     from tfcompress.engine.validate import random_inputs
@@ -79,7 +67,7 @@ def test_corpus_model_bit_exact_or_pending(name: str, tmp_path: Path) -> None:
     rec = MANIFEST[name]
     data = (CORPUS / rec["file"]).read_bytes()
     samples = max(3, int(rec.get("invocations", 1)))
-    inputs = _ranged_inputs(data, rec, samples, tmp_path / "inputs.npz")
+    inputs = ranged_inputs(data, rec.get("input_ranges"), samples, str(tmp_path))
     if name in TFLM_UNDEFINED:
         _check_against_tflite_reference(name, data, samples)
         return

@@ -8,8 +8,25 @@ from pathlib import Path
 from typing import Any
 
 
-def _engine(data: bytes, kernels: str, samples: int) -> dict[str, Any]:
+def ranged_inputs(data: bytes, input_ranges: Any, samples: int, folder: str) -> Path | None:
+    """The manifest's input ranges (index inputs, an op's domain) as an .npz for validate_model,
+    drawn as the corpus generator draws them; None: validate's own random inputs do."""
+    if not input_ranges:
+        return None
+    import numpy as np
+
+    from tests.corpus.oracle import random_inputs
+
+    xs = random_inputs(data, seed=0, invocations=samples, ranges=input_ranges)
+    path = Path(folder) / "inputs.npz"
+    np.savez(path, **{f"x{k}": np.stack([x[k] for x in xs]) for k in range(len(xs[0]))})
+    return path
+
+
+def _engine(data: bytes, kernels: str, samples: int, input_ranges: Any = None) -> dict[str, Any]:
     """Compile and validate through the public API; classify every outcome."""
+    import tempfile
+
     from tfcompress.errors import TfcError
 
     row: dict[str, Any] = dict(engine_compiles=False, bit_exact=False, mismatched_elements=None, engine="")
@@ -27,7 +44,9 @@ def _engine(data: bytes, kernels: str, samples: int) -> dict[str, Any]:
     try:
         from tfcompress.engine.validate import validate_model
 
-        res = validate_model(data, board="host", samples=samples, kernels=kernels)
+        with tempfile.TemporaryDirectory() as tmp:
+            inputs = ranged_inputs(data, input_ranges, samples, tmp)
+            res = validate_model(data, board="host", samples=samples, kernels=kernels, data=inputs)
     except TfcError as err:
         row["engine"] = f"validate rejects: {err.line()}"
         return row
@@ -63,7 +82,7 @@ def evaluate(path: str, invocations: int, input_ranges: Any, kernels: str, sampl
             row.update(ref_runs=ref.ok, ref=ref.reason())
     except Exception as err:  # noqa: BLE001 - an unreadable file is a row, not a stop
         row.update(tflm_runs=False, tflm=f"unreadable: {type(err).__name__}: {err}")
-    row.update(_engine(data, kernels, samples))
+    row.update(_engine(data, kernels, samples, input_ranges))
     row["seconds"] = round(time.time() - t0, 2)
     return row
 
