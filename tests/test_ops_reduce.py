@@ -12,6 +12,7 @@ from typing import Any
 
 import numpy as np
 import pytest
+from helpers.flatmodel import FlatModel
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -19,7 +20,6 @@ from tfcompress.engine.compiler import compile_tflite
 from tfcompress.engine.host import HostModel
 from tfcompress.engine.ops.reduce import reduce_walk
 from tfcompress.engine.ops.resize import bilinear_table, nearest_indices
-from tfcompress.engine.schema import schema
 from tfcompress.errors import TfcError
 from tfcompress.tflm import TfliteRefModel, TflmModel, make_oracle
 
@@ -27,61 +27,6 @@ _INT32_TYPE = 2  # schema TensorType.INT32
 _INT64_TYPE = 4
 _ACT = {"none": 0, "relu": 1, "relu_n1_to_1": 2, "relu6": 3}
 SETTINGS = dict(deadline=None, derandomize=True, suppress_health_check=list(HealthCheck))
-
-
-_TYPES = {"float32": 0, "int32": 2, "uint8": 3, "int64": 4, "bool": 6, "int16": 7, "int8": 9}
-
-
-class FlatModel:
-    """A one-subgraph .tflite written with the schema's object API: tensors, constants, operators."""
-
-    def __init__(self) -> None:
-        self.fb = schema()
-        self.buffers: list[Any] = [self.fb.BufferT()]  # buffer 0: the empty sentinel
-        self.tensors: list[Any] = []
-        self.ops: list[Any] = []
-        self.codes: list[int] = []
-
-    def tensor(self, name: str, shape: list[int], dtype: str, *, scale: float | None = None, zero_point: int = 0,
-               data: np.ndarray | None = None) -> int:
-        t = self.fb.TensorT()
-        t.name, t.shape, t.type, t.buffer = name.encode(), list(shape), _TYPES[dtype], 0
-        if scale is not None:
-            t.quantization = self.fb.QuantizationParametersT()
-            t.quantization.scale, t.quantization.zeroPoint = [float(np.float32(scale))], [int(zero_point)]
-        if data is not None:
-            b = self.fb.BufferT()
-            b.data = np.frombuffer(np.ascontiguousarray(data).tobytes(), np.uint8).tolist()
-            self.buffers.append(b)
-            t.buffer = len(self.buffers) - 1
-        self.tensors.append(t)
-        return len(self.tensors) - 1
-
-    def op(self, name: str, inputs: list[int], outputs: list[int], options: Any, options_type: str) -> None:
-        code = getattr(self.fb.BuiltinOperator, name)
-        if code not in self.codes:
-            self.codes.append(code)
-        o = self.fb.OperatorT()
-        o.opcodeIndex, o.inputs, o.outputs = self.codes.index(code), inputs, outputs
-        o.builtinOptionsType, o.builtinOptions = getattr(self.fb.BuiltinOptions, options_type), options
-        self.ops.append(o)
-
-    def finish(self, inputs: list[int], outputs: list[int]) -> bytes:
-        import flatbuffers
-
-        fb = self.fb
-        sg = fb.SubGraphT()
-        sg.tensors, sg.operators, sg.inputs, sg.outputs, sg.name = self.tensors, self.ops, inputs, outputs, b"main"
-        m = fb.ModelT()
-        m.version, m.subgraphs, m.buffers = 3, [sg], self.buffers
-        m.operatorCodes = []
-        for c in self.codes:
-            oc = fb.OperatorCodeT()
-            oc.builtinCode, oc.deprecatedBuiltinCode, oc.version = c, min(c, 127), 1
-            m.operatorCodes.append(oc)
-        b = flatbuffers.Builder(4096)
-        b.Finish(m.Pack(b), file_identifier=b"TFL3")
-        return bytes(b.Output())
 
 
 class OneInput:
