@@ -13,7 +13,7 @@ from tfcompress.engine import compressed_weights, control, kernel_limits, kernel
 from tfcompress.engine.emit import IO_MAX_DIMS, Layout, render
 from tfcompress.engine.fold import fold_constants
 from tfcompress.engine.fusion import fuse_conv_add
-from tfcompress.engine.ir import DTYPES, Graph, Op
+from tfcompress.engine.ir import DTYPES, Graph, GraphIO, Op
 from tfcompress.engine.kernel_set import KernelSet
 from tfcompress.engine.lowered import ConstArray, LoweredOp, walk
 from tfcompress.engine.planner import Plan, best_plan, stack_scratch
@@ -36,7 +36,7 @@ def kernel_set(name: str) -> KernelSet:
 
 
 @dataclass
-class CompiledModel:
+class CompiledModel(GraphIO):
     """A model compiled ahead of time to C."""
 
     graph: Graph
@@ -75,26 +75,6 @@ class CompiledModel:
         """Constant data in flash: weights, folded biases, multipliers/shifts, constant operands."""
         consts = self.layout.consts.values() if self.layout else ()
         return sum(a.nbytes for lo in self.lowered for a in lo.arrays) + sum(a.nbytes for a in consts)
-
-    @property
-    def inputs(self) -> list[Any]:
-        """The model's input tensors, in order."""
-        return [self.graph.t(i) for i in self.graph.inputs]
-
-    @property
-    def outputs(self) -> list[Any]:
-        """The model's output tensors, in order."""
-        return [self.graph.t(i) for i in self.graph.outputs]
-
-    @property
-    def input(self) -> Any:
-        """Input 0 (for single-input models)."""
-        return self.graph.t(self.graph.inputs[0])
-
-    @property
-    def output(self) -> Any:
-        """Output 0 (for single-output models)."""
-        return self.graph.t(self.graph.outputs[0])
 
     @property
     def stateful(self) -> bool:

@@ -139,3 +139,29 @@ class Graph:
             for t in dict.fromkeys(i for i in op.inputs if i >= 0):
                 out.setdefault(t, []).append(op)
         return out
+
+
+class GraphIO:
+    """The model's own tensors for anything that holds a ``graph`` (a compiled model, a TFLM program)."""
+
+    graph: Graph
+
+    @property
+    def inputs(self) -> list[Tensor]:
+        """The model's input tensors, in order."""
+        return [self.graph.t(i) for i in self.graph.inputs]
+
+    @property
+    def outputs(self) -> list[Tensor]:
+        """The model's output tensors, in order."""
+        return [self.graph.t(i) for i in self.graph.outputs]
+
+    @property
+    def input(self) -> Tensor:
+        """Input 0 (for single-input models)."""
+        return self.inputs[0]
+
+    @property
+    def output(self) -> Tensor:
+        """Output 0 (for single-output models)."""
+        return self.outputs[0]

@@ -27,6 +27,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
+from tfcompress.engine.ir import GraphIO
 from tfcompress.errors import TfcError
 from tfcompress.textsafe import show
 
@@ -128,7 +129,7 @@ def arena_with_margin(host_bytes: int) -> int:
 
 
 @dataclass
-class TflmProgram:
+class TflmProgram(GraphIO):
     """A .tflite prepared for the TFLM runtime: what a TFLM project is generated from (the
     counterpart of the engine's ``CompiledModel``)."""
 
@@ -146,22 +147,6 @@ class TflmProgram:
     @property
     def kernels(self) -> str:
         return self.tree.kernels
-
-    @property
-    def inputs(self) -> list[Any]:
-        return [self.graph.t(i) for i in self.graph.inputs]
-
-    @property
-    def outputs(self) -> list[Any]:
-        return [self.graph.t(i) for i in self.graph.outputs]
-
-    @property
-    def input(self) -> Any:
-        return self.inputs[0]
-
-    @property
-    def output(self) -> Any:
-        return self.outputs[0]
 
     @property
     def stateful(self) -> bool:
