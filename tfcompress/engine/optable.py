@@ -71,7 +71,7 @@ _CONV_KERNELS = {
     "tfc_conv2d_add_s8_sp": "conv2d_add_s8_sp.c",
 }
 
-_MEAN_KERNELS = {"tfc_mean_s8": "mean_s8.c", "tfc_mean_s16": "mean_s16.c"}
+_MEAN_KERNELS = {"tfc_mean_s8": "mean.c", "tfc_mean_s16": "mean.c"}
 _ARG_TYPES = ("int8", "uint8", "int32", "float32")
 _ARG_KERNELS = {f"tfc_arg_min_max_{s}": "arg_min_max.c" for s in ("s8", "u8", "s32", "f32")}
 
@@ -319,7 +319,8 @@ FLOAT_OPS: dict[str, OpSpec] = {
 SUPPORT_KERNELS: dict[str, str] = {"tfc_copy_bytes": "copy.c", "tfc_fill_bytes": "copy.c"}
 
 #: headers every generated model ships with
-COMMON_HEADERS = ("tfc_fixedpoint.h", "tfc_kernels.h", "tfc_add.h", "tfc_conv_core.h", "tfc_depthwise_core.h")
+COMMON_HEADERS = ("tfc_fixedpoint.h", "tfc_kernels.h", "tfc_add.h", "tfc_conv_core.h", "tfc_depthwise_core.h",
+                  "tfc_pool2d_ref.h")
 
 #: what to suggest instead of an unsupported op
 ALTERNATIVES: dict[str, str] = {}
