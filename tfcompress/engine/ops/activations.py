@@ -241,14 +241,9 @@ def _s16_sigmoid_op(g: Graph, op: Op, tanh: bool, pot_shifts: tuple[int, ...]) -
                      overlap={x.index: 0}, in_ctypes=("int16_t",), out_ctype="int16_t")
 
 
-def lower_logistic(g: Graph, op: Op) -> LoweredOp:
-    """LOGISTIC: int8 (output scale 1/256, zero point -128) as a table with gemmlowp's
-    fixed-point logistic; int16 with TFLM's interpolated sigmoid table."""
-    x, y = same_type(g, op, ("int8", "int16"))
-    if x.dtype == "int16":
-        return _s16_sigmoid_op(g, op, False, (0,))
-    if y.zero_point != -128:
-        raise TfcError(f"LOGISTIC '{y.name}': output zero point must be -128", "re-convert the model")
+def _q4_table(g: Graph, op: Op, x: Tensor, q4_fn: Callable[[int], int], out_bits: int, out_zp: int) -> LoweredOp:
+    """The int8 table of gemmlowp's fixed-point LOGISTIC / TANH as TFLM computes it: the input
+    rescaled to Q4.27, saturated outside the input radius, the Q0.31 result rounded to ``out_bits``."""
     mult, shift, radius = _q4_params(x)
 
     def fn(v: int) -> int:
@@ -257,9 +252,20 @@ def lower_logistic(g: Graph, op: Op) -> LoweredOp:
             return -128
         if d >= radius:
             return 127
-        return fp.rdbpot(fp.logistic_q4(fp.mbqm(d, mult, shift)), 31 - 8) - 128
+        return fp.rdbpot(q4_fn(fp.mbqm(d, mult, shift)), 31 - out_bits) + out_zp
 
     return lut_op(g, op, fn)
+
+
+def lower_logistic(g: Graph, op: Op) -> LoweredOp:
+    """LOGISTIC: int8 (output scale 1/256, zero point -128) as a table with gemmlowp's
+    fixed-point logistic; int16 with TFLM's interpolated sigmoid table."""
+    x, y = same_type(g, op, ("int8", "int16"))
+    if x.dtype == "int16":
+        return _s16_sigmoid_op(g, op, False, (0,))
+    if y.zero_point != -128:
+        raise TfcError(f"LOGISTIC '{y.name}': output zero point must be -128", "re-convert the model")
+    return _q4_table(g, op, x, fp.logistic_q4, 8, -128)
 
 
 def lower_tanh(g: Graph, op: Op) -> LoweredOp:
@@ -270,17 +276,7 @@ def lower_tanh(g: Graph, op: Op) -> LoweredOp:
         return _s16_sigmoid_op(g, op, True, (0, 1))
     if y.zero_point != 0:
         raise TfcError(f"TANH '{y.name}': output zero point must be 0", "re-convert the model")
-    mult, shift, radius = _q4_params(x)
-
-    def fn(v: int) -> int:
-        d = v - x.zero_point
-        if d <= -radius:
-            return -128
-        if d >= radius:
-            return 127
-        return fp.rdbpot(fp.tanh_q4(fp.mbqm(d, mult, shift)), 31 - 7)
-
-    return lut_op(g, op, fn)
+    return _q4_table(g, op, x, fp.tanh_q4, 7, 0)
 
 
 # ---- HARD_SWISH --------------------------------------------------------------------------------
