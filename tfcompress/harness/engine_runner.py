@@ -8,6 +8,7 @@ both through the same firmware harness.
 
 from __future__ import annotations
 
+import statistics
 from typing import Any
 
 import numpy as np
@@ -18,9 +19,10 @@ from tfcompress.engine.runners import register_runner
 
 class EmulatedRunner:
     """Builds the firmware for a compiled model and runs inferences on it under QEMU (any number
-    of inputs and outputs, any I/O dtype of the generated API; ``reset`` over the harness)."""
+    of inputs and outputs, any I/O dtype of the generated API; ``reset`` over the harness).
+    ``profile``: a profiling build; every inference's per-op counts are read back (PROFILE)."""
 
-    def __init__(self, board: Board, model: Any) -> None:
+    def __init__(self, board: Board, model: Any, profile: bool = False) -> None:
         from tfcompress.engine.ir import DTYPES
         from tfcompress.errors import TfcError
         from tfcompress.harness.client import HarnessClient
@@ -28,9 +30,12 @@ class EmulatedRunner:
         from tfcompress.project.firmware import build_firmware
 
         self.board = board
+        self.model = model
+        self.profile = profile
         self.runtime = getattr(model, "runtime", "engine")
         self.weights_bytes = int(model.weights_bytes)
-        self.firmware = build_firmware(model, board)
+        self.firmware = build_firmware(model, board, profile=profile)
+        self.profiles: list[Any] = []  # DeviceProfile per inference (profiling builds)
         self._in = [(DTYPES[t.dtype][0], tuple(t.shape)) for t in model.inputs]
         self._out = [(DTYPES[t.dtype][0], tuple(t.shape)) for t in model.outputs]
         self.counts: list[int] = []
@@ -40,6 +45,10 @@ class EmulatedRunner:
             self.client = HarnessClient(self._session.transport)
             info = self.client.hello()
             self.info = info
+            if profile and not info.profiling:
+                from tfcompress.harness.profile import NOT_PROFILING
+
+                raise TfcError(*NOT_PROFILING)
             got = [(t.dtype, t.shape) for t in info.inputs + info.outputs]
             want = [(t.dtype, tuple(t.shape)) for t in list(model.inputs) + list(model.outputs)]
             if info.model_hash != model.graph.model_hash or got != want or info.runtime != self.runtime:
@@ -56,8 +65,17 @@ class EmulatedRunner:
             raise ValueError(f"{len(inputs)} inputs given, the model takes {len(self._in)}")
         data = [np.ascontiguousarray(np.asarray(x).astype(dt, copy=False).reshape(shape)).tobytes()
                 for x, (dt, shape) in zip(inputs, self._in, strict=True)]
-        r = self.client.infer(data)
+        from tfcompress.harness.client import DeviceFault
+
+        try:
+            r = self.client.infer(data)
+        except DeviceFault as fault:
+            raise self._located(fault) from None
         self.counts.append(r.count_min)
+        if self.profile:
+            from tfcompress.harness.profile import read_profile
+
+            self.profiles.append(read_profile(self.client))
         return [np.frombuffer(b, dt).reshape(shape).copy() for b, (dt, shape) in zip(r.outputs, self._out, strict=True)]
 
     def run(self, x: np.ndarray) -> np.ndarray:
@@ -66,10 +84,73 @@ class EmulatedRunner:
     def reset(self) -> None:
         self.client.reset()
 
+    def _symbols(self) -> Any:
+        from tfcompress.harness.fault_decode import SymbolTable
+
+        if not hasattr(self, "_symtab"):
+            self._symtab = SymbolTable.from_elf(self.firmware.elf)
+        return self._symtab
+
+    def _located(self, err: Any) -> Any:
+        """The fault with the function and op it happened in (from the ELF's symbols)."""
+        from tfcompress.harness.client import DeviceFault
+        from tfcompress.harness.fault_decode import locate, where_text
+        from tfcompress.harness.profile import op_label
+
+        ops = [(op_label(lo), lo.kernel) for lo in getattr(self.model, "lowered", [])]
+        where = locate(err.fault, self._symbols(), ops)
+        out = DeviceFault(f"firmware hard fault on {self.board.name} ({self.firmware.elf}): "
+                          f"{err.fault.describe(where_text(where) or None)}", err.fix, err.fault)
+        out.where = where
+        return out
+
+    def _ram(self, stack: Any) -> dict[str, Any]:
+        """RAM = arena + stack measured on the device + static data of the linked image."""
+        from tfcompress.harness.profile import ram_figure
+
+        sections = self.firmware.build.sections
+        symbols = self._symbols()
+        sizes = symbols.sizes if symbols else {}
+        tflm = self.runtime == "tflm"
+        arena_syms = ("_ZL14tfc_tflm_arena", "tfc_tflm_arena") if tflm else ("tfc_arena", "tfc_state")
+        static = None
+        if symbols is not None:
+            static = (sections.get(".data", 0) + sections.get(".bss", 0)
+                      - sum(sizes.get(n, 0) for n in arena_syms))
+        arena = int(self.info.arena_bytes) if tflm else int(self.model.ram_bytes)
+        return ram_figure(arena=arena, arena_measured=tflm, stack=stack, static_data=static,
+                          stack_planned=sections.get(".stack"))
+
+    def _layers(self) -> dict[str, Any]:
+        """Per-op counts (median over the inferences) and how they add up to the whole run."""
+        from tfcompress.harness.profile import layer_rows
+
+        tpu = self.board.counter.ticks_per_unit
+        n = len(self.model.lowered)
+        good = [p for p in self.profiles if len(p.ticks) == n]
+        if not good:
+            return {}
+        ticks = [statistics.median(p.ticks[i] for p in good) for i in range(n)]
+        unit = "instructions" if self.board.counter.unit == "instructions" else "cycles"
+        rows, summary = layer_rows(self.model, ticks, ticks_per_unit=tpu, overhead_ticks=good[-1].overhead_ticks,
+                                   total_ticks=statistics.median(self.counts), unit=unit)
+        # run-to-run: the largest spread of one op's count over the inferences
+        spread = max((max(p.ticks[i] for p in good) - min(p.ticks[i] for p in good)) / tpu for i in range(n)) \
+            if n else 0.0
+        summary.update(samples=len(good), max_spread_per_op=round(spread, 1))
+        return {"layers": rows, "profile": summary}
+
     def stats(self) -> dict[str, Any]:
-        """Extra figures for validate's JSON: instructions per inference, code and flash bytes."""
+        """Extra figures for validate's JSON: instructions per inference, code and flash bytes, RAM
+        with the stack measured on the device, and (profiling builds) the per-op counts."""
+        from tfcompress.harness.profile import read_stats
+
         per = [c / self.board.counter.ticks_per_unit for c in self.counts]
         sections = self.firmware.build.sections
+        stack = read_stats(self.client)
+        extra: dict[str, Any] = {"ram": self._ram(stack)}
+        if self.profile:
+            extra.update(self._layers())
         return {
             "runtime": self.runtime,
             # the arena the firmware reports (HELLO): TFLM's arena_used_bytes() on this device
@@ -82,6 +163,7 @@ class EmulatedRunner:
             "flash_bytes": self.firmware.build.flash_bytes,
             "ram_bytes_firmware": self.firmware.build.ram_bytes,
             **({"tflm_library": self.firmware.build.tflm_library} if self.firmware.build.tflm_library else {}),
+            **extra,
         }
 
     def close(self) -> None:
@@ -89,7 +171,7 @@ class EmulatedRunner:
 
 
 def _factory(board: Board):
-    return lambda model: EmulatedRunner(board, model)
+    return lambda model, profile=False: EmulatedRunner(board, model, profile=profile)
 
 
 for _name in list_boards():

@@ -1,0 +1,165 @@
+"""On-device profiling over the harness: per-op counter ticks of the last run (PROFILE, 0x07, a
+profiling build's), the stack high-water marks (STATS, 0x08, every build), and the tables and RAM
+figure made from them.
+
+Per-op counts: a profiling build's model.c reads the counter around every op (harness/tfc_profile.h)
+and the firmware keeps the last timed run's ticks per op. The hooks' own instructions between the
+two counter reads are in every op's count; the firmware measures them at start-up on empty
+BEGIN/END pairs (``calibration``) and the host subtracts that from every op — exact under QEMU's
+instruction counting, where the same instructions always count the same. What is left between
+the ops' sum and the whole run (copying inputs and outputs, the calls between ops, the hooks'
+instructions outside their windows) is reported as ``unattributed``.
+"""
+
+from __future__ import annotations
+
+import struct
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from tfcompress.errors import TfcError
+from tfcompress.harness import protocol as p
+from tfcompress.harness.client import DeviceError, HarnessClient
+
+NOT_PROFILING = ("this firmware was built without --profile (it has no per-op counts)",
+                 "rebuild with --profile (tfcompress build/validate/evaluate --profile, or [board] profile = true)")
+
+
+@dataclass(frozen=True)
+class DeviceProfile:
+    """PROFILE's answer: raw counter ticks per op of the last timed run."""
+
+    ticks: tuple[int, ...]
+    calibration_ticks: int  # ticks of ``calibration_pairs`` empty BEGIN/END pairs
+    calibration_pairs: int
+    valid: bool  # the counts are those of a finished timed run
+
+    @property
+    def overhead_ticks(self) -> float:
+        """Ticks the hooks add to each op's count (subtracted by :func:`layer_rows`)."""
+        return self.calibration_ticks / self.calibration_pairs if self.calibration_pairs else 0.0
+
+
+@dataclass(frozen=True)
+class StackStats:
+    """STATS's answer: the stack measured by painting (bytes)."""
+
+    stack_bytes: int  # the stack region the linker script reserves
+    peak_bytes: int  # deepest since start-up, from the stack's top (the firmware's whole stack need)
+    harness_bytes: int  # in use by main and the harness when it calls the model
+    run_bytes: int  # the last RUN: used below the harness's frame (the model and its kernels)
+    measured: bool
+
+    def as_dict(self) -> dict[str, Any]:
+        return dict(stack_region_bytes=self.stack_bytes, stack_peak_bytes=self.peak_bytes,
+                    stack_harness_bytes=self.harness_bytes, stack_model_bytes=self.run_bytes)
+
+
+def read_profile(client: HarnessClient) -> DeviceProfile:
+    """The per-op ticks of the last timed run (paged); a TfcError naming --profile when the firmware
+    is not a profiling build."""
+    info = client.info or client.hello()
+    if not info.profiling:
+        raise TfcError(*NOT_PROFILING)
+    ticks: list[int] = []
+    total, calib, pairs, valid = None, 0, 0, True
+    while total is None or len(ticks) < total:
+        try:
+            reply = client.request(p.PROFILE, struct.pack("<H", len(ticks)))
+        except DeviceError as err:
+            if err.code == p.ERR_TYPE:
+                raise TfcError(*NOT_PROFILING) from None
+            raise
+        total, first, count, ok, _zero, calib, pairs = struct.unpack_from("<HHHBBII", reply)
+        if first != len(ticks) or len(reply) < 16 + 4 * count or (count == 0 and len(ticks) < total):
+            raise DeviceError(f"PROFILE reply for op {first} ({count} ops) does not follow op {len(ticks)}",
+                              "regenerate and reflash the firmware with this tfcompress")
+        ticks += struct.unpack_from(f"<{count}I", reply, 16)
+        valid = valid and bool(ok)
+    return DeviceProfile(tuple(ticks), calib, pairs, valid)
+
+
+def read_stats(client: HarnessClient) -> StackStats | None:
+    """The stack high-water marks; None from firmware that predates STATS."""
+    client.info or client.hello()
+    try:
+        reply = client.request(p.STATS)
+    except DeviceError as err:
+        if err.code == p.ERR_TYPE:
+            return None
+        raise
+    size, peak, harness, run, flags = struct.unpack_from("<IIIIB", reply)
+    return StackStats(size, peak, harness, run, bool(flags & 1))
+
+
+def op_label(lo: Any) -> str:
+    """An op's name; a fused op names every TFLite op it covers (``CONV_2D+ADD``)."""
+    return "+".join([lo.op.name, *(f.name for f in getattr(lo, "fused", []))])
+
+
+def layer_rows(model: Any, ticks: Sequence[float], *, ticks_per_unit: float, overhead_ticks: float,
+               total_ticks: float, unit: str = "instructions") -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    """One row per op of ``model.lowered`` (op, TFLite ops covered, kernel, output shape, MACs, counts
+    in ``unit`` with the hooks' overhead subtracted, per MAC, share of the whole run) and the
+    summary: whole run, the ops' sum, what no op holds, the overhead subtracted per op."""
+    from tfcompress.engine.macs import op_macs
+
+    g = model.graph
+    per_unit = 1.0 / ticks_per_unit
+    whole = total_ticks * per_unit
+    rows = []
+    for i, (lo, t) in enumerate(zip(model.lowered, ticks, strict=True)):
+        count = max(0.0, t - overhead_ticks) * per_unit
+        macs = op_macs(lo)
+        out = g.t(lo.outputs[0]) if lo.outputs else None
+        rows.append({"index": i, "op": op_label(lo),
+                     "tflite_ops": [dict(index=o.index, op=o.name) for o in [lo.op, *getattr(lo, "fused", [])]],
+                     "kernel": lo.kernel, "output": out.name if out is not None else "",
+                     "output_shape": list(out.shape) if out is not None else [],
+                     "macs": macs, unit: round(count, 1),
+                     f"{unit}_per_mac": round(count / macs, 3) if macs else None,
+                     "share": round(count / whole, 4) if whole else 0.0})
+    total = sum(r[unit] for r in rows)
+    summary = {f"{unit}_whole_run": round(whole, 1), f"{unit}_ops_sum": round(total, 1),
+               "unattributed": round(whole - total, 1),
+               "unattributed_share": round((whole - total) / whole, 5) if whole else 0.0,
+               "overhead_per_op_subtracted": round(overhead_ticks * per_unit, 2), "ops": len(rows),
+               "unit": unit}
+    return rows, summary
+
+
+def format_layers(rows: Sequence[dict[str, Any]], unit: str = "instructions") -> list[dict[str, Any]]:
+    """The terminal table's rows (``console.format_table``)."""
+    out = []
+    for r in rows:
+        per = r.get(f"{unit}_per_mac")
+        out.append({"#": r["index"], "op": r["op"], "output shape": "x".join(map(str, r["output_shape"])),
+                    "MACs": r["macs"], unit: f"{r[unit]:.0f}", f"{unit[:5]}/MAC": f"{per:.2f}" if per else "",
+                    "share": f"{100 * r['share']:.1f}%"})
+    return out
+
+
+def ram_figure(*, arena: int, arena_measured: bool, stack: StackStats | None, static_data: int | None,
+               stack_planned: int | None = None) -> dict[str, Any]:
+    """RAM = arena + stack + static data, saying which parts were measured on the device and which
+    come from the plan (arena from the engine's planner; stack from the linker script's reservation
+    when the firmware could not measure it) or the linked image (static data)."""
+    measured, planned = [], []
+    (measured if arena_measured else planned).append("arena")
+    if stack is not None and stack.measured:
+        stack_bytes, key = stack.peak_bytes, "stack_measured"
+        measured.append("stack")
+    else:
+        stack_bytes, key = stack_planned or 0, "stack_planned"
+        planned.append("stack")
+    out = {("arena_measured" if arena_measured else "arena_planned"): arena, key: stack_bytes}
+    total = arena + stack_bytes
+    if static_data is not None:
+        out["static_data"] = static_data
+        total += static_data
+        measured.append("static_data (linked image)")
+    out.update(total=total, measured=measured, planned=planned)
+    if stack is not None and stack.measured:
+        out.update(stack.as_dict())
+    return out
