@@ -106,20 +106,9 @@ class EmulatedRunner:
 
     def _ram(self, stack: Any) -> dict[str, Any]:
         """RAM = arena + stack measured on the device + static data of the linked image."""
-        from tfcompress.harness.profile import ram_figure
+        from tfcompress.harness.profile import firmware_ram
 
-        sections = self.firmware.build.sections
-        symbols = self._symbols()
-        sizes = symbols.sizes if symbols else {}
-        tflm = self.runtime == "tflm"
-        arena_syms = ("_ZL14tfc_tflm_arena", "tfc_tflm_arena") if tflm else ("tfc_arena", "tfc_state")
-        static = None
-        if symbols is not None:
-            static = (sections.get(".data", 0) + sections.get(".bss", 0)
-                      - sum(sizes.get(n, 0) for n in arena_syms))
-        arena = int(self.info.arena_bytes) if tflm else int(self.model.ram_bytes)
-        return ram_figure(arena=arena, arena_measured=tflm, stack=stack, static_data=static,
-                          stack_planned=sections.get(".stack"))
+        return firmware_ram(self.firmware, self.model, stack, self.info.arena_bytes)
 
     def _layers(self) -> dict[str, Any]:
         """Per-op counts (median over the inferences) and how they add up to the whole run."""

@@ -163,3 +163,21 @@ def ram_figure(*, arena: int, arena_measured: bool, stack: StackStats | None, st
     if stack is not None and stack.measured:
         out.update(stack.as_dict())
     return out
+
+
+def firmware_ram(firmware: Any, model: Any, stack: StackStats | None, arena_used: int | None = None) -> dict[str, Any]:
+    """:func:`ram_figure` of a built firmware: the engine's planned arena (arena + scratch + state)
+    or TFLM's arena as the device reports it (``arena_used``), the stack measured on the device, and
+    the static data of the linked image without the arena (.data + .bss minus the arena's symbols)."""
+    from tfcompress.harness.fault_decode import SymbolTable
+
+    tflm = getattr(model, "runtime", "engine") == "tflm"
+    sections = firmware.build.sections
+    symbols = SymbolTable.from_elf(firmware.elf)
+    static = None
+    if symbols is not None:
+        arena_syms = ("_ZL14tfc_tflm_arena", "tfc_tflm_arena") if tflm else ("tfc_arena", "tfc_state")
+        static = sections.get(".data", 0) + sections.get(".bss", 0) - sum(symbols.sizes.get(n, 0) for n in arena_syms)
+    arena = int(arena_used or 0) if tflm else int(model.ram_bytes)
+    return ram_figure(arena=arena, arena_measured=tflm, stack=stack, static_data=static,
+                      stack_planned=sections.get(".stack"))
