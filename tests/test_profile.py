@@ -103,6 +103,10 @@ def test_layer_rows_subtract_the_hooks_and_add_up() -> None:
     assert rows[2]["output_shape"] == [1, 10] and rows[2]["share"] == round(2000 / 6100, 4)
     assert summary["instructions_ops_sum"] == 6000.0 and summary["unattributed"] == 100.0
     assert summary["overhead_per_op_subtracted"] == 5.0 and summary["ops"] == 3
+    assert "hooks_per_run" not in summary
+    _, with_cost = layer_rows(_model(), ticks, ticks_per_unit=1.6, overhead_ticks=8, total_ticks=1.6 * 6100,
+                              run_overhead_ticks=3 * 32)
+    assert with_cost["hooks_per_run"] == 60.0 and with_cost["instructions_without_hooks"] == 6040.0
     table = format_layers(rows)
     assert table[0]["op"] == "CONV_2D+ADD" and table[0]["output shape"] == "1x4x4x8" and table[2]["share"] == "32.8%"
 

@@ -70,7 +70,8 @@ uint32_t tfc_prof_ticks[TFC_NUM_LAYERS + 1];
 uint32_t tfc_prof_t0;
 volatile uint32_t tfc_prof_layer = TFC_PROF_NONE;
 static uint32_t prof_valid;       /* the counts are those of a finished timed run */
-static uint32_t prof_calibration; /* ticks of TFC_PROF_CALIBRATE empty BEGIN/END pairs */
+static uint32_t prof_calibration; /* ticks inside TFC_PROF_CALIBRATE empty BEGIN/END pairs */
+static uint32_t prof_pair_cost;   /* ticks of the same pairs from outside: all they add to a run */
 #define TFC_PROF_CALIBRATE 16u
 #endif
 
@@ -477,7 +478,7 @@ static void do_stats(uint32_t seq, size_t n)
 
 #ifdef TFC_PROFILE
 /* PROFILE: first op u16 -> ops u16, first u16, count u16, valid u8, 0 u8, calibration ticks u32,
- * calibration pairs u32, then count ticks u32 (at most TFC_PROFILE_PAGE). */
+ * calibration pairs u32, pairs' whole cost u32, then count ticks u32 (at most TFC_PROFILE_PAGE). */
 static void do_profile(uint32_t seq, const uint8_t *pl, size_t n)
 {
     if (n != 2) {
@@ -498,21 +499,25 @@ static void do_profile(uint32_t seq, const uint8_t *pl, size_t n)
     p[7] = 0;
     put_u32(p + 8, prof_calibration);
     put_u32(p + 12, TFC_PROF_CALIBRATE);
+    put_u32(p + 16, prof_pair_cost);
     for (uint32_t i = 0; i < count; i++)
-        put_u32(p + 16 + 4 * i, tfc_prof_ticks[first + i]);
-    send(TFC_MSG_PROFILE | TFC_REPLY, seq, 16 + 4 * count);
+        put_u32(p + 20 + 4 * i, tfc_prof_ticks[first + i]);
+    send(TFC_MSG_PROFILE | TFC_REPLY, seq, 20 + 4 * count);
 }
 
-/* Ticks an empty BEGIN/END pair counts (the hooks' own share of every op's count). */
+/* Ticks empty BEGIN/END pairs count inside their windows (the hooks' share of every op's count)
+ * and in all (what the hooks add to a whole run, about, per op). */
 static void calibrate_profile(void)
 {
     tfc_prof_ticks[TFC_NUM_LAYERS] = 0;
     if (g_io->counter_restart)
         g_io->counter_restart();
+    uint32_t t0 = g_io->counter();
     for (uint32_t i = 0; i < TFC_PROF_CALIBRATE; i++) {
         TFC_LAYER_BEGIN(TFC_NUM_LAYERS);
         TFC_LAYER_END(TFC_NUM_LAYERS);
     }
+    prof_pair_cost = g_io->counter() - t0;
     prof_calibration = tfc_prof_ticks[TFC_NUM_LAYERS];
 }
 #endif

@@ -81,7 +81,9 @@ def _print_device_figures(stats: dict) -> None:
         click.echo(f"ops sum {prof[unit + '_ops_sum']:.0f} of {prof[unit + '_whole_run']:.0f} {unit} per run "
                    f"(profiling build); unattributed {prof['unattributed']:.0f} "
                    f"({100 * prof['unattributed_share']:.3f}%: input/output copies, calls between ops, hooks); "
-                   f"hook overhead {prof['overhead_per_op_subtracted']} {unit} per op subtracted")
+                   f"hook overhead {prof['overhead_per_op_subtracted']} {unit} per op subtracted"
+                   + (f"; the hooks add about {prof['hooks_per_run']:.0f} {unit} per run" if "hooks_per_run" in prof
+                      else ""))
     ram = stats.get("ram")
     if ram:
         parts = [f"{k.replace('_', ' ')} {ram[k]} B" for k in ("arena_planned", "arena_measured", "stack_measured",

@@ -122,7 +122,8 @@ class EmulatedRunner:
         ticks = [statistics.median(p.ticks[i] for p in good) for i in range(n)]
         unit = "instructions" if self.board.counter.unit == "instructions" else "cycles"
         rows, summary = layer_rows(self.model, ticks, ticks_per_unit=tpu, overhead_ticks=good[-1].overhead_ticks,
-                                   total_ticks=statistics.median(self.counts), unit=unit)
+                                   total_ticks=statistics.median(self.counts), unit=unit,
+                                   run_overhead_ticks=good[-1].run_overhead_ticks)
         # run-to-run: the largest spread of one op's count over the inferences
         spread = max((max(p.ticks[i] for p in good) - min(p.ticks[i] for p in good)) / tpu for i in range(n)) \
             if n else 0.0

@@ -146,7 +146,8 @@ def _device_figures(client: HarnessClient, board: Board, compiled: Any, fw: Any,
         prof = read_profile(client)
         unit = "instructions" if board.counter.unit == "instructions" else "cycles"
         rows, summary = layer_rows(compiled, prof.ticks, ticks_per_unit=board.counter.ticks_per_unit,
-                                   overhead_ticks=prof.overhead_ticks, total_ticks=results[-1].count, unit=unit)
+                                   overhead_ticks=prof.overhead_ticks, total_ticks=results[-1].count, unit=unit,
+                                   run_overhead_ticks=prof.run_overhead_ticks)
         out.update(layers=rows, profile=summary)
     return out
 

@@ -34,11 +34,17 @@ class DeviceProfile:
     calibration_ticks: int  # ticks of ``calibration_pairs`` empty BEGIN/END pairs
     calibration_pairs: int
     valid: bool  # the counts are those of a finished timed run
+    pair_cost_ticks: int = 0  # the same pairs timed from outside: all the hooks add to a run
 
     @property
     def overhead_ticks(self) -> float:
         """Ticks the hooks add to each op's count (subtracted by :func:`layer_rows`)."""
         return self.calibration_ticks / self.calibration_pairs if self.calibration_pairs else 0.0
+
+    @property
+    def run_overhead_ticks(self) -> float:
+        """Ticks the hooks add to a whole run (about): ops × one pair's whole cost."""
+        return len(self.ticks) * self.pair_cost_ticks / self.calibration_pairs if self.calibration_pairs else 0.0
 
 
 @dataclass(frozen=True)
@@ -63,7 +69,7 @@ def read_profile(client: HarnessClient) -> DeviceProfile:
     if not info.profiling:
         raise TfcError(*NOT_PROFILING)
     ticks: list[int] = []
-    total, calib, pairs, valid = None, 0, 0, True
+    total, calib, pairs, cost, valid = None, 0, 0, 0, True
     while total is None or len(ticks) < total:
         try:
             reply = client.request(p.PROFILE, struct.pack("<H", len(ticks)))
@@ -71,13 +77,13 @@ def read_profile(client: HarnessClient) -> DeviceProfile:
             if err.code == p.ERR_TYPE:
                 raise TfcError(*NOT_PROFILING) from None
             raise
-        total, first, count, ok, _zero, calib, pairs = struct.unpack_from("<HHHBBII", reply)
-        if first != len(ticks) or len(reply) < 16 + 4 * count or (count == 0 and len(ticks) < total):
+        total, first, count, ok, _zero, calib, pairs, cost = struct.unpack_from("<HHHBBIII", reply)
+        if first != len(ticks) or len(reply) < 20 + 4 * count or (count == 0 and len(ticks) < total):
             raise DeviceError(f"PROFILE reply for op {first} ({count} ops) does not follow op {len(ticks)}",
                               "regenerate and reflash the firmware with this tfcompress")
-        ticks += struct.unpack_from(f"<{count}I", reply, 16)
+        ticks += struct.unpack_from(f"<{count}I", reply, 20)
         valid = valid and bool(ok)
-    return DeviceProfile(tuple(ticks), calib, pairs, valid)
+    return DeviceProfile(tuple(ticks), calib, pairs, valid, cost)
 
 
 def read_stats(client: HarnessClient) -> StackStats | None:
@@ -99,10 +105,12 @@ def op_label(lo: Any) -> str:
 
 
 def layer_rows(model: Any, ticks: Sequence[float], *, ticks_per_unit: float, overhead_ticks: float,
-               total_ticks: float, unit: str = "instructions") -> tuple[list[dict[str, Any]], dict[str, Any]]:
+               total_ticks: float, unit: str = "instructions",
+               run_overhead_ticks: float | None = None) -> tuple[list[dict[str, Any]], dict[str, Any]]:
     """One row per op of ``model.lowered`` (op, TFLite ops covered, kernel, output shape, MACs, counts
     in ``unit`` with the hooks' overhead subtracted, per MAC, share of the whole run) and the
-    summary: whole run, the ops' sum, what no op holds, the overhead subtracted per op."""
+    summary: whole run, the ops' sum, what no op holds, the overhead subtracted per op, and (given
+    ``run_overhead_ticks``) what the hooks add to the run and the normal build's count without them."""
     from tfcompress.engine.macs import op_macs
 
     g = model.graph
@@ -126,6 +134,9 @@ def layer_rows(model: Any, ticks: Sequence[float], *, ticks_per_unit: float, ove
                "unattributed_share": round((whole - total) / whole, 5) if whole else 0.0,
                "overhead_per_op_subtracted": round(overhead_ticks * per_unit, 2), "ops": len(rows),
                "unit": unit}
+    if run_overhead_ticks is not None:
+        summary["hooks_per_run"] = round(run_overhead_ticks * per_unit, 1)
+        summary[f"{unit}_without_hooks"] = round(whole - run_overhead_ticks * per_unit, 1)
     return rows, summary
 
 
