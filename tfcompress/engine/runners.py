@@ -88,9 +88,8 @@ def make_runner(board: str, model: Any, runtime: str = "engine", *, profile: boo
                            "choose one of: " + ", ".join(sorted(RUNNERS)))
         raise unknown("board", board, RUNNERS)
     if profile:
-        if board == "host" or runtime == "tflm":
-            raise TfcError("--profile measures per-op counts in the engine's firmware on a board"
-                           + (" (TensorFlow Lite Micro firmware has no per-op hooks yet)" if runtime == "tflm" else ""),
-                           "pass --board with an emulated or real board (e.g. mps2-an500), --runtime engine")
+        if board == "host":
+            raise TfcError("--profile measures per-op counts in firmware on a board, not on the host",
+                           "pass --board with an emulated or real board (e.g. mps2-an500)")
         return registry[board](model, profile=True)
     return registry[board](model)

@@ -95,9 +95,9 @@ class EmulatedRunner:
         """The fault with the function and op it happened in (from the ELF's symbols)."""
         from tfcompress.harness.client import DeviceFault
         from tfcompress.harness.fault_decode import locate, where_text
-        from tfcompress.harness.profile import op_label
+        from tfcompress.harness.profile import profiled_ops
 
-        ops = [(op_label(lo), lo.kernel) for lo in getattr(self.model, "lowered", [])]
+        ops = [(o["op"], o["kernel"]) for o in profiled_ops(self.model)]
         where = locate(err.fault, self._symbols(), ops)
         out = DeviceFault(f"firmware hard fault on {self.board.name} ({self.firmware.elf}): "
                           f"{err.fault.describe(where_text(where) or None)}", err.fix, err.fault)
@@ -112,11 +112,11 @@ class EmulatedRunner:
 
     def _layers(self) -> dict[str, Any]:
         """Per-op counts (median over the inferences) and how they add up to the whole run."""
-        from tfcompress.harness.profile import layer_rows
+        from tfcompress.harness.profile import layer_rows, profiled_ops
 
         tpu = self.board.counter.ticks_per_unit
-        n = len(self.model.lowered)
-        good = [p for p in self.profiles if len(p.ticks) == n]
+        n = len(profiled_ops(self.model))
+        good = [p for p in self.profiles if len(p.ticks) >= n]
         if not good:
             return {}
         ticks = [statistics.median(p.ticks[i] for p in good) for i in range(n)]

@@ -104,26 +104,47 @@ def op_label(lo: Any) -> str:
     return "+".join([lo.op.name, *(f.name for f in getattr(lo, "fused", []))])
 
 
+def profiled_ops(model: Any) -> list[dict[str, Any]]:
+    """The ops a profiling build times, in slot order: the engine's lowered ops (model.c's calls; a
+    fused op covers several TFLite ops), or, for TFLM (no ``lowered``), the main subgraph's ops as
+    the interpreter invokes them. Each: ``op``, ``tflite_ops``, ``kernel`` (C function, "" for
+    TFLM), ``output`` tensor or None, ``macs``."""
+    from tfcompress.engine.macs import graph_op_macs, op_macs
+
+    g = model.graph
+    out = []
+    if hasattr(model, "lowered"):
+        for lo in model.lowered:
+            out.append(dict(op=op_label(lo), kernel=lo.kernel, macs=op_macs(lo),
+                            tflite_ops=[dict(index=o.index, op=o.name) for o in [lo.op, *getattr(lo, "fused", [])]],
+                            output=g.t(lo.outputs[0]) if lo.outputs else None))
+        return out
+    for op in g.ops:
+        out.append(dict(op=op.name, kernel="", macs=graph_op_macs(g, op), tflite_ops=[dict(index=op.index, op=op.name)],
+                        output=g.t(op.outputs[0]) if op.outputs else None))
+    return out
+
+
 def layer_rows(model: Any, ticks: Sequence[float], *, ticks_per_unit: float, overhead_ticks: float,
                total_ticks: float, unit: str = "instructions",
                run_overhead_ticks: float | None = None) -> tuple[list[dict[str, Any]], dict[str, Any]]:
-    """One row per op of ``model.lowered`` (op, TFLite ops covered, kernel, output shape, MACs, counts
-    in ``unit`` with the hooks' overhead subtracted, per MAC, share of the whole run) and the
-    summary: whole run, the ops' sum, what no op holds, the overhead subtracted per op, and (given
-    ``run_overhead_ticks``) what the hooks add to the run and the normal build's count without them."""
-    from tfcompress.engine.macs import op_macs
-
-    g = model.graph
+    """One row per profiled op (:func:`profiled_ops`: op, TFLite ops covered, kernel, output shape,
+    MACs, counts in ``unit`` with the hooks' overhead subtracted, per MAC, share of the whole run;
+    ``ticks`` may hold more slots than ops, the rest are ignored) and the summary: whole run, the
+    ops' sum, what no op holds, the overhead subtracted per op, and (given ``run_overhead_ticks``)
+    what the hooks add to the run and the normal build's count without them."""
     per_unit = 1.0 / ticks_per_unit
     whole = total_ticks * per_unit
     rows = []
-    for i, (lo, t) in enumerate(zip(model.lowered, ticks, strict=True)):
+    ops = profiled_ops(model)
+    if len(ticks) < len(ops):
+        raise TfcError(f"the firmware timed {len(ticks)} ops, the model has {len(ops)}",
+                       "regenerate and reflash the firmware with this tfcompress")
+    for i, (o, t) in enumerate(zip(ops, ticks, strict=False)):
         count = max(0.0, t - overhead_ticks) * per_unit
-        macs = op_macs(lo)
-        out = g.t(lo.outputs[0]) if lo.outputs else None
-        rows.append({"index": i, "op": op_label(lo),
-                     "tflite_ops": [dict(index=o.index, op=o.name) for o in [lo.op, *getattr(lo, "fused", [])]],
-                     "kernel": lo.kernel, "output": out.name if out is not None else "",
+        macs, out = o["macs"], o["output"]
+        rows.append({"index": i, "op": o["op"], "tflite_ops": o["tflite_ops"],
+                     "kernel": o["kernel"], "output": out.name if out is not None else "",
                      "output_shape": list(out.shape) if out is not None else [],
                      "macs": macs, unit: round(count, 1),
                      f"{unit}_per_mac": round(count / macs, 3) if macs else None,
@@ -134,7 +155,11 @@ def layer_rows(model: Any, ticks: Sequence[float], *, ticks_per_unit: float, ove
                "unattributed_share": round((whole - total) / whole, 5) if whole else 0.0,
                "overhead_per_op_subtracted": round(overhead_ticks * per_unit, 2), "ops": len(rows),
                "unit": unit}
-    if run_overhead_ticks is not None:
+    if not hasattr(model, "lowered"):  # TFLM: its profiler interface's virtual calls are not calibrated
+        summary["note"] = ("TensorFlow Lite Micro's profiler hooks: the harness's counter reads are calibrated and "
+                           "subtracted, the interpreter's calls into its profiler (tens of instructions per op) "
+                           "stay in the ops' counts")
+    elif run_overhead_ticks is not None:
         summary["hooks_per_run"] = round(run_overhead_ticks * per_unit, 1)
         summary[f"{unit}_without_hooks"] = round(whole - run_overhead_ticks * per_unit, 1)
     return rows, summary

@@ -47,7 +47,7 @@ def device_step(run: RunDir, recipe: Recipe, board: Any, variant: str, vstage: S
               "compress_weights": compress, "output": recipe.board.output}
     if tflm:  # engine stages keep their earlier fingerprint
         params.update(runtime="tflm", tflm_dir=str(tflm_tree.path), kernels=tflm_tree.kernels)
-    profile = recipe.board.profile and not tflm  # TFLM firmware has no per-op hooks
+    profile = recipe.board.profile
     if profile:  # stages without profiling keep their earlier fingerprint
         params["profile"] = True
     suffix = "-tflm" if tflm else ""

@@ -97,13 +97,6 @@ def engine_key(model: Any, profile: bool = False) -> str:
     return (f"{kernels}+compressed" if getattr(model, "compress_weights", False) else str(kernels)) + suffix
 
 
-def check_profile_runtime(model: Any, profile: bool) -> None:
-    """Per-op profiling needs the engine's per-op hooks (model.c); TFLM firmware has none yet."""
-    if profile and getattr(model, "runtime", "engine") == "tflm":
-        raise TfcError("--profile (per-op counts on the device) is available for the engine runtime only; "
-                       "TensorFlow Lite Micro firmware has no per-op hooks yet",
-                       "drop --profile, or profile the engine's build (--runtime engine)")
-
 
 def generate_project(
     model: WritableModel | Path,
@@ -117,7 +110,6 @@ def generate_project(
     """Write the project for ``board`` into ``out`` (never over an existing one without ``force``);
     a project that fails half-way is removed."""
     out = Path(out)
-    check_profile_runtime(model, profile)
     for name in (board.name, *board_sources(board)):  # they become file names
         if not is_path_component(name):
             raise TfcError(f"board {show(board.name)} gives the file name {show(name)}",
