@@ -9,7 +9,7 @@ import shutil
 
 import pytest
 from click.testing import CliRunner
-from conftest import require_tool
+from conftest import SHARED, require_tool
 from harness_fixture import FIXTURE, samples
 
 from tfcompress.boards import load_board
@@ -63,6 +63,26 @@ def test_validate_profile_kws_layers_add_up(mlperf_models, board: str) -> None:
     assert plain["instructions"] < whole < plain["instructions"] + 100 * len(layers)  # the hooks' cost, small
     # the firmware's own estimate of that cost (pairs timed from outside) is close to it
     assert abs(prof["instructions_without_hooks"] - plain["instructions"]) <= 0.2 * (whole - plain["instructions"])
+
+
+@pytest.mark.shared
+def test_validate_profile_kws_with_tflm(mlperf_models) -> None:
+    """TFLM's profiler interface in the generated model.cc reports through the same request (the
+    CMSIS-NN tree on mps2-an500: the one TFLM library the default suite builds)."""
+    _tools()
+    require_tool("arm-none-eabi-g++", "gcc-arm-none-eabi libstdc++-arm-none-eabi-newlib")
+    tree = SHARED / "tflm" / "cmsis-nn"
+    if not (tree / "tensorflow" / "lite" / "micro" / "micro_interpreter.h").is_file():
+        pytest.skip(f"no TFLM cmsis-nn tree at {tree} (made by create_tflm_tree.py; a fresh clone has no ../shared)")
+    res = _validate(str(mlperf_models / "kws_dscnn_int8.tflite"), "mps2-an500", "--profile", "--runtime", "tflm",
+                    "--tflm-dir", str(tree))
+    assert res["mismatched_elements"] == 0 and res["runtime"] == "tflm"
+    layers = res["layers"]
+    assert [r["op"] for r in layers[:2]] == ["CONV_2D", "DEPTHWISE_CONV_2D"] and len(layers) == 13
+    assert layers[2]["macs"] == 25 * 5 * 64 * 64 and layers[0]["kernel"] == ""
+    whole = res["instructions"]
+    assert abs(whole - sum(r["instructions"] for r in layers)) <= 0.01 * whole
+    assert "note" in res["profile"] and res["ram"]["arena_measured"] > 0 and "arena" in res["ram"]["measured"]
 
 
 def test_forced_fault_is_decoded_to_the_running_op(tmp_path) -> None:
