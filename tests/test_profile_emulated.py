@@ -5,6 +5,7 @@ forced hard fault decoded down to the op that was running."""
 from __future__ import annotations
 
 import json
+import re
 import shutil
 
 import pytest
@@ -119,3 +120,33 @@ def test_forced_fault_is_decoded_to_the_running_op(tmp_path) -> None:
     where = locate(fault, SymbolTable.from_elf(elf), [("FIXTURE_OP", "fixture_kernel")])
     assert where["function"].startswith("tfc_model_run+") and where["ops"] == ["#0 FIXTURE_OP"]
     assert "pc in tfc_model_run+" in where_text(where)
+
+
+def test_pipeline_with_board_profile_reports_layers_and_stack(tmp_path) -> None:
+    """[board] profile = true: results.json rows carry the per-op counts and the measured stack; the
+    report draws the per-op chart and shows the stack in its RAM cell."""
+    import tomllib
+
+    from tfcompress.pipeline.run import run_pipeline
+    from tfcompress.recipe import parse_recipe, template_text
+    from tfcompress.report.html import write_report
+
+    _tools()
+    data = tomllib.loads(template_text("default"))
+    data["dataset"]["params"].update(n_train=600, n_val=100, n_test=50)
+    data["train"]["epochs"] = 1
+    data["compress"] = []
+    data["convert"]["modes"] = ["int8"]
+    data["board"] = {"name": "mps2-an500", "eval_samples": 2, "profile": True}
+    run = tmp_path / "run"
+    run_pipeline(parse_recipe(data), out=run, until="device")
+    results = json.loads((run / "results.json").read_text())
+    int8 = next(v for v in results["variants"] if v["variant"] == "int8")
+    assert int8["deployable"] and int8["agreement"] == 1.0
+    assert int8["layers"] and all({"op", "instructions", "macs"} <= set(r) for r in int8["layers"])
+    assert abs(sum(r["instructions"] for r in int8["layers"]) - int8["profile"]["instructions_whole_run"]) \
+        <= 0.01 * int8["profile"]["instructions_whole_run"]
+    assert int8["stack_bytes"] > 0 and int8["ram_device"]["stack_measured"] == int8["stack_bytes"]
+    html = write_report(run).read_text()
+    assert "Per-op counts of int8" in html and 'alt="layers:int8' in html
+    assert re.search(r"\d+\.\d \+ \d+\.\d stack", html)  # the RAM cell: runtime RAM + measured stack
