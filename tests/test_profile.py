@@ -170,3 +170,23 @@ def test_report_chart_and_ram_cell(tmp_path) -> None:
     assert plot_layers({}, {"variant": "x"}, tmp_path) is None
     assert _ram_cell({"ram_bytes": 10240, "stack_bytes": 1024}) == "10.0 + 1.0 stack"
     assert _ram_cell({"ram_bytes": 10240}) == "10.0"
+
+
+def test_profiling_project_defines_tfc_profile(tmp_path) -> None:
+    import json
+
+    from harness_fixture import FIXTURE
+
+    from tfcompress.boards import load_board
+    from tfcompress.project import generate_project
+
+    board = load_board("mps2-an500")
+    prof = generate_project(FIXTURE, board, tmp_path / "prof", profile=True)
+    plain = generate_project(FIXTURE, board, tmp_path / "plain")
+    assert "-DTFC_PROFILE=1" in (prof.path / "Makefile").read_text()
+    assert "TFC_PROFILE" not in (plain.path / "Makefile").read_text()
+    for name in ("tfc_profile.h", "tfc_stack.c", "tfc_stack.h"):  # every build measures its stack
+        assert (plain.path / "harness" / name).is_file()
+    meta = json.loads((prof.path / "tfcompress.json").read_text())
+    assert meta["profile"] is True and meta["engine"].endswith("+profile")
+    assert json.loads((plain.path / "tfcompress.json").read_text())["profile"] is False

@@ -16,7 +16,7 @@ from harness_fixture import FIXTURE, samples
 from tfcompress.boards import load_board
 from tfcompress.cli import main
 from tfcompress.harness.client import DeviceFault, HarnessClient
-from tfcompress.harness.fault_decode import SymbolTable, locate, where_text
+from tfcompress.harness.fault_decode import SymbolTable, locate, located, where_text
 from tfcompress.harness.profile import read_profile, read_stats
 from tfcompress.harness.qemu import EXIT_HARDFAULT, QemuSession
 from tfcompress.project import build_project, generate_project
@@ -86,6 +86,28 @@ def test_validate_profile_kws_with_tflm(mlperf_models) -> None:
     assert "note" in res["profile"] and res["ram"]["arena_measured"] > 0 and "arena" in res["ram"]["measured"]
 
 
+@pytest.mark.shared
+def test_evaluate_profile_cli(mlperf_models, tmp_path) -> None:
+    import numpy as np
+
+    _tools()
+    data = tmp_path / "kws.npz"
+    np.savez(data, x_test=np.random.default_rng(0).uniform(0, 1, (2, 49, 10, 1)).astype(np.float32),
+             y_test=np.array([1, 2]))
+    args = ["evaluate", "--board", "netduinoplus2", "--model", str(mlperf_models / "kws_dscnn_int8.tflite"),
+            "--data", str(data), "--profile"]
+    result = CliRunner().invoke(main, [*args, "--json"])
+    assert result.exit_code == 0, result.output
+    r = next(iter(json.loads(result.stdout)["results"].values()))
+    assert len(r["layers"]) == 13 and r["agreement"] == 1.0
+    assert abs(sum(x["instructions"] for x in r["layers"]) - r["profile"]["instructions_whole_run"]) \
+        <= 0.01 * r["profile"]["instructions_whole_run"]
+    assert r["ram"]["stack_measured"] > 0
+    table = CliRunner().invoke(main, args)  # the finished evaluation again, from its journal: no device
+    assert table.exit_code == 0, table.output
+    assert "per op, last sample" in table.output and "DEPTHWISE_CONV_2D" in table.output
+
+
 def test_forced_fault_is_decoded_to_the_running_op(tmp_path) -> None:
     """The fixture model executes UDF on a marker input; a profiling build with one hooked op names it."""
     _tools()
@@ -120,6 +142,9 @@ def test_forced_fault_is_decoded_to_the_running_op(tmp_path) -> None:
     where = locate(fault, SymbolTable.from_elf(elf), [("FIXTURE_OP", "fixture_kernel")])
     assert where["function"].startswith("tfc_model_run+") and where["ops"] == ["#0 FIXTURE_OP"]
     assert "pc in tfc_model_run+" in where_text(where)
+    again = located(e.value, elf, None, "mps2-an500")  # what validate / evaluate raise
+    assert again.where["function"].startswith("tfc_model_run+") and "pc in tfc_model_run+" in again.what
+
 
 
 def test_pipeline_with_board_profile_reports_layers_and_stack(tmp_path) -> None:

@@ -32,6 +32,7 @@ class DeviceFault(DeviceError):
     def __init__(self, what: str, fix: str, fault) -> None:
         super().__init__(what, fix)
         self.fault = fault
+        self.where: dict = {}  # function / caller / ops, once located in the firmware's ELF
 
 
 class VersionMismatch(TfcError):

@@ -84,25 +84,11 @@ class EmulatedRunner:
     def reset(self) -> None:
         self.client.reset()
 
-    def _symbols(self) -> Any:
-        from tfcompress.harness.fault_decode import SymbolTable
-
-        if not hasattr(self, "_symtab"):
-            self._symtab = SymbolTable.from_elf(self.firmware.elf)
-        return self._symtab
-
     def _located(self, err: Any) -> Any:
         """The fault with the function and op it happened in (from the ELF's symbols)."""
-        from tfcompress.harness.client import DeviceFault
-        from tfcompress.harness.fault_decode import locate, where_text
-        from tfcompress.harness.profile import profiled_ops
+        from tfcompress.harness.fault_decode import located
 
-        ops = [(o["op"], o["kernel"]) for o in profiled_ops(self.model)]
-        where = locate(err.fault, self._symbols(), ops)
-        out = DeviceFault(f"firmware hard fault on {self.board.name} ({self.firmware.elf}): "
-                          f"{err.fault.describe(where_text(where) or None)}", err.fix, err.fault)
-        out.where = where
-        return out
+        return located(err, self.firmware.elf, self.model, self.board.name)
 
     def _ram(self, stack: Any) -> dict[str, Any]:
         """RAM = arena + stack measured on the device + static data of the linked image."""

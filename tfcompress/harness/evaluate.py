@@ -247,8 +247,15 @@ def evaluate_on_board(
             if journal is not None and runtime == "tflm":
                 journal.note("arena_used_bytes", device_arena)
             client.reset()  # a board reached over --port may have run before
-            results = run_samples(client, inputs, journal=journal, warmup=warmup, repeat=repeat,
-                                  on_sample=on_sample)
+            from tfcompress.harness.client import DeviceFault
+
+            try:
+                results = run_samples(client, inputs, journal=journal, warmup=warmup, repeat=repeat,
+                                      on_sample=on_sample)
+            except DeviceFault as err:
+                from tfcompress.harness.fault_decode import located
+
+                raise located(err, fw.elf, compiled, board.name) from None
             link = vars(client.stats).copy()
             device = _device_figures(client, board, compiled, fw, device_arena, profile, results)
             if journal is not None:
