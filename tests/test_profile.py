@@ -190,3 +190,55 @@ def test_profiling_project_defines_tfc_profile(tmp_path) -> None:
     meta = json.loads((prof.path / "tfcompress.json").read_text())
     assert meta["profile"] is True and meta["engine"].endswith("+profile")
     assert json.loads((plain.path / "tfcompress.json").read_text())["profile"] is False
+
+
+@pytest.fixture(scope="module")
+def profiling_host_firmware(tmp_path_factory):
+    """The harness compiled for the host as a profiling build reporting 70 ops (two PROFILE pages)."""
+    return build_host_firmware(tmp_path_factory.mktemp("profile-on") / "fuzz_proto", require_tool("gcc", "gcc"),
+                               profile_ops=70)
+
+
+def test_profile_pages_and_checks_against_a_profiling_build(profiling_host_firmware) -> None:
+    from harness_fixture import samples
+
+    t = ProcessTransport(profiling_host_firmware)
+    try:
+        client = HarnessClient(t, timeout=2.0)
+        assert client.hello().profiling
+        before = read_profile(client)
+        assert len(before.ticks) == 70 and not before.valid  # no RUN yet
+        assert before.calibration_pairs == 16 and before.calibration_ticks > 0 and before.pair_cost_ticks > 0
+        client.infer(samples(1)[0], warmup=1, repeat=2)
+        after = read_profile(client)
+        assert after.valid and len(after.ticks) == 70  # 64 + 6, in two replies
+        last = client.request(p.PROFILE, struct.pack("<H", 70))  # the end: no ops, a valid reply
+        assert struct.unpack_from("<HHH", last) == (70, 70, 0)
+        for payload, code in ((struct.pack("<H", 71), p.ERR_RANGE), (b"\x00", p.ERR_LENGTH), (b"", p.ERR_LENGTH)):
+            with pytest.raises(DeviceError) as e:
+                client.request(p.PROFILE, payload)
+            assert e.value.code == code
+        with pytest.raises(DeviceError) as e:
+            client.request(p.STATS, b"\x00")
+        assert e.value.code == p.ERR_LENGTH
+    finally:
+        t.close()  # asserts a clean exit: no sanitizer report
+
+
+def test_hostile_profile_and_stats_frames(profiling_host_firmware) -> None:
+    """Adversarial PROFILE / STATS frames through the profiling build under ASan/UBSan: every reply is
+    well formed (the driver checks) and nothing reads out of bounds."""
+    import random
+    import subprocess
+
+    rng = random.Random(7)
+    data = p.encode_frame(p.HELLO, 1)
+    for _ in range(400):
+        kind = rng.choice([p.PROFILE, p.STATS])
+        payload = rng.choice([struct.pack("<H", rng.choice([0, 1, 63, 64, 65, 69, 70, 71, 0xFFFF, rng.randrange(65536)])),
+                              bytes(rng.randrange(256) for _ in range(rng.randrange(40))), b""])
+        data += p.encode_frame(kind, rng.randrange(65535), payload)
+    proc = subprocess.run([str(profiling_host_firmware)], input=data, capture_output=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr.decode(errors="replace")[-3000:]
+    fed, frames, _errors = map(int, proc.stdout.split())
+    assert fed == len(data) and frames == 401

@@ -367,8 +367,11 @@ static void do_run(uint32_t seq, const uint8_t *pl, size_t n)
     int status = 0;
     volatile uint8_t here = 0; /* about this frame's stack pointer: the model's frames are below */
     stack_marks.run_sp = (uint32_t)(uintptr_t)&here;
-    if (g_io->stack_paint)
+    if (g_io->stack_paint && g_io->stack_lowest) {
+        uint32_t low = g_io->stack_lowest(); /* keep what the requests since the last paint used */
+        stack_marks.lowest = low < stack_marks.lowest ? low : stack_marks.lowest;
         g_io->stack_paint();
+    }
     for (uint32_t i = 0; i < warmup && status == 0; i++)
         status = tfc_model_run(run_in, run_out);
     uint32_t cmin = 0xFFFFFFFFu, cmax = 0;

@@ -3,8 +3,9 @@
 
 extern uint32_t _sstack[], _estack[]; /* linker.ld */
 
-/* Words left unpainted below this function's own locals: its frame and what it calls. */
-#define TFC_STACK_MARGIN_WORDS 16u
+/* Words left unpainted below this function's own locals: its frame, and room for an exception
+ * frame with the FPU state (26 words) should one be pushed while painting. */
+#define TFC_STACK_MARGIN_WORDS 32u
 
 __attribute__((noinline)) void tfc_stack_paint(void)
 {
