@@ -185,6 +185,8 @@ def test_profiling_project_defines_tfc_profile(tmp_path) -> None:
     plain = generate_project(FIXTURE, board, tmp_path / "plain")
     assert "-DTFC_PROFILE=1" in (prof.path / "Makefile").read_text()
     assert "TFC_PROFILE" not in (plain.path / "Makefile").read_text()
+    assert "Profiling build" in (prof.path / "README.md").read_text()
+    assert "Profiling build" not in (plain.path / "README.md").read_text()
     for name in ("tfc_profile.h", "tfc_stack.c", "tfc_stack.h"):  # every build measures its stack
         assert (plain.path / "harness" / name).is_file()
     meta = json.loads((prof.path / "tfcompress.json").read_text())
