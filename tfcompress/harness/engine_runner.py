@@ -110,10 +110,10 @@ class EmulatedRunner:
         rows, summary = layer_rows(self.model, ticks, ticks_per_unit=tpu, overhead_ticks=good[-1].overhead_ticks,
                                    total_ticks=statistics.median(self.counts), unit=unit,
                                    run_overhead_ticks=good[-1].run_overhead_ticks)
-        # run-to-run: the largest spread of one op's count over the inferences
+        # the largest spread of one op's count over the samples (data-dependent kernels vary with the input)
         spread = max((max(p.ticks[i] for p in good) - min(p.ticks[i] for p in good)) / tpu for i in range(n)) \
             if n else 0.0
-        summary.update(samples=len(good), max_spread_per_op=round(spread, 1))
+        summary.update(samples=len(good), max_spread_per_op_across_samples=round(spread, 1))
         return {"layers": rows, "profile": summary}
 
     def stats(self) -> dict[str, Any]:
