@@ -244,3 +244,23 @@ def test_hostile_profile_and_stats_frames(profiling_host_firmware) -> None:
     assert proc.returncode == 0, proc.stderr.decode(errors="replace")[-3000:]
     fed, frames, _errors = map(int, proc.stdout.split())
     assert fed == len(data) and frames == 401
+
+
+def test_results_schema_checks_the_device_measurements() -> None:
+    import copy
+    import json
+    from pathlib import Path
+
+    from tfcompress.report.schema import validate_results
+
+    results = json.loads((Path(__file__).parent / "fixtures" / "report" / "results.json").read_text())
+    ok = copy.deepcopy(results)
+    rows, summary = layer_rows(_model(), [4000, 0, 2000], ticks_per_unit=1.0, overhead_ticks=0, total_ticks=6100)
+    ok["variants"][0].update(stack_bytes=700, ram_device={"total": 1}, layers=rows, profile=summary)
+    ok["variants"][1].update(stack_bytes=None, ram_device=None)  # not measured (older runs, host-only rows)
+    validate_results(ok)
+    bad = copy.deepcopy(results)
+    bad["variants"][0].update(stack_bytes="700", layers={"op": "CONV_2D"})
+    with pytest.raises(TfcError) as info:
+        validate_results(bad)
+    assert "variants[0].stack_bytes" in info.value.line() and "variants[0].layers" in info.value.line()
