@@ -264,3 +264,15 @@ def test_results_schema_checks_the_device_measurements() -> None:
     with pytest.raises(TfcError) as info:
         validate_results(bad)
     assert "variants[0].stack_bytes" in info.value.line() and "variants[0].layers" in info.value.line()
+
+
+def test_profile_needs_a_board() -> None:
+    from pathlib import Path
+
+    from click.testing import CliRunner
+
+    from tfcompress.cli import main
+
+    model = sorted((Path(__file__).parent / "fixtures" / "corpus").glob("*.tflite"))[0]
+    result = CliRunner().invoke(main, ["validate", str(model), "--board", "host", "--profile", "--samples", "1"])
+    assert result.exit_code == 2 and "firmware on a board" in result.output
