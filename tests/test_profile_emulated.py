@@ -16,8 +16,8 @@ from harness_fixture import FIXTURE, samples
 from tfcompress.boards import load_board
 from tfcompress.cli import main
 from tfcompress.harness.client import DeviceFault, HarnessClient
-from tfcompress.harness.fault_decode import SymbolTable, locate, located, where_text
-from tfcompress.harness.profile import read_profile, read_stats
+from tfcompress.harness.fault_decode import SymbolTable, locate, where_text
+from tfcompress.harness.profile import located, read_profile, read_stats
 from tfcompress.harness.qemu import EXIT_HARDFAULT, QemuSession
 from tfcompress.project import build_project, generate_project
 

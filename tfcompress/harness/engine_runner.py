@@ -86,7 +86,7 @@ class EmulatedRunner:
 
     def _located(self, err: Any) -> Any:
         """The fault with the function and op it happened in (from the ELF's symbols)."""
-        from tfcompress.harness.fault_decode import located
+        from tfcompress.harness.profile import located
 
         return located(err, self.firmware.elf, self.model, self.board.name)
 

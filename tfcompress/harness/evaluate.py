@@ -253,7 +253,7 @@ def evaluate_on_board(
                 results = run_samples(client, inputs, journal=journal, warmup=warmup, repeat=repeat,
                                       on_sample=on_sample)
             except DeviceFault as err:
-                from tfcompress.harness.fault_decode import located
+                from tfcompress.harness.profile import located
 
                 raise located(err, fw.elf, compiled, board.name) from None
             link = vars(client.stats).copy()

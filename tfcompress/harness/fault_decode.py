@@ -190,16 +190,3 @@ def where_text(where: dict[str, Any]) -> str:
                      + (f" (+{len(ops) - 6} more)" if len(ops) > 6 else ""))
     return "; ".join(parts)
 
-
-def located(err: Any, elf: Path | str, model: Any, board: str) -> Any:
-    """A :class:`~tfcompress.harness.client.DeviceFault` again, its message naming the function the
-    PC (and LR) were in, from ``elf``'s symbols, and the op(s) of ``model`` that were running."""
-    from tfcompress.harness.client import DeviceFault
-    from tfcompress.harness.profile import profiled_ops
-
-    ops = [(o["op"], o["kernel"]) for o in profiled_ops(model)] if model is not None else []
-    where = locate(err.fault, SymbolTable.from_elf(elf), ops)
-    out = DeviceFault(f"firmware hard fault on {board} ({elf}): {err.fault.describe(where_text(where) or None)}",
-                      err.fix, err.fault)
-    out.where = where
-    return out

@@ -16,11 +16,12 @@ from __future__ import annotations
 import struct
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from tfcompress.errors import TfcError
 from tfcompress.harness import protocol as p
-from tfcompress.harness.client import DeviceError, HarnessClient
+from tfcompress.harness.client import DeviceError, DeviceFault, HarnessClient
 
 NOT_PROFILING = ("this firmware was built without --profile (it has no per-op counts)",
                  "rebuild with --profile (tfcompress build/validate/evaluate --profile, or [board] profile = true)")
@@ -217,3 +218,16 @@ def firmware_ram(firmware: Any, model: Any, stack: StackStats | None, arena_used
     arena = int(arena_used or 0) if tflm else int(model.ram_bytes)
     return ram_figure(arena=arena, arena_measured=tflm, stack=stack, static_data=static,
                       stack_planned=sections.get(".stack"))
+
+
+def located(err: Any, elf: Path | str, model: Any, board: str) -> Any:
+    """A :class:`~tfcompress.harness.client.DeviceFault` again, its message naming the function the
+    PC (and LR) were in, from ``elf``'s symbols, and the op(s) of ``model`` that were running."""
+    from tfcompress.harness.fault_decode import SymbolTable, locate, where_text
+
+    ops = [(o["op"], o["kernel"]) for o in profiled_ops(model)] if model is not None else []
+    where = locate(err.fault, SymbolTable.from_elf(elf), ops)
+    out = DeviceFault(f"firmware hard fault on {board} ({elf}): {err.fault.describe(where_text(where) or None)}",
+                      err.fix, err.fault)
+    out.where = where
+    return out
