@@ -58,10 +58,10 @@ TFLM = {
 GOAL_RATIO = 0.6  # of TFLM + CMSIS-NN instructions, and of the TFLM arena
 CODE_GOAL = 16_000  # bytes of flash besides the weights at -Os (engine, kernels, runner, startup, libc)
 
-BOARD_SOURCES = ("board/startup.c", "board/board_init.c", "board/exit_semihosting.c")
+BOARD_SOURCES = ("board/startup.c", "board/board_init.c", "board/exit_semihosting.c", "harness/tfc_stack.c")
 _BENCH = re.compile(r"TFC_BENCH ticks=(\d+) runs=(\d+) stack=(\d+) arena=(\d+) out=([0-9a-f]*)")
 #: the benchmark's own static buffers (bench_main.c), not part of any runtime's RAM
-BENCH_BUFFERS = ("bench_in", "bench_out", "line", "bench_layer_ticks", "bench_layer_t0")
+BENCH_BUFFERS = ("bench_in", "bench_out", "line", "tfc_prof_ticks", "tfc_prof_t0", "tfc_prof_layer")
 _LAYER = re.compile(r"TFC_LAYER (\d+) (\d+)")
 
 
@@ -85,7 +85,6 @@ def build_firmware(model, board, work: Path, *, opt: str = "-O2", runs: int = 1,
     tflm = getattr(model, "runtime", "engine") == "tflm"
     generate_project(model, board, work, force=True, opt=opt)
     shutil.copyfile(BENCH_FW / "bench_main.c", work / "main.c")
-    shutil.copyfile(BENCH_FW / "bench_hooks.h", work / "bench_hooks.h")
     board_srcs = [*BOARD_SOURCES, f"board/counter_{board.counter.kind}.c"]
     if tflm:  # model.cc, model_data.cc and tflm/*.cc are the Makefile's CXXSRCS; no serial harness
         srcs = ["main.c", *board_srcs]
@@ -93,8 +92,8 @@ def build_firmware(model, board, work: Path, *, opt: str = "-O2", runs: int = 1,
         srcs = ["main.c", "model.c", *sorted(str(p.relative_to(work)) for p in (work / "engine").rglob("*.c")),
                 *board_srcs]
     extra = f"-DBENCH_RUNS={runs}"
-    if layers and not tflm:
-        extra += f" -DBENCH_LAYERS={len(model.lowered)} -include bench_hooks.h"
+    if layers and not tflm:  # the product's profiling hooks (harness/tfc_profile.h), read by bench_main.c
+        extra += " -DTFC_PROFILE=1"
     cmd = ["make", "-C", str(work), "-j2", "--no-print-directory", f"OPT={opt}", f"SRCS={' '.join(srcs)}",
            f"EXTRA_CFLAGS={extra}", "firmware.elf"]
     proc = subprocess.run(cmd, capture_output=True, text=True)
@@ -166,6 +165,7 @@ def measure(key: str, kernels: str, board, *, opt: str, runs: int, layers: bool,
     ``tflm-cmsis-nn``); check the output against TFLM's host interpreter. ``compress_weights``:
     4-bit weights for clustered layers (engine)."""
     from tfcompress.engine.compiler import compile_tflite
+    from tfcompress.engine.macs import op_macs
     from tfcompress.tflm import TflmModel
 
     path = path or MODELS_DIR / TFLM[key]["file"]
@@ -198,7 +198,7 @@ def measure(key: str, kernels: str, board, *, opt: str, runs: int, layers: bool,
         if layers:
             per = {int(a): int(b) / board.counter.ticks_per_unit / n for a, b in _LAYER.findall(out)}
             res["layers"] = [dict(index=i, op=lo.op.name, kernel=lo.kernel, instructions=per.get(i, 0.0),
-                                  macs=layer_macs(lo)) for i, lo in enumerate(model.lowered)]
+                                  macs=op_macs(lo)) for i, lo in enumerate(model.lowered)]
         return res
     finally:
         if keep is None:
@@ -212,16 +212,6 @@ def measure(key: str, kernels: str, board, *, opt: str, runs: int, layers: bool,
 def scratch_bytes(model) -> int:
     """Stack scratch of the kernels (0 when the planner put it in the arena; part of ``model.ram_bytes``)."""
     return model.scratch_bytes
-
-
-def layer_macs(lo) -> int:
-    f = lo.fields
-    if lo.struct == "tfc_conv_params":
-        depth = 1 if lo.kernel.startswith("tfc_depthwise") else f["in_c"]
-        return f["batches"] * f["out_h"] * f["out_w"] * f["out_c"] * f["k_h"] * f["k_w"] * depth
-    if lo.struct == "tfc_fc_params":
-        return f["batches"] * f["in_depth"] * f["out_depth"]
-    return 0
 
 
 #: which TFLM kernels each of our kernel sets is compared with

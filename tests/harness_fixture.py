@@ -73,10 +73,11 @@ def v1_host_hello(payload: bytes) -> str:
     return "ok"
 
 
-def build_host_firmware(out: Path, cc: str, *, tflm: bool = False) -> Path:
+def build_host_firmware(out: Path, cc: str, *, tflm: bool = False, profile_ops: int | None = None) -> Path:
     """tfc_proto.c + the fixture model + tests/fixtures/firmware/fuzz_proto.c compiled for the host
     under ASan/UBSan (skips when the compiler has no sanitizer runtime); ``tflm``: the fixture as a
-    TFLM project's model (runtime byte, arena hook, LOG frames; see its model.h)."""
+    TFLM project's model (runtime byte, arena hook, LOG frames; see its model.h); ``profile_ops``: a
+    profiling build (-DTFC_PROFILE) that reports that many ops (the fixture model times none)."""
     import subprocess
 
     import pytest
@@ -87,6 +88,7 @@ def build_host_firmware(out: Path, cc: str, *, tflm: bool = False) -> Path:
     cmd = [cc, "-std=gnu11", "-O1", "-g", "-Wall", "-Wextra", "-Werror",
            "-fsanitize=address,undefined", "-fno-sanitize-recover=all", "-fno-omit-frame-pointer",
            *(["-DFIXTURE_TFLM"] if tflm else []),
+           *(["-DTFC_PROFILE=1", f"-DTFC_NUM_LAYERS={profile_ops}"] if profile_ops is not None else []),
            f"-I{firmware_root() / 'harness'}", f"-I{FIXTURE}", f"-I{FIXTURE / 'engine'}",
            str(fixtures / "fuzz_proto.c"), str(firmware_root() / "harness" / "tfc_proto.c"),
            str(FIXTURE / "model.c"), str(FIXTURE / "engine" / "fixture_kernel.c"), "-o", str(out)]

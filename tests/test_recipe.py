@@ -193,3 +193,14 @@ def test_board_output_names_the_metric_output() -> None:
         with pytest.raises(TfcError) as info:
             parse_recipe(data)
         assert "recipe key 'board.output'" in info.value.what and words in info.value.what, info.value.line()
+
+
+def test_board_profile_switch() -> None:
+    assert parse_recipe(_base()).board.profile is False
+    data = _base()
+    data.setdefault("board", {})["profile"] = True
+    assert parse_recipe(data).board.profile is True
+    data["board"]["profile"] = "yes"
+    with pytest.raises(TfcError) as info:
+        parse_recipe(data)
+    assert "recipe key 'board.profile' must be bool" in info.value.what

@@ -126,6 +126,8 @@ class BoardConfig:
     tflm_dir: str | None = None
     #: the variants "tflm" measures ("*": all)
     tflm_variants: tuple[str, ...] = ("*",)
+    #: profiling firmware builds (engine): per-op counts on the device, in results.json and the report
+    profile: bool = False
 
     def runtimes_for(self, variant: str, runtimes: tuple[str, ...] | None = None) -> tuple[str, ...]:
         """The runtimes ``variant`` is measured with (``runtimes``: an override of ``runtime``)."""
@@ -323,7 +325,7 @@ def parse_recipe(data: dict[str, Any], source_path: str | None = None, source_te
 
     bd = _Section(top.get("board", (dict,), {}), "board")
     bd.check_unknown(["name", "kernels", "eval_samples", "compress_weights", "output", "runtime", "tflm_dir",
-                      "tflm_variants"])
+                      "tflm_variants", "profile"])
     cw = bd.get("compress_weights", (bool, list), False)
     if isinstance(cw, list) and not all(isinstance(v, str) for v in cw):
         raise TfcError("recipe key 'board.compress_weights' must be true/false or a list of variant names",
@@ -354,6 +356,7 @@ def parse_recipe(data: dict[str, Any], source_path: str | None = None, source_te
         runtime=runtimes,
         tflm_dir=tflm_dir,
         tflm_variants=tuple(tflm_variants),
+        profile=bd.get("profile", (bool,), False),
     )
 
     return Recipe(

@@ -6,11 +6,15 @@
  * the warm-up and scanned afterwards); arena: the arena the runtime reports using
  * (TFC_ARENA_USED_BYTES(), TFLM's arena_used_bytes(); the engine's TFC_ARENA_BYTES).
  * The same file runs the engine's model.c and a TFLM project's model.cc (the same model.h API).
- * With -DBENCH_LAYERS, model.c's TFC_LAYER_BEGIN/END hooks (bench_hooks.h) time each layer. */
+ * With -DTFC_PROFILE (the product's profiling build), model.c's TFC_LAYER_BEGIN/END hooks
+ * (harness/tfc_profile.h) time each op; the stack is painted and scanned by harness/tfc_stack.c,
+ * the same code the harness firmware measures its stack with. */
 #include <stdint.h>
 
 #include "model.h"
 #include "tfc_board.h"
+#include "tfc_profile.h"
+#include "tfc_stack.h"
 
 #ifndef BENCH_RUNS
 #define BENCH_RUNS 1
@@ -19,40 +23,16 @@
 #define TFC_ARENA_USED_BYTES() ((uint32_t)TFC_ARENA_BYTES)
 #endif
 
-#define STACK_PAINT 0xA5C3A5C3u
-extern uint32_t _sstack[]; /* linker.ld: the lowest address of the stack */
-
-static inline uint32_t *stack_pointer(void) {
-    uint32_t *sp;
-    __asm volatile("mov %0, sp" : "=r"(sp));
-    return sp;
-}
-
-/* Paint the free stack below this function's frame. */
-static __attribute__((noinline)) void stack_paint(void) {
-    uint32_t *p = _sstack, *end = stack_pointer() - 16;
-    while (p < end) {
-        *p++ = STACK_PAINT;
-    }
-}
-
-/* Bytes between `top` and the lowest stack word written since stack_paint(). */
-static uint32_t stack_used(const uint32_t *top) {
-    const uint32_t *p = _sstack;
-    while (p < top && *p == STACK_PAINT) {
-        ++p;
-    }
-    return (uint32_t)((uintptr_t)top - (uintptr_t)p);
-}
-
 static uint8_t bench_in[TFC_INPUT_BYTES] __attribute__((aligned(8)));
 static uint8_t bench_out[TFC_OUTPUT_BYTES] __attribute__((aligned(8)));
 static const void *const bench_ins[1] = {bench_in};
 static void *const bench_outs[1] = {bench_out};
 
-#ifdef BENCH_LAYERS
-uint32_t bench_layer_ticks[BENCH_LAYERS];
-uint32_t bench_layer_t0;
+#ifdef TFC_PROFILE
+/* what tfc_proto.c defines in the harness firmware (one more slot: its calibration) */
+uint32_t tfc_prof_ticks[TFC_NUM_LAYERS + 1];
+uint32_t tfc_prof_t0;
+volatile uint32_t tfc_prof_layer = TFC_PROF_NONE;
 #endif
 
 static char *put_dec(char *p, uint32_t v) {
@@ -78,8 +58,9 @@ static char *put_str(char *p, const char *s) {
 static char line[96 + 2 * TFC_OUTPUT_BYTES];
 
 int main(void) {
-    uint32_t x = 12345u, t0, t1, i, stack;
-    uint32_t *top;
+    uint32_t x = 12345u, t0, t1, i, stack, low;
+    volatile uint32_t top_marker = 0; /* about main's stack pointer */
+    uint32_t top = (uint32_t)(uintptr_t)&top_marker;
     char *p;
     for (i = 0; i < TFC_INPUT_BYTES; ++i) { /* LCG, top byte */
         x = x * 1103515245u + 12345u;
@@ -90,19 +71,19 @@ int main(void) {
     if (tfc_model_run(bench_ins, bench_outs) != 0) { /* warm-up */
         return 1;
     }
-#ifdef BENCH_LAYERS
-    for (i = 0; i < BENCH_LAYERS; ++i) {
-        bench_layer_ticks[i] = 0;
+#ifdef TFC_PROFILE
+    for (i = 0; i < TFC_NUM_LAYERS; ++i) {
+        tfc_prof_ticks[i] = 0;
     }
 #endif
-    top = stack_pointer();
-    stack_paint();
+    tfc_stack_paint();
     t0 = tfc_counter_read();
     for (i = 0; i < BENCH_RUNS; ++i) {
         tfc_model_run(bench_ins, bench_outs);
     }
     t1 = tfc_counter_read();
-    stack = stack_used(top);
+    low = tfc_stack_lowest();
+    stack = low < top ? top - low : 0;
     p = put_str(line, "TFC_BENCH ticks=");
     p = put_dec(p, t1 - t0);
     p = put_str(p, " runs=");
@@ -119,12 +100,12 @@ int main(void) {
     *p++ = '\n';
     *p = 0;
     tfc_debug_puts(line);
-#ifdef BENCH_LAYERS
-    for (i = 0; i < BENCH_LAYERS; ++i) {
+#ifdef TFC_PROFILE
+    for (i = 0; i < TFC_NUM_LAYERS; ++i) {
         p = put_str(line, "TFC_LAYER ");
         p = put_dec(p, i);
         *p++ = ' ';
-        p = put_dec(p, bench_layer_ticks[i]);
+        p = put_dec(p, tfc_prof_ticks[i]);
         *p++ = '\n';
         *p = 0;
         tfc_debug_puts(line);

@@ -2,6 +2,7 @@
 #include "board_config.h"
 #include "tfc_board.h"
 #include "tfc_proto.h"
+#include "tfc_stack.h"
 
 static void uart_write(const uint8_t *data, size_t len)
 {
@@ -16,6 +17,10 @@ static const tfc_proto_io io = {
     .clock_hz = TFC_CLOCK_HZ,
     .counter_unit = TFC_COUNTER_UNIT,
     .counter_restart = tfc_counter_restart,
+    .stack_paint = tfc_stack_paint,
+    .stack_lowest = tfc_stack_lowest,
+    .stack_bottom = tfc_stack_bottom,
+    .stack_top = tfc_stack_top,
 };
 
 void tfc_harness_loop(void)

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "model.h"
+#include "tfc_profile.h"
 
 #ifndef TFC_ARENA_BYTES
 #define TFC_ARENA_BYTES 0
@@ -52,6 +53,27 @@ static struct {
     uint8_t request[12];
     uint32_t stats[6]; /* repeat, min, max, total lo, total hi, output CRC */
 } last_run;
+
+/* Stack high-water marks (STATS): painted at start-up and before every RUN. */
+static struct {
+    uint32_t lowest;   /* lowest stack address written since start-up */
+    uint32_t run_sp;   /* the harness's stack pointer (about) when it calls the model */
+    uint32_t run_used; /* the last RUN: bytes below run_sp the model used */
+} stack_marks;
+
+#ifdef TFC_PROFILE
+#ifndef TFC_NUM_LAYERS
+#define TFC_NUM_LAYERS 0 /* a runtime without per-op hooks: no ops to report */
+#endif
+/* One more slot than ops: the calibration of an empty BEGIN/END pair. */
+uint32_t tfc_prof_ticks[TFC_NUM_LAYERS + 1];
+uint32_t tfc_prof_t0;
+volatile uint32_t tfc_prof_layer = TFC_PROF_NONE;
+static uint32_t prof_valid;       /* the counts are those of a finished timed run */
+static uint32_t prof_calibration; /* ticks inside TFC_PROF_CALIBRATE empty BEGIN/END pairs */
+static uint32_t prof_pair_cost;   /* ticks of the same pairs from outside: all they add to a run */
+#define TFC_PROF_CALIBRATE 16u
+#endif
 
 static const tfc_proto_io *g_io;
 static uint8_t rx[TFC_ENCODED_MAX];
@@ -220,6 +242,9 @@ static void do_hello(uint32_t seq)
      * as its version check and reports the mismatch */
     put_u32(p + 24, TFC_STATE_BYTES);
     p[28] = TFC_STATEFUL ? TFC_FLAG_STATEFUL : 0;
+#ifdef TFC_PROFILE
+    p[28] |= TFC_FLAG_PROFILE;
+#endif
     p[29] = (uint8_t)TFC_TENSOR_ALIGN;
     p[30] = (uint8_t)TFC_IO_MAX_DIMS;
     p[31] = (uint8_t)TFC_RUNTIME;
@@ -340,11 +365,24 @@ static void do_run(uint32_t seq, const uint8_t *pl, size_t n)
     }
     last_run.valid = 0;
     int status = 0;
+    volatile uint8_t here = 0; /* about this frame's stack pointer: the model's frames are below */
+    stack_marks.run_sp = (uint32_t)(uintptr_t)&here;
+    if (g_io->stack_paint && g_io->stack_lowest) {
+        uint32_t low = g_io->stack_lowest(); /* keep what the requests since the last paint used */
+        stack_marks.lowest = low < stack_marks.lowest ? low : stack_marks.lowest;
+        g_io->stack_paint();
+    }
     for (uint32_t i = 0; i < warmup && status == 0; i++)
         status = tfc_model_run(run_in, run_out);
     uint32_t cmin = 0xFFFFFFFFu, cmax = 0;
     uint64_t total = 0;
+#ifdef TFC_PROFILE
+    prof_valid = 0;
+#endif
     for (uint32_t i = 0; i < repeat && status == 0; i++) {
+#ifdef TFC_PROFILE
+        memset(tfc_prof_ticks, 0, sizeof tfc_prof_ticks); /* keep the last timed run's counts */
+#endif
         if (g_io->counter_restart)
             g_io->counter_restart();
         uint32_t t0 = g_io->counter();
@@ -354,6 +392,12 @@ static void do_run(uint32_t seq, const uint8_t *pl, size_t n)
         cmax = dt > cmax ? dt : cmax;
         total += dt;
     }
+    if (g_io->stack_lowest) {
+        uint32_t low = g_io->stack_lowest();
+        stack_marks.run_used = low < stack_marks.run_sp ? stack_marks.run_sp - low : 0;
+        stack_marks.lowest = low < stack_marks.lowest ? low : stack_marks.lowest;
+    }
+    (void)here;
     if (status != 0) {
         send_error(seq, TFC_ERR_MODEL, TFC_MSG_RUN);
         return;
@@ -364,6 +408,9 @@ static void do_run(uint32_t seq, const uint8_t *pl, size_t n)
     last_run.stats[3] = (uint32_t)total;
     last_run.stats[4] = (uint32_t)(total >> 32);
     last_run.stats[5] = crc_tensors(tfc_output_info, num_outputs, out_area, out_off);
+#ifdef TFC_PROFILE
+    prof_valid = 1;
+#endif
     last_run.seq = seq;
     memcpy(last_run.request, pl, 12);
     last_run.valid = 1;
@@ -409,6 +456,75 @@ static void do_reset(uint32_t seq, size_t n)
     send(TFC_MSG_RESET | TFC_REPLY, seq, 0);
 }
 
+/* STATS reply: stack bytes, peak since start-up (from the top), the harness's use when it calls
+ * the model, the last RUN's use below that, flags (bit 0: measured). */
+static void do_stats(uint32_t seq, size_t n)
+{
+    if (n != 0) {
+        send_error(seq, TFC_ERR_LENGTH, TFC_MSG_STATS);
+        return;
+    }
+    uint8_t *p = reply + TFC_HEADER_BYTES;
+    memset(p, 0, 20);
+    if (g_io->stack_lowest && g_io->stack_top && g_io->stack_bottom) {
+        uint32_t top = g_io->stack_top(), low = g_io->stack_lowest();
+        if (low < stack_marks.lowest)
+            stack_marks.lowest = low;
+        put_u32(p, top - g_io->stack_bottom());
+        put_u32(p + 4, top - stack_marks.lowest);
+        put_u32(p + 8, stack_marks.run_sp ? top - stack_marks.run_sp : 0);
+        put_u32(p + 12, stack_marks.run_used);
+        p[16] = 1;
+    }
+    send(TFC_MSG_STATS | TFC_REPLY, seq, 20);
+}
+
+#ifdef TFC_PROFILE
+/* PROFILE: first op u16 -> ops u16, first u16, count u16, valid u8, 0 u8, calibration ticks u32,
+ * calibration pairs u32, pairs' whole cost u32, then count ticks u32 (at most TFC_PROFILE_PAGE). */
+static void do_profile(uint32_t seq, const uint8_t *pl, size_t n)
+{
+    if (n != 2) {
+        send_error(seq, TFC_ERR_LENGTH, TFC_MSG_PROFILE);
+        return;
+    }
+    uint32_t first = (uint32_t)pl[0] | ((uint32_t)pl[1] << 8), ops = TFC_NUM_LAYERS;
+    if (first > ops) {
+        send_error(seq, TFC_ERR_RANGE, TFC_MSG_PROFILE);
+        return;
+    }
+    uint32_t count = ops - first < TFC_PROFILE_PAGE ? ops - first : TFC_PROFILE_PAGE;
+    uint8_t *p = reply + TFC_HEADER_BYTES;
+    put_u16(p, ops);
+    put_u16(p + 2, first);
+    put_u16(p + 4, count);
+    p[6] = (uint8_t)prof_valid;
+    p[7] = 0;
+    put_u32(p + 8, prof_calibration);
+    put_u32(p + 12, TFC_PROF_CALIBRATE);
+    put_u32(p + 16, prof_pair_cost);
+    for (uint32_t i = 0; i < count; i++)
+        put_u32(p + 20 + 4 * i, tfc_prof_ticks[first + i]);
+    send(TFC_MSG_PROFILE | TFC_REPLY, seq, 20 + 4 * count);
+}
+
+/* Ticks empty BEGIN/END pairs count inside their windows (the hooks' share of every op's count)
+ * and in all (what the hooks add to a whole run, about, per op). */
+static void calibrate_profile(void)
+{
+    tfc_prof_ticks[TFC_NUM_LAYERS] = 0;
+    if (g_io->counter_restart)
+        g_io->counter_restart();
+    uint32_t t0 = g_io->counter();
+    for (uint32_t i = 0; i < TFC_PROF_CALIBRATE; i++) {
+        TFC_LAYER_BEGIN(TFC_NUM_LAYERS);
+        TFC_LAYER_END(TFC_NUM_LAYERS);
+    }
+    prof_pair_cost = g_io->counter() - t0;
+    prof_calibration = tfc_prof_ticks[TFC_NUM_LAYERS];
+}
+#endif
+
 static void handle_frame(void)
 {
     size_t n = tfc_cobs_decode(rx, rx_len, frame, sizeof frame);
@@ -432,6 +548,10 @@ static void handle_frame(void)
     case TFC_MSG_READ: do_read(seq, pl, pn); break;
     case TFC_MSG_TENSOR: do_tensor(seq, pl, pn); break;
     case TFC_MSG_RESET: do_reset(seq, pn); break;
+    case TFC_MSG_STATS: do_stats(seq, pn); break;
+#ifdef TFC_PROFILE
+    case TFC_MSG_PROFILE: do_profile(seq, pl, pn); break;
+#endif
     default: send_error(seq, TFC_ERR_TYPE, frame[0]); break;
     }
 }
@@ -448,6 +568,17 @@ void tfc_proto_init(const tfc_proto_io *io)
         run_in[i] = layout_ok ? in_area + in_off[i] : in_area;
     for (uint32_t i = 0; i < num_outputs; i++)
         run_out[i] = layout_ok ? out_area + out_off[i] : out_area;
+    stack_marks.lowest = 0xFFFFFFFFu;
+    stack_marks.run_sp = 0;
+    stack_marks.run_used = 0;
+    if (io->stack_paint && io->stack_top) {
+        io->stack_paint();
+        stack_marks.lowest = io->stack_top();
+    }
+#ifdef TFC_PROFILE
+    prof_valid = 0;
+    calibrate_profile();
+#endif
 }
 
 void tfc_proto_feed(uint8_t byte)
@@ -485,5 +616,10 @@ void tfc_proto_send_fault(const uint32_t regs[6])
         return;
     for (int i = 0; i < 6; i++)
         put_u32(reply + TFC_HEADER_BYTES + 4 * i, regs[i]);
+#ifdef TFC_PROFILE
+    put_u32(reply + TFC_HEADER_BYTES + 24, tfc_prof_layer); /* the op running */
+    send(TFC_MSG_FAULT, 0xFFFFu, 28);
+#else
     send(TFC_MSG_FAULT, 0xFFFFu, 24);
+#endif
 }

@@ -35,6 +35,8 @@ enum {
     TFC_MSG_READ = 0x04,
     TFC_MSG_TENSOR = 0x05,  /* one input's or output's description, by (kind, index) */
     TFC_MSG_RESET = 0x06,   /* tfc_model_reset(): a stateful model's state back to its start */
+    TFC_MSG_PROFILE = 0x07, /* per-op counter ticks of the last timed run (profiling builds only) */
+    TFC_MSG_STATS = 0x08,   /* stack high-water marks (measured by painting) */
     TFC_REPLY = 0x80,       /* reply type = request type | TFC_REPLY */
     TFC_MSG_LOG = 0xFD,     /* unsolicited: one line of text from the runtime (TFLM's DebugLog) */
     TFC_MSG_FAULT = 0xFE,   /* unsolicited: the firmware hit a fault handler */
@@ -53,7 +55,8 @@ enum {
 };
 
 enum { TFC_KIND_INPUT = 0, TFC_KIND_OUTPUT = 1 };
-enum { TFC_FLAG_STATEFUL = 1 };
+/* HELLO byte 28. Bit 2 (2u << 1) is the debug build's. */
+enum { TFC_FLAG_STATEFUL = 1, TFC_FLAG_PROFILE = 2 };
 /* HELLO byte 31: which runtime runs the model (model.h's TFC_RUNTIME; absent: the engine). */
 enum { TFC_RUNTIME_ENGINE = 0, TFC_RUNTIME_TFLM = 1 };
 
@@ -67,12 +70,21 @@ typedef struct {
     uint32_t clock_hz;
     uint8_t counter_unit; /* 0 = cycles, 1 = instructions (emulated) */
     void (*counter_restart)(void); /* optional: re-phase the counter before each timed run */
+    /* optional (tfc_stack.h): without them STATS reports the stack as not measured */
+    void (*stack_paint)(void);       /* paint the free stack below the caller's frame */
+    uint32_t (*stack_lowest)(void);  /* lowest stack address written since the paint */
+    uint32_t (*stack_bottom)(void);  /* the stack region [bottom, top) */
+    uint32_t (*stack_top)(void);
 } tfc_proto_io;
+
+/* PROFILE reply: at most this many ops' counts per request (the host pages with `first`). */
+#define TFC_PROFILE_PAGE (TFC_CHUNK_MAX / 4u)
 
 void tfc_proto_init(const tfc_proto_io *io);
 /* Feed one received byte; a complete frame is handled (and answered) at once. */
 void tfc_proto_feed(uint8_t byte);
-/* Report a fault (pc, lr, cfsr, hfsr, mmfar, bfar) in a FAULT frame. */
+/* Report a fault (pc, lr, cfsr, hfsr, mmfar, bfar) in a FAULT frame (a profiling build adds the
+ * index of the op running, 0xFFFFFFFF between ops). */
 void tfc_proto_send_fault(const uint32_t regs[6]);
 /* Send one line of text (at most TFC_LOG_MAX characters are sent) in a LOG frame; dropped
  * before tfc_proto_init. Never called while a reply is being built. */

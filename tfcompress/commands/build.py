@@ -12,6 +12,7 @@ from tfcompress.commands.options import (
     force_option,
     json_option,
     kernels_option,
+    profile_option,
     runtime_option,
     tflm_dir_option,
 )
@@ -36,11 +37,12 @@ def _table(result: dict[str, Any]) -> str:
 @compress_weights_option
 @runtime_option
 @tflm_dir_option
+@profile_option
 @force_option
 @json_option
 def build_cmd(board: str, model: Path | None, run_dir: Path | None, out: Path | None, opt: str,
-              kernels: str, compress_weights: bool, runtime: str, tflm_dir: Path | None, force: bool,
-              as_json: bool) -> None:
+              kernels: str, compress_weights: bool, runtime: str, tflm_dir: Path | None, profile: bool,
+              force: bool, as_json: bool) -> None:
     """Generate and compile firmware; prints flash/RAM use per memory region."""
     from tfcompress.boards import load_board
     from tfcompress.project.firmware import build_firmware, check_not_other_project, prepare_model
@@ -56,7 +58,7 @@ def build_cmd(board: str, model: Path | None, run_dir: Path | None, out: Path | 
         suffix = "-tflm" if runtime == "tflm" else ""
         target = out or model.with_suffix("").parent / f"{model.stem}-{b.name}{suffix}-firmware"
         check_not_other_project(target, b, compiled.graph.model_hash, force)
-        results[model.stem] = build_firmware(compiled, b, target, force=force, opt=opt).to_dict()
+        results[model.stem] = build_firmware(compiled, b, target, force=force, opt=opt, profile=profile).to_dict()
     else:
         from tfcompress.commands._firmware_args import deployable, firmware_folder, run_variants
 
@@ -69,7 +71,7 @@ def build_cmd(board: str, model: Path | None, run_dir: Path | None, out: Path | 
             target = run_dir / "firmware" / b.name / firmware_folder(variant, runtime)
             check_not_other_project(target, b, compiled.graph.model_hash, force)
             log(f"building {variant} for {b.name}")
-            results[variant] = build_firmware(compiled, b, target, force=force, opt=opt).to_dict()
+            results[variant] = build_firmware(compiled, b, target, force=force, opt=opt, profile=profile).to_dict()
     if as_json:
         emit_json({"board": b.name, "builds": results, "skipped": skipped})
         return

@@ -13,6 +13,7 @@ from tfcompress.commands.options import (
     force_option,
     json_option,
     kernels_option,
+    profile_option,
     runtime_option,
     tflm_dir_option,
 )
@@ -51,11 +52,13 @@ def _row(name: str, r: dict[str, Any]) -> dict[str, Any]:
 @compress_weights_option
 @runtime_option
 @tflm_dir_option
+@profile_option
 @force_option
 @json_option
 def evaluate_cmd(board: str, port: str | None, model: Path | None, data: Path | None, run_dir: Path | None,
                  variant: str | None, limit: int | None, repeat: int, warmup: int, output: str | None, kernels: str,
-                 compress_weights: bool, runtime: str, tflm_dir: Path | None, force: bool, as_json: bool) -> None:
+                 compress_weights: bool, runtime: str, tflm_dir: Path | None, profile: bool, force: bool,
+                 as_json: bool) -> None:
     """Stream the test split to the board; report metric, agreement with TFLM, latency, flash and RAM.
 
     An interrupted evaluation resumes where it stopped when rerun (--force starts over).
@@ -90,7 +93,8 @@ def evaluate_cmd(board: str, port: str | None, model: Path | None, data: Path | 
         bar = iter(progress(range(d.n), f"{name} on {b.name}", total=d.n))
         r = evaluate_on_board(b, path, d, port=port, firmware_dir=fw_dir, force=force, warmup=warmup,
                               repeat=repeat, on_sample=lambda _i, bar=bar: next(bar, None), kernels=kernels,
-                              compress_weights=compress_weights, output=output, runtime=runtime, tflm_dir=tflm_dir)
+                              compress_weights=compress_weights, output=output, runtime=runtime, tflm_dir=tflm_dir,
+                              profile=profile)
         for _ in bar:
             pass
         reports[name] = r
@@ -100,3 +104,9 @@ def evaluate_cmd(board: str, port: str | None, model: Path | None, data: Path | 
         emit_json({"board": b.name, "results": reports})
         return
     click.echo(format_table([_row(n, r) for n, r in reports.items()]))
+    from tfcompress.harness.profile import format_layers
+
+    for name, r in reports.items():
+        if r.get("layers"):
+            click.echo(f"{name}: per op, last sample ({r['profile']['unit']}):")
+            click.echo(format_table(format_layers(r["layers"], r["profile"]["unit"])))

@@ -40,3 +40,10 @@ tflm_dir_option = click.option(
     "--tflm-dir", type=click.Path(path_type=Path), default=None,
     help="TensorFlow Lite Micro tree made by TFLM's create_tflm_tree.py (cmsis-nn or reference kernels) "
     "for --runtime tflm [default: $TFLM_DIR].")
+
+#: --profile: a profiling firmware build (per-op counter ticks over the harness; tfc_profile.h)
+profile_option = click.option(
+    "--profile", is_flag=True,
+    help="Profiling firmware build: counter ticks per op (per fused op) read back over the harness; the "
+    "per-layer table (op, output shape, MACs, count, per MAC, share) is printed and in --json's `layers`. "
+    "Engine runtime on a board; normal builds are unchanged.")

@@ -10,6 +10,7 @@ from tfcompress.commands.options import (
     compress_weights_option,
     json_option,
     kernels_option,
+    profile_option,
     runtime_option,
     tflm_dir_option,
 )
@@ -27,9 +28,10 @@ from tfcompress.console import emit_json, format_table, progress
 @compress_weights_option
 @runtime_option
 @tflm_dir_option
+@profile_option
 @json_option
 def validate_cmd(model: str, board: str, samples: int, data: str | None, seed: int, kernels: str,
-                 compress_weights: bool, runtime: str, tflm_dir: str | None, as_json: bool) -> None:
+                 compress_weights: bool, runtime: str, tflm_dir: str | None, profile: bool, as_json: bool) -> None:
     """Check the C engine is bit-exact with TFLite Micro (exit 1 when any element differs).
 
     Every output of every sample is compared; where TFLite Micro cannot run the model, TFLite's
@@ -41,7 +43,7 @@ def validate_cmd(model: str, board: str, samples: int, data: str | None, seed: i
 
     res = validate_model(model, board=board, samples=samples, seed=seed, data=data, kernels=kernels,
                          compress_weights=compress_weights, progress=None if as_json else progress,
-                         runtime=runtime, tflm_dir=tflm_dir)
+                         runtime=runtime, tflm_dir=tflm_dir, profile=profile)
     if as_json:
         emit_json(res.as_dict())
     else:
@@ -58,6 +60,7 @@ def validate_cmd(model: str, board: str, samples: int, data: str | None, seed: i
         if res.runner_stats.get("instructions") is not None:
             click.echo(f"{res.runner_stats['instructions']} {res.runner_stats['instructions_unit']} per inference, "
                        f"flash {res.runner_stats['flash_bytes']} B")
+        _print_device_figures(res.runner_stats)
         oracle = "TFLite Micro's host interpreter" if res.oracle == "tflm" else \
             "TFLite's reference kernels (TFLite Micro cannot run this model)"
         exact = "bit-exact" if res.float_tolerance is None else "within tolerance"
@@ -65,3 +68,25 @@ def validate_cmd(model: str, board: str, samples: int, data: str | None, seed: i
                    + (f"; stateful: {res.samples - 1} runs in sequence, then reset" if res.stateful else ""))
     if not res.ok:
         sys.exit(1)
+
+
+def _print_device_figures(stats: dict) -> None:
+    """The per-layer table (profiling builds) and the RAM figure with the measured stack."""
+    from tfcompress.harness.profile import format_layers
+
+    if stats.get("layers"):
+        prof = stats["profile"]
+        unit = prof["unit"]
+        click.echo(format_table(format_layers(stats["layers"], unit)))
+        click.echo(f"ops sum {prof[unit + '_ops_sum']:.0f} of {prof[unit + '_whole_run']:.0f} {unit} per run "
+                   f"(profiling build); unattributed {prof['unattributed']:.0f} "
+                   f"({100 * prof['unattributed_share']:.3f}%: input/output copies, calls between ops, hooks); "
+                   f"hook overhead {prof['overhead_per_op_subtracted']} {unit} per op subtracted"
+                   + (f"; the hooks add about {prof['hooks_per_run']:.0f} {unit} per run" if "hooks_per_run" in prof
+                      else ""))
+    ram = stats.get("ram")
+    if ram:
+        parts = [f"{k.replace('_', ' ')} {ram[k]} B" for k in ("arena_planned", "arena_measured", "stack_measured",
+                                                              "stack_planned", "static_data") if k in ram]
+        click.echo(f"RAM on the device {ram['total']} B = " + " + ".join(parts)
+                   + f" (measured: {', '.join(ram['measured']) or '-'}; planned: {', '.join(ram['planned']) or '-'})")

@@ -66,8 +66,9 @@ def _load_plugins() -> None:
             continue
 
 
-def make_runner(board: str, model: Any, runtime: str = "engine") -> Runner:
-    """Instantiate the runner for ``board`` (and ``runtime``) or raise the standard unknown-board error."""
+def make_runner(board: str, model: Any, runtime: str = "engine", *, profile: bool = False) -> Runner:
+    """Instantiate the runner for ``board`` (and ``runtime``) or raise the standard unknown-board error;
+    ``profile``: a profiling build that reads per-op counts back (boards with firmware only)."""
     registry = TFLM_RUNNERS if runtime == "tflm" else RUNNERS
     if board not in registry:
         _load_plugins()
@@ -86,4 +87,9 @@ def make_runner(board: str, model: Any, runtime: str = "engine") -> Runner:
             raise TfcError(f"board '{board}' has no validate runner yet",
                            "choose one of: " + ", ".join(sorted(RUNNERS)))
         raise unknown("board", board, RUNNERS)
+    if profile:
+        if board == "host":
+            raise TfcError("--profile measures per-op counts in firmware on a board, not on the host",
+                           "pass --board with an emulated or real board (e.g. mps2-an500)")
+        return registry[board](model, profile=True)
     return registry[board](model)

@@ -161,9 +161,11 @@ def _compare(ours: list[np.ndarray], ref: list[np.ndarray],
 def validate_model(path_or_bytes: str | Path | bytes, *, board: str = "host", samples: int = 20,
                    seed: int = 0, data: str | Path | None = None, kernels: str = "reference",
                    progress: Any = None, compress_weights: bool = False, runtime: str = "engine",
-                   tflm_dir: str | Path | None = None) -> ValidationResult:
+                   tflm_dir: str | Path | None = None, profile: bool = False) -> ValidationResult:
     """Run engine (or, ``runtime="tflm"``, TensorFlow Lite Micro built from ``tflm_dir`` in
-    firmware) and TFLM's host interpreter on the same inputs and count differing output elements."""
+    firmware) and TFLM's host interpreter on the same inputs and count differing output elements.
+    ``profile``: a profiling build on the board; the result's runner stats then hold ``layers``
+    (per-op counts) and ``profile`` (how they add up to the whole run)."""
     from tfcompress.compare import tolerance_for
 
     if runtime == "tflm":
@@ -175,7 +177,7 @@ def validate_model(path_or_bytes: str | Path | bytes, *, board: str = "host", sa
     tolerance = tolerance_for(runtime)
     xs = load_inputs(model, data, samples) if data else random_inputs(model, samples, seed)
     oracle = make_oracle(model.model_bytes, probe=xs[0] if xs else None)
-    runner = make_runner(board, model, runtime)
+    runner = make_runner(board, model, runtime, profile=profile)
     n_out = len(model.outputs)
     bad = [0] * n_out
     bad_samples, max_diff = 0, 0.0

@@ -21,7 +21,18 @@ from tfcompress.harness.transport import Transport
 
 
 class DeviceError(TfcError):
-    """The firmware answered with an error or reported a fault."""
+    """The firmware answered with an error or reported a fault (``code``: the ERROR code, if any)."""
+
+    code: int | None = None
+
+
+class DeviceFault(DeviceError):
+    """The firmware's fault handler reported (``fault``: the decoded FAULT frame)."""
+
+    def __init__(self, what: str, fix: str, fault) -> None:
+        super().__init__(what, fix)
+        self.fault = fault
+        self.where: dict = {}  # function / caller / ops, once located in the firmware's ELF
 
 
 class VersionMismatch(TfcError):
@@ -92,6 +103,7 @@ class DeviceInfo:
     inputs: tuple[TensorInfo, ...] = ()
     outputs: tuple[TensorInfo, ...] = ()
     runtime: str = "engine"  # "engine" | "tflm" (HELLO byte 31)
+    profiling: bool = False  # a profiling build (--profile; HELLO byte 28 bit 1)
 
     @classmethod
     def parse(cls, b: bytes) -> DeviceInfo:
@@ -106,7 +118,7 @@ class DeviceInfo:
         return cls(version, "instructions" if unit else "cycles", nin, nout, ib, ob, arena, state,
                    bool(flags & p.FLAG_STATEFUL), clock, chunk,
                    model_hash.rstrip(b"\x00").decode("ascii", "replace"), board,
-                   runtime=p.RUNTIMES.get(runtime, f"?{runtime}"))
+                   runtime=p.RUNTIMES.get(runtime, f"?{runtime}"), profiling=bool(flags & p.FLAG_PROFILE))
 
 
 @dataclass
@@ -192,13 +204,13 @@ class HarnessClient:
                     del self.stats.logs[:-LOG_KEEP]
                     continue
                 if reply.kind == p.FAULT:
-                    pc, lr, cfsr, hfsr, mmfar, bfar = struct.unpack_from("<6I", reply.payload)
-                    raise DeviceError(
-                        f"firmware hard fault on {self.t.name}: pc=0x{pc:08x} lr=0x{lr:08x} "
-                        f"cfsr=0x{cfsr:08x} hfsr=0x{hfsr:08x} bfar=0x{bfar:08x}",
+                    from tfcompress.harness.fault_decode import Fault
+
+                    fault = Fault.parse(reply.payload)
+                    raise DeviceFault(
+                        f"firmware hard fault on {self.t.name}: {fault.describe()}",
                         "the model or its kernels crashed on the device; validate the model on the host "
-                        "(tfcompress validate) and report the fault registers",
-                    )
+                        "(tfcompress validate) and report the fault registers", fault)
                 if reply.kind == p.ERROR and len(reply.payload) >= 1:
                     code = reply.payload[0]
                     if code in (p.ERR_CRC, p.ERR_OVERFLOW):
@@ -212,8 +224,10 @@ class HarnessClient:
                     fix = "the firmware and host disagree about the model; regenerate and reflash"
                     if said:
                         fix = "act on the firmware's message; " + fix
-                    raise DeviceError(f"device rejected request 0x{kind:02x}: {p.ERROR_NAMES.get(code, code)}{said}",
+                    err = DeviceError(f"device rejected request 0x{kind:02x}: {p.ERROR_NAMES.get(code, code)}{said}",
                                       fix)
+                    err.code = code
+                    raise err
                 if reply.seq == self.seq and reply.kind == kind | p.REPLY:
                     return reply.payload
         raise TfcError(

@@ -135,6 +135,23 @@ def latency_stats(counts: list[int], board: Board) -> dict[str, Any]:
             "min": int(round(units.min())), "max": int(round(units.max()))}
 
 
+def _device_figures(client: HarnessClient, board: Board, compiled: Any, fw: Any, arena_used: int | None,
+                    profile: bool, results: list[Any]) -> dict[str, Any]:
+    """What the device measured besides the outputs: the RAM figure with the stack high-water mark
+    (every build) and, for a profiling build, the last sample's per-op counts (``layers``)."""
+    from tfcompress.harness.profile import firmware_ram, layer_rows, read_profile, read_stats
+
+    out: dict[str, Any] = {"ram": firmware_ram(fw, compiled, read_stats(client), arena_used)}
+    if profile and results:
+        prof = read_profile(client)
+        unit = "instructions" if board.counter.unit == "instructions" else "cycles"
+        rows, summary = layer_rows(compiled, prof.ticks, ticks_per_unit=board.counter.ticks_per_unit,
+                                   overhead_ticks=prof.overhead_ticks, total_ticks=results[-1].count, unit=unit,
+                                   run_overhead_ticks=prof.run_overhead_ticks)
+        out.update(layers=rows, profile=summary)
+    return out
+
+
 def evaluate_on_board(
     board: Board,
     model_path: Path,
@@ -154,6 +171,7 @@ def evaluate_on_board(
     runtime: str = "engine",
     tflm_dir: Path | str | None = None,
     prepared: Any = None,
+    profile: bool = False,
 ) -> dict[str, Any]:
     """Build (if needed), run every sample on the board, compare every output with TFLM, return
     the report. The metric (with labels) comes from ``output`` (index or name; default 0).
@@ -161,7 +179,10 @@ def evaluate_on_board(
     ``runtime="tflm"``: the firmware runs TensorFlow Lite Micro built from ``tflm_dir``; float
     outputs then agree within :data:`tfcompress.compare.FLOAT_TOLERANCE` (integer ones exactly), and
     the RAM figure is the arena TFLM reports it uses on the device. ``prepared``: the model already
-    compiled / prepared for that runtime (:func:`tfcompress.project.firmware.prepare_model`)."""
+    compiled / prepared for that runtime (:func:`tfcompress.project.firmware.prepare_model`).
+
+    The report's ``ram`` is arena + the stack measured on the device (STATS) + static data;
+    ``profile``: a profiling build, and the report's ``layers`` are the last sample's per-op counts."""
     from tfcompress.compare import max_abs_diff, same_elements, tolerance_for
     from tfcompress.engine.ir import DTYPES
     from tfcompress.project.firmware import build_firmware, prepare_model
@@ -178,7 +199,7 @@ def evaluate_on_board(
     if compiled.stateful and (warmup, repeat) != (0, 1):
         raise TfcError("the model is stateful: every warm-up and timed run advances its state, so the outputs "
                        "would no longer follow TFLM's", "evaluate it with --warmup 0 --repeat 1")
-    fw = build_firmware(compiled, board, firmware_dir, force=force)
+    fw = build_firmware(compiled, board, firmware_dir, force=force, profile=profile)
     xq = [quantize_inputs(x, t) for x, t in zip(data.inputs, compiled.inputs, strict=True)]
     n = min(len(a) for a in xq)
     samples = [[a[k] for a in xq] for k in range(n)]
@@ -198,6 +219,8 @@ def evaluate_on_board(
                   "warmup": warmup, "repeat": repeat}
         if runtime != "engine":  # journals of engine runs keep their old header
             header["runtime"] = runtime
+        if profile:
+            header["profile"] = True
         journal = Journal(journal_path, header)
         if journal.done and len(journal.done) < n and compiled.stateful:
             log(f"the model is stateful and its state cannot be restored: evaluating from the first sample again "
@@ -212,6 +235,7 @@ def evaluate_on_board(
         results = run_samples(None, inputs, journal=journal)  # type: ignore[arg-type]
         link = {"requests": 0, "retries": 0, "bad_frames": 0}
         device_arena = journal.header.get("arena_used_bytes")
+        device = journal.header.get("device", {})
     else:
         with open_device(board, fw.elf, port) as client:
             info = client.hello()
@@ -223,9 +247,19 @@ def evaluate_on_board(
             if journal is not None and runtime == "tflm":
                 journal.note("arena_used_bytes", device_arena)
             client.reset()  # a board reached over --port may have run before
-            results = run_samples(client, inputs, journal=journal, warmup=warmup, repeat=repeat,
-                                  on_sample=on_sample)
+            from tfcompress.harness.client import DeviceFault
+
+            try:
+                results = run_samples(client, inputs, journal=journal, warmup=warmup, repeat=repeat,
+                                      on_sample=on_sample)
+            except DeviceFault as err:
+                from tfcompress.harness.profile import located
+
+                raise located(err, fw.elf, compiled, board.name) from None
             link = vars(client.stats).copy()
+            device = _device_figures(client, board, compiled, fw, device_arena, profile, results)
+            if journal is not None:
+                journal.note("device", device)
     per_output: list[dict[str, Any]] = []
     all_same = np.ones(len(results), dtype=bool)
     got_all: list[np.ndarray] = []
@@ -269,6 +303,7 @@ def evaluate_on_board(
         "elf": str(fw.elf),
         "journal": str(journal.path) if journal else None,
         "link": {k: link[k] for k in ("requests", "retries", "bad_frames")},
+        **device,
     }
     if data.y is not None and len(results):
         out_t = out_tensors[metric_out]

@@ -14,7 +14,7 @@ from tfcompress.harness.client import HarnessClient, RunResult
 #: journal format: 2 records every output of a sample (1: one output, as one hex string)
 JOURNAL_FORMAT = 2
 #: header keys that record facts about the device (Journal.note), not what was evaluated
-NOTES = frozenset({"arena_used_bytes"})
+NOTES = frozenset({"arena_used_bytes", "device"})
 
 
 @dataclass

@@ -47,6 +47,9 @@ def device_step(run: RunDir, recipe: Recipe, board: Any, variant: str, vstage: S
               "compress_weights": compress, "output": recipe.board.output}
     if tflm:  # engine stages keep their earlier fingerprint
         params.update(runtime="tflm", tflm_dir=str(tflm_tree.path), kernels=tflm_tree.kernels)
+    profile = recipe.board.profile
+    if profile:  # stages without profiling keep their earlier fingerprint
+        params["profile"] = True
     suffix = "-tflm" if tflm else ""
     label = f"{variant} ({runtime})" if tflm else variant
     stage = run.stage(f"device {variant}" + (" tflm" if tflm else ""),
@@ -74,7 +77,7 @@ def device_step(run: RunDir, recipe: Recipe, board: Any, variant: str, vstage: S
         ds = load_cached_dataset(data)
         eval_data = EvalData(ds.x_test[:n], ds.y_test[:n], ds.metric, ds.target_scale)
         fw_dir = run.root / "firmware" / board.name / f"{variant}{suffix}"
-        _drop_stale_project(fw_dir, board.name, compiled.graph.model_hash, engine_key(compiled))
+        _drop_stale_project(fw_dir, board.name, compiled.graph.model_hash, engine_key(compiled, profile))
         try:
             output_index(list(compiled.outputs), recipe.board.output)
         except TfcError as err:
@@ -84,7 +87,7 @@ def device_step(run: RunDir, recipe: Recipe, board: Any, variant: str, vstage: S
                                    journal_path=stage.dir / "journal.jsonl", force=False,
                                    kernels=recipe.board.kernels, compress_weights=compress,
                                    on_sample=lambda _i: next(bar, None), output=recipe.board.output,
-                                   runtime=runtime, prepared=compiled)
+                                   runtime=runtime, prepared=compiled, profile=profile)
         for _ in bar:  # close the bar (samples resumed from the journal do not report)
             pass
         weights = int(compiled.weights_bytes)
@@ -112,7 +115,12 @@ def device_step(run: RunDir, recipe: Recipe, board: Any, variant: str, vstage: S
             latency_unit=lat.get("unit"),
             latency_stats=lat,
             link=report.get("link"),
+            # arena + the stack measured on the device + static data (harness/profile.py ram_figure)
+            ram_device=report.get("ram"),
+            stack_bytes=(report.get("ram") or {}).get("stack_measured"),
         )
+        if report.get("layers"):
+            record.update(layers=report["layers"], profile=report["profile"])
         shown = record["metric_device"]
         metric = f"{ds.metric} {shown:.4g}, " if shown is not None else ""
         log(f"  {label} on {board.name}: {metric}agreement {100 * (record['agreement'] or 0):.1f}%, "

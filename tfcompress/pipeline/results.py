@@ -58,6 +58,11 @@ def variant_row(
         "tflm_arena_bytes": host.get("tflm_arena_bytes"),
         "sparsity": host.get("sparsity"),
         "max_unique_values": host.get("max_unique_values"),
+        # measured on the device: the stack's high-water mark, the RAM figure it is part of, and
+        # (profiling builds, [board] profile = true) the per-op counts
+        "stack_bytes": device.get("stack_bytes"),
+        "ram_device": device.get("ram_device"),
+        **({"layers": device["layers"], "profile": device.get("profile")} if device.get("layers") else {}),
     }
 
 

@@ -15,7 +15,7 @@ from tfcompress.project.sizecheck import check_fits, parse_model_header
 from tfcompress.resources import firmware_root, template_env, templates_root
 from tfcompress.textsafe import PATH_COMPONENT_RULE, is_path_component, show
 
-HARNESS_FILES = ("tfc_proto.c", "tfc_proto.h", "harness_main.c")
+HARNESS_FILES = ("tfc_proto.c", "tfc_proto.h", "harness_main.c", "tfc_stack.c", "tfc_stack.h", "tfc_profile.h")
 COMMON_BOARD_FILES = ("startup.c", "board_init.c", "tfc_board.h", "cortexm.h", "stm32_regs.h", "cmsdk_regs.h")
 
 
@@ -34,10 +34,11 @@ class ProjectInfo:
     model_hash: str
     estimate: dict[str, int]
     runtime: str = "engine"  # "engine" | "tflm"
+    profile: bool = False  # a profiling build (per-op counter ticks over the harness)
 
     def to_dict(self) -> dict[str, Any]:
         return {"path": str(self.path), "board": self.board, "model_hash": self.model_hash,
-                "estimate": self.estimate, "runtime": self.runtime}
+                "estimate": self.estimate, "runtime": self.runtime, "profile": self.profile}
 
 
 def board_sources(board: Board) -> list[str]:
@@ -85,13 +86,16 @@ def firmware_sources_key() -> str:
     return hash_tree([firmware_root(), templates_root()])[:12]
 
 
-def engine_key(model: Any) -> str:
+def engine_key(model: Any, profile: bool = False) -> str:
     """How the engine compiled ``model`` (kernel set, compressed weights), or, for the TFLM runtime,
-    which tree and arena it is built with: part of a project's identity."""
+    which tree and arena it is built with, and whether it is a profiling build: part of a
+    project's identity."""
+    suffix = "+profile" if profile else ""
     if getattr(model, "runtime", "engine") == "tflm":
-        return str(model.engine_key)
+        return str(model.engine_key) + suffix
     kernels = getattr(model, "kernels", "?")
-    return f"{kernels}+compressed" if getattr(model, "compress_weights", False) else str(kernels)
+    return (f"{kernels}+compressed" if getattr(model, "compress_weights", False) else str(kernels)) + suffix
+
 
 
 def generate_project(
@@ -101,6 +105,7 @@ def generate_project(
     *,
     force: bool = False,
     opt: str = "-O2",
+    profile: bool = False,
 ) -> ProjectInfo:
     """Write the project for ``board`` into ``out`` (never over an existing one without ``force``);
     a project that fails half-way is removed."""
@@ -111,13 +116,13 @@ def generate_project(
                            f"board names, uart.driver and counter.kind may use {PATH_COMPONENT_RULE}")
     _prepare_out(out, force)
     try:
-        return _write_project(model, board, out, opt)
+        return _write_project(model, board, out, opt, profile)
     except BaseException:
         shutil.rmtree(out, ignore_errors=True)
         raise
 
 
-def _write_project(model: WritableModel | Path, board: Board, out: Path, opt: str) -> ProjectInfo:
+def _write_project(model: WritableModel | Path, board: Board, out: Path, opt: str, profile: bool) -> ProjectInfo:
     tflm = getattr(model, "runtime", "engine") == "tflm"
     if tflm:
         from tfcompress.project import tflm as tflm_project
@@ -147,6 +152,7 @@ def _write_project(model: WritableModel | Path, board: Board, out: Path, opt: st
         "board": board,
         "model_hash": model_hash,
         "opt": opt,
+        "profile": profile,
         "harness_sources": [f"harness/{n}" for n in HARNESS_FILES if n.endswith(".c")],
         "board_sources": [f"board/{n}" for n in srcs if n.endswith(".c")],
         "runtime": "tflm" if tflm else "engine",
@@ -165,7 +171,7 @@ def _write_project(model: WritableModel | Path, board: Board, out: Path, opt: st
     for template, name in outputs.items():
         (out / name).write_text(env.get_template(f"project/{template}").render(**ctx), encoding="utf-8")
     info = ProjectInfo(path=out, board=board.name, model_hash=model_hash, estimate=estimate,
-                       runtime=ctx["runtime"])
-    meta = dict(info.to_dict(), engine=engine_key(model), sources=firmware_sources_key())
+                       runtime=ctx["runtime"], profile=profile)
+    meta = dict(info.to_dict(), engine=engine_key(model, profile), sources=firmware_sources_key())
     (out / "tfcompress.json").write_text(json.dumps(meta, indent=2) + "\n", encoding="utf-8")
     return info

@@ -105,7 +105,12 @@ def _context(results: dict[str, Any], run_dir: Path, plots: dict[str, Path], csv
     for key, png in plots.items():
         if key.startswith("stage:"):
             continue
-        figures.append({"key": key, "src": _data_uri(png), "caption": _CAPTIONS.get(key, "")})
+        caption = _CAPTIONS.get(key, "")
+        if key.startswith("layers:"):
+            caption = (f"Per-op counts of {key.removeprefix('layers:')} measured on the board by a profiling build "
+                       "([board] profile = true): one bar per op (fused ops name every TFLite op they cover; "
+                       "orange: ops with MACs), labelled with the op's share of the run and its count per MAC.")
+        figures.append({"key": key, "src": _data_uri(png), "caption": caption})
     stages = []
     for st in results["stages"]:
         png = plots.get(f"stage:{st['name']}")

@@ -202,6 +202,39 @@ def plot_stage_layers(results: dict[str, Any], stage: dict[str, Any], out_dir: P
     return _save(fig, out_dir / f"stage_{safe}.png")
 
 
+def plot_layers(results: dict[str, Any], variant: dict[str, Any], out_dir: Path) -> Path | None:
+    """Per-op counts on the device of one profiled variant (``layers``): a bar per op, labelled with
+    its share of the run and its count per MAC."""
+    layers = variant.get("layers") or []
+    prof = variant.get("profile") or {}
+    unit = prof.get("unit", "instructions")
+    if not layers:
+        return None
+    plt = _plt()
+    names = [f"#{r['index']} {r['op']} {'x'.join(map(str, r.get('output_shape', [])))}" for r in layers]
+    counts = np.array([float(r.get(unit) or 0.0) for r in layers])
+    y = np.arange(len(names))
+    height = max(2.2, 0.3 * len(names) + 1.2)
+    fig, ax = plt.subplots(figsize=(7.6, height))
+    longest = max(len(n) for n in names)
+    fig.subplots_adjust(left=min(0.45, 0.04 + 0.0095 * longest), right=0.86, top=1 - 0.5 / height,
+                        bottom=0.62 / height)
+    ax.barh(y, counts, color=["#f59f00" if r.get("macs") else "#4c6ef5" for r in layers])
+    top = counts.max() if counts.size and counts.max() > 0 else 1.0
+    for yi, r, c in zip(y, layers, counts, strict=True):
+        per = r.get(f"{unit}_per_mac")
+        label = f"{100 * r.get('share', 0):.1f}%" + (f", {per:.2f}/MAC" if per else "")
+        ax.text(c + 0.01 * top, yi, label, va="center", fontsize=7)
+    ax.set_xlim(0, top * 1.3)
+    ax.set_yticks(y, names, fontsize=7.5)
+    ax.invert_yaxis()
+    ax.set_xlabel(f"{unit} per op (one run)")
+    ax.grid(True, axis="x", alpha=0.3)
+    ax.set_title(f"per-op {unit} on the device: {row_name(variant)}", fontsize=10)
+    safe = "".join(c if c.isalnum() or c in "-_" else "_" for c in row_name(variant))
+    return _save(fig, out_dir / f"layers_{safe}.png")
+
+
 def load_samples(results: dict[str, Any], run_dir: Path) -> dict[str, np.ndarray] | None:
     """The regression samples (x, y_true, y_pred) named by ``results['samples']``, or None."""
     name = results.get("samples")
@@ -274,10 +307,13 @@ def make_plots(results: dict[str, Any], run_dir: Path, out_dir: Path) -> dict[st
         "sweep": plot_sweep(results, out_dir),
         "samples": plot_samples(results, run_dir, out_dir),
     }
+    for v in results["variants"]:
+        if v.get("layers"):
+            out[f"layers:{row_name(v)}"] = plot_layers(results, v, out_dir)
     for stage in results["stages"]:
         out[f"stage:{stage['name']}"] = plot_stage_layers(results, stage, out_dir)
     return {k: v for k, v in out.items() if v is not None}
 
 
-__all__ = ["make_plots", "plot_samples", "plot_sizes", "plot_stage_layers", "plot_sweep",
+__all__ = ["make_plots", "plot_layers", "plot_samples", "plot_sizes", "plot_stage_layers", "plot_sweep",
            "plot_tradeoff", "load_samples"]

@@ -50,6 +50,12 @@ Variant
     ``max_abs_diff`` (float|null, optional), ``float_tolerance`` (object|null, optional)
                                 largest |device - host TFLM| difference; the tolerance float
                                 outputs were compared with (null: exactly)
+    ``stack_bytes`` (int|null, optional)  the firmware's stack high-water mark measured on the device
+    ``ram_device`` (object|null, optional)  arena + measured stack + static data (``total``, and
+                                which parts were ``measured`` / ``planned``)
+    ``layers`` (list, optional), ``profile`` (object, optional)  profiling builds ([board] profile):
+                                per op ``op``, ``instructions`` or ``cycles``, ``macs``, ``share``, ...;
+                                how the ops add up to the whole run
 
 Stage
     ``name`` (str), ``method`` (str: ``"prune"``, ``"cluster"``, ``"qat"``, ...),
@@ -107,7 +113,8 @@ _VARIANT: dict[str, tuple[tuple[type, ...], bool]] = {
 }
 #: optional variant keys: key -> types (null always allowed)
 _VARIANT_OPTIONAL: dict[str, tuple[type, ...]] = {"runtime": (str,), "max_abs_diff": _NUM,
-                                                  "float_tolerance": (dict,)}
+                                                  "float_tolerance": (dict,), "stack_bytes": (int,),
+                                                  "ram_device": (dict,), "layers": (list,), "profile": (dict,)}
 _STAGE: dict[str, tuple[type, ...]] = {
     "name": (str,), "method": (str,), "source": (str,), "metric": _NUM, "layers": (list,),
 }

@@ -18,7 +18,7 @@ CSV_COLUMNS = (
     "variant", "runtime", "source", "mode", "deployable", "reason", "metric_host", "metric_tflm", "metric_device",
     "agreement", "tflite_bytes", "gzip_bytes", "flash_bytes", "weights_bytes", "code_bytes", "ram_bytes",
     "latency", "latency_unit", "compression_ratio", "max_abs_diff", "firmware_ram_bytes", "pareto_flash",
-    "pareto_latency", "best",
+    "pareto_latency", "best", "stack_bytes",
 )
 
 
@@ -149,6 +149,14 @@ def _flash_cell(v: dict[str, Any]) -> str:
     return _kb(total)
 
 
+def _ram_cell(v: dict[str, Any]) -> str:
+    """The runtime's RAM, plus the stack measured on the device when it was (``+ stack``)."""
+    ram, stack = v.get("ram_bytes"), v.get("stack_bytes")
+    if ram is None or stack is None:
+        return _kb(ram)
+    return f"{_kb(ram)} + {_kb(stack)} stack"
+
+
 def table_rows(results: dict[str, Any]) -> tuple[list[str], list[dict[str, str]]]:
     """Column headers and one row of display strings per variant.
 
@@ -182,7 +190,7 @@ def table_rows(results: dict[str, Any]) -> tuple[list[str], list[dict[str, str]]
             format_metric(metric, v.get("metric_device")),
             "-" if agree is None else f"{100 * agree:.1f}%",
             _flash_cell(v),
-            _kb(v.get("ram_bytes")),
+            _ram_cell(v),
             format_count(v.get("latency")),
             "-" if ratio is None else f"{ratio:.2f}×",
             note,
