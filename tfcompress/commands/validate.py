@@ -23,13 +23,16 @@ from tfcompress.console import emit_json, format_table, progress
 @click.option("--samples", default=20, show_default=True, type=click.IntRange(1), help="Number of inputs.")
 @click.option("--data", type=click.Path(dir_okay=False), help=".npz with inputs (else random inputs).")
 @click.option("--seed", default=0, show_default=True, help="Seed of the random inputs.")
+@click.option("--localize/--no-localize", default=None, help="Compare every op's output on the host (the "
+              "engine's debug build vs TFLM keeping all tensors) and name the first op that differs "
+              "[default: only when the outputs differ].")
 @kernels_option
 @compress_weights_option
 @runtime_option
 @tflm_dir_option
 @json_option
 def validate_cmd(model: str, board: str, samples: int, data: str | None, seed: int, kernels: str,
-                 compress_weights: bool, runtime: str, tflm_dir: str | None, as_json: bool) -> None:
+                 compress_weights: bool, runtime: str, tflm_dir: str | None, localize: bool | None, as_json: bool) -> None:
     """Check the C engine is bit-exact with TFLite Micro (exit 1 when any element differs).
 
     Every output of every sample is compared; where TFLite Micro cannot run the model, TFLite's
@@ -41,7 +44,7 @@ def validate_cmd(model: str, board: str, samples: int, data: str | None, seed: i
 
     res = validate_model(model, board=board, samples=samples, seed=seed, data=data, kernels=kernels,
                          compress_weights=compress_weights, progress=None if as_json else progress,
-                         runtime=runtime, tflm_dir=tflm_dir)
+                         runtime=runtime, tflm_dir=tflm_dir, localize=localize)
     if as_json:
         emit_json(res.as_dict())
     else:
@@ -63,5 +66,22 @@ def validate_cmd(model: str, board: str, samples: int, data: str | None, seed: i
         exact = "bit-exact" if res.float_tolerance is None else "within tolerance"
         click.echo((exact if res.ok else "MISMATCH") + f" against {oracle}"
                    + (f"; stateful: {res.samples - 1} runs in sequence, then reset" if res.stateful else ""))
+        if res.localization is not None:
+            _print_localization(res.localization, res.board)
     if not res.ok:
         sys.exit(1)
+
+
+def _print_localization(loc: dict, board: str) -> None:
+    """The layer-by-layer comparison on the host: the first op that differs, or that none does."""
+    first = loc["first_diverging"]
+    if first is None:
+        where = "" if board == "host" else f" (so the difference comes from the run on {board})"
+        click.echo(f"localize: every op's output on the host agrees with {loc['oracle']} over {loc['samples']} "
+                   f"samples ({loc['compared_ops']} op outputs){where}")
+        return
+    click.echo(f"localize: first diverging op is step {first['position']}, op #{first['index']} {first['op']}, "
+               f"output tensor {first['tensor']} '{first['name'][:80]}': {first['differing']} of "
+               f"{first['elements']} elements differ, max |diff| {first['max_abs_diff']} "
+               f"(first in sample {first['first_sample']}); {loc['diverging_ops']} of {loc['compared_ops']} "
+               f"op outputs differ")

@@ -41,6 +41,7 @@ class ValidationResult:
     stateful: bool = False
     runtime: str = "engine"  # on the device: "engine" or "tflm" (TensorFlow Lite Micro)
     float_tolerance: dict[str, float] | None = None  # None: exact (see tfcompress.compare)
+    localization: dict[str, Any] | None = None  # first diverging op on the host (engine/debug.py)
 
     @property
     def ok(self) -> bool:
@@ -161,9 +162,13 @@ def _compare(ours: list[np.ndarray], ref: list[np.ndarray],
 def validate_model(path_or_bytes: str | Path | bytes, *, board: str = "host", samples: int = 20,
                    seed: int = 0, data: str | Path | None = None, kernels: str = "reference",
                    progress: Any = None, compress_weights: bool = False, runtime: str = "engine",
-                   tflm_dir: str | Path | None = None) -> ValidationResult:
+                   tflm_dir: str | Path | None = None, localize: bool | None = None) -> ValidationResult:
     """Run engine (or, ``runtime="tflm"``, TensorFlow Lite Micro built from ``tflm_dir`` in
-    firmware) and TFLM's host interpreter on the same inputs and count differing output elements."""
+    firmware) and TFLM's host interpreter on the same inputs and count differing output elements.
+
+    ``localize``: also compare every op's output on the host (the engine's debug build against
+    TFLM with every tensor kept) and name the first op that differs; None (default) does it when
+    the outputs differ. Only for the engine runtime."""
     from tfcompress.compare import tolerance_for
 
     if runtime == "tflm":
@@ -206,9 +211,16 @@ def validate_model(path_or_bytes: str | Path | bytes, *, board: str = "host", sa
     total = sum(t.elements for t in model.outputs) * len(sequence)
     if not any(t.dtype.startswith("float") for t in model.outputs):
         max_diff = int(max_diff)
+    where = None
+    if runtime == "engine" and (localize or (localize is None and sum(bad))):
+        from tfcompress.engine.debug import localize as run_localize
+
+        where = run_localize(model, xs).as_dict()
+        where["scope"] = "host"  # the engine's host build; a device mismatch the host does not show is the device's
     # TFLM: the RAM figure is the arena the firmware reports it uses (arena_used_bytes())
     ram = int(stats.get("arena_used_bytes") or model.ram_bytes) if runtime == "tflm" else model.ram_bytes
     return ValidationResult(len(sequence), total, sum(bad), bad_samples, max_diff, ram,
                             model.weights_bytes, arena["total"], arena.get("head", 0), board, per_output,
                             stats, oracle.name, model.stateful, runtime,
-                            tolerance if any(t.dtype.startswith("float") for t in model.outputs) else None)
+                            tolerance if any(t.dtype.startswith("float") for t in model.outputs) else None,
+                            where)
