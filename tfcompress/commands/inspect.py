@@ -20,16 +20,20 @@ def _quant(t: dict) -> str:
 
 @click.command("inspect")
 @click.argument("model", type=click.Path(dir_okay=False))
+@click.option("--memory", "memory", is_flag=True, help="Memory timeline from the static plan: the arena "
+              "buffers live at each op (offset, size), the op where RAM peaks and the tensors that make "
+              "it, flash per op.")
 @kernels_option
 @compress_weights_option
 @json_option
-def inspect_cmd(model: str, kernels: str, compress_weights: bool, as_json: bool) -> None:
+def inspect_cmd(model: str, memory: bool, kernels: str, compress_weights: bool, as_json: bool) -> None:
     """Show a .tflite model's ops, tensors, quantisation and the engine's memory plan."""
     from tfcompress.engine.compiler import compile_tflite, op_support
     from tfcompress.errors import TfcError
 
     try:
-        info = compile_tflite(model, kernels=kernels, compress_weights=compress_weights).info()
+        compiled = compile_tflite(model, kernels=kernels, compress_weights=compress_weights)
+        info = compiled.info()
     except TfcError as err:
         bad = [row for row in op_support(model) if not row["supported"]]
         if not bad:
@@ -42,6 +46,16 @@ def inspect_cmd(model: str, kernels: str, compress_weights: bool, as_json: bool)
         raise
     info["compilable"] = True
     info["unsupported_ops"] = []  # the whole model compiled: every op has a kernel
+    if memory:
+        from tfcompress.engine.memory import format_memory, memory_timeline
+
+        mem = memory_timeline(compiled)
+        if as_json:
+            emit_json(dict(model=model, model_hash=info["model_hash"], kernels=info["kernels"], memory=mem))
+        else:
+            click.echo(f"model {model}  kernels {info['kernels']}")
+            click.echo(format_memory(mem))
+        return
     if as_json:
         emit_json(info)
         return

@@ -42,6 +42,7 @@ class ValidationResult:
     runtime: str = "engine"  # on the device: "engine" or "tflm" (TensorFlow Lite Micro)
     float_tolerance: dict[str, float] | None = None  # None: exact (see tfcompress.compare)
     localization: dict[str, Any] | None = None  # first diverging op on the host (engine/debug.py)
+    memory: dict[str, Any] | None = None  # the engine's memory timeline (engine/memory.py)
 
     @property
     def ok(self) -> bool:
@@ -159,6 +160,12 @@ def _compare(ours: list[np.ndarray], ref: list[np.ndarray],
     return out
 
 
+def _memory(model: CompiledModel) -> dict[str, Any]:
+    from tfcompress.engine.memory import memory_timeline
+
+    return memory_timeline(model)
+
+
 def validate_model(path_or_bytes: str | Path | bytes, *, board: str = "host", samples: int = 20,
                    seed: int = 0, data: str | Path | None = None, kernels: str = "reference",
                    progress: Any = None, compress_weights: bool = False, runtime: str = "engine",
@@ -223,4 +230,4 @@ def validate_model(path_or_bytes: str | Path | bytes, *, board: str = "host", sa
                             model.weights_bytes, arena["total"], arena.get("head", 0), board, per_output,
                             stats, oracle.name, model.stateful, runtime,
                             tolerance if any(t.dtype.startswith("float") for t in model.outputs) else None,
-                            where)
+                            where, _memory(model) if runtime == "engine" else None)
