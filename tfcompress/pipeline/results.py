@@ -115,8 +115,25 @@ def assemble(
     }
     if (run.root / "samples.npz").is_file():
         results["samples"] = "samples.npz"
+    debug = _debug(recipe, data, variants)
+    if debug is not None:
+        results["debug"] = debug
     (run.root / RESULTS_FILE).write_text(json.dumps(results, indent=2, default=float))
     return results
+
+
+def _debug(recipe: Recipe, data: Stage, variants: list[tuple[str, str, str, Stage]]) -> dict[str, Any] | None:
+    """The int8 variant's memory timeline and per-layer quantisation error (pipeline/debug_steps.py)."""
+    from tfcompress.pipeline.debug_steps import debug_section
+    from tfcompress.pipeline.layout import TFLITE_FILE
+
+    files = [(name, mode, st.dir / TFLITE_FILE) for name, _, mode, st in variants]
+    float_file = next((p for name, mode, p in files if mode == "float32"), None)
+    try:
+        x_test = load_cached_dataset(data).x_test
+    except (OSError, ValueError, KeyError):
+        x_test = None
+    return debug_section(files, x_test, recipe.board.kernels, float_file)
 
 
 def write_samples(run: RunDir, data: Stage, tflite: Path, n: int = 16) -> None:
