@@ -97,8 +97,9 @@ def test_validate_localizes_automatically_on_mismatch(monkeypatch) -> None:
     path = CORPUS / "arch_kws_dscnn_int8.tflite"
     res = validate_model(path, board="faulty-test-board", samples=2)
     assert not res.ok and res.localization is not None
-    # the host agrees op by op: the difference is the device's
+    # no debug firmware for this board: compared on the host, which agrees op by op
     assert res.localization["ok"] and res.localization["scope"] == "host"
+    assert "faulty-test-board" in res.localization["note"]
     assert validate_model(path, samples=2).localization is None  # bit-exact: not run unless asked
 
 

@@ -35,6 +35,7 @@ enum {
     TFC_MSG_READ = 0x04,
     TFC_MSG_TENSOR = 0x05,  /* one input's or output's description, by (kind, index) */
     TFC_MSG_RESET = 0x06,   /* tfc_model_reset(): a stateful model's state back to its start */
+    TFC_MSG_DEBUG_READ = 0x09, /* debug build only: an op's output as the last RUN left it, by tensor id */
     TFC_REPLY = 0x80,       /* reply type = request type | TFC_REPLY */
     TFC_MSG_LOG = 0xFD,     /* unsolicited: one line of text from the runtime (TFLM's DebugLog) */
     TFC_MSG_FAULT = 0xFE,   /* unsolicited: the firmware hit a fault handler */
@@ -54,6 +55,8 @@ enum {
 
 enum { TFC_KIND_INPUT = 0, TFC_KIND_OUTPUT = 1 };
 enum { TFC_FLAG_STATEFUL = 1 };
+/* HELLO byte 28 bit 2: a debug build (every op's output kept for DEBUG_READ). */
+enum { TFC_FLAG_DEBUG = 4 };
 /* HELLO byte 31: which runtime runs the model (model.h's TFC_RUNTIME; absent: the engine). */
 enum { TFC_RUNTIME_ENGINE = 0, TFC_RUNTIME_TFLM = 1 };
 

@@ -23,9 +23,9 @@ from tfcompress.console import emit_json, format_table, progress
 @click.option("--samples", default=20, show_default=True, type=click.IntRange(1), help="Number of inputs.")
 @click.option("--data", type=click.Path(dir_okay=False), help=".npz with inputs (else random inputs).")
 @click.option("--seed", default=0, show_default=True, help="Seed of the random inputs.")
-@click.option("--localize/--no-localize", default=None, help="Compare every op's output on the host (the "
-              "engine's debug build vs TFLM keeping all tensors) and name the first op that differs "
-              "[default: only when the outputs differ].")
+@click.option("--localize/--no-localize", default=None, help="Compare every op's output with TFLM keeping "
+              "all tensors (the engine's debug build on the host, or its debug firmware on an emulated board) "
+              "and name the first op that differs [default: only when the outputs differ].")
 @kernels_option
 @compress_weights_option
 @runtime_option
@@ -67,20 +67,23 @@ def validate_cmd(model: str, board: str, samples: int, data: str | None, seed: i
         click.echo((exact if res.ok else "MISMATCH") + f" against {oracle}"
                    + (f"; stateful: {res.samples - 1} runs in sequence, then reset" if res.stateful else ""))
         if res.localization is not None:
-            _print_localization(res.localization, res.board)
+            _print_localization(res.localization)
     if not res.ok:
         sys.exit(1)
 
 
-def _print_localization(loc: dict, board: str) -> None:
-    """The layer-by-layer comparison on the host: the first op that differs, or that none does."""
+def _print_localization(loc: dict) -> None:
+    """The layer-by-layer comparison: the first op that differs, or that none does."""
     first = loc["first_diverging"]
     if first is None:
-        where = "" if board == "host" else f" (so the difference comes from the run on {board})"
-        click.echo(f"localize: every op's output on the host agrees with {loc['oracle']} over {loc['samples']} "
-                   f"samples ({loc['compared_ops']} op outputs){where}")
+        where = "host" if loc["scope"] == "host" else f"{loc['scope']} (debug firmware)"
+        click.echo(f"localize: every op's output on the {where} agrees with {loc['oracle']} over {loc['samples']} "
+                   f"samples ({loc['compared_ops']} op outputs)")
+        if loc.get("note"):
+            click.echo(f"localize: {loc['note']}")
         return
-    click.echo(f"localize: first diverging op is step {first['position']}, op #{first['index']} {first['op']}, "
+    click.echo(f"localize ({loc['scope']}): first diverging op is step {first['position']}, "
+               f"op #{first['index']} {first['op']}, "
                f"output tensor {first['tensor']} '{first['name'][:80]}': {first['differing']} of "
                f"{first['elements']} elements differ, max |diff| {first['max_abs_diff']} "
                f"(first in sample {first['first_sample']}); {loc['diverging_ops']} of {loc['compared_ops']} "

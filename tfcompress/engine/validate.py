@@ -160,6 +160,15 @@ def _compare(ours: list[np.ndarray], ref: list[np.ndarray],
     return out
 
 
+def _emulated(board: str) -> bool:
+    from tfcompress.boards import load_board
+
+    try:
+        return bool(load_board(board).emulated)
+    except TfcError:
+        return False
+
+
 def _memory(model: CompiledModel) -> dict[str, Any]:
     from tfcompress.engine.memory import memory_timeline
 
@@ -173,9 +182,9 @@ def validate_model(path_or_bytes: str | Path | bytes, *, board: str = "host", sa
     """Run engine (or, ``runtime="tflm"``, TensorFlow Lite Micro built from ``tflm_dir`` in
     firmware) and TFLM's host interpreter on the same inputs and count differing output elements.
 
-    ``localize``: also compare every op's output on the host (the engine's debug build against
-    TFLM with every tensor kept) and name the first op that differs; None (default) does it when
-    the outputs differ. Only for the engine runtime."""
+    ``localize``: also compare every op's output (the engine's debug build on the host, or its
+    debug firmware on the board, against TFLM with every tensor kept) and name the first op that
+    differs; None (default) does it when the outputs differ. Only for the engine runtime."""
     from tfcompress.compare import tolerance_for
 
     if runtime == "tflm":
@@ -222,8 +231,12 @@ def validate_model(path_or_bytes: str | Path | bytes, *, board: str = "host", sa
     if runtime == "engine" and (localize or (localize is None and sum(bad))):
         from tfcompress.engine.debug import localize as run_localize
 
-        where = run_localize(model, xs).as_dict()
-        where["scope"] = "host"  # the engine's host build; a device mismatch the host does not show is the device's
+        # on an emulated board its debug firmware; elsewhere the engine's debug build on the host
+        scope = board if board != "host" and _emulated(board) else "host"
+        where = run_localize(model, xs, board=scope).as_dict()
+        if scope != board:
+            where["note"] = (f"compared on the host: the debug firmware runs on emulated boards, not on {board}; "
+                             "a mismatch the host build does not show comes from the run on the board")
     # TFLM: the RAM figure is the arena the firmware reports it uses (arena_used_bytes())
     ram = int(stats.get("arena_used_bytes") or model.ram_bytes) if runtime == "tflm" else model.ram_bytes
     return ValidationResult(len(sequence), total, sum(bad), bad_samples, max_diff, ram,

@@ -20,7 +20,7 @@ class EmulatedRunner:
     """Builds the firmware for a compiled model and runs inferences on it under QEMU (any number
     of inputs and outputs, any I/O dtype of the generated API; ``reset`` over the harness)."""
 
-    def __init__(self, board: Board, model: Any) -> None:
+    def __init__(self, board: Board, model: Any, debug: dict[str, Any] | None = None) -> None:
         from tfcompress.engine.ir import DTYPES
         from tfcompress.errors import TfcError
         from tfcompress.harness.client import HarnessClient
@@ -30,7 +30,7 @@ class EmulatedRunner:
         self.board = board
         self.runtime = getattr(model, "runtime", "engine")
         self.weights_bytes = int(model.weights_bytes)
-        self.firmware = build_firmware(model, board)
+        self.firmware = build_firmware(model, board, debug=debug)  # debug: engine/debug.py's debug build
         self._in = [(DTYPES[t.dtype][0], tuple(t.shape)) for t in model.inputs]
         self._out = [(DTYPES[t.dtype][0], tuple(t.shape)) for t in model.outputs]
         self.counts: list[int] = []

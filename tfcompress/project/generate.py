@@ -16,6 +16,8 @@ from tfcompress.resources import firmware_root, template_env, templates_root
 from tfcompress.textsafe import PATH_COMPONENT_RULE, is_path_component, show
 
 HARNESS_FILES = ("tfc_proto.c", "tfc_proto.h", "harness_main.c")
+#: the debug build's header (harness/), copied only into debug projects
+DEBUG_HEADER = "tfc_debug_dump.h"
 COMMON_BOARD_FILES = ("startup.c", "board_init.c", "tfc_board.h", "cortexm.h", "stm32_regs.h", "cmsdk_regs.h")
 
 
@@ -101,9 +103,12 @@ def generate_project(
     *,
     force: bool = False,
     opt: str = "-O2",
+    debug: dict[str, Any] | None = None,
 ) -> ProjectInfo:
     """Write the project for ``board`` into ``out`` (never over an existing one without ``force``);
-    a project that fails half-way is removed."""
+    a project that fails half-way is removed. ``debug`` (engine only): the debug build that keeps
+    every op's output for the harness' DEBUG_READ, ``{"entries": [...], "inject": None | {...},
+    "key": str}`` from :func:`tfcompress.engine.debug.device_debug_build`."""
     out = Path(out)
     for name in (board.name, *board_sources(board)):  # they become file names
         if not is_path_component(name):
@@ -111,14 +116,17 @@ def generate_project(
                            f"board names, uart.driver and counter.kind may use {PATH_COMPONENT_RULE}")
     _prepare_out(out, force)
     try:
-        return _write_project(model, board, out, opt)
+        return _write_project(model, board, out, opt, debug)
     except BaseException:
         shutil.rmtree(out, ignore_errors=True)
         raise
 
 
-def _write_project(model: WritableModel | Path, board: Board, out: Path, opt: str) -> ProjectInfo:
+def _write_project(model: WritableModel | Path, board: Board, out: Path, opt: str,
+                   debug: dict[str, Any] | None = None) -> ProjectInfo:
     tflm = getattr(model, "runtime", "engine") == "tflm"
+    if debug is not None and tflm:
+        raise TfcError("the debug build (every op's output kept) is for the engine", "use --runtime engine")
     if tflm:
         from tfcompress.project import tflm as tflm_project
 
@@ -152,6 +160,7 @@ def _write_project(model: WritableModel | Path, board: Board, out: Path, opt: st
         "runtime": "tflm" if tflm else "engine",
         "tflm": model.info() if tflm else None,  # type: ignore[union-attr]
         "tflm_dir": str(model.tree.path) if tflm else "",  # type: ignore[union-attr]
+        "debug": debug is not None,
     }
     outputs = {
         "main.c.j2": "main.c",
@@ -162,10 +171,18 @@ def _write_project(model: WritableModel | Path, board: Board, out: Path, opt: st
     }
     if board.renode:
         outputs["renode.resc.j2"] = f"{board.name}.resc"
+    if debug is not None:
+        shutil.copy2(fw / "harness" / DEBUG_HEADER, out / "harness" / DEBUG_HEADER)
+        entries = debug["entries"]
+        (out / "tfc_debug_dump.c").write_text(env.get_template("project/tfc_debug_dump.c.j2").render(
+            model_hash=model_hash, entries=entries, inject=debug.get("inject"),
+            dump_alloc=max(int(debug["dump_bytes"]), 8), table_alloc=max(len(entries), 1)),
+            encoding="utf-8")
     for template, name in outputs.items():
         (out / name).write_text(env.get_template(f"project/{template}").render(**ctx), encoding="utf-8")
     info = ProjectInfo(path=out, board=board.name, model_hash=model_hash, estimate=estimate,
                        runtime=ctx["runtime"])
-    meta = dict(info.to_dict(), engine=engine_key(model), sources=firmware_sources_key())
+    engine = engine_key(model) + (f"+{debug['key']}" if debug is not None else "")
+    meta = dict(info.to_dict(), engine=engine, sources=firmware_sources_key())
     (out / "tfcompress.json").write_text(json.dumps(meta, indent=2) + "\n", encoding="utf-8")
     return info
