@@ -80,3 +80,5 @@ def test_validate_on_the_board_localizes_there(model) -> None:
     res = validate_model(model.model_bytes, board=BOARD, samples=2, localize=True)
     assert res.ok and res.localization is not None
     assert res.localization["scope"] == BOARD and res.localization["ok"]
+    flash = res.memory["flash"]  # the firmware's linker map gives each op's kernel code
+    assert all(f["code_bytes"] > 0 for f in flash if f["kernels"]) and BOARD in res.memory["code_bytes_note"]

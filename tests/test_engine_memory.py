@@ -79,3 +79,43 @@ def test_validate_json_has_the_memory_timeline() -> None:
     out = json.loads(res.stdout)
     assert out["memory"]["arena_bytes"] == out["ram_bytes"] - out["memory"]["scratch_bytes"]
     assert out["memory"]["peak"]["live_bytes"] > 0
+
+
+MAP = """Archive member included to satisfy reference by file (symbol)
+
+Discarded input sections
+
+ .text.unused   0x00000000       0x40 build/engine/conv2d_s8.o
+
+Memory Configuration
+
+Linker script and memory map
+
+LOAD build/model.o
+ .text.tfc_conv2d_s8
+                0x00000100      0x1a0 build/engine/conv2d_s8.o
+ .rodata.table  0x000002a0       0x20 build/engine/conv2d_s8.o
+ .text.tfc_softmax_s8
+                0x000002c0       0x64 build/engine/softmax_s8.o
+ .text.helper   0x00000330        0x0 build/engine/softmax_s8.o
+ .text.tfc_fc   0x00000340       0x80 build/engine/optimized/fully_connected_s8_opt.o
+ .data          0x20000000       0x10 build/engine/conv2d_s8.o
+ .text          0x00000400       0x30 /usr/lib/libc_nano.a(lib_a-memcpy.o)
+ .debug_info    0x00000000     0x1219 build/engine/softmax_s8.o
+"""
+
+
+def test_kernel_code_bytes_from_the_linker_map(tmp_path: Path) -> None:
+    from tfcompress.engine.memory import attach_code_bytes
+    from tfcompress.project.mapfile import kernel_code_bytes
+
+    path = tmp_path / "firmware.map"
+    path.write_text(MAP)
+    code = kernel_code_bytes(path)  # kept .text/.rodata only: not discarded, .data, debug or libc
+    assert code == {"conv2d_s8.c": 0x1a0 + 0x20, "softmax_s8.c": 0x64, "optimized/fully_connected_s8_opt.c": 0x80}
+    assert kernel_code_bytes(tmp_path / "missing.map") == {}
+    model = compile_tflite(CORPUS / "arch_kws_dscnn_int8.tflite", kernels="reference")
+    mem = attach_code_bytes(memory_timeline(model), code, "test")
+    for f in mem["flash"]:
+        assert f["code_bytes"] == sum(code.get(s, 0) for s in f["kernel_sources"])
+    assert any(f["code_bytes"] for f in mem["flash"]) and "test" in mem["code_bytes_note"]

@@ -76,6 +76,31 @@ def test_section_and_report(variants: dict[str, Path], tmp_path: Path) -> None:
         assert (run / "plots" / name).read_bytes().startswith(PNG_MAGIC)
 
 
+def test_section_takes_kernel_code_from_the_device_steps_map(variants: dict[str, Path], tmp_path: Path) -> None:
+    from tfcompress.boards import load_board
+    from tfcompress.engine.memory import memory_timeline
+    from tfcompress.project.firmware import compile_model
+
+    board = load_board("mps2-an500")
+    full = memory_timeline(compile_model(variants["int8"].read_bytes(), "optimized", board=board))
+    sources = sorted({src for f in full["flash"] for src in f["kernel_sources"]})
+    fw = tmp_path / "firmware"
+    (fw / "int8").mkdir(parents=True)
+    lines = ["Linker script and memory map", ""]
+    lines += [f" .text.k{i}       0x{0x100 * (i + 1):08x}       0x40 build/engine/{src[:-2]}.o"
+              for i, src in enumerate(sources)]
+    (fw / "int8" / "firmware.map").write_text("\n".join(lines) + "\n")
+    plain = debug_section([("int8", "int8", variants["int8"])], None, "optimized", None, board=board)
+    assert all(f["code_bytes"] is None for f in plain["memory"]["flash"])
+    debug = debug_section([("int8", "int8", variants["int8"])], None, "optimized", None, board=board,
+                          firmware_dir=fw)
+    for f, ref in zip(debug["memory"]["flash"], full["flash"], strict=True):
+        assert f["code_bytes"] == 0x40 * len(ref["kernel_sources"])
+    assert "mps2-an500" in debug["memory"]["code_bytes_note"]
+    html = build_report(_run_with(tmp_path, debug)).path.read_text()
+    assert "flash: kernel code" in html and "<td>64</td>" in html
+
+
 def test_section_without_float_variant_says_why(variants: dict[str, Path], tmp_path: Path) -> None:
     debug = debug_section([("int8", "int8", variants["int8"])], None, "reference", None)
     assert debug["memory"] is not None and debug["quant_error"] is None

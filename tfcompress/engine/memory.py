@@ -9,8 +9,9 @@ outputs out of it (the planner's own steps). The arena can be larger than the pe
 Flash per op: the constant arrays the op's lowering emitted (weights as the kernel reads them,
 biases, multipliers/shifts, lookup tables) and the constant operands passed straight from flash
 (a constant shared by several ops is counted at the first). Kernel code size per op is not
-known from the plan: the C kernel files each op pulls in are listed (the firmware build reports
-the code size of the whole engine).
+known from the plan: the C kernel files each op pulls in are listed, and where a firmware was
+built (validate on a board, the pipeline's device step) :func:`attach_code_bytes` adds their
+size from its linker map.
 """
 
 from __future__ import annotations
@@ -123,6 +124,21 @@ def memory_timeline(model: CompiledModel) -> dict[str, Any]:
                                 "each op pulls in (the firmware build's size reports the whole engine's code)")
 
 
+def attach_code_bytes(mem: dict[str, Any], code: dict[str, int], where: str) -> dict[str, Any]:
+    """Fill each op's ``code_bytes`` from a firmware build's code size per kernel file (``code``:
+    path under engine/ -> bytes, see :func:`tfcompress.project.mapfile.kernel_code_bytes`)."""
+    if not code:
+        return mem
+    used = set()
+    for f in mem["flash"]:
+        f["code_bytes"] = sum(code.get(src, 0) for src in f["kernel_sources"])
+        used.update(src for src in f["kernel_sources"] if src in code)
+    mem["kernel_code_bytes"] = {src: code[src] for src in sorted(used)}
+    mem["code_bytes_note"] = (f"code_bytes: code and read-only data the linker kept from the kernel files each op "
+                              f"pulls in ({where}); a file several ops use counts at each of them")
+    return mem
+
+
 def format_memory(mem: dict[str, Any]) -> str:
     """Human text of :func:`memory_timeline`: one row per step, then the peak."""
     from tfcompress.console import format_table
@@ -130,6 +146,10 @@ def format_memory(mem: dict[str, Any]) -> str:
     rows = [dict(step=s["step"], op=s["op"] if s["index"] is None else f"#{s['index']} {s['op']}",
                  live=len(s["live_buffers"]), live_bytes=s["live_bytes"], high_water=s["high_water"],
                  flash=s["flash_bytes"]) for s in mem["steps"]]
+    code = {f["position"] + 1: f["code_bytes"] for f in mem["flash"] if f.get("code_bytes") is not None}
+    if code:
+        for row, s in zip(rows, mem["steps"], strict=True):
+            row["code"] = code.get(s["step"], "")
     lines = [format_table(rows), ""]
     peak = mem["peak"]
     if peak:

@@ -169,10 +169,16 @@ def _emulated(board: str) -> bool:
         return False
 
 
-def _memory(model: CompiledModel) -> dict[str, Any]:
-    from tfcompress.engine.memory import memory_timeline
+def _memory(model: CompiledModel, firmware: Any, board: str) -> dict[str, Any]:
+    """The memory timeline; with the firmware the runner built, each op's kernel code from its map."""
+    from tfcompress.engine.memory import attach_code_bytes, memory_timeline
 
-    return memory_timeline(model)
+    mem = memory_timeline(model)
+    if firmware is not None:
+        from tfcompress.project.mapfile import kernel_code_bytes
+
+        attach_code_bytes(mem, kernel_code_bytes(firmware.project.path / "firmware.map"), f"firmware for {board}")
+    return mem
 
 
 def validate_model(path_or_bytes: str | Path | bytes, *, board: str = "host", samples: int = 20,
@@ -216,6 +222,7 @@ def validate_model(path_or_bytes: str | Path | bytes, *, board: str = "host", sa
             bad_samples += int(n_bad > 0)
             max_diff = max([max_diff] + [c[1] for c in cmp])
         stats = dict(runner.stats()) if hasattr(runner, "stats") else {}
+        firmware = getattr(runner, "firmware", None)
     finally:
         runner.close()
     try:
@@ -243,4 +250,4 @@ def validate_model(path_or_bytes: str | Path | bytes, *, board: str = "host", sa
                             model.weights_bytes, arena["total"], arena.get("head", 0), board, per_output,
                             stats, oracle.name, model.stateful, runtime,
                             tolerance if any(t.dtype.startswith("float") for t in model.outputs) else None,
-                            where, _memory(model) if runtime == "engine" else None)
+                            where, _memory(model, firmware, board) if runtime == "engine" else None)

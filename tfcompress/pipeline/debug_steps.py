@@ -34,7 +34,7 @@ def compact_memory(mem: dict[str, Any], name_limit: int = 80) -> dict[str, Any]:
     if peak:
         peak["buffers"] = [dict(b, names=[n[:name_limit] for n in b["names"]]) for b in peak["buffers"]]
     flash = [dict(position=f["position"], index=f["index"], op=f["op"], flash_bytes=f["flash_bytes"],
-                  kernels=f["kernels"]) for f in mem["flash"]]
+                  kernels=f["kernels"], code_bytes=f.get("code_bytes")) for f in mem["flash"]]
     return dict(arena_bytes=mem["arena_bytes"], scratch_bytes=mem["scratch_bytes"], state_bytes=mem["state_bytes"],
                 ram_bytes=mem["ram_bytes"], weights_bytes=mem["weights_bytes"],
                 steps=[{k: s[k] for k in ("step", "index", "op", "live_bytes", "high_water", "flash_bytes")}
@@ -43,9 +43,13 @@ def compact_memory(mem: dict[str, Any], name_limit: int = 80) -> dict[str, Any]:
 
 
 def debug_section(variants: list[tuple[str, str, Path]], x_test: np.ndarray | None, kernels: str,
-                  float_tflite: Path | None) -> dict[str, Any] | None:
+                  float_tflite: Path | None, *, board: Any = None, compress: Any = None,
+                  firmware_dir: Path | None = None) -> dict[str, Any] | None:
     """``{"variant", "memory", "quant_error", "errors"}`` for the int8 variant (None: there is none).
-    A part that cannot be made is left null with its reason in ``errors``."""
+    The model is compiled as the device step compiles it for ``board`` (its kernel set for the core,
+    ``compress(variant)``: compressed weights); ``firmware_dir / variant / firmware.map``, when the
+    device step built it, gives each op's kernel code size. A part that cannot be made is left null
+    with its reason in ``errors``."""
     chosen = pick_int8(variants)
     if chosen is None:
         return None
@@ -53,10 +57,17 @@ def debug_section(variants: list[tuple[str, str, Path]], x_test: np.ndarray | No
     out: dict[str, Any] = {"variant": name, "memory": None, "quant_error": None, "errors": []}
     data = path.read_bytes()
     try:
-        from tfcompress.engine.compiler import compile_tflite
-        from tfcompress.engine.memory import memory_timeline
+        from tfcompress.engine.memory import attach_code_bytes, memory_timeline
+        from tfcompress.project.firmware import compile_model
 
-        out["memory"] = compact_memory(memory_timeline(compile_tflite(data, kernels=kernels)))
+        compiled = compile_model(data, kernels, board=board, compress_weights=bool(compress and compress(name)))
+        mem = memory_timeline(compiled)
+        map_file = firmware_dir / name / "firmware.map" if firmware_dir is not None else None
+        if map_file is not None and map_file.is_file():
+            from tfcompress.project.mapfile import kernel_code_bytes
+
+            attach_code_bytes(mem, kernel_code_bytes(map_file), f"firmware for {board.name if board else 'the board'}")
+        out["memory"] = compact_memory(mem)
     except TfcError as err:
         out["errors"].append(f"memory timeline: {err.line()}")
     if float_tflite is None or not float_tflite.is_file():

@@ -176,6 +176,7 @@ def _debug_context(debug: dict[str, Any] | None, plots: dict[str, Path]) -> dict
             "buffers": [{"bytes": f"{b['bytes']:,}", "offset": f"{b['offset']:,}", "kind": b["kind"],
                          "names": ", ".join(b["names"])} for b in peak.get("buffers", [])],
             "flash": [{"op": f"#{f['index']} {f['op']}", "bytes": f"{f['flash_bytes']:,}",
+                       "code": "-" if f.get("code_bytes") is None else f"{f['code_bytes']:,}",
                        "kernels": ", ".join(f["kernels"])} for f in mem.get("flash", [])],
             "weights": f"{mem['weights_bytes']:,} B", "code_note": mem.get("code_bytes_note", ""),
         }
