@@ -112,3 +112,20 @@ def test_validate_cli_localize_json() -> None:
     assert loc["ok"] and loc["first_diverging"] is None and loc["compared_ops"] > 0
     res = CliRunner().invoke(main, ["validate", path, "--samples", "2", "--localize"])
     assert res.exit_code == 0 and "localize: every op's output on the host agrees" in res.output
+
+
+def test_validate_mismatch_names_the_op_that_diverges() -> None:
+    """A real disagreement: int16 FULLY_CONNECTED rounds as TFLM does, and this probe's oracle is
+    TFLite's reference kernels (TFLM cannot run it), which round differently (test_engine_corpus
+    lists the difference). validate fails and, unasked, names that op."""
+    path = str(CORPUS / "op_embedding_lookup_int16x8.tflite")
+    res = CliRunner().invoke(main, ["validate", path, "--samples", "2", "--kernels", "optimized", "--json"])
+    assert res.exit_code == 1, res.output
+    out = json.loads(res.stdout)
+    first = out["localization"]["first_diverging"]
+    assert out["oracle"] == "tflite-reference" and out["mismatched_elements"] > 0
+    assert (first["op"], first["index"], first["position"]) == ("FULLY_CONNECTED", 2, 2)
+    assert first["max_abs_diff"] == 1 and first["differing"] >= 1
+    res = CliRunner().invoke(main, ["validate", path, "--samples", "2", "--kernels", "optimized", "--no-localize",
+                                    "--json"])
+    assert res.exit_code == 1 and json.loads(res.stdout)["localization"] is None
