@@ -41,7 +41,7 @@ class ValidationResult:
     stateful: bool = False
     runtime: str = "engine"  # on the device: "engine" or "tflm" (TensorFlow Lite Micro)
     float_tolerance: dict[str, float] | None = None  # None: exact (see tfcompress.compare)
-    localization: dict[str, Any] | None = None  # first diverging op on the host (engine/debug.py)
+    localization: dict[str, Any] | None = None  # first diverging op, host or emulated board (engine/debug.py)
     memory: dict[str, Any] | None = None  # the engine's memory timeline (engine/memory.py)
 
     @property
