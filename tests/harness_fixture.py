@@ -73,11 +73,33 @@ def v1_host_hello(payload: bytes) -> str:
     return "ok"
 
 
-def build_host_firmware(out: Path, cc: str, *, tflm: bool = False, profile_ops: int | None = None) -> Path:
+#: the debug build's table for the fixture (tensor id -> bytes): one copy smaller than a chunk, one
+#: larger, at dump offsets rounded up to 8 as tfcompress.engine.debug.device_debug_build lays them out
+DEBUG_TENSORS = {3: 10, 7: 300}
+
+
+def debug_dump_source(out: Path) -> Path:
+    """tfc_debug_dump.c rendered from the project template for :data:`DEBUG_TENSORS` (the fixture
+    model has no per-op hook: the copies stay zero; the QEMU tests check what the hook copies)."""
+    from tfcompress.resources import template_env
+
+    entries, at = [], 0
+    for step, (tensor, nbytes) in enumerate(DEBUG_TENSORS.items()):
+        entries.append(dict(tensor=tensor, step=step, arena_offset=0, bytes=nbytes, dump_offset=at))
+        at += (nbytes + 7) // 8 * 8
+    text = template_env().get_template("project/tfc_debug_dump.c.j2").render(
+        model_hash=MODEL_HASH, entries=entries, inject=None, dump_alloc=at, table_alloc=len(entries))
+    out.write_text(text, encoding="utf-8")
+    return out
+
+
+def build_host_firmware(out: Path, cc: str, *, tflm: bool = False, profile_ops: int | None = None,
+                        debug: bool = False) -> Path:
     """tfc_proto.c + the fixture model + tests/fixtures/firmware/fuzz_proto.c compiled for the host
     under ASan/UBSan (skips when the compiler has no sanitizer runtime); ``tflm``: the fixture as a
     TFLM project's model (runtime byte, arena hook, LOG frames; see its model.h); ``profile_ops``: a
-    profiling build (-DTFC_PROFILE) that reports that many ops (the fixture model times none)."""
+    profiling build (-DTFC_PROFILE) that reports that many ops (the fixture model times none);
+    ``debug``: the debug build (DEBUG_READ over :data:`DEBUG_TENSORS`, HELLO flag bit 2)."""
     import subprocess
 
     import pytest
@@ -85,9 +107,10 @@ def build_host_firmware(out: Path, cc: str, *, tflm: bool = False, profile_ops: 
     from tfcompress.resources import firmware_root
 
     fixtures = FIXTURE.parent
+    debug_src = [str(debug_dump_source(out.parent / "tfc_debug_dump.c")), "-DTFC_DEBUG_BUILD=1"] if debug else []
     cmd = [cc, "-std=gnu11", "-O1", "-g", "-Wall", "-Wextra", "-Werror",
            "-fsanitize=address,undefined", "-fno-sanitize-recover=all", "-fno-omit-frame-pointer",
-           *(["-DFIXTURE_TFLM"] if tflm else []),
+           *(["-DFIXTURE_TFLM"] if tflm else []), *debug_src, f"-I{firmware_root()}",
            *(["-DTFC_PROFILE=1", f"-DTFC_NUM_LAYERS={profile_ops}"] if profile_ops is not None else []),
            f"-I{firmware_root() / 'harness'}", f"-I{FIXTURE}", f"-I{FIXTURE / 'engine'}",
            str(fixtures / "fuzz_proto.c"), str(firmware_root() / "harness" / "tfc_proto.c"),

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from conftest import require_tool
 from harness_fixture import (
+    DEBUG_TENSORS,
     INPUT_BYTES,
     MODEL_HASH,
     OUTPUT_BYTES,
@@ -292,3 +293,64 @@ def test_engine_firmware_hello_says_engine(fuzz_binary, tmp_path):
     frames = s.run(fuzz_binary, tmp_path)
     h = next(f.payload for f in frames if f.seq == hello)
     assert h[31] == 0 and DeviceInfo.parse(h).runtime == "engine" and DeviceInfo.parse(h).arena_bytes == 40
+
+
+@pytest.fixture(scope="module")
+def debug_fuzz_binary(tmp_path_factory) -> Path:
+    """The parser of a debug build (DEBUG_READ over the fixture's table, HELLO flag bit 2)."""
+    return build_host_firmware(tmp_path_factory.mktemp("fuzz-debug") / "fuzz_proto", require_tool("gcc", "gcc"),
+                               debug=True)
+
+
+def _debug_frames(seed: int, n: int) -> bytes:
+    """DEBUG_READ requests with adversarial tensor ids, offsets, lengths and payload sizes, mixed into
+    the general fuzz stream."""
+    rng = random.Random(seed)
+    big = [0, 1, 3, 7, 9, 10, 11, 255, 256, 257, 299, 300, 301, 2**31, 2**32 - 1, 2**32 - 255]
+    parts = [_stream(seed, n // 2)]
+    for _ in range(n):
+        if rng.random() < 0.8:
+            payload = struct.pack("<III", rng.choice([*DEBUG_TENSORS, 0, 8, 2**32 - 1]), rng.choice(big), rng.choice(big))
+        else:
+            payload = bytes(rng.randrange(256) for _ in range(rng.choice([0, 4, 11, 13, 300])))
+        frame = p.encode_frame(p.DEBUG_READ, rng.randrange(65536), payload)
+        parts.append(_mutate(frame, rng) if rng.random() < 0.1 else frame)
+    return b"".join(parts)
+
+
+def test_debug_build_parser_survives_fuzzing(debug_fuzz_binary):
+    data = _debug_frames(11, 1500)
+    proc = subprocess.run([str(debug_fuzz_binary)], input=data, capture_output=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr.decode(errors="replace")[-3000:]
+    fed, frames, errors = map(int, proc.stdout.split())
+    assert fed == len(data) and frames > 1000 and errors > 300
+
+
+def test_debug_read_session(debug_fuzz_binary, fuzz_binary, tmp_path):
+    """HELLO of a debug build sets flag bit 2; DEBUG_READ gives a copy's step, size and bytes in chunks
+    and refuses unknown tensors, bad ranges and payload sizes; release firmware does not know it."""
+    s = _Script()
+    hello = s(p.HELLO)
+    head = s(p.DEBUG_READ, struct.pack("<III", 7, 0, 0))
+    tail = s(p.DEBUG_READ, struct.pack("<III", 7, 256, 44))
+    small = s(p.DEBUG_READ, struct.pack("<III", 3, 0, 10))
+    bad = {s(p.DEBUG_READ, struct.pack("<III", 4, 0, 0)): p.ERR_INDEX,
+           s(p.DEBUG_READ, struct.pack("<III", 7, 0, 257)): p.ERR_RANGE,
+           s(p.DEBUG_READ, struct.pack("<III", 7, 290, 11)): p.ERR_RANGE,
+           s(p.DEBUG_READ, struct.pack("<III", 3, 11, 0)): p.ERR_RANGE,
+           s(p.DEBUG_READ, struct.pack("<II", 7, 0)): p.ERR_LENGTH}
+    replies = {f.seq: f for f in s.run(debug_fuzz_binary, tmp_path) if f.seq != 0xFFFF}
+    info = DeviceInfo.parse(replies[hello].payload)
+    assert info.debug and info.stateful and replies[hello].payload[28] == p.FLAG_STATEFUL | p.FLAG_DEBUG
+    assert struct.unpack_from("<4I", replies[head].payload) == (7, 1, 300, 0) and len(replies[head].payload) == 16
+    assert replies[tail].kind == p.DEBUG_READ | p.REPLY
+    assert struct.unpack_from("<4I", replies[tail].payload) == (7, 1, 300, 256) and len(replies[tail].payload) == 60
+    assert struct.unpack_from("<4I", replies[small].payload) == (3, 0, 10, 0) and len(replies[small].payload) == 26
+    for seq, code in bad.items():
+        assert replies[seq].kind == p.ERROR and tuple(replies[seq].payload[:2]) == (code, p.DEBUG_READ)
+    s = _Script()
+    hello = s(p.HELLO)
+    read = s(p.DEBUG_READ, struct.pack("<III", 7, 0, 0))
+    replies = {f.seq: f for f in s.run(fuzz_binary, tmp_path) if f.seq != 0xFFFF}
+    assert not DeviceInfo.parse(replies[hello].payload).debug
+    assert tuple(replies[read].payload[:2]) == (p.ERR_TYPE, p.DEBUG_READ)

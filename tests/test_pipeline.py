@@ -75,6 +75,11 @@ def test_artifacts_and_results(converted: Path) -> None:
     for rel in ("data", "baseline", "stages/pruned", "variants/int8"):
         m = _manifest(converted, rel)
         assert m["status"] == "complete" and m["tools"]["tensorflow"]
+    debug = results["debug"]  # the report's layer-by-layer section: int8 against float32 on test data
+    assert debug["variant"] == "int8" and debug["errors"] == []
+    assert debug["memory"]["peak"]["live_bytes"] <= debug["memory"]["arena_bytes"]
+    layers = debug["quant_error"]["layers"]
+    assert layers and all(r["correlation"] is None or r["correlation"] > 0.9 for r in layers)
 
 
 def test_rerun_skips_everything(converted: Path, tmp_path: Path) -> None:

@@ -25,6 +25,13 @@
 #ifndef TFC_ARENA_USED_BYTES
 #define TFC_ARENA_USED_BYTES() ((uint32_t)TFC_ARENA_BYTES)
 #endif
+/* The debug build (TFC_DEBUG_BUILD, a generated tfc_debug_dump.c) keeps every op's output. */
+#ifdef TFC_DEBUG_BUILD
+#include "tfc_debug_dump.h"
+#define TFC_HELLO_DEBUG_FLAG TFC_FLAG_DEBUG
+#else
+#define TFC_HELLO_DEBUG_FLAG 0
+#endif
 #if TFC_NUM_INPUTS > 255 || TFC_NUM_OUTPUTS > 255
 #error "the harness protocol numbers inputs and outputs with one byte"
 #endif
@@ -241,7 +248,7 @@ static void do_hello(uint32_t seq)
     /* p[22..23] stay 0: v1 read its shape ranks there, so a v1 host parses this reply as far
      * as its version check and reports the mismatch */
     put_u32(p + 24, TFC_STATE_BYTES);
-    p[28] = TFC_STATEFUL ? TFC_FLAG_STATEFUL : 0;
+    p[28] = (uint8_t)((TFC_STATEFUL ? TFC_FLAG_STATEFUL : 0) | TFC_HELLO_DEBUG_FLAG);
 #ifdef TFC_PROFILE
     p[28] |= TFC_FLAG_PROFILE;
 #endif
@@ -445,6 +452,34 @@ static void do_read(uint32_t seq, const uint8_t *pl, size_t n)
     send(TFC_MSG_READ | TFC_REPLY, seq, 5 + len);
 }
 
+#ifdef TFC_DEBUG_BUILD
+/* DEBUG_READ: tensor u32, offset u32, length u32 -> tensor u32, step u32, bytes u32, offset u32, data. */
+static void do_debug_read(uint32_t seq, const uint8_t *pl, size_t n)
+{
+    if (n != 12) {
+        send_error(seq, TFC_ERR_LENGTH, TFC_MSG_DEBUG_READ);
+        return;
+    }
+    uint32_t tensor = get_u32(pl), off = get_u32(pl + 4), len = get_u32(pl + 8);
+    const tfc_debug_entry *e = tfc_debug_find(tensor);
+    if (e == 0) {
+        send_error(seq, TFC_ERR_INDEX, TFC_MSG_DEBUG_READ);
+        return;
+    }
+    if (len > TFC_CHUNK_MAX || off > e->bytes || len > e->bytes - off) {
+        send_error(seq, TFC_ERR_RANGE, TFC_MSG_DEBUG_READ);
+        return;
+    }
+    uint8_t *p = reply + TFC_HEADER_BYTES;
+    put_u32(p, tensor);
+    put_u32(p + 4, e->step);
+    put_u32(p + 8, e->bytes);
+    put_u32(p + 12, off);
+    memcpy(p + 16, tfc_debug_dump() + e->dump_offset + off, len);
+    send(TFC_MSG_DEBUG_READ | TFC_REPLY, seq, 16 + len);
+}
+#endif
+
 static void do_reset(uint32_t seq, size_t n)
 {
     if (n != 0) {
@@ -551,6 +586,9 @@ static void handle_frame(void)
     case TFC_MSG_STATS: do_stats(seq, pn); break;
 #ifdef TFC_PROFILE
     case TFC_MSG_PROFILE: do_profile(seq, pl, pn); break;
+#endif
+#ifdef TFC_DEBUG_BUILD
+    case TFC_MSG_DEBUG_READ: do_debug_read(seq, pl, pn); break;
 #endif
     default: send_error(seq, TFC_ERR_TYPE, frame[0]); break;
     }

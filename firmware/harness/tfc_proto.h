@@ -37,6 +37,7 @@ enum {
     TFC_MSG_RESET = 0x06,   /* tfc_model_reset(): a stateful model's state back to its start */
     TFC_MSG_PROFILE = 0x07, /* per-op counter ticks of the last timed run (profiling builds only) */
     TFC_MSG_STATS = 0x08,   /* stack high-water marks (measured by painting) */
+    TFC_MSG_DEBUG_READ = 0x09, /* debug build only: an op's output as the last RUN left it, by tensor id */
     TFC_REPLY = 0x80,       /* reply type = request type | TFC_REPLY */
     TFC_MSG_LOG = 0xFD,     /* unsolicited: one line of text from the runtime (TFLM's DebugLog) */
     TFC_MSG_FAULT = 0xFE,   /* unsolicited: the firmware hit a fault handler */
@@ -55,8 +56,9 @@ enum {
 };
 
 enum { TFC_KIND_INPUT = 0, TFC_KIND_OUTPUT = 1 };
-/* HELLO byte 28. Bit 2 (2u << 1) is the debug build's. */
-enum { TFC_FLAG_STATEFUL = 1, TFC_FLAG_PROFILE = 2 };
+/* HELLO byte 28: bit 0 stateful, bit 1 a profiling build (answers PROFILE), bit 2 a debug build
+ * (every op's output kept for DEBUG_READ). */
+enum { TFC_FLAG_STATEFUL = 1, TFC_FLAG_PROFILE = 2, TFC_FLAG_DEBUG = 4 };
 /* HELLO byte 31: which runtime runs the model (model.h's TFC_RUNTIME; absent: the engine). */
 enum { TFC_RUNTIME_ENGINE = 0, TFC_RUNTIME_TFLM = 1 };
 

@@ -20,16 +20,41 @@ def _quant(t: dict) -> str:
 
 @click.command("inspect")
 @click.argument("model", type=click.Path(dir_okay=False))
+@click.option("--memory", "memory", is_flag=True, help="Memory timeline from the static plan: the arena "
+              "buffers live at each op (offset, size), the op where RAM peaks and the tensors that make "
+              "it, flash per op.")
+@click.option("--float-model", type=click.Path(dir_okay=False), help="Per-layer quantisation error of MODEL "
+              "(int8 / int16x8) against its float model (the float .tflite or the Keras model it was "
+              "converted from): RMSE in LSBs of each layer's output and correlation, worst layers first.")
+@click.option("--data", type=click.Path(dir_okay=False), help="With --float-model: .npz of real-valued inputs "
+              "(x / x_test, or x0, x1, ...); else random inputs over each input's quantised range.")
+@click.option("--samples", default=32, show_default=True, type=click.IntRange(1),
+              help="With --float-model: number of inputs.")
+@click.option("--seed", default=0, show_default=True, help="With --float-model: seed of the random inputs.")
 @kernels_option
 @compress_weights_option
 @json_option
-def inspect_cmd(model: str, kernels: str, compress_weights: bool, as_json: bool) -> None:
+def inspect_cmd(model: str, memory: bool, float_model: str | None, data: str | None, samples: int, seed: int,
+                kernels: str, compress_weights: bool, as_json: bool) -> None:
     """Show a .tflite model's ops, tensors, quantisation and the engine's memory plan."""
     from tfcompress.engine.compiler import compile_tflite, op_support
     from tfcompress.errors import TfcError
 
+    if float_model:
+        from tfcompress.convert.layer_error import format_layer_errors, layer_error_report
+
+        rep = layer_error_report(model, float_model, data=data, samples=samples, seed=seed)
+        if as_json:
+            emit_json(rep)
+        else:
+            click.echo(format_layer_errors(rep))
+        return
+    if data:
+        raise TfcError("--data is for --float-model", "add --float-model FLOAT_MODEL, or leave out --data")
+
     try:
-        info = compile_tflite(model, kernels=kernels, compress_weights=compress_weights).info()
+        compiled = compile_tflite(model, kernels=kernels, compress_weights=compress_weights)
+        info = compiled.info()
     except TfcError as err:
         bad = [row for row in op_support(model) if not row["supported"]]
         if not bad:
@@ -42,6 +67,16 @@ def inspect_cmd(model: str, kernels: str, compress_weights: bool, as_json: bool)
         raise
     info["compilable"] = True
     info["unsupported_ops"] = []  # the whole model compiled: every op has a kernel
+    if memory:
+        from tfcompress.engine.memory import format_memory, memory_timeline
+
+        mem = memory_timeline(compiled)
+        if as_json:
+            emit_json(dict(model=model, model_hash=info["model_hash"], kernels=info["kernels"], memory=mem))
+        else:
+            click.echo(f"model {model}  kernels {info['kernels']}")
+            click.echo(format_memory(mem))
+        return
     if as_json:
         emit_json(info)
         return

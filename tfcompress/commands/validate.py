@@ -24,6 +24,9 @@ from tfcompress.console import emit_json, format_table, progress
 @click.option("--samples", default=20, show_default=True, type=click.IntRange(1), help="Number of inputs.")
 @click.option("--data", type=click.Path(dir_okay=False), help=".npz with inputs (else random inputs).")
 @click.option("--seed", default=0, show_default=True, help="Seed of the random inputs.")
+@click.option("--localize/--no-localize", default=None, help="Compare every op's output with TFLM keeping "
+              "all tensors (the engine's debug build on the host, or its debug firmware on an emulated board) "
+              "and name the first op that differs [default: only when the outputs differ].")
 @kernels_option
 @compress_weights_option
 @runtime_option
@@ -31,7 +34,8 @@ from tfcompress.console import emit_json, format_table, progress
 @profile_option
 @json_option
 def validate_cmd(model: str, board: str, samples: int, data: str | None, seed: int, kernels: str,
-                 compress_weights: bool, runtime: str, tflm_dir: str | None, profile: bool, as_json: bool) -> None:
+                 compress_weights: bool, runtime: str, tflm_dir: str | None, profile: bool, localize: bool | None,
+                 as_json: bool) -> None:
     """Check the C engine is bit-exact with TFLite Micro (exit 1 when any element differs).
 
     Every output of every sample is compared; where TFLite Micro cannot run the model, TFLite's
@@ -43,7 +47,7 @@ def validate_cmd(model: str, board: str, samples: int, data: str | None, seed: i
 
     res = validate_model(model, board=board, samples=samples, seed=seed, data=data, kernels=kernels,
                          compress_weights=compress_weights, progress=None if as_json else progress,
-                         runtime=runtime, tflm_dir=tflm_dir, profile=profile)
+                         runtime=runtime, tflm_dir=tflm_dir, profile=profile, localize=localize)
     if as_json:
         emit_json(res.as_dict())
     else:
@@ -66,6 +70,8 @@ def validate_cmd(model: str, board: str, samples: int, data: str | None, seed: i
         exact = "bit-exact" if res.float_tolerance is None else "within tolerance"
         click.echo((exact if res.ok else "MISMATCH") + f" against {oracle}"
                    + (f"; stateful: {res.samples - 1} runs in sequence, then reset" if res.stateful else ""))
+        if res.localization is not None:
+            _print_localization(res.localization)
     if not res.ok:
         sys.exit(1)
 
@@ -90,3 +96,19 @@ def _print_device_figures(stats: dict) -> None:
                                                               "stack_planned", "static_data") if k in ram]
         click.echo(f"RAM on the device {ram['total']} B = " + " + ".join(parts)
                    + f" (measured: {', '.join(ram['measured']) or '-'}; planned: {', '.join(ram['planned']) or '-'})")
+def _print_localization(loc: dict) -> None:
+    """The layer-by-layer comparison: the first op that differs, or that none does."""
+    first = loc["first_diverging"]
+    if first is None:
+        where = "host" if loc["scope"] == "host" else f"{loc['scope']} (debug firmware)"
+        click.echo(f"localize: every op's output on the {where} agrees with {loc['oracle']} over {loc['samples']} "
+                   f"samples ({loc['compared_ops']} op outputs)")
+        if loc.get("note"):
+            click.echo(f"localize: {loc['note']}")
+        return
+    click.echo(f"localize ({loc['scope']}): first diverging op is step {first['position']}, "
+               f"op #{first['index']} {first['op']}, "
+               f"output tensor {first['tensor']} '{first['name'][:80]}': {first['differing']} of "
+               f"{first['elements']} elements differ, max |diff| {first['max_abs_diff']} "
+               f"(first in sample {first['first_sample']}); {loc['diverging_ops']} of {loc['compared_ops']} "
+               f"op outputs differ")

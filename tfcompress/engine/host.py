@@ -60,10 +60,14 @@ def _digest(model: CompiledModel, flags: list[str], extra: str = "") -> tuple[st
     return h.hexdigest()[:24], model_c, model_h
 
 
-def build_shared(model: CompiledModel, extra_flags: list[str] | None = None) -> Path:
-    """Build (or reuse) ``libtfcmodel.so`` for ``model``; returns its path."""
+def build_shared(model: CompiledModel, extra_flags: list[str] | None = None,
+                 extra_sources: dict[str, str] | None = None) -> Path:
+    """Build (or reuse) ``libtfcmodel.so`` for ``model``; returns its path. ``extra_sources`` (file
+    name -> C text) are written beside model.c: ``.c`` files are compiled in, others (headers) are
+    there for ``extra_flags`` to use (e.g. ``-include``)."""
     flags = CFLAGS + list(extra_flags or [])
-    key, _, _ = _digest(model, flags)
+    extra = dict(extra_sources or {})
+    key, _, _ = _digest(model, flags, "".join(f"{n}\n{t}" for n, t in sorted(extra.items())))
     target = cache_dir() / key / "libtfcmodel.so"
     if target.is_file():
         return target
@@ -71,7 +75,10 @@ def build_shared(model: CompiledModel, extra_flags: list[str] | None = None) -> 
     with tempfile.TemporaryDirectory(dir=target.parent) as tmp:
         work = Path(tmp)
         model.write(work)
+        for name, text in extra.items():
+            (work / name).write_text(text, encoding="utf-8")
         sources = ["model.c"] + [f"engine/{s}" for s in model.kernel_sources()]
+        sources += [name for name in sorted(extra) if name.endswith(".c")]
         _compile([_cc(), *flags, "-shared", "-o", "lib.so", *sources, "-lm"], work)
         os.replace(work / "lib.so", target)
     return target
@@ -95,9 +102,10 @@ class HostModel:
     single-output shorthand. State (stateful models) carries over between calls until ``reset()``.
     """
 
-    def __init__(self, model: CompiledModel) -> None:
+    def __init__(self, model: CompiledModel, *, extra_flags: list[str] | None = None,
+                 extra_sources: dict[str, str] | None = None) -> None:
         self.model = model
-        path = build_shared(model)
+        path = build_shared(model, extra_flags, extra_sources)
         self._private: Path | None = None
         if model.stateful:  # the library's static state is per load: give each instance its own copy
             fd, name = tempfile.mkstemp(suffix=".so", dir=path.parent)

@@ -41,6 +41,8 @@ class ValidationResult:
     stateful: bool = False
     runtime: str = "engine"  # on the device: "engine" or "tflm" (TensorFlow Lite Micro)
     float_tolerance: dict[str, float] | None = None  # None: exact (see tfcompress.compare)
+    localization: dict[str, Any] | None = None  # first diverging op, host or emulated board (engine/debug.py)
+    memory: dict[str, Any] | None = None  # the engine's memory timeline (engine/memory.py)
 
     @property
     def ok(self) -> bool:
@@ -158,14 +160,40 @@ def _compare(ours: list[np.ndarray], ref: list[np.ndarray],
     return out
 
 
+def _emulated(board: str) -> bool:
+    from tfcompress.boards import load_board
+
+    try:
+        return bool(load_board(board).emulated)
+    except TfcError:
+        return False
+
+
+def _memory(model: CompiledModel, firmware: Any, board: str) -> dict[str, Any]:
+    """The memory timeline; with the firmware the runner built, each op's kernel code from its map."""
+    from tfcompress.engine.memory import attach_code_bytes, memory_timeline
+
+    mem = memory_timeline(model)
+    if firmware is not None:
+        from tfcompress.project.mapfile import kernel_code_bytes
+
+        attach_code_bytes(mem, kernel_code_bytes(firmware.project.path / "firmware.map"), f"firmware for {board}")
+    return mem
+
+
 def validate_model(path_or_bytes: str | Path | bytes, *, board: str = "host", samples: int = 20,
                    seed: int = 0, data: str | Path | None = None, kernels: str = "reference",
                    progress: Any = None, compress_weights: bool = False, runtime: str = "engine",
-                   tflm_dir: str | Path | None = None, profile: bool = False) -> ValidationResult:
+                   tflm_dir: str | Path | None = None, profile: bool = False,
+                   localize: bool | None = None) -> ValidationResult:
     """Run engine (or, ``runtime="tflm"``, TensorFlow Lite Micro built from ``tflm_dir`` in
     firmware) and TFLM's host interpreter on the same inputs and count differing output elements.
+
     ``profile``: a profiling build on the board; the result's runner stats then hold ``layers``
-    (per-op counts) and ``profile`` (how they add up to the whole run)."""
+    (per-op counts) and ``profile`` (how they add up to the whole run). ``localize``: also compare
+    every op's output (the engine's debug build on the host, or its debug firmware on the board,
+    against TFLM with every tensor kept) and name the first op that differs; None (default) does it
+    when the outputs differ. Only for the engine runtime."""
     from tfcompress.compare import tolerance_for
 
     if runtime == "tflm":
@@ -197,6 +225,7 @@ def validate_model(path_or_bytes: str | Path | bytes, *, board: str = "host", sa
             bad_samples += int(n_bad > 0)
             max_diff = max([max_diff] + [c[1] for c in cmp])
         stats = dict(runner.stats()) if hasattr(runner, "stats") else {}
+        firmware = getattr(runner, "firmware", None)
     finally:
         runner.close()
     try:
@@ -208,9 +237,20 @@ def validate_model(path_or_bytes: str | Path | bytes, *, board: str = "host", sa
     total = sum(t.elements for t in model.outputs) * len(sequence)
     if not any(t.dtype.startswith("float") for t in model.outputs):
         max_diff = int(max_diff)
+    where = None
+    if runtime == "engine" and (localize or (localize is None and sum(bad))):
+        from tfcompress.engine.debug import localize as run_localize
+
+        # on an emulated board its debug firmware; elsewhere the engine's debug build on the host
+        scope = board if board != "host" and _emulated(board) else "host"
+        where = run_localize(model, xs, board=scope).as_dict()
+        if scope != board:
+            where["note"] = (f"compared on the host: the debug firmware runs on emulated boards, not on {board}; "
+                             "a mismatch the host build does not show comes from the run on the board")
     # TFLM: the RAM figure is the arena the firmware reports it uses (arena_used_bytes())
     ram = int(stats.get("arena_used_bytes") or model.ram_bytes) if runtime == "tflm" else model.ram_bytes
     return ValidationResult(len(sequence), total, sum(bad), bad_samples, max_diff, ram,
                             model.weights_bytes, arena["total"], arena.get("head", 0), board, per_output,
                             stats, oracle.name, model.stateful, runtime,
-                            tolerance if any(t.dtype.startswith("float") for t in model.outputs) else None)
+                            tolerance if any(t.dtype.startswith("float") for t in model.outputs) else None,
+                            where, _memory(model, firmware, board) if runtime == "engine" else None)

@@ -104,6 +104,7 @@ class DeviceInfo:
     outputs: tuple[TensorInfo, ...] = ()
     runtime: str = "engine"  # "engine" | "tflm" (HELLO byte 31)
     profiling: bool = False  # a profiling build (--profile; HELLO byte 28 bit 1)
+    debug: bool = False  # a debug build: DEBUG_READ serves every op's output (HELLO flag bit 2)
 
     @classmethod
     def parse(cls, b: bytes) -> DeviceInfo:
@@ -118,7 +119,8 @@ class DeviceInfo:
         return cls(version, "instructions" if unit else "cycles", nin, nout, ib, ob, arena, state,
                    bool(flags & p.FLAG_STATEFUL), clock, chunk,
                    model_hash.rstrip(b"\x00").decode("ascii", "replace"), board,
-                   runtime=p.RUNTIMES.get(runtime, f"?{runtime}"), profiling=bool(flags & p.FLAG_PROFILE))
+                   runtime=p.RUNTIMES.get(runtime, f"?{runtime}"), profiling=bool(flags & p.FLAG_PROFILE),
+                   debug=bool(flags & p.FLAG_DEBUG))
 
 
 @dataclass
@@ -295,6 +297,26 @@ class HarnessClient:
             at += len(have)
             outs.append(self._read(t.index, have, t.bytes))
         return outs
+
+    def debug_read(self, tensor: int) -> tuple[int, bytes]:
+        """(step, bytes) of tensor ``tensor``'s copy in a debug build: the output of op ``step`` as the
+        last RUN left it (DEBUG_READ, in chunks)."""
+        info = self.info or self.hello()
+        if not info.debug:
+            raise TfcError(f"the firmware on {self.t.name} is not a debug build",
+                           "build the firmware with the debug build (validate --localize does)")
+        head = self.request(p.DEBUG_READ, struct.pack("<III", tensor, 0, 0))  # its step and size
+        t, step, total, _ = struct.unpack_from("<4I", head)
+        if t != tensor:
+            raise DeviceError(f"DEBUG_READ of tensor {tensor} answered for tensor {t}", "rerun; the link is unreliable")
+        out = bytearray()
+        while len(out) < total:
+            n = min(p.CHUNK_MAX, total - len(out))
+            reply = self.request(p.DEBUG_READ, struct.pack("<III", tensor, len(out), n))
+            if len(reply) - 16 != n or struct.unpack_from("<I8xI", reply) != (tensor, len(out)):
+                continue
+            out += reply[16:]
+        return step, bytes(out[:total])
 
     def infer(self, inputs: Sequence[bytes] | bytes, *, warmup: int = 0, repeat: int = 1) -> RunResult:
         """Load the inputs (one ``bytes`` per model input, or one ``bytes`` for a single-input

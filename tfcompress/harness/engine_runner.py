@@ -22,7 +22,7 @@ class EmulatedRunner:
     of inputs and outputs, any I/O dtype of the generated API; ``reset`` over the harness).
     ``profile``: a profiling build; every inference's per-op counts are read back (PROFILE)."""
 
-    def __init__(self, board: Board, model: Any, profile: bool = False) -> None:
+    def __init__(self, board: Board, model: Any, profile: bool = False, debug: dict[str, Any] | None = None) -> None:
         from tfcompress.engine.ir import DTYPES
         from tfcompress.errors import TfcError
         from tfcompress.harness.client import HarnessClient
@@ -34,7 +34,7 @@ class EmulatedRunner:
         self.profile = profile
         self.runtime = getattr(model, "runtime", "engine")
         self.weights_bytes = int(model.weights_bytes)
-        self.firmware = build_firmware(model, board, profile=profile)
+        self.firmware = build_firmware(model, board, profile=profile, debug=debug)  # debug: engine/debug.py's debug build
         self.profiles: list[Any] = []  # DeviceProfile per inference (profiling builds)
         self._in = [(DTYPES[t.dtype][0], tuple(t.shape)) for t in model.inputs]
         self._out = [(DTYPES[t.dtype][0], tuple(t.shape)) for t in model.outputs]

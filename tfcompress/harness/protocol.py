@@ -17,12 +17,16 @@ TENSOR_ALIGN = 8
 HELLO, LOAD, RUN, READ, TENSOR, RESET = 0x01, 0x02, 0x03, 0x04, 0x05, 0x06
 #: per-op counter ticks of the last timed run (profiling builds), stack high-water marks
 PROFILE, STATS = 0x07, 0x08
+#: debug build only: an op's output as the last RUN left it, by tensor id
+DEBUG_READ = 0x09
 REPLY = 0x80
 LOG, FAULT, ERROR = 0xFD, 0xFE, 0xFF
 KIND_INPUT, KIND_OUTPUT = 0, 1
 FLAG_STATEFUL = 1
 #: HELLO byte 28 bit 1: a profiling build (answers PROFILE)
 FLAG_PROFILE = 2
+#: HELLO byte 28 bit 2: a debug build (every op's output kept for DEBUG_READ)
+FLAG_DEBUG = 4
 #: HELLO byte 31 (zero in firmware that predates it: the engine)
 RUNTIMES = {0: "engine", 1: "tflm"}
 

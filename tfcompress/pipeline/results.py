@@ -120,8 +120,33 @@ def assemble(
     }
     if (run.root / "samples.npz").is_file():
         results["samples"] = "samples.npz"
+    debug = _debug(run, recipe, data, variants, board)
+    if debug is not None:
+        results["debug"] = debug
     (run.root / RESULTS_FILE).write_text(json.dumps(results, indent=2, default=float))
     return results
+
+
+def _debug(run: RunDir, recipe: Recipe, data: Stage, variants: list[tuple[str, str, str, Stage]],
+           board: dict[str, Any]) -> dict[str, Any] | None:
+    """The int8 variant's memory timeline and per-layer quantisation error (pipeline/debug_steps.py)."""
+    from tfcompress.boards import load_board
+    from tfcompress.errors import TfcError
+    from tfcompress.pipeline.debug_steps import debug_section
+    from tfcompress.pipeline.layout import TFLITE_FILE
+
+    files = [(name, mode, st.dir / TFLITE_FILE) for name, _, mode, st in variants]
+    float_file = next((p for name, mode, p in files if mode == "float32"), None)
+    try:
+        x_test = load_cached_dataset(data).x_test
+    except (OSError, ValueError, KeyError):
+        x_test = None
+    try:
+        spec = load_board(board["name"])
+    except TfcError:
+        spec = None
+    return debug_section(files, x_test, recipe.board.kernels, float_file, board=spec, compress=recipe.board.compresses,
+                         firmware_dir=run.root / "firmware" / board["name"])
 
 
 def write_samples(run: RunDir, data: Stage, tflite: Path, n: int = 16) -> None:

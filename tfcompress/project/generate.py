@@ -16,6 +16,8 @@ from tfcompress.resources import firmware_root, template_env, templates_root
 from tfcompress.textsafe import PATH_COMPONENT_RULE, is_path_component, show
 
 HARNESS_FILES = ("tfc_proto.c", "tfc_proto.h", "harness_main.c", "tfc_stack.c", "tfc_stack.h", "tfc_profile.h")
+#: the debug build's header (harness/), copied only into debug projects
+DEBUG_HEADER = "tfc_debug_dump.h"
 COMMON_BOARD_FILES = ("startup.c", "board_init.c", "tfc_board.h", "cortexm.h", "stm32_regs.h", "cmsdk_regs.h")
 
 
@@ -86,11 +88,11 @@ def firmware_sources_key() -> str:
     return hash_tree([firmware_root(), templates_root()])[:12]
 
 
-def engine_key(model: Any, profile: bool = False) -> str:
+def engine_key(model: Any, profile: bool = False, debug: dict[str, Any] | None = None) -> str:
     """How the engine compiled ``model`` (kernel set, compressed weights), or, for the TFLM runtime,
-    which tree and arena it is built with, and whether it is a profiling build: part of a
-    project's identity."""
-    suffix = "+profile" if profile else ""
+    which tree and arena it is built with, and whether it is a profiling or a debug build: part of
+    a project's identity."""
+    suffix = ("+profile" if profile else "") + (f"+{debug['key']}" if debug is not None else "")
     if getattr(model, "runtime", "engine") == "tflm":
         return str(model.engine_key) + suffix
     kernels = getattr(model, "kernels", "?")
@@ -106,9 +108,12 @@ def generate_project(
     force: bool = False,
     opt: str = "-O2",
     profile: bool = False,
+    debug: dict[str, Any] | None = None,
 ) -> ProjectInfo:
     """Write the project for ``board`` into ``out`` (never over an existing one without ``force``);
-    a project that fails half-way is removed."""
+    a project that fails half-way is removed. ``debug`` (engine only): the debug build that keeps
+    every op's output for the harness' DEBUG_READ, ``{"entries": [...], "inject": None | {...},
+    "key": str}`` from :func:`tfcompress.engine.debug.device_debug_build`."""
     out = Path(out)
     for name in (board.name, *board_sources(board)):  # they become file names
         if not is_path_component(name):
@@ -116,14 +121,17 @@ def generate_project(
                            f"board names, uart.driver and counter.kind may use {PATH_COMPONENT_RULE}")
     _prepare_out(out, force)
     try:
-        return _write_project(model, board, out, opt, profile)
+        return _write_project(model, board, out, opt, profile, debug)
     except BaseException:
         shutil.rmtree(out, ignore_errors=True)
         raise
 
 
-def _write_project(model: WritableModel | Path, board: Board, out: Path, opt: str, profile: bool) -> ProjectInfo:
+def _write_project(model: WritableModel | Path, board: Board, out: Path, opt: str, profile: bool = False,
+                   debug: dict[str, Any] | None = None) -> ProjectInfo:
     tflm = getattr(model, "runtime", "engine") == "tflm"
+    if debug is not None and tflm:
+        raise TfcError("the debug build (every op's output kept) is for the engine", "use --runtime engine")
     if tflm:
         from tfcompress.project import tflm as tflm_project
 
@@ -158,6 +166,7 @@ def _write_project(model: WritableModel | Path, board: Board, out: Path, opt: st
         "runtime": "tflm" if tflm else "engine",
         "tflm": model.info() if tflm else None,  # type: ignore[union-attr]
         "tflm_dir": str(model.tree.path) if tflm else "",  # type: ignore[union-attr]
+        "debug": debug is not None,
     }
     outputs = {
         "main.c.j2": "main.c",
@@ -168,10 +177,17 @@ def _write_project(model: WritableModel | Path, board: Board, out: Path, opt: st
     }
     if board.renode:
         outputs["renode.resc.j2"] = f"{board.name}.resc"
+    if debug is not None:
+        shutil.copy2(fw / "harness" / DEBUG_HEADER, out / "harness" / DEBUG_HEADER)
+        entries = debug["entries"]
+        (out / "tfc_debug_dump.c").write_text(env.get_template("project/tfc_debug_dump.c.j2").render(
+            model_hash=model_hash, entries=entries, inject=debug.get("inject"),
+            dump_alloc=max(int(debug["dump_bytes"]), 8), table_alloc=max(len(entries), 1)),
+            encoding="utf-8")
     for template, name in outputs.items():
         (out / name).write_text(env.get_template(f"project/{template}").render(**ctx), encoding="utf-8")
     info = ProjectInfo(path=out, board=board.name, model_hash=model_hash, estimate=estimate,
                        runtime=ctx["runtime"], profile=profile)
-    meta = dict(info.to_dict(), engine=engine_key(model, profile), sources=firmware_sources_key())
+    meta = dict(info.to_dict(), engine=engine_key(model, profile, debug), sources=firmware_sources_key())
     (out / "tfcompress.json").write_text(json.dumps(meta, indent=2) + "\n", encoding="utf-8")
     return info

@@ -103,7 +103,7 @@ def _context(results: dict[str, Any], run_dir: Path, plots: dict[str, Path], csv
         table.append({"cells": cells, "classes": " ".join(classes), "pareto": row_name(v) in front_flash})
     figures = []
     for key, png in plots.items():
-        if key.startswith("stage:"):
+        if key.startswith(("stage:", "debug:")):
             continue
         caption = _CAPTIONS.get(key, "")
         if key.startswith("layers:"):
@@ -138,6 +138,7 @@ def _context(results: dict[str, Any], run_dir: Path, plots: dict[str, Path], csv
         ("created", results["created"]),
     ]
     return {
+        "debug": _debug_context(results.get("debug"), plots),
         "title": f"tfcompress report — {results['recipe']}",
         "generator": GENERATOR,
         "generated": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
@@ -157,6 +158,45 @@ def _context(results: dict[str, Any], run_dir: Path, plots: dict[str, Path], csv
         "csv": csv_name,
         "emulated": board["emulated"],
     }
+
+
+def _fmt(v: float | None, spec: str) -> str:
+    return "-" if v is None else format(v, spec)
+
+
+def _debug_context(debug: dict[str, Any] | None, plots: dict[str, Path]) -> dict[str, Any] | None:
+    """The layer-by-layer section: memory timeline and per-layer quantisation error of one variant."""
+    if not debug:
+        return None
+    mem, rep = debug.get("memory"), debug.get("quant_error")
+    peak = (mem or {}).get("peak") or {}
+    memory = None
+    if mem:
+        where = peak.get("op", "") if peak.get("index") is None else f"op #{peak['index']} {peak['op']}"
+        memory = {
+            "src": _data_uri(plots["debug:memory"]) if "debug:memory" in plots else None,
+            "arena": f"{mem['arena_bytes']:,} B", "peak": f"{peak.get('live_bytes', 0):,} B",
+            "where": f"{where} (step {peak.get('step')})",
+            "extra": f"stack scratch {mem['scratch_bytes']:,} B, state {mem['state_bytes']:,} B",
+            "buffers": [{"bytes": f"{b['bytes']:,}", "offset": f"{b['offset']:,}", "kind": b["kind"],
+                         "names": ", ".join(b["names"])} for b in peak.get("buffers", [])],
+            "flash": [{"op": f"#{f['index']} {f['op']}", "bytes": f"{f['flash_bytes']:,}",
+                       "code": "-" if f.get("code_bytes") is None else f"{f['code_bytes']:,}",
+                       "kernels": ", ".join(f["kernels"])} for f in mem.get("flash", [])],
+            "weights": f"{mem['weights_bytes']:,} B", "code_note": mem.get("code_bytes_note", ""),
+        }
+    quant = None
+    if rep:
+        quant = {
+            "src": _data_uri(plots["debug:quant_error"]) if "debug:quant_error" in plots else None,
+            "data": rep.get("data", ""), "samples": rep.get("samples"),
+            "rows": [{"op": f"#{r['index']} {r['op']}", "name": r["name"], "dtype": r["dtype"],
+                      "rmse_lsb": _fmt(r["rmse_lsb"], ".3f"), "max_lsb": _fmt(r["max_abs_lsb"], ".1f"),
+                      "bias_lsb": _fmt(r["mean_error_lsb"], "+.3f"), "corr": _fmt(r["correlation"], ".5f")}
+                     for r in rep.get("layers", [])[:12]],
+        }
+    return {"variant": debug.get("variant", ""), "memory": memory, "quant": quant,
+            "errors": list(debug.get("errors") or [])}
 
 
 def render_html(results: dict[str, Any], run_dir: Path, plots: dict[str, Path],

@@ -312,6 +312,10 @@ def make_plots(results: dict[str, Any], run_dir: Path, out_dir: Path) -> dict[st
             out[f"layers:{row_name(v)}"] = plot_layers(results, v, out_dir)
     for stage in results["stages"]:
         out[f"stage:{stage['name']}"] = plot_stage_layers(results, stage, out_dir)
+    from tfcompress.report.debug_plots import plot_memory, plot_quant_error
+
+    out["debug:memory"] = plot_memory(results, out_dir)
+    out["debug:quant_error"] = plot_quant_error(results, out_dir)
     return {k: v for k, v in out.items() if v is not None}
 
 

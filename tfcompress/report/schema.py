@@ -21,6 +21,11 @@ Top level
                                 ``.npz`` with ``x`` (N, H, W, 1) floats in [0, 1], ``y_true`` and
                                 ``y_pred`` (N, 2) pupil centres ``(x, y)`` in pixels, origin at the
                                 top-left pixel of the image
+    ``debug`` (object, optional) layer by layer for one int8 variant: ``variant`` (str),
+                                ``memory`` (object|null: the engine's memory timeline, see
+                                ``tfcompress.pipeline.debug_steps.compact_memory``), ``quant_error``
+                                (object|null: per-layer error against the float32 variant, see
+                                ``tfcompress.convert.layer_error``), ``errors`` (list of str)
     ``timings`` (object)        stage name -> wall-clock seconds
     ``created`` (str)           ISO-8601 time the results were written
 
@@ -89,7 +94,8 @@ _TOP: dict[str, tuple[type, ...]] = {
     "timings": (dict,),
     "created": (str,),
 }
-_TOP_OPTIONAL: dict[str, tuple[type, ...]] = {"sweep": (list,), "samples": (str, type(None))}
+_TOP_OPTIONAL: dict[str, tuple[type, ...]] = {"sweep": (list,), "samples": (str, type(None)),
+                                              "debug": (dict, type(None))}
 _BOARD: dict[str, tuple[type, ...]] = {"name": (str,), "emulated": (bool,), "latency_unit": (str,)}
 # key -> (types, nullable)
 _VARIANT: dict[str, tuple[tuple[type, ...], bool]] = {
