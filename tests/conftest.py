@@ -52,3 +52,52 @@ def instructions_benchmark() -> Any:
     bench = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(bench)
     return bench
+
+
+# ---- TensorFlow Lite Micro's library, built in the background ---------------------------------
+# The TFLM tests link one library (the CMSIS-NN tree, mps2-an500's Cortex-M7, -O2), which takes
+# minutes to compile the first time on 2 cores. When the session will run any of them, a
+# separate process starts that build as soon as collection ends (a frozen copy of the environment:
+# tests that change TFC_CACHE_DIR do not move it), so it overlaps the tests before them; the
+# first TFLM test waits for it and then finds the library cached.
+TFLM_CMSIS_TREE = SHARED / "tflm" / "cmsis-nn"
+_TFLM_TEST_FILES = {"test_profile_emulated.py", "test_tflm_emulated.py", "test_tflm_pipeline.py"}
+_BUILD_TFLM_LIBRARY = """
+from pathlib import Path
+from tfcompress.boards import load_board
+from tfcompress.project.firmware import build_firmware
+from tfcompress.project.tflm import prepare_tflm, resolve_tree
+model = Path({model!r})
+build_firmware(prepare_tflm(model, resolve_tree({tree!r})), load_board("mps2-an500"))
+"""
+_tflm_build: Any = None
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    import os
+    import subprocess
+    import sys
+
+    global _tflm_build
+    if not any(item.path.name in _TFLM_TEST_FILES for item in session.items):
+        return
+    if not (TFLM_CMSIS_TREE / "tensorflow" / "lite" / "micro" / "micro_interpreter.h").is_file():
+        return
+    if not (shutil.which("arm-none-eabi-g++") and shutil.which("make")):
+        return
+    model = REPO / "tests" / "fixtures" / "corpus" / "op_add_int8.tflite"
+    code = _BUILD_TFLM_LIBRARY.format(model=str(model), tree=str(TFLM_CMSIS_TREE))
+    _tflm_build = subprocess.Popen([sys.executable, "-c", code], cwd=REPO, env=dict(os.environ),
+                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+def wait_for_tflm_library() -> None:
+    """Wait for the background build of TFLM's library, if one runs (its failure is not reported
+    here: the test then builds the library itself and reports the real error)."""
+    if _tflm_build is not None:
+        _tflm_build.wait()
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    if _tflm_build is not None and _tflm_build.poll() is None:
+        _tflm_build.kill()

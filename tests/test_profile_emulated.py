@@ -10,7 +10,7 @@ import shutil
 
 import pytest
 from click.testing import CliRunner
-from conftest import SHARED, require_tool
+from conftest import SHARED, require_tool, wait_for_tflm_library
 from harness_fixture import FIXTURE, samples
 
 from tfcompress.boards import load_board
@@ -75,6 +75,7 @@ def test_validate_profile_kws_with_tflm(mlperf_models) -> None:
     tree = SHARED / "tflm" / "cmsis-nn"
     if not (tree / "tensorflow" / "lite" / "micro" / "micro_interpreter.h").is_file():
         pytest.skip(f"no TFLM cmsis-nn tree at {tree} (made by create_tflm_tree.py; a fresh clone has no ../shared)")
+    wait_for_tflm_library()
     res = _validate(str(mlperf_models / "kws_dscnn_int8.tflite"), "mps2-an500", "--profile", "--runtime", "tflm",
                     "--tflm-dir", str(tree))
     assert res["mismatched_elements"] == 0 and res["runtime"] == "tflm"

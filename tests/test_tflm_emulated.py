@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from click.testing import CliRunner
-from conftest import SHARED, require_tool
+from conftest import SHARED, require_tool, wait_for_tflm_library
 
 from tfcompress.cli import main
 from tfcompress.engine.validate import validate_model
@@ -35,6 +35,7 @@ def tflm_tree(kernels: str) -> Path:
     tree = SHARED / "tflm" / kernels
     if not (tree / "tensorflow" / "lite" / "micro" / "micro_interpreter.h").is_file():
         pytest.skip(f"no TFLM {kernels} tree at {tree} (made by create_tflm_tree.py; a fresh clone has no ../shared)")
+    wait_for_tflm_library()
     return tree
 
 

@@ -9,7 +9,7 @@ import tomllib
 from pathlib import Path
 
 import pytest
-from conftest import SHARED, require_tool
+from conftest import SHARED, require_tool, wait_for_tflm_library
 
 from tfcompress.pipeline.device_steps import merge_runtimes
 from tfcompress.recipe import parse_recipe, template_text
@@ -58,6 +58,7 @@ def test_pipeline_measures_engine_and_tflm_side_by_side(tmp_path):
     tree = SHARED / "tflm" / "cmsis-nn"
     if not tree.is_dir():
         pytest.skip(f"no TFLM tree at {tree} (a fresh clone has no ../shared)")
+    wait_for_tflm_library()
     from tfcompress.pipeline.run import run_pipeline
 
     results = run_pipeline(_small("mps2-an500", tree), out=tmp_path / "run")
