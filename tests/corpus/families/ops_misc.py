@@ -61,6 +61,8 @@ fn_probe("op_logical_not_bool_io", [((1, 8), "float32"), ((1, 8), "bool")],
          note="bool model input and output (a NOT feeding a select is folded away by the converter)")
 probe("op_reduce_all", S, lambda x: T.where(T.reduce_all(x > -0.5, axis=-1, keepdims=True), x, 0.0),
       modes=("int8",), expect=["REDUCE_ALL"])
+probe("op_reduce_any", S, lambda x: T.where(T.reduce_any(x > 0.5, axis=[1, 2], keepdims=True), x, 0.0),
+      modes=("int8",), expect=["REDUCE_ANY"], note="TFLM has no REDUCE_ANY: TFLite's reference kernels are the oracle")
 fn_probe("op_if_cond", [((1, 8), "float32")],
          lambda x: T.cond(T.reduce_mean(x) > 0.0, lambda: x * 2.0, lambda: x * 0.5 - 0.1), modes=("int8",),
          expect=["IF"], note="tf.cond -> IF with two branch subgraphs")
