@@ -69,6 +69,8 @@ class ModelConfig:
     name: str
     width: float = 1.0
     drop_blocks: int = 0
+    #: an ONNX file imported instead of building zoo model ``name`` (absolute, or relative to the recipe)
+    onnx: str | None = None
 
 
 @dataclass(frozen=True)
@@ -229,8 +231,20 @@ def _positive(value: float, key: str) -> None:
         raise TfcError(f"recipe key '{key}' must be > 0, got {value}", "fix its value")
 
 
-def _model(sec: _Section) -> ModelConfig:
-    sec.check_unknown(["name", "width", "drop_blocks"])
+def _onnx_model(sec: _Section, source_path: str | None) -> ModelConfig:
+    """``[model] onnx = "file.onnx"``: an imported model (relative paths are relative to the recipe file)."""
+    sec.check_unknown(["onnx", "name"])
+    onnx = sec.get("onnx", (str,))
+    path = Path(onnx).expanduser()
+    if not path.is_absolute() and source_path and not source_path.startswith("<"):
+        path = Path(source_path).resolve().parent / path
+    return ModelConfig(name=sec.get("name", (str,), path.stem), onnx=str(path))
+
+
+def _model(sec: _Section, source_path: str | None = None, allow_onnx: bool = False) -> ModelConfig:
+    if allow_onnx and "onnx" in sec.data:
+        return _onnx_model(sec, source_path)
+    sec.check_unknown(["name", "width", "drop_blocks", *(["onnx"] if allow_onnx else [])])
     cfg = ModelConfig(
         name=sec.get("name", (str,)),
         width=sec.get("width", (float,), 1.0),
@@ -276,20 +290,26 @@ def parse_recipe(data: dict[str, Any], source_path: str | None = None, source_te
     ds.check_unknown(["source", "params"])
     dataset = DatasetConfig(source=ds.get("source", (str,)), params=dict(ds.get("params", (dict,), {})))
 
-    model = _model(_Section(top.get("model", (dict,)), "model"))
+    model = _model(_Section(top.get("model", (dict,)), "model"), source_path, allow_onnx=True)
 
     tr = _Section(top.get("train", (dict,), {}), "train")
     tr.check_unknown(["epochs", "batch_size", "learning_rate", "patience"])
+    # an imported model is already trained: it is used as is unless [train] epochs asks for fine-tuning
     train = TrainConfig(
-        epochs=tr.get("epochs", (int,), TrainConfig.epochs),
+        epochs=tr.get("epochs", (int,), 0 if model.onnx else TrainConfig.epochs),
         batch_size=tr.get("batch_size", (int,), TrainConfig.batch_size),
         learning_rate=tr.get("learning_rate", (float,), TrainConfig.learning_rate),
         patience=tr.get("patience", (int,), TrainConfig.patience),
     )
-    for key in ("epochs", "batch_size", "learning_rate"):
+    for key in ("batch_size", "learning_rate") if model.onnx else ("epochs", "batch_size", "learning_rate"):
         _positive(getattr(train, key), f"train.{key}")
+    if train.epochs < 0:
+        raise TfcError(f"recipe key 'train.epochs' must be >= 0, got {train.epochs}", "fix its value")
 
     distill = None
+    if "distill" in data and model.onnx:
+        raise TfcError("recipe key 'distill' cannot be used with [model] onnx (the student is derived from a zoo "
+                       "teacher)", "remove [distill], or fine-tune the imported model with [train] epochs")
     if "distill" in data:
         dsec = _Section(data["distill"], "distill")
         dsec.check_unknown(

@@ -168,7 +168,7 @@ def _convert_node(node: Any, name: str, values: dict[str, Any], outputs: set[str
             return [np.asarray(ins[0].shape, np.int64)]
         return [np.asarray(onnx_shape(ins[0]), np.int64)]
     if op in FOLD and all(v is None or is_const(v) for v in ins) and ins:
-        return [FOLD[op](node, [v for v in ins], attrs)]
+        return [np.asarray(FOLD[op](node, list(ins), attrs))]
     if op not in LAYER_OPS:
         raise Unsupported("op not supported")
     ctx = Ctx(inputs=ins, attrs=attrs, name=name, is_output=node.output[0] in outputs)

@@ -20,7 +20,12 @@ def preflight(recipe: Recipe, board_name: str | None = None) -> None:
     from tfcompress.models.registry import get_entry
 
     get_source(recipe.dataset.source)
-    get_entry(recipe.model.name)
+    if recipe.model.onnx:
+        from tfcompress.importer import load_onnx
+
+        load_onnx(recipe.model.onnx)  # the file exists, parses, and the [onnx] extra is installed
+    else:
+        get_entry(recipe.model.name)
     if recipe.distill is not None:
         get_entry(recipe.distill.teacher.name)
     if board_name is not None:

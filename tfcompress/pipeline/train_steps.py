@@ -91,11 +91,35 @@ def student_config(recipe: Recipe) -> ModelConfig:
     return ModelConfig(name=d.teacher.name, width=width, drop_blocks=drop)
 
 
+def _imported_baseline(stage: Stage, cfg: ModelConfig, ds: Any, recipe: Recipe) -> Any:
+    """The [model] onnx model, used as is (epochs = 0) or fine-tuned for [train] epochs."""
+    import time
+
+    from tfcompress.importer import import_onnx
+    from tfcompress.importer.fit import fit_to_dataset
+    from tfcompress.train.evaluate import evaluate_model
+    from tfcompress.train.result import TrainResult
+
+    assert cfg.onnx is not None
+    log(f"  baseline: importing {cfg.onnx}")
+    model = fit_to_dataset(import_onnx(cfg.onnx, name=cfg.name), ds, cfg.onnx)
+    if recipe.train.epochs > 0:
+        return _train(model, ds, recipe, stage.dir / "train", recipe.train.epochs)
+    start = time.perf_counter()
+    test, val = evaluate_model(model, ds, "test"), evaluate_model(model, ds, "val")
+    return TrainResult(model=model, history={}, metric=ds.metric, test_metric=test, val_metric=val,
+                       epochs_run=0, seconds=time.perf_counter() - start)
+
+
 def baseline_step(run: RunDir, recipe: Recipe, data_stage: Stage, teacher: Stage | None) -> Stage:
     """Train the baseline float model (distilled from the teacher when configured)."""
     cfg = student_config(recipe) if recipe.distill else recipe.model
     params: dict[str, Any] = {"model": asdict(cfg), "train": asdict(recipe.train), "seed": recipe.seed}
     inputs = {"data": data_stage.output_hash(), "code": code_hash(__name__)}
+    if cfg.onnx:
+        from tfcompress.rundir import hash_file
+
+        inputs["onnx"] = hash_file(Path(cfg.onnx))  # the importer's code is in code_hash(__name__)
     if teacher is not None:
         params["distill"] = asdict(recipe.distill)
         inputs["teacher"] = teacher.output_hash()
@@ -113,6 +137,9 @@ def baseline_step(run: RunDir, recipe: Recipe, data_stage: Stage, teacher: Stage
         d = recipe.distill
         kw["teacher"] = load_model(teacher.dir / MODEL_FILE)
         kw["distill"] = DistillConfig(alpha=d.alpha, beta=d.beta, temperature=d.temperature, kd_factor=d.kd_factor)
-    result = _train(_build(cfg, ds, recipe.seed), ds, recipe, stage.dir / "train", recipe.train.epochs, **kw)
+    if cfg.onnx:
+        result = _imported_baseline(stage, cfg, ds, recipe)
+    else:
+        result = _train(_build(cfg, ds, recipe.seed), ds, recipe, stage.dir / "train", recipe.train.epochs, **kw)
     _finish_model_stage(stage, result, ds, asdict(cfg))
     return stage
