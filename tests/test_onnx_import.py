@@ -65,13 +65,22 @@ def test_import_matches_onnxruntime(tmp_path: Path, build) -> None:
         np.testing.assert_allclose(out, ref, atol=2e-5, rtol=1e-4)
 
 
-def test_layers_are_plain_keras_layers(tmp_path: Path) -> None:
+def test_layers_are_plain_keras_layers_tfmot_wraps(tmp_path: Path) -> None:
     """What tfmot prunes/quantizes: real Conv2D/DepthwiseConv2D/Dense layers with the ONNX weights."""
-    model = import_onnx(_conv_block(tmp_path / "m.onnx"))
+    from tfcompress.compress.qat import quantize
+    from tfcompress.tfenv import tfmot
+
+    path = _conv_block(tmp_path / "m.onnx")
+    model = import_onnx(path)
     kinds = {type(layer).__name__ for layer in model.layers}
     assert {"Conv2D", "DepthwiseConv2D", "Dense", "BatchNormalization", "Softmax", "Permute"} <= kinds
     assert "Lambda" not in kinds and "TFOpLambda" not in kinds
     assert model.get_layer("probs").output.shape[-1] == 10  # a graph-output Softmax is named "probs"
+    pruned = tfmot().sparsity.keras.prune_low_magnitude(import_onnx(path))
+    assert sum(type(la).__name__ == "PruneLowMagnitude" for la in pruned.layers) >= 4
+    single = import_onnx(path)
+    qat = quantize(type(single)(single.inputs, single.outputs[0]), "qat")
+    assert any(type(la).__name__ == "QuantizeWrapperV2" for la in qat.layers)
 
 
 def _int8(model, n: int = 24) -> bytes:
@@ -85,6 +94,7 @@ def _int8(model, n: int = 24) -> bytes:
     return convert_model(model, "int8", Calibration(), representative_n=n)
 
 
+@pytest.mark.slow  # the default suite checks int8 bit-exactness on the pipeline's model (test_onnx_pipeline.py)
 def test_imported_int8_is_bit_exact_on_host(tmp_path: Path) -> None:
     from tfcompress.engine.validate import validate_model
 

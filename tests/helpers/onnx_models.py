@@ -46,7 +46,8 @@ class OnnxBuilder:
         return outs[0]
 
     def conv(self, x: str, c_in: int, c_out: int, k: int, group: int = 1, bias: bool = True, **attrs) -> str:
-        ins = [x, self.weight(c_out, c_in // group, k, k)] + ([self.weight(c_out, scale=0.1)] if bias else [])
+        he = float(np.sqrt(6.0 / (c_in // group * k * k)))  # He-uniform: trainable from here
+        ins = [x, self.weight(c_out, c_in // group, k, k, scale=he)] + ([self.weight(c_out, scale=0.1)] if bias else [])
         return self.op("Conv", ins, kernel_shape=[k, k], group=group, **attrs)
 
     def batch_norm(self, x: str, c: int) -> str:
@@ -57,7 +58,8 @@ class OnnxBuilder:
         return self.op("BatchNormalization", [x, scale, bias, mean, var], epsilon=1e-5)
 
     def gemm(self, x: str, k: int, m: int) -> str:
-        return self.op("Gemm", [x, self.weight(m, k), self.weight(m, scale=0.1)], transB=1)
+        w = self.weight(m, k, scale=float(np.sqrt(6.0 / k)))
+        return self.op("Gemm", [x, w, self.weight(m, scale=0.1)], transB=1)
 
     def save(self, path: Path, out: str | list[str], out_shape: list[int] | list[list[int]]) -> Path:
         import onnx
