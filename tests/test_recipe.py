@@ -204,3 +204,29 @@ def test_board_profile_switch() -> None:
     with pytest.raises(TfcError) as info:
         parse_recipe(data)
     assert "recipe key 'board.profile' must be bool" in info.value.what
+
+
+def test_model_onnx_is_resolved_and_used_as_is_by_default(tmp_path) -> None:
+    """[model] onnx: path relative to the recipe file; an imported model is trained already (epochs 0)."""
+    text = '[dataset]\nsource = "digits"\n[model]\nonnx = "nets/net.onnx"\n'
+    (tmp_path / "r.toml").write_text(f'name = "x"\n{text}')
+    recipe = load_recipe(tmp_path / "r.toml")
+    assert recipe.model.onnx == str(tmp_path / "nets" / "net.onnx") and recipe.model.name == "net"
+    assert recipe.train.epochs == 0
+    (tmp_path / "r.toml").write_text(f'name = "x"\n{text}[train]\nepochs = 3\n')
+    assert load_recipe(tmp_path / "r.toml").train.epochs == 3  # fine-tuning when asked
+    data = _base()
+    data["train"]["epochs"] = 0
+    with pytest.raises(TfcError, match=r"train\.epochs' must be > 0"):  # zoo models must train
+        parse_recipe(data)
+
+
+@pytest.mark.parametrize("model, extra, message", [
+    ({"onnx": "a.onnx", "width": 0.5}, {}, r"unknown recipe key 'model\.width'.*allowed keys in \[model\]: onnx, name"),
+    ({"onnx": "a.onnx"}, {"distill": {"teacher": {"name": "tiny-cnn"}}}, r"'distill' cannot be used with \[model\] onnx"),
+    ({"onnx": 3}, {}, r"'model\.onnx' must be str"),
+])
+def test_model_onnx_errors(model: dict, extra: dict, message: str) -> None:
+    data = {"name": "x", "dataset": {"source": "digits"}, "model": model, **extra}
+    with pytest.raises(TfcError, match=message):
+        parse_recipe(data)
