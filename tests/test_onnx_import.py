@@ -21,7 +21,7 @@ from tfcompress.importer import import_onnx  # noqa: E402
 
 def _conv_block(path: Path) -> Path:
     """Conv (explicit pads) + BatchNorm + Relu, depthwise (group conv) with stride 2, max pool, Add,
-    Sigmoid, Concat, average pool, Flatten (C, H, W order) + Gemm + Softmax; a second, 4-D output."""
+    Sigmoid, Concat, average pool, Flatten (C, H, W order) + Gemm + Softmax; 4-D and 2-D global pools."""
     b = OnnxBuilder([1, 3, 12, 12], seed=1)
     x = b.op("Relu", [b.batch_norm(b.conv("x", 3, 8, 3, pads=[1, 1, 1, 1]), 8)])
     d = b.conv(x, 8, 8, 3, group=8, pads=[1, 1, 1, 1], strides=[2, 2])
@@ -29,12 +29,13 @@ def _conv_block(path: Path) -> Path:
     x = b.op("Concat", [x, b.op("Sigmoid", [x])], axis=1)
     x = b.op("AveragePool", [x], kernel_shape=[3, 3], strides=[1, 1], pads=[1, 1, 1, 1])
     g = b.op("GlobalMaxPool", [x])
+    r = b.op("ReduceMean", [x], axes=[2, 3], keepdims=0)
     y = b.op("Softmax", [b.gemm(b.op("Flatten", [x], axis=1), 16 * 6 * 6, 10)], axis=1)
-    return b.save(path, [y, g], [[1, 10], [1, 16, 1, 1]])
+    return b.save(path, [y, g, r], [[1, 10], [1, 16, 1, 1], [1, 16]])
 
 
 def _depthwise_mult(path: Path) -> Path:
-    """Depthwise with channel multiplier 2 and SAME_UPPER, Clip(0, 6), global average pool,
+    """Depthwise with channel multiplier 2 and SAME_UPPER, Clip(0, 6), 1x1 conv, global average pool,
     shape arithmetic (Shape → Gather → Unsqueeze → Concat → Reshape, as torch's x.view(n, -1)),
     MatMul, Relu."""
     b = OnnxBuilder([1, 4, 9, 7], seed=2)

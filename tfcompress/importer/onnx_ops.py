@@ -178,6 +178,19 @@ def _global(cls_name: str) -> Callable[[Ctx], Any]:
     return convert
 
 
+def _reduce(cls_name: str) -> Callable[[Ctx], Any]:
+    """ReduceMean/ReduceMax over H and W (what exporters emit for adaptive pooling to 1x1)."""
+    def convert(ctx: Ctx) -> Any:
+        x = ctx.tensor(0)
+        axes = ctx.const(1) if len(ctx.inputs) > 1 else np.asarray(ctx.attrs.get("axes", []))
+        if rank(x) != 4 or axes is None or sorted(int(a) % 4 for a in axes) != [2, 3]:
+            raise Unsupported(f"reduction over axes {None if axes is None else list(axes)} (only H and W "
+                              "of a 4-D tensor, i.e. global pooling)")
+        keep = bool(ctx.attrs.get("keepdims", 1))
+        return getattr(keras().layers, cls_name)(keepdims=keep, name=ctx.name)(x)
+    return convert
+
+
 def batch_norm(ctx: Ctx) -> Any:
     x = ctx.tensor(0)
     scale, bias, mean, var = (ctx.const(i) for i in range(1, 5))
@@ -310,6 +323,8 @@ LAYER_OPS: dict[str, Callable[[Ctx], Any]] = {
     "AveragePool": lambda ctx: _pool(ctx, "AveragePooling2D"),
     "GlobalAveragePool": _global("GlobalAveragePooling2D"),
     "GlobalMaxPool": _global("GlobalMaxPooling2D"),
+    "ReduceMean": _reduce("GlobalAveragePooling2D"),
+    "ReduceMax": _reduce("GlobalMaxPooling2D"),
     "Gemm": gemm,
     "MatMul": matmul,
     "Flatten": flatten,
