@@ -66,21 +66,25 @@ def test_import_matches_onnxruntime(tmp_path: Path, build) -> None:
         np.testing.assert_allclose(out, ref, atol=2e-5, rtol=1e-4)
 
 
-def test_layers_are_plain_keras_layers_tfmot_wraps(tmp_path: Path) -> None:
+def test_layers_are_plain_keras_layers(tmp_path: Path) -> None:
     """What tfmot prunes/quantizes: real Conv2D/DepthwiseConv2D/Dense layers with the ONNX weights."""
-    from tfcompress.compress.qat import quantize
-    from tfcompress.tfenv import tfmot
-
-    path = _conv_block(tmp_path / "m.onnx")
-    model = import_onnx(path)
+    model = import_onnx(_conv_block(tmp_path / "m.onnx"))
     kinds = {type(layer).__name__ for layer in model.layers}
     assert {"Conv2D", "DepthwiseConv2D", "Dense", "BatchNormalization", "Softmax", "Permute"} <= kinds
     assert "Lambda" not in kinds and "TFOpLambda" not in kinds
     assert model.get_layer("probs").output.shape[-1] == 10  # a graph-output Softmax is named "probs"
+
+
+@pytest.mark.slow  # with test_onnx_pipeline.py::test_fine_tuned_pruned_int8_bit_exact
+def test_tfmot_wraps_imported_layers(tmp_path: Path) -> None:
+    from tfcompress.compress.qat import quantize
+    from tfcompress.tfenv import tfmot
+
+    path = _conv_block(tmp_path / "m.onnx")
     pruned = tfmot().sparsity.keras.prune_low_magnitude(import_onnx(path))
     assert sum(type(la).__name__ == "PruneLowMagnitude" for la in pruned.layers) >= 4
     single = import_onnx(path)
-    qat = quantize(type(single)(single.inputs, single.outputs[0]), "qat")
+    qat = quantize(type(single)(single.inputs, single.outputs[0]), "pcqat")
     assert any(type(la).__name__ == "QuantizeWrapperV2" for la in qat.layers)
 
 
@@ -149,3 +153,23 @@ def test_import_command(tmp_path: Path) -> None:
     x = np.random.default_rng(3).uniform(-1, 1, (2, 9, 7, 4)).astype(np.float32)
     ref = np.concatenate([run_onnxruntime(src, x[i:i + 1].transpose(0, 3, 1, 2))[0] for i in range(2)])
     np.testing.assert_allclose(reloaded.predict(x, verbose=0), ref, atol=2e-5, rtol=1e-4)
+
+
+def test_fit_to_dataset(tmp_path: Path) -> None:
+    """A recipe's dataset must fit the imported model; classification logits get a Softmax 'probs' head."""
+    from types import SimpleNamespace
+
+    from tfcompress.importer.fit import fit_to_dataset
+
+    b = OnnxBuilder([1, 1, 8, 8])
+    x = b.op("Flatten", [b.op("GlobalAveragePool", [b.conv("x", 1, 4, 3)])], axis=1)
+    model = import_onnx(b.save(tmp_path / "m.onnx", b.gemm(x, 4, 10), [1, 10]))
+    digits = SimpleNamespace(name="digits", input_shape=(8, 8, 1), num_outputs=10, task="classification")
+    fitted = fit_to_dataset(model, digits, "m.onnx")
+    assert fitted.layers[-1].name == "probs" and fitted.output.shape[-1] == 10
+    with pytest.raises(TfcError, match=r"takes input \(1, 1, 8, 8\) \(NCHW\) but dataset 'eyes' gives "
+                                       r"\(1, 1, 16, 16\) — export it with an example input of shape \(1, 1, 16, 16\)"):
+        fit_to_dataset(model, SimpleNamespace(name="eyes", input_shape=(16, 16, 1), num_outputs=10), "m.onnx")
+    with pytest.raises(TfcError, match=r"has 3 classes — export a model whose output is \(N, 3\)"):
+        fit_to_dataset(model, SimpleNamespace(name="z", input_shape=(8, 8, 1), num_outputs=3,
+                                              task="classification"), "m.onnx")
