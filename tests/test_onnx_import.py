@@ -37,9 +37,11 @@ def _conv_block(path: Path) -> Path:
 def _depthwise_mult(path: Path) -> Path:
     """Depthwise with channel multiplier 2 and SAME_UPPER, Clip(0, 6), 1x1 conv, global average pool,
     shape arithmetic (Shape → Gather → Unsqueeze → Concat → Reshape, as torch's x.view(n, -1)),
-    MatMul, Relu."""
+    MatMul, Relu; a node named like the input; Pad."""
     b = OnnxBuilder([1, 4, 9, 7], seed=2)
-    x = b.conv("x", 4, 8, 3, group=4, auto_pad="SAME_UPPER")
+    x = b.op("Pad", ["x", b.const(np.array([0, 0, 1, 0, 0, 0, 2, 1], np.int64))])
+    b.nodes[-1].name = "x"  # a layer name that clashes with the input's
+    x = b.conv(x, 4, 8, 3, group=4, auto_pad="SAME_UPPER")
     x = b.op("Clip", [x, b.const(np.float32(0)), b.const(np.float32(6))])
     x = b.op("Conv", [x, b.weight(6, 8, 1, 1)], kernel_shape=[1, 1])
     x = b.op("GlobalAveragePool", [x])
@@ -142,6 +144,7 @@ def test_import_command(tmp_path: Path) -> None:
     info = json.loads(run.stdout)
     assert info["model_file"] == str(tmp_path / "net.keras") and (tmp_path / "net.keras").is_file()
     assert info["inputs"] == [[None, 9, 7, 4]] and info["outputs"] == [[None, 5]]
+    assert info["layers"]["ZeroPadding2D"] == 1
     assert info["layers"]["DepthwiseConv2D"] == 1
     again = CliRunner().invoke(main, ["import", str(src)])
     assert again.exit_code == 2 and "--force" in again.output  # nothing is overwritten without --force

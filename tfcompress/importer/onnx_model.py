@@ -119,9 +119,9 @@ def _constant(node: Any, attrs: dict[str, Any]) -> np.ndarray:
 # --------------------------------------------------------------------------- the walk
 
 
-def _layer_names(nodes: list[Any]) -> list[str]:
-    """Unique, Keras-safe layer names from the nodes' names (or op types)."""
-    used: set[str] = {"probs"}
+def _layer_names(nodes: list[Any], taken: set[str]) -> list[str]:
+    """Unique, Keras-safe layer names from the nodes' names (or op types), none of them in ``taken``."""
+    used: set[str] = {"probs", *taken}
     names = []
     for i, node in enumerate(nodes):
         base = re.sub(r"[^A-Za-z0-9_]+", "_", node.name or f"{node.op_type}_{i}").strip("_") or f"node{i}"
@@ -188,7 +188,8 @@ def import_onnx(path: str | Path, *, name: str | None = None) -> Any:
     values: dict[str, Any] = {t.name: numpy_helper.to_array(t) for t in graph.initializer}
     inputs = _inputs(graph, values)
     outputs = {o.name for o in graph.output}
-    for node, layer_name in zip(graph.node, _layer_names(list(graph.node)), strict=True):
+    names = _layer_names(list(graph.node), {t.name.split("/")[0].split(":")[0] for t in inputs})
+    for node, layer_name in zip(graph.node, names, strict=True):
         missing = [n for n in node.input if n and n not in values]
         if missing:
             raise TfcError(f"ONNX node '{node.name}' ({node.op_type}) reads '{missing[0]}', which no earlier node "

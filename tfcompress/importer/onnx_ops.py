@@ -169,6 +169,19 @@ def _pool(ctx: Ctx, cls_name: str) -> Any:
     return getattr(L, cls_name)(tuple(kernel), strides=tuple(strides), padding=padding, name=ctx.name)(x)
 
 
+def pad(ctx: Ctx) -> Any:
+    """Zero padding of H and W (constant mode, value 0)."""
+    x = ctx.tensor(0)
+    mode = ctx.attrs.get("mode", b"constant")
+    mode = mode.decode() if isinstance(mode, bytes) else str(mode)
+    p = [int(v) for v in (ctx.const(1) if len(ctx.inputs) > 1 else ctx.attrs.get("pads", []))]
+    value = ctx.const(2) if len(ctx.inputs) > 2 else np.asarray(ctx.attrs.get("value", 0.0))
+    if rank(x) != 4 or len(p) != 8 or mode != "constant" or (value is not None and float(value) != 0.0) \
+            or any(p[i] for i in (0, 1, 4, 5)) or min(p) < 0:
+        raise Unsupported(f"Pad mode={mode} pads={p} (only zero padding of H and W of a 4-D tensor)")
+    return keras().layers.ZeroPadding2D(((p[2], p[6]), (p[3], p[7])), name=ctx.name)(x)
+
+
 def _global(cls_name: str) -> Callable[[Ctx], Any]:
     def convert(ctx: Ctx) -> Any:
         x = ctx.tensor(0)
@@ -330,6 +343,7 @@ LAYER_OPS: dict[str, Callable[[Ctx], Any]] = {
     "Flatten": flatten,
     "Reshape": reshape,
     "Concat": concat,
+    "Pad": pad,
     "Add": _binary("Add"),
     "Mul": _binary("Multiply"),
     "Relu": relu,
