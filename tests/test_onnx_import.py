@@ -130,11 +130,12 @@ def test_unconvertible_node_is_named(tmp_path: Path, op: str, attrs: dict, messa
 
 
 def test_missing_onnx_package_names_the_extra(monkeypatch, tmp_path: Path) -> None:
-    from tfcompress.importer import require_onnx
-
-    monkeypatch.setitem(sys.modules, "onnx", None)
-    with pytest.raises(TfcError, match=r"pip install tfcompress\[onnx\]"):
-        require_onnx()
+    path = _depthwise_mult(tmp_path / "m.onnx")
+    monkeypatch.setitem(sys.modules, "onnx", None)  # as if `pip install tfcompress` without [onnx]
+    with pytest.raises(TfcError, match=r"needs the 'onnx' package — pip install tfcompress\[onnx\]$"):
+        import_onnx(path)
+    run = CliRunner().invoke(main, ["import", str(path)])
+    assert run.exit_code == 2 and "pip install tfcompress[onnx]" in run.output
 
 
 def test_import_command(tmp_path: Path) -> None:

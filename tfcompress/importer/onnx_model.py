@@ -177,9 +177,9 @@ def _convert_node(node: Any, name: str, values: dict[str, Any], outputs: set[str
 
 def import_onnx(path: str | Path, *, name: str | None = None) -> Any:
     """Build a tf_keras model from the ONNX file at ``path`` (NHWC inputs, NCHW weights transposed)."""
+    model = load_onnx(path)  # first: a missing [onnx] extra is a one-line error
     from onnx import numpy_helper
 
-    model = load_onnx(path)
     graph = model.graph
     for opset in model.opset_import:
         if opset.domain not in ("", "ai.onnx"):
