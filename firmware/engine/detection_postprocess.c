@@ -288,6 +288,10 @@ static int dpp_run(const tfc_detection_postprocess_params *p, void *mem, const v
         }
         s = w.scores;
     }
+    /* rows TFLM leaves unwritten hold whatever the buffer held there; here they are zero */
+    memset(boxes, 0, (size_t)p->out_rows * 4 * sizeof(float));
+    memset(classes, 0, (size_t)p->out_rows * sizeof(float));
+    memset(scores, 0, (size_t)p->out_rows * sizeof(float));
     if (p->regular) return dpp_regular(p, &w, s, boxes, classes, scores, num);
     return dpp_fast(p, &w, s, boxes, classes, scores, num);
 }

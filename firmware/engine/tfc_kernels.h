@@ -713,8 +713,8 @@ void tfc_cast_f32_u32(const float *in, uint32_t *out, int32_t n);
  * uint8 / int8 dequantised as (float)(q - zp) * scale; anchors [num_boxes, 4] float32 (constant
  * quantised anchors are dequantised on the host into `anchors`). Outputs: boxes [1, rows, 4],
  * classes [1, rows], scores [1, rows], num_detections [1], all float32. Returns 0, or 1 where TFLM
- * fails the op (a decoded box with ymin >= ymax or xmin >= xmax). Fast NMS writes only the rows
- * it selects (as TFLM: the others keep what the output held before). */
+ * fails the op (a decoded box with ymin >= ymax or xmin >= xmax). Rows TFLM leaves unwritten
+ * (fast NMS: past its detections) are zero. */
 typedef struct {
     int32_t num_boxes, box_len, num_classes, num_classes_bg;
     int32_t max_detections, max_classes_per_detection, detections_per_class, regular;

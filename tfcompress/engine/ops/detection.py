@@ -143,3 +143,56 @@ def lower_detection_postprocess(g: Graph, op: Op) -> LoweredOp:
     return LoweredOp(op, KERNEL, "tfc_detection_postprocess_params", fields, [enc.index, cls.index, anchor_input],
                      list(op.outputs), arrays=arrays, in_ctypes=(in_ct, in_ct, "float"), out_ctype="float",
                      scratch=4 * words, returns_status=True)
+
+
+# ---- rows TFLM leaves unwritten (undefined in TFLM: whatever its arena held; zero in the engine)
+
+def written_rows(rows: int, num_detections: int, regular: bool, per_box: int, max_detections: int) -> np.ndarray:
+    """Which output rows TFLM's kernel writes: regular NMS the first ``max_detections``; fast NMS
+    row ``per_box * j + j % per_box`` of its j-th (box, class) pair (TFLM's layout, which skips
+    rows when ``per_box`` > 1)."""
+    mask = np.zeros(rows, bool)
+    if regular:
+        mask[:max_detections] = True
+        return mask
+    j = np.arange(max(0, num_detections))
+    at = per_box * j + j % max(per_box, 1)
+    mask[at[at < rows]] = True
+    return mask
+
+
+def unwritten_specs(model_bytes: bytes) -> list[dict[str, Any]]:
+    """For each TFLite_Detection_PostProcess whose four outputs are model outputs: their positions
+    among the model outputs and the options that decide which rows TFLM writes."""
+    if b"TFLite_Detection_PostProcess" not in model_bytes:
+        return []
+    from tfcompress.engine.reader import read_graph
+
+    g = read_graph(model_bytes)
+    specs = []
+    for op in g.ops:
+        if op.name != OP_NAME or len(op.outputs) != 4 or not all(t in g.outputs for t in op.outputs):
+            continue
+        o = parse_options(op.options.get("custom_options"))
+        specs.append(dict(outputs=[g.outputs.index(t) for t in op.outputs], rows=g.t(op.outputs[0]).elements // 4,
+                          regular=o["use_regular_nms"], max_detections=o["max_detections"],
+                          per_box=max(0, min(o["max_classes_per_detection"], o["num_classes"]))))
+    return specs
+
+
+def blank_unwritten(specs: list[dict[str, Any]], outputs: list[np.ndarray]) -> list[np.ndarray]:
+    """``outputs`` of an oracle with the rows TFLM leaves undefined set to zero, as the engine's
+    kernel writes them (the rows it writes are compared exactly)."""
+    if not specs:
+        return outputs
+    out = [np.array(x) for x in outputs]
+    for s in specs:
+        b, c, sc, num = s["outputs"]
+        count = int(np.asarray(out[num]).reshape(-1)[0]) if np.isfinite(np.asarray(out[num]).reshape(-1)[0]) else 0
+        keep = written_rows(s["rows"], count, s["regular"], s["per_box"], s["max_detections"])
+        for k, width in ((b, 4), (c, 1), (sc, 1)):
+            flat = out[k].reshape(-1, width) if out[k].size == s["rows"] * width else None
+            if flat is not None:
+                flat[~keep] = 0
+                out[k] = flat.reshape(out[k].shape)
+    return out
