@@ -1,0 +1,109 @@
+"""TFLite_Detection_PostProcess (engine/ops/detection.py, firmware/engine/detection_postprocess.c)
+beyond the corpus models: int8 inputs (neither TFLM nor TFLite runs them: checked against TFLM on
+the same values dequantised), TFLM's layout of several classes per box, its failure on degenerate
+boxes, the options as TFLM reads them, and the errors for what TFLM rejects."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from helpers.detection_models import QUANT, anchors, postprocess
+
+from tfcompress.convert.detection_postprocess import PostProcessParams, custom_options
+from tfcompress.engine.compiler import compile_tflite
+from tfcompress.engine.host import HostModel
+from tfcompress.engine.ops.detection import parse_options, written_rows
+from tfcompress.errors import TfcError
+from tfcompress.tflm import OracleError, TflmModel
+
+FAST = PostProcessParams(num_classes=3, max_detections=6, nms_score_threshold=0.15, nms_iou_threshold=0.4)
+REGULAR = PostProcessParams(num_classes=3, max_detections=7, detections_per_class=3, use_regular_nms=True,
+                            nms_score_threshold=0.05, nms_iou_threshold=0.5)
+
+
+def same_bits(got: list[np.ndarray], want: list[np.ndarray]) -> None:
+    for k, (a, b) in enumerate(zip(got, want, strict=True)):
+        b = np.asarray(b, np.float32).reshape(np.shape(a))
+        assert np.array_equal(np.asarray(a, np.float32).view(np.uint32), b.view(np.uint32)), f"output {k}: {a} != {b}"
+
+
+@pytest.mark.parametrize("params", [FAST, REGULAR], ids=["fast", "regular"])
+def test_int8_inputs_are_tflm_on_their_dequantised_values(params: PostProcessParams) -> None:
+    n, seed = 48, 11
+    q_model = postprocess(n=n, params=params, background=True, dtype="int8", seed=seed)
+    (se, ze), (sc, zc), (sa, za) = QUANT["int8"]
+    q_anchors = np.clip(np.round(anchors(n, seed) / sa) + za, -127, 127)
+    f_anchors = ((q_anchors.astype(np.float32) - np.float32(za)) * np.float32(sa)).astype(np.float32)
+    f_model = postprocess(n=n, params=params, background=True, dtype="float32", anchor_values=f_anchors)
+    ours, tflm = HostModel(compile_tflite(q_model)), TflmModel(f_model)
+    rng = np.random.default_rng(0)
+    counts = []
+    for _ in range(12):
+        enc = rng.integers(-128, 128, (1, n, 4)).astype(np.int8)
+        cls = rng.integers(-128, 128, (1, n, 4)).astype(np.int8)
+        deq = [((x.astype(np.float32) - np.float32(z)) * np.float32(s)).astype(np.float32)
+               for x, (s, z) in ((enc, (se, ze)), (cls, (sc, zc)))]
+        got = ours.invoke([enc, cls])
+        same_bits(got, tflm.invoke(deq))
+        counts.append(int(got[3][0]))
+    assert max(counts) == params.max_detections  # more candidates than detections
+
+
+def test_several_classes_per_box_use_tflms_rows() -> None:
+    """Fast NMS with 2 classes per box: TFLM writes pair j at row 2 j + j % 2 (and leaves the rows
+    between unwritten); three boxes pass the threshold, so every write stays inside the outputs."""
+    params = PostProcessParams(num_classes=3, max_detections=6, max_classes_per_detection=2,
+                               nms_score_threshold=0.5, nms_iou_threshold=0.99)
+    n = 16
+    data = postprocess(n=n, params=params, background=True, dtype="float32", seed=3)
+    ours, tflm = HostModel(compile_tflite(data)), TflmModel(data)
+    rng = np.random.default_rng(1)
+    for _ in range(4):
+        enc = rng.normal(0, 1, (1, n, 4)).astype(np.float32)
+        cls = rng.uniform(0, 0.4, (1, n, 4)).astype(np.float32)
+        cls[0, rng.choice(n, 3, replace=False), 1 + rng.integers(0, 3, 3)] = rng.uniform(0.6, 1.0, 3)
+        got = ours.invoke([enc, cls])
+        same_bits(got, tflm.invoke([enc, cls]))
+        assert got[3][0] == 6 and np.count_nonzero(got[2]) >= 3
+    assert written_rows(12, 4, False, 2, 6).nonzero()[0].tolist() == [0, 3, 4, 7]
+
+
+def test_degenerate_boxes_fail_as_in_tflm() -> None:
+    n = 8
+    flat = anchors(n, 0)
+    flat[2, 2] = 0.0  # zero height: ymin == ymax after decoding, which TFLM rejects
+    data = postprocess(n=n, params=FAST, background=True, dtype="float32", anchor_values=flat)
+    x = [np.zeros((1, n, 4), np.float32), np.full((1, n, 4), 0.5, np.float32)]
+    with pytest.raises(OracleError):
+        TflmModel(data).invoke(x)
+    with pytest.raises(TfcError, match="returned 1"):
+        HostModel(compile_tflite(data)).invoke(x)
+
+
+def test_options_are_read_as_tflm_reads_them() -> None:
+    from flatbuffers import flexbuffers
+
+    fbb = flexbuffers.Builder()
+    with fbb.Map():
+        fbb.Float("max_detections", 7.0)  # AsInt32 of a float, AsFloat of an int
+        fbb.Int("max_classes_per_detection", 1)
+        fbb.Int("num_classes", 5)
+        fbb.Int("nms_iou_threshold", 1)
+        fbb.Float("y_scale", 0.1)
+    o = parse_options(bytes(fbb.Finish()))
+    assert (o["max_detections"], o["detections_per_class"], o["use_regular_nms"]) == (7, 100, False)
+    assert o["nms_iou_threshold"] == 1.0 and o["y_scale"] == float(np.float32(0.1)) and o["h_scale"] == 0.0
+    assert parse_options(custom_options(REGULAR))["use_regular_nms"] is True
+    with pytest.raises(TfcError, match="flexbuffer"):
+        parse_options(b"\x01\x02\x03")
+
+
+@pytest.mark.parametrize(("params", "message"), [
+    (PostProcessParams(num_classes=3, nms_iou_threshold=0.0), "nms_iou_threshold"),
+    (PostProcessParams(num_classes=3, max_classes_per_detection=0), "max_classes_per_detection"),
+    (PostProcessParams(num_classes=3, use_regular_nms=True, detections_per_class=0), "detections_per_class"),
+    (PostProcessParams(num_classes=1), "num_classes 1 with 4 class-prediction columns"),
+])
+def test_what_tflm_rejects_is_a_compile_error(params: PostProcessParams, message: str) -> None:
+    with pytest.raises(TfcError, match=message):
+        compile_tflite(postprocess(n=8, params=params, background=True, dtype="float32", columns=4))
