@@ -5,6 +5,8 @@ boxes, the options as TFLM reads them, and the errors for what TFLM rejects."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 from helpers.detection_models import QUANT, anchors, postprocess
@@ -107,3 +109,31 @@ def test_options_are_read_as_tflm_reads_them() -> None:
 def test_what_tflm_rejects_is_a_compile_error(params: PostProcessParams, message: str) -> None:
     with pytest.raises(TfcError, match=message):
         compile_tflite(postprocess(n=8, params=params, background=True, dtype="float32", columns=4))
+
+
+def test_append_postprocess_to_a_converted_ssd() -> None:
+    """The corpus' int8 SSD (176 anchors) gets DEQUANTIZE on both heads and the op; the engine compiles
+    it (bit-exactness of the whole network: arch_ssd_multiscale_postprocess_int8, a slow corpus test)."""
+    from helpers.detection_models import grid_anchors
+
+    from tfcompress.convert.detection_postprocess import append_postprocess
+    from tfcompress.engine.reader import read_graph
+
+    ssd = (Path(__file__).parent / "fixtures" / "corpus" / "arch_ssd_multiscale_int8.tflite").read_bytes()
+    anc = grid_anchors([(8, (0.2, 0.3)), (4, (0.35, 0.5, 0.7))])
+    params = PostProcessParams(num_classes=2, max_detections=8)
+    data = append_postprocess(ssd, anc, params)
+    assert compile_tflite(data).lowered[-1].kernel == "tfc_detection_postprocess"
+    g = read_graph(data)
+    assert [op.name for op in g.ops[-3:]] == ["DEQUANTIZE", "DEQUANTIZE", "CUSTOM:TFLite_Detection_PostProcess"]
+    assert [(g.t(t).name, g.t(t).shape) for t in g.outputs] == [
+        ("detection_boxes", (1, 8, 4)), ("detection_classes", (1, 8)), ("detection_scores", (1, 8)),
+        ("num_detections", (1,))]
+    assert np.array_equal(g.t(g.ops[-1].inputs[2]).data, anc)
+    assert parse_options(g.ops[-1].options["custom_options"])["max_detections"] == 8
+    with pytest.raises(TfcError, match="num_classes 5 does not fit 3 score columns"):
+        append_postprocess(ssd, anc, PostProcessParams(num_classes=5))
+    with pytest.raises(TfcError, match="176 boxes"):
+        append_postprocess(ssd, anc[:10], params)
+    with pytest.raises(TfcError, match="no output 'nope'"):
+        append_postprocess(ssd, anc, params, boxes="nope", scores=1)

@@ -56,3 +56,11 @@ def postprocess(*, n: int, params: PostProcessParams, background: bool, dtype: s
             m.tensor("detection_scores", [1, rows], "float32"), m.tensor("num_detections", [1], "float32")]
     m.custom_op(CUSTOM_CODE, op_in, outs, custom_options(params))
     return m.finish(model_in, outs)
+
+
+def grid_anchors(maps: list[tuple[int, tuple[float, ...]]]) -> np.ndarray:
+    """SSD anchors (y, x, h, w): per feature map of ``size`` x ``size`` cells, one square anchor per
+    scale at each cell centre, in the order the heads emit them (row, column, anchor)."""
+    out = [((i + 0.5) / size, (j + 0.5) / size, s, s)
+           for size, scales in maps for i in range(size) for j in range(size) for s in scales]
+    return np.array(out, np.float32)

@@ -31,3 +31,21 @@ add("op_detection_postprocess_regular_dequantize_int8", ("int8", "multi-input", 
 add("op_detection_postprocess_fast_uint8", ("uint8-io", "multi-input", "multi-output"),
     lambda: postprocess(n=32, params=_FAST, background=True, dtype="uint8", seed=5), expect_ops=_OP,
     note=_NOTE + "; uint8 inputs and anchors into the op (TFLite's kernel is the oracle: TFLM takes float32 only)")
+
+
+def _ssd_with_postprocess() -> bytes:
+    """The corpus' SSD-style network (int8, two feature maps, 176 anchors) with the op appended by
+    tfcompress.convert.detection_postprocess.append_postprocess (DEQUANTIZE on both heads)."""
+    from tests.helpers.detection_models import grid_anchors
+    from tfcompress.convert.detection_postprocess import append_postprocess
+
+    from ..registry import get
+
+    ssd = get("arch_ssd_multiscale_int8").build()
+    params = PostProcessParams(num_classes=2, max_detections=8, nms_score_threshold=0.5, nms_iou_threshold=0.5)
+    return append_postprocess(ssd, grid_anchors([(8, (0.2, 0.3)), (4, (0.35, 0.5, 0.7))]), params)
+
+
+add("arch_ssd_multiscale_postprocess_int8", ("int8", "architecture", "multi-output"), _ssd_with_postprocess,
+    expect_ops=_OP, note="arch_ssd_multiscale_int8 with TFLite_Detection_PostProcess appended (fast NMS over "
+                         "176 anchors, DEQUANTIZE on both int8 heads)")
