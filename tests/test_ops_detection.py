@@ -137,3 +137,24 @@ def test_append_postprocess_to_a_converted_ssd() -> None:
         append_postprocess(ssd, anc[:10], params)
     with pytest.raises(TfcError, match="no output 'nope'"):
         append_postprocess(ssd, anc, params, boxes="nope", scores=1)
+
+
+def test_rows_past_the_detections_are_zero_where_tflm_keeps_stale_values() -> None:
+    """Fast NMS writes only its detections: TFLM's rows past them keep the previous run's values
+    (undefined), the engine's are zero, and the oracle reports them as zero; the rest is exact."""
+    n = 16
+    data = postprocess(n=n, params=FAST, background=True, dtype="float32", seed=5)
+    ours, tflm = HostModel(compile_tflite(data)), TflmModel(data)
+    rng = np.random.default_rng(2)
+    stale = 0
+    for k in (6, 1, 4, 0, 3):  # boxes above the threshold, far apart (IoU threshold 0.4)
+        enc = np.zeros((1, n, 4), np.float32)
+        cls = np.zeros((1, n, 4), np.float32)
+        cls[0, rng.choice(n, k, replace=False), 1] = rng.uniform(0.5, 1.0, k)
+        got = ours.invoke([enc, cls])
+        same_bits(got, tflm.invoke([enc, cls]))
+        raw = np.array(tflm.interp.get_output(2)).reshape(-1)  # scores as TFLM left them
+        count = int(got[3][0])
+        assert np.all(got[2].reshape(-1)[count:] == 0)
+        stale += int(np.count_nonzero(raw[count:]))
+    assert stale > 0  # TFLM did leave earlier values there
