@@ -105,6 +105,7 @@ def test_options_are_read_as_tflm_reads_them() -> None:
     (PostProcessParams(num_classes=3, max_classes_per_detection=0), "max_classes_per_detection"),
     (PostProcessParams(num_classes=3, use_regular_nms=True, detections_per_class=0), "detections_per_class"),
     (PostProcessParams(num_classes=1), "num_classes 1 with 4 class-prediction columns"),
+    (PostProcessParams(num_classes=0), "num_classes 0 < 1"),
 ])
 def test_what_tflm_rejects_is_a_compile_error(params: PostProcessParams, message: str) -> None:
     with pytest.raises(TfcError, match=message):

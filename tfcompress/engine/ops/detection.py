@@ -102,7 +102,9 @@ def lower_detection_postprocess(g: Graph, op: Op) -> LoweredOp:
     md, mcpd, dpc = o["max_detections"], o["max_classes_per_detection"], o["detections_per_class"]
     nc, regular = o["num_classes"], o["use_regular_nms"]
     problems = []
-    if not 0 <= classes_bg - nc <= 1:
+    if nc < 1:
+        problems.append(f"num_classes {nc} < 1 (TFLM reads a class that does not exist)")
+    elif not 0 <= classes_bg - nc <= 1:
         problems.append(f"num_classes {nc} with {classes_bg} class-prediction columns (TFLM wants 0 or 1 more)")
     if not 0.0 < o["nms_iou_threshold"] <= 1.0:
         problems.append(f"nms_iou_threshold {o['nms_iou_threshold']} outside (0, 1]")
