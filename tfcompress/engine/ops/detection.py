@@ -163,9 +163,10 @@ def written_rows(rows: int, num_detections: int, regular: bool, per_box: int, ma
     return mask
 
 
-def unwritten_specs(model_bytes: bytes) -> list[dict[str, Any]]:
-    """For each TFLite_Detection_PostProcess whose four outputs are model outputs: their positions
-    among the model outputs and the options that decide which rows TFLM writes."""
+def unwritten_specs(model_bytes: bytes, *, model_outputs: bool = True) -> list[dict[str, Any]]:
+    """For each TFLite_Detection_PostProcess (``model_outputs``: only those whose four outputs are
+    model outputs): ``outputs``, their positions among the model outputs (else their tensor
+    indices), and the options that decide which rows TFLM writes."""
     if b"TFLite_Detection_PostProcess" not in model_bytes:
         return []
     from tfcompress.engine.reader import read_graph
@@ -173,13 +174,26 @@ def unwritten_specs(model_bytes: bytes) -> list[dict[str, Any]]:
     g = read_graph(model_bytes)
     specs = []
     for op in g.ops:
-        if op.name != OP_NAME or len(op.outputs) != 4 or not all(t in g.outputs for t in op.outputs):
+        if op.name != OP_NAME or len(op.outputs) != 4:
+            continue
+        if model_outputs and not all(t in g.outputs for t in op.outputs):
             continue
         o = parse_options(op.options.get("custom_options"))
-        specs.append(dict(outputs=[g.outputs.index(t) for t in op.outputs], rows=g.t(op.outputs[0]).elements // 4,
+        where = [g.outputs.index(t) for t in op.outputs] if model_outputs else list(op.outputs)
+        specs.append(dict(outputs=where, rows=g.t(op.outputs[0]).elements // 4,
                           regular=o["use_regular_nms"], max_detections=o["max_detections"],
                           per_box=max(0, min(o["max_classes_per_detection"], o["num_classes"]))))
     return specs
+
+
+def blank_unwritten_tensors(specs: list[dict[str, Any]], tensor: Any) -> dict[int, np.ndarray]:
+    """The outputs of every op in ``specs`` (``unwritten_specs(..., model_outputs=False)``) as
+    ``tensor(index)`` returns them, with the rows TFLM leaves undefined set to zero."""
+    out: dict[int, np.ndarray] = {}
+    for s in specs:
+        values = blank_unwritten([dict(s, outputs=[0, 1, 2, 3])], [np.asarray(tensor(t)) for t in s["outputs"]])
+        out.update(zip(s["outputs"], values, strict=True))
+    return out
 
 
 def blank_unwritten(specs: list[dict[str, Any]], outputs: list[np.ndarray]) -> list[np.ndarray]:
