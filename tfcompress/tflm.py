@@ -180,6 +180,14 @@ def _blank_unwritten(specs: list[dict[str, Any]], outputs: list[np.ndarray]) -> 
     return blank_unwritten(specs, outputs)
 
 
+def undefined_rows_blanker(model_bytes: bytes) -> Any:
+    """A function ``outputs -> outputs`` that zeroes what TFLM leaves undefined in a model's outputs
+    (TFLite_Detection_PostProcess rows past its detections), for outputs of TFLM running on a
+    device (the host oracles above apply it themselves); the identity for other models."""
+    specs = _unwritten_specs(model_bytes)
+    return lambda outputs: _blank_unwritten(specs, list(outputs))
+
+
 def _io_counts(model_bytes: bytes) -> tuple[int, int]:
     """Number of inputs and outputs of the model's main subgraph (read from the flatbuffer)."""
     from tflite_micro.tensorflow.lite.micro.python import schema_py_generated as schema
