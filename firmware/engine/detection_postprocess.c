@@ -17,6 +17,7 @@
 
 typedef struct {
     float *decoded;      /* num_boxes * 4: ymin, xmin, ymax, xmax */
+    float *areas;        /* num_boxes: (ymax - ymin) * (xmax - xmin), TFLM's IoU areas computed once */
     float *scores;       /* num_boxes * num_classes_bg (dequantised class predictions), or NULL */
     float *score_buf;    /* num_boxes */
     float *keep_scores;  /* num_boxes */
@@ -39,6 +40,7 @@ static void dpp_layout(const tfc_detection_postprocess_params *p, void *mem, tfc
                                                  ? p->max_classes_per_detection : p->num_classes;
     int32_t *at = (int32_t *)mem;
     w->decoded = (float *)at; at += 4 * n;
+    w->areas = (float *)at; at += n;
     w->scores = NULL;
     if (p->in_type != 0) { w->scores = (float *)at; at += n * p->num_classes_bg; }
     w->score_buf = (float *)at; at += n;
@@ -83,16 +85,17 @@ static void dpp_decode(const tfc_detection_postprocess_params *p, const void *en
         w->decoded[4 * i + 1] = xc - hw;
         w->decoded[4 * i + 2] = yc + hh;
         w->decoded[4 * i + 3] = xc + hw;
+        w->areas[i] = dpp_keep((w->decoded[4 * i + 2] - w->decoded[4 * i]) *
+                               (w->decoded[4 * i + 3] - w->decoded[4 * i + 1]));
     }
 }
 
 static float dpp_fmax(float a, float b) { return a < b ? b : a; }
 static float dpp_fmin(float a, float b) { return b < a ? b : a; }
 
-static float dpp_iou(const float *boxes, int32_t i, int32_t j) {
-    const float *bi = boxes + 4 * i, *bj = boxes + 4 * j;
-    const float area_i = dpp_keep((bi[2] - bi[0]) * (bi[3] - bi[1]));
-    const float area_j = dpp_keep((bj[2] - bj[0]) * (bj[3] - bj[1]));
+static float dpp_iou(const tfc_dpp_work *w, int32_t i, int32_t j) {
+    const float *bi = w->decoded + 4 * i, *bj = w->decoded + 4 * j;
+    const float area_i = w->areas[i], area_j = w->areas[j];
     float inter;
     if (area_i <= 0 || area_j <= 0) return 0.0f;
     inter = dpp_keep(dpp_fmax(dpp_fmin(bi[2], bj[2]) - dpp_fmax(bi[0], bj[0]), 0.0f) *
@@ -189,7 +192,7 @@ static int32_t dpp_nms_single(const tfc_detection_postprocess_params *p, tfc_dpp
         --active_left;
         for (j = i + 1; j < kept; ++j) {
             if (w->active[j] &&
-                dpp_iou(w->decoded, w->keep_idx[w->sorted[i]], w->keep_idx[w->sorted[j]]) > p->iou_threshold) {
+                dpp_iou(w, w->keep_idx[w->sorted[i]], w->keep_idx[w->sorted[j]]) > p->iou_threshold) {
                 w->active[j] = 0;
                 --active_left;
             }

@@ -72,7 +72,7 @@ def dequantize(t: Tensor) -> np.ndarray:
 
 def scratch_words(n: int, classes_bg: int, classes: int, max_det: int, per_box: int, quantized: bool) -> int:
     """4-byte words of working memory (the kernel's dpp_layout, in the same order)."""
-    words = 4 * n + (n * classes_bg if quantized else 0) + 3 * n + max(max_det + n, classes)
+    words = 5 * n + (n * classes_bg if quantized else 0) + 3 * n + max(max_det + n, classes)
     words += max(n * per_box, max_det + n) + (max_det + n) + max_det + n + (n + 3) // 4
     return words
 
