@@ -9,6 +9,12 @@ Types: float32 box encodings and class predictions (TFLM's kernel), or uint8 / i
 dequantised as TFLite's kernel does, ``(float)(q - zp) * scale``, before TFLM's float algorithm
 (TFLM rejects quantised inputs; TFLite's kernel takes uint8). Anchors are float32, or constant
 uint8 / int8 dequantised here into a float32 array with the same expression.
+
+Where TFLite's kernel (the oracle for uint8 inputs) differs from TFLM's, the engine follows TFLM:
+several classes per box in fast NMS (TFLM's rows ``per_box * j + j % per_box``, TFLite's
+consecutive rows), degenerate boxes (TFLM fails on ymin == ymax, TFLite only on ymin > ymax), and
+ties in the regular NMS's partial sort (TFLM: the lower index first; TFLite leaves it to
+``std::partial_sort``). Rows TFLM leaves unwritten are zero (:func:`blank_unwritten`).
 """
 
 from __future__ import annotations
