@@ -1,8 +1,9 @@
 """A subset of the model corpus on an emulated Cortex-M7 (QEMU): the cases the host build cannot
 vouch for alone, because their firmware paths differ — uint8 and int64 tensors through the harness,
 several inputs and outputs, state kept across runs and reset over the serial link, a WHILE loop,
-a float32 island using the device's libm. Each is bit-exact with TFLM's host interpreter (TFLite's
-reference kernels where TFLM cannot run the model) on every output of every sample."""
+a float32 island using the device's libm, SSD post-processing (a custom op). Each is bit-exact with
+TFLM's host interpreter (TFLite's reference kernels where TFLM cannot run the model) on every output
+of every sample."""
 
 from __future__ import annotations
 
@@ -30,6 +31,8 @@ SUBSET = {
     "op_if_cond_int8": "IF control flow",
     "arch_kws_lstm_int8": "UNIDIRECTIONAL_SEQUENCE_LSTM keyword spotter",
     "arch_fd_mobilenet_tiny_int16x8": "int16x8 network: depthwise, MEAN, SOFTMAX int16",
+    "op_detection_postprocess_regular_dequantize_int8": "TFLite_Detection_PostProcess: double decoding with the "
+                                                        "device's exp, regular NMS on tied scores, 4 float outputs",
 }
 
 

@@ -63,7 +63,8 @@ def _check_against_tflite_reference(name: str, data: bytes, samples: int) -> Non
 
 
 #: models whose host builds take longest (an unrolled GRU: hundreds of ops in one model.c): run with -m slow
-SLOW = {"arch_kws_gru_unrolled_int8", "arch_kws_gru_unrolled_int16x8"}
+SLOW = {"arch_kws_gru_unrolled_int8", "arch_kws_gru_unrolled_int16x8",
+        "arch_ssd_multiscale_postprocess_int8"}  # two host builds of a whole SSD; the op alone: op_detection_*
 
 
 @pytest.mark.parametrize("name", [pytest.param(n, marks=pytest.mark.slow) if n in SLOW else n for n in _runnable()])

@@ -160,3 +160,19 @@ def test_benchmark_measures_tflm_and_the_engine_in_one_run(mlperf_models, capsys
         assert r["stack"] > 0 and r["ram_measured"] == r["static"] + r["stack"] and r["code"] > 0
     assert ours["ram_measured"] >= ours["ram"]  # measured >= planned (call frames come on top)
     assert tflm["ram"] == tflm["arena"] < tflm["ram_measured"]  # TFLM: arena_used_bytes() + the rest
+
+
+@pytest.mark.slow
+def test_detection_postprocess_rows_tflm_leaves_undefined_on_the_device(tmp_path):
+    """TFLite_Detection_PostProcess in TFLM firmware: with fewer detections than rows, the rows
+    past them keep earlier values on the device as in the host interpreter; both are compared as
+    zero (tflm.undefined_rows_blanker), the detections themselves exactly."""
+    tree = tflm_tree("cmsis-nn")
+    n, rng = 24, np.random.default_rng(2)
+    enc, cls = np.zeros((6, 1, n, 4), np.float32), np.zeros((6, 1, n, 4), np.float32)
+    for s, k in enumerate((6, 1, 4, 0, 3, 2)):  # boxes above the score threshold
+        cls[s, 0, rng.choice(n, k, replace=False), 1] = rng.uniform(0.5, 1.0, k)
+    np.savez(tmp_path / "few.npz", x0=enc, x1=cls)
+    res = validate_model(CORPUS / "op_detection_postprocess_fast_float32.tflite", board="mps2-an500",
+                         runtime="tflm", tflm_dir=tree, data=tmp_path / "few.npz", localize=False)
+    assert res.runtime == "tflm" and res.samples == 6 and res.mismatched_elements == 0, res.per_output

@@ -125,6 +125,7 @@ def test_real_tree_resolver_knows_every_builtin_it_registers():
     assert methods["CONV_2D"] == "AddConv2D" and methods["UNIDIRECTIONAL_SEQUENCE_LSTM"].startswith("AddUnidirectional")
     assert methods["AVERAGE_POOL_2D"] == "AddAveragePool2D" and methods["MAX_POOL_2D"] == "AddMaxPool2D"
     assert len(methods) > 90
+    assert methods["CUSTOM:TFLite_Detection_PostProcess"] == "AddDetectionPostprocess"  # a custom op, by name
 
 
 def test_generated_project_runs_tflm_behind_the_engine_api(tmp_path):

@@ -2,7 +2,9 @@
 a model, TFLite's reference kernels (``OpResolverType.BUILTIN_REF``); TFLM's arena size.
 
 Both wrappers have the same interface: ``invoke([x0, x1, ...]) -> [y0, y1, ...]``, ``run(x)``
-(single input, output 0), ``reset()`` (state back to its initial value) and ``name``.
+(single input, output 0), ``reset()`` (state back to its initial value) and ``name``. Output rows
+an interpreter leaves undefined (TFLite_Detection_PostProcess past its detections) come back as
+zero, the value the engine writes there (``engine/ops/detection.py``).
 """
 
 from __future__ import annotations
@@ -122,6 +124,7 @@ class TflmModel:
             raise OracleError(f"TFLite Micro cannot load the model: {explain(log[0] or str(err))}",
                               "check the model runs in TFLite Micro") from None
         self.n_inputs, self.n_outputs = _io_counts(model_bytes)
+        self._unwritten = _unwritten_specs(model_bytes)
 
     def invoke(self, inputs: list[np.ndarray] | tuple[np.ndarray, ...]) -> list[np.ndarray]:
         """One inference; returns every output."""
@@ -136,7 +139,8 @@ class TflmModel:
         if err is not None:
             raise OracleError(f"TFLite Micro cannot run the model: {explain(log[0] or str(err))}",
                               "check the model runs in TFLite Micro")
-        return [np.array(self.interp.get_output(i)) for i in range(self.n_outputs)]
+        outs = [np.array(self.interp.get_output(i)) for i in range(self.n_outputs)]
+        return _blank_unwritten(self._unwritten, outs)
 
     def run(self, x: np.ndarray) -> np.ndarray:
         """One inference of a single-input model; returns output 0."""
@@ -158,6 +162,30 @@ class TflmModel:
 
     def input_details(self, index: int) -> dict[str, Any]:
         return self.interp.get_input_details(index)
+
+
+def _unwritten_specs(model_bytes: bytes) -> list[dict[str, Any]]:
+    from tfcompress.engine.ops.detection import unwritten_specs
+
+    return unwritten_specs(bytes(model_bytes))
+
+
+def _blank_unwritten(specs: list[dict[str, Any]], outputs: list[np.ndarray]) -> list[np.ndarray]:
+    """Output rows the interpreter leaves undefined (TFLite_Detection_PostProcess past its
+    detections: whatever the arena held) set to zero, the value the engine writes there."""
+    if not specs:
+        return outputs
+    from tfcompress.engine.ops.detection import blank_unwritten
+
+    return blank_unwritten(specs, outputs)
+
+
+def undefined_rows_blanker(model_bytes: bytes) -> Any:
+    """A function ``outputs -> outputs`` that zeroes what TFLM leaves undefined in a model's outputs
+    (TFLite_Detection_PostProcess rows past its detections), for outputs of TFLM running on a
+    device (the host oracles above apply it themselves); the identity for other models."""
+    specs = _unwritten_specs(model_bytes)
+    return lambda outputs: _blank_unwritten(specs, list(outputs))
 
 
 def _io_counts(model_bytes: bytes) -> tuple[int, int]:
@@ -192,6 +220,7 @@ class TfliteRefModel:
                               "check the model runs in TensorFlow Lite")
         self._in = [d["index"] for d in self.interp.get_input_details()]
         self._out = [d["index"] for d in self.interp.get_output_details()]
+        self._unwritten = _unwritten_specs(model_bytes)
 
     def invoke(self, inputs: list[np.ndarray] | tuple[np.ndarray, ...]) -> list[np.ndarray]:
         try:
@@ -201,7 +230,7 @@ class TfliteRefModel:
         except (RuntimeError, ValueError) as exc:
             raise OracleError(f"TFLite's reference interpreter cannot run the model: {exc}",
                               "check the model runs in TensorFlow Lite") from None
-        return [np.array(self.interp.get_tensor(i)) for i in self._out]
+        return _blank_unwritten(self._unwritten, [np.array(self.interp.get_tensor(i)) for i in self._out])
 
     def run(self, x: np.ndarray) -> np.ndarray:
         return self.invoke([x])[0]

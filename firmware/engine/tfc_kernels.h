@@ -708,4 +708,28 @@ void tfc_cast_f32_s16(const float *in, int16_t *out, int32_t n);
 void tfc_cast_f32_s32(const float *in, int32_t *out, int32_t n);
 void tfc_cast_f32_u32(const float *in, uint32_t *out, int32_t n);
 
+/* TFLite_Detection_PostProcess (custom op; detection_postprocess.c): TFLM's kernel. Box encodings
+ * [1, num_boxes, box_len] and class predictions [1, num_boxes, num_classes_bg] are float32, or
+ * uint8 / int8 dequantised as (float)(q - zp) * scale; anchors [num_boxes, 4] float32 (constant
+ * quantised anchors are dequantised on the host into `anchors`). Outputs: boxes [1, rows, 4],
+ * classes [1, rows], scores [1, rows], num_detections [1], all float32. Returns 0, or 1 where TFLM
+ * fails the op (a decoded box with ymin >= ymax or xmin >= xmax). Rows TFLM leaves unwritten
+ * (fast NMS: past its detections) are zero. */
+typedef struct {
+    int32_t num_boxes, box_len, num_classes, num_classes_bg;
+    int32_t max_detections, max_classes_per_detection, detections_per_class, regular;
+    int32_t out_rows;             /* rows of the boxes/classes/scores outputs */
+    int32_t in_type;              /* of box encodings and class predictions: 0 float32, 1 uint8, 2 int8 */
+    float score_threshold, iou_threshold;
+    float y_scale, x_scale, h_scale, w_scale;
+    float box_scale, box_zp, cls_scale, cls_zp;
+    const float *anchors;         /* used when the anchors input pointer is NULL */
+    int32_t scratch_bytes;        /* tfc_detection_postprocess_scratch(p): the stack fallback's size */
+    void *scratch;                /* working memory in the arena (NULL: on the stack) */
+} tfc_detection_postprocess_params;
+
+int tfc_detection_postprocess(const tfc_detection_postprocess_params *p, const void *box_encodings,
+                              const void *class_predictions, const float *anchors, float *boxes,
+                              float *classes, float *scores, float *num_detections);
+
 #endif /* TFC_KERNELS_H */

@@ -25,7 +25,7 @@ FEATURES = {
 }
 
 FAMILIES = ("ops_nn", "ops_elementwise", "ops_shape", "ops_misc", "features", "architectures", "handmade",
-            "float_islands")
+            "float_islands", "handmade_detection")
 
 
 @dataclass(frozen=True)

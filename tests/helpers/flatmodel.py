@@ -1,5 +1,6 @@
 """A one-subgraph .tflite written straight into a flatbuffer with the schema's object API (ops the
-converter does not emit with integer types; used by the corpus' handmade family and by tests)."""
+converter does not emit with integer types, custom ops; used by the corpus' handmade families and
+by tests)."""
 
 from __future__ import annotations
 
@@ -20,7 +21,7 @@ class FlatModel:
         self.buffers: list[Any] = [self.fb.BufferT()]  # buffer 0: the empty sentinel
         self.tensors: list[Any] = []
         self.ops: list[Any] = []
-        self.codes: list[int] = []
+        self.codes: list[int | str] = []  # builtin code, or a custom op's custom_code
 
     def tensor(self, name: str, shape: list[int], dtype: str, *, scale: float | list[float] | None = None,
                zero_point: int | list[int] = 0, data: np.ndarray | None = None, variable: bool = False) -> int:
@@ -52,6 +53,16 @@ class FlatModel:
         o.builtinOptions = options
         self.ops.append(o)
 
+    def custom_op(self, custom_code: str, inputs: list[int], outputs: list[int], options: bytes) -> None:
+        """A custom op (builtin code CUSTOM) with its flexbuffer options."""
+        if custom_code not in self.codes:
+            self.codes.append(custom_code)
+        o = self.fb.OperatorT()
+        o.opcodeIndex, o.inputs, o.outputs = self.codes.index(custom_code), inputs, outputs
+        o.customOptions = list(options)
+        o.customOptionsFormat = self.fb.CustomOptionsFormat.FLEXBUFFERS
+        self.ops.append(o)
+
     def finish(self, inputs: list[int], outputs: list[int]) -> bytes:
         import flatbuffers
 
@@ -65,6 +76,8 @@ class FlatModel:
         codes = []
         for c in self.codes:
             oc = fb.OperatorCodeT()
+            if isinstance(c, str):
+                c, oc.customCode = fb.BuiltinOperator.CUSTOM, c.encode()
             oc.builtinCode, oc.deprecatedBuiltinCode, oc.version = c, min(c, 127), 1
             codes.append(oc)
         m.operatorCodes = codes

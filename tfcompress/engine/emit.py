@@ -168,7 +168,9 @@ def _call(g: Graph, lo: LoweredOp, layout: Layout) -> str:
     args += list(lo.extra_args)
     if lo.alias and all(layout.ref(t) == layout.ref(lo.inputs[0]) for t in lo.outputs):
         return f"/* {c_comment(lo.op.name)}: output aliases its input, nothing to do */"
-    return f"{prefix}{lo.kernel}({', '.join(args)});" + (" }" if prefix else "")
+    call = f"{lo.kernel}({', '.join(args)})"
+    stmt = f"if ({call} != 0) return 1;" if lo.returns_status else f"{call};"
+    return f"{prefix}{stmt}" + (" }" if prefix else "")
 
 
 def _describe(g: Graph, lo: LoweredOp) -> str:

@@ -45,7 +45,8 @@ class LoweredOp:
     the generator passes it in the parameter block's ``scratch`` field. Inputs may be constants
     (passed as flash arrays) or state tensors; ``-1`` is an absent optional input (NULL).
     ``inputs_as_array`` / ``outputs_as_array`` pass the tensors as one array of pointers.
-    Control flow (IF, WHILE): ``subgraphs`` names the subgraphs the op runs (role -> index); the
+    ``returns_status``: the kernel returns an int, non-zero where TFLM fails the op at run time;
+    the generated ``tfc_model_run`` then returns 1 at once. Control flow (IF, WHILE): ``subgraphs`` names the subgraphs the op runs (role -> index); the
     compiler lowers them into ``bodies`` (role -> ops), and ``kernel`` names the control construct.
     """
 
@@ -71,6 +72,7 @@ class LoweredOp:
     subgraphs: dict[str, int] = field(default_factory=dict)
     bodies: dict[str, list[LoweredOp]] = field(default_factory=dict)
     touches: list[int] = field(default_factory=list)  # further tensors live during this op (subgraph I/O)
+    returns_status: bool = False
 
     @property
     def param_name(self) -> str:

@@ -26,6 +26,7 @@ from tfcompress.engine.lowered import LoweredOp
 from tfcompress.engine.ops import (
     activations,
     conv,
+    detection,
     elementwise,
     float32,
     float_tables,
@@ -310,6 +311,10 @@ FLOAT_OPS: dict[str, OpSpec] = {
     "CAST": OpSpec(float32.lower_cast, (*(f"{a}->{b}" for a, b in float32.CAST_KERNELS), "float32->float32"),
                    {**{k: "cast_f32.c" for k in float32.CAST_KERNELS.values()}, "tfc_copy_bytes": "copy.c"},
                    "float to integer truncates and saturates (NaN: 0), as TFLM"),
+    detection.OP_NAME: OpSpec(detection.lower_detection_postprocess, ("float32", "uint8->float32", "int8->float32"),
+                              {detection.KERNEL: "detection_postprocess.c"},
+                              "custom op: SSD box decoding + regular or fast NMS, TFLM's arithmetic and order; "
+                              "8-bit inputs dequantised as TFLite's kernel"),
     "EMBEDDING_LOOKUP": OpSpec(float32.lower_embedding_lookup, ("int8->float32",),
                                {"tfc_embedding_lookup_s8_f32": "embedding_lookup_f32.c"},
                                "hybrid: int8 table dequantised into float32"),

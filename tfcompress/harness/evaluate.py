@@ -186,7 +186,7 @@ def evaluate_on_board(
     from tfcompress.compare import max_abs_diff, same_elements, tolerance_for
     from tfcompress.engine.ir import DTYPES
     from tfcompress.project.firmware import build_firmware, prepare_model
-    from tfcompress.tflm import make_oracle
+    from tfcompress.tflm import make_oracle, undefined_rows_blanker
 
     compiled = prepared or prepare_model(model_path, runtime, kernels=kernels, board=board,
                                          compress_weights=compress_weights, tflm_dir=tflm_dir)
@@ -263,11 +263,14 @@ def evaluate_on_board(
     per_output: list[dict[str, Any]] = []
     all_same = np.ones(len(results), dtype=bool)
     got_all: list[np.ndarray] = []
+    # TFLM on the device leaves some output rows undefined, as the oracle does (which reports them as 0)
+    blank = undefined_rows_blanker(compiled.model_bytes) if runtime == "tflm" else (lambda outs: outs)
+    device_outs = [blank([np.frombuffer(r.outputs[i], DTYPES[t.dtype][0]).reshape(tuple(t.shape))
+                          for i, t in enumerate(out_tensors)]) for r in results]
     for i, t in enumerate(out_tensors):
         dtype = DTYPES[t.dtype][0]
         shape = tuple(t.shape)
-        got = np.stack([np.frombuffer(r.outputs[i], dtype).reshape(shape) for r in results]) if results \
-            else np.zeros((0, *shape), dtype)
+        got = np.stack([outs[i] for outs in device_outs]) if results else np.zeros((0, *shape), dtype)
         want = np.stack([np.asarray(e[i]).reshape(shape) for e in expected]) if expected \
             else np.zeros((0, *shape), dtype)
         same = same_elements(got, want, tolerance).reshape(len(got), -1)

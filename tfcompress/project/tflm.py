@@ -64,6 +64,7 @@ LIB_MAKEFILE = "tflm_lib.mk"
 
 _METHOD = re.compile(r"TfLiteStatus\s+(Add\w+)\s*\(")
 _BUILTIN = re.compile(r"BuiltinOperator_(\w+)")
+_CUSTOM = re.compile(r'AddCustom\(\s*"(\w+)"')
 
 
 class TreeError(TfcError):
@@ -80,7 +81,8 @@ class TflmTree:
     @cached_property
     def op_methods(self) -> dict[str, str]:
         """Builtin op name -> the ``MicroMutableOpResolver`` method that registers it (read from
-        this tree's micro_mutable_op_resolver.h, so a newer TFLM's ops are known without us)."""
+        this tree's micro_mutable_op_resolver.h, so a newer TFLM's ops are known without us);
+        custom ops registered by name as ``CUSTOM:<name>`` (the engine reader's op name)."""
         text = (self.path / RESOLVER_H).read_text(encoding="utf-8", errors="replace")
         out: dict[str, str] = {}
         starts = [(m.start(), m.group(1)) for m in _METHOD.finditer(text)]
@@ -89,6 +91,9 @@ class TflmTree:
             m = _BUILTIN.search(body)
             if m and m.group(1) != "CUSTOM":
                 out.setdefault(m.group(1), method)
+            custom = _CUSTOM.search(body)
+            if custom and not m:  # a custom op (AddDetectionPostprocess): named as the reader names it
+                out.setdefault("CUSTOM:" + custom.group(1), method)
         return out
 
     @property
