@@ -120,6 +120,8 @@ def pick_devices(board: str | None, *, port: str | None = None, jobs: int | None
             raise TfcError("pass either --port (one board) or a board farm, not both",
                            "list that board among the farm's PORT=BOARD entries")
         devices = parse_farm(farm, where)
+        if jobs:
+            log(f"  board farm: one job per board at a time ({len(devices)}); jobs = {jobs} applies to emulators")
         return str(farm_board(devices, board, where)), devices
     if not board:
         raise TfcError("no board given", "pass --board NAME (see tfcompress boards), or --farm PORT=BOARD")
