@@ -52,7 +52,7 @@ profile_option = click.option(
 jobs_option = click.option(
     "--jobs", type=click.IntRange(min=1), default=None, metavar="N",
     help="Emulated boards: build and measure N variants at a time, each on its own QEMU "
-    "[default: the recipe's board.jobs, else one per core]. Results are identical to --jobs 1.")
+    "[default: the recipe's board.jobs (pipeline), else one per core]. Results are identical to --jobs 1.")
 farm_option = click.option(
     "--farm", multiple=True, metavar="PORT=BOARD[@PROBE]",
     help="A board farm (repeat for each board, all the same board): each board is flashed with the next "
