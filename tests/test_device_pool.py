@@ -171,3 +171,14 @@ def test_flash_commands_pick_the_probe():
         picked = flash_command(board, Path("fw.elf"), tool, probe="0670FF3")
         assert "0670FF3" not in " ".join(plain) and "0670FF3" in " ".join(picked), tool
         assert len(picked) == len(plain) + 2
+
+
+def test_a_spare_board_takes_over_when_there_are_fewer_jobs_than_boards():
+    def work(job: int, dev: Device) -> str:
+        if dev.port == "/dev/ttyACM0":
+            raise LinkError("serial port /dev/ttyACM0 failed while reading (device disconnected)", "reconnect")
+        time.sleep(0.3)
+        return str(dev.port)
+
+    out = run_jobs([0, 1], parse_farm(FARM), work)
+    assert out[0] != out[1] and "/dev/ttyACM0" not in out  # the idle third board took the lost job at once

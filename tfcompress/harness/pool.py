@@ -200,8 +200,8 @@ def run_jobs(jobs: Sequence[T], devices: Sequence[Device], work: Callable[[T, De
         worker(devices[0])  # in this thread: progress bars and Ctrl-C behave as without a pool
         if q.pending and not q.failed and q.alive:  # the only board used was lost: try the others
             _run_threads(worker, devices[1:])
-    else:
-        _run_threads(worker, devices[: len(jobs)])
+    else:  # every device, even with fewer jobs: a spare board takes over a lost one's job
+        _run_threads(worker, devices)
     if q.failed:
         raise q.failed[min(q.failed)]
     if len(q.results) < len(jobs):
