@@ -49,6 +49,7 @@ def main() -> int:
     ap.add_argument("--jobs", type=int, nargs="+", default=[1, 2])
     ap.add_argument("--runtime", default=None)
     ap.add_argument("--tflm-dir", default=None)
+    ap.add_argument("--logs", type=Path, default=None, help="keep each run's log (stderr) as DIR/jobs-N.log")
     args = ap.parse_args()
     extra = (["--runtime", args.runtime] if args.runtime else []) + (["--tflm-dir", args.tflm_dir] if args.tflm_dir else [])
     first: dict[str, Any] | None = None
@@ -61,6 +62,9 @@ def main() -> int:
         proc = subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=os.environ)
         wall = time.perf_counter() - t0
         cpu1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+        if args.logs:
+            args.logs.mkdir(parents=True, exist_ok=True)
+            (args.logs / f"jobs-{jobs}.log").write_text(proc.stderr)
         if proc.returncode != 0:
             print(proc.stderr[-3000:], file=sys.stderr)
             return 1
