@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import math
 import sys
+import threading
 import time
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any, TypeVar
@@ -19,6 +20,9 @@ import click
 T = TypeVar("T")
 
 _quiet = False
+#: held while a line is written to stderr, and while C code's stdout/stderr are redirected
+#: (tfcompress.tflm.captured_fds): lines from parallel jobs never interleave or get captured
+OUTPUT_LOCK = threading.RLock()
 
 
 def set_quiet(quiet: bool) -> None:
@@ -30,7 +34,8 @@ def set_quiet(quiet: bool) -> None:
 def log(message: str) -> None:
     """Write a progress/log line to stderr."""
     if not _quiet:
-        click.echo(message, err=True)
+        with OUTPUT_LOCK:
+            click.echo(message, err=True)
 
 
 def _jsonable(value: Any) -> Any:

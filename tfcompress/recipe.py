@@ -130,6 +130,10 @@ class BoardConfig:
     tflm_variants: tuple[str, ...] = ("*",)
     #: profiling firmware builds (engine): per-op counts on the device, in results.json and the report
     profile: bool = False
+    #: emulated boards: device jobs (build + QEMU) at a time; None: one per core
+    jobs: int | None = None
+    #: real boards measured in parallel: "PORT=BOARD" (or "PORT=BOARD@PROBE_SERIAL"), all the same board
+    farm: tuple[str, ...] = ()
 
     def runtimes_for(self, variant: str, runtimes: tuple[str, ...] | None = None) -> tuple[str, ...]:
         """The runtimes ``variant`` is measured with (``runtimes``: an override of ``runtime``)."""
@@ -345,7 +349,13 @@ def parse_recipe(data: dict[str, Any], source_path: str | None = None, source_te
 
     bd = _Section(top.get("board", (dict,), {}), "board")
     bd.check_unknown(["name", "kernels", "eval_samples", "compress_weights", "output", "runtime", "tflm_dir",
-                      "tflm_variants", "profile"])
+                      "tflm_variants", "profile", "jobs", "farm"])
+    if (jobs := bd.get("jobs", (int,), None)) is not None:
+        _positive(jobs, "board.jobs")
+    farm = bd.get("farm", (list,), [])
+    if not all(isinstance(v, str) and "=" in v for v in farm):
+        raise TfcError("recipe key 'board.farm' must be a list of \"PORT=BOARD\" strings",
+                       'e.g. farm = ["/dev/ttyACM0=stm32h747i-disco", "/dev/ttyACM1=stm32h747i-disco"]')
     cw = bd.get("compress_weights", (bool, list), False)
     if isinstance(cw, list) and not all(isinstance(v, str) for v in cw):
         raise TfcError("recipe key 'board.compress_weights' must be true/false or a list of variant names",
@@ -377,6 +387,8 @@ def parse_recipe(data: dict[str, Any], source_path: str | None = None, source_te
         tflm_dir=tflm_dir,
         tflm_variants=tuple(tflm_variants),
         profile=bd.get("profile", (bool,), False),
+        jobs=jobs,
+        farm=tuple(farm),
     )
 
     return Recipe(

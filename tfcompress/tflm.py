@@ -19,6 +19,7 @@ from typing import Any
 
 import numpy as np
 
+from tfcompress.console import OUTPUT_LOCK
 from tfcompress.errors import TfcError
 
 
@@ -28,11 +29,14 @@ class OracleError(TfcError):
 
 @contextlib.contextmanager
 def captured_fds() -> Iterator[list[str]]:
-    """Capture C-level stdout and stderr (TFLM prints through them) into the yielded list."""
+    """Capture C-level stdout and stderr (TFLM prints through them) into the yielded list.
+
+    The descriptors are the process's: the block holds the console's output lock, so parallel
+    jobs neither lose their log lines into it nor capture each other's (one capture at a time)."""
     out: list[str] = []
-    sys.stdout.flush()
-    sys.stderr.flush()
-    with tempfile.TemporaryFile(mode="w+b") as tmp:
+    with OUTPUT_LOCK, tempfile.TemporaryFile(mode="w+b") as tmp:
+        sys.stdout.flush()
+        sys.stderr.flush()
         saved = [os.dup(1), os.dup(2)]
         os.dup2(tmp.fileno(), 1)
         os.dup2(tmp.fileno(), 2)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
@@ -10,7 +9,9 @@ import click
 
 from tfcompress.commands.options import (
     compress_weights_option,
+    farm_option,
     force_option,
+    jobs_option,
     json_option,
     kernels_option,
     profile_option,
@@ -34,7 +35,7 @@ def _row(name: str, r: dict[str, Any]) -> dict[str, Any]:
 
 
 @click.command("evaluate")
-@click.option("--board", required=True, help="Board name (see `tfcompress boards`).")
+@click.option("--board", help="Board name (see `tfcompress boards`); with --farm: the farm's board.")
 @click.option("--port", help="Serial port or URL (/dev/ttyACM0, socket://host:port). Emulated boards: omit.")
 @click.option("--model", type=click.Path(exists=True, dir_okay=False, path_type=Path), help="A .tflite model.")
 @click.option("--data", type=click.Path(exists=True, dir_okay=False, path_type=Path),
@@ -53,22 +54,26 @@ def _row(name: str, r: dict[str, Any]) -> dict[str, Any]:
 @runtime_option
 @tflm_dir_option
 @profile_option
+@jobs_option
+@farm_option
 @force_option
 @json_option
-def evaluate_cmd(board: str, port: str | None, model: Path | None, data: Path | None, run_dir: Path | None,
+def evaluate_cmd(board: str | None, port: str | None, model: Path | None, data: Path | None, run_dir: Path | None,
                  variant: str | None, limit: int | None, repeat: int, warmup: int, output: str | None, kernels: str,
-                 compress_weights: bool, runtime: str, tflm_dir: Path | None, profile: bool, force: bool,
-                 as_json: bool) -> None:
+                 compress_weights: bool, runtime: str, tflm_dir: Path | None, profile: bool, jobs: int | None,
+                 farm: tuple[str, ...], force: bool, as_json: bool) -> None:
     """Stream the test split to the board; report metric, agreement with TFLM, latency, flash and RAM.
 
-    An interrupted evaluation resumes where it stopped when rerun (--force starts over).
+    An interrupted evaluation resumes where it stopped when rerun (--force starts over). With --run,
+    several variants are built and measured at a time (--jobs emulators, or the --farm's boards).
     """
     from tfcompress.boards import load_board
-    from tfcompress.console import progress
-    from tfcompress.harness.evaluate import evaluate_on_board, load_eval_data
+    from tfcompress.harness.batch import EvalJob, evaluate_jobs
+    from tfcompress.harness.pool import pick_devices
 
+    board, devices = pick_devices(board, port=port, jobs=jobs, farm=farm)
     b = load_board(board)
-    jobs: list[tuple[str, Path, Path, Path | None]] = []  # name, model, data, firmware dir
+    work: list[EvalJob] = []
     if run_dir is not None:
         if model is not None:
             raise TfcError("pass either --run or --model, not both", "see tfcompress evaluate --help")
@@ -80,26 +85,15 @@ def evaluate_cmd(board: str, port: str | None, model: Path | None, data: Path | 
             if why:
                 log(f"skip {name}: {why}")
                 continue
-            jobs.append((name, path, ds, run_dir / "firmware" / b.name / firmware_folder(name, runtime)))
+            work.append(EvalJob(name, path, ds, run_dir / "firmware" / b.name / firmware_folder(name, runtime)))
     else:
         if model is None or data is None:
             raise TfcError("pass --model M.tflite with --data FILE.npz, or --run RUN_DIR",
                            "e.g. tfcompress evaluate --board mps2-an500 --model m.tflite --data test.npz")
-        jobs.append((model.stem, model, data, None))
-    reports: dict[str, Any] = {}
-    for name, path, ds, fw_dir in jobs:
-        d = load_eval_data(ds, limit)
-        log(f"evaluating {name} on {b.name}: {d.n} samples")
-        bar = iter(progress(range(d.n), f"{name} on {b.name}", total=d.n))
-        r = evaluate_on_board(b, path, d, port=port, firmware_dir=fw_dir, force=force, warmup=warmup,
-                              repeat=repeat, on_sample=lambda _i, bar=bar: next(bar, None), kernels=kernels,
-                              compress_weights=compress_weights, output=output, runtime=runtime, tflm_dir=tflm_dir,
-                              profile=profile)
-        for _ in bar:
-            pass
-        reports[name] = r
-        if fw_dir is not None:
-            (fw_dir / "device_metrics.json").write_text(json.dumps(r, indent=2) + "\n")
+        work.append(EvalJob(model.stem, model, data))
+    reports = evaluate_jobs(b, work, devices, limit=limit, force=force, warmup=warmup, repeat=repeat,
+                            kernels=kernels, compress_weights=compress_weights, output=output, runtime=runtime,
+                            tflm_dir=tflm_dir, profile=profile)
     if as_json:
         emit_json({"board": b.name, "results": reports})
         return

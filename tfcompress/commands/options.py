@@ -47,3 +47,14 @@ profile_option = click.option(
     help="Profiling firmware build: counter ticks per op (per fused op) read back over the harness; the "
     "per-layer table (op, output shape, MACs, count, per MAC, share) is printed and in --json's `layers`. "
     "Engine runtime on a board; normal builds are unchanged.")
+
+#: --jobs / --farm: device jobs in parallel (tfcompress/harness/pool.py)
+jobs_option = click.option(
+    "--jobs", type=click.IntRange(min=1), default=None, metavar="N",
+    help="Emulated boards: build and measure N variants at a time, each on its own QEMU "
+    "[default: the recipe's board.jobs (pipeline), else one per core]. Results are identical to --jobs 1.")
+farm_option = click.option(
+    "--farm", multiple=True, metavar="PORT=BOARD[@PROBE]",
+    help="A board farm (repeat for each board, all the same board): each board is flashed with the next "
+    "variant's firmware and measures it; PROBE is its debug probe's serial number when several are "
+    "connected. A board that stops answering is taken out and its variant goes to another board.")

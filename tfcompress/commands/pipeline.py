@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from tfcompress.commands.options import force_option, json_option
+from tfcompress.commands.options import farm_option, force_option, jobs_option, json_option
 from tfcompress.console import emit_json, log
 
 
@@ -24,10 +24,13 @@ from tfcompress.console import emit_json, log
 @click.option("--tflm-dir", type=click.Path(path_type=Path), default=None,
               help="TensorFlow Lite Micro tree made by create_tflm_tree.py [default: the recipe's board.tflm_dir, "
                    "else $TFLM_DIR].")
+@jobs_option
+@farm_option
 @force_option
 @json_option
 def pipeline_cmd(recipe_spec: str, board: str | None, port: str | None, out: Path | None, until: str,
-                 runtime: str | None, tflm_dir: Path | None, force: bool, as_json: bool) -> None:
+                 runtime: str | None, tflm_dir: Path | None, jobs: int | None, farm: tuple[str, ...], force: bool,
+                 as_json: bool) -> None:
     """Train → compress → convert → generate + build firmware → run on the board → results.
 
     Finished stages are skipped (by content fingerprint), interrupted ones resume,
@@ -40,7 +43,7 @@ def pipeline_cmd(recipe_spec: str, board: str | None, port: str | None, out: Pat
     recipe = load_recipe(recipe_spec)
     runtimes = parse_runtimes(runtime) if runtime else None
     results = run_pipeline(recipe, out=out, board_name=board, port=port, force=force, until=until,
-                           runtimes=runtimes, tflm_dir=tflm_dir)
+                           runtimes=runtimes, tflm_dir=tflm_dir, jobs=jobs, farm=farm)
     if as_json:
         emit_json(results)
         return

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field, replace
 
 from tfcompress.errors import TfcError
 from tfcompress.harness import protocol as p
-from tfcompress.harness.transport import Transport
+from tfcompress.harness.transport import LinkError, Transport
 
 
 class DeviceError(TfcError):
@@ -232,7 +232,7 @@ class HarnessClient:
                     raise err
                 if reply.seq == self.seq and reply.kind == kind | p.REPLY:
                     return reply.payload
-        raise TfcError(
+        raise LinkError(
             f"no valid reply from {self.t.name} after {self.retries + 1} attempts (timeout {wait:g}s each)",
             "check the port, that the board runs tfcompress firmware (flash it again) and reset it",
         )
@@ -276,7 +276,7 @@ class HarnessClient:
                 chunk = data[off : off + step]
                 ack = self.request(p.LOAD, struct.pack("<BI", i, off) + chunk)
                 if len(ack) < 9 or struct.unpack_from("<BII", ack) != (i, off, len(chunk)):
-                    raise TfcError("device acknowledged the wrong input chunk", "rerun; the link is unreliable")
+                    raise LinkError("device acknowledged the wrong input chunk", "rerun; the link is unreliable")
 
     def _read(self, index: int, have: bytes, total: int) -> bytes:
         out = bytearray(have)
@@ -348,4 +348,4 @@ class HarnessClient:
                 if p.crc32(b"".join(outputs)) == out_crc:
                     return RunResult(outputs, rep, cmin, cmax, lo | (hi << 32))
             break
-        raise TfcError(f"could not get a consistent result from {self.t.name}", "check the serial link")
+        raise LinkError(f"could not get a consistent result from {self.t.name}", "check the serial link")

@@ -17,7 +17,7 @@ from tfcompress.errors import TfcError
 from tfcompress.harness.client import HarnessClient
 from tfcompress.harness.qemu import QemuSession
 from tfcompress.harness.session import Journal, run_samples
-from tfcompress.harness.transport import SerialTransport
+from tfcompress.harness.transport import LinkError, SerialTransport
 from tfcompress.textsafe import show
 
 
@@ -126,6 +126,24 @@ def open_device(board: Board, elf: Path | None, port: str | None) -> Iterator[Ha
         yield HarnessClient(q.transport)
 
 
+def ensure_firmware(board: Board, elf: Path, port: str, flash: Callable[[Path], None], model_hash: str,
+                    runtime: str) -> None:
+    """Flash ``elf`` onto the board on ``port`` unless it already runs this model with this runtime
+    (a board that does not answer, e.g. blank or running something else, is flashed too). A failed
+    flash is a :class:`LinkError`: a farm takes that board out."""
+    try:
+        with open_device(board, elf, port) as client:
+            info = client.hello()
+        if (info.model_hash, info.runtime) == (model_hash, runtime):
+            return
+    except TfcError:
+        pass
+    try:
+        flash(elf)
+    except TfcError as err:
+        raise LinkError(f"flashing the board on {port} failed: {err.what}", err.fix) from None
+
+
 def latency_stats(counts: list[int], board: Board) -> dict[str, Any]:
     """Counter ticks to the board's unit (cycles, or instructions under QEMU), summarised."""
     units = np.asarray(counts, dtype=np.float64) / board.counter.ticks_per_unit
@@ -172,6 +190,7 @@ def evaluate_on_board(
     tflm_dir: Path | str | None = None,
     prepared: Any = None,
     profile: bool = False,
+    flash: Callable[[Path], None] | None = None,
 ) -> dict[str, Any]:
     """Build (if needed), run every sample on the board, compare every output with TFLM, return
     the report. The metric (with labels) comes from ``output`` (index or name; default 0).
@@ -182,7 +201,9 @@ def evaluate_on_board(
     compiled / prepared for that runtime (:func:`tfcompress.project.firmware.prepare_model`).
 
     The report's ``ram`` is arena + the stack measured on the device (STATS) + static data;
-    ``profile``: a profiling build, and the report's ``layers`` are the last sample's per-op counts."""
+    ``profile``: a profiling build, and the report's ``layers`` are the last sample's per-op counts.
+    ``flash`` (with ``port``): puts the built ELF on the board first unless it already runs it
+    (:func:`ensure_firmware`; a board farm's boards)."""
     from tfcompress.compare import max_abs_diff, same_elements, tolerance_for
     from tfcompress.engine.ir import DTYPES
     from tfcompress.project.firmware import build_firmware, prepare_model
@@ -237,12 +258,15 @@ def evaluate_on_board(
         device_arena = journal.header.get("arena_used_bytes")
         device = journal.header.get("device", {})
     else:
+        if flash is not None and port:
+            ensure_firmware(board, fw.elf, port, flash, model_hash, runtime)
         with open_device(board, fw.elf, port) as client:
             info = client.hello()
             if info.model_hash != model_hash or info.runtime != runtime:
-                raise TfcError(f"the board runs model {info.model_hash} ({info.runtime}), not {model_hash} "
-                               f"({runtime}, {Path(model_path).name})",
-                               f"flash the new firmware: tfcompress flash --board {board.name} --elf {fw.elf}")
+                error = LinkError if flash is not None else TfcError  # flashed, yet it runs something else
+                raise error(f"the board runs model {info.model_hash} ({info.runtime}), not {model_hash} "
+                            f"({runtime}, {Path(model_path).name})",
+                            f"flash the new firmware: tfcompress flash --board {board.name} --elf {fw.elf}")
             device_arena = info.arena_bytes
             if journal is not None and runtime == "tflm":
                 journal.note("arena_used_bytes", device_arena)

@@ -7,6 +7,11 @@ from typing import Protocol
 from tfcompress.errors import TfcError
 
 
+class LinkError(TfcError):
+    """The board cannot be reached: its port is gone or failed, it gave no (valid) answer after the
+    client's retries, or flashing it failed. A board farm takes such a board out of its pool."""
+
+
 class Transport(Protocol):
     """What the client needs from a link: write bytes, read with a timeout."""
 
@@ -29,7 +34,7 @@ class SerialTransport:
         try:
             self._port = serial.serial_for_url(url, baudrate=baud, timeout=0.05, write_timeout=10)
         except (serial.SerialException, OSError, ValueError) as err:
-            raise TfcError(f"cannot open serial port {url} ({err})",
+            raise LinkError(f"cannot open serial port {url} ({err})",
                            "check the board is connected and --port names it") from err
 
     def write(self, data: bytes) -> None:
@@ -39,7 +44,7 @@ class SerialTransport:
             self._port.write(data)
             self._port.flush()
         except (serial.SerialException, OSError) as err:
-            raise TfcError(f"serial port {self.name} failed while writing ({err})",
+            raise LinkError(f"serial port {self.name} failed while writing ({err})",
                            "check the connection and rerun to resume") from err
 
     def read(self, size: int, timeout: float) -> bytes:
@@ -54,7 +59,7 @@ class SerialTransport:
             self._port.timeout = timeout
             first = self._port.read(1)
         except (serial.SerialException, OSError) as err:
-            raise TfcError(f"serial port {self.name} failed while reading ({err})",
+            raise LinkError(f"serial port {self.name} failed while reading ({err})",
                            "check the connection and rerun to resume") from err
         if not first or size <= 1:
             return first

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 import shutil
+from collections.abc import Callable
 from functools import cache
 from importlib import resources
 from pathlib import Path
@@ -30,9 +31,12 @@ def firmware_sources_hash() -> str:
 
 
 def device_step(run: RunDir, recipe: Recipe, board: Any, variant: str, vstage: Stage, data: Stage,
-                *, port: str | None = None, runtime: str = "engine", tflm_tree: Any = None) -> Stage | None:
+                *, port: str | None = None, runtime: str = "engine", tflm_tree: Any = None,
+                flash: Callable[[Path], None] | None = None, where: str | None = None) -> Stage | None:
     """Compile (or, ``runtime="tflm"``, prepare for TensorFlow Lite Micro from ``tflm_tree``),
-    build and evaluate one variant on ``board``; ``None`` if it has no .tflite."""
+    build and evaluate one variant on ``board``; ``None`` if it has no .tflite. ``flash``: puts the
+    firmware on the board on ``port`` first (a farm board); ``where``: the device's name when jobs
+    run in parallel (one line when the job starts and one when it ends instead of a progress bar)."""
     from tfcompress.harness.evaluate import EvalData, evaluate_on_board, output_index
     from tfcompress.project.firmware import compile_model
     from tfcompress.project.generate import engine_key
@@ -59,6 +63,9 @@ def device_step(run: RunDir, recipe: Recipe, board: Any, variant: str, vstage: S
     if stage.done:
         log(f"  {label} on {board.name}: cached")
         return stage
+    on = f"{board.name} ({where})" if where else board.name
+    if where:
+        log(f"  {label}: started on {where}")
     stage.begin()
     record: dict[str, Any] = {"variant": variant, "board": board.name, "runtime": runtime}
     try:
@@ -82,12 +89,12 @@ def device_step(run: RunDir, recipe: Recipe, board: Any, variant: str, vstage: S
             output_index(list(compiled.outputs), recipe.board.output)
         except TfcError as err:
             raise TfcError(f"recipe key 'board.output': {err.what}", err.fix) from None
-        bar = iter(progress(range(eval_data.n), f"  {label} on {board.name}", total=eval_data.n))
+        bar = iter(range(0) if where else progress(range(eval_data.n), f"  {label} on {on}", total=eval_data.n))
         report = evaluate_on_board(board, tflite, eval_data, port=port, firmware_dir=fw_dir,
                                    journal_path=stage.dir / "journal.jsonl", force=False,
                                    kernels=recipe.board.kernels, compress_weights=compress,
                                    on_sample=lambda _i: next(bar, None), output=recipe.board.output,
-                                   runtime=runtime, prepared=compiled, profile=profile)
+                                   runtime=runtime, prepared=compiled, profile=profile, flash=flash)
         for _ in bar:  # close the bar (samples resumed from the journal do not report)
             pass
         weights = int(compiled.weights_bytes)
@@ -123,7 +130,7 @@ def device_step(run: RunDir, recipe: Recipe, board: Any, variant: str, vstage: S
             record.update(layers=report["layers"], profile=report["profile"])
         shown = record["metric_device"]
         metric = f"{ds.metric} {shown:.4g}, " if shown is not None else ""
-        log(f"  {label} on {board.name}: {metric}agreement {100 * (record['agreement'] or 0):.1f}%, "
+        log(f"  {label} on {on}: {metric}agreement {100 * (record['agreement'] or 0):.1f}%, "
             f"{record['latency']:.0f} {record['latency_unit']}")
     (stage.dir / DEVICE_FILE).write_text(to_json(record))
     stage.complete({"agreement": record.get("agreement")}, [DEVICE_FILE])

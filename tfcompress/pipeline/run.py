@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -12,7 +13,7 @@ from tfcompress.pipeline import open_run
 from tfcompress.pipeline.compress_steps import compress_step
 from tfcompress.pipeline.convert_steps import convert_step
 from tfcompress.pipeline.data_steps import data_step
-from tfcompress.pipeline.device_steps import device_record, device_step, merge_runtimes
+from tfcompress.pipeline.device_jobs import device_steps, resolve_devices
 from tfcompress.pipeline.layout import TFLITE_FILE, stages_of, variant_plan
 from tfcompress.pipeline.results import assemble, write_samples
 from tfcompress.pipeline.train_steps import baseline_step, teacher_step
@@ -33,9 +34,12 @@ def run_pipeline(
     until: str = "report",
     runtimes: tuple[str, ...] | None = None,
     tflm_dir: Path | str | None = None,
+    jobs: int | None = None,
+    farm: Sequence[str] | None = None,
 ) -> dict[str, Any]:
     """Run ``recipe`` end to end (or up to ``until``); returns the results dict. ``runtimes`` and
-    ``tflm_dir`` override the recipe's ``board.runtime`` / ``board.tflm_dir``."""
+    ``tflm_dir`` override the recipe's ``board.runtime`` / ``board.tflm_dir``; ``jobs`` (emulators
+    at a time) and ``farm`` (``PORT=BOARD`` entries) its ``board.jobs`` / ``board.farm``."""
     if until not in STEPS:
         raise TfcError(f"unknown step '{until}'", f"choose one of: {', '.join(STEPS)}")
     from tfcompress.boards import load_board
@@ -49,8 +53,9 @@ def run_pipeline(
         if given and not tflm_dir and recipe.source_path and Path(recipe.source_path).is_file():
             given = Path(recipe.source_path).resolve().parent / Path(given).expanduser()
         tree = resolve_tree(given)
-    run = open_run(recipe, out, force=force, board_name=board_name or recipe.board.name)
-    board = load_board(board_name or recipe.board.name)
+    board_name, devices = resolve_devices(recipe, board_name, port=port, jobs=jobs, farm=farm)
+    run = open_run(recipe, out, force=force, board_name=board_name)
+    board = load_board(board_name)
     timings: dict[str, float] = {}
 
     def timer(name: str) -> Stopwatch:
@@ -77,11 +82,8 @@ def run_pipeline(
     device: dict[str, list[dict[str, Any]]] = {}
     if STEPS.index(until) >= STEPS.index("device"):
         with timer(f"device ({board.name})"):
-            for name, _, _, vstage in variants:
-                device[name] = merge_runtimes([
-                    device_record(device_step(run, recipe, board, name, vstage, data, port=port, runtime=rt,
-                                              tflm_tree=tree))
-                    for rt in recipe.board.runtimes_for(name, runtimes)])
+            device = device_steps(run, recipe, board, [(n, st) for n, _, _, st in variants], data,
+                                  devices=devices, runtimes=runtimes, tflm_tree=tree)
         by_name = {n: st for n, _, _, st in variants}
         best_int8 = by_name.get("int8") or next(iter(by_name.values()))
         write_samples(run, data, best_int8.dir / TFLITE_FILE)

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import re
 import shutil
 import subprocess
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,6 +19,9 @@ TOOLCHAIN_APT = "gcc-arm-none-eabi libnewlib-arm-none-eabi"
 _USAGE = re.compile(r"^\s*(\w+):\s+(\d+)\s*(B|KB|MB|GB)\s+(\d+)\s*(B|KB|MB|GB)\s+([\d.]+)%", re.M)
 _OVERFLOW = re.compile(r"region `(\w+)' overflowed by (\d+) bytes")
 _UNIT = {"B": 1, "KB": 1024, "MB": 1024**2, "GB": 1024**3}
+#: TFLM projects build one at a time in this process: the first may compile the TFLM library into
+#: the cache, the ones waiting for it then link the cached archive instead of compiling it again
+_TFLM_BUILDS = threading.Lock()
 #: output sections stored in flash (code, constants, C++ constructor tables, .data initialisers)
 FLASH_SECTIONS = (".text", ".ARM.extab", ".ARM.exidx", ".preinit_array", ".init_array", ".fini_array", ".data")
 
@@ -95,10 +100,11 @@ def build_project(project: Path, *, jobs: int = 2, timeout: float | None = None)
         require_toolchain("arm-none-eabi-", "g++")
     t0 = time.monotonic()
     try:
-        proc = subprocess.run(
-            ["make", "-C", str(project), f"-j{jobs}", "--no-print-directory"],
-            capture_output=True, text=True, timeout=timeout or (TFLM_BUILD_TIMEOUT if tflm else 600.0),
-        )
+        with _TFLM_BUILDS if tflm else contextlib.nullcontext():
+            proc = subprocess.run(
+                ["make", "-C", str(project), f"-j{jobs}", "--no-print-directory"],
+                capture_output=True, text=True, timeout=timeout or (TFLM_BUILD_TIMEOUT if tflm else 600.0),
+            )
     except subprocess.TimeoutExpired:
         raise TfcError(f"firmware build in {project} did not finish in time",
                        "retry on a less loaded machine (a TFLM project's first build compiles TFLM)") from None

@@ -19,15 +19,19 @@ _NO_PROBE = re.compile(
 )
 
 
-def flash_command(board: Board, elf: Path, tool: str) -> list[str]:
-    """The command line that flashes ``elf`` with ``tool``, from the board's flasher data."""
+def flash_command(board: Board, elf: Path, tool: str, probe: str | None = None) -> list[str]:
+    """The command line that flashes ``elf`` with ``tool``, from the board's flasher data;
+    ``probe``: the serial number of the debug probe to use (one board of several connected)."""
     f = board.flasher
     if tool == "openocd" and "openocd_config" in f:
-        return ["openocd", "-f", f["openocd_config"], "-c", f"program {elf} verify reset exit"]
+        serial = ["-c", f"adapter serial {probe}"] if probe else []
+        return ["openocd", "-f", f["openocd_config"], *serial, "-c", f"program {elf} verify reset exit"]
     if tool == "st-flash" and "st_flash_address" in f:
-        return ["st-flash", "--reset", "write", str(Path(elf).with_suffix(".bin")), hex(int(f["st_flash_address"]))]
+        serial = ["--serial", probe] if probe else []
+        return ["st-flash", "--reset", *serial, "write", str(Path(elf).with_suffix(".bin")),
+                hex(int(f["st_flash_address"]))]
     if tool == "pyocd" and "pyocd_target" in f:
-        return ["pyocd", "flash", "-t", f["pyocd_target"], str(elf)]
+        return ["pyocd", "flash", "-t", f["pyocd_target"], *(["-u", probe] if probe else []), str(elf)]
     raise TfcError(f"board {board.name} has no {tool} settings", f"use one of: {', '.join(available_tools(board))}")
 
 
@@ -50,14 +54,19 @@ def pick_tool(board: Board, tool: str | None = None) -> str:
     raise TfcError(f"no flashing tool found ({wanted} not installed)", INSTALL_HINT)
 
 
-def flash(board: Board, elf: Path, tool: str | None = None, *, timeout: float = 120.0) -> list[str]:
-    """Flash ``elf``; a missing probe or tool becomes a TfcError. Returns the command run."""
+def flash(board: Board, elf: Path, tool: str | None = None, *, timeout: float = 120.0,
+          probe: str | None = None) -> list[str]:
+    """Flash ``elf`` (through the probe with serial number ``probe``, if given); a missing probe or
+    tool becomes a TfcError. Returns the command run."""
     elf = Path(elf)
     if not elf.is_file():
         raise TfcError(f"firmware {elf} not found", f"build it first: tfcompress build --board {board.name} ...")
     t = pick_tool(board, tool)
-    cmd = flash_command(board, elf, t)
-    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
+    cmd = flash_command(board, elf, t, probe)
+    try:
+        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
+    except subprocess.TimeoutExpired:
+        raise TfcError(f"{t} did not finish flashing in {timeout:g}s", "check the probe connection and retry") from None
     if proc.returncode != 0:
         out = (proc.stdout + proc.stderr).strip()
         if _NO_PROBE.search(out):
