@@ -41,6 +41,23 @@ typedef struct {
 
 void tfc_conv2d_s16(const tfc_conv16_params *p, const int16_t *in, int16_t *out);
 void tfc_depthwise_conv2d_s8(const tfc_conv_params *p, const int8_t *in, int8_t *out);
+/* optimised kernels: the planar path of tfc_depthwise_conv2d_s8 (3x3 stride 1/2, rq flag TFC_RQ_PLANAR) */
+void tfc_depthwise_conv2d_s8_planar(const tfc_conv_params *p, const int8_t *in, int8_t *out);
+
+/* Row banding (band.c, engine/banding.py): a 1x1 stride-1 CONV_2D and the windowed conv that
+ * consumes its output, run band of output rows by band of output rows so that the intermediate
+ * tensor only ever exists as the rows one band needs (scratch). */
+typedef void (*tfc_conv_fn)(const tfc_conv_params *p, const int8_t *in, int8_t *out);
+typedef struct {
+    tfc_conv_fn first, second;          /* the 1x1 conv, the windowed conv */
+    const tfc_conv_params *p1, *p2;     /* their parameter blocks (whole tensors) */
+    int32_t band;                       /* output rows of the second op per band */
+    int32_t rows;                       /* intermediate rows the scratch holds (the largest band's) */
+    int32_t kscratch;                   /* bytes of the kernels' own scratch after those rows */
+    void *scratch;                      /* rows * row bytes (rounded up to 4) + kscratch; NULL: on the stack */
+} tfc_band_params;
+
+void tfc_band_s8(const tfc_band_params *p, const int8_t *in, int8_t *out);
 
 /* FULLY_CONNECTED: out[b][o] = requant(sum_i w[o][i] * in[b][i] + bias[o]). */
 typedef struct {

@@ -45,6 +45,8 @@ class LoweredOp:
     the generator passes it in the parameter block's ``scratch`` field. Inputs may be constants
     (passed as flash arrays) or state tensors; ``-1`` is an absent optional input (NULL).
     ``inputs_as_array`` / ``outputs_as_array`` pass the tensors as one array of pointers.
+    ``parts``: the ops whose kernels a driver kernel calls (row banding, engine/banding.py): their
+    kernels are linked, their parameter blocks are in ``extra_structs``.
     Control flow (IF, WHILE): ``subgraphs`` names the subgraphs the op runs (role -> index); the
     compiler lowers them into ``bodies`` (role -> ops), and ``kernel`` names the control construct.
     """
@@ -71,6 +73,7 @@ class LoweredOp:
     subgraphs: dict[str, int] = field(default_factory=dict)
     bodies: dict[str, list[LoweredOp]] = field(default_factory=dict)
     touches: list[int] = field(default_factory=list)  # further tensors live during this op (subgraph I/O)
+    parts: list[LoweredOp] = field(default_factory=list)  # ops a driver kernel calls (row banding)
 
     @property
     def param_name(self) -> str:

@@ -1,0 +1,170 @@
+"""Row banding: a 1x1 CONV_2D and the DEPTHWISE_CONV_2D reading its output, run band by band.
+
+MobileNet's pointwise convs widen the tensor (VWW: 48x48x8 -> 48x48x16) right before a depthwise
+layer reads it: the wide tensor then sets the peak RAM. Banded (``firmware/engine/band.c``,
+kernel ``tfc_band_s8``), the pair computes ``band`` output rows of the depthwise layer at a time
+from the intermediate rows they need, held in the op's scratch (rows the previous band computed
+are kept, so nothing is computed twice); the wide tensor never exists. The arithmetic is the
+unbanded kernels' own (same entry points, parameter blocks with fewer rows and shifted top
+padding), so results are identical. Pairs are banded only where that lowers the peak RAM, with
+the band height that lowers it most (ties: the fewest bands).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from tfcompress.engine.ir import Graph
+from tfcompress.engine.kernel_limits import RQ_PLANAR
+from tfcompress.engine.kernel_set import KernelSet
+from tfcompress.engine.lowered import ConstArray, LoweredOp
+from tfcompress.engine.planner import ALIGN, Buffer, Plan, best_plan, ram_with_stack
+
+#: the banding driver's kernel (firmware/engine/band.c)
+KERNEL = "tfc_band_s8"
+#: kernels of the first op (1x1, stride 1, no padding) and of the second (windowed)
+FIRST = ("tfc_conv2d_s8",)
+SECOND = ("tfc_depthwise_conv2d_s8", "tfc_depthwise_conv2d_s8_planar")
+#: band heights (output rows of the second op) tried per pair
+HEIGHTS = (1, 2, 3, 4, 6, 8, 12, 16)
+
+
+@dataclass(frozen=True)
+class Band:
+    """One band: output rows ``oy0 .. oy0 + n - 1``, intermediate rows ``lo .. hi - 1`` of which
+    the first ``keep`` come from the previous band."""
+
+    oy0: int
+    n: int
+    lo: int
+    hi: int
+    keep: int
+
+
+def bands(f: dict, height: int) -> list[Band]:
+    """The bands of a second op with fields ``f`` (band.c's loop, step by step)."""
+    reach = (f["k_h"] - 1) * f["dil_h"] + 1
+    out: list[Band] = []
+    have_hi = 0
+    for oy0 in range(0, f["out_h"], height):
+        n = min(height, f["out_h"] - oy0)
+        top = oy0 * f["stride_h"] - f["pad_top"]
+        lo, hi = max(top, 0), min(top + (n - 1) * f["stride_h"] + reach, f["in_h"])
+        out.append(Band(oy0, n, lo, hi, max(have_hi - lo, 0)))
+        have_hi = hi
+    return out
+
+
+def _first_ok(a: LoweredOp) -> bool:
+    f = a.fields
+    return (a.kernel in FIRST and a.struct == "tfc_conv_params" and not a.extra_structs and not a.pre_args
+            and not a.fused and not a.bodies and f["batches"] == 1 and f["k_h"] == 1 and f["k_w"] == 1
+            and f["stride_h"] == 1 and f["stride_w"] == 1 and f["pad_top"] == 0 and f["pad_left"] == 0
+            and f["in_h"] == f["out_h"] and f["in_w"] == f["out_w"])
+
+
+def _pair_ok(g: Graph, a: LoweredOp, b: LoweredOp, users: dict[int, int]) -> bool:
+    if not _first_ok(a) or b.kernel not in SECOND or b.struct != "tfc_conv_params":
+        return False
+    t = a.outputs[0]
+    return (len(a.outputs) == 1 and b.inputs == [t] and users.get(t) == 1 and t not in g.outputs
+            and not b.extra_structs and not b.pre_args and not b.fused and b.fields["batches"] == 1)
+
+
+def _sliced(lo: LoweredOp, **fields: int) -> LoweredOp:
+    copy = lo.copy()
+    copy.fields.update(fields)
+    return copy
+
+
+def banded(a: LoweredOp, b: LoweredOp, height: int, kset: KernelSet) -> LoweredOp | None:
+    """The banded op of the pair (``a`` 1x1 conv, ``b`` its consumer), or None when a band would
+    read no intermediate row."""
+    fa, fb = a.fields, b.fields
+    parts = bands(fb, height)
+    rq = fb.get("rq")
+    if isinstance(rq, ConstArray) and int(rq.data[0]) & RQ_PLANAR:  # one planar band per call (rq[1])
+        b = b.copy()
+        data = rq.data.copy()
+        data[1] = (height - 1) * fb["stride_h"] + 3
+        b.replace_array("rq", data)
+        fb = b.fields
+    if any(p.hi <= p.lo for p in parts):
+        return None
+    row_in, row_mid = fa["in_w"] * fa["in_c"], fb["in_w"] * fb["in_c"]
+    row_out = fb["out_w"] * fb["out_c"]
+    rows = max(p.hi - p.lo for p in parts)
+    kscratch = 0
+    for p in parts:
+        first = _sliced(a, in_h=p.hi - p.lo - p.keep, out_h=p.hi - p.lo - p.keep)
+        second = _sliced(b, in_h=p.hi - p.lo, out_h=p.n, pad_top=p.lo - (p.oy0 * fb["stride_h"] - fb["pad_top"]))
+        kscratch = max(kscratch, kset.scratch_bytes(first) if p.hi > p.lo + p.keep else 0,
+                       kset.scratch_bytes(second))
+    kscratch = (kscratch + ALIGN - 1) // ALIGN * ALIGN
+    mid = (rows * row_mid + 3) // 4 * 4
+    x = a.inputs[0]
+    # reads of later bands start at or after row hi of the band before; a band's outputs are
+    # written after its reads: the output may start this far above the input
+    delta = min((p.hi * row_in - (p.oy0 + p.n) * row_out for p in parts[:-1]), default=fa["in_h"] * row_in)
+    delta = min(delta, fa["in_h"] * row_in)
+    n1, n2 = f"op{a.op.index}_first", f"op{b.op.index}_p"
+    fields = dict(first=a.kernel, second=b.kernel, p1=f"&{n1}", p2=f"&{n2}", band=height, rows=rows,
+                  kscratch=kscratch)
+    return LoweredOp(a.op, KERNEL, "tfc_band_params", fields, [x], list(b.outputs), a.arrays + b.arrays,
+                     overlap={x: delta}, extra_structs=[(a.struct or "", n1, a.fields), (b.struct or "", n2, b.fields)],
+                     fused=[b.op], scratch=mid + kscratch, parts=[a, b])
+
+
+def _offset(plan: Plan, buf: Buffer) -> int:
+    return plan.offsets[buf.tensors[0]] if buf.tensors else plan.scratch_offsets.get(buf.start - 1, 0)
+
+
+def _peak_tensors(plan: Plan) -> set[int]:
+    """Tensors whose buffer is live at a step where the arena's top is reached."""
+    live: dict[int, list] = {}
+    for buf in plan.buffers:
+        for step in range(buf.start, buf.end + 1):
+            live.setdefault(step, []).append(buf)
+    out: set[int] = set()
+    for bufs in live.values():
+        top = max(_offset(plan, x) + x.size for x in bufs)
+        if top >= plan.arena_bytes:
+            for x in bufs:
+                out.update(x.tensors)
+    return out
+
+
+def band_pairs(g: Graph, lowered: list[LoweredOp], plan: Plan, kset: KernelSet,
+               overlap: bool = True) -> tuple[list[LoweredOp], Plan]:
+    """Band the pairs whose intermediate tensor is live at the peak, one at a time, while that
+    lowers the peak RAM (arena + stack scratch)."""
+    best = ram_with_stack(plan, lowered)
+    tried: set[int] = set()
+    while True:
+        users: dict[int, int] = {}
+        for lo in lowered:
+            for t in set(lo.inputs):
+                users[t] = users.get(t, 0) + 1
+        peak = _peak_tensors(plan)
+        found = None
+        for k in range(len(lowered) - 1):
+            a, b = lowered[k], lowered[k + 1]
+            if id(a) in tried or not a.outputs or a.outputs[0] not in peak or not _pair_ok(g, a, b, users):
+                continue
+            tried.add(id(a))
+            for h in HEIGHTS:
+                if h >= b.fields["out_h"]:
+                    break
+                op = banded(a, b, h, kset)
+                if op is None:
+                    continue
+                cand = lowered[:k] + [op] + lowered[k + 2:]
+                p = best_plan(g, cand, overlap)[0]
+                ram = ram_with_stack(p, cand)
+                if ram < best or (found is not None and ram == best):
+                    found, best = (cand, p), ram
+            if found is not None:
+                break
+        if found is None:
+            return lowered, plan
+        lowered, plan = found
