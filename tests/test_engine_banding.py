@@ -98,3 +98,22 @@ def test_banded_scratch_on_the_stack() -> None:
     for _ in range(3):
         x = rng.integers(-128, 128, size=opt.input.shape, dtype=np.int8)
         assert np.array_equal(ours.run(x), oracle.run(x).reshape(opt.output.shape))
+
+
+#: optimised RAM (arena + stack scratch + state, bytes) of the MLPerf Tiny models: VWW banded
+#: (issue 15: <= 36,000), the others not above what they were before banding
+MLPERF_RAM = {"vww_mobilenet": 29_184, "kws_dscnn": 10_048, "ic_resnet8": 32_992, "ad_autoencoder": 768}
+
+
+@pytest.mark.shared
+@pytest.mark.parametrize("name", sorted(MLPERF_RAM))
+def test_mlperf_optimised_ram(mlperf_models, name: str) -> None:
+    opt = compile_tflite(mlperf_models / f"{name}_int8.tflite", kernels="optimized")
+    assert opt.ram_bytes <= MLPERF_RAM[name]
+    if name == "vww_mobilenet":
+        assert opt.ram_bytes == MLPERF_RAM[name] and len(_bands(opt)) == 1
+        ours, oracle = HostModel(opt), TflmModel(opt.model_bytes)
+        rng = np.random.default_rng(9)
+        for _ in range(3):
+            x = rng.integers(-128, 128, size=opt.input.shape, dtype=np.int8)
+            assert np.array_equal(ours.run(x), oracle.run(x).reshape(opt.output.shape))

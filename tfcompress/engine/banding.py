@@ -18,7 +18,7 @@ from tfcompress.engine.ir import Graph
 from tfcompress.engine.kernel_limits import RQ_PLANAR
 from tfcompress.engine.kernel_set import KernelSet
 from tfcompress.engine.lowered import ConstArray, LoweredOp
-from tfcompress.engine.planner import ALIGN, Buffer, Plan, best_plan, ram_with_stack
+from tfcompress.engine.planner import ALIGN, Buffer, Plan, best_plan, plan_arena, ram_with_stack
 
 #: the banding driver's kernel (firmware/engine/band.c)
 KERNEL = "tfc_band_s8"
@@ -26,7 +26,7 @@ KERNEL = "tfc_band_s8"
 FIRST = ("tfc_conv2d_s8",)
 SECOND = ("tfc_depthwise_conv2d_s8", "tfc_depthwise_conv2d_s8_planar")
 #: band heights (output rows of the second op) tried per pair
-HEIGHTS = (1, 2, 3, 4, 6, 8, 12, 16)
+HEIGHTS = (1, 2, 3, 4, 6, 8, 12)
 
 
 @dataclass(frozen=True)
@@ -136,8 +136,8 @@ def _peak_tensors(plan: Plan) -> set[int]:
 
 def band_pairs(g: Graph, lowered: list[LoweredOp], plan: Plan, kset: KernelSet,
                overlap: bool = True) -> tuple[list[LoweredOp], Plan]:
-    """Band the pairs whose intermediate tensor is live at the peak, one at a time, while that
-    lowers the peak RAM (arena + stack scratch)."""
+    """Band the first pair whose intermediate tensor is live at the peak, then the next one, while
+    that lowers the peak RAM (arena + stack scratch; each candidate is planned, so rounds are few)."""
     best = ram_with_stack(plan, lowered)
     tried: set[int] = set()
     while True:
@@ -152,19 +152,25 @@ def band_pairs(g: Graph, lowered: list[LoweredOp], plan: Plan, kset: KernelSet,
             if id(a) in tried or not a.outputs or a.outputs[0] not in peak or not _pair_ok(g, a, b, users):
                 continue
             tried.add(id(a))
-            for h in HEIGHTS:
+            last, rises = None, 0
+            for h in HEIGHTS:  # the peak falls, then rises with the band height (placement adds
+                # noise): stop after two rises in a row
                 if h >= b.fields["out_h"]:
                     break
                 op = banded(a, b, h, kset)
                 if op is None:
                     continue
                 cand = lowered[:k] + [op] + lowered[k + 2:]
-                p = best_plan(g, cand, overlap)[0]
+                p = plan_arena(g, cand, use_overlap=overlap, scratch=True)  # scored with the scratch placed
                 ram = ram_with_stack(p, cand)
                 if ram < best or (found is not None and ram == best):
                     found, best = (cand, p), ram
-            if found is not None:
-                break
+                rises = rises + 1 if last is not None and ram > last else 0
+                if rises == 2:
+                    break
+                last = ram
+            break  # one pair per round: when banding the first pair at the peak does not lower it, stop
         if found is None:
             return lowered, plan
-        lowered, plan = found
+        lowered = found[0]
+        plan = best_plan(g, lowered, overlap)[0]
