@@ -32,7 +32,8 @@ VARIANTS: dict[str, KernelVariant] = {
     "tfc_conv2d_add_s8_direct": KernelVariant(_DIRECT, None, conv.direct_scratch),
     "tfc_depthwise_conv2d_s8": KernelVariant("optimized/depthwise_conv2d_s8_opt.c", depthwise.prepare,
                                              depthwise.scratch),
-    "tfc_depthwise_conv2d_s8_planar": KernelVariant("optimized/depthwise_conv2d_s8_opt.c"),  # set by prepare
+    "tfc_depthwise_conv2d_s8_planar": KernelVariant("optimized/depthwise_conv2d_s8_opt.c", None,
+                                                    depthwise.scratch),  # named by depthwise.prepare
     "tfc_fully_connected_s8": KernelVariant("optimized/fully_connected_s8_opt.c", fully_connected.prepare),
     "tfc_add_s8": KernelVariant("optimized/binary_s8_opt.c", None, add.add_scratch),
     "tfc_mul_s8": KernelVariant("optimized/binary_s8_opt.c"),
