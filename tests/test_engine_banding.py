@@ -140,3 +140,23 @@ def test_mlperf_optimised_ram(mlperf_models, name: str) -> None:
         for _ in range(3):
             x = rng.integers(-128, 128, size=opt.input.shape, dtype=np.int8)
             assert np.array_equal(ours.run(x), oracle.run(x).reshape(opt.output.shape))
+
+
+@pytest.mark.slow
+@pytest.mark.emulated
+def test_banded_models_on_qemu_match_tflm(tmp_path) -> None:
+    """The banded builds on both emulated boards (Cortex-M7 -O2, Cortex-M4 -Os): identical to TFLM."""
+    from conftest import instructions_benchmark, require_tool
+
+    require_tool("arm-none-eabi-gcc", "gcc-arm-none-eabi")
+    require_tool("qemu-system-arm", "qemu-system-arm")
+    from tfcompress.boards import load_board
+
+    bench = instructions_benchmark()
+    for name in CASES:
+        path = tmp_path / f"{name}.tflite"
+        path.write_bytes(_tflite(name))
+        for board, opt in (("mps2-an500", "-O2"), ("netduinoplus2", "-Os")):
+            r = bench.measure(name, "optimized", load_board(board), opt=opt, runs=1, layers=False, keep=None,
+                              path=path)
+            assert r["mismatches"] == 0, (name, board, opt)
