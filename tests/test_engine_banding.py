@@ -122,6 +122,33 @@ def test_banded_scratch_on_the_stack() -> None:
         assert np.array_equal(ours.run(x), oracle.run(x).reshape(opt.output.shape))
 
 
+@pytest.mark.slow
+@pytest.mark.parametrize("name", ["s2", "res"])
+def test_banded_stack_scratch_clean_under_asan(tmp_path, name: str) -> None:
+    """Rows on the stack (the driver's array, the kernels' own): AddressSanitizer + UBSan see every
+    band's accesses; outputs equal TFLM's."""
+    import subprocess
+
+    from conftest import require_tool
+    from helpers.engine_checks import SAN_FLAGS
+
+    from tfcompress.engine.host import build_executable
+    from tfcompress.engine.planner import plan_arena
+
+    require_tool("cc", "build-essential")
+    tflite = _tflite(name)
+    opt = compile_tflite(tflite, kernels="optimized")
+    opt.plan = plan_arena(opt.graph, opt.lowered)
+    assert _bands(opt) and not opt.plan.scratch_offsets
+    exe = build_executable(opt, tmp_path / "build", SAN_FLAGS)
+    x = np.random.default_rng(8).integers(-128, 128, size=opt.input.shape, dtype=np.int8)
+    (tmp_path / "in.bin").write_bytes(x.tobytes())
+    proc = subprocess.run([str(exe), str(tmp_path / "in.bin"), str(tmp_path / "out.bin")], capture_output=True,
+                          text=True, timeout=300)
+    assert proc.returncode == 0 and "runtime error" not in proc.stderr, proc.stderr[-3000:]
+    out = np.frombuffer((tmp_path / "out.bin").read_bytes(), dtype=np.int8)
+    assert np.array_equal(out, TflmModel(tflite).run(x).reshape(-1))
+
 #: optimised RAM (arena + stack scratch + state, bytes) of the MLPerf Tiny models: VWW and IC
 #: banded (issue 15: <= 36,000 and <= 30,200), the others not above what they were before banding
 MLPERF_RAM = {"vww_mobilenet": 28_800, "kws_dscnn": 10_048, "ic_resnet8": 26_304, "ad_autoencoder": 768}
