@@ -61,7 +61,8 @@ def test_host_cache_key_covers_the_constants(mlperf_models, monkeypatch) -> None
 
 def test_depthwise_planar_geometry_matches_the_kernel(tmp_path: Path) -> None:
     """optimized.depthwise.planar_geometry (the scratch the planner reserves) is the kernel's own
-    dwp_geometry for both budget regimes, strides 1 and 2, odd and even widths."""
+    dwp_geometry for both budget regimes, strides 1 and 2, odd and even widths, and with the rows a
+    banded layer's host chose (rq[1])."""
     cc = require_tool("cc", "build-essential")
     engine = tmp_path / "engine"
     (engine / "optimized").mkdir(parents=True)
@@ -72,9 +73,9 @@ def test_depthwise_planar_geometry_matches_the_kernel(tmp_path: Path) -> None:
     kernel_limits.write_headers("optimized", engine)
     (tmp_path / "geom.c").write_text(
         '#include <stdio.h>\n#include "optimized/depthwise_conv2d_s8_opt.c"\n'
-        "int main(void) {\n    tfc_conv_params p = {0};\n"
-        "    while (scanf(\"%d %d %d %d %d %d %d\", &p.in_h, &p.in_w, &p.in_c, &p.out_h, &p.out_w, &p.stride_h,"
-        " &p.stride_w) == 7) {\n"
+        "int main(void) {\n    tfc_conv_params p = {0};\n    int32_t rq[4] = {0};\n    p.rq = rq;\n"
+        "    while (scanf(\"%d %d %d %d %d %d %d %d\", &p.in_h, &p.in_w, &p.in_c, &p.out_h, &p.out_w, &p.stride_h,"
+        " &p.stride_w, &rq[1]) == 8) {\n"
         "        const dwp_geom g = dwp_geometry(&p);\n        printf(\"%d %d\\n\", (int)g.wb, (int)g.rows_cap);\n"
         "    }\n    return 0;\n}\n")
     subprocess.run([cc, "-O1", "-std=c99", "-Wall", "-Wextra", "-Werror", f"-I{engine}", "geom.c", "-o", "geom"],
@@ -84,13 +85,14 @@ def test_depthwise_planar_geometry_matches_the_kernel(tmp_path: Path) -> None:
         for in_c in (4, 8, 16, 32, 64, 128, 256):
             for s in (1, 2):
                 out = -(-in_hw // s)
-                shapes.append(dict(in_h=in_hw, in_w=in_hw + 1, in_c=in_c, out_h=out, out_w=-(-(in_hw + 1) // s),
-                                   stride_h=s, stride_w=s))
-    keys = ("in_h", "in_w", "in_c", "out_h", "out_w", "stride_h", "stride_w")
+                for rows in (0, 2, 5):  # rq[1]: the rows a banded layer's host chose (0: the budget's)
+                    shapes.append(dict(in_h=in_hw, in_w=in_hw + 1, in_c=in_c, out_h=out,
+                                       out_w=-(-(in_hw + 1) // s), stride_h=s, stride_w=s, rows=rows))
+    keys = ("in_h", "in_w", "in_c", "out_h", "out_w", "stride_h", "stride_w", "rows")
     text = "".join(" ".join(str(f[k]) for k in keys) + "\n" for f in shapes)
     proc = subprocess.run([str(tmp_path / "geom")], input=text, capture_output=True, text=True, check=True)
     got = [tuple(int(v) for v in line.split()) for line in proc.stdout.splitlines()]
-    assert got == [dw_planar_geometry(f) for f in shapes]
+    assert got == [dw_planar_geometry(f, f["rows"]) for f in shapes]
     budgets = {f["in_h"] * f["in_w"] * f["in_c"] // 4 for f in shapes}
     assert min(budgets) < 2 * kernel_limits.DW_PLANAR_BUDGET and max(budgets) > kernel_limits.DW_PLANAR_BUDGET_MAX
 

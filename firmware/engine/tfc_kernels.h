@@ -41,6 +41,8 @@ typedef struct {
 
 void tfc_conv2d_s16(const tfc_conv16_params *p, const int16_t *in, int16_t *out);
 void tfc_depthwise_conv2d_s8(const tfc_conv_params *p, const int8_t *in, int8_t *out);
+/* optimised kernels: the planar path of tfc_depthwise_conv2d_s8 (3x3 stride 1/2, rq flag TFC_RQ_PLANAR) */
+void tfc_depthwise_conv2d_s8_planar(const tfc_conv_params *p, const int8_t *in, int8_t *out);
 
 /* FULLY_CONNECTED: out[b][o] = requant(sum_i w[o][i] * in[b][i] + bias[o]). */
 typedef struct {
@@ -105,6 +107,26 @@ typedef struct {
  * conv result as ADD input 1; out may equal residual (in place). */
 void tfc_conv2d_add_s8(const tfc_conv_params *p, const tfc_binary_params *add, const int8_t *in,
                        const int8_t *residual, int8_t *out);
+
+/* Row banding (band.c, engine/banding.py): a CONV_2D and the windowed conv (DEPTHWISE_CONV_2D, or
+ * CONV_2D+ADD whose residual is the first op's input) that consumes its output, run band of
+ * output rows by band of output rows so that the intermediate tensor only ever exists as the
+ * rows one band needs (scratch). */
+typedef void (*tfc_conv_fn)(const tfc_conv_params *p, const int8_t *in, int8_t *out);
+typedef void (*tfc_conv_add_fn)(const tfc_conv_params *p, const tfc_binary_params *add, const int8_t *in,
+                                const int8_t *residual, int8_t *out);
+typedef struct {
+    tfc_conv_fn first, second;          /* the first conv, the windowed one (NULL: second_add) */
+    tfc_conv_add_fn second_add;         /* CONV_2D+ADD as the second op, residual = the input */
+    const tfc_conv_params *p1, *p2;     /* their parameter blocks (whole tensors) */
+    const tfc_binary_params *add;       /* second_add's ADD */
+    int32_t band;                       /* output rows of the second op per band */
+    int32_t rows;                       /* intermediate rows the scratch holds (the largest band's) */
+    int32_t kscratch;                   /* bytes of the kernels' own scratch after those rows */
+    void *scratch;                      /* rows * row bytes (rounded up to 4) + kscratch; NULL: on the stack */
+} tfc_band_params;
+
+void tfc_band_s8(const tfc_band_params *p, const int8_t *in, int8_t *out);
 
 /* Optimised kernels only: CONV_2D (+ADD) reading its windows straight from the input, with
  * widened int16 weights and a small scratch (engine/optimized/conv.py direct), for the layers whose

@@ -9,7 +9,15 @@ from typing import Any
 
 import numpy as np
 
-from tfcompress.engine import compressed_weights, control, kernel_limits, kernelsets, optable, optimized
+from tfcompress.engine import (
+    banding,
+    compressed_weights,
+    control,
+    kernel_limits,
+    kernelsets,
+    optable,
+    optimized,
+)
 from tfcompress.engine.emit import IO_MAX_DIMS, Layout, render
 from tfcompress.engine.fold import fold_constants
 from tfcompress.engine.fusion import fuse_conv_add
@@ -83,7 +91,8 @@ class CompiledModel(GraphIO):
 
     def kernel_sources(self) -> list[str]:
         """C kernel files this model needs."""
-        functions = {lo.kernel for lo in walk(self.lowered) if not lo.bodies} | set(optable.SUPPORT_KERNELS)
+        functions = {x.kernel for lo in walk(self.lowered) if not lo.bodies for x in [lo, *lo.parts]}
+        functions |= set(optable.SUPPORT_KERNELS)
         return kernel_set(self.kernels).sources(functions)
 
     def kernel_headers(self) -> list[str]:
@@ -230,11 +239,13 @@ def _lower_all(g: Graph, views: dict[int, Graph]) -> list[LoweredOp]:
 
 
 def compile_tflite(path_or_bytes: str | Path | bytes | bytearray, *, kernels: str = "reference",
-                   overlap: bool = True, fuse: bool = True, compress_weights: bool = False) -> CompiledModel:
+                   overlap: bool = True, fuse: bool = True, compress_weights: bool = False,
+                   band: bool = True) -> CompiledModel:
     """Compile a fully-quantised .tflite to C. Raises TfcError for anything unsupported.
 
     ``kernels`` names a kernel set (:mod:`tfcompress.engine.kernelsets`), ``overlap`` lets the
-    planner overlap streamed buffers, ``fuse`` fuses CONV_2D+ADD pairs, ``compress_weights`` stores
+    planner overlap streamed buffers, ``fuse`` fuses CONV_2D+ADD pairs, ``band`` runs 1x1 conv +
+    depthwise pairs band by band where that lowers the peak RAM (kernel sets that allow it), ``compress_weights`` stores
     weight layers in the smallest exact encoding: 4-bit indices + codebooks for clustered layers,
     bitmap + non-zero values for pruned ones (see compressed_weights.py)."""
     kset = kernel_set(kernels)
@@ -257,4 +268,6 @@ def compile_tflite(path_or_bytes: str | Path | bytes | bytearray, *, kernels: st
     plan, bare, in_arena = best_plan(g, lowered, overlap)
     if kset.after_plan is not None:
         lowered, plan = kset.after_plan(g, lowered, plan, bare, in_arena, overlap)
+    if band and kset.bands:
+        lowered, plan = banding.band_pairs(g, lowered, plan, kset, overlap)
     return CompiledModel(g, lowered, plan, kernels, data, source_name, compress_weights, state, folded, views)

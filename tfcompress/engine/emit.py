@@ -207,7 +207,8 @@ def render(g: Graph, lowered: list[LoweredOp], layout: Layout, source_name: str)
         k = position.get(id(lo))
         if k in plan.scratch_offsets and lo.struct:
             fields["scratch"] = f"(void *)(tfc_arena + {plan.scratch_offsets[k]})"
-        structs = ([(lo.struct, lo.param_name, fields)] if lo.struct else []) + lo.extra_structs
+        structs = lo.extra_structs + ([(lo.struct, lo.param_name, fields)] if lo.struct else [])  # theirs first: a
+        # driver's block points to them
         for struct, name, fields in structs:
             body = "\n".join(f"    .{key} = {_value(v)}," for key, v in fields.items())
             params.append(dict(struct=struct, name=name, body=body, comment=desc))

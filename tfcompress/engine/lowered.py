@@ -46,7 +46,10 @@ class LoweredOp:
     (passed as flash arrays) or state tensors; ``-1`` is an absent optional input (NULL).
     ``inputs_as_array`` / ``outputs_as_array`` pass the tensors as one array of pointers.
     ``returns_status``: the kernel returns an int, non-zero where TFLM fails the op at run time;
-    the generated ``tfc_model_run`` then returns 1 at once. Control flow (IF, WHILE): ``subgraphs`` names the subgraphs the op runs (role -> index); the
+    the generated ``tfc_model_run`` then returns 1 at once.
+    ``parts``: the ops whose kernels a driver kernel calls (row banding, engine/banding.py): their
+    kernels are linked, their parameter blocks are in ``extra_structs``.
+    Control flow (IF, WHILE): ``subgraphs`` names the subgraphs the op runs (role -> index); the
     compiler lowers them into ``bodies`` (role -> ops), and ``kernel`` names the control construct.
     """
 
@@ -73,6 +76,7 @@ class LoweredOp:
     bodies: dict[str, list[LoweredOp]] = field(default_factory=dict)
     touches: list[int] = field(default_factory=list)  # further tensors live during this op (subgraph I/O)
     returns_status: bool = False
+    parts: list[LoweredOp] = field(default_factory=list)  # ops a driver kernel calls (row banding)
 
     @property
     def param_name(self) -> str:

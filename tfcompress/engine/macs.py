@@ -12,6 +12,8 @@ from tfcompress.engine.lowered import LoweredOp
 def op_macs(lo: LoweredOp) -> int:
     """MACs one run of ``lo`` performs: the conv / depthwise conv / fully connected arithmetic from
     its parameter block (a fused CONV_2D+ADD counts its convolution); 0 for other ops."""
+    if getattr(lo, "parts", None):  # a driver (row banding): the ops it runs
+        return sum(op_macs(x) for x in lo.parts)
     f = lo.fields
     try:
         if lo.struct == "tfc_conv_params":

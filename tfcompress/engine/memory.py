@@ -60,7 +60,7 @@ def _flash_rows(model: CompiledModel) -> list[dict[str, Any]]:
                 if t in consts and t not in seen:
                     seen.add(t)
                     operands.append(dict(tensor=t, name=model.graph.t(t).name, bytes=consts[t].nbytes))
-        kernels = sorted({sub.kernel for sub in lo.walk() if not sub.bodies})
+        kernels = sorted({x.kernel for sub in lo.walk() if not sub.bodies for x in [sub, *sub.parts]})
         if kset is not None:
             key = tuple(kernels)
             if key not in sources:

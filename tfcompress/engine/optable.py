@@ -322,6 +322,8 @@ FLOAT_OPS: dict[str, OpSpec] = {
 
 #: kernels the generated code calls besides the ops' (model input/output copies, state reset)
 SUPPORT_KERNELS: dict[str, str] = {"tfc_copy_bytes": "copy.c", "tfc_fill_bytes": "copy.c"}
+#: driver kernels the compiler adds (not an op's own): row banding (engine/banding.py)
+DRIVER_KERNELS: dict[str, str] = {"tfc_band_s8": "band.c"}
 
 #: headers every generated model ships with
 COMMON_HEADERS = ("tfc_fixedpoint.h", "tfc_kernels.h", "tfc_add.h", "tfc_conv_core.h", "tfc_depthwise_core.h",
@@ -333,7 +335,7 @@ ALTERNATIVES: dict[str, str] = {}
 
 def reference_kernels() -> dict[str, str]:
     """Every reference kernel function -> its source file (from the op rows)."""
-    table = dict(SUPPORT_KERNELS)
+    table = dict(SUPPORT_KERNELS) | DRIVER_KERNELS
     for spec in [*OPS.values(), *FLOAT_OPS.values()]:
         table.update(spec.kernels)
     return table

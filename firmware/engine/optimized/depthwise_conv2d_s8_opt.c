@@ -1,7 +1,7 @@
 /* DEPTHWISE_CONV_2D, int8, optimised for Cortex-M4/M7 (DSP): drop-in for depthwise_conv2d_s8.c.
  *
  * 3x3, stride 1 or 2, depth multiplier 1, channels in multiples of four (every MobileNet /
- * DS-CNN layer; host flag TFC_RQ_PLANAR): the channel-planar path below (band of input rows as
+ * DS-CNN layer; host flag TFC_RQ_PLANAR, entry tfc_depthwise_conv2d_s8_planar): the channel-planar path below (band of input rows as
  * int16 planes in the scratch, SMLAD over pairs of taps, four outputs per strip in assembly).
  * Other shapes with depth multiplier 1, channels in multiples of four and a window of at most
  * TFC_DW_MAX_WINDOW bytes (engine/optimized/depthwise.py word_path): four channels per word; SXTB16 splits a
@@ -154,7 +154,7 @@ static dwp_geom dwp_geometry(const tfc_conv_params *p) {
     int32_t budget = p->in_h * p->in_w * p->in_c / 4;
     budget = budget < TFC_DW_PLANAR_BUDGET * 2 ? TFC_DW_PLANAR_BUDGET
                                                : (budget > TFC_DW_PLANAR_BUDGET_MAX ? TFC_DW_PLANAR_BUDGET_MAX : budget);
-    cap = budget / (8 * g.wb);
+    cap = p->rq[1] > 0 ? p->rq[1] : budget / (8 * g.wb); /* rq[1]: rows the host chose (row banding) */
     cap = cap < 3 ? 3 : cap;
     g.rows_cap = cap < rows_full ? cap : rows_full;
     return g;
@@ -679,6 +679,14 @@ static void depthwise_planar(const tfc_conv_params *p, const int8_t *in, int8_t 
     }
 }
 
+/* The planar path's own entry (the host names it for layers with TFC_RQ_PLANAR), so that models
+ * without other depthwise layers link none of the code below. */
+void tfc_depthwise_conv2d_s8_planar(const tfc_conv_params *p, const int8_t *in, int8_t *out) {
+    const dwp_geom g = dwp_geometry(p);
+    uint32_t buf_stack[p->scratch ? 1 : 2 * g.rows_cap * g.wb];
+    depthwise_planar(p, in, out, p->scratch ? (int16_t *)p->scratch : (int16_t *)buf_stack, &g);
+}
+
 void tfc_depthwise_conv2d_s8(const tfc_conv_params *p, const int8_t *in, int8_t *out) {
     const int32_t c_n = p->in_c;
     const int fast = p->rq[0] & TFC_RQ_FAST;
@@ -688,12 +696,6 @@ void tfc_depthwise_conv2d_s8(const tfc_conv_params *p, const int8_t *in, int8_t 
     const int32_t win_n = k_h * k_w * c_n;
     int32_t b, oy, ox;
     dw_layer L;
-    if (p->rq[0] & TFC_RQ_PLANAR) {
-        const dwp_geom g = dwp_geometry(p);
-        uint32_t buf_stack[p->scratch ? 1 : 2 * g.rows_cap * g.wb];
-        depthwise_planar(p, in, out, p->scratch ? (int16_t *)p->scratch : (int16_t *)buf_stack, &g);
-        return;
-    }
     if (p->depth_mult != 1 || (c_n & 3) != 0 || win_n > TFC_DW_MAX_WINDOW) {
         depthwise_generic(p, in, out, fast);
         return;

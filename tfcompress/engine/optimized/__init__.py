@@ -32,6 +32,8 @@ VARIANTS: dict[str, KernelVariant] = {
     "tfc_conv2d_add_s8_direct": KernelVariant(_DIRECT, None, conv.direct_scratch),
     "tfc_depthwise_conv2d_s8": KernelVariant("optimized/depthwise_conv2d_s8_opt.c", depthwise.prepare,
                                              depthwise.scratch),
+    "tfc_depthwise_conv2d_s8_planar": KernelVariant("optimized/depthwise_conv2d_s8_opt.c", None,
+                                                    depthwise.scratch),  # named by depthwise.prepare
     "tfc_fully_connected_s8": KernelVariant("optimized/fully_connected_s8_opt.c", fully_connected.prepare),
     "tfc_add_s8": KernelVariant("optimized/binary_s8_opt.c", None, add.add_scratch),
     "tfc_mul_s8": KernelVariant("optimized/binary_s8_opt.c"),
@@ -84,4 +86,4 @@ def direct_windows(g: Graph, lowered: list[LoweredOp], plan: Plan, bare: Plan, i
 
 KERNEL_SET = KernelSet("optimized", VARIANTS,
                        headers=("optimized/tfc_dsp.h", "optimized/tfc_add_opt.h", "optimized/tfc_conv_opt.h"),
-                       after_plan=after_plan)
+                       after_plan=after_plan, bands=True)

@@ -22,8 +22,11 @@ from tfcompress.engine.kernel_limits import (
     RQ_HEADER,
     RQ_PLANAR,
 )
-from tfcompress.engine.lowered import LoweredOp
+from tfcompress.engine.lowered import ConstArray, LoweredOp
 from tfcompress.engine.optimized.requant import acc_bound, add_rq, rq_table, trim
+
+#: the planar path's entry point (models without other depthwise layers link only that path)
+PLANAR_KERNEL = "tfc_depthwise_conv2d_s8_planar"
 
 
 def prepare(lo: LoweredOp) -> LoweredOp:
@@ -34,6 +37,7 @@ def prepare(lo: LoweredOp) -> LoweredOp:
     rq = rq_table(lo.array("mult").data, lo.array("shift").data, acc_bound(w, bias), bias, ~w.any(axis=1),
                   oc, f["out_zp"])
     if planar(f):
+        lo.kernel = PLANAR_KERNEL
         return _prepare_planar(lo, w, rq)
     if word_path(f):  # [c/4][taps][4]: four channels per tap, one group after the other
         wl = w.reshape(oc // 4, 4, taps).transpose(0, 2, 1)
@@ -73,14 +77,15 @@ def planar(f: dict[str, Any]) -> bool:
             and f["stride_w"] in (1, 2))
 
 
-def planar_geometry(f: dict[str, Any]) -> tuple[int, int]:
-    """(row width in int16, rows held) of the planar path's band buffer (the kernel's dwp_geometry)."""
+def planar_geometry(f: dict[str, Any], rows: int = 0) -> tuple[int, int]:
+    """(row width in int16, rows held) of the planar path's band buffer (the kernel's dwp_geometry);
+    ``rows`` > 0: the rows the host chose (rq[1], row banding: one band per call), else the budget's."""
     s = f["stride_w"]
     wb = s * ((f["out_w"] + 1) & ~1) + 2
     rows_full = (f["out_h"] - 1) * f["stride_h"] + 3
     budget = f["in_h"] * f["in_w"] * f["in_c"] // 4
     budget = DW_PLANAR_BUDGET if budget < 2 * DW_PLANAR_BUDGET else min(budget, DW_PLANAR_BUDGET_MAX)
-    return wb, min(rows_full, max(3, budget // (8 * wb)))
+    return wb, min(rows_full, max(3, rows if rows > 0 else budget // (8 * wb)))
 
 
 def word_path(f: dict[str, Any]) -> bool:
@@ -93,7 +98,8 @@ def scratch(lo: LoweredOp) -> int:
     """The planar path's band buffer (four int16 channel planes), or the word path's border window."""
     f = lo.fields
     if planar(f):
-        wb, rows = planar_geometry(f)
+        rq = f.get("rq")
+        wb, rows = planar_geometry(f, int(rq.data[1]) if isinstance(rq, ConstArray) else 0)
         return 4 * rows * wb * 2
     if word_path(f):
         return f["k_h"] * f["k_w"] * f["in_c"]
