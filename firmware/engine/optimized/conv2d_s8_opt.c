@@ -346,8 +346,8 @@ static void __attribute__((noinline)) pairs_fast(const int16_t *col, int32_t kp,
         }
         w += 2 * kp;
         /* bytes {px0.oc, px0.oc+1, px1.oc, px1.oc+1}, clamped together, two halfword stores */
-        v = tfc_clamp4(tfc_pack4(tfc_rq_fast8(a[0], q[0], q[1], q[2], zp), tfc_rq_fast8(a[2], q[4], q[5], q[6], zp),
-                                 tfc_rq_fast8(a[1], q[0], q[1], q[2], zp), tfc_rq_fast8(a[3], q[4], q[5], q[6], zp)),
+        v = tfc_clamp4(tfc_pack4(tfc_rq_fast8s(a[0], q[0], q[1], q[2], zp), tfc_rq_fast8s(a[2], q[4], q[5], q[6], zp),
+                                 tfc_rq_fast8s(a[1], q[0], q[1], q[2], zp), tfc_rq_fast8s(a[3], q[4], q[5], q[6], zp)),
                        lo4, hi4);
         {
             const uint16_t h0 = (uint16_t)v, h1 = (uint16_t)(v >> 16);
