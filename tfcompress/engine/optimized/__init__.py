@@ -41,10 +41,38 @@ VARIANTS: dict[str, KernelVariant] = {
 
 
 def after_plan(g: Graph, lowered: list[LoweredOp], plan: Plan, bare: Plan, in_arena: Plan | None,
-               overlap: bool) -> tuple[list[LoweredOp], Plan]:
-    """Direct windows where they lower the peak RAM, then pair codes (same data sizes: the plan stands)."""
+               overlap: bool, optimize: str = "balanced") -> tuple[list[LoweredOp], Plan]:
+    """Direct windows where they lower the peak RAM, then pair codes (same data sizes: the plan
+    stands), then pixel triples where they do not raise it (``optimize="speed"``: wherever they
+    apply)."""
     lowered, plan = direct_windows(g, lowered, plan, bare, in_arena, overlap)
-    return [conv.pair_codes(lo) for lo in lowered], plan
+    lowered = [conv.pair_codes(lo) for lo in lowered]
+    return pixel_triples(g, lowered, plan, overlap, optimize)
+
+
+def pixel_triples(g: Graph, lowered: list[LoweredOp], plan: Plan, overlap: bool,
+                  optimize: str) -> tuple[list[LoweredOp], Plan]:
+    """Pair-code convs three output pixels at a time (:func:`conv.triples`, a third window of
+    scratch): all of them when optimising for speed, else those whose scratch does not raise the
+    peak RAM (all at once when that holds, else layer by layer)."""
+    cand = {k: t for k, t in ((k, conv.triples(lo)) for k, lo in enumerate(lowered)) if t is not None}
+    if not cand:
+        return lowered, plan
+    every = [cand.get(k, lo) for k, lo in enumerate(lowered)]
+    trial = best_plan(g, every, overlap)[0]
+    if optimize == "speed":
+        return every, trial
+    base = ram_with_stack(plan, lowered)
+    if ram_with_stack(trial, every) <= base:
+        return every, trial
+    cur = list(lowered)
+    for k, lo in cand.items():
+        attempt = list(cur)
+        attempt[k] = lo
+        p = best_plan(g, attempt, overlap)[0]
+        if ram_with_stack(p, attempt) <= base:
+            cur, plan = attempt, p
+    return cur, plan
 
 
 def direct_windows(g: Graph, lowered: list[LoweredOp], plan: Plan, bare: Plan, in_arena: Plan | None,
