@@ -23,7 +23,8 @@
 /* Window of output pixel (oy, ox) into the scratch at col (pixel slot already applied): per group
  * of four positions the SXTB16 word at col, the SXTB16 ror 8 word `off1` words further, the next
  * group `step` words further (pixel pairs: 4 and 1, pixel triples: 6 and 3). */
-static void load_window(const tfc_conv_params *p, const int8_t *in_b, int32_t oy, int32_t ox,
+static void __attribute__((optimize("no-tree-loop-distribute-patterns"))) /* no memset calls */
+load_window(const tfc_conv_params *p, const int8_t *in_b, int32_t oy, int32_t ox,
                         int16_t *col, int32_t kp, int8_t *tmp, int32_t step, int32_t off1) {
     const int32_t ic_n = p->in_c;
     const int32_t y0 = oy * p->stride_h - p->pad_top;
@@ -67,7 +68,9 @@ static void load_window(const tfc_conv_params *p, const int8_t *in_b, int32_t oy
             }
             k += seg;
         }
-    } else { /* any channel count / dilation: gather the window bytes, then convert by words */
+    } else { /* any channel count / dilation: gather the window bytes, then convert by words
+              * (TFC_RQ_ROWS: each row padded with zeros to whole words, as the weights are) */
+        const int32_t pad_row = (p->rq[0] & TFC_RQ_ROWS) ? ((seg + 3) & ~3) - seg : 0;
         int8_t *t = tmp;
         int32_t kx, c, i;
         const int x_in = p->dil_w == 1 && x0 >= 0 && x0 + p->k_w <= p->in_w;
@@ -83,6 +86,9 @@ static void load_window(const tfc_conv_params *p, const int8_t *in_b, int32_t oy
                     t[i] = src[i];
                 }
                 t += seg;
+                for (i = 0; i < pad_row; ++i) {
+                    *t++ = 0;
+                }
                 continue;
             }
             for (kx = 0; kx < p->k_w; ++kx) {
@@ -98,8 +104,11 @@ static void load_window(const tfc_conv_params *p, const int8_t *in_b, int32_t oy
                     }
                 }
             }
+            for (i = 0; i < pad_row; ++i) {
+                *t++ = 0;
+            }
         }
-        for (k = kp - 1; k >= p->k_h * p->k_w * ic_n; --k) { /* zero tail (weights are zero there) */
+        for (k = kp - 1; k >= (int32_t)(t - tmp); --k) { /* zero tail (weights are zero there) */
             tmp[k] = 0;
         }
         {
@@ -427,6 +436,51 @@ static void __attribute__((naked, noinline)) triples_pc_asm(conv_pairs_args *a _
 #endif
 
 #if TFC_CONV_TRIPLES
+/* The windows of output pixels pix .. pix + 2 into the triple layout when every kernel row of all
+ * three is a whole-word run of input bytes (channels in words, or TFC_RQ_ROWS; no column
+ * dilation; windows inside the input): read in place, three words at a time. 0: not so (the
+ * caller loads them one by one). */
+static int __attribute__((noinline)) triple_windows(const tfc_conv_params *p, const int8_t *in_b, int32_t pix,
+                                                    int32_t *colw) {
+    const int32_t row = p->in_w * p->in_c, seg4 = (p->k_w * p->in_c + 3) & ~3;
+    const int32_t reach = (p->k_h - 1) * p->dil_h, last = p->in_h * row - seg4;
+    const int8_t *s[3];
+    int32_t j, ok = 1;
+    if (p->dil_w != 1 || ((p->in_c & 3) != 0 && !(p->rq[0] & TFC_RQ_ROWS))) {
+        return 0;
+    }
+    for (j = 0; j < 3; ++j) {
+        const int32_t y0 = ((pix + j) / p->out_w) * p->stride_h - p->pad_top;
+        const int32_t x0 = ((pix + j) % p->out_w) * p->stride_w - p->pad_left;
+        s[j] = in_b + y0 * row + x0 * p->in_c;
+        ok = ok && y0 >= 0 && y0 + reach < p->in_h && x0 >= 0 && x0 + p->k_w <= p->in_w &&
+             (y0 + reach) * row + x0 * p->in_c <= last;
+    }
+    if (!ok) {
+        return 0;
+    }
+    {
+        const int32_t rstride = p->dil_h * row;
+        int32_t r, i;
+        for (r = 0; r < p->k_h; ++r) {
+            for (i = 0; i < seg4; i += 4) {
+                const uint32_t w0 = tfc_ld32(s[0] + i), w1 = tfc_ld32(s[1] + i), w2 = tfc_ld32(s[2] + i);
+                colw[0] = tfc_sxtb16(w0);
+                colw[1] = tfc_sxtb16(w1);
+                colw[2] = tfc_sxtb16(w2);
+                colw[3] = tfc_sxtb16_ror8(w0);
+                colw[4] = tfc_sxtb16_ror8(w1);
+                colw[5] = tfc_sxtb16_ror8(w2);
+                colw += 6;
+            }
+            s[0] += rstride;
+            s[1] += rstride;
+            s[2] += rstride;
+        }
+    }
+    return 1;
+}
+
 /* All channel pairs of a pixel triple (the windows at col as above), pair-code weights, fast
  * requantisation; outputs of pixel p at o + p * oc_n. */
 static void __attribute__((noinline)) triples_pc(const int32_t *col, int32_t kp, const tfc_conv_params *p, int8_t *o,
@@ -656,7 +710,7 @@ static inline __attribute__((always_inline)) void conv_plain(const tfc_conv_para
 static inline __attribute__((always_inline)) void conv_run(const tfc_conv_params *p, const tfc_binary_params *add, const int8_t *in,
                      const int8_t *residual, int8_t *out, const int w4) {
     const int32_t k_n = p->k_h * p->k_w * p->in_c;
-    const int32_t kp = (k_n + 3) & ~3;
+    const int32_t kp = (p->rq[0] & TFC_RQ_ROWS) ? p->k_h * ((p->k_w * p->in_c + 3) & ~3) : (k_n + 3) & ~3;
     const int32_t oc_n = p->out_c;
     const int32_t npix = p->out_h * p->out_w;
     int32_t b, pix;
@@ -712,7 +766,7 @@ static inline __attribute__((always_inline)) void conv_run(const tfc_conv_params
                         dst[5] = tfc_sxtb16_ror8(w2);
                         dst += 6;
                     }
-                } else {
+                } else if (!triple_windows(p, in_b, pix, colw)) {
                     int32_t j;
                     for (j = 0; j < 3; ++j) {
                         load_window(p, in_b, (pix + j) / p->out_w, (pix + j) % p->out_w, col + 2 * j, kp, tmp, 6, 3);
