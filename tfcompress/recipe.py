@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from tfcompress.engine import kernelsets
+from tfcompress.engine import optimize as optimize_pref
 from tfcompress.errors import TfcError, unknown
 from tfcompress.textsafe import PATH_COMPONENT_RULE, is_path_component, show
 
@@ -128,6 +129,8 @@ class BoardConfig:
     tflm_variants: tuple[str, ...] = ("*",)
     #: profiling firmware builds (engine): per-op counts on the device, in results.json and the report
     profile: bool = False
+    #: speed/size preference of the engine's layouts (engine/optimize.py); None: the board file's
+    optimize: str | None = None
 
     def runtimes_for(self, variant: str, runtimes: tuple[str, ...] | None = None) -> tuple[str, ...]:
         """The runtimes ``variant`` is measured with (``runtimes``: an override of ``runtime``)."""
@@ -325,7 +328,7 @@ def parse_recipe(data: dict[str, Any], source_path: str | None = None, source_te
 
     bd = _Section(top.get("board", (dict,), {}), "board")
     bd.check_unknown(["name", "kernels", "eval_samples", "compress_weights", "output", "runtime", "tflm_dir",
-                      "tflm_variants", "profile"])
+                      "tflm_variants", "profile", "optimize"])
     cw = bd.get("compress_weights", (bool, list), False)
     if isinstance(cw, list) and not all(isinstance(v, str) for v in cw):
         raise TfcError("recipe key 'board.compress_weights' must be true/false or a list of variant names",
@@ -357,6 +360,7 @@ def parse_recipe(data: dict[str, Any], source_path: str | None = None, source_te
         tflm_dir=tflm_dir,
         tflm_variants=tuple(tflm_variants),
         profile=bd.get("profile", (bool,), False),
+        optimize=bd.get("optimize", (str,), None, choices=optimize_pref.CHOICES),
     )
 
     return Recipe(

@@ -13,6 +13,7 @@ from tfcompress.commands.options import (
     force_option,
     json_option,
     kernels_option,
+    optimize_option,
     profile_option,
     runtime_option,
     tflm_dir_option,
@@ -50,6 +51,7 @@ def _row(name: str, r: dict[str, Any]) -> dict[str, Any]:
                    "Agreement with TFLM always counts every output.")
 @kernels_option
 @compress_weights_option
+@optimize_option
 @runtime_option
 @tflm_dir_option
 @profile_option
@@ -57,17 +59,17 @@ def _row(name: str, r: dict[str, Any]) -> dict[str, Any]:
 @json_option
 def evaluate_cmd(board: str, port: str | None, model: Path | None, data: Path | None, run_dir: Path | None,
                  variant: str | None, limit: int | None, repeat: int, warmup: int, output: str | None, kernels: str,
-                 compress_weights: bool, runtime: str, tflm_dir: Path | None, profile: bool, force: bool,
+                 compress_weights: bool, optimize: str | None, runtime: str, tflm_dir: Path | None, profile: bool, force: bool,
                  as_json: bool) -> None:
     """Stream the test split to the board; report metric, agreement with TFLM, latency, flash and RAM.
 
     An interrupted evaluation resumes where it stopped when rerun (--force starts over).
     """
-    from tfcompress.boards import load_board
+    from tfcompress.boards import load_board, with_optimize
     from tfcompress.console import progress
     from tfcompress.harness.evaluate import evaluate_on_board, load_eval_data
 
-    b = load_board(board)
+    b = with_optimize(load_board(board), optimize)
     jobs: list[tuple[str, Path, Path, Path | None]] = []  # name, model, data, firmware dir
     if run_dir is not None:
         if model is not None:

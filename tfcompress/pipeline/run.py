@@ -38,7 +38,7 @@ def run_pipeline(
     ``tflm_dir`` override the recipe's ``board.runtime`` / ``board.tflm_dir``."""
     if until not in STEPS:
         raise TfcError(f"unknown step '{until}'", f"choose one of: {', '.join(STEPS)}")
-    from tfcompress.boards import load_board
+    from tfcompress.boards import load_board, with_optimize
 
     runtimes = tuple(runtimes or recipe.board.runtime)
     tree = None
@@ -50,7 +50,7 @@ def run_pipeline(
             given = Path(recipe.source_path).resolve().parent / Path(given).expanduser()
         tree = resolve_tree(given)
     run = open_run(recipe, out, force=force, board_name=board_name or recipe.board.name)
-    board = load_board(board_name or recipe.board.name)
+    board = with_optimize(load_board(board_name or recipe.board.name), recipe.board.optimize)
     timings: dict[str, float] = {}
 
     def timer(name: str) -> Stopwatch:

@@ -33,6 +33,7 @@ VARIANTS: dict[str, KernelVariant] = {
     "tfc_depthwise_conv2d_s8": KernelVariant("optimized/depthwise_conv2d_s8_opt.c", depthwise.prepare,
                                              depthwise.scratch),
     "tfc_fully_connected_s8": KernelVariant("optimized/fully_connected_s8_opt.c", fully_connected.prepare),
+    "tfc_fully_connected_s8_wide": KernelVariant("optimized/fully_connected_s8_wide_opt.c"),  # after_plan, speed
     "tfc_add_s8": KernelVariant("optimized/binary_s8_opt.c", None, add.add_scratch),
     "tfc_mul_s8": KernelVariant("optimized/binary_s8_opt.c"),
     "tfc_avg_pool2d_s8": KernelVariant("optimized/pool2d_s8_opt.c"),
@@ -42,11 +43,15 @@ VARIANTS: dict[str, KernelVariant] = {
 
 def after_plan(g: Graph, lowered: list[LoweredOp], plan: Plan, bare: Plan, in_arena: Plan | None,
                overlap: bool, optimize: str = "balanced") -> tuple[list[LoweredOp], Plan]:
-    """Direct windows where they lower the peak RAM, then pair codes (same data sizes: the plan
-    stands), then pixel triples where they do not raise it (``optimize="speed"``: wherever they
-    apply)."""
-    lowered, plan = direct_windows(g, lowered, plan, bare, in_arena, overlap)
+    """Direct windows where they lower the peak RAM (not when optimising for speed: they cost flash
+    and instructions), then pair codes (same data sizes: the plan stands), then pixel triples where
+    they do not raise it (``optimize="speed"``: wherever they apply)."""
+    if optimize != "speed":  # direct windows trade flash and instructions for RAM
+        lowered, plan = direct_windows(g, lowered, plan, bare, in_arena, overlap)
     lowered = [conv.pair_codes(lo) for lo in lowered]
+    if optimize == "speed":  # int16 FULLY_CONNECTED weights: flash for instructions (no RAM)
+        lowered = [fully_connected.widen(lo) or lo if lo.kernel == "tfc_fully_connected_s8" else lo
+                   for lo in lowered]
     return pixel_triples(g, lowered, plan, overlap, optimize)
 
 
