@@ -352,6 +352,18 @@ static void __attribute__((naked, noinline)) pairs_pc_asm(conv_pairs_args *a __a
     "smlad r3, lr, r8, r3\n" \
     "smlad r6, lr, r12, r6\n"
 
+/* Four groups per iteration, entered part-way for the remainder: (end - col) / 8 = 3 x groups,
+ * whose value mod 4 is 0, 3, 2, 1 for groups = 0, 1, 2, 3 mod 4. */
+#define CONV_TRIPLE_GROUPS \
+    "sub lr, r11, r10\n" \
+    "ubfx lr, lr, #3, #2\n" \
+    "cmp lr, #2\n" \
+    "beq 6f\n" \
+    "bhi 7f\n" \
+    "cmp lr, #1\n" \
+    "beq 5f\n" \
+    "2:\n" CONV_GROUP_PC3 "5:\n" CONV_GROUP_PC3 "6:\n" CONV_GROUP_PC3 "7:\n" CONV_GROUP_PC3
+
 /* requantise r (doubled accumulator: lsl first unless `pre`), parameters m r7, rs r8, rnd r10 */
 #define CONV_RQ3(r) \
     "lsl " r ", " r ", #1\n" \
@@ -379,13 +391,7 @@ static void __attribute__((naked, noinline)) triples_pc_asm(conv_pairs_args *a _
         "mov r3, r4\n"
         "mov r5, r4\n"
         "mov r6, r4\n"
-        "sub lr, r11, r10\n"
-        "tst lr, #8\n" /* 24 bytes per group: bit 3 is the group count's parity */
-        "bne 3f\n"
-        "2:\n"
-        CONV_GROUP_PC3
-        "3:\n"
-        CONV_GROUP_PC3
+        CONV_TRIPLE_GROUPS
         "cmp r10, r11\n"
         "bne 2b\n"
         "ldr r0, [sp]\n"
