@@ -733,7 +733,7 @@ static inline __attribute__((always_inline)) void conv_run(const tfc_conv_params
      * (engine/optimized/add.py add_tables: add->tables, add->tables_fast). */
     const int32_t win_words = (p->rq[0] & TFC_RQ_TRIPLE) ? kp + (kp >> 1) : kp; /* two or three windows */
     const int32_t col_words = win_words + (((p->in_c & 3) != 0 || p->dil_w != 1) ? kp >> 2 : 0);
-    const int32_t pair_words = add ? (2 * oc_n + 3) >> 2 : 0;
+    const int32_t pair_words = add ? (((p->rq[0] & TFC_RQ_TRIPLE) ? 3 : 2) * oc_n + 3) >> 2 : 0; /* a group's results */
     const int32_t w4_words = w4 ? kp >> 1 : 0;
     int32_t colw_stack[p->scratch ? 1 : col_words + pair_words + w4_words];
     int32_t *const colw = p->scratch ? (int32_t *)p->scratch : colw_stack;
@@ -755,7 +755,7 @@ static inline __attribute__((always_inline)) void conv_run(const tfc_conv_params
         int8_t *out_b = out + b * npix * oc_n;
         pix = 0;
 #if TFC_CONV_TRIPLES
-        if (!add && !w4 && (p->rq[0] & TFC_RQ_TRIPLE)) { /* pixel triples, then the last one or two as a pair */
+        if (!w4 && (p->rq[0] & TFC_RQ_TRIPLE)) { /* pixel triples, then the last one or two as a pair */
             const tfc_out_stage os3 = tfc_out_stage_of(p->out_zp, p->act_min, p->act_max);
             for (; pix + 3 <= npix; pix += 3) {
                 if (pointwise) {
@@ -778,7 +778,11 @@ static inline __attribute__((always_inline)) void conv_run(const tfc_conv_params
                         load_window(p, in_b, (pix + j) / p->out_w, (pix + j) % p->out_w, col + 2 * j, kp, tmp, 6, 3);
                     }
                 }
-                triples_pc(colw, kp, p, out_b + pix * oc_n, &os3);
+                triples_pc(colw, kp, p, add ? pair_out : out_b + pix * oc_n, &os3);
+                if (add) {
+                    const int32_t at = (b * npix + pix) * oc_n;
+                    tfc_add_dense(add, pair_out, residual + at, out + at, 3 * oc_n, lut1, lut1 + 256, add_fast);
+                }
             }
         }
 #endif

@@ -119,8 +119,8 @@ def im2col_scratch(lo: LoweredOp) -> int:
     bytewise = f["in_c"] % 4 != 0 or f["dil_w"] != 1
     windows = 3 if "rq" in f and int(f["rq"].data[0]) & RQ_TRIPLE else 2
     col = 2 * windows * kp + (kp if bytewise else 0)
-    if lo.kernel.startswith("tfc_conv2d_add_s8"):
-        col += (2 * f["out_c"] + 3) // 4 * 4
+    if lo.kernel.startswith("tfc_conv2d_add_s8"):  # a pixel group's conv results
+        col += (windows * f["out_c"] + 3) // 4 * 4
     if lo.kernel.endswith("_w4"):
         col += 2 * kp
     return col
@@ -215,11 +215,12 @@ def direct(lo: LoweredOp, force: bool = False) -> LoweredOp | None:
 
 
 def triples(lo: LoweredOp) -> LoweredOp | None:
-    """The pixel-triple variant of a pair-code CONV_2D (``RQ_TRIPLE``: three output pixels per
-    pass, 18 instructions per 24 MACs instead of 13 per 16, requantisation shared by six outputs),
-    or None when the layer is not on the pair-code path. Its scratch holds three windows."""
+    """The pixel-triple variant of a pair-code CONV_2D or CONV_2D+ADD (``RQ_TRIPLE``: three output
+    pixels per pass, 18 instructions per 24 MACs instead of 13 per 16, requantisation shared by six
+    outputs), or None when the layer is not on the pair-code path. Its scratch holds three windows
+    (and, with a fused ADD, three pixels' conv results)."""
     f = lo.fields
-    if lo.kernel != "tfc_conv2d_s8" or "rq" not in f or f["out_h"] * f["out_w"] < 3:
+    if lo.kernel not in ("tfc_conv2d_s8", "tfc_conv2d_add_s8") or "rq" not in f or f["out_h"] * f["out_w"] < 3:
         return None
     if not f["rq"].data[0] & RQ_PAIR:  # small windows: pair codes pay when six outputs share the tail
         lo = pair_codes(lo, min_k=4)
