@@ -20,11 +20,20 @@
  */
 #include "tfc_conv_opt.h"
 
+/* -Os: byte windows gathered tap by tap only (no whole-row copy: smaller code); -O2: no memset
+ * calls for the few bytes of a window's zero tail */
+#if defined(__OPTIMIZE_SIZE__)
+#define TFC_CONV_BYTE_ROWS 1
+#define TFC_NO_MEMSET
+#else
+#define TFC_CONV_BYTE_ROWS 0
+#define TFC_NO_MEMSET __attribute__((optimize("no-tree-loop-distribute-patterns")))
+#endif
+
 /* Window of output pixel (oy, ox) into the scratch at col (pixel slot already applied): per group
  * of four positions the SXTB16 word at col, the SXTB16 ror 8 word `off1` words further, the next
  * group `step` words further (pixel pairs: 4 and 1, pixel triples: 6 and 3). */
-static void __attribute__((optimize("no-tree-loop-distribute-patterns"))) /* no memset calls */
-load_window(const tfc_conv_params *p, const int8_t *in_b, int32_t oy, int32_t ox,
+static void TFC_NO_MEMSET load_window(const tfc_conv_params *p, const int8_t *in_b, int32_t oy, int32_t ox,
                         int16_t *col, int32_t kp, int8_t *tmp, int32_t step, int32_t off1) {
     const int32_t ic_n = p->in_c;
     const int32_t y0 = oy * p->stride_h - p->pad_top;
@@ -69,14 +78,15 @@ load_window(const tfc_conv_params *p, const int8_t *in_b, int32_t oy, int32_t ox
             k += seg;
         }
     } else { /* any channel count / dilation: gather the window bytes, then convert by words
-              * (TFC_RQ_ROWS: each row padded with zeros to whole words, as the weights are) */
-        const int32_t pad_row = (p->rq[0] & TFC_RQ_ROWS) ? ((seg + 3) & ~3) - seg : 0;
+              * (TFC_RQ_ROWS: each row padded to whole words, where the weights are zero) */
+        const int32_t seg_t = (p->rq[0] & TFC_RQ_ROWS) ? (seg + 3) & ~3 : seg; /* a row's bytes in tmp */
         int8_t *t = tmp;
         int32_t kx, c, i;
         const int x_in = p->dil_w == 1 && x0 >= 0 && x0 + p->k_w <= p->in_w;
         for (ky = 0; ky < p->k_h; ++ky) {
             const int32_t y = y0 + ky * p->dil_h;
-            if (x_in && y >= 0 && y < p->in_h) { /* the whole row segment is contiguous input */
+            int8_t *const next = t + seg_t;
+            if (!TFC_CONV_BYTE_ROWS && x_in && y >= 0 && y < p->in_h) { /* the row is contiguous input */
                 const int8_t *src = in_b + (y * p->in_w + x0) * ic_n;
                 for (i = 0; i + 4 <= seg; i += 4) {
                     const uint32_t v = tfc_ld32(src + i);
@@ -85,28 +95,22 @@ load_window(const tfc_conv_params *p, const int8_t *in_b, int32_t oy, int32_t ox
                 for (; i < seg; ++i) {
                     t[i] = src[i];
                 }
-                t += seg;
-                for (i = 0; i < pad_row; ++i) {
-                    *t++ = 0;
-                }
-                continue;
-            }
-            for (kx = 0; kx < p->k_w; ++kx) {
-                const int32_t x = x0 + kx * p->dil_w;
-                if (y >= 0 && y < p->in_h && x >= 0 && x < p->in_w) {
-                    const int8_t *src = in_b + (y * p->in_w + x) * ic_n;
-                    for (c = 0; c < ic_n; ++c) {
-                        *t++ = src[c];
-                    }
-                } else {
-                    for (c = 0; c < ic_n; ++c) {
-                        *t++ = (int8_t)p->pad_value;
+            } else {
+                for (kx = 0; kx < p->k_w; ++kx) {
+                    const int32_t x = x0 + kx * p->dil_w;
+                    if (y >= 0 && y < p->in_h && x >= 0 && x < p->in_w) {
+                        const int8_t *src = in_b + (y * p->in_w + x) * ic_n;
+                        for (c = 0; c < ic_n; ++c) {
+                            *t++ = src[c];
+                        }
+                    } else {
+                        for (c = 0; c < ic_n; ++c) {
+                            *t++ = (int8_t)p->pad_value;
+                        }
                     }
                 }
             }
-            for (i = 0; i < pad_row; ++i) {
-                *t++ = 0;
-            }
+            t = next; /* past the row padding (TFC_RQ_ROWS): its weights are zero, whatever the bytes hold */
         }
         for (k = kp - 1; k >= (int32_t)(t - tmp); --k) { /* zero tail (weights are zero there) */
             tmp[k] = 0;
@@ -731,9 +735,17 @@ static inline __attribute__((always_inline)) void conv_run(const tfc_conv_params
      * (2 * kp bytes). In the arena when the planner placed it there (p->scratch), else on the
      * stack. The fused ADD's two tables are always precomputed by the generator, in flash
      * (engine/optimized/add.py add_tables: add->tables, add->tables_fast). */
+#if TFC_CONV_TRIPLES
     const int32_t win_words = (p->rq[0] & TFC_RQ_TRIPLE) ? kp + (kp >> 1) : kp; /* two or three windows */
+#else
+    const int32_t win_words = kp; /* -Os: pixel pairs in the (larger) scratch of a triple layer */
+#endif
     const int32_t col_words = win_words + (((p->in_c & 3) != 0 || p->dil_w != 1) ? kp >> 2 : 0);
+#if TFC_CONV_TRIPLES
     const int32_t pair_words = add ? (((p->rq[0] & TFC_RQ_TRIPLE) ? 3 : 2) * oc_n + 3) >> 2 : 0; /* a group's results */
+#else
+    const int32_t pair_words = add ? (2 * oc_n + 3) >> 2 : 0;
+#endif
     const int32_t w4_words = w4 ? kp >> 1 : 0;
     int32_t colw_stack[p->scratch ? 1 : col_words + pair_words + w4_words];
     int32_t *const colw = p->scratch ? (int32_t *)p->scratch : colw_stack;
