@@ -145,13 +145,13 @@ static inline __attribute__((always_inline)) void fc_pair_fast(const tfc_fc_para
             const int32_t a2 = ((int32_t)((uint32_t)s1 - (uint32_t)l1) >> 7) + 2 * bias[2];
             uint32_t v;
             if (shared) {
-                v = tfc_pack4(tfc_ssat8(tfc_rq_x2s(a0, m, rs, rnd)), tfc_ssat8(tfc_rq_x2s(2 * l0, m, rs, rnd)),
-                              tfc_ssat8(tfc_rq_x2s(a2, m, rs, rnd)), tfc_ssat8(tfc_rq_x2s(2 * l1, m, rs, rnd)));
+                v = tfc_pack4(tfc_ssat8(tfc_rq_x2(a0, m, rs, rnd)), tfc_ssat8(tfc_rq_x2(2 * l0, m, rs, rnd)),
+                              tfc_ssat8(tfc_rq_x2(a2, m, rs, rnd)), tfc_ssat8(tfc_rq_x2(2 * l1, m, rs, rnd)));
             } else {
-                v = tfc_pack4(tfc_ssat8(tfc_rq_x2s(a0, q[0], q[1], q[2])),
-                              tfc_ssat8(tfc_rq_x2s(2 * l0, q[4], q[5], q[6])),
-                              tfc_ssat8(tfc_rq_x2s(a2, q[8], q[9], q[10])),
-                              tfc_ssat8(tfc_rq_x2s(2 * l1, q[12], q[13], q[14])));
+                v = tfc_pack4(tfc_ssat8(tfc_rq_x2(a0, q[0], q[1], q[2])),
+                              tfc_ssat8(tfc_rq_x2(2 * l0, q[4], q[5], q[6])),
+                              tfc_ssat8(tfc_rq_x2(a2, q[8], q[9], q[10])),
+                              tfc_ssat8(tfc_rq_x2(2 * l1, q[12], q[13], q[14])));
             }
             v = tfc_clamp4(v, os.lo4, os.hi4);
             __builtin_memcpy(out, &v, 4);
