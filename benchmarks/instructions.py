@@ -163,7 +163,7 @@ def measure(key: str, kernels: str, board, *, opt: str, runs: int, layers: bool,
     """Build and run one model (MLPerf ``key``, or any .tflite ``path``) with one kernel set of our
     engine, or with TFLM built from the tree ``tflm_dir`` (``kernels`` then names it, e.g.
     ``tflm-cmsis-nn``); check the output against TFLM's host interpreter. ``compress_weights``:
-    4-bit weights for clustered layers (engine)."""
+    4-bit weights for clustered layers (engine); the board's ``optimize`` preference (engine)."""
     from tfcompress.engine.compiler import compile_tflite
     from tfcompress.engine.macs import op_macs
     from tfcompress.tflm import TflmModel
@@ -174,7 +174,8 @@ def measure(key: str, kernels: str, board, *, opt: str, runs: int, layers: bool,
 
         model = prepare_tflm(path, resolve_tree(tflm_dir))
     else:
-        model = compile_tflite(path, kernels=kernels, compress_weights=compress_weights)
+        model = compile_tflite(path, kernels=kernels, compress_weights=compress_weights,
+                               optimize=getattr(board, "optimize", "balanced"))
     work = Path(tempfile.mkdtemp(prefix=f"tfcbench-{key}-{kernels}-"))
     try:
         elf = build_firmware(model, board, work, opt=opt, runs=runs, layers=layers)
@@ -269,6 +270,8 @@ def main(argv: list[str] | None = None) -> int:
                     help="a TFLM tree made by create_tflm_tree.py, e.g. cmsis-nn=/path/to/tree (default: "
                          "../shared/tflm/<kernels>)")
     ap.add_argument("--opt", default="-O2", help="optimisation level of the instruction count build")
+    ap.add_argument("--optimize", choices=["speed", "balanced", "size"], default=None,
+                    help="the engine's speed/size preference (engine/optimize.py; default: the board file's)")
     ap.add_argument("--size-opt", default="-Os", help="optimisation level of our code-size build ('' to skip)")
     ap.add_argument("--runs", type=int, default=1, help="timed inferences after the warm-up")
     ap.add_argument("--layers", action="store_true", help="per-layer instruction counts (separate build; engine)")
@@ -277,10 +280,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--markdown", action="store_true", help="also print the README's table (Markdown)")
     args = ap.parse_args(argv)
 
-    from tfcompress.boards import load_board
+    from tfcompress.boards import load_board, with_optimize
     from tfcompress.errors import TfcError
 
-    board = load_board(args.board)
+    board = with_optimize(load_board(args.board), args.optimize)
     if args.keep:
         args.keep.mkdir(parents=True, exist_ok=True)
     trees: dict[str, Path] = {}

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from tfcompress.engine import kernelsets
+from tfcompress.engine import optimize as optimize_pref
 from tfcompress.errors import TfcError, unknown
 from tfcompress.textsafe import PATH_COMPONENT_RULE, is_path_component, show
 
@@ -134,6 +135,8 @@ class BoardConfig:
     jobs: int | None = None
     #: real boards measured in parallel: "PORT=BOARD" (or "PORT=BOARD@PROBE_SERIAL"), all the same board
     farm: tuple[str, ...] = ()
+    #: speed/size preference of the engine's layouts (engine/optimize.py); None: the board file's
+    optimize: str | None = None
 
     def runtimes_for(self, variant: str, runtimes: tuple[str, ...] | None = None) -> tuple[str, ...]:
         """The runtimes ``variant`` is measured with (``runtimes``: an override of ``runtime``)."""
@@ -349,7 +352,7 @@ def parse_recipe(data: dict[str, Any], source_path: str | None = None, source_te
 
     bd = _Section(top.get("board", (dict,), {}), "board")
     bd.check_unknown(["name", "kernels", "eval_samples", "compress_weights", "output", "runtime", "tflm_dir",
-                      "tflm_variants", "profile", "jobs", "farm"])
+                      "tflm_variants", "profile", "jobs", "farm", "optimize"])
     if (jobs := bd.get("jobs", (int,), None)) is not None:
         _positive(jobs, "board.jobs")
     farm = bd.get("farm", (list,), [])
@@ -389,6 +392,7 @@ def parse_recipe(data: dict[str, Any], source_path: str | None = None, source_te
         profile=bd.get("profile", (bool,), False),
         jobs=jobs,
         farm=tuple(farm),
+        optimize=bd.get("optimize", (str,), None, choices=optimize_pref.CHOICES),
     )
 
     return Recipe(

@@ -61,6 +61,8 @@ typedef struct {
 } tfc_fc_params;
 
 void tfc_fully_connected_s8(const tfc_fc_params *p, const int8_t *in, int8_t *out);
+/* optimised kernel set, optimize = "speed": int16 weights (engine/optimized/fully_connected.py widen) */
+void tfc_fully_connected_s8_wide(const tfc_fc_params *p, const int8_t *in, int8_t *out);
 
 typedef struct {
     tfc_fc_params f;        /* bias unused unless acc32 */

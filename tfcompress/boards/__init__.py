@@ -6,7 +6,7 @@ regions, UART, cycle counter, clock gates, flasher, emulator) is read from the f
 
 from __future__ import annotations
 
-from tfcompress.boards.loader import list_boards, load_board
+from tfcompress.boards.loader import list_boards, load_board, with_optimize
 from tfcompress.boards.model import Board, CounterSpec, MemoryRegion, PinSpec, RegisterBit, UartSpec
 
 __all__ = [
@@ -18,4 +18,5 @@ __all__ = [
     "UartSpec",
     "list_boards",
     "load_board",
+    "with_optimize",
 ]

@@ -10,6 +10,8 @@ from typing import Any
 
 from tfcompress import textsafe
 from tfcompress.boards.model import Board, CounterSpec, MemoryRegion, PinSpec, RegisterBit, UartSpec
+from tfcompress.engine.optimize import DEFAULT as DEFAULT_OPTIMIZE
+from tfcompress.engine.optimize import check as check_optimize
 from tfcompress.errors import TfcError, unknown
 
 try:
@@ -26,7 +28,8 @@ def _fields(cls: type) -> tuple[str, ...]:
 #: tables); any other key is refused, as recipes do, so a typo is not silently ignored.
 ALLOWED_KEYS: dict[str, tuple[str, ...]] = {
     "": ("name", "description", "mcu", "core", "dsp", "fpu", "float_abi", "svd", "clock_hz", "clock_setup",
-         "caches", "emulated", "memory", "init", "uart", "counter", "flasher", "emulator", "renode"),
+         "caches", "emulated", "memory", "init", "uart", "counter", "flasher", "emulator", "renode",
+         "optimize"),
     "memory": ("text", "data", "stack", "stack_bytes", "regions"),
     "memory.regions": _fields(MemoryRegion),
     "init": _fields(RegisterBit),
@@ -138,6 +141,7 @@ def board_from_dict(d: dict[str, Any]) -> Board:
         flasher=d.get("flasher", {}),
         emulator=d.get("emulator", {}),
         renode=d.get("renode", {}),
+        optimize=check_optimize(d.get("optimize", DEFAULT_OPTIMIZE), "board key 'optimize'"),
     )
 
 
@@ -236,3 +240,11 @@ def load_board(name: str) -> Board:
     if board.name != name:
         raise TfcError(f"board file {name}.toml declares name '{board.name}'", "make them match")
     return board
+
+
+def with_optimize(board: Board, optimize: str | None) -> Board:
+    """``board`` with its speed/size preference overridden (a recipe's ``[board] optimize``, the
+    firmware commands' ``--optimize``); None keeps the board file's."""
+    if optimize is None:
+        return board
+    return dataclasses.replace(board, optimize=check_optimize(optimize, "optimize"))

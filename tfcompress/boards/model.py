@@ -92,6 +92,8 @@ class Board:
     flasher: dict[str, Any] = field(default_factory=dict)
     emulator: dict[str, Any] = field(default_factory=dict)
     renode: dict[str, Any] = field(default_factory=dict)
+    #: speed/size preference of the engine's layouts (engine/optimize.py): speed, balanced, size
+    optimize: str = "balanced"
 
     def region(self, name: str) -> MemoryRegion:
         """The memory region called ``name``."""

@@ -12,6 +12,7 @@ from tfcompress.commands.options import (
     force_option,
     json_option,
     kernels_option,
+    optimize_option,
     profile_option,
     runtime_option,
     tflm_dir_option,
@@ -35,21 +36,22 @@ def _table(result: dict[str, Any]) -> str:
 @click.option("--opt", default="-O2", show_default=True, type=click.Choice(["-O2", "-Os", "-O3"]))
 @kernels_option
 @compress_weights_option
+@optimize_option
 @runtime_option
 @tflm_dir_option
 @profile_option
 @force_option
 @json_option
 def build_cmd(board: str, model: Path | None, run_dir: Path | None, out: Path | None, opt: str,
-              kernels: str, compress_weights: bool, runtime: str, tflm_dir: Path | None, profile: bool,
+              kernels: str, compress_weights: bool, optimize: str | None, runtime: str, tflm_dir: Path | None, profile: bool,
               force: bool, as_json: bool) -> None:
     """Generate and compile firmware; prints flash/RAM use per memory region."""
-    from tfcompress.boards import load_board
+    from tfcompress.boards import load_board, with_optimize
     from tfcompress.project.firmware import build_firmware, check_not_other_project, prepare_model
 
     if (model is None) == (run_dir is None):
         raise TfcError("pass exactly one of --model or --run", "e.g. tfcompress build --board mps2-an500 --model m.tflite")
-    b = load_board(board)
+    b = with_optimize(load_board(board), optimize)
     results: dict[str, Any] = {}
     skipped: dict[str, str] = {}
     if model is not None:

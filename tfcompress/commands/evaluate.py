@@ -14,6 +14,7 @@ from tfcompress.commands.options import (
     jobs_option,
     json_option,
     kernels_option,
+    optimize_option,
     profile_option,
     runtime_option,
     tflm_dir_option,
@@ -51,6 +52,7 @@ def _row(name: str, r: dict[str, Any]) -> dict[str, Any]:
                    "Agreement with TFLM always counts every output.")
 @kernels_option
 @compress_weights_option
+@optimize_option
 @runtime_option
 @tflm_dir_option
 @profile_option
@@ -60,19 +62,19 @@ def _row(name: str, r: dict[str, Any]) -> dict[str, Any]:
 @json_option
 def evaluate_cmd(board: str | None, port: str | None, model: Path | None, data: Path | None, run_dir: Path | None,
                  variant: str | None, limit: int | None, repeat: int, warmup: int, output: str | None, kernels: str,
-                 compress_weights: bool, runtime: str, tflm_dir: Path | None, profile: bool, jobs: int | None,
-                 farm: tuple[str, ...], force: bool, as_json: bool) -> None:
+                 compress_weights: bool, optimize: str | None, runtime: str, tflm_dir: Path | None, profile: bool,
+                 jobs: int | None, farm: tuple[str, ...], force: bool, as_json: bool) -> None:
     """Stream the test split to the board; report metric, agreement with TFLM, latency, flash and RAM.
 
     An interrupted evaluation resumes where it stopped when rerun (--force starts over). With --run,
     several variants are built and measured at a time (--jobs emulators, or the --farm's boards).
     """
-    from tfcompress.boards import load_board
+    from tfcompress.boards import load_board, with_optimize
     from tfcompress.harness.batch import EvalJob, evaluate_jobs
     from tfcompress.harness.pool import pick_devices
 
     board, devices = pick_devices(board, port=port, jobs=jobs, farm=farm)
-    b = load_board(board)
+    b = with_optimize(load_board(board), optimize)
     work: list[EvalJob] = []
     if run_dir is not None:
         if model is not None:

@@ -11,6 +11,7 @@ from tfcompress.commands.options import (
     force_option,
     json_option,
     kernels_option,
+    optimize_option,
     runtime_option,
     tflm_dir_option,
 )
@@ -25,21 +26,22 @@ from tfcompress.console import emit_json, log
               help="Optimisation level in the generated Makefile.")
 @kernels_option
 @compress_weights_option
+@optimize_option
 @runtime_option
 @tflm_dir_option
 @force_option
 @json_option
-def generate_cmd(model: Path, board: str, out: Path, opt: str, kernels: str, compress_weights: bool, runtime: str,
+def generate_cmd(model: Path, board: str, out: Path, opt: str, kernels: str, compress_weights: bool, optimize: str | None, runtime: str,
                  tflm_dir: Path | None, force: bool, as_json: bool) -> None:
     """Generate the firmware project for MODEL (.tflite, or a directory with model.c/model.h/engine/).
 
     With --runtime tflm the project runs MODEL (a .tflite) with TensorFlow Lite Micro built from
     the tree --tflm-dir, behind the same serial harness as the engine."""
-    from tfcompress.boards import load_board
+    from tfcompress.boards import load_board, with_optimize
     from tfcompress.errors import TfcError
     from tfcompress.project import generate_project
 
-    b = load_board(board)
+    b = with_optimize(load_board(board), optimize)
     src = model
     if runtime == "tflm" and not model.is_file():
         raise TfcError(f"{model} is not a .tflite file", "--runtime tflm generates a project from a .tflite model")

@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from tfcompress.engine.kernelsets import DEFAULT, KERNEL_SETS
+from tfcompress.engine.optimize import CHOICES as OPTIMIZE_CHOICES
 
 json_option = click.option(
     "--json", "as_json", is_flag=True, help="Print one JSON object on stdout (logs go to stderr)."
@@ -30,6 +31,13 @@ compress_weights_option = click.option(
     "(<= 16 values per channel), bitmap + non-zero values for pruned layers. Bit-exact; those layers run slower.",
 )
 force_option = click.option("--force", is_flag=True, help="Overwrite existing outputs.")
+
+#: --optimize: the speed/size preference of the engine's layouts (engine/optimize.py), over the board file's
+optimize_option = click.option(
+    "--optimize", type=click.Choice(list(OPTIMIZE_CHOICES)), default=None,
+    help="Speed/size preference of the engine's layouts [default: the board file's `optimize`, else balanced]: "
+    "speed = fastest layouts even where they cost flash or RAM (int16 FULLY_CONNECTED weights, im2col over "
+    "direct-window convolutions); balanced/size = fast layouts only where they cost no memory.")
 
 #: --runtime / --tflm-dir: which runtime runs the model on the device (tfcompress/runtimes.py)
 runtime_option = click.option(

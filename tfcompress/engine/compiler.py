@@ -18,6 +18,7 @@ from tfcompress.engine import (
     optable,
     optimized,
 )
+from tfcompress.engine import optimize as optimize_pref
 from tfcompress.engine.emit import IO_MAX_DIMS, Layout, render
 from tfcompress.engine.fold import fold_constants
 from tfcompress.engine.fusion import fuse_conv_add
@@ -58,6 +59,7 @@ class CompiledModel(GraphIO):
     folded: list[Op] = field(default_factory=list)
     views: dict[int, Graph] = field(default_factory=dict)  # subgraphs run by control flow (flattened)
     layout: Layout | None = None
+    optimize: str = optimize_pref.DEFAULT  # the speed/size preference it was compiled with (engine/optimize.py)
 
     def __post_init__(self) -> None:
         if self.layout is None:
@@ -240,14 +242,16 @@ def _lower_all(g: Graph, views: dict[int, Graph]) -> list[LoweredOp]:
 
 def compile_tflite(path_or_bytes: str | Path | bytes | bytearray, *, kernels: str = "reference",
                    overlap: bool = True, fuse: bool = True, compress_weights: bool = False,
-                   band: bool = True) -> CompiledModel:
+                   band: bool = True, optimize: str = optimize_pref.DEFAULT) -> CompiledModel:
     """Compile a fully-quantised .tflite to C. Raises TfcError for anything unsupported.
 
     ``kernels`` names a kernel set (:mod:`tfcompress.engine.kernelsets`), ``overlap`` lets the
     planner overlap streamed buffers, ``fuse`` fuses CONV_2D+ADD pairs, ``band`` runs 1x1 conv +
     depthwise pairs band by band where that lowers the peak RAM (kernel sets that allow it), ``compress_weights`` stores
     weight layers in the smallest exact encoding: 4-bit indices + codebooks for clustered layers,
-    bitmap + non-zero values for pruned ones (see compressed_weights.py)."""
+    bitmap + non-zero values for pruned ones (see compressed_weights.py); ``optimize`` is the
+    speed/size preference (engine/optimize.py) of the layouts chosen after planning."""
+    optimize_pref.check(optimize, "optimize")
     kset = kernel_set(kernels)
     data = load_bytes(path_or_bytes)
     source_name = Path(path_or_bytes).name if isinstance(path_or_bytes, (str, Path)) else "<bytes>"
@@ -267,7 +271,8 @@ def compile_tflite(path_or_bytes: str | Path | bytes | bytearray, *, kernels: st
     lowered = kset.specialize(lowered)
     plan, bare, in_arena = best_plan(g, lowered, overlap)
     if kset.after_plan is not None:
-        lowered, plan = kset.after_plan(g, lowered, plan, bare, in_arena, overlap)
+        lowered, plan = kset.after_plan(g, lowered, plan, bare, in_arena, overlap, optimize=optimize)
     if band and kset.bands:
         lowered, plan = banding.band_pairs(g, lowered, plan, kset, overlap)
-    return CompiledModel(g, lowered, plan, kernels, data, source_name, compress_weights, state, folded, views)
+    return CompiledModel(g, lowered, plan, kernels, data, source_name, compress_weights, state, folded, views,
+                         optimize=optimize)

@@ -20,6 +20,14 @@ RQ_SHARED = 2
 RQ_PLANAR = 16
 #: rq flag (CONV_2D, FULLY_CONNECTED): pair-code weights, two channels per halfword (h = 256 a + b)
 RQ_PAIR = 32
+#: rq flag (CONV_2D, pair codes): output pixels three at a time (the scratch holds three windows)
+RQ_TRIPLE = 64
+#: rq flag (CONV_2D, channels not in whole words): every kernel row's k_w * in_c window bytes
+#: padded to whole words (zero weights), so windows are read a word at a time
+RQ_ROWS = 128
+#: rq flag (FULLY_CONNECTED, optimize = "speed"): weights pre-widened to int16 (twice the flash);
+#: host-side only (the kernel tfc_fully_connected_s8_wide reads no other layout)
+RQ_WIDE = 256
 #: int32 words of the rq table before the first per-channel entry ([flags, 0, 0, 0])
 RQ_HEADER = 4
 #: the conv kernel's scratch holds two windows of at most this many (padded) positions
@@ -43,6 +51,8 @@ HEADER_CONSTANTS: tuple[tuple[str, str], ...] = (
     ("RQ_SHARED", "rq flag: one entry for every channel (per-tensor FULLY_CONNECTED)"),
     ("RQ_PLANAR", "rq flag: DEPTHWISE 3x3 stride 1/2, channel-planar path (int16 weight pairs)"),
     ("RQ_PAIR", "rq flag: CONV_2D / FULLY_CONNECTED pair-code weights (h = 256 a + b)"),
+    ("RQ_TRIPLE", "rq flag: CONV_2D pair codes, output pixels three at a time (three windows of scratch)"),
+    ("RQ_ROWS", "rq flag: CONV_2D kernel rows padded to whole words (k_w * in_c rounded up to 4 each)"),
     ("RQ_HEADER", "int32 words before the first per-channel rq entry"),
     ("CONV_MAX_K", "largest padded conv window (kh * kw * in_c rounded up to 4) of the im2col path"),
     ("DW_MAX_WINDOW", "largest kh * kw * channels of the depthwise word path's border window"),

@@ -49,6 +49,8 @@ def device_step(run: RunDir, recipe: Recipe, board: Any, variant: str, vstage: S
     compress = recipe.board.compresses(variant) and not tflm
     params = {"board": board.name, "samples": n, "kernels": recipe.board.kernels, "port": bool(port),
               "compress_weights": compress, "output": recipe.board.output}
+    if board.optimize != "balanced" and not tflm:  # default builds keep their earlier fingerprint
+        params["optimize"] = board.optimize
     if tflm:  # engine stages keep their earlier fingerprint
         params.update(runtime="tflm", tflm_dir=str(tflm_tree.path), kernels=tflm_tree.kernels)
     profile = recipe.board.profile

@@ -42,7 +42,7 @@ def run_pipeline(
     at a time) and ``farm`` (``PORT=BOARD`` entries) its ``board.jobs`` / ``board.farm``."""
     if until not in STEPS:
         raise TfcError(f"unknown step '{until}'", f"choose one of: {', '.join(STEPS)}")
-    from tfcompress.boards import load_board
+    from tfcompress.boards import load_board, with_optimize
 
     runtimes = tuple(runtimes or recipe.board.runtime)
     tree = None
@@ -55,7 +55,7 @@ def run_pipeline(
         tree = resolve_tree(given)
     board_name, devices = resolve_devices(recipe, board_name, port=port, jobs=jobs, farm=farm)
     run = open_run(recipe, out, force=force, board_name=board_name)
-    board = load_board(board_name)
+    board = with_optimize(load_board(board_name), recipe.board.optimize)
     timings: dict[str, float] = {}
 
     def timer(name: str) -> Stopwatch:

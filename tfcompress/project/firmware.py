@@ -53,14 +53,18 @@ def _same_project(out: Path, board: Board, model_hash: str, engine: str | None =
 def compile_model(model_path: Path | str | bytes, kernels: str = "optimized", board: Board | None = None,
                   compress_weights: bool = False) -> Any:
     """Compile a .tflite with the engine; for a ``board``, a kernel set that needs the DSP extension
-    only where its core has it (the board's ``dsp`` field); ``compress_weights``: 4-bit / sparse weight
-    storage where smaller (clustered / pruned layers)."""
+    only where its core has it (the board's ``dsp`` field) and the board's speed/size preference
+    (``optimize``); ``compress_weights``: 4-bit / sparse weight storage where smaller (clustered /
+    pruned layers)."""
     from tfcompress.engine.compiler import compile_tflite
     from tfcompress.engine.kernelsets import for_core
+    from tfcompress.engine.optimize import DEFAULT
 
+    optimize = DEFAULT
     if board is not None:
         kernels = for_core(kernels, board.dsp)
-    return compile_tflite(model_path, kernels=kernels, compress_weights=compress_weights)
+        optimize = board.optimize
+    return compile_tflite(model_path, kernels=kernels, compress_weights=compress_weights, optimize=optimize)
 
 
 def prepare_model(model_path: Path | str | bytes, runtime: str = "engine", *, kernels: str = "optimized",

@@ -89,13 +89,16 @@ def firmware_sources_key() -> str:
 
 
 def engine_key(model: Any, profile: bool = False, debug: dict[str, Any] | None = None) -> str:
-    """How the engine compiled ``model`` (kernel set, compressed weights), or, for the TFLM runtime,
+    """How the engine compiled ``model`` (kernel set, compressed weights, a speed/size preference other
+    than the default), or, for the TFLM runtime,
     which tree and arena it is built with, and whether it is a profiling or a debug build: part of
     a project's identity."""
     suffix = ("+profile" if profile else "") + (f"+{debug['key']}" if debug is not None else "")
     if getattr(model, "runtime", "engine") == "tflm":
         return str(model.engine_key) + suffix
     kernels = getattr(model, "kernels", "?")
+    optimize = getattr(model, "optimize", "balanced")
+    suffix = ("" if optimize == "balanced" else f"+{optimize}") + suffix
     return (f"{kernels}+compressed" if getattr(model, "compress_weights", False) else str(kernels)) + suffix
 
 

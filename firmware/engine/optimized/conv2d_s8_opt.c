@@ -20,9 +20,21 @@
  */
 #include "tfc_conv_opt.h"
 
-/* Window of output pixel (oy, ox) into the scratch at col (pixel slot already applied). */
-static void load_window(const tfc_conv_params *p, const int8_t *in_b, int32_t oy, int32_t ox,
-                        int16_t *col, int32_t kp, int8_t *tmp) {
+/* -Os: byte windows gathered tap by tap only (no whole-row copy: smaller code); -O2: no memset
+ * calls for the few bytes of a window's zero tail */
+#if defined(__OPTIMIZE_SIZE__)
+#define TFC_CONV_BYTE_ROWS 1
+#define TFC_NO_MEMSET
+#else
+#define TFC_CONV_BYTE_ROWS 0
+#define TFC_NO_MEMSET __attribute__((optimize("no-tree-loop-distribute-patterns")))
+#endif
+
+/* Window of output pixel (oy, ox) into the scratch at col (pixel slot already applied): per group
+ * of four positions the SXTB16 word at col, the SXTB16 ror 8 word `off1` words further, the next
+ * group `step` words further (pixel pairs: 4 and 1, pixel triples: 6 and 3). */
+static void TFC_NO_MEMSET load_window(const tfc_conv_params *p, const int8_t *in_b, int32_t oy, int32_t ox,
+                        int16_t *col, int32_t kp, int8_t *tmp, int32_t step, int32_t off1) {
     const int32_t ic_n = p->in_c;
     const int32_t y0 = oy * p->stride_h - p->pad_top;
     const int32_t x0 = ox * p->stride_w - p->pad_left;
@@ -34,15 +46,15 @@ static void load_window(const tfc_conv_params *p, const int8_t *in_b, int32_t oy
         const int x_in = x0 >= 0 && x0 + p->k_w <= p->in_w;
         for (ky = 0; ky < p->k_h; ++ky) {
             const int32_t y = y0 + ky * p->dil_h;
-            int32_t *dst = (int32_t *)(col + 2 * k);
+            int32_t *dst = (int32_t *)col + (k >> 2) * step;
             int32_t i;
             if (y >= 0 && y < p->in_h && x_in) {
                 const int8_t *src = in_b + (y * p->in_w + x0) * ic_n;
                 for (i = 0; i < seg; i += 4) {
                     const uint32_t w = tfc_ld32(src + i);
                     dst[0] = tfc_sxtb16(w);
-                    dst[1] = tfc_sxtb16_ror8(w);
-                    dst += 4;
+                    dst[off1] = tfc_sxtb16_ror8(w);
+                    dst += step;
                 }
             } else {
                 int32_t kx;
@@ -54,24 +66,27 @@ static void load_window(const tfc_conv_params *p, const int8_t *in_b, int32_t oy
                         if (ok) {
                             const uint32_t w = tfc_ld32(src + i);
                             dst[0] = tfc_sxtb16(w);
-                            dst[1] = tfc_sxtb16_ror8(w);
+                            dst[off1] = tfc_sxtb16_ror8(w);
                         } else {
                             dst[0] = pad2;
-                            dst[1] = pad2;
+                            dst[off1] = pad2;
                         }
-                        dst += 4;
+                        dst += step;
                     }
                 }
             }
             k += seg;
         }
-    } else { /* any channel count / dilation: gather the window bytes, then convert by words */
+    } else { /* any channel count / dilation: gather the window bytes, then convert by words
+              * (TFC_RQ_ROWS: each row padded to whole words, where the weights are zero) */
+        const int32_t seg_t = (p->rq[0] & TFC_RQ_ROWS) ? (seg + 3) & ~3 : seg; /* a row's bytes in tmp */
         int8_t *t = tmp;
         int32_t kx, c, i;
         const int x_in = p->dil_w == 1 && x0 >= 0 && x0 + p->k_w <= p->in_w;
         for (ky = 0; ky < p->k_h; ++ky) {
             const int32_t y = y0 + ky * p->dil_h;
-            if (x_in && y >= 0 && y < p->in_h) { /* the whole row segment is contiguous input */
+            int8_t *const next = t + seg_t;
+            if (!TFC_CONV_BYTE_ROWS && x_in && y >= 0 && y < p->in_h) { /* the row is contiguous input */
                 const int8_t *src = in_b + (y * p->in_w + x0) * ic_n;
                 for (i = 0; i + 4 <= seg; i += 4) {
                     const uint32_t v = tfc_ld32(src + i);
@@ -80,24 +95,24 @@ static void load_window(const tfc_conv_params *p, const int8_t *in_b, int32_t oy
                 for (; i < seg; ++i) {
                     t[i] = src[i];
                 }
-                t += seg;
-                continue;
-            }
-            for (kx = 0; kx < p->k_w; ++kx) {
-                const int32_t x = x0 + kx * p->dil_w;
-                if (y >= 0 && y < p->in_h && x >= 0 && x < p->in_w) {
-                    const int8_t *src = in_b + (y * p->in_w + x) * ic_n;
-                    for (c = 0; c < ic_n; ++c) {
-                        *t++ = src[c];
-                    }
-                } else {
-                    for (c = 0; c < ic_n; ++c) {
-                        *t++ = (int8_t)p->pad_value;
+            } else {
+                for (kx = 0; kx < p->k_w; ++kx) {
+                    const int32_t x = x0 + kx * p->dil_w;
+                    if (y >= 0 && y < p->in_h && x >= 0 && x < p->in_w) {
+                        const int8_t *src = in_b + (y * p->in_w + x) * ic_n;
+                        for (c = 0; c < ic_n; ++c) {
+                            *t++ = src[c];
+                        }
+                    } else {
+                        for (c = 0; c < ic_n; ++c) {
+                            *t++ = (int8_t)p->pad_value;
+                        }
                     }
                 }
             }
+            t = next; /* past the row padding (TFC_RQ_ROWS): its weights are zero, whatever the bytes hold */
         }
-        for (k = kp - 1; k >= p->k_h * p->k_w * ic_n; --k) { /* zero tail (weights are zero there) */
+        for (k = kp - 1; k >= (int32_t)(t - tmp); --k) { /* zero tail (weights are zero there) */
             tmp[k] = 0;
         }
         {
@@ -105,8 +120,8 @@ static void load_window(const tfc_conv_params *p, const int8_t *in_b, int32_t oy
             for (i = 0; i < kp; i += 4) {
                 const uint32_t w = tfc_ld32(tmp + i);
                 dst[0] = tfc_sxtb16(w);
-                dst[1] = tfc_sxtb16_ror8(w);
-                dst += 4;
+                dst[off1] = tfc_sxtb16_ror8(w);
+                dst += step;
             }
         }
     }
@@ -306,6 +321,221 @@ static void __attribute__((naked, noinline)) pairs_pc_asm(conv_pairs_args *a __a
 }
 #endif
 
+/* Pixel triples (TFC_RQ_TRIPLE: pair-code weights, fast requantisation, even channel count, scratch
+ * for three windows): the windows of three output pixels p = 0..2 interleaved per group g of four
+ * positions as six words [x02(p0), x02(p1), x02(p2), x13(p0), x13(p1), x13(p2)] (x02: SXTB16 of
+ * the input word, positions 4g and 4g + 2; x13: positions 4g + 1 and 4g + 3). Per channel pair and
+ * group: one LDRD of the two pair-code words, two SXTB16, three LDRD of windows, twelve SMLAD:
+ * 24 MACs in 18 instructions (a pixel pair takes 13 for 16), and the requantisation's parameter
+ * loads and loop overhead are shared by six outputs instead of four. -Os builds keep pairs. */
+#if !defined(__OPTIMIZE_SIZE__)
+#define TFC_CONV_TRIPLES 1
+#else
+#define TFC_CONV_TRIPLES 0
+#endif
+
+#if TFC_CONV_TRIPLES && TFC_DSP_ASM
+/* r1..r3 = S(p0..p2), r4..r6 = L(p0..p2), r7/r8 the pair-code words, r12 their SXTB16, r0/lr windows */
+#define CONV_GROUP_PC3 \
+    "ldrd r7, r8, [r9], #8\n" \
+    "ldrd r0, lr, [r10], #8\n" \
+    "smlad r1, r0, r7, r1\n" \
+    "smlad r2, lr, r7, r2\n" \
+    "sxtb16 r12, r7\n" \
+    "smlad r4, r0, r12, r4\n" \
+    "smlad r5, lr, r12, r5\n" \
+    "ldrd r0, lr, [r10], #8\n" \
+    "smlad r3, r0, r7, r3\n" \
+    "smlad r6, r0, r12, r6\n" \
+    "sxtb16 r12, r8\n" \
+    "smlad r1, lr, r8, r1\n" \
+    "smlad r4, lr, r12, r4\n" \
+    "ldrd r0, lr, [r10], #8\n" \
+    "smlad r2, r0, r8, r2\n" \
+    "smlad r5, r0, r12, r5\n" \
+    "smlad r3, lr, r8, r3\n" \
+    "smlad r6, lr, r12, r6\n"
+
+/* Four groups per iteration, entered part-way for the remainder: (end - col) / 8 = 3 x groups,
+ * whose value mod 4 is 0, 3, 2, 1 for groups = 0, 1, 2, 3 mod 4. */
+#define CONV_TRIPLE_GROUPS \
+    "sub lr, r11, r10\n" \
+    "ubfx lr, lr, #3, #2\n" \
+    "cmp lr, #2\n" \
+    "beq 6f\n" \
+    "bhi 7f\n" \
+    "cmp lr, #1\n" \
+    "beq 5f\n" \
+    "2:\n" CONV_GROUP_PC3 "5:\n" CONV_GROUP_PC3 "6:\n" CONV_GROUP_PC3 "7:\n" CONV_GROUP_PC3
+
+/* requantise r (doubled accumulator: lsl first unless `pre`), parameters m r7, rs r8, rnd r10 */
+#define CONV_RQ3(r) \
+    "lsl " r ", " r ", #1\n" \
+    "smmlar lr, " r ", r7, r10\n" \
+    "add " r ", lr, " r ", asr #31\n" \
+    "asr " r ", " r ", r8\n" \
+    "ssat " r ", #8, " r "\n"
+
+/* conv_pairs_args with o1_off = the pixel stride of the output (out_c). Per channel pair:
+ * accumulators from bias(c + 1), two groups per iteration (an odd count enters at the second),
+ * channel c = ((S - L) >> 8) + bias(c), requantise six, per pixel the two bytes by BFI, pixels 0
+ * and 1 clamped as one word, pixel 2 alone, three halfword stores. */
+static void __attribute__((naked, noinline)) triples_pc_asm(conv_pairs_args *a __attribute__((unused))) {
+    __asm volatile(
+        "push {r4-r11, lr}\n"
+        "push {r0}\n"
+        "ldr r9, [r0, #8]\n"
+        "ldr r12, [r0, #12]\n"
+        "ldr r11, [r0, #4]\n"
+        "1:\n"
+        "ldr r10, [r0, #0]\n"
+        "ldr r4, [r12, #28]\n"
+        "mov r1, r4\n"
+        "mov r2, r4\n"
+        "mov r3, r4\n"
+        "mov r5, r4\n"
+        "mov r6, r4\n"
+        CONV_TRIPLE_GROUPS
+        "cmp r10, r11\n"
+        "bne 2b\n"
+        "ldr r0, [sp]\n"
+        "ldr r12, [r0, #12]\n"
+        "ldr r7, [r12, #12]\n"
+        "sub r1, r1, r4\n"
+        "add r1, r7, r1, asr #8\n"
+        "sub r2, r2, r5\n"
+        "add r2, r7, r2, asr #8\n"
+        "sub r3, r3, r6\n"
+        "add r3, r7, r3, asr #8\n"
+        "ldrd r7, r8, [r12]\n"
+        "ldr r10, [r12, #8]\n"
+        CONV_RQ3("r1") CONV_RQ3("r2") CONV_RQ3("r3")
+        "ldrd r7, r8, [r12, #16]\n"
+        "ldr r10, [r12, #24]\n"
+        CONV_RQ3("r4") CONV_RQ3("r5") CONV_RQ3("r6")
+        "add r12, r12, #32\n"
+        "str r12, [r0, #12]\n"
+        "bfi r1, r4, #8, #8\n"
+        "bfi r2, r5, #8, #8\n"
+        "bfi r3, r6, #8, #8\n"
+        "pkhbt r1, r1, r2, lsl #16\n"
+        "ldrd r7, r8, [r0, #28]\n"
+        "ssub8 r4, r1, r7\n"
+        "sel r1, r1, r7\n"
+        "ssub8 r4, r1, r8\n"
+        "sel r1, r8, r1\n"
+        "ssub8 r4, r3, r7\n"
+        "sel r3, r3, r7\n"
+        "ssub8 r4, r3, r8\n"
+        "sel r3, r8, r3\n"
+        "ldrd r7, r8, [r0, #16]\n"
+        "strh r1, [r7]\n"
+        "lsr r1, r1, #16\n"
+        "strh r1, [r7, r8]\n"
+        "add r8, r7, r8, lsl #1\n"
+        "strh r3, [r8]\n"
+        "add r7, r7, #2\n"
+        "str r7, [r0, #16]\n"
+        "ldr r3, [r0, #24]\n"
+        "subs r3, r3, #1\n"
+        "str r3, [r0, #24]\n"
+        "bne 1b\n"
+        "add sp, sp, #4\n"
+        "pop {r4-r11, pc}\n");
+}
+#endif
+
+#if TFC_CONV_TRIPLES
+/* The windows of output pixels pix .. pix + 2 into the triple layout when every kernel row of all
+ * three is a whole-word run of input bytes (channels in words, or TFC_RQ_ROWS; no column
+ * dilation; windows inside the input): read in place, three words at a time. 0: not so (the
+ * caller loads them one by one). */
+static int __attribute__((noinline)) triple_windows(const tfc_conv_params *p, const int8_t *in_b, int32_t pix,
+                                                    int32_t *colw) {
+    const int32_t row = p->in_w * p->in_c, seg4 = (p->k_w * p->in_c + 3) & ~3;
+    const int32_t reach = (p->k_h - 1) * p->dil_h, last = p->in_h * row - seg4;
+    const int8_t *s[3];
+    int32_t j, ok = 1;
+    if (p->dil_w != 1 || ((p->in_c & 3) != 0 && !(p->rq[0] & TFC_RQ_ROWS))) {
+        return 0;
+    }
+    for (j = 0; j < 3; ++j) {
+        const int32_t y0 = ((pix + j) / p->out_w) * p->stride_h - p->pad_top;
+        const int32_t x0 = ((pix + j) % p->out_w) * p->stride_w - p->pad_left;
+        s[j] = in_b + y0 * row + x0 * p->in_c;
+        ok = ok && y0 >= 0 && y0 + reach < p->in_h && x0 >= 0 && x0 + p->k_w <= p->in_w &&
+             (y0 + reach) * row + x0 * p->in_c <= last;
+    }
+    if (!ok) {
+        return 0;
+    }
+    {
+        const int32_t rstride = p->dil_h * row;
+        int32_t r, i;
+        for (r = 0; r < p->k_h; ++r) {
+            for (i = 0; i < seg4; i += 4) {
+                const uint32_t w0 = tfc_ld32(s[0] + i), w1 = tfc_ld32(s[1] + i), w2 = tfc_ld32(s[2] + i);
+                colw[0] = tfc_sxtb16(w0);
+                colw[1] = tfc_sxtb16(w1);
+                colw[2] = tfc_sxtb16(w2);
+                colw[3] = tfc_sxtb16_ror8(w0);
+                colw[4] = tfc_sxtb16_ror8(w1);
+                colw[5] = tfc_sxtb16_ror8(w2);
+                colw += 6;
+            }
+            s[0] += rstride;
+            s[1] += rstride;
+            s[2] += rstride;
+        }
+    }
+    return 1;
+}
+
+/* All channel pairs of a pixel triple (the windows at col as above), pair-code weights, fast
+ * requantisation; outputs of pixel p at o + p * oc_n. */
+static void __attribute__((noinline)) triples_pc(const int32_t *col, int32_t kp, const tfc_conv_params *p, int8_t *o,
+                                                 const tfc_out_stage *os) {
+    const int32_t oc_n = p->out_c;
+#if TFC_DSP_ASM
+    conv_pairs_args a;
+    a.col = col;
+    a.end = col + kp + (kp >> 1);
+    a.w = p->weights;
+    a.q = p->rq + TFC_RQ_HEADER;
+    a.o0 = o;
+    a.o1_off = oc_n;
+    a.pairs = oc_n >> 1;
+    a.lo4 = os->lo4;
+    a.hi4 = os->hi4;
+    triples_pc_asm(&a);
+#else
+    const int32_t *wp = (const int32_t *)p->weights;
+    const int32_t *q = p->rq + TFC_RQ_HEADER;
+    int32_t oc, g, j;
+    for (oc = 0; oc < oc_n; oc += 2, q += 8) {
+        int32_t s[3], l[3];
+        const int32_t *x = col;
+        s[0] = s[1] = s[2] = l[0] = l[1] = l[2] = q[7];
+        for (g = 0; g < kp; g += 4, x += 6, wp += 2) {
+            const int32_t h0 = wp[0], h1 = wp[1], l0 = tfc_sxtb16((uint32_t)h0), l1 = tfc_sxtb16((uint32_t)h1);
+            for (j = 0; j < 3; ++j) {
+                s[j] = tfc_smlad(x[j], h0, tfc_smlad(x[3 + j], h1, s[j]));
+                l[j] = tfc_smlad(x[j], l0, tfc_smlad(x[3 + j], l1, l[j]));
+            }
+        }
+        for (j = 0; j < 3; ++j) {
+            const int32_t c0 = (int32_t)((uint32_t)s[j] - (uint32_t)l[j]) / 256 + q[3]; /* exact: a multiple of 256 */
+            const uint32_t v = tfc_clamp4((uint32_t)(tfc_rq_fast8s(c0, q[0], q[1], q[2], 0) & 0xFF) |
+                                              ((uint32_t)(tfc_rq_fast8s(l[j], q[4], q[5], q[6], 0) & 0xFF) << 8),
+                                          os->lo4, os->hi4);
+            o[j * oc_n + oc] = (int8_t)v;
+            o[j * oc_n + oc + 1] = (int8_t)(v >> 8);
+        }
+    }
+#endif
+}
+#endif
+
 /* TFC_RQ_FAST layers: `pairs` channel pairs of one pixel pair; o1_off = 0 when only the first
  * pixel is real (else the second pixel's outputs are at o0 + o1_off). Bias comes from q[3].
  * pc: pair-code weights (TFC_RQ_PAIR), which only C builds bring here (in assembly builds every
@@ -346,8 +576,8 @@ static void __attribute__((noinline)) pairs_fast(const int16_t *col, int32_t kp,
         }
         w += 2 * kp;
         /* bytes {px0.oc, px0.oc+1, px1.oc, px1.oc+1}, clamped together, two halfword stores */
-        v = tfc_clamp4(tfc_pack4(tfc_rq_fast8(a[0], q[0], q[1], q[2], zp), tfc_rq_fast8(a[2], q[4], q[5], q[6], zp),
-                                 tfc_rq_fast8(a[1], q[0], q[1], q[2], zp), tfc_rq_fast8(a[3], q[4], q[5], q[6], zp)),
+        v = tfc_clamp4(tfc_pack4(tfc_rq_fast8s(a[0], q[0], q[1], q[2], zp), tfc_rq_fast8s(a[2], q[4], q[5], q[6], zp),
+                                 tfc_rq_fast8s(a[1], q[0], q[1], q[2], zp), tfc_rq_fast8s(a[3], q[4], q[5], q[6], zp)),
                        lo4, hi4);
         {
             const uint16_t h0 = (uint16_t)v, h1 = (uint16_t)(v >> 16);
@@ -490,7 +720,7 @@ static inline __attribute__((always_inline)) void conv_plain(const tfc_conv_para
 static inline __attribute__((always_inline)) void conv_run(const tfc_conv_params *p, const tfc_binary_params *add, const int8_t *in,
                      const int8_t *residual, int8_t *out, const int w4) {
     const int32_t k_n = p->k_h * p->k_w * p->in_c;
-    const int32_t kp = (k_n + 3) & ~3;
+    const int32_t kp = (p->rq[0] & TFC_RQ_ROWS) ? p->k_h * ((p->k_w * p->in_c + 3) & ~3) : (k_n + 3) & ~3;
     const int32_t oc_n = p->out_c;
     const int32_t npix = p->out_h * p->out_w;
     int32_t b, pix;
@@ -505,13 +735,22 @@ static inline __attribute__((always_inline)) void conv_run(const tfc_conv_params
      * (2 * kp bytes). In the arena when the planner placed it there (p->scratch), else on the
      * stack. The fused ADD's two tables are always precomputed by the generator, in flash
      * (engine/optimized/add.py add_tables: add->tables, add->tables_fast). */
-    const int32_t col_words = kp + (((p->in_c & 3) != 0 || p->dil_w != 1) ? kp >> 2 : 0);
+#if TFC_CONV_TRIPLES
+    const int32_t win_words = (p->rq[0] & TFC_RQ_TRIPLE) ? kp + (kp >> 1) : kp; /* two or three windows */
+#else
+    const int32_t win_words = kp; /* -Os: pixel pairs in the (larger) scratch of a triple layer */
+#endif
+    const int32_t col_words = win_words + (((p->in_c & 3) != 0 || p->dil_w != 1) ? kp >> 2 : 0);
+#if TFC_CONV_TRIPLES
+    const int32_t pair_words = add ? (((p->rq[0] & TFC_RQ_TRIPLE) ? 3 : 2) * oc_n + 3) >> 2 : 0; /* a group's results */
+#else
     const int32_t pair_words = add ? (2 * oc_n + 3) >> 2 : 0;
+#endif
     const int32_t w4_words = w4 ? kp >> 1 : 0;
     int32_t colw_stack[p->scratch ? 1 : col_words + pair_words + w4_words];
     int32_t *const colw = p->scratch ? (int32_t *)p->scratch : colw_stack;
     int16_t *const col = (int16_t *)colw;
-    int8_t *const tmp = (int8_t *)(colw + kp);
+    int8_t *const tmp = (int8_t *)(colw + win_words);
     int8_t *const pair_out = (int8_t *)(colw + col_words);
     int8_t *const wbuf = (int8_t *)(colw + col_words + pair_words);
     const int32_t *const lut1 = add ? add->tables : 0;
@@ -526,7 +765,40 @@ static inline __attribute__((always_inline)) void conv_run(const tfc_conv_params
     for (b = 0; b < p->batches; ++b) {
         const int8_t *in_b = in + b * p->in_h * p->in_w * p->in_c;
         int8_t *out_b = out + b * npix * oc_n;
-        for (pix = 0; pix < npix; pix += 2) {
+        pix = 0;
+#if TFC_CONV_TRIPLES
+        if (!w4 && (p->rq[0] & TFC_RQ_TRIPLE)) { /* pixel triples, then the last one or two as a pair */
+            const tfc_out_stage os3 = tfc_out_stage_of(p->out_zp, p->act_min, p->act_max);
+            for (; pix + 3 <= npix; pix += 3) {
+                if (pointwise) {
+                    const int8_t *s0 = in_b + pix * kp;
+                    int32_t *dst = colw;
+                    int32_t i;
+                    for (i = 0; i < kp; i += 4) {
+                        const uint32_t w0 = tfc_ld32(s0 + i), w1 = tfc_ld32(s0 + kp + i), w2 = tfc_ld32(s0 + 2 * kp + i);
+                        dst[0] = tfc_sxtb16(w0);
+                        dst[1] = tfc_sxtb16(w1);
+                        dst[2] = tfc_sxtb16(w2);
+                        dst[3] = tfc_sxtb16_ror8(w0);
+                        dst[4] = tfc_sxtb16_ror8(w1);
+                        dst[5] = tfc_sxtb16_ror8(w2);
+                        dst += 6;
+                    }
+                } else if (!triple_windows(p, in_b, pix, colw)) {
+                    int32_t j;
+                    for (j = 0; j < 3; ++j) {
+                        load_window(p, in_b, (pix + j) / p->out_w, (pix + j) % p->out_w, col + 2 * j, kp, tmp, 6, 3);
+                    }
+                }
+                triples_pc(colw, kp, p, add ? pair_out : out_b + pix * oc_n, &os3);
+                if (add) {
+                    const int32_t at = (b * npix + pix) * oc_n;
+                    tfc_add_dense(add, pair_out, residual + at, out + at, 3 * oc_n, lut1, lut1 + 256, add_fast);
+                }
+            }
+        }
+#endif
+        for (; pix < npix; pix += 2) {
             const int two = pix + 1 < npix;
             int8_t *o0 = add ? pair_out : out_b + pix * oc_n;
             if (pointwise) {
@@ -543,9 +815,9 @@ static inline __attribute__((always_inline)) void conv_run(const tfc_conv_params
                     dst += 4;
                 }
             } else {
-                load_window(p, in_b, pix / p->out_w, pix % p->out_w, col, kp, tmp);
+                load_window(p, in_b, pix / p->out_w, pix % p->out_w, col, kp, tmp, 4, 1);
                 if (two) {
-                    load_window(p, in_b, (pix + 1) / p->out_w, (pix + 1) % p->out_w, col + 4, kp, tmp);
+                    load_window(p, in_b, (pix + 1) / p->out_w, (pix + 1) % p->out_w, col + 4, kp, tmp, 4, 1);
                 } else {
                     int32_t i;
                     for (i = 0; i < kp; i += 4) { /* defined values in the unused slot */

@@ -28,8 +28,9 @@ typedef struct {
 } conv_pairs_args;
 
 /* Tail of the per-channel-pair loop of the assembly routines (args pointer at [sp], r1..r4 =
- * {px0.c, px1.c, px0.c+1, px1.c+1}, the args layout of conv_pairs_args from q on): requantise
- * (zero point in the rounding constant), packed clamp, two halfword stores, advance q and o0,
+ * {px0.c, px1.c, px0.c+1, px1.c+1}, the args layout of conv_pairs_args from q on; r8 is a
+ * temporary): requantise (tfc_rq_x2s: SMMLAR adds the rounding constant, which carries the zero
+ * point), packed clamp, two halfword stores, advance q and o0,
  * count the pairs down and branch back to 1. */
 #define CONV_RQ_STORE_NEXT \
     "ldr r0, [sp]\n" \
@@ -42,29 +43,25 @@ typedef struct {
     "ldrd r5, r6, [r12]\n" \
     "ldr r7, [r12, #8]\n" \
     "lsl r1, r1, #1\n" \
-    "smmulr r1, r1, r5\n" \
-    "add r1, r1, r1, asr #31\n" \
-    "add r1, r1, r7\n" \
+    "smmlar r8, r1, r5, r7\n" \
+    "add r1, r8, r1, asr #31\n" \
     "asr r1, r1, r6\n" \
     "ssat r1, #8, r1\n" \
     "lsl r2, r2, #1\n" \
-    "smmulr r2, r2, r5\n" \
-    "add r2, r2, r2, asr #31\n" \
-    "add r2, r2, r7\n" \
+    "smmlar r8, r2, r5, r7\n" \
+    "add r2, r8, r2, asr #31\n" \
     "asr r2, r2, r6\n" \
     "ssat r2, #8, r2\n" \
     "ldrd r5, r6, [r12, #16]\n" \
     "ldr r7, [r12, #24]\n" \
     "lsl r3, r3, #1\n" \
-    "smmulr r3, r3, r5\n" \
-    "add r3, r3, r3, asr #31\n" \
-    "add r3, r3, r7\n" \
+    "smmlar r8, r3, r5, r7\n" \
+    "add r3, r8, r3, asr #31\n" \
     "asr r3, r3, r6\n" \
     "ssat r3, #8, r3\n" \
     "lsl r4, r4, #1\n" \
-    "smmulr r4, r4, r5\n" \
-    "add r4, r4, r4, asr #31\n" \
-    "add r4, r4, r7\n" \
+    "smmlar r8, r4, r5, r7\n" \
+    "add r4, r8, r4, asr #31\n" \
     "asr r4, r4, r6\n" \
     "ssat r4, #8, r4\n" \
     "add r12, r12, #32\n" \

@@ -172,6 +172,15 @@ static inline int32_t tfc_rq_x2(int32_t acc2, int32_t m, int32_t rs, int32_t rnd
     return (r + (r >> 31) + rnd) >> rs;
 }
 
+/* tfc_rq_x2 in one instruction fewer (the conv and FC kernels): SMMLAR adds rnd to r, and the
+ * sign correction takes the accumulator's sign instead of r's. Equal: with m >= 0, r < 0 only when
+ * acc2 < 0, and where r == 0 but acc2 < 0 both give (rnd - 1) >> rs == rnd >> rs for the rq table's
+ * rnd = 2^(rs-1) + (zp << rs); a dead channel's constant entry (m = 0, rs = 1) has rnd = 2v + 1
+ * when its accumulator (the bias) is negative (requant.py rq_table, which also requires m >= 0). */
+static inline int32_t tfc_rq_x2s(int32_t acc2, int32_t m, int32_t rs, int32_t rnd) {
+    return (tfc_smmlar(acc2, m, rnd) + (acc2 >> 31)) >> rs;
+}
+
 /* The same for the accumulator itself. */
 static inline int32_t tfc_rq_fast(int32_t acc, int32_t m, int32_t rs, int32_t rnd) {
     return tfc_rq_x2((int32_t)((uint32_t)acc << 1), m, rs, rnd);
@@ -180,6 +189,11 @@ static inline int32_t tfc_rq_fast(int32_t acc, int32_t m, int32_t rs, int32_t rn
 /* Requantised, zero-pointed and int8-saturated (activation clamp not applied). */
 static inline int32_t tfc_rq_fast8(int32_t acc, int32_t m, int32_t rs, int32_t rnd, int32_t zp) {
     return tfc_ssat8(tfc_rq_fast(acc, m, rs, rnd) + zp);
+}
+
+/* tfc_rq_fast8 in the tfc_rq_x2s form (the conv kernels' C path, as their assembly). */
+static inline int32_t tfc_rq_fast8s(int32_t acc, int32_t m, int32_t rs, int32_t rnd, int32_t zp) {
+    return tfc_ssat8(tfc_rq_x2s((int32_t)((uint32_t)acc << 1), m, rs, rnd) + zp);
 }
 
 /* Output stage shared by the kernels: zero point, int8 saturation, fused activation. */

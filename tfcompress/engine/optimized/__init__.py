@@ -35,6 +35,7 @@ VARIANTS: dict[str, KernelVariant] = {
     "tfc_depthwise_conv2d_s8_planar": KernelVariant("optimized/depthwise_conv2d_s8_opt.c", None,
                                                     depthwise.scratch),  # named by depthwise.prepare
     "tfc_fully_connected_s8": KernelVariant("optimized/fully_connected_s8_opt.c", fully_connected.prepare),
+    "tfc_fully_connected_s8_wide": KernelVariant("optimized/fully_connected_s8_wide_opt.c"),  # after_plan, speed
     "tfc_add_s8": KernelVariant("optimized/binary_s8_opt.c", None, add.add_scratch),
     "tfc_mul_s8": KernelVariant("optimized/binary_s8_opt.c"),
     "tfc_avg_pool2d_s8": KernelVariant("optimized/pool2d_s8_opt.c"),
@@ -43,10 +44,42 @@ VARIANTS: dict[str, KernelVariant] = {
 
 
 def after_plan(g: Graph, lowered: list[LoweredOp], plan: Plan, bare: Plan, in_arena: Plan | None,
-               overlap: bool) -> tuple[list[LoweredOp], Plan]:
-    """Direct windows where they lower the peak RAM, then pair codes (same data sizes: the plan stands)."""
-    lowered, plan = direct_windows(g, lowered, plan, bare, in_arena, overlap)
-    return [conv.pair_codes(lo) for lo in lowered], plan
+               overlap: bool, optimize: str = "balanced") -> tuple[list[LoweredOp], Plan]:
+    """Direct windows where they lower the peak RAM (not when optimising for speed: they cost flash
+    and instructions), then pair codes (same data sizes: the plan stands), then pixel triples where
+    they do not raise it (``optimize="speed"``: wherever they apply)."""
+    if optimize != "speed":  # direct windows trade flash and instructions for RAM
+        lowered, plan = direct_windows(g, lowered, plan, bare, in_arena, overlap)
+    lowered = [conv.pair_codes(lo) for lo in lowered]
+    if optimize == "speed":  # int16 FULLY_CONNECTED weights: flash for instructions (no RAM)
+        lowered = [fully_connected.widen(lo) or lo if lo.kernel == "tfc_fully_connected_s8" else lo
+                   for lo in lowered]
+    return pixel_triples(g, lowered, plan, overlap, optimize)
+
+
+def pixel_triples(g: Graph, lowered: list[LoweredOp], plan: Plan, overlap: bool,
+                  optimize: str) -> tuple[list[LoweredOp], Plan]:
+    """Pair-code convs three output pixels at a time (:func:`conv.triples`, a third window of
+    scratch): all of them when optimising for speed, else those whose scratch does not raise the
+    peak RAM (all at once when that holds, else layer by layer)."""
+    cand = {k: t for k, t in ((k, conv.triples(lo)) for k, lo in enumerate(lowered)) if t is not None}
+    if not cand:
+        return lowered, plan
+    every = [cand.get(k, lo) for k, lo in enumerate(lowered)]
+    trial = best_plan(g, every, overlap)[0]
+    if optimize == "speed":
+        return every, trial
+    base = ram_with_stack(plan, lowered)
+    if ram_with_stack(trial, every) <= base:
+        return every, trial
+    cur = list(lowered)
+    for k, lo in cand.items():
+        attempt = list(cur)
+        attempt[k] = lo
+        p = best_plan(g, attempt, overlap)[0]
+        if ram_with_stack(p, attempt) <= base:
+            cur, plan = attempt, p
+    return cur, plan
 
 
 def direct_windows(g: Graph, lowered: list[LoweredOp], plan: Plan, bare: Plan, in_arena: Plan | None,

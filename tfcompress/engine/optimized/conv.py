@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from tfcompress.engine.kernel_limits import CONV_MAX_K, RQ_FAST, RQ_PAIR
+from tfcompress.engine.kernel_limits import CONV_MAX_K, RQ_FAST, RQ_PAIR, RQ_ROWS, RQ_TRIPLE
 from tfcompress.engine.lowered import LoweredOp
 from tfcompress.engine.optimized import fully_connected
 from tfcompress.engine.optimized.add import tables_into_flash
@@ -34,17 +34,42 @@ def _window(f: dict[str, Any]) -> int:
     return f["k_h"] * f["k_w"] * f["in_c"]
 
 
+def _rows(f: dict[str, Any]) -> bool:
+    """Whether the layer takes the row-padded layout (``RQ_ROWS``): channels not in whole words, no
+    column dilation, a window within ``CONV_MAX_K``, and the zero weights it adds cheaper than
+    gathering the windows byte by byte (padding bytes per row x output channels <= 4 x row bytes)."""
+    seg = f["k_w"] * f["in_c"]
+    seg4 = (seg + 3) // 4 * 4
+    return (f["in_c"] % 4 != 0 and f["dil_w"] == 1 and f["k_h"] * seg4 <= CONV_MAX_K
+            and (seg4 - seg) * f["out_c"] <= 4 * seg)
+
+
+def padded_k(f: dict[str, Any]) -> int:
+    """Window positions of the kernels' weight layout: k_h rows of k_w * in_c rounded up to whole
+    words (``RQ_ROWS``), else the whole window rounded up to whole words."""
+    if _rows(f):
+        return f["k_h"] * ((f["k_w"] * f["in_c"] + 3) // 4 * 4)
+    return (_window(f) + 3) // 4 * 4
+
+
 def prepare(lo: LoweredOp) -> LoweredOp:
-    """CONV_2D: channel-pair weight layout and the rq table."""
+    """CONV_2D: channel-pair weight layout (rows padded to words for ``RQ_ROWS``) and the rq table."""
     f = lo.fields
     oc, k = f["out_c"], _window(f)
     w = lo.array("weights").data.reshape(oc, k)
     bias = lo.array("bias").data
-    kp, ocp = (k + 3) // 4 * 4, (oc + 1) // 2 * 2
-    wl = pad_to(pad_to(w, kp, 1), ocp, 0).reshape(ocp // 2, 2, kp // 4, 4).transpose(0, 2, 1, 3)
+    kp, ocp = padded_k(f), (oc + 1) // 2 * 2
+    rows = _rows(f)
+    wk = w
+    if rows:  # [oc][k_h][k_w * in_c] -> each row padded to whole words
+        seg = f["k_w"] * f["in_c"]
+        wk = pad_to(w.reshape(oc, f["k_h"], seg), kp // f["k_h"], 2).reshape(oc, kp)
+    wl = pad_to(pad_to(wk, kp, 1), ocp, 0).reshape(ocp // 2, 2, kp // 4, 4).transpose(0, 2, 1, 3)
     lo.replace_array("weights", np.ascontiguousarray(wl).reshape(-1).astype(np.int8))
-    add_rq(lo, rq_table(lo.array("mult").data, lo.array("shift").data, acc_bound(w, bias), bias,
-                        ~w.any(axis=1), ocp, f["out_zp"]))
+    rq = rq_table(lo.array("mult").data, lo.array("shift").data, acc_bound(w, bias), bias,
+                  ~w.any(axis=1), ocp, f["out_zp"])
+    rq[0] |= RQ_ROWS if rows else 0
+    add_rq(lo, rq)
     trim(lo)
     return lo
 
@@ -82,25 +107,26 @@ def prepare_add_w4(lo: LoweredOp) -> LoweredOp:
 
 
 def im2col_scratch(lo: LoweredOp) -> int:
-    """Two int16 windows (+ the gathered byte window when rows are not whole words), + a pixel
-    pair's conv results with a fused ADD, + one channel pair's decoded weights for 4-bit layers;
+    """Two int16 windows (three with ``RQ_TRIPLE``; + the gathered byte window when rows are not
+    whole words), + a pixel pair's conv results with a fused ADD, + one channel pair's decoded weights for 4-bit layers;
     0 above ``CONV_MAX_K`` (the plain path needs none)."""
     f = lo.fields
     if not lo.struct:
         return 0
-    kp = (_window(f) + 3) // 4 * 4
+    kp = padded_k(f) if lo.kernel in ("tfc_conv2d_s8", "tfc_conv2d_add_s8") else (_window(f) + 3) // 4 * 4
     if kp > CONV_MAX_K:
         return 0
     bytewise = f["in_c"] % 4 != 0 or f["dil_w"] != 1
-    col = 2 * 2 * kp + (kp if bytewise else 0)
-    if lo.kernel.startswith("tfc_conv2d_add_s8"):
-        col += (2 * f["out_c"] + 3) // 4 * 4
+    windows = 3 if "rq" in f and int(f["rq"].data[0]) & RQ_TRIPLE else 2
+    col = 2 * windows * kp + (kp if bytewise else 0)
+    if lo.kernel.startswith("tfc_conv2d_add_s8"):  # a pixel group's conv results
+        col += (windows * f["out_c"] + 3) // 4 * 4
     if lo.kernel.endswith("_w4"):
         col += 2 * kp
     return col
 
 
-def pair_codes(lo: LoweredOp) -> LoweredOp:
+def pair_codes(lo: LoweredOp, min_k: int = PAIR_MIN_K) -> LoweredOp:
     """A specialised CONV_2D (or CONV_2D+ADD) with pair-code weights when that is exact and pays.
 
     Like FULLY_CONNECTED (:func:`fully_connected.pairs_ok`): per channel pair (c, c + 1) and group
@@ -113,8 +139,8 @@ def pair_codes(lo: LoweredOp) -> LoweredOp:
     if lo.kernel not in ("tfc_conv2d_s8", "tfc_conv2d_add_s8") or "rq" not in f:
         return lo
     rq = f["rq"].data
-    kp = (_window(f) + 3) // 4 * 4
-    if not rq[0] & RQ_FAST or rq[0] & RQ_PAIR or f["out_c"] % 2 or kp > CONV_MAX_K or kp < PAIR_MIN_K:
+    kp = padded_k(f) if rq[0] & RQ_ROWS else (_window(f) + 3) // 4 * 4
+    if not rq[0] & RQ_FAST or rq[0] & RQ_PAIR or f["out_c"] % 2 or kp > CONV_MAX_K or kp < min_k:
         return lo
     w = f["weights"].data.reshape(-1, kp // 4, 2, 4)  # [oc/2][K/4][channel][4]
     a = w[:, :, 0, :].reshape(len(w), -1)
@@ -185,4 +211,25 @@ def direct(lo: LoweredOp, force: bool = False) -> LoweredOp | None:
                            (f["k_h"], f["k_w"]), (f["stride_h"], f["stride_w"]), (1, 1),
                            (f["pad_top"], f["pad_left"]), group=2)
         new.overlap[x] = min(d, new.overlap[x])
+    return new
+
+
+def triples(lo: LoweredOp) -> LoweredOp | None:
+    """The pixel-triple variant of a pair-code CONV_2D or CONV_2D+ADD (``RQ_TRIPLE``: three output
+    pixels per pass, 18 instructions per 24 MACs instead of 13 per 16, requantisation shared by six
+    outputs), or None when the layer is not on the pair-code path. Its scratch holds three windows
+    (and, with a fused ADD, three pixels' conv results)."""
+    f = lo.fields
+    if lo.kernel not in ("tfc_conv2d_s8", "tfc_conv2d_add_s8") or "rq" not in f or f["out_h"] * f["out_w"] < 3:
+        return None
+    if not f["rq"].data[0] & RQ_PAIR:  # small windows: pair codes pay when six outputs share the tail
+        lo = pair_codes(lo, min_k=4)
+    rq = lo.fields["rq"].data
+    if not rq[0] & RQ_PAIR or rq[0] & RQ_TRIPLE:
+        return None
+    new = lo.copy()
+    table = rq.copy()
+    table[0] |= RQ_TRIPLE
+    new.replace_array("rq", table)
+    new.scratch = im2col_scratch(new)
     return new

@@ -32,7 +32,8 @@ def rq_table(mult: np.ndarray, shift: np.ndarray, bound: np.ndarray, bias: np.nd
     """Header + per-channel [m, rs, rnd + (zp << rs), bias] for ``channels`` (padded entries are zero).
 
     The fast requantisation is ``(r + (r >> 31) + rnd) >> rs`` with ``r = SMMULR(acc << 1, m)``;
-    it equals TFLM's arithmetic when ``|2 * acc| < 2^31`` and ``rs >= 1``. A channel whose weights
+    it equals TFLM's arithmetic when ``|2 * acc| < 2^31`` and ``rs >= 1``; with ``m >= 0`` also
+    ``(SMMLAR(acc << 1, m, rnd) + (acc >> 31)) >> rs`` (``tfc_rq_x2s``, the conv and FC kernels). A channel whose weights
     are all zero has the constant accumulator ``bias``: its output is precomputed (m = 0, rs = 1,
     rnd = 2 * output) so dead channels (bias +-2^30 after pruning) keep the layer on the fast path.
     """
@@ -42,14 +43,15 @@ def rq_table(mult: np.ndarray, shift: np.ndarray, bound: np.ndarray, bias: np.nd
     table = np.zeros((channels, 4), np.int64)
     fast = True
     for c in range(n):
-        if zero[c]:  # constant output v + zp: (0 + 0 + 2 (v + zp)) >> 1
+        if zero[c]:  # constant output v + zp: (0 + 0 + 2 (v + zp)) >> 1; + 1 for the acc-sign form
             v = mbqm(int(bias[c]), int(mult[c]), int(shift[c])) + zp
-            fast = fast and abs(2 * v) < 2**30
-            table[c] = (0, 1, 2 * v if abs(2 * v) < 2**30 else 0, bias[c])
+            rnd = 2 * v + (1 if bias[c] < 0 else 0)  # (rnd - 1) >> 1 == v in tfc_rq_x2s
+            fast = fast and abs(rnd) < 2**30
+            table[c] = (0, 1, rnd if abs(rnd) < 2**30 else 0, bias[c])
             continue
         rs = -int(shift[c])
         rnd, ok = _rnd_zp(rs, zp) if rs >= 1 else (0, False)
-        fast = fast and ok and 2 * int(bound[c]) < 2**31
+        fast = fast and ok and 2 * int(bound[c]) < 2**31 and int(mult[c]) >= 0
         table[c] = (mult[c], max(rs, 0), rnd if ok else 0, bias[c])
     header = np.array([RQ_FAST if fast else 0, 0, 0, 0], np.int64)
     return np.concatenate([header, table.reshape(-1)]).astype(np.int32)
@@ -59,7 +61,7 @@ def rq_shared(mult: int, shift: int, bound: np.ndarray, zp: int) -> np.ndarray:
     """Header + one [m, rs, rnd, 0] entry shared by every output (per-tensor quantisation)."""
     rs = -int(shift)
     rnd, ok = _rnd_zp(rs, zp) if rs >= 1 else (0, False)
-    fast = ok and bool(np.all(2 * bound.astype(np.int64) < 2**31))
+    fast = ok and mult >= 0 and bool(np.all(2 * bound.astype(np.int64) < 2**31))
     entry = [int(mult), max(rs, 0), rnd if ok else 0, 0]
     return np.array([RQ_SHARED | (RQ_FAST if fast else 0), 0, 0, 0, *entry], np.int64).astype(np.int32)
 
