@@ -9,7 +9,15 @@ from typing import Any
 
 import numpy as np
 
-from tfcompress.engine import compressed_weights, control, kernel_limits, kernelsets, optable, optimized
+from tfcompress.engine import (
+    compressed_weights,
+    control,
+    kernel_limits,
+    kernelsets,
+    optable,
+    optimized,
+    weight_policy,
+)
 from tfcompress.engine.emit import IO_MAX_DIMS, Layout, render
 from tfcompress.engine.fold import fold_constants
 from tfcompress.engine.fusion import fuse_conv_add
@@ -230,13 +238,15 @@ def _lower_all(g: Graph, views: dict[int, Graph]) -> list[LoweredOp]:
 
 
 def compile_tflite(path_or_bytes: str | Path | bytes | bytearray, *, kernels: str = "reference",
-                   overlap: bool = True, fuse: bool = True, compress_weights: bool = False) -> CompiledModel:
+                   overlap: bool = True, fuse: bool = True, compress_weights: bool = False,
+                   optimize: str | None = None) -> CompiledModel:
     """Compile a fully-quantised .tflite to C. Raises TfcError for anything unsupported.
 
     ``kernels`` names a kernel set (:mod:`tfcompress.engine.kernelsets`), ``overlap`` lets the
     planner overlap streamed buffers, ``fuse`` fuses CONV_2D+ADD pairs, ``compress_weights`` stores
     weight layers in the smallest exact encoding: 4-bit indices + codebooks for clustered layers,
-    bitmap + non-zero values for pruned ones (see compressed_weights.py)."""
+    bitmap + non-zero values for pruned ones (see compressed_weights.py), as far as the preference
+    ``optimize`` ("size", "balanced", "speed"; None: the default) allows (weight_policy.py)."""
     kset = kernel_set(kernels)
     data = load_bytes(path_or_bytes)
     source_name = Path(path_or_bytes).name if isinstance(path_or_bytes, (str, Path)) else "<bytes>"
@@ -251,10 +261,11 @@ def compile_tflite(path_or_bytes: str | Path | bytes | bytearray, *, kernels: st
     lowered = _lower_all(g, views)
     if fuse and kset.fuses_conv_add():
         lowered = fuse_conv_add(g, lowered)
-    if compress_weights:
-        lowered = compressed_weights.compress_ops(lowered)
-    lowered = kset.specialize(lowered)
-    plan, bare, in_arena = best_plan(g, lowered, overlap)
-    if kset.after_plan is not None:
-        lowered, plan = kset.after_plan(g, lowered, plan, bare, in_arena, overlap)
+    with weight_policy.active(optimize, kernels):
+        if compress_weights:
+            lowered = compressed_weights.compress_ops(lowered)
+        lowered = kset.specialize(lowered)
+        plan, bare, in_arena = best_plan(g, lowered, overlap)
+        if kset.after_plan is not None:
+            lowered, plan = kset.after_plan(g, lowered, plan, bare, in_arena, overlap)
     return CompiledModel(g, lowered, plan, kernels, data, source_name, compress_weights, state, folded, views)

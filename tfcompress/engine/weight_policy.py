@@ -1,0 +1,92 @@
+"""Which weight storage a layer gets, and how much RAM its decoding may take: the one data-driven
+place that weighs flash against speed (:mod:`tfcompress.engine.compressed_weights` applies it,
+:func:`tfcompress.engine.optimized.decoded.fit_blocks` reads the RAM slack).
+
+A preference (``optimize``: "size", "balanced", "speed"; None: today's default) picks a row of
+:data:`PREFERENCES`. Among the exact encodings of a layer (int8, 4-bit + codebooks, sparse), the
+smallest is kept whose measured slowdown against int8 (:data:`SLOWDOWN`, instructions of the
+compressed kernel / the dense one, per kernel set and op; from ``benchmarks/compressed_speed.py``)
+is within the row's limit for that storage. ``ram_slack``: the optimised compressed convolutions
+decode a block of channels into scratch; after planning, blocks that raise the peak RAM shrink to
+within this fraction of the lowest peak (None: never shrink, fastest).
+
+The active preference and kernel set are set around a compilation (:func:`active`), so the
+policy reaches the passes without changing their signatures.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import contextvars
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+from tfcompress.errors import unknown
+
+
+@dataclass(frozen=True)
+class Preference:
+    """Largest slowdown allowed per storage ("w4", "sp"; missing: any) and the RAM slack."""
+
+    max_slowdown: dict[str, float] = field(default_factory=dict)
+    ram_slack: float | None = 0.05
+
+
+#: preference name -> its row; None is the default (smallest exact storage, blocks within 5% RAM)
+PREFERENCES: dict[str | None, Preference] = {
+    None: Preference({}, 0.05),
+    "size": Preference({}, 0.0),
+    "balanced": Preference({"w4": 1.25, "sp": 1.5}, 0.05),
+    "speed": Preference({"w4": 1.0, "sp": 1.0}, None),
+}
+
+#: measured slowdown (compressed / int8 instructions of the layer) per kernel set, kernel and
+#: storage, mps2-an500 -O2 (benchmarks/compressed_speed.py); missing entries count as 1.0.
+#: Optimised convolutions decode per channel block (optimized/conv2d_s8_dec_opt.c): per layer
+#: 0.91-1.19 where the block holds the layer, more where RAM fitting shrinks it; FULLY_CONNECTED
+#: and DEPTHWISE_CONV_2D have no optimised compressed kernel yet (portable C, per-weight decode).
+SLOWDOWN: dict[str, dict[tuple[str, str], float]] = {
+    "optimized": {
+        ("tfc_conv2d_s8", "w4"): 1.1,
+        ("tfc_conv2d_add_s8", "w4"): 1.1,
+        ("tfc_conv2d_s8", "sp"): 1.0,
+        ("tfc_conv2d_add_s8", "sp"): 1.0,
+        ("tfc_fully_connected_s8", "w4"): 3.5,
+        ("tfc_fully_connected_s8", "sp"): 3.0,
+        ("tfc_depthwise_conv2d_s8", "w4"): 2.5,
+        ("tfc_depthwise_conv2d_s8", "sp"): 2.5,
+    },
+}
+
+_ACTIVE: contextvars.ContextVar[tuple[str | None, str]] = contextvars.ContextVar("weight_policy",
+                                                                                 default=(None, "reference"))
+
+
+def preference(name: str | None) -> Preference:
+    """The row of preference ``name`` or the standard unknown-name error."""
+    if name not in PREFERENCES:
+        raise unknown("optimize preference", str(name), [k for k in PREFERENCES if k])
+    return PREFERENCES[name]
+
+
+@contextlib.contextmanager
+def active(optimize: str | None, kernels: str) -> Iterator[Preference]:
+    """Make ``optimize`` (checked) and the kernel set ``kernels`` the policy of the passes run inside."""
+    pref = preference(optimize)
+    token = _ACTIVE.set((optimize, kernels))
+    try:
+        yield pref
+    finally:
+        _ACTIVE.reset(token)
+
+
+def current() -> Preference:
+    """The active preference's row."""
+    return PREFERENCES[_ACTIVE.get()[0]]
+
+
+def allowed(kernel: str, storage: str) -> bool:
+    """Whether the active preference lets layer kernel ``kernel`` use ``storage`` ("w4", "sp")."""
+    name, kernels = _ACTIVE.get()
+    limit = PREFERENCES[name].max_slowdown.get(storage)
+    return limit is None or SLOWDOWN.get(kernels, {}).get((kernel, storage), 1.0) <= limit
