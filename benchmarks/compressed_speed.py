@@ -20,15 +20,20 @@ inputs). Usage:
 from __future__ import annotations
 
 import argparse
+import contextlib
+import functools
 import json
 import sys
 import tempfile
 from collections import defaultdict
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from tfcompress.engine.weight_policy import PREFERENCES  # noqa: E402
 
 #: the goals of issue 15: compressed / dense instructions per layer, by storage
 GOALS = {"w4": 1.25, "sp": 1.5, "2of4": 0.75}
@@ -117,8 +122,22 @@ def storage(kernel: str) -> str:
     return "int8"
 
 
-def compare(name: str, board, opt: str) -> dict:
-    """Dense and compressed per-layer profiles of model ``name`` and their ratios."""
+@contextlib.contextmanager
+def _preference(optimize: str | None) -> Iterator[None]:
+    """compile_tflite with the weight preference ``optimize`` (weight_policy.py) inside."""
+    from tfcompress.engine import compiler
+
+    orig = compiler.compile_tflite
+    compiler.compile_tflite = functools.partial(orig, optimize=optimize)
+    try:
+        yield
+    finally:
+        compiler.compile_tflite = orig
+
+
+def compare(name: str, board, opt: str, optimize: str | None = None) -> dict:
+    """Dense and compressed per-layer profiles of model ``name`` and their ratios (compressed under
+    the weight preference ``optimize``)."""
     from instructions import measure
 
     with tempfile.TemporaryDirectory() as tmp:
@@ -127,8 +146,9 @@ def compare(name: str, board, opt: str) -> dict:
         runs = {}
         for label, cw in (("dense", False), ("compressed", True)):
             print(f"{name}: {label} on {board.name} ...", file=sys.stderr, flush=True)
-            runs[label] = measure(name, "optimized", board, opt=opt, runs=1, layers=True, keep=None, path=path,
-                                  compress_weights=cw)
+            with _preference(optimize if cw else None):
+                runs[label] = measure(name, "optimized", board, opt=opt, runs=1, layers=True, keep=None,
+                                      path=path, compress_weights=cw)
     dense, comp = runs["dense"], runs["compressed"]
     layers = []
     for d, c in zip(dense["layers"], comp["layers"], strict=True):
@@ -142,7 +162,7 @@ def compare(name: str, board, opt: str) -> dict:
         k = kinds[f"{r['op']} {r['storage']}"]
         k[0] += r["dense"]
         k[1] += r["compressed"]
-    return dict(model=name, board=board.name, opt=opt,
+    return dict(model=name, board=board.name, opt=opt, optimize=optimize,
                 dense=dict(instructions=dense["instructions"], weights=dense["weights"], ram=dense["ram"],
                            mismatches=dense["mismatches"]),
                 compressed=dict(instructions=comp["instructions"], weights=comp["weights"], ram=comp["ram"],
@@ -153,7 +173,7 @@ def compare(name: str, board, opt: str) -> dict:
 
 
 def _print(r: dict) -> None:
-    print(f"\n{r['model']} on {r['board']} ({r['opt']}): dense {r['dense']['instructions']:,.0f} -> compressed "
+    print(f"\n{r['model']} on {r['board']} ({r['opt']}, optimize={r['optimize']}): dense {r['dense']['instructions']:,.0f} -> compressed "
           f"{r['compressed']['instructions']:,.0f} instructions ({r['ratio']:.2f}x); weights "
           f"{r['dense']['weights']:,} -> {r['compressed']['weights']:,} B; RAM {r['dense']['ram']:,} -> "
           f"{r['compressed']['ram']:,} B; mismatches {r['dense']['mismatches']}/{r['compressed']['mismatches']}")
@@ -172,11 +192,13 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--models", nargs="+", choices=MODELS, default=list(MODELS))
     ap.add_argument("--boards", nargs="+", default=["mps2-an500"], help="e.g. mps2-an500 netduinoplus2")
     ap.add_argument("--opt", default="-O2")
+    ap.add_argument("--optimize", choices=[k for k in PREFERENCES if k], default=None,
+                    help="weight preference of the compressed build (weight_policy.py; default: none)")
     ap.add_argument("--json", action="store_true", help="one JSON object on stdout")
     args = ap.parse_args(argv)
     from tfcompress.boards import load_board
 
-    rows = [compare(m, load_board(b), args.opt) for b in args.boards for m in args.models]
+    rows = [compare(m, load_board(b), args.opt, args.optimize) for b in args.boards for m in args.models]
     if args.json:
         print(json.dumps(dict(results=rows, goals=GOALS)))
     else:

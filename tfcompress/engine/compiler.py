@@ -145,7 +145,7 @@ class CompiledModel(GraphIO):
                     state_bytes=self.state_bytes, stateful=self.stateful,
                     runtime_state_bytes=RUNTIME_STATE_BYTES, weights_bytes=self.weights_bytes,
                     overlaps=len(plan.overlaps),
-                    compressed_layers=sum(lo.kernel.endswith(("_w4", "_sp")) for lo in self.lowered))
+                    compressed_layers=sum(lo.kernel.endswith(("_w4", "_sp", "_2of4")) for lo in self.lowered))
 
 
 def _tinfo(g: Graph, index: int) -> dict[str, Any]:

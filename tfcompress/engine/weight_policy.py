@@ -3,7 +3,8 @@ place that weighs flash against speed (:mod:`tfcompress.engine.compressed_weight
 :func:`tfcompress.engine.optimized.decoded.fit_blocks` reads the RAM slack).
 
 A preference (``optimize``: "size", "balanced", "speed"; None: today's default) picks a row of
-:data:`PREFERENCES`. Among the exact encodings of a layer (int8, 4-bit + codebooks, sparse), the
+:data:`PREFERENCES`. Among the exact encodings of a layer (int8, 4-bit + codebooks, sparse, 2:4
+structured where the kernel set has it, :data:`AVAILABLE`; ties go to 2:4, the fastest), the
 smallest is kept whose measured slowdown against int8 (:data:`SLOWDOWN`, instructions of the
 compressed kernel / the dense one, per kernel set and op; from ``benchmarks/compressed_speed.py``)
 is within the row's limit for that storage. ``ram_slack``: the optimised compressed convolutions
@@ -37,26 +38,31 @@ PREFERENCES: dict[str | None, Preference] = {
     None: Preference({}, 0.05),
     "size": Preference({}, 0.0),
     "balanced": Preference({"w4": 1.25, "sp": 1.5}, 0.05),
-    "speed": Preference({"w4": 1.0, "sp": 1.0}, None),
+    "speed": Preference({"w4": 1.0, "sp": 1.0, "2of4": 1.0}, None),
 }
 
 #: measured slowdown (compressed / int8 instructions of the layer) per kernel set, kernel and
 #: storage, mps2-an500 -O2 (benchmarks/compressed_speed.py); missing entries count as 1.0.
 #: Optimised convolutions decode per channel block (optimized/conv2d_s8_dec_opt.c): per layer
-#: 0.91-1.19 where the block holds the layer, more where RAM fitting shrinks it; FULLY_CONNECTED
-#: and DEPTHWISE_CONV_2D have no optimised compressed kernel yet (portable C, per-weight decode).
+#: ~0.9-1.2 where the block holds the layer, more where RAM fitting shrinks it; 2:4 (offered only
+#: where one block holds the layer) 0.85-0.98; FULLY_CONNECTED and DEPTHWISE_CONV_2D have no
+#: optimised compressed kernel yet (portable C, per-weight decode).
 SLOWDOWN: dict[str, dict[tuple[str, str], float]] = {
     "optimized": {
-        ("tfc_conv2d_s8", "w4"): 1.1,
-        ("tfc_conv2d_add_s8", "w4"): 1.1,
-        ("tfc_conv2d_s8", "sp"): 1.0,
-        ("tfc_conv2d_add_s8", "sp"): 1.0,
+        ("tfc_conv2d_s8", "w4"): 1.15,
+        ("tfc_conv2d_add_s8", "w4"): 1.15,
+        ("tfc_conv2d_s8", "sp"): 1.1,
+        ("tfc_conv2d_add_s8", "sp"): 1.1,
         ("tfc_fully_connected_s8", "w4"): 3.5,
         ("tfc_fully_connected_s8", "sp"): 3.0,
         ("tfc_depthwise_conv2d_s8", "w4"): 2.5,
         ("tfc_depthwise_conv2d_s8", "sp"): 2.5,
+        ("tfc_conv2d_s8", "2of4"): 0.9,
+        ("tfc_conv2d_add_s8", "2of4"): 0.9,
     },
 }
+#: storage -> the kernel sets that have kernels for it (missing: every set)
+AVAILABLE: dict[str, tuple[str, ...]] = {"2of4": ("optimized",)}
 
 _ACTIVE: contextvars.ContextVar[tuple[str | None, str]] = contextvars.ContextVar("weight_policy",
                                                                                  default=(None, "reference"))
@@ -86,7 +92,10 @@ def current() -> Preference:
 
 
 def allowed(kernel: str, storage: str) -> bool:
-    """Whether the active preference lets layer kernel ``kernel`` use ``storage`` ("w4", "sp")."""
+    """Whether the active kernel set has ``storage`` ("w4", "sp", "2of4") and the active preference
+    lets layer kernel ``kernel`` use it."""
     name, kernels = _ACTIVE.get()
+    if kernels not in AVAILABLE.get(storage, (kernels,)):
+        return False
     limit = PREFERENCES[name].max_slowdown.get(storage)
     return limit is None or SLOWDOWN.get(kernels, {}).get((kernel, storage), 1.0) <= limit

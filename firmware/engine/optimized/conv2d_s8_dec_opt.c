@@ -18,11 +18,40 @@
 
 #define DEC_W4 1
 #define DEC_SP 2
+#define DEC_24 3 /* 2:4 structured (weights_24.py): per channel and group two values + positions */
 
-/* Window of output pixel (oy, ox) as int16 pairs (x0, x2), (x1, x3) per group of four positions,
- * written every fourth word from dst (the pixel's slot); padding taps get the input zero point. */
-static void dec_window(const tfc_conv_params *p, const int8_t *in_b, int32_t oy, int32_t ox, int32_t *dst,
-                       int32_t kp, int8_t *tmp) {
+/* 2:4 layers address the expanded windows absolutely on the target (32-bit pointers), by offset
+ * from them in 64-bit host builds. */
+#if UINTPTR_MAX == 0xFFFFFFFFu
+#define DEC_ABS 1
+#else
+#define DEC_ABS 0
+#endif
+
+/* One group of four input bytes w widened into the pixel's slot at dst, and the next group's slot:
+ * (x0, x2), (x1, x3) every fourth word; expand (2:4 layers): the six pairs (x_a, x_b), a < b,
+ * in pattern order (0,1) (0,2) (0,3) (1,2) (1,3) (2,3), every second word. */
+static inline __attribute__((always_inline)) int32_t *dec_put(int32_t *dst, uint32_t w, const int expand) {
+    const uint32_t lo = (uint32_t)tfc_sxtb16(w), hi = (uint32_t)tfc_sxtb16_ror8(w);
+    if (!expand) {
+        dst[0] = (int32_t)lo;
+        dst[1] = (int32_t)hi;
+        return dst + 4;
+    }
+    dst[0] = (int32_t)((lo & 0xFFFFu) | hi << 16);
+    dst[2] = (int32_t)lo;
+    dst[4] = (int32_t)((lo & 0xFFFFu) | (hi & 0xFFFF0000u));
+    dst[6] = (int32_t)((hi & 0xFFFFu) | (lo & 0xFFFF0000u));
+    dst[8] = (int32_t)hi;
+    dst[10] = (int32_t)((hi & 0xFFFF0000u) | lo >> 16);
+    return dst + 12;
+}
+
+/* Window of output pixel (oy, ox), group after group through dec_put from dst (the pixel's slot);
+ * padding taps get the input zero point. */
+static inline __attribute__((always_inline)) void dec_window(const tfc_conv_params *p, const int8_t *in_b,
+                                                             int32_t oy, int32_t ox, int32_t *dst, int32_t kp,
+                                                             int8_t *tmp, const int expand) {
     const int32_t ic_n = p->in_c;
     const int32_t y0 = oy * p->stride_h - p->pad_top;
     const int32_t x0 = ox * p->stride_w - p->pad_left;
@@ -38,9 +67,7 @@ static void dec_window(const tfc_conv_params *p, const int8_t *in_b, int32_t oy,
                 const int8_t *src = in_b + (y * p->in_w + x0) * ic_n;
                 for (i = 0; i < seg; i += 4) {
                     const uint32_t w = tfc_ld32(src + i);
-                    dst[0] = tfc_sxtb16(w);
-                    dst[1] = tfc_sxtb16_ror8(w);
-                    dst += 4;
+                    dst = dec_put(dst, w, expand);
                 }
                 continue;
             }
@@ -50,9 +77,7 @@ static void dec_window(const tfc_conv_params *p, const int8_t *in_b, int32_t oy,
                 const int8_t *src = in_b + (y * p->in_w + x) * ic_n;
                 for (i = 0; i < ic_n; i += 4) {
                     const uint32_t w = ok ? tfc_ld32(src + i) : pad4;
-                    dst[0] = tfc_sxtb16(w);
-                    dst[1] = tfc_sxtb16_ror8(w);
-                    dst += 4;
+                    dst = dec_put(dst, w, expand);
                 }
             }
         }
@@ -95,15 +120,23 @@ static void dec_window(const tfc_conv_params *p, const int8_t *in_b, int32_t oy,
         }
         for (i = 0; i < kp; i += 4) {
             const uint32_t w = tfc_ld32(tmp + i);
-            dst[0] = tfc_sxtb16(w);
-            dst[1] = tfc_sxtb16_ror8(w);
-            dst += 4;
+            dst = dec_put(dst, w, expand);
         }
     }
 }
 
 /* int16 pair of two int8 weights (lo, hi) */
 static inline uint32_t dec_pair(int32_t lo, int32_t hi) { return ((uint32_t)lo & 0xFFFFu) | (uint32_t)hi << 16; }
+
+static void __attribute__((noinline)) dec_window_plain(const tfc_conv_params *p, const int8_t *in_b, int32_t oy,
+                                                       int32_t ox, int32_t *dst, int32_t kp, int8_t *tmp) {
+    dec_window(p, in_b, oy, ox, dst, kp, tmp, 0);
+}
+
+static void __attribute__((noinline)) dec_window_24(const tfc_conv_params *p, const int8_t *in_b, int32_t oy,
+                                                    int32_t ox, int32_t *dst, int32_t kp, int8_t *tmp) {
+    dec_window(p, in_b, oy, ox, dst, kp, tmp, 1);
+}
 
 /* Channels [c0, c0 + nb) of a 4-bit layer decoded into wbuf (layout: the file comment). The
  * indices are laid out like the dense int8 weights ([oc/2][kp/4][2][4] nibbles, low first), so one
@@ -207,6 +240,159 @@ static void __attribute__((naked, noinline)) dec_pairs_asm(conv_pairs_args *a __
 }
 #endif
 
+/* 2:4 layers. Host format (weights_24.py): per channel and group of four window positions two
+ * int8 values (weights) and a nibble a | b << 2 of their positions a < b (sp_bitmap, two groups per
+ * byte, low nibble first). Per pixel pair the widened windows are expanded, per group, into the six
+ * int16 pairs (x_a, x_b) of every position pair, each for both pixels (exp: [g][pattern][pixel]);
+ * (written straight from the input by dec_put); the decoded block holds per channel pair and group
+ * {(v_a, v_b), address of the pattern} of
+ * channel c, then of c + 1, so a group of one channel and two pixels is LDRD, LDRD, two SMLAD. */
+static const uint8_t pattern_of[16] = {0, 0, 0, 0, 0, 0, 0, 0, 1, 3, 0, 0, 2, 4, 5, 0}; /* a | b << 2 */
+
+static void decode_24(const tfc_conv_params *p, int32_t c0, int32_t nb, int32_t kp, int8_t *wbuf,
+                      const int32_t *exp) {
+    const int32_t groups = kp >> 2;
+    const int32_t pos_bytes = (groups + 1) >> 1;
+    uint32_t *dst = (uint32_t *)wbuf;
+    int32_t c, g, h;
+    for (c = c0; c < c0 + nb; c += 2) {
+        for (g = 0; g < groups; ++g) {
+            for (h = 0; h < 2; ++h) {
+                const int32_t ch = c + h;
+                int32_t off = 12 * g;
+                uint32_t pair = 0;
+                if (ch < p->out_c) {
+                    const int8_t *v = p->weights + ch * (kp >> 1) + 2 * g;
+                    const uint32_t nib = (p->sp_bitmap[ch * pos_bytes + (g >> 1)] >> ((g & 1) << 2)) & 15u;
+                    pair = dec_pair(v[0], v[1]);
+                    off += 2 * pattern_of[nib];
+                }
+                dst[0] = pair;
+#if DEC_ABS
+                dst[1] = (uint32_t)(uintptr_t)(exp + off);
+#else
+                dst[1] = (uint32_t)off;
+                (void)exp;
+#endif
+                dst += 2;
+            }
+        }
+    }
+}
+
+/* Argument block of dec24_pairs_asm: conv_pairs_args' layout from q on (CONV_RQ_STORE_REST). */
+typedef struct {
+    int32_t pair_bytes; /* 0: decoded bytes per channel pair (4 kp) */
+    int32_t unused;     /* 4 */
+    const int8_t *w;    /* 8 */
+    const int32_t *q;   /* 12: updated */
+    int8_t *o0;         /* 16: updated */
+    int32_t o1_off;     /* 20 */
+    int32_t pairs;      /* 24: updated */
+    uint32_t lo4, hi4;  /* 28, 32 */
+} dec24_args;
+
+#if TFC_DSP_ASM
+/* One group of a channel pair x pixel pair (r9: decoded block): 16 MACs' worth in 8 instructions. */
+#define DEC24_GROUP \
+    "ldrd r5, r6, [r9], #8\n" \
+    "ldrd r7, r8, [r6]\n" \
+    "smlad r1, r7, r5, r1\n" \
+    "smlad r2, r8, r5, r2\n" \
+    "ldrd r5, r6, [r9], #8\n" \
+    "ldrd r7, r8, [r6]\n" \
+    "smlad r3, r7, r5, r3\n" \
+    "smlad r4, r8, r5, r4\n"
+
+static void __attribute__((naked, noinline)) dec24_pairs_asm(dec24_args *a __attribute__((unused))) {
+    __asm volatile(
+        "push {r4-r11, lr}\n"
+        "push {r0}\n"
+        "ldr r9, [r0, #8]\n"
+        "ldr r12, [r0, #12]\n"
+        "ldr r11, [r0, #0]\n"
+        "1:\n"
+        "add r10, r9, r11\n" /* this pair's end */
+        "ldr r1, [r12, #12]\n"
+        "ldr r3, [r12, #28]\n"
+        "mov r2, r1\n"
+        "mov r4, r3\n"
+        "sub lr, r10, r9\n"
+        "ands lr, lr, #48\n"
+        "beq 2f\n"
+        "cmp lr, #32\n"
+        "beq 7f\n"
+        "bhi 6f\n"
+        "b 8f\n"
+        "2:\n" DEC24_GROUP "6:\n" DEC24_GROUP "7:\n" DEC24_GROUP "8:\n" DEC24_GROUP
+        "cmp r9, r10\n"
+        "bne 2b\n"
+        "ldr r0, [sp]\n"
+        "ldr r12, [r0, #12]\n"
+        CONV_RQ_STORE_REST
+        "add sp, sp, #4\n"
+        "pop {r4-r11, pc}\n");
+}
+#endif
+
+/* dec_pairs for 2:4 blocks (exp: the expanded windows). */
+static void __attribute__((noinline)) dec24_pairs(const tfc_conv_params *p, const int32_t *exp, int32_t kp,
+                                                  const int8_t *w, const int32_t *q, int32_t c0, int32_t nb,
+                                                  int8_t *o0, int32_t o1_off, const tfc_out_stage *os) {
+    const int fast = p->rq[0] & TFC_RQ_FAST;
+    int32_t j = 0;
+    (void)os;
+    (void)exp;
+#if TFC_DSP_ASM
+    if (fast && nb >= 2) {
+        dec24_args a;
+        a.pair_bytes = 4 * kp;
+        a.unused = 0;
+        a.w = w;
+        a.q = q;
+        a.o0 = o0;
+        a.o1_off = o1_off;
+        a.pairs = nb >> 1;
+        a.lo4 = os->lo4;
+        a.hi4 = os->hi4;
+        dec24_pairs_asm(&a);
+        j = nb & ~1;
+        w += 2 * j * kp;
+        q += 4 * j;
+    }
+#endif
+    for (; j < nb; j += 2) {
+        const uint32_t *wp = (const uint32_t *)w;
+        int32_t acc[4], g, h;
+        acc[0] = acc[1] = q[3];
+        acc[2] = acc[3] = q[7];
+        for (g = 0; g < kp; g += 4) {
+            for (h = 0; h < 2; ++h) {
+#if DEC_ABS
+                const int32_t *x = (const int32_t *)(uintptr_t)wp[1];
+#else
+                const int32_t *x = exp + wp[1];
+#endif
+                acc[2 * h] = tfc_smlad(x[0], (int32_t)wp[0], acc[2 * h]);
+                acc[2 * h + 1] = tfc_smlad(x[1], (int32_t)wp[0], acc[2 * h + 1]);
+                wp += 2;
+            }
+        }
+        o0[j] = tfc_conv_requant(acc[0], p, q, c0 + j, fast);
+        if (o1_off) {
+            o0[o1_off + j] = tfc_conv_requant(acc[1], p, q, c0 + j, fast);
+        }
+        if (j + 1 < nb) {
+            o0[j + 1] = tfc_conv_requant(acc[2], p, q + 4, c0 + j + 1, fast);
+            if (o1_off) {
+                o0[o1_off + j + 1] = tfc_conv_requant(acc[3], p, q + 4, c0 + j + 1, fast);
+            }
+        }
+        w += 4 * kp;
+        q += 8;
+    }
+}
+
 /* Channels c0 .. c0 + nb - 1 of one pixel pair from the decoded block w (q: channel c0's rq
  * entry): outputs of channel c0 + j at o0[j] and, when o1_off, o0[o1_off + j]. */
 static void __attribute__((noinline)) dec_pairs(const tfc_conv_params *p, const int32_t *colw, int32_t kp,
@@ -268,11 +454,13 @@ static inline __attribute__((always_inline)) void dec_run(const tfc_conv_params 
     const int32_t col_words = kp + (((p->in_c & 3) != 0 || p->dil_w != 1) ? kp >> 2 : 0);
     const int32_t pair_words = add ? (2 * blk + 3) >> 2 : 0;
     const int32_t w_words = (blk * kp) >> 1;
-    int32_t stack[p->scratch ? 1 : col_words + pair_words + w_words];
+    const int32_t exp_words = kind == DEC_24 ? 3 * kp : 0;
+    int32_t stack[p->scratch ? 1 : col_words + pair_words + w_words + exp_words];
     int32_t *const colw = p->scratch ? (int32_t *)p->scratch : stack;
     int8_t *const tmp = (int8_t *)(colw + kp);
     int8_t *const pair_out = (int8_t *)(colw + col_words);
     int8_t *const wbuf = (int8_t *)(colw + col_words + pair_words);
+    int32_t *const exp = colw + col_words + pair_words + w_words;
     const int32_t *const lut1 = add ? add->tables : 0;
     const int add_fast = add ? add->tables_fast : 0;
     const int pointwise = p->k_h == 1 && p->k_w == 1 && p->stride_h == 1 && p->stride_w == 1 && p->pad_top == 0 &&
@@ -285,6 +473,8 @@ static inline __attribute__((always_inline)) void dec_run(const tfc_conv_params 
         const int32_t *q = p->rq + TFC_RQ_HEADER + 4 * c0;
         if (kind == DEC_W4) {
             decode_w4(p, c0, nb, kp, wbuf);
+        } else if (kind == DEC_24) {
+            decode_24(p, c0, nb, kp, wbuf, exp);
         } else {
             decode_sp(p, c0, nb, kp, wbuf, &vals);
         }
@@ -293,7 +483,25 @@ static inline __attribute__((always_inline)) void dec_run(const tfc_conv_params 
             for (pix = 0; pix < npix; pix += 2) {
                 const int two = pix + 1 < npix;
                 const int32_t at = (b * npix + pix) * oc_n + c0;
-                if (pointwise) {
+                if (kind == DEC_24) { /* the expanded windows straight from the input */
+                    if (pointwise) {
+                        const int8_t *s0 = in_b + pix * kp;
+                        int32_t *e0 = exp, *e1 = exp + 1;
+                        for (i = 0; i < kp; i += 4) {
+                            e0 = dec_put(e0, tfc_ld32(s0 + i), 1);
+                            e1 = dec_put(e1, two ? tfc_ld32(s0 + kp + i) : 0u, 1);
+                        }
+                    } else {
+                        dec_window_24(p, in_b, pix / p->out_w, pix % p->out_w, exp, kp, tmp);
+                        if (two) {
+                            dec_window_24(p, in_b, (pix + 1) / p->out_w, (pix + 1) % p->out_w, exp + 1, kp, tmp);
+                        } else {
+                            for (i = 1; i < 3 * kp; i += 2) { /* defined values in the unused slot */
+                                exp[i] = 0;
+                            }
+                        }
+                    }
+                } else if (pointwise) {
                     const int8_t *s0 = in_b + pix * kp;
                     int32_t *dst = colw;
                     for (i = 0; i < kp; i += 4) {
@@ -306,16 +514,26 @@ static inline __attribute__((always_inline)) void dec_run(const tfc_conv_params 
                         dst += 4;
                     }
                 } else {
-                    dec_window(p, in_b, pix / p->out_w, pix % p->out_w, colw, kp, tmp);
+                    dec_window_plain(p, in_b, pix / p->out_w, pix % p->out_w, colw, kp, tmp);
                     if (two) {
-                        dec_window(p, in_b, (pix + 1) / p->out_w, (pix + 1) % p->out_w, colw + 2, kp, tmp);
+                        dec_window_plain(p, in_b, (pix + 1) / p->out_w, (pix + 1) % p->out_w, colw + 2, kp, tmp);
                     } else {
                         for (i = 0; i < kp; i += 4) { /* defined values in the unused slot */
                             colw[i + 2] = colw[i + 3] = 0;
                         }
                     }
                 }
-                if (add) {
+                if (kind == DEC_24) {
+                    dec24_pairs(p, exp, kp, wbuf, q, c0, nb, add ? pair_out : out + at,
+                                two ? (add ? nb : oc_n) : 0, &os);
+                    if (add) {
+                        tfc_add_dense(add, pair_out, residual + at, out + at, nb, lut1, lut1 + 256, add_fast);
+                        if (two) {
+                            tfc_add_dense(add, pair_out + nb, residual + at + oc_n, out + at + oc_n, nb, lut1,
+                                          lut1 + 256, add_fast);
+                        }
+                    }
+                } else if (add) {
                     dec_pairs(p, colw, kp, wbuf, q, c0, nb, pair_out, two ? nb : 0, &os);
                     tfc_add_dense(add, pair_out, residual + at, out + at, nb, lut1, lut1 + 256, add_fast);
                     if (two) {
@@ -346,4 +564,13 @@ void tfc_conv2d_s8_dec_sp(const tfc_conv_params *p, const int8_t *in, int8_t *ou
 void tfc_conv2d_add_s8_dec_sp(const tfc_conv_params *p, const tfc_binary_params *add, const int8_t *in,
                               const int8_t *residual, int8_t *out) {
     dec_run(p, add, in, residual, out, DEC_SP);
+}
+
+void tfc_conv2d_s8_dec_2of4(const tfc_conv_params *p, const int8_t *in, int8_t *out) {
+    dec_run(p, 0, in, 0, out, DEC_24);
+}
+
+void tfc_conv2d_add_s8_dec_2of4(const tfc_conv_params *p, const tfc_binary_params *add, const int8_t *in,
+                                const int8_t *residual, int8_t *out) {
+    dec_run(p, add, in, residual, out, DEC_24);
 }

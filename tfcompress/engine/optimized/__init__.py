@@ -29,7 +29,8 @@ VARIANTS: dict[str, KernelVariant] = {
     "tfc_conv2d_add_s8": KernelVariant(_CONV, conv.prepare_add, conv.im2col_scratch),
     # compressed weights (4-bit, sparse): decoded per channel block, then the dense pair loop
     **{k: KernelVariant(_DEC, decoded.prepare, decoded.scratch) for k in decoded.DEC_KERNELS},
-    **{k: KernelVariant(_DEC, None, decoded.scratch) for k in decoded.DEC_KERNELS.values()},
+    **{k: KernelVariant(_DEC, None, decoded.scratch) for k in decoded.DEC_KERNELS.values()
+       if k not in decoded.DEC_KERNELS},
     "tfc_conv2d_s8_direct": KernelVariant(_DIRECT, None, conv.direct_scratch),  # chosen by after_plan
     "tfc_conv2d_add_s8_direct": KernelVariant(_DIRECT, None, conv.direct_scratch),
     "tfc_depthwise_conv2d_s8": KernelVariant("optimized/depthwise_conv2d_s8_opt.c", depthwise.prepare,

@@ -8,7 +8,9 @@ the inner loop. The host side here:
 
 * 4-bit layers: indices re-laid out like the dense int8 weights (``[oc/2][K/4][2][4]``, two per
   byte), so one 32-bit load gives a channel pair's eight indices of a group of four positions;
-  sparse layers keep their bitmap + values (channel order, read with one cursor).
+  sparse layers keep their bitmap + values (channel order, read with one cursor); 2:4 layers
+  (``weights_24.py``) their values + positions, decoded into value pairs + addresses of the
+  matching input pairs (half the MACs of the dense layer).
 * The rq table (``requant.py``) from the decoded weights, and in the header ``rq[1]`` = channels
   per block: the whole layer when its decoded (int16) weights fit the budget (:data:`BLOCK_BUDGET`),
   else fewer (windows are then rebuilt per block, so the input overlap is dropped); after
@@ -19,7 +21,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from tfcompress.engine import weight_policy
+from tfcompress.engine import weight_policy, weights_24
 from tfcompress.engine.ir import Graph
 from tfcompress.engine.lowered import LoweredOp
 from tfcompress.engine.optimized.add import tables_into_flash
@@ -36,6 +38,8 @@ DEC_KERNELS = {
     "tfc_conv2d_add_s8_w4": "tfc_conv2d_add_s8_dec_w4",
     "tfc_conv2d_s8_sp": "tfc_conv2d_s8_dec_sp",
     "tfc_conv2d_add_s8_sp": "tfc_conv2d_add_s8_dec_sp",
+    "tfc_conv2d_s8_dec_2of4": "tfc_conv2d_s8_dec_2of4",  # weights_24.py: only this set has them
+    "tfc_conv2d_add_s8_dec_2of4": "tfc_conv2d_add_s8_dec_2of4",
 }
 
 
@@ -59,6 +63,8 @@ def decoded_rows(lo: LoweredOp) -> np.ndarray:
     if lo.kernel.endswith("_w4"):
         idx = indices(lo)[:oc * k].reshape(oc, k).astype(np.int64)
         return np.take_along_axis(codebooks(lo, oc), idx, axis=1)
+    if lo.kernel.endswith("_2of4"):
+        return weights_24.decode(lo)
     return sparse_rows(lo)
 
 
@@ -100,6 +106,8 @@ def scratch(lo: LoweredOp, budget: int | None = None, blk: int | None = None) ->
     blk = block_channels(int(f["out_c"]), kp, budget) if blk is None else blk
     bytewise = int(f["in_c"]) % 4 != 0 or int(f["dil_w"]) != 1
     n = 4 * kp + (kp if bytewise else 0) + 2 * blk * kp
+    if lo.kernel.endswith("_2of4"):  # the expanded windows: six input pairs per group and pixel
+        n += 12 * kp
     if "add" in lo.kernel:
         n += (2 * blk + 3) // 4 * 4
     return n
