@@ -30,7 +30,7 @@
 
 /* One group of four input bytes w widened into the pixel's slot at dst, and the next group's slot:
  * (x0, x2), (x1, x3) every fourth word; expand (2:4 layers): the six pairs (x_a, x_b), a < b,
- * in pattern order (0,1) (0,2) (0,3) (1,2) (1,3) (2,3), every second word. */
+ * in pattern order (0,1) (0,2) (0,3) (1,2) (1,3) (2,3), every fourth word (four pixels). */
 static inline __attribute__((always_inline)) int32_t *dec_put(int32_t *dst, uint32_t w, const int expand) {
     const uint32_t lo = (uint32_t)tfc_sxtb16(w), hi = (uint32_t)tfc_sxtb16_ror8(w);
     if (!expand) {
@@ -39,12 +39,12 @@ static inline __attribute__((always_inline)) int32_t *dec_put(int32_t *dst, uint
         return dst + 4;
     }
     dst[0] = (int32_t)((lo & 0xFFFFu) | hi << 16);
-    dst[2] = (int32_t)lo;
-    dst[4] = (int32_t)((lo & 0xFFFFu) | (hi & 0xFFFF0000u));
-    dst[6] = (int32_t)((hi & 0xFFFFu) | (lo & 0xFFFF0000u));
-    dst[8] = (int32_t)hi;
-    dst[10] = (int32_t)((hi & 0xFFFF0000u) | lo >> 16);
-    return dst + 12;
+    dst[4] = (int32_t)lo;
+    dst[8] = (int32_t)((lo & 0xFFFFu) | (hi & 0xFFFF0000u));
+    dst[12] = (int32_t)((hi & 0xFFFFu) | (lo & 0xFFFF0000u));
+    dst[16] = (int32_t)hi;
+    dst[20] = (int32_t)((hi & 0xFFFF0000u) | lo >> 16);
+    return dst + 24;
 }
 
 /* Window of output pixel (oy, ox), group after group through dec_put from dst (the pixel's slot);
@@ -135,7 +135,7 @@ static void __attribute__((noinline)) dec_window_plain(const tfc_conv_params *p,
 
 static void __attribute__((noinline)) dec_window_24(const tfc_conv_params *p, const int8_t *in_b, int32_t oy,
                                                     int32_t ox, int32_t *dst, int32_t kp, int8_t *tmp) {
-    dec_window(p, in_b, oy, ox, dst, kp, tmp, 1);
+    dec_window(p, in_b, oy, ox, dst, kp, tmp, 2);
 }
 
 /* Channels [c0, c0 + nb) of a 4-bit layer decoded into wbuf (layout: the file comment). The
@@ -242,154 +242,148 @@ static void __attribute__((naked, noinline)) dec_pairs_asm(conv_pairs_args *a __
 
 /* 2:4 layers. Host format (weights_24.py): per channel and group of four window positions two
  * int8 values (weights) and a nibble a | b << 2 of their positions a < b (sp_bitmap, two groups per
- * byte, low nibble first). Per pixel pair the widened windows are expanded, per group, into the six
- * int16 pairs (x_a, x_b) of every position pair, each for both pixels (exp: [g][pattern][pixel]);
- * (written straight from the input by dec_put); the decoded block holds per channel pair and group
- * {(v_a, v_b), address of the pattern} of
- * channel c, then of c + 1, so a group of one channel and two pixels is LDRD, LDRD, two SMLAD. */
+ * byte, low nibble first). Four output pixels at a time: their windows are expanded, per group,
+ * into the six int16 pairs (x_a, x_b) of every position pair, each for the four pixels (exp:
+ * [g][pattern][pixel], written straight from the input by dec_put); the decoded block holds per
+ * channel and group {(v_a, v_b), address of the pattern's four pairs}, so a group of one channel
+ * and four pixels (16 MACs of the dense layer) is LDRD, LDM and four SMLAD. */
 static const uint8_t pattern_of[16] = {0, 0, 0, 0, 0, 0, 0, 0, 1, 3, 0, 0, 2, 4, 5, 0}; /* a | b << 2 */
 
-static void decode_24(const tfc_conv_params *p, int32_t c0, int32_t nb, int32_t kp, int8_t *wbuf,
+static void decode_24(const tfc_conv_params *p, int32_t c0, int32_t nb, int32_t kp, uint32_t *dst,
                       const int32_t *exp) {
     const int32_t groups = kp >> 2;
     const int32_t pos_bytes = (groups + 1) >> 1;
-    uint32_t *dst = (uint32_t *)wbuf;
-    int32_t c, g, h;
-    for (c = c0; c < c0 + nb; c += 2) {
+    int32_t c, g;
+    for (c = c0; c < c0 + nb; ++c) {
+        const int8_t *v = p->weights + c * (kp >> 1);
+        const uint8_t *pos = p->sp_bitmap + c * pos_bytes;
         for (g = 0; g < groups; ++g) {
-            for (h = 0; h < 2; ++h) {
-                const int32_t ch = c + h;
-                int32_t off = 12 * g;
-                uint32_t pair = 0;
-                if (ch < p->out_c) {
-                    const int8_t *v = p->weights + ch * (kp >> 1) + 2 * g;
-                    const uint32_t nib = (p->sp_bitmap[ch * pos_bytes + (g >> 1)] >> ((g & 1) << 2)) & 15u;
-                    pair = dec_pair(v[0], v[1]);
-                    off += 2 * pattern_of[nib];
-                }
-                dst[0] = pair;
+            const uint32_t nib = (pos[g >> 1] >> ((g & 1) << 2)) & 15u;
+            const int32_t off = 24 * g + 4 * pattern_of[nib];
+            dst[0] = dec_pair(v[2 * g], v[2 * g + 1]);
 #if DEC_ABS
-                dst[1] = (uint32_t)(uintptr_t)(exp + off);
+            dst[1] = (uint32_t)(uintptr_t)(exp + off);
 #else
-                dst[1] = (uint32_t)off;
-                (void)exp;
+            dst[1] = (uint32_t)off;
+            (void)exp;
 #endif
-                dst += 2;
-            }
+            dst += 2;
         }
     }
 }
 
-/* Argument block of dec24_pairs_asm: conv_pairs_args' layout from q on (CONV_RQ_STORE_REST). */
-typedef struct {
-    int32_t pair_bytes; /* 0: decoded bytes per channel pair (4 kp) */
-    int32_t unused;     /* 4 */
-    const int8_t *w;    /* 8 */
-    const int32_t *q;   /* 12: updated */
-    int8_t *o0;         /* 16: updated */
-    int32_t o1_off;     /* 20 */
-    int32_t pairs;      /* 24: updated */
-    uint32_t lo4, hi4;  /* 28, 32 */
-} dec24_args;
-
 #if TFC_DSP_ASM
-/* One group of a channel pair x pixel pair (r9: decoded block): 16 MACs' worth in 8 instructions. */
+/* acc[0..3] += one channel's decoded groups [wp, end) against four pixels' expanded windows. */
 #define DEC24_GROUP \
-    "ldrd r5, r6, [r9], #8\n" \
-    "ldrd r7, r8, [r6]\n" \
-    "smlad r1, r7, r5, r1\n" \
-    "smlad r2, r8, r5, r2\n" \
-    "ldrd r5, r6, [r9], #8\n" \
-    "ldrd r7, r8, [r6]\n" \
-    "smlad r3, r7, r5, r3\n" \
-    "smlad r4, r8, r5, r4\n"
+    "ldrd r9, r10, [r0], #8\n" \
+    "ldm r10, {r5-r8}\n" \
+    "smlad r1, r5, r9, r1\n" \
+    "smlad r2, r6, r9, r2\n" \
+    "smlad r3, r7, r9, r3\n" \
+    "smlad r4, r8, r9, r4\n"
 
-static void __attribute__((naked, noinline)) dec24_pairs_asm(dec24_args *a __attribute__((unused))) {
+static void __attribute__((naked, noinline)) dot24_asm(const uint32_t *wp __attribute__((unused)),
+                                                       const uint32_t *end __attribute__((unused)),
+                                                       int32_t *acc __attribute__((unused))) {
     __asm volatile(
         "push {r4-r11, lr}\n"
-        "push {r0}\n"
-        "ldr r9, [r0, #8]\n"
-        "ldr r12, [r0, #12]\n"
-        "ldr r11, [r0, #0]\n"
-        "1:\n"
-        "add r10, r9, r11\n" /* this pair's end */
-        "ldr r1, [r12, #12]\n"
-        "ldr r3, [r12, #28]\n"
-        "mov r2, r1\n"
-        "mov r4, r3\n"
-        "sub lr, r10, r9\n"
-        "ands lr, lr, #48\n"
+        "mov r12, r1\n"
+        "mov r11, r2\n"
+        "ldm r11, {r1-r4}\n"
+        "sub lr, r12, r0\n"
+        "ands lr, lr, #24\n" /* 8 x (groups mod 4): a whole number of iterations first */
         "beq 2f\n"
-        "cmp lr, #32\n"
+        "cmp lr, #16\n"
         "beq 7f\n"
         "bhi 6f\n"
         "b 8f\n"
         "2:\n" DEC24_GROUP "6:\n" DEC24_GROUP "7:\n" DEC24_GROUP "8:\n" DEC24_GROUP
-        "cmp r9, r10\n"
+        "cmp r0, r12\n"
         "bne 2b\n"
-        "ldr r0, [sp]\n"
-        "ldr r12, [r0, #12]\n"
-        CONV_RQ_STORE_REST
-        "add sp, sp, #4\n"
+        "stm r11, {r1-r4}\n"
         "pop {r4-r11, pc}\n");
 }
 #endif
 
-/* dec_pairs for 2:4 blocks (exp: the expanded windows). */
-static void __attribute__((noinline)) dec24_pairs(const tfc_conv_params *p, const int32_t *exp, int32_t kp,
-                                                  const int8_t *w, const int32_t *q, int32_t c0, int32_t nb,
-                                                  int8_t *o0, int32_t o1_off, const tfc_out_stage *os) {
+/* The 2:4 layer: blocks of channels, four pixels at a time (scratch: the gathered byte window, the
+ * four pixels' block results with a fused ADD, the decoded block, the expanded windows). */
+static void run_24(const tfc_conv_params *p, const tfc_binary_params *add, const int8_t *in,
+                   const int8_t *residual, int8_t *out, int32_t *scratch, int32_t kp, int32_t blk) {
+    const int32_t oc_n = p->out_c;
+    const int32_t npix = p->out_h * p->out_w;
     const int fast = p->rq[0] & TFC_RQ_FAST;
-    int32_t j = 0;
-    (void)os;
-    (void)exp;
+    const int32_t tmp_words = ((p->in_c & 3) != 0 || p->dil_w != 1) ? kp >> 2 : 0;
+    const int32_t quad_words = add ? blk : 0;
+    int8_t *const tmp = (int8_t *)scratch;
+    int8_t *const quad_out = (int8_t *)(scratch + tmp_words);
+    uint32_t *const wbuf = (uint32_t *)(scratch + tmp_words + quad_words);
+    int32_t *const exp = scratch + tmp_words + quad_words + (blk * kp >> 1);
+    const int32_t *const lut1 = add ? add->tables : 0;
+    const int add_fast = add ? add->tables_fast : 0;
+    const int pointwise = p->k_h == 1 && p->k_w == 1 && p->stride_h == 1 && p->stride_w == 1 && p->pad_top == 0 &&
+                          p->pad_left == 0 && (p->in_c & 3) == 0;
+    const tfc_out_stage os = tfc_out_stage_of(p->out_zp, p->act_min, p->act_max);
+    int32_t c0, b, pix, i, px, c;
+    for (c0 = 0; c0 < oc_n; c0 += blk) {
+        const int32_t nb = oc_n - c0 < blk ? oc_n - c0 : blk;
+        decode_24(p, c0, nb, kp, wbuf, exp);
+        for (b = 0; b < p->batches; ++b) {
+            const int8_t *in_b = in + b * p->in_h * p->in_w * p->in_c;
+            for (pix = 0; pix < npix; pix += 4) {
+                const int32_t n = npix - pix < 4 ? npix - pix : 4;
+                for (px = 0; px < 4; ++px) {
+                    if (px >= n) { /* defined values in the unused slots */
+                        for (i = px; i < 6 * kp; i += 4) {
+                            exp[i] = 0;
+                        }
+                    } else if (pointwise) {
+                        const int8_t *src = in_b + (pix + px) * kp;
+                        int32_t *e = exp + px;
+                        for (i = 0; i < kp; i += 4) {
+                            e = dec_put(e, tfc_ld32(src + i), 2);
+                        }
+                    } else {
+                        dec_window_24(p, in_b, (pix + px) / p->out_w, (pix + px) % p->out_w, exp + px, kp, tmp);
+                    }
+                }
+                for (c = 0; c < nb; ++c) {
+                    const int32_t *q = p->rq + TFC_RQ_HEADER + 4 * (c0 + c);
+                    const uint32_t *wp = wbuf + c * (kp >> 1);
+                    int32_t acc[4];
+                    acc[0] = acc[1] = acc[2] = acc[3] = q[3];
 #if TFC_DSP_ASM
-    if (fast && nb >= 2) {
-        dec24_args a;
-        a.pair_bytes = 4 * kp;
-        a.unused = 0;
-        a.w = w;
-        a.q = q;
-        a.o0 = o0;
-        a.o1_off = o1_off;
-        a.pairs = nb >> 1;
-        a.lo4 = os->lo4;
-        a.hi4 = os->hi4;
-        dec24_pairs_asm(&a);
-        j = nb & ~1;
-        w += 2 * j * kp;
-        q += 4 * j;
-    }
-#endif
-    for (; j < nb; j += 2) {
-        const uint32_t *wp = (const uint32_t *)w;
-        int32_t acc[4], g, h;
-        acc[0] = acc[1] = q[3];
-        acc[2] = acc[3] = q[7];
-        for (g = 0; g < kp; g += 4) {
-            for (h = 0; h < 2; ++h) {
-#if DEC_ABS
-                const int32_t *x = (const int32_t *)(uintptr_t)wp[1];
+                    dot24_asm(wp, wp + (kp >> 1), acc);
 #else
-                const int32_t *x = exp + wp[1];
+                    for (i = 0; i < kp; i += 4, wp += 2) {
+#if DEC_ABS
+                        const int32_t *x = (const int32_t *)(uintptr_t)wp[1];
+#else
+                        const int32_t *x = exp + wp[1];
 #endif
-                acc[2 * h] = tfc_smlad(x[0], (int32_t)wp[0], acc[2 * h]);
-                acc[2 * h + 1] = tfc_smlad(x[1], (int32_t)wp[0], acc[2 * h + 1]);
-                wp += 2;
+                        acc[0] = tfc_smlad(x[0], (int32_t)wp[0], acc[0]);
+                        acc[1] = tfc_smlad(x[1], (int32_t)wp[0], acc[1]);
+                        acc[2] = tfc_smlad(x[2], (int32_t)wp[0], acc[2]);
+                        acc[3] = tfc_smlad(x[3], (int32_t)wp[0], acc[3]);
+                    }
+#endif
+                    for (px = 0; px < n; ++px) {
+                        const int8_t r = fast ? tfc_clamp8(tfc_rq_fast(acc[px], q[0], q[1], q[2]), &os)
+                                              : tfc_out8(tfc_mbqm(acc[px], p->mult[c0 + c], p->shift[c0 + c]), &os);
+                        if (add) {
+                            quad_out[px * nb + c] = r;
+                        } else {
+                            out[(b * npix + pix + px) * oc_n + c0 + c] = r;
+                        }
+                    }
+                }
+                if (add) {
+                    for (px = 0; px < n; ++px) {
+                        const int32_t at = (b * npix + pix + px) * oc_n + c0;
+                        tfc_add_dense(add, quad_out + px * nb, residual + at, out + at, nb, lut1, lut1 + 256, add_fast);
+                    }
+                }
             }
         }
-        o0[j] = tfc_conv_requant(acc[0], p, q, c0 + j, fast);
-        if (o1_off) {
-            o0[o1_off + j] = tfc_conv_requant(acc[1], p, q, c0 + j, fast);
-        }
-        if (j + 1 < nb) {
-            o0[j + 1] = tfc_conv_requant(acc[2], p, q + 4, c0 + j + 1, fast);
-            if (o1_off) {
-                o0[o1_off + j + 1] = tfc_conv_requant(acc[3], p, q + 4, c0 + j + 1, fast);
-            }
-        }
-        w += 4 * kp;
-        q += 8;
     }
 }
 
@@ -454,13 +448,12 @@ static inline __attribute__((always_inline)) void dec_run(const tfc_conv_params 
     const int32_t col_words = kp + (((p->in_c & 3) != 0 || p->dil_w != 1) ? kp >> 2 : 0);
     const int32_t pair_words = add ? (2 * blk + 3) >> 2 : 0;
     const int32_t w_words = (blk * kp) >> 1;
-    const int32_t exp_words = kind == DEC_24 ? 3 * kp : 0;
-    int32_t stack[p->scratch ? 1 : col_words + pair_words + w_words + exp_words];
+    const int32_t words_24 = (col_words - kp) + (add ? blk : 0) + w_words + 6 * kp; /* run_24's layout */
+    int32_t stack[p->scratch ? 1 : (kind == DEC_24 ? words_24 : col_words + pair_words + w_words)];
     int32_t *const colw = p->scratch ? (int32_t *)p->scratch : stack;
     int8_t *const tmp = (int8_t *)(colw + kp);
     int8_t *const pair_out = (int8_t *)(colw + col_words);
     int8_t *const wbuf = (int8_t *)(colw + col_words + pair_words);
-    int32_t *const exp = colw + col_words + pair_words + w_words;
     const int32_t *const lut1 = add ? add->tables : 0;
     const int add_fast = add ? add->tables_fast : 0;
     const int pointwise = p->k_h == 1 && p->k_w == 1 && p->stride_h == 1 && p->stride_w == 1 && p->pad_top == 0 &&
@@ -468,13 +461,15 @@ static inline __attribute__((always_inline)) void dec_run(const tfc_conv_params 
     const tfc_out_stage os = tfc_out_stage_of(p->out_zp, p->act_min, p->act_max);
     const int8_t *vals = p->weights;
     int32_t c0, b, pix, i;
+    if (kind == DEC_24) {
+        run_24(p, add, in, residual, out, colw, kp, blk);
+        return;
+    }
     for (c0 = 0; c0 < oc_n; c0 += blk) {
         const int32_t nb = oc_n - c0 < blk ? oc_n - c0 : blk;
         const int32_t *q = p->rq + TFC_RQ_HEADER + 4 * c0;
         if (kind == DEC_W4) {
             decode_w4(p, c0, nb, kp, wbuf);
-        } else if (kind == DEC_24) {
-            decode_24(p, c0, nb, kp, wbuf, exp);
         } else {
             decode_sp(p, c0, nb, kp, wbuf, &vals);
         }
@@ -483,25 +478,7 @@ static inline __attribute__((always_inline)) void dec_run(const tfc_conv_params 
             for (pix = 0; pix < npix; pix += 2) {
                 const int two = pix + 1 < npix;
                 const int32_t at = (b * npix + pix) * oc_n + c0;
-                if (kind == DEC_24) { /* the expanded windows straight from the input */
-                    if (pointwise) {
-                        const int8_t *s0 = in_b + pix * kp;
-                        int32_t *e0 = exp, *e1 = exp + 1;
-                        for (i = 0; i < kp; i += 4) {
-                            e0 = dec_put(e0, tfc_ld32(s0 + i), 1);
-                            e1 = dec_put(e1, two ? tfc_ld32(s0 + kp + i) : 0u, 1);
-                        }
-                    } else {
-                        dec_window_24(p, in_b, pix / p->out_w, pix % p->out_w, exp, kp, tmp);
-                        if (two) {
-                            dec_window_24(p, in_b, (pix + 1) / p->out_w, (pix + 1) % p->out_w, exp + 1, kp, tmp);
-                        } else {
-                            for (i = 1; i < 3 * kp; i += 2) { /* defined values in the unused slot */
-                                exp[i] = 0;
-                            }
-                        }
-                    }
-                } else if (pointwise) {
+                if (pointwise) {
                     const int8_t *s0 = in_b + pix * kp;
                     int32_t *dst = colw;
                     for (i = 0; i < kp; i += 4) {
@@ -523,17 +500,7 @@ static inline __attribute__((always_inline)) void dec_run(const tfc_conv_params 
                         }
                     }
                 }
-                if (kind == DEC_24) {
-                    dec24_pairs(p, exp, kp, wbuf, q, c0, nb, add ? pair_out : out + at,
-                                two ? (add ? nb : oc_n) : 0, &os);
-                    if (add) {
-                        tfc_add_dense(add, pair_out, residual + at, out + at, nb, lut1, lut1 + 256, add_fast);
-                        if (two) {
-                            tfc_add_dense(add, pair_out + nb, residual + at + oc_n, out + at + oc_n, nb, lut1,
-                                          lut1 + 256, add_fast);
-                        }
-                    }
-                } else if (add) {
+                if (add) {
                     dec_pairs(p, colw, kp, wbuf, q, c0, nb, pair_out, two ? nb : 0, &os);
                     tfc_add_dense(add, pair_out, residual + at, out + at, nb, lut1, lut1 + 256, add_fast);
                     if (two) {

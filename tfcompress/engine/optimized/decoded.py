@@ -105,9 +105,9 @@ def scratch(lo: LoweredOp, budget: int | None = None, blk: int | None = None) ->
     kp = _kp(lo)
     blk = block_channels(int(f["out_c"]), kp, budget) if blk is None else blk
     bytewise = int(f["in_c"]) % 4 != 0 or int(f["dil_w"]) != 1
+    if lo.kernel.endswith("_2of4"):  # four pixels: their expanded windows (six input pairs per group)
+        return (kp if bytewise else 0) + (4 * blk if "add" in lo.kernel else 0) + 2 * blk * kp + 24 * kp
     n = 4 * kp + (kp if bytewise else 0) + 2 * blk * kp
-    if lo.kernel.endswith("_2of4"):  # the expanded windows: six input pairs per group and pixel
-        n += 12 * kp
     if "add" in lo.kernel:
         n += (2 * blk + 3) // 4 * 4
     return n
