@@ -38,12 +38,26 @@ static inline __attribute__((always_inline)) int32_t *dec_put(int32_t *dst, uint
         dst[1] = (int32_t)hi;
         return dst + 4;
     }
+#if TFC_DSP_ASM /* one PKHBT / PKHTB each (the compiler spells them as two or three instructions) */
+    {
+        uint32_t p01, p03, p12, p23;
+        __asm("pkhbt %0, %1, %2, lsl #16" : "=r"(p01) : "r"(lo), "r"(hi));
+        __asm("pkhbt %0, %1, %2" : "=r"(p03) : "r"(lo), "r"(hi));
+        __asm("pkhbt %0, %1, %2" : "=r"(p12) : "r"(hi), "r"(lo));
+        __asm("pkhtb %0, %1, %2, asr #16" : "=r"(p23) : "r"(hi), "r"(lo));
+        dst[0] = (int32_t)p01;
+        dst[8] = (int32_t)p03;
+        dst[12] = (int32_t)p12;
+        dst[20] = (int32_t)p23;
+    }
+#else
     dst[0] = (int32_t)((lo & 0xFFFFu) | hi << 16);
-    dst[4] = (int32_t)lo;
     dst[8] = (int32_t)((lo & 0xFFFFu) | (hi & 0xFFFF0000u));
     dst[12] = (int32_t)((hi & 0xFFFFu) | (lo & 0xFFFF0000u));
-    dst[16] = (int32_t)hi;
     dst[20] = (int32_t)((hi & 0xFFFF0000u) | lo >> 16);
+#endif
+    dst[4] = (int32_t)lo;
+    dst[16] = (int32_t)hi;
     return dst + 24;
 }
 
