@@ -380,13 +380,26 @@ static void run_24(const tfc_conv_params *p, const tfc_binary_params *add, const
                         acc[3] = tfc_smlad(x[3], (int32_t)wp[0], acc[3]);
                     }
 #endif
-                    for (px = 0; px < n; ++px) {
-                        const int8_t r = fast ? tfc_clamp8(tfc_rq_fast(acc[px], q[0], q[1], q[2]), &os)
-                                              : tfc_out8(tfc_mbqm(acc[px], p->mult[c0 + c], p->shift[c0 + c]), &os);
-                        if (add) {
-                            quad_out[px * nb + c] = r;
+                    {
+                        int8_t *o = add ? quad_out + c : out + (b * npix + pix) * oc_n + c0 + c;
+                        const int32_t step = add ? nb : oc_n;
+                        if (fast && n == 4) { /* four pixels requantised and clamped together */
+                            const int32_t m = q[0], rs = q[1], rnd = q[2];
+                            const uint32_t v = tfc_clamp4(tfc_pack4(tfc_rq_fast8(acc[0], m, rs, rnd, 0),
+                                                                    tfc_rq_fast8(acc[1], m, rs, rnd, 0),
+                                                                    tfc_rq_fast8(acc[2], m, rs, rnd, 0),
+                                                                    tfc_rq_fast8(acc[3], m, rs, rnd, 0)),
+                                                          os.lo4, os.hi4);
+                            o[0] = (int8_t)v;
+                            o[step] = (int8_t)(v >> 8);
+                            o[2 * step] = (int8_t)(v >> 16);
+                            o[3 * step] = (int8_t)(v >> 24);
                         } else {
-                            out[(b * npix + pix + px) * oc_n + c0 + c] = r;
+                            for (px = 0; px < n; ++px) {
+                                o[px * step] = fast ? tfc_clamp8(tfc_rq_fast(acc[px], q[0], q[1], q[2]), &os)
+                                                    : tfc_out8(tfc_mbqm(acc[px], p->mult[c0 + c], p->shift[c0 + c]),
+                                                               &os);
+                            }
                         }
                     }
                 }
