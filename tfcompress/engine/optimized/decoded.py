@@ -137,22 +137,33 @@ def _blocks(lo: LoweredOp) -> list[int]:
 def fit_blocks(g: Graph, lowered: list[LoweredOp], plan: Plan, bare: Plan,
                overlap: bool = True) -> tuple[list[LoweredOp], Plan]:
     """Where the decoding convs' scratch raises the peak RAM above the tensors' own (``bare``): layer
-    by layer (largest scratch first), the block size with the lowest re-planned RAM, or the largest
-    block within the active preference's ``ram_slack`` of it (``weight_policy.py``; smaller blocks
-    rebuild windows more often, and lose the input overlap). Unchanged when the slack is None."""
+    by layer (largest scratch first), the block size with the lowest re-planned RAM (ties: the
+    largest); then every block grows back as far as the RAM stays within the active preference's
+    ``ram_slack`` of that lowest peak (``weight_policy.py``; smaller blocks rebuild windows more
+    often, and lose the input overlap). Unchanged when the slack is None."""
     dec = [k for k, lo in enumerate(lowered) if lo.kernel in DEC_KERNELS.values()]
-    cur_ram = ram_with_stack(plan, lowered)
     slack = weight_policy.current().ram_slack
-    if slack is None or not dec or cur_ram <= bare.arena_bytes:
+    if slack is None or not dec or ram_with_stack(plan, lowered) <= bare.arena_bytes:
         return lowered, plan
-    cur = list(lowered)
+
+    def trial(cur: list[LoweredOp], k: int, blk: int) -> tuple[int, list[LoweredOp], Plan]:
+        new = list(cur)
+        new[k] = lowered[k] if blk == _blocks(lowered[k])[0] else with_block(lowered[k], blk)
+        p = best_plan(g, new, overlap)[0]
+        return ram_with_stack(p, new), new, p
+
+    cur, cur_ram = list(lowered), ram_with_stack(plan, lowered)
     for k in sorted(dec, key=lambda k: -lowered[k].scratch):
-        tried = []
-        for blk in _blocks(lowered[k]):
-            trial = list(cur)
-            trial[k] = lowered[k] if blk == _blocks(lowered[k])[0] else with_block(lowered[k], blk)
-            p = best_plan(g, trial, overlap)[0]
-            tried.append((ram_with_stack(p, trial), trial, p))
+        tried = [trial(cur, k, blk) for blk in _blocks(lowered[k])]
         low = min(r for r, _, _ in tried)
-        cur_ram, cur, plan = next(t for t in tried if t[0] <= low * (1 + slack))
+        cur_ram, cur, plan = next(t for t in tried if t[0] == low)
+    limit = cur_ram * (1 + slack)
+    for k in dec:  # grow back as far as the slack allows
+        for blk in _blocks(lowered[k]):
+            if blk <= int(cur[k].array("rq").data[1]):
+                break
+            r, new, p = trial(cur, k, blk)
+            if r <= limit:
+                cur, plan = new, p
+                break
     return cur, plan
