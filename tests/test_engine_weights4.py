@@ -42,7 +42,8 @@ def test_clustered_weights_compressed_and_bit_exact(clustered_tflite: bytes, ker
     packed = compile_tflite(clustered_tflite, kernels=kernels, compress_weights=True)
     kinds = {lo.kernel for lo in packed.lowered}
     assert {"tfc_fully_connected_s8_w4"} <= kinds
-    assert "tfc_conv2d_s8_w4" in kinds or "tfc_conv2d_add_s8_w4" in kinds
+    conv = "_dec_w4" if kernels == "optimized" else "_w4"  # the optimised set decodes per channel block
+    assert f"tfc_conv2d_s8{conv}" in kinds or f"tfc_conv2d_add_s8{conv}" in kinds
     assert packed.weights_bytes <= 0.55 * plain.weights_bytes, (packed.weights_bytes, plain.weights_bytes)
     assert packed.info()["compressed_layers"] >= 3
     if kernels == "reference":  # activations untouched (optimised 4-bit convs need more scratch)
@@ -136,11 +137,11 @@ def _forcing(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def test_optimised_4bit_convs_bit_exact(five_values_tflite: bytes, monkeypatch: pytest.MonkeyPatch) -> None:
-    """The optimised kernels' 4-bit CONV_2D / CONV_2D+ADD (decoded per channel pair) vs TFLM."""
+    """The optimised kernels' 4-bit CONV_2D / CONV_2D+ADD (decoded per channel block) vs TFLM."""
     _forcing(monkeypatch)
     model = compile_tflite(five_values_tflite, kernels="optimized", compress_weights=True)
     kinds = [lo.kernel for lo in model.lowered]
-    assert kinds.count("tfc_conv2d_add_s8_w4") == 3 and kinds.count("tfc_conv2d_s8_w4") == 3
+    assert kinds.count("tfc_conv2d_add_s8_dec_w4") == 3 and kinds.count("tfc_conv2d_s8_dec_w4") == 3
     assert_matches_tflm(model, five_values_tflite)
 
 

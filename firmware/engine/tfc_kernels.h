@@ -142,6 +142,18 @@ void tfc_conv2d_add_s8_direct(const tfc_conv_params *p, const tfc_binary_params 
 void tfc_conv2d_s8_w4(const tfc_conv_params *p, const int8_t *in, int8_t *out);
 void tfc_conv2d_add_s8_w4(const tfc_conv_params *p, const tfc_binary_params *add, const int8_t *in,
                           const int8_t *residual, int8_t *out);
+/* The optimised kernel set's CONV_2D (+ADD) for 4-bit and sparse weights (optimized/conv2d_s8_dec_opt.c). */
+void tfc_conv2d_s8_dec_w4(const tfc_conv_params *p, const int8_t *in, int8_t *out);
+void tfc_conv2d_add_s8_dec_w4(const tfc_conv_params *p, const tfc_binary_params *add, const int8_t *in,
+                              const int8_t *residual, int8_t *out);
+void tfc_conv2d_s8_dec_sp(const tfc_conv_params *p, const int8_t *in, int8_t *out);
+void tfc_conv2d_add_s8_dec_sp(const tfc_conv_params *p, const tfc_binary_params *add, const int8_t *in,
+                              const int8_t *residual, int8_t *out);
+/* ... and for 2:4 structured weights (weights_24.py: per group of four positions two values in
+ * weights, their positions in sp_bitmap); produced only for the optimised set. */
+void tfc_conv2d_s8_dec_2of4(const tfc_conv_params *p, const int8_t *in, int8_t *out);
+void tfc_conv2d_add_s8_dec_2of4(const tfc_conv_params *p, const tfc_binary_params *add, const int8_t *in,
+                                const int8_t *residual, int8_t *out);
 void tfc_depthwise_conv2d_s8_w4(const tfc_conv_params *p, const int8_t *in, int8_t *out);
 void tfc_fully_connected_s8_w4(const tfc_fc_params *p, const int8_t *in, int8_t *out);
 

@@ -17,6 +17,7 @@ from tfcompress.engine import (
     kernelsets,
     optable,
     optimized,
+    weight_policy,
 )
 from tfcompress.engine import optimize as optimize_pref
 from tfcompress.engine.emit import IO_MAX_DIMS, Layout, render
@@ -148,7 +149,7 @@ class CompiledModel(GraphIO):
                     state_bytes=self.state_bytes, stateful=self.stateful,
                     runtime_state_bytes=RUNTIME_STATE_BYTES, weights_bytes=self.weights_bytes,
                     overlaps=len(plan.overlaps),
-                    compressed_layers=sum(lo.kernel.endswith(("_w4", "_sp")) for lo in self.lowered))
+                    compressed_layers=sum(lo.kernel.endswith(("_w4", "_sp", "_2of4")) for lo in self.lowered))
 
 
 def _tinfo(g: Graph, index: int) -> dict[str, Any]:
@@ -249,8 +250,9 @@ def compile_tflite(path_or_bytes: str | Path | bytes | bytearray, *, kernels: st
     planner overlap streamed buffers, ``fuse`` fuses CONV_2D+ADD pairs, ``band`` runs 1x1 conv +
     depthwise pairs band by band where that lowers the peak RAM (kernel sets that allow it), ``compress_weights`` stores
     weight layers in the smallest exact encoding: 4-bit indices + codebooks for clustered layers,
-    bitmap + non-zero values for pruned ones (see compressed_weights.py); ``optimize`` is the
-    speed/size preference (engine/optimize.py) of the layouts chosen after planning."""
+    bitmap + non-zero values for pruned ones (see compressed_weights.py), as far as the preference
+    ``optimize`` allows: "speed" | "balanced" | "size" (engine/optimize.py), which also picks the
+    layouts chosen after planning; its weight-storage row is in weight_policy.py."""
     optimize_pref.check(optimize, "optimize")
     kset = kernel_set(kernels)
     data = load_bytes(path_or_bytes)
@@ -266,13 +268,14 @@ def compile_tflite(path_or_bytes: str | Path | bytes | bytearray, *, kernels: st
     lowered = _lower_all(g, views)
     if fuse and kset.fuses_conv_add():
         lowered = fuse_conv_add(g, lowered)
-    if compress_weights:
-        lowered = compressed_weights.compress_ops(lowered)
-    lowered = kset.specialize(lowered)
-    plan, bare, in_arena = best_plan(g, lowered, overlap)
-    if kset.after_plan is not None:
-        lowered, plan = kset.after_plan(g, lowered, plan, bare, in_arena, overlap, optimize=optimize)
-    if band and kset.bands:
-        lowered, plan = banding.band_pairs(g, lowered, plan, kset, overlap)
+    with weight_policy.active(optimize, kernels):
+        if compress_weights:
+            lowered = compressed_weights.compress_ops(lowered)
+        lowered = kset.specialize(lowered)
+        plan, bare, in_arena = best_plan(g, lowered, overlap)
+        if kset.after_plan is not None:
+            lowered, plan = kset.after_plan(g, lowered, plan, bare, in_arena, overlap, optimize=optimize)
+        if band and kset.bands:
+            lowered, plan = banding.band_pairs(g, lowered, plan, kset, overlap)
     return CompiledModel(g, lowered, plan, kernels, data, source_name, compress_weights, state, folded, views,
                          optimize=optimize)

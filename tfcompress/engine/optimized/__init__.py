@@ -16,18 +16,21 @@ from __future__ import annotations
 from tfcompress.engine.ir import Graph
 from tfcompress.engine.kernel_set import KernelSet, KernelVariant
 from tfcompress.engine.lowered import LoweredOp
-from tfcompress.engine.optimized import add, conv, depthwise, fully_connected
+from tfcompress.engine.optimized import add, conv, decoded, depthwise, fully_connected
 from tfcompress.engine.planner import Plan, best_plan, plan_arena, ram_with_stack
 
 _CONV = "optimized/conv2d_s8_opt.c"
 _DIRECT = "optimized/conv2d_s8_direct_opt.c"
+_DEC = "optimized/conv2d_s8_dec_opt.c"
 
 #: C kernel -> its optimised replacement: source, host preparation, scratch bytes
 VARIANTS: dict[str, KernelVariant] = {
     "tfc_conv2d_s8": KernelVariant(_CONV, conv.prepare, conv.im2col_scratch),
     "tfc_conv2d_add_s8": KernelVariant(_CONV, conv.prepare_add, conv.im2col_scratch),
-    "tfc_conv2d_s8_w4": KernelVariant(_CONV, conv.prepare_w4, conv.im2col_scratch),
-    "tfc_conv2d_add_s8_w4": KernelVariant(_CONV, conv.prepare_add_w4, conv.im2col_scratch),
+    # compressed weights (4-bit, sparse): decoded per channel block, then the dense pair loop
+    **{k: KernelVariant(_DEC, decoded.prepare, decoded.scratch) for k in decoded.DEC_KERNELS},
+    **{k: KernelVariant(_DEC, None, decoded.scratch) for k in decoded.DEC_KERNELS.values()
+       if k not in decoded.DEC_KERNELS},
     "tfc_conv2d_s8_direct": KernelVariant(_DIRECT, None, conv.direct_scratch),  # chosen by after_plan
     "tfc_conv2d_add_s8_direct": KernelVariant(_DIRECT, None, conv.direct_scratch),
     "tfc_depthwise_conv2d_s8": KernelVariant("optimized/depthwise_conv2d_s8_opt.c", depthwise.prepare,
@@ -48,6 +51,7 @@ def after_plan(g: Graph, lowered: list[LoweredOp], plan: Plan, bare: Plan, in_ar
     """Direct windows where they lower the peak RAM (not when optimising for speed: they cost flash
     and instructions), then pair codes (same data sizes: the plan stands), then pixel triples where
     they do not raise it (``optimize="speed"``: wherever they apply)."""
+    lowered, plan = decoded.fit_blocks(g, lowered, plan, bare, overlap)  # compressed convs: blocks within the peak
     if optimize != "speed":  # direct windows trade flash and instructions for RAM
         lowered, plan = direct_windows(g, lowered, plan, bare, in_arena, overlap)
     lowered = [conv.pair_codes(lo) for lo in lowered]

@@ -1,0 +1,570 @@
+/* CONV_2D (+ADD) with compressed weights, optimised for Cortex-M4/M7 (DSP): 4-bit indices into
+ * codebooks (weights4.py) and bitmap + non-zero values (weights_sparse.py). Kernels
+ * tfc_conv2d_s8_dec_w4, tfc_conv2d_add_s8_dec_w4, tfc_conv2d_s8_dec_sp, tfc_conv2d_add_s8_dec_sp
+ * (host side: tfcompress/engine/optimized/decoded.py).
+ *
+ * No per-weight table walk in the inner loop: the output channels are taken in blocks
+ * (rq[1] channels, even; the whole layer when its decoded weights fit the budget chosen on the
+ * host). A block's weights are decoded once per inference into the scratch, already widened:
+ * per channel pair and group of four window positions the int16 pairs (w0, w2), (w1, w3) of
+ * channel c, then of c + 1. The windows of a pixel pair are widened the same way (as in the dense
+ * im2col kernel), so a group of 16 MACs is four LDRD and eight SMLAD (12 instructions; the dense
+ * kernel's 15 also split its int8 weights). Windows are rebuilt once per block (one block: the
+ * dense kernel's order, so its input overlap stands; more: the host drops the overlap). Scratch:
+ * two int16 windows (4 kp bytes) + a byte window (kp) when gathered bytewise, + a pixel pair's
+ * block results with a fused ADD, + the block's decoded weights (2 kp bytes per channel).
+ */
+#include "tfc_conv_opt.h"
+
+#define DEC_W4 1
+#define DEC_SP 2
+#define DEC_24 3 /* 2:4 structured (weights_24.py): per channel and group two values + positions */
+
+/* 2:4 layers address the expanded windows absolutely on the target (32-bit pointers), by offset
+ * from them in 64-bit host builds. */
+#if UINTPTR_MAX == 0xFFFFFFFFu
+#define DEC_ABS 1
+#else
+#define DEC_ABS 0
+#endif
+
+/* One group of four input bytes w widened into the pixel's slot at dst, and the next group's slot:
+ * (x0, x2), (x1, x3) every fourth word; expand (2:4 layers): the six pairs (x_a, x_b), a < b,
+ * in pattern order (0,1) (0,2) (0,3) (1,2) (1,3) (2,3), every fourth word (four pixels). */
+static inline __attribute__((always_inline)) int32_t *dec_put(int32_t *dst, uint32_t w, const int expand) {
+    const uint32_t lo = (uint32_t)tfc_sxtb16(w), hi = (uint32_t)tfc_sxtb16_ror8(w);
+    if (!expand) {
+        dst[0] = (int32_t)lo;
+        dst[1] = (int32_t)hi;
+        return dst + 4;
+    }
+#if TFC_DSP_ASM /* one PKHBT / PKHTB each (the compiler spells them as two or three instructions) */
+    {
+        uint32_t p01, p03, p12, p23;
+        __asm("pkhbt %0, %1, %2, lsl #16" : "=r"(p01) : "r"(lo), "r"(hi));
+        __asm("pkhbt %0, %1, %2" : "=r"(p03) : "r"(lo), "r"(hi));
+        __asm("pkhbt %0, %1, %2" : "=r"(p12) : "r"(hi), "r"(lo));
+        __asm("pkhtb %0, %1, %2, asr #16" : "=r"(p23) : "r"(hi), "r"(lo));
+        dst[0] = (int32_t)p01;
+        dst[8] = (int32_t)p03;
+        dst[12] = (int32_t)p12;
+        dst[20] = (int32_t)p23;
+    }
+#else
+    dst[0] = (int32_t)((lo & 0xFFFFu) | hi << 16);
+    dst[8] = (int32_t)((lo & 0xFFFFu) | (hi & 0xFFFF0000u));
+    dst[12] = (int32_t)((hi & 0xFFFFu) | (lo & 0xFFFF0000u));
+    dst[20] = (int32_t)((hi & 0xFFFF0000u) | lo >> 16);
+#endif
+    dst[4] = (int32_t)lo;
+    dst[16] = (int32_t)hi;
+    return dst + 24;
+}
+
+/* Window of output pixel (oy, ox), group after group through dec_put from dst (the pixel's slot);
+ * padding taps get the input zero point. */
+static inline __attribute__((always_inline)) void dec_window(const tfc_conv_params *p, const int8_t *in_b,
+                                                             int32_t oy, int32_t ox, int32_t *dst, int32_t kp,
+                                                             int8_t *tmp, const int expand) {
+    const int32_t ic_n = p->in_c;
+    const int32_t y0 = oy * p->stride_h - p->pad_top;
+    const int32_t x0 = ox * p->stride_w - p->pad_left;
+    const int32_t seg = p->k_w * ic_n;
+    const uint32_t pad4 = (uint32_t)(uint8_t)p->pad_value * 0x01010101u;
+    int32_t ky, kx, i;
+    if ((ic_n & 3) == 0 && p->dil_w == 1) { /* every tap starts a group: convert input words directly */
+        const int row_in = x0 >= 0 && x0 + p->k_w <= p->in_w;
+        for (ky = 0; ky < p->k_h; ++ky) {
+            const int32_t y = y0 + ky * p->dil_h;
+            const int y_in = y >= 0 && y < p->in_h;
+            if (y_in && row_in) {
+                const int8_t *src = in_b + (y * p->in_w + x0) * ic_n;
+                for (i = 0; i < seg; i += 4) {
+                    const uint32_t w = tfc_ld32(src + i);
+                    dst = dec_put(dst, w, expand);
+                }
+                continue;
+            }
+            for (kx = 0; kx < p->k_w; ++kx) {
+                const int32_t x = x0 + kx;
+                const int ok = y_in && x >= 0 && x < p->in_w;
+                const int8_t *src = in_b + (y * p->in_w + x) * ic_n;
+                for (i = 0; i < ic_n; i += 4) {
+                    const uint32_t w = ok ? tfc_ld32(src + i) : pad4;
+                    dst = dec_put(dst, w, expand);
+                }
+            }
+        }
+        return;
+    }
+    { /* any channel count / dilation: gather the window's bytes, then convert by words */
+        int8_t *t = tmp;
+        int32_t c;
+        const int row_in = p->dil_w == 1 && x0 >= 0 && x0 + p->k_w <= p->in_w;
+        for (ky = 0; ky < p->k_h; ++ky) {
+            const int32_t y = y0 + ky * p->dil_h;
+            if (row_in && y >= 0 && y < p->in_h) { /* the row's taps are one contiguous run */
+                const int8_t *src = in_b + (y * p->in_w + x0) * ic_n;
+                for (i = 0; i + 4 <= seg; i += 4) {
+                    const uint32_t w = tfc_ld32(src + i);
+                    __builtin_memcpy(t + i, &w, 4);
+                }
+                for (; i < seg; ++i) {
+                    t[i] = src[i];
+                }
+                t += seg;
+                continue;
+            }
+            for (kx = 0; kx < p->k_w; ++kx) {
+                const int32_t x = x0 + kx * p->dil_w;
+                if (y >= 0 && y < p->in_h && x >= 0 && x < p->in_w) {
+                    const int8_t *src = in_b + (y * p->in_w + x) * ic_n;
+                    for (c = 0; c < ic_n; ++c) {
+                        *t++ = src[c];
+                    }
+                } else {
+                    for (c = 0; c < ic_n; ++c) {
+                        *t++ = (int8_t)p->pad_value;
+                    }
+                }
+            }
+        }
+        while (t < tmp + kp) { /* zero tail: the weights are zero there */
+            *t++ = 0;
+        }
+        for (i = 0; i < kp; i += 4) {
+            const uint32_t w = tfc_ld32(tmp + i);
+            dst = dec_put(dst, w, expand);
+        }
+    }
+}
+
+/* int16 pair of two int8 weights (lo, hi) */
+static inline uint32_t dec_pair(int32_t lo, int32_t hi) { return ((uint32_t)lo & 0xFFFFu) | (uint32_t)hi << 16; }
+
+static void __attribute__((noinline)) dec_window_plain(const tfc_conv_params *p, const int8_t *in_b, int32_t oy,
+                                                       int32_t ox, int32_t *dst, int32_t kp, int8_t *tmp) {
+    dec_window(p, in_b, oy, ox, dst, kp, tmp, 0);
+}
+
+static void __attribute__((noinline)) dec_window_24(const tfc_conv_params *p, const int8_t *in_b, int32_t oy,
+                                                    int32_t ox, int32_t *dst, int32_t kp, int8_t *tmp) {
+    dec_window(p, in_b, oy, ox, dst, kp, tmp, 2);
+}
+
+/* Channels [c0, c0 + nb) of a 4-bit layer decoded into wbuf (layout: the file comment). The
+ * indices are laid out like the dense int8 weights ([oc/2][kp/4][2][4] nibbles, low first), so one
+ * word holds a channel pair's indices of a group. */
+static void decode_w4(const tfc_conv_params *p, int32_t c0, int32_t nb, int32_t kp, int8_t *wbuf) {
+    const uint8_t *ix = (const uint8_t *)p->weights + (c0 >> 1) * kp;
+    uint32_t *dst = (uint32_t *)wbuf;
+    int32_t c, i;
+    for (c = c0; c < c0 + nb; c += 2) {
+        const int8_t *cb0 = TFC_W4_CODEBOOK(p, c);
+        const int8_t *cb1 = c + 1 < p->out_c ? TFC_W4_CODEBOOK(p, c + 1) : cb0;
+        for (i = 0; i < kp; i += 4) {
+            const uint32_t x = tfc_ld32(ix);
+            ix += 4;
+            dst[0] = dec_pair(cb0[x & 15u], cb0[(x >> 8) & 15u]);
+            dst[1] = dec_pair(cb0[(x >> 4) & 15u], cb0[(x >> 12) & 15u]);
+            dst[2] = dec_pair(cb1[(x >> 16) & 15u], cb1[(x >> 24) & 15u]);
+            dst[3] = dec_pair(cb1[(x >> 20) & 15u], cb1[x >> 28]);
+            dst += 4;
+        }
+    }
+}
+
+/* Channels [c0, c0 + nb) of a sparse layer decoded into wbuf (same layout): the block is cleared,
+ * then each channel's bitmap row scatters the next non-zero values (*vals). */
+static void decode_sp(const tfc_conv_params *p, int32_t c0, int32_t nb, int32_t kp, int8_t *wbuf,
+                      const int8_t **vals) {
+    static const uint8_t slot_of[4] = {0, 2, 1, 3}; /* halves per channel and group: (w0, w2), (w1, w3) */
+    const int32_t k_n = p->k_h * p->k_w * p->in_c;
+    const int32_t row_bytes = (k_n + 7) >> 3;
+    const int8_t *v = *vals;
+    uint32_t *z = (uint32_t *)wbuf;
+    const int32_t words = ((nb + 1) >> 1) * kp;
+    int32_t c, i;
+    for (i = 0; i < words; ++i) {
+        z[i] = 0;
+    }
+    for (c = c0; c < c0 + nb; ++c) {
+        const uint8_t *bm = p->sp_bitmap + c * row_bytes;
+        int16_t *base = (int16_t *)wbuf + ((c - c0) >> 1) * 2 * kp + (c & 1) * 4;
+        for (i = 0; i < row_bytes; ++i) {
+            uint32_t bits = bm[i];
+            while (bits) {
+                const int32_t k = 8 * i + __builtin_ctz(bits);
+                bits &= bits - 1u;
+                base[(k >> 2) * 8 + slot_of[k & 3]] = *v++;
+            }
+        }
+    }
+    *vals = v;
+}
+
+#if TFC_DSP_ASM
+/* One group of four window positions, channel pair x pixel pair (r9: widened weights, r10: widened
+ * windows, r1..r4: accumulators px0.c, px1.c, px0.c+1, px1.c+1): 16 MACs in 12 instructions. */
+#define DEC_GROUP \
+    "ldrd r5, r6, [r9], #8\n" \
+    "ldrd r7, r8, [r10], #8\n" \
+    "ldrd r12, r0, [r10], #8\n" \
+    "smlad r1, r7, r5, r1\n" \
+    "smlad r2, r12, r5, r2\n" \
+    "smlad r1, r8, r6, r1\n" \
+    "smlad r2, r0, r6, r2\n" \
+    "ldrd r5, r6, [r9], #8\n" \
+    "smlad r3, r7, r5, r3\n" \
+    "smlad r4, r12, r5, r4\n" \
+    "smlad r3, r8, r6, r3\n" \
+    "smlad r4, r0, r6, r4\n"
+
+/* Per channel pair: accumulators from the rq table's folded biases, the groups four per iteration
+ * (an iteration entered part-way for the remainder: 16 window bytes per group), then the shared
+ * requantise / clamp / store tail of tfc_conv_opt.h, which loops back to 1. */
+static void __attribute__((naked, noinline)) dec_pairs_asm(conv_pairs_args *a __attribute__((unused))) {
+    __asm volatile(
+        "push {r4-r11, lr}\n"
+        "push {r0}\n"
+        "ldr r9, [r0, #8]\n"
+        "ldr r12, [r0, #12]\n"
+        "ldr r11, [r0, #4]\n"
+        "1:\n"
+        "ldr r10, [r0, #0]\n"
+        "ldr r1, [r12, #12]\n"
+        "ldr r3, [r12, #28]\n"
+        "mov r2, r1\n"
+        "mov r4, r3\n"
+        "sub lr, r11, r10\n"
+        "ands lr, lr, #48\n"
+        "beq 2f\n"
+        "cmp lr, #32\n"
+        "beq 7f\n"
+        "bhi 6f\n"
+        "b 8f\n"
+        "2:\n" DEC_GROUP "6:\n" DEC_GROUP "7:\n" DEC_GROUP "8:\n" DEC_GROUP
+        "cmp r10, r11\n"
+        "bne 2b\n"
+        "ldr r0, [sp]\n"
+        "ldr r12, [r0, #12]\n"
+        CONV_RQ_STORE_REST
+        "add sp, sp, #4\n"
+        "pop {r4-r11, pc}\n");
+}
+#endif
+
+/* 2:4 layers. Host format (weights_24.py): per channel and group of four window positions two
+ * int8 values (weights) and a nibble a | b << 2 of their positions a < b (sp_bitmap, two groups per
+ * byte, low nibble first). Four output pixels at a time: their windows are expanded, per group,
+ * into the six int16 pairs (x_a, x_b) of every position pair, each for the four pixels (exp:
+ * [g][pattern][pixel], written straight from the input by dec_put); the decoded block holds per
+ * channel and group {(v_a, v_b), address of the pattern's four pairs}, so a group of one channel
+ * and four pixels (16 MACs of the dense layer) is LDRD, LDM and four SMLAD. */
+static const uint8_t pattern_of[16] = {0, 0, 0, 0, 0, 0, 0, 0, 1, 3, 0, 0, 2, 4, 5, 0}; /* a | b << 2 */
+
+static void decode_24(const tfc_conv_params *p, int32_t c0, int32_t nb, int32_t kp, uint32_t *dst,
+                      const int32_t *exp) {
+    const int32_t groups = kp >> 2;
+    const int32_t pos_bytes = (groups + 1) >> 1;
+    int32_t c, g;
+    for (c = c0; c < c0 + nb; ++c) {
+        const int8_t *v = p->weights + c * (kp >> 1);
+        const uint8_t *pos = p->sp_bitmap + c * pos_bytes;
+        for (g = 0; g < groups; ++g) {
+            const uint32_t nib = (pos[g >> 1] >> ((g & 1) << 2)) & 15u;
+            const int32_t off = 24 * g + 4 * pattern_of[nib];
+            dst[0] = dec_pair(v[2 * g], v[2 * g + 1]);
+#if DEC_ABS
+            dst[1] = (uint32_t)(uintptr_t)(exp + off);
+#else
+            dst[1] = (uint32_t)off;
+            (void)exp;
+#endif
+            dst += 2;
+        }
+    }
+}
+
+#if TFC_DSP_ASM
+/* acc[0..3] += one channel's decoded groups [wp, end) against four pixels' expanded windows. */
+#define DEC24_GROUP \
+    "ldrd r9, r10, [r0], #8\n" \
+    "ldm r10, {r5-r8}\n" \
+    "smlad r1, r5, r9, r1\n" \
+    "smlad r2, r6, r9, r2\n" \
+    "smlad r3, r7, r9, r3\n" \
+    "smlad r4, r8, r9, r4\n"
+
+static void __attribute__((naked, noinline)) dot24_asm(const uint32_t *wp __attribute__((unused)),
+                                                       const uint32_t *end __attribute__((unused)),
+                                                       int32_t *acc __attribute__((unused))) {
+    __asm volatile(
+        "push {r4-r11, lr}\n"
+        "mov r12, r1\n"
+        "mov r11, r2\n"
+        "ldm r11, {r1-r4}\n"
+        "sub lr, r12, r0\n"
+        "ands lr, lr, #24\n" /* 8 x (groups mod 4): a whole number of iterations first */
+        "beq 2f\n"
+        "cmp lr, #16\n"
+        "beq 7f\n"
+        "bhi 6f\n"
+        "b 8f\n"
+        "2:\n" DEC24_GROUP "6:\n" DEC24_GROUP "7:\n" DEC24_GROUP "8:\n" DEC24_GROUP
+        "cmp r0, r12\n"
+        "bne 2b\n"
+        "stm r11, {r1-r4}\n"
+        "pop {r4-r11, pc}\n");
+}
+#endif
+
+/* The 2:4 layer: blocks of channels, four pixels at a time (scratch: the gathered byte window, the
+ * four pixels' block results with a fused ADD, the decoded block, the expanded windows). */
+static void run_24(const tfc_conv_params *p, const tfc_binary_params *add, const int8_t *in,
+                   const int8_t *residual, int8_t *out, int32_t *scratch, int32_t kp, int32_t blk) {
+    const int32_t oc_n = p->out_c;
+    const int32_t npix = p->out_h * p->out_w;
+    const int fast = p->rq[0] & TFC_RQ_FAST;
+    const int32_t tmp_words = ((p->in_c & 3) != 0 || p->dil_w != 1) ? kp >> 2 : 0;
+    const int32_t quad_words = add ? blk : 0;
+    int8_t *const tmp = (int8_t *)scratch;
+    int8_t *const quad_out = (int8_t *)(scratch + tmp_words);
+    uint32_t *const wbuf = (uint32_t *)(scratch + tmp_words + quad_words);
+    int32_t *const exp = scratch + tmp_words + quad_words + (blk * kp >> 1);
+    const int32_t *const lut1 = add ? add->tables : 0;
+    const int add_fast = add ? add->tables_fast : 0;
+    const int pointwise = p->k_h == 1 && p->k_w == 1 && p->stride_h == 1 && p->stride_w == 1 && p->pad_top == 0 &&
+                          p->pad_left == 0 && (p->in_c & 3) == 0;
+    const tfc_out_stage os = tfc_out_stage_of(p->out_zp, p->act_min, p->act_max);
+    int32_t c0, b, pix, i, px, c;
+    for (c0 = 0; c0 < oc_n; c0 += blk) {
+        const int32_t nb = oc_n - c0 < blk ? oc_n - c0 : blk;
+        decode_24(p, c0, nb, kp, wbuf, exp);
+        for (b = 0; b < p->batches; ++b) {
+            const int8_t *in_b = in + b * p->in_h * p->in_w * p->in_c;
+            for (pix = 0; pix < npix; pix += 4) {
+                const int32_t n = npix - pix < 4 ? npix - pix : 4;
+                for (px = 0; px < 4; ++px) {
+                    if (px >= n) { /* defined values in the unused slots */
+                        for (i = px; i < 6 * kp; i += 4) {
+                            exp[i] = 0;
+                        }
+                    } else if (pointwise) {
+                        const int8_t *src = in_b + (pix + px) * kp;
+                        int32_t *e = exp + px;
+                        for (i = 0; i < kp; i += 4) {
+                            e = dec_put(e, tfc_ld32(src + i), 2);
+                        }
+                    } else {
+                        dec_window_24(p, in_b, (pix + px) / p->out_w, (pix + px) % p->out_w, exp + px, kp, tmp);
+                    }
+                }
+                for (c = 0; c < nb; ++c) {
+                    const int32_t *q = p->rq + TFC_RQ_HEADER + 4 * (c0 + c);
+                    const uint32_t *wp = wbuf + c * (kp >> 1);
+                    int32_t acc[4];
+                    acc[0] = acc[1] = acc[2] = acc[3] = q[3];
+#if TFC_DSP_ASM
+                    dot24_asm(wp, wp + (kp >> 1), acc);
+#else
+                    for (i = 0; i < kp; i += 4, wp += 2) {
+#if DEC_ABS
+                        const int32_t *x = (const int32_t *)(uintptr_t)wp[1];
+#else
+                        const int32_t *x = exp + wp[1];
+#endif
+                        acc[0] = tfc_smlad(x[0], (int32_t)wp[0], acc[0]);
+                        acc[1] = tfc_smlad(x[1], (int32_t)wp[0], acc[1]);
+                        acc[2] = tfc_smlad(x[2], (int32_t)wp[0], acc[2]);
+                        acc[3] = tfc_smlad(x[3], (int32_t)wp[0], acc[3]);
+                    }
+#endif
+                    {
+                        int8_t *o = add ? quad_out + c : out + (b * npix + pix) * oc_n + c0 + c;
+                        const int32_t step = add ? nb : oc_n;
+                        if (fast && n == 4) { /* four pixels requantised and clamped together */
+                            const int32_t m = q[0], rs = q[1], rnd = q[2];
+                            const uint32_t v = tfc_clamp4(tfc_pack4(tfc_rq_fast8(acc[0], m, rs, rnd, 0),
+                                                                    tfc_rq_fast8(acc[1], m, rs, rnd, 0),
+                                                                    tfc_rq_fast8(acc[2], m, rs, rnd, 0),
+                                                                    tfc_rq_fast8(acc[3], m, rs, rnd, 0)),
+                                                          os.lo4, os.hi4);
+                            o[0] = (int8_t)v;
+                            o[step] = (int8_t)(v >> 8);
+                            o[2 * step] = (int8_t)(v >> 16);
+                            o[3 * step] = (int8_t)(v >> 24);
+                        } else {
+                            for (px = 0; px < n; ++px) {
+                                o[px * step] = fast ? tfc_clamp8(tfc_rq_fast(acc[px], q[0], q[1], q[2]), &os)
+                                                    : tfc_out8(tfc_mbqm(acc[px], p->mult[c0 + c], p->shift[c0 + c]),
+                                                               &os);
+                            }
+                        }
+                    }
+                }
+                if (add) {
+                    for (px = 0; px < n; ++px) {
+                        const int32_t at = (b * npix + pix + px) * oc_n + c0;
+                        tfc_add_dense(add, quad_out + px * nb, residual + at, out + at, nb, lut1, lut1 + 256, add_fast);
+                    }
+                }
+            }
+        }
+    }
+}
+
+/* Channels c0 .. c0 + nb - 1 of one pixel pair from the decoded block w (q: channel c0's rq
+ * entry): outputs of channel c0 + j at o0[j] and, when o1_off, o0[o1_off + j]. */
+static void __attribute__((noinline)) dec_pairs(const tfc_conv_params *p, const int32_t *colw, int32_t kp,
+                                                const int8_t *w, const int32_t *q, int32_t c0, int32_t nb,
+                                                int8_t *o0, int32_t o1_off, const tfc_out_stage *os) {
+    const int fast = p->rq[0] & TFC_RQ_FAST;
+    int32_t j = 0;
+    (void)os; /* the assembly tail's clamp bytes */
+#if TFC_DSP_ASM
+    if (fast && nb >= 2) {
+        conv_pairs_args a;
+        a.col = colw;
+        a.end = colw + kp;
+        a.w = w;
+        a.q = q;
+        a.o0 = o0;
+        a.o1_off = o1_off;
+        a.pairs = nb >> 1;
+        a.lo4 = os->lo4;
+        a.hi4 = os->hi4;
+        dec_pairs_asm(&a);
+        j = nb & ~1;
+        w += 2 * j * kp;
+        q += 4 * j;
+    }
+#endif
+    for (; j < nb; j += 2) {
+        const int32_t *x = colw;
+        const int32_t *wp = (const int32_t *)w;
+        int32_t a0 = q[3], a1 = q[3], a2 = q[7], a3 = q[7], g;
+        for (g = 0; g < kp; g += 4, x += 4, wp += 4) {
+            a0 = tfc_smlad(x[1], wp[1], tfc_smlad(x[0], wp[0], a0));
+            a1 = tfc_smlad(x[3], wp[1], tfc_smlad(x[2], wp[0], a1));
+            a2 = tfc_smlad(x[1], wp[3], tfc_smlad(x[0], wp[2], a2));
+            a3 = tfc_smlad(x[3], wp[3], tfc_smlad(x[2], wp[2], a3));
+        }
+        o0[j] = tfc_conv_requant(a0, p, q, c0 + j, fast);
+        if (o1_off) {
+            o0[o1_off + j] = tfc_conv_requant(a1, p, q, c0 + j, fast);
+        }
+        if (j + 1 < nb) {
+            o0[j + 1] = tfc_conv_requant(a2, p, q + 4, c0 + j + 1, fast);
+            if (o1_off) {
+                o0[o1_off + j + 1] = tfc_conv_requant(a3, p, q + 4, c0 + j + 1, fast);
+            }
+        }
+        w += 4 * kp;
+        q += 8;
+    }
+}
+
+static inline __attribute__((always_inline)) void dec_run(const tfc_conv_params *p, const tfc_binary_params *add,
+                                                          const int8_t *in, const int8_t *residual, int8_t *out,
+                                                          const int kind) {
+    const int32_t kp = (p->k_h * p->k_w * p->in_c + 3) & ~3;
+    const int32_t oc_n = p->out_c;
+    const int32_t npix = p->out_h * p->out_w;
+    const int32_t blk = p->rq[1]; /* channels per block, even */
+    const int32_t col_words = kp + (((p->in_c & 3) != 0 || p->dil_w != 1) ? kp >> 2 : 0);
+    const int32_t pair_words = add ? (2 * blk + 3) >> 2 : 0;
+    const int32_t w_words = (blk * kp) >> 1;
+    const int32_t words_24 = (col_words - kp) + (add ? blk : 0) + w_words + 6 * kp; /* run_24's layout */
+    int32_t stack[p->scratch ? 1 : (kind == DEC_24 ? words_24 : col_words + pair_words + w_words)];
+    int32_t *const colw = p->scratch ? (int32_t *)p->scratch : stack;
+    int8_t *const tmp = (int8_t *)(colw + kp);
+    int8_t *const pair_out = (int8_t *)(colw + col_words);
+    int8_t *const wbuf = (int8_t *)(colw + col_words + pair_words);
+    const int32_t *const lut1 = add ? add->tables : 0;
+    const int add_fast = add ? add->tables_fast : 0;
+    const int pointwise = p->k_h == 1 && p->k_w == 1 && p->stride_h == 1 && p->stride_w == 1 && p->pad_top == 0 &&
+                          p->pad_left == 0 && (p->in_c & 3) == 0;
+    const tfc_out_stage os = tfc_out_stage_of(p->out_zp, p->act_min, p->act_max);
+    const int8_t *vals = p->weights;
+    int32_t c0, b, pix, i;
+    if (kind == DEC_24) {
+        run_24(p, add, in, residual, out, colw, kp, blk);
+        return;
+    }
+    for (c0 = 0; c0 < oc_n; c0 += blk) {
+        const int32_t nb = oc_n - c0 < blk ? oc_n - c0 : blk;
+        const int32_t *q = p->rq + TFC_RQ_HEADER + 4 * c0;
+        if (kind == DEC_W4) {
+            decode_w4(p, c0, nb, kp, wbuf);
+        } else {
+            decode_sp(p, c0, nb, kp, wbuf, &vals);
+        }
+        for (b = 0; b < p->batches; ++b) {
+            const int8_t *in_b = in + b * p->in_h * p->in_w * p->in_c;
+            for (pix = 0; pix < npix; pix += 2) {
+                const int two = pix + 1 < npix;
+                const int32_t at = (b * npix + pix) * oc_n + c0;
+                if (pointwise) {
+                    const int8_t *s0 = in_b + pix * kp;
+                    int32_t *dst = colw;
+                    for (i = 0; i < kp; i += 4) {
+                        const uint32_t w0 = tfc_ld32(s0 + i);
+                        const uint32_t w1 = two ? tfc_ld32(s0 + kp + i) : 0u;
+                        dst[0] = tfc_sxtb16(w0);
+                        dst[1] = tfc_sxtb16_ror8(w0);
+                        dst[2] = tfc_sxtb16(w1);
+                        dst[3] = tfc_sxtb16_ror8(w1);
+                        dst += 4;
+                    }
+                } else {
+                    dec_window_plain(p, in_b, pix / p->out_w, pix % p->out_w, colw, kp, tmp);
+                    if (two) {
+                        dec_window_plain(p, in_b, (pix + 1) / p->out_w, (pix + 1) % p->out_w, colw + 2, kp, tmp);
+                    } else {
+                        for (i = 0; i < kp; i += 4) { /* defined values in the unused slot */
+                            colw[i + 2] = colw[i + 3] = 0;
+                        }
+                    }
+                }
+                if (add) {
+                    dec_pairs(p, colw, kp, wbuf, q, c0, nb, pair_out, two ? nb : 0, &os);
+                    tfc_add_dense(add, pair_out, residual + at, out + at, nb, lut1, lut1 + 256, add_fast);
+                    if (two) {
+                        tfc_add_dense(add, pair_out + nb, residual + at + oc_n, out + at + oc_n, nb, lut1, lut1 + 256,
+                                      add_fast);
+                    }
+                } else {
+                    dec_pairs(p, colw, kp, wbuf, q, c0, nb, out + at, two ? oc_n : 0, &os);
+                }
+            }
+        }
+    }
+}
+
+void tfc_conv2d_s8_dec_w4(const tfc_conv_params *p, const int8_t *in, int8_t *out) {
+    dec_run(p, 0, in, 0, out, DEC_W4);
+}
+
+void tfc_conv2d_add_s8_dec_w4(const tfc_conv_params *p, const tfc_binary_params *add, const int8_t *in,
+                              const int8_t *residual, int8_t *out) {
+    dec_run(p, add, in, residual, out, DEC_W4);
+}
+
+void tfc_conv2d_s8_dec_sp(const tfc_conv_params *p, const int8_t *in, int8_t *out) {
+    dec_run(p, 0, in, 0, out, DEC_SP);
+}
+
+void tfc_conv2d_add_s8_dec_sp(const tfc_conv_params *p, const tfc_binary_params *add, const int8_t *in,
+                              const int8_t *residual, int8_t *out) {
+    dec_run(p, add, in, residual, out, DEC_SP);
+}
+
+void tfc_conv2d_s8_dec_2of4(const tfc_conv_params *p, const int8_t *in, int8_t *out) {
+    dec_run(p, 0, in, 0, out, DEC_24);
+}
+
+void tfc_conv2d_add_s8_dec_2of4(const tfc_conv_params *p, const tfc_binary_params *add, const int8_t *in,
+                                const int8_t *residual, int8_t *out) {
+    dec_run(p, add, in, residual, out, DEC_24);
+}

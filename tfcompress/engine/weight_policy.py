@@ -1,0 +1,102 @@
+"""Which weight storage a layer gets, and how much RAM its decoding may take: the one data-driven
+place that weighs flash against speed (:mod:`tfcompress.engine.compressed_weights` applies it,
+:func:`tfcompress.engine.optimized.decoded.fit_blocks` reads the RAM slack).
+
+A preference (``optimize``: "size", "balanced" (the default), "speed"; engine/optimize.py) picks a row of
+:data:`PREFERENCES`. Among the exact encodings of a layer (int8, 4-bit + codebooks, sparse, 2:4
+structured where the kernel set has it, :data:`AVAILABLE`; ties go to 2:4, the fastest), the
+smallest is kept whose measured slowdown against int8 (:data:`SLOWDOWN`, instructions of the
+compressed kernel / the dense one, per kernel set and op; from ``benchmarks/compressed_speed.py``)
+is within the row's limit for that storage. ``ram_slack``: the optimised compressed convolutions
+decode a block of channels into scratch; after planning, blocks that raise the peak RAM shrink to
+within this fraction of the lowest peak (None: never shrink, fastest).
+
+The active preference and kernel set are set around a compilation (:func:`active`), so the
+policy reaches the passes without changing their signatures.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import contextvars
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+from tfcompress.errors import unknown
+
+
+@dataclass(frozen=True)
+class Preference:
+    """Largest slowdown allowed per storage ("w4", "sp"; missing: any) and the RAM slack."""
+
+    max_slowdown: dict[str, float] = field(default_factory=dict)
+    ram_slack: float | None = 0.1
+
+
+#: preference name -> its row. "balanced" (the default): the smallest exact storage (the user asked
+#: for compressed weights), decoding blocks within 10% of the lowest peak RAM; "size": no RAM
+#: growth for decoding; "speed": only storage that is not slower than int8, blocks as fast as they go.
+PREFERENCES: dict[str, Preference] = {
+    "size": Preference({}, 0.0),
+    "balanced": Preference({}, 0.1),
+    "speed": Preference({"w4": 1.0, "sp": 1.0, "2of4": 1.0}, None),
+}
+
+#: measured slowdown (compressed / int8 instructions of the layer) per kernel set, kernel and
+#: storage, mps2-an500 -O2 (benchmarks/compressed_speed.py); missing entries count as 1.0.
+#: Optimised convolutions decode per channel block (optimized/conv2d_s8_dec_opt.c): per layer
+#: ~0.9-1.2 where the block holds the layer, more where RAM fitting shrinks it; 2:4 (offered only
+#: where one block holds the layer) 0.73-1.03; FULLY_CONNECTED and DEPTHWISE_CONV_2D have no
+#: optimised compressed kernel yet (portable C, per-weight decode).
+SLOWDOWN: dict[str, dict[tuple[str, str], float]] = {
+    "optimized": {
+        ("tfc_conv2d_s8", "w4"): 1.15,
+        ("tfc_conv2d_add_s8", "w4"): 1.15,
+        ("tfc_conv2d_s8", "sp"): 1.1,
+        ("tfc_conv2d_add_s8", "sp"): 1.1,
+        ("tfc_fully_connected_s8", "w4"): 3.5,
+        ("tfc_fully_connected_s8", "sp"): 3.0,
+        ("tfc_depthwise_conv2d_s8", "w4"): 2.5,
+        ("tfc_depthwise_conv2d_s8", "sp"): 2.5,
+        ("tfc_conv2d_s8", "2of4"): 0.8,
+        ("tfc_conv2d_add_s8", "2of4"): 0.8,
+    },
+}
+#: storage -> the kernel sets that have kernels for it (missing: every set)
+AVAILABLE: dict[str, tuple[str, ...]] = {"2of4": ("optimized",)}
+
+_ACTIVE: contextvars.ContextVar[tuple[str, str]] = contextvars.ContextVar("weight_policy",
+                                                                                 default=("balanced", "reference"))
+
+
+def preference(name: str) -> Preference:
+    """The row of preference ``name`` or the standard unknown-name error."""
+    if name not in PREFERENCES:
+        raise unknown("optimize preference", str(name), list(PREFERENCES))
+    return PREFERENCES[name]
+
+
+@contextlib.contextmanager
+def active(optimize: str, kernels: str) -> Iterator[Preference]:
+    """Make ``optimize`` (checked) and the kernel set ``kernels`` the policy of the passes run inside."""
+    pref = preference(optimize)
+    token = _ACTIVE.set((optimize, kernels))
+    try:
+        yield pref
+    finally:
+        _ACTIVE.reset(token)
+
+
+def current() -> Preference:
+    """The active preference's row."""
+    return PREFERENCES[_ACTIVE.get()[0]]
+
+
+def allowed(kernel: str, storage: str) -> bool:
+    """Whether the active kernel set has ``storage`` ("w4", "sp", "2of4") and the active preference
+    lets layer kernel ``kernel`` use it."""
+    name, kernels = _ACTIVE.get()
+    if kernels not in AVAILABLE.get(storage, (kernels,)):
+        return False
+    limit = PREFERENCES[name].max_slowdown.get(storage)
+    return limit is None or SLOWDOWN.get(kernels, {}).get((kernel, storage), 1.0) <= limit
