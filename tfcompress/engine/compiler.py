@@ -277,5 +277,7 @@ def compile_tflite(path_or_bytes: str | Path | bytes | bytearray, *, kernels: st
             lowered, plan = kset.after_plan(g, lowered, plan, bare, in_arena, overlap, optimize=optimize)
         if band and kset.bands:
             lowered, plan = banding.band_pairs(g, lowered, plan, kset, overlap)
+            if optimize != "speed":  # banding moved the peak: pixel triples only where free
+                lowered, plan = optimized.trim_triples(g, lowered, plan, overlap)
     return CompiledModel(g, lowered, plan, kernels, data, source_name, compress_weights, state, folded, views,
                          optimize=optimize)

@@ -61,6 +61,23 @@ def after_plan(g: Graph, lowered: list[LoweredOp], plan: Plan, bare: Plan, in_ar
     return pixel_triples(g, lowered, plan, overlap, optimize)
 
 
+def trim_triples(g: Graph, lowered: list[LoweredOp], plan: Plan,
+                 overlap: bool) -> tuple[list[LoweredOp], Plan]:
+    """After a pass that lowered the peak RAM (row banding), return pixel-triple layers to two
+    pixels where their third window now sets the peak, largest scratch first, while that lowers it."""
+    best = ram_with_stack(plan, lowered)
+    cur = list(lowered)
+    order = sorted((k for k, lo in enumerate(cur) if conv.pairs_again(lo) is not None),
+                   key=lambda k: -cur[k].scratch)
+    for k in order:
+        attempt = list(cur)
+        attempt[k] = conv.pairs_again(cur[k])
+        p = best_plan(g, attempt, overlap)[0]
+        if (ram := ram_with_stack(p, attempt)) < best:
+            cur, plan, best = attempt, p, ram
+    return cur, plan
+
+
 def pixel_triples(g: Graph, lowered: list[LoweredOp], plan: Plan, overlap: bool,
                   optimize: str) -> tuple[list[LoweredOp], Plan]:
     """Pair-code convs three output pixels at a time (:func:`conv.triples`, a third window of

@@ -214,6 +214,20 @@ def direct(lo: LoweredOp, force: bool = False) -> LoweredOp | None:
     return new
 
 
+def pairs_again(lo: LoweredOp) -> LoweredOp | None:
+    """The two-pixel variant of a pixel-triple layer (undoes :func:`triples`; its scratch holds two
+    windows again), or None when ``lo`` is not a pixel-triple layer."""
+    rq = lo.fields.get("rq")
+    if lo.kernel not in ("tfc_conv2d_s8", "tfc_conv2d_add_s8") or rq is None or not rq.data[0] & RQ_TRIPLE:
+        return None
+    new = lo.copy()
+    table = rq.data.copy()
+    table[0] &= ~RQ_TRIPLE
+    new.replace_array("rq", table)
+    new.scratch = im2col_scratch(new)
+    return new
+
+
 def triples(lo: LoweredOp) -> LoweredOp | None:
     """The pixel-triple variant of a pair-code CONV_2D or CONV_2D+ADD (``RQ_TRIPLE``: three output
     pixels per pass, 18 instructions per 24 MACs instead of 13 per 16, requantisation shared by six
