@@ -64,8 +64,9 @@ def detection_head(inputs: Any, body_out: Any, num_classes: int, width: float,
         b = L.Conv2D(k * 4, 1, name=f"ssd_head{i}_boxes")(x)
         c = L.Conv2D(k * (num_classes + 1), 1, bias_initializer=keras().initializers.Constant(bias),
                      name=f"ssd_head{i}_classes")(x)
-        boxes.append(L.Reshape((-1, 4), name=f"ssd_head{i}_boxes_flat")(b))
-        classes.append(L.Reshape((-1, num_classes + 1), name=f"ssd_head{i}_classes_flat")(c))
+        n = grids[i] * grids[i] * k  # explicit: TFLM's RESHAPE mis-sizes a -1 here
+        boxes.append(L.Reshape((n, 4), name=f"ssd_head{i}_boxes_flat")(b))
+        classes.append(L.Reshape((n, num_classes + 1), name=f"ssd_head{i}_classes_flat")(c))
     return [L.Concatenate(axis=1, name="boxes")(boxes), L.Concatenate(axis=1, name="classes")(classes)]
 
 
