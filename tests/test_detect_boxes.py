@@ -63,7 +63,7 @@ def test_every_object_gets_an_anchor(objs):
     anchors = B.make_anchors(96)
     offsets, labels = B.match(rows, anchors)
     corners = B.center_to_corners(anchors)
-    for c, b in objs:
+    for _c, b in objs:
         hits = (labels > 0) & (B.iou(corners, b)[:, 0] >= 0.5)
         best = B.iou(corners, b)[:, 0].argmax()
         assert labels[best] > 0  # its best anchor is positive (possibly for an equally good object)
