@@ -316,7 +316,9 @@ def evaluate_on_board(
             if metric in DETECTION_METRICS:  # decoded + NMS on the host from both raw outputs
                 from tfcompress.detect.metric import evaluate_detections
 
-                pred = [_dequantize(g, t) for g, t in zip(got_all, out_tensors, strict=True)]
+                # (samples, anchors, 4 or classes + 1): the tensors' batch dimension of 1 goes
+                pred = [_dequantize(g, t).reshape(len(y), -1, g.shape[-1])
+                        for g, t in zip(got_all, out_tensors, strict=True)]
                 report["metric_output"] = {"index": list(range(len(out_tensors))),
                                            "name": [t.name for t in out_tensors]}
                 report["detection"] = evaluate_detections(y, pred, data.target_scale)
