@@ -317,14 +317,14 @@ def evaluate_on_board(
                 from tfcompress.detect.metric import evaluate_detections
 
                 # (samples, anchors, 4 or classes + 1): the tensors' batch dimension of 1 goes
-                pred = [_dequantize(g, t).reshape(len(y), -1, g.shape[-1])
+                pred = [_dequantize(g, t).reshape(len(results), -1, g.shape[-1])
                         for g, t in zip(got_all, out_tensors, strict=True)]
                 report["metric_output"] = {"index": list(range(len(out_tensors))),
                                            "name": [t.name for t in out_tensors]}
                 report["detection"] = evaluate_detections(y, pred, data.target_scale)
                 report["metric_value"] = float(report["detection"][metric])
             else:
-                flat = _dequantize(got_all[metric_out], out_t).reshape(len(y), -1)
+                flat = _dequantize(got_all[metric_out], out_t).reshape(len(results), -1)
                 report["metric_output"] = {"index": metric_out, "name": out_t.name}
                 report["metric_value"] = compute_metric(metric, y, flat, data.target_scale)
     return report
