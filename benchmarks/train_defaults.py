@@ -10,6 +10,7 @@ import tempfile
 import time
 
 from tfcompress.console import emit_json, log
+from tfcompress.train.defaults import DEFAULTS
 
 
 def run(use_case: str, seed: int, out_dir: str) -> dict:
@@ -44,7 +45,7 @@ def run(use_case: str, seed: int, out_dir: str) -> dict:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("use_case", choices=["eye-gaze", "gaze-zones", "digits"])
+    ap.add_argument("use_case", choices=list(DEFAULTS))
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--out", help="training directory (default: a temporary one)")
     ap.add_argument("--json", action="store_true")

@@ -172,7 +172,7 @@ def test_defaults_name_real_models_and_datasets() -> None:
     from tfcompress.train.defaults import DEFAULTS, get_defaults
 
     sources = {s["name"] for s in list_sources()}
-    assert set(DEFAULTS) == {"eye-gaze", "gaze-zones", "digits"}
+    assert set(DEFAULTS) == {"eye-gaze", "gaze-zones", "digits", "detection"}
     for use_case, cfg in DEFAULTS.items():
         assert cfg["dataset"] in sources, use_case
         get_entry(cfg["model"])

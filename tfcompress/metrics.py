@@ -1,13 +1,17 @@
-"""Task metrics: classification accuracy and pupil-centre error in pixels."""
+"""Task metrics: classification accuracy, pupil-centre error in pixels, detection mAP."""
 
 from __future__ import annotations
+
+from typing import Any
 
 import numpy as np
 
 from tfcompress.errors import unknown
 
 #: metric name -> True when a larger value is better
-METRICS: dict[str, bool] = {"accuracy": True, "pupil_error_px": False}
+METRICS: dict[str, bool] = {"accuracy": True, "pupil_error_px": False, "map50": True, "map50_95": True}
+#: metrics computed from a detector's two raw outputs (box offsets, class logits)
+DETECTION_METRICS = ("map50", "map50_95")
 
 
 def higher_is_better(metric: str) -> bool:
@@ -44,8 +48,13 @@ def pupil_error_px(y_true: np.ndarray, y_pred: np.ndarray, target_scale: float =
     return float(np.mean(np.hypot(d[:, 0], d[:, 1]))) if len(t) else float("nan")
 
 
-def compute_metric(metric: str, y_true: np.ndarray, y_pred: np.ndarray, target_scale: float = 1.0) -> float:
-    """Compute ``metric`` ("accuracy" or "pupil_error_px") over a split."""
+def compute_metric(metric: str, y_true: np.ndarray, y_pred: Any, target_scale: float = 1.0) -> float:
+    """Compute ``metric`` over a split; detection metrics take ``y_pred`` = [offsets, logits] and
+    ``target_scale`` = the image side in pixels."""
+    if metric in DETECTION_METRICS:
+        from tfcompress.detect.metric import evaluate_detections
+
+        return float(evaluate_detections(y_true, y_pred, target_scale)[metric])
     if metric == "accuracy":
         return accuracy(y_true, y_pred)
     if metric == "pupil_error_px":

@@ -21,7 +21,7 @@ from tfcompress.errors import TfcError, unknown
 from tfcompress.textsafe import PATH_COMPONENT_RULE, is_path_component, show
 
 #: Built-in recipe templates shipped in ``tfcompress/recipes/``; "default" is an alias.
-TEMPLATES = ("eye-gaze", "gaze-zones", "digits")
+TEMPLATES = ("eye-gaze", "gaze-zones", "digits", "detection")
 DEFAULT_TEMPLATE = "eye-gaze"
 
 CONVERT_MODES = ("float32", "dynamic", "float16", "int8", "int16x8", "qat-int8")

@@ -3,4 +3,4 @@
 from __future__ import annotations
 
 #: a dataset's, a model head's and a run's task
-TASKS = ("classification", "regression")
+TASKS = ("classification", "regression", "detection")

@@ -7,6 +7,7 @@ import click
 from tfcompress.commands.options import json_option
 from tfcompress.console import emit_json, format_table
 from tfcompress.errors import TfcError
+from tfcompress.tasks import TASKS
 
 
 def _parse_shape(text: str) -> tuple[int, int, int]:
@@ -22,7 +23,7 @@ def _parse_shape(text: str) -> tuple[int, int, int]:
 @click.command("models")
 @click.option("--input-shape", help="Also build each model for this HxWxC input and show its size.")
 @click.option("--outputs", default=10, show_default=True, help="Classes/targets used with --input-shape.")
-@click.option("--task", type=click.Choice(["classification", "regression"]), default="classification",
+@click.option("--task", type=click.Choice(list(TASKS)), default="classification",
               show_default=True, help="Head used with --input-shape.")
 @click.option("--width", default=1.0, show_default=True, help="Width multiplier used with --input-shape.")
 @json_option

@@ -12,7 +12,7 @@ from tfcompress.console import emit_json, log
 
 @click.command("pipeline")
 @click.option("--recipe", "recipe_spec", default="default", show_default=True,
-              help="Recipe file, or a built-in name (default = eye-gaze, gaze-zones, digits).")
+              help="Recipe file, or a built-in name (default = eye-gaze, gaze-zones, digits, detection).")
 @click.option("--board", default=None, help="Override the recipe's board (see `tfcompress boards`).")
 @click.option("--port", default=None, help="Serial port of a real board (e.g. /dev/ttyACM0); emulated boards need none.")
 @click.option("--out", type=click.Path(path_type=Path), default=None, help="Run directory [default: runs/<recipe name>].")

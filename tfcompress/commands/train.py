@@ -11,7 +11,7 @@ from tfcompress.console import Stopwatch, emit_json, log
 
 
 @click.command("train")
-@click.option("--recipe", "recipe_spec", required=True, help="Recipe file, or a built-in name (default, eye-gaze, gaze-zones, digits).")
+@click.option("--recipe", "recipe_spec", required=True, help="Recipe file, or a built-in name (default, eye-gaze, gaze-zones, digits, detection).")
 @click.option("--out", type=click.Path(path_type=Path), default=None, help="Run directory [default: runs/<recipe name>].")
 @force_option
 @json_option

@@ -9,7 +9,7 @@ import numpy as np
 from tfcompress.tfenv import keras, set_seed
 
 
-def compute_metric(dataset: Any, y_true: np.ndarray, y_pred: np.ndarray) -> float:
+def compute_metric(dataset: Any, y_true: np.ndarray, y_pred: Any) -> float:
     """The dataset's metric, via :mod:`tfcompress.metrics` when it is available."""
     try:
         from tfcompress.metrics import compute_metric as _compute
@@ -33,9 +33,22 @@ def higher_is_better(metric: str) -> bool:
 
 
 def compile_for(model: Any, dataset: Any, learning_rate: float = 1e-3) -> None:
-    """Compile ``model`` with the loss that matches the dataset's task."""
-    loss = "sparse_categorical_crossentropy" if dataset.task == "classification" else "mse"
+    """Compile ``model`` with the loss that matches the dataset's task (a detector: the SSD box and
+    class losses, one per output, both against :func:`targets`)."""
+    loss: Any = "sparse_categorical_crossentropy" if dataset.task == "classification" else "mse"
+    if dataset.task == "detection":
+        from tfcompress.detect.loss import box_loss, class_loss
+
+        loss = [box_loss, class_loss]
     model.compile(optimizer=keras().optimizers.Adam(learning_rate), loss=loss)
+
+
+def targets(dataset: Any, split: str) -> Any:
+    """The training targets of a split (two copies of the anchor targets for a detector)."""
+    from tfcompress.train.loop import fit_targets
+
+    y = fit_targets(dataset, split)
+    return [y, y] if dataset.task == "detection" else y
 
 
 def fit(
@@ -66,8 +79,8 @@ def fit(
     try:
         model.fit(
             dataset.x_train,
-            dataset.y_train,
-            validation_data=(dataset.x_val, dataset.y_val),
+            targets(dataset, "train"),
+            validation_data=(dataset.x_val, targets(dataset, "val")),
             epochs=epochs,
             batch_size=batch_size,
             callbacks=list(callbacks or []),
@@ -94,8 +107,9 @@ def evaluate(model: Any, dataset: Any, split: str = "test") -> float:
     """Score ``model`` on a split with the dataset's metric."""
     x = getattr(dataset, f"x_{split}")
     y = getattr(dataset, f"y_{split}")
-    pred = model.predict(x, batch_size=256, verbose=0)
-    return compute_metric(dataset, y, pred)
+    from tfcompress.train.evaluate import predict
+
+    return compute_metric(dataset, y, predict(model, x))
 
 
 def steps_per_epoch(dataset: Any, batch_size: int) -> int:

@@ -14,8 +14,9 @@ from tfcompress.convert.tflm import TflmRunner, dequantize, quantize
 from tfcompress.tfenv import tf
 
 
-def tflite_predict(data: bytes, xs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(dequantized outputs, raw outputs) from tf.lite.Interpreter, one sample per invoke.
+def tflite_predict(data: bytes, xs: np.ndarray) -> tuple[Any, Any]:
+    """(dequantized outputs, raw outputs) from tf.lite.Interpreter, one sample per invoke; lists
+    with one array per output for a model with several outputs.
 
     Uses TFLite's reference kernels (no XNNPACK), the closest host match to TFLM.
     """
@@ -26,14 +27,22 @@ def tflite_predict(data: bytes, xs: np.ndarray) -> tuple[np.ndarray, np.ndarray]
     )
     interp.allocate_tensors()
     inp = interp.get_input_details()[0]
-    out = interp.get_output_details()[0]
-    raw = []
+    outs = interp.get_output_details()
+    raw: list[list[np.ndarray]] = [[] for _ in outs]
     for x in xs:
         interp.set_tensor(inp["index"], quantize(x[None], inp))
         interp.invoke()
-        raw.append(interp.get_tensor(out["index"])[0].copy())
-    r = np.stack(raw)
-    return dequantize(r, out), r
+        for r, out in zip(raw, outs, strict=True):
+            r.append(interp.get_tensor(out["index"])[0].copy())
+    rs = [np.stack(r) if r else np.zeros((0, *out["shape"][1:])) for r, out in zip(raw, outs, strict=True)]
+    deq = [dequantize(r, out) for r, out in zip(rs, outs, strict=True)]
+    return (deq, rs) if len(outs) > 1 else (deq[0], rs[0])
+
+
+def _flat(outputs: Any) -> np.ndarray:
+    """Every output of every sample as one float64 vector (to compare runtimes element by element)."""
+    parts = outputs if isinstance(outputs, list) else [outputs]
+    return np.concatenate([np.asarray(p, np.float64).ravel() for p in parts]) if parts else np.zeros(0)
 
 
 def gzip_size(data: bytes) -> int:
@@ -84,11 +93,15 @@ def evaluate_variant(data: bytes, dataset: Any, mode: str, *, split: str = "test
         tpred, raw_tflm = runner.predict(xs)
         rec["tflm_metric"] = compute_metric(dataset, ys, tpred)
         rec["tflm_arena_bytes"] = runner.arena_bytes()
-        diff = np.abs(raw_tflm.astype(np.float64) - raw_lite.astype(np.float64))
+        diff = np.abs(_flat(raw_tflm) - _flat(raw_lite))
         rec["tflm_max_diff"] = float(diff.max()) if diff.size else 0.0
         rec["tflm_diff_fraction"] = float(np.mean(diff > 0)) if diff.size else 0.0
     else:
         rec.update(tflm_metric=None, tflm_arena_bytes=None, tflm_max_diff=None, tflm_diff_fraction=None)
+    if dataset.task == "detection":  # mAP@0.5, mAP@[.5:.95] and per-class AP of TFLM's (else tf.lite's) outputs
+        from tfcompress.detect.metric import evaluate_detections
+
+        rec["detection"] = evaluate_detections(ys, tpred if tflm_error is None else pred, dataset.target_scale)
     ok, reason = deployability(mode, tflm_error)
     rec["deployable"] = ok
     rec["deployable_reason"] = reason

@@ -22,6 +22,7 @@ class TflmRunner:
         self.interp = self.model.interp
         self.inp = self.interp.get_input_details(0)
         self.out = self.interp.get_output_details(0)
+        self.outs = [self.interp.get_output_details(i) for i in range(self.model.n_outputs)]
 
     def arena_bytes(self) -> int:
         """Total arena bytes TFLM's recording allocator used."""
@@ -34,10 +35,15 @@ class TflmRunner:
         """Invoke on one already-typed input (with batch dim); returns the raw output 0."""
         return self.model.run(x)
 
-    def predict(self, xs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """(dequantized float outputs, raw outputs) for float inputs ``xs`` (N, ...)."""
-        raw = np.stack([self.run_raw(quantize(x[None], self.inp))[0] for x in xs])
-        return dequantize(raw, self.out), raw
+    def predict(self, xs: np.ndarray) -> tuple[Any, Any]:
+        """(dequantized float outputs, raw outputs) for float inputs ``xs`` (N, ...); lists with one
+        array per output for a model with several outputs."""
+        if len(self.outs) == 1:
+            raw = np.stack([self.run_raw(quantize(x[None], self.inp))[0] for x in xs])
+            return dequantize(raw, self.out), raw
+        per = [self.model.invoke([quantize(x[None], self.inp)]) for x in xs]
+        raws = [np.stack([p[i][0] for p in per]) for i in range(len(self.outs))]
+        return [dequantize(r, d) for r, d in zip(raws, self.outs, strict=True)], raws
 
 
 def _params(details: dict[str, Any]) -> tuple[float, int]:

@@ -41,7 +41,13 @@ def save_preview(
         img = x[i]
         ax.imshow(img[..., 0] if img.shape[-1] == 1 else img, cmap="gray", vmin=0.0, vmax=1.0,
                   extent=(0, w, h, 0), interpolation="nearest")
-        if ds.task == "regression":
+        if ds.task == "detection":  # true boxes, labelled with their class
+            for r in y[i][y[i][:, 0] >= 0]:
+                x0, y0, x1, y1 = r[1:] * ds.target_scale
+                ax.add_patch(plt.Rectangle((x0, y0), x1 - x0, y1 - y0, fill=False, color="lime", lw=1.2))
+                name = ds.class_names[int(r[0])] if ds.class_names else str(int(r[0]))
+                ax.text(x0, y0, name, color="lime", fontsize=6, va="bottom")
+        elif ds.task == "regression":
             cx, cy = y[i][:2] * ds.target_scale
             ax.plot([cx], [cy], "+", color="lime", ms=10, mew=1.5)
             if predictions is not None:

@@ -12,8 +12,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from tfcompress.data.dataset import Dataset
+from tfcompress.data.detection_files import FILE_PARAMS
 from tfcompress.data.eyes import EYE_PARAMS, ZONE_PARAMS
 from tfcompress.data.params import ParamSpec, resolve_params
+from tfcompress.data.shapes import SHAPE_PARAMS
 from tfcompress.errors import TfcError, unknown
 
 _SPLIT_PARAMS: tuple[ParamSpec, ...] = (
@@ -83,6 +85,14 @@ SOURCES: dict[str, Source] = {
         Source("keras", "classification", "28x28x1 / 32x32x3",
                "tf_keras.datasets: mnist, fashion_mnist, cifar10 (needs the download cache or internet)",
                _SPLIT_PARAMS[:1], "tfcompress.data.keras_sets:load_keras", argument="NAME"),
+        Source("synthetic-shapes", "detection", "96x96x3 (size)",
+               "procedural detection: circles, squares, triangles, crosses of varied colour/scale/occlusion "
+               "on textured backgrounds, with boxes", SHAPE_PARAMS, "tfcompress.data.shapes:load_shapes"),
+        Source("voc", "detection", "from file (size)",
+               "Pascal VOC: Annotations/*.xml + JPEGImages/ (or XML beside the images)",
+               FILE_PARAMS, "tfcompress.data.detection_files:load_voc", argument="DIR"),
+        Source("coco", "detection", "from file (size)", "COCO detection JSON (images beside it or in images/)",
+               FILE_PARAMS, "tfcompress.data.detection_files:load_coco", argument="FILE"),
     )
 }
 

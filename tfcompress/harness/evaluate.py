@@ -334,15 +334,34 @@ def evaluate_on_board(
     }
     if data.y is not None and len(results):
         out_t = out_tensors[metric_out]
-        deq = got_all[metric_out].astype(np.float32)
-        if np.issubdtype(DTYPES[out_t.dtype][0], np.integer) and out_t.scale:
-            deq = (deq - out_t.zero_point) * out_t.scale
-        deq = deq.reshape(len(deq), -1)
         metric = data.metric or ("accuracy" if np.asarray(data.y).ndim == 1 else None)
         if metric:
-            from tfcompress.metrics import compute_metric
+            from tfcompress.metrics import DETECTION_METRICS, compute_metric
 
+            y = np.asarray(data.y)[: len(results)]
             report["metric"] = metric
-            report["metric_output"] = {"index": metric_out, "name": out_t.name}
-            report["metric_value"] = compute_metric(metric, np.asarray(data.y)[: len(results)], deq, data.target_scale)
+            if metric in DETECTION_METRICS:  # decoded + NMS on the host from both raw outputs
+                from tfcompress.detect.metric import evaluate_detections
+
+                # (samples, anchors, 4 or classes + 1): the tensors' batch dimension of 1 goes
+                pred = [_dequantize(g, t).reshape(len(results), -1, g.shape[-1])
+                        for g, t in zip(got_all, out_tensors, strict=True)]
+                report["metric_output"] = {"index": list(range(len(out_tensors))),
+                                           "name": [t.name for t in out_tensors]}
+                report["detection"] = evaluate_detections(y, pred, data.target_scale)
+                report["metric_value"] = float(report["detection"][metric])
+            else:
+                flat = _dequantize(got_all[metric_out], out_t).reshape(len(results), -1)
+                report["metric_output"] = {"index": metric_out, "name": out_t.name}
+                report["metric_value"] = compute_metric(metric, y, flat, data.target_scale)
     return report
+
+
+def _dequantize(got: np.ndarray, tensor: Any) -> np.ndarray:
+    """A device output as float32 (integer outputs through their scale and zero point)."""
+    from tfcompress.engine.ir import DTYPES
+
+    deq = got.astype(np.float32)
+    if np.issubdtype(DTYPES[tensor.dtype][0], np.integer) and tensor.scale:
+        deq = (deq - tensor.zero_point) * tensor.scale
+    return deq

@@ -75,7 +75,7 @@ def _check(name: str, input_shape: Sequence[int], num_outputs: int, task: str, w
                        "give three positive integers, e.g. [64, 64, 1]")
     if int(num_outputs) < 1 or (task == "classification" and int(num_outputs) < 2):
         raise TfcError(f"num_outputs={num_outputs} is not valid for {task}",
-                       "use >= 2 classes for classification, >= 1 target for regression")
+                       "use >= 2 classes for classification, >= 1 target for regression or class for detection")
     if not isinstance(width, (int, float)) or not math.isfinite(width) or not 0.05 <= width <= 4.0:
         raise TfcError(f"width {width!r} is out of range", "use a width multiplier between 0.05 and 4")
     if not isinstance(drop_blocks, int) or not 0 <= drop_blocks < entry.num_blocks:
@@ -89,7 +89,8 @@ def build_model(name: str, input_shape: Sequence[int], num_outputs: int, task: s
     """Build zoo model ``name`` as a functional tf_keras model.
 
     Classification ends in Dense ``logits`` + Softmax ``probs``; regression in a
-    linear Dense ``regression``. ``drop_blocks`` removes the last N blocks
+    linear Dense ``regression``; detection (``num_outputs`` classes) in an SSD-lite head
+    with outputs ``boxes`` and ``classes`` (:mod:`tfcompress.models.ssdlite`). ``drop_blocks`` removes the last N blocks
     (layer-wise student), ``width`` scales every channel count. Weights are
     initialised deterministically from ``seed``.
     """
@@ -103,9 +104,18 @@ def build_model(name: str, input_shape: Sequence[int], num_outputs: int, task: s
     arch = importlib.import_module(entry.module)
     inputs = k.Input(shape=tuple(int(d) for d in input_shape), name="input")
     x = arch.body(inputs, width=float(width), keep=entry.num_blocks - drop_blocks)
-    if task == "regression" and entry.regression_head == "softargmax" and int(num_outputs) % 2 == 0:
+    if task == "detection":
+        from tfcompress.models.ssdlite import detection_head
+
+        outputs = detection_head(inputs, x, int(num_outputs), float(width))
+    elif task == "regression" and entry.regression_head == "softargmax" and int(num_outputs) % 2 == 0:
         outputs = softargmax_head(x, int(num_outputs))
     else:
         outputs = head(x, int(num_outputs), task, dropout=entry.head_dropout,
                        keep_position=entry.positional_classifier)
-    return k.Model(inputs, outputs, name=name.replace("-", "_"))
+    model = k.Model(inputs, outputs, name=name.replace("-", "_"))
+    if task == "detection":
+        from tfcompress.models.ssdlite import set_bn_momentum
+
+        set_bn_momentum(model)
+    return model

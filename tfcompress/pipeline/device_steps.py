@@ -130,6 +130,8 @@ def device_step(run: RunDir, recipe: Recipe, board: Any, variant: str, vstage: S
         )
         if report.get("layers"):
             record.update(layers=report["layers"], profile=report["profile"])
+        if report.get("detection"):
+            record["detection"] = report["detection"]
         shown = record["metric_device"]
         metric = f"{ds.metric} {shown:.4g}, " if shown is not None else ""
         log(f"  {label} on {on}: {metric}agreement {100 * (record['agreement'] or 0):.1f}%, "

@@ -63,6 +63,9 @@ def variant_row(
         "stack_bytes": device.get("stack_bytes"),
         "ram_device": device.get("ram_device"),
         **({"layers": device["layers"], "profile": device.get("profile")} if device.get("layers") else {}),
+        # detection: mAP@0.5, mAP@[.5:.95] and per-class AP@0.5 on the host (TFLM) and the device
+        **({"detection_host": host["detection"]} if host.get("detection") else {}),
+        **({"detection_device": device["detection"]} if device.get("detection") else {}),
     }
 
 
@@ -118,6 +121,8 @@ def assemble(
         "timings": timings,
         "created": time.strftime("%Y-%m-%dT%H:%M:%S"),
     }
+    if summary.get("task") == "detection":
+        results["class_names"] = list(summary.get("class_names", []))
     if (run.root / "samples.npz").is_file():
         results["samples"] = "samples.npz"
     debug = _debug(run, recipe, data, variants, board)
@@ -150,13 +155,23 @@ def _debug(run: RunDir, recipe: Recipe, data: Stage, variants: list[tuple[str, s
 
 
 def write_samples(run: RunDir, data: Stage, tflite: Path, n: int = 16) -> None:
-    """For regression runs: sample images with true and predicted (pixel) targets, for the report."""
+    """For regression and detection runs: sample images with true and predicted (pixel) targets or
+    boxes (class, score, corners in [0, 1]; class -1 pads), for the report."""
     from tfcompress.convert.evaluate import tflite_predict
 
     ds = load_cached_dataset(data)
-    if ds.task != "regression" or not tflite.is_file():
+    if ds.task not in ("regression", "detection") or not tflite.is_file():
         return
     x = ds.x_test[:n]
     pred, _ = tflite_predict(tflite.read_bytes(), x)
+    if ds.task == "detection":
+        from tfcompress.detect.metric import detections
+
+        dets = detections(pred, int(ds.target_scale), score_threshold=0.3, limit=10)
+        boxes = np.full((len(x), 10, 6), -1, np.float32)  # (class, score, x0, y0, x1, y1)
+        for i, (b, s, c) in enumerate(dets):
+            boxes[i, : len(b)] = np.concatenate([c[:, None], s[:, None], b], 1)
+        np.savez(run.root / "samples.npz", x=x, y_true=ds.y_test[:n], y_pred=boxes)
+        return
     np.savez(run.root / "samples.npz", x=x, y_true=ds.y_test[:n] * ds.target_scale,
              y_pred=np.asarray(pred).reshape(len(x), -1) * ds.target_scale)

@@ -42,7 +42,10 @@ _CAPTIONS = {
     "sweep": "Metric of the pruned model at each target sparsity and schedule; ★ is the point chosen.",
     "samples": "Test samples with the true (green) and predicted (red) pupil centre; "
                "titles give the error in pixels.",
+    "class_ap": "AP@0.5 per class (pycocotools) of each variant, on the device where it ran, else on the host.",
 }
+_DETECTION_SAMPLES = ("Test samples run through the int8 variant on the host: true boxes (green) and detections "
+                      "(red, dashed; class and score ≥ 0.3 after per-class NMS).")
 
 
 @dataclass
@@ -106,6 +109,8 @@ def _context(results: dict[str, Any], run_dir: Path, plots: dict[str, Path], csv
         if key.startswith(("stage:", "debug:")):
             continue
         caption = _CAPTIONS.get(key, "")
+        if key == "samples" and results.get("task") == "detection":
+            caption = _DETECTION_SAMPLES
         if key.startswith("layers:"):
             caption = (f"Per-op counts of {key.removeprefix('layers:')} measured on the board by a profiling build "
                        "([board] profile = true): one bar per op (fused ops name every TFLite op they cover; "
@@ -138,6 +143,7 @@ def _context(results: dict[str, Any], run_dir: Path, plots: dict[str, Path], csv
         ("created", results["created"]),
     ]
     return {
+        "detection": _detection_context(results),
         "debug": _debug_context(results.get("debug"), plots),
         "title": f"tfcompress report — {results['recipe']}",
         "generator": GENERATOR,
@@ -158,6 +164,24 @@ def _context(results: dict[str, Any], run_dir: Path, plots: dict[str, Path], csv
         "csv": csv_name,
         "emulated": board["emulated"],
     }
+
+
+def _detection_context(results: dict[str, Any]) -> dict[str, Any] | None:
+    """The per-class AP table of a detection run: one row per variant and place (host, device)."""
+    if results.get("task") != "detection":
+        return None
+    names = list(results.get("class_names") or [])
+    rows = []
+    for v in results["variants"]:
+        for where in ("host", "device"):
+            det = v.get(f"detection_{where}")
+            if not det:
+                continue
+            ap = det.get("per_class_ap50", {})
+            rows.append({"variant": row_name(v), "where": where, "map50": _fmt(det.get("map50"), ".3f"),
+                         "map50_95": _fmt(det.get("map50_95"), ".3f"),
+                         "classes": [_fmt(ap.get(str(k)), ".3f") for k in range(len(names))]})
+    return {"classes": names, "rows": rows} if rows else None
 
 
 def _fmt(v: float | None, spec: str) -> str:

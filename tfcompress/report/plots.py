@@ -307,6 +307,11 @@ def make_plots(results: dict[str, Any], run_dir: Path, out_dir: Path) -> dict[st
         "sweep": plot_sweep(results, out_dir),
         "samples": plot_samples(results, run_dir, out_dir),
     }
+    if results.get("task") == "detection":
+        from tfcompress.report.detection_plots import plot_class_ap, plot_detection_samples
+
+        out["samples"] = plot_detection_samples(results, run_dir, out_dir)
+        out["class_ap"] = plot_class_ap(results, out_dir)
     for v in results["variants"]:
         if v.get("layers"):
             out[f"layers:{row_name(v)}"] = plot_layers(results, v, out_dir)

@@ -6,8 +6,8 @@ Extra keys are allowed and ignored by the report.
 
 Top level
     ``recipe`` (str)            name of the recipe, e.g. ``"eye-gaze"``
-    ``task`` (str)              ``"regression"`` or ``"classification"``
-    ``metric`` (str)            ``"pupil_error_px"`` or ``"accuracy"`` (a fraction in [0, 1])
+    ``task`` (str)              ``"regression"``, ``"classification"`` or ``"detection"``
+    ``metric`` (str)            ``"pupil_error_px"``, ``"accuracy"`` (a fraction in [0, 1]) or ``"map50"``
     ``higher_is_better`` (bool) direction of ``metric``
     ``dataset`` (str)           dataset source, e.g. ``"synthetic-eyes"``
     ``model`` (str)             model-zoo name, e.g. ``"tiny-cnn"``
@@ -20,7 +20,10 @@ Top level
     ``samples`` (str, optional) regression only: file name (relative to the run dir) of an
                                 ``.npz`` with ``x`` (N, H, W, 1) floats in [0, 1], ``y_true`` and
                                 ``y_pred`` (N, 2) pupil centres ``(x, y)`` in pixels, origin at the
-                                top-left pixel of the image
+                                top-left pixel of the image. Detection: ``x`` (N, H, W, C), ``y_true``
+                                (N, M, 5) rows ``(class, x0, y0, x1, y1)`` in [0, 1], ``y_pred`` (N, K, 6)
+                                rows ``(class, score, x0, y0, x1, y1)``; class -1 pads
+    ``class_names`` (list, optional) detection: the class names, by class id
     ``debug`` (object, optional) layer by layer for one int8 variant: ``variant`` (str),
                                 ``memory`` (object|null: the engine's memory timeline, see
                                 ``tfcompress.pipeline.debug_steps.compact_memory``), ``quant_error``
@@ -61,6 +64,9 @@ Variant
     ``layers`` (list, optional), ``profile`` (object, optional)  profiling builds ([board] profile):
                                 per op ``op``, ``instructions`` or ``cycles``, ``macs``, ``share``, ...;
                                 how the ops add up to the whole run
+    ``detection_host``, ``detection_device`` (object, optional)  detection: ``map50``, ``map50_95``
+                                and ``per_class_ap50`` (class id as str -> AP@0.5|null) on the host
+                                (TFLM) and from the device's outputs
 
 Stage
     ``name`` (str), ``method`` (str: ``"prune"``, ``"cluster"``, ``"qat"``, ...),
@@ -95,7 +101,7 @@ _TOP: dict[str, tuple[type, ...]] = {
     "created": (str,),
 }
 _TOP_OPTIONAL: dict[str, tuple[type, ...]] = {"sweep": (list,), "samples": (str, type(None)),
-                                              "debug": (dict, type(None))}
+                                              "debug": (dict, type(None)), "class_names": (list,)}
 _BOARD: dict[str, tuple[type, ...]] = {"name": (str,), "emulated": (bool,), "latency_unit": (str,)}
 # key -> (types, nullable)
 _VARIANT: dict[str, tuple[tuple[type, ...], bool]] = {
@@ -120,7 +126,8 @@ _VARIANT: dict[str, tuple[tuple[type, ...], bool]] = {
 #: optional variant keys: key -> types (null always allowed)
 _VARIANT_OPTIONAL: dict[str, tuple[type, ...]] = {"runtime": (str,), "max_abs_diff": _NUM,
                                                   "float_tolerance": (dict,), "stack_bytes": (int,),
-                                                  "ram_device": (dict,), "layers": (list,), "profile": (dict,)}
+                                                  "ram_device": (dict,), "layers": (list,), "profile": (dict,),
+                                                  "detection_host": (dict,), "detection_device": (dict,)}
 _STAGE: dict[str, tuple[type, ...]] = {
     "name": (str,), "method": (str,), "source": (str,), "metric": _NUM, "layers": (list,),
 }

@@ -100,6 +100,12 @@ def distillation_loss(task: str, y: Any, student_out: Any, teacher_out: Any | No
     Without a teacher this is just the task loss.
     """
     T = tf()
+    if task == "detection":
+        from tfcompress.detect.loss import ssd_loss
+
+        if teacher_out is not None:
+            raise TfcError("distillation is not available for detection", "remove the recipe's [distill] section")
+        return ssd_loss(y, student_out)
     if task == "classification":
         ce = classification_task_loss(y, student_out)
         if teacher_out is None:

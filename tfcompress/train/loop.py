@@ -22,6 +22,17 @@ SCHEDULES = ("cosine", "plateau", "constant")
 PLATEAU_FACTOR = 0.5
 
 
+def fit_targets(dataset: Any, split: str = "train") -> np.ndarray:
+    """What the loss compares the outputs with: the labels, or for detection the matched anchor
+    targets (:func:`tfcompress.detect.boxes.training_targets`)."""
+    y = getattr(dataset, f"y_{split}")
+    if dataset.task != "detection":
+        return y
+    from tfcompress.detect.boxes import make_anchors, training_targets
+
+    return training_targets(y, make_anchors(int(dataset.input_shape[0])))
+
+
 def _seed_everything(seed: int, deterministic: bool) -> None:
     keras().utils.set_random_seed(int(seed))
     if deterministic:
@@ -194,10 +205,11 @@ def train_model(
         manager.board = board
         rng = np.random.default_rng(seed)
         orders = [rng.permutation(len(dataset.x_train)) for _ in range(epochs)]
+        y_fit = fit_targets(dataset)
         try:
             for epoch in range(state.epoch, epochs):
                 order = orders[epoch]  # the same shuffle whether or not the run was interrupted
-                trainer.fit(dataset.x_train[order], dataset.y_train[order], batch_size=batch_size,
+                trainer.fit(dataset.x_train[order], y_fit[order], batch_size=batch_size,
                             epochs=epoch + 1, initial_epoch=epoch, shuffle=False, verbose=0,
                             callbacks=[manager, *callbacks])
                 if manager.stop:

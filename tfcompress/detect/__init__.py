@@ -1,0 +1,2 @@
+"""Object detection: anchors and box coding (:mod:`.boxes`), the SSD loss (:mod:`.loss`), mAP
+(:mod:`.metric`)."""
