@@ -18,6 +18,7 @@ from tfcompress.pipeline.results import assemble, write_samples
 from tfcompress.pipeline.train_steps import baseline_step, teacher_step
 from tfcompress.recipe import Recipe
 from tfcompress.rundir import Stage
+from tfcompress.stagecache import StageCache
 
 #: the steps, in order; ``until`` stops after the named one.
 STEPS = ("train", "compress", "convert", "device", "report")
@@ -33,9 +34,11 @@ def run_pipeline(
     until: str = "report",
     runtimes: tuple[str, ...] | None = None,
     tflm_dir: Path | str | None = None,
+    cache: StageCache | None = None,
 ) -> dict[str, Any]:
     """Run ``recipe`` end to end (or up to ``until``); returns the results dict. ``runtimes`` and
-    ``tflm_dir`` override the recipe's ``board.runtime`` / ``board.tflm_dir``."""
+    ``tflm_dir`` override the recipe's ``board.runtime`` / ``board.tflm_dir``; ``cache`` is a stage
+    cache shared with other runs (sweep trials)."""
     if until not in STEPS:
         raise TfcError(f"unknown step '{until}'", f"choose one of: {', '.join(STEPS)}")
     from tfcompress.boards import load_board
@@ -49,7 +52,7 @@ def run_pipeline(
         if given and not tflm_dir and recipe.source_path and Path(recipe.source_path).is_file():
             given = Path(recipe.source_path).resolve().parent / Path(given).expanduser()
         tree = resolve_tree(given)
-    run = open_run(recipe, out, force=force, board_name=board_name or recipe.board.name)
+    run = open_run(recipe, out, force=force, board_name=board_name or recipe.board.name, cache=cache)
     board = load_board(board_name or recipe.board.name)
     timings: dict[str, float] = {}
 
