@@ -130,8 +130,6 @@ def parse_spec(data: dict[str, Any], where: str) -> SweepSpec:
     max_trials = table.get("max_trials")
     if max_trials is not None and (not isinstance(max_trials, int) or max_trials < 1):
         raise TfcError(f"{where}: max_trials must be a positive integer", "e.g. max_trials = 20")
-    if ranged and max_trials is None:
-        raise TfcError(f"{where}: a search over ranges needs a budget", "set max_trials or pass --max-trials")
     objective = table.get("objective", {})
     if not isinstance(objective, dict) or set(objective) - {"variant"}:
         raise TfcError(f"{where}: [sweep.objective] takes only 'variant'",
