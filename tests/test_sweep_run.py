@@ -156,3 +156,13 @@ def test_ray_options_without_ray_name_the_extra(monkeypatch, tmp_path: Path) -> 
             executors.make_executor(kind, 2, address)
     with pytest.raises(TfcError, match="--address needs the Ray executor"):
         executors.make_executor("local", 2, "auto")
+
+
+def test_ray_executor_runs_trials_and_records_failures(tmp_path: Path) -> None:
+    """The Ray plumbing in the default suite: a local instance with 2 workers, trials as tasks."""
+    pytest.importorskip("ray")
+    recipe, grid = _files(tmp_path, '[sweep.params]\n"model.name" = ["no-such-model", "nor-this", "neither"]\n')
+    state = run_sweep(str(recipe), grid, tmp_path / "sw", SweepOptions(executor="ray", workers=2, until="convert"))
+    assert [t["status"] for t in state["trials"]] == ["failed"] * 3
+    assert "unknown model 'neither'" in state["trials"][2]["error"]
+    assert all(t["pid"] != os.getpid() for t in state["trials"])

@@ -58,16 +58,22 @@ class RayExecutor:
         import ray
 
         self._ray = ray
-        env = {"env_vars": {k: os.environ[k] for k in ("PYTHONPATH",) if k in os.environ}}
-        if address:
-            ray.init(address=address, runtime_env=env, log_to_driver=False)
-            cpus = int(ray.cluster_resources().get("CPU", 1))
-            self.workers = workers or cpus
-            log(f"sweep: Ray cluster at {address}: {cpus} CPUs, up to {self.workers} trials at once")
-        else:
-            self.workers = workers or os.cpu_count() or 1
-            ray.init(num_cpus=self.workers, include_dashboard=False, log_to_driver=False, runtime_env=env)
-            log(f"sweep: local Ray instance with {self.workers} worker(s)")
+        try:
+            if address:  # the nodes have tfcompress installed; nothing of this machine's environment is sent
+                ray.init(address=address, log_to_driver=False)
+                cpus = int(ray.cluster_resources().get("CPU", 1))
+                self.workers = workers or cpus
+                log(f"sweep: Ray cluster at {address}: {cpus} CPUs, up to {self.workers} trials at once")
+            else:  # local workers import tfcompress from where this process does
+                env = {"env_vars": {k: os.environ[k] for k in ("PYTHONPATH",) if k in os.environ}}
+                self.workers = workers or os.cpu_count() or 1
+                ray.init(num_cpus=self.workers, include_dashboard=False, log_to_driver=False, runtime_env=env)
+                log(f"sweep: local Ray instance with {self.workers} worker(s)")
+        except (ConnectionError, RuntimeError, ValueError) as err:
+            where = f"the Ray cluster at {address}" if address else "a local Ray instance"
+            raise TfcError(f"cannot start or reach {where}: {str(err).splitlines()[0] if str(err) else err!r}",
+                           "check --address (ray://HOST:10001, or auto on a node of a running cluster)"
+                           if address else "try --executor local") from None
         self._task = ray.remote(num_cpus=1, max_retries=0)(run_trial)
 
     def submit(self, job: dict[str, Any]) -> Future:

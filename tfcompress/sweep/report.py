@@ -9,12 +9,12 @@ from typing import Any
 
 from tfcompress.console import format_table
 from tfcompress.report.table import pareto_front
-from tfcompress.sweep.run import best_trial
+from tfcompress.sweep.search import best_trial
 
 SWEEP_REPORT = "sweep.html"
 #: Pareto plots: trial summary key -> axis label
 COST_AXES = {"flash_bytes": "flash (bytes)", "latency": "latency", "ram_bytes": "RAM (bytes)",
-             "tflite_bytes": ".tflite size (bytes)"}
+             "tflite_bytes": ".tflite size (bytes)", "gzip_bytes": "gzip'd .tflite (bytes)"}
 
 
 def _points(trials: list[dict[str, Any]], cost: str) -> list[tuple[str, float, float]]:
@@ -53,7 +53,7 @@ def trial_rows(state: dict[str, Any]) -> list[dict[str, Any]]:
         rows.append({"trial": t["id"], "status": t["status"], **t["params"], "metric": s.get("metric"),
                      "flash_bytes": s.get("flash_bytes"), "ram_bytes": s.get("ram_bytes"),
                      "latency": s.get("latency"), "tflite_bytes": s.get("tflite_bytes"),
-                     "seconds": t.get("seconds"), "error": t.get("error") or ""})
+                     "gzip_bytes": s.get("gzip_bytes"), "seconds": t.get("seconds"), "error": t.get("error") or ""})
     return rows
 
 

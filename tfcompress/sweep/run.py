@@ -20,7 +20,7 @@ from tfcompress.console import log, to_json
 from tfcompress.errors import TfcError
 from tfcompress.recipe import parse_recipe
 from tfcompress.sweep import spec as spec_mod
-from tfcompress.sweep.search import Searcher, loss
+from tfcompress.sweep.search import Searcher, best_trial
 from tfcompress.sweep.tomlout import dumps
 
 STATE_FILE = "sweep.json"
@@ -69,13 +69,6 @@ def _save(root: Path, state: dict[str, Any]) -> None:
     tmp = root / (STATE_FILE + ".tmp")
     tmp.write_text(json.dumps(json.loads(to_json(state)), indent=2))
     tmp.replace(root / STATE_FILE)
-
-
-def best_trial(trials: list[dict[str, Any]], allows: Any = None) -> dict[str, Any] | None:
-    """The finished trial with the best metric (among those ``allows`` accepts)."""
-    ok = [t for t in trials if t["status"] == "done" and loss(t["summary"]) is not None
-          and (allows is None or allows(t["summary"]))]
-    return min(ok, key=lambda t: (loss(t["summary"]), t["id"])) if ok else None
 
 
 def _progress(trials: list[dict[str, Any]], total: int) -> None:

@@ -7,6 +7,7 @@ guides the sampler (``TPESampler(constraints_func=...)``: a value <= 0 means sat
 from __future__ import annotations
 
 import itertools
+from collections.abc import Callable
 from typing import Any
 
 from tfcompress.errors import TfcError
@@ -35,6 +36,13 @@ def loss(summary: dict[str, Any]) -> float | None:
     if m is None:
         return None
     return -float(m) if summary.get("higher_is_better", True) else float(m)
+
+
+def best_trial(trials: list[dict[str, Any]], allows: Callable[[dict[str, Any]], bool] | None = None) -> dict[str, Any] | None:
+    """The finished trial with the best metric (among those ``allows`` accepts)."""
+    ok = [t for t in trials if t["status"] == "done" and loss(t["summary"]) is not None
+          and (allows is None or allows(t["summary"]))]
+    return min(ok, key=lambda t: (loss(t["summary"]), t["id"])) if ok else None
 
 
 class Searcher:

@@ -19,7 +19,7 @@ from tfcompress.recipe import parse_recipe
 
 SEARCHES = ("grid", "random", "tpe")
 #: trial quantities constraints bound from above (the objective is always the variant's metric)
-COSTS = ("flash_bytes", "ram_bytes", "latency", "tflite_bytes")
+COSTS = ("flash_bytes", "ram_bytes", "latency", "tflite_bytes", "gzip_bytes")
 #: costs only the device step measures
 DEVICE_COSTS = ("flash_bytes", "ram_bytes", "latency")
 _SPEC_KEYS = ("search", "max_trials", "seed", "params", "objective", "constraints")

@@ -43,7 +43,7 @@ def summarize(results: dict[str, Any], variant: str) -> dict[str, Any]:
     rows = results.get("variants", [])
     compact = [{"variant": row_name(v), "metric": headline_metric(v), "flash_bytes": flash_bytes(v),
                 "ram_bytes": v.get("ram_bytes"), "latency": v.get("latency"), "tflite_bytes": v.get("tflite_bytes"),
-                "deployable": v.get("deployable")} for v in rows]
+                "gzip_bytes": v.get("gzip_bytes"), "deployable": v.get("deployable")} for v in rows]
     chosen = next((c for c in compact if c["variant"] == variant), None) or {}
     return {
         "variant": variant,
@@ -55,6 +55,7 @@ def summarize(results: dict[str, Any], variant: str) -> dict[str, Any]:
         "latency": chosen.get("latency"),
         "latency_unit": (results.get("board") or {}).get("latency_unit"),
         "tflite_bytes": chosen.get("tflite_bytes"),
+        "gzip_bytes": chosen.get("gzip_bytes"),
         "baseline_metric": results.get("baseline_metric"),
         "variants": compact,
     }
