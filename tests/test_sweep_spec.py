@@ -132,3 +132,17 @@ def test_stage_cache_makes_a_stage_once_across_processes(tmp_path: Path) -> None
         p.join(20)
     whos = sorted((tmp_path / f"run{i}" / "who").read_text() for i in range(2))
     assert whos == ["copied", "made"]
+
+
+def test_tpe_learns_feasibility_from_asked_and_resumed_trials() -> None:
+    spec = _spec({"compress.pruned.target_sparsity": {"low": 0.3, "high": 0.9}}, search="tpe",
+                 constraints=[{"name": "small", "flash_bytes": 1000}])
+    s = Searcher(spec, 4)
+    p = s.point(0, "000")
+    s.tell("000", p, {"metric": 0.9, "higher_is_better": True, "flash_bytes": 1500})
+    s.tell("001", {"compress.pruned.target_sparsity": 0.5},  # finished in an earlier session
+           {"metric": 0.7, "higher_is_better": True, "flash_bytes": 100})
+    s.tell("002", {"compress.pruned.target_sparsity": 0.6}, None)
+    assert [t.system_attrs.get("constraints") for t in s.study.trials] == [(500.0,), (-900.0,), (1e30,)]
+    assert [t.state.name for t in s.study.trials] == ["COMPLETE", "COMPLETE", "FAIL"]
+    assert 0.3 <= s.point(3, "003")["compress.pruned.target_sparsity"] <= 0.9

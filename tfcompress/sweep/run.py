@@ -57,7 +57,8 @@ def _load_state(root: Path, identity: dict[str, Any], recipe_text: str, force: b
         if same and not force:
             return state
         if not force:
-            what = "a different sweep (recipe or parameters changed)" if state else "not a sweep directory"
+            what = ("a different sweep (recipe, parameters, --until or --board changed)" if state
+                    else "not a sweep directory")
             raise TfcError(f"sweep directory '{root}' already exists and is {what}",
                            "pass --force to start it over, or choose another --out")
         shutil.rmtree(root)
@@ -98,7 +99,8 @@ def run_sweep(recipe_path: str, grid: Path | None, out: Path | None, opts: Sweep
                            "drop --until convert, or bound tflite_bytes instead")
     variant = spec.variant or default_variant(data)
     root = Path(out or Path("runs") / f"{base.name}-sweep").resolve()
-    state = _load_state(root, spec.identity(), base.source_text, opts.force)
+    identity = {**spec.identity(), "until": opts.until, "board": opts.board}  # what trial results depend on
+    state = _load_state(root, identity, base.source_text, opts.force)
     state.update(spec=spec.to_dict(), variant=variant, until=opts.until, board=opts.board)
     searcher = Searcher(spec, opts.max_trials or spec.max_trials)
     trials: list[dict[str, Any]] = state["trials"]

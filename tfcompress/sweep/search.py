@@ -102,9 +102,12 @@ class Searcher:
             else:
                 self.study.tell(asked, value)
             return
-        if value is None:  # from an earlier session: add what is known
+        # from an earlier session: add what is known (the TPE sampler reads feasibility from system attrs)
+        system = {"constraints": tuple(attrs["constraints"])} if "constraints" in attrs else {}
+        if value is None:
             self.study.add_trial(optuna.trial.create_trial(params=params, distributions=self.dists,
-                                                           state=TrialState.FAIL, user_attrs=attrs))
+                                                           state=TrialState.FAIL, user_attrs=attrs,
+                                                           system_attrs=system))
         else:
             self.study.add_trial(optuna.trial.create_trial(params=params, distributions=self.dists, value=value,
-                                                           user_attrs=attrs))
+                                                           user_attrs=attrs, system_attrs=system))
