@@ -34,6 +34,7 @@ COMMANDS: dict[str, str] = {
     "evaluate": "tfcompress.commands.evaluate:evaluate_cmd",
     "flash": "tfcompress.commands.flash:flash_cmd",
     "pipeline": "tfcompress.commands.pipeline:pipeline_cmd",
+    "sweep": "tfcompress.commands.sweep:sweep_cmd",
     "report": "tfcompress.commands.report:report_cmd",
 }
 
@@ -53,6 +54,7 @@ _SHORT_HELP: dict[str, str] = {
     "evaluate": "Run the test split on a (possibly emulated) board.",
     "flash": "Flash built firmware onto a board.",
     "pipeline": "Run a recipe end to end: train → compress → convert → build → evaluate.",
+    "sweep": "Run a design-space sweep over a recipe (local pool or Ray).",
     "report": "Write the HTML report of a run directory.",
 }
 

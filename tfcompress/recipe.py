@@ -291,7 +291,8 @@ def _stage(raw: Any, index: int, earlier: list[str]) -> StageConfig:
 def parse_recipe(data: dict[str, Any], source_path: str | None = None, source_text: str = "") -> Recipe:
     """Validate a recipe dict (as read from TOML) into a :class:`Recipe`."""
     top = _Section(data, "")
-    top.check_unknown(["name", "seed", "dataset", "model", "train", "distill", "compress", "convert", "board"])
+    # [sweep] describes a design-space sweep over this recipe (tfcompress/sweep/spec.py); a run ignores it
+    top.check_unknown(["name", "seed", "dataset", "model", "train", "distill", "compress", "convert", "board", "sweep"])
 
     ds = _Section(top.get("dataset", (dict,)), "dataset")
     ds.check_unknown(["source", "params"])

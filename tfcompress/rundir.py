@@ -24,6 +24,7 @@ from tfcompress import __version__
 from tfcompress.console import log, to_json
 from tfcompress.errors import TfcError
 from tfcompress.importgraph import package_graph
+from tfcompress.stagecache import StageCache
 
 MANIFEST = "manifest.json"
 RUN_MARKER = "run.json"
@@ -91,6 +92,9 @@ class Stage:
     dir: Path
     fingerprint: str
     params: dict[str, Any]
+    #: a cache shared with other runs (sweep trials): its copy is used, and a made stage published
+    cache: StageCache | None = None
+    rel_dir: str = ""
 
     @property
     def manifest_path(self) -> Path:
@@ -104,9 +108,12 @@ class Stage:
 
     @property
     def done(self) -> bool:
-        """True when the stage completed with the same fingerprint."""
+        """True when the stage completed with the same fingerprint (here or in the shared cache;
+        when False with a cache, this process holds the stage's cache lock until it completes)."""
         m = self.manifest()
-        return bool(m and m.get("status") == "complete" and m.get("fingerprint") == self.fingerprint)
+        if m and m.get("status") == "complete" and m.get("fingerprint") == self.fingerprint:
+            return True
+        return self.cache is not None and self.cache.fetch(self.rel_dir, self.fingerprint, self.dir)
 
     def begin(self) -> None:
         """Prepare the folder: keep it to resume the same work, clear it when inputs changed."""
@@ -123,6 +130,8 @@ class Stage:
         """Mark the stage complete; record metrics and the hash of its outputs."""
         out_paths = [self.dir / o for o in outputs] or [self.dir]
         self._write("complete", metrics or {}, {"outputs": list(outputs), "output_hash": hash_tree(out_paths)})
+        if self.cache is not None:
+            self.cache.publish(self.rel_dir, self.fingerprint, self.dir)
 
     def output_hash(self) -> str:
         """Content hash of the completed stage's outputs (downstream stages fingerprint on it)."""
@@ -154,11 +163,13 @@ class Stage:
 class RunDir:
     """``runs/<name>/``: the artifacts of one recipe, stage by stage (DESIGN.md §1)."""
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, cache: StageCache | None = None) -> None:
         self.root = Path(root)
+        self.cache = cache
 
     @classmethod
-    def open(cls, root: Path, recipe_name: str, recipe_text: str, *, force: bool = False) -> RunDir:
+    def open(cls, root: Path, recipe_name: str, recipe_text: str, *, force: bool = False,
+             cache: StageCache | None = None) -> RunDir:
         """Open or create a run directory for ``recipe_name``.
 
         An existing folder is reused only when it is a tfcompress run of the same
@@ -185,8 +196,8 @@ class RunDir:
         root.mkdir(parents=True, exist_ok=True)
         marker.write_text(to_json({"recipe": recipe_name, "tfcompress": __version__}))
         (root / "recipe.toml").write_text(recipe_text)
-        return cls(root)
+        return cls(root, cache)
 
     def stage(self, name: str, rel_dir: str, params: dict[str, Any], inputs: dict[str, str] | None = None) -> Stage:
         """A stage at ``rel_dir`` fingerprinted by ``params`` and upstream ``inputs`` hashes."""
-        return Stage(name, self.root / rel_dir, fingerprint(params, inputs or {}), params)
+        return Stage(name, self.root / rel_dir, fingerprint(params, inputs or {}), params, self.cache, rel_dir)

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from tfcompress.recipe import Recipe
 from tfcompress.rundir import RunDir
+from tfcompress.stagecache import StageCache
 
 DEFAULT_RUNS_ROOT = Path("runs")
 
@@ -34,8 +35,10 @@ def preflight(recipe: Recipe, board_name: str | None = None) -> None:
         load_board(board_name)
 
 
-def open_run(recipe: Recipe, out: Path | None, *, force: bool = False, board_name: str | None = None) -> RunDir:
-    """Check the recipe's names, then open (or create) its run directory (default ``runs/<name>``)."""
+def open_run(recipe: Recipe, out: Path | None, *, force: bool = False, board_name: str | None = None,
+             cache: StageCache | None = None) -> RunDir:
+    """Check the recipe's names, then open (or create) its run directory (default ``runs/<name>``);
+    ``cache``: a stage cache shared with other runs (the trials of a sweep)."""
     preflight(recipe, board_name)
     root = out or DEFAULT_RUNS_ROOT / recipe.name
-    return RunDir.open(root, recipe.name, recipe.source_text, force=force)
+    return RunDir.open(root, recipe.name, recipe.source_text, force=force, cache=cache)

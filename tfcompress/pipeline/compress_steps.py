@@ -15,6 +15,7 @@ def compress_step(run: RunDir, recipe: Recipe, stage_cfg: StageConfig, data: Sta
     """Run one compression stage on the model of ``upstream`` (the baseline or an earlier stage)."""
     from tfcompress.compress.methods import get_method
     from tfcompress.modelio import STAGE_MODEL_NAME, load_model, save_model
+    from tfcompress.tfenv import set_seed, tf
 
     params = {"stage": asdict(stage_cfg), "seed": recipe.seed, "batch_size": recipe.train.batch_size}
     inputs = {"data": data.output_hash(), "model": upstream.output_hash(), "code": code_hash(__name__)}
@@ -31,6 +32,12 @@ def compress_step(run: RunDir, recipe: Recipe, stage_cfg: StageConfig, data: Sta
     stage_params = method.params_from(values, batch_size=recipe.train.batch_size)
     t0 = time.perf_counter()
     log(f"  {stage_cfg.name}: {stage_cfg.method} {stage_cfg.params} from {stage_cfg.source}")
+    # the result must not depend on what ran earlier in this process: a stage made after its upstream
+    # was cached (a rerun, a sweep trial) gives the same model. Seed the random initialisations (k-means++
+    # centroids), and switch on TensorFlow's op determinism, which training the baseline switches on
+    # (train/loop.py) but a process that found the baseline cached never did.
+    set_seed(recipe.seed)
+    tf().config.experimental.enable_op_determinism()
     result = method.run(model, ds, stage_params, seed=recipe.seed)
     save_model(result.model, stage.dir / STAGE_MODEL_NAME)
     outputs = [STAGE_MODEL_NAME, METRICS_FILE]

@@ -19,6 +19,7 @@ from tfcompress.pipeline.results import assemble, write_samples
 from tfcompress.pipeline.train_steps import baseline_step, teacher_step
 from tfcompress.recipe import Recipe
 from tfcompress.rundir import Stage
+from tfcompress.stagecache import StageCache
 
 #: the steps, in order; ``until`` stops after the named one.
 STEPS = ("train", "compress", "convert", "device", "report")
@@ -36,10 +37,12 @@ def run_pipeline(
     tflm_dir: Path | str | None = None,
     jobs: int | None = None,
     farm: Sequence[str] | None = None,
+    cache: StageCache | None = None,
 ) -> dict[str, Any]:
     """Run ``recipe`` end to end (or up to ``until``); returns the results dict. ``runtimes`` and
     ``tflm_dir`` override the recipe's ``board.runtime`` / ``board.tflm_dir``; ``jobs`` (emulators
-    at a time) and ``farm`` (``PORT=BOARD`` entries) its ``board.jobs`` / ``board.farm``."""
+    at a time) and ``farm`` (``PORT=BOARD`` entries) its ``board.jobs`` / ``board.farm``; ``cache``
+    is a stage cache shared with other runs (sweep trials)."""
     if until not in STEPS:
         raise TfcError(f"unknown step '{until}'", f"choose one of: {', '.join(STEPS)}")
     from tfcompress.boards import load_board, with_optimize
@@ -54,7 +57,7 @@ def run_pipeline(
             given = Path(recipe.source_path).resolve().parent / Path(given).expanduser()
         tree = resolve_tree(given)
     board_name, devices = resolve_devices(recipe, board_name, port=port, jobs=jobs, farm=farm)
-    run = open_run(recipe, out, force=force, board_name=board_name)
+    run = open_run(recipe, out, force=force, board_name=board_name, cache=cache)
     board = with_optimize(load_board(board_name), recipe.board.optimize)
     timings: dict[str, float] = {}
 
