@@ -16,8 +16,9 @@ def test_list_sources_describes_every_source() -> None:
     sources = {s["name"]: s for s in list_sources()}
     assert {"synthetic-eyes", "gaze-zones", "digits", "npz", "folder", "idx", "keras"} <= set(sources)
     for s in sources.values():
-        assert s["task"] in ("classification", "regression")
+        assert s["task"] in ("classification", "regression", "detection")
         assert s["shape"] and s["description"]
+    assert sources["synthetic-shapes"]["task"] == "detection"
     assert sources["npz"]["usage"] == "npz:PATH"
     assert sources["synthetic-eyes"]["params"]["size"]["default"] == 64
 

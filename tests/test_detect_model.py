@@ -27,7 +27,7 @@ def test_detector_outputs_follow_the_anchors(detector, shapes48):
     assert [tuple(s) for s in detector.output_shape] == [(None, n_anchors, 4), (None, n_anchors, 5)]
     assert [o.name.split("/")[0] for o in detector.outputs] == ["boxes", "classes"]
     # the class bias starts every anchor as background
-    from tfcompress.train.evaluate import predict
+    from tfcompress.predict import predict
 
     offsets, logits = predict(detector, shapes48.x_test)
     assert offsets.shape == (6, n_anchors, 4) and np.mean(logits.argmax(-1) == 0) > 0.9

@@ -45,7 +45,7 @@ def compile_for(model: Any, dataset: Any, learning_rate: float = 1e-3) -> None:
 
 def targets(dataset: Any, split: str) -> Any:
     """The training targets of a split (two copies of the anchor targets for a detector)."""
-    from tfcompress.train.loop import fit_targets
+    from tfcompress.detect.targets import fit_targets
 
     y = fit_targets(dataset, split)
     return [y, y] if dataset.task == "detection" else y
@@ -107,7 +107,7 @@ def evaluate(model: Any, dataset: Any, split: str = "test") -> float:
     """Score ``model`` on a split with the dataset's metric."""
     x = getattr(dataset, f"x_{split}")
     y = getattr(dataset, f"y_{split}")
-    from tfcompress.train.evaluate import predict
+    from tfcompress.predict import predict
 
     return compute_metric(dataset, y, predict(model, x))
 

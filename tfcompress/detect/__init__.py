@@ -1,2 +1,2 @@
-"""Object detection: anchors and box coding (:mod:`.boxes`), the SSD loss (:mod:`.loss`), mAP
+"""Object detection: anchors and box coding (:mod:`.boxes`), fit targets (:mod:`.targets`), the SSD loss (:mod:`.loss`), mAP
 (:mod:`.metric`)."""

@@ -6,6 +6,8 @@ from typing import Any
 
 import numpy as np
 
+from tfcompress.predict import predict
+
 
 def compute_metric(metric: str, y_true: np.ndarray, y_pred: np.ndarray, target_scale: float = 1.0) -> float:
     """``tfcompress.metrics.compute_metric`` (the shared definition of every metric)."""
@@ -19,19 +21,6 @@ def higher_is_better(metric: str) -> bool:
     from tfcompress.metrics import higher_is_better as _hib
 
     return bool(_hib(metric))
-
-
-def predict(model: Any, x: np.ndarray, batch_size: int = 256) -> Any:
-    """Model outputs for ``x`` in inference mode, as NumPy (Keras' compiled predict loop); a list
-    of arrays for a model with several outputs (a detector's boxes and class logits)."""
-    if len(x) == 0:
-        shapes = model.output_shape if isinstance(model.output_shape, list) else [model.output_shape]
-        empty = [np.zeros((0,) + tuple(s[1:]), np.float32) for s in shapes]
-        return empty if len(empty) > 1 else empty[0]
-    out = model.predict(x, batch_size=batch_size, verbose=0)
-    if isinstance(out, (list, tuple)):
-        return [np.asarray(o) for o in out] if len(out) > 1 else np.asarray(out[0])
-    return np.asarray(out)
 
 
 def score(model: Any, dataset: Any, x: np.ndarray, y: np.ndarray) -> float:

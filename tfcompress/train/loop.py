@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 
 from tfcompress.console import log
+from tfcompress.detect.targets import fit_targets
 from tfcompress.errors import TfcError, unknown
 from tfcompress.tfenv import keras, tf
 from tfcompress.train import state as st
@@ -20,17 +21,6 @@ from tfcompress.train.tensorboard import ScalarLogger
 
 SCHEDULES = ("cosine", "plateau", "constant")
 PLATEAU_FACTOR = 0.5
-
-
-def fit_targets(dataset: Any, split: str = "train") -> np.ndarray:
-    """What the loss compares the outputs with: the labels, or for detection the matched anchor
-    targets (:func:`tfcompress.detect.boxes.training_targets`)."""
-    y = getattr(dataset, f"y_{split}")
-    if dataset.task != "detection":
-        return y
-    from tfcompress.detect.boxes import make_anchors, training_targets
-
-    return training_targets(y, make_anchors(int(dataset.input_shape[0])))
 
 
 def _seed_everything(seed: int, deterministic: bool) -> None:
