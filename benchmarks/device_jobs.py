@@ -25,9 +25,13 @@ from pathlib import Path
 from typing import Any
 
 
+#: results.json keys that say when, not what: the run's timestamp and stage timings
+_WHEN = ("timings", "created")
+
+
 def _diff(a: Any, b: Any, path: str = "") -> list[str]:
     if isinstance(a, dict) and isinstance(b, dict):
-        return [d for k in sorted(set(a) | set(b)) if k != "timings"
+        return [d for k in sorted(set(a) | set(b)) if not (path == "" and k in _WHEN) and k != "timings"
                 for d in _diff(a.get(k), b.get(k), f"{path}.{k}")]
     if isinstance(a, list) and isinstance(b, list) and len(a) == len(b):
         return [d for i, (x, y) in enumerate(zip(a, b, strict=True)) for d in _diff(x, y, f"{path}[{i}]")]

@@ -27,7 +27,23 @@
 #define TFC_DWT_LAR 0xE0001FB0u    /* Cortex-M7 software lock: write 0xC5ACCE55 */
 #define TFC_DWT_LAR_KEY 0xC5ACCE55u
 
+#define TFC_NVIC_ISER 0xE000E100u  /* set-enable, one word per 32 interrupts */
+#define TFC_NVIC_ICPR 0xE000E280u  /* clear-pending, one word per 32 interrupts */
+
 static inline void tfc_dsb(void) { __asm volatile("dsb 0xF" ::: "memory"); }
 static inline void tfc_isb(void) { __asm volatile("isb 0xF" ::: "memory"); }
+
+/* Sleep-until-interrupt without taking it: with PRIMASK set, an enabled interrupt that becomes
+   pending still ends WFI (ARMv7-M ARM B1.5.19), and no handler runs. */
+static inline void tfc_irq_wake_only(uint32_t irq)
+{
+    __asm volatile("cpsid i" ::: "memory");
+    TFC_REG32(TFC_NVIC_ISER + 4u * (irq / 32u)) = 1u << (irq % 32u);
+}
+static inline void tfc_irq_clear_pending(uint32_t irq)
+{
+    TFC_REG32(TFC_NVIC_ICPR + 4u * (irq / 32u)) = 1u << (irq % 32u);
+}
+static inline void tfc_wfi(void) { __asm volatile("wfi" ::: "memory"); }
 
 #endif

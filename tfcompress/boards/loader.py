@@ -33,7 +33,7 @@ ALLOWED_KEYS: dict[str, tuple[str, ...]] = {
     "memory": ("text", "data", "stack", "stack_bytes", "regions"),
     "memory.regions": _fields(MemoryRegion),
     "init": _fields(RegisterBit),
-    "uart": ("driver", "peripheral", "base", "baud", "kernel_clock_hz", "divisor", "divisor_scale", "note", "pins"),
+    "uart": ("driver", "peripheral", "base", "baud", "kernel_clock_hz", "divisor", "divisor_scale", "note", "pins", "rx_irq"),
     "uart.pins": _fields(PinSpec),
     "counter": _fields(CounterSpec),
     "flasher": ("openocd_config", "st_flash_address", "pyocd_target"),
@@ -103,6 +103,7 @@ def _uart(d: dict[str, Any]) -> UartSpec:
         divisor=divisor,
         pins=tuple(PinSpec(**p) for p in d.get("pins", [])),
         note=d.get("note", ""),
+        rx_irq=_int(d, "rx_irq", "uart.") if "rx_irq" in d else None,
     )
 
 

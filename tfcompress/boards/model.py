@@ -51,6 +51,9 @@ class UartSpec:
     divisor: int  # value written to the baud-rate register
     pins: tuple[PinSpec, ...] = ()
     note: str = ""
+    #: the receive interrupt's NVIC number, where the driver can sleep (WFI) until a byte arrives
+    #: instead of polling (an emulator then leaves the host's core to other work); None: poll
+    rx_irq: int | None = None
 
 
 @dataclass(frozen=True)
