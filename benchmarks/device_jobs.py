@@ -24,7 +24,6 @@ import time
 from pathlib import Path
 from typing import Any
 
-
 #: results.json keys that say when, not what: the run's timestamp and stage timings
 _WHEN = ("timings", "created")
 
