@@ -32,31 +32,13 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tests.helpers: the int8 conversion the tests use
 
+from tests.helpers.keras_models import to_int8_tflite as _int8  # noqa: E402
 from tfcompress.engine.weight_policy import PREFERENCES  # noqa: E402
 
 #: the goals of issue 15: compressed / dense instructions per layer, by storage
 GOALS = {"w4": 1.25, "sp": 1.5, "2of4": 0.75}
-
-
-def _int8(model, seed: int = 0) -> bytes:
-    from tfcompress.tfenv import tf
-
-    tfm = tf()
-    rng = np.random.default_rng(seed)
-    shape = tuple(model.input.shape[1:])
-
-    def rep():
-        for _ in range(16):
-            yield [rng.uniform(0, 1, size=(1, *shape)).astype(np.float32)]
-
-    conv = tfm.lite.TFLiteConverter.from_keras_model(model)
-    conv.optimizations = [tfm.lite.Optimize.DEFAULT]
-    conv.representative_dataset = rep
-    conv.target_spec.supported_ops = [tfm.lite.OpsSet.TFLITE_BUILTINS_INT8]
-    conv.inference_input_type = tfm.int8
-    conv.inference_output_type = tfm.int8
-    return bytes(conv.convert())
 
 
 def _kernels(model) -> list:
