@@ -506,17 +506,7 @@ static inline __attribute__((always_inline)) void dec_run(const tfc_conv_params 
                 const int two = pix + 1 < npix;
                 const int32_t at = (b * npix + pix) * oc_n + c0;
                 if (pointwise) {
-                    const int8_t *s0 = in_b + pix * kp;
-                    int32_t *dst = colw;
-                    for (i = 0; i < kp; i += 4) {
-                        const uint32_t w0 = tfc_ld32(s0 + i);
-                        const uint32_t w1 = two ? tfc_ld32(s0 + kp + i) : 0u;
-                        dst[0] = tfc_sxtb16(w0);
-                        dst[1] = tfc_sxtb16_ror8(w0);
-                        dst[2] = tfc_sxtb16(w1);
-                        dst[3] = tfc_sxtb16_ror8(w1);
-                        dst += 4;
-                    }
+                    tfc_widen_pointwise_pair(in_b + pix * kp, kp, two, colw);
                 } else {
                     dec_window_plain(p, in_b, pix / p->out_w, pix % p->out_w, colw, kp, tmp);
                     if (two) {

@@ -802,18 +802,7 @@ static inline __attribute__((always_inline)) void conv_run(const tfc_conv_params
             const int two = pix + 1 < npix;
             int8_t *o0 = add ? pair_out : out_b + pix * oc_n;
             if (pointwise) {
-                const int8_t *s0 = in_b + pix * kp;
-                int32_t *dst = colw;
-                int32_t i;
-                for (i = 0; i < kp; i += 4) {
-                    const uint32_t w0 = tfc_ld32(s0 + i);
-                    const uint32_t w1 = two ? tfc_ld32(s0 + kp + i) : 0u;
-                    dst[0] = tfc_sxtb16(w0);
-                    dst[1] = tfc_sxtb16_ror8(w0);
-                    dst[2] = tfc_sxtb16(w1);
-                    dst[3] = tfc_sxtb16_ror8(w1);
-                    dst += 4;
-                }
+                tfc_widen_pointwise_pair(in_b + pix * kp, kp, two, colw);
             } else {
                 load_window(p, in_b, pix / p->out_w, pix % p->out_w, col, kp, tmp, 4, 1);
                 if (two) {

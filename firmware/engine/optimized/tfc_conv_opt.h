@@ -11,6 +11,24 @@
 #include "tfc_add_opt.h"
 #include "../tfc_add.h"
 
+/* Two 1x1-conv pixels' input rows (s0, and s0 + kp when two; kp a multiple of 4) widened into the
+ * interleaved layout the channel-pair loops read: per 4 inputs {px0 even, px0 odd, px1 even,
+ * px1 odd} halfword pairs. Without a second pixel its slots read as zeros. */
+static inline __attribute__((always_inline)) void tfc_widen_pointwise_pair(const int8_t *s0, int32_t kp,
+                                                                           int two, int32_t *dst)
+{
+    int32_t i;
+    for (i = 0; i < kp; i += 4) {
+        const uint32_t w0 = tfc_ld32(s0 + i);
+        const uint32_t w1 = two ? tfc_ld32(s0 + kp + i) : 0u;
+        dst[0] = tfc_sxtb16(w0);
+        dst[1] = tfc_sxtb16_ror8(w0);
+        dst[2] = tfc_sxtb16(w1);
+        dst[3] = tfc_sxtb16_ror8(w1);
+        dst += 4;
+    }
+}
+
 #if TFC_DSP_ASM
 /* Argument block of the im2col channel-pair routines (conv2d_s8_opt.c: pairs_fast_asm,
  * pairs_pc_asm: per channel pair the 2x2 SMLAD loop, requantisation, packed clamp and two
