@@ -8,7 +8,9 @@ import numpy as np
 import pytest
 
 from tfcompress.engine.compiler import compile_tflite
+from tfcompress.engine.debug import localize
 from tfcompress.engine.host import HostModel
+from tfcompress.engine.validate import random_inputs
 from tfcompress.tflm import TflmModel, tflm_arena_breakdown, tflm_arena_bytes
 
 pytestmark = pytest.mark.shared
@@ -83,3 +85,14 @@ def test_written_project_layout(mlperf_models: Path, tmp_path: Path) -> None:
     assert not (tmp_path / "engine" / "binary_s8.c").exists()  # only the kernels the model needs
     source = (tmp_path / "model.c").read_text()
     assert "malloc" not in source
+
+
+@pytest.mark.parametrize("kernels", ["optimized", "reference"])
+@pytest.mark.parametrize("name", sorted(GOALS))
+def test_mlperf_every_op_bit_exact(mlperf_models: Path, name: str, kernels: str) -> None:
+    """Not only the outputs: every op's output tensor equals TFLM's (a wrong intermediate value can
+    be masked by a later ReLU or the final argmax, as a dead channel's wrapped bias once was)."""
+    model = compile_tflite(mlperf_models / name, kernels=kernels)
+    loc = localize(model, random_inputs(model, 2, seed=3))
+    assert loc.ok, loc.summary()
+    assert len(loc.ops) >= 10

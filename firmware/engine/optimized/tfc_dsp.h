@@ -175,8 +175,9 @@ static inline int32_t tfc_rq_x2(int32_t acc2, int32_t m, int32_t rs, int32_t rnd
 /* tfc_rq_x2 in one instruction fewer (the conv and FC kernels): SMMLAR adds rnd to r, and the
  * sign correction takes the accumulator's sign instead of r's. Equal: with m >= 0, r < 0 only when
  * acc2 < 0, and where r == 0 but acc2 < 0 both give (rnd - 1) >> rs == rnd >> rs for the rq table's
- * rnd = 2^(rs-1) + (zp << rs); a dead channel's constant entry (m = 0, rs = 1) has rnd = 2v + 1
- * when its accumulator (the bias) is negative (requant.py rq_table, which also requires m >= 0). */
+ * rnd = 2^(rs-1) + (zp << rs); a dead channel's constant entry (m = 0, rs = 1) has rnd = 2v + 1,
+ * which gives v whatever the sign of acc2 = 2 * bias (it wraps for bias >= 2^30) (requant.py
+ * rq_table, which also requires m >= 0). */
 static inline int32_t tfc_rq_x2s(int32_t acc2, int32_t m, int32_t rs, int32_t rnd) {
     return (tfc_smmlar(acc2, m, rnd) + (acc2 >> 31)) >> rs;
 }

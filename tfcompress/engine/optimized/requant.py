@@ -35,7 +35,8 @@ def rq_table(mult: np.ndarray, shift: np.ndarray, bound: np.ndarray, bias: np.nd
     it equals TFLM's arithmetic when ``|2 * acc| < 2^31`` and ``rs >= 1``; with ``m >= 0`` also
     ``(SMMLAR(acc << 1, m, rnd) + (acc >> 31)) >> rs`` (``tfc_rq_x2s``, the conv and FC kernels). A channel whose weights
     are all zero has the constant accumulator ``bias``: its output is precomputed (m = 0, rs = 1,
-    rnd = 2 * output) so dead channels (bias +-2^30 after pruning) keep the layer on the fast path.
+    rnd = 2 * output + 1, right for either sign correction: the doubled bias wraps for bias >= 2^30)
+    so dead channels (bias +-2^30 after pruning) keep the layer on the fast path.
     """
     n = len(bound)
     mult = np.broadcast_to(np.asarray(mult, np.int64), (n,))
@@ -43,9 +44,9 @@ def rq_table(mult: np.ndarray, shift: np.ndarray, bound: np.ndarray, bias: np.nd
     table = np.zeros((channels, 4), np.int64)
     fast = True
     for c in range(n):
-        if zero[c]:  # constant output v + zp: (0 + 0 + 2 (v + zp)) >> 1; + 1 for the acc-sign form
+        if zero[c]:  # constant output v + zp: (2 (v + zp) + 1 + s) >> 1 == v + zp for s in {0, -1}
             v = mbqm(int(bias[c]), int(mult[c]), int(shift[c])) + zp
-            rnd = 2 * v + (1 if bias[c] < 0 else 0)  # (rnd - 1) >> 1 == v in tfc_rq_x2s
+            rnd = 2 * v + 1  # s: tfc_rq_x2s's sign of the doubled accumulator, which may wrap
             fast = fast and abs(rnd) < 2**30
             table[c] = (0, 1, rnd if abs(rnd) < 2**30 else 0, bias[c])
             continue
