@@ -168,7 +168,7 @@ def test_a_clustered_layer_note_is_shown_beside_the_layer(tmp_path):
     validate_results(res)
     (run / "results.json").write_text(json.dumps(res))
     html = build_report(run).path.read_text()
-    assert "conv1 <span class=\"sub\">(6 non-zero weights: 7 clusters (16 requested))</span>" in html
+    assert "conv1 <span class=\"sub\">(6 non-zero weights: 7 clusters, zero included (16 requested))</span>" in html
     assert "conv2</td>" in html
     res["stages"][0]["layers"][0]["note"] = 7
     with pytest.raises(TfcError, match=r"layers\[0\]\.note"):

@@ -93,4 +93,5 @@ def describe(record: dict[str, Any]) -> str:
     held = f"{record['weights']} {'non-zero ' if record.get('counted') == 'non-zero' else ''}weights"
     if record.get("clusters") is None:
         return f"{held}: left unclustered ({record['requested']} clusters requested)"
-    return f"{held}: {record['clusters']} clusters ({record['requested']} requested)"
+    zero = ", zero included" if record.get("counted") == "non-zero" else ""
+    return f"{held}: {record['clusters']} clusters{zero} ({record['requested']} requested)"
