@@ -126,7 +126,7 @@ def cluster(model: Any, dataset: Any, params: ClusterParams | None = None, *, se
         raise TfcError("the model has no layer tfmot can cluster", "clustering needs Conv2D or Dense layers")
     counts, limited = fit_counts(model, counts, params.preserve_sparsity)  # e.g. heavily pruned small layers
     if not counts:
-        raise TfcError(f"no layer's weights can hold {params.clusters} clusters (too few non-zero weights)",
+        raise TfcError(f"no clusterable layer's weights can hold {params.clusters} clusters (too few weights)",
                        "use fewer clusters or a lower pruning sparsity")
     frozen = frozenset(name for name, rec in limited.items() if rec["clusters"] is None)
     wrapped = wrap_for_clustering(model, counts, params, frozen)
