@@ -30,6 +30,8 @@ class Svd:
     def __init__(self, path: Path) -> None:
         root = ET.parse(path).getroot()
         self.periph = {p.findtext("name"): p for p in root.iter("peripheral")}
+        #: interrupt name -> NVIC number (SVD files list an interrupt under any one peripheral)
+        self.interrupts = {i.findtext("name"): int(i.findtext("value"), 0) for i in root.iter("interrupt")}
 
     def _regs(self, name: str) -> ET.Element:
         p = self.periph[name]
@@ -105,6 +107,15 @@ def test_board_data_matches_svd(name, svd_dir):
     if b.counter.peripheral:
         assert svd.base(b.counter.peripheral) == b.counter.base
         assert f"{b.counter.peripheral}EN" in fields
+
+
+@pytest.mark.parametrize("name", STM32_BOARDS)
+def test_uart_rx_irq_is_the_uarts_interrupt_in_the_svd(name, svd_dir):
+    """The NVIC number the UART driver enables to wake from WFI is the board UART's own interrupt."""
+    b = load_board(name)
+    svd = _svd(str(svd_dir / b.svd))
+    assert b.uart.rx_irq is not None, f"{name}: uart.rx_irq (its {b.uart.peripheral} interrupt) missing"
+    assert svd.interrupts[b.uart.peripheral] == b.uart.rx_irq, f"{name}: {b.uart.peripheral} interrupt"
 
 
 @pytest.mark.parametrize("name", STM32_BOARDS)

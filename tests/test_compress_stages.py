@@ -230,3 +230,33 @@ def test_qat_starts_from_calibrated_activation_ranges(ds, base):
         assert float(lo.numpy()) == pytest.approx(min(float(out.min()), 0.0), rel=1e-5, abs=1e-6), name
         assert float(hi.numpy()) == pytest.approx(max(float(out.max()), 0.0), rel=1e-5, abs=1e-6), name
         assert (float(lo.numpy()), float(hi.numpy())) != (-6.0, 6.0)
+
+
+def test_sparsity_preserving_clustering_limits_layers_with_few_non_zero_weights(ds, base):
+    """A pruned layer with fewer non-zero weights than clusters made tfmot's k-means++ fail
+    (num_to_sample <= points.rows()): it now gets the largest count that fits, or is kept as it is."""
+    from tfcompress.compress.cluster import ClusterParams, cluster
+    from tfcompress.compress.cluster_fit import describe, max_clusters
+    from tfcompress.compress.prune import copy_model
+
+    model = copy_model(base)
+    k1 = np.zeros_like(_kernel(model, "conv1")).reshape(-1)
+    k1[[0, 5, 9, 13]], k1[[20, 30]] = [-0.3, -0.2, -0.1, -0.05], [0.2, 0.4]  # 4 negative, 2 positive
+    model.get_layer("conv1").set_weights([k1.reshape(_kernel(model, "conv1").shape)])
+    logits = model.get_layer("logits").get_weights()
+    lk = np.zeros_like(logits[0])
+    lk[3, 4] = 0.5  # one non-zero weight: no count >= 3 fits
+    model.get_layer("logits").set_weights([lk, logits[1]])
+
+    r = cluster(model, ds, ClusterParams(clusters=16, preserve_sparsity=True, epochs=1))
+    limited = r.metrics["clusters_limited"]
+    assert limited["conv1"] == {"requested": 16, "clusters": 7, "weights": 6, "counted": "non-zero"}
+    assert limited["logits"]["clusters"] is None and "logits" not in r.metrics["clusters"]
+    assert set(limited) == {"conv1", "logits"} and r.metrics["clusters"]["conv2"] == 16
+    c1 = _kernel(r.model, "conv1")
+    assert np.count_nonzero(c1) <= 6 and np.unique(c1).size <= 7
+    assert np.array_equal(_kernel(r.model, "logits"), lk) and r.model.get_layer("logits").trainable
+    assert describe(limited["logits"]) == "1 non-zero weights: left unclustered (16 clusters requested)"
+    # tfmot's split of the 15 non-zero centroids: round(15 * 4/6) = 10 negative > 4 -> ... -> 7: (4, 2)
+    assert max_clusters([k1], 16, True) == 7 and max_clusters([k1], 16, False) == 16
+    assert max_clusters([np.zeros(9)], 16, True) is None and max_clusters([np.ones(5)], 16, False) == 5

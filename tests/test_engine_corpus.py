@@ -67,8 +67,16 @@ SLOW = {"arch_kws_gru_unrolled_int8", "arch_kws_gru_unrolled_int16x8",
         "arch_ssd_multiscale_postprocess_int8"}  # two host builds of a whole SSD; the op alone: op_detection_*
 
 
-@pytest.mark.parametrize("name", [pytest.param(n, marks=pytest.mark.slow) if n in SLOW else n for n in _runnable()])
-def test_corpus_model_bit_exact_or_pending(name: str, tmp_path: Path) -> None:
+def _params() -> list:
+    """One parameter per runnable model; its id says what the test expects of it (``pending-NAME``
+    for a PENDING model, ``exact-NAME`` otherwise), so ``-k pending`` selects the pending models only."""
+    return [pytest.param(n, id=f"{'pending' if n in PENDING else 'exact'}-{n}",
+                         marks=[pytest.mark.slow] if n in SLOW else []) for n in _runnable()]
+
+
+@pytest.mark.parametrize("name", _params())
+def test_corpus_model(name: str, tmp_path: Path) -> None:
+    """Bit-exact with its oracle, or (a PENDING model) rejected with the error its entry names."""
     rec = MANIFEST[name]
     data = (CORPUS / rec["file"]).read_bytes()
     samples = max(3, int(rec.get("invocations", 1)))
@@ -111,3 +119,10 @@ def test_same_build_is_false_where_optimised_kernels_apply() -> None:
 
 def test_pending_entries_are_corpus_models() -> None:
     assert set(PENDING) <= set(_runnable()) and SLOW <= set(_runnable())
+
+
+def test_k_pending_selects_only_the_pending_models() -> None:
+    """``pytest -k pending`` means the pending models: no other corpus test's id mentions it."""
+    ids = [p.id for p in _params()]
+    assert sorted(i for i in ids if "pending" in i) == sorted(f"pending-{n}" for n in PENDING)
+    assert "pending" not in test_corpus_model.__name__

@@ -4,6 +4,7 @@ the board left, every sample measured once and every output right."""
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import pytest
@@ -14,12 +15,40 @@ from tfcompress.errors import TfcError
 from tfcompress.harness.client import HarnessClient
 from tfcompress.harness.faults import FaultyTransport
 from tfcompress.harness.pool import Device, parse_farm, run_jobs
+from tfcompress.harness.protocol import HELLO
 from tfcompress.harness.session import Journal, run_samples
 
 
 @pytest.fixture(scope="module")
 def host_firmware(tmp_path_factory) -> Path:
     return build_host_firmware(tmp_path_factory.mktemp("farmfw") / "host_fw", require_tool("gcc", "gcc"))
+
+
+# A board that answers is never waited on for its timeout, so healthy links get a patient one: a
+# reply delayed by load (2 cores shared by many workers) is not a lost board.
+PATIENT = 30.0
+
+
+def booted(binary: Path, port: str) -> tuple[ProcessTransport, float]:
+    """Start one fixture board and wait (patiently, by its HELLO) until it answers; returns it and
+    the slowest of a few HELLO round trips, the link's speed under the machine's current load."""
+    t = ProcessTransport(binary)
+    t.name = port
+    client = HarnessClient(t, timeout=PATIENT, retries=0)
+    client.request(HELLO, timeout=PATIENT)  # the (ASan) process has started and answers
+    rtt = 0.0
+    for _ in range(3):
+        t0 = time.monotonic()
+        assert client.hello().model_hash == MODEL_HASH
+        rtt = max(rtt, time.monotonic() - t0)
+    return t, rtt
+
+
+def silence_timeout(rtt: float) -> float:
+    """How long to wait for a silent board: 0.2 s on an idle machine, longer when the measured
+    round trip says the machine is loaded (50 round trips, so a slow reply is never taken for
+    silence), capped so the silent board is still found within seconds."""
+    return min(max(0.2, 50 * rtt), 2.0)
 
 
 class Silent:
@@ -42,9 +71,9 @@ class Silent:
 
 def test_farm_loses_two_boards_midway_and_loses_no_sample(host_firmware, tmp_path, capsys):
     farm = parse_farm(["/dev/ttyA=stm32h747i-disco", "/dev/ttyB=stm32h747i-disco", "/dev/ttyC=stm32h747i-disco"])
-    procs = {d.port: ProcessTransport(host_firmware) for d in farm}
-    for port, p in procs.items():
-        p.name = port
+    started = {d.port: booted(host_firmware, d.port) for d in farm}
+    procs = {port: t for port, (t, _) in started.items()}
+    quick = silence_timeout(max(rtt for _, rtt in started.values()))
     links = {"/dev/ttyA": procs["/dev/ttyA"],
              "/dev/ttyB": FaultyTransport(procs["/dev/ttyB"], fail_after_writes=9),  # unplugged in sample 2
              "/dev/ttyC": Silent(procs["/dev/ttyC"], after=13)}  # hangs in sample 3
@@ -53,7 +82,9 @@ def test_farm_loses_two_boards_midway_and_loses_no_sample(host_firmware, tmp_pat
     header = {"model_hash": MODEL_HASH, "board": "stm32h747i-disco", "n": 5}
 
     def work(name: str, dev: Device) -> list[list[bytes]]:
-        client = HarnessClient(links[dev.port], timeout=0.2, run_timeout=1.0, retries=2)
+        # only the board that goes silent is waited on for its timeout (3 attempts)
+        wait = quick if dev.port == "/dev/ttyC" else PATIENT
+        client = HarnessClient(links[dev.port], timeout=wait, run_timeout=max(1.0, wait), retries=2)
         assert client.hello().model_hash == MODEL_HASH
         journal = Journal(tmp_path / f"{name}.jsonl", header)
         measured[name].append((dev.port, len(journal.done)))
@@ -82,12 +113,11 @@ def test_farm_loses_two_boards_midway_and_loses_no_sample(host_firmware, tmp_pat
 
 
 def test_one_board_farm_that_dies_is_a_clear_error(host_firmware, tmp_path):
-    t = ProcessTransport(host_firmware)
-    t.name = "/dev/ttyA"
+    t, _ = booted(host_firmware, "/dev/ttyA")
     link = FaultyTransport(t, fail_after_writes=6)
 
     def work(name: str, dev: Device) -> int:
-        client = HarnessClient(link, timeout=0.2, retries=1)
+        client = HarnessClient(link, timeout=PATIENT, retries=1)  # the link breaks: no timeout is waited
         return len(run_samples(client, samples(4, seed=1)))
 
     try:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import socket
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -153,3 +154,31 @@ def test_absent_port_is_a_clear_error():
     with pytest.raises(TfcError) as e:
         SerialTransport("/dev/ttyTFC_NOT_THERE")
     assert "/dev/ttyTFC_NOT_THERE" in e.value.what
+
+
+def _cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process (Linux /proc)."""
+    import os
+
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+@pytest.mark.parametrize("name", EMULATED)
+def test_waiting_firmware_leaves_the_host_cpu_idle(firmware, name):
+    """Between requests the harness sleeps in WFI until the UART's RX interrupt pends (board data
+    uart.rx_irq) instead of polling: a QEMU waiting for input uses little host CPU (a polling one
+    uses a whole core), so parallel device jobs (--jobs) share the cores; it still answers."""
+    if not Path("/proc/self/stat").exists():
+        pytest.skip("needs /proc to read QEMU's CPU time")
+    assert load_board(name).uart.rx_irq is not None
+    with QemuSession(load_board(name), firmware[name]) as q:
+        client = HarnessClient(q.transport)
+        assert client.hello().model_hash == MODEL_HASH
+        assert q.proc is not None
+        cpu0, t0 = _cpu_seconds(q.proc.pid), time.monotonic()
+        time.sleep(1.0)
+        used = (_cpu_seconds(q.proc.pid) - cpu0) / (time.monotonic() - t0)
+        assert used < 0.1, f"{name}: QEMU used {100 * used:.0f}% of a core waiting for input"
+        x = samples(1, seed=3)[0]
+        assert client.infer(x).outputs == FixtureModel().run(x)  # woken by the next bytes

@@ -276,3 +276,33 @@ def test_profile_needs_a_board() -> None:
     model = sorted((Path(__file__).parent / "fixtures" / "corpus").glob("*.tflite"))[0]
     result = CliRunner().invoke(main, ["validate", str(model), "--board", "host", "--profile", "--samples", "1"])
     assert result.exit_code == 2 and "firmware on a board" in result.output
+
+
+def test_a_banded_pair_is_one_row_naming_both_ops() -> None:
+    """engine/banding.py runs CONV_2D + DEPTHWISE_CONV_2D a band of rows at a time in one kernel call
+    (tfc_band_s8): its row names both TFLite ops (indices and names, in data-flow order), says it is
+    banded and counts the MACs of both, in the rows (JSON), the terminal table and the report's chart."""
+    from tfcompress.report.plots import layer_label
+
+    tensors = {5: SimpleNamespace(name="mid", shape=(1, 8, 8, 16)), 6: SimpleNamespace(name="dw", shape=(1, 8, 8, 16))}
+    conv = SimpleNamespace(op=SimpleNamespace(index=2, name="CONV_2D"), fused=[], kernel="tfc_conv2d_s8",
+                           struct="tfc_conv_params", outputs=[5], parts=[],
+                           fields=dict(batches=1, out_h=8, out_w=8, out_c=16, k_h=1, k_w=1, in_c=8))
+    dw = SimpleNamespace(op=SimpleNamespace(index=3, name="DEPTHWISE_CONV_2D"), fused=[], kernel="tfc_depthwise_s8",
+                         struct="tfc_conv_params", outputs=[6], parts=[],
+                         fields=dict(batches=1, out_h=8, out_w=8, out_c=16, k_h=3, k_w=3, in_c=16))
+    band = SimpleNamespace(op=conv.op, fused=[dw.op], kernel="tfc_band_s8", struct="tfc_band_params", outputs=[6],
+                           parts=[conv, dw], fields={})
+    model = SimpleNamespace(graph=SimpleNamespace(t=tensors.__getitem__), lowered=[band])
+    rows, _ = layer_rows(model, [3000.0], ticks_per_unit=1.0, overhead_ticks=0, total_ticks=3000.0)
+    (row,) = rows
+    assert row["op"] == "CONV_2D→DEPTHWISE_CONV_2D (banded)" and row["ops"] == "2+3"
+    assert row["tflite_ops"] == [{"index": 2, "op": "CONV_2D"}, {"index": 3, "op": "DEPTHWISE_CONV_2D"}]
+    assert row["macs"] == 8 * 8 * 16 * 8 + 8 * 8 * 16 * 9  # both layers
+    (cells,) = format_layers(rows)
+    assert (cells["#"], cells["op"]) == ("2+3", "CONV_2D→DEPTHWISE_CONV_2D (banded)")
+    assert layer_label(row) == "#2+3 CONV_2D→DEPTHWISE_CONV_2D (banded) 1x8x8x16"
+    # a fused op stays '+'-joined; a row without 'ops' (older results.json) keeps its slot index
+    fused, _ = layer_rows(_model(), [0.0, 0.0, 0.0], ticks_per_unit=1.0, overhead_ticks=0, total_ticks=1.0)
+    assert [(r["ops"], r["op"]) for r in fused] == [("0+1", "CONV_2D+ADD"), ("2", "RESHAPE"), ("3", "FULLY_CONNECTED")]
+    assert layer_label({"index": 4, "op": "ADD", "output_shape": [1, 2]}) == "#4 ADD 1x2"

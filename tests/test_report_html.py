@@ -153,3 +153,23 @@ def test_cli_report_errors(tmp_path):
     assert res.exit_code == 2 and "--force" in res.stderr
     res = runner.invoke(main, ["report", str(run), "--force"])
     assert res.exit_code == 0, res.output
+
+
+def test_a_clustered_layer_note_is_shown_beside_the_layer(tmp_path):
+    from tfcompress.compress.cluster_fit import describe
+    from tfcompress.report.schema import validate_results
+
+    run = _minimal_run(tmp_path / "run")
+    res = json.loads((run / "results.json").read_text())
+    note = describe({"requested": 16, "clusters": 7, "weights": 6, "counted": "non-zero"})
+    res["stages"] = [{"name": "clustered", "method": "cluster", "source": "pruned", "metric": 0.9, "layers": [
+        {"name": "conv1", "params": 72, "sparsity": 0.92, "unique": 7, "note": note},
+        {"name": "conv2", "params": 1152, "sparsity": 0.9, "unique": 16}]}]
+    validate_results(res)
+    (run / "results.json").write_text(json.dumps(res))
+    html = build_report(run).path.read_text()
+    assert "conv1 <span class=\"sub\">(6 non-zero weights: 7 clusters, zero included (16 requested))</span>" in html
+    assert "conv2</td>" in html
+    res["stages"][0]["layers"][0]["note"] = 7
+    with pytest.raises(TfcError, match=r"layers\[0\]\.note"):
+        validate_results(res)

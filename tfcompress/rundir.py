@@ -13,7 +13,8 @@ import hashlib
 import json
 import shutil
 import time
-from collections.abc import Iterable
+import zipfile
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import cache
 from importlib import metadata
@@ -51,6 +52,34 @@ def hash_file(path: Path) -> str:
     return h.hexdigest()
 
 
+def _keras_zip_hash(path: Path) -> str:
+    """SHA-256 of a ``.keras`` file's members (names and bytes), without the save time that
+    tf_keras writes into ``metadata.json`` (``date_saved``) and the zip entries' timestamps, so
+    the same model (config + weights) saved twice has one hash."""
+    h = hashlib.sha256()
+    try:
+        with zipfile.ZipFile(path) as zf:
+            for name in sorted(zf.namelist()):
+                data = zf.read(name)
+                if name == "metadata.json":
+                    meta = json.loads(data)
+                    meta.pop("date_saved", None)
+                    data = json.dumps(meta, sort_keys=True).encode()
+                h.update(name.encode() + b"\0" + hashlib.sha256(data).hexdigest().encode())
+    except (zipfile.BadZipFile, json.JSONDecodeError, UnicodeDecodeError):
+        return hash_file(path)  # not a zip-format .keras: its bytes
+    return h.hexdigest()
+
+
+#: per file type: a content hash that leaves out what saving the same content again changes
+_CONTENT_HASHES: dict[str, Callable[[Path], str]] = {".keras": _keras_zip_hash}
+
+
+def content_hash(path: Path) -> str:
+    """The hash a stage records for an output file: its bytes, or for a model file what it holds."""
+    return _CONTENT_HASHES.get(path.suffix, hash_file)(path)
+
+
 def hash_tree(paths: Iterable[Path]) -> str:
     """One SHA-256 over the contents (and relative names) of files and folders."""
     h = hashlib.sha256()
@@ -61,7 +90,7 @@ def hash_tree(paths: Iterable[Path]) -> str:
                 continue
             rel = f.name if f == root else str(f.relative_to(root))
             h.update(rel.encode())
-            h.update(hash_file(f).encode())
+            h.update(content_hash(f).encode())
     return h.hexdigest()
 
 

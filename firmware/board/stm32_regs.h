@@ -20,6 +20,7 @@
 #define TFC_USART1_CR1 0x0Cu      /* svd-v1: USART.CR1 */
 #define TFC_USART1_SR_RXNE 5u     /* svd-v1: USART.SR.RXNE */
 #define TFC_USART1_SR_TXE 7u      /* svd-v1: USART.SR.TXE */
+#define TFC_USART1_CR1_RXNEIE 5u  /* svd-v1: USART.CR1.RXNEIE */
 #define TFC_USART1_CR1_RE 2u      /* svd-v1: USART.CR1.RE */
 #define TFC_USART1_CR1_TE 3u      /* svd-v1: USART.CR1.TE */
 #define TFC_USART1_CR1_UE 13u     /* svd-v1: USART.CR1.UE */
@@ -34,6 +35,7 @@
 #define TFC_USART2_CR1_UE 0u      /* svd-v2: USART.CR1.UE */
 #define TFC_USART2_CR1_RE 2u      /* svd-v2: USART.CR1.RE */
 #define TFC_USART2_CR1_TE 3u      /* svd-v2: USART.CR1.TE */
+#define TFC_USART2_CR1_RXNEIE 5u  /* svd-v2: USART.CR1.RXNEIE */
 #define TFC_USART2_ISR_ORE 3u     /* svd-v2: USART.ISR.ORE */
 #define TFC_USART2_ISR_RXNE 5u    /* svd-v2: USART.ISR.RXNE */
 #define TFC_USART2_ISR_TXE 7u     /* svd-v2: USART.ISR.TXE */

@@ -8,9 +8,15 @@
 
 void tfc_uart_init(void)
 {
+    uint32_t cr1 = (1u << TFC_USART2_CR1_UE) | (1u << TFC_USART2_CR1_TE) | (1u << TFC_USART2_CR1_RE);
     UART(TFC_USART2_CR1) = 0;
     UART(TFC_USART2_BRR) = TFC_UART_DIVISOR;
-    UART(TFC_USART2_CR1) = (1u << TFC_USART2_CR1_UE) | (1u << TFC_USART2_CR1_TE) | (1u << TFC_USART2_CR1_RE);
+#ifdef TFC_UART_RX_IRQ
+    /* RXNE and ORE raise the USART's interrupt: it only wakes the core from WFI */
+    tfc_irq_wake_only(TFC_UART_RX_IRQ);
+    cr1 |= 1u << TFC_USART2_CR1_RXNEIE;
+#endif
+    UART(TFC_USART2_CR1) = cr1;
 }
 
 void tfc_uart_putc(uint8_t c)
@@ -27,5 +33,13 @@ int tfc_uart_getc(void)
             UART(TFC_USART2_ICR) = 1u << TFC_USART2_ICR_ORECF;
         if (isr & (1u << TFC_USART2_ISR_RXNE))
             return (int)(UART(TFC_USART2_RDR) & 0xFFu);
+#ifdef TFC_UART_RX_IRQ
+        /* both interrupt sources are clear now: clear the NVIC's pending bit, check again, then
+           sleep; a byte (or an overrun) after the clear pends it again, so WFI returns at once */
+        tfc_irq_clear_pending(TFC_UART_RX_IRQ);
+        if (!(UART(TFC_USART2_ISR) & ((1u << TFC_USART2_ISR_RXNE) | (1u << TFC_USART2_ISR_ORE)))) {
+            tfc_wfi();
+        }
+#endif
     }
 }

@@ -4,6 +4,12 @@
 activations on a calibration batch (TwoNN, or PCA at 95% variance) and maps it to a
 cluster count with :func:`tfcompress.compress.intrinsic.clusters_for_dimension`.
 ``strip_clustering`` is applied before the model is returned.
+
+A layer whose weights cannot hold the requested count (a pruned layer with fewer non-zero
+weights than clusters, where tfmot's k-means++ would fail) is clustered with the largest count
+that fits, or kept as it is (frozen while the others fine-tune) when none does; see
+:mod:`tfcompress.compress.cluster_fit`. The stage's metrics record each such layer under
+``clusters_limited`` and the report notes it beside the layer.
 """
 
 from __future__ import annotations
@@ -12,6 +18,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from tfcompress.compress import finetune, intrinsic
+from tfcompress.compress.cluster_fit import fit_counts
 from tfcompress.compress.compat import check_layers
 from tfcompress.compress.prune import copy_model
 from tfcompress.compress.result import StageResult, layer_report, overall_sparsity
@@ -80,13 +87,17 @@ def auto_cluster_counts(model: Any, dataset: Any, params: ClusterParams) -> dict
     return out
 
 
-def wrap_for_clustering(model: Any, counts: dict[str, int], params: ClusterParams) -> Any:
-    """Clone ``model`` with cluster wrappers (per-layer counts) on clusterable layers."""
+def wrap_for_clustering(model: Any, counts: dict[str, int], params: ClusterParams,
+                        frozen: frozenset[str] = frozenset()) -> Any:
+    """Clone ``model`` with cluster wrappers (per-layer counts) on clusterable layers; the
+    ``frozen`` layers are not trainable in the clone."""
     from tensorflow_model_optimization.python.core.clustering.keras.experimental import cluster as exp
 
     init = getattr(tfmot().clustering.keras.CentroidInitialization, INITS[params.init])
 
     def clone(layer: Any) -> Any:
+        if layer.name in frozen:
+            layer.trainable = False  # a layer of the private copy below
         if layer.name not in counts:
             return layer
         return exp.cluster_weights(
@@ -113,12 +124,19 @@ def cluster(model: Any, dataset: Any, params: ClusterParams | None = None, *, se
         counts = {layer.name: int(params.clusters) for layer in model.layers if _clusterable(layer)}
     if not counts:
         raise TfcError("the model has no layer tfmot can cluster", "clustering needs Conv2D or Dense layers")
-    wrapped = wrap_for_clustering(model, counts, params)
+    counts, limited = fit_counts(model, counts, params.preserve_sparsity)  # e.g. heavily pruned small layers
+    if not counts:
+        raise TfcError(f"no clusterable layer's weights can hold {params.clusters} clusters (too few weights)",
+                       "use fewer clusters or a lower pruning sparsity")
+    frozen = frozenset(name for name, rec in limited.items() if rec["clusters"] is None)
+    wrapped = wrap_for_clustering(model, counts, params, frozen)
     finetune.fit(
         wrapped, dataset, epochs=params.epochs, batch_size=params.batch_size,
         learning_rate=params.learning_rate, seed=seed,
     )
     stripped = tfmot().clustering.keras.strip_clustering(wrapped)
+    for name in frozen:
+        stripped.get_layer(name).trainable = True
     layers = layer_report(stripped)
     clustered = [r for r in layers if r.name in counts]
     return StageResult(
@@ -130,6 +148,7 @@ def cluster(model: Any, dataset: Any, params: ClusterParams | None = None, *, se
             "value": finetune.evaluate(stripped, dataset),
             "sparsity": overall_sparsity(layers),
             "clusters": counts,
+            "clusters_limited": limited,
             "max_unique_values": int(max(r.unique_values for r in clustered)),
             "params": int(stripped.count_params()),
         },

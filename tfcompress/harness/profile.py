@@ -101,15 +101,25 @@ def read_stats(client: HarnessClient) -> StackStats | None:
 
 
 def op_label(lo: Any) -> str:
-    """An op's name; a fused op names every TFLite op it covers (``CONV_2D+ADD``)."""
+    """An op's name; a fused op names every TFLite op it covers (``CONV_2D+ADD``); a banded pair
+    (one driver running both ops a band of rows at a time, ``engine/banding.py``) names its ops
+    in the order data flows through them (``CONV_2D→DEPTHWISE_CONV_2D (banded)``)."""
+    parts = getattr(lo, "parts", None)
+    if parts:
+        return "→".join(op_label(x) for x in parts) + " (banded)"
     return "+".join([lo.op.name, *(f.name for f in getattr(lo, "fused", []))])
+
+
+def op_numbers(tflite_ops: Sequence[dict[str, Any]]) -> str:
+    """The TFLite op indices a profiled op covers, as ``inspect`` numbers them (``"2+3"``)."""
+    return "+".join(str(o["index"]) for o in tflite_ops)
 
 
 def profiled_ops(model: Any) -> list[dict[str, Any]]:
     """The ops a profiling build times, in slot order: the engine's lowered ops (model.c's calls; a
-    fused op covers several TFLite ops), or, for TFLM (no ``lowered``), the main subgraph's ops as
-    the interpreter invokes them. Each: ``op``, ``tflite_ops``, ``kernel`` (C function, "" for
-    TFLM), ``output`` tensor or None, ``macs``."""
+    fused op or a banded pair covers several TFLite ops), or, for TFLM (no ``lowered``), the main
+    subgraph's ops as the interpreter invokes them. Each: ``op`` (:func:`op_label`), ``tflite_ops``,
+    ``kernel`` (C function, "" for TFLM), ``output`` tensor or None, ``macs`` (of every op covered)."""
     from tfcompress.engine.macs import graph_op_macs, op_macs
 
     g = model.graph
@@ -129,7 +139,8 @@ def profiled_ops(model: Any) -> list[dict[str, Any]]:
 def layer_rows(model: Any, ticks: Sequence[float], *, ticks_per_unit: float, overhead_ticks: float,
                total_ticks: float, unit: str = "instructions",
                run_overhead_ticks: float | None = None) -> tuple[list[dict[str, Any]], dict[str, Any]]:
-    """One row per profiled op (:func:`profiled_ops`: op, TFLite ops covered, kernel, output shape,
+    """One row per profiled op (:func:`profiled_ops`: ``index`` (its profiling slot), ``ops`` (the
+    TFLite op indices it covers, ``"2+3"``), op, TFLite ops covered, kernel, output shape,
     MACs, counts in ``unit`` with the hooks' overhead subtracted, per MAC, share of the whole run;
     ``ticks`` may hold more slots than ops, the rest are ignored) and the summary: whole run, the
     ops' sum, what no op holds, the overhead subtracted per op, and (given ``run_overhead_ticks``)
@@ -144,7 +155,7 @@ def layer_rows(model: Any, ticks: Sequence[float], *, ticks_per_unit: float, ove
     for i, (o, t) in enumerate(zip(ops, ticks, strict=False)):
         count = max(0.0, t - overhead_ticks) * per_unit
         macs, out = o["macs"], o["output"]
-        rows.append({"index": i, "op": o["op"], "tflite_ops": o["tflite_ops"],
+        rows.append({"index": i, "ops": op_numbers(o["tflite_ops"]), "op": o["op"], "tflite_ops": o["tflite_ops"],
                      "kernel": o["kernel"], "output": out.name if out is not None else "",
                      "output_shape": list(out.shape) if out is not None else [],
                      "macs": macs, unit: round(count, 1),
@@ -171,7 +182,7 @@ def format_layers(rows: Sequence[dict[str, Any]], unit: str = "instructions") ->
     out = []
     for r in rows:
         per = r.get(f"{unit}_per_mac")
-        out.append({"#": r["index"], "op": r["op"], "output shape": "x".join(map(str, r["output_shape"])),
+        out.append({"#": r.get("ops", r["index"]), "op": r["op"], "output shape": "x".join(map(str, r["output_shape"])),
                     "MACs": r["macs"], unit: f"{r[unit]:.0f}", f"{unit[:5]}/MAC": f"{per:.2f}" if per else "",
                     "share": f"{100 * r['share']:.1f}%"})
     return out

@@ -9,6 +9,7 @@ from typing import Any
 
 import numpy as np
 
+from tfcompress.compress.cluster_fit import describe
 from tfcompress.pipeline.layout import METRICS_FILE, load_cached_dataset
 from tfcompress.recipe import Recipe
 from tfcompress.rundir import RunDir, Stage
@@ -91,6 +92,7 @@ def assemble(
         if name in ("data", "teacher", "baseline"):
             continue
         m = _read(st.dir / METRICS_FILE)
+        limited = m.get("metrics", {}).get("clusters_limited") or {}
         stage_rows.append(
             {
                 "name": name,
@@ -98,7 +100,8 @@ def assemble(
                 "source": m.get("source"),
                 "metric": m.get("metrics", {}).get("value"),
                 "layers": [
-                    {"name": r["name"], "params": r["params"], "sparsity": r["sparsity"], "unique": r["unique_values"]}
+                    {"name": r["name"], "params": r["params"], "sparsity": r["sparsity"], "unique": r["unique_values"],
+                     **({"note": describe(limited[r["name"]])} if r["name"] in limited else {})}
                     for r in m.get("layers", [])
                 ],
             }

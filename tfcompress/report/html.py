@@ -127,7 +127,8 @@ def _context(results: dict[str, Any], run_dir: Path, plots: dict[str, Path], csv
             "src": _data_uri(png) if png else None,
             "params": f"{total:,}", "sparsity": f"{100 * zeros / total:.1f}%" if total else "-",
             "layers": [{"name": layer["name"], "params": f"{layer['params']:,}",
-                        "sparsity": f"{100 * layer['sparsity']:.1f}%", "unique": f"{layer['unique']:,}"}
+                        "sparsity": f"{100 * layer['sparsity']:.1f}%", "unique": f"{layer['unique']:,}",
+                        "note": layer.get("note")}
                        for layer in st["layers"]],
         })
     timings = [(k, _fmt_seconds(float(v))) for k, v in results["timings"].items()]

@@ -202,6 +202,11 @@ def plot_stage_layers(results: dict[str, Any], stage: dict[str, Any], out_dir: P
     return _save(fig, out_dir / f"stage_{safe}.png")
 
 
+def layer_label(row: dict[str, Any]) -> str:
+    """A profiled op's bar label: the TFLite ops it covers (``#2+3``), its name, its output shape."""
+    return f"#{row.get('ops', row['index'])} {row['op']} {'x'.join(map(str, row.get('output_shape', [])))}"
+
+
 def plot_layers(results: dict[str, Any], variant: dict[str, Any], out_dir: Path) -> Path | None:
     """Per-op counts on the device of one profiled variant (``layers``): a bar per op, labelled with
     its share of the run and its count per MAC."""
@@ -211,7 +216,7 @@ def plot_layers(results: dict[str, Any], variant: dict[str, Any], out_dir: Path)
     if not layers:
         return None
     plt = _plt()
-    names = [f"#{r['index']} {r['op']} {'x'.join(map(str, r.get('output_shape', [])))}" for r in layers]
+    names = [layer_label(r) for r in layers]
     counts = np.array([float(r.get(unit) or 0.0) for r in layers])
     y = np.arange(len(names))
     height = max(2.2, 0.3 * len(names) + 1.2)

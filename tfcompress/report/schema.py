@@ -71,7 +71,8 @@ Variant
 Stage
     ``name`` (str), ``method`` (str: ``"prune"``, ``"cluster"``, ``"qat"``, ...),
     ``source`` (str), ``metric`` (float|null), ``layers`` (list of ``name`` (str), ``params`` (int),
-    ``sparsity`` (float in [0, 1]), ``unique`` (int: distinct weight values))
+    ``sparsity`` (float in [0, 1]), ``unique`` (int: distinct weight values), optional ``note``
+    (str: e.g. a clustered layer whose few non-zero weights held fewer clusters than requested))
 """
 
 from __future__ import annotations
@@ -194,6 +195,8 @@ def validate_results(results: dict[str, Any]) -> dict[str, Any]:
         if isinstance(s, dict) and isinstance(s.get("layers"), list):
             for j, layer in enumerate(s["layers"]):
                 _check(layer, _LAYER, f"stages[{i}].layers[{j}]", missing, bad)
+                if isinstance(layer, dict) and not isinstance(layer.get("note", ""), str):
+                    bad.append(f"stages[{i}].layers[{j}].note (expected str)")
     if isinstance(results.get("sweep"), list):
         for i, p in enumerate(results["sweep"]):
             _check(p, _SWEEP, f"sweep[{i}]", missing, bad)
