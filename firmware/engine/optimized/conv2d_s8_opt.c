@@ -335,31 +335,32 @@ static void __attribute__((naked, noinline)) pairs_pc_asm(conv_pairs_args *a __a
 #endif
 
 #if TFC_CONV_TRIPLES && TFC_DSP_ASM
-/* r1..r3 = S(p0..p2), r4..r6 = L(p0..p2), r7/r8 the pair-code words, r12 their SXTB16, r0/lr windows */
+/* r1..r3 = S(p0..p2), r4..r6 = L(p0..p2), r7/r8 the pair-code words, r12 their SXTB16, r0/r11/lr
+ * the three pixels' window words (one LDM each for x02 and x13): 24 MACs in 17 instructions */
 #define CONV_GROUP_PC3 \
     "ldrd r7, r8, [r9], #8\n" \
-    "ldrd r0, lr, [r10], #8\n" \
+    "ldm r10!, {r0, r11, lr}\n" \
     "smlad r1, r0, r7, r1\n" \
-    "smlad r2, lr, r7, r2\n" \
+    "smlad r2, r11, r7, r2\n" \
+    "smlad r3, lr, r7, r3\n" \
     "sxtb16 r12, r7\n" \
     "smlad r4, r0, r12, r4\n" \
-    "smlad r5, lr, r12, r5\n" \
-    "ldrd r0, lr, [r10], #8\n" \
-    "smlad r3, r0, r7, r3\n" \
-    "smlad r6, r0, r12, r6\n" \
-    "sxtb16 r12, r8\n" \
-    "smlad r1, lr, r8, r1\n" \
-    "smlad r4, lr, r12, r4\n" \
-    "ldrd r0, lr, [r10], #8\n" \
-    "smlad r2, r0, r8, r2\n" \
-    "smlad r5, r0, r12, r5\n" \
+    "smlad r5, r11, r12, r5\n" \
+    "smlad r6, lr, r12, r6\n" \
+    "ldm r10!, {r0, r11, lr}\n" \
+    "smlad r1, r0, r8, r1\n" \
+    "smlad r2, r11, r8, r2\n" \
     "smlad r3, lr, r8, r3\n" \
+    "sxtb16 r12, r8\n" \
+    "smlad r4, r0, r12, r4\n" \
+    "smlad r5, r11, r12, r5\n" \
     "smlad r6, lr, r12, r6\n"
 
 /* Four groups per iteration, entered part-way for the remainder: (end - col) / 8 = 3 x groups,
  * whose value mod 4 is 0, 3, 2, 1 for groups = 0, 1, 2, 3 mod 4. */
 #define CONV_TRIPLE_GROUPS \
-    "sub lr, r11, r10\n" \
+    "ldr lr, [sp]\n" \
+    "sub lr, lr, r10\n" \
     "ubfx lr, lr, #3, #2\n" \
     "cmp lr, #2\n" \
     "beq 6f\n" \
@@ -376,7 +377,8 @@ static void __attribute__((naked, noinline)) pairs_pc_asm(conv_pairs_args *a __a
     "asr " r ", " r ", r8\n" \
     "ssat " r ", #8, " r "\n"
 
-/* conv_pairs_args with o1_off = the pixel stride of the output (out_c). Per channel pair:
+/* conv_pairs_args with o1_off = the pixel stride of the output (out_c); the window end at [sp],
+ * the args pointer at [sp, #4] (r11 carries window words). Per channel pair:
  * accumulators from bias(c + 1), two groups per iteration (an odd count enters at the second),
  * channel c = ((S - L) >> 8) + bias(c), requantise six, per pixel the two bytes by BFI, pixels 0
  * and 1 clamped as one word, pixel 2 alone, three halfword stores. */
@@ -387,6 +389,7 @@ static void __attribute__((naked, noinline)) triples_pc_asm(conv_pairs_args *a _
         "ldr r9, [r0, #8]\n"
         "ldr r12, [r0, #12]\n"
         "ldr r11, [r0, #4]\n"
+        "push {r11}\n"
         "1:\n"
         "ldr r10, [r0, #0]\n"
         "ldr r4, [r12, #28]\n"
@@ -396,9 +399,10 @@ static void __attribute__((naked, noinline)) triples_pc_asm(conv_pairs_args *a _
         "mov r5, r4\n"
         "mov r6, r4\n"
         CONV_TRIPLE_GROUPS
+        "ldr r11, [sp]\n"
         "cmp r10, r11\n"
         "bne 2b\n"
-        "ldr r0, [sp]\n"
+        "ldr r0, [sp, #4]\n"
         "ldr r12, [r0, #12]\n"
         "ldr r7, [r12, #12]\n"
         "sub r1, r1, r4\n"
@@ -440,7 +444,7 @@ static void __attribute__((naked, noinline)) triples_pc_asm(conv_pairs_args *a _
         "subs r3, r3, #1\n"
         "str r3, [r0, #24]\n"
         "bne 1b\n"
-        "add sp, sp, #4\n"
+        "add sp, sp, #8\n"
         "pop {r4-r11, pc}\n");
 }
 #endif
