@@ -449,6 +449,44 @@ static void __attribute__((naked, noinline)) triples_pc_asm(conv_pairs_args *a _
 }
 #endif
 
+#if TFC_CONV_TRIPLES && TFC_DSP_ASM
+/* Arguments of widen3_asm (one LDM): three windows' rows, pixel 0's at s0, pixels 1 and 2's d1 / d2
+ * bytes further; groups words per kernel row, the next row adv bytes after a row's end. */
+typedef struct {
+    const int8_t *s0;
+    int32_t d1, d2;
+    int32_t *dst;
+    int32_t groups, rows, adv;
+} widen3_args;
+
+/* The triple layout of three windows, per group of four positions: three loads, six SXTB16, one
+ * STM of the six words (x02 p0..p2, x13 p0..p2); 12 instructions per group. */
+static void __attribute__((naked, noinline)) widen3_asm(const widen3_args *a __attribute__((unused))) {
+    __asm volatile(
+        "push {r4-r11, lr}\n"
+        "ldm r0, {r6, r7, r8, r9, r10, r11, r12}\n"
+        "1:\n"
+        "mov lr, r10\n"
+        "2:\n"
+        "ldr r4, [r6, r7]\n"
+        "ldr r5, [r6, r8]\n"
+        "ldr r3, [r6], #4\n"
+        "sxtb16 r0, r3\n"
+        "sxtb16 r1, r4\n"
+        "sxtb16 r2, r5\n"
+        "sxtb16 r3, r3, ror #8\n"
+        "sxtb16 r4, r4, ror #8\n"
+        "sxtb16 r5, r5, ror #8\n"
+        "stmia r9!, {r0, r1, r2, r3, r4, r5}\n"
+        "subs lr, lr, #1\n"
+        "bne 2b\n"
+        "add r6, r6, r12\n"
+        "subs r11, r11, #1\n"
+        "bne 1b\n"
+        "pop {r4-r11, pc}\n");
+}
+#endif
+
 #if TFC_CONV_TRIPLES
 /* The windows of output pixels pix .. pix + 2 into the triple layout when every kernel row of all
  * three is a whole-word run of input bytes (channels in words, or TFC_RQ_ROWS; no column
@@ -475,6 +513,17 @@ static int __attribute__((noinline)) triple_windows(const tfc_conv_params *p, co
     }
     {
         const int32_t rstride = p->dil_h * row;
+#if TFC_DSP_ASM
+        widen3_args a;
+        a.s0 = s[0];
+        a.d1 = (int32_t)(s[1] - s[0]);
+        a.d2 = (int32_t)(s[2] - s[0]);
+        a.dst = colw;
+        a.groups = seg4 >> 2;
+        a.rows = p->k_h;
+        a.adv = rstride - seg4;
+        widen3_asm(&a);
+#else
         int32_t r, i;
         for (r = 0; r < p->k_h; ++r) {
             for (i = 0; i < seg4; i += 4) {
@@ -491,6 +540,7 @@ static int __attribute__((noinline)) triple_windows(const tfc_conv_params *p, co
             s[1] += rstride;
             s[2] += rstride;
         }
+#endif
     }
     return 1;
 }
