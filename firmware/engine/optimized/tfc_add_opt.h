@@ -21,11 +21,9 @@ typedef struct {
     const int32_t *l1, *l2;
     int32_t m, rs;       /* m >= 0, 1 <= rs <= 22 */
     int32_t rnd;         /* 2^(rs-1) + (zp << rs): the tfc_rq_x2s form, the zero point folded in */
-    uint32_t lo4, hi4;   /* the activation clamp (clamp != 0) */
-    int32_t clamp;
 } tfc_add4_args;
 
-/* One element of tfc_add4_asm: the bytes at bit `pos` of r10 / r11 through the tables (r5, r6),
+/* One element of tfc_add4_asm: the input bytes ext1 / ext2 pick from r10 / r11 through the tables (r5, r6),
  * summed, doubled, requantised (tfc_rq_x2s: m r7, rs r8, rnd r9) and saturated into `dst`. */
 #define TFC_ADD4_ELEM(ext1, ext2, dst) \
     ext1 \
@@ -39,17 +37,12 @@ typedef struct {
     "asr lr, lr, r8\n" \
     "ssat " dst ", #8, lr\n"
 
-/* Four elements per iteration: 2 word loads, 4 x 10 instructions, three BFI, (clamp: LDRD and two
- * SSUB8/SEL pairs), one word store; 12 instructions per element (tfc_add_dense_fast's C: ~19). */
+/* Four elements per iteration, int8 saturation only (no activation clamp): 2 word loads,
+ * 4 x 10 instructions, three BFI, one word store; 12 instructions per element (the C: ~19). */
 static void __attribute__((naked, noinline, unused)) tfc_add4_asm(const tfc_add4_args *a __attribute__((unused))) {
     __asm volatile(
         "push {r4-r11, lr}\n"
-        "add r12, r0, #36\n"
-        "push {r12}\n" /* &lo4 */
-        "ldr r12, [r0, #44]\n"
         "ldm r0, {r1, r2, r3, r4, r5, r6, r7, r8, r9}\n"
-        "cmp r12, #0\n"
-        "bne 2f\n"
         "1:\n"
         "ldr r10, [r1], #4\n"
         "ldr r11, [r2], #4\n"
@@ -63,28 +56,6 @@ static void __attribute__((naked, noinline, unused)) tfc_add4_asm(const tfc_add4
         "str r0, [r3], #4\n"
         "subs r4, r4, #1\n"
         "bne 1b\n"
-        "b 3f\n"
-        "2:\n"
-        "ldr r10, [r1], #4\n"
-        "ldr r11, [r2], #4\n"
-        TFC_ADD4_ELEM("uxtb r12, r10\n", "uxtb lr, r11\n", "r0")
-        TFC_ADD4_ELEM("ubfx r12, r10, #8, #8\n", "ubfx lr, r11, #8, #8\n", "lr")
-        "bfi r0, lr, #8, #8\n"
-        TFC_ADD4_ELEM("ubfx r12, r10, #16, #8\n", "ubfx lr, r11, #16, #8\n", "lr")
-        "bfi r0, lr, #16, #8\n"
-        TFC_ADD4_ELEM("lsr r12, r10, #24\n", "lsr lr, r11, #24\n", "lr")
-        "bfi r0, lr, #24, #8\n"
-        "ldr r12, [sp]\n"
-        "ldrd r12, lr, [r12]\n"
-        "ssub8 r10, r0, r12\n"
-        "sel r0, r0, r12\n"
-        "ssub8 r10, r0, lr\n"
-        "sel r0, lr, r0\n"
-        "str r0, [r3], #4\n"
-        "subs r4, r4, #1\n"
-        "bne 2b\n"
-        "3:\n"
-        "add sp, sp, #4\n"
         "pop {r4-r11, pc}\n");
 }
 #endif
@@ -97,7 +68,7 @@ static void __attribute__((noinline, unused)) tfc_add_dense_fast(const int8_t *i
     const int32_t zp = os.zp;
     int32_t n = 0;
 #if TFC_DSP_ASM
-    if (count >= 4 && m >= 0 && rs <= 22) { /* tfc_rq_x2s equals tfc_rq_x2 here (tfc_dsp.h) */
+    if (count >= 4 && !os.clamp && m >= 0 && rs <= 22) { /* tfc_rq_x2s equals tfc_rq_x2 here (tfc_dsp.h) */
         tfc_add4_args a;
         a.in1 = in1;
         a.in2 = in2;
@@ -108,9 +79,6 @@ static void __attribute__((noinline, unused)) tfc_add_dense_fast(const int8_t *i
         a.m = m;
         a.rs = rs;
         a.rnd = rnd + (int32_t)((uint32_t)zp << rs);
-        a.lo4 = os.lo4;
-        a.hi4 = os.hi4;
-        a.clamp = os.clamp;
         tfc_add4_asm(&a);
         n = count & ~3;
     }
