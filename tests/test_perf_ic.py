@@ -28,7 +28,13 @@ def model_ic_paths(L, x):
     y = L.Conv2D(12, 3, strides=2, padding="same", activation="relu")(x)
     y = L.Conv2D(12, 3, padding="same")(y)
     x = L.ReLU(6.0)(L.Add()([s, y]))                                          # RELU6: both bounds
-    y = L.Conv2D(6, 3, padding="same")(x)
+    y = L.Conv2D(20, 1, activation="relu")(x)                # groups of four positions per pass:
+    y = L.Conv2D(24, 1, activation="relu")(y)                # 5 (mod 8: every entry of the table)
+    y = L.Conv2D(16, 1, activation="relu")(y)                # 6
+    y = L.Conv2D(32, 3, padding="same", activation="relu")(y)  # 36 (4)
+    y = L.Conv2D(4, 1, activation="relu")(y)                 # 8 (0)
+    y = L.Conv2D(6, 3, padding="same")(y)                    # 9 (1); 12 -> 3, 72 -> 2, 60 -> 7 above
+    x = L.Add()([L.Conv2D(6, 3, padding="same")(x), y])
     x = L.Add()([L.Conv2D(6, 1)(x), y])                                       # 6 channels: ADD tails
     a = L.AveragePooling2D(2, padding="same")(x)
     b = L.MaxPooling2D(2, padding="same")(x)
@@ -54,7 +60,7 @@ def test_ic_paths_layouts_and_host(ic_paths_tflite) -> None:
     assert flags[0] & RQ_ROWS and flags[0] & RQ_TRIPLE
     assert sum(bool(f & RQ_TRIPLE) for f in flags) >= 6
     adds = [f for x in ops if x.kernel != "tfc_band_s8" for _, _, f in x.extra_structs if "tables" in f]
-    assert sum(x.kernel.startswith("tfc_conv2d_add") for x in ops) == 3 and len(adds) == 3
+    assert sum(x.kernel.startswith("tfc_conv2d_add") for x in ops) == len(adds) >= 3
     assert all(f["tables_fast"] for f in adds)  # the assembly ADD's requantisation
     assert any(x.kernel == "tfc_add_s8" for x in ops)
     ours, oracle = HostModel(m), TflmModel(ic_paths_tflite)

@@ -356,18 +356,25 @@ static void __attribute__((naked, noinline)) pairs_pc_asm(conv_pairs_args *a __a
     "smlad r5, r11, r12, r5\n" \
     "smlad r6, lr, r12, r6\n"
 
-/* Four groups per iteration, entered part-way for the remainder: (end - col) / 8 = 3 x groups,
- * whose value mod 4 is 0, 3, 2, 1 for groups = 0, 1, 2, 3 mod 4. */
+/* Eight groups per iteration, entered part-way for the remainder by a table branch: (end - col) / 8
+ * = 3 x groups, whose value mod 8 (u) is 3 x (groups mod 8) mod 8; the table maps u to the label
+ * that leaves groups mod 8 (or eight) groups in the first iteration. */
 #define CONV_TRIPLE_GROUPS \
     "ldr lr, [sp]\n" \
     "sub lr, lr, r10\n" \
-    "ubfx lr, lr, #3, #2\n" \
-    "cmp lr, #2\n" \
-    "beq 6f\n" \
-    "bhi 7f\n" \
-    "cmp lr, #1\n" \
-    "beq 5f\n" \
-    "2:\n" CONV_GROUP_PC3 "5:\n" CONV_GROUP_PC3 "6:\n" CONV_GROUP_PC3 "7:\n" CONV_GROUP_PC3
+    "ubfx lr, lr, #3, #3\n" \
+    "tbh [pc, lr, lsl #1]\n" \
+    "20:\n" \
+    ".hword (2f - 20b) / 2\n" \
+    ".hword (25f - 20b) / 2\n" \
+    ".hword (22f - 20b) / 2\n" \
+    ".hword (27f - 20b) / 2\n" \
+    ".hword (24f - 20b) / 2\n" \
+    ".hword (21f - 20b) / 2\n" \
+    ".hword (26f - 20b) / 2\n" \
+    ".hword (23f - 20b) / 2\n" \
+    "2:\n" CONV_GROUP_PC3 "21:\n" CONV_GROUP_PC3 "22:\n" CONV_GROUP_PC3 "23:\n" CONV_GROUP_PC3 \
+    "24:\n" CONV_GROUP_PC3 "25:\n" CONV_GROUP_PC3 "26:\n" CONV_GROUP_PC3 "27:\n" CONV_GROUP_PC3
 
 /* requantise r (doubled accumulator: lsl first unless `pre`), parameters m r7, rs r8, rnd r10 */
 #define CONV_RQ3(r) \
@@ -379,7 +386,7 @@ static void __attribute__((naked, noinline)) pairs_pc_asm(conv_pairs_args *a __a
 
 /* conv_pairs_args with o1_off = the pixel stride of the output (out_c); the window end at [sp],
  * the args pointer at [sp, #4] (r11 carries window words). Per channel pair:
- * accumulators from bias(c + 1), two groups per iteration (an odd count enters at the second),
+ * accumulators from bias(c + 1), eight groups per iteration (CONV_TRIPLE_GROUPS),
  * channel c = ((S - L) >> 8) + bias(c), requantise six, per pixel the two bytes by BFI, pixels 0
  * and 1 clamped as one word, pixel 2 alone, three halfword stores. */
 static void __attribute__((naked, noinline)) triples_pc_asm(conv_pairs_args *a __attribute__((unused))) {
