@@ -376,9 +376,16 @@ static void __attribute__((naked, noinline)) pairs_pc_asm(conv_pairs_args *a __a
     "2:\n" CONV_GROUP_PC3 "21:\n" CONV_GROUP_PC3 "22:\n" CONV_GROUP_PC3 "23:\n" CONV_GROUP_PC3 \
     "24:\n" CONV_GROUP_PC3 "25:\n" CONV_GROUP_PC3 "26:\n" CONV_GROUP_PC3 "27:\n" CONV_GROUP_PC3
 
-/* requantise r (doubled accumulator: lsl first unless `pre`), parameters m r7, rs r8, rnd r10 */
+/* requantise r (double the accumulator first), parameters m r7, rs r8, rnd r10 */
 #define CONV_RQ3(r) \
     "lsl " r ", " r ", #1\n" \
+    "smmlar lr, " r ", r7, r10\n" \
+    "add " r ", lr, " r ", asr #31\n" \
+    "asr " r ", " r ", r8\n" \
+    "ssat " r ", #8, " r "\n"
+
+/* CONV_RQ3 of an accumulator already doubled */
+#define CONV_RQ3D(r) \
     "smmlar lr, " r ", r7, r10\n" \
     "add " r ", lr, " r ", asr #31\n" \
     "asr " r ", " r ", r8\n" \
@@ -387,8 +394,9 @@ static void __attribute__((naked, noinline)) pairs_pc_asm(conv_pairs_args *a __a
 /* conv_pairs_args with o1_off = the pixel stride of the output (out_c); the window end at [sp],
  * the args pointer at [sp, #4] (r11 carries window words). Per channel pair:
  * accumulators from bias(c + 1), eight groups per iteration (CONV_TRIPLE_GROUPS),
- * channel c = ((S - L) >> 8) + bias(c), requantise six, per pixel the two bytes by BFI, pixels 0
- * and 1 clamped as one word, pixel 2 alone, three halfword stores. */
+ * channel c doubled = ((S - L) >> 7) + 2 bias(c) (S - L = 256 dot(c) exactly), requantise six, per
+ * pixel the two bytes by BFI, pixels 0 and 1 clamped as one word, pixel 2 alone (no clamp when
+ * lo4 > hi4 as signed words: triples_pc's mark for a full int8 range), three halfword stores. */
 static void __attribute__((naked, noinline)) triples_pc_asm(conv_pairs_args *a __attribute__((unused))) {
     __asm volatile(
         "push {r4-r11, lr}\n"
@@ -412,15 +420,16 @@ static void __attribute__((naked, noinline)) triples_pc_asm(conv_pairs_args *a _
         "ldr r0, [sp, #4]\n"
         "ldr r12, [r0, #12]\n"
         "ldr r7, [r12, #12]\n"
+        "lsl r7, r7, #1\n"
         "sub r1, r1, r4\n"
-        "add r1, r7, r1, asr #8\n"
+        "add r1, r7, r1, asr #7\n"
         "sub r2, r2, r5\n"
-        "add r2, r7, r2, asr #8\n"
+        "add r2, r7, r2, asr #7\n"
         "sub r3, r3, r6\n"
-        "add r3, r7, r3, asr #8\n"
+        "add r3, r7, r3, asr #7\n"
         "ldrd r7, r8, [r12]\n"
         "ldr r10, [r12, #8]\n"
-        CONV_RQ3("r1") CONV_RQ3("r2") CONV_RQ3("r3")
+        CONV_RQ3D("r1") CONV_RQ3D("r2") CONV_RQ3D("r3")
         "ldrd r7, r8, [r12, #16]\n"
         "ldr r10, [r12, #24]\n"
         CONV_RQ3("r4") CONV_RQ3("r5") CONV_RQ3("r6")
@@ -431,6 +440,8 @@ static void __attribute__((naked, noinline)) triples_pc_asm(conv_pairs_args *a _
         "bfi r3, r6, #8, #8\n"
         "pkhbt r1, r1, r2, lsl #16\n"
         "ldrd r7, r8, [r0, #28]\n"
+        "cmp r7, r8\n" /* lo4 > hi4: no activation clamp (triples_pc) */
+        "bgt 9f\n"
         "ssub8 r4, r1, r7\n"
         "sel r1, r1, r7\n"
         "ssub8 r4, r1, r8\n"
@@ -439,6 +450,7 @@ static void __attribute__((naked, noinline)) triples_pc_asm(conv_pairs_args *a _
         "sel r3, r3, r7\n"
         "ssub8 r4, r3, r8\n"
         "sel r3, r8, r3\n"
+        "9:\n"
         "ldrd r7, r8, [r0, #16]\n"
         "strh r1, [r7]\n"
         "lsr r1, r1, #16\n"
@@ -566,8 +578,8 @@ static void __attribute__((noinline)) triples_pc(const int32_t *col, int32_t kp,
     a.o0 = o;
     a.o1_off = oc_n;
     a.pairs = oc_n >> 1;
-    a.lo4 = os->lo4;
-    a.hi4 = os->hi4;
+    a.lo4 = os->clamp ? os->lo4 : 0x7F7F7F7Fu; /* lo4 > hi4 (signed): skip the clamp */
+    a.hi4 = os->clamp ? os->hi4 : 0x80808080u;
     triples_pc_asm(&a);
 #else
     const int32_t *wp = (const int32_t *)p->weights;
