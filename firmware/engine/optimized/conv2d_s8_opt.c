@@ -8,7 +8,7 @@
  * the stack; padding taps get the input zero point, so the folded bias stays exact),
  * interleaved per group of four so one pointer walks both. Then every pair of output channels
  * is a pure int8 x int8 dot product with SMLAD: per four window positions, two weight words
- * (host-interleaved: channel c, channel c + 1) give 16 MACs in 15 instructions. The 1x1
+ * (host-interleaved: channel c, channel c + 1) give 16 MACs in 14 instructions. The 1x1
  * pointwise case is the same GEMM with a trivial window copy. Requantisation uses the
  * per-channel table precomputed on the host (tfc_dsp.h).
  *
@@ -324,7 +324,7 @@ static void __attribute__((naked, noinline)) pairs_pc_asm(conv_pairs_args *a __a
  * positions as six words [x02(p0), x02(p1), x02(p2), x13(p0), x13(p1), x13(p2)] (x02: SXTB16 of
  * the input word, positions 4g and 4g + 2; x13: positions 4g + 1 and 4g + 3). Per channel pair and
  * group: one LDRD of the two pair-code words, two SXTB16, three LDRD of windows, twelve SMLAD:
- * 24 MACs in 18 instructions (a pixel pair takes 13 for 16), and the requantisation's parameter
+ * 24 MACs in 17 instructions with LDM window loads (a pixel pair takes 12 for 16), and the requantisation's parameter
  * loads and loop overhead are shared by six outputs instead of four. -Os builds keep pairs. */
 #if !defined(__OPTIMIZE_SIZE__)
 #define TFC_CONV_TRIPLES 1
