@@ -149,18 +149,28 @@ def test_banded_stack_scratch_clean_under_asan(tmp_path, name: str) -> None:
     out = np.frombuffer((tmp_path / "out.bin").read_bytes(), dtype=np.int8)
     assert np.array_equal(out, TflmModel(tflite).run(x).reshape(-1))
 
-#: optimised RAM (arena + stack scratch + state, bytes) of the MLPerf Tiny models: VWW and IC
-#: banded (issue 15: <= 36,000 and <= 30,200), the others not above what they were before banding
+#: optimised RAM (arena + stack scratch + state, bytes) of the MLPerf Tiny models with their lowest-RAM
+#: layouts: VWW and IC banded (issue 15: <= 36,000 and <= 30,200), the others not above what they
+#: were before banding
 MLPERF_RAM = {"vww_mobilenet": 28_800, "kws_dscnn": 10_048, "ic_resnet8": 26_304, "ad_autoencoder": 768}
+#: RAM the default preference ("balanced", engine/optimize.py) spends on faster layouts, within its
+#: 10% slack: IC's first residual block on im2col windows instead of direct ones (no RAM in the
+#: band) and its 3x3 32->32 conv three pixels at a time (a third window, +576 B)
+BALANCED_EXTRA = {"ic_resnet8": 576}
 
 
 @pytest.mark.shared
 @pytest.mark.parametrize("name", sorted(MLPERF_RAM))
 def test_mlperf_optimised_ram(mlperf_models, name: str) -> None:
-    opt = compile_tflite(mlperf_models / f"{name}_int8.tflite", kernels="optimized")
-    assert opt.ram_bytes <= MLPERF_RAM[name]
+    path = mlperf_models / f"{name}_int8.tflite"
+    opt = compile_tflite(path, kernels="optimized")
+    assert opt.ram_bytes <= MLPERF_RAM[name] + BALANCED_EXTRA.get(name, 0)
+    if name in BALANCED_EXTRA:
+        low = compile_tflite(path, kernels="optimized", optimize="size")
+        assert low.ram_bytes == MLPERF_RAM[name] and len(_bands(low)) == 1
+        assert opt.ram_bytes == low.ram_bytes + BALANCED_EXTRA[name] <= 1.1 * low.ram_bytes
     if name in ("vww_mobilenet", "ic_resnet8"):
-        assert opt.ram_bytes == MLPERF_RAM[name] and len(_bands(opt)) == 1
+        assert opt.ram_bytes == MLPERF_RAM[name] + BALANCED_EXTRA.get(name, 0) and len(_bands(opt)) == 1
         _check_scratch(opt)
         ours, oracle = HostModel(opt), TflmModel(opt.model_bytes)
         rng = np.random.default_rng(9)

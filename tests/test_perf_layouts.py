@@ -92,3 +92,50 @@ def test_preference_from_board_recipe_and_identity() -> None:
     keys = {opt: engine_key(SimpleNamespace(kernels="optimized", compress_weights=False, optimize=opt))
             for opt in ("balanced", "speed", "size")}
     assert keys["balanced"] == "optimized" and len(set(keys.values())) == 3  # a changed setting regenerates
+
+
+def _tight(L, x):
+    """A 3x3 conv with a 432-position window on a 5x7 map: its im2col scratch dwarfs the tensors."""
+    x = L.Conv2D(48, 3, padding="same", activation="relu")(x)
+    x = L.Conv2D(20, 3, padding="same")(x)
+    x = L.Flatten()(x)
+    return L.Dense(3)(x)
+
+
+def _roomy(L, x):
+    """A banded residual block (8 channels, 15x13, odd width) where im2col windows cost under 10%."""
+    x = L.Conv2D(8, 3, padding="same", activation="relu")(x)
+    y = L.Conv2D(8, 3, padding="same", activation="relu")(x)
+    y = L.Conv2D(8, 3, padding="same")(y)
+    x = L.Add()([x, y])
+    x = L.Conv2D(4, 3, strides=2, padding="same")(x)
+    x = L.Flatten()(x)
+    return L.Dense(3)(x)
+
+
+def _kinds(model) -> list[str]:
+    return [x.kernel for lo in model.lowered for x in (lo, *lo.parts) if x.kernel.startswith("tfc_conv2d")]
+
+
+@pytest.mark.parametrize("name", ["tight", "roomy"])
+def test_balanced_spends_ram_slack_on_faster_layouts(monkeypatch, name: str) -> None:
+    """`balanced` takes the fastest candidate layouts (optimize.LAYOUTS) whose peak RAM is within 10%
+    of the lowest (`size`): im2col windows in the roomy block (a 9.5% trade; triples everywhere would
+    be 17%), direct windows kept where im2col would cost 80%; bit-exact; no slack: `size`'s layouts."""
+    from tfcompress.engine import weight_policy
+
+    build, shape = {"tight": (_tight, (5, 7, 12)), "roomy": (_roomy, (15, 13, 4))}[name]
+    tflite = keras_tflite(build, shape, seed=3)
+    size, bal, speed = (compile_tflite(tflite, kernels="optimized", optimize=o) for o in ("size", "balanced", "speed"))
+    assert any(k.endswith("_direct") for k in _kinds(size)) and not any(k.endswith("_direct") for k in _kinds(speed))
+    assert size.ram_bytes <= bal.ram_bytes <= 1.1 * size.ram_bytes < speed.ram_bytes
+    assert any(k.endswith("_direct") for k in _kinds(bal)) == (name == "tight")
+    assert (bal.ram_bytes > size.ram_bytes) == (name == "roomy")
+    ours, oracle = HostModel(bal), TflmModel(tflite)
+    rng = np.random.default_rng(4)
+    for _ in range(3):
+        x = rng.integers(-128, 128, size=bal.input.shape, dtype=np.int8)
+        assert np.array_equal(ours.run(x), oracle.run(x).reshape(bal.output.shape))
+    monkeypatch.setitem(weight_policy.PREFERENCES, "balanced", weight_policy.Preference({}, 0.0))
+    none = compile_tflite(tflite, kernels="optimized")
+    assert none.ram_bytes == size.ram_bytes and _kinds(none) == _kinds(size)

@@ -37,7 +37,8 @@ optimize_option = click.option(
     "--optimize", type=click.Choice(list(OPTIMIZE_CHOICES)), default=None,
     help="Speed/size preference of the engine's layouts [default: the board file's `optimize`, else balanced]: "
     "speed = fastest layouts even where they cost flash or RAM (int16 FULLY_CONNECTED weights, im2col over "
-    "direct-window convolutions); balanced/size = fast layouts only where they cost no memory.")
+    "direct-window convolutions); balanced = those RAM layouts within 10% of the lowest peak RAM; "
+    "size = fast layouts only where they cost no memory.")
 
 #: --runtime / --tflm-dir: which runtime runs the model on the device (tfcompress/runtimes.py)
 runtime_option = click.option(

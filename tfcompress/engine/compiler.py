@@ -10,11 +10,11 @@ from typing import Any
 import numpy as np
 
 from tfcompress.engine import (
-    banding,
     compressed_weights,
     control,
     kernel_limits,
     kernelsets,
+    layouts,
     optable,
     optimized,
     weight_policy,
@@ -26,7 +26,7 @@ from tfcompress.engine.fusion import fuse_conv_add
 from tfcompress.engine.ir import DTYPES, Graph, GraphIO, Op
 from tfcompress.engine.kernel_set import KernelSet
 from tfcompress.engine.lowered import ConstArray, LoweredOp, walk
-from tfcompress.engine.planner import Plan, best_plan, stack_scratch
+from tfcompress.engine.planner import Plan, stack_scratch
 from tfcompress.engine.reader import load_bytes, read_graph
 from tfcompress.engine.state import StateLayout, plan_state
 from tfcompress.errors import TfcError
@@ -272,12 +272,6 @@ def compile_tflite(path_or_bytes: str | Path | bytes | bytearray, *, kernels: st
         if compress_weights:
             lowered = compressed_weights.compress_ops(lowered)
         lowered = kset.specialize(lowered)
-        plan, bare, in_arena = best_plan(g, lowered, overlap)
-        if kset.after_plan is not None:
-            lowered, plan = kset.after_plan(g, lowered, plan, bare, in_arena, overlap, optimize=optimize)
-        if band and kset.bands:
-            lowered, plan = banding.band_pairs(g, lowered, plan, kset, overlap)
-            if optimize != "speed":  # banding moved the peak: pixel triples only where free
-                lowered, plan = optimized.trim_triples(g, lowered, plan, overlap)
+        lowered, plan = layouts.place(g, lowered, kset, overlap, band, optimize, kernels, compress_weights)
     return CompiledModel(g, lowered, plan, kernels, data, source_name, compress_weights, state, folded, views,
                          optimize=optimize)

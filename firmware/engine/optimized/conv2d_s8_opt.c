@@ -8,7 +8,7 @@
  * the stack; padding taps get the input zero point, so the folded bias stays exact),
  * interleaved per group of four so one pointer walks both. Then every pair of output channels
  * is a pure int8 x int8 dot product with SMLAD: per four window positions, two weight words
- * (host-interleaved: channel c, channel c + 1) give 16 MACs in 15 instructions. The 1x1
+ * (host-interleaved: channel c, channel c + 1) give 16 MACs in 14 instructions. The 1x1
  * pointwise case is the same GEMM with a trivial window copy. Requantisation uses the
  * per-channel table precomputed on the host (tfc_dsp.h).
  *
@@ -224,42 +224,40 @@ static inline void dot_2x2_pc(const int16_t *col, const int8_t *w, int32_t kp, i
 #if TFC_DSP_ASM
 /* One group of four window positions for a channel pair and a pixel pair (r9: weights, r10: the
  * interleaved windows, r1..r4 accumulators). Plain int8 weights: the words of channels c and c + 1
- * split by SXTB16, eight SMLAD (16 MACs in 15 instructions). */
+ * split by SXTB16, eight SMLAD (16 MACs in 14 instructions; the window words by one LDM). */
 #define CONV_GROUP_PLAIN \
     "ldrd r5, r6, [r9], #8\n" \
-    "ldrd r7, r8, [r10], #8\n" \
-    "ldrd r12, r0, [r10], #8\n" \
+    "ldm r10!, {r0, r7, r8, r12}\n" \
     "sxtb16 lr, r5\n" \
     "sxtb16 r5, r5, ror #8\n" \
-    "smlad r1, r7, lr, r1\n" \
-    "smlad r2, r12, lr, r2\n" \
-    "smlad r1, r8, r5, r1\n" \
-    "smlad r2, r0, r5, r2\n" \
+    "smlad r1, r0, lr, r1\n" \
+    "smlad r2, r8, lr, r2\n" \
+    "smlad r1, r7, r5, r1\n" \
+    "smlad r2, r12, r5, r2\n" \
     "sxtb16 lr, r6\n" \
     "sxtb16 r6, r6, ror #8\n" \
-    "smlad r3, r7, lr, r3\n" \
-    "smlad r4, r12, lr, r4\n" \
-    "smlad r3, r8, r6, r3\n" \
-    "smlad r4, r0, r6, r4\n"
+    "smlad r3, r0, lr, r3\n" \
+    "smlad r4, r8, lr, r4\n" \
+    "smlad r3, r7, r6, r3\n" \
+    "smlad r4, r12, r6, r4\n"
 
 /* Pair codes (TFC_RQ_PAIR): each halfword of the two weight words is h = 256 * w[c] + w[c + 1]
  * for positions (4g, 4g + 2) and (4g + 1, 4g + 3); SMLAD of the raw word accumulates
  * S = 256 * dot(c) + dot(c + 1) (r1, r2), SMLAD of its SXTB16 L = dot(c + 1) (r3, r4):
- * 16 MACs in 13 instructions. */
+ * 16 MACs in 12 instructions (the four window words by one LDM: r0, r7 pixel 0, r8, r12 pixel 1). */
 #define CONV_GROUP_PC \
     "ldrd r5, r6, [r9], #8\n" \
-    "ldrd r7, r8, [r10], #8\n" \
-    "ldrd r12, r0, [r10], #8\n" \
-    "smlad r1, r7, r5, r1\n" \
-    "smlad r2, r12, r5, r2\n" \
+    "ldm r10!, {r0, r7, r8, r12}\n" \
+    "smlad r1, r0, r5, r1\n" \
+    "smlad r2, r8, r5, r2\n" \
     "sxtb16 r5, r5\n" \
-    "smlad r3, r7, r5, r3\n" \
-    "smlad r4, r12, r5, r4\n" \
-    "smlad r1, r8, r6, r1\n" \
-    "smlad r2, r0, r6, r2\n" \
+    "smlad r3, r0, r5, r3\n" \
+    "smlad r4, r8, r5, r4\n" \
+    "smlad r1, r7, r6, r1\n" \
+    "smlad r2, r12, r6, r2\n" \
     "sxtb16 r6, r6\n" \
-    "smlad r3, r8, r6, r3\n" \
-    "smlad r4, r0, r6, r4\n"
+    "smlad r3, r7, r6, r3\n" \
+    "smlad r4, r12, r6, r4\n"
 
 /* The body of the channel-pair routines: per pair, accumulators from the rq table's bias (INIT),
  * four GROUPs per iteration entered part-way for the remainder, then FINISH and the shared
@@ -326,7 +324,7 @@ static void __attribute__((naked, noinline)) pairs_pc_asm(conv_pairs_args *a __a
  * positions as six words [x02(p0), x02(p1), x02(p2), x13(p0), x13(p1), x13(p2)] (x02: SXTB16 of
  * the input word, positions 4g and 4g + 2; x13: positions 4g + 1 and 4g + 3). Per channel pair and
  * group: one LDRD of the two pair-code words, two SXTB16, three LDRD of windows, twelve SMLAD:
- * 24 MACs in 18 instructions (a pixel pair takes 13 for 16), and the requantisation's parameter
+ * 24 MACs in 17 instructions with LDM window loads (a pixel pair takes 12 for 16), and the requantisation's parameter
  * loads and loop overhead are shared by six outputs instead of four. -Os builds keep pairs. */
 #if !defined(__OPTIMIZE_SIZE__)
 #define TFC_CONV_TRIPLES 1
@@ -335,40 +333,48 @@ static void __attribute__((naked, noinline)) pairs_pc_asm(conv_pairs_args *a __a
 #endif
 
 #if TFC_CONV_TRIPLES && TFC_DSP_ASM
-/* r1..r3 = S(p0..p2), r4..r6 = L(p0..p2), r7/r8 the pair-code words, r12 their SXTB16, r0/lr windows */
+/* r1..r3 = S(p0..p2), r4..r6 = L(p0..p2), r7/r8 the pair-code words, r12 their SXTB16, r0/r11/lr
+ * the three pixels' window words (one LDM each for x02 and x13): 24 MACs in 17 instructions */
 #define CONV_GROUP_PC3 \
     "ldrd r7, r8, [r9], #8\n" \
-    "ldrd r0, lr, [r10], #8\n" \
+    "ldm r10!, {r0, r11, lr}\n" \
     "smlad r1, r0, r7, r1\n" \
-    "smlad r2, lr, r7, r2\n" \
+    "smlad r2, r11, r7, r2\n" \
+    "smlad r3, lr, r7, r3\n" \
     "sxtb16 r12, r7\n" \
     "smlad r4, r0, r12, r4\n" \
-    "smlad r5, lr, r12, r5\n" \
-    "ldrd r0, lr, [r10], #8\n" \
-    "smlad r3, r0, r7, r3\n" \
-    "smlad r6, r0, r12, r6\n" \
-    "sxtb16 r12, r8\n" \
-    "smlad r1, lr, r8, r1\n" \
-    "smlad r4, lr, r12, r4\n" \
-    "ldrd r0, lr, [r10], #8\n" \
-    "smlad r2, r0, r8, r2\n" \
-    "smlad r5, r0, r12, r5\n" \
+    "smlad r5, r11, r12, r5\n" \
+    "smlad r6, lr, r12, r6\n" \
+    "ldm r10!, {r0, r11, lr}\n" \
+    "smlad r1, r0, r8, r1\n" \
+    "smlad r2, r11, r8, r2\n" \
     "smlad r3, lr, r8, r3\n" \
+    "sxtb16 r12, r8\n" \
+    "smlad r4, r0, r12, r4\n" \
+    "smlad r5, r11, r12, r5\n" \
     "smlad r6, lr, r12, r6\n"
 
-/* Four groups per iteration, entered part-way for the remainder: (end - col) / 8 = 3 x groups,
- * whose value mod 4 is 0, 3, 2, 1 for groups = 0, 1, 2, 3 mod 4. */
+/* Eight groups per iteration, entered part-way for the remainder by a table branch: (end - col) / 8
+ * = 3 x groups, whose value mod 8 (u) is 3 x (groups mod 8) mod 8; the table maps u to the label
+ * that leaves groups mod 8 (or eight) groups in the first iteration. */
 #define CONV_TRIPLE_GROUPS \
-    "sub lr, r11, r10\n" \
-    "ubfx lr, lr, #3, #2\n" \
-    "cmp lr, #2\n" \
-    "beq 6f\n" \
-    "bhi 7f\n" \
-    "cmp lr, #1\n" \
-    "beq 5f\n" \
-    "2:\n" CONV_GROUP_PC3 "5:\n" CONV_GROUP_PC3 "6:\n" CONV_GROUP_PC3 "7:\n" CONV_GROUP_PC3
+    "ldr lr, [sp]\n" \
+    "sub lr, lr, r10\n" \
+    "ubfx lr, lr, #3, #3\n" \
+    "tbh [pc, lr, lsl #1]\n" \
+    "20:\n" \
+    ".hword (2f - 20b) / 2\n" \
+    ".hword (25f - 20b) / 2\n" \
+    ".hword (22f - 20b) / 2\n" \
+    ".hword (27f - 20b) / 2\n" \
+    ".hword (24f - 20b) / 2\n" \
+    ".hword (21f - 20b) / 2\n" \
+    ".hword (26f - 20b) / 2\n" \
+    ".hword (23f - 20b) / 2\n" \
+    "2:\n" CONV_GROUP_PC3 "21:\n" CONV_GROUP_PC3 "22:\n" CONV_GROUP_PC3 "23:\n" CONV_GROUP_PC3 \
+    "24:\n" CONV_GROUP_PC3 "25:\n" CONV_GROUP_PC3 "26:\n" CONV_GROUP_PC3 "27:\n" CONV_GROUP_PC3
 
-/* requantise r (doubled accumulator: lsl first unless `pre`), parameters m r7, rs r8, rnd r10 */
+/* requantise r (double the accumulator first), parameters m r7, rs r8, rnd r10 */
 #define CONV_RQ3(r) \
     "lsl " r ", " r ", #1\n" \
     "smmlar lr, " r ", r7, r10\n" \
@@ -376,10 +382,19 @@ static void __attribute__((naked, noinline)) pairs_pc_asm(conv_pairs_args *a __a
     "asr " r ", " r ", r8\n" \
     "ssat " r ", #8, " r "\n"
 
-/* conv_pairs_args with o1_off = the pixel stride of the output (out_c). Per channel pair:
- * accumulators from bias(c + 1), two groups per iteration (an odd count enters at the second),
- * channel c = ((S - L) >> 8) + bias(c), requantise six, per pixel the two bytes by BFI, pixels 0
- * and 1 clamped as one word, pixel 2 alone, three halfword stores. */
+/* CONV_RQ3 of an accumulator already doubled */
+#define CONV_RQ3D(r) \
+    "smmlar lr, " r ", r7, r10\n" \
+    "add " r ", lr, " r ", asr #31\n" \
+    "asr " r ", " r ", r8\n" \
+    "ssat " r ", #8, " r "\n"
+
+/* conv_pairs_args with o1_off = the pixel stride of the output (out_c); the window end at [sp],
+ * the args pointer at [sp, #4] (r11 carries window words). Per channel pair:
+ * accumulators from bias(c + 1), eight groups per iteration (CONV_TRIPLE_GROUPS),
+ * channel c doubled = ((S - L) >> 7) + 2 bias(c) (S - L = 256 dot(c) exactly), requantise six, per
+ * pixel the two bytes by BFI, pixels 0 and 1 clamped as one word, pixel 2 alone (no clamp when
+ * lo4 > hi4 as signed words: triples_pc's mark for a full int8 range), three halfword stores. */
 static void __attribute__((naked, noinline)) triples_pc_asm(conv_pairs_args *a __attribute__((unused))) {
     __asm volatile(
         "push {r4-r11, lr}\n"
@@ -387,6 +402,7 @@ static void __attribute__((naked, noinline)) triples_pc_asm(conv_pairs_args *a _
         "ldr r9, [r0, #8]\n"
         "ldr r12, [r0, #12]\n"
         "ldr r11, [r0, #4]\n"
+        "push {r11}\n"
         "1:\n"
         "ldr r10, [r0, #0]\n"
         "ldr r4, [r12, #28]\n"
@@ -396,20 +412,22 @@ static void __attribute__((naked, noinline)) triples_pc_asm(conv_pairs_args *a _
         "mov r5, r4\n"
         "mov r6, r4\n"
         CONV_TRIPLE_GROUPS
+        "ldr r11, [sp]\n"
         "cmp r10, r11\n"
         "bne 2b\n"
-        "ldr r0, [sp]\n"
+        "ldr r0, [sp, #4]\n"
         "ldr r12, [r0, #12]\n"
         "ldr r7, [r12, #12]\n"
+        "lsl r7, r7, #1\n"
         "sub r1, r1, r4\n"
-        "add r1, r7, r1, asr #8\n"
+        "add r1, r7, r1, asr #7\n"
         "sub r2, r2, r5\n"
-        "add r2, r7, r2, asr #8\n"
+        "add r2, r7, r2, asr #7\n"
         "sub r3, r3, r6\n"
-        "add r3, r7, r3, asr #8\n"
+        "add r3, r7, r3, asr #7\n"
         "ldrd r7, r8, [r12]\n"
         "ldr r10, [r12, #8]\n"
-        CONV_RQ3("r1") CONV_RQ3("r2") CONV_RQ3("r3")
+        CONV_RQ3D("r1") CONV_RQ3D("r2") CONV_RQ3D("r3")
         "ldrd r7, r8, [r12, #16]\n"
         "ldr r10, [r12, #24]\n"
         CONV_RQ3("r4") CONV_RQ3("r5") CONV_RQ3("r6")
@@ -420,6 +438,8 @@ static void __attribute__((naked, noinline)) triples_pc_asm(conv_pairs_args *a _
         "bfi r3, r6, #8, #8\n"
         "pkhbt r1, r1, r2, lsl #16\n"
         "ldrd r7, r8, [r0, #28]\n"
+        "cmp r7, r8\n" /* lo4 > hi4: no activation clamp (triples_pc) */
+        "bgt 9f\n"
         "ssub8 r4, r1, r7\n"
         "sel r1, r1, r7\n"
         "ssub8 r4, r1, r8\n"
@@ -428,6 +448,7 @@ static void __attribute__((naked, noinline)) triples_pc_asm(conv_pairs_args *a _
         "sel r3, r3, r7\n"
         "ssub8 r4, r3, r8\n"
         "sel r3, r8, r3\n"
+        "9:\n"
         "ldrd r7, r8, [r0, #16]\n"
         "strh r1, [r7]\n"
         "lsr r1, r1, #16\n"
@@ -440,7 +461,45 @@ static void __attribute__((naked, noinline)) triples_pc_asm(conv_pairs_args *a _
         "subs r3, r3, #1\n"
         "str r3, [r0, #24]\n"
         "bne 1b\n"
-        "add sp, sp, #4\n"
+        "add sp, sp, #8\n"
+        "pop {r4-r11, pc}\n");
+}
+#endif
+
+#if TFC_CONV_TRIPLES && TFC_DSP_ASM
+/* Arguments of widen3_asm (one LDM): three windows' rows, pixel 0's at s0, pixels 1 and 2's d1 / d2
+ * bytes further; groups words per kernel row, the next row adv bytes after a row's end. */
+typedef struct {
+    const int8_t *s0;
+    int32_t d1, d2;
+    int32_t *dst;
+    int32_t groups, rows, adv;
+} widen3_args;
+
+/* The triple layout of three windows, per group of four positions: three loads, six SXTB16, one
+ * STM of the six words (x02 p0..p2, x13 p0..p2); 12 instructions per group. */
+static void __attribute__((naked, noinline)) widen3_asm(const widen3_args *a __attribute__((unused))) {
+    __asm volatile(
+        "push {r4-r11, lr}\n"
+        "ldm r0, {r6, r7, r8, r9, r10, r11, r12}\n"
+        "1:\n"
+        "mov lr, r10\n"
+        "2:\n"
+        "ldr r4, [r6, r7]\n"
+        "ldr r5, [r6, r8]\n"
+        "ldr r3, [r6], #4\n"
+        "sxtb16 r0, r3\n"
+        "sxtb16 r1, r4\n"
+        "sxtb16 r2, r5\n"
+        "sxtb16 r3, r3, ror #8\n"
+        "sxtb16 r4, r4, ror #8\n"
+        "sxtb16 r5, r5, ror #8\n"
+        "stmia r9!, {r0, r1, r2, r3, r4, r5}\n"
+        "subs lr, lr, #1\n"
+        "bne 2b\n"
+        "add r6, r6, r12\n"
+        "subs r11, r11, #1\n"
+        "bne 1b\n"
         "pop {r4-r11, pc}\n");
 }
 #endif
@@ -471,6 +530,17 @@ static int __attribute__((noinline)) triple_windows(const tfc_conv_params *p, co
     }
     {
         const int32_t rstride = p->dil_h * row;
+#if TFC_DSP_ASM
+        widen3_args a;
+        a.s0 = s[0];
+        a.d1 = (int32_t)(s[1] - s[0]);
+        a.d2 = (int32_t)(s[2] - s[0]);
+        a.dst = colw;
+        a.groups = seg4 >> 2;
+        a.rows = p->k_h;
+        a.adv = rstride - seg4;
+        widen3_asm(&a);
+#else
         int32_t r, i;
         for (r = 0; r < p->k_h; ++r) {
             for (i = 0; i < seg4; i += 4) {
@@ -487,6 +557,7 @@ static int __attribute__((noinline)) triple_windows(const tfc_conv_params *p, co
             s[1] += rstride;
             s[2] += rstride;
         }
+#endif
     }
     return 1;
 }
@@ -505,8 +576,8 @@ static void __attribute__((noinline)) triples_pc(const int32_t *col, int32_t kp,
     a.o0 = o;
     a.o1_off = oc_n;
     a.pairs = oc_n >> 1;
-    a.lo4 = os->lo4;
-    a.hi4 = os->hi4;
+    a.lo4 = os->clamp ? os->lo4 : 0x7F7F7F7Fu; /* lo4 > hi4 (signed): skip the clamp */
+    a.hi4 = os->clamp ? os->hi4 : 0x80808080u;
     triples_pc_asm(&a);
 #else
     const int32_t *wp = (const int32_t *)p->weights;

@@ -6,7 +6,7 @@ what differs is the constant data the generator emits for them, prepared per ker
 lowering (``conv``, ``depthwise``, ``fully_connected``, ``add``; the shared requantisation table
 in ``requant``), and their working memory, which the planner places in the arena. Where a
 CONV_2D's im2col scratch still raises the peak RAM after planning, :func:`after_plan` switches
-that layer to the direct-window kernels. Constants shared with the C sources live in
+that layer to the direct-window kernels when the layouts asked for (engine/optimize.py) allow it. Constants shared with the C sources live in
 ``engine/kernel_limits.py``. Bit-exactness with the reference kernels is the contract
 (tests/test_perf_kernels.py).
 """
@@ -16,6 +16,7 @@ from __future__ import annotations
 from tfcompress.engine.ir import Graph
 from tfcompress.engine.kernel_set import KernelSet, KernelVariant
 from tfcompress.engine.lowered import LoweredOp
+from tfcompress.engine.optimize import LOWEST, Layouts
 from tfcompress.engine.optimized import add, conv, decoded, depthwise, fully_connected
 from tfcompress.engine.planner import Plan, best_plan, plan_arena, ram_with_stack
 
@@ -47,18 +48,29 @@ VARIANTS: dict[str, KernelVariant] = {
 
 
 def after_plan(g: Graph, lowered: list[LoweredOp], plan: Plan, bare: Plan, in_arena: Plan | None,
-               overlap: bool, optimize: str = "balanced") -> tuple[list[LoweredOp], Plan]:
-    """Direct windows where they lower the peak RAM (not when optimising for speed: they cost flash
-    and instructions), then pair codes (same data sizes: the plan stands), then pixel triples where
-    they do not raise it (``optimize="speed"``: wherever they apply)."""
+               overlap: bool, layouts: Layouts = LOWEST) -> tuple[list[LoweredOp], Plan]:
+    """Direct windows where they lower the peak RAM (``layouts.direct_windows``: they cost flash and
+    instructions), then pair codes (same data sizes: the plan stands), int16 FULLY_CONNECTED weights
+    (``layouts.wide_fc``), then pixel triples where they do not raise the peak (``all_triples``:
+    wherever they apply). The preference's candidate layouts are in engine/optimize.py."""
     lowered, plan = decoded.fit_blocks(g, lowered, plan, bare, overlap)  # compressed convs: blocks within the peak
-    if optimize != "speed":  # direct windows trade flash and instructions for RAM
+    if layouts.direct_windows:  # direct windows trade flash and instructions for RAM
         lowered, plan = direct_windows(g, lowered, plan, bare, in_arena, overlap)
     lowered = [conv.pair_codes(lo) for lo in lowered]
-    if optimize == "speed":  # int16 FULLY_CONNECTED weights: flash for instructions (no RAM)
+    if layouts.wide_fc:  # int16 FULLY_CONNECTED weights: flash for instructions (no RAM)
         lowered = [fully_connected.widen(lo) or lo if lo.kernel == "tfc_fully_connected_s8" else lo
                    for lo in lowered]
-    return pixel_triples(g, lowered, plan, overlap, optimize)
+    return pixel_triples(g, lowered, plan, overlap, layouts.all_triples)
+
+
+def same_layouts(lowered: list[LoweredOp], layouts: Layouts) -> bool:
+    """Whether planning with ``layouts`` would give ``lowered`` (planned with the lowest layouts)
+    again: no direct-window layer to keep on im2col, no layer (or banded part) left that pixel
+    triples could take, no FULLY_CONNECTED to widen; then the compiler skips that candidate."""
+    ops = [x for lo in lowered for x in (lo, *lo.parts)]
+    return not ((not layouts.direct_windows and any(lo.kernel.endswith("_direct") for lo in ops))
+                or (layouts.all_triples and any(conv.triples(lo) is not None for lo in ops))
+                or (layouts.wide_fc and any(lo.kernel == "tfc_fully_connected_s8" for lo in ops)))
 
 
 def trim_triples(g: Graph, lowered: list[LoweredOp], plan: Plan,
@@ -79,16 +91,16 @@ def trim_triples(g: Graph, lowered: list[LoweredOp], plan: Plan,
 
 
 def pixel_triples(g: Graph, lowered: list[LoweredOp], plan: Plan, overlap: bool,
-                  optimize: str) -> tuple[list[LoweredOp], Plan]:
+                  everywhere: bool) -> tuple[list[LoweredOp], Plan]:
     """Pair-code convs three output pixels at a time (:func:`conv.triples`, a third window of
-    scratch): all of them when optimising for speed, else those whose scratch does not raise the
-    peak RAM (all at once when that holds, else layer by layer)."""
+    scratch): all of them when ``everywhere``, else those whose scratch does not raise the peak RAM
+    (all at once when that holds, else layer by layer)."""
     cand = {k: t for k, t in ((k, conv.triples(lo)) for k, lo in enumerate(lowered)) if t is not None}
     if not cand:
         return lowered, plan
     every = [cand.get(k, lo) for k, lo in enumerate(lowered)]
     trial = best_plan(g, every, overlap)[0]
-    if optimize == "speed":
+    if everywhere:
         return every, trial
     base = ram_with_stack(plan, lowered)
     if ram_with_stack(trial, every) <= base:

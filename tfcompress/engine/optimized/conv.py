@@ -132,7 +132,7 @@ def pair_codes(lo: LoweredOp, min_k: int = PAIR_MIN_K) -> LoweredOp:
     Like FULLY_CONNECTED (:func:`fully_connected.pairs_ok`): per channel pair (c, c + 1) and group
     of four window positions, the two int16x2 words ``(h(k0), h(k2)), (h(k1), h(k3))`` with
     ``h = 256 w[c] + w[c + 1]``; SMLAD of a raw word gives ``256 dot(c) + dot(c + 1)``, of its
-    SXTB16 ``dot(c + 1)`` (13 instructions per 16 MACs instead of 15; same flash). Only for layers
+    SXTB16 ``dot(c + 1)`` (12 instructions per 16 MACs instead of 14; same flash). Only for layers
     on the fast assembly path (exact SMMULR requantisation, even channel count, window within
     ``CONV_MAX_K``)."""
     f = lo.fields
@@ -230,7 +230,7 @@ def pairs_again(lo: LoweredOp) -> LoweredOp | None:
 
 def triples(lo: LoweredOp) -> LoweredOp | None:
     """The pixel-triple variant of a pair-code CONV_2D or CONV_2D+ADD (``RQ_TRIPLE``: three output
-    pixels per pass, 18 instructions per 24 MACs instead of 13 per 16, requantisation shared by six
+    pixels per pass, 17 instructions per 24 MACs instead of 12 per 16, requantisation shared by six
     outputs), or None when the layer is not on the pair-code path. Its scratch holds three windows
     (and, with a fused ADD, three pixels' conv results)."""
     f = lo.fields

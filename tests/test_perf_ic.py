@@ -1,0 +1,94 @@
+"""The ResNet-style paths of the optimised kernels sped up for IC (issue 15): pixel-triple convs
+(LDM window loads, windows widened by widen3_asm), the fused CONV_2D+ADD and the ADD in
+assembly (tfc_add4_asm; element counts not in fours, fused ReLU / ReLU6).
+The assembly only runs on the emulated boards (host builds take the portable C)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from conftest import instructions_benchmark, require_tool
+from helpers.keras_models import keras_tflite
+
+from tfcompress.engine.compiler import compile_tflite
+from tfcompress.engine.host import HostModel
+from tfcompress.engine.kernel_limits import RQ_ROWS, RQ_TRIPLE
+from tfcompress.tflm import TflmModel
+
+
+def model_ic_paths(L, x):
+    """6 input channels (row-padded windows), residual blocks with ReLU / ReLU6 fused into the ADD,
+    a stride-2 block with a 1x1 stride-2 shortcut, 6 output channels (18 ADD elements per pixel
+    triple: a tail after four words), a standalone ADD with a clamp."""
+    x = L.Conv2D(8, 3, padding="same", activation="relu")(x)                  # in_c 6: rows 18 -> 20
+    y = L.Conv2D(8, 3, padding="same", activation="relu")(x)
+    y = L.Conv2D(8, 3, padding="same")(y)
+    x = L.ReLU()(L.Add()([x, y]))                                             # conv+ADD, RELU clamp
+    s = L.Conv2D(12, 1, strides=2)(x)                                         # 1x1 stride-2 shortcut
+    y = L.Conv2D(12, 3, strides=2, padding="same", activation="relu")(x)
+    y = L.Conv2D(12, 3, padding="same")(y)
+    x = L.ReLU(6.0)(L.Add()([s, y]))                                          # RELU6: both bounds
+    y = L.Conv2D(20, 1, activation="relu")(x)                # groups of four positions per pass:
+    y = L.Conv2D(24, 1, activation="relu")(y)                # 5 (mod 8: every entry of the table)
+    y = L.Conv2D(16, 1, activation="relu")(y)                # 6
+    y = L.Conv2D(32, 3, padding="same", activation="relu")(y)  # 36 (4)
+    y = L.Conv2D(4, 1, activation="relu")(y)                 # 8 (0)
+    y = L.Conv2D(6, 3, padding="same")(y)                    # 9 (1); 12 -> 3, 72 -> 2, 60 -> 7 above
+    x = L.Add()([L.Conv2D(6, 3, padding="same")(x), y])
+    x = L.Add()([L.Conv2D(6, 1)(x), y])                                       # 6 channels: ADD tails
+    a = L.AveragePooling2D(2, padding="same")(x)
+    b = L.MaxPooling2D(2, padding="same")(x)
+    x = L.ReLU()(L.Add()([a, b]))                                             # standalone ADD, clamp
+    x = L.Flatten()(x)
+    return L.Dense(5)(x)
+
+
+SHAPE = (11, 10, 6)
+
+
+@pytest.fixture(scope="module")
+def ic_paths_tflite() -> bytes:
+    return keras_tflite(model_ic_paths, SHAPE, seed=7)
+
+
+def test_ic_paths_layouts_and_host(ic_paths_tflite) -> None:
+    """The test model takes the paths it is meant to (row-padded triples, fused ADDs with clamps, a
+    standalone ADD) and the portable C matches TFLM."""
+    m = compile_tflite(ic_paths_tflite, kernels="optimized")
+    ops = [x for lo in m.lowered for x in (lo, *lo.parts)]
+    flags = [int(x.fields["rq"].data[0]) for x in ops if x.kernel.startswith("tfc_conv2d") and "rq" in x.fields]
+    assert flags[0] & RQ_ROWS and flags[0] & RQ_TRIPLE
+    assert sum(bool(f & RQ_TRIPLE) for f in flags) >= 6
+    adds = [f for x in ops if x.kernel != "tfc_band_s8" for _, _, f in x.extra_structs if "tables" in f]
+    assert sum(x.kernel.startswith("tfc_conv2d_add") for x in ops) == len(adds) >= 3
+    assert all(f["tables_fast"] for f in adds)  # the assembly ADD's requantisation
+    assert any(x.kernel == "tfc_add_s8" for x in ops)
+    ours, oracle = HostModel(m), TflmModel(ic_paths_tflite)
+    rng = np.random.default_rng(1)
+    for _ in range(3):
+        x = rng.integers(-128, 128, size=m.input.shape, dtype=np.int8)
+        assert np.array_equal(ours.run(x), oracle.run(x).reshape(m.output.shape))
+
+
+def _on_qemu(tflite: bytes, tmp_path, board: str, opt: str) -> dict:
+    require_tool("arm-none-eabi-gcc", "gcc-arm-none-eabi")
+    require_tool("qemu-system-arm", "qemu-system-arm")
+    from tfcompress.boards import load_board
+
+    path = tmp_path / "ic_paths.tflite"
+    path.write_bytes(tflite)
+    return instructions_benchmark().measure("ic_paths", "optimized", load_board(board), opt=opt, runs=1,
+                                            layers=False, keep=None, path=path)
+
+
+@pytest.mark.emulated
+def test_ic_paths_on_qemu(ic_paths_tflite, tmp_path) -> None:
+    """The assembly (Cortex-M7, -O2: pixel triples, tfc_add4_asm) gives TFLM's outputs."""
+    assert _on_qemu(ic_paths_tflite, tmp_path, "mps2-an500", "-O2")["mismatches"] == 0
+
+
+@pytest.mark.slow
+@pytest.mark.emulated
+@pytest.mark.parametrize("board, opt", [("netduinoplus2", "-O2"), ("netduinoplus2", "-Os"), ("mps2-an500", "-Os")])
+def test_ic_paths_on_qemu_boards(ic_paths_tflite, tmp_path, board: str, opt: str) -> None:
+    assert _on_qemu(ic_paths_tflite, tmp_path, board, opt)["mismatches"] == 0
