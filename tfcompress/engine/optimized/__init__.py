@@ -16,7 +16,7 @@ from __future__ import annotations
 from tfcompress.engine.ir import Graph
 from tfcompress.engine.kernel_set import KernelSet, KernelVariant
 from tfcompress.engine.lowered import LoweredOp
-from tfcompress.engine.optimized import add, conv, decoded, depthwise, fully_connected
+from tfcompress.engine.optimized import add, conv, decoded, depthwise, fully_connected, pointwise
 from tfcompress.engine.planner import Plan, best_plan, plan_arena, ram_with_stack
 
 _CONV = "optimized/conv2d_s8_opt.c"
@@ -32,6 +32,7 @@ VARIANTS: dict[str, KernelVariant] = {
     **{k: KernelVariant(_DEC, None, decoded.scratch) for k in decoded.DEC_KERNELS.values()
        if k not in decoded.DEC_KERNELS},
     "tfc_conv2d_s8_direct": KernelVariant(_DIRECT, None, conv.direct_scratch),  # chosen by after_plan
+    "tfc_conv2d_s8_pw": KernelVariant("optimized/conv2d_s8_pw_opt.c", None, pointwise.scratch),  # after_plan
     "tfc_conv2d_add_s8_direct": KernelVariant(_DIRECT, None, conv.direct_scratch),
     "tfc_depthwise_conv2d_s8": KernelVariant("optimized/depthwise_conv2d_s8_opt.c", depthwise.prepare,
                                              depthwise.scratch),
@@ -50,7 +51,8 @@ def after_plan(g: Graph, lowered: list[LoweredOp], plan: Plan, bare: Plan, in_ar
                overlap: bool, optimize: str = "balanced") -> tuple[list[LoweredOp], Plan]:
     """Direct windows where they lower the peak RAM (not when optimising for speed: they cost flash
     and instructions), then pair codes (same data sizes: the plan stands), then pixel triples where
-    they do not raise it (``optimize="speed"``: wherever they apply)."""
+    they do not raise it (``optimize="speed"``: wherever they apply), and 1x1 triple layers on the
+    pointwise kernel (:mod:`pointwise`)."""
     lowered, plan = decoded.fit_blocks(g, lowered, plan, bare, overlap)  # compressed convs: blocks within the peak
     if optimize != "speed":  # direct windows trade flash and instructions for RAM
         lowered, plan = direct_windows(g, lowered, plan, bare, in_arena, overlap)
@@ -58,7 +60,8 @@ def after_plan(g: Graph, lowered: list[LoweredOp], plan: Plan, bare: Plan, in_ar
     if optimize == "speed":  # int16 FULLY_CONNECTED weights: flash for instructions (no RAM)
         lowered = [fully_connected.widen(lo) or lo if lo.kernel == "tfc_fully_connected_s8" else lo
                    for lo in lowered]
-    return pixel_triples(g, lowered, plan, overlap, optimize)
+    lowered, plan = pixel_triples(g, lowered, plan, overlap, optimize)
+    return pointwise.apply(lowered), plan  # 1x1 triple layers: same sizes, the plan stands
 
 
 def trim_triples(g: Graph, lowered: list[LoweredOp], plan: Plan,
@@ -67,11 +70,13 @@ def trim_triples(g: Graph, lowered: list[LoweredOp], plan: Plan,
     pixels where their third window now sets the peak, largest scratch first, while that lowers it."""
     best = ram_with_stack(plan, lowered)
     cur = list(lowered)
-    order = sorted((k for k, lo in enumerate(cur) if conv.pairs_again(lo) is not None),
-                   key=lambda k: -cur[k].scratch)
+    def pairs(lo: LoweredOp) -> LoweredOp | None:
+        return conv.pairs_again(pointwise.undo(lo) or lo)
+
+    order = sorted((k for k, lo in enumerate(cur) if pairs(lo) is not None), key=lambda k: -cur[k].scratch)
     for k in order:
         attempt = list(cur)
-        attempt[k] = conv.pairs_again(cur[k])
+        attempt[k] = pairs(cur[k])
         p = best_plan(g, attempt, overlap)[0]
         if (ram := ram_with_stack(p, attempt)) < best:
             cur, plan, best = attempt, p, ram

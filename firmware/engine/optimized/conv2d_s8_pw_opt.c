@@ -1,0 +1,214 @@
+/* Pointwise (1x1, no padding) CONV_2D, int8, optimised for Cortex-M4/M7 (DSP): tfc_conv2d_s8_pw,
+ * chosen by the host (tfcompress/engine/optimized/pointwise.py) for pixel-triple pair-code layers
+ * with channels in whole words, an even output channel count and no activation clamp narrower
+ * than int8. Same arithmetic as conv2d_s8_opt.c's pixel triples, leaner:
+ *
+ * - one weight stream per channel pair (c, c + 1), walked by one pointer: {bias(c + 1)}, the
+ *   pair-code words of every group of four inputs (as TFC_RQ_PAIR), then {2 bias(c), m(c), rs(c),
+ *   rnd(c), m(c + 1), rs(c + 1), rnd(c + 1)} - the requantisation parameters come with LDM, no
+ *   rq-table pointer is kept (the rq field holds only the header);
+ * - per group the three pixels' window words come with one LDM each (x02 of pixels 0..2, then
+ *   x13): 24 MACs in 17 instructions; the accumulators start at the bias inside the first group
+ *   (its SMLADs accumulate from the bias register), the group loop is entered at a place computed
+ *   once per call (no per-pair remainder dispatch);
+ * - channel c = ((S - L) >> 7) + 2 bias(c) is already doubled for SMMLAR; all loop state lives in
+ *   registers or in a stack frame read with LDM; outputs stored as halfwords (pixel 2, 1, then 0:
+ *   a missing pixel's store is redirected to a real one that is written after it).
+ *
+ * Windows (scratch: 3 x kp int16, as the pixel-triple im2col layout of conv2d_s8_opt.c), per
+ * group g of four inputs: [x02(p0), x02(p1), x02(p2), x13(p0), x13(p1), x13(p2)] (x02: SXTB16 of
+ * the input word, inputs 4g and 4g + 2; x13: SXTB16 ror 8).
+ */
+#include "tfc_conv_opt.h"
+
+/* the stream of one channel pair: 1 + 2 * groups + 7 words */
+#define PW_HEAD 1
+#define PW_TAIL 7
+
+#if TFC_DSP_ASM
+typedef struct {
+    int8_t *o;          /* 0: outputs of pixel 0 at the current channel pair (advanced by 2) */
+    int32_t off1, off2; /* 4, 8: pixels 1 and 2 at o + off (a missing pixel: the offset of a real one) */
+    int8_t *o_end;      /* 12: o after the last pair */
+    const int32_t *col; /* 16: windows */
+    const int32_t *end; /* 20: col + 6 * groups */
+    int32_t sel;        /* 24: group-loop entry (0: no loop, 1..4: at group 0..3); becomes its address */
+    const int32_t *w;   /* 28: the weight stream */
+} pw_args;
+
+/* one group of four inputs (A1..A5: what the first five SMLADs accumulate onto - r1..r5, or the
+ * bias in r6 for the first group): r7/r8 the pair-code words, r10..r12 windows, r1..r3 S(p0..p2), r4..r6 L(p0..p2) */
+#define PW_GROUP(A1, A2, A3, A4, A5) \
+    "ldrd r7, r8, [r9], #8\n" \
+    "ldm r0!, {r10, r11, r12}\n" \
+    "smlad r1, r10, r7, " A1 "\n" \
+    "smlad r2, r11, r7, " A2 "\n" \
+    "smlad r3, r12, r7, " A3 "\n" \
+    "sxtb16 r7, r7\n" \
+    "smlad r4, r10, r7, " A4 "\n" \
+    "smlad r5, r11, r7, " A5 "\n" \
+    "smlad r6, r12, r7, r6\n" \
+    "ldm r0!, {r10, r11, r12}\n" \
+    "smlad r1, r10, r8, r1\n" \
+    "smlad r2, r11, r8, r2\n" \
+    "smlad r3, r12, r8, r3\n" \
+    "sxtb16 r8, r8\n" \
+    "smlad r4, r10, r8, r4\n" \
+    "smlad r5, r11, r8, r5\n" \
+    "smlad r6, r12, r8, r6\n"
+
+#define PW_GROUP_NEXT PW_GROUP("r1", "r2", "r3", "r4", "r5")
+
+/* requantise r (doubled accumulator), parameters m r8, rs r10, rnd r11, temporary r12 */
+#define PW_RQ(r) \
+    "smmlar r12, " r ", r8, r11\n" \
+    "add " r ", r12, " r ", asr #31\n" \
+    "asr " r ", " r ", r10\n" \
+    "ssat " r ", #8, " r "\n"
+
+static void __attribute__((naked, noinline)) pw_triple_asm(const pw_args *a __attribute__((unused))) {
+    __asm volatile(
+        "push {r4-r11, lr}\n"
+        "sub sp, sp, #32\n"
+        "ldm r0, {r1-r8}\n"
+        "stm sp, {r1-r8}\n"
+        "mov r9, r8\n"
+        "adr.w r2, 30f\n" /* the group-loop entry from sel */
+        "cmp r7, #0\n"
+        "beq 9f\n"
+        "adr.w r2, 20f\n"
+        "cmp r7, #1\n"
+        "beq 9f\n"
+        "adr.w r2, 21f\n"
+        "cmp r7, #2\n"
+        "beq 9f\n"
+        "adr.w r2, 22f\n"
+        "cmp r7, #3\n"
+        "beq 9f\n"
+        "adr.w r2, 23f\n"
+        "9:\n"
+        "orr r2, r2, #1\n"
+        "str r2, [sp, #24]\n"
+        "1:\n" /* per channel pair */
+        "ldrd r0, lr, [sp, #16]\n"
+        "ldr r6, [r9], #4\n" /* bias(c + 1): the first group accumulates from it */
+        PW_GROUP("r6", "r6", "r6", "r6", "r6")
+        "ldr pc, [sp, #24]\n"
+        "20:\n" PW_GROUP_NEXT
+        "21:\n" PW_GROUP_NEXT
+        "22:\n" PW_GROUP_NEXT
+        "23:\n" PW_GROUP_NEXT
+        "cmp r0, lr\n"
+        "bne 20b\n"
+        "30:\n"
+        "ldm r9!, {r7, r8, r10, r11}\n" /* 2 bias(c), m, rs, rnd of channel c */
+        "sub r1, r1, r4\n"
+        "add r1, r7, r1, asr #7\n"
+        "sub r2, r2, r5\n"
+        "add r2, r7, r2, asr #7\n"
+        "sub r3, r3, r6\n"
+        "add r3, r7, r3, asr #7\n"
+        PW_RQ("r1") PW_RQ("r2") PW_RQ("r3")
+        "ldm r9!, {r8, r10, r11}\n" /* channel c + 1 */
+        "lsl r4, r4, #1\n"
+        "lsl r5, r5, #1\n"
+        "lsl r6, r6, #1\n"
+        PW_RQ("r4") PW_RQ("r5") PW_RQ("r6")
+        "bfi r1, r4, #8, #8\n"
+        "bfi r2, r5, #8, #8\n"
+        "bfi r3, r6, #8, #8\n"
+        "ldm sp, {r0, r7, r8, r10}\n" /* o, off1, off2, o_end */
+        "strh r3, [r0, r8]\n"
+        "strh r2, [r0, r7]\n"
+        "strh r1, [r0], #2\n"
+        "str r0, [sp]\n"
+        "cmp r0, r10\n"
+        "bne 1b\n"
+        "add sp, sp, #32\n"
+        "pop {r4-r11, pc}\n");
+}
+#endif
+
+/* All channel pairs of one pixel triple (n <= 3 real pixels at o, o + oc, o + 2 oc). */
+static void __attribute__((noinline)) pw_triple(const int32_t *col, int32_t kp, const int32_t *w, int32_t oc,
+                                                int8_t *o, int32_t n) {
+    const int32_t groups = kp >> 2;
+#if TFC_DSP_ASM
+    const int32_t r = (groups - 1) & 3;
+    pw_args a;
+    a.o = o;
+    a.off1 = n > 1 ? oc : 0;
+    a.off2 = n > 2 ? 2 * oc : a.off1;
+    a.o_end = o + oc;
+    a.col = col;
+    a.end = col + 6 * groups;
+    a.sel = groups == 1 ? 0 : (r == 0 ? 1 : 5 - r);
+    a.w = w;
+    pw_triple_asm(&a);
+#else
+    int32_t c, g, j;
+    for (c = 0; c < oc; c += 2) {
+        int32_t s[3], l[3];
+        const int32_t *x = col;
+        s[0] = s[1] = s[2] = l[0] = l[1] = l[2] = *w++;
+        for (g = 0; g < groups; ++g, x += 6, w += 2) {
+            const int32_t h0 = w[0], h1 = w[1], l0 = tfc_sxtb16((uint32_t)h0), l1 = tfc_sxtb16((uint32_t)h1);
+            for (j = 0; j < 3; ++j) {
+                s[j] = tfc_smlad(x[j], h0, tfc_smlad(x[3 + j], h1, s[j]));
+                l[j] = tfc_smlad(x[j], l0, tfc_smlad(x[3 + j], l1, l[j]));
+            }
+        }
+        for (j = 0; j < n; ++j) { /* S - L = 256 dot(c), exactly (wrapping) */
+            const int32_t a0 = (int32_t)((uint32_t)s[j] - (uint32_t)l[j]) / 128 + w[0];
+            const int32_t a1 = (int32_t)((uint32_t)l[j] << 1);
+            o[j * oc + c] = (int8_t)tfc_ssat8(tfc_rq_x2s(a0, w[1], w[2], w[3]));
+            o[j * oc + c + 1] = (int8_t)tfc_ssat8(tfc_rq_x2s(a1, w[4], w[5], w[6]));
+        }
+        w += PW_TAIL;
+    }
+#endif
+}
+
+void tfc_conv2d_s8_pw(const tfc_conv_params *p, const int8_t *in, int8_t *out) {
+    const int32_t kp = p->in_c; /* a multiple of 4 */
+    const int32_t oc = p->out_c;
+    const int32_t npix = p->out_h * p->out_w;
+    const int32_t sx = p->stride_w * kp, sy = (p->stride_h * p->in_w - p->stride_w * p->out_w) * kp;
+    int32_t colw_stack[p->scratch ? 1 : (3 * kp) >> 1];
+    int32_t *const col = p->scratch ? (int32_t *)p->scratch : colw_stack;
+    const int32_t *const w = (const int32_t *)p->weights;
+    int32_t b, pix;
+    for (b = 0; b < p->batches; ++b) {
+        const int8_t *src = in + b * p->in_h * p->in_w * kp; /* input pixel of the next output pixel */
+        int8_t *o = out + b * npix * oc;
+        int32_t ox = 0;
+        for (pix = 0; pix < npix; pix += 3) {
+            const int32_t n = npix - pix < 3 ? npix - pix : 3;
+            const int8_t *s[3];
+            int32_t j, i;
+            int32_t *dst = col;
+            for (j = 0; j < 3; ++j) { /* a missing pixel reads pixel 0 again (its outputs are not stored) */
+                s[j] = j < n ? src : s[0];
+                if (j < n) {
+                    src += sx;
+                    if (++ox == p->out_w) {
+                        ox = 0;
+                        src += sy;
+                    }
+                }
+            }
+            for (i = 0; i < kp; i += 4) {
+                const uint32_t w0 = tfc_ld32(s[0] + i), w1 = tfc_ld32(s[1] + i), w2 = tfc_ld32(s[2] + i);
+                dst[0] = tfc_sxtb16(w0);
+                dst[1] = tfc_sxtb16(w1);
+                dst[2] = tfc_sxtb16(w2);
+                dst[3] = tfc_sxtb16_ror8(w0);
+                dst[4] = tfc_sxtb16_ror8(w1);
+                dst[5] = tfc_sxtb16_ror8(w2);
+                dst += 6;
+            }
+            pw_triple(col, kp, w, oc, o, n);
+            o += n * oc;
+        }
+    }
+}
