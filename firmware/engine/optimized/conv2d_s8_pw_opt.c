@@ -34,6 +34,9 @@ typedef struct {
     const int32_t *end; /* 20: col + 6 * groups */
     int32_t sel;        /* 24: group-loop entry (0: no loop, 1..4: at group 0..3); becomes its address */
     const int32_t *w;   /* 28: the weight stream */
+    const int8_t *src;  /* 32: input of the first triple's pixel 0 (pixels contiguous), NULL: col is filled */
+    int32_t ntrip;      /* 36: pixel triples (>= 1; 1 when src is NULL) */
+    int32_t kp;         /* 40: input bytes per pixel */
 } pw_args;
 
 /* one group of four inputs (A1..A5: what the first five SMLADs accumulate onto - r1..r5, or the
@@ -69,10 +72,9 @@ typedef struct {
 static void __attribute__((naked, noinline)) pw_triple_asm(const pw_args *a __attribute__((unused))) {
     __asm volatile(
         "push {r4-r11, lr}\n"
-        "sub sp, sp, #32\n"
-        "ldm r0, {r1-r8}\n"
-        "stm sp, {r1-r8}\n"
-        "mov r9, r8\n"
+        "sub sp, sp, #44\n"
+        "ldm r0, {r1-r11}\n"
+        "stm sp, {r1-r11}\n"
         "adr.w r2, 30f\n" /* the group-loop entry from sel */
         "cmp r7, #0\n"
         "beq 9f\n"
@@ -89,6 +91,30 @@ static void __attribute__((naked, noinline)) pw_triple_asm(const pw_args *a __at
         "9:\n"
         "orr r2, r2, #1\n"
         "str r2, [sp, #24]\n"
+        "40:\n" /* per pixel triple: widen its three input pixels into the windows */
+        "ldr r8, [sp, #32]\n"
+        "cmp r8, #0\n"
+        "beq 41f\n"
+        "ldr r7, [sp, #40]\n"
+        "add r10, r8, r7\n"
+        "add r11, r10, r7\n"
+        "ldrd r0, lr, [sp, #16]\n"
+        "5:\n"
+        "ldr r7, [r8], #4\n"
+        "ldr r9, [r10], #4\n"
+        "ldr r12, [r11], #4\n"
+        "sxtb16 r1, r7\n"
+        "sxtb16 r2, r9\n"
+        "sxtb16 r3, r12\n"
+        "sxtb16 r4, r7, ror #8\n"
+        "sxtb16 r5, r9, ror #8\n"
+        "sxtb16 r6, r12, ror #8\n"
+        "stm r0!, {r1-r6}\n"
+        "cmp r0, lr\n"
+        "bne 5b\n"
+        "str r11, [sp, #32]\n" /* the next triple's first pixel */
+        "41:\n"
+        "ldr r9, [sp, #28]\n"
         "1:\n" /* per channel pair */
         "ldrd r0, lr, [sp, #16]\n"
         "ldr r6, [r9], #4\n" /* bias(c + 1): the first group accumulates from it */
@@ -124,14 +150,42 @@ static void __attribute__((naked, noinline)) pw_triple_asm(const pw_args *a __at
         "str r0, [sp]\n"
         "cmp r0, r10\n"
         "bne 1b\n"
-        "add sp, sp, #32\n"
+        "ldr r1, [sp, #36]\n" /* next triple: o and o_end 3 pixels on */
+        "subs r1, r1, #1\n"
+        "beq 50f\n"
+        "str r1, [sp, #36]\n"
+        "add r0, r0, r8\n"
+        "add r10, r10, r8\n"
+        "add r10, r10, r7\n"
+        "str r0, [sp]\n"
+        "str r10, [sp, #12]\n"
+        "b 40b\n"
+        "50:\n"
+        "add sp, sp, #44\n"
         "pop {r4-r11, pc}\n");
 }
 #endif
 
-/* All channel pairs of one pixel triple (n <= 3 real pixels at o, o + oc, o + 2 oc). */
-static void __attribute__((noinline)) pw_triple(const int32_t *col, int32_t kp, const int32_t *w, int32_t oc,
-                                                int8_t *o, int32_t n) {
+/* three input pixels' kp bytes widened into the window layout */
+static void widen3(int32_t *dst, int32_t kp, const int8_t *s0, const int8_t *s1, const int8_t *s2) {
+    int32_t i;
+    for (i = 0; i < kp; i += 4) {
+        const uint32_t w0 = tfc_ld32(s0 + i), w1 = tfc_ld32(s1 + i), w2 = tfc_ld32(s2 + i);
+        dst[0] = tfc_sxtb16(w0);
+        dst[1] = tfc_sxtb16(w1);
+        dst[2] = tfc_sxtb16(w2);
+        dst[3] = tfc_sxtb16_ror8(w0);
+        dst[4] = tfc_sxtb16_ror8(w1);
+        dst[5] = tfc_sxtb16_ror8(w2);
+        dst += 6;
+    }
+}
+
+/* All channel pairs of pixel triples: with src, ntrip full triples of contiguous input pixels
+ * (src, src + kp, ...; outputs from o on), widened here; without, the one triple already in col,
+ * n <= 3 real pixels at o, o + oc, o + 2 oc. */
+static void __attribute__((noinline)) pw_triples(int32_t *col, int32_t kp, const int32_t *w, int32_t oc, int8_t *o,
+                                                 int32_t n, const int8_t *src, int32_t ntrip) {
     const int32_t groups = kp >> 2;
 #if TFC_DSP_ASM
     const int32_t r = (groups - 1) & 3;
@@ -144,27 +198,39 @@ static void __attribute__((noinline)) pw_triple(const int32_t *col, int32_t kp, 
     a.end = col + 6 * groups;
     a.sel = groups == 1 ? 0 : (r == 0 ? 1 : 5 - r);
     a.w = w;
+    a.src = src;
+    a.ntrip = src ? ntrip : 1;
+    a.kp = kp;
     pw_triple_asm(&a);
 #else
-    int32_t c, g, j;
-    for (c = 0; c < oc; c += 2) {
-        int32_t s[3], l[3];
-        const int32_t *x = col;
-        s[0] = s[1] = s[2] = l[0] = l[1] = l[2] = *w++;
-        for (g = 0; g < groups; ++g, x += 6, w += 2) {
-            const int32_t h0 = w[0], h1 = w[1], l0 = tfc_sxtb16((uint32_t)h0), l1 = tfc_sxtb16((uint32_t)h1);
-            for (j = 0; j < 3; ++j) {
-                s[j] = tfc_smlad(x[j], h0, tfc_smlad(x[3 + j], h1, s[j]));
-                l[j] = tfc_smlad(x[j], l0, tfc_smlad(x[3 + j], l1, l[j]));
+    int32_t t;
+    for (t = 0; t < (src ? ntrip : 1); ++t) {
+        const int32_t *wp = w;
+        int32_t c, g, j;
+        if (src) {
+            widen3(col, kp, src, src + kp, src + 2 * kp);
+            src += 3 * kp;
+        }
+        for (c = 0; c < oc; c += 2) {
+            int32_t s[3], l[3];
+            const int32_t *x = col;
+            s[0] = s[1] = s[2] = l[0] = l[1] = l[2] = *wp++;
+            for (g = 0; g < groups; ++g, x += 6, wp += 2) {
+                const int32_t h0 = wp[0], h1 = wp[1], l0 = tfc_sxtb16((uint32_t)h0), l1 = tfc_sxtb16((uint32_t)h1);
+                for (j = 0; j < 3; ++j) {
+                    s[j] = tfc_smlad(x[j], h0, tfc_smlad(x[3 + j], h1, s[j]));
+                    l[j] = tfc_smlad(x[j], l0, tfc_smlad(x[3 + j], l1, l[j]));
+                }
             }
+            for (j = 0; j < n; ++j) { /* S - L = 256 dot(c), exactly (wrapping) */
+                const int32_t a0 = (int32_t)((uint32_t)s[j] - (uint32_t)l[j]) / 128 + wp[0];
+                const int32_t a1 = (int32_t)((uint32_t)l[j] << 1);
+                o[j * oc + c] = (int8_t)tfc_ssat8(tfc_rq_x2s(a0, wp[1], wp[2], wp[3]));
+                o[j * oc + c + 1] = (int8_t)tfc_ssat8(tfc_rq_x2s(a1, wp[4], wp[5], wp[6]));
+            }
+            wp += PW_TAIL;
         }
-        for (j = 0; j < n; ++j) { /* S - L = 256 dot(c), exactly (wrapping) */
-            const int32_t a0 = (int32_t)((uint32_t)s[j] - (uint32_t)l[j]) / 128 + w[0];
-            const int32_t a1 = (int32_t)((uint32_t)l[j] << 1);
-            o[j * oc + c] = (int8_t)tfc_ssat8(tfc_rq_x2s(a0, w[1], w[2], w[3]));
-            o[j * oc + c + 1] = (int8_t)tfc_ssat8(tfc_rq_x2s(a1, w[4], w[5], w[6]));
-        }
-        w += PW_TAIL;
+        o += 3 * oc;
     }
 #endif
 }
@@ -174,19 +240,23 @@ void tfc_conv2d_s8_pw(const tfc_conv_params *p, const int8_t *in, int8_t *out) {
     const int32_t oc = p->out_c;
     const int32_t npix = p->out_h * p->out_w;
     const int32_t sx = p->stride_w * kp, sy = (p->stride_h * p->in_w - p->stride_w * p->out_w) * kp;
+    const int contiguous = p->stride_h == 1 && p->stride_w == 1; /* output pixel n reads input pixel n */
     int32_t colw_stack[p->scratch ? 1 : (3 * kp) >> 1];
     int32_t *const col = p->scratch ? (int32_t *)p->scratch : colw_stack;
     const int32_t *const w = (const int32_t *)p->weights;
-    int32_t b, pix;
+    int32_t b;
     for (b = 0; b < p->batches; ++b) {
-        const int8_t *src = in + b * p->in_h * p->in_w * kp; /* input pixel of the next output pixel */
-        int8_t *o = out + b * npix * oc;
-        int32_t ox = 0;
-        for (pix = 0; pix < npix; pix += 3) {
+        const int8_t *const in_b = in + b * p->in_h * p->in_w * kp;
+        int8_t *const out_b = out + b * npix * oc;
+        int32_t pix = contiguous ? npix - npix % 3 : 0, ox = pix % p->out_w;
+        const int8_t *src = in_b + ((pix / p->out_w) * p->stride_h * p->in_w + ox * p->stride_w) * kp;
+        if (pix > 0) {
+            pw_triples(col, kp, w, oc, out_b, 3, in_b, pix / 3);
+        }
+        for (; pix < npix; pix += 3) { /* strided, or the last one or two pixels */
             const int32_t n = npix - pix < 3 ? npix - pix : 3;
             const int8_t *s[3];
-            int32_t j, i;
-            int32_t *dst = col;
+            int32_t j;
             for (j = 0; j < 3; ++j) { /* a missing pixel reads pixel 0 again (its outputs are not stored) */
                 s[j] = j < n ? src : s[0];
                 if (j < n) {
@@ -197,18 +267,8 @@ void tfc_conv2d_s8_pw(const tfc_conv_params *p, const int8_t *in, int8_t *out) {
                     }
                 }
             }
-            for (i = 0; i < kp; i += 4) {
-                const uint32_t w0 = tfc_ld32(s[0] + i), w1 = tfc_ld32(s[1] + i), w2 = tfc_ld32(s[2] + i);
-                dst[0] = tfc_sxtb16(w0);
-                dst[1] = tfc_sxtb16(w1);
-                dst[2] = tfc_sxtb16(w2);
-                dst[3] = tfc_sxtb16_ror8(w0);
-                dst[4] = tfc_sxtb16_ror8(w1);
-                dst[5] = tfc_sxtb16_ror8(w2);
-                dst += 6;
-            }
-            pw_triple(col, kp, w, oc, o, n);
-            o += n * oc;
+            widen3(col, kp, s[0], s[1], s[2]);
+            pw_triples(col, kp, w, oc, out_b + pix * oc, n, (const int8_t *)0, 1);
         }
     }
 }
