@@ -62,6 +62,12 @@ typedef struct {
 
 #define PW_GROUP_NEXT PW_GROUP("r1", "r2", "r3", "r4", "r5")
 
+#if defined(__OPTIMIZE_SIZE__) /* -Os: one group per iteration (entries 1..4 all at its start) */
+#define PW_LOOP_GROUPS "20:\n21:\n22:\n23:\n" PW_GROUP_NEXT
+#else
+#define PW_LOOP_GROUPS "20:\n" PW_GROUP_NEXT "21:\n" PW_GROUP_NEXT "22:\n" PW_GROUP_NEXT "23:\n" PW_GROUP_NEXT
+#endif
+
 /* requantise r (doubled accumulator), parameters m r8, rs r10, rnd r11, temporary r12 */
 #define PW_RQ(r) \
     "smmlar r12, " r ", r8, r11\n" \
@@ -120,10 +126,7 @@ static void __attribute__((naked, noinline)) pw_triple_asm(const pw_args *a __at
         "ldr r6, [r9], #4\n" /* bias(c + 1): the first group accumulates from it */
         PW_GROUP("r6", "r6", "r6", "r6", "r6")
         "ldr pc, [sp, #24]\n"
-        "20:\n" PW_GROUP_NEXT
-        "21:\n" PW_GROUP_NEXT
-        "22:\n" PW_GROUP_NEXT
-        "23:\n" PW_GROUP_NEXT
+        PW_LOOP_GROUPS
         "cmp r0, lr\n"
         "bne 20b\n"
         "30:\n"
@@ -236,39 +239,23 @@ static void __attribute__((noinline)) pw_triples(int32_t *col, int32_t kp, const
 }
 
 void tfc_conv2d_s8_pw(const tfc_conv_params *p, const int8_t *in, int8_t *out) {
-    const int32_t kp = p->in_c; /* a multiple of 4 */
+    const int32_t kp = p->in_c; /* a multiple of 4; stride 1: output pixel n reads input pixel n */
     const int32_t oc = p->out_c;
-    const int32_t npix = p->out_h * p->out_w;
-    const int32_t sx = p->stride_w * kp, sy = (p->stride_h * p->in_w - p->stride_w * p->out_w) * kp;
-    const int contiguous = p->stride_h == 1 && p->stride_w == 1; /* output pixel n reads input pixel n */
+    const int32_t npix = p->out_h * p->out_w, full = npix - npix % 3;
     int32_t colw_stack[p->scratch ? 1 : (3 * kp) >> 1];
     int32_t *const col = p->scratch ? (int32_t *)p->scratch : colw_stack;
     const int32_t *const w = (const int32_t *)p->weights;
     int32_t b;
     for (b = 0; b < p->batches; ++b) {
-        const int8_t *const in_b = in + b * p->in_h * p->in_w * kp;
+        const int8_t *const in_b = in + b * npix * kp;
         int8_t *const out_b = out + b * npix * oc;
-        int32_t pix = contiguous ? npix - npix % 3 : 0, ox = pix % p->out_w;
-        const int8_t *src = in_b + ((pix / p->out_w) * p->stride_h * p->in_w + ox * p->stride_w) * kp;
-        if (pix > 0) {
-            pw_triples(col, kp, w, oc, out_b, 3, in_b, pix / 3);
+        if (full > 0) {
+            pw_triples(col, kp, w, oc, out_b, 3, in_b, full / 3);
         }
-        for (; pix < npix; pix += 3) { /* strided, or the last one or two pixels */
-            const int32_t n = npix - pix < 3 ? npix - pix : 3;
-            const int8_t *s[3];
-            int32_t j;
-            for (j = 0; j < 3; ++j) { /* a missing pixel reads pixel 0 again (its outputs are not stored) */
-                s[j] = j < n ? src : s[0];
-                if (j < n) {
-                    src += sx;
-                    if (++ox == p->out_w) {
-                        ox = 0;
-                        src += sy;
-                    }
-                }
-            }
-            widen3(col, kp, s[0], s[1], s[2]);
-            pw_triples(col, kp, w, oc, out_b + pix * oc, n, (const int8_t *)0, 1);
+        if (full < npix) { /* the last one or two pixels; a missing one reads the last real one again */
+            const int8_t *const s = in_b + full * kp;
+            widen3(col, kp, s, s + (npix - full - 1) * kp, s + (npix - full - 1) * kp);
+            pw_triples(col, kp, w, oc, out_b + full * oc, npix - full, (const int8_t *)0, 1);
         }
     }
 }

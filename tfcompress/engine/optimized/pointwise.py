@@ -1,7 +1,7 @@
 """Pointwise CONV_2D (``tfc_conv2d_s8_pw``, firmware/engine/optimized/conv2d_s8_pw_opt.c).
 
-Chosen after planning (:func:`apply`) for 1x1 convolutions without padding that are already on
-the pixel-triple pair-code path (``conv.triples``: ``RQ_FAST | RQ_PAIR | RQ_TRIPLE``), with input
+Chosen after planning (:func:`apply`) for 1x1 convolutions (stride 1, no padding) already on the
+pixel-triple pair-code path (``conv.triples``: ``RQ_FAST | RQ_PAIR | RQ_TRIPLE``), with input
 channels in whole words, an even output channel count and an activation range that is all of int8
 (the kernel stores SSAT results without a further clamp). The weights and the per-channel
 requantisation table become one stream per channel pair, read by a single pointer:
@@ -31,9 +31,9 @@ def ok(lo: LoweredOp) -> bool:
     if lo.kernel != "tfc_conv2d_s8" or rq is None or "weights" not in f:
         return False
     flags = int(rq.data[0])
-    return (flags & _FLAGS == _FLAGS and not flags & RQ_ROWS and f["k_h"] == 1 and f["k_w"] == 1
-            and f["pad_top"] == 0 and f["pad_left"] == 0 and f["in_c"] % 4 == 0 and f["out_c"] % 2 == 0
-            and f["act_min"] <= -128 and f["act_max"] >= 127)
+    one = (f["k_h"], f["k_w"], f["stride_h"], f["stride_w"], f["pad_top"], f["pad_left"]) == (1, 1, 1, 1, 0, 0)
+    return (flags & _FLAGS == _FLAGS and not flags & RQ_ROWS and one and f["in_c"] % 4 == 0
+            and f["out_c"] % 2 == 0 and f["act_min"] <= -128 and f["act_max"] >= 127)
 
 
 def scratch(lo: LoweredOp) -> int:
