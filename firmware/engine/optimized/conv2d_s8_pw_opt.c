@@ -32,7 +32,7 @@ typedef struct {
     int8_t *o_end;      /* 12: o after the last pair */
     const int32_t *col; /* 16: windows */
     const int32_t *end; /* 20: col + 6 * groups */
-    int32_t sel;        /* 24: group-loop entry (0: no loop, 1..4: at group 0..3); becomes its address */
+    int32_t sel;        /* 24: group-loop entry (< 0: no loop, else at its group sel); becomes its address */
     const int32_t *w;   /* 28: the weight stream */
     const int8_t *src;  /* 32: input of the first triple's pixel 0 (pixels contiguous), NULL: col is filled */
     int32_t ntrip;      /* 36: pixel triples (>= 1; 1 when src is NULL) */
@@ -62,10 +62,15 @@ typedef struct {
 
 #define PW_GROUP_NEXT PW_GROUP("r1", "r2", "r3", "r4", "r5")
 
-#if defined(__OPTIMIZE_SIZE__) /* -Os: one group per iteration (entries 1..4 all at its start) */
-#define PW_LOOP_GROUPS "20:\n21:\n22:\n23:\n" PW_GROUP_NEXT
+/* The group loop: PW_UNROLL groups per iteration (68 bytes each: all 32-bit encodings), entered
+ * at group (PW_UNROLL - remainder) % PW_UNROLL; -Os: one group per iteration. */
+#if defined(__OPTIMIZE_SIZE__)
+#define PW_UNROLL 1
+#define PW_LOOP_GROUPS PW_GROUP_NEXT
 #else
-#define PW_LOOP_GROUPS "20:\n" PW_GROUP_NEXT "21:\n" PW_GROUP_NEXT "22:\n" PW_GROUP_NEXT "23:\n" PW_GROUP_NEXT
+#define PW_UNROLL 8
+#define PW_GROUPS2 PW_GROUP_NEXT PW_GROUP_NEXT
+#define PW_LOOP_GROUPS PW_GROUPS2 PW_GROUPS2 PW_GROUPS2 PW_GROUPS2
 #endif
 
 /* requantise r (doubled accumulator), parameters m r8, rs r10, rnd r11, temporary r12 */
@@ -81,19 +86,12 @@ static void __attribute__((naked, noinline)) pw_triple_asm(const pw_args *a __at
         "sub sp, sp, #44\n"
         "ldm r0, {r1-r11}\n"
         "stm sp, {r1-r11}\n"
-        "adr.w r2, 30f\n" /* the group-loop entry from sel */
+        "adr.w r2, 30f\n" /* the group-loop entry from sel: the tail, or group sel of the loop */
         "cmp r7, #0\n"
-        "beq 9f\n"
+        "blt 9f\n"
         "adr.w r2, 20f\n"
-        "cmp r7, #1\n"
-        "beq 9f\n"
-        "adr.w r2, 21f\n"
-        "cmp r7, #2\n"
-        "beq 9f\n"
-        "adr.w r2, 22f\n"
-        "cmp r7, #3\n"
-        "beq 9f\n"
-        "adr.w r2, 23f\n"
+        "movs r3, #68\n"
+        "mla r2, r7, r3, r2\n"
         "9:\n"
         "orr r2, r2, #1\n"
         "str r2, [sp, #24]\n"
@@ -126,7 +124,7 @@ static void __attribute__((naked, noinline)) pw_triple_asm(const pw_args *a __at
         "ldr r6, [r9], #4\n" /* bias(c + 1): the first group accumulates from it */
         PW_GROUP("r6", "r6", "r6", "r6", "r6")
         "ldr pc, [sp, #24]\n"
-        PW_LOOP_GROUPS
+        "20:\n" PW_LOOP_GROUPS
         "cmp r0, lr\n"
         "bne 20b\n"
         "30:\n"
@@ -191,7 +189,7 @@ static void __attribute__((noinline)) pw_triples(int32_t *col, int32_t kp, const
                                                  int32_t n, const int8_t *src, int32_t ntrip) {
     const int32_t groups = kp >> 2;
 #if TFC_DSP_ASM
-    const int32_t r = (groups - 1) & 3;
+    const int32_t r = (groups - 1) % PW_UNROLL;
     pw_args a;
     a.o = o;
     a.off1 = n > 1 ? oc : 0;
@@ -199,7 +197,7 @@ static void __attribute__((noinline)) pw_triples(int32_t *col, int32_t kp, const
     a.o_end = o + oc;
     a.col = col;
     a.end = col + 6 * groups;
-    a.sel = groups == 1 ? 0 : (r == 0 ? 1 : 5 - r);
+    a.sel = groups == 1 ? -1 : (PW_UNROLL - r) % PW_UNROLL;
     a.w = w;
     a.src = src;
     a.ntrip = src ? ntrip : 1;
