@@ -3,7 +3,7 @@
 Bit-exact against the reference kernels and TFLite on models whose 1x1 convs take every entry of
 the kernel's group loop (1..5 groups of four inputs), pixel counts that leave 0, 1 or 2 pixels
 after the triples, and layers that must stay on the generic path (stride 2, odd output channels,
-inputs not in whole words, a ReLU6 clamp); the DSP assembly on QEMU (Cortex-M7)."""
+inputs not in whole words; a clamp narrower than int8 checked on the selection); the DSP assembly on QEMU (Cortex-M7)."""
 
 from __future__ import annotations
 
@@ -26,7 +26,7 @@ PW = pointwise.KERNEL
 def _model_pw(L, x):
     """Input 7x5x4 (35 pixels: two left after the triples). 1x1 convs with 4, 8, 12, 16, 20 inputs
     (group-loop entries 0..4), 2..20 outputs, a ReLU (full int8 range), and at 2x2 (one pixel left)
-    12 inputs; convs the kernel must leave alone: stride 2, 7 outputs (odd), 7 inputs, ReLU6."""
+    12 inputs; convs the kernel must leave alone: stride 2, 7 outputs (odd), 7 and 6 inputs."""
     x = L.Conv2D(8, 1)(x)                                  # K = 4
     x = L.Conv2D(12, 1, activation="relu")(x)              # K = 8
     x = L.Conv2D(16, 1)(x)                                 # K = 12
@@ -35,7 +35,7 @@ def _model_pw(L, x):
     x = L.Conv2D(10, 1, strides=2)(x)                      # strided: generic path, 4x3
     x = L.Conv2D(7, 1)(x)                                  # odd outputs: generic path
     x = L.Conv2D(6, 1, activation="relu6")(x)              # 7 inputs: generic path
-    x = L.Conv2D(12, 1, activation="relu6")(x)             # clamp: generic path
+    x = L.Conv2D(12, 1, activation="relu6")(x)             # 6 inputs: generic path
     x = L.Conv2D(12, 1, strides=2)(x)                      # 2x2
     x = L.Conv2D(6, 1)(x)                                  # K = 12, 4 pixels: one left
     x = L.Concatenate()([L.Flatten()(x), L.Flatten()(y)])
@@ -62,17 +62,30 @@ def test_pointwise_selection() -> None:
             assert lo.scratch == 6 * lo.fields["in_c"] and lo.fields["rq"].data.size == 4
         elif lo.kernel == "tfc_conv2d_s8":
             assert not pointwise.ok(lo)
+    _, m = _compiled_raw()
+    first = m.lowered[0]
+    assert pointwise.ok(first)
+    for key, value in (("act_min", -100), ("act_max", 100), ("out_c", 7), ("in_c", 6)):
+        narrow = first.copy()
+        narrow.fields[key] = value  # a clamp narrower than int8, odd outputs, inputs not in words
+        assert not pointwise.ok(narrow) and pointwise.convert(narrow) is None
 
 
-def test_pointwise_stream_round_trip() -> None:
-    """undo(convert(layer)) gives back the pixel-triple layer: same weights, same rq table."""
+@functools.cache
+def _compiled_raw():
+    """The model compiled without the pointwise step (its 1x1 layers left as pixel triples)."""
     tflite = _tflite()
     orig = pointwise.apply
     try:
         pointwise.apply = lambda lowered: lowered
-        m = compile_tflite(tflite, kernels="optimized", optimize="speed")
+        return tflite, compile_tflite(tflite, kernels="optimized", optimize="speed")
     finally:
         pointwise.apply = orig
+
+
+def test_pointwise_stream_round_trip() -> None:
+    """undo(convert(layer)) gives back the pixel-triple layer: same weights, same rq table."""
+    _, m = _compiled_raw()
     n = 0
     for lo in m.lowered:
         new = pointwise.convert(lo)
