@@ -1,4 +1,4 @@
-/* Pointwise (1x1, no padding) CONV_2D, int8, optimised for Cortex-M4/M7 (DSP): tfc_conv2d_s8_pw,
+/* Pointwise (1x1, stride 1, no padding) CONV_2D, int8, optimised for Cortex-M4/M7 (DSP): tfc_conv2d_s8_pw,
  * chosen by the host (tfcompress/engine/optimized/pointwise.py) for pixel-triple pair-code layers
  * with channels in whole words, an even output channel count and no activation clamp narrower
  * than int8. Same arithmetic as conv2d_s8_opt.c's pixel triples, leaner:
@@ -21,8 +21,7 @@
  */
 #include "tfc_conv_opt.h"
 
-/* the stream of one channel pair: 1 + 2 * groups + 7 words */
-#define PW_HEAD 1
+/* the stream of one channel pair: 1 + 2 * groups + PW_TAIL words */
 #define PW_TAIL 7
 
 #if TFC_DSP_ASM
