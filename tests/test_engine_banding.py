@@ -99,7 +99,7 @@ def test_banded_plan_pinned() -> None:
     assert (lo.fields["band"], lo.fields["rows"]) == (PINNED["band"], PINNED["rows"])
     assert (lo.scratch, opt.plan.arena_bytes, opt.ram_bytes) == (PINNED["scratch"], PINNED["arena"], PINNED["ram"])
     assert flat.ram_bytes == PINNED["unbanded"]
-    assert lo.kernel == "tfc_band_s8" and [x.kernel for x in lo.parts] == ["tfc_conv2d_s8",
+    assert lo.kernel == "tfc_band_s8" and [x.kernel for x in lo.parts] == ["tfc_conv2d_s8_pw",  # 1x1: pointwise kernel
                                                                             "tfc_depthwise_conv2d_s8_planar"]
 
 

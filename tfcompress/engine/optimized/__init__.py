@@ -17,7 +17,7 @@ from tfcompress.engine.ir import Graph
 from tfcompress.engine.kernel_set import KernelSet, KernelVariant
 from tfcompress.engine.lowered import LoweredOp
 from tfcompress.engine.optimize import LOWEST, Layouts
-from tfcompress.engine.optimized import add, conv, decoded, depthwise, fully_connected
+from tfcompress.engine.optimized import add, conv, decoded, depthwise, fully_connected, pointwise
 from tfcompress.engine.planner import Plan, best_plan, plan_arena, ram_with_stack
 
 _CONV = "optimized/conv2d_s8_opt.c"
@@ -33,6 +33,7 @@ VARIANTS: dict[str, KernelVariant] = {
     **{k: KernelVariant(_DEC, None, decoded.scratch) for k in decoded.DEC_KERNELS.values()
        if k not in decoded.DEC_KERNELS},
     "tfc_conv2d_s8_direct": KernelVariant(_DIRECT, None, conv.direct_scratch),  # chosen by after_plan
+    "tfc_conv2d_s8_pw": KernelVariant("optimized/conv2d_s8_pw_opt.c", None, pointwise.scratch),  # after_plan
     "tfc_conv2d_add_s8_direct": KernelVariant(_DIRECT, None, conv.direct_scratch),
     "tfc_depthwise_conv2d_s8": KernelVariant("optimized/depthwise_conv2d_s8_opt.c", depthwise.prepare,
                                              depthwise.scratch),
@@ -52,7 +53,8 @@ def after_plan(g: Graph, lowered: list[LoweredOp], plan: Plan, bare: Plan, in_ar
     """Direct windows where they lower the peak RAM (``layouts.direct_windows``: they cost flash and
     instructions), then pair codes (same data sizes: the plan stands), int16 FULLY_CONNECTED weights
     (``layouts.wide_fc``), then pixel triples where they do not raise the peak (``all_triples``:
-    wherever they apply). The preference's candidate layouts are in engine/optimize.py."""
+    wherever they apply), and 1x1 triple layers on the pointwise kernel (:mod:`pointwise`). The
+    preference's candidate layouts are in engine/optimize.py."""
     lowered, plan = decoded.fit_blocks(g, lowered, plan, bare, overlap)  # compressed convs: blocks within the peak
     if layouts.direct_windows:  # direct windows trade flash and instructions for RAM
         lowered, plan = direct_windows(g, lowered, plan, bare, in_arena, overlap)
@@ -60,7 +62,8 @@ def after_plan(g: Graph, lowered: list[LoweredOp], plan: Plan, bare: Plan, in_ar
     if layouts.wide_fc:  # int16 FULLY_CONNECTED weights: flash for instructions (no RAM)
         lowered = [fully_connected.widen(lo) or lo if lo.kernel == "tfc_fully_connected_s8" else lo
                    for lo in lowered]
-    return pixel_triples(g, lowered, plan, overlap, layouts.all_triples)
+    lowered, plan = pixel_triples(g, lowered, plan, overlap, layouts.all_triples)
+    return pointwise.apply(lowered), plan  # 1x1 triple layers: same sizes, the plan stands
 
 
 def same_layouts(lowered: list[LoweredOp], layouts: Layouts) -> bool:
@@ -79,11 +82,13 @@ def trim_triples(g: Graph, lowered: list[LoweredOp], plan: Plan,
     pixels where their third window now sets the peak, largest scratch first, while that lowers it."""
     best = ram_with_stack(plan, lowered)
     cur = list(lowered)
-    order = sorted((k for k, lo in enumerate(cur) if conv.pairs_again(lo) is not None),
-                   key=lambda k: -cur[k].scratch)
+    def pairs(lo: LoweredOp) -> LoweredOp | None:
+        return conv.pairs_again(pointwise.undo(lo) or lo)
+
+    order = sorted((k for k, lo in enumerate(cur) if pairs(lo) is not None), key=lambda k: -cur[k].scratch)
     for k in order:
         attempt = list(cur)
-        attempt[k] = conv.pairs_again(cur[k])
+        attempt[k] = pairs(cur[k])
         p = best_plan(g, attempt, overlap)[0]
         if (ram := ram_with_stack(p, attempt)) < best:
             cur, plan, best = attempt, p, ram

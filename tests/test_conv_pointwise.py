@@ -1,0 +1,126 @@
+"""The optimised pointwise CONV_2D kernel (``tfc_conv2d_s8_pw``, engine/optimized/pointwise.py):
+1x1 pixel-triple pair-code layers run on one weight + requantisation stream per channel pair.
+Bit-exact against the reference kernels and TFLite on models whose 1x1 convs take every entry of
+the kernel's group loop (1..5 groups of four inputs), pixel counts that leave 0, 1 or 2 pixels
+after the triples, and layers that must stay on the generic path (stride 2, odd output channels,
+inputs not in whole words; a clamp narrower than int8 checked on the selection); the DSP assembly on QEMU (Cortex-M7)."""
+
+from __future__ import annotations
+
+import functools
+
+import numpy as np
+import pytest
+from conftest import instructions_benchmark
+from helpers.keras_models import keras_tflite
+
+from tfcompress.engine.compiler import compile_tflite
+from tfcompress.engine.host import HostModel
+from tfcompress.engine.optimized import conv as opt_conv
+from tfcompress.engine.optimized import pointwise
+from tfcompress.tflm import TflmModel
+
+PW = pointwise.KERNEL
+
+
+def _model_pw(L, x):
+    """Input 7x5x4 (35 pixels: two left after the triples). 1x1 convs with 4, 8, 12, 16, 20 inputs
+    (group-loop entries 0..4), 2..20 outputs, a ReLU (full int8 range), and at 2x2 (one pixel left)
+    12 inputs; convs the kernel must leave alone: stride 2, 7 outputs (odd), 7 and 6 inputs."""
+    x = L.Conv2D(8, 1)(x)                                  # K = 4
+    x = L.Conv2D(12, 1, activation="relu")(x)              # K = 8
+    x = L.Conv2D(16, 1)(x)                                 # K = 12
+    x = L.Conv2D(20, 1)(x)                                 # K = 16
+    y = L.Conv2D(2, 1)(x)                                  # K = 20, one channel pair
+    x = L.Conv2D(10, 1, strides=2)(x)                      # strided: generic path, 4x3
+    x = L.Conv2D(7, 1)(x)                                  # odd outputs: generic path
+    x = L.Conv2D(6, 1, activation="relu6")(x)              # 7 inputs: generic path
+    x = L.Conv2D(12, 1, activation="relu6")(x)             # 6 inputs: generic path
+    x = L.Conv2D(12, 1, strides=2)(x)                      # 2x2
+    x = L.Conv2D(6, 1)(x)                                  # K = 12, 4 pixels: one left
+    x = L.Concatenate()([L.Flatten()(x), L.Flatten()(y)])
+    return L.Dense(5)(x)
+
+
+@functools.cache
+def _tflite(seed: int = 3) -> bytes:
+    return keras_tflite(_model_pw, (7, 5, 4), seed=seed)
+
+
+def _compiled(seed: int = 3):
+    tflite = _tflite(seed)
+    return tflite, compile_tflite(tflite, kernels="optimized", optimize="speed")
+
+
+def test_pointwise_selection() -> None:
+    """Every qualifying 1x1 layer takes the kernel (scratch = three int16 windows), the others do not."""
+    _, m = _compiled()
+    got = [(lo.fields["in_c"], lo.fields["out_c"]) for lo in m.lowered if lo.kernel == PW]
+    assert got == [(4, 8), (8, 12), (12, 16), (16, 20), (20, 2), (12, 6)]
+    for lo in m.lowered:
+        if lo.kernel == PW:
+            assert lo.scratch == 6 * lo.fields["in_c"] and lo.fields["rq"].data.size == 4
+        elif lo.kernel == "tfc_conv2d_s8":
+            assert not pointwise.ok(lo)
+    _, m = _compiled_raw()
+    first = m.lowered[0]
+    assert pointwise.ok(first)
+    for key, value in (("act_min", -100), ("act_max", 100), ("out_c", 7), ("in_c", 6)):
+        narrow = first.copy()
+        narrow.fields[key] = value  # a clamp narrower than int8, odd outputs, inputs not in words
+        assert not pointwise.ok(narrow) and pointwise.convert(narrow) is None
+
+
+@functools.cache
+def _compiled_raw():
+    """The model compiled without the pointwise step (its 1x1 layers left as pixel triples)."""
+    tflite = _tflite()
+    orig = pointwise.apply
+    try:
+        pointwise.apply = lambda lowered: lowered
+        return tflite, compile_tflite(tflite, kernels="optimized", optimize="speed")
+    finally:
+        pointwise.apply = orig
+
+
+def test_pointwise_stream_round_trip() -> None:
+    """undo(convert(layer)) gives back the pixel-triple layer: same weights, same rq table."""
+    _, m = _compiled_raw()
+    n = 0
+    for lo in m.lowered:
+        new = pointwise.convert(lo)
+        if new is None:
+            continue
+        back = pointwise.undo(new)
+        assert back.kernel == lo.kernel and back.scratch == lo.scratch == opt_conv.im2col_scratch(lo)
+        assert np.array_equal(back.fields["weights"].data, lo.fields["weights"].data)
+        assert np.array_equal(back.fields["rq"].data, lo.fields["rq"].data)
+        n += 1
+    assert n == 6
+
+
+def test_pointwise_bit_exact() -> None:
+    """Host build (the kernel's portable C: same stream layout and arithmetic) == reference == TFLM."""
+    tflite, m = _compiled()
+    assert sum(lo.kernel == PW for lo in m.lowered) == 6
+    ref, ours, oracle = HostModel(compile_tflite(tflite)), HostModel(m), TflmModel(tflite)
+    rng = np.random.default_rng(5)
+    for _ in range(4):
+        x = rng.integers(-128, 128, size=m.input.shape, dtype=np.int8)
+        a, b, c = ours.run(x), ref.run(x), oracle.run(x).reshape(m.output.shape)
+        assert np.array_equal(a, b) and np.array_equal(a, c), f"{int((a != c).sum())} elements differ"
+
+
+@pytest.mark.emulated
+def test_pointwise_on_qemu(tmp_path) -> None:
+    """The DSP assembly (group-loop entries, pixel remainders; -O2 and -Os) on QEMU mps2-an500 == TFLM."""
+    bench = instructions_benchmark()
+    from tfcompress.boards import load_board, with_optimize
+
+    path = tmp_path / "pw.tflite"
+    path.write_bytes(_tflite())
+    board = with_optimize(load_board("mps2-an500"), "speed")
+    for opt in ("-O2", "-Os"):  # -Os: one group per loop iteration
+        r = bench.measure("pw", "optimized", board, opt=opt, runs=1, layers=True, keep=None, path=path)
+        assert r["mismatches"] == 0, opt
+        assert sum(1 for lay in r["layers"] if lay["kernel"] == PW) == 6

@@ -1,0 +1,104 @@
+"""Pointwise CONV_2D (``tfc_conv2d_s8_pw``, firmware/engine/optimized/conv2d_s8_pw_opt.c).
+
+Chosen after planning (:func:`apply`) for 1x1 convolutions (stride 1, no padding) already on the
+pixel-triple pair-code path (``conv.triples``: ``RQ_FAST | RQ_PAIR | RQ_TRIPLE``), with input
+channels in whole words, an even output channel count and an activation range that is all of int8
+(the kernel stores SSAT results without a further clamp). The weights and the per-channel
+requantisation table become one stream per channel pair, read by a single pointer:
+``[bias(c + 1)] + pair-code words + [2 bias(c), m(c), rs(c), rnd(c), m(c + 1), rs(c + 1), rnd(c + 1)]``;
+the ``rq`` array keeps only its header. Same flash, same scratch (three int16 windows) as the
+triple layer it replaces, so the plan stands; :func:`undo` restores that layer.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from tfcompress.engine.kernel_limits import RQ_FAST, RQ_PAIR, RQ_ROWS, RQ_TRIPLE
+from tfcompress.engine.lowered import LoweredOp
+from tfcompress.engine.optimized import conv
+
+KERNEL = "tfc_conv2d_s8_pw"
+_FLAGS = RQ_FAST | RQ_PAIR | RQ_TRIPLE
+_HEADER = 4  # rq header words (TFC_RQ_HEADER)
+_HEAD, _TAIL = 1, 7  # stream words before / after a pair's weight words
+
+
+def ok(lo: LoweredOp) -> bool:
+    """Whether ``lo`` (a prepared optimised CONV_2D) can take the pointwise kernel."""
+    f = lo.fields
+    rq = f.get("rq")
+    if lo.kernel != "tfc_conv2d_s8" or rq is None or "weights" not in f:
+        return False
+    flags = int(rq.data[0])
+    one = (f["k_h"], f["k_w"], f["stride_h"], f["stride_w"], f["pad_top"], f["pad_left"]) == (1, 1, 1, 1, 0, 0)
+    return (flags & _FLAGS == _FLAGS and not flags & RQ_ROWS and one and f["in_c"] % 4 == 0
+            and f["out_c"] % 2 == 0 and f["act_min"] <= -128 and f["act_max"] >= 127)
+
+
+def scratch(lo: LoweredOp) -> int:
+    """Three int16 windows of ``in_c`` inputs."""
+    return 6 * lo.fields["in_c"]
+
+
+def _dead_channels(table: np.ndarray, dead0: np.ndarray, dead1: np.ndarray) -> np.ndarray:
+    """A channel with all-zero weights has the constant accumulator ``bias`` and a constant rq entry
+    (requant.rq_table: m = 0, rs = 1, rnd = 2 v + (bias < 0)); its bias (up to 2^30 in pruned
+    models, which would wrap once doubled) becomes 0 and rnd 2 v, the same output."""
+    table = table.copy()
+    for c, dead in ((0, dead0), (1, dead1)):
+        e = table[:, c]
+        fix = dead & (e[:, 0] == 0)
+        e[fix, 2] -= (e[fix, 3] < 0).astype(np.int64)
+        e[fix, 3] = 0
+    return table
+
+
+def convert(lo: LoweredOp) -> LoweredOp | None:
+    """The pointwise-kernel variant of ``lo``, or None when it does not qualify (:func:`ok`)."""
+    if not ok(lo):
+        return None
+    f = lo.fields
+    pairs, groups = f["out_c"] // 2, f["in_c"] // 4
+    rq = f["rq"].data
+    table = rq[_HEADER:].astype(np.int64).reshape(-1, 2, 4)[:pairs]  # [pair][channel][m, rs, rnd, bias]
+    words = np.frombuffer(f["weights"].data.tobytes(), "<i4").astype(np.int64).reshape(pairs, 2 * groups)
+    halves = np.stack([((words & 0xFFFF) ^ 0x8000) - 0x8000, words >> 16], axis=2).reshape(pairs, -1)  # h = 256 a + b
+    b = ((halves & 0xFF) ^ 0x80) - 0x80
+    a = (halves - b) // 256
+    table = _dead_channels(table, ~a.any(axis=1), ~b.any(axis=1))
+    head = table[:, 1, 3:4]
+    tail = np.concatenate([2 * table[:, 0, 3:4], table[:, 0, :3], table[:, 1, :3]], axis=1)
+    stream = np.concatenate([head, words, tail], axis=1).reshape(-1)
+    if np.abs(stream).max(initial=0) >= 2**31:
+        return None
+    new = lo.copy()
+    new.kernel = KERNEL
+    new.replace_array("weights", stream.astype("<i4").view(np.int8))
+    new.replace_array("rq", rq[:_HEADER].copy())
+    new.scratch = scratch(new)
+    return new
+
+
+def undo(lo: LoweredOp) -> LoweredOp | None:
+    """The pixel-triple ``tfc_conv2d_s8`` layer ``lo`` was made from (None: ``lo`` is not pointwise)."""
+    if lo.kernel != KERNEL:
+        return None
+    f = lo.fields
+    pairs, groups = f["out_c"] // 2, f["in_c"] // 4
+    stream = np.frombuffer(f["weights"].data.tobytes(), "<i4").astype(np.int64).reshape(pairs, -1)
+    words, tail = stream[:, _HEAD:_HEAD + 2 * groups], stream[:, _HEAD + 2 * groups:]
+    c0 = np.concatenate([tail[:, 1:4], tail[:, 0:1] // 2], axis=1)
+    c1 = np.concatenate([tail[:, 4:7], stream[:, 0:1]], axis=1)
+    table = np.stack([c0, c1], axis=1).reshape(-1)
+    new = lo.copy()
+    new.kernel = "tfc_conv2d_s8"
+    new.replace_array("weights", words.astype("<i4").reshape(-1).view(np.int8))
+    new.replace_array("rq", np.concatenate([f["rq"].data[:_HEADER], table]).astype(np.int32))
+    new.scratch = conv.im2col_scratch(new)
+    return new
+
+
+def apply(lowered: list[LoweredOp]) -> list[LoweredOp]:
+    """Every qualifying layer on the pointwise kernel (same data and scratch sizes: the plan stands)."""
+    return [convert(lo) or lo for lo in lowered]
