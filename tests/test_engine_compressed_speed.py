@@ -11,6 +11,7 @@ from helpers.keras_models import to_int8_tflite
 from tfcompress.engine import optimize as optimize_pref
 from tfcompress.engine import weight_policy, weights_24
 from tfcompress.engine.compiler import compile_tflite
+from tfcompress.engine.kernel_limits import RQ_PAIR
 from tfcompress.engine.optimized import decoded
 from tfcompress.errors import TfcError
 
@@ -37,7 +38,7 @@ def structured_tflite() -> bytes:
     K = keras()
     L = K.layers
     rng = np.random.default_rng(7)
-    inp = K.Input((7, 9, 4))
+    inp = K.Input((7, 11, 4))  # 77 pixels: the pixel-triple loops end on two
     a = L.Conv2D(8, 3, padding="same", activation="relu")
     x = a(inp)
     b = L.Conv2D(8, 3, padding="same")
@@ -96,7 +97,19 @@ def test_small_blocks_bit_exact(structured_tflite: bytes, monkeypatch: pytest.Mo
     dec = [lo for lo in model.lowered if "_dec_" in lo.kernel]
     assert len(dec) == 4 and all(int(lo.fields["rq"].data[1]) < lo.fields["out_c"] for lo in dec)
     assert all(lo.kernel.endswith("_dec_sp") for lo in dec)  # 2:4 needs a whole-layer block to pay
+    pc = [lo for lo in dec if int(lo.fields["rq"].data[0]) & RQ_PAIR]  # pair codes: even channel counts
+    assert {lo.fields["out_c"] for lo in pc} == {8, 12}, [lo.fields["out_c"] for lo in pc]
+    assert all(lo.scratch == decoded.scratch(lo) for lo in dec)
     assert_matches_tflm(model, structured_tflite)
+
+
+def test_block_channels_balanced() -> None:
+    """Blocks of equal size (even), twice the channels per budget as pair codes."""
+    assert decoded.block_channels(32, 288, 8192) == 12  # at most 14 (int16): 12 + 12 + 8, not 14 + 14 + 4
+    assert decoded.block_channels(32, 288, 8192, pair_codes=True) == 16  # at most 28: 16 + 16
+    assert decoded.block_channels(64, 576, 16384, pair_codes=True) == 22  # at most 28: 22 + 22 + 20
+    assert decoded.block_channels(16, 144, 16384) == 16
+    assert decoded.block_channels(7, 4000, 64) == 2
 
 
 def test_policy_rows_and_errors(structured_tflite: bytes) -> None:
