@@ -532,7 +532,8 @@ static void decode_24(const tfc_conv_params *p, int32_t c0, int32_t nb, int32_t 
 }
 
 #if TFC_DSP_ASM
-/* acc[0..3] += one channel's decoded groups [wp, end) against four pixels' expanded windows. */
+/* One group of one channel against four pixels' expanded windows (r0: decoded groups, r1..r4:
+ * accumulators): the value pair and the address of the pattern's four input pairs, LDM, 4 SMLAD. */
 #define DEC24_GROUP \
     "ldrd r9, r10, [r0], #8\n" \
     "ldm r10, {r5-r8}\n" \
@@ -541,14 +542,41 @@ static void decode_24(const tfc_conv_params *p, int32_t c0, int32_t nb, int32_t 
     "smlad r3, r7, r9, r3\n" \
     "smlad r4, r8, r9, r4\n"
 
-static void __attribute__((naked, noinline)) dot24_asm(const uint32_t *wp __attribute__((unused)),
-                                                       const uint32_t *end __attribute__((unused)),
-                                                       int32_t *acc __attribute__((unused))) {
+/* requantise r (lsl first), parameters m r5, rs r6, rnd r7, r8 a temporary (tfc_rq_x2s) */
+#define DEC24_RQ(r) \
+    "lsl " r ", " r ", #1\n" \
+    "smmlar r8, " r ", r5, r7\n" \
+    "add " r ", r8, " r ", asr #31\n" \
+    "asr " r ", " r ", r6\n" \
+    "ssat " r ", #8, " r "\n"
+
+/* Arguments of chans24_asm (offsets used by the assembly). */
+typedef struct {
+    const uint32_t *wp; /* 0: the first channel's decoded groups */
+    int32_t ch_bytes;   /* 4: decoded bytes per channel (2 kp) */
+    const int32_t *q;   /* 8: rq entry of the first channel, updated */
+    int8_t *o;          /* 12: output of the first channel, pixel 0; updated */
+    int32_t step;       /* 16: pixel stride of the outputs */
+    uint32_t lo4, hi4;  /* 20, 24: packed clamp bounds */
+    int32_t chans;      /* 28: >= 1, updated */
+} chans24_args;
+
+/* Every channel of a block against four pixels' expanded windows, fast requantisation (tfc_rq_x2s),
+ * the four results clamped as one word and stored at o, o + step, o + 2 step, o + 3 step. */
+static void __attribute__((naked, noinline)) chans24_asm(chans24_args *a __attribute__((unused))) {
     __asm volatile(
         "push {r4-r11, lr}\n"
-        "mov r12, r1\n"
-        "mov r11, r2\n"
-        "ldm r11, {r1-r4}\n"
+        "push {r0}\n"
+        "ldr r0, [r0, #0]\n"
+        "1:\n"
+        "ldr r11, [sp]\n"
+        "ldr lr, [r11, #4]\n"
+        "add r12, r0, lr\n"
+        "ldr lr, [r11, #8]\n"
+        "ldr r1, [lr, #12]\n"
+        "mov r2, r1\n"
+        "mov r3, r1\n"
+        "mov r4, r1\n"
         "sub lr, r12, r0\n"
         "ands lr, lr, #24\n" /* 8 x (groups mod 4): a whole number of iterations first */
         "beq 2f\n"
@@ -559,7 +587,39 @@ static void __attribute__((naked, noinline)) dot24_asm(const uint32_t *wp __attr
         "2:\n" DEC24_GROUP "6:\n" DEC24_GROUP "7:\n" DEC24_GROUP "8:\n" DEC24_GROUP
         "cmp r0, r12\n"
         "bne 2b\n"
-        "stm r11, {r1-r4}\n"
+        "ldr r11, [sp]\n"
+        "ldr r12, [r11, #8]\n"
+        "ldrd r5, r6, [r12]\n"
+        "ldr r7, [r12, #8]\n"
+        DEC24_RQ("r1") DEC24_RQ("r2") DEC24_RQ("r3") DEC24_RQ("r4")
+        "add r12, r12, #16\n"
+        "str r12, [r11, #8]\n"
+        "pkhbt r1, r1, r2, lsl #16\n"
+        "pkhbt r3, r3, r4, lsl #16\n"
+        "uxtb16 r1, r1\n"
+        "uxtb16 r3, r3\n"
+        "orr r1, r1, r3, lsl #8\n" /* bytes: pixel 0, 2, 1, 3 */
+        "ldrd r5, r6, [r11, #20]\n"
+        "ssub8 r7, r1, r5\n"
+        "sel r1, r1, r5\n"
+        "ssub8 r7, r1, r6\n"
+        "sel r1, r6, r1\n"
+        "ldrd r2, r3, [r11, #12]\n"
+        "strb r1, [r2]\n"
+        "lsr r4, r1, #16\n"
+        "strb r4, [r2, r3]\n"
+        "add r5, r2, r3, lsl #1\n"
+        "lsr r4, r1, #8\n"
+        "strb r4, [r5]\n"
+        "lsr r4, r1, #24\n"
+        "strb r4, [r5, r3]\n"
+        "add r2, r2, #1\n"
+        "str r2, [r11, #12]\n"
+        "ldr r3, [r11, #28]\n"
+        "subs r3, r3, #1\n"
+        "str r3, [r11, #28]\n"
+        "bne 1b\n"
+        "add sp, sp, #4\n"
         "pop {r4-r11, pc}\n");
 }
 #endif
@@ -572,7 +632,7 @@ static void run_24(const tfc_conv_params *p, const tfc_binary_params *add, const
     const int32_t npix = p->out_h * p->out_w;
     const int fast = p->rq[0] & TFC_RQ_FAST;
     const int32_t tmp_words = ((p->in_c & 3) != 0 || p->dil_w != 1) ? kp >> 2 : 0;
-    const int32_t quad_words = add ? blk : 0;
+    const int32_t quad_words = blk; /* four pixels' block results (ADD, last pixels) */
     int8_t *const tmp = (int8_t *)scratch;
     int8_t *const quad_out = (int8_t *)(scratch + tmp_words);
     uint32_t *const wbuf = (uint32_t *)(scratch + tmp_words + quad_words);
@@ -605,14 +665,33 @@ static void run_24(const tfc_conv_params *p, const tfc_binary_params *add, const
                         dec_window_24(p, in_b, (pix + px) / p->out_w, (pix + px) % p->out_w, exp + px, kp, tmp);
                     }
                 }
+#if TFC_DSP_ASM
+                if (fast) {
+                    chans24_args a;
+                    const int direct = !add && n == 4;
+                    a.wp = wbuf;
+                    a.ch_bytes = 2 * kp;
+                    a.q = p->rq + TFC_RQ_HEADER + 4 * c0;
+                    a.o = direct ? out + (b * npix + pix) * oc_n + c0 : quad_out;
+                    a.step = direct ? oc_n : nb;
+                    a.lo4 = os.lo4;
+                    a.hi4 = os.hi4;
+                    a.chans = nb;
+                    chans24_asm(&a);
+                    if (!add && !direct) {
+                        for (px = 0; px < n; ++px) {
+                            for (c = 0; c < nb; ++c) {
+                                out[(b * npix + pix + px) * oc_n + c0 + c] = quad_out[px * nb + c];
+                            }
+                        }
+                    }
+                } else
+#endif
                 for (c = 0; c < nb; ++c) {
                     const int32_t *q = p->rq + TFC_RQ_HEADER + 4 * (c0 + c);
                     const uint32_t *wp = wbuf + c * (kp >> 1);
                     int32_t acc[4];
                     acc[0] = acc[1] = acc[2] = acc[3] = q[3];
-#if TFC_DSP_ASM
-                    dot24_asm(wp, wp + (kp >> 1), acc);
-#else
                     for (i = 0; i < kp; i += 4, wp += 2) {
 #if DEC_ABS
                         const int32_t *x = (const int32_t *)(uintptr_t)wp[1];
@@ -624,7 +703,6 @@ static void run_24(const tfc_conv_params *p, const tfc_binary_params *add, const
                         acc[2] = tfc_smlad(x[2], (int32_t)wp[0], acc[2]);
                         acc[3] = tfc_smlad(x[3], (int32_t)wp[0], acc[3]);
                     }
-#endif
                     {
                         int8_t *o = add ? quad_out + c : out + (b * npix + pix) * oc_n + c0 + c;
                         const int32_t step = add ? nb : oc_n;
@@ -720,7 +798,7 @@ static inline __attribute__((always_inline)) void dec_run(const tfc_conv_params 
     const int32_t col_words = kp + (((p->in_c & 3) != 0 || p->dil_w != 1) ? kp >> 2 : 0);
     const int32_t pair_words = add ? (2 * blk + 3) >> 2 : 0;
     const int32_t w_words = (blk * kp) >> 1;
-    const int32_t words_24 = (col_words - kp) + (add ? blk : 0) + w_words + 6 * kp; /* run_24's layout */
+    const int32_t words_24 = (col_words - kp) + blk + w_words + 6 * kp; /* run_24's layout */
     const int32_t words_pc = (col_words - kp) + kp + (kp >> 1) + ((3 * blk + 3) >> 2) + (w_words >> 1); /* run_pc */
     int32_t stack[p->scratch ? 1
                              : (kind == DEC_24                   ? words_24
