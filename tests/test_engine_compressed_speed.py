@@ -151,3 +151,19 @@ def test_decoding_convs_on_qemu(structured_tflite: bytes, tmp_path, monkeypatch:
             r = bench.measure("structured", "optimized", load_board(board), opt="-O2", runs=1, layers=False,
                               keep=None, path=path, compress_weights=True)
             assert r["mismatches"] == 0, (board, budget)
+
+
+def test_benchmark_matches_banded_rows() -> None:
+    """benchmarks/compressed_speed.py sums the rows of ops one build bands (or fuses) and the other
+    runs apart, so every TFLite op is compared once."""
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[1] / "benchmarks" / "compressed_speed.py"
+    spec = importlib.util.spec_from_file_location("compressed_speed", path)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    dense = [{0}, {1, 2, 3}, {4}, {5, 6}]      # ops 1..3 banded (conv, conv + fused ADD)
+    comp = [{0}, {1}, {2, 3}, {4}, {5, 6}]
+    assert mod._groups(dense, comp) == [([0], [0]), ([1], [1, 2]), ([2], [3]), ([3], [4])]
+    assert mod._groups(comp, dense) == [([0], [0]), ([1, 2], [1]), ([3], [2]), ([4], [3])]
