@@ -5,14 +5,20 @@
  *
  * No per-weight table walk in the inner loop: the output channels are taken in blocks
  * (rq[1] channels, even; the whole layer when its decoded weights fit the budget chosen on the
- * host). A block's weights are decoded once per inference into the scratch, already widened:
- * per channel pair and group of four window positions the int16 pairs (w0, w2), (w1, w3) of
- * channel c, then of c + 1. The windows of a pixel pair are widened the same way (as in the dense
- * im2col kernel), so a group of 16 MACs is four LDRD and eight SMLAD (12 instructions; the dense
- * kernel's 15 also split its int8 weights). Windows are rebuilt once per block (one block: the
- * dense kernel's order, so its input overlap stands; more: the host drops the overlap). Scratch:
- * two int16 windows (4 kp bytes) + a byte window (kp) when gathered bytewise, + a pixel pair's
- * block results with a fused ADD, + the block's decoded weights (2 kp bytes per channel).
+ * host, else blocks of equal size). A block's weights are decoded once per inference into the
+ * scratch, in one of two layouts:
+ * - pair codes (TFC_RQ_PAIR, set by the host where exact: fast requantisation, even channel count,
+ *   |dot(c)| < 2^23): per channel pair and group of four window positions the int16x2 words
+ *   (h0, h2), (h1, h3), h = 256 w(c) + w(c + 1), kp bytes per channel. Three pixels' windows are
+ *   widened per group as {(x0, x2) of px0..px2, (x1, x3) of px0..px2}; a group is 18 instructions
+ *   per 24 MACs (the dense pair-code triple loop), requantisation shared by six outputs (run_pc);
+ * - else widened int16: per channel pair and group the pairs (w0, w2), (w1, w3) of channel c, then
+ *   of c + 1 (2 kp bytes per channel), two pixels' windows widened alike, so a group of 16 MACs is
+ *   four LDRD and eight SMLAD (12 instructions).
+ * Windows are rebuilt once per block (one block: the dense kernel's order, so its input overlap
+ * stands; more: the host drops the overlap). Scratch: the widened windows + a byte window (kp)
+ * when gathered bytewise, + the block results of a pixel group (fused ADD; pair codes: always),
+ * + the block's decoded weights. 2:4 layers: run_24 below.
  */
 #include "tfc_conv_opt.h"
 

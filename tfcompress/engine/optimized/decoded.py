@@ -2,9 +2,10 @@
 (``firmware/engine/optimized/conv2d_s8_dec_opt.c``): 4-bit indices + codebooks (``weights4.py``)
 and bitmap + non-zero values (``weights_sparse.py``).
 
-The kernels decode a block of output channels once per inference into their scratch, in the dense
-im2col kernel's layout, and run the dense SMLAD channel-pair loop on it; no weight is looked up in
-the inner loop. The host side here:
+The kernels decode a block of output channels once per inference into their scratch, as pair codes
+(``RQ_PAIR``, where exact: :func:`pair_codes_ok`; three pixels per pass, ``kp`` bytes per channel)
+or in the dense im2col kernel's int16 layout (two pixels, ``2 kp`` bytes), and run the dense SMLAD
+channel-pair loops on it; no weight is looked up in the inner loop. The host side here:
 
 * 4-bit layers: indices re-laid out like the dense int8 weights (``[oc/2][K/4][2][4]``, two per
   byte), so one 32-bit load gives a channel pair's eight indices of a group of four positions;
@@ -12,8 +13,8 @@ the inner loop. The host side here:
   (``weights_24.py``) their values + positions, decoded into value pairs + addresses of the
   matching input pairs (half the MACs of the dense layer).
 * The rq table (``requant.py``) from the decoded weights, and in the header ``rq[1]`` = channels
-  per block: the whole layer when its decoded (int16) weights fit the budget (:data:`BLOCK_BUDGET`),
-  else fewer (windows are then rebuilt per block, so the input overlap is dropped); after
+  per block: the whole layer when its decoded weights fit the budget (:data:`BLOCK_BUDGET`),
+  else equal blocks that do (windows are then rebuilt per block, so the input overlap is dropped); after
   planning, :func:`fit_blocks` shrinks blocks that raise the peak RAM.
 """
 
