@@ -438,6 +438,44 @@ static void __attribute__((noinline)) dec_triples(const int32_t *col, int32_t kp
 #endif
 }
 
+/* The windows of output pixels pix .. pix + 2 in the WIN_TRIPLE layout when channels come in words,
+ * columns are not dilated and all three windows lie inside the input: each kernel row read in
+ * place, three words at a time (six SXTB16, six stores per group of four positions). 0: not so. */
+static int __attribute__((noinline)) dec_triple_inside(const tfc_conv_params *p, const int8_t *in_b, int32_t pix,
+                                                       int32_t *colw) {
+    const int32_t row = p->in_w * p->in_c, seg = p->k_w * p->in_c;
+    const int32_t reach = (p->k_h - 1) * p->dil_h;
+    const int8_t *s[3];
+    int32_t j, r, i;
+    if ((p->in_c & 3) != 0 || p->dil_w != 1) {
+        return 0;
+    }
+    for (j = 0; j < 3; ++j) {
+        const int32_t y0 = ((pix + j) / p->out_w) * p->stride_h - p->pad_top;
+        const int32_t x0 = ((pix + j) % p->out_w) * p->stride_w - p->pad_left;
+        if (y0 < 0 || y0 + reach >= p->in_h || x0 < 0 || x0 + p->k_w > p->in_w) {
+            return 0;
+        }
+        s[j] = in_b + y0 * row + x0 * p->in_c;
+    }
+    for (r = 0; r < p->k_h; ++r) {
+        for (i = 0; i < seg; i += 4) {
+            const uint32_t w0 = tfc_ld32(s[0] + i), w1 = tfc_ld32(s[1] + i), w2 = tfc_ld32(s[2] + i);
+            colw[0] = tfc_sxtb16(w0);
+            colw[1] = tfc_sxtb16(w1);
+            colw[2] = tfc_sxtb16(w2);
+            colw[3] = tfc_sxtb16_ror8(w0);
+            colw[4] = tfc_sxtb16_ror8(w1);
+            colw[5] = tfc_sxtb16_ror8(w2);
+            colw += 6;
+        }
+        s[0] += p->dil_h * row;
+        s[1] += p->dil_h * row;
+        s[2] += p->dil_h * row;
+    }
+    return 1;
+}
+
 /* The pair-code layers: blocks of channels decoded into pair codes, three pixels at a time
  * (scratch: three windows, the gathered byte window, three pixels' block results, the block). */
 static void run_pc(const tfc_conv_params *p, const tfc_binary_params *add, const int8_t *in, const int8_t *residual,
@@ -470,7 +508,7 @@ static void run_pc(const tfc_conv_params *p, const tfc_binary_params *add, const
             for (pix = 0; pix < npix; pix += 3) {
                 const int32_t n = npix - pix < 3 ? npix - pix : 3;
                 const int32_t at = (b * npix + pix) * oc_n + c0;
-                for (j = 0; j < 3; ++j) {
+                for (j = n == 3 && dec_triple_inside(p, in_b, pix, colw) ? 3 : 0; j < 3; ++j) {
                     if (j >= n) { /* defined values in the unused slots */
                         for (i = 0; i < win_words; i += 6) {
                             colw[i + j] = colw[i + 3 + j] = 0;
