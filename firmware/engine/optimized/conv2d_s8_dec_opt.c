@@ -321,7 +321,7 @@ static void __attribute__((naked, noinline)) dec_pairs_asm(conv_pairs_args *a __
     "ssat " r ", #8, " r "\n"
 
 /* conv_pairs_args, o1_off = the pixel stride of the outputs. Per channel pair: accumulators from
- * bias(c + 1), four groups per iteration (entered part-way: (end - col) / 8 = 3 x groups), channel
+ * bias(c + 1), groups mod 8 one at a time, then eight per iteration, channel
  * c = ((S - L) >> 8) + bias(c), six requantised, per pixel the two bytes by BFI, pixels 0 and 1
  * clamped as one word, pixel 2 alone, three halfword stores. */
 static void __attribute__((naked, noinline)) dec_triples_asm(conv_pairs_args *a __attribute__((unused))) {
@@ -339,16 +339,22 @@ static void __attribute__((naked, noinline)) dec_triples_asm(conv_pairs_args *a 
         "mov r3, r4\n"
         "mov r5, r4\n"
         "mov r6, r4\n"
-        "sub lr, r11, r10\n"
-        "ubfx lr, lr, #3, #2\n"
-        "cmp lr, #2\n"
-        "beq 6f\n"
-        "bhi 7f\n"
-        "cmp lr, #1\n"
-        "beq 5f\n"
-        "2:\n" DEC_GROUP3 "5:\n" DEC_GROUP3 "6:\n" DEC_GROUP3 "7:\n" DEC_GROUP3
+        "sub lr, r11, r10\n" /* 24 x groups bytes: groups mod 8 = 3 x (3 x groups) mod 8 */
+        "lsr lr, lr, #3\n"
+        "add lr, lr, lr, lsl #1\n"
+        "ands lr, lr, #7\n"
+        "beq 3f\n"
+        "4:\n" /* the remainder one group at a time (the count saved around the group) */
+        "push {lr}\n" DEC_GROUP3 "pop {lr}\n"
+        "subs lr, lr, #1\n"
+        "bne 4b\n"
+        "3:\n"
+        "cmp r10, r11\n"
+        "beq 9f\n"
+        "2:\n" DEC_GROUP3 DEC_GROUP3 DEC_GROUP3 DEC_GROUP3 DEC_GROUP3 DEC_GROUP3 DEC_GROUP3 DEC_GROUP3
         "cmp r10, r11\n"
         "bne 2b\n"
+        "9:\n"
         "ldr r0, [sp]\n"
         "ldr r12, [r0, #12]\n"
         "ldr r7, [r12, #12]\n"
