@@ -321,7 +321,7 @@ static void __attribute__((naked, noinline)) dec_pairs_asm(conv_pairs_args *a __
     "ssat " r ", #8, " r "\n"
 
 /* conv_pairs_args, o1_off = the pixel stride of the outputs. Per channel pair: accumulators from
- * bias(c + 1), groups mod 8 one at a time, then eight per iteration, channel
+ * bias(c + 1), eight groups per iteration (entered by TBH with the remainder left), channel
  * c = ((S - L) >> 8) + bias(c), six requantised, per pixel the two bytes by BFI, pixels 0 and 1
  * clamped as one word, pixel 2 alone, three halfword stores. */
 static void __attribute__((naked, noinline)) dec_triples_asm(conv_pairs_args *a __attribute__((unused))) {
@@ -342,19 +342,15 @@ static void __attribute__((naked, noinline)) dec_triples_asm(conv_pairs_args *a 
         "sub lr, r11, r10\n" /* 24 x groups bytes: groups mod 8 = 3 x (3 x groups) mod 8 */
         "lsr lr, lr, #3\n"
         "add lr, lr, lr, lsl #1\n"
-        "ands lr, lr, #7\n"
-        "beq 3f\n"
-        "4:\n" /* the remainder one group at a time (the count saved around the group) */
-        "push {lr}\n" DEC_GROUP3 "pop {lr}\n"
-        "subs lr, lr, #1\n"
-        "bne 4b\n"
-        "3:\n"
+        "and lr, lr, #7\n"
+        "tbh [pc, lr, lsl #1]\n" /* enter the eight-group body with the remainder left */
+        "0:\n"
+        ".hword (20f - 0b) / 2, (27f - 0b) / 2, (26f - 0b) / 2, (25f - 0b) / 2\n"
+        ".hword (24f - 0b) / 2, (23f - 0b) / 2, (22f - 0b) / 2, (21f - 0b) / 2\n"
+        "20:\n" DEC_GROUP3 "21:\n" DEC_GROUP3 "22:\n" DEC_GROUP3 "23:\n" DEC_GROUP3
+        "24:\n" DEC_GROUP3 "25:\n" DEC_GROUP3 "26:\n" DEC_GROUP3 "27:\n" DEC_GROUP3
         "cmp r10, r11\n"
-        "beq 9f\n"
-        "2:\n" DEC_GROUP3 DEC_GROUP3 DEC_GROUP3 DEC_GROUP3 DEC_GROUP3 DEC_GROUP3 DEC_GROUP3 DEC_GROUP3
-        "cmp r10, r11\n"
-        "bne 2b\n"
-        "9:\n"
+        "bne 20b\n"
         "ldr r0, [sp]\n"
         "ldr r12, [r0, #12]\n"
         "ldr r7, [r12, #12]\n"
