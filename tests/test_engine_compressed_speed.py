@@ -167,3 +167,12 @@ def test_benchmark_matches_banded_rows() -> None:
     comp = [{0}, {1}, {2, 3}, {4}, {5, 6}]
     assert mod._groups(dense, comp) == [([0], [0]), ([1], [1, 2]), ([2], [3]), ([3], [4])]
     assert mod._groups(comp, dense) == [([0], [0]), ([1, 2], [1]), ([3], [2]), ([4], [3])]
+
+
+def test_min_saving_keeps_tiny_layers_int8(structured_tflite: bytes, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A preference's min_saving keeps int8 where compressed storage would save fewer bytes."""
+    plain = compile_tflite(structured_tflite, kernels="optimized")
+    monkeypatch.setitem(weight_policy.PREFERENCES, "balanced", weight_policy.Preference({}, None, min_saving=10**6))
+    model = compile_tflite(structured_tflite, kernels="optimized", compress_weights=True)
+    assert model.info()["compressed_layers"] == 0 and model.weights_bytes == plain.weights_bytes
+    assert weight_policy.PREFERENCES["size"].min_saving == 0  # "size" takes every saving

@@ -27,18 +27,22 @@ from tfcompress.errors import unknown
 
 @dataclass(frozen=True)
 class Preference:
-    """Largest slowdown allowed per storage ("w4", "sp"; missing: any) and the RAM slack."""
+    """Largest slowdown allowed per storage ("w4", "sp"; missing: any), the RAM slack, and the
+    fewest bytes of flash a layer's compressed storage must save to be taken (tiny layers, e.g. a
+    one-channel first conv, save a few bytes for a slower kernel)."""
 
     max_slowdown: dict[str, float] = field(default_factory=dict)
     ram_slack: float | None = 0.1
+    min_saving: int = 0
 
 
 #: preference name -> its row. "balanced" (the default): the smallest exact storage (the user asked
-#: for compressed weights), decoding blocks within 10% of the lowest peak RAM; "size": no RAM
+#: for compressed weights) where it saves at least 64 bytes, decoding blocks within 10% of the
+#: lowest peak RAM; "size": no RAM
 #: growth for decoding; "speed": only storage that is not slower than int8, blocks as fast as they go.
 PREFERENCES: dict[str, Preference] = {
     "size": Preference({}, 0.0),
-    "balanced": Preference({}, 0.1),
+    "balanced": Preference({}, 0.1, min_saving=64),
     "speed": Preference({"w4": 1.0, "sp": 1.0, "2of4": 1.0}, None),
 }
 
