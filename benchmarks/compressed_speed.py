@@ -20,13 +20,10 @@ inputs). Usage:
 from __future__ import annotations
 
 import argparse
-import contextlib
-import functools
 import json
 import sys
 import tempfile
 from collections import defaultdict
-from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -104,41 +101,71 @@ def storage(kernel: str) -> str:
     return "int8"
 
 
-@contextlib.contextmanager
-def _preference(optimize: str) -> Iterator[None]:
-    """compile_tflite with the weight preference ``optimize`` (weight_policy.py) inside."""
-    from tfcompress.engine import compiler
+def _covers(path: Path, compress_weights: bool, optimize: str) -> list[set[int]]:
+    """Per lowered op of the build ``measure`` made, the TFLite ops it runs (a fused ADD, a banded
+    pair: several)."""
+    from tfcompress.engine.compiler import compile_tflite
 
-    orig = compiler.compile_tflite
-    compiler.compile_tflite = functools.partial(orig, optimize=optimize)
-    try:
-        yield
-    finally:
-        compiler.compile_tflite = orig
+    model = compile_tflite(path, kernels="optimized", compress_weights=compress_weights, optimize=optimize)
+    return [{lo.op.index, *(op.index for op in lo.fused)} for lo in model.lowered]
+
+
+def _groups(a: list[set[int]], b: list[set[int]]) -> list[tuple[list[int], list[int]]]:
+    """Lowered ops of two builds of one model matched up: per group the indices in ``a`` and in
+    ``b`` that run the same TFLite ops (one-to-one unless one build bands or fuses a pair the
+    other does not)."""
+    out: list[tuple[list[int], list[int]]] = []
+    i = j = 0
+    while i < len(a) and j < len(b):
+        ga, gb, sa, sb = [i], [j], set(a[i]), set(b[j])
+        i, j = i + 1, j + 1
+        while sa != sb:
+            if sa - sb and j < len(b):
+                gb.append(j)
+                sb |= b[j]
+                j += 1
+            elif sb - sa and i < len(a):
+                ga.append(i)
+                sa |= a[i]
+                i += 1
+            else:
+                break
+        out.append((ga, gb))
+    return out
 
 
 def compare(name: str, board, opt: str, optimize: str = "balanced") -> dict:
     """Dense and compressed per-layer profiles of model ``name`` and their ratios (compressed under
-    the weight preference ``optimize``)."""
+    the weight preference ``optimize``). Where one build bands (or fuses) ops the other runs
+    separately, their rows are summed into one (``index``: "1+2")."""
     from instructions import measure
 
+    from tfcompress.boards import with_optimize
+
+    board = with_optimize(board, optimize)
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / f"{name}.tflite"
         path.write_bytes(build(name))
-        runs = {}
+        runs, covers = {}, {}
         for label, cw in (("dense", False), ("compressed", True)):
             print(f"{name}: {label} on {board.name} ...", file=sys.stderr, flush=True)
-            with _preference(optimize):
-                runs[label] = measure(name, "optimized", board, opt=opt, runs=1, layers=True, keep=None,
-                                      path=path, compress_weights=cw)
+            runs[label] = measure(name, "optimized", board, opt=opt, runs=1, layers=True, keep=None,
+                                  path=path, compress_weights=cw)
+            covers[label] = _covers(path, cw, optimize)
     dense, comp = runs["dense"], runs["compressed"]
     layers = []
-    for d, c in zip(dense["layers"], comp["layers"], strict=True):
-        if d["macs"] == 0 or d["op"] not in ("CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED"):
+    for gd, gc in _groups(covers["dense"], covers["compressed"]):
+        ds, cs = [dense["layers"][k] for k in gd], [comp["layers"][k] for k in gc]
+        d0 = ds[0]
+        macs = sum(d["macs"] for d in ds)
+        if macs == 0 or d0["op"] not in ("CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED"):
             continue
-        layers.append(dict(index=d["index"], op=d["op"], storage=storage(c["kernel"]), kernel=c["kernel"],
-                           macs=d["macs"], dense=d["instructions"], compressed=c["instructions"],
-                           ratio=c["instructions"] / d["instructions"] if d["instructions"] else None))
+        di, ci = sum(d["instructions"] for d in ds), sum(c["instructions"] for c in cs)
+        kinds = sorted({storage(c["kernel"]) for c in cs})
+        layers.append(dict(index="+".join(str(c["index"]) for c in cs), op=d0["op"],
+                           storage=kinds[0] if len(kinds) == 1 else "/".join(kinds),
+                           kernel="+".join(c["kernel"] for c in cs), macs=macs, dense=di, compressed=ci,
+                           ratio=ci / di if di else None))
     kinds: dict = defaultdict(lambda: [0.0, 0.0])
     for r in layers:
         k = kinds[f"{r['op']} {r['storage']}"]
@@ -159,11 +186,11 @@ def _print(r: dict) -> None:
           f"{r['compressed']['instructions']:,.0f} instructions ({r['ratio']:.2f}x); weights "
           f"{r['dense']['weights']:,} -> {r['compressed']['weights']:,} B; RAM {r['dense']['ram']:,} -> "
           f"{r['compressed']['ram']:,} B; mismatches {r['dense']['mismatches']}/{r['compressed']['mismatches']}")
-    print(f"  {'#':>3} {'op':<18} {'storage':<7} {'MACs':>9} {'dense':>10} {'compr.':>10} {'ratio':>6}  goal")
+    print(f"  {'#':>5} {'op':<18} {'storage':<7} {'MACs':>9} {'dense':>10} {'compr.':>10} {'ratio':>6}  goal")
     for x in r["layers"]:
         goal = GOALS.get(x["storage"])
         ok = "" if goal is None or x["ratio"] is None else ("ok" if x["ratio"] <= goal else f"> {goal}")
-        print(f"  {x['index']:>3} {x['op']:<18} {x['storage']:<7} {x['macs']:>9,} {x['dense']:>10,.0f} "
+        print(f"  {x['index']:>5} {x['op']:<18} {x['storage']:<7} {x['macs']:>9,} {x['dense']:>10,.0f} "
               f"{x['compressed']:>10,.0f} {x['ratio'] or 0:>6.2f}  {ok}")
     for k, v in r["kinds"].items():
         print(f"  total {k:<26} {v['dense']:>10,.0f} {v['compressed']:>10,.0f} {v['ratio'] or 0:>6.2f}")

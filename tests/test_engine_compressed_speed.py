@@ -11,6 +11,7 @@ from helpers.keras_models import to_int8_tflite
 from tfcompress.engine import optimize as optimize_pref
 from tfcompress.engine import weight_policy, weights_24
 from tfcompress.engine.compiler import compile_tflite
+from tfcompress.engine.kernel_limits import RQ_PAIR
 from tfcompress.engine.optimized import decoded
 from tfcompress.errors import TfcError
 
@@ -37,7 +38,7 @@ def structured_tflite() -> bytes:
     K = keras()
     L = K.layers
     rng = np.random.default_rng(7)
-    inp = K.Input((7, 9, 4))
+    inp = K.Input((7, 11, 4))  # 77 pixels: the pixel-triple loops end on two
     a = L.Conv2D(8, 3, padding="same", activation="relu")
     x = a(inp)
     b = L.Conv2D(8, 3, padding="same")
@@ -96,7 +97,19 @@ def test_small_blocks_bit_exact(structured_tflite: bytes, monkeypatch: pytest.Mo
     dec = [lo for lo in model.lowered if "_dec_" in lo.kernel]
     assert len(dec) == 4 and all(int(lo.fields["rq"].data[1]) < lo.fields["out_c"] for lo in dec)
     assert all(lo.kernel.endswith("_dec_sp") for lo in dec)  # 2:4 needs a whole-layer block to pay
+    pc = [lo for lo in dec if int(lo.fields["rq"].data[0]) & RQ_PAIR]  # pair codes: even channel counts
+    assert {lo.fields["out_c"] for lo in pc} == {8, 12}, [lo.fields["out_c"] for lo in pc]
+    assert all(lo.scratch == decoded.scratch(lo) for lo in dec)
     assert_matches_tflm(model, structured_tflite)
+
+
+def test_block_channels_balanced() -> None:
+    """Blocks of equal size (even), twice the channels per budget as pair codes."""
+    assert decoded.block_channels(32, 288, 8192) == 12  # at most 14 (int16): 12 + 12 + 8, not 14 + 14 + 4
+    assert decoded.block_channels(32, 288, 8192, pair_codes=True) == 16  # at most 28: 16 + 16
+    assert decoded.block_channels(64, 576, 16384, pair_codes=True) == 22  # at most 28: 22 + 22 + 20
+    assert decoded.block_channels(16, 144, 16384) == 16
+    assert decoded.block_channels(7, 4000, 64) == 2
 
 
 def test_policy_rows_and_errors(structured_tflite: bytes) -> None:
@@ -138,3 +151,28 @@ def test_decoding_convs_on_qemu(structured_tflite: bytes, tmp_path, monkeypatch:
             r = bench.measure("structured", "optimized", load_board(board), opt="-O2", runs=1, layers=False,
                               keep=None, path=path, compress_weights=True)
             assert r["mismatches"] == 0, (board, budget)
+
+
+def test_benchmark_matches_banded_rows() -> None:
+    """benchmarks/compressed_speed.py sums the rows of ops one build bands (or fuses) and the other
+    runs apart, so every TFLite op is compared once."""
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[1] / "benchmarks" / "compressed_speed.py"
+    spec = importlib.util.spec_from_file_location("compressed_speed", path)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    dense = [{0}, {1, 2, 3}, {4}, {5, 6}]      # ops 1..3 banded (conv, conv + fused ADD)
+    comp = [{0}, {1}, {2, 3}, {4}, {5, 6}]
+    assert mod._groups(dense, comp) == [([0], [0]), ([1], [1, 2]), ([2], [3]), ([3], [4])]
+    assert mod._groups(comp, dense) == [([0], [0]), ([1, 2], [1]), ([3], [2]), ([4], [3])]
+
+
+def test_min_saving_keeps_tiny_layers_int8(structured_tflite: bytes, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A preference's min_saving keeps int8 where compressed storage would save fewer bytes."""
+    plain = compile_tflite(structured_tflite, kernels="optimized")
+    monkeypatch.setitem(weight_policy.PREFERENCES, "balanced", weight_policy.Preference({}, None, min_saving=10**6))
+    model = compile_tflite(structured_tflite, kernels="optimized", compress_weights=True)
+    assert model.info()["compressed_layers"] == 0 and model.weights_bytes == plain.weights_bytes
+    assert weight_policy.PREFERENCES["size"].min_saving == 0  # "size" takes every saving

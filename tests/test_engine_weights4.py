@@ -198,3 +198,20 @@ def test_compressed_weights_on_qemu(clustered_tflite: bytes, five_values_tflite:
     r = bench.measure("five", "optimized", load_board("mps2-an500"), opt="-O2", runs=1, layers=False, keep=None,
                       path=path, compress_weights=True)
     assert r["mismatches"] == 0
+
+
+def test_optimized_pair_code_blocks_bit_exact(clustered_tflite: bytes, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Optimised 4-bit convs decoded into pair codes (three pixels per pass) in several channel
+    blocks each, the fused ADD too, vs TFLM."""
+    from tfcompress.engine import weight_policy
+    from tfcompress.engine.kernel_limits import RQ_PAIR
+    from tfcompress.engine.optimized import decoded
+
+    monkeypatch.setattr(decoded, "BLOCK_BUDGET", 200)
+    monkeypatch.setitem(weight_policy.PREFERENCES, "balanced", weight_policy.Preference({}, None))
+    model = compile_tflite(clustered_tflite, kernels="optimized", compress_weights=True)
+    dec = [lo for lo in model.lowered if lo.kernel.endswith("_dec_w4")]
+    assert {lo.kernel for lo in dec} == {"tfc_conv2d_s8_dec_w4", "tfc_conv2d_add_s8_dec_w4"}
+    assert all(int(lo.fields["rq"].data[0]) & RQ_PAIR for lo in dec), [lo.fields["rq"].data[:2] for lo in dec]
+    assert all(int(lo.fields["rq"].data[1]) < lo.fields["out_c"] for lo in dec)  # several blocks
+    assert_matches_tflm(model, clustered_tflite)

@@ -27,6 +27,9 @@ def compress_op(lo: LoweredOp, force: bool = False) -> LoweredOp:
     s24 = weights_24.encode(lo) if not force and weight_policy.allowed(lo.kernel, "2of4") else None
     if s24 is not None and not _whole_block(lo):
         s24 = None  # in blocks the 2:4 kernel re-expands its windows per block: sparse is faster there
+    if not force:  # too small a saving for a slower kernel (the preference's min_saving)
+        least = old.nbytes - weight_policy.current().min_saving
+        enc, sparse, s24 = (e if e is not None and e.nbytes <= least else None for e in (enc, sparse, s24))
     if s24 is not None and s24.nbytes < old.nbytes and all(
             e is None or s24.nbytes <= e.nbytes for e in (enc, sparse)):
         return weights_24.op_2of4(lo, s24)

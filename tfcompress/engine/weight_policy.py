@@ -27,31 +27,35 @@ from tfcompress.errors import unknown
 
 @dataclass(frozen=True)
 class Preference:
-    """Largest slowdown allowed per storage ("w4", "sp"; missing: any) and the RAM slack."""
+    """Largest slowdown allowed per storage ("w4", "sp"; missing: any), the RAM slack, and the
+    fewest bytes of flash a layer's compressed storage must save to be taken (tiny layers, e.g. a
+    one-channel first conv, save a few bytes for a slower kernel)."""
 
     max_slowdown: dict[str, float] = field(default_factory=dict)
     ram_slack: float | None = 0.1
+    min_saving: int = 0
 
 
 #: preference name -> its row. "balanced" (the default): the smallest exact storage (the user asked
-#: for compressed weights), decoding blocks within 10% of the lowest peak RAM; "size": no RAM
+#: for compressed weights) where it saves at least 64 bytes, decoding blocks within 10% of the
+#: lowest peak RAM; "size": no RAM
 #: growth for decoding; "speed": only storage that is not slower than int8, blocks as fast as they go.
 PREFERENCES: dict[str, Preference] = {
     "size": Preference({}, 0.0),
-    "balanced": Preference({}, 0.1),
+    "balanced": Preference({}, 0.1, min_saving=64),
     "speed": Preference({"w4": 1.0, "sp": 1.0, "2of4": 1.0}, None),
 }
 
 #: measured slowdown (compressed / int8 instructions of the layer) per kernel set, kernel and
 #: storage, mps2-an500 -O2 (benchmarks/compressed_speed.py); missing entries count as 1.0.
-#: Optimised convolutions decode per channel block (optimized/conv2d_s8_dec_opt.c): per layer
-#: ~0.9-1.2 where the block holds the layer, more where RAM fitting shrinks it; 2:4 (offered only
-#: where one block holds the layer) 0.73-1.03; FULLY_CONNECTED and DEPTHWISE_CONV_2D have no
-#: optimised compressed kernel yet (portable C, per-weight decode).
+#: Optimised convolutions decode per channel block (optimized/conv2d_s8_dec_opt.c, pair codes):
+#: ResNet-8 4-bit 0.90-1.19, eye-gaze sparse 0.90-1.42, more where RAM fitting shrinks blocks; 2:4
+#: (offered only where one block holds the layer) 0.72-1.02; FULLY_CONNECTED and DEPTHWISE_CONV_2D
+#: have no optimised compressed kernel yet (portable C, per-weight decode).
 SLOWDOWN: dict[str, dict[tuple[str, str], float]] = {
     "optimized": {
-        ("tfc_conv2d_s8", "w4"): 1.15,
-        ("tfc_conv2d_add_s8", "w4"): 1.15,
+        ("tfc_conv2d_s8", "w4"): 1.05,
+        ("tfc_conv2d_add_s8", "w4"): 1.05,
         ("tfc_conv2d_s8", "sp"): 1.1,
         ("tfc_conv2d_add_s8", "sp"): 1.1,
         ("tfc_fully_connected_s8", "w4"): 3.5,

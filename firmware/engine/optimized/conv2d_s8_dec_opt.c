@@ -5,14 +5,20 @@
  *
  * No per-weight table walk in the inner loop: the output channels are taken in blocks
  * (rq[1] channels, even; the whole layer when its decoded weights fit the budget chosen on the
- * host). A block's weights are decoded once per inference into the scratch, already widened:
- * per channel pair and group of four window positions the int16 pairs (w0, w2), (w1, w3) of
- * channel c, then of c + 1. The windows of a pixel pair are widened the same way (as in the dense
- * im2col kernel), so a group of 16 MACs is four LDRD and eight SMLAD (12 instructions; the dense
- * kernel's 15 also split its int8 weights). Windows are rebuilt once per block (one block: the
- * dense kernel's order, so its input overlap stands; more: the host drops the overlap). Scratch:
- * two int16 windows (4 kp bytes) + a byte window (kp) when gathered bytewise, + a pixel pair's
- * block results with a fused ADD, + the block's decoded weights (2 kp bytes per channel).
+ * host, else blocks of equal size). A block's weights are decoded once per inference into the
+ * scratch, in one of two layouts:
+ * - pair codes (TFC_RQ_PAIR, set by the host where exact: fast requantisation, even channel count,
+ *   |dot(c)| < 2^23): per channel pair and group of four window positions the int16x2 words
+ *   (h0, h2), (h1, h3), h = 256 w(c) + w(c + 1), kp bytes per channel. Three pixels' windows are
+ *   widened per group as {(x0, x2) of px0..px2, (x1, x3) of px0..px2}; a group is 18 instructions
+ *   per 24 MACs (the dense pair-code triple loop), requantisation shared by six outputs (run_pc);
+ * - else widened int16: per channel pair and group the pairs (w0, w2), (w1, w3) of channel c, then
+ *   of c + 1 (2 kp bytes per channel), two pixels' windows widened alike, so a group of 16 MACs is
+ *   four LDRD and eight SMLAD (12 instructions).
+ * Windows are rebuilt once per block (one block: the dense kernel's order, so its input overlap
+ * stands; more: the host drops the overlap). Scratch: the widened windows + a byte window (kp)
+ * when gathered bytewise, + the block results of a pixel group (fused ADD; pair codes: always),
+ * + the block's decoded weights. 2:4 layers: run_24 below.
  */
 #include "tfc_conv_opt.h"
 
@@ -28,15 +34,25 @@
 #define DEC_ABS 0
 #endif
 
+#define WIN_PAIR 0   /* two pixels: per group {px0 (x0, x2), px0 (x1, x3), px1 ..., px1 ...} */
+#define WIN_TRIPLE 1 /* three pixels: per group {(x0, x2) of px0, px1, px2, (x1, x3) of px0, px1, px2} */
+#define WIN_EXPAND 2 /* 2:4 layers, four pixels: per group the six pairs (x_a, x_b) of each pixel */
+
 /* One group of four input bytes w widened into the pixel's slot at dst, and the next group's slot:
- * (x0, x2), (x1, x3) every fourth word; expand (2:4 layers): the six pairs (x_a, x_b), a < b,
- * in pattern order (0,1) (0,2) (0,3) (1,2) (1,3) (2,3), every fourth word (four pixels). */
+ * (x0, x2), (x1, x3) every fourth word (WIN_PAIR) or three words apart, every sixth (WIN_TRIPLE);
+ * WIN_EXPAND (2:4 layers): the six pairs (x_a, x_b), a < b, in pattern order (0,1) (0,2) (0,3)
+ * (1,2) (1,3) (2,3), every fourth word (four pixels). */
 static inline __attribute__((always_inline)) int32_t *dec_put(int32_t *dst, uint32_t w, const int expand) {
     const uint32_t lo = (uint32_t)tfc_sxtb16(w), hi = (uint32_t)tfc_sxtb16_ror8(w);
-    if (!expand) {
+    if (expand == WIN_PAIR) {
         dst[0] = (int32_t)lo;
         dst[1] = (int32_t)hi;
         return dst + 4;
+    }
+    if (expand == WIN_TRIPLE) {
+        dst[0] = (int32_t)lo;
+        dst[3] = (int32_t)hi;
+        return dst + 6;
     }
 #if TFC_DSP_ASM /* one PKHBT / PKHTB each (the compiler spells them as two or three instructions) */
     {
@@ -144,18 +160,24 @@ static inline uint32_t dec_pair(int32_t lo, int32_t hi) { return ((uint32_t)lo &
 
 static void __attribute__((noinline)) dec_window_plain(const tfc_conv_params *p, const int8_t *in_b, int32_t oy,
                                                        int32_t ox, int32_t *dst, int32_t kp, int8_t *tmp) {
-    dec_window(p, in_b, oy, ox, dst, kp, tmp, 0);
+    dec_window(p, in_b, oy, ox, dst, kp, tmp, WIN_PAIR);
+}
+
+static void __attribute__((noinline)) dec_window_triple(const tfc_conv_params *p, const int8_t *in_b, int32_t oy,
+                                                        int32_t ox, int32_t *dst, int32_t kp, int8_t *tmp) {
+    dec_window(p, in_b, oy, ox, dst, kp, tmp, WIN_TRIPLE);
 }
 
 static void __attribute__((noinline)) dec_window_24(const tfc_conv_params *p, const int8_t *in_b, int32_t oy,
                                                     int32_t ox, int32_t *dst, int32_t kp, int8_t *tmp) {
-    dec_window(p, in_b, oy, ox, dst, kp, tmp, 2);
+    dec_window(p, in_b, oy, ox, dst, kp, tmp, WIN_EXPAND);
 }
 
-/* Channels [c0, c0 + nb) of a 4-bit layer decoded into wbuf (layout: the file comment). The
+/* Channels [c0, c0 + nb) of a 4-bit layer decoded into wbuf (layout: the file comment; pc: pair
+ * codes, per channel pair and group (h0, h2), (h1, h3) with h = 256 w(c) + w(c + 1)). The
  * indices are laid out like the dense int8 weights ([oc/2][kp/4][2][4] nibbles, low first), so one
  * word holds a channel pair's indices of a group. */
-static void decode_w4(const tfc_conv_params *p, int32_t c0, int32_t nb, int32_t kp, int8_t *wbuf) {
+static void decode_w4(const tfc_conv_params *p, int32_t c0, int32_t nb, int32_t kp, int8_t *wbuf, const int pc) {
     const uint8_t *ix = (const uint8_t *)p->weights + (c0 >> 1) * kp;
     uint32_t *dst = (uint32_t *)wbuf;
     int32_t c, i;
@@ -165,6 +187,14 @@ static void decode_w4(const tfc_conv_params *p, int32_t c0, int32_t nb, int32_t 
         for (i = 0; i < kp; i += 4) {
             const uint32_t x = tfc_ld32(ix);
             ix += 4;
+            if (pc) {
+                dst[0] = dec_pair(256 * cb0[x & 15u] + cb1[(x >> 16) & 15u],
+                                  256 * cb0[(x >> 8) & 15u] + cb1[(x >> 24) & 15u]);
+                dst[1] = dec_pair(256 * cb0[(x >> 4) & 15u] + cb1[(x >> 20) & 15u],
+                                  256 * cb0[(x >> 12) & 15u] + cb1[x >> 28]);
+                dst += 2;
+                continue;
+            }
             dst[0] = dec_pair(cb0[x & 15u], cb0[(x >> 8) & 15u]);
             dst[1] = dec_pair(cb0[(x >> 4) & 15u], cb0[(x >> 12) & 15u]);
             dst[2] = dec_pair(cb1[(x >> 16) & 15u], cb1[(x >> 24) & 15u]);
@@ -174,29 +204,32 @@ static void decode_w4(const tfc_conv_params *p, int32_t c0, int32_t nb, int32_t 
     }
 }
 
-/* Channels [c0, c0 + nb) of a sparse layer decoded into wbuf (same layout): the block is cleared,
- * then each channel's bitmap row scatters the next non-zero values (*vals). */
+/* Channels [c0, c0 + nb) of a sparse layer decoded into wbuf (same layouts as decode_w4): the block
+ * is cleared, then each channel's bitmap row scatters the next non-zero values (*vals); pair codes
+ * add 256 v (channel c) and v (c + 1) into the shared halves. */
 static void decode_sp(const tfc_conv_params *p, int32_t c0, int32_t nb, int32_t kp, int8_t *wbuf,
-                      const int8_t **vals) {
+                      const int8_t **vals, const int pc) {
     static const uint8_t slot_of[4] = {0, 2, 1, 3}; /* halves per channel and group: (w0, w2), (w1, w3) */
     const int32_t k_n = p->k_h * p->k_w * p->in_c;
     const int32_t row_bytes = (k_n + 7) >> 3;
     const int8_t *v = *vals;
     uint32_t *z = (uint32_t *)wbuf;
-    const int32_t words = ((nb + 1) >> 1) * kp;
+    const int32_t words = ((nb + 1) >> 1) * (pc ? kp >> 1 : kp);
     int32_t c, i;
     for (i = 0; i < words; ++i) {
         z[i] = 0;
     }
     for (c = c0; c < c0 + nb; ++c) {
         const uint8_t *bm = p->sp_bitmap + c * row_bytes;
-        int16_t *base = (int16_t *)wbuf + ((c - c0) >> 1) * 2 * kp + (c & 1) * 4;
+        const int32_t scale = pc && ((c - c0) & 1) == 0 ? 256 : 1, step = pc ? 4 : 8;
+        int16_t *base = (int16_t *)wbuf + ((c - c0) >> 1) * (pc ? kp : 2 * kp) + (pc ? 0 : (c & 1) * 4);
         for (i = 0; i < row_bytes; ++i) {
             uint32_t bits = bm[i];
             while (bits) {
                 const int32_t k = 8 * i + __builtin_ctz(bits);
+                int16_t *h = base + (k >> 2) * step + slot_of[k & 3];
                 bits &= bits - 1u;
-                base[(k >> 2) * 8 + slot_of[k & 3]] = *v++;
+                *h = (int16_t)(*h + scale * *v++);
             }
         }
     }
@@ -254,6 +287,264 @@ static void __attribute__((naked, noinline)) dec_pairs_asm(conv_pairs_args *a __
 }
 #endif
 
+/* Pair-code blocks (TFC_RQ_PAIR, host: decoded.py), three pixels per pass. */
+#if TFC_DSP_ASM
+/* One group, channel pair x pixel triple (r9: pair-code words, r10: the triple windows; r1..r3
+ * S = 256 dot(c) + dot(c + 1) of pixels 0..2, r4..r6 L = dot(c + 1); r7/r8 the words, r12 their
+ * SXTB16, r0/lr windows): 24 MACs in 18 instructions. */
+#define DEC_GROUP3 \
+    "ldrd r7, r8, [r9], #8\n" \
+    "ldrd r0, lr, [r10], #8\n" \
+    "smlad r1, r0, r7, r1\n" \
+    "smlad r2, lr, r7, r2\n" \
+    "sxtb16 r12, r7\n" \
+    "smlad r4, r0, r12, r4\n" \
+    "smlad r5, lr, r12, r5\n" \
+    "ldrd r0, lr, [r10], #8\n" \
+    "smlad r3, r0, r7, r3\n" \
+    "smlad r6, r0, r12, r6\n" \
+    "sxtb16 r12, r8\n" \
+    "smlad r1, lr, r8, r1\n" \
+    "smlad r4, lr, r12, r4\n" \
+    "ldrd r0, lr, [r10], #8\n" \
+    "smlad r2, r0, r8, r2\n" \
+    "smlad r5, r0, r12, r5\n" \
+    "smlad r3, lr, r8, r3\n" \
+    "smlad r6, lr, r12, r6\n"
+
+/* requantise r (lsl first), parameters m r7, rs r8, rnd r10 (tfc_rq_x2s) */
+#define DEC_RQ(r) \
+    "lsl " r ", " r ", #1\n" \
+    "smmlar lr, " r ", r7, r10\n" \
+    "add " r ", lr, " r ", asr #31\n" \
+    "asr " r ", " r ", r8\n" \
+    "ssat " r ", #8, " r "\n"
+
+/* conv_pairs_args, o1_off = the pixel stride of the outputs. Per channel pair: accumulators from
+ * bias(c + 1), eight groups per iteration (entered by TBH with the remainder left), channel
+ * c = ((S - L) >> 8) + bias(c), six requantised, per pixel the two bytes by BFI, pixels 0 and 1
+ * clamped as one word, pixel 2 alone, three halfword stores. */
+static void __attribute__((naked, noinline)) dec_triples_asm(conv_pairs_args *a __attribute__((unused))) {
+    __asm volatile(
+        "push {r4-r11, lr}\n"
+        "push {r0}\n"
+        "ldr r9, [r0, #8]\n"
+        "ldr r12, [r0, #12]\n"
+        "ldr r11, [r0, #4]\n"
+        "1:\n"
+        "ldr r10, [r0, #0]\n"
+        "ldr r4, [r12, #28]\n"
+        "mov r1, r4\n"
+        "mov r2, r4\n"
+        "mov r3, r4\n"
+        "mov r5, r4\n"
+        "mov r6, r4\n"
+        "sub lr, r11, r10\n" /* 24 x groups bytes: groups mod 8 = 3 x (3 x groups) mod 8 */
+        "lsr lr, lr, #3\n"
+        "add lr, lr, lr, lsl #1\n"
+        "and lr, lr, #7\n"
+        "tbh [pc, lr, lsl #1]\n" /* enter the eight-group body with the remainder left */
+        "0:\n"
+        ".hword (20f - 0b) / 2, (27f - 0b) / 2, (26f - 0b) / 2, (25f - 0b) / 2\n"
+        ".hword (24f - 0b) / 2, (23f - 0b) / 2, (22f - 0b) / 2, (21f - 0b) / 2\n"
+        "20:\n" DEC_GROUP3 "21:\n" DEC_GROUP3 "22:\n" DEC_GROUP3 "23:\n" DEC_GROUP3
+        "24:\n" DEC_GROUP3 "25:\n" DEC_GROUP3 "26:\n" DEC_GROUP3 "27:\n" DEC_GROUP3
+        "cmp r10, r11\n"
+        "bne 20b\n"
+        "ldr r0, [sp]\n"
+        "ldr r12, [r0, #12]\n"
+        "ldr r7, [r12, #12]\n"
+        "sub r1, r1, r4\n"
+        "add r1, r7, r1, asr #8\n"
+        "sub r2, r2, r5\n"
+        "add r2, r7, r2, asr #8\n"
+        "sub r3, r3, r6\n"
+        "add r3, r7, r3, asr #8\n"
+        "ldrd r7, r8, [r12]\n"
+        "ldr r10, [r12, #8]\n"
+        DEC_RQ("r1") DEC_RQ("r2") DEC_RQ("r3")
+        "ldrd r7, r8, [r12, #16]\n"
+        "ldr r10, [r12, #24]\n"
+        DEC_RQ("r4") DEC_RQ("r5") DEC_RQ("r6")
+        "add r12, r12, #32\n"
+        "str r12, [r0, #12]\n"
+        "bfi r1, r4, #8, #8\n"
+        "bfi r2, r5, #8, #8\n"
+        "bfi r3, r6, #8, #8\n"
+        "pkhbt r1, r1, r2, lsl #16\n"
+        "ldrd r7, r8, [r0, #28]\n"
+        "ssub8 r4, r1, r7\n"
+        "sel r1, r1, r7\n"
+        "ssub8 r4, r1, r8\n"
+        "sel r1, r8, r1\n"
+        "ssub8 r4, r3, r7\n"
+        "sel r3, r3, r7\n"
+        "ssub8 r4, r3, r8\n"
+        "sel r3, r8, r3\n"
+        "ldrd r7, r8, [r0, #16]\n"
+        "strh r1, [r7]\n"
+        "lsr r1, r1, #16\n"
+        "strh r1, [r7, r8]\n"
+        "add r8, r7, r8, lsl #1\n"
+        "strh r3, [r8]\n"
+        "add r7, r7, #2\n"
+        "str r7, [r0, #16]\n"
+        "ldr r3, [r0, #24]\n"
+        "subs r3, r3, #1\n"
+        "str r3, [r0, #24]\n"
+        "bne 1b\n"
+        "add sp, sp, #4\n"
+        "pop {r4-r11, pc}\n");
+}
+#endif
+
+/* Channels c0 .. c0 + nb - 1 (nb even) of three pixels (windows at col, WIN_TRIPLE) from the
+ * pair-code block w (q: channel c0's rq entry); outputs of pixel j at o + j * step. */
+static void __attribute__((noinline)) dec_triples(const int32_t *col, int32_t kp, const int8_t *w, const int32_t *q,
+                                                  int32_t nb, int8_t *o, int32_t step, const tfc_out_stage *os) {
+#if TFC_DSP_ASM
+    conv_pairs_args a;
+    a.col = col;
+    a.end = col + kp + (kp >> 1);
+    a.w = w;
+    a.q = q;
+    a.o0 = o;
+    a.o1_off = step;
+    a.pairs = nb >> 1;
+    a.lo4 = os->lo4;
+    a.hi4 = os->hi4;
+    dec_triples_asm(&a);
+#else
+    const int32_t *wp = (const int32_t *)w;
+    int32_t c, g, j;
+    for (c = 0; c < nb; c += 2, q += 8) {
+        int32_t sa[3], la[3];
+        const int32_t *x = col;
+        sa[0] = sa[1] = sa[2] = la[0] = la[1] = la[2] = q[7];
+        for (g = 0; g < kp; g += 4, x += 6, wp += 2) {
+            const int32_t h0 = wp[0], h1 = wp[1], l0 = tfc_sxtb16((uint32_t)h0), l1 = tfc_sxtb16((uint32_t)h1);
+            for (j = 0; j < 3; ++j) {
+                sa[j] = tfc_smlad(x[j], h0, tfc_smlad(x[3 + j], h1, sa[j]));
+                la[j] = tfc_smlad(x[j], l0, tfc_smlad(x[3 + j], l1, la[j]));
+            }
+        }
+        for (j = 0; j < 3; ++j) { /* S - L = 256 dot(c) exactly (mod 2^32) */
+            const int32_t a0 = (int32_t)((uint32_t)sa[j] - (uint32_t)la[j]) / 256 + q[3];
+            const uint32_t v = tfc_clamp4((uint32_t)(tfc_rq_fast8s(a0, q[0], q[1], q[2], 0) & 0xFF) |
+                                              ((uint32_t)(tfc_rq_fast8s(la[j], q[4], q[5], q[6], 0) & 0xFF) << 8),
+                                          os->lo4, os->hi4);
+            o[j * step + c] = (int8_t)v;
+            o[j * step + c + 1] = (int8_t)(v >> 8);
+        }
+    }
+#endif
+}
+
+/* The windows of output pixels pix .. pix + 2 in the WIN_TRIPLE layout when channels come in words,
+ * columns are not dilated and all three windows lie inside the input: each kernel row read in
+ * place, three words at a time (six SXTB16, six stores per group of four positions). 0: not so. */
+static int __attribute__((noinline)) dec_triple_inside(const tfc_conv_params *p, const int8_t *in_b, int32_t pix,
+                                                       int32_t *colw) {
+    const int32_t row = p->in_w * p->in_c, seg = p->k_w * p->in_c;
+    const int32_t reach = (p->k_h - 1) * p->dil_h;
+    const int8_t *s[3];
+    int32_t j, r, i;
+    if ((p->in_c & 3) != 0 || p->dil_w != 1) {
+        return 0;
+    }
+    for (j = 0; j < 3; ++j) {
+        const int32_t y0 = ((pix + j) / p->out_w) * p->stride_h - p->pad_top;
+        const int32_t x0 = ((pix + j) % p->out_w) * p->stride_w - p->pad_left;
+        if (y0 < 0 || y0 + reach >= p->in_h || x0 < 0 || x0 + p->k_w > p->in_w) {
+            return 0;
+        }
+        s[j] = in_b + y0 * row + x0 * p->in_c;
+    }
+    for (r = 0; r < p->k_h; ++r) {
+        for (i = 0; i < seg; i += 4) {
+            const uint32_t w0 = tfc_ld32(s[0] + i), w1 = tfc_ld32(s[1] + i), w2 = tfc_ld32(s[2] + i);
+            colw[0] = tfc_sxtb16(w0);
+            colw[1] = tfc_sxtb16(w1);
+            colw[2] = tfc_sxtb16(w2);
+            colw[3] = tfc_sxtb16_ror8(w0);
+            colw[4] = tfc_sxtb16_ror8(w1);
+            colw[5] = tfc_sxtb16_ror8(w2);
+            colw += 6;
+        }
+        s[0] += p->dil_h * row;
+        s[1] += p->dil_h * row;
+        s[2] += p->dil_h * row;
+    }
+    return 1;
+}
+
+/* The pair-code layers: blocks of channels decoded into pair codes, three pixels at a time
+ * (scratch: three windows, the gathered byte window, three pixels' block results, the block). */
+static void run_pc(const tfc_conv_params *p, const tfc_binary_params *add, const int8_t *in, const int8_t *residual,
+                   int8_t *out, int32_t *scratch, int32_t kp, int32_t blk, const int kind) {
+    const int32_t oc_n = p->out_c;
+    const int32_t npix = p->out_h * p->out_w;
+    const int32_t win_words = kp + (kp >> 1);
+    const int32_t tmp_words = ((p->in_c & 3) != 0 || p->dil_w != 1) ? kp >> 2 : 0;
+    int32_t *const colw = scratch;
+    int8_t *const tmp = (int8_t *)(scratch + win_words);
+    int8_t *const res = (int8_t *)(scratch + win_words + tmp_words);
+    int8_t *const wbuf = (int8_t *)(scratch + win_words + tmp_words + ((3 * blk + 3) >> 2));
+    const int32_t *const lut1 = add ? add->tables : 0;
+    const int add_fast = add ? add->tables_fast : 0;
+    const int pointwise = p->k_h == 1 && p->k_w == 1 && p->stride_h == 1 && p->stride_w == 1 && p->pad_top == 0 &&
+                          p->pad_left == 0 && (p->in_c & 3) == 0;
+    const tfc_out_stage os = tfc_out_stage_of(p->out_zp, p->act_min, p->act_max);
+    const int8_t *vals = p->weights;
+    int32_t c0, b, pix, i, j;
+    for (c0 = 0; c0 < oc_n; c0 += blk) {
+        const int32_t nb = oc_n - c0 < blk ? oc_n - c0 : blk;
+        const int32_t *q = p->rq + TFC_RQ_HEADER + 4 * c0;
+        if (kind == DEC_W4) {
+            decode_w4(p, c0, nb, kp, wbuf, 1);
+        } else {
+            decode_sp(p, c0, nb, kp, wbuf, &vals, 1);
+        }
+        for (b = 0; b < p->batches; ++b) {
+            const int8_t *in_b = in + b * p->in_h * p->in_w * p->in_c;
+            for (pix = 0; pix < npix; pix += 3) {
+                const int32_t n = npix - pix < 3 ? npix - pix : 3;
+                const int32_t at = (b * npix + pix) * oc_n + c0;
+                for (j = n == 3 && dec_triple_inside(p, in_b, pix, colw) ? 3 : 0; j < 3; ++j) {
+                    if (j >= n) { /* defined values in the unused slots */
+                        for (i = 0; i < win_words; i += 6) {
+                            colw[i + j] = colw[i + 3 + j] = 0;
+                        }
+                    } else if (pointwise) {
+                        const int8_t *src = in_b + (pix + j) * kp;
+                        int32_t *e = colw + j;
+                        for (i = 0; i < kp; i += 4) {
+                            e = dec_put(e, tfc_ld32(src + i), WIN_TRIPLE);
+                        }
+                    } else {
+                        dec_window_triple(p, in_b, (pix + j) / p->out_w, (pix + j) % p->out_w, colw + j, kp, tmp);
+                    }
+                }
+                if (add || n < 3) { /* results of the block, then the ADD or a copy of the real pixels */
+                    dec_triples(colw, kp, wbuf, q, nb, res, nb, &os);
+                    for (j = 0; j < n; ++j) {
+                        if (add) {
+                            tfc_add_dense(add, res + j * nb, residual + at + j * oc_n, out + at + j * oc_n, nb, lut1,
+                                          lut1 + 256, add_fast);
+                        } else {
+                            for (i = 0; i < nb; ++i) {
+                                out[at + j * oc_n + i] = res[j * nb + i];
+                            }
+                        }
+                    }
+                } else {
+                    dec_triples(colw, kp, wbuf, q, nb, out + at, oc_n, &os);
+                }
+            }
+        }
+    }
+}
+
 /* 2:4 layers. Host format (weights_24.py): per channel and group of four window positions two
  * int8 values (weights) and a nibble a | b << 2 of their positions a < b (sp_bitmap, two groups per
  * byte, low nibble first). Four output pixels at a time: their windows are expanded, per group,
@@ -287,7 +578,8 @@ static void decode_24(const tfc_conv_params *p, int32_t c0, int32_t nb, int32_t 
 }
 
 #if TFC_DSP_ASM
-/* acc[0..3] += one channel's decoded groups [wp, end) against four pixels' expanded windows. */
+/* One group of one channel against four pixels' expanded windows (r0: decoded groups, r1..r4:
+ * accumulators): the value pair and the address of the pattern's four input pairs, LDM, 4 SMLAD. */
 #define DEC24_GROUP \
     "ldrd r9, r10, [r0], #8\n" \
     "ldm r10, {r5-r8}\n" \
@@ -296,14 +588,41 @@ static void decode_24(const tfc_conv_params *p, int32_t c0, int32_t nb, int32_t 
     "smlad r3, r7, r9, r3\n" \
     "smlad r4, r8, r9, r4\n"
 
-static void __attribute__((naked, noinline)) dot24_asm(const uint32_t *wp __attribute__((unused)),
-                                                       const uint32_t *end __attribute__((unused)),
-                                                       int32_t *acc __attribute__((unused))) {
+/* requantise r (lsl first), parameters m r5, rs r6, rnd r7, r8 a temporary (tfc_rq_x2s) */
+#define DEC24_RQ(r) \
+    "lsl " r ", " r ", #1\n" \
+    "smmlar r8, " r ", r5, r7\n" \
+    "add " r ", r8, " r ", asr #31\n" \
+    "asr " r ", " r ", r6\n" \
+    "ssat " r ", #8, " r "\n"
+
+/* Arguments of chans24_asm (offsets used by the assembly). */
+typedef struct {
+    const uint32_t *wp; /* 0: the first channel's decoded groups */
+    int32_t ch_bytes;   /* 4: decoded bytes per channel (2 kp) */
+    const int32_t *q;   /* 8: rq entry of the first channel, updated */
+    int8_t *o;          /* 12: output of the first channel, pixel 0; updated */
+    int32_t step;       /* 16: pixel stride of the outputs */
+    uint32_t lo4, hi4;  /* 20, 24: packed clamp bounds */
+    int32_t chans;      /* 28: >= 1, updated */
+} chans24_args;
+
+/* Every channel of a block against four pixels' expanded windows, fast requantisation (tfc_rq_x2s),
+ * the four results clamped as one word and stored at o, o + step, o + 2 step, o + 3 step. */
+static void __attribute__((naked, noinline)) chans24_asm(chans24_args *a __attribute__((unused))) {
     __asm volatile(
         "push {r4-r11, lr}\n"
-        "mov r12, r1\n"
-        "mov r11, r2\n"
-        "ldm r11, {r1-r4}\n"
+        "push {r0}\n"
+        "ldr r0, [r0, #0]\n"
+        "1:\n"
+        "ldr r11, [sp]\n"
+        "ldr lr, [r11, #4]\n"
+        "add r12, r0, lr\n"
+        "ldr lr, [r11, #8]\n"
+        "ldr r1, [lr, #12]\n"
+        "mov r2, r1\n"
+        "mov r3, r1\n"
+        "mov r4, r1\n"
         "sub lr, r12, r0\n"
         "ands lr, lr, #24\n" /* 8 x (groups mod 4): a whole number of iterations first */
         "beq 2f\n"
@@ -314,7 +633,39 @@ static void __attribute__((naked, noinline)) dot24_asm(const uint32_t *wp __attr
         "2:\n" DEC24_GROUP "6:\n" DEC24_GROUP "7:\n" DEC24_GROUP "8:\n" DEC24_GROUP
         "cmp r0, r12\n"
         "bne 2b\n"
-        "stm r11, {r1-r4}\n"
+        "ldr r11, [sp]\n"
+        "ldr r12, [r11, #8]\n"
+        "ldrd r5, r6, [r12]\n"
+        "ldr r7, [r12, #8]\n"
+        DEC24_RQ("r1") DEC24_RQ("r2") DEC24_RQ("r3") DEC24_RQ("r4")
+        "add r12, r12, #16\n"
+        "str r12, [r11, #8]\n"
+        "pkhbt r1, r1, r2, lsl #16\n"
+        "pkhbt r3, r3, r4, lsl #16\n"
+        "uxtb16 r1, r1\n"
+        "uxtb16 r3, r3\n"
+        "orr r1, r1, r3, lsl #8\n" /* bytes: pixel 0, 2, 1, 3 */
+        "ldrd r5, r6, [r11, #20]\n"
+        "ssub8 r7, r1, r5\n"
+        "sel r1, r1, r5\n"
+        "ssub8 r7, r1, r6\n"
+        "sel r1, r6, r1\n"
+        "ldrd r2, r3, [r11, #12]\n"
+        "strb r1, [r2]\n"
+        "lsr r4, r1, #16\n"
+        "strb r4, [r2, r3]\n"
+        "add r5, r2, r3, lsl #1\n"
+        "lsr r4, r1, #8\n"
+        "strb r4, [r5]\n"
+        "lsr r4, r1, #24\n"
+        "strb r4, [r5, r3]\n"
+        "add r2, r2, #1\n"
+        "str r2, [r11, #12]\n"
+        "ldr r3, [r11, #28]\n"
+        "subs r3, r3, #1\n"
+        "str r3, [r11, #28]\n"
+        "bne 1b\n"
+        "add sp, sp, #4\n"
         "pop {r4-r11, pc}\n");
 }
 #endif
@@ -327,7 +678,7 @@ static void run_24(const tfc_conv_params *p, const tfc_binary_params *add, const
     const int32_t npix = p->out_h * p->out_w;
     const int fast = p->rq[0] & TFC_RQ_FAST;
     const int32_t tmp_words = ((p->in_c & 3) != 0 || p->dil_w != 1) ? kp >> 2 : 0;
-    const int32_t quad_words = add ? blk : 0;
+    const int32_t quad_words = blk; /* four pixels' block results (ADD, last pixels) */
     int8_t *const tmp = (int8_t *)scratch;
     int8_t *const quad_out = (int8_t *)(scratch + tmp_words);
     uint32_t *const wbuf = (uint32_t *)(scratch + tmp_words + quad_words);
@@ -354,20 +705,39 @@ static void run_24(const tfc_conv_params *p, const tfc_binary_params *add, const
                         const int8_t *src = in_b + (pix + px) * kp;
                         int32_t *e = exp + px;
                         for (i = 0; i < kp; i += 4) {
-                            e = dec_put(e, tfc_ld32(src + i), 2);
+                            e = dec_put(e, tfc_ld32(src + i), WIN_EXPAND);
                         }
                     } else {
                         dec_window_24(p, in_b, (pix + px) / p->out_w, (pix + px) % p->out_w, exp + px, kp, tmp);
                     }
                 }
+#if TFC_DSP_ASM
+                if (fast) {
+                    chans24_args a;
+                    const int direct = !add && n == 4;
+                    a.wp = wbuf;
+                    a.ch_bytes = 2 * kp;
+                    a.q = p->rq + TFC_RQ_HEADER + 4 * c0;
+                    a.o = direct ? out + (b * npix + pix) * oc_n + c0 : quad_out;
+                    a.step = direct ? oc_n : nb;
+                    a.lo4 = os.lo4;
+                    a.hi4 = os.hi4;
+                    a.chans = nb;
+                    chans24_asm(&a);
+                    if (!add && !direct) {
+                        for (px = 0; px < n; ++px) {
+                            for (c = 0; c < nb; ++c) {
+                                out[(b * npix + pix + px) * oc_n + c0 + c] = quad_out[px * nb + c];
+                            }
+                        }
+                    }
+                } else
+#endif
                 for (c = 0; c < nb; ++c) {
                     const int32_t *q = p->rq + TFC_RQ_HEADER + 4 * (c0 + c);
                     const uint32_t *wp = wbuf + c * (kp >> 1);
                     int32_t acc[4];
                     acc[0] = acc[1] = acc[2] = acc[3] = q[3];
-#if TFC_DSP_ASM
-                    dot24_asm(wp, wp + (kp >> 1), acc);
-#else
                     for (i = 0; i < kp; i += 4, wp += 2) {
 #if DEC_ABS
                         const int32_t *x = (const int32_t *)(uintptr_t)wp[1];
@@ -379,7 +749,6 @@ static void run_24(const tfc_conv_params *p, const tfc_binary_params *add, const
                         acc[2] = tfc_smlad(x[2], (int32_t)wp[0], acc[2]);
                         acc[3] = tfc_smlad(x[3], (int32_t)wp[0], acc[3]);
                     }
-#endif
                     {
                         int8_t *o = add ? quad_out + c : out + (b * npix + pix) * oc_n + c0 + c;
                         const int32_t step = add ? nb : oc_n;
@@ -475,8 +844,12 @@ static inline __attribute__((always_inline)) void dec_run(const tfc_conv_params 
     const int32_t col_words = kp + (((p->in_c & 3) != 0 || p->dil_w != 1) ? kp >> 2 : 0);
     const int32_t pair_words = add ? (2 * blk + 3) >> 2 : 0;
     const int32_t w_words = (blk * kp) >> 1;
-    const int32_t words_24 = (col_words - kp) + (add ? blk : 0) + w_words + 6 * kp; /* run_24's layout */
-    int32_t stack[p->scratch ? 1 : (kind == DEC_24 ? words_24 : col_words + pair_words + w_words)];
+    const int32_t words_24 = (col_words - kp) + blk + w_words + 6 * kp; /* run_24's layout */
+    const int32_t words_pc = (col_words - kp) + kp + (kp >> 1) + ((3 * blk + 3) >> 2) + (w_words >> 1); /* run_pc */
+    int32_t stack[p->scratch ? 1
+                             : (kind == DEC_24                   ? words_24
+                                : (p->rq[0] & TFC_RQ_PAIR) != 0 ? words_pc
+                                                                : col_words + pair_words + w_words)];
     int32_t *const colw = p->scratch ? (int32_t *)p->scratch : stack;
     int8_t *const tmp = (int8_t *)(colw + kp);
     int8_t *const pair_out = (int8_t *)(colw + col_words);
@@ -492,13 +865,17 @@ static inline __attribute__((always_inline)) void dec_run(const tfc_conv_params 
         run_24(p, add, in, residual, out, colw, kp, blk);
         return;
     }
+    if (p->rq[0] & TFC_RQ_PAIR) {
+        run_pc(p, add, in, residual, out, colw, kp, blk, kind);
+        return;
+    }
     for (c0 = 0; c0 < oc_n; c0 += blk) {
         const int32_t nb = oc_n - c0 < blk ? oc_n - c0 : blk;
         const int32_t *q = p->rq + TFC_RQ_HEADER + 4 * c0;
         if (kind == DEC_W4) {
-            decode_w4(p, c0, nb, kp, wbuf);
+            decode_w4(p, c0, nb, kp, wbuf, 0);
         } else {
-            decode_sp(p, c0, nb, kp, wbuf, &vals);
+            decode_sp(p, c0, nb, kp, wbuf, &vals, 0);
         }
         for (b = 0; b < p->batches; ++b) {
             const int8_t *in_b = in + b * p->in_h * p->in_w * p->in_c;

@@ -6,8 +6,6 @@
 * Pair codes (:func:`pair_codes`, fast layers with K >= ``PAIR_MIN_K``): per channel pair and
   group of four positions two int16x2 words of ``h = 256 w[c] + w[c + 1]`` (``RQ_PAIR``).
 * CONV_2D+ADD: the conv's data, plus the ADD's two tables in flash (``add.tables_into_flash``).
-* 4-bit weights (weights4.py): the indices laid out like the int8 weights, decoded one channel
-  pair at a time into the scratch.
 * Direct windows (:func:`direct`): windows read straight from the input (int16 weights, a small
   border buffer), chosen after planning for the layers whose im2col scratch raises the peak RAM.
 """
@@ -24,7 +22,6 @@ from tfcompress.engine.optimized import fully_connected
 from tfcompress.engine.optimized.add import tables_into_flash
 from tfcompress.engine.optimized.requant import acc_bound, add_rq, pad_to, rq_table, trim
 from tfcompress.engine.overlap import window_overlap
-from tfcompress.engine.weights4 import codebooks, indices
 
 #: pair-code convolutions need this many window positions (the pair tail costs 5 instructions, a group saves 2)
 PAIR_MIN_K = 12
@@ -79,37 +76,9 @@ def prepare_add(lo: LoweredOp) -> LoweredOp:
     return tables_into_flash(prepare(lo))
 
 
-def prepare_w4(lo: LoweredOp) -> LoweredOp:
-    """4-bit CONV_2D (weights4.py): the indices re-laid out like the int8 weights of :func:`prepare`
-    (two per byte, in that order), per-channel multipliers/shifts restored, the rq table from the
-    decoded weights. The kernel decodes one channel pair at a time into its scratch."""
-    f = lo.fields
-    oc, k = f["out_c"], _window(f)
-    idx = indices(lo)[:oc * k].reshape(oc, k)
-    w = np.take_along_axis(codebooks(lo, oc), idx.astype(np.int64), axis=1)
-    bias = lo.array("bias").data
-    kp, ocp = (k + 3) // 4 * 4, (oc + 1) // 2 * 2
-    il = pad_to(pad_to(idx, kp, 1), ocp, 0).reshape(ocp // 2, 2, kp // 4, 4).transpose(0, 2, 1, 3).reshape(-1)
-    lo.replace_array("weights", (il[0::2] | (il[1::2] << 4)).astype(np.uint8).view(np.int8))
-    for name in ("mult", "shift"):  # weights4 may have kept one shared pair
-        arr = lo.array(name).data
-        if arr.size != oc:
-            lo.replace_array(name, np.repeat(arr[:1], oc).astype(np.int32))
-    lo.fields["q_step"] = 1
-    add_rq(lo, rq_table(lo.array("mult").data, lo.array("shift").data, acc_bound(w, bias), bias,
-                        ~w.any(axis=1), ocp, f["out_zp"]))
-    trim(lo)
-    return lo
-
-
-def prepare_add_w4(lo: LoweredOp) -> LoweredOp:
-    return tables_into_flash(prepare_w4(lo))
-
-
 def im2col_scratch(lo: LoweredOp) -> int:
     """Two int16 windows (three with ``RQ_TRIPLE``; + the gathered byte window when rows are not
-    whole words), + a pixel pair's conv results with a fused ADD, + one channel pair's decoded weights for 4-bit layers;
-    0 above ``CONV_MAX_K`` (the plain path needs none)."""
+    whole words), + a pixel pair's conv results with a fused ADD; 0 above ``CONV_MAX_K`` (the plain path needs none)."""
     f = lo.fields
     if not lo.struct:
         return 0
@@ -121,8 +90,6 @@ def im2col_scratch(lo: LoweredOp) -> int:
     col = 2 * windows * kp + (kp if bytewise else 0)
     if lo.kernel.startswith("tfc_conv2d_add_s8"):  # a pixel group's conv results
         col += (windows * f["out_c"] + 3) // 4 * 4
-    if lo.kernel.endswith("_w4"):
-        col += 2 * kp
     return col
 
 

@@ -2,9 +2,10 @@
 (``firmware/engine/optimized/conv2d_s8_dec_opt.c``): 4-bit indices + codebooks (``weights4.py``)
 and bitmap + non-zero values (``weights_sparse.py``).
 
-The kernels decode a block of output channels once per inference into their scratch, in the dense
-im2col kernel's layout, and run the dense SMLAD channel-pair loop on it; no weight is looked up in
-the inner loop. The host side here:
+The kernels decode a block of output channels once per inference into their scratch, as pair codes
+(``RQ_PAIR``, where exact: :func:`pair_codes_ok`; three pixels per pass, ``kp`` bytes per channel)
+or in the dense im2col kernel's int16 layout (two pixels, ``2 kp`` bytes), and run the dense SMLAD
+channel-pair loops on it; no weight is looked up in the inner loop. The host side here:
 
 * 4-bit layers: indices re-laid out like the dense int8 weights (``[oc/2][K/4][2][4]``, two per
   byte), so one 32-bit load gives a channel pair's eight indices of a group of four positions;
@@ -12,8 +13,8 @@ the inner loop. The host side here:
   (``weights_24.py``) their values + positions, decoded into value pairs + addresses of the
   matching input pairs (half the MACs of the dense layer).
 * The rq table (``requant.py``) from the decoded weights, and in the header ``rq[1]`` = channels
-  per block: the whole layer when its decoded (int16) weights fit the budget (:data:`BLOCK_BUDGET`),
-  else fewer (windows are then rebuilt per block, so the input overlap is dropped); after
+  per block: the whole layer when its decoded weights fit the budget (:data:`BLOCK_BUDGET`),
+  else equal blocks that do (windows are then rebuilt per block, so the input overlap is dropped); after
   planning, :func:`fit_blocks` shrinks blocks that raise the peak RAM.
 """
 
@@ -23,7 +24,9 @@ import numpy as np
 
 from tfcompress.engine import weight_policy, weights_24
 from tfcompress.engine.ir import Graph
+from tfcompress.engine.kernel_limits import RQ_FAST, RQ_PAIR
 from tfcompress.engine.lowered import LoweredOp
+from tfcompress.engine.optimized import fully_connected
 from tfcompress.engine.optimized.add import tables_into_flash
 from tfcompress.engine.optimized.requant import acc_bound, add_rq, pad_to, rq_table, trim
 from tfcompress.engine.planner import Plan, best_plan, ram_with_stack
@@ -31,7 +34,7 @@ from tfcompress.engine.weights4 import codebooks, indices
 from tfcompress.engine.weights_sparse import decode as sparse_rows
 
 #: bytes of decoded weights a block may take in the scratch (whole layers up to this)
-BLOCK_BUDGET = 8192
+BLOCK_BUDGET = 16384
 #: compressed kernel -> its optimised (decoding) kernel
 DEC_KERNELS = {
     "tfc_conv2d_s8_w4": "tfc_conv2d_s8_dec_w4",
@@ -48,12 +51,24 @@ def _kp(lo: LoweredOp) -> int:
     return (int(f["k_h"]) * int(f["k_w"]) * int(f["in_c"]) + 3) // 4 * 4
 
 
-def block_channels(out_c: int, kp: int, budget: int | None = None) -> int:
-    """Channels per block: even, at least two, the whole (even-padded) layer when it fits ``budget``
-    (default :data:`BLOCK_BUDGET`)."""
+def block_channels(out_c: int, kp: int, budget: int | None = None, pair_codes: bool = False) -> int:
+    """Channels per block: even, at least two, the whole (even-padded) layer when its decoded weights
+    (``2 kp`` bytes per channel, ``kp`` as pair codes) fit ``budget`` (default :data:`BLOCK_BUDGET`),
+    else as few blocks as fit, of equal size (the last one may be smaller)."""
     budget = BLOCK_BUDGET if budget is None else budget
     ocp = (out_c + 1) // 2 * 2
-    return max(2, min(ocp, budget // (2 * kp) // 2 * 2))
+    most = max(2, min(ocp, budget // (kp if pair_codes else 2 * kp) // 2 * 2))
+    n = -(-ocp // most)
+    return -(-ocp // n // 2 * 2) if n > 1 else ocp  # e.g. 32 channels of at most 28: 16 + 16
+
+
+def pair_codes_ok(lo: LoweredOp, w: np.ndarray, rq: np.ndarray) -> bool:
+    """Whether a 4-bit / sparse conv decodes into pair codes (``RQ_PAIR``: three pixels per pass,
+    half the block RAM): fast requantisation, an even channel count, and the pair codes exact for
+    the decoded weights ``w`` (:func:`fully_connected.pairs_ok`)."""
+    if not int(rq[0]) & RQ_FAST or int(lo.fields["out_c"]) % 2 or lo.kernel.endswith("_2of4"):
+        return False
+    return fully_connected.pairs_ok(pad_to(w, _kp(lo), 1))
 
 
 def decoded_rows(lo: LoweredOp) -> np.ndarray:
@@ -86,7 +101,9 @@ def prepare(lo: LoweredOp, budget: int | None = None) -> LoweredOp:
     bias = lo.array("bias").data
     rq = rq_table(lo.array("mult").data, lo.array("shift").data, acc_bound(w, bias), bias, ~w.any(axis=1), ocp,
                   f["out_zp"])
-    blk = block_channels(oc, kp, budget)
+    pc = pair_codes_ok(lo, w, rq)
+    rq[0] |= RQ_PAIR if pc else 0
+    blk = block_channels(oc, kp, budget, pc)
     rq[1] = blk
     add_rq(lo, rq)
     trim(lo)
@@ -94,19 +111,26 @@ def prepare(lo: LoweredOp, budget: int | None = None) -> LoweredOp:
         lo.overlap.pop(lo.inputs[0], None)
     add = lo.kernel.startswith("tfc_conv2d_add")
     lo.kernel = DEC_KERNELS[lo.kernel]
+    lo.scratch = scratch(lo)  # the kernel set sized it before the block and the layout were known
     return tables_into_flash(lo) if add else lo
 
 
 def scratch(lo: LoweredOp, budget: int | None = None, blk: int | None = None) -> int:
     """Two int16 windows (+ the gathered byte window when taps are not whole words), + a pixel
     pair's block results with a fused ADD, + one block of ``blk`` channels' decoded int16 weights
-    (default: as :func:`block_channels` for ``budget``)."""
+    (default: the block in ``rq[1]``, else as :func:`block_channels` for ``budget``). Pair codes:
+    three windows, three pixels' block results, the block at ``kp`` bytes per channel."""
     f = lo.fields
     kp = _kp(lo)
-    blk = block_channels(int(f["out_c"]), kp, budget) if blk is None else blk
+    rq = f["rq"].data if "rq" in f else None
+    pc = rq is not None and bool(int(rq[0]) & RQ_PAIR)
+    if blk is None:
+        blk = int(rq[1]) if rq is not None and int(rq[1]) > 0 else block_channels(int(f["out_c"]), kp, budget, pc)
     bytewise = int(f["in_c"]) % 4 != 0 or int(f["dil_w"]) != 1
-    if lo.kernel.endswith("_2of4"):  # four pixels: their expanded windows (six input pairs per group)
-        return (kp if bytewise else 0) + (4 * blk if "add" in lo.kernel else 0) + 2 * blk * kp + 24 * kp
+    if pc:
+        return 6 * kp + (kp if bytewise else 0) + (3 * blk + 3) // 4 * 4 + blk * kp
+    if lo.kernel.endswith("_2of4"):  # four pixels: their expanded windows (six input pairs per group) and results
+        return (kp if bytewise else 0) + 4 * blk + 2 * blk * kp + 24 * kp
     n = 4 * kp + (kp if bytewise else 0) + 2 * blk * kp
     if "add" in lo.kernel:
         n += (2 * blk + 3) // 4 * 4
