@@ -179,20 +179,45 @@ typedef struct {
 } dwp_fill_args;
 
 #if TFC_DSP_ASM
-/* pixel words r6, r7 -> plane words (pairs of int16 per channel) stored at r2, r4, r5, r3 */
+/* pixel words r6, r7 -> plane words (pairs of int16 per channel) stored at r2, r4, r5, r3:
+ * halfword packs (p0, p1, q0, q1), (p2, p3, q2, q3), then SXTB16 / SXTB16 ROR 8 of each (no
+ * flags set: the fill loop's Z survives it) */
 #define DWP_PAIR                                                                \
-    "sxtb16 r8, r6\n"                                                           \
-    "sxtb16 r9, r7\n"                                                           \
-    "sxtb16 r6, r6, ror #8\n"                                                   \
-    "sxtb16 r7, r7, ror #8\n"                                                   \
-    "pkhbt r10, r8, r9, lsl #16\n"                                              \
-    "pkhtb r11, r9, r8, asr #16\n"                                              \
-    "str r10, [r2], #4\n"                                                       \
-    "str r11, [r5], #4\n"                                                       \
-    "pkhbt r10, r6, r7, lsl #16\n"                                              \
-    "pkhtb r11, r7, r6, asr #16\n"                                              \
-    "str r10, [r4], #4\n"                                                       \
+    "pkhbt r8, r6, r7, lsl #16\n"                                              \
+    "pkhtb r9, r7, r6, asr #16\n"                                              \
+    "sxtb16 r10, r8\n"                                                         \
+    "sxtb16 r11, r8, ror #8\n"                                                 \
+    "str r10, [r2], #4\n"                                                      \
+    "str r11, [r4], #4\n"                                                      \
+    "sxtb16 r10, r9\n"                                                         \
+    "sxtb16 r11, r9, ror #8\n"                                                 \
+    "str r10, [r5], #4\n"                                                      \
     "str r11, [r3], #4\n"
+
+/* four pixels from r0 (stride r1) -> two plane words per channel, one STRD each */
+#define DWP_QUAD                                                                \
+    "ldr r6, [r0]\n"                                                           \
+    "ldr r7, [r0, r1]\n"                                                       \
+    "add r0, r0, r1, lsl #1\n"                                                 \
+    "ldr r8, [r0]\n"                                                           \
+    "ldr r9, [r0, r1]\n"                                                       \
+    "add r0, r0, r1, lsl #1\n"                                                 \
+    "pkhbt r10, r6, r7, lsl #16\n"                                             \
+    "pkhtb r11, r7, r6, asr #16\n"                                             \
+    "pkhbt r6, r8, r9, lsl #16\n"                                              \
+    "pkhtb r7, r9, r8, asr #16\n"                                              \
+    "sxtb16 r8, r10\n"                                                         \
+    "sxtb16 r9, r6\n"                                                          \
+    "strd r8, r9, [r2], #8\n"                                                  \
+    "sxtb16 r8, r10, ror #8\n"                                                 \
+    "sxtb16 r9, r6, ror #8\n"                                                  \
+    "strd r8, r9, [r4], #8\n"                                                  \
+    "sxtb16 r8, r11\n"                                                         \
+    "sxtb16 r9, r7\n"                                                          \
+    "strd r8, r9, [r5], #8\n"                                                  \
+    "sxtb16 r8, r11, ror #8\n"                                                 \
+    "sxtb16 r9, r7, ror #8\n"                                                  \
+    "strd r8, r9, [r3], #8\n"
 
 static void __attribute__((naked, noinline)) dwp_fill_rows(const dwp_fill_args *a __attribute__((unused))) {
     __asm volatile(
@@ -220,13 +245,19 @@ static void __attribute__((naked, noinline)) dwp_fill_rows(const dwp_fill_args *
         "str r11, [r3], #4\n"
         "3:\n"
         "ldr r12, [lr, #16]\n"
-        "1:\n"
+        "lsrs r12, r12, #1\n" /* C: an odd pair first; Z: no quad */
+        "bcc 5f\n"
         "ldr r6, [r0]\n"
         "ldr r7, [r0, r1]\n"
         "add r0, r0, r1, lsl #1\n"
         DWP_PAIR
+        "5:\n"
+        "beq 6f\n"
+        "1:\n"
+        DWP_QUAD
         "subs r12, r12, #1\n"
         "bne 1b\n"
+        "6:\n"
         "ldr r6, [lr, #36]\n"
         "cbz r6, 4f\n"
         "ldr r6, [r0]\n" /* (last pixel, padding) */
