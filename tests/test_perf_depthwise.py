@@ -36,6 +36,11 @@ CASES = {
     "w22": ((10, 22, 8), [(2, "valid", None), (1, "valid", "relu6")]),
     "w30": ((9, 30, 12), [(2, "same", None), (1, "same", "relu6")]),
     "w19": ((7, 19, 4), [(1, "valid", "relu6"), (2, "same", None)]),
+    # rows of five / six outputs (dwp_asm6: one strip per row, stride 1 and 2)
+    "r6s1": ((8, 6, 8), [(1, "same", None), (2, "same", "relu6")]),
+    "r6s2": ((9, 12, 4), [(2, "same", "relu6"), (1, "same", None)]),
+    "r5s2": ((10, 10, 12), [(2, "same", None), (1, "same", "relu6")]),
+    "r5s2v": ((9, 11, 4), [(2, "valid", "relu6"), (1, "valid", None)]),
     "bands1": ((40, 23, 4), [(1, "same", "relu6"), (1, "same", None)]),
     "bands2": ((40, 33, 8), [(2, "same", None), (1, "valid", "relu6")]),
 }
@@ -78,7 +83,7 @@ def test_depthwise_models_bit_exact(name: str) -> None:
     expected = sum(1 for lo in compile_tflite(tflite).lowered
                    if lo.kernel.startswith("tfc_depthwise_conv2d_s8") and dw_planar(lo.fields))
     assert _planar_ops(opt) == expected
-    if name.startswith(("w17", "w22", "w30", "w19", "bands")):
+    if name.startswith(("w17", "w22", "w30", "w19", "bands", "r")):
         assert expected > 0
 
 

@@ -623,6 +623,135 @@ static void __attribute__((naked, noinline, aligned(4))) dwp_asm(const dwp_args 
         "b 36b\n"
     );
 }
+
+#if !defined(__OPTIMIZE_SIZE__) /* -Os builds keep the strips of four and the tails */
+#define TFC_DWP_ROW6 1
+/* Rows of five or six outputs (DS-CNN's 5-wide maps, MobileNet's 6x6 layers): the whole row in
+ * one strip of six accumulators (r8-r12, lr; no strip loop), so a row pays neither a tail nor a
+ * strip counter; five-wide rows skip the sixth output's work. Same frame and channel loop as
+ * dwp_asm (DWP_ENTER; n_full = 1: six outputs, 0: five); r1 is the requantisation temporary and
+ * is rebuilt from r0 at the row end. Buffer columns read: 0 .. 7 (stride 1), 0 .. 13 (stride 2),
+ * all inside wb. */
+
+/* stride 1, one kernel row (weights at [sp, #WOFF]) into r8-r12 (+ lr: O5A / O5B, the sixth
+ * output's instructions or nothing); B0-B4: addends (the bias in r12 for the first row) */
+#define DWP_S1_ROW6(P, WOFF, B0, B1, B2, B3, O5A, O5B)                          \
+    "ldrd r4, r5, [sp, #" WOFF "]\n"                                            \
+    "ldrd r6, r7, [" P "], #12\n"                                               \
+    "smlad r8, r6, r4, " B0 "\n"                                                \
+    "smlatb r9, r6, r4, " B1 "\n"                                               \
+    "smlabt r8, r7, r5, r8\n"                                                   \
+    "smlad r9, r7, r5, r9\n"                                                    \
+    "smlad r10, r7, r4, " B2 "\n"                                               \
+    "smlatb r11, r7, r4, " B3 "\n"                                              \
+    "ldrd r6, r7, [" P ", #-4]\n"                                               \
+    "smlabt r10, r6, r5, r10\n"                                                 \
+    "smlad r11, r6, r5, r11\n"                                                  \
+    O5A                                                                         \
+    "smlad r12, r6, r4, r12\n"                                                  \
+    "smlabt r12, r7, r5, r12\n"                                                 \
+    O5B
+
+/* stride 2: words W0 .. W6 of one kernel row; output k = SMLAD(Wk, w01) + SMLABT(Wk+1, w12) */
+#define DWP_S2_ROW6(P, WOFF, B0, B1, B2, B3, O5A, O5B)                          \
+    "ldrd r4, r5, [sp, #" WOFF "]\n"                                            \
+    "ldrd r6, r7, [" P "], #24\n"                                               \
+    "smlad r8, r6, r4, " B0 "\n"                                                \
+    "smlabt r8, r7, r5, r8\n"                                                   \
+    "smlad r9, r7, r4, " B1 "\n"                                                \
+    "ldrd r6, r7, [" P ", #-16]\n"                                              \
+    "smlabt r9, r6, r5, r9\n"                                                   \
+    "smlad r10, r6, r4, " B2 "\n"                                               \
+    "smlabt r10, r7, r5, r10\n"                                                 \
+    "smlad r11, r7, r4, " B3 "\n"                                               \
+    "ldrd r6, r7, [" P ", #-8]\n"                                               \
+    "smlabt r11, r6, r5, r11\n"                                                 \
+    O5A                                                                         \
+    "smlad r12, r6, r4, r12\n"                                                  \
+    "smlabt r12, r7, r5, r12\n"                                                 \
+    O5B
+
+#define DWP_S1_O5A(B5) "smlatb lr, r6, r4, " B5 "\n"
+#define DWP_S1_O5B "smlad lr, r7, r5, lr\n"
+#define DWP_S2_O5A(B5) "smlad lr, r7, r4, " B5 "\n"
+
+/* requantise A with temporary r1 (r4 = m, r5 = rnd, r6 = rs) and store it at [ADDR] */
+#define DWP_RQT(A, ADDR)                                                        \
+    "smmlar r1, " A ", r4, r5\n"                                                \
+    "add r1, r1, " A ", asr #31\n"                                              \
+    "asr r1, r1, r6\n"                                                          \
+    "ssat r1, #8, r1\n"                                                         \
+    "strb r1, " ADDR "\n"
+
+#define DWP_RQ5                                                                 \
+    "ldm sp, {r4-r7}\n"                                                         \
+    DWP_RQT("r8", "[r3]")                                                       \
+    DWP_RQT("r9", "[r3, r7]")                                                   \
+    "add r3, r3, r7, lsl #1\n"                                                  \
+    DWP_RQT("r10", "[r3]")                                                      \
+    DWP_RQT("r11", "[r3, r7]")                                                  \
+    "add r3, r3, r7, lsl #1\n"                                                  \
+    DWP_RQT("r12", "[r3]")
+
+/* next row (r1 rebuilt from r0), channel or the end */
+#define DWP_ROW6_NEXT                                                           \
+    "4:\n"                                                                      \
+    "ldrd r4, r5, [sp, #56]\n"                                                  \
+    "add r0, r0, r4\n"                                                          \
+    "add r2, r2, r4\n"                                                          \
+    "add r3, r3, r5\n"                                                          \
+    "ldr r1, [sp, #52]\n"                                                       \
+    "add r1, r0, r1\n"                                                          \
+    "ldr r4, [sp, #64]\n"                                                       \
+    "cmp r3, r4\n"                                                              \
+    "bne 5b\n"                                                                  \
+    "ldr r4, [sp, #92]\n"                                                       \
+    "subs r4, r4, #1\n"                                                         \
+    "str r4, [sp, #92]\n"                                                       \
+    "bne 6b\n"                                                                  \
+    "add sp, sp, #100\n"                                                        \
+    "pop {r4-r11, pc}\n"
+
+static void __attribute__((naked, noinline, aligned(4))) dwp_asm6(const dwp_args *a __attribute__((unused))) {
+    __asm volatile(
+        DWP_ENTER
+        "31:\n" /* stride 1, six outputs */
+        "ldr r12, [sp, #40]\n"
+        DWP_S1_ROW6("r0", "16", "r12", "r12", "r12", "r12", DWP_S1_O5A("r12"), DWP_S1_O5B)
+        DWP_S1_ROW6("r1", "24", "r8", "r9", "r10", "r11", DWP_S1_O5A("lr"), DWP_S1_O5B)
+        DWP_S1_ROW6("r2", "32", "r8", "r9", "r10", "r11", DWP_S1_O5A("lr"), DWP_S1_O5B)
+        "b 37f\n"
+        "33:\n" /* stride 1, five outputs */
+        "ldr r12, [sp, #40]\n"
+        DWP_S1_ROW6("r0", "16", "r12", "r12", "r12", "r12", "", "")
+        DWP_S1_ROW6("r1", "24", "r8", "r9", "r10", "r11", "", "")
+        DWP_S1_ROW6("r2", "32", "r8", "r9", "r10", "r11", "", "")
+        "b 38f\n"
+        "32:\n" /* stride 2, six outputs */
+        "ldr r12, [sp, #40]\n"
+        DWP_S2_ROW6("r0", "16", "r12", "r12", "r12", "r12", DWP_S2_O5A("r12"), "ldr r6, [r0]\nsmlabt lr, r6, r5, lr\n")
+        DWP_S2_ROW6("r1", "24", "r8", "r9", "r10", "r11", DWP_S2_O5A("lr"), "ldr r6, [r1]\nsmlabt lr, r6, r5, lr\n")
+        DWP_S2_ROW6("r2", "32", "r8", "r9", "r10", "r11", DWP_S2_O5A("lr"), "ldr r6, [r2]\nsmlabt lr, r6, r5, lr\n")
+        "37:\n"
+        DWP_RQ5
+        DWP_RQT("lr", "[r3, r7]")
+        "add r3, r3, r7, lsl #1\n"
+        "b 4f\n"
+        "34:\n" /* stride 2, five outputs */
+        "ldr r12, [sp, #40]\n"
+        DWP_S2_ROW6("r0", "16", "r12", "r12", "r12", "r12", "", "")
+        DWP_S2_ROW6("r1", "24", "r8", "r9", "r10", "r11", "", "")
+        DWP_S2_ROW6("r2", "32", "r8", "r9", "r10", "r11", "", "")
+        "38:\n"
+        DWP_RQ5
+        "add r3, r3, r7\n"
+        DWP_ROW6_NEXT
+    );
+}
+#else
+#define TFC_DWP_ROW6 0
+#endif
+
 #endif
 
 /* One output row of one channel in C (host builds; activation clamps and layers without the
@@ -675,6 +804,12 @@ static void depthwise_planar(const tfc_conv_params *p, const int8_t *in, int8_t 
                 /* strips advance the row pointers by 8 s bytes per 4 outputs, 4 s per 2 */
                 a.in_fix = 2 * s * g->wb - s * (8 * a.n_full + 4 * (a.tail >> 1));
                 a.out_fix = (a.tail & 1) * c_n;
+                if (TFC_DWP_ROW6 && (p->out_w == 5 || p->out_w == 6)) { /* dwp_asm6: one strip of 12 s bytes per row */
+                    a.n_full = p->out_w - 5; /* 1: six outputs, 0: five */
+                    a.tail = 0;
+                    a.in_fix = 2 * s * g->wb - 12 * s;
+                    a.out_fix = 0;
+                }
                 a.row = (const uint32_t *)buf;
                 a.out_span = n_oy * p->out_w * c_n;
                 a.plane = 2 * g->rows_cap * g->wb;
@@ -692,6 +827,12 @@ static void depthwise_planar(const tfc_conv_params *p, const int8_t *in, int8_t 
                     a.out = out_b + oy0 * p->out_w * c_n + c0;
                     a.wp = (const uint32_t *)p->weights + 6 * c0;
                     a.qp = p->rq + TFC_RQ_HEADER + 4 * c0;
+#if TFC_DWP_ROW6
+                    if (p->out_w == 5 || p->out_w == 6) {
+                        dwp_asm6(&a);
+                        continue;
+                    }
+#endif
                     dwp_asm(&a);
                     continue;
                 }
