@@ -629,8 +629,9 @@ static void __attribute__((naked, noinline, aligned(4))) dwp_asm(const dwp_args 
 /* Rows of five or six outputs (DS-CNN's 5-wide maps, MobileNet's 6x6 layers): the whole row in
  * one strip of six accumulators (r8-r12, lr; no strip loop), so a row pays neither a tail nor a
  * strip counter; five-wide rows skip the sixth output's work. Same frame and channel loop as
- * dwp_asm (DWP_ENTER; n_full = 1: six outputs, 0: five); r1 is the requantisation temporary and
- * is rebuilt from r0 at the row end. Buffer columns read: 0 .. 7 (stride 1), 0 .. 13 (stride 2),
+ * dwp_asm (DWP_ENTER; n_full = 1: six outputs, 0: five); a channel's rows loop straight to
+ * their strip; the requantisation temporary is lr (five) or r1 (six, rebuilt from r0 at the row
+ * end). The host sets out_fix = 0. Buffer columns read: 0 .. 7 (stride 1), 0 .. 13 (stride 2),
  * all inside wb. */
 
 /* stride 1, one kernel row (weights at [sp, #WOFF]) into r8-r12 (+ lr: O5A / O5B, the sixth
@@ -675,42 +676,46 @@ static void __attribute__((naked, noinline, aligned(4))) dwp_asm(const dwp_args 
 #define DWP_S1_O5B "smlad lr, r7, r5, lr\n"
 #define DWP_S2_O5A(B5) "smlad lr, r7, r4, " B5 "\n"
 
-/* requantise A with temporary r1 (r4 = m, r5 = rnd, r6 = rs) and store it at [ADDR] */
-#define DWP_RQT(A, ADDR)                                                        \
-    "smmlar r1, " A ", r4, r5\n"                                                \
-    "add r1, r1, " A ", asr #31\n"                                              \
-    "asr r1, r1, r6\n"                                                          \
-    "ssat r1, #8, r1\n"                                                         \
-    "strb r1, " ADDR "\n"
+/* requantise A with temporary T (r4 = m, r5 = rnd, r6 = rs) and store it at [ADDR] */
+#define DWP_RQT(T, A, ADDR)                                                     \
+    "smmlar " T ", " A ", r4, r5\n"                                             \
+    "add " T ", " T ", " A ", asr #31\n"                                        \
+    "asr " T ", " T ", r6\n"                                                    \
+    "ssat " T ", #8, " T "\n"                                                   \
+    "strb " T ", " ADDR "\n"
 
-#define DWP_RQ5                                                                 \
+#define DWP_RQ5(T)                                                              \
     "ldm sp, {r4-r7}\n"                                                         \
-    DWP_RQT("r8", "[r3]")                                                       \
-    DWP_RQT("r9", "[r3, r7]")                                                   \
+    DWP_RQT(T, "r8", "[r3]")                                                    \
+    DWP_RQT(T, "r9", "[r3, r7]")                                                \
     "add r3, r3, r7, lsl #1\n"                                                  \
-    DWP_RQT("r10", "[r3]")                                                      \
-    DWP_RQT("r11", "[r3, r7]")                                                  \
+    DWP_RQT(T, "r10", "[r3]")                                                   \
+    DWP_RQT(T, "r11", "[r3, r7]")                                               \
     "add r3, r3, r7, lsl #1\n"                                                  \
-    DWP_RQT("r12", "[r3]")
+    DWP_RQT(T, "r12", "[r3]")
 
-/* next row (r1 rebuilt from r0), channel or the end */
-#define DWP_ROW6_NEXT                                                           \
-    "4:\n"                                                                      \
-    "ldrd r4, r5, [sp, #56]\n"                                                  \
+/* six outputs (temporary r1, rebuilt from r0 at the row end) / five (temporary lr) */
+#define DWP_RQ6_STORE                                                           \
+    DWP_RQ5("r1")                                                               \
+    DWP_RQT("r1", "lr", "[r3, r7]")                                             \
+    "add r3, r3, r7, lsl #1\n"
+#define DWP_RQ5_STORE                                                           \
+    DWP_RQ5("lr")                                                               \
+    "add r3, r3, r7\n"
+#define DWP_R1_SIX "ldr r1, [sp, #52]\nadd r1, r0, r1\n"
+#define DWP_R1_FIVE "add r1, r1, r4\n"
+
+/* next row of the channel straight to the variant's strip LOOP (the output needs no fix: a row
+ * is written whole), else the channel end (9) */
+#define DWP_ROW6_END(R1, LOOP)                                                  \
+    "ldr r4, [sp, #56]\n"                                                       \
     "add r0, r0, r4\n"                                                          \
     "add r2, r2, r4\n"                                                          \
-    "add r3, r3, r5\n"                                                          \
-    "ldr r1, [sp, #52]\n"                                                       \
-    "add r1, r0, r1\n"                                                          \
-    "ldr r4, [sp, #64]\n"                                                       \
-    "cmp r3, r4\n"                                                              \
-    "bne 5b\n"                                                                  \
-    "ldr r4, [sp, #92]\n"                                                       \
-    "subs r4, r4, #1\n"                                                         \
-    "str r4, [sp, #92]\n"                                                       \
-    "bne 6b\n"                                                                  \
-    "add sp, sp, #100\n"                                                        \
-    "pop {r4-r11, pc}\n"
+    R1                                                                          \
+    "ldr r5, [sp, #64]\n"                                                       \
+    "cmp r3, r5\n"                                                              \
+    "bne " LOOP "\n"                                                            \
+    "b 9f\n"
 
 static void __attribute__((naked, noinline, aligned(4))) dwp_asm6(const dwp_args *a __attribute__((unused))) {
     __asm volatile(
@@ -720,32 +725,36 @@ static void __attribute__((naked, noinline, aligned(4))) dwp_asm6(const dwp_args
         DWP_S1_ROW6("r0", "16", "r12", "r12", "r12", "r12", DWP_S1_O5A("r12"), DWP_S1_O5B)
         DWP_S1_ROW6("r1", "24", "r8", "r9", "r10", "r11", DWP_S1_O5A("lr"), DWP_S1_O5B)
         DWP_S1_ROW6("r2", "32", "r8", "r9", "r10", "r11", DWP_S1_O5A("lr"), DWP_S1_O5B)
-        "b 37f\n"
+        DWP_RQ6_STORE
+        DWP_ROW6_END(DWP_R1_SIX, "31b")
         "33:\n" /* stride 1, five outputs */
         "ldr r12, [sp, #40]\n"
         DWP_S1_ROW6("r0", "16", "r12", "r12", "r12", "r12", "", "")
         DWP_S1_ROW6("r1", "24", "r8", "r9", "r10", "r11", "", "")
         DWP_S1_ROW6("r2", "32", "r8", "r9", "r10", "r11", "", "")
-        "b 38f\n"
+        DWP_RQ5_STORE
+        DWP_ROW6_END(DWP_R1_FIVE, "33b")
         "32:\n" /* stride 2, six outputs */
         "ldr r12, [sp, #40]\n"
         DWP_S2_ROW6("r0", "16", "r12", "r12", "r12", "r12", DWP_S2_O5A("r12"), "ldr r6, [r0]\nsmlabt lr, r6, r5, lr\n")
         DWP_S2_ROW6("r1", "24", "r8", "r9", "r10", "r11", DWP_S2_O5A("lr"), "ldr r6, [r1]\nsmlabt lr, r6, r5, lr\n")
         DWP_S2_ROW6("r2", "32", "r8", "r9", "r10", "r11", DWP_S2_O5A("lr"), "ldr r6, [r2]\nsmlabt lr, r6, r5, lr\n")
-        "37:\n"
-        DWP_RQ5
-        DWP_RQT("lr", "[r3, r7]")
-        "add r3, r3, r7, lsl #1\n"
-        "b 4f\n"
+        DWP_RQ6_STORE
+        DWP_ROW6_END(DWP_R1_SIX, "32b")
         "34:\n" /* stride 2, five outputs */
         "ldr r12, [sp, #40]\n"
         DWP_S2_ROW6("r0", "16", "r12", "r12", "r12", "r12", "", "")
         DWP_S2_ROW6("r1", "24", "r8", "r9", "r10", "r11", "", "")
         DWP_S2_ROW6("r2", "32", "r8", "r9", "r10", "r11", "", "")
-        "38:\n"
-        DWP_RQ5
-        "add r3, r3, r7\n"
-        DWP_ROW6_NEXT
+        DWP_RQ5_STORE
+        DWP_ROW6_END(DWP_R1_FIVE, "34b")
+        "9:\n" /* next channel or the end */
+        "ldr r4, [sp, #92]\n"
+        "subs r4, r4, #1\n"
+        "str r4, [sp, #92]\n"
+        "bne 6b\n"
+        "add sp, sp, #100\n"
+        "pop {r4-r11, pc}\n"
     );
 }
 #else
