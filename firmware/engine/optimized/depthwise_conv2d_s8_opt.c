@@ -785,8 +785,49 @@ static void __attribute__((noinline)) dwp_row_c(const tfc_conv_params *p, const 
     }
 }
 
+/* Compressed planar layers: the weights of channels c0 .. c0 + 3 decoded into the dense layer's
+ * planar pairs {(w0, w1), (w1, w2)} per kernel row (6 words per channel at d, weights times dbl) */
+typedef void (*dwp_decoder)(const tfc_conv_params *p, int32_t c0, tfc_sp_cursor *cur, uint32_t *d, int32_t dbl);
+
+static void dwp_pairs(const int32_t *w, int32_t dbl, uint32_t *d) {
+    int32_t ky;
+    for (ky = 0; ky < 3; ++ky) {
+        const uint32_t a = (uint16_t)(w[3 * ky] * dbl), b = (uint16_t)(w[3 * ky + 1] * dbl);
+        const uint32_t c = (uint16_t)(w[3 * ky + 2] * dbl);
+        d[2 * ky] = a | (b << 16);
+        d[2 * ky + 1] = b | (c << 16);
+    }
+}
+
+/* 4-bit: tap t of channel c is element t * out_c + c of the packed indices */
+static void dwp_decode_w4(const tfc_conv_params *p, int32_t c0, tfc_sp_cursor *cur, uint32_t *d, int32_t dbl) {
+    int32_t k, t, w[9];
+    (void)cur;
+    for (k = 0; k < 4; ++k) {
+        const int8_t *cb = TFC_W4_CODEBOOK(p, c0 + k);
+        for (t = 0; t < 9; ++t) {
+            w[t] = tfc_w4(p->weights, cb, t * p->out_c + c0 + k);
+        }
+        dwp_pairs(w, dbl, d + 6 * k);
+    }
+}
+
+/* sparse: per channel a 9-bit tap bitmap (2 bytes), the non-zero values in channel order (the
+ * cursor's value pointer carries over from the previous group of the band) */
+static void dwp_decode_sp(const tfc_conv_params *p, int32_t c0, tfc_sp_cursor *cur, uint32_t *d, int32_t dbl) {
+    int32_t k, t, w[9];
+    for (k = 0; k < 4; ++k) {
+        cur->bm = p->sp_bitmap + 2 * (c0 + k);
+        cur->e = 0;
+        for (t = 0; t < 9; ++t) {
+            w[t] = tfc_sp_next(cur);
+        }
+        dwp_pairs(w, dbl, d + 6 * k);
+    }
+}
+
 static void depthwise_planar(const tfc_conv_params *p, const int8_t *in, int8_t *out, int16_t *buf,
-                             const dwp_geom *g) {
+                             const dwp_geom *g, dwp_decoder decode) {
     const int32_t c_n = p->in_c, s = p->stride_h, wb2 = g->wb / 2;
     const int fast = p->rq[0] & TFC_RQ_FAST;
 #if TFC_DSP_ASM
@@ -803,6 +844,8 @@ static void depthwise_planar(const tfc_conv_params *p, const int8_t *in, int8_t 
             const int32_t y0 = oy0 * s - p->pad_top;
             dwp_fill_args fill;
             const int data = dwp_band(p, g, in_b, y0, (n_oy - 1) * s + 3, buf, &fill);
+            tfc_sp_cursor cur = {0, p->weights, 0};
+            uint32_t dec[24];
 #if TFC_DSP_ASM
             dwp_args a;
             if (fast && !clamp) {
@@ -827,14 +870,20 @@ static void depthwise_planar(const tfc_conv_params *p, const int8_t *in, int8_t 
             }
 #endif
             for (c0 = 0; c0 < c_n; c0 += 4) {
+                const uint32_t *wg = dec; /* the group's pairs */
                 int32_t k;
+                if (decode) {
+                    decode(p, c0, &cur, dec, fast ? 2 : 1);
+                } else {
+                    wg = (const uint32_t *)p->weights + 6 * c0;
+                }
                 if (data) {
                     dwp_fill(&fill, c0);
                 }
 #if TFC_DSP_ASM
                 if (fast && !clamp) { /* the group's four channels in one assembly call */
                     a.out = out_b + oy0 * p->out_w * c_n + c0;
-                    a.wp = (const uint32_t *)p->weights + 6 * c0;
+                    a.wp = wg;
                     a.qp = p->rq + TFC_RQ_HEADER + 4 * c0;
 #if TFC_DWP_ROW6
                     if (p->out_w == 5 || p->out_w == 6) {
@@ -848,7 +897,7 @@ static void depthwise_planar(const tfc_conv_params *p, const int8_t *in, int8_t 
 #endif
                 for (k = 0; k < 4; ++k) {
                     const int32_t c = c0 + k;
-                    const uint32_t *w = (const uint32_t *)p->weights + 6 * c;
+                    const uint32_t *w = wg + 6 * k;
                     const uint32_t *plane = (const uint32_t *)(buf + k * g->rows_cap * g->wb);
                     int32_t oy;
                     for (oy = 0; oy < n_oy; ++oy) {
@@ -862,10 +911,24 @@ static void depthwise_planar(const tfc_conv_params *p, const int8_t *in, int8_t 
 
 /* The planar path's own entry (the host names it for layers with TFC_RQ_PLANAR), so that models
  * without other depthwise layers link none of the code below. */
-void tfc_depthwise_conv2d_s8_planar(const tfc_conv_params *p, const int8_t *in, int8_t *out) {
+static void planar_entry(const tfc_conv_params *p, const int8_t *in, int8_t *out, dwp_decoder decode) {
     const dwp_geom g = dwp_geometry(p);
     uint32_t buf_stack[p->scratch ? 1 : 2 * g.rows_cap * g.wb];
-    depthwise_planar(p, in, out, p->scratch ? (int16_t *)p->scratch : (int16_t *)buf_stack, &g);
+    depthwise_planar(p, in, out, p->scratch ? (int16_t *)p->scratch : (int16_t *)buf_stack, &g, decode);
+}
+
+void tfc_depthwise_conv2d_s8_planar(const tfc_conv_params *p, const int8_t *in, int8_t *out) {
+    planar_entry(p, in, out, 0);
+}
+
+/* Planar layers with 4-bit / sparse weights (engine/optimized/depthwise.py prepare_compressed):
+ * compressed in flash, decoded per group of four channels and band. */
+void tfc_depthwise_conv2d_s8_planar_w4(const tfc_conv_params *p, const int8_t *in, int8_t *out) {
+    planar_entry(p, in, out, dwp_decode_w4);
+}
+
+void tfc_depthwise_conv2d_s8_planar_sp(const tfc_conv_params *p, const int8_t *in, int8_t *out) {
+    planar_entry(p, in, out, dwp_decode_sp);
 }
 
 void tfc_depthwise_conv2d_s8(const tfc_conv_params *p, const int8_t *in, int8_t *out) {
