@@ -2,7 +2,9 @@
  *
  * 3x3, stride 1 or 2, depth multiplier 1, channels in multiples of four (every MobileNet /
  * DS-CNN layer; host flag TFC_RQ_PLANAR, entry tfc_depthwise_conv2d_s8_planar): the channel-planar path below (band of input rows as
- * int16 planes in the scratch, SMLAD over pairs of taps, four outputs per strip in assembly).
+ * int16 planes in the scratch, SMLAD over pairs of taps, four outputs per strip in assembly;
+ * rows of five or six outputs in one six-output strip, -O2 builds). Its 4-bit / sparse layers
+ * (entries _planar_w4 / _planar_sp) decode each group of four channels into the same pairs.
  * Other shapes with depth multiplier 1, channels in multiples of four and a window of at most
  * TFC_DW_MAX_WINDOW bytes (engine/optimized/depthwise.py word_path): four channels per word; SXTB16 splits a
  * word into (c0, c2) and (c1, c3) halfword pairs and SMLABB / SMLATT accumulate each channel
