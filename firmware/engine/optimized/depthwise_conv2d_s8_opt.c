@@ -788,44 +788,60 @@ static void __attribute__((noinline)) dwp_row_c(const tfc_conv_params *p, const 
 }
 
 /* Compressed planar layers: the weights of channels c0 .. c0 + 3 decoded into the dense layer's
- * planar pairs {(w0, w1), (w1, w2)} per kernel row (6 words per channel at d, weights times dbl) */
-typedef void (*dwp_decoder)(const tfc_conv_params *p, int32_t c0, tfc_sp_cursor *cur, uint32_t *d, int32_t dbl);
+ * planar pairs {(w0, w1), (w1, w2)} per kernel row (6 words per channel at d, weights << sh) */
+typedef void (*dwp_decoder)(const tfc_conv_params *p, int32_t c0, tfc_sp_cursor *cur, uint32_t *d, int32_t sh);
 
-static void dwp_pairs(const int32_t *w, int32_t dbl, uint32_t *d) {
+static void dwp_pairs(const int32_t *w, int32_t sh, uint32_t *d) {
+    const int32_t m = 1 << sh;
     int32_t ky;
     for (ky = 0; ky < 3; ++ky) {
-        const uint32_t a = (uint16_t)(w[3 * ky] * dbl), b = (uint16_t)(w[3 * ky + 1] * dbl);
-        const uint32_t c = (uint16_t)(w[3 * ky + 2] * dbl);
+        const uint32_t a = (uint16_t)(w[3 * ky] * m), b = (uint16_t)(w[3 * ky + 1] * m);
+        const uint32_t c = (uint16_t)(w[3 * ky + 2] * m);
         d[2 * ky] = a | (b << 16);
         d[2 * ky + 1] = b | (c << 16);
     }
 }
 
-/* 4-bit: tap t of channel c is element t * out_c + c of the packed indices */
-static void dwp_decode_w4(const tfc_conv_params *p, int32_t c0, tfc_sp_cursor *cur, uint32_t *d, int32_t dbl) {
-    int32_t k, t, w[9];
+/* 4-bit: tap t of channel c is element t * out_c + c of the packed indices; the four channels of
+ * a group (c0 and out_c multiples of four) are the four nibbles of one halfword per tap */
+static void dwp_decode_w4(const tfc_conv_params *p, int32_t c0, tfc_sp_cursor *cur, uint32_t *d, int32_t sh) {
+    const uint8_t *pk = (const uint8_t *)p->weights + (c0 >> 1);
+    const int8_t *cb0 = TFC_W4_CODEBOOK(p, c0), *cb1 = TFC_W4_CODEBOOK(p, c0 + 1);
+    const int8_t *cb2 = TFC_W4_CODEBOOK(p, c0 + 2), *cb3 = TFC_W4_CODEBOOK(p, c0 + 3);
+    const int32_t step = p->out_c >> 1;
+    int32_t t, w[4][9];
     (void)cur;
-    for (k = 0; k < 4; ++k) {
-        const int8_t *cb = TFC_W4_CODEBOOK(p, c0 + k);
-        for (t = 0; t < 9; ++t) {
-            w[t] = tfc_w4(p->weights, cb, t * p->out_c + c0 + k);
-        }
-        dwp_pairs(w, dbl, d + 6 * k);
+    for (t = 0; t < 9; ++t) {
+        const uint32_t h = pk[0] | ((uint32_t)pk[1] << 8);
+        w[0][t] = cb0[h & 15];
+        w[1][t] = cb1[(h >> 4) & 15];
+        w[2][t] = cb2[(h >> 8) & 15];
+        w[3][t] = cb3[h >> 12];
+        pk += step;
+    }
+    for (t = 0; t < 4; ++t) {
+        dwp_pairs(w[t], sh, d + 6 * t);
     }
 }
 
 /* sparse: per channel a 9-bit tap bitmap (2 bytes), the non-zero values in channel order (the
  * cursor's value pointer carries over from the previous group of the band) */
-static void dwp_decode_sp(const tfc_conv_params *p, int32_t c0, tfc_sp_cursor *cur, uint32_t *d, int32_t dbl) {
+static void dwp_decode_sp(const tfc_conv_params *p, int32_t c0, tfc_sp_cursor *cur, uint32_t *d, int32_t sh) {
+    const uint8_t *bm = p->sp_bitmap + 2 * c0;
+    const int8_t *v = cur->v;
     int32_t k, t, w[9];
     for (k = 0; k < 4; ++k) {
-        cur->bm = p->sp_bitmap + 2 * (c0 + k);
-        cur->e = 0;
+        uint32_t bits = bm[2 * k] | ((uint32_t)bm[2 * k + 1] << 8);
         for (t = 0; t < 9; ++t) {
-            w[t] = tfc_sp_next(cur);
+            w[t] = 0;
         }
-        dwp_pairs(w, dbl, d + 6 * k);
+        while (bits) {
+            w[__builtin_ctz(bits)] = *v++;
+            bits &= bits - 1;
+        }
+        dwp_pairs(w, sh, d + 6 * k);
     }
+    cur->v = v;
 }
 
 static void depthwise_planar(const tfc_conv_params *p, const int8_t *in, int8_t *out, int16_t *buf,
@@ -875,7 +891,7 @@ static void depthwise_planar(const tfc_conv_params *p, const int8_t *in, int8_t 
                 const uint32_t *wg = dec; /* the group's pairs */
                 int32_t k;
                 if (decode) {
-                    decode(p, c0, &cur, dec, fast ? 2 : 1);
+                    decode(p, c0, &cur, dec, fast ? 1 : 0);
                 } else {
                     wg = (const uint32_t *)p->weights + 6 * c0;
                 }
