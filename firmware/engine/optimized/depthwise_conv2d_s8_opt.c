@@ -759,6 +759,67 @@ static void __attribute__((naked, noinline, aligned(4))) dwp_asm6(const dwp_args
         "pop {r4-r11, pc}\n"
     );
 }
+
+/* Rows of three outputs (MobileNet's 3x3 maps): one three-accumulator strip per row (r8-r10,
+ * requantisation temporary lr), the row pointers not advanced by the strip (in_fix = s rows). */
+#define DWP_S1_ROW3(P, WOFF, B0, B1, B2)                                                 \
+    "ldrd r4, r5, [sp, #" WOFF "]\n"                                            \
+    "ldrd r6, r7, [" P "]\n"                                                    \
+    "smlad r8, r6, r4, " B0 "\n"                                               \
+    "smlatb r9, r6, r4, " B1 "\n"                                              \
+    "smlabt r8, r7, r5, r8\n"                                                   \
+    "smlad r9, r7, r5, r9\n"                                                    \
+    "smlad r10, r7, r4, " B2 "\n"                                             \
+    "ldr r6, [" P ", #8]\n"                                                     \
+    "smlabt r10, r6, r5, r10\n"
+
+#define DWP_S2_ROW3(P, WOFF, B0, B1, B2)                                                 \
+    "ldrd r4, r5, [sp, #" WOFF "]\n"                                            \
+    "ldrd r6, r7, [" P "]\n"                                                    \
+    "smlad r8, r6, r4, " B0 "\n"                                               \
+    "smlabt r8, r7, r5, r8\n"                                                   \
+    "smlad r9, r7, r4, " B1 "\n"                                               \
+    "ldrd r6, r7, [" P ", #8]\n"                                                \
+    "smlabt r9, r6, r5, r9\n"                                                   \
+    "smlad r10, r6, r4, " B2 "\n"                                             \
+    "smlabt r10, r7, r5, r10\n"
+
+#define DWP_RQ3_STORE                                                           \
+    "ldm sp, {r4-r7}\n"                                                         \
+    DWP_RQT("lr", "r8", "[r3]")                                                 \
+    DWP_RQT("lr", "r9", "[r3, r7]")                                             \
+    DWP_RQT("lr", "r10", "[r3, r7, lsl #1]")                                    \
+    "add r3, r3, r7, lsl #1\n"                                                  \
+    "add r3, r3, r7\n"
+
+static void __attribute__((naked, noinline, aligned(4))) dwp_asm3(const dwp_args *a __attribute__((unused))) {
+    __asm volatile(
+        DWP_ENTER
+        "31:\n" /* stride 1 (33: the entry's label for n_full = 0, never taken) */
+        "33:\n"
+        "ldr r12, [sp, #40]\n"
+        DWP_S1_ROW3("r0", "16", "r12", "r12", "r12")
+        DWP_S1_ROW3("r1", "24", "r8", "r9", "r10")
+        DWP_S1_ROW3("r2", "32", "r8", "r9", "r10")
+        DWP_RQ3_STORE
+        DWP_ROW6_END(DWP_R1_FIVE, "31b")
+        "32:\n" /* stride 2 */
+        "34:\n"
+        "ldr r12, [sp, #40]\n"
+        DWP_S2_ROW3("r0", "16", "r12", "r12", "r12")
+        DWP_S2_ROW3("r1", "24", "r8", "r9", "r10")
+        DWP_S2_ROW3("r2", "32", "r8", "r9", "r10")
+        DWP_RQ3_STORE
+        DWP_ROW6_END(DWP_R1_FIVE, "32b")
+        "9:\n"
+        "ldr r4, [sp, #92]\n"
+        "subs r4, r4, #1\n"
+        "str r4, [sp, #92]\n"
+        "bne 6b\n"
+        "add sp, sp, #100\n"
+        "pop {r4-r11, pc}\n"
+    );
+}
 #else
 #define TFC_DWP_ROW6 0
 #endif
@@ -879,6 +940,11 @@ static void depthwise_planar(const tfc_conv_params *p, const int8_t *in, int8_t 
                     a.tail = 0;
                     a.in_fix = 2 * s * g->wb - 12 * s;
                     a.out_fix = 0;
+                } else if (TFC_DWP_ROW6 && p->out_w == 3) { /* dwp_asm3: row pointers not advanced */
+                    a.n_full = 1;
+                    a.tail = 0;
+                    a.in_fix = 2 * s * g->wb;
+                    a.out_fix = 0;
                 }
                 a.row = (const uint32_t *)buf;
                 a.out_span = n_oy * p->out_w * c_n;
@@ -906,6 +972,10 @@ static void depthwise_planar(const tfc_conv_params *p, const int8_t *in, int8_t 
 #if TFC_DWP_ROW6
                     if (p->out_w == 5 || p->out_w == 6) {
                         dwp_asm6(&a);
+                        continue;
+                    }
+                    if (p->out_w == 3) {
+                        dwp_asm3(&a);
                         continue;
                     }
 #endif
