@@ -905,8 +905,18 @@ static void dwp_decode_sp(const tfc_conv_params *p, int32_t c0, tfc_sp_cursor *c
     cur->v = v;
 }
 
-static void depthwise_planar(const tfc_conv_params *p, const int8_t *in, int8_t *out, int16_t *buf,
-                             const dwp_geom *g, dwp_decoder decode) {
+/* a compressed layer's decoder, its sparse cursor and one group's decoded pairs (in the
+ * compressed entries' frames only: the dense entry's stack does not grow) */
+typedef struct {
+    dwp_decoder fn;
+    tfc_sp_cursor cur;
+    uint32_t w[24];
+} dwp_decode_state;
+
+/* inlined into each entry (one frame, as before the compressed entries; unused entries drop out) */
+static inline __attribute__((always_inline)) void depthwise_planar(const tfc_conv_params *p, const int8_t *in,
+                                                                   int8_t *out, int16_t *buf, const dwp_geom *g,
+                                                                   dwp_decode_state *ds) {
     const int32_t c_n = p->in_c, s = p->stride_h, wb2 = g->wb / 2;
     const int fast = p->rq[0] & TFC_RQ_FAST;
 #if TFC_DSP_ASM
@@ -923,8 +933,9 @@ static void depthwise_planar(const tfc_conv_params *p, const int8_t *in, int8_t 
             const int32_t y0 = oy0 * s - p->pad_top;
             dwp_fill_args fill;
             const int data = dwp_band(p, g, in_b, y0, (n_oy - 1) * s + 3, buf, &fill);
-            tfc_sp_cursor cur = {0, p->weights, 0};
-            uint32_t dec[24];
+            if (ds) {
+                ds->cur.v = p->weights; /* sparse values from the first channel on */
+            }
 #if TFC_DSP_ASM
             dwp_args a;
             if (fast && !clamp) {
@@ -954,10 +965,11 @@ static void depthwise_planar(const tfc_conv_params *p, const int8_t *in, int8_t 
             }
 #endif
             for (c0 = 0; c0 < c_n; c0 += 4) {
-                const uint32_t *wg = dec; /* the group's pairs */
+                const uint32_t *wg; /* the group's pairs */
                 int32_t k;
-                if (decode) {
-                    decode(p, c0, &cur, dec, fast ? 1 : 0);
+                if (ds) {
+                    ds->fn(p, c0, &ds->cur, ds->w, fast ? 1 : 0);
+                    wg = ds->w;
                 } else {
                     wg = (const uint32_t *)p->weights + 6 * c0;
                 }
@@ -999,10 +1011,11 @@ static void depthwise_planar(const tfc_conv_params *p, const int8_t *in, int8_t 
 
 /* The planar path's own entry (the host names it for layers with TFC_RQ_PLANAR), so that models
  * without other depthwise layers link none of the code below. */
-static void planar_entry(const tfc_conv_params *p, const int8_t *in, int8_t *out, dwp_decoder decode) {
+static inline __attribute__((always_inline)) void planar_entry(const tfc_conv_params *p, const int8_t *in,
+                                                               int8_t *out, dwp_decode_state *ds) {
     const dwp_geom g = dwp_geometry(p);
     uint32_t buf_stack[p->scratch ? 1 : 2 * g.rows_cap * g.wb];
-    depthwise_planar(p, in, out, p->scratch ? (int16_t *)p->scratch : (int16_t *)buf_stack, &g, decode);
+    depthwise_planar(p, in, out, p->scratch ? (int16_t *)p->scratch : (int16_t *)buf_stack, &g, ds);
 }
 
 void tfc_depthwise_conv2d_s8_planar(const tfc_conv_params *p, const int8_t *in, int8_t *out) {
@@ -1012,11 +1025,15 @@ void tfc_depthwise_conv2d_s8_planar(const tfc_conv_params *p, const int8_t *in, 
 /* Planar layers with 4-bit / sparse weights (engine/optimized/depthwise.py prepare_compressed):
  * compressed in flash, decoded per group of four channels and band. */
 void tfc_depthwise_conv2d_s8_planar_w4(const tfc_conv_params *p, const int8_t *in, int8_t *out) {
-    planar_entry(p, in, out, dwp_decode_w4);
+    dwp_decode_state ds;
+    ds.fn = dwp_decode_w4;
+    planar_entry(p, in, out, &ds);
 }
 
 void tfc_depthwise_conv2d_s8_planar_sp(const tfc_conv_params *p, const int8_t *in, int8_t *out) {
-    planar_entry(p, in, out, dwp_decode_sp);
+    dwp_decode_state ds;
+    ds.fn = dwp_decode_sp;
+    planar_entry(p, in, out, &ds);
 }
 
 void tfc_depthwise_conv2d_s8(const tfc_conv_params *p, const int8_t *in, int8_t *out) {
