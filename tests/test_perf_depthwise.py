@@ -2,7 +2,7 @@
 bit-exact with the reference kernels and TFLM on small random Keras models.
 
 Widths 1..7 (narrow rows take the pixel path), wider rows for the planar strips and their tails
-(1, 2, 3 outputs), rows of exactly three, five and six outputs (their own assembly strips), strides 1/2, padding same/valid, 4/8/12 channels, ReLU6, a dead channel,
+(1, 2, 3 outputs), rows of exactly three, five, six and 6k outputs (their own assembly strips), strides 1/2, padding same/valid, 4/8/12 channels, ReLU6, a dead channel,
 tall inputs whose band buffer is refilled several times; plus the reference requantisation
 path, scratch on the stack and a forced activation clamp.
 """
@@ -42,6 +42,9 @@ CASES = {
     "r5s2": ((10, 10, 12), [(2, "same", None), (1, "same", "relu6")]),
     "r5s2v": ((9, 11, 4), [(2, "valid", "relu6"), (1, "valid", None)]),
     "r3s2": ((7, 6, 8), [(2, "same", None), (1, "same", "relu6")]),  # rows of three (dwp_asm3)
+    "r12": ((8, 12, 4), [(1, "same", None), (2, "same", "relu6")]),  # rows of 6k (dwp_asm6n)
+    "r24s2": ((9, 24, 8), [(2, "same", None), (1, "same", None)]),
+    "r18": ((7, 18, 4), [(1, "same", None), (1, "valid", "relu6")]),
     "bands1": ((40, 23, 4), [(1, "same", "relu6"), (1, "same", None)]),
     "bands2": ((40, 33, 8), [(2, "same", None), (1, "valid", "relu6")]),
 }

@@ -820,6 +820,54 @@ static void __attribute__((naked, noinline, aligned(4))) dwp_asm3(const dwp_args
         "pop {r4-r11, pc}\n"
     );
 }
+
+/* Rows of 6k outputs, k >= 2 (MobileNet's 48, 24 and 12-wide maps): k six-output strips per row,
+ * the strip count in the frame's tail word (48); r1 rebuilt from r0 after each strip. The host
+ * sets n_full = k and in_fix = the row bytes less 12 s k. */
+#define DWP_STRIP6_NEXT(LOOP)                                                   \
+    "ldr r1, [sp, #52]\n"                                                       \
+    "add r1, r0, r1\n"                                                          \
+    "ldr r4, [sp, #48]\n"                                                       \
+    "subs r4, r4, #1\n"                                                         \
+    "str r4, [sp, #48]\n"                                                       \
+    "bne " LOOP "\n"
+
+static void __attribute__((naked, noinline, aligned(4))) dwp_asm6n(const dwp_args *a __attribute__((unused))) {
+    __asm volatile(
+        DWP_ENTER
+        "31:\n" /* stride 1 (33: the entry's label for n_full = 0, never taken) */
+        "33:\n"
+        "ldr r4, [sp, #44]\n"
+        "str r4, [sp, #48]\n"
+        "41:\n"
+        "ldr r12, [sp, #40]\n"
+        DWP_S1_ROW6("r0", "16", "r12", "r12", "r12", "r12", DWP_S1_O5A("r12"), DWP_S1_O5B)
+        DWP_S1_ROW6("r1", "24", "r8", "r9", "r10", "r11", DWP_S1_O5A("lr"), DWP_S1_O5B)
+        DWP_S1_ROW6("r2", "32", "r8", "r9", "r10", "r11", DWP_S1_O5A("lr"), DWP_S1_O5B)
+        DWP_RQ6_STORE
+        DWP_STRIP6_NEXT("41b")
+        DWP_ROW6_END(DWP_R1_FIVE, "31b")
+        "32:\n" /* stride 2 */
+        "34:\n"
+        "ldr r4, [sp, #44]\n"
+        "str r4, [sp, #48]\n"
+        "42:\n"
+        "ldr r12, [sp, #40]\n"
+        DWP_S2_ROW6("r0", "16", "r12", "r12", "r12", "r12", DWP_S2_O5A("r12"), "ldr r6, [r0]\nsmlabt lr, r6, r5, lr\n")
+        DWP_S2_ROW6("r1", "24", "r8", "r9", "r10", "r11", DWP_S2_O5A("lr"), "ldr r6, [r1]\nsmlabt lr, r6, r5, lr\n")
+        DWP_S2_ROW6("r2", "32", "r8", "r9", "r10", "r11", DWP_S2_O5A("lr"), "ldr r6, [r2]\nsmlabt lr, r6, r5, lr\n")
+        DWP_RQ6_STORE
+        DWP_STRIP6_NEXT("42b")
+        DWP_ROW6_END(DWP_R1_FIVE, "32b")
+        "9:\n"
+        "ldr r4, [sp, #92]\n"
+        "subs r4, r4, #1\n"
+        "str r4, [sp, #92]\n"
+        "bne 6b\n"
+        "add sp, sp, #100\n"
+        "pop {r4-r11, pc}\n"
+    );
+}
 #else
 #define TFC_DWP_ROW6 0
 #endif
@@ -951,6 +999,11 @@ static inline __attribute__((always_inline)) void depthwise_planar(const tfc_con
                     a.tail = 0;
                     a.in_fix = 2 * s * g->wb - 12 * s;
                     a.out_fix = 0;
+                } else if (TFC_DWP_ROW6 && p->out_w % 6 == 0) { /* dwp_asm6n: out_w / 6 strips of 12 s bytes */
+                    a.n_full = p->out_w / 6;
+                    a.tail = 0;
+                    a.in_fix = 2 * s * g->wb - 12 * s * a.n_full;
+                    a.out_fix = 0;
                 } else if (TFC_DWP_ROW6 && p->out_w == 3) { /* dwp_asm3: row pointers not advanced */
                     a.n_full = 1;
                     a.tail = 0;
@@ -988,6 +1041,10 @@ static inline __attribute__((always_inline)) void depthwise_planar(const tfc_con
                     }
                     if (p->out_w == 3) {
                         dwp_asm3(&a);
+                        continue;
+                    }
+                    if (p->out_w % 6 == 0) {
+                        dwp_asm6n(&a);
                         continue;
                     }
 #endif
