@@ -47,8 +47,9 @@ PREFERENCES: dict[str, Preference] = {
 #: Optimised convolutions decode per channel block (optimized/conv2d_s8_dec_opt.c): per layer
 #: ~0.9-1.2 where the block holds the layer, more where RAM fitting shrinks it; 2:4 (offered only
 #: where one block holds the layer) 0.73-1.03; planar 3x3 DEPTHWISE_CONV_2D decodes per group of
-#: four channels (optimized/depthwise_conv2d_s8_opt.c): 1.1-1.3, up to 1.45 on tiny maps (other
-#: depthwise shapes: portable C, ~2.5); FULLY_CONNECTED has no optimised compressed kernel yet.
+#: four channels (optimized/depthwise_conv2d_s8_opt.c): 4-bit 1.08-1.26, sparse 1.12-1.40 (tiny
+#: maps highest; other depthwise shapes: portable C, ~20x); FULLY_CONNECTED has no optimised
+#: compressed kernel yet.
 SLOWDOWN: dict[str, dict[tuple[str, str], float]] = {
     "optimized": {
         ("tfc_conv2d_s8", "w4"): 1.15,
