@@ -79,7 +79,8 @@ def _planar_ops(model) -> int:
                and int(lo.fields["rq"].data[0]) & RQ_PLANAR)
 
 
-@pytest.mark.parametrize("name", list(CASES))
+#: the rows that select their own assembly routine (r*) are checked on QEMU only: host builds run C
+@pytest.mark.parametrize("name", [n for n in CASES if not n.startswith("r")])
 def test_depthwise_models_bit_exact(name: str) -> None:
     tflite = _tflite(name)
     same_everywhere(tflite, samples=4, seed=2)
@@ -87,7 +88,7 @@ def test_depthwise_models_bit_exact(name: str) -> None:
     expected = sum(1 for lo in compile_tflite(tflite).lowered
                    if lo.kernel.startswith("tfc_depthwise_conv2d_s8") and dw_planar(lo.fields))
     assert _planar_ops(opt) == expected
-    if name.startswith(("w17", "w22", "w30", "w19", "bands", "r")):
+    if name.startswith(("w17", "w22", "w30", "w19", "bands")):
         assert expected > 0
 
 
