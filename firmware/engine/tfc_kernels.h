@@ -43,6 +43,8 @@ void tfc_conv2d_s16(const tfc_conv16_params *p, const int16_t *in, int16_t *out)
 void tfc_depthwise_conv2d_s8(const tfc_conv_params *p, const int8_t *in, int8_t *out);
 /* optimised kernels: the planar path of tfc_depthwise_conv2d_s8 (3x3 stride 1/2, rq flag TFC_RQ_PLANAR) */
 void tfc_depthwise_conv2d_s8_planar(const tfc_conv_params *p, const int8_t *in, int8_t *out);
+void tfc_depthwise_conv2d_s8_planar_w4(const tfc_conv_params *p, const int8_t *in, int8_t *out);
+void tfc_depthwise_conv2d_s8_planar_sp(const tfc_conv_params *p, const int8_t *in, int8_t *out);
 
 /* FULLY_CONNECTED: out[b][o] = requant(sum_i w[o][i] * in[b][i] + bias[o]). */
 typedef struct {

@@ -50,8 +50,10 @@ PREFERENCES: dict[str, Preference] = {
 #: storage, mps2-an500 -O2 (benchmarks/compressed_speed.py); missing entries count as 1.0.
 #: Optimised convolutions decode per channel block (optimized/conv2d_s8_dec_opt.c, pair codes):
 #: ResNet-8 4-bit 0.90-1.19, eye-gaze sparse 0.90-1.42, more where RAM fitting shrinks blocks; 2:4
-#: (offered only where one block holds the layer) 0.72-1.02; FULLY_CONNECTED and DEPTHWISE_CONV_2D
-#: have no optimised compressed kernel yet (portable C, per-weight decode).
+#: (offered only where one block holds the layer) 0.72-1.02; planar 3x3 DEPTHWISE_CONV_2D decodes
+#: per group of four channels (optimized/depthwise_conv2d_s8_opt.c): 4-bit 1.08-1.26, sparse
+#: 1.12-1.40 (tiny maps highest; other depthwise shapes: portable C, ~20x); FULLY_CONNECTED has no
+#: optimised compressed kernel yet.
 SLOWDOWN: dict[str, dict[tuple[str, str], float]] = {
     "optimized": {
         ("tfc_conv2d_s8", "w4"): 1.05,
@@ -60,8 +62,8 @@ SLOWDOWN: dict[str, dict[tuple[str, str], float]] = {
         ("tfc_conv2d_add_s8", "sp"): 1.1,
         ("tfc_fully_connected_s8", "w4"): 3.5,
         ("tfc_fully_connected_s8", "sp"): 3.0,
-        ("tfc_depthwise_conv2d_s8", "w4"): 2.5,
-        ("tfc_depthwise_conv2d_s8", "sp"): 2.5,
+        ("tfc_depthwise_conv2d_s8", "w4"): 1.3,
+        ("tfc_depthwise_conv2d_s8", "sp"): 1.3,
         ("tfc_conv2d_s8", "2of4"): 0.8,
         ("tfc_conv2d_add_s8", "2of4"): 0.8,
     },

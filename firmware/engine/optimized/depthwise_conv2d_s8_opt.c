@@ -2,7 +2,9 @@
  *
  * 3x3, stride 1 or 2, depth multiplier 1, channels in multiples of four (every MobileNet /
  * DS-CNN layer; host flag TFC_RQ_PLANAR, entry tfc_depthwise_conv2d_s8_planar): the channel-planar path below (band of input rows as
- * int16 planes in the scratch, SMLAD over pairs of taps, four outputs per strip in assembly).
+ * int16 planes in the scratch, SMLAD over pairs of taps, four outputs per strip in assembly;
+ * rows of five or six outputs in one six-output strip, -O2 builds). Its 4-bit / sparse layers
+ * (entries _planar_w4 / _planar_sp) decode each group of four channels into the same pairs.
  * Other shapes with depth multiplier 1, channels in multiples of four and a window of at most
  * TFC_DW_MAX_WINDOW bytes (engine/optimized/depthwise.py word_path): four channels per word; SXTB16 splits a
  * word into (c0, c2) and (c1, c3) halfword pairs and SMLABB / SMLATT accumulate each channel
@@ -179,20 +181,45 @@ typedef struct {
 } dwp_fill_args;
 
 #if TFC_DSP_ASM
-/* pixel words r6, r7 -> plane words (pairs of int16 per channel) stored at r2, r4, r5, r3 */
+/* pixel words r6, r7 -> plane words (pairs of int16 per channel) stored at r2, r4, r5, r3:
+ * halfword packs (p0, p1, q0, q1), (p2, p3, q2, q3), then SXTB16 / SXTB16 ROR 8 of each (no
+ * flags set: the fill loop's Z survives it) */
 #define DWP_PAIR                                                                \
-    "sxtb16 r8, r6\n"                                                           \
-    "sxtb16 r9, r7\n"                                                           \
-    "sxtb16 r6, r6, ror #8\n"                                                   \
-    "sxtb16 r7, r7, ror #8\n"                                                   \
-    "pkhbt r10, r8, r9, lsl #16\n"                                              \
-    "pkhtb r11, r9, r8, asr #16\n"                                              \
-    "str r10, [r2], #4\n"                                                       \
-    "str r11, [r5], #4\n"                                                       \
-    "pkhbt r10, r6, r7, lsl #16\n"                                              \
-    "pkhtb r11, r7, r6, asr #16\n"                                              \
-    "str r10, [r4], #4\n"                                                       \
+    "pkhbt r8, r6, r7, lsl #16\n"                                              \
+    "pkhtb r9, r7, r6, asr #16\n"                                              \
+    "sxtb16 r10, r8\n"                                                         \
+    "sxtb16 r11, r8, ror #8\n"                                                 \
+    "str r10, [r2], #4\n"                                                      \
+    "str r11, [r4], #4\n"                                                      \
+    "sxtb16 r10, r9\n"                                                         \
+    "sxtb16 r11, r9, ror #8\n"                                                 \
+    "str r10, [r5], #4\n"                                                      \
     "str r11, [r3], #4\n"
+
+/* four pixels from r0 (stride r1) -> two plane words per channel, one STRD each */
+#define DWP_QUAD                                                                \
+    "ldr r6, [r0]\n"                                                           \
+    "ldr r7, [r0, r1]\n"                                                       \
+    "add r0, r0, r1, lsl #1\n"                                                 \
+    "ldr r8, [r0]\n"                                                           \
+    "ldr r9, [r0, r1]\n"                                                       \
+    "add r0, r0, r1, lsl #1\n"                                                 \
+    "pkhbt r10, r6, r7, lsl #16\n"                                             \
+    "pkhtb r11, r7, r6, asr #16\n"                                             \
+    "pkhbt r6, r8, r9, lsl #16\n"                                              \
+    "pkhtb r7, r9, r8, asr #16\n"                                              \
+    "sxtb16 r8, r10\n"                                                         \
+    "sxtb16 r9, r6\n"                                                          \
+    "strd r8, r9, [r2], #8\n"                                                  \
+    "sxtb16 r8, r10, ror #8\n"                                                 \
+    "sxtb16 r9, r6, ror #8\n"                                                  \
+    "strd r8, r9, [r4], #8\n"                                                  \
+    "sxtb16 r8, r11\n"                                                         \
+    "sxtb16 r9, r7\n"                                                          \
+    "strd r8, r9, [r5], #8\n"                                                  \
+    "sxtb16 r8, r11, ror #8\n"                                                 \
+    "sxtb16 r9, r7, ror #8\n"                                                  \
+    "strd r8, r9, [r3], #8\n"
 
 static void __attribute__((naked, noinline)) dwp_fill_rows(const dwp_fill_args *a __attribute__((unused))) {
     __asm volatile(
@@ -220,13 +247,19 @@ static void __attribute__((naked, noinline)) dwp_fill_rows(const dwp_fill_args *
         "str r11, [r3], #4\n"
         "3:\n"
         "ldr r12, [lr, #16]\n"
-        "1:\n"
+        "lsrs r12, r12, #1\n" /* C: an odd pair first; Z: no quad */
+        "bcc 5f\n"
         "ldr r6, [r0]\n"
         "ldr r7, [r0, r1]\n"
         "add r0, r0, r1, lsl #1\n"
         DWP_PAIR
+        "5:\n"
+        "beq 6f\n"
+        "1:\n"
+        DWP_QUAD
         "subs r12, r12, #1\n"
         "bne 1b\n"
+        "6:\n"
         "ldr r6, [lr, #36]\n"
         "cbz r6, 4f\n"
         "ldr r6, [r0]\n" /* (last pixel, padding) */
@@ -592,6 +625,253 @@ static void __attribute__((naked, noinline, aligned(4))) dwp_asm(const dwp_args 
         "b 36b\n"
     );
 }
+
+#if !defined(__OPTIMIZE_SIZE__) /* -Os builds keep the strips of four and the tails */
+#define TFC_DWP_ROW6 1
+/* Rows of five or six outputs (DS-CNN's 5-wide maps, MobileNet's 6x6 layers): the whole row in
+ * one strip of six accumulators (r8-r12, lr; no strip loop), so a row pays neither a tail nor a
+ * strip counter; five-wide rows skip the sixth output's work. Same frame and channel loop as
+ * dwp_asm (DWP_ENTER; n_full = 1: six outputs, 0: five); a channel's rows loop straight to
+ * their strip; the requantisation temporary is lr (five) or r1 (six, rebuilt from r0 at the row
+ * end). The host sets out_fix = 0. Buffer columns read: 0 .. 7 (stride 1), 0 .. 13 (stride 2),
+ * all inside wb. */
+
+/* stride 1, one kernel row (weights at [sp, #WOFF]) into r8-r12 (+ lr: O5A / O5B, the sixth
+ * output's instructions or nothing); B0-B4: addends (the bias in r12 for the first row) */
+#define DWP_S1_ROW6(P, WOFF, B0, B1, B2, B3, O5A, O5B)                          \
+    "ldrd r4, r5, [sp, #" WOFF "]\n"                                            \
+    "ldrd r6, r7, [" P "], #12\n"                                               \
+    "smlad r8, r6, r4, " B0 "\n"                                                \
+    "smlatb r9, r6, r4, " B1 "\n"                                               \
+    "smlabt r8, r7, r5, r8\n"                                                   \
+    "smlad r9, r7, r5, r9\n"                                                    \
+    "smlad r10, r7, r4, " B2 "\n"                                               \
+    "smlatb r11, r7, r4, " B3 "\n"                                              \
+    "ldrd r6, r7, [" P ", #-4]\n"                                               \
+    "smlabt r10, r6, r5, r10\n"                                                 \
+    "smlad r11, r6, r5, r11\n"                                                  \
+    O5A                                                                         \
+    "smlad r12, r6, r4, r12\n"                                                  \
+    "smlabt r12, r7, r5, r12\n"                                                 \
+    O5B
+
+/* stride 2: words W0 .. W6 of one kernel row; output k = SMLAD(Wk, w01) + SMLABT(Wk+1, w12) */
+#define DWP_S2_ROW6(P, WOFF, B0, B1, B2, B3, O5A, O5B)                          \
+    "ldrd r4, r5, [sp, #" WOFF "]\n"                                            \
+    "ldrd r6, r7, [" P "], #24\n"                                               \
+    "smlad r8, r6, r4, " B0 "\n"                                                \
+    "smlabt r8, r7, r5, r8\n"                                                   \
+    "smlad r9, r7, r4, " B1 "\n"                                                \
+    "ldrd r6, r7, [" P ", #-16]\n"                                              \
+    "smlabt r9, r6, r5, r9\n"                                                   \
+    "smlad r10, r6, r4, " B2 "\n"                                               \
+    "smlabt r10, r7, r5, r10\n"                                                 \
+    "smlad r11, r7, r4, " B3 "\n"                                               \
+    "ldrd r6, r7, [" P ", #-8]\n"                                               \
+    "smlabt r11, r6, r5, r11\n"                                                 \
+    O5A                                                                         \
+    "smlad r12, r6, r4, r12\n"                                                  \
+    "smlabt r12, r7, r5, r12\n"                                                 \
+    O5B
+
+#define DWP_S1_O5A(B5) "smlatb lr, r6, r4, " B5 "\n"
+#define DWP_S1_O5B "smlad lr, r7, r5, lr\n"
+#define DWP_S2_O5A(B5) "smlad lr, r7, r4, " B5 "\n"
+
+/* requantise A with temporary T (r4 = m, r5 = rnd, r6 = rs) and store it at [ADDR] */
+#define DWP_RQT(T, A, ADDR)                                                     \
+    "smmlar " T ", " A ", r4, r5\n"                                             \
+    "add " T ", " T ", " A ", asr #31\n"                                        \
+    "asr " T ", " T ", r6\n"                                                    \
+    "ssat " T ", #8, " T "\n"                                                   \
+    "strb " T ", " ADDR "\n"
+
+#define DWP_RQ5(T)                                                              \
+    "ldm sp, {r4-r7}\n"                                                         \
+    DWP_RQT(T, "r8", "[r3]")                                                    \
+    DWP_RQT(T, "r9", "[r3, r7]")                                                \
+    "add r3, r3, r7, lsl #1\n"                                                  \
+    DWP_RQT(T, "r10", "[r3]")                                                   \
+    DWP_RQT(T, "r11", "[r3, r7]")                                               \
+    "add r3, r3, r7, lsl #1\n"                                                  \
+    DWP_RQT(T, "r12", "[r3]")
+
+/* six outputs (temporary r1, rebuilt from r0 at the row end) / five (temporary lr) */
+#define DWP_RQ6_STORE                                                           \
+    DWP_RQ5("r1")                                                               \
+    DWP_RQT("r1", "lr", "[r3, r7]")                                             \
+    "add r3, r3, r7, lsl #1\n"
+#define DWP_RQ5_STORE                                                           \
+    DWP_RQ5("lr")                                                               \
+    "add r3, r3, r7\n"
+#define DWP_R1_SIX "ldr r1, [sp, #52]\nadd r1, r0, r1\n"
+#define DWP_R1_FIVE "add r1, r1, r4\n"
+
+/* next row of the channel straight to the variant's strip LOOP (the output needs no fix: a row
+ * is written whole), else the channel end (9) */
+#define DWP_ROW6_END(R1, LOOP)                                                  \
+    "ldr r4, [sp, #56]\n"                                                       \
+    "add r0, r0, r4\n"                                                          \
+    "add r2, r2, r4\n"                                                          \
+    R1                                                                          \
+    "ldr r5, [sp, #64]\n"                                                       \
+    "cmp r3, r5\n"                                                              \
+    "bne " LOOP "\n"                                                            \
+    "b 9f\n"
+
+static void __attribute__((naked, noinline, aligned(4))) dwp_asm6(const dwp_args *a __attribute__((unused))) {
+    __asm volatile(
+        DWP_ENTER
+        "31:\n" /* stride 1, six outputs */
+        "ldr r12, [sp, #40]\n"
+        DWP_S1_ROW6("r0", "16", "r12", "r12", "r12", "r12", DWP_S1_O5A("r12"), DWP_S1_O5B)
+        DWP_S1_ROW6("r1", "24", "r8", "r9", "r10", "r11", DWP_S1_O5A("lr"), DWP_S1_O5B)
+        DWP_S1_ROW6("r2", "32", "r8", "r9", "r10", "r11", DWP_S1_O5A("lr"), DWP_S1_O5B)
+        DWP_RQ6_STORE
+        DWP_ROW6_END(DWP_R1_SIX, "31b")
+        "33:\n" /* stride 1, five outputs */
+        "ldr r12, [sp, #40]\n"
+        DWP_S1_ROW6("r0", "16", "r12", "r12", "r12", "r12", "", "")
+        DWP_S1_ROW6("r1", "24", "r8", "r9", "r10", "r11", "", "")
+        DWP_S1_ROW6("r2", "32", "r8", "r9", "r10", "r11", "", "")
+        DWP_RQ5_STORE
+        DWP_ROW6_END(DWP_R1_FIVE, "33b")
+        "32:\n" /* stride 2, six outputs */
+        "ldr r12, [sp, #40]\n"
+        DWP_S2_ROW6("r0", "16", "r12", "r12", "r12", "r12", DWP_S2_O5A("r12"), "ldr r6, [r0]\nsmlabt lr, r6, r5, lr\n")
+        DWP_S2_ROW6("r1", "24", "r8", "r9", "r10", "r11", DWP_S2_O5A("lr"), "ldr r6, [r1]\nsmlabt lr, r6, r5, lr\n")
+        DWP_S2_ROW6("r2", "32", "r8", "r9", "r10", "r11", DWP_S2_O5A("lr"), "ldr r6, [r2]\nsmlabt lr, r6, r5, lr\n")
+        DWP_RQ6_STORE
+        DWP_ROW6_END(DWP_R1_SIX, "32b")
+        "34:\n" /* stride 2, five outputs */
+        "ldr r12, [sp, #40]\n"
+        DWP_S2_ROW6("r0", "16", "r12", "r12", "r12", "r12", "", "")
+        DWP_S2_ROW6("r1", "24", "r8", "r9", "r10", "r11", "", "")
+        DWP_S2_ROW6("r2", "32", "r8", "r9", "r10", "r11", "", "")
+        DWP_RQ5_STORE
+        DWP_ROW6_END(DWP_R1_FIVE, "34b")
+        "9:\n" /* next channel or the end */
+        "ldr r4, [sp, #92]\n"
+        "subs r4, r4, #1\n"
+        "str r4, [sp, #92]\n"
+        "bne 6b\n"
+        "add sp, sp, #100\n"
+        "pop {r4-r11, pc}\n"
+    );
+}
+
+/* Rows of three outputs (MobileNet's 3x3 maps): one three-accumulator strip per row (r8-r10,
+ * requantisation temporary lr), the row pointers not advanced by the strip (in_fix = s rows). */
+#define DWP_S1_ROW3(P, WOFF, B0, B1, B2)                                                 \
+    "ldrd r4, r5, [sp, #" WOFF "]\n"                                            \
+    "ldrd r6, r7, [" P "]\n"                                                    \
+    "smlad r8, r6, r4, " B0 "\n"                                               \
+    "smlatb r9, r6, r4, " B1 "\n"                                              \
+    "smlabt r8, r7, r5, r8\n"                                                   \
+    "smlad r9, r7, r5, r9\n"                                                    \
+    "smlad r10, r7, r4, " B2 "\n"                                             \
+    "ldr r6, [" P ", #8]\n"                                                     \
+    "smlabt r10, r6, r5, r10\n"
+
+#define DWP_S2_ROW3(P, WOFF, B0, B1, B2)                                                 \
+    "ldrd r4, r5, [sp, #" WOFF "]\n"                                            \
+    "ldrd r6, r7, [" P "]\n"                                                    \
+    "smlad r8, r6, r4, " B0 "\n"                                               \
+    "smlabt r8, r7, r5, r8\n"                                                   \
+    "smlad r9, r7, r4, " B1 "\n"                                               \
+    "ldrd r6, r7, [" P ", #8]\n"                                                \
+    "smlabt r9, r6, r5, r9\n"                                                   \
+    "smlad r10, r6, r4, " B2 "\n"                                             \
+    "smlabt r10, r7, r5, r10\n"
+
+#define DWP_RQ3_STORE                                                           \
+    "ldm sp, {r4-r7}\n"                                                         \
+    DWP_RQT("lr", "r8", "[r3]")                                                 \
+    DWP_RQT("lr", "r9", "[r3, r7]")                                             \
+    DWP_RQT("lr", "r10", "[r3, r7, lsl #1]")                                    \
+    "add r3, r3, r7, lsl #1\n"                                                  \
+    "add r3, r3, r7\n"
+
+static void __attribute__((naked, noinline, aligned(4))) dwp_asm3(const dwp_args *a __attribute__((unused))) {
+    __asm volatile(
+        DWP_ENTER
+        "31:\n" /* stride 1 (33: the entry's label for n_full = 0, never taken) */
+        "33:\n"
+        "ldr r12, [sp, #40]\n"
+        DWP_S1_ROW3("r0", "16", "r12", "r12", "r12")
+        DWP_S1_ROW3("r1", "24", "r8", "r9", "r10")
+        DWP_S1_ROW3("r2", "32", "r8", "r9", "r10")
+        DWP_RQ3_STORE
+        DWP_ROW6_END(DWP_R1_FIVE, "31b")
+        "32:\n" /* stride 2 */
+        "34:\n"
+        "ldr r12, [sp, #40]\n"
+        DWP_S2_ROW3("r0", "16", "r12", "r12", "r12")
+        DWP_S2_ROW3("r1", "24", "r8", "r9", "r10")
+        DWP_S2_ROW3("r2", "32", "r8", "r9", "r10")
+        DWP_RQ3_STORE
+        DWP_ROW6_END(DWP_R1_FIVE, "32b")
+        "9:\n"
+        "ldr r4, [sp, #92]\n"
+        "subs r4, r4, #1\n"
+        "str r4, [sp, #92]\n"
+        "bne 6b\n"
+        "add sp, sp, #100\n"
+        "pop {r4-r11, pc}\n"
+    );
+}
+
+/* Rows of 6k outputs, k >= 2 (MobileNet's 48, 24 and 12-wide maps): k six-output strips per row,
+ * the strip count in the frame's tail word (48); r1 rebuilt from r0 after each strip. The host
+ * sets n_full = k and in_fix = the row bytes less 12 s k. */
+#define DWP_STRIP6_NEXT(LOOP)                                                   \
+    "ldr r1, [sp, #52]\n"                                                       \
+    "add r1, r0, r1\n"                                                          \
+    "ldr r4, [sp, #48]\n"                                                       \
+    "subs r4, r4, #1\n"                                                         \
+    "str r4, [sp, #48]\n"                                                       \
+    "bne " LOOP "\n"
+
+static void __attribute__((naked, noinline, aligned(4))) dwp_asm6n(const dwp_args *a __attribute__((unused))) {
+    __asm volatile(
+        DWP_ENTER
+        "31:\n" /* stride 1 (33: the entry's label for n_full = 0, never taken) */
+        "33:\n"
+        "ldr r4, [sp, #44]\n"
+        "str r4, [sp, #48]\n"
+        "41:\n"
+        "ldr r12, [sp, #40]\n"
+        DWP_S1_ROW6("r0", "16", "r12", "r12", "r12", "r12", DWP_S1_O5A("r12"), DWP_S1_O5B)
+        DWP_S1_ROW6("r1", "24", "r8", "r9", "r10", "r11", DWP_S1_O5A("lr"), DWP_S1_O5B)
+        DWP_S1_ROW6("r2", "32", "r8", "r9", "r10", "r11", DWP_S1_O5A("lr"), DWP_S1_O5B)
+        DWP_RQ6_STORE
+        DWP_STRIP6_NEXT("41b")
+        DWP_ROW6_END(DWP_R1_FIVE, "31b")
+        "32:\n" /* stride 2 */
+        "34:\n"
+        "ldr r4, [sp, #44]\n"
+        "str r4, [sp, #48]\n"
+        "42:\n"
+        "ldr r12, [sp, #40]\n"
+        DWP_S2_ROW6("r0", "16", "r12", "r12", "r12", "r12", DWP_S2_O5A("r12"), "ldr r6, [r0]\nsmlabt lr, r6, r5, lr\n")
+        DWP_S2_ROW6("r1", "24", "r8", "r9", "r10", "r11", DWP_S2_O5A("lr"), "ldr r6, [r1]\nsmlabt lr, r6, r5, lr\n")
+        DWP_S2_ROW6("r2", "32", "r8", "r9", "r10", "r11", DWP_S2_O5A("lr"), "ldr r6, [r2]\nsmlabt lr, r6, r5, lr\n")
+        DWP_RQ6_STORE
+        DWP_STRIP6_NEXT("42b")
+        DWP_ROW6_END(DWP_R1_FIVE, "32b")
+        "9:\n"
+        "ldr r4, [sp, #92]\n"
+        "subs r4, r4, #1\n"
+        "str r4, [sp, #92]\n"
+        "bne 6b\n"
+        "add sp, sp, #100\n"
+        "pop {r4-r11, pc}\n"
+    );
+}
+#else
+#define TFC_DWP_ROW6 0
+#endif
+
 #endif
 
 /* One output row of one channel in C (host builds; activation clamps and layers without the
@@ -616,8 +896,75 @@ static void __attribute__((noinline)) dwp_row_c(const tfc_conv_params *p, const 
     }
 }
 
-static void depthwise_planar(const tfc_conv_params *p, const int8_t *in, int8_t *out, int16_t *buf,
-                             const dwp_geom *g) {
+/* Compressed planar layers: the weights of channels c0 .. c0 + 3 decoded into the dense layer's
+ * planar pairs {(w0, w1), (w1, w2)} per kernel row (6 words per channel at d, weights << sh) */
+typedef void (*dwp_decoder)(const tfc_conv_params *p, int32_t c0, tfc_sp_cursor *cur, uint32_t *d, int32_t sh);
+
+static void dwp_pairs(const int32_t *w, int32_t sh, uint32_t *d) {
+    const int32_t m = 1 << sh;
+    int32_t ky;
+    for (ky = 0; ky < 3; ++ky) {
+        const uint32_t a = (uint16_t)(w[3 * ky] * m), b = (uint16_t)(w[3 * ky + 1] * m);
+        const uint32_t c = (uint16_t)(w[3 * ky + 2] * m);
+        d[2 * ky] = a | (b << 16);
+        d[2 * ky + 1] = b | (c << 16);
+    }
+}
+
+/* 4-bit: tap t of channel c is element t * out_c + c of the packed indices; the four channels of
+ * a group (c0 and out_c multiples of four) are the four nibbles of one halfword per tap */
+static void dwp_decode_w4(const tfc_conv_params *p, int32_t c0, tfc_sp_cursor *cur, uint32_t *d, int32_t sh) {
+    const uint8_t *pk = (const uint8_t *)p->weights + (c0 >> 1);
+    const int8_t *cb0 = TFC_W4_CODEBOOK(p, c0), *cb1 = TFC_W4_CODEBOOK(p, c0 + 1);
+    const int8_t *cb2 = TFC_W4_CODEBOOK(p, c0 + 2), *cb3 = TFC_W4_CODEBOOK(p, c0 + 3);
+    const int32_t step = p->out_c >> 1;
+    int32_t t, w[4][9];
+    (void)cur;
+    for (t = 0; t < 9; ++t) {
+        const uint32_t h = pk[0] | ((uint32_t)pk[1] << 8);
+        w[0][t] = cb0[h & 15];
+        w[1][t] = cb1[(h >> 4) & 15];
+        w[2][t] = cb2[(h >> 8) & 15];
+        w[3][t] = cb3[h >> 12];
+        pk += step;
+    }
+    for (t = 0; t < 4; ++t) {
+        dwp_pairs(w[t], sh, d + 6 * t);
+    }
+}
+
+/* sparse: per channel a 9-bit tap bitmap (2 bytes), the non-zero values in channel order (the
+ * cursor's value pointer carries over from the previous group of the band) */
+static void dwp_decode_sp(const tfc_conv_params *p, int32_t c0, tfc_sp_cursor *cur, uint32_t *d, int32_t sh) {
+    const uint8_t *bm = p->sp_bitmap + 2 * c0;
+    const int8_t *v = cur->v;
+    int32_t k, t, w[9];
+    for (k = 0; k < 4; ++k) {
+        uint32_t bits = bm[2 * k] | ((uint32_t)bm[2 * k + 1] << 8);
+        for (t = 0; t < 9; ++t) {
+            w[t] = 0;
+        }
+        while (bits) {
+            w[__builtin_ctz(bits)] = *v++;
+            bits &= bits - 1;
+        }
+        dwp_pairs(w, sh, d + 6 * k);
+    }
+    cur->v = v;
+}
+
+/* a compressed layer's decoder, its sparse cursor and one group's decoded pairs (in the
+ * compressed entries' frames only: the dense entry's stack does not grow) */
+typedef struct {
+    dwp_decoder fn;
+    tfc_sp_cursor cur;
+    uint32_t w[24];
+} dwp_decode_state;
+
+/* inlined into each entry (one frame, as before the compressed entries; unused entries drop out) */
+static inline __attribute__((always_inline)) void depthwise_planar(const tfc_conv_params *p, const int8_t *in,
+                                                                   int8_t *out, int16_t *buf, const dwp_geom *g,
+                                                                   dwp_decode_state *ds) {
     const int32_t c_n = p->in_c, s = p->stride_h, wb2 = g->wb / 2;
     const int fast = p->rq[0] & TFC_RQ_FAST;
 #if TFC_DSP_ASM
@@ -634,6 +981,9 @@ static void depthwise_planar(const tfc_conv_params *p, const int8_t *in, int8_t 
             const int32_t y0 = oy0 * s - p->pad_top;
             dwp_fill_args fill;
             const int data = dwp_band(p, g, in_b, y0, (n_oy - 1) * s + 3, buf, &fill);
+            if (ds) {
+                ds->cur.v = p->weights; /* sparse values from the first channel on */
+            }
 #if TFC_DSP_ASM
             dwp_args a;
             if (fast && !clamp) {
@@ -644,6 +994,22 @@ static void depthwise_planar(const tfc_conv_params *p, const int8_t *in, int8_t 
                 /* strips advance the row pointers by 8 s bytes per 4 outputs, 4 s per 2 */
                 a.in_fix = 2 * s * g->wb - s * (8 * a.n_full + 4 * (a.tail >> 1));
                 a.out_fix = (a.tail & 1) * c_n;
+                if (TFC_DWP_ROW6 && (p->out_w == 5 || p->out_w == 6)) { /* dwp_asm6: one strip of 12 s bytes per row */
+                    a.n_full = p->out_w - 5; /* 1: six outputs, 0: five */
+                    a.tail = 0;
+                    a.in_fix = 2 * s * g->wb - 12 * s;
+                    a.out_fix = 0;
+                } else if (TFC_DWP_ROW6 && p->out_w % 6 == 0) { /* dwp_asm6n: out_w / 6 strips of 12 s bytes */
+                    a.n_full = p->out_w / 6;
+                    a.tail = 0;
+                    a.in_fix = 2 * s * g->wb - 12 * s * a.n_full;
+                    a.out_fix = 0;
+                } else if (TFC_DWP_ROW6 && p->out_w == 3) { /* dwp_asm3: row pointers not advanced */
+                    a.n_full = 1;
+                    a.tail = 0;
+                    a.in_fix = 2 * s * g->wb;
+                    a.out_fix = 0;
+                }
                 a.row = (const uint32_t *)buf;
                 a.out_span = n_oy * p->out_w * c_n;
                 a.plane = 2 * g->rows_cap * g->wb;
@@ -652,22 +1018,43 @@ static void depthwise_planar(const tfc_conv_params *p, const int8_t *in, int8_t 
             }
 #endif
             for (c0 = 0; c0 < c_n; c0 += 4) {
+                const uint32_t *wg; /* the group's pairs */
                 int32_t k;
+                if (ds) {
+                    ds->fn(p, c0, &ds->cur, ds->w, fast ? 1 : 0);
+                    wg = ds->w;
+                } else {
+                    wg = (const uint32_t *)p->weights + 6 * c0;
+                }
                 if (data) {
                     dwp_fill(&fill, c0);
                 }
 #if TFC_DSP_ASM
                 if (fast && !clamp) { /* the group's four channels in one assembly call */
                     a.out = out_b + oy0 * p->out_w * c_n + c0;
-                    a.wp = (const uint32_t *)p->weights + 6 * c0;
+                    a.wp = wg;
                     a.qp = p->rq + TFC_RQ_HEADER + 4 * c0;
+#if TFC_DWP_ROW6
+                    if (p->out_w == 5 || p->out_w == 6) {
+                        dwp_asm6(&a);
+                        continue;
+                    }
+                    if (p->out_w == 3) {
+                        dwp_asm3(&a);
+                        continue;
+                    }
+                    if (p->out_w % 6 == 0) {
+                        dwp_asm6n(&a);
+                        continue;
+                    }
+#endif
                     dwp_asm(&a);
                     continue;
                 }
 #endif
                 for (k = 0; k < 4; ++k) {
                     const int32_t c = c0 + k;
-                    const uint32_t *w = (const uint32_t *)p->weights + 6 * c;
+                    const uint32_t *w = wg + 6 * k;
                     const uint32_t *plane = (const uint32_t *)(buf + k * g->rows_cap * g->wb);
                     int32_t oy;
                     for (oy = 0; oy < n_oy; ++oy) {
@@ -681,10 +1068,29 @@ static void depthwise_planar(const tfc_conv_params *p, const int8_t *in, int8_t 
 
 /* The planar path's own entry (the host names it for layers with TFC_RQ_PLANAR), so that models
  * without other depthwise layers link none of the code below. */
-void tfc_depthwise_conv2d_s8_planar(const tfc_conv_params *p, const int8_t *in, int8_t *out) {
+static inline __attribute__((always_inline)) void planar_entry(const tfc_conv_params *p, const int8_t *in,
+                                                               int8_t *out, dwp_decode_state *ds) {
     const dwp_geom g = dwp_geometry(p);
     uint32_t buf_stack[p->scratch ? 1 : 2 * g.rows_cap * g.wb];
-    depthwise_planar(p, in, out, p->scratch ? (int16_t *)p->scratch : (int16_t *)buf_stack, &g);
+    depthwise_planar(p, in, out, p->scratch ? (int16_t *)p->scratch : (int16_t *)buf_stack, &g, ds);
+}
+
+void tfc_depthwise_conv2d_s8_planar(const tfc_conv_params *p, const int8_t *in, int8_t *out) {
+    planar_entry(p, in, out, 0);
+}
+
+/* Planar layers with 4-bit / sparse weights (engine/optimized/depthwise.py prepare_compressed):
+ * compressed in flash, decoded per group of four channels and band. */
+void tfc_depthwise_conv2d_s8_planar_w4(const tfc_conv_params *p, const int8_t *in, int8_t *out) {
+    dwp_decode_state ds;
+    ds.fn = dwp_decode_w4;
+    planar_entry(p, in, out, &ds);
+}
+
+void tfc_depthwise_conv2d_s8_planar_sp(const tfc_conv_params *p, const int8_t *in, int8_t *out) {
+    dwp_decode_state ds;
+    ds.fn = dwp_decode_sp;
+    planar_entry(p, in, out, &ds);
 }
 
 void tfc_depthwise_conv2d_s8(const tfc_conv_params *p, const int8_t *in, int8_t *out) {

@@ -39,6 +39,11 @@ VARIANTS: dict[str, KernelVariant] = {
                                              depthwise.scratch),
     "tfc_depthwise_conv2d_s8_planar": KernelVariant("optimized/depthwise_conv2d_s8_opt.c", None,
                                                     depthwise.scratch),  # named by depthwise.prepare
+    # compressed planar depthwise: decoded per group of four channels (else the portable kernel)
+    **{k: KernelVariant(f"depthwise_conv2d_s8_{k.rsplit('_', 1)[1]}.c", depthwise.prepare_compressed,
+                        depthwise.scratch_compressed) for k in depthwise.PLANAR_COMPRESSED},
+    **{k: KernelVariant("optimized/depthwise_conv2d_s8_opt.c", None, depthwise.scratch)
+       for k in depthwise.PLANAR_COMPRESSED.values()},
     "tfc_fully_connected_s8": KernelVariant("optimized/fully_connected_s8_opt.c", fully_connected.prepare),
     "tfc_fully_connected_s8_wide": KernelVariant("optimized/fully_connected_s8_wide_opt.c"),  # after_plan, speed
     "tfc_add_s8": KernelVariant("optimized/binary_s8_opt.c", None, add.add_scratch),

@@ -6,6 +6,9 @@
   the band buffer's size is :func:`planar_geometry`.
 * Other layers with channels in multiples of four: weights per group of four channels and tap
   (``[c/4][taps][4]``).
+* Planar layers with 4-bit or sparse weights (:func:`prepare_compressed`): the weights stay
+  compressed in flash; the kernel decodes each group of four channels into the planar pairs at
+  run time (``tfc_depthwise_conv2d_s8_planar_w4`` / ``_sp``), the rq table is the dense one's.
 """
 
 from __future__ import annotations
@@ -24,9 +27,14 @@ from tfcompress.engine.kernel_limits import (
 )
 from tfcompress.engine.lowered import ConstArray, LoweredOp
 from tfcompress.engine.optimized.requant import acc_bound, add_rq, rq_table, trim
+from tfcompress.engine.weights4 import codebooks, indices
+from tfcompress.engine.weights_sparse import decode as sparse_rows
 
 #: the planar path's entry point (models without other depthwise layers link only that path)
 PLANAR_KERNEL = "tfc_depthwise_conv2d_s8_planar"
+#: compressed depthwise kernel -> its planar entry (decoding per group of four channels)
+PLANAR_COMPRESSED = {"tfc_depthwise_conv2d_s8_w4": "tfc_depthwise_conv2d_s8_planar_w4",
+                     "tfc_depthwise_conv2d_s8_sp": "tfc_depthwise_conv2d_s8_planar_sp"}
 
 
 def prepare(lo: LoweredOp) -> LoweredOp:
@@ -47,7 +55,36 @@ def prepare(lo: LoweredOp) -> LoweredOp:
     return lo
 
 
-def _prepare_planar(lo: LoweredOp, w: np.ndarray, rq: np.ndarray) -> LoweredOp:
+def prepare_compressed(lo: LoweredOp) -> LoweredOp:
+    """A 4-bit / sparse DEPTHWISE_CONV_2D: planar layers switch to the planar kernel that decodes
+    their weights at run time (same rq table as the dense layer); others keep the portable kernel."""
+    f = lo.fields
+    if not planar(f):
+        return lo
+    oc, taps = f["out_c"], f["k_h"] * f["k_w"]
+    if lo.kernel.endswith("_w4"):  # original flat order [tap][channel]
+        idx = indices(lo)[:taps * oc].reshape(taps, oc).T.astype(np.int64)
+        w = np.take_along_axis(codebooks(lo, oc), idx, axis=1)
+    else:
+        w = sparse_rows(lo)
+    for name in ("mult", "shift"):  # the compressed op may have kept one shared pair
+        arr = lo.array(name).data
+        if arr.size != oc:
+            lo.replace_array(name, np.repeat(arr[:1], oc).astype(np.int32))
+    f["q_step"] = 1
+    bias = lo.array("bias").data
+    rq = rq_table(lo.array("mult").data, lo.array("shift").data, acc_bound(w, bias), bias, ~w.any(axis=1),
+                  oc, f["out_zp"])
+    lo.kernel = PLANAR_COMPRESSED[lo.kernel]
+    return _prepare_planar(lo, w, rq, dense=False)
+
+
+def scratch_compressed(lo: LoweredOp) -> int:
+    """The planar band buffer of a compressed layer the planar kernel takes, else its own scratch."""
+    return scratch(lo) if planar(lo.fields) else lo.scratch
+
+
+def _prepare_planar(lo: LoweredOp, w: np.ndarray, rq: np.ndarray, dense: bool = True) -> LoweredOp:
     """Channel-planar 3x3 layers: per channel and kernel row the int16 pairs (w0, w1), (w1, w2)
     (SMLAD / SMLABT / SMLATB operands against two adjacent pixels of one channel), doubled with
     doubled biases when the fast requantisation holds. The kernel's fast path adds the sign of the
@@ -58,9 +95,10 @@ def _prepare_planar(lo: LoweredOp, w: np.ndarray, rq: np.ndarray) -> LoweredOp:
     if np.any(entries[:, 0] < 0):
         flags &= ~RQ_FAST
     fast = bool(flags & RQ_FAST)
-    k = w.astype(np.int64).reshape(-1, 3, 3) * (2 if fast else 1)
-    pairs = np.stack([k[:, :, 0], k[:, :, 1], k[:, :, 1], k[:, :, 2]], axis=-1)  # [c][ky][4] int16
-    lo.replace_array("weights", np.ascontiguousarray(pairs).astype("<i2").reshape(-1).view(np.int8))
+    if dense:  # compressed layers: the kernel builds these pairs (doubled when fast) per group
+        k = w.astype(np.int64).reshape(-1, 3, 3) * (2 if fast else 1)
+        pairs = np.stack([k[:, :, 0], k[:, :, 1], k[:, :, 1], k[:, :, 2]], axis=-1)  # [c][ky][4] int16
+        lo.replace_array("weights", np.ascontiguousarray(pairs).astype("<i2").reshape(-1).view(np.int8))
     if fast:
         entries[:, 3] = np.where(entries[:, 0] == 0, 0, 2 * entries[:, 3])
     table = np.concatenate([[flags | RQ_PLANAR, 0, 0, 0], entries.reshape(-1)]).astype(np.int64)
