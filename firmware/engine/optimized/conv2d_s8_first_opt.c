@@ -57,32 +57,21 @@ static const int8_t *__attribute__((noinline)) gather_rows(const tfc_conv_params
                                                            int32_t x0, int8_t *buf, int32_t nl, int32_t *stride) {
     const int32_t ic_n = p->in_c, in_w = p->in_w, in_h = p->in_h, row = in_w * ic_n, seg = p->k_w * ic_n;
     const int32_t rb = 4 * nl;
+    const int32_t lo = (x0 < 0 ? -x0 : 0) * ic_n;                        /* first byte inside */
+    const int32_t hi = (x0 + p->k_w > in_w ? in_w - x0 : p->k_w) * ic_n; /* past the last */
+    const uint32_t pad4 = (uint32_t)(uint8_t)p->pad_value * 0x01010101u;
     int32_t ky, i;
-    {
-        const int32_t lo = (x0 < 0 ? -x0 : 0) * ic_n;                                  /* first byte inside */
-        const int32_t hi = (x0 + p->k_w > in_w ? in_w - x0 : p->k_w) * ic_n;           /* past the last */
-        const int8_t pad = (int8_t)p->pad_value;
-        for (ky = 0; ky < p->k_h; ++ky) {
-            const int32_t y = y0 + ky;
-            int8_t *d = buf + ky * rb;
-            if (y < 0 || y >= in_h) {
-                for (i = 0; i < seg; ++i) {
-                    d[i] = pad;
-                }
-            } else {
-                const int8_t *src = in_b + y * row + x0 * ic_n;
-                for (i = 0; i < lo; ++i) {
-                    d[i] = pad;
-                }
-                for (; i < hi; ++i) {
-                    d[i] = src[i];
-                }
-                for (; i < seg; ++i) {
-                    d[i] = pad;
-                }
-            }
-            for (i = seg; i < rb; ++i) {
-                d[i] = 0;
+    (void)seg;
+    for (ky = 0; ky < p->k_h; ++ky) { /* the zero point everywhere (taps past seg: zero weights) */
+        const int32_t y = y0 + ky;
+        int8_t *d = buf + ky * rb;
+        for (i = 0; i < rb; i += 4) {
+            __builtin_memcpy(d + i, &pad4, 4);
+        }
+        if (y >= 0 && y < in_h) { /* then the bytes inside the input */
+            const int8_t *src = in_b + y * row + x0 * ic_n;
+            for (i = lo; i < hi; ++i) {
+                d[i] = src[i];
             }
         }
     }
@@ -158,21 +147,48 @@ static void __attribute__((noinline)) pair_windows_333(const int8_t *s0, int32_t
 
 #endif
 
-static void __attribute__((noinline)) pair_windows(const int8_t *s0, int32_t st0, const int8_t *s1, int32_t st1,
-                                                   int32_t k_h, int32_t *dst, int32_t nl, int paired) {
-#if defined(__OPTIMIZE_SIZE__)
+/* The widening of a pixel pair's windows, chosen once per layer (pick_widen). */
+typedef void (*widen_fn)(const int8_t *s0, int32_t st0, const int8_t *s1, int32_t st1, int32_t k_h, int32_t *dst,
+                         int32_t nl, int32_t paired);
+
+static void widen_any(const int8_t *s0, int32_t st0, const int8_t *s1, int32_t st1, int32_t k_h, int32_t *dst,
+                      int32_t nl, int32_t paired) {
     pair_rows(s0, st0, s1, st1, k_h, dst, nl, paired);
-#else
-    if (nl == 3 && paired && k_h == 3) { /* 3x3x3 */
-        pair_windows_333(s0, st0, s1, st1, dst);
-    } else if (nl == 3 && paired) { /* 3 x 3 channels */
-        pair_rows(s0, st0, s1, st1, k_h, dst, 3, 1);
-    } else if (nl == 1 && !paired) { /* 2..4 taps per row (k_w 4 x 1 channel) */
-        pair_rows(s0, st0, s1, st1, k_h, dst, 1, 0);
-    } else {
-        pair_rows(s0, st0, s1, st1, k_h, dst, nl, paired);
+}
+
+#if !defined(__OPTIMIZE_SIZE__)
+static void widen_333(const int8_t *s0, int32_t st0, const int8_t *s1, int32_t st1, int32_t k_h, int32_t *dst,
+                      int32_t nl, int32_t paired) {
+    (void)k_h, (void)nl, (void)paired;
+    pair_windows_333(s0, st0, s1, st1, dst);
+}
+
+static void widen_3p(const int8_t *s0, int32_t st0, const int8_t *s1, int32_t st1, int32_t k_h, int32_t *dst,
+                     int32_t nl, int32_t paired) {
+    (void)nl, (void)paired;
+    pair_rows(s0, st0, s1, st1, k_h, dst, 3, 1);
+}
+
+static void widen_1(const int8_t *s0, int32_t st0, const int8_t *s1, int32_t st1, int32_t k_h, int32_t *dst,
+                    int32_t nl, int32_t paired) {
+    (void)nl, (void)paired;
+    pair_rows(s0, st0, s1, st1, k_h, dst, 1, 0);
+}
+#endif
+
+/* -O2: loops unrolled for 3x3x3 (nl 3, paired rows), any k_h x 3 channels, rows of one word
+ * (k_w 4 x 1 channel: KWS); -Os: the generic loop only. */
+static widen_fn pick_widen(int32_t k_h, int32_t nl, int32_t paired) {
+#if !defined(__OPTIMIZE_SIZE__)
+    if (nl == 3 && paired) {
+        return k_h == 3 ? widen_333 : widen_3p;
+    }
+    if (nl == 1 && !paired) {
+        return widen_1;
     }
 #endif
+    (void)k_h, (void)nl, (void)paired;
+    return widen_any;
 }
 
 #if TFC_DSP_ASM
@@ -342,6 +358,7 @@ static void __attribute__((noinline)) first_run(const tfc_conv_params *p, const 
     const int32_t dx = p->stride_w * ic_n;
     int8_t *const buf0 = (int8_t *)(col + 2 * steps), *const buf1 = buf0 + 4 * k_h * nl;
     const tfc_out_stage os = tfc_out_stage_of(p->out_zp, p->act_min, p->act_max);
+    const widen_fn widen = pick_widen(k_h, nl, paired);
     first_args a;
     int32_t b, pix;
     a.col = col;
@@ -386,7 +403,7 @@ static void __attribute__((noinline)) first_run(const tfc_conv_params *p, const 
                 x0 += p->stride_w;
                 at += dx;
             }
-            pair_windows(s0, st0, s1, st1, k_h, col, nl, paired);
+            widen(s0, st0, s1, st1, k_h, col, nl, paired);
             a.w = (const int32_t *)(const void *)p->weights;
             a.q = p->rq + TFC_RQ_HEADER;
             a.o0 = o;
