@@ -347,69 +347,68 @@ static void first_blocks(first_args *a) {
 #endif
 }
 
-/* The layer with its scratch at col (2 * steps window words, then the two gather buffers). */
+/* The layer with its scratch at col (2 * steps window words, then the two gather buffers): output
+ * pixels in order, two at a time (a pair may span two output rows), each pixel's window rows in
+ * place or gathered. */
 static void __attribute__((noinline)) first_run(const tfc_conv_params *p, const int8_t *in, int8_t *out, int32_t *col,
                                                 int32_t steps) {
     const int32_t seg = p->k_w * p->in_c, nl = (seg + 3) >> 2, k_h = p->k_h;
-    const int paired = (seg & 3) == 1;
-    const int32_t oc_n = p->out_c, out_w = p->out_w, npix = p->out_h * out_w;
+    const int32_t paired = (seg & 3) == 1;
+    const int32_t oc_n = p->out_c, out_w = p->out_w, out_h = p->out_h;
     const int32_t ic_n = p->in_c, row = p->in_w * ic_n, ylim = p->in_h - k_h, xlim = p->in_w - p->k_w;
-    const int32_t lim = p->in_h * row - (k_h - 1) * row - 4 * nl; /* a row read of 4 * nl bytes stays inside */
+    const int32_t lim = (p->in_h - k_h + 1) * row - 4 * nl; /* a row read of 4 * nl bytes stays inside */
     const int32_t dx = p->stride_w * ic_n;
-    int8_t *const buf0 = (int8_t *)(col + 2 * steps), *const buf1 = buf0 + 4 * k_h * nl;
+    int8_t *const buf = (int8_t *)(col + 2 * steps);
+    const int32_t gsize = 4 * k_h * nl;
     const tfc_out_stage os = tfc_out_stage_of(p->out_zp, p->act_min, p->act_max);
     const widen_fn widen = pick_widen(k_h, nl, paired);
     first_args a;
-    int32_t b, pix;
+    int32_t b, oy, ox;
     a.col = col;
     a.end = col + 2 * steps;
+    a.w = (const int32_t *)(const void *)p->weights;
+    a.q = p->rq + TFC_RQ_HEADER;
     a.lo4 = os.lo4;
     a.hi4 = os.hi4;
     a.clamp = os.clamp;
     a.skip = (FIRST_UNROLL - steps % FIRST_UNROLL) % FIRST_UNROLL;
+    a.o1_off = oc_n;
     for (b = 0; b < p->batches; ++b) {
         const int8_t *in_b = in + b * p->in_h * row;
-        int8_t *o = out + b * npix * oc_n;
-        int32_t ox = 0, y0 = -p->pad_top, x0 = -p->pad_left, at = y0 * row + x0 * ic_n;
-        for (pix = 0; pix < npix; pix += 2, o += 2 * oc_n) {
-            const int two = pix + 1 < npix;
-            int32_t st0 = row, st1 = row;
-            const int8_t *s0 = in_b + at, *s1;
-            if (!(y0 >= 0 && y0 <= ylim && x0 >= 0 && x0 <= xlim && at <= lim)) {
-                s0 = gather_rows(p, in_b, y0, x0, buf0, nl, &st0);
+        int8_t *o = out + b * out_h * out_w * oc_n;
+        const int8_t *s0 = 0;
+        int32_t st0 = row, half = 0; /* half: the pair's first pixel is s0 */
+        for (oy = 0; oy < out_h; ++oy) {
+            const int32_t y0 = oy * p->stride_h - p->pad_top;
+            const int yok = y0 >= 0 && y0 <= ylim;
+            int32_t x0 = -p->pad_left, at = y0 * row + x0 * ic_n;
+            for (ox = 0; ox < out_w; ++ox, x0 += p->stride_w, at += dx) {
+                const int8_t *s = in_b + at;
+                int32_t st = row;
+                if (!(yok && x0 >= 0 && x0 <= xlim && at <= lim)) {
+                    s = gather_rows(p, in_b, y0, x0, buf + half * gsize, nl, &st);
+                }
+                if (!half) {
+                    s0 = s;
+                    st0 = st;
+                    half = 1;
+                    continue;
+                }
+                widen(s0, st0, s, st, k_h, col, nl, paired);
+                a.o0 = o;
+                a.blocks = oc_n >> 2;
+                first_blocks(&a);
+                o += 2 * oc_n;
+                half = 0;
             }
-            if (++ox == out_w) { /* the next pixel starts the next output row */
-                ox = 0;
-                y0 += p->stride_h;
-                x0 = -p->pad_left;
-                at = y0 * row + x0 * ic_n;
-            } else {
-                x0 += p->stride_w;
-                at += dx;
-            }
-            s1 = in_b + at;
-            if (!two) {
-                s1 = s0;
-                st1 = st0;
-            } else if (!(y0 >= 0 && y0 <= ylim && x0 >= 0 && x0 <= xlim && at <= lim)) {
-                s1 = gather_rows(p, in_b, y0, x0, buf1, nl, &st1);
-            }
-            if (++ox == out_w) {
-                ox = 0;
-                y0 += p->stride_h;
-                x0 = -p->pad_left;
-                at = y0 * row + x0 * ic_n;
-            } else {
-                x0 += p->stride_w;
-                at += dx;
-            }
-            widen(s0, st0, s1, st1, k_h, col, nl, paired);
-            a.w = (const int32_t *)(const void *)p->weights;
-            a.q = p->rq + TFC_RQ_HEADER;
+        }
+        if (half) { /* an odd pixel count: the last pixel alone (its window in both slots) */
+            widen(s0, st0, s0, st0, k_h, col, nl, paired);
             a.o0 = o;
-            a.o1_off = two ? oc_n : 0;
+            a.o1_off = 0;
             a.blocks = oc_n >> 2;
             first_blocks(&a);
+            a.o1_off = oc_n;
         }
     }
 }
