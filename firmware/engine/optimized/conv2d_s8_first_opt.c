@@ -377,7 +377,7 @@ static void __attribute__((noinline)) first_run(const tfc_conv_params *p, const 
         const int8_t *in_b = in + b * p->in_h * row;
         int8_t *o = out + b * out_h * out_w * oc_n;
         const int8_t *s0 = 0;
-        int32_t st0 = row, half = 0; /* half: the pair's first pixel is s0 */
+        int32_t st0 = row, half = 0, left = out_h * out_w; /* half: the pair's first pixel is s0 */
         for (oy = 0; oy < out_h; ++oy) {
             const int32_t y0 = oy * p->stride_h - p->pad_top;
             const int yok = y0 >= 0 && y0 <= ylim;
@@ -392,7 +392,12 @@ static void __attribute__((noinline)) first_run(const tfc_conv_params *p, const 
                     s0 = s;
                     st0 = st;
                     half = 1;
-                    continue;
+                    if (--left > 0) {
+                        continue;
+                    }
+                    a.o1_off = 0; /* an odd pixel count: the last pixel alone (its window in both slots) */
+                } else {
+                    --left;
                 }
                 widen(s0, st0, s, st, k_h, col, nl, paired);
                 a.o0 = o;
@@ -402,24 +407,13 @@ static void __attribute__((noinline)) first_run(const tfc_conv_params *p, const 
                 half = 0;
             }
         }
-        if (half) { /* an odd pixel count: the last pixel alone (its window in both slots) */
-            widen(s0, st0, s0, st0, k_h, col, nl, paired);
-            a.o0 = o;
-            a.o1_off = 0;
-            a.blocks = oc_n >> 2;
-            first_blocks(&a);
-            a.o1_off = oc_n;
-        }
+        a.o1_off = oc_n;
     }
 }
 
 void tfc_conv2d_s8_first(const tfc_conv_params *p, const int8_t *in, int8_t *out) {
     const int32_t seg = p->k_w * p->in_c, nl = (seg + 3) >> 2, k_h = p->k_h;
     const int32_t steps = (seg & 3) == 1 ? k_h * 2 * (nl - 1) + ((k_h + 1) >> 1) : k_h * 2 * nl;
-    if (p->scratch) {
-        first_run(p, in, out, (int32_t *)p->scratch, steps);
-    } else {
-        int32_t stack_buf[2 * steps + 2 * k_h * nl];
-        first_run(p, in, out, stack_buf, steps);
-    }
+    int32_t stack_buf[p->scratch ? 1 : 2 * steps + 2 * k_h * nl];
+    first_run(p, in, out, p->scratch ? (int32_t *)p->scratch : stack_buf, steps);
 }
