@@ -2,8 +2,8 @@
 the first convs of the MLPerf models take the kernel without raising the RAM plan, its window
 layout covers every tap once, and it is bit-exact with the reference kernels and TFLM on odd
 shapes (1, 2 and 3 channels; strides 1/2; same/valid padding; paired and unpaired rows; odd
-pixel counts; a narrowed activation range; scratch in the arena and on the stack; on QEMU
-with the assembly)."""
+pixel counts; a narrowed activation range; scratch in the arena and on the stack; inside a row
+band; on QEMU with the assembly)."""
 
 from __future__ import annotations
 
@@ -48,8 +48,18 @@ CASES = {
 }
 
 
+def _banded(L, x):
+    """A 3-channel conv widening to 16 channels, then the stride-2 depthwise reading it: banded
+    (engine/banding.py) with the few-channel kernel on row slices as its first op."""
+    x = L.Conv2D(16, 3, padding="same", activation="relu")(x)
+    x = L.DepthwiseConv2D(3, strides=2, padding="same", activation="relu6", bias_initializer="random_normal")(x)
+    return L.Conv2D(4, 1)(x)
+
+
 @functools.cache
 def _tflite(name: str) -> bytes:
+    if name == "band":
+        return keras_tflite(_banded, (20, 12, 3), seed=5)
     shape, specs = CASES[name]
     return keras_tflite(_branches(specs), shape, seed=11)
 
@@ -97,6 +107,17 @@ def test_first_convs_bit_exact(name: str) -> None:
     same_everywhere(_tflite(name), samples=3, seed=4, check_opt=_check)
 
 
+def test_first_conv_in_a_band() -> None:
+    """Banded with the depthwise after it: the kernel runs on row slices (in_h, out_h, pad_top)."""
+    from tfcompress.engine import banding
+
+    def check(m) -> None:
+        bands = [lo for lo in m.lowered if lo.kernel == banding.KERNEL]
+        assert bands and bands[0].parts[0].kernel == first.KERNEL
+
+    same_everywhere(_tflite("band"), samples=3, seed=5, check_opt=check)
+
+
 def test_first_convs_stack_scratch() -> None:
     """No arena scratch: the kernel's windows and gather buffers on the stack."""
     from tfcompress.tflm import TflmModel
@@ -138,7 +159,7 @@ def test_first_convs_on_qemu_match_tflm(tmp_path) -> None:
     from tfcompress.boards import load_board
 
     bench = instructions_benchmark()
-    for name in CASES:
+    for name in [*CASES, "band"]:
         path = tmp_path / f"{name}.tflite"
         path.write_bytes(_tflite(name))
         for board, opt in (("mps2-an500", "-O2"), ("netduinoplus2", "-Os")):
