@@ -118,31 +118,37 @@ static inline __attribute__((always_inline)) void pair_rows(const int8_t *s0, in
 #if !defined(__OPTIMIZE_SIZE__)
 /* 3x3x3 (nl 3, paired, k_h 3) spelled out: per pixel and row two words' SXTB16 pairs and the last
  * tap; rows 0 and 1 share a word for their last taps, row 2 keeps its own. */
+#if TFC_DSP_ASM /* a pair of words in one STRD (GCC stores them one by one), PKHBT */
+#define FIRST_ST2(d, off, a, b) __asm volatile("strd %1, %2, [%0, %3]" : : "r"(d), "r"(a), "r"(b), "i"(4 * (off)) : "memory")
+static inline int32_t first_pkhbt(int32_t a, int32_t b) {
+    int32_t r;
+    __asm("pkhbt %0, %1, %2, lsl #16" : "=r"(r) : "r"(a), "r"(b));
+    return r;
+}
+#else
+#define FIRST_ST2(d, off, a, b) ((d)[off] = (a), (d)[(off) + 1] = (b))
+static inline int32_t first_pkhbt(int32_t a, int32_t b) { return (int32_t)tfc_pkhbt16((uint32_t)a, (uint32_t)b); }
+#endif
+
 static inline __attribute__((always_inline)) void row3(const int8_t *s0, const int8_t *s1, int32_t *dst, int32_t *l0,
                                                        int32_t *l1) {
     const uint32_t a0 = tfc_ld32(s0), a1 = tfc_ld32(s1), b0 = tfc_ld32(s0 + 4), b1 = tfc_ld32(s1 + 4);
-    dst[0] = tfc_sxtb16(a0);
-    dst[1] = tfc_sxtb16(a1);
-    dst[2] = tfc_sxtb16_ror8(a0);
-    dst[3] = tfc_sxtb16_ror8(a1);
-    dst[4] = tfc_sxtb16(b0);
-    dst[5] = tfc_sxtb16(b1);
-    dst[6] = tfc_sxtb16_ror8(b0);
-    dst[7] = tfc_sxtb16_ror8(b1);
+    FIRST_ST2(dst, 0, tfc_sxtb16(a0), tfc_sxtb16(a1));
+    FIRST_ST2(dst, 2, tfc_sxtb16_ror8(a0), tfc_sxtb16_ror8(a1));
+    FIRST_ST2(dst, 4, tfc_sxtb16(b0), tfc_sxtb16(b1));
+    FIRST_ST2(dst, 6, tfc_sxtb16_ror8(b0), tfc_sxtb16_ror8(b1));
     *l0 = tfc_sxtb16(tfc_ld32(s0 + 8));
     *l1 = tfc_sxtb16(tfc_ld32(s1 + 8));
 }
 
-static void __attribute__((noinline)) pair_windows_333(const int8_t *s0, int32_t st0, const int8_t *s1, int32_t st1,
-                                                       int32_t *dst) {
+static inline __attribute__((always_inline)) void pair_windows_333(const int8_t *s0, int32_t st0, const int8_t *s1,
+                                                                   int32_t st1, int32_t *dst) {
     int32_t a0, a1, b0, b1;
     row3(s0, s1, dst, &a0, &a1);
     row3(s0 + st0, s1 + st1, dst + 8, &b0, &b1);
-    dst[16] = (int32_t)tfc_pkhbt16((uint32_t)a0, (uint32_t)b0);
-    dst[17] = (int32_t)tfc_pkhbt16((uint32_t)a1, (uint32_t)b1);
+    FIRST_ST2(dst, 16, first_pkhbt(a0, b0), first_pkhbt(a1, b1));
     row3(s0 + 2 * st0, s1 + 2 * st1, dst + 18, &a0, &a1);
-    dst[26] = a0;
-    dst[27] = a1;
+    FIRST_ST2(dst, 26, a0, a1);
 }
 
 #endif
