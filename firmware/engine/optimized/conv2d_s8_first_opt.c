@@ -153,32 +153,29 @@ static inline __attribute__((always_inline)) void pair_windows_333(const int8_t 
 
 #endif
 
-/* The widening of a pixel pair's windows, chosen once per layer (pick_widen). */
-typedef void (*widen_fn)(const int8_t *s0, int32_t st0, const int8_t *s1, int32_t st1, int32_t k_h, int32_t *dst,
-                         int32_t nl, int32_t paired);
+/* The widening of a pixel pair's windows, chosen once per layer (pick_widen), into g->col. */
+typedef struct {
+    int32_t *col;
+    int32_t k_h, nl, paired;
+} first_geom;
 
-static void widen_any(const int8_t *s0, int32_t st0, const int8_t *s1, int32_t st1, int32_t k_h, int32_t *dst,
-                      int32_t nl, int32_t paired) {
-    pair_rows(s0, st0, s1, st1, k_h, dst, nl, paired);
+typedef void (*widen_fn)(const int8_t *s0, int32_t st0, const int8_t *s1, int32_t st1, const first_geom *g);
+
+static void widen_any(const int8_t *s0, int32_t st0, const int8_t *s1, int32_t st1, const first_geom *g) {
+    pair_rows(s0, st0, s1, st1, g->k_h, g->col, g->nl, g->paired);
 }
 
 #if !defined(__OPTIMIZE_SIZE__)
-static void widen_333(const int8_t *s0, int32_t st0, const int8_t *s1, int32_t st1, int32_t k_h, int32_t *dst,
-                      int32_t nl, int32_t paired) {
-    (void)k_h, (void)nl, (void)paired;
-    pair_windows_333(s0, st0, s1, st1, dst);
+static void widen_333(const int8_t *s0, int32_t st0, const int8_t *s1, int32_t st1, const first_geom *g) {
+    pair_windows_333(s0, st0, s1, st1, g->col);
 }
 
-static void widen_3p(const int8_t *s0, int32_t st0, const int8_t *s1, int32_t st1, int32_t k_h, int32_t *dst,
-                     int32_t nl, int32_t paired) {
-    (void)nl, (void)paired;
-    pair_rows(s0, st0, s1, st1, k_h, dst, 3, 1);
+static void widen_3p(const int8_t *s0, int32_t st0, const int8_t *s1, int32_t st1, const first_geom *g) {
+    pair_rows(s0, st0, s1, st1, g->k_h, g->col, 3, 1);
 }
 
-static void widen_1(const int8_t *s0, int32_t st0, const int8_t *s1, int32_t st1, int32_t k_h, int32_t *dst,
-                    int32_t nl, int32_t paired) {
-    (void)nl, (void)paired;
-    pair_rows(s0, st0, s1, st1, k_h, dst, 1, 0);
+static void widen_1(const int8_t *s0, int32_t st0, const int8_t *s1, int32_t st1, const first_geom *g) {
+    pair_rows(s0, st0, s1, st1, g->k_h, g->col, 1, 0);
 }
 #endif
 
@@ -368,8 +365,13 @@ static void __attribute__((noinline)) first_run(const tfc_conv_params *p, const 
     const int32_t gsize = 4 * k_h * nl;
     const tfc_out_stage os = tfc_out_stage_of(p->out_zp, p->act_min, p->act_max);
     const widen_fn widen = pick_widen(k_h, nl, paired);
+    first_geom g;
     first_args a;
     int32_t b, oy, ox;
+    g.col = col;
+    g.k_h = k_h;
+    g.nl = nl;
+    g.paired = paired;
     a.col = col;
     a.end = col + 2 * steps;
     a.w = (const int32_t *)(const void *)p->weights;
@@ -388,6 +390,29 @@ static void __attribute__((noinline)) first_run(const tfc_conv_params *p, const 
             const int32_t y0 = oy * p->stride_h - p->pad_top;
             const int yok = y0 >= 0 && y0 <= ylim;
             int32_t x0 = -p->pad_left, at = y0 * row + x0 * ic_n;
+#if !defined(__OPTIMIZE_SIZE__)
+            if (!(out_w & 1)) { /* -O2, an even row: its pixel pairs, both windows checked at once */
+                const int32_t sw = p->stride_w;
+                for (ox = 0; ox < out_w; ox += 2, x0 += 2 * sw, at += 2 * dx) {
+                    const int8_t *sa = in_b + at, *sb = sa + dx;
+                    int32_t ta = row, tb = row;
+                    if (!(yok && x0 >= 0 && x0 + sw <= xlim && at + dx <= lim)) {
+                        if (!(yok && x0 >= 0 && x0 <= xlim && at <= lim)) {
+                            sa = gather_rows(p, in_b, y0, x0, buf, nl, &ta);
+                        }
+                        if (!(yok && x0 + sw >= 0 && x0 + sw <= xlim && at + dx <= lim)) {
+                            sb = gather_rows(p, in_b, y0, x0 + sw, buf + gsize, nl, &tb);
+                        }
+                    }
+                    widen(sa, ta, sb, tb, &g);
+                    a.o0 = o;
+                    a.blocks = oc_n >> 2;
+                    first_blocks(&a);
+                    o += 2 * oc_n;
+                }
+                continue;
+            }
+#endif
             for (ox = 0; ox < out_w; ++ox, x0 += p->stride_w, at += dx) {
                 const int8_t *s = in_b + at;
                 int32_t st = row;
@@ -405,7 +430,7 @@ static void __attribute__((noinline)) first_run(const tfc_conv_params *p, const 
                 } else {
                     --left;
                 }
-                widen(s0, st0, s, st, k_h, col, nl, paired);
+                widen(s0, st0, s, st, &g);
                 a.o0 = o;
                 a.blocks = oc_n >> 2;
                 first_blocks(&a);
