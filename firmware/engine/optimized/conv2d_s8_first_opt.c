@@ -29,11 +29,11 @@
  */
 #include "tfc_dsp.h"
 
-/* window words per iteration of the inner loop (a 3x3x3 window is two); -Os: one */
+/* window words per iteration of the inner loop (a 3x3x3 window is one); -Os: one */
 #if defined(__OPTIMIZE_SIZE__)
 #define FIRST_UNROLL 1
 #else
-#define FIRST_UNROLL 7
+#define FIRST_UNROLL 14
 #endif
 
 /* Argument block of the assembly routine (offsets used there). */
@@ -222,28 +222,26 @@ static widen_fn pick_widen(int32_t k_h, int32_t nl, int32_t paired) {
     "asr " b ", " b ", r3\n" \
     "ssat " b ", #8, " b "\n"
 
-#if FIRST_UNROLL == 7 /* the first iteration entered part-way (args skip) */
+#if FIRST_UNROLL == 14 /* the first iteration entered part-way (args skip) through a TBH table */
 #define FIRST_STEPS \
     "ldr r3, [r2, #40]\n" \
-    "cbz r3, 2f\n" \
-    "cmp r3, #3\n" \
-    "beq 23f\n" \
-    "bhi 5f\n" \
-    "cmp r3, #1\n" \
-    "beq 21f\n" \
-    "b 22f\n" \
-    "5:\n" \
-    "cmp r3, #5\n" \
-    "blo 24f\n" \
-    "beq 25f\n" \
-    "b 26f\n" \
+    "tbh [pc, r3, lsl #1]\n" \
+    "0:\n" \
+    ".hword (2f - 0b) / 2, (31f - 0b) / 2, (32f - 0b) / 2, (33f - 0b) / 2, (34f - 0b) / 2, (35f - 0b) / 2, (36f - 0b) / 2, (37f - 0b) / 2, (38f - 0b) / 2, (39f - 0b) / 2, (40f - 0b) / 2, (41f - 0b) / 2, (42f - 0b) / 2, (43f - 0b) / 2\n" \
     "2:\n" FIRST_STEP \
-    "21:\n" FIRST_STEP \
-    "22:\n" FIRST_STEP \
-    "23:\n" FIRST_STEP \
-    "24:\n" FIRST_STEP \
-    "25:\n" FIRST_STEP \
-    "26:\n" FIRST_STEP
+    "31:\n" FIRST_STEP \
+    "32:\n" FIRST_STEP \
+    "33:\n" FIRST_STEP \
+    "34:\n" FIRST_STEP \
+    "35:\n" FIRST_STEP \
+    "36:\n" FIRST_STEP \
+    "37:\n" FIRST_STEP \
+    "38:\n" FIRST_STEP \
+    "39:\n" FIRST_STEP \
+    "40:\n" FIRST_STEP \
+    "41:\n" FIRST_STEP \
+    "42:\n" FIRST_STEP \
+    "43:\n" FIRST_STEP
 #else
 #define FIRST_STEPS "2:\n" FIRST_STEP
 #endif
