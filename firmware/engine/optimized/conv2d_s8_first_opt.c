@@ -44,7 +44,7 @@ typedef struct {
     const int32_t *q;   /* 12: rq entries of the first block, advanced */
     int8_t *o0;         /* 16: outputs of pixel 0, advanced */
     int32_t o1_off;     /* 20: pixel 1's outputs at o0 + o1_off; 0: one pixel */
-    int32_t blocks;     /* 24: >= 1, counted down */
+    int32_t blocks;     /* 24: >= 1 */
     uint32_t lo4, hi4;  /* 28, 32: activation range in every byte */
     int32_t clamp;      /* 36: the range is narrower than int8 */
     int32_t skip;       /* 40: steps the first iteration leaves out ((-steps) mod FIRST_UNROLL) */
@@ -224,7 +224,7 @@ static widen_fn pick_widen(int32_t k_h, int32_t nl, int32_t paired) {
 
 #if FIRST_UNROLL == 14 /* the first iteration entered part-way (args skip) through a TBH table */
 #define FIRST_STEPS \
-    "ldr r3, [r2, #40]\n" \
+    "ldr r3, [sp, #12]\n" \
     "tbh [pc, r3, lsl #1]\n" \
     "0:\n" \
     ".hword (2f - 0b) / 2, (31f - 0b) / 2, (32f - 0b) / 2, (33f - 0b) / 2, (34f - 0b) / 2, (35f - 0b) / 2, (36f - 0b) / 2, (37f - 0b) / 2, (38f - 0b) / 2, (39f - 0b) / 2, (40f - 0b) / 2, (41f - 0b) / 2, (42f - 0b) / 2, (43f - 0b) / 2\n" \
@@ -249,17 +249,20 @@ static widen_fn pick_widen(int32_t k_h, int32_t nl, int32_t paired) {
 /* All channel blocks of a pixel pair: accumulators from the doubled biases, the window in
  * FIRST_UNROLL words per iteration, requantise eight, pack, clamp, one word store per pixel.
  * Stack: [sp] args, [sp, #4] window end, [sp, #8] rq entries of the block (per block of four
- * channels: the four doubled biases, then per channel m, rs, rnd). */
+ * channels: the four doubled biases, then per channel m, rs, rnd), [sp, #12] skip, [sp, #16] the
+ * end of the rq entries (the last block's). */
 static void __attribute__((naked, noinline)) first_blocks_asm(first_args *a __attribute__((unused))) {
     __asm volatile(
         "push {r4-r11, lr}\n"
         "ldr r2, [r0, #4]\n"
         "ldr r3, [r0, #12]\n"
-        "push {r0, r2, r3}\n"
+        "ldr r4, [r0, #40]\n"
+        "ldr r5, [r0, #24]\n"
+        "add r5, r3, r5, lsl #6\n"
+        "push {r0, r2, r3, r4, r5}\n"
         "ldr r1, [r0, #8]\n"
         "1:\n" /* r0 = args, r1 = weights of this block */
         "ldr r3, [sp, #8]\n"
-        "mov r2, r0\n"
         "ldm r3, {r6, r8, r10, r12}\n"
         "mov r7, r6\n"
         "mov r9, r8\n"
@@ -299,12 +302,11 @@ static void __attribute__((naked, noinline)) first_blocks_asm(first_args *a __at
         "4:\n"
         "str r6, [r3], #4\n"
         "str r3, [r2, #16]\n"
-        "ldr r3, [r2, #24]\n"
+        "ldr r3, [sp, #16]\n" /* the last block's rq entries end there */
+        "cmp r0, r3\n"
         "mov r0, r2\n"
-        "subs r3, r3, #1\n"
-        "str r3, [r2, #24]\n"
         "bne 1b\n"
-        "add sp, sp, #12\n"
+        "add sp, sp, #20\n"
         "pop {r4-r11, pc}\n");
 }
 #endif
