@@ -15,9 +15,10 @@
  *
  * Then per block of four output channels a 2-pixel x 4-channel SMLAD block (one LDRD of windows,
  * two of weights, eight SMLAD: 16 MACs in 11 instructions) on int16 weights the host doubled, so
- * the accumulators are the doubled sums the fast requantisation (tfc_rq_x2s) takes (the rq
- * table's bias is doubled too); the four channels of a pixel are packed (BFI), clamped together
- * and stored as one word.
+ * the accumulators are the doubled sums the fast requantisation (tfc_rq_x2s) takes; the rq table
+ * is regrouped per block of four channels (first.py block_rq: the four doubled biases, then per
+ * channel m, rs, rnd). The four channels of a pixel are packed (BFI), clamped together and
+ * stored as one word.
  *
  * Weights: [out_c / 4][steps][4 channels] int16x2 words. Only layers with TFC_RQ_FAST and
  * out_c % 4 == 0 come here. Scratch (first.py scratch): 2 * steps words of windows + two
@@ -29,7 +30,8 @@
  */
 #include "tfc_dsp.h"
 
-/* window words per iteration of the inner loop (a 3x3x3 window is one); -Os: one */
+/* window words per iteration of the inner loop (-O2: a 3x3x3 window is one iteration, entered
+ * part-way through a TBH table for other sizes); -Os: one word per iteration */
 #if defined(__OPTIMIZE_SIZE__)
 #define FIRST_UNROLL 1
 #else
