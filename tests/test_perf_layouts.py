@@ -54,7 +54,10 @@ def _flags(model) -> list[tuple[str, int]]:
 
 
 @pytest.mark.parametrize("optimize", ["balanced", "speed"])
-def test_layouts_bit_exact(layouts_tflite, optimize: str) -> None:
+def test_layouts_bit_exact(layouts_tflite, optimize: str, monkeypatch) -> None:
+    from tfcompress.engine.optimized import first
+
+    monkeypatch.setattr(first, "IN_CHANNELS", ())  # the im2col layouts (few-channel kernel: test_conv_first.py)
     model = compile_tflite(layouts_tflite, kernels="optimized", optimize=optimize)
     flags = _flags(model)
     assert flags[0][1] & RQ_ROWS                                # first conv: rows padded to words

@@ -140,6 +140,8 @@ void tfc_conv2d_s8_direct(const tfc_conv_params *p, const int8_t *in, int8_t *ou
 void tfc_conv2d_s8_pw(const tfc_conv_params *p, const int8_t *in, int8_t *out);
 void tfc_conv2d_add_s8_direct(const tfc_conv_params *p, const tfc_binary_params *add, const int8_t *in,
                               const int8_t *residual, int8_t *out);
+/* optimised kernels: 1-3 input channels (engine/optimized/first.py) */
+void tfc_conv2d_s8_first(const tfc_conv_params *p, const int8_t *in, int8_t *out);
 
 /* 4-bit weights (packed indices, two per byte, low nibble first, into int8 codebooks): same
  * results as the plain kernels on the decoded weights. */

@@ -17,7 +17,7 @@ from tfcompress.engine.ir import Graph
 from tfcompress.engine.kernel_set import KernelSet, KernelVariant
 from tfcompress.engine.lowered import LoweredOp
 from tfcompress.engine.optimize import LOWEST, Layouts
-from tfcompress.engine.optimized import add, conv, decoded, depthwise, fully_connected, pointwise
+from tfcompress.engine.optimized import add, conv, decoded, depthwise, first, fully_connected, pointwise
 from tfcompress.engine.planner import Plan, best_plan, plan_arena, ram_with_stack
 
 _CONV = "optimized/conv2d_s8_opt.c"
@@ -26,7 +26,8 @@ _DEC = "optimized/conv2d_s8_dec_opt.c"
 
 #: C kernel -> its optimised replacement: source, host preparation, scratch bytes
 VARIANTS: dict[str, KernelVariant] = {
-    "tfc_conv2d_s8": KernelVariant(_CONV, conv.prepare, conv.im2col_scratch),
+    "tfc_conv2d_s8": KernelVariant(_CONV, first.prepare_conv, conv.im2col_scratch),
+    "tfc_conv2d_s8_first": KernelVariant("optimized/conv2d_s8_first_opt.c", None, first.scratch),  # 1-3 in_c
     "tfc_conv2d_add_s8": KernelVariant(_CONV, conv.prepare_add, conv.im2col_scratch),
     # compressed weights (4-bit, sparse): decoded per channel block, then the dense pair loop
     **{k: KernelVariant(_DEC, decoded.prepare, decoded.scratch) for k in decoded.DEC_KERNELS},
