@@ -79,7 +79,10 @@ typedef struct {
     "asr " r ", " r ", r10\n" \
     "ssat " r ", #8, " r "\n"
 
-static void __attribute__((naked, noinline)) pw_triple_asm(const pw_args *a __attribute__((unused))) {
+/* ADR (the group-loop entry) is resolved by the assembler against the word-aligned PC as placed in
+ * the function's own section: the routine must start word-aligned, or the linker may put it at a
+ * halfword (-Os aligns functions to halfwords only) and every computed entry lands 2 bytes off */
+static void __attribute__((naked, noinline, aligned(4))) pw_triple_asm(const pw_args *a __attribute__((unused))) {
     __asm volatile(
         "push {r4-r11, lr}\n"
         "sub sp, sp, #44\n"
