@@ -1,5 +1,5 @@
 /* CONV_2D (+ADD), int8, optimised for Cortex-M4/M7 (DSP): drop-in for conv2d_s8.c and
- * conv2d_add_s8.c, and the 4-bit variants (conv2d_s8_w4.c, conv2d_add_s8_w4.c). Layers whose
+ * conv2d_add_s8.c (compressed weights: conv2d_s8_dec_opt.c). Layers whose
  * im2col scratch would raise the peak RAM use the direct-window kernels instead
  * (conv2d_s8_direct_opt.c).
  *
@@ -710,49 +710,10 @@ static void __attribute__((noinline)) pair_all_channels(const tfc_conv_params *p
     }
 }
 
-/* All output channels of one pixel pair of a 4-bit layer: each channel pair's 2 * kp weights are
- * decoded (codebook lookups, four per word) into wbuf and run through pair_all_channels with a
- * parameter block for just that pair. */
-static void __attribute__((noinline)) pair_all_channels_w4(const tfc_conv_params *p, const int16_t *col, int32_t kp,
-                                                           int8_t *o0, int8_t *o1, int8_t *wbuf) {
-    const int32_t oc_n = p->out_c;
-    const uint8_t *ix = (const uint8_t *)p->weights;
-    int32_t rq[TFC_RQ_HEADER + 8];
-    tfc_conv_params lp = *p;
-    int32_t oc, i;
-    rq[0] = p->rq[0];
-    rq[1] = rq[2] = rq[3] = 0;
-    lp.weights = wbuf;
-    lp.rq = rq;
-    for (oc = 0; oc < oc_n; oc += 2) {
-        const int8_t *cb0 = TFC_W4_CODEBOOK(p, oc);
-        const int8_t *cb1 = oc + 1 < oc_n ? TFC_W4_CODEBOOK(p, oc + 1) : cb0;
-        uint32_t *dst = (uint32_t *)wbuf;
-        for (i = 0; i < kp; i += 4) { /* per group of four positions: c0's indices, then c1's */
-            const uint32_t x = tfc_ld32(ix);
-            dst[0] = (uint32_t)(uint8_t)cb0[x & 15u] | (uint32_t)(uint8_t)cb0[(x >> 4) & 15u] << 8 |
-                     (uint32_t)(uint8_t)cb0[(x >> 8) & 15u] << 16 | (uint32_t)(uint8_t)cb0[(x >> 12) & 15u] << 24;
-            dst[1] = (uint32_t)(uint8_t)cb1[(x >> 16) & 15u] | (uint32_t)(uint8_t)cb1[(x >> 20) & 15u] << 8 |
-                     (uint32_t)(uint8_t)cb1[(x >> 24) & 15u] << 16 | (uint32_t)(uint8_t)cb1[x >> 28] << 24;
-            ix += 4;
-            dst += 2;
-        }
-        for (i = 0; i < 8; ++i) { /* the rq table is padded to an even channel count */
-            rq[TFC_RQ_HEADER + i] = p->rq[TFC_RQ_HEADER + 4 * oc + i];
-        }
-        lp.out_c = oc + 1 < oc_n ? 2 : 1;
-        if (p->mult) {
-            lp.mult = p->mult + oc;
-            lp.shift = p->shift + oc;
-        }
-        pair_all_channels(&lp, col, kp, o0 + oc, o1 ? o1 + oc : (int8_t *)0);
-    }
-}
-
 /* Any window size: one output at a time, reading the re-laid-out weights (add: the fused ADD,
  * reference arithmetic, with the residual). */
 static inline __attribute__((always_inline)) void conv_plain(const tfc_conv_params *p, const tfc_binary_params *add, const int8_t *in,
-                       const int8_t *residual, int8_t *out, int32_t kp, int fast, const int w4) {
+                       const int8_t *residual, int8_t *out, int32_t kp, int fast) {
     const int32_t ic_n = p->in_c;
     int32_t b, oy, ox, oc, ky, kx, ic, n = 0;
     for (b = 0; b < p->batches; ++b) {
@@ -761,7 +722,6 @@ static inline __attribute__((always_inline)) void conv_plain(const tfc_conv_para
             for (ox = 0; ox < p->out_w; ++ox) {
                 for (oc = 0; oc < p->out_c; ++oc) {
                     const int32_t e0 = (oc >> 1) * kp * 2 + (oc & 1) * 4;
-                    const int8_t *cb = w4 ? TFC_W4_CODEBOOK(p, oc) : 0;
                     int32_t acc = p->rq[TFC_RQ_HEADER + 4 * oc + 3], k = 0;
                     for (ky = 0; ky < p->k_h; ++ky) {
                         const int32_t y = oy * p->stride_h - p->pad_top + ky * p->dil_h;
@@ -771,7 +731,7 @@ static inline __attribute__((always_inline)) void conv_plain(const tfc_conv_para
                             for (ic = 0; ic < ic_n; ++ic, ++k) {
                                 const int32_t v = ok ? in_b[(y * p->in_w + x) * ic_n + ic] : p->pad_value;
                                 const int32_t e = e0 + (k >> 2) * 8 + (k & 3);
-                                acc += v * (w4 ? tfc_w4(p->weights, cb, e) : p->weights[e]);
+                                acc += v * p->weights[e];
                             }
                         }
                     }
@@ -789,21 +749,20 @@ static inline __attribute__((always_inline)) void conv_plain(const tfc_conv_para
  * each element of it is read before the same element of out is written). Inlined into both entry
  * points, so the plain conv carries none of the ADD code (add is a constant NULL there). */
 static inline __attribute__((always_inline)) void conv_run(const tfc_conv_params *p, const tfc_binary_params *add, const int8_t *in,
-                     const int8_t *residual, int8_t *out, const int w4) {
+                     const int8_t *residual, int8_t *out) {
     const int32_t k_n = p->k_h * p->k_w * p->in_c;
     const int32_t kp = (p->rq[0] & TFC_RQ_ROWS) ? p->k_h * ((p->k_w * p->in_c + 3) & ~3) : (k_n + 3) & ~3;
     const int32_t oc_n = p->out_c;
     const int32_t npix = p->out_h * p->out_w;
     int32_t b, pix;
     if (kp > TFC_CONV_MAX_K) {
-        conv_plain(p, add, in, residual, out, kp, p->rq[0] & TFC_RQ_FAST, w4);
+        conv_plain(p, add, in, residual, out, kp, p->rq[0] & TFC_RQ_FAST);
         return;
     }
     {
     /* scratch (engine/optimized: conv.im2col_scratch, depthwise.scratch): two int16 windows (4 * kp bytes) + a byte window
      * (kp) when the window is gathered bytewise; with a fused ADD also the pair's conv results
-     * (2 * out_c bytes, word-rounded); 4-bit layers also one channel pair's decoded weights
-     * (2 * kp bytes). In the arena when the planner placed it there (p->scratch), else on the
+     * (2 * out_c bytes, word-rounded). In the arena when the planner placed it there (p->scratch), else on the
      * stack. The fused ADD's two tables are always precomputed by the generator, in flash
      * (engine/optimized/add.py add_tables: add->tables, add->tables_fast). */
 #if TFC_CONV_TRIPLES
@@ -817,20 +776,18 @@ static inline __attribute__((always_inline)) void conv_run(const tfc_conv_params
 #else
     const int32_t pair_words = add ? (2 * oc_n + 3) >> 2 : 0;
 #endif
-    const int32_t w4_words = w4 ? kp >> 1 : 0;
-    int32_t colw_stack[p->scratch ? 1 : col_words + pair_words + w4_words];
+    int32_t colw_stack[p->scratch ? 1 : col_words + pair_words];
     int32_t *const colw = p->scratch ? (int32_t *)p->scratch : colw_stack;
     int16_t *const col = (int16_t *)colw;
     int8_t *const tmp = (int8_t *)(colw + win_words);
     int8_t *const pair_out = (int8_t *)(colw + col_words);
-    int8_t *const wbuf = (int8_t *)(colw + col_words + pair_words);
     const int32_t *const lut1 = add ? add->tables : 0;
     const int add_fast = add ? add->tables_fast : 0;
     /* 1x1, stride 1, no padding, channels in whole words: the window of pixel n is input pixel n */
     const int pointwise = p->k_h == 1 && p->k_w == 1 && p->stride_h == 1 && p->stride_w == 1 &&
                           p->pad_top == 0 && p->pad_left == 0 && (p->in_c & 3) == 0;
 #if TFC_DSP_ASM
-    const int direct = !w4 && (p->rq[0] & TFC_RQ_FAST) && (oc_n & 1) == 0; /* channel pairs straight to assembly */
+    const int direct = (p->rq[0] & TFC_RQ_FAST) && (oc_n & 1) == 0; /* channel pairs straight to assembly */
     const tfc_out_stage os = tfc_out_stage_of(p->out_zp, p->act_min, p->act_max);
 #endif
     for (b = 0; b < p->batches; ++b) {
@@ -838,7 +795,7 @@ static inline __attribute__((always_inline)) void conv_run(const tfc_conv_params
         int8_t *out_b = out + b * npix * oc_n;
         pix = 0;
 #if TFC_CONV_TRIPLES
-        if (!w4 && (p->rq[0] & TFC_RQ_TRIPLE)) { /* pixel triples, then the last one or two as a pair */
+        if (p->rq[0] & TFC_RQ_TRIPLE) { /* pixel triples, then the last one or two as a pair */
             const tfc_out_stage os3 = tfc_out_stage_of(p->out_zp, p->act_min, p->act_max);
             for (; pix + 3 <= npix; pix += 3) {
                 if (pointwise) {
@@ -905,11 +862,7 @@ static inline __attribute__((always_inline)) void conv_run(const tfc_conv_params
             } else
 #endif
             {
-                if (w4) {
-                    pair_all_channels_w4(p, col, kp, o0, two ? o0 + oc_n : (int8_t *)0, wbuf);
-                } else {
-                    pair_all_channels(p, col, kp, o0, two ? o0 + oc_n : (int8_t *)0);
-                }
+                pair_all_channels(p, col, kp, o0, two ? o0 + oc_n : (int8_t *)0);
             }
             if (add) {
                 const int32_t at = (b * npix + pix) * oc_n;
@@ -921,21 +874,10 @@ static inline __attribute__((always_inline)) void conv_run(const tfc_conv_params
 }
 
 void tfc_conv2d_s8(const tfc_conv_params *p, const int8_t *in, int8_t *out) {
-    conv_run(p, 0, in, 0, out, 0);
+    conv_run(p, 0, in, 0, out);
 }
 
 void tfc_conv2d_add_s8(const tfc_conv_params *p, const tfc_binary_params *add, const int8_t *in,
                        const int8_t *residual, int8_t *out) {
-    conv_run(p, add, in, residual, out, 0);
-}
-
-/* 4-bit weights (weights4.py), indices laid out like the int8 weights ([oc/2][K/4][2][4], two per
- * byte): per pixel pair, each channel pair's weights are decoded into wbuf, then the int8 path. */
-void tfc_conv2d_s8_w4(const tfc_conv_params *p, const int8_t *in, int8_t *out) {
-    conv_run(p, 0, in, 0, out, 1);
-}
-
-void tfc_conv2d_add_s8_w4(const tfc_conv_params *p, const tfc_binary_params *add, const int8_t *in,
-                          const int8_t *residual, int8_t *out) {
-    conv_run(p, add, in, residual, out, 1);
+    conv_run(p, add, in, residual, out);
 }
