@@ -20,7 +20,8 @@ from tfcompress.engine.optimized import first
 from tfcompress.engine.planner import plan_arena
 
 #: plans on main before the kernel (issue 15: they must not grow)
-MLPERF_RAM = {"vww_mobilenet": 28_800, "ic_resnet8": 26_304, "kws_dscnn": 10_048}
+#: the plans on main before this kernel (IC: with the balanced preference's im2col layouts, +576 B)
+MLPERF_RAM = {"vww_mobilenet": 28_800, "ic_resnet8": 26_880, "kws_dscnn": 10_048}
 
 
 def _branches(specs):
@@ -69,10 +70,12 @@ def _firsts(model) -> list:
 
 
 @pytest.mark.parametrize("name", list(MLPERF_RAM))
-def test_mlperf_first_convs_take_the_kernel(mlperf_models, name: str) -> None:
+def test_mlperf_first_convs_take_the_kernel(mlperf_models, name: str, monkeypatch: pytest.MonkeyPatch) -> None:
     m = compile_tflite(mlperf_models / f"{name}_int8.tflite", kernels="optimized")
     assert m.lowered[0].kernel == first.KERNEL and len(_firsts(m)) == 1
     assert m.ram_bytes <= MLPERF_RAM[name]
+    monkeypatch.setattr(first, "IN_CHANNELS", ())  # the same model without the kernel
+    assert m.ram_bytes <= compile_tflite(mlperf_models / f"{name}_int8.tflite", kernels="optimized").ram_bytes
     lo = m.lowered[0]
     assert lo.scratch == first.scratch(lo)
     assert lo.fields["weights"].data.size == 4 * first.steps(lo.fields) * lo.fields["out_c"]  # int16 pairs

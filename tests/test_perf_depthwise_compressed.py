@@ -9,12 +9,14 @@ refilled several times, and a layer whose weights stay dense beside compressed o
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pytest
 from helpers.engine_checks import assert_matches_tflm
 from helpers.keras_models import keras_tflite
 
-from tfcompress.engine import compressed_weights
+from tfcompress.engine import compressed_weights, weight_policy
 from tfcompress.engine.compiler import compile_tflite
 
 
@@ -23,6 +25,13 @@ def _force_w4(monkeypatch: pytest.MonkeyPatch) -> None:
     a codebook per channel scale); sparse layers are chosen on their own."""
     plain = compressed_weights.compress_ops
     monkeypatch.setattr(compressed_weights, "compress_ops", lambda lowered: plain(lowered, force=True))
+
+
+def _any_saving(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Sparse storage however few bytes it saves: these small test layers save less than the
+    balanced preference's ``min_saving``, which would keep them int8."""
+    balanced = weight_policy.PREFERENCES["balanced"]
+    monkeypatch.setitem(weight_policy.PREFERENCES, "balanced", dataclasses.replace(balanced, min_saving=0))
 
 #: name -> (input h, w, c), [(stride, padding)] of chained 3x3 depthwise layers
 SHAPES = {
@@ -62,6 +71,7 @@ def test_compressed_planar_depthwise_bit_exact(shape_name: str, kind: str,
                                                monkeypatch: pytest.MonkeyPatch) -> None:
     if kind == "w4":
         _force_w4(monkeypatch)
+    _any_saving(monkeypatch)
     tflite = _tflite(shape_name, kind)
     model = compile_tflite(tflite, kernels="optimized", compress_weights=True)
     kernels = [lo.kernel for lo in model.lowered]
@@ -80,6 +90,7 @@ def test_compressed_planar_depthwise_on_qemu(tmp_path, monkeypatch: pytest.Monke
     from tfcompress.boards import load_board
 
     bench = instructions_benchmark()
+    _any_saving(monkeypatch)
     for kind in ("sp", "w4"):
         if kind == "w4":
             _force_w4(monkeypatch)
