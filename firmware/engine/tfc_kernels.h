@@ -58,6 +58,7 @@ typedef struct {
     const uint8_t *cb_index;
     int32_t cb_step;
     const uint8_t *sp_bitmap; /* _sp kernel only: as in tfc_conv_params */
+    void *scratch;          /* optimised kernels: working memory in the arena (NULL: none) */
 } tfc_fc_params;
 
 void tfc_fully_connected_s8(const tfc_fc_params *p, const int8_t *in, int8_t *out);

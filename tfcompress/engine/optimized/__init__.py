@@ -58,7 +58,8 @@ def after_plan(g: Graph, lowered: list[LoweredOp], plan: Plan, bare: Plan, in_ar
     if optimize == "speed":  # int16 FULLY_CONNECTED weights: flash for instructions (no RAM)
         lowered = [fully_connected.widen(lo) or lo if lo.kernel == "tfc_fully_connected_s8" else lo
                    for lo in lowered]
-    return pixel_triples(g, lowered, plan, overlap, optimize)
+    lowered, plan = pixel_triples(g, lowered, plan, overlap, optimize)
+    return fully_connected.widen_inputs(g, lowered, plan, overlap)  # FC inputs widened where RAM allows
 
 
 def trim_triples(g: Graph, lowered: list[LoweredOp], plan: Plan,
