@@ -101,10 +101,11 @@ def test_block_bias_round_trip() -> None:
 @pytest.mark.emulated
 def test_fc_odd_shapes_on_qemu(fc_models, tmp_path) -> None:
     """The assembly (TBB entry into the eight-group loop, both input forms, both requantisation
-    layouts): 0 mismatches against TFLM at -O2 on Cortex-M7 and at -Os on Cortex-M4."""
+    layouts, int8 and, under speed, int16 weights): 0 mismatches against TFLM at -O2 and -Os on
+    Cortex-M7 and at -Os on Cortex-M4."""
     require_tool("arm-none-eabi-gcc", "gcc-arm-none-eabi")
     require_tool("qemu-system-arm", "qemu-system-arm")
-    from tfcompress.boards import load_board
+    from tfcompress.boards import load_board, with_optimize
 
     bench = instructions_benchmark()
     for k, (name, tflite) in enumerate(fc_models.items()):
@@ -117,3 +118,6 @@ def test_fc_odd_shapes_on_qemu(fc_models, tmp_path) -> None:
             r = bench.measure(name, "optimized", load_board("mps2-an500"), opt="-Os", runs=1, layers=False,
                               keep=None, path=path)
             assert r["mismatches"] == 0, (name, "-Os")
+            r = bench.measure(name, "optimized", with_optimize(load_board("mps2-an500"), "speed"), opt="-O2",
+                              runs=1, layers=False, keep=None, path=path)
+            assert r["mismatches"] == 0, (name, "speed")

@@ -14,6 +14,7 @@
  * An input length that is not a multiple of four finishes with one zero-extended group.
  */
 #include "tfc_dsp.h"
+#include "tfc_fc_opt.h"
 #include "../tfc_kernels.h"
 
 static inline int8_t requant(int32_t acc, const tfc_fc_params *p, const int32_t *q, int32_t o, int fast,
@@ -88,107 +89,24 @@ static inline uint32_t tail_word(const int8_t *x, int32_t n) {
 /* ... from the input widened once into scratch (two words per group: 14 instructions per 16 MACs) */
 #define TFC_FC_PAIR_GROUP_XW "ldrd %[xl], %[xv], [%[x]], #8\n\t" TFC_FC_PAIR_W
 
-/* One output of a block after the loop: the doubled accumulator acc2 (a register operand name)
- * requantised with m = w0, rs = w1, rnd = w2 (tfc_rq_x2s) and saturated into dst. */
-#define TFC_FC_RQ(acc2, dst)                           \
-    "smmlar %[xv], %[" acc2 "], %[w0], %[w2]\n\t"     \
-    "add %[xv], %[xv], %[" acc2 "], asr #31\n\t"      \
-    "asr %[xv], %[xv], %[w1]\n\t"                     \
-    "ssat %[" dst "], #8, %[xv]\n\t"
-
-/* The four outputs of a block into s0's bytes: per-tensor (one entry, loaded once) or per channel
- * (LDM of each row's four-word entry, the pointer kept in memory). */
-#define TFC_FC_RQ_SHARED                                                                    \
-    "ldr %[x], %[qm]\n\t"                                                                   \
-    "ldmia %[x], {%[w0], %[w1], %[w2]}\n\t" TFC_FC_RQ("s0", "s0") TFC_FC_RQ("l0", "xv")     \
-    "bfi %[s0], %[xv], #8, #8\n\t" TFC_FC_RQ("s1", "xv") "bfi %[s0], %[xv], #16, #8\n\t"    \
-    TFC_FC_RQ("l1", "xv") "bfi %[s0], %[xv], #24, #8\n\t"
-#define TFC_FC_RQ_CHANNEL                                                                  \
-    "ldr %[x], %[qm]\n\t"                                                                  \
-    "ldmia %[x]!, {%[w0], %[w1], %[w2], %[w3]}\n\t" TFC_FC_RQ("s0", "s0")                  \
-    "ldmia %[x]!, {%[w0], %[w1], %[w2], %[w3]}\n\t" TFC_FC_RQ("l0", "xv")                  \
-    "bfi %[s0], %[xv], #8, #8\n\t"                                                         \
-    "ldmia %[x]!, {%[w0], %[w1], %[w2], %[w3]}\n\t" TFC_FC_RQ("s1", "xv")                  \
-    "bfi %[s0], %[xv], #16, #8\n\t"                                                        \
-    "ldmia %[x]!, {%[w0], %[w1], %[w2], %[w3]}\n\t" TFC_FC_RQ("l1", "xv")                  \
-    "bfi %[s0], %[xv], #24, #8\n\t"                                                        \
-    "str %[x], %[qm]\n\t"
-
-#if defined(__OPTIMIZE_SIZE__)
-#define TFC_FC_GROUPS(G) /* -Os: one group per iteration */ \
-    "ldr %[end], %[xendm]\n\t"                             \
-    "1:\n\t" G "cmp %[x], %[end]\n\t"                       \
-    "bne 1b\n\t"
-#else
-/* -O2: eight groups per iteration; the first pass enters the loop (TBB on rem = groups % 8) where
- * just the remaining groups are left in it. */
-#define TFC_FC_GROUPS(G)                                                                          \
-    "ldr %[end], %[xendm]\n\t"                                                                    \
-    "ldr %[xv], %[remm]\n\t"                                                                      \
-    "tbb [pc, %[xv]]\n"                                                                           \
-    "5:\n\t"                                                                                      \
-    ".byte (10f-5b)/2, (17f-5b)/2, (16f-5b)/2, (15f-5b)/2, (14f-5b)/2, (13f-5b)/2, (12f-5b)/2, (11f-5b)/2\n" \
-    "10:\n\t" G "11:\n\t" G "12:\n\t" G "13:\n\t" G "14:\n\t" G "15:\n\t" G "16:\n\t" G "17:\n\t" G \
-    "cmp %[x], %[end]\n\t"                                                                        \
-    "bne 10b\n\t"
-#endif
-
-/* The whole layer (batch row) in one statement: lr walks the bias, every other pointer lives in
- * memory, so the loop has all thirteen other registers. Per block: accumulators from row B's
- * bias, the groups, then a0 = (S0 - L0) >> 7 + 2 bias(A) and 2 L0 (the doubled accumulators),
- * requantisation (RQ), the activation clamp (SSUB8 / SEL per byte) and one word stored. */
-#define TFC_FC_LAYER(G, RQ)                                                                          \
-    do {                                                                                            \
-        register uint32_t w0 __asm("r8"), w1 __asm("r9"), w2 __asm("r10"), w3 __asm("r11");         \
-        int32_t s0, l0, s1, l1;                                                                     \
-        uint32_t xv, xl;                                                                            \
-        const int8_t *x, *end;                                                                      \
-        __asm volatile("ldr lr, %[biasm]\n"                                                         \
-                       "0:\n\t"                                                                     \
-                       "ldrd %[s0], %[s1], [lr], #8\n\t"                                            \
-                       "mov %[l0], %[s0]\n\t"                                                       \
-                       "mov %[l1], %[s1]\n\t"                                                       \
-                       "ldr %[x], %[x0m]\n\t" TFC_FC_GROUPS(G)                                      \
-                       "ldrd %[xv], %[xl], [lr], #8\n\t"                                            \
-                       "sub %[s0], %[s0], %[l0]\n\t"                                                \
-                       "add %[s0], %[xv], %[s0], asr #7\n\t"                                        \
-                       "sub %[s1], %[s1], %[l1]\n\t"                                                \
-                       "add %[s1], %[xl], %[s1], asr #7\n\t"                                        \
-                       "lsl %[l0], %[l0], #1\n\t"                                                   \
-                       "lsl %[l1], %[l1], #1\n\t" RQ                                                \
-                       "ldrd %[w0], %[w1], %[clampm]\n\t"                                           \
-                       "ssub8 %[xv], %[s0], %[w0]\n\t"                                              \
-                       "sel %[s0], %[s0], %[w0]\n\t"                                                \
-                       "ssub8 %[xv], %[s0], %[w1]\n\t"                                              \
-                       "sel %[s0], %[w1], %[s0]\n\t"                                                \
-                       "ldr %[x], %[outm]\n\t"                                                      \
-                       "str %[s0], [%[x]], #4\n\t"                                                  \
-                       "str %[x], %[outm]\n\t"                                                      \
-                       "ldr %[end], %[outendm]\n\t"                                                 \
-                       "cmp %[x], %[end]\n\t"                                                       \
-                       "bne 0b\n\t"                                                                 \
-                       : [s0] "=&r"(s0), [l0] "=&r"(l0), [s1] "=&r"(s1), [l1] "=&r"(l1), [x] "=&r"(x), \
-                         [end] "=&r"(end), [wp] "+r"(w), [xv] "=&r"(xv), [xl] "=&r"(xl), [w0] "=&r"(w0), \
-                         [w1] "=&r"(w1), [w2] "=&r"(w2), [w3] "=&r"(w3), [outm] "+m"(out), [qm] "+m"(q)   \
-                       : [biasm] "m"(bias), [x0m] "m"(x0), [xendm] "m"(x_end),    \
-                         [outendm] "m"(out_end), [clampm] "m"(clamp), [remm] "m"(rem)              \
-                       : "lr", "cc", "memory");                                                     \
-    } while (0)
-
+/* Pair-code blocks: accumulators from row B's bias (the block's bias {b1, b3, 2 b0, 2 b2});
+ * after the groups a0 = (S0 - L0) >> 7 + 2 b0 and 2 L0 (the doubled accumulators), likewise a2, 2 L1. */
+#define TFC_FC_PAIR_INIT                 \
+    "ldrd %[s0], %[s1], [lr], #8\n\t"    \
+    "mov %[l0], %[s0]\n\t"               \
+    "mov %[l1], %[s1]\n\t"
+#define TFC_FC_PAIR_FINISH                     \
+    "ldrd %[xv], %[xl], [lr], #8\n\t"          \
+    "sub %[s0], %[s0], %[l0]\n\t"              \
+    "add %[s0], %[xv], %[s0], asr #7\n\t"      \
+    "sub %[s1], %[s1], %[l1]\n\t"              \
+    "add %[s1], %[xl], %[s1], asr #7\n\t"      \
+    "lsl %[l0], %[l0], #1\n\t"                 \
+    "lsl %[l1], %[l1], #1\n\t"
 #endif
 
 /* byte b into bits pos .. pos + 7 of v (BFI) */
 #define TFC_FC_BFI8(v, b, pos) ((v) = ((v) & ~(0xFFu << (pos))) | (((uint32_t)(b) & 0xFFu) << (pos)))
-
-/* The input words of a block's groups, widened once per inference: per group (x0, x2), (x1, x3). */
-static void widen_input(const int8_t *x, int32_t groups, uint32_t *dst) {
-    const int8_t *const end = x + 4 * groups;
-    for (; x < end; x += 4, dst += 2) {
-        const uint32_t v = tfc_ld32(x);
-        dst[0] = (uint32_t)tfc_sxtb16(v);
-        dst[1] = (uint32_t)tfc_sxtb16_ror8(v);
-    }
-}
 
 /* The hot case: pair codes, exact fast requantisation, rows and inputs multiples of four. Each
  * accumulator starts at row B's bias, so L = dot(B) + bias(B) and S - L = 256 * dot(A); the
@@ -205,7 +123,7 @@ static inline __attribute__((always_inline)) void fc_pair_fast(const tfc_fc_para
     const int8_t *const x0 = xw ? (const int8_t *)p->scratch : xb;
     const int32_t gb = xw ? 8 : 4; /* bytes per group of the input read */
     if (xw) {
-        widen_input(xb, groups, (uint32_t *)p->scratch);
+        tfc_fc_widen_input(xb, groups, (uint32_t *)p->scratch);
     }
 #if TFC_DSP_ASM
     {
@@ -215,15 +133,15 @@ static inline __attribute__((always_inline)) void fc_pair_fast(const tfc_fc_para
         (void)rem;
         if (xw) {
             if (shared) {
-                TFC_FC_LAYER(TFC_FC_PAIR_GROUP_XW, TFC_FC_RQ_SHARED);
+                TFC_FC_LAYER(TFC_FC_PAIR_INIT, TFC_FC_PAIR_GROUP_XW, TFC_FC_PAIR_FINISH, TFC_FC_RQ_SHARED);
             } else {
-                TFC_FC_LAYER(TFC_FC_PAIR_GROUP_XW, TFC_FC_RQ_CHANNEL);
+                TFC_FC_LAYER(TFC_FC_PAIR_INIT, TFC_FC_PAIR_GROUP_XW, TFC_FC_PAIR_FINISH, TFC_FC_RQ_CHANNEL);
             }
         } else {
             if (shared) {
-                TFC_FC_LAYER(TFC_FC_PAIR_GROUP, TFC_FC_RQ_SHARED);
+                TFC_FC_LAYER(TFC_FC_PAIR_INIT, TFC_FC_PAIR_GROUP, TFC_FC_PAIR_FINISH, TFC_FC_RQ_SHARED);
             } else {
-                TFC_FC_LAYER(TFC_FC_PAIR_GROUP, TFC_FC_RQ_CHANNEL);
+                TFC_FC_LAYER(TFC_FC_PAIR_INIT, TFC_FC_PAIR_GROUP, TFC_FC_PAIR_FINISH, TFC_FC_RQ_CHANNEL);
             }
         }
     }

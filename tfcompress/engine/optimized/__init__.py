@@ -140,5 +140,6 @@ def direct_windows(g: Graph, lowered: list[LoweredOp], plan: Plan, bare: Plan, i
 
 
 KERNEL_SET = KernelSet("optimized", VARIANTS,
-                       headers=("optimized/tfc_dsp.h", "optimized/tfc_add_opt.h", "optimized/tfc_conv_opt.h"),
+                       headers=("optimized/tfc_dsp.h", "optimized/tfc_add_opt.h", "optimized/tfc_conv_opt.h",
+                                "optimized/tfc_fc_opt.h"),
                        after_plan=after_plan, bands=True)
