@@ -121,3 +121,130 @@ def test_fc_odd_shapes_on_qemu(fc_models, tmp_path) -> None:
             r = bench.measure(name, "optimized", with_optimize(load_board("mps2-an500"), "speed"), opt="-O2",
                               runs=1, layers=False, keep=None, path=path)
             assert r["mismatches"] == 0, (name, "speed")
+
+
+# --- 4-bit weights: the index-byte table kernel (engine/optimized/fc_compressed.py) ---------------
+
+W4_WIDTHS = (116, 92, 120, 64, 10)  # groups 33, 29, 23, 30 (remainders 1, 5, 7, 6), 16; 10: portable
+
+
+def w4_tflite(batch: int, books: int, seed: int = 3) -> bytes:
+    """132 inputs through Dense layers (W4_WIDTHS) whose weights take 16 values; ``books`` > 1:
+    output channel c draws from the c % books-th of differently spaced value sets (int8 codebooks
+    that do not merge)."""
+    from tfcompress.tfenv import keras, tf
+
+    K, tfm = keras(), tf()
+    rng = np.random.default_rng(seed)
+    levels = np.linspace(-1.0, 1.0, 16)
+
+    def init(shape, dtype=None):
+        w = np.stack([rng.choice(np.sign(levels) * np.abs(levels) ** (1 + 0.5 * (c % books)), size=shape[0])
+                      for c in range(shape[1])], axis=1)
+        w[0] = 1.0  # every output channel holds the largest magnitude
+        return K.backend.constant(w, dtype=dtype)
+
+    inp = K.Input((132,), batch_size=batch)
+    x = inp
+    for n in W4_WIDTHS:
+        x = K.layers.Dense(n, activation="relu" if n != 10 else None, kernel_initializer=init,
+                           bias_initializer=K.initializers.RandomUniform(-0.5, 0.5, seed=seed))(x)
+
+    def rep():
+        for _ in range(16):
+            yield [rng.uniform(-1, 1, size=(batch, 132)).astype(np.float32)]
+
+    conv = tfm.lite.TFLiteConverter.from_keras_model(K.Model(inp, x))
+    conv.optimizations = [tfm.lite.Optimize.DEFAULT]
+    conv.representative_dataset = rep
+    conv.target_spec.supported_ops = [tfm.lite.OpsSet.TFLITE_BUILTINS_INT8]
+    conv.inference_input_type = tfm.int8
+    conv.inference_output_type = tfm.int8
+    return bytes(conv.convert())
+
+
+W4_CASES = {"batch2-one-book": (2, 1), "batch1-three-books": (1, 3)}
+
+
+@pytest.fixture(scope="module")
+def w4_models() -> dict[str, bytes]:
+    return {name: w4_tflite(*case) for name, case in W4_CASES.items()}
+
+
+@pytest.mark.parametrize("name", list(W4_CASES))
+def test_fc_w4_table_kernel_bit_exact(w4_models, name: str) -> None:
+    """4-bit FULLY_CONNECTED layers take the table kernel (one or several codebooks, widened input
+    where the plan has room), smaller than int8 with the tables, and match TFLM."""
+    from helpers.engine_checks import assert_matches_tflm
+
+    from tfcompress.engine.compiler import compile_tflite
+    from tfcompress.engine.optimized import fc_compressed
+
+    tflite = w4_models[name]
+    model = compile_tflite(tflite, kernels="optimized", compress_weights=True)
+    lut = [lo for lo in model.lowered if lo.kernel == fc_compressed.W4_LUT]
+    assert len(lut) == 4, [lo.kernel for lo in model.lowered]
+    n_books = {len(fc_compressed.books_of(lo)) for lo in lut}
+    assert n_books == ({1} if W4_CASES[name][1] == 1 else {3})
+    widened = [k in model.plan.scratch_offsets for k, lo in enumerate(model.lowered) if lo in lut]
+    assert any(widened) == (W4_CASES[name][0] == 2)  # batch 2: room for some widened inputs; 1: none
+    assert model.weights_bytes < 0.75 * compile_tflite(tflite, kernels="optimized").weights_bytes
+    assert_matches_tflm(model, tflite, samples=4)
+
+
+def test_fc_w4_table_layout() -> None:
+    """Index bytes pair the inputs SXTB16 splits (i0 | i2 << 4, i1 | i3 << 4); a row's table offset
+    is counted from its block's first offset; the table word of byte b is (cb[b & 15], cb[b >> 4])."""
+    from tfcompress.engine.optimized import fc_compressed
+
+    rng = np.random.default_rng(0)
+    idx = rng.integers(0, 16, size=(8, 12))
+    b = fc_compressed.index_bytes(idx).view(np.uint8).reshape(2, 3, 4, 2)  # [blk][g][row][2]
+    assert b[1, 2, 3, 0] == idx[7, 8] | idx[7, 10] << 4 and b[1, 2, 3, 1] == idx[7, 9] | idx[7, 11] << 4
+    cb = np.array([-128, *range(-7, 8)], np.int64)
+    words = fc_compressed.pair_table(cb)
+    lo, hi = (words & 0xFFFF).astype(np.uint16).view(np.int16), (words >> 16).astype(np.uint16).view(np.int16)
+    assert lo[0x5F] == cb[0xF] and hi[0x5F] == cb[0x5] and lo[0] == -128
+    arr = fc_compressed.tables(np.stack([cb, -cb]), np.array([0, 1, 1, 0, 1, 0, 0, 0])).view(np.int32)
+    offs = arr[:8]
+    for r, book in enumerate([0, 1, 1, 0, 1, 0, 0, 0]):
+        start = (16 * (r // 4) + offs[r]) // 4  # words from the array's start
+        assert start == 8 + 256 * book
+
+
+@pytest.mark.emulated
+def test_fc_w4_on_qemu(w4_models, tmp_path) -> None:
+    """The table kernel's assembly: 0 mismatches at -O2 (Cortex-M7) and -Os (Cortex-M4)."""
+    from tfcompress.boards import load_board
+
+    bench = instructions_benchmark()
+    for (name, tflite), (board, opt) in zip(w4_models.items(), (("mps2-an500", "-O2"), ("netduinoplus2", "-Os")),
+                                            strict=True):
+        path = tmp_path / f"{name}.tflite"
+        path.write_bytes(tflite)
+        r = bench.measure(name, "optimized", load_board(board), opt=opt, runs=1, layers=False, keep=None, path=path,
+                          compress_weights=True)
+        assert r["mismatches"] == 0, (name, board, opt)
+
+
+def test_fc_kernels_clean_under_asan_ubsan(fc_models, w4_models, tmp_path) -> None:
+    """The FULLY_CONNECTED kernels' C paths (widened inputs in the arena, per-block bias, the 4-bit
+    tables with their row offsets) under ASan + UBSan, outputs equal to the plain host build."""
+    import subprocess
+
+    from helpers.engine_checks import SAN_FLAGS
+
+    from tfcompress.engine.compiler import compile_tflite
+    from tfcompress.engine.host import HostModel, build_executable
+
+    require_tool("cc", "build-essential")
+    for k, (tflite, compress) in enumerate(((fc_models["batch3-channel"], False), (w4_models["batch2-one-book"], True))):
+        model = compile_tflite(tflite, kernels="optimized", compress_weights=compress)
+        exe = build_executable(model, tmp_path / f"build{k}", SAN_FLAGS)
+        x = np.random.default_rng(k).integers(-128, 128, size=model.input.shape, dtype=np.int8)
+        (tmp_path / "in.bin").write_bytes(x.tobytes())
+        proc = subprocess.run([str(exe), str(tmp_path / "in.bin"), str(tmp_path / "out.bin")],
+                              capture_output=True, text=True, timeout=300)
+        assert proc.returncode == 0 and "runtime error" not in proc.stderr, proc.stderr[-3000:]
+        out = np.frombuffer((tmp_path / "out.bin").read_bytes(), dtype=np.int8)
+        assert np.array_equal(out, HostModel(model).run(x).reshape(-1))

@@ -46,15 +46,17 @@ PREFERENCES: dict[str, Preference] = {
 #: storage, mps2-an500 -O2 (benchmarks/compressed_speed.py); missing entries count as 1.0.
 #: Optimised convolutions decode per channel block (optimized/conv2d_s8_dec_opt.c): per layer
 #: ~0.9-1.2 where the block holds the layer, more where RAM fitting shrinks it; 2:4 (offered only
-#: where one block holds the layer) 0.73-1.03; FULLY_CONNECTED and DEPTHWISE_CONV_2D have no
-#: optimised compressed kernel yet (portable C, per-weight decode).
+#: where one block holds the layer) 0.73-1.03; 4-bit FULLY_CONNECTED: the index-byte table kernel
+#: (optimized/fully_connected_s8_w4_opt.c) 1.62-1.69 on the AD-shaped layers of
+#: benchmarks/compressed_fc.py (small layers whose tables would not pay stay portable); sparse
+#: FULLY_CONNECTED and DEPTHWISE_CONV_2D have no optimised compressed kernel yet (portable C).
 SLOWDOWN: dict[str, dict[tuple[str, str], float]] = {
     "optimized": {
         ("tfc_conv2d_s8", "w4"): 1.15,
         ("tfc_conv2d_add_s8", "w4"): 1.15,
         ("tfc_conv2d_s8", "sp"): 1.1,
         ("tfc_conv2d_add_s8", "sp"): 1.1,
-        ("tfc_fully_connected_s8", "w4"): 3.5,
+        ("tfc_fully_connected_s8", "w4"): 1.7,
         ("tfc_fully_connected_s8", "sp"): 3.0,
         ("tfc_depthwise_conv2d_s8", "w4"): 2.5,
         ("tfc_depthwise_conv2d_s8", "sp"): 2.5,

@@ -59,6 +59,7 @@ static inline __attribute__((always_inline)) void fc_wide(const tfc_fc_params *p
         const int8_t *const x_end = x0 + gb * groups;
         const uint32_t clamp[2] = {os.lo4, os.hi4};
         const uint32_t rem = (uint32_t)groups & 7;
+        uint32_t aux = 0;
         (void)rem;
         if (xw) {
             if (shared) {

@@ -51,14 +51,14 @@ static inline void tfc_fc_widen_input(const int8_t *x, int32_t groups, uint32_t 
     "1:\n\t" G "cmp %[x], %[end]\n\t"                       \
     "bne 1b\n\t"
 #else
-/* -O2: eight groups per iteration; the first pass enters the loop (TBB on rem = groups % 8) where
+/* -O2: eight groups per iteration; the first pass enters the loop (TBH on rem = groups % 8) where
  * just the remaining groups are left in it. */
 #define TFC_FC_GROUPS(G)                                                                          \
     "ldr %[end], %[xendm]\n\t"                                                                    \
     "ldr %[xv], %[remm]\n\t"                                                                      \
-    "tbb [pc, %[xv]]\n"                                                                           \
+    "tbh [pc, %[xv], lsl #1]\n"                                                                   \
     "5:\n\t"                                                                                      \
-    ".byte (10f-5b)/2, (17f-5b)/2, (16f-5b)/2, (15f-5b)/2, (14f-5b)/2, (13f-5b)/2, (12f-5b)/2, (11f-5b)/2\n" \
+    ".hword (10f-5b)/2, (17f-5b)/2, (16f-5b)/2, (15f-5b)/2, (14f-5b)/2, (13f-5b)/2, (12f-5b)/2, (11f-5b)/2\n" \
     "10:\n\t" G "11:\n\t" G "12:\n\t" G "13:\n\t" G "14:\n\t" G "15:\n\t" G "16:\n\t" G "17:\n\t" G \
     "cmp %[x], %[end]\n\t"                                                                        \
     "bne 10b\n\t"
@@ -69,15 +69,20 @@ static inline void tfc_fc_widen_input(const int8_t *x, int32_t groups, uint32_t 
  * accumulators s0, l0, s1, l1 from the bias), the groups G, FINISH (the doubled accumulators of
  * rows 0..3 in s0, l0, s1, l1), requantisation RQ, the activation clamp (SSUB8 / SEL per byte)
  * and one word stored. Expects in scope: w (weights, advanced), bias, x0, x_end (the input words
- * read), rem (groups % 8), q (rq entries), out, out_end, clamp[2] ({lo4, hi4}). */
-#define TFC_FC_LAYER(INIT, G, FINISH, RQ)                                                           \
+ * read), rem (groups % 8), q (rq entries), out, out_end, clamp[2] ({lo4, hi4}), aux (a word
+ * INIT may read and write, e.g. a table pointer). end is r12 (after w0..w3 in LDM lists). */
+#define TFC_FC_LAYER(INIT, G, FINISH, RQ) TFC_FC_LAYER_LOOP(INIT, TFC_FC_GROUPS(G), FINISH, RQ)
+
+/* ... with the loop over the groups as given (LOOP: x .. x_end, at least one group) */
+#define TFC_FC_LAYER_LOOP(INIT, LOOP, FINISH, RQ)                                                    \
     do {                                                                                            \
         register uint32_t w0 __asm("r8"), w1 __asm("r9"), w2 __asm("r10"), w3 __asm("r11");         \
+        register const int8_t *end __asm("r12");                                                    \
         int32_t s0, l0, s1, l1;                                                                     \
         uint32_t xv, xl;                                                                            \
-        const int8_t *x, *end;                                                                      \
+        const int8_t *x;                                                                            \
         __asm volatile("ldr lr, %[biasm]\n"                                                         \
-                       "0:\n\t" INIT "ldr %[x], %[x0m]\n\t" TFC_FC_GROUPS(G) FINISH RQ               \
+                       "0:\n\t" INIT "ldr %[x], %[x0m]\n\t" LOOP FINISH RQ                          \
                        "ldrd %[w0], %[w1], %[clampm]\n\t"                                           \
                        "ssub8 %[xv], %[s0], %[w0]\n\t"                                              \
                        "sel %[s0], %[s0], %[w0]\n\t"                                                \
@@ -91,7 +96,8 @@ static inline void tfc_fc_widen_input(const int8_t *x, int32_t groups, uint32_t 
                        "bne 0b\n\t"                                                                 \
                        : [s0] "=&r"(s0), [l0] "=&r"(l0), [s1] "=&r"(s1), [l1] "=&r"(l1), [x] "=&r"(x), \
                          [end] "=&r"(end), [wp] "+r"(w), [xv] "=&r"(xv), [xl] "=&r"(xl), [w0] "=&r"(w0), \
-                         [w1] "=&r"(w1), [w2] "=&r"(w2), [w3] "=&r"(w3), [outm] "+m"(out), [qm] "+m"(q)   \
+                         [w1] "=&r"(w1), [w2] "=&r"(w2), [w3] "=&r"(w3), [outm] "+m"(out), [qm] "+m"(q),  \
+                         [auxm] "+m"(aux)                                                           \
                        : [biasm] "m"(bias), [x0m] "m"(x0), [xendm] "m"(x_end),                      \
                          [outendm] "m"(out_end), [clampm] "m"(clamp), [remm] "m"(rem)              \
                        : "lr", "cc", "memory");                                                     \

@@ -16,7 +16,7 @@ from __future__ import annotations
 from tfcompress.engine.ir import Graph
 from tfcompress.engine.kernel_set import KernelSet, KernelVariant
 from tfcompress.engine.lowered import LoweredOp
-from tfcompress.engine.optimized import add, conv, decoded, depthwise, fully_connected
+from tfcompress.engine.optimized import add, conv, decoded, depthwise, fc_compressed, fully_connected
 from tfcompress.engine.planner import Plan, best_plan, plan_arena, ram_with_stack
 
 _CONV = "optimized/conv2d_s8_opt.c"
@@ -39,6 +39,9 @@ VARIANTS: dict[str, KernelVariant] = {
                                                     depthwise.scratch),  # named by depthwise.prepare
     "tfc_fully_connected_s8": KernelVariant("optimized/fully_connected_s8_opt.c", fully_connected.prepare),
     "tfc_fully_connected_s8_wide": KernelVariant("optimized/fully_connected_s8_wide_opt.c"),  # after_plan, speed
+    # 4-bit FULLY_CONNECTED of one codebook: the index-byte table kernel (else the portable one)
+    "tfc_fully_connected_s8_w4": KernelVariant("fully_connected_s8_w4.c", fc_compressed.prepare_w4),
+    fc_compressed.W4_LUT: KernelVariant("optimized/fully_connected_s8_w4_opt.c"),
     "tfc_add_s8": KernelVariant("optimized/binary_s8_opt.c", None, add.add_scratch),
     "tfc_mul_s8": KernelVariant("optimized/binary_s8_opt.c"),
     "tfc_avg_pool2d_s8": KernelVariant("optimized/pool2d_s8_opt.c"),

@@ -64,10 +64,14 @@ def plain_bias(bias: np.ndarray) -> np.ndarray:
     return np.stack([b[:, 2] // 2, b[:, 0], b[:, 3] // 2, b[:, 1]], axis=1).reshape(-1).astype(np.int32)
 
 
+#: kernels that always take the fast path and read p->scratch as the widened input when given
+WIDENED_INPUT = ("tfc_fully_connected_s8_wide", "tfc_fully_connected_s8_lut_w4")
+
+
 def input_scratch(lo: LoweredOp) -> LoweredOp | None:
     """The fast-path layer reading its input widened once into int16 scratch (14 instructions per
     16 MACs instead of 16; int16 weights: 11 instead of 13); None when the layer is not on that path."""
-    if not (fast_path(lo) or lo.kernel == "tfc_fully_connected_s8_wide") or lo.scratch:
+    if not (fast_path(lo) or lo.kernel in WIDENED_INPUT) or lo.scratch:
         return None
     new = lo.copy()
     new.scratch = 2 * lo.fields["in_depth"]
