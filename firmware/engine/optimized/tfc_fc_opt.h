@@ -45,6 +45,16 @@ static inline void tfc_fc_widen_input(const int8_t *x, int32_t groups, uint32_t 
     "bfi %[s0], %[xv], #24, #8\n\t"                                                        \
     "str %[x], %[qm]\n\t"
 
+/* -Os: either layout in one copy, the entry stride (0: per-tensor, 16: per channel) in aux */
+#define TFC_FC_RQ_ANY_ROW "ldmia %[x], {%[w0], %[w1], %[w2]}\n\t" "add %[x], %[x], %[end]\n\t"
+#define TFC_FC_RQ_ANY                                                                      \
+    "ldr %[x], %[qm]\n\t"                                                                  \
+    "ldr %[end], %[auxm]\n\t" TFC_FC_RQ_ANY_ROW TFC_FC_RQ("s0", "s0")                      \
+    TFC_FC_RQ_ANY_ROW TFC_FC_RQ("l0", "xv") "bfi %[s0], %[xv], #8, #8\n\t"                 \
+    TFC_FC_RQ_ANY_ROW TFC_FC_RQ("s1", "xv") "bfi %[s0], %[xv], #16, #8\n\t"                \
+    TFC_FC_RQ_ANY_ROW TFC_FC_RQ("l1", "xv") "bfi %[s0], %[xv], #24, #8\n\t"                \
+    "str %[x], %[qm]\n\t"
+
 #if defined(__OPTIMIZE_SIZE__)
 #define TFC_FC_GROUPS(G) /* -Os: one group per iteration */ \
     "ldr %[end], %[xendm]\n\t"                             \
