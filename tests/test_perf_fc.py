@@ -227,9 +227,10 @@ def test_fc_w4_on_qemu(w4_models, tmp_path) -> None:
         assert r["mismatches"] == 0, (name, board, opt)
 
 
-def test_fc_kernels_clean_under_asan_ubsan(fc_models, w4_models, tmp_path) -> None:
+def test_fc_kernels_clean_under_asan_ubsan(fc_models, w4_models, sp_models, tmp_path) -> None:
     """The FULLY_CONNECTED kernels' C paths (widened inputs in the arena, per-block bias, the 4-bit
-    tables with their row offsets) under ASan + UBSan, outputs equal to the plain host build."""
+    tables with their row offsets, the sparse nibbles and odd tails) under ASan + UBSan, outputs
+    equal to the plain host build."""
     import subprocess
 
     from helpers.engine_checks import SAN_FLAGS
@@ -238,7 +239,9 @@ def test_fc_kernels_clean_under_asan_ubsan(fc_models, w4_models, tmp_path) -> No
     from tfcompress.engine.host import HostModel, build_executable
 
     require_tool("cc", "build-essential")
-    for k, (tflite, compress) in enumerate(((fc_models["batch3-channel"], False), (w4_models["batch2-one-book"], True))):
+    cases = ((fc_models["batch3-channel"], False), (w4_models["batch2-one-book"], True),
+             (sp_models["batch2-channel"], True))
+    for k, (tflite, compress) in enumerate(cases):
         model = compile_tflite(tflite, kernels="optimized", compress_weights=compress)
         exe = build_executable(model, tmp_path / f"build{k}", SAN_FLAGS)
         x = np.random.default_rng(k).integers(-128, 128, size=model.input.shape, dtype=np.int8)
@@ -248,3 +251,82 @@ def test_fc_kernels_clean_under_asan_ubsan(fc_models, w4_models, tmp_path) -> No
         assert proc.returncode == 0 and "runtime error" not in proc.stderr, proc.stderr[-3000:]
         out = np.frombuffer((tmp_path / "out.bin").read_bytes(), dtype=np.int8)
         assert np.array_equal(out, HostModel(model).run(x).reshape(-1))
+
+
+# --- sparse weights: the nibble-dispatch kernel (engine/optimized/fc_compressed.py) ---------------
+
+SP_WIDTHS = (36, 20, 24, 12, 10, 6)  # inputs 68, 36, 20, 24, 12 (groups 17, 9, 5, 6, 3), 10: portable
+
+
+def sp_tflite(batch: int, per_tensor: bool, seed: int = 7) -> bytes:
+    """68 inputs through Dense layers (SP_WIDTHS), every weight matrix half zero (by magnitude)."""
+    from tfcompress.tfenv import keras, tf
+
+    K, tfm = keras(), tf()
+    K.utils.set_random_seed(seed)
+    inp = K.Input((68,), batch_size=batch)
+    x = inp
+    layers = []
+    for n in SP_WIDTHS:
+        layers.append(K.layers.Dense(n, activation="relu" if n in (20, 12) else None,
+                                     bias_initializer=K.initializers.RandomUniform(-0.5, 0.5)))
+        x = layers[-1](x)
+    for layer in layers:
+        w, b = layer.get_weights()
+        layer.set_weights([w * (np.abs(w) >= np.median(np.abs(w))), b])
+    rng = np.random.default_rng(seed)
+
+    def rep():
+        for _ in range(16):
+            yield [rng.uniform(-1, 1, size=(batch, 68)).astype(np.float32)]
+
+    conv = tfm.lite.TFLiteConverter.from_keras_model(K.Model(inp, x))
+    conv.optimizations = [tfm.lite.Optimize.DEFAULT]
+    conv.representative_dataset = rep
+    conv.target_spec.supported_ops = [tfm.lite.OpsSet.TFLITE_BUILTINS_INT8]
+    conv.inference_input_type = tfm.int8
+    conv.inference_output_type = tfm.int8
+    if per_tensor:
+        conv._experimental_disable_per_channel_quantization_for_dense_layers = True
+    return bytes(conv.convert())
+
+
+SP_CASES = {"batch2-channel": (2, False), "batch1-tensor": (1, True)}
+
+
+@pytest.fixture(scope="module")
+def sp_models() -> dict[str, bytes]:
+    return {name: sp_tflite(*case) for name, case in SP_CASES.items()}
+
+
+@pytest.mark.parametrize("name", list(SP_CASES))
+def test_fc_sparse_nibble_kernel_bit_exact(sp_models, name: str) -> None:
+    """Sparse FULLY_CONNECTED layers with inputs in fours take the nibble kernel (odd group counts:
+    the C tail; per channel: bias from the rq entries), the others stay portable; TFLM's outputs."""
+    from helpers.engine_checks import assert_matches_tflm
+
+    from tfcompress.engine.compiler import compile_tflite
+    from tfcompress.engine.optimized import fc_compressed
+
+    tflite = sp_models[name]
+    model = compile_tflite(tflite, kernels="optimized", compress_weights=True)
+    kinds = [lo.kernel for lo in model.lowered]
+    assert kinds == [fc_compressed.SP_NIB] * 5 + ["tfc_fully_connected_s8_sp"], kinds
+    per_tensor = SP_CASES[name][1]
+    assert all(isinstance(lo.fields["bias"], int) != per_tensor for lo in model.lowered[:5])
+    assert_matches_tflm(model, tflite, samples=4)
+
+
+@pytest.mark.emulated
+def test_fc_sparse_on_qemu(sp_models, tmp_path) -> None:
+    """The nibble kernel's assembly (both input forms at -O2, the int8 one at -Os): 0 mismatches."""
+    from tfcompress.boards import load_board
+
+    bench = instructions_benchmark()
+    for (name, tflite), (board, opt) in zip(sp_models.items(), (("mps2-an500", "-O2"), ("netduinoplus2", "-Os")),
+                                            strict=True):
+        path = tmp_path / f"{name}.tflite"
+        path.write_bytes(tflite)
+        r = bench.measure(name, "optimized", load_board(board), opt=opt, runs=1, layers=False, keep=None, path=path,
+                          compress_weights=True)
+        assert r["mismatches"] == 0, (name, board, opt)

@@ -172,6 +172,8 @@ void tfc_conv2d_add_s8_sp(const tfc_conv_params *p, const tfc_binary_params *add
                           const int8_t *residual, int8_t *out);
 void tfc_depthwise_conv2d_s8_sp(const tfc_conv_params *p, const int8_t *in, int8_t *out);
 void tfc_fully_connected_s8_sp(const tfc_fc_params *p, const int8_t *in, int8_t *out);
+/* optimised kernel set: the same data, one bitmap nibble per group of four inputs (engine/optimized/fc_compressed.py) */
+void tfc_fully_connected_s8_nib_sp(const tfc_fc_params *p, const int8_t *in, int8_t *out);
 
 /* Sum of a sparse row's non-zero weights times x (the row's k inputs): bitmap bits found by
  * count-trailing-zeros, values consumed from *vp (advanced past the row). */

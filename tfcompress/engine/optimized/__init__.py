@@ -42,6 +42,9 @@ VARIANTS: dict[str, KernelVariant] = {
     # 4-bit FULLY_CONNECTED of one codebook: the index-byte table kernel (else the portable one)
     "tfc_fully_connected_s8_w4": KernelVariant("fully_connected_s8_w4.c", fc_compressed.prepare_w4),
     fc_compressed.W4_LUT: KernelVariant("optimized/fully_connected_s8_w4_opt.c"),
+    # sparse FULLY_CONNECTED: the nibble-dispatch kernel (else the portable one)
+    "tfc_fully_connected_s8_sp": KernelVariant("fully_connected_s8_sp.c", fc_compressed.prepare_sp),
+    fc_compressed.SP_NIB: KernelVariant("optimized/fully_connected_s8_sp_opt.c"),
     "tfc_add_s8": KernelVariant("optimized/binary_s8_opt.c", None, add.add_scratch),
     "tfc_mul_s8": KernelVariant("optimized/binary_s8_opt.c"),
     "tfc_avg_pool2d_s8": KernelVariant("optimized/pool2d_s8_opt.c"),

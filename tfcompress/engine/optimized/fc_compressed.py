@@ -9,6 +9,11 @@ output row the byte offset of its table (counted from its block's first offset),
 so a layer switches only where it still saves flash against int8 (clustered layers usually have one
 codebook: ``weights.share_requant``), and not under the "size" preference. Other compressed
 FULLY_CONNECTED layers keep the portable kernel.
+
+Sparse layers (bitmap + non-zero values, ``weights_sparse.py``) with inputs in multiples of four on
+the fast requantisation switch to ``tfc_fully_connected_s8_nib_sp``
+(``firmware/engine/optimized/fully_connected_s8_sp_opt.c``): the same data, one bitmap nibble per
+group of four inputs dispatching (TBH) to a handler for exactly its non-zeros.
 """
 
 from __future__ import annotations
@@ -20,8 +25,10 @@ from tfcompress.engine.kernel_limits import RQ_FAST
 from tfcompress.engine.lowered import ConstArray, LoweredOp
 from tfcompress.engine.optimized.requant import acc_bound, add_rq, rq_shared, rq_table, trim
 from tfcompress.engine.weights4 import CODEBOOK, indices
+from tfcompress.engine.weights_sparse import decode as sparse_rows
 
 W4_LUT = "tfc_fully_connected_s8_lut_w4"
+SP_NIB = "tfc_fully_connected_s8_nib_sp"
 #: flash of the index-byte table (256 words)
 TABLE_BYTES = 256 * 4
 
@@ -81,13 +88,7 @@ def prepare_w4(lo: LoweredOp) -> LoweredOp:
         return lo
     idx = indices(lo)[:n_out * n_in].reshape(n_out, n_in).astype(np.int64)
     w = np.take_along_axis(table[book_of], idx, axis=1)
-    bias = lo.array("bias").data
-    bound = acc_bound(w, bias)
-    mult, shift = lo.array("mult").data, lo.array("shift").data
-    if f["per_channel"]:
-        rq = rq_table(mult, shift, bound, bias, ~w.any(axis=1), n_out, f["out_zp"])
-    else:
-        rq = rq_shared(int(mult[0]), int(shift[0]), bound, f["out_zp"])
+    rq = _rq(lo, w)
     if not rq[0] & RQ_FAST:
         return lo
     lo.kernel = W4_LUT
@@ -98,4 +99,28 @@ def prepare_w4(lo: LoweredOp) -> LoweredOp:
     f["cb_step"] = 0
     add_rq(lo, rq)
     trim(lo, keep_bias=True)
+    return lo
+
+
+def _rq(lo: LoweredOp, w: np.ndarray) -> np.ndarray:
+    """The rq table of a FULLY_CONNECTED with (decoded) weights ``w``."""
+    f = lo.fields
+    bias = lo.array("bias").data
+    mult, shift = lo.array("mult").data, lo.array("shift").data
+    if f["per_channel"]:
+        return rq_table(mult, shift, acc_bound(w, bias), bias, ~w.any(axis=1), int(f["out_depth"]), f["out_zp"])
+    return rq_shared(int(mult[0]), int(shift[0]), acc_bound(w, bias), f["out_zp"])
+
+
+def prepare_sp(lo: LoweredOp) -> LoweredOp:
+    """A sparse FULLY_CONNECTED switched to the nibble-dispatch kernel where it applies (same data)."""
+    f = lo.fields
+    if int(f["in_depth"]) % 4 or int(f["in_depth"]) == 0:
+        return lo
+    rq = _rq(lo, sparse_rows(lo).astype(np.int64))
+    if not rq[0] & RQ_FAST:
+        return lo
+    lo.kernel = SP_NIB
+    add_rq(lo, rq)
+    trim(lo, keep_bias=not f["per_channel"])  # per channel: the rq entries carry the bias
     return lo

@@ -65,7 +65,7 @@ def plain_bias(bias: np.ndarray) -> np.ndarray:
 
 
 #: kernels that always take the fast path and read p->scratch as the widened input when given
-WIDENED_INPUT = ("tfc_fully_connected_s8_wide", "tfc_fully_connected_s8_lut_w4")
+WIDENED_INPUT = ("tfc_fully_connected_s8_wide", "tfc_fully_connected_s8_lut_w4", "tfc_fully_connected_s8_nib_sp")
 
 
 def input_scratch(lo: LoweredOp) -> LoweredOp | None:
