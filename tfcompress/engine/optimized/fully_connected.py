@@ -68,10 +68,19 @@ def plain_bias(bias: np.ndarray) -> np.ndarray:
 WIDENED_INPUT = ("tfc_fully_connected_s8_wide", "tfc_fully_connected_s8_lut_w4", "tfc_fully_connected_s8_nib_sp")
 
 
+#: instructions per group of four inputs the widening costs (and must be beaten by 2 per pass)
+MIN_WIDEN_GAIN = 6
+
+
 def input_scratch(lo: LoweredOp) -> LoweredOp | None:
     """The fast-path layer reading its input widened once into int16 scratch (14 instructions per
-    16 MACs instead of 16; int16 weights: 11 instead of 13); None when the layer is not on that path."""
+    16 MACs instead of 16; int16 weights: 11 instead of 13); None when the layer is not on that path
+    or has too few passes over its input to repay the widening (~6 instructions per group of four
+    inputs against 2 saved per group and pass: blocks of four rows, or rows for the sparse kernel)."""
     if not (fast_path(lo) or lo.kernel in WIDENED_INPUT) or lo.scratch:
+        return None
+    passes = lo.fields["out_depth"] // (1 if lo.kernel.endswith("_sp") else 4)
+    if 2 * passes <= MIN_WIDEN_GAIN:
         return None
     new = lo.copy()
     new.scratch = 2 * lo.fields["in_depth"]
