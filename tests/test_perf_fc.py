@@ -1,9 +1,10 @@
 """Optimised FULLY_CONNECTED: the fast path (pair codes, bias per block, inputs widened into scratch
 where the plan has room, eight-group loop entered by the remainder) bit-exact with TFLM on odd shapes.
 
-Input lengths give every remainder of the eight-group loop (68 -> 17 groups, 32 -> 8, 20 -> 5, 24 -> 6,
-12 -> 3, 28 -> 7, 16 -> 4), odd output counts and input tails take the generic path, batch 3 and
-per-channel / per-tensor quantisation. Host builds run the portable C; the emulated test runs the
+Input lengths give every remainder of the eight-group loop (68 -> 17 groups, 32 -> 8, 20 -> 5, 96 -> 24,
+24 -> 6, 12 -> 3, 28 -> 7, 16 -> 4), odd output counts and input tails take the generic path, batch 3
+and per-channel / per-tensor quantisation; the 20 -> 96 layer sets the peak RAM, so it widens its
+input into its output's tail. Host builds run the portable C; the emulated test runs the
 assembly on QEMU (Cortex-M7 and Cortex-M4).
 """
 
@@ -16,8 +17,8 @@ from helpers.engine_checks import same_everywhere
 
 from tfcompress.engine.optimized import fully_connected
 
-WIDTHS = ((32, "relu"), (20, None), (24, "relu"), (12, "relu6"), (28, None), (16, "relu"), (12, None),
-          (9, None), (6, None))
+WIDTHS = ((32, "relu"), (20, None), (96, "relu"), (24, "relu"), (12, "relu6"), (28, None), (16, "relu"),
+          (12, None), (9, None), (6, None))
 
 
 def fc_tflite(batch: int, per_tensor: bool, seed: int = 5) -> bytes:
@@ -56,11 +57,14 @@ def fc_models() -> dict[str, bytes]:
 
 
 def _paths(model) -> None:
-    """The model exercises all three paths: widened input, int8 input, generic."""
+    """The model exercises every path: widened input in scratch, in the output's tail, int8 input,
+    generic."""
     fast = [fully_connected.fast_path(lo) for lo in model.lowered]
     widened = [k in model.plan.scratch_offsets for k in range(len(model.lowered))]
+    tail = [lo.fields["out_depth"] >= 2 * lo.fields["in_depth"] + 16 for lo in model.lowered]
     assert any(f and w for f, w in zip(fast, widened, strict=True))
-    assert any(f and not w for f, w in zip(fast, widened, strict=True))
+    assert any(f and not w and not t for f, w, t in zip(fast, widened, tail, strict=True))
+    assert any(f and not w and t for f, w, t in zip(fast, widened, tail, strict=True))
     assert not all(fast)
 
 

@@ -110,21 +110,20 @@ static inline uint32_t tail_word(const int8_t *x, int32_t n) {
 
 /* The hot case: pair codes, exact fast requantisation, rows and inputs multiples of four. Each
  * accumulator starts at row B's bias, so L = dot(B) + bias(B) and S - L = 256 * dot(A); the
- * fast requantisation wants the doubled accumulator: (S - L) >> 7 plus twice bias(A). xw: the
- * input is read from its widened copy (widen_input) instead. */
-static inline __attribute__((always_inline)) void fc_pair_fast(const tfc_fc_params *p, const int8_t *xb,
-                                                               int8_t *out, const int shared, const int xw) {
+ * fast requantisation wants the doubled accumulator: (S - L) >> 7 plus twice bias(A). Blocks
+ * [blk0, blk1) of the row whose output starts at out; x0: the int8 input, or (xw) its widened
+ * words (tfc_fc_widen_input). */
+static inline __attribute__((always_inline)) void fc_pair_fast(const tfc_fc_params *p, const int8_t *x0,
+                                                               int32_t blk0, int32_t blk1, int8_t *out,
+                                                               const int shared, const int xw) {
     const int32_t groups = p->in_depth >> 2;
-    const uint32_t *w = (const uint32_t *)p->weights;
-    const int32_t *bias = p->bias;
-    const int32_t *q = p->rq + TFC_RQ_HEADER;
+    const uint32_t *w = (const uint32_t *)p->weights + 4 * groups * blk0;
+    const int32_t *bias = p->bias + 4 * blk0;
+    const int32_t *q = p->rq + TFC_RQ_HEADER + (shared ? 0 : 16 * blk0);
     const tfc_out_stage os = tfc_out_stage_of(p->out_zp, p->act_min, p->act_max);
-    int8_t *const out_end = out + p->out_depth;
-    const int8_t *const x0 = xw ? (const int8_t *)p->scratch : xb;
+    int8_t *const out_end = out + 4 * blk1;
     const int32_t gb = xw ? 8 : 4; /* bytes per group of the input read */
-    if (xw) {
-        tfc_fc_widen_input(xb, groups, (uint32_t *)p->scratch);
-    }
+    out += 4 * blk0;
 #if TFC_DSP_ASM
     {
         const int8_t *const x_end = x0 + gb * groups;
@@ -182,29 +181,44 @@ static inline __attribute__((always_inline)) void fc_pair_fast(const tfc_fc_para
 }
 
 /* Out of line, one copy per requantisation layout and input form (the shared one keeps its entry
- * in registers); -Os builds keep one copy that reads both at run time. */
+ * in registers); -Os builds keep one copy per input form that reads the layout at run time. */
 #if defined(__OPTIMIZE_SIZE__)
-static void __attribute__((noinline)) fc_pair_fast_any(const tfc_fc_params *p, const int8_t *xb, int8_t *out) {
-    fc_pair_fast(p, xb, out, (p->rq[0] & TFC_RQ_SHARED) != 0, p->scratch != 0);
+static void __attribute__((noinline)) fc_pair_x8(const tfc_fc_params *p, const int8_t *x, int32_t b0, int32_t b1,
+                                                 int8_t *out) {
+    fc_pair_fast(p, x, b0, b1, out, (p->rq[0] & TFC_RQ_SHARED) != 0, 0);
 }
-#define FC_PAIR_FAST(p, xb, out, shared) fc_pair_fast_any(p, xb, out)
+static void __attribute__((noinline)) fc_pair_xw(const tfc_fc_params *p, const int8_t *x, int32_t b0, int32_t b1,
+                                                 int8_t *out) {
+    fc_pair_fast(p, x, b0, b1, out, (p->rq[0] & TFC_RQ_SHARED) != 0, 1);
+}
+#define FC_PAIR_RANGE(shared, xw) ((xw) ? fc_pair_xw : fc_pair_x8)
 #else
-static void fc_pair_fast_shared(const tfc_fc_params *p, const int8_t *xb, int8_t *out) {
-    fc_pair_fast(p, xb, out, 1, 0);
-}
-static void fc_pair_fast_channel(const tfc_fc_params *p, const int8_t *xb, int8_t *out) {
-    fc_pair_fast(p, xb, out, 0, 0);
-}
-static void fc_pair_fast_shared_xw(const tfc_fc_params *p, const int8_t *xb, int8_t *out) {
-    fc_pair_fast(p, xb, out, 1, 1);
-}
-static void fc_pair_fast_channel_xw(const tfc_fc_params *p, const int8_t *xb, int8_t *out) {
-    fc_pair_fast(p, xb, out, 0, 1);
-}
-#define FC_PAIR_FAST(p, xb, out, shared)                                                      \
-    ((p)->scratch ? ((shared) ? fc_pair_fast_shared_xw : fc_pair_fast_channel_xw)(p, xb, out) \
-                  : ((shared) ? fc_pair_fast_shared : fc_pair_fast_channel)(p, xb, out))
+#define FC_PAIR_COPY(name, shared, xw)                                                                        \
+    static void name(const tfc_fc_params *p, const int8_t *x, int32_t b0, int32_t b1, int8_t *out) {          \
+        fc_pair_fast(p, x, b0, b1, out, shared, xw);                                                         \
+    }
+FC_PAIR_COPY(fc_pair_shared_x8, 1, 0)
+FC_PAIR_COPY(fc_pair_channel_x8, 0, 0)
+FC_PAIR_COPY(fc_pair_shared_xw, 1, 1)
+FC_PAIR_COPY(fc_pair_channel_xw, 0, 1)
+#define FC_PAIR_RANGE(shared, xw) \
+    ((xw) ? ((shared) ? fc_pair_shared_xw : fc_pair_channel_xw) : ((shared) ? fc_pair_shared_x8 : fc_pair_channel_x8))
 #endif
+
+/* One batch row on the hot path: the blocks that can read a widened input (the planned scratch,
+ * else the output's tail) from it, the rest from the int8 input. */
+static void fc_pair_row(const tfc_fc_params *p, const int8_t *xb, int8_t *out, const int shared) {
+    uint32_t *wx = 0;
+    const int32_t blocks = p->out_depth >> 2;
+    const int32_t n_xw = tfc_fc_input_words(p, out, &wx);
+    if (n_xw) {
+        tfc_fc_widen_input(xb, p->in_depth >> 2, wx);
+        FC_PAIR_RANGE(shared, 1)(p, (const int8_t *)wx, 0, n_xw, out);
+    }
+    if (n_xw < blocks) {
+        FC_PAIR_RANGE(shared, 0)(p, xb, n_xw, blocks, out);
+    }
+}
 
 void tfc_fully_connected_s8(const tfc_fc_params *p, const int8_t *in, int8_t *out) {
     const int32_t n_in = p->in_depth;
@@ -219,7 +233,7 @@ void tfc_fully_connected_s8(const tfc_fc_params *p, const int8_t *in, int8_t *ou
     for (b = 0; b < p->batches; ++b) {
         const int8_t *xb = in + b * n_in;
         if (pair && fast && !tail && groups > 0 && !(n_out & 3)) {
-            FC_PAIR_FAST(p, xb, out, !qs);
+            fc_pair_row(p, xb, out, !qs);
             out += n_out;
             continue;
         }

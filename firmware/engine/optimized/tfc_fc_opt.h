@@ -18,6 +18,24 @@ static inline void tfc_fc_widen_input(const int8_t *x, int32_t groups, uint32_t 
     }
 }
 
+/* Where the plan gave no scratch, the output row's tail (out_depth >= 2 * in_depth + 4 * TFC_FC_TAIL_MIN)
+ * holds the widened input while the blocks below it are computed (the kernel owns its output and
+ * FULLY_CONNECTED declares no input overlap); returns those blocks (0: none) and the words in *wx. */
+#define TFC_FC_TAIL_MIN 4
+static inline int32_t tfc_fc_input_words(const tfc_fc_params *p, int8_t *out, uint32_t **wx) {
+    const int32_t free_bytes = p->out_depth - 2 * p->in_depth;
+    int8_t *const tail = out + free_bytes;
+    if (p->scratch) {
+        *wx = (uint32_t *)p->scratch;
+        return p->out_depth >> 2;
+    }
+    if (free_bytes < 4 * TFC_FC_TAIL_MIN || ((uintptr_t)tail & 3u)) {
+        return 0;
+    }
+    *wx = (uint32_t *)(void *)tail;
+    return free_bytes >> 2;
+}
+
 #if TFC_DSP_ASM
 /* One output of a block after the loop: the doubled accumulator acc2 (a register operand name)
  * requantised with m = w0, rs = w1, rnd = w2 (tfc_rq_x2s) and saturated into dst. */
