@@ -93,6 +93,20 @@ def test_fc_without_widened_inputs(fc_models, monkeypatch) -> None:
     same_everywhere(tflite, samples=2, seed=6)
 
 
+def test_fc_speed_wide_weights_bit_exact(fc_models) -> None:
+    """optimize = "speed": int16 weights on every fast-path layer, with the same three input forms."""
+    from helpers.engine_checks import assert_matches_tflm
+
+    from tfcompress.engine.compiler import compile_tflite
+
+    tflite = fc_models["batch3-channel"]
+    model = compile_tflite(tflite, kernels="optimized", optimize="speed")
+    wide = [k for k, lo in enumerate(model.lowered) if lo.kernel == "tfc_fully_connected_s8_wide"]
+    assert len(wide) == 8 and any(k in model.plan.scratch_offsets for k in wide)
+    assert any(k not in model.plan.scratch_offsets and model.lowered[k].fields["out_depth"] == 96 for k in wide)
+    assert_matches_tflm(model, tflite, samples=3)
+
+
 def test_block_bias_round_trip() -> None:
     rng = np.random.default_rng(2)
     b = rng.integers(-(2**29), 2**29, size=12).astype(np.int32)

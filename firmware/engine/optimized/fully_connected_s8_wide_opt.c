@@ -41,19 +41,19 @@
     "lsl %[l1], %[l1], #1\n\t"
 #endif
 
-static inline __attribute__((always_inline)) void fc_wide(const tfc_fc_params *p, const int8_t *xb, int8_t *out,
-                                                          const int shared, const int xw) {
+/* Blocks [blk0, blk1) of the row whose output starts at out; x0: the int8 input, or (xw) its
+ * widened words. */
+static inline __attribute__((always_inline)) void fc_wide(const tfc_fc_params *p, const int8_t *x0, int32_t blk0,
+                                                          int32_t blk1, int8_t *out, const int shared,
+                                                          const int xw) {
     const int32_t groups = p->in_depth >> 2;
-    const uint32_t *w = (const uint32_t *)p->weights;
-    const int32_t *bias = p->bias;
-    const int32_t *q = p->rq + TFC_RQ_HEADER;
+    const uint32_t *w = (const uint32_t *)p->weights + 8 * groups * blk0;
+    const int32_t *bias = p->bias + 4 * blk0;
+    const int32_t *q = p->rq + TFC_RQ_HEADER + (shared ? 0 : 16 * blk0);
     const tfc_out_stage os = tfc_out_stage_of(p->out_zp, p->act_min, p->act_max);
-    int8_t *const out_end = out + p->out_depth;
-    const int8_t *const x0 = xw ? (const int8_t *)p->scratch : xb;
+    int8_t *const out_end = out + 4 * blk1;
     const int32_t gb = xw ? 8 : 4; /* bytes per group of the input read */
-    if (xw) {
-        tfc_fc_widen_input(xb, groups, (uint32_t *)p->scratch);
-    }
+    out += 4 * blk0;
 #if TFC_DSP_ASM
     {
         const int8_t *const x_end = x0 + gb * groups;
@@ -113,29 +113,43 @@ static inline __attribute__((always_inline)) void fc_wide(const tfc_fc_params *p
 }
 
 #if defined(__OPTIMIZE_SIZE__)
-static void __attribute__((noinline)) fc_wide_any(const tfc_fc_params *p, const int8_t *xb, int8_t *out) {
-    fc_wide(p, xb, out, (p->rq[0] & TFC_RQ_SHARED) != 0, p->scratch != 0);
+static void __attribute__((noinline)) fc_wide_x8(const tfc_fc_params *p, const int8_t *x, int32_t b0, int32_t b1,
+                                                 int8_t *out) {
+    fc_wide(p, x, b0, b1, out, (p->rq[0] & TFC_RQ_SHARED) != 0, 0);
 }
+static void __attribute__((noinline)) fc_wide_xw(const tfc_fc_params *p, const int8_t *x, int32_t b0, int32_t b1,
+                                                 int8_t *out) {
+    fc_wide(p, x, b0, b1, out, (p->rq[0] & TFC_RQ_SHARED) != 0, 1);
+}
+#define FC_WIDE_RANGE(shared, xw) ((xw) ? fc_wide_xw : fc_wide_x8)
 #else
-static void fc_wide_any(const tfc_fc_params *p, const int8_t *xb, int8_t *out) {
-    const int shared = (p->rq[0] & TFC_RQ_SHARED) != 0;
-    if (p->scratch) {
-        if (shared) {
-            fc_wide(p, xb, out, 1, 1);
-        } else {
-            fc_wide(p, xb, out, 0, 1);
-        }
-    } else if (shared) {
-        fc_wide(p, xb, out, 1, 0);
-    } else {
-        fc_wide(p, xb, out, 0, 0);
+#define FC_WIDE_COPY(name, shared, xw)                                                                        \
+    static void name(const tfc_fc_params *p, const int8_t *x, int32_t b0, int32_t b1, int8_t *out) {          \
+        fc_wide(p, x, b0, b1, out, shared, xw);                                                              \
     }
-}
+FC_WIDE_COPY(fc_wide_shared_x8, 1, 0)
+FC_WIDE_COPY(fc_wide_channel_x8, 0, 0)
+FC_WIDE_COPY(fc_wide_shared_xw, 1, 1)
+FC_WIDE_COPY(fc_wide_channel_xw, 0, 1)
+#define FC_WIDE_RANGE(shared, xw) \
+    ((xw) ? ((shared) ? fc_wide_shared_xw : fc_wide_channel_xw) : ((shared) ? fc_wide_shared_x8 : fc_wide_channel_x8))
 #endif
 
 void tfc_fully_connected_s8_wide(const tfc_fc_params *p, const int8_t *in, int8_t *out) {
+    const int shared = (p->rq[0] & TFC_RQ_SHARED) != 0;
+    const int32_t blocks = p->out_depth >> 2;
     int32_t b;
     for (b = 0; b < p->batches; ++b) {
-        fc_wide_any(p, in + b * p->in_depth, out + b * p->out_depth);
+        const int8_t *const xb = in + b * p->in_depth;
+        int8_t *const ob = out + b * p->out_depth;
+        uint32_t *wx = 0;
+        const int32_t n_xw = tfc_fc_input_words(p, ob, &wx); /* planned scratch, else the output's tail */
+        if (n_xw) {
+            tfc_fc_widen_input(xb, p->in_depth >> 2, wx);
+            FC_WIDE_RANGE(shared, 1)(p, (const int8_t *)wx, 0, n_xw, ob);
+        }
+        if (n_xw < blocks) {
+            FC_WIDE_RANGE(shared, 0)(p, xb, n_xw, blocks, ob);
+        }
     }
 }
