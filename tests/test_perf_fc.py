@@ -273,7 +273,8 @@ def test_fc_kernels_clean_under_asan_ubsan(fc_models, w4_models, sp_models, tmp_
 
 # --- sparse weights: the nibble-dispatch kernel (engine/optimized/fc_compressed.py) ---------------
 
-SP_WIDTHS = (36, 20, 24, 12, 10, 6)  # inputs 68, 36, 20, 24, 12 (groups 17, 9, 5, 6, 3), 10: portable
+SP_WIDTHS = (36, 20, 96, 24, 12, 10, 6)  # inputs 68, 36, 20, 96, 24, 12 (groups 17, 9, 5, 24, 6, 3), 10: portable;
+# 20 -> 96 sets the peak RAM: its input widened into its output's tail
 
 
 def sp_tflite(batch: int, per_tensor: bool, seed: int = 7) -> bytes:
@@ -286,7 +287,7 @@ def sp_tflite(batch: int, per_tensor: bool, seed: int = 7) -> bytes:
     x = inp
     layers = []
     for n in SP_WIDTHS:
-        layers.append(K.layers.Dense(n, activation="relu" if n in (20, 12) else None,
+        layers.append(K.layers.Dense(n, activation="relu" if n in (20, 12, 96) else None,
                                      bias_initializer=K.initializers.RandomUniform(-0.5, 0.5)))
         x = layers[-1](x)
     for layer in layers:
@@ -329,9 +330,10 @@ def test_fc_sparse_nibble_kernel_bit_exact(sp_models, name: str) -> None:
     tflite = sp_models[name]
     model = compile_tflite(tflite, kernels="optimized", compress_weights=True)
     kinds = [lo.kernel for lo in model.lowered]
-    assert kinds == [fc_compressed.SP_NIB] * 5 + ["tfc_fully_connected_s8_sp"], kinds
+    assert kinds == [fc_compressed.SP_NIB] * 6 + ["tfc_fully_connected_s8_sp"], kinds
     per_tensor = SP_CASES[name][1]
-    assert all(isinstance(lo.fields["bias"], int) != per_tensor for lo in model.lowered[:5])
+    assert all(isinstance(lo.fields["bias"], int) != per_tensor for lo in model.lowered[:6])
+    assert 2 not in model.plan.scratch_offsets  # 20 -> 96: the output's tail
     assert_matches_tflm(model, tflite, samples=4)
 
 

@@ -94,19 +94,18 @@ static inline int32_t sp_group(int32_t acc, uint32_t m, const int8_t **vp, const
     return acc;
 }
 
-static inline __attribute__((always_inline)) void fc_sp(const tfc_fc_params *p, const int8_t *xb, int8_t *out,
-                                                        const int xw) {
+/* Rows [row0, row1) of the batch row whose int8 input is xb (output out), their values from vp
+ * (returned advanced past them); x0: xb, or (xw) its widened words. */
+static inline __attribute__((always_inline)) const int8_t *fc_sp(const tfc_fc_params *p, const int8_t *xb,
+                                                                 const int8_t *x0, int32_t row0, int32_t row1,
+                                                                 int8_t *out, const int8_t *vp, const int xw) {
     const int32_t n_in = p->in_depth, groups = n_in >> 2, pairs = groups >> 1, row_bytes = (n_in + 7) >> 3;
     const int32_t qs = (p->rq[0] & TFC_RQ_SHARED) ? 0 : 4;
-    const int32_t *q = p->rq + TFC_RQ_HEADER;
+    const int32_t *q = p->rq + TFC_RQ_HEADER + qs * row0;
     const tfc_out_stage os = tfc_out_stage_of(p->out_zp, p->act_min, p->act_max);
-    const int8_t *const x0 = xw ? (const int8_t *)p->scratch : xb;
-    const int8_t *vp = p->weights;
     int32_t o;
-    if (xw) {
-        tfc_fc_widen_input(xb, groups, (uint32_t *)p->scratch);
-    }
-    for (o = 0; o < p->out_depth; ++o, q += qs) {
+    out += row0;
+    for (o = row0; o < row1; ++o, q += qs) {
         const uint8_t *bp = p->sp_bitmap + o * row_bytes;
         int32_t acc = qs ? q[3] : p->bias[o]; /* per channel: the rq entry's folded bias */
         if (pairs) {
@@ -121,7 +120,7 @@ static inline __attribute__((always_inline)) void fc_sp(const tfc_fc_params *p, 
             }
 #else
             int32_t g;
-            (void)x0;
+            (void)x0, (void)xw; /* the portable form reads the int8 input */
             for (g = 0; g < 2 * pairs; g += 2, ++bp) {
                 acc = sp_group(acc, *bp & 15u, &vp, xb + 4 * g);
                 acc = sp_group(acc, (uint32_t)*bp >> 4, &vp, xb + 4 * g + 4);
@@ -133,25 +132,27 @@ static inline __attribute__((always_inline)) void fc_sp(const tfc_fc_params *p, 
         }
         *out++ = tfc_clamp8(tfc_rq_x2s((int32_t)((uint32_t)acc << 1), q[0], q[1], q[2]), &os);
     }
+    return vp;
 }
-
-#if defined(__OPTIMIZE_SIZE__)
-static void fc_sp_any(const tfc_fc_params *p, const int8_t *xb, int8_t *out) {
-    fc_sp(p, xb, out, 0); /* -Os: one copy, on the int8 input */
-}
-#else
-static void fc_sp_any(const tfc_fc_params *p, const int8_t *xb, int8_t *out) {
-    if (p->scratch) {
-        fc_sp(p, xb, out, 1);
-    } else {
-        fc_sp(p, xb, out, 0);
-    }
-}
-#endif
 
 void tfc_fully_connected_s8_nib_sp(const tfc_fc_params *p, const int8_t *in, int8_t *out) {
     int32_t b;
     for (b = 0; b < p->batches; ++b) {
-        fc_sp_any(p, in + b * p->in_depth, out + b * p->out_depth);
+        const int8_t *const xb = in + b * p->in_depth;
+        int8_t *const ob = out + b * p->out_depth;
+        const int8_t *vp = p->weights;
+        int32_t n_xw = 0;
+#if !defined(__OPTIMIZE_SIZE__) /* -Os: one copy, on the int8 input */
+        uint32_t *wx = 0;
+        n_xw = tfc_fc_input_words(p, ob, &wx); /* in blocks of four rows: planned scratch, else the output's tail */
+        n_xw = p->scratch ? p->out_depth : 4 * n_xw;
+        if (n_xw) {
+            tfc_fc_widen_input(xb, p->in_depth >> 2, wx);
+            vp = fc_sp(p, xb, (const int8_t *)wx, 0, n_xw, ob, vp, 1);
+        }
+#endif
+        if (n_xw < p->out_depth) {
+            fc_sp(p, xb, xb, n_xw, p->out_depth, ob, vp, 0);
+        }
     }
 }
