@@ -143,7 +143,8 @@ def test_fc_odd_shapes_on_qemu(fc_models, tmp_path) -> None:
 
 # --- 4-bit weights: the index-byte table kernel (engine/optimized/fc_compressed.py) ---------------
 
-W4_WIDTHS = (116, 92, 120, 64, 10)  # groups 33, 29, 23, 30 (remainders 1, 5, 7, 6), 16; 10: portable
+W4_WIDTHS = (116, 92, 120, 64, 32, 96, 10)  # groups 33, 29, 23, 30 (remainders 1, 5, 7, 6), 16, 8;
+# 64 -> 32: its tables would not pay (portable); 32 -> 96 can widen into its output's tail; 10: portable
 
 
 def w4_tflite(batch: int, books: int, seed: int = 3) -> bytes:
@@ -165,7 +166,7 @@ def w4_tflite(batch: int, books: int, seed: int = 3) -> bytes:
     inp = K.Input((132,), batch_size=batch)
     x = inp
     for n in W4_WIDTHS:
-        x = K.layers.Dense(n, activation="relu" if n != 10 else None, kernel_initializer=init,
+        x = K.layers.Dense(n, activation="relu" if n not in (10, 32) else None, kernel_initializer=init,
                            bias_initializer=K.initializers.RandomUniform(-0.5, 0.5, seed=seed))(x)
 
     def rep():
@@ -201,13 +202,28 @@ def test_fc_w4_table_kernel_bit_exact(w4_models, name: str) -> None:
     tflite = w4_models[name]
     model = compile_tflite(tflite, kernels="optimized", compress_weights=True)
     lut = [lo for lo in model.lowered if lo.kernel == fc_compressed.W4_LUT]
-    assert len(lut) == 4, [lo.kernel for lo in model.lowered]
+    one_book = W4_CASES[name][1] == 1  # 32 -> 96 with three 1 KB tables would not save flash
+    assert len(lut) == (5 if one_book else 4), [lo.kernel for lo in model.lowered]
     n_books = {len(fc_compressed.books_of(lo)) for lo in lut}
     assert n_books == ({1} if W4_CASES[name][1] == 1 else {3})
     widened = [k in model.plan.scratch_offsets for k, lo in enumerate(model.lowered) if lo in lut]
-    assert any(widened) == (W4_CASES[name][0] == 2)  # batch 2: room for some widened inputs; 1: none
+    assert any(widened[:4]) == (W4_CASES[name][0] == 2)  # batch 2: room for some widened inputs; 1: none
     assert model.weights_bytes < 0.75 * compile_tflite(tflite, kernels="optimized").weights_bytes
     assert_matches_tflm(model, tflite, samples=4)
+
+
+def test_fc_w4_output_tail(w4_models, monkeypatch) -> None:
+    """Without planned scratch, the 32 -> 96 table layer widens its input into its output's tail."""
+    from helpers.engine_checks import assert_matches_tflm
+
+    from tfcompress.engine.compiler import compile_tflite
+
+    monkeypatch.setattr(fully_connected, "input_scratch", lambda lo: None)
+    tflite = w4_models["batch2-one-book"]
+    model = compile_tflite(tflite, kernels="optimized", compress_weights=True)
+    assert not model.plan.scratch_offsets
+    assert model.lowered[5].kernel.endswith("lut_w4") and model.lowered[5].fields["out_depth"] == 96
+    assert_matches_tflm(model, tflite, samples=3)
 
 
 def test_fc_w4_table_layout() -> None:

@@ -76,25 +76,24 @@ static inline const uint32_t *w4_table(const tfc_fc_params *p, int32_t r) {
     return (const uint32_t *)(const void *)((const int8_t *)(offs + (r & ~3)) + offs[r]);
 }
 
-static inline __attribute__((always_inline)) void fc_w4(const tfc_fc_params *p, const int8_t *xb, int8_t *out,
-                                                        const int shared, const int xw) {
+/* Blocks [blk0, blk1) of the row whose output starts at out; x0: the int8 input, or (xw) its
+ * widened words. */
+static inline __attribute__((always_inline)) void fc_w4(const tfc_fc_params *p, const int8_t *x0, int32_t blk0,
+                                                        int32_t blk1, int8_t *out, const int shared, const int xw) {
     const int32_t groups = p->in_depth >> 2;
-    const uint8_t *w = (const uint8_t *)p->weights;
-    const int32_t *bias = p->bias;
-    const int32_t *q = p->rq + TFC_RQ_HEADER;
+    const uint8_t *w = (const uint8_t *)p->weights + 8 * groups * blk0;
+    const int32_t *bias = p->bias + 4 * blk0;
+    const int32_t *q = p->rq + TFC_RQ_HEADER + (shared ? 0 : 16 * blk0);
     const tfc_out_stage os = tfc_out_stage_of(p->out_zp, p->act_min, p->act_max);
-    int8_t *const out_end = out + p->out_depth;
-    const int8_t *const x0 = xw ? (const int8_t *)p->scratch : xb;
+    int8_t *const out_end = out + 4 * blk1;
     const int32_t gb = xw ? 8 : 4; /* bytes per group of the input read */
-    if (xw) {
-        tfc_fc_widen_input(xb, groups, (uint32_t *)p->scratch);
-    }
+    out += 4 * blk0;
 #if TFC_DSP_ASM
     {
         const int8_t *const x_end = x0 + gb * groups;
         const uint32_t clamp[2] = {os.lo4, os.hi4};
         const uint32_t rem = (uint32_t)groups & 7;
-        const int8_t *aux = p->codebook; /* the first block's table offsets */
+        const int8_t *aux = p->codebook + 16 * blk0; /* the first block's table offsets */
         (void)rem;
         if (xw) {
             if (shared) {
@@ -113,7 +112,7 @@ static inline __attribute__((always_inline)) void fc_w4(const tfc_fc_params *p, 
 #else
     const int32_t qs = shared ? 0 : 4;
     int32_t o;
-    for (o = 0; out < out_end; out += 4, bias += 4, q += 4 * qs, o += 4) {
+    for (o = 4 * blk0; out < out_end; out += 4, bias += 4, q += 4 * qs, o += 4) {
         int32_t a[4] = {bias[0], bias[1], bias[2], bias[3]}, g, r;
         const int8_t *x = x0;
         uint32_t v = 0;
@@ -141,29 +140,46 @@ static inline __attribute__((always_inline)) void fc_w4(const tfc_fc_params *p, 
 }
 
 #if defined(__OPTIMIZE_SIZE__)
-static void __attribute__((noinline)) fc_w4_any(const tfc_fc_params *p, const int8_t *xb, int8_t *out) {
-    fc_w4(p, xb, out, (p->rq[0] & TFC_RQ_SHARED) != 0, p->scratch != 0);
+static void __attribute__((noinline)) fc_w4_range(const tfc_fc_params *p, const int8_t *x, int32_t b0, int32_t b1,
+                                                  int8_t *out, int xw) {
+    const int shared = (p->rq[0] & TFC_RQ_SHARED) != 0;
+    if (xw) {
+        fc_w4(p, x, b0, b1, out, shared, 1);
+    } else {
+        fc_w4(p, x, b0, b1, out, shared, 0);
+    }
 }
 #else
-static void fc_w4_any(const tfc_fc_params *p, const int8_t *xb, int8_t *out) {
+static void fc_w4_range(const tfc_fc_params *p, const int8_t *x, int32_t b0, int32_t b1, int8_t *out, int xw) {
     const int shared = (p->rq[0] & TFC_RQ_SHARED) != 0;
-    if (p->scratch) {
+    if (xw) {
         if (shared) {
-            fc_w4(p, xb, out, 1, 1);
+            fc_w4(p, x, b0, b1, out, 1, 1);
         } else {
-            fc_w4(p, xb, out, 0, 1);
+            fc_w4(p, x, b0, b1, out, 0, 1);
         }
     } else if (shared) {
-        fc_w4(p, xb, out, 1, 0);
+        fc_w4(p, x, b0, b1, out, 1, 0);
     } else {
-        fc_w4(p, xb, out, 0, 0);
+        fc_w4(p, x, b0, b1, out, 0, 0);
     }
 }
 #endif
 
 void tfc_fully_connected_s8_lut_w4(const tfc_fc_params *p, const int8_t *in, int8_t *out) {
+    const int32_t blocks = p->out_depth >> 2;
     int32_t b;
     for (b = 0; b < p->batches; ++b) {
-        fc_w4_any(p, in + b * p->in_depth, out + b * p->out_depth);
+        const int8_t *const xb = in + b * p->in_depth;
+        int8_t *const ob = out + b * p->out_depth;
+        uint32_t *wx = 0;
+        const int32_t n_xw = tfc_fc_input_words(p, ob, &wx); /* planned scratch, else the output's tail */
+        if (n_xw) {
+            tfc_fc_widen_input(xb, p->in_depth >> 2, wx);
+            fc_w4_range(p, (const int8_t *)wx, 0, n_xw, ob, 1);
+        }
+        if (n_xw < blocks) {
+            fc_w4_range(p, xb, n_xw, blocks, ob, 0);
+        }
     }
 }
