@@ -220,7 +220,10 @@ static void fc_pair_row(const tfc_fc_params *p, const int8_t *xb, int8_t *out, c
     }
 }
 
-void tfc_fully_connected_s8(const tfc_fc_params *p, const int8_t *in, int8_t *out) {
+/* Everything off the hot path (input tails, odd row counts, the plain layout, reference
+ * requantisation): one group at a time, per-output stores. Out of line, so its frame is not on the
+ * stack under the hot path's. */
+static void __attribute__((noinline)) fc_generic(const tfc_fc_params *p, const int8_t *in, int8_t *out) {
     const int32_t n_in = p->in_depth;
     const int32_t groups = n_in >> 2;
     const int32_t tail = n_in & 3;
@@ -232,12 +235,6 @@ void tfc_fully_connected_s8(const tfc_fc_params *p, const int8_t *in, int8_t *ou
     int32_t b, o;
     for (b = 0; b < p->batches; ++b) {
         const int8_t *xb = in + b * n_in;
-        if (pair && fast && !tail && groups > 0 && !(n_out & 3)) {
-            fc_pair_row(p, xb, out, !qs);
-            out += n_out;
-            continue;
-        }
-        /* everything else (tails, reference requantisation): one group at a time, per-output stores */
         const uint32_t *w = (const uint32_t *)p->weights;
         const int32_t *q = p->rq + TFC_RQ_HEADER;
         for (o = 0; o < n_out; o += 4) {
@@ -260,5 +257,18 @@ void tfc_fully_connected_s8(const tfc_fc_params *p, const int8_t *in, int8_t *ou
             q += 4 * qs;
         }
         out += n_out;
+    }
+}
+
+void tfc_fully_connected_s8(const tfc_fc_params *p, const int8_t *in, int8_t *out) {
+    const int32_t flags = p->rq[0];
+    int32_t b;
+    if (!(flags & TFC_RQ_PAIR) || !(flags & TFC_RQ_FAST) || (p->in_depth & 3) || p->in_depth == 0 ||
+        (p->out_depth & 3)) {
+        fc_generic(p, in, out);
+        return;
+    }
+    for (b = 0; b < p->batches; ++b) { /* the hot path */
+        fc_pair_row(p, in + b * p->in_depth, out + b * p->out_depth, (flags & TFC_RQ_SHARED) != 0);
     }
 }
