@@ -60,6 +60,7 @@ typedef struct {
     const uint8_t *cb_index;
     int32_t cb_step;
     const uint8_t *sp_bitmap; /* _sp kernel only: as in tfc_conv_params */
+    void *scratch;          /* optimised kernels: working memory in the arena (NULL: none) */
 } tfc_fc_params;
 
 void tfc_fully_connected_s8(const tfc_fc_params *p, const int8_t *in, int8_t *out);
@@ -162,6 +163,9 @@ void tfc_conv2d_add_s8_dec_2of4(const tfc_conv_params *p, const tfc_binary_param
                                 const int8_t *residual, int8_t *out);
 void tfc_depthwise_conv2d_s8_w4(const tfc_conv_params *p, const int8_t *in, int8_t *out);
 void tfc_fully_connected_s8_w4(const tfc_fc_params *p, const int8_t *in, int8_t *out);
+/* optimised kernel set: 4-bit weights of one shared codebook through a 256-word index-byte table
+ * (codebook = the table; engine/optimized/fc_compressed.py) */
+void tfc_fully_connected_s8_lut_w4(const tfc_fc_params *p, const int8_t *in, int8_t *out);
 
 /* Sparse weights (pruned layers): per output channel a bitmap of ceil(K / 8) bytes (bit j of
  * byte i: element 8 i + j of the channel's row is non-zero; depthwise rows are the channel's
@@ -174,6 +178,8 @@ void tfc_conv2d_add_s8_sp(const tfc_conv_params *p, const tfc_binary_params *add
                           const int8_t *residual, int8_t *out);
 void tfc_depthwise_conv2d_s8_sp(const tfc_conv_params *p, const int8_t *in, int8_t *out);
 void tfc_fully_connected_s8_sp(const tfc_fc_params *p, const int8_t *in, int8_t *out);
+/* optimised kernel set: the same data, one bitmap nibble per group of four inputs (engine/optimized/fc_compressed.py) */
+void tfc_fully_connected_s8_nib_sp(const tfc_fc_params *p, const int8_t *in, int8_t *out);
 
 /* Sum of a sparse row's non-zero weights times x (the row's k inputs): bitmap bits found by
  * count-trailing-zeros, values consumed from *vp (advanced past the row). */

@@ -52,16 +52,19 @@ PREFERENCES: dict[str, Preference] = {
 #: ResNet-8 4-bit 0.90-1.19, eye-gaze sparse 0.90-1.42, more where RAM fitting shrinks blocks; 2:4
 #: (offered only where one block holds the layer) 0.72-1.02; planar 3x3 DEPTHWISE_CONV_2D decodes
 #: per group of four channels (optimized/depthwise_conv2d_s8_opt.c): 4-bit 1.08-1.26, sparse
-#: 1.12-1.40 (tiny maps highest; other depthwise shapes: portable C, ~20x); FULLY_CONNECTED has no
-#: optimised compressed kernel yet.
+#: 1.12-1.40 (tiny maps highest; other depthwise shapes: portable C, ~20x); 4-bit FULLY_CONNECTED:
+#: the index-byte table kernel (optimized/fully_connected_s8_w4_opt.c) 1.62-1.69 on the AD-shaped
+#: layers of benchmarks/compressed_fc.py (small layers whose tables would not pay stay portable);
+#: sparse FULLY_CONNECTED (nibble dispatch, optimized/fully_connected_s8_sp_opt.c) 2.6-2.8 at 50%
+#: sparsity there.
 SLOWDOWN: dict[str, dict[tuple[str, str], float]] = {
     "optimized": {
         ("tfc_conv2d_s8", "w4"): 1.05,
         ("tfc_conv2d_add_s8", "w4"): 1.05,
         ("tfc_conv2d_s8", "sp"): 1.1,
         ("tfc_conv2d_add_s8", "sp"): 1.1,
-        ("tfc_fully_connected_s8", "w4"): 3.5,
-        ("tfc_fully_connected_s8", "sp"): 3.0,
+        ("tfc_fully_connected_s8", "w4"): 1.7,
+        ("tfc_fully_connected_s8", "sp"): 2.8,
         ("tfc_depthwise_conv2d_s8", "w4"): 1.3,
         ("tfc_depthwise_conv2d_s8", "sp"): 1.3,
         ("tfc_conv2d_s8", "2of4"): 0.8,

@@ -14,6 +14,7 @@
  * An input length that is not a multiple of four finishes with one zero-extended group.
  */
 #include "tfc_dsp.h"
+#include "tfc_fc_opt.h"
 #include "../tfc_kernels.h"
 
 static inline int8_t requant(int32_t acc, const tfc_fc_params *p, const int32_t *q, int32_t o, int fast,
@@ -24,9 +25,9 @@ static inline int8_t requant(int32_t acc, const tfc_fc_params *p, const int32_t 
     return tfc_out8(tfc_mbqm(acc, p->mult[o * p->per_channel], p->shift[o * p->per_channel]), os);
 }
 
-/* One group of four inputs (xv) for the four rows of a block (w: four words). */
-static inline void group_pair(uint32_t xv, const uint32_t *w, int32_t *acc) {
-    const int32_t xl = tfc_sxtb16(xv), xh = tfc_sxtb16_ror8(xv);
+/* One group of four inputs, split into xl = (x0, x2), xh = (x1, x3), for the four rows of a block
+ * (w: four words). */
+static inline void group_pair_words(int32_t xl, int32_t xh, const uint32_t *w, int32_t *acc) {
     acc[0] = tfc_smlad((int32_t)w[0], xl, acc[0]);
     acc[1] = tfc_smlad(tfc_sxtb16(w[0]), xl, acc[1]);
     acc[0] = tfc_smlad((int32_t)w[1], xh, acc[0]);
@@ -35,6 +36,11 @@ static inline void group_pair(uint32_t xv, const uint32_t *w, int32_t *acc) {
     acc[3] = tfc_smlad(tfc_sxtb16(w[2]), xl, acc[3]);
     acc[2] = tfc_smlad((int32_t)w[3], xh, acc[2]);
     acc[3] = tfc_smlad(tfc_sxtb16(w[3]), xh, acc[3]);
+}
+
+/* ... of the input word xv */
+static inline void group_pair(uint32_t xv, const uint32_t *w, int32_t *acc) {
+    group_pair_words(tfc_sxtb16(xv), tfc_sxtb16_ror8(xv), w, acc);
 }
 
 static inline void group_plain(uint32_t xv, const uint32_t *w, int32_t *acc) {
@@ -57,11 +63,9 @@ static inline uint32_t tail_word(const int8_t *x, int32_t n) {
 }
 
 #if TFC_DSP_ASM
-/* One pair-code group: the four weight words by one LDM (ascending registers w0..w3). */
-#define TFC_FC_PAIR_GROUP                          \
-    "ldr %[xv], [%[x]], #4\n\t"                    \
-    "sxtb16 %[xl], %[xv]\n\t"                      \
-    "sxtb16 %[xv], %[xv], ror #8\n\t"              \
+/* One pair-code group after the input words xl = (x0, x2), xv = (x1, x3): the four weight words by
+ * one LDM (ascending registers w0..w3), eight SMLAD, four SXTB16. */
+#define TFC_FC_PAIR_W                              \
     "ldmia %[wp]!, {%[w0], %[w1], %[w2], %[w3]}\n\t" \
     "smlad %[s0], %[w0], %[xl], %[s0]\n\t"         \
     "sxtb16 %[w0], %[w0]\n\t"                      \
@@ -76,103 +80,150 @@ static inline uint32_t tail_word(const int8_t *x, int32_t n) {
     "sxtb16 %[w3], %[w3]\n\t"                      \
     "smlad %[l1], %[w3], %[xv], %[l1]\n\t"
 
-#define TFC_FC_PAIR_OPERANDS                                                                      \
-    : [s0] "+r"(s0), [l0] "+r"(l0), [s1] "+r"(s1), [l1] "+r"(l1), [x] "+r"(x), [wp] "+r"(w),      \
-      [xv] "=&r"(xv), [xl] "=&r"(xl), [w0] "=&r"(w0), [w1] "=&r"(w1), [w2] "=&r"(w2), [w3] "=&r"(w3)
+/* ... from the int8 input (one word, split by SXTB16: 16 instructions per 16 MACs) */
+#define TFC_FC_PAIR_GROUP                          \
+    "ldr %[xv], [%[x]], #4\n\t"                    \
+    "sxtb16 %[xl], %[xv]\n\t"                      \
+    "sxtb16 %[xv], %[xv], ror #8\n\t" TFC_FC_PAIR_W
 
-#if defined(__OPTIMIZE_SIZE__)
-/* groups (>= 1) pair-code groups, one per iteration (-Os: the compact form). */
-#define TFC_FC_PAIR_LOOP(odd)                                                                    \
-    do {                                                                                         \
-        register uint32_t w0 __asm("r8"), w1 __asm("r9"), w2 __asm("r10"), w3 __asm("r11");      \
-        uint32_t xv, xl;                                                                         \
-        (void)(odd);                                                                             \
-        __asm volatile("1:\n\t" TFC_FC_PAIR_GROUP "cmp %[x], %[end]\n\t"                        \
-                       "bne 1b\n\t" TFC_FC_PAIR_OPERANDS                                         \
-                       : [end] "r"(x_end)                                                        \
-                       : "cc", "memory");                                                        \
-    } while (0)
-#else
-/* groups (>= 1) pair-code groups: an odd one first, then two per iteration. */
-#define TFC_FC_PAIR_LOOP(odd)                                                                    \
-    do {                                                                                         \
-        register uint32_t w0 __asm("r8"), w1 __asm("r9"), w2 __asm("r10"), w3 __asm("r11");      \
-        uint32_t xv, xl;                                                                         \
-        if (odd) {                                                                               \
-            __asm volatile(TFC_FC_PAIR_GROUP TFC_FC_PAIR_OPERANDS : : "memory");                 \
-        }                                                                                        \
-        if (x != x_end) {                                                                        \
-            __asm volatile("1:\n\t" TFC_FC_PAIR_GROUP TFC_FC_PAIR_GROUP "cmp %[x], %[end]\n\t"    \
-                           "bne 1b\n\t" TFC_FC_PAIR_OPERANDS                                     \
-                           : [end] "r"(x_end)                                                    \
-                           : "cc", "memory");                                                    \
-        }                                                                                        \
-    } while (0)
+/* ... from the input widened once into scratch (two words per group: 14 instructions per 16 MACs) */
+#define TFC_FC_PAIR_GROUP_XW "ldrd %[xl], %[xv], [%[x]], #8\n\t" TFC_FC_PAIR_W
+
+/* Pair-code blocks: accumulators from row B's bias (the block's bias {b1, b3, 2 b0, 2 b2});
+ * after the groups a0 = (S0 - L0) >> 7 + 2 b0 and 2 L0 (the doubled accumulators), likewise a2, 2 L1. */
+#define TFC_FC_PAIR_INIT                 \
+    "ldrd %[s0], %[s1], [lr], #8\n\t"    \
+    "mov %[l0], %[s0]\n\t"               \
+    "mov %[l1], %[s1]\n\t"
+#define TFC_FC_PAIR_FINISH                     \
+    "ldrd %[xv], %[xl], [lr], #8\n\t"          \
+    "sub %[s0], %[s0], %[l0]\n\t"              \
+    "add %[s0], %[xv], %[s0], asr #7\n\t"      \
+    "sub %[s1], %[s1], %[l1]\n\t"              \
+    "add %[s1], %[xl], %[s1], asr #7\n\t"      \
+    "lsl %[l0], %[l0], #1\n\t"                 \
+    "lsl %[l1], %[l1], #1\n\t"
 #endif
-#endif
+
+/* byte b into bits pos .. pos + 7 of v (BFI) */
+#define TFC_FC_BFI8(v, b, pos) ((v) = ((v) & ~(0xFFu << (pos))) | (((uint32_t)(b) & 0xFFu) << (pos)))
 
 /* The hot case: pair codes, exact fast requantisation, rows and inputs multiples of four. Each
  * accumulator starts at row B's bias, so L = dot(B) + bias(B) and S - L = 256 * dot(A); the
- * fast requantisation wants the doubled accumulator: (S - L) >> 7 plus twice bias(A). */
-static inline __attribute__((always_inline)) void fc_pair_fast(const tfc_fc_params *p, const int8_t *xb,
-                                                               int8_t *out, const int shared) {
+ * fast requantisation wants the doubled accumulator: (S - L) >> 7 plus twice bias(A). Blocks
+ * [blk0, blk1) of the row whose output starts at out; x0: the int8 input, or (xw) its widened
+ * words (tfc_fc_widen_input). */
+static inline __attribute__((always_inline)) void fc_pair_fast(const tfc_fc_params *p, const int8_t *x0,
+                                                               int32_t blk0, int32_t blk1, int8_t *out,
+                                                               const int shared, const int xw) {
     const int32_t groups = p->in_depth >> 2;
-    const uint32_t *w = (const uint32_t *)p->weights;
-    const int32_t *bias = p->bias;
-    const int32_t *q = p->rq + TFC_RQ_HEADER;
-    const int32_t qs = shared ? 0 : 4;
-    const int32_t m = q[0], rs = q[1], rnd = q[2]; /* the shared entry (per-tensor layers) */
+    const uint32_t *w = (const uint32_t *)p->weights + 4 * groups * blk0;
+    const int32_t *bias = p->bias + 4 * blk0;
+    const int32_t *q = p->rq + TFC_RQ_HEADER + (shared ? 0 : 16 * blk0);
     const tfc_out_stage os = tfc_out_stage_of(p->out_zp, p->act_min, p->act_max);
-    int8_t *const out_end = out + p->out_depth;
+    int8_t *const out_end = out + 4 * blk1;
+    const int32_t gb = xw ? 8 : 4; /* bytes per group of the input read */
+    out += 4 * blk0;
 #if TFC_DSP_ASM
-    const int8_t *const x_end = xb + 4 * groups;
-    const int32_t odd = groups & 1;
-#endif
-    for (; out < out_end; out += 4, bias += 4, q += 4 * qs) {
-        int32_t s0 = bias[1], l0 = bias[1], s1 = bias[3], l1 = bias[3];
-        const int8_t *x = xb;
-#if TFC_DSP_ASM
-        TFC_FC_PAIR_LOOP(odd);
-#else
-        int32_t acc[4] = {s0, l0, s1, l1}, g;
-        for (g = 0; g < groups; ++g, x += 4, w += 4) {
-            group_pair(tfc_ld32(x), w, acc);
+    {
+        const int8_t *const x_end = x0 + gb * groups;
+        const uint32_t clamp[2] = {os.lo4, os.hi4}; /* -128 / 127 in every byte: no clamp */
+        const uint32_t rem = (uint32_t)groups & 7;
+        uint32_t aux = 0;
+        (void)rem;
+#if defined(__OPTIMIZE_SIZE__)
+        aux = shared ? 0 : 16; /* one copy per input form */
+        if (xw) {
+            TFC_FC_LAYER(TFC_FC_PAIR_INIT, TFC_FC_PAIR_GROUP_XW, TFC_FC_PAIR_FINISH, TFC_FC_RQ_ANY);
+        } else {
+            TFC_FC_LAYER(TFC_FC_PAIR_INIT, TFC_FC_PAIR_GROUP, TFC_FC_PAIR_FINISH, TFC_FC_RQ_ANY);
         }
-        s0 = acc[0], l0 = acc[1], s1 = acc[2], l1 = acc[3];
-#endif
-        {
-            const int32_t a0 = ((int32_t)((uint32_t)s0 - (uint32_t)l0) >> 7) + 2 * bias[0];
-            const int32_t a2 = ((int32_t)((uint32_t)s1 - (uint32_t)l1) >> 7) + 2 * bias[2];
-            uint32_t v;
+#else
+        if (xw) {
             if (shared) {
-                v = tfc_pack4(tfc_ssat8(tfc_rq_x2(a0, m, rs, rnd)), tfc_ssat8(tfc_rq_x2(2 * l0, m, rs, rnd)),
-                              tfc_ssat8(tfc_rq_x2(a2, m, rs, rnd)), tfc_ssat8(tfc_rq_x2(2 * l1, m, rs, rnd)));
+                TFC_FC_LAYER(TFC_FC_PAIR_INIT, TFC_FC_PAIR_GROUP_XW, TFC_FC_PAIR_FINISH, TFC_FC_RQ_SHARED);
             } else {
-                v = tfc_pack4(tfc_ssat8(tfc_rq_x2(a0, q[0], q[1], q[2])),
-                              tfc_ssat8(tfc_rq_x2(2 * l0, q[4], q[5], q[6])),
-                              tfc_ssat8(tfc_rq_x2(a2, q[8], q[9], q[10])),
-                              tfc_ssat8(tfc_rq_x2(2 * l1, q[12], q[13], q[14])));
+                TFC_FC_LAYER(TFC_FC_PAIR_INIT, TFC_FC_PAIR_GROUP_XW, TFC_FC_PAIR_FINISH, TFC_FC_RQ_CHANNEL);
             }
+        } else {
+            if (shared) {
+                TFC_FC_LAYER(TFC_FC_PAIR_INIT, TFC_FC_PAIR_GROUP, TFC_FC_PAIR_FINISH, TFC_FC_RQ_SHARED);
+            } else {
+                TFC_FC_LAYER(TFC_FC_PAIR_INIT, TFC_FC_PAIR_GROUP, TFC_FC_PAIR_FINISH, TFC_FC_RQ_CHANNEL);
+            }
+        }
+#endif
+    }
+#else
+    const int32_t qs = shared ? 0 : 4;
+    for (; out < out_end; out += 4, bias += 4, q += 4 * qs) {
+        int32_t acc[4] = {bias[0], bias[0], bias[1], bias[1]}, g; /* the block's {b1, b3, 2 b0, 2 b2} */
+        const int8_t *x = x0;
+        for (g = 0; g < groups; ++g, x += gb, w += 4) {
+            if (xw) {
+                group_pair_words((int32_t)tfc_ld32(x), (int32_t)tfc_ld32(x + 4), w, acc);
+            } else {
+                group_pair(tfc_ld32(x), w, acc);
+            }
+        }
+        {
+            const int32_t a0 = ((int32_t)((uint32_t)acc[0] - (uint32_t)acc[1]) >> 7) + bias[2];
+            const int32_t a2 = ((int32_t)((uint32_t)acc[2] - (uint32_t)acc[3]) >> 7) + bias[3];
+            uint32_t v = (uint32_t)tfc_ssat8(tfc_rq_x2s(a0, q[0], q[1], q[2]));
+            TFC_FC_BFI8(v, tfc_ssat8(tfc_rq_x2s(2 * acc[1], q[qs], q[qs + 1], q[qs + 2])), 8);
+            TFC_FC_BFI8(v, tfc_ssat8(tfc_rq_x2s(a2, q[2 * qs], q[2 * qs + 1], q[2 * qs + 2])), 16);
+            TFC_FC_BFI8(v, tfc_ssat8(tfc_rq_x2s(2 * acc[3], q[3 * qs], q[3 * qs + 1], q[3 * qs + 2])), 24);
             v = tfc_clamp4(v, os.lo4, os.hi4);
             __builtin_memcpy(out, &v, 4);
         }
     }
+#endif
 }
 
-/* Out of line, one copy per requantisation layout (the shared one keeps its entry in registers);
- * -Os builds keep one copy that reads the entry stride at run time. */
+/* Out of line, one copy per requantisation layout and input form (the shared one keeps its entry
+ * in registers); -Os builds keep one copy per input form that reads the layout at run time. */
 #if defined(__OPTIMIZE_SIZE__)
-static void __attribute__((noinline)) fc_pair_fast_any(const tfc_fc_params *p, const int8_t *xb, int8_t *out) {
-    fc_pair_fast(p, xb, out, (p->rq[0] & TFC_RQ_SHARED) != 0);
+static void __attribute__((noinline)) fc_pair_x8(const tfc_fc_params *p, const int8_t *x, int32_t b0, int32_t b1,
+                                                 int8_t *out) {
+    fc_pair_fast(p, x, b0, b1, out, (p->rq[0] & TFC_RQ_SHARED) != 0, 0);
 }
-#define fc_pair_fast_shared fc_pair_fast_any
-#define fc_pair_fast_channel fc_pair_fast_any
+static void __attribute__((noinline)) fc_pair_xw(const tfc_fc_params *p, const int8_t *x, int32_t b0, int32_t b1,
+                                                 int8_t *out) {
+    fc_pair_fast(p, x, b0, b1, out, (p->rq[0] & TFC_RQ_SHARED) != 0, 1);
+}
+#define FC_PAIR_RANGE(shared, xw) ((xw) ? fc_pair_xw : fc_pair_x8)
 #else
-static void fc_pair_fast_shared(const tfc_fc_params *p, const int8_t *xb, int8_t *out) { fc_pair_fast(p, xb, out, 1); }
-static void fc_pair_fast_channel(const tfc_fc_params *p, const int8_t *xb, int8_t *out) { fc_pair_fast(p, xb, out, 0); }
+#define FC_PAIR_COPY(name, shared, xw)                                                                        \
+    static void name(const tfc_fc_params *p, const int8_t *x, int32_t b0, int32_t b1, int8_t *out) {          \
+        fc_pair_fast(p, x, b0, b1, out, shared, xw);                                                         \
+    }
+FC_PAIR_COPY(fc_pair_shared_x8, 1, 0)
+FC_PAIR_COPY(fc_pair_channel_x8, 0, 0)
+FC_PAIR_COPY(fc_pair_shared_xw, 1, 1)
+FC_PAIR_COPY(fc_pair_channel_xw, 0, 1)
+#define FC_PAIR_RANGE(shared, xw) \
+    ((xw) ? ((shared) ? fc_pair_shared_xw : fc_pair_channel_xw) : ((shared) ? fc_pair_shared_x8 : fc_pair_channel_x8))
 #endif
 
-void tfc_fully_connected_s8(const tfc_fc_params *p, const int8_t *in, int8_t *out) {
+/* One batch row on the hot path: the blocks that can read a widened input (the planned scratch,
+ * else the output's tail) from it, the rest from the int8 input. */
+static void fc_pair_row(const tfc_fc_params *p, const int8_t *xb, int8_t *out, const int shared) {
+    uint32_t *wx = 0;
+    const int32_t blocks = p->out_depth >> 2;
+    const int32_t n_xw = tfc_fc_input_words(p, out, &wx);
+    if (n_xw) {
+        tfc_fc_widen_input(xb, p->in_depth >> 2, wx);
+        FC_PAIR_RANGE(shared, 1)(p, (const int8_t *)wx, 0, n_xw, out);
+    }
+    if (n_xw < blocks) {
+        FC_PAIR_RANGE(shared, 0)(p, xb, n_xw, blocks, out);
+    }
+}
+
+/* Everything off the hot path (input tails, odd row counts, the plain layout, reference
+ * requantisation): one group at a time, per-output stores. Out of line, so its frame is not on the
+ * stack under the hot path's. */
+static void __attribute__((noinline)) fc_generic(const tfc_fc_params *p, const int8_t *in, int8_t *out) {
     const int32_t n_in = p->in_depth;
     const int32_t groups = n_in >> 2;
     const int32_t tail = n_in & 3;
@@ -184,16 +235,6 @@ void tfc_fully_connected_s8(const tfc_fc_params *p, const int8_t *in, int8_t *ou
     int32_t b, o;
     for (b = 0; b < p->batches; ++b) {
         const int8_t *xb = in + b * n_in;
-        if (pair && fast && !tail && groups > 0 && !(n_out & 3)) {
-            if (qs) {
-                fc_pair_fast_channel(p, xb, out);
-            } else {
-                fc_pair_fast_shared(p, xb, out);
-            }
-            out += n_out;
-            continue;
-        }
-        /* everything else (tails, reference requantisation): one group at a time, per-output stores */
         const uint32_t *w = (const uint32_t *)p->weights;
         const int32_t *q = p->rq + TFC_RQ_HEADER;
         for (o = 0; o < n_out; o += 4) {
@@ -216,5 +257,18 @@ void tfc_fully_connected_s8(const tfc_fc_params *p, const int8_t *in, int8_t *ou
             q += 4 * qs;
         }
         out += n_out;
+    }
+}
+
+void tfc_fully_connected_s8(const tfc_fc_params *p, const int8_t *in, int8_t *out) {
+    const int32_t flags = p->rq[0];
+    int32_t b;
+    if (!(flags & TFC_RQ_PAIR) || !(flags & TFC_RQ_FAST) || (p->in_depth & 3) || p->in_depth == 0 ||
+        (p->out_depth & 3)) {
+        fc_generic(p, in, out);
+        return;
+    }
+    for (b = 0; b < p->batches; ++b) { /* the hot path */
+        fc_pair_row(p, in + b * p->in_depth, out + b * p->out_depth, (flags & TFC_RQ_SHARED) != 0);
     }
 }

@@ -5,72 +5,151 @@
  * Four output rows at a time. Weights per block of four rows and group of four inputs: per row the
  * int16 words (w0, w2), (w1, w3), which SMLAD meets with SXTB16's split of the input word
  * (x0, x2), (x1, x3): per group one LDR, two SXTB16, two LDM of four words, eight SMLAD
- * (16 MACs in 13 instructions; the int8 pair-code layout takes 16). Twice the weights' flash.
+ * (16 MACs in 13 instructions); 11 when the input was widened once into scratch (p->scratch, where
+ * the plan has room). Twice the weights' flash. The layer loop is tfc_fc_opt.h's.
  */
 #include "tfc_dsp.h"
+#include "tfc_fc_opt.h"
 #include "../tfc_kernels.h"
 
-static void __attribute__((noinline)) fc_wide_block(const tfc_fc_params *p, const int8_t *xb, int8_t *out) {
-    const int32_t groups = p->in_depth >> 2;
-    const uint32_t *w = (const uint32_t *)p->weights;
-    const int32_t *bias = p->bias;
-    const int shared = (p->rq[0] & TFC_RQ_SHARED) != 0;
-    const int32_t *q = p->rq + TFC_RQ_HEADER;
-    const int32_t qs = shared ? 0 : 4;
-    const tfc_out_stage os = tfc_out_stage_of(p->out_zp, p->act_min, p->act_max);
-    int8_t *const out_end = out + p->out_depth;
-    for (; out < out_end; out += 4, bias += 4, q += 4 * qs) {
-        int32_t a0 = bias[0], a1 = bias[1], a2 = bias[2], a3 = bias[3];
-        const int8_t *x = xb;
-        const int8_t *const x_end = xb + 4 * groups;
 #if TFC_DSP_ASM
-        register uint32_t w0 __asm("r8"), w1 __asm("r9"), w2 __asm("r10"), w3 __asm("r11");
-        uint32_t xl, xh;
-        __asm volatile("1:\n\t"
-                       "ldr %[xh], [%[x]], #4\n\t"
-                       "sxtb16 %[xl], %[xh]\n\t"
-                       "sxtb16 %[xh], %[xh], ror #8\n\t"
-                       "ldmia %[wp]!, {%[w0], %[w1], %[w2], %[w3]}\n\t"
-                       "smlad %[a0], %[w0], %[xl], %[a0]\n\t"
-                       "smlad %[a0], %[w1], %[xh], %[a0]\n\t"
-                       "smlad %[a1], %[w2], %[xl], %[a1]\n\t"
-                       "smlad %[a1], %[w3], %[xh], %[a1]\n\t"
-                       "ldmia %[wp]!, {%[w0], %[w1], %[w2], %[w3]}\n\t"
-                       "smlad %[a2], %[w0], %[xl], %[a2]\n\t"
-                       "smlad %[a2], %[w1], %[xh], %[a2]\n\t"
-                       "smlad %[a3], %[w2], %[xl], %[a3]\n\t"
-                       "smlad %[a3], %[w3], %[xh], %[a3]\n\t"
-                       "cmp %[x], %[end]\n\t"
-                       "bne 1b\n\t"
-                       : [a0] "+r"(a0), [a1] "+r"(a1), [a2] "+r"(a2), [a3] "+r"(a3), [x] "+r"(x), [wp] "+r"(w),
-                         [xl] "=&r"(xl), [xh] "=&r"(xh), [w0] "=&r"(w0), [w1] "=&r"(w1), [w2] "=&r"(w2),
-                         [w3] "=&r"(w3)
-                       : [end] "r"(x_end)
-                       : "cc", "memory");
+/* the int16 weights of a group after the input words xl = (x0, x2), xv = (x1, x3) */
+#define TFC_FC_WIDE_W                                \
+    "ldmia %[wp]!, {%[w0], %[w1], %[w2], %[w3]}\n\t" \
+    "smlad %[s0], %[w0], %[xl], %[s0]\n\t"           \
+    "smlad %[s0], %[w1], %[xv], %[s0]\n\t"           \
+    "smlad %[l0], %[w2], %[xl], %[l0]\n\t"           \
+    "smlad %[l0], %[w3], %[xv], %[l0]\n\t"           \
+    "ldmia %[wp]!, {%[w0], %[w1], %[w2], %[w3]}\n\t" \
+    "smlad %[s1], %[w0], %[xl], %[s1]\n\t"           \
+    "smlad %[s1], %[w1], %[xv], %[s1]\n\t"           \
+    "smlad %[l1], %[w2], %[xl], %[l1]\n\t"           \
+    "smlad %[l1], %[w3], %[xv], %[l1]\n\t"
+#define TFC_FC_WIDE_GROUP          \
+    "ldr %[xv], [%[x]], #4\n\t"    \
+    "sxtb16 %[xl], %[xv]\n\t"      \
+    "sxtb16 %[xv], %[xv], ror #8\n\t" TFC_FC_WIDE_W
+#define TFC_FC_WIDE_GROUP_XW "ldrd %[xl], %[xv], [%[x]], #8\n\t" TFC_FC_WIDE_W
+/* rows 0..3 accumulate in s0, l0, s1, l1 from the plain bias */
+#define TFC_FC_WIDE_INIT                 \
+    "ldrd %[s0], %[l0], [lr], #8\n\t"    \
+    "ldrd %[s1], %[l1], [lr], #8\n\t"
+#define TFC_FC_WIDE_FINISH         \
+    "lsl %[s0], %[s0], #1\n\t"     \
+    "lsl %[l0], %[l0], #1\n\t"     \
+    "lsl %[s1], %[s1], #1\n\t"     \
+    "lsl %[l1], %[l1], #1\n\t"
+#endif
+
+/* Blocks [blk0, blk1) of the row whose output starts at out; x0: the int8 input, or (xw) its
+ * widened words. */
+static inline __attribute__((always_inline)) void fc_wide(const tfc_fc_params *p, const int8_t *x0, int32_t blk0,
+                                                          int32_t blk1, int8_t *out, const int shared,
+                                                          const int xw) {
+    const int32_t groups = p->in_depth >> 2;
+    const uint32_t *w = (const uint32_t *)p->weights + 8 * groups * blk0;
+    const int32_t *bias = p->bias + 4 * blk0;
+    const int32_t *q = p->rq + TFC_RQ_HEADER + (shared ? 0 : 16 * blk0);
+    const tfc_out_stage os = tfc_out_stage_of(p->out_zp, p->act_min, p->act_max);
+    int8_t *const out_end = out + 4 * blk1;
+    const int32_t gb = xw ? 8 : 4; /* bytes per group of the input read */
+    out += 4 * blk0;
+#if TFC_DSP_ASM
+    {
+        const int8_t *const x_end = x0 + gb * groups;
+        const uint32_t clamp[2] = {os.lo4, os.hi4};
+        const uint32_t rem = (uint32_t)groups & 7;
+        uint32_t aux = 0;
+        (void)rem;
+#if defined(__OPTIMIZE_SIZE__)
+        aux = shared ? 0 : 16; /* one copy per input form */
+        if (xw) {
+            TFC_FC_LAYER(TFC_FC_WIDE_INIT, TFC_FC_WIDE_GROUP_XW, TFC_FC_WIDE_FINISH, TFC_FC_RQ_ANY);
+        } else {
+            TFC_FC_LAYER(TFC_FC_WIDE_INIT, TFC_FC_WIDE_GROUP, TFC_FC_WIDE_FINISH, TFC_FC_RQ_ANY);
+        }
 #else
-        for (; x < x_end; x += 4, w += 8) {
-            const uint32_t xv = tfc_ld32(x);
-            const int32_t xl = tfc_sxtb16(xv), xh = tfc_sxtb16_ror8(xv);
-            a0 = tfc_smlad((int32_t)w[0], xl, tfc_smlad((int32_t)w[1], xh, a0));
-            a1 = tfc_smlad((int32_t)w[2], xl, tfc_smlad((int32_t)w[3], xh, a1));
-            a2 = tfc_smlad((int32_t)w[4], xl, tfc_smlad((int32_t)w[5], xh, a2));
-            a3 = tfc_smlad((int32_t)w[6], xl, tfc_smlad((int32_t)w[7], xh, a3));
+        if (xw) {
+            if (shared) {
+                TFC_FC_LAYER(TFC_FC_WIDE_INIT, TFC_FC_WIDE_GROUP_XW, TFC_FC_WIDE_FINISH, TFC_FC_RQ_SHARED);
+            } else {
+                TFC_FC_LAYER(TFC_FC_WIDE_INIT, TFC_FC_WIDE_GROUP_XW, TFC_FC_WIDE_FINISH, TFC_FC_RQ_CHANNEL);
+            }
+        } else {
+            if (shared) {
+                TFC_FC_LAYER(TFC_FC_WIDE_INIT, TFC_FC_WIDE_GROUP, TFC_FC_WIDE_FINISH, TFC_FC_RQ_SHARED);
+            } else {
+                TFC_FC_LAYER(TFC_FC_WIDE_INIT, TFC_FC_WIDE_GROUP, TFC_FC_WIDE_FINISH, TFC_FC_RQ_CHANNEL);
+            }
         }
 #endif
-        {
-            const uint32_t v = tfc_pack4(tfc_ssat8(tfc_rq_x2s(2 * a0, q[0], q[1], q[2])),
-                                         tfc_ssat8(tfc_rq_x2s(2 * a1, q[qs], q[qs + 1], q[qs + 2])),
-                                         tfc_ssat8(tfc_rq_x2s(2 * a2, q[2 * qs], q[2 * qs + 1], q[2 * qs + 2])),
-                                         tfc_ssat8(tfc_rq_x2s(2 * a3, q[3 * qs], q[3 * qs + 1], q[3 * qs + 2])));
-            const uint32_t c = tfc_clamp4(v, os.lo4, os.hi4);
-            __builtin_memcpy(out, &c, 4);
-        }
     }
+#else
+    const int32_t qs = shared ? 0 : 4;
+    for (; out < out_end; out += 4, bias += 4, q += 4 * qs) {
+        int32_t a[4] = {bias[0], bias[1], bias[2], bias[3]}, g, r;
+        const int8_t *x = x0;
+        uint32_t v = 0;
+        for (g = 0; g < groups; ++g, x += gb, w += 8) {
+            int32_t xl, xh;
+            if (xw) {
+                xl = (int32_t)tfc_ld32(x), xh = (int32_t)tfc_ld32(x + 4);
+            } else {
+                const uint32_t xv = tfc_ld32(x);
+                xl = tfc_sxtb16(xv), xh = tfc_sxtb16_ror8(xv);
+            }
+            for (r = 0; r < 4; ++r) {
+                a[r] = tfc_smlad((int32_t)w[2 * r], xl, tfc_smlad((int32_t)w[2 * r + 1], xh, a[r]));
+            }
+        }
+        for (r = 0; r < 4; ++r) {
+            const int32_t *e = q + r * qs;
+            v |= ((uint32_t)tfc_ssat8(tfc_rq_x2s(2 * a[r], e[0], e[1], e[2])) & 0xFFu) << (8 * r);
+        }
+        v = tfc_clamp4(v, os.lo4, os.hi4);
+        __builtin_memcpy(out, &v, 4);
+    }
+#endif
 }
 
+#if defined(__OPTIMIZE_SIZE__)
+static void __attribute__((noinline)) fc_wide_x8(const tfc_fc_params *p, const int8_t *x, int32_t b0, int32_t b1,
+                                                 int8_t *out) {
+    fc_wide(p, x, b0, b1, out, (p->rq[0] & TFC_RQ_SHARED) != 0, 0);
+}
+static void __attribute__((noinline)) fc_wide_xw(const tfc_fc_params *p, const int8_t *x, int32_t b0, int32_t b1,
+                                                 int8_t *out) {
+    fc_wide(p, x, b0, b1, out, (p->rq[0] & TFC_RQ_SHARED) != 0, 1);
+}
+#define FC_WIDE_RANGE(shared, xw) ((xw) ? fc_wide_xw : fc_wide_x8)
+#else
+#define FC_WIDE_COPY(name, shared, xw)                                                                        \
+    static void name(const tfc_fc_params *p, const int8_t *x, int32_t b0, int32_t b1, int8_t *out) {          \
+        fc_wide(p, x, b0, b1, out, shared, xw);                                                              \
+    }
+FC_WIDE_COPY(fc_wide_shared_x8, 1, 0)
+FC_WIDE_COPY(fc_wide_channel_x8, 0, 0)
+FC_WIDE_COPY(fc_wide_shared_xw, 1, 1)
+FC_WIDE_COPY(fc_wide_channel_xw, 0, 1)
+#define FC_WIDE_RANGE(shared, xw) \
+    ((xw) ? ((shared) ? fc_wide_shared_xw : fc_wide_channel_xw) : ((shared) ? fc_wide_shared_x8 : fc_wide_channel_x8))
+#endif
+
 void tfc_fully_connected_s8_wide(const tfc_fc_params *p, const int8_t *in, int8_t *out) {
+    const int shared = (p->rq[0] & TFC_RQ_SHARED) != 0;
+    const int32_t blocks = p->out_depth >> 2;
     int32_t b;
     for (b = 0; b < p->batches; ++b) {
-        fc_wide_block(p, in + b * p->in_depth, out + b * p->out_depth);
+        const int8_t *const xb = in + b * p->in_depth;
+        int8_t *const ob = out + b * p->out_depth;
+        uint32_t *wx = 0;
+        const int32_t n_xw = tfc_fc_input_words(p, ob, &wx); /* planned scratch, else the output's tail */
+        if (n_xw) {
+            tfc_fc_widen_input(xb, p->in_depth >> 2, wx);
+            FC_WIDE_RANGE(shared, 1)(p, (const int8_t *)wx, 0, n_xw, ob);
+        }
+        if (n_xw < blocks) {
+            FC_WIDE_RANGE(shared, 0)(p, xb, n_xw, blocks, ob);
+        }
     }
 }

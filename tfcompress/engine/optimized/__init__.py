@@ -17,7 +17,8 @@ from tfcompress.engine.ir import Graph
 from tfcompress.engine.kernel_set import KernelSet, KernelVariant
 from tfcompress.engine.lowered import LoweredOp
 from tfcompress.engine.optimize import LOWEST, Layouts
-from tfcompress.engine.optimized import add, conv, decoded, depthwise, first, fully_connected, pointwise
+from tfcompress.engine.optimized import (add, conv, decoded, depthwise, fc_compressed, first, fully_connected,
+                                          pointwise)
 from tfcompress.engine.planner import Plan, best_plan, plan_arena, ram_with_stack
 
 _CONV = "optimized/conv2d_s8_opt.c"
@@ -47,6 +48,12 @@ VARIANTS: dict[str, KernelVariant] = {
        for k in depthwise.PLANAR_COMPRESSED.values()},
     "tfc_fully_connected_s8": KernelVariant("optimized/fully_connected_s8_opt.c", fully_connected.prepare),
     "tfc_fully_connected_s8_wide": KernelVariant("optimized/fully_connected_s8_wide_opt.c"),  # after_plan, speed
+    # 4-bit FULLY_CONNECTED of one codebook: the index-byte table kernel (else the portable one)
+    "tfc_fully_connected_s8_w4": KernelVariant("fully_connected_s8_w4.c", fc_compressed.prepare_w4),
+    fc_compressed.W4_LUT: KernelVariant("optimized/fully_connected_s8_w4_opt.c"),
+    # sparse FULLY_CONNECTED: the nibble-dispatch kernel (else the portable one)
+    "tfc_fully_connected_s8_sp": KernelVariant("fully_connected_s8_sp.c", fc_compressed.prepare_sp),
+    fc_compressed.SP_NIB: KernelVariant("optimized/fully_connected_s8_sp_opt.c"),
     "tfc_add_s8": KernelVariant("optimized/binary_s8_opt.c", None, add.add_scratch),
     "tfc_mul_s8": KernelVariant("optimized/binary_s8_opt.c"),
     "tfc_avg_pool2d_s8": KernelVariant("optimized/pool2d_s8_opt.c"),
@@ -69,7 +76,8 @@ def after_plan(g: Graph, lowered: list[LoweredOp], plan: Plan, bare: Plan, in_ar
         lowered = [fully_connected.widen(lo) or lo if lo.kernel == "tfc_fully_connected_s8" else lo
                    for lo in lowered]
     lowered, plan = pixel_triples(g, lowered, plan, overlap, layouts.all_triples)
-    return pointwise.apply(lowered), plan  # 1x1 triple layers: same sizes, the plan stands
+    lowered = pointwise.apply(lowered)  # 1x1 triple layers: same sizes, the plan stands
+    return fully_connected.widen_inputs(g, lowered, plan, overlap)  # FC inputs widened where RAM allows
 
 
 def same_layouts(lowered: list[LoweredOp], layouts: Layouts) -> bool:
@@ -162,5 +170,6 @@ def direct_windows(g: Graph, lowered: list[LoweredOp], plan: Plan, bare: Plan, i
 
 
 KERNEL_SET = KernelSet("optimized", VARIANTS,
-                       headers=("optimized/tfc_dsp.h", "optimized/tfc_add_opt.h", "optimized/tfc_conv_opt.h"),
+                       headers=("optimized/tfc_dsp.h", "optimized/tfc_add_opt.h", "optimized/tfc_conv_opt.h",
+                                "optimized/tfc_fc_opt.h"),
                        after_plan=after_plan, bands=True)
