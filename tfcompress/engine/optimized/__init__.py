@@ -17,8 +17,16 @@ from tfcompress.engine.ir import Graph
 from tfcompress.engine.kernel_set import KernelSet, KernelVariant
 from tfcompress.engine.lowered import LoweredOp
 from tfcompress.engine.optimize import LOWEST, Layouts
-from tfcompress.engine.optimized import (add, conv, decoded, depthwise, fc_compressed, first, fully_connected,
-                                          pointwise)
+from tfcompress.engine.optimized import (
+    add,
+    conv,
+    decoded,
+    depthwise,
+    fc_compressed,
+    first,
+    fully_connected,
+    pointwise,
+)
 from tfcompress.engine.planner import Plan, best_plan, plan_arena, ram_with_stack
 
 _CONV = "optimized/conv2d_s8_opt.c"
