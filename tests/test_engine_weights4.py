@@ -9,6 +9,7 @@ from helpers.keras_models import build_keras, to_int8_tflite
 
 from tfcompress.engine import compressed_weights, weights4
 from tfcompress.engine.compiler import compile_tflite
+from tfcompress.engine.optimized import fc_compressed
 
 
 @pytest.fixture(scope="module")
@@ -44,7 +45,11 @@ def test_clustered_weights_compressed_and_bit_exact(clustered_tflite: bytes, ker
     assert {"tfc_fully_connected_s8_w4"} <= kinds
     conv = "_dec_w4" if kernels == "optimized" else "_w4"  # the optimised set decodes per channel block
     assert f"tfc_conv2d_s8{conv}" in kinds or f"tfc_conv2d_add_s8{conv}" in kinds
-    assert packed.weights_bytes <= 0.55 * plain.weights_bytes, (packed.weights_bytes, plain.weights_bytes)
+    # the optimised 4-bit FULLY_CONNECTED's lookup tables are flash spent on speed (~1.7x dense
+    # instead of ~12x, engine/optimized/fc_compressed.py); the storage itself halves the weights
+    tables = sum(lo.array("codebook").data.nbytes for lo in packed.lowered if lo.kernel == fc_compressed.W4_LUT)
+    assert tables <= 0.06 * plain.weights_bytes, (tables, plain.weights_bytes)
+    assert packed.weights_bytes - tables <= 0.55 * plain.weights_bytes, (packed.weights_bytes, plain.weights_bytes)
     assert packed.info()["compressed_layers"] >= 3
     if kernels == "reference":  # activations untouched (optimised 4-bit convs need more scratch)
         assert plain.plan.offsets == packed.plan.offsets

@@ -335,13 +335,21 @@ def sp_models() -> dict[str, bytes]:
 
 
 @pytest.mark.parametrize("name", list(SP_CASES))
-def test_fc_sparse_nibble_kernel_bit_exact(sp_models, name: str) -> None:
+def test_fc_sparse_nibble_kernel_bit_exact(sp_models, name: str, monkeypatch) -> None:
     """Sparse FULLY_CONNECTED layers with inputs in fours take the nibble kernel (odd group counts:
     the C tail; per channel: bias from the rq entries), the others stay portable; TFLM's outputs."""
+    import dataclasses
+
     from helpers.engine_checks import assert_matches_tflm
 
+    from tfcompress.engine import weight_policy
     from tfcompress.engine.compiler import compile_tflite
     from tfcompress.engine.optimized import fc_compressed
+
+    # sparse storage however few bytes a layer saves (some of these small layers save less than
+    # the balanced preference's min_saving, which would keep them int8)
+    balanced = dataclasses.replace(weight_policy.PREFERENCES["balanced"], min_saving=0)
+    monkeypatch.setitem(weight_policy.PREFERENCES, "balanced", balanced)
 
     tflite = sp_models[name]
     model = compile_tflite(tflite, kernels="optimized", compress_weights=True)
