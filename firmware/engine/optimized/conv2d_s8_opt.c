@@ -354,115 +354,144 @@ static void __attribute__((naked, noinline)) pairs_pc_asm(conv_pairs_args *a __a
     "smlad r5, r11, r12, r5\n" \
     "smlad r6, lr, r12, r6\n"
 
-/* Eight groups per iteration, entered part-way for the remainder by a table branch: (end - col) / 8
- * = 3 x groups, whose value mod 8 (u) is 3 x (groups mod 8) mod 8; the table maps u to the label
- * that leaves groups mod 8 (or eight) groups in the first iteration. */
-#define CONV_TRIPLE_GROUPS \
-    "ldr lr, [sp]\n" \
-    "sub lr, lr, r10\n" \
-    "ubfx lr, lr, #3, #3\n" \
-    "tbh [pc, lr, lsl #1]\n" \
-    "20:\n" \
-    ".hword (2f - 20b) / 2\n" \
-    ".hword (25f - 20b) / 2\n" \
-    ".hword (22f - 20b) / 2\n" \
-    ".hword (27f - 20b) / 2\n" \
-    ".hword (24f - 20b) / 2\n" \
-    ".hword (21f - 20b) / 2\n" \
-    ".hword (26f - 20b) / 2\n" \
-    ".hword (23f - 20b) / 2\n" \
-    "2:\n" CONV_GROUP_PC3 "21:\n" CONV_GROUP_PC3 "22:\n" CONV_GROUP_PC3 "23:\n" CONV_GROUP_PC3 \
-    "24:\n" CONV_GROUP_PC3 "25:\n" CONV_GROUP_PC3 "26:\n" CONV_GROUP_PC3 "27:\n" CONV_GROUP_PC3
-
-/* requantise r (double the accumulator first), parameters m r7, rs r8, rnd r10 */
-#define CONV_RQ3(r) \
-    "lsl " r ", " r ", #1\n" \
-    "smmlar lr, " r ", r7, r10\n" \
-    "add " r ", lr, " r ", asr #31\n" \
-    "asr " r ", " r ", r8\n" \
-    "ssat " r ", #8, " r "\n"
-
-/* CONV_RQ3 of an accumulator already doubled */
+/* requantise r, an accumulator already doubled (parameters m r7, rs r8, rnd r10) */
 #define CONV_RQ3D(r) \
     "smmlar lr, " r ", r7, r10\n" \
     "add " r ", lr, " r ", asr #31\n" \
     "asr " r ", " r ", r8\n" \
     "ssat " r ", #8, " r "\n"
 
-/* conv_pairs_args with o1_off = the pixel stride of the output (out_c); the window end at [sp],
- * the args pointer at [sp, #4] (r11 carries window words). Per channel pair:
- * accumulators from bias(c + 1), eight groups per iteration (CONV_TRIPLE_GROUPS),
- * channel c doubled = ((S - L) >> 7) + 2 bias(c) (S - L = 256 dot(c) exactly), requantise six, per
- * pixel the two bytes by BFI, pixels 0 and 1 clamped as one word, pixel 2 alone (no clamp when
- * lo4 > hi4 as signed words: triples_pc's mark for a full int8 range), three halfword stores. */
-static void __attribute__((naked, noinline)) triples_pc_asm(conv_pairs_args *a __attribute__((unused))) {
-    __asm volatile(
-        "push {r4-r11, lr}\n"
-        "push {r0}\n"
-        "ldr r9, [r0, #8]\n"
-        "ldr r12, [r0, #12]\n"
-        "ldr r11, [r0, #4]\n"
-        "push {r11}\n"
-        "1:\n"
-        "ldr r10, [r0, #0]\n"
-        "ldr r4, [r12, #28]\n"
-        "mov r1, r4\n"
-        "mov r2, r4\n"
-        "mov r3, r4\n"
-        "mov r5, r4\n"
-        "mov r6, r4\n"
-        CONV_TRIPLE_GROUPS
-        "ldr r11, [sp]\n"
-        "cmp r10, r11\n"
-        "bne 2b\n"
-        "ldr r0, [sp, #4]\n"
-        "ldr r12, [r0, #12]\n"
-        "ldr r7, [r12, #12]\n"
-        "lsl r7, r7, #1\n"
-        "sub r1, r1, r4\n"
-        "add r1, r7, r1, asr #7\n"
-        "sub r2, r2, r5\n"
-        "add r2, r7, r2, asr #7\n"
-        "sub r3, r3, r6\n"
-        "add r3, r7, r3, asr #7\n"
-        "ldrd r7, r8, [r12]\n"
-        "ldr r10, [r12, #8]\n"
-        CONV_RQ3D("r1") CONV_RQ3D("r2") CONV_RQ3D("r3")
-        "ldrd r7, r8, [r12, #16]\n"
-        "ldr r10, [r12, #24]\n"
-        CONV_RQ3("r4") CONV_RQ3("r5") CONV_RQ3("r6")
-        "add r12, r12, #32\n"
-        "str r12, [r0, #12]\n"
-        "bfi r1, r4, #8, #8\n"
-        "bfi r2, r5, #8, #8\n"
-        "bfi r3, r6, #8, #8\n"
-        "pkhbt r1, r1, r2, lsl #16\n"
-        "ldrd r7, r8, [r0, #28]\n"
-        "cmp r7, r8\n" /* lo4 > hi4: no activation clamp (triples_pc) */
-        "bgt 9f\n"
-        "ssub8 r4, r1, r7\n"
-        "sel r1, r1, r7\n"
-        "ssub8 r4, r1, r8\n"
-        "sel r1, r8, r1\n"
-        "ssub8 r4, r3, r7\n"
-        "sel r3, r3, r7\n"
-        "ssub8 r4, r3, r8\n"
-        "sel r3, r8, r3\n"
-        "9:\n"
-        "ldrd r7, r8, [r0, #16]\n"
-        "strh r1, [r7]\n"
-        "lsr r1, r1, #16\n"
-        "strh r1, [r7, r8]\n"
-        "add r8, r7, r8, lsl #1\n"
-        "strh r3, [r8]\n"
-        "add r7, r7, #2\n"
-        "str r7, [r0, #16]\n"
-        "ldr r3, [r0, #24]\n"
-        "subs r3, r3, #1\n"
-        "str r3, [r0, #24]\n"
-        "bne 1b\n"
-        "add sp, sp, #8\n"
-        "pop {r4-r11, pc}\n");
+/* Arguments of triples_pc_asm, copied into its stack frame in this order (one LDM / STM) */
+typedef struct {
+    const int32_t *end;   /* [sp, #0]: window end */
+    const int32_t *col;   /* [sp, #4]: windows (triple layout) */
+    const int32_t *q;     /* [sp, #8]: the rq entry of the current channel pair */
+    int8_t *o;            /* [sp, #12]: output of pixel 0, current pair */
+    int32_t ostride;      /* [sp, #16]: the next pixel's outputs (out_c) */
+    const int32_t *q_end; /* [sp, #20]: past the last pair's rq entry */
+    uint32_t lo4, hi4;    /* [sp, #24], [sp, #28]: activation clamp (clamp variant only) */
+    const int8_t *w;      /* pair-code weights (r9 throughout) */
+    int32_t groups;       /* groups of four window positions, >= 1 */
+} triple_args;
+
+/* The first group of a pair: SMUAD starts the six accumulators (no bias yet) */
+#define CONV_GROUP_PC3_FIRST \
+    "ldrd r7, r8, [r9], #8\n" \
+    "ldm r10!, {r0, r11, lr}\n" \
+    "smuad r1, r0, r7\n" \
+    "smuad r2, r11, r7\n" \
+    "smuad r3, lr, r7\n" \
+    "sxtb16 r12, r7\n" \
+    "smuad r4, r0, r12\n" \
+    "smuad r5, r11, r12\n" \
+    "smuad r6, lr, r12\n" \
+    "ldm r10!, {r0, r11, lr}\n" \
+    "smlad r1, r0, r8, r1\n" \
+    "smlad r2, r11, r8, r2\n" \
+    "smlad r3, lr, r8, r3\n" \
+    "sxtb16 r12, r8\n" \
+    "smlad r4, r0, r12, r4\n" \
+    "smlad r5, r11, r12, r5\n" \
+    "smlad r6, lr, r12, r6\n"
+
+/* Per channel pair: the first group by SMUAD, the other groups - 1 by the 16-group loop entered at
+ * the address computed once per call ([sp, #32]; every group is 17 four-byte instructions, 68
+ * bytes), then: channel c doubled = ((S - L) >> 7) + 2 bias(c) (S - L = 256 dot(c) exactly),
+ * channel c + 1 doubled = 2 L + 2 bias(c + 1), requantise six (the rq entry by two LDM), per pixel
+ * the two bytes by BFI, STORE (three halfwords, with or without the activation clamp), the next
+ * pair until q reaches q_end. ADR: the function must be 4-byte aligned. */
+#define CONV_TRIPLES_BODY(STORE) \
+    "push {r4-r11, lr}\n" \
+    "sub sp, sp, #36\n" \
+    "ldm r0, {r1, r2, r3, r4, r5, r6, r7, r8}\n" \
+    "stm sp, {r1, r2, r3, r4, r5, r6, r7, r8}\n" \
+    "ldrd r9, r12, [r0, #32]\n" \
+    "subs r12, r12, #1\n" \
+    "beq 4f\n" \
+    "rsb r12, r12, #16\n" \
+    "and r12, r12, #15\n" \
+    "movs r11, #68\n" \
+    "mul r12, r12, r11\n" \
+    "adr.w r11, 2f\n" \
+    "add r11, r11, r12\n" \
+    "b 5f\n" \
+    "4:\n" \
+    "adr.w r11, 3f\n" \
+    "5:\n" \
+    "orr r11, r11, #1\n" \
+    "str r11, [sp, #32]\n" \
+    "1:\n" \
+    "ldr r10, [sp, #4]\n" \
+    CONV_GROUP_PC3_FIRST \
+    "ldr pc, [sp, #32]\n" \
+    ".p2align 2\n" \
+    "2:\n" CONV_GROUP_PC3 CONV_GROUP_PC3 CONV_GROUP_PC3 CONV_GROUP_PC3 \
+    CONV_GROUP_PC3 CONV_GROUP_PC3 CONV_GROUP_PC3 CONV_GROUP_PC3 \
+    CONV_GROUP_PC3 CONV_GROUP_PC3 CONV_GROUP_PC3 CONV_GROUP_PC3 \
+    CONV_GROUP_PC3 CONV_GROUP_PC3 CONV_GROUP_PC3 CONV_GROUP_PC3 \
+    "ldr r11, [sp]\n" \
+    "cmp r10, r11\n" \
+    "bne 2b\n" \
+    "3:\n" \
+    "ldr r12, [sp, #8]\n" \
+    "ldm r12!, {r7, r8, r10, r11}\n" \
+    "lsl r11, r11, #1\n" \
+    "sub r1, r1, r4\n" \
+    "add r1, r11, r1, asr #7\n" \
+    "sub r2, r2, r5\n" \
+    "add r2, r11, r2, asr #7\n" \
+    "sub r3, r3, r6\n" \
+    "add r3, r11, r3, asr #7\n" \
+    CONV_RQ3D("r1") CONV_RQ3D("r2") CONV_RQ3D("r3") \
+    "ldm r12!, {r7, r8, r10, r11}\n" \
+    "str r12, [sp, #8]\n" \
+    "lsl r11, r11, #1\n" \
+    "add r4, r11, r4, lsl #1\n" \
+    "add r5, r11, r5, lsl #1\n" \
+    "add r6, r11, r6, lsl #1\n" \
+    CONV_RQ3D("r4") CONV_RQ3D("r5") CONV_RQ3D("r6") \
+    "bfi r1, r4, #8, #8\n" \
+    "bfi r2, r5, #8, #8\n" \
+    "bfi r3, r6, #8, #8\n" \
+    STORE \
+    "ldr r11, [sp, #20]\n" \
+    "cmp r12, r11\n" \
+    "bne 1b\n" \
+    "add sp, sp, #36\n" \
+    "pop {r4-r11, pc}\n"
+
+/* three halfword stores; o advances by one pair */
+#define CONV_TRIPLES_STORE \
+    "ldrd r7, r8, [sp, #12]\n" \
+    "add r11, r7, #2\n" \
+    "str r11, [sp, #12]\n" \
+    "strh r1, [r7]\n" \
+    "strh r2, [r7, r8]\n" \
+    "add r7, r7, r8, lsl #1\n" \
+    "strh r3, [r7]\n"
+
+/* pixels 0 and 1 clamped as one word, pixel 2 alone, then the stores */
+#define CONV_TRIPLES_STORE_CLAMP \
+    "pkhbt r1, r1, r2, lsl #16\n" \
+    "ldrd r7, r8, [sp, #24]\n" \
+    "ssub8 r4, r1, r7\n" \
+    "sel r1, r1, r7\n" \
+    "ssub8 r4, r1, r8\n" \
+    "sel r1, r8, r1\n" \
+    "ssub8 r4, r3, r7\n" \
+    "sel r3, r3, r7\n" \
+    "ssub8 r4, r3, r8\n" \
+    "sel r3, r8, r3\n" \
+    "lsr r2, r1, #16\n" \
+    CONV_TRIPLES_STORE
+
+static void __attribute__((naked, noinline, aligned(4))) triples_pc_asm(const triple_args *a __attribute__((unused))) {
+    __asm volatile(CONV_TRIPLES_BODY(CONV_TRIPLES_STORE));
+}
+
+static void __attribute__((naked, noinline, aligned(4))) triples_pc_clamp_asm(const triple_args *a
+                                                                             __attribute__((unused))) {
+    __asm volatile(CONV_TRIPLES_BODY(CONV_TRIPLES_STORE_CLAMP));
 }
 #endif
 
@@ -568,17 +597,22 @@ static void __attribute__((noinline)) triples_pc(const int32_t *col, int32_t kp,
                                                  const tfc_out_stage *os) {
     const int32_t oc_n = p->out_c;
 #if TFC_DSP_ASM
-    conv_pairs_args a;
-    a.col = col;
+    triple_args a;
     a.end = col + kp + (kp >> 1);
-    a.w = p->weights;
+    a.col = col;
     a.q = p->rq + TFC_RQ_HEADER;
-    a.o0 = o;
-    a.o1_off = oc_n;
-    a.pairs = oc_n >> 1;
-    a.lo4 = os->clamp ? os->lo4 : 0x7F7F7F7Fu; /* lo4 > hi4 (signed): skip the clamp */
-    a.hi4 = os->clamp ? os->hi4 : 0x80808080u;
-    triples_pc_asm(&a);
+    a.o = o;
+    a.ostride = oc_n;
+    a.q_end = a.q + 4 * oc_n;
+    a.lo4 = os->lo4;
+    a.hi4 = os->hi4;
+    a.w = p->weights;
+    a.groups = kp >> 2;
+    if (os->clamp) {
+        triples_pc_clamp_asm(&a);
+    } else {
+        triples_pc_asm(&a);
+    }
 #else
     const int32_t *wp = (const int32_t *)p->weights;
     const int32_t *q = p->rq + TFC_RQ_HEADER;
