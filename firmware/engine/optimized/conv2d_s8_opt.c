@@ -317,6 +317,36 @@ static void __attribute__((naked, noinline)) pairs_pc_asm(conv_pairs_args *a __a
                                    "sub r2, r2, r4\n"
                                    "add r2, r5, r2, asr #8\n"));
 }
+
+#if !defined(__OPTIMIZE_SIZE__)
+/* CONV_GROUP_PC for pixel 0 alone (the pixel-pair window layout, pixel 1's words skipped): 8 MACs in
+ * 8 instructions instead of 16 in 12 for two pixels, one of them a dummy */
+#define CONV_GROUP_PC1 \
+    "ldrd r5, r6, [r9], #8\n" \
+    "ldrd r0, r7, [r10], #16\n" \
+    "smlad r1, r0, r5, r1\n" \
+    "sxtb16 r5, r5\n" \
+    "smlad r3, r0, r5, r3\n" \
+    "smlad r1, r7, r6, r1\n" \
+    "sxtb16 r6, r6\n" \
+    "smlad r3, r7, r6, r3\n"
+
+/* pairs_pc_asm for one pixel (o1_off = 0: pixel 1's accumulators r2 / r4 keep their start and are not stored) */
+static void __attribute__((naked, noinline)) pairs_pc1_asm(conv_pairs_args *a __attribute__((unused))) {
+    __asm volatile(CONV_PAIRS_BODY("ldr r3, [r12, #28]\n"
+                                   "mov r1, r3\n"
+                                   "mov r2, r3\n"
+                                   "mov r4, r3\n",
+                                   CONV_GROUP_PC1,
+                                   "ldr r5, [r12, #12]\n"
+                                   "sub r1, r1, r3\n"
+                                   "add r1, r5, r1, asr #8\n"
+                                   "mov r2, r1\n"));
+}
+#define TFC_CONV_PC1 1
+#else
+#define TFC_CONV_PC1 0
+#endif
 #endif
 
 /* Pixel triples (TFC_RQ_TRIPLE: pair-code weights, fast requantisation, even channel count, scratch
@@ -534,28 +564,51 @@ static void __attribute__((naked, noinline)) widen3_asm(const widen3_args *a __a
 #endif
 
 #if TFC_CONV_TRIPLES
-/* The windows of output pixels pix .. pix + 2 into the triple layout when every kernel row of all
- * three is a whole-word run of input bytes (channels in words, or TFC_RQ_ROWS; no column
- * dilation; windows inside the input): read in place, three words at a time. 0: not so (the
- * caller loads them one by one). */
-static int __attribute__((noinline)) triple_windows(const tfc_conv_params *p, const int8_t *in_b, int32_t pix,
-                                                    int32_t *colw) {
-    const int32_t row = p->in_w * p->in_c, seg4 = (p->k_w * p->in_c + 3) & ~3;
-    const int32_t reach = (p->k_h - 1) * p->dil_h, last = p->in_h * row - seg4;
+/* Per call constants of triple_windows (triple_ctx_of): ok = 0 where rows are not whole-word runs. */
+typedef struct {
+    int32_t row, seg4, last, ok;
+    int32_t y_lo, y_hi, x_lo, x_hi; /* the window of (oy, ox) is inside the input for oy, ox in these */
+} triple_ctx;
+
+static triple_ctx triple_ctx_of(const tfc_conv_params *p) {
+    triple_ctx c;
+    const int32_t reach = (p->k_h - 1) * p->dil_h;
+    c.row = p->in_w * p->in_c;
+    c.seg4 = (p->k_w * p->in_c + 3) & ~3;
+    c.last = p->in_h * c.row - c.seg4;
+    c.ok = p->dil_w == 1 && ((p->in_c & 3) == 0 || (p->rq[0] & TFC_RQ_ROWS));
+    c.y_lo = (p->pad_top + p->stride_h - 1) / p->stride_h; /* y0 = oy * stride - pad >= 0 */
+    c.y_hi = p->in_h - 1 - reach + p->pad_top; /* y0 + reach < in_h: oy * stride <= y_hi */
+    c.x_lo = (p->pad_left + p->stride_w - 1) / p->stride_w;
+    c.x_hi = p->in_w - p->k_w + p->pad_left; /* x0 + k_w <= in_w: ox * stride <= x_hi */
+    return c;
+}
+
+/* The windows of output pixels (oy, ox) and the next two into the triple layout when every kernel
+ * row of all three is a whole-word run of input bytes (channels in words, or TFC_RQ_ROWS; no
+ * column dilation; windows inside the input): read in place, three words at a time. 0: not so
+ * (the caller loads them one by one). */
+static int __attribute__((noinline)) triple_windows(const tfc_conv_params *p, const triple_ctx *c, const int8_t *in_b,
+                                                    int32_t oy, int32_t ox, int32_t *colw) {
+    const int32_t row = c->row, seg4 = c->seg4;
     const int8_t *s[3];
-    int32_t j, ok = 1;
-    if (p->dil_w != 1 || ((p->in_c & 3) != 0 && !(p->rq[0] & TFC_RQ_ROWS))) {
+    int32_t j;
+    if (!c->ok) {
         return 0;
     }
     for (j = 0; j < 3; ++j) {
-        const int32_t y0 = ((pix + j) / p->out_w) * p->stride_h - p->pad_top;
-        const int32_t x0 = ((pix + j) % p->out_w) * p->stride_w - p->pad_left;
+        const int32_t y0 = oy * p->stride_h - p->pad_top, x0 = ox * p->stride_w - p->pad_left;
+        if (oy < c->y_lo || oy * p->stride_h > c->y_hi || ox < c->x_lo || ox * p->stride_w > c->x_hi) {
+            return 0;
+        }
         s[j] = in_b + y0 * row + x0 * p->in_c;
-        ok = ok && y0 >= 0 && y0 + reach < p->in_h && x0 >= 0 && x0 + p->k_w <= p->in_w &&
-             (y0 + reach) * row + x0 * p->in_c <= last;
-    }
-    if (!ok) {
-        return 0;
+        if (s[j] + (p->k_h - 1) * p->dil_h * row > in_b + c->last) { /* the last row's word run ends past the input */
+            return 0;
+        }
+        if (++ox == p->out_w) {
+            ox = 0;
+            ++oy;
+        }
     }
     {
         const int32_t rstride = p->dil_h * row;
@@ -587,6 +640,73 @@ static int __attribute__((noinline)) triple_windows(const tfc_conv_params *p, co
             s[2] += rstride;
         }
 #endif
+    }
+    return 1;
+}
+
+/* The windows of output pixels (oy, ox) and the next two into the triple layout where some of them
+ * read padding (channels in whole words, no column dilation): per kernel tap, all three pixels
+ * together when the tap is inside the input for each (three words at a time, as triple_windows),
+ * else pixel by pixel, padding taps as the widened zero point. 0: not this layout (the caller
+ * loads the windows one by one). */
+static int __attribute__((noinline)) triple_border(const tfc_conv_params *p, const int8_t *in_b, int32_t oy,
+                                                   int32_t ox, int32_t *colw) {
+    const int32_t ic_n = p->in_c, nw = ic_n >> 2, row = p->in_w * ic_n;
+    const int32_t pad2 = tfc_sxtb16((uint32_t)(uint8_t)p->pad_value * 0x01010101u);
+    int32_t y0[3], x0[3], j, ky, kx, i;
+    if ((ic_n & 3) != 0 || p->dil_w != 1) {
+        return 0;
+    }
+    for (j = 0; j < 3; ++j) {
+        y0[j] = oy * p->stride_h - p->pad_top;
+        x0[j] = ox * p->stride_w - p->pad_left;
+        if (++ox == p->out_w) {
+            ox = 0;
+            ++oy;
+        }
+    }
+    for (ky = 0; ky < p->k_h; ++ky) {
+        for (kx = 0; kx < p->k_w; ++kx) {
+            const int8_t *s[3];
+            int32_t inside = 0;
+            for (j = 0; j < 3; ++j) {
+                const int32_t y = y0[j] + ky * p->dil_h, x = x0[j] + kx;
+                s[j] = in_b;
+                if (y >= 0 && y < p->in_h && x >= 0 && x < p->in_w) {
+                    s[j] = in_b + y * row + x * ic_n;
+                    inside |= 1 << j;
+                }
+            }
+            if (inside == 7) {
+                for (i = 0; i < nw; ++i) {
+                    const uint32_t w0 = tfc_ld32(s[0] + 4 * i), w1 = tfc_ld32(s[1] + 4 * i), w2 = tfc_ld32(s[2] + 4 * i);
+                    colw[0] = tfc_sxtb16(w0);
+                    colw[1] = tfc_sxtb16(w1);
+                    colw[2] = tfc_sxtb16(w2);
+                    colw[3] = tfc_sxtb16_ror8(w0);
+                    colw[4] = tfc_sxtb16_ror8(w1);
+                    colw[5] = tfc_sxtb16_ror8(w2);
+                    colw += 6;
+                }
+            } else {
+                for (j = 0; j < 3; ++j) {
+                    int32_t *d = colw + j;
+                    if ((inside >> j) & 1) {
+                        for (i = 0; i < nw; ++i, d += 6) {
+                            const uint32_t w = tfc_ld32(s[j] + 4 * i);
+                            d[0] = tfc_sxtb16(w);
+                            d[3] = tfc_sxtb16_ror8(w);
+                        }
+                    } else {
+                        for (i = 0; i < nw; ++i, d += 6) {
+                            d[0] = pad2;
+                            d[3] = pad2;
+                        }
+                    }
+                }
+                colw += 6 * nw;
+            }
+        }
     }
     return 1;
 }
@@ -831,6 +951,8 @@ static inline __attribute__((always_inline)) void conv_run(const tfc_conv_params
 #if TFC_CONV_TRIPLES
         if (p->rq[0] & TFC_RQ_TRIPLE) { /* pixel triples, then the last one or two as a pair */
             const tfc_out_stage os3 = tfc_out_stage_of(p->out_zp, p->act_min, p->act_max);
+            const triple_ctx tc = triple_ctx_of(p);
+            int32_t oy = 0, ox = 0; /* pixel pix */
             for (; pix + 3 <= npix; pix += 3) {
                 if (pointwise) {
                     const int8_t *s0 = in_b + pix * kp;
@@ -846,11 +968,14 @@ static inline __attribute__((always_inline)) void conv_run(const tfc_conv_params
                         dst[5] = tfc_sxtb16_ror8(w2);
                         dst += 6;
                     }
-                } else if (!triple_windows(p, in_b, pix, colw)) {
+                } else if (!triple_windows(p, &tc, in_b, oy, ox, colw) && !triple_border(p, in_b, oy, ox, colw)) {
                     int32_t j;
                     for (j = 0; j < 3; ++j) {
                         load_window(p, in_b, (pix + j) / p->out_w, (pix + j) % p->out_w, col + 2 * j, kp, tmp, 6, 3);
                     }
+                }
+                for (ox += 3; ox >= p->out_w; ox -= p->out_w) {
+                    ++oy;
                 }
                 triples_pc(colw, kp, p, add ? pair_out : out_b + pix * oc_n, &os3);
                 if (add) {
@@ -888,6 +1013,11 @@ static inline __attribute__((always_inline)) void conv_run(const tfc_conv_params
                 a.pairs = oc_n >> 1;
                 a.lo4 = os.lo4;
                 a.hi4 = os.hi4;
+#if TFC_CONV_PC1
+                if ((p->rq[0] & TFC_RQ_PAIR) && !two) {
+                    pairs_pc1_asm(&a);
+                } else
+#endif
                 if (p->rq[0] & TFC_RQ_PAIR) {
                     pairs_pc_asm(&a);
                 } else {
