@@ -568,6 +568,7 @@ static void __attribute__((naked, noinline)) widen3_asm(const widen3_args *a __a
 typedef struct {
     int32_t row, seg4, last, ok;
     int32_t y_lo, y_hi, x_lo, x_hi; /* the window of (oy, ox) is inside the input for oy, ox in these */
+    int32_t ox_hi, tail;            /* ox <= ox_hi: x_hi as a column; tail: rows end in word padding */
 } triple_ctx;
 
 static triple_ctx triple_ctx_of(const tfc_conv_params *p) {
@@ -581,6 +582,8 @@ static triple_ctx triple_ctx_of(const tfc_conv_params *p) {
     c.y_hi = p->in_h - 1 - reach + p->pad_top; /* y0 + reach < in_h: oy * stride <= y_hi */
     c.x_lo = (p->pad_left + p->stride_w - 1) / p->stride_w;
     c.x_hi = p->in_w - p->k_w + p->pad_left; /* x0 + k_w <= in_w: ox * stride <= x_hi */
+    c.ox_hi = c.x_hi < 0 ? -1 : c.x_hi / p->stride_w;
+    c.tail = c.seg4 != p->k_w * p->in_c;
     return c;
 }
 
@@ -596,18 +599,27 @@ static int __attribute__((noinline)) triple_windows(const tfc_conv_params *p, co
     if (!c->ok) {
         return 0;
     }
-    for (j = 0; j < 3; ++j) {
-        const int32_t y0 = oy * p->stride_h - p->pad_top, x0 = ox * p->stride_w - p->pad_left;
-        if (oy < c->y_lo || oy * p->stride_h > c->y_hi || ox < c->x_lo || ox * p->stride_w > c->x_hi) {
+    if (ox + 2 < p->out_w && !c->tail) { /* one output row: windows stride_w pixels apart */
+        if (oy < c->y_lo || oy * p->stride_h > c->y_hi || ox < c->x_lo || ox + 2 > c->ox_hi) {
             return 0;
         }
-        s[j] = in_b + y0 * row + x0 * p->in_c;
-        if (s[j] + (p->k_h - 1) * p->dil_h * row > in_b + c->last) { /* the last row's word run ends past the input */
-            return 0;
-        }
-        if (++ox == p->out_w) {
-            ox = 0;
-            ++oy;
+        s[0] = in_b + (oy * p->stride_h - p->pad_top) * row + (ox * p->stride_w - p->pad_left) * p->in_c;
+        s[1] = s[0] + p->stride_w * p->in_c;
+        s[2] = s[1] + p->stride_w * p->in_c;
+    } else {
+        for (j = 0; j < 3; ++j) {
+            const int32_t y0 = oy * p->stride_h - p->pad_top, x0 = ox * p->stride_w - p->pad_left;
+            if (oy < c->y_lo || oy * p->stride_h > c->y_hi || ox < c->x_lo || ox * p->stride_w > c->x_hi) {
+                return 0;
+            }
+            s[j] = in_b + y0 * row + x0 * p->in_c;
+            if (s[j] + (p->k_h - 1) * p->dil_h * row > in_b + c->last) { /* the last row's word run ends past the input */
+                return 0;
+            }
+            if (++ox == p->out_w) {
+                ox = 0;
+                ++oy;
+            }
         }
     }
     {
