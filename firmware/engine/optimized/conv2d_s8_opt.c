@@ -397,7 +397,7 @@ typedef struct {
     const int32_t *col;   /* [sp, #4]: windows (triple layout) */
     const int32_t *q;     /* [sp, #8]: the rq entry of the current channel pair */
     int8_t *o;            /* [sp, #12]: output of pixel 0, current pair */
-    int32_t ostride;      /* [sp, #16]: the next pixel's outputs (out_c) */
+    int32_t ostride;      /* [sp, #16]: out_c - 2 (the next pixel's outputs, from o + 2) */
     const int32_t *q_end; /* [sp, #20]: past the last pair's rq entry */
     uint32_t lo4, hi4;    /* [sp, #24], [sp, #28]: activation clamp (clamp variant only) */
     const int8_t *w;      /* pair-code weights (r9 throughout) */
@@ -490,15 +490,15 @@ typedef struct {
     "add sp, sp, #36\n" \
     "pop {r4-r11, pc}\n"
 
-/* three halfword stores; o advances by one pair */
+/* three halfword stores (r8 = out_c - 2: pixel 1 at o + 2 + r8, pixel 2 at o + 4 + 2 r8); o
+ * advances by one pair */
 #define CONV_TRIPLES_STORE \
     "ldrd r7, r8, [sp, #12]\n" \
-    "add r11, r7, #2\n" \
-    "str r11, [sp, #12]\n" \
-    "strh r1, [r7]\n" \
+    "strh r1, [r7], #2\n" \
     "strh r2, [r7, r8]\n" \
-    "add r7, r7, r8, lsl #1\n" \
-    "strh r3, [r7]\n"
+    "add r11, r7, r8, lsl #1\n" \
+    "strh r3, [r11, #2]\n" \
+    "str r7, [sp, #12]\n"
 
 /* pixels 0 and 1 clamped as one word, pixel 2 alone, then the stores */
 #define CONV_TRIPLES_STORE_CLAMP \
@@ -767,7 +767,7 @@ static void __attribute__((noinline)) triples_pc(const int32_t *col, int32_t kp,
     a.col = col;
     a.q = p->rq + TFC_RQ_HEADER;
     a.o = o;
-    a.ostride = oc_n;
+    a.ostride = oc_n - 2;
     a.q_end = a.q + 4 * oc_n;
     a.lo4 = os->lo4;
     a.hi4 = os->hi4;
