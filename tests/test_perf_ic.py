@@ -99,8 +99,9 @@ def model_triple_edges(L, x):
     group of four positions: no loop entry), 3x3 windows with 8 and 16 channels (triples inside,
     on the borders and across rows; 18 and 36 groups), a ReLU conv whose output shares the concat's
     quantisation (an activation clamp: the clamp variant of triples_pc_asm), and 25 pixels (a lone
-    last pixel: pairs_pc1_asm)."""
+    last pixel: pairs_pc1_asm), a CONV_2D+ADD without a clamp (each triple's ADD by tfc_add4_asm)."""
     a = L.Conv2D(8, 1, strides=2, activation="relu")(x)
+    a = L.Add()([L.Conv2D(8, 3, padding="same")(a), a])
     b = L.Conv2D(8, 3, padding="same")(a)
     c = L.Conv2D(8, 3, padding="same", activation="relu")(a)
     x = L.Concatenate()([b, c])
@@ -115,11 +116,12 @@ def triple_edges_tflite() -> bytes:
 
 
 def test_triple_edges_layouts_and_host(triple_edges_tflite) -> None:
-    """Every conv of the test model takes pixel triples, one of them with a clamp; the portable C
-    matches TFLM."""
+    """Every conv of the test model takes pixel triples, one of them with a clamp, one fused with an
+    ADD whose tables take the fast path; the portable C matches TFLM."""
     m = compile_tflite(triple_edges_tflite, kernels="optimized", optimize="speed")
-    convs = [lo for lo in m.lowered if lo.kernel == "tfc_conv2d_s8"]
-    assert len(convs) == 4
+    assert all(f["tables_fast"] for lo in m.lowered for _, _, f in lo.extra_structs if "tables" in f)
+    convs = [lo for lo in m.lowered if lo.kernel.startswith("tfc_conv2d")]
+    assert [lo.kernel for lo in convs].count("tfc_conv2d_add_s8") == 1 and len(convs) == 5
     assert all(int(lo.fields["rq"].data[0]) & RQ_TRIPLE for lo in convs)
     assert any(lo.fields["act_min"] > -128 for lo in convs)
     assert {lo.fields["in_c"] for lo in convs} == {4, 8, 16}
@@ -143,8 +145,8 @@ def _triple_edges_on_qemu(tflite: bytes, tmp_path, board: str, opt: str) -> dict
 
 @pytest.mark.emulated
 def test_triple_edges_on_qemu(triple_edges_tflite, tmp_path) -> None:
-    """triples_pc_asm (16-group loop, one-group pairs, the clamp variant), triple_border and
-    pairs_pc1_asm on Cortex-M7 at -O2 give TFLM's outputs."""
+    """triples_pc_asm (16-group loop, one-group pairs, the clamp variant), triple_border,
+    pairs_pc1_asm and the per-triple tfc_add4_asm on Cortex-M7 at -O2 give TFLM's outputs."""
     assert _triple_edges_on_qemu(triple_edges_tflite, tmp_path, "mps2-an500", "-O2")["mismatches"] == 0
 
 

@@ -998,6 +998,23 @@ static inline __attribute__((always_inline)) void conv_run(const tfc_conv_params
             const tfc_out_stage os3 = tfc_out_stage_of(p->out_zp, p->act_min, p->act_max);
             const triple_ctx tc = triple_ctx_of(p);
             int32_t oy = 0, ox = 0; /* pixel pix */
+#if TFC_DSP_ASM
+            /* the fused ADD of a triple straight to tfc_add4_asm where tfc_add_dense_fast would take it
+             * for every element (no clamp, m >= 0, rs <= 22, whole quads): its arguments set up once */
+            tfc_add4_args aa;
+            int add4 = 0;
+            if (add && add_fast && ((3 * oc_n) & 3) == 0) {
+                const tfc_out_stage aos = tfc_out_stage_of(add->out_zp, add->act_min, add->act_max);
+                const int32_t rs = -add->out_shift;
+                add4 = !aos.clamp && add->out_mult >= 0 && rs <= 22;
+                aa.quads = (3 * oc_n) >> 2;
+                aa.l1 = lut1;
+                aa.l2 = lut1 + 256;
+                aa.m = add->out_mult;
+                aa.rs = rs;
+                aa.rnd = (int32_t)((1u << (rs - 1)) + ((uint32_t)aos.zp << rs));
+            }
+#endif
             for (; pix + 3 <= npix; pix += 3) {
                 if (pointwise) {
                     const int8_t *s0 = in_b + pix * kp;
@@ -1025,7 +1042,17 @@ static inline __attribute__((always_inline)) void conv_run(const tfc_conv_params
                 triples_pc(colw, kp, p, add ? pair_out : out_b + pix * oc_n, &os3);
                 if (add) {
                     const int32_t at = (b * npix + pix) * oc_n;
-                    tfc_add_dense(add, pair_out, residual + at, out + at, 3 * oc_n, lut1, lut1 + 256, add_fast);
+#if TFC_DSP_ASM
+                    if (add4) {
+                        aa.in1 = pair_out;
+                        aa.in2 = residual + at;
+                        aa.out = out + at;
+                        tfc_add4_asm(&aa);
+                    } else
+#endif
+                    {
+                        tfc_add_dense(add, pair_out, residual + at, out + at, 3 * oc_n, lut1, lut1 + 256, add_fast);
+                    }
                 }
             }
         }
