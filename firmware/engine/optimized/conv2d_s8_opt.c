@@ -758,27 +758,28 @@ static int __attribute__((noinline)) triple_border(const tfc_conv_params *p, con
 
 /* All channel pairs of a pixel triple (the windows at col as above), pair-code weights, fast
  * requantisation; outputs of pixel p at o + p * oc_n. */
-static void __attribute__((noinline)) triples_pc(const int32_t *col, int32_t kp, const tfc_conv_params *p, int8_t *o,
-                                                 const tfc_out_stage *os) {
-    const int32_t oc_n = p->out_c;
 #if TFC_DSP_ASM
+/* The arguments of triples_pc_asm for every triple of a call (only o changes) */
+static triple_args triple_args_of(const int32_t *col, int32_t kp, const tfc_conv_params *p, const tfc_out_stage *os) {
     triple_args a;
     a.end = col + kp + (kp >> 1);
     a.col = col;
     a.q = p->rq + TFC_RQ_HEADER;
-    a.o = o;
-    a.ostride = oc_n - 2;
-    a.q_end = a.q + 4 * oc_n;
+    a.o = 0;
+    a.ostride = p->out_c - 2;
+    a.q_end = a.q + 4 * p->out_c;
     a.lo4 = os->lo4;
     a.hi4 = os->hi4;
     a.w = p->weights;
     a.groups = kp >> 2;
-    if (os->clamp) {
-        triples_pc_clamp_asm(&a);
-    } else {
-        triples_pc_asm(&a);
-    }
-#else
+    return a;
+}
+#endif
+
+#if !TFC_DSP_ASM
+static void __attribute__((noinline)) triples_pc(const int32_t *col, int32_t kp, const tfc_conv_params *p, int8_t *o,
+                                                 const tfc_out_stage *os) {
+    const int32_t oc_n = p->out_c;
     const int32_t *wp = (const int32_t *)p->weights;
     const int32_t *q = p->rq + TFC_RQ_HEADER;
     int32_t oc, g, j;
@@ -802,8 +803,8 @@ static void __attribute__((noinline)) triples_pc(const int32_t *col, int32_t kp,
             o[j * oc_n + oc + 1] = (int8_t)(v >> 8);
         }
     }
-#endif
 }
+#endif
 #endif
 
 /* TFC_RQ_FAST layers: `pairs` channel pairs of one pixel pair; o1_off = 0 when only the first
@@ -1001,6 +1002,7 @@ static inline __attribute__((always_inline)) void conv_run(const tfc_conv_params
 #if TFC_DSP_ASM
             /* the fused ADD of a triple straight to tfc_add4_asm where tfc_add_dense_fast would take it
              * for every element (no clamp, m >= 0, rs <= 22, whole quads): its arguments set up once */
+            triple_args ta = triple_args_of(colw, kp, p, &os3);
             tfc_add4_args aa;
             int add4 = 0;
             if (add && add_fast && ((3 * oc_n) & 3) == 0) {
@@ -1039,7 +1041,16 @@ static inline __attribute__((always_inline)) void conv_run(const tfc_conv_params
                 for (ox += 3; ox >= p->out_w; ox -= p->out_w) {
                     ++oy;
                 }
+#if TFC_DSP_ASM
+                ta.o = add ? pair_out : out_b + pix * oc_n;
+                if (os3.clamp) {
+                    triples_pc_clamp_asm(&ta);
+                } else {
+                    triples_pc_asm(&ta);
+                }
+#else
                 triples_pc(colw, kp, p, add ? pair_out : out_b + pix * oc_n, &os3);
+#endif
                 if (add) {
                     const int32_t at = (b * npix + pix) * oc_n;
 #if TFC_DSP_ASM
