@@ -92,3 +92,66 @@ def test_ic_paths_on_qemu(ic_paths_tflite, tmp_path) -> None:
 @pytest.mark.parametrize("board, opt", [("netduinoplus2", "-O2"), ("netduinoplus2", "-Os"), ("mps2-an500", "-Os")])
 def test_ic_paths_on_qemu_boards(ic_paths_tflite, tmp_path, board: str, opt: str) -> None:
     assert _on_qemu(ic_paths_tflite, tmp_path, board, opt)["mismatches"] == 0
+
+
+def model_triple_edges(L, x):
+    """Pixel-triple convs (optimize = "speed") on 5x5 outputs: a 1x1 stride-2 conv of 4 channels (one
+    group of four positions: no loop entry), 3x3 windows with 8 and 16 channels (triples inside,
+    on the borders and across rows; 18 and 36 groups), a ReLU conv whose output shares the concat's
+    quantisation (an activation clamp: the clamp variant of triples_pc_asm), and 25 pixels (a lone
+    last pixel: pairs_pc1_asm), a CONV_2D+ADD without a clamp (each triple's ADD by tfc_add4_asm)."""
+    a = L.Conv2D(8, 1, strides=2, activation="relu")(x)
+    a = L.Add()([L.Conv2D(8, 3, padding="same")(a), a])
+    b = L.Conv2D(8, 3, padding="same")(a)
+    c = L.Conv2D(8, 3, padding="same", activation="relu")(a)
+    x = L.Concatenate()([b, c])
+    x = L.Conv2D(6, 3, padding="same", activation="relu")(x)
+    x = L.Flatten()(x)
+    return L.Dense(5)(x)
+
+
+@pytest.fixture(scope="module")
+def triple_edges_tflite() -> bytes:
+    return keras_tflite(model_triple_edges, (10, 10, 4), seed=7)
+
+
+def test_triple_edges_layouts_and_host(triple_edges_tflite) -> None:
+    """Every conv of the test model takes pixel triples, one of them with a clamp, one fused with an
+    ADD whose tables take the fast path; the portable C matches TFLM."""
+    m = compile_tflite(triple_edges_tflite, kernels="optimized", optimize="speed")
+    assert all(f["tables_fast"] for lo in m.lowered for _, _, f in lo.extra_structs if "tables" in f)
+    convs = [lo for lo in m.lowered if lo.kernel.startswith("tfc_conv2d")]
+    assert [lo.kernel for lo in convs].count("tfc_conv2d_add_s8") == 1 and len(convs) == 5
+    assert all(int(lo.fields["rq"].data[0]) & RQ_TRIPLE for lo in convs)
+    assert any(lo.fields["act_min"] > -128 for lo in convs)
+    assert {lo.fields["in_c"] for lo in convs} == {4, 8, 16}
+    ours, oracle = HostModel(m), TflmModel(triple_edges_tflite)
+    rng = np.random.default_rng(2)
+    for _ in range(3):
+        x = rng.integers(-128, 128, size=m.input.shape, dtype=np.int8)
+        assert np.array_equal(ours.run(x), oracle.run(x).reshape(m.output.shape))
+
+
+def _triple_edges_on_qemu(tflite: bytes, tmp_path, board: str, opt: str) -> dict:
+    require_tool("arm-none-eabi-gcc", "gcc-arm-none-eabi")
+    require_tool("qemu-system-arm", "qemu-system-arm")
+    from tfcompress.boards import load_board, with_optimize
+
+    path = tmp_path / "triple_edges.tflite"
+    path.write_bytes(tflite)
+    return instructions_benchmark().measure("triple_edges", "optimized", with_optimize(load_board(board), "speed"),
+                                            opt=opt, runs=1, layers=False, keep=None, path=path)
+
+
+@pytest.mark.emulated
+def test_triple_edges_on_qemu(triple_edges_tflite, tmp_path) -> None:
+    """triples_pc_asm (16-group loop, one-group pairs, the clamp variant), triple_border,
+    pairs_pc1_asm and the per-triple tfc_add4_asm on Cortex-M7 at -O2 give TFLM's outputs."""
+    assert _triple_edges_on_qemu(triple_edges_tflite, tmp_path, "mps2-an500", "-O2")["mismatches"] == 0
+
+
+@pytest.mark.slow
+@pytest.mark.emulated
+@pytest.mark.parametrize("board, opt", [("netduinoplus2", "-O2"), ("netduinoplus2", "-Os"), ("mps2-an500", "-Os")])
+def test_triple_edges_on_qemu_boards(triple_edges_tflite, tmp_path, board: str, opt: str) -> None:
+    assert _triple_edges_on_qemu(triple_edges_tflite, tmp_path, board, opt)["mismatches"] == 0

@@ -317,6 +317,36 @@ static void __attribute__((naked, noinline)) pairs_pc_asm(conv_pairs_args *a __a
                                    "sub r2, r2, r4\n"
                                    "add r2, r5, r2, asr #8\n"));
 }
+
+#if !defined(__OPTIMIZE_SIZE__)
+/* CONV_GROUP_PC for pixel 0 alone (the pixel-pair window layout, pixel 1's words skipped): 8 MACs in
+ * 8 instructions instead of 16 in 12 for two pixels, one of them a dummy */
+#define CONV_GROUP_PC1 \
+    "ldrd r5, r6, [r9], #8\n" \
+    "ldrd r0, r7, [r10], #16\n" \
+    "smlad r1, r0, r5, r1\n" \
+    "sxtb16 r5, r5\n" \
+    "smlad r3, r0, r5, r3\n" \
+    "smlad r1, r7, r6, r1\n" \
+    "sxtb16 r6, r6\n" \
+    "smlad r3, r7, r6, r3\n"
+
+/* pairs_pc_asm for one pixel (o1_off = 0: pixel 1's accumulators r2 / r4 keep their start and are not stored) */
+static void __attribute__((naked, noinline)) pairs_pc1_asm(conv_pairs_args *a __attribute__((unused))) {
+    __asm volatile(CONV_PAIRS_BODY("ldr r3, [r12, #28]\n"
+                                   "mov r1, r3\n"
+                                   "mov r2, r3\n"
+                                   "mov r4, r3\n",
+                                   CONV_GROUP_PC1,
+                                   "ldr r5, [r12, #12]\n"
+                                   "sub r1, r1, r3\n"
+                                   "add r1, r5, r1, asr #8\n"
+                                   "mov r2, r1\n"));
+}
+#define TFC_CONV_PC1 1
+#else
+#define TFC_CONV_PC1 0
+#endif
 #endif
 
 /* Pixel triples (TFC_RQ_TRIPLE: pair-code weights, fast requantisation, even channel count, scratch
@@ -354,115 +384,144 @@ static void __attribute__((naked, noinline)) pairs_pc_asm(conv_pairs_args *a __a
     "smlad r5, r11, r12, r5\n" \
     "smlad r6, lr, r12, r6\n"
 
-/* Eight groups per iteration, entered part-way for the remainder by a table branch: (end - col) / 8
- * = 3 x groups, whose value mod 8 (u) is 3 x (groups mod 8) mod 8; the table maps u to the label
- * that leaves groups mod 8 (or eight) groups in the first iteration. */
-#define CONV_TRIPLE_GROUPS \
-    "ldr lr, [sp]\n" \
-    "sub lr, lr, r10\n" \
-    "ubfx lr, lr, #3, #3\n" \
-    "tbh [pc, lr, lsl #1]\n" \
-    "20:\n" \
-    ".hword (2f - 20b) / 2\n" \
-    ".hword (25f - 20b) / 2\n" \
-    ".hword (22f - 20b) / 2\n" \
-    ".hword (27f - 20b) / 2\n" \
-    ".hword (24f - 20b) / 2\n" \
-    ".hword (21f - 20b) / 2\n" \
-    ".hword (26f - 20b) / 2\n" \
-    ".hword (23f - 20b) / 2\n" \
-    "2:\n" CONV_GROUP_PC3 "21:\n" CONV_GROUP_PC3 "22:\n" CONV_GROUP_PC3 "23:\n" CONV_GROUP_PC3 \
-    "24:\n" CONV_GROUP_PC3 "25:\n" CONV_GROUP_PC3 "26:\n" CONV_GROUP_PC3 "27:\n" CONV_GROUP_PC3
-
-/* requantise r (double the accumulator first), parameters m r7, rs r8, rnd r10 */
-#define CONV_RQ3(r) \
-    "lsl " r ", " r ", #1\n" \
-    "smmlar lr, " r ", r7, r10\n" \
-    "add " r ", lr, " r ", asr #31\n" \
-    "asr " r ", " r ", r8\n" \
-    "ssat " r ", #8, " r "\n"
-
-/* CONV_RQ3 of an accumulator already doubled */
+/* requantise r, an accumulator already doubled (parameters m r7, rs r8, rnd r10) */
 #define CONV_RQ3D(r) \
     "smmlar lr, " r ", r7, r10\n" \
     "add " r ", lr, " r ", asr #31\n" \
     "asr " r ", " r ", r8\n" \
     "ssat " r ", #8, " r "\n"
 
-/* conv_pairs_args with o1_off = the pixel stride of the output (out_c); the window end at [sp],
- * the args pointer at [sp, #4] (r11 carries window words). Per channel pair:
- * accumulators from bias(c + 1), eight groups per iteration (CONV_TRIPLE_GROUPS),
- * channel c doubled = ((S - L) >> 7) + 2 bias(c) (S - L = 256 dot(c) exactly), requantise six, per
- * pixel the two bytes by BFI, pixels 0 and 1 clamped as one word, pixel 2 alone (no clamp when
- * lo4 > hi4 as signed words: triples_pc's mark for a full int8 range), three halfword stores. */
-static void __attribute__((naked, noinline)) triples_pc_asm(conv_pairs_args *a __attribute__((unused))) {
-    __asm volatile(
-        "push {r4-r11, lr}\n"
-        "push {r0}\n"
-        "ldr r9, [r0, #8]\n"
-        "ldr r12, [r0, #12]\n"
-        "ldr r11, [r0, #4]\n"
-        "push {r11}\n"
-        "1:\n"
-        "ldr r10, [r0, #0]\n"
-        "ldr r4, [r12, #28]\n"
-        "mov r1, r4\n"
-        "mov r2, r4\n"
-        "mov r3, r4\n"
-        "mov r5, r4\n"
-        "mov r6, r4\n"
-        CONV_TRIPLE_GROUPS
-        "ldr r11, [sp]\n"
-        "cmp r10, r11\n"
-        "bne 2b\n"
-        "ldr r0, [sp, #4]\n"
-        "ldr r12, [r0, #12]\n"
-        "ldr r7, [r12, #12]\n"
-        "lsl r7, r7, #1\n"
-        "sub r1, r1, r4\n"
-        "add r1, r7, r1, asr #7\n"
-        "sub r2, r2, r5\n"
-        "add r2, r7, r2, asr #7\n"
-        "sub r3, r3, r6\n"
-        "add r3, r7, r3, asr #7\n"
-        "ldrd r7, r8, [r12]\n"
-        "ldr r10, [r12, #8]\n"
-        CONV_RQ3D("r1") CONV_RQ3D("r2") CONV_RQ3D("r3")
-        "ldrd r7, r8, [r12, #16]\n"
-        "ldr r10, [r12, #24]\n"
-        CONV_RQ3("r4") CONV_RQ3("r5") CONV_RQ3("r6")
-        "add r12, r12, #32\n"
-        "str r12, [r0, #12]\n"
-        "bfi r1, r4, #8, #8\n"
-        "bfi r2, r5, #8, #8\n"
-        "bfi r3, r6, #8, #8\n"
-        "pkhbt r1, r1, r2, lsl #16\n"
-        "ldrd r7, r8, [r0, #28]\n"
-        "cmp r7, r8\n" /* lo4 > hi4: no activation clamp (triples_pc) */
-        "bgt 9f\n"
-        "ssub8 r4, r1, r7\n"
-        "sel r1, r1, r7\n"
-        "ssub8 r4, r1, r8\n"
-        "sel r1, r8, r1\n"
-        "ssub8 r4, r3, r7\n"
-        "sel r3, r3, r7\n"
-        "ssub8 r4, r3, r8\n"
-        "sel r3, r8, r3\n"
-        "9:\n"
-        "ldrd r7, r8, [r0, #16]\n"
-        "strh r1, [r7]\n"
-        "lsr r1, r1, #16\n"
-        "strh r1, [r7, r8]\n"
-        "add r8, r7, r8, lsl #1\n"
-        "strh r3, [r8]\n"
-        "add r7, r7, #2\n"
-        "str r7, [r0, #16]\n"
-        "ldr r3, [r0, #24]\n"
-        "subs r3, r3, #1\n"
-        "str r3, [r0, #24]\n"
-        "bne 1b\n"
-        "add sp, sp, #8\n"
-        "pop {r4-r11, pc}\n");
+/* Arguments of triples_pc_asm, copied into its stack frame in this order (one LDM / STM) */
+typedef struct {
+    const int32_t *end;   /* [sp, #0]: window end */
+    const int32_t *col;   /* [sp, #4]: windows (triple layout) */
+    const int32_t *q;     /* [sp, #8]: the rq entry of the current channel pair */
+    int8_t *o;            /* [sp, #12]: output of pixel 0, current pair */
+    int32_t ostride;      /* [sp, #16]: out_c - 2 (the next pixel's outputs, from o + 2) */
+    const int32_t *q_end; /* [sp, #20]: past the last pair's rq entry */
+    uint32_t lo4, hi4;    /* [sp, #24], [sp, #28]: activation clamp (clamp variant only) */
+    const int8_t *w;      /* pair-code weights (r9 throughout) */
+    int32_t groups;       /* groups of four window positions, >= 1 */
+} triple_args;
+
+/* The first group of a pair: SMUAD starts the six accumulators (no bias yet) */
+#define CONV_GROUP_PC3_FIRST \
+    "ldrd r7, r8, [r9], #8\n" \
+    "ldm r10!, {r0, r11, lr}\n" \
+    "smuad r1, r0, r7\n" \
+    "smuad r2, r11, r7\n" \
+    "smuad r3, lr, r7\n" \
+    "sxtb16 r12, r7\n" \
+    "smuad r4, r0, r12\n" \
+    "smuad r5, r11, r12\n" \
+    "smuad r6, lr, r12\n" \
+    "ldm r10!, {r0, r11, lr}\n" \
+    "smlad r1, r0, r8, r1\n" \
+    "smlad r2, r11, r8, r2\n" \
+    "smlad r3, lr, r8, r3\n" \
+    "sxtb16 r12, r8\n" \
+    "smlad r4, r0, r12, r4\n" \
+    "smlad r5, r11, r12, r5\n" \
+    "smlad r6, lr, r12, r6\n"
+
+/* Per channel pair: the first group by SMUAD, the other groups - 1 by the 16-group loop entered at
+ * the address computed once per call ([sp, #32]; every group is 17 four-byte instructions, 68
+ * bytes), then: channel c doubled = ((S - L) >> 7) + 2 bias(c) (S - L = 256 dot(c) exactly),
+ * channel c + 1 doubled = 2 L + 2 bias(c + 1), requantise six (the rq entry by two LDM), per pixel
+ * the two bytes by BFI, STORE (three halfwords, with or without the activation clamp), the next
+ * pair until q reaches q_end. ADR: the function must be 4-byte aligned. */
+#define CONV_TRIPLES_BODY(STORE) \
+    "push {r4-r11, lr}\n" \
+    "sub sp, sp, #36\n" \
+    "ldm r0, {r1, r2, r3, r4, r5, r6, r7, r8}\n" \
+    "stm sp, {r1, r2, r3, r4, r5, r6, r7, r8}\n" \
+    "ldrd r9, r12, [r0, #32]\n" \
+    "subs r12, r12, #1\n" \
+    "beq 4f\n" \
+    "rsb r12, r12, #16\n" \
+    "and r12, r12, #15\n" \
+    "movs r11, #68\n" \
+    "mul r12, r12, r11\n" \
+    "adr.w r11, 2f\n" \
+    "add r11, r11, r12\n" \
+    "b 5f\n" \
+    "4:\n" \
+    "adr.w r11, 3f\n" \
+    "5:\n" \
+    "orr r11, r11, #1\n" \
+    "str r11, [sp, #32]\n" \
+    "1:\n" \
+    "ldr r10, [sp, #4]\n" \
+    CONV_GROUP_PC3_FIRST \
+    "ldr pc, [sp, #32]\n" \
+    ".p2align 2\n" \
+    "2:\n" CONV_GROUP_PC3 CONV_GROUP_PC3 CONV_GROUP_PC3 CONV_GROUP_PC3 \
+    CONV_GROUP_PC3 CONV_GROUP_PC3 CONV_GROUP_PC3 CONV_GROUP_PC3 \
+    CONV_GROUP_PC3 CONV_GROUP_PC3 CONV_GROUP_PC3 CONV_GROUP_PC3 \
+    CONV_GROUP_PC3 CONV_GROUP_PC3 CONV_GROUP_PC3 CONV_GROUP_PC3 \
+    "ldr r11, [sp]\n" \
+    "cmp r10, r11\n" \
+    "bne 2b\n" \
+    "3:\n" \
+    "ldr r12, [sp, #8]\n" \
+    "ldm r12!, {r7, r8, r10, r11}\n" \
+    "lsl r11, r11, #1\n" \
+    "sub r1, r1, r4\n" \
+    "add r1, r11, r1, asr #7\n" \
+    "sub r2, r2, r5\n" \
+    "add r2, r11, r2, asr #7\n" \
+    "sub r3, r3, r6\n" \
+    "add r3, r11, r3, asr #7\n" \
+    CONV_RQ3D("r1") CONV_RQ3D("r2") CONV_RQ3D("r3") \
+    "ldm r12!, {r7, r8, r10, r11}\n" \
+    "str r12, [sp, #8]\n" \
+    "lsl r11, r11, #1\n" \
+    "add r4, r11, r4, lsl #1\n" \
+    "add r5, r11, r5, lsl #1\n" \
+    "add r6, r11, r6, lsl #1\n" \
+    CONV_RQ3D("r4") CONV_RQ3D("r5") CONV_RQ3D("r6") \
+    "bfi r1, r4, #8, #8\n" \
+    "bfi r2, r5, #8, #8\n" \
+    "bfi r3, r6, #8, #8\n" \
+    STORE \
+    "ldr r11, [sp, #20]\n" \
+    "cmp r12, r11\n" \
+    "bne 1b\n" \
+    "add sp, sp, #36\n" \
+    "pop {r4-r11, pc}\n"
+
+/* three halfword stores (r8 = out_c - 2: pixel 1 at o + 2 + r8, pixel 2 at o + 4 + 2 r8); o
+ * advances by one pair */
+#define CONV_TRIPLES_STORE \
+    "ldrd r7, r8, [sp, #12]\n" \
+    "strh r1, [r7], #2\n" \
+    "strh r2, [r7, r8]\n" \
+    "add r11, r7, r8, lsl #1\n" \
+    "strh r3, [r11, #2]\n" \
+    "str r7, [sp, #12]\n"
+
+/* pixels 0 and 1 clamped as one word, pixel 2 alone, then the stores */
+#define CONV_TRIPLES_STORE_CLAMP \
+    "pkhbt r1, r1, r2, lsl #16\n" \
+    "ldrd r7, r8, [sp, #24]\n" \
+    "ssub8 r4, r1, r7\n" \
+    "sel r1, r1, r7\n" \
+    "ssub8 r4, r1, r8\n" \
+    "sel r1, r8, r1\n" \
+    "ssub8 r4, r3, r7\n" \
+    "sel r3, r3, r7\n" \
+    "ssub8 r4, r3, r8\n" \
+    "sel r3, r8, r3\n" \
+    "lsr r2, r1, #16\n" \
+    CONV_TRIPLES_STORE
+
+static void __attribute__((naked, noinline, aligned(4))) triples_pc_asm(const triple_args *a __attribute__((unused))) {
+    __asm volatile(CONV_TRIPLES_BODY(CONV_TRIPLES_STORE));
+}
+
+static void __attribute__((naked, noinline, aligned(4))) triples_pc_clamp_asm(const triple_args *a
+                                                                             __attribute__((unused))) {
+    __asm volatile(CONV_TRIPLES_BODY(CONV_TRIPLES_STORE_CLAMP));
 }
 #endif
 
@@ -477,26 +536,36 @@ typedef struct {
 } widen3_args;
 
 /* The triple layout of three windows, per group of four positions: three loads, six SXTB16, one
- * STM of the six words (x02 p0..p2, x13 p0..p2); 12 instructions per group. */
+ * STM of the six words (x02 p0..p2, x13 p0..p2); two groups per iteration, 11 instructions per group. */
+#define WIDEN3_GROUP \
+    "ldr r4, [r6, r7]\n" \
+    "ldr r5, [r6, r8]\n" \
+    "ldr r3, [r6], #4\n" \
+    "sxtb16 r0, r3\n" \
+    "sxtb16 r1, r4\n" \
+    "sxtb16 r2, r5\n" \
+    "sxtb16 r3, r3, ror #8\n" \
+    "sxtb16 r4, r4, ror #8\n" \
+    "sxtb16 r5, r5, ror #8\n" \
+    "stmia r9!, {r0, r1, r2, r3, r4, r5}\n"
+
 static void __attribute__((naked, noinline)) widen3_asm(const widen3_args *a __attribute__((unused))) {
     __asm volatile(
         "push {r4-r11, lr}\n"
         "ldm r0, {r6, r7, r8, r9, r10, r11, r12}\n"
         "1:\n"
         "mov lr, r10\n"
-        "2:\n"
-        "ldr r4, [r6, r7]\n"
-        "ldr r5, [r6, r8]\n"
-        "ldr r3, [r6], #4\n"
-        "sxtb16 r0, r3\n"
-        "sxtb16 r1, r4\n"
-        "sxtb16 r2, r5\n"
-        "sxtb16 r3, r3, ror #8\n"
-        "sxtb16 r4, r4, ror #8\n"
-        "sxtb16 r5, r5, ror #8\n"
-        "stmia r9!, {r0, r1, r2, r3, r4, r5}\n"
+        "tst lr, #1\n" /* an odd count: one group first */
+        "beq 2f\n"
+        WIDEN3_GROUP
         "subs lr, lr, #1\n"
+        "beq 3f\n"
+        "2:\n"
+        WIDEN3_GROUP
+        WIDEN3_GROUP
+        "subs lr, lr, #2\n"
         "bne 2b\n"
+        "3:\n"
         "add r6, r6, r12\n"
         "subs r11, r11, #1\n"
         "bne 1b\n"
@@ -505,28 +574,63 @@ static void __attribute__((naked, noinline)) widen3_asm(const widen3_args *a __a
 #endif
 
 #if TFC_CONV_TRIPLES
-/* The windows of output pixels pix .. pix + 2 into the triple layout when every kernel row of all
- * three is a whole-word run of input bytes (channels in words, or TFC_RQ_ROWS; no column
- * dilation; windows inside the input): read in place, three words at a time. 0: not so (the
- * caller loads them one by one). */
-static int __attribute__((noinline)) triple_windows(const tfc_conv_params *p, const int8_t *in_b, int32_t pix,
-                                                    int32_t *colw) {
-    const int32_t row = p->in_w * p->in_c, seg4 = (p->k_w * p->in_c + 3) & ~3;
-    const int32_t reach = (p->k_h - 1) * p->dil_h, last = p->in_h * row - seg4;
+/* Per call constants of triple_windows (triple_ctx_of): ok = 0 where rows are not whole-word runs. */
+typedef struct {
+    int32_t row, seg4, last, ok;
+    int32_t y_lo, y_hi, x_lo, x_hi; /* the window of (oy, ox) is inside the input for oy, ox in these */
+    int32_t ox_hi, tail;            /* ox <= ox_hi: x_hi as a column; tail: rows end in word padding */
+} triple_ctx;
+
+static triple_ctx triple_ctx_of(const tfc_conv_params *p) {
+    triple_ctx c;
+    const int32_t reach = (p->k_h - 1) * p->dil_h;
+    c.row = p->in_w * p->in_c;
+    c.seg4 = (p->k_w * p->in_c + 3) & ~3;
+    c.last = p->in_h * c.row - c.seg4;
+    c.ok = p->dil_w == 1 && ((p->in_c & 3) == 0 || (p->rq[0] & TFC_RQ_ROWS));
+    c.y_lo = (p->pad_top + p->stride_h - 1) / p->stride_h; /* y0 = oy * stride - pad >= 0 */
+    c.y_hi = p->in_h - 1 - reach + p->pad_top; /* y0 + reach < in_h: oy * stride <= y_hi */
+    c.x_lo = (p->pad_left + p->stride_w - 1) / p->stride_w;
+    c.x_hi = p->in_w - p->k_w + p->pad_left; /* x0 + k_w <= in_w: ox * stride <= x_hi */
+    c.ox_hi = c.x_hi < 0 ? -1 : c.x_hi / p->stride_w;
+    c.tail = c.seg4 != p->k_w * p->in_c;
+    return c;
+}
+
+/* The windows of output pixels (oy, ox) and the next two into the triple layout when every kernel
+ * row of all three is a whole-word run of input bytes (channels in words, or TFC_RQ_ROWS; no
+ * column dilation; windows inside the input): read in place, three words at a time. 0: not so
+ * (the caller loads them one by one). */
+static int __attribute__((noinline)) triple_windows(const tfc_conv_params *p, const triple_ctx *c, const int8_t *in_b,
+                                                    int32_t oy, int32_t ox, int32_t *colw) {
+    const int32_t row = c->row, seg4 = c->seg4;
     const int8_t *s[3];
-    int32_t j, ok = 1;
-    if (p->dil_w != 1 || ((p->in_c & 3) != 0 && !(p->rq[0] & TFC_RQ_ROWS))) {
+    int32_t j;
+    if (!c->ok) {
         return 0;
     }
-    for (j = 0; j < 3; ++j) {
-        const int32_t y0 = ((pix + j) / p->out_w) * p->stride_h - p->pad_top;
-        const int32_t x0 = ((pix + j) % p->out_w) * p->stride_w - p->pad_left;
-        s[j] = in_b + y0 * row + x0 * p->in_c;
-        ok = ok && y0 >= 0 && y0 + reach < p->in_h && x0 >= 0 && x0 + p->k_w <= p->in_w &&
-             (y0 + reach) * row + x0 * p->in_c <= last;
-    }
-    if (!ok) {
-        return 0;
+    if (ox + 2 < p->out_w && !c->tail) { /* one output row: windows stride_w pixels apart */
+        if (oy < c->y_lo || oy * p->stride_h > c->y_hi || ox < c->x_lo || ox + 2 > c->ox_hi) {
+            return 0;
+        }
+        s[0] = in_b + (oy * p->stride_h - p->pad_top) * row + (ox * p->stride_w - p->pad_left) * p->in_c;
+        s[1] = s[0] + p->stride_w * p->in_c;
+        s[2] = s[1] + p->stride_w * p->in_c;
+    } else {
+        for (j = 0; j < 3; ++j) {
+            const int32_t y0 = oy * p->stride_h - p->pad_top, x0 = ox * p->stride_w - p->pad_left;
+            if (oy < c->y_lo || oy * p->stride_h > c->y_hi || ox < c->x_lo || ox * p->stride_w > c->x_hi) {
+                return 0;
+            }
+            s[j] = in_b + y0 * row + x0 * p->in_c;
+            if (s[j] + (p->k_h - 1) * p->dil_h * row > in_b + c->last) { /* the last row's word run ends past the input */
+                return 0;
+            }
+            if (++ox == p->out_w) {
+                ox = 0;
+                ++oy;
+            }
+        }
     }
     {
         const int32_t rstride = p->dil_h * row;
@@ -562,24 +666,120 @@ static int __attribute__((noinline)) triple_windows(const tfc_conv_params *p, co
     return 1;
 }
 
+/* `groups` groups of four positions of three windows into the triple layout at dst, read from s0,
+ * s0 + d1, s0 + d2 (widen3_asm for one row) */
+static void widen3_run(const int8_t *s0, int32_t d1, int32_t d2, int32_t *dst, int32_t groups) {
+#if TFC_DSP_ASM
+    widen3_args a;
+    a.s0 = s0;
+    a.d1 = d1;
+    a.d2 = d2;
+    a.dst = dst;
+    a.groups = groups;
+    a.rows = 1;
+    a.adv = 0;
+    widen3_asm(&a);
+#else
+    int32_t i;
+    for (i = 0; i < groups; ++i, s0 += 4, dst += 6) {
+        const uint32_t w0 = tfc_ld32(s0), w1 = tfc_ld32(s0 + d1), w2 = tfc_ld32(s0 + d2);
+        dst[0] = tfc_sxtb16(w0);
+        dst[1] = tfc_sxtb16(w1);
+        dst[2] = tfc_sxtb16(w2);
+        dst[3] = tfc_sxtb16_ror8(w0);
+        dst[4] = tfc_sxtb16_ror8(w1);
+        dst[5] = tfc_sxtb16_ror8(w2);
+    }
+#endif
+}
+
+/* The windows of output pixels (oy, ox) and the next two into the triple layout where some of them
+ * read padding (channels in whole words, no column dilation). Per kernel row: the taps inside the
+ * input for all three pixels by widen3_run, the other taps pixel by pixel (padding taps as the
+ * widened zero point). 0: not this layout (the caller loads the windows one by one). */
+static int __attribute__((noinline)) triple_border(const tfc_conv_params *p, const int8_t *in_b, int32_t oy,
+                                                   int32_t ox, int32_t *colw) {
+    const int32_t ic_n = p->in_c, nw = ic_n >> 2, row = p->in_w * ic_n, k_w = p->k_w;
+    const int32_t pad2 = tfc_sxtb16((uint32_t)(uint8_t)p->pad_value * 0x01010101u);
+    int32_t y0[3], x0[3], j, ky, kx, i;
+    if ((ic_n & 3) != 0 || p->dil_w != 1) {
+        return 0;
+    }
+    for (j = 0; j < 3; ++j) {
+        y0[j] = oy * p->stride_h - p->pad_top;
+        x0[j] = ox * p->stride_w - p->pad_left;
+        if (++ox == p->out_w) {
+            ox = 0;
+            ++oy;
+        }
+    }
+    for (ky = 0; ky < p->k_h; ++ky, colw += 6 * nw * k_w) {
+        int32_t lo[3], hi[3], off[3], a = 0, b = k_w; /* pixel j reads taps lo[j] .. hi[j] - 1; all three a .. b - 1 */
+        for (j = 0; j < 3; ++j) {
+            const int32_t y = y0[j] + ky * p->dil_h;
+            lo[j] = hi[j] = 0;
+            off[j] = y * row + x0[j] * ic_n; /* tap 0 of the row (used only for taps inside) */
+            if (y >= 0 && y < p->in_h) {
+                lo[j] = x0[j] < 0 ? -x0[j] : 0;
+                hi[j] = p->in_w - x0[j] < k_w ? p->in_w - x0[j] : k_w;
+                hi[j] = hi[j] < lo[j] ? lo[j] : hi[j];
+            }
+            a = lo[j] > a ? lo[j] : a;
+            b = hi[j] < b ? hi[j] : b;
+        }
+        if (b > a) {
+            widen3_run(in_b + off[0] + a * ic_n, off[1] - off[0], off[2] - off[0], colw + 6 * nw * a, nw * (b - a));
+        } else {
+            a = b = 0;
+        }
+        for (j = 0; j < 3; ++j) {
+            for (kx = 0; kx < k_w; ++kx) {
+                int32_t *d = colw + 6 * nw * kx + j;
+                if (kx == a && b > a) {
+                    kx = b - 1; /* widened above */
+                } else if (kx >= lo[j] && kx < hi[j]) {
+                    const int8_t *src = in_b + off[j] + kx * ic_n;
+                    for (i = 0; i < nw; ++i, d += 6) {
+                        const uint32_t w = tfc_ld32(src + 4 * i);
+                        d[0] = tfc_sxtb16(w);
+                        d[3] = tfc_sxtb16_ror8(w);
+                    }
+                } else {
+                    for (i = 0; i < nw; ++i, d += 6) {
+                        d[0] = pad2;
+                        d[3] = pad2;
+                    }
+                }
+            }
+        }
+    }
+    return 1;
+}
+
 /* All channel pairs of a pixel triple (the windows at col as above), pair-code weights, fast
  * requantisation; outputs of pixel p at o + p * oc_n. */
+#if TFC_DSP_ASM
+/* The arguments of triples_pc_asm for every triple of a call (only o changes) */
+static triple_args triple_args_of(const int32_t *col, int32_t kp, const tfc_conv_params *p, const tfc_out_stage *os) {
+    triple_args a;
+    a.end = col + kp + (kp >> 1);
+    a.col = col;
+    a.q = p->rq + TFC_RQ_HEADER;
+    a.o = 0;
+    a.ostride = p->out_c - 2;
+    a.q_end = a.q + 4 * p->out_c;
+    a.lo4 = os->lo4;
+    a.hi4 = os->hi4;
+    a.w = p->weights;
+    a.groups = kp >> 2;
+    return a;
+}
+#endif
+
+#if !TFC_DSP_ASM
 static void __attribute__((noinline)) triples_pc(const int32_t *col, int32_t kp, const tfc_conv_params *p, int8_t *o,
                                                  const tfc_out_stage *os) {
     const int32_t oc_n = p->out_c;
-#if TFC_DSP_ASM
-    conv_pairs_args a;
-    a.col = col;
-    a.end = col + kp + (kp >> 1);
-    a.w = p->weights;
-    a.q = p->rq + TFC_RQ_HEADER;
-    a.o0 = o;
-    a.o1_off = oc_n;
-    a.pairs = oc_n >> 1;
-    a.lo4 = os->clamp ? os->lo4 : 0x7F7F7F7Fu; /* lo4 > hi4 (signed): skip the clamp */
-    a.hi4 = os->clamp ? os->hi4 : 0x80808080u;
-    triples_pc_asm(&a);
-#else
     const int32_t *wp = (const int32_t *)p->weights;
     const int32_t *q = p->rq + TFC_RQ_HEADER;
     int32_t oc, g, j;
@@ -603,8 +803,8 @@ static void __attribute__((noinline)) triples_pc(const int32_t *col, int32_t kp,
             o[j * oc_n + oc + 1] = (int8_t)(v >> 8);
         }
     }
-#endif
 }
+#endif
 #endif
 
 /* TFC_RQ_FAST layers: `pairs` channel pairs of one pixel pair; o1_off = 0 when only the first
@@ -797,6 +997,26 @@ static inline __attribute__((always_inline)) void conv_run(const tfc_conv_params
 #if TFC_CONV_TRIPLES
         if (p->rq[0] & TFC_RQ_TRIPLE) { /* pixel triples, then the last one or two as a pair */
             const tfc_out_stage os3 = tfc_out_stage_of(p->out_zp, p->act_min, p->act_max);
+            const triple_ctx tc = triple_ctx_of(p);
+            int32_t oy = 0, ox = 0; /* pixel pix */
+#if TFC_DSP_ASM
+            /* the fused ADD of a triple straight to tfc_add4_asm where tfc_add_dense_fast would take it
+             * for every element (no clamp, m >= 0, rs <= 22, whole quads): its arguments set up once */
+            triple_args ta = triple_args_of(colw, kp, p, &os3);
+            tfc_add4_args aa;
+            int add4 = 0;
+            if (add && add_fast && ((3 * oc_n) & 3) == 0) {
+                const tfc_out_stage aos = tfc_out_stage_of(add->out_zp, add->act_min, add->act_max);
+                const int32_t rs = -add->out_shift;
+                add4 = !aos.clamp && add->out_mult >= 0 && rs <= 22;
+                aa.quads = (3 * oc_n) >> 2;
+                aa.l1 = lut1;
+                aa.l2 = lut1 + 256;
+                aa.m = add->out_mult;
+                aa.rs = rs;
+                aa.rnd = (int32_t)((1u << (rs - 1)) + ((uint32_t)aos.zp << rs));
+            }
+#endif
             for (; pix + 3 <= npix; pix += 3) {
                 if (pointwise) {
                     const int8_t *s0 = in_b + pix * kp;
@@ -812,16 +1032,38 @@ static inline __attribute__((always_inline)) void conv_run(const tfc_conv_params
                         dst[5] = tfc_sxtb16_ror8(w2);
                         dst += 6;
                     }
-                } else if (!triple_windows(p, in_b, pix, colw)) {
+                } else if (!triple_windows(p, &tc, in_b, oy, ox, colw) && !triple_border(p, in_b, oy, ox, colw)) {
                     int32_t j;
                     for (j = 0; j < 3; ++j) {
                         load_window(p, in_b, (pix + j) / p->out_w, (pix + j) % p->out_w, col + 2 * j, kp, tmp, 6, 3);
                     }
                 }
+                for (ox += 3; ox >= p->out_w; ox -= p->out_w) {
+                    ++oy;
+                }
+#if TFC_DSP_ASM
+                ta.o = add ? pair_out : out_b + pix * oc_n;
+                if (os3.clamp) {
+                    triples_pc_clamp_asm(&ta);
+                } else {
+                    triples_pc_asm(&ta);
+                }
+#else
                 triples_pc(colw, kp, p, add ? pair_out : out_b + pix * oc_n, &os3);
+#endif
                 if (add) {
                     const int32_t at = (b * npix + pix) * oc_n;
-                    tfc_add_dense(add, pair_out, residual + at, out + at, 3 * oc_n, lut1, lut1 + 256, add_fast);
+#if TFC_DSP_ASM
+                    if (add4) {
+                        aa.in1 = pair_out;
+                        aa.in2 = residual + at;
+                        aa.out = out + at;
+                        tfc_add4_asm(&aa);
+                    } else
+#endif
+                    {
+                        tfc_add_dense(add, pair_out, residual + at, out + at, 3 * oc_n, lut1, lut1 + 256, add_fast);
+                    }
                 }
             }
         }
@@ -854,6 +1096,11 @@ static inline __attribute__((always_inline)) void conv_run(const tfc_conv_params
                 a.pairs = oc_n >> 1;
                 a.lo4 = os.lo4;
                 a.hi4 = os.hi4;
+#if TFC_CONV_PC1
+                if ((p->rq[0] & TFC_RQ_PAIR) && !two) {
+                    pairs_pc1_asm(&a);
+                } else
+#endif
                 if (p->rq[0] & TFC_RQ_PAIR) {
                     pairs_pc_asm(&a);
                 } else {
