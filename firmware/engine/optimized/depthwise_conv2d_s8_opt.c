@@ -632,8 +632,8 @@ static void __attribute__((naked, noinline, aligned(4))) dwp_asm(const dwp_args 
  * one strip of six accumulators (r8-r12, lr; no strip loop), so a row pays neither a tail nor a
  * strip counter; five-wide rows skip the sixth output's work. Same frame and channel loop as
  * dwp_asm (DWP_ENTER; n_full = 1: six outputs, 0: five); a channel's rows loop straight to
- * their strip; the requantisation temporary is lr (five) or r1 (six, rebuilt from r0 at the row
- * end). The host sets out_fix = 0. Buffer columns read: 0 .. 7 (stride 1), 0 .. 13 (stride 2),
+ * their strip; the requantisation temporary is lr (five) or r7, then r8 (six: DWP_RQ6_STORE),
+ * so the row pointers advance like the strips left them. The host sets out_fix = 0. Buffer columns read: 0 .. 7 (stride 1), 0 .. 13 (stride 2),
  * all inside wb. */
 
 /* stride 1, one kernel row (weights at [sp, #WOFF]) into r8-r12 (+ lr: O5A / O5B, the sixth
@@ -696,15 +696,24 @@ static void __attribute__((naked, noinline, aligned(4))) dwp_asm(const dwp_args 
     "add r3, r3, r7, lsl #1\n"                                                  \
     DWP_RQT(T, "r12", "[r3]")
 
-/* six outputs (temporary r1, rebuilt from r0 at the row end) / five (temporary lr) */
+/* six outputs: the first with temporary r7 before c_n is loaded, the others with r8 (free once
+ * the first is stored), so the row pointers r0-r2 survive the strip */
 #define DWP_RQ6_STORE                                                           \
-    DWP_RQ5("r1")                                                               \
-    DWP_RQT("r1", "lr", "[r3, r7]")                                             \
+    "ldm sp, {r4-r6}\n"                                                         \
+    DWP_RQT("r7", "r8", "[r3]")                                                 \
+    "ldr r7, [sp, #12]\n"                                                       \
+    DWP_RQT("r8", "r9", "[r3, r7]")                                             \
+    "add r3, r3, r7, lsl #1\n"                                                  \
+    DWP_RQT("r8", "r10", "[r3]")                                                \
+    DWP_RQT("r8", "r11", "[r3, r7]")                                            \
+    "add r3, r3, r7, lsl #1\n"                                                  \
+    DWP_RQT("r8", "r12", "[r3]")                                                \
+    DWP_RQT("r8", "lr", "[r3, r7]")                                             \
     "add r3, r3, r7, lsl #1\n"
+/* five outputs (temporary lr) */
 #define DWP_RQ5_STORE                                                           \
     DWP_RQ5("lr")                                                               \
     "add r3, r3, r7\n"
-#define DWP_R1_SIX "ldr r1, [sp, #52]\nadd r1, r0, r1\n"
 #define DWP_R1_FIVE "add r1, r1, r4\n"
 
 /* next row of the channel straight to the variant's strip LOOP (the output needs no fix: a row
@@ -728,7 +737,7 @@ static void __attribute__((naked, noinline, aligned(4))) dwp_asm6(const dwp_args
         DWP_S1_ROW6("r1", "24", "r8", "r9", "r10", "r11", DWP_S1_O5A("lr"), DWP_S1_O5B)
         DWP_S1_ROW6("r2", "32", "r8", "r9", "r10", "r11", DWP_S1_O5A("lr"), DWP_S1_O5B)
         DWP_RQ6_STORE
-        DWP_ROW6_END(DWP_R1_SIX, "31b")
+        DWP_ROW6_END(DWP_R1_FIVE, "31b")
         "33:\n" /* stride 1, five outputs */
         "ldr r12, [sp, #40]\n"
         DWP_S1_ROW6("r0", "16", "r12", "r12", "r12", "r12", "", "")
@@ -742,7 +751,7 @@ static void __attribute__((naked, noinline, aligned(4))) dwp_asm6(const dwp_args
         DWP_S2_ROW6("r1", "24", "r8", "r9", "r10", "r11", DWP_S2_O5A("lr"), "ldr r6, [r1]\nsmlabt lr, r6, r5, lr\n")
         DWP_S2_ROW6("r2", "32", "r8", "r9", "r10", "r11", DWP_S2_O5A("lr"), "ldr r6, [r2]\nsmlabt lr, r6, r5, lr\n")
         DWP_RQ6_STORE
-        DWP_ROW6_END(DWP_R1_SIX, "32b")
+        DWP_ROW6_END(DWP_R1_FIVE, "32b")
         "34:\n" /* stride 2, five outputs */
         "ldr r12, [sp, #40]\n"
         DWP_S2_ROW6("r0", "16", "r12", "r12", "r12", "r12", "", "")
@@ -822,11 +831,9 @@ static void __attribute__((naked, noinline, aligned(4))) dwp_asm3(const dwp_args
 }
 
 /* Rows of 6k outputs, k >= 2 (MobileNet's 48, 24 and 12-wide maps): k six-output strips per row,
- * the strip count in the frame's tail word (48); r1 rebuilt from r0 after each strip. The host
+ * the strip count in the frame's tail word (48); the strips advance r0-r2 themselves. The host
  * sets n_full = k and in_fix = the row bytes less 12 s k. */
 #define DWP_STRIP6_NEXT(LOOP)                                                   \
-    "ldr r1, [sp, #52]\n"                                                       \
-    "add r1, r0, r1\n"                                                          \
     "ldr r4, [sp, #48]\n"                                                       \
     "subs r4, r4, #1\n"                                                         \
     "str r4, [sp, #48]\n"                                                       \
