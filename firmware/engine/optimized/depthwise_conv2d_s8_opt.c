@@ -728,6 +728,16 @@ static void __attribute__((naked, noinline, aligned(4))) dwp_asm(const dwp_args 
     "bne " LOOP "\n"                                                            \
     "b 9f\n"
 
+/* DWP_ROW6_END of the DWP_ENTER_V routines (in_fix and the output end in one LDRD) */
+#define DWP_ROW6V_END(LOOP)                                                     \
+    "ldrd r4, r5, [sp, #56]\n"                                                  \
+    "add r0, r0, r4\n"                                                          \
+    "add r2, r2, r4\n"                                                          \
+    "add r1, r1, r4\n"                                                          \
+    "cmp r3, r5\n"                                                              \
+    "bne " LOOP "\n"                                                            \
+    "b 9f\n"
+
 /* Requantisation with the shift as an immediate (SSAT #8, ASR #rs: four instructions per output
  * instead of five) for rs in DWP_RS_LO .. DWP_RS_LO + 7, else the register-shift form: per routine
  * a table of 128-byte slots (five outputs: slots 0-8, six: 9-17 in dwp_asm6; six only in
@@ -773,7 +783,8 @@ static void __attribute__((naked, noinline, aligned(4))) dwp_asm(const dwp_args 
     GENERIC                                                                     \
     "ldr pc, [sp, #104]\n"
 
-/* DWP_ENTER with the slot machinery: frame 116 bytes (100: table, 104: return, 108: slot);
+/* DWP_ENTER with the slot machinery: frame 116 bytes (100: table, 104: return, 108: slot; the
+ * channel's output end at 60, next to in_fix: one LDRD per row end, DWP_ROW6V_END);
  * SIX: byte offset of the six-output table from label 60 */
 #define DWP_ENTER_V(SIX)                                                        \
     "push {r4-r11, lr}\n"                                                       \
@@ -831,7 +842,7 @@ static void __attribute__((naked, noinline, aligned(4))) dwp_asm(const dwp_args 
     "ldrd r0, r3, [sp, #68]\n"                                                  \
     "ldrd r4, r5, [sp, #84]\n"                                                  \
     "add r4, r3, r4\n"                                                          \
-    "str r4, [sp, #64]\n"                                                       \
+    "str r4, [sp, #60]\n"                                                       \
     "add r6, r0, r5\n"                                                          \
     "add r7, r3, #1\n"                                                          \
     "strd r6, r7, [sp, #68]\n"                                                  \
@@ -852,28 +863,28 @@ static void __attribute__((naked, noinline, aligned(4))) dwp_asm6(const dwp_args
         DWP_S1_ROW6("r1", "24", "r8", "r9", "r10", "r11", DWP_S1_O5A("lr"), DWP_S1_O5B)
         DWP_S1_ROW6("r2", "32", "r8", "r9", "r10", "r11", DWP_S1_O5A("lr"), DWP_S1_O5B)
         "ldr pc, [sp, #108]\n51:\n"
-        DWP_ROW6_END(DWP_R1_FIVE, "31b")
+        DWP_ROW6V_END("31b")
         "33:\n" /* stride 1, five outputs */
         "ldr r12, [sp, #40]\n"
         DWP_S1_ROW6("r0", "16", "r12", "r12", "r12", "r12", "", "")
         DWP_S1_ROW6("r1", "24", "r8", "r9", "r10", "r11", "", "")
         DWP_S1_ROW6("r2", "32", "r8", "r9", "r10", "r11", "", "")
         "ldr pc, [sp, #108]\n53:\n"
-        DWP_ROW6_END(DWP_R1_FIVE, "33b")
+        DWP_ROW6V_END("33b")
         "32:\n" /* stride 2, six outputs */
         "ldr r12, [sp, #40]\n"
         DWP_S2_ROW6("r0", "16", "r12", "r12", "r12", "r12", DWP_S2_O5A("r12"), "ldr r6, [r0]\nsmlabt lr, r6, r5, lr\n")
         DWP_S2_ROW6("r1", "24", "r8", "r9", "r10", "r11", DWP_S2_O5A("lr"), "ldr r6, [r1]\nsmlabt lr, r6, r5, lr\n")
         DWP_S2_ROW6("r2", "32", "r8", "r9", "r10", "r11", DWP_S2_O5A("lr"), "ldr r6, [r2]\nsmlabt lr, r6, r5, lr\n")
         "ldr pc, [sp, #108]\n52:\n"
-        DWP_ROW6_END(DWP_R1_FIVE, "32b")
+        DWP_ROW6V_END("32b")
         "34:\n" /* stride 2, five outputs */
         "ldr r12, [sp, #40]\n"
         DWP_S2_ROW6("r0", "16", "r12", "r12", "r12", "r12", "", "")
         DWP_S2_ROW6("r1", "24", "r8", "r9", "r10", "r11", "", "")
         DWP_S2_ROW6("r2", "32", "r8", "r9", "r10", "r11", "", "")
         "ldr pc, [sp, #108]\n54:\n"
-        DWP_ROW6_END(DWP_R1_FIVE, "34b")
+        DWP_ROW6V_END("34b")
         "9:\n" /* next channel or the end */
         "ldr r4, [sp, #92]\n"
         "subs r4, r4, #1\n"
@@ -973,7 +984,7 @@ static void __attribute__((naked, noinline, aligned(4))) dwp_asm6n(const dwp_arg
         DWP_S1_ROW6("r2", "32", "r8", "r9", "r10", "r11", DWP_S1_O5A("lr"), DWP_S1_O5B)
         "ldr pc, [sp, #108]\n51:\n53:\n"
         DWP_STRIP6_NEXT("41b")
-        DWP_ROW6_END(DWP_R1_FIVE, "31b")
+        DWP_ROW6V_END("31b")
         "32:\n" /* stride 2 */
         "34:\n"
         "ldr r4, [sp, #44]\n"
@@ -985,7 +996,7 @@ static void __attribute__((naked, noinline, aligned(4))) dwp_asm6n(const dwp_arg
         DWP_S2_ROW6("r2", "32", "r8", "r9", "r10", "r11", DWP_S2_O5A("lr"), "ldr r6, [r2]\nsmlabt lr, r6, r5, lr\n")
         "ldr pc, [sp, #108]\n52:\n54:\n"
         DWP_STRIP6_NEXT("42b")
-        DWP_ROW6_END(DWP_R1_FIVE, "32b")
+        DWP_ROW6V_END("32b")
         "9:\n"
         "ldr r4, [sp, #92]\n"
         "subs r4, r4, #1\n"
