@@ -18,7 +18,7 @@ from helpers.keras_models import keras_tflite
 
 from tfcompress.engine.compiler import compile_tflite
 from tfcompress.engine.host import HostModel
-from tfcompress.engine.kernel_limits import RQ_PLANAR
+from tfcompress.engine.kernel_limits import RQ_FAST, RQ_PLANAR
 from tfcompress.engine.optimized.depthwise import planar as dw_planar
 from tfcompress.tflm import TflmModel
 
@@ -45,25 +45,32 @@ CASES = {
     "r12": ((8, 12, 4), [(1, "same", None), (2, "same", "relu6")]),  # rows of 6k (dwp_asm6n)
     "r24s2": ((9, 24, 8), [(2, "same", None), (1, "same", None)]),
     "r18": ((7, 18, 4), [(1, "same", None), (1, "valid", "relu6")]),
+    # a channel of tiny weights: shifts beyond the immediate-shift slots (dwp_asm6 / dwp_asm6n take
+    # rs 3..10 as SSAT immediates, others through the register slot)
+    "r5tiny": ((9, 5, 8), [(1, "same", None), (2, "same", None)]),
+    "r6tiny": ((8, 12, 8), [(1, "same", None), (2, "same", None)]),
     "bands1": ((40, 23, 4), [(1, "same", "relu6"), (1, "same", None)]),
     "bands2": ((40, 33, 8), [(2, "same", None), (1, "valid", "relu6")]),
 }
 
 
-def _dead_channel_init(seed: int):
-    """Random depthwise kernel with channel 1 all zero (constant output, folded into the rq table)."""
+def _dead_channel_init(seed: int, tiny: bool = False):
+    """Random depthwise kernel with channel 1 all zero (constant output, folded into the rq table);
+    ``tiny``: channel 2 scaled by 1e-4 (a large requantisation shift)."""
     def init(shape, dtype=None):
         w = np.random.default_rng(seed).normal(0, 0.5, size=shape).astype(np.float32)
         w[..., 1, :] = 0
+        if tiny:
+            w[..., 2, :] *= 1e-4
         return w
     return init
 
 
-def _builder(layers: list, seed: int):
+def _builder(layers: list, seed: int, tiny: bool = False):
     def build(L, x):
         for i, (stride, padding, act) in enumerate(layers):
             x = L.DepthwiseConv2D(3, strides=stride, padding=padding, activation=act,
-                                  depthwise_initializer=_dead_channel_init(seed + i),
+                                  depthwise_initializer=_dead_channel_init(seed + i, tiny),
                                   bias_initializer="random_normal")(x)
         return x
     return build
@@ -71,7 +78,7 @@ def _builder(layers: list, seed: int):
 
 def _tflite(name: str, seed: int = 7) -> bytes:
     shape, layers = CASES[name]
-    return keras_tflite(_builder(layers, seed), shape, seed=seed)
+    return keras_tflite(_builder(layers, seed, name.endswith("tiny")), shape, seed=seed)
 
 
 def _planar_ops(model) -> int:
@@ -90,6 +97,35 @@ def test_depthwise_models_bit_exact(name: str) -> None:
     assert _planar_ops(opt) == expected
     if name.startswith(("w17", "w22", "w30", "w19", "bands")):
         assert expected > 0
+
+
+def test_taller_bands_within_the_peak(monkeypatch) -> None:
+    """bands2's second layer fits in one band of all its rows without raising the peak (rq[1] set on
+    an unbanded layer; bit-exact in test_depthwise_models_bit_exact / on QEMU); its first layer's
+    taller bands would raise it and stay as the budget makes them. The peak is that of the plan
+    without taller bands."""
+    from tfcompress.engine.optimized import depthwise
+
+    tflite = _tflite("bands2")
+    opt = compile_tflite(tflite, kernels="optimized")
+    planar = [lo for lo in opt.lowered if lo.kernel == depthwise.PLANAR_KERNEL]
+    full = [(lo.fields["out_h"] - 1) * lo.fields["stride_h"] + 3 for lo in planar]
+    assert [int(lo.fields["rq"].data[1]) for lo in planar] == [0, full[1]]
+    assert planar[1].scratch == depthwise.scratch(planar[1]) > 0
+    monkeypatch.setattr(depthwise, "taller", lambda lo: [])
+    base = compile_tflite(tflite, kernels="optimized")
+    assert all(int(lo.fields["rq"].data[1]) == 0 for lo in base.lowered if lo.kernel == depthwise.PLANAR_KERNEL)
+    assert opt.ram_bytes <= base.ram_bytes
+
+
+@pytest.mark.parametrize("name", ["r5tiny", "r6tiny"])
+def test_tiny_channel_takes_the_register_shift(name: str) -> None:
+    """The tiny cases (on QEMU in test_depthwise_models_on_qemu_match_tflm) reach the register-shift
+    slot of the five- and six-output strips: a fast planar layer with rs above 10, others within."""
+    opt = compile_tflite(_tflite(name), kernels="optimized")
+    rq = [lo.fields["rq"].data for lo in opt.lowered if lo.kernel == "tfc_depthwise_conv2d_s8_planar"]
+    shifts = [set(int(v) for v in t[4:].reshape(-1, 4)[:, 1]) for t in rq if t[0] & RQ_FAST]
+    assert shifts and max(shifts[0]) > 10 and min(shifts[0]) <= 10
 
 
 def test_planar_reference_requantisation(monkeypatch) -> None:
@@ -152,6 +188,6 @@ def test_depthwise_models_on_qemu_match_tflm(tmp_path) -> None:
     for name in CASES:
         path = tmp_path / f"{name}.tflite"
         path.write_bytes(_tflite(name))
-        for opt in ("-O2", "-Os") if name in ("w30", "bands1") else ("-O2",):  # -Os: other alignment
+        for opt in ("-O2", "-Os") if name in ("w30", "bands1", "bands2") else ("-O2",):  # -Os: other alignment
             r = bench.measure(name, "optimized", board, opt=opt, runs=1, layers=False, keep=None, path=path)
             assert r["mismatches"] == 0, (name, opt)

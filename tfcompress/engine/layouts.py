@@ -26,6 +26,8 @@ def plan_layouts(g: Graph, lowered: list[LoweredOp], kset: KernelSet, overlap: b
         lowered, plan = banding.band_pairs(g, lowered, plan, kset, overlap)
         if not layouts.all_triples:  # banding moved the peak: pixel triples only where free
             lowered, plan = optimized.trim_triples(g, lowered, plan, overlap)
+    if kset.after_plan is not None:  # planar depthwise bands as tall as the peak allows
+        lowered, plan = optimized.taller_bands(g, lowered, plan, overlap)
     return lowered, plan
 
 

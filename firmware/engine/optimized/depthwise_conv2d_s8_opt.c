@@ -632,8 +632,8 @@ static void __attribute__((naked, noinline, aligned(4))) dwp_asm(const dwp_args 
  * one strip of six accumulators (r8-r12, lr; no strip loop), so a row pays neither a tail nor a
  * strip counter; five-wide rows skip the sixth output's work. Same frame and channel loop as
  * dwp_asm (DWP_ENTER; n_full = 1: six outputs, 0: five); a channel's rows loop straight to
- * their strip; the requantisation temporary is lr (five) or r1 (six, rebuilt from r0 at the row
- * end). The host sets out_fix = 0. Buffer columns read: 0 .. 7 (stride 1), 0 .. 13 (stride 2),
+ * their strip; the requantisation temporary is lr (five) or r7, then r8 (six: DWP_RQ6_STORE),
+ * so the row pointers advance like the strips left them. The host sets out_fix = 0. Buffer columns read: 0 .. 7 (stride 1), 0 .. 13 (stride 2),
  * all inside wb. */
 
 /* stride 1, one kernel row (weights at [sp, #WOFF]) into r8-r12 (+ lr: O5A / O5B, the sixth
@@ -696,15 +696,24 @@ static void __attribute__((naked, noinline, aligned(4))) dwp_asm(const dwp_args 
     "add r3, r3, r7, lsl #1\n"                                                  \
     DWP_RQT(T, "r12", "[r3]")
 
-/* six outputs (temporary r1, rebuilt from r0 at the row end) / five (temporary lr) */
+/* six outputs: the first with temporary r7 before c_n is loaded, the others with r8 (free once
+ * the first is stored), so the row pointers r0-r2 survive the strip */
 #define DWP_RQ6_STORE                                                           \
-    DWP_RQ5("r1")                                                               \
-    DWP_RQT("r1", "lr", "[r3, r7]")                                             \
+    "ldm sp, {r4-r6}\n"                                                         \
+    DWP_RQT("r7", "r8", "[r3]")                                                 \
+    "ldr r7, [sp, #12]\n"                                                       \
+    DWP_RQT("r8", "r9", "[r3, r7]")                                             \
+    "add r3, r3, r7, lsl #1\n"                                                  \
+    DWP_RQT("r8", "r10", "[r3]")                                                \
+    DWP_RQT("r8", "r11", "[r3, r7]")                                            \
+    "add r3, r3, r7, lsl #1\n"                                                  \
+    DWP_RQT("r8", "r12", "[r3]")                                                \
+    DWP_RQT("r8", "lr", "[r3, r7]")                                             \
     "add r3, r3, r7, lsl #1\n"
+/* five outputs (temporary lr) */
 #define DWP_RQ5_STORE                                                           \
     DWP_RQ5("lr")                                                               \
     "add r3, r3, r7\n"
-#define DWP_R1_SIX "ldr r1, [sp, #52]\nadd r1, r0, r1\n"
 #define DWP_R1_FIVE "add r1, r1, r4\n"
 
 /* next row of the channel straight to the variant's strip LOOP (the output needs no fix: a row
@@ -719,44 +728,175 @@ static void __attribute__((naked, noinline, aligned(4))) dwp_asm(const dwp_args 
     "bne " LOOP "\n"                                                            \
     "b 9f\n"
 
+/* DWP_ROW6_END of the DWP_ENTER_V routines (in_fix and the output end in one LDRD) */
+#define DWP_ROW6V_END(LOOP)                                                     \
+    "ldrd r4, r5, [sp, #56]\n"                                                  \
+    "add r0, r0, r4\n"                                                          \
+    "add r2, r2, r4\n"                                                          \
+    "add r1, r1, r4\n"                                                          \
+    "cmp r3, r5\n"                                                              \
+    "bne " LOOP "\n"                                                            \
+    "b 9f\n"
+
+/* Requantisation with the shift as an immediate (SSAT #8, ASR #rs: four instructions per output
+ * instead of five) for rs in DWP_RS_LO .. DWP_RS_LO + 7, else the register-shift form: per routine
+ * a table of 128-byte slots (five outputs: slots 0-8, six: 9-17 in dwp_asm6; six only in
+ * dwp_asm6n; .org pads each slot and fails the build if one overflows), slot 8 / 17 the register form. The strip jumps to its channel's slot (frame word
+ * 108, set per channel) and the slot returns through frame word 104 (set on entry for the strip
+ * variant taken). Same arithmetic as DWP_RQT: an immediate shift equals the register shift. */
+#define DWP_RS_LO 3
+#define DWP_RQI(SH, A, ADDR)                                                    \
+    "smmlar r6, " A ", r4, r5\n"                                                \
+    "add r6, r6, " A ", asr #31\n"                                              \
+    "ssat r6, #8, r6" SH "\n"                                                   \
+    "strb r6, " ADDR "\n"
+#define DWP_V5(SH)                                                              \
+    "ldm sp, {r4-r7}\n"                                                         \
+    DWP_RQI(SH, "r8", "[r3]")                                                   \
+    DWP_RQI(SH, "r9", "[r3, r7]")                                               \
+    "add r3, r3, r7, lsl #1\n"                                                  \
+    DWP_RQI(SH, "r10", "[r3]")                                                  \
+    DWP_RQI(SH, "r11", "[r3, r7]")                                              \
+    "add r3, r3, r7, lsl #1\n"                                                  \
+    DWP_RQI(SH, "r12", "[r3]")                                                  \
+    "add r3, r3, r7\n"                                                          \
+    "ldr pc, [sp, #104]\n"
+#define DWP_V6(SH)                                                              \
+    "ldm sp, {r4-r7}\n"                                                         \
+    DWP_RQI(SH, "r8", "[r3]")                                                   \
+    DWP_RQI(SH, "r9", "[r3, r7]")                                               \
+    "add r3, r3, r7, lsl #1\n"                                                  \
+    DWP_RQI(SH, "r10", "[r3]")                                                  \
+    DWP_RQI(SH, "r11", "[r3, r7]")                                              \
+    "add r3, r3, r7, lsl #1\n"                                                  \
+    DWP_RQI(SH, "r12", "[r3]")                                                  \
+    DWP_RQI(SH, "lr", "[r3, r7]")                                               \
+    "add r3, r3, r7, lsl #1\n"                                                  \
+    "ldr pc, [sp, #104]\n"
+#define DWP_VTABLE(V, GENERIC)                                                  \
+    ".p2align 7\n"                                                              \
+    "63:\n"                                                                     \
+    V(", asr #3") ".org 63b + 128\n" V(", asr #4") ".org 63b + 256\n"          \
+    V(", asr #5") ".org 63b + 384\n" V(", asr #6") ".org 63b + 512\n"          \
+    V(", asr #7") ".org 63b + 640\n" V(", asr #8") ".org 63b + 768\n"          \
+    V(", asr #9") ".org 63b + 896\n" V(", asr #10") ".org 63b + 1024\n"        \
+    GENERIC                                                                     \
+    "ldr pc, [sp, #104]\n"
+
+/* DWP_ENTER with the slot machinery: frame 116 bytes (100: table, 104: return, 108: slot; the
+ * channel's output end at 60, next to in_fix: one LDRD per row end, DWP_ROW6V_END);
+ * SIX: byte offset of the six-output table from label 60 */
+#define DWP_ENTER_V(SIX)                                                        \
+    "push {r4-r11, lr}\n"                                                       \
+    "sub sp, sp, #116\n"                                                        \
+    "ldm r0!, {r1-r12}\n"                                                       \
+    "stm sp, {r1-r12}\n"                                                        \
+    "ldm r0!, {r1-r12}\n"                                                       \
+    "add lr, sp, #48\n"                                                         \
+    "stm lr, {r1-r12}\n"                                                        \
+    "ldr r1, [r0]\n"                                                            \
+    "ldr r2, [sp, #44]\n"                                                       \
+    "cmp r1, #1\n"                                                              \
+    "bne 68f\n"                                                                 \
+    "adr.w r1, 31f\n"                                                           \
+    "adr.w r3, 51f\n"                                                           \
+    "cbnz r2, 67f\n"                                                            \
+    "adr.w r1, 33f\n"                                                           \
+    "adr.w r3, 53f\n"                                                           \
+    "b 67f\n"                                                                   \
+    "68:\n"                                                                     \
+    "adr.w r1, 32f\n"                                                           \
+    "adr.w r3, 52f\n"                                                           \
+    "cbnz r2, 67f\n"                                                            \
+    "adr.w r1, 34f\n"                                                           \
+    "adr.w r3, 54f\n"                                                           \
+    "67:\n"                                                                     \
+    "adr.w r4, 60f\n"                                                           \
+    "cbz r2, 69f\n"                                                             \
+    "add r4, r4, #" SIX "\n"                                                    \
+    "69:\n"                                                                     \
+    "orr r1, r1, #1\n"                                                          \
+    "orr r3, r3, #1\n"                                                          \
+    "orr r4, r4, #1\n"                                                          \
+    "str r1, [sp, #96]\n"                                                       \
+    "strd r4, r3, [sp, #100]\n"                                                 \
+    "6:\n"                                                                      \
+    "ldr r12, [sp, #76]\n"                                                      \
+    "ldm r12!, {r4-r9}\n"                                                       \
+    "str r12, [sp, #76]\n"                                                      \
+    "add r10, sp, #16\n"                                                        \
+    "stm r10, {r4-r9}\n"                                                        \
+    "ldr r12, [sp, #80]\n"                                                      \
+    "ldm r12!, {r4-r7}\n"                                                       \
+    "str r12, [sp, #80]\n"                                                      \
+    "str r7, [sp, #40]\n"                                                       \
+    "strd r4, r6, [sp, #0]\n"                                                   \
+    "str r5, [sp, #8]\n"                                                        \
+    "sub r5, r5, #" TFC_DWP_STR(DWP_RS_LO) "\n"                                 \
+    "cmp r5, #8\n"                                                              \
+    "it hs\n"                                                                   \
+    "movhs r5, #8\n"                                                            \
+    "ldr r8, [sp, #100]\n"                                                      \
+    "add r8, r8, r5, lsl #7\n"                                                  \
+    "str r8, [sp, #108]\n"                                                      \
+    "ldrd r0, r3, [sp, #68]\n"                                                  \
+    "ldrd r4, r5, [sp, #84]\n"                                                  \
+    "add r4, r3, r4\n"                                                          \
+    "str r4, [sp, #60]\n"                                                       \
+    "add r6, r0, r5\n"                                                          \
+    "add r7, r3, #1\n"                                                          \
+    "strd r6, r7, [sp, #68]\n"                                                  \
+    "ldr r12, [sp, #52]\n"                                                      \
+    "add r1, r0, r12\n"                                                         \
+    "add r2, r1, r12\n"                                                         \
+    "ldr lr, [sp, #44]\n"                                                       \
+    "ldr pc, [sp, #96]\n"
+#define TFC_DWP_STR2(x) #x
+#define TFC_DWP_STR(x) TFC_DWP_STR2(x)
+
 static void __attribute__((naked, noinline, aligned(4))) dwp_asm6(const dwp_args *a __attribute__((unused))) {
     __asm volatile(
-        DWP_ENTER
+        DWP_ENTER_V("1152")
         "31:\n" /* stride 1, six outputs */
         "ldr r12, [sp, #40]\n"
         DWP_S1_ROW6("r0", "16", "r12", "r12", "r12", "r12", DWP_S1_O5A("r12"), DWP_S1_O5B)
         DWP_S1_ROW6("r1", "24", "r8", "r9", "r10", "r11", DWP_S1_O5A("lr"), DWP_S1_O5B)
         DWP_S1_ROW6("r2", "32", "r8", "r9", "r10", "r11", DWP_S1_O5A("lr"), DWP_S1_O5B)
-        DWP_RQ6_STORE
-        DWP_ROW6_END(DWP_R1_SIX, "31b")
+        "ldr pc, [sp, #108]\n51:\n"
+        DWP_ROW6V_END("31b")
         "33:\n" /* stride 1, five outputs */
         "ldr r12, [sp, #40]\n"
         DWP_S1_ROW6("r0", "16", "r12", "r12", "r12", "r12", "", "")
         DWP_S1_ROW6("r1", "24", "r8", "r9", "r10", "r11", "", "")
         DWP_S1_ROW6("r2", "32", "r8", "r9", "r10", "r11", "", "")
-        DWP_RQ5_STORE
-        DWP_ROW6_END(DWP_R1_FIVE, "33b")
+        "ldr pc, [sp, #108]\n53:\n"
+        DWP_ROW6V_END("33b")
         "32:\n" /* stride 2, six outputs */
         "ldr r12, [sp, #40]\n"
         DWP_S2_ROW6("r0", "16", "r12", "r12", "r12", "r12", DWP_S2_O5A("r12"), "ldr r6, [r0]\nsmlabt lr, r6, r5, lr\n")
         DWP_S2_ROW6("r1", "24", "r8", "r9", "r10", "r11", DWP_S2_O5A("lr"), "ldr r6, [r1]\nsmlabt lr, r6, r5, lr\n")
         DWP_S2_ROW6("r2", "32", "r8", "r9", "r10", "r11", DWP_S2_O5A("lr"), "ldr r6, [r2]\nsmlabt lr, r6, r5, lr\n")
-        DWP_RQ6_STORE
-        DWP_ROW6_END(DWP_R1_SIX, "32b")
+        "ldr pc, [sp, #108]\n52:\n"
+        DWP_ROW6V_END("32b")
         "34:\n" /* stride 2, five outputs */
         "ldr r12, [sp, #40]\n"
         DWP_S2_ROW6("r0", "16", "r12", "r12", "r12", "r12", "", "")
         DWP_S2_ROW6("r1", "24", "r8", "r9", "r10", "r11", "", "")
         DWP_S2_ROW6("r2", "32", "r8", "r9", "r10", "r11", "", "")
-        DWP_RQ5_STORE
-        DWP_ROW6_END(DWP_R1_FIVE, "34b")
+        "ldr pc, [sp, #108]\n54:\n"
+        DWP_ROW6V_END("34b")
         "9:\n" /* next channel or the end */
         "ldr r4, [sp, #92]\n"
         "subs r4, r4, #1\n"
         "str r4, [sp, #92]\n"
         "bne 6b\n"
-        "add sp, sp, #100\n"
+        "add sp, sp, #116\n"
         "pop {r4-r11, pc}\n"
+        ".p2align 7\n"
+        "60:\n"
+        DWP_VTABLE(DWP_V5, DWP_RQ5_STORE)
+        ".org 60b + 1152\n" /* the six-output table (SIX of DWP_ENTER_V): .org fails if slots overflow */
+        DWP_VTABLE(DWP_V6, DWP_RQ6_STORE)
     );
 }
 
@@ -822,11 +962,9 @@ static void __attribute__((naked, noinline, aligned(4))) dwp_asm3(const dwp_args
 }
 
 /* Rows of 6k outputs, k >= 2 (MobileNet's 48, 24 and 12-wide maps): k six-output strips per row,
- * the strip count in the frame's tail word (48); r1 rebuilt from r0 after each strip. The host
+ * the strip count in the frame's tail word (48); the strips advance r0-r2 themselves. The host
  * sets n_full = k and in_fix = the row bytes less 12 s k. */
 #define DWP_STRIP6_NEXT(LOOP)                                                   \
-    "ldr r1, [sp, #52]\n"                                                       \
-    "add r1, r0, r1\n"                                                          \
     "ldr r4, [sp, #48]\n"                                                       \
     "subs r4, r4, #1\n"                                                         \
     "str r4, [sp, #48]\n"                                                       \
@@ -834,7 +972,7 @@ static void __attribute__((naked, noinline, aligned(4))) dwp_asm3(const dwp_args
 
 static void __attribute__((naked, noinline, aligned(4))) dwp_asm6n(const dwp_args *a __attribute__((unused))) {
     __asm volatile(
-        DWP_ENTER
+        DWP_ENTER_V("0")
         "31:\n" /* stride 1 (33: the entry's label for n_full = 0, never taken) */
         "33:\n"
         "ldr r4, [sp, #44]\n"
@@ -844,9 +982,9 @@ static void __attribute__((naked, noinline, aligned(4))) dwp_asm6n(const dwp_arg
         DWP_S1_ROW6("r0", "16", "r12", "r12", "r12", "r12", DWP_S1_O5A("r12"), DWP_S1_O5B)
         DWP_S1_ROW6("r1", "24", "r8", "r9", "r10", "r11", DWP_S1_O5A("lr"), DWP_S1_O5B)
         DWP_S1_ROW6("r2", "32", "r8", "r9", "r10", "r11", DWP_S1_O5A("lr"), DWP_S1_O5B)
-        DWP_RQ6_STORE
+        "ldr pc, [sp, #108]\n51:\n53:\n"
         DWP_STRIP6_NEXT("41b")
-        DWP_ROW6_END(DWP_R1_FIVE, "31b")
+        DWP_ROW6V_END("31b")
         "32:\n" /* stride 2 */
         "34:\n"
         "ldr r4, [sp, #44]\n"
@@ -856,16 +994,19 @@ static void __attribute__((naked, noinline, aligned(4))) dwp_asm6n(const dwp_arg
         DWP_S2_ROW6("r0", "16", "r12", "r12", "r12", "r12", DWP_S2_O5A("r12"), "ldr r6, [r0]\nsmlabt lr, r6, r5, lr\n")
         DWP_S2_ROW6("r1", "24", "r8", "r9", "r10", "r11", DWP_S2_O5A("lr"), "ldr r6, [r1]\nsmlabt lr, r6, r5, lr\n")
         DWP_S2_ROW6("r2", "32", "r8", "r9", "r10", "r11", DWP_S2_O5A("lr"), "ldr r6, [r2]\nsmlabt lr, r6, r5, lr\n")
-        DWP_RQ6_STORE
+        "ldr pc, [sp, #108]\n52:\n54:\n"
         DWP_STRIP6_NEXT("42b")
-        DWP_ROW6_END(DWP_R1_FIVE, "32b")
+        DWP_ROW6V_END("32b")
         "9:\n"
         "ldr r4, [sp, #92]\n"
         "subs r4, r4, #1\n"
         "str r4, [sp, #92]\n"
         "bne 6b\n"
-        "add sp, sp, #100\n"
+        "add sp, sp, #116\n"
         "pop {r4-r11, pc}\n"
+        ".p2align 7\n"
+        "60:\n"
+        DWP_VTABLE(DWP_V6, DWP_RQ6_STORE)
     );
 }
 #else

@@ -142,6 +142,31 @@ def pixel_triples(g: Graph, lowered: list[LoweredOp], plan: Plan, overlap: bool,
     return cur, plan
 
 
+def taller_bands(g: Graph, lowered: list[LoweredOp], plan: Plan,
+                 overlap: bool) -> tuple[list[LoweredOp], Plan]:
+    """Planar depthwise layers in fewer, taller bands (:func:`depthwise.taller`) where that does not
+    raise the peak RAM: all in one band when that holds, else layer by layer the fewest bands that
+    fit."""
+    cand = {k: t for k, t in ((k, depthwise.taller(lo)) for k, lo in enumerate(lowered)) if t}
+    if not cand:
+        return lowered, plan
+    base = ram_with_stack(plan, lowered)
+    every = [cand[k][0] if k in cand else lo for k, lo in enumerate(lowered)]
+    trial = best_plan(g, every, overlap)[0]
+    if ram_with_stack(trial, every) <= base:
+        return every, trial
+    cur = list(lowered)
+    for k, options in cand.items():
+        for lo in options:
+            attempt = list(cur)
+            attempt[k] = lo
+            p = best_plan(g, attempt, overlap)[0]
+            if ram_with_stack(p, attempt) <= base:
+                cur, plan = attempt, p
+                break
+    return cur, plan
+
+
 def direct_windows(g: Graph, lowered: list[LoweredOp], plan: Plan, bare: Plan, in_arena: Plan | None,
                    overlap: bool) -> tuple[list[LoweredOp], Plan]:
     """CONV_2D layers whose im2col scratch lies above the tensors' peak (the ``bare`` plan) read their

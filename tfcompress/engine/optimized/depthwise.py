@@ -126,6 +126,29 @@ def planar_geometry(f: dict[str, Any], rows: int = 0) -> tuple[int, int]:
     return wb, min(rows_full, max(3, rows if rows > 0 else budget // (8 * wb)))
 
 
+def taller(lo: LoweredOp) -> list[LoweredOp]:
+    """The planar layer ``lo`` with fewer, taller bands (``rq[1]``, read by dwp_geometry): for each
+    band count below today's, fewest first, the rows of that many equal bands (fewer refilled rows
+    and channel entries); none when it is not planar, is a banded part (its rows set) or has one
+    band already."""
+    if lo.kernel != PLANAR_KERNEL and lo.kernel not in PLANAR_COMPRESSED.values():
+        return []
+    f, rq = lo.fields, lo.fields.get("rq")
+    if not isinstance(rq, ConstArray) or int(rq.data[1]) != 0:
+        return []
+    s, out_h = f["stride_h"], f["out_h"]
+    bands = -(-out_h // ((planar_geometry(f)[1] - 3) // s + 1))
+    out = []
+    for n in range(1, bands):
+        new = lo.copy()
+        table = rq.data.copy()
+        table[1] = (-(-out_h // n) - 1) * s + 3
+        new.replace_array("rq", table)
+        new.scratch = scratch(new)
+        out.append(new)
+    return out
+
+
 def word_path(f: dict[str, Any]) -> bool:
     """Whether the optimised depthwise kernel takes its SIMD word path (else the plain loop)."""
     return (f["depth_mult"] == 1 and f["in_c"] % 4 == 0
