@@ -180,3 +180,9 @@ def test_min_saving_keeps_tiny_layers_int8(structured_tflite: bytes, monkeypatch
     model = compile_tflite(structured_tflite, kernels="optimized", compress_weights=True)
     assert model.info()["compressed_layers"] == 0 and model.weights_bytes == plain.weights_bytes
     assert weight_policy.PREFERENCES["size"].min_saving == 0  # "size" takes every saving
+
+
+def test_balanced_takes_every_saving() -> None:
+    """So does "balanced" (weight_policy.PREFERENCES): an int8 layer among decoding ones costs the
+    dense kernels' code, KBs at -O2, more than the bytes a tiny layer's compression saves."""
+    assert weight_policy.PREFERENCES["balanced"].min_saving == 0

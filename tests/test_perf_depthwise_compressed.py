@@ -29,7 +29,7 @@ def _force_w4(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def _any_saving(monkeypatch: pytest.MonkeyPatch) -> None:
     """Sparse storage however few bytes it saves: these small test layers save less than the
-    balanced preference's ``min_saving``, which would keep them int8."""
+    balanced preference's ``min_saving`` if it had one, which would keep them int8."""
     balanced = weight_policy.PREFERENCES["balanced"]
     monkeypatch.setitem(weight_policy.PREFERENCES, "balanced", dataclasses.replace(balanced, min_saving=0))
 

@@ -347,7 +347,7 @@ def test_fc_sparse_nibble_kernel_bit_exact(sp_models, name: str, monkeypatch) ->
     from tfcompress.engine.optimized import fc_compressed
 
     # sparse storage however few bytes a layer saves (some of these small layers save less than
-    # the balanced preference's min_saving, which would keep them int8)
+    # the balanced preference's min_saving if it had one, which would keep them int8)
     balanced = dataclasses.replace(weight_policy.PREFERENCES["balanced"], min_saving=0)
     monkeypatch.setitem(weight_policy.PREFERENCES, "balanced", balanced)
 

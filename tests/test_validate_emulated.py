@@ -28,5 +28,7 @@ def test_validate_kws_on_emulated_board(mlperf_models, board: str) -> None:
     assert first["instructions_unit"] == "instructions (emulated)"
     assert 1e6 < first["instructions"] < 4.6e6  # optimised kernels: below DESIGN.md §6's goal for KWS
     assert first["instructions"] == second["instructions"]  # -icount makes counts deterministic
-    assert first["code_bytes"] < 16 * 1024 + 8 * 1024  # engine + harness + startup, weights excluded
+    # engine + harness + startup, weights excluded, at the build's -O2 (the optimised kernels'
+    # unrolled loops; the <= 16 KB engine-code goal is at -Os: benchmarks/instructions.py --size-opt)
+    assert first["code_bytes"] < 32 * 1024
     assert first["flash_bytes"] >= first["weights_bytes"] > 0
