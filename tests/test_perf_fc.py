@@ -21,23 +21,19 @@ WIDTHS = ((32, "relu"), (20, None), (96, "relu"), (24, "relu"), (12, "relu6"), (
           (12, None), (9, None), (6, None))
 
 
-def fc_tflite(batch: int, per_tensor: bool, seed: int = 5) -> bytes:
-    """A 68-input stack of Dense layers (WIDTHS) with ``batch`` rows, int8."""
-    from tfcompress.tfenv import keras, tf
+def _int8(model, batch: int, rng: np.random.Generator, per_tensor: bool = False) -> bytes:
+    """Full-integer int8 conversion of ``model`` (``batch`` rows of inputs in [-1, 1) as the
+    representative data); ``per_tensor``: one scale per Dense weight matrix."""
+    from tfcompress.tfenv import tf
 
-    K, tfm = keras(), tf()
-    K.utils.set_random_seed(seed)
-    inp = K.Input((68,), batch_size=batch)
-    x = inp
-    for n, act in WIDTHS:
-        x = K.layers.Dense(n, activation=act, bias_initializer=K.initializers.RandomUniform(-0.5, 0.5))(x)
-    rng = np.random.default_rng(seed)
+    tfm = tf()
+    shape = (batch, *model.input.shape[1:])
 
     def rep():
         for _ in range(16):
-            yield [rng.uniform(-1, 1, size=(batch, 68)).astype(np.float32)]
+            yield [rng.uniform(-1, 1, size=shape).astype(np.float32)]
 
-    conv = tfm.lite.TFLiteConverter.from_keras_model(K.Model(inp, x))
+    conv = tfm.lite.TFLiteConverter.from_keras_model(model)
     conv.optimizations = [tfm.lite.Optimize.DEFAULT]
     conv.representative_dataset = rep
     conv.target_spec.supported_ops = [tfm.lite.OpsSet.TFLITE_BUILTINS_INT8]
@@ -46,6 +42,19 @@ def fc_tflite(batch: int, per_tensor: bool, seed: int = 5) -> bytes:
     if per_tensor:
         conv._experimental_disable_per_channel_quantization_for_dense_layers = True
     return bytes(conv.convert())
+
+
+def fc_tflite(batch: int, per_tensor: bool, seed: int = 5) -> bytes:
+    """A 68-input stack of Dense layers (WIDTHS) with ``batch`` rows, int8."""
+    from tfcompress.tfenv import keras
+
+    K = keras()
+    K.utils.set_random_seed(seed)
+    inp = K.Input((68,), batch_size=batch)
+    x = inp
+    for n, act in WIDTHS:
+        x = K.layers.Dense(n, activation=act, bias_initializer=K.initializers.RandomUniform(-0.5, 0.5))(x)
+    return _int8(K.Model(inp, x), batch, np.random.default_rng(seed), per_tensor)
 
 
 CASES = {"batch3-channel": (3, False), "batch1-tensor": (1, True)}
@@ -151,9 +160,9 @@ def w4_tflite(batch: int, books: int, seed: int = 3) -> bytes:
     """132 inputs through Dense layers (W4_WIDTHS) whose weights take 16 values; ``books`` > 1:
     output channel c draws from the c % books-th of differently spaced value sets (int8 codebooks
     that do not merge)."""
-    from tfcompress.tfenv import keras, tf
+    from tfcompress.tfenv import keras
 
-    K, tfm = keras(), tf()
+    K = keras()
     rng = np.random.default_rng(seed)
     levels = np.linspace(-1.0, 1.0, 16)
 
@@ -168,18 +177,7 @@ def w4_tflite(batch: int, books: int, seed: int = 3) -> bytes:
     for n in W4_WIDTHS:
         x = K.layers.Dense(n, activation="relu" if n not in (10, 32) else None, kernel_initializer=init,
                            bias_initializer=K.initializers.RandomUniform(-0.5, 0.5, seed=seed))(x)
-
-    def rep():
-        for _ in range(16):
-            yield [rng.uniform(-1, 1, size=(batch, 132)).astype(np.float32)]
-
-    conv = tfm.lite.TFLiteConverter.from_keras_model(K.Model(inp, x))
-    conv.optimizations = [tfm.lite.Optimize.DEFAULT]
-    conv.representative_dataset = rep
-    conv.target_spec.supported_ops = [tfm.lite.OpsSet.TFLITE_BUILTINS_INT8]
-    conv.inference_input_type = tfm.int8
-    conv.inference_output_type = tfm.int8
-    return bytes(conv.convert())
+    return _int8(K.Model(inp, x), batch, rng)
 
 
 W4_CASES = {"batch2-one-book": (2, 1), "batch1-three-books": (1, 3)}
@@ -295,9 +293,9 @@ SP_WIDTHS = (36, 20, 96, 24, 12, 10, 6)  # inputs 68, 36, 20, 96, 24, 12 (groups
 
 def sp_tflite(batch: int, per_tensor: bool, seed: int = 7) -> bytes:
     """68 inputs through Dense layers (SP_WIDTHS), every weight matrix half zero (by magnitude)."""
-    from tfcompress.tfenv import keras, tf
+    from tfcompress.tfenv import keras
 
-    K, tfm = keras(), tf()
+    K = keras()
     K.utils.set_random_seed(seed)
     inp = K.Input((68,), batch_size=batch)
     x = inp
@@ -309,21 +307,7 @@ def sp_tflite(batch: int, per_tensor: bool, seed: int = 7) -> bytes:
     for layer in layers:
         w, b = layer.get_weights()
         layer.set_weights([w * (np.abs(w) >= np.median(np.abs(w))), b])
-    rng = np.random.default_rng(seed)
-
-    def rep():
-        for _ in range(16):
-            yield [rng.uniform(-1, 1, size=(batch, 68)).astype(np.float32)]
-
-    conv = tfm.lite.TFLiteConverter.from_keras_model(K.Model(inp, x))
-    conv.optimizations = [tfm.lite.Optimize.DEFAULT]
-    conv.representative_dataset = rep
-    conv.target_spec.supported_ops = [tfm.lite.OpsSet.TFLITE_BUILTINS_INT8]
-    conv.inference_input_type = tfm.int8
-    conv.inference_output_type = tfm.int8
-    if per_tensor:
-        conv._experimental_disable_per_channel_quantization_for_dense_layers = True
-    return bytes(conv.convert())
+    return _int8(K.Model(inp, x), batch, np.random.default_rng(seed), per_tensor)
 
 
 SP_CASES = {"batch2-channel": (2, False), "batch1-tensor": (1, True)}
