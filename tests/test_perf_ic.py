@@ -5,15 +5,13 @@ The assembly only runs on the emulated boards (host builds take the portable C).
 
 from __future__ import annotations
 
-import numpy as np
 import pytest
 from conftest import instructions_benchmark, require_tool
+from helpers.engine_checks import assert_matches_tflm
 from helpers.keras_models import keras_tflite
 
 from tfcompress.engine.compiler import compile_tflite
-from tfcompress.engine.host import HostModel
 from tfcompress.engine.kernel_limits import RQ_ROWS, RQ_TRIPLE
-from tfcompress.tflm import TflmModel
 
 
 def model_ic_paths(L, x):
@@ -63,22 +61,22 @@ def test_ic_paths_layouts_and_host(ic_paths_tflite) -> None:
     assert sum(x.kernel.startswith("tfc_conv2d_add") for x in ops) == len(adds) >= 3
     assert all(f["tables_fast"] for f in adds)  # the assembly ADD's requantisation
     assert any(x.kernel == "tfc_add_s8" for x in ops)
-    ours, oracle = HostModel(m), TflmModel(ic_paths_tflite)
-    rng = np.random.default_rng(1)
-    for _ in range(3):
-        x = rng.integers(-128, 128, size=m.input.shape, dtype=np.int8)
-        assert np.array_equal(ours.run(x), oracle.run(x).reshape(m.output.shape))
+    assert_matches_tflm(m, ic_paths_tflite, samples=3)
 
 
-def _on_qemu(tflite: bytes, tmp_path, board: str, opt: str) -> dict:
+def _on_qemu(tflite: bytes, tmp_path, board: str, opt: str, name: str = "ic_paths",
+             optimize: str | None = None) -> dict:
+    """``tflite`` built for ``board`` at ``opt`` (the board's preference, or ``optimize``) and run
+    under QEMU by benchmarks/instructions.py's measure()."""
     require_tool("arm-none-eabi-gcc", "gcc-arm-none-eabi")
     require_tool("qemu-system-arm", "qemu-system-arm")
-    from tfcompress.boards import load_board
+    from tfcompress.boards import load_board, with_optimize
 
-    path = tmp_path / "ic_paths.tflite"
+    path = tmp_path / f"{name}.tflite"
     path.write_bytes(tflite)
-    return instructions_benchmark().measure("ic_paths", "optimized", load_board(board), opt=opt, runs=1,
-                                            layers=False, keep=None, path=path)
+    target = load_board(board) if optimize is None else with_optimize(load_board(board), optimize)
+    return instructions_benchmark().measure(name, "optimized", target, opt=opt, runs=1, layers=False,
+                                            keep=None, path=path)
 
 
 @pytest.mark.emulated
@@ -125,22 +123,11 @@ def test_triple_edges_layouts_and_host(triple_edges_tflite) -> None:
     assert all(int(lo.fields["rq"].data[0]) & RQ_TRIPLE for lo in convs)
     assert any(lo.fields["act_min"] > -128 for lo in convs)
     assert {lo.fields["in_c"] for lo in convs} == {4, 8, 16}
-    ours, oracle = HostModel(m), TflmModel(triple_edges_tflite)
-    rng = np.random.default_rng(2)
-    for _ in range(3):
-        x = rng.integers(-128, 128, size=m.input.shape, dtype=np.int8)
-        assert np.array_equal(ours.run(x), oracle.run(x).reshape(m.output.shape))
+    assert_matches_tflm(m, triple_edges_tflite, samples=3)
 
 
 def _triple_edges_on_qemu(tflite: bytes, tmp_path, board: str, opt: str) -> dict:
-    require_tool("arm-none-eabi-gcc", "gcc-arm-none-eabi")
-    require_tool("qemu-system-arm", "qemu-system-arm")
-    from tfcompress.boards import load_board, with_optimize
-
-    path = tmp_path / "triple_edges.tflite"
-    path.write_bytes(tflite)
-    return instructions_benchmark().measure("triple_edges", "optimized", with_optimize(load_board(board), "speed"),
-                                            opt=opt, runs=1, layers=False, keep=None, path=path)
+    return _on_qemu(tflite, tmp_path, board, opt, name="triple_edges", optimize="speed")
 
 
 @pytest.mark.emulated
