@@ -131,28 +131,7 @@ static inline __attribute__((always_inline)) void fc_pair_fast(const tfc_fc_para
         const uint32_t rem = (uint32_t)groups & 7;
         uint32_t aux = 0;
         (void)rem;
-#if defined(__OPTIMIZE_SIZE__)
-        aux = shared ? 0 : 16; /* one copy per input form */
-        if (xw) {
-            TFC_FC_LAYER(TFC_FC_PAIR_INIT, TFC_FC_PAIR_GROUP_XW, TFC_FC_PAIR_FINISH, TFC_FC_RQ_ANY);
-        } else {
-            TFC_FC_LAYER(TFC_FC_PAIR_INIT, TFC_FC_PAIR_GROUP, TFC_FC_PAIR_FINISH, TFC_FC_RQ_ANY);
-        }
-#else
-        if (xw) {
-            if (shared) {
-                TFC_FC_LAYER(TFC_FC_PAIR_INIT, TFC_FC_PAIR_GROUP_XW, TFC_FC_PAIR_FINISH, TFC_FC_RQ_SHARED);
-            } else {
-                TFC_FC_LAYER(TFC_FC_PAIR_INIT, TFC_FC_PAIR_GROUP_XW, TFC_FC_PAIR_FINISH, TFC_FC_RQ_CHANNEL);
-            }
-        } else {
-            if (shared) {
-                TFC_FC_LAYER(TFC_FC_PAIR_INIT, TFC_FC_PAIR_GROUP, TFC_FC_PAIR_FINISH, TFC_FC_RQ_SHARED);
-            } else {
-                TFC_FC_LAYER(TFC_FC_PAIR_INIT, TFC_FC_PAIR_GROUP, TFC_FC_PAIR_FINISH, TFC_FC_RQ_CHANNEL);
-            }
-        }
-#endif
+        TFC_FC_LAYERS(TFC_FC_PAIR_INIT, TFC_FC_PAIR_GROUP, TFC_FC_PAIR_GROUP_XW, TFC_FC_PAIR_FINISH);
     }
 #else
     const int32_t qs = shared ? 0 : 4;

@@ -61,28 +61,7 @@ static inline __attribute__((always_inline)) void fc_wide(const tfc_fc_params *p
         const uint32_t rem = (uint32_t)groups & 7;
         uint32_t aux = 0;
         (void)rem;
-#if defined(__OPTIMIZE_SIZE__)
-        aux = shared ? 0 : 16; /* one copy per input form */
-        if (xw) {
-            TFC_FC_LAYER(TFC_FC_WIDE_INIT, TFC_FC_WIDE_GROUP_XW, TFC_FC_WIDE_FINISH, TFC_FC_RQ_ANY);
-        } else {
-            TFC_FC_LAYER(TFC_FC_WIDE_INIT, TFC_FC_WIDE_GROUP, TFC_FC_WIDE_FINISH, TFC_FC_RQ_ANY);
-        }
-#else
-        if (xw) {
-            if (shared) {
-                TFC_FC_LAYER(TFC_FC_WIDE_INIT, TFC_FC_WIDE_GROUP_XW, TFC_FC_WIDE_FINISH, TFC_FC_RQ_SHARED);
-            } else {
-                TFC_FC_LAYER(TFC_FC_WIDE_INIT, TFC_FC_WIDE_GROUP_XW, TFC_FC_WIDE_FINISH, TFC_FC_RQ_CHANNEL);
-            }
-        } else {
-            if (shared) {
-                TFC_FC_LAYER(TFC_FC_WIDE_INIT, TFC_FC_WIDE_GROUP, TFC_FC_WIDE_FINISH, TFC_FC_RQ_SHARED);
-            } else {
-                TFC_FC_LAYER(TFC_FC_WIDE_INIT, TFC_FC_WIDE_GROUP, TFC_FC_WIDE_FINISH, TFC_FC_RQ_CHANNEL);
-            }
-        }
-#endif
+        TFC_FC_LAYERS(TFC_FC_WIDE_INIT, TFC_FC_WIDE_GROUP, TFC_FC_WIDE_GROUP_XW, TFC_FC_WIDE_FINISH);
     }
 #else
     const int32_t qs = shared ? 0 : 4;

@@ -101,6 +101,38 @@ static inline int32_t tfc_fc_input_words(const tfc_fc_params *p, int8_t *out, ui
  * INIT may read and write, e.g. a table pointer). end is r12 (after w0..w3 in LDM lists). */
 #define TFC_FC_LAYER(INIT, G, FINISH, RQ) TFC_FC_LAYER_LOOP(INIT, TFC_FC_GROUPS(G), FINISH, RQ)
 
+/* TFC_FC_LAYER specialised for the layer's input form (xw: widened int16 input, groups G_XW, else
+ * G) and, at -O2, its requantisation (shared: one rq entry); -Os keeps one copy per input form,
+ * the rq stride in aux. Expects shared and xw in scope besides what TFC_FC_LAYER expects. */
+#if defined(__OPTIMIZE_SIZE__)
+#define TFC_FC_LAYERS(INIT, G, G_XW, FINISH)                                                         \
+    do {                                                                                            \
+        aux = shared ? 0 : 16;                                                                      \
+        if (xw) {                                                                                   \
+            TFC_FC_LAYER(INIT, G_XW, FINISH, TFC_FC_RQ_ANY);                                        \
+        } else {                                                                                    \
+            TFC_FC_LAYER(INIT, G, FINISH, TFC_FC_RQ_ANY);                                           \
+        }                                                                                           \
+    } while (0)
+#else
+#define TFC_FC_LAYERS(INIT, G, G_XW, FINISH)                                                         \
+    do {                                                                                            \
+        if (xw) {                                                                                   \
+            if (shared) {                                                                           \
+                TFC_FC_LAYER(INIT, G_XW, FINISH, TFC_FC_RQ_SHARED);                                 \
+            } else {                                                                                \
+                TFC_FC_LAYER(INIT, G_XW, FINISH, TFC_FC_RQ_CHANNEL);                                \
+            }                                                                                       \
+        } else {                                                                                    \
+            if (shared) {                                                                           \
+                TFC_FC_LAYER(INIT, G, FINISH, TFC_FC_RQ_SHARED);                                    \
+            } else {                                                                                \
+                TFC_FC_LAYER(INIT, G, FINISH, TFC_FC_RQ_CHANNEL);                                   \
+            }                                                                                       \
+        }                                                                                           \
+    } while (0)
+#endif
+
 /* ... with the loop over the groups as given (LOOP: x .. x_end, at least one group) */
 #define TFC_FC_LAYER_LOOP(INIT, LOOP, FINISH, RQ)                                                    \
     do {                                                                                            \
