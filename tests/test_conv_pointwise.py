@@ -1,5 +1,6 @@
 """The optimised pointwise CONV_2D kernel (``tfc_conv2d_s8_pw``, engine/optimized/pointwise.py):
-1x1 pixel-triple pair-code layers run on one weight + requantisation stream per channel pair.
+1x1 pixel-triple pair-code layers run on one weight + requantisation stream per channel pair; under
+``optimize = "speed"`` on int16 weights (``tfc_conv2d_s8_pw16``, pointwise.widen).
 Bit-exact against the reference kernels and TFLite on models whose 1x1 convs take every entry of
 the kernel's group loop (1..5 groups of four inputs), pixel counts that leave 0, 1 or 2 pixels
 after the triples, and layers that must stay on the generic path (stride 2, odd output channels,
@@ -21,6 +22,8 @@ from tfcompress.engine.optimized import pointwise
 from tfcompress.tflm import TflmModel
 
 PW = pointwise.KERNEL
+#: preference -> the pointwise kernel it takes
+KERNELS = {"balanced": PW, "speed": pointwise.WIDE}
 
 
 def _model_pw(L, x):
@@ -47,18 +50,25 @@ def _tflite(seed: int = 3) -> bytes:
     return keras_tflite(_model_pw, (7, 5, 4), seed=seed)
 
 
-def _compiled(seed: int = 3):
+@functools.cache
+def _compiled(seed: int = 3, optimize: str = "speed"):
     tflite = _tflite(seed)
-    return tflite, compile_tflite(tflite, kernels="optimized", optimize="speed")
+    return tflite, compile_tflite(tflite, kernels="optimized", optimize=optimize)
 
 
-def test_pointwise_selection() -> None:
-    """Every qualifying 1x1 layer takes the kernel (scratch = three int16 windows), the others do not."""
-    _, m = _compiled()
-    got = [(lo.fields["in_c"], lo.fields["out_c"]) for lo in m.lowered if lo.kernel == PW]
+@pytest.mark.parametrize("optimize", sorted(KERNELS))
+def test_pointwise_selection(optimize: str) -> None:
+    """Every qualifying 1x1 layer takes the kernel (scratch = three int16 windows), the others do not;
+    speed: int16 weights (twice the pair-code words)."""
+    _, m = _compiled(optimize=optimize)
+    kernel = KERNELS[optimize]
+    got = [(lo.fields["in_c"], lo.fields["out_c"]) for lo in m.lowered if lo.kernel == kernel]
     assert got == [(4, 8), (8, 12), (12, 16), (16, 20), (20, 2), (12, 6)]
     for lo in m.lowered:
-        if lo.kernel == PW:
+        if lo.kernel == kernel:
+            f = lo.fields
+            words = 2 + 4 * (f["in_c"] // 4) + 6 if kernel == pointwise.WIDE else 1 + 2 * (f["in_c"] // 4) + 7
+            assert f["weights"].data.size == 4 * words * f["out_c"] // 2
             assert lo.scratch == 6 * lo.fields["in_c"] and lo.fields["rq"].data.size == 4
         elif lo.kernel == "tfc_conv2d_s8":
             assert not pointwise.ok(lo)
@@ -95,14 +105,19 @@ def test_pointwise_stream_round_trip() -> None:
         assert back.kernel == lo.kernel and back.scratch == lo.scratch == opt_conv.im2col_scratch(lo)
         assert np.array_equal(back.fields["weights"].data, lo.fields["weights"].data)
         assert np.array_equal(back.fields["rq"].data, lo.fields["rq"].data)
+        wide = pointwise.widen(new)  # speed: int16 weights, and back
+        assert wide.kernel == pointwise.WIDE and wide.scratch == new.scratch and pointwise.widen(lo) is None
+        assert np.array_equal(pointwise.narrow(wide).fields["weights"].data, new.fields["weights"].data)
+        assert np.array_equal(pointwise.undo(wide).fields["weights"].data, lo.fields["weights"].data)
         n += 1
     assert n == 6
 
 
-def test_pointwise_bit_exact() -> None:
+@pytest.mark.parametrize("optimize", sorted(KERNELS))
+def test_pointwise_bit_exact(optimize: str) -> None:
     """Host build (the kernel's portable C: same stream layout and arithmetic) == reference == TFLM."""
-    tflite, m = _compiled()
-    assert sum(lo.kernel == PW for lo in m.lowered) == 6
+    tflite, m = _compiled(optimize=optimize)
+    assert sum(lo.kernel == KERNELS[optimize] for lo in m.lowered) == 6
     ref, ours, oracle = HostModel(compile_tflite(tflite)), HostModel(m), TflmModel(tflite)
     rng = np.random.default_rng(5)
     for _ in range(4):
@@ -113,14 +128,15 @@ def test_pointwise_bit_exact() -> None:
 
 @pytest.mark.emulated
 def test_pointwise_on_qemu(tmp_path) -> None:
-    """The DSP assembly (group-loop entries, pixel remainders; -O2 and -Os) on QEMU mps2-an500 == TFLM."""
+    """The DSP assembly of both weight forms (group-loop entries, pixel remainders; -O2 and -Os) on
+    QEMU mps2-an500 == TFLM."""
     bench = instructions_benchmark()
     from tfcompress.boards import load_board, with_optimize
 
     path = tmp_path / "pw.tflite"
     path.write_bytes(_tflite())
-    board = with_optimize(load_board("mps2-an500"), "speed")
-    for opt in ("-O2", "-Os"):  # -Os: one group per loop iteration
+    for optimize, opt in (("balanced", "-O2"), ("balanced", "-Os"), ("speed", "-O2"), ("speed", "-Os")):
+        board = with_optimize(load_board("mps2-an500"), optimize)  # -Os: one group per loop iteration
         r = bench.measure("pw", "optimized", board, opt=opt, runs=1, layers=True, keep=None, path=path)
-        assert r["mismatches"] == 0, opt
-        assert sum(1 for lay in r["layers"] if lay["kernel"] == PW) == 6
+        assert r["mismatches"] == 0, (optimize, opt)
+        assert sum(1 for lay in r["layers"] if lay["kernel"] == KERNELS[optimize]) == 6

@@ -139,6 +139,7 @@ void tfc_band_s8(const tfc_band_params *p, const int8_t *in, int8_t *out);
 void tfc_conv2d_s8_direct(const tfc_conv_params *p, const int8_t *in, int8_t *out);
 /* optimised kernels: 1x1 CONV_2D, pixel triples, one weight stream per channel pair (optimized/pointwise.py) */
 void tfc_conv2d_s8_pw(const tfc_conv_params *p, const int8_t *in, int8_t *out);
+void tfc_conv2d_s8_pw16(const tfc_conv_params *p, const int8_t *in, int8_t *out);
 void tfc_conv2d_add_s8_direct(const tfc_conv_params *p, const tfc_binary_params *add, const int8_t *in,
                               const int8_t *residual, int8_t *out);
 /* optimised kernels: 1-3 input channels (engine/optimized/first.py) */

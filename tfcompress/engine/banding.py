@@ -28,7 +28,7 @@ from tfcompress.engine.planner import ALIGN, Buffer, Plan, best_plan, plan_arena
 KERNEL = "tfc_band_s8"
 #: kernels of the first op, of a windowed second op, and of a CONV_2D+ADD second op (residual =
 #: the first op's input); all (params, in, out) / (params, add, in, residual, out) entry points
-FIRST = ("tfc_conv2d_s8", "tfc_conv2d_s8_direct", "tfc_conv2d_s8_pw", "tfc_conv2d_s8_first")
+FIRST = ("tfc_conv2d_s8", "tfc_conv2d_s8_direct", "tfc_conv2d_s8_pw", "tfc_conv2d_s8_pw16", "tfc_conv2d_s8_first")
 SECOND = ("tfc_depthwise_conv2d_s8", "tfc_depthwise_conv2d_s8_planar")
 SECOND_ADD = ("tfc_conv2d_add_s8", "tfc_conv2d_add_s8_direct")
 #: band heights (output rows of the second op) tried per pair

@@ -2,8 +2,8 @@
 between instructions, flash and RAM where a kernel has more than one layout.
 
 - ``speed``: the fastest layouts even where they cost flash or RAM (pixel-triple convolutions
-  wherever they apply, im2col instead of direct windows, FULLY_CONNECTED weights pre-widened to
-  int16: twice their flash).
+  wherever they apply, im2col instead of direct windows, FULLY_CONNECTED and pointwise CONV_2D
+  weights pre-widened to int16: twice their flash).
 - ``balanced`` (default): the fast RAM layouts (im2col windows, pixel triples) while the peak RAM
   stays within the preference's RAM slack (``weight_policy.PREFERENCES``: 10%) of the lowest
   layouts' peak; direct-window convolutions (int16 weights: more flash, more instructions) only
@@ -34,18 +34,20 @@ class Layouts:
     """Layout choices made after planning (engine/optimized ``after_plan``, the compiler's banding):
     ``direct_windows``: direct-window convolutions where im2col scratch raises the peak RAM;
     ``all_triples``: pixel-triple convolutions even where their third window raises it;
-    ``wide_fc``: int16 FULLY_CONNECTED weights (twice their flash, no RAM)."""
+    ``wide_fc``: int16 FULLY_CONNECTED weights (twice their flash, no RAM); ``wide_pw``: int16
+    weights for the pointwise CONV_2D kernel (optimized/pointwise.py ``widen``: twice their flash)."""
 
     direct_windows: bool = True
     all_triples: bool = False
     wide_fc: bool = False
+    wide_pw: bool = False
 
 
 #: the lowest-RAM layouts: every RAM-saving choice, pixel triples only where free
 LOWEST = Layouts(direct_windows=True, all_triples=False)
 #: preference -> candidate layouts, fastest first; the last one has the lowest peak RAM
 LAYOUTS: dict[str, tuple[Layouts, ...]] = {
-    "speed": (Layouts(direct_windows=False, all_triples=True, wide_fc=True),),
+    "speed": (Layouts(direct_windows=False, all_triples=True, wide_fc=True, wide_pw=True),),
     "balanced": (Layouts(direct_windows=False, all_triples=True), Layouts(direct_windows=False), LOWEST),
     "size": (LOWEST,),
 }

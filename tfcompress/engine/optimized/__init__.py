@@ -44,6 +44,7 @@ VARIANTS: dict[str, KernelVariant] = {
        if k not in decoded.DEC_KERNELS},
     "tfc_conv2d_s8_direct": KernelVariant(_DIRECT, None, conv.direct_scratch),  # chosen by after_plan
     "tfc_conv2d_s8_pw": KernelVariant("optimized/conv2d_s8_pw_opt.c", None, pointwise.scratch),  # after_plan
+    pointwise.WIDE: KernelVariant("optimized/conv2d_s8_pw_opt.c", None, pointwise.scratch),  # after_plan, speed
     "tfc_conv2d_add_s8_direct": KernelVariant(_DIRECT, None, conv.direct_scratch),
     "tfc_depthwise_conv2d_s8": KernelVariant("optimized/depthwise_conv2d_s8_opt.c", depthwise.prepare,
                                              depthwise.scratch),
@@ -74,7 +75,8 @@ def after_plan(g: Graph, lowered: list[LoweredOp], plan: Plan, bare: Plan, in_ar
     """Direct windows where they lower the peak RAM (``layouts.direct_windows``: they cost flash and
     instructions), then pair codes (same data sizes: the plan stands), int16 FULLY_CONNECTED weights
     (``layouts.wide_fc``), then pixel triples where they do not raise the peak (``all_triples``:
-    wherever they apply), and 1x1 triple layers on the pointwise kernel (:mod:`pointwise`). The
+    wherever they apply), and 1x1 triple layers on the pointwise kernel (:mod:`pointwise`; int16
+    weights with ``layouts.wide_pw``). The
     preference's candidate layouts are in engine/optimize.py."""
     lowered, plan = decoded.fit_blocks(g, lowered, plan, bare, overlap)  # compressed convs: blocks within the peak
     if layouts.direct_windows:  # direct windows trade flash and instructions for RAM
@@ -85,6 +87,8 @@ def after_plan(g: Graph, lowered: list[LoweredOp], plan: Plan, bare: Plan, in_ar
                    for lo in lowered]
     lowered, plan = pixel_triples(g, lowered, plan, overlap, layouts.all_triples)
     lowered = pointwise.apply(lowered)  # 1x1 triple layers: same sizes, the plan stands
+    if layouts.wide_pw:  # int16 pointwise weights: flash for instructions (no RAM)
+        lowered = [pointwise.widen(lo) or lo for lo in lowered]
     return fully_connected.widen_inputs(g, lowered, plan, overlap)  # FC inputs widened where RAM allows
 
 
@@ -95,7 +99,8 @@ def same_layouts(lowered: list[LoweredOp], layouts: Layouts) -> bool:
     ops = [x for lo in lowered for x in (lo, *lo.parts)]
     return not ((not layouts.direct_windows and any(lo.kernel.endswith("_direct") for lo in ops))
                 or (layouts.all_triples and any(conv.triples(lo) is not None for lo in ops))
-                or (layouts.wide_fc and any(lo.kernel == "tfc_fully_connected_s8" for lo in ops)))
+                or (layouts.wide_fc and any(lo.kernel == "tfc_fully_connected_s8" for lo in ops))
+                or (layouts.wide_pw and any(lo.kernel == pointwise.KERNEL for lo in ops)))
 
 
 def trim_triples(g: Graph, lowered: list[LoweredOp], plan: Plan,

@@ -8,6 +8,12 @@ requantisation table become one stream per channel pair, read by a single pointe
 ``[bias(c + 1)] + pair-code words + [2 bias(c), m(c), rs(c), rnd(c), m(c + 1), rs(c + 1), rnd(c + 1)]``;
 the ``rq`` array keeps only its header. Same flash, same scratch (three int16 windows) as the
 triple layer it replaces, so the plan stands; :func:`undo` restores that layer.
+
+Under ``optimize = "speed"`` (``Layouts.wide_pw``) :func:`widen` puts a pointwise layer on int16
+weights (``tfc_conv2d_s8_pw16``, twice the weight flash, same scratch): per channel pair
+``[2 bias(c), 2 bias(c + 1)]``, per window word (inputs ``4g, 4g + 2``, then ``4g + 1, 4g + 3``) the
+doubled int16 weight pairs of ``c`` and ``c + 1``, then ``[m, rs, rnd]`` of ``c`` and of ``c + 1``:
+the accumulators come out doubled, with no pair-code separation (24 MACs in 16 instructions).
 """
 
 from __future__ import annotations
@@ -19,6 +25,7 @@ from tfcompress.engine.lowered import LoweredOp
 from tfcompress.engine.optimized import conv
 
 KERNEL = "tfc_conv2d_s8_pw"
+WIDE = "tfc_conv2d_s8_pw16"
 _FLAGS = RQ_FAST | RQ_PAIR | RQ_TRIPLE
 _HEADER = 4  # rq header words (TFC_RQ_HEADER)
 _HEAD, _TAIL = 1, 7  # stream words before / after a pair's weight words
@@ -80,8 +87,58 @@ def convert(lo: LoweredOp) -> LoweredOp | None:
     return new
 
 
+def _pack(lo16: np.ndarray, hi16: np.ndarray) -> np.ndarray:
+    """Words of two int16 halves."""
+    return (lo16 & 0xFFFF) | ((hi16 & 0xFFFF) << 16)
+
+
+def widen(lo: LoweredOp) -> LoweredOp | None:
+    """The int16-weight variant (:data:`WIDE`) of pointwise layer ``lo`` (None: ``lo`` is not one)."""
+    if lo.kernel != KERNEL:
+        return None
+    f = lo.fields
+    pairs, groups = f["out_c"] // 2, f["in_c"] // 4
+    stream = np.frombuffer(f["weights"].data.tobytes(), "<i4").astype(np.int64).reshape(pairs, -1)
+    words, tail = stream[:, _HEAD:_HEAD + 2 * groups], stream[:, _HEAD + 2 * groups:]
+    halves = np.stack([((words & 0xFFFF) ^ 0x8000) - 0x8000, words >> 16], axis=2).reshape(pairs, -1)
+    b = ((halves & 0xFF) ^ 0x80) - 0x80
+    a = (halves - b) // 256  # halves [word][half]: channel c weights a, c + 1 weights b
+    wa, wb = _pack(2 * a[:, 0::2], 2 * a[:, 1::2]), _pack(2 * b[:, 0::2], 2 * b[:, 1::2])
+    body = np.stack([wa, wb], axis=2).reshape(pairs, -1)
+    bias2 = np.stack([tail[:, 0], 2 * stream[:, 0]], axis=1)
+    if np.abs(bias2).max(initial=0) >= 2**31:
+        return None
+    out = np.concatenate([bias2, body, tail[:, 1:]], axis=1).reshape(-1)
+    new = lo.copy()
+    new.kernel = WIDE
+    new.replace_array("weights", (out & 0xFFFFFFFF).astype("<u4").view(np.int8))
+    return new
+
+
+def narrow(lo: LoweredOp) -> LoweredOp | None:
+    """The pair-code pointwise layer an int16-weight one (:func:`widen`) was made from (else None)."""
+    if lo.kernel != WIDE:
+        return None
+    f = lo.fields
+    pairs, groups = f["out_c"] // 2, f["in_c"] // 4
+    stream = np.frombuffer(f["weights"].data.tobytes(), "<i4").astype(np.int64).reshape(pairs, -1)
+    body = stream[:, 2:2 + 4 * groups].reshape(pairs, -1, 2)
+    halves = [np.stack([((w & 0xFFFF) ^ 0x8000) - 0x8000, w >> 16], axis=2).reshape(pairs, -1) // 2
+              for w in (body[:, :, 0], body[:, :, 1])]
+    h = 256 * halves[0] + halves[1]
+    words = ((h[:, 0::2] & 0xFFFF) | (h[:, 1::2] << 16)) & 0xFFFFFFFF
+    words = words - (words >= 2**31) * 2**32
+    tail = np.concatenate([stream[:, 0:1], stream[:, 2 + 4 * groups:]], axis=1)
+    out = np.concatenate([stream[:, 1:2] // 2, words, tail], axis=1).reshape(-1)
+    new = lo.copy()
+    new.kernel = KERNEL
+    new.replace_array("weights", out.astype("<i4").view(np.int8))
+    return new
+
+
 def undo(lo: LoweredOp) -> LoweredOp | None:
     """The pixel-triple ``tfc_conv2d_s8`` layer ``lo`` was made from (None: ``lo`` is not pointwise)."""
+    lo = narrow(lo) or lo
     if lo.kernel != KERNEL:
         return None
     f = lo.fields
