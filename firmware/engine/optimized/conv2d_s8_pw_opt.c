@@ -32,12 +32,14 @@ typedef struct {
     int32_t off1, off2; /* 4, 8: pixels 1 and 2 at o + off (a missing pixel: the offset of a real one) */
     int8_t *o_end;      /* 12: o after the last pair */
     const int32_t *col; /* 16: windows */
-    const int32_t *end; /* 20: col + 6 * groups */
-    int32_t sel;        /* 24: group-loop entry (< 0: no loop, else at its group sel); becomes its address */
+    const int32_t *end; /* 20: where the group loop ends (col + 6 * (groups - PW_UNROLL)) */
+    int32_t sel;        /* 24: group entry (< 0: none; < PW_UNROLL: the loop's group sel, else the last
+                         * pass's group sel - PW_UNROLL); becomes its address */
     const int32_t *w;   /* 28: the weight stream */
     const int8_t *src;  /* 32: input of the first triple's pixel 0 (pixels contiguous), NULL: col is filled */
     int32_t ntrip;      /* 36: pixel triples (>= 1; 1 when src is NULL) */
     int32_t kp;         /* 40: input bytes per pixel */
+    const int32_t *wend; /* 44: col + 6 * groups */
 } pw_args;
 
 /* one group of four inputs (A1..A5: what the first five SMLADs accumulate onto - r1..r5, or the
@@ -63,15 +65,20 @@ typedef struct {
 
 #define PW_GROUP_NEXT PW_GROUP("r1", "r2", "r3", "r4", "r5")
 
-/* The group loop: PW_UNROLL groups per iteration (68 bytes each: all 32-bit encodings), entered
- * at group (PW_UNROLL - remainder) % PW_UNROLL; -Os: one group per iteration. */
+/* The groups after the first: a loop of PW_UNROLL groups per iteration (68 bytes each: all 32-bit
+ * encodings) while more than PW_UNROLL remain, then one straight pass of PW_UNROLL groups that
+ * falls into the tail (no loop test), each entered at the group that leaves whole passes; -Os: one
+ * group per iteration. */
 #if defined(__OPTIMIZE_SIZE__)
 #define PW_UNROLL 1
+#define PW_UNROLL_S "1"
 #define PW_LOOP_GROUPS PW_GROUP_NEXT
 #else
-#define PW_UNROLL 8
+#define PW_UNROLL 16
+#define PW_UNROLL_S "16"
 #define PW_GROUPS2 PW_GROUP_NEXT PW_GROUP_NEXT
-#define PW_LOOP_GROUPS PW_GROUPS2 PW_GROUPS2 PW_GROUPS2 PW_GROUPS2
+#define PW_GROUPS8 PW_GROUPS2 PW_GROUPS2 PW_GROUPS2 PW_GROUPS2
+#define PW_LOOP_GROUPS PW_GROUPS8 PW_GROUPS8
 #endif
 
 /* requantise r (doubled accumulator), parameters m r8, rs r10, rnd r11, temporary r12 */
@@ -98,7 +105,8 @@ typedef struct {
 #define PW16_LOOP_GROUPS PW16_GROUP
 #else
 #define PW16_GROUPS2 PW16_GROUP PW16_GROUP
-#define PW16_LOOP_GROUPS PW16_GROUPS2 PW16_GROUPS2 PW16_GROUPS2 PW16_GROUPS2
+#define PW16_GROUPS8 PW16_GROUPS2 PW16_GROUPS2 PW16_GROUPS2 PW16_GROUPS2
+#define PW16_LOOP_GROUPS PW16_GROUPS8 PW16_GROUPS8
 #endif
 
 /* The per-channel-pair code of the two streams: the first group (accumulating from the bias) and
@@ -146,13 +154,18 @@ typedef struct {
 static void __attribute__((naked, noinline, aligned(4))) NAME(const pw_args *a __attribute__((unused))) { \
     __asm volatile( \
         "push {r4-r11, lr}\n" \
-        "sub sp, sp, #44\n" \
-        "ldm r0, {r1-r11}\n" \
-        "stm sp, {r1-r11}\n" \
-        "adr.w r2, 30f\n" /* the group-loop entry from sel: the tail, or group sel of the loop */ \
+        "sub sp, sp, #48\n" \
+        "ldm r0, {r1-r12}\n" \
+        "stm sp, {r1-r12}\n" \
+        "adr.w r2, 30f\n" /* the group entry from sel: the tail, a group of the loop or of the last pass */ \
         "cmp r7, #0\n" \
         "blt 9f\n" \
         "adr.w r2, 20f\n" \
+        "cmp r7, #" PW_UNROLL_S "\n" \
+        "blt 8f\n" \
+        "adr.w r2, 21f\n" \
+        "sub r7, r7, #" PW_UNROLL_S "\n" \
+        "8:\n" \
         "movs r3, #" #GBYTES "\n" \
         "mla r2, r7, r3, r2\n" \
         "9:\n" \
@@ -165,7 +178,8 @@ static void __attribute__((naked, noinline, aligned(4))) NAME(const pw_args *a _
         "ldr r7, [sp, #40]\n" \
         "add r10, r8, r7\n" \
         "add r11, r10, r7\n" \
-        "ldrd r0, lr, [sp, #16]\n" \
+        "ldr r0, [sp, #16]\n" \
+        "ldr lr, [sp, #44]\n" \
         "5:\n" \
         "ldr r7, [r8], #4\n" \
         "ldr r9, [r10], #4\n" \
@@ -189,6 +203,7 @@ static void __attribute__((naked, noinline, aligned(4))) NAME(const pw_args *a _
         "20:\n" LOOP \
         "cmp r0, lr\n" \
         "bne 20b\n" \
+        "21:\n" LOOP \
         "30:\n" \
         TAIL \
         "bfi r1, r4, #8, #8\n" \
@@ -212,7 +227,7 @@ static void __attribute__((naked, noinline, aligned(4))) NAME(const pw_args *a _
         "str r10, [sp, #12]\n" \
         "b 40b\n" \
         "50:\n" \
-        "add sp, sp, #44\n" \
+        "add sp, sp, #48\n" \
         "pop {r4-r11, pc}\n"); \
 }
 
@@ -288,15 +303,16 @@ static void __attribute__((noinline)) pw_triples(int32_t *col, int32_t kp, const
                                                  int32_t n, const int8_t *src, int32_t ntrip, pw_kind kind) {
     const int32_t groups = kp >> 2;
 #if TFC_DSP_ASM
-    const int32_t r = (groups - 1) % PW_UNROLL;
+    const int32_t rest = groups - 1, loop = rest - PW_UNROLL; /* groups after the first; of them in the loop */
     pw_args a;
     a.o = o;
     a.off1 = n > 1 ? oc : 0;
     a.off2 = n > 2 ? 2 * oc : a.off1;
     a.o_end = o + oc;
     a.col = col;
-    a.end = col + 6 * groups;
-    a.sel = groups == 1 ? -1 : (PW_UNROLL - r) % PW_UNROLL;
+    a.end = col + 6 * (groups - PW_UNROLL);
+    a.wend = col + 6 * groups;
+    a.sel = rest == 0 ? -1 : loop <= 0 ? 2 * PW_UNROLL - rest : (PW_UNROLL - loop % PW_UNROLL) % PW_UNROLL;
     a.w = w;
     a.src = src;
     a.ntrip = src ? ntrip : 1;
