@@ -127,6 +127,11 @@ def test_pointwise_stream_round_trip() -> None:
         assert wide.kernel == pointwise.WIDE and wide.scratch == new.scratch and pointwise.widen(lo) is None
         assert np.array_equal(pointwise.narrow(wide).fields["weights"].data, new.fields["weights"].data)
         assert np.array_equal(pointwise.undo(wide).fields["weights"].data, lo.fields["weights"].data)
+        stream = np.frombuffer(new.fields["weights"].data.tobytes(), "<i4").copy()
+        stream[0] = 2**30  # bias(c + 1) that would wrap once doubled: stays on pair codes
+        big = new.copy()
+        big.replace_array("weights", stream.view(np.int8))
+        assert pointwise.widen(big) is None
         n += 1
     assert n == 9
 
