@@ -9,6 +9,7 @@ inputs not in whole words; a clamp narrower than int8 checked on the selection);
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import functools
 
 import numpy as np
@@ -58,9 +59,12 @@ def _tflite(seed: int = 3) -> bytes:
 @contextlib.contextmanager
 def _fastest_layouts():
     """Every preference on its fastest layouts (balanced: pixel triples wherever they apply, as in
-    the MLPerf models, whatever the RAM slack of this small model says)."""
+    the MLPerf models, whatever the RAM slack of this small model says), balanced with no int16
+    pointwise layer so that each weight form runs on every layer (its rule:
+    test_pointwise_widen_rule)."""
     saved = dict(prefs.LAYOUTS)
     prefs.LAYOUTS.update({k: v[:1] for k, v in saved.items()})
+    prefs.LAYOUTS["balanced"] = (dataclasses.replace(saved["balanced"][0], wide_pw=None),)
     try:
         yield
     finally:
@@ -105,7 +109,7 @@ def _compiled_raw():
     tflite = _tflite()
     orig = pointwise.apply
     try:
-        pointwise.apply = lambda lowered: lowered
+        pointwise.apply = lambda lowered, wide=None: lowered
         return tflite, compile_tflite(tflite, kernels="optimized", optimize="speed")
     finally:
         pointwise.apply = orig
@@ -134,6 +138,39 @@ def test_pointwise_stream_round_trip() -> None:
         assert pointwise.widen(big) is None
         n += 1
     assert n == 9
+
+
+def test_pointwise_widen_rule() -> None:
+    """Which pointwise layers take int16 weights (pointwise.pick, optimize.LAYOUTS ``wide_pw``):
+    size none, speed all, balanced the best instructions per extra byte within 2% of the weight
+    bytes (17,284 B here: 345 B; gains per byte 15, 8.25, 6 fit, then 4.875 (320 B) and 4.2 do
+    not; 2.25 and below are under the floor of 4), in a compile with balanced's own layouts too;
+    other budgets skip a layer that does not fit and break ties by op index."""
+    _, raw = _compiled_raw()
+    lowered = pointwise.apply(raw.lowered)
+    shape = {k: (lo.fields["in_c"], lo.fields["out_c"]) for k, lo in enumerate(lowered) if lo.kernel == PW}
+    assert len(shape) == 9
+    rules = {name: {c.wide_pw for c in cands} for name, cands in prefs.LAYOUTS.items()}
+    assert rules["size"] == {None} and rules["speed"] == {prefs.ALL_PW} and rules["balanced"] == {prefs.CHEAP_PW}
+
+    def widened(rule: prefs.WidePw) -> list[tuple[int, int]]:
+        chosen = pointwise.pick(lowered, rule)
+        assert chosen <= set(shape) and pointwise.pick(lowered, rule) == chosen  # deterministic
+        out = pointwise.apply(raw.lowered, rule)
+        assert {k for k, lo in enumerate(out) if lo.kernel == pointwise.WIDE} == chosen
+        return [shape[k] for k in sorted(chosen)]
+
+    assert widened(prefs.ALL_PW) == list(shape.values())
+    balanced = widened(prefs.CHEAP_PW)
+    assert balanced == [(4, 8), (8, 12), (12, 16)]
+    weight_bytes = sum({id(a): a.nbytes for lo in lowered for a in lo.arrays}.values())
+    assert sum(i * o for i, o in balanced) <= prefs.CHEAP_PW.share * weight_bytes
+    assert widened(prefs.WidePw(share=0.03, min_gain=4.0)) == [(4, 8), (8, 12), (12, 16), (20, 2)]  # (16, 20) skipped
+    assert widened(prefs.WidePw(share=0.2, min_gain=4.0)) == [(4, 8), (8, 12), (12, 16), (16, 20), (20, 2), (20, 72)]
+    assert widened(prefs.WidePw(share=1.0, min_gain=16.0)) == []
+    m = compile_tflite(_tflite(), kernels="optimized", optimize="balanced")  # its own candidate layouts
+    wide = [(lo.fields["in_c"], lo.fields["out_c"]) for lo in m.lowered if lo.kernel == pointwise.WIDE]
+    assert wide == balanced and any(lo.kernel == PW for lo in m.lowered)
 
 
 @pytest.mark.parametrize("optimize", sorted(KERNELS))

@@ -76,7 +76,7 @@ def after_plan(g: Graph, lowered: list[LoweredOp], plan: Plan, bare: Plan, in_ar
     instructions), then pair codes (same data sizes: the plan stands), int16 FULLY_CONNECTED weights
     (``layouts.wide_fc``), then pixel triples where they do not raise the peak (``all_triples``:
     wherever they apply), and 1x1 triple layers on the pointwise kernel (:mod:`pointwise`; int16
-    weights with ``layouts.wide_pw``). The
+    weights where ``layouts.wide_pw`` picks them). The
     preference's candidate layouts are in engine/optimize.py."""
     lowered, plan = decoded.fit_blocks(g, lowered, plan, bare, overlap)  # compressed convs: blocks within the peak
     if layouts.direct_windows:  # direct windows trade flash and instructions for RAM
@@ -86,9 +86,8 @@ def after_plan(g: Graph, lowered: list[LoweredOp], plan: Plan, bare: Plan, in_ar
         lowered = [fully_connected.widen(lo) or lo if lo.kernel == "tfc_fully_connected_s8" else lo
                    for lo in lowered]
     lowered, plan = pixel_triples(g, lowered, plan, overlap, layouts.all_triples)
-    lowered = pointwise.apply(lowered)  # 1x1 triple layers: same sizes, the plan stands
-    if layouts.wide_pw:  # int16 pointwise weights: flash for instructions (no RAM)
-        lowered = [pointwise.widen(lo) or lo for lo in lowered]
+    # 1x1 triple layers: same sizes, the plan stands; int16 weights where layouts.wide_pw says (no RAM)
+    lowered = pointwise.apply(lowered, layouts.wide_pw)
     return fully_connected.widen_inputs(g, lowered, plan, overlap)  # FC inputs widened where RAM allows
 
 
@@ -100,7 +99,7 @@ def same_layouts(lowered: list[LoweredOp], layouts: Layouts) -> bool:
     return not ((not layouts.direct_windows and any(lo.kernel.endswith("_direct") for lo in ops))
                 or (layouts.all_triples and any(conv.triples(lo) is not None for lo in ops))
                 or (layouts.wide_fc and any(lo.kernel == "tfc_fully_connected_s8" for lo in ops))
-                or (layouts.wide_pw and any(lo.kernel == pointwise.KERNEL for lo in ops)))
+                or (layouts.wide_pw is not None and bool(pointwise.pick(ops, layouts.wide_pw))))
 
 
 def trim_triples(g: Graph, lowered: list[LoweredOp], plan: Plan,

@@ -9,7 +9,8 @@ requantisation table become one stream per channel pair, read by a single pointe
 the ``rq`` array keeps only its header. Same flash, same scratch (three int16 windows) as the
 triple layer it replaces, so the plan stands; :func:`undo` restores that layer.
 
-Under ``optimize = "speed"`` (``Layouts.wide_pw``) :func:`widen` puts a pointwise layer on int16
+Where the preference's rule says (``Layouts.wide_pw``, engine/optimize.py: every layer under
+``speed``, the cheap ones in flash under ``balanced``; :func:`pick`) :func:`widen` puts a pointwise layer on int16
 weights (``tfc_conv2d_s8_pw16``, twice the weight flash, same scratch): per channel pair
 ``[2 bias(c), 2 bias(c + 1)]``, per window word (inputs ``4g, 4g + 2``, then ``4g + 1, 4g + 3``) the
 doubled int16 weight pairs of ``c`` and ``c + 1``, then ``[m, rs, rnd]`` of ``c`` and of ``c + 1``:
@@ -18,10 +19,13 @@ the accumulators come out doubled, with no pair-code separation (24 MACs in 16 i
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from tfcompress.engine.kernel_limits import RQ_FAST, RQ_PAIR, RQ_ROWS, RQ_TRIPLE
-from tfcompress.engine.lowered import LoweredOp
+from tfcompress.engine.lowered import LoweredOp, walk
+from tfcompress.engine.optimize import WidePw
 from tfcompress.engine.optimized import conv
 
 KERNEL = "tfc_conv2d_s8_pw"
@@ -29,6 +33,10 @@ WIDE = "tfc_conv2d_s8_pw16"
 _FLAGS = RQ_FAST | RQ_PAIR | RQ_TRIPLE
 _HEADER = 4  # rq header words (TFC_RQ_HEADER)
 _HEAD, _TAIL = 1, 7  # stream words before / after a pair's weight words
+#: instructions int16 weights save per channel pair and pixel triple (a pair or single pixel left
+#: counts as one): one per group of four inputs (24 MACs in 16 instead of 17) plus the shorter tail
+#: (no pair-code separation); measured on QEMU mps2-an500 -O2, exact on VWW's and KWS's layers
+_GAIN_PER_GROUP, _GAIN_PER_TRIPLE = 1, 9
 
 
 def ok(lo: LoweredOp) -> bool:
@@ -156,6 +164,40 @@ def undo(lo: LoweredOp) -> LoweredOp | None:
     return new
 
 
-def apply(lowered: list[LoweredOp]) -> list[LoweredOp]:
-    """Every qualifying layer on the pointwise kernel (same data and scratch sizes: the plan stands)."""
-    return [convert(lo) or lo for lo in lowered]
+def apply(lowered: list[LoweredOp], wide: WidePw | None = None) -> list[LoweredOp]:
+    """Every qualifying layer on the pointwise kernel (same data and scratch sizes: the plan stands),
+    on int16 weights those the rule ``wide`` picks (:func:`pick`; None: none)."""
+    lowered = [convert(lo) or lo for lo in lowered]
+    chosen = pick(lowered, wide) if wide is not None else set()
+    return [widen(lo) or lo if k in chosen else lo for k, lo in enumerate(lowered)]
+
+
+def gain(lo: LoweredOp) -> int:
+    """Estimated instructions a pointwise layer saves on int16 weights (:data:`_GAIN_PER_TRIPLE`)."""
+    f = lo.fields
+    triples = -(-f["out_h"] * f["out_w"] * f["batches"] // 3)
+    return f["out_c"] // 2 * triples * (_GAIN_PER_GROUP * f["in_c"] // 4 + _GAIN_PER_TRIPLE)
+
+
+def extra_bytes(lo: LoweredOp) -> int:
+    """Flash int16 weights add to a pointwise layer: one byte per weight (``in_c`` x ``out_c``)."""
+    return lo.fields["in_c"] * lo.fields["out_c"]
+
+
+def pick(lowered: list[LoweredOp], rule: WidePw) -> set[int]:
+    """Indices of the pointwise layers of ``lowered`` that ``rule`` widens: best :func:`gain` per
+    :func:`extra_bytes` first (ties: lower index), each saving at least ``rule.min_gain`` per byte,
+    while the extra bytes fit within ``rule.share`` of all constant bytes (a layer that does not
+    fit is skipped); layers whose doubled biases would wrap are left out."""
+    arrays = {id(a): a.nbytes for x in walk(lowered) for a in x.arrays}  # a band driver holds its parts'
+    budget = math.inf if math.isinf(rule.share) else rule.share * sum(arrays.values())
+    cands = [(gain(lo) / extra_bytes(lo), k) for k, lo in enumerate(lowered)
+             if lo.kernel == KERNEL and gain(lo) >= rule.min_gain * extra_bytes(lo)]
+    chosen: set[int] = set()
+    spent = 0
+    for _, k in sorted(cands, key=lambda c: (-c[0], c[1])):
+        cost = extra_bytes(lowered[k])
+        if spent + cost <= budget and widen(lowered[k]) is not None:
+            chosen.add(k)
+            spent += cost
+    return chosen
