@@ -166,6 +166,7 @@ def measure(key: str, kernels: str, board, *, opt: str, runs: int, layers: bool,
     4-bit weights for clustered layers (engine); the board's ``optimize`` preference (engine)."""
     from tfcompress.engine.compiler import compile_tflite
     from tfcompress.engine.macs import op_macs
+    from tfcompress.engine.storage_cost import windows
     from tfcompress.harness.profile import op_numbers, profiled_ops
     from tfcompress.tflm import TflmModel
 
@@ -200,7 +201,8 @@ def measure(key: str, kernels: str, board, *, opt: str, runs: int, layers: bool,
         if layers:  # ``index``: the profiling slot (model.c's call); ``ops``: the TFLite ops it covers
             per = {int(a): int(b) / board.counter.ticks_per_unit / n for a, b in _LAYER.findall(out)}
             res["layers"] = [dict(index=i, ops=op_numbers(p["tflite_ops"]), op=lo.op.name, kernel=lo.kernel,
-                                  instructions=per.get(i, 0.0), macs=op_macs(lo))
+                                  instructions=per.get(i, 0.0), macs=op_macs(lo), windows=windows(lo),
+                                  outputs=int(np.prod(p["output"].shape)) if p["output"] is not None else 0)
                              for i, (lo, p) in enumerate(zip(model.lowered, profiled_ops(model), strict=True))]
         return res
     finally:
