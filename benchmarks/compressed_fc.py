@@ -70,8 +70,15 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--opt", default="-O2")
     ap.add_argument("--optimize", choices=list(PREFERENCES), default="balanced",
                     help="speed/size preference of the compressed build (engine/optimize.py, weight_policy.py)")
+    ap.add_argument("--all-compressed", action="store_true",
+                    help="every compressible layer compressed: the preference without its speed rule "
+                         "(speed_elasticity, weight_policy.py; the data of storage_cost_fit.py)")
     ap.add_argument("--json", action="store_true", help="one JSON object on stdout")
     args = ap.parse_args(argv)
+    if args.all_compressed:
+        import dataclasses
+
+        PREFERENCES[args.optimize] = dataclasses.replace(PREFERENCES[args.optimize], speed_elasticity=None)
     from tfcompress.boards import load_board
 
     cs.build = build  # compressed_speed.compare builds its model through this module-level name

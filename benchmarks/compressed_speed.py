@@ -162,10 +162,10 @@ def compare(name: str, board, opt: str, optimize: str = "balanced") -> dict:
             continue
         di, ci = sum(d["instructions"] for d in ds), sum(c["instructions"] for c in cs)
         kinds = sorted({storage(c["kernel"]) for c in cs})
-        layers.append(dict(index="+".join(str(c["index"]) for c in cs), op=d0["op"],
+        layers.append(dict(index="+".join(c["ops"] for c in cs), op=d0["op"],
                            storage=kinds[0] if len(kinds) == 1 else "/".join(kinds),
-                           kernel="+".join(c["kernel"] for c in cs), macs=macs, dense=di, compressed=ci,
-                           ratio=ci / di if di else None))
+                           kernel="+".join(c["kernel"] for c in cs), dense_kernel="+".join(d["kernel"] for d in ds),
+                           macs=macs, dense=di, compressed=ci, ratio=ci / di if di else None))
     kinds: dict = defaultdict(lambda: [0.0, 0.0])
     for r in layers:
         k = kinds[f"{r['op']} {r['storage']}"]
@@ -177,6 +177,8 @@ def compare(name: str, board, opt: str, optimize: str = "balanced") -> dict:
                 compressed=dict(instructions=comp["instructions"], weights=comp["weights"], ram=comp["ram"],
                                 mismatches=comp["mismatches"]),
                 ratio=comp["instructions"] / dense["instructions"], layers=layers,
+                # every profiled op of both builds (kernel, MACs, instructions): storage_cost_fit.py's data
+                raw=dict(dense=dense["layers"], compressed=comp["layers"]),
                 kinds={k: dict(dense=v[0], compressed=v[1], ratio=v[1] / v[0] if v[0] else None)
                        for k, v in sorted(kinds.items())})
 
@@ -203,8 +205,15 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--opt", default="-O2")
     ap.add_argument("--optimize", choices=list(PREFERENCES), default="balanced",
                     help="speed/size preference of the compressed build (engine/optimize.py, weight_policy.py)")
+    ap.add_argument("--all-compressed", action="store_true",
+                    help="every compressible layer compressed: the preference without its speed rule "
+                         "(speed_elasticity, weight_policy.py; the data of storage_cost_fit.py)")
     ap.add_argument("--json", action="store_true", help="one JSON object on stdout")
     args = ap.parse_args(argv)
+    if args.all_compressed:
+        import dataclasses
+
+        PREFERENCES[args.optimize] = dataclasses.replace(PREFERENCES[args.optimize], speed_elasticity=None)
     from tfcompress.boards import load_board
 
     rows = [compare(m, load_board(b), args.opt, args.optimize) for b in args.boards for m in args.models]

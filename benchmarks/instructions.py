@@ -166,6 +166,8 @@ def measure(key: str, kernels: str, board, *, opt: str, runs: int, layers: bool,
     4-bit weights for clustered layers (engine); the board's ``optimize`` preference (engine)."""
     from tfcompress.engine.compiler import compile_tflite
     from tfcompress.engine.macs import op_macs
+    from tfcompress.engine.storage_cost import windows
+    from tfcompress.harness.profile import op_numbers, profiled_ops
     from tfcompress.tflm import TflmModel
 
     path = path or MODELS_DIR / TFLM[key]["file"]
@@ -196,10 +198,12 @@ def measure(key: str, kernels: str, board, *, opt: str, runs: int, layers: bool,
                    ram=arena_used if tflm else model.ram_bytes, arena=arena_used if tflm else model.plan.arena_bytes,
                    scratch=0 if tflm else scratch_bytes(model), **measured_ram(elf, model, stack, arena_used),
                    **sizes)
-        if layers:
+        if layers:  # ``index``: the profiling slot (model.c's call); ``ops``: the TFLite ops it covers
             per = {int(a): int(b) / board.counter.ticks_per_unit / n for a, b in _LAYER.findall(out)}
-            res["layers"] = [dict(index=i, op=lo.op.name, kernel=lo.kernel, instructions=per.get(i, 0.0),
-                                  macs=op_macs(lo)) for i, lo in enumerate(model.lowered)]
+            res["layers"] = [dict(index=i, ops=op_numbers(p["tflite_ops"]), op=lo.op.name, kernel=lo.kernel,
+                                  instructions=per.get(i, 0.0), macs=op_macs(lo), windows=windows(lo),
+                                  outputs=int(np.prod(p["output"].shape)) if p["output"] is not None else 0)
+                             for i, (lo, p) in enumerate(zip(model.lowered, profiled_ops(model), strict=True))]
         return res
     finally:
         if keep is None:
@@ -258,6 +262,33 @@ def _compare(rows: list[dict]) -> None:
             r["meets_code"] = r["size_opt"]["code"] <= CODE_GOAL
 
 
+#: the options that take a compiler optimisation level
+LEVEL_OPTIONS = ("--opt", "--size-opt")
+LEVELS = ("-O0", "-O1", "-O2", "-O3", "-Os", "-Oz", "-Og", "-Ofast")
+
+
+def opt_level(value: str) -> str:
+    """A compiler optimisation level, ``-Os`` or ``Os`` (argparse type); '' stays '' (skip)."""
+    level = value if value.startswith("-") or not value else f"-{value}"
+    if level and level not in LEVELS:
+        raise argparse.ArgumentTypeError(f"{value!r} is not an optimisation level: use one of {', '.join(LEVELS)}")
+    return level
+
+
+def join_level_args(argv: list[str]) -> list[str]:
+    """``argv`` with ``--opt -Os`` (space form) joined into ``--opt=-Os``: argparse would read a value
+    starting with '-' as an option and reject ``--opt`` as missing its argument."""
+    out: list[str] = []
+    it = iter(argv)
+    for arg in it:
+        if arg in LEVEL_OPTIONS:
+            value = next(it, None)
+            out.append(arg if value is None else f"{arg}={value}")
+        else:
+            out.append(arg)
+    return out
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--board", default="mps2-an500")
@@ -269,16 +300,18 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--tflm-dir", action="append", metavar="KERNELS=PATH",
                     help="a TFLM tree made by create_tflm_tree.py, e.g. cmsis-nn=/path/to/tree (default: "
                          "../shared/tflm/<kernels>)")
-    ap.add_argument("--opt", default="-O2", help="optimisation level of the instruction count build")
+    ap.add_argument("--opt", default="-O2", type=opt_level,
+                    help="optimisation level of the instruction count build (-O2, -Os, -O3; or O2, Os, O3)")
     ap.add_argument("--optimize", choices=["speed", "balanced", "size"], default=None,
                     help="the engine's speed/size preference (engine/optimize.py; default: the board file's)")
-    ap.add_argument("--size-opt", default="-Os", help="optimisation level of our code-size build ('' to skip)")
+    ap.add_argument("--size-opt", default="-Os", type=opt_level,
+                    help="optimisation level of our code-size build ('' to skip)")
     ap.add_argument("--runs", type=int, default=1, help="timed inferences after the warm-up")
     ap.add_argument("--layers", action="store_true", help="per-layer instruction counts (separate build; engine)")
     ap.add_argument("--keep", type=Path, help="keep the generated projects under this directory")
     ap.add_argument("--json", action="store_true", help="one JSON object on stdout instead of the lines and table")
     ap.add_argument("--markdown", action="store_true", help="also print the README's table (Markdown)")
-    args = ap.parse_args(argv)
+    args = ap.parse_args(join_level_args(sys.argv[1:] if argv is None else argv))
 
     from tfcompress.boards import load_board, with_optimize
     from tfcompress.errors import TfcError
@@ -393,7 +426,7 @@ def _print_row(r: dict) -> None:
     for layer in r.get("layers", []):
         macs = layer["macs"]
         per = f"{layer['instructions'] / macs:.2f}/MAC" if macs else ""
-        print(f"    #{layer['index']:2d} {layer['op']:18s} {layer['kernel']:26s} {layer['instructions']:11.0f} "
+        print(f"    #{layer['ops']:>5s} {layer['op']:18s} {layer['kernel']:26s} {layer['instructions']:11.0f} "
               f"{macs:9d} MAC {per}", flush=True)
 
 

@@ -32,6 +32,19 @@ def svd_dir() -> Path:
     return SVD_DIR
 
 
+@pytest.fixture
+def smallest_storage(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every compressible layer in its smallest storage under "balanced": without the speed rule that
+    returns slow layers to int8 (weight_policy.py speed_elasticity; tested in test_storage_cost.py),
+    so kernel tests keep running the compressed kernels they are about."""
+    import dataclasses
+
+    from tfcompress.engine import weight_policy
+
+    bal = weight_policy.PREFERENCES["balanced"]
+    monkeypatch.setitem(weight_policy.PREFERENCES, "balanced", dataclasses.replace(bal, speed_elasticity=None))
+
+
 def require_tool(name: str, package: str) -> str:
     """Return the path of an executable or skip the test naming the Debian package."""
     path = shutil.which(name)

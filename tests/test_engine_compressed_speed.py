@@ -136,6 +136,7 @@ def test_policy_rows_and_errors(structured_tflite: bytes) -> None:
 
 
 @pytest.mark.slow
+@pytest.mark.usefixtures("smallest_storage")
 def test_decoding_convs_on_qemu(structured_tflite: bytes, tmp_path, monkeypatch: pytest.MonkeyPatch) -> None:
     """The assembly paths (2:4 and sparse, whole and small blocks) on Cortex-M7 and Cortex-M4."""
     from conftest import instructions_benchmark, require_tool

@@ -44,6 +44,7 @@ def pruned_tflite() -> bytes:
 
 
 @pytest.mark.parametrize("kernels", ["reference", "optimized"])
+@pytest.mark.usefixtures("smallest_storage")
 def test_pruned_weights_stored_sparse_and_bit_exact(pruned_tflite: bytes, kernels: str) -> None:
     plain = compile_tflite(pruned_tflite, kernels=kernels)
     sparse = compile_tflite(pruned_tflite, kernels=kernels, compress_weights=True)
@@ -87,6 +88,7 @@ def test_dense_layers_stay_int8() -> None:
 
 
 @pytest.mark.emulated
+@pytest.mark.usefixtures("smallest_storage")
 def test_sparse_firmware_smaller_and_bit_exact_on_qemu(pruned_tflite: bytes, tmp_path) -> None:
     """The ARM build of the _sp kernels: 0 mismatches on QEMU, and --compress-weights shrinks the
     firmware's flash."""
@@ -109,6 +111,7 @@ def test_sparse_firmware_smaller_and_bit_exact_on_qemu(pruned_tflite: bytes, tmp
 
 
 @pytest.mark.parametrize("kernels", ["reference", "optimized"])
+@pytest.mark.usefixtures("smallest_storage")
 def test_sparse_kernels_clean_under_asan_ubsan(pruned_tflite: bytes, tmp_path, kernels: str) -> None:
     """The _sp kernels (window scratch on the stack and in the arena) under ASan + UBSan."""
     import subprocess

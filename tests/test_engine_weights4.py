@@ -38,6 +38,7 @@ def clustered_tflite() -> bytes:
 
 
 @pytest.mark.parametrize("kernels", ["reference", "optimized"])
+@pytest.mark.usefixtures("smallest_storage")
 def test_clustered_weights_compressed_and_bit_exact(clustered_tflite: bytes, kernels: str) -> None:
     plain = compile_tflite(clustered_tflite, kernels=kernels)
     packed = compile_tflite(clustered_tflite, kernels=kernels, compress_weights=True)
@@ -141,6 +142,7 @@ def _forcing(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(compressed_weights, "compress_ops", lambda lowered, force=False: orig(lowered, force=True))
 
 
+@pytest.mark.usefixtures("smallest_storage")
 def test_optimised_4bit_convs_bit_exact(five_values_tflite: bytes, monkeypatch: pytest.MonkeyPatch) -> None:
     """The optimised kernels' 4-bit CONV_2D / CONV_2D+ADD (decoded per channel block) vs TFLM."""
     _forcing(monkeypatch)
@@ -161,6 +163,7 @@ def test_unclustered_layers_stay_int8() -> None:
     assert not any(lo.kernel.endswith("_w4") for lo in model.lowered)
 
 
+@pytest.mark.usefixtures("smallest_storage")
 def test_cli_compress_weights(clustered_tflite: bytes, tmp_path) -> None:
     import json
 
@@ -179,6 +182,7 @@ def test_cli_compress_weights(clustered_tflite: bytes, tmp_path) -> None:
 
 
 @pytest.mark.emulated
+@pytest.mark.usefixtures("smallest_storage")
 def test_compressed_weights_on_qemu(clustered_tflite: bytes, five_values_tflite: bytes, tmp_path,
                                     monkeypatch: pytest.MonkeyPatch) -> None:
     """The _w4 kernels built for Cortex-M7 (mps2-an500, both kernel sets, the optimised 4-bit

@@ -67,6 +67,7 @@ def _tflite(shape_name: str, kind: str) -> bytes:
 
 @pytest.mark.parametrize("kind", ["w4", "sp"])
 @pytest.mark.parametrize("shape_name", list(SHAPES))
+@pytest.mark.usefixtures("smallest_storage")
 def test_compressed_planar_depthwise_bit_exact(shape_name: str, kind: str,
                                                monkeypatch: pytest.MonkeyPatch) -> None:
     if kind == "w4":
@@ -81,6 +82,7 @@ def test_compressed_planar_depthwise_bit_exact(shape_name: str, kind: str,
 
 @pytest.mark.slow
 @pytest.mark.emulated
+@pytest.mark.usefixtures("smallest_storage")
 def test_compressed_planar_depthwise_on_qemu(tmp_path, monkeypatch: pytest.MonkeyPatch) -> None:
     """The assembly strips with decoded weights, Cortex-M7 and Cortex-M4: identical to TFLM."""
     from conftest import instructions_benchmark, require_tool

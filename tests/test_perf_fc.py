@@ -189,6 +189,7 @@ def w4_models() -> dict[str, bytes]:
 
 
 @pytest.mark.parametrize("name", list(W4_CASES))
+@pytest.mark.usefixtures("smallest_storage")
 def test_fc_w4_table_kernel_bit_exact(w4_models, name: str) -> None:
     """4-bit FULLY_CONNECTED layers take the table kernel (one or several codebooks, widened input
     where the plan has room), smaller than int8 with the tables, and match TFLM."""
@@ -210,6 +211,7 @@ def test_fc_w4_table_kernel_bit_exact(w4_models, name: str) -> None:
     assert_matches_tflm(model, tflite, samples=4)
 
 
+@pytest.mark.usefixtures("smallest_storage")
 def test_fc_w4_output_tail(w4_models, monkeypatch) -> None:
     """Without planned scratch, the 32 -> 96 table layer widens its input into its output's tail."""
     from helpers.engine_checks import assert_matches_tflm
@@ -245,6 +247,7 @@ def test_fc_w4_table_layout() -> None:
 
 
 @pytest.mark.emulated
+@pytest.mark.usefixtures("smallest_storage")
 def test_fc_w4_on_qemu(w4_models, tmp_path) -> None:
     """The table kernel's assembly: 0 mismatches at -O2 (Cortex-M7) and -Os (Cortex-M4)."""
     from tfcompress.boards import load_board
@@ -259,6 +262,7 @@ def test_fc_w4_on_qemu(w4_models, tmp_path) -> None:
         assert r["mismatches"] == 0, (name, board, opt)
 
 
+@pytest.mark.usefixtures("smallest_storage")
 def test_fc_kernels_clean_under_asan_ubsan(fc_models, w4_models, sp_models, tmp_path) -> None:
     """The FULLY_CONNECTED kernels' C paths (widened inputs in the arena, per-block bias, the 4-bit
     tables with their row offsets, the sparse nibbles and odd tails) under ASan + UBSan, outputs
@@ -319,6 +323,7 @@ def sp_models() -> dict[str, bytes]:
 
 
 @pytest.mark.parametrize("name", list(SP_CASES))
+@pytest.mark.usefixtures("smallest_storage")
 def test_fc_sparse_nibble_kernel_bit_exact(sp_models, name: str, monkeypatch) -> None:
     """Sparse FULLY_CONNECTED layers with inputs in fours take the nibble kernel (odd group counts:
     the C tail; per channel: bias from the rq entries), the others stay portable; TFLM's outputs."""
@@ -346,6 +351,7 @@ def test_fc_sparse_nibble_kernel_bit_exact(sp_models, name: str, monkeypatch) ->
 
 
 @pytest.mark.emulated
+@pytest.mark.usefixtures("smallest_storage")
 def test_fc_sparse_on_qemu(sp_models, tmp_path) -> None:
     """The nibble kernel's assembly (both input forms at -O2, the int8 one at -Os): 0 mismatches."""
     from tfcompress.boards import load_board

@@ -12,6 +12,7 @@ from tfcompress.commands.options import (
     force_option,
     json_option,
     kernels_option,
+    opt_option,
     optimize_option,
     profile_option,
     runtime_option,
@@ -33,7 +34,7 @@ def _table(result: dict[str, Any]) -> str:
 @click.option("--run", "run_dir", type=click.Path(exists=True, file_okay=False, path_type=Path),
               help="A run directory: build every MCU-deployable variant.")
 @click.option("--out", type=click.Path(path_type=Path), help="Project directory (with --model).")
-@click.option("--opt", default="-O2", show_default=True, type=click.Choice(["-O2", "-Os", "-O3"]))
+@opt_option
 @kernels_option
 @compress_weights_option
 @optimize_option
@@ -42,7 +43,7 @@ def _table(result: dict[str, Any]) -> str:
 @profile_option
 @force_option
 @json_option
-def build_cmd(board: str, model: Path | None, run_dir: Path | None, out: Path | None, opt: str,
+def build_cmd(board: str, model: Path | None, run_dir: Path | None, out: Path | None, opt: str | None,
               kernels: str, compress_weights: bool, optimize: str | None, runtime: str, tflm_dir: Path | None, profile: bool,
               force: bool, as_json: bool) -> None:
     """Generate and compile firmware; prints flash/RAM use per memory region."""
@@ -78,5 +79,5 @@ def build_cmd(board: str, model: Path | None, run_dir: Path | None, out: Path | 
         emit_json({"board": b.name, "builds": results, "skipped": skipped})
         return
     for name, r in results.items():
-        click.echo(f"{name}: {r['elf']}  flash {r['flash_bytes']} B, RAM {r['ram_bytes']} B")
+        click.echo(f"{name}: {r['elf']}  flash {r['flash_bytes']} B, RAM {r['ram_bytes']} B ({r['opt']})")
         click.echo(_table(r))

@@ -11,6 +11,7 @@ from tfcompress.commands.options import (
     force_option,
     json_option,
     kernels_option,
+    opt_option,
     optimize_option,
     runtime_option,
     tflm_dir_option,
@@ -22,8 +23,7 @@ from tfcompress.console import emit_json, log
 @click.argument("model", type=click.Path(exists=True, path_type=Path))
 @click.option("--board", required=True, help="Board name (see `tfcompress boards`).")
 @click.option("--out", required=True, type=click.Path(path_type=Path), help="Project directory to create.")
-@click.option("--opt", default="-O2", show_default=True, type=click.Choice(["-O2", "-Os", "-O3"]),
-              help="Optimisation level in the generated Makefile.")
+@opt_option
 @kernels_option
 @compress_weights_option
 @optimize_option
@@ -31,7 +31,7 @@ from tfcompress.console import emit_json, log
 @tflm_dir_option
 @force_option
 @json_option
-def generate_cmd(model: Path, board: str, out: Path, opt: str, kernels: str, compress_weights: bool, optimize: str | None, runtime: str,
+def generate_cmd(model: Path, board: str, out: Path, opt: str | None, kernels: str, compress_weights: bool, optimize: str | None, runtime: str,
                  tflm_dir: Path | None, force: bool, as_json: bool) -> None:
     """Generate the firmware project for MODEL (.tflite, or a directory with model.c/model.h/engine/).
 
@@ -54,5 +54,5 @@ def generate_cmd(model: Path, board: str, out: Path, opt: str, kernels: str, com
     if as_json:
         emit_json(info.to_dict())
         return
-    log(f"generated {b.name} project ({info.runtime}) for model {info.model_hash} in {out}")
+    log(f"generated {b.name} project ({info.runtime}, {info.opt}) for model {info.model_hash} in {out}")
     click.echo(f"{out}  (build: make -C {out})")

@@ -8,6 +8,7 @@ import click
 
 from tfcompress.engine.kernelsets import DEFAULT, KERNEL_SETS
 from tfcompress.engine.optimize import CHOICES as OPTIMIZE_CHOICES
+from tfcompress.engine.optimize import LEVELS as OPT_LEVEL_CHOICES
 
 json_option = click.option(
     "--json", "as_json", is_flag=True, help="Print one JSON object on stdout (logs go to stderr)."
@@ -38,7 +39,14 @@ optimize_option = click.option(
     help="Speed/size preference of the engine's layouts [default: the board file's `optimize`, else balanced]: "
     "speed = fastest layouts even where they cost flash or RAM (int16 FULLY_CONNECTED weights, im2col over "
     "direct-window convolutions); balanced = those RAM layouts within 10% of the lowest peak RAM; "
-    "size = fast layouts only where they cost no memory.")
+    "size = fast layouts only where they cost no memory. It also picks the firmware's --opt "
+    "(size: -Os, else -O2).")
+
+#: --opt: the compiler optimisation level of a firmware build, over the one the preference picks
+opt_option = click.option(
+    "--opt", type=click.Choice(list(OPT_LEVEL_CHOICES)), default=None,
+    help="Compiler optimisation level of the firmware [default: the speed/size preference's: "
+    "-Os for optimize = \"size\", else -O2].")
 
 #: --runtime / --tflm-dir: which runtime runs the model on the device (tfcompress/runtimes.py)
 runtime_option = click.option(

@@ -268,7 +268,7 @@ def compile_tflite(path_or_bytes: str | Path | bytes | bytearray, *, kernels: st
     lowered = _lower_all(g, views)
     if fuse and kset.fuses_conv_add():
         lowered = fuse_conv_add(g, lowered)
-    with weight_policy.active(optimize, kernels):
+    with weight_policy.active(optimize, kernels, kset):
         if compress_weights:
             lowered = compressed_weights.compress_ops(lowered)
         lowered = kset.specialize(lowered)

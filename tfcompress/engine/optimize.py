@@ -18,6 +18,10 @@ layouts fastest first; the compiler plans each and keeps the first whose peak RA
 slack of the lowest (:func:`ram_limit`; engine/layouts.py). A board file sets the preference (``optimize = "speed"``), a
 recipe's ``[board]`` table or the firmware commands' ``--optimize`` override it; the compiled
 model carries it, and it is part of the firmware project's identity (project/generate.py engine_key).
+
+The preference also picks the compiler's optimisation level of the firmware (:data:`OPT_LEVELS`:
+``size`` builds at -Os, ``speed`` and ``balanced`` at -O2) unless the user gives one (``--opt`` of
+``tfcompress build`` / ``generate``); the project records the level it was built at.
 """
 
 from __future__ import annotations
@@ -30,6 +34,10 @@ from tfcompress.errors import TfcError
 
 CHOICES = ("speed", "balanced", "size")
 DEFAULT = "balanced"
+#: preference -> the compiler optimisation level of its firmware builds (when none is given)
+OPT_LEVELS: dict[str, str] = {"speed": "-O2", "balanced": "-O2", "size": "-Os"}
+#: the levels a build may be given explicitly (``--opt``)
+LEVELS = ("-O2", "-Os", "-O3")
 
 
 @dataclass(frozen=True)
@@ -90,6 +98,12 @@ def check(value: object, where: str) -> str:
         raise TfcError(f"{where} must be one of {', '.join(CHOICES)}, got {value!r}",
                        f'e.g. optimize = "{DEFAULT}"')
     return str(value)
+
+
+def opt_level(name: str, given: str | None = None) -> str:
+    """The optimisation level of a firmware build: ``given`` (the user's ``--opt``) if any, else the one
+    preference ``name`` picks (:data:`OPT_LEVELS`)."""
+    return given if given else OPT_LEVELS[check(name, "optimize")]
 
 
 def ram_limit(name: str, lowest: int) -> float:

@@ -11,6 +11,16 @@ is within the row's limit for that storage. ``ram_slack``: the optimised compres
 decode a block of channels into scratch; after planning, blocks that raise the peak RAM shrink to
 within this fraction of the lowest peak (None: never shrink, fastest).
 
+``speed_elasticity`` (balanced): after every layer got its smallest storage, a layer whose compressed
+kernel would run slower than the goal for its storage (:data:`GOALS`, compressed / dense
+instructions, predicted per layer shape by ``storage_cost.py``) goes back to int8 when that adds no
+flash, or when the share of the weight layers' instructions it saves is at least this many times the
+share of flash (weights + the kernel code it links, ``storage_cost.KERNEL_CODE``) it adds; never
+above the flash of the model all in int8 (compressed_weights.py ``keep_fast``). With
+``count_code``, "smallest" is the least flash with that kernel code (``least_flash``: e.g. a tiny
+1x1 conv whose 4-bit form is not smaller than int8 still decodes when int8 would link the dense
+conv kernels).
+
 The active preference and kernel set are set around a compilation (:func:`active`), so the
 policy reaches the passes without changing their signatures.
 """
@@ -21,6 +31,7 @@ import contextlib
 import contextvars
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from typing import Any
 
 from tfcompress.errors import unknown
 
@@ -34,17 +45,26 @@ class Preference:
     max_slowdown: dict[str, float] = field(default_factory=dict)
     ram_slack: float | None = 0.1
     min_saving: int = 0
+    #: least (share of instructions saved) / (share of flash added) for a slow layer to go back to
+    #: int8 (module docstring); None: layers keep their smallest storage
+    speed_elasticity: float | None = None
+    #: "smallest" counts the kernel code a storage links (storage_cost.py), not only the weights
+    count_code: bool = False
 
 
 #: preference name -> its row. "balanced" (the default): the smallest exact storage (the user asked
-#: for compressed weights), decoding blocks within 10% of the lowest peak RAM. It takes every saving:
-#: a layer kept int8 for a few bytes brings the dense kernels' code into a model whose other layers
-#: decode (eye-gaze pruned, -O2: 13.5 KB of code with every layer compressed, 26.6 KB with
-#: min_saving = 64, flash then above the int8 variant's). "size": no RAM growth for decoding;
-#: "speed": only storage that is not slower than int8, blocks as fast as they go.
+#: for compressed weights, smallest counting the kernel code each storage links: a layer kept int8
+#: for a few bytes brings the dense kernels' code into a model whose other layers decode (eye-gaze
+#: pruned, -O2: 13.5 KB of code with every layer compressed, 26.6 KB with min_saving = 64, flash then
+#: above the int8 variant's), decoding blocks within 10% of the lowest peak RAM; then slow layers go
+#: back to int8 where that pays for its flash (speed_elasticity 0.25: ResNet-8's and eye-gaze's first
+#: convolutions, ~3.2 KB of dense first-conv code and weights at -O2 for 2.8% and 13% of their
+#: instructions; not their 4-bit FULLY_CONNECTED layers: 0.05% and 0.2% for ~4 KB of dense FC code).
+#: "size": the least flash by weights and code at -Os, no RAM growth for decoding; "speed": only
+#: storage that is not slower than int8, blocks as fast as they go.
 PREFERENCES: dict[str, Preference] = {
-    "size": Preference({}, 0.0),
-    "balanced": Preference({}, 0.1),
+    "size": Preference({}, 0.0, count_code=True),
+    "balanced": Preference({}, 0.1, speed_elasticity=0.25, count_code=True),
     "speed": Preference({"w4": 1.0, "sp": 1.0, "2of4": 1.0}, None),
 }
 
@@ -73,11 +93,16 @@ SLOWDOWN: dict[str, dict[tuple[str, str], float]] = {
         ("tfc_conv2d_add_s8", "2of4"): 0.8,
     },
 }
+#: the goals of issue 15: most compressed / dense instructions of a layer, per storage (balanced keeps
+#: slower layers int8 where that pays, see speed_elasticity; 2:4 layers are faster than dense)
+GOALS: dict[str, float] = {"w4": 1.25, "sp": 1.5}
 #: storage -> the kernel sets that have kernels for it (missing: every set)
 AVAILABLE: dict[str, tuple[str, ...]] = {"2of4": ("optimized",)}
 
 _ACTIVE: contextvars.ContextVar[tuple[str, str]] = contextvars.ContextVar("weight_policy",
                                                                                  default=("balanced", "reference"))
+#: the active kernel set object (engine/kernel_set.py KernelSet; None: not known)
+_KSET: contextvars.ContextVar[Any] = contextvars.ContextVar("weight_policy_kset", default=None)
 
 
 def preference(name: str) -> Preference:
@@ -88,19 +113,31 @@ def preference(name: str) -> Preference:
 
 
 @contextlib.contextmanager
-def active(optimize: str, kernels: str) -> Iterator[Preference]:
-    """Make ``optimize`` (checked) and the kernel set ``kernels`` the policy of the passes run inside."""
+def active(optimize: str, kernels: str, kset: Any = None) -> Iterator[Preference]:
+    """Make ``optimize`` (checked) and the kernel set ``kernels`` (``kset``: its KernelSet, which
+    compressed_weights.py asks how the set prepares a layer) the policy of the passes run inside."""
     pref = preference(optimize)
-    token = _ACTIVE.set((optimize, kernels))
+    token, ktoken = _ACTIVE.set((optimize, kernels)), _KSET.set(kset)
     try:
         yield pref
     finally:
         _ACTIVE.reset(token)
+        _KSET.reset(ktoken)
 
 
 def current() -> Preference:
     """The active preference's row."""
     return PREFERENCES[_ACTIVE.get()[0]]
+
+
+def current_names() -> tuple[str, str]:
+    """The active preference's name and kernel set."""
+    return _ACTIVE.get()
+
+
+def current_kset() -> Any:
+    """The active KernelSet (None: not given)."""
+    return _KSET.get()
 
 
 def allowed(kernel: str, storage: str) -> bool:

@@ -321,6 +321,7 @@ def evaluate_on_board(
         "latency": latency_stats([r.count for r in results], board),
         "flash_bytes": fw.build.flash_bytes,
         "ram_bytes": fw.build.ram_bytes,
+        "opt": fw.project.opt,  # the compiler optimisation level it was built at
         # what the model's runtime needs: the engine's arena + scratch + state (planned), TFLM's
         # arena_used_bytes() as the firmware reports it
         "runtime_ram_bytes": (int(device_arena) if runtime == "tflm" and device_arena

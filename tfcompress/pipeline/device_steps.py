@@ -37,6 +37,7 @@ def device_step(run: RunDir, recipe: Recipe, board: Any, variant: str, vstage: S
     build and evaluate one variant on ``board``; ``None`` if it has no .tflite. ``flash``: puts the
     firmware on the board on ``port`` first (a farm board); ``where``: the device's name when jobs
     run in parallel (one line when the job starts and one when it ends instead of a progress bar)."""
+    from tfcompress.engine.optimize import opt_level
     from tfcompress.harness.evaluate import EvalData, evaluate_on_board, output_index
     from tfcompress.project.firmware import compile_model
     from tfcompress.project.generate import engine_key
@@ -51,6 +52,9 @@ def device_step(run: RunDir, recipe: Recipe, board: Any, variant: str, vstage: S
               "compress_weights": compress, "output": recipe.board.output}
     if board.optimize != "balanced" and not tflm:  # default builds keep their earlier fingerprint
         params["optimize"] = board.optimize
+    opt = opt_level(board.optimize)  # the compiler level the preference picks (engine/optimize.py)
+    if opt != "-O2":  # -O2 builds keep their earlier fingerprint
+        params["opt"] = opt
     if tflm:  # engine stages keep their earlier fingerprint
         params.update(runtime="tflm", tflm_dir=str(tflm_tree.path), kernels=tflm_tree.kernels)
     profile = recipe.board.profile
@@ -69,7 +73,7 @@ def device_step(run: RunDir, recipe: Recipe, board: Any, variant: str, vstage: S
     if where:
         log(f"  {label}: started on {where}")
     stage.begin()
-    record: dict[str, Any] = {"variant": variant, "board": board.name, "runtime": runtime}
+    record: dict[str, Any] = {"variant": variant, "board": board.name, "runtime": runtime, "opt": opt}
     try:
         if tflm:
             from tfcompress.project.tflm import prepare_tflm

@@ -62,6 +62,7 @@ def variant_row(
         # measured on the device: the stack's high-water mark, the RAM figure it is part of, and
         # (profiling builds, [board] profile = true) the per-op counts
         "stack_bytes": device.get("stack_bytes"),
+        "opt": device.get("opt"),  # the firmware's compiler optimisation level (None: not built)
         "ram_device": device.get("ram_device"),
         **({"layers": device["layers"], "profile": device.get("profile")} if device.get("layers") else {}),
         # detection: mAP@0.5, mAP@[.5:.95] and per-class AP@0.5 on the host (TFLM) and the device

@@ -37,10 +37,11 @@ class ProjectInfo:
     estimate: dict[str, int]
     runtime: str = "engine"  # "engine" | "tflm"
     profile: bool = False  # a profiling build (per-op counter ticks over the harness)
+    opt: str = "-O2"  # the compiler optimisation level in its Makefile
 
     def to_dict(self) -> dict[str, Any]:
         return {"path": str(self.path), "board": self.board, "model_hash": self.model_hash,
-                "estimate": self.estimate, "runtime": self.runtime, "profile": self.profile}
+                "estimate": self.estimate, "runtime": self.runtime, "profile": self.profile, "opt": self.opt}
 
 
 def board_sources(board: Board) -> list[str]:
@@ -109,12 +110,13 @@ def generate_project(
     out: Path,
     *,
     force: bool = False,
-    opt: str = "-O2",
+    opt: str | None = None,
     profile: bool = False,
     debug: dict[str, Any] | None = None,
 ) -> ProjectInfo:
     """Write the project for ``board`` into ``out`` (never over an existing one without ``force``);
-    a project that fails half-way is removed. ``debug`` (engine only): the debug build that keeps
+    a project that fails half-way is removed. ``opt``: the compiler optimisation level (None: the one
+    the board's ``optimize`` preference picks, engine/optimize.py). ``debug`` (engine only): the debug build that keeps
     every op's output for the harness' DEBUG_READ, ``{"entries": [...], "inject": None | {...},
     "key": str}`` from :func:`tfcompress.engine.debug.device_debug_build`."""
     out = Path(out)
@@ -122,9 +124,11 @@ def generate_project(
         if not is_path_component(name):
             raise TfcError(f"board {show(board.name)} gives the file name {show(name)}",
                            f"board names, uart.driver and counter.kind may use {PATH_COMPONENT_RULE}")
+    from tfcompress.engine.optimize import opt_level
+
     _prepare_out(out, force)
     try:
-        return _write_project(model, board, out, opt, profile, debug)
+        return _write_project(model, board, out, opt_level(board.optimize, opt), profile, debug)
     except BaseException:
         shutil.rmtree(out, ignore_errors=True)
         raise
@@ -190,7 +194,7 @@ def _write_project(model: WritableModel | Path, board: Board, out: Path, opt: st
     for template, name in outputs.items():
         (out / name).write_text(env.get_template(f"project/{template}").render(**ctx), encoding="utf-8")
     info = ProjectInfo(path=out, board=board.name, model_hash=model_hash, estimate=estimate,
-                       runtime=ctx["runtime"], profile=profile)
+                       runtime=ctx["runtime"], profile=profile, opt=opt)
     meta = dict(info.to_dict(), engine=engine_key(model, profile, debug), sources=firmware_sources_key())
     (out / "tfcompress.json").write_text(json.dumps(meta, indent=2) + "\n", encoding="utf-8")
     return info

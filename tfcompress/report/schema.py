@@ -59,6 +59,8 @@ Variant
                                 largest |device - host TFLM| difference; the tolerance float
                                 outputs were compared with (null: exactly)
     ``stack_bytes`` (int|null, optional)  the firmware's stack high-water mark measured on the device
+    ``opt`` (str|null, optional)  the compiler optimisation level the firmware was built at (``-O2``,
+                                ``-Os``: the board's ``optimize`` preference picks it)
     ``ram_device`` (object|null, optional)  arena + measured stack + static data (``total``, and
                                 which parts were ``measured`` / ``planned``)
     ``layers`` (list, optional), ``profile`` (object, optional)  profiling builds ([board] profile):
@@ -128,7 +130,8 @@ _VARIANT: dict[str, tuple[tuple[type, ...], bool]] = {
 _VARIANT_OPTIONAL: dict[str, tuple[type, ...]] = {"runtime": (str,), "max_abs_diff": _NUM,
                                                   "float_tolerance": (dict,), "stack_bytes": (int,),
                                                   "ram_device": (dict,), "layers": (list,), "profile": (dict,),
-                                                  "detection_host": (dict,), "detection_device": (dict,)}
+                                                  "detection_host": (dict,), "detection_device": (dict,),
+                                                  "opt": (str,)}
 _STAGE: dict[str, tuple[type, ...]] = {
     "name": (str,), "method": (str,), "source": (str,), "metric": _NUM, "layers": (list,),
 }

@@ -18,7 +18,7 @@ CSV_COLUMNS = (
     "variant", "runtime", "source", "mode", "deployable", "reason", "metric_host", "metric_tflm", "metric_device",
     "agreement", "tflite_bytes", "gzip_bytes", "flash_bytes", "weights_bytes", "code_bytes", "ram_bytes",
     "latency", "latency_unit", "compression_ratio", "max_abs_diff", "firmware_ram_bytes", "pareto_flash",
-    "pareto_latency", "best", "stack_bytes",
+    "pareto_latency", "best", "stack_bytes", "opt",
 )
 
 

@@ -1,0 +1,83 @@
+"""Fit the instruction cost model of ``tfcompress/engine/storage_cost.py`` (``INSTRUCTIONS``) from
+per-layer measurements: per C kernel, instructions = fixed + per MAC x MACs + per output x output
+elements + per window x input values gathered, least squares on the relative error over every
+profiled op that ran that kernel (dense and compressed builds; banded drivers are left out: they
+run two ops), all terms >= 0 (a negative one is dropped and the rest refitted).
+
+The measurements are the ``--json`` output of ``compressed_speed.py`` and ``compressed_fc.py``
+(their ``raw`` rows), taken with every compressible layer compressed (``--all-compressed``: the
+balanced preference without its speed rule, weight_policy.py). Usage:
+
+    cd /tmp && .venv/bin/python benchmarks/compressed_speed.py --all-compressed --json > speed.json
+    cd /tmp && .venv/bin/python benchmarks/compressed_fc.py --models ad-clustered ad-pruned --all-compressed --json > fc.json
+    .venv/bin/python benchmarks/storage_cost_fit.py speed.json fc.json          # table + the dict
+
+The table in storage_cost.py also used the two small test models of tests/test_engine_weights4.py
+(clustered: first conv, unbanded 3x3 CONV_2D+ADD, planar depthwise, two FULLY_CONNECTED) and
+tests/test_storage_cost.py (pruned convs, a 1x1 conv), measured the same way (dense and every
+layer compressed, ``instructions.measure(..., layers=True)``) into a third file of that format.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections import defaultdict
+from pathlib import Path
+
+import numpy as np
+
+Point = tuple[int, int, int, float]  # MACs, outputs, windows, instructions
+
+
+def points(paths: list[Path]) -> dict[str, list[Point]]:
+    """kernel -> (MACs, output elements, window values, instructions) of every profiled op that ran it."""
+    out: dict[str, set[Point]] = defaultdict(set)
+    for path in paths:
+        for r in json.loads(path.read_text())["results"]:
+            for side in ("dense", "compressed"):
+                for row in r["raw"][side]:
+                    if row["macs"] and row["kernel"] != "tfc_band_s8" and row["instructions"] > 0:
+                        out[row["kernel"]].add((int(row["macs"]), int(row["outputs"]), int(row["windows"]),
+                                                float(row["instructions"])))
+    return {k: sorted(v) for k, v in sorted(out.items())}
+
+
+def fit(pts: list[Point]) -> tuple[float, ...]:
+    """(fixed, per MAC, per output, per window), all >= 0, minimising the relative error; one term
+    per two distinct points at most (per MAC first, then per output, per window, fixed), so that
+    few points do not fit their noise."""
+    x = np.array([[1.0, m, o, w] for m, o, w, _ in pts])
+    y = np.array([t for *_, t in pts])
+    xs, ys = x / y[:, None], np.ones_like(y)  # relative error
+    distinct = len({p[:3] for p in pts})
+    use = [1, 2, 3, 0][:max(1, min(4, distinct // 2))]
+    while True:
+        coef = np.linalg.lstsq(xs[:, use], ys, rcond=None)[0]
+        if (coef >= 0).all() or len(use) == 1:
+            full = [0.0] * 4
+            for k, c in zip(use, coef, strict=True):
+                full[k] = max(float(c), 0.0)
+            return tuple(full)
+        use = [k for k, c in zip(use, coef, strict=True) if c >= 0] or use[:1]
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("files", nargs="+", type=Path, help="--json outputs of compressed_speed.py / compressed_fc.py")
+    args = ap.parse_args(argv)
+    table = {}
+    for kernel, pts in points(args.files).items():
+        c = fit(pts)
+        table[kernel] = c
+        worst = max(abs(c[0] + c[1] * m + c[2] * o + c[3] * w - t) / t for m, o, w, t in pts)
+        print(f"{kernel:34s} n={len(pts):2d} fixed {c[0]:7.0f} /MAC {c[1]:6.3f} /output {c[2]:6.2f} "
+              f"/window {c[3]:6.3f}  worst error {100 * worst:5.1f}%", file=sys.stderr)
+    for k, c in table.items():
+        print(f'    "{k}": ({c[0]:.0f}, {c[1]:.3f}, {c[2]:.2f}, {c[3]:.3f}),')
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

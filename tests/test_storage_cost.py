@@ -1,0 +1,104 @@
+"""The code- and speed-aware weight storage (compressed_weights.py least_flash / keep_fast, the data
+in storage_cost.py): smallest flash counts the kernel code a storage links; balanced keeps a slow
+first convolution int8 where that pays; the tables name the optimised set's kernels."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pytest
+from helpers.engine_checks import assert_matches_tflm
+from helpers.keras_models import to_int8_tflite
+
+from tfcompress.engine import storage_cost, weight_policy
+from tfcompress.engine.compiler import compile_tflite
+from tfcompress.engine.optimized import KERNEL_SET
+
+
+def test_tables_name_the_optimised_kernels() -> None:
+    """Every kernel of the cost tables is one the optimised set runs, from the source it names, and
+    every source's all-kernels figure is at most the sum of its kernels and at least the largest."""
+    from tfcompress.engine.optable import reference_kernels
+
+    sources = {**reference_kernels(), **{k: v.source for k, v in KERNEL_SET.variants.items()}}
+    assert set(storage_cost.INSTRUCTIONS) <= set(storage_cost.KERNEL_CODE)
+    for kernel, (source, o2, os_) in storage_cost.KERNEL_CODE.items():
+        assert sources.get(kernel) == source, kernel
+        assert 0 < os_ and 0 < o2
+    for source, both in storage_cost.SOURCE_CODE.items():
+        mine = [v for v in storage_cost.KERNEL_CODE.values() if v[0] == source]
+        for col in (0, 1):
+            assert max(v[1 + col] for v in mine) <= both[col] <= sum(v[1 + col] for v in mine), source
+    # shared helpers count once: two decoding kernels of one source cost less than their sum
+    dec = ["tfc_conv2d_s8_dec_w4", "tfc_conv2d_s8_dec_sp", "tfc_conv2d_add_s8_dec_w4"]
+    assert storage_cost.code_bytes(dec) < sum(storage_cost.KERNEL_CODE[k][1] for k in dec)
+    assert storage_cost.code_bytes(["tfc_fully_connected_s8"], "-Os") < storage_cost.code_bytes(
+        ["tfc_fully_connected_s8"], "-O2")
+    assert storage_cost.code_bytes(["no_such_kernel"]) == 0
+
+
+def _clustered(w: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """``w`` with 16 values per output channel (last axis), each channel its own."""
+    out = np.empty_like(w)
+    for c in range(w.shape[-1]):
+        out[..., c] = rng.choice(rng.uniform(-1, 1, 16), size=w[..., c].shape)
+    return out
+
+
+@pytest.fixture(scope="module")
+def mixed_tflite() -> bytes:
+    """A one-channel first conv (pruned: its sparse decoding kernel is over twice the dense first-conv
+    kernel's instructions), two pruned 3x3 convs (the sparse decoder is linked anyway; 20 KB of int8
+    weights, so the compressed model is smaller than int8 with the kernels' code), a tiny clustered
+    1x1 conv (32 -> 4: its 4-bit form, 16 codebook entries per channel, is not smaller than int8) and a dense layer."""
+    from tfcompress.tfenv import keras
+
+    K = keras()
+    L = K.layers
+    rng = np.random.default_rng(3)
+    inp = K.Input((32, 32, 1))
+    a = L.Conv2D(16, 3, activation="relu")
+    b, b2 = (L.Conv2D(n, 3, strides=2, activation="relu") for n in (64, 32))
+    c = L.Conv2D(4, 1)
+    x = c(b2(b(a(inp))))
+    model = K.Model(inp, L.Dense(4)(L.Flatten()(x)))
+    for layer, kind in ((a, "prune"), (b, "prune"), (b2, "prune"), (c, "cluster")):
+        w, bias = layer.get_weights()
+        w = w * (rng.random(w.shape) < 0.5) if kind == "prune" else _clustered(w, rng)
+        layer.set_weights([w, bias])
+    return to_int8_tflite(model, seed=4)
+
+
+def _convs(model) -> list[str]:
+    return [lo.kernel for lo in model.lowered if lo.kernel.startswith("tfc_conv2d")]
+
+
+def test_balanced_first_conv_int8_and_no_dense_conv_code(mixed_tflite: bytes) -> None:
+    balanced = compile_tflite(mixed_tflite, kernels="optimized", compress_weights=True)
+    convs = _convs(balanced)
+    # the slow first conv back in int8 (its kernel: 3 KB at -O2 for most of the model's instructions);
+    # the tiny 1x1 conv compressed although larger: int8 would link the dense conv kernels (~15 KB)
+    assert convs[0] == "tfc_conv2d_s8_first" and all("_dec_" in k for k in convs[1:]), convs
+    assert "tfc_conv2d_s8" not in convs
+    assert_matches_tflm(balanced, mixed_tflite, samples=3)
+    size = compile_tflite(mixed_tflite, kernels="optimized", compress_weights=True, optimize="size")
+    # size: no speed rule, and at -Os the dense 1x1 conv's code (3 KB) is below what its 4-bit kernel adds
+    assert _convs(size)[0].endswith("_dec_sp") and _convs(size)[-1] in ("tfc_conv2d_s8", "tfc_conv2d_s8_pw")
+    assert size.weights_bytes < balanced.weights_bytes
+
+
+def test_rules_are_what_decide(mixed_tflite: bytes, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Without the speed rule the first conv stays compressed; without counting code the 1x1 conv
+    stays int8 (its 4-bit form is larger) and links the dense conv kernel."""
+    bal = weight_policy.PREFERENCES["balanced"]
+    monkeypatch.setitem(weight_policy.PREFERENCES, "balanced", dataclasses.replace(bal, speed_elasticity=1e9))
+    assert _convs(compile_tflite(mixed_tflite, kernels="optimized", compress_weights=True))[0].endswith("_dec_sp")
+    monkeypatch.setitem(weight_policy.PREFERENCES, "balanced",
+                        dataclasses.replace(bal, speed_elasticity=None, count_code=False))
+    convs = _convs(compile_tflite(mixed_tflite, kernels="optimized", compress_weights=True))
+    assert convs[0].endswith("_dec_sp") and convs[-1] in ("tfc_conv2d_s8", "tfc_conv2d_s8_pw"), convs
+    # the reference set has no cost data: its choice is by weight bytes alone
+    monkeypatch.setitem(weight_policy.PREFERENCES, "balanced", bal)
+    ref = compile_tflite(mixed_tflite, kernels="reference", compress_weights=True)
+    assert _convs(ref)[-1] == "tfc_conv2d_s8"
