@@ -26,7 +26,7 @@ from tfcompress.engine import weight_policy, weights_24
 from tfcompress.engine.ir import Graph
 from tfcompress.engine.kernel_limits import RQ_FAST, RQ_PAIR
 from tfcompress.engine.lowered import LoweredOp
-from tfcompress.engine.optimized import fully_connected
+from tfcompress.engine.optimized import first, fully_connected
 from tfcompress.engine.optimized.add import tables_into_flash
 from tfcompress.engine.optimized.requant import acc_bound, add_rq, pad_to, rq_table, trim
 from tfcompress.engine.planner import Plan, best_plan, ram_with_stack
@@ -84,20 +84,23 @@ def decoded_rows(lo: LoweredOp) -> np.ndarray:
 
 
 def prepare(lo: LoweredOp, budget: int | None = None) -> LoweredOp:
-    """A ``_w4`` / ``_sp`` CONV_2D (or CONV_2D+ADD) switched to its decoding kernel (see the module docstring)."""
+    """A ``_w4`` / ``_sp`` CONV_2D (or CONV_2D+ADD) switched to its decoding kernel (see the module
+    docstring), or for 1-3 input channels to the first-layer kernel's (``first.prepare_compressed``)."""
     f = lo.fields
     oc, kp = int(f["out_c"]), _kp(lo)
     w = decoded_rows(lo)
     ocp = (oc + 1) // 2 * 2
-    if lo.kernel.endswith("_w4"):  # indices in the dense layout, two per byte
-        idx = indices(lo)[:w.size].reshape(w.shape)
-        il = pad_to(pad_to(idx, kp, 1), ocp, 0).reshape(ocp // 2, 2, kp // 4, 4).transpose(0, 2, 1, 3).reshape(-1)
-        lo.replace_array("weights", (il[0::2] | (il[1::2] << 4)).astype(np.uint8).view(np.int8))
     for name in ("mult", "shift"):  # the compressed op may have kept one shared pair
         arr = lo.array(name).data
         if arr.size != oc:
             lo.replace_array(name, np.repeat(arr[:1], oc).astype(np.int32))
     f["q_step"] = 1
+    if (fl := first.prepare_compressed(lo, w)) is not None:  # 1-3 input channels: the first-layer kernel
+        return fl
+    if lo.kernel.endswith("_w4"):  # indices in the dense layout, two per byte
+        idx = indices(lo)[:w.size].reshape(w.shape)
+        il = pad_to(pad_to(idx, kp, 1), ocp, 0).reshape(ocp // 2, 2, kp // 4, 4).transpose(0, 2, 1, 3).reshape(-1)
+        lo.replace_array("weights", (il[0::2] | (il[1::2] << 4)).astype(np.uint8).view(np.int8))
     bias = lo.array("bias").data
     rq = rq_table(lo.array("mult").data, lo.array("shift").data, acc_bound(w, bias), bias, ~w.any(axis=1), ocp,
                   f["out_zp"])
