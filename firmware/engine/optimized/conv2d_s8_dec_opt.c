@@ -287,114 +287,17 @@ static void __attribute__((naked, noinline)) dec_pairs_asm(conv_pairs_args *a __
 }
 #endif
 
-/* Pair-code blocks (TFC_RQ_PAIR, host: decoded.py), three pixels per pass. */
+/* Pair-code blocks (TFC_RQ_PAIR, host: decoded.py), three pixels per pass: the dense kernel's
+ * pixel-triple routine (tfc_conv_opt.h CONV_TRIPLES_BODY) on the decoded block, one routine for
+ * layers with and without an activation clamp; -Os: 8 groups per loop iteration. */
 #if TFC_DSP_ASM
-/* One group, channel pair x pixel triple (r9: pair-code words, r10: the triple windows; r1..r3
- * S = 256 dot(c) + dot(c + 1) of pixels 0..2, r4..r6 L = dot(c + 1); r7/r8 the words, r12 their
- * SXTB16, r0/lr windows): 24 MACs in 18 instructions. */
-#define DEC_GROUP3 \
-    "ldrd r7, r8, [r9], #8\n" \
-    "ldrd r0, lr, [r10], #8\n" \
-    "smlad r1, r0, r7, r1\n" \
-    "smlad r2, lr, r7, r2\n" \
-    "sxtb16 r12, r7\n" \
-    "smlad r4, r0, r12, r4\n" \
-    "smlad r5, lr, r12, r5\n" \
-    "ldrd r0, lr, [r10], #8\n" \
-    "smlad r3, r0, r7, r3\n" \
-    "smlad r6, r0, r12, r6\n" \
-    "sxtb16 r12, r8\n" \
-    "smlad r1, lr, r8, r1\n" \
-    "smlad r4, lr, r12, r4\n" \
-    "ldrd r0, lr, [r10], #8\n" \
-    "smlad r2, r0, r8, r2\n" \
-    "smlad r5, r0, r12, r5\n" \
-    "smlad r3, lr, r8, r3\n" \
-    "smlad r6, lr, r12, r6\n"
-
-/* requantise r (lsl first), parameters m r7, rs r8, rnd r10 (tfc_rq_x2s) */
-#define DEC_RQ(r) \
-    "lsl " r ", " r ", #1\n" \
-    "smmlar lr, " r ", r7, r10\n" \
-    "add " r ", lr, " r ", asr #31\n" \
-    "asr " r ", " r ", r8\n" \
-    "ssat " r ", #8, " r "\n"
-
-/* conv_pairs_args, o1_off = the pixel stride of the outputs. Per channel pair: accumulators from
- * bias(c + 1), eight groups per iteration (entered by TBH with the remainder left), channel
- * c = ((S - L) >> 8) + bias(c), six requantised, per pixel the two bytes by BFI, pixels 0 and 1
- * clamped as one word, pixel 2 alone, three halfword stores. */
-static void __attribute__((naked, noinline)) dec_triples_asm(conv_pairs_args *a __attribute__((unused))) {
-    __asm volatile(
-        "push {r4-r11, lr}\n"
-        "push {r0}\n"
-        "ldr r9, [r0, #8]\n"
-        "ldr r12, [r0, #12]\n"
-        "ldr r11, [r0, #4]\n"
-        "1:\n"
-        "ldr r10, [r0, #0]\n"
-        "ldr r4, [r12, #28]\n"
-        "mov r1, r4\n"
-        "mov r2, r4\n"
-        "mov r3, r4\n"
-        "mov r5, r4\n"
-        "mov r6, r4\n"
-        "sub lr, r11, r10\n" /* 24 x groups bytes: groups mod 8 = 3 x (3 x groups) mod 8 */
-        "lsr lr, lr, #3\n"
-        "add lr, lr, lr, lsl #1\n"
-        "and lr, lr, #7\n"
-        "tbh [pc, lr, lsl #1]\n" /* enter the eight-group body with the remainder left */
-        "0:\n"
-        ".hword (20f - 0b) / 2, (27f - 0b) / 2, (26f - 0b) / 2, (25f - 0b) / 2\n"
-        ".hword (24f - 0b) / 2, (23f - 0b) / 2, (22f - 0b) / 2, (21f - 0b) / 2\n"
-        "20:\n" DEC_GROUP3 "21:\n" DEC_GROUP3 "22:\n" DEC_GROUP3 "23:\n" DEC_GROUP3
-        "24:\n" DEC_GROUP3 "25:\n" DEC_GROUP3 "26:\n" DEC_GROUP3 "27:\n" DEC_GROUP3
-        "cmp r10, r11\n"
-        "bne 20b\n"
-        "ldr r0, [sp]\n"
-        "ldr r12, [r0, #12]\n"
-        "ldr r7, [r12, #12]\n"
-        "sub r1, r1, r4\n"
-        "add r1, r7, r1, asr #8\n"
-        "sub r2, r2, r5\n"
-        "add r2, r7, r2, asr #8\n"
-        "sub r3, r3, r6\n"
-        "add r3, r7, r3, asr #8\n"
-        "ldrd r7, r8, [r12]\n"
-        "ldr r10, [r12, #8]\n"
-        DEC_RQ("r1") DEC_RQ("r2") DEC_RQ("r3")
-        "ldrd r7, r8, [r12, #16]\n"
-        "ldr r10, [r12, #24]\n"
-        DEC_RQ("r4") DEC_RQ("r5") DEC_RQ("r6")
-        "add r12, r12, #32\n"
-        "str r12, [r0, #12]\n"
-        "bfi r1, r4, #8, #8\n"
-        "bfi r2, r5, #8, #8\n"
-        "bfi r3, r6, #8, #8\n"
-        "pkhbt r1, r1, r2, lsl #16\n"
-        "ldrd r7, r8, [r0, #28]\n"
-        "ssub8 r4, r1, r7\n"
-        "sel r1, r1, r7\n"
-        "ssub8 r4, r1, r8\n"
-        "sel r1, r8, r1\n"
-        "ssub8 r4, r3, r7\n"
-        "sel r3, r3, r7\n"
-        "ssub8 r4, r3, r8\n"
-        "sel r3, r8, r3\n"
-        "ldrd r7, r8, [r0, #16]\n"
-        "strh r1, [r7]\n"
-        "lsr r1, r1, #16\n"
-        "strh r1, [r7, r8]\n"
-        "add r8, r7, r8, lsl #1\n"
-        "strh r3, [r8]\n"
-        "add r7, r7, #2\n"
-        "str r7, [r0, #16]\n"
-        "ldr r3, [r0, #24]\n"
-        "subs r3, r3, #1\n"
-        "str r3, [r0, #24]\n"
-        "bne 1b\n"
-        "add sp, sp, #4\n"
-        "pop {r4-r11, pc}\n");
+#if defined(__OPTIMIZE_SIZE__)
+#define DEC_TRIPLES_BODY CONV_TRIPLES_BODY(CONV_TRIPLES_STORE_ANY, CONV_PC3_X8, "8")
+#else
+#define DEC_TRIPLES_BODY CONV_TRIPLES_BODY(CONV_TRIPLES_STORE_ANY, CONV_PC3_X16, "16")
+#endif
+static void __attribute__((naked, noinline, aligned(4))) dec_triples_asm(const triple_args *a __attribute__((unused))) {
+    __asm volatile(DEC_TRIPLES_BODY);
 }
 #endif
 
@@ -403,16 +306,17 @@ static void __attribute__((naked, noinline)) dec_triples_asm(conv_pairs_args *a 
 static void __attribute__((noinline)) dec_triples(const int32_t *col, int32_t kp, const int8_t *w, const int32_t *q,
                                                   int32_t nb, int8_t *o, int32_t step, const tfc_out_stage *os) {
 #if TFC_DSP_ASM
-    conv_pairs_args a;
-    a.col = col;
+    triple_args a;
     a.end = col + kp + (kp >> 1);
-    a.w = w;
+    a.col = col;
     a.q = q;
-    a.o0 = o;
-    a.o1_off = step;
-    a.pairs = nb >> 1;
-    a.lo4 = os->lo4;
-    a.hi4 = os->hi4;
+    a.o = o;
+    a.ostride = step - 2;
+    a.q_end = q + 4 * nb;
+    a.lo4 = os->clamp ? os->lo4 : 0x80808080u;
+    a.hi4 = os->clamp ? os->hi4 : 0x7f7f7f7fu;
+    a.w = w;
+    a.groups = kp >> 2;
     dec_triples_asm(&a);
 #else
     const int32_t *wp = (const int32_t *)w;
@@ -525,7 +429,10 @@ static void run_pc(const tfc_conv_params *p, const tfc_binary_params *add, const
                         dec_window_triple(p, in_b, (pix + j) / p->out_w, (pix + j) % p->out_w, colw + j, kp, tmp);
                     }
                 }
-                if (add || n < 3) { /* results of the block, then the ADD or a copy of the real pixels */
+                if (add && nb == oc_n) { /* one block: the three pixels' results are contiguous, so is their ADD */
+                    dec_triples(colw, kp, wbuf, q, nb, res, nb, &os);
+                    tfc_add_dense(add, res, residual + at, out + at, n * nb, lut1, lut1 + 256, add_fast);
+                } else if (add || n < 3) { /* results of the block, then the ADD or a copy of the real pixels */
                     dec_triples(colw, kp, wbuf, q, nb, res, nb, &os);
                     for (j = 0; j < n; ++j) {
                         if (add) {

@@ -108,6 +108,186 @@ typedef struct {
     "str r3, [r0, #24]\n" \
     "bne 1b\n"
 
+
+/* The pixel-triple pair-code routine (conv2d_s8_opt.c triples_pc_asm, and the decoding kernels'
+ * blocks in conv2d_s8_dec_opt.c): three windows in the triple layout against channel pairs of
+ * pair-code weights, fast requantisation. */
+/* r1..r3 = S(p0..p2), r4..r6 = L(p0..p2), r7/r8 the pair-code words, r12 their SXTB16, r0/r11/lr
+ * the three pixels' window words (one LDM each for x02 and x13): 24 MACs in 17 instructions */
+#define CONV_GROUP_PC3 \
+    "ldrd r7, r8, [r9], #8\n" \
+    "ldm r10!, {r0, r11, lr}\n" \
+    "smlad r1, r0, r7, r1\n" \
+    "smlad r2, r11, r7, r2\n" \
+    "smlad r3, lr, r7, r3\n" \
+    "sxtb16 r12, r7\n" \
+    "smlad r4, r0, r12, r4\n" \
+    "smlad r5, r11, r12, r5\n" \
+    "smlad r6, lr, r12, r6\n" \
+    "ldm r10!, {r0, r11, lr}\n" \
+    "smlad r1, r0, r8, r1\n" \
+    "smlad r2, r11, r8, r2\n" \
+    "smlad r3, lr, r8, r3\n" \
+    "sxtb16 r12, r8\n" \
+    "smlad r4, r0, r12, r4\n" \
+    "smlad r5, r11, r12, r5\n" \
+    "smlad r6, lr, r12, r6\n"
+
+/* requantise r, an accumulator already doubled (parameters m r7, rs r8, rnd r10) */
+#define CONV_RQ3D(r) \
+    "smmlar lr, " r ", r7, r10\n" \
+    "add " r ", lr, " r ", asr #31\n" \
+    "asr " r ", " r ", r8\n" \
+    "ssat " r ", #8, " r "\n"
+
+/* Arguments of triples_pc_asm, copied into its stack frame in this order (one LDM / STM) */
+typedef struct {
+    const int32_t *end;   /* [sp, #0]: window end */
+    const int32_t *col;   /* [sp, #4]: windows (triple layout) */
+    const int32_t *q;     /* [sp, #8]: the rq entry of the current channel pair */
+    int8_t *o;            /* [sp, #12]: output of pixel 0, current pair */
+    int32_t ostride;      /* [sp, #16]: out_c - 2 (the next pixel's outputs, from o + 2) */
+    const int32_t *q_end; /* [sp, #20]: past the last pair's rq entry */
+    uint32_t lo4, hi4;    /* [sp, #24], [sp, #28]: activation clamp (clamp variant only) */
+    const int8_t *w;      /* pair-code weights (r9 throughout) */
+    int32_t groups;       /* groups of four window positions, >= 1 */
+} triple_args;
+
+/* The first group of a pair: SMUAD starts the six accumulators (no bias yet) */
+#define CONV_GROUP_PC3_FIRST \
+    "ldrd r7, r8, [r9], #8\n" \
+    "ldm r10!, {r0, r11, lr}\n" \
+    "smuad r1, r0, r7\n" \
+    "smuad r2, r11, r7\n" \
+    "smuad r3, lr, r7\n" \
+    "sxtb16 r12, r7\n" \
+    "smuad r4, r0, r12\n" \
+    "smuad r5, r11, r12\n" \
+    "smuad r6, lr, r12\n" \
+    "ldm r10!, {r0, r11, lr}\n" \
+    "smlad r1, r0, r8, r1\n" \
+    "smlad r2, r11, r8, r2\n" \
+    "smlad r3, lr, r8, r3\n" \
+    "sxtb16 r12, r8\n" \
+    "smlad r4, r0, r12, r4\n" \
+    "smlad r5, r11, r12, r5\n" \
+    "smlad r6, lr, r12, r6\n"
+
+/* N groups of CONV_GROUP_PC3 (N a power of two, as a string) */
+#define CONV_PC3_X4 CONV_GROUP_PC3 CONV_GROUP_PC3 CONV_GROUP_PC3 CONV_GROUP_PC3
+#define CONV_PC3_X8 CONV_PC3_X4 CONV_PC3_X4
+#define CONV_PC3_X16 CONV_PC3_X8 CONV_PC3_X8
+
+/* Per channel pair: the first group by SMUAD, the other groups - 1 by the loop of N unrolled
+ * groups (GROUPS: CONV_PC3_XN) entered at the address computed once per call ([sp, #32]; every
+ * group is 17 four-byte instructions, 68 bytes), then: channel c doubled = ((S - L) >> 7) + 2 bias(c) (S - L = 256 dot(c) exactly),
+ * channel c + 1 doubled = 2 L + 2 bias(c + 1), requantise six (the rq entry by two LDM), per pixel
+ * the two bytes by BFI, STORE (three halfwords, with or without the activation clamp), the next
+ * pair until q reaches q_end. ADR: the function must be 4-byte aligned. */
+#define CONV_TRIPLES_BODY(STORE, GROUPS, N) \
+    "push {r4-r11, lr}\n" \
+    "sub sp, sp, #36\n" \
+    "ldm r0, {r1, r2, r3, r4, r5, r6, r7, r8}\n" \
+    "stm sp, {r1, r2, r3, r4, r5, r6, r7, r8}\n" \
+    "ldrd r9, r12, [r0, #32]\n" \
+    "subs r12, r12, #1\n" \
+    "beq 4f\n" \
+    "rsb r12, r12, #" N "\n" \
+    "and r12, r12, #" N "-1\n" \
+    "movs r11, #68\n" \
+    "mul r12, r12, r11\n" \
+    "adr.w r11, 2f\n" \
+    "add r11, r11, r12\n" \
+    "b 5f\n" \
+    "4:\n" \
+    "adr.w r11, 3f\n" \
+    "5:\n" \
+    "orr r11, r11, #1\n" \
+    "str r11, [sp, #32]\n" \
+    "1:\n" \
+    "ldr r10, [sp, #4]\n" \
+    CONV_GROUP_PC3_FIRST \
+    "ldr pc, [sp, #32]\n" \
+    ".p2align 2\n" \
+    "2:\n" GROUPS \
+    "ldr r11, [sp]\n" \
+    "cmp r10, r11\n" \
+    "bne 2b\n" \
+    "3:\n" \
+    "ldr r12, [sp, #8]\n" \
+    "ldm r12!, {r7, r8, r10, r11}\n" \
+    "lsl r11, r11, #1\n" \
+    "sub r1, r1, r4\n" \
+    "add r1, r11, r1, asr #7\n" \
+    "sub r2, r2, r5\n" \
+    "add r2, r11, r2, asr #7\n" \
+    "sub r3, r3, r6\n" \
+    "add r3, r11, r3, asr #7\n" \
+    CONV_RQ3D("r1") CONV_RQ3D("r2") CONV_RQ3D("r3") \
+    "ldm r12!, {r7, r8, r10, r11}\n" \
+    "str r12, [sp, #8]\n" \
+    "lsl r11, r11, #1\n" \
+    "add r4, r11, r4, lsl #1\n" \
+    "add r5, r11, r5, lsl #1\n" \
+    "add r6, r11, r6, lsl #1\n" \
+    CONV_RQ3D("r4") CONV_RQ3D("r5") CONV_RQ3D("r6") \
+    "bfi r1, r4, #8, #8\n" \
+    "bfi r2, r5, #8, #8\n" \
+    "bfi r3, r6, #8, #8\n" \
+    STORE \
+    "ldr r11, [sp, #20]\n" \
+    "cmp r12, r11\n" \
+    "bne 1b\n" \
+    "add sp, sp, #36\n" \
+    "pop {r4-r11, pc}\n"
+
+/* three halfword stores (r8 = out_c - 2: pixel 1 at o + 2 + r8, pixel 2 at o + 4 + 2 r8); o
+ * advances by one pair */
+#define CONV_TRIPLES_STORE \
+    "ldrd r7, r8, [sp, #12]\n" \
+    "strh r1, [r7], #2\n" \
+    "strh r2, [r7, r8]\n" \
+    "add r11, r7, r8, lsl #1\n" \
+    "strh r3, [r11, #2]\n" \
+    "str r7, [sp, #12]\n"
+
+/* pixels 0 and 1 clamped as one word, pixel 2 alone, then the stores */
+#define CONV_TRIPLES_STORE_CLAMP \
+    "pkhbt r1, r1, r2, lsl #16\n" \
+    "ldrd r7, r8, [sp, #24]\n" \
+    "ssub8 r4, r1, r7\n" \
+    "sel r1, r1, r7\n" \
+    "ssub8 r4, r1, r8\n" \
+    "sel r1, r8, r1\n" \
+    "ssub8 r4, r3, r7\n" \
+    "sel r3, r3, r7\n" \
+    "ssub8 r4, r3, r8\n" \
+    "sel r3, r8, r3\n" \
+    "lsr r2, r1, #16\n" \
+    CONV_TRIPLES_STORE
+
+/* CONV_TRIPLES_STORE_CLAMP, the clamp skipped when the range is all of int8 (lo4 0x80808080, hi4
+ * 0x7f7f7f7f): one routine for both kinds of layer */
+#define CONV_TRIPLES_STORE_ANY \
+    "pkhbt r1, r1, r2, lsl #16\n" \
+    "ldrd r7, r8, [sp, #24]\n" \
+    "cmp r7, #0x80808080\n" \
+    "bne 6f\n" \
+    "cmp r8, #0x7f7f7f7f\n" \
+    "beq 7f\n" \
+    "6:\n" \
+    "ssub8 r4, r1, r7\n" \
+    "sel r1, r1, r7\n" \
+    "ssub8 r4, r1, r8\n" \
+    "sel r1, r8, r1\n" \
+    "ssub8 r4, r3, r7\n" \
+    "sel r3, r3, r7\n" \
+    "ssub8 r4, r3, r8\n" \
+    "sel r3, r8, r3\n" \
+    "7:\n" \
+    "lsr r2, r1, #16\n" \
+    CONV_TRIPLES_STORE
+
 #endif /* TFC_DSP_ASM */
 
 #endif /* TFC_CONV_OPT_H */
