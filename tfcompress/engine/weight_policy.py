@@ -27,23 +27,27 @@ from tfcompress.errors import unknown
 
 @dataclass(frozen=True)
 class Preference:
-    """Largest slowdown allowed per storage ("w4", "sp"; missing: any), the RAM slack, and the
+    """Largest slowdown allowed per storage ("w4", "sp"; missing: any), the RAM slack, the
     fewest bytes of flash a layer's compressed storage must save to be taken (tiny layers, e.g. a
-    one-channel first conv, save a few bytes for a slower kernel)."""
+    one-channel first conv, save a few bytes for a slower kernel), and whether compressed first
+    layers (1-3 input channels) run the first-layer kernel (optimized/first.py: as fast as int8,
+    1.7 KB more code at -Os, 3.5 KB at -O2) instead of the decoding kernel (2.5x slower there)."""
 
     max_slowdown: dict[str, float] = field(default_factory=dict)
     ram_slack: float | None = 0.1
     min_saving: int = 0
+    first_kernel: bool = True
 
 
 #: preference name -> its row. "balanced" (the default): the smallest exact storage (the user asked
 #: for compressed weights), decoding blocks within 10% of the lowest peak RAM. It takes every saving:
 #: a layer kept int8 for a few bytes brings the dense kernels' code into a model whose other layers
 #: decode (eye-gaze pruned, -O2: 13.5 KB of code with every layer compressed, 26.6 KB with
-#: min_saving = 64, flash then above the int8 variant's). "size": no RAM growth for decoding;
-#: "speed": only storage that is not slower than int8, blocks as fast as they go.
+#: min_saving = 64, flash then above the int8 variant's). "size": no RAM growth for decoding, no
+#: first-layer kernel's code for a compressed first layer; "speed": only storage that is not slower
+#: than int8, blocks as fast as they go.
 PREFERENCES: dict[str, Preference] = {
-    "size": Preference({}, 0.0),
+    "size": Preference({}, 0.0, first_kernel=False),
     "balanced": Preference({}, 0.1),
     "speed": Preference({"w4": 1.0, "sp": 1.0, "2of4": 1.0}, None),
 }

@@ -177,7 +177,8 @@ static void __attribute__((noinline)) dec_window_24(const tfc_conv_params *p, co
  * codes, per channel pair and group (h0, h2), (h1, h3) with h = 256 w(c) + w(c + 1)). The
  * indices are laid out like the dense int8 weights ([oc/2][kp/4][2][4] nibbles, low first), so one
  * word holds a channel pair's indices of a group. */
-static void decode_w4(const tfc_conv_params *p, int32_t c0, int32_t nb, int32_t kp, int8_t *wbuf, const int pc) {
+static void decode_w4(const tfc_conv_params *p, int32_t c0, int32_t nb, int32_t kp, int8_t *wbuf,
+                      const int8_t **vals __attribute__((unused)), const int pc) {
     const uint8_t *ix = (const uint8_t *)p->weights + (c0 >> 1) * kp;
     uint32_t *dst = (uint32_t *)wbuf;
     int32_t c, i;
@@ -382,10 +383,22 @@ static int __attribute__((noinline)) dec_triple_inside(const tfc_conv_params *p,
     return 1;
 }
 
+/* A block decoder (decode_w4, decode_sp) and the fused ADD of count results, passed to run_pc as
+ * pointers so that a model links only the ones its layers use. */
+typedef void (*dec_block_fn)(const tfc_conv_params *p, int32_t c0, int32_t nb, int32_t kp, int8_t *wbuf,
+                             const int8_t **vals, const int pc);
+typedef void (*dec_add_fn)(const tfc_binary_params *add, const int8_t *res, const int8_t *residual, int8_t *out,
+                           int32_t count);
+
+static void dec_add(const tfc_binary_params *add, const int8_t *res, const int8_t *residual, int8_t *out,
+                    int32_t count) {
+    tfc_add_dense(add, res, residual, out, count, add->tables, add->tables + 256, add->tables_fast);
+}
+
 /* The pair-code layers: blocks of channels decoded into pair codes, three pixels at a time
  * (scratch: three windows, the gathered byte window, three pixels' block results, the block). */
 static void run_pc(const tfc_conv_params *p, const tfc_binary_params *add, const int8_t *in, const int8_t *residual,
-                   int8_t *out, int32_t *scratch, int32_t kp, int32_t blk, const int kind) {
+                   int8_t *out, int32_t *scratch, int32_t kp, int32_t blk, dec_block_fn decode, dec_add_fn add_of) {
     const int32_t oc_n = p->out_c;
     const int32_t npix = p->out_h * p->out_w;
     const int32_t win_words = kp + (kp >> 1);
@@ -394,8 +407,6 @@ static void run_pc(const tfc_conv_params *p, const tfc_binary_params *add, const
     int8_t *const tmp = (int8_t *)(scratch + win_words);
     int8_t *const res = (int8_t *)(scratch + win_words + tmp_words);
     int8_t *const wbuf = (int8_t *)(scratch + win_words + tmp_words + ((3 * blk + 3) >> 2));
-    const int32_t *const lut1 = add ? add->tables : 0;
-    const int add_fast = add ? add->tables_fast : 0;
     const int pointwise = p->k_h == 1 && p->k_w == 1 && p->stride_h == 1 && p->stride_w == 1 && p->pad_top == 0 &&
                           p->pad_left == 0 && (p->in_c & 3) == 0;
     const tfc_out_stage os = tfc_out_stage_of(p->out_zp, p->act_min, p->act_max);
@@ -404,11 +415,7 @@ static void run_pc(const tfc_conv_params *p, const tfc_binary_params *add, const
     for (c0 = 0; c0 < oc_n; c0 += blk) {
         const int32_t nb = oc_n - c0 < blk ? oc_n - c0 : blk;
         const int32_t *q = p->rq + TFC_RQ_HEADER + 4 * c0;
-        if (kind == DEC_W4) {
-            decode_w4(p, c0, nb, kp, wbuf, 1);
-        } else {
-            decode_sp(p, c0, nb, kp, wbuf, &vals, 1);
-        }
+        decode(p, c0, nb, kp, wbuf, &vals, 1);
         for (b = 0; b < p->batches; ++b) {
             const int8_t *in_b = in + b * p->in_h * p->in_w * p->in_c;
             for (pix = 0; pix < npix; pix += 3) {
@@ -429,15 +436,14 @@ static void run_pc(const tfc_conv_params *p, const tfc_binary_params *add, const
                         dec_window_triple(p, in_b, (pix + j) / p->out_w, (pix + j) % p->out_w, colw + j, kp, tmp);
                     }
                 }
-                if (add && nb == oc_n) { /* one block: the three pixels' results are contiguous, so is their ADD */
+                if (add_of && nb == oc_n) { /* one block: the pixels' results are contiguous, so is their ADD */
                     dec_triples(colw, kp, wbuf, q, nb, res, nb, &os);
-                    tfc_add_dense(add, res, residual + at, out + at, n * nb, lut1, lut1 + 256, add_fast);
-                } else if (add || n < 3) { /* results of the block, then the ADD or a copy of the real pixels */
+                    add_of(add, res, residual + at, out + at, n * nb);
+                } else if (add_of || n < 3) { /* results of the block, then the ADD or a copy of the real pixels */
                     dec_triples(colw, kp, wbuf, q, nb, res, nb, &os);
                     for (j = 0; j < n; ++j) {
-                        if (add) {
-                            tfc_add_dense(add, res + j * nb, residual + at + j * oc_n, out + at + j * oc_n, nb, lut1,
-                                          lut1 + 256, add_fast);
+                        if (add_of) {
+                            add_of(add, res + j * nb, residual + at + j * oc_n, out + at + j * oc_n, nb);
                         } else {
                             for (i = 0; i < nb; ++i) {
                                 out[at + j * oc_n + i] = res[j * nb + i];
@@ -773,14 +779,14 @@ static inline __attribute__((always_inline)) void dec_run(const tfc_conv_params 
         return;
     }
     if (p->rq[0] & TFC_RQ_PAIR) {
-        run_pc(p, add, in, residual, out, colw, kp, blk, kind);
+        run_pc(p, add, in, residual, out, colw, kp, blk, kind == DEC_W4 ? decode_w4 : decode_sp, add ? dec_add : 0);
         return;
     }
     for (c0 = 0; c0 < oc_n; c0 += blk) {
         const int32_t nb = oc_n - c0 < blk ? oc_n - c0 : blk;
         const int32_t *q = p->rq + TFC_RQ_HEADER + 4 * c0;
         if (kind == DEC_W4) {
-            decode_w4(p, c0, nb, kp, wbuf, 0);
+            decode_w4(p, c0, nb, kp, wbuf, &vals, 0);
         } else {
             decode_sp(p, c0, nb, kp, wbuf, &vals, 0);
         }

@@ -95,8 +95,8 @@ def prepare(lo: LoweredOp, budget: int | None = None) -> LoweredOp:
         if arr.size != oc:
             lo.replace_array(name, np.repeat(arr[:1], oc).astype(np.int32))
     f["q_step"] = 1
-    if (fl := first.prepare_compressed(lo, w)) is not None:  # 1-3 input channels: the first-layer kernel
-        return fl
+    if weight_policy.current().first_kernel and (fl := first.prepare_compressed(lo, w)) is not None:
+        return fl  # 1-3 input channels: the first-layer kernel
     if lo.kernel.endswith("_w4"):  # indices in the dense layout, two per byte
         idx = indices(lo)[:w.size].reshape(w.shape)
         il = pad_to(pad_to(idx, kp, 1), ocp, 0).reshape(ocp // 2, 2, kp // 4, 4).transpose(0, 2, 1, 3).reshape(-1)
