@@ -347,13 +347,14 @@ static void __attribute__((noinline)) dec_triples(const int32_t *col, int32_t kp
 
 /* The windows of output pixels pix .. pix + 2 in the WIN_TRIPLE layout when channels come in words,
  * columns are not dilated and all three windows lie inside the input: each kernel row read in
- * place, three words at a time (six SXTB16, six stores per group of four positions). 0: not so. */
+ * place, three words at a time (six SXTB16, six stores per group of four positions; assembly: the
+ * dense kernel's widen3_asm, tfc_conv_opt.h). 0: not so. */
 static int __attribute__((noinline)) dec_triple_inside(const tfc_conv_params *p, const int8_t *in_b, int32_t pix,
                                                        int32_t *colw) {
     const int32_t row = p->in_w * p->in_c, seg = p->k_w * p->in_c;
     const int32_t reach = (p->k_h - 1) * p->dil_h;
     const int8_t *s[3];
-    int32_t j, r, i;
+    int32_t j;
     if ((p->in_c & 3) != 0 || p->dil_w != 1) {
         return 0;
     }
@@ -365,21 +366,38 @@ static int __attribute__((noinline)) dec_triple_inside(const tfc_conv_params *p,
         }
         s[j] = in_b + y0 * row + x0 * p->in_c;
     }
-    for (r = 0; r < p->k_h; ++r) {
-        for (i = 0; i < seg; i += 4) {
-            const uint32_t w0 = tfc_ld32(s[0] + i), w1 = tfc_ld32(s[1] + i), w2 = tfc_ld32(s[2] + i);
-            colw[0] = tfc_sxtb16(w0);
-            colw[1] = tfc_sxtb16(w1);
-            colw[2] = tfc_sxtb16(w2);
-            colw[3] = tfc_sxtb16_ror8(w0);
-            colw[4] = tfc_sxtb16_ror8(w1);
-            colw[5] = tfc_sxtb16_ror8(w2);
-            colw += 6;
-        }
-        s[0] += p->dil_h * row;
-        s[1] += p->dil_h * row;
-        s[2] += p->dil_h * row;
+#if TFC_DSP_ASM
+    {
+        widen3_args a;
+        a.s0 = s[0];
+        a.d1 = (int32_t)(s[1] - s[0]);
+        a.d2 = (int32_t)(s[2] - s[0]);
+        a.dst = colw;
+        a.groups = seg >> 2;
+        a.rows = p->k_h;
+        a.adv = p->dil_h * row - seg;
+        widen3_asm(&a);
     }
+#else
+    {
+        int32_t r, i;
+        for (r = 0; r < p->k_h; ++r) {
+            for (i = 0; i < seg; i += 4) {
+                const uint32_t w0 = tfc_ld32(s[0] + i), w1 = tfc_ld32(s[1] + i), w2 = tfc_ld32(s[2] + i);
+                colw[0] = tfc_sxtb16(w0);
+                colw[1] = tfc_sxtb16(w1);
+                colw[2] = tfc_sxtb16(w2);
+                colw[3] = tfc_sxtb16_ror8(w0);
+                colw[4] = tfc_sxtb16_ror8(w1);
+                colw[5] = tfc_sxtb16_ror8(w2);
+                colw += 6;
+            }
+            s[0] += p->dil_h * row;
+            s[1] += p->dil_h * row;
+            s[2] += p->dil_h * row;
+        }
+    }
+#endif
     return 1;
 }
 

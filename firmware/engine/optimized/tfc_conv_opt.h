@@ -288,6 +288,52 @@ typedef struct {
     "lsr r2, r1, #16\n" \
     CONV_TRIPLES_STORE
 
+/* Arguments of widen3_asm (one LDM): three windows' rows, pixel 0's at s0, pixels 1 and 2's d1 / d2
+ * bytes further; groups words per kernel row, the next row adv bytes after a row's end. */
+typedef struct {
+    const int8_t *s0;
+    int32_t d1, d2;
+    int32_t *dst;
+    int32_t groups, rows, adv;
+} widen3_args;
+
+/* The triple layout of three windows, per group of four positions: three loads, six SXTB16, one
+ * STM of the six words (x02 p0..p2, x13 p0..p2); two groups per iteration, 11 instructions per group. */
+#define WIDEN3_GROUP \
+    "ldr r4, [r6, r7]\n" \
+    "ldr r5, [r6, r8]\n" \
+    "ldr r3, [r6], #4\n" \
+    "sxtb16 r0, r3\n" \
+    "sxtb16 r1, r4\n" \
+    "sxtb16 r2, r5\n" \
+    "sxtb16 r3, r3, ror #8\n" \
+    "sxtb16 r4, r4, ror #8\n" \
+    "sxtb16 r5, r5, ror #8\n" \
+    "stmia r9!, {r0, r1, r2, r3, r4, r5}\n"
+
+static void __attribute__((naked, noinline, unused)) widen3_asm(const widen3_args *a __attribute__((unused))) {
+    __asm volatile(
+        "push {r4-r11, lr}\n"
+        "ldm r0, {r6, r7, r8, r9, r10, r11, r12}\n"
+        "1:\n"
+        "mov lr, r10\n"
+        "tst lr, #1\n" /* an odd count: one group first */
+        "beq 2f\n"
+        WIDEN3_GROUP
+        "subs lr, lr, #1\n"
+        "beq 3f\n"
+        "2:\n"
+        WIDEN3_GROUP
+        WIDEN3_GROUP
+        "subs lr, lr, #2\n"
+        "bne 2b\n"
+        "3:\n"
+        "add r6, r6, r12\n"
+        "subs r11, r11, #1\n"
+        "bne 1b\n"
+        "pop {r4-r11, pc}\n");
+}
+
 #endif /* TFC_DSP_ASM */
 
 #endif /* TFC_CONV_OPT_H */
