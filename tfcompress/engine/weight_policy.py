@@ -31,7 +31,7 @@ class Preference:
     fewest bytes of flash a layer's compressed storage must save to be taken (tiny layers, e.g. a
     one-channel first conv, save a few bytes for a slower kernel), and whether compressed first
     layers (1-3 input channels) run the first-layer kernel (optimized/first.py: as fast as int8,
-    1.7 KB more code at -Os, 3.5 KB at -O2) instead of the decoding kernel (2.5x slower there)."""
+    1.7 KB more code at -Os, 3.5 KB at -O2) instead of the decoding kernel (1.6-2.3x slower there)."""
 
     max_slowdown: dict[str, float] = field(default_factory=dict)
     ram_slack: float | None = 0.1
@@ -54,8 +54,9 @@ PREFERENCES: dict[str, Preference] = {
 
 #: measured slowdown (compressed / int8 instructions of the layer) per kernel set, kernel and
 #: storage, mps2-an500 -O2 (benchmarks/compressed_speed.py); missing entries count as 1.0.
-#: Optimised convolutions decode per channel block (optimized/conv2d_s8_dec_opt.c, pair codes):
-#: ResNet-8 4-bit 0.90-1.19, eye-gaze sparse 0.90-1.42, more where RAM fitting shrinks blocks; 2:4
+#: Optimised convolutions decode per channel block (optimized/conv2d_s8_dec_opt.c, pair codes; first
+#: layers: the first-layer kernel): ResNet-8 4-bit 1.02-1.21, eye-gaze sparse 0.97-1.08 (issue 15),
+#: more where RAM fitting shrinks blocks; 2:4
 #: (offered only where one block holds the layer) 0.72-1.02; planar 3x3 DEPTHWISE_CONV_2D decodes
 #: per group of four channels (optimized/depthwise_conv2d_s8_opt.c): 4-bit 1.08-1.26, sparse
 #: 1.12-1.40 (tiny maps highest; other depthwise shapes: portable C, ~20x); 4-bit FULLY_CONNECTED:

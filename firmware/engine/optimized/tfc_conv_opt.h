@@ -1,9 +1,11 @@
 /* tfc_conv_opt.h - private to the optimised CONV_2D kernels: what the im2col kernels
  * (conv2d_s8_opt.c: tfc_conv2d_s8, tfc_conv2d_add_s8 and their 4-bit variants) and the
  * direct-window kernels (conv2d_s8_direct_opt.c: tfc_conv2d_s8_direct, tfc_conv2d_add_s8_direct)
- * share: the includes of the fused ADD, and the assembly channel-pair routines' argument layout
- * and requantise-and-store tail. Requantisation helpers are in tfc_dsp.h, the tabulated ADD in
- * tfc_add_opt.h.
+ * share, and the decoding kernels (conv2d_s8_dec_opt.c: compressed weights) with them: the
+ * includes of the fused ADD, the assembly channel-pair routines' argument layout and
+ * requantise-and-store tail, the pixel-triple pair-code routine (CONV_TRIPLES_BODY) and the
+ * triple window widening (widen3_asm). Requantisation helpers are in tfc_dsp.h, the tabulated ADD
+ * in tfc_add_opt.h.
  */
 #ifndef TFC_CONV_OPT_H
 #define TFC_CONV_OPT_H
