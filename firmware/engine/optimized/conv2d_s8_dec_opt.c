@@ -439,7 +439,9 @@ static void run_pc(const tfc_conv_params *p, const tfc_binary_params *add, const
             for (pix = 0; pix < npix; pix += 3) {
                 const int32_t n = npix - pix < 3 ? npix - pix : 3;
                 const int32_t at = (b * npix + pix) * oc_n + c0;
-                for (j = n == 3 && dec_triple_inside(p, in_b, pix, colw) ? 3 : 0; j < 3; ++j) {
+                const int whole = n == 3 && (dec_triple_inside(p, in_b, pix, colw) ||
+                                             triple_border(p, in_b, pix / p->out_w, pix % p->out_w, colw));
+                for (j = whole ? 3 : 0; j < 3; ++j) {
                     if (j >= n) { /* defined values in the unused slots */
                         for (i = 0; i < win_words; i += 6) {
                             colw[i + j] = colw[i + 3 + j] = 0;

@@ -4,7 +4,7 @@
  * share, and the decoding kernels (conv2d_s8_dec_opt.c: compressed weights) with them: the
  * includes of the fused ADD, the assembly channel-pair routines' argument layout and
  * requantise-and-store tail, the pixel-triple pair-code routine (CONV_TRIPLES_BODY) and the
- * triple window widening (widen3_asm). Requantisation helpers are in tfc_dsp.h, the tabulated ADD
+ * triple window widening (widen3_asm, triple_border). Requantisation helpers are in tfc_dsp.h, the tabulated ADD
  * in tfc_add_opt.h.
  */
 #ifndef TFC_CONV_OPT_H
@@ -337,5 +337,95 @@ static void __attribute__((naked, noinline, unused)) widen3_asm(const widen3_arg
 }
 
 #endif /* TFC_DSP_ASM */
+
+/* `groups` groups of four positions of three windows into the triple layout at dst, read from s0,
+ * s0 + d1, s0 + d2 (widen3_asm for one row) */
+static void __attribute__((unused)) widen3_run(const int8_t *s0, int32_t d1, int32_t d2, int32_t *dst, int32_t groups) {
+#if TFC_DSP_ASM
+    widen3_args a;
+    a.s0 = s0;
+    a.d1 = d1;
+    a.d2 = d2;
+    a.dst = dst;
+    a.groups = groups;
+    a.rows = 1;
+    a.adv = 0;
+    widen3_asm(&a);
+#else
+    int32_t i;
+    for (i = 0; i < groups; ++i, s0 += 4, dst += 6) {
+        const uint32_t w0 = tfc_ld32(s0), w1 = tfc_ld32(s0 + d1), w2 = tfc_ld32(s0 + d2);
+        dst[0] = tfc_sxtb16(w0);
+        dst[1] = tfc_sxtb16(w1);
+        dst[2] = tfc_sxtb16(w2);
+        dst[3] = tfc_sxtb16_ror8(w0);
+        dst[4] = tfc_sxtb16_ror8(w1);
+        dst[5] = tfc_sxtb16_ror8(w2);
+    }
+#endif
+}
+
+/* The windows of output pixels (oy, ox) and the next two into the triple layout where some of them
+ * read padding (channels in whole words, no column dilation). Per kernel row: the taps inside the
+ * input for all three pixels by widen3_run, the other taps pixel by pixel (padding taps as the
+ * widened zero point). 0: not this layout (the caller loads the windows one by one). */
+static int __attribute__((noinline, unused)) triple_border(const tfc_conv_params *p, const int8_t *in_b, int32_t oy,
+                                                           int32_t ox, int32_t *colw) {
+    const int32_t ic_n = p->in_c, nw = ic_n >> 2, row = p->in_w * ic_n, k_w = p->k_w;
+    const int32_t pad2 = tfc_sxtb16((uint32_t)(uint8_t)p->pad_value * 0x01010101u);
+    int32_t y0[3], x0[3], j, ky, kx, i;
+    if ((ic_n & 3) != 0 || p->dil_w != 1) {
+        return 0;
+    }
+    for (j = 0; j < 3; ++j) {
+        y0[j] = oy * p->stride_h - p->pad_top;
+        x0[j] = ox * p->stride_w - p->pad_left;
+        if (++ox == p->out_w) {
+            ox = 0;
+            ++oy;
+        }
+    }
+    for (ky = 0; ky < p->k_h; ++ky, colw += 6 * nw * k_w) {
+        int32_t lo[3], hi[3], off[3], a = 0, b = k_w; /* pixel j reads taps lo[j] .. hi[j] - 1; all three a .. b - 1 */
+        for (j = 0; j < 3; ++j) {
+            const int32_t y = y0[j] + ky * p->dil_h;
+            lo[j] = hi[j] = 0;
+            off[j] = y * row + x0[j] * ic_n; /* tap 0 of the row (used only for taps inside) */
+            if (y >= 0 && y < p->in_h) {
+                lo[j] = x0[j] < 0 ? -x0[j] : 0;
+                hi[j] = p->in_w - x0[j] < k_w ? p->in_w - x0[j] : k_w;
+                hi[j] = hi[j] < lo[j] ? lo[j] : hi[j];
+            }
+            a = lo[j] > a ? lo[j] : a;
+            b = hi[j] < b ? hi[j] : b;
+        }
+        if (b > a) {
+            widen3_run(in_b + off[0] + a * ic_n, off[1] - off[0], off[2] - off[0], colw + 6 * nw * a, nw * (b - a));
+        } else {
+            a = b = 0;
+        }
+        for (j = 0; j < 3; ++j) {
+            for (kx = 0; kx < k_w; ++kx) {
+                int32_t *d = colw + 6 * nw * kx + j;
+                if (kx == a && b > a) {
+                    kx = b - 1; /* widened above */
+                } else if (kx >= lo[j] && kx < hi[j]) {
+                    const int8_t *src = in_b + off[j] + kx * ic_n;
+                    for (i = 0; i < nw; ++i, d += 6) {
+                        const uint32_t w = tfc_ld32(src + 4 * i);
+                        d[0] = tfc_sxtb16(w);
+                        d[3] = tfc_sxtb16_ror8(w);
+                    }
+                } else {
+                    for (i = 0; i < nw; ++i, d += 6) {
+                        d[0] = pad2;
+                        d[3] = pad2;
+                    }
+                }
+            }
+        }
+    }
+    return 1;
+}
 
 #endif /* TFC_CONV_OPT_H */
