@@ -413,6 +413,14 @@ static void dec_add(const tfc_binary_params *add, const int8_t *res, const int8_
     tfc_add_dense(add, res, residual, out, count, add->tables, add->tables + 256, add->tables_fast);
 }
 
+/* Border window triples (some taps in the padding): the dense kernel's triple_border at -O2; -Os
+ * (smaller code): window by window (dec_window_triple). */
+#if defined(__OPTIMIZE_SIZE__)
+#define DEC_TRIPLE_BORDER(p, in_b, pix, colw) 0
+#else
+#define DEC_TRIPLE_BORDER(p, in_b, pix, colw) triple_border(p, in_b, (pix) / (p)->out_w, (pix) % (p)->out_w, colw)
+#endif
+
 /* The pair-code layers: blocks of channels decoded into pair codes, three pixels at a time
  * (scratch: three windows, the gathered byte window, three pixels' block results, the block). */
 static void run_pc(const tfc_conv_params *p, const tfc_binary_params *add, const int8_t *in, const int8_t *residual,
@@ -439,8 +447,7 @@ static void run_pc(const tfc_conv_params *p, const tfc_binary_params *add, const
             for (pix = 0; pix < npix; pix += 3) {
                 const int32_t n = npix - pix < 3 ? npix - pix : 3;
                 const int32_t at = (b * npix + pix) * oc_n + c0;
-                const int whole = n == 3 && (dec_triple_inside(p, in_b, pix, colw) ||
-                                             triple_border(p, in_b, pix / p->out_w, pix % p->out_w, colw));
+                const int whole = n == 3 && (dec_triple_inside(p, in_b, pix, colw) || DEC_TRIPLE_BORDER(p, in_b, pix, colw));
                 for (j = whole ? 3 : 0; j < 3; ++j) {
                     if (j >= n) { /* defined values in the unused slots */
                         for (i = 0; i < win_words; i += 6) {
