@@ -50,7 +50,8 @@ def _pruned(w: np.ndarray, rng: np.random.Generator) -> np.ndarray:
 
 @pytest.fixture(scope="module")
 def rgb_w4() -> bytes:
-    return _first_conv_model((9, 9, 3), 8, 1, _clustered, None, 3)  # 3x3x3 (paired rows), 81 pixels: a lone last one
+    # 3x3x3 (paired rows), 81 pixels: a lone last one; the second conv decodes through pair tables (kp 288)
+    return _first_conv_model((9, 9, 3), 32, 1, _clustered, None, 3)
 
 
 @pytest.fixture(scope="module")
@@ -75,6 +76,26 @@ def test_compressed_first_layer_bit_exact(fixture: str, kernel: str, request: py
     model.plan = plan_arena(model.graph, model.lowered)  # no arena scratch: the kernels' stack buffers
     assert not model.plan.scratch_offsets
     assert_matches_tflm(model, tflite, samples=2)
+
+
+def test_pair_table_decoding_bit_exact(rgb_w4: bytes, monkeypatch: pytest.MonkeyPatch) -> None:
+    """4-bit pair codes of at least DEC_LUT_MIN_K positions: byte-per-position indices through the
+    pair table, in whole-layer and small blocks."""
+    from tfcompress.engine import weight_policy
+    from tfcompress.engine.kernel_limits import DEC_LUT_MIN_K, RQ_PAIR
+    from tfcompress.engine.optimized import decoded
+
+    monkeypatch.setitem(weight_policy.PREFERENCES, "balanced", weight_policy.Preference({}, None))
+    for budget in (None, 1200):
+        if budget:
+            monkeypatch.setattr(decoded, "BLOCK_BUDGET", budget)
+        model = compile_tflite(rgb_w4, kernels="optimized", compress_weights=True)
+        lo = model.lowered[1]
+        f = lo.fields
+        kp = (9 * f["in_c"] + 3) // 4 * 4
+        assert lo.kernel == "tfc_conv2d_s8_dec_w4" and int(f["rq"].data[0]) & RQ_PAIR and kp >= DEC_LUT_MIN_K
+        assert (int(f["rq"].data[1]) < f["out_c"]) == bool(budget)
+        assert_matches_tflm(model, rgb_w4, samples=2)
 
 
 def test_size_preference_keeps_the_decoding_kernel(rgb_w4: bytes) -> None:

@@ -173,15 +173,47 @@ static void __attribute__((noinline)) dec_window_24(const tfc_conv_params *p, co
     dec_window(p, in_b, oy, ox, dst, kp, tmp, WIN_EXPAND);
 }
 
+/* The pair table of channels (c, c + 1) at t: entry i | j << 4 = 256 cb0[i] + cb1[j] (int16; mod
+ * 2^16 for pairs no weight uses), row 0 built, rows j by SADD16 of cb1[j] - cb1[0] in both halves. */
+static void dec_pair_table(const int8_t *cb0, const int8_t *cb1, uint32_t *t) {
+    uint32_t r0[8];
+    int32_t i, j;
+    for (i = 0; i < 8; ++i) {
+        r0[i] = dec_pair(256 * cb0[2 * i] + cb1[0], 256 * cb0[2 * i + 1] + cb1[0]);
+    }
+    for (j = 0; j < 16; ++j, t += 8) {
+        const int32_t d = (int32_t)(((uint32_t)(cb1[j] - cb1[0]) & 0xFFFFu) * 0x10001u);
+        for (i = 0; i < 8; ++i) {
+            t[i] = (uint32_t)tfc_sadd16((int32_t)r0[i], d);
+        }
+    }
+}
+
 /* Channels [c0, c0 + nb) of a 4-bit layer decoded into wbuf (layout: the file comment; pc: pair
  * codes, per channel pair and group (h0, h2), (h1, h3) with h = 256 w(c) + w(c + 1)). The
  * indices are laid out like the dense int8 weights ([oc/2][kp/4][2][4] nibbles, low first), so one
- * word holds a channel pair's indices of a group. */
+ * word holds a channel pair's indices of a group; pair codes of at least TFC_DEC_LUT_MIN_K
+ * positions: one byte per position (c | c + 1 << 4), looked up in the pair's table (512 bytes at
+ * tmp, the windows' scratch). */
 static void decode_w4(const tfc_conv_params *p, int32_t c0, int32_t nb, int32_t kp, int8_t *wbuf,
-                      const int8_t **vals __attribute__((unused)), const int pc) {
+                      const int8_t **vals __attribute__((unused)), const int pc, void *tmp) {
     const uint8_t *ix = (const uint8_t *)p->weights + (c0 >> 1) * kp;
     uint32_t *dst = (uint32_t *)wbuf;
     int32_t c, i;
+    if (pc && kp >= TFC_DEC_LUT_MIN_K) {
+        const uint16_t *t = (const uint16_t *)tmp;
+        for (c = c0; c < c0 + nb; c += 2) {
+            dec_pair_table(TFC_W4_CODEBOOK(p, c), TFC_W4_CODEBOOK(p, c + 1), (uint32_t *)tmp);
+            for (i = 0; i < kp; i += 4) {
+                const uint32_t x = tfc_ld32(ix);
+                ix += 4;
+                dst[0] = t[x & 0xFFu] | (uint32_t)t[(x >> 16) & 0xFFu] << 16;
+                dst[1] = t[(x >> 8) & 0xFFu] | (uint32_t)t[x >> 24] << 16;
+                dst += 2;
+            }
+        }
+        return;
+    }
     for (c = c0; c < c0 + nb; c += 2) {
         const int8_t *cb0 = TFC_W4_CODEBOOK(p, c);
         const int8_t *cb1 = c + 1 < p->out_c ? TFC_W4_CODEBOOK(p, c + 1) : cb0;
@@ -209,7 +241,7 @@ static void decode_w4(const tfc_conv_params *p, int32_t c0, int32_t nb, int32_t 
  * is cleared, then each channel's bitmap row scatters the next non-zero values (*vals); pair codes
  * add 256 v (channel c) and v (c + 1) into the shared halves. */
 static void decode_sp(const tfc_conv_params *p, int32_t c0, int32_t nb, int32_t kp, int8_t *wbuf,
-                      const int8_t **vals, const int pc) {
+                      const int8_t **vals, const int pc, void *tmp __attribute__((unused))) {
     static const uint8_t slot_of[4] = {0, 2, 1, 3}; /* halves per channel and group: (w0, w2), (w1, w3) */
     const int32_t k_n = p->k_h * p->k_w * p->in_c;
     const int32_t row_bytes = (k_n + 7) >> 3;
@@ -404,7 +436,7 @@ static int __attribute__((noinline)) dec_triple_inside(const tfc_conv_params *p,
 /* A block decoder (decode_w4, decode_sp) and the fused ADD of count results, passed to run_pc as
  * pointers so that a model links only the ones its layers use. */
 typedef void (*dec_block_fn)(const tfc_conv_params *p, int32_t c0, int32_t nb, int32_t kp, int8_t *wbuf,
-                             const int8_t **vals, const int pc);
+                             const int8_t **vals, const int pc, void *tmp);
 typedef void (*dec_add_fn)(const tfc_binary_params *add, const int8_t *res, const int8_t *residual, int8_t *out,
                            int32_t count);
 
@@ -441,7 +473,7 @@ static void run_pc(const tfc_conv_params *p, const tfc_binary_params *add, const
     for (c0 = 0; c0 < oc_n; c0 += blk) {
         const int32_t nb = oc_n - c0 < blk ? oc_n - c0 : blk;
         const int32_t *q = p->rq + TFC_RQ_HEADER + 4 * c0;
-        decode(p, c0, nb, kp, wbuf, &vals, 1);
+        decode(p, c0, nb, kp, wbuf, &vals, 1, colw); /* the windows are rebuilt after it */
         for (b = 0; b < p->batches; ++b) {
             const int8_t *in_b = in + b * p->in_h * p->in_w * p->in_c;
             for (pix = 0; pix < npix; pix += 3) {
@@ -813,9 +845,9 @@ static inline __attribute__((always_inline)) void dec_run(const tfc_conv_params 
         const int32_t nb = oc_n - c0 < blk ? oc_n - c0 : blk;
         const int32_t *q = p->rq + TFC_RQ_HEADER + 4 * c0;
         if (kind == DEC_W4) {
-            decode_w4(p, c0, nb, kp, wbuf, &vals, 0);
+            decode_w4(p, c0, nb, kp, wbuf, &vals, 0, 0);
         } else {
-            decode_sp(p, c0, nb, kp, wbuf, &vals, 0);
+            decode_sp(p, c0, nb, kp, wbuf, &vals, 0, 0);
         }
         for (b = 0; b < p->batches; ++b) {
             const int8_t *in_b = in + b * p->in_h * p->in_w * p->in_c;

@@ -24,7 +24,7 @@ import numpy as np
 
 from tfcompress.engine import weight_policy, weights_24
 from tfcompress.engine.ir import Graph
-from tfcompress.engine.kernel_limits import RQ_FAST, RQ_PAIR
+from tfcompress.engine.kernel_limits import DEC_LUT_MIN_K, RQ_FAST, RQ_PAIR
 from tfcompress.engine.lowered import LoweredOp
 from tfcompress.engine.optimized import first, fully_connected
 from tfcompress.engine.optimized.add import tables_into_flash
@@ -71,6 +71,19 @@ def pair_codes_ok(lo: LoweredOp, w: np.ndarray, rq: np.ndarray) -> bool:
     return fully_connected.pairs_ok(pad_to(w, _kp(lo), 1))
 
 
+def w4_layout(idx: np.ndarray, kp: int, pc: bool) -> np.ndarray:
+    """The kernel's 4-bit indices from ``idx`` ([oc][K]): per channel pair, two per byte, either
+    like the dense int8 weights (``[K/4][2][4]``: a word holds the pair's indices of a group) or,
+    for pair codes of at least ``DEC_LUT_MIN_K`` positions, one byte per position (``c | c+1 << 4``,
+    the index of the kernel's pair table)."""
+    ocp = (len(idx) + 1) // 2 * 2
+    il = pad_to(pad_to(idx, kp, 1), ocp, 0).reshape(ocp // 2, 2, kp)
+    if pc and kp >= DEC_LUT_MIN_K:
+        return (il[:, 0] | (il[:, 1] << 4)).astype(np.uint8).reshape(-1).view(np.int8)
+    il = il.reshape(ocp // 2, 2, kp // 4, 4).transpose(0, 2, 1, 3).reshape(-1)
+    return (il[0::2] | (il[1::2] << 4)).astype(np.uint8).view(np.int8)
+
+
 def decoded_rows(lo: LoweredOp) -> np.ndarray:
     """(out_c, K) int8: the weights a compressed conv decodes to (plain kernel order)."""
     f = lo.fields
@@ -97,15 +110,13 @@ def prepare(lo: LoweredOp, budget: int | None = None) -> LoweredOp:
     f["q_step"] = 1
     if weight_policy.current().first_kernel and (fl := first.prepare_compressed(lo, w)) is not None:
         return fl  # 1-3 input channels: the first-layer kernel
-    if lo.kernel.endswith("_w4"):  # indices in the dense layout, two per byte
-        idx = indices(lo)[:w.size].reshape(w.shape)
-        il = pad_to(pad_to(idx, kp, 1), ocp, 0).reshape(ocp // 2, 2, kp // 4, 4).transpose(0, 2, 1, 3).reshape(-1)
-        lo.replace_array("weights", (il[0::2] | (il[1::2] << 4)).astype(np.uint8).view(np.int8))
     bias = lo.array("bias").data
     rq = rq_table(lo.array("mult").data, lo.array("shift").data, acc_bound(w, bias), bias, ~w.any(axis=1), ocp,
                   f["out_zp"])
     pc = pair_codes_ok(lo, w, rq)
     rq[0] |= RQ_PAIR if pc else 0
+    if lo.kernel.endswith("_w4"):
+        lo.replace_array("weights", w4_layout(indices(lo)[:w.size].reshape(w.shape), kp, pc))
     blk = block_channels(oc, kp, budget, pc)
     rq[1] = blk
     add_rq(lo, rq)
