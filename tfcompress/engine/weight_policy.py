@@ -54,9 +54,8 @@ PREFERENCES: dict[str, Preference] = {
 
 #: measured slowdown (compressed / int8 instructions of the layer) per kernel set, kernel and
 #: storage, mps2-an500 -O2 (benchmarks/compressed_speed.py); missing entries count as 1.0.
-#: Optimised convolutions decode per channel block (optimized/conv2d_s8_dec_opt.c, pair codes; first
-#: layers: the first-layer kernel): ResNet-8 4-bit 1.02-1.21, eye-gaze sparse 0.97-1.08 (issue 15),
-#: more where RAM fitting shrinks blocks; 2:4
+#: Optimised convolutions decode per channel block (optimized/conv2d_s8_dec_opt.c, pair codes):
+#: ResNet-8 4-bit 0.90-1.19, eye-gaze sparse 0.90-1.42, more where RAM fitting shrinks blocks; 2:4
 #: (offered only where one block holds the layer) 0.72-1.02; planar 3x3 DEPTHWISE_CONV_2D decodes
 #: per group of four channels (optimized/depthwise_conv2d_s8_opt.c): 4-bit 1.08-1.26, sparse
 #: 1.12-1.40 (tiny maps highest; other depthwise shapes: portable C, ~20x); 4-bit FULLY_CONNECTED:
