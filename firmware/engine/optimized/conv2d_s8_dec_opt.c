@@ -10,8 +10,10 @@
  * - pair codes (TFC_RQ_PAIR, set by the host where exact: fast requantisation, even channel count,
  *   |dot(c)| < 2^23): per channel pair and group of four window positions the int16x2 words
  *   (h0, h2), (h1, h3), h = 256 w(c) + w(c + 1), kp bytes per channel. Three pixels' windows are
- *   widened per group as {(x0, x2) of px0..px2, (x1, x3) of px0..px2}; a group is 18 instructions
- *   per 24 MACs (the dense pair-code triple loop), requantisation shared by six outputs (run_pc);
+ *   widened per group as {(x0, x2) of px0..px2, (x1, x3) of px0..px2}; a group is 17 instructions
+ *   per 24 MACs (the dense kernel's triple routine and widening, tfc_conv_opt.h), requantisation
+ *   shared by six outputs (run_pc). 4-bit layers of at least TFC_DEC_LUT_MIN_K positions decode
+ *   through a 256-entry table per channel pair (decode_w4);
  * - else widened int16: per channel pair and group the pairs (w0, w2), (w1, w3) of channel c, then
  *   of c + 1 (2 kp bytes per channel), two pixels' windows widened alike, so a group of 16 MACs is
  *   four LDRD and eight SMLAD (12 instructions).
