@@ -8,7 +8,9 @@ or in the dense im2col kernel's int16 layout (two pixels, ``2 kp`` bytes), and r
 channel-pair loops on it; no weight is looked up in the inner loop. The host side here:
 
 * 4-bit layers: indices re-laid out like the dense int8 weights (``[oc/2][K/4][2][4]``, two per
-  byte), so one 32-bit load gives a channel pair's eight indices of a group of four positions;
+  byte), so one 32-bit load gives a channel pair's eight indices of a group of four positions
+  (pair codes of at least ``DEC_LUT_MIN_K`` positions: one byte per position, :func:`w4_layout`);
+  1-3 input channels: the first-layer kernel instead (``first.prepare_compressed``);
   sparse layers keep their bitmap + values (channel order, read with one cursor); 2:4 layers
   (``weights_24.py``) their values + positions, decoded into value pairs + addresses of the
   matching input pairs (half the MACs of the dense layer).
