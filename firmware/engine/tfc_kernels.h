@@ -144,6 +144,9 @@ void tfc_conv2d_add_s8_direct(const tfc_conv_params *p, const tfc_binary_params 
                               const int8_t *residual, int8_t *out);
 /* optimised kernels: 1-3 input channels (engine/optimized/first.py) */
 void tfc_conv2d_s8_first(const tfc_conv_params *p, const int8_t *in, int8_t *out);
+/* ... with 4-bit / sparse weights, decoded per inference into the scratch (first.py prepare_compressed) */
+void tfc_conv2d_s8_first_w4(const tfc_conv_params *p, const int8_t *in, int8_t *out);
+void tfc_conv2d_s8_first_sp(const tfc_conv_params *p, const int8_t *in, int8_t *out);
 
 /* 4-bit weights (packed indices, two per byte, low nibble first, into int8 codebooks): same
  * results as the plain kernels on the decoded weights. */

@@ -39,6 +39,10 @@ DW_MAX_WINDOW = 2304
 #: get that quarter, up to DW_PLANAR_BUDGET_MAX
 DW_PLANAR_BUDGET = 1024
 DW_PLANAR_BUDGET_MAX = 8192
+#: 4-bit pair-code convs with at least this many (padded) window positions decode through a
+#: 256-entry pair table per channel pair (indices laid out one byte per position: channel c's
+#: index | channel c + 1's << 4; optimized/decoded.py); the table lives in the window scratch
+DEC_LUT_MIN_K = 256
 #: the ADD kernels' two 256-entry int32 tables (tfc_add_opt.h)
 ADD_TABLES_BYTES = 2 * 256 * 4
 #: the ADD's SMMULR output requantisation is exact when every table entry is below this in
@@ -58,6 +62,7 @@ HEADER_CONSTANTS: tuple[tuple[str, str], ...] = (
     ("DW_MAX_WINDOW", "largest kh * kw * channels of the depthwise word path's border window"),
     ("DW_PLANAR_BUDGET", "depthwise planar band buffer bytes (small layers)"),
     ("DW_PLANAR_BUDGET_MAX", "... and at most this much for large ones (a quarter of their input)"),
+    ("DEC_LUT_MIN_K", "4-bit pair-code convs from this padded window: byte-pair indices, a pair table"),
     ("ADD_TABLES_BYTES", "the ADD's two 256-entry int32 tables"),
     ("ADD_FAST_BOUND", "the ADD's SMMULR output requantisation: every |table entry| below this"),
 )

@@ -38,9 +38,11 @@ from tfcompress.errors import unknown
 
 @dataclass(frozen=True)
 class Preference:
-    """Largest slowdown allowed per storage ("w4", "sp"; missing: any), the RAM slack, and the
+    """Largest slowdown allowed per storage ("w4", "sp"; missing: any), the RAM slack, the
     fewest bytes of flash a layer's compressed storage must save to be taken (tiny layers, e.g. a
-    one-channel first conv, save a few bytes for a slower kernel)."""
+    one-channel first conv, save a few bytes for a slower kernel), and whether compressed first
+    layers (1-3 input channels) run the first-layer kernel (optimized/first.py: as fast as int8,
+    1.7 KB more code at -Os, 3.5 KB at -O2) instead of the decoding kernel (1.6-2.3x slower there)."""
 
     max_slowdown: dict[str, float] = field(default_factory=dict)
     ram_slack: float | None = 0.1
@@ -50,21 +52,26 @@ class Preference:
     speed_elasticity: float | None = None
     #: "smallest" counts the kernel code a storage links (storage_cost.py), not only the weights
     count_code: bool = False
+    #: a compressed first layer (1-3 input channels) decodes into the dense first-layer kernel's
+    #: layout and runs it (faster, links that kernel's code)
+    first_kernel: bool = True
 
 
 #: preference name -> its row. "balanced" (the default): the smallest exact storage (the user asked
-#: for compressed weights, smallest counting the kernel code each storage links: a layer kept int8
+#: for compressed weights), smallest counting the kernel code each storage links: a layer kept int8
 #: for a few bytes brings the dense kernels' code into a model whose other layers decode (eye-gaze
 #: pruned, -O2: 13.5 KB of code with every layer compressed, 26.6 KB with min_saving = 64, flash then
-#: above the int8 variant's), decoding blocks within 10% of the lowest peak RAM; then slow layers go
-#: back to int8 where that pays for its flash (speed_elasticity 0.25: ResNet-8's and eye-gaze's first
-#: convolutions, ~3.2 KB of dense first-conv code and weights at -O2 for 2.8% and 13% of their
-#: instructions; not their 4-bit FULLY_CONNECTED layers: 0.05% and 0.2% for ~4 KB of dense FC code).
-#: "size": the least flash by weights and code at -Os, no RAM growth for decoding; "speed": only
-#: storage that is not slower than int8, blocks as fast as they go.
+#: above the int8 variant's); decoding blocks within 10% of the lowest peak RAM; then a layer slower
+#: than its goal goes back to int8 only where the share of instructions that saves is at least the
+#: share of flash it adds (speed_elasticity 1.0: the user asked for smaller weights, so flash wins
+#: ties; e.g. not the 4-bit FULLY_CONNECTED layers of ResNet-8 and eye-gaze, 0.05% and 0.2% of their
+#: instructions for ~4 KB of dense FC code, nor a clustered AD autoencoder, 40% of its instructions
+#: for about twice its weights). "size": the least flash by weights and code at -Os, no RAM growth
+#: for decoding, no first-layer kernel's code for a compressed first layer; "speed": only storage
+#: that is not slower than int8, blocks as fast as they go.
 PREFERENCES: dict[str, Preference] = {
-    "size": Preference({}, 0.0, count_code=True),
-    "balanced": Preference({}, 0.1, speed_elasticity=0.25, count_code=True),
+    "size": Preference({}, 0.0, count_code=True, first_kernel=False),
+    "balanced": Preference({}, 0.1, speed_elasticity=1.0, count_code=True),
     "speed": Preference({"w4": 1.0, "sp": 1.0, "2of4": 1.0}, None),
 }
 

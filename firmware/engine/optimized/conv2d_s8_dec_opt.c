@@ -10,8 +10,10 @@
  * - pair codes (TFC_RQ_PAIR, set by the host where exact: fast requantisation, even channel count,
  *   |dot(c)| < 2^23): per channel pair and group of four window positions the int16x2 words
  *   (h0, h2), (h1, h3), h = 256 w(c) + w(c + 1), kp bytes per channel. Three pixels' windows are
- *   widened per group as {(x0, x2) of px0..px2, (x1, x3) of px0..px2}; a group is 18 instructions
- *   per 24 MACs (the dense pair-code triple loop), requantisation shared by six outputs (run_pc);
+ *   widened per group as {(x0, x2) of px0..px2, (x1, x3) of px0..px2}; a group is 17 instructions
+ *   per 24 MACs (the dense kernel's triple routine and widening, tfc_conv_opt.h), requantisation
+ *   shared by six outputs (run_pc). 4-bit layers of at least TFC_DEC_LUT_MIN_K positions decode
+ *   through a 256-entry table per channel pair (decode_w4);
  * - else widened int16: per channel pair and group the pairs (w0, w2), (w1, w3) of channel c, then
  *   of c + 1 (2 kp bytes per channel), two pixels' windows widened alike, so a group of 16 MACs is
  *   four LDRD and eight SMLAD (12 instructions).
@@ -173,14 +175,47 @@ static void __attribute__((noinline)) dec_window_24(const tfc_conv_params *p, co
     dec_window(p, in_b, oy, ox, dst, kp, tmp, WIN_EXPAND);
 }
 
+/* The pair table of channels (c, c + 1) at t: entry i | j << 4 = 256 cb0[i] + cb1[j] (int16; mod
+ * 2^16 for pairs no weight uses), row 0 built, rows j by SADD16 of cb1[j] - cb1[0] in both halves. */
+static void dec_pair_table(const int8_t *cb0, const int8_t *cb1, uint32_t *t) {
+    uint32_t r0[8];
+    int32_t i, j;
+    for (i = 0; i < 8; ++i) {
+        r0[i] = dec_pair(256 * cb0[2 * i] + cb1[0], 256 * cb0[2 * i + 1] + cb1[0]);
+    }
+    for (j = 0; j < 16; ++j, t += 8) {
+        const int32_t d = (int32_t)(((uint32_t)(cb1[j] - cb1[0]) & 0xFFFFu) * 0x10001u);
+        for (i = 0; i < 8; ++i) {
+            t[i] = (uint32_t)tfc_sadd16((int32_t)r0[i], d);
+        }
+    }
+}
+
 /* Channels [c0, c0 + nb) of a 4-bit layer decoded into wbuf (layout: the file comment; pc: pair
  * codes, per channel pair and group (h0, h2), (h1, h3) with h = 256 w(c) + w(c + 1)). The
  * indices are laid out like the dense int8 weights ([oc/2][kp/4][2][4] nibbles, low first), so one
- * word holds a channel pair's indices of a group. */
-static void decode_w4(const tfc_conv_params *p, int32_t c0, int32_t nb, int32_t kp, int8_t *wbuf, const int pc) {
+ * word holds a channel pair's indices of a group; pair codes of at least TFC_DEC_LUT_MIN_K
+ * positions: one byte per position (c | c + 1 << 4), looked up in the pair's table (512 bytes at
+ * tmp, the windows' scratch). */
+static void decode_w4(const tfc_conv_params *p, int32_t c0, int32_t nb, int32_t kp, int8_t *wbuf,
+                      const int8_t **vals __attribute__((unused)), const int pc, void *tmp) {
     const uint8_t *ix = (const uint8_t *)p->weights + (c0 >> 1) * kp;
     uint32_t *dst = (uint32_t *)wbuf;
     int32_t c, i;
+    if (pc && kp >= TFC_DEC_LUT_MIN_K) {
+        const uint16_t *t = (const uint16_t *)tmp;
+        for (c = c0; c < c0 + nb; c += 2) {
+            dec_pair_table(TFC_W4_CODEBOOK(p, c), TFC_W4_CODEBOOK(p, c + 1), (uint32_t *)tmp);
+            for (i = 0; i < kp; i += 4) {
+                const uint32_t x = tfc_ld32(ix);
+                ix += 4;
+                dst[0] = t[x & 0xFFu] | (uint32_t)t[(x >> 16) & 0xFFu] << 16;
+                dst[1] = t[(x >> 8) & 0xFFu] | (uint32_t)t[x >> 24] << 16;
+                dst += 2;
+            }
+        }
+        return;
+    }
     for (c = c0; c < c0 + nb; c += 2) {
         const int8_t *cb0 = TFC_W4_CODEBOOK(p, c);
         const int8_t *cb1 = c + 1 < p->out_c ? TFC_W4_CODEBOOK(p, c + 1) : cb0;
@@ -208,7 +243,7 @@ static void decode_w4(const tfc_conv_params *p, int32_t c0, int32_t nb, int32_t 
  * is cleared, then each channel's bitmap row scatters the next non-zero values (*vals); pair codes
  * add 256 v (channel c) and v (c + 1) into the shared halves. */
 static void decode_sp(const tfc_conv_params *p, int32_t c0, int32_t nb, int32_t kp, int8_t *wbuf,
-                      const int8_t **vals, const int pc) {
+                      const int8_t **vals, const int pc, void *tmp __attribute__((unused))) {
     static const uint8_t slot_of[4] = {0, 2, 1, 3}; /* halves per channel and group: (w0, w2), (w1, w3) */
     const int32_t k_n = p->k_h * p->k_w * p->in_c;
     const int32_t row_bytes = (k_n + 7) >> 3;
@@ -287,114 +322,17 @@ static void __attribute__((naked, noinline)) dec_pairs_asm(conv_pairs_args *a __
 }
 #endif
 
-/* Pair-code blocks (TFC_RQ_PAIR, host: decoded.py), three pixels per pass. */
+/* Pair-code blocks (TFC_RQ_PAIR, host: decoded.py), three pixels per pass: the dense kernel's
+ * pixel-triple routine (tfc_conv_opt.h CONV_TRIPLES_BODY) on the decoded block, one routine for
+ * layers with and without an activation clamp; -Os: 8 groups per loop iteration. */
 #if TFC_DSP_ASM
-/* One group, channel pair x pixel triple (r9: pair-code words, r10: the triple windows; r1..r3
- * S = 256 dot(c) + dot(c + 1) of pixels 0..2, r4..r6 L = dot(c + 1); r7/r8 the words, r12 their
- * SXTB16, r0/lr windows): 24 MACs in 18 instructions. */
-#define DEC_GROUP3 \
-    "ldrd r7, r8, [r9], #8\n" \
-    "ldrd r0, lr, [r10], #8\n" \
-    "smlad r1, r0, r7, r1\n" \
-    "smlad r2, lr, r7, r2\n" \
-    "sxtb16 r12, r7\n" \
-    "smlad r4, r0, r12, r4\n" \
-    "smlad r5, lr, r12, r5\n" \
-    "ldrd r0, lr, [r10], #8\n" \
-    "smlad r3, r0, r7, r3\n" \
-    "smlad r6, r0, r12, r6\n" \
-    "sxtb16 r12, r8\n" \
-    "smlad r1, lr, r8, r1\n" \
-    "smlad r4, lr, r12, r4\n" \
-    "ldrd r0, lr, [r10], #8\n" \
-    "smlad r2, r0, r8, r2\n" \
-    "smlad r5, r0, r12, r5\n" \
-    "smlad r3, lr, r8, r3\n" \
-    "smlad r6, lr, r12, r6\n"
-
-/* requantise r (lsl first), parameters m r7, rs r8, rnd r10 (tfc_rq_x2s) */
-#define DEC_RQ(r) \
-    "lsl " r ", " r ", #1\n" \
-    "smmlar lr, " r ", r7, r10\n" \
-    "add " r ", lr, " r ", asr #31\n" \
-    "asr " r ", " r ", r8\n" \
-    "ssat " r ", #8, " r "\n"
-
-/* conv_pairs_args, o1_off = the pixel stride of the outputs. Per channel pair: accumulators from
- * bias(c + 1), eight groups per iteration (entered by TBH with the remainder left), channel
- * c = ((S - L) >> 8) + bias(c), six requantised, per pixel the two bytes by BFI, pixels 0 and 1
- * clamped as one word, pixel 2 alone, three halfword stores. */
-static void __attribute__((naked, noinline)) dec_triples_asm(conv_pairs_args *a __attribute__((unused))) {
-    __asm volatile(
-        "push {r4-r11, lr}\n"
-        "push {r0}\n"
-        "ldr r9, [r0, #8]\n"
-        "ldr r12, [r0, #12]\n"
-        "ldr r11, [r0, #4]\n"
-        "1:\n"
-        "ldr r10, [r0, #0]\n"
-        "ldr r4, [r12, #28]\n"
-        "mov r1, r4\n"
-        "mov r2, r4\n"
-        "mov r3, r4\n"
-        "mov r5, r4\n"
-        "mov r6, r4\n"
-        "sub lr, r11, r10\n" /* 24 x groups bytes: groups mod 8 = 3 x (3 x groups) mod 8 */
-        "lsr lr, lr, #3\n"
-        "add lr, lr, lr, lsl #1\n"
-        "and lr, lr, #7\n"
-        "tbh [pc, lr, lsl #1]\n" /* enter the eight-group body with the remainder left */
-        "0:\n"
-        ".hword (20f - 0b) / 2, (27f - 0b) / 2, (26f - 0b) / 2, (25f - 0b) / 2\n"
-        ".hword (24f - 0b) / 2, (23f - 0b) / 2, (22f - 0b) / 2, (21f - 0b) / 2\n"
-        "20:\n" DEC_GROUP3 "21:\n" DEC_GROUP3 "22:\n" DEC_GROUP3 "23:\n" DEC_GROUP3
-        "24:\n" DEC_GROUP3 "25:\n" DEC_GROUP3 "26:\n" DEC_GROUP3 "27:\n" DEC_GROUP3
-        "cmp r10, r11\n"
-        "bne 20b\n"
-        "ldr r0, [sp]\n"
-        "ldr r12, [r0, #12]\n"
-        "ldr r7, [r12, #12]\n"
-        "sub r1, r1, r4\n"
-        "add r1, r7, r1, asr #8\n"
-        "sub r2, r2, r5\n"
-        "add r2, r7, r2, asr #8\n"
-        "sub r3, r3, r6\n"
-        "add r3, r7, r3, asr #8\n"
-        "ldrd r7, r8, [r12]\n"
-        "ldr r10, [r12, #8]\n"
-        DEC_RQ("r1") DEC_RQ("r2") DEC_RQ("r3")
-        "ldrd r7, r8, [r12, #16]\n"
-        "ldr r10, [r12, #24]\n"
-        DEC_RQ("r4") DEC_RQ("r5") DEC_RQ("r6")
-        "add r12, r12, #32\n"
-        "str r12, [r0, #12]\n"
-        "bfi r1, r4, #8, #8\n"
-        "bfi r2, r5, #8, #8\n"
-        "bfi r3, r6, #8, #8\n"
-        "pkhbt r1, r1, r2, lsl #16\n"
-        "ldrd r7, r8, [r0, #28]\n"
-        "ssub8 r4, r1, r7\n"
-        "sel r1, r1, r7\n"
-        "ssub8 r4, r1, r8\n"
-        "sel r1, r8, r1\n"
-        "ssub8 r4, r3, r7\n"
-        "sel r3, r3, r7\n"
-        "ssub8 r4, r3, r8\n"
-        "sel r3, r8, r3\n"
-        "ldrd r7, r8, [r0, #16]\n"
-        "strh r1, [r7]\n"
-        "lsr r1, r1, #16\n"
-        "strh r1, [r7, r8]\n"
-        "add r8, r7, r8, lsl #1\n"
-        "strh r3, [r8]\n"
-        "add r7, r7, #2\n"
-        "str r7, [r0, #16]\n"
-        "ldr r3, [r0, #24]\n"
-        "subs r3, r3, #1\n"
-        "str r3, [r0, #24]\n"
-        "bne 1b\n"
-        "add sp, sp, #4\n"
-        "pop {r4-r11, pc}\n");
+#if defined(__OPTIMIZE_SIZE__)
+#define DEC_TRIPLES_BODY CONV_TRIPLES_BODY(CONV_TRIPLES_STORE_ANY, CONV_PC3_X8, "8")
+#else
+#define DEC_TRIPLES_BODY CONV_TRIPLES_BODY(CONV_TRIPLES_STORE_ANY, CONV_PC3_X16, "16")
+#endif
+static void __attribute__((naked, noinline, aligned(4))) dec_triples_asm(const triple_args *a __attribute__((unused))) {
+    __asm volatile(DEC_TRIPLES_BODY);
 }
 #endif
 
@@ -403,16 +341,17 @@ static void __attribute__((naked, noinline)) dec_triples_asm(conv_pairs_args *a 
 static void __attribute__((noinline)) dec_triples(const int32_t *col, int32_t kp, const int8_t *w, const int32_t *q,
                                                   int32_t nb, int8_t *o, int32_t step, const tfc_out_stage *os) {
 #if TFC_DSP_ASM
-    conv_pairs_args a;
-    a.col = col;
+    triple_args a;
     a.end = col + kp + (kp >> 1);
-    a.w = w;
+    a.col = col;
     a.q = q;
-    a.o0 = o;
-    a.o1_off = step;
-    a.pairs = nb >> 1;
-    a.lo4 = os->lo4;
-    a.hi4 = os->hi4;
+    a.o = o;
+    a.ostride = step - 2;
+    a.q_end = q + 4 * nb;
+    a.lo4 = os->clamp ? os->lo4 : 0x80808080u;
+    a.hi4 = os->clamp ? os->hi4 : 0x7f7f7f7fu;
+    a.w = w;
+    a.groups = kp >> 2;
     dec_triples_asm(&a);
 #else
     const int32_t *wp = (const int32_t *)w;
@@ -442,13 +381,14 @@ static void __attribute__((noinline)) dec_triples(const int32_t *col, int32_t kp
 
 /* The windows of output pixels pix .. pix + 2 in the WIN_TRIPLE layout when channels come in words,
  * columns are not dilated and all three windows lie inside the input: each kernel row read in
- * place, three words at a time (six SXTB16, six stores per group of four positions). 0: not so. */
+ * place, three words at a time (six SXTB16, six stores per group of four positions; assembly: the
+ * dense kernel's widen3_asm, tfc_conv_opt.h). 0: not so. */
 static int __attribute__((noinline)) dec_triple_inside(const tfc_conv_params *p, const int8_t *in_b, int32_t pix,
                                                        int32_t *colw) {
     const int32_t row = p->in_w * p->in_c, seg = p->k_w * p->in_c;
     const int32_t reach = (p->k_h - 1) * p->dil_h;
     const int8_t *s[3];
-    int32_t j, r, i;
+    int32_t j;
     if ((p->in_c & 3) != 0 || p->dil_w != 1) {
         return 0;
     }
@@ -460,28 +400,65 @@ static int __attribute__((noinline)) dec_triple_inside(const tfc_conv_params *p,
         }
         s[j] = in_b + y0 * row + x0 * p->in_c;
     }
-    for (r = 0; r < p->k_h; ++r) {
-        for (i = 0; i < seg; i += 4) {
-            const uint32_t w0 = tfc_ld32(s[0] + i), w1 = tfc_ld32(s[1] + i), w2 = tfc_ld32(s[2] + i);
-            colw[0] = tfc_sxtb16(w0);
-            colw[1] = tfc_sxtb16(w1);
-            colw[2] = tfc_sxtb16(w2);
-            colw[3] = tfc_sxtb16_ror8(w0);
-            colw[4] = tfc_sxtb16_ror8(w1);
-            colw[5] = tfc_sxtb16_ror8(w2);
-            colw += 6;
-        }
-        s[0] += p->dil_h * row;
-        s[1] += p->dil_h * row;
-        s[2] += p->dil_h * row;
+#if TFC_DSP_ASM
+    {
+        widen3_args a;
+        a.s0 = s[0];
+        a.d1 = (int32_t)(s[1] - s[0]);
+        a.d2 = (int32_t)(s[2] - s[0]);
+        a.dst = colw;
+        a.groups = seg >> 2;
+        a.rows = p->k_h;
+        a.adv = p->dil_h * row - seg;
+        widen3_asm(&a);
     }
+#else
+    {
+        int32_t r, i;
+        for (r = 0; r < p->k_h; ++r) {
+            for (i = 0; i < seg; i += 4) {
+                const uint32_t w0 = tfc_ld32(s[0] + i), w1 = tfc_ld32(s[1] + i), w2 = tfc_ld32(s[2] + i);
+                colw[0] = tfc_sxtb16(w0);
+                colw[1] = tfc_sxtb16(w1);
+                colw[2] = tfc_sxtb16(w2);
+                colw[3] = tfc_sxtb16_ror8(w0);
+                colw[4] = tfc_sxtb16_ror8(w1);
+                colw[5] = tfc_sxtb16_ror8(w2);
+                colw += 6;
+            }
+            s[0] += p->dil_h * row;
+            s[1] += p->dil_h * row;
+            s[2] += p->dil_h * row;
+        }
+    }
+#endif
     return 1;
 }
+
+/* A block decoder (decode_w4, decode_sp) and the fused ADD of count results, passed to run_pc as
+ * pointers so that a model links only the ones its layers use. */
+typedef void (*dec_block_fn)(const tfc_conv_params *p, int32_t c0, int32_t nb, int32_t kp, int8_t *wbuf,
+                             const int8_t **vals, const int pc, void *tmp);
+typedef void (*dec_add_fn)(const tfc_binary_params *add, const int8_t *res, const int8_t *residual, int8_t *out,
+                           int32_t count);
+
+static void dec_add(const tfc_binary_params *add, const int8_t *res, const int8_t *residual, int8_t *out,
+                    int32_t count) {
+    tfc_add_dense(add, res, residual, out, count, add->tables, add->tables + 256, add->tables_fast);
+}
+
+/* Border window triples (some taps in the padding): the dense kernel's triple_border at -O2; -Os
+ * (smaller code): window by window (dec_window_triple). */
+#if defined(__OPTIMIZE_SIZE__)
+#define DEC_TRIPLE_BORDER(p, in_b, pix, colw) 0
+#else
+#define DEC_TRIPLE_BORDER(p, in_b, pix, colw) triple_border(p, in_b, (pix) / (p)->out_w, (pix) % (p)->out_w, colw)
+#endif
 
 /* The pair-code layers: blocks of channels decoded into pair codes, three pixels at a time
  * (scratch: three windows, the gathered byte window, three pixels' block results, the block). */
 static void run_pc(const tfc_conv_params *p, const tfc_binary_params *add, const int8_t *in, const int8_t *residual,
-                   int8_t *out, int32_t *scratch, int32_t kp, int32_t blk, const int kind) {
+                   int8_t *out, int32_t *scratch, int32_t kp, int32_t blk, dec_block_fn decode, dec_add_fn add_of) {
     const int32_t oc_n = p->out_c;
     const int32_t npix = p->out_h * p->out_w;
     const int32_t win_words = kp + (kp >> 1);
@@ -490,8 +467,6 @@ static void run_pc(const tfc_conv_params *p, const tfc_binary_params *add, const
     int8_t *const tmp = (int8_t *)(scratch + win_words);
     int8_t *const res = (int8_t *)(scratch + win_words + tmp_words);
     int8_t *const wbuf = (int8_t *)(scratch + win_words + tmp_words + ((3 * blk + 3) >> 2));
-    const int32_t *const lut1 = add ? add->tables : 0;
-    const int add_fast = add ? add->tables_fast : 0;
     const int pointwise = p->k_h == 1 && p->k_w == 1 && p->stride_h == 1 && p->stride_w == 1 && p->pad_top == 0 &&
                           p->pad_left == 0 && (p->in_c & 3) == 0;
     const tfc_out_stage os = tfc_out_stage_of(p->out_zp, p->act_min, p->act_max);
@@ -500,17 +475,14 @@ static void run_pc(const tfc_conv_params *p, const tfc_binary_params *add, const
     for (c0 = 0; c0 < oc_n; c0 += blk) {
         const int32_t nb = oc_n - c0 < blk ? oc_n - c0 : blk;
         const int32_t *q = p->rq + TFC_RQ_HEADER + 4 * c0;
-        if (kind == DEC_W4) {
-            decode_w4(p, c0, nb, kp, wbuf, 1);
-        } else {
-            decode_sp(p, c0, nb, kp, wbuf, &vals, 1);
-        }
+        decode(p, c0, nb, kp, wbuf, &vals, 1, colw); /* the windows are rebuilt after it */
         for (b = 0; b < p->batches; ++b) {
             const int8_t *in_b = in + b * p->in_h * p->in_w * p->in_c;
             for (pix = 0; pix < npix; pix += 3) {
                 const int32_t n = npix - pix < 3 ? npix - pix : 3;
                 const int32_t at = (b * npix + pix) * oc_n + c0;
-                for (j = n == 3 && dec_triple_inside(p, in_b, pix, colw) ? 3 : 0; j < 3; ++j) {
+                const int whole = n == 3 && (dec_triple_inside(p, in_b, pix, colw) || DEC_TRIPLE_BORDER(p, in_b, pix, colw));
+                for (j = whole ? 3 : 0; j < 3; ++j) {
                     if (j >= n) { /* defined values in the unused slots */
                         for (i = 0; i < win_words; i += 6) {
                             colw[i + j] = colw[i + 3 + j] = 0;
@@ -525,12 +497,14 @@ static void run_pc(const tfc_conv_params *p, const tfc_binary_params *add, const
                         dec_window_triple(p, in_b, (pix + j) / p->out_w, (pix + j) % p->out_w, colw + j, kp, tmp);
                     }
                 }
-                if (add || n < 3) { /* results of the block, then the ADD or a copy of the real pixels */
+                if (add_of && nb == oc_n) { /* one block: the pixels' results are contiguous, so is their ADD */
+                    dec_triples(colw, kp, wbuf, q, nb, res, nb, &os);
+                    add_of(add, res, residual + at, out + at, n * nb);
+                } else if (add_of || n < 3) { /* results of the block, then the ADD or a copy of the real pixels */
                     dec_triples(colw, kp, wbuf, q, nb, res, nb, &os);
                     for (j = 0; j < n; ++j) {
-                        if (add) {
-                            tfc_add_dense(add, res + j * nb, residual + at + j * oc_n, out + at + j * oc_n, nb, lut1,
-                                          lut1 + 256, add_fast);
+                        if (add_of) {
+                            add_of(add, res + j * nb, residual + at + j * oc_n, out + at + j * oc_n, nb);
                         } else {
                             for (i = 0; i < nb; ++i) {
                                 out[at + j * oc_n + i] = res[j * nb + i];
@@ -866,16 +840,16 @@ static inline __attribute__((always_inline)) void dec_run(const tfc_conv_params 
         return;
     }
     if (p->rq[0] & TFC_RQ_PAIR) {
-        run_pc(p, add, in, residual, out, colw, kp, blk, kind);
+        run_pc(p, add, in, residual, out, colw, kp, blk, kind == DEC_W4 ? decode_w4 : decode_sp, add ? dec_add : 0);
         return;
     }
     for (c0 = 0; c0 < oc_n; c0 += blk) {
         const int32_t nb = oc_n - c0 < blk ? oc_n - c0 : blk;
         const int32_t *q = p->rq + TFC_RQ_HEADER + 4 * c0;
         if (kind == DEC_W4) {
-            decode_w4(p, c0, nb, kp, wbuf, 0);
+            decode_w4(p, c0, nb, kp, wbuf, &vals, 0, 0);
         } else {
-            decode_sp(p, c0, nb, kp, wbuf, &vals, 0);
+            decode_sp(p, c0, nb, kp, wbuf, &vals, 0, 0);
         }
         for (b = 0; b < p->batches; ++b) {
             const int8_t *in_b = in + b * p->in_h * p->in_w * p->in_c;

@@ -444,9 +444,73 @@ static void __attribute__((noinline)) first_run(const tfc_conv_params *p, const 
     }
 }
 
-void tfc_conv2d_s8_first(const tfc_conv_params *p, const int8_t *in, int8_t *out) {
+/* window words of the layer (first.py steps) */
+static inline int32_t first_steps(const tfc_conv_params *p) {
     const int32_t seg = p->k_w * p->in_c, nl = (seg + 3) >> 2, k_h = p->k_h;
-    const int32_t steps = (seg & 3) == 1 ? k_h * 2 * (nl - 1) + ((k_h + 1) >> 1) : k_h * 2 * nl;
-    int32_t stack_buf[p->scratch ? 1 : 2 * steps + 2 * k_h * nl];
+    return (seg & 3) == 1 ? k_h * 2 * (nl - 1) + ((k_h + 1) >> 1) : k_h * 2 * nl;
+}
+
+/* int32 words of the dense kernel's scratch: windows and gather buffers */
+static inline int32_t first_scratch_words(const tfc_conv_params *p, int32_t steps) {
+    return 2 * steps + 2 * p->k_h * ((p->k_w * p->in_c + 3) >> 2);
+}
+
+void tfc_conv2d_s8_first(const tfc_conv_params *p, const int8_t *in, int8_t *out) {
+    const int32_t steps = first_steps(p);
+    int32_t stack_buf[p->scratch ? 1 : first_scratch_words(p, steps)];
     first_run(p, in, out, p->scratch ? (int32_t *)p->scratch : stack_buf, steps);
+}
+
+/* Compressed first layers (first.py prepare_compressed): the weights decoded once per inference
+ * into the dense layout after the dense scratch, channel by channel: the channel's row of
+ * K = k_h * k_w * in_c weights (4-bit: through its codebook; sparse: the bitmap row and the next
+ * values) into row[0 .. K) with row[K] = 0, then per window word the doubled taps of the tap table
+ * (after the rq blocks: the two tap indices as halfwords, K for a zero weight). */
+#define FIRST_W4 0
+#define FIRST_SP 1
+
+static void __attribute__((noinline)) first_decode(const tfc_conv_params *p, int32_t steps, int32_t *wdst,
+                                                   int8_t *row, const int kind) {
+    const int32_t k_n = p->k_h * p->k_w * p->in_c, oc_n = p->out_c;
+    const uint32_t *taps = (const uint32_t *)(p->rq + TFC_RQ_HEADER + 4 * oc_n);
+    const int8_t *v = p->weights;
+    int32_t c, k, s;
+    row[k_n] = 0;
+    for (c = 0; c < oc_n; ++c) {
+        int32_t *d = wdst + (c >> 2) * 4 * steps + (c & 3);
+        if (kind == FIRST_W4) {
+            const int8_t *cb = TFC_W4_CODEBOOK(p, c);
+            for (k = 0; k < k_n; ++k) {
+                row[k] = (int8_t)tfc_w4(p->weights, cb, c * k_n + k);
+            }
+        } else {
+            const uint8_t *bm = p->sp_bitmap + c * ((k_n + 7) >> 3);
+            for (k = 0; k < k_n; ++k) {
+                row[k] = (bm[k >> 3] >> (k & 7)) & 1 ? *v++ : 0;
+            }
+        }
+        for (s = 0; s < steps; ++s, d += 4) {
+            const uint32_t t = taps[s];
+            *d = (int32_t)(((uint32_t)(2 * row[t & 0xFFFFu]) & 0xFFFFu) | (uint32_t)(2 * row[t >> 16]) << 16);
+        }
+    }
+}
+
+static void first_compressed(const tfc_conv_params *p, const int8_t *in, int8_t *out, const int kind) {
+    const int32_t steps = first_steps(p), dense = first_scratch_words(p, steps);
+    const int32_t words = dense + p->out_c * steps + ((p->k_h * p->k_w * p->in_c + 4) >> 2);
+    int32_t stack_buf[p->scratch ? 1 : words];
+    int32_t *const col = p->scratch ? (int32_t *)p->scratch : stack_buf;
+    tfc_conv_params d = *p;
+    d.weights = (const int8_t *)(col + dense);
+    first_decode(p, steps, col + dense, (int8_t *)(col + dense + p->out_c * steps), kind);
+    first_run(&d, in, out, col, steps);
+}
+
+void tfc_conv2d_s8_first_w4(const tfc_conv_params *p, const int8_t *in, int8_t *out) {
+    first_compressed(p, in, out, FIRST_W4);
+}
+
+void tfc_conv2d_s8_first_sp(const tfc_conv_params *p, const int8_t *in, int8_t *out) {
+    first_compressed(p, in, out, FIRST_SP);
 }

@@ -32,11 +32,13 @@ from tfcompress.engine.planner import Plan, best_plan, plan_arena, ram_with_stac
 _CONV = "optimized/conv2d_s8_opt.c"
 _DIRECT = "optimized/conv2d_s8_direct_opt.c"
 _DEC = "optimized/conv2d_s8_dec_opt.c"
+_FIRST = "optimized/conv2d_s8_first_opt.c"
 
 #: C kernel -> its optimised replacement: source, host preparation, scratch bytes
 VARIANTS: dict[str, KernelVariant] = {
     "tfc_conv2d_s8": KernelVariant(_CONV, first.prepare_conv, conv.im2col_scratch),
-    "tfc_conv2d_s8_first": KernelVariant("optimized/conv2d_s8_first_opt.c", None, first.scratch),  # 1-3 in_c
+    "tfc_conv2d_s8_first": KernelVariant(_FIRST, None, first.scratch),  # 1-3 in_c
+    **{k: KernelVariant(_FIRST, None, first.scratch) for k in first.COMPRESSED.values()},  # (decoded.prepare)
     "tfc_conv2d_add_s8": KernelVariant(_CONV, conv.prepare_add, conv.im2col_scratch),
     # compressed weights (4-bit, sparse): decoded per channel block, then the dense pair loop
     **{k: KernelVariant(_DEC, decoded.prepare, decoded.scratch) for k in decoded.DEC_KERNELS},

@@ -8,7 +8,9 @@ or in the dense im2col kernel's int16 layout (two pixels, ``2 kp`` bytes), and r
 channel-pair loops on it; no weight is looked up in the inner loop. The host side here:
 
 * 4-bit layers: indices re-laid out like the dense int8 weights (``[oc/2][K/4][2][4]``, two per
-  byte), so one 32-bit load gives a channel pair's eight indices of a group of four positions;
+  byte), so one 32-bit load gives a channel pair's eight indices of a group of four positions
+  (pair codes of at least ``DEC_LUT_MIN_K`` positions: one byte per position, :func:`w4_layout`);
+  1-3 input channels: the first-layer kernel instead (``first.prepare_compressed``);
   sparse layers keep their bitmap + values (channel order, read with one cursor); 2:4 layers
   (``weights_24.py``) their values + positions, decoded into value pairs + addresses of the
   matching input pairs (half the MACs of the dense layer).
@@ -24,9 +26,9 @@ import numpy as np
 
 from tfcompress.engine import weight_policy, weights_24
 from tfcompress.engine.ir import Graph
-from tfcompress.engine.kernel_limits import RQ_FAST, RQ_PAIR
+from tfcompress.engine.kernel_limits import DEC_LUT_MIN_K, RQ_FAST, RQ_PAIR
 from tfcompress.engine.lowered import LoweredOp
-from tfcompress.engine.optimized import fully_connected
+from tfcompress.engine.optimized import first, fully_connected
 from tfcompress.engine.optimized.add import tables_into_flash
 from tfcompress.engine.optimized.requant import acc_bound, add_rq, pad_to, rq_table, trim
 from tfcompress.engine.planner import Plan, best_plan, ram_with_stack
@@ -71,6 +73,19 @@ def pair_codes_ok(lo: LoweredOp, w: np.ndarray, rq: np.ndarray) -> bool:
     return fully_connected.pairs_ok(pad_to(w, _kp(lo), 1))
 
 
+def w4_layout(idx: np.ndarray, kp: int, pc: bool) -> np.ndarray:
+    """The kernel's 4-bit indices from ``idx`` ([oc][K]): per channel pair, two per byte, either
+    like the dense int8 weights (``[K/4][2][4]``: a word holds the pair's indices of a group) or,
+    for pair codes of at least ``DEC_LUT_MIN_K`` positions, one byte per position (``c | c+1 << 4``,
+    the index of the kernel's pair table)."""
+    ocp = (len(idx) + 1) // 2 * 2
+    il = pad_to(pad_to(idx, kp, 1), ocp, 0).reshape(ocp // 2, 2, kp)
+    if pc and kp >= DEC_LUT_MIN_K:
+        return (il[:, 0] | (il[:, 1] << 4)).astype(np.uint8).reshape(-1).view(np.int8)
+    il = il.reshape(ocp // 2, 2, kp // 4, 4).transpose(0, 2, 1, 3).reshape(-1)
+    return (il[0::2] | (il[1::2] << 4)).astype(np.uint8).view(np.int8)
+
+
 def decoded_rows(lo: LoweredOp) -> np.ndarray:
     """(out_c, K) int8: the weights a compressed conv decodes to (plain kernel order)."""
     f = lo.fields
@@ -84,25 +99,26 @@ def decoded_rows(lo: LoweredOp) -> np.ndarray:
 
 
 def prepare(lo: LoweredOp, budget: int | None = None) -> LoweredOp:
-    """A ``_w4`` / ``_sp`` CONV_2D (or CONV_2D+ADD) switched to its decoding kernel (see the module docstring)."""
+    """A ``_w4`` / ``_sp`` CONV_2D (or CONV_2D+ADD) switched to its decoding kernel (see the module
+    docstring), or for 1-3 input channels to the first-layer kernel's (``first.prepare_compressed``)."""
     f = lo.fields
     oc, kp = int(f["out_c"]), _kp(lo)
     w = decoded_rows(lo)
     ocp = (oc + 1) // 2 * 2
-    if lo.kernel.endswith("_w4"):  # indices in the dense layout, two per byte
-        idx = indices(lo)[:w.size].reshape(w.shape)
-        il = pad_to(pad_to(idx, kp, 1), ocp, 0).reshape(ocp // 2, 2, kp // 4, 4).transpose(0, 2, 1, 3).reshape(-1)
-        lo.replace_array("weights", (il[0::2] | (il[1::2] << 4)).astype(np.uint8).view(np.int8))
     for name in ("mult", "shift"):  # the compressed op may have kept one shared pair
         arr = lo.array(name).data
         if arr.size != oc:
             lo.replace_array(name, np.repeat(arr[:1], oc).astype(np.int32))
     f["q_step"] = 1
+    if weight_policy.current().first_kernel and (fl := first.prepare_compressed(lo, w)) is not None:
+        return fl  # 1-3 input channels: the first-layer kernel
     bias = lo.array("bias").data
     rq = rq_table(lo.array("mult").data, lo.array("shift").data, acc_bound(w, bias), bias, ~w.any(axis=1), ocp,
                   f["out_zp"])
     pc = pair_codes_ok(lo, w, rq)
     rq[0] |= RQ_PAIR if pc else 0
+    if lo.kernel.endswith("_w4"):
+        lo.replace_array("weights", w4_layout(indices(lo)[:w.size].reshape(w.shape), kp, pc))
     blk = block_channels(oc, kp, budget, pc)
     rq[1] = blk
     add_rq(lo, rq)

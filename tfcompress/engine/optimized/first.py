@@ -15,6 +15,11 @@ follows it; their weights are zero. Weights per block of four channels: per wind
 int16x2 words (channels c .. c + 3).
 
 The rq table holds ``requant.rq_table``'s entries regrouped per block of four channels (:func:`block_rq`).
+
+Compressed first layers (``tfc_conv2d_s8_first_w4`` / ``_sp``, :func:`prepare_compressed`) keep
+their 4-bit indices or bitmap + values as stored; the kernel decodes them once per inference into
+its scratch in the layout above (a few hundred weights), through the tap table (:func:`tap_table`)
+appended to the rq table, then runs the dense kernel's code on them.
 """
 
 from __future__ import annotations
@@ -29,6 +34,8 @@ from tfcompress.engine.optimized import conv
 from tfcompress.engine.optimized.requant import acc_bound, add_rq, rq_table, trim
 
 KERNEL = "tfc_conv2d_s8_first"
+#: compressed CONV_2D -> its first-layer kernel (weights decoded per inference)
+COMPRESSED = {"tfc_conv2d_s8_w4": "tfc_conv2d_s8_first_w4", "tfc_conv2d_s8_sp": "tfc_conv2d_s8_first_sp"}
 #: largest window (int16x2 words of the layout) the kernel takes
 MAX_STEPS = 160
 #: input channel counts the kernel is for (channels in whole words take the im2col / direct paths)
@@ -65,15 +72,26 @@ def applies(lo: LoweredOp) -> bool:
     dilation, output channels in whole words, window within :data:`MAX_STEPS` (the fast
     requantisation is checked on the rq table by :func:`prepare`)."""
     f = lo.fields
-    return (lo.kernel == "tfc_conv2d_s8" and bool(lo.struct) and f["in_c"] in IN_CHANNELS
+    return (lo.kernel in ("tfc_conv2d_s8", *COMPRESSED) and bool(lo.struct) and f["in_c"] in IN_CHANNELS
             and f["dil_h"] == 1 and f["dil_w"] == 1 and f["out_c"] % 4 == 0 and steps(f) <= MAX_STEPS)
 
 
 def scratch(lo: LoweredOp) -> int:
     """Two interleaved int16 windows, and two gathered byte windows (k_h rows of whole words) for
-    windows that leave the input."""
+    windows that leave the input; compressed: + the decoded weights and one decoded channel row."""
     f = lo.fields
-    return 8 * steps(f) + 8 * f["k_h"] * ((f["k_w"] * f["in_c"] + 3) // 4)
+    n = 8 * steps(f) + 8 * f["k_h"] * ((f["k_w"] * f["in_c"] + 3) // 4)
+    if lo.kernel in COMPRESSED.values():
+        n += 4 * f["out_c"] * steps(f) + (f["k_h"] * f["k_w"] * f["in_c"] + 4) // 4 * 4
+    return n
+
+
+def tap_table(f: dict[str, Any]) -> np.ndarray:
+    """int32 per window word: its two taps (:func:`window_taps`) as the low and high halfword, K =
+    k_h * k_w * in_c for a zero weight (the kernel's decoded row ends with a zero)."""
+    k = f["k_h"] * f["k_w"] * f["in_c"]
+    t = np.array([[k if x is None else x for x in pair] for pair in window_taps(f)], np.int64)
+    return (t[:, 0] | t[:, 1] << 16).astype(np.int32)
 
 
 def layout(w: np.ndarray, f: dict[str, Any]) -> np.ndarray:
@@ -96,11 +114,23 @@ def block_rq(table: np.ndarray) -> np.ndarray:
 def prepare(lo: LoweredOp) -> LoweredOp | None:
     """The few-channel variant of a CONV_2D (weights and rq table as the module docstring says), or
     None when it does not apply (not :func:`applies`, or the requantisation is not provably fast)."""
-    if not applies(lo):
+    if lo.kernel != "tfc_conv2d_s8" or not applies(lo):
         return None
+    return _prepare(lo, lo.array("weights").data.reshape(lo.fields["out_c"], -1))
+
+
+def prepare_compressed(lo: LoweredOp, w: np.ndarray) -> LoweredOp | None:
+    """A 4-bit / sparse CONV_2D (``w``: its decoded ``[oc][K]`` int8 weights) on the few-channel
+    kernel, decoding its weights per inference (module docstring), or None when it does not apply.
+    ``mult`` / ``shift`` must hold one entry per channel."""
+    if lo.kernel not in COMPRESSED or not applies(lo):
+        return None
+    return _prepare(lo, w)
+
+
+def _prepare(lo: LoweredOp, w: np.ndarray) -> LoweredOp | None:
     f = lo.fields
     oc = f["out_c"]
-    w = lo.array("weights").data.reshape(oc, -1)
     bias = lo.array("bias").data
     rq = rq_table(lo.array("mult").data, lo.array("shift").data, acc_bound(w, bias), bias,
                   ~w.any(axis=1), oc, f["out_zp"])
@@ -110,8 +140,12 @@ def prepare(lo: LoweredOp) -> LoweredOp | None:
     if np.any(np.abs(2 * table[:, 3].astype(np.int64)) >= 2**31):
         return None
     rq = np.concatenate([rq[:4], block_rq(table)])
-    lo.kernel = KERNEL
-    lo.replace_array("weights", layout(w, f).view(np.int8))
+    if lo.kernel in COMPRESSED:  # weights stay compressed; the tap table follows the blocks
+        lo.kernel = COMPRESSED[lo.kernel]
+        rq = np.concatenate([rq, tap_table(f)])
+    else:
+        lo.kernel = KERNEL
+        lo.replace_array("weights", layout(w, f).view(np.int8))
     add_rq(lo, rq)
     trim(lo)
     lo.scratch = scratch(lo)
