@@ -554,18 +554,22 @@ static void run_pc(const tfc_conv_params *p, const tfc_binary_params *add, const
  * and four pixels (16 MACs of the dense layer) is LDRD, LDM and four SMLAD. */
 static const uint8_t pattern_of[16] = {0, 0, 0, 0, 0, 0, 0, 0, 1, 3, 0, 0, 2, 4, 5, 0}; /* a | b << 2 */
 
+/* Decoded groups per channel: a multiple of four (the assembly's unrolled loop), the extra groups
+ * weigh zero and point at the first pattern. */
+static inline int32_t groups_24(int32_t kp) { return ((kp >> 2) + 3) & ~3; }
+
 static void decode_24(const tfc_conv_params *p, int32_t c0, int32_t nb, int32_t kp, uint32_t *dst,
                       const int32_t *exp) {
-    const int32_t groups = kp >> 2;
+    const int32_t groups = kp >> 2, padded = groups_24(kp);
     const int32_t pos_bytes = (groups + 1) >> 1;
     int32_t c, g;
     for (c = c0; c < c0 + nb; ++c) {
         const int8_t *v = p->weights + c * (kp >> 1);
         const uint8_t *pos = p->sp_bitmap + c * pos_bytes;
-        for (g = 0; g < groups; ++g) {
-            const uint32_t nib = (pos[g >> 1] >> ((g & 1) << 2)) & 15u;
-            const int32_t off = 24 * g + 4 * pattern_of[nib];
-            dst[0] = dec_pair(v[2 * g], v[2 * g + 1]);
+        for (g = 0; g < padded; ++g) {
+            const uint32_t nib = g < groups ? (pos[g >> 1] >> ((g & 1) << 2)) & 15u : 4u;
+            const int32_t off = g < groups ? 24 * g + 4 * pattern_of[nib] : 0;
+            dst[0] = g < groups ? dec_pair(v[2 * g], v[2 * g + 1]) : 0u;
 #if DEC_ABS
             dst[1] = (uint32_t)(uintptr_t)(exp + off);
 #else
@@ -573,6 +577,108 @@ static void decode_24(const tfc_conv_params *p, int32_t c0, int32_t nb, int32_t 
             (void)exp;
 #endif
             dst += 2;
+        }
+    }
+}
+
+/* The expanded windows of two pixels (their slots: dst, dst + 1), `words` groups of four input
+ * bytes read from s0 and s1 (WIN_EXPAND layout: per group six patterns of four pixels). */
+#if TFC_DSP_ASM
+/* One group: two words widened (SXTB16) into (x0, x2), (x1, x3) per pixel, the four other
+ * patterns by PKHBT / PKHTB, each pattern's two pixels by one STRD (pattern (0, 1) last, post-
+ * indexed to the next group): 20 instructions per group of two pixels. */
+#define EXP24_GROUP \
+    "ldr r4, [r0], #4\n" \
+    "ldr r5, [r1], #4\n" \
+    "sxtb16 r6, r4\n" \
+    "sxtb16 r4, r4, ror #8\n" \
+    "sxtb16 r7, r5\n" \
+    "sxtb16 r5, r5, ror #8\n" \
+    "strd r6, r7, [r2, #16]\n" \
+    "strd r4, r5, [r2, #64]\n" \
+    "pkhbt r8, r6, r4\n" \
+    "pkhbt r9, r7, r5\n" \
+    "strd r8, r9, [r2, #32]\n" \
+    "pkhbt r8, r4, r6\n" \
+    "pkhbt r9, r5, r7\n" \
+    "strd r8, r9, [r2, #48]\n" \
+    "pkhtb r8, r4, r6, asr #16\n" \
+    "pkhtb r9, r5, r7, asr #16\n" \
+    "strd r8, r9, [r2, #80]\n" \
+    "pkhbt r8, r6, r4, lsl #16\n" \
+    "pkhbt r9, r7, r5, lsl #16\n" \
+    "strd r8, r9, [r2], #96\n"
+
+/* words >= 1; returns dst advanced by `words` groups */
+static int32_t *__attribute__((naked, noinline)) exp24_pair(const int8_t *s0 __attribute__((unused)),
+                                                            const int8_t *s1 __attribute__((unused)),
+                                                            int32_t *dst __attribute__((unused)),
+                                                            int32_t words __attribute__((unused))) {
+    __asm volatile(
+        "push {r4-r9}\n"
+        "tst r3, #1\n"
+        "beq 2f\n" EXP24_GROUP
+        "subs r3, r3, #1\n"
+        "beq 3f\n"
+        "2:\n" EXP24_GROUP EXP24_GROUP
+        "subs r3, r3, #2\n"
+        "bne 2b\n"
+        "3:\n"
+        "mov r0, r2\n"
+        "pop {r4-r9}\n"
+        "bx lr\n");
+}
+#else
+static int32_t *exp24_pair(const int8_t *s0, const int8_t *s1, int32_t *dst, int32_t words) {
+    int32_t i;
+    for (i = 0; i < words; ++i) {
+        dec_put(dst + 1, tfc_ld32(s1 + 4 * i), WIN_EXPAND);
+        dst = dec_put(dst, tfc_ld32(s0 + 4 * i), WIN_EXPAND);
+    }
+    return dst;
+}
+#endif
+
+/* Where pixel pix's window row ky starts in the input (0: the row is padding), and in *whole
+ * whether all its taps lie inside the input. */
+static inline const int8_t *row_24(const tfc_conv_params *p, const int8_t *in_b, int32_t pix, int32_t ky,
+                                   int *whole) {
+    const int32_t oy = pix / p->out_w, ox = pix - oy * p->out_w;
+    const int32_t y = oy * p->stride_h - p->pad_top + ky * p->dil_h;
+    const int32_t x0 = ox * p->stride_w - p->pad_left;
+    if (y < 0 || y >= p->in_h) {
+        *whole = 0;
+        return 0;
+    }
+    *whole = x0 >= 0 && x0 + p->k_w <= p->in_w;
+    return in_b + (y * p->in_w + x0) * p->in_c;
+}
+
+/* The expanded windows of pixels a and b (slots dst, dst + 1); channels in words, columns not
+ * dilated: per kernel row one exp24_pair run when both rows lie inside, else tap by tap with the
+ * padding taps read from pad (eight words of the padding value). */
+static void __attribute__((noinline)) exp24_windows(const tfc_conv_params *p, const int8_t *in_b, int32_t a,
+                                                    int32_t b, int32_t *dst, const int8_t *pad) {
+    const int32_t icw = p->in_c >> 2, seg = p->k_w * icw;
+    int32_t ky, kx, i;
+    for (ky = 0; ky < p->k_h; ++ky) {
+        int wa, wb;
+        const int8_t *ra = row_24(p, in_b, a, ky, &wa), *rb = row_24(p, in_b, b, ky, &wb);
+        if (wa && wb) {
+            dst = exp24_pair(ra, rb, dst, seg);
+            continue;
+        }
+        {
+            const int32_t xa = (a % p->out_w) * p->stride_w - p->pad_left;
+            const int32_t xb = (b % p->out_w) * p->stride_w - p->pad_left;
+            for (kx = 0; kx < p->k_w; ++kx) {
+                const int ia = ra != 0 && xa + kx >= 0 && xa + kx < p->in_w;
+                const int ib = rb != 0 && xb + kx >= 0 && xb + kx < p->in_w;
+                for (i = 0; i < icw; i += 8) {
+                    const int32_t n = icw - i < 8 ? icw - i : 8;
+                    dst = exp24_pair(ia ? ra + (kx * icw + i) * 4 : pad, ib ? rb + (kx * icw + i) * 4 : pad, dst, n);
+                }
+            }
         }
     }
 }
@@ -598,72 +704,58 @@ static void decode_24(const tfc_conv_params *p, int32_t c0, int32_t nb, int32_t 
 
 /* Arguments of chans24_asm (offsets used by the assembly). */
 typedef struct {
-    const uint32_t *wp; /* 0: the first channel's decoded groups */
-    int32_t ch_bytes;   /* 4: decoded bytes per channel (2 kp) */
-    const int32_t *q;   /* 8: rq entry of the first channel, updated */
-    int8_t *o;          /* 12: output of the first channel, pixel 0; updated */
-    int32_t step;       /* 16: pixel stride of the outputs */
-    uint32_t lo4, hi4;  /* 20, 24: packed clamp bounds */
-    int32_t chans;      /* 28: >= 1, updated */
+    const uint32_t *wp;   /* 0: the first channel's decoded groups */
+    const uint32_t *wend; /* 4: the end of the last channel's */
+    const int32_t *q;     /* 8: rq entry of the first channel */
+    int8_t *o;            /* 12: output of the first channel, pixel 0; updated */
+    int32_t step;         /* 16: pixel stride of the outputs */
+    uint32_t lo4, hi4;    /* 20, 24: packed clamp bounds */
+    int32_t ch_bytes;     /* 28: decoded bytes per channel (8 x groups_24) */
 } chans24_args;
 
 /* Every channel of a block against four pixels' expanded windows, fast requantisation (tfc_rq_x2s),
- * the four results clamped as one word and stored at o, o + step, o + 2 step, o + 3 step. */
+ * the four results clamped as one word and stored at o, o + step, o + 2 step, o + 3 step.
+ * r0: groups, r12: the channel's end, r11: rq entries, lr: bytes per channel. */
 static void __attribute__((naked, noinline)) chans24_asm(chans24_args *a __attribute__((unused))) {
     __asm volatile(
         "push {r4-r11, lr}\n"
         "push {r0}\n"
+        "ldr lr, [r0, #28]\n"
+        "ldr r11, [r0, #8]\n"
         "ldr r0, [r0, #0]\n"
-        "1:\n"
-        "ldr r11, [sp]\n"
-        "ldr lr, [r11, #4]\n"
         "add r12, r0, lr\n"
-        "ldr lr, [r11, #8]\n"
-        "ldr r1, [lr, #12]\n"
+        "1:\n"
+        "ldr r1, [r11, #12]\n"
         "mov r2, r1\n"
         "mov r3, r1\n"
         "mov r4, r1\n"
-        "sub lr, r12, r0\n"
-        "ands lr, lr, #24\n" /* 8 x (groups mod 4): a whole number of iterations first */
-        "beq 2f\n"
-        "cmp lr, #16\n"
-        "beq 7f\n"
-        "bhi 6f\n"
-        "b 8f\n"
-        "2:\n" DEC24_GROUP "6:\n" DEC24_GROUP "7:\n" DEC24_GROUP "8:\n" DEC24_GROUP
+        "2:\n" DEC24_GROUP DEC24_GROUP DEC24_GROUP DEC24_GROUP
         "cmp r0, r12\n"
         "bne 2b\n"
-        "ldr r11, [sp]\n"
-        "ldr r12, [r11, #8]\n"
-        "ldrd r5, r6, [r12]\n"
-        "ldr r7, [r12, #8]\n"
+        "ldm r11!, {r5-r8}\n"
         DEC24_RQ("r1") DEC24_RQ("r2") DEC24_RQ("r3") DEC24_RQ("r4")
-        "add r12, r12, #16\n"
-        "str r12, [r11, #8]\n"
-        "pkhbt r1, r1, r2, lsl #16\n"
-        "pkhbt r3, r3, r4, lsl #16\n"
-        "uxtb16 r1, r1\n"
-        "uxtb16 r3, r3\n"
-        "orr r1, r1, r3, lsl #8\n" /* bytes: pixel 0, 2, 1, 3 */
-        "ldrd r5, r6, [r11, #20]\n"
-        "ssub8 r7, r1, r5\n"
-        "sel r1, r1, r5\n"
-        "ssub8 r7, r1, r6\n"
-        "sel r1, r6, r1\n"
-        "ldrd r2, r3, [r11, #12]\n"
-        "strb r1, [r2]\n"
-        "lsr r4, r1, #16\n"
+        "bfi r1, r2, #8, #8\n"
+        "bfi r1, r3, #16, #8\n"
+        "bfi r1, r4, #24, #8\n" /* bytes: pixels 0, 1, 2, 3 */
+        "ldr r10, [sp]\n"
+        "ldrd r2, r3, [r10, #20]\n"
+        "ssub8 r4, r1, r2\n"
+        "sel r1, r1, r2\n"
+        "ssub8 r4, r1, r3\n"
+        "sel r1, r3, r1\n"
+        "ldrd r2, r3, [r10, #12]\n"
+        "lsr r4, r1, #8\n"
         "strb r4, [r2, r3]\n"
         "add r5, r2, r3, lsl #1\n"
-        "lsr r4, r1, #8\n"
+        "lsr r4, r1, #16\n"
         "strb r4, [r5]\n"
         "lsr r4, r1, #24\n"
         "strb r4, [r5, r3]\n"
-        "add r2, r2, #1\n"
-        "str r2, [r11, #12]\n"
-        "ldr r3, [r11, #28]\n"
-        "subs r3, r3, #1\n"
-        "str r3, [r11, #28]\n"
+        "strb r1, [r2], #1\n"
+        "str r2, [r10, #12]\n"
+        "ldr r2, [r10, #4]\n"
+        "add r12, r12, lr\n"
+        "cmp r0, r2\n"
         "bne 1b\n"
         "add sp, sp, #4\n"
         "pop {r4-r11, pc}\n");
@@ -671,23 +763,28 @@ static void __attribute__((naked, noinline)) chans24_asm(chans24_args *a __attri
 #endif
 
 /* The 2:4 layer: blocks of channels, four pixels at a time (scratch: the gathered byte window, the
- * four pixels' block results with a fused ADD, the decoded block, the expanded windows). */
+ * four pixels' block results with a fused ADD, the decoded block, the expanded windows). Pixels
+ * past the end repeat the last one (their results are dropped). */
 static void run_24(const tfc_conv_params *p, const tfc_binary_params *add, const int8_t *in,
                    const int8_t *residual, int8_t *out, int32_t *scratch, int32_t kp, int32_t blk) {
     const int32_t oc_n = p->out_c;
     const int32_t npix = p->out_h * p->out_w;
+    const int32_t gp = groups_24(kp);
     const int fast = p->rq[0] & TFC_RQ_FAST;
-    const int32_t tmp_words = ((p->in_c & 3) != 0 || p->dil_w != 1) ? kp >> 2 : 0;
+    const int words = (p->in_c & 3) == 0 && p->dil_w == 1; /* taps in whole words: exp24_windows */
+    const int32_t tmp_words = words ? 0 : kp >> 2;
     const int32_t quad_words = blk; /* four pixels' block results (ADD, last pixels) */
     int8_t *const tmp = (int8_t *)scratch;
     int8_t *const quad_out = (int8_t *)(scratch + tmp_words);
     uint32_t *const wbuf = (uint32_t *)(scratch + tmp_words + quad_words);
-    int32_t *const exp = scratch + tmp_words + quad_words + (blk * kp >> 1);
+    int32_t *const exp = scratch + tmp_words + quad_words + 2 * blk * gp;
     const int32_t *const lut1 = add ? add->tables : 0;
     const int add_fast = add ? add->tables_fast : 0;
     const int pointwise = p->k_h == 1 && p->k_w == 1 && p->stride_h == 1 && p->stride_w == 1 && p->pad_top == 0 &&
                           p->pad_left == 0 && (p->in_c & 3) == 0;
     const tfc_out_stage os = tfc_out_stage_of(p->out_zp, p->act_min, p->act_max);
+    const uint32_t pad4 = (uint32_t)(uint8_t)p->pad_value * 0x01010101u;
+    const uint32_t pad[8] = {pad4, pad4, pad4, pad4, pad4, pad4, pad4, pad4};
     int32_t c0, b, pix, i, px, c;
     for (c0 = 0; c0 < oc_n; c0 += blk) {
         const int32_t nb = oc_n - c0 < blk ? oc_n - c0 : blk;
@@ -696,19 +793,15 @@ static void run_24(const tfc_conv_params *p, const tfc_binary_params *add, const
             const int8_t *in_b = in + b * p->in_h * p->in_w * p->in_c;
             for (pix = 0; pix < npix; pix += 4) {
                 const int32_t n = npix - pix < 4 ? npix - pix : 4;
-                for (px = 0; px < 4; ++px) {
-                    if (px >= n) { /* defined values in the unused slots */
-                        for (i = px; i < 6 * kp; i += 4) {
-                            exp[i] = 0;
-                        }
-                    } else if (pointwise) {
-                        const int8_t *src = in_b + (pix + px) * kp;
-                        int32_t *e = exp + px;
-                        for (i = 0; i < kp; i += 4) {
-                            e = dec_put(e, tfc_ld32(src + i), WIN_EXPAND);
-                        }
+                for (px = 0; px < 4; px += 2) {
+                    const int32_t pa = pix + (px < n ? px : n - 1), pb = pix + (px + 1 < n ? px + 1 : n - 1);
+                    if (pointwise) {
+                        exp24_pair(in_b + pa * kp, in_b + pb * kp, exp + px, kp >> 2);
+                    } else if (words) {
+                        exp24_windows(p, in_b, pa, pb, exp + px, (const int8_t *)pad);
                     } else {
-                        dec_window_24(p, in_b, (pix + px) / p->out_w, (pix + px) % p->out_w, exp + px, kp, tmp);
+                        dec_window_24(p, in_b, pa / p->out_w, pa % p->out_w, exp + px, kp, tmp);
+                        dec_window_24(p, in_b, pb / p->out_w, pb % p->out_w, exp + px + 1, kp, tmp);
                     }
                 }
 #if TFC_DSP_ASM
@@ -716,13 +809,13 @@ static void run_24(const tfc_conv_params *p, const tfc_binary_params *add, const
                     chans24_args a;
                     const int direct = !add && n == 4;
                     a.wp = wbuf;
-                    a.ch_bytes = 2 * kp;
+                    a.wend = wbuf + 2 * gp * nb;
+                    a.ch_bytes = 8 * gp;
                     a.q = p->rq + TFC_RQ_HEADER + 4 * c0;
                     a.o = direct ? out + (b * npix + pix) * oc_n + c0 : quad_out;
                     a.step = direct ? oc_n : nb;
                     a.lo4 = os.lo4;
                     a.hi4 = os.hi4;
-                    a.chans = nb;
                     chans24_asm(&a);
                     if (!add && !direct) {
                         for (px = 0; px < n; ++px) {
@@ -735,10 +828,10 @@ static void run_24(const tfc_conv_params *p, const tfc_binary_params *add, const
 #endif
                 for (c = 0; c < nb; ++c) {
                     const int32_t *q = p->rq + TFC_RQ_HEADER + 4 * (c0 + c);
-                    const uint32_t *wp = wbuf + c * (kp >> 1);
+                    const uint32_t *wp = wbuf + c * 2 * gp;
                     int32_t acc[4];
                     acc[0] = acc[1] = acc[2] = acc[3] = q[3];
-                    for (i = 0; i < kp; i += 4, wp += 2) {
+                    for (i = 0; i < gp; ++i, wp += 2) {
 #if DEC_ABS
                         const int32_t *x = (const int32_t *)(uintptr_t)wp[1];
 #else
@@ -844,7 +937,7 @@ static inline __attribute__((always_inline)) void dec_run(const tfc_conv_params 
     const int32_t col_words = kp + (((p->in_c & 3) != 0 || p->dil_w != 1) ? kp >> 2 : 0);
     const int32_t pair_words = add ? (2 * blk + 3) >> 2 : 0;
     const int32_t w_words = (blk * kp) >> 1;
-    const int32_t words_24 = (col_words - kp) + blk + w_words + 6 * kp; /* run_24's layout */
+    const int32_t words_24 = (col_words - kp) + blk + 2 * blk * groups_24(kp) + 6 * kp; /* run_24's */
     const int32_t words_pc = (col_words - kp) + kp + (kp >> 1) + ((3 * blk + 3) >> 2) + (w_words >> 1); /* run_pc */
     int32_t stack[p->scratch ? 1
                              : (kind == DEC_24                   ? words_24

@@ -129,8 +129,9 @@ def scratch(lo: LoweredOp, budget: int | None = None, blk: int | None = None) ->
     bytewise = int(f["in_c"]) % 4 != 0 or int(f["dil_w"]) != 1
     if pc:
         return 6 * kp + (kp if bytewise else 0) + (3 * blk + 3) // 4 * 4 + blk * kp
-    if lo.kernel.endswith("_2of4"):  # four pixels: their expanded windows (six input pairs per group) and results
-        return (kp if bytewise else 0) + 4 * blk + 2 * blk * kp + 24 * kp
+    if lo.kernel.endswith("_2of4"):  # four pixels: their expanded windows (six input pairs per group) and results;
+        gp = (kp // 4 + 3) // 4 * 4  # decoded groups per channel: a multiple of four (8 bytes each)
+        return (kp if bytewise else 0) + 4 * blk + 8 * blk * gp + 24 * kp
     n = 4 * kp + (kp if bytewise else 0) + 2 * blk * kp
     if "add" in lo.kernel:
         n += (2 * blk + 3) // 4 * 4
