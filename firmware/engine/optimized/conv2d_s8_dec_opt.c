@@ -558,18 +558,80 @@ static const uint8_t pattern_of[16] = {0, 0, 0, 0, 0, 0, 0, 0, 1, 3, 0, 0, 2, 4,
  * weigh zero and point at the first pattern. */
 static inline int32_t groups_24(int32_t kp) { return ((kp >> 2) + 3) & ~3; }
 
+#define LAY24_SLOTS 16 /* most slots per pattern row of the column layout */
+
+/* Where the expanded windows of four pixels of one output row lie (exp). Column layout (channels
+ * in words, columns not dilated, at most LAY24_SLOTS slots): per kernel row, group of four input
+ * channels and pattern a row of ns words, one per input column the four pixels read, grouped by
+ * column mod stride, so that tap kx of pixels 0..3 are the four words from slot[kx] (each input
+ * column is expanded once per kernel row, not once per tap). Else (bytewise windows) per pixel:
+ * per group of the window [pattern][pixel] (WIN_EXPAND). */
+typedef struct {
+    int32_t cols;                /* 1: the column layout */
+    int32_t ns;                  /* slots per pattern row (even) */
+    int32_t rw;                  /* words per kernel row: in_c / 4 x 6 x ns */
+    int8_t col[LAY24_SLOTS];     /* input column of each slot relative to pixel 0's first (-1: unused) */
+    int8_t slot[LAY24_SLOTS];    /* slot of tap kx of pixel 0 */
+} lay24;
+
+static void lay24_of(const tfc_conv_params *p, lay24 *l) {
+    const int32_t s = p->stride_w, kw = p->k_w;
+    int32_t n = 0, r, m, kx;
+    l->cols = 0;
+    if ((p->in_c & 3) != 0 || p->dil_w != 1 || kw > LAY24_SLOTS) {
+        return;
+    }
+    for (r = 0; r < s && r < kw; ++r) {
+        const int32_t nr = 4 + (kw - 1 - r) / s;
+        for (kx = r; kx < kw; kx += s) {
+            l->slot[kx] = (int8_t)(n + kx / s);
+        }
+        for (m = 0; m < nr; ++m) {
+            if (n >= LAY24_SLOTS) {
+                return;
+            }
+            l->col[n++] = (int8_t)(r + s * m);
+        }
+    }
+    if (n & 1) {
+        if (n >= LAY24_SLOTS) {
+            return;
+        }
+        l->col[n++] = -1;
+    }
+    l->ns = n;
+    l->rw = (p->in_c >> 2) * 6 * n;
+    l->cols = 1;
+}
+
+/* Channels [c0, c0 + nb) decoded into dst: per channel and group (padded to groups_24) the value
+ * pair and the address of its pattern's four pixel words in exp (offsets off exp on 64-bit hosts). */
 static void decode_24(const tfc_conv_params *p, int32_t c0, int32_t nb, int32_t kp, uint32_t *dst,
-                      const int32_t *exp) {
+                      const int32_t *exp, const lay24 *l) {
     const int32_t groups = kp >> 2, padded = groups_24(kp);
     const int32_t pos_bytes = (groups + 1) >> 1;
+    const int32_t icw = p->in_c >> 2;
     int32_t c, g;
     for (c = c0; c < c0 + nb; ++c) {
         const int8_t *v = p->weights + c * (kp >> 1);
         const uint8_t *pos = p->sp_bitmap + c * pos_bytes;
+        int32_t ky = 0, kx = 0, gi = 0;
         for (g = 0; g < padded; ++g) {
-            const uint32_t nib = g < groups ? (pos[g >> 1] >> ((g & 1) << 2)) & 15u : 4u;
-            const int32_t off = g < groups ? 24 * g + 4 * pattern_of[nib] : 0;
-            dst[0] = g < groups ? dec_pair(v[2 * g], v[2 * g + 1]) : 0u;
+            int32_t off = 0;
+            if (g < groups) {
+                const int32_t pat = pattern_of[(pos[g >> 1] >> ((g & 1) << 2)) & 15u];
+                off = l->cols ? ky * l->rw + (gi * 6 + pat) * l->ns + l->slot[kx] : 24 * g + 4 * pat;
+                dst[0] = dec_pair(v[2 * g], v[2 * g + 1]);
+                if (l->cols && ++gi == icw) {
+                    gi = 0;
+                    if (++kx == p->k_w) {
+                        kx = 0;
+                        ++ky;
+                    }
+                }
+            } else {
+                dst[0] = 0u;
+            }
 #if DEC_ABS
             dst[1] = (uint32_t)(uintptr_t)(exp + off);
 #else
@@ -581,103 +643,119 @@ static void decode_24(const tfc_conv_params *p, int32_t c0, int32_t nb, int32_t 
     }
 }
 
-/* The expanded windows of two pixels (their slots: dst, dst + 1), `words` groups of four input
- * bytes read from s0 and s1 (WIN_EXPAND layout: per group six patterns of four pixels). */
+/* The six patterns of one group of four input bytes w at dst, dst + ns, ... dst + 5 ns */
+static inline void put6(int32_t *dst, uint32_t w, int32_t ns) {
+    const uint32_t lo = (uint32_t)tfc_sxtb16(w), hi = (uint32_t)tfc_sxtb16_ror8(w);
+    dst[0] = (int32_t)((lo & 0xFFFFu) | hi << 16);
+    dst[ns] = (int32_t)lo;
+    dst[2 * ns] = (int32_t)((lo & 0xFFFFu) | (hi & 0xFFFF0000u));
+    dst[3 * ns] = (int32_t)((hi & 0xFFFFu) | (lo & 0xFFFF0000u));
+    dst[4 * ns] = (int32_t)hi;
+    dst[5 * ns] = (int32_t)((hi & 0xFFFF0000u) | lo >> 16);
+}
+
+/* Two slots' expansion (dst, dst + 1), `words` groups of four input bytes read from s0 and s1,
+ * pattern rows ns words apart, groups 6 ns; returns dst advanced by `words` groups. */
+static int32_t *exp24_c(const int8_t *s0, const int8_t *s1, int32_t *dst, int32_t words, int32_t ns) {
+    int32_t i;
+    for (i = 0; i < words; ++i) {
+        put6(dst, tfc_ld32(s0 + 4 * i), ns);
+        put6(dst + 1, tfc_ld32(s1 + 4 * i), ns);
+        dst += 6 * ns;
+    }
+    return dst;
+}
+
 #if TFC_DSP_ASM
-/* One group: two words widened (SXTB16) into (x0, x2), (x1, x3) per pixel, the four other
- * patterns by PKHBT / PKHTB, each pattern's two pixels by one STRD (pattern (0, 1) last, post-
- * indexed to the next group): 20 instructions per group of two pixels. */
-#define EXP24_GROUP \
+/* One group of exp24_c in assembly for pattern rows PS bytes apart: two words widened (SXTB16)
+ * into (x0, x2), (x1, x3), the four other patterns by PKHBT / PKHTB, each pattern's two slots by
+ * one STRD (pattern (0, 1) last, post-indexed to the next group): 20 instructions. */
+#define EXP24_GROUP(PS) \
     "ldr r4, [r0], #4\n" \
     "ldr r5, [r1], #4\n" \
     "sxtb16 r6, r4\n" \
     "sxtb16 r4, r4, ror #8\n" \
     "sxtb16 r7, r5\n" \
     "sxtb16 r5, r5, ror #8\n" \
-    "strd r6, r7, [r2, #16]\n" \
-    "strd r4, r5, [r2, #64]\n" \
+    "strd r6, r7, [r2, #(" PS ")]\n" \
+    "strd r4, r5, [r2, #(4*" PS ")]\n" \
     "pkhbt r8, r6, r4\n" \
     "pkhbt r9, r7, r5\n" \
-    "strd r8, r9, [r2, #32]\n" \
+    "strd r8, r9, [r2, #(2*" PS ")]\n" \
     "pkhbt r8, r4, r6\n" \
     "pkhbt r9, r5, r7\n" \
-    "strd r8, r9, [r2, #48]\n" \
+    "strd r8, r9, [r2, #(3*" PS ")]\n" \
     "pkhtb r8, r4, r6, asr #16\n" \
     "pkhtb r9, r5, r7, asr #16\n" \
-    "strd r8, r9, [r2, #80]\n" \
+    "strd r8, r9, [r2, #(5*" PS ")]\n" \
     "pkhbt r8, r6, r4, lsl #16\n" \
     "pkhbt r9, r7, r5, lsl #16\n" \
-    "strd r8, r9, [r2], #96\n"
+    "strd r8, r9, [r2], #(6*" PS ")\n"
 
-/* words >= 1; returns dst advanced by `words` groups */
-static int32_t *__attribute__((naked, noinline)) exp24_pair(const int8_t *s0 __attribute__((unused)),
-                                                            const int8_t *s1 __attribute__((unused)),
-                                                            int32_t *dst __attribute__((unused)),
-                                                            int32_t words __attribute__((unused))) {
-    __asm volatile(
-        "push {r4-r9}\n"
-        "tst r3, #1\n"
-        "beq 2f\n" EXP24_GROUP
-        "subs r3, r3, #1\n"
-        "beq 3f\n"
-        "2:\n" EXP24_GROUP EXP24_GROUP
-        "subs r3, r3, #2\n"
-        "bne 2b\n"
-        "3:\n"
-        "mov r0, r2\n"
-        "pop {r4-r9}\n"
-        "bx lr\n");
-}
-#else
-static int32_t *exp24_pair(const int8_t *s0, const int8_t *s1, int32_t *dst, int32_t words) {
-    int32_t i;
-    for (i = 0; i < words; ++i) {
-        dec_put(dst + 1, tfc_ld32(s1 + 4 * i), WIN_EXPAND);
-        dst = dec_put(dst, tfc_ld32(s0 + 4 * i), WIN_EXPAND);
+/* exp24_c for ns = PS / 4 (words >= 1), two groups per iteration */
+#define EXP24_FN(name, PS) \
+    static int32_t *__attribute__((naked, noinline)) name(const int8_t *s0 __attribute__((unused)), \
+                                                          const int8_t *s1 __attribute__((unused)), \
+                                                          int32_t *dst __attribute__((unused)), \
+                                                          int32_t words __attribute__((unused))) { \
+        __asm volatile("push {r4-r9}\n" \
+                       "tst r3, #1\n" \
+                       "beq 2f\n" EXP24_GROUP(PS) "subs r3, r3, #1\n" \
+                       "beq 3f\n" \
+                       "2:\n" EXP24_GROUP(PS) EXP24_GROUP(PS) "subs r3, r3, #2\n" \
+                       "bne 2b\n" \
+                       "3:\n" \
+                       "mov r0, r2\n" \
+                       "pop {r4-r9}\n" \
+                       "bx lr\n"); \
     }
-    return dst;
-}
+EXP24_FN(exp24_ns4, "16")
+EXP24_FN(exp24_ns6, "24")
+EXP24_FN(exp24_ns10, "40")
 #endif
 
-/* Where pixel pix's window row ky starts in the input (0: the row is padding), and in *whole
- * whether all its taps lie inside the input. */
-static inline const int8_t *row_24(const tfc_conv_params *p, const int8_t *in_b, int32_t pix, int32_t ky,
-                                   int *whole) {
-    const int32_t oy = pix / p->out_w, ox = pix - oy * p->out_w;
-    const int32_t y = oy * p->stride_h - p->pad_top + ky * p->dil_h;
-    const int32_t x0 = ox * p->stride_w - p->pad_left;
-    if (y < 0 || y >= p->in_h) {
-        *whole = 0;
-        return 0;
+static inline int32_t *exp24_run(const int8_t *s0, const int8_t *s1, int32_t *dst, int32_t words, int32_t ns) {
+#if TFC_DSP_ASM
+    switch (ns) {
+    case 4:
+        return exp24_ns4(s0, s1, dst, words);
+    case 6:
+        return exp24_ns6(s0, s1, dst, words);
+    case 10:
+        return exp24_ns10(s0, s1, dst, words);
+    default:
+        break;
     }
-    *whole = x0 >= 0 && x0 + p->k_w <= p->in_w;
-    return in_b + (y * p->in_w + x0) * p->in_c;
+#endif
+    return exp24_c(s0, s1, dst, words, ns);
 }
 
-/* The expanded windows of pixels a and b (slots dst, dst + 1); channels in words, columns not
- * dilated: per kernel row one exp24_pair run when both rows lie inside, else tap by tap with the
- * padding taps read from pad (eight words of the padding value). */
-static void __attribute__((noinline)) exp24_windows(const tfc_conv_params *p, const int8_t *in_b, int32_t a,
-                                                    int32_t b, int32_t *dst, const int8_t *pad) {
-    const int32_t icw = p->in_c >> 2, seg = p->k_w * icw;
-    int32_t ky, kx, i;
+#define PAD24_WORDS 16 /* padding words on the stack: padding columns are expanded this many at a time */
+
+/* The column layout of the four pixels ox0 .. ox0 + 3 of output row oy (columns outside the input
+ * read the padding value, pad). */
+static void __attribute__((noinline)) exp24_cols(const tfc_conv_params *p, const int8_t *in_b, int32_t oy,
+                                                 int32_t ox0, int32_t *exp, const lay24 *l, const int8_t *pad) {
+    const int32_t icw = p->in_c >> 2, ns = l->ns;
+    const int32_t xb = ox0 * p->stride_w - p->pad_left;
+    int32_t ky, i, w;
     for (ky = 0; ky < p->k_h; ++ky) {
-        int wa, wb;
-        const int8_t *ra = row_24(p, in_b, a, ky, &wa), *rb = row_24(p, in_b, b, ky, &wb);
-        if (wa && wb) {
-            dst = exp24_pair(ra, rb, dst, seg);
-            continue;
-        }
-        {
-            const int32_t xa = (a % p->out_w) * p->stride_w - p->pad_left;
-            const int32_t xb = (b % p->out_w) * p->stride_w - p->pad_left;
-            for (kx = 0; kx < p->k_w; ++kx) {
-                const int ia = ra != 0 && xa + kx >= 0 && xa + kx < p->in_w;
-                const int ib = rb != 0 && xb + kx >= 0 && xb + kx < p->in_w;
-                for (i = 0; i < icw; i += 8) {
-                    const int32_t n = icw - i < 8 ? icw - i : 8;
-                    dst = exp24_pair(ia ? ra + (kx * icw + i) * 4 : pad, ib ? rb + (kx * icw + i) * 4 : pad, dst, n);
-                }
+        const int32_t y = oy * p->stride_h - p->pad_top + ky * p->dil_h;
+        const int row = y >= 0 && y < p->in_h;
+        const int8_t *rp = in_b + y * p->in_w * p->in_c;
+        int32_t *d = exp + ky * l->rw;
+        for (i = 0; i < ns; i += 2, d += 2) {
+            const int32_t xa = xb + l->col[i], xc = xb + l->col[i + 1];
+            const int ia = row && l->col[i] >= 0 && xa >= 0 && xa < p->in_w;
+            const int ic = row && l->col[i + 1] >= 0 && xc >= 0 && xc < p->in_w;
+            const int8_t *sa = ia ? rp + xa * p->in_c : pad, *sc = ic ? rp + xc * p->in_c : pad;
+            if ((ia && ic) || icw <= PAD24_WORDS) {
+                exp24_run(sa, sc, d, icw, ns);
+                continue;
+            }
+            for (w = 0; w < icw; w += PAD24_WORDS) {
+                exp24_run(ia ? sa + 4 * w : pad, ic ? sc + 4 * w : pad, d + w * 6 * ns,
+                          icw - w < PAD24_WORDS ? icw - w : PAD24_WORDS, ns);
             }
         }
     }
@@ -771,37 +849,40 @@ static void run_24(const tfc_conv_params *p, const tfc_binary_params *add, const
     const int32_t npix = p->out_h * p->out_w;
     const int32_t gp = groups_24(kp);
     const int fast = p->rq[0] & TFC_RQ_FAST;
-    const int words = (p->in_c & 3) == 0 && p->dil_w == 1; /* taps in whole words: exp24_windows */
-    const int32_t tmp_words = words ? 0 : kp >> 2;
-    const int32_t quad_words = blk; /* four pixels' block results (ADD, last pixels) */
-    int8_t *const tmp = (int8_t *)scratch;
-    int8_t *const quad_out = (int8_t *)(scratch + tmp_words);
-    uint32_t *const wbuf = (uint32_t *)(scratch + tmp_words + quad_words);
-    int32_t *const exp = scratch + tmp_words + quad_words + 2 * blk * gp;
+    lay24 l;
+    int32_t tmp_words, quad_words = blk; /* four pixels' block results (ADD, last pixels) */
+    int8_t *tmp, *quad_out;
+    uint32_t *wbuf;
+    int32_t *exp;
     const int32_t *const lut1 = add ? add->tables : 0;
     const int add_fast = add ? add->tables_fast : 0;
-    const int pointwise = p->k_h == 1 && p->k_w == 1 && p->stride_h == 1 && p->stride_w == 1 && p->pad_top == 0 &&
-                          p->pad_left == 0 && (p->in_c & 3) == 0;
     const tfc_out_stage os = tfc_out_stage_of(p->out_zp, p->act_min, p->act_max);
     const uint32_t pad4 = (uint32_t)(uint8_t)p->pad_value * 0x01010101u;
-    const uint32_t pad[8] = {pad4, pad4, pad4, pad4, pad4, pad4, pad4, pad4};
-    int32_t c0, b, pix, i, px, c;
+    uint32_t pad[PAD24_WORDS];
+    int32_t c0, b, oy, ox, pix, i, px, c;
+    lay24_of(p, &l);
+    tmp_words = l.cols ? 0 : kp >> 2;
+    tmp = (int8_t *)scratch;
+    quad_out = (int8_t *)(scratch + tmp_words);
+    wbuf = (uint32_t *)(scratch + tmp_words + quad_words);
+    exp = scratch + tmp_words + quad_words + 2 * blk * gp;
+    for (i = 0; i < PAD24_WORDS; ++i) {
+        pad[i] = pad4;
+    }
     for (c0 = 0; c0 < oc_n; c0 += blk) {
         const int32_t nb = oc_n - c0 < blk ? oc_n - c0 : blk;
-        decode_24(p, c0, nb, kp, wbuf, exp);
+        decode_24(p, c0, nb, kp, wbuf, exp, &l);
         for (b = 0; b < p->batches; ++b) {
             const int8_t *in_b = in + b * p->in_h * p->in_w * p->in_c;
-            for (pix = 0; pix < npix; pix += 4) {
-                const int32_t n = npix - pix < 4 ? npix - pix : 4;
-                for (px = 0; px < 4; px += 2) {
-                    const int32_t pa = pix + (px < n ? px : n - 1), pb = pix + (px + 1 < n ? px + 1 : n - 1);
-                    if (pointwise) {
-                        exp24_pair(in_b + pa * kp, in_b + pb * kp, exp + px, kp >> 2);
-                    } else if (words) {
-                        exp24_windows(p, in_b, pa, pb, exp + px, (const int8_t *)pad);
-                    } else {
-                        dec_window_24(p, in_b, pa / p->out_w, pa % p->out_w, exp + px, kp, tmp);
-                        dec_window_24(p, in_b, pb / p->out_w, pb % p->out_w, exp + px + 1, kp, tmp);
+            for (oy = 0; oy < p->out_h; ++oy) {
+              for (ox = 0; ox < p->out_w; ox += 4) {
+                const int32_t n = p->out_w - ox < 4 ? p->out_w - ox : 4;
+                pix = oy * p->out_w + ox;
+                if (l.cols) {
+                    exp24_cols(p, in_b, oy, ox, exp, &l, (const int8_t *)pad);
+                } else {
+                    for (px = 0; px < 4; ++px) {
+                        dec_window_24(p, in_b, oy, ox + (px < n ? px : n - 1), exp + px, kp, tmp);
                     }
                 }
 #if TFC_DSP_ASM
@@ -871,6 +952,7 @@ static void run_24(const tfc_conv_params *p, const tfc_binary_params *add, const
                         tfc_add_dense(add, quad_out + px * nb, residual + at, out + at, nb, lut1, lut1 + 256, add_fast);
                     }
                 }
+              }
             }
         }
     }
@@ -927,6 +1009,13 @@ static void __attribute__((noinline)) dec_pairs(const tfc_conv_params *p, const 
     }
 }
 
+/* Scratch words of run_24 (decoded.py's scratch()). */
+static int32_t words24(const tfc_conv_params *p, int32_t kp, int32_t blk) {
+    lay24 l;
+    lay24_of(p, &l);
+    return blk + 2 * blk * groups_24(kp) + (l.cols ? p->k_h * l.rw : (kp >> 2) + 6 * kp);
+}
+
 static inline __attribute__((always_inline)) void dec_run(const tfc_conv_params *p, const tfc_binary_params *add,
                                                           const int8_t *in, const int8_t *residual, int8_t *out,
                                                           const int kind) {
@@ -937,7 +1026,7 @@ static inline __attribute__((always_inline)) void dec_run(const tfc_conv_params 
     const int32_t col_words = kp + (((p->in_c & 3) != 0 || p->dil_w != 1) ? kp >> 2 : 0);
     const int32_t pair_words = add ? (2 * blk + 3) >> 2 : 0;
     const int32_t w_words = (blk * kp) >> 1;
-    const int32_t words_24 = (col_words - kp) + blk + 2 * blk * groups_24(kp) + 6 * kp; /* run_24's */
+    const int32_t words_24 = words24(p, kp, blk); /* run_24's */
     const int32_t words_pc = (col_words - kp) + kp + (kp >> 1) + ((3 * blk + 3) >> 2) + (w_words >> 1); /* run_pc */
     int32_t stack[p->scratch ? 1
                              : (kind == DEC_24                   ? words_24

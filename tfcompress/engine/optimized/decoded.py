@@ -129,13 +129,28 @@ def scratch(lo: LoweredOp, budget: int | None = None, blk: int | None = None) ->
     bytewise = int(f["in_c"]) % 4 != 0 or int(f["dil_w"]) != 1
     if pc:
         return 6 * kp + (kp if bytewise else 0) + (3 * blk + 3) // 4 * 4 + blk * kp
-    if lo.kernel.endswith("_2of4"):  # four pixels: their expanded windows (six input pairs per group) and results;
+    if lo.kernel.endswith("_2of4"):  # four pixels: their results, expanded windows and the decoded block
         gp = (kp // 4 + 3) // 4 * 4  # decoded groups per channel: a multiple of four (8 bytes each)
-        return (kp if bytewise else 0) + 4 * blk + 8 * blk * gp + 24 * kp
+        ns = slots_24(lo)
+        win = 4 * int(f["k_h"]) * (int(f["in_c"]) // 4) * 6 * ns if ns else kp + 24 * kp
+        return 4 * blk + 8 * blk * gp + win
     n = 4 * kp + (kp if bytewise else 0) + 2 * blk * kp
     if "add" in lo.kernel:
         n += (2 * blk + 3) // 4 * 4
     return n
+
+
+def slots_24(lo: LoweredOp, most: int = 16) -> int:
+    """Slots per pattern row of a 2:4 conv's column layout (conv2d_s8_dec_opt.c's lay24_of: per input
+    column that four pixels of a row read, grouped by column mod stride; even), 0 where it does not
+    apply (channels not in words, dilated columns, more than ``most`` slots)."""
+    f = lo.fields
+    s, kw = int(f["stride_w"]), int(f["k_w"])
+    if int(f["in_c"]) % 4 or int(f["dil_w"]) != 1 or kw > most:
+        return 0
+    n = sum(4 + (kw - 1 - r) // s for r in range(min(s, kw)))
+    n += n % 2
+    return n if n <= most else 0
 
 
 def with_block(lo: LoweredOp, blk: int) -> LoweredOp:
