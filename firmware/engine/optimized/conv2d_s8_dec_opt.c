@@ -605,9 +605,10 @@ static void lay24_of(const tfc_conv_params *p, lay24 *l) {
 }
 
 /* Channels [c0, c0 + nb) decoded into dst: per channel and group (padded to groups_24) the value
- * pair and the address of its pattern's four pixel words in exp (offsets off exp on 64-bit hosts). */
+ * pair (times scale: 2 for chans24_asm, which skips the doubling of tfc_rq_x2s) and the address of
+ * its pattern's four pixel words in exp (offsets off exp on 64-bit hosts). */
 static void decode_24(const tfc_conv_params *p, int32_t c0, int32_t nb, int32_t kp, uint32_t *dst,
-                      const int32_t *exp, const lay24 *l) {
+                      const int32_t *exp, const lay24 *l, int32_t scale) {
     const int32_t groups = kp >> 2, padded = groups_24(kp);
     const int32_t pos_bytes = (groups + 1) >> 1;
     const int32_t icw = p->in_c >> 2;
@@ -621,7 +622,7 @@ static void decode_24(const tfc_conv_params *p, int32_t c0, int32_t nb, int32_t 
             if (g < groups) {
                 const int32_t pat = pattern_of[(pos[g >> 1] >> ((g & 1) << 2)) & 15u];
                 off = l->cols ? ky * l->rw + (gi * 6 + pat) * l->ns + l->slot[kx] : 24 * g + 4 * pat;
-                dst[0] = dec_pair(v[2 * g], v[2 * g + 1]);
+                dst[0] = dec_pair(scale * v[2 * g], scale * v[2 * g + 1]);
                 if (l->cols && ++gi == icw) {
                     gi = 0;
                     if (++kx == p->k_w) {
@@ -772,9 +773,9 @@ static void __attribute__((noinline)) exp24_cols(const tfc_conv_params *p, const
     "smlad r3, r7, r9, r3\n" \
     "smlad r4, r8, r9, r4\n"
 
-/* requantise r (lsl first), parameters m r5, rs r6, rnd r7, r8 a temporary (tfc_rq_x2s) */
+/* requantise r (already doubled: the decoded weights and the bias are), parameters m r5, rs r6,
+ * rnd r7, r8 a temporary (tfc_rq_x2s) */
 #define DEC24_RQ(r) \
-    "lsl " r ", " r ", #1\n" \
     "smmlar r8, " r ", r5, r7\n" \
     "add " r ", r8, " r ", asr #31\n" \
     "asr " r ", " r ", r6\n" \
@@ -782,7 +783,7 @@ static void __attribute__((noinline)) exp24_cols(const tfc_conv_params *p, const
 
 /* Arguments of chans24_asm (offsets used by the assembly). */
 typedef struct {
-    const uint32_t *wp;   /* 0: the first channel's decoded groups */
+    const uint32_t *wp;   /* 0: the first channel's decoded groups (values doubled) */
     const uint32_t *wend; /* 4: the end of the last channel's */
     const int32_t *q;     /* 8: rq entry of the first channel */
     int8_t *o;            /* 12: output of the first channel, pixel 0; updated */
@@ -790,6 +791,47 @@ typedef struct {
     uint32_t lo4, hi4;    /* 20, 24: packed clamp bounds */
     int32_t ch_bytes;     /* 28: decoded bytes per channel (8 x groups_24) */
 } chans24_args;
+
+/* One channel after another (ENTRY: into the middle of the eight-group loop when the groups are
+ * 4 mod 8): accumulators from the doubled bias, the groups, requantisation, clamp, four stores. */
+#define CHANS24_BODY(ENTRY) \
+    "1:\n" \
+    "ldr r1, [r11, #12]\n" \
+    "lsl r1, r1, #1\n" \
+    "mov r2, r1\n" \
+    "mov r3, r1\n" \
+    "mov r4, r1\n" ENTRY \
+    "2:\n" DEC24_GROUP DEC24_GROUP DEC24_GROUP DEC24_GROUP \
+    "4:\n" DEC24_GROUP DEC24_GROUP DEC24_GROUP DEC24_GROUP \
+    "cmp r0, r12\n" \
+    "bne 2b\n" \
+    "ldm r11!, {r5-r8}\n" \
+    DEC24_RQ("r1") DEC24_RQ("r2") DEC24_RQ("r3") DEC24_RQ("r4") \
+    "bfi r1, r2, #8, #8\n" \
+    "bfi r1, r3, #16, #8\n" \
+    "bfi r1, r4, #24, #8\n" /* bytes: pixels 0, 1, 2, 3 */ \
+    "ldr r10, [sp]\n" \
+    "ldrd r2, r3, [r10, #20]\n" \
+    "ssub8 r4, r1, r2\n" \
+    "sel r1, r1, r2\n" \
+    "ssub8 r4, r1, r3\n" \
+    "sel r1, r3, r1\n" \
+    "ldrd r2, r3, [r10, #12]\n" \
+    "lsr r4, r1, #8\n" \
+    "strb r4, [r2, r3]\n" \
+    "add r5, r2, r3, lsl #1\n" \
+    "lsr r4, r1, #16\n" \
+    "strb r4, [r5]\n" \
+    "lsr r4, r1, #24\n" \
+    "strb r4, [r5, r3]\n" \
+    "strb r1, [r2], #1\n" \
+    "str r2, [r10, #12]\n" \
+    "ldr r2, [r10, #4]\n" \
+    "add r12, r12, lr\n" \
+    "cmp r0, r2\n" \
+    "bne 1b\n" \
+    "add sp, sp, #4\n" \
+    "pop {r4-r11, pc}\n"
 
 /* Every channel of a block against four pixels' expanded windows, fast requantisation (tfc_rq_x2s),
  * the four results clamped as one word and stored at o, o + step, o + 2 step, o + 3 step.
@@ -802,41 +844,11 @@ static void __attribute__((naked, noinline)) chans24_asm(chans24_args *a __attri
         "ldr r11, [r0, #8]\n"
         "ldr r0, [r0, #0]\n"
         "add r12, r0, lr\n"
-        "1:\n"
-        "ldr r1, [r11, #12]\n"
-        "mov r2, r1\n"
-        "mov r3, r1\n"
-        "mov r4, r1\n"
-        "2:\n" DEC24_GROUP DEC24_GROUP DEC24_GROUP DEC24_GROUP
-        "cmp r0, r12\n"
-        "bne 2b\n"
-        "ldm r11!, {r5-r8}\n"
-        DEC24_RQ("r1") DEC24_RQ("r2") DEC24_RQ("r3") DEC24_RQ("r4")
-        "bfi r1, r2, #8, #8\n"
-        "bfi r1, r3, #16, #8\n"
-        "bfi r1, r4, #24, #8\n" /* bytes: pixels 0, 1, 2, 3 */
-        "ldr r10, [sp]\n"
-        "ldrd r2, r3, [r10, #20]\n"
-        "ssub8 r4, r1, r2\n"
-        "sel r1, r1, r2\n"
-        "ssub8 r4, r1, r3\n"
-        "sel r1, r3, r1\n"
-        "ldrd r2, r3, [r10, #12]\n"
-        "lsr r4, r1, #8\n"
-        "strb r4, [r2, r3]\n"
-        "add r5, r2, r3, lsl #1\n"
-        "lsr r4, r1, #16\n"
-        "strb r4, [r5]\n"
-        "lsr r4, r1, #24\n"
-        "strb r4, [r5, r3]\n"
-        "strb r1, [r2], #1\n"
-        "str r2, [r10, #12]\n"
-        "ldr r2, [r10, #4]\n"
-        "add r12, r12, lr\n"
-        "cmp r0, r2\n"
-        "bne 1b\n"
-        "add sp, sp, #4\n"
-        "pop {r4-r11, pc}\n");
+        "tst lr, #32\n"
+        "bne 9f\n"
+        CHANS24_BODY("")
+        "9:\n"
+        CHANS24_BODY("b 4f\n"));
 }
 #endif
 
@@ -871,7 +883,7 @@ static void run_24(const tfc_conv_params *p, const tfc_binary_params *add, const
     }
     for (c0 = 0; c0 < oc_n; c0 += blk) {
         const int32_t nb = oc_n - c0 < blk ? oc_n - c0 : blk;
-        decode_24(p, c0, nb, kp, wbuf, exp, &l);
+        decode_24(p, c0, nb, kp, wbuf, exp, &l, TFC_DSP_ASM && fast ? 2 : 1);
         for (b = 0; b < p->batches; ++b) {
             const int8_t *in_b = in + b * p->in_h * p->in_w * p->in_c;
             for (oy = 0; oy < p->out_h; ++oy) {
@@ -946,10 +958,12 @@ static void run_24(const tfc_conv_params *p, const tfc_binary_params *add, const
                         }
                     }
                 }
-                if (add) {
-                    for (px = 0; px < n; ++px) {
+                if (add) { /* the pixels' outputs are contiguous when the block is the layer: one call */
+                    const int32_t each = nb == oc_n ? n * nb : nb;
+                    for (px = 0; px < n; px += each / nb) {
                         const int32_t at = (b * npix + pix + px) * oc_n + c0;
-                        tfc_add_dense(add, quad_out + px * nb, residual + at, out + at, nb, lut1, lut1 + 256, add_fast);
+                        tfc_add_dense(add, quad_out + px * nb, residual + at, out + at, each, lut1, lut1 + 256,
+                                      add_fast);
                     }
                 }
               }
