@@ -572,6 +572,8 @@ typedef struct {
     int32_t rw;                  /* words per kernel row: in_c / 4 x 6 x ns */
     int8_t col[LAY24_SLOTS];     /* input column of each slot relative to pixel 0's first (-1: unused) */
     int8_t slot[LAY24_SLOTS];    /* slot of tap kx of pixel 0 */
+    int32_t cmax;                /* the last column read */
+    int32_t coff[LAY24_SLOTS];   /* byte offset of each slot's column (unused slots: column 0) */
 } lay24;
 
 static void lay24_of(const tfc_conv_params *p, lay24 *l) {
@@ -601,6 +603,11 @@ static void lay24_of(const tfc_conv_params *p, lay24 *l) {
     }
     l->ns = n;
     l->rw = (p->in_c >> 2) * 6 * n;
+    l->cmax = 0;
+    for (m = 0; m < n; ++m) {
+        l->coff[m] = l->col[m] > 0 ? l->col[m] * p->in_c : 0;
+        l->cmax = l->col[m] > l->cmax ? l->col[m] : l->cmax;
+    }
     l->cols = 1;
 }
 
@@ -713,6 +720,45 @@ static int32_t *exp24_c(const int8_t *s0, const int8_t *s1, int32_t *dst, int32_
 EXP24_FN(exp24_ns4, "16")
 EXP24_FN(exp24_ns6, "24")
 EXP24_FN(exp24_ns10, "40")
+
+/* A whole pattern row set of one kernel row inside the input, ns = PS / 4: the slot pairs' columns
+ * at rp + coff[i], rp + coff[i + 1], icw groups each (r10 rp, r11 coff, r12 icw, lr pairs left,
+ * [sp] the bytes from one pair's end back to the next pair's start). */
+#define EXP24_ROW_FN(name, PS) \
+    static void __attribute__((naked, noinline)) name(const int8_t *rp __attribute__((unused)), \
+                                                      const int32_t *coff __attribute__((unused)), \
+                                                      int32_t *dst __attribute__((unused)), \
+                                                      int32_t icw __attribute__((unused))) { \
+        __asm volatile("push {r4-r11, lr}\n" \
+                       "mov r10, r0\n" \
+                       "mov r11, r1\n" \
+                       "mov r12, r3\n" \
+                       "mov lr, #(6*" PS ")\n" \
+                       "mul r4, r3, lr\n" \
+                       "sub r4, r4, #8\n" \
+                       "push {r4}\n" \
+                       "mov lr, #(" PS "/8)\n" \
+                       "1:\n" \
+                       "ldm r11!, {r0, r1}\n" \
+                       "add r0, r0, r10\n" \
+                       "add r1, r1, r10\n" \
+                       "mov r3, r12\n" \
+                       "tst r3, #1\n" \
+                       "beq 2f\n" EXP24_GROUP(PS) "subs r3, r3, #1\n" \
+                       "beq 3f\n" \
+                       "2:\n" EXP24_GROUP(PS) EXP24_GROUP(PS) "subs r3, r3, #2\n" \
+                       "bne 2b\n" \
+                       "3:\n" \
+                       "ldr r4, [sp]\n" \
+                       "sub r2, r2, r4\n" \
+                       "subs lr, lr, #1\n" \
+                       "bne 1b\n" \
+                       "add sp, sp, #4\n" \
+                       "pop {r4-r11, pc}\n"); \
+    }
+EXP24_ROW_FN(exp24_row_ns4, "16")
+EXP24_ROW_FN(exp24_row_ns6, "24")
+EXP24_ROW_FN(exp24_row_ns10, "40")
 #endif
 
 static inline int32_t *exp24_run(const int8_t *s0, const int8_t *s1, int32_t *dst, int32_t words, int32_t ns) {
@@ -745,6 +791,19 @@ static void __attribute__((noinline)) exp24_cols(const tfc_conv_params *p, const
         const int row = y >= 0 && y < p->in_h;
         const int8_t *rp = in_b + y * p->in_w * p->in_c;
         int32_t *d = exp + ky * l->rw;
+#if TFC_DSP_ASM
+        if (row && xb >= 0 && xb + l->cmax < p->in_w && (ns == 4 || ns == 6 || ns == 10)) {
+            const int8_t *r0 = rp + xb * p->in_c;
+            if (ns == 4) {
+                exp24_row_ns4(r0, l->coff, d, icw);
+            } else if (ns == 6) {
+                exp24_row_ns6(r0, l->coff, d, icw);
+            } else {
+                exp24_row_ns10(r0, l->coff, d, icw);
+            }
+            continue;
+        }
+#endif
         for (i = 0; i < ns; i += 2, d += 2) {
             const int32_t xa = xb + l->col[i], xc = xb + l->col[i + 1];
             const int ia = row && l->col[i] >= 0 && xa >= 0 && xa < p->in_w;
