@@ -612,10 +612,10 @@ static void lay24_of(const tfc_conv_params *p, lay24 *l) {
 }
 
 /* Channels [c0, c0 + nb) decoded into dst: per channel and group (padded to groups_24) the value
- * pair (times scale: 2 for chans24_asm, which skips the doubling of tfc_rq_x2s) and the address of
- * its pattern's four pixel words in exp (offsets off exp on 64-bit hosts). */
+ * pair and the address of its pattern's four pixel words in exp (offsets off exp on 64-bit hosts;
+ * chans24_asm's: decode_24_asm). */
 static void decode_24(const tfc_conv_params *p, int32_t c0, int32_t nb, int32_t kp, uint32_t *dst,
-                      const int32_t *exp, const lay24 *l, int32_t scale) {
+                      const int32_t *exp, const lay24 *l) {
     const int32_t groups = kp >> 2, padded = groups_24(kp);
     const int32_t pos_bytes = (groups + 1) >> 1;
     const int32_t icw = p->in_c >> 2;
@@ -629,7 +629,7 @@ static void decode_24(const tfc_conv_params *p, int32_t c0, int32_t nb, int32_t 
             if (g < groups) {
                 const int32_t pat = pattern_of[(pos[g >> 1] >> ((g & 1) << 2)) & 15u];
                 off = l->cols ? ky * l->rw + (gi * 6 + pat) * l->ns + l->slot[kx] : 24 * g + 4 * pat;
-                dst[0] = dec_pair(scale * v[2 * g], scale * v[2 * g + 1]);
+                dst[0] = dec_pair(v[2 * g], v[2 * g + 1]);
                 if (l->cols && ++gi == icw) {
                     gi = 0;
                     if (++kx == p->k_w) {
@@ -650,6 +650,98 @@ static void decode_24(const tfc_conv_params *p, int32_t c0, int32_t nb, int32_t 
         }
     }
 }
+
+#if TFC_DSP_ASM
+/* Arguments of decode24_asm (offsets used by the assembly). */
+typedef struct {
+    const int8_t *v;      /* 0: the channel's values, two per group */
+    const uint8_t *pos;   /* 4: its position nibbles, two groups per byte */
+    const uint32_t *pat;  /* 8: byte offset of each nibble's pattern row */
+    const uint32_t *base; /* 12: address of each group's first pattern row, slot of pixel 0 */
+    uint32_t *dst;        /* 16: decoded groups */
+    int32_t pairs;        /* 20: group pairs, >= 1 */
+} decode24_args;
+
+/* Group pairs of one channel: four values (one word) widened and doubled (SADD16) into the value
+ * pairs, the position byte's two nibbles to pattern offsets, plus the groups' bases; one STM of
+ * {pair, address, pair, address}: 16 instructions per two groups. Returns past the last word read
+ * or written in args (v, pos, dst updated). */
+static void __attribute__((naked, noinline)) decode24_asm(decode24_args *a __attribute__((unused))) {
+    __asm volatile(
+        "push {r4-r11, lr}\n"
+        "push {r0}\n"
+        "ldm r0, {r0, r1, r2, r3, r12, lr}\n"
+        "1:\n"
+        "ldr r4, [r0], #4\n"
+        "ldrb r5, [r1], #1\n"
+        "sxtb16 r6, r4\n"
+        "sxtb16 r7, r4, ror #8\n"
+        "sadd16 r6, r6, r6\n"
+        "sadd16 r7, r7, r7\n"
+        "pkhbt r4, r6, r7, lsl #16\n"
+        "pkhtb r6, r7, r6, asr #16\n"
+        "and r8, r5, #15\n"
+        "lsr r9, r5, #4\n"
+        "ldr r8, [r2, r8, lsl #2]\n"
+        "ldr r9, [r2, r9, lsl #2]\n"
+        "ldm r3!, {r10, r11}\n"
+        "add r5, r8, r10\n"
+        "add r7, r9, r11\n"
+        "stm r12!, {r4-r7}\n"
+        "subs lr, lr, #1\n"
+        "bne 1b\n"
+        "pop {r4}\n"
+        "str r0, [r4, #0]\n"
+        "str r1, [r4, #4]\n"
+        "str r12, [r4, #16]\n"
+        "pop {r4-r11, pc}\n");
+}
+
+/* decode_24 for chans24_asm (values doubled, absolute addresses): the groups' base addresses are
+ * tabulated first in exp (not yet in use: it holds at least one word per group), then each channel's
+ * group pairs by decode24_asm and an odd last group and the padding in C. */
+static void decode_24_asm(const tfc_conv_params *p, int32_t c0, int32_t nb, int32_t kp, uint32_t *dst, int32_t *exp,
+                          const lay24 *l) {
+    const int32_t groups = kp >> 2, padded = groups_24(kp);
+    const int32_t pos_bytes = (groups + 1) >> 1;
+    const int32_t icw = p->in_c >> 2;
+    uint32_t pat[16];
+    uint32_t *const base = (uint32_t *)exp;
+    int32_t c, g, ky = 0, kx = 0, gi = 0;
+    decode24_args a;
+    for (g = 0; g < 16; ++g) {
+        pat[g] = 4u * (uint32_t)(pattern_of[g] * (l->cols ? l->ns : 4));
+    }
+    for (g = 0; g < groups; ++g) { /* increasing: the bases never overtake their reads */
+        base[g] = (uint32_t)(uintptr_t)(exp + (l->cols ? ky * l->rw + gi * 6 * l->ns + l->slot[kx] : 24 * g));
+        if (l->cols && ++gi == icw) {
+            gi = 0;
+            if (++kx == p->k_w) {
+                kx = 0;
+                ++ky;
+            }
+        }
+    }
+    a.v = p->weights + c0 * (kp >> 1);
+    a.pat = pat;
+    a.dst = dst;
+    for (c = c0; c < c0 + nb; ++c) {
+        a.pos = p->sp_bitmap + c * pos_bytes;
+        a.base = base;
+        a.pairs = groups >> 1;
+        if (a.pairs > 0) {
+            decode24_asm(&a);
+        }
+        for (g = groups & ~1; g < padded; ++g) { /* the odd last group, the padding */
+            const int32_t last = g < groups;
+            a.dst[0] = last ? dec_pair(2 * a.v[0], 2 * a.v[1]) : 0u;
+            a.dst[1] = last ? base[g] + pat[(a.pos[0] & 15u)] : (uint32_t)(uintptr_t)exp;
+            a.dst += 2;
+            a.v += last ? 2 : 0;
+        }
+    }
+}
+#endif
 
 /* The six patterns of one group of four input bytes w at dst, dst + ns, ... dst + 5 ns */
 static inline void put6(int32_t *dst, uint32_t w, int32_t ns) {
@@ -942,7 +1034,12 @@ static void run_24(const tfc_conv_params *p, const tfc_binary_params *add, const
     }
     for (c0 = 0; c0 < oc_n; c0 += blk) {
         const int32_t nb = oc_n - c0 < blk ? oc_n - c0 : blk;
-        decode_24(p, c0, nb, kp, wbuf, exp, &l, TFC_DSP_ASM && fast ? 2 : 1);
+#if TFC_DSP_ASM
+        if (fast) {
+            decode_24_asm(p, c0, nb, kp, wbuf, exp, &l);
+        } else
+#endif
+        decode_24(p, c0, nb, kp, wbuf, exp, &l);
         for (b = 0; b < p->batches; ++b) {
             const int8_t *in_b = in + b * p->in_h * p->in_w * p->in_c;
             for (oy = 0; oy < p->out_h; ++oy) {
