@@ -574,6 +574,7 @@ typedef struct {
     int8_t slot[LAY24_SLOTS];    /* slot of tap kx of pixel 0 */
     int32_t cmax;                /* the last column read */
     int32_t coff[LAY24_SLOTS];   /* byte offset of each slot's column (unused slots: column 0) */
+    void (*row)(const int8_t *, const int32_t *, int32_t *, int32_t); /* exp24_row_ns*, or 0 */
 } lay24;
 
 static void lay24_of(const tfc_conv_params *p, lay24 *l) {
@@ -756,7 +757,8 @@ static inline void put6(int32_t *dst, uint32_t w, int32_t ns) {
 
 /* Two slots' expansion (dst, dst + 1), `words` groups of four input bytes read from s0 and s1,
  * pattern rows ns words apart, groups 6 ns; returns dst advanced by `words` groups. */
-static int32_t *exp24_c(const int8_t *s0, const int8_t *s1, int32_t *dst, int32_t words, int32_t ns) {
+static int32_t *__attribute__((noinline)) exp24_c(const int8_t *s0, const int8_t *s1, int32_t *dst, int32_t words,
+                                                 int32_t ns) {
     int32_t i;
     for (i = 0; i < words; ++i) {
         put6(dst, tfc_ld32(s0 + 4 * i), ns);
@@ -813,8 +815,8 @@ EXP24_FN(exp24_ns4, "16")
 EXP24_FN(exp24_ns6, "24")
 EXP24_FN(exp24_ns10, "40")
 
-/* A whole pattern row set of one kernel row inside the input, ns = PS / 4: the slot pairs' columns
- * at rp + coff[i], rp + coff[i + 1], icw groups each (r10 rp, r11 coff, r12 icw, lr pairs left,
+/* A whole pattern row set of one kernel row, ns = PS / 4: the slot pairs' columns at rp + coff[i],
+ * rp + coff[i + 1] (rp 0: coff holds their addresses), icw groups each (r10 rp, r11 coff, r12 icw, lr pairs left,
  * [sp] the bytes from one pair's end back to the next pair's start). */
 #define EXP24_ROW_FN(name, PS) \
     static void __attribute__((naked, noinline)) name(const int8_t *rp __attribute__((unused)), \
@@ -873,42 +875,52 @@ static inline int32_t *exp24_run(const int8_t *s0, const int8_t *s1, int32_t *ds
 
 /* The column layout of the four pixels ox0 .. ox0 + 3 of output row oy (columns outside the input
  * read the padding value, pad). */
-static void __attribute__((noinline)) exp24_cols(const tfc_conv_params *p, const int8_t *in_b, int32_t oy,
-                                                 int32_t ox0, int32_t *exp, const lay24 *l, const int8_t *pad) {
+/* exp24_cols' columns of kernel row rp (0: padding) pair by pair in C, padding from pad */
+static void __attribute__((noinline)) exp24_pairs(const tfc_conv_params *p, const int8_t *rp, int32_t xb, int32_t *d,
+                                                  const lay24 *l, const int8_t *pad) {
     const int32_t icw = p->in_c >> 2, ns = l->ns;
-    const int32_t xb = ox0 * p->stride_w - p->pad_left;
-    int32_t ky, i, w;
-    for (ky = 0; ky < p->k_h; ++ky) {
-        const int32_t y = oy * p->stride_h - p->pad_top + ky * p->dil_h;
-        const int row = y >= 0 && y < p->in_h;
-        const int8_t *rp = in_b + y * p->in_w * p->in_c;
-        int32_t *d = exp + ky * l->rw;
-#if TFC_DSP_ASM
-        if (row && xb >= 0 && xb + l->cmax < p->in_w && (ns == 4 || ns == 6 || ns == 10)) {
-            const int8_t *r0 = rp + xb * p->in_c;
-            if (ns == 4) {
-                exp24_row_ns4(r0, l->coff, d, icw);
-            } else if (ns == 6) {
-                exp24_row_ns6(r0, l->coff, d, icw);
-            } else {
-                exp24_row_ns10(r0, l->coff, d, icw);
-            }
+    int32_t i, w;
+    for (i = 0; i < ns; i += 2, d += 2) {
+        const int32_t xa = xb + l->col[i], xc = xb + l->col[i + 1];
+        const int ia = rp != 0 && l->col[i] >= 0 && xa >= 0 && xa < p->in_w;
+        const int ic = rp != 0 && l->col[i + 1] >= 0 && xc >= 0 && xc < p->in_w;
+        const int8_t *sa = ia ? rp + xa * p->in_c : pad, *sc = ic ? rp + xc * p->in_c : pad;
+        if ((ia && ic) || icw <= PAD24_WORDS) {
+            exp24_run(sa, sc, d, icw, ns);
             continue;
         }
-#endif
-        for (i = 0; i < ns; i += 2, d += 2) {
-            const int32_t xa = xb + l->col[i], xc = xb + l->col[i + 1];
-            const int ia = row && l->col[i] >= 0 && xa >= 0 && xa < p->in_w;
-            const int ic = row && l->col[i + 1] >= 0 && xc >= 0 && xc < p->in_w;
-            const int8_t *sa = ia ? rp + xa * p->in_c : pad, *sc = ic ? rp + xc * p->in_c : pad;
-            if ((ia && ic) || icw <= PAD24_WORDS) {
-                exp24_run(sa, sc, d, icw, ns);
-                continue;
+        for (w = 0; w < icw; w += PAD24_WORDS) {
+            exp24_run(ia ? sa + 4 * w : pad, ic ? sc + 4 * w : pad, d + w * 6 * ns,
+                      icw - w < PAD24_WORDS ? icw - w : PAD24_WORDS, ns);
+        }
+    }
+}
+
+/* The column layout of the four pixels ox0 .. ox0 + 3 of output row oy (columns outside the input
+ * read the padding value, pad): per kernel row one l->row call (the columns at fixed offsets from
+ * the row's first, or at the addresses of a table when some are padding), else exp24_pairs. */
+static void __attribute__((noinline)) exp24_cols(const tfc_conv_params *p, const int8_t *in_b, int32_t oy,
+                                                 int32_t ox0, int32_t *exp, const lay24 *l, const int8_t *pad) {
+    const int32_t xb = ox0 * p->stride_w - p->pad_left;
+    const int inside = xb >= 0 && xb + l->cmax < p->in_w; /* every column of the four pixels */
+    const int32_t row_bytes = p->in_w * p->in_c;
+    int32_t y = oy * p->stride_h - p->pad_top;
+    int32_t *d = exp;
+    int32_t ky, i;
+    for (ky = 0; ky < p->k_h; ++ky, y += p->dil_h, d += l->rw) {
+        const int8_t *rp = y >= 0 && y < p->in_h ? in_b + y * row_bytes : 0;
+        if (l->row != 0 && rp != 0 && inside) {
+            l->row(rp + xb * p->in_c, l->coff, d, p->in_c >> 2);
+        } else if (l->row != 0 && (p->in_c >> 2) <= PAD24_WORDS) {
+            int32_t at[LAY24_SLOTS];
+            for (i = 0; i < l->ns; ++i) {
+                const int32_t x = xb + l->col[i];
+                at[i] = (int32_t)(uintptr_t)(rp != 0 && l->col[i] >= 0 && x >= 0 && x < p->in_w ? rp + x * p->in_c
+                                                                                               : pad);
             }
-            for (w = 0; w < icw; w += PAD24_WORDS) {
-                exp24_run(ia ? sa + 4 * w : pad, ic ? sc + 4 * w : pad, d + w * 6 * ns,
-                          icw - w < PAD24_WORDS ? icw - w : PAD24_WORDS, ns);
-            }
+            l->row(0, at, d, p->in_c >> 2);
+        } else {
+            exp24_pairs(p, rp, xb, d, l, pad);
         }
     }
 }
@@ -1024,6 +1036,10 @@ static void run_24(const tfc_conv_params *p, const tfc_binary_params *add, const
     uint32_t pad[PAD24_WORDS];
     int32_t c0, b, oy, ox, pix, i, px, c;
     lay24_of(p, &l);
+    l.row = 0;
+#if TFC_DSP_ASM
+    l.row = l.ns == 4 ? exp24_row_ns4 : l.ns == 6 ? exp24_row_ns6 : l.ns == 10 ? exp24_row_ns10 : 0;
+#endif
     tmp_words = l.cols ? 0 : kp >> 2;
     tmp = (int8_t *)scratch;
     quad_out = (int8_t *)(scratch + tmp_words);
