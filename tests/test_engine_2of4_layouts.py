@@ -1,7 +1,8 @@
 """2:4 structured CONV_2D of the optimised set (optimized/conv2d_s8_dec_opt.c) on every window layout:
 the column layout for 3x3 stride 1 / 2, 5x5 (no assembly expansion), pointwise and wide inputs
 (padding columns expanded in chunks), the per-pixel layout for dilated and bytewise windows, rows
-that end in a partial quad, odd group counts, a fused ADD, whole-layer and smaller channel blocks.
+that end in a partial quad, odd group counts, a fused ADD, whole-layer and smaller channel blocks,
+rows at a time over the blocks (output overlapping the input).
 Host builds (the C paths) against TFLM here; the assembly briefly on QEMU (both boards: slow)."""
 
 from __future__ import annotations
@@ -94,6 +95,16 @@ def test_2of4_blocks_bit_exact(layouts_tflite: bytes, monkeypatch: pytest.Monkey
     assert_matches_tflm(model, layouts_tflite, samples=3)
 
 
+def test_2of4_row_bands_bit_exact(layouts_tflite: bytes) -> None:
+    """Under "size" a 2:4 conv in small blocks runs a few output rows at a time over all blocks (rq[2]),
+    its output overlapping its input (decoded.band_overlap)."""
+    model = compile_tflite(layouts_tflite, kernels="optimized", compress_weights=True, optimize="size")
+    banded = [lo for lo in _convs_24(model) if int(lo.fields["rq"].data[2]) > 0]
+    assert banded and all(lo.overlap.get(lo.inputs[0], 0) < 0 for lo in banded)
+    assert all(lo.overlap[lo.inputs[0]] == decoded.band_overlap(lo, int(lo.fields["rq"].data[2])) for lo in banded)
+    assert_matches_tflm(model, layouts_tflite, samples=3)
+
+
 def _on_qemu(tflite: bytes, tmp_path, monkeypatch, boards, opts, budgets) -> None:
     from conftest import instructions_benchmark
 
@@ -102,9 +113,12 @@ def _on_qemu(tflite: bytes, tmp_path, monkeypatch, boards, opts, budgets) -> Non
     bench = instructions_benchmark()
     path = tmp_path / "layouts.tflite"
     path.write_bytes(tflite)
-    monkeypatch.setitem(weight_policy.PREFERENCES, "balanced", weight_policy.Preference({}, None))
-    for budget in budgets:
-        monkeypatch.setattr(decoded, "BLOCK_BUDGET", budget)
+    for budget in budgets:  # None: the "size" preference's blocks (row bands), default budget
+        if budget is None:
+            monkeypatch.setitem(weight_policy.PREFERENCES, "balanced", weight_policy.PREFERENCES["size"])
+        else:
+            monkeypatch.setitem(weight_policy.PREFERENCES, "balanced", weight_policy.Preference({}, None))
+        monkeypatch.setattr(decoded, "BLOCK_BUDGET", budget or decoded.BLOCK_BUDGET)
         for board in boards:
             for opt in opts:
                 r = bench.measure("layouts", "optimized", load_board(board), opt=opt, runs=1, layers=False,
@@ -113,12 +127,12 @@ def _on_qemu(tflite: bytes, tmp_path, monkeypatch, boards, opts, budgets) -> Non
 
 
 def test_2of4_layouts_on_qemu(layouts_tflite: bytes, tmp_path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """The assembly (expansion, decoding, channel loop) on Cortex-M7, whole-layer blocks."""
-    _on_qemu(layouts_tflite, tmp_path, monkeypatch, ["mps2-an500"], ["-O2"], [decoded.BLOCK_BUDGET])
+    """The assembly (expansion, decoding, channel loop) on Cortex-M7: whole-layer blocks, row bands."""
+    _on_qemu(layouts_tflite, tmp_path, monkeypatch, ["mps2-an500"], ["-O2"], [decoded.BLOCK_BUDGET, None])
 
 
 @pytest.mark.slow
 def test_2of4_layouts_on_qemu_everywhere(layouts_tflite: bytes, tmp_path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Both boards, -O2 and -Os, whole-layer and smaller blocks."""
+    """Both boards, -O2 and -Os, whole-layer and smaller blocks, row bands."""
     _on_qemu(layouts_tflite, tmp_path, monkeypatch, ["mps2-an500", "netduinoplus2"], ["-O2", "-Os"],
-             [decoded.BLOCK_BUDGET, 2304])
+             [decoded.BLOCK_BUDGET, 2304, None])

@@ -1034,7 +1034,8 @@ static void run_24(const tfc_conv_params *p, const tfc_binary_params *add, const
     const tfc_out_stage os = tfc_out_stage_of(p->out_zp, p->act_min, p->act_max);
     const uint32_t pad4 = (uint32_t)(uint8_t)p->pad_value * 0x01010101u;
     uint32_t pad[PAD24_WORDS];
-    int32_t c0, b, oy, ox, pix, i, px, c;
+    const int32_t rows = p->rq[2] > 0 ? p->rq[2] : p->out_h; /* output rows per pass over the blocks */
+    int32_t oy0, c0, b, oy, ox, pix, i, px, c;
     lay24_of(p, &l);
     l.row = 0;
 #if TFC_DSP_ASM
@@ -1048,17 +1049,21 @@ static void run_24(const tfc_conv_params *p, const tfc_binary_params *add, const
     for (i = 0; i < PAD24_WORDS; ++i) {
         pad[i] = pad4;
     }
-    for (c0 = 0; c0 < oc_n; c0 += blk) {
+    for (oy0 = 0; oy0 < p->out_h; oy0 += rows) {
+      const int32_t oy1 = p->out_h - oy0 < rows ? p->out_h : oy0 + rows;
+      for (c0 = 0; c0 < oc_n; c0 += blk) {
         const int32_t nb = oc_n - c0 < blk ? oc_n - c0 : blk;
+        if (oy0 == 0 || nb < oc_n) { /* one block: decoded once */
 #if TFC_DSP_ASM
-        if (fast) {
-            decode_24_asm(p, c0, nb, kp, wbuf, exp, &l);
-        } else
+            if (fast) {
+                decode_24_asm(p, c0, nb, kp, wbuf, exp, &l);
+            } else
 #endif
-        decode_24(p, c0, nb, kp, wbuf, exp, &l);
+            decode_24(p, c0, nb, kp, wbuf, exp, &l);
+        }
         for (b = 0; b < p->batches; ++b) {
             const int8_t *in_b = in + b * p->in_h * p->in_w * p->in_c;
-            for (oy = 0; oy < p->out_h; ++oy) {
+            for (oy = oy0; oy < oy1; ++oy) {
               for (ox = 0; ox < p->out_w; ox += 4) {
                 const int32_t n = p->out_w - ox < 4 ? p->out_w - ox : 4;
                 pix = oy * p->out_w + ox;
@@ -1141,6 +1146,7 @@ static void run_24(const tfc_conv_params *p, const tfc_binary_params *add, const
               }
             }
         }
+      }
     }
 }
 
