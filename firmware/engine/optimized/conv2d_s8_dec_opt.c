@@ -18,7 +18,8 @@
  * Windows are rebuilt once per block (one block: the dense kernel's order, so its input overlap
  * stands; more: the host drops the overlap). Scratch: the widened windows + a byte window (kp)
  * when gathered bytewise, + the block results of a pixel group (fused ADD; pair codes: always),
- * + the block's decoded weights. 2:4 layers: run_24 below.
+ * + the block's decoded weights. 2:4 layers (tfc_conv2d_s8_dec_2of4, tfc_conv2d_add_s8_dec_2of4,
+ * weights_24.py): run_24 below.
  */
 #include "tfc_conv_opt.h"
 
@@ -547,11 +548,16 @@ static void run_pc(const tfc_conv_params *p, const tfc_binary_params *add, const
 
 /* 2:4 layers. Host format (weights_24.py): per channel and group of four window positions two
  * int8 values (weights) and a nibble a | b << 2 of their positions a < b (sp_bitmap, two groups per
- * byte, low nibble first). Four output pixels at a time: their windows are expanded, per group,
- * into the six int16 pairs (x_a, x_b) of every position pair, each for the four pixels (exp:
- * [g][pattern][pixel], written straight from the input by dec_put); the decoded block holds per
- * channel and group {(v_a, v_b), address of the pattern's four pairs}, so a group of one channel
- * and four pixels (16 MACs of the dense layer) is LDRD, LDM and four SMLAD. */
+ * byte, low nibble first). Four output pixels of a row at a time: their windows are expanded into
+ * the six int16 pairs (x_a, x_b) of every position pair, each pattern's four pixel words contiguous
+ * (exp; lay24: per input column once per kernel row where channels come in words, else per pixel
+ * and group); the decoded block holds per channel and group {(v_a, v_b), address of its pattern's
+ * four pixel words}, so a group of one channel and four pixels (16 MACs of the dense layer) is
+ * LDRD, LDM and four SMLAD. Per block of channels the decoding (decode24_asm: 8 instructions per
+ * group), per quad the expansion (exp24_row_ns*: 10 instructions per column and group) and every
+ * channel of the block (chans24_asm). Blocks smaller than the layer expand the windows again; the
+ * host may then run rq[2] output rows at a time over all blocks (decoding once per band and block)
+ * so that the output still overlaps the input (decoded.py band_overlap). */
 static const uint8_t pattern_of[16] = {0, 0, 0, 0, 0, 0, 0, 0, 1, 3, 0, 0, 2, 4, 5, 0}; /* a | b << 2 */
 
 /* Decoded groups per channel: a multiple of four (the assembly's unrolled loop), the extra groups
@@ -1015,9 +1021,10 @@ static void __attribute__((naked, noinline)) chans24_asm(chans24_args *a __attri
 }
 #endif
 
-/* The 2:4 layer: blocks of channels, four pixels at a time (scratch: the gathered byte window, the
- * four pixels' block results with a fused ADD, the decoded block, the expanded windows). Pixels
- * past the end repeat the last one (their results are dropped). */
+/* The 2:4 layer: bands of rq[2] output rows (0: all), in each the blocks of rq[1] channels, four
+ * pixels of a row at a time (scratch: the gathered byte window of the per-pixel layout, the four
+ * pixels' block results (fused ADD, a row's last pixels), the decoded block, the expanded windows).
+ * Pixels past a row's end read further columns or padding (their results are dropped). */
 static void run_24(const tfc_conv_params *p, const tfc_binary_params *add, const int8_t *in,
                    const int8_t *residual, int8_t *out, int32_t *scratch, int32_t kp, int32_t blk) {
     const int32_t oc_n = p->out_c;

@@ -15,7 +15,9 @@ channel-pair loops on it; no weight is looked up in the inner loop. The host sid
 * The rq table (``requant.py``) from the decoded weights, and in the header ``rq[1]`` = channels
   per block: the whole layer when its decoded weights fit the budget (:data:`BLOCK_BUDGET`),
   else equal blocks that do (windows are then rebuilt per block, so the input overlap is dropped); after
-  planning, :func:`fit_blocks` shrinks blocks that raise the peak RAM.
+  planning, :func:`fit_blocks` shrinks blocks that raise the peak RAM. 2:4 layers in blocks may
+  also run a few output rows at a time over all blocks (``rq[2]``, :func:`with_block`), which keeps
+  part of the input overlap (:func:`band_overlap`) for a decoding per band and block.
 """
 
 from __future__ import annotations
