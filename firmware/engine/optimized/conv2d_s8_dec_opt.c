@@ -1042,7 +1042,9 @@ static void run_24(const tfc_conv_params *p, const tfc_binary_params *add, const
     const uint32_t pad4 = (uint32_t)(uint8_t)p->pad_value * 0x01010101u;
     uint32_t pad[PAD24_WORDS];
     const int32_t rows = p->rq[2] > 0 ? p->rq[2] : p->out_h; /* output rows per pass over the blocks */
-    int32_t oy0, c0, b, oy, ox, pix, i, px, c;
+    const int32_t bands = (p->out_h + rows - 1) / rows, blocks = (oc_n + blk - 1) / blk;
+    const int32_t quads = (p->out_w + 3) >> 2; /* per output row */
+    int32_t pass, b, qi, i, px, c;
     lay24_of(p, &l);
     l.row = 0;
 #if TFC_DSP_ASM
@@ -1056,11 +1058,11 @@ static void run_24(const tfc_conv_params *p, const tfc_binary_params *add, const
     for (i = 0; i < PAD24_WORDS; ++i) {
         pad[i] = pad4;
     }
-    for (oy0 = 0; oy0 < p->out_h; oy0 += rows) {
-      const int32_t oy1 = p->out_h - oy0 < rows ? p->out_h : oy0 + rows;
-      for (c0 = 0; c0 < oc_n; c0 += blk) {
+    for (pass = 0; pass < bands * blocks; ++pass) { /* band by band, in each block by block */
+        const int32_t oy0 = pass / blocks * rows, c0 = pass % blocks * blk;
+        const int32_t q1 = (p->out_h - oy0 < rows ? p->out_h : oy0 + rows) * quads;
         const int32_t nb = oc_n - c0 < blk ? oc_n - c0 : blk;
-        if (oy0 == 0 || nb < oc_n) { /* one block: decoded once */
+        if (pass < blocks || blocks > 1) { /* one block: decoded once */
 #if TFC_DSP_ASM
             if (fast) {
                 decode_24_asm(p, c0, nb, kp, wbuf, exp, &l);
@@ -1070,10 +1072,10 @@ static void run_24(const tfc_conv_params *p, const tfc_binary_params *add, const
         }
         for (b = 0; b < p->batches; ++b) {
             const int8_t *in_b = in + b * p->in_h * p->in_w * p->in_c;
-            for (oy = oy0; oy < oy1; ++oy) {
-              for (ox = 0; ox < p->out_w; ox += 4) {
+            for (qi = oy0 * quads; qi < q1; ++qi) { /* four pixels of a row */
+                const int32_t oy = qi / quads, ox = 4 * (qi - oy * quads);
                 const int32_t n = p->out_w - ox < 4 ? p->out_w - ox : 4;
-                pix = oy * p->out_w + ox;
+                const int32_t pix = oy * p->out_w + ox;
                 if (l.cols) {
                     exp24_cols(p, in_b, oy, ox, exp, &l, (const int8_t *)pad);
                 } else {
@@ -1150,10 +1152,8 @@ static void run_24(const tfc_conv_params *p, const tfc_binary_params *add, const
                                       add_fast);
                     }
                 }
-              }
             }
         }
-      }
     }
 }
 
