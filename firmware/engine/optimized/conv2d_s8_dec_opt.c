@@ -1058,11 +1058,14 @@ static void run_24(const tfc_conv_params *p, const tfc_binary_params *add, const
     for (i = 0; i < PAD24_WORDS; ++i) {
         pad[i] = pad4;
     }
-    for (pass = 0; pass < bands * blocks; ++pass) { /* band by band, in each block by block */
-        const int32_t oy0 = pass / blocks * rows, c0 = pass % blocks * blk;
+    for (pass = 0; pass < bands * blocks; ++pass) {
+        /* band by band, in each block by block, every other band backwards: a band starts with the
+         * block the one before ended with, still decoded */
+        const int32_t band = pass / blocks, j = pass - band * blocks;
+        const int32_t oy0 = band * rows, c0 = ((band & 1) ? blocks - 1 - j : j) * blk;
         const int32_t q1 = (p->out_h - oy0 < rows ? p->out_h : oy0 + rows) * quads;
         const int32_t nb = oc_n - c0 < blk ? oc_n - c0 : blk;
-        if (pass < blocks || blocks > 1) { /* one block: decoded once */
+        if (band == 0 || j > 0) {
 #if TFC_DSP_ASM
             if (fast) {
                 decode_24_asm(p, c0, nb, kp, wbuf, exp, &l);
