@@ -36,7 +36,8 @@ from tfcompress.engine.planner import Plan, best_plan, ram_with_stack
 from tfcompress.engine.weights4 import codebooks, indices
 from tfcompress.engine.weights_sparse import decode as sparse_rows
 
-#: bytes of decoded weights a block may take in the scratch (whole layers up to this)
+#: bytes of decoded weights a block may take in the scratch (whole layers up to this; RAM fitting may
+#: grow 2:4 blocks past it, :func:`fit_blocks`)
 BLOCK_BUDGET = 16384
 #: compressed kernel -> its optimised (decoding) kernel
 DEC_KERNELS = {
@@ -188,15 +189,21 @@ def with_block(lo: LoweredOp, blk: int, rows: int = 0) -> LoweredOp:
 BAND_ROWS = (2,)
 
 
-def _options(lo: LoweredOp) -> list[tuple[int, int]]:
+def _options(lo: LoweredOp, fine: bool = False) -> list[tuple[int, int]]:
     """Candidate (channels per block, rows per pass) of a decoding conv: its block sizes, halved down
-    to 2 from its current one; for 2:4 convs in blocks (one batch) also :data:`BAND_ROWS`."""
+    to 2 from its current one (``fine``: also the even sizes of up to 16 equal blocks, for 2:4 convs
+    up to the whole layer, whose windows are expanded again per block); for 2:4 convs in blocks (one
+    batch) also :data:`BAND_ROWS`."""
     out, b = [], int(lo.array("rq").data[1])
+    f = lo.fields
+    ocp = (int(f["out_c"]) + 1) // 2 * 2
     while b > 2:
         out.append(b)
         b = max(2, b // 2 // 2 * 2)
-    f = lo.fields
-    ocp = (int(f["out_c"]) + 1) // 2 * 2
+    if fine:
+        top = ocp if lo.kernel.endswith("_2of4") else out[0] if out else 2
+        out = sorted({*out, *(x for n in range(1, 17) if 2 <= (x := (-(-ocp // n) + 1) // 2 * 2) <= top)},
+                     reverse=True)
     bands = [r for r in BAND_ROWS if r < int(f["out_h"])] if lo.kernel.endswith("_2of4") and f["batches"] == 1 else []
     return [(blk, r) for blk in [*out, 2] for r in [0, *(bands if blk < ocp else [])]]
 
@@ -224,8 +231,9 @@ def fit_blocks(g: Graph, lowered: list[LoweredOp], plan: Plan, bare: Plan,
                overlap: bool = True) -> tuple[list[LoweredOp], Plan]:
     """Where the decoding convs' scratch raises the peak RAM above the tensors' own (``bare``): layer
     by layer (largest scratch first), the block choice (:func:`_options`) with the lowest re-planned
-    RAM (ties: the cheapest, :func:`cost`); then every layer takes the cheapest choice that keeps the
-    RAM within the active preference's ``ram_slack`` of that lowest peak (``weight_policy.py``;
+    RAM (ties: the cheapest, :func:`cost`; rounds while the peak falls); then every layer takes the
+    cheapest choice (finer sizes, :func:`_options`) that keeps the RAM within the active preference's
+    ``ram_slack`` of that lowest peak (``weight_policy.py``;
     smaller blocks rebuild windows more often, and lose the input overlap). Unchanged when the slack
     is None."""
     dec = [k for k, lo in enumerate(lowered) if lo.kernel in DEC_KERNELS.values()]
@@ -245,15 +253,19 @@ def fit_blocks(g: Graph, lowered: list[LoweredOp], plan: Plan, bare: Plan,
         return int(rq[1]), int(rq[2])
 
     cur, cur_ram = list(lowered), ram_with_stack(plan, lowered)
-    for k in sorted(dec, key=lambda k: -lowered[k].scratch):
-        opts = sorted(_options(lowered[k]), key=lambda o: cost(lowered[k], *o))
-        tried = [trial(cur, k, o) for o in opts]
-        low = min(r for r, _, _ in tried)
-        cur_ram, cur, plan = next(t for t in tried if t[0] == low)
+    for _ in range(3):  # again while the peak falls: a layer's choices tie while another one sets it
+        before = cur_ram
+        for k in sorted(dec, key=lambda k: -lowered[k].scratch):
+            opts = sorted(_options(lowered[k]), key=lambda o: cost(lowered[k], *o))
+            tried = [trial(cur, k, o) for o in opts]
+            low = min(r for r, _, _ in tried)
+            cur_ram, cur, plan = next(t for t in tried if t[0] == low)
+        if cur_ram >= before:
+            break
     limit = cur_ram * (1 + slack)
     for k in dec:  # the cheapest choice the slack allows
         now = cost(lowered[k], *chosen(cur[k]))
-        for o in sorted(_options(lowered[k]), key=lambda o: cost(lowered[k], *o)):
+        for o in sorted(_options(lowered[k], fine=True), key=lambda o: cost(lowered[k], *o)):
             if cost(lowered[k], *o) >= now:
                 break
             r, new, p = trial(cur, k, o)
