@@ -42,7 +42,7 @@ def compress_op(lo: LoweredOp, force: bool = False) -> LoweredOp:
 
 
 #: fewest channels per block (under the decoding budget) for which 2:4 beats sparse: each block expands
-#: the windows again (ResNet-8, mps2-an500: blocks of 14-22 channels 0.88-0.95x dense, sparse 1.16-1.40x)
+#: the windows again (ResNet-8, mps2-an500: blocks of 16-32 channels 0.71-0.73x dense, sparse 1.16-1.40x)
 MIN_BLOCK_24 = 8
 
 
