@@ -84,6 +84,17 @@ def test_2of4_layouts_bit_exact(layouts_tflite: bytes, monkeypatch: pytest.Monke
     assert_matches_tflm(model, layouts_tflite, samples=3)
 
 
+def test_2of4_stack_scratch_bit_exact(layouts_tflite: bytes, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Planned without arena scratch, the 2:4 kernels size their scratch on the stack (words24: the
+    layout of decoded.scratch) and still match TFLM."""
+    from tfcompress.engine.planner import plan_arena
+
+    model = _compile(layouts_tflite, monkeypatch, budget=2304)
+    model.plan = plan_arena(model.graph, model.lowered)
+    assert not model.plan.scratch_offsets and _convs_24(model)
+    assert_matches_tflm(model, layouts_tflite, samples=2)
+
+
 def test_2of4_blocks_bit_exact(layouts_tflite: bytes, monkeypatch: pytest.MonkeyPatch) -> None:
     """Blocks of channels (windows expanded again per block; 2:4 only where a block holds 8 or more,
     compressed_weights.MIN_BLOCK_24), the rest sparse."""
@@ -136,3 +147,35 @@ def test_2of4_layouts_on_qemu_everywhere(layouts_tflite: bytes, tmp_path, monkey
     """Both boards, -O2 and -Os, whole-layer and smaller blocks, row bands."""
     _on_qemu(layouts_tflite, tmp_path, monkeypatch, ["mps2-an500", "netduinoplus2"], ["-O2", "-Os"],
              [decoded.BLOCK_BUDGET, 2304, None])
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("mode", ["arena", "stack", "bands"])
+def test_2of4_clean_under_asan(layouts_tflite: bytes, tmp_path, monkeypatch: pytest.MonkeyPatch, mode: str) -> None:
+    """AddressSanitizer + UBSan over the C paths (blocks, row bands, scratch in the arena or on the
+    stack); outputs equal TFLM's."""
+    import subprocess
+
+    from conftest import require_tool
+    from helpers.engine_checks import SAN_FLAGS
+
+    from tfcompress.engine.host import build_executable
+    from tfcompress.engine.planner import plan_arena
+    from tfcompress.tflm import TflmModel
+
+    require_tool("cc", "build-essential")
+    if mode == "bands":
+        model = compile_tflite(layouts_tflite, kernels="optimized", compress_weights=True, optimize="size")
+        assert any(int(lo.fields["rq"].data[2]) > 0 for lo in _convs_24(model))
+    else:
+        model = _compile(layouts_tflite, monkeypatch, budget=2304)
+    if mode == "stack":
+        model.plan = plan_arena(model.graph, model.lowered)
+    exe = build_executable(model, tmp_path / "build", SAN_FLAGS)
+    x = np.random.default_rng(3).integers(-128, 128, size=model.input.shape, dtype=np.int8)
+    (tmp_path / "in.bin").write_bytes(x.tobytes())
+    proc = subprocess.run([str(exe), str(tmp_path / "in.bin"), str(tmp_path / "out.bin")], capture_output=True,
+                          text=True, timeout=300)
+    assert proc.returncode == 0 and "runtime error" not in proc.stderr, proc.stderr[-3000:]
+    out = np.frombuffer((tmp_path / "out.bin").read_bytes(), dtype=np.int8)
+    assert np.array_equal(out, TflmModel(layouts_tflite).run(x).reshape(-1))
