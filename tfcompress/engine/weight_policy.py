@@ -79,7 +79,8 @@ PREFERENCES: dict[str, Preference] = {
 #: storage, mps2-an500 -O2 (benchmarks/compressed_speed.py); missing entries count as 1.0.
 #: Optimised convolutions decode per channel block (optimized/conv2d_s8_dec_opt.c, pair codes):
 #: ResNet-8 4-bit 0.90-1.19, eye-gaze sparse 0.90-1.42, more where RAM fitting shrinks blocks; 2:4
-#: (offered only where one block holds the layer) 0.72-1.02; planar 3x3 DEPTHWISE_CONV_2D decodes
+#: (offered where a block holds 8 or more channels) 0.68-0.74 on 3x3 layers, 0.87-0.97 on the 1x1
+#: shortcuts with their fused ADD; planar 3x3 DEPTHWISE_CONV_2D decodes
 #: per group of four channels (optimized/depthwise_conv2d_s8_opt.c): 4-bit 1.08-1.26, sparse
 #: 1.12-1.40 (tiny maps highest; other depthwise shapes: portable C, ~20x); 4-bit FULLY_CONNECTED:
 #: the index-byte table kernel (optimized/fully_connected_s8_w4_opt.c) 1.62-1.69 on the AD-shaped
@@ -96,7 +97,7 @@ SLOWDOWN: dict[str, dict[tuple[str, str], float]] = {
         ("tfc_fully_connected_s8", "sp"): 2.8,
         ("tfc_depthwise_conv2d_s8", "w4"): 1.3,
         ("tfc_depthwise_conv2d_s8", "sp"): 1.3,
-        ("tfc_conv2d_s8", "2of4"): 0.8,
+        ("tfc_conv2d_s8", "2of4"): 0.75,
         ("tfc_conv2d_add_s8", "2of4"): 0.8,
     },
 }

@@ -20,7 +20,8 @@
  * Windows are rebuilt once per block (one block: the dense kernel's order, so its input overlap
  * stands; more: the host drops the overlap). Scratch: the widened windows + a byte window (kp)
  * when gathered bytewise, + the block results of a pixel group (fused ADD; pair codes: always),
- * + the block's decoded weights. 2:4 layers: run_24 below.
+ * + the block's decoded weights. 2:4 layers (tfc_conv2d_s8_dec_2of4, tfc_conv2d_add_s8_dec_2of4,
+ * weights_24.py): run_24 below.
  */
 #include "tfc_conv_opt.h"
 
@@ -521,25 +522,105 @@ static void run_pc(const tfc_conv_params *p, const tfc_binary_params *add, const
 
 /* 2:4 layers. Host format (weights_24.py): per channel and group of four window positions two
  * int8 values (weights) and a nibble a | b << 2 of their positions a < b (sp_bitmap, two groups per
- * byte, low nibble first). Four output pixels at a time: their windows are expanded, per group,
- * into the six int16 pairs (x_a, x_b) of every position pair, each for the four pixels (exp:
- * [g][pattern][pixel], written straight from the input by dec_put); the decoded block holds per
- * channel and group {(v_a, v_b), address of the pattern's four pairs}, so a group of one channel
- * and four pixels (16 MACs of the dense layer) is LDRD, LDM and four SMLAD. */
+ * byte, low nibble first). Four output pixels of a row at a time: their windows are expanded into
+ * the six int16 pairs (x_a, x_b) of every position pair, each pattern's four pixel words contiguous
+ * (exp; lay24: per input column once per kernel row where channels come in words, else per pixel
+ * and group); the decoded block holds per channel and group {(v_a, v_b), address of its pattern's
+ * four pixel words}, so a group of one channel and four pixels (16 MACs of the dense layer) is
+ * LDRD, LDM and four SMLAD. Per block of channels the decoding (decode24_asm: 8 instructions per
+ * group), per quad the expansion (exp24_row_ns*: 10 instructions per column and group) and every
+ * channel of the block (chans24_asm). Blocks smaller than the layer expand the windows again; the
+ * host may then run rq[2] output rows at a time over all blocks (decoding once per band and block)
+ * so that the output still overlaps the input (decoded.py band_overlap). */
 static const uint8_t pattern_of[16] = {0, 0, 0, 0, 0, 0, 0, 0, 1, 3, 0, 0, 2, 4, 5, 0}; /* a | b << 2 */
 
+/* Decoded groups per channel: a multiple of four (the assembly's unrolled loop), the extra groups
+ * weigh zero and point at the first pattern. */
+static inline int32_t groups_24(int32_t kp) { return ((kp >> 2) + 3) & ~3; }
+
+#define LAY24_SLOTS 16 /* most slots per pattern row of the column layout */
+
+/* Where the expanded windows of four pixels of one output row lie (exp). Column layout (channels
+ * in words, columns not dilated, at most LAY24_SLOTS slots): per kernel row, group of four input
+ * channels and pattern a row of ns words, one per input column the four pixels read, grouped by
+ * column mod stride, so that tap kx of pixels 0..3 are the four words from slot[kx] (each input
+ * column is expanded once per kernel row, not once per tap). Else (bytewise windows) per pixel:
+ * per group of the window [pattern][pixel] (WIN_EXPAND). */
+typedef struct {
+    int32_t cols;                /* 1: the column layout */
+    int32_t ns;                  /* slots per pattern row (even) */
+    int32_t rw;                  /* words per kernel row: in_c / 4 x 6 x ns */
+    int8_t col[LAY24_SLOTS];     /* input column of each slot relative to pixel 0's first (-1: unused) */
+    int8_t slot[LAY24_SLOTS];    /* slot of tap kx of pixel 0 */
+    int32_t cmax;                /* the last column read */
+    int32_t coff[LAY24_SLOTS];   /* byte offset of each slot's column (unused slots: column 0) */
+    void (*row)(const int8_t *, const int32_t *, int32_t *, int32_t); /* exp24_row_ns*, or 0 */
+} lay24;
+
+static void lay24_of(const tfc_conv_params *p, lay24 *l) {
+    const int32_t s = p->stride_w, kw = p->k_w;
+    int32_t n = 0, r, m, kx;
+    l->cols = 0;
+    if ((p->in_c & 3) != 0 || p->dil_w != 1 || kw > LAY24_SLOTS) {
+        return;
+    }
+    for (r = 0; r < s && r < kw; ++r) {
+        const int32_t nr = 4 + (kw - 1 - r) / s;
+        for (kx = r; kx < kw; kx += s) {
+            l->slot[kx] = (int8_t)(n + kx / s);
+        }
+        for (m = 0; m < nr; ++m) {
+            if (n >= LAY24_SLOTS) {
+                return;
+            }
+            l->col[n++] = (int8_t)(r + s * m);
+        }
+    }
+    if (n & 1) {
+        if (n >= LAY24_SLOTS) {
+            return;
+        }
+        l->col[n++] = -1;
+    }
+    l->ns = n;
+    l->rw = (p->in_c >> 2) * 6 * n;
+    l->cmax = 0;
+    for (m = 0; m < n; ++m) {
+        l->coff[m] = l->col[m] > 0 ? l->col[m] * p->in_c : 0;
+        l->cmax = l->col[m] > l->cmax ? l->col[m] : l->cmax;
+    }
+    l->cols = 1;
+}
+
+/* Channels [c0, c0 + nb) decoded into dst: per channel and group (padded to groups_24) the value
+ * pair and the address of its pattern's four pixel words in exp (offsets off exp on 64-bit hosts;
+ * chans24_asm's: decode_24_asm). */
 static void decode_24(const tfc_conv_params *p, int32_t c0, int32_t nb, int32_t kp, uint32_t *dst,
-                      const int32_t *exp) {
-    const int32_t groups = kp >> 2;
+                      const int32_t *exp, const lay24 *l) {
+    const int32_t groups = kp >> 2, padded = groups_24(kp);
     const int32_t pos_bytes = (groups + 1) >> 1;
+    const int32_t icw = p->in_c >> 2;
     int32_t c, g;
     for (c = c0; c < c0 + nb; ++c) {
         const int8_t *v = p->weights + c * (kp >> 1);
         const uint8_t *pos = p->sp_bitmap + c * pos_bytes;
-        for (g = 0; g < groups; ++g) {
-            const uint32_t nib = (pos[g >> 1] >> ((g & 1) << 2)) & 15u;
-            const int32_t off = 24 * g + 4 * pattern_of[nib];
-            dst[0] = dec_pair(v[2 * g], v[2 * g + 1]);
+        int32_t ky = 0, kx = 0, gi = 0;
+        for (g = 0; g < padded; ++g) {
+            int32_t off = 0;
+            if (g < groups) {
+                const int32_t pat = pattern_of[(pos[g >> 1] >> ((g & 1) << 2)) & 15u];
+                off = l->cols ? ky * l->rw + (gi * 6 + pat) * l->ns + l->slot[kx] : 24 * g + 4 * pat;
+                dst[0] = dec_pair(v[2 * g], v[2 * g + 1]);
+                if (l->cols && ++gi == icw) {
+                    gi = 0;
+                    if (++kx == p->k_w) {
+                        kx = 0;
+                        ++ky;
+                    }
+                }
+            } else {
+                dst[0] = 0u;
+            }
 #if DEC_ABS
             dst[1] = (uint32_t)(uintptr_t)(exp + off);
 #else
@@ -547,6 +628,279 @@ static void decode_24(const tfc_conv_params *p, int32_t c0, int32_t nb, int32_t 
             (void)exp;
 #endif
             dst += 2;
+        }
+    }
+}
+
+#if TFC_DSP_ASM
+/* Arguments of decode24_asm (offsets used by the assembly). */
+typedef struct {
+    const int8_t *v;      /* 0: the channel's values, two per group */
+    const uint8_t *pos;   /* 4: its position nibbles, two groups per byte */
+    const uint32_t *pat;  /* 8: byte offset of each nibble's pattern row */
+    const uint32_t *base; /* 12: address of each group's first pattern row, slot of pixel 0 */
+    uint32_t *dst;        /* 16: decoded groups */
+    int32_t pairs;        /* 20: group pairs, >= 1 */
+} decode24_args;
+
+/* Group pairs of one channel: four values (one word) widened and doubled (SADD16) into the value
+ * pairs, the position byte's two nibbles to pattern offsets, plus the groups' bases; one STM of
+ * {pair, address, pair, address}: 16 instructions per two groups. Returns past the last word read
+ * or written in args (v, pos, dst updated). */
+static void __attribute__((naked, noinline)) decode24_asm(decode24_args *a __attribute__((unused))) {
+    __asm volatile(
+        "push {r4-r11, lr}\n"
+        "push {r0}\n"
+        "ldm r0, {r0, r1, r2, r3, r12, lr}\n"
+        "1:\n"
+        "ldr r4, [r0], #4\n"
+        "ldrb r5, [r1], #1\n"
+        "sxtb16 r6, r4\n"
+        "sxtb16 r7, r4, ror #8\n"
+        "sadd16 r6, r6, r6\n"
+        "sadd16 r7, r7, r7\n"
+        "pkhbt r4, r6, r7, lsl #16\n"
+        "pkhtb r6, r7, r6, asr #16\n"
+        "and r8, r5, #15\n"
+        "lsr r9, r5, #4\n"
+        "ldr r8, [r2, r8, lsl #2]\n"
+        "ldr r9, [r2, r9, lsl #2]\n"
+        "ldm r3!, {r10, r11}\n"
+        "add r5, r8, r10\n"
+        "add r7, r9, r11\n"
+        "stm r12!, {r4-r7}\n"
+        "subs lr, lr, #1\n"
+        "bne 1b\n"
+        "pop {r4}\n"
+        "str r0, [r4, #0]\n"
+        "str r1, [r4, #4]\n"
+        "str r12, [r4, #16]\n"
+        "pop {r4-r11, pc}\n");
+}
+
+/* decode_24 for chans24_asm (values doubled, absolute addresses): the groups' base addresses are
+ * tabulated first in exp (not yet in use: it holds at least one word per group), then each channel's
+ * group pairs by decode24_asm and an odd last group and the padding in C. */
+static void decode_24_asm(const tfc_conv_params *p, int32_t c0, int32_t nb, int32_t kp, uint32_t *dst, int32_t *exp,
+                          const lay24 *l) {
+    const int32_t groups = kp >> 2, padded = groups_24(kp);
+    const int32_t pos_bytes = (groups + 1) >> 1;
+    const int32_t icw = p->in_c >> 2;
+    uint32_t pat[16];
+    uint32_t *const base = (uint32_t *)exp;
+    int32_t c, g, ky = 0, kx = 0, gi = 0;
+    decode24_args a;
+    for (g = 0; g < 16; ++g) {
+        pat[g] = 4u * (uint32_t)(pattern_of[g] * (l->cols ? l->ns : 4));
+    }
+    for (g = 0; g < groups; ++g) { /* increasing: the bases never overtake their reads */
+        base[g] = (uint32_t)(uintptr_t)(exp + (l->cols ? ky * l->rw + gi * 6 * l->ns + l->slot[kx] : 24 * g));
+        if (l->cols && ++gi == icw) {
+            gi = 0;
+            if (++kx == p->k_w) {
+                kx = 0;
+                ++ky;
+            }
+        }
+    }
+    a.v = p->weights + c0 * (kp >> 1);
+    a.pat = pat;
+    a.dst = dst;
+    for (c = c0; c < c0 + nb; ++c) {
+        a.pos = p->sp_bitmap + c * pos_bytes;
+        a.base = base;
+        a.pairs = groups >> 1;
+        if (a.pairs > 0) {
+            decode24_asm(&a);
+        }
+        for (g = groups & ~1; g < padded; ++g) { /* the odd last group, the padding */
+            const int32_t last = g < groups;
+            a.dst[0] = last ? dec_pair(2 * a.v[0], 2 * a.v[1]) : 0u;
+            a.dst[1] = last ? base[g] + pat[(a.pos[0] & 15u)] : (uint32_t)(uintptr_t)exp;
+            a.dst += 2;
+            a.v += last ? 2 : 0;
+        }
+    }
+}
+#endif
+
+/* The six patterns of one group of four input bytes w at dst, dst + ns, ... dst + 5 ns */
+static inline void put6(int32_t *dst, uint32_t w, int32_t ns) {
+    const uint32_t lo = (uint32_t)tfc_sxtb16(w), hi = (uint32_t)tfc_sxtb16_ror8(w);
+    dst[0] = (int32_t)((lo & 0xFFFFu) | hi << 16);
+    dst[ns] = (int32_t)lo;
+    dst[2 * ns] = (int32_t)((lo & 0xFFFFu) | (hi & 0xFFFF0000u));
+    dst[3 * ns] = (int32_t)((hi & 0xFFFFu) | (lo & 0xFFFF0000u));
+    dst[4 * ns] = (int32_t)hi;
+    dst[5 * ns] = (int32_t)((hi & 0xFFFF0000u) | lo >> 16);
+}
+
+/* Two slots' expansion (dst, dst + 1), `words` groups of four input bytes read from s0 and s1,
+ * pattern rows ns words apart, groups 6 ns; returns dst advanced by `words` groups. */
+static int32_t *__attribute__((noinline)) exp24_c(const int8_t *s0, const int8_t *s1, int32_t *dst, int32_t words,
+                                                 int32_t ns) {
+    int32_t i;
+    for (i = 0; i < words; ++i) {
+        put6(dst, tfc_ld32(s0 + 4 * i), ns);
+        put6(dst + 1, tfc_ld32(s1 + 4 * i), ns);
+        dst += 6 * ns;
+    }
+    return dst;
+}
+
+#if TFC_DSP_ASM
+/* One group of exp24_c in assembly for pattern rows PS bytes apart: two words widened (SXTB16)
+ * into (x0, x2), (x1, x3), the four other patterns by PKHBT / PKHTB, each pattern's two slots by
+ * one STRD (pattern (0, 1) last, post-indexed to the next group): 20 instructions. */
+#define EXP24_GROUP(PS) \
+    "ldr r4, [r0], #4\n" \
+    "ldr r5, [r1], #4\n" \
+    "sxtb16 r6, r4\n" \
+    "sxtb16 r4, r4, ror #8\n" \
+    "sxtb16 r7, r5\n" \
+    "sxtb16 r5, r5, ror #8\n" \
+    "strd r6, r7, [r2, #(" PS ")]\n" \
+    "strd r4, r5, [r2, #(4*" PS ")]\n" \
+    "pkhbt r8, r6, r4\n" \
+    "pkhbt r9, r7, r5\n" \
+    "strd r8, r9, [r2, #(2*" PS ")]\n" \
+    "pkhbt r8, r4, r6\n" \
+    "pkhbt r9, r5, r7\n" \
+    "strd r8, r9, [r2, #(3*" PS ")]\n" \
+    "pkhtb r8, r4, r6, asr #16\n" \
+    "pkhtb r9, r5, r7, asr #16\n" \
+    "strd r8, r9, [r2, #(5*" PS ")]\n" \
+    "pkhbt r8, r6, r4, lsl #16\n" \
+    "pkhbt r9, r7, r5, lsl #16\n" \
+    "strd r8, r9, [r2], #(6*" PS ")\n"
+
+/* exp24_c for ns = PS / 4 (words >= 1), two groups per iteration */
+#define EXP24_FN(name, PS) \
+    static int32_t *__attribute__((naked, noinline)) name(const int8_t *s0 __attribute__((unused)), \
+                                                          const int8_t *s1 __attribute__((unused)), \
+                                                          int32_t *dst __attribute__((unused)), \
+                                                          int32_t words __attribute__((unused))) { \
+        __asm volatile("push {r4-r9}\n" \
+                       "tst r3, #1\n" \
+                       "beq 2f\n" EXP24_GROUP(PS) "subs r3, r3, #1\n" \
+                       "beq 3f\n" \
+                       "2:\n" EXP24_GROUP(PS) EXP24_GROUP(PS) "subs r3, r3, #2\n" \
+                       "bne 2b\n" \
+                       "3:\n" \
+                       "mov r0, r2\n" \
+                       "pop {r4-r9}\n" \
+                       "bx lr\n"); \
+    }
+EXP24_FN(exp24_ns4, "16")
+EXP24_FN(exp24_ns6, "24")
+EXP24_FN(exp24_ns10, "40")
+
+/* A whole pattern row set of one kernel row, ns = PS / 4: the slot pairs' columns at rp + coff[i],
+ * rp + coff[i + 1] (rp 0: coff holds their addresses), icw groups each (r10 rp, r11 coff, r12 icw, lr pairs left,
+ * [sp] the bytes from one pair's end back to the next pair's start). */
+#define EXP24_ROW_FN(name, PS) \
+    static void __attribute__((naked, noinline)) name(const int8_t *rp __attribute__((unused)), \
+                                                      const int32_t *coff __attribute__((unused)), \
+                                                      int32_t *dst __attribute__((unused)), \
+                                                      int32_t icw __attribute__((unused))) { \
+        __asm volatile("push {r4-r11, lr}\n" \
+                       "mov r10, r0\n" \
+                       "mov r11, r1\n" \
+                       "mov r12, r3\n" \
+                       "mov lr, #(6*" PS ")\n" \
+                       "mul r4, r3, lr\n" \
+                       "sub r4, r4, #8\n" \
+                       "push {r4}\n" \
+                       "mov lr, #(" PS "/8)\n" \
+                       "1:\n" \
+                       "ldm r11!, {r0, r1}\n" \
+                       "add r0, r0, r10\n" \
+                       "add r1, r1, r10\n" \
+                       "mov r3, r12\n" \
+                       "tst r3, #1\n" \
+                       "beq 2f\n" EXP24_GROUP(PS) "subs r3, r3, #1\n" \
+                       "beq 3f\n" \
+                       "2:\n" EXP24_GROUP(PS) EXP24_GROUP(PS) "subs r3, r3, #2\n" \
+                       "bne 2b\n" \
+                       "3:\n" \
+                       "ldr r4, [sp]\n" \
+                       "sub r2, r2, r4\n" \
+                       "subs lr, lr, #1\n" \
+                       "bne 1b\n" \
+                       "add sp, sp, #4\n" \
+                       "pop {r4-r11, pc}\n"); \
+    }
+EXP24_ROW_FN(exp24_row_ns4, "16")
+EXP24_ROW_FN(exp24_row_ns6, "24")
+EXP24_ROW_FN(exp24_row_ns10, "40")
+#endif
+
+static inline int32_t *exp24_run(const int8_t *s0, const int8_t *s1, int32_t *dst, int32_t words, int32_t ns) {
+#if TFC_DSP_ASM
+    switch (ns) {
+    case 4:
+        return exp24_ns4(s0, s1, dst, words);
+    case 6:
+        return exp24_ns6(s0, s1, dst, words);
+    case 10:
+        return exp24_ns10(s0, s1, dst, words);
+    default:
+        break;
+    }
+#endif
+    return exp24_c(s0, s1, dst, words, ns);
+}
+
+#define PAD24_WORDS 16 /* padding words on the stack: padding columns are expanded this many at a time */
+
+/* The column layout of the four pixels ox0 .. ox0 + 3 of output row oy (columns outside the input
+ * read the padding value, pad). */
+/* exp24_cols' columns of kernel row rp (0: padding) pair by pair in C, padding from pad */
+static void __attribute__((noinline)) exp24_pairs(const tfc_conv_params *p, const int8_t *rp, int32_t xb, int32_t *d,
+                                                  const lay24 *l, const int8_t *pad) {
+    const int32_t icw = p->in_c >> 2, ns = l->ns;
+    int32_t i, w;
+    for (i = 0; i < ns; i += 2, d += 2) {
+        const int32_t xa = xb + l->col[i], xc = xb + l->col[i + 1];
+        const int ia = rp != 0 && l->col[i] >= 0 && xa >= 0 && xa < p->in_w;
+        const int ic = rp != 0 && l->col[i + 1] >= 0 && xc >= 0 && xc < p->in_w;
+        const int8_t *sa = ia ? rp + xa * p->in_c : pad, *sc = ic ? rp + xc * p->in_c : pad;
+        if ((ia && ic) || icw <= PAD24_WORDS) {
+            exp24_run(sa, sc, d, icw, ns);
+            continue;
+        }
+        for (w = 0; w < icw; w += PAD24_WORDS) {
+            exp24_run(ia ? sa + 4 * w : pad, ic ? sc + 4 * w : pad, d + w * 6 * ns,
+                      icw - w < PAD24_WORDS ? icw - w : PAD24_WORDS, ns);
+        }
+    }
+}
+
+/* The column layout of the four pixels ox0 .. ox0 + 3 of output row oy (columns outside the input
+ * read the padding value, pad): per kernel row one l->row call (the columns at fixed offsets from
+ * the row's first, or at the addresses of a table when some are padding), else exp24_pairs. */
+static void __attribute__((noinline)) exp24_cols(const tfc_conv_params *p, const int8_t *in_b, int32_t oy,
+                                                 int32_t ox0, int32_t *exp, const lay24 *l, const int8_t *pad) {
+    const int32_t xb = ox0 * p->stride_w - p->pad_left;
+    const int inside = xb >= 0 && xb + l->cmax < p->in_w; /* every column of the four pixels */
+    const int32_t row_bytes = p->in_w * p->in_c;
+    int32_t y = oy * p->stride_h - p->pad_top;
+    int32_t *d = exp;
+    int32_t ky, i;
+    for (ky = 0; ky < p->k_h; ++ky, y += p->dil_h, d += l->rw) {
+        const int8_t *rp = y >= 0 && y < p->in_h ? in_b + y * row_bytes : 0;
+        if (l->row != 0 && rp != 0 && inside) {
+            l->row(rp + xb * p->in_c, l->coff, d, p->in_c >> 2);
+        } else if (l->row != 0 && (p->in_c >> 2) <= PAD24_WORDS) {
+            int32_t at[LAY24_SLOTS];
+            for (i = 0; i < l->ns; ++i) {
+                const int32_t x = xb + l->col[i];
+                at[i] = (int32_t)(uintptr_t)(rp != 0 && l->col[i] >= 0 && x >= 0 && x < p->in_w ? rp + x * p->in_c
+                                                                                               : pad);
+            }
+            l->row(0, at, d, p->in_c >> 2);
+        } else {
+            exp24_pairs(p, rp, xb, d, l, pad);
         }
     }
 }
@@ -562,9 +916,9 @@ static void decode_24(const tfc_conv_params *p, int32_t c0, int32_t nb, int32_t 
     "smlad r3, r7, r9, r3\n" \
     "smlad r4, r8, r9, r4\n"
 
-/* requantise r (lsl first), parameters m r5, rs r6, rnd r7, r8 a temporary (tfc_rq_x2s) */
+/* requantise r (already doubled: the decoded weights and the bias are), parameters m r5, rs r6,
+ * rnd r7, r8 a temporary (tfc_rq_x2s) */
 #define DEC24_RQ(r) \
-    "lsl " r ", " r ", #1\n" \
     "smmlar r8, " r ", r5, r7\n" \
     "add " r ", r8, " r ", asr #31\n" \
     "asr " r ", " r ", r6\n" \
@@ -572,117 +926,138 @@ static void decode_24(const tfc_conv_params *p, int32_t c0, int32_t nb, int32_t 
 
 /* Arguments of chans24_asm (offsets used by the assembly). */
 typedef struct {
-    const uint32_t *wp; /* 0: the first channel's decoded groups */
-    int32_t ch_bytes;   /* 4: decoded bytes per channel (2 kp) */
-    const int32_t *q;   /* 8: rq entry of the first channel, updated */
-    int8_t *o;          /* 12: output of the first channel, pixel 0; updated */
-    int32_t step;       /* 16: pixel stride of the outputs */
-    uint32_t lo4, hi4;  /* 20, 24: packed clamp bounds */
-    int32_t chans;      /* 28: >= 1, updated */
+    const uint32_t *wp;   /* 0: the first channel's decoded groups (values doubled) */
+    const uint32_t *wend; /* 4: the end of the last channel's */
+    const int32_t *q;     /* 8: rq entry of the first channel */
+    int8_t *o;            /* 12: output of the first channel, pixel 0; updated */
+    int32_t step;         /* 16: pixel stride of the outputs */
+    uint32_t lo4, hi4;    /* 20, 24: packed clamp bounds */
+    int32_t ch_bytes;     /* 28: decoded bytes per channel (8 x groups_24) */
 } chans24_args;
 
+/* One channel after another (ENTRY: into the middle of the eight-group loop when the groups are
+ * 4 mod 8): accumulators from the doubled bias, the groups, requantisation, clamp, four stores. */
+#define CHANS24_BODY(ENTRY) \
+    "1:\n" \
+    "ldr r1, [r11, #12]\n" \
+    "lsl r1, r1, #1\n" \
+    "mov r2, r1\n" \
+    "mov r3, r1\n" \
+    "mov r4, r1\n" ENTRY \
+    "2:\n" DEC24_GROUP DEC24_GROUP DEC24_GROUP DEC24_GROUP \
+    "4:\n" DEC24_GROUP DEC24_GROUP DEC24_GROUP DEC24_GROUP \
+    "cmp r0, r12\n" \
+    "bne 2b\n" \
+    "ldm r11!, {r5-r8}\n" \
+    DEC24_RQ("r1") DEC24_RQ("r2") DEC24_RQ("r3") DEC24_RQ("r4") \
+    "bfi r1, r2, #8, #8\n" \
+    "bfi r1, r3, #16, #8\n" \
+    "bfi r1, r4, #24, #8\n" /* bytes: pixels 0, 1, 2, 3 */ \
+    "ldr r10, [sp]\n" \
+    "ldrd r2, r3, [r10, #20]\n" \
+    "ssub8 r4, r1, r2\n" \
+    "sel r1, r1, r2\n" \
+    "ssub8 r4, r1, r3\n" \
+    "sel r1, r3, r1\n" \
+    "ldrd r2, r3, [r10, #12]\n" \
+    "lsr r4, r1, #8\n" \
+    "strb r4, [r2, r3]\n" \
+    "add r5, r2, r3, lsl #1\n" \
+    "lsr r4, r1, #16\n" \
+    "strb r4, [r5]\n" \
+    "lsr r4, r1, #24\n" \
+    "strb r4, [r5, r3]\n" \
+    "strb r1, [r2], #1\n" \
+    "str r2, [r10, #12]\n" \
+    "ldr r2, [r10, #4]\n" \
+    "add r12, r12, lr\n" \
+    "cmp r0, r2\n" \
+    "bne 1b\n" \
+    "add sp, sp, #4\n" \
+    "pop {r4-r11, pc}\n"
+
 /* Every channel of a block against four pixels' expanded windows, fast requantisation (tfc_rq_x2s),
- * the four results clamped as one word and stored at o, o + step, o + 2 step, o + 3 step. */
+ * the four results clamped as one word and stored at o, o + step, o + 2 step, o + 3 step.
+ * r0: groups, r12: the channel's end, r11: rq entries, lr: bytes per channel. */
 static void __attribute__((naked, noinline)) chans24_asm(chans24_args *a __attribute__((unused))) {
     __asm volatile(
         "push {r4-r11, lr}\n"
         "push {r0}\n"
+        "ldr lr, [r0, #28]\n"
+        "ldr r11, [r0, #8]\n"
         "ldr r0, [r0, #0]\n"
-        "1:\n"
-        "ldr r11, [sp]\n"
-        "ldr lr, [r11, #4]\n"
         "add r12, r0, lr\n"
-        "ldr lr, [r11, #8]\n"
-        "ldr r1, [lr, #12]\n"
-        "mov r2, r1\n"
-        "mov r3, r1\n"
-        "mov r4, r1\n"
-        "sub lr, r12, r0\n"
-        "ands lr, lr, #24\n" /* 8 x (groups mod 4): a whole number of iterations first */
-        "beq 2f\n"
-        "cmp lr, #16\n"
-        "beq 7f\n"
-        "bhi 6f\n"
-        "b 8f\n"
-        "2:\n" DEC24_GROUP "6:\n" DEC24_GROUP "7:\n" DEC24_GROUP "8:\n" DEC24_GROUP
-        "cmp r0, r12\n"
-        "bne 2b\n"
-        "ldr r11, [sp]\n"
-        "ldr r12, [r11, #8]\n"
-        "ldrd r5, r6, [r12]\n"
-        "ldr r7, [r12, #8]\n"
-        DEC24_RQ("r1") DEC24_RQ("r2") DEC24_RQ("r3") DEC24_RQ("r4")
-        "add r12, r12, #16\n"
-        "str r12, [r11, #8]\n"
-        "pkhbt r1, r1, r2, lsl #16\n"
-        "pkhbt r3, r3, r4, lsl #16\n"
-        "uxtb16 r1, r1\n"
-        "uxtb16 r3, r3\n"
-        "orr r1, r1, r3, lsl #8\n" /* bytes: pixel 0, 2, 1, 3 */
-        "ldrd r5, r6, [r11, #20]\n"
-        "ssub8 r7, r1, r5\n"
-        "sel r1, r1, r5\n"
-        "ssub8 r7, r1, r6\n"
-        "sel r1, r6, r1\n"
-        "ldrd r2, r3, [r11, #12]\n"
-        "strb r1, [r2]\n"
-        "lsr r4, r1, #16\n"
-        "strb r4, [r2, r3]\n"
-        "add r5, r2, r3, lsl #1\n"
-        "lsr r4, r1, #8\n"
-        "strb r4, [r5]\n"
-        "lsr r4, r1, #24\n"
-        "strb r4, [r5, r3]\n"
-        "add r2, r2, #1\n"
-        "str r2, [r11, #12]\n"
-        "ldr r3, [r11, #28]\n"
-        "subs r3, r3, #1\n"
-        "str r3, [r11, #28]\n"
-        "bne 1b\n"
-        "add sp, sp, #4\n"
-        "pop {r4-r11, pc}\n");
+        "tst lr, #32\n"
+        "bne 9f\n"
+        CHANS24_BODY("")
+        "9:\n"
+        CHANS24_BODY("b 4f\n"));
 }
 #endif
 
-/* The 2:4 layer: blocks of channels, four pixels at a time (scratch: the gathered byte window, the
- * four pixels' block results with a fused ADD, the decoded block, the expanded windows). */
+/* The 2:4 layer: bands of rq[2] output rows (0: all), in each the blocks of rq[1] channels, four
+ * pixels of a row at a time (scratch: the gathered byte window of the per-pixel layout, the four
+ * pixels' block results (fused ADD, a row's last pixels), the decoded block, the expanded windows).
+ * Pixels past a row's end read further columns or padding (their results are dropped). */
 static void run_24(const tfc_conv_params *p, const tfc_binary_params *add, const int8_t *in,
                    const int8_t *residual, int8_t *out, int32_t *scratch, int32_t kp, int32_t blk) {
     const int32_t oc_n = p->out_c;
     const int32_t npix = p->out_h * p->out_w;
+    const int32_t gp = groups_24(kp);
     const int fast = p->rq[0] & TFC_RQ_FAST;
-    const int32_t tmp_words = ((p->in_c & 3) != 0 || p->dil_w != 1) ? kp >> 2 : 0;
-    const int32_t quad_words = blk; /* four pixels' block results (ADD, last pixels) */
-    int8_t *const tmp = (int8_t *)scratch;
-    int8_t *const quad_out = (int8_t *)(scratch + tmp_words);
-    uint32_t *const wbuf = (uint32_t *)(scratch + tmp_words + quad_words);
-    int32_t *const exp = scratch + tmp_words + quad_words + (blk * kp >> 1);
+    lay24 l;
+    int32_t tmp_words, quad_words = blk; /* four pixels' block results (ADD, last pixels) */
+    int8_t *tmp, *quad_out;
+    uint32_t *wbuf;
+    int32_t *exp;
     const int32_t *const lut1 = add ? add->tables : 0;
     const int add_fast = add ? add->tables_fast : 0;
-    const int pointwise = p->k_h == 1 && p->k_w == 1 && p->stride_h == 1 && p->stride_w == 1 && p->pad_top == 0 &&
-                          p->pad_left == 0 && (p->in_c & 3) == 0;
     const tfc_out_stage os = tfc_out_stage_of(p->out_zp, p->act_min, p->act_max);
-    int32_t c0, b, pix, i, px, c;
-    for (c0 = 0; c0 < oc_n; c0 += blk) {
+    const uint32_t pad4 = (uint32_t)(uint8_t)p->pad_value * 0x01010101u;
+    uint32_t pad[PAD24_WORDS];
+    const int32_t rows = p->rq[2] > 0 ? p->rq[2] : p->out_h; /* output rows per pass over the blocks */
+    const int32_t bands = (p->out_h + rows - 1) / rows, blocks = (oc_n + blk - 1) / blk;
+    const int32_t quads = (p->out_w + 3) >> 2; /* per output row */
+    int32_t pass, b, qi, i, px, c;
+    lay24_of(p, &l);
+    l.row = 0;
+#if TFC_DSP_ASM
+    l.row = l.ns == 4 ? exp24_row_ns4 : l.ns == 6 ? exp24_row_ns6 : l.ns == 10 ? exp24_row_ns10 : 0;
+#endif
+    tmp_words = l.cols ? 0 : kp >> 2;
+    tmp = (int8_t *)scratch;
+    quad_out = (int8_t *)(scratch + tmp_words);
+    wbuf = (uint32_t *)(scratch + tmp_words + quad_words);
+    exp = scratch + tmp_words + quad_words + 2 * blk * gp;
+    for (i = 0; i < PAD24_WORDS; ++i) {
+        pad[i] = pad4;
+    }
+    for (pass = 0; pass < bands * blocks; ++pass) {
+        /* band by band, in each block by block, every other band backwards: a band starts with the
+         * block the one before ended with, still decoded */
+        const int32_t band = pass / blocks, j = pass - band * blocks;
+        const int32_t oy0 = band * rows, c0 = ((band & 1) ? blocks - 1 - j : j) * blk;
+        const int32_t q1 = (p->out_h - oy0 < rows ? p->out_h : oy0 + rows) * quads;
         const int32_t nb = oc_n - c0 < blk ? oc_n - c0 : blk;
-        decode_24(p, c0, nb, kp, wbuf, exp);
+        if (band == 0 || j > 0) {
+#if TFC_DSP_ASM
+            if (fast) {
+                decode_24_asm(p, c0, nb, kp, wbuf, exp, &l);
+            } else
+#endif
+            decode_24(p, c0, nb, kp, wbuf, exp, &l);
+        }
         for (b = 0; b < p->batches; ++b) {
             const int8_t *in_b = in + b * p->in_h * p->in_w * p->in_c;
-            for (pix = 0; pix < npix; pix += 4) {
-                const int32_t n = npix - pix < 4 ? npix - pix : 4;
-                for (px = 0; px < 4; ++px) {
-                    if (px >= n) { /* defined values in the unused slots */
-                        for (i = px; i < 6 * kp; i += 4) {
-                            exp[i] = 0;
-                        }
-                    } else if (pointwise) {
-                        const int8_t *src = in_b + (pix + px) * kp;
-                        int32_t *e = exp + px;
-                        for (i = 0; i < kp; i += 4) {
-                            e = dec_put(e, tfc_ld32(src + i), WIN_EXPAND);
-                        }
-                    } else {
-                        dec_window_24(p, in_b, (pix + px) / p->out_w, (pix + px) % p->out_w, exp + px, kp, tmp);
+            for (qi = oy0 * quads; qi < q1; ++qi) { /* four pixels of a row */
+                const int32_t oy = qi / quads, ox = 4 * (qi - oy * quads);
+                const int32_t n = p->out_w - ox < 4 ? p->out_w - ox : 4;
+                const int32_t pix = oy * p->out_w + ox;
+                if (l.cols) {
+                    exp24_cols(p, in_b, oy, ox, exp, &l, (const int8_t *)pad);
+                } else {
+                    for (px = 0; px < 4; ++px) {
+                        dec_window_24(p, in_b, oy, ox + (px < n ? px : n - 1), exp + px, kp, tmp);
                     }
                 }
 #if TFC_DSP_ASM
@@ -690,13 +1065,13 @@ static void run_24(const tfc_conv_params *p, const tfc_binary_params *add, const
                     chans24_args a;
                     const int direct = !add && n == 4;
                     a.wp = wbuf;
-                    a.ch_bytes = 2 * kp;
+                    a.wend = wbuf + 2 * gp * nb;
+                    a.ch_bytes = 8 * gp;
                     a.q = p->rq + TFC_RQ_HEADER + 4 * c0;
                     a.o = direct ? out + (b * npix + pix) * oc_n + c0 : quad_out;
                     a.step = direct ? oc_n : nb;
                     a.lo4 = os.lo4;
                     a.hi4 = os.hi4;
-                    a.chans = nb;
                     chans24_asm(&a);
                     if (!add && !direct) {
                         for (px = 0; px < n; ++px) {
@@ -709,10 +1084,10 @@ static void run_24(const tfc_conv_params *p, const tfc_binary_params *add, const
 #endif
                 for (c = 0; c < nb; ++c) {
                     const int32_t *q = p->rq + TFC_RQ_HEADER + 4 * (c0 + c);
-                    const uint32_t *wp = wbuf + c * (kp >> 1);
+                    const uint32_t *wp = wbuf + c * 2 * gp;
                     int32_t acc[4];
                     acc[0] = acc[1] = acc[2] = acc[3] = q[3];
-                    for (i = 0; i < kp; i += 4, wp += 2) {
+                    for (i = 0; i < gp; ++i, wp += 2) {
 #if DEC_ABS
                         const int32_t *x = (const int32_t *)(uintptr_t)wp[1];
 #else
@@ -746,10 +1121,12 @@ static void run_24(const tfc_conv_params *p, const tfc_binary_params *add, const
                         }
                     }
                 }
-                if (add) {
-                    for (px = 0; px < n; ++px) {
+                if (add) { /* the pixels' outputs are contiguous when the block is the layer: one call */
+                    const int32_t each = nb == oc_n ? n * nb : nb;
+                    for (px = 0; px < n; px += each / nb) {
                         const int32_t at = (b * npix + pix + px) * oc_n + c0;
-                        tfc_add_dense(add, quad_out + px * nb, residual + at, out + at, nb, lut1, lut1 + 256, add_fast);
+                        tfc_add_dense(add, quad_out + px * nb, residual + at, out + at, each, lut1, lut1 + 256,
+                                      add_fast);
                     }
                 }
             }
@@ -808,6 +1185,13 @@ static void __attribute__((noinline)) dec_pairs(const tfc_conv_params *p, const 
     }
 }
 
+/* Scratch words of run_24 (decoded.py's scratch()). */
+static int32_t words24(const tfc_conv_params *p, int32_t kp, int32_t blk) {
+    lay24 l;
+    lay24_of(p, &l);
+    return blk + 2 * blk * groups_24(kp) + (l.cols ? p->k_h * l.rw : (kp >> 2) + 6 * kp);
+}
+
 static inline __attribute__((always_inline)) void dec_run(const tfc_conv_params *p, const tfc_binary_params *add,
                                                           const int8_t *in, const int8_t *residual, int8_t *out,
                                                           const int kind) {
@@ -818,7 +1202,7 @@ static inline __attribute__((always_inline)) void dec_run(const tfc_conv_params 
     const int32_t col_words = kp + (((p->in_c & 3) != 0 || p->dil_w != 1) ? kp >> 2 : 0);
     const int32_t pair_words = add ? (2 * blk + 3) >> 2 : 0;
     const int32_t w_words = (blk * kp) >> 1;
-    const int32_t words_24 = (col_words - kp) + blk + w_words + 6 * kp; /* run_24's layout */
+    const int32_t words_24 = words24(p, kp, blk); /* run_24's */
     const int32_t words_pc = (col_words - kp) + kp + (kp >> 1) + ((3 * blk + 3) >> 2) + (w_words >> 1); /* run_pc */
     int32_t stack[p->scratch ? 1
                              : (kind == DEC_24                   ? words_24

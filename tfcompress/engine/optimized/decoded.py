@@ -17,7 +17,9 @@ channel-pair loops on it; no weight is looked up in the inner loop. The host sid
 * The rq table (``requant.py``) from the decoded weights, and in the header ``rq[1]`` = channels
   per block: the whole layer when its decoded weights fit the budget (:data:`BLOCK_BUDGET`),
   else equal blocks that do (windows are then rebuilt per block, so the input overlap is dropped); after
-  planning, :func:`fit_blocks` shrinks blocks that raise the peak RAM.
+  planning, :func:`fit_blocks` shrinks blocks that raise the peak RAM. 2:4 layers in blocks may
+  also run a few output rows at a time over all blocks (``rq[2]``, :func:`with_block`), which keeps
+  part of the input overlap (:func:`band_overlap`) for a decoding per band and block.
 """
 
 from __future__ import annotations
@@ -31,11 +33,13 @@ from tfcompress.engine.lowered import LoweredOp
 from tfcompress.engine.optimized import first, fully_connected
 from tfcompress.engine.optimized.add import tables_into_flash
 from tfcompress.engine.optimized.requant import acc_bound, add_rq, pad_to, rq_table, trim
+from tfcompress.engine.overlap import window_overlap
 from tfcompress.engine.planner import Plan, best_plan, ram_with_stack
 from tfcompress.engine.weights4 import codebooks, indices
 from tfcompress.engine.weights_sparse import decode as sparse_rows
 
-#: bytes of decoded weights a block may take in the scratch (whole layers up to this)
+#: bytes of decoded weights a block may take in the scratch (whole layers up to this; RAM fitting may
+#: grow 2:4 blocks past it, :func:`fit_blocks`)
 BLOCK_BUDGET = 16384
 #: compressed kernel -> its optimised (decoding) kernel
 DEC_KERNELS = {
@@ -145,64 +149,142 @@ def scratch(lo: LoweredOp, budget: int | None = None, blk: int | None = None) ->
     bytewise = int(f["in_c"]) % 4 != 0 or int(f["dil_w"]) != 1
     if pc:
         return 6 * kp + (kp if bytewise else 0) + (3 * blk + 3) // 4 * 4 + blk * kp
-    if lo.kernel.endswith("_2of4"):  # four pixels: their expanded windows (six input pairs per group) and results
-        return (kp if bytewise else 0) + 4 * blk + 2 * blk * kp + 24 * kp
+    if lo.kernel.endswith("_2of4"):  # four pixels: their results, expanded windows and the decoded block
+        gp = (kp // 4 + 3) // 4 * 4  # decoded groups per channel: a multiple of four (8 bytes each)
+        ns = slots_24(lo)
+        win = 4 * int(f["k_h"]) * (int(f["in_c"]) // 4) * 6 * ns if ns else kp + 24 * kp
+        return 4 * blk + 8 * blk * gp + win
     n = 4 * kp + (kp if bytewise else 0) + 2 * blk * kp
     if "add" in lo.kernel:
         n += (2 * blk + 3) // 4 * 4
     return n
 
 
-def with_block(lo: LoweredOp, blk: int) -> LoweredOp:
-    """A decoding conv with ``blk`` channels per block (scratch and rq header to match)."""
+def slots_24(lo: LoweredOp, most: int = 16) -> int:
+    """Slots per pattern row of a 2:4 conv's column layout (conv2d_s8_dec_opt.c's lay24_of: per input
+    column that four pixels of a row read, grouped by column mod stride; even), 0 where it does not
+    apply (channels not in words, dilated columns, more than ``most`` slots)."""
+    f = lo.fields
+    s, kw = int(f["stride_w"]), int(f["k_w"])
+    if int(f["in_c"]) % 4 or int(f["dil_w"]) != 1 or kw > most:
+        return 0
+    n = sum(4 + (kw - 1 - r) // s for r in range(min(s, kw)))
+    n += n % 2
+    return n if n <= most else 0
+
+
+def band_overlap(lo: LoweredOp, rows: int) -> int:
+    """How far a 2:4 conv's output may overlap its input when it runs ``rows`` output rows at a time
+    over all its blocks (the rows' outputs are written while their windows are still read)."""
+    f = lo.fields
+    d = window_overlap((f["in_h"], f["in_w"]), f["in_c"], (f["out_h"], f["out_w"]), f["out_c"],
+                       (f["k_h"], f["k_w"]), (f["stride_h"], f["stride_w"]), (f["dil_h"], f["dil_w"]),
+                       (f["pad_top"], f["pad_left"]), group=rows * int(f["out_w"]))
+    return min(d, int(f["in_h"]) * int(f["in_w"]) * int(f["in_c"]))
+
+
+def with_block(lo: LoweredOp, blk: int, rows: int = 0) -> LoweredOp:
+    """A decoding conv with ``blk`` channels per block (scratch and rq header to match); a 2:4 conv in
+    blocks may run ``rows`` output rows at a time over all blocks (``rq[2]``; 0: all rows), which
+    keeps part of the input overlap (:func:`band_overlap`) for a decoding per band and block."""
     new = lo.copy()
     rq = new.array("rq").data.copy()
-    rq[1] = blk
+    rq[1], rq[2] = blk, rows
     new.replace_array("rq", rq)
     new.scratch = scratch(new, blk=blk)
     if blk < (int(new.fields["out_c"]) + 1) // 2 * 2:
         new.overlap.pop(new.inputs[0], None)
+        if rows:
+            new.overlap[new.inputs[0]] = band_overlap(new, rows)
     return new
 
 
-def _blocks(lo: LoweredOp) -> list[int]:
-    """Candidate block sizes of a decoding conv, largest first: its current one, halved down to 2."""
+#: output rows per pass tried for 2:4 convs in blocks (besides all of them). Taller bands decode
+#: less often but keep less of the overlap: ResNet-8's 32-channel 3x3 layer in two blocks, 4 rows
+#: instead of 2: 3% fewer instructions for 1.9 KB more RAM at "balanced", so not offered
+BAND_ROWS = (2,)
+
+
+def _options(lo: LoweredOp, fine: bool = False) -> list[tuple[int, int]]:
+    """Candidate (channels per block, rows per pass) of a decoding conv: its block sizes, halved down
+    to 2 from its current one (``fine``: also the even sizes of up to 16 equal blocks, for 2:4 convs
+    up to the whole layer, whose windows are expanded again per block); for 2:4 convs in blocks (one
+    batch) also :data:`BAND_ROWS`."""
     out, b = [], int(lo.array("rq").data[1])
+    f = lo.fields
+    ocp = (int(f["out_c"]) + 1) // 2 * 2
     while b > 2:
         out.append(b)
         b = max(2, b // 2 // 2 * 2)
-    return [*out, 2]
+    if fine:
+        top = ocp if lo.kernel.endswith("_2of4") else out[0] if out else 2
+        out = sorted({*out, *(x for n in range(1, 17) if 2 <= (x := (-(-ocp // n) + 1) // 2 * 2) <= top)},
+                     reverse=True)
+    bands = [r for r in BAND_ROWS if r < int(f["out_h"])] if lo.kernel.endswith("_2of4") and f["batches"] == 1 else []
+    return [(blk, r) for blk in [*out, 2] for r in [0, *(bands if blk < ocp else [])]]
+
+
+def cost(lo: LoweredOp, blk: int, rows: int) -> float:
+    """Rough relative cost of a decoding conv's block choice (the part that depends on it): for 2:4
+    convs the window expansions (once per block) and the block decodings (per band all but the
+    first block), in instructions of optimized/conv2d_s8_dec_opt.c; for the others the number of
+    blocks."""
+    f = lo.fields
+    ocp = (int(f["out_c"]) + 1) // 2 * 2
+    blocks = -(-ocp // blk)
+    if not lo.kernel.endswith("_2of4"):
+        return float(blocks)
+    groups = _kp(lo) // 4
+    quads = int(f["batches"]) * int(f["out_h"]) * -(-int(f["out_w"]) // 4)
+    ns = slots_24(lo)
+    per_quad = int(f["k_h"]) * (ns * int(f["in_c"]) // 4 * 10 + 40) if ns else 4 * groups * 16
+    bands = -(-int(f["out_h"]) // rows) if rows and blocks > 1 else 1
+    decodes = bands * (blocks - 1) + 1  # a band starts with the block the one before ended with
+    return float(blocks * quads * per_quad + decodes * (int(f["out_c"]) // blocks + 1) * groups * 8)
 
 
 def fit_blocks(g: Graph, lowered: list[LoweredOp], plan: Plan, bare: Plan,
                overlap: bool = True) -> tuple[list[LoweredOp], Plan]:
     """Where the decoding convs' scratch raises the peak RAM above the tensors' own (``bare``): layer
-    by layer (largest scratch first), the block size with the lowest re-planned RAM (ties: the
-    largest); then every block grows back as far as the RAM stays within the active preference's
-    ``ram_slack`` of that lowest peak (``weight_policy.py``; smaller blocks rebuild windows more
-    often, and lose the input overlap). Unchanged when the slack is None."""
+    by layer (largest scratch first), the block choice (:func:`_options`) with the lowest re-planned
+    RAM (ties: the cheapest, :func:`cost`; rounds while the peak falls); then every layer takes the
+    cheapest choice (finer sizes, :func:`_options`) that keeps the RAM within the active preference's
+    ``ram_slack`` of that lowest peak (``weight_policy.py``;
+    smaller blocks rebuild windows more often, and lose the input overlap). Unchanged when the slack
+    is None."""
     dec = [k for k, lo in enumerate(lowered) if lo.kernel in DEC_KERNELS.values()]
     slack = weight_policy.current().ram_slack
     if slack is None or not dec or ram_with_stack(plan, lowered) <= bare.arena_bytes:
         return lowered, plan
+    first = {k: _options(lowered[k])[0] for k in dec}
 
-    def trial(cur: list[LoweredOp], k: int, blk: int) -> tuple[int, list[LoweredOp], Plan]:
+    def trial(cur: list[LoweredOp], k: int, opt: tuple[int, int]) -> tuple[int, list[LoweredOp], Plan]:
         new = list(cur)
-        new[k] = lowered[k] if blk == _blocks(lowered[k])[0] else with_block(lowered[k], blk)
+        new[k] = lowered[k] if opt == first[k] else with_block(lowered[k], *opt)
         p = best_plan(g, new, overlap)[0]
         return ram_with_stack(p, new), new, p
 
+    def chosen(lo: LoweredOp) -> tuple[int, int]:
+        rq = lo.array("rq").data
+        return int(rq[1]), int(rq[2])
+
     cur, cur_ram = list(lowered), ram_with_stack(plan, lowered)
-    for k in sorted(dec, key=lambda k: -lowered[k].scratch):
-        tried = [trial(cur, k, blk) for blk in _blocks(lowered[k])]
-        low = min(r for r, _, _ in tried)
-        cur_ram, cur, plan = next(t for t in tried if t[0] == low)
+    for _ in range(3):  # again while the peak falls: a layer's choices tie while another one sets it
+        before = cur_ram
+        for k in sorted(dec, key=lambda k: -lowered[k].scratch):
+            opts = sorted(_options(lowered[k]), key=lambda o: cost(lowered[k], *o))
+            tried = [trial(cur, k, o) for o in opts]
+            low = min(r for r, _, _ in tried)
+            cur_ram, cur, plan = next(t for t in tried if t[0] == low)
+        if cur_ram >= before:
+            break
     limit = cur_ram * (1 + slack)
-    for k in dec:  # grow back as far as the slack allows
-        for blk in _blocks(lowered[k]):
-            if blk <= int(cur[k].array("rq").data[1]):
+    for k in dec:  # the cheapest choice the slack allows
+        now = cost(lowered[k], *chosen(cur[k]))
+        for o in sorted(_options(lowered[k], fine=True), key=lambda o: cost(lowered[k], *o)):
+            if cost(lowered[k], *o) >= now:
                 break
-            r, new, p = trial(cur, k, blk)
+            r, new, p = trial(cur, k, o)
             if r <= limit:
                 cur, plan = new, p
                 break
