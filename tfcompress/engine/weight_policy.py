@@ -78,7 +78,8 @@ PREFERENCES: dict[str, Preference] = {
 #: measured slowdown (compressed / int8 instructions of the layer) per kernel set, kernel and
 #: storage, mps2-an500 -O2 (benchmarks/compressed_speed.py); missing entries count as 1.0.
 #: Optimised convolutions decode per channel block (optimized/conv2d_s8_dec_opt.c, pair codes):
-#: ResNet-8 4-bit 0.90-1.19, eye-gaze sparse 0.90-1.42, more where RAM fitting shrinks blocks; 2:4
+#: ResNet-8 4-bit 1.03-1.16, eye-gaze sparse 0.97-1.09 (first layers decode once into the
+#: first-layer kernel's layout: 1.01-1.02), more where RAM fitting shrinks blocks; 2:4
 #: (offered where a block holds 8 or more channels) 0.68-0.74 on 3x3 layers, 0.87-0.97 on the 1x1
 #: shortcuts with their fused ADD; planar 3x3 DEPTHWISE_CONV_2D decodes
 #: per group of four channels (optimized/depthwise_conv2d_s8_opt.c): 4-bit 1.08-1.26, sparse
