@@ -323,14 +323,55 @@ static void dwp_fill_rows_c(const dwp_fill_args *a) {
 }
 
 
-/* every word of the band buffer = the padding (columns and rows outside the input keep it) */
+/* The columns every data row of a band writes (dwp_band): an optional leading pair (padding,
+ * pixel 0), n_pairs pairs, an optional trailing pair; all counts in the returned block, the
+ * buffer columns [lo, hi) they cover (even: whole words; lo = hi when no input column is inside) */
+typedef struct {
+    int32_t lo, hi, left, n_pairs, right;
+} dwp_cols;
+
+static dwp_cols dwp_columns(const tfc_conv_params *p, const dwp_geom *g) {
+    const int32_t pl = p->pad_left, in_w = p->in_w, wb = g->wb;
+    dwp_cols c;
+    int32_t col = pl & 1 ? pl - 1 : pl, x;
+    c.lo = col;
+    c.left = (pl & 1) && col + 1 < wb;
+    c.n_pairs = 0;
+    c.right = 0;
+    if (!c.left && col >= wb) {
+        c.lo = c.hi = 0; /* no input column inside the buffer */
+        return c;
+    }
+    x = c.left ? 1 : 0;
+    col += c.left ? 2 : 0;
+    c.n_pairs = (in_w - x) / 2 < (wb - col) / 2 ? (in_w - x) / 2 : (wb - col) / 2;
+    c.n_pairs = c.n_pairs < 0 ? 0 : c.n_pairs;
+    x += 2 * c.n_pairs;
+    col += 2 * c.n_pairs;
+    c.right = x == in_w - 1 && col + 1 < wb;
+    c.hi = col + (c.right ? 2 : 0);
+    return c;
+}
+
+/* the padding in every column of the band buffer that no data row writes (rows outside the input
+ * get it whole, per band, in dwp_band; the data columns are written by every fill) */
 static void dwp_pad_all(const tfc_conv_params *p, const dwp_geom *g, int16_t *buf) {
     const uint32_t pad16 = ((uint32_t)(uint16_t)(int16_t)p->pad_value) * 0x00010001u;
+    const dwp_cols c = dwp_columns(p, g);
+    const int32_t wb2 = g->wb / 2, lo = c.lo / 2, hi = c.hi / 2, rows = 4 * g->rows_cap;
     uint32_t *d = (uint32_t *)buf;
-    const int32_t n = 2 * g->rows_cap * g->wb;
-    int32_t i;
-    for (i = 0; i < n; ++i) {
-        d[i] = pad16;
+    int32_t r, i;
+    if (lo == 0 && hi == wb2) {
+        return; /* every column is written */
+    }
+    for (r = 0; r < rows; ++r) {
+        for (i = 0; i < lo; ++i) {
+            d[i] = pad16;
+        }
+        for (i = hi; i < wb2; ++i) {
+            d[i] = pad16;
+        }
+        d += wb2;
     }
 }
 
@@ -341,9 +382,10 @@ static int dwp_band(const tfc_conv_params *p, const dwp_geom *g, const int8_t *i
                     int16_t *buf, dwp_fill_args *a) {
     const int32_t c_n = p->in_c, wb = g->wb, plane = g->rows_cap * wb;
     const uint32_t pad16 = ((uint32_t)(uint16_t)(int16_t)p->pad_value) * 0x00010001u;
-    const int32_t pl = p->pad_left, in_w = p->in_w;
+    const int32_t in_w = p->in_w;
     const int32_t ya = y0 < 0 ? 0 : y0, yb = y0 + n < p->in_h ? y0 + n : p->in_h; /* data rows */
-    int32_t r, i, col, x;
+    const dwp_cols c = dwp_columns(p, g);
+    int32_t r, i;
     for (r = 0; r < n; ++r) { /* rows outside the input */
         const int32_t y = y0 + r;
         if (y < 0 || y >= p->in_h) {
@@ -353,20 +395,14 @@ static int dwp_band(const tfc_conv_params *p, const dwp_geom *g, const int8_t *i
             }
         }
     }
-    col = pl & 1 ? pl - 1 : pl; /* buffer column of the first pair written */
-    a->left = (pl & 1) && col + 1 < wb;
-    if (ya >= yb || (!a->left && col >= wb)) {
+    if (ya >= yb || c.lo == c.hi) {
         return 0; /* no data row, or no input column inside the buffer */
     }
-    x = a->left ? 1 : 0; /* first pixel of the pairs */
+    a->left = c.left;
+    a->n_pairs = c.n_pairs;
+    a->right = c.right;
     a->src = in_b + (ya * in_w) * c_n;
-    a->d0 = (uint32_t *)(buf + (ya - y0) * wb + col);
-    col += a->left ? 2 : 0;
-    a->n_pairs = (in_w - x) / 2 < (wb - col) / 2 ? (in_w - x) / 2 : (wb - col) / 2;
-    a->n_pairs = a->n_pairs < 0 ? 0 : a->n_pairs;
-    x += 2 * a->n_pairs;
-    col += 2 * a->n_pairs;
-    a->right = x == in_w - 1 && col + 1 < wb;
+    a->d0 = (uint32_t *)(buf + (ya - y0) * wb + c.lo);
     a->c_n = c_n;
     a->plane = plane * 2;
     a->n_rows = yb - ya;
