@@ -354,7 +354,8 @@ static dwp_cols dwp_columns(const tfc_conv_params *p, const dwp_geom *g) {
 }
 
 /* the padding in every column of the band buffer that no data row writes (rows outside the input
- * get it whole, per band, in dwp_band; the data columns are written by every fill) */
+ * get it whole, per band, in dwp_band; the data columns are written by every fill), or in the
+ * whole buffer when its rows are narrow */
 static void dwp_pad_all(const tfc_conv_params *p, const dwp_geom *g, int16_t *buf) {
     const uint32_t pad16 = ((uint32_t)(uint16_t)(int16_t)p->pad_value) * 0x00010001u;
     const dwp_cols c = dwp_columns(p, g);
@@ -363,6 +364,12 @@ static void dwp_pad_all(const tfc_conv_params *p, const dwp_geom *g, int16_t *bu
     int32_t r, i;
     if (lo == 0 && hi == wb2) {
         return; /* every column is written */
+    }
+    if (2 * (lo + wb2 - hi) + 3 > wb2) { /* narrow rows: the whole buffer costs less than a row loop */
+        for (i = 0; i < rows * wb2; ++i) {
+            d[i] = pad16;
+        }
+        return;
     }
     for (r = 0; r < rows; ++r) {
         for (i = 0; i < lo; ++i) {
