@@ -288,6 +288,139 @@ static void __attribute__((naked, noinline)) dwp_fill_rows(const dwp_fill_args *
         "pop {r4-r11, pc}\n"
     );
 }
+
+/* Narrow rows with a leading pair (DS-CNN's 5-wide maps, MobileNet's 6- and 3-wide ones: left = 1,
+ * n_pairs 1 or 2): one routine per row shape with no per-row tests, each channel's first two
+ * words in one STRD. r0 source, r1 c_n, r2-r5 planes of channels 0-3, r12 the padding pair,
+ * lr rows; frame [sp] = source bytes from the row's last base to the next row, [sp, #4] d_fix. */
+/* pixels 0, 1, 2 at r0 -> (padding, p0), (p1, p2) of each channel */
+#define DWP_N_LEFT3                                                             \
+    "ldr r6, [r0]\n"                                                           \
+    "ldr r7, [r0, r1]\n"                                                       \
+    "ldr r8, [r0, r1, lsl #1]\n"                                               \
+    "sxtb16 r9, r6\n"                                                          \
+    "sxtb16 r6, r6, ror #8\n"                                                  \
+    "pkhbt r10, r7, r8, lsl #16\n"                                             \
+    "pkhtb r11, r8, r7, asr #16\n"                                             \
+    "pkhbt r7, r12, r9, lsl #16\n"                                             \
+    "sxtb16 r8, r10\n"                                                         \
+    "strd r7, r8, [r2], #8\n"                                                  \
+    "pkhbt r7, r12, r6, lsl #16\n"                                             \
+    "sxtb16 r8, r10, ror #8\n"                                                 \
+    "strd r7, r8, [r3], #8\n"                                                  \
+    "pkhtb r7, r9, r12, asr #16\n"                                             \
+    "sxtb16 r8, r11\n"                                                         \
+    "strd r7, r8, [r4], #8\n"                                                  \
+    "pkhtb r7, r6, r12, asr #16\n"                                             \
+    "sxtb16 r8, r11, ror #8\n"                                                 \
+    "strd r7, r8, [r5], #8\n"
+
+/* r0 at pixel 2: pixels 3, 4 -> one word per channel */
+#define DWP_N_PAIR                                                              \
+    "ldr r6, [r0, r1]\n"                                                       \
+    "ldr r7, [r0, r1, lsl #1]\n"                                               \
+    "pkhbt r8, r6, r7, lsl #16\n"                                              \
+    "pkhtb r9, r7, r6, asr #16\n"                                              \
+    "sxtb16 r10, r8\n"                                                         \
+    "sxtb16 r11, r8, ror #8\n"                                                 \
+    "str r10, [r2], #4\n"                                                      \
+    "str r11, [r3], #4\n"                                                      \
+    "sxtb16 r10, r9\n"                                                         \
+    "sxtb16 r11, r9, ror #8\n"                                                 \
+    "str r10, [r4], #4\n"                                                      \
+    "str r11, [r5], #4\n"
+
+/* r0 at pixel 2: pixel 3 -> (p3, padding) per channel */
+#define DWP_N_RIGHT1                                                            \
+    "ldr r6, [r0, r1]\n"                                                       \
+    "sxtb16 r7, r6\n"                                                          \
+    "sxtb16 r6, r6, ror #8\n"                                                  \
+    "pkhbt r8, r7, r12, lsl #16\n"                                             \
+    "pkhbt r9, r6, r12, lsl #16\n"                                             \
+    "str r8, [r2], #4\n"                                                       \
+    "str r9, [r3], #4\n"                                                       \
+    "pkhtb r8, r12, r7, asr #16\n"                                             \
+    "pkhtb r9, r12, r6, asr #16\n"                                             \
+    "str r8, [r4], #4\n"                                                       \
+    "str r9, [r5], #4\n"
+
+/* r0 at pixel 2: pixels 3, 4, 5 -> (p3, p4), (p5, padding) per channel; r0 ends at pixel 4 */
+#define DWP_N_RIGHT3                                                            \
+    "ldr r6, [r0, r1]\n"                                                       \
+    "ldr r7, [r0, r1, lsl #1]\n"                                               \
+    "add r0, r0, r1, lsl #1\n"                                                 \
+    "ldr r8, [r0, r1]\n"                                                       \
+    "pkhbt r9, r6, r7, lsl #16\n"                                              \
+    "pkhtb r10, r7, r6, asr #16\n"                                             \
+    "sxtb16 r11, r8\n"                                                         \
+    "sxtb16 r8, r8, ror #8\n"                                                  \
+    "sxtb16 r6, r9\n"                                                          \
+    "pkhbt r7, r11, r12, lsl #16\n"                                            \
+    "strd r6, r7, [r2], #8\n"                                                  \
+    "sxtb16 r6, r9, ror #8\n"                                                  \
+    "pkhbt r7, r8, r12, lsl #16\n"                                             \
+    "strd r6, r7, [r3], #8\n"                                                  \
+    "sxtb16 r6, r10\n"                                                         \
+    "pkhtb r7, r12, r11, asr #16\n"                                            \
+    "strd r6, r7, [r4], #8\n"                                                  \
+    "sxtb16 r6, r10, ror #8\n"                                                 \
+    "pkhtb r7, r12, r8, asr #16\n"                                             \
+    "strd r6, r7, [r5], #8\n"
+
+#define DWP_N_NEXT(LOOP)                                                        \
+    "ldrd r6, r7, [sp]\n"                                                      \
+    "add r0, r0, r6\n"                                                         \
+    "add r2, r2, r7\n"                                                         \
+    "add r3, r3, r7\n"                                                         \
+    "add r4, r4, r7\n"                                                         \
+    "add r5, r5, r7\n"                                                         \
+    "subs lr, lr, #1\n"                                                        \
+    "bne " LOOP "\n"                                                           \
+    "b 9f\n"
+
+/* a->src_fix: bytes from the row's last base (pixel 0, 2 or 4, dwp_fill) to the next row */
+static void __attribute__((naked, noinline)) dwp_fill_narrow(const dwp_fill_args *a __attribute__((unused))) {
+    __asm volatile(
+        "push {r4-r11, lr}\n"
+        "ldrd r6, r7, [r0, #24]\n"
+        "push {r6, r7}\n"
+        "ldr lr, [r0, #20]\n"
+        "ldr r12, [r0, #44]\n"
+        "ldr r6, [r0, #16]\n"
+        "ldr r7, [r0, #36]\n"
+        "ldm r0, {r0, r1, r2, r9}\n"
+        "add r3, r2, r9\n"
+        "add r4, r3, r9\n"
+        "add r5, r4, r9\n"
+        "cmp r6, #2\n"
+        "beq 2f\n"
+        "cbnz r7, 4f\n"
+        "1:\n" /* (padding, p0), (p1, p2) */
+        DWP_N_LEFT3
+        DWP_N_NEXT("1b")
+        "4:\n" /* + (p3, padding) */
+        DWP_N_LEFT3
+        "add r0, r0, r1, lsl #1\n"
+        DWP_N_RIGHT1
+        DWP_N_NEXT("4b")
+        "2:\n"
+        "cmp r7, #0\n"
+        "bne 3f\n"
+        "5:\n" /* + (p3, p4) */
+        DWP_N_LEFT3
+        "add r0, r0, r1, lsl #1\n"
+        DWP_N_PAIR
+        DWP_N_NEXT("5b")
+        "3:\n" /* + (p3, p4), (p5, padding) */
+        DWP_N_LEFT3
+        "add r0, r0, r1, lsl #1\n"
+        DWP_N_RIGHT3
+        DWP_N_NEXT("3b")
+        "9:\n"
+        "add sp, sp, #8\n"
+        "pop {r4-r11, pc}\n"
+    );
+}
 #endif
 
 static inline void dwp_pair(uint32_t a, uint32_t b, uint32_t *d0, int32_t plane_w) {
@@ -425,6 +558,13 @@ static void dwp_fill(const dwp_fill_args *band, int32_t c0) {
     dwp_fill_args a = *band;
     a.src += c0;
 #if TFC_DSP_ASM
+    if (a.left && (a.n_pairs == 1 || a.n_pairs == 2)) {
+        /* the routine's rows end at pixel 0 (three pixels), 2 (four, five) or 4 (six) */
+        const int32_t end = a.n_pairs == 1 ? 2 * a.right : 2 + 2 * a.right;
+        a.src_fix += (1 + 2 * a.n_pairs - end) * a.c_n;
+        dwp_fill_narrow(&a);
+        return;
+    }
     if (a.n_pairs > 0) {
         dwp_fill_rows(&a);
         return;
