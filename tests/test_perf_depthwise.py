@@ -49,6 +49,10 @@ CASES = {
     # rs 3..10 as SSAT immediates, others through the register slot)
     "r5tiny": ((9, 5, 8), [(1, "same", None), (2, "same", None)]),
     "r6tiny": ((8, 12, 8), [(1, "same", None), (2, "same", None)]),
+    # band fills without per-row tests: narrow rows (dwp_fill_narrow, DS-CNN-like 5 wide over several
+    # bands), wide stride-1 rows with both edges and stride-2 rows of pairs only (dwp_fill_wide)
+    "k5": ((30, 5, 8), [(1, "same", None), (1, "same", "relu6")]),
+    "m24": ((26, 24, 8), [(1, "same", None), (2, "same", None)]),
     "bands1": ((40, 23, 4), [(1, "same", "relu6"), (1, "same", None)]),
     "bands2": ((40, 33, 8), [(2, "same", None), (1, "valid", "relu6")]),
 }

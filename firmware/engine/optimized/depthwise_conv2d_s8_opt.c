@@ -330,9 +330,9 @@ static void __attribute__((naked, noinline)) dwp_fill_rows(const dwp_fill_args *
     "str r10, [r4], #4\n"                                                      \
     "str r11, [r5], #4\n"
 
-/* r0 at pixel 2: pixel 3 -> (p3, padding) per channel */
-#define DWP_N_RIGHT1                                                            \
-    "ldr r6, [r0, r1]\n"                                                       \
+/* pixel at ADDR -> (pixel, padding) per channel */
+#define DWP_N_RIGHT1(ADDR)                                                      \
+    "ldr r6, " ADDR "\n"                                                       \
     "sxtb16 r7, r6\n"                                                          \
     "sxtb16 r6, r6, ror #8\n"                                                  \
     "pkhbt r8, r7, r12, lsl #16\n"                                             \
@@ -401,7 +401,7 @@ static void __attribute__((naked, noinline)) dwp_fill_narrow(const dwp_fill_args
         "4:\n" /* + (p3, padding) */
         DWP_N_LEFT3
         "add r0, r0, r1, lsl #1\n"
-        DWP_N_RIGHT1
+        DWP_N_RIGHT1("[r0, r1]")
         DWP_N_NEXT("4b")
         "2:\n"
         "cmp r7, #0\n"
@@ -418,6 +418,88 @@ static void __attribute__((naked, noinline)) dwp_fill_narrow(const dwp_fill_args
         DWP_N_NEXT("3b")
         "9:\n"
         "add sp, sp, #8\n"
+        "pop {r4-r11, pc}\n"
+    );
+}
+
+/* four pixels at r0 (lr = 3 c_n) -> two words per channel (r12 counts the quads) */
+#define DWP_W_QUADS(LOOP)                                                       \
+    LOOP ":\n"                                                                  \
+    "ldr r6, [r0]\n"                                                           \
+    "ldr r7, [r0, r1]\n"                                                       \
+    "ldr r8, [r0, r1, lsl #1]\n"                                               \
+    "ldr r9, [r0, lr]\n"                                                       \
+    "add r0, r0, r1, lsl #2\n"                                                 \
+    "pkhbt r10, r6, r7, lsl #16\n"                                             \
+    "pkhtb r11, r7, r6, asr #16\n"                                             \
+    "pkhbt r6, r8, r9, lsl #16\n"                                              \
+    "pkhtb r7, r9, r8, asr #16\n"                                              \
+    "sxtb16 r8, r10\n"                                                         \
+    "sxtb16 r9, r6\n"                                                          \
+    "strd r8, r9, [r2], #8\n"                                                  \
+    "sxtb16 r8, r10, ror #8\n"                                                 \
+    "sxtb16 r9, r6, ror #8\n"                                                  \
+    "strd r8, r9, [r3], #8\n"                                                  \
+    "sxtb16 r8, r11\n"                                                         \
+    "sxtb16 r9, r7\n"                                                          \
+    "strd r8, r9, [r4], #8\n"                                                  \
+    "sxtb16 r8, r11, ror #8\n"                                                 \
+    "sxtb16 r9, r7, ror #8\n"                                                  \
+    "strd r8, r9, [r5], #8\n"                                                  \
+    "subs r12, r12, #1\n"                                                      \
+    "bne " LOOP "b\n"
+
+#define DWP_W_NEXT(LOOP)                                                        \
+    "ldrd r6, r7, [sp]\n"                                                      \
+    "add r0, r0, r6\n"                                                         \
+    "add r2, r2, r7\n"                                                         \
+    "add r3, r3, r7\n"                                                         \
+    "add r4, r4, r7\n"                                                         \
+    "add r5, r5, r7\n"                                                         \
+    "ldr r6, [sp, #8]\n"                                                       \
+    "subs r6, r6, #1\n"                                                        \
+    "str r6, [sp, #8]\n"                                                       \
+    "bne " LOOP "\n"
+
+/* Wide rows of two shapes without per-row tests: (padding, p0), an odd number >= 3 of pairs,
+ * (last pixel, padding) (stride 1, padding 1 on both sides, even widths), or an even number of
+ * pairs alone (stride 2 without left padding, even widths). r0 source, r1 c_n, r2-r5 planes of
+ * channels 0-3, lr 3 c_n, r12 quads (the padding pair around them); frame [sp] src_fix, d_fix,
+ * rows, quads, the padding pair. */
+static void __attribute__((naked, noinline)) dwp_fill_wide(const dwp_fill_args *a __attribute__((unused))) {
+    __asm volatile(
+        "push {r4-r11, lr}\n"
+        "sub sp, sp, #20\n"
+        "ldrd r6, r7, [r0, #24]\n"
+        "ldr r8, [r0, #20]\n"
+        "ldr r9, [r0, #16]\n"
+        "ldr r10, [r0, #44]\n"
+        "lsr r9, r9, #1\n"
+        "stm sp, {r6-r10}\n"
+        "ldr r11, [r0, #32]\n"
+        "ldm r0, {r0, r1, r2, r9}\n"
+        "add r3, r2, r9\n"
+        "add r4, r3, r9\n"
+        "add r5, r4, r9\n"
+        "add lr, r1, r1, lsl #1\n"
+        "cmp r11, #0\n"
+        "bne 1f\n"
+        "2:\n" /* pairs only */
+        "ldr r12, [sp, #12]\n"
+        DWP_W_QUADS("3")
+        DWP_W_NEXT("2b")
+        "b 9f\n"
+        "1:\n" /* (padding, p0), (p1, p2), quads, (last pixel, padding) */
+        "ldr r12, [sp, #16]\n"
+        DWP_N_LEFT3
+        "add r0, r0, lr\n"
+        "ldr r12, [sp, #12]\n"
+        DWP_W_QUADS("4")
+        "ldr r12, [sp, #16]\n"
+        DWP_N_RIGHT1("[r0]")
+        DWP_W_NEXT("1b")
+        "9:\n"
+        "add sp, sp, #20\n"
         "pop {r4-r11, pc}\n"
     );
 }
@@ -563,6 +645,10 @@ static void dwp_fill(const dwp_fill_args *band, int32_t c0) {
         const int32_t end = a.n_pairs == 1 ? 2 * a.right : 2 + 2 * a.right;
         a.src_fix += (1 + 2 * a.n_pairs - end) * a.c_n;
         dwp_fill_narrow(&a);
+        return;
+    }
+    if (a.left ? a.right && (a.n_pairs & 1) && a.n_pairs >= 3 : !a.right && !(a.n_pairs & 1) && a.n_pairs >= 2) {
+        dwp_fill_wide(&a);
         return;
     }
     if (a.n_pairs > 0) {
