@@ -907,16 +907,16 @@ static void __attribute__((naked, noinline, aligned(4))) dwp_asm(const dwp_args 
 
 /* stride 1, one kernel row (weights at [sp, #WOFF]) into r8-r12 (+ lr: O5A / O5B, the sixth
  * output's instructions or nothing); B0-B4: addends (the bias in r12 for the first row) */
-#define DWP_S1_ROW6(P, WOFF, B0, B1, B2, B3, O5A, O5B)                          \
+#define DWP_S1_ROW6(P, WOFF, B0, B1, B2, B3, O5A, O5B, INC, OFF)                \
     "ldrd r4, r5, [sp, #" WOFF "]\n"                                            \
-    "ldrd r6, r7, [" P "], #12\n"                                               \
+    "ldrd r6, r7, [" P "], #" INC "\n"                                          \
     "smlad r8, r6, r4, " B0 "\n"                                                \
     "smlatb r9, r6, r4, " B1 "\n"                                               \
     "smlabt r8, r7, r5, r8\n"                                                   \
     "smlad r9, r7, r5, r9\n"                                                    \
     "smlad r10, r7, r4, " B2 "\n"                                               \
     "smlatb r11, r7, r4, " B3 "\n"                                              \
-    "ldrd r6, r7, [" P ", #-4]\n"                                               \
+    "ldrd r6, r7, [" P ", #" OFF "]\n"                                          \
     "smlabt r10, r6, r5, r10\n"                                                 \
     "smlad r11, r6, r5, r11\n"                                                  \
     O5A                                                                         \
@@ -925,18 +925,18 @@ static void __attribute__((naked, noinline, aligned(4))) dwp_asm(const dwp_args 
     O5B
 
 /* stride 2: words W0 .. W6 of one kernel row; output k = SMLAD(Wk, w01) + SMLABT(Wk+1, w12) */
-#define DWP_S2_ROW6(P, WOFF, B0, B1, B2, B3, O5A, O5B)                          \
+#define DWP_S2_ROW6(P, WOFF, B0, B1, B2, B3, O5A, O5B, INC, OFF1, OFF2)         \
     "ldrd r4, r5, [sp, #" WOFF "]\n"                                            \
-    "ldrd r6, r7, [" P "], #24\n"                                               \
+    "ldrd r6, r7, [" P "], #" INC "\n"                                          \
     "smlad r8, r6, r4, " B0 "\n"                                                \
     "smlabt r8, r7, r5, r8\n"                                                   \
     "smlad r9, r7, r4, " B1 "\n"                                                \
-    "ldrd r6, r7, [" P ", #-16]\n"                                              \
+    "ldrd r6, r7, [" P ", #" OFF1 "]\n"                                         \
     "smlabt r9, r6, r5, r9\n"                                                   \
     "smlad r10, r6, r4, " B2 "\n"                                               \
     "smlabt r10, r7, r5, r10\n"                                                 \
     "smlad r11, r7, r4, " B3 "\n"                                               \
-    "ldrd r6, r7, [" P ", #-8]\n"                                               \
+    "ldrd r6, r7, [" P ", #" OFF2 "]\n"                                         \
     "smlabt r11, r6, r5, r11\n"                                                 \
     O5A                                                                         \
     "smlad r12, r6, r4, r12\n"                                                  \
@@ -983,21 +983,20 @@ static void __attribute__((naked, noinline, aligned(4))) dwp_asm(const dwp_args 
 #define DWP_RQ5_STORE                                                           \
     DWP_RQ5("lr")                                                               \
     "add r3, r3, r7\n"
-#define DWP_R1_FIVE "add r1, r1, r4\n"
-
-/* next row of the channel straight to the variant's strip LOOP (the output needs no fix: a row
- * is written whole), else the channel end (9) */
-#define DWP_ROW6_END(R1, LOOP)                                                  \
-    "ldr r4, [sp, #56]\n"                                                       \
-    "add r0, r0, r4\n"                                                          \
-    "add r2, r2, r4\n"                                                          \
-    R1                                                                          \
-    "ldr r5, [sp, #64]\n"                                                       \
+/* rows of three, five or six outputs (dwp_asm3, dwp_asm6): the strips advance the row pointers
+ * by s buffer rows themselves (their post-increments: the row bytes 2 wb are fixed by the
+ * width, 12 / 20 bytes for three outputs, 16 / 28 for five or six), so a row end is the output
+ * test alone; output end at OUT_END (64: DWP_ENTER, 60: DWP_ENTER_V) */
+#define DWP_ROW_END_AT(OUT_END, LOOP)                                           \
+    "ldr r5, [sp, #" OUT_END "]\n"                                              \
     "cmp r3, r5\n"                                                              \
     "bne " LOOP "\n"                                                            \
     "b 9f\n"
+#define DWP_ROW3_END(LOOP) DWP_ROW_END_AT("64", LOOP)
+#define DWP_ROW6A_END(LOOP) DWP_ROW_END_AT("60", LOOP)
 
-/* DWP_ROW6_END of the DWP_ENTER_V routines (in_fix and the output end in one LDRD) */
+/* next row of a dwp_asm6n channel straight to its strip LOOP (in_fix and the output end in one
+ * LDRD; a row is written whole: no output fix), else the channel end (9) */
 #define DWP_ROW6V_END(LOOP)                                                     \
     "ldrd r4, r5, [sp, #56]\n"                                                  \
     "add r0, r0, r4\n"                                                          \
@@ -1128,32 +1127,32 @@ static void __attribute__((naked, noinline, aligned(4))) dwp_asm6(const dwp_args
         DWP_ENTER_V("1152")
         "31:\n" /* stride 1, six outputs */
         "ldr r12, [sp, #40]\n"
-        DWP_S1_ROW6("r0", "16", "r12", "r12", "r12", "r12", DWP_S1_O5A("r12"), DWP_S1_O5B)
-        DWP_S1_ROW6("r1", "24", "r8", "r9", "r10", "r11", DWP_S1_O5A("lr"), DWP_S1_O5B)
-        DWP_S1_ROW6("r2", "32", "r8", "r9", "r10", "r11", DWP_S1_O5A("lr"), DWP_S1_O5B)
+        DWP_S1_ROW6("r0", "16", "r12", "r12", "r12", "r12", DWP_S1_O5A("r12"), DWP_S1_O5B, "16", "-8")
+        DWP_S1_ROW6("r1", "24", "r8", "r9", "r10", "r11", DWP_S1_O5A("lr"), DWP_S1_O5B, "16", "-8")
+        DWP_S1_ROW6("r2", "32", "r8", "r9", "r10", "r11", DWP_S1_O5A("lr"), DWP_S1_O5B, "16", "-8")
         "ldr pc, [sp, #108]\n51:\n"
-        DWP_ROW6V_END("31b")
+        DWP_ROW6A_END("31b")
         "33:\n" /* stride 1, five outputs */
         "ldr r12, [sp, #40]\n"
-        DWP_S1_ROW6("r0", "16", "r12", "r12", "r12", "r12", "", "")
-        DWP_S1_ROW6("r1", "24", "r8", "r9", "r10", "r11", "", "")
-        DWP_S1_ROW6("r2", "32", "r8", "r9", "r10", "r11", "", "")
+        DWP_S1_ROW6("r0", "16", "r12", "r12", "r12", "r12", "", "", "16", "-8")
+        DWP_S1_ROW6("r1", "24", "r8", "r9", "r10", "r11", "", "", "16", "-8")
+        DWP_S1_ROW6("r2", "32", "r8", "r9", "r10", "r11", "", "", "16", "-8")
         "ldr pc, [sp, #108]\n53:\n"
-        DWP_ROW6V_END("33b")
+        DWP_ROW6A_END("33b")
         "32:\n" /* stride 2, six outputs */
         "ldr r12, [sp, #40]\n"
-        DWP_S2_ROW6("r0", "16", "r12", "r12", "r12", "r12", DWP_S2_O5A("r12"), "ldr r6, [r0]\nsmlabt lr, r6, r5, lr\n")
-        DWP_S2_ROW6("r1", "24", "r8", "r9", "r10", "r11", DWP_S2_O5A("lr"), "ldr r6, [r1]\nsmlabt lr, r6, r5, lr\n")
-        DWP_S2_ROW6("r2", "32", "r8", "r9", "r10", "r11", DWP_S2_O5A("lr"), "ldr r6, [r2]\nsmlabt lr, r6, r5, lr\n")
+        DWP_S2_ROW6("r0", "16", "r12", "r12", "r12", "r12", DWP_S2_O5A("r12"), "ldr r6, [r0, #-32]\nsmlabt lr, r6, r5, lr\n", "56", "-48", "-40")
+        DWP_S2_ROW6("r1", "24", "r8", "r9", "r10", "r11", DWP_S2_O5A("lr"), "ldr r6, [r1, #-32]\nsmlabt lr, r6, r5, lr\n", "56", "-48", "-40")
+        DWP_S2_ROW6("r2", "32", "r8", "r9", "r10", "r11", DWP_S2_O5A("lr"), "ldr r6, [r2, #-32]\nsmlabt lr, r6, r5, lr\n", "56", "-48", "-40")
         "ldr pc, [sp, #108]\n52:\n"
-        DWP_ROW6V_END("32b")
+        DWP_ROW6A_END("32b")
         "34:\n" /* stride 2, five outputs */
         "ldr r12, [sp, #40]\n"
-        DWP_S2_ROW6("r0", "16", "r12", "r12", "r12", "r12", "", "")
-        DWP_S2_ROW6("r1", "24", "r8", "r9", "r10", "r11", "", "")
-        DWP_S2_ROW6("r2", "32", "r8", "r9", "r10", "r11", "", "")
+        DWP_S2_ROW6("r0", "16", "r12", "r12", "r12", "r12", "", "", "56", "-48", "-40")
+        DWP_S2_ROW6("r1", "24", "r8", "r9", "r10", "r11", "", "", "56", "-48", "-40")
+        DWP_S2_ROW6("r2", "32", "r8", "r9", "r10", "r11", "", "", "56", "-48", "-40")
         "ldr pc, [sp, #108]\n54:\n"
-        DWP_ROW6V_END("34b")
+        DWP_ROW6A_END("34b")
         "9:\n" /* next channel or the end */
         "ldr r4, [sp, #92]\n"
         "subs r4, r4, #1\n"
@@ -1170,25 +1169,25 @@ static void __attribute__((naked, noinline, aligned(4))) dwp_asm6(const dwp_args
 }
 
 /* Rows of three outputs (MobileNet's 3x3 maps): one three-accumulator strip per row (r8-r10,
- * requantisation temporary lr), the row pointers not advanced by the strip (in_fix = s rows). */
+ * requantisation temporary lr); the strip moves the row pointers on by s buffer rows. */
 #define DWP_S1_ROW3(P, WOFF, B0, B1, B2)                                                 \
     "ldrd r4, r5, [sp, #" WOFF "]\n"                                            \
-    "ldrd r6, r7, [" P "]\n"                                                    \
+    "ldrd r6, r7, [" P "], #12\n"                                               \
     "smlad r8, r6, r4, " B0 "\n"                                               \
     "smlatb r9, r6, r4, " B1 "\n"                                              \
     "smlabt r8, r7, r5, r8\n"                                                   \
     "smlad r9, r7, r5, r9\n"                                                    \
     "smlad r10, r7, r4, " B2 "\n"                                             \
-    "ldr r6, [" P ", #8]\n"                                                     \
+    "ldr r6, [" P ", #-4]\n"                                                    \
     "smlabt r10, r6, r5, r10\n"
 
 #define DWP_S2_ROW3(P, WOFF, B0, B1, B2)                                                 \
     "ldrd r4, r5, [sp, #" WOFF "]\n"                                            \
-    "ldrd r6, r7, [" P "]\n"                                                    \
+    "ldrd r6, r7, [" P "], #40\n"                                               \
     "smlad r8, r6, r4, " B0 "\n"                                               \
     "smlabt r8, r7, r5, r8\n"                                                   \
     "smlad r9, r7, r4, " B1 "\n"                                               \
-    "ldrd r6, r7, [" P ", #8]\n"                                                \
+    "ldrd r6, r7, [" P ", #-32]\n"                                              \
     "smlabt r9, r6, r5, r9\n"                                                   \
     "smlad r10, r6, r4, " B2 "\n"                                             \
     "smlabt r10, r7, r5, r10\n"
@@ -1211,7 +1210,7 @@ static void __attribute__((naked, noinline, aligned(4))) dwp_asm3(const dwp_args
         DWP_S1_ROW3("r1", "24", "r8", "r9", "r10")
         DWP_S1_ROW3("r2", "32", "r8", "r9", "r10")
         DWP_RQ3_STORE
-        DWP_ROW6_END(DWP_R1_FIVE, "31b")
+        DWP_ROW3_END("31b")
         "32:\n" /* stride 2 */
         "34:\n"
         "ldr r12, [sp, #40]\n"
@@ -1219,7 +1218,7 @@ static void __attribute__((naked, noinline, aligned(4))) dwp_asm3(const dwp_args
         DWP_S2_ROW3("r1", "24", "r8", "r9", "r10")
         DWP_S2_ROW3("r2", "32", "r8", "r9", "r10")
         DWP_RQ3_STORE
-        DWP_ROW6_END(DWP_R1_FIVE, "32b")
+        DWP_ROW3_END("32b")
         "9:\n"
         "ldr r4, [sp, #92]\n"
         "subs r4, r4, #1\n"
@@ -1248,9 +1247,9 @@ static void __attribute__((naked, noinline, aligned(4))) dwp_asm6n(const dwp_arg
         "str r4, [sp, #48]\n"
         "41:\n"
         "ldr r12, [sp, #40]\n"
-        DWP_S1_ROW6("r0", "16", "r12", "r12", "r12", "r12", DWP_S1_O5A("r12"), DWP_S1_O5B)
-        DWP_S1_ROW6("r1", "24", "r8", "r9", "r10", "r11", DWP_S1_O5A("lr"), DWP_S1_O5B)
-        DWP_S1_ROW6("r2", "32", "r8", "r9", "r10", "r11", DWP_S1_O5A("lr"), DWP_S1_O5B)
+        DWP_S1_ROW6("r0", "16", "r12", "r12", "r12", "r12", DWP_S1_O5A("r12"), DWP_S1_O5B, "12", "-4")
+        DWP_S1_ROW6("r1", "24", "r8", "r9", "r10", "r11", DWP_S1_O5A("lr"), DWP_S1_O5B, "12", "-4")
+        DWP_S1_ROW6("r2", "32", "r8", "r9", "r10", "r11", DWP_S1_O5A("lr"), DWP_S1_O5B, "12", "-4")
         "ldr pc, [sp, #108]\n51:\n53:\n"
         DWP_STRIP6_NEXT("41b")
         DWP_ROW6V_END("31b")
@@ -1260,9 +1259,9 @@ static void __attribute__((naked, noinline, aligned(4))) dwp_asm6n(const dwp_arg
         "str r4, [sp, #48]\n"
         "42:\n"
         "ldr r12, [sp, #40]\n"
-        DWP_S2_ROW6("r0", "16", "r12", "r12", "r12", "r12", DWP_S2_O5A("r12"), "ldr r6, [r0]\nsmlabt lr, r6, r5, lr\n")
-        DWP_S2_ROW6("r1", "24", "r8", "r9", "r10", "r11", DWP_S2_O5A("lr"), "ldr r6, [r1]\nsmlabt lr, r6, r5, lr\n")
-        DWP_S2_ROW6("r2", "32", "r8", "r9", "r10", "r11", DWP_S2_O5A("lr"), "ldr r6, [r2]\nsmlabt lr, r6, r5, lr\n")
+        DWP_S2_ROW6("r0", "16", "r12", "r12", "r12", "r12", DWP_S2_O5A("r12"), "ldr r6, [r0]\nsmlabt lr, r6, r5, lr\n", "24", "-16", "-8")
+        DWP_S2_ROW6("r1", "24", "r8", "r9", "r10", "r11", DWP_S2_O5A("lr"), "ldr r6, [r1]\nsmlabt lr, r6, r5, lr\n", "24", "-16", "-8")
+        DWP_S2_ROW6("r2", "32", "r8", "r9", "r10", "r11", DWP_S2_O5A("lr"), "ldr r6, [r2]\nsmlabt lr, r6, r5, lr\n", "24", "-16", "-8")
         "ldr pc, [sp, #108]\n52:\n54:\n"
         DWP_STRIP6_NEXT("42b")
         DWP_ROW6V_END("32b")
@@ -1404,20 +1403,18 @@ static inline __attribute__((always_inline)) void depthwise_planar(const tfc_con
                 /* strips advance the row pointers by 8 s bytes per 4 outputs, 4 s per 2 */
                 a.in_fix = 2 * s * g->wb - s * (8 * a.n_full + 4 * (a.tail >> 1));
                 a.out_fix = (a.tail & 1) * c_n;
-                if (TFC_DWP_ROW6 && (p->out_w == 5 || p->out_w == 6)) { /* dwp_asm6: one strip of 12 s bytes per row */
-                    a.n_full = p->out_w - 5; /* 1: six outputs, 0: five */
+                if (TFC_DWP_ROW6 && (p->out_w == 5 || p->out_w == 6)) { /* dwp_asm6: the strips move s rows on */
+                    a.n_full = p->out_w - 5; /* 1: six outputs, 0: five (in_fix unused) */
                     a.tail = 0;
-                    a.in_fix = 2 * s * g->wb - 12 * s;
                     a.out_fix = 0;
                 } else if (TFC_DWP_ROW6 && p->out_w % 6 == 0) { /* dwp_asm6n: out_w / 6 strips of 12 s bytes */
                     a.n_full = p->out_w / 6;
                     a.tail = 0;
                     a.in_fix = 2 * s * g->wb - 12 * s * a.n_full;
                     a.out_fix = 0;
-                } else if (TFC_DWP_ROW6 && p->out_w == 3) { /* dwp_asm3: row pointers not advanced */
-                    a.n_full = 1;
+                } else if (TFC_DWP_ROW6 && p->out_w == 3) { /* dwp_asm3: the strips move s rows on */
+                    a.n_full = 1; /* in_fix unused */
                     a.tail = 0;
-                    a.in_fix = 2 * s * g->wb;
                     a.out_fix = 0;
                 }
                 a.row = (const uint32_t *)buf;
