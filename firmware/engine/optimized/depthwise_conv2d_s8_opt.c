@@ -178,6 +178,8 @@ typedef struct {
     int32_t left, right; /* 32, 36 */
     uint32_t pad4;      /* 40: the padding byte in every byte */
     uint32_t pad16;     /* 44: the padding in both halfwords (sign-extended) */
+    int32_t kind;       /* 48: the routine (dwp_fill_kind) */
+    int32_t row_fix;    /* 52: dwp_fill_narrow: bytes from a row's last base to the next row */
 } dwp_fill_args;
 
 #if TFC_DSP_ASM
@@ -315,10 +317,8 @@ static void __attribute__((naked, noinline)) dwp_fill_rows(const dwp_fill_args *
     "sxtb16 r8, r11, ror #8\n"                                                 \
     "strd r7, r8, [r5], #8\n"
 
-/* r0 at pixel 2: pixels 3, 4 -> one word per channel */
-#define DWP_N_PAIR                                                              \
-    "ldr r6, [r0, r1]\n"                                                       \
-    "ldr r7, [r0, r1, lsl #1]\n"                                               \
+/* pixel words r6, r7 -> one word per channel */
+#define DWP_N_PAIR_CVT                                                          \
     "pkhbt r8, r6, r7, lsl #16\n"                                              \
     "pkhtb r9, r7, r6, asr #16\n"                                              \
     "sxtb16 r10, r8\n"                                                         \
@@ -329,6 +329,36 @@ static void __attribute__((naked, noinline)) dwp_fill_rows(const dwp_fill_args *
     "sxtb16 r11, r9, ror #8\n"                                                 \
     "str r10, [r4], #4\n"                                                      \
     "str r11, [r5], #4\n"
+
+/* r0 at pixel 2: pixels 3, 4 -> one word per channel */
+#define DWP_N_PAIR                                                              \
+    "ldr r6, [r0, r1]\n"                                                       \
+    "ldr r7, [r0, r1, lsl #1]\n"                                               \
+    DWP_N_PAIR_CVT
+
+/* pixels 0 .. 3 at r0 -> two words per channel; r0 ends at pixel 2 */
+#define DWP_N_QUAD                                                              \
+    "ldr r6, [r0]\n"                                                           \
+    "ldr r7, [r0, r1]\n"                                                       \
+    "add r0, r0, r1, lsl #1\n"                                                 \
+    "ldr r8, [r0]\n"                                                           \
+    "ldr r9, [r0, r1]\n"                                                       \
+    "pkhbt r10, r6, r7, lsl #16\n"                                             \
+    "pkhtb r11, r7, r6, asr #16\n"                                             \
+    "pkhbt r6, r8, r9, lsl #16\n"                                              \
+    "pkhtb r7, r9, r8, asr #16\n"                                              \
+    "sxtb16 r8, r10\n"                                                         \
+    "sxtb16 r9, r6\n"                                                          \
+    "strd r8, r9, [r2], #8\n"                                                  \
+    "sxtb16 r8, r10, ror #8\n"                                                 \
+    "sxtb16 r9, r6, ror #8\n"                                                  \
+    "strd r8, r9, [r3], #8\n"                                                  \
+    "sxtb16 r8, r11\n"                                                         \
+    "sxtb16 r9, r7\n"                                                          \
+    "strd r8, r9, [r4], #8\n"                                                  \
+    "sxtb16 r8, r11, ror #8\n"                                                 \
+    "sxtb16 r9, r7, ror #8\n"                                                  \
+    "strd r8, r9, [r5], #8\n"
 
 /* pixel at ADDR -> (pixel, padding) per channel */
 #define DWP_N_RIGHT1(ADDR)                                                      \
@@ -378,20 +408,27 @@ static void __attribute__((naked, noinline)) dwp_fill_rows(const dwp_fill_args *
     "bne " LOOP "\n"                                                           \
     "b 9f\n"
 
-/* a->src_fix: bytes from the row's last base (pixel 0, 2 or 4, dwp_fill) to the next row */
-static void __attribute__((naked, noinline)) dwp_fill_narrow(const dwp_fill_args *a __attribute__((unused))) {
+/* the band's rows of channels c0 .. c0 + 3 (a->row_fix: bytes from the row's last base, pixel
+ * 0, 2 or 4, to the next row) */
+static void __attribute__((naked, noinline)) dwp_fill_narrow(const dwp_fill_args *a __attribute__((unused)),
+                                                             int32_t c0 __attribute__((unused))) {
     __asm volatile(
         "push {r4-r11, lr}\n"
-        "ldrd r6, r7, [r0, #24]\n"
+        "ldr r6, [r0, #52]\n"
+        "ldr r7, [r0, #28]\n"
         "push {r6, r7}\n"
         "ldr lr, [r0, #20]\n"
         "ldr r12, [r0, #44]\n"
         "ldr r6, [r0, #16]\n"
         "ldr r7, [r0, #36]\n"
+        "mov r8, r1\n"
         "ldm r0, {r0, r1, r2, r9}\n"
+        "add r0, r0, r8\n"
         "add r3, r2, r9\n"
         "add r4, r3, r9\n"
         "add r5, r4, r9\n"
+        "cmp r6, #3\n"
+        "beq 7f\n"
         "cmp r6, #2\n"
         "beq 2f\n"
         "cbnz r7, 4f\n"
@@ -416,6 +453,13 @@ static void __attribute__((naked, noinline)) dwp_fill_narrow(const dwp_fill_args
         "add r0, r0, r1, lsl #1\n"
         DWP_N_RIGHT3
         DWP_N_NEXT("3b")
+        "7:\n" /* (p0, p1), (p2, p3), (p4, p5) */
+        DWP_N_QUAD
+        "ldr r6, [r0, r1, lsl #1]\n"
+        "add r0, r0, r1, lsl #1\n"
+        "ldr r7, [r0, r1]\n"
+        DWP_N_PAIR_CVT
+        DWP_N_NEXT("7b")
         "9:\n"
         "add sp, sp, #8\n"
         "pop {r4-r11, pc}\n"
@@ -466,10 +510,12 @@ static void __attribute__((naked, noinline)) dwp_fill_narrow(const dwp_fill_args
  * pairs alone (stride 2 without left padding, even widths). r0 source, r1 c_n, r2-r5 planes of
  * channels 0-3, lr 3 c_n, r12 quads (the padding pair around them); frame [sp] src_fix, d_fix,
  * rows, quads, the padding pair. */
-static void __attribute__((naked, noinline)) dwp_fill_wide(const dwp_fill_args *a __attribute__((unused))) {
+static void __attribute__((naked, noinline)) dwp_fill_wide(const dwp_fill_args *a __attribute__((unused)),
+                                                           int32_t c0 __attribute__((unused))) {
     __asm volatile(
         "push {r4-r11, lr}\n"
         "sub sp, sp, #20\n"
+        "mov r12, r1\n"
         "ldrd r6, r7, [r0, #24]\n"
         "ldr r8, [r0, #20]\n"
         "ldr r9, [r0, #16]\n"
@@ -478,6 +524,7 @@ static void __attribute__((naked, noinline)) dwp_fill_wide(const dwp_fill_args *
         "stm sp, {r6-r10}\n"
         "ldr r11, [r0, #32]\n"
         "ldm r0, {r0, r1, r2, r9}\n"
+        "add r0, r0, r12\n"
         "add r3, r2, r9\n"
         "add r4, r3, r9\n"
         "add r5, r4, r9\n"
@@ -597,6 +644,23 @@ static void dwp_pad_all(const tfc_conv_params *p, const dwp_geom *g, int16_t *bu
     }
 }
 
+/* the fill routine of a band's rows (the assembly ones: no per-row tests): narrow rows with a
+ * leading pair and one or two pairs (3- to 6-wide stride-1 maps) or three pairs alone (6-wide
+ * stride-2 maps); wide rows with both edges and an odd number >= 3 of pairs (even stride-1 maps)
+ * or an even number of pairs alone (even stride-2 maps); else the general routine */
+enum { DWP_FILL_ROWS, DWP_FILL_NARROW, DWP_FILL_WIDE };
+
+static int32_t dwp_fill_kind(const dwp_fill_args *a) {
+    const int32_t n = a->n_pairs;
+    if (a->left ? n == 1 || n == 2 : n == 3 && !a->right) {
+        return DWP_FILL_NARROW;
+    }
+    if (a->left ? a->right && (n & 1) && n >= 3 : !a->right && !(n & 1) && n >= 2) {
+        return DWP_FILL_WIDE;
+    }
+    return DWP_FILL_ROWS;
+}
+
 /* A band's input rows y0 .. y0 + n - 1: the rows outside the input get the padding (in every
  * plane, once per band: the four channels of every group share them); *a = the fill of the data
  * rows for channel 0 (the caller offsets src per group); returns 0 when there are none. */
@@ -632,25 +696,30 @@ static int dwp_band(const tfc_conv_params *p, const dwp_geom *g, const int8_t *i
     a->d_fix = wb * 2 - 4 * (a->left + a->n_pairs + a->right);
     a->pad4 = (uint32_t)(uint8_t)p->pad_value * 0x01010101u;
     a->pad16 = pad16;
+    a->kind = dwp_fill_kind(a);
+    if (a->kind == DWP_FILL_NARROW) { /* its rows end at pixel 0 (three pixels), 2 (four, five) or 4 (six) */
+        const int32_t end = a->left ? (a->n_pairs == 1 ? 2 * a->right : 2 + 2 * a->right) : 4;
+        a->row_fix = a->src_fix + (a->left + 2 * a->n_pairs - end) * c_n;
+    }
     return 1;
 }
 
 /* the band's data rows of channels c0 .. c0 + 3 (the assembly fill modifies its block) */
 static void dwp_fill(const dwp_fill_args *band, int32_t c0) {
-    dwp_fill_args a = *band;
+    dwp_fill_args a;
+#if TFC_DSP_ASM
+    if (band->kind == DWP_FILL_NARROW) {
+        dwp_fill_narrow(band, c0);
+        return;
+    }
+    if (band->kind == DWP_FILL_WIDE) {
+        dwp_fill_wide(band, c0);
+        return;
+    }
+#endif
+    a = *band;
     a.src += c0;
 #if TFC_DSP_ASM
-    if (a.left && (a.n_pairs == 1 || a.n_pairs == 2)) {
-        /* the routine's rows end at pixel 0 (three pixels), 2 (four, five) or 4 (six) */
-        const int32_t end = a.n_pairs == 1 ? 2 * a.right : 2 + 2 * a.right;
-        a.src_fix += (1 + 2 * a.n_pairs - end) * a.c_n;
-        dwp_fill_narrow(&a);
-        return;
-    }
-    if (a.left ? a.right && (a.n_pairs & 1) && a.n_pairs >= 3 : !a.right && !(a.n_pairs & 1) && a.n_pairs >= 2) {
-        dwp_fill_wide(&a);
-        return;
-    }
     if (a.n_pairs > 0) {
         dwp_fill_rows(&a);
         return;
