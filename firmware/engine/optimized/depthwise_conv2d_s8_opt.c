@@ -780,14 +780,12 @@ typedef struct {
     "orr r1, r1, #1\n"                                                          \
     "str r1, [sp, #96]\n"                                                       \
     "6:\n"                                                                      \
-    "ldr r12, [sp, #76]\n"                                                      \
-    "ldm r12!, {r4-r9}\n"                                                       \
-    "str r12, [sp, #76]\n"                                                      \
+    "ldrd r11, r12, [sp, #76]\n"                                                \
+    "ldm r11!, {r4-r9}\n"                                                       \
     "add r10, sp, #16\n"                                                        \
     "stm r10, {r4-r9}\n"                                                        \
-    "ldr r12, [sp, #80]\n"                                                      \
     "ldm r12!, {r4-r7}\n"                                                       \
-    "str r12, [sp, #80]\n"                                                      \
+    "strd r11, r12, [sp, #76]\n"                                                \
     "str r7, [sp, #40]\n"                                                       \
     "strd r4, r6, [sp, #0]\n"                                                   \
     "str r5, [sp, #8]\n"                                                        \
@@ -1158,14 +1156,12 @@ static void __attribute__((naked, noinline, aligned(4))) dwp_asm(const dwp_args 
     "str r1, [sp, #96]\n"                                                       \
     "strd r4, r3, [sp, #100]\n"                                                 \
     "6:\n"                                                                      \
-    "ldr r12, [sp, #76]\n"                                                      \
-    "ldm r12!, {r4-r9}\n"                                                       \
-    "str r12, [sp, #76]\n"                                                      \
+    "ldrd r11, r12, [sp, #76]\n"                                                \
+    "ldm r11!, {r4-r9}\n"                                                       \
     "add r10, sp, #16\n"                                                        \
     "stm r10, {r4-r9}\n"                                                        \
-    "ldr r12, [sp, #80]\n"                                                      \
     "ldm r12!, {r4-r7}\n"                                                       \
-    "str r12, [sp, #80]\n"                                                      \
+    "strd r11, r12, [sp, #76]\n"                                                \
     "str r7, [sp, #40]\n"                                                       \
     "strd r4, r6, [sp, #0]\n"                                                   \
     "str r5, [sp, #8]\n"                                                        \
@@ -1186,8 +1182,7 @@ static void __attribute__((naked, noinline, aligned(4))) dwp_asm(const dwp_args 
     "ldr r12, [sp, #52]\n"                                                      \
     "add r1, r0, r12\n"                                                         \
     "add r2, r1, r12\n"                                                         \
-    "ldr lr, [sp, #44]\n"                                                       \
-    "ldr pc, [sp, #96]\n"
+    "ldr pc, [sp, #96]\n" /* (the strips' lr is an accumulator: no strip count) */
 #define TFC_DWP_STR2(x) #x
 #define TFC_DWP_STR(x) TFC_DWP_STR2(x)
 
