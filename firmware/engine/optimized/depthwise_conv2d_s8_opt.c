@@ -1294,12 +1294,16 @@ static void __attribute__((naked, noinline, aligned(4))) dwp_asm3(const dwp_args
 }
 
 /* Rows of 6k outputs, k >= 2 (MobileNet's 48, 24 and 12-wide maps): k six-output strips per row,
- * the strip count in the frame's tail word (48); the strips advance r0-r2 themselves. The host
- * sets n_full = k and in_fix = the row bytes less 12 s k. */
+ * until the output pointer reaches the row's end (set per row in the frame's tail word, 48, from
+ * the row's output bytes in n_full, 44); the strips advance r0-r2 themselves. The host sets
+ * n_full = out_w c_n and in_fix = the row bytes less 12 s k. */
+#define DWP_STRIP6_ROW                                                          \
+    "ldr r4, [sp, #44]\n"                                                       \
+    "add r4, r3, r4\n"                                                          \
+    "str r4, [sp, #48]\n"
 #define DWP_STRIP6_NEXT(LOOP)                                                   \
     "ldr r4, [sp, #48]\n"                                                       \
-    "subs r4, r4, #1\n"                                                         \
-    "str r4, [sp, #48]\n"                                                       \
+    "cmp r3, r4\n"                                                              \
     "bne " LOOP "\n"
 
 static void __attribute__((naked, noinline, aligned(4))) dwp_asm6n(const dwp_args *a __attribute__((unused))) {
@@ -1307,8 +1311,7 @@ static void __attribute__((naked, noinline, aligned(4))) dwp_asm6n(const dwp_arg
         DWP_ENTER_V("0")
         "31:\n" /* stride 1 (33: the entry's label for n_full = 0, never taken) */
         "33:\n"
-        "ldr r4, [sp, #44]\n"
-        "str r4, [sp, #48]\n"
+        DWP_STRIP6_ROW
         "41:\n"
         "ldr r12, [sp, #40]\n"
         DWP_S1_ROW6("r0", "16", "r12", "r12", "r12", "r12", DWP_S1_O5A("r12"), DWP_S1_O5B, "12", "-4")
@@ -1319,8 +1322,7 @@ static void __attribute__((naked, noinline, aligned(4))) dwp_asm6n(const dwp_arg
         DWP_ROW6V_END("31b")
         "32:\n" /* stride 2 */
         "34:\n"
-        "ldr r4, [sp, #44]\n"
-        "str r4, [sp, #48]\n"
+        DWP_STRIP6_ROW
         "42:\n"
         "ldr r12, [sp, #40]\n"
         DWP_S2_ROW6("r0", "16", "r12", "r12", "r12", "r12", DWP_S2_O5A("r12"), "ldr r6, [r0]\nsmlabt lr, r6, r5, lr\n", "24", "-16", "-8")
@@ -1472,9 +1474,9 @@ static inline __attribute__((always_inline)) void depthwise_planar(const tfc_con
                     a.tail = 0;
                     a.out_fix = 0;
                 } else if (TFC_DWP_ROW6 && p->out_w % 6 == 0) { /* dwp_asm6n: out_w / 6 strips of 12 s bytes */
-                    a.n_full = p->out_w / 6;
+                    a.n_full = p->out_w * c_n; /* a row's output bytes */
                     a.tail = 0;
-                    a.in_fix = 2 * s * g->wb - 12 * s * a.n_full;
+                    a.in_fix = 2 * s * g->wb - 2 * s * p->out_w;
                     a.out_fix = 0;
                 } else if (TFC_DWP_ROW6 && p->out_w == 3) { /* dwp_asm3: the strips move s rows on */
                     a.n_full = 1; /* in_fix unused */
