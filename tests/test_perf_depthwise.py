@@ -58,6 +58,11 @@ CASES = {
 }
 
 
+#: cases also run at -Os on QEMU: every shape of the -Os narrow band fill (one loop testing the
+#: row's prefix and suffix) and both wide shapes
+OS_FILLS = ("k5", "w4", "r3s2", "r6s1", "m24")
+
+
 def _dead_channel_init(seed: int, tiny: bool = False):
     """Random depthwise kernel with channel 1 all zero (constant output, folded into the rq table);
     ``tiny``: channel 2 scaled by 1e-4 (a large requantisation shift)."""
@@ -192,6 +197,7 @@ def test_depthwise_models_on_qemu_match_tflm(tmp_path) -> None:
     for name in CASES:
         path = tmp_path / f"{name}.tflite"
         path.write_bytes(_tflite(name))
-        for opt in ("-O2", "-Os") if name in ("w30", "bands1", "bands2") else ("-O2",):  # -Os: other alignment
+        # -Os: other alignment, and the band fills' -Os forms (narrow rows: k5, w4, r3s2, r6s1; wide: m24)
+        for opt in ("-O2", "-Os") if name in ("w30", "bands1", "bands2", *OS_FILLS) else ("-O2",):
             r = bench.measure(name, "optimized", board, opt=opt, runs=1, layers=False, keep=None, path=path)
             assert r["mismatches"] == 0, (name, opt)

@@ -408,6 +408,77 @@ static void __attribute__((naked, noinline)) dwp_fill_rows(const dwp_fill_args *
     "bne " LOOP "\n"                                                           \
     "b 9f\n"
 
+#if defined(__OPTIMIZE_SIZE__)
+/* -Os: one loop for every narrow shape, the row's prefix and suffix tested per row (a third of
+ * the code); frame [sp, #8] = 1 when the prefix is four pixels (no leading pair), [sp, #12] the
+ * suffix: 0 none, 1 a pair, 2 (pixel, padding), 3 a pair and (pixel, padding). Rows end with
+ * r0 at pixel 2 (leading pair; 4 with suffix 3) or 3 (four-pixel prefix). */
+#define DWP_NARROW_END(a) ((a)->left ? ((a)->right && (a)->n_pairs == 2 ? 4 : 2) : 3)
+static void __attribute__((naked, noinline)) dwp_fill_narrow(const dwp_fill_args *a __attribute__((unused)),
+                                                             int32_t c0 __attribute__((unused))) {
+    __asm volatile(
+        "push {r4-r11, lr}\n"
+        "sub sp, sp, #16\n"
+        "ldr r6, [r0, #52]\n"
+        "ldr r7, [r0, #28]\n"
+        "ldr r8, [r0, #32]\n" /* left */
+        "ldr r11, [r0, #16]\n" /* n_pairs */
+        "ldr r10, [r0, #36]\n" /* right */
+        "eor r8, r8, #1\n"
+        "lsl r9, r10, #1\n" /* one pair: 2 right */
+        "cmp r11, #2\n"
+        "it eq\n"
+        "addeq r9, r9, #1\n" /* two pairs: 1 + 2 right */
+        "cmp r8, #0\n"
+        "it ne\n"
+        "movne r9, #1\n" /* four-pixel prefix: a pair */
+        "stm sp, {r6-r9}\n"
+        "ldr lr, [r0, #20]\n"
+        "ldr r12, [r0, #44]\n"
+        "mov r8, r1\n"
+        "ldm r0, {r0, r1, r2, r9}\n"
+        "add r0, r0, r8\n"
+        "add r3, r2, r9\n"
+        "add r4, r3, r9\n"
+        "add r5, r4, r9\n"
+        "1:\n"
+        "ldrd r6, r7, [sp, #8]\n"
+        "cbnz r6, 2f\n"
+        DWP_N_LEFT3
+        "add r0, r0, r1, lsl #1\n"
+        "b 3f\n"
+        "2:\n"
+        DWP_N_QUAD
+        "add r0, r0, r1\n"
+        "3:\n"
+        "ldr r7, [sp, #12]\n"
+        "cmp r7, #2\n"
+        "beq 4f\n"
+        "bhi 5f\n"
+        "cmp r7, #0\n"
+        "beq 6f\n"
+        DWP_N_PAIR
+        "b 6f\n"
+        "4:\n"
+        DWP_N_RIGHT1("[r0, r1]")
+        "b 6f\n"
+        "5:\n"
+        DWP_N_RIGHT3
+        "6:\n"
+        "ldrd r6, r7, [sp]\n"
+        "add r0, r0, r6\n"
+        "add r2, r2, r7\n"
+        "add r3, r3, r7\n"
+        "add r4, r4, r7\n"
+        "add r5, r5, r7\n"
+        "subs lr, lr, #1\n"
+        "bne 1b\n"
+        "add sp, sp, #16\n"
+        "pop {r4-r11, pc}\n"
+    );
+}
+#else
+#define DWP_NARROW_END(a) ((a)->left ? ((a)->n_pairs == 1 ? 2 * (a)->right : 2 + 2 * (a)->right) : 4)
 /* the band's rows of channels c0 .. c0 + 3 (a->row_fix: bytes from the row's last base, pixel
  * 0, 2 or 4, to the next row) */
 static void __attribute__((naked, noinline)) dwp_fill_narrow(const dwp_fill_args *a __attribute__((unused)),
@@ -465,6 +536,7 @@ static void __attribute__((naked, noinline)) dwp_fill_narrow(const dwp_fill_args
         "pop {r4-r11, pc}\n"
     );
 }
+#endif
 
 /* four pixels at r0 (lr = 3 c_n) -> two words per channel (r12 counts the quads) */
 #define DWP_W_QUADS(LOOP)                                                       \
@@ -697,9 +769,8 @@ static int dwp_band(const tfc_conv_params *p, const dwp_geom *g, const int8_t *i
     a->pad4 = (uint32_t)(uint8_t)p->pad_value * 0x01010101u;
     a->pad16 = pad16;
     a->kind = dwp_fill_kind(a);
-    if (a->kind == DWP_FILL_NARROW) { /* its rows end at pixel 0 (three pixels), 2 (four, five) or 4 (six) */
-        const int32_t end = a->left ? (a->n_pairs == 1 ? 2 * a->right : 2 + 2 * a->right) : 4;
-        a->row_fix = a->src_fix + (a->left + 2 * a->n_pairs - end) * c_n;
+    if (a->kind == DWP_FILL_NARROW) { /* the pixel its rows end at: DWP_NARROW_END */
+        a->row_fix = a->src_fix + (a->left + 2 * a->n_pairs - DWP_NARROW_END(a)) * c_n;
     }
     return 1;
 }
