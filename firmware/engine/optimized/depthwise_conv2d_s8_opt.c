@@ -722,6 +722,7 @@ static void dwp_pad_all(const tfc_conv_params *p, const dwp_geom *g, int16_t *bu
  * or an even number of pairs alone (even stride-2 maps); else the general routine */
 enum { DWP_FILL_ROWS, DWP_FILL_NARROW, DWP_FILL_WIDE };
 
+#if TFC_DSP_ASM
 static int32_t dwp_fill_kind(const dwp_fill_args *a) {
     const int32_t n = a->n_pairs;
     if (a->left ? n == 1 || n == 2 : n == 3 && !a->right) {
@@ -732,6 +733,7 @@ static int32_t dwp_fill_kind(const dwp_fill_args *a) {
     }
     return DWP_FILL_ROWS;
 }
+#endif
 
 /* A band's input rows y0 .. y0 + n - 1: the rows outside the input get the padding (in every
  * plane, once per band: the four channels of every group share them); *a = the fill of the data
@@ -768,10 +770,14 @@ static int dwp_band(const tfc_conv_params *p, const dwp_geom *g, const int8_t *i
     a->d_fix = wb * 2 - 4 * (a->left + a->n_pairs + a->right);
     a->pad4 = (uint32_t)(uint8_t)p->pad_value * 0x01010101u;
     a->pad16 = pad16;
+#if TFC_DSP_ASM
     a->kind = dwp_fill_kind(a);
     if (a->kind == DWP_FILL_NARROW) { /* the pixel its rows end at: DWP_NARROW_END */
         a->row_fix = a->src_fix + (a->left + 2 * a->n_pairs - DWP_NARROW_END(a)) * c_n;
     }
+#else
+    a->kind = DWP_FILL_ROWS;
+#endif
     return 1;
 }
 
@@ -1532,6 +1538,7 @@ static inline __attribute__((always_inline)) void depthwise_planar(const tfc_con
             }
 #if TFC_DSP_ASM
             dwp_args a;
+            void (*run)(const dwp_args *) = dwp_asm; /* the strip routine, chosen once per band */
             if (fast && !clamp) {
                 a.c_n = c_n;
                 a.n_full = p->out_w >> 2;
@@ -1540,20 +1547,25 @@ static inline __attribute__((always_inline)) void depthwise_planar(const tfc_con
                 /* strips advance the row pointers by 8 s bytes per 4 outputs, 4 s per 2 */
                 a.in_fix = 2 * s * g->wb - s * (8 * a.n_full + 4 * (a.tail >> 1));
                 a.out_fix = (a.tail & 1) * c_n;
-                if (TFC_DWP_ROW6 && (p->out_w == 5 || p->out_w == 6)) { /* dwp_asm6: the strips move s rows on */
+#if TFC_DWP_ROW6
+                if (p->out_w == 5 || p->out_w == 6) { /* dwp_asm6: the strips move s rows on */
                     a.n_full = p->out_w - 5; /* 1: six outputs, 0: five (in_fix unused) */
                     a.tail = 0;
                     a.out_fix = 0;
-                } else if (TFC_DWP_ROW6 && p->out_w % 6 == 0) { /* dwp_asm6n: out_w / 6 strips of 12 s bytes */
+                    run = dwp_asm6;
+                } else if (p->out_w % 6 == 0) { /* dwp_asm6n: out_w / 6 strips of 12 s bytes */
                     a.n_full = p->out_w * c_n; /* a row's output bytes */
                     a.tail = 0;
                     a.in_fix = 2 * s * g->wb - 2 * s * p->out_w;
                     a.out_fix = 0;
-                } else if (TFC_DWP_ROW6 && p->out_w == 3) { /* dwp_asm3: the strips move s rows on */
+                    run = dwp_asm6n;
+                } else if (p->out_w == 3) { /* dwp_asm3: the strips move s rows on */
                     a.n_full = 1; /* in_fix unused */
                     a.tail = 0;
                     a.out_fix = 0;
+                    run = dwp_asm3;
                 }
+#endif
                 a.row = (const uint32_t *)buf;
                 a.out_span = n_oy * p->out_w * c_n;
                 a.plane = 2 * g->rows_cap * g->wb;
@@ -1578,21 +1590,7 @@ static inline __attribute__((always_inline)) void depthwise_planar(const tfc_con
                     a.out = out_b + oy0 * p->out_w * c_n + c0;
                     a.wp = wg;
                     a.qp = p->rq + TFC_RQ_HEADER + 4 * c0;
-#if TFC_DWP_ROW6
-                    if (p->out_w == 5 || p->out_w == 6) {
-                        dwp_asm6(&a);
-                        continue;
-                    }
-                    if (p->out_w == 3) {
-                        dwp_asm3(&a);
-                        continue;
-                    }
-                    if (p->out_w % 6 == 0) {
-                        dwp_asm6n(&a);
-                        continue;
-                    }
-#endif
-                    dwp_asm(&a);
+                    run(&a);
                     continue;
                 }
 #endif
