@@ -1162,16 +1162,16 @@ static void __attribute__((naked, noinline, aligned(4))) dwp_asm(const dwp_args 
     "add r6, r6, " A ", asr #31\n"                                              \
     "ssat r6, #8, r6" SH "\n"                                                   \
     "strb r6, " ADDR "\n"
+/* five outputs at 0, 1, 2, 4 c_n from r3, then 3 c_n from r3 + c_n: two pointer steps */
 #define DWP_V5(SH)                                                              \
     "ldm sp, {r4-r7}\n"                                                         \
     DWP_RQI(SH, "r8", "[r3]")                                                   \
     DWP_RQI(SH, "r9", "[r3, r7]")                                               \
-    "add r3, r3, r7, lsl #1\n"                                                  \
-    DWP_RQI(SH, "r10", "[r3]")                                                  \
-    DWP_RQI(SH, "r11", "[r3, r7]")                                              \
-    "add r3, r3, r7, lsl #1\n"                                                  \
-    DWP_RQI(SH, "r12", "[r3]")                                                  \
+    DWP_RQI(SH, "r10", "[r3, r7, lsl #1]")                                      \
+    DWP_RQI(SH, "r12", "[r3, r7, lsl #2]")                                      \
     "add r3, r3, r7\n"                                                          \
+    DWP_RQI(SH, "r11", "[r3, r7, lsl #1]")                                      \
+    "add r3, r3, r7, lsl #2\n"                                                  \
     "ldr pc, [sp, #104]\n"
 #define DWP_V6(SH)                                                              \
     "ldm sp, {r4-r7}\n"                                                         \
