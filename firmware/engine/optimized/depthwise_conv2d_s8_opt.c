@@ -165,7 +165,9 @@ static dwp_geom dwp_geometry(const tfc_conv_params *p) {
 /* Band fill of the data rows: n_rows input rows of four channels into the four int16 planes;
  * per row an optional leading pair (padding, pixel 0), n_pairs pairs of pixels, an optional
  * trailing pair (last pixel, padding). Columns that are padding on both sides hold the padding
- * from dwp_pad_all and are not touched. */
+ * from dwp_pad_all and are not touched. The DSP builds pick the routine once per band
+ * (dwp_fill_kind): the row shapes of MobileNet / DS-CNN maps have routines without per-row tests
+ * (dwp_fill_narrow, dwp_fill_wide), others the general dwp_fill_rows. */
 typedef struct {
     const int8_t *src;  /* 0: first pixel read in the first row, channel c0 */
     int32_t c_n;        /* 4: pixel stride */
