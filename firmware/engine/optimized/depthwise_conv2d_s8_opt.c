@@ -784,8 +784,21 @@ static int dwp_band(const tfc_conv_params *p, const dwp_geom *g, const int8_t *i
 }
 
 /* the band's data rows of channels c0 .. c0 + 3 (the assembly fill modifies its block) */
+static void __attribute__((noinline)) dwp_fill_general(const dwp_fill_args *band, int32_t c0) {
+    dwp_fill_args a = *band;
+    a.src += c0;
+#if TFC_DSP_ASM
+    if (a.n_pairs > 0) {
+        dwp_fill_rows(&a);
+        return;
+    }
+#endif
+    dwp_fill_rows_c(&a);
+}
+
+/* the narrow and wide routines read the band block itself (tail calls: no frame of this one on
+ * the stack with theirs) */
 static void dwp_fill(const dwp_fill_args *band, int32_t c0) {
-    dwp_fill_args a;
 #if TFC_DSP_ASM
     if (band->kind == DWP_FILL_NARROW) {
         dwp_fill_narrow(band, c0);
@@ -796,15 +809,7 @@ static void dwp_fill(const dwp_fill_args *band, int32_t c0) {
         return;
     }
 #endif
-    a = *band;
-    a.src += c0;
-#if TFC_DSP_ASM
-    if (a.n_pairs > 0) {
-        dwp_fill_rows(&a);
-        return;
-    }
-#endif
-    dwp_fill_rows_c(&a);
+    dwp_fill_general(band, c0);
 }
 
 #if TFC_DSP_ASM
