@@ -3,8 +3,9 @@ bit-exact with the reference kernels and TFLM on small random Keras models.
 
 Widths 1..7 (narrow rows take the pixel path), wider rows for the planar strips and their tails
 (1, 2, 3 outputs), rows of exactly three, five, six and 6k outputs (their own assembly strips), strides 1/2, padding same/valid, 4/8/12 channels, ReLU6, a dead channel,
-tall inputs whose band buffer is refilled several times; plus the reference requantisation
-path, scratch on the stack and a forced activation clamp.
+tall inputs whose band buffer is refilled several times, the row shapes with their own band fills
+(narrow and wide, also at -Os on QEMU); plus the reference requantisation path, scratch on the
+stack and a forced activation clamp.
 """
 
 from __future__ import annotations
