@@ -175,13 +175,12 @@ typedef struct {
     int32_t plane;      /* 12: plane bytes */
     int32_t n_pairs;    /* 16 */
     int32_t n_rows;     /* 20: >= 1 */
-    int32_t src_fix;    /* 24: input bytes from the last pixel read (+ its step) to the next row */
+    int32_t src_fix;    /* 24: input bytes from the last pixel read (+ its step) to the next row
+                         * (dwp_fill_narrow: from the row's last base, DWP_NARROW_END) */
     int32_t d_fix;      /* 28: buffer bytes from the last pair written (+ 4) to the next row */
     int32_t left, right; /* 32, 36 */
-    uint32_t pad4;      /* 40: the padding byte in every byte */
-    uint32_t pad16;     /* 44: the padding in both halfwords (sign-extended) */
-    int32_t kind;       /* 48: the routine (dwp_fill_kind) */
-    int32_t row_fix;    /* 52: dwp_fill_narrow: bytes from a row's last base to the next row */
+    uint32_t pad16;     /* 40: the padding in both halfwords (sign-extended) */
+    int32_t kind;       /* 44: the routine (dwp_fill_kind) */
 } dwp_fill_args;
 
 #if TFC_DSP_ASM
@@ -236,7 +235,7 @@ static void __attribute__((naked, noinline)) dwp_fill_rows(const dwp_fill_args *
         "2:\n"
         "ldr r6, [lr, #32]\n"
         "cbz r6, 3f\n"
-        "ldr r6, [lr, #44]\n" /* (padding, pixel 0) */
+        "ldr r6, [lr, #40]\n" /* (padding, pixel 0) */
         "ldr r7, [r0]\n"
         "add r0, r0, r1\n"
         "sxtb16 r9, r7\n"
@@ -267,7 +266,7 @@ static void __attribute__((naked, noinline)) dwp_fill_rows(const dwp_fill_args *
         "ldr r6, [lr, #36]\n"
         "cbz r6, 4f\n"
         "ldr r6, [r0]\n" /* (last pixel, padding) */
-        "ldr r7, [lr, #44]\n"
+        "ldr r7, [lr, #40]\n"
         "sxtb16 r8, r6\n"
         "sxtb16 r6, r6, ror #8\n"
         "pkhbt r10, r8, r7, lsl #16\n"
@@ -421,7 +420,7 @@ static void __attribute__((naked, noinline)) dwp_fill_narrow(const dwp_fill_args
     __asm volatile(
         "push {r4-r11, lr}\n"
         "sub sp, sp, #16\n"
-        "ldr r6, [r0, #52]\n"
+        "ldr r6, [r0, #24]\n"
         "ldr r7, [r0, #28]\n"
         "ldr r8, [r0, #32]\n" /* left */
         "ldr r11, [r0, #16]\n" /* n_pairs */
@@ -436,7 +435,7 @@ static void __attribute__((naked, noinline)) dwp_fill_narrow(const dwp_fill_args
         "movne r9, #1\n" /* four-pixel prefix: a pair */
         "stm sp, {r6-r9}\n"
         "ldr lr, [r0, #20]\n"
-        "ldr r12, [r0, #44]\n"
+        "ldr r12, [r0, #40]\n"
         "mov r8, r1\n"
         "ldm r0, {r0, r1, r2, r9}\n"
         "add r0, r0, r8\n"
@@ -481,17 +480,17 @@ static void __attribute__((naked, noinline)) dwp_fill_narrow(const dwp_fill_args
 }
 #else
 #define DWP_NARROW_END(a) ((a)->left ? ((a)->n_pairs == 1 ? 2 * (a)->right : 2 + 2 * (a)->right) : 4)
-/* the band's rows of channels c0 .. c0 + 3 (a->row_fix: bytes from the row's last base, pixel
+/* the band's rows of channels c0 .. c0 + 3 (a->src_fix: bytes from the row's last base, pixel
  * 0, 2 or 4, to the next row) */
 static void __attribute__((naked, noinline)) dwp_fill_narrow(const dwp_fill_args *a __attribute__((unused)),
                                                              int32_t c0 __attribute__((unused))) {
     __asm volatile(
         "push {r4-r11, lr}\n"
-        "ldr r6, [r0, #52]\n"
+        "ldr r6, [r0, #24]\n"
         "ldr r7, [r0, #28]\n"
         "push {r6, r7}\n"
         "ldr lr, [r0, #20]\n"
-        "ldr r12, [r0, #44]\n"
+        "ldr r12, [r0, #40]\n"
         "ldr r6, [r0, #16]\n"
         "ldr r7, [r0, #36]\n"
         "mov r8, r1\n"
@@ -593,7 +592,7 @@ static void __attribute__((naked, noinline)) dwp_fill_wide(const dwp_fill_args *
         "ldrd r6, r7, [r0, #24]\n"
         "ldr r8, [r0, #20]\n"
         "ldr r9, [r0, #16]\n"
-        "ldr r10, [r0, #44]\n"
+        "ldr r10, [r0, #40]\n"
         "lsr r9, r9, #1\n"
         "stm sp, {r6-r10}\n"
         "ldr r11, [r0, #32]\n"
@@ -637,13 +636,14 @@ static inline void dwp_pair(uint32_t a, uint32_t b, uint32_t *d0, int32_t plane_
 
 /* C form of dwp_fill_rows (host builds, and rows without an interior pair) */
 static void dwp_fill_rows_c(const dwp_fill_args *a) {
+    const uint32_t pad4 = (a->pad16 & 0xffu) * 0x01010101u; /* the padding byte in every byte */
     const int32_t plane_w = a->plane / 4;
     const int8_t *src = a->src;
     uint32_t *d = a->d0;
     int32_t r, i;
     for (r = 0; r < a->n_rows; ++r) {
         if (a->left) {
-            dwp_pair(a->pad4, tfc_ld32(src), d++, plane_w);
+            dwp_pair(pad4, tfc_ld32(src), d++, plane_w);
             src += a->c_n;
         }
         for (i = 0; i < a->n_pairs; ++i) {
@@ -651,7 +651,7 @@ static void dwp_fill_rows_c(const dwp_fill_args *a) {
             src += 2 * a->c_n;
         }
         if (a->right) {
-            dwp_pair(tfc_ld32(src), a->pad4, d++, plane_w);
+            dwp_pair(tfc_ld32(src), pad4, d++, plane_w);
         }
         src += a->src_fix;
         d = (uint32_t *)((int8_t *)d + a->d_fix);
@@ -770,12 +770,11 @@ static int dwp_band(const tfc_conv_params *p, const dwp_geom *g, const int8_t *i
     a->n_rows = yb - ya;
     a->src_fix = in_w * c_n - (a->left + 2 * a->n_pairs) * c_n;
     a->d_fix = wb * 2 - 4 * (a->left + a->n_pairs + a->right);
-    a->pad4 = (uint32_t)(uint8_t)p->pad_value * 0x01010101u;
     a->pad16 = pad16;
 #if TFC_DSP_ASM
     a->kind = dwp_fill_kind(a);
     if (a->kind == DWP_FILL_NARROW) { /* the pixel its rows end at: DWP_NARROW_END */
-        a->row_fix = a->src_fix + (a->left + 2 * a->n_pairs - DWP_NARROW_END(a)) * c_n;
+        a->src_fix += (a->left + 2 * a->n_pairs - DWP_NARROW_END(a)) * c_n;
     }
 #else
     a->kind = DWP_FILL_ROWS;
