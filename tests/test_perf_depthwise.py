@@ -3,8 +3,9 @@ bit-exact with the reference kernels and TFLM on small random Keras models.
 
 Widths 1..7 (narrow rows take the pixel path), wider rows for the planar strips and their tails
 (1, 2, 3 outputs), rows of exactly three, five, six and 6k outputs (their own assembly strips), strides 1/2, padding same/valid, 4/8/12 channels, ReLU6, a dead channel,
-tall inputs whose band buffer is refilled several times; plus the reference requantisation
-path, scratch on the stack and a forced activation clamp.
+tall inputs whose band buffer is refilled several times, the row shapes with their own band fills
+(narrow and wide, also at -Os on QEMU); plus the reference requantisation path, scratch on the
+stack and a forced activation clamp.
 """
 
 from __future__ import annotations
@@ -49,9 +50,18 @@ CASES = {
     # rs 3..10 as SSAT immediates, others through the register slot)
     "r5tiny": ((9, 5, 8), [(1, "same", None), (2, "same", None)]),
     "r6tiny": ((8, 12, 8), [(1, "same", None), (2, "same", None)]),
+    # band fills without per-row tests: narrow rows (dwp_fill_narrow, DS-CNN-like 5 wide over several
+    # bands), wide stride-1 rows with both edges and stride-2 rows of pairs only (dwp_fill_wide)
+    "k5": ((30, 5, 8), [(1, "same", None), (1, "same", "relu6")]),
+    "m24": ((26, 24, 8), [(1, "same", None), (2, "same", None)]),
     "bands1": ((40, 23, 4), [(1, "same", "relu6"), (1, "same", None)]),
     "bands2": ((40, 33, 8), [(2, "same", None), (1, "valid", "relu6")]),
 }
+
+
+#: cases also run at -Os on QEMU: every shape of the -Os narrow band fill (one loop testing the
+#: row's prefix and suffix) and both wide shapes
+OS_FILLS = ("k5", "w4", "r3s2", "r6s1", "m24")
 
 
 def _dead_channel_init(seed: int, tiny: bool = False):
@@ -188,6 +198,7 @@ def test_depthwise_models_on_qemu_match_tflm(tmp_path) -> None:
     for name in CASES:
         path = tmp_path / f"{name}.tflite"
         path.write_bytes(_tflite(name))
-        for opt in ("-O2", "-Os") if name in ("w30", "bands1", "bands2") else ("-O2",):  # -Os: other alignment
+        # -Os: other alignment, and the band fills' -Os forms (narrow rows: k5, w4, r3s2, r6s1; wide: m24)
+        for opt in ("-O2", "-Os") if name in ("w30", "bands1", "bands2", *OS_FILLS) else ("-O2",):
             r = bench.measure(name, "optimized", board, opt=opt, runs=1, layers=False, keep=None, path=path)
             assert r["mismatches"] == 0, (name, opt)

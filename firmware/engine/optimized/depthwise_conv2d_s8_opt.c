@@ -165,7 +165,9 @@ static dwp_geom dwp_geometry(const tfc_conv_params *p) {
 /* Band fill of the data rows: n_rows input rows of four channels into the four int16 planes;
  * per row an optional leading pair (padding, pixel 0), n_pairs pairs of pixels, an optional
  * trailing pair (last pixel, padding). Columns that are padding on both sides hold the padding
- * from dwp_pad_all and are not touched. */
+ * from dwp_pad_all and are not touched. The DSP builds pick the routine once per band
+ * (dwp_fill_kind): the row shapes of MobileNet / DS-CNN maps have routines without per-row tests
+ * (dwp_fill_narrow, dwp_fill_wide), others the general dwp_fill_rows. */
 typedef struct {
     const int8_t *src;  /* 0: first pixel read in the first row, channel c0 */
     int32_t c_n;        /* 4: pixel stride */
@@ -173,11 +175,12 @@ typedef struct {
     int32_t plane;      /* 12: plane bytes */
     int32_t n_pairs;    /* 16 */
     int32_t n_rows;     /* 20: >= 1 */
-    int32_t src_fix;    /* 24: input bytes from the last pixel read (+ its step) to the next row */
+    int32_t src_fix;    /* 24: input bytes from the last pixel read (+ its step) to the next row
+                         * (dwp_fill_narrow: from the row's last base, DWP_NARROW_END) */
     int32_t d_fix;      /* 28: buffer bytes from the last pair written (+ 4) to the next row */
     int32_t left, right; /* 32, 36 */
-    uint32_t pad4;      /* 40: the padding byte in every byte */
-    uint32_t pad16;     /* 44: the padding in both halfwords (sign-extended) */
+    uint32_t pad16;     /* 40: the padding in both halfwords (sign-extended) */
+    int32_t kind;       /* 44: the routine (dwp_fill_kind) */
 } dwp_fill_args;
 
 #if TFC_DSP_ASM
@@ -232,7 +235,7 @@ static void __attribute__((naked, noinline)) dwp_fill_rows(const dwp_fill_args *
         "2:\n"
         "ldr r6, [lr, #32]\n"
         "cbz r6, 3f\n"
-        "ldr r6, [lr, #44]\n" /* (padding, pixel 0) */
+        "ldr r6, [lr, #40]\n" /* (padding, pixel 0) */
         "ldr r7, [r0]\n"
         "add r0, r0, r1\n"
         "sxtb16 r9, r7\n"
@@ -263,7 +266,7 @@ static void __attribute__((naked, noinline)) dwp_fill_rows(const dwp_fill_args *
         "ldr r6, [lr, #36]\n"
         "cbz r6, 4f\n"
         "ldr r6, [r0]\n" /* (last pixel, padding) */
-        "ldr r7, [lr, #44]\n"
+        "ldr r7, [lr, #40]\n"
         "sxtb16 r8, r6\n"
         "sxtb16 r6, r6, ror #8\n"
         "pkhbt r10, r8, r7, lsl #16\n"
@@ -288,6 +291,338 @@ static void __attribute__((naked, noinline)) dwp_fill_rows(const dwp_fill_args *
         "pop {r4-r11, pc}\n"
     );
 }
+
+/* Narrow rows with a leading pair (DS-CNN's 5-wide maps, MobileNet's 6- and 3-wide ones: left = 1,
+ * n_pairs 1 or 2): one routine per row shape with no per-row tests, each channel's first two
+ * words in one STRD. r0 source, r1 c_n, r2-r5 planes of channels 0-3, r12 the padding pair,
+ * lr rows; frame [sp] = source bytes from the row's last base to the next row, [sp, #4] d_fix. */
+/* pixels 0, 1, 2 at r0 -> (padding, p0), (p1, p2) of each channel */
+#define DWP_N_LEFT3                                                             \
+    "ldr r6, [r0]\n"                                                           \
+    "ldr r7, [r0, r1]\n"                                                       \
+    "ldr r8, [r0, r1, lsl #1]\n"                                               \
+    "sxtb16 r9, r6\n"                                                          \
+    "sxtb16 r6, r6, ror #8\n"                                                  \
+    "pkhbt r10, r7, r8, lsl #16\n"                                             \
+    "pkhtb r11, r8, r7, asr #16\n"                                             \
+    "pkhbt r7, r12, r9, lsl #16\n"                                             \
+    "sxtb16 r8, r10\n"                                                         \
+    "strd r7, r8, [r2], #8\n"                                                  \
+    "pkhbt r7, r12, r6, lsl #16\n"                                             \
+    "sxtb16 r8, r10, ror #8\n"                                                 \
+    "strd r7, r8, [r3], #8\n"                                                  \
+    "pkhtb r7, r9, r12, asr #16\n"                                             \
+    "sxtb16 r8, r11\n"                                                         \
+    "strd r7, r8, [r4], #8\n"                                                  \
+    "pkhtb r7, r6, r12, asr #16\n"                                             \
+    "sxtb16 r8, r11, ror #8\n"                                                 \
+    "strd r7, r8, [r5], #8\n"
+
+/* pixel words r6, r7 -> one word per channel */
+#define DWP_N_PAIR_CVT                                                          \
+    "pkhbt r8, r6, r7, lsl #16\n"                                              \
+    "pkhtb r9, r7, r6, asr #16\n"                                              \
+    "sxtb16 r10, r8\n"                                                         \
+    "sxtb16 r11, r8, ror #8\n"                                                 \
+    "str r10, [r2], #4\n"                                                      \
+    "str r11, [r3], #4\n"                                                      \
+    "sxtb16 r10, r9\n"                                                         \
+    "sxtb16 r11, r9, ror #8\n"                                                 \
+    "str r10, [r4], #4\n"                                                      \
+    "str r11, [r5], #4\n"
+
+/* r0 at pixel 2: pixels 3, 4 -> one word per channel */
+#define DWP_N_PAIR                                                              \
+    "ldr r6, [r0, r1]\n"                                                       \
+    "ldr r7, [r0, r1, lsl #1]\n"                                               \
+    DWP_N_PAIR_CVT
+
+/* pixels 0 .. 3 at r0 -> two words per channel; r0 ends at pixel 2 */
+#define DWP_N_QUAD                                                              \
+    "ldr r6, [r0]\n"                                                           \
+    "ldr r7, [r0, r1]\n"                                                       \
+    "add r0, r0, r1, lsl #1\n"                                                 \
+    "ldr r8, [r0]\n"                                                           \
+    "ldr r9, [r0, r1]\n"                                                       \
+    "pkhbt r10, r6, r7, lsl #16\n"                                             \
+    "pkhtb r11, r7, r6, asr #16\n"                                             \
+    "pkhbt r6, r8, r9, lsl #16\n"                                              \
+    "pkhtb r7, r9, r8, asr #16\n"                                              \
+    "sxtb16 r8, r10\n"                                                         \
+    "sxtb16 r9, r6\n"                                                          \
+    "strd r8, r9, [r2], #8\n"                                                  \
+    "sxtb16 r8, r10, ror #8\n"                                                 \
+    "sxtb16 r9, r6, ror #8\n"                                                  \
+    "strd r8, r9, [r3], #8\n"                                                  \
+    "sxtb16 r8, r11\n"                                                         \
+    "sxtb16 r9, r7\n"                                                          \
+    "strd r8, r9, [r4], #8\n"                                                  \
+    "sxtb16 r8, r11, ror #8\n"                                                 \
+    "sxtb16 r9, r7, ror #8\n"                                                  \
+    "strd r8, r9, [r5], #8\n"
+
+/* pixel at ADDR -> (pixel, padding) per channel */
+#define DWP_N_RIGHT1(ADDR)                                                      \
+    "ldr r6, " ADDR "\n"                                                       \
+    "sxtb16 r7, r6\n"                                                          \
+    "sxtb16 r6, r6, ror #8\n"                                                  \
+    "pkhbt r8, r7, r12, lsl #16\n"                                             \
+    "pkhbt r9, r6, r12, lsl #16\n"                                             \
+    "str r8, [r2], #4\n"                                                       \
+    "str r9, [r3], #4\n"                                                       \
+    "pkhtb r8, r12, r7, asr #16\n"                                             \
+    "pkhtb r9, r12, r6, asr #16\n"                                             \
+    "str r8, [r4], #4\n"                                                       \
+    "str r9, [r5], #4\n"
+
+/* r0 at pixel 2: pixels 3, 4, 5 -> (p3, p4), (p5, padding) per channel; r0 ends at pixel 4 */
+#define DWP_N_RIGHT3                                                            \
+    "ldr r6, [r0, r1]\n"                                                       \
+    "ldr r7, [r0, r1, lsl #1]\n"                                               \
+    "add r0, r0, r1, lsl #1\n"                                                 \
+    "ldr r8, [r0, r1]\n"                                                       \
+    "pkhbt r9, r6, r7, lsl #16\n"                                              \
+    "pkhtb r10, r7, r6, asr #16\n"                                             \
+    "sxtb16 r11, r8\n"                                                         \
+    "sxtb16 r8, r8, ror #8\n"                                                  \
+    "sxtb16 r6, r9\n"                                                          \
+    "pkhbt r7, r11, r12, lsl #16\n"                                            \
+    "strd r6, r7, [r2], #8\n"                                                  \
+    "sxtb16 r6, r9, ror #8\n"                                                  \
+    "pkhbt r7, r8, r12, lsl #16\n"                                             \
+    "strd r6, r7, [r3], #8\n"                                                  \
+    "sxtb16 r6, r10\n"                                                         \
+    "pkhtb r7, r12, r11, asr #16\n"                                            \
+    "strd r6, r7, [r4], #8\n"                                                  \
+    "sxtb16 r6, r10, ror #8\n"                                                 \
+    "pkhtb r7, r12, r8, asr #16\n"                                             \
+    "strd r6, r7, [r5], #8\n"
+
+#define DWP_N_NEXT(LOOP)                                                        \
+    "ldrd r6, r7, [sp]\n"                                                      \
+    "add r0, r0, r6\n"                                                         \
+    "add r2, r2, r7\n"                                                         \
+    "add r3, r3, r7\n"                                                         \
+    "add r4, r4, r7\n"                                                         \
+    "add r5, r5, r7\n"                                                         \
+    "subs lr, lr, #1\n"                                                        \
+    "bne " LOOP "\n"                                                           \
+    "b 9f\n"
+
+#if defined(__OPTIMIZE_SIZE__)
+/* -Os: one loop for every narrow shape, the row's prefix and suffix tested per row (a third of
+ * the code); frame [sp, #8] = 1 when the prefix is four pixels (no leading pair), [sp, #12] the
+ * suffix: 0 none, 1 a pair, 2 (pixel, padding), 3 a pair and (pixel, padding). Rows end with
+ * r0 at pixel 2 (leading pair; 4 with suffix 3) or 3 (four-pixel prefix). */
+#define DWP_NARROW_END(a) ((a)->left ? ((a)->right && (a)->n_pairs == 2 ? 4 : 2) : 3)
+static void __attribute__((naked, noinline)) dwp_fill_narrow(const dwp_fill_args *a __attribute__((unused)),
+                                                             int32_t c0 __attribute__((unused))) {
+    __asm volatile(
+        "push {r4-r11, lr}\n"
+        "sub sp, sp, #16\n"
+        "ldr r6, [r0, #24]\n"
+        "ldr r7, [r0, #28]\n"
+        "ldr r8, [r0, #32]\n" /* left */
+        "ldr r11, [r0, #16]\n" /* n_pairs */
+        "ldr r10, [r0, #36]\n" /* right */
+        "eor r8, r8, #1\n"
+        "lsl r9, r10, #1\n" /* one pair: 2 right */
+        "cmp r11, #2\n"
+        "it eq\n"
+        "addeq r9, r9, #1\n" /* two pairs: 1 + 2 right */
+        "cmp r8, #0\n"
+        "it ne\n"
+        "movne r9, #1\n" /* four-pixel prefix: a pair */
+        "stm sp, {r6-r9}\n"
+        "ldr lr, [r0, #20]\n"
+        "ldr r12, [r0, #40]\n"
+        "mov r8, r1\n"
+        "ldm r0, {r0, r1, r2, r9}\n"
+        "add r0, r0, r8\n"
+        "add r3, r2, r9\n"
+        "add r4, r3, r9\n"
+        "add r5, r4, r9\n"
+        "1:\n"
+        "ldrd r6, r7, [sp, #8]\n"
+        "cbnz r6, 2f\n"
+        DWP_N_LEFT3
+        "add r0, r0, r1, lsl #1\n"
+        "b 3f\n"
+        "2:\n"
+        DWP_N_QUAD
+        "add r0, r0, r1\n"
+        "3:\n"
+        "ldr r7, [sp, #12]\n"
+        "cmp r7, #2\n"
+        "beq 4f\n"
+        "bhi 5f\n"
+        "cmp r7, #0\n"
+        "beq 6f\n"
+        DWP_N_PAIR
+        "b 6f\n"
+        "4:\n"
+        DWP_N_RIGHT1("[r0, r1]")
+        "b 6f\n"
+        "5:\n"
+        DWP_N_RIGHT3
+        "6:\n"
+        "ldrd r6, r7, [sp]\n"
+        "add r0, r0, r6\n"
+        "add r2, r2, r7\n"
+        "add r3, r3, r7\n"
+        "add r4, r4, r7\n"
+        "add r5, r5, r7\n"
+        "subs lr, lr, #1\n"
+        "bne 1b\n"
+        "add sp, sp, #16\n"
+        "pop {r4-r11, pc}\n"
+    );
+}
+#else
+#define DWP_NARROW_END(a) ((a)->left ? ((a)->n_pairs == 1 ? 2 * (a)->right : 2 + 2 * (a)->right) : 4)
+/* the band's rows of channels c0 .. c0 + 3 (a->src_fix: bytes from the row's last base, pixel
+ * 0, 2 or 4, to the next row) */
+static void __attribute__((naked, noinline)) dwp_fill_narrow(const dwp_fill_args *a __attribute__((unused)),
+                                                             int32_t c0 __attribute__((unused))) {
+    __asm volatile(
+        "push {r4-r11, lr}\n"
+        "ldr r6, [r0, #24]\n"
+        "ldr r7, [r0, #28]\n"
+        "push {r6, r7}\n"
+        "ldr lr, [r0, #20]\n"
+        "ldr r12, [r0, #40]\n"
+        "ldr r6, [r0, #16]\n"
+        "ldr r7, [r0, #36]\n"
+        "mov r8, r1\n"
+        "ldm r0, {r0, r1, r2, r9}\n"
+        "add r0, r0, r8\n"
+        "add r3, r2, r9\n"
+        "add r4, r3, r9\n"
+        "add r5, r4, r9\n"
+        "cmp r6, #3\n"
+        "beq 7f\n"
+        "cmp r6, #2\n"
+        "beq 2f\n"
+        "cbnz r7, 4f\n"
+        "1:\n" /* (padding, p0), (p1, p2) */
+        DWP_N_LEFT3
+        DWP_N_NEXT("1b")
+        "4:\n" /* + (p3, padding) */
+        DWP_N_LEFT3
+        "add r0, r0, r1, lsl #1\n"
+        DWP_N_RIGHT1("[r0, r1]")
+        DWP_N_NEXT("4b")
+        "2:\n"
+        "cmp r7, #0\n"
+        "bne 3f\n"
+        "5:\n" /* + (p3, p4) */
+        DWP_N_LEFT3
+        "add r0, r0, r1, lsl #1\n"
+        DWP_N_PAIR
+        DWP_N_NEXT("5b")
+        "3:\n" /* + (p3, p4), (p5, padding) */
+        DWP_N_LEFT3
+        "add r0, r0, r1, lsl #1\n"
+        DWP_N_RIGHT3
+        DWP_N_NEXT("3b")
+        "7:\n" /* (p0, p1), (p2, p3), (p4, p5) */
+        DWP_N_QUAD
+        "ldr r6, [r0, r1, lsl #1]\n"
+        "add r0, r0, r1, lsl #1\n"
+        "ldr r7, [r0, r1]\n"
+        DWP_N_PAIR_CVT
+        DWP_N_NEXT("7b")
+        "9:\n"
+        "add sp, sp, #8\n"
+        "pop {r4-r11, pc}\n"
+    );
+}
+#endif
+
+/* four pixels at r0 (lr = 3 c_n) -> two words per channel (r12 counts the quads) */
+#define DWP_W_QUADS(LOOP)                                                       \
+    LOOP ":\n"                                                                  \
+    "ldr r6, [r0]\n"                                                           \
+    "ldr r7, [r0, r1]\n"                                                       \
+    "ldr r8, [r0, r1, lsl #1]\n"                                               \
+    "ldr r9, [r0, lr]\n"                                                       \
+    "add r0, r0, r1, lsl #2\n"                                                 \
+    "pkhbt r10, r6, r7, lsl #16\n"                                             \
+    "pkhtb r11, r7, r6, asr #16\n"                                             \
+    "pkhbt r6, r8, r9, lsl #16\n"                                              \
+    "pkhtb r7, r9, r8, asr #16\n"                                              \
+    "sxtb16 r8, r10\n"                                                         \
+    "sxtb16 r9, r6\n"                                                          \
+    "strd r8, r9, [r2], #8\n"                                                  \
+    "sxtb16 r8, r10, ror #8\n"                                                 \
+    "sxtb16 r9, r6, ror #8\n"                                                  \
+    "strd r8, r9, [r3], #8\n"                                                  \
+    "sxtb16 r8, r11\n"                                                         \
+    "sxtb16 r9, r7\n"                                                          \
+    "strd r8, r9, [r4], #8\n"                                                  \
+    "sxtb16 r8, r11, ror #8\n"                                                 \
+    "sxtb16 r9, r7, ror #8\n"                                                  \
+    "strd r8, r9, [r5], #8\n"                                                  \
+    "subs r12, r12, #1\n"                                                      \
+    "bne " LOOP "b\n"
+
+#define DWP_W_NEXT(LOOP)                                                        \
+    "ldrd r6, r7, [sp]\n"                                                      \
+    "add r0, r0, r6\n"                                                         \
+    "add r2, r2, r7\n"                                                         \
+    "add r3, r3, r7\n"                                                         \
+    "add r4, r4, r7\n"                                                         \
+    "add r5, r5, r7\n"                                                         \
+    "ldr r6, [sp, #8]\n"                                                       \
+    "subs r6, r6, #1\n"                                                        \
+    "str r6, [sp, #8]\n"                                                       \
+    "bne " LOOP "\n"
+
+/* Wide rows of two shapes without per-row tests: (padding, p0), an odd number >= 3 of pairs,
+ * (last pixel, padding) (stride 1, padding 1 on both sides, even widths), or an even number of
+ * pairs alone (stride 2 without left padding, even widths). r0 source, r1 c_n, r2-r5 planes of
+ * channels 0-3, lr 3 c_n, r12 quads (the padding pair around them); frame [sp] src_fix, d_fix,
+ * rows, quads, the padding pair. */
+static void __attribute__((naked, noinline)) dwp_fill_wide(const dwp_fill_args *a __attribute__((unused)),
+                                                           int32_t c0 __attribute__((unused))) {
+    __asm volatile(
+        "push {r4-r11, lr}\n"
+        "sub sp, sp, #20\n"
+        "mov r12, r1\n"
+        "ldrd r6, r7, [r0, #24]\n"
+        "ldr r8, [r0, #20]\n"
+        "ldr r9, [r0, #16]\n"
+        "ldr r10, [r0, #40]\n"
+        "lsr r9, r9, #1\n"
+        "stm sp, {r6-r10}\n"
+        "ldr r11, [r0, #32]\n"
+        "ldm r0, {r0, r1, r2, r9}\n"
+        "add r0, r0, r12\n"
+        "add r3, r2, r9\n"
+        "add r4, r3, r9\n"
+        "add r5, r4, r9\n"
+        "add lr, r1, r1, lsl #1\n"
+        "cmp r11, #0\n"
+        "bne 1f\n"
+        "2:\n" /* pairs only */
+        "ldr r12, [sp, #12]\n"
+        DWP_W_QUADS("3")
+        DWP_W_NEXT("2b")
+        "b 9f\n"
+        "1:\n" /* (padding, p0), (p1, p2), quads, (last pixel, padding) */
+        "ldr r12, [sp, #16]\n"
+        DWP_N_LEFT3
+        "add r0, r0, lr\n"
+        "ldr r12, [sp, #12]\n"
+        DWP_W_QUADS("4")
+        "ldr r12, [sp, #16]\n"
+        DWP_N_RIGHT1("[r0]")
+        DWP_W_NEXT("1b")
+        "9:\n"
+        "add sp, sp, #20\n"
+        "pop {r4-r11, pc}\n"
+    );
+}
 #endif
 
 static inline void dwp_pair(uint32_t a, uint32_t b, uint32_t *d0, int32_t plane_w) {
@@ -301,13 +636,14 @@ static inline void dwp_pair(uint32_t a, uint32_t b, uint32_t *d0, int32_t plane_
 
 /* C form of dwp_fill_rows (host builds, and rows without an interior pair) */
 static void dwp_fill_rows_c(const dwp_fill_args *a) {
+    const uint32_t pad4 = (a->pad16 & 0xffu) * 0x01010101u; /* the padding byte in every byte */
     const int32_t plane_w = a->plane / 4;
     const int8_t *src = a->src;
     uint32_t *d = a->d0;
     int32_t r, i;
     for (r = 0; r < a->n_rows; ++r) {
         if (a->left) {
-            dwp_pair(a->pad4, tfc_ld32(src), d++, plane_w);
+            dwp_pair(pad4, tfc_ld32(src), d++, plane_w);
             src += a->c_n;
         }
         for (i = 0; i < a->n_pairs; ++i) {
@@ -315,7 +651,7 @@ static void dwp_fill_rows_c(const dwp_fill_args *a) {
             src += 2 * a->c_n;
         }
         if (a->right) {
-            dwp_pair(tfc_ld32(src), a->pad4, d++, plane_w);
+            dwp_pair(tfc_ld32(src), pad4, d++, plane_w);
         }
         src += a->src_fix;
         d = (uint32_t *)((int8_t *)d + a->d_fix);
@@ -323,16 +659,83 @@ static void dwp_fill_rows_c(const dwp_fill_args *a) {
 }
 
 
-/* every word of the band buffer = the padding (columns and rows outside the input keep it) */
+/* The columns every data row of a band writes (dwp_band): an optional leading pair (padding,
+ * pixel 0), n_pairs pairs, an optional trailing pair; all counts in the returned block, the
+ * buffer columns [lo, hi) they cover (even: whole words; lo = hi when no input column is inside) */
+typedef struct {
+    int32_t lo, hi, left, n_pairs, right;
+} dwp_cols;
+
+static dwp_cols dwp_columns(const tfc_conv_params *p, const dwp_geom *g) {
+    const int32_t pl = p->pad_left, in_w = p->in_w, wb = g->wb;
+    dwp_cols c;
+    int32_t col = pl & 1 ? pl - 1 : pl, x;
+    c.lo = col;
+    c.left = (pl & 1) && col + 1 < wb;
+    c.n_pairs = 0;
+    c.right = 0;
+    if (!c.left && col >= wb) {
+        c.lo = c.hi = 0; /* no input column inside the buffer */
+        return c;
+    }
+    x = c.left ? 1 : 0;
+    col += c.left ? 2 : 0;
+    c.n_pairs = (in_w - x) / 2 < (wb - col) / 2 ? (in_w - x) / 2 : (wb - col) / 2;
+    c.n_pairs = c.n_pairs < 0 ? 0 : c.n_pairs;
+    x += 2 * c.n_pairs;
+    col += 2 * c.n_pairs;
+    c.right = x == in_w - 1 && col + 1 < wb;
+    c.hi = col + (c.right ? 2 : 0);
+    return c;
+}
+
+/* the padding in every column of the band buffer that no data row writes (rows outside the input
+ * get it whole, per band, in dwp_band; the data columns are written by every fill), or in the
+ * whole buffer when its rows are narrow */
 static void dwp_pad_all(const tfc_conv_params *p, const dwp_geom *g, int16_t *buf) {
     const uint32_t pad16 = ((uint32_t)(uint16_t)(int16_t)p->pad_value) * 0x00010001u;
+    const dwp_cols c = dwp_columns(p, g);
+    const int32_t wb2 = g->wb / 2, lo = c.lo / 2, hi = c.hi / 2, rows = 4 * g->rows_cap;
     uint32_t *d = (uint32_t *)buf;
-    const int32_t n = 2 * g->rows_cap * g->wb;
-    int32_t i;
-    for (i = 0; i < n; ++i) {
-        d[i] = pad16;
+    int32_t r, i;
+    if (lo == 0 && hi == wb2) {
+        return; /* every column is written */
+    }
+    if (2 * (lo + wb2 - hi) + 3 > wb2) { /* narrow rows: the whole buffer costs less than a row loop */
+        for (i = 0; i < rows * wb2; ++i) {
+            d[i] = pad16;
+        }
+        return;
+    }
+    for (r = 0; r < rows; ++r) {
+        for (i = 0; i < lo; ++i) {
+            d[i] = pad16;
+        }
+        for (i = hi; i < wb2; ++i) {
+            d[i] = pad16;
+        }
+        d += wb2;
     }
 }
+
+/* the fill routine of a band's rows (the assembly ones: no per-row tests): narrow rows with a
+ * leading pair and one or two pairs (3- to 6-wide stride-1 maps) or three pairs alone (6-wide
+ * stride-2 maps); wide rows with both edges and an odd number >= 3 of pairs (even stride-1 maps)
+ * or an even number of pairs alone (even stride-2 maps); else the general routine */
+enum { DWP_FILL_ROWS, DWP_FILL_NARROW, DWP_FILL_WIDE };
+
+#if TFC_DSP_ASM
+static int32_t dwp_fill_kind(const dwp_fill_args *a) {
+    const int32_t n = a->n_pairs;
+    if (a->left ? n == 1 || n == 2 : n == 3 && !a->right) {
+        return DWP_FILL_NARROW;
+    }
+    if (a->left ? a->right && (n & 1) && n >= 3 : !a->right && !(n & 1) && n >= 2) {
+        return DWP_FILL_WIDE;
+    }
+    return DWP_FILL_ROWS;
+}
+#endif
 
 /* A band's input rows y0 .. y0 + n - 1: the rows outside the input get the padding (in every
  * plane, once per band: the four channels of every group share them); *a = the fill of the data
@@ -341,9 +744,10 @@ static int dwp_band(const tfc_conv_params *p, const dwp_geom *g, const int8_t *i
                     int16_t *buf, dwp_fill_args *a) {
     const int32_t c_n = p->in_c, wb = g->wb, plane = g->rows_cap * wb;
     const uint32_t pad16 = ((uint32_t)(uint16_t)(int16_t)p->pad_value) * 0x00010001u;
-    const int32_t pl = p->pad_left, in_w = p->in_w;
+    const int32_t in_w = p->in_w;
     const int32_t ya = y0 < 0 ? 0 : y0, yb = y0 + n < p->in_h ? y0 + n : p->in_h; /* data rows */
-    int32_t r, i, col, x;
+    const dwp_cols c = dwp_columns(p, g);
+    int32_t r, i;
     for (r = 0; r < n; ++r) { /* rows outside the input */
         const int32_t y = y0 + r;
         if (y < 0 || y >= p->in_h) {
@@ -353,32 +757,33 @@ static int dwp_band(const tfc_conv_params *p, const dwp_geom *g, const int8_t *i
             }
         }
     }
-    col = pl & 1 ? pl - 1 : pl; /* buffer column of the first pair written */
-    a->left = (pl & 1) && col + 1 < wb;
-    if (ya >= yb || (!a->left && col >= wb)) {
+    if (ya >= yb || c.lo == c.hi) {
         return 0; /* no data row, or no input column inside the buffer */
     }
-    x = a->left ? 1 : 0; /* first pixel of the pairs */
+    a->left = c.left;
+    a->n_pairs = c.n_pairs;
+    a->right = c.right;
     a->src = in_b + (ya * in_w) * c_n;
-    a->d0 = (uint32_t *)(buf + (ya - y0) * wb + col);
-    col += a->left ? 2 : 0;
-    a->n_pairs = (in_w - x) / 2 < (wb - col) / 2 ? (in_w - x) / 2 : (wb - col) / 2;
-    a->n_pairs = a->n_pairs < 0 ? 0 : a->n_pairs;
-    x += 2 * a->n_pairs;
-    col += 2 * a->n_pairs;
-    a->right = x == in_w - 1 && col + 1 < wb;
+    a->d0 = (uint32_t *)(buf + (ya - y0) * wb + c.lo);
     a->c_n = c_n;
     a->plane = plane * 2;
     a->n_rows = yb - ya;
     a->src_fix = in_w * c_n - (a->left + 2 * a->n_pairs) * c_n;
     a->d_fix = wb * 2 - 4 * (a->left + a->n_pairs + a->right);
-    a->pad4 = (uint32_t)(uint8_t)p->pad_value * 0x01010101u;
     a->pad16 = pad16;
+#if TFC_DSP_ASM
+    a->kind = dwp_fill_kind(a);
+    if (a->kind == DWP_FILL_NARROW) { /* the pixel its rows end at: DWP_NARROW_END */
+        a->src_fix += (a->left + 2 * a->n_pairs - DWP_NARROW_END(a)) * c_n;
+    }
+#else
+    a->kind = DWP_FILL_ROWS;
+#endif
     return 1;
 }
 
 /* the band's data rows of channels c0 .. c0 + 3 (the assembly fill modifies its block) */
-static void dwp_fill(const dwp_fill_args *band, int32_t c0) {
+static void __attribute__((noinline)) dwp_fill_general(const dwp_fill_args *band, int32_t c0) {
     dwp_fill_args a = *band;
     a.src += c0;
 #if TFC_DSP_ASM
@@ -388,6 +793,22 @@ static void dwp_fill(const dwp_fill_args *band, int32_t c0) {
     }
 #endif
     dwp_fill_rows_c(&a);
+}
+
+/* the narrow and wide routines read the band block itself (tail calls: no frame of this one on
+ * the stack with theirs) */
+static void dwp_fill(const dwp_fill_args *band, int32_t c0) {
+#if TFC_DSP_ASM
+    if (band->kind == DWP_FILL_NARROW) {
+        dwp_fill_narrow(band, c0);
+        return;
+    }
+    if (band->kind == DWP_FILL_WIDE) {
+        dwp_fill_wide(band, c0);
+        return;
+    }
+#endif
+    dwp_fill_general(band, c0);
 }
 
 #if TFC_DSP_ASM
@@ -442,14 +863,12 @@ typedef struct {
     "orr r1, r1, #1\n"                                                          \
     "str r1, [sp, #96]\n"                                                       \
     "6:\n"                                                                      \
-    "ldr r12, [sp, #76]\n"                                                      \
-    "ldm r12!, {r4-r9}\n"                                                       \
-    "str r12, [sp, #76]\n"                                                      \
+    "ldrd r11, r12, [sp, #76]\n"                                                \
+    "ldm r11!, {r4-r9}\n"                                                       \
     "add r10, sp, #16\n"                                                        \
     "stm r10, {r4-r9}\n"                                                        \
-    "ldr r12, [sp, #80]\n"                                                      \
     "ldm r12!, {r4-r7}\n"                                                       \
-    "str r12, [sp, #80]\n"                                                      \
+    "strd r11, r12, [sp, #76]\n"                                                \
     "str r7, [sp, #40]\n"                                                       \
     "strd r4, r6, [sp, #0]\n"                                                   \
     "str r5, [sp, #8]\n"                                                        \
@@ -638,16 +1057,16 @@ static void __attribute__((naked, noinline, aligned(4))) dwp_asm(const dwp_args 
 
 /* stride 1, one kernel row (weights at [sp, #WOFF]) into r8-r12 (+ lr: O5A / O5B, the sixth
  * output's instructions or nothing); B0-B4: addends (the bias in r12 for the first row) */
-#define DWP_S1_ROW6(P, WOFF, B0, B1, B2, B3, O5A, O5B)                          \
+#define DWP_S1_ROW6(P, WOFF, B0, B1, B2, B3, O5A, O5B, INC, OFF)                \
     "ldrd r4, r5, [sp, #" WOFF "]\n"                                            \
-    "ldrd r6, r7, [" P "], #12\n"                                               \
+    "ldrd r6, r7, [" P "], #" INC "\n"                                          \
     "smlad r8, r6, r4, " B0 "\n"                                                \
     "smlatb r9, r6, r4, " B1 "\n"                                               \
     "smlabt r8, r7, r5, r8\n"                                                   \
     "smlad r9, r7, r5, r9\n"                                                    \
     "smlad r10, r7, r4, " B2 "\n"                                               \
     "smlatb r11, r7, r4, " B3 "\n"                                              \
-    "ldrd r6, r7, [" P ", #-4]\n"                                               \
+    "ldrd r6, r7, [" P ", #" OFF "]\n"                                          \
     "smlabt r10, r6, r5, r10\n"                                                 \
     "smlad r11, r6, r5, r11\n"                                                  \
     O5A                                                                         \
@@ -656,18 +1075,18 @@ static void __attribute__((naked, noinline, aligned(4))) dwp_asm(const dwp_args 
     O5B
 
 /* stride 2: words W0 .. W6 of one kernel row; output k = SMLAD(Wk, w01) + SMLABT(Wk+1, w12) */
-#define DWP_S2_ROW6(P, WOFF, B0, B1, B2, B3, O5A, O5B)                          \
+#define DWP_S2_ROW6(P, WOFF, B0, B1, B2, B3, O5A, O5B, INC, OFF1, OFF2)         \
     "ldrd r4, r5, [sp, #" WOFF "]\n"                                            \
-    "ldrd r6, r7, [" P "], #24\n"                                               \
+    "ldrd r6, r7, [" P "], #" INC "\n"                                          \
     "smlad r8, r6, r4, " B0 "\n"                                                \
     "smlabt r8, r7, r5, r8\n"                                                   \
     "smlad r9, r7, r4, " B1 "\n"                                                \
-    "ldrd r6, r7, [" P ", #-16]\n"                                              \
+    "ldrd r6, r7, [" P ", #" OFF1 "]\n"                                         \
     "smlabt r9, r6, r5, r9\n"                                                   \
     "smlad r10, r6, r4, " B2 "\n"                                               \
     "smlabt r10, r7, r5, r10\n"                                                 \
     "smlad r11, r7, r4, " B3 "\n"                                               \
-    "ldrd r6, r7, [" P ", #-8]\n"                                               \
+    "ldrd r6, r7, [" P ", #" OFF2 "]\n"                                         \
     "smlabt r11, r6, r5, r11\n"                                                 \
     O5A                                                                         \
     "smlad r12, r6, r4, r12\n"                                                  \
@@ -714,21 +1133,20 @@ static void __attribute__((naked, noinline, aligned(4))) dwp_asm(const dwp_args 
 #define DWP_RQ5_STORE                                                           \
     DWP_RQ5("lr")                                                               \
     "add r3, r3, r7\n"
-#define DWP_R1_FIVE "add r1, r1, r4\n"
-
-/* next row of the channel straight to the variant's strip LOOP (the output needs no fix: a row
- * is written whole), else the channel end (9) */
-#define DWP_ROW6_END(R1, LOOP)                                                  \
-    "ldr r4, [sp, #56]\n"                                                       \
-    "add r0, r0, r4\n"                                                          \
-    "add r2, r2, r4\n"                                                          \
-    R1                                                                          \
-    "ldr r5, [sp, #64]\n"                                                       \
+/* rows of three, five or six outputs (dwp_asm3, dwp_asm6): the strips advance the row pointers
+ * by s buffer rows themselves (their post-increments: the row bytes 2 wb are fixed by the
+ * width, 12 / 20 bytes for three outputs, 16 / 28 for five or six), so a row end is the output
+ * test alone; output end at OUT_END (64: DWP_ENTER, 60: DWP_ENTER_V) */
+#define DWP_ROW_END_AT(OUT_END, LOOP)                                           \
+    "ldr r5, [sp, #" OUT_END "]\n"                                              \
     "cmp r3, r5\n"                                                              \
     "bne " LOOP "\n"                                                            \
     "b 9f\n"
+#define DWP_ROW3_END(LOOP) DWP_ROW_END_AT("64", LOOP)
+#define DWP_ROW6A_END(LOOP) DWP_ROW_END_AT("60", LOOP)
 
-/* DWP_ROW6_END of the DWP_ENTER_V routines (in_fix and the output end in one LDRD) */
+/* next row of a dwp_asm6n channel straight to its strip LOOP (in_fix and the output end in one
+ * LDRD; a row is written whole: no output fix), else the channel end (9) */
 #define DWP_ROW6V_END(LOOP)                                                     \
     "ldrd r4, r5, [sp, #56]\n"                                                  \
     "add r0, r0, r4\n"                                                          \
@@ -750,16 +1168,16 @@ static void __attribute__((naked, noinline, aligned(4))) dwp_asm(const dwp_args 
     "add r6, r6, " A ", asr #31\n"                                              \
     "ssat r6, #8, r6" SH "\n"                                                   \
     "strb r6, " ADDR "\n"
+/* five outputs at 0, 1, 2, 4 c_n from r3, then 3 c_n from r3 + c_n: two pointer steps */
 #define DWP_V5(SH)                                                              \
     "ldm sp, {r4-r7}\n"                                                         \
     DWP_RQI(SH, "r8", "[r3]")                                                   \
     DWP_RQI(SH, "r9", "[r3, r7]")                                               \
-    "add r3, r3, r7, lsl #1\n"                                                  \
-    DWP_RQI(SH, "r10", "[r3]")                                                  \
-    DWP_RQI(SH, "r11", "[r3, r7]")                                              \
-    "add r3, r3, r7, lsl #1\n"                                                  \
-    DWP_RQI(SH, "r12", "[r3]")                                                  \
+    DWP_RQI(SH, "r10", "[r3, r7, lsl #1]")                                      \
+    DWP_RQI(SH, "r12", "[r3, r7, lsl #2]")                                      \
     "add r3, r3, r7\n"                                                          \
+    DWP_RQI(SH, "r11", "[r3, r7, lsl #1]")                                      \
+    "add r3, r3, r7, lsl #2\n"                                                  \
     "ldr pc, [sp, #104]\n"
 #define DWP_V6(SH)                                                              \
     "ldm sp, {r4-r7}\n"                                                         \
@@ -821,14 +1239,12 @@ static void __attribute__((naked, noinline, aligned(4))) dwp_asm(const dwp_args 
     "str r1, [sp, #96]\n"                                                       \
     "strd r4, r3, [sp, #100]\n"                                                 \
     "6:\n"                                                                      \
-    "ldr r12, [sp, #76]\n"                                                      \
-    "ldm r12!, {r4-r9}\n"                                                       \
-    "str r12, [sp, #76]\n"                                                      \
+    "ldrd r11, r12, [sp, #76]\n"                                                \
+    "ldm r11!, {r4-r9}\n"                                                       \
     "add r10, sp, #16\n"                                                        \
     "stm r10, {r4-r9}\n"                                                        \
-    "ldr r12, [sp, #80]\n"                                                      \
     "ldm r12!, {r4-r7}\n"                                                       \
-    "str r12, [sp, #80]\n"                                                      \
+    "strd r11, r12, [sp, #76]\n"                                                \
     "str r7, [sp, #40]\n"                                                       \
     "strd r4, r6, [sp, #0]\n"                                                   \
     "str r5, [sp, #8]\n"                                                        \
@@ -849,8 +1265,7 @@ static void __attribute__((naked, noinline, aligned(4))) dwp_asm(const dwp_args 
     "ldr r12, [sp, #52]\n"                                                      \
     "add r1, r0, r12\n"                                                         \
     "add r2, r1, r12\n"                                                         \
-    "ldr lr, [sp, #44]\n"                                                       \
-    "ldr pc, [sp, #96]\n"
+    "ldr pc, [sp, #96]\n" /* (the strips' lr is an accumulator: no strip count) */
 #define TFC_DWP_STR2(x) #x
 #define TFC_DWP_STR(x) TFC_DWP_STR2(x)
 
@@ -859,32 +1274,32 @@ static void __attribute__((naked, noinline, aligned(4))) dwp_asm6(const dwp_args
         DWP_ENTER_V("1152")
         "31:\n" /* stride 1, six outputs */
         "ldr r12, [sp, #40]\n"
-        DWP_S1_ROW6("r0", "16", "r12", "r12", "r12", "r12", DWP_S1_O5A("r12"), DWP_S1_O5B)
-        DWP_S1_ROW6("r1", "24", "r8", "r9", "r10", "r11", DWP_S1_O5A("lr"), DWP_S1_O5B)
-        DWP_S1_ROW6("r2", "32", "r8", "r9", "r10", "r11", DWP_S1_O5A("lr"), DWP_S1_O5B)
+        DWP_S1_ROW6("r0", "16", "r12", "r12", "r12", "r12", DWP_S1_O5A("r12"), DWP_S1_O5B, "16", "-8")
+        DWP_S1_ROW6("r1", "24", "r8", "r9", "r10", "r11", DWP_S1_O5A("lr"), DWP_S1_O5B, "16", "-8")
+        DWP_S1_ROW6("r2", "32", "r8", "r9", "r10", "r11", DWP_S1_O5A("lr"), DWP_S1_O5B, "16", "-8")
         "ldr pc, [sp, #108]\n51:\n"
-        DWP_ROW6V_END("31b")
+        DWP_ROW6A_END("31b")
         "33:\n" /* stride 1, five outputs */
         "ldr r12, [sp, #40]\n"
-        DWP_S1_ROW6("r0", "16", "r12", "r12", "r12", "r12", "", "")
-        DWP_S1_ROW6("r1", "24", "r8", "r9", "r10", "r11", "", "")
-        DWP_S1_ROW6("r2", "32", "r8", "r9", "r10", "r11", "", "")
+        DWP_S1_ROW6("r0", "16", "r12", "r12", "r12", "r12", "", "", "16", "-8")
+        DWP_S1_ROW6("r1", "24", "r8", "r9", "r10", "r11", "", "", "16", "-8")
+        DWP_S1_ROW6("r2", "32", "r8", "r9", "r10", "r11", "", "", "16", "-8")
         "ldr pc, [sp, #108]\n53:\n"
-        DWP_ROW6V_END("33b")
+        DWP_ROW6A_END("33b")
         "32:\n" /* stride 2, six outputs */
         "ldr r12, [sp, #40]\n"
-        DWP_S2_ROW6("r0", "16", "r12", "r12", "r12", "r12", DWP_S2_O5A("r12"), "ldr r6, [r0]\nsmlabt lr, r6, r5, lr\n")
-        DWP_S2_ROW6("r1", "24", "r8", "r9", "r10", "r11", DWP_S2_O5A("lr"), "ldr r6, [r1]\nsmlabt lr, r6, r5, lr\n")
-        DWP_S2_ROW6("r2", "32", "r8", "r9", "r10", "r11", DWP_S2_O5A("lr"), "ldr r6, [r2]\nsmlabt lr, r6, r5, lr\n")
+        DWP_S2_ROW6("r0", "16", "r12", "r12", "r12", "r12", DWP_S2_O5A("r12"), "ldr r6, [r0, #-32]\nsmlabt lr, r6, r5, lr\n", "56", "-48", "-40")
+        DWP_S2_ROW6("r1", "24", "r8", "r9", "r10", "r11", DWP_S2_O5A("lr"), "ldr r6, [r1, #-32]\nsmlabt lr, r6, r5, lr\n", "56", "-48", "-40")
+        DWP_S2_ROW6("r2", "32", "r8", "r9", "r10", "r11", DWP_S2_O5A("lr"), "ldr r6, [r2, #-32]\nsmlabt lr, r6, r5, lr\n", "56", "-48", "-40")
         "ldr pc, [sp, #108]\n52:\n"
-        DWP_ROW6V_END("32b")
+        DWP_ROW6A_END("32b")
         "34:\n" /* stride 2, five outputs */
         "ldr r12, [sp, #40]\n"
-        DWP_S2_ROW6("r0", "16", "r12", "r12", "r12", "r12", "", "")
-        DWP_S2_ROW6("r1", "24", "r8", "r9", "r10", "r11", "", "")
-        DWP_S2_ROW6("r2", "32", "r8", "r9", "r10", "r11", "", "")
+        DWP_S2_ROW6("r0", "16", "r12", "r12", "r12", "r12", "", "", "56", "-48", "-40")
+        DWP_S2_ROW6("r1", "24", "r8", "r9", "r10", "r11", "", "", "56", "-48", "-40")
+        DWP_S2_ROW6("r2", "32", "r8", "r9", "r10", "r11", "", "", "56", "-48", "-40")
         "ldr pc, [sp, #108]\n54:\n"
-        DWP_ROW6V_END("34b")
+        DWP_ROW6A_END("34b")
         "9:\n" /* next channel or the end */
         "ldr r4, [sp, #92]\n"
         "subs r4, r4, #1\n"
@@ -901,25 +1316,25 @@ static void __attribute__((naked, noinline, aligned(4))) dwp_asm6(const dwp_args
 }
 
 /* Rows of three outputs (MobileNet's 3x3 maps): one three-accumulator strip per row (r8-r10,
- * requantisation temporary lr), the row pointers not advanced by the strip (in_fix = s rows). */
+ * requantisation temporary lr); the strip moves the row pointers on by s buffer rows. */
 #define DWP_S1_ROW3(P, WOFF, B0, B1, B2)                                                 \
     "ldrd r4, r5, [sp, #" WOFF "]\n"                                            \
-    "ldrd r6, r7, [" P "]\n"                                                    \
+    "ldrd r6, r7, [" P "], #12\n"                                               \
     "smlad r8, r6, r4, " B0 "\n"                                               \
     "smlatb r9, r6, r4, " B1 "\n"                                              \
     "smlabt r8, r7, r5, r8\n"                                                   \
     "smlad r9, r7, r5, r9\n"                                                    \
     "smlad r10, r7, r4, " B2 "\n"                                             \
-    "ldr r6, [" P ", #8]\n"                                                     \
+    "ldr r6, [" P ", #-4]\n"                                                    \
     "smlabt r10, r6, r5, r10\n"
 
 #define DWP_S2_ROW3(P, WOFF, B0, B1, B2)                                                 \
     "ldrd r4, r5, [sp, #" WOFF "]\n"                                            \
-    "ldrd r6, r7, [" P "]\n"                                                    \
+    "ldrd r6, r7, [" P "], #40\n"                                               \
     "smlad r8, r6, r4, " B0 "\n"                                               \
     "smlabt r8, r7, r5, r8\n"                                                   \
     "smlad r9, r7, r4, " B1 "\n"                                               \
-    "ldrd r6, r7, [" P ", #8]\n"                                                \
+    "ldrd r6, r7, [" P ", #-32]\n"                                              \
     "smlabt r9, r6, r5, r9\n"                                                   \
     "smlad r10, r6, r4, " B2 "\n"                                             \
     "smlabt r10, r7, r5, r10\n"
@@ -942,7 +1357,7 @@ static void __attribute__((naked, noinline, aligned(4))) dwp_asm3(const dwp_args
         DWP_S1_ROW3("r1", "24", "r8", "r9", "r10")
         DWP_S1_ROW3("r2", "32", "r8", "r9", "r10")
         DWP_RQ3_STORE
-        DWP_ROW6_END(DWP_R1_FIVE, "31b")
+        DWP_ROW3_END("31b")
         "32:\n" /* stride 2 */
         "34:\n"
         "ldr r12, [sp, #40]\n"
@@ -950,7 +1365,7 @@ static void __attribute__((naked, noinline, aligned(4))) dwp_asm3(const dwp_args
         DWP_S2_ROW3("r1", "24", "r8", "r9", "r10")
         DWP_S2_ROW3("r2", "32", "r8", "r9", "r10")
         DWP_RQ3_STORE
-        DWP_ROW6_END(DWP_R1_FIVE, "32b")
+        DWP_ROW3_END("32b")
         "9:\n"
         "ldr r4, [sp, #92]\n"
         "subs r4, r4, #1\n"
@@ -962,12 +1377,16 @@ static void __attribute__((naked, noinline, aligned(4))) dwp_asm3(const dwp_args
 }
 
 /* Rows of 6k outputs, k >= 2 (MobileNet's 48, 24 and 12-wide maps): k six-output strips per row,
- * the strip count in the frame's tail word (48); the strips advance r0-r2 themselves. The host
- * sets n_full = k and in_fix = the row bytes less 12 s k. */
+ * until the output pointer reaches the row's end (set per row in the frame's tail word, 48, from
+ * the row's output bytes in n_full, 44); the strips advance r0-r2 themselves. The host sets
+ * n_full = out_w c_n and in_fix = the row bytes less 12 s k. */
+#define DWP_STRIP6_ROW                                                          \
+    "ldr r4, [sp, #44]\n"                                                       \
+    "add r4, r3, r4\n"                                                          \
+    "str r4, [sp, #48]\n"
 #define DWP_STRIP6_NEXT(LOOP)                                                   \
     "ldr r4, [sp, #48]\n"                                                       \
-    "subs r4, r4, #1\n"                                                         \
-    "str r4, [sp, #48]\n"                                                       \
+    "cmp r3, r4\n"                                                              \
     "bne " LOOP "\n"
 
 static void __attribute__((naked, noinline, aligned(4))) dwp_asm6n(const dwp_args *a __attribute__((unused))) {
@@ -975,25 +1394,23 @@ static void __attribute__((naked, noinline, aligned(4))) dwp_asm6n(const dwp_arg
         DWP_ENTER_V("0")
         "31:\n" /* stride 1 (33: the entry's label for n_full = 0, never taken) */
         "33:\n"
-        "ldr r4, [sp, #44]\n"
-        "str r4, [sp, #48]\n"
+        DWP_STRIP6_ROW
         "41:\n"
         "ldr r12, [sp, #40]\n"
-        DWP_S1_ROW6("r0", "16", "r12", "r12", "r12", "r12", DWP_S1_O5A("r12"), DWP_S1_O5B)
-        DWP_S1_ROW6("r1", "24", "r8", "r9", "r10", "r11", DWP_S1_O5A("lr"), DWP_S1_O5B)
-        DWP_S1_ROW6("r2", "32", "r8", "r9", "r10", "r11", DWP_S1_O5A("lr"), DWP_S1_O5B)
+        DWP_S1_ROW6("r0", "16", "r12", "r12", "r12", "r12", DWP_S1_O5A("r12"), DWP_S1_O5B, "12", "-4")
+        DWP_S1_ROW6("r1", "24", "r8", "r9", "r10", "r11", DWP_S1_O5A("lr"), DWP_S1_O5B, "12", "-4")
+        DWP_S1_ROW6("r2", "32", "r8", "r9", "r10", "r11", DWP_S1_O5A("lr"), DWP_S1_O5B, "12", "-4")
         "ldr pc, [sp, #108]\n51:\n53:\n"
         DWP_STRIP6_NEXT("41b")
         DWP_ROW6V_END("31b")
         "32:\n" /* stride 2 */
         "34:\n"
-        "ldr r4, [sp, #44]\n"
-        "str r4, [sp, #48]\n"
+        DWP_STRIP6_ROW
         "42:\n"
         "ldr r12, [sp, #40]\n"
-        DWP_S2_ROW6("r0", "16", "r12", "r12", "r12", "r12", DWP_S2_O5A("r12"), "ldr r6, [r0]\nsmlabt lr, r6, r5, lr\n")
-        DWP_S2_ROW6("r1", "24", "r8", "r9", "r10", "r11", DWP_S2_O5A("lr"), "ldr r6, [r1]\nsmlabt lr, r6, r5, lr\n")
-        DWP_S2_ROW6("r2", "32", "r8", "r9", "r10", "r11", DWP_S2_O5A("lr"), "ldr r6, [r2]\nsmlabt lr, r6, r5, lr\n")
+        DWP_S2_ROW6("r0", "16", "r12", "r12", "r12", "r12", DWP_S2_O5A("r12"), "ldr r6, [r0]\nsmlabt lr, r6, r5, lr\n", "24", "-16", "-8")
+        DWP_S2_ROW6("r1", "24", "r8", "r9", "r10", "r11", DWP_S2_O5A("lr"), "ldr r6, [r1]\nsmlabt lr, r6, r5, lr\n", "24", "-16", "-8")
+        DWP_S2_ROW6("r2", "32", "r8", "r9", "r10", "r11", DWP_S2_O5A("lr"), "ldr r6, [r2]\nsmlabt lr, r6, r5, lr\n", "24", "-16", "-8")
         "ldr pc, [sp, #108]\n52:\n54:\n"
         DWP_STRIP6_NEXT("42b")
         DWP_ROW6V_END("32b")
@@ -1127,6 +1544,7 @@ static inline __attribute__((always_inline)) void depthwise_planar(const tfc_con
             }
 #if TFC_DSP_ASM
             dwp_args a;
+            void (*run)(const dwp_args *) = dwp_asm; /* the strip routine, chosen once per band */
             if (fast && !clamp) {
                 a.c_n = c_n;
                 a.n_full = p->out_w >> 2;
@@ -1135,22 +1553,25 @@ static inline __attribute__((always_inline)) void depthwise_planar(const tfc_con
                 /* strips advance the row pointers by 8 s bytes per 4 outputs, 4 s per 2 */
                 a.in_fix = 2 * s * g->wb - s * (8 * a.n_full + 4 * (a.tail >> 1));
                 a.out_fix = (a.tail & 1) * c_n;
-                if (TFC_DWP_ROW6 && (p->out_w == 5 || p->out_w == 6)) { /* dwp_asm6: one strip of 12 s bytes per row */
-                    a.n_full = p->out_w - 5; /* 1: six outputs, 0: five */
+#if TFC_DWP_ROW6
+                if (p->out_w == 5 || p->out_w == 6) { /* dwp_asm6: the strips move s rows on */
+                    a.n_full = p->out_w - 5; /* 1: six outputs, 0: five (in_fix unused) */
                     a.tail = 0;
-                    a.in_fix = 2 * s * g->wb - 12 * s;
                     a.out_fix = 0;
-                } else if (TFC_DWP_ROW6 && p->out_w % 6 == 0) { /* dwp_asm6n: out_w / 6 strips of 12 s bytes */
-                    a.n_full = p->out_w / 6;
+                    run = dwp_asm6;
+                } else if (p->out_w % 6 == 0) { /* dwp_asm6n: out_w / 6 strips of 12 s bytes */
+                    a.n_full = p->out_w * c_n; /* a row's output bytes */
                     a.tail = 0;
-                    a.in_fix = 2 * s * g->wb - 12 * s * a.n_full;
+                    a.in_fix = 2 * s * g->wb - 2 * s * p->out_w;
                     a.out_fix = 0;
-                } else if (TFC_DWP_ROW6 && p->out_w == 3) { /* dwp_asm3: row pointers not advanced */
-                    a.n_full = 1;
+                    run = dwp_asm6n;
+                } else if (p->out_w == 3) { /* dwp_asm3: the strips move s rows on */
+                    a.n_full = 1; /* in_fix unused */
                     a.tail = 0;
-                    a.in_fix = 2 * s * g->wb;
                     a.out_fix = 0;
+                    run = dwp_asm3;
                 }
+#endif
                 a.row = (const uint32_t *)buf;
                 a.out_span = n_oy * p->out_w * c_n;
                 a.plane = 2 * g->rows_cap * g->wb;
@@ -1175,21 +1596,7 @@ static inline __attribute__((always_inline)) void depthwise_planar(const tfc_con
                     a.out = out_b + oy0 * p->out_w * c_n + c0;
                     a.wp = wg;
                     a.qp = p->rq + TFC_RQ_HEADER + 4 * c0;
-#if TFC_DWP_ROW6
-                    if (p->out_w == 5 || p->out_w == 6) {
-                        dwp_asm6(&a);
-                        continue;
-                    }
-                    if (p->out_w == 3) {
-                        dwp_asm3(&a);
-                        continue;
-                    }
-                    if (p->out_w % 6 == 0) {
-                        dwp_asm6n(&a);
-                        continue;
-                    }
-#endif
-                    dwp_asm(&a);
+                    run(&a);
                     continue;
                 }
 #endif
