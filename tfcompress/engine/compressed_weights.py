@@ -91,7 +91,7 @@ def encoded(lo: LoweredOp) -> LoweredOp | None:
     if weight_policy.allowed(lo.kernel, "sp") and (sp := weights_sparse.encode(lo)) is not None:
         forms.append((sp.nbytes, 2, lambda e=sp: weights_sparse.sparse_op(lo, e)))
     if (weight_policy.allowed(lo.kernel, "2of4") and (s24 := weights_24.encode(lo)) is not None
-            and _whole_block(lo)):
+            and _blocks_pay(lo)):
         forms.append((s24.nbytes, 0, lambda e=s24: weights_24.op_2of4(lo, e)))
     return min(forms, key=lambda f: f[:2])[2]() if forms else None
 
