@@ -6,8 +6,8 @@
  * word j the index of input 8 j + k (padding nibbles 0). Per nibble UBFX + LDRSB + SMLABB/SMLABT
  * against the input's int16 halves (x0, x2), (x1, x3) of a group of four (SXTB16 of the input
  * word, or the input widened once into the planned scratch: tfc_fc_widen_input). Two rows at a
- * time share the input (29 instructions per 8 MACs, 27 widened); the last in % 8 inputs one by one
- * from the int8 input; an odd last row on its own (C).
+ * time share the input (29 instructions per 8 MACs, 27 widened; -Os: one copy of the loop, on the
+ * int8 input); the last in % 8 inputs one by one from the int8 input; an odd last row on its own (C).
  *
  * p->rq: header, then per row {m, rs | codebook byte offset << 8, rnd, bias} (ASR by register
  * reads the low byte: the offset rides along); p->codebook the codebooks; p->bias unused.
@@ -142,11 +142,16 @@ static void __attribute__((noinline)) cb_pairs(const tfc_fc_params *p, const int
     const int8_t *const x0_end = x0 + (xw ? 16 : 8) * n8;
     const int8_t *const xt_end = xt + (n_in & 7);
     int8_t *const out_end = out + (p->out_depth & ~1);
+#if defined(__OPTIMIZE_SIZE__)
+    (void)xw; /* -Os: one copy, the int8 input */
+    CB_PAIRS(CB_X8);
+#else
     if (xw) {
         CB_PAIRS(CB_XW);
     } else {
         CB_PAIRS(CB_X8);
     }
+#endif
 }
 #endif
 
@@ -160,7 +165,11 @@ void tfc_fully_connected_s8_cb_w4(const tfc_fc_params *p, const int8_t *in, int8
 #if TFC_DSP_ASM
         if (p->out_depth >= 2) {
             const int32_t n8 = p->in_depth >> 3;
+#if defined(__OPTIMIZE_SIZE__)
+            const int xw = 0;
+#else
             const int xw = p->scratch != 0 && n8 > 0;
+#endif
             if (xw) {
                 tfc_fc_widen_input(xb, p->in_depth >> 2, (uint32_t *)p->scratch);
             }
