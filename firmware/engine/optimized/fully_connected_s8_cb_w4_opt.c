@@ -16,15 +16,29 @@
 #include "tfc_fc_opt.h"
 #include "../tfc_kernels.h"
 
-/* One row o in C: the odd last row, and every row of non-DSP builds. */
+/* One row o in C (the odd last row, and every row of non-DSP builds): per full index word eight
+ * lookups against the input's int16 halves, then the tail input by input. */
 static int8_t cb_row_c(const tfc_fc_params *p, const int8_t *x, int32_t o, const tfc_out_stage *os) {
-    const int32_t n_in = p->in_depth, words = (n_in + 7) >> 3;
+    const int32_t n_in = p->in_depth, n8 = n_in >> 3, words = (n_in + 7) >> 3;
     const uint32_t *w = (const uint32_t *)(const void *)p->weights + o * words;
+    const uint32_t *const w_end = w + n8;
     const int32_t *e = p->rq + TFC_RQ_HEADER + 4 * o;
     const int8_t *cb = p->codebook + ((uint32_t)e[1] >> 8);
     int32_t acc = e[3], i;
-    for (i = 0; i < n_in; ++i) {
-        acc += (int32_t)cb[(w[i >> 3] >> (4 * (i & 7))) & 15u] * (int32_t)x[i];
+    for (; w < w_end; ++w, x += 8) {
+        const uint32_t wd = *w, v0 = tfc_ld32(x), v1 = tfc_ld32(x + 4);
+        const int32_t xl0 = tfc_sxtb16(v0), xh0 = tfc_sxtb16_ror8(v0), xl1 = tfc_sxtb16(v1), xh1 = tfc_sxtb16_ror8(v1);
+        acc = tfc_smlabb(cb[wd & 15u], xl0, acc);
+        acc = tfc_smlabb(cb[(wd >> 4) & 15u], xh0, acc);
+        acc = tfc_smlabt(cb[(wd >> 8) & 15u], xl0, acc);
+        acc = tfc_smlabt(cb[(wd >> 12) & 15u], xh0, acc);
+        acc = tfc_smlabb(cb[(wd >> 16) & 15u], xl1, acc);
+        acc = tfc_smlabb(cb[(wd >> 20) & 15u], xh1, acc);
+        acc = tfc_smlabt(cb[(wd >> 24) & 15u], xl1, acc);
+        acc = tfc_smlabt(cb[wd >> 28], xh1, acc);
+    }
+    for (i = 0; i < (n_in & 7); ++i) {
+        acc += (int32_t)cb[(*w >> (4 * i)) & 15u] * (int32_t)x[i];
     }
     return tfc_clamp8(tfc_rq_x2s((int32_t)((uint32_t)acc << 1), e[0], e[1] & 0xFF, e[2]), os);
 }
