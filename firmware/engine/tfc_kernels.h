@@ -170,6 +170,9 @@ void tfc_fully_connected_s8_w4(const tfc_fc_params *p, const int8_t *in, int8_t 
 /* optimised kernel set: 4-bit weights of one shared codebook through a 256-word index-byte table
  * (codebook = the table; engine/optimized/fc_compressed.py) */
 void tfc_fully_connected_s8_lut_w4(const tfc_fc_params *p, const int8_t *in, int8_t *out);
+/* optimised kernel set: small 4-bit layers, one row at a time through its 16-entry codebook
+ * (weights: per row ceil(in / 8) index words; engine/optimized/fc_compressed.py) */
+void tfc_fully_connected_s8_cb_w4(const tfc_fc_params *p, const int8_t *in, int8_t *out);
 
 /* Sparse weights (pruned layers): per output channel a bitmap of ceil(K / 8) bytes (bit j of
  * byte i: element 8 i + j of the channel's row is non-zero; depthwise rows are the channel's

@@ -59,9 +59,10 @@ VARIANTS: dict[str, KernelVariant] = {
        for k in depthwise.PLANAR_COMPRESSED.values()},
     "tfc_fully_connected_s8": KernelVariant("optimized/fully_connected_s8_opt.c", fully_connected.prepare),
     "tfc_fully_connected_s8_wide": KernelVariant("optimized/fully_connected_s8_wide_opt.c"),  # after_plan, speed
-    # 4-bit FULLY_CONNECTED of one codebook: the index-byte table kernel (else the portable one)
+    # 4-bit FULLY_CONNECTED: the index-byte table kernel where its tables pay, else the row kernel
     "tfc_fully_connected_s8_w4": KernelVariant("fully_connected_s8_w4.c", fc_compressed.prepare_w4),
     fc_compressed.W4_LUT: KernelVariant("optimized/fully_connected_s8_w4_opt.c"),
+    fc_compressed.W4_ROW: KernelVariant("optimized/fully_connected_s8_cb_w4_opt.c"),  # small layers
     # sparse FULLY_CONNECTED: the nibble-dispatch kernel (else the portable one)
     "tfc_fully_connected_s8_sp": KernelVariant("fully_connected_s8_sp.c", fc_compressed.prepare_sp),
     fc_compressed.SP_NIB: KernelVariant("optimized/fully_connected_s8_sp_opt.c"),

@@ -65,7 +65,10 @@ def plain_bias(bias: np.ndarray) -> np.ndarray:
 
 
 #: kernels that always take the fast path and read p->scratch as the widened input when given
-WIDENED_INPUT = ("tfc_fully_connected_s8_wide", "tfc_fully_connected_s8_lut_w4", "tfc_fully_connected_s8_nib_sp")
+WIDENED_INPUT = ("tfc_fully_connected_s8_wide", "tfc_fully_connected_s8_lut_w4", "tfc_fully_connected_s8_nib_sp",
+                 "tfc_fully_connected_s8_cb_w4")
+#: kernels that pass over their input once per output row (the others: per block of four rows)
+ROW_PASSES = ("tfc_fully_connected_s8_nib_sp", "tfc_fully_connected_s8_cb_w4")
 
 
 #: instructions per group of four inputs the widening costs (and must be beaten by 2 per pass)
@@ -79,7 +82,7 @@ def input_scratch(lo: LoweredOp) -> LoweredOp | None:
     inputs against 2 saved per group and pass: blocks of four rows, or rows for the sparse kernel)."""
     if not (fast_path(lo) or lo.kernel in WIDENED_INPUT) or lo.scratch:
         return None
-    passes = lo.fields["out_depth"] // (1 if lo.kernel.endswith("_sp") else 4)
+    passes = lo.fields["out_depth"] // (1 if lo.kernel in ROW_PASSES else 4)
     if 2 * passes <= MIN_WIDEN_GAIN:
         return None
     new = lo.copy()
