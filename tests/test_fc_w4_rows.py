@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from conftest import instructions_benchmark
 from helpers.engine_checks import assert_matches_tflm
-from test_perf_fc import _int8
+from helpers.keras_models import batch_int8_tflite as _int8
 
 WIDTHS = (13, 24, 7, 9)  # inputs 37, 13, 24, 7: tails 5, 5, 0, 7 (24: whole index words only)
 

@@ -14,34 +14,12 @@ import numpy as np
 import pytest
 from conftest import instructions_benchmark, require_tool
 from helpers.engine_checks import same_everywhere
+from helpers.keras_models import batch_int8_tflite as _int8
 
 from tfcompress.engine.optimized import fully_connected
 
 WIDTHS = ((32, "relu"), (20, None), (96, "relu"), (24, "relu"), (12, "relu6"), (28, None), (16, "relu"),
           (12, None), (9, None), (6, None))
-
-
-def _int8(model, batch: int, rng: np.random.Generator, per_tensor: bool = False) -> bytes:
-    """Full-integer int8 conversion of ``model`` (``batch`` rows of inputs in [-1, 1) as the
-    representative data); ``per_tensor``: one scale per Dense weight matrix."""
-    from tfcompress.tfenv import tf
-
-    tfm = tf()
-    shape = (batch, *model.input.shape[1:])
-
-    def rep():
-        for _ in range(16):
-            yield [rng.uniform(-1, 1, size=shape).astype(np.float32)]
-
-    conv = tfm.lite.TFLiteConverter.from_keras_model(model)
-    conv.optimizations = [tfm.lite.Optimize.DEFAULT]
-    conv.representative_dataset = rep
-    conv.target_spec.supported_ops = [tfm.lite.OpsSet.TFLITE_BUILTINS_INT8]
-    conv.inference_input_type = tfm.int8
-    conv.inference_output_type = tfm.int8
-    if per_tensor:
-        conv._experimental_disable_per_channel_quantization_for_dense_layers = True
-    return bytes(conv.convert())
 
 
 def fc_tflite(batch: int, per_tensor: bool, seed: int = 5) -> bytes:

@@ -234,3 +234,26 @@ def model_dense(L, x):
 #: the optimised-kernel test models: name -> (builder, input shape)
 MODELS = {"odd": (model_odd, (11, 9, 3)), "simd": (model_simd, (12, 10, 4)),
           "residual": (model_residual, (9, 7, 3)), "dense": (model_dense, (4, 4, 5))}
+
+
+def batch_int8_tflite(model, batch: int, rng: np.random.Generator, per_tensor: bool = False) -> bytes:
+    """Full-integer int8 conversion of ``model`` (``batch`` rows of inputs in [-1, 1) as the
+    representative data); ``per_tensor``: one scale per Dense weight matrix."""
+    from tfcompress.tfenv import tf
+
+    tfm = tf()
+    shape = (batch, *model.input.shape[1:])
+
+    def rep():
+        for _ in range(16):
+            yield [rng.uniform(-1, 1, size=shape).astype(np.float32)]
+
+    conv = tfm.lite.TFLiteConverter.from_keras_model(model)
+    conv.optimizations = [tfm.lite.Optimize.DEFAULT]
+    conv.representative_dataset = rep
+    conv.target_spec.supported_ops = [tfm.lite.OpsSet.TFLITE_BUILTINS_INT8]
+    conv.inference_input_type = tfm.int8
+    conv.inference_output_type = tfm.int8
+    if per_tensor:
+        conv._experimental_disable_per_channel_quantization_for_dense_layers = True
+    return bytes(conv.convert())
