@@ -432,37 +432,7 @@ static int __attribute__((noinline)) triple_windows(const tfc_conv_params *p, co
             }
         }
     }
-    {
-        const int32_t rstride = p->dil_h * row;
-#if TFC_DSP_ASM
-        widen3_args a;
-        a.s0 = s[0];
-        a.d1 = (int32_t)(s[1] - s[0]);
-        a.d2 = (int32_t)(s[2] - s[0]);
-        a.dst = colw;
-        a.groups = seg4 >> 2;
-        a.rows = p->k_h;
-        a.adv = rstride - seg4;
-        widen3_asm(&a);
-#else
-        int32_t r, i;
-        for (r = 0; r < p->k_h; ++r) {
-            for (i = 0; i < seg4; i += 4) {
-                const uint32_t w0 = tfc_ld32(s[0] + i), w1 = tfc_ld32(s[1] + i), w2 = tfc_ld32(s[2] + i);
-                colw[0] = tfc_sxtb16(w0);
-                colw[1] = tfc_sxtb16(w1);
-                colw[2] = tfc_sxtb16(w2);
-                colw[3] = tfc_sxtb16_ror8(w0);
-                colw[4] = tfc_sxtb16_ror8(w1);
-                colw[5] = tfc_sxtb16_ror8(w2);
-                colw += 6;
-            }
-            s[0] += rstride;
-            s[1] += rstride;
-            s[2] += rstride;
-        }
-#endif
-    }
+    widen3_rows(s, colw, seg4 >> 2, p->k_h, p->dil_h * row);
     return 1;
 }
 

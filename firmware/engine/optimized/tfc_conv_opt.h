@@ -338,6 +338,41 @@ static void __attribute__((naked, noinline, unused)) widen3_asm(const widen3_arg
 
 #endif /* TFC_DSP_ASM */
 
+/* The windows of three pixels at s[0..2] into the triple layout at dst: `rows` kernel rows, `rstride`
+ * bytes apart, of `groups` groups of four positions each; s advances by the rows read. */
+static inline __attribute__((always_inline, unused)) void widen3_rows(const int8_t *s[3], int32_t *dst,
+                                                                      int32_t groups, int32_t rows,
+                                                                      int32_t rstride) {
+#if TFC_DSP_ASM
+    widen3_args a;
+    a.s0 = s[0];
+    a.d1 = (int32_t)(s[1] - s[0]);
+    a.d2 = (int32_t)(s[2] - s[0]);
+    a.dst = dst;
+    a.groups = groups;
+    a.rows = rows;
+    a.adv = rstride - 4 * groups;
+    widen3_asm(&a);
+#else
+    int32_t r, i;
+    for (r = 0; r < rows; ++r) {
+        for (i = 0; i < 4 * groups; i += 4) {
+            const uint32_t w0 = tfc_ld32(s[0] + i), w1 = tfc_ld32(s[1] + i), w2 = tfc_ld32(s[2] + i);
+            dst[0] = tfc_sxtb16(w0);
+            dst[1] = tfc_sxtb16(w1);
+            dst[2] = tfc_sxtb16(w2);
+            dst[3] = tfc_sxtb16_ror8(w0);
+            dst[4] = tfc_sxtb16_ror8(w1);
+            dst[5] = tfc_sxtb16_ror8(w2);
+            dst += 6;
+        }
+        s[0] += rstride;
+        s[1] += rstride;
+        s[2] += rstride;
+    }
+#endif
+}
+
 /* `groups` groups of four positions of three windows into the triple layout at dst, read from s0,
  * s0 + d1, s0 + d2 (widen3_asm for one row) */
 static void __attribute__((unused)) widen3_run(const int8_t *s0, int32_t d1, int32_t d2, int32_t *dst, int32_t groups) {
