@@ -109,9 +109,9 @@ static void __attribute__((noinline, unused)) tfc_add_dense_fast(const int8_t *i
         a.m = m;
         a.rs = rs;
         a.rnd = rnd + (int32_t)((uint32_t)zp << rs);
-        a.lo4 = os.lo4;
-        a.hi4 = os.hi4;
         if (os.clamp) {
+            a.lo4 = os.lo4;
+            a.hi4 = os.hi4;
             tfc_add4c_asm(&a);
         } else {
             tfc_add4_asm(&a);
