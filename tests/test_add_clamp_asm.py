@@ -80,16 +80,29 @@ def test_add_clamp_bit_exact(dec: bool) -> None:
         assert np.array_equal(a, c), f"{int((a != c).sum())} elements differ"
 
 
-@pytest.mark.emulated
-def test_add_clamp_on_qemu(tmp_path) -> None:
-    """tfc_add4c_asm (triples and pairs of the dense conv, the 2:4 kernel's fused ADD) and
-    chans24_asm's clamp on QEMU mps2-an500 == TFLM."""
+def _on_qemu(tmp_path, boards: tuple[str, ...], opts: tuple[str, ...]) -> None:
     bench = instructions_benchmark()
     from tfcompress.boards import load_board
 
-    for dec in (False, True):
-        path = tmp_path / f"addc{int(dec)}.tflite"
-        path.write_bytes(_tflite())
-        r = bench.measure("addc", "optimized", load_board("mps2-an500"), opt="-O2", runs=1, layers=False,
-                          keep=None, path=path, compress_weights=dec)
-        assert r["mismatches"] == 0, dec
+    path = tmp_path / "addc.tflite"
+    path.write_bytes(_tflite())
+    for board in boards:
+        for opt in opts:
+            for dec in (False, True):
+                r = bench.measure("addc", "optimized", load_board(board), opt=opt, runs=1, layers=False,
+                                  keep=None, path=path, compress_weights=dec)
+                assert r["mismatches"] == 0, (board, opt, dec)
+
+
+@pytest.mark.emulated
+def test_add_clamp_on_qemu(tmp_path) -> None:
+    """tfc_add4c_asm (triples and pairs of the dense conv, the 2:4 kernel's fused ADD) and
+    chans24_asm's clamp on QEMU mps2-an500 at -O2 == TFLM."""
+    _on_qemu(tmp_path, ("mps2-an500",), ("-O2",))
+
+
+@pytest.mark.slow
+@pytest.mark.emulated
+def test_add_clamp_on_qemu_everywhere(tmp_path) -> None:
+    """Both boards, -O2 and -Os."""
+    _on_qemu(tmp_path, ("mps2-an500", "netduinoplus2"), ("-O2", "-Os"))
