@@ -902,11 +902,21 @@ typedef struct {
     int32_t step;         /* 16: pixel stride of the outputs */
     uint32_t lo4, hi4;    /* 20, 24: packed clamp bounds */
     int32_t ch_bytes;     /* 28: decoded bytes per channel (8 x groups_24) */
+    int32_t clamp;        /* 32: 0: the range is all of int8 (SSAT alone), the clamp skipped */
 } chans24_args;
 
+/* The activation clamp of CHANS24_BODY's packed word r1 (r10: the arguments; r2 - r4 free) */
+#define CHANS24_CLAMP \
+    "ldrd r2, r3, [r10, #20]\n" \
+    "ssub8 r4, r1, r2\n" \
+    "sel r1, r1, r2\n" \
+    "ssub8 r4, r1, r3\n" \
+    "sel r1, r3, r1\n"
+
 /* One channel after another (ENTRY: into the middle of the eight-group loop when the groups are
- * 4 mod 8): accumulators from the doubled bias, the groups, requantisation, clamp, four stores. */
-#define CHANS24_BODY(ENTRY) \
+ * 4 mod 8): accumulators from the doubled bias, the groups, requantisation, CLAMP (CHANS24_CLAMP
+ * or nothing), four stores. */
+#define CHANS24_BODY(ENTRY, CLAMP) \
     "1:\n" \
     "ldr r1, [r11, #12]\n" \
     "lsl r1, r1, #1\n" \
@@ -922,12 +932,7 @@ typedef struct {
     "bfi r1, r2, #8, #8\n" \
     "bfi r1, r3, #16, #8\n" \
     "bfi r1, r4, #24, #8\n" /* bytes: pixels 0, 1, 2, 3 */ \
-    "ldr r10, [sp]\n" \
-    "ldrd r2, r3, [r10, #20]\n" \
-    "ssub8 r4, r1, r2\n" \
-    "sel r1, r1, r2\n" \
-    "ssub8 r4, r1, r3\n" \
-    "sel r1, r3, r1\n" \
+    "ldr r10, [sp]\n" CLAMP \
     "ldrd r2, r3, [r10, #12]\n" \
     "lsr r4, r1, #8\n" \
     "strb r4, [r2, r3]\n" \
@@ -946,21 +951,31 @@ typedef struct {
     "pop {r4-r11, pc}\n"
 
 /* Every channel of a block against four pixels' expanded windows, fast requantisation (tfc_rq_x2s),
- * the four results clamped as one word and stored at o, o + step, o + 2 step, o + 3 step.
+ * the four results clamped as one word (the clamp skipped when the range is all of int8) and stored
+ * at o, o + step, o + 2 step, o + 3 step.
  * r0: groups, r12: the channel's end, r11: rq entries, lr: bytes per channel. */
 static void __attribute__((naked, noinline)) chans24_asm(chans24_args *a __attribute__((unused))) {
     __asm volatile(
         "push {r4-r11, lr}\n"
         "push {r0}\n"
+        "ldr r1, [r0, #32]\n"
         "ldr lr, [r0, #28]\n"
         "ldr r11, [r0, #8]\n"
         "ldr r0, [r0, #0]\n"
         "add r12, r0, lr\n"
+        "cmp r1, #0\n"
+        "bne 7f\n"
         "tst lr, #32\n"
         "bne 9f\n"
-        CHANS24_BODY("")
+        CHANS24_BODY("", "")
         "9:\n"
-        CHANS24_BODY("b 4f\n"));
+        CHANS24_BODY("b 4f\n", "")
+        "7:\n"
+        "tst lr, #32\n"
+        "bne 8f\n"
+        CHANS24_BODY("", CHANS24_CLAMP)
+        "8:\n"
+        CHANS24_BODY("b 4f\n", CHANS24_CLAMP));
 }
 #endif
 
@@ -1041,6 +1056,7 @@ static void run_24(const tfc_conv_params *p, const tfc_binary_params *add, const
                     a.step = direct ? oc_n : nb;
                     a.lo4 = os.lo4;
                     a.hi4 = os.hi4;
+                    a.clamp = os.clamp;
                     chans24_asm(&a);
                     if (!add && !direct) {
                         for (px = 0; px < n; ++px) {

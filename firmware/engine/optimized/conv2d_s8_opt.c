@@ -680,15 +680,19 @@ static inline __attribute__((always_inline)) void conv_run(const tfc_conv_params
             const triple_ctx tc = triple_ctx_of(p);
             int32_t oy = 0, ox = 0; /* pixel pix */
 #if TFC_DSP_ASM
-            /* the fused ADD of a triple straight to tfc_add4_asm where tfc_add_dense_fast would take it
-             * for every element (no clamp, m >= 0, rs <= 22, whole quads): its arguments set up once */
+            /* the fused ADD of a triple straight to tfc_add4_asm / tfc_add4c_asm (activation clamp) where
+             * tfc_add_dense_fast would take it for every element (m >= 0, rs <= 22, whole quads): its
+             * arguments set up once */
             triple_args ta = triple_args_of(colw, kp, p, &os3);
             tfc_add4_args aa;
-            int add4 = 0;
+            int add4 = 0, add4c = 0;
             if (add && add_fast && ((3 * oc_n) & 3) == 0) {
                 const tfc_out_stage aos = tfc_out_stage_of(add->out_zp, add->act_min, add->act_max);
                 const int32_t rs = -add->out_shift;
-                add4 = !aos.clamp && add->out_mult >= 0 && rs <= 22;
+                add4 = add->out_mult >= 0 && rs <= 22;
+                add4c = aos.clamp;
+                aa.lo4 = aos.lo4;
+                aa.hi4 = aos.hi4;
                 aa.quads = (3 * oc_n) >> 2;
                 aa.l1 = lut1;
                 aa.l2 = lut1 + 256;
@@ -738,7 +742,11 @@ static inline __attribute__((always_inline)) void conv_run(const tfc_conv_params
                         aa.in1 = pair_out;
                         aa.in2 = residual + at;
                         aa.out = out + at;
-                        tfc_add4_asm(&aa);
+                        if (add4c) {
+                            tfc_add4c_asm(&aa);
+                        } else {
+                            tfc_add4_asm(&aa);
+                        }
                     } else
 #endif
                     {

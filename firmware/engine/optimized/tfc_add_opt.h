@@ -9,6 +9,8 @@
 #ifndef TFC_ADD_OPT_H
 #define TFC_ADD_OPT_H
 
+#include <stddef.h>
+
 #include "tfc_dsp.h"
 #include "../tfc_kernels.h"
 
@@ -21,7 +23,11 @@ typedef struct {
     const int32_t *l1, *l2;
     int32_t m, rs;       /* m >= 0, 1 <= rs <= 22 */
     int32_t rnd;         /* 2^(rs-1) + (zp << rs): the tfc_rq_x2s form, the zero point folded in */
+    uint32_t lo4, hi4;   /* tfc_add4c_asm only: act_min / act_max in every byte */
 } tfc_add4_args;
+
+/* tfc_add4c_asm reads lo4 / hi4 at byte 36 */
+typedef char tfc_add4_args_layout_check[offsetof(tfc_add4_args, lo4) == 36 ? 1 : -1];
 
 /* One element of tfc_add4_asm: the input bytes ext1 / ext2 pick from r10 / r11 through the tables (r5, r6),
  * summed, doubled, requantised (tfc_rq_x2s: m r7, rs r8, rnd r9) and saturated into `dst`. */
@@ -37,25 +43,49 @@ typedef struct {
     "asr lr, lr, r8\n" \
     "ssat " dst ", #8, lr\n"
 
-/* Four elements per iteration, int8 saturation only (no activation clamp): 2 word loads,
- * 4 x 10 instructions, three BFI, one word store; 12 instructions per element (the C: ~19). */
+/* The loop of tfc_add4_asm / tfc_add4c_asm: 2 word loads, 4 x 10 instructions, three BFI, `clamp`
+ * (on the packed word r0; r10 - r12 are free there), one word store. */
+#define TFC_ADD4_LOOP(clamp) \
+    "1:\n" \
+    "ldr r10, [r1], #4\n" \
+    "ldr r11, [r2], #4\n" \
+    TFC_ADD4_ELEM("uxtb r12, r10\n", "uxtb lr, r11\n", "r0") \
+    TFC_ADD4_ELEM("ubfx r12, r10, #8, #8\n", "ubfx lr, r11, #8, #8\n", "lr") \
+    "bfi r0, lr, #8, #8\n" \
+    TFC_ADD4_ELEM("ubfx r12, r10, #16, #8\n", "ubfx lr, r11, #16, #8\n", "lr") \
+    "bfi r0, lr, #16, #8\n" \
+    TFC_ADD4_ELEM("lsr r12, r10, #24\n", "lsr lr, r11, #24\n", "lr") \
+    "bfi r0, lr, #24, #8\n" \
+    clamp \
+    "str r0, [r3], #4\n" \
+    "subs r4, r4, #1\n" \
+    "bne 1b\n"
+
+/* Four elements per iteration, int8 saturation only (no activation clamp): 12 instructions per
+ * element (the C: ~19). */
 static void __attribute__((naked, noinline, unused)) tfc_add4_asm(const tfc_add4_args *a __attribute__((unused))) {
     __asm volatile(
         "push {r4-r11, lr}\n"
         "ldm r0, {r1, r2, r3, r4, r5, r6, r7, r8, r9}\n"
-        "1:\n"
-        "ldr r10, [r1], #4\n"
-        "ldr r11, [r2], #4\n"
-        TFC_ADD4_ELEM("uxtb r12, r10\n", "uxtb lr, r11\n", "r0")
-        TFC_ADD4_ELEM("ubfx r12, r10, #8, #8\n", "ubfx lr, r11, #8, #8\n", "lr")
-        "bfi r0, lr, #8, #8\n"
-        TFC_ADD4_ELEM("ubfx r12, r10, #16, #8\n", "ubfx lr, r11, #16, #8\n", "lr")
-        "bfi r0, lr, #16, #8\n"
-        TFC_ADD4_ELEM("lsr r12, r10, #24\n", "lsr lr, r11, #24\n", "lr")
-        "bfi r0, lr, #24, #8\n"
-        "str r0, [r3], #4\n"
-        "subs r4, r4, #1\n"
-        "bne 1b\n"
+        TFC_ADD4_LOOP("")
+        "pop {r4-r11, pc}\n");
+}
+
+/* tfc_add4_asm and the activation clamp (a ReLU after the ADD): the bounds lo4 / hi4 kept on the
+ * stack, per quad one LDRD and a signed per-byte max / min (SSUB8 sets GE, SEL picks; as tfc_clamp4),
+ * 13.25 instructions per element. */
+static void __attribute__((naked, noinline, unused)) tfc_add4c_asm(const tfc_add4_args *a __attribute__((unused))) {
+    __asm volatile(
+        "push {r4-r11, lr}\n"
+        "ldrd r10, r11, [r0, #36]\n"
+        "strd r10, r11, [sp, #-8]!\n"
+        "ldm r0, {r1, r2, r3, r4, r5, r6, r7, r8, r9}\n"
+        TFC_ADD4_LOOP("ldrd r10, r11, [sp]\n"
+                      "ssub8 r12, r0, r10\n"
+                      "sel r0, r0, r10\n"
+                      "ssub8 r12, r0, r11\n"
+                      "sel r0, r11, r0\n")
+        "add sp, sp, #8\n"
         "pop {r4-r11, pc}\n");
 }
 #endif
@@ -68,7 +98,7 @@ static void __attribute__((noinline, unused)) tfc_add_dense_fast(const int8_t *i
     const int32_t zp = os.zp;
     int32_t n = 0;
 #if TFC_DSP_ASM
-    if (count >= 4 && !os.clamp && m >= 0 && rs <= 22) { /* tfc_rq_x2s equals tfc_rq_x2 here (tfc_dsp.h) */
+    if (count >= 4 && m >= 0 && rs <= 22) { /* tfc_rq_x2s equals tfc_rq_x2 here (tfc_dsp.h) */
         tfc_add4_args a;
         a.in1 = in1;
         a.in2 = in2;
@@ -79,7 +109,13 @@ static void __attribute__((noinline, unused)) tfc_add_dense_fast(const int8_t *i
         a.m = m;
         a.rs = rs;
         a.rnd = rnd + (int32_t)((uint32_t)zp << rs);
-        tfc_add4_asm(&a);
+        if (os.clamp) {
+            a.lo4 = os.lo4;
+            a.hi4 = os.hi4;
+            tfc_add4c_asm(&a);
+        } else {
+            tfc_add4_asm(&a);
+        }
         n = count & ~3;
     }
 #endif
