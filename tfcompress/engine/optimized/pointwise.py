@@ -69,6 +69,11 @@ def _dead_channels(table: np.ndarray, dead0: np.ndarray, dead1: np.ndarray) -> n
     return table
 
 
+def _halves(words: np.ndarray) -> np.ndarray:
+    """(rows, 2 n) signed int16 halves, low half first, of (rows, n) words (int64 holding int32)."""
+    return np.stack([((words & 0xFFFF) ^ 0x8000) - 0x8000, words >> 16], axis=2).reshape(words.shape[0], -1)
+
+
 def convert(lo: LoweredOp) -> LoweredOp | None:
     """The pointwise-kernel variant of ``lo``, or None when it does not qualify (:func:`ok`)."""
     if not ok(lo):
@@ -78,7 +83,7 @@ def convert(lo: LoweredOp) -> LoweredOp | None:
     rq = f["rq"].data
     table = rq[_HEADER:].astype(np.int64).reshape(-1, 2, 4)[:pairs]  # [pair][channel][m, rs, rnd, bias]
     words = np.frombuffer(f["weights"].data.tobytes(), "<i4").astype(np.int64).reshape(pairs, 2 * groups)
-    halves = np.stack([((words & 0xFFFF) ^ 0x8000) - 0x8000, words >> 16], axis=2).reshape(pairs, -1)  # h = 256 a + b
+    halves = _halves(words)  # h = 256 a + b
     b = ((halves & 0xFF) ^ 0x80) - 0x80
     a = (halves - b) // 256
     table = _dead_channels(table, ~a.any(axis=1), ~b.any(axis=1))
@@ -108,7 +113,7 @@ def widen(lo: LoweredOp) -> LoweredOp | None:
     pairs, groups = f["out_c"] // 2, f["in_c"] // 4
     stream = np.frombuffer(f["weights"].data.tobytes(), "<i4").astype(np.int64).reshape(pairs, -1)
     words, tail = stream[:, _HEAD:_HEAD + 2 * groups], stream[:, _HEAD + 2 * groups:]
-    halves = np.stack([((words & 0xFFFF) ^ 0x8000) - 0x8000, words >> 16], axis=2).reshape(pairs, -1)
+    halves = _halves(words)
     b = ((halves & 0xFF) ^ 0x80) - 0x80
     a = (halves - b) // 256  # halves [word][half]: channel c weights a, c + 1 weights b
     wa, wb = _pack(2 * a[:, 0::2], 2 * a[:, 1::2]), _pack(2 * b[:, 0::2], 2 * b[:, 1::2])
@@ -131,8 +136,7 @@ def narrow(lo: LoweredOp) -> LoweredOp | None:
     pairs, groups = f["out_c"] // 2, f["in_c"] // 4
     stream = np.frombuffer(f["weights"].data.tobytes(), "<i4").astype(np.int64).reshape(pairs, -1)
     body = stream[:, 2:2 + 4 * groups].reshape(pairs, -1, 2)
-    halves = [np.stack([((w & 0xFFFF) ^ 0x8000) - 0x8000, w >> 16], axis=2).reshape(pairs, -1) // 2
-              for w in (body[:, :, 0], body[:, :, 1])]
+    halves = [_halves(w) // 2 for w in (body[:, :, 0], body[:, :, 1])]
     h = 256 * halves[0] + halves[1]
     words = ((h[:, 0::2] & 0xFFFF) | (h[:, 1::2] << 16)) & 0xFFFFFFFF
     words = words - (words >= 2**31) * 2**32
