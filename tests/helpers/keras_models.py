@@ -111,18 +111,12 @@ def build_keras(spec: dict):
     return K.Model(inp, x)
 
 
-def to_int8_tflite(model, seed: int = 0, n: int = 16, int8_io: bool = True) -> bytes:
-    """Full-integer int8 conversion with a random representative dataset."""
+def _int8_convert(model, rep, int8_io: bool = True, per_tensor: bool = False) -> bytes:
+    """Full-integer int8 conversion of ``model`` with the representative data ``rep``; ``int8_io``:
+    int8 input and output tensors; ``per_tensor``: one scale per Dense weight matrix."""
     from tfcompress.tfenv import tf
 
     tfm = tf()
-    rng = np.random.default_rng(seed)
-    shape = tuple(model.input.shape[1:])
-
-    def rep():
-        for _ in range(n):
-            yield [rng.uniform(0, 1, size=(1, *shape)).astype(np.float32)]
-
     conv = tfm.lite.TFLiteConverter.from_keras_model(model)
     conv.optimizations = [tfm.lite.Optimize.DEFAULT]
     conv.representative_dataset = rep
@@ -130,7 +124,21 @@ def to_int8_tflite(model, seed: int = 0, n: int = 16, int8_io: bool = True) -> b
     if int8_io:
         conv.inference_input_type = tfm.int8
         conv.inference_output_type = tfm.int8
+    if per_tensor:
+        conv._experimental_disable_per_channel_quantization_for_dense_layers = True
     return bytes(conv.convert())
+
+
+def to_int8_tflite(model, seed: int = 0, n: int = 16, int8_io: bool = True) -> bytes:
+    """Full-integer int8 conversion with a random representative dataset."""
+    rng = np.random.default_rng(seed)
+    shape = tuple(model.input.shape[1:])
+
+    def rep():
+        for _ in range(n):
+            yield [rng.uniform(0, 1, size=(1, *shape)).astype(np.float32)]
+
+    return _int8_convert(model, rep, int8_io)
 
 
 def to_int16x8_tflite(model, seed: int = 0, n: int = 16) -> bytes:
@@ -239,21 +247,10 @@ MODELS = {"odd": (model_odd, (11, 9, 3)), "simd": (model_simd, (12, 10, 4)),
 def batch_int8_tflite(model, batch: int, rng: np.random.Generator, per_tensor: bool = False) -> bytes:
     """Full-integer int8 conversion of ``model`` (``batch`` rows of inputs in [-1, 1) as the
     representative data); ``per_tensor``: one scale per Dense weight matrix."""
-    from tfcompress.tfenv import tf
-
-    tfm = tf()
     shape = (batch, *model.input.shape[1:])
 
     def rep():
         for _ in range(16):
             yield [rng.uniform(-1, 1, size=shape).astype(np.float32)]
 
-    conv = tfm.lite.TFLiteConverter.from_keras_model(model)
-    conv.optimizations = [tfm.lite.Optimize.DEFAULT]
-    conv.representative_dataset = rep
-    conv.target_spec.supported_ops = [tfm.lite.OpsSet.TFLITE_BUILTINS_INT8]
-    conv.inference_input_type = tfm.int8
-    conv.inference_output_type = tfm.int8
-    if per_tensor:
-        conv._experimental_disable_per_channel_quantization_for_dense_layers = True
-    return bytes(conv.convert())
+    return _int8_convert(model, rep, per_tensor=per_tensor)
