@@ -49,7 +49,8 @@ typedef struct {
     int32_t blocks;     /* 24: >= 1 */
     uint32_t lo4, hi4;  /* 28, 32: activation range in every byte */
     int32_t clamp;      /* 36: the range is narrower than int8 */
-    int32_t skip;       /* 40: steps the first iteration leaves out ((-steps) mod FIRST_UNROLL) */
+    int32_t skip;       /* 40: FIRST_UNROLL 14: 0 for exactly 14 steps, else 1 + the steps the first
+                         * iteration leaves out ((-steps) mod 14); unused otherwise */
 } first_args;
 
 /* The rows of the window at input (y0, x0), k_h rows of 4 * nl bytes from the returned pointer,
@@ -224,12 +225,40 @@ static widen_fn pick_widen(int32_t k_h, int32_t nl, int32_t paired) {
     "asr " b ", " b ", r3\n" \
     "ssat " b ", #8, " b "\n"
 
-#if FIRST_UNROLL == 14 /* the first iteration entered part-way (args skip) through a TBH table */
+/* the first window word, the accumulators started from the doubled biases in r6, r8, r10, r12
+ * (no copies: each pixel-1 accumulator is written from its channel's bias before pixel 0's) */
+#define FIRST_STEP0 \
+    "ldrd r2, r3, [r0], #8\n" \
+    "ldrd r4, r5, [r1], #8\n" \
+    "smlad r7, r3, r4, r6\n" \
+    "smlad r6, r2, r4, r6\n" \
+    "smlad r9, r3, r5, r8\n" \
+    "smlad r8, r2, r5, r8\n" \
+    "ldrd r4, r5, [r1], #8\n" \
+    "smlad r11, r3, r4, r10\n" \
+    "smlad r10, r2, r4, r10\n" \
+    "smlad lr, r3, r5, r12\n" \
+    "smlad r12, r2, r5, r12\n"
+
+#if FIRST_UNROLL == 14
+/* args skip 0: exactly 14 window words (3x3x3), straight through from FIRST_STEP0; else the
+ * general loop, its first iteration entered part-way (skip - 1 words left out) through a TBH table */
 #define FIRST_STEPS \
     "ldr r3, [sp, #12]\n" \
+    "ldr r0, [r0, #0]\n" \
+    "cmp r3, #0\n" \
+    "bne 5f\n" \
+    FIRST_STEP0 FIRST_STEP FIRST_STEP FIRST_STEP FIRST_STEP FIRST_STEP FIRST_STEP FIRST_STEP FIRST_STEP \
+    FIRST_STEP FIRST_STEP FIRST_STEP FIRST_STEP FIRST_STEP \
+    "b 6f\n" \
+    "5:\n" \
+    "mov r7, r6\n" \
+    "mov r9, r8\n" \
+    "mov r11, r10\n" \
+    "mov lr, r12\n" \
     "tbh [pc, r3, lsl #1]\n" \
     "0:\n" \
-    ".hword (2f - 0b) / 2, (31f - 0b) / 2, (32f - 0b) / 2, (33f - 0b) / 2, (34f - 0b) / 2, (35f - 0b) / 2, (36f - 0b) / 2, (37f - 0b) / 2, (38f - 0b) / 2, (39f - 0b) / 2, (40f - 0b) / 2, (41f - 0b) / 2, (42f - 0b) / 2, (43f - 0b) / 2\n" \
+    ".hword 0, (2f - 0b) / 2, (31f - 0b) / 2, (32f - 0b) / 2, (33f - 0b) / 2, (34f - 0b) / 2, (35f - 0b) / 2, (36f - 0b) / 2, (37f - 0b) / 2, (38f - 0b) / 2, (39f - 0b) / 2, (40f - 0b) / 2, (41f - 0b) / 2, (42f - 0b) / 2, (43f - 0b) / 2\n" \
     "2:\n" FIRST_STEP \
     "31:\n" FIRST_STEP \
     "32:\n" FIRST_STEP \
@@ -243,9 +272,22 @@ static widen_fn pick_widen(int32_t k_h, int32_t nl, int32_t paired) {
     "40:\n" FIRST_STEP \
     "41:\n" FIRST_STEP \
     "42:\n" FIRST_STEP \
-    "43:\n" FIRST_STEP
+    "43:\n" FIRST_STEP \
+    "ldr r2, [sp, #4]\n" \
+    "cmp r0, r2\n" \
+    "bne 2b\n" \
+    "6:\n"
 #else
-#define FIRST_STEPS "2:\n" FIRST_STEP
+#define FIRST_STEPS \
+    "ldr r0, [r0, #0]\n" \
+    "mov r7, r6\n" \
+    "mov r9, r8\n" \
+    "mov r11, r10\n" \
+    "mov lr, r12\n" \
+    "2:\n" FIRST_STEP \
+    "ldr r2, [sp, #4]\n" \
+    "cmp r0, r2\n" \
+    "bne 2b\n"
 #endif
 
 /* All channel blocks of a pixel pair: accumulators from the doubled biases, the window in
@@ -266,15 +308,7 @@ static void __attribute__((naked, noinline)) first_blocks_asm(first_args *a __at
         "1:\n" /* r0 = args, r1 = weights of this block */
         "ldr r3, [sp, #8]\n"
         "ldm r3, {r6, r8, r10, r12}\n"
-        "mov r7, r6\n"
-        "mov r9, r8\n"
-        "mov r11, r10\n"
-        "mov lr, r12\n"
-        "ldr r0, [r0, #0]\n"
         FIRST_STEPS
-        "ldr r2, [sp, #4]\n"
-        "cmp r0, r2\n"
-        "bne 2b\n"
         "ldr r0, [sp, #8]\n"
         "adds r0, r0, #16\n"
         FIRST_RQ("r6", "r7") FIRST_RQ("r8", "r9") FIRST_RQ("r10", "r11") FIRST_RQ("r12", "lr")
@@ -381,7 +415,7 @@ static void __attribute__((noinline)) first_run(const tfc_conv_params *p, const 
     a.lo4 = os.lo4;
     a.hi4 = os.hi4;
     a.clamp = os.clamp;
-    a.skip = (FIRST_UNROLL - steps % FIRST_UNROLL) % FIRST_UNROLL;
+    a.skip = steps == FIRST_UNROLL ? 0 : 1 + (FIRST_UNROLL - steps % FIRST_UNROLL) % FIRST_UNROLL;
     a.o1_off = oc_n;
     for (b = 0; b < p->batches; ++b) {
         const int8_t *in_b = in + b * p->in_h * row;
