@@ -241,22 +241,22 @@ static widen_fn pick_widen(int32_t k_h, int32_t nl, int32_t paired) {
     "smlad r12, r2, r5, r12\n"
 
 #if FIRST_UNROLL == 14
-/* args skip 0: exactly 14 window words (3x3x3), straight through from FIRST_STEP0; else the
+/* The block's accumulators and window. args skip 0: exactly 14 window words (3x3x3), from
+ * FIRST_STEP0 on through FIRST_STEPS_REST (after the routine's return, back at 6:); else the
  * general loop, its first iteration entered part-way (skip - 1 words left out) through a TBH table */
 #define FIRST_STEPS \
-    "ldr r3, [sp, #12]\n" \
+    "ldrd r3, r2, [sp, #8]\n" \
+    "ldm r3, {r6, r8, r10, r12}\n" \
     "ldr r0, [r0, #0]\n" \
-    "cmp r3, #0\n" \
-    "bne 5f\n" \
-    FIRST_STEP0 FIRST_STEP FIRST_STEP FIRST_STEP FIRST_STEP FIRST_STEP FIRST_STEP FIRST_STEP FIRST_STEP \
-    FIRST_STEP FIRST_STEP FIRST_STEP FIRST_STEP FIRST_STEP \
-    "b 6f\n" \
+    "cbnz r2, 5f\n" \
+    FIRST_STEP0 \
+    "b 60f\n" \
     "5:\n" \
     "mov r7, r6\n" \
     "mov r9, r8\n" \
     "mov r11, r10\n" \
     "mov lr, r12\n" \
-    "tbh [pc, r3, lsl #1]\n" \
+    "tbh [pc, r2, lsl #1]\n" \
     "0:\n" \
     ".hword 0, (2f - 0b) / 2, (31f - 0b) / 2, (32f - 0b) / 2, (33f - 0b) / 2, (34f - 0b) / 2, (35f - 0b) / 2, (36f - 0b) / 2, (37f - 0b) / 2, (38f - 0b) / 2, (39f - 0b) / 2, (40f - 0b) / 2, (41f - 0b) / 2, (42f - 0b) / 2, (43f - 0b) / 2\n" \
     "2:\n" FIRST_STEP \
@@ -277,8 +277,15 @@ static widen_fn pick_widen(int32_t k_h, int32_t nl, int32_t paired) {
     "cmp r0, r2\n" \
     "bne 2b\n" \
     "6:\n"
+/* the other 13 words of a 14-word window (out of line: the general loop's test stays in reach) */
+#define FIRST_STEPS_REST \
+    "60:\n" FIRST_STEP FIRST_STEP FIRST_STEP FIRST_STEP FIRST_STEP FIRST_STEP FIRST_STEP FIRST_STEP \
+    FIRST_STEP FIRST_STEP FIRST_STEP FIRST_STEP FIRST_STEP \
+    "b 6b\n"
 #else
 #define FIRST_STEPS \
+    "ldr r3, [sp, #8]\n" \
+    "ldm r3, {r6, r8, r10, r12}\n" \
     "ldr r0, [r0, #0]\n" \
     "mov r7, r6\n" \
     "mov r9, r8\n" \
@@ -288,6 +295,7 @@ static widen_fn pick_widen(int32_t k_h, int32_t nl, int32_t paired) {
     "ldr r2, [sp, #4]\n" \
     "cmp r0, r2\n" \
     "bne 2b\n"
+#define FIRST_STEPS_REST
 #endif
 
 /* All channel blocks of a pixel pair: accumulators from the doubled biases, the window in
@@ -306,8 +314,6 @@ static void __attribute__((naked, noinline)) first_blocks_asm(first_args *a __at
         "push {r0, r2, r3, r4, r5}\n"
         "ldr r1, [r0, #8]\n"
         "1:\n" /* r0 = args, r1 = weights of this block */
-        "ldr r3, [sp, #8]\n"
-        "ldm r3, {r6, r8, r10, r12}\n"
         FIRST_STEPS
         "ldr r0, [sp, #8]\n"
         "adds r0, r0, #16\n"
@@ -343,7 +349,8 @@ static void __attribute__((naked, noinline)) first_blocks_asm(first_args *a __at
         "mov r0, r2\n"
         "bne 1b\n"
         "add sp, sp, #20\n"
-        "pop {r4-r11, pc}\n");
+        "pop {r4-r11, pc}\n"
+        FIRST_STEPS_REST);
 }
 #endif
 
