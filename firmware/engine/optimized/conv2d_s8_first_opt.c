@@ -422,7 +422,11 @@ static void __attribute__((noinline)) first_run(const tfc_conv_params *p, const 
     a.lo4 = os.lo4;
     a.hi4 = os.hi4;
     a.clamp = os.clamp;
+#if FIRST_UNROLL == 14
     a.skip = steps == FIRST_UNROLL ? 0 : 1 + (FIRST_UNROLL - steps % FIRST_UNROLL) % FIRST_UNROLL;
+#else
+    a.skip = 0;
+#endif
     a.o1_off = oc_n;
     for (b = 0; b < p->batches; ++b) {
         const int8_t *in_b = in + b * p->in_h * row;
