@@ -241,17 +241,20 @@ static widen_fn pick_widen(int32_t k_h, int32_t nl, int32_t paired) {
     "smlad r12, r2, r5, r12\n"
 
 #if FIRST_UNROLL == 14
-/* The block's accumulators and window. args skip 0: exactly 14 window words (3x3x3), from
- * FIRST_STEP0 on through FIRST_STEPS_REST (after the routine's return, back at 6:); else the
- * general loop, its first iteration entered part-way (skip - 1 words left out) through a TBH table */
+/* -O2: two copies of the block loop, chosen per call by args skip. 0: exactly 14 window words
+ * (3x3x3), straight through from FIRST_STEP0 (the accumulators started from the biases) */
+#define FIRST_STEPS14 \
+    "ldr r3, [sp, #8]\n" \
+    "ldm r3, {r6, r8, r10, r12}\n" \
+    "ldr r0, [r0, #0]\n" \
+    FIRST_STEP0 FIRST_STEP FIRST_STEP FIRST_STEP FIRST_STEP FIRST_STEP FIRST_STEP FIRST_STEP FIRST_STEP \
+    FIRST_STEP FIRST_STEP FIRST_STEP FIRST_STEP FIRST_STEP
+/* else the general loop, its first iteration entered part-way (skip - 1 words left out) through
+ * a TBH table */
 #define FIRST_STEPS \
     "ldrd r3, r2, [sp, #8]\n" \
     "ldm r3, {r6, r8, r10, r12}\n" \
     "ldr r0, [r0, #0]\n" \
-    "cbnz r2, 5f\n" \
-    FIRST_STEP0 \
-    "b 60f\n" \
-    "5:\n" \
     "mov r7, r6\n" \
     "mov r9, r8\n" \
     "mov r11, r10\n" \
@@ -275,13 +278,7 @@ static widen_fn pick_widen(int32_t k_h, int32_t nl, int32_t paired) {
     "43:\n" FIRST_STEP \
     "ldr r2, [sp, #4]\n" \
     "cmp r0, r2\n" \
-    "bne 2b\n" \
-    "6:\n"
-/* the other 13 words of a 14-word window (out of line: the general loop's test stays in reach) */
-#define FIRST_STEPS_REST \
-    "60:\n" FIRST_STEP FIRST_STEP FIRST_STEP FIRST_STEP FIRST_STEP FIRST_STEP FIRST_STEP FIRST_STEP \
-    FIRST_STEP FIRST_STEP FIRST_STEP FIRST_STEP FIRST_STEP \
-    "b 6b\n"
+    "bne 2b\n"
 #else
 #define FIRST_STEPS \
     "ldr r3, [sp, #8]\n" \
@@ -295,8 +292,45 @@ static widen_fn pick_widen(int32_t k_h, int32_t nl, int32_t paired) {
     "ldr r2, [sp, #4]\n" \
     "cmp r0, r2\n" \
     "bne 2b\n"
-#define FIRST_STEPS_REST
 #endif
+
+/* requantise, pack, clamp and store the block; the next block, else return */
+#define FIRST_BLOCK_END \
+    "ldr r0, [sp, #8]\n" \
+    "adds r0, r0, #16\n" \
+    FIRST_RQ("r6", "r7") FIRST_RQ("r8", "r9") FIRST_RQ("r10", "r11") FIRST_RQ("r12", "lr") \
+    "str r0, [sp, #8]\n" \
+    "ldr r2, [sp]\n" \
+    "bfi r6, r8, #8, #8\n" \
+    "bfi r6, r10, #16, #8\n" \
+    "bfi r6, r12, #24, #8\n" \
+    "bfi r7, r9, #8, #8\n" \
+    "bfi r7, r11, #16, #8\n" \
+    "bfi r7, lr, #24, #8\n" \
+    "ldr r3, [r2, #36]\n" \
+    "cbz r3, 3f\n" \
+    "ldrd r3, r4, [r2, #28]\n" \
+    "ssub8 r5, r6, r3\n" \
+    "sel r6, r6, r3\n" \
+    "ssub8 r5, r6, r4\n" \
+    "sel r6, r4, r6\n" \
+    "ssub8 r5, r7, r3\n" \
+    "sel r7, r7, r3\n" \
+    "ssub8 r5, r7, r4\n" \
+    "sel r7, r4, r7\n" \
+    "3:\n" \
+    "ldrd r3, r4, [r2, #16]\n" \
+    "cbz r4, 4f\n" \
+    "str r7, [r3, r4]\n" \
+    "4:\n" \
+    "str r6, [r3], #4\n" \
+    "str r3, [r2, #16]\n" \
+    "ldr r3, [sp, #16]\n" \
+    "cmp r0, r3\n" \
+    "mov r0, r2\n" \
+    "bne 1b\n" \
+    "add sp, sp, #20\n" \
+    "pop {r4-r11, pc}\n"
 
 /* All channel blocks of a pixel pair: accumulators from the doubled biases, the window in
  * FIRST_UNROLL words per iteration, requantise eight, pack, clamp, one word store per pixel.
@@ -313,44 +347,17 @@ static void __attribute__((naked, noinline)) first_blocks_asm(first_args *a __at
         "add r5, r3, r5, lsl #6\n"
         "push {r0, r2, r3, r4, r5}\n"
         "ldr r1, [r0, #8]\n"
+#if FIRST_UNROLL == 14
+        "cmp r4, #0\n"
+        "bne 10f\n"
         "1:\n" /* r0 = args, r1 = weights of this block */
+        FIRST_STEPS14
+        FIRST_BLOCK_END
+        "10:\n"
+#endif
+        "1:\n"
         FIRST_STEPS
-        "ldr r0, [sp, #8]\n"
-        "adds r0, r0, #16\n"
-        FIRST_RQ("r6", "r7") FIRST_RQ("r8", "r9") FIRST_RQ("r10", "r11") FIRST_RQ("r12", "lr")
-        "str r0, [sp, #8]\n"
-        "ldr r2, [sp]\n"
-        "bfi r6, r8, #8, #8\n"
-        "bfi r6, r10, #16, #8\n"
-        "bfi r6, r12, #24, #8\n"
-        "bfi r7, r9, #8, #8\n"
-        "bfi r7, r11, #16, #8\n"
-        "bfi r7, lr, #24, #8\n"
-        "ldr r3, [r2, #36]\n"
-        "cbz r3, 3f\n"
-        "ldrd r3, r4, [r2, #28]\n"
-        "ssub8 r5, r6, r3\n"
-        "sel r6, r6, r3\n"
-        "ssub8 r5, r6, r4\n"
-        "sel r6, r4, r6\n"
-        "ssub8 r5, r7, r3\n"
-        "sel r7, r7, r3\n"
-        "ssub8 r5, r7, r4\n"
-        "sel r7, r4, r7\n"
-        "3:\n"
-        "ldrd r3, r4, [r2, #16]\n" /* o0, o1_off */
-        "cbz r4, 4f\n"
-        "str r7, [r3, r4]\n"
-        "4:\n"
-        "str r6, [r3], #4\n"
-        "str r3, [r2, #16]\n"
-        "ldr r3, [sp, #16]\n" /* the last block's rq entries end there */
-        "cmp r0, r3\n"
-        "mov r0, r2\n"
-        "bne 1b\n"
-        "add sp, sp, #20\n"
-        "pop {r4-r11, pc}\n"
-        FIRST_STEPS_REST);
+        FIRST_BLOCK_END);
 }
 #endif
 
