@@ -18,7 +18,9 @@
  * the accumulators are the doubled sums the fast requantisation (tfc_rq_x2s) takes; the rq table
  * is regrouped per block of four channels (first.py block_rq: the four doubled biases, then per
  * channel m, rs, rnd). The four channels of a pixel are packed (BFI), clamped together and
- * stored as one word.
+ * stored as one word. -O2: a 14-word window (3x3x3: VWW, IC) takes its own copy of the block
+ * loop, chosen once per pair: the 14 words straight through, the first SMLADs starting the
+ * accumulators from the biases (no copies, no loop test); other windows the general loop.
  *
  * Weights: [out_c / 4][steps][4 channels] int16x2 words. Only layers with TFC_RQ_FAST and
  * out_c % 4 == 0 come here. Scratch (first.py scratch): 2 * steps words of windows + two
