@@ -169,3 +169,31 @@ def test_first_convs_on_qemu_match_tflm(tmp_path) -> None:
             r = bench.measure(name, "optimized", load_board(board), opt=opt, runs=1, layers=False, keep=None,
                               path=path)
             assert r["mismatches"] == 0, (name, board, opt)
+
+
+#: VWW's first layer (3x3 stride 2 same, 3 -> 8, ReLU6; the 14-word windows' straight path of the
+#: -O2 assembly, two channel blocks), IC's (stride 1, 16 channels) and a 5x3x3 window (23 words:
+#: the general path entered part-way), on an even and an odd output width
+STRAIGHT = ((14, 12, 3), [(8, 3, 2, "same", "relu6"), (16, 3, 1, "same", "relu"), (8, (5, 3), 1, "valid", None),
+                          (8, 3, 2, "valid", "relu6")])
+
+
+@pytest.mark.emulated
+def test_first_conv_straight_windows_on_qemu(tmp_path) -> None:
+    """The 3x3x3 windows' straight path (accumulators started from the biases) and the general
+    path next to it: host C and the Cortex-M7 -O2 assembly identical to TFLM."""
+    from conftest import instructions_benchmark, require_tool
+
+    tfl = keras_tflite(_branches(STRAIGHT[1]), STRAIGHT[0], seed=13)
+    steps = sorted(first.steps(lo.fields) for lo in _firsts(compile_tflite(tfl, kernels="optimized")))
+    assert steps == [14, 14, 14, 23]
+    same_everywhere(tfl, samples=2, seed=6, check_opt=_check)
+    require_tool("arm-none-eabi-gcc", "gcc-arm-none-eabi")
+    require_tool("qemu-system-arm", "qemu-system-arm")
+    from tfcompress.boards import load_board
+
+    path = tmp_path / "straight.tflite"
+    path.write_bytes(tfl)
+    r = instructions_benchmark().measure("straight", "optimized", load_board("mps2-an500"), opt="-O2", runs=1,
+                                         layers=False, keep=None, path=path)
+    assert r["mismatches"] == 0

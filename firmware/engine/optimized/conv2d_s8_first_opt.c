@@ -18,7 +18,9 @@
  * the accumulators are the doubled sums the fast requantisation (tfc_rq_x2s) takes; the rq table
  * is regrouped per block of four channels (first.py block_rq: the four doubled biases, then per
  * channel m, rs, rnd). The four channels of a pixel are packed (BFI), clamped together and
- * stored as one word.
+ * stored as one word. -O2: a 14-word window (3x3x3: VWW, IC) takes its own copy of the block
+ * loop, chosen once per pair: the 14 words straight through, the first SMLADs starting the
+ * accumulators from the biases (no copies, no loop test); other windows the general loop.
  *
  * Weights: [out_c / 4][steps][4 channels] int16x2 words. Only layers with TFC_RQ_FAST and
  * out_c % 4 == 0 come here. Scratch (first.py scratch): 2 * steps words of windows + two
@@ -49,7 +51,8 @@ typedef struct {
     int32_t blocks;     /* 24: >= 1 */
     uint32_t lo4, hi4;  /* 28, 32: activation range in every byte */
     int32_t clamp;      /* 36: the range is narrower than int8 */
-    int32_t skip;       /* 40: steps the first iteration leaves out ((-steps) mod FIRST_UNROLL) */
+    int32_t skip;       /* 40: FIRST_UNROLL 14: 0 for exactly 14 steps, else 1 + the steps the first
+                         * iteration leaves out ((-steps) mod 14); unused otherwise */
 } first_args;
 
 /* The rows of the window at input (y0, x0), k_h rows of 4 * nl bytes from the returned pointer,
@@ -224,12 +227,43 @@ static widen_fn pick_widen(int32_t k_h, int32_t nl, int32_t paired) {
     "asr " b ", " b ", r3\n" \
     "ssat " b ", #8, " b "\n"
 
-#if FIRST_UNROLL == 14 /* the first iteration entered part-way (args skip) through a TBH table */
+/* the first window word, the accumulators started from the doubled biases in r6, r8, r10, r12
+ * (no copies: each pixel-1 accumulator is written from its channel's bias before pixel 0's) */
+#define FIRST_STEP0 \
+    "ldrd r2, r3, [r0], #8\n" \
+    "ldrd r4, r5, [r1], #8\n" \
+    "smlad r7, r3, r4, r6\n" \
+    "smlad r6, r2, r4, r6\n" \
+    "smlad r9, r3, r5, r8\n" \
+    "smlad r8, r2, r5, r8\n" \
+    "ldrd r4, r5, [r1], #8\n" \
+    "smlad r11, r3, r4, r10\n" \
+    "smlad r10, r2, r4, r10\n" \
+    "smlad lr, r3, r5, r12\n" \
+    "smlad r12, r2, r5, r12\n"
+
+#if FIRST_UNROLL == 14
+/* -O2: two copies of the block loop, chosen per call by args skip. 0: exactly 14 window words
+ * (3x3x3), straight through from FIRST_STEP0 (the accumulators started from the biases) */
+#define FIRST_STEPS14 \
+    "ldr r3, [sp, #8]\n" \
+    "ldm r3, {r6, r8, r10, r12}\n" \
+    "ldr r0, [r0, #0]\n" \
+    FIRST_STEP0 FIRST_STEP FIRST_STEP FIRST_STEP FIRST_STEP FIRST_STEP FIRST_STEP FIRST_STEP FIRST_STEP \
+    FIRST_STEP FIRST_STEP FIRST_STEP FIRST_STEP FIRST_STEP
+/* else the general loop, its first iteration entered part-way (skip - 1 words left out) through
+ * a TBH table */
 #define FIRST_STEPS \
-    "ldr r3, [sp, #12]\n" \
-    "tbh [pc, r3, lsl #1]\n" \
+    "ldrd r3, r2, [sp, #8]\n" \
+    "ldm r3, {r6, r8, r10, r12}\n" \
+    "ldr r0, [r0, #0]\n" \
+    "mov r7, r6\n" \
+    "mov r9, r8\n" \
+    "mov r11, r10\n" \
+    "mov lr, r12\n" \
+    "tbh [pc, r2, lsl #1]\n" \
     "0:\n" \
-    ".hword (2f - 0b) / 2, (31f - 0b) / 2, (32f - 0b) / 2, (33f - 0b) / 2, (34f - 0b) / 2, (35f - 0b) / 2, (36f - 0b) / 2, (37f - 0b) / 2, (38f - 0b) / 2, (39f - 0b) / 2, (40f - 0b) / 2, (41f - 0b) / 2, (42f - 0b) / 2, (43f - 0b) / 2\n" \
+    ".hword 0, (2f - 0b) / 2, (31f - 0b) / 2, (32f - 0b) / 2, (33f - 0b) / 2, (34f - 0b) / 2, (35f - 0b) / 2, (36f - 0b) / 2, (37f - 0b) / 2, (38f - 0b) / 2, (39f - 0b) / 2, (40f - 0b) / 2, (41f - 0b) / 2, (42f - 0b) / 2, (43f - 0b) / 2\n" \
     "2:\n" FIRST_STEP \
     "31:\n" FIRST_STEP \
     "32:\n" FIRST_STEP \
@@ -243,10 +277,62 @@ static widen_fn pick_widen(int32_t k_h, int32_t nl, int32_t paired) {
     "40:\n" FIRST_STEP \
     "41:\n" FIRST_STEP \
     "42:\n" FIRST_STEP \
-    "43:\n" FIRST_STEP
+    "43:\n" FIRST_STEP \
+    "ldr r2, [sp, #4]\n" \
+    "cmp r0, r2\n" \
+    "bne 2b\n"
 #else
-#define FIRST_STEPS "2:\n" FIRST_STEP
+#define FIRST_STEPS \
+    "ldr r3, [sp, #8]\n" \
+    "ldm r3, {r6, r8, r10, r12}\n" \
+    "ldr r0, [r0, #0]\n" \
+    "mov r7, r6\n" \
+    "mov r9, r8\n" \
+    "mov r11, r10\n" \
+    "mov lr, r12\n" \
+    "2:\n" FIRST_STEP \
+    "ldr r2, [sp, #4]\n" \
+    "cmp r0, r2\n" \
+    "bne 2b\n"
 #endif
+
+/* requantise, pack, clamp and store the block; the next block, else return */
+#define FIRST_BLOCK_END \
+    "ldr r0, [sp, #8]\n" \
+    "adds r0, r0, #16\n" \
+    FIRST_RQ("r6", "r7") FIRST_RQ("r8", "r9") FIRST_RQ("r10", "r11") FIRST_RQ("r12", "lr") \
+    "str r0, [sp, #8]\n" \
+    "ldr r2, [sp]\n" \
+    "bfi r6, r8, #8, #8\n" \
+    "bfi r6, r10, #16, #8\n" \
+    "bfi r6, r12, #24, #8\n" \
+    "bfi r7, r9, #8, #8\n" \
+    "bfi r7, r11, #16, #8\n" \
+    "bfi r7, lr, #24, #8\n" \
+    "ldr r3, [r2, #36]\n" \
+    "cbz r3, 3f\n" \
+    "ldrd r3, r4, [r2, #28]\n" \
+    "ssub8 r5, r6, r3\n" \
+    "sel r6, r6, r3\n" \
+    "ssub8 r5, r6, r4\n" \
+    "sel r6, r4, r6\n" \
+    "ssub8 r5, r7, r3\n" \
+    "sel r7, r7, r3\n" \
+    "ssub8 r5, r7, r4\n" \
+    "sel r7, r4, r7\n" \
+    "3:\n" \
+    "ldrd r3, r4, [r2, #16]\n" \
+    "cbz r4, 4f\n" \
+    "str r7, [r3, r4]\n" \
+    "4:\n" \
+    "str r6, [r3], #4\n" \
+    "str r3, [r2, #16]\n" \
+    "ldr r3, [sp, #16]\n" \
+    "cmp r0, r3\n" \
+    "mov r0, r2\n" \
+    "bne 1b\n" \
+    "add sp, sp, #20\n" \
+    "pop {r4-r11, pc}\n"
 
 /* All channel blocks of a pixel pair: accumulators from the doubled biases, the window in
  * FIRST_UNROLL words per iteration, requantise eight, pack, clamp, one word store per pixel.
@@ -263,53 +349,17 @@ static void __attribute__((naked, noinline)) first_blocks_asm(first_args *a __at
         "add r5, r3, r5, lsl #6\n"
         "push {r0, r2, r3, r4, r5}\n"
         "ldr r1, [r0, #8]\n"
+#if FIRST_UNROLL == 14
+        "cmp r4, #0\n"
+        "bne 10f\n"
         "1:\n" /* r0 = args, r1 = weights of this block */
-        "ldr r3, [sp, #8]\n"
-        "ldm r3, {r6, r8, r10, r12}\n"
-        "mov r7, r6\n"
-        "mov r9, r8\n"
-        "mov r11, r10\n"
-        "mov lr, r12\n"
-        "ldr r0, [r0, #0]\n"
+        FIRST_STEPS14
+        FIRST_BLOCK_END
+        "10:\n"
+#endif
+        "1:\n"
         FIRST_STEPS
-        "ldr r2, [sp, #4]\n"
-        "cmp r0, r2\n"
-        "bne 2b\n"
-        "ldr r0, [sp, #8]\n"
-        "adds r0, r0, #16\n"
-        FIRST_RQ("r6", "r7") FIRST_RQ("r8", "r9") FIRST_RQ("r10", "r11") FIRST_RQ("r12", "lr")
-        "str r0, [sp, #8]\n"
-        "ldr r2, [sp]\n"
-        "bfi r6, r8, #8, #8\n"
-        "bfi r6, r10, #16, #8\n"
-        "bfi r6, r12, #24, #8\n"
-        "bfi r7, r9, #8, #8\n"
-        "bfi r7, r11, #16, #8\n"
-        "bfi r7, lr, #24, #8\n"
-        "ldr r3, [r2, #36]\n"
-        "cbz r3, 3f\n"
-        "ldrd r3, r4, [r2, #28]\n"
-        "ssub8 r5, r6, r3\n"
-        "sel r6, r6, r3\n"
-        "ssub8 r5, r6, r4\n"
-        "sel r6, r4, r6\n"
-        "ssub8 r5, r7, r3\n"
-        "sel r7, r7, r3\n"
-        "ssub8 r5, r7, r4\n"
-        "sel r7, r4, r7\n"
-        "3:\n"
-        "ldrd r3, r4, [r2, #16]\n" /* o0, o1_off */
-        "cbz r4, 4f\n"
-        "str r7, [r3, r4]\n"
-        "4:\n"
-        "str r6, [r3], #4\n"
-        "str r3, [r2, #16]\n"
-        "ldr r3, [sp, #16]\n" /* the last block's rq entries end there */
-        "cmp r0, r3\n"
-        "mov r0, r2\n"
-        "bne 1b\n"
-        "add sp, sp, #20\n"
-        "pop {r4-r11, pc}\n");
+        FIRST_BLOCK_END);
 }
 #endif
 
@@ -381,7 +431,11 @@ static void __attribute__((noinline)) first_run(const tfc_conv_params *p, const 
     a.lo4 = os.lo4;
     a.hi4 = os.hi4;
     a.clamp = os.clamp;
-    a.skip = (FIRST_UNROLL - steps % FIRST_UNROLL) % FIRST_UNROLL;
+#if FIRST_UNROLL == 14
+    a.skip = steps == FIRST_UNROLL ? 0 : 1 + (FIRST_UNROLL - steps % FIRST_UNROLL) % FIRST_UNROLL;
+#else
+    a.skip = 0;
+#endif
     a.o1_off = oc_n;
     for (b = 0; b < p->batches; ++b) {
         const int8_t *in_b = in + b * p->in_h * row;
