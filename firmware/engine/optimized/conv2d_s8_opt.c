@@ -708,13 +708,7 @@ static inline __attribute__((always_inline)) void conv_run(const tfc_conv_params
                     int32_t i;
                     for (i = 0; i < kp; i += 4) {
                         const uint32_t w0 = tfc_ld32(s0 + i), w1 = tfc_ld32(s0 + kp + i), w2 = tfc_ld32(s0 + 2 * kp + i);
-                        dst[0] = tfc_sxtb16(w0);
-                        dst[1] = tfc_sxtb16(w1);
-                        dst[2] = tfc_sxtb16(w2);
-                        dst[3] = tfc_sxtb16_ror8(w0);
-                        dst[4] = tfc_sxtb16_ror8(w1);
-                        dst[5] = tfc_sxtb16_ror8(w2);
-                        dst += 6;
+                        dst = tfc_widen3_group(dst, w0, w1, w2);
                     }
                 } else if (!triple_windows(p, &tc, in_b, oy, ox, colw) && !triple_border(p, in_b, oy, ox, colw)) {
                     int32_t j;

@@ -249,13 +249,7 @@ static void widen3(int32_t *dst, int32_t kp, const int8_t *s0, const int8_t *s1,
     int32_t i;
     for (i = 0; i < kp; i += 4) {
         const uint32_t w0 = tfc_ld32(s0 + i), w1 = tfc_ld32(s1 + i), w2 = tfc_ld32(s2 + i);
-        dst[0] = tfc_sxtb16(w0);
-        dst[1] = tfc_sxtb16(w1);
-        dst[2] = tfc_sxtb16(w2);
-        dst[3] = tfc_sxtb16_ror8(w0);
-        dst[4] = tfc_sxtb16_ror8(w1);
-        dst[5] = tfc_sxtb16_ror8(w2);
-        dst += 6;
+        dst = tfc_widen3_group(dst, w0, w1, w2);
     }
 }
 

@@ -358,13 +358,7 @@ static inline __attribute__((always_inline, unused)) void widen3_rows(const int8
     for (r = 0; r < rows; ++r) {
         for (i = 0; i < 4 * groups; i += 4) {
             const uint32_t w0 = tfc_ld32(s[0] + i), w1 = tfc_ld32(s[1] + i), w2 = tfc_ld32(s[2] + i);
-            dst[0] = tfc_sxtb16(w0);
-            dst[1] = tfc_sxtb16(w1);
-            dst[2] = tfc_sxtb16(w2);
-            dst[3] = tfc_sxtb16_ror8(w0);
-            dst[4] = tfc_sxtb16_ror8(w1);
-            dst[5] = tfc_sxtb16_ror8(w2);
-            dst += 6;
+            dst = tfc_widen3_group(dst, w0, w1, w2);
         }
         s[0] += rstride;
         s[1] += rstride;
@@ -388,14 +382,9 @@ static void __attribute__((unused)) widen3_run(const int8_t *s0, int32_t d1, int
     widen3_asm(&a);
 #else
     int32_t i;
-    for (i = 0; i < groups; ++i, s0 += 4, dst += 6) {
+    for (i = 0; i < groups; ++i, s0 += 4) {
         const uint32_t w0 = tfc_ld32(s0), w1 = tfc_ld32(s0 + d1), w2 = tfc_ld32(s0 + d2);
-        dst[0] = tfc_sxtb16(w0);
-        dst[1] = tfc_sxtb16(w1);
-        dst[2] = tfc_sxtb16(w2);
-        dst[3] = tfc_sxtb16_ror8(w0);
-        dst[4] = tfc_sxtb16_ror8(w1);
-        dst[5] = tfc_sxtb16_ror8(w2);
+        dst = tfc_widen3_group(dst, w0, w1, w2);
     }
 #endif
 }

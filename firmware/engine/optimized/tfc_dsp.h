@@ -135,6 +135,18 @@ static inline uint32_t tfc_clamp4(uint32_t v, uint32_t lo4, uint32_t hi4) {
 static inline uint32_t tfc_pkhbt16(uint32_t a, uint32_t b) { return (a & 0xFFFFu) | (b << 16); }
 static inline uint32_t tfc_pkhtb16(uint32_t a, uint32_t b) { return (a & 0xFFFF0000u) | (b >> 16); }
 
+/* One group of four positions of three windows (the words w0, w1, w2) in the triple layout: the
+ * even positions of the three, then the odd ones, as int16 pairs; returns dst past the six words. */
+static inline int32_t *tfc_widen3_group(int32_t *dst, uint32_t w0, uint32_t w1, uint32_t w2) {
+    dst[0] = tfc_sxtb16(w0);
+    dst[1] = tfc_sxtb16(w1);
+    dst[2] = tfc_sxtb16(w2);
+    dst[3] = tfc_sxtb16_ror8(w0);
+    dst[4] = tfc_sxtb16_ror8(w1);
+    dst[5] = tfc_sxtb16_ror8(w2);
+    return dst + 6;
+}
+
 /* Four int32 values already in [-128, 127] as the bytes {a, b, c, d} of a word. */
 static inline uint32_t tfc_pack4(int32_t a, int32_t b, int32_t c, int32_t d) {
     const uint32_t ac = ((uint32_t)a & 0xFFu) | ((uint32_t)c << 16);
