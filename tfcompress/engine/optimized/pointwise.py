@@ -105,13 +105,20 @@ def _pack(lo16: np.ndarray, hi16: np.ndarray) -> np.ndarray:
     return (lo16 & 0xFFFF) | ((hi16 & 0xFFFF) << 16)
 
 
+def _stream(lo: LoweredOp) -> tuple[int, int, np.ndarray]:
+    """A pointwise layer's channel pairs, groups of four inputs and weight stream (one row of int32
+    words, as int64, per channel pair)."""
+    f = lo.fields
+    pairs = f["out_c"] // 2
+    stream = np.frombuffer(f["weights"].data.tobytes(), "<i4").astype(np.int64).reshape(pairs, -1)
+    return pairs, f["in_c"] // 4, stream
+
+
 def widen(lo: LoweredOp) -> LoweredOp | None:
     """The int16-weight variant (:data:`WIDE`) of pointwise layer ``lo`` (None: ``lo`` is not one)."""
     if lo.kernel != KERNEL:
         return None
-    f = lo.fields
-    pairs, groups = f["out_c"] // 2, f["in_c"] // 4
-    stream = np.frombuffer(f["weights"].data.tobytes(), "<i4").astype(np.int64).reshape(pairs, -1)
+    pairs, groups, stream = _stream(lo)
     words, tail = stream[:, _HEAD:_HEAD + 2 * groups], stream[:, _HEAD + 2 * groups:]
     halves = _halves(words)
     b = ((halves & 0xFF) ^ 0x80) - 0x80
@@ -132,9 +139,7 @@ def narrow(lo: LoweredOp) -> LoweredOp | None:
     """The pair-code pointwise layer an int16-weight one (:func:`widen`) was made from (else None)."""
     if lo.kernel != WIDE:
         return None
-    f = lo.fields
-    pairs, groups = f["out_c"] // 2, f["in_c"] // 4
-    stream = np.frombuffer(f["weights"].data.tobytes(), "<i4").astype(np.int64).reshape(pairs, -1)
+    pairs, groups, stream = _stream(lo)
     body = stream[:, 2:2 + 4 * groups].reshape(pairs, -1, 2)
     halves = [_halves(w) // 2 for w in (body[:, :, 0], body[:, :, 1])]
     h = 256 * halves[0] + halves[1]
@@ -153,9 +158,7 @@ def undo(lo: LoweredOp) -> LoweredOp | None:
     lo = narrow(lo) or lo
     if lo.kernel != KERNEL:
         return None
-    f = lo.fields
-    pairs, groups = f["out_c"] // 2, f["in_c"] // 4
-    stream = np.frombuffer(f["weights"].data.tobytes(), "<i4").astype(np.int64).reshape(pairs, -1)
+    pairs, groups, stream = _stream(lo)
     words, tail = stream[:, _HEAD:_HEAD + 2 * groups], stream[:, _HEAD + 2 * groups:]
     c0 = np.concatenate([tail[:, 1:4], tail[:, 0:1] // 2], axis=1)
     c1 = np.concatenate([tail[:, 4:7], stream[:, 0:1]], axis=1)
@@ -163,7 +166,7 @@ def undo(lo: LoweredOp) -> LoweredOp | None:
     new = lo.copy()
     new.kernel = "tfc_conv2d_s8"
     new.replace_array("weights", words.astype("<i4").reshape(-1).view(np.int8))
-    new.replace_array("rq", np.concatenate([f["rq"].data[:_HEADER], table]).astype(np.int32))
+    new.replace_array("rq", np.concatenate([lo.fields["rq"].data[:_HEADER], table]).astype(np.int32))
     new.scratch = conv.im2col_scratch(new)
     return new
 
