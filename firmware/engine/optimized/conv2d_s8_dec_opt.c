@@ -743,6 +743,15 @@ static int32_t *__attribute__((noinline)) exp24_c(const int8_t *s0, const int8_t
     "pkhbt r9, r7, r5, lsl #16\n" \
     "strd r8, r9, [r2], #(6*" PS ")\n"
 
+/* r3 groups (>= 1) of EXP24_GROUP, two per pass after an odd first one; ends at local label 3 */
+#define EXP24_GROUPS(PS) \
+    "tst r3, #1\n" \
+    "beq 2f\n" EXP24_GROUP(PS) "subs r3, r3, #1\n" \
+    "beq 3f\n" \
+    "2:\n" EXP24_GROUP(PS) EXP24_GROUP(PS) "subs r3, r3, #2\n" \
+    "bne 2b\n" \
+    "3:\n"
+
 /* exp24_c for ns = PS / 4 (words >= 1), two groups per iteration */
 #define EXP24_FN(name, PS) \
     static int32_t *__attribute__((naked, noinline)) name(const int8_t *s0 __attribute__((unused)), \
@@ -750,12 +759,7 @@ static int32_t *__attribute__((noinline)) exp24_c(const int8_t *s0, const int8_t
                                                           int32_t *dst __attribute__((unused)), \
                                                           int32_t words __attribute__((unused))) { \
         __asm volatile("push {r4-r9}\n" \
-                       "tst r3, #1\n" \
-                       "beq 2f\n" EXP24_GROUP(PS) "subs r3, r3, #1\n" \
-                       "beq 3f\n" \
-                       "2:\n" EXP24_GROUP(PS) EXP24_GROUP(PS) "subs r3, r3, #2\n" \
-                       "bne 2b\n" \
-                       "3:\n" \
+                       EXP24_GROUPS(PS) \
                        "mov r0, r2\n" \
                        "pop {r4-r9}\n" \
                        "bx lr\n"); \
@@ -786,12 +790,7 @@ EXP24_FN(exp24_ns10, "40")
                        "add r0, r0, r10\n" \
                        "add r1, r1, r10\n" \
                        "mov r3, r12\n" \
-                       "tst r3, #1\n" \
-                       "beq 2f\n" EXP24_GROUP(PS) "subs r3, r3, #1\n" \
-                       "beq 3f\n" \
-                       "2:\n" EXP24_GROUP(PS) EXP24_GROUP(PS) "subs r3, r3, #2\n" \
-                       "bne 2b\n" \
-                       "3:\n" \
+                       EXP24_GROUPS(PS) \
                        "ldr r4, [sp]\n" \
                        "sub r2, r2, r4\n" \
                        "subs lr, lr, #1\n" \
