@@ -416,13 +416,14 @@ def _print_row(r: dict) -> None:
     vs = r.get("vs_tflm")
     versus = (f" -> x{vs['instructions']:.3f} instr, x{vs['ram']:.3f} RAM, x{vs['code']:.3f} code vs {vs['kernels']}"
               if vs else "")
+    size_build = f", {so['code']} B ({so['opt']})" if so else ""
     design = r.get("design")
     cross = f"  (DESIGN.md 6: {design['instructions'] / 1e6:.2f} M, measured/stored {design['vs_measured']:.3f})" \
         if design else ""
     print(f"{r['model']:4s} {r['kernels']:14s} {r['board']} {r['opt']}: {r['instructions'] / 1e6:8.3f} M instr "
           f"({r['instr_per_mac']:.2f}/MAC){versus}{cross}  mismatches {r['mismatches']}  RAM {r['ram_measured']} B "
-          f"(static {r['static']} + stack {r['stack']}; arena/plan {r['ram']})  code {r['code']} B ({r['opt']}), "
-          f"{so.get('code', '-')} B ({so.get('opt', '-')})  weights {r['weights']} B", flush=True)
+          f"(static {r['static']} + stack {r['stack']}; arena/plan {r['ram']})  code {r['code']} B ({r['opt']})"
+          f"{size_build}  weights {r['weights']} B", flush=True)
     for layer in r.get("layers", []):
         macs = layer["macs"]
         per = f"{layer['instructions'] / macs:.2f}/MAC" if macs else ""

@@ -79,3 +79,18 @@ def test_instructions_benchmark_levels() -> None:
     assert [bench.opt_level(v) for v in ("-Os", "Os", "O2", "")] == ["-Os", "-Os", "-O2", ""]
     with pytest.raises(Exception, match="not an optimisation level"):
         bench.opt_level("fast")
+
+
+def test_instructions_benchmark_line_without_size_build(capsys: pytest.CaptureFixture[str]) -> None:
+    """A row measured with ``--size-opt ''`` prints only the build it has, not a placeholder size build."""
+    from conftest import instructions_benchmark
+
+    bench = instructions_benchmark()
+    row = dict(model="ad", kernels="optimized", board="mps2-an500", opt="-O2", instructions=277_000,
+               instr_per_mac=1.05, mismatches=0, ram_measured=900, static=100, stack=32, ram=768,
+               code=4_000, weights=270_000)
+    bench._print_row(row)
+    without = capsys.readouterr().out
+    assert "code 4000 B (-O2)  weights" in without and "- B" not in without
+    bench._print_row({**row, "size_opt": dict(opt="-Os", code=3_900)})
+    assert "code 4000 B (-O2), 3900 B (-Os)  weights" in capsys.readouterr().out
