@@ -31,16 +31,17 @@ import numpy as np
 Point = tuple[int, int, int, float]  # MACs, outputs, windows, instructions
 
 
-def points(paths: list[Path]) -> dict[str, list[Point]]:
-    """kernel -> (MACs, output elements, window values, instructions) of every profiled op that ran it."""
+def points(results: list[dict]) -> dict[str, list[Point]]:
+    """kernel -> (MACs, output elements, window values, instructions) of every profiled op that ran
+    it, over the ``results`` rows of ``compressed_speed.py`` / ``compressed_fc.py`` / ``cost_shapes.py``
+    ``--json`` outputs."""
     out: dict[str, set[Point]] = defaultdict(set)
-    for path in paths:
-        for r in json.loads(path.read_text())["results"]:
-            for side in ("dense", "compressed"):
-                for row in r["raw"][side]:
-                    if row["macs"] and row["kernel"] != "tfc_band_s8" and row["instructions"] > 0:
-                        out[row["kernel"]].add((int(row["macs"]), int(row["outputs"]), int(row["windows"]),
-                                                float(row["instructions"])))
+    for r in results:
+        for side in ("dense", "compressed"):
+            for row in r["raw"][side]:
+                if row["macs"] and row["kernel"] != "tfc_band_s8" and row["instructions"] > 0:
+                    out[row["kernel"]].add((int(row["macs"]), int(row["outputs"]), int(row["windows"]),
+                                            float(row["instructions"])))
     return {k: sorted(v) for k, v in sorted(out.items())}
 
 
@@ -63,18 +64,42 @@ def fit(pts: list[Point]) -> tuple[float, ...]:
         use = [k for k, c in zip(use, coef, strict=True) if c >= 0] or use[:1]
 
 
+def worst_error(c: tuple[float, ...], pts: list[Point]) -> float:
+    """Largest relative error of the cost row ``c`` over ``pts``."""
+    return max(abs(c[0] + c[1] * m + c[2] * o + c[3] * w - t) / t for m, o, w, t in pts)
+
+
+#: the weight preference whose runs a kernel's row is fitted to where it has any: the balanced
+#: policy is the table's user, and a decoding kernel's speed follows the preference's RAM slack
+#: (its channel blocks); kernels only other preferences run (direct windows, pair-code pointwise,
+#: portable 4-bit FULLY_CONNECTED) are fitted to those runs
+PREFERRED = "balanced"
+
+
+def table(results: list[dict]) -> dict[str, dict]:
+    """kernel -> {"row": (fixed, per MAC, per output, per window), "shapes": distinct shapes,
+    "points": profiled ops, "worst": largest relative error} fitted to ``results`` (per kernel its
+    :data:`PREFERRED` runs where it has any, else all)."""
+    preferred = points([r for r in results if r.get("optimize", PREFERRED) == PREFERRED])
+    out = {}
+    for kernel, pts in points(results).items():
+        pts = preferred.get(kernel, pts)
+        c = fit(pts)
+        out[kernel] = dict(row=c, shapes=len({p[:3] for p in pts}), points=len(pts), worst=worst_error(c, pts))
+    return out
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("files", nargs="+", type=Path, help="--json outputs of compressed_speed.py / compressed_fc.py")
     args = ap.parse_args(argv)
-    table = {}
-    for kernel, pts in points(args.files).items():
-        c = fit(pts)
-        table[kernel] = c
-        worst = max(abs(c[0] + c[1] * m + c[2] * o + c[3] * w - t) / t for m, o, w, t in pts)
-        print(f"{kernel:34s} n={len(pts):2d} fixed {c[0]:7.0f} /MAC {c[1]:6.3f} /output {c[2]:6.2f} "
-              f"/window {c[3]:6.3f}  worst error {100 * worst:5.1f}%", file=sys.stderr)
-    for k, c in table.items():
+    rows = table([r for path in args.files for r in json.loads(path.read_text())["results"]])
+    for kernel, t in rows.items():
+        c = t["row"]
+        print(f"{kernel:34s} n={t['points']:2d} fixed {c[0]:7.0f} /MAC {c[1]:6.3f} /output {c[2]:6.2f} "
+              f"/window {c[3]:6.3f}  worst error {100 * t['worst']:5.1f}%", file=sys.stderr)
+    for k, t in rows.items():
+        c = t["row"]
         print(f'    "{k}": ({c[0]:.0f}, {c[1]:.3f}, {c[2]:.2f}, {c[3]:.3f}),')
     return 0
 

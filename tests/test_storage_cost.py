@@ -38,6 +38,42 @@ def test_tables_name_the_optimised_kernels() -> None:
     assert storage_cost.code_bytes(["no_such_kernel"]) == 0
 
 
+REFRESH = "python benchmarks/storage_cost_refresh.py"
+
+
+def test_tables_were_measured_from_the_current_kernel_sources() -> None:
+    """Every source of the code tables still has the fingerprint (its code and headers) the tables
+    were measured from: a kernel changed since fails, naming the kernels and the refresh command."""
+    from tfcompress.engine.kernel_sources import fingerprint
+
+    assert set(storage_cost.MEASURED_FROM) == set(storage_cost.SOURCE_CODE), f"run {REFRESH}"
+    stale = sorted(s for s, h in storage_cost.MEASURED_FROM.items() if fingerprint(s) != h)
+    kernels = sorted(k for k, v in storage_cost.KERNEL_CODE.items() if v[0] in stale)
+    assert not stale, (f"kernel code changed since storage_cost.py's tables were measured: {', '.join(kernels)} "
+                       f"({', '.join(stale)}); remeasure them: {REFRESH}")
+
+
+def test_fingerprint_follows_code_and_headers_not_comments(tmp_path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A kernel's fingerprint covers its source and the engine headers it includes (generated ones
+    too): code changes there change it, comments and blank lines do not."""
+    from tfcompress.engine import kernel_sources
+
+    source = "optimized/fully_connected_s8_cb_w4_opt.c"
+    names = kernel_sources.files(source)
+    assert {"optimized/tfc_fc_opt.h", "optimized/tfc_dsp.h", "tfc_kernels.h", "optimized/tfc_limits.h"} <= set(names)
+    for name, text in names.items():
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text(text)
+    (tmp_path / "optimized/tfc_limits.h").unlink()  # generated: found among the set's headers
+    monkeypatch.setattr(kernel_sources, "_engine", lambda: tmp_path)
+    before = kernel_sources.fingerprint(source)
+    header = tmp_path / "optimized/tfc_fc_opt.h"
+    header.write_text(header.read_text() + "\n/* a note */\n// another\n\n")
+    assert kernel_sources.fingerprint(source) == before
+    header.write_text(header.read_text() + "static inline int tfc_touch(void) { return 1; }\n")
+    assert kernel_sources.fingerprint(source) != before
+
+
 def _clustered(w: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     """``w`` with 16 values per output channel (last axis), each channel its own."""
     out = np.empty_like(w)
