@@ -2,20 +2,15 @@
 per-layer measurements: per C kernel, instructions = fixed + per MAC x MACs + per output x output
 elements + per window x input values gathered, least squares on the relative error over every
 profiled op that ran that kernel (dense and compressed builds; banded drivers are left out: they
-run two ops), all terms >= 0 (a negative one is dropped and the rest refitted).
+run two ops), all terms >= 0 (a negative one is dropped and the rest refitted), over a kernel's
+runs under the balanced preference where it has any (:data:`PREFERRED`).
 
-The measurements are the ``--json`` output of ``compressed_speed.py`` and ``compressed_fc.py``
-(their ``raw`` rows), taken with every compressible layer compressed (``--all-compressed``: the
-balanced preference without its speed rule, weight_policy.py). Usage:
+The measurements are the ``--json`` output of ``compressed_speed.py``, ``compressed_fc.py`` and
+``cost_shapes.py`` (their ``raw`` rows), taken with every compressible layer compressed
+(``--all-compressed``). ``storage_cost_refresh.py`` runs all of them and this fit and rewrites the
+tables; this command prints a table and the rows for a look at other measurements:
 
-    cd /tmp && .venv/bin/python benchmarks/compressed_speed.py --all-compressed --json > speed.json
-    cd /tmp && .venv/bin/python benchmarks/compressed_fc.py --models ad-clustered ad-pruned --all-compressed --json > fc.json
-    .venv/bin/python benchmarks/storage_cost_fit.py speed.json fc.json          # table + the dict
-
-The table in storage_cost.py also used the two small test models of tests/test_engine_weights4.py
-(clustered: first conv, unbanded 3x3 CONV_2D+ADD, planar depthwise, two FULLY_CONNECTED) and
-tests/test_storage_cost.py (pruned convs, a 1x1 conv), measured the same way (dense and every
-layer compressed, ``instructions.measure(..., layers=True)``) into a third file of that format.
+    .venv/bin/python benchmarks/storage_cost_fit.py speed.json fc.json shapes.json
 """
 
 from __future__ import annotations
@@ -92,8 +87,15 @@ def table(results: list[dict]) -> dict[str, dict]:
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("files", nargs="+", type=Path, help="--json outputs of compressed_speed.py / compressed_fc.py")
+    ap.add_argument("--json", action="store_true", help="one JSON object on stdout")
     args = ap.parse_args(argv)
+    missing = [str(p) for p in args.files if not p.is_file()]
+    if missing:
+        raise SystemExit(f"no such file: {', '.join(missing)}; write it with the benchmark's --json")
     rows = table([r for path in args.files for r in json.loads(path.read_text())["results"]])
+    if args.json:
+        print(json.dumps({k: dict(t, row=list(t["row"])) for k, t in rows.items()}))
+        return 0
     for kernel, t in rows.items():
         c = t["row"]
         print(f"{kernel:34s} n={t['points']:2d} fixed {c[0]:7.0f} /MAC {c[1]:6.3f} /output {c[2]:6.2f} "

@@ -74,6 +74,35 @@ def test_fingerprint_follows_code_and_headers_not_comments(tmp_path, monkeypatch
     assert kernel_sources.fingerprint(source) != before
 
 
+def test_refresh_rewrites_only_the_generated_block() -> None:
+    """The refresh script's block (benchmarks/storage_cost_refresh.py ``render``) replaces the one in
+    storage_cost.py and reads back as the tables it was given; the rest of the file is kept."""
+    import importlib.util
+    import sys
+    from pathlib import Path
+
+    bench = Path(__file__).resolve().parents[1] / "benchmarks"
+    sys.path.insert(0, str(bench))
+    try:
+        spec = importlib.util.spec_from_file_location("storage_cost_refresh", bench / "storage_cost_refresh.py")
+        refresh = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(refresh)
+    finally:
+        sys.path.remove(str(bench))
+    t = dict(instructions={"k_a": dict(row=(12.0, 0.5, 3.25, 0.0), shapes=3, worst=0.125)},
+             code={"k_a": ("optimized/x.c", 100, 80)}, sources={"optimized/x.c": (100, 80)},
+             fingerprints={"optimized/x.c": "0123456789ab"})
+    text = Path(storage_cost.__file__).read_text()
+    new = refresh.rewrite(text, refresh.render(t, "mps2-an500"))
+    start, end = new.index(refresh.BEGIN), new.index(refresh.END)
+    assert new[:start] == text[:text.index(refresh.BEGIN)] and new[end:] == text[text.index(refresh.END):]
+    ns: dict = {}
+    exec(new[start:end], ns)
+    assert ns["INSTRUCTIONS"] == {"k_a": (12, 0.5, 3.25, 0.0)} and ns["KERNEL_CODE"] == t["code"]
+    assert ns["SOURCE_CODE"] == t["sources"] and ns["MEASURED_FROM"] == t["fingerprints"]
+    assert "# 3 shapes, worst 12%" in new
+
+
 def _clustered(w: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     """``w`` with 16 values per output channel (last axis), each channel its own."""
     out = np.empty_like(w)
