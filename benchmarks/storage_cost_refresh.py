@@ -94,6 +94,11 @@ def tables(m: dict) -> dict:
                 fingerprints={s: fingerprint(s) for s in sorted(m["sources"])})
 
 
+def _row(c) -> tuple[float, float, float, float]:
+    """A cost row as the table writes it (fixed whole, per MAC / window to 3 places, per output to 2)."""
+    return (float(round(c[0])), round(c[1], 3), round(c[2], 2), round(c[3], 3))
+
+
 def render(t: dict, board: str) -> str:
     """The generated block of storage_cost.py."""
     lines = [f"{BEGIN} on {board}: rerun it, do not edit by hand ---",
@@ -101,7 +106,7 @@ def render(t: dict, board: str) -> str:
              "#: docstring); each row's comment: the distinct layer shapes fitted, its worst relative error",
              "INSTRUCTIONS: dict[str, tuple[float, float, float, float]] = {"]
     for k, v in t["instructions"].items():
-        c = v["row"]
+        c = _row(v["row"])
         lines.append(f'    "{k}": ({c[0]:.0f}, {c[1]:.3f}, {c[2]:.2f}, {c[3]:.3f}),  '
                      f"# {v['shapes']} shape{'s' if v['shapes'] != 1 else ''}, worst {100 * v['worst']:.0f}%")
     lines += ["}", "#: kernel -> (source under firmware/engine/, bytes at -O2, bytes at -Os) (benchmarks/kernel_code.py)",
@@ -127,8 +132,8 @@ def rewrite(text: str, block: str) -> str:
 
 def changes(old_module, t: dict) -> dict:
     """What differs from the tables the module has now."""
-    new_i = {k: tuple(round(x, 3) for x in v["row"]) for k, v in t["instructions"].items()}
-    old_i = {k: tuple(round(x, 3) for x in v) for k, v in old_module.INSTRUCTIONS.items()}
+    new_i = {k: _row(v["row"]) for k, v in t["instructions"].items()}
+    old_i = {k: _row(v) for k, v in old_module.INSTRUCTIONS.items()}
     diff = lambda old, new: {k: [old.get(k), new.get(k)] for k in sorted(set(old) | set(new))  # noqa: E731
                              if old.get(k) != new.get(k)}
     return dict(instructions=diff(old_i, new_i), code=diff(dict(old_module.KERNEL_CODE), t["code"]),
@@ -167,8 +172,10 @@ def main(argv: list[str] | None = None) -> int:
 
     t = tables(m)
     diff = changes(storage_cost, t)
-    if write:
-        TARGET.write_text(rewrite(TARGET.read_text(), render(t, m["board"])))
+    old_text = TARGET.read_text()
+    new_text = rewrite(old_text, render(t, m["board"]))
+    if write and new_text != old_text:
+        TARGET.write_text(new_text)
     for k, v in t["instructions"].items():
         c = v["row"]
         print(f"{k:34s} {v['shapes']:2d} shapes  fixed {c[0]:6.0f} /MAC {c[1]:6.3f} /output {c[2]:6.2f} "
@@ -176,10 +183,14 @@ def main(argv: list[str] | None = None) -> int:
     for part, d in diff.items():
         for k, (old, new) in d.items():
             print(f"  {part} {k}: {old} -> {new}", file=sys.stderr)
-    print(f"{'rewrote' if write else 'would rewrite'} {TARGET.name}: {sum(map(len, diff.values()))} rows changed",
-          file=sys.stderr)
+    if new_text == old_text:
+        print(f"{TARGET.name} unchanged", file=sys.stderr)
+    else:
+        print(f"{'rewrote' if write else 'would rewrite'} {TARGET.name}: {sum(map(len, diff.values()))} rows "
+              "changed (and the fingerprints)", file=sys.stderr)
     if args.json:
-        print(json.dumps(dict(board=m["board"], written=write, changes=diff, fingerprints=t["fingerprints"],
+        print(json.dumps(dict(board=m["board"], written=write and new_text != old_text, changes=diff,
+                              fingerprints=t["fingerprints"],
                               instructions={k: dict(v, row=list(v["row"])) for k, v in t["instructions"].items()})))
     return 0
 
