@@ -81,7 +81,7 @@ def main(argv: list[str] | None = None) -> int:
         PREFERENCES[args.optimize] = dataclasses.replace(PREFERENCES[args.optimize], speed_elasticity=None)
     from tfcompress.boards import load_board
 
-    rows = [cs.compare(m, load_board(b), args.opt, args.optimize, build=build) for b in args.boards for m in args.models]
+    rows = [cs.compare(m, load_board(b), args.opt, args.optimize, make=build) for b in args.boards for m in args.models]
     if args.json:
         print(json.dumps(dict(results=rows, goals=cs.GOALS)))
     else:

@@ -128,7 +128,7 @@ def build(name: str) -> bytes:
 
 def compare(name: str, board, opt: str = "-O2") -> dict:
     """Dense and compressed per-layer profiles of ``name`` (``compressed_speed.compare``)."""
-    return cs.compare(name, board, opt, OPTIMIZE.get(name, "balanced"), build=build)
+    return cs.compare(name, board, opt, OPTIMIZE.get(name, "balanced"), make=build)
 
 
 def kernels(name: str) -> dict[str, list[str]]:

@@ -50,7 +50,7 @@ def runs() -> list[tuple[str, Callable]]:
     """(label, board -> ``compare`` result) of every measurement the instruction rows are fitted to."""
     out: list[tuple[str, Callable]] = [
         (f"compressed_speed {m}", lambda b, m=m: cs.compare(m, b, OPT, "balanced")) for m in cs.MODELS]
-    out += [(f"compressed_fc {m}", lambda b, m=m: cs.compare(m, b, OPT, "balanced", build=compressed_fc.build))
+    out += [(f"compressed_fc {m}", lambda b, m=m: cs.compare(m, b, OPT, "balanced", make=compressed_fc.build))
             for m in FC_MODELS]
     out += [(f"cost_shapes {m}", lambda b, m=m: cost_shapes.compare(m, b, OPT)) for m in cost_shapes.MODELS]
     return out
