@@ -67,6 +67,7 @@ def _compress(model, kind: str, rng: np.random.Generator) -> None:
 
 
 def _cnn(size: str, cin: int | None = None, seed: int = 1):
+    """The shapes CNN at ``size`` (module docstring); ``cin``: input channels other than the size's."""
     from tfcompress.tfenv import keras
 
     K = keras()
@@ -101,6 +102,7 @@ def _direct(size: str, seed: int = 1):
 
 
 def _rows(seed: int = 1):
+    """37 inputs through Dense layers of :data:`ROW_WIDTHS`."""
     from tfcompress.tfenv import keras
 
     K = keras()
