@@ -81,8 +81,7 @@ def main(argv: list[str] | None = None) -> int:
         PREFERENCES[args.optimize] = dataclasses.replace(PREFERENCES[args.optimize], speed_elasticity=None)
     from tfcompress.boards import load_board
 
-    cs.build = build  # compressed_speed.compare builds its model through this module-level name
-    rows = [cs.compare(m, load_board(b), args.opt, args.optimize) for b in args.boards for m in args.models]
+    rows = [cs.compare(m, load_board(b), args.opt, args.optimize, make=build) for b in args.boards for m in args.models]
     if args.json:
         print(json.dumps(dict(results=rows, goals=cs.GOALS)))
     else:

@@ -134,10 +134,11 @@ def _groups(a: list[set[int]], b: list[set[int]]) -> list[tuple[list[int], list[
     return out
 
 
-def compare(name: str, board, opt: str, optimize: str = "balanced") -> dict:
-    """Dense and compressed per-layer profiles of model ``name`` and their ratios (compressed under
-    the weight preference ``optimize``). Where one build bands (or fuses) ops the other runs
-    separately, their rows are summed into one (``index``: "1+2")."""
+def compare(name: str, board, opt: str, optimize: str = "balanced", make=None) -> dict:
+    """Dense and compressed per-layer profiles of model ``name`` (made by ``make``, default this
+    module's :func:`build`) and their ratios (compressed under the weight preference ``optimize``).
+    Where one build bands (or fuses) ops the other runs separately, their rows are summed into one
+    (``index``: "1+2")."""
     from instructions import measure
 
     from tfcompress.boards import with_optimize
@@ -145,7 +146,7 @@ def compare(name: str, board, opt: str, optimize: str = "balanced") -> dict:
     board = with_optimize(board, optimize)
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / f"{name}.tflite"
-        path.write_bytes(build(name))
+        path.write_bytes((make or build)(name))
         runs, covers = {}, {}
         for label, cw in (("dense", False), ("compressed", True)):
             print(f"{name}: {label} on {board.name} ...", file=sys.stderr, flush=True)

@@ -2,20 +2,15 @@
 per-layer measurements: per C kernel, instructions = fixed + per MAC x MACs + per output x output
 elements + per window x input values gathered, least squares on the relative error over every
 profiled op that ran that kernel (dense and compressed builds; banded drivers are left out: they
-run two ops), all terms >= 0 (a negative one is dropped and the rest refitted).
+run two ops), all terms >= 0 (a negative one is dropped and the rest refitted), over a kernel's
+runs under the balanced preference where it has any (:data:`PREFERRED`).
 
-The measurements are the ``--json`` output of ``compressed_speed.py`` and ``compressed_fc.py``
-(their ``raw`` rows), taken with every compressible layer compressed (``--all-compressed``: the
-balanced preference without its speed rule, weight_policy.py). Usage:
+The measurements are the ``--json`` output of ``compressed_speed.py``, ``compressed_fc.py`` and
+``cost_shapes.py`` (their ``raw`` rows), taken with every compressible layer compressed
+(``--all-compressed``). ``storage_cost_refresh.py`` runs all of them and this fit and rewrites the
+tables; this command prints a table and the rows for a look at other measurements:
 
-    cd /tmp && .venv/bin/python benchmarks/compressed_speed.py --all-compressed --json > speed.json
-    cd /tmp && .venv/bin/python benchmarks/compressed_fc.py --models ad-clustered ad-pruned --all-compressed --json > fc.json
-    .venv/bin/python benchmarks/storage_cost_fit.py speed.json fc.json          # table + the dict
-
-The table in storage_cost.py also used the two small test models of tests/test_engine_weights4.py
-(clustered: first conv, unbanded 3x3 CONV_2D+ADD, planar depthwise, two FULLY_CONNECTED) and
-tests/test_storage_cost.py (pruned convs, a 1x1 conv), measured the same way (dense and every
-layer compressed, ``instructions.measure(..., layers=True)``) into a third file of that format.
+    .venv/bin/python benchmarks/storage_cost_fit.py speed.json fc.json shapes.json
 """
 
 from __future__ import annotations
@@ -31,16 +26,17 @@ import numpy as np
 Point = tuple[int, int, int, float]  # MACs, outputs, windows, instructions
 
 
-def points(paths: list[Path]) -> dict[str, list[Point]]:
-    """kernel -> (MACs, output elements, window values, instructions) of every profiled op that ran it."""
+def points(results: list[dict]) -> dict[str, list[Point]]:
+    """kernel -> (MACs, output elements, window values, instructions) of every profiled op that ran
+    it, over the ``results`` rows of ``compressed_speed.py`` / ``compressed_fc.py`` / ``cost_shapes.py``
+    ``--json`` outputs."""
     out: dict[str, set[Point]] = defaultdict(set)
-    for path in paths:
-        for r in json.loads(path.read_text())["results"]:
-            for side in ("dense", "compressed"):
-                for row in r["raw"][side]:
-                    if row["macs"] and row["kernel"] != "tfc_band_s8" and row["instructions"] > 0:
-                        out[row["kernel"]].add((int(row["macs"]), int(row["outputs"]), int(row["windows"]),
-                                                float(row["instructions"])))
+    for r in results:
+        for side in ("dense", "compressed"):
+            for row in r["raw"][side]:
+                if row["macs"] and row["kernel"] != "tfc_band_s8" and row["instructions"] > 0:
+                    out[row["kernel"]].add((int(row["macs"]), int(row["outputs"]), int(row["windows"]),
+                                            float(row["instructions"])))
     return {k: sorted(v) for k, v in sorted(out.items())}
 
 
@@ -63,18 +59,49 @@ def fit(pts: list[Point]) -> tuple[float, ...]:
         use = [k for k, c in zip(use, coef, strict=True) if c >= 0] or use[:1]
 
 
+def worst_error(c: tuple[float, ...], pts: list[Point]) -> float:
+    """Largest relative error of the cost row ``c`` over ``pts``."""
+    return max(abs(c[0] + c[1] * m + c[2] * o + c[3] * w - t) / t for m, o, w, t in pts)
+
+
+#: the weight preference whose runs a kernel's row is fitted to where it has any: the balanced
+#: policy is the table's user, and a decoding kernel's speed follows the preference's RAM slack
+#: (its channel blocks); kernels only other preferences run (direct windows, pair-code pointwise,
+#: portable 4-bit FULLY_CONNECTED) are fitted to those runs
+PREFERRED = "balanced"
+
+
+def table(results: list[dict]) -> dict[str, dict]:
+    """kernel -> {"row": (fixed, per MAC, per output, per window), "shapes": distinct shapes,
+    "points": profiled ops, "worst": largest relative error} fitted to ``results`` (per kernel its
+    :data:`PREFERRED` runs where it has any, else all)."""
+    preferred = points([r for r in results if r.get("optimize", PREFERRED) == PREFERRED])
+    out = {}
+    for kernel, pts in points(results).items():
+        pts = preferred.get(kernel, pts)
+        c = fit(pts)
+        out[kernel] = dict(row=c, shapes=len({p[:3] for p in pts}), points=len(pts), worst=worst_error(c, pts))
+    return out
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("files", nargs="+", type=Path, help="--json outputs of compressed_speed.py / compressed_fc.py")
+    ap.add_argument("--json", action="store_true", help="one JSON object on stdout")
     args = ap.parse_args(argv)
-    table = {}
-    for kernel, pts in points(args.files).items():
-        c = fit(pts)
-        table[kernel] = c
-        worst = max(abs(c[0] + c[1] * m + c[2] * o + c[3] * w - t) / t for m, o, w, t in pts)
-        print(f"{kernel:34s} n={len(pts):2d} fixed {c[0]:7.0f} /MAC {c[1]:6.3f} /output {c[2]:6.2f} "
-              f"/window {c[3]:6.3f}  worst error {100 * worst:5.1f}%", file=sys.stderr)
-    for k, c in table.items():
+    missing = [str(p) for p in args.files if not p.is_file()]
+    if missing:
+        raise SystemExit(f"no such file: {', '.join(missing)}; write it with the benchmark's --json")
+    rows = table([r for path in args.files for r in json.loads(path.read_text())["results"]])
+    if args.json:
+        print(json.dumps({k: dict(t, row=list(t["row"])) for k, t in rows.items()}))
+        return 0
+    for kernel, t in rows.items():
+        c = t["row"]
+        print(f"{kernel:34s} n={t['points']:2d} fixed {c[0]:7.0f} /MAC {c[1]:6.3f} /output {c[2]:6.2f} "
+              f"/window {c[3]:6.3f}  worst error {100 * t['worst']:5.1f}%", file=sys.stderr)
+    for k, t in rows.items():
+        c = t["row"]
         print(f'    "{k}": ({c[0]:.0f}, {c[1]:.3f}, {c[2]:.2f}, {c[3]:.3f}),')
     return 0
 

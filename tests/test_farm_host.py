@@ -4,6 +4,7 @@ the board left, every sample measured once and every output right."""
 
 from __future__ import annotations
 
+import threading
 import time
 from pathlib import Path
 
@@ -80,8 +81,15 @@ def test_farm_loses_two_boards_midway_and_loses_no_sample(host_firmware, tmp_pat
     variants = {f"v{k}": samples(5, seed=10 + k) for k in range(4)}
     measured: dict[str, list[tuple[str, int]]] = {v: [] for v in variants}
     header = {"model_hash": MODEL_HASH, "board": "stm32h747i-disco", "n": 5}
+    # Every board holds a variant of its own before any starts on it: a job takes ~1 ms, so
+    # without this a board whose thread the scheduler starts late may find the work done (it is
+    # never lost) or get the variant another board just lost (two losses: the variant is failed).
+    all_started, first = threading.Barrier(len(farm)), set[str]()
 
     def work(name: str, dev: Device) -> list[list[bytes]]:
+        if dev.port not in first:
+            first.add(dev.port)
+            all_started.wait(timeout=PATIENT)
         # only the board that goes silent is waited on for its timeout (3 attempts)
         wait = quick if dev.port == "/dev/ttyC" else PATIENT
         client = HarnessClient(links[dev.port], timeout=wait, run_timeout=max(1.0, wait), retries=2)

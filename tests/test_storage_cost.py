@@ -38,6 +38,71 @@ def test_tables_name_the_optimised_kernels() -> None:
     assert storage_cost.code_bytes(["no_such_kernel"]) == 0
 
 
+REFRESH = "python benchmarks/storage_cost_refresh.py"
+
+
+def test_tables_were_measured_from_the_current_kernel_sources() -> None:
+    """Every source of the code tables still has the fingerprint (its code and headers) the tables
+    were measured from: a kernel changed since fails, naming the kernels and the refresh command."""
+    from tfcompress.engine.kernel_sources import fingerprint
+
+    assert set(storage_cost.MEASURED_FROM) == set(storage_cost.SOURCE_CODE), f"run {REFRESH}"
+    stale = sorted(s for s, h in storage_cost.MEASURED_FROM.items() if fingerprint(s) != h)
+    kernels = sorted(k for k, v in storage_cost.KERNEL_CODE.items() if v[0] in stale)
+    assert not stale, (f"kernel code changed since storage_cost.py's tables were measured: {', '.join(kernels)} "
+                       f"({', '.join(stale)}); remeasure them: {REFRESH}")
+
+
+def test_fingerprint_follows_code_and_headers_not_comments(tmp_path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A kernel's fingerprint covers its source and the engine headers it includes (generated ones
+    too): code changes there change it, comments and blank lines do not."""
+    from tfcompress.engine import kernel_sources
+
+    source = "optimized/fully_connected_s8_cb_w4_opt.c"
+    names = kernel_sources.files(source)
+    assert {"optimized/tfc_fc_opt.h", "optimized/tfc_dsp.h", "tfc_kernels.h", "optimized/tfc_limits.h"} <= set(names)
+    for name, text in names.items():
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text(text)
+    (tmp_path / "optimized/tfc_limits.h").unlink()  # generated: found among the set's headers
+    monkeypatch.setattr(kernel_sources, "_engine", lambda: tmp_path)
+    before = kernel_sources.fingerprint(source)
+    header = tmp_path / "optimized/tfc_fc_opt.h"
+    header.write_text(header.read_text() + "\n/* a note */\n// another\n\n")
+    assert kernel_sources.fingerprint(source) == before
+    header.write_text(header.read_text() + "static inline int tfc_touch(void) { return 1; }\n")
+    assert kernel_sources.fingerprint(source) != before
+
+
+def test_refresh_rewrites_only_the_generated_block() -> None:
+    """The refresh script's block (benchmarks/storage_cost_refresh.py ``render``) replaces the one in
+    storage_cost.py and reads back as the tables it was given; the rest of the file is kept."""
+    import importlib.util
+    import sys
+    from pathlib import Path
+
+    bench = Path(__file__).resolve().parents[1] / "benchmarks"
+    sys.path.insert(0, str(bench))
+    try:
+        spec = importlib.util.spec_from_file_location("storage_cost_refresh", bench / "storage_cost_refresh.py")
+        refresh = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(refresh)
+    finally:
+        sys.path.remove(str(bench))
+    t = dict(instructions={"k_a": dict(row=(12.0, 0.5, 3.25, 0.0), shapes=3, worst=0.125)},
+             code={"k_a": ("optimized/x.c", 100, 80)}, sources={"optimized/x.c": (100, 80)},
+             fingerprints={"optimized/x.c": "0123456789ab"})
+    text = Path(storage_cost.__file__).read_text()
+    new = refresh.rewrite(text, refresh.render(t, "mps2-an500"))
+    start, end = new.index(refresh.BEGIN), new.index(refresh.END)
+    assert new[:start] == text[:text.index(refresh.BEGIN)] and new[end:] == text[text.index(refresh.END):]
+    ns: dict = {}
+    exec(new[start:end], ns)
+    assert ns["INSTRUCTIONS"] == {"k_a": (12, 0.5, 3.25, 0.0)} and ns["KERNEL_CODE"] == t["code"]
+    assert ns["SOURCE_CODE"] == t["sources"] and ns["MEASURED_FROM"] == t["fingerprints"]
+    assert "# 3 shapes, worst 12%" in new
+
+
 def _clustered(w: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     """``w`` with 16 values per output channel (last axis), each channel its own."""
     out = np.empty_like(w)
