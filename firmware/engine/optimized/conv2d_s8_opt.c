@@ -689,8 +689,8 @@ static inline __attribute__((always_inline)) void conv_run(const tfc_conv_params
             if (add && add_fast && ((3 * oc_n) & 3) == 0) {
                 const tfc_out_stage aos = tfc_out_stage_of(add->out_zp, add->act_min, add->act_max);
                 const int32_t rs = -add->out_shift;
-                add4 = add->out_mult >= 0 && rs <= 22;
-                add4c = aos.clamp;
+                add4c = TFC_LINK_ADD4C && (aos.clamp || !TFC_LINK_ADD4); /* as tfc_add_dense_fast */
+                add4 = add->out_mult >= 0 && rs <= 22 && (add4c || (TFC_LINK_ADD4 && !aos.clamp));
                 aa.lo4 = aos.lo4;
                 aa.hi4 = aos.hi4;
                 aa.quads = (3 * oc_n) >> 2;
