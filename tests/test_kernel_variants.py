@@ -17,17 +17,21 @@ from tfcompress.resources import engine_kernels_dir
 
 #: per MLPerf model: optimised source -> routines it must link, routines it must not
 EXPECT = {
-    "ic_resnet8_int8": {  # ADDs without a clamp, a 3x3x3 first layer, a 64 -> 10 FULLY_CONNECTED (generic)
-        "conv2d_s8_opt.c": ({"tfc_add4_asm"}, {"tfc_add4c_asm"}),
+    "ic_resnet8_int8": {  # convs and ADDs without a clamp, a 3x3x3 first layer, a 64 -> 10 FULLY_CONNECTED
+        "conv2d_s8_opt.c": ({"tfc_add4_asm", "triples_pc_asm"}, {"tfc_add4c_asm", "triples_pc_clamp_asm"}),
         "conv2d_s8_first_opt.c": ({"widen_333"}, {"widen_any", "widen_3p", "widen_1"}),
         "fully_connected_s8_opt.c": ({"fc_generic"}, {"fc_pair_shared_x8", "fc_pair_channel_x8",
                                                       "fc_pair_shared_xw", "fc_pair_channel_xw"}),
     },
-    "kws_dscnn_int8": {  # a 10x4x1 first layer, a per-tensor 64 -> 12 FULLY_CONNECTED on the int8 input
+    "kws_dscnn_int8": {  # a 10x4x1 first layer, a per-tensor 64 -> 12 FULLY_CONNECTED on the int8 input,
         "conv2d_s8_first_opt.c": ({"widen_1"}, {"widen_any", "widen_3p", "widen_333"}),
         # (its one pair copy inlined into the entry point)
         "fully_connected_s8_opt.c": ({"tfc_fully_connected_s8"}, {"fc_generic", "fc_pair_channel_x8",
                                                                   "fc_pair_shared_xw", "fc_pair_channel_xw"}),
+        # 5-wide rows: one strip per row (dwp_asm6), narrow band fills
+        "depthwise_conv2d_s8_opt.c": ({"dwp_asm6", "dwp_fill_narrow"},
+                                      {"dwp_asm", "dwp_asm6n", "dwp_asm3", "dwp_row_c", "dwp_fill_wide",
+                                       "dwp_fill_rows", "dwp_fill_general"}),
     },
 }
 

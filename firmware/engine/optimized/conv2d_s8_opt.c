@@ -363,11 +363,15 @@ static void __attribute__((naked, noinline)) pairs_pc1_asm(conv_pairs_args *a __
 #endif
 
 #if TFC_CONV_TRIPLES && TFC_DSP_ASM
-static void __attribute__((naked, noinline, aligned(4))) triples_pc_asm(const triple_args *a __attribute__((unused))) {
+/* each linked where a layer of the model takes it (engine/optimized/variants.py TFC_LINK_TRIPLES,
+ * TRIPLES_C); the clamped one is exact without a clamp too, so it stands in for the other */
+#define CONV_TRIPLES_CLAMPED(clamp) (TFC_LINK_TRIPLES_C && ((clamp) || !TFC_LINK_TRIPLES))
+static void __attribute__((naked, noinline, aligned(4), unused)) triples_pc_asm(const triple_args *a
+                                                                               __attribute__((unused))) {
     __asm volatile(CONV_TRIPLES_BODY(CONV_TRIPLES_STORE, CONV_PC3_X16, "16"));
 }
 
-static void __attribute__((naked, noinline, aligned(4))) triples_pc_clamp_asm(const triple_args *a
+static void __attribute__((naked, noinline, aligned(4), unused)) triples_pc_clamp_asm(const triple_args *a
                                                                              __attribute__((unused))) {
     __asm volatile(CONV_TRIPLES_BODY(CONV_TRIPLES_STORE_CLAMP, CONV_PC3_X16, "16"));
 }
@@ -721,7 +725,7 @@ static inline __attribute__((always_inline)) void conv_run(const tfc_conv_params
                 }
 #if TFC_DSP_ASM
                 ta.o = add ? pair_out : out_b + pix * oc_n;
-                if (os3.clamp) {
+                if (CONV_TRIPLES_CLAMPED(os3.clamp)) {
                     triples_pc_clamp_asm(&ta);
                 } else {
                     triples_pc_asm(&ta);

@@ -60,6 +60,39 @@
 #ifndef TFC_LINK_FC_X8
 #define TFC_LINK_FC_X8 1
 #endif
+#ifndef TFC_LINK_TRIPLES
+#define TFC_LINK_TRIPLES 1
+#endif
+#ifndef TFC_LINK_TRIPLES_C
+#define TFC_LINK_TRIPLES_C 1
+#endif
+#ifndef TFC_LINK_DWP_ASM
+#define TFC_LINK_DWP_ASM 1
+#endif
+#ifndef TFC_LINK_DWP_ASM6
+#define TFC_LINK_DWP_ASM6 1
+#endif
+#ifndef TFC_LINK_DWP_ASM6N
+#define TFC_LINK_DWP_ASM6N 1
+#endif
+#ifndef TFC_LINK_DWP_ASM3
+#define TFC_LINK_DWP_ASM3 1
+#endif
+#ifndef TFC_LINK_DWP_ROW_C
+#define TFC_LINK_DWP_ROW_C 1
+#endif
+#ifndef TFC_LINK_DWP_NARROW
+#define TFC_LINK_DWP_NARROW 1
+#endif
+#ifndef TFC_LINK_DWP_WIDE
+#define TFC_LINK_DWP_WIDE 1
+#endif
+#ifndef TFC_LINK_DWP_ROWS
+#define TFC_LINK_DWP_ROWS 1
+#endif
+#ifndef TFC_LINK_DWP_ROWS_C
+#define TFC_LINK_DWP_ROWS_C 1
+#endif
 
 #if defined(__ARM_FEATURE_DSP) && __ARM_FEATURE_DSP
 #include <arm_acle.h>

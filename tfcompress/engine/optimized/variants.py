@@ -3,7 +3,7 @@
 Several optimised kernels carry variants of their inner code for layer shapes or ranges the host
 already knows (the clamped and the full-range assembly ADD, the first-layer conv's straight 3x3x3
 window loop and its window widenings, the FULLY_CONNECTED copies per requantisation layout and
-input form). The C used to choose among them at run time, so every model linked all of them.
+input form, the conv pixel triples with and without a clamp, the planar depthwise strip routines per row width and its band fills per row shape). The C used to choose among them at run time, so every model linked all of them.
 Here each variant is one row of :data:`SWITCHES`: the kernels that contain it and whether a layer
 of theirs runs it. The generator renders the rows into ``engine/optimized/tfc_variants.h`` (one
 ``#define TFC_LINK_<name> 0/1`` per row, :func:`render_header`); a variant whose macro is 0 is
@@ -20,7 +20,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
-from tfcompress.engine.kernel_limits import RQ_FAST, RQ_PAIR, RQ_SHARED
+from tfcompress.engine.kernel_limits import RQ_FAST, RQ_PAIR, RQ_SHARED, RQ_TRIPLE
 from tfcompress.engine.lowered import ConstArray, LoweredOp
 from tfcompress.engine.optimized import first
 
@@ -34,6 +34,11 @@ ADD_KERNELS = ("tfc_add_s8", "tfc_conv2d_add_s8", "tfc_conv2d_add_s8_direct", "t
 FIRST_KERNELS = (first.KERNEL, *first.COMPRESSED.values())
 #: the FULLY_CONNECTED kernel whose copies are switched (fully_connected_s8_opt.c)
 FC_KERNELS = ("tfc_fully_connected_s8",)
+#: the kernels of conv2d_s8_opt.c whose pair-code layers may run pixel triples (-O2)
+TRIPLE_KERNELS = ("tfc_conv2d_s8", "tfc_conv2d_add_s8")
+#: the planar depthwise kernels (depthwise_conv2d_s8_opt.c depthwise_planar)
+PLANAR_KERNELS = ("tfc_depthwise_conv2d_s8_planar", "tfc_depthwise_conv2d_s8_planar_w4",
+                  "tfc_depthwise_conv2d_s8_planar_sp")
 #: steps of the straight window loop (conv2d_s8_first_opt.c FIRST_UNROLL at -O2: a 3x3x3 window)
 FIRST_STRAIGHT = 14
 
@@ -125,6 +130,44 @@ def _fc_int8(x: Layer) -> bool:
     return _fc_hot(x) and not x.arena_scratch
 
 
+def _triples(x: Layer) -> bool:
+    return bool(_rq_flags(x.lo) & RQ_TRIPLE)
+
+
+def _planar_asm(x: Layer) -> bool:
+    """The planar layer's rows take the assembly strips: fast requantisation, no activation clamp."""
+    return bool(_rq_flags(x.lo) & RQ_FAST) and not _clamps(x.lo.fields)
+
+
+def _strips(x: Layer) -> str:
+    """The strip routine depthwise_planar takes at -O2 (dwp_asm at -Os), "c": the C rows."""
+    if not _planar_asm(x):
+        return "c"
+    w = int(x.lo.fields["out_w"])
+    return "6" if w in (5, 6) else "6n" if w % 6 == 0 else "3" if w == 3 else "any"
+
+
+def _fill(x: Layer) -> str:
+    """The band fill of a planar layer's data rows (dwp_geometry's row width, dwp_columns,
+    dwp_fill_kind in the DSP build): "narrow", "wide", "rows" (assembly), "c" or "" (no data column)."""
+    f = x.lo.fields
+    wb = int(f["stride_w"]) * ((int(f["out_w"]) + 1) & ~1) + 2
+    pl, in_w = int(f["pad_left"]), int(f["in_w"])
+    col = pl - 1 if pl & 1 else pl
+    left = bool(pl & 1) and col + 1 < wb
+    if not left and col >= wb:
+        return ""
+    at = 1 if left else 0
+    col += 2 if left else 0
+    n = max(min((in_w - at) // 2, (wb - col) // 2), 0)
+    right = at + 2 * n == in_w - 1 and col + 2 * n + 1 < wb
+    if (n in (1, 2)) if left else (n == 3 and not right):
+        return "narrow"
+    if (right and n % 2 == 1 and n >= 3) if left else (not right and n % 2 == 0 and n >= 2):
+        return "wide"
+    return "rows" if n > 0 else "c"
+
+
 #: the switched variants, in the header's order
 SWITCHES: tuple[Switch, ...] = (
     Switch("ADD4", "tfc_add4_asm: the full-range assembly ADD (else tfc_add4c_asm / C)", ADD_KERNELS,
@@ -149,6 +192,28 @@ SWITCHES: tuple[Switch, ...] = (
     Switch("FC_CHANNEL", "FULLY_CONNECTED hot path, per-channel rq entries", FC_KERNELS, _fc_channel, False),
     Switch("FC_XW", "FULLY_CONNECTED hot path on the widened input", FC_KERNELS, _fc_widened, True),
     Switch("FC_X8", "FULLY_CONNECTED hot path on the int8 input", FC_KERNELS, _fc_int8, False),
+    Switch("TRIPLES", "conv pixel triples, full-range outputs (-O2; else the clamped routine)", TRIPLE_KERNELS,
+           lambda x: _triples(x) and not _clamps(x.lo.fields), True),
+    Switch("TRIPLES_C", "conv pixel triples with an activation clamp (-O2)", TRIPLE_KERNELS,
+           lambda x: _triples(x) and _clamps(x.lo.fields), False),
+    Switch("DWP_ASM", "planar depthwise: the strips of four (-O2; -Os always)", PLANAR_KERNELS,
+           lambda x: _strips(x) == "any", False),
+    Switch("DWP_ASM6", "planar depthwise: rows of five or six outputs in one strip (-O2)", PLANAR_KERNELS,
+           lambda x: _strips(x) == "6", True),
+    Switch("DWP_ASM6N", "planar depthwise: rows in strips of six (-O2)", PLANAR_KERNELS,
+           lambda x: _strips(x) == "6n", True),
+    Switch("DWP_ASM3", "planar depthwise: rows of three outputs (-O2)", PLANAR_KERNELS,
+           lambda x: _strips(x) == "3", True),
+    Switch("DWP_ROW_C", "planar depthwise: rows in C (activation clamp, slow requantisation; -O2, -Os always)",
+           PLANAR_KERNELS, lambda x: _strips(x) == "c", False),
+    Switch("DWP_NARROW", "planar depthwise: the band fill of narrow rows", PLANAR_KERNELS,
+           lambda x: _fill(x) == "narrow", True),
+    Switch("DWP_WIDE", "planar depthwise: the band fill of wide rows", PLANAR_KERNELS,
+           lambda x: _fill(x) == "wide", True),
+    Switch("DWP_ROWS", "planar depthwise: the general band fill in assembly", PLANAR_KERNELS,
+           lambda x: _fill(x) == "rows", False),
+    Switch("DWP_ROWS_C", "planar depthwise: the general band fill in C (rows without an interior pair)",
+           PLANAR_KERNELS, lambda x: _fill(x) == "c", False),
 )
 
 
