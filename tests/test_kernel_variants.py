@@ -17,8 +17,9 @@ from tfcompress.resources import engine_kernels_dir
 
 #: per MLPerf model: optimised source -> routines it must link, routines it must not
 EXPECT = {
-    "ic_resnet8_int8": {  # convs and ADDs without a clamp, a 3x3x3 first layer, a 64 -> 10 FULLY_CONNECTED
-        "conv2d_s8_opt.c": ({"tfc_add4_asm", "triples_pc_asm"}, {"tfc_add4c_asm", "triples_pc_clamp_asm"}),
+    "ic_resnet8_int8": {  # pair-code convs and ADDs without a clamp, a 3x3x3 first layer, a 64 -> 10 FC
+        "conv2d_s8_opt.c": ({"tfc_add4_asm", "triples_pc_asm", "pairs_pc_asm"},
+                            {"tfc_add4c_asm", "triples_pc_clamp_asm", "pairs_fast_asm", "pair_all_channels"}),
         "conv2d_s8_first_opt.c": ({"widen_333"}, {"widen_any", "widen_3p", "widen_1"}),
         "fully_connected_s8_opt.c": ({"fc_generic"}, {"fc_pair_shared_x8", "fc_pair_channel_x8",
                                                       "fc_pair_shared_xw", "fc_pair_channel_xw"}),

@@ -458,8 +458,10 @@ static void __attribute__((noinline)) first_run(const tfc_conv_params *p, const 
     a.clamp = os.clamp;
 #if FIRST_LOOP14
     a.skip = 1 + (FIRST_UNROLL - steps % FIRST_UNROLL) % FIRST_UNROLL;
-#else
+#elif FIRST_STRAIGHT
     a.skip = 1; /* the one-word loop (not the straight copy) */
+#else
+    a.skip = 0; /* unused */
 #endif
 #if FIRST_STRAIGHT
     if (steps == FIRST_UNROLL) {

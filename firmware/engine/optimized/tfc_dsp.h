@@ -60,6 +60,15 @@
 #ifndef TFC_LINK_FC_X8
 #define TFC_LINK_FC_X8 1
 #endif
+#ifndef TFC_LINK_CONV_PAIRS_FAST
+#define TFC_LINK_CONV_PAIRS_FAST 1
+#endif
+#ifndef TFC_LINK_CONV_GENERIC
+#define TFC_LINK_CONV_GENERIC 1
+#endif
+#ifndef TFC_LINK_CONV_PLAIN
+#define TFC_LINK_CONV_PLAIN 1
+#endif
 #ifndef TFC_LINK_TRIPLES
 #define TFC_LINK_TRIPLES 1
 #endif

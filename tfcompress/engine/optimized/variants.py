@@ -3,7 +3,7 @@
 Several optimised kernels carry variants of their inner code for layer shapes or ranges the host
 already knows (the clamped and the full-range assembly ADD, the first-layer conv's straight 3x3x3
 window loop and its window widenings, the FULLY_CONNECTED copies per requantisation layout and
-input form, the conv pixel triples with and without a clamp, the planar depthwise strip routines per row width and its band fills per row shape). The C used to choose among them at run time, so every model linked all of them.
+input form, the im2col conv's paths and its pixel triples with and without a clamp, the planar depthwise strip routines per row width and its band fills per row shape). The C used to choose among them at run time, so every model linked all of them.
 Here each variant is one row of :data:`SWITCHES`: the kernels that contain it and whether a layer
 of theirs runs it. The generator renders the rows into ``engine/optimized/tfc_variants.h`` (one
 ``#define TFC_LINK_<name> 0/1`` per row, :func:`render_header`); a variant whose macro is 0 is
@@ -20,7 +20,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
-from tfcompress.engine.kernel_limits import RQ_FAST, RQ_PAIR, RQ_SHARED, RQ_TRIPLE
+from tfcompress.engine.kernel_limits import CONV_MAX_K, RQ_FAST, RQ_PAIR, RQ_ROWS, RQ_SHARED, RQ_TRIPLE
 from tfcompress.engine.lowered import ConstArray, LoweredOp
 from tfcompress.engine.optimized import first
 
@@ -34,8 +34,8 @@ ADD_KERNELS = ("tfc_add_s8", "tfc_conv2d_add_s8", "tfc_conv2d_add_s8_direct", "t
 FIRST_KERNELS = (first.KERNEL, *first.COMPRESSED.values())
 #: the FULLY_CONNECTED kernel whose copies are switched (fully_connected_s8_opt.c)
 FC_KERNELS = ("tfc_fully_connected_s8",)
-#: the kernels of conv2d_s8_opt.c whose pair-code layers may run pixel triples (-O2)
-TRIPLE_KERNELS = ("tfc_conv2d_s8", "tfc_conv2d_add_s8")
+#: the kernels of conv2d_s8_opt.c (im2col windows; pixel triples at -O2)
+CONV_KERNELS = ("tfc_conv2d_s8", "tfc_conv2d_add_s8")
 #: the planar depthwise kernels (depthwise_conv2d_s8_opt.c depthwise_planar)
 PLANAR_KERNELS = ("tfc_depthwise_conv2d_s8_planar", "tfc_depthwise_conv2d_s8_planar_w4",
                   "tfc_depthwise_conv2d_s8_planar_sp")
@@ -130,6 +130,22 @@ def _fc_int8(x: Layer) -> bool:
     return _fc_hot(x) and not x.arena_scratch
 
 
+def _conv_window(x: Layer) -> int:
+    """conv_run's kp: the padded window of an im2col conv."""
+    f = x.lo.fields
+    k_h, row = int(f["k_h"]), int(f["k_w"]) * int(f["in_c"])
+    return k_h * ((row + 3) & ~3) if _rq_flags(x.lo) & RQ_ROWS else (k_h * row + 3) & ~3
+
+
+def _conv_pairs(x: Layer) -> bool:
+    """conv_run sends the layer's channel pairs to the assembly (fast requantisation, even count)."""
+    return bool(_rq_flags(x.lo) & RQ_FAST) and int(x.lo.fields["out_c"]) % 2 == 0
+
+
+def _conv_im2col(x: Layer) -> bool:
+    return _conv_window(x) <= CONV_MAX_K
+
+
 def _triples(x: Layer) -> bool:
     return bool(_rq_flags(x.lo) & RQ_TRIPLE)
 
@@ -192,9 +208,16 @@ SWITCHES: tuple[Switch, ...] = (
     Switch("FC_CHANNEL", "FULLY_CONNECTED hot path, per-channel rq entries", FC_KERNELS, _fc_channel, False),
     Switch("FC_XW", "FULLY_CONNECTED hot path on the widened input", FC_KERNELS, _fc_widened, True),
     Switch("FC_X8", "FULLY_CONNECTED hot path on the int8 input", FC_KERNELS, _fc_int8, False),
-    Switch("TRIPLES", "conv pixel triples, full-range outputs (-O2; else the clamped routine)", TRIPLE_KERNELS,
+    Switch("CONV_PLAIN", "im2col conv: windows beyond the scratch, one output at a time (-O2; -Os always)",
+           CONV_KERNELS, lambda x: not _conv_im2col(x), False),
+    Switch("CONV_GENERIC", "im2col conv: channels off the pair assembly (pair_all_channels)", CONV_KERNELS,
+           lambda x: _conv_im2col(x) and not _conv_pairs(x), False),
+    Switch("CONV_PAIRS_FAST", "im2col conv: channel pairs in assembly without pair codes (pairs_fast_asm)",
+           CONV_KERNELS, lambda x: _conv_im2col(x) and bool(_rq_flags(x.lo) & RQ_FAST)
+           and not _rq_flags(x.lo) & RQ_PAIR and int(x.lo.fields["out_c"]) >= 2, False),
+    Switch("TRIPLES", "conv pixel triples, full-range outputs (-O2; else the clamped routine)", CONV_KERNELS,
            lambda x: _triples(x) and not _clamps(x.lo.fields), True),
-    Switch("TRIPLES_C", "conv pixel triples with an activation clamp (-O2)", TRIPLE_KERNELS,
+    Switch("TRIPLES_C", "conv pixel triples with an activation clamp (-O2)", CONV_KERNELS,
            lambda x: _triples(x) and _clamps(x.lo.fields), False),
     Switch("DWP_ASM", "planar depthwise: the strips of four (-O2; -Os always)", PLANAR_KERNELS,
            lambda x: _strips(x) == "any", False),
