@@ -478,7 +478,7 @@ static void __attribute__((noinline)) first_run(const tfc_conv_params *p, const 
             const int32_t y0 = oy * p->stride_h - p->pad_top;
             const int yok = y0 >= 0 && y0 <= ylim;
             int32_t x0 = -p->pad_left, at = y0 * row + x0 * ic_n;
-#if !defined(__OPTIMIZE_SIZE__)
+#if !defined(__OPTIMIZE_SIZE__) && TFC_LINK_FIRST_EVEN /* (variants.py: a layer with even rows) */
             if (!(out_w & 1)) { /* -O2, an even row: its pixel pairs, both windows checked at once */
                 const int32_t sw = p->stride_w;
                 for (ox = 0; ox < out_w; ox += 2, x0 += 2 * sw, at += 2 * dx) {
@@ -500,6 +500,9 @@ static void __attribute__((noinline)) first_run(const tfc_conv_params *p, const 
                 }
                 continue;
             }
+#endif
+#if !defined(__OPTIMIZE_SIZE__) && !TFC_LINK_FIRST_PIXELS
+            continue; /* not reached: the host links the pixel loop for layers with odd rows (-Os: always) */
 #endif
             for (ox = 0; ox < out_w; ++ox, x0 += p->stride_w, at += dx) {
                 const int8_t *s = in_b + at;

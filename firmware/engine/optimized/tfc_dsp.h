@@ -33,6 +33,12 @@
 #ifndef TFC_LINK_FIRST_LOOP
 #define TFC_LINK_FIRST_LOOP 1
 #endif
+#ifndef TFC_LINK_FIRST_EVEN
+#define TFC_LINK_FIRST_EVEN 1
+#endif
+#ifndef TFC_LINK_FIRST_PIXELS
+#define TFC_LINK_FIRST_PIXELS 1
+#endif
 #ifndef TFC_LINK_WIDEN_333
 #define TFC_LINK_WIDEN_333 1
 #endif
