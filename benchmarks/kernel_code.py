@@ -6,7 +6,8 @@ compiled alone with the board's flags (``-ffunction-sections``, as the firmware 
 linked with ``--gc-sections`` from the kernel as the entry point: the bytes of ``.text`` +
 ``.rodata`` are the kernel and the static helpers and tables of its source it reaches (calls into
 other sources and libc are not counted); per source, all its kernels linked together (what they
-share counts once). Usage:
+share counts once). Compiled without a model's ``tfc_variants.h``, so with every kernel variant
+(engine/optimized/variants.py: a model links at most these bytes). Usage:
 
     .venv/bin/python benchmarks/kernel_code.py                      # table, mps2-an500
     .venv/bin/python benchmarks/kernel_code.py --python             # the dict for storage_cost.py

@@ -102,6 +102,18 @@ class CompiledModel(GraphIO):
         """Headers the kernel sources include (the common ones and the kernel set's)."""
         return [*optable.COMMON_HEADERS, *kernel_set(self.kernels).headers]
 
+    def generated_headers(self) -> dict[str, str]:
+        """Headers generated for this model (path under ``engine/`` -> text): the kernel set's
+        constants (engine/kernel_limits.py) and its per-model headers (e.g. the kernel variants the
+        model links, engine/optimized/variants.py)."""
+        out = kernel_limits.generated_headers(self.kernels)
+        kset = kernel_set(self.kernels)
+        if kset.model_headers is not None:
+            position = {id(lo): k for k, lo in enumerate(self.lowered)}
+            out |= kset.model_headers(self.lowered,
+                                      lambda lo: position.get(id(lo), -1) in self.plan.scratch_offsets)
+        return out
+
     def sources(self) -> tuple[str, str]:
         """(model.c, model.h) text."""
         self.layout = make_layout(self.graph, self.lowered, self.plan, self.state, self.views)
@@ -122,7 +134,12 @@ class CompiledModel(GraphIO):
             dst.parent.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(src / name, dst)
             paths.append(dst)
-        return paths + kernel_limits.write_headers(self.kernels, out / "engine")
+        for name, text in self.generated_headers().items():
+            dst = out / "engine" / name
+            dst.parent.mkdir(parents=True, exist_ok=True)
+            dst.write_text(text)
+            paths.append(dst)
+        return paths
 
     def info(self) -> dict[str, Any]:
         """Everything `tfcompress inspect` shows, as a JSON-friendly dict."""

@@ -52,10 +52,9 @@ def _digest(model: CompiledModel, flags: list[str], extra: str = "") -> tuple[st
     h = hashlib.sha256()
     for part in (model_c, model_h, " ".join(flags), extra):
         h.update(part.encode())
-    from tfcompress.engine.kernel_limits import generated_headers
     for name in model.kernel_sources() + model.kernel_headers():
         h.update((engine_kernels_dir() / name).read_bytes())
-    for name, text in sorted(generated_headers(model.kernels).items()):
+    for name, text in sorted(model.generated_headers().items()):
         h.update(f"{name}\n{text}".encode())
     return h.hexdigest()[:24], model_c, model_h
 

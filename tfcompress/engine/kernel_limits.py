@@ -4,8 +4,9 @@ C header they are rendered into.
 Python is the single source: the host code (``engine/optimized/``) imports these names, and the C
 sources include ``tfc_limits.h``, which :func:`render_header` generates from them (``TFC_`` +
 the Python name). The header is not in the repository: ``CompiledModel.write()`` writes it next to
-the optimised sources of a generated project (:func:`write_headers`), and the host build's cache
-key covers its text (:func:`generated_headers`), so changing a value here changes every build.
+the optimised sources of a generated project (:func:`generated_headers`, with the model's own
+``tfc_variants.h`` from ``engine/optimized/variants.py``), and the host build's cache key covers
+their text, so changing a value here changes every build.
 """
 
 from __future__ import annotations

@@ -29,13 +29,17 @@ class KernelSet:
     """The kernels of the set named ``name`` (:mod:`tfcompress.engine.kernelsets`): the reference
     kernels with ``variants`` replaced, the headers those need, and ``after_plan``: choices made
     once the arena is planned (e.g. direct-window convolutions where im2col scratch raises the peak),
-    ``bands``: whether the compiler may band pairs of its kernels (engine/banding.py)."""
+    ``bands``: whether the compiler may band pairs of its kernels (engine/banding.py),
+    ``model_headers``: the headers it generates per model."""
 
     name: str
     variants: Mapping[str, KernelVariant] = field(default_factory=dict)
     headers: tuple[str, ...] = ()
     after_plan: Callable[..., Any] | None = None
     bands: bool = False  # row banding of 1x1 conv + depthwise pairs (engine/banding.py)
+    #: headers generated per model: (lowered ops, whether an op's scratch is in the arena) -> path
+    #: under engine/ -> text (the optimised set: the kernel variants the model links)
+    model_headers: Callable[[list[LoweredOp], Callable[[LoweredOp], bool]], dict[str, str]] | None = None
 
     def fuses_conv_add(self) -> bool:
         """Fuse CONV_2D+ADD only where the set's conv and fused conv come from the same family (a set

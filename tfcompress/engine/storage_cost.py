@@ -18,7 +18,8 @@ matches the fingerprint in :data:`MEASURED_FROM`):
   leaves their layers alone).
 * :data:`KERNEL_CODE` / :data:`SOURCE_CODE`: ``.text`` + ``.rodata`` bytes a kernel links (it and
   the helpers of its source it reaches), at -O2 and -Os, and per source all its kernels together
-  (shared helpers once), from ``benchmarks/kernel_code.py``.
+  (shared helpers once), from ``benchmarks/kernel_code.py``: with every kernel variant, so an upper
+  bound where a model's generated ``tfc_variants.h`` compiles some out (engine/optimized/variants.py).
 """
 
 from __future__ import annotations

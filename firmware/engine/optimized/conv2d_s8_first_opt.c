@@ -40,6 +40,12 @@
 #define FIRST_UNROLL 14
 #endif
 
+/* -O2 block loops the model links (engine/optimized/variants.py): the straight 14-word copy where a
+ * layer has a 3x3x3 window (TFC_LINK_FIRST14), the general loop unrolled 14 words where a layer has
+ * another window (TFC_LINK_FIRST_LOOP; else one word per iteration, as at -Os: exact, never run) */
+#define FIRST_STRAIGHT (FIRST_UNROLL == 14 && TFC_LINK_FIRST14)
+#define FIRST_LOOP14 (FIRST_UNROLL == 14 && TFC_LINK_FIRST_LOOP)
+
 /* Argument block of the assembly routine (offsets used there). */
 typedef struct {
     const int32_t *col; /* 0: interleaved windows */
@@ -166,37 +172,54 @@ typedef struct {
 
 typedef void (*widen_fn)(const int8_t *s0, int32_t st0, const int8_t *s1, int32_t st1, const first_geom *g);
 
-static void widen_any(const int8_t *s0, int32_t st0, const int8_t *s1, int32_t st1, const first_geom *g) {
+static void __attribute__((unused)) widen_any(const int8_t *s0, int32_t st0, const int8_t *s1, int32_t st1, const first_geom *g) {
     pair_rows(s0, st0, s1, st1, g->k_h, g->col, g->nl, g->paired);
 }
 
 #if !defined(__OPTIMIZE_SIZE__)
-static void widen_333(const int8_t *s0, int32_t st0, const int8_t *s1, int32_t st1, const first_geom *g) {
+static void __attribute__((unused)) widen_333(const int8_t *s0, int32_t st0, const int8_t *s1, int32_t st1, const first_geom *g) {
     pair_windows_333(s0, st0, s1, st1, g->col);
 }
 
-static void widen_3p(const int8_t *s0, int32_t st0, const int8_t *s1, int32_t st1, const first_geom *g) {
+static void __attribute__((unused)) widen_3p(const int8_t *s0, int32_t st0, const int8_t *s1, int32_t st1, const first_geom *g) {
     pair_rows(s0, st0, s1, st1, g->k_h, g->col, 3, 1);
 }
 
-static void widen_1(const int8_t *s0, int32_t st0, const int8_t *s1, int32_t st1, const first_geom *g) {
+static void __attribute__((unused)) widen_1(const int8_t *s0, int32_t st0, const int8_t *s1, int32_t st1, const first_geom *g) {
     pair_rows(s0, st0, s1, st1, g->k_h, g->col, 1, 0);
 }
 #endif
 
 /* -O2: loops unrolled for 3x3x3 (nl 3, paired rows), any k_h x 3 channels, rows of one word
- * (k_w 4 x 1 channel: KWS); -Os: the generic loop only. */
+ * (k_w 4 x 1 channel: KWS), each linked only where a layer of the model takes it
+ * (engine/optimized/variants.py TFC_LINK_WIDEN_*; the generic loop too); -Os: the generic loop only. */
 static widen_fn pick_widen(int32_t k_h, int32_t nl, int32_t paired) {
 #if !defined(__OPTIMIZE_SIZE__)
-    if (nl == 3 && paired) {
-        return k_h == 3 ? widen_333 : widen_3p;
+#if TFC_LINK_WIDEN_333
+    if (nl == 3 && paired && k_h == 3) {
+        return widen_333;
     }
+#endif
+#if TFC_LINK_WIDEN_3P
+    if (nl == 3 && paired) {
+        return widen_3p;
+    }
+#endif
+#if TFC_LINK_WIDEN_1
     if (nl == 1 && !paired) {
         return widen_1;
     }
 #endif
+#if !TFC_LINK_WIDEN_ANY && (TFC_LINK_WIDEN_333 || TFC_LINK_WIDEN_3P || TFC_LINK_WIDEN_1)
+#define FIRST_WIDEN_ANY 0 /* the host links widen_any for every other window */
+#endif
+#endif
     (void)k_h, (void)nl, (void)paired;
+#ifdef FIRST_WIDEN_ANY
+    return 0;
+#else
     return widen_any;
+#endif
 }
 
 #if TFC_DSP_ASM
@@ -251,6 +274,8 @@ static widen_fn pick_widen(int32_t k_h, int32_t nl, int32_t paired) {
     "ldr r0, [r0, #0]\n" \
     FIRST_STEP0 FIRST_STEP FIRST_STEP FIRST_STEP FIRST_STEP FIRST_STEP FIRST_STEP FIRST_STEP FIRST_STEP \
     FIRST_STEP FIRST_STEP FIRST_STEP FIRST_STEP FIRST_STEP
+#endif
+#if FIRST_LOOP14
 /* else the general loop, its first iteration entered part-way (skip - 1 words left out) through
  * a TBH table */
 #define FIRST_STEPS \
@@ -349,7 +374,7 @@ static void __attribute__((naked, noinline)) first_blocks_asm(first_args *a __at
         "add r5, r3, r5, lsl #6\n"
         "push {r0, r2, r3, r4, r5}\n"
         "ldr r1, [r0, #8]\n"
-#if FIRST_UNROLL == 14
+#if FIRST_STRAIGHT
         "cmp r4, #0\n"
         "bne 10f\n"
         "1:\n" /* r0 = args, r1 = weights of this block */
@@ -431,10 +456,17 @@ static void __attribute__((noinline)) first_run(const tfc_conv_params *p, const 
     a.lo4 = os.lo4;
     a.hi4 = os.hi4;
     a.clamp = os.clamp;
-#if FIRST_UNROLL == 14
-    a.skip = steps == FIRST_UNROLL ? 0 : 1 + (FIRST_UNROLL - steps % FIRST_UNROLL) % FIRST_UNROLL;
+#if FIRST_LOOP14
+    a.skip = 1 + (FIRST_UNROLL - steps % FIRST_UNROLL) % FIRST_UNROLL;
+#elif FIRST_STRAIGHT
+    a.skip = 1; /* the one-word loop (not the straight copy) */
 #else
-    a.skip = 0;
+    a.skip = 0; /* unused */
+#endif
+#if FIRST_STRAIGHT
+    if (steps == FIRST_UNROLL) {
+        a.skip = 0;
+    }
 #endif
     a.o1_off = oc_n;
     for (b = 0; b < p->batches; ++b) {
@@ -446,7 +478,7 @@ static void __attribute__((noinline)) first_run(const tfc_conv_params *p, const 
             const int32_t y0 = oy * p->stride_h - p->pad_top;
             const int yok = y0 >= 0 && y0 <= ylim;
             int32_t x0 = -p->pad_left, at = y0 * row + x0 * ic_n;
-#if !defined(__OPTIMIZE_SIZE__)
+#if !defined(__OPTIMIZE_SIZE__) && TFC_LINK_FIRST_EVEN /* (variants.py: a layer with even rows) */
             if (!(out_w & 1)) { /* -O2, an even row: its pixel pairs, both windows checked at once */
                 const int32_t sw = p->stride_w;
                 for (ox = 0; ox < out_w; ox += 2, x0 += 2 * sw, at += 2 * dx) {
@@ -468,6 +500,9 @@ static void __attribute__((noinline)) first_run(const tfc_conv_params *p, const 
                 }
                 continue;
             }
+#endif
+#if !defined(__OPTIMIZE_SIZE__) && !TFC_LINK_FIRST_PIXELS
+            continue; /* not reached: the host links the pixel loop for layers with odd rows (-Os: always) */
 #endif
             for (ox = 0; ox < out_w; ++ox, x0 += p->stride_w, at += dx) {
                 const int8_t *s = in_b + at;

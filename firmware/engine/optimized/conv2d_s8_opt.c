@@ -295,7 +295,7 @@ static inline void dot_2x2_pc(const int16_t *col, const int8_t *w, int32_t kp, i
     "add sp, sp, #4\n" \
     "pop {r4-r11, pc}\n"
 
-static void __attribute__((naked, noinline)) pairs_fast_asm(conv_pairs_args *a __attribute__((unused))) {
+static void __attribute__((naked, noinline, unused)) pairs_fast_asm(conv_pairs_args *a __attribute__((unused))) {
     __asm volatile(CONV_PAIRS_BODY("ldr r1, [r12, #12]\n"
                                    "ldr r3, [r12, #28]\n"
                                    "mov r2, r1\n"
@@ -363,11 +363,15 @@ static void __attribute__((naked, noinline)) pairs_pc1_asm(conv_pairs_args *a __
 #endif
 
 #if TFC_CONV_TRIPLES && TFC_DSP_ASM
-static void __attribute__((naked, noinline, aligned(4))) triples_pc_asm(const triple_args *a __attribute__((unused))) {
+/* each linked where a layer of the model takes it (engine/optimized/variants.py TFC_LINK_TRIPLES,
+ * TRIPLES_C); the clamped one is exact without a clamp too, so it stands in for the other */
+#define CONV_TRIPLES_CLAMPED(clamp) (TFC_LINK_TRIPLES_C && ((clamp) || !TFC_LINK_TRIPLES))
+static void __attribute__((naked, noinline, aligned(4), unused)) triples_pc_asm(const triple_args *a
+                                                                               __attribute__((unused))) {
     __asm volatile(CONV_TRIPLES_BODY(CONV_TRIPLES_STORE, CONV_PC3_X16, "16"));
 }
 
-static void __attribute__((naked, noinline, aligned(4))) triples_pc_clamp_asm(const triple_args *a
+static void __attribute__((naked, noinline, aligned(4), unused)) triples_pc_clamp_asm(const triple_args *a
                                                                              __attribute__((unused))) {
     __asm volatile(CONV_TRIPLES_BODY(CONV_TRIPLES_STORE_CLAMP, CONV_PC3_X16, "16"));
 }
@@ -496,7 +500,7 @@ static void __attribute__((noinline)) pairs_fast(const int16_t *col, int32_t kp,
                                                  int pc) {
     const int32_t zp = 0; /* carried by the rounding constant */
     const uint32_t lo4 = osp->lo4, hi4 = osp->hi4;
-#if TFC_DSP_ASM
+#if TFC_DSP_ASM && TFC_LINK_CONV_PAIRS_FAST /* (else the C loop below) */
     if (pairs > 0) {
         conv_pairs_args a;
         a.col = (const int32_t *)col;
@@ -542,8 +546,10 @@ static void __attribute__((noinline)) pairs_fast(const int16_t *col, int32_t kp,
     }
 }
 
-/* All output channels of one pixel pair (o1 == NULL: only the first pixel is real). */
-static void __attribute__((noinline)) pair_all_channels(const tfc_conv_params *p, const int16_t *col, int32_t kp,
+/* All output channels of one pixel pair (o1 == NULL: only the first pixel is real); the DSP builds
+ * link it where a layer is off the channel-pair assembly (engine/optimized/variants.py
+ * TFC_LINK_CONV_GENERIC). */
+static void __attribute__((noinline, unused)) pair_all_channels(const tfc_conv_params *p, const int16_t *col, int32_t kp,
                                                         int8_t *o0, int8_t *o1) {
     const tfc_out_stage os = tfc_out_stage_of(p->out_zp, p->act_min, p->act_max);
     const int fast = p->rq[0] & TFC_RQ_FAST;
@@ -635,10 +641,14 @@ static inline __attribute__((always_inline)) void conv_run(const tfc_conv_params
     const int32_t oc_n = p->out_c;
     const int32_t npix = p->out_h * p->out_w;
     int32_t b, pix;
+#if TFC_LINK_CONV_PLAIN || defined(__OPTIMIZE_SIZE__) /* -O2: linked where a layer's window exceeds the
+                                                       * scratch (variants.py); -Os keeps it: without, GCC
+                                                       * allocates conv_run's registers worse */
     if (kp > TFC_CONV_MAX_K) {
         conv_plain(p, add, in, residual, out, kp, p->rq[0] & TFC_RQ_FAST);
         return;
     }
+#endif
     {
     /* scratch (engine/optimized: conv.im2col_scratch, depthwise.scratch): two int16 windows (4 * kp bytes) + a byte window
      * (kp) when the window is gathered bytewise; with a fused ADD also the pair's conv results
@@ -689,8 +699,8 @@ static inline __attribute__((always_inline)) void conv_run(const tfc_conv_params
             if (add && add_fast && ((3 * oc_n) & 3) == 0) {
                 const tfc_out_stage aos = tfc_out_stage_of(add->out_zp, add->act_min, add->act_max);
                 const int32_t rs = -add->out_shift;
-                add4 = add->out_mult >= 0 && rs <= 22;
-                add4c = aos.clamp;
+                add4c = TFC_LINK_ADD4C && (aos.clamp || !TFC_LINK_ADD4); /* as tfc_add_dense_fast */
+                add4 = add->out_mult >= 0 && rs <= 22 && (add4c || (TFC_LINK_ADD4 && !aos.clamp));
                 aa.lo4 = aos.lo4;
                 aa.hi4 = aos.hi4;
                 aa.quads = (3 * oc_n) >> 2;
@@ -721,7 +731,7 @@ static inline __attribute__((always_inline)) void conv_run(const tfc_conv_params
                 }
 #if TFC_DSP_ASM
                 ta.o = add ? pair_out : out_b + pix * oc_n;
-                if (os3.clamp) {
+                if (CONV_TRIPLES_CLAMPED(os3.clamp)) {
                     triples_pc_clamp_asm(&ta);
                 } else {
                     triples_pc_asm(&ta);
@@ -786,12 +796,16 @@ static inline __attribute__((always_inline)) void conv_run(const tfc_conv_params
                 if (p->rq[0] & TFC_RQ_PAIR) {
                     pairs_pc_asm(&a);
                 } else {
+#if TFC_LINK_CONV_PAIRS_FAST
                     pairs_fast_asm(&a);
+#endif
                 }
             } else
 #endif
             {
+#if TFC_LINK_CONV_GENERIC || !TFC_DSP_ASM
                 pair_all_channels(p, col, kp, o0, two ? o0 + oc_n : (int8_t *)0);
+#endif
             }
             if (add) {
                 const int32_t at = (b * npix + pix) * oc_n;

@@ -224,7 +224,7 @@ typedef struct {
     "sxtb16 r9, r7, ror #8\n"                                                  \
     "strd r8, r9, [r3], #8\n"
 
-static void __attribute__((naked, noinline)) dwp_fill_rows(const dwp_fill_args *a __attribute__((unused))) {
+static void __attribute__((naked, noinline, unused)) dwp_fill_rows(const dwp_fill_args *a __attribute__((unused))) {
     __asm volatile(
         "push {r4-r11, lr}\n"
         "mov lr, r0\n"
@@ -415,7 +415,7 @@ static void __attribute__((naked, noinline)) dwp_fill_rows(const dwp_fill_args *
  * suffix: 0 none, 1 a pair, 2 (pixel, padding), 3 a pair and (pixel, padding). Rows end with
  * r0 at pixel 2 (leading pair; 4 with suffix 3) or 3 (four-pixel prefix). */
 #define DWP_NARROW_END(a) ((a)->left ? ((a)->right && (a)->n_pairs == 2 ? 4 : 2) : 3)
-static void __attribute__((naked, noinline)) dwp_fill_narrow(const dwp_fill_args *a __attribute__((unused)),
+static void __attribute__((naked, noinline, unused)) dwp_fill_narrow(const dwp_fill_args *a __attribute__((unused)),
                                                              int32_t c0 __attribute__((unused))) {
     __asm volatile(
         "push {r4-r11, lr}\n"
@@ -482,7 +482,7 @@ static void __attribute__((naked, noinline)) dwp_fill_narrow(const dwp_fill_args
 #define DWP_NARROW_END(a) ((a)->left ? ((a)->n_pairs == 1 ? 2 * (a)->right : 2 + 2 * (a)->right) : 4)
 /* the band's rows of channels c0 .. c0 + 3 (a->src_fix: bytes from the row's last base, pixel
  * 0, 2 or 4, to the next row) */
-static void __attribute__((naked, noinline)) dwp_fill_narrow(const dwp_fill_args *a __attribute__((unused)),
+static void __attribute__((naked, noinline, unused)) dwp_fill_narrow(const dwp_fill_args *a __attribute__((unused)),
                                                              int32_t c0 __attribute__((unused))) {
     __asm volatile(
         "push {r4-r11, lr}\n"
@@ -583,7 +583,7 @@ static void __attribute__((naked, noinline)) dwp_fill_narrow(const dwp_fill_args
  * pairs alone (stride 2 without left padding, even widths). r0 source, r1 c_n, r2-r5 planes of
  * channels 0-3, lr 3 c_n, r12 quads (the padding pair around them); frame [sp] src_fix, d_fix,
  * rows, quads, the padding pair. */
-static void __attribute__((naked, noinline)) dwp_fill_wide(const dwp_fill_args *a __attribute__((unused)),
+static void __attribute__((naked, noinline, unused)) dwp_fill_wide(const dwp_fill_args *a __attribute__((unused)),
                                                            int32_t c0 __attribute__((unused))) {
     __asm volatile(
         "push {r4-r11, lr}\n"
@@ -727,10 +727,10 @@ enum { DWP_FILL_ROWS, DWP_FILL_NARROW, DWP_FILL_WIDE };
 #if TFC_DSP_ASM
 static int32_t dwp_fill_kind(const dwp_fill_args *a) {
     const int32_t n = a->n_pairs;
-    if (a->left ? n == 1 || n == 2 : n == 3 && !a->right) {
+    if (TFC_LINK_DWP_NARROW && (a->left ? n == 1 || n == 2 : n == 3 && !a->right)) {
         return DWP_FILL_NARROW;
     }
-    if (a->left ? a->right && (n & 1) && n >= 3 : !a->right && !(n & 1) && n >= 2) {
+    if (TFC_LINK_DWP_WIDE && (a->left ? a->right && (n & 1) && n >= 3 : !a->right && !(n & 1) && n >= 2)) {
         return DWP_FILL_WIDE;
     }
     return DWP_FILL_ROWS;
@@ -782,31 +782,40 @@ static int dwp_band(const tfc_conv_params *p, const dwp_geom *g, const int8_t *i
     return 1;
 }
 
-/* the band's data rows of channels c0 .. c0 + 3 (the assembly fill modifies its block) */
+/* the band's data rows of channels c0 .. c0 + 3 (the assembly fill modifies its block); the
+ * DSP builds link the assembly rows and the C rows only where a layer of the model takes them
+ * (engine/optimized/variants.py TFC_LINK_DWP_ROWS, DWP_ROWS_C) */
 static void __attribute__((noinline)) dwp_fill_general(const dwp_fill_args *band, int32_t c0) {
     dwp_fill_args a = *band;
     a.src += c0;
-#if TFC_DSP_ASM
+#if TFC_DSP_ASM && TFC_LINK_DWP_ROWS
     if (a.n_pairs > 0) {
         dwp_fill_rows(&a);
         return;
     }
 #endif
+#if TFC_DSP_ASM && !TFC_LINK_DWP_ROWS_C
+    return; /* not reached: the host links the C rows for rows without an interior pair */
+#endif
     dwp_fill_rows_c(&a);
 }
 
 /* the narrow and wide routines read the band block itself (tail calls: no frame of this one on
- * the stack with theirs) */
+ * the stack with theirs); each linked where a layer takes it (TFC_LINK_DWP_NARROW, DWP_WIDE; else
+ * dwp_fill_kind leaves those rows to the general fill, which is exact for any row) */
 static void dwp_fill(const dwp_fill_args *band, int32_t c0) {
 #if TFC_DSP_ASM
-    if (band->kind == DWP_FILL_NARROW) {
+    if (TFC_LINK_DWP_NARROW && band->kind == DWP_FILL_NARROW) {
         dwp_fill_narrow(band, c0);
         return;
     }
-    if (band->kind == DWP_FILL_WIDE) {
+    if (TFC_LINK_DWP_WIDE && band->kind == DWP_FILL_WIDE) {
         dwp_fill_wide(band, c0);
         return;
     }
+#if !(TFC_LINK_DWP_ROWS || TFC_LINK_DWP_ROWS_C)
+    return; /* not reached: the host links the general fill for every other band */
+#endif
 #endif
     dwp_fill_general(band, c0);
 }
@@ -998,7 +1007,7 @@ typedef struct {
 
 /* both strides in one routine (the row start jumps to the strip loop chosen on entry; ADR needs
  * the routine word-aligned: -Os aligns functions to halfwords only) */
-static void __attribute__((naked, noinline, aligned(4))) dwp_asm(const dwp_args *a __attribute__((unused))) {
+static void __attribute__((naked, noinline, aligned(4), unused)) dwp_asm(const dwp_args *a __attribute__((unused))) {
     __asm volatile(
         DWP_ENTER
         "31:\n" /* stride 1 */
@@ -1269,7 +1278,7 @@ static void __attribute__((naked, noinline, aligned(4))) dwp_asm(const dwp_args 
 #define TFC_DWP_STR2(x) #x
 #define TFC_DWP_STR(x) TFC_DWP_STR2(x)
 
-static void __attribute__((naked, noinline, aligned(4))) dwp_asm6(const dwp_args *a __attribute__((unused))) {
+static void __attribute__((naked, noinline, aligned(4), unused)) dwp_asm6(const dwp_args *a __attribute__((unused))) {
     __asm volatile(
         DWP_ENTER_V("1152")
         "31:\n" /* stride 1, six outputs */
@@ -1347,7 +1356,7 @@ static void __attribute__((naked, noinline, aligned(4))) dwp_asm6(const dwp_args
     "add r3, r3, r7, lsl #1\n"                                                  \
     "add r3, r3, r7\n"
 
-static void __attribute__((naked, noinline, aligned(4))) dwp_asm3(const dwp_args *a __attribute__((unused))) {
+static void __attribute__((naked, noinline, aligned(4), unused)) dwp_asm3(const dwp_args *a __attribute__((unused))) {
     __asm volatile(
         DWP_ENTER
         "31:\n" /* stride 1 (33: the entry's label for n_full = 0, never taken) */
@@ -1389,7 +1398,7 @@ static void __attribute__((naked, noinline, aligned(4))) dwp_asm3(const dwp_args
     "cmp r3, r4\n"                                                              \
     "bne " LOOP "\n"
 
-static void __attribute__((naked, noinline, aligned(4))) dwp_asm6n(const dwp_args *a __attribute__((unused))) {
+static void __attribute__((naked, noinline, aligned(4), unused)) dwp_asm6n(const dwp_args *a __attribute__((unused))) {
     __asm volatile(
         DWP_ENTER_V("0")
         "31:\n" /* stride 1 (33: the entry's label for n_full = 0, never taken) */
@@ -1544,7 +1553,14 @@ static inline __attribute__((always_inline)) void depthwise_planar(const tfc_con
             }
 #if TFC_DSP_ASM
             dwp_args a;
-            void (*run)(const dwp_args *) = dwp_asm; /* the strip routine, chosen once per band */
+            /* the strip routine, chosen once per band; each linked only where a layer of the model
+             * takes it (engine/optimized/variants.py TFC_LINK_DWP_ASM*: dwp_asm, exact for any
+             * width, stands in for the -O2 width-specific ones the model does not link) */
+#if !TFC_DWP_ROW6 || TFC_LINK_DWP_ASM || !(TFC_LINK_DWP_ASM6 || TFC_LINK_DWP_ASM6N || TFC_LINK_DWP_ASM3)
+            void (*run)(const dwp_args *) = dwp_asm;
+#else
+            void (*run)(const dwp_args *) = 0; /* the host links dwp_asm for every other width */
+#endif
             if (fast && !clamp) {
                 a.c_n = c_n;
                 a.n_full = p->out_w >> 2;
@@ -1554,18 +1570,18 @@ static inline __attribute__((always_inline)) void depthwise_planar(const tfc_con
                 a.in_fix = 2 * s * g->wb - s * (8 * a.n_full + 4 * (a.tail >> 1));
                 a.out_fix = (a.tail & 1) * c_n;
 #if TFC_DWP_ROW6
-                if (p->out_w == 5 || p->out_w == 6) { /* dwp_asm6: the strips move s rows on */
+                if (TFC_LINK_DWP_ASM6 && (p->out_w == 5 || p->out_w == 6)) { /* dwp_asm6: the strips move s rows on */
                     a.n_full = p->out_w - 5; /* 1: six outputs, 0: five (in_fix unused) */
                     a.tail = 0;
                     a.out_fix = 0;
                     run = dwp_asm6;
-                } else if (p->out_w % 6 == 0) { /* dwp_asm6n: out_w / 6 strips of 12 s bytes */
+                } else if (TFC_LINK_DWP_ASM6N && p->out_w % 6 == 0) { /* dwp_asm6n: out_w / 6 strips of 12 s bytes */
                     a.n_full = p->out_w * c_n; /* a row's output bytes */
                     a.tail = 0;
                     a.in_fix = 2 * s * g->wb - 2 * s * p->out_w;
                     a.out_fix = 0;
                     run = dwp_asm6n;
-                } else if (p->out_w == 3) { /* dwp_asm3: the strips move s rows on */
+                } else if (TFC_LINK_DWP_ASM3 && p->out_w == 3) { /* dwp_asm3: the strips move s rows on */
                     a.n_full = 1; /* in_fix unused */
                     a.tail = 0;
                     a.out_fix = 0;
@@ -1599,6 +1615,10 @@ static inline __attribute__((always_inline)) void depthwise_planar(const tfc_con
                     run(&a);
                     continue;
                 }
+#if !TFC_LINK_DWP_ROW_C && !defined(__OPTIMIZE_SIZE__) /* -Os keeps them: without, GCC allocates this
+                                                          * loop's registers worse (+0.03% instructions) */
+                continue; /* not reached: the host links the C rows for layers off the assembly */
+#endif
 #endif
                 for (k = 0; k < 4; ++k) {
                     const int32_t c = c0 + k;

@@ -160,48 +160,94 @@ static inline __attribute__((always_inline)) void fc_pair_fast(const tfc_fc_para
 }
 
 /* Out of line, one copy per requantisation layout and input form (the shared one keeps its entry
- * in registers); -Os builds keep one copy per input form that reads the layout at run time. */
+ * in registers); -Os builds keep one copy per input form that reads the layout at run time. Each
+ * copy is compiled only where a layer of the model takes it (engine/optimized/variants.py:
+ * TFC_LINK_FC_SHARED / _CHANNEL for the layout, _X8 / _XW for the input form); the host links
+ * fc_generic for the layers off the hot path (TFC_LINK_FC_GENERIC). */
+#define FC_PAIR (TFC_LINK_FC_SHARED || TFC_LINK_FC_CHANNEL)
+#define FC_X8 (FC_PAIR && TFC_LINK_FC_X8)
+#define FC_XW (FC_PAIR && TFC_LINK_FC_XW)
 #if defined(__OPTIMIZE_SIZE__)
+#if FC_X8
 static void __attribute__((noinline)) fc_pair_x8(const tfc_fc_params *p, const int8_t *x, int32_t b0, int32_t b1,
                                                  int8_t *out) {
     fc_pair_fast(p, x, b0, b1, out, (p->rq[0] & TFC_RQ_SHARED) != 0, 0);
 }
+#endif
+#if FC_XW
 static void __attribute__((noinline)) fc_pair_xw(const tfc_fc_params *p, const int8_t *x, int32_t b0, int32_t b1,
                                                  int8_t *out) {
     fc_pair_fast(p, x, b0, b1, out, (p->rq[0] & TFC_RQ_SHARED) != 0, 1);
 }
-#define FC_PAIR_RANGE(shared, xw) ((xw) ? fc_pair_xw : fc_pair_x8)
+#endif
+#define FC_PAIR_RANGE(shared, xw) ((xw) ? FC_PAIR_XW_OS : FC_PAIR_X8_OS)
+#if FC_X8
+#define FC_PAIR_X8_OS fc_pair_x8
+#else
+#define FC_PAIR_X8_OS fc_pair_xw /* not reached */
+#endif
+#if FC_XW
+#define FC_PAIR_XW_OS fc_pair_xw
+#else
+#define FC_PAIR_XW_OS fc_pair_x8 /* not reached */
+#endif
 #else
 #define FC_PAIR_COPY(name, shared, xw)                                                                        \
     static void name(const tfc_fc_params *p, const int8_t *x, int32_t b0, int32_t b1, int8_t *out) {          \
         fc_pair_fast(p, x, b0, b1, out, shared, xw);                                                         \
     }
+/* the copies the model links; an unlinked one's name is a linked one (not reached) */
+#if FC_X8 && TFC_LINK_FC_SHARED
 FC_PAIR_COPY(fc_pair_shared_x8, 1, 0)
+#endif
+#if FC_X8 && TFC_LINK_FC_CHANNEL
 FC_PAIR_COPY(fc_pair_channel_x8, 0, 0)
+#endif
+#if FC_XW && TFC_LINK_FC_SHARED
 FC_PAIR_COPY(fc_pair_shared_xw, 1, 1)
+#endif
+#if FC_XW && TFC_LINK_FC_CHANNEL
 FC_PAIR_COPY(fc_pair_channel_xw, 0, 1)
+#endif
+#if !TFC_LINK_FC_SHARED
+#define fc_pair_shared_x8 fc_pair_channel_x8
+#define fc_pair_shared_xw fc_pair_channel_xw
+#endif
+#if !TFC_LINK_FC_CHANNEL
+#define fc_pair_channel_x8 fc_pair_shared_x8
+#define fc_pair_channel_xw fc_pair_shared_xw
+#endif
+#if FC_XW && FC_X8
 #define FC_PAIR_RANGE(shared, xw) \
     ((xw) ? ((shared) ? fc_pair_shared_xw : fc_pair_channel_xw) : ((shared) ? fc_pair_shared_x8 : fc_pair_channel_x8))
+#elif FC_XW
+#define FC_PAIR_RANGE(shared, xw) ((shared) ? fc_pair_shared_xw : fc_pair_channel_xw)
+#else
+#define FC_PAIR_RANGE(shared, xw) ((shared) ? fc_pair_shared_x8 : fc_pair_channel_x8)
+#endif
 #endif
 
 /* One batch row on the hot path: the blocks that can read a widened input (the planned scratch,
  * else the output's tail) from it, the rest from the int8 input. */
+#if FC_PAIR
 static void fc_pair_row(const tfc_fc_params *p, const int8_t *xb, int8_t *out, const int shared) {
     uint32_t *wx = 0;
     const int32_t blocks = p->out_depth >> 2;
-    const int32_t n_xw = tfc_fc_input_words(p, out, &wx);
-    if (n_xw) {
+    const int32_t n_xw = FC_XW ? tfc_fc_input_words(p, out, &wx) : 0;
+    if (FC_XW && n_xw) {
         tfc_fc_widen_input(xb, p->in_depth >> 2, wx);
         FC_PAIR_RANGE(shared, 1)(p, (const int8_t *)wx, 0, n_xw, out);
     }
-    if (n_xw < blocks) {
+    if (FC_X8 && n_xw < blocks) {
         FC_PAIR_RANGE(shared, 0)(p, xb, n_xw, blocks, out);
     }
 }
+#endif
 
 /* Everything off the hot path (input tails, odd row counts, the plain layout, reference
  * requantisation): one group at a time, per-output stores. Out of line, so its frame is not on the
  * stack under the hot path's. */
+#if TFC_LINK_FC_GENERIC || !FC_PAIR
 static void __attribute__((noinline)) fc_generic(const tfc_fc_params *p, const int8_t *in, int8_t *out) {
     const int32_t n_in = p->in_depth;
     const int32_t groups = n_in >> 2;
@@ -238,16 +284,23 @@ static void __attribute__((noinline)) fc_generic(const tfc_fc_params *p, const i
         out += n_out;
     }
 }
+#endif
 
 void tfc_fully_connected_s8(const tfc_fc_params *p, const int8_t *in, int8_t *out) {
     const int32_t flags = p->rq[0];
     int32_t b;
-    if (!(flags & TFC_RQ_PAIR) || !(flags & TFC_RQ_FAST) || (p->in_depth & 3) || p->in_depth == 0 ||
+#if TFC_LINK_FC_GENERIC || !FC_PAIR
+    if (!FC_PAIR || !(flags & TFC_RQ_PAIR) || !(flags & TFC_RQ_FAST) || (p->in_depth & 3) || p->in_depth == 0 ||
         (p->out_depth & 3)) {
         fc_generic(p, in, out);
         return;
     }
+#endif
+#if FC_PAIR
     for (b = 0; b < p->batches; ++b) { /* the hot path */
         fc_pair_row(p, in + b * p->in_depth, out + b * p->out_depth, (flags & TFC_RQ_SHARED) != 0);
     }
+#else
+    (void)flags, (void)b;
+#endif
 }

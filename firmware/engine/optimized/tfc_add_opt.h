@@ -98,7 +98,10 @@ static void __attribute__((noinline, unused)) tfc_add_dense_fast(const int8_t *i
     const int32_t zp = os.zp;
     int32_t n = 0;
 #if TFC_DSP_ASM
-    if (count >= 4 && m >= 0 && rs <= 22) { /* tfc_rq_x2s equals tfc_rq_x2 here (tfc_dsp.h) */
+    /* the clamped routine where the model links it (it is exact without a clamp too), else the
+     * full-range one where the range allows; else the C loops (TFC_LINK_ADD4 / ADD4C) */
+    const int c4 = TFC_LINK_ADD4C && (os.clamp || !TFC_LINK_ADD4);
+    if (count >= 4 && m >= 0 && rs <= 22 && (c4 || (TFC_LINK_ADD4 && !os.clamp))) { /* tfc_rq_x2s equals tfc_rq_x2 here (tfc_dsp.h) */
         tfc_add4_args a;
         a.in1 = in1;
         a.in2 = in2;
@@ -109,7 +112,7 @@ static void __attribute__((noinline, unused)) tfc_add_dense_fast(const int8_t *i
         a.m = m;
         a.rs = rs;
         a.rnd = rnd + (int32_t)((uint32_t)zp << rs);
-        if (os.clamp) {
+        if (c4) {
             a.lo4 = os.lo4;
             a.hi4 = os.hi4;
             tfc_add4c_asm(&a);

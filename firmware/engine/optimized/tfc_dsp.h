@@ -14,6 +14,101 @@
 #include "../tfc_kernels.h"
 #include "tfc_limits.h" /* generated from tfcompress/engine/kernel_limits.py: TFC_RQ_*, buffer limits */
 
+/* The kernel variants the model runs (generated per model by tfcompress/engine/optimized/variants.py:
+ * TFC_LINK_<name> 0 compiles a variant out); sources built without it get every variant. */
+#if defined(__has_include)
+#if __has_include("tfc_variants.h")
+#include "tfc_variants.h"
+#endif
+#endif
+#ifndef TFC_LINK_ADD4
+#define TFC_LINK_ADD4 1
+#endif
+#ifndef TFC_LINK_ADD4C
+#define TFC_LINK_ADD4C 1
+#endif
+#ifndef TFC_LINK_FIRST14
+#define TFC_LINK_FIRST14 1
+#endif
+#ifndef TFC_LINK_FIRST_LOOP
+#define TFC_LINK_FIRST_LOOP 1
+#endif
+#ifndef TFC_LINK_FIRST_EVEN
+#define TFC_LINK_FIRST_EVEN 1
+#endif
+#ifndef TFC_LINK_FIRST_PIXELS
+#define TFC_LINK_FIRST_PIXELS 1
+#endif
+#ifndef TFC_LINK_WIDEN_333
+#define TFC_LINK_WIDEN_333 1
+#endif
+#ifndef TFC_LINK_WIDEN_3P
+#define TFC_LINK_WIDEN_3P 1
+#endif
+#ifndef TFC_LINK_WIDEN_1
+#define TFC_LINK_WIDEN_1 1
+#endif
+#ifndef TFC_LINK_WIDEN_ANY
+#define TFC_LINK_WIDEN_ANY 1
+#endif
+#ifndef TFC_LINK_FC_GENERIC
+#define TFC_LINK_FC_GENERIC 1
+#endif
+#ifndef TFC_LINK_FC_SHARED
+#define TFC_LINK_FC_SHARED 1
+#endif
+#ifndef TFC_LINK_FC_CHANNEL
+#define TFC_LINK_FC_CHANNEL 1
+#endif
+#ifndef TFC_LINK_FC_XW
+#define TFC_LINK_FC_XW 1
+#endif
+#ifndef TFC_LINK_FC_X8
+#define TFC_LINK_FC_X8 1
+#endif
+#ifndef TFC_LINK_CONV_PAIRS_FAST
+#define TFC_LINK_CONV_PAIRS_FAST 1
+#endif
+#ifndef TFC_LINK_CONV_GENERIC
+#define TFC_LINK_CONV_GENERIC 1
+#endif
+#ifndef TFC_LINK_CONV_PLAIN
+#define TFC_LINK_CONV_PLAIN 1
+#endif
+#ifndef TFC_LINK_TRIPLES
+#define TFC_LINK_TRIPLES 1
+#endif
+#ifndef TFC_LINK_TRIPLES_C
+#define TFC_LINK_TRIPLES_C 1
+#endif
+#ifndef TFC_LINK_DWP_ASM
+#define TFC_LINK_DWP_ASM 1
+#endif
+#ifndef TFC_LINK_DWP_ASM6
+#define TFC_LINK_DWP_ASM6 1
+#endif
+#ifndef TFC_LINK_DWP_ASM6N
+#define TFC_LINK_DWP_ASM6N 1
+#endif
+#ifndef TFC_LINK_DWP_ASM3
+#define TFC_LINK_DWP_ASM3 1
+#endif
+#ifndef TFC_LINK_DWP_ROW_C
+#define TFC_LINK_DWP_ROW_C 1
+#endif
+#ifndef TFC_LINK_DWP_NARROW
+#define TFC_LINK_DWP_NARROW 1
+#endif
+#ifndef TFC_LINK_DWP_WIDE
+#define TFC_LINK_DWP_WIDE 1
+#endif
+#ifndef TFC_LINK_DWP_ROWS
+#define TFC_LINK_DWP_ROWS 1
+#endif
+#ifndef TFC_LINK_DWP_ROWS_C
+#define TFC_LINK_DWP_ROWS_C 1
+#endif
+
 #if defined(__ARM_FEATURE_DSP) && __ARM_FEATURE_DSP
 #include <arm_acle.h>
 #define TFC_DSP 1

@@ -26,6 +26,7 @@ from tfcompress.engine.optimized import (
     first,
     fully_connected,
     pointwise,
+    variants,
 )
 from tfcompress.engine.planner import Plan, best_plan, plan_arena, ram_with_stack
 
@@ -212,4 +213,4 @@ def direct_windows(g: Graph, lowered: list[LoweredOp], plan: Plan, bare: Plan, i
 KERNEL_SET = KernelSet("optimized", VARIANTS,
                        headers=("optimized/tfc_dsp.h", "optimized/tfc_add_opt.h", "optimized/tfc_conv_opt.h",
                                 "optimized/tfc_fc_opt.h"),
-                       after_plan=after_plan, bands=True)
+                       after_plan=after_plan, bands=True, model_headers=variants.model_headers)
