@@ -25,8 +25,10 @@ def files(source: str, kernels: str = "optimized") -> dict[str, str]:
     """``source`` (path under firmware/engine/) and the engine headers it includes, recursively:
     path under firmware/engine/ -> text. Includes are resolved next to the including file, then at
     the engine root, then among the set's generated headers (``kernel_limits.generated_headers``);
-    system headers (``<...>``) are not followed."""
+    system headers (``<...>``) and the header each model generates for itself (``tfc_variants.h``,
+    which only compiles out variants the model does not run) are not followed."""
     from tfcompress.engine.kernel_limits import generated_headers
+    from tfcompress.engine.optimized.variants import HEADER as PER_MODEL_HEADER
 
     root = _engine()
     generated = generated_headers(kernels)
@@ -41,8 +43,10 @@ def files(source: str, kernels: str = "optimized") -> dict[str, str]:
         out[name] = text
         here = Path(name).parent
         for inc in _INCLUDE.findall(text):
-            found = [c for c in (os.path.normpath(here / inc), os.path.normpath(inc))
-                     if c in generated or (root / c).is_file()]
+            candidates = (os.path.normpath(here / inc), os.path.normpath(inc))
+            if PER_MODEL_HEADER in candidates:
+                continue
+            found = [c for c in candidates if c in generated or (root / c).is_file()]
             if not found:
                 raise FileNotFoundError(f"{name}: include {inc!r} is not an engine header")
             todo.append(Path(found[0]).as_posix())
