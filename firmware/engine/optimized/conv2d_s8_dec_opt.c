@@ -442,15 +442,22 @@ static void run_pc(const tfc_conv_params *p, const tfc_binary_params *add, const
                           p->pad_left == 0 && (p->in_c & 3) == 0;
     const tfc_out_stage os = tfc_out_stage_of(p->out_zp, p->act_min, p->act_max);
     const int32_t rows = p->rq[2] > 0 ? p->rq[2] : p->out_h; /* output rows per pass over the blocks */
+    const int32_t blocks = (oc_n + blk - 1) / blk;
+    const int zigzag = decode == decode_w4; /* 4-bit blocks decode by position, sparse ones in order */
     const int8_t *vals;
-    int32_t oy0, c0, b, pix, i, j;
+    int32_t oy0, b, pix, i, j, k;
     for (oy0 = 0; oy0 < p->out_h; oy0 += rows) {
       const int32_t pend = (p->out_h - oy0 < rows ? p->out_h : oy0 + rows) * p->out_w; /* the band's pixels */
+      const int back = zigzag && ((oy0 / rows) & 1); /* every other band backwards: it starts with the
+                                                        block the one before ended with, still decoded */
       vals = p->weights;
-      for (c0 = 0; c0 < oc_n; c0 += blk) {
+      for (k = 0; k < blocks; ++k) {
+        const int32_t c0 = (back ? blocks - 1 - k : k) * blk;
         const int32_t nb = oc_n - c0 < blk ? oc_n - c0 : blk;
         const int32_t *q = p->rq + TFC_RQ_HEADER + 4 * c0;
-        decode(p, c0, nb, kp, wbuf, &vals, 1, colw); /* the windows are rebuilt after it */
+        if (oy0 == 0 || k > 0 || !zigzag) {
+            decode(p, c0, nb, kp, wbuf, &vals, 1, colw); /* the windows are rebuilt after it */
+        }
         for (b = 0; b < p->batches; ++b) {
             const int8_t *in_b = in + b * p->in_h * p->in_w * p->in_c;
             for (pix = oy0 * p->out_w; pix < pend; pix += 3) {
@@ -1208,8 +1215,9 @@ static inline __attribute__((always_inline)) void dec_run(const tfc_conv_params 
                           p->pad_left == 0 && (p->in_c & 3) == 0;
     const tfc_out_stage os = tfc_out_stage_of(p->out_zp, p->act_min, p->act_max);
     const int32_t rows = p->rq[2] > 0 ? p->rq[2] : p->out_h; /* output rows per pass over the blocks */
+    const int32_t blocks = (oc_n + blk - 1) / blk;
     const int8_t *vals;
-    int32_t oy0, c0, b, pix, i;
+    int32_t oy0, b, pix, i, k;
     if (kind == DEC_24) {
         run_24(p, add, in, residual, out, colw, kp, blk);
         return;
@@ -1220,12 +1228,16 @@ static inline __attribute__((always_inline)) void dec_run(const tfc_conv_params 
     }
     for (oy0 = 0; oy0 < p->out_h; oy0 += rows) {
       const int32_t pend = (p->out_h - oy0 < rows ? p->out_h : oy0 + rows) * p->out_w; /* the band's pixels */
+      const int back = kind == DEC_W4 && ((oy0 / rows) & 1); /* as run_pc: 4-bit bands zigzag */
       vals = p->weights;
-      for (c0 = 0; c0 < oc_n; c0 += blk) {
+      for (k = 0; k < blocks; ++k) {
+        const int32_t c0 = (back ? blocks - 1 - k : k) * blk;
         const int32_t nb = oc_n - c0 < blk ? oc_n - c0 : blk;
         const int32_t *q = p->rq + TFC_RQ_HEADER + 4 * c0;
         if (kind == DEC_W4) {
-            decode_w4(p, c0, nb, kp, wbuf, &vals, 0, 0);
+            if (oy0 == 0 || k > 0) {
+                decode_w4(p, c0, nb, kp, wbuf, &vals, 0, 0);
+            }
         } else {
             decode_sp(p, c0, nb, kp, wbuf, &vals, 0, 0);
         }

@@ -82,7 +82,10 @@ def after_plan(g: Graph, lowered: list[LoweredOp], plan: Plan, bare: Plan, in_ar
     wherever they apply), and 1x1 triple layers on the pointwise kernel (:mod:`pointwise`; int16
     weights where ``layouts.wide_pw`` picks them). The
     preference's candidate layouts are in engine/optimize.py."""
-    lowered, plan = block_fit.fit_blocks(g, lowered, plan, bare, overlap, kset)  # compressed convs: blocks, bands
+    fitted, plan = block_fit.fit_blocks(g, lowered, plan, bare, overlap, kset)  # compressed convs: blocks, bands
+    if fitted is not lowered:  # other ops' plans for the fitted list (banding may have merged pairs)
+        lowered = fitted
+        _, bare, in_arena = best_plan(g, lowered, overlap)
     if layouts.direct_windows:  # direct windows trade flash and instructions for RAM
         lowered, plan = direct_windows(g, lowered, plan, bare, in_arena, overlap)
     lowered = [conv.pair_codes(lo) for lo in lowered]

@@ -35,13 +35,14 @@ from tfcompress.engine.optimized.decoded import DEC_KERNELS, _options, cost, wit
 from tfcompress.engine.planner import Plan, best_plan, ram_with_stack
 
 #: kernel suffix -> most block-dependent instructions per MAC (``decoded.cost``) a choice may take
-#: under a preference with RAM slack ("balanced"), so that the layer keeps its speed goal (issue 15;
-#: ResNet-8 / eye-gaze, mps2-an500 -O2). 2:4: 0.55-0.57x dense in the channel loops at ~0.76 dense
-#: instructions per MAC; 8x8x64 in 16-channel blocks 0.11 (0.72x), 14-channel 0.14 (0.76-0.77x,
-#: goal 0.75). 4-bit (goal 1.25): 16x16x32 whole 0.04 (1.03x), 8-channel blocks in 2-row bands 0.20
-#: (1.40x); 8x8x64 in 16-channel blocks 0.10 (1.19x). Sparse (goal 1.5): 16x16x16 from 32x32x8
-#: whole 0.08 (1.09x), 6-channel blocks in 2-row bands 0.31 (1.74x).
-BLOCK_COST: dict[str, float] = {"_2of4": 0.13, "_w4": 0.10, "_sp": 0.15}
+#: under a preference with RAM slack ("balanced"), so that the layer keeps its speed goal (issue 15).
+#: ResNet-8 / eye-gaze, mps2-an500 -O2, compressed / dense instructions per layer ~ a + b x cost per
+#: MAC: 2:4 a 0.50, b 1.9 (8x8x64 in 16-channel blocks 0.11: 0.72x; 14-channel 0.14: 0.76x, goal
+#: 0.75); 4-bit a 0.94-0.96, b 2.3-2.5 (16x16x32 whole 0.04: 1.03x, 8-channel blocks in 2-row bands
+#: 0.20: 1.40x; 8x8x64 in 22-channel blocks 0.08: 1.16x, 16-channel 0.10: 1.19x; goal 1.25);
+#: sparse a 0.87, b 2.7-2.8 (16x16x16 whole 0.07-0.08: 1.07-1.09x, 8-channel blocks 0.14: 1.24x,
+#: 6-channel blocks in 2-row bands 0.31: 1.74x; goal 1.5)
+BLOCK_COST: dict[str, float] = {"_2of4": 0.13, "_w4": 0.11, "_sp": 0.15}
 
 Choice = tuple[int, ...]
 

@@ -235,12 +235,13 @@ def cost(lo: LoweredOp, blk: int, rows: int, calls: int = 1) -> float:
     blocks = -(-ocp // blk)
     kp = _kp(lo)
     bands = -(-int(f["out_h"]) // rows) if rows and blocks > 1 else 1
-    if not lo.kernel.endswith("_2of4"):  # every band decodes every block again
+    # a band starts with the block the one before ended with (2:4 and 4-bit: sparse blocks decode in order)
+    decodes = calls * (bands * blocks if lo.kernel.endswith("_sp") else bands * (blocks - 1) + 1)
+    if not lo.kernel.endswith("_2of4"):
         pixels = int(f["batches"]) * int(f["out_h"]) * int(f["out_w"])
-        return float(blocks * pixels * kp + calls * bands * ocp * (2 * kp + 140))
+        return float(blocks * pixels * kp + decodes * -(-ocp // blocks) * (2 * kp + 140))
     groups = kp // 4
     quads = int(f["batches"]) * int(f["out_h"]) * -(-int(f["out_w"]) // 4)
     ns = slots_24(lo)
     per_quad = int(f["k_h"]) * (ns * int(f["in_c"]) // 4 * 10 + 40) if ns else 4 * groups * 16
-    decodes = calls * (bands * (blocks - 1) + 1)  # a band starts with the block the one before ended with
     return float(blocks * quads * per_quad + decodes * (int(f["out_c"]) // blocks + 1) * groups * 8)
