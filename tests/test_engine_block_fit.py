@@ -14,14 +14,15 @@ from tfcompress.engine.optimized import block_fit, decoded
 from tfcompress.engine.planner import best_plan, ram_with_stack
 
 
-def _conv(m, fb, rng, x: int, shape: list[int], oc: int, stride: int, relu: bool, q_out: tuple[float, int]) -> int:
-    """CONV_2D 3x3 SAME of tensor ``x`` (``shape`` NHWC, int8 scale 0.05): per channel 16 weight values
+def _conv(m, fb, rng, x: int, shape: list[int], oc: int, stride: int, relu: bool, q_out: tuple[float, int],
+          k: int = 3) -> int:
+    """CONV_2D kxk SAME of tensor ``x`` (``shape`` NHWC, int8 scale 0.05): per channel 16 weight values
     (4-bit clustered)."""
     n, h, w, ic = shape
     books = rng.integers(-127, 128, size=(oc, 16))
-    wq = np.take_along_axis(books, rng.integers(0, 16, size=(oc, 9 * ic)), axis=1).reshape(oc, 3, 3, ic)
+    wq = np.take_along_axis(books, rng.integers(0, 16, size=(oc, k * k * ic)), axis=1).reshape(oc, k, k, ic)
     scales = list(rng.uniform(0.002, 0.004, oc))
-    wt = m.tensor(f"w{len(m.tensors)}", [oc, 3, 3, ic], "int8", scale=scales, zero_point=[0] * oc,
+    wt = m.tensor(f"w{len(m.tensors)}", [oc, k, k, ic], "int8", scale=scales, zero_point=[0] * oc,
                   data=wq.astype(np.int8))
     b = m.tensor(f"b{len(m.tensors)}", [oc], "int32", scale=[0.05 * s for s in scales], zero_point=[0] * oc,
                  data=rng.integers(-2000, 2000, oc).astype(np.int32))
@@ -99,3 +100,44 @@ def test_balanced_keeps_speed_rule(block_tflite: bytes, monkeypatch: pytest.Monk
     monkeypatch.setitem(weight_policy.PREFERENCES, "balanced", pref)
     prepared = compile_tflite(block_tflite, kernels="optimized", compress_weights=True, optimize="balanced")
     assert bal.ram_bytes <= prepared.ram_bytes
+
+
+@pytest.fixture(scope="module")
+def shortcut_tflite() -> bytes:
+    """A ResNet block with a 1x1 stride-2 conv shortcut, converted in TFLite's order (main branch,
+    then the shortcut, then the ADD)."""
+    from helpers.flatmodel import FlatModel
+
+    rng = np.random.default_rng(9)
+    m = FlatModel()
+    fb = m.fb
+    q = (0.05, -128)
+    x = m.tensor("x", [1, 16, 16, 8], "int8", scale=0.05, zero_point=0)
+    stem = _conv(m, fb, rng, x, [1, 16, 16, 8], 16, 1, True, q)
+    a = _conv(m, fb, rng, stem, [1, 16, 16, 16], 32, 2, True, q)
+    b = _conv(m, fb, rng, a, [1, 8, 8, 32], 32, 1, False, (0.05, 0))
+    s = _conv(m, fb, rng, stem, [1, 16, 16, 16], 32, 2, False, (0.06, 3), k=1)
+    y = m.tensor("y", [1, 8, 8, 32], "int8", scale=0.08, zero_point=-128)
+    m.op("ADD", [b, s], [y], fb.AddOptionsT(), "AddOptions")
+    return m.finish([x], [y])
+
+
+@pytest.mark.parametrize("kernels", ["reference", "optimized"])
+def test_late_shortcut_where_it_lowers_the_peak(shortcut_tflite: bytes, kernels: str,
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    """The compiler keeps the op order with the lower peak RAM: here (reference kernels) the shortcut
+    conv just before the main branch's last conv, which takes the fused ADD in place over the
+    shortcut's output; with the optimised kernels' scratch TFLite's order; identical to TFLM."""
+    from tfcompress.engine import compiler
+
+    model = compile_tflite(shortcut_tflite, kernels=kernels)
+    monkeypatch.setattr(compiler, "late_shortcuts", lambda g, lowered: lowered)
+    tflite_order = compile_tflite(shortcut_tflite, kernels=kernels)
+    assert [lo.op.index for lo in tflite_order.lowered][:3] == [0, 1, 2]
+    assert model.ram_bytes <= tflite_order.ram_bytes
+    if kernels == "reference":
+        order = [(lo.op.index, lo.kernel) for lo in model.lowered]
+        assert [i for i, _ in order[:4]] == [0, 1, 3, 2], order  # stem, conv a, shortcut, conv b + ADD
+        assert "conv2d_add" in order[3][1] and [op.index for op in model.lowered[3].fused] == [4]
+        assert model.ram_bytes < tflite_order.ram_bytes
+    assert_matches_tflm(model, shortcut_tflite, samples=2)

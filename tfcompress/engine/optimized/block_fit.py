@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from tfcompress.engine import banding, weight_policy
 from tfcompress.engine.ir import Graph
@@ -55,6 +55,7 @@ class _Unit:
 
     ops: list[LoweredOp]
     choice: Choice
+    built: list[LoweredOp] = field(default_factory=list)
 
     def choices(self) -> list[Choice]:
         if len(self.ops) == 1:
@@ -88,13 +89,29 @@ class _Unit:
         return True
 
     def build(self, c: Choice, kset: object) -> list[LoweredOp] | None:
+        """The ops of choice ``c`` (also kept in ``built``)."""
         if len(self.ops) == 1:
-            return [with_block(self.ops[0], *c)]
+            self.built = [with_block(self.ops[0], *c)]
+            return self.built
         a, b = with_block(self.ops[0], c[1], c[2]), with_block(self.ops[1], c[3], c[4])
-        if not c[0]:
-            return [a, b]
-        op = banding.banded(a, b, c[0], kset)  # type: ignore[arg-type]
-        return None if op is None else [op]
+        op = banding.banded(a, b, c[0], kset) if c[0] else None  # type: ignore[arg-type]
+        self.built = [a, b] if not c[0] else [op] if op is not None else []
+        return self.built or None
+
+
+def _local_peak(plan: Plan, ops: list[LoweredOp], mine: list[LoweredOp]) -> int:
+    """Bytes of the arena covered at the steps of ``mine`` (ops of ``ops``) under ``plan``."""
+    steps = {k + 1 for k, lo in enumerate(ops) if any(lo is m for m in mine)}
+    most = 0
+    for step in steps:
+        spans = sorted((plan.offsets[b.tensors[0]] if b.tensors else plan.scratch_offsets.get(b.start - 1, 0), b.size)
+                       for b in plan.buffers if b.start <= step <= b.end)
+        total = end = 0
+        for off, size in spans:
+            total += max(0, off + size - max(off, end))
+            end = max(end, off + size)
+        most = max(most, total)
+    return most
 
 
 def least(lo: LoweredOp) -> tuple[int, int]:
@@ -165,10 +182,12 @@ def fit_blocks(g: Graph, lowered: list[LoweredOp], plan: Plan, bare: Plan, overl
                 if trial is None:
                     continue
                 r, p = ram_of(trial)
-                if best is None or r < best[0]:
-                    best = (r, c, trial, p)
+                # the least bytes live at this layer's own ops (another layer may set the peak for now)
+                key = (_local_peak(p, trial, u.built), r)
+                if best is None or key < best[0]:
+                    best = (key, c, trial, p)
             if best is not None:
-                low, u.choice, cur, plan = best
+                (_, low), u.choice, cur, plan = best
     for limit in [low] + ([max(low, lowest * (1 + slack))] if rule else []):
         for _ in range(4):  # again while a layer changes: another one's choice may free its bytes
             changed = False
