@@ -14,7 +14,8 @@ the peak. :func:`fit_blocks`:
    of issue 15) takes the choice within the rule that gives the least peak, whatever RAM that
    costs: "balanced" keeps the speed goals.
 3. each layer (or banded pair: its band height and its two convs' blocks, or no banding) then
-   takes the cheapest choice (``decoded.cost``) that does not raise the peak: free.
+   takes the cheapest choice (``decoded.cost``) that does not raise the peak, nor the most bytes
+   live at one op (placement gaps are not room to fill): free.
 4. with slack, the cheapest choices that keep the peak within the slack of the lowest (1.), or of
    the speed rule's peak (2.) where that is higher.
 
@@ -114,6 +115,11 @@ def _local_peak(plan: Plan, ops: list[LoweredOp], mine: list[LoweredOp]) -> int:
     return most
 
 
+def _live(plan: Plan, ops: list[LoweredOp]) -> int:
+    """The most bytes live at one op of ``ops`` under ``plan``."""
+    return max((_local_peak(plan, ops, [lo]) for lo in ops), default=0)
+
+
 def least(lo: LoweredOp) -> tuple[int, int]:
     """The choice of a decoding conv with the least scratch (ties: rows per pass, which keep part of
     its input overlap, then the cheapest)."""
@@ -188,7 +194,7 @@ def fit_blocks(g: Graph, lowered: list[LoweredOp], plan: Plan, bare: Plan, overl
                     best = (key, c, trial, p)
             if best is not None:
                 (_, low), u.choice, cur, plan = best
-    for limit in [low] + ([max(low, lowest * (1 + slack))] if rule else []):
+    for n, limit in enumerate([low] + ([max(low, lowest * (1 + slack))] if rule else [])):
         for _ in range(4):  # again while a layer changes: another one's choice may free its bytes
             changed = False
             for u in sorted(units, key=lambda u: -u.cost(u.choice)):
@@ -200,7 +206,8 @@ def fit_blocks(g: Graph, lowered: list[LoweredOp], plan: Plan, bare: Plan, overl
                     if trial is None:
                         continue
                     r, p = ram_of(trial)
-                    if r <= limit:
+                    # free (n == 0): nor more bytes live at any op (a placement gap is no room to fill)
+                    if r <= limit and (n or _live(p, trial) <= _live(plan, cur)):
                         u.choice, cur, plan, changed = c, trial, p, True
                         break
             if not changed:
