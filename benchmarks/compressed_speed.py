@@ -101,13 +101,14 @@ def storage(kernel: str) -> str:
     return "int8"
 
 
-def _covers(path: Path, compress_weights: bool, optimize: str) -> list[set[int]]:
+def _covers(path: Path, compress_weights: bool, optimize: str) -> tuple[list[set[int]], list[list[str]]]:
     """Per lowered op of the build ``measure`` made, the TFLite ops it runs (a fused ADD, a banded
-    pair: several)."""
+    pair: several) and the kernels it runs (a banded pair: both parts')."""
     from tfcompress.engine.compiler import compile_tflite
 
     model = compile_tflite(path, kernels="optimized", compress_weights=compress_weights, optimize=optimize)
-    return [{lo.op.index, *(op.index for op in lo.fused)} for lo in model.lowered]
+    return ([{lo.op.index, *(op.index for op in lo.fused)} for lo in model.lowered],
+            [[p.kernel for p in lo.parts] or [lo.kernel] for lo in model.lowered])
 
 
 def _groups(a: list[set[int]], b: list[set[int]]) -> list[tuple[list[int], list[int]]]:
@@ -147,12 +148,12 @@ def compare(name: str, board, opt: str, optimize: str = "balanced", make=None) -
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / f"{name}.tflite"
         path.write_bytes((make or build)(name))
-        runs, covers = {}, {}
+        runs, covers, kernels = {}, {}, {}
         for label, cw in (("dense", False), ("compressed", True)):
             print(f"{name}: {label} on {board.name} ...", file=sys.stderr, flush=True)
             runs[label] = measure(name, "optimized", board, opt=opt, runs=1, layers=True, keep=None,
                                   path=path, compress_weights=cw)
-            covers[label] = _covers(path, cw, optimize)
+            covers[label], kernels[label] = _covers(path, cw, optimize)
     dense, comp = runs["dense"], runs["compressed"]
     layers = []
     for gd, gc in _groups(covers["dense"], covers["compressed"]):
@@ -162,7 +163,7 @@ def compare(name: str, board, opt: str, optimize: str = "balanced", make=None) -
         if macs == 0 or d0["op"] not in ("CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED"):
             continue
         di, ci = sum(d["instructions"] for d in ds), sum(c["instructions"] for c in cs)
-        kinds = sorted({storage(c["kernel"]) for c in cs})
+        kinds = sorted({storage(k) for j in gc for k in kernels["compressed"][j]})
         layers.append(dict(index="+".join(c["ops"] for c in cs), op=d0["op"],
                            storage=kinds[0] if len(kinds) == 1 else "/".join(kinds),
                            kernel="+".join(c["kernel"] for c in cs), dense_kernel="+".join(d["kernel"] for d in ds),

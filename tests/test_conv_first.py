@@ -21,7 +21,7 @@ from tfcompress.engine.planner import plan_arena
 
 #: plans on main before the kernel (issue 15: they must not grow)
 #: the plans on main before this kernel (IC: with the balanced preference's im2col layouts, +576 B)
-MLPERF_RAM = {"vww_mobilenet": 28_800, "ic_resnet8": 26_880, "kws_dscnn": 10_048}
+MLPERF_RAM = {"vww_mobilenet": 28_800, "ic_resnet8": 25_472, "kws_dscnn": 10_048}
 
 
 def _branches(specs):

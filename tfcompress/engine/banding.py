@@ -26,11 +26,16 @@ from tfcompress.engine.planner import ALIGN, Buffer, Plan, best_plan, plan_arena
 
 #: the banding driver's kernel (firmware/engine/band.c)
 KERNEL = "tfc_band_s8"
+#: the decoding convs (optimized/decoded.py): banded like the dense ones, each band decoding its
+#: blocks again (optimized/block_fit.py weighs that)
+DEC_FIRST = ("tfc_conv2d_s8_dec_w4", "tfc_conv2d_s8_dec_sp", "tfc_conv2d_s8_dec_2of4")
+DEC_SECOND_ADD = ("tfc_conv2d_add_s8_dec_w4", "tfc_conv2d_add_s8_dec_sp", "tfc_conv2d_add_s8_dec_2of4")
 #: kernels of the first op, of a windowed second op, and of a CONV_2D+ADD second op (residual =
 #: the first op's input); all (params, in, out) / (params, add, in, residual, out) entry points
-FIRST = ("tfc_conv2d_s8", "tfc_conv2d_s8_direct", "tfc_conv2d_s8_pw", "tfc_conv2d_s8_pw16", "tfc_conv2d_s8_first")
+FIRST = ("tfc_conv2d_s8", "tfc_conv2d_s8_direct", "tfc_conv2d_s8_pw", "tfc_conv2d_s8_pw16", "tfc_conv2d_s8_first",
+         *DEC_FIRST)
 SECOND = ("tfc_depthwise_conv2d_s8", "tfc_depthwise_conv2d_s8_planar")
-SECOND_ADD = ("tfc_conv2d_add_s8", "tfc_conv2d_add_s8_direct")
+SECOND_ADD = ("tfc_conv2d_add_s8", "tfc_conv2d_add_s8_direct", *DEC_SECOND_ADD)
 #: band heights (output rows of the second op) tried per pair
 HEIGHTS = (1, 2, 3, 4, 6, 8, 12)
 

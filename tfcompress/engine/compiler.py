@@ -28,6 +28,7 @@ from tfcompress.engine.kernel_set import KernelSet
 from tfcompress.engine.lowered import ConstArray, LoweredOp, walk
 from tfcompress.engine.planner import Plan, stack_scratch
 from tfcompress.engine.reader import load_bytes, read_graph
+from tfcompress.engine.schedule import late_shortcuts
 from tfcompress.engine.state import StateLayout, plan_state
 from tfcompress.errors import TfcError
 from tfcompress.resources import engine_kernels_dir
@@ -269,7 +270,9 @@ def compile_tflite(path_or_bytes: str | Path | bytes | bytearray, *, kernels: st
     weight layers in the smallest exact encoding: 4-bit indices + codebooks for clustered layers,
     bitmap + non-zero values for pruned ones (see compressed_weights.py), as far as the preference
     ``optimize`` allows: "speed" | "balanced" | "size" (engine/optimize.py), which also picks the
-    layouts chosen after planning; its weight-storage row is in weight_policy.py."""
+    layouts chosen after planning; its weight-storage row is in weight_policy.py. Where conv
+    shortcuts of residual ADDs could run late (schedule.py), both op orders are planned and the one
+    with the lower peak RAM is kept."""
     optimize_pref.check(optimize, "optimize")
     kset = kernel_set(kernels)
     data = load_bytes(path_or_bytes)
@@ -282,13 +285,26 @@ def compile_tflite(path_or_bytes: str | Path | bytes | bytearray, *, kernels: st
     optable.check_float_model(g)
     _check_io(g)
     state = plan_state(g, data)
-    lowered = _lower_all(g, views)
-    if fuse and kset.fuses_conv_add():
-        lowered = fuse_conv_add(g, lowered)
-    with weight_policy.active(optimize, kernels, kset):
-        if compress_weights:
-            lowered = compressed_weights.compress_ops(lowered)
-        lowered = kset.specialize(lowered)
-        lowered, plan = layouts.place(g, lowered, kset, overlap, band, optimize, kernels, compress_weights)
+    fusing = fuse and kset.fuses_conv_add()
+    best: tuple[int, list[LoweredOp], Plan] | None = None
+    for late in (False, True) if fusing else (False,):  # TFLite's op order, then late shortcuts (schedule.py)
+        lowered = _lower_all(g, views)  # fresh ops: the passes below change them in place
+        if late:
+            moved = late_shortcuts(g, lowered)
+            if all(a is b for a, b in zip(moved, lowered, strict=True)):
+                break
+            lowered = moved
+        if fusing:
+            lowered = fuse_conv_add(g, lowered)
+        with weight_policy.active(optimize, kernels, kset):
+            if compress_weights:
+                lowered = compressed_weights.compress_ops(lowered)
+            lowered = kset.specialize(lowered)
+            lowered, plan = layouts.place(g, lowered, kset, overlap, band, optimize, kernels, compress_weights)
+        ram = plan.arena_bytes + stack_scratch(plan, lowered)
+        if best is None or ram < best[0]:  # the order with the lower peak RAM (ties: TFLite's)
+            best = (ram, lowered, plan)
+    assert best is not None
+    _, lowered, plan = best
     return CompiledModel(g, lowered, plan, kernels, data, source_name, compress_weights, state, folded, views,
                          optimize=optimize)

@@ -21,7 +21,7 @@ def plan_layouts(g: Graph, lowered: list[LoweredOp], kset: KernelSet, overlap: b
     pairs where banding left their third window at the peak)."""
     plan, bare, in_arena = best_plan(g, lowered, overlap)
     if kset.after_plan is not None:
-        lowered, plan = kset.after_plan(g, lowered, plan, bare, in_arena, overlap, layouts=layouts)
+        lowered, plan = kset.after_plan(g, lowered, plan, bare, in_arena, overlap, layouts=layouts, kset=kset)
     if band and kset.bands:
         lowered, plan = banding.band_pairs(g, lowered, plan, kset, overlap)
         if not layouts.all_triples:  # banding moved the peak: pixel triples only where free

@@ -141,9 +141,20 @@ def _collide(a: Buffer, oa: int, b: Buffer, ob: int) -> bool:
     return a.start <= b.end and b.start <= a.end and oa < ob + b.size and ob < oa + a.size
 
 
-def _place(buffers: list[Buffer], blocks: list[dict[int, int]]) -> tuple[dict[int, int], int]:
-    order = sorted(blocks, key=lambda blk: (-max(buffers[m].size for m in blk),
-                                            min(buffers[m].start for m in blk)))
+#: block orders of the placement: the local search uses the first (largest first, ties earliest),
+#: the final placement of the chosen overlaps keeps the smallest arena of all (the tensors before
+#: kernel scratch, the longest-lived or the earliest first: ResNet-8 2:4, 40,736 -> 37,344 B)
+ORDERS = (
+    lambda bs, blk: (-max(bs[m].size for m in blk), min(bs[m].start for m in blk)),
+    lambda bs, blk: (-sum(bs[m].size for m in blk if bs[m].tensors), -max(bs[m].size for m in blk)),
+    lambda bs, blk: (-max(bs[m].size * (bs[m].end - bs[m].start + 1) for m in blk),),
+    lambda bs, blk: (not any(bs[m].tensors for m in blk), -max(bs[m].size for m in blk)),
+    lambda bs, blk: (min(bs[m].start for m in blk), -max(bs[m].size for m in blk)),
+)
+
+
+def _place(buffers: list[Buffer], blocks: list[dict[int, int]], order_key=ORDERS[0]) -> tuple[dict[int, int], int]:
+    order = sorted(blocks, key=lambda blk: order_key(buffers, blk))
     placed: list[tuple[Buffer, int]] = []
     offsets: dict[int, int] = {}
     for blk in order:
@@ -198,6 +209,12 @@ def plan_arena(g: Graph, lowered: list[LoweredOp], use_overlap: bool = True, scr
                     break
             if best < arena:
                 offsets, arena, chosen = best_off, best, trial
+    final = _blocks(buffers, chosen) if use_overlap else None
+    if final is not None:  # the chosen overlaps in the other placement orders (not: plain greedy)
+        for key in ORDERS[1:]:
+            off, size = _place(buffers, final, key)
+            if size < arena:
+                offsets, arena = off, size
     tensor_offsets = {t: offsets[buffer_of[t]] for t in buffer_of}
     return Plan(tensor_offsets, _align(arena), buffers, buffer_of, chosen, greedy,
                 {k: offsets[b] for k, b in scratch_buf.items()})

@@ -1,6 +1,6 @@
 """Which weight storage a layer gets, and how much RAM its decoding may take: the one data-driven
 place that weighs flash against speed (:mod:`tfcompress.engine.compressed_weights` applies it,
-:func:`tfcompress.engine.optimized.decoded.fit_blocks` reads the RAM slack).
+:func:`tfcompress.engine.optimized.block_fit.fit_blocks` reads the RAM slack).
 
 A preference (``optimize``: "size", "balanced" (the default), "speed"; engine/optimize.py) picks a row of
 :data:`PREFERENCES`. Among the exact encodings of a layer (int8, 4-bit + codebooks, sparse, 2:4
@@ -8,8 +8,9 @@ structured where the kernel set has it, :data:`AVAILABLE`; ties go to 2:4, the f
 smallest is kept whose measured slowdown against int8 (:data:`SLOWDOWN`, instructions of the
 compressed kernel / the dense one, per kernel set and op; from ``benchmarks/compressed_speed.py``)
 is within the row's limit for that storage. ``ram_slack``: the optimised compressed convolutions
-decode a block of channels into scratch; after planning, blocks that raise the peak RAM shrink to
-within this fraction of the lowest peak (None: never shrink, fastest).
+decode a block of channels into scratch; after planning, blocks (and row bands) are chosen against the
+peak RAM: 0 the lowest peak, > 0 within this fraction of it, and then each layer within the speed
+rule of its goal (``optimized/block_fit.py``); None: blocks as prepared, fastest.
 
 ``speed_elasticity`` (balanced): after every layer got its smallest storage, a layer whose compressed
 kernel would run slower than the goal for its storage (:data:`GOALS`, compressed / dense

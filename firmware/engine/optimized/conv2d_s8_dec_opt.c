@@ -18,7 +18,8 @@
  *   of c + 1 (2 kp bytes per channel), two pixels' windows widened alike, so a group of 16 MACs is
  *   four LDRD and eight SMLAD (12 instructions).
  * Windows are rebuilt once per block (one block: the dense kernel's order, so its input overlap
- * stands; more: the host drops the overlap). Scratch: the widened windows + a byte window (kp)
+ * stands; more: the host drops the overlap, or runs rq[2] output rows at a time over all blocks,
+ * decoding them again per band, which keeps part of it: decoded.py band_overlap). Scratch: the widened windows + a byte window (kp)
  * when gathered bytewise, + the block results of a pixel group (fused ADD; pair codes: always),
  * + the block's decoded weights. 2:4 layers (tfc_conv2d_s8_dec_2of4, tfc_conv2d_add_s8_dec_2of4,
  * weights_24.py): run_24 below.
@@ -440,16 +441,27 @@ static void run_pc(const tfc_conv_params *p, const tfc_binary_params *add, const
     const int pointwise = p->k_h == 1 && p->k_w == 1 && p->stride_h == 1 && p->stride_w == 1 && p->pad_top == 0 &&
                           p->pad_left == 0 && (p->in_c & 3) == 0;
     const tfc_out_stage os = tfc_out_stage_of(p->out_zp, p->act_min, p->act_max);
-    const int8_t *vals = p->weights;
-    int32_t c0, b, pix, i, j;
-    for (c0 = 0; c0 < oc_n; c0 += blk) {
+    const int32_t rows = p->rq[2] > 0 ? p->rq[2] : p->out_h; /* output rows per pass over the blocks */
+    const int32_t blocks = (oc_n + blk - 1) / blk;
+    const int zigzag = decode == decode_w4; /* 4-bit blocks decode by position, sparse ones in order */
+    const int8_t *vals;
+    int32_t oy0, b, pix, i, j, k;
+    for (oy0 = 0; oy0 < p->out_h; oy0 += rows) {
+      const int32_t pend = (p->out_h - oy0 < rows ? p->out_h : oy0 + rows) * p->out_w; /* the band's pixels */
+      const int back = zigzag && ((oy0 / rows) & 1); /* every other band backwards: it starts with the
+                                                        block the one before ended with, still decoded */
+      vals = p->weights;
+      for (k = 0; k < blocks; ++k) {
+        const int32_t c0 = (back ? blocks - 1 - k : k) * blk;
         const int32_t nb = oc_n - c0 < blk ? oc_n - c0 : blk;
         const int32_t *q = p->rq + TFC_RQ_HEADER + 4 * c0;
-        decode(p, c0, nb, kp, wbuf, &vals, 1, colw); /* the windows are rebuilt after it */
+        if (oy0 == 0 || k > 0 || !zigzag) {
+            decode(p, c0, nb, kp, wbuf, &vals, 1, colw); /* the windows are rebuilt after it */
+        }
         for (b = 0; b < p->batches; ++b) {
             const int8_t *in_b = in + b * p->in_h * p->in_w * p->in_c;
-            for (pix = 0; pix < npix; pix += 3) {
-                const int32_t n = npix - pix < 3 ? npix - pix : 3;
+            for (pix = oy0 * p->out_w; pix < pend; pix += 3) {
+                const int32_t n = pend - pix < 3 ? pend - pix : 3;
                 const int32_t at = (b * npix + pix) * oc_n + c0;
                 const int whole = n == 3 && (dec_triple_inside(p, in_b, pix, colw) || DEC_TRIPLE_BORDER(p, in_b, pix, colw));
                 for (j = whole ? 3 : 0; j < 3; ++j) {
@@ -486,6 +498,7 @@ static void run_pc(const tfc_conv_params *p, const tfc_binary_params *add, const
                 }
             }
         }
+      }
     }
 }
 
@@ -1201,8 +1214,10 @@ static inline __attribute__((always_inline)) void dec_run(const tfc_conv_params 
     const int pointwise = p->k_h == 1 && p->k_w == 1 && p->stride_h == 1 && p->stride_w == 1 && p->pad_top == 0 &&
                           p->pad_left == 0 && (p->in_c & 3) == 0;
     const tfc_out_stage os = tfc_out_stage_of(p->out_zp, p->act_min, p->act_max);
-    const int8_t *vals = p->weights;
-    int32_t c0, b, pix, i;
+    const int32_t rows = p->rq[2] > 0 ? p->rq[2] : p->out_h; /* output rows per pass over the blocks */
+    const int32_t blocks = (oc_n + blk - 1) / blk;
+    const int8_t *vals;
+    int32_t oy0, b, pix, i, k;
     if (kind == DEC_24) {
         run_24(p, add, in, residual, out, colw, kp, blk);
         return;
@@ -1211,18 +1226,25 @@ static inline __attribute__((always_inline)) void dec_run(const tfc_conv_params 
         run_pc(p, add, in, residual, out, colw, kp, blk, kind == DEC_W4 ? decode_w4 : decode_sp, add ? dec_add : 0);
         return;
     }
-    for (c0 = 0; c0 < oc_n; c0 += blk) {
+    for (oy0 = 0; oy0 < p->out_h; oy0 += rows) {
+      const int32_t pend = (p->out_h - oy0 < rows ? p->out_h : oy0 + rows) * p->out_w; /* the band's pixels */
+      const int back = kind == DEC_W4 && ((oy0 / rows) & 1); /* as run_pc: 4-bit bands zigzag */
+      vals = p->weights;
+      for (k = 0; k < blocks; ++k) {
+        const int32_t c0 = (back ? blocks - 1 - k : k) * blk;
         const int32_t nb = oc_n - c0 < blk ? oc_n - c0 : blk;
         const int32_t *q = p->rq + TFC_RQ_HEADER + 4 * c0;
         if (kind == DEC_W4) {
-            decode_w4(p, c0, nb, kp, wbuf, &vals, 0, 0);
+            if (oy0 == 0 || k > 0) {
+                decode_w4(p, c0, nb, kp, wbuf, &vals, 0, 0);
+            }
         } else {
             decode_sp(p, c0, nb, kp, wbuf, &vals, 0, 0);
         }
         for (b = 0; b < p->batches; ++b) {
             const int8_t *in_b = in + b * p->in_h * p->in_w * p->in_c;
-            for (pix = 0; pix < npix; pix += 2) {
-                const int two = pix + 1 < npix;
+            for (pix = oy0 * p->out_w; pix < pend; pix += 2) {
+                const int two = pix + 1 < pend;
                 const int32_t at = (b * npix + pix) * oc_n + c0;
                 if (pointwise) {
                     tfc_widen_pointwise_pair(in_b + pix * kp, kp, two, colw);
@@ -1248,6 +1270,7 @@ static inline __attribute__((always_inline)) void dec_run(const tfc_conv_params 
                 }
             }
         }
+      }
     }
 }
 

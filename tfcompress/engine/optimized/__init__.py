@@ -19,6 +19,7 @@ from tfcompress.engine.lowered import LoweredOp
 from tfcompress.engine.optimize import LOWEST, Layouts
 from tfcompress.engine.optimized import (
     add,
+    block_fit,
     conv,
     decoded,
     depthwise,
@@ -75,14 +76,17 @@ VARIANTS: dict[str, KernelVariant] = {
 
 
 def after_plan(g: Graph, lowered: list[LoweredOp], plan: Plan, bare: Plan, in_arena: Plan | None,
-               overlap: bool, layouts: Layouts = LOWEST) -> tuple[list[LoweredOp], Plan]:
+               overlap: bool, layouts: Layouts = LOWEST, kset: KernelSet | None = None) -> tuple[list[LoweredOp], Plan]:
     """Direct windows where they lower the peak RAM (``layouts.direct_windows``: they cost flash and
     instructions), then pair codes (same data sizes: the plan stands), int16 FULLY_CONNECTED weights
     (``layouts.wide_fc``), then pixel triples where they do not raise the peak (``all_triples``:
     wherever they apply), and 1x1 triple layers on the pointwise kernel (:mod:`pointwise`; int16
     weights where ``layouts.wide_pw`` picks them). The
     preference's candidate layouts are in engine/optimize.py."""
-    lowered, plan = decoded.fit_blocks(g, lowered, plan, bare, overlap)  # compressed convs: blocks within the peak
+    fitted, plan = block_fit.fit_blocks(g, lowered, plan, bare, overlap, kset)  # compressed convs: blocks, bands
+    if fitted is not lowered:  # other ops' plans for the fitted list (banding may have merged pairs)
+        lowered = fitted
+        _, bare, in_arena = best_plan(g, lowered, overlap)
     if layouts.direct_windows:  # direct windows trade flash and instructions for RAM
         lowered, plan = direct_windows(g, lowered, plan, bare, in_arena, overlap)
     lowered = [conv.pair_codes(lo) for lo in lowered]

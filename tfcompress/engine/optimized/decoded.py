@@ -17,9 +17,10 @@ channel-pair loops on it; no weight is looked up in the inner loop. The host sid
 * The rq table (``requant.py``) from the decoded weights, and in the header ``rq[1]`` = channels
   per block: the whole layer when its decoded weights fit the budget (:data:`BLOCK_BUDGET`),
   else equal blocks that do (windows are then rebuilt per block, so the input overlap is dropped); after
-  planning, :func:`fit_blocks` shrinks blocks that raise the peak RAM. 2:4 layers in blocks may
-  also run a few output rows at a time over all blocks (``rq[2]``, :func:`with_block`), which keeps
-  part of the input overlap (:func:`band_overlap`) for a decoding per band and block.
+  planning, ``block_fit.py`` picks blocks against the peak RAM (:func:`cost`, :func:`_options`).
+  Layers in blocks may also run a few output rows at a time over all blocks (``rq[2]``,
+  :func:`with_block`), which keeps part of the input overlap (:func:`band_overlap`) for a decoding
+  per band and block.
 """
 
 from __future__ import annotations
@@ -27,19 +28,17 @@ from __future__ import annotations
 import numpy as np
 
 from tfcompress.engine import weight_policy, weights_24
-from tfcompress.engine.ir import Graph
 from tfcompress.engine.kernel_limits import DEC_LUT_MIN_K, RQ_FAST, RQ_PAIR
 from tfcompress.engine.lowered import LoweredOp
 from tfcompress.engine.optimized import first, fully_connected
 from tfcompress.engine.optimized.add import tables_into_flash
 from tfcompress.engine.optimized.requant import acc_bound, add_rq, pad_to, rq_table, trim
 from tfcompress.engine.overlap import window_overlap
-from tfcompress.engine.planner import Plan, best_plan, ram_with_stack
 from tfcompress.engine.weights4 import codebooks, indices
 from tfcompress.engine.weights_sparse import decode as sparse_rows
 
 #: bytes of decoded weights a block may take in the scratch (whole layers up to this; RAM fitting may
-#: grow 2:4 blocks past it, :func:`fit_blocks`)
+#: grow 2:4 blocks past it, block_fit.py)
 BLOCK_BUDGET = 16384
 #: compressed kernel -> its optimised (decoding) kernel
 DEC_KERNELS = {
@@ -184,7 +183,7 @@ def band_overlap(lo: LoweredOp, rows: int) -> int:
 
 
 def with_block(lo: LoweredOp, blk: int, rows: int = 0) -> LoweredOp:
-    """A decoding conv with ``blk`` channels per block (scratch and rq header to match); a 2:4 conv in
+    """A decoding conv with ``blk`` channels per block (scratch and rq header to match); a conv in
     blocks may run ``rows`` output rows at a time over all blocks (``rq[2]``; 0: all rows), which
     keeps part of the input overlap (:func:`band_overlap`) for a decoding per band and block."""
     new = lo.copy()
@@ -199,7 +198,7 @@ def with_block(lo: LoweredOp, blk: int, rows: int = 0) -> LoweredOp:
     return new
 
 
-#: output rows per pass tried for 2:4 convs in blocks (besides all of them). Taller bands decode
+#: output rows per pass tried for decoding convs in blocks (besides all of them). Taller bands decode
 #: less often but keep less of the overlap: ResNet-8's 32-channel 3x3 layer in two blocks, 4 rows
 #: instead of 2: 3% fewer instructions for 1.9 KB more RAM at "balanced", so not offered
 BAND_ROWS = (2,)
@@ -208,8 +207,8 @@ BAND_ROWS = (2,)
 def _options(lo: LoweredOp, fine: bool = False) -> list[tuple[int, int]]:
     """Candidate (channels per block, rows per pass) of a decoding conv: its block sizes, halved down
     to 2 from its current one (``fine``: also the even sizes of up to 16 equal blocks, for 2:4 convs
-    up to the whole layer, whose windows are expanded again per block); for 2:4 convs in blocks (one
-    batch) also :data:`BAND_ROWS`."""
+    up to the whole layer, whose windows are expanded again per block); for convs in blocks (one batch)
+    also :data:`BAND_ROWS`."""
     out, b = [], int(lo.array("rq").data[1])
     f = lo.fields
     ocp = (int(f["out_c"]) + 1) // 2 * 2
@@ -220,72 +219,29 @@ def _options(lo: LoweredOp, fine: bool = False) -> list[tuple[int, int]]:
         top = ocp if lo.kernel.endswith("_2of4") else out[0] if out else 2
         out = sorted({*out, *(x for n in range(1, 17) if 2 <= (x := (-(-ocp // n) + 1) // 2 * 2) <= top)},
                      reverse=True)
-    bands = [r for r in BAND_ROWS if r < int(f["out_h"])] if lo.kernel.endswith("_2of4") and f["batches"] == 1 else []
+    bands = [r for r in BAND_ROWS if r < int(f["out_h"])] if f["batches"] == 1 else []
     return [(blk, r) for blk in [*out, 2] for r in [0, *(bands if blk < ocp else [])]]
 
 
-def cost(lo: LoweredOp, blk: int, rows: int) -> float:
-    """Rough relative cost of a decoding conv's block choice (the part that depends on it): for 2:4
-    convs the window expansions (once per block) and the block decodings (per band all but the
-    first block), in instructions of optimized/conv2d_s8_dec_opt.c; for the others the number of
-    blocks."""
+def cost(lo: LoweredOp, blk: int, rows: int, calls: int = 1) -> float:
+    """Rough instructions of the part of a decoding conv that depends on its block choice, run in
+    ``calls`` row bands (banding.py: each call decodes its blocks again): for 2:4 convs the window
+    expansions (once per block) and the block decodings (per band all but the first block), in
+    instructions of optimized/conv2d_s8_dec_opt.c; for 4-bit / sparse convs the windows (about an
+    instruction per byte, rebuilt per block) and the decodings (about two per weight and a pair
+    table per channel pair)."""
     f = lo.fields
     ocp = (int(f["out_c"]) + 1) // 2 * 2
     blocks = -(-ocp // blk)
+    kp = _kp(lo)
+    bands = -(-int(f["out_h"]) // rows) if rows and blocks > 1 else 1
+    # a band starts with the block the one before ended with (2:4 and 4-bit: sparse blocks decode in order)
+    decodes = calls * (bands * blocks if lo.kernel.endswith("_sp") else bands * (blocks - 1) + 1)
     if not lo.kernel.endswith("_2of4"):
-        return float(blocks)
-    groups = _kp(lo) // 4
+        pixels = int(f["batches"]) * int(f["out_h"]) * int(f["out_w"])
+        return float(blocks * pixels * kp + decodes * -(-ocp // blocks) * (2 * kp + 140))
+    groups = kp // 4
     quads = int(f["batches"]) * int(f["out_h"]) * -(-int(f["out_w"]) // 4)
     ns = slots_24(lo)
     per_quad = int(f["k_h"]) * (ns * int(f["in_c"]) // 4 * 10 + 40) if ns else 4 * groups * 16
-    bands = -(-int(f["out_h"]) // rows) if rows and blocks > 1 else 1
-    decodes = bands * (blocks - 1) + 1  # a band starts with the block the one before ended with
     return float(blocks * quads * per_quad + decodes * (int(f["out_c"]) // blocks + 1) * groups * 8)
-
-
-def fit_blocks(g: Graph, lowered: list[LoweredOp], plan: Plan, bare: Plan,
-               overlap: bool = True) -> tuple[list[LoweredOp], Plan]:
-    """Where the decoding convs' scratch raises the peak RAM above the tensors' own (``bare``): layer
-    by layer (largest scratch first), the block choice (:func:`_options`) with the lowest re-planned
-    RAM (ties: the cheapest, :func:`cost`; rounds while the peak falls); then every layer takes the
-    cheapest choice (finer sizes, :func:`_options`) that keeps the RAM within the active preference's
-    ``ram_slack`` of that lowest peak (``weight_policy.py``;
-    smaller blocks rebuild windows more often, and lose the input overlap). Unchanged when the slack
-    is None."""
-    dec = [k for k, lo in enumerate(lowered) if lo.kernel in DEC_KERNELS.values()]
-    slack = weight_policy.current().ram_slack
-    if slack is None or not dec or ram_with_stack(plan, lowered) <= bare.arena_bytes:
-        return lowered, plan
-    first = {k: _options(lowered[k])[0] for k in dec}
-
-    def trial(cur: list[LoweredOp], k: int, opt: tuple[int, int]) -> tuple[int, list[LoweredOp], Plan]:
-        new = list(cur)
-        new[k] = lowered[k] if opt == first[k] else with_block(lowered[k], *opt)
-        p = best_plan(g, new, overlap)[0]
-        return ram_with_stack(p, new), new, p
-
-    def chosen(lo: LoweredOp) -> tuple[int, int]:
-        rq = lo.array("rq").data
-        return int(rq[1]), int(rq[2])
-
-    cur, cur_ram = list(lowered), ram_with_stack(plan, lowered)
-    for _ in range(3):  # again while the peak falls: a layer's choices tie while another one sets it
-        before = cur_ram
-        for k in sorted(dec, key=lambda k: -lowered[k].scratch):
-            opts = sorted(_options(lowered[k]), key=lambda o: cost(lowered[k], *o))
-            tried = [trial(cur, k, o) for o in opts]
-            low = min(r for r, _, _ in tried)
-            cur_ram, cur, plan = next(t for t in tried if t[0] == low)
-        if cur_ram >= before:
-            break
-    limit = cur_ram * (1 + slack)
-    for k in dec:  # the cheapest choice the slack allows
-        now = cost(lowered[k], *chosen(cur[k]))
-        for o in sorted(_options(lowered[k], fine=True), key=lambda o: cost(lowered[k], *o)):
-            if cost(lowered[k], *o) >= now:
-                break
-            r, new, p = trial(cur, k, o)
-            if r <= limit:
-                cur, plan = new, p
-                break
-    return cur, plan
