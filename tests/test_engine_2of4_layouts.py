@@ -14,7 +14,7 @@ from helpers.keras_models import _dilated_layer, to_int8_tflite
 
 from tfcompress.engine import weight_policy
 from tfcompress.engine.compiler import compile_tflite
-from tfcompress.engine.optimized import decoded
+from tfcompress.engine.optimized import decoded, variants
 
 
 def _two_of_four_k(w: np.ndarray, rng: np.random.Generator) -> np.ndarray:
@@ -82,6 +82,9 @@ def test_2of4_layouts_bit_exact(layouts_tflite: bytes, monkeypatch: pytest.Monke
     assert [decoded.slots_24(lo) for lo in convs] == [6, 6, 10, 8, 0, 4, 0, 4, 6, 6]
     assert all(int(lo.fields["rq"].data[1]) >= lo.fields["out_c"] for lo in convs)
     assert all(lo.scratch == decoded.scratch(lo) for lo in convs)
+    # chans24s_asm (variant DEC24S): the two 1x1 convs of K 8 and the 2x2 of K 32; not the clamped K 24
+    assert [lo.fields["k_w"] for lo in convs if variants._dec24_straight(variants.Layer(lo, False))] == [1, 1, 2]
+    assert variants.linked(variants.Layer(lo, False) for lo in model.lowered)["DEC24S"]
     assert_matches_tflm(model, layouts_tflite, samples=3)
 
 

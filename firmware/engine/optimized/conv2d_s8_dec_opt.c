@@ -990,6 +990,7 @@ static void __attribute__((naked, noinline)) chans24_asm(chans24_args *a __attri
         CHANS24_BODY("b 4f\n", CHANS24_CLAMP));
 }
 
+#if TFC_LINK_DEC24S
 /* The first group of a channel (CHANS24S_BODY): the accumulators start from the doubled bias r1 */
 #define DEC24_GROUP_BIAS \
     "ldrd r9, r10, [r0], #8\n" \
@@ -1041,6 +1042,7 @@ static void __attribute__((naked, noinline)) chans24s_asm(chans24_args *a __attr
         CHANS24S_BODY(DEC24_GROUP DEC24_GROUP DEC24_GROUP DEC24_GROUP DEC24_GROUP DEC24_GROUP DEC24_GROUP));
 }
 #endif
+#endif
 
 /* The 2:4 layer: bands of rq[2] output rows (0: all), in each the blocks of rq[1] channels, four
  * pixels of a row at a time (scratch: the gathered byte window of the per-pixel layout, the four
@@ -1070,7 +1072,11 @@ static void run_24(const tfc_conv_params *p, const tfc_binary_params *add, const
     l.row = 0;
 #if TFC_DSP_ASM
     /* windows of at most eight groups, full-range outputs: the straight routine */
+#if TFC_LINK_DEC24S
     void (*const chans)(chans24_args *) = gp <= 8 && !os.clamp ? chans24s_asm : chans24_asm;
+#else
+    void (*const chans)(chans24_args *) = chans24_asm;
+#endif
     chans24_args a;
     l.row = l.ns == 4 ? exp24_row_ns4 : l.ns == 6 ? exp24_row_ns6 : l.ns == 10 ? exp24_row_ns10 : 0;
 #endif
