@@ -14,7 +14,7 @@ from helpers.keras_models import _dilated_layer, to_int8_tflite
 
 from tfcompress.engine import weight_policy
 from tfcompress.engine.compiler import compile_tflite
-from tfcompress.engine.optimized import decoded
+from tfcompress.engine.optimized import decoded, variants
 
 
 def _two_of_four_k(w: np.ndarray, rng: np.random.Generator) -> np.ndarray:
@@ -55,6 +55,7 @@ def layouts_tflite() -> bytes:
     x = conv(8, 2, padding="same", activation="relu6")(x)           # in_c 6: bytewise windows (K 24)
     x = conv(72, 1, activation="relu")(x)                           # pointwise, ns 4
     x = conv(8, 3, padding="same")(x)                               # in_c 72: padding in 16-word chunks
+    x = conv(8, 2, padding="same")(x)                               # K 32, full range: chans24s_asm's 8 groups
     model = K.Model(inp, L.Dense(3)(L.Flatten()(x)))
     for layer in [*convs, dil]:
         w, bias = layer.get_weights()
@@ -77,10 +78,13 @@ def test_2of4_layouts_bit_exact(layouts_tflite: bytes, monkeypatch: pytest.Monke
     """Every conv is 2:4 in one block; the slot counts of the column layout as the kernel's."""
     model = _compile(layouts_tflite, monkeypatch)
     convs = _convs_24(model)
-    assert len(convs) == 9 and any(lo.kernel.startswith("tfc_conv2d_add") for lo in convs)
-    assert [decoded.slots_24(lo) for lo in convs] == [6, 6, 10, 8, 0, 4, 0, 4, 6]
+    assert len(convs) == 10 and any(lo.kernel.startswith("tfc_conv2d_add") for lo in convs)
+    assert [decoded.slots_24(lo) for lo in convs] == [6, 6, 10, 8, 0, 4, 0, 4, 6, 6]
     assert all(int(lo.fields["rq"].data[1]) >= lo.fields["out_c"] for lo in convs)
     assert all(lo.scratch == decoded.scratch(lo) for lo in convs)
+    # chans24s_asm (variant DEC24S): the two 1x1 convs of K 8 and the 2x2 of K 32; not the clamped K 24
+    assert [lo.fields["k_w"] for lo in convs if variants._dec24_straight(variants.Layer(lo, False))] == [1, 1, 2]
+    assert variants.linked(variants.Layer(lo, False) for lo in model.lowered)["DEC24S"]
     assert_matches_tflm(model, layouts_tflite, samples=3)
 
 

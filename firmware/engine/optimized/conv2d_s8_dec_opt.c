@@ -989,6 +989,59 @@ static void __attribute__((naked, noinline)) chans24_asm(chans24_args *a __attri
         "8:\n"
         CHANS24_BODY("b 4f\n", CHANS24_CLAMP));
 }
+
+#if TFC_LINK_DEC24S
+/* The first group of a channel (CHANS24S_BODY): the accumulators start from the doubled bias r1 */
+#define DEC24_GROUP_BIAS \
+    "ldrd r9, r10, [r0], #8\n" \
+    "ldm r10, {r5-r8}\n" \
+    "smlad r2, r6, r9, r1\n" \
+    "smlad r3, r7, r9, r1\n" \
+    "smlad r4, r8, r9, r1\n" \
+    "smlad r1, r5, r9, r1\n"
+
+/* One channel after another of a small window (GROUPS: the decoded groups after the first, straight,
+ * no group loop), full-range outputs (no clamp): the bias as the first group's addend, four
+ * requantised bytes stored straight from their registers.
+ * r0: groups, r11: rq entries, lr: output, r12: pixel step, [sp]: the end of the groups. */
+#define CHANS24S_BODY(GROUPS) \
+    "1:\n" \
+    "ldr r1, [r11, #12]\n" \
+    "lsl r1, r1, #1\n" DEC24_GROUP_BIAS GROUPS \
+    "ldm r11!, {r5-r8}\n" \
+    DEC24_RQ("r1") DEC24_RQ("r2") DEC24_RQ("r3") DEC24_RQ("r4") \
+    "strb r2, [lr, r12]\n" \
+    "add r5, lr, r12, lsl #1\n" \
+    "strb r3, [r5]\n" \
+    "strb r4, [r5, r12]\n" \
+    "strb r1, [lr], #1\n" \
+    "ldr r10, [sp]\n" \
+    "cmp r0, r10\n" \
+    "bne 1b\n" \
+    "add sp, sp, #4\n" \
+    "pop {r4-r11, pc}\n"
+
+/* chans24_asm for windows of four or eight decoded groups (1x1 convolutions of up to 32 input
+ * channels) and full-range outputs: no group loop, so the channel's end and its register are not
+ * needed and the output pointer and step stay in registers (51 instructions per channel of four
+ * groups and four pixels, chans24_asm 67). a->o is not updated. */
+static void __attribute__((naked, noinline)) chans24s_asm(chans24_args *a __attribute__((unused))) {
+    __asm volatile(
+        "push {r4-r11, lr}\n"
+        "ldr r1, [r0, #4]\n"
+        "push {r1}\n"
+        "ldr r12, [r0, #16]\n"
+        "ldr lr, [r0, #12]\n"
+        "ldr r11, [r0, #8]\n"
+        "ldr r1, [r0, #28]\n"
+        "ldr r0, [r0, #0]\n"
+        "cmp r1, #32\n"
+        "bne 8f\n"
+        CHANS24S_BODY(DEC24_GROUP DEC24_GROUP DEC24_GROUP)
+        "8:\n"
+        CHANS24S_BODY(DEC24_GROUP DEC24_GROUP DEC24_GROUP DEC24_GROUP DEC24_GROUP DEC24_GROUP DEC24_GROUP));
+}
+#endif
 #endif
 
 /* The 2:4 layer: bands of rq[2] output rows (0: all), in each the blocks of rq[1] channels, four
@@ -1018,6 +1071,13 @@ static void run_24(const tfc_conv_params *p, const tfc_binary_params *add, const
     lay24_of(p, &l);
     l.row = 0;
 #if TFC_DSP_ASM
+    /* windows of at most eight groups, full-range outputs: the straight routine */
+#if TFC_LINK_DEC24S
+    void (*const chans)(chans24_args *) = gp <= 8 && !os.clamp ? chans24s_asm : chans24_asm;
+#else
+    void (*const chans)(chans24_args *) = chans24_asm;
+#endif
+    chans24_args a;
     l.row = l.ns == 4 ? exp24_row_ns4 : l.ns == 6 ? exp24_row_ns6 : l.ns == 10 ? exp24_row_ns10 : 0;
 #endif
     tmp_words = l.cols ? 0 : kp >> 2;
@@ -1043,6 +1103,15 @@ static void run_24(const tfc_conv_params *p, const tfc_binary_params *add, const
 #endif
             decode_24(p, c0, nb, kp, wbuf, exp, &l);
         }
+#if TFC_DSP_ASM
+        a.wp = wbuf; /* the block's arguments; per quad the output */
+        a.wend = wbuf + 2 * gp * nb;
+        a.ch_bytes = 8 * gp;
+        a.q = p->rq + TFC_RQ_HEADER + 4 * c0;
+        a.lo4 = os.lo4;
+        a.hi4 = os.hi4;
+        a.clamp = os.clamp;
+#endif
         for (b = 0; b < p->batches; ++b) {
             const int8_t *in_b = in + b * p->in_h * p->in_w * p->in_c;
             for (qi = oy0 * quads; qi < q1; ++qi) { /* four pixels of a row */
@@ -1058,18 +1127,10 @@ static void run_24(const tfc_conv_params *p, const tfc_binary_params *add, const
                 }
 #if TFC_DSP_ASM
                 if (fast) {
-                    chans24_args a;
                     const int direct = !add && n == 4;
-                    a.wp = wbuf;
-                    a.wend = wbuf + 2 * gp * nb;
-                    a.ch_bytes = 8 * gp;
-                    a.q = p->rq + TFC_RQ_HEADER + 4 * c0;
                     a.o = direct ? out + (b * npix + pix) * oc_n + c0 : quad_out;
                     a.step = direct ? oc_n : nb;
-                    a.lo4 = os.lo4;
-                    a.hi4 = os.hi4;
-                    a.clamp = os.clamp;
-                    chans24_asm(&a);
+                    chans(&a);
                     if (!add && !direct) {
                         for (px = 0; px < n; ++px) {
                             for (c = 0; c < nb; ++c) {

@@ -108,6 +108,9 @@
 #ifndef TFC_LINK_DWP_ROWS_C
 #define TFC_LINK_DWP_ROWS_C 1
 #endif
+#ifndef TFC_LINK_DEC24S
+#define TFC_LINK_DEC24S 1
+#endif
 
 #if defined(__ARM_FEATURE_DSP) && __ARM_FEATURE_DSP
 #include <arm_acle.h>

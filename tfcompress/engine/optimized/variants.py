@@ -32,6 +32,8 @@ HEADER = "optimized/tfc_variants.h"
 #: kernels that run the tabulated ADD's assembly (tfc_add_opt.h tfc_add_dense_fast / tfc_add4*_asm)
 ADD_KERNELS = ("tfc_add_s8", "tfc_conv2d_add_s8", "tfc_conv2d_add_s8_direct", "tfc_conv2d_add_s8_dec_w4",
                "tfc_conv2d_add_s8_dec_sp", "tfc_conv2d_add_s8_dec_2of4")
+#: the 2:4 decoding convs (conv2d_s8_dec_opt.c run_24)
+DEC24_KERNELS = ("tfc_conv2d_s8_dec_2of4", "tfc_conv2d_add_s8_dec_2of4")
 #: the first-layer kernels (conv2d_s8_first_opt.c first_run)
 FIRST_KERNELS = (first.KERNEL, *first.COMPRESSED.values())
 #: the FULLY_CONNECTED kernel whose copies are switched (fully_connected_s8_opt.c)
@@ -103,6 +105,13 @@ def _widen(x: Layer) -> str:
 def _rq_flags(lo: LoweredOp) -> int:
     rq = lo.fields.get("rq")
     return int(rq.data[0]) if isinstance(rq, ConstArray) else 0
+
+
+def _dec24_straight(x: Layer) -> bool:
+    """run_24's chans24s_asm: at most eight decoded groups (K <= 32), fast requantisation, no clamp."""
+    f = x.lo.fields
+    k = int(f["k_h"]) * int(f["k_w"]) * int(f["in_c"])
+    return k <= 32 and bool(_rq_flags(x.lo) & RQ_FAST) and not _clamps(f)
 
 
 def _fc_hot(x: Layer) -> bool:
@@ -243,6 +252,8 @@ SWITCHES: tuple[Switch, ...] = (
            lambda x: _fill(x) == "rows", False),
     Switch("DWP_ROWS_C", "planar depthwise: the general band fill in C (rows without an interior pair)",
            PLANAR_KERNELS, lambda x: _fill(x) == "c", False),
+    Switch("DEC24S", "2:4 conv: the straight channel routine, at most eight groups, full range (-O2, -Os)",
+           DEC24_KERNELS, _dec24_straight, True),
 )
 
 
