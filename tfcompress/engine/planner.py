@@ -141,20 +141,36 @@ def _collide(a: Buffer, oa: int, b: Buffer, ob: int) -> bool:
     return a.start <= b.end and b.start <= a.end and oa < ob + b.size and ob < oa + a.size
 
 
+def _lowest_base(members: list[tuple[int, int, int, int]], placed: list[tuple[int, int, int, int]],
+                 low: int) -> int:
+    """The lowest base >= ``low`` at which no member (start, end, offset in its block, size)
+    collides with a placed buffer (start, end, offset, size) alive at the same time. Member m at
+    base + r collides with p at o exactly when o - r - m.size < base < o + p.size - r: the answer is
+    ``low`` or the end of one such interval (the first free point of their union, found by one
+    sweep in start order)."""
+    spans = sorted((o - r - size + 1, o + p_size - r) for start, end, r, size in members
+                   for p_start, p_end, o, p_size in placed if p_start <= end and start <= p_end)
+    base = low
+    for lo, hi in spans:
+        if lo > base:
+            break
+        if hi > base:
+            base = hi
+    return base
+
+
 def _place(buffers: list[Buffer], blocks: list[dict[int, int]]) -> tuple[dict[int, int], int]:
+    """Greedy by size: each block at its lowest collision-free base, largest (then earliest) first."""
     order = sorted(blocks, key=lambda blk: (-max(buffers[m].size for m in blk),
                                             min(buffers[m].start for m in blk)))
-    placed: list[tuple[Buffer, int]] = []
+    placed: list[tuple[int, int, int, int]] = []
     offsets: dict[int, int] = {}
     for blk in order:
-        low = -min(blk.values())
-        cands = {low} | {o + p.size - r for p, o in placed for r in blk.values()}
-        for base in sorted(c for c in cands if c >= low):
-            if not any(_collide(buffers[m], base + r, p, o) for m, r in blk.items() for p, o in placed):
-                break
+        members = [(buffers[m].start, buffers[m].end, r, buffers[m].size) for m, r in blk.items()]
+        base = _lowest_base(members, placed, -min(blk.values()))
         for m, r in blk.items():
             offsets[m] = base + r
-            placed.append((buffers[m], base + r))
+            placed.append((buffers[m].start, buffers[m].end, base + r, buffers[m].size))
     arena = max((offsets[b.id] + b.size for b in buffers), default=0)
     return offsets, arena
 
