@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -96,10 +97,80 @@ def build_firmware(model, board, work: Path, *, opt: str = "-O2", runs: int = 1,
         extra += " -DTFC_PROFILE=1"
     cmd = ["make", "-C", str(work), "-j2", "--no-print-directory", f"OPT={opt}", f"SRCS={' '.join(srcs)}",
            f"EXTRA_CFLAGS={extra}", "firmware.elf"]
+    keys = _object_keys(work, srcs, f"{opt}\n{extra}")
+    _reuse_objects(work, keys)
     proc = subprocess.run(cmd, capture_output=True, text=True)
     if proc.returncode != 0:
         raise RuntimeError(f"firmware build failed:\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}")
+    _keep_objects(work, keys)
     return work / "firmware.elf"
+
+
+#: objects compiled by build_firmware in this process, by _object_keys (a temporary folder, removed
+#: at exit): the kernels a series of builds shares (one kernel set, board and -O) compile once
+_objects_dir: Path | None = None
+
+
+_INCLUDE = re.compile(rb'^[ \t]*#[ \t]*include[ \t]*(?:"([^"]+)"|<([^>]+)>|(.*))', re.M)
+
+
+def _object_keys(work: Path, srcs: list[str], flags: str) -> dict[str, str]:
+    """Per C source of the project: a digest of ``flags``, the Makefile, the source and every
+    project header it may include (each #include line, in or out of #if, looked up beside the
+    file and in the Makefile's -I folders; all headers if one names a macro)."""
+    import hashlib
+
+    dirs = [work, work / "engine", work / "harness", work / "board"]
+    everything = sorted(work.rglob("*.h"))
+
+    def closure(src: Path) -> list[Path]:
+        seen, todo = {src.resolve(): src}, [src]
+        while todo:
+            f = todo.pop()
+            for quoted, angled, other in _INCLUDE.findall(f.read_bytes()):
+                if other.strip():
+                    return [src, *everything]
+                for d in (f.parent, *dirs):
+                    h = d / (quoted or angled).decode()
+                    if h.is_file() and h.resolve() not in seen:
+                        seen[h.resolve()] = h
+                        todo.append(h)
+        return sorted(seen.values())
+
+    keys = {}
+    for src in srcs:
+        d = hashlib.sha256(flags.encode() + (work / "Makefile").read_bytes())
+        for f in closure(work / src):
+            d.update(f"\0{os.path.relpath(f, work)}\0".encode() + f.read_bytes())
+        keys[src] = d.hexdigest()
+    return keys
+
+
+def _object(work: Path, src: str) -> Path:
+    return work / "build" / Path(src).with_suffix(".o")
+
+
+def _reuse_objects(work: Path, keys: dict[str, str]) -> None:
+    """Put the objects built before from the same inputs where make looks (newer than their sources)."""
+    if _objects_dir is None:
+        return
+    for src, key in keys.items():
+        cached = _objects_dir / f"{key}.o"
+        if cached.is_file():
+            _object(work, src).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(cached, _object(work, src))
+
+
+def _keep_objects(work: Path, keys: dict[str, str]) -> None:
+    global _objects_dir
+    if _objects_dir is None:
+        import atexit
+
+        _objects_dir = Path(tempfile.mkdtemp(prefix="tfcbench-objects-"))
+        atexit.register(shutil.rmtree, _objects_dir, True)
+    for src, key in keys.items():
+        if _object(work, src).is_file() and not (_objects_dir / f"{key}.o").is_file():
+            shutil.copyfile(_object(work, src), _objects_dir / f"{key}.o")
 
 
 def run_qemu(board, elf: Path, timeout: float = 1800.0) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import shutil
 from pathlib import Path
 from typing import Any
@@ -56,15 +57,28 @@ def require_tool(name: str, package: str) -> str:
 def instructions_benchmark() -> Any:
     """benchmarks/instructions.py as a module (its QEMU measure() runs the DSP build), or skip
     when the ARM toolchain or QEMU is missing."""
-    import importlib.util
-
     require_tool("arm-none-eabi-gcc", "gcc-arm-none-eabi")
     require_tool("qemu-system-arm", "qemu-system-arm")
+    return _load_instructions()
+
+
+@functools.cache
+def _load_instructions() -> Any:
+    """One module for the session, so its builds share the objects it keeps (build_firmware)."""
+    import importlib.util
+
     spec = importlib.util.spec_from_file_location(
         "bench_instructions", Path(__file__).resolve().parents[1] / "benchmarks" / "instructions.py")
     bench = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(bench)
     return bench
+
+
+@pytest.fixture
+def qemu_bench() -> Any:
+    """benchmarks/instructions.py for a test that measures on QEMU (skips without the ARM toolchain
+    or QEMU): ``qemu_bench.measure(...)``."""
+    return instructions_benchmark()
 
 
 # ---- TensorFlow Lite Micro's library, built in the background ---------------------------------

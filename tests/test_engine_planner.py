@@ -75,3 +75,43 @@ def test_mlperf_plans_have_no_collisions(mlperf_models: Path, name: str) -> None
     plain = compile_tflite(mlperf_models / name, overlap=False, fuse=False)
     _check_plan(plain)
     assert model.ram_bytes <= plain.ram_bytes == plain.plan.greedy_bytes
+
+
+@st.composite
+def _layouts(draw: st.DrawFn) -> tuple[list, list[dict[int, int]]]:
+    """Random buffers (4-byte sizes, some empty, lifetimes over 6 steps) grouped into rigid blocks."""
+    from tfcompress.engine.planner import Buffer
+
+    n = draw(st.integers(1, 9))
+    buffers = []
+    for i in range(n):
+        start = draw(st.integers(0, 5))
+        buffers.append(Buffer(i, [i], 4 * draw(st.integers(0, 6)), start, start + draw(st.integers(0, 3))))
+    ids = draw(st.permutations(range(n)))
+    cuts = sorted(draw(st.sets(st.integers(1, n - 1), max_size=n - 1))) if n > 1 else []
+    blocks = []
+    for a, b in zip([0, *cuts], [*cuts, n], strict=True):
+        blocks.append({m: 4 * draw(st.integers(-3, 3)) for m in ids[a:b]})
+    return buffers, blocks
+
+
+@settings(max_examples=300, derandomize=True, deadline=None, database=None)
+@given(_layouts())
+def test_greedy_places_each_block_at_its_lowest_free_base(layout) -> None:
+    """_place against a plain scan of every base: in size order, each block lands at the lowest base
+    (>= the one that keeps its offsets non-negative) where no member meets a live placed buffer."""
+    from tfcompress.engine.planner import _place
+
+    buffers, blocks = layout
+    order = sorted(blocks, key=lambda blk: (-max(buffers[m].size for m in blk), min(buffers[m].start for m in blk)))
+    want: dict[int, int] = {}
+    for blk in order:
+        base = -min(blk.values())
+        while any(buffers[m].start <= buffers[p].end and buffers[p].start <= buffers[m].end
+                  and base + r < want[p] + buffers[p].size and want[p] < base + r + buffers[m].size
+                  for m, r in blk.items() for p in want):
+            base += 1
+        want.update({m: base + r for m, r in blk.items()})
+    offsets, arena = _place(buffers, blocks)
+    assert offsets == want
+    assert arena == max(want[b.id] + b.size for b in buffers)

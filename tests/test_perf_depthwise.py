@@ -11,6 +11,7 @@ stack and a forced activation clamp.
 from __future__ import annotations
 
 import dataclasses
+import functools
 
 import numpy as np
 import pytest
@@ -86,6 +87,7 @@ def _builder(layers: list, seed: int, tiny: bool = False):
     return build
 
 
+@functools.cache  # the host tests and the QEMU test convert each case once
 def _tflite(name: str, seed: int = 7) -> bytes:
     shape, layers = CASES[name]
     return keras_tflite(_builder(layers, seed, name.endswith("tiny")), shape, seed=seed)
@@ -183,15 +185,9 @@ def test_forced_activation_clamp_matches_reference(name: str) -> None:
 
 
 @pytest.mark.emulated
-def test_depthwise_models_on_qemu_match_tflm(tmp_path) -> None:
+def test_depthwise_models_on_qemu_match_tflm(qemu_bench, tmp_path) -> None:
     """The DSP build (assembly strips and band fill) on QEMU mps2-an500: every case identical to
     TFLM on the benchmark input."""
-    from conftest import instructions_benchmark, require_tool
-
-    require_tool("arm-none-eabi-gcc", "gcc-arm-none-eabi")
-    require_tool("qemu-system-arm", "qemu-system-arm")
-
-    bench = instructions_benchmark()
     from tfcompress.boards import load_board
 
     board = load_board("mps2-an500")
@@ -200,5 +196,5 @@ def test_depthwise_models_on_qemu_match_tflm(tmp_path) -> None:
         path.write_bytes(_tflite(name))
         # -Os: other alignment, and the band fills' -Os forms (narrow rows: k5, w4, r3s2, r6s1; wide: m24)
         for opt in ("-O2", "-Os") if name in ("w30", "bands1", "bands2", *OS_FILLS) else ("-O2",):
-            r = bench.measure(name, "optimized", board, opt=opt, runs=1, layers=False, keep=None, path=path)
+            r = qemu_bench.measure(name, "optimized", board, opt=opt, runs=1, layers=False, keep=None, path=path)
             assert r["mismatches"] == 0, (name, opt)

@@ -162,8 +162,20 @@ def to_int16x8_tflite(model, seed: int = 0, n: int = 16) -> bytes:
     return bytes(conv.convert())
 
 
+#: keras_tflite's conversions in this session, by (build, shape, seed): a test module's host tests
+#: and its QEMU test convert a model once (builds made afresh per call, closures, never repeat)
+_CONVERTED: dict[tuple, bytes] = {}
+
+
 def keras_tflite(build, shape: tuple, seed: int) -> bytes:
     """int8 conversion of the model ``build(layers, input)`` makes (seeded weights, int8 input/output)."""
+    key = (build, tuple(shape), seed)
+    if key not in _CONVERTED:
+        _CONVERTED[key] = _keras_tflite(build, shape, seed)
+    return _CONVERTED[key]
+
+
+def _keras_tflite(build, shape: tuple, seed: int) -> bytes:
     from tfcompress.tfenv import keras, tf
 
     K, tfm = keras(), tf()

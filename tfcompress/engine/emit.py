@@ -75,8 +75,15 @@ def _literal(v: Any, dtype: np.dtype) -> str:
     return str(iv)
 
 
+#: integer types whose every value prints as str(int) (int32's one exception handled in _array_body)
+_PLAIN_INTS = (np.int8, np.uint8, np.int16, np.uint16, np.int32)
+
+
 def _array_body(data: np.ndarray, per_line: int = 24) -> str:
-    flat = [_literal(v, data.dtype) for v in data.reshape(-1)]
+    if data.dtype in _PLAIN_INTS:  # _literal's result, without a call per element
+        flat = [str(v) if v != -(2**31) else "(-2147483647 - 1)" for v in data.reshape(-1).tolist()]
+    else:
+        flat = [_literal(v, data.dtype) for v in data.reshape(-1)]
     return "\n".join("    " + ", ".join(flat[i:i + per_line]) + "," for i in range(0, len(flat), per_line))
 
 

@@ -113,7 +113,13 @@ def _relations(g: Graph, lowered: list[LoweredOp], buffers: list[Buffer],
     return rels
 
 
-def _blocks(buffers: list[Buffer], rels: list[tuple[int, int, int]]) -> list[dict[int, int]] | None:
+def _live_together(buffers: list[Buffer]) -> list[list[int]]:
+    """Per buffer id, the other buffers alive at some common step (the only ones it may collide with)."""
+    return [[b.id for b in buffers if b.start <= a.end and a.start <= b.end and b.id != a.id] for a in buffers]
+
+
+def _blocks(buffers: list[Buffer], rels: list[tuple[int, int, int]],
+            live: list[list[int]] | None = None) -> list[dict[int, int]] | None:
     """Group buffers linked by relations into blocks of {buffer: relative offset}; None if inconsistent."""
     block_of = {b.id: {b.id: 0} for b in buffers}
     for bi, bo, delta in rels:
@@ -126,13 +132,14 @@ def _blocks(buffers: list[Buffer], rels: list[tuple[int, int, int]]) -> list[dic
             block_of[m] = a
     pairs = {(bi, bo) for bi, bo, _ in rels} | {(bo, bi) for bi, bo, _ in rels}
     unique = list({id(b): b for b in block_of.values()}.values())
+    if rels and live is None:
+        live = _live_together(buffers)
     for blk in unique:
-        ms = list(blk)
-        for i, x in enumerate(ms):
-            for y in ms[i + 1:]:
-                if (x, y) in pairs:
-                    continue
-                if _collide(buffers[x], blk[x], buffers[y], blk[y]):
+        if len(blk) < 2:
+            continue
+        for x, ox in blk.items():
+            for y in live[x]:
+                if y > x and y in blk and (x, y) not in pairs and _collide(buffers[x], ox, buffers[y], blk[y]):
                     return None
     return unique
 
@@ -153,19 +160,35 @@ ORDERS = (
 )
 
 
-def _place(buffers: list[Buffer], blocks: list[dict[int, int]], order_key=ORDERS[0]) -> tuple[dict[int, int], int]:
+def _lowest_base(blk: dict[int, int], buffers: list[Buffer], live: list[list[int]], offsets: dict[int, int],
+                 low: int) -> int:
+    """The lowest base >= ``low`` at which no member m of ``blk`` (at base + its offset r) collides
+    with a placed buffer p (at ``offsets[p]``) alive at the same time. They collide exactly when
+    o - r - m.size < base < o + p.size - r: the answer is ``low`` or the end of one such interval
+    (the first free point of their union, found by one sweep in start order)."""
+    spans = sorted((offsets[p] - r - buffers[m].size + 1, offsets[p] + buffers[p].size - r)
+                   for m, r in blk.items() for p in live[m] if p in offsets)
+    base = low
+    for lo, hi in spans:
+        if lo > base:
+            break
+        if hi > base:
+            base = hi
+    return base
+
+
+def _place(buffers: list[Buffer], blocks: list[dict[int, int]], live: list[list[int]] | None = None,
+           order_key=ORDERS[0]) -> tuple[dict[int, int], int]:
+    """Greedy: each block at its lowest collision-free base, in ``order_key``'s order (default:
+    largest, then earliest, first). ``live``: _live_together(buffers), when the caller has it."""
+    if live is None:
+        live = _live_together(buffers)
     order = sorted(blocks, key=lambda blk: order_key(buffers, blk))
-    placed: list[tuple[Buffer, int]] = []
     offsets: dict[int, int] = {}
     for blk in order:
-        low = -min(blk.values())
-        cands = {low} | {o + p.size - r for p, o in placed for r in blk.values()}
-        for base in sorted(c for c in cands if c >= low):
-            if not any(_collide(buffers[m], base + r, p, o) for m, r in blk.items() for p, o in placed):
-                break
+        base = _lowest_base(blk, buffers, live, offsets, -min(blk.values()))
         for m, r in blk.items():
             offsets[m] = base + r
-            placed.append((buffers[m], base + r))
     arena = max((offsets[b.id] + b.size for b in buffers), default=0)
     return offsets, arena
 
@@ -180,18 +203,19 @@ def plan_arena(g: Graph, lowered: list[LoweredOp], use_overlap: bool = True, scr
             if lo.scratch > 0:
                 scratch_buf[k] = len(buffers)
                 buffers.append(Buffer(len(buffers), [], _align(lo.scratch), k + 1, k + 1))
-    base_blocks = _blocks(buffers, [])
-    offsets, arena = _place(buffers, base_blocks)
+    live = _live_together(buffers)
+    base_blocks = _blocks(buffers, [], live)
+    offsets, arena = _place(buffers, base_blocks, live)
     greedy = arena
     chosen: list[tuple[int, int, int]] = []
     if use_overlap:
         rels = _relations(g, lowered, buffers, buffer_of)
         for start_all in (False, True):
             trial = list(rels) if start_all else []
-            blocks = _blocks(buffers, trial)
+            blocks = _blocks(buffers, trial, live)
             if blocks is None:
                 continue
-            best_off, best = _place(buffers, blocks)
+            best_off, best = _place(buffers, blocks, live)
             for _ in range(3):  # local search: toggle / swap in each overlap until nothing improves
                 before = (best, len(trial))
                 for rel in rels:
@@ -199,10 +223,10 @@ def plan_arena(g: Graph, lowered: list[LoweredOp], use_overlap: bool = True, scr
                         cand = [r for r in trial if r != rel]
                     else:  # an output (or input) takes part in one overlap: swap out competitors
                         cand = [r for r in trial if r[1] != rel[1] and r[0] != rel[0]] + [rel]
-                    blocks = _blocks(buffers, cand)
+                    blocks = _blocks(buffers, cand, live)
                     if blocks is None:
                         continue
-                    off, size = _place(buffers, blocks)
+                    off, size = _place(buffers, blocks, live)
                     if size < best or (size == best and len(cand) > len(trial)):
                         trial, best, best_off = cand, size, off
                 if (best, len(trial)) == before:
@@ -212,7 +236,7 @@ def plan_arena(g: Graph, lowered: list[LoweredOp], use_overlap: bool = True, scr
     final = _blocks(buffers, chosen) if use_overlap else None
     if final is not None:  # the chosen overlaps in the other placement orders (not: plain greedy)
         for key in ORDERS[1:]:
-            off, size = _place(buffers, final, key)
+            off, size = _place(buffers, final, live, key)
             if size < arena:
                 offsets, arena = off, size
     tensor_offsets = {t: offsets[buffer_of[t]] for t in buffer_of}

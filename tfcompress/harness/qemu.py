@@ -78,7 +78,7 @@ class QemuSession:
     def close(self) -> None:
         """Close the link and stop QEMU."""
         if self.transport is not None:
-            self.transport.close()
+            self.transport.close(pause=False)
             self.transport = None
         if self.proc is not None and self.proc.poll() is None:
             self.proc.terminate()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import socket
 from typing import Protocol
 
 from tfcompress.errors import TfcError
@@ -69,5 +71,15 @@ class SerialTransport:
         except (serial.SerialException, OSError):
             return first  # the error repeats on the next read
 
-    def close(self) -> None:
+    def close(self, *, pause: bool = True) -> None:
+        """Close the port. pyserial waits 0.3 s after closing a socket:// port so that the server can
+        take a quick reconnect; ``pause=False`` skips that wait (QemuSession: nobody reconnects, the
+        emulator stops next)."""
+        sock = getattr(self._port, "_socket", None)
+        if not pause and sock is not None:
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
+            sock.close()
+            self._port._socket = None
+            self._port.is_open = False
         self._port.close()
