@@ -32,16 +32,21 @@ MODELS = ("ad-clustered", "ad-pruned", "ad-2of4")
 WIDTHS = (128, 128, 128, 128, 8, 128, 128, 128, 128, 640)
 
 
-def _autoencoder(seed: int = 1):
+def dense_stack(inputs: int, widths: tuple[int, ...], seed: int = 1):
+    """A Keras model: ``inputs`` values through Dense layers of ``widths`` (ReLU but the last)."""
     from tfcompress.tfenv import keras
 
     K = keras()
     K.utils.set_random_seed(seed)
-    inp = K.Input((640,))
+    inp = K.Input((inputs,))
     x = inp
-    for k, n in enumerate(WIDTHS):
-        x = K.layers.Dense(n, activation=None if k == len(WIDTHS) - 1 else "relu")(x)
+    for k, n in enumerate(widths):
+        x = K.layers.Dense(n, activation=None if k == len(widths) - 1 else "relu")(x)
     return K.Model(inp, x)
+
+
+def _autoencoder(seed: int = 1):
+    return dense_stack(640, WIDTHS, seed)
 
 
 def build(name: str) -> bytes:

@@ -30,6 +30,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import compressed_speed as cs  # noqa: E402
+from compressed_fc import dense_stack  # noqa: E402
 
 from tfcompress.engine.weight_policy import PREFERENCES  # noqa: E402
 
@@ -103,15 +104,7 @@ def _direct(size: str, seed: int = 1):
 
 def _rows(seed: int = 1):
     """37 inputs through Dense layers of :data:`ROW_WIDTHS`."""
-    from tfcompress.tfenv import keras
-
-    K = keras()
-    K.utils.set_random_seed(seed)
-    inp = K.Input((37,))
-    x = inp
-    for k, n in enumerate(ROW_WIDTHS):
-        x = K.layers.Dense(n, activation=None if k == len(ROW_WIDTHS) - 1 else "relu")(x)
-    return K.Model(inp, x)
+    return dense_stack(37, ROW_WIDTHS, seed)
 
 
 def build(name: str) -> bytes:
