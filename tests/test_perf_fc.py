@@ -130,12 +130,15 @@ def test_fc_odd_shapes_on_qemu(fc_models, tmp_path) -> None:
 
 # --- 4-bit weights: the index-byte table kernel (engine/optimized/fc_compressed.py) ---------------
 
-W4_WIDTHS = (116, 92, 120, 64, 32, 96, 10)  # groups 33, 29, 23, 30 (remainders 1, 5, 7, 6), 16, 8;
-# 64 -> 32: its tables would not pay (portable); 32 -> 96 can widen into its output's tail; 10: portable
+W4_WIDTHS = (116, 92, 120, 64, 32, 96, 10)  # groups 57, 29, 23, 30 (remainders 1, 5, 7, 6), 16, 8;
+# 64 -> 32: its tables would not pay (portable); 32 -> 96 can widen into its output's tail; 10: portable.
+# The first layer's tensors set the peak: at batch 2 it leaves the next three layers room to widen their
+# inputs (2 x in_depth bytes), at batch 1 none (the arena is packed without gaps, planner.ORDERS).
+W4_INPUTS = 228
 
 
 def w4_tflite(batch: int, books: int, seed: int = 3) -> bytes:
-    """132 inputs through Dense layers (W4_WIDTHS) whose weights take 16 values; ``books`` > 1:
+    """W4_INPUTS inputs through Dense layers (W4_WIDTHS) whose weights take 16 values; ``books`` > 1:
     output channel c draws from the c % books-th of differently spaced value sets (int8 codebooks
     that do not merge)."""
     from tfcompress.tfenv import keras
@@ -150,7 +153,7 @@ def w4_tflite(batch: int, books: int, seed: int = 3) -> bytes:
         w[0] = 1.0  # every output channel holds the largest magnitude
         return K.backend.constant(w, dtype=dtype)
 
-    inp = K.Input((132,), batch_size=batch)
+    inp = K.Input((W4_INPUTS,), batch_size=batch)
     x = inp
     for n in W4_WIDTHS:
         x = K.layers.Dense(n, activation="relu" if n not in (10, 32) else None, kernel_initializer=init,
