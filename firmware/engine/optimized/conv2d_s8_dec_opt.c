@@ -204,7 +204,7 @@ static void decode_w4(const tfc_conv_params *p, int32_t c0, int32_t nb, int32_t 
     const uint8_t *ix = (const uint8_t *)p->weights + (c0 >> 1) * kp;
     uint32_t *dst = (uint32_t *)wbuf;
     int32_t c, i;
-    if (pc && kp >= TFC_DEC_LUT_MIN_K) {
+    if (TFC_LINK_DEC_LUT && pc && kp >= TFC_DEC_LUT_MIN_K) { /* else the loop below (exact) */
         const uint16_t *t = (const uint16_t *)tmp;
         for (c = c0; c < c0 + nb; c += 2) {
             dec_pair_table(TFC_W4_CODEBOOK(p, c), TFC_W4_CODEBOOK(p, c + 1), (uint32_t *)tmp);
@@ -423,7 +423,8 @@ static void dec_add(const tfc_binary_params *add, const int8_t *res, const int8_
 #if defined(__OPTIMIZE_SIZE__)
 #define DEC_TRIPLE_BORDER(p, in_b, pix, colw) 0
 #else
-#define DEC_TRIPLE_BORDER(p, in_b, pix, colw) triple_border(p, in_b, (pix) / (p)->out_w, (pix) % (p)->out_w, colw)
+#define DEC_TRIPLE_BORDER(p, in_b, pix, colw) \
+    (TFC_LINK_DEC_BORDER && triple_border(p, in_b, (pix) / (p)->out_w, (pix) % (p)->out_w, colw))
 #endif
 
 /* The pair-code layers: blocks of channels decoded into pair codes, three pixels at a time
@@ -1201,7 +1202,7 @@ static void __attribute__((noinline)) dec_pairs(const tfc_conv_params *p, const 
     int32_t j = 0;
     (void)os; /* the assembly tail's clamp bytes */
 #if TFC_DSP_ASM
-    if (fast && nb >= 2) {
+    if (TFC_LINK_DEC_PAIRS && fast && nb >= 2) { /* else the loop below (exact) */
         conv_pairs_args a;
         a.col = colw;
         a.end = colw + kp;
@@ -1250,6 +1251,10 @@ static int32_t words24(const tfc_conv_params *p, int32_t kp, int32_t blk) {
     return blk + 2 * blk * groups_24(kp) + (l.cols ? p->k_h * l.rw : (kp >> 2) + 6 * kp);
 }
 
+/* Which of dec_run's paths a storage links (tfc_variants.h: TFC_LINK_DEC_{W4,SP}_{PC,PLAIN}) */
+#define DEC_LINK_PC(kind) ((kind) == DEC_W4 ? TFC_LINK_DEC_W4_PC : TFC_LINK_DEC_SP_PC)
+#define DEC_LINK_PLAIN(kind) ((kind) == DEC_W4 ? TFC_LINK_DEC_W4_PLAIN : TFC_LINK_DEC_SP_PLAIN)
+
 static inline __attribute__((always_inline)) void dec_run(const tfc_conv_params *p, const tfc_binary_params *add,
                                                           const int8_t *in, const int8_t *residual, int8_t *out,
                                                           const int kind) {
@@ -1260,7 +1265,7 @@ static inline __attribute__((always_inline)) void dec_run(const tfc_conv_params 
     const int32_t col_words = kp + (((p->in_c & 3) != 0 || p->dil_w != 1) ? kp >> 2 : 0);
     const int32_t pair_words = add ? (2 * blk + 3) >> 2 : 0;
     const int32_t w_words = (blk * kp) >> 1;
-    const int32_t words_24 = words24(p, kp, blk); /* run_24's */
+    const int32_t words_24 = kind == DEC_24 && TFC_LINK_DEC24 ? words24(p, kp, blk) : 0; /* run_24's */
     const int32_t words_pc = (col_words - kp) + kp + (kp >> 1) + ((3 * blk + 3) >> 2) + (w_words >> 1); /* run_pc */
     int32_t stack[p->scratch ? 1
                              : (kind == DEC_24                   ? words_24
@@ -1280,10 +1285,16 @@ static inline __attribute__((always_inline)) void dec_run(const tfc_conv_params 
     const int8_t *vals;
     int32_t oy0, b, pix, i, k;
     if (kind == DEC_24) {
-        run_24(p, add, in, residual, out, colw, kp, blk);
+        if (TFC_LINK_DEC24) {
+            run_24(p, add, in, residual, out, colw, kp, blk);
+        }
         return;
     }
-    if (p->rq[0] & TFC_RQ_PAIR) {
+    if (!DEC_LINK_PC(kind) && !DEC_LINK_PLAIN(kind)) { /* a storage the model has no layer of */
+        return;
+    }
+    /* pair-code layers (run_pc) and the others (below): compiled per storage as the model's layers need */
+    if (DEC_LINK_PC(kind) && (!DEC_LINK_PLAIN(kind) || (p->rq[0] & TFC_RQ_PAIR))) {
         run_pc(p, add, in, residual, out, colw, kp, blk, kind == DEC_W4 ? decode_w4 : decode_sp, add ? dec_add : 0);
         return;
     }

@@ -111,6 +111,30 @@
 #ifndef TFC_LINK_DEC24S
 #define TFC_LINK_DEC24S 1
 #endif
+#ifndef TFC_LINK_DEC24
+#define TFC_LINK_DEC24 1
+#endif
+#ifndef TFC_LINK_DEC_W4_PC
+#define TFC_LINK_DEC_W4_PC 1
+#endif
+#ifndef TFC_LINK_DEC_W4_PLAIN
+#define TFC_LINK_DEC_W4_PLAIN 1
+#endif
+#ifndef TFC_LINK_DEC_SP_PC
+#define TFC_LINK_DEC_SP_PC 1
+#endif
+#ifndef TFC_LINK_DEC_SP_PLAIN
+#define TFC_LINK_DEC_SP_PLAIN 1
+#endif
+#ifndef TFC_LINK_DEC_LUT
+#define TFC_LINK_DEC_LUT 1
+#endif
+#ifndef TFC_LINK_DEC_BORDER
+#define TFC_LINK_DEC_BORDER 1
+#endif
+#ifndef TFC_LINK_DEC_PAIRS
+#define TFC_LINK_DEC_PAIRS 1
+#endif
 
 #if defined(__ARM_FEATURE_DSP) && __ARM_FEATURE_DSP
 #include <arm_acle.h>

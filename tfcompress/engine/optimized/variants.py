@@ -22,7 +22,15 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
-from tfcompress.engine.kernel_limits import CONV_MAX_K, RQ_FAST, RQ_PAIR, RQ_ROWS, RQ_SHARED, RQ_TRIPLE
+from tfcompress.engine.kernel_limits import (
+    CONV_MAX_K,
+    DEC_LUT_MIN_K,
+    RQ_FAST,
+    RQ_PAIR,
+    RQ_ROWS,
+    RQ_SHARED,
+    RQ_TRIPLE,
+)
 from tfcompress.engine.lowered import ConstArray, LoweredOp
 from tfcompress.engine.optimized import first
 
@@ -34,6 +42,9 @@ ADD_KERNELS = ("tfc_add_s8", "tfc_conv2d_add_s8", "tfc_conv2d_add_s8_direct", "t
                "tfc_conv2d_add_s8_dec_sp", "tfc_conv2d_add_s8_dec_2of4")
 #: the 2:4 decoding convs (conv2d_s8_dec_opt.c run_24)
 DEC24_KERNELS = ("tfc_conv2d_s8_dec_2of4", "tfc_conv2d_add_s8_dec_2of4")
+#: the 4-bit and the sparse decoding convs (conv2d_s8_dec_opt.c dec_run)
+DECW4_KERNELS = ("tfc_conv2d_s8_dec_w4", "tfc_conv2d_add_s8_dec_w4")
+DECSP_KERNELS = ("tfc_conv2d_s8_dec_sp", "tfc_conv2d_add_s8_dec_sp")
 #: the first-layer kernels (conv2d_s8_first_opt.c first_run)
 FIRST_KERNELS = (first.KERNEL, *first.COMPRESSED.values())
 #: the FULLY_CONNECTED kernel whose copies are switched (fully_connected_s8_opt.c)
@@ -112,6 +123,31 @@ def _dec24_straight(x: Layer) -> bool:
     f = x.lo.fields
     k = int(f["k_h"]) * int(f["k_w"]) * int(f["in_c"])
     return k <= 32 and bool(_rq_flags(x.lo) & RQ_FAST) and not _clamps(f)
+
+
+def _dec_pc(x: Layer) -> bool:
+    """dec_run sends the layer to run_pc: pair-code blocks (else the pixel pairs of dec_pairs)."""
+    return bool(_rq_flags(x.lo) & RQ_PAIR)
+
+
+def _dec_lut(x: Layer) -> bool:
+    """decode_w4's pair table: pair codes of at least DEC_LUT_MIN_K padded window positions."""
+    f = x.lo.fields
+    return _dec_pc(x) and (int(f["k_h"]) * int(f["k_w"]) * int(f["in_c"]) + 3) & ~3 >= DEC_LUT_MIN_K
+
+
+def _padded(x: Layer) -> bool:
+    """Some window of the layer reaches into the padding (top, left, bottom or right)."""
+    f = {k: int(x.lo.fields[k]) for k in ("out_h", "out_w", "in_h", "in_w", "k_h", "k_w", "stride_h", "stride_w",
+                                          "dil_h", "dil_w", "pad_top", "pad_left")}
+    reach_h = (f["out_h"] - 1) * f["stride_h"] + (f["k_h"] - 1) * f["dil_h"] + 1 - f["pad_top"]
+    reach_w = (f["out_w"] - 1) * f["stride_w"] + (f["k_w"] - 1) * f["dil_w"] + 1 - f["pad_left"]
+    return f["pad_top"] > 0 or f["pad_left"] > 0 or reach_h > f["in_h"] or reach_w > f["in_w"]
+
+
+def _dec_pairs_asm(x: Layer) -> bool:
+    """dec_pairs' assembly: layers off run_pc with fast requantisation and at least two channels."""
+    return not _dec_pc(x) and bool(_rq_flags(x.lo) & RQ_FAST) and int(x.lo.fields["out_c"]) >= 2
 
 
 def _fc_hot(x: Layer) -> bool:
@@ -252,8 +288,22 @@ SWITCHES: tuple[Switch, ...] = (
            lambda x: _fill(x) == "rows", False),
     Switch("DWP_ROWS_C", "planar depthwise: the general band fill in C (rows without an interior pair)",
            PLANAR_KERNELS, lambda x: _fill(x) == "c", False),
+    Switch("DEC24", "2:4 conv: the layer (run_24; 0: the model has no 2:4 conv)", DEC24_KERNELS,
+           lambda x: True, False),
     Switch("DEC24S", "2:4 conv: the straight channel routine, at most eight groups, full range (-O2, -Os)",
            DEC24_KERNELS, _dec24_straight, True),
+    Switch("DEC_W4_PC", "4-bit conv: pair-code blocks, pixel triples (run_pc)", DECW4_KERNELS, _dec_pc, False),
+    Switch("DEC_W4_PLAIN", "4-bit conv: blocks off pair codes, pixel pairs (dec_pairs)", DECW4_KERNELS,
+           lambda x: not _dec_pc(x), False),
+    Switch("DEC_SP_PC", "sparse conv: pair-code blocks, pixel triples (run_pc)", DECSP_KERNELS, _dec_pc, False),
+    Switch("DEC_SP_PLAIN", "sparse conv: blocks off pair codes, pixel pairs (dec_pairs)", DECSP_KERNELS,
+           lambda x: not _dec_pc(x), False),
+    Switch("DEC_LUT", "4-bit conv: pair codes through the pair table (K >= DEC_LUT_MIN_K)", DECW4_KERNELS,
+           _dec_lut, True),
+    Switch("DEC_BORDER", "4-bit / sparse conv: border window triples in place (triple_border, -O2)",
+           DECW4_KERNELS + DECSP_KERNELS, lambda x: _dec_pc(x) and _padded(x), True),
+    Switch("DEC_PAIRS", "4-bit / sparse conv: channel pairs in assembly off pair codes (dec_pairs_asm)",
+           DECW4_KERNELS + DECSP_KERNELS, _dec_pairs_asm, True),
 )
 
 
