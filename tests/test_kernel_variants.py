@@ -8,6 +8,7 @@ import re
 import subprocess
 from pathlib import Path
 
+import numpy as np
 import pytest
 from conftest import require_tool
 
@@ -66,3 +67,43 @@ def test_model_links_only_its_variants(name: str, mlperf_models: Path, tmp_path:
         syms = _symbols(tmp_path / "fw" / "engine", source)
         assert linked <= syms, (source, sorted(syms))
         assert not unlinked & syms, (source, sorted(unlinked & syms))
+
+
+def test_4bit_model_links_only_its_decoding_paths(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                  smallest_storage: None) -> None:
+    """A model of 4-bit pair-code convs without padding (weights from five values, forced to 4 bits):
+    conv2d_s8_dec_opt.c keeps the 4-bit decoder and run_pc; not the sparse or 2:4 decoders, the
+    pixel-pair path, the pair table (K < 256) or the border triples. Bit-exact against TFLM."""
+    from helpers.engine_checks import assert_matches_tflm
+    from helpers.keras_models import to_int8_tflite
+
+    from tfcompress.engine import compressed_weights
+    from tfcompress.tfenv import keras
+
+    require_tool("arm-none-eabi-gcc", "gcc-arm-none-eabi")
+    K = keras()
+    L = K.layers
+    rng = np.random.default_rng(7)
+
+    def init(shape, dtype=None):
+        w = rng.choice([-1.0, -0.5, 0.25, 0.5, 1.0], size=shape)
+        w[0] = 1.0
+        return K.backend.constant(w, dtype=dtype)
+
+    inp = K.Input((9, 9, 4))
+    x = L.Conv2D(8, 3, activation="relu", kernel_initializer=init)(inp)
+    x = L.Conv2D(8, 3, kernel_initializer=init)(x)
+    tflite = to_int8_tflite(K.Model(inp, x), seed=7)
+    orig = compressed_weights.compress_ops
+    monkeypatch.setattr(compressed_weights, "compress_ops", lambda lowered, force=False: orig(lowered, force=True))
+    model = compile_tflite(tflite, kernels="optimized", compress_weights=True)
+    assert [lo.kernel for lo in model.lowered] == ["tfc_conv2d_s8_dec_w4"] * 2
+    links = variants.linked(variants.layers(model.lowered, lambda lo: False))
+    assert {n for n, on in links.items() if on and n.startswith("DEC")} == {"DEC_W4_PC"}
+    model.write(tmp_path / "fw")
+    syms = _symbols(tmp_path / "fw" / "engine", "conv2d_s8_dec_opt.c")
+    assert {"decode_w4", "run_pc", "dec_triples_asm"} <= syms, sorted(syms)
+    unlinked = {"decode_sp", "decode_24", "run_24", "chans24_asm", "dec_pairs", "dec_pairs_asm", "dec_window_plain",
+                "dec_pair_table", "triple_border"}
+    assert not unlinked & syms, sorted(unlinked & syms)
+    assert_matches_tflm(model, tflite, samples=2)
