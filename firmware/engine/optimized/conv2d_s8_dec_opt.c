@@ -819,13 +819,22 @@ EXP24_ROW_FN(exp24_row_ns10, "40")
 
 static inline int32_t *exp24_run(const int8_t *s0, const int8_t *s1, int32_t *dst, int32_t words, int32_t ns) {
 #if TFC_DSP_ASM
-    switch (ns) {
+    switch (ns) { /* the routines of the model's slot counts (TFC_LINK_DEC24_NS*), else in C */
     case 4:
-        return exp24_ns4(s0, s1, dst, words);
+        if (TFC_LINK_DEC24_NS4) {
+            return exp24_ns4(s0, s1, dst, words);
+        }
+        break;
     case 6:
-        return exp24_ns6(s0, s1, dst, words);
+        if (TFC_LINK_DEC24_NS6) {
+            return exp24_ns6(s0, s1, dst, words);
+        }
+        break;
     case 10:
-        return exp24_ns10(s0, s1, dst, words);
+        if (TFC_LINK_DEC24_NS10) {
+            return exp24_ns10(s0, s1, dst, words);
+        }
+        break;
     default:
         break;
     }
@@ -1079,7 +1088,10 @@ static void run_24(const tfc_conv_params *p, const tfc_binary_params *add, const
     void (*const chans)(chans24_args *) = chans24_asm;
 #endif
     chans24_args a;
-    l.row = l.ns == 4 ? exp24_row_ns4 : l.ns == 6 ? exp24_row_ns6 : l.ns == 10 ? exp24_row_ns10 : 0;
+    l.row = TFC_LINK_DEC24_NS4 && l.ns == 4    ? exp24_row_ns4
+            : TFC_LINK_DEC24_NS6 && l.ns == 6  ? exp24_row_ns6
+            : TFC_LINK_DEC24_NS10 && l.ns == 10 ? exp24_row_ns10
+                                               : 0;
 #endif
     tmp_words = l.cols ? 0 : kp >> 2;
     tmp = (int8_t *)scratch;
@@ -1098,7 +1110,7 @@ static void run_24(const tfc_conv_params *p, const tfc_binary_params *add, const
         const int32_t nb = oc_n - c0 < blk ? oc_n - c0 : blk;
         if (band == 0 || j > 0) {
 #if TFC_DSP_ASM
-            if (fast) {
+            if (fast || !TFC_LINK_DEC24_C) { /* TFC_LINK_DEC24_C: some 2:4 layer requantises slowly */
                 decode_24_asm(p, c0, nb, kp, wbuf, exp, &l);
             } else
 #endif
@@ -1127,7 +1139,7 @@ static void run_24(const tfc_conv_params *p, const tfc_binary_params *add, const
                     }
                 }
 #if TFC_DSP_ASM
-                if (fast) {
+                if (fast || !TFC_LINK_DEC24_C) {
                     const int direct = !add && n == 4;
                     a.o = direct ? out + (b * npix + pix) * oc_n + c0 : quad_out;
                     a.step = direct ? oc_n : nb;

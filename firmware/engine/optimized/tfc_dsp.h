@@ -114,6 +114,18 @@
 #ifndef TFC_LINK_DEC24
 #define TFC_LINK_DEC24 1
 #endif
+#ifndef TFC_LINK_DEC24_C
+#define TFC_LINK_DEC24_C 1
+#endif
+#ifndef TFC_LINK_DEC24_NS4
+#define TFC_LINK_DEC24_NS4 1
+#endif
+#ifndef TFC_LINK_DEC24_NS6
+#define TFC_LINK_DEC24_NS6 1
+#endif
+#ifndef TFC_LINK_DEC24_NS10
+#define TFC_LINK_DEC24_NS10 1
+#endif
 #ifndef TFC_LINK_DEC_W4_PC
 #define TFC_LINK_DEC_W4_PC 1
 #endif

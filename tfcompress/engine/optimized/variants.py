@@ -32,7 +32,7 @@ from tfcompress.engine.kernel_limits import (
     RQ_TRIPLE,
 )
 from tfcompress.engine.lowered import ConstArray, LoweredOp
-from tfcompress.engine.optimized import first
+from tfcompress.engine.optimized import decoded, first
 
 #: the generated header, relative to the engine directory of a generated project
 HEADER = "optimized/tfc_variants.h"
@@ -292,6 +292,14 @@ SWITCHES: tuple[Switch, ...] = (
            lambda x: True, False),
     Switch("DEC24S", "2:4 conv: the straight channel routine, at most eight groups, full range (-O2, -Os)",
            DEC24_KERNELS, _dec24_straight, True),
+    Switch("DEC24_C", "2:4 conv: decoding and channels in C (slow requantisation; DSP build)", DEC24_KERNELS,
+           lambda x: not _rq_flags(x.lo) & RQ_FAST, False),
+    Switch("DEC24_NS4", "2:4 conv: the column expansion of four slots (exp24_row_ns4, exp24_ns4)", DEC24_KERNELS,
+           lambda x: decoded.slots_24(x.lo) == 4, True),
+    Switch("DEC24_NS6", "2:4 conv: the column expansion of six slots (exp24_row_ns6, exp24_ns6)", DEC24_KERNELS,
+           lambda x: decoded.slots_24(x.lo) == 6, True),
+    Switch("DEC24_NS10", "2:4 conv: the column expansion of ten slots (exp24_row_ns10, exp24_ns10)", DEC24_KERNELS,
+           lambda x: decoded.slots_24(x.lo) == 10, True),
     Switch("DEC_W4_PC", "4-bit conv: pair-code blocks, pixel triples (run_pc)", DECW4_KERNELS, _dec_pc, False),
     Switch("DEC_W4_PLAIN", "4-bit conv: blocks off pair codes, pixel pairs (dec_pairs)", DECW4_KERNELS,
            lambda x: not _dec_pc(x), False),
