@@ -1330,7 +1330,7 @@ static inline __attribute__((always_inline)) void dec_run(const tfc_conv_params 
             for (pix = oy0 * p->out_w; pix < pend; pix += 2) {
                 const int two = pix + 1 < pend;
                 const int32_t at = (b * npix + pix) * oc_n + c0;
-                if (pointwise) {
+                if (pointwise || !TFC_LINK_DEC_PLAIN_WIN) { /* TFC_LINK_DEC_PLAIN_WIN: some layer is not 1x1 */
                     tfc_widen_pointwise_pair(in_b + pix * kp, kp, two, colw);
                 } else {
                     dec_window_plain(p, in_b, pix / p->out_w, pix % p->out_w, colw, kp, tmp);

@@ -138,6 +138,9 @@
 #ifndef TFC_LINK_DEC_SP_PLAIN
 #define TFC_LINK_DEC_SP_PLAIN 1
 #endif
+#ifndef TFC_LINK_DEC_PLAIN_WIN
+#define TFC_LINK_DEC_PLAIN_WIN 1
+#endif
 #ifndef TFC_LINK_DEC_LUT
 #define TFC_LINK_DEC_LUT 1
 #endif

@@ -130,6 +130,13 @@ def _dec_pc(x: Layer) -> bool:
     return bool(_rq_flags(x.lo) & RQ_PAIR)
 
 
+def _pointwise(x: Layer) -> bool:
+    """dec_run's pointwise layers: 1x1 windows, stride 1, no padding, channels in words."""
+    f = {k: int(x.lo.fields[k]) for k in ("k_h", "k_w", "stride_h", "stride_w", "pad_top", "pad_left", "in_c")}
+    return (f["k_h"] == f["k_w"] == f["stride_h"] == f["stride_w"] == 1 and f["pad_top"] == f["pad_left"] == 0
+            and f["in_c"] % 4 == 0)
+
+
 def _dec_lut(x: Layer) -> bool:
     """decode_w4's pair table: pair codes of at least DEC_LUT_MIN_K padded window positions."""
     f = x.lo.fields
@@ -306,6 +313,8 @@ SWITCHES: tuple[Switch, ...] = (
     Switch("DEC_SP_PC", "sparse conv: pair-code blocks, pixel triples (run_pc)", DECSP_KERNELS, _dec_pc, False),
     Switch("DEC_SP_PLAIN", "sparse conv: blocks off pair codes, pixel pairs (dec_pairs)", DECSP_KERNELS,
            lambda x: not _dec_pc(x), False),
+    Switch("DEC_PLAIN_WIN", "4-bit / sparse conv off pair codes: windows other than 1x1 (dec_window_plain)",
+           DECW4_KERNELS + DECSP_KERNELS, lambda x: not _dec_pc(x) and not _pointwise(x), False),
     Switch("DEC_LUT", "4-bit conv: pair codes through the pair table (K >= DEC_LUT_MIN_K)", DECW4_KERNELS,
            _dec_lut, True),
     Switch("DEC_BORDER", "4-bit / sparse conv: border window triples in place (triple_border, -O2)",
