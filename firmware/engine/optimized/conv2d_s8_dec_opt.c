@@ -1210,7 +1210,8 @@ static void run_24(const tfc_conv_params *p, const tfc_binary_params *add, const
 static void __attribute__((noinline)) dec_pairs(const tfc_conv_params *p, const int32_t *colw, int32_t kp,
                                                 const int8_t *w, const int32_t *q, int32_t c0, int32_t nb,
                                                 int8_t *o0, int32_t o1_off, const tfc_out_stage *os) {
-    const int fast = p->rq[0] & TFC_RQ_FAST;
+    /* TFC_LINK_DEC_SLOW: some layer requantises slowly (multipliers and shifts) */
+    const int fast = !TFC_LINK_DEC_SLOW || (p->rq[0] & TFC_RQ_FAST);
     int32_t j = 0;
     (void)os; /* the assembly tail's clamp bytes */
 #if TFC_DSP_ASM

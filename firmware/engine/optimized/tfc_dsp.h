@@ -141,6 +141,9 @@
 #ifndef TFC_LINK_DEC_PLAIN_WIN
 #define TFC_LINK_DEC_PLAIN_WIN 1
 #endif
+#ifndef TFC_LINK_DEC_SLOW
+#define TFC_LINK_DEC_SLOW 1
+#endif
 #ifndef TFC_LINK_DEC_LUT
 #define TFC_LINK_DEC_LUT 1
 #endif

@@ -315,6 +315,8 @@ SWITCHES: tuple[Switch, ...] = (
            lambda x: not _dec_pc(x), False),
     Switch("DEC_PLAIN_WIN", "4-bit / sparse conv off pair codes: windows other than 1x1 (dec_window_plain)",
            DECW4_KERNELS + DECSP_KERNELS, lambda x: not _dec_pc(x) and not _pointwise(x), False),
+    Switch("DEC_SLOW", "4-bit / sparse conv off pair codes: slow requantisation (dec_pairs' multipliers)",
+           DECW4_KERNELS + DECSP_KERNELS, lambda x: not _dec_pc(x) and not _rq_flags(x.lo) & RQ_FAST, False),
     Switch("DEC_LUT", "4-bit conv: pair codes through the pair table (K >= DEC_LUT_MIN_K)", DECW4_KERNELS,
            _dec_lut, True),
     Switch("DEC_BORDER", "4-bit / sparse conv: border window triples in place (triple_border, -O2)",
