@@ -4,7 +4,8 @@ Several optimised kernels carry variants of their inner code for layer shapes or
 already knows: the clamped and the full-range assembly ADD; the first-layer conv's straight 3x3x3
 loop, unrolled loop, row loops and window widenings; the im2col conv's paths and its pixel triples
 with and without a clamp; the FULLY_CONNECTED copies per requantisation layout and input form; the
-planar depthwise strip routines per row width and its band fills per row shape. The C used to
+planar depthwise strip routines per row width and its band fills per row shape; the decoding
+convs' paths per storage (pair codes or pixel pairs, 2:4 routines). The C used to
 choose among them at run time, so every model linked all of them.
 Here each variant is one row of :data:`SWITCHES`: the kernels that contain it and whether a layer
 of theirs runs it. The generator renders the rows into ``engine/optimized/tfc_variants.h`` (one
