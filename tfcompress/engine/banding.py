@@ -21,7 +21,7 @@ from typing import Any
 from tfcompress.engine.ir import Graph
 from tfcompress.engine.kernel_limits import RQ_PLANAR
 from tfcompress.engine.kernel_set import KernelSet
-from tfcompress.engine.lowered import ConstArray, LoweredOp
+from tfcompress.engine.lowered import ConstArray, LoweredOp, readers
 from tfcompress.engine.planner import ALIGN, Buffer, Plan, best_plan, plan_arena, ram_with_stack
 
 #: the banding driver's kernel (firmware/engine/band.c)
@@ -79,10 +79,10 @@ def _conv_ok(lo: LoweredOp) -> bool:
             and lo.fields["in_w"] * lo.fields["in_c"] % 4 == 0)
 
 
-def _pair_ok(g: Graph, a: LoweredOp, b: LoweredOp, users: dict[int, int]) -> bool:
+def _pair_ok(g: Graph, a: LoweredOp, b: LoweredOp, users: dict[int, list[LoweredOp]]) -> bool:
     if a.kernel not in FIRST or not _conv_ok(a) or a.extra_structs or a.pre_args or a.fused:
         return False
-    if len(a.outputs) != 1 or not _conv_ok(b) or users.get(a.outputs[0]) != 1 or a.outputs[0] in g.outputs:
+    if len(a.outputs) != 1 or not _conv_ok(b) or len(users.get(a.outputs[0], [])) != 1 or a.outputs[0] in g.outputs:
         return False
     t = a.outputs[0]
     if b.kernel in SECOND:
@@ -169,10 +169,7 @@ def band_pairs(g: Graph, lowered: list[LoweredOp], plan: Plan, kset: KernelSet,
     best = ram_with_stack(plan, lowered)
     tried: set[int] = set()
     while True:
-        users: dict[int, int] = {}
-        for lo in lowered:
-            for t in set(lo.inputs):
-                users[t] = users.get(t, 0) + 1
+        users = readers(lowered)
         peak = _peak_tensors(plan)
         found = None
         for k in range(len(lowered) - 1):

@@ -8,17 +8,14 @@ ADD can run in place on its other operand. Results are identical to the unfused 
 from __future__ import annotations
 
 from tfcompress.engine.ir import Graph
-from tfcompress.engine.lowered import LoweredOp
+from tfcompress.engine.lowered import LoweredOp, readers
 
 _SWAP = [("in1_offset", "in2_offset"), ("in1_mult", "in2_mult"), ("in1_shift", "in2_shift")]
 
 
 def fuse_conv_add(g: Graph, lowered: list[LoweredOp]) -> list[LoweredOp]:
     """Return the op list with every eligible CONV_2D -> ADD pair replaced by one fused op."""
-    consumers: dict[int, list[LoweredOp]] = {}
-    for lo in lowered:
-        for t in set(lo.inputs):
-            consumers.setdefault(t, []).append(lo)
+    consumers = readers(lowered)
     produced_at = {t: k for k, lo in enumerate(lowered) for t in lo.outputs}
     fused_adds: set[int] = set()
     out: list[LoweredOp] = []

@@ -126,6 +126,15 @@ class LoweredOp:
         return arr
 
 
+def readers(lowered: list[LoweredOp]) -> dict[int, list[LoweredOp]]:
+    """Tensor index -> the ops of ``lowered`` that read it (each op once, in order)."""
+    out: dict[int, list[LoweredOp]] = {}
+    for lo in lowered:
+        for t in set(lo.inputs):
+            out.setdefault(t, []).append(lo)
+    return out
+
+
 def walk(lowered: list[LoweredOp]) -> list[LoweredOp]:
     """Every op of ``lowered`` and of the bodies nested in them (control flow)."""
     return [x for lo in lowered for x in lo.walk()]

@@ -13,7 +13,7 @@ swapped with their parameters, as fusion does)."""
 from __future__ import annotations
 
 from tfcompress.engine.ir import Graph
-from tfcompress.engine.lowered import LoweredOp
+from tfcompress.engine.lowered import LoweredOp, readers
 
 #: kernels of the two ADD operands' producers this applies to (plain convs, before fusion)
 CONV = "tfc_conv2d_s8"
@@ -25,15 +25,12 @@ def late_shortcuts(g: Graph, lowered: list[LoweredOp]) -> list[LoweredOp]:
     where both are plain convs used only by the ADD, of the ADD's shape, and the moved conv reads
     nothing computed at or after its new place (see the module docstring)."""
     out = list(lowered)
-    users: dict[int, int] = {}
-    for lo in lowered:
-        for t in set(lo.inputs):
-            users[t] = users.get(t, 0) + 1
+    users = readers(lowered)
     for add in lowered:
         if add.kernel != ADD or len(add.inputs) != 2 or add.inputs[0] == add.inputs[1]:
             continue
         pos = {t: k for k, lo in enumerate(out) for t in lo.outputs}
-        if any(t not in pos or users.get(t) != 1 or t in g.outputs for t in add.inputs):
+        if any(t not in pos or len(users.get(t, [])) != 1 or t in g.outputs for t in add.inputs):
             continue
         if any(g.t(t).shape != g.t(add.outputs[0]).shape for t in add.inputs):
             continue
