@@ -26,7 +26,7 @@ from tfcompress.engine.fusion import fuse_conv_add
 from tfcompress.engine.ir import DTYPES, Graph, GraphIO, Op
 from tfcompress.engine.kernel_set import KernelSet
 from tfcompress.engine.lowered import ConstArray, LoweredOp, walk
-from tfcompress.engine.planner import Plan, stack_scratch
+from tfcompress.engine.planner import Plan, ram_with_stack, stack_scratch
 from tfcompress.engine.reader import load_bytes, read_graph
 from tfcompress.engine.schedule import late_shortcuts
 from tfcompress.engine.state import StateLayout, plan_state
@@ -301,7 +301,7 @@ def compile_tflite(path_or_bytes: str | Path | bytes | bytearray, *, kernels: st
                 lowered = compressed_weights.compress_ops(lowered)
             lowered = kset.specialize(lowered)
             lowered, plan = layouts.place(g, lowered, kset, overlap, band, optimize, kernels, compress_weights)
-        ram = plan.arena_bytes + stack_scratch(plan, lowered)
+        ram = ram_with_stack(plan, lowered)
         if best is None or ram < best[0]:  # the order with the lower peak RAM (ties: TFLite's)
             best = (ram, lowered, plan)
     assert best is not None
