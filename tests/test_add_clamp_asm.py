@@ -11,11 +11,10 @@ import functools
 import numpy as np
 import pytest
 from conftest import instructions_benchmark
+from helpers.engine_checks import assert_matches_tflm
 from helpers.keras_models import to_int8_tflite
 
 from tfcompress.engine.compiler import compile_tflite
-from tfcompress.engine.host import HostModel
-from tfcompress.tflm import TflmModel
 
 
 def _model(L, x):
@@ -72,12 +71,7 @@ def test_add_clamp_bit_exact(dec: bool) -> None:
         k24 = [lo for lo in m.lowered if lo.kernel.endswith("_2of4")]
         assert sum(lo.kernel.startswith("tfc_conv2d_add_") for lo in k24) == 2
         assert any(lo.fields["act_min"] > -128 for lo in k24)
-    ours, oracle = HostModel(m), TflmModel(tflite)
-    rng = np.random.default_rng(2)
-    for _ in range(3):
-        x = rng.integers(-128, 128, size=m.input.shape, dtype=np.int8)
-        a, c = ours.run(x), oracle.run(x).reshape(m.output.shape)
-        assert np.array_equal(a, c), f"{int((a != c).sum())} elements differ"
+    assert_matches_tflm(m, tflite, samples=3, seed=2)
 
 
 def _on_qemu(tmp_path, boards: tuple[str, ...], opts: tuple[str, ...]) -> None:

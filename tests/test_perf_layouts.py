@@ -15,19 +15,17 @@ except ModuleNotFoundError:  # pragma: no cover - Python 3.10
 from importlib import resources
 from types import SimpleNamespace
 
-import numpy as np
 import pytest
+from helpers.engine_checks import assert_matches_tflm
 from helpers.keras_models import keras_tflite
 
 from tfcompress.boards import load_board, with_optimize
 from tfcompress.boards.loader import board_from_dict
 from tfcompress.engine.compiler import compile_tflite
-from tfcompress.engine.host import HostModel
 from tfcompress.engine.kernel_limits import RQ_PAIR, RQ_ROWS, RQ_TRIPLE, RQ_WIDE
 from tfcompress.errors import TfcError
 from tfcompress.project.generate import engine_key
 from tfcompress.recipe import parse_recipe, template_text
-from tfcompress.tflm import TflmModel
 
 
 def model_layouts(L, x):
@@ -68,12 +66,7 @@ def test_layouts_bit_exact(layouts_tflite, optimize: str, monkeypatch) -> None:
     wide = [k for k, f in flags if f & RQ_WIDE]
     assert wide == (["tfc_fully_connected_s8_wide"] * 2 if optimize == "speed" else [])
     assert model.optimize == optimize
-    ours, oracle = HostModel(model), TflmModel(layouts_tflite)
-    rng = np.random.default_rng(3)
-    for _ in range(4):
-        x = rng.integers(-128, 128, size=model.input.shape, dtype=np.int8)
-        a, b = ours.run(x), oracle.run(x).reshape(model.output.shape)
-        assert np.array_equal(a, b), f"{optimize}: {int((a != b).sum())} elements differ from TFLM"
+    assert_matches_tflm(model, layouts_tflite, samples=4, seed=3)
 
 
 def test_preference_from_board_recipe_and_identity() -> None:
@@ -134,11 +127,7 @@ def test_balanced_spends_ram_slack_on_faster_layouts(monkeypatch, name: str) -> 
     assert size.ram_bytes <= bal.ram_bytes <= 1.1 * size.ram_bytes < speed.ram_bytes
     assert any(k.endswith("_direct") for k in _kinds(bal)) == (name == "tight")
     assert (bal.ram_bytes > size.ram_bytes) == (name == "roomy")
-    ours, oracle = HostModel(bal), TflmModel(tflite)
-    rng = np.random.default_rng(4)
-    for _ in range(3):
-        x = rng.integers(-128, 128, size=bal.input.shape, dtype=np.int8)
-        assert np.array_equal(ours.run(x), oracle.run(x).reshape(bal.output.shape))
+    assert_matches_tflm(bal, tflite, samples=3, seed=4)
     monkeypatch.setitem(weight_policy.PREFERENCES, "balanced", weight_policy.Preference({}, 0.0))
     none = compile_tflite(tflite, kernels="optimized")
     assert none.ram_bytes == size.ram_bytes and _kinds(none) == _kinds(size)
