@@ -125,7 +125,7 @@ MEASURED_FROM: dict[str, str] = {
     "optimized/binary_s8_opt.c": "42142c42bf33",
     "optimized/conv2d_s8_dec_opt.c": "5eeeed0a010f",
     "optimized/conv2d_s8_direct_opt.c": "366556e3c04b",
-    "optimized/conv2d_s8_first_opt.c": "bdc9b97191be",
+    "optimized/conv2d_s8_first_opt.c": "a8e7f3986f79",
     "optimized/conv2d_s8_opt.c": "2ebf01fb947e",
     "optimized/conv2d_s8_pw_opt.c": "f26e25a287a8",
     "optimized/depthwise_conv2d_s8_opt.c": "da4a51601011",

@@ -265,13 +265,28 @@ static widen_fn pick_widen(int32_t k_h, int32_t nl, int32_t paired) {
     "smlad lr, r3, r5, r12\n" \
     "smlad r12, r2, r5, r12\n"
 
+/* the block's biases (pixel 0's accumulators; r3: their address) and the first window word's
+ * address (r0: a pointer to it); pixel 1's accumulators start from the same biases; the block loop's
+ * test (r0 against the window end at sp + 4) */
+#define FIRST_BIASES \
+    "ldm r3, {r6, r8, r10, r12}\n" \
+    "ldr r0, [r0, #0]\n"
+#define FIRST_BIAS_COPIES \
+    "mov r7, r6\n" \
+    "mov r9, r8\n" \
+    "mov r11, r10\n" \
+    "mov lr, r12\n"
+#define FIRST_LOOP_TEST \
+    "ldr r2, [sp, #4]\n" \
+    "cmp r0, r2\n" \
+    "bne 2b\n"
+
 #if FIRST_UNROLL == 14
 /* -O2: two copies of the block loop, chosen per call by args skip. 0: exactly 14 window words
  * (3x3x3), straight through from FIRST_STEP0 (the accumulators started from the biases) */
 #define FIRST_STEPS14 \
     "ldr r3, [sp, #8]\n" \
-    "ldm r3, {r6, r8, r10, r12}\n" \
-    "ldr r0, [r0, #0]\n" \
+    FIRST_BIASES \
     FIRST_STEP0 FIRST_STEP FIRST_STEP FIRST_STEP FIRST_STEP FIRST_STEP FIRST_STEP FIRST_STEP FIRST_STEP \
     FIRST_STEP FIRST_STEP FIRST_STEP FIRST_STEP FIRST_STEP
 #endif
@@ -280,12 +295,7 @@ static widen_fn pick_widen(int32_t k_h, int32_t nl, int32_t paired) {
  * a TBH table */
 #define FIRST_STEPS \
     "ldrd r3, r2, [sp, #8]\n" \
-    "ldm r3, {r6, r8, r10, r12}\n" \
-    "ldr r0, [r0, #0]\n" \
-    "mov r7, r6\n" \
-    "mov r9, r8\n" \
-    "mov r11, r10\n" \
-    "mov lr, r12\n" \
+    FIRST_BIASES FIRST_BIAS_COPIES \
     "tbh [pc, r2, lsl #1]\n" \
     "0:\n" \
     ".hword 0, (2f - 0b) / 2, (31f - 0b) / 2, (32f - 0b) / 2, (33f - 0b) / 2, (34f - 0b) / 2, (35f - 0b) / 2, (36f - 0b) / 2, (37f - 0b) / 2, (38f - 0b) / 2, (39f - 0b) / 2, (40f - 0b) / 2, (41f - 0b) / 2, (42f - 0b) / 2, (43f - 0b) / 2\n" \
@@ -303,22 +313,13 @@ static widen_fn pick_widen(int32_t k_h, int32_t nl, int32_t paired) {
     "41:\n" FIRST_STEP \
     "42:\n" FIRST_STEP \
     "43:\n" FIRST_STEP \
-    "ldr r2, [sp, #4]\n" \
-    "cmp r0, r2\n" \
-    "bne 2b\n"
+    FIRST_LOOP_TEST
 #else
 #define FIRST_STEPS \
     "ldr r3, [sp, #8]\n" \
-    "ldm r3, {r6, r8, r10, r12}\n" \
-    "ldr r0, [r0, #0]\n" \
-    "mov r7, r6\n" \
-    "mov r9, r8\n" \
-    "mov r11, r10\n" \
-    "mov lr, r12\n" \
+    FIRST_BIASES FIRST_BIAS_COPIES \
     "2:\n" FIRST_STEP \
-    "ldr r2, [sp, #4]\n" \
-    "cmp r0, r2\n" \
-    "bne 2b\n"
+    FIRST_LOOP_TEST
 #endif
 
 /* requantise, pack, clamp and store the block; the next block, else return */
